@@ -1,0 +1,136 @@
+package crm
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dealercrm/dealercrm"
+)
+
+// Sentinel errors of the crm package. Each carries a dealercrm code, so
+// errors.Is(err, dealercrm.ErrNotFound) holds for ErrNotFound as well.
+var (
+	// ErrNotFound: the record does not exist for this dealer.
+	ErrNotFound = dealercrm.ErrNotFound
+	// ErrConflict: a unique key (ID, external ID, VIN) is already taken.
+	ErrConflict = dealercrm.ErrConflict
+	// ErrInvalidTransition: the state machine does not allow the change
+	// (a lead level change, a complaint status change).
+	ErrInvalidTransition = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "crm: invalid state transition"}
+	// ErrLeadClosed: the lead is converted or lost and can no longer change.
+	ErrLeadClosed = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "crm: lead is closed"}
+	// ErrLostRequestPending: a lost (战败) request awaits a manager's decision.
+	ErrLostRequestPending = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "crm: a lost request is pending"}
+	// ErrNoLostRequest: there is no pending lost request to decide.
+	ErrNoLostRequest = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "crm: no pending lost request"}
+	// ErrInUse: the record is still referenced (a customer with vehicles).
+	ErrInUse = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "crm: record is still referenced"}
+)
+
+// Validation rules named in FieldError.Rule.
+const (
+	RuleRequired    = "required"     // a value must be given
+	RuleEnum        = "enum"         // the value is not one of the allowed constants
+	RuleNonNegative = "non_negative" // money or a count below zero
+	RuleFormat      = "format"       // malformed (date, zone, ID)
+	RuleVINLength   = "vin_length"   // a VIN is not 17 characters
+	RuleVINChars    = "vin_chars"    // a VIN has I, O, Q or a non-alphanumeric character
+	RuleVINCheck    = "vin_check_digit"
+	RuleMobile      = "mobile"     // not a CN mobile (11 digits, 1[3-9]…) nor E.164
+	RuleOrder       = "order"      // an end before its start
+	RuleMaxLength   = "max_length" // text too long
+	RuleUnique      = "unique"     // duplicated within one request
+	RuleReference   = "reference"  // refers to a record that does not exist
+	RuleImmutable   = "immutable"  // a field that may not be changed this way
+)
+
+// FieldError is one broken rule: the field (JSON name, dotted path for nested
+// fields, e.g. "items[2].amount"), the rule and a human-readable message.
+type FieldError struct {
+	Field   string `json:"field"`
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+}
+
+// ValidationError lists every field of an input that broke a rule. Its code
+// is dealercrm.Invalid: errors.Is(err, dealercrm.ErrInvalid) is true.
+type ValidationError struct {
+	// Entity names what was validated ("customer", "vehicle").
+	Entity string
+	// Fields are the broken rules, in field order.
+	Fields []FieldError
+}
+
+// Error implements error.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "crm: invalid %s:", e.Entity)
+	for i, f := range e.Fields {
+		if i > 0 {
+			b.WriteString(";")
+		}
+		fmt.Fprintf(&b, " %s: %s", f.Field, f.Message)
+	}
+	return b.String()
+}
+
+// ErrorCode implements dealercrm.Coder.
+func (e *ValidationError) ErrorCode() dealercrm.Code { return dealercrm.Invalid }
+
+// Is makes errors.Is(err, dealercrm.ErrInvalid) true.
+func (e *ValidationError) Is(target error) bool { return target == dealercrm.ErrInvalid }
+
+// Has reports whether field broke rule (any rule when rule is "").
+func (e *ValidationError) Has(field, rule string) bool {
+	for _, f := range e.Fields {
+		if f.Field == field && (rule == "" || f.Rule == rule) {
+			return true
+		}
+	}
+	return false
+}
+
+// checker collects field errors.
+type checker struct {
+	prefix string
+	errs   []FieldError
+}
+
+func (c *checker) add(field, rule, format string, args ...any) {
+	c.errs = append(c.errs, FieldError{Field: c.prefix + field, Rule: rule, Message: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) required(field, v string) {
+	if strings.TrimSpace(v) == "" {
+		c.add(field, RuleRequired, "is required")
+	}
+}
+
+func (c *checker) maxLen(field, v string, n int) {
+	if len([]rune(v)) > n {
+		c.add(field, RuleMaxLength, "is longer than %d characters", n)
+	}
+}
+
+// enum checks an optional enum value; pass required to reject "".
+func enumCheck[T ~string](c *checker, field string, v T, valid func(T) bool, required bool) {
+	switch {
+	case v == "" && required:
+		c.add(field, RuleRequired, "is required")
+	case v != "" && !valid(v):
+		c.add(field, RuleEnum, "%q is not one of the allowed values", string(v))
+	}
+}
+
+func (c *checker) err(entity string) error {
+	if len(c.errs) == 0 {
+		return nil
+	}
+	return &ValidationError{Entity: entity, Fields: c.errs}
+}
+
+func (c *checker) merge(err error) {
+	if ve, ok := err.(*ValidationError); ok {
+		c.errs = append(c.errs, ve.Fields...)
+	}
+}

@@ -1,0 +1,285 @@
+package crm
+
+import (
+	"context"
+	"encoding/base64"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+)
+
+// Paging limits of List.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 1000
+)
+
+// PageRequest asks for one page of a listing, in ascending ID order.
+type PageRequest struct {
+	// After is the cursor of the previous page (Page.Next); empty for the first.
+	After string `json:"after,omitempty"`
+	// Limit is the page size: 0 means DefaultLimit, more than MaxLimit is capped.
+	Limit int `json:"limit,omitempty"`
+}
+
+// Size returns the effective page size.
+func (p PageRequest) Size() int {
+	switch {
+	case p.Limit <= 0:
+		return DefaultLimit
+	case p.Limit > MaxLimit:
+		return MaxLimit
+	}
+	return p.Limit
+}
+
+// AfterID decodes the cursor into the ID listing resumes after ("" for the
+// first page). A malformed cursor is a *ValidationError on field "after".
+func (p PageRequest) AfterID() (string, error) {
+	if p.After == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(p.After)
+	if err != nil || len(b) == 0 {
+		return "", &ValidationError{Entity: "page", Fields: []FieldError{{Field: "after", Rule: RuleFormat, Message: "is not a cursor returned by a previous page"}}}
+	}
+	return string(b), nil
+}
+
+// Page is one page of a listing. Next is the cursor of the following page,
+// empty on the last one.
+type Page[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next,omitempty"`
+}
+
+// NewPage builds a page from up to size+1 items fetched in ID order: when
+// there are more than size, the extra one is dropped and Next points past the
+// last kept item. Store implementations use it so that cursors agree.
+func NewPage[T any](items []T, size int, id func(T) string) Page[T] {
+	if len(items) <= size {
+		if items == nil {
+			items = []T{}
+		}
+		return Page[T]{Items: items}
+	}
+	items = items[:size]
+	return Page[T]{Items: items, Next: base64.RawURLEncoding.EncodeToString([]byte(id(items[size-1])))}
+}
+
+// UpsertOutcome says what a bulk upsert did with one item.
+type UpsertOutcome string
+
+// The upsert outcomes.
+const (
+	Created   UpsertOutcome = "created"
+	Updated   UpsertOutcome = "updated"
+	Unchanged UpsertOutcome = "unchanged"
+)
+
+// UpsertResult reports one item of a bulk upsert: its external ID, the ID it
+// has in dealercrm, and what happened.
+type UpsertResult struct {
+	ExternalID string        `json:"external_id"`
+	ID         string        `json:"id"`
+	Outcome    UpsertOutcome `json:"outcome"`
+}
+
+// Repository is the storage of one kind of dealer-owned entity T with ID type
+// ID and list filter F. Every method is scoped to one dealer: no method reads
+// or writes another dealer's records. Stores do not validate business rules;
+// the Service does, before it writes.
+//
+// Values are copied in and out: a caller never shares memory with the store.
+// Times come back in UTC.
+type Repository[T any, ID ~string, F any] interface {
+	// Create stores a new record. It returns an error with code Conflict
+	// (errors.Is(err, ErrConflict)) when the ID, the external ID or another
+	// unique key of the entity is taken for this dealer.
+	Create(ctx context.Context, v *T) error
+	// Get returns the record, or ErrNotFound.
+	Get(ctx context.Context, dealer DealerID, id ID) (T, error)
+	// GetByExternalID returns the record with the DMS's identifier ext, or ErrNotFound.
+	GetByExternalID(ctx context.Context, dealer DealerID, ext string) (T, error)
+	// Update reads the record, lets fn change it and writes it back
+	// atomically: concurrent Updates of one record are serialised. An error
+	// from fn is returned as it is and nothing is written. It returns
+	// ErrNotFound, and ErrConflict when the change takes a unique key.
+	Update(ctx context.Context, dealer DealerID, id ID, fn func(*T) error) (T, error)
+	// Delete removes the record, or returns ErrNotFound.
+	Delete(ctx context.Context, dealer DealerID, id ID) error
+	// List returns the dealer's records that match f, in ascending ID order,
+	// one page at a time. A malformed cursor is a *ValidationError.
+	List(ctx context.Context, dealer DealerID, f F) (Page[T], error)
+	// Upsert writes items keyed by their external IDs, which must be set and
+	// distinct: an item whose external ID is new is created with the ID it
+	// carries; one that exists keeps its ID and CreatedAt and takes every
+	// other field, or is left untouched (UpdatedAt too) when nothing differs.
+	// Results are in the order of items. It is all or nothing.
+	Upsert(ctx context.Context, dealer DealerID, items []T) ([]UpsertResult, error)
+	// ResolveExternalIDs maps external IDs to IDs; unknown ones are absent.
+	ResolveExternalIDs(ctx context.Context, dealer DealerID, exts []string) (map[string]ID, error)
+}
+
+// DealerFilter filters dealers.
+type DealerFilter struct {
+	GroupID GroupID `json:"group_id,omitempty"`
+	PageRequest
+}
+
+// DealerStore stores dealers, the tenants.
+type DealerStore interface {
+	// Create stores a new dealer; ErrConflict when the ID is taken.
+	Create(ctx context.Context, d *Dealer) error
+	// Get returns the dealer, or ErrNotFound.
+	Get(ctx context.Context, id DealerID) (Dealer, error)
+	// Update changes the dealer atomically (see Repository.Update).
+	Update(ctx context.Context, id DealerID, fn func(*Dealer) error) (Dealer, error)
+	// List returns dealers in ID order, one page at a time.
+	List(ctx context.Context, f DealerFilter) (Page[Dealer], error)
+}
+
+// CustomerFilter filters customers; empty fields match everything.
+type CustomerFilter struct {
+	Kind         CustomerKind `json:"kind,omitempty"`
+	Mobile       string       `json:"mobile,omitempty"`
+	ConsultantID StaffID      `json:"consultant_id,omitempty"`
+	AdvisorID    StaffID      `json:"advisor_id,omitempty"`
+	PageRequest
+}
+
+// LeadFilter filters leads.
+type LeadFilter struct {
+	Status       LeadStatus    `json:"status,omitempty"`
+	Levels       []IntentLevel `json:"levels,omitempty"`
+	ConsultantID StaffID       `json:"consultant_id,omitempty"`
+	// CustomerID matches the lead's customer or its referrer.
+	CustomerID CustomerID `json:"customer_id,omitempty"`
+	Source     Source     `json:"source,omitempty"`
+	PageRequest
+}
+
+// VehicleFilter filters vehicles.
+type VehicleFilter struct {
+	OwnerID CustomerID `json:"owner_id,omitempty"`
+	VIN     string     `json:"vin,omitempty"`
+	Model   string     `json:"model,omitempty"`
+	PageRequest
+}
+
+// DateRange is an inclusive range of calendar dates; a zero bound is open.
+type DateRange struct {
+	From dealercrm.Date `json:"from,omitempty"`
+	To   dealercrm.Date `json:"to,omitempty"`
+}
+
+// Contains reports whether d lies in the range.
+func (r DateRange) Contains(d dealercrm.Date) bool {
+	return (r.From.IsZero() || !d.Before(r.From)) && (r.To.IsZero() || !d.After(r.To))
+}
+
+// SaleFilter filters sales; Dates applies to Sale.Date.
+type SaleFilter struct {
+	CustomerID   CustomerID `json:"customer_id,omitempty"`
+	VehicleID    VehicleID  `json:"vehicle_id,omitempty"`
+	ConsultantID StaffID    `json:"consultant_id,omitempty"`
+	Dates        DateRange  `json:"dates"`
+	PageRequest
+}
+
+// ServiceOrderFilter filters service orders; Dates applies to ServiceOrder.Date.
+type ServiceOrderFilter struct {
+	CustomerID CustomerID  `json:"customer_id,omitempty"`
+	VehicleID  VehicleID   `json:"vehicle_id,omitempty"`
+	AdvisorID  StaffID     `json:"advisor_id,omitempty"`
+	Kind       ServiceKind `json:"kind,omitempty"`
+	Dates      DateRange   `json:"dates"`
+	PageRequest
+}
+
+// PolicyFilter filters insurance policies; Ends applies to InsurancePolicy.End.
+type PolicyFilter struct {
+	CustomerID CustomerID `json:"customer_id,omitempty"`
+	VehicleID  VehicleID  `json:"vehicle_id,omitempty"`
+	Ends       DateRange  `json:"ends"`
+	PageRequest
+}
+
+// InteractionFilter filters interactions; From and To bound At (From
+// inclusive, To exclusive).
+type InteractionFilter struct {
+	CustomerID CustomerID `json:"customer_id,omitempty"`
+	LeadID     LeadID     `json:"lead_id,omitempty"`
+	StaffID    StaffID    `json:"staff_id,omitempty"`
+	From       time.Time  `json:"from,omitzero"`
+	To         time.Time  `json:"to,omitzero"`
+	PageRequest
+}
+
+// ComplaintFilter filters complaints.
+type ComplaintFilter struct {
+	CustomerID CustomerID      `json:"customer_id,omitempty"`
+	Status     ComplaintStatus `json:"status,omitempty"`
+	PageRequest
+}
+
+// ParticipationFilter filters event participations.
+type ParticipationFilter struct {
+	CustomerID CustomerID `json:"customer_id,omitempty"`
+	EventID    EventID    `json:"event_id,omitempty"`
+	PageRequest
+}
+
+// The per-aggregate stores. Each is a Repository; VehicleStore also treats
+// the VIN as a unique key per dealer (ErrConflict on a duplicate).
+type (
+	CustomerStore interface {
+		Repository[Customer, CustomerID, CustomerFilter]
+	}
+	LeadStore interface {
+		Repository[Lead, LeadID, LeadFilter]
+	}
+	VehicleStore interface {
+		Repository[Vehicle, VehicleID, VehicleFilter]
+	}
+	SaleStore interface {
+		Repository[Sale, SaleID, SaleFilter]
+	}
+	ServiceOrderStore interface {
+		Repository[ServiceOrder, ServiceOrderID, ServiceOrderFilter]
+	}
+	PolicyStore interface {
+		Repository[InsurancePolicy, PolicyID, PolicyFilter]
+	}
+	InteractionStore interface {
+		Repository[Interaction, InteractionID, InteractionFilter]
+	}
+	ComplaintStore interface {
+		Repository[Complaint, ComplaintID, ComplaintFilter]
+	}
+	ParticipationStore interface {
+		Repository[EventParticipation, ParticipationID, ParticipationFilter]
+	}
+)
+
+// Store gives access to every crm store and is the unit of work: InTx runs a
+// function whose writes through tx all commit or all roll back.
+type Store interface {
+	Dealers() DealerStore
+	Customers() CustomerStore
+	Leads() LeadStore
+	Vehicles() VehicleStore
+	Sales() SaleStore
+	ServiceOrders() ServiceOrderStore
+	Policies() PolicyStore
+	Interactions() InteractionStore
+	Complaints() ComplaintStore
+	Participations() ParticipationStore
+
+	// InTx runs fn in a transaction. Everything fn does through tx commits
+	// when fn returns nil and rolls back when it returns an error or panics;
+	// InTx returns fn's error, or the commit's. Calling InTx on tx runs fn in
+	// the same transaction. Use only tx inside fn: the outer Store may block
+	// until the transaction ends.
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error
+}

@@ -1,0 +1,165 @@
+package dealercrm
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+)
+
+// DefaultTimeZone is the zone of a dealer that does not name its own.
+const DefaultTimeZone = "Asia/Shanghai"
+
+// Date is a calendar date in a dealer's local zone: "three days after
+// delivery" is a Date, not 72 hours. The zero Date means "not set".
+//
+// Dates are comparable with ==, ordered with Compare, and marshal to JSON and
+// text as "2006-01-02".
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// NewDate returns the normalised date for year, month and day: day 0 is the
+// last day of the previous month, month 13 is January of the next year, as
+// with time.Date.
+func NewDate(year int, month time.Month, day int) Date {
+	return DateOf(time.Date(year, month, day, 0, 0, 0, 0, time.UTC))
+}
+
+// DateOf returns the calendar date of t in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{Year: y, Month: m, Day: d}
+}
+
+// DateIn returns the calendar date of t in loc (the dealer's zone).
+func DateIn(t time.Time, loc *time.Location) Date {
+	return DateOf(t.In(loc))
+}
+
+// ParseDate parses "2006-01-02". It rejects dates that do not exist
+// (2023-02-29).
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("date %q: want YYYY-MM-DD", s)
+	}
+	return DateOf(t), nil
+}
+
+// MustParseDate is ParseDate for constants in tests and examples; it panics
+// on a malformed date.
+func MustParseDate(s string) Date {
+	d, err := ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// IsZero reports whether d is the zero Date ("not set").
+func (d Date) IsZero() bool { return d == Date{} }
+
+// String returns "2006-01-02", or "" for the zero Date.
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+}
+
+// Time returns midnight of d in loc.
+func (d Date) Time(loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+}
+
+// Valid reports whether d is a real calendar date (the zero Date is not).
+func (d Date) Valid() bool {
+	return !d.IsZero() && NewDate(d.Year, d.Month, d.Day) == d
+}
+
+// AddDays returns d plus n calendar days (n may be negative).
+func (d Date) AddDays(n int) Date { return NewDate(d.Year, d.Month, d.Day+n) }
+
+// AddMonths returns d plus n months, clamped to the end of the target month:
+// January 31 plus one month is February 28 (29 in a leap year), never March.
+func (d Date) AddMonths(n int) Date {
+	first := NewDate(d.Year, d.Month+time.Month(n), 1)
+	last := NewDate(first.Year, first.Month+1, 0).Day
+	return Date{Year: first.Year, Month: first.Month, Day: min(d.Day, last)}
+}
+
+// AddYears returns d plus n years, with February 29 clamped to February 28 in
+// a year that is not a leap year.
+func (d Date) AddYears(n int) Date { return d.AddMonths(12 * n) }
+
+// Compare returns -1, 0 or +1 as d is before, equal to or after e.
+func (d Date) Compare(e Date) int {
+	switch {
+	case d.Year != e.Year:
+		return cmpInt(d.Year, e.Year)
+	case d.Month != e.Month:
+		return cmpInt(int(d.Month), int(e.Month))
+	default:
+		return cmpInt(d.Day, e.Day)
+	}
+}
+
+// Before reports whether d is before e.
+func (d Date) Before(e Date) bool { return d.Compare(e) < 0 }
+
+// After reports whether d is after e.
+func (d Date) After(e Date) bool { return d.Compare(e) > 0 }
+
+// DaysSince returns the number of calendar days from e to d (d − e).
+func (d Date) DaysSince(e Date) int {
+	return int(d.Time(time.UTC).Sub(e.Time(time.UTC)).Hours() / 24)
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler; "" is the zero Date.
+func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
+	v, err := ParseDate(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// MarshalJSON encodes d as "2006-01-02", or null for the zero Date.
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + d.String() + `"`), nil
+}
+
+// UnmarshalJSON accepts "2006-01-02", "" and null.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		*d = Date{}
+		return nil
+	}
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("date: want a string YYYY-MM-DD")
+	}
+	return d.UnmarshalText(b[1 : len(b)-1])
+}

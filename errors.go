@@ -1,0 +1,108 @@
+package dealercrm
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error. The set is closed: adapters map each code to
+// their own vocabulary (an HTTP status, a gRPC code) in exactly one place.
+type Code string
+
+// The error codes of dealercrm.
+const (
+	// Invalid means the input broke a rule; the caller must change it.
+	Invalid Code = "invalid"
+	// NotFound means the record does not exist for this dealer.
+	NotFound Code = "not_found"
+	// Conflict means the input clashes with stored state: a duplicate key,
+	// an idempotency key reused with other input, a concurrent change.
+	Conflict Code = "conflict"
+	// FailedPrecondition means the record is not in a state that allows the
+	// operation (an invalid state transition).
+	FailedPrecondition Code = "failed_precondition"
+	// PermissionDenied means the caller may not do this.
+	PermissionDenied Code = "permission_denied"
+	// Unavailable means a dependency could not be reached; retrying may help.
+	Unavailable Code = "unavailable"
+	// Internal means a bug or an unexpected failure.
+	Internal Code = "internal"
+)
+
+// Error is an error with a code. Domain packages build their sentinels from
+// it, so that errors.Is(err, crm.ErrLeadNotOpen) and ErrorCode(err) both work.
+type Error struct {
+	// Code classifies the error.
+	Code Code
+	// Message is a short, human-readable description without personal data.
+	Message string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string { return e.Message }
+
+// ErrorCode implements Coder.
+func (e *Error) ErrorCode() Code { return e.Code }
+
+// Is reports whether target is an *Error with the same code and message, or
+// one of the bare code sentinels (ErrNotFound, ...) with the same code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok {
+		return false
+	}
+	if t.Message == "" || t.Message == string(t.Code) {
+		return t.Code == e.Code
+	}
+	return t.Code == e.Code && t.Message == e.Message
+}
+
+// Errorf returns an *Error with code and a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Sentinels for each code: errors.Is(err, dealercrm.ErrNotFound) is true for
+// every error whose code is NotFound, whatever its message.
+var (
+	ErrInvalid            = &Error{Code: Invalid}
+	ErrNotFound           = &Error{Code: NotFound}
+	ErrConflict           = &Error{Code: Conflict}
+	ErrFailedPrecondition = &Error{Code: FailedPrecondition}
+	ErrPermissionDenied   = &Error{Code: PermissionDenied}
+	ErrUnavailable        = &Error{Code: Unavailable}
+	ErrInternal           = &Error{Code: Internal}
+)
+
+// Coder is implemented by error types that carry their own code, such as
+// crm.ValidationError.
+type Coder interface {
+	ErrorCode() Code
+}
+
+// ErrorCode returns the code of the first error in err's chain that has one,
+// or Internal when none has. ErrorCode(nil) is "".
+func ErrorCode(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var c Coder
+	if errors.As(err, &c) {
+		return c.ErrorCode()
+	}
+	return Internal
+}
+
+// ErrorMessage returns the message of the first *Error in err's chain, or a
+// generic message for errors without a code, so that internal details are not
+// shown to end users.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Message != "" {
+		return e.Message
+	}
+	if ErrorCode(err) != Internal {
+		return err.Error()
+	}
+	return "internal error"
+}
