@@ -1,0 +1,359 @@
+package crm
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Batch is a set of records from a host DMS to upsert in one go (see
+// Service.Import). Every record must carry its ExternalID (the DMS's own
+// identifier), and every reference between records — Vehicle.OwnerID,
+// Sale.VehicleID, ServiceOrder.CustomerID, … — holds the referenced record's
+// ExternalID, not a dealercrm ID: the DMS only knows its own numbering.
+// A reference may point to a record of the same batch or to one imported
+// before. IDs, dealer and timestamps in the batch are ignored. Lead.SaleID is
+// ignored too: the link is Sale.LeadID.
+type Batch struct {
+	Customers      []Customer           `json:"customers,omitempty"`
+	Vehicles       []Vehicle            `json:"vehicles,omitempty"`
+	Leads          []Lead               `json:"leads,omitempty"`
+	Sales          []Sale               `json:"sales,omitempty"`
+	ServiceOrders  []ServiceOrder       `json:"service_orders,omitempty"`
+	Policies       []InsurancePolicy    `json:"policies,omitempty"`
+	Interactions   []Interaction        `json:"interactions,omitempty"`
+	Complaints     []Complaint          `json:"complaints,omitempty"`
+	Participations []EventParticipation `json:"participations,omitempty"`
+}
+
+// Len returns the number of records in the batch.
+func (b *Batch) Len() int {
+	return len(b.Customers) + len(b.Vehicles) + len(b.Leads) + len(b.Sales) + len(b.ServiceOrders) +
+		len(b.Policies) + len(b.Interactions) + len(b.Complaints) + len(b.Participations)
+}
+
+// ImportResult reports what Import did with each record, per kind, in batch order.
+type ImportResult struct {
+	Customers      []UpsertResult `json:"customers,omitempty"`
+	Vehicles       []UpsertResult `json:"vehicles,omitempty"`
+	Leads          []UpsertResult `json:"leads,omitempty"`
+	Sales          []UpsertResult `json:"sales,omitempty"`
+	ServiceOrders  []UpsertResult `json:"service_orders,omitempty"`
+	Policies       []UpsertResult `json:"policies,omitempty"`
+	Interactions   []UpsertResult `json:"interactions,omitempty"`
+	Complaints     []UpsertResult `json:"complaints,omitempty"`
+	Participations []UpsertResult `json:"participations,omitempty"`
+}
+
+// Counts returns how many records were created, updated and left unchanged.
+func (r *ImportResult) Counts() map[UpsertOutcome]int {
+	n := map[UpsertOutcome]int{Created: 0, Updated: 0, Unchanged: 0}
+	for _, rs := range [][]UpsertResult{r.Customers, r.Vehicles, r.Leads, r.Sales, r.ServiceOrders,
+		r.Policies, r.Interactions, r.Complaints, r.Participations} {
+		for _, x := range rs {
+			n[x.Outcome]++
+		}
+	}
+	return n
+}
+
+// target names the kind a reference points to.
+type target int
+
+const (
+	toCustomer target = iota
+	toVehicle
+	toLead
+	toServiceOrder
+	numTargets
+)
+
+// ref is one reference field of an imported record.
+type ref[P any] struct {
+	field string
+	to    target
+	get   func(P) string
+	set   func(P, string)
+}
+
+// importer imports the records of one kind.
+type importer[T any, ID ~string, F any, P entity[T]] struct {
+	k    kind[T, ID, F, P]
+	json string // the Batch field, for error paths
+	self target // what others call this kind; numTargets when nobody refers to it
+	refs []ref[P]
+}
+
+// importState carries the external → internal ID maps of one Import.
+type importState struct {
+	dealer DealerID
+	now    time.Time
+	// inBatch holds the external IDs of each referable kind in the batch.
+	inBatch [numTargets]map[string]bool
+	// ids maps external IDs to IDs, from upsert results and store lookups.
+	ids [numTargets]map[string]string
+}
+
+// prepare normalises and validates items (cloned) and collects the
+// references that are not in the batch, per target.
+func (im importer[T, ID, F, P]) prepare(s *Service, st *importState, items []T, c *checker, missing *[numTargets]map[string][]string) []T {
+	out := make([]T, len(items))
+	for i := range items {
+		v := P(&out[i])
+		*v = items[i]
+		path := im.json + "[" + strconv.Itoa(i) + "]"
+		m := v.Meta()
+		m.DealerID, m.CreatedAt, m.UpdatedAt = st.dealer, st.now, st.now
+		*im.k.id(v) = ID(s.newID())
+		if im.k.normalize != nil {
+			im.k.normalize(v)
+		}
+		if m.ExternalID == "" {
+			c.add(path+".external_id", RuleRequired, "is required in an import")
+		} else if im.self != numTargets {
+			st.inBatch[im.self][m.ExternalID] = true
+		}
+		// References hold external IDs: check them later, validate the rest.
+		for _, r := range im.refs {
+			ext := r.get(v)
+			if ext == "" {
+				continue
+			}
+			if missing[r.to] == nil {
+				missing[r.to] = map[string][]string{}
+			}
+			missing[r.to][ext] = append(missing[r.to][ext], path+"."+r.field)
+		}
+		collect(c, path+".", v.Validate())
+	}
+	return out
+}
+
+// write resolves the references of items to IDs and upserts them.
+func (im importer[T, ID, F, P]) write(ctx context.Context, tx Store, st *importState, items []T) ([]UpsertResult, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	for i := range items {
+		v := P(&items[i])
+		for _, r := range im.refs {
+			if ext := r.get(v); ext != "" {
+				r.set(v, st.ids[r.to][ext])
+			}
+		}
+	}
+	res, err := im.k.repo(tx).Upsert(ctx, st.dealer, items)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", im.json, err)
+	}
+	if im.self != numTargets {
+		for _, r := range res {
+			st.ids[im.self][r.ExternalID] = r.ID
+		}
+	}
+	return res, nil
+}
+
+func customerRef[P any](field string, get func(P) CustomerID, set func(P, CustomerID)) ref[P] {
+	return ref[P]{field, toCustomer, func(p P) string { return string(get(p)) }, func(p P, s string) { set(p, CustomerID(s)) }}
+}
+
+func vehicleRef[P any](field string, get func(P) VehicleID, set func(P, VehicleID)) ref[P] {
+	return ref[P]{field, toVehicle, func(p P) string { return string(get(p)) }, func(p P, s string) { set(p, VehicleID(s)) }}
+}
+
+var (
+	importCustomers = importer[Customer, CustomerID, CustomerFilter, *Customer]{k: customerKind, json: "customers", self: toCustomer}
+	importVehicles  = importer[Vehicle, VehicleID, VehicleFilter, *Vehicle]{k: vehicleKind, json: "vehicles", self: toVehicle, refs: []ref[*Vehicle]{
+		customerRef("owner_id", func(v *Vehicle) CustomerID { return v.OwnerID }, func(v *Vehicle, id CustomerID) { v.OwnerID = id }),
+	}}
+	importLeads = importer[Lead, LeadID, LeadFilter, *Lead]{k: leadKind, json: "leads", self: toLead, refs: []ref[*Lead]{
+		customerRef("customer_id", func(v *Lead) CustomerID { return v.CustomerID }, func(v *Lead, id CustomerID) { v.CustomerID = id }),
+		customerRef("referrer_id", func(v *Lead) CustomerID { return v.ReferrerID }, func(v *Lead, id CustomerID) { v.ReferrerID = id }),
+	}}
+	importSales = importer[Sale, SaleID, SaleFilter, *Sale]{k: saleKind, json: "sales", self: numTargets, refs: []ref[*Sale]{
+		vehicleRef("vehicle_id", func(v *Sale) VehicleID { return v.VehicleID }, func(v *Sale, id VehicleID) { v.VehicleID = id }),
+		customerRef("customer_id", func(v *Sale) CustomerID { return v.CustomerID }, func(v *Sale, id CustomerID) { v.CustomerID = id }),
+		{"lead_id", toLead, func(v *Sale) string { return string(v.LeadID) }, func(v *Sale, s string) { v.LeadID = LeadID(s) }},
+	}}
+	importServiceOrders = importer[ServiceOrder, ServiceOrderID, ServiceOrderFilter, *ServiceOrder]{k: serviceOrderKind, json: "service_orders", self: toServiceOrder, refs: []ref[*ServiceOrder]{
+		vehicleRef("vehicle_id", func(v *ServiceOrder) VehicleID { return v.VehicleID }, func(v *ServiceOrder, id VehicleID) { v.VehicleID = id }),
+		customerRef("customer_id", func(v *ServiceOrder) CustomerID { return v.CustomerID }, func(v *ServiceOrder, id CustomerID) { v.CustomerID = id }),
+	}}
+	importPolicies = importer[InsurancePolicy, PolicyID, PolicyFilter, *InsurancePolicy]{k: policyKind, json: "policies", self: numTargets, refs: []ref[*InsurancePolicy]{
+		vehicleRef("vehicle_id", func(v *InsurancePolicy) VehicleID { return v.VehicleID }, func(v *InsurancePolicy, id VehicleID) { v.VehicleID = id }),
+		customerRef("customer_id", func(v *InsurancePolicy) CustomerID { return v.CustomerID }, func(v *InsurancePolicy, id CustomerID) { v.CustomerID = id }),
+	}}
+	importInteractions = importer[Interaction, InteractionID, InteractionFilter, *Interaction]{k: interactionKind, json: "interactions", self: numTargets, refs: []ref[*Interaction]{
+		customerRef("customer_id", func(v *Interaction) CustomerID { return v.CustomerID }, func(v *Interaction, id CustomerID) { v.CustomerID = id }),
+		vehicleRef("vehicle_id", func(v *Interaction) VehicleID { return v.VehicleID }, func(v *Interaction, id VehicleID) { v.VehicleID = id }),
+		{"lead_id", toLead, func(v *Interaction) string { return string(v.LeadID) }, func(v *Interaction, s string) { v.LeadID = LeadID(s) }},
+	}}
+	importComplaints = importer[Complaint, ComplaintID, ComplaintFilter, *Complaint]{k: complaintKind, json: "complaints", self: numTargets, refs: []ref[*Complaint]{
+		customerRef("customer_id", func(v *Complaint) CustomerID { return v.CustomerID }, func(v *Complaint, id CustomerID) { v.CustomerID = id }),
+		vehicleRef("vehicle_id", func(v *Complaint) VehicleID { return v.VehicleID }, func(v *Complaint, id VehicleID) { v.VehicleID = id }),
+		{"service_order_id", toServiceOrder, func(v *Complaint) string { return string(v.ServiceOrderID) }, func(v *Complaint, s string) { v.ServiceOrderID = ServiceOrderID(s) }},
+	}}
+	importParticipations = importer[EventParticipation, ParticipationID, ParticipationFilter, *EventParticipation]{k: participationKind, json: "participations", self: numTargets, refs: []ref[*EventParticipation]{
+		customerRef("customer_id", func(v *EventParticipation) CustomerID { return v.CustomerID }, func(v *EventParticipation, id CustomerID) { v.CustomerID = id }),
+	}}
+)
+
+// Import upserts a batch from a host DMS in one transaction, matching
+// records on their external IDs (see Batch): importing the same batch twice
+// leaves the same state, the second time with every record Unchanged. The
+// whole batch is validated first; a *ValidationError names each bad field by
+// its path ("vehicles[3].vin", "sales[0].customer_id" for a reference that
+// resolves to nothing), and nothing is written. Lead state machines are not
+// replayed: imported leads take the DMS's level and status as they are.
+func (s *Service) Import(ctx context.Context, dealer DealerID, b Batch) (ImportResult, error) {
+	st := &importState{dealer: dealer, now: s.Now()}
+	for t := range numTargets {
+		st.inBatch[t] = map[string]bool{}
+		st.ids[t] = map[string]string{}
+	}
+	var c checker
+	var missing [numTargets]map[string][]string
+	// prepared copies; references still hold external IDs.
+	customers := importCustomers.prepare(s, st, b.Customers, &c, &missing)
+	vehicles := importVehicles.prepare(s, st, b.Vehicles, &c, &missing)
+	leads := importLeads.prepare(s, st, b.Leads, &c, &missing)
+	for i := range leads {
+		leads[i].SaleID = ""
+	}
+	sales := importSales.prepare(s, st, b.Sales, &c, &missing)
+	orders := importServiceOrders.prepare(s, st, b.ServiceOrders, &c, &missing)
+	policies := importPolicies.prepare(s, st, b.Policies, &c, &missing)
+	interactions := importInteractions.prepare(s, st, b.Interactions, &c, &missing)
+	complaints := importComplaints.prepare(s, st, b.Complaints, &c, &missing)
+	participations := importParticipations.prepare(s, st, b.Participations, &c, &missing)
+	duplicates(&c, b)
+
+	var res ImportResult
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		if _, err := tx.Dealers().Get(ctx, dealer); err != nil {
+			return fmt.Errorf("dealer %s: %w", dealer, err)
+		}
+		if err := resolveMissing(ctx, tx, st, missing, &c); err != nil {
+			return err
+		}
+		if err := c.err("import"); err != nil {
+			return err
+		}
+		var err error
+		if res.Customers, err = importCustomers.write(ctx, tx, st, customers); err != nil {
+			return err
+		}
+		if res.Vehicles, err = importVehicles.write(ctx, tx, st, vehicles); err != nil {
+			return err
+		}
+		if res.Leads, err = importLeads.write(ctx, tx, st, leads); err != nil {
+			return err
+		}
+		if res.Sales, err = importSales.write(ctx, tx, st, sales); err != nil {
+			return err
+		}
+		if res.ServiceOrders, err = importServiceOrders.write(ctx, tx, st, orders); err != nil {
+			return err
+		}
+		if res.Policies, err = importPolicies.write(ctx, tx, st, policies); err != nil {
+			return err
+		}
+		if res.Interactions, err = importInteractions.write(ctx, tx, st, interactions); err != nil {
+			return err
+		}
+		if res.Complaints, err = importComplaints.write(ctx, tx, st, complaints); err != nil {
+			return err
+		}
+		res.Participations, err = importParticipations.write(ctx, tx, st, participations)
+		return err
+	})
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("crm: import: %w", err)
+	}
+	return res, nil
+}
+
+// resolveMissing looks up references to records outside the batch and adds
+// a reference error for each that does not exist.
+func resolveMissing(ctx context.Context, tx Store, st *importState, missing [numTargets]map[string][]string, c *checker) error {
+	for t := range numTargets {
+		var exts []string
+		for ext := range missing[t] {
+			if !st.inBatch[t][ext] {
+				exts = append(exts, ext)
+			}
+		}
+		if len(exts) == 0 {
+			continue
+		}
+		found, err := resolve(ctx, tx, st.dealer, t, exts)
+		if err != nil {
+			return err
+		}
+		for _, ext := range sortedKeys(missing[t]) {
+			if st.inBatch[t][ext] {
+				continue
+			}
+			if id, ok := found[ext]; ok {
+				st.ids[t][ext] = id
+				continue
+			}
+			for _, path := range missing[t][ext] {
+				c.add(path, RuleReference, "no record with external id %q", ext)
+			}
+		}
+	}
+	return nil
+}
+
+func resolve(ctx context.Context, tx Store, dealer DealerID, t target, exts []string) (map[string]string, error) {
+	switch t {
+	case toCustomer:
+		return stringMap(tx.Customers().ResolveExternalIDs(ctx, dealer, exts))
+	case toVehicle:
+		return stringMap(tx.Vehicles().ResolveExternalIDs(ctx, dealer, exts))
+	case toLead:
+		return stringMap(tx.Leads().ResolveExternalIDs(ctx, dealer, exts))
+	default:
+		return stringMap(tx.ServiceOrders().ResolveExternalIDs(ctx, dealer, exts))
+	}
+}
+
+func stringMap[ID ~string](m map[string]ID, err error) (map[string]string, error) {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = string(v)
+	}
+	return out, err
+}
+
+// duplicates flags external IDs (and VINs) given twice for one kind.
+func duplicates(c *checker, b Batch) {
+	dup(c, "customers", b.Customers, func(v Customer) string { return v.ExternalID })
+	dup(c, "vehicles", b.Vehicles, func(v Vehicle) string { return v.ExternalID })
+	dup(c, "vehicles", b.Vehicles, func(v Vehicle) string { return NormalizeVIN(v.VIN) })
+	dup(c, "leads", b.Leads, func(v Lead) string { return v.ExternalID })
+	dup(c, "sales", b.Sales, func(v Sale) string { return v.ExternalID })
+	dup(c, "service_orders", b.ServiceOrders, func(v ServiceOrder) string { return v.ExternalID })
+	dup(c, "policies", b.Policies, func(v InsurancePolicy) string { return v.ExternalID })
+	dup(c, "interactions", b.Interactions, func(v Interaction) string { return v.ExternalID })
+	dup(c, "complaints", b.Complaints, func(v Complaint) string { return v.ExternalID })
+	dup(c, "participations", b.Participations, func(v EventParticipation) string { return v.ExternalID })
+}
+
+func dup[T any](c *checker, field string, items []T, key func(T) string) {
+	seen := make(map[string]int, len(items))
+	for i, v := range items {
+		k := key(v)
+		if k == "" {
+			continue
+		}
+		if j, ok := seen[k]; ok {
+			c.add(indexed(field, i), RuleUnique, "%q repeats %s", k, indexed(field, j))
+			continue
+		}
+		seen[k] = i
+	}
+}

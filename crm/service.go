@@ -1,0 +1,419 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+)
+
+// Service is the entry point of the crm package: it validates input, enforces
+// the business rules (references exist, state transitions, lead conversion)
+// and writes through a Store. It is safe for concurrent use.
+type Service struct {
+	store Store
+	now   func() time.Time
+	newID func() string
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock sets the clock (time.Now by default). Tests inject a fixed one.
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithIDGenerator sets the generator of new record IDs (dealercrm.NewID by
+// default).
+func WithIDGenerator(newID func() string) Option { return func(s *Service) { s.newID = newID } }
+
+// NewService returns a Service over store.
+func NewService(store Store, opts ...Option) *Service {
+	s := &Service{store: store, now: time.Now, newID: dealercrm.NewID}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Store returns the store the service writes through.
+func (s *Service) Store() Store { return s.store }
+
+// Now returns the service clock's current time, truncated to microseconds
+// (the precision of every store) and in UTC.
+func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// entity is the constraint of the generic helpers: a pointer to an entity
+// that embeds Record and can validate and normalise itself.
+type entity[T any] interface {
+	*T
+	Meta() *Record
+	Validate() error
+}
+
+// kind describes one entity kind to the generic helpers.
+type kind[T any, ID ~string, F any, P entity[T]] struct {
+	name string
+	repo func(Store) Repository[T, ID, F]
+	id   func(P) *ID
+	// normalize cleans input; may be nil.
+	normalize func(P)
+	// refs checks the references of v in tx; may be nil.
+	refs func(ctx context.Context, tx Store, v P, c *checker) error
+	// guard rejects an update from old to new that bypasses a state
+	// machine; may be nil.
+	guard func(old, new P) error
+	// onCreate completes or rejects a new record given its dealer; may be nil.
+	onCreate func(d *Dealer, now time.Time, v P) error
+	// inUse names a record that still refers to v, "" when none does; may be nil.
+	inUse func(ctx context.Context, tx Store, dealer DealerID, id ID) (string, error)
+}
+
+// create validates v, checks its dealer and references, and stores it with
+// a new ID (unless it brings one) and the clock's times.
+func create[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Service, k kind[T, ID, F, P], dealer DealerID, v P) (T, error) {
+	m := v.Meta()
+	m.DealerID = dealer
+	m.CreatedAt = s.Now()
+	m.UpdatedAt = m.CreatedAt
+	if *k.id(v) == "" {
+		*k.id(v) = ID(s.newID())
+	}
+	if k.normalize != nil {
+		k.normalize(v)
+	}
+	if err := v.Validate(); err != nil {
+		return *new(T), err
+	}
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		d, err := s.checkRefs(ctx, tx, dealer, k.name, func(c *checker) error {
+			if k.refs == nil {
+				return nil
+			}
+			return k.refs(ctx, tx, v, c)
+		})
+		if err != nil {
+			return err
+		}
+		if k.onCreate != nil {
+			if err := k.onCreate(&d, m.CreatedAt, v); err != nil {
+				return err
+			}
+		}
+		return k.repo(tx).Create(ctx, v)
+	})
+	if err != nil {
+		return *new(T), fmt.Errorf("crm: create %s: %w", k.name, err)
+	}
+	return *v, nil
+}
+
+// checkRefs checks that the dealer exists and runs the reference checks.
+func (s *Service) checkRefs(ctx context.Context, tx Store, dealer DealerID, entity string, refs func(*checker) error) (Dealer, error) {
+	d, err := tx.Dealers().Get(ctx, dealer)
+	if err != nil {
+		return d, fmt.Errorf("dealer %s: %w", dealer, err)
+	}
+	var c checker
+	if err := refs(&c); err != nil {
+		return d, err
+	}
+	return d, c.err(entity)
+}
+
+func get[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Service, k kind[T, ID, F, P], dealer DealerID, id ID) (T, error) {
+	v, err := k.repo(s.store).Get(ctx, dealer, id)
+	if err != nil {
+		return v, fmt.Errorf("crm: get %s %s: %w", k.name, id, err)
+	}
+	return v, nil
+}
+
+// update applies fn to the stored record, keeps the fields a caller may not
+// change (ID, dealer, creation time), re-validates and writes it back.
+func update[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Service, k kind[T, ID, F, P], dealer DealerID, id ID, fn func(P) error) (T, error) {
+	var out T
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		var err error
+		out, err = k.repo(tx).Update(ctx, dealer, id, func(v *T) error {
+			p := P(v)
+			old := *v
+			oldMeta := *p.Meta()
+			if err := fn(p); err != nil {
+				return err
+			}
+			*k.id(p) = id
+			m := p.Meta()
+			m.DealerID, m.CreatedAt, m.UpdatedAt = oldMeta.DealerID, oldMeta.CreatedAt, s.Now()
+			if k.normalize != nil {
+				k.normalize(p)
+			}
+			if k.guard != nil {
+				if err := k.guard(&old, p); err != nil {
+					return err
+				}
+			}
+			if err := p.Validate(); err != nil {
+				return err
+			}
+			_, err := s.checkRefs(ctx, tx, dealer, k.name, func(c *checker) error {
+				if k.refs == nil {
+					return nil
+				}
+				return k.refs(ctx, tx, p, c)
+			})
+			return err
+		})
+		return err
+	})
+	if err != nil {
+		return out, fmt.Errorf("crm: update %s %s: %w", k.name, id, err)
+	}
+	return out, nil
+}
+
+func remove[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Service, k kind[T, ID, F, P], dealer DealerID, id ID) error {
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+		if k.inUse != nil {
+			if _, err := k.repo(tx).Get(ctx, dealer, id); err != nil {
+				return err
+			}
+			by, err := k.inUse(ctx, tx, dealer, id)
+			if err != nil {
+				return err
+			}
+			if by != "" {
+				return fmt.Errorf("%w by %s", ErrInUse, by)
+			}
+		}
+		return k.repo(tx).Delete(ctx, dealer, id)
+	})
+	if err != nil {
+		return fmt.Errorf("crm: delete %s %s: %w", k.name, id, err)
+	}
+	return nil
+}
+
+func list[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Service, k kind[T, ID, F, P], dealer DealerID, f F) (Page[T], error) {
+	p, err := k.repo(s.store).List(ctx, dealer, f)
+	if err != nil {
+		return p, fmt.Errorf("crm: list %s: %w", k.name, err)
+	}
+	return p, nil
+}
+
+// exists adds a reference error to c when id is set and not found.
+func exists[T any, ID ~string, F any](ctx context.Context, repo Repository[T, ID, F], dealer DealerID, id ID, field string, c *checker) error {
+	if id == "" {
+		return nil
+	}
+	_, err := repo.Get(ctx, dealer, id)
+	if errors.Is(err, ErrNotFound) {
+		c.add(field, RuleReference, "%s does not exist", id)
+		return nil
+	}
+	return err
+}
+
+// immutable returns a *ValidationError when a field differs between old and new.
+func immutable(entity string, fields map[string][2]any) error {
+	var c checker
+	for _, name := range sortedKeys(fields) {
+		v := fields[name]
+		if !reflect.DeepEqual(v[0], v[1]) {
+			c.add(name, RuleImmutable, "cannot be changed by an update; use its own operation")
+		}
+	}
+	return c.err(entity)
+}
+
+// The entity kinds.
+var (
+	customerKind = kind[Customer, CustomerID, CustomerFilter, *Customer]{
+		name:      "customer",
+		repo:      func(s Store) Repository[Customer, CustomerID, CustomerFilter] { return s.Customers() },
+		id:        func(v *Customer) *CustomerID { return &v.ID },
+		normalize: (*Customer).Normalize,
+		inUse: func(ctx context.Context, tx Store, dealer DealerID, id CustomerID) (string, error) {
+			page := PageRequest{Limit: 1}
+			return firstUse(
+				use(ctx, "vehicles", tx.Vehicles(), dealer, VehicleFilter{OwnerID: id, PageRequest: page}),
+				use(ctx, "sales", tx.Sales(), dealer, SaleFilter{CustomerID: id, PageRequest: page}),
+				use(ctx, "service orders", tx.ServiceOrders(), dealer, ServiceOrderFilter{CustomerID: id, PageRequest: page}),
+				use(ctx, "insurance policies", tx.Policies(), dealer, PolicyFilter{CustomerID: id, PageRequest: page}),
+				use(ctx, "leads", tx.Leads(), dealer, LeadFilter{CustomerID: id, PageRequest: page}),
+				use(ctx, "complaints", tx.Complaints(), dealer, ComplaintFilter{CustomerID: id, PageRequest: page}),
+				use(ctx, "interactions", tx.Interactions(), dealer, InteractionFilter{CustomerID: id, PageRequest: page}),
+				use(ctx, "event participations", tx.Participations(), dealer, ParticipationFilter{CustomerID: id, PageRequest: page}),
+			)
+		},
+	}
+	leadKind = kind[Lead, LeadID, LeadFilter, *Lead]{
+		name:      "lead",
+		repo:      func(s Store) Repository[Lead, LeadID, LeadFilter] { return s.Leads() },
+		id:        func(v *Lead) *LeadID { return &v.ID },
+		normalize: (*Lead).Normalize,
+		onCreate: func(d *Dealer, now time.Time, v *Lead) error {
+			if v.Status != LeadOpen {
+				return fmt.Errorf("%w: a new lead must be open, not %s (import closed leads with Import)", ErrInvalidTransition, v.Level)
+			}
+			if v.NextFollowUpAt.IsZero() {
+				v.ScheduleFirst(d.Policy(), now)
+			}
+			return nil
+		},
+		refs: func(ctx context.Context, tx Store, v *Lead, c *checker) error {
+			if err := exists(ctx, tx.Customers(), v.DealerID, v.CustomerID, "customer_id", c); err != nil {
+				return err
+			}
+			if err := exists(ctx, tx.Customers(), v.DealerID, v.ReferrerID, "referrer_id", c); err != nil {
+				return err
+			}
+			return exists(ctx, tx.Sales(), v.DealerID, v.SaleID, "sale_id", c)
+		},
+		guard: func(old, new *Lead) error {
+			return immutable("lead", map[string][2]any{
+				"level":             {old.Level, new.Level},
+				"status":            {old.Status, new.Status},
+				"follow_ups":        {old.FollowUps, new.FollowUps},
+				"lost_requests":     {old.LostRequests, new.LostRequests},
+				"lost_reason":       {old.LostReason, new.LostReason},
+				"sale_id":           {old.SaleID, new.SaleID},
+				"last_contact_at":   {old.LastContactAt, new.LastContactAt},
+				"next_follow_up_at": {old.NextFollowUpAt, new.NextFollowUpAt},
+			})
+		},
+	}
+	vehicleKind = kind[Vehicle, VehicleID, VehicleFilter, *Vehicle]{
+		name:      "vehicle",
+		repo:      func(s Store) Repository[Vehicle, VehicleID, VehicleFilter] { return s.Vehicles() },
+		id:        func(v *Vehicle) *VehicleID { return &v.ID },
+		normalize: (*Vehicle).Normalize,
+		inUse: func(ctx context.Context, tx Store, dealer DealerID, id VehicleID) (string, error) {
+			page := PageRequest{Limit: 1}
+			return firstUse(
+				use(ctx, "sales", tx.Sales(), dealer, SaleFilter{VehicleID: id, PageRequest: page}),
+				use(ctx, "service orders", tx.ServiceOrders(), dealer, ServiceOrderFilter{VehicleID: id, PageRequest: page}),
+				use(ctx, "insurance policies", tx.Policies(), dealer, PolicyFilter{VehicleID: id, PageRequest: page}),
+			)
+		},
+		refs: func(ctx context.Context, tx Store, v *Vehicle, c *checker) error {
+			return exists(ctx, tx.Customers(), v.DealerID, v.OwnerID, "owner_id", c)
+		},
+	}
+	saleKind = kind[Sale, SaleID, SaleFilter, *Sale]{
+		name: "sale",
+		repo: func(s Store) Repository[Sale, SaleID, SaleFilter] { return s.Sales() },
+		id:   func(v *Sale) *SaleID { return &v.ID },
+		refs: func(ctx context.Context, tx Store, v *Sale, c *checker) error {
+			return firstErr(
+				exists(ctx, tx.Vehicles(), v.DealerID, v.VehicleID, "vehicle_id", c),
+				exists(ctx, tx.Customers(), v.DealerID, v.CustomerID, "customer_id", c),
+				exists(ctx, tx.Leads(), v.DealerID, v.LeadID, "lead_id", c),
+			)
+		},
+	}
+	serviceOrderKind = kind[ServiceOrder, ServiceOrderID, ServiceOrderFilter, *ServiceOrder]{
+		name: "service order",
+		repo: func(s Store) Repository[ServiceOrder, ServiceOrderID, ServiceOrderFilter] { return s.ServiceOrders() },
+		id:   func(v *ServiceOrder) *ServiceOrderID { return &v.ID },
+		refs: func(ctx context.Context, tx Store, v *ServiceOrder, c *checker) error {
+			return firstErr(
+				exists(ctx, tx.Vehicles(), v.DealerID, v.VehicleID, "vehicle_id", c),
+				exists(ctx, tx.Customers(), v.DealerID, v.CustomerID, "customer_id", c),
+			)
+		},
+	}
+	policyKind = kind[InsurancePolicy, PolicyID, PolicyFilter, *InsurancePolicy]{
+		name: "insurance policy",
+		repo: func(s Store) Repository[InsurancePolicy, PolicyID, PolicyFilter] { return s.Policies() },
+		id:   func(v *InsurancePolicy) *PolicyID { return &v.ID },
+		refs: func(ctx context.Context, tx Store, v *InsurancePolicy, c *checker) error {
+			return firstErr(
+				exists(ctx, tx.Vehicles(), v.DealerID, v.VehicleID, "vehicle_id", c),
+				exists(ctx, tx.Customers(), v.DealerID, v.CustomerID, "customer_id", c),
+			)
+		},
+	}
+	interactionKind = kind[Interaction, InteractionID, InteractionFilter, *Interaction]{
+		name: "interaction",
+		repo: func(s Store) Repository[Interaction, InteractionID, InteractionFilter] { return s.Interactions() },
+		id:   func(v *Interaction) *InteractionID { return &v.ID },
+		normalize: func(v *Interaction) {
+			v.At = v.At.UTC().Truncate(time.Microsecond)
+		},
+		refs: func(ctx context.Context, tx Store, v *Interaction, c *checker) error {
+			return firstErr(
+				exists(ctx, tx.Customers(), v.DealerID, v.CustomerID, "customer_id", c),
+				exists(ctx, tx.Leads(), v.DealerID, v.LeadID, "lead_id", c),
+				exists(ctx, tx.Vehicles(), v.DealerID, v.VehicleID, "vehicle_id", c),
+			)
+		},
+	}
+	complaintKind = kind[Complaint, ComplaintID, ComplaintFilter, *Complaint]{
+		name: "complaint",
+		repo: func(s Store) Repository[Complaint, ComplaintID, ComplaintFilter] { return s.Complaints() },
+		id:   func(v *Complaint) *ComplaintID { return &v.ID },
+		normalize: func(v *Complaint) {
+			if v.Status == "" {
+				v.Status = ComplaintOpen
+			}
+		},
+		refs: func(ctx context.Context, tx Store, v *Complaint, c *checker) error {
+			return firstErr(
+				exists(ctx, tx.Customers(), v.DealerID, v.CustomerID, "customer_id", c),
+				exists(ctx, tx.Vehicles(), v.DealerID, v.VehicleID, "vehicle_id", c),
+				exists(ctx, tx.ServiceOrders(), v.DealerID, v.ServiceOrderID, "service_order_id", c),
+			)
+		},
+		guard: func(old, new *Complaint) error {
+			if !old.Status.CanMove(new.Status) {
+				return fmt.Errorf("%w: complaint status %s → %s", ErrInvalidTransition, old.Status, new.Status)
+			}
+			return nil
+		},
+	}
+	participationKind = kind[EventParticipation, ParticipationID, ParticipationFilter, *EventParticipation]{
+		name: "event participation",
+		repo: func(s Store) Repository[EventParticipation, ParticipationID, ParticipationFilter] { return s.Participations() },
+		id:   func(v *EventParticipation) *ParticipationID { return &v.ID },
+		refs: func(ctx context.Context, tx Store, v *EventParticipation, c *checker) error {
+			return exists(ctx, tx.Customers(), v.DealerID, v.CustomerID, "customer_id", c)
+		},
+	}
+)
+
+// usage is the answer of use: the name of a referring collection, or an error.
+type usage struct {
+	name string
+	err  error
+}
+
+// use reports name when the filtered listing of repo is not empty.
+func use[T any, ID ~string, F any](ctx context.Context, name string, repo Repository[T, ID, F], dealer DealerID, f F) usage {
+	p, err := repo.List(ctx, dealer, f)
+	if err != nil || len(p.Items) == 0 {
+		return usage{err: err}
+	}
+	return usage{name: name}
+}
+
+func firstUse(us ...usage) (string, error) {
+	for _, u := range us {
+		if u.err != nil || u.name != "" {
+			return u.name, u.err
+		}
+	}
+	return "", nil
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
