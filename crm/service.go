@@ -377,8 +377,10 @@ var (
 	}
 	participationKind = kind[EventParticipation, ParticipationID, ParticipationFilter, *EventParticipation]{
 		name: "event participation",
-		repo: func(s Store) Repository[EventParticipation, ParticipationID, ParticipationFilter] { return s.Participations() },
-		id:   func(v *EventParticipation) *ParticipationID { return &v.ID },
+		repo: func(s Store) Repository[EventParticipation, ParticipationID, ParticipationFilter] {
+			return s.Participations()
+		},
+		id: func(v *EventParticipation) *ParticipationID { return &v.ID },
 		refs: func(ctx context.Context, tx Store, v *EventParticipation, c *checker) error {
 			return exists(ctx, tx.Customers(), v.DealerID, v.CustomerID, "customer_id", c)
 		},
