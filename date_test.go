@@ -1,0 +1,81 @@
+package dealercrm_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDateAddMonthsClampsToMonthEnd(t *testing.T) {
+	// SPEC §2.2 / issue 3: delivery Jan 31 + 1 month is Feb 28 (29 in a leap year).
+	cases := []struct {
+		from   string
+		months int
+		want   string
+	}{
+		{"2025-01-31", 1, "2025-02-28"},
+		{"2024-01-31", 1, "2024-02-29"},
+		{"2024-03-31", -1, "2024-02-29"},
+		{"2024-08-31", 1, "2024-09-30"},
+		{"2024-12-15", 1, "2025-01-15"},
+		{"2024-01-31", 13, "2025-02-28"},
+	}
+	for _, c := range cases {
+		t.Run(c.from, func(t *testing.T) {
+			got := dealercrm.MustParseDate(c.from).AddMonths(c.months)
+			assert.Equal(t, c.want, got.String(), "%s + %d months", c.from, c.months)
+		})
+	}
+	assert.Equal(t, "2025-02-28", dealercrm.MustParseDate("2024-02-29").AddYears(1).String(), "Feb 29 birthday in a non-leap year")
+}
+
+func TestDateParseAndJSON(t *testing.T) {
+	_, err := dealercrm.ParseDate("2023-02-29")
+	assert.Error(t, err, "2023 is not a leap year")
+	_, err = dealercrm.ParseDate("2024/01/02")
+	assert.Error(t, err)
+
+	type doc struct {
+		D dealercrm.Date `json:"d"`
+		Z dealercrm.Date `json:"z"`
+	}
+	b, err := json.Marshal(doc{D: dealercrm.NewDate(2024, time.March, 5)})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"d":"2024-03-05","z":null}`, string(b))
+
+	var back doc
+	require.NoError(t, json.Unmarshal([]byte(`{"d":"2024-03-05","z":""}`), &back))
+	assert.Equal(t, dealercrm.NewDate(2024, time.March, 5), back.D)
+	assert.True(t, back.Z.IsZero())
+	assert.Error(t, json.Unmarshal([]byte(`{"d":20240305}`), &back))
+}
+
+func TestDateArithmetic(t *testing.T) {
+	d := dealercrm.MustParseDate("2024-02-27")
+	assert.Equal(t, "2024-03-01", d.AddDays(3).String(), "leap day counted")
+	assert.Equal(t, 3, d.AddDays(3).DaysSince(d))
+	assert.True(t, d.Before(d.AddDays(1)))
+	assert.True(t, d.AddDays(1).After(d))
+	assert.Equal(t, 0, d.Compare(dealercrm.NewDate(2024, 2, 27)))
+
+	// 2024-03-01 00:30 in Shanghai is still 2024-02-29 in UTC.
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	at := time.Date(2024, 3, 1, 0, 30, 0, 0, sh)
+	assert.Equal(t, "2024-03-01", dealercrm.DateIn(at, sh).String())
+	assert.Equal(t, "2024-02-29", dealercrm.DateIn(at, time.UTC).String())
+}
+
+func TestNewIDIsOrdered(t *testing.T) {
+	prev := dealercrm.NewID()
+	for range 10000 {
+		id := dealercrm.NewID()
+		require.Len(t, id, 36)
+		require.Greater(t, id, prev, "IDs must increase in byte order")
+		prev = id
+	}
+}

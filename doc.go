@@ -1,0 +1,49 @@
+// Package dealercrm is an embeddable Go SDK for the customer-relationship
+// work of car dealerships (Chinese 4S stores: sales, spare parts, service,
+// survey). Dealer management software (DMS) vendors import it; a
+// dealership's customer-relations department runs its daily work on what it
+// computes.
+//
+// This root package is the shared kernel: the closed set of error codes
+// ([Code], [Error], [ErrorCode]) that every package builds its errors on, the
+// dealer-local calendar [Date], and [NewID]. It imports none of the other
+// packages.
+//
+// # Packages
+//
+//   - crm: the domain model (dealers, customers, leads, vehicles, sales,
+//     service orders, insurance policies, interactions, complaints, event
+//     participations), its validation rules, the store interfaces and the
+//     [crm.Service] that enforces the business rules: lead levels and
+//     transitions, lost (战败) approval, lead conversion (A卡 → C卡),
+//     consent per purpose and channel, idempotent bulk import from a DMS.
+//   - crm/crmtest: the conformance suite every crm.Store implementation runs.
+//   - adapters/memory: a complete in-memory crm.Store, the default for tests
+//     and demos.
+//   - adapters/postgres: the crm.Store on PostgreSQL (Bun), with versioned
+//     migrations under configurable schema and table names.
+//   - adapters/httpapi: a reference net/http JSON API with per-dealer API
+//     keys, RFC 9457 problem details and an OpenAPI 3.1 document.
+//   - demo: a deterministic demo dealer group for trying the SDK.
+//   - examples/server: a minimal server wiring the pieces together.
+//
+// Later packages — grading, lifecycle, loyalty, campaign, satisfaction — build
+// on crm and import no database and no HTTP.
+//
+// # Principles
+//
+// Every record belongs to a dealer (tenant) and no query reads across
+// dealers unless it says so. Money is decimal.Decimal. Dates are
+// dealer-local calendar dates ([Date]). Re-running an operation with the
+// same input produces no duplicates. Bad input gets a typed error naming the
+// field and the rule it broke. Phone numbers are never logged in full.
+//
+// # Errors
+//
+// Every error the SDK returns has a [Code]:
+//
+//	switch dealercrm.ErrorCode(err) {
+//	case dealercrm.NotFound: // 404
+//	case dealercrm.Invalid: // 422; errors.As(err, new(*crm.ValidationError)) lists the fields
+//	}
+package dealercrm
