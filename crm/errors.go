@@ -128,9 +128,3 @@ func (c *checker) err(entity string) error {
 	}
 	return &ValidationError{Entity: entity, Fields: c.errs}
 }
-
-func (c *checker) merge(err error) {
-	if ve, ok := err.(*ValidationError); ok {
-		c.errs = append(c.errs, ve.Fields...)
-	}
-}
