@@ -13,7 +13,8 @@ import (
 // Sale.VehicleID, ServiceOrder.CustomerID, … — holds the referenced record's
 // ExternalID, not a dealercrm ID: the DMS only knows its own numbering.
 // A reference may point to a record of the same batch or to one imported
-// before. IDs, dealer and timestamps in the batch are ignored. Lead.SaleID is
+// before. IDs, dealer and UpdatedAt in the batch are ignored; CreatedAt,
+// when set, is the DMS's creation time of a new record. Lead.SaleID is
 // ignored too: the link is Sale.LeadID.
 type Batch struct {
 	Customers      []Customer           `json:"customers,omitempty"`
@@ -104,7 +105,13 @@ func (im importer[T, ID, F, P]) prepare(s *Service, st *importState, items []T, 
 		*v = items[i]
 		path := im.json + "[" + strconv.Itoa(i) + "]"
 		m := v.Meta()
-		m.DealerID, m.CreatedAt, m.UpdatedAt = st.dealer, st.now, st.now
+		// The DMS's own creation time is kept (a lead's age matters); the
+		// store keeps the stored one for records that exist already.
+		m.DealerID, m.UpdatedAt = st.dealer, st.now
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = st.now
+		}
+		m.CreatedAt = m.CreatedAt.UTC().Truncate(time.Microsecond)
 		*im.k.id(v) = ID(s.newID())
 		if im.k.normalize != nil {
 			im.k.normalize(v)

@@ -296,7 +296,7 @@ func (l *Lead) LogFollowUp(f FollowUp, p LeadPolicy) error {
 	if f.At.After(l.LastContactAt) {
 		l.LastContactAt = f.At
 	}
-	if f.Visit {
+	if f.Visit && openLevel(l.Level) {
 		l.NextFollowUpAt = f.At.Add(time.Duration(p.FirstCallHours) * time.Hour)
 		return nil
 	}

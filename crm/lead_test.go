@@ -62,6 +62,8 @@ func TestLeadCadencePerLevel(t *testing.T) {
 	assert.Equal(t, t0.Add(24*time.Hour), l.NextFollowUpAt, "a visit is called back within 24 hours")
 	require.NoError(t, l.SetLevel(crm.LevelO, p, t0))
 	assert.True(t, l.NextFollowUpAt.IsZero(), "an ordered lead has no cadence")
+	require.NoError(t, l.LogFollowUp(crm.FollowUp{At: t0, Channel: crm.ChannelVisit, Visit: true}, p))
+	assert.True(t, l.NextFollowUpAt.IsZero(), "nor does a visit of an ordered lead schedule one")
 }
 
 func TestLeadTransitions(t *testing.T) {

@@ -2,6 +2,9 @@ package crm
 
 import (
 	"time"
+	// Dealers name IANA zones; embed the database so validation and
+	// calendar dates work on hosts without zoneinfo (minimal containers).
+	_ "time/tzdata"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/shopspring/decimal"

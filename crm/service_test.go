@@ -274,7 +274,7 @@ func importBatch() crm.Batch {
 	return crm.Batch{
 		Customers: []crm.Customer{
 			{Record: crm.Record{ExternalID: "C1"}, Name: "王伟", Mobile: "13912345678"},
-			{Record: crm.Record{ExternalID: "C2"}, Name: "李娜"},
+			{Record: crm.Record{ExternalID: "C2", CreatedAt: time.Date(2019, 4, 1, 8, 0, 0, 0, time.FixedZone("CST", 8*3600))}, Name: "李娜"},
 		},
 		Vehicles: []crm.Vehicle{
 			{Record: crm.Record{ExternalID: "V1"}, VIN: "1M8GDM9AXKP042788", Model: "SUV", OwnerID: "C1", Price: decimal.RequireFromString("100.50")},
@@ -305,6 +305,10 @@ func TestServiceImportIsIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[crm.UpsertOutcome]int{crm.Created: 0, crm.Updated: 0, crm.Unchanged: 5}, res.Counts(), "the same batch again changes nothing")
 	assert.Equal(t, string(v.ID), res.Vehicles[0].ID, "IDs are kept")
+
+	c2, err := svc.Store().Customers().GetByExternalID(ctx, dealerA, "C2")
+	require.NoError(t, err)
+	assert.True(t, c2.CreatedAt.Equal(time.Date(2019, 4, 1, 0, 0, 0, 0, time.UTC)), "the DMS's creation time is kept")
 
 	b := importBatch()
 	b.Customers[1].Occupation = "teacher"

@@ -1,0 +1,116 @@
+// Package httpapi implements the reference net/http JSON API of dealercrm
+// over a [crm.Service]: per-dealer API keys, RFC 9457 problem details,
+// request size limits and an OpenAPI 3.1 document generated from the same
+// route table as the mux, so the two cannot drift apart.
+//
+// [NewHandler] returns an http.Handler and never owns a listener; serve it
+// with [NewServer] (sensible timeouts) or mount it, at the root, in the
+// host's own server.
+//
+//	svc := crm.NewService(memory.New())
+//	h := httpapi.NewHandler(svc,
+//		httpapi.WithAPIKeys(map[string]crm.DealerID{os.Getenv("SH01_KEY"): "SH01"}),
+//		httpapi.WithLogger(slog.New(slog.NewJSONHandler(os.Stderr,
+//			&slog.HandlerOptions{ReplaceAttr: httpapi.MaskAttr}))))
+//	srv := httpapi.NewServer(":8080", h)
+//	go srv.ListenAndServe()
+//	defer srv.Shutdown(context.Background())
+//
+// # Authentication and tenancy
+//
+// Every route but GET /healthz and GET /v1/openapi.json needs an API key,
+// as "Authorization: Bearer <key>" or "X-API-Key: <key>"; a missing or
+// unknown key is 401. A key belongs to one dealer ([WithAPIKeys] keeps only
+// SHA-256 hashes and compares in constant time; [WithAuthenticator] plugs in
+// another scheme), and every handler takes the dealer from the key and
+// nowhere else: another dealer's record IDs in paths and bodies are simply
+// not found (404), and a dealer_id in a body is ignored.
+//
+// # Routes
+//
+// For each collection — customers, leads, vehicles, sales, service-orders,
+// insurance-policies, interactions, complaints, event-participations:
+//
+//	POST   /v1/{collection}       create; 201 with Location and the record
+//	GET    /v1/{collection}/{id}  the record
+//	PATCH  /v1/{collection}/{id}  JSON merge patch; 200 with the record
+//	DELETE /v1/{collection}/{id}  204
+//	GET    /v1/{collection}       list: filters as query parameters (named
+//	                              like the crm filter's JSON fields), limit
+//	                              and after; {"items": [...], "next": "..."}
+//
+// and:
+//
+//	GET   /v1/dealer                        the key's dealer
+//	PATCH /v1/dealer                        merge patch (not its group)
+//	POST  /v1/customers/{id}/consents       record one consent answer
+//	POST  /v1/leads/{id}/level              {"level": "H"}
+//	POST  /v1/leads/{id}/follow-ups         append a follow-up
+//	POST  /v1/leads/{id}/lost-request       a consultant asks to mark it lost (战败)
+//	POST  /v1/leads/{id}/lost-decision      {"decision": "approved"|"rejected"}
+//	POST  /v1/leads/{id}/convert            customer + vehicle + sale; 201
+//	POST  /v1/import                        crm.Batch upsert; counts and results
+//	GET   /v1/openapi.json                  the OpenAPI 3.1 document
+//	GET   /healthz                          {"status": "ok"}
+//
+// The lead operations, consent answers and import answer 200 with the
+// changed record (convert: 201 with all four records and Location of the
+// sale).
+//
+// # Request and response bodies
+//
+// Bodies are JSON (a missing Content-Type is taken as JSON; another is
+// 415), exactly one value, decoded strictly: an unknown field is 400.
+// Responses are the crm records as the crm package marshals them; request
+// bodies decode into request types holding only the writable fields. Of the
+// read-only fields, those the server sets on every record (id, dealer_id,
+// created_at, updated_at) may be sent — a client may send back what it
+// read — and are ignored; those with their own operation (a lead's status
+// and follow-ups, a customer's consents, the dealer's group) are rejected
+// with 422, rule "immutable", because silently ignoring them would mislead.
+//
+// PATCH takes a JSON merge patch (RFC 7396; application/merge-patch+json
+// or application/json): a member sets a field, null clears it, an absent
+// member keeps it, arrays are replaced whole. The patch is applied to the
+// writable view of the stored record inside the Service's atomic update,
+// and the result is validated again, so concurrent patches of one record
+// do not lose each other's changes. A lead's level changes only through
+// its own route; a PATCH that changes it is 422 from the Service.
+//
+// Dates are "YYYY-MM-DD" (dealer-local), times RFC 3339, amounts decimal:
+// responses always write them as strings ("298000.5") so no digit is lost
+// to floating point, requests accept strings or numbers.
+//
+// # Errors
+//
+// Every error is an application/problem+json body (RFC 9457) written by
+// one function from one table of codes: type is "about:blank", title the
+// status text, and a code member carries the machine-readable code:
+//
+//	invalid              422  errors: [{field, rule, message}], field by JSON name ("vin", "items[2].amount")
+//	not_found            404
+//	conflict             409  a unique key is taken, a concurrent change
+//	failed_precondition  409  a closed lead, a record still in use, a forbidden state transition
+//	permission_denied    403
+//	unavailable          503
+//	internal             500  detail is generic; the error is logged, masked
+//	malformed_request    400  malformed JSON, unknown field, wrong JSON type, more than one value
+//	unauthenticated      401
+//	route_not_found      404
+//	method_not_allowed   405  with Allow
+//	body_too_large       413
+//	unsupported_media_type 415
+//
+// A failed precondition is 409 rather than 422: the request is well formed
+// but clashes with the record's current state, and 422 stays reserved for
+// input the caller must fix field by field.
+//
+// # Limits and logging
+//
+// Bodies are limited to 1 MiB ([WithMaxBodyBytes]), except the bulk import,
+// 64 MiB ([WithMaxImportBytes]); a larger body is 413. [WithLogger] logs one
+// line per request — method, route pattern, status, duration and dealer;
+// never the API key, the URL (a query may hold a mobile number) or a body —
+// and internal errors with their text masked; [MaskAttr] masks phone
+// numbers for the host's own slog handlers.
+package httpapi

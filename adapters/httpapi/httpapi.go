@@ -1,0 +1,230 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/dealercrm/dealercrm/crm"
+)
+
+// Request body limits. A body larger than its limit is answered with 413.
+const (
+	// DefaultMaxBodyBytes limits the body of every request but the bulk
+	// import (1 MiB); change it with WithMaxBodyBytes.
+	DefaultMaxBodyBytes int64 = 1 << 20
+	// DefaultMaxImportBytes limits the body of POST /v1/import (64 MiB, about
+	// 100,000 typical records); change it with WithMaxImportBytes.
+	DefaultMaxImportBytes int64 = 64 << 20
+)
+
+// config is what the options set.
+type config struct {
+	keys          *keyring
+	auth          Authenticator
+	logger        *slog.Logger
+	maxBody       int64
+	maxImportBody int64
+}
+
+// Option configures the handler built by NewHandler.
+type Option func(*config)
+
+// WithAPIKeys adds API keys, each scoped to one dealer. Only the SHA-256
+// hash of each key is kept, and a presented key is compared with every
+// stored hash in constant time. Empty keys are ignored; a key mapped to an
+// empty dealer ID makes NewHandler panic, since every request with it would
+// fail. It may be given more than once; later keys are added to earlier
+// ones. WithAuthenticator replaces the keys.
+func WithAPIKeys(keys map[string]crm.DealerID) Option {
+	return func(c *config) {
+		for k, d := range keys {
+			c.keys.add(k, d)
+		}
+	}
+}
+
+// WithAuthenticator replaces the API keys of WithAPIKeys by a for deciding
+// which dealer a request acts for (keys kept in the host's own database,
+// say).
+func WithAuthenticator(a Authenticator) Option { return func(c *config) { c.auth = a } }
+
+// WithLogger sets the logger of request logs (one line per request with
+// method, route pattern, status, duration and dealer — never the API key,
+// the URL or a body) and of internal errors, whose text is masked with
+// the same rules as MaskAttr. Without it nothing is logged.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithMaxBodyBytes sets the body limit of every request but the bulk import
+// (DefaultMaxBodyBytes). n ≤ 0 keeps the default.
+func WithMaxBodyBytes(n int64) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxBody = n
+		}
+	}
+}
+
+// WithMaxImportBytes sets the body limit of POST /v1/import
+// (DefaultMaxImportBytes). n ≤ 0 keeps the default.
+func WithMaxImportBytes(n int64) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxImportBody = n
+		}
+	}
+}
+
+// handler is the http.Handler of NewHandler.
+type handler struct {
+	svc    *crm.Service
+	auth   Authenticator
+	log    *slog.Logger
+	cfg    config
+	mux    *http.ServeMux
+	routes []route
+	// patterns are the patterns registered on mux, in order.
+	patterns []string
+	// openapi is the OpenAPI document, built once from routes.
+	openapi []byte
+}
+
+// NewHandler returns the HTTP API over svc (see the package documentation
+// for the routes). It never owns a listener: serve it with NewServer or
+// mount it in the host's own server, at the root (its paths start with
+// /v1). Every route but GET /healthz and GET /v1/openapi.json needs an API
+// key (WithAPIKeys), and the dealer is always the key's.
+func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
+	cfg := config{keys: &keyring{}, maxBody: DefaultMaxBodyBytes, maxImportBody: DefaultMaxImportBytes}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h := &handler{svc: svc, cfg: cfg, log: cfg.logger, auth: cfg.auth, mux: http.NewServeMux()}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.auth == nil {
+		h.auth = cfg.keys
+	}
+	h.routes = allRoutes()
+	for _, rt := range h.routes {
+		h.mux.Handle(rt.pattern(), h.endpoint(rt))
+		h.patterns = append(h.patterns, rt.pattern())
+	}
+	doc, err := json.Marshal(openAPI(h.routes))
+	if err != nil {
+		panic(fmt.Sprintf("httpapi: OpenAPI document: %v", err))
+	}
+	h.openapi = doc
+	return h
+}
+
+// ServeHTTP routes r, answers unknown routes and methods with problem
+// details, turns a panic into a 500 and logs the request.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			h.log.LogAttrs(r.Context(), slog.LevelError, "httpapi: panic",
+				slog.String("route", sw.route), slog.String("panic", maskString(fmt.Sprint(p))),
+				slog.String("stack", maskString(string(debug.Stack()))))
+			if !sw.wrote {
+				h.writeProblem(sw, r, fmt.Errorf("panic: %v", p))
+			}
+		}
+		h.logRequest(r, sw, time.Since(start))
+	}()
+	if fallback, pattern := h.mux.Handler(r); pattern == "" {
+		h.noRoute(sw, r, fallback)
+		return
+	}
+	h.mux.ServeHTTP(sw, r)
+}
+
+// noRoute answers a request that matches no pattern: 405 when the path
+// exists with other methods, else 404. The mux's own fallback handler tells
+// which, and its Allow header is kept.
+func (h *handler) noRoute(w http.ResponseWriter, r *http.Request, fallback http.Handler) {
+	probe := &headerRecorder{header: http.Header{}}
+	fallback.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		h.writeProblem(w, r, &apiError{code: codeMethodNotAllowed,
+			detail: fmt.Sprintf("%s is not allowed here; allowed: %s", r.Method, probe.header.Get("Allow")),
+			header: http.Header{"Allow": probe.header.Values("Allow")}})
+		return
+	}
+	h.writeProblem(w, r, &apiError{code: codeRouteNotFound, detail: "no route matches " + r.Method + " " + r.URL.Path})
+}
+
+// logRequest writes the request log line. It names the route pattern, not
+// the URL: paths and query strings may carry personal data (a mobile
+// filter).
+func (h *handler) logRequest(r *http.Request, sw *statusWriter, d time.Duration) {
+	level := slog.LevelInfo
+	if sw.status >= 500 {
+		level = slog.LevelError
+	}
+	h.log.LogAttrs(r.Context(), level, "http request",
+		slog.String("method", r.Method),
+		slog.String("route", sw.route),
+		slog.Int("status", sw.status),
+		slog.Duration("duration", d),
+		slog.String("dealer", string(sw.dealer)))
+}
+
+// statusWriter records the status of a response, and the route and dealer
+// of the request for its log line.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+	route  string
+	dealer crm.DealerID
+}
+
+// WriteHeader implements http.ResponseWriter.
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write implements http.ResponseWriter.
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// headerRecorder captures the status and headers of the mux's fallback.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *headerRecorder) Header() http.Header { return r.header }
+
+func (r *headerRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return len(b), nil
+}
+
+func (r *headerRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}

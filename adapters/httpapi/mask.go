@@ -1,0 +1,239 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/dealercrm/dealercrm/crm"
+)
+
+// MaskAttr is a slog.HandlerOptions.ReplaceAttr function that keeps phone
+// numbers out of logs in full (PIPL), using crm.MaskMobile (13800138000 →
+// 138****8000):
+//
+//   - an attribute whose key contains "mobile" or "phone" (any case) is
+//     masked whatever its value looks like;
+//   - in every other string — the message too — digit runs that look like
+//     a Chinese mobile number (11 digits 13…–19…, also written 138 0013
+//     8000 or with +86/0086) or an E.164 number (+ and 7 to 15 digits) are
+//     masked; a run glued to more digits (a timestamp, an order number) is
+//     left alone;
+//   - errors, Stringers and other values (structs, maps) are masked through
+//     their text or JSON form.
+//
+// Use it as
+//
+//	slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: httpapi.MaskAttr}))
+func MaskAttr(groups []string, a slog.Attr) slog.Attr {
+	if isPhoneKey(a.Key) {
+		if s := valueText(a.Value); s != "" {
+			a.Value = slog.StringValue(maskPhone(s))
+		}
+		return a
+	}
+	switch a.Value.Kind() {
+	case slog.KindString:
+		s := a.Value.String()
+		if m := maskString(s); m != s {
+			a.Value = slog.StringValue(m)
+		}
+	case slog.KindAny:
+		a.Value = maskAny(a.Value.Any())
+	}
+	return a
+}
+
+// maskPhone masks a value known to be a phone number: in its canonical
+// form when it is a mobile, else every number in it, else all of it but
+// the ends.
+func maskPhone(s string) string {
+	n := crm.NormalizeMobile(s)
+	if crm.CheckMobile(n) {
+		return crm.MaskMobile(n)
+	}
+	if m := maskString(s); m != s {
+		return m
+	}
+	return crm.MaskMobile(n)
+}
+
+func isPhoneKey(key string) bool {
+	k := strings.ToLower(key)
+	return strings.Contains(k, "mobile") || strings.Contains(k, "phone")
+}
+
+// valueText returns the text of a non-group value.
+func valueText(v slog.Value) string {
+	switch v.Kind() {
+	case slog.KindGroup:
+		return ""
+	case slog.KindAny:
+		if err, ok := v.Any().(error); ok {
+			return err.Error()
+		}
+		return fmt.Sprint(v.Any())
+	}
+	return v.String()
+}
+
+// maskAny masks the phone numbers in an arbitrary value, keeping it as it
+// is when it holds none.
+func maskAny(v any) slog.Value {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return slog.AnyValue(v)
+	case error:
+		s = x.Error()
+	case fmt.Stringer:
+		s = x.String()
+	case []byte:
+		s = string(x)
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			s = fmt.Sprint(v)
+			break
+		}
+		m := maskString(string(b))
+		if m == string(b) {
+			return slog.AnyValue(v)
+		}
+		// Keep structured output structured.
+		var out any
+		if json.Unmarshal([]byte(m), &out) == nil {
+			return slog.AnyValue(out)
+		}
+		return slog.StringValue(m)
+	}
+	if m := maskString(s); m != s {
+		return slog.StringValue(m)
+	}
+	return slog.AnyValue(v)
+}
+
+// maskString masks the phone numbers in s (see MaskAttr).
+func maskString(s string) string {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			digits++
+		}
+	}
+	if digits < 7 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		if (s[i] != '+' && !isDigit(s[i])) || (i > 0 && isDigit(s[i-1])) {
+			i++
+			continue
+		}
+		plus, groups, end := scanNumber(s, i)
+		if len(groups) == 0 {
+			i++
+			continue
+		}
+		for _, sp := range phoneSpans(s, plus, groups) {
+			b.WriteString(s[last:sp.start])
+			b.WriteString(sp.masked)
+			last = sp.end
+		}
+		i = end
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// scanNumber reads a number starting at s[i]: an optional +, then groups of
+// digits separated by single spaces or hyphens. It returns the groups'
+// [start, end) offsets and the end of the number.
+func scanNumber(s string, i int) (plus bool, groups [][2]int, end int) {
+	j := i
+	if s[j] == '+' {
+		plus = true
+		j++
+	}
+	for {
+		start := j
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		if j == start {
+			break
+		}
+		groups = append(groups, [2]int{start, j})
+		if j+1 < len(s) && (s[j] == ' ' || s[j] == '-') && isDigit(s[j+1]) {
+			j++
+			continue
+		}
+		break
+	}
+	if len(groups) == 0 {
+		return plus, nil, i + 1
+	}
+	return plus, groups, groups[len(groups)-1][1]
+}
+
+// span is a phone number found in a string, and its masked form.
+type span struct {
+	start, end int
+	masked     string
+}
+
+// phoneSpans finds the phone numbers among consecutive digit groups,
+// longest first from the left: in "2025 138 0013 8000" the last three
+// groups are one.
+func phoneSpans(s string, plus bool, groups [][2]int) []span {
+	var out []span
+	for a := 0; a < len(groups); {
+		found := false
+		for b := len(groups); b > a; b-- {
+			var d strings.Builder
+			for _, g := range groups[a:b] {
+				d.WriteString(s[g[0]:g[1]])
+			}
+			digits, withPlus := d.String(), plus && a == 0
+			if !isPhone(digits, withPlus) {
+				continue
+			}
+			start := groups[a][0]
+			if withPlus {
+				start--
+				digits = "+" + digits
+			}
+			out = append(out, span{start: start, end: groups[b-1][1], masked: crm.MaskMobile(digits)})
+			a, found = b, true
+			break
+		}
+		if !found {
+			a++
+		}
+	}
+	return out
+}
+
+// isPhone reports whether digits (after a + when plus) look like a phone
+// number: E.164 after a +, else a Chinese mobile, bare or with 86 / 0086.
+func isPhone(digits string, plus bool) bool {
+	if plus {
+		return len(digits) >= 7 && len(digits) <= 15 && digits[0] != '0'
+	}
+	switch {
+	case len(digits) == 11:
+		return crm.CheckMobile(digits)
+	case len(digits) == 13 && strings.HasPrefix(digits, "86"):
+		return crm.CheckMobile(digits[2:])
+	case len(digits) == 15 && strings.HasPrefix(digits, "0086"):
+		return crm.CheckMobile(digits[4:])
+	}
+	return false
+}

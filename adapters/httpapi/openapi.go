@@ -1,0 +1,388 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/shopspring/decimal"
+)
+
+// The value types with their own JSON form.
+var (
+	typeDecimal = reflect.TypeFor[decimal.Decimal]()
+	typeDate    = reflect.TypeFor[dealercrm.Date]()
+	typeTime    = reflect.TypeFor[time.Time]()
+	typeRaw     = reflect.TypeFor[json.RawMessage]()
+)
+
+// enumValues lists the values of every enumeration the API exposes.
+// schemaGen panics on a string type with a Valid method missing here, so a
+// new crm enum cannot be documented as a bare string.
+var enumValues = map[reflect.Type][]string{
+	reflect.TypeFor[crm.CustomerKind]():    strs(crm.CustomerKinds()),
+	reflect.TypeFor[crm.Gender]():          strs(crm.Genders()),
+	reflect.TypeFor[crm.FamilyStage]():     strs(crm.FamilyStages()),
+	reflect.TypeFor[crm.Source]():          strs(crm.Sources()),
+	reflect.TypeFor[crm.IntentLevel]():     strs(crm.IntentLevels()),
+	reflect.TypeFor[crm.LeadStatus]():      strs(crm.LeadStatuses()),
+	reflect.TypeFor[crm.PurchaseKind]():    strs(crm.PurchaseKinds()),
+	reflect.TypeFor[crm.LostReason]():      strs(crm.LostReasons()),
+	reflect.TypeFor[crm.Decision]():        strs(crm.Decisions()),
+	reflect.TypeFor[crm.Purpose]():         strs(crm.Purposes()),
+	reflect.TypeFor[crm.Channel]():         strs(crm.Channels()),
+	reflect.TypeFor[crm.OdometerSource]():  strs(crm.OdometerSources()),
+	reflect.TypeFor[crm.ValueChainKind]():  strs(crm.ValueChainKinds()),
+	reflect.TypeFor[crm.ServiceKind]():     strs(crm.ServiceKinds()),
+	reflect.TypeFor[crm.Payer]():           strs(crm.Payers()),
+	reflect.TypeFor[crm.InsuranceKind]():   strs(crm.InsuranceKinds()),
+	reflect.TypeFor[crm.Direction]():       strs(crm.Directions()),
+	reflect.TypeFor[crm.Outcome]():         strs(crm.Outcomes()),
+	reflect.TypeFor[crm.Severity]():        strs(crm.Severities()),
+	reflect.TypeFor[crm.ComplaintStatus](): strs(crm.ComplaintStatuses()),
+	reflect.TypeFor[crm.UpsertOutcome]():   strs([]crm.UpsertOutcome{crm.Created, crm.Updated, crm.Unchanged}),
+}
+
+func strs[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// schemaDocs describes the main schemas.
+var schemaDocs = map[string]string{
+	"Dealer":             "A dealership (4S store), the tenant of every other record.",
+	"Customer":           "An owner or buyer (C卡): a private person or a company.",
+	"Lead":               "A prospect card (A卡) with its intent level, follow-up log and lost requests.",
+	"Vehicle":            "A car sold or serviced by the dealer.",
+	"Sale":               "A new-car sale with its value-chain items.",
+	"ServiceOrder":       "A service order 维修工单: a workshop visit of a vehicle.",
+	"InsurancePolicy":    "A motor insurance policy sold or renewed by the dealer.",
+	"Interaction":        "A contact with a customer or prospect.",
+	"Complaint":          "A customer complaint and its handling.",
+	"EventParticipation": "A customer's invitation to or attendance of an event.",
+	"Batch":              "Records from a host DMS to upsert, matched on external_id; references between records hold external IDs. IDs, dealer and timestamps are ignored.",
+	"Problem":            "RFC 9457 problem details. type is always about:blank; code is the machine-readable error code.",
+	"Decimal":            "A decimal amount in CNY. Responses always write a string (\"1234.56\") to keep every digit; requests accept a string or a JSON number.",
+	"Date":               "A calendar date YYYY-MM-DD in the dealer's time zone; null when not set.",
+}
+
+// schemaGen builds JSON Schemas (OpenAPI 3.1, draft 2020-12) from Go types,
+// collecting named ones in defs.
+type schemaGen struct {
+	defs  map[string]any
+	names map[string]reflect.Type
+}
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+// schema returns the schema of t: a $ref for structs and enumerations,
+// inline for the rest.
+func (g *schemaGen) schema(t reflect.Type) map[string]any {
+	switch t {
+	case typeDecimal:
+		return g.named("Decimal", t, func() map[string]any {
+			return map[string]any{"type": []string{"string", "number"}, "examples": []string{"298000", "1234.56"}}
+		})
+	case typeDate:
+		return g.named("Date", t, func() map[string]any {
+			return map[string]any{"type": []string{"string", "null"}, "format": "date", "examples": []string{"2025-03-10"}}
+		})
+	case typeTime:
+		return map[string]any{"type": "string", "format": "date-time"}
+	case typeRaw:
+		return map[string]any{}
+	}
+	if vals, ok := enumValues[t]; ok {
+		return g.named(t.Name(), t, func() map[string]any { return map[string]any{"type": "string", "enum": vals} })
+	}
+	if t.Implements(reflect.TypeFor[json.Marshaler]()) || reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
+		panic(fmt.Sprintf("httpapi: no schema for %v, which has its own JSON form", t))
+	}
+	switch t.Kind() {
+	case reflect.String:
+		if _, ok := t.MethodByName("Valid"); ok {
+			panic(fmt.Sprintf("httpapi: enumeration %v is missing from enumValues", t))
+		}
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Int16, reflect.Int8:
+		return map[string]any{"type": "integer"}
+	case reflect.Uint, reflect.Uint64, reflect.Uint32, reflect.Uint16, reflect.Uint8:
+		return map[string]any{"type": "integer", "minimum": 0}
+	case reflect.Float64, reflect.Float32:
+		return map[string]any{"type": "number"}
+	case reflect.Slice, reflect.Array:
+		return map[string]any{"type": "array", "items": g.schema(t.Elem())}
+	case reflect.Map:
+		s := map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem())}
+		if _, ok := enumValues[t.Key()]; ok {
+			s["propertyNames"] = g.schema(t.Key())
+		}
+		return s
+	case reflect.Pointer:
+		return map[string]any{"anyOf": []any{g.schema(t.Elem()), map[string]any{"type": "null"}}}
+	case reflect.Struct:
+		return g.named(schemaName(t), t, func() map[string]any {
+			props := map[string]any{}
+			g.fields(t, props)
+			return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+		})
+	}
+	panic(fmt.Sprintf("httpapi: no schema for %v", t))
+}
+
+// named registers the schema of t under name once and returns a $ref.
+func (g *schemaGen) named(name string, t reflect.Type, build func() map[string]any) map[string]any {
+	if prev, ok := g.names[name]; ok {
+		if prev != t {
+			panic(fmt.Sprintf("httpapi: schema name %s used by %v and %v", name, prev, t))
+		}
+		return ref(name)
+	}
+	g.names[name] = t
+	g.defs[name] = nil // placeholder against recursion
+	s := build()
+	if doc, ok := schemaDocs[name]; ok {
+		s["description"] = doc
+	}
+	g.defs[name] = s
+	return ref(name)
+}
+
+// fields adds the JSON properties of struct t, flattening embedded structs
+// the way encoding/json does.
+func (g *schemaGen) fields(t reflect.Type, props map[string]any) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := jsonName(f)
+		if name == "-" {
+			continue
+		}
+		_, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && f.Tag.Get("json") == "" && f.Type.Kind() == reflect.Struct {
+			g.fields(f.Type, props)
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		var s map[string]any
+		switch f.Tag.Get("api") {
+		case "server":
+			s = map[string]any{"readOnly": true, "description": "Set by the server; ignored in request bodies."}
+		case "derived":
+			s = map[string]any{"readOnly": true, "description": "Read-only (" + f.Tag.Get("hint") + "); a request body that sets it is rejected with 422."}
+		default:
+			s = g.schema(f.Type)
+			omit := strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")
+			if k := f.Type.Kind(); !omit && (k == reflect.Slice || k == reflect.Map) {
+				// A nil slice or map without omitempty is written as null.
+				s["type"] = []string{s["type"].(string), "null"}
+			}
+		}
+		props[name] = s
+	}
+}
+
+// schemaName is the component name of a struct type: its Go name with an
+// upper-case first letter (customerInput → CustomerInput).
+func schemaName(t reflect.Type) string {
+	name := t.Name()
+	if name == "" || strings.ContainsAny(name, "[]") {
+		panic(fmt.Sprintf("httpapi: no schema name for %v", t))
+	}
+	r, n := utf8.DecodeRuneInString(name)
+	return string(unicode.ToUpper(r)) + name[n:]
+}
+
+// openAPI builds the OpenAPI 3.1 document of routes.
+func openAPI(routes []route) map[string]any {
+	g := &schemaGen{defs: map[string]any{}, names: map[string]reflect.Type{}}
+	paths := map[string]map[string]any{}
+	var tags []any
+	seenTag := map[string]bool{}
+	for _, rt := range routes {
+		if !seenTag[rt.tag] {
+			seenTag[rt.tag] = true
+			tags = append(tags, map[string]any{"name": rt.tag})
+		}
+		if paths[rt.path] == nil {
+			paths[rt.path] = map[string]any{}
+		}
+		paths[rt.path][strings.ToLower(rt.method)] = g.operation(rt)
+	}
+
+	g.schema(reflect.TypeFor[problem]())
+	codes := make([]string, 0, len(statusOf))
+	for c := range statusOf {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	g.defs["Problem"].(map[string]any)["properties"].(map[string]any)["code"] = map[string]any{"type": "string", "enum": codes}
+
+	return map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{
+			"title":       "dealercrm API",
+			"version":     "1.0.0",
+			"description": apiDescription,
+		},
+		"tags":     tags,
+		"paths":    paths,
+		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{"apiKey": []any{}}},
+		"components": map[string]any{
+			"schemas": g.defs,
+			"responses": map[string]any{
+				"Problem": map[string]any{
+					"description": "An error, as RFC 9457 problem details.",
+					"content":     map[string]any{"application/problem+json": map[string]any{"schema": ref("Problem")}},
+				},
+			},
+			"securitySchemes": map[string]any{
+				"bearer": map[string]any{"type": "http", "scheme": "bearer",
+					"description": "Authorization: Bearer <API key>. Every key belongs to one dealer, and every request acts for that dealer."},
+				"apiKey": map[string]any{"type": "apiKey", "in": "header", "name": "X-API-Key",
+					"description": "The API key in its own header, as an alternative to Authorization: Bearer."},
+			},
+		},
+	}
+}
+
+const apiDescription = `The reference HTTP API of dealercrm, a customer-relationship SDK for car dealerships.
+
+Every request but GET /healthz and GET /v1/openapi.json needs an API key; the key decides the dealer, and records of other dealers are simply not found.
+Bodies are JSON (PATCH also takes application/merge-patch+json, RFC 7396); unknown fields are rejected (400), and so are read-only fields with their own operation (422).
+Server-set fields (id, dealer_id, created_at, updated_at) may be sent and are ignored.
+Dates are YYYY-MM-DD in the dealer's time zone, times RFC 3339, amounts decimal strings.
+Lists return {"items": [...], "next": "cursor"}; pass next as after to get the following page.
+Errors are RFC 9457 problem details with a code member: invalid 422 (errors lists the fields), not_found 404, conflict and failed_precondition 409, permission_denied 403, unavailable 503, internal 500, malformed_request 400, unauthenticated 401, body_too_large 413.`
+
+// operation builds the OpenAPI operation of rt.
+func (g *schemaGen) operation(rt route) map[string]any {
+	op := map[string]any{"operationId": rt.op, "summary": rt.summary, "tags": []string{rt.tag}}
+	var params []any
+	for _, name := range pathParams(rt.path) {
+		params = append(params, map[string]any{"name": name, "in": "path", "required": true,
+			"description": "The record's ID.", "schema": map[string]any{"type": "string"}})
+	}
+	for _, qp := range rt.params {
+		s := g.schema(qp.typ)
+		p := map[string]any{"name": qp.name, "in": "query", "description": qp.doc, "schema": s}
+		if qp.list {
+			p["schema"] = map[string]any{"type": "array", "items": s}
+			p["style"], p["explode"] = "form", false
+		}
+		params = append(params, p)
+	}
+	if len(params) > 0 {
+		op["parameters"] = params
+	}
+	if rt.body != nil {
+		s := g.schema(rt.body)
+		content := map[string]any{"application/json": map[string]any{"schema": s}}
+		body := map[string]any{"required": true, "content": content}
+		if rt.patch {
+			content["application/merge-patch+json"] = map[string]any{"schema": s}
+			body["description"] = "A JSON merge patch (RFC 7396): a member sets a field, null clears it, an absent member keeps it; arrays are replaced whole."
+		}
+		op["requestBody"] = body
+	}
+
+	ok := map[string]any{"description": http.StatusText(rt.status)}
+	var s map[string]any
+	switch {
+	case rt.status == http.StatusNoContent:
+	case rt.list:
+		s = g.page(rt.result)
+	case rt.result != nil:
+		s = g.schema(rt.result)
+	default:
+		s = map[string]any{"type": "object"}
+	}
+	if s != nil {
+		ok["content"] = map[string]any{"application/json": map[string]any{"schema": s}}
+	}
+	if rt.status == http.StatusCreated {
+		what := "the new record"
+		if rt.location != "" {
+			what = rt.location
+		}
+		ok["headers"] = map[string]any{"Location": map[string]any{"description": "The path of " + what + ".", "schema": map[string]any{"type": "string"}}}
+	}
+	responses := map[string]any{strconv.Itoa(rt.status): ok}
+	for _, st := range problemStatuses(rt) {
+		responses[strconv.Itoa(st)] = map[string]any{"$ref": "#/components/responses/Problem"}
+	}
+	responses["default"] = map[string]any{"$ref": "#/components/responses/Problem"}
+	op["responses"] = responses
+	if rt.public {
+		op["security"] = []any{}
+	}
+	return op
+}
+
+// page returns the schema of one page of a listing of t.
+func (g *schemaGen) page(t reflect.Type) map[string]any {
+	item := g.schema(t)
+	return g.named(schemaName(t)+"Page", reflect.PointerTo(t), func() map[string]any {
+		return map[string]any{
+			"type": "object",
+			"properties": map[string]any{
+				"items": map[string]any{"type": "array", "items": item},
+				"next":  map[string]any{"type": "string", "description": "Cursor of the next page, for the after parameter; absent on the last page."},
+			},
+			"required":             []string{"items"},
+			"additionalProperties": false,
+		}
+	})
+}
+
+// problemStatuses lists the error statuses a route documents besides the
+// default.
+func problemStatuses(rt route) []int {
+	var st []int
+	if rt.body != nil || rt.params != nil {
+		st = append(st, http.StatusBadRequest)
+	}
+	if !rt.public {
+		// 404 also when the key's dealer itself does not exist.
+		st = append(st, http.StatusUnauthorized, http.StatusNotFound)
+	}
+	if rt.method != http.MethodGet && !rt.public {
+		st = append(st, http.StatusConflict)
+	}
+	if rt.body != nil {
+		st = append(st, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
+	}
+	if rt.body != nil || rt.params != nil {
+		st = append(st, http.StatusUnprocessableEntity)
+	}
+	if !rt.public {
+		st = append(st, http.StatusInternalServerError)
+	}
+	return st
+}
+
+// pathParams returns the names of the {wildcards} of a path pattern.
+func pathParams(path string) []string {
+	var out []string
+	for seg := range strings.SplitSeq(path, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			out = append(out, strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}"))
+		}
+	}
+	return out
+}

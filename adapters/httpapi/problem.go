@@ -1,0 +1,121 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+)
+
+// Codes of the errors of the HTTP layer itself, next to the dealercrm codes
+// in the problem "code" member.
+const (
+	codeMalformed            = "malformed_request"
+	codeUnauthenticated      = "unauthenticated"
+	codeRouteNotFound        = "route_not_found"
+	codeMethodNotAllowed     = "method_not_allowed"
+	codeTooLarge             = "body_too_large"
+	codeUnsupportedMediaType = "unsupported_media_type"
+)
+
+// statusOf is the one table from error codes to HTTP status codes. A failed
+// precondition (a closed lead, a record still in use, a state transition
+// the state machine forbids) is 409 like a conflict: the request is well
+// formed but clashes with the record's current state; the "code" member
+// tells the two apart.
+var statusOf = map[string]int{
+	string(dealercrm.Invalid):            http.StatusUnprocessableEntity,
+	string(dealercrm.NotFound):           http.StatusNotFound,
+	string(dealercrm.Conflict):           http.StatusConflict,
+	string(dealercrm.FailedPrecondition): http.StatusConflict,
+	string(dealercrm.PermissionDenied):   http.StatusForbidden,
+	string(dealercrm.Unavailable):        http.StatusServiceUnavailable,
+	string(dealercrm.Internal):           http.StatusInternalServerError,
+	codeMalformed:                        http.StatusBadRequest,
+	codeUnauthenticated:                  http.StatusUnauthorized,
+	codeRouteNotFound:                    http.StatusNotFound,
+	codeMethodNotAllowed:                 http.StatusMethodNotAllowed,
+	codeTooLarge:                         http.StatusRequestEntityTooLarge,
+	codeUnsupportedMediaType:             http.StatusUnsupportedMediaType,
+}
+
+// apiError is an error of the HTTP layer (a malformed body, a missing key)
+// rather than of the domain.
+type apiError struct {
+	code   string
+	detail string
+	// fields optionally names the fields at fault (a JSON type mismatch).
+	fields []crm.FieldError
+	// header holds headers the answer must carry (Allow, WWW-Authenticate).
+	header http.Header
+}
+
+func (e *apiError) Error() string { return "httpapi: " + e.detail }
+
+// problem is an RFC 9457 problem details object. Type is always
+// "about:blank", so Title is the status text; Code is the machine-readable
+// error code (a dealercrm.Code or one of the HTTP layer's).
+type problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	Code     string `json:"code"`
+	// Errors lists the fields that broke a rule (422) or could not be
+	// decoded (400), by JSON name or query parameter name.
+	Errors []crm.FieldError `json:"errors,omitempty"`
+}
+
+// writeProblem is the one place that turns an error into a response. The
+// detail of an internal error is generic; the error itself is logged,
+// masked.
+func (h *handler) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	p := problem{Type: "about:blank", Instance: r.URL.Path}
+	var ae *apiError
+	var ve *crm.ValidationError
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		p.Code = codeTooLarge
+		p.Detail = "the request body exceeds " + strconv.FormatInt(tooLarge.Limit, 10) + " bytes"
+	case errors.As(err, &ae):
+		p.Code, p.Detail, p.Errors = ae.code, ae.detail, ae.fields
+		for k, v := range ae.header {
+			w.Header()[k] = v
+		}
+	case errors.As(err, &ve):
+		p.Code = string(dealercrm.Invalid)
+		p.Detail = "invalid " + ve.Entity + ": see errors"
+		p.Errors = ve.Fields
+	default:
+		p.Code = string(dealercrm.ErrorCode(err))
+		p.Detail = dealercrm.ErrorMessage(err)
+	}
+	status, ok := statusOf[p.Code]
+	if !ok {
+		p.Code, status = string(dealercrm.Internal), http.StatusInternalServerError
+	}
+	if status == http.StatusInternalServerError {
+		route, dealer := "", crm.DealerID("")
+		if sw, ok := w.(*statusWriter); ok {
+			route, dealer = sw.route, sw.dealer
+		}
+		h.log.LogAttrs(r.Context(), slog.LevelError, "httpapi: internal error",
+			slog.String("method", r.Method), slog.String("route", route), slog.String("dealer", string(dealer)),
+			slog.String("error", maskString(err.Error())))
+		p.Detail = "internal error"
+	}
+	p.Status, p.Title = status, http.StatusText(status)
+	body, _ := json.Marshal(p)
+	hd := w.Header()
+	hd.Set("Content-Type", "application/problem+json")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}

@@ -1,0 +1,384 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"reflect"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+)
+
+// route is one entry of the route table. The mux and the OpenAPI document
+// are both built from the table, so they cannot drift apart.
+type route struct {
+	method  string
+	path    string
+	op      string // OpenAPI operationId
+	tag     string
+	summary string
+	// public routes need no API key.
+	public bool
+	params []queryParam
+	// body is the request type; nil when the route takes no body.
+	body reflect.Type
+	// patch marks a JSON merge patch body.
+	patch bool
+	// bulk routes have the import body limit.
+	bulk bool
+	// status is the success status; result the type of its body (nil for
+	// none); list wraps result in a page.
+	status int
+	result reflect.Type
+	list   bool
+	// location marks a 201 whose Location header names the new record.
+	location string
+	handle   func(h *handler, c *call) error
+}
+
+func (rt route) pattern() string { return rt.method + " " + rt.path }
+
+// endpoint wraps a route's handler: it records the route for the request
+// log, authenticates (the dealer comes from the key and nowhere else) and
+// writes the handler's error as a problem.
+func (h *handler) endpoint(rt route) http.Handler {
+	limit := h.cfg.maxBody
+	if rt.bulk {
+		limit = h.cfg.maxImportBody
+	}
+	pattern := rt.pattern()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw, _ := w.(*statusWriter)
+		if sw != nil {
+			sw.route = pattern
+		}
+		c := &call{w: w, r: r, limit: limit}
+		if !rt.public {
+			dealer, err := h.auth.Authenticate(r)
+			if err == nil && dealer == "" {
+				err = ErrUnauthenticated
+			}
+			if err != nil {
+				h.writeProblem(w, r, err)
+				return
+			}
+			c.dealer = dealer
+			if sw != nil {
+				sw.dealer = dealer
+			}
+		}
+		if err := rt.handle(h, c); err != nil {
+			h.writeProblem(w, r, err)
+		}
+	})
+}
+
+// allRoutes is the route table.
+func allRoutes() []route {
+	rs := []route{
+		{method: http.MethodGet, path: "/healthz", op: "health", tag: "Meta", public: true,
+			summary: "Report that the server is up", status: http.StatusOK, result: reflect.TypeFor[health](),
+			handle: func(_ *handler, c *call) error { return c.reply(http.StatusOK, health{Status: "ok"}) }},
+		{method: http.MethodGet, path: "/v1/openapi.json", op: "openapi", tag: "Meta", public: true,
+			summary: "This API's OpenAPI 3.1 document", status: http.StatusOK, handle: serveOpenAPI},
+		{method: http.MethodGet, path: "/v1/dealer", op: "getDealer", tag: "Dealer",
+			summary: "Get the API key's dealer", status: http.StatusOK, result: reflect.TypeFor[crm.Dealer](),
+			handle: getDealer},
+		{method: http.MethodPatch, path: "/v1/dealer", op: "updateDealer", tag: "Dealer",
+			summary: "Update the API key's dealer with a JSON merge patch", body: reflect.TypeFor[dealerInput](), patch: true,
+			status: http.StatusOK, result: reflect.TypeFor[crm.Dealer](), handle: patchDealer},
+	}
+	rs = append(rs, customers.routes()...)
+	rs = append(rs, route{method: http.MethodPost, path: "/v1/customers/{id}/consents", op: "setCustomerConsent", tag: "Customers",
+		summary: "Record a customer's consent answer for one purpose and channel (an answer older than the recorded one is ignored)",
+		body:    reflect.TypeFor[consentInput](), status: http.StatusOK, result: reflect.TypeFor[crm.Customer](), handle: setConsent})
+	rs = append(rs, leads.routes()...)
+	rs = append(rs, leadRoutes()...)
+	rs = append(rs, vehicles.routes()...)
+	rs = append(rs, sales.routes()...)
+	rs = append(rs, serviceOrders.routes()...)
+	rs = append(rs, policies.routes()...)
+	rs = append(rs, interactions.routes()...)
+	rs = append(rs, complaints.routes()...)
+	rs = append(rs, participations.routes()...)
+	rs = append(rs, route{method: http.MethodPost, path: "/v1/import", op: "importBatch", tag: "Import",
+		summary: "Upsert a batch from a DMS, matched on external IDs; importing the same batch again changes nothing",
+		body:    reflect.TypeFor[crm.Batch](), bulk: true, status: http.StatusOK, result: reflect.TypeFor[importReply](),
+		handle: importBatch})
+	return rs
+}
+
+func serveOpenAPI(h *handler, c *call) error {
+	hd := c.w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	c.w.WriteHeader(http.StatusOK)
+	_, _ = c.w.Write(h.openapi)
+	return nil
+}
+
+func getDealer(h *handler, c *call) error {
+	d, err := h.svc.GetDealer(c.r.Context(), c.dealer)
+	if err != nil {
+		return err
+	}
+	return c.reply(http.StatusOK, d)
+}
+
+func patchDealer(h *handler, c *call) error {
+	patch, err := decodePatch[dealerInput](c)
+	if err != nil {
+		return err
+	}
+	d, err := h.svc.UpdateDealer(c.r.Context(), c.dealer, func(d *crm.Dealer) error {
+		in := dealerView(d)
+		if err := applyPatch(&in, patch); err != nil {
+			return err
+		}
+		in.apply(d)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.reply(http.StatusOK, d)
+}
+
+func setConsent(h *handler, c *call) error {
+	var in consentInput
+	if err := c.decode(&in); err != nil {
+		return err
+	}
+	v, err := h.svc.SetConsent(c.r.Context(), c.dealer, crm.CustomerID(c.r.PathValue("id")), crm.Consent{
+		Purpose: in.Purpose, Channel: in.Channel, Granted: in.Granted, At: in.At, Source: in.Source,
+	})
+	if err != nil {
+		return err
+	}
+	return c.reply(http.StatusOK, v)
+}
+
+func importBatch(h *handler, c *call) error {
+	var b crm.Batch
+	if err := c.decode(&b); err != nil {
+		return err
+	}
+	res, err := h.svc.Import(c.r.Context(), c.dealer, b)
+	if err != nil {
+		return err
+	}
+	n := res.Counts()
+	return c.reply(http.StatusOK, importReply{
+		Counts:  importCounts{Created: n[crm.Created], Updated: n[crm.Updated], Unchanged: n[crm.Unchanged]},
+		Results: res,
+	})
+}
+
+// leadRoutes are the operations of a lead's state machine.
+func leadRoutes() []route {
+	item := "/v1/leads/{id}"
+	lead := reflect.TypeFor[crm.Lead]()
+	id := func(c *call) crm.LeadID { return crm.LeadID(c.r.PathValue("id")) }
+	reply := func(c *call, l crm.Lead, err error) error {
+		if err != nil {
+			return err
+		}
+		return c.reply(http.StatusOK, l)
+	}
+	return []route{
+		{method: http.MethodPost, path: item + "/level", op: "setLeadLevel", tag: "Leads",
+			summary: "Move an open lead to another level (not D or F) and reschedule its next follow-up",
+			body:    reflect.TypeFor[levelInput](), status: http.StatusOK, result: lead,
+			handle: func(h *handler, c *call) error {
+				var in levelInput
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				l, err := h.svc.SetLeadLevel(c.r.Context(), c.dealer, id(c), in.Level)
+				return reply(c, l, err)
+			}},
+		{method: http.MethodPost, path: item + "/follow-ups", op: "logLeadFollowUp", tag: "Leads",
+			summary: "Append a follow-up to an open lead's log and schedule the next one",
+			body:    reflect.TypeFor[followUpInput](), status: http.StatusOK, result: lead,
+			handle: func(h *handler, c *call) error {
+				var in followUpInput
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				l, err := h.svc.LogFollowUp(c.r.Context(), c.dealer, id(c), crm.FollowUp{
+					At: in.At, StaffID: in.StaffID, Channel: in.Channel, Note: in.Note, Level: in.Level, Visit: in.Visit,
+				})
+				return reply(c, l, err)
+			}},
+		{method: http.MethodPost, path: item + "/lost-request", op: "requestLeadLost", tag: "Leads",
+			summary: "File a consultant's request to mark an open lead lost (战败), for a manager to decide",
+			body:    reflect.TypeFor[lostRequestInput](), status: http.StatusOK, result: lead,
+			handle: func(h *handler, c *call) error {
+				var in lostRequestInput
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				l, err := h.svc.RequestLost(c.r.Context(), c.dealer, id(c), in.Reason, in.Note, in.RequestedBy)
+				return reply(c, l, err)
+			}},
+		{method: http.MethodPost, path: item + "/lost-decision", op: "decideLeadLost", tag: "Leads",
+			summary: "Approve (the lead becomes lost, level F) or reject the pending lost request",
+			body:    reflect.TypeFor[lostDecisionInput](), status: http.StatusOK, result: lead,
+			handle: func(h *handler, c *call) error {
+				var in lostDecisionInput
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				l, err := h.svc.DecideLost(c.r.Context(), c.dealer, id(c), in.Decision == crm.Approved, in.DecidedBy, in.Note)
+				return reply(c, l, err)
+			}},
+		{method: http.MethodPost, path: item + "/convert", op: "convertLead", tag: "Leads",
+			summary: "Convert an open lead (A卡 → C卡): write the customer, the vehicle and the sale in one transaction",
+			body:    reflect.TypeFor[conversionInput](), status: http.StatusCreated,
+			result: reflect.TypeFor[crm.ConversionResult](), location: "the new sale",
+			handle: func(h *handler, c *call) error {
+				var in conversionInput
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				res, err := h.svc.ConvertLead(c.r.Context(), c.dealer, id(c), in.conversion())
+				if err != nil {
+					return err
+				}
+				c.w.Header().Set("Location", "/v1/sales/"+url.PathEscape(string(res.Sale.ID)))
+				return c.reply(http.StatusCreated, res)
+			}},
+	}
+}
+
+// The entity collections.
+var (
+	customers = resource[crm.Customer, crm.CustomerID, customerInput, crm.CustomerFilter]{
+		coll: "customers", name: "Customer", plural: "Customers", label: "customer",
+		create: (*crm.Service).CreateCustomer, get: (*crm.Service).GetCustomer, update: (*crm.Service).UpdateCustomer,
+		remove: (*crm.Service).DeleteCustomer, list: (*crm.Service).ListCustomers,
+		id:   func(v *crm.Customer) crm.CustomerID { return v.ID },
+		view: customerView, apply: (*customerInput).apply,
+		page: func(f *crm.CustomerFilter) *crm.PageRequest { return &f.PageRequest },
+		params: []filterParam[crm.CustomerFilter]{
+			enumParam("kind", "Customer kind.", func(f *crm.CustomerFilter) *crm.CustomerKind { return &f.Kind }),
+			textParam("mobile", "Mobile number, in any form the API accepts on input (it is normalised).", crm.NormalizeMobile,
+				func(f *crm.CustomerFilter) *string { return &f.Mobile }),
+			textParam("consultant_id", "Sales consultant in charge.", nil, func(f *crm.CustomerFilter) *crm.StaffID { return &f.ConsultantID }),
+			textParam("advisor_id", "Service advisor in charge.", nil, func(f *crm.CustomerFilter) *crm.StaffID { return &f.AdvisorID }),
+		},
+	}
+	leads = resource[crm.Lead, crm.LeadID, leadInput, crm.LeadFilter]{
+		coll: "leads", name: "Lead", plural: "Leads", label: "lead",
+		create: (*crm.Service).CreateLead, get: (*crm.Service).GetLead, update: (*crm.Service).UpdateLead,
+		remove: (*crm.Service).DeleteLead, list: (*crm.Service).ListLeads,
+		id:   func(v *crm.Lead) crm.LeadID { return v.ID },
+		view: leadView, apply: (*leadInput).apply,
+		page: func(f *crm.LeadFilter) *crm.PageRequest { return &f.PageRequest },
+		params: []filterParam[crm.LeadFilter]{
+			enumParam("status", "Lead status.", func(f *crm.LeadFilter) *crm.LeadStatus { return &f.Status }),
+			levelsParam("Intent levels, comma-separated (levels=H,A) or repeated."),
+			textParam("consultant_id", "Sales consultant.", nil, func(f *crm.LeadFilter) *crm.StaffID { return &f.ConsultantID }),
+			textParam("customer_id", "The lead's customer or its referrer.", nil, func(f *crm.LeadFilter) *crm.CustomerID { return &f.CustomerID }),
+			enumParam("source", "Lead source.", func(f *crm.LeadFilter) *crm.Source { return &f.Source }),
+		},
+	}
+	vehicles = resource[crm.Vehicle, crm.VehicleID, vehicleInput, crm.VehicleFilter]{
+		coll: "vehicles", name: "Vehicle", plural: "Vehicles", label: "vehicle",
+		create: (*crm.Service).CreateVehicle, get: (*crm.Service).GetVehicle, update: (*crm.Service).UpdateVehicle,
+		remove: (*crm.Service).DeleteVehicle, list: (*crm.Service).ListVehicles,
+		id:   func(v *crm.Vehicle) crm.VehicleID { return v.ID },
+		view: vehicleView, apply: (*vehicleInput).apply,
+		page: func(f *crm.VehicleFilter) *crm.PageRequest { return &f.PageRequest },
+		params: []filterParam[crm.VehicleFilter]{
+			textParam("owner_id", "Owner (customer).", nil, func(f *crm.VehicleFilter) *crm.CustomerID { return &f.OwnerID }),
+			textParam("vin", "VIN (case-insensitive).", crm.NormalizeVIN, func(f *crm.VehicleFilter) *string { return &f.VIN }),
+			textParam("model", "Model.", nil, func(f *crm.VehicleFilter) *string { return &f.Model }),
+		},
+	}
+	sales = resource[crm.Sale, crm.SaleID, saleInput, crm.SaleFilter]{
+		coll: "sales", name: "Sale", plural: "Sales", label: "sale",
+		create: (*crm.Service).CreateSale, get: (*crm.Service).GetSale, update: (*crm.Service).UpdateSale,
+		remove: (*crm.Service).DeleteSale, list: (*crm.Service).ListSales,
+		id:   func(v *crm.Sale) crm.SaleID { return v.ID },
+		view: saleView, apply: (*saleInput).apply,
+		page: func(f *crm.SaleFilter) *crm.PageRequest { return &f.PageRequest },
+		params: []filterParam[crm.SaleFilter]{
+			textParam("customer_id", "Customer.", nil, func(f *crm.SaleFilter) *crm.CustomerID { return &f.CustomerID }),
+			textParam("vehicle_id", "Vehicle.", nil, func(f *crm.SaleFilter) *crm.VehicleID { return &f.VehicleID }),
+			textParam("consultant_id", "Sales consultant.", nil, func(f *crm.SaleFilter) *crm.StaffID { return &f.ConsultantID }),
+			dateParam("date_from", "First sale date (inclusive).", func(f *crm.SaleFilter) *dealercrm.Date { return &f.Dates.From }),
+			dateParam("date_to", "Last sale date (inclusive).", func(f *crm.SaleFilter) *dealercrm.Date { return &f.Dates.To }),
+		},
+	}
+	serviceOrders = resource[crm.ServiceOrder, crm.ServiceOrderID, serviceOrderInput, crm.ServiceOrderFilter]{
+		coll: "service-orders", name: "ServiceOrder", plural: "ServiceOrders", label: "service order",
+		create: (*crm.Service).CreateServiceOrder, get: (*crm.Service).GetServiceOrder, update: (*crm.Service).UpdateServiceOrder,
+		remove: (*crm.Service).DeleteServiceOrder, list: (*crm.Service).ListServiceOrders,
+		id:   func(v *crm.ServiceOrder) crm.ServiceOrderID { return v.ID },
+		view: serviceOrderView, apply: (*serviceOrderInput).apply,
+		page: func(f *crm.ServiceOrderFilter) *crm.PageRequest { return &f.PageRequest },
+		params: []filterParam[crm.ServiceOrderFilter]{
+			textParam("customer_id", "Customer.", nil, func(f *crm.ServiceOrderFilter) *crm.CustomerID { return &f.CustomerID }),
+			textParam("vehicle_id", "Vehicle.", nil, func(f *crm.ServiceOrderFilter) *crm.VehicleID { return &f.VehicleID }),
+			textParam("advisor_id", "Service advisor.", nil, func(f *crm.ServiceOrderFilter) *crm.StaffID { return &f.AdvisorID }),
+			enumParam("kind", "Kind of service.", func(f *crm.ServiceOrderFilter) *crm.ServiceKind { return &f.Kind }),
+			dateParam("date_from", "First order date (inclusive).", func(f *crm.ServiceOrderFilter) *dealercrm.Date { return &f.Dates.From }),
+			dateParam("date_to", "Last order date (inclusive).", func(f *crm.ServiceOrderFilter) *dealercrm.Date { return &f.Dates.To }),
+		},
+	}
+	policies = resource[crm.InsurancePolicy, crm.PolicyID, policyInput, crm.PolicyFilter]{
+		coll: "insurance-policies", name: "InsurancePolicy", plural: "InsurancePolicies", label: "insurance policy",
+		create: (*crm.Service).CreateInsurancePolicy, get: (*crm.Service).GetInsurancePolicy, update: (*crm.Service).UpdateInsurancePolicy,
+		remove: (*crm.Service).DeleteInsurancePolicy, list: (*crm.Service).ListInsurancePolicies,
+		id:   func(v *crm.InsurancePolicy) crm.PolicyID { return v.ID },
+		view: policyView, apply: (*policyInput).apply,
+		page: func(f *crm.PolicyFilter) *crm.PageRequest { return &f.PageRequest },
+		params: []filterParam[crm.PolicyFilter]{
+			textParam("customer_id", "Customer.", nil, func(f *crm.PolicyFilter) *crm.CustomerID { return &f.CustomerID }),
+			textParam("vehicle_id", "Vehicle.", nil, func(f *crm.PolicyFilter) *crm.VehicleID { return &f.VehicleID }),
+			dateParam("end_from", "First end date (inclusive).", func(f *crm.PolicyFilter) *dealercrm.Date { return &f.Ends.From }),
+			dateParam("end_to", "Last end date (inclusive).", func(f *crm.PolicyFilter) *dealercrm.Date { return &f.Ends.To }),
+		},
+	}
+	interactions = resource[crm.Interaction, crm.InteractionID, interactionInput, crm.InteractionFilter]{
+		coll: "interactions", name: "Interaction", plural: "Interactions", label: "interaction",
+		create: (*crm.Service).CreateInteraction, get: (*crm.Service).GetInteraction, update: (*crm.Service).UpdateInteraction,
+		remove: (*crm.Service).DeleteInteraction, list: (*crm.Service).ListInteractions,
+		id:   func(v *crm.Interaction) crm.InteractionID { return v.ID },
+		view: interactionView, apply: (*interactionInput).apply,
+		page: func(f *crm.InteractionFilter) *crm.PageRequest { return &f.PageRequest },
+		params: []filterParam[crm.InteractionFilter]{
+			textParam("customer_id", "Customer.", nil, func(f *crm.InteractionFilter) *crm.CustomerID { return &f.CustomerID }),
+			textParam("lead_id", "Lead.", nil, func(f *crm.InteractionFilter) *crm.LeadID { return &f.LeadID }),
+			textParam("staff_id", "Member of staff.", nil, func(f *crm.InteractionFilter) *crm.StaffID { return &f.StaffID }),
+			timeParam("from", "Earliest time (inclusive), RFC 3339.", func(f *crm.InteractionFilter) *time.Time { return &f.From }),
+			timeParam("to", "Latest time (exclusive), RFC 3339.", func(f *crm.InteractionFilter) *time.Time { return &f.To }),
+		},
+	}
+	complaints = resource[crm.Complaint, crm.ComplaintID, complaintInput, crm.ComplaintFilter]{
+		coll: "complaints", name: "Complaint", plural: "Complaints", label: "complaint",
+		create: (*crm.Service).CreateComplaint, get: (*crm.Service).GetComplaint, update: (*crm.Service).UpdateComplaint,
+		remove: (*crm.Service).DeleteComplaint, list: (*crm.Service).ListComplaints,
+		id:   func(v *crm.Complaint) crm.ComplaintID { return v.ID },
+		view: complaintView, apply: (*complaintInput).apply,
+		page: func(f *crm.ComplaintFilter) *crm.PageRequest { return &f.PageRequest },
+		params: []filterParam[crm.ComplaintFilter]{
+			textParam("customer_id", "Customer.", nil, func(f *crm.ComplaintFilter) *crm.CustomerID { return &f.CustomerID }),
+			enumParam("status", "Complaint status.", func(f *crm.ComplaintFilter) *crm.ComplaintStatus { return &f.Status }),
+		},
+	}
+	participations = resource[crm.EventParticipation, crm.ParticipationID, participationInput, crm.ParticipationFilter]{
+		coll: "event-participations", name: "EventParticipation", plural: "EventParticipations", label: "event participation",
+		create: (*crm.Service).CreateEventParticipation, get: (*crm.Service).GetEventParticipation, update: (*crm.Service).UpdateEventParticipation,
+		remove: (*crm.Service).DeleteEventParticipation, list: (*crm.Service).ListEventParticipations,
+		id:   func(v *crm.EventParticipation) crm.ParticipationID { return v.ID },
+		view: participationView, apply: (*participationInput).apply,
+		page: func(f *crm.ParticipationFilter) *crm.PageRequest { return &f.PageRequest },
+		params: []filterParam[crm.ParticipationFilter]{
+			textParam("customer_id", "Customer.", nil, func(f *crm.ParticipationFilter) *crm.CustomerID { return &f.CustomerID }),
+			textParam("event_id", "Event or campaign.", nil, func(f *crm.ParticipationFilter) *crm.EventID { return &f.EventID }),
+		},
+	}
+)
