@@ -67,6 +67,8 @@ type kind[T any, ID ~string, F any, P entity[T]] struct {
 	guard func(old, new P) error
 	// onCreate completes or rejects a new record given its dealer; may be nil.
 	onCreate func(d *Dealer, now time.Time, v P) error
+	// normalizeFilter puts filter values in stored form; may be nil.
+	normalizeFilter func(*F)
 	// inUse names a record that still refers to v, "" when none does; may be nil.
 	inUse func(ctx context.Context, tx Store, dealer DealerID, id ID) (string, error)
 }
@@ -197,6 +199,9 @@ func remove[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Servi
 }
 
 func list[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Service, k kind[T, ID, F, P], dealer DealerID, f F) (Page[T], error) {
+	if k.normalizeFilter != nil {
+		k.normalizeFilter(&f)
+	}
 	p, err := k.repo(s.store).List(ctx, dealer, f)
 	if err != nil {
 		return p, fmt.Errorf("crm: list %s: %w", k.name, err)
@@ -236,6 +241,11 @@ var (
 		repo:      func(s Store) Repository[Customer, CustomerID, CustomerFilter] { return s.Customers() },
 		id:        func(v *Customer) *CustomerID { return &v.ID },
 		normalize: (*Customer).Normalize,
+		normalizeFilter: func(f *CustomerFilter) {
+			if f.Mobile != "" {
+				f.Mobile = NormalizeMobile(f.Mobile)
+			}
+		},
 		inUse: func(ctx context.Context, tx Store, dealer DealerID, id CustomerID) (string, error) {
 			page := PageRequest{Limit: 1}
 			return firstUse(
@@ -259,6 +269,9 @@ var (
 			if v.Status != LeadOpen {
 				return fmt.Errorf("%w: a new lead must be open, not %s (import closed leads with Import)", ErrInvalidTransition, v.Level)
 			}
+			if len(v.LostRequests) > 0 || v.LostReason != "" || v.SaleID != "" {
+				return &ValidationError{Entity: "lead", Fields: []FieldError{{Field: "lost_requests", Rule: RuleImmutable, Message: "a new lead has no lost requests, lost reason or sale; use RequestLost and ConvertLead"}}}
+			}
 			if v.NextFollowUpAt.IsZero() {
 				v.ScheduleFirst(d.Policy(), now)
 			}
@@ -274,7 +287,13 @@ var (
 			return exists(ctx, tx.Sales(), v.DealerID, v.SaleID, "sale_id", c)
 		},
 		guard: func(old, new *Lead) error {
+			closed := [2]any{}
+			if old.Status != LeadOpen {
+				// A closed lead keeps the customer it was converted into.
+				closed = [2]any{old.CustomerID, new.CustomerID}
+			}
 			return immutable("lead", map[string][2]any{
+				"customer_id":       closed,
 				"level":             {old.Level, new.Level},
 				"status":            {old.Status, new.Status},
 				"follow_ups":        {old.FollowUps, new.FollowUps},
@@ -291,6 +310,9 @@ var (
 		repo:      func(s Store) Repository[Vehicle, VehicleID, VehicleFilter] { return s.Vehicles() },
 		id:        func(v *Vehicle) *VehicleID { return &v.ID },
 		normalize: (*Vehicle).Normalize,
+		normalizeFilter: func(f *VehicleFilter) {
+			f.VIN = NormalizeVIN(f.VIN)
+		},
 		inUse: func(ctx context.Context, tx Store, dealer DealerID, id VehicleID) (string, error) {
 			page := PageRequest{Limit: 1}
 			return firstUse(

@@ -344,3 +344,35 @@ func TestServiceImportRejectsWholeBatch(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, cs.Items, "nothing is half-written")
 }
+
+func TestServiceListNormalisesFilters(t *testing.T) {
+	svc, ctx := newService(t)
+	c, err := svc.CreateCustomer(ctx, dealerA, customer("王伟", "13912345678"))
+	require.NoError(t, err)
+	_, err = svc.CreateVehicle(ctx, dealerA, vehicle("1M8GDM9AXKP042788", c.ID))
+	require.NoError(t, err)
+	cs, err := svc.ListCustomers(ctx, dealerA, crm.CustomerFilter{Mobile: "+86 139-1234-5678"})
+	require.NoError(t, err)
+	assert.Len(t, cs.Items, 1, "the filter is normalised like the stored number")
+	vs, err := svc.ListVehicles(ctx, dealerA, crm.VehicleFilter{VIN: "1m8gdm9axkp042788"})
+	require.NoError(t, err)
+	assert.Len(t, vs.Items, 1)
+}
+
+func TestServiceConvertedLeadKeepsCustomer(t *testing.T) {
+	svc, ctx := newService(t)
+	l, err := svc.CreateLead(ctx, dealerA, crm.Lead{Name: "李娜", Source: crm.SourceWeb})
+	require.NoError(t, err)
+	res, err := svc.ConvertLead(ctx, dealerA, l.ID, crm.Conversion{Vehicle: vehicle("1M8GDM9AXKP042788", ""), Sale: crm.Sale{Date: dealercrm.MustParseDate("2025-06-01")}})
+	require.NoError(t, err)
+	other, err := svc.CreateCustomer(ctx, dealerA, customer("别人", ""))
+	require.NoError(t, err)
+	_, err = svc.UpdateLead(ctx, dealerA, l.ID, func(x *crm.Lead) error { x.CustomerID = other.ID; return nil })
+	assert.True(t, validationFields(t, err).Has("customer_id", crm.RuleImmutable))
+	got, err := svc.GetLead(ctx, dealerA, l.ID)
+	require.NoError(t, err)
+	assert.Equal(t, res.Customer.ID, got.CustomerID)
+
+	_, err = svc.CreateLead(ctx, dealerA, crm.Lead{Name: "x", Source: crm.SourceWeb, LostRequests: []crm.LostRequest{{Reason: crm.LostOther, Decision: crm.Approved}}})
+	assert.True(t, validationFields(t, err).Has("lost_requests", crm.RuleImmutable))
+}
