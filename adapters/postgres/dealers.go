@@ -1,0 +1,126 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"reflect"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/uptrace/bun"
+)
+
+// dealerStore is the crm.DealerStore. The dealers table is keyed by
+// dealer_id alone and is the one table read across dealers (by group).
+type dealerStore struct {
+	s *Store
+	t *tableInfo
+}
+
+// encode maps v to its row, rejecting what Postgres cannot store.
+func (d dealerStore) encode(v *crm.Dealer) (dealerRow, error) {
+	row, err := fromDealer(v)
+	if err == nil {
+		err = d.t.codec.check(reflect.ValueOf(&row).Elem())
+	}
+	if err != nil {
+		return row, dealercrm.Errorf(dealercrm.Invalid, "dealer: cannot be stored: %v", err)
+	}
+	return row, nil
+}
+
+func (d dealerStore) decode(row *dealerRow) (crm.Dealer, error) {
+	v, err := toDealer(row)
+	if err != nil {
+		return v, newDBError("dealer", dealercrm.Internal, "internal error", false, err)
+	}
+	return v, nil
+}
+
+// Create stores a new dealer; a taken ID is an error with code Conflict.
+func (d dealerStore) Create(ctx context.Context, v *crm.Dealer) error {
+	row, err := d.encode(v)
+	if err != nil {
+		return err
+	}
+	return d.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+		_, err := db.NewInsert().Model(&row).ModelTableExpr(d.t.from).Exec(ctx)
+		return translate("dealer", err)
+	})
+}
+
+func (d dealerStore) get(ctx context.Context, db bun.IDB, id crm.DealerID, forUpdate bool) (crm.Dealer, error) {
+	var row dealerRow
+	q := db.NewSelect().Model(&row).ModelTableExpr(d.t.from).Where("t.dealer_id = ?", string(id))
+	if forUpdate {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return crm.Dealer{}, notFound("dealer", id)
+		}
+		return crm.Dealer{}, translate("dealer", err)
+	}
+	return d.decode(&row)
+}
+
+// Get returns the dealer, or ErrNotFound.
+func (d dealerStore) Get(ctx context.Context, id crm.DealerID) (crm.Dealer, error) {
+	return d.get(ctx, d.s.db, id, false)
+}
+
+// Update changes the dealer atomically, like the repositories' Update.
+func (d dealerStore) Update(ctx context.Context, id crm.DealerID, fn func(*crm.Dealer) error) (crm.Dealer, error) {
+	var out crm.Dealer
+	err := d.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		v, err := d.get(ctx, db, id, true)
+		if err != nil {
+			return err
+		}
+		if err := fn(&v); err != nil {
+			return err
+		}
+		v.ID = id
+		row, err := d.encode(&v)
+		if err != nil {
+			return err
+		}
+		if _, err := db.NewUpdate().Model(&row).ModelTableExpr(d.t.from).WherePK().Exec(ctx); err != nil {
+			return translate("dealer", err)
+		}
+		out, err = d.decode(&row)
+		return err
+	})
+	if err != nil {
+		return crm.Dealer{}, err
+	}
+	return out, nil
+}
+
+// List returns dealers in ID order, one page at a time, optionally of one group.
+func (d dealerStore) List(ctx context.Context, f crm.DealerFilter) (crm.Page[crm.Dealer], error) {
+	after, err := f.AfterID()
+	if err != nil {
+		return crm.Page[crm.Dealer]{}, err
+	}
+	size := f.Size()
+	var rows []dealerRow
+	q := d.s.db.NewSelect().Model(&rows).ModelTableExpr(d.t.from)
+	if f.GroupID != "" {
+		q = q.Where("t.group_id = ?", string(f.GroupID))
+	}
+	if after != "" {
+		q = q.Where("t.dealer_id > ?", after)
+	}
+	if err := q.OrderExpr("t.dealer_id").Limit(int64(size) + 1).Scan(ctx); err != nil {
+		return crm.Page[crm.Dealer]{}, translate("dealer", err)
+	}
+	items := make([]crm.Dealer, len(rows))
+	for i := range rows {
+		if items[i], err = d.decode(&rows[i]); err != nil {
+			return crm.Page[crm.Dealer]{}, err
+		}
+	}
+	return crm.NewPage(items, size, func(v crm.Dealer) string { return string(v.ID) }), nil
+}

@@ -1,0 +1,89 @@
+// Package postgres implements the crm storage ports on PostgreSQL with Bun:
+// a complete crm.Store that passes the same conformance suite
+// (crm/crmtest) as the in-memory store.
+//
+// # Wiring
+//
+// New takes a *bun.DB with the pgdialect and never opens connections of its
+// own; the host owns the pool. Migrate creates or updates the tables:
+//
+//	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
+//	db := bun.NewDB(sqldb, pgdialect.New())
+//	store, err := postgres.New(db, postgres.WithSchema("crm"))
+//	if err != nil { … }
+//	if err := store.Migrate(ctx); err != nil { … }
+//	svc := crm.NewService(store)
+//
+// # Names
+//
+// Everything lives in one schema, "dealercrm" by default (DefaultSchema),
+// so that the adapter sits next to a host DMS's own tables. WithSchema
+// picks another schema, WithTablePrefix prefixes every table name
+// ("crm_customers"), WithTableName renames one table, and
+// WithMigrationTables renames the two bookkeeping tables of bun/migrate
+// (DefaultMigrationsTable, DefaultMigrationLocksTable), which live in the
+// same schema. Constraint and index names derive from the table names, so
+// two stores with different names share a schema without clashes. Names are
+// lower-case SQL identifiers; New checks them.
+//
+// # Migrations
+//
+// The SQL migrations are embedded (MigrationFS) as text/template files in
+// bun/migrate's naming, "0001_init.tx.up.sql": placeholders stand for the
+// configured schema, tables and index names. Migrate renders them through
+// bun/migrate under the configured migrations table, serialised by a
+// Postgres advisory lock, and is idempotent. Hosts with other migration
+// tools take RenderMigrations' output instead. Released migrations never
+// change; later versions come as new files.
+//
+// # Schema
+//
+// Every table has dealer_id, and every primary key, unique constraint and
+// (for dealer-owned tables) index includes or leads with it, so that the
+// tables can be distributed by dealer on Citus. IDs are text COLLATE "C",
+// so ORDER BY id is byte order and cursors agree with every other store
+// (crm.NewPage). Money is numeric (kept exactly, compared by value), dates
+// are date (NULL for the zero dealercrm.Date), times timestamptz (returned in
+// UTC, kept to the microsecond), hobbies and brands text[], and nested
+// lists (consents, odometer readings, value-chain items, follow-ups, lost
+// requests, a dealer's lead policy) jsonb documents in the adapter's own
+// format. An empty external ID or reference is NULL: unique (dealer_id,
+// external_id) allows any number of records without one. There are no
+// foreign keys: the crm Service checks references, and this store behaves
+// like every other.
+//
+// Domain types carry no tags: each entity has a row struct and explicit
+// mappings (customerRow, fromCustomer, toCustomer), and one generic
+// repository serves the nine dealer-owned kinds. Every query is scoped to
+// a dealer.
+//
+// # Transactions and errors
+//
+// Stores work on bun.IDB: the Store InTx passes to its function runs every
+// method in that transaction (nested InTx calls join it). InTx rolls back
+// on error or panic and retries the whole function on a serialization
+// failure or deadlock (WithTxRetries). Inside a transaction each write runs
+// under a savepoint, so a failed one undoes only itself and the
+// transaction stays usable, as in the memory store. Update locks the row
+// with SELECT … FOR UPDATE, in the current transaction or one of its own.
+//
+// Driver errors are translated at the boundary: no rows is crm.ErrNotFound,
+// a unique violation is crm.ErrConflict naming the key and constraint
+// (never the values), lost connections and cancelled contexts have code
+// Unavailable, text Postgres cannot store (NUL, invalid UTF-8) code
+// Invalid, everything else Internal, with a generic message for end users
+// (dealercrm.ErrorMessage).
+//
+// # Bulk upserts
+//
+// Upsert (and so crm.Service.Import) writes each chunk of 5,000 rows with
+// one INSERT … SELECT … FROM unnest(<a text[] per column>) ON CONFLICT
+// (dealer_id, external_id) DO UPDATE … WHERE the content differs,
+// RETURNING (xmax = 0) to tell created from updated rows; rows not
+// returned are unchanged. The next chunk is encoded while Postgres writes
+// the current one. On a 2-core machine, 100,000 customers and 100,000
+// vehicles import at about 40,000 rows/s (BenchmarkUpsertCustomersVehicles;
+// encode.go compares the alternatives).
+//
+// Tests use the real database through package pgtest.
+package postgres

@@ -1,0 +1,282 @@
+package postgres
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+)
+
+// jsonDoc is the text of a jsonb column. A type of its own tells the bulk
+// encoder to cast the column to jsonb; to bun it is a plain string.
+type jsonDoc string
+
+// The bulk path of Upsert sends each column of a chunk of rows as one
+// text[] literal and lets Postgres unnest them:
+//
+//	INSERT INTO … (c0, c1, …) SELECT u.c0, u.c1::date, …
+//	FROM unnest('{…}'::text[], '{…}'::text[], …) AS u(c0, c1, …) …
+//
+// Measured on a 2-core machine (PostgreSQL 15, default settings), with
+// 100,000 customers and 100,000 vehicles in one transaction:
+//
+//   - bun's multi-row VALUES, 1,000 rows per statement: about 14,000 rows/s.
+//     Postgres spends 1.4 times longer on a VALUES list with a constant
+//     per cell than on the same rows as arrays, and bun's reflection-based
+//     formatting cost as much CPU again on the Go side.
+//   - arrays, 5,000 rows per statement, with the next chunk encoded while
+//     Postgres writes the current one (repo.pipeline): about 40,000 rows/s.
+//   - COPY into a temporary table and one INSERT … SELECT … ON CONFLICT:
+//     no faster end to end for 100,000 customers (2.9–3.6 s against
+//     2.9–3.1 s), and it needs a dedicated connection for pgdriver.CopyFrom,
+//     a temporary table per call (catalog churn for small batches) and a
+//     second code path. Not used.
+//
+// A statement has one literal per column whatever the number of rows, far
+// below the 65,535 bind parameters Postgres allows should a driver ever send
+// them as parameters.
+
+// column encodes one field of a row type as the text of an array element.
+type column struct {
+	name  string
+	index []int
+	// cast is the SQL type the text element is cast to; "" for text.
+	cast string
+	// text appends the field's text to b, or reports NULL.
+	text func(b []byte, f reflect.Value) ([]byte, bool)
+}
+
+// rowCodec encodes the rows of one row type, column by column.
+type rowCodec struct {
+	columns []column
+}
+
+var (
+	timeType      = reflect.TypeFor[time.Time]()
+	decimalType   = reflect.TypeFor[decimal.Decimal]()
+	dateType      = reflect.TypeFor[sqlDate]()
+	docType       = reflect.TypeFor[jsonDoc]()
+	docPtrType    = reflect.TypeFor[*jsonDoc]()
+	textArrayType = reflect.TypeFor[textArray]()
+)
+
+// newRowCodec derives the codec of row type R from its bun tags and field
+// types. It panics on a field type it does not know: rows are ours.
+func newRowCodec[R any]() *rowCodec {
+	c := &rowCodec{}
+	var walk func(t reflect.Type, index []int)
+	walk = func(t reflect.Type, index []int) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			idx := append(append([]int(nil), index...), i)
+			tag := f.Tag.Get("bun")
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				if !strings.HasPrefix(tag, "table:") {
+					walk(f.Type, idx)
+				}
+				continue
+			}
+			name, opts, _ := strings.Cut(tag, ",")
+			nullZero := strings.Contains(","+opts+",", ",nullzero,")
+			c.columns = append(c.columns, newColumn(t.Name()+"."+f.Name, name, idx, f.Type, nullZero))
+		}
+	}
+	walk(reflect.TypeFor[R](), nil)
+	return c
+}
+
+func newColumn(field, name string, index []int, t reflect.Type, nullZero bool) column {
+	col := column{name: name, index: index}
+	switch {
+	case t == dateType:
+		col.cast = "date"
+		col.text = func(b []byte, f reflect.Value) ([]byte, bool) {
+			d := f.Addr().Interface().(*sqlDate).date()
+			if d.IsZero() {
+				return b, true
+			}
+			return append(b, d.String()...), false
+		}
+	case t == timeType:
+		col.cast = "timestamptz"
+		col.text = func(b []byte, f reflect.Value) ([]byte, bool) {
+			tm := f.Addr().Interface().(*time.Time)
+			if nullZero && tm.IsZero() {
+				return b, true
+			}
+			return tm.UTC().AppendFormat(b, "2006-01-02T15:04:05.999999Z07:00"), false
+		}
+	case t == decimalType:
+		col.cast = "numeric"
+		col.text = func(b []byte, f reflect.Value) ([]byte, bool) {
+			return append(b, f.Addr().Interface().(*decimal.Decimal).String()...), false
+		}
+	case t == docType:
+		col.cast = "jsonb"
+		col.text = func(b []byte, f reflect.Value) ([]byte, bool) { return append(b, f.String()...), false }
+	case t == docPtrType:
+		col.cast = "jsonb"
+		col.text = func(b []byte, f reflect.Value) ([]byte, bool) {
+			if f.IsNil() {
+				return b, true
+			}
+			return append(b, f.Elem().String()...), false
+		}
+	case t.Kind() == reflect.String:
+		col.text = func(b []byte, f reflect.Value) ([]byte, bool) {
+			s := f.String()
+			if nullZero && s == "" {
+				return b, true
+			}
+			return append(b, s...), false
+		}
+	case t.Kind() == reflect.Bool:
+		col.cast = "boolean"
+		col.text = func(b []byte, f reflect.Value) ([]byte, bool) {
+			if f.Bool() {
+				return append(b, 't'), false
+			}
+			return append(b, 'f'), false
+		}
+	case t.Kind() == reflect.Int64:
+		col.cast = "bigint"
+		col.text = func(b []byte, f reflect.Value) ([]byte, bool) { return strconv.AppendInt(b, f.Int(), 10), false }
+	case t == textArrayType:
+		// A text[] cell travels as the text of an array literal.
+		col.cast = "text[]"
+		col.text = func(b []byte, f reflect.Value) ([]byte, bool) {
+			return f.Interface().(textArray).appendText(b), false
+		}
+	default:
+		panic(fmt.Sprintf("postgres: row field %s: no bulk encoding for %s", field, t))
+	}
+	return col
+}
+
+// Text Postgres cannot store. bun would turn invalid UTF-8 into U+FFFD
+// and fail on NUL with a malformed statement; the adapter rejects both, on
+// every write path, as invalid input.
+var (
+	errNUL  = errors.New("text contains a NUL character, which Postgres cannot store")
+	errUTF8 = errors.New("text is not valid UTF-8")
+)
+
+func checkText(b []byte) error {
+	if bytes.IndexByte(b, 0) >= 0 {
+		return errNUL
+	}
+	if !utf8.Valid(b) {
+		return errUTF8
+	}
+	return nil
+}
+
+// check reports the first column of row whose text Postgres cannot store.
+func (c *rowCodec) check(row reflect.Value) error {
+	var scratch []byte
+	for _, col := range c.columns {
+		var null bool
+		scratch, null = col.text(scratch[:0], row.FieldByIndex(col.index))
+		if null {
+			continue
+		}
+		if err := checkText(scratch); err != nil {
+			return fmt.Errorf("%s: %w", col.name, err)
+		}
+	}
+	return nil
+}
+
+// appendArrayElem appends s as a double-quoted array element; with sql,
+// also escaped for the single-quoted SQL literal the array is sent in
+// (standard_conforming_strings is on, which pgdriver requires, so only '
+// needs doubling).
+func appendArrayElem[S ~string | ~[]byte](b []byte, s S, sql bool) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', '"':
+			b = append(b, '\\', c)
+		case '\'':
+			if sql {
+				b = append(b, '\'')
+			}
+			b = append(b, c)
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// names returns the quoted column names, comma-separated.
+func (c *rowCodec) names() string {
+	q := make([]string, len(c.columns))
+	for i, col := range c.columns {
+		q[i] = quoteIdent(col.name)
+	}
+	return strings.Join(q, ", ")
+}
+
+// selectList returns "u.c0, u.c1::date, …", the unnested columns cast to
+// their types.
+func (c *rowCodec) selectList() string {
+	var b strings.Builder
+	for i, col := range c.columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "u.c%d", i)
+		if col.cast != "" {
+			b.WriteString("::" + col.cast)
+		}
+	}
+	return b.String()
+}
+
+// aliases returns "c0, c1, …".
+func (c *rowCodec) aliases() string {
+	q := make([]string, len(c.columns))
+	for i := range c.columns {
+		q[i] = "c" + strconv.Itoa(i)
+	}
+	return strings.Join(q, ", ")
+}
+
+// appendArrays appends, for each column, the SQL literal of a text[] with
+// the column's value in every row, comma-separated:
+// '{"a","b",NULL}'::text[], '{…}'::text[], …. Errors name the row as
+// items[offset+i].
+func appendArrays[R any](c *rowCodec, b []byte, rows []R, offset int) ([]byte, error) {
+	var scratch []byte
+	for j, col := range c.columns {
+		if j > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, "'{"...)
+		for i := range rows {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			f := reflect.ValueOf(&rows[i]).Elem().FieldByIndex(col.index)
+			var null bool
+			scratch, null = col.text(scratch[:0], f)
+			if null {
+				b = append(b, "NULL"...)
+				continue
+			}
+			if err := checkText(scratch); err != nil {
+				return nil, fmt.Errorf("items[%d].%s: %w", offset+i, col.name, err)
+			}
+			b = appendArrayElem(b, scratch, true)
+		}
+		b = append(b, "}'::text[]"...)
+	}
+	return b, nil
+}

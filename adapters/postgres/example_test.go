@@ -1,0 +1,65 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log"
+
+	"github.com/dealercrm/dealercrm/adapters/postgres"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// Example wires the store to a host's database: the host opens and owns
+// the pool, the store keeps its tables in a schema of its own.
+func Example() {
+	ctx := context.Background()
+	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN("postgres://crm@db.example:5432/dms?sslmode=disable")))
+	db := bun.NewDB(sqldb, pgdialect.New())
+	defer db.Close()
+
+	store, err := postgres.New(db, postgres.WithSchema("crm"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := store.Migrate(ctx); err != nil {
+		log.Fatal(err)
+	}
+	svc := crm.NewService(store)
+	_ = svc
+}
+
+// ExampleRenderMigrations prints the migrations for a host that runs its
+// own migration tool, with the tables prefixed in the host's schema.
+func ExampleRenderMigrations() {
+	files, err := postgres.RenderMigrations(postgres.WithSchema("public"), postgres.WithTablePrefix("crm_"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, f := range files {
+		fmt.Println(f.Name)
+	}
+	// Output:
+	// 0001_init.tx.down.sql
+	// 0001_init.tx.up.sql
+}
+
+// ExampleStore_InTx writes a customer and a vehicle together.
+func ExampleStore_InTx() {
+	var store *postgres.Store // from postgres.New, migrated
+	var customer crm.Customer
+	var vehicle crm.Vehicle
+	err := store.InTx(context.Background(), func(ctx context.Context, tx crm.Store) error {
+		if err := tx.Customers().Create(ctx, &customer); err != nil {
+			return err
+		}
+		vehicle.OwnerID = customer.ID
+		return tx.Vehicles().Create(ctx, &vehicle)
+	})
+	if err != nil {
+		log.Print(err)
+	}
+}

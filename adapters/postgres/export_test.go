@@ -1,0 +1,4 @@
+package postgres
+
+// UpsertChunk is upsertChunk, for the tests of package postgres_test.
+const UpsertChunk = upsertChunk

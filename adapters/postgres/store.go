@@ -1,0 +1,211 @@
+package postgres
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/uptrace/bun"
+)
+
+// Store is the crm.Store on PostgreSQL. It is safe for concurrent use. A
+// Store returned by New works on the connection pool; the one InTx passes to
+// its function works inside that transaction.
+type Store struct {
+	root *bun.DB
+	// db is root, or the transaction of a Store bound to one.
+	db   bun.IDB
+	inTx bool
+	cfg  *config
+	// tables holds the per-store SQL of each table.
+	tables map[Table]*tableInfo
+}
+
+// Compile-time conformance to the crm ports.
+var (
+	_ crm.Store              = (*Store)(nil)
+	_ crm.DealerStore        = dealerStore{}
+	_ crm.CustomerStore      = repo[crm.Customer, crm.CustomerID, crm.CustomerFilter, customerRow]{}
+	_ crm.LeadStore          = repo[crm.Lead, crm.LeadID, crm.LeadFilter, leadRow]{}
+	_ crm.VehicleStore       = repo[crm.Vehicle, crm.VehicleID, crm.VehicleFilter, vehicleRow]{}
+	_ crm.SaleStore          = repo[crm.Sale, crm.SaleID, crm.SaleFilter, saleRow]{}
+	_ crm.ServiceOrderStore  = repo[crm.ServiceOrder, crm.ServiceOrderID, crm.ServiceOrderFilter, serviceOrderRow]{}
+	_ crm.PolicyStore        = repo[crm.InsurancePolicy, crm.PolicyID, crm.PolicyFilter, policyRow]{}
+	_ crm.InteractionStore   = repo[crm.Interaction, crm.InteractionID, crm.InteractionFilter, interactionRow]{}
+	_ crm.ComplaintStore     = repo[crm.Complaint, crm.ComplaintID, crm.ComplaintFilter, complaintRow]{}
+	_ crm.ParticipationStore = repo[crm.EventParticipation, crm.ParticipationID, crm.ParticipationFilter, participationRow]{}
+)
+
+// New returns a Store on db, which must use the pgdialect (Postgres). It
+// never opens connections of its own: the caller owns db, its pool settings
+// and its lifetime. The options name the schema and tables (see Option);
+// New checks them and returns an error with code Invalid when they are
+// malformed. It does not touch the database: call Migrate to create or
+// update the tables.
+func New(db *bun.DB, opts ...Option) (*Store, error) {
+	if db == nil {
+		return nil, invalidf("postgres: New needs a *bun.DB")
+	}
+	if name := db.Dialect().Name().String(); name != "pg" {
+		return nil, invalidf("postgres: New needs a Postgres *bun.DB, got dialect %s", name)
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{root: db, db: db, cfg: cfg, tables: map[Table]*tableInfo{}}
+	s.tables[TableDealers] = newTableInfo(cfg, TableDealers, newRowCodec[dealerRow]())
+	addTable(s, customerKind)
+	addTable(s, leadKind)
+	addTable(s, vehicleKind)
+	addTable(s, saleKind)
+	addTable(s, serviceOrderKind)
+	addTable(s, policyKind)
+	addTable(s, interactionKind)
+	addTable(s, complaintKind)
+	addTable(s, participationKind)
+	return s, nil
+}
+
+// Schema returns the schema the store's tables are in.
+func (s *Store) Schema() string { return s.cfg.schema }
+
+// TableName returns the qualified, quoted name of table t ("dealercrm"."customers"),
+// for hosts that query the tables directly.
+func (s *Store) TableName(t Table) string { return s.cfg.table(t) }
+
+// Dealers returns the dealer store.
+func (s *Store) Dealers() crm.DealerStore { return dealerStore{s: s, t: s.tables[TableDealers]} }
+
+// Customers returns the customer store.
+func (s *Store) Customers() crm.CustomerStore { return newRepo(s, customerKind) }
+
+// Leads returns the lead store.
+func (s *Store) Leads() crm.LeadStore { return newRepo(s, leadKind) }
+
+// Vehicles returns the vehicle store.
+func (s *Store) Vehicles() crm.VehicleStore { return newRepo(s, vehicleKind) }
+
+// Sales returns the sale store.
+func (s *Store) Sales() crm.SaleStore { return newRepo(s, saleKind) }
+
+// ServiceOrders returns the service order store.
+func (s *Store) ServiceOrders() crm.ServiceOrderStore { return newRepo(s, serviceOrderKind) }
+
+// Policies returns the insurance policy store.
+func (s *Store) Policies() crm.PolicyStore { return newRepo(s, policyKind) }
+
+// Interactions returns the interaction store.
+func (s *Store) Interactions() crm.InteractionStore { return newRepo(s, interactionKind) }
+
+// Complaints returns the complaint store.
+func (s *Store) Complaints() crm.ComplaintStore { return newRepo(s, complaintKind) }
+
+// Participations returns the event participation store.
+func (s *Store) Participations() crm.ParticipationStore { return newRepo(s, participationKind) }
+
+// InTx runs fn in a transaction (see crm.Store.InTx): fn's writes through tx
+// commit when it returns nil and roll back when it returns an error or
+// panics. InTx returns fn's error as it is, or the commit's (translated).
+// On a Store already in a transaction, fn runs inline in that transaction.
+// A write that fails inside the transaction (a Create that takes a unique
+// key, say) runs under a savepoint and undoes only itself: the transaction
+// stays usable, as in the memory store.
+//
+// When the transaction fails with a serialization failure (SQLSTATE 40001)
+// or a deadlock (40P01), InTx rolls back and runs fn again, up to the
+// attempts of WithTxRetries, so fn must not have effects outside tx that it
+// cannot repeat. The last such failure has code Conflict.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx crm.Store) error) error {
+	if s.inTx {
+		return fn(ctx, s)
+	}
+	return s.retry(ctx, func() error {
+		return s.runTx(ctx, func(tx *Store) error { return fn(ctx, tx) })
+	})
+}
+
+// runTx runs fn once in a new transaction on the pool.
+func (s *Store) runTx(ctx context.Context, fn func(tx *Store) error) error {
+	btx, err := s.root.BeginTx(ctx, nil)
+	if err != nil {
+		return translate("begin transaction", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			// Also on panic. The rollback's own error is of no use: the
+			// transaction is gone either way.
+			_ = btx.Rollback()
+		}
+	}()
+	if err := fn(s.bind(btx)); err != nil {
+		return err
+	}
+	done = true
+	return translate("commit", btx.Commit())
+}
+
+// bind returns a copy of s that works inside tx.
+func (s *Store) bind(tx bun.Tx) *Store {
+	c := *s
+	c.db, c.inTx = tx, true
+	return &c
+}
+
+// retry runs run until it succeeds, fails with an error that is not a
+// serialization failure or deadlock, or the attempts are used up.
+func (s *Store) retry(ctx context.Context, run func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := run()
+		if err == nil || attempt >= s.cfg.attempts || !retryable(err) {
+			return err
+		}
+		// A short random pause lets the transaction we clashed with finish.
+		pause := time.Duration(rand.Int64N(int64(time.Millisecond) << attempt))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
+}
+
+// atomic runs fn inside a transaction: a new one (retried like InTx) when
+// the store is not bound to one, else the store's, under a savepoint (see
+// guarded).
+func (s *Store) atomic(ctx context.Context, fn func(ctx context.Context, db bun.IDB) error) error {
+	if !s.inTx {
+		return s.retry(ctx, func() error {
+			return s.runTx(ctx, func(tx *Store) error { return fn(ctx, tx.db) })
+		})
+	}
+	return s.guarded(ctx, fn)
+}
+
+// guarded runs a write: on the pool when the store is not bound to a
+// transaction (fn is then one statement, atomic by itself), else under a
+// savepoint of the store's transaction. A failed write then undoes only
+// itself and leaves the transaction usable, as in every other store,
+// instead of aborting it the Postgres way.
+func (s *Store) guarded(ctx context.Context, fn func(ctx context.Context, db bun.IDB) error) error {
+	if !s.inTx {
+		return fn(ctx, s.db)
+	}
+	sp, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return translate("savepoint", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = sp.Rollback()
+		}
+	}()
+	if err := fn(ctx, sp); err != nil {
+		return err
+	}
+	done = true
+	return translate("release savepoint", sp.Commit())
+}

@@ -1,0 +1,132 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/adapters/postgres"
+	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/crm/crmtest"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestUpsertAcrossChunks upserts more rows than one statement takes, with
+// new, changed and unchanged records spread over every chunk.
+func TestUpsertAcrossChunks(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.NewStore(t)
+	dealer := newDealer(t, s)
+	n := 2*postgres.UpsertChunk + 7
+	items := make([]crm.Customer, n)
+	for i := range items {
+		items[i] = crmtest.Customer(dealer, i)
+	}
+	res, err := s.Customers().Upsert(ctx, dealer, items)
+	require.NoError(t, err)
+	require.Len(t, res, n)
+	for i, r := range res {
+		if r.ExternalID != items[i].ExternalID || r.ID != string(items[i].ID) || r.Outcome != crm.Created {
+			t.Fatalf("result %d: got %+v, want %s created with ID %s", i, r, items[i].ExternalID, items[i].ID)
+		}
+	}
+
+	// Every third record changes, every seventh is new (a new external ID).
+	next := make([]crm.Customer, n)
+	want := make([]crm.UpsertOutcome, n)
+	for i := range next {
+		next[i] = items[i].Clone()
+		next[i].ID = crm.CustomerID(dealercrm.NewID())
+		want[i] = crm.Unchanged
+		switch {
+		case i%7 == 0:
+			next[i].ExternalID = fmt.Sprintf("NEW-%d", i)
+			want[i] = crm.Created
+		case i%3 == 0:
+			next[i].Occupation = "teacher"
+			want[i] = crm.Updated
+		}
+	}
+	res, err = s.Customers().Upsert(ctx, dealer, next)
+	require.NoError(t, err)
+	for i, r := range res {
+		wantID := items[i].ID
+		if want[i] == crm.Created {
+			wantID = next[i].ID
+		}
+		if r.ExternalID != next[i].ExternalID || r.ID != string(wantID) || r.Outcome != want[i] {
+			t.Fatalf("result %d: got %+v, want %s %s with ID %s", i, r, next[i].ExternalID, want[i], wantID)
+		}
+	}
+	got, err := s.Customers().Get(ctx, dealer, items[3].ID)
+	require.NoError(t, err)
+	assert.Equal(t, "teacher", got.Occupation, "an updated record has the new content")
+	assert.True(t, got.CreatedAt.Equal(items[3].CreatedAt), "and keeps its CreatedAt")
+}
+
+// TestUpsertRoundTrip checks that the bulk path stores exactly what Create
+// does: text that needs escaping at every level, empty and nil slices,
+// zero dates and times, and money whose scale differs.
+func TestUpsertRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.NewStore(t)
+	dealer := newDealer(t, s)
+	tricky := `O'Brien "Bob" \ {a,b} NULL` + "\t\n\r" + ` 王伟 ''`
+
+	c := crmtest.Customer(dealer, 1)
+	c.Name, c.Occupation = tricky, "NULL"
+	c.Hobbies = []string{tricky, "", `{x}`, "NULL", `"`, `\x41`, `a,b`, " spaced "}
+	c.Consents[0].Source = tricky
+	c.Birthday = dealercrm.Date{}
+	c.ConsultantID = ""
+	bare := crmtest.Customer(dealer, 2)
+	bare.Hobbies, bare.Consents, bare.Region = nil, nil, crm.Region{}
+	_, err := s.Customers().Upsert(ctx, dealer, []crm.Customer{c, bare})
+	require.NoError(t, err)
+	for _, want := range []crm.Customer{c, bare} {
+		got, err := s.Customers().Get(ctx, dealer, want.ID)
+		require.NoError(t, err)
+		crmtest.Equal(t, want, got, "Upsert stores every field as given")
+	}
+
+	owner := c.ID
+	v := crmtest.Vehicle(dealer, owner, 1)
+	v.Price = decimal.RequireFromString("1234.50")
+	v.Odometer = nil
+	_, err = s.Vehicles().Upsert(ctx, dealer, []crm.Vehicle{v})
+	require.NoError(t, err)
+	got, err := s.Vehicles().Get(ctx, dealer, v.ID)
+	require.NoError(t, err)
+	assert.True(t, got.Price.Equal(decimal.RequireFromString("1234.5")), "1234.50 comes back as the same value, got %s", got.Price)
+	crmtest.Equal(t, v, got)
+
+	l := crmtest.Lead(dealer, 1)
+	l.FollowUps[0].Note = tricky
+	l.LastContactAt = l.LastContactAt.Add(123) // nanoseconds Postgres does not keep
+	_, err = s.Leads().Upsert(ctx, dealer, []crm.Lead{l})
+	require.NoError(t, err)
+	gotLead, err := s.Leads().Get(ctx, dealer, l.ID)
+	require.NoError(t, err)
+	assert.Equal(t, tricky, gotLead.FollowUps[0].Note)
+	assert.True(t, gotLead.LastContactAt.Equal(l.LastContactAt.Truncate(1000)), "times are kept to the microsecond")
+}
+
+// TestUpsertTakesTheDealerArgument: items are stored under the dealer
+// Upsert is given, whatever their DealerID says.
+func TestUpsertTakesTheDealerArgument(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.NewStore(t)
+	a, b := newDealer(t, s), newDealer(t, s)
+	c := crmtest.Customer(a, 1)
+	_, err := s.Customers().Upsert(ctx, b, []crm.Customer{c})
+	require.NoError(t, err)
+	_, err = s.Customers().Get(ctx, a, c.ID)
+	assert.ErrorIs(t, err, crm.ErrNotFound, "nothing is written for the dealer the item names")
+	got, err := s.Customers().Get(ctx, b, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, b, got.DealerID)
+}
