@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// lockedBuffer collects the server's logs from its goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// banner is what the server prints for a newcomer.
+type banner struct {
+	base  string
+	keys  []string // Shanghai first
+	curl  string
+	lines []string
+}
+
+var (
+	baseRE = regexp.MustCompile(`on (http://\S+)`)
+	keyRE  = regexp.MustCompile(`API key: (\S+)`)
+)
+
+// start runs the server with args until the test ends and returns its
+// banner, a function that stops it and the channel run's result arrives on.
+func start(t *testing.T, args ...string) (banner, context.CancelFunc, <-chan error, *lockedBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	logs := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, args, pw, logs)
+		_ = pw.Close()
+		done <- err
+	}()
+	t.Cleanup(cancel)
+
+	var b banner
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	timeout := time.After(60 * time.Second)
+	for b.curl == "" {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				cancel()
+				t.Fatalf("server stopped before printing its banner: %v\nlogs:\n%s", <-done, logs.String())
+			}
+			b.lines = append(b.lines, line)
+			if m := baseRE.FindStringSubmatch(line); m != nil && b.base == "" {
+				b.base = m[1]
+			}
+			if m := keyRE.FindStringSubmatch(line); m != nil {
+				b.keys = append(b.keys, m[1])
+			}
+			if strings.Contains(line, "curl ") {
+				b.curl = strings.TrimSpace(line)
+			}
+		case <-timeout:
+			t.Fatalf("no banner after 60s; logs:\n%s", logs.String())
+		}
+	}
+	go func() {
+		for range lines { // keep the pipe drained
+		}
+	}()
+	return b, cancel, done, logs
+}
+
+func request(t *testing.T, method, url, key, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, b
+}
+
+// exercise runs what a newcomer does with the printed key and curl line.
+func exercise(t *testing.T, b banner) {
+	require.Len(t, b.keys, 2, "a key per store in the banner: %q", b.lines)
+	sh, sz := b.keys[0], b.keys[1]
+	assert.Contains(t, b.curl, "Authorization: Bearer "+sh)
+	assert.Contains(t, b.curl, b.base+"/v1/customers?limit=3")
+
+	resp, body := request(t, http.MethodGet, b.base+"/v1/customers?limit=3", sh, "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the printed curl works: %s", body)
+	var page struct {
+		Items []struct {
+			ID     string `json:"id"`
+			Name   string `json:"name"`
+			Mobile string `json:"mobile"`
+		} `json:"items"`
+		Next string `json:"next"`
+	}
+	require.NoError(t, json.Unmarshal(body, &page))
+	require.Len(t, page.Items, 3, "three demo customers")
+	assert.NotEmpty(t, page.Next, "more customers on the next page")
+	id := page.Items[0].ID
+
+	resp, body = request(t, http.MethodGet, b.base+"/v1/customers/"+id, sh, "")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	resp, body = request(t, http.MethodGet, b.base+"/v1/customers/"+id, sz, "")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "the Suzhou key must not see a Shanghai customer: %s", body)
+	resp, _ = request(t, http.MethodGet, b.base+"/v1/customers?limit=3", "", "")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "no key, no data")
+
+	resp, body = request(t, http.MethodPost, b.base+"/v1/vehicles", sz, `{"vin":"LTLGX3156PS100001","model":"X3"}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "%s", body)
+	assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+	var p struct {
+		Errors []struct {
+			Field string `json:"field"`
+			Rule  string `json:"rule"`
+		} `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal(body, &p))
+	require.NotEmpty(t, p.Errors, "%s", body)
+	assert.Equal(t, "vin", p.Errors[0].Field, "the problem names the VIN: %s", body)
+}
+
+func stop(t *testing.T, cancel context.CancelFunc, done <-chan error, logs *lockedBuffer) {
+	t.Helper()
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "a clean shutdown")
+	case <-time.After(shutdownTimeout + 5*time.Second):
+		t.Fatal("the server did not stop")
+	}
+	assert.Contains(t, logs.String(), "stopped")
+}
+
+func TestServerInMemory(t *testing.T) {
+	b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "60")
+	assert.True(t, strings.HasPrefix(b.base, "http://127.0.0.1:"), "banner shows the address: %q", b.lines)
+	exercise(t, b)
+	stop(t, cancel, done, logs)
+}
+
+// TestServerPostgres runs the same against Postgres in a schema of its own,
+// twice: the second start seeds the same data again.
+func TestServerPostgres(t *testing.T) {
+	// pgtest.DB skips without a server (fails with DEALERCRM_REQUIRE_POSTGRES=1)
+	// and knows the default DSN.
+	_ = pgtest.DB(t)
+	dsn := pgtest.DSN()
+	schema := fmt.Sprintf("demo_server_test_%d", time.Now().UnixNano())
+	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
+	t.Cleanup(func() {
+		_, err := db.Exec(`DROP SCHEMA IF EXISTS "` + schema + `" CASCADE`)
+		assert.NoError(t, err)
+		_ = db.Close()
+	})
+	for i := range 2 {
+		b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "40", "-postgres", dsn, "-schema", schema, "-log", "json")
+		assert.Contains(t, b.lines[0], "Postgres schema "+schema, "run %d", i)
+		exercise(t, b)
+		stop(t, cancel, done, logs)
+	}
+}
+
+func TestServerFlags(t *testing.T) {
+	ctx := context.Background()
+	assert.Error(t, run(ctx, []string{"-log", "xml"}, io.Discard, io.Discard))
+	assert.Error(t, run(ctx, []string{"-nope"}, io.Discard, io.Discard))
+	assert.NoError(t, run(ctx, []string{"-h"}, io.Discard, io.Discard), "help is not an error")
+}
