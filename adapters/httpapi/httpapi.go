@@ -28,6 +28,10 @@ type config struct {
 	logger        *slog.Logger
 	maxBody       int64
 	maxImportBody int64
+	// modules add the routes of other dealercrm packages (grading,
+	// satisfaction, …); each is enabled by its own Option, declared in that
+	// module's file, so the crm routes stay the same without them.
+	modules []func() []route
 }
 
 // Option configures the handler built by NewHandler.
@@ -110,6 +114,9 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 		h.auth = cfg.keys
 	}
 	h.routes = allRoutes()
+	for _, m := range cfg.modules {
+		h.routes = append(h.routes, m()...)
+	}
 	for _, rt := range h.routes {
 		h.mux.Handle(rt.pattern(), h.endpoint(rt))
 		h.patterns = append(h.patterns, rt.pattern())
