@@ -103,7 +103,7 @@ func (r *repo[T, ID, F]) GetByExternalID(ctx context.Context, dealer crm.DealerI
 	case err != nil:
 		return out, err
 	case !found:
-		return out, dealercrm.Errorf(dealercrm.NotFound, "memory: %s with external id %s not found", r.t.kind, ext)
+		return out, dealercrm.Errorf(dealercrm.NotFound, "%s with external id %s not found", r.t.kind, ext)
 	}
 	return out, nil
 }

@@ -95,7 +95,7 @@ func (t *table[T, ID]) byExt(dealer crm.DealerID, ext string) (*T, bool) {
 }
 
 func (t *table[T, ID]) notFound(id ID) error {
-	return dealercrm.Errorf(dealercrm.NotFound, "memory: %s %s not found", t.kind, id)
+	return dealercrm.Errorf(dealercrm.NotFound, "%s %s not found", t.kind, id)
 }
 
 // check returns a Conflict error when a unique key of v is held by another
