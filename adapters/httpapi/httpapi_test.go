@@ -706,3 +706,25 @@ func TestNewServer(t *testing.T) {
 	assert.Positive(t, srv.IdleTimeout)
 	assert.Positive(t, srv.MaxHeaderBytes)
 }
+
+func TestCustomerExportAndErase(t *testing.T) {
+	e := newEnv(t)
+	a := e.create(keyA, "customers", obj{"name": "王伟", "mobile": "13912345678", "hobbies": []string{"钓鱼"}})
+	path := "/v1/customers/" + a["id"].(string)
+
+	requireProblem(t, e.do(http.MethodGet, path+"/export", keyB, nil), http.StatusNotFound, "not_found")
+	requireProblem(t, e.do(http.MethodPost, path+"/erase", keyB, nil), http.StatusNotFound, "not_found")
+
+	w := e.do(http.MethodGet, path+"/export", keyA, nil)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	x := decode(t, w)
+	assert.Equal(t, "13912345678", x["customer"].(map[string]any)["mobile"])
+	assert.Contains(t, x, "service_orders")
+
+	w = e.do(http.MethodPost, path+"/erase", keyA, nil)
+	require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
+	got := decode(t, e.do(http.MethodGet, path, keyA, nil))
+	assert.Equal(t, crm.ErasedName, got["name"])
+	assert.NotContains(t, got, "mobile", "the mobile number is gone")
+	assert.NotContains(t, got, "hobbies")
+}

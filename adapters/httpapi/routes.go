@@ -93,6 +93,13 @@ func allRoutes() []route {
 	rs = append(rs, route{method: http.MethodPost, path: "/v1/customers/{id}/consents", op: "setCustomerConsent", tag: "Customers",
 		summary: "Record a customer's consent answer for one purpose and channel (an answer older than the recorded one is ignored)",
 		body:    reflect.TypeFor[consentInput](), status: http.StatusOK, result: reflect.TypeFor[crm.Customer](), handle: setConsent})
+	rs = append(rs,
+		route{method: http.MethodGet, path: "/v1/customers/{id}/export", op: "exportCustomer", tag: "Customers",
+			summary: "Export everything held about a customer (PIPL data-access request)",
+			status:  http.StatusOK, result: reflect.TypeFor[crm.CustomerExport](), handle: exportCustomer},
+		route{method: http.MethodPost, path: "/v1/customers/{id}/erase", op: "eraseCustomer", tag: "Customers",
+			summary: "Erase a customer's personal information (PIPL); financial and repair records are kept, anonymised",
+			status:  http.StatusNoContent, handle: eraseCustomer})
 	rs = append(rs, leads.routes()...)
 	rs = append(rs, leadRoutes()...)
 	rs = append(rs, vehicles.routes()...)
@@ -157,6 +164,22 @@ func setConsent(h *handler, c *call) error {
 		return err
 	}
 	return c.reply(http.StatusOK, v)
+}
+
+func exportCustomer(h *handler, c *call) error {
+	x, err := h.svc.ExportCustomer(c.r.Context(), c.dealer, crm.CustomerID(c.r.PathValue("id")))
+	if err != nil {
+		return err
+	}
+	return c.reply(http.StatusOK, x)
+}
+
+func eraseCustomer(h *handler, c *call) error {
+	if err := h.svc.EraseCustomer(c.r.Context(), c.dealer, crm.CustomerID(c.r.PathValue("id"))); err != nil {
+		return err
+	}
+	c.w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func importBatch(h *handler, c *call) error {
