@@ -24,6 +24,10 @@
 //     migrations under configurable schema and table names.
 //   - adapters/httpapi: a reference net/http JSON API with per-dealer API
 //     keys, RFC 9457 problem details and an OpenAPI 3.1 document.
+//   - grading: customer value metrics, a versioned scoring model, A/B/C
+//     grades with explanations, history and hysteresis, service strategies
+//     per grade, RFM segments and Pareto reports; grading/gradingtest is
+//     the conformance suite of its store.
 //   - demo: a deterministic demo dealer group for trying the SDK.
 //   - examples/server: a minimal server wiring the pieces together.
 //

@@ -79,6 +79,18 @@
 // calendar (birthdays, yearly events) and may differ; records that a later
 // run no longer generates are left in the store.
 //
+// # Survey season
+//
+// Surveys adds, apart from Generate's crm data (which it does not change),
+// a season of return-visit survey responses (回访) for both stores: the
+// SurveySeasonMonths before Today, after most closed service orders and
+// sales, on satisfaction's default hierarchy and call questionnaires,
+// about the order's advisor or the sale's consultant (some clearly better
+// than others), with a few dissatisfied customers. SeedSatisfaction
+// records them through a satisfaction.Service after Seed, resolving their
+// external references; responses are replayed by external ID, so seeding
+// again changes nothing.
+//
 // # API keys
 //
 // APIKeys returns the fixed demo keys ShanghaiAPIKey ("demo-sh01-key") and

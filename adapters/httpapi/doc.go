@@ -105,6 +105,26 @@
 // but clashes with the record's current state, and 422 stays reserved for
 // input the caller must fix field by field.
 //
+// # Satisfaction
+//
+// [WithSatisfaction] adds the routes of package satisfaction: AHP weights
+// of a posted matrix (POST /v1/ahp/weights) or hierarchy (POST
+// /v1/ahp/hierarchy), stored hierarchies, questionnaires, survey responses
+// (a low score opens a complaint follow-up), the CSI report (GET
+// /v1/reports/csi) and improvement priorities (GET
+// /v1/reports/satisfaction-priorities). A malformed or inconsistent
+// comparison matrix is 422 naming the cell or the judgment to revise.
+//
+// # Grading
+//
+// [WithGrading] adds the routes of package grading: run a grading of the
+// key's dealer or its group (POST /v1/grading/runs; re-running the same
+// date changes nothing; run_id is an idempotency key), read a run, the
+// model, graded customers by grade (GET /v1/grading/customers?grade=A), a
+// customer's grade with its explanation, history and service strategy
+// (GET /v1/grading/customers/{id}), and the RFM and Pareto reports (GET
+// /v1/grading/rfm, GET /v1/grading/pareto).
+//
 // # Limits and logging
 //
 // Bodies are limited to 1 MiB ([WithMaxBodyBytes]), except the bulk import,

@@ -52,6 +52,23 @@ var enumValues = map[reflect.Type][]string{
 	reflect.TypeFor[crm.UpsertOutcome]():   strs([]crm.UpsertOutcome{crm.Created, crm.Updated, crm.Unchanged}),
 }
 
+// customSchemas documents the types with their own JSON form (a
+// MarshalJSON or UnmarshalJSON method), which schemaGen cannot derive from
+// the Go type: each is a named schema built by its function. Modules
+// register theirs in init, next to their enumerations.
+var customSchemas = map[reflect.Type]customSchema{}
+
+// customSchema is the named schema of a type with its own JSON form.
+type customSchema struct {
+	name  string
+	build func() map[string]any
+}
+
+// schemaNames overrides the component name of a type (an enumeration or a
+// struct), for module types whose Go names are too generic or clash across
+// packages (grading.Method and satisfaction.Method).
+var schemaNames = map[reflect.Type]string{}
+
 func strs[T ~string](vs []T) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
@@ -105,7 +122,14 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{}
 	}
 	if vals, ok := enumValues[t]; ok {
-		return g.named(t.Name(), t, func() map[string]any { return map[string]any{"type": "string", "enum": vals} })
+		name := t.Name()
+		if n, ok := schemaNames[t]; ok {
+			name = n
+		}
+		return g.named(name, t, func() map[string]any { return map[string]any{"type": "string", "enum": vals} })
+	}
+	if cs, ok := customSchemas[t]; ok {
+		return g.named(cs.name, t, cs.build)
 	}
 	if t.Implements(reflect.TypeFor[json.Marshaler]()) || reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
 		panic(fmt.Sprintf("httpapi: no schema for %v, which has its own JSON form", t))
@@ -188,18 +212,23 @@ func (g *schemaGen) fields(t reflect.Type, props map[string]any) {
 		default:
 			s = g.schema(f.Type)
 			omit := strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")
-			if k := f.Type.Kind(); !omit && (k == reflect.Slice || k == reflect.Map) {
-				// A nil slice or map without omitempty is written as null.
-				s["type"] = []string{s["type"].(string), "null"}
+			if typ, ok := s["type"].(string); ok && !omit && (f.Type.Kind() == reflect.Slice || f.Type.Kind() == reflect.Map) {
+				// A nil slice or map without omitempty is written as null
+				// (a $ref to a custom schema says so itself).
+				s["type"] = []string{typ, "null"}
 			}
 		}
 		props[name] = s
 	}
 }
 
-// schemaName is the component name of a struct type: its Go name with an
-// upper-case first letter (customerInput → CustomerInput).
+// schemaName is the component name of a struct type: its name in
+// schemaNames, else its Go name with an upper-case first letter
+// (customerInput → CustomerInput).
 func schemaName(t reflect.Type) string {
+	if n, ok := schemaNames[t]; ok {
+		return n
+	}
 	name := t.Name()
 	if name == "" || strings.ContainsAny(name, "[]") {
 		panic(fmt.Sprintf("httpapi: no schema name for %v", t))

@@ -45,6 +45,12 @@ func ExampleRenderMigrations() {
 	// Output:
 	// 0001_init.tx.down.sql
 	// 0001_init.tx.up.sql
+	// 0002_satisfaction.tx.down.sql
+	// 0002_satisfaction.tx.up.sql
+	// 0003_grading.tx.down.sql
+	// 0003_grading.tx.up.sql
+	// 0004_lifecycle.tx.down.sql
+	// 0004_lifecycle.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

@@ -25,12 +25,25 @@ const (
 	TableInteractions   Table = "interactions"
 	TableComplaints     Table = "complaints"
 	TableParticipations Table = "event_participations"
+	// The satisfaction tables (migration 0002).
+	TableSatisfactionHierarchies    Table = "satisfaction_hierarchies"
+	TableSatisfactionQuestionnaires Table = "satisfaction_questionnaires"
+	TableSatisfactionResponses      Table = "satisfaction_responses"
+	// The grading tables (migration 0003).
+	TableGradingRuns    Table = "grading_runs"
+	TableGradingStates  Table = "grading_states"
+	TableGradingChanges Table = "grading_changes"
+	// The lifecycle tables (migration 0004).
+	TableLifecycleTasks Table = "lifecycle_tasks"
 )
 
 // allTables lists every table of the adapter, in migration order.
 var allTables = []Table{
 	TableDealers, TableCustomers, TableLeads, TableVehicles, TableSales,
 	TableServiceOrders, TablePolicies, TableInteractions, TableComplaints, TableParticipations,
+	TableSatisfactionHierarchies, TableSatisfactionQuestionnaires, TableSatisfactionResponses,
+	TableGradingRuns, TableGradingStates, TableGradingChanges,
+	TableLifecycleTasks,
 }
 
 // Tables returns every table of the adapter, by default name, in migration

@@ -7,8 +7,11 @@
 //
 // It prints a demo API key per store and a ready curl command, logs requests
 // to stderr with phone numbers masked, and shuts down gracefully on SIGINT
-// or SIGTERM. It only wires packages together: flags → store → service →
-// demo data → handler → http.Server.
+// or SIGTERM. On startup it runs the lifecycle scheduler and a grading of
+// the demo group for today, prints the first store's grade counts, and
+// prints how many tasks are due for the first demo store, with a curl line
+// for GET /v1/tasks. It only wires packages together: flags → store →
+// services → demo data → handler → http.Server.
 package main
 
 import (
@@ -33,6 +36,9 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
+	"github.com/dealercrm/dealercrm/grading"
+	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/dealercrm/dealercrm/satisfaction"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -89,6 +95,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer closeStore()
 	svc := crm.NewService(store)
+	// Dissatisfied survey responses open complaints through svc.
+	sat, err := satisfaction.NewService(satisfactionStore(store), satisfaction.WithFollowUps(satisfaction.CRMComplaints{CRM: svc}))
+	if err != nil {
+		return err
+	}
+
+	lc, err := lifecycle.NewService(svc, taskStore(store))
+	if err != nil {
+		return err
+	}
+	grades, err := grading.NewService(store, gradingStore(store))
+	if err != nil {
+		return err
+	}
 
 	shanghai, err := time.LoadLocation(dealercrm.DefaultTimeZone)
 	if err != nil {
@@ -100,6 +120,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := demo.Seed(ctx, svc, data); err != nil {
 		return err
 	}
+	if err := demo.SeedSatisfaction(ctx, svc, sat, data); err != nil {
+		return err
+	}
 	records := 0
 	for _, d := range data.Dealers {
 		records += d.Batch.Len()
@@ -107,7 +130,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger.Info("demo data seeded", "store", storeName, "dealers", len(data.Dealers), "records", records,
 		"today", data.Options.Today.String(), "generate", generated.Round(time.Millisecond), "seed", (time.Since(start) - generated).Round(time.Millisecond))
 
-	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLogger(logger))
+	// The daily lifecycle run for today, for each demo store.
+	today := data.Options.Today
+	for _, d := range data.Dealers {
+		if _, err := lc.Run(ctx, d.Dealer.ID, today); err != nil {
+			return err
+		}
+	}
+	// A grading run of the whole demo group as of today.
+	graded, err := grades.Run(ctx, grading.RunRequest{DealerID: data.Dealers[0].Dealer.ID, AsOf: today, Group: true})
+	if err != nil {
+		return err
+	}
+	due, err := lc.DueOn(ctx, data.Dealers[0].Dealer.ID, today, lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
+	if err != nil {
+		return err
+	}
+
+	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLogger(logger), httpapi.WithLifecycle(lc),
+		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades))
 	srv := httpapi.NewServer(*addr, h)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -121,7 +162,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, d := range data.Dealers {
 		fmt.Fprintf(stdout, "  %-9s %s  API key: %s\n", d.Dealer.ID, d.Dealer.Name, d.APIKey)
 	}
+	more := ""
+	if due.Next != "" {
+		more = "+"
+	}
+	fmt.Fprintf(stdout, "Today's tasks for %s on %s: %d%s due\n", data.Dealers[0].Dealer.ID, today, len(due.Items), more)
+	fmt.Fprintf(stdout, "Grades of %s on %s: %v\n", data.Dealers[0].Dealer.ID, today, graded.Counts)
 	fmt.Fprintf(stdout, "Try:\n  curl -H 'Authorization: Bearer %s' '%s/v1/customers?limit=3'\n", data.Dealers[0].APIKey, base)
+	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/tasks?date=%s'\n", data.Dealers[0].APIKey, base, today)
 	logger.Info("listening", "addr", ln.Addr().String())
 
 	select {
@@ -165,6 +213,34 @@ func openStore(ctx context.Context, dsn, schema string) (crm.Store, string, func
 		return nil, "", nil, err
 	}
 	return store, "Postgres schema " + schema, closeDB, nil
+}
+
+// satisfactionStore returns the satisfaction store on the same backend as
+// store: the Postgres tables of migration 0002 next to the crm tables, or
+// a new in-memory store.
+func satisfactionStore(store crm.Store) satisfaction.Store {
+	if pg, ok := store.(*postgres.Store); ok {
+		return postgres.NewSatisfactionStore(pg)
+	}
+	return memory.NewSatisfactionStore()
+}
+
+// taskStore returns the lifecycle task store on the same backend as
+// store: the Postgres table of migration 0004, or a new in-memory store.
+func taskStore(store crm.Store) lifecycle.TaskStore {
+	if pg, ok := store.(*postgres.Store); ok {
+		return pg.LifecycleTasks()
+	}
+	return memory.NewTaskStore()
+}
+
+// gradingStore returns the grading store on the same backend as store:
+// the Postgres tables of migration 0003, or a new in-memory store.
+func gradingStore(store crm.Store) grading.Store {
+	if pg, ok := store.(*postgres.Store); ok {
+		return pg.Grading()
+	}
+	return memory.NewGradingStore()
 }
 
 // baseURL is the URL a local client reaches addr at: a wildcard address

@@ -164,6 +164,60 @@ func exercise(t *testing.T, b banner) {
 	require.NoError(t, json.Unmarshal(body, &p))
 	require.NotEmpty(t, p.Errors, "%s", body)
 	assert.Equal(t, "vin", p.Errors[0].Field, "the problem names the VIN: %s", body)
+	exerciseSatisfaction(t, b)
+	exerciseLifecycle(t, b)
+	exerciseGrading(t, b)
+}
+
+var tasksRE = regexp.MustCompile(`Today's tasks for \S+ on (\d{4}-\d{2}-\d{2}): (\d+)\+? due`)
+
+// exerciseLifecycle lists the demo store's tasks of the day the server ran
+// the scheduler for, as the banner says.
+func exerciseLifecycle(t *testing.T, b banner) {
+	t.Helper()
+	var m []string
+	for _, l := range b.lines {
+		if m = tasksRE.FindStringSubmatch(l); m != nil {
+			break
+		}
+	}
+	require.NotNil(t, m, "the banner shows today's tasks: %q", b.lines)
+	assert.NotEqual(t, "0", m[2], "the demo data yields tasks due today")
+	resp, body := request(t, http.MethodGet, b.base+"/v1/tasks?date="+m[1], b.keys[0], "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var page struct {
+		Items []struct {
+			Key       string `json:"key"`
+			OwnerRole string `json:"owner_role"`
+			Due       string `json:"due"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(body, &page))
+	require.NotEmpty(t, page.Items, "tasks due for the demo store: %s", body)
+	for _, tk := range page.Items {
+		assert.LessOrEqual(t, tk.Due, m[1], "due on or before the day")
+	}
+}
+
+// exerciseSatisfaction reads the CSI report of the demo season of
+// post-service calls with the Shanghai key.
+func exerciseSatisfaction(t *testing.T, b banner) {
+	t.Helper()
+	resp, body := request(t, http.MethodGet, b.base+"/v1/reports/csi?questionnaire=default-service-call&granularity=month", b.keys[0], "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var rep struct {
+		CSI       float64 `json:"csi"`
+		Responses int     `json:"responses"`
+		ByStaff   []struct {
+			Key string  `json:"key"`
+			CSI float64 `json:"csi"`
+		} `json:"by_staff"`
+	}
+	require.NoError(t, json.Unmarshal(body, &rep))
+	require.Positive(t, rep.Responses, "the demo has a season of survey responses: %s", body)
+	assert.Greater(t, rep.CSI, 40.0, "a plausible CSI: %s", body)
+	assert.LessOrEqual(t, rep.CSI, 100.0)
+	assert.NotEmpty(t, rep.ByStaff, "broken down by advisor")
 }
 
 func stop(t *testing.T, cancel context.CancelFunc, done <-chan error, logs *lockedBuffer) {

@@ -1,0 +1,142 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/adapters/httpapi"
+	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLifecycleRoutes(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New()
+	crmSvc := crm.NewService(store)
+	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(func() time.Time { return time.Date(2026, 1, 31, 2, 0, 0, 0, time.UTC) }))
+	require.NoError(t, err)
+	e := newEnvOn(t, store, httpapi.WithLifecycle(lc))
+	_, err = crmSvc.CreateCustomer(ctx, dealerA, crm.Customer{ID: "c1", Record: crm.Record{DealerID: dealerA}, Name: "王先生", ConsultantID: "S01",
+		Consents: []crm.Consent{{Purpose: crm.PurposeSurvey, Channel: crm.ChannelPhone, Granted: true, At: time.Date(2026, 1, 28, 0, 0, 0, 0, time.UTC), Source: "contract"}}})
+	require.NoError(t, err)
+	_, err = crmSvc.CreateVehicle(ctx, dealerA, crm.Vehicle{ID: "v1", Record: crm.Record{DealerID: dealerA}, VIN: "LSVAM4187C2184847", Model: "Lavida",
+		OwnerID: "c1", DeliveryDate: lcDate("2026-01-28"), Price: decimal.NewFromInt(120000)})
+	require.NoError(t, err)
+	_, err = lc.Run(ctx, dealerA, lcDate("2026-01-31"))
+	require.NoError(t, err)
+
+	rec := e.do(http.MethodGet, "/v1/tasks?owner=S01", keyA, nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var page crm.Page[lifecycle.Task]
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &page))
+	require.Len(t, page.Items, 2, "3DC and the one-on-one visit, today in the dealer's zone")
+	var tdc lifecycle.Task
+	for _, tk := range page.Items {
+		if tk.Kind == lifecycle.KindThankYou3DC {
+			tdc = tk
+		}
+	}
+	require.NotEmpty(t, tdc.ID)
+
+	rec = e.do(http.MethodGet, "/v1/tasks?date=2026-01-29", keyB, nil)
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.JSONEq(t, `{"items":[]}`, rec.Body.String(), "dealer B sees none of A's tasks")
+	rec = e.do(http.MethodGet, "/v1/tasks?date=2026-13-01", keyA, nil)
+	assert.Equal(t, http.StatusUnprocessableEntity, rec.Code)
+	rec = e.do(http.MethodGet, "/v1/tasks?status=lost", keyA, nil)
+	assert.Equal(t, http.StatusUnprocessableEntity, rec.Code)
+
+	rec = e.do(http.MethodPost, "/v1/tasks/"+string(tdc.ID)+"/outcome", keyA, map[string]any{"outcome": "reached", "note": "happy", "staff_id": "S01"})
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Contains(t, rec.Body.String(), `"status":"done"`)
+	assert.Contains(t, rec.Body.String(), `"task_key":"delivery_3dc|vehicle:v1|2026-01-28|1"`)
+	rec = e.do(http.MethodPost, "/v1/tasks/"+string(tdc.ID)+"/outcome", keyA, map[string]any{"outcome": "reached"})
+	assert.Less(t, rec.Code, 500)
+	assert.NotEqual(t, http.StatusOK, rec.Code, "a closed task takes no second outcome")
+	rec = e.do(http.MethodPost, "/v1/tasks/nope/outcome", keyA, map[string]any{"outcome": "reached"})
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+
+	rec = e.do(http.MethodGet, "/v1/vehicles/v1/plan?date=2026-01-28", keyA, nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Contains(t, rec.Body.String(), `"stage":"honeymoon"`)
+	assert.Contains(t, rec.Body.String(), `"due":"2026-02-28"`)
+	rec = e.do(http.MethodGet, "/v1/vehicles/v1/plan", keyB, nil)
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+
+	rec = e.do(http.MethodGet, "/v1/openapi.json", "", nil)
+	for _, p := range []string{`"/v1/tasks"`, `"/v1/tasks/{id}/outcome"`, `"/v1/vehicles/{id}/plan"`} {
+		assert.True(t, strings.Contains(rec.Body.String(), p), "OpenAPI documents %s", p)
+	}
+}
+
+var lcDate = dealercrm.MustParseDate
+
+// TestLifecycleReports goes through the real handler: the abnormal report
+// and the KPIs of dealer A, invisible to dealer B, and bad queries.
+func TestLifecycleReports(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New()
+	crmSvc := crm.NewService(store)
+	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(func() time.Time { return time.Date(2026, 6, 30, 2, 0, 0, 0, time.UTC) }))
+	require.NoError(t, err)
+	e := newEnvOn(t, store, httpapi.WithLifecycle(lc))
+	_, err = crmSvc.CreateCustomer(ctx, dealerA, crm.Customer{ID: "c1", Record: crm.Record{DealerID: dealerA}, Name: "王先生"})
+	require.NoError(t, err)
+	_, err = crmSvc.CreateVehicle(ctx, dealerA, crm.Vehicle{ID: "v1", Record: crm.Record{DealerID: dealerA}, VIN: "LSVAM4187C2184847", Model: "Lavida",
+		OwnerID: "c1", DeliveryDate: lcDate("2023-01-10"), Price: decimal.NewFromInt(120000)})
+	require.NoError(t, err)
+	// Repaired 2025-12-10, complained 2026-01-05, never back: complained
+	// and repair-only (seed 004); visited in month N−6 = 2025-12, not
+	// since: churned.
+	_, err = crmSvc.CreateServiceOrder(ctx, dealerA, crm.ServiceOrder{ID: "o1", Record: crm.Record{DealerID: dealerA}, VehicleID: "v1", Date: lcDate("2025-12-10"),
+		ClosedDate: lcDate("2025-12-10"), OdometerKM: 30000, Kind: crm.ServiceRepair, Payer: crm.PayerCustomer, Labour: decimal.NewFromInt(500)})
+	require.NoError(t, err)
+	_, err = crmSvc.CreateComplaint(ctx, dealerA, crm.Complaint{ID: "k1", Record: crm.Record{DealerID: dealerA}, CustomerID: "c1", VehicleID: "v1",
+		Category: "price", Severity: crm.SeverityMedium, Status: crm.ComplaintOpen, Opened: lcDate("2026-01-05")})
+	require.NoError(t, err)
+
+	rec := e.do(http.MethodGet, "/v1/reports/abnormal", keyA, nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var rep lifecycle.AbnormalReport
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &rep))
+	assert.Equal(t, "2026-06-30", rep.AsOf.String(), "today in the dealer's zone")
+	require.Len(t, rep.Items, 1)
+	assert.True(t, rep.Items[0].Has(lifecycle.Complained) && rep.Items[0].Has(lifecycle.RepairOnly), "%+v", rep.Items[0].Abnormal)
+	assert.Equal(t, 1, rep.Activity[lifecycle.ActivityAtRisk])
+
+	rec = e.do(http.MethodGet, "/v1/reports/abnormal?date=2026-06-30&class=long_absent&group=true", keyA, nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Contains(t, rec.Body.String(), `"items":[]`, "not long-absent")
+	rec = e.do(http.MethodGet, "/v1/reports/abnormal", keyB, nil)
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"vehicles":0`, "dealer B sees none of A's vehicles")
+	for _, q := range []string{"class=vip", "group=maybe", "date=2026-02-30"} {
+		rec = e.do(http.MethodGet, "/v1/reports/abnormal?"+q, keyA, nil)
+		assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, q)
+	}
+
+	rec = e.do(http.MethodGet, "/v1/reports/kpis?from=2026-01-01&to=2026-06-30", keyA, nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var k lifecycle.KPIs
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &k))
+	assert.Equal(t, lifecycle.Rate{Numerator: 1, Denominator: 1, Rate: 1}, k.Churn, "v1 visited in 2025-12 and not since")
+	assert.Equal(t, lifecycle.Rate{Numerator: 0, Denominator: 1, Rate: 0}, k.Retention)
+	rec = e.do(http.MethodGet, "/v1/reports/kpis?from=2026-01-01", keyB, nil)
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"churn":{"numerator":0,"denominator":0,"rate":0}`, "dealer B: nothing of A's")
+	for _, q := range []string{"", "from=2026-07-01&to=2026-01-01", "from=x", "from=2026-01-01&to=y"} {
+		rec = e.do(http.MethodGet, "/v1/reports/kpis?"+q, keyA, nil)
+		assert.Equal(t, http.StatusUnprocessableEntity, rec.Code, q)
+	}
+	rec = e.do(http.MethodGet, "/v1/reports/kpis?from=2026-01-01", "", nil)
+	assert.Equal(t, http.StatusUnauthorized, rec.Code)
+}

@@ -1,0 +1,188 @@
+package memory
+
+import (
+	"context"
+	"iter"
+	"slices"
+	"sync"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/grading"
+)
+
+// GradingStore is an in-memory grading.Store. It is safe for concurrent
+// use and copies values in and out.
+type GradingStore struct {
+	mu      sync.RWMutex
+	runs    map[crm.DealerID]map[grading.RunID]grading.Run
+	states  map[crm.DealerID]map[crm.CustomerID]grading.State
+	history map[crm.DealerID]map[crm.CustomerID][]grading.Change
+}
+
+var _ grading.Store = (*GradingStore)(nil)
+
+// NewGradingStore returns an empty GradingStore.
+func NewGradingStore() *GradingStore {
+	return &GradingStore{
+		runs:    map[crm.DealerID]map[grading.RunID]grading.Run{},
+		states:  map[crm.DealerID]map[crm.CustomerID]grading.State{},
+		history: map[crm.DealerID]map[crm.CustomerID][]grading.Change{},
+	}
+}
+
+func copyRun(r grading.Run) grading.Run {
+	r.Dealers = slices.Clone(r.Dealers)
+	r.Counts = slices.Clone(r.Counts)
+	return r
+}
+
+// copyState copies s; an empty explanation is stored as none (nil), as
+// in Postgres.
+func copyState(s grading.State) grading.State {
+	s.Top = cloneTop(s.Top)
+	s.UpdatedAt = s.UpdatedAt.UTC()
+	return s
+}
+
+// SaveRun implements grading.Store.
+func (g *GradingStore) SaveRun(_ context.Context, runs []grading.Run, states iter.Seq[grading.State], changes iter.Seq[grading.Change]) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, r := range runs {
+		if _, ok := g.runs[r.DealerID][r.ID]; ok {
+			return dealercrm.Errorf(dealercrm.Conflict, "memory: grading run %s exists", r.ID)
+		}
+	}
+	for _, r := range runs {
+		m := g.runs[r.DealerID]
+		if m == nil {
+			m = map[grading.RunID]grading.Run{}
+			g.runs[r.DealerID] = m
+		}
+		r.StartedAt = r.StartedAt.UTC()
+		m[r.ID] = copyRun(r)
+	}
+	for s := range orNone(states) {
+		m := g.states[s.DealerID]
+		if m == nil {
+			m = map[crm.CustomerID]grading.State{}
+			g.states[s.DealerID] = m
+		}
+		m[s.CustomerID] = copyState(s)
+	}
+	for c := range orNone(changes) {
+		m := g.history[c.DealerID]
+		if m == nil {
+			m = map[crm.CustomerID][]grading.Change{}
+			g.history[c.DealerID] = m
+		}
+		if slices.ContainsFunc(m[c.CustomerID], func(x grading.Change) bool { return x.RunID == c.RunID }) {
+			continue
+		}
+		c.At = c.At.UTC()
+		c.Top = cloneTop(c.Top)
+		m[c.CustomerID] = append(m[c.CustomerID], c)
+	}
+	return nil
+}
+
+// GetRun implements grading.Store.
+func (g *GradingStore) GetRun(_ context.Context, dealer crm.DealerID, id grading.RunID) (grading.Run, error) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	r, ok := g.runs[dealer][id]
+	if !ok {
+		return grading.Run{}, dealercrm.Errorf(dealercrm.NotFound, "memory: grading run %s not found", id)
+	}
+	return copyRun(r), nil
+}
+
+// GetState implements grading.Store.
+func (g *GradingStore) GetState(_ context.Context, dealer crm.DealerID, id crm.CustomerID) (grading.State, error) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	s, ok := g.states[dealer][id]
+	if !ok {
+		return grading.State{}, dealercrm.Errorf(dealercrm.NotFound, "memory: customer %s has no grade", id)
+	}
+	return copyState(s), nil
+}
+
+// sortedStates returns the dealer's states matching grade after the
+// customer ID after, in ID order.
+func (g *GradingStore) sortedStates(dealer crm.DealerID, grade grading.Grade, after string) []grading.State {
+	out := make([]grading.State, 0, len(g.states[dealer]))
+	for id, s := range g.states[dealer] {
+		if (grade == "" || s.Grade == grade) && string(id) > after {
+			out = append(out, copyState(s))
+		}
+	}
+	slices.SortFunc(out, func(a, b grading.State) int {
+		switch {
+		case a.CustomerID < b.CustomerID:
+			return -1
+		case a.CustomerID > b.CustomerID:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// ListStates implements grading.Store.
+func (g *GradingStore) ListStates(_ context.Context, dealer crm.DealerID, f grading.StateFilter) (crm.Page[grading.State], error) {
+	after, err := f.AfterID()
+	if err != nil {
+		return crm.Page[grading.State]{}, err
+	}
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	all := g.sortedStates(dealer, f.Grade, after)
+	size := f.Size()
+	return crm.NewPage(all[:min(len(all), size+1)], size, func(s grading.State) string { return string(s.CustomerID) }), nil
+}
+
+// EachState implements grading.Store. It works on a snapshot, so fn may
+// call the store.
+func (g *GradingStore) EachState(_ context.Context, dealer crm.DealerID, fn func(grading.State) error) error {
+	g.mu.RLock()
+	all := g.sortedStates(dealer, "", "")
+	g.mu.RUnlock()
+	for _, s := range all {
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// History implements grading.Store.
+func (g *GradingStore) History(_ context.Context, dealer crm.DealerID, id crm.CustomerID) ([]grading.Change, error) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	out := slices.Clone(g.history[dealer][id])
+	if out == nil {
+		out = []grading.Change{}
+	}
+	for i := range out {
+		out[i].Top = cloneTop(out[i].Top)
+	}
+	return out, nil
+}
+
+// orNone returns seq, or an empty sequence for nil.
+func orNone[T any](seq iter.Seq[T]) iter.Seq[T] {
+	if seq == nil {
+		return func(func(T) bool) {}
+	}
+	return seq
+}
+
+// cloneTop copies an explanation; empty is nil.
+func cloneTop(top []grading.Contribution) []grading.Contribution {
+	if len(top) == 0 {
+		return nil
+	}
+	return slices.Clone(top)
+}

@@ -1,0 +1,174 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
+)
+
+// TaskStore is an in-memory lifecycle.TaskStore. It is safe for
+// concurrent use and copies tasks in and out.
+type TaskStore struct {
+	mu      sync.RWMutex
+	dealers map[crm.DealerID]*taskTable
+}
+
+type taskTable struct {
+	byID  map[lifecycle.TaskID]lifecycle.Task
+	byKey map[string]lifecycle.TaskID
+	// ids is sorted, for cursor pagination.
+	ids []lifecycle.TaskID
+}
+
+var _ lifecycle.TaskStore = (*TaskStore)(nil)
+
+// NewTaskStore returns an empty TaskStore.
+func NewTaskStore() *TaskStore { return &TaskStore{dealers: map[crm.DealerID]*taskTable{}} }
+
+func (s *TaskStore) table(dealer crm.DealerID, create bool) *taskTable {
+	t := s.dealers[dealer]
+	if t == nil && create {
+		t = &taskTable{byID: map[lifecycle.TaskID]lifecycle.Task{}, byKey: map[string]lifecycle.TaskID{}}
+		s.dealers[dealer] = t
+	}
+	return t
+}
+
+// Get returns a task, or lifecycle.ErrTaskNotFound.
+func (s *TaskStore) Get(_ context.Context, dealer crm.DealerID, id lifecycle.TaskID) (lifecycle.Task, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if t := s.table(dealer, false); t != nil {
+		if v, ok := t.byID[id]; ok {
+			return v, nil
+		}
+	}
+	return lifecycle.Task{}, fmt.Errorf("task %s: %w", id, lifecycle.ErrTaskNotFound)
+}
+
+// GetByKey returns the task with key, or lifecycle.ErrTaskNotFound.
+func (s *TaskStore) GetByKey(ctx context.Context, dealer crm.DealerID, key string) (lifecycle.Task, error) {
+	s.mu.RLock()
+	t := s.table(dealer, false)
+	var id lifecycle.TaskID
+	ok := false
+	if t != nil {
+		id, ok = t.byKey[key]
+	}
+	s.mu.RUnlock()
+	if !ok {
+		return lifecycle.Task{}, fmt.Errorf("task key %q: %w", key, lifecycle.ErrTaskNotFound)
+	}
+	return s.Get(ctx, dealer, id)
+}
+
+// List returns the tasks matching f in ID order.
+func (s *TaskStore) List(_ context.Context, dealer crm.DealerID, f lifecycle.TaskFilter) (crm.Page[lifecycle.Task], error) {
+	after, err := f.AfterID()
+	if err != nil {
+		return crm.Page[lifecycle.Task]{}, err
+	}
+	size := f.Size()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var items []lifecycle.Task
+	if t := s.table(dealer, false); t != nil {
+		i, _ := slices.BinarySearch(t.ids, lifecycle.TaskID(after))
+		for ; i < len(t.ids) && len(items) <= size; i++ {
+			v := t.byID[t.ids[i]]
+			if string(v.ID) > after && f.Match(&v) {
+				items = append(items, v)
+			}
+		}
+	}
+	return crm.NewPage(items, size, func(t lifecycle.Task) string { return string(t.ID) }), nil
+}
+
+// Apply creates and replaces tasks atomically.
+func (s *TaskStore) Apply(_ context.Context, dealer crm.DealerID, create, replace []lifecycle.Task) error {
+	for i := range create {
+		if err := check(dealer, &create[i]); err != nil {
+			return err
+		}
+	}
+	for i := range replace {
+		if err := check(dealer, &replace[i]); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.table(dealer, true)
+	ids := map[lifecycle.TaskID]bool{}
+	keys := map[string]bool{}
+	for _, c := range create {
+		_, idTaken := t.byID[c.ID]
+		_, keyTaken := t.byKey[c.Key]
+		if idTaken || keyTaken || ids[c.ID] || keys[c.Key] {
+			return fmt.Errorf("task %s key %q: %w", c.ID, c.Key, lifecycle.ErrTaskExists)
+		}
+		ids[c.ID], keys[c.Key] = true, true
+	}
+	for _, r := range replace {
+		old, ok := t.byID[r.ID]
+		if !ok {
+			return fmt.Errorf("task %s: %w", r.ID, lifecycle.ErrTaskNotFound)
+		}
+		if old.Key != r.Key {
+			return fmt.Errorf("task %s: the key may not change: %w", r.ID, lifecycle.ErrTaskExists)
+		}
+	}
+	for _, c := range create {
+		t.byID[c.ID] = c
+		t.byKey[c.Key] = c.ID
+	}
+	if len(create) > 0 {
+		for _, c := range create {
+			t.ids = append(t.ids, c.ID)
+		}
+		slices.Sort(t.ids)
+	}
+	for _, r := range replace {
+		r.CreatedAt = t.byID[r.ID].CreatedAt
+		t.byID[r.ID] = r
+	}
+	return nil
+}
+
+func check(dealer crm.DealerID, t *lifecycle.Task) error {
+	if t.DealerID == "" {
+		t.DealerID = dealer
+	}
+	if t.DealerID != dealer {
+		return fmt.Errorf("task %s belongs to dealer %s, not %s: %w", t.ID, t.DealerID, dealer, crm.ErrConflict)
+	}
+	return t.Validate()
+}
+
+// Update applies fn to a stored task under the store's lock.
+func (s *TaskStore) Update(_ context.Context, dealer crm.DealerID, id lifecycle.TaskID, fn func(*lifecycle.Task) error) (lifecycle.Task, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.table(dealer, false)
+	if t == nil {
+		return lifecycle.Task{}, fmt.Errorf("task %s: %w", id, lifecycle.ErrTaskNotFound)
+	}
+	old, ok := t.byID[id]
+	if !ok {
+		return lifecycle.Task{}, fmt.Errorf("task %s: %w", id, lifecycle.ErrTaskNotFound)
+	}
+	v := old
+	if err := fn(&v); err != nil {
+		return lifecycle.Task{}, err
+	}
+	v.ID, v.DealerID, v.Key, v.CreatedAt = old.ID, old.DealerID, old.Key, old.CreatedAt
+	if err := v.Validate(); err != nil {
+		return lifecycle.Task{}, err
+	}
+	t.byID[id] = v
+	return v, nil
+}

@@ -1,0 +1,13 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/satisfaction"
+	"github.com/dealercrm/dealercrm/satisfaction/satisfactiontest"
+)
+
+func TestSatisfactionStore(t *testing.T) {
+	satisfactiontest.RunStoreTests(t, func(*testing.T) satisfaction.Store { return memory.NewSatisfactionStore() })
+}

@@ -1,0 +1,295 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/grading"
+	"github.com/uptrace/bun"
+)
+
+// GradingStore is the grading.Store on PostgreSQL, in the tables
+// grading_runs, grading_states and grading_changes of migration 0003. Get
+// it with Store.Grading; inside InTx it works in the transaction.
+type GradingStore struct{ s *Store }
+
+var _ grading.Store = GradingStore{}
+
+// Grading returns the grading store of s.
+func (s *Store) Grading() GradingStore { return GradingStore{s: s} }
+
+// gradingChunk is how many states or changes one statement writes.
+const gradingChunk = 5000
+
+type stateDoc struct {
+	DealerID     string                 `json:"dealer_id"`
+	CustomerID   string                 `json:"customer_id"`
+	Grade        string                 `json:"grade"`
+	RawGrade     string                 `json:"raw_grade"`
+	Score        float64                `json:"score"`
+	Pending      int                    `json:"pending"`
+	Period       string                 `json:"period"`
+	Model        string                 `json:"model"`
+	ModelVersion int                    `json:"model_version"`
+	Top          []grading.Contribution `json:"top"`
+	RunID        string                 `json:"run_id"`
+	UpdatedAt    time.Time              `json:"updated_at"`
+}
+
+type changeDoc struct {
+	DealerID   string                 `json:"dealer_id"`
+	CustomerID string                 `json:"customer_id"`
+	RunID      string                 `json:"run_id"`
+	Old        string                 `json:"old_grade"`
+	New        string                 `json:"new_grade"`
+	Score      float64                `json:"score"`
+	Reason     string                 `json:"reason"`
+	Top        []grading.Contribution `json:"top"`
+	Period     string                 `json:"period"`
+	At         time.Time              `json:"at"`
+}
+
+// SaveRun implements grading.Store: one transaction; states and changes are
+// streamed in chunks of 5,000, each sent as one jsonb document that
+// jsonb_to_recordset expands, so memory stays bounded.
+func (g GradingStore) SaveRun(ctx context.Context, runs []grading.Run, states iter.Seq[grading.State], changes iter.Seq[grading.Change]) error {
+	c := g.s.cfg
+	return g.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		for _, r := range runs {
+			counts, err := json.Marshal(r.Counts)
+			if err != nil {
+				return err
+			}
+			if _, err := db.ExecContext(ctx, "INSERT INTO "+c.table(TableGradingRuns)+
+				` (dealer_id, id, dealers, as_of, model, model_version, customers, changed, written, counts, aggregation, started_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				string(r.DealerID), string(r.ID), stringsOf(r.Dealers), r.AsOf.String(), r.Model, r.ModelVersion,
+				r.Customers, r.Changed, r.Written, string(counts), r.Aggregation, dbTime(r.StartedAt)); err != nil {
+				return translate("grading: save run", err)
+			}
+		}
+		if err := pipeChunks(states, func(s grading.State) stateDoc {
+			return stateDoc{DealerID: string(s.DealerID), CustomerID: string(s.CustomerID), Grade: string(s.Grade),
+				RawGrade: string(s.RawGrade), Score: s.Score, Pending: s.Pending, Period: s.Period.String(), Model: s.Model,
+				ModelVersion: s.ModelVersion, Top: s.Top, RunID: string(s.RunID), UpdatedAt: dbTime(s.UpdatedAt)}
+		}, func(doc string) error {
+			_, err := db.ExecContext(ctx, "INSERT INTO "+c.table(TableGradingStates)+
+				` (dealer_id, customer_id, grade, raw_grade, score, pending, period, model, model_version, top, run_id, updated_at)
+				SELECT dealer_id, customer_id, grade, raw_grade, score, pending, period, model, model_version, coalesce(top, '[]'), run_id, updated_at
+				FROM json_to_recordset(?::json) AS x(dealer_id text, customer_id text, grade text, raw_grade text, score float8,
+					pending int, period date, model text, model_version int, top jsonb, run_id text, updated_at timestamptz)
+				ON CONFLICT (dealer_id, customer_id) DO UPDATE SET grade = excluded.grade, raw_grade = excluded.raw_grade,
+					score = excluded.score, pending = excluded.pending, period = excluded.period, model = excluded.model,
+					model_version = excluded.model_version, top = excluded.top, run_id = excluded.run_id, updated_at = excluded.updated_at`,
+				doc)
+			return translate("grading: save states", err)
+		}); err != nil {
+			return err
+		}
+		return pipeChunks(changes, func(ch grading.Change) changeDoc {
+			return changeDoc{DealerID: string(ch.DealerID), CustomerID: string(ch.CustomerID), RunID: string(ch.RunID),
+				Old: string(ch.Old), New: string(ch.New), Score: ch.Score, Reason: ch.Reason, Top: ch.Top, Period: ch.Period.String(), At: dbTime(ch.At)}
+		}, func(doc string) error {
+			_, err := db.ExecContext(ctx, "INSERT INTO "+c.table(TableGradingChanges)+
+				` (dealer_id, customer_id, run_id, old_grade, new_grade, score, reason, top, period, "at")
+				SELECT dealer_id, customer_id, run_id, old_grade, new_grade, score, reason, coalesce(top, '[]'), period, "at"
+				FROM json_to_recordset(?::json) AS x(dealer_id text, customer_id text, run_id text, old_grade text, new_grade text,
+					score float8, reason text, top jsonb, period date, "at" timestamptz)
+				ON CONFLICT (dealer_id, customer_id, run_id) DO NOTHING`, doc)
+			return translate("grading: save changes", err)
+		})
+	})
+}
+
+// pipeChunks reads seq in chunks of gradingChunk, encodes each as a JSON
+// array of conv's documents on a goroutine of its own, one chunk ahead, and
+// passes the documents to exec in order, so that Go encodes the next chunk
+// while Postgres writes the current one. It returns the first error, after
+// the encoder has stopped reading seq.
+func pipeChunks[T, D any](seq iter.Seq[T], conv func(T) D, exec func(doc string) error) error {
+	if seq == nil {
+		return nil
+	}
+	type encoded struct {
+		doc string
+		err error
+	}
+	out := make(chan encoded, 1)
+	stop := make(chan struct{})
+	go func() {
+		defer close(out)
+		docs := make([]D, 0, gradingChunk)
+		send := func() bool {
+			b, err := json.Marshal(docs)
+			docs = docs[:0]
+			select {
+			case out <- encoded{doc: string(b), err: err}:
+				return err == nil
+			case <-stop:
+				return false
+			}
+		}
+		for v := range seq {
+			docs = append(docs, conv(v))
+			if len(docs) == gradingChunk && !send() {
+				return
+			}
+		}
+		if len(docs) > 0 {
+			send()
+		}
+	}()
+	var first error
+	for e := range out {
+		if first == nil {
+			first = e.err
+			if first == nil {
+				first = exec(e.doc)
+			}
+			if first != nil {
+				close(stop)
+			}
+		}
+	}
+	return first
+}
+
+// GetRun implements grading.Store.
+func (g GradingStore) GetRun(ctx context.Context, dealer crm.DealerID, id grading.RunID) (grading.Run, error) {
+	var r grading.Run
+	var dealers textArray
+	var asOf sqlDate
+	var counts string
+	err := g.s.db.QueryRowContext(ctx, `SELECT id, dealer_id, dealers, as_of, model, model_version, customers, changed, written,
+		counts::text, aggregation, started_at FROM `+g.s.cfg.table(TableGradingRuns)+` WHERE dealer_id = ? AND id = ?`,
+		string(dealer), string(id)).Scan(&r.ID, &r.DealerID, &dealers, &asOf, &r.Model, &r.ModelVersion, &r.Customers,
+		&r.Changed, &r.Written, &counts, &r.Aggregation, &r.StartedAt)
+	if err != nil {
+		return r, translate(fmt.Sprintf("grading run %s", id), err)
+	}
+	for _, d := range dealers {
+		r.Dealers = append(r.Dealers, crm.DealerID(d))
+	}
+	r.AsOf = asOf.date()
+	r.StartedAt = r.StartedAt.UTC()
+	if err := json.Unmarshal([]byte(counts), &r.Counts); err != nil {
+		return r, fmt.Errorf("postgres: grading run %s counts: %w", id, err)
+	}
+	return r, nil
+}
+
+const stateColumns = `dealer_id, customer_id, grade, raw_grade, score, pending, period, model, model_version, top::text, run_id, updated_at`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanState(row rowScanner) (grading.State, error) {
+	var s grading.State
+	var period sqlDate
+	var top string
+	if err := row.Scan(&s.DealerID, &s.CustomerID, &s.Grade, &s.RawGrade, &s.Score, &s.Pending, &period, &s.Model,
+		&s.ModelVersion, &top, &s.RunID, &s.UpdatedAt); err != nil {
+		return s, err
+	}
+	s.Period = period.date()
+	s.UpdatedAt = s.UpdatedAt.UTC()
+	if err := json.Unmarshal([]byte(top), &s.Top); err != nil {
+		return s, fmt.Errorf("postgres: grading state %s top: %w", s.CustomerID, err)
+	}
+	if len(s.Top) == 0 {
+		s.Top = nil
+	}
+	return s, nil
+}
+
+// GetState implements grading.Store.
+func (g GradingStore) GetState(ctx context.Context, dealer crm.DealerID, id crm.CustomerID) (grading.State, error) {
+	row := g.s.db.QueryRowContext(ctx, "SELECT "+stateColumns+" FROM "+g.s.cfg.table(TableGradingStates)+
+		" WHERE dealer_id = ? AND customer_id = ?", string(dealer), string(id))
+	s, err := scanState(row)
+	if err != nil {
+		return s, translate(fmt.Sprintf("grade of customer %s", id), err)
+	}
+	return s, nil
+}
+
+// ListStates implements grading.Store.
+func (g GradingStore) ListStates(ctx context.Context, dealer crm.DealerID, f grading.StateFilter) (crm.Page[grading.State], error) {
+	after, err := f.AfterID()
+	if err != nil {
+		return crm.Page[grading.State]{}, err
+	}
+	size := f.Size()
+	q := "SELECT " + stateColumns + " FROM " + g.s.cfg.table(TableGradingStates) + " WHERE dealer_id = ? AND customer_id > ?"
+	args := []any{string(dealer), after}
+	if f.Grade != "" {
+		q += " AND grade = ?"
+		args = append(args, string(f.Grade))
+	}
+	q += " ORDER BY customer_id LIMIT ?"
+	args = append(args, size+1)
+	var out []grading.State
+	if err := g.query(ctx, q, args, func(s grading.State) error { out = append(out, s); return nil }); err != nil {
+		return crm.Page[grading.State]{}, err
+	}
+	return crm.NewPage(out, size, func(s grading.State) string { return string(s.CustomerID) }), nil
+}
+
+// EachState implements grading.Store with one query streamed row by row
+// (pages by cursor made the planner sort the table once per page before
+// autovacuum had analysed a freshly written table). fn must not use the
+// same transaction-bound store while the rows are open.
+func (g GradingStore) EachState(ctx context.Context, dealer crm.DealerID, fn func(grading.State) error) error {
+	return g.query(ctx, "SELECT "+stateColumns+" FROM "+g.s.cfg.table(TableGradingStates)+
+		" WHERE dealer_id = ? ORDER BY customer_id", []any{string(dealer)}, fn)
+}
+
+func (g GradingStore) query(ctx context.Context, q string, args []any, fn func(grading.State) error) error {
+	rows, err := g.s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return translate("grading states", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		s, err := scanState(rows)
+		if err != nil {
+			return translate("grading states", err)
+		}
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return translate("grading states", rows.Err())
+}
+
+// History implements grading.Store.
+func (g GradingStore) History(ctx context.Context, dealer crm.DealerID, id crm.CustomerID) ([]grading.Change, error) {
+	rows, err := g.s.db.QueryContext(ctx, `SELECT dealer_id, customer_id, run_id, old_grade, new_grade, score, reason, top::text, period, "at"
+		FROM `+g.s.cfg.table(TableGradingChanges)+` WHERE dealer_id = ? AND customer_id = ? ORDER BY "at", run_id`,
+		string(dealer), string(id))
+	if err != nil {
+		return nil, translate("grading history", err)
+	}
+	defer rows.Close()
+	out := []grading.Change{}
+	for rows.Next() {
+		var c grading.Change
+		var period sqlDate
+		var top string
+		if err := rows.Scan(&c.DealerID, &c.CustomerID, &c.RunID, &c.Old, &c.New, &c.Score, &c.Reason, &top, &period, &c.At); err != nil {
+			return nil, translate("grading history", err)
+		}
+		if err := json.Unmarshal([]byte(top), &c.Top); err != nil {
+			return nil, fmt.Errorf("postgres: grading change of %s top: %w", c.CustomerID, err)
+		}
+		if len(c.Top) == 0 {
+			c.Top = nil // as stored: an empty explanation reads back as none, like in memory
+		}
+		c.Period, c.At = period.date(), c.At.UTC()
+		out = append(out, c)
+	}
+	return out, translate("grading history", rows.Err())
+}

@@ -1,0 +1,243 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/uptrace/bun"
+)
+
+// LifecycleTasks returns the lifecycle task store on this store's
+// connection (or transaction).
+func (s *Store) LifecycleTasks() lifecycle.TaskStore { return taskStore{s: s} }
+
+type taskStore struct{ s *Store }
+
+var _ lifecycle.TaskStore = taskStore{}
+
+// taskRow is the lifecycle_tasks row of a lifecycle.Task.
+type taskRow struct {
+	bun.BaseModel   `bun:"table:lifecycle_tasks,alias:t"`
+	DealerID        string     `bun:"dealer_id,pk"`
+	ID              string     `bun:"id,pk"`
+	Key             string     `bun:"task_key"`
+	Kind            string     `bun:"kind"`
+	VehicleID       string     `bun:"vehicle_id"`
+	CustomerID      string     `bun:"customer_id"`
+	AnchorDate      *time.Time `bun:"anchor_date,type:date"`
+	Due             time.Time  `bun:"due,type:date"`
+	WindowEnd       time.Time  `bun:"window_end,type:date"`
+	Channel         string     `bun:"channel"`
+	Purpose         string     `bun:"purpose"`
+	OwnerRole       string     `bun:"owner_role"`
+	AssigneeID      string     `bun:"assignee_id"`
+	ExcludedStaffID string     `bun:"excluded_staff_id"`
+	Reason          string     `bun:"reason"`
+	Pinned          bool       `bun:"pinned"`
+	Status          string     `bun:"status"`
+	StatusReason    string     `bun:"status_reason"`
+	Outcome         string     `bun:"outcome"`
+	Note            string     `bun:"note"`
+	InteractionID   string     `bun:"interaction_id"`
+	CreatedAt       time.Time  `bun:"created_at"`
+	UpdatedAt       time.Time  `bun:"updated_at"`
+}
+
+func fromTask(t *lifecycle.Task) taskRow {
+	r := taskRow{DealerID: string(t.DealerID), ID: string(t.ID), Key: t.Key, Kind: string(t.Kind),
+		VehicleID: string(t.VehicleID), CustomerID: string(t.CustomerID),
+		Due: t.Due.Time(time.UTC), WindowEnd: t.WindowEnd.Time(time.UTC), Channel: string(t.Channel), Purpose: string(t.Purpose),
+		OwnerRole: string(t.OwnerRole), AssigneeID: string(t.AssigneeID), ExcludedStaffID: string(t.ExcludedStaffID),
+		Reason: t.Reason, Pinned: t.Pinned, Status: string(t.Status), StatusReason: t.StatusReason, Outcome: string(t.Outcome),
+		Note: t.Note, InteractionID: string(t.InteractionID), CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
+	if !t.AnchorDate.IsZero() {
+		a := t.AnchorDate.Time(time.UTC)
+		r.AnchorDate = &a
+	}
+	return r
+}
+
+func toTask(r *taskRow) lifecycle.Task {
+	t := lifecycle.Task{DealerID: crm.DealerID(r.DealerID), ID: lifecycle.TaskID(r.ID), Key: r.Key, Kind: lifecycle.Kind(r.Kind),
+		VehicleID: crm.VehicleID(r.VehicleID), CustomerID: crm.CustomerID(r.CustomerID),
+		Due: dealercrm.DateOf(r.Due), WindowEnd: dealercrm.DateOf(r.WindowEnd), Channel: crm.Channel(r.Channel), Purpose: crm.Purpose(r.Purpose),
+		OwnerRole: lifecycle.Role(r.OwnerRole), AssigneeID: crm.StaffID(r.AssigneeID), ExcludedStaffID: crm.StaffID(r.ExcludedStaffID),
+		Reason: r.Reason, Pinned: r.Pinned, Status: lifecycle.Status(r.Status), StatusReason: r.StatusReason, Outcome: crm.Outcome(r.Outcome),
+		Note: r.Note, InteractionID: crm.InteractionID(r.InteractionID), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	if r.AnchorDate != nil {
+		t.AnchorDate = dealercrm.DateOf(*r.AnchorDate)
+	}
+	return t
+}
+
+func (ts taskStore) from() string { return ts.s.cfg.table(TableLifecycleTasks) + " AS t" }
+
+func (ts taskStore) get(ctx context.Context, db bun.IDB, dealer crm.DealerID, where string, arg any, lock bool) (lifecycle.Task, error) {
+	var row taskRow
+	q := db.NewSelect().Model(&row).ModelTableExpr(ts.from()).Where("t.dealer_id = ?", string(dealer)).Where(where, arg)
+	if lock {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		err = translate("lifecycle task", err)
+		if dealercrm.ErrorCode(err) == dealercrm.NotFound {
+			return lifecycle.Task{}, fmt.Errorf("task %v: %w", arg, lifecycle.ErrTaskNotFound)
+		}
+		return lifecycle.Task{}, err
+	}
+	return toTask(&row), nil
+}
+
+// Get returns a task, or lifecycle.ErrTaskNotFound.
+func (ts taskStore) Get(ctx context.Context, dealer crm.DealerID, id lifecycle.TaskID) (lifecycle.Task, error) {
+	return ts.get(ctx, ts.s.db, dealer, "t.id = ?", string(id), false)
+}
+
+// GetByKey returns the task with key, or lifecycle.ErrTaskNotFound.
+func (ts taskStore) GetByKey(ctx context.Context, dealer crm.DealerID, key string) (lifecycle.Task, error) {
+	return ts.get(ctx, ts.s.db, dealer, "t.task_key = ?", key, false)
+}
+
+// List returns tasks in ID order, a page at a time.
+func (ts taskStore) List(ctx context.Context, dealer crm.DealerID, f lifecycle.TaskFilter) (crm.Page[lifecycle.Task], error) {
+	after, err := f.AfterID()
+	if err != nil {
+		return crm.Page[lifecycle.Task]{}, err
+	}
+	size := f.Size()
+	var rows []taskRow
+	q := ts.s.db.NewSelect().Model(&rows).ModelTableExpr(ts.from()).Where("t.dealer_id = ?", string(dealer))
+	if after != "" {
+		q = q.Where("t.id > ?", after)
+	}
+	if f.VehicleID != "" {
+		q = q.Where("t.vehicle_id = ?", string(f.VehicleID))
+	}
+	if f.CustomerID != "" {
+		q = q.Where("t.customer_id = ?", string(f.CustomerID))
+	}
+	if len(f.Statuses) > 0 {
+		ss := make([]string, len(f.Statuses))
+		for i, s := range f.Statuses {
+			ss[i] = string(s)
+		}
+		q = q.Where("t.status IN (?)", bun.List(ss))
+	}
+	if f.OwnerRole != "" {
+		q = q.Where("t.owner_role = ?", string(f.OwnerRole))
+	}
+	if f.AssigneeID != "" {
+		q = q.Where("t.assignee_id = ?", string(f.AssigneeID))
+	}
+	if !f.Due.From.IsZero() {
+		q = q.Where("t.due >= ?", f.Due.From.String())
+	}
+	if !f.Due.To.IsZero() {
+		q = q.Where("t.due <= ?", f.Due.To.String())
+	}
+	if err := q.OrderExpr("t.id").Limit(int64(size + 1)).Scan(ctx); err != nil {
+		return crm.Page[lifecycle.Task]{}, translate("list lifecycle tasks", err)
+	}
+	items := make([]lifecycle.Task, len(rows))
+	for i := range rows {
+		items[i] = toTask(&rows[i])
+	}
+	return crm.NewPage(items, size, func(t lifecycle.Task) string { return string(t.ID) }), nil
+}
+
+// applyBatch is the number of rows per INSERT or UPDATE statement.
+const applyBatch = 1000
+
+// Apply creates and replaces tasks in one transaction.
+func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, replace []lifecycle.Task) error {
+	rows := func(in []lifecycle.Task) ([]taskRow, error) {
+		out := make([]taskRow, len(in))
+		for i := range in {
+			t := in[i]
+			if t.DealerID == "" {
+				t.DealerID = dealer
+			}
+			if t.DealerID != dealer {
+				return nil, fmt.Errorf("task %s belongs to dealer %s, not %s: %w", t.ID, t.DealerID, dealer, crm.ErrConflict)
+			}
+			if err := t.Validate(); err != nil {
+				return nil, err
+			}
+			out[i] = fromTask(&t)
+		}
+		return out, nil
+	}
+	cr, err := rows(create)
+	if err != nil {
+		return err
+	}
+	rp, err := rows(replace)
+	if err != nil {
+		return err
+	}
+	if len(cr) == 0 && len(rp) == 0 {
+		return nil
+	}
+	table := ts.s.cfg.table(TableLifecycleTasks)
+	return ts.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		for i := 0; i < len(cr); i += applyBatch {
+			chunk := cr[i:min(i+applyBatch, len(cr))]
+			if _, err := db.NewInsert().Model(&chunk).ModelTableExpr(table).Exec(ctx); err != nil {
+				err = translate("create lifecycle tasks", err)
+				if dealercrm.ErrorCode(err) == dealercrm.Conflict {
+					return fmt.Errorf("%w: %v", lifecycle.ErrTaskExists, err)
+				}
+				return err
+			}
+		}
+		for i := 0; i < len(rp); i += applyBatch {
+			chunk := rp[i:min(i+applyBatch, len(rp))]
+			res, err := db.NewUpdate().With("_data", db.NewValues(&chunk)).Model(&chunk).ModelTableExpr(table + " AS t").
+				TableExpr("_data").
+				Set("kind = _data.kind, vehicle_id = _data.vehicle_id, customer_id = _data.customer_id, anchor_date = _data.anchor_date").
+				Set("due = _data.due, window_end = _data.window_end, channel = _data.channel, purpose = _data.purpose").
+				Set("owner_role = _data.owner_role, assignee_id = _data.assignee_id, excluded_staff_id = _data.excluded_staff_id").
+				Set("reason = _data.reason, pinned = _data.pinned, status = _data.status, status_reason = _data.status_reason").
+				Set("outcome = _data.outcome, note = _data.note, interaction_id = _data.interaction_id, updated_at = _data.updated_at").
+				Where("t.dealer_id = _data.dealer_id AND t.id = _data.id AND t.task_key = _data.task_key").
+				Exec(ctx)
+			if err != nil {
+				return translate("replace lifecycle tasks", err)
+			}
+			if n, _ := res.RowsAffected(); int(n) != len(chunk) {
+				return fmt.Errorf("replace: %d of %d tasks exist with their key: %w", n, len(chunk), lifecycle.ErrTaskNotFound)
+			}
+		}
+		return nil
+	})
+}
+
+// Update applies fn to a task locked with SELECT … FOR UPDATE.
+func (ts taskStore) Update(ctx context.Context, dealer crm.DealerID, id lifecycle.TaskID, fn func(*lifecycle.Task) error) (lifecycle.Task, error) {
+	var out lifecycle.Task
+	err := ts.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		old, err := ts.get(ctx, db, dealer, "t.id = ?", string(id), true)
+		if err != nil {
+			return err
+		}
+		v := old
+		if err := fn(&v); err != nil {
+			return err
+		}
+		v.ID, v.DealerID, v.Key, v.CreatedAt = old.ID, old.DealerID, old.Key, old.CreatedAt
+		if err := v.Validate(); err != nil {
+			return err
+		}
+		row := fromTask(&v)
+		if _, err := db.NewUpdate().Model(&row).ModelTableExpr(ts.s.cfg.table(TableLifecycleTasks) + " AS t").WherePK().Exec(ctx); err != nil {
+			return translate("update lifecycle task", err)
+		}
+		out = v
+		return nil
+	})
+	return out, err
+}

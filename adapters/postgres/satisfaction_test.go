@@ -1,0 +1,16 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/dealercrm/dealercrm/adapters/postgres"
+	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/dealercrm/dealercrm/satisfaction"
+	"github.com/dealercrm/dealercrm/satisfaction/satisfactiontest"
+)
+
+func TestSatisfactionStore(t *testing.T) {
+	satisfactiontest.RunStoreTests(t, func(t *testing.T) satisfaction.Store {
+		return postgres.NewSatisfactionStore(pgtest.NewStore(t))
+	})
+}

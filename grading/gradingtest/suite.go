@@ -1,0 +1,199 @@
+// Package gradingtest is the conformance suite of grading.Store: every
+// backend (adapters/memory, adapters/postgres) runs RunStoreTests. Import
+// it from tests only.
+package gradingtest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/grading"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The dealers of the suite.
+const (
+	DealerA crm.DealerID = "grading-a"
+	DealerB crm.DealerID = "grading-b"
+)
+
+var at = time.Date(2025, 6, 30, 2, 0, 0, 0, time.UTC)
+
+// State returns a state of customer id with grade g and score.
+func State(dealer crm.DealerID, id crm.CustomerID, g grading.Grade, score float64, run grading.RunID) grading.State {
+	return grading.State{DealerID: dealer, CustomerID: id, Grade: g, RawGrade: g, Score: score,
+		Period: dealercrm.NewDate(2025, 6, 30), Model: "default", ModelVersion: 1, RunID: run, UpdatedAt: at,
+		Top: []grading.Contribution{{Metric: grading.AfterSalesRevenue, Value: 1234.5, Normalized: 0.9, Points: 22.5}}}
+}
+
+// Run returns a run record of dealer.
+func Run(dealer crm.DealerID, id grading.RunID) grading.Run {
+	return grading.Run{ID: id, DealerID: dealer, Dealers: []crm.DealerID{dealer}, AsOf: dealercrm.NewDate(2025, 6, 30),
+		Model: "default", ModelVersion: 1, Customers: 2, Changed: 2, Written: 2, StartedAt: at, Aggregation: "scan",
+		Counts: []grading.GradeCount{{Grade: "A", Count: 1}, {Grade: "B", Count: 1}, {Grade: "C", Count: 0}}}
+}
+
+// RunStoreTests runs the conformance suite against stores made by
+// newStore, each fresh and empty.
+func RunStoreTests(t *testing.T, newStore func(t *testing.T) grading.Store) {
+	ctx := context.Background()
+	t.Run("SaveAndRead", func(t *testing.T) {
+		s := newStore(t)
+		st := []grading.State{State(DealerA, "c1", "A", 88.5, "r1"), State(DealerA, "c2", "B", 61, "r1")}
+		ch := []grading.Change{
+			{DealerID: DealerA, CustomerID: "c1", RunID: "r1", New: "A", Score: 88.5, Reason: "first", Period: st[0].Period, At: at},
+			{DealerID: DealerA, CustomerID: "c2", RunID: "r1", New: "B", Score: 61, Reason: "first", Period: st[0].Period, At: at,
+				Top: []grading.Contribution{{Metric: grading.NewCarValue, Value: 8000, Normalized: 0.75, Points: 15}}},
+		}
+		require.NoError(t, saveRun(ctx, s, []grading.Run{Run(DealerA, "r1")}, st, ch))
+		r, err := s.GetRun(ctx, DealerA, "r1")
+		require.NoError(t, err)
+		assert.Equal(t, Run(DealerA, "r1"), r, "the run reads back as written")
+		got, err := s.GetState(ctx, DealerA, "c1")
+		require.NoError(t, err)
+		assert.Equal(t, st[0], got, "the state reads back as written")
+		h, err := s.History(ctx, DealerA, "c2")
+		require.NoError(t, err)
+		assert.Equal(t, ch[1:], h, "the history holds the change")
+
+		// A later run replaces the state and appends to history, oldest first.
+		st2 := State(DealerA, "c2", "A", 81, "r2")
+		ch2 := grading.Change{DealerID: DealerA, CustomerID: "c2", RunID: "r2", Old: "B", New: "A", Score: 81, Reason: "up", Period: st2.Period, At: at.Add(time.Hour)}
+		require.NoError(t, saveRun(ctx, s, []grading.Run{Run(DealerA, "r2")}, []grading.State{st2}, []grading.Change{ch2}))
+		got, err = s.GetState(ctx, DealerA, "c2")
+		require.NoError(t, err)
+		assert.Equal(t, st2, got, "the newer state replaces the older")
+		h, err = s.History(ctx, DealerA, "c2")
+		require.NoError(t, err)
+		assert.Equal(t, []grading.Change{ch[1], ch2}, h, "history is oldest first")
+
+		assert.ErrorIs(t, saveRun(ctx, s, []grading.Run{Run(DealerA, "r2")}, nil, nil), dealercrm.ErrConflict, "a run ID is stored once per dealer")
+	})
+	t.Run("NotFoundAndIsolation", func(t *testing.T) {
+		s := newStore(t)
+		require.NoError(t, saveRun(ctx, s, []grading.Run{Run(DealerA, "r1")}, []grading.State{State(DealerA, "c1", "A", 90, "r1")}, nil))
+		_, err := s.GetState(ctx, DealerB, "c1")
+		assert.ErrorIs(t, err, dealercrm.ErrNotFound, "dealer B does not see dealer A's states")
+		_, err = s.GetRun(ctx, DealerB, "r1")
+		assert.ErrorIs(t, err, dealercrm.ErrNotFound, "dealer B does not see dealer A's runs")
+		_, err = s.GetState(ctx, DealerA, "nobody")
+		assert.ErrorIs(t, err, dealercrm.ErrNotFound)
+		h, err := s.History(ctx, DealerA, "nobody")
+		require.NoError(t, err)
+		assert.Empty(t, h, "no history is not an error")
+		p, err := s.ListStates(ctx, DealerB, grading.StateFilter{})
+		require.NoError(t, err)
+		assert.Empty(t, p.Items)
+		// The same run ID may exist for another dealer (a group run).
+		require.NoError(t, saveRun(ctx, s, []grading.Run{Run(DealerB, "r1")}, nil, nil))
+	})
+	t.Run("ConflictStoresNothing", func(t *testing.T) {
+		s := newStore(t)
+		require.NoError(t, saveRun(ctx, s, []grading.Run{Run(DealerA, "r1")}, nil, nil))
+		err := saveRun(ctx, s, []grading.Run{Run(DealerA, "r1")}, []grading.State{State(DealerA, "c1", "A", 90, "r1")},
+			[]grading.Change{{DealerID: DealerA, CustomerID: "c1", RunID: "r1", New: "A", Score: 90, Reason: "first", Period: dealercrm.NewDate(2025, 6, 30), At: at}})
+		require.ErrorIs(t, err, dealercrm.ErrConflict)
+		_, err = s.GetState(ctx, DealerA, "c1")
+		assert.ErrorIs(t, err, dealercrm.ErrNotFound, "a failed SaveRun writes no state")
+		h, err := s.History(ctx, DealerA, "c1")
+		require.NoError(t, err)
+		assert.Empty(t, h, "a failed SaveRun writes no change")
+	})
+	t.Run("ConcurrentSameRun", func(t *testing.T) {
+		s := newStore(t)
+		errs := make(chan error, 4)
+		for i := range 4 {
+			go func() {
+				errs <- saveRun(ctx, s, []grading.Run{Run(DealerA, "r1")},
+					[]grading.State{State(DealerA, "c1", "A", float64(80+i), "r1")}, nil)
+			}()
+		}
+		ok := 0
+		for range 4 {
+			if err := <-errs; err == nil {
+				ok++
+			} else {
+				assert.ErrorIs(t, err, dealercrm.ErrConflict)
+			}
+		}
+		assert.Equal(t, 1, ok, "one of four concurrent saves of a run wins")
+	})
+	t.Run("DuplicateChangeIgnored", func(t *testing.T) {
+		s := newStore(t)
+		ch := grading.Change{DealerID: DealerA, CustomerID: "c1", RunID: "r1", New: "A", Score: 90, Reason: "first", Period: dealercrm.NewDate(2025, 6, 30), At: at}
+		require.NoError(t, saveRun(ctx, s, []grading.Run{Run(DealerA, "r1")}, nil, []grading.Change{ch}))
+		require.NoError(t, saveRun(ctx, s, []grading.Run{Run(DealerA, "r9")}, nil, []grading.Change{ch}))
+		h, err := s.History(ctx, DealerA, "c1")
+		require.NoError(t, err)
+		assert.Len(t, h, 1, "a change is recorded once per run")
+	})
+	t.Run("ListAndEach", func(t *testing.T) {
+		s := newStore(t)
+		var states []grading.State
+		for i := range 7 {
+			g := grading.Grade("B")
+			if i%3 == 0 {
+				g = "A"
+			}
+			states = append(states, State(DealerA, crm.CustomerID(fmt.Sprintf("c%02d", 7-i)), g, float64(50+i), "r1"))
+		}
+		states = append(states, State(DealerB, "c00", "A", 99, "r1"))
+		require.NoError(t, saveRun(ctx, s, []grading.Run{Run(DealerA, "r1"), Run(DealerB, "r1")}, states, nil))
+
+		var ids []crm.CustomerID
+		f := grading.StateFilter{PageRequest: crm.PageRequest{Limit: 3}}
+		for {
+			p, err := s.ListStates(ctx, DealerA, f)
+			require.NoError(t, err)
+			assert.LessOrEqual(t, len(p.Items), 3)
+			for _, st := range p.Items {
+				ids = append(ids, st.CustomerID)
+			}
+			if p.Next == "" {
+				break
+			}
+			f.After = p.Next
+		}
+		assert.Equal(t, []crm.CustomerID{"c01", "c02", "c03", "c04", "c05", "c06", "c07"}, ids, "pages in customer ID order, dealer A only")
+
+		p, err := s.ListStates(ctx, DealerA, grading.StateFilter{Grade: "A"})
+		require.NoError(t, err)
+		ids = nil
+		for _, st := range p.Items {
+			ids = append(ids, st.CustomerID)
+			assert.Equal(t, grading.Grade("A"), st.Grade)
+		}
+		assert.Equal(t, []crm.CustomerID{"c01", "c04", "c07"}, ids, "filtered by grade")
+
+		_, err = s.ListStates(ctx, DealerA, grading.StateFilter{PageRequest: crm.PageRequest{After: "!!"}})
+		assert.ErrorIs(t, err, dealercrm.ErrInvalid, "a malformed cursor is invalid")
+
+		ids = nil
+		require.NoError(t, s.EachState(ctx, DealerA, func(st grading.State) error { ids = append(ids, st.CustomerID); return nil }))
+		assert.Len(t, ids, 7)
+		assert.IsIncreasing(t, ids, "EachState streams in ID order")
+		stop := fmt.Errorf("stop")
+		assert.ErrorIs(t, s.EachState(ctx, DealerA, func(grading.State) error { return stop }), stop, "fn's error stops the stream")
+	})
+	t.Run("CopiesOut", func(t *testing.T) {
+		s := newStore(t)
+		require.NoError(t, saveRun(ctx, s, []grading.Run{Run(DealerA, "r1")}, []grading.State{State(DealerA, "c1", "A", 90, "r1")}, nil))
+		got, err := s.GetState(ctx, DealerA, "c1")
+		require.NoError(t, err)
+		got.Top[0].Points = -1
+		again, err := s.GetState(ctx, DealerA, "c1")
+		require.NoError(t, err)
+		assert.Equal(t, 22.5, again.Top[0].Points, "a caller cannot change stored state through a returned value")
+	})
+}
+
+// saveRun calls s.SaveRun with slices for the streams.
+func saveRun(ctx context.Context, s grading.Store, runs []grading.Run, states []grading.State, changes []grading.Change) error {
+	return s.SaveRun(ctx, runs, slices.Values(states), slices.Values(changes))
+}

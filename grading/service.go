@@ -1,0 +1,409 @@
+package grading
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/shopspring/decimal"
+)
+
+// FactsAggregator is an optional capability of a crm.Store: it computes
+// every customer's Facts itself (in SQL, say) instead of the Service
+// reading the records page by page. The Service detects it with a type
+// assertion and falls back to ScanFacts.
+type FactsAggregator interface {
+	// AggregateFacts calls fn with the Facts of every customer of dealer
+	// for a run as of asOf with the trailing window (see Values), in
+	// ascending customer ID order, without survey scores. An error from fn
+	// stops it and is returned.
+	AggregateFacts(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date, window crm.DateRange, fn func(*Facts) error) error
+}
+
+// SurveySource gives customers' latest satisfaction survey scores (0–100),
+// for the survey metric. It is optional; the satisfaction package's
+// results can be adapted to it without grading importing that package.
+type SurveySource interface {
+	// SurveyScores returns the latest score per customer of dealer; a
+	// customer without a survey is absent.
+	SurveyScores(ctx context.Context, dealer crm.DealerID) (map[crm.CustomerID]float64, error)
+}
+
+// Service grades customers: it runs gradings over the crm data, keeps states
+// and history in its Store and answers reports. It is safe for concurrent
+// use; runs of one dealer should not overlap (the later one wins).
+type Service struct {
+	crm        crm.Store
+	store      Store
+	model      Model
+	strategies []Strategy
+	surveys    SurveySource
+	now        func() time.Time
+	newID      func() string
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithModel sets the model (DefaultModel by default); NewService validates it.
+func WithModel(m Model) Option { return func(s *Service) { s.model = m } }
+
+// WithStrategies sets the service strategy of each grade (DefaultStrategies by default).
+func WithStrategies(st []Strategy) Option {
+	return func(s *Service) { s.strategies = slices.Clone(st) }
+}
+
+// WithSurveys sets the source of survey scores (none by default: every
+// customer gets Params.SurveyDefault).
+func WithSurveys(src SurveySource) Option { return func(s *Service) { s.surveys = src } }
+
+// WithClock sets the clock (time.Now by default).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithIDGenerator sets how run IDs are made (dealercrm.NewID by default).
+func WithIDGenerator(newID func() string) Option { return func(s *Service) { s.newID = newID } }
+
+// NewService returns a Service over the crm records of records, keeping its
+// results in store. It returns a *crm.ValidationError when the model is invalid.
+func NewService(records crm.Store, store Store, opts ...Option) (*Service, error) {
+	s := &Service{crm: records, store: store, model: DefaultModel(), strategies: DefaultStrategies(), now: time.Now, newID: dealercrm.NewID}
+	for _, o := range opts {
+		o(s)
+	}
+	if err := s.model.Validate(); err != nil {
+		return nil, fmt.Errorf("grading: %w", err)
+	}
+	s.model.Params = s.model.Params.withDefaults()
+	if records == nil || store == nil {
+		return nil, dealercrm.Errorf(dealercrm.Invalid, "grading: NewService needs a crm store and a grading store")
+	}
+	return s, nil
+}
+
+// Model returns the service's model.
+func (s *Service) Model() Model { return s.model }
+
+// RunRequest asks for a grading run.
+type RunRequest struct {
+	// DealerID is the dealer asking.
+	DealerID crm.DealerID `json:"-"`
+	// Group grades every dealer of the dealer's group 集团 as one population.
+	Group bool `json:"group,omitempty"`
+	// AsOf is the run's date; zero means today in the dealer's zone.
+	AsOf dealercrm.Date `json:"as_of,omitzero"`
+	// RunID is an optional idempotency key: when the dealer has a run with
+	// this ID, Run returns it and grades nothing.
+	RunID RunID `json:"run_id,omitempty"`
+}
+
+// Run grades every customer of the dealer (or of its group) as of a date,
+// streaming their facts into a Batch (one row of floats per customer, not
+// their records), and stores what changed: states whose outcome differs and
+// one Change per changed grade. Running again on the same data and model
+// with the same date changes nothing and records no history. It returns the
+// requesting dealer's run record.
+func (s *Service) Run(ctx context.Context, req RunRequest) (Run, error) {
+	dealer, err := s.crm.Dealers().Get(ctx, req.DealerID)
+	if err != nil {
+		return Run{}, fmt.Errorf("grading: run for dealer %s: %w", req.DealerID, err)
+	}
+	if req.RunID != "" {
+		if r, err := s.store.GetRun(ctx, dealer.ID, req.RunID); err == nil {
+			return r, nil
+		} else if !errors.Is(err, ErrNotFound) {
+			return Run{}, fmt.Errorf("grading: run %s: %w", req.RunID, err)
+		}
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	asOf := req.AsOf
+	if asOf.IsZero() {
+		asOf = dealercrm.DateIn(now, dealer.Location())
+	}
+	dealers := []crm.DealerID{dealer.ID}
+	if req.Group && dealer.GroupID != "" {
+		if dealers, err = s.groupDealers(ctx, dealer.GroupID); err != nil {
+			return Run{}, err
+		}
+	}
+	batch, err := NewBatch(s.model, 0)
+	if err != nil {
+		return Run{}, err
+	}
+	how := ""
+	for _, d := range dealers {
+		how, err = s.EachFacts(ctx, d, asOf, func(f *Facts) error {
+			v := s.model.Params.Compute(f, asOf)
+			batch.Add(d, f.CustomerID, &v)
+			return nil
+		})
+		if err != nil {
+			return Run{}, err
+		}
+	}
+	scored := batch.Score()
+
+	priors := map[crm.DealerID]map[crm.CustomerID]*State{}
+	for _, d := range dealers {
+		m := map[crm.CustomerID]*State{}
+		if err := s.store.EachState(ctx, d, func(st State) error { m[st.CustomerID] = &st; return nil }); err != nil {
+			return Run{}, fmt.Errorf("grading: read states of %s: %w", d, err)
+		}
+		priors[d] = m
+	}
+	id := req.RunID
+	if id == "" {
+		id = RunID(s.newID())
+	}
+	runs := make([]Run, len(dealers))
+	for i, d := range dealers {
+		runs[i] = Run{ID: id, DealerID: d, Dealers: dealers, AsOf: asOf, Model: s.model.Name, ModelVersion: s.model.Version,
+			StartedAt: now, Aggregation: how}
+	}
+	out := scored.DecideAll(asOf, func(d crm.DealerID, c crm.CustomerID) *State { return priors[d][c] })
+	for i, d := range dealers {
+		runs[i].Customers, runs[i].Written, runs[i].Changed = out.Customers[d], out.Written[d], out.Changed[d]
+		for _, g := range s.model.Grades() {
+			runs[i].Counts = append(runs[i].Counts, GradeCount{Grade: g, Count: out.Counts[d][g]})
+		}
+	}
+	if err := s.store.SaveRun(ctx, runs, out.States(id, now), out.Changes(id, now)); err != nil {
+		return Run{}, fmt.Errorf("grading: save run %s: %w", id, err)
+	}
+	return runs[slices.Index(dealers, dealer.ID)], nil
+}
+
+// groupDealers lists the dealers of a group.
+func (s *Service) groupDealers(ctx context.Context, g crm.GroupID) ([]crm.DealerID, error) {
+	var out []crm.DealerID
+	f := crm.DealerFilter{GroupID: g, PageRequest: crm.PageRequest{Limit: crm.MaxLimit}}
+	for {
+		p, err := s.crm.Dealers().List(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("grading: dealers of group %s: %w", g, err)
+		}
+		for _, d := range p.Items {
+			out = append(out, d.ID)
+		}
+		if p.Next == "" {
+			return out, nil
+		}
+		f.After = p.Next
+	}
+}
+
+// EachFacts calls fn with the Facts of every customer of dealer as of asOf,
+// in customer ID order: through the crm store's FactsAggregator when it has
+// one ("pushdown"), else with ScanFacts ("scan"), which it reports. Survey
+// scores come from the service's SurveySource.
+func (s *Service) EachFacts(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date, fn func(*Facts) error) (string, error) {
+	var surveys map[crm.CustomerID]float64
+	if s.surveys != nil {
+		var err error
+		if surveys, err = s.surveys.SurveyScores(ctx, dealer); err != nil {
+			return "", fmt.Errorf("grading: survey scores of %s: %w", dealer, err)
+		}
+	}
+	emit := func(f *Facts) error {
+		if sc, ok := surveys[f.CustomerID]; ok {
+			f.Survey, f.HasSurvey = sc, true
+		}
+		return fn(f)
+	}
+	window := s.model.Params.Window(asOf)
+	if agg, ok := s.crm.(FactsAggregator); ok {
+		if err := agg.AggregateFacts(ctx, dealer, asOf, window, emit); err != nil {
+			return "", fmt.Errorf("grading: aggregate facts of %s: %w", dealer, err)
+		}
+		return "pushdown", nil
+	}
+	if err := ScanFacts(ctx, s.crm, dealer, asOf, window, emit); err != nil {
+		return "", fmt.Errorf("grading: scan facts of %s: %w", dealer, err)
+	}
+	return "scan", nil
+}
+
+// CustomerGrade is a customer's grade with its explanation, history and
+// service strategy.
+type CustomerGrade struct {
+	State    State     `json:"state"`
+	History  []Change  `json:"history"`
+	Strategy *Strategy `json:"strategy,omitempty"`
+}
+
+// Customer returns a customer's grade, history and strategy, or ErrNotFound
+// when the customer was never graded.
+func (s *Service) Customer(ctx context.Context, dealer crm.DealerID, id crm.CustomerID) (CustomerGrade, error) {
+	st, err := s.store.GetState(ctx, dealer, id)
+	if err != nil {
+		return CustomerGrade{}, fmt.Errorf("grading: customer %s: %w", id, err)
+	}
+	h, err := s.store.History(ctx, dealer, id)
+	if err != nil {
+		return CustomerGrade{}, fmt.Errorf("grading: history of %s: %w", id, err)
+	}
+	out := CustomerGrade{State: st, History: h}
+	if i := slices.IndexFunc(s.strategies, func(x Strategy) bool { return x.Grade == st.Grade }); i >= 0 {
+		x := s.strategies[i]
+		out.Strategy = &x
+	}
+	return out, nil
+}
+
+// ListStates lists the dealer's graded customers, optionally of one grade.
+func (s *Service) ListStates(ctx context.Context, dealer crm.DealerID, f StateFilter) (crm.Page[State], error) {
+	p, err := s.store.ListStates(ctx, dealer, f)
+	if err != nil {
+		return p, fmt.Errorf("grading: list states: %w", err)
+	}
+	return p, nil
+}
+
+// StrategyFor implements StrategySource.
+func (s *Service) StrategyFor(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) (Strategy, error) {
+	st, err := s.store.GetState(ctx, dealer, customer)
+	if err != nil {
+		return Strategy{}, fmt.Errorf("grading: strategy of %s: %w", customer, err)
+	}
+	for _, x := range s.strategies {
+		if x.Grade == st.Grade {
+			return x, nil
+		}
+	}
+	return Strategy{}, dealercrm.Errorf(dealercrm.NotFound, "grading: no strategy for grade %s", st.Grade)
+}
+
+var _ StrategySource = (*Service)(nil)
+
+// asOfFor returns asOf, or today in the dealer's zone when it is zero.
+func (s *Service) asOfFor(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (dealercrm.Date, error) {
+	if !asOf.IsZero() {
+		return asOf, nil
+	}
+	d, err := s.crm.Dealers().Get(ctx, dealer)
+	if err != nil {
+		return asOf, fmt.Errorf("grading: dealer %s: %w", dealer, err)
+	}
+	return dealercrm.DateIn(s.now(), d.Location()), nil
+}
+
+// RFM returns the RFM report of the dealer's customers as of asOf (zero:
+// today): recency is days since the last service order, frequency the
+// orders and monetary the service revenue (every payer) in the model's
+// window. withScores adds each customer's scores.
+func (s *Service) RFM(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date, withScores bool) (RFMReport, error) {
+	asOf, err := s.asOfFor(ctx, dealer, asOf)
+	if err != nil {
+		return RFMReport{}, err
+	}
+	var in []RFMInput
+	rep := RFMReport{}
+	if _, err := s.EachFacts(ctx, dealer, asOf, func(f *Facts) error {
+		if f.LastVisit.IsZero() {
+			rep.NoHistory++
+			return nil
+		}
+		in = append(in, RFMInput{CustomerID: f.CustomerID, Recency: asOf.DaysSince(f.LastVisit), Frequency: f.Visits,
+			Monetary: toFloat(f.ServiceRevenue())})
+		return nil
+	}); err != nil {
+		return RFMReport{}, err
+	}
+	scores := ComputeRFM(in)
+	rep.Customers = len(scores)
+	rep.Segments = countSegments(scores)
+	if withScores {
+		rep.Scores = scores
+	}
+	return rep, nil
+}
+
+// Basis is the revenue a Pareto report ranks customers by.
+type Basis string
+
+// The Pareto bases.
+const (
+	// BasisTotal is sales revenue (price and value-chain items, all time)
+	// plus service revenue in the window.
+	BasisTotal Basis = "total"
+	// BasisService is service revenue in the window.
+	BasisService Basis = "service"
+	// BasisSales is sales revenue, all time.
+	BasisSales Basis = "sales"
+)
+
+// Valid reports whether b is a known Basis.
+func (b Basis) Valid() bool { return b == BasisTotal || b == BasisService || b == BasisSales }
+
+// ParetoRequest asks for a Pareto report; zero fields take the defaults.
+type ParetoRequest struct {
+	AsOf dealercrm.Date `json:"as_of,omitzero"`
+	// Basis defaults to BasisTotal.
+	Basis Basis `json:"basis,omitempty"`
+	// TopShare defaults to 0.2, Target to 0.8, Limit (core customers
+	// listed) to 100.
+	TopShare float64 `json:"top_share,omitempty"`
+	Target   float64 `json:"target,omitempty"`
+	Limit    int     `json:"limit,omitempty"`
+}
+
+// Pareto returns the Pareto report of the dealer's customers (see
+// ComputePareto).
+func (s *Service) Pareto(ctx context.Context, dealer crm.DealerID, req ParetoRequest) (ParetoReport, error) {
+	if req.Basis == "" {
+		req.Basis = BasisTotal
+	}
+	if req.TopShare == 0 {
+		req.TopShare = 0.2
+	}
+	if req.Target == 0 {
+		req.Target = 0.8
+	}
+	if req.Limit == 0 {
+		req.Limit = 100
+	}
+	var c checker
+	if !req.Basis.Valid() {
+		c.add("basis", "enum", "%q is not total, service or sales", req.Basis)
+	}
+	if req.TopShare < 0 || req.TopShare > 1 {
+		c.add("top_share", "range", "%v is outside (0, 1]", req.TopShare)
+	}
+	if req.Target < 0 || req.Target > 1 {
+		c.add("target", "range", "%v is outside (0, 1]", req.Target)
+	}
+	if err := c.err(); err != nil {
+		return ParetoReport{}, err
+	}
+	asOf, err := s.asOfFor(ctx, dealer, req.AsOf)
+	if err != nil {
+		return ParetoReport{}, err
+	}
+	var revs []Revenue
+	if _, err := s.EachFacts(ctx, dealer, asOf, func(f *Facts) error {
+		var amt decimal.Decimal
+		if req.Basis != BasisService {
+			amt = amt.Add(f.SalesRevenue)
+		}
+		if req.Basis != BasisSales {
+			amt = amt.Add(f.ServiceRevenue())
+		}
+		revs = append(revs, Revenue{CustomerID: f.CustomerID, Amount: amt})
+		return nil
+	}); err != nil {
+		return ParetoReport{}, err
+	}
+	return ComputePareto(revs, req.TopShare, req.Target, req.Limit), nil
+}
+
+// GetRun returns the dealer's record of a run, or ErrNotFound.
+func (s *Service) GetRun(ctx context.Context, dealer crm.DealerID, id RunID) (Run, error) {
+	r, err := s.store.GetRun(ctx, dealer, id)
+	if err != nil {
+		return r, fmt.Errorf("grading: run %s: %w", id, err)
+	}
+	return r, nil
+}

@@ -1,0 +1,224 @@
+package lifecycle_test
+
+import (
+	"testing"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// visit builds a visit at dealer d1 (own store) unless dealer is given.
+func visit(d string, kind crm.ServiceKind, payer crm.Payer, dealer ...crm.DealerID) lifecycle.Visit {
+	v := lifecycle.Visit{OrderID: crm.ServiceOrderID("o" + d), Date: date(d), Kind: kind, Payer: payer}
+	if len(dealer) > 0 {
+		v.DealerID = dealer[0]
+	}
+	return v
+}
+
+func maint(d string) lifecycle.Visit  { return visit(d, crm.ServiceMaintenance, crm.PayerCustomer) }
+func repair(d string) lifecycle.Visit { return visit(d, crm.ServiceRepair, crm.PayerCustomer) }
+
+func classes(a lifecycle.Assessment) []lifecycle.AbnormalClass {
+	out := []lifecycle.AbnormalClass{}
+	for _, x := range a.Abnormal {
+		out = append(out, x.Class)
+	}
+	return out
+}
+
+func TestMonthsBetween(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"2026-01-31", "2026-02-28", 1}, {"2025-12-01", "2026-06-30", 6}, {"2025-12-01", "2026-05-31", 5}, {"2026-06-30", "2026-06-30", 0}, {"2026-07-01", "2026-06-30", 0}, {"2023-01-01", "2026-06-30", 41}} {
+		assert.Equal(t, c.want, lifecycle.MonthsBetween(date(c.a), date(c.b)), "%s → %s", c.a, c.b)
+	}
+}
+
+// TestAssessWorkedExamples checks activity, service class and the abnormal
+// classes of seed 004 (濒临流失, 长期未入库, 曾抱怨或投诉, 只维修不保养)
+// with the SPEC §2.3 defaults, on hand-built histories, as of 2026-06-30
+// unless the case says otherwise.
+func TestAssessWorkedExamples(t *testing.T) {
+	pol := lifecycle.DefaultAbnormalPolicy()
+	paidOnly := pol
+	paidOnly.PaidOnly = true
+	none := []lifecycle.AbnormalClass{}
+	cases := []struct {
+		name     string
+		pol      lifecycle.AbnormalPolicy
+		asOf     string
+		s        lifecycle.Subject
+		activity lifecycle.Activity
+		class    lifecycle.ServiceClass
+		abnormal []lifecycle.AbnormalClass
+		cadence  float64
+	}{
+		{name: "five paid visits in 12 months: active, class A, cadence 76 days, 29 days since",
+			s:        lifecycle.Subject{Delivery: date("2024-01-10"), Visits: []lifecycle.Visit{maint("2025-08-01"), maint("2025-10-01"), repair("2026-01-05"), maint("2026-04-01"), maint("2026-06-01")}},
+			activity: lifecycle.ActivityActive, class: lifecycle.ClassA, abnormal: none, cadence: 76},
+		{name: "quarterly customer silent 211 days > 1.5 × 91.7: near-churn, at risk after 6 months, two paid visits in 12 months: B",
+			s:        lifecycle.Subject{Delivery: date("2023-01-10"), Visits: []lifecycle.Visit{maint("2025-03-01"), maint("2025-06-01"), maint("2025-09-01"), maint("2025-12-01")}},
+			activity: lifecycle.ActivityAtRisk, class: lifecycle.ClassB, abnormal: []lifecycle.AbnormalClass{lifecycle.NearChurn}, cadence: 275.0 / 3},
+		{name: "last visit 13 months ago: lost, long-absent, no paid visit for over a year: D; the old repair is outside 12 months",
+			s:        lifecycle.Subject{Delivery: date("2020-05-01"), Visits: []lifecycle.Visit{repair("2025-05-15")}},
+			activity: lifecycle.ActivityLost, class: lifecycle.ClassD, abnormal: []lifecycle.AbnormalClass{lifecycle.LongAbsent}},
+		{name: "never back since delivery 41 months ago: deep-lost pool, long-absent, D",
+			s:        lifecycle.Subject{Delivery: date("2023-01-01")},
+			activity: lifecycle.ActivityDeepLost, class: lifecycle.ClassD, abnormal: []lifecycle.AbnormalClass{lifecycle.LongAbsent}},
+		{name: "delivered 3 months ago, no visit: active and too new to class",
+			s:        lifecycle.Subject{Delivery: date("2026-03-20")},
+			activity: lifecycle.ActivityActive, class: "", abnormal: none},
+		{name: "warranty and insurer-paid visits are not paid: one paid maintenance is C; three visits 29.5 days apart, 112 days since: near-churn",
+			s: lifecycle.Subject{Delivery: date("2024-06-01"), Visits: []lifecycle.Visit{visit("2026-01-10", crm.ServiceWarranty, crm.PayerManufacturer),
+				visit("2026-02-10", crm.ServiceAccident, crm.PayerInsurer), maint("2026-03-10")}},
+			activity: lifecycle.ActivityActive, class: lifecycle.ClassC, abnormal: []lifecycle.AbnormalClass{lifecycle.NearChurn}, cadence: 29.5},
+		{name: "two repairs and no maintenance in 12 months: repair-only, B",
+			s:        lifecycle.Subject{Delivery: date("2022-01-01"), Visits: []lifecycle.Visit{maint("2025-05-01"), repair("2025-09-01"), repair("2026-03-01")}},
+			activity: lifecycle.ActivityActive, class: lifecycle.ClassB, abnormal: []lifecycle.AbnormalClass{lifecycle.RepairOnly}, cadence: 152},
+		{name: "complaint 2026-02-03 after the last visit, none since: complained",
+			s: lifecycle.Subject{Delivery: date("2024-01-01"), Visits: []lifecycle.Visit{maint("2026-02-01")},
+				Complaints: []lifecycle.ComplaintFact{{ID: "k1", Opened: date("2026-02-03"), Resolved: date("2026-02-10")}}},
+			activity: lifecycle.ActivityActive, class: lifecycle.ClassC, abnormal: []lifecycle.AbnormalClass{lifecycle.Complained}},
+		{name: "complaint followed by a visit: not complained",
+			s: lifecycle.Subject{Delivery: date("2024-01-01"), Visits: []lifecycle.Visit{maint("2026-02-01"), maint("2026-04-01")},
+				Complaints: []lifecycle.ComplaintFact{{ID: "k1", Opened: date("2026-02-03")}}},
+			activity: lifecycle.ActivityActive, class: lifecycle.ClassB, abnormal: none},
+		{name: "as of 2026-03-01 the 2026-04-01 visit is unknown: complained",
+			asOf: "2026-03-01",
+			s: lifecycle.Subject{Delivery: date("2024-01-01"), Visits: []lifecycle.Visit{maint("2026-02-01"), maint("2026-04-01")},
+				Complaints: []lifecycle.ComplaintFact{{ID: "k1", Opened: date("2026-02-03")}}},
+			activity: lifecycle.ActivityActive, class: lifecycle.ClassC, abnormal: []lifecycle.AbnormalClass{lifecycle.Complained}},
+		{name: "complaint 7 months ago is outside the 6-month window",
+			s: lifecycle.Subject{Delivery: date("2024-01-01"), Visits: []lifecycle.Visit{maint("2025-11-20")},
+				Complaints: []lifecycle.ComplaintFact{{ID: "k1", Opened: date("2025-11-25")}}},
+			activity: lifecycle.ActivityAtRisk, class: lifecycle.ClassC, abnormal: none},
+		{name: "a complaint during the last visit (service order flag): complained",
+			s: lifecycle.Subject{Delivery: date("2024-01-01"), Visits: []lifecycle.Visit{func() lifecycle.Visit {
+				v := maint("2026-05-01")
+				v.Complaint = true
+				return v
+			}()}},
+			activity: lifecycle.ActivityActive, class: lifecycle.ClassC, abnormal: []lifecycle.AbnormalClass{lifecycle.Complained}},
+		{name: "serviced at sister store d2 after the last visit here: near-churn; the sister visit counts for nothing else",
+			s: lifecycle.Subject{DealerID: "d1", Delivery: date("2023-01-01"), Visits: []lifecycle.Visit{
+				visit("2025-10-01", crm.ServiceMaintenance, crm.PayerCustomer, "d1"), visit("2026-04-01", crm.ServiceMaintenance, crm.PayerCustomer, "d2")}},
+			activity: lifecycle.ActivityAtRisk, class: lifecycle.ClassC, abnormal: []lifecycle.AbnormalClass{lifecycle.NearChurn}},
+		{name: "default policy: a warranty visit counts for activity",
+			s:        lifecycle.Subject{Delivery: date("2023-01-01"), Visits: []lifecycle.Visit{maint("2025-05-01"), visit("2026-05-01", crm.ServiceWarranty, crm.PayerManufacturer)}},
+			activity: lifecycle.ActivityActive, class: lifecycle.ClassD, abnormal: []lifecycle.AbnormalClass{lifecycle.RepairOnly}},
+		{name: "paid only: the warranty visit does not, last paid visit 14 months ago: lost, long-absent",
+			pol:      paidOnly,
+			s:        lifecycle.Subject{Delivery: date("2023-01-01"), Visits: []lifecycle.Visit{maint("2025-05-01"), visit("2026-05-01", crm.ServiceWarranty, crm.PayerManufacturer)}},
+			activity: lifecycle.ActivityLost, class: lifecycle.ClassD, abnormal: []lifecycle.AbnormalClass{lifecycle.LongAbsent, lifecycle.RepairOnly}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := c.pol
+			if p == (lifecycle.AbnormalPolicy{}) {
+				p = pol
+			}
+			asOf := "2026-06-30"
+			if c.asOf != "" {
+				asOf = c.asOf
+			}
+			a := p.Assess(&c.s, date(asOf))
+			assert.Equal(t, c.activity, a.Activity, "activity")
+			assert.Equal(t, c.class, a.Class, "service class")
+			assert.Equal(t, c.abnormal, classes(a), "abnormal classes: %+v", a.Abnormal)
+			assert.InDelta(t, c.cadence, a.CadenceDays, 0.01, "own cadence")
+			for _, x := range a.Abnormal {
+				assert.NotEmpty(t, x.Reason, "every class is explained")
+			}
+		})
+	}
+}
+
+func TestAbnormalPolicyValidation(t *testing.T) {
+	p := lifecycle.DefaultPolicy()
+	p.Abnormal.ClassAVisits = 2
+	p.Abnormal.RenewalBase = "some"
+	p.Abnormal.CadenceMinVisits = 1
+	err := p.Validate()
+	var ve *crm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	var fields []string
+	for _, f := range ve.Fields {
+		fields = append(fields, f.Field)
+	}
+	assert.Subset(t, fields, []string{"abnormal.class_a_visits", "abnormal.renewal_base", "abnormal.cadence_min_visits"})
+}
+
+// kpiSubjects is the worked KPI example of TestKPIsWorkedNumbers.
+func kpiSubjects() []lifecycle.Subject {
+	sub := func(id crm.VehicleID, delivery string, sold bool, vs ...lifecycle.Visit) lifecycle.Subject {
+		s := lifecycle.Subject{DealerID: "d1", VehicleID: id, SoldHere: sold, Visits: vs}
+		if delivery != "" {
+			s.Delivery = date(delivery)
+		}
+		return s
+	}
+	term := func(id crm.PolicyID, start, end string) lifecycle.PolicyTerm {
+		return lifecycle.PolicyTerm{ID: id, Kind: crm.Commercial, Start: date(start), End: date(end)}
+	}
+	v1 := sub("v1", "2023-05-01", true, maint("2025-12-10"), maint("2026-03-05"))
+	v1.Policies = []lifecycle.PolicyTerm{term("p1", "2025-04-01", "2026-03-31"), term("p2", "2026-04-01", "2027-03-31")}
+	v2 := sub("v2", "", false, maint("2025-12-20"))
+	v2.Policies = []lifecycle.PolicyTerm{term("p3", "2025-06-01", "2026-05-31")}
+	v4 := sub("v4", "", false, maint("2025-11-30"))
+	v4.Policies = []lifecycle.PolicyTerm{term("p4", "2025-10-01", "2026-09-30")}
+	v7 := sub("v7", "2025-03-31", true)
+	v7.Policies = []lifecycle.PolicyTerm{term("p5", "2025-05-01", "2026-04-30")}
+	return []lifecycle.Subject{v1, v2,
+		sub("v3", "", false, maint("2025-12-05"), maint("2026-07-02")),
+		v4,
+		sub("v5", "", false, visit("2025-12-15", crm.ServiceMaintenance, crm.PayerCustomer, "d2")),
+		sub("v6", "2025-02-15", true, visit("2025-08-01", crm.ServiceFirstMaintenance, crm.PayerDealer)),
+		v7,
+		sub("v8", "2025-08-01", true),
+	}
+}
+
+// TestKPIsWorkedNumbers checks each KPI formula of SPEC §2.3 (and the
+// package docs) over 2026-01-01…2026-06-30 on eight hand-built vehicles.
+func TestKPIsWorkedNumbers(t *testing.T) {
+	pl := planner(t)
+	k := pl.KPIs(kpiSubjects(), date("2026-01-01"), date("2026-06-30"))
+	assert.Equal(t, "2026-06", k.ChurnMonth)
+	// Month N−6 = 2025-12: v1, v2, v3 (v4 came in November, v5's visit is
+	// at sister store d2); v2 and v3 did not return in 2026-01…06 (v3's
+	// 2026-07-02 visit is after the period): 2/3.
+	assert.Equal(t, lifecycle.Rate{Numerator: 2, Denominator: 3, Rate: 0.6667}, k.Churn, "churn")
+	// Base: visited or delivered in 2025-01-01…2025-12-31: v1, v2, v3, v4,
+	// v6, v7, v8; only v1 came back in the period: 1/7.
+	assert.Equal(t, lifecycle.Rate{Numerator: 1, Denominator: 7, Rate: 0.1429}, k.Retention, "retention 回厂率")
+	// First-service window (12 months, 首保流失) closes in the period for
+	// v6 (2026-02-15, first maintenance done 2025-08-01) and v7
+	// (2026-03-31, never came): 1/2.
+	assert.Equal(t, lifecycle.Rate{Numerator: 1, Denominator: 2, Rate: 0.5}, k.FirstMaintenance, "first maintenance 首保回厂率")
+	// Policies falling due: p1 (renewed by p2), p3, p5: 1/3.
+	assert.Equal(t, lifecycle.Rate{Numerator: 1, Denominator: 3, Rate: 0.3333}, k.Renewal, "renewal 续保率, all due")
+	// Sold here: v1, v6, v7, v8; visited in 2025-07-01…2026-06-30: v1, v6: 2/4.
+	assert.Equal(t, lifecycle.Rate{Numerator: 2, Denominator: 4, Rate: 0.5}, k.Capture, "capture 自店客户掌握率")
+
+	p := lifecycle.DefaultPolicy()
+	p.Abnormal.RenewalBase = lifecycle.RenewalActiveDue
+	pl2, err := lifecycle.NewPlanner(p, nil)
+	require.NoError(t, err)
+	k = pl2.KPIs(kpiSubjects(), date("2026-01-01"), date("2026-06-30"))
+	// v7 never visited: p5 leaves the denominator: 1/2.
+	assert.Equal(t, lifecycle.Rate{Numerator: 1, Denominator: 2, Rate: 0.5}, k.Renewal, "renewal 续保率, active base")
+}
+
+func TestAbnormalReportCounts(t *testing.T) {
+	r := lifecycle.DefaultAbnormalPolicy().Report(kpiSubjects(), date("2026-06-30"), []lifecycle.AbnormalClass{lifecycle.NearChurn})
+	assert.Equal(t, 8, r.Vehicles)
+	require.Len(t, r.Items, 1, "only v5 (sister store d2) is near-churn")
+	assert.Equal(t, crm.VehicleID("v5"), r.Items[0].VehicleID)
+	assert.Equal(t, 1, r.Abnormal[lifecycle.NearChurn])
+	assert.Equal(t, dealercrm.Date{}, r.Items[0].LastVisit, "no visit here")
+}

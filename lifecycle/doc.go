@@ -1,0 +1,132 @@
+// Package lifecycle implements the ownership lifecycle of SPEC §2: where
+// each owner is (stages), what to do next (the touchpoint plan) and the
+// follow-up tasks the CR department works through each day ("whom do we
+// call today, about what, and who does it").
+//
+// # Stages
+//
+// StagePolicy.Classify places a vehicle in honeymoon 蜜月期, early use
+// 使用早期, warranty mid/late 保修中后期, post-warranty 出保后 or repurchase
+// 再购期 from its delivery date, odometer, first maintenance and open
+// add/replacement leads. Each limit is age and distance, whichever comes
+// first (defaults 6 months / 5,000 km, 2 years / 50,000 km, the warranty
+// 3 years / 100,000 km per brand/model, repurchase at 6 years), and the
+// StageResult says which limit decided.
+//
+// # Plan and calendar
+//
+// A Policy holds every number: the stage limits, odometer prediction
+// (average km/day from two or more readings, decreasing and absurd
+// readings ignored and reported, else a default), maintenance intervals,
+// annual-inspection rules with effective dates and the plan: a list of
+// Rules, each with a kind, an anchor event, offsets, repeats, a due
+// window, channels, a consent purpose, an owner role, conditions (stage,
+// grade) and a working-day shift. DefaultPolicy is the table of SPEC §2.2;
+// Policy.Validate rejects bad configuration (negative offsets from past
+// events, unknown anchors, overlapping stage limits, …) with a
+// *crm.ValidationError naming each field and rule.
+//
+// Dates are dealer-local calendar dates (dealercrm.Date): months are added
+// with month-end clamping (delivered 31 January + 1 month = 28/29
+// February) and a 29 February birthday is kept on 28 February in common
+// years. Calendar is the PRC working-day calendar: official holidays and
+// adjusted working weekends (调休) as data (OfficialYears ships 2024–2026;
+// NewCalendar takes a dealer's update), and the lunar festivals Spring
+// Festival, Dragon Boat and Mid-Autumn for 2020–2036 (LunarTable).
+//
+// # Scheduler
+//
+// Planner.Evaluate plans one Subject (a vehicle with its owner, readings,
+// visits, policies and complaints) as of any date, using only what was
+// known that day. Tasks carry deterministic keys (rule kind, subject,
+// anchor event and date, reminder number). Planner.Reconcile compares the
+// plan with the stored tasks: it creates what is due, reschedules tasks
+// whose anchor moved, cancels, with the reason, tasks whose reason
+// vanished (the car was serviced, the policy renewed, consent withdrawn),
+// marks overdue ones, and never touches done, skipped or cancelled
+// tasks; a second run with the same data changes nothing. Service wires
+// it to a crm.Service and a TaskStore: Run (the daily run), DueOn (the
+// day's list), PlanFor (a vehicle's plan), RecordOutcome (writes a
+// crm.Interaction with the task key), Skip, Cancel and Reschedule.
+// Contacts respect consent per purpose and channel: a rule's first
+// consented channel is used, and without one the task is not planned.
+//
+// Grades, cadences and memberships come from other packages through the
+// small GradeSource, CadenceSource and MembershipSource interfaces; the
+// package works without them.
+//
+// TaskStore is implemented by adapters/memory (NewTaskStore) and
+// adapters/postgres (Store.LifecycleTasks); lifecycletest.RunStoreTests is
+// their shared contract.
+//
+// # Abnormal customers 异常客户 (SPEC §2.3, seed 004)
+//
+// AbnormalPolicy.Assess grades one vehicle (per VIN) as of any day, from
+// the visits and complaints known that day; every threshold below is a
+// field of AbnormalPolicy (defaults in brackets). A visit is paid when the
+// customer paid it and it is not warranty work (insurer-, manufacturer-
+// and dealer-paid visits are not paid); with PaidOnly only paid visits
+// count for the activity status, the cadence and the KPIs.
+//
+//   - Activity: whole months m since the last visit here (since delivery
+//     when there is none): active below AtRiskMonths (6), at_risk from
+//     it, lost from LostMonths (12), deep_lost from DeepLostMonths (24).
+//   - Service class: paid visits here in the last ClassMonths (12): A ≥
+//     ClassAVisits (4), B ≥ ClassBVisits (2), C = 1, D = 0 for a vehicle
+//     known (delivered or first seen) for at least ClassMonths; empty
+//     (too new) otherwise.
+//   - near_churn 濒临流失: a visit at a sister store of the group in the
+//     last SisterMonths (12), after the last visit here; or, below
+//     LongAbsentMonths, days since the last visit > NearChurnFactor (1.5) ×
+//     the customer's own cadence (the mean interval between visits here,
+//     known from CadenceMinVisits (3) visits).
+//   - long_absent 长期未入库: m ≥ LongAbsentMonths (12).
+//   - complained 曾抱怨或投诉: a complaint (a crm.Complaint or a service
+//     order marked Complaint) opened in the last ComplaintMonths (6) and
+//     no visit here after it.
+//   - repair_only 只维修不保养: repair, accident or warranty visits but no
+//     maintenance in the last RepairOnlyMonths (12).
+//
+// Service.Abnormal reports a dealer's abnormal vehicles with counts per
+// activity, class and abnormal class. Sister stores are read only on
+// request (AbnormalQuery.Group, the explicit group-level view): the other
+// dealers of the dealer's crm.Dealer.GroupID are listed, their vehicles
+// matched by normalised VIN, and their service orders of those vehicles
+// added as visits of that dealer. Without it no other tenant is read.
+//
+// # KPIs
+//
+// Planner.KPIs (Service.KPIs) computes over a period [from, to], counting
+// vehicles (VINs), own-store visits up to to only, each as a Rate
+// (numerator, denominator, ratio):
+//
+//   - Churn 流失率 (rolling, ChurnMonths = 6): N is the month of to; of
+//     the vehicles with a visit in month N−6, the share with no visit in
+//     months N−5…N. Reference ≤ 20%.
+//   - Retention 回厂率: of the vehicles visiting or delivered in the
+//     BaseMonths (12) before from (the base 基盘), the share visiting in
+//     [from, to].
+//   - First-maintenance return 首保回厂率: of the vehicles whose
+//     first-service window (delivery + Maintenance.FirstLostMonths, 12,
+//     the 首保流失 date) closed in [from, to], the share with a
+//     maintenance visit here on or before that date.
+//   - Insurance renewal 续保率: of the policies ending in [from, to], the
+//     share renewed (a later policy of the same kind starting by the day
+//     after the end). RenewalBase sets the denominator: all_due (every
+//     policy falling due) or active_due (only those of vehicles that
+//     visited in the BaseMonths before the end).
+//   - Own-store capture 自店客户掌握率 (seed 000, the CR department's
+//     有偿服务整备掌握率 / 自店客户掌握率 pair): of the vehicles the dealer
+//     sold (a crm.Sale exists) delivered by to, the share that visited
+//     here in the BaseMonths up to to. With PaidOnly it is the paid-service
+//     capture 有偿服务整备掌握率.
+//
+// # Example
+//
+//	pl, _ := lifecycle.NewPlanner(lifecycle.DefaultPolicy(), nil)
+//	s := lifecycle.Subject{VehicleID: "v1", Model: "Lavida", Delivery: delivered, Owner: &customer}
+//	ev := pl.Evaluate(&s, today, 30)
+//	for _, t := range ev.Tasks {
+//		fmt.Println(t.Due, t.Kind, t.Channel, t.Reason)
+//	}
+package lifecycle

@@ -1,0 +1,65 @@
+package lifecycle_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
+)
+
+// The delivery calls of SPEC §2.2 for a car delivered on 2026-01-28.
+func ExamplePlanner_Evaluate() {
+	pl, err := lifecycle.NewPlanner(lifecycle.DefaultPolicy(), nil)
+	if err != nil {
+		panic(err)
+	}
+	owner := crm.Customer{ID: "c1", Name: "王先生", ConsultantID: "S01", Consents: []crm.Consent{
+		{Purpose: crm.PurposeSurvey, Channel: crm.ChannelPhone, Granted: true, At: time.Date(2026, 1, 28, 10, 0, 0, 0, time.UTC), Source: "contract"},
+	}}
+	s := lifecycle.Subject{DealerID: "d1", VehicleID: "v1", Model: "Lavida", Delivery: dealercrm.MustParseDate("2026-01-28"), Owner: &owner}
+	ev := pl.Evaluate(&s, dealercrm.MustParseDate("2026-01-28"), 31)
+	fmt.Println(ev.Stage.Stage)
+	for _, t := range ev.Tasks {
+		fmt.Println(t.Due, t.Kind, t.Channel, t.AssigneeID)
+	}
+	// Output:
+	// honeymoon
+	// 2026-01-29 one_on_one_visit visit S01
+	// 2026-01-31 delivery_3dc phone S01
+	// 2026-02-04 delivery_7dc phone S01
+	// 2026-02-28 delivery_n_plus_1 phone S01
+}
+
+// Spring Festival and the working-day calendar.
+func ExampleCalendar() {
+	c := lifecycle.DefaultCalendar()
+	l, _ := c.Lunar(2027)
+	fmt.Println(l.SpringFest)
+	fmt.Println(c.IsWorkingDay(dealercrm.MustParseDate("2026-02-28"))) // an adjusted working Saturday
+	fmt.Println(c.NextWorkingDay(dealercrm.MustParseDate("2026-10-01")))
+	// Output:
+	// 2027-02-06
+	// true
+	// 2026-10-08
+}
+
+// ExampleAbnormalPolicy_Assess grades a quarterly customer who has been
+// silent for seven months (seed 004: 濒临流失).
+func ExampleAbnormalPolicy_Assess() {
+	d := dealercrm.MustParseDate
+	visit := func(day string) lifecycle.Visit {
+		return lifecycle.Visit{Date: d(day), Kind: crm.ServiceMaintenance, Payer: crm.PayerCustomer}
+	}
+	s := lifecycle.Subject{VehicleID: "v1", Delivery: d("2023-01-10"),
+		Visits: []lifecycle.Visit{visit("2025-03-01"), visit("2025-06-01"), visit("2025-09-01"), visit("2025-12-01")}}
+	a := lifecycle.DefaultAbnormalPolicy().Assess(&s, d("2026-06-30"))
+	fmt.Println(a.Activity, a.Class, a.MonthsSince)
+	for _, x := range a.Abnormal {
+		fmt.Println(x.Class, "-", x.Reason)
+	}
+	// Output:
+	// at_risk B 6
+	// near_churn - 211 days since the last visit on 2025-12-01, over 1.5 × the own cadence of 92 days
+}

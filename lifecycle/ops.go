@@ -1,0 +1,190 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+)
+
+// ListTasks returns the dealer's tasks matching f.
+func (s *Service) ListTasks(ctx context.Context, dealer crm.DealerID, f TaskFilter) (crm.Page[Task], error) {
+	p, err := s.tasks.List(ctx, dealer, f)
+	if err != nil {
+		return p, fmt.Errorf("lifecycle: list tasks: %w", err)
+	}
+	return p, nil
+}
+
+// DueOn returns the open and overdue tasks due on or before date: the
+// day's work list.
+func (s *Service) DueOn(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, f TaskFilter) (crm.Page[Task], error) {
+	f.Due.To = date
+	if len(f.Statuses) == 0 {
+		f.Statuses = []Status{StatusOpen, StatusOverdue}
+	}
+	return s.ListTasks(ctx, dealer, f)
+}
+
+// PlanFor evaluates one vehicle as of asOf: its stage (explained), usage
+// and the tasks planned from asOf − KeepDays to asOf + HorizonDays. It
+// only uses what was known on asOf, so a past date answers "what was
+// due, and why, that day".
+func (s *Service) PlanFor(ctx context.Context, dealer crm.DealerID, id crm.VehicleID, asOf dealercrm.Date) (Evaluation, error) {
+	st := s.crm.Store()
+	v, err := st.Vehicles().Get(ctx, dealer, id)
+	if err != nil {
+		return Evaluation{}, fmt.Errorf("lifecycle: plan %s: %w", id, err)
+	}
+	var owner *crm.Customer
+	if v.OwnerID != "" {
+		if c, err := st.Customers().Get(ctx, dealer, v.OwnerID); err == nil {
+			owner = &c
+		}
+	}
+	orders, err := all(ctx, func(a string) (crm.Page[crm.ServiceOrder], error) {
+		return st.ServiceOrders().List(ctx, dealer, crm.ServiceOrderFilter{VehicleID: id, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
+	})
+	if err != nil {
+		return Evaluation{}, fmt.Errorf("lifecycle: plan %s: %w", id, err)
+	}
+	pols, err := all(ctx, func(a string) (crm.Page[crm.InsurancePolicy], error) {
+		return st.Policies().List(ctx, dealer, crm.PolicyFilter{VehicleID: id, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
+	})
+	if err != nil {
+		return Evaluation{}, fmt.Errorf("lifecycle: plan %s: %w", id, err)
+	}
+	var comps []crm.Complaint
+	if owner != nil {
+		comps, err = all(ctx, func(a string) (crm.Page[crm.Complaint], error) {
+			return st.Complaints().List(ctx, dealer, crm.ComplaintFilter{CustomerID: owner.ID, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
+		})
+		if err != nil {
+			return Evaluation{}, fmt.Errorf("lifecycle: plan %s: %w", id, err)
+		}
+	}
+	sub := FactsOf(v, owner, orders, pols, comps)
+	return s.planner.Evaluate(&sub, asOf, s.policy.HorizonDays), nil
+}
+
+// Outcome is the result of a contact made for a task.
+type Outcome struct {
+	Outcome crm.Outcome `json:"outcome"`
+	Note    string      `json:"note,omitempty"`
+	StaffID crm.StaffID `json:"staff_id,omitempty"`
+	// Channel defaults to the task's channel.
+	Channel crm.Channel `json:"channel,omitempty"`
+	// At defaults to now.
+	At time.Time `json:"at,omitzero"`
+}
+
+// RecordOutcome logs a contact for a task as a crm.Interaction carrying
+// the task key and closes the task as done, except after no answer
+// (crm.OutcomeNoAnswer), which leaves it open for another attempt. A
+// closed task is ErrTaskClosed; a bad outcome a *crm.ValidationError.
+func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id TaskID, o Outcome) (Task, crm.Interaction, error) {
+	if !o.Outcome.Valid() {
+		c := checker{}
+		c.add("outcome", crm.RuleEnum, "%q is not an outcome", o.Outcome)
+		return Task{}, crm.Interaction{}, c.err("task outcome")
+	}
+	var in crm.Interaction
+	t, err := s.tasks.Update(ctx, dealer, id, func(t *Task) error {
+		if !t.Status.Active() {
+			return fmt.Errorf("%w (%s)", ErrTaskClosed, t.Status)
+		}
+		if o.StaffID != "" && o.StaffID == t.ExcludedStaffID {
+			c := checker{}
+			c.add("staff_id", "excluded", "%s did the job and may not do its follow-up", o.StaffID)
+			return c.err("task outcome")
+		}
+		at := o.At
+		if at.IsZero() {
+			at = s.now()
+		}
+		ch := o.Channel
+		if ch == "" {
+			ch = t.Channel
+		}
+		var err error
+		in, err = s.crm.CreateInteraction(ctx, dealer, crm.Interaction{
+			CustomerID: t.CustomerID, VehicleID: t.VehicleID, Channel: ch, Direction: crm.Outbound,
+			Purpose: string(t.Kind), Outcome: o.Outcome, Note: o.Note, StaffID: o.StaffID, At: at, TaskKey: t.Key,
+		})
+		if err != nil {
+			return err
+		}
+		t.Outcome, t.Note, t.InteractionID = o.Outcome, o.Note, in.ID
+		if o.Outcome != crm.OutcomeNoAnswer {
+			t.Status, t.StatusReason = StatusDone, "outcome "+string(o.Outcome)
+		}
+		t.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
+		return nil
+	})
+	if err != nil {
+		return Task{}, crm.Interaction{}, fmt.Errorf("lifecycle: record outcome of %s: %w", id, err)
+	}
+	return t, in, nil
+}
+
+// close moves an active task to a final status with a reason.
+func (s *Service) close(ctx context.Context, dealer crm.DealerID, id TaskID, to Status, reason string) (Task, error) {
+	if reason == "" {
+		c := checker{}
+		c.add("reason", crm.RuleRequired, "a reason is required")
+		return Task{}, c.err("task")
+	}
+	t, err := s.tasks.Update(ctx, dealer, id, func(t *Task) error {
+		if !t.Status.CanMove(to) || !t.Status.Active() {
+			return fmt.Errorf("%w (%s)", ErrTaskClosed, t.Status)
+		}
+		t.Status, t.StatusReason = to, reason
+		t.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
+		return nil
+	})
+	if err != nil {
+		return Task{}, fmt.Errorf("lifecycle: %s task %s: %w", to, id, err)
+	}
+	return t, nil
+}
+
+// Skip closes a task without doing it, with a reason.
+func (s *Service) Skip(ctx context.Context, dealer crm.DealerID, id TaskID, reason string) (Task, error) {
+	return s.close(ctx, dealer, id, StatusSkipped, reason)
+}
+
+// Cancel closes a task whose reason vanished, with the reason.
+func (s *Service) Cancel(ctx context.Context, dealer crm.DealerID, id TaskID, reason string) (Task, error) {
+	return s.close(ctx, dealer, id, StatusCancelled, reason)
+}
+
+// Reschedule moves an active task to a new due date chosen by staff (it is
+// then pinned: the daily run keeps the date), with a reason.
+func (s *Service) Reschedule(ctx context.Context, dealer crm.DealerID, id TaskID, due dealercrm.Date, reason string) (Task, error) {
+	var c checker
+	if !due.Valid() {
+		c.add("due", crm.RuleRequired, "a valid date is required")
+	}
+	if reason == "" {
+		c.add("reason", crm.RuleRequired, "a reason is required")
+	}
+	if err := c.err("task"); err != nil {
+		return Task{}, err
+	}
+	t, err := s.tasks.Update(ctx, dealer, id, func(t *Task) error {
+		if !t.Status.Active() {
+			return fmt.Errorf("%w (%s)", ErrTaskClosed, t.Status)
+		}
+		t.StatusReason = fmt.Sprintf("rescheduled from %s to %s: %s", t.Due, due, reason)
+		t.WindowEnd = due.AddDays(t.WindowEnd.DaysSince(t.Due))
+		t.Due, t.Pinned, t.Status = due, true, StatusOpen
+		t.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
+		return nil
+	})
+	if err != nil {
+		return Task{}, fmt.Errorf("lifecycle: reschedule task %s: %w", id, err)
+	}
+	return t, nil
+}

@@ -1,0 +1,164 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+)
+
+// AbnormalQuery filters the abnormal-customer report.
+type AbnormalQuery struct {
+	// Classes keeps the vehicles with one of these classes; empty: any.
+	Classes []AbnormalClass `json:"classes,omitempty"`
+	// Group is the explicit group-level view: the service orders of the
+	// sister dealers of the dealer's group are read for the dealer's VINs,
+	// so that a visit at a sister store flags near-churn. Without it only
+	// the dealer's own records are read.
+	Group bool `json:"group,omitempty"`
+}
+
+// AbnormalReport is the abnormal-customer report of a dealer on a day.
+type AbnormalReport struct {
+	AsOf  dealercrm.Date `json:"as_of"`
+	Group bool           `json:"group"`
+	// Vehicles is how many vehicles were assessed.
+	Vehicles int `json:"vehicles"`
+	// Activity and Classes count the assessed vehicles by activity status
+	// and service class; Abnormal counts them by abnormal class.
+	Activity map[Activity]int      `json:"activity"`
+	Classes  map[ServiceClass]int  `json:"classes"`
+	Abnormal map[AbnormalClass]int `json:"abnormal"`
+	// Items are the abnormal vehicles matching the query, by vehicle ID.
+	Items []Assessment `json:"items"`
+}
+
+// Report assesses subjects as of asOf and keeps the abnormal ones of
+// classes (any when empty). It is pure.
+func (a AbnormalPolicy) Report(subs []Subject, asOf dealercrm.Date, classes []AbnormalClass) AbnormalReport {
+	r := AbnormalReport{AsOf: asOf, Vehicles: len(subs), Activity: map[Activity]int{}, Classes: map[ServiceClass]int{}, Abnormal: map[AbnormalClass]int{}, Items: []Assessment{}}
+	for i := range subs {
+		as := a.Assess(&subs[i], asOf)
+		if as.Activity != "" {
+			r.Activity[as.Activity]++
+		}
+		if as.Class != "" {
+			r.Classes[as.Class]++
+		}
+		keep := false
+		for _, x := range as.Abnormal {
+			r.Abnormal[x.Class]++
+			keep = keep || len(classes) == 0 || slices.Contains(classes, x.Class)
+		}
+		if keep {
+			r.Items = append(r.Items, as)
+		}
+	}
+	slices.SortFunc(r.Items, func(x, y Assessment) int {
+		switch {
+		case x.VehicleID < y.VehicleID:
+			return -1
+		case x.VehicleID > y.VehicleID:
+			return 1
+		}
+		return 0
+	})
+	return r
+}
+
+// Abnormal returns the abnormal-customer report of dealer as of asOf.
+// With q.Group it reads, explicitly, the sister dealers' vehicles by VIN
+// and their service orders. Errors: crm.ErrNotFound for an unknown
+// dealer, a *crm.ValidationError for an unknown class, store errors.
+func (s *Service) Abnormal(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date, q AbnormalQuery) (AbnormalReport, error) {
+	for _, c := range q.Classes {
+		if !c.Valid() {
+			return AbnormalReport{}, &crm.ValidationError{Entity: "abnormal query", Fields: []crm.FieldError{{Field: "class", Rule: crm.RuleEnum, Message: fmt.Sprintf("unknown abnormal class %q", c)}}}
+		}
+	}
+	d, err := s.crm.GetDealer(ctx, dealer)
+	if err != nil {
+		return AbnormalReport{}, fmt.Errorf("lifecycle: abnormal: %w", err)
+	}
+	subs, err := s.Load(ctx, dealer)
+	if err != nil {
+		return AbnormalReport{}, err
+	}
+	if q.Group && d.GroupID != "" {
+		if err := s.addSisterVisits(ctx, d, subs); err != nil {
+			return AbnormalReport{}, fmt.Errorf("lifecycle: abnormal %s: group view: %w", dealer, err)
+		}
+	}
+	r := s.policy.Abnormal.Report(subs, asOf, q.Classes)
+	r.Group = q.Group && d.GroupID != ""
+	return r, nil
+}
+
+// addSisterVisits adds to subs the service orders recorded by the other
+// dealers of d's group for the same VINs, as visits of those dealers.
+func (s *Service) addSisterVisits(ctx context.Context, d crm.Dealer, subs []Subject) error {
+	st := s.crm.Store()
+	byVIN := make(map[string]int, len(subs))
+	for i := range subs {
+		if subs[i].VIN != "" {
+			byVIN[subs[i].VIN] = i
+		}
+	}
+	sisters, err := all(ctx, func(a string) (crm.Page[crm.Dealer], error) {
+		return st.Dealers().List(ctx, crm.DealerFilter{GroupID: d.GroupID, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
+	})
+	if err != nil {
+		return err
+	}
+	for _, sd := range sisters {
+		if sd.ID == d.ID {
+			continue
+		}
+		vs, err := all(ctx, func(a string) (crm.Page[crm.Vehicle], error) {
+			return st.Vehicles().List(ctx, sd.ID, crm.VehicleFilter{PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
+		})
+		if err != nil {
+			return err
+		}
+		ours := map[crm.VehicleID]int{}
+		for _, v := range vs {
+			if i, ok := byVIN[crm.NormalizeVIN(v.VIN)]; ok {
+				ours[v.ID] = i
+			}
+		}
+		if len(ours) == 0 {
+			continue
+		}
+		os, err := all(ctx, func(a string) (crm.Page[crm.ServiceOrder], error) {
+			return st.ServiceOrders().List(ctx, sd.ID, crm.ServiceOrderFilter{PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
+		})
+		if err != nil {
+			return err
+		}
+		for _, o := range os {
+			if i, ok := ours[o.VehicleID]; ok {
+				subs[i].Visits = append(subs[i].Visits, Visit{OrderID: o.ID, DealerID: sd.ID, Date: o.Date, Closed: o.ClosedDate, KM: o.OdometerKM, Kind: o.Kind, Payer: o.Payer, Complaint: o.Complaint})
+			}
+		}
+	}
+	for i := range subs {
+		slices.SortStableFunc(subs[i].Visits, func(a, b Visit) int { return a.Date.Compare(b.Date) })
+	}
+	return nil
+}
+
+// KPIs returns the KPIs of dealer over [from, to] (see the package docs
+// for the formulas). Errors: a *crm.ValidationError when from is after
+// to, store errors.
+func (s *Service) KPIs(ctx context.Context, dealer crm.DealerID, from, to dealercrm.Date) (KPIs, error) {
+	if from.IsZero() || to.IsZero() || from.After(to) {
+		return KPIs{}, &crm.ValidationError{Entity: "kpi query", Fields: []crm.FieldError{{Field: "from", Rule: RuleRange, Message: fmt.Sprintf("want from <= to, got %s and %s", from, to)}}}
+	}
+	subs, err := s.Load(ctx, dealer)
+	if err != nil {
+		return KPIs{}, err
+	}
+	return s.planner.KPIs(subs, from, to), nil
+}

@@ -1,0 +1,214 @@
+package lifecycle_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const vin = "LSVAM4187C2184847"
+
+type fixture struct {
+	ctx   context.Context
+	crm   *crm.Service
+	tasks *memory.TaskStore
+	svc   *lifecycle.Service
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	clock := func() time.Time { return time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC) }
+	cs := crm.NewService(memory.New(), crm.WithClock(clock))
+	_, err := cs.CreateDealer(ctx, crm.Dealer{ID: "d1", Name: "Shanghai 4S"})
+	require.NoError(t, err)
+	ts := memory.NewTaskStore()
+	svc, err := lifecycle.NewService(cs, ts, lifecycle.WithClock(clock))
+	require.NoError(t, err)
+	return &fixture{ctx: ctx, crm: cs, tasks: ts, svc: svc}
+}
+
+func (f *fixture) customer(t *testing.T, id crm.CustomerID) {
+	t.Helper()
+	c := *consenting(id)
+	c.DealerID = "d1"
+	_, err := f.crm.CreateCustomer(f.ctx, "d1", c)
+	require.NoError(t, err)
+}
+
+func (f *fixture) vehicle(t *testing.T, id crm.VehicleID, owner crm.CustomerID, delivery string, readings ...crm.OdometerReading) {
+	t.Helper()
+	_, err := f.crm.CreateVehicle(f.ctx, "d1", crm.Vehicle{ID: id, Record: crm.Record{DealerID: "d1"}, VIN: vin, Model: "Lavida",
+		OwnerID: owner, DeliveryDate: date(delivery), Price: decimal.NewFromInt(120000), Odometer: readings})
+	require.NoError(t, err)
+}
+
+func (f *fixture) run(t *testing.T, d string) lifecycle.RunResult {
+	t.Helper()
+	r, err := f.svc.Run(f.ctx, "d1", date(d))
+	require.NoError(t, err)
+	return r
+}
+
+func (f *fixture) task(t *testing.T, kind lifecycle.Kind) lifecycle.Task {
+	t.Helper()
+	p, err := f.tasks.List(f.ctx, "d1", lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
+	require.NoError(t, err)
+	for _, tk := range p.Items {
+		if tk.Kind == kind {
+			return tk
+		}
+	}
+	t.Fatalf("no %s task", kind)
+	return lifecycle.Task{}
+}
+
+func TestRunIsIdempotentAndReconciles(t *testing.T) {
+	f := newFixture(t)
+	f.customer(t, "c1")
+	f.vehicle(t, "v1", "c1", "2026-01-28")
+
+	r := f.run(t, "2026-01-31")
+	assert.Equal(t, 2, r.Created, "3DC and the one-on-one visit are due on 01-31")
+	assert.Equal(t, lifecycle.RunResult{Date: date("2026-01-31"), Subjects: 1}, f.run(t, "2026-01-31"), "a second run changes nothing")
+	tdc := f.task(t, lifecycle.KindThankYou3DC)
+	assert.Equal(t, "S01", string(tdc.AssigneeID), "the customer's consultant")
+	assert.Equal(t, "delivery_3dc|vehicle:v1|2026-01-28|1", tdc.Key)
+
+	// The 3DC call is done; the run then marks nothing again.
+	done, in, err := f.svc.RecordOutcome(f.ctx, "d1", tdc.ID, lifecycle.Outcome{Outcome: crm.OutcomeReached, Note: "happy", StaffID: "S01"})
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusDone, done.Status)
+	got, err := f.crm.GetInteraction(f.ctx, "d1", in.ID)
+	require.NoError(t, err)
+	assert.Equal(t, tdc.Key, got.TaskKey, "recording an outcome writes an Interaction")
+	_, _, err = f.svc.RecordOutcome(f.ctx, "d1", tdc.ID, lifecycle.Outcome{Outcome: crm.OutcomeReached})
+	assert.ErrorIs(t, err, lifecycle.ErrTaskClosed)
+
+	// Days later the visit window is still open; 7DC is created.
+	r = f.run(t, "2026-02-04")
+	assert.Equal(t, 1, r.Created)
+	visit := f.task(t, lifecycle.KindOneOnOneVisit)
+	assert.Equal(t, lifecycle.StatusOpen, visit.Status)
+
+	// As of a past day: what was due then.
+	ev, err := f.svc.PlanFor(f.ctx, "d1", "v1", date("2026-01-31"))
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StageHoneymoon, ev.Stage.Stage)
+	assert.Equal(t, []string{"2026-01-31"}, dues(ev, lifecycle.KindThankYou3DC))
+}
+
+func TestRunReschedulesAndCancels(t *testing.T) {
+	f := newFixture(t)
+	f.customer(t, "c1")
+	f.vehicle(t, "v1", "c1", "2026-01-10", crm.OdometerReading{Date: date("2026-01-10"), KM: 10, Source: crm.OdometerSale})
+	// With the default 40 km/day the first maintenance is predicted at
+	// 10 + 40 × 125 days = 5,010 km on 2026-05-15; its reminder is due 05-08.
+	f.run(t, "2026-05-08")
+	fm := f.task(t, lifecycle.KindFirstMaintenance)
+	assert.Equal(t, "2026-05-08", fm.Due.String())
+
+	// A new reading says the car is driven less: the anchor moves later.
+	_, err := f.crm.UpdateVehicle(f.ctx, "d1", "v1", func(v *crm.Vehicle) error {
+		v.Odometer = append(v.Odometer, crm.OdometerReading{Date: date("2026-05-08"), KM: 2410, Source: crm.OdometerCustomer})
+		return nil
+	})
+	require.NoError(t, err)
+	r := f.run(t, "2026-05-08")
+	assert.Equal(t, 1, r.Rescheduled)
+	fm = f.task(t, lifecycle.KindFirstMaintenance)
+	assert.Equal(t, "2026-07-03", fm.Due.String(), "20 km/day: delivery + 6 months (07-10) comes first, −7 days")
+	assert.Contains(t, fm.StatusReason, "rescheduled from 2026-05-08")
+	assert.Equal(t, lifecycle.RunResult{Date: date("2026-05-08"), Subjects: 1}, f.run(t, "2026-05-08"))
+
+	// The car is serviced: the reminder's reason vanished.
+	_, err = f.crm.CreateServiceOrder(f.ctx, "d1", crm.ServiceOrder{ID: "o1", Record: crm.Record{DealerID: "d1"}, VehicleID: "v1", CustomerID: "c1",
+		Date: date("2026-05-20"), ClosedDate: date("2026-05-20"), OdometerKM: 2600, Kind: crm.ServiceFirstMaintenance, Payer: crm.PayerManufacturer, AdvisorID: "A01"})
+	require.NoError(t, err)
+	r = f.run(t, "2026-05-22")
+	assert.Equal(t, 1, r.Cancelled)
+	fm = f.task(t, lifecycle.KindFirstMaintenance)
+	assert.Equal(t, lifecycle.StatusCancelled, fm.Status)
+	assert.Equal(t, "cancelled: first maintenance done on 2026-05-20", fm.StatusReason)
+	post := f.task(t, lifecycle.KindPostService)
+	assert.Equal(t, "A01", string(post.ExcludedStaffID))
+	_, _, err = f.svc.RecordOutcome(f.ctx, "d1", post.ID, lifecycle.Outcome{Outcome: crm.OutcomeReached, StaffID: "A01"})
+	assert.ErrorIs(t, err, dealercrm.ErrInvalid, "not by the advisor who did the job")
+
+	// Staff reschedule with a reason; the run keeps their date.
+	moved, err := f.svc.Reschedule(f.ctx, "d1", post.ID, date("2026-05-25"), "customer abroad")
+	require.NoError(t, err)
+	assert.True(t, moved.Pinned)
+	f.run(t, "2026-05-22")
+	assert.Equal(t, "2026-05-25", f.task(t, lifecycle.KindPostService).Due.String())
+	_, err = f.svc.Skip(f.ctx, "d1", post.ID, "")
+	assert.ErrorIs(t, err, dealercrm.ErrInvalid, "a reason is required")
+}
+
+// TestRunIdempotentProperty runs the scheduler over random histories: a
+// second run on the same day creates, reschedules and cancels nothing.
+func TestRunIdempotentProperty(t *testing.T) {
+	for seed := range uint64(12) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 7))
+			pl := planner(t)
+			var subs []lifecycle.Subject
+			for i := range 20 {
+				del := date("2022-01-01").AddDays(rng.IntN(1500))
+				s := lifecycle.Subject{DealerID: "d1", VehicleID: crm.VehicleID(fmt.Sprintf("v%d", i)), Model: "M", Delivery: del, Owner: consenting(crm.CustomerID(fmt.Sprintf("c%d", i%15)))}
+				s.Owner.Birthday = date("1980-01-01").AddDays(rng.IntN(8000))
+				km := int64(0)
+				d := del
+				for range rng.IntN(6) {
+					d = d.AddDays(rng.IntN(200))
+					km += int64(rng.IntN(12000)) - 500
+					s.Readings = append(s.Readings, lifecycle.Reading{Date: d, KM: km})
+					if rng.IntN(2) == 0 {
+						kinds := []crm.ServiceKind{crm.ServiceFirstMaintenance, crm.ServiceMaintenance, crm.ServiceRepair}
+						s.Visits = append(s.Visits, lifecycle.Visit{OrderID: crm.ServiceOrderID(fmt.Sprintf("o%d-%d", i, len(s.Visits))), Date: d, Closed: d.AddDays(rng.IntN(3)), KM: km, Kind: kinds[rng.IntN(3)]})
+					}
+				}
+				if rng.IntN(2) == 0 {
+					st := del.AddDays(rng.IntN(700))
+					s.Policies = append(s.Policies, lifecycle.PolicyTerm{ID: crm.PolicyID(fmt.Sprintf("p%d", i)), Kind: crm.Commercial, Start: st, End: st.AddYears(1).AddDays(-1)})
+				}
+				subs = append(subs, s)
+			}
+			var stored []lifecycle.Task
+			day := date("2025-06-01")
+			for step := range 30 {
+				ch := pl.Reconcile(subs, stored, day)
+				for i, c := range ch.Create {
+					c.ID = lifecycle.TaskID(fmt.Sprintf("t%d-%d", step, i))
+					stored = append(stored, c)
+				}
+				for _, r := range ch.Replace {
+					for i := range stored {
+						if stored[i].ID == r.ID {
+							stored[i] = r
+						}
+					}
+				}
+				again := pl.Reconcile(subs, stored, day)
+				require.Empty(t, again.Create, "second run on %s creates nothing", day)
+				require.Empty(t, again.Replace, "second run on %s changes nothing", day)
+				keys := map[string]bool{}
+				for _, s := range stored {
+					require.False(t, keys[s.Key], "duplicate key %s", s.Key)
+					keys[s.Key] = true
+				}
+				day = day.AddDays(1 + rng.IntN(10))
+			}
+		})
+	}
+}

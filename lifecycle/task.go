@@ -1,0 +1,168 @@
+package lifecycle
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+)
+
+// TaskID identifies a task.
+type TaskID string
+
+// Status is the state of a task.
+type Status string
+
+// The task statuses.
+const (
+	StatusOpen      Status = "open"      // to do, inside or before its window
+	StatusOverdue   Status = "overdue"   // its window ended and it is not done
+	StatusDone      Status = "done"      // done, with an outcome
+	StatusSkipped   Status = "skipped"   // deliberately not done, with a reason
+	StatusCancelled Status = "cancelled" // its reason vanished (the car was serviced…)
+)
+
+var allStatuses = []Status{StatusOpen, StatusOverdue, StatusDone, StatusSkipped, StatusCancelled}
+
+// Valid reports whether s is a known Status.
+func (s Status) Valid() bool { return slices.Contains(allStatuses, s) }
+
+// ParseStatus returns s as a Status, or a *crm.ValidationError.
+func ParseStatus(s string) (Status, error) {
+	if Status(s).Valid() {
+		return Status(s), nil
+	}
+	c := checker{}
+	c.add("status", crm.RuleEnum, "%q is not one of %v", s, allStatuses)
+	return "", c.err("task")
+}
+
+// Active reports whether a task in status s is still to be done.
+func (s Status) Active() bool { return s == StatusOpen || s == StatusOverdue }
+
+// transitions is the task state machine.
+var transitions = map[Status][]Status{
+	StatusOpen:      {StatusOverdue, StatusDone, StatusSkipped, StatusCancelled},
+	StatusOverdue:   {StatusOpen, StatusDone, StatusSkipped, StatusCancelled},
+	StatusDone:      {},
+	StatusSkipped:   {},
+	StatusCancelled: {},
+}
+
+// CanMove reports whether a task may move from s to to.
+func (s Status) CanMove(to Status) bool { return s == to || slices.Contains(transitions[s], to) }
+
+// Task is a touchpoint for one customer and vehicle: whom to contact,
+// about what, by when and who does it.
+type Task struct {
+	ID       TaskID       `json:"id"`
+	DealerID crm.DealerID `json:"dealer_id"`
+	// Key is deterministic: rule kind, subject and anchor (event and date)
+	// and the reminder number. A dealer has one task per key.
+	Key        string         `json:"key"`
+	Kind       Kind           `json:"kind"`
+	VehicleID  crm.VehicleID  `json:"vehicle_id,omitempty"`
+	CustomerID crm.CustomerID `json:"customer_id,omitempty"`
+	// AnchorDate is the date the offset counted from (for predicted
+	// anchors, the prediction on the last run).
+	AnchorDate dealercrm.Date `json:"anchor_date"`
+	Due        dealercrm.Date `json:"due"`
+	// WindowEnd is the last day of the due window.
+	WindowEnd dealercrm.Date `json:"window_end"`
+	Channel   crm.Channel    `json:"channel"`
+	Purpose   crm.Purpose    `json:"purpose,omitempty"`
+	OwnerRole Role           `json:"owner_role"`
+	// AssigneeID is the staff member in charge; empty for the role's pool.
+	AssigneeID crm.StaffID `json:"assignee_id,omitempty"`
+	// ExcludedStaffID must not do the task (the advisor who did the job).
+	ExcludedStaffID crm.StaffID `json:"excluded_staff_id,omitempty"`
+	// Reason says why the task exists.
+	Reason string `json:"reason"`
+	// Pinned marks a due date set by staff: the scheduler keeps it.
+	Pinned bool   `json:"pinned,omitempty"`
+	Status Status `json:"status"`
+	// StatusReason says why the status or due date last changed.
+	StatusReason  string            `json:"status_reason,omitempty"`
+	Outcome       crm.Outcome       `json:"outcome,omitempty"`
+	Note          string            `json:"note,omitempty"`
+	InteractionID crm.InteractionID `json:"interaction_id,omitempty"`
+	CreatedAt     time.Time         `json:"created_at"`
+	UpdatedAt     time.Time         `json:"updated_at"`
+}
+
+// Validate checks a task before it is stored.
+func (t *Task) Validate() error {
+	var c checker
+	req := func(f, v string) {
+		if v == "" {
+			c.add(f, crm.RuleRequired, "is required")
+		}
+	}
+	req("id", string(t.ID))
+	req("dealer_id", string(t.DealerID))
+	req("key", t.Key)
+	req("kind", string(t.Kind))
+	if !t.Due.Valid() {
+		c.add("due", crm.RuleRequired, "is required")
+	}
+	if t.WindowEnd.Before(t.Due) {
+		c.add("window_end", crm.RuleOrder, "must not be before due")
+	}
+	if !t.Status.Valid() {
+		c.add("status", crm.RuleEnum, "%q is not a status", t.Status)
+	}
+	if !t.OwnerRole.Valid() {
+		c.add("owner_role", crm.RuleEnum, "%q is not a role", t.OwnerRole)
+	}
+	if t.Outcome != "" && !t.Outcome.Valid() {
+		c.add("outcome", crm.RuleEnum, "%q is not an outcome", t.Outcome)
+	}
+	return c.err("task")
+}
+
+// TaskFilter selects tasks. Empty fields match everything.
+type TaskFilter struct {
+	VehicleID  crm.VehicleID  `json:"vehicle_id,omitempty"`
+	CustomerID crm.CustomerID `json:"customer_id,omitempty"`
+	Statuses   []Status       `json:"statuses,omitempty"`
+	OwnerRole  Role           `json:"owner_role,omitempty"`
+	AssigneeID crm.StaffID    `json:"assignee_id,omitempty"`
+	// Due selects by due date.
+	Due crm.DateRange `json:"due"`
+	crm.PageRequest
+}
+
+// Match reports whether t passes f (the memory store uses it; other
+// stores must select the same tasks).
+func (f TaskFilter) Match(t *Task) bool {
+	return (f.VehicleID == "" || t.VehicleID == f.VehicleID) &&
+		(f.CustomerID == "" || t.CustomerID == f.CustomerID) &&
+		(len(f.Statuses) == 0 || slices.Contains(f.Statuses, t.Status)) &&
+		(f.OwnerRole == "" || t.OwnerRole == f.OwnerRole) &&
+		(f.AssigneeID == "" || t.AssigneeID == f.AssigneeID) &&
+		f.Due.Contains(t.Due)
+}
+
+// TaskStore keeps tasks. Implementations: adapters/memory and
+// adapters/postgres; lifecycletest.RunStoreTests is their contract.
+type TaskStore interface {
+	// Get returns a task; ErrTaskNotFound (dealercrm.NotFound) when absent.
+	Get(ctx context.Context, dealer crm.DealerID, id TaskID) (Task, error)
+	// GetByKey returns the task with a key; ErrTaskNotFound when absent.
+	GetByKey(ctx context.Context, dealer crm.DealerID, key string) (Task, error)
+	// List returns tasks in ID order, a page at a time.
+	List(ctx context.Context, dealer crm.DealerID, f TaskFilter) (crm.Page[Task], error)
+	// Apply creates and replaces tasks of one dealer in one atomic batch.
+	// A created task whose ID or key exists is ErrTaskExists
+	// (dealercrm.Conflict), a replaced one that does not exist
+	// ErrTaskNotFound; on error nothing is written.
+	Apply(ctx context.Context, dealer crm.DealerID, create, replace []Task) error
+	// Update changes one task under a lock: fn sees the stored task; an
+	// error from fn aborts. ErrTaskNotFound when absent.
+	Update(ctx context.Context, dealer crm.DealerID, id TaskID, fn func(*Task) error) (Task, error)
+}
+
+// Statuses returns every Status.
+func Statuses() []Status { return slices.Clone(allStatuses) }

@@ -1,0 +1,174 @@
+package satisfaction_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/satisfaction"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// twoIndicators: speed weighs 3 times price (0.75 / 0.25).
+func twoIndicators() satisfaction.Hierarchy {
+	return satisfaction.Hierarchy{ID: "h", Name: "h", Root: satisfaction.Node{ID: "goal", Comparisons: satisfaction.MatrixFromUpper(2, 3),
+		Children: []satisfaction.Node{{ID: "service", Weights: []float64{1}, Children: []satisfaction.Node{{ID: "speed"}}}, {ID: "price"}}}}
+}
+
+func TestCSIWorkedNumbers(t *testing.T) {
+	h := twoIndicators()
+	w, err := h.Weigh()
+	require.NoError(t, err)
+	q := satisfaction.Questionnaire{ID: "q", Scale: satisfaction.Likert5, Items: []satisfaction.Item{{ID: "a", IndicatorID: "speed"}, {ID: "b", IndicatorID: "price"}}}
+	agg, err := satisfaction.NewAggregator(q, w, satisfaction.Month, dealercrm.Date{}, dealercrm.Date{})
+	require.NoError(t, err)
+	// Likert 5 → 0..100: 5 = 100, 4 = 75, 3 = 50, 1 = 0.
+	rs := []satisfaction.Response{
+		{QuestionnaireID: "q", StaffID: "adv1", Department: satisfaction.DepartmentService, Date: dealercrm.MustParseDate("2025-01-10"),
+			Answers: []satisfaction.Answer{{ItemID: "a", Value: 5}, {ItemID: "b", Value: 3}}},
+		{QuestionnaireID: "q", StaffID: "adv2", Department: satisfaction.DepartmentService, Date: dealercrm.MustParseDate("2025-02-10"),
+			Answers: []satisfaction.Answer{{ItemID: "b", Value: 1}, {ItemID: "a", Value: 4}}},
+	}
+	assert.InDelta(t, 0.75*100+0.25*50, agg.Score(&rs[0]), 1e-9, "response score 87.5")
+	for i := range rs {
+		agg.Add(&rs[i])
+	}
+	r := agg.Report()
+	// speed mean (100+75)/2 = 87.5, price mean (50+0)/2 = 25; CSI = 0.75·87.5 + 0.25·25 = 71.875.
+	assert.Equal(t, 71.88, r.CSI)
+	assert.Equal(t, 2, r.Responses)
+	assert.Equal(t, []satisfaction.Score{{Key: "adv1", CSI: 87.5, Responses: 1}, {Key: "adv2", CSI: 56.25, Responses: 1}}, r.ByStaff)
+	assert.Equal(t, []satisfaction.Score{{Key: "2025-01", CSI: 87.5, Responses: 1}, {Key: "2025-02", CSI: 56.25, Responses: 1}}, r.ByPeriod)
+	require.Len(t, r.Criteria, 1)
+	assert.Equal(t, satisfaction.Score{Key: "service", Name: "service", CSI: 87.5, Responses: 2}, r.Criteria[0])
+
+	p := r.Priorities(0)
+	require.Len(t, p, 2)
+	// speed: 0.75 × (100−87.5) = 9.375; price: 0.25 × 75 = 18.75.
+	assert.Equal(t, "price", p[0].IndicatorID)
+	assert.InDelta(t, 18.75, p[0].Priority, 1e-9)
+	assert.Equal(t, satisfaction.LowPriority, p[0].Quadrant, "less important, below average")
+	assert.Equal(t, satisfaction.KeepUp, p[1].Quadrant, "important, above average")
+}
+
+func TestQuadrants(t *testing.T) {
+	r := satisfaction.Report{Indicators: []satisfaction.IndicatorScore{
+		{ID: "fix", Weight: 0.4, Score: 50, Answers: 1}, {ID: "keep", Weight: 0.3, Score: 90, Answers: 1},
+		{ID: "low", Weight: 0.1, Score: 40, Answers: 1}, {ID: "over", Weight: 0.2, Score: 95, Answers: 1},
+	}}
+	got := map[string]satisfaction.Quadrant{}
+	for _, p := range r.Priorities(100) {
+		got[p.IndicatorID] = p.Quadrant
+	}
+	assert.Equal(t, map[string]satisfaction.Quadrant{"fix": satisfaction.FixFirst, "keep": satisfaction.KeepUp,
+		"low": satisfaction.LowPriority, "over": satisfaction.PossibleOverkill}, got)
+}
+
+func TestServiceClosedLoop(t *testing.T) {
+	ctx := context.Background()
+	crmSvc := crm.NewService(memory.New())
+	dealer := crm.DealerID("D1")
+	_, err := crmSvc.CreateDealer(ctx, crm.Dealer{ID: dealer, Name: "4S"})
+	require.NoError(t, err)
+	cust, err := crmSvc.CreateCustomer(ctx, dealer, crm.Customer{Name: "王先生", Kind: crm.Individual})
+	require.NoError(t, err)
+	clock := func() time.Time { return time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC) }
+	svc, err := satisfaction.NewService(memory.NewSatisfactionStore(), satisfaction.WithFollowUps(satisfaction.CRMComplaints{CRM: crmSvc}), satisfaction.WithClock(clock))
+	require.NoError(t, err)
+	_, err = svc.CreateHierarchy(ctx, dealer, satisfaction.DefaultHierarchy())
+	require.NoError(t, err)
+	q, err := svc.CreateQuestionnaire(ctx, dealer, satisfaction.DefaultServiceQuestionnaire())
+	require.NoError(t, err)
+	happy := satisfaction.Response{ExternalID: "call-1", QuestionnaireID: q.ID, CustomerID: cust.ID, StaffID: "adv1", Date: dealercrm.MustParseDate("2025-03-01"),
+		Answers: []satisfaction.Answer{{ItemID: "q1", Value: 5}, {ItemID: "q2", Value: 4}, {ItemID: "q6", Value: 5}}}
+	r, err := svc.RecordResponse(ctx, dealer, happy)
+	require.NoError(t, err)
+	assert.Empty(t, r.FollowUp, "a satisfied customer needs no follow-up")
+	assert.Equal(t, satisfaction.DepartmentService, r.Department)
+
+	unhappy := satisfaction.Response{ExternalID: "call-2", QuestionnaireID: q.ID, CustomerID: cust.ID, StaffID: "adv2", Date: dealercrm.MustParseDate("2025-03-02"),
+		Answers: []satisfaction.Answer{{ItemID: "q1", Value: 2}, {ItemID: "q5", Value: 1}, {ItemID: "q6", Value: 2}}, Comment: "收费不清楚"}
+	r, err = svc.RecordResponse(ctx, dealer, unhappy)
+	require.NoError(t, err)
+	require.NotEmpty(t, r.FollowUp, "a score below 60 opens a follow-up")
+	assert.Less(t, r.Score, 60.0)
+	cp, err := crmSvc.GetComplaint(ctx, dealer, crm.ComplaintID(r.FollowUp))
+	require.NoError(t, err)
+	assert.Equal(t, "satisfaction survey", cp.Category)
+	assert.Equal(t, crm.ComplaintOpen, cp.Status)
+	assert.Contains(t, cp.Description, "收费不清楚")
+
+	again, err := svc.RecordResponse(ctx, dealer, unhappy)
+	require.NoError(t, err)
+	assert.Equal(t, r.ID, again.ID, "a replayed call is not recorded twice")
+	assert.Equal(t, r.FollowUp, again.FollowUp, "and opens no second complaint")
+	page, err := crmSvc.ListComplaints(ctx, dealer, crm.ComplaintFilter{})
+	require.NoError(t, err)
+	assert.Len(t, page.Items, 1)
+
+	_, err = svc.RecordResponse(ctx, dealer, satisfaction.Response{QuestionnaireID: q.ID, Date: dealercrm.MustParseDate("2025-03-02"),
+		Answers: []satisfaction.Answer{{ItemID: "q1", Value: 7}}})
+	assert.ErrorIs(t, err, dealercrm.ErrInvalid, "7 is off a 5-point scale")
+	_, err = svc.CreateQuestionnaire(ctx, dealer, satisfaction.Questionnaire{Name: "x", Department: satisfaction.DepartmentSales, Scale: satisfaction.NPS,
+		HierarchyID: satisfaction.DefaultHierarchyID, Items: []satisfaction.Item{{ID: "i", IndicatorID: "sales"}}})
+	assert.ErrorIs(t, err, dealercrm.ErrInvalid, "items must score indicators (leaves), not criteria")
+
+	rep, err := svc.Report(ctx, dealer, q.ID, satisfaction.ReportRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, 2, rep.Responses)
+	prio, err := svc.Priorities(ctx, dealer, q.ID, satisfaction.ReportRequest{}, 0)
+	require.NoError(t, err)
+	assert.NotEmpty(t, prio)
+}
+
+// BenchmarkCSI1M aggregates 1,000,000 responses of a 30-item questionnaire
+// on a 30-indicator hierarchy, in memory.
+func BenchmarkCSI1M(b *testing.B) {
+	root := satisfaction.Node{ID: "goal", Weights: []float64{1, 2, 3, 4, 5}}
+	var items []satisfaction.Item
+	for c := range 5 {
+		crit := satisfaction.Node{ID: fmt.Sprintf("c%d", c), Weights: []float64{1, 1, 2, 2, 3, 3}}
+		for i := range 6 {
+			id := fmt.Sprintf("c%d.i%d", c, i)
+			crit.Children = append(crit.Children, satisfaction.Node{ID: id})
+			items = append(items, satisfaction.Item{ID: "q" + id, IndicatorID: id})
+		}
+		root.Children = append(root.Children, crit)
+	}
+	w, err := satisfaction.WeighHierarchy(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := satisfaction.Questionnaire{ID: "q", Scale: satisfaction.Likert10, Items: items}
+	const n = 1_000_000
+	rs := make([]satisfaction.Response, n)
+	for i := range rs {
+		r := &rs[i]
+		r.QuestionnaireID = "q"
+		r.StaffID = crm.StaffID(fmt.Sprintf("adv%02d", i%40))
+		r.Department = satisfaction.Departments()[i%2]
+		r.Date = dealercrm.NewDate(2025, time.Month(1+i%12), 1+i%28)
+		r.Answers = make([]satisfaction.Answer, len(items))
+		for j, it := range items {
+			r.Answers[j] = satisfaction.Answer{ItemID: it.ID, Value: 1 + (i*7+j*3)%10}
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		agg, err := satisfaction.NewAggregator(q, w, satisfaction.Month, dealercrm.Date{}, dealercrm.Date{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range rs {
+			agg.Add(&rs[i])
+		}
+		if agg.Report().Responses != n {
+			b.Fatal("lost responses")
+		}
+	}
+}

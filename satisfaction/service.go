@@ -1,0 +1,340 @@
+package satisfaction
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+)
+
+// DefaultFollowUpThreshold is the response score (0–100) below which a
+// follow-up is opened: on a 5-point scale, an average answer under 3.4.
+const DefaultFollowUpThreshold = 60
+
+// Service runs a dealer's satisfaction surveys: it stores hierarchies,
+// questionnaires and responses, scores responses, opens follow-ups for
+// dissatisfied customers and computes CSI reports and improvement
+// priorities.
+type Service struct {
+	store     Store
+	followUps FollowUps
+	threshold float64
+	now       func() time.Time
+	newID     func() string
+}
+
+// ServiceOption configures a Service.
+type ServiceOption func(*Service)
+
+// WithFollowUps sets where follow-ups for dissatisfied responses go; without
+// it none are opened.
+func WithFollowUps(f FollowUps) ServiceOption { return func(s *Service) { s.followUps = f } }
+
+// WithFollowUpThreshold sets the response score (0–100) below which a
+// follow-up is opened (DefaultFollowUpThreshold); a questionnaire's own
+// FollowUpThreshold takes precedence.
+func WithFollowUpThreshold(t float64) ServiceOption { return func(s *Service) { s.threshold = t } }
+
+// WithClock sets the clock of CreatedAt and UpdatedAt.
+func WithClock(now func() time.Time) ServiceOption { return func(s *Service) { s.now = now } }
+
+// WithIDs sets the generator of new IDs (dealercrm.NewID by default).
+func WithIDs(newID func() string) ServiceOption { return func(s *Service) { s.newID = newID } }
+
+// NewService returns a Service on store. It fails with code Invalid when an
+// option is out of range.
+func NewService(store Store, opts ...ServiceOption) (*Service, error) {
+	s := &Service{store: store, threshold: DefaultFollowUpThreshold, now: time.Now, newID: dealercrm.NewID}
+	for _, o := range opts {
+		o(s)
+	}
+	if store == nil {
+		return nil, dealercrm.Errorf(dealercrm.Invalid, "satisfaction: NewService needs a Store")
+	}
+	if s.threshold < 0 || s.threshold > 100 {
+		return nil, dealercrm.Errorf(dealercrm.Invalid, "satisfaction: follow-up threshold %v is not in 0..100", s.threshold)
+	}
+	return s, nil
+}
+
+func (s *Service) stamp() time.Time { return s.now().UTC() }
+
+// CreateHierarchy checks that h weighs (valid and consistent under its
+// Config) and stores it for dealer; an empty ID gets a new one.
+func (s *Service) CreateHierarchy(ctx context.Context, dealer crm.DealerID, h Hierarchy) (Hierarchy, error) {
+	h = h.Clone()
+	if strings.TrimSpace(h.Name) == "" {
+		return Hierarchy{}, dealercrm.Errorf(dealercrm.Invalid, "satisfaction: invalid hierarchy: name is required")
+	}
+	if _, err := h.Weigh(); err != nil {
+		return Hierarchy{}, fmt.Errorf("satisfaction: hierarchy %s: %w", h.Name, err)
+	}
+	if h.ID == "" {
+		h.ID = HierarchyID(s.newID())
+	}
+	h.DealerID = dealer
+	h.CreatedAt = s.stamp()
+	h.UpdatedAt = h.CreatedAt
+	if err := s.store.CreateHierarchy(ctx, &h); err != nil {
+		return Hierarchy{}, err
+	}
+	return h, nil
+}
+
+// UpdateHierarchy applies fn to the stored hierarchy and saves it when it
+// still weighs.
+func (s *Service) UpdateHierarchy(ctx context.Context, dealer crm.DealerID, id HierarchyID, fn func(*Hierarchy) error) (Hierarchy, error) {
+	return s.store.UpdateHierarchy(ctx, dealer, id, func(h *Hierarchy) error {
+		created := h.CreatedAt
+		if err := fn(h); err != nil {
+			return err
+		}
+		if _, err := h.Weigh(); err != nil {
+			return fmt.Errorf("satisfaction: hierarchy %s: %w", id, err)
+		}
+		h.ID, h.DealerID, h.CreatedAt, h.UpdatedAt = id, dealer, created, s.stamp()
+		return nil
+	})
+}
+
+// GetHierarchy returns the hierarchy, or ErrNotFound.
+func (s *Service) GetHierarchy(ctx context.Context, dealer crm.DealerID, id HierarchyID) (Hierarchy, error) {
+	return s.store.GetHierarchy(ctx, dealer, id)
+}
+
+// ListHierarchies returns one page of the dealer's hierarchies.
+func (s *Service) ListHierarchies(ctx context.Context, dealer crm.DealerID, p crm.PageRequest) (crm.Page[Hierarchy], error) {
+	return s.store.ListHierarchies(ctx, dealer, p)
+}
+
+// HierarchyWeights weighs the stored hierarchy.
+func (s *Service) HierarchyWeights(ctx context.Context, dealer crm.DealerID, id HierarchyID) (Weights, error) {
+	h, err := s.store.GetHierarchy(ctx, dealer, id)
+	if err != nil {
+		return Weights{}, err
+	}
+	return h.Weigh()
+}
+
+// CreateQuestionnaire validates q (its items must score indicators of its
+// hierarchy, which must exist for dealer) and stores it; an empty ID gets a
+// new one.
+func (s *Service) CreateQuestionnaire(ctx context.Context, dealer crm.DealerID, q Questionnaire) (Questionnaire, error) {
+	q = q.Clone()
+	if err := q.Validate(); err != nil {
+		return Questionnaire{}, err
+	}
+	if _, err := s.weigh(ctx, dealer, &q); err != nil {
+		return Questionnaire{}, err
+	}
+	if q.ID == "" {
+		q.ID = QuestionnaireID(s.newID())
+	}
+	q.DealerID = dealer
+	q.CreatedAt = s.stamp()
+	q.UpdatedAt = q.CreatedAt
+	if err := s.store.CreateQuestionnaire(ctx, &q); err != nil {
+		return Questionnaire{}, err
+	}
+	return q, nil
+}
+
+// weigh returns the aggregator of q on its hierarchy.
+func (s *Service) weigh(ctx context.Context, dealer crm.DealerID, q *Questionnaire) (*Aggregator, error) {
+	h, err := s.store.GetHierarchy(ctx, dealer, q.HierarchyID)
+	if errors.Is(err, dealercrm.ErrNotFound) {
+		return nil, dealercrm.Errorf(dealercrm.Invalid, "satisfaction: questionnaire %s: hierarchy %q does not exist", q.Name, q.HierarchyID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	w, err := h.Weigh()
+	if err != nil {
+		return nil, fmt.Errorf("satisfaction: hierarchy %s: %w", h.ID, err)
+	}
+	return NewAggregator(*q, w, Month, dealercrm.Date{}, dealercrm.Date{})
+}
+
+// GetQuestionnaire returns the questionnaire, or ErrNotFound.
+func (s *Service) GetQuestionnaire(ctx context.Context, dealer crm.DealerID, id QuestionnaireID) (Questionnaire, error) {
+	return s.store.GetQuestionnaire(ctx, dealer, id)
+}
+
+// ListQuestionnaires returns one page of the dealer's questionnaires.
+func (s *Service) ListQuestionnaires(ctx context.Context, dealer crm.DealerID, p crm.PageRequest) (crm.Page[Questionnaire], error) {
+	return s.store.ListQuestionnaires(ctx, dealer, p)
+}
+
+// RecordResponse validates r against its questionnaire, scores it and
+// stores it. When the score is below the follow-up threshold and a
+// FollowUps is set, it opens a follow-up and records its reference in
+// r.FollowUp. A response whose ExternalID is already recorded is not
+// stored again: the first one comes back, so a replayed call log opens no
+// second follow-up.
+//
+// Errors: code Invalid for a bad response or an unknown questionnaire;
+// the store's; the follow-up opener's (the response is then stored without
+// a follow-up reference, and recording it again retries the follow-up).
+func (s *Service) RecordResponse(ctx context.Context, dealer crm.DealerID, r Response) (Response, error) {
+	r = r.Clone()
+	if r.ExternalID != "" {
+		prev, err := s.store.GetResponseByExternalID(ctx, dealer, r.ExternalID)
+		if err == nil {
+			return s.followUp(ctx, prev)
+		}
+		if !errors.Is(err, dealercrm.ErrNotFound) {
+			return Response{}, err
+		}
+	}
+	q, err := s.store.GetQuestionnaire(ctx, dealer, r.QuestionnaireID)
+	if errors.Is(err, dealercrm.ErrNotFound) {
+		return Response{}, dealercrm.Errorf(dealercrm.Invalid, "satisfaction: invalid response: questionnaire %q does not exist", r.QuestionnaireID)
+	}
+	if err != nil {
+		return Response{}, err
+	}
+	if err := r.validate(&q); err != nil {
+		return Response{}, err
+	}
+	agg, err := s.weigh(ctx, dealer, &q)
+	if err != nil {
+		return Response{}, err
+	}
+	r.Score = round2(agg.Score(&r))
+	r.Department = q.Department
+	if r.ID == "" {
+		r.ID = ResponseID(s.newID())
+	}
+	r.DealerID = dealer
+	r.FollowUp = ""
+	r.CreatedAt = s.stamp()
+	r.UpdatedAt = r.CreatedAt
+	if err := s.store.CreateResponse(ctx, &r); err != nil {
+		return Response{}, err
+	}
+	return s.followUp(ctx, r)
+}
+
+// threshold returns the follow-up threshold of q.
+func (s *Service) thresholdOf(q *Questionnaire) float64 {
+	if q.FollowUpThreshold > 0 {
+		return q.FollowUpThreshold
+	}
+	return s.threshold
+}
+
+// followUp opens the follow-up of a stored response that needs one and
+// has none yet.
+func (s *Service) followUp(ctx context.Context, r Response) (Response, error) {
+	if s.followUps == nil || r.FollowUp != "" {
+		return r, nil
+	}
+	q, err := s.store.GetQuestionnaire(ctx, r.DealerID, r.QuestionnaireID)
+	if err != nil {
+		return r, err
+	}
+	t := s.thresholdOf(&q)
+	if r.Score >= t {
+		return r, nil
+	}
+	lo, hi := q.Scale.Range()
+	mid := float64(lo+hi) / 2
+	var low []string
+	text := map[string]string{}
+	for _, it := range q.Items {
+		text[it.ID] = it.Text
+	}
+	for _, a := range r.Answers {
+		if float64(a.Value) <= mid {
+			low = append(low, fmt.Sprintf("%s %s: %d", a.ItemID, text[a.ItemID], a.Value))
+		}
+	}
+	ref, err := s.followUps.OpenFollowUp(ctx, FollowUpRequest{
+		DealerID: r.DealerID, ResponseID: r.ID, QuestionnaireID: r.QuestionnaireID, CustomerID: r.CustomerID,
+		SaleID: r.SaleID, ServiceOrderID: r.ServiceOrderID, StaffID: r.StaffID, Department: r.Department,
+		Date: r.Date, Score: r.Score, Threshold: t, Low: low, Comment: r.Comment,
+	})
+	if err != nil {
+		return r, fmt.Errorf("satisfaction: open follow-up for response %s: %w", r.ID, err)
+	}
+	return s.store.UpdateResponse(ctx, r.DealerID, r.ID, func(x *Response) error {
+		x.FollowUp, x.UpdatedAt = ref, s.stamp()
+		return nil
+	})
+}
+
+// GetResponse returns the response, or ErrNotFound.
+func (s *Service) GetResponse(ctx context.Context, dealer crm.DealerID, id ResponseID) (Response, error) {
+	return s.store.GetResponse(ctx, dealer, id)
+}
+
+// ListResponses returns one page of the dealer's responses matching f.
+func (s *Service) ListResponses(ctx context.Context, dealer crm.DealerID, f ResponseFilter) (crm.Page[Response], error) {
+	return s.store.ListResponses(ctx, dealer, f)
+}
+
+// ReportRequest selects the responses of a report.
+type ReportRequest struct {
+	// From and To bound the response dates (inclusive; zero is open).
+	From dealercrm.Date `json:"from"`
+	To   dealercrm.Date `json:"to"`
+	// Period is the length of ByPeriod's periods ("" is Month).
+	Period Granularity `json:"period,omitempty"`
+}
+
+// Report computes the CSI report of questionnaire id over the dealer's
+// responses in the request's dates, streaming them from the store page by
+// page. ErrNotFound when the questionnaire does not exist.
+func (s *Service) Report(ctx context.Context, dealer crm.DealerID, id QuestionnaireID, req ReportRequest) (Report, error) {
+	q, err := s.store.GetQuestionnaire(ctx, dealer, id)
+	if err != nil {
+		return Report{}, err
+	}
+	h, err := s.store.GetHierarchy(ctx, dealer, q.HierarchyID)
+	if err != nil {
+		return Report{}, err
+	}
+	w, err := h.Weigh()
+	if err != nil {
+		return Report{}, err
+	}
+	agg, err := NewAggregator(q, w, req.Period, req.From, req.To)
+	if err != nil {
+		return Report{}, err
+	}
+	f := ResponseFilter{QuestionnaireID: id, Dates: crm.DateRange{From: req.From, To: req.To}, PageRequest: crm.PageRequest{Limit: crm.MaxLimit}}
+	if sc, ok := s.store.(ResponseScanner); ok {
+		if err := sc.ScanResponses(ctx, dealer, f, agg.Add); err != nil {
+			return Report{}, err
+		}
+		return agg.Report(), nil
+	}
+	for {
+		page, err := s.store.ListResponses(ctx, dealer, f)
+		if err != nil {
+			return Report{}, err
+		}
+		for i := range page.Items {
+			agg.Add(&page.Items[i])
+		}
+		if page.Next == "" {
+			return agg.Report(), nil
+		}
+		f.After = page.Next
+	}
+}
+
+// Priorities returns the improvement priorities of questionnaire id over
+// the request's responses (see Report.Priorities), with target 0–100 (0 is
+// DefaultTarget).
+func (s *Service) Priorities(ctx context.Context, dealer crm.DealerID, id QuestionnaireID, req ReportRequest, target float64) ([]Priority, error) {
+	r, err := s.Report(ctx, dealer, id, req)
+	if err != nil {
+		return nil, err
+	}
+	return r.Priorities(target), nil
+}
