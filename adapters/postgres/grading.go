@@ -54,8 +54,9 @@ type changeDoc struct {
 }
 
 // SaveRun implements grading.Store: one transaction; states and changes are
-// streamed in chunks of 5,000, each sent as one jsonb document that
-// jsonb_to_recordset expands, so memory stays bounded.
+// streamed in chunks of 5,000, each sent as one JSON document that
+// json_to_recordset expands (json, not jsonb: the document is read once, so
+// building jsonb first would only cost), so memory stays bounded.
 func (g GradingStore) SaveRun(ctx context.Context, runs []grading.Run, states iter.Seq[grading.State], changes iter.Seq[grading.Change]) error {
 	c := g.s.cfg
 	return g.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
