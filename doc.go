@@ -28,11 +28,20 @@
 //     grades with explanations, history and hysteresis, service strategies
 //     per grade, RFM segments and Pareto reports; grading/gradingtest is
 //     the conformance suite of its store.
+//   - lifecycle: where each owner is and what to do next — stages, the
+//     touchpoint plan with the PRC holiday calendar (调休) and lunar
+//     holidays, odometer prediction, the idempotent daily scheduler of
+//     follow-up tasks, abnormal customers and the CR department's KPIs.
+//   - satisfaction: an AHP engine (eigenvector and geometric mean, CR,
+//     Harker completion, group judgments), weighted hierarchies, survey
+//     questionnaires scored into a CSI, improvement priorities, and the
+//     closed loop from a dissatisfied answer to a complaint follow-up.
 //   - demo: a deterministic demo dealer group for trying the SDK.
 //   - examples/server: a minimal server wiring the pieces together.
 //
-// Later packages — grading, lifecycle, loyalty, campaign, satisfaction — build
-// on crm and import no database and no HTTP.
+// Domain packages (crm, grading, lifecycle, satisfaction, and loyalty and
+// campaign to come) import no database and no HTTP; they declare the small
+// interfaces they consume, and adapters implement them.
 //
 // # Principles
 //
