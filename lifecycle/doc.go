@@ -44,7 +44,10 @@
 // whose anchor moved, cancels, with the reason, tasks whose reason
 // vanished (the car was serviced, the policy renewed, consent withdrawn),
 // marks overdue ones, and never touches done, skipped or cancelled
-// tasks; a second run with the same data changes nothing. Service wires
+// tasks; a second run with the same data changes nothing.
+// Planner.ReconcileEach does the same over subjects streamed from a
+// callback (a compact or paged source; evaluated in parallel, merged in
+// order), holding only each subject's plan at a time. Service wires
 // it to a crm.Service and a TaskStore: Run (the daily run), DueOn (the
 // day's list), PlanFor (a vehicle's plan), RecordOutcome (writes a
 // crm.Interaction with the task key), Skip, Cancel and Reschedule.

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -181,7 +182,7 @@ func known(s *Subject, asOf dealercrm.Date) Subject {
 // and asOf + aheadDays.
 func (pl *Planner) Evaluate(s *Subject, asOf dealercrm.Date, aheadDays int) Evaluation {
 	k := known(s, asOf)
-	e := evaluator{pl: pl, s: &k, asOf: asOf, lo: asOf.AddDays(-pl.policy.KeepDays), hi: asOf.AddDays(aheadDays)}
+	e := evaluator{pl: pl, s: &k, asOf: asOf, lo: addDays(asOf, -pl.policy.KeepDays), hi: addDays(asOf, aheadDays)}
 	e.run()
 	slices.SortFunc(e.out.Tasks, func(a, b Task) int {
 		if c := a.Due.Compare(b.Due); c != 0 {
@@ -201,20 +202,61 @@ type evaluator struct {
 	// lastMaint is the last maintenance visit, if any.
 	firstMaint dealercrm.Date
 	lastMaint  *Visit
+	// sink, when set (Reconcile), receives the planned tasks instead of
+	// out.Tasks, and decides which reasons are worth formatting.
+	sink     *reconciler
+	chans    []channelMemo
+	chansBuf [8]channelMemo
+	bit      uint64 // the rule\'s kind bit (reconcileIndex.kindBit)
+	// loN and hiN are lo and hi as day numbers, when loHiPlain.
+	loN, hiN  int
+	loHiPlain bool
+	occ       []occurrence // reused across rules
+	cutoff    time.Time    // consents given before it count
+}
+
+// needGone reports whether the reason a rule of kind k plans nothing is
+// wanted: always by Evaluate, by Reconcile only for a kind the subject
+// has active tasks of (and only the first reason per kind).
+func (e *evaluator) needGone(k Kind) bool {
+	if _, ok := e.out.Gone[k]; ok {
+		return false
+	}
+	return e.sink == nil || e.sink.wantGone(e.bit)
 }
 
 func (e *evaluator) gone(k Kind, format string, args ...any) {
+	if !e.needGone(k) {
+		return
+	}
 	if e.out.Gone == nil {
 		e.out.Gone = map[Kind]string{}
 	}
-	if _, ok := e.out.Gone[k]; !ok {
-		e.out.Gone[k] = fmt.Sprintf(format, args...)
-	}
+	e.out.Gone[k] = fmt.Sprintf(format, args...)
 }
 
 func (e *evaluator) run() {
 	s, p := e.s, &e.pl.policy
-	readings := slices.Clone(s.Readings)
+	var asOfN int
+	if e.loHiPlain = plain(e.lo) && plain(e.hi) && plain(e.asOf); e.loHiPlain {
+		e.loN, e.hiN = daysFromCivil(e.lo.Year, int(e.lo.Month), e.lo.Day), daysFromCivil(e.hi.Year, int(e.hi.Month), e.hi.Day)
+		asOfN = daysFromCivil(e.asOf.Year, int(e.asOf.Month), e.asOf.Day)
+	}
+	lo, loN, hi, hiN := e.lo, e.loN, e.hi, e.hiN
+	// Without a stored task to match, Reconcile needs only the tasks it
+	// may create: due by asOf, window ending on or after createFrom.
+	var createFrom dealercrm.Date
+	var createFromN int
+	narrow := false
+	if e.sink != nil {
+		createFrom = e.sink.ix.createFrom
+		narrow = !createFrom.Before(lo) && !createFrom.After(e.asOf) && (!e.loHiPlain || plain(createFrom))
+		if narrow && e.loHiPlain {
+			createFromN = daysFromCivil(createFrom.Year, int(createFrom.Month), createFrom.Day)
+		}
+	}
+	var buf [8]Reading
+	readings := append(buf[:0], s.Readings...)
 	for i := range s.Visits {
 		v := &s.Visits[i]
 		if v.KM > 0 {
@@ -227,91 +269,152 @@ func (e *evaluator) run() {
 			e.lastMaint = v
 		}
 	}
-	e.out.Usage = p.Odometer.Usage(readings)
-	e.out.Stage = p.Stages.Classify(StageInput{Brand: s.Brand, Model: s.Model, Delivery: s.Delivery,
-		KM: e.out.Usage.KMOn(e.asOf), FirstMaintenance: e.firstMaint, OpenRepurchaseLead: s.OpenRepurchaseLead}, e.asOf)
+	e.out.Usage = p.Odometer.usage(readings, e.sink == nil)
+	e.out.Stage = p.Stages.classify(StageInput{Brand: s.Brand, Model: s.Model, Delivery: s.Delivery,
+		KM: e.out.Usage.KMOn(e.asOf), FirstMaintenance: e.firstMaint, OpenRepurchaseLead: s.OpenRepurchaseLead}, e.asOf, e.sink == nil)
 	for i := range p.Rules {
 		r := &p.Rules[i]
 		if r.Disabled {
 			continue
 		}
 		if len(r.Stages) > 0 && !slices.Contains(r.Stages, e.out.Stage.Stage) {
-			e.gone(r.Kind, "the vehicle is in stage %s, the rule wants %v", e.out.Stage.Stage, r.Stages)
+			if e.needGone(r.Kind) {
+				e.gone(r.Kind, "the vehicle is in stage %s, the rule wants %v", e.out.Stage.Stage, r.Stages)
+			}
 			continue
 		}
 		if len(r.Grades) > 0 && !slices.Contains(r.Grades, s.Grade) {
-			e.gone(r.Kind, "the customer's grade %q is not one of %v", s.Grade, r.Grades)
+			if e.needGone(r.Kind) {
+				e.gone(r.Kind, "the customer's grade %q is not one of %v", s.Grade, r.Grades)
+			}
 			continue
+		}
+		e.bit = ^uint64(0)
+		if len(p.Rules) <= 64 {
+			e.bit = 1 << i
+		}
+		// Reconcile looks ahead only for the kinds of the subject's
+		// active tasks: the other rules only create tasks due by asOf.
+		e.lo, e.loN, e.hi, e.hiN = lo, loN, hi, hiN
+		if narrow && !e.sink.lookAhead(e.bit) {
+			e.lo, e.loN, e.hi, e.hiN = createFrom, createFromN, e.asOf, asOfN
 		}
 		e.rule(r)
 	}
 }
 
-// occurrence is one anchor instance of a rule.
+// occurrence is one anchor instance of a rule. Its reason is formatted
+// only for the tasks kept (whyOf): most occurrences (past birthdays and
+// festivals, reminders outside the window) are dropped.
 type occurrence struct {
 	ref    string         // the anchor event's identity in the key
 	basis  dealercrm.Date // the anchor event's date in the key
 	anchor dealercrm.Date // the date offsets count from
 	until  dealercrm.Date // repeats stop before this date (zero: none)
-	why    string
+	idx    int            // the visit, complaint or policy index; the inspection year
+	name   string         // the festival or inspection rule name
+	// inside reports that outside(rule, anchor) was checked and is false.
+	inside bool
+}
+
+// whyOf formats why occurrence o of rule r exists.
+func (e *evaluator) whyOf(r *Rule, o *occurrence) string {
+	s, p := e.s, &e.pl.policy
+	switch r.Anchor {
+	case AnchorDelivery:
+		return "delivered on " + s.Delivery.String()
+	case AnchorFirstMaintenance:
+		_, why := e.predict(s.Delivery, 0, p.Maintenance.First, "first maintenance")
+		return why
+	case AnchorMaintenance:
+		lm := e.lastMaint
+		_, why := e.predict(lm.Date, lm.KM, p.Maintenance.IntervalFor(s.Model), "next maintenance")
+		return "last maintenance on " + lm.Date.String() + "; " + why
+	case AnchorServiceClosed:
+		v := &s.Visits[o.idx]
+		return fmt.Sprintf("%s service order %s closed on %s", v.Kind, v.OrderID, o.basis)
+	case AnchorComplaintResolved:
+		return fmt.Sprintf("complaint %s resolved on %s", s.Complaints[o.idx].ID, o.basis)
+	case AnchorPolicyEnd:
+		t := &s.Policies[o.idx]
+		return fmt.Sprintf("%s insurance %s ends on %s", t.Kind, t.ID, t.End)
+	case AnchorInspection:
+		return fmt.Sprintf("inspection due on %s (year %d, %s)", o.basis, o.idx, o.name)
+	case AnchorWarrantyEnd:
+		return fmt.Sprintf("the warranty (%s) ends on %s", p.Stages.WarrantyFor(s.Brand, s.Model), o.basis)
+	case AnchorMembershipEnd:
+		return "membership ends on " + o.basis.String()
+	case AnchorBirthday:
+		return "birthday on " + o.basis.String()
+	case AnchorHoliday:
+		return o.name + " on " + o.basis.String()
+	}
+	return ""
 }
 
 func (e *evaluator) rule(r *Rule) {
 	s, p := e.s, &e.pl.policy
-	var occ []occurrence
-	subject := "vehicle:" + string(s.VehicleID)
+	occ := e.occ[:0]
+	defer func() { e.occ = occ[:0] }()
+	cust := false
 	switch r.Anchor {
 	case AnchorDelivery:
 		if s.Delivery.IsZero() {
 			e.gone(r.Kind, "no delivery date")
 			return
 		}
-		occ = append(occ, occurrence{basis: s.Delivery, anchor: s.Delivery, why: "delivered on " + s.Delivery.String()})
+		occ = append(occ, occurrence{basis: s.Delivery, anchor: s.Delivery})
 	case AnchorFirstMaintenance:
 		if s.Delivery.IsZero() {
 			e.gone(r.Kind, "no delivery date")
 			return
 		}
 		if !e.firstMaint.IsZero() {
-			e.gone(r.Kind, "first maintenance done on %s", e.firstMaint)
+			if e.needGone(r.Kind) {
+				e.gone(r.Kind, "first maintenance done on %s", e.firstMaint)
+			}
 			return
 		}
-		lost := s.Delivery.AddMonths(p.Maintenance.FirstLostMonths)
+		lost := addMonths(s.Delivery, p.Maintenance.FirstLostMonths)
 		if !e.asOf.Before(lost) {
-			e.gone(r.Kind, "first maintenance lost (首保流失) on %s, %d months after delivery", lost, p.Maintenance.FirstLostMonths)
+			if e.needGone(r.Kind) {
+				e.gone(r.Kind, "first maintenance lost (首保流失) on %s, %d months after delivery", lost, p.Maintenance.FirstLostMonths)
+			}
 			return
 		}
-		due, why := e.predict(s.Delivery, 0, p.Maintenance.First, "first maintenance")
-		occ = append(occ, occurrence{basis: s.Delivery, anchor: due, until: lost, why: why})
+		due := e.predictDate(s.Delivery, 0, p.Maintenance.First)
+		occ = append(occ, occurrence{basis: s.Delivery, anchor: due, until: lost})
 	case AnchorMaintenance:
 		if e.lastMaint == nil {
 			e.gone(r.Kind, "no maintenance done yet")
 			return
 		}
 		lm := e.lastMaint
-		due, why := e.predict(lm.Date, lm.KM, p.Maintenance.IntervalFor(s.Model), "next maintenance")
-		occ = append(occ, occurrence{ref: string(lm.OrderID), basis: lm.Date, anchor: due, why: "last maintenance on " + lm.Date.String() + "; " + why})
+		due := e.predictDate(lm.Date, lm.KM, p.Maintenance.IntervalFor(s.Model))
+		occ = append(occ, occurrence{ref: string(lm.OrderID), basis: lm.Date, anchor: due})
 	case AnchorServiceClosed:
-		for _, v := range s.Visits {
+		for i, v := range s.Visits {
 			closed := v.Closed
 			if closed.IsZero() {
 				closed = v.Date
 			}
-			occ = append(occ, occurrence{ref: string(v.OrderID), basis: closed, anchor: closed, why: fmt.Sprintf("%s service order %s closed on %s", v.Kind, v.OrderID, closed)})
+			occ = append(occ, occurrence{ref: string(v.OrderID), basis: closed, anchor: closed, idx: i})
 		}
 	case AnchorComplaintResolved:
-		for _, c := range s.Complaints {
+		for i, c := range s.Complaints {
 			if !c.Resolved.IsZero() {
-				occ = append(occ, occurrence{ref: string(c.ID), basis: c.Resolved, anchor: c.Resolved, why: fmt.Sprintf("complaint %s resolved on %s", c.ID, c.Resolved)})
+				occ = append(occ, occurrence{ref: string(c.ID), basis: c.Resolved, anchor: c.Resolved, idx: i})
 			}
 		}
 	case AnchorPolicyEnd:
-		for _, t := range s.Policies {
+		for i, t := range s.Policies {
 			if by := renewedBy(s.Policies, t); by != "" {
-				e.gone(r.Kind, "policy %s renewed by %s", t.ID, by)
+				if e.needGone(r.Kind) {
+					e.gone(r.Kind, "policy %s renewed by %s", t.ID, by)
+				}
 				continue
 			}
-			occ = append(occ, occurrence{ref: string(t.ID), basis: t.End, anchor: t.End, why: fmt.Sprintf("%s insurance %s ends on %s", t.Kind, t.ID, t.End)})
+			occ = append(occ, occurrence{ref: string(t.ID), basis: t.End, anchor: t.End, idx: i})
 		}
 	case AnchorInspection:
 		reg := s.Registration
@@ -324,16 +427,22 @@ func (e *evaluator) rule(r *Rule) {
 		}
 		ir, ok := inspectionRule(p.Inspection, reg)
 		if !ok {
-			e.gone(r.Kind, "no inspection rule for cars registered on %s", reg)
+			if e.needGone(r.Kind) {
+				e.gone(r.Kind, "no inspection rule for cars registered on %s", reg)
+			}
 			return
 		}
 		for age := 1; age <= 30; age++ {
-			due := reg.AddYears(age)
-			if due.AddDays(-366).After(e.hi) {
+			due := addMonths(reg, 12*age)
+			if e.loHiPlain && plain(due) {
+				if daysFromCivil(due.Year, int(due.Month), due.Day)-366 > e.hiN {
+					break
+				}
+			} else if addDays(due, -366).After(e.hi) {
 				break
 			}
 			if slices.Contains(ir.Years, age) || (ir.YearlyAfter > 0 && age > ir.YearlyAfter) {
-				occ = append(occ, occurrence{basis: due, anchor: due, why: fmt.Sprintf("inspection due on %s (year %d, %s)", due, age, ir.Name)})
+				occ = append(occ, occurrence{basis: due, anchor: due, idx: age, name: ir.Name})
 			}
 		}
 	case AnchorWarrantyEnd:
@@ -342,33 +451,39 @@ func (e *evaluator) rule(r *Rule) {
 			return
 		}
 		w := p.Stages.WarrantyFor(s.Brand, s.Model)
-		end := s.Delivery.AddMonths(w.Months)
-		occ = append(occ, occurrence{basis: end, anchor: end, why: fmt.Sprintf("the warranty (%s) ends on %s", w, end)})
+		end := addMonths(s.Delivery, w.Months)
+		occ = append(occ, occurrence{basis: end, anchor: end})
 	case AnchorMembershipEnd:
 		if s.MembershipEnd.IsZero() {
 			e.gone(r.Kind, "no membership")
 			return
 		}
-		occ = append(occ, occurrence{basis: s.MembershipEnd, anchor: s.MembershipEnd, why: "membership ends on " + s.MembershipEnd.String()})
+		occ = append(occ, occurrence{basis: s.MembershipEnd, anchor: s.MembershipEnd})
 	case AnchorBirthday:
 		if s.Owner == nil || s.Owner.Birthday.IsZero() {
 			e.gone(r.Kind, "no birthday recorded")
 			return
 		}
-		subject = "customer:" + string(s.Owner.ID)
+		cust = true
 		for y := e.lo.Year; y <= e.hi.Year+1; y++ {
 			b := BirthdayIn(s.Owner.Birthday, y)
-			occ = append(occ, occurrence{basis: b, anchor: b, why: "birthday on " + b.String()})
+			if r.Repeat == nil && e.outside(r, b) {
+				continue // as emit would
+			}
+			occ = append(occ, occurrence{basis: b, anchor: b, inside: r.Repeat == nil})
 		}
 	case AnchorHoliday:
 		if s.Owner == nil {
 			e.gone(r.Kind, "no owner")
 			return
 		}
-		subject = "customer:" + string(s.Owner.ID)
+		cust = true
 		for y := e.lo.Year; y <= e.hi.Year+1; y++ {
-			for _, f := range e.pl.cal.Festivals(y) {
-				occ = append(occ, occurrence{basis: f.Date, anchor: f.Date, why: f.Name + " on " + f.Date.String()})
+			for _, f := range e.festivals(y) {
+				if r.Repeat == nil && e.outside(r, f.Date) {
+					continue // as emit would
+				}
+				occ = append(occ, occurrence{basis: f.Date, anchor: f.Date, name: f.Name, inside: r.Repeat == nil})
 			}
 		}
 	}
@@ -377,31 +492,63 @@ func (e *evaluator) rule(r *Rule) {
 	}
 	ch, ok := e.channel(r)
 	if !ok {
-		e.gone(r.Kind, "no consent for %s by %v", r.Purpose, r.Channels)
+		if e.needGone(r.Kind) {
+			e.gone(r.Kind, "no consent for %s by %v", r.Purpose, r.Channels)
+		}
 		return
 	}
-	for _, o := range occ {
-		e.emit(r, subject, ch, o)
+	subject := ""
+	if e.sink == nil {
+		if cust {
+			subject = "customer:" + string(s.Owner.ID)
+		} else {
+			subject = "vehicle:" + string(s.VehicleID)
+		}
+	}
+	for i := range occ {
+		e.emit(r, subject, cust, ch, &occ[i])
 	}
 }
 
-// emit adds the tasks of one occurrence that fall in [lo, hi].
-func (e *evaluator) emit(r *Rule, subject string, ch crm.Channel, o occurrence) {
+// festivals returns the care festivals of year y (cached by Reconcile).
+func (e *evaluator) festivals(y int) []Festival {
+	if e.sink != nil {
+		return e.sink.festivals(y)
+	}
+	return e.pl.cal.Festivals(y)
+}
+
+// reminderWhy formats the reason of reminder n of an occurrence: off is
+// the offset for the offset reminders, nil for a repeat.
+func (e *evaluator) reminderWhy(r *Rule, o *occurrence, off *Offset, n int) string {
+	if off != nil {
+		return fmt.Sprintf("%s; %s %s", e.whyOf(r, o), *off, r.Anchor)
+	}
+	return fmt.Sprintf("%s; reminder %d, every %d days", e.whyOf(r, o), n, r.Repeat.EveryDays)
+}
+
+// emit adds the tasks of one occurrence that fall in [lo, hi]. Reasons
+// are formatted only for the tasks kept.
+func (e *evaluator) emit(r *Rule, subject string, cust bool, ch crm.Channel, o *occurrence) {
+	if r.Repeat == nil && !o.inside && e.outside(r, o.anchor) {
+		return
+	}
 	n := 0
-	// why is formatted only for tasks in the window: most occurrences
-	// (past birthdays, festivals, reminders) fall outside it, and the
-	// daily run over a million vehicles is dominated by formatting.
-	add := func(due dealercrm.Date, why func() string) {
+	add := func(due dealercrm.Date, off *Offset) {
 		n++
 		due = e.pl.cal.Apply(r.Shift, due)
-		end := due.AddDays(r.WindowDays - 1)
+		end := addDays(due, r.WindowDays-1)
 		if due.After(e.hi) || end.Before(e.lo) {
 			return
 		}
-		e.out.Tasks = append(e.out.Tasks, e.task(r, subject, ch, o, n, due, why()))
+		if e.sink != nil {
+			e.sink.candidate(e, r, cust, ch, o, n, off, due, end)
+			return
+		}
+		e.out.Tasks = append(e.out.Tasks, e.task(r, subject, cust, ch, o, n, due, e.reminderWhy(r, o, off, n)))
 	}
-	for _, off := range r.Offsets {
-		add(off.From(o.anchor), func() string { return fmt.Sprintf("%s; %s %s", o.why, off, r.Anchor) })
+	for i := range r.Offsets {
+		add(r.Offsets[i].From(o.anchor), &r.Offsets[i])
 	}
 	if r.Repeat == nil || len(r.Offsets) == 0 {
 		return
@@ -411,16 +558,73 @@ func (e *evaluator) emit(r *Rule, subject string, ch crm.Channel, o occurrence) 
 		if r.Repeat.Max > 0 && n >= r.Repeat.Max {
 			return
 		}
-		due := first.AddDays(i * r.Repeat.EveryDays)
+		due := addDays(first, i*r.Repeat.EveryDays)
 		if due.After(e.hi) || (!o.until.IsZero() && !due.Before(o.until)) {
 			return
 		}
-		k := n + 1
-		add(due, func() string { return fmt.Sprintf("%s; reminder %d, every %d days", o.why, k, r.Repeat.EveryDays) })
+		add(due, nil)
 	}
 }
 
-func (e *evaluator) task(r *Rule, subject string, ch crm.Channel, o occurrence, n int, due dealercrm.Date, why string) Task {
+// outside reports that no offset of r from anchor (shifted off
+// non-working days, with its window) can reach [lo, hi]: a conservative
+// test in day numbers, before any calendar arithmetic.
+func (e *evaluator) outside(r *Rule, anchor dealercrm.Date) bool {
+	if !e.loHiPlain || !plain(anchor) || len(r.Offsets) == 0 {
+		return false
+	}
+	lo, hi := math.MaxInt, math.MinInt
+	for _, off := range r.Offsets {
+		if off.Months > 1000 || off.Months < -1000 || off.Days > 1_000_000 || off.Days < -1_000_000 {
+			return false
+		}
+		// a month is 28 to 31 days
+		l, h := off.Days+28*off.Months, off.Days+31*off.Months
+		if off.Months < 0 {
+			l, h = h, l
+		}
+		lo, hi = min(lo, l), max(hi, h)
+	}
+	slack := 0
+	if r.Shift != ShiftNone {
+		slack = maxShiftDays
+	}
+	a := daysFromCivil(anchor.Year, int(anchor.Month), anchor.Day)
+	return a+hi+slack+max(r.WindowDays-1, 0) < e.loN || a+lo-slack > e.hiN
+}
+
+// appendKey appends the task key of reminder n of occurrence o to b.
+func (e *evaluator) appendKey(b []byte, r *Rule, cust bool, o *occurrence, n int) []byte {
+	b = append(b, r.Kind...)
+	b = append(b, '|')
+	if cust {
+		b = append(b, "customer:"...)
+		b = append(b, e.s.Owner.ID...)
+	} else {
+		b = append(b, "vehicle:"...)
+		b = append(b, e.s.VehicleID...)
+	}
+	if o.ref != "" {
+		b = append(b, '|')
+		b = append(b, o.ref...)
+	}
+	b = append(b, '|')
+	b = appendDate(b, o.basis)
+	b = append(b, '|')
+	return strconv.AppendInt(b, int64(n), 10)
+}
+
+// appendDate appends d.String() to b.
+func appendDate(b []byte, d dealercrm.Date) []byte {
+	if d.IsZero() || d.Year < 0 || d.Year > 9999 || d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > 99 {
+		return append(b, d.String()...)
+	}
+	y, m := d.Year, int(d.Month)
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d.Day/10), byte('0'+d.Day%10))
+}
+
+func (e *evaluator) task(r *Rule, subject string, cust bool, ch crm.Channel, o *occurrence, n int, due dealercrm.Date, why string) Task {
 	var b strings.Builder
 	b.Grow(len(r.Kind) + len(subject) + len(o.ref) + 20)
 	b.WriteString(string(r.Kind))
@@ -434,46 +638,89 @@ func (e *evaluator) task(r *Rule, subject string, ch crm.Channel, o occurrence, 
 	b.WriteString(o.basis.String())
 	b.WriteByte('|')
 	b.WriteString(strconv.Itoa(n))
-	t := Task{DealerID: e.s.DealerID, Key: b.String(), Kind: r.Kind, VehicleID: e.s.VehicleID, CustomerID: e.s.customerID(),
-		AnchorDate: o.anchor, Due: due, WindowEnd: due.AddDays(r.WindowDays - 1), Channel: ch, Purpose: r.Purpose,
+	return e.taskWithKey(r, b.String(), cust, ch, o, due, why)
+}
+
+func (e *evaluator) taskWithKey(r *Rule, key string, cust bool, ch crm.Channel, o *occurrence, due dealercrm.Date, why string) Task {
+	t := Task{DealerID: e.s.DealerID, Key: key, Kind: r.Kind, VehicleID: e.s.VehicleID, CustomerID: e.s.customerID(),
+		AnchorDate: o.anchor, Due: due, WindowEnd: addDays(due, r.WindowDays-1), Channel: ch, Purpose: r.Purpose,
 		OwnerRole: r.Owner, Reason: why, Status: StatusOpen}
-	if strings.HasPrefix(subject, "customer:") {
+	if cust {
 		t.VehicleID = ""
 	}
-	if o := e.s.Owner; o != nil {
-		switch r.Owner {
-		case RoleConsultant:
-			t.AssigneeID = o.ConsultantID
-		case RoleAdvisor:
-			t.AssigneeID = o.AdvisorID
-		}
-	}
-	if r.NotJobAdvisor {
-		for _, v := range e.s.Visits {
-			if string(v.OrderID) == o.ref {
-				t.ExcludedStaffID = v.AdvisorID
-			}
-		}
-		if t.AssigneeID != "" && t.AssigneeID == t.ExcludedStaffID {
-			t.AssigneeID = ""
-		}
-	}
+	t.AssigneeID, t.ExcludedStaffID = e.assignee(r, o)
 	if t.WindowEnd.Before(e.asOf) {
 		t.Status = StatusOverdue
 	}
 	return t
 }
 
-// channel picks the first channel of r the owner consented to for r.Purpose.
+// assignee returns the staff member in charge of a task of r for o and
+// the one excluded from it.
+func (e *evaluator) assignee(r *Rule, o *occurrence) (assignee, excluded crm.StaffID) {
+	if o := e.s.Owner; o != nil {
+		switch r.Owner {
+		case RoleConsultant:
+			assignee = o.ConsultantID
+		case RoleAdvisor:
+			assignee = o.AdvisorID
+		}
+	}
+	if r.NotJobAdvisor {
+		for _, v := range e.s.Visits {
+			if string(v.OrderID) == o.ref {
+				excluded = v.AdvisorID
+			}
+		}
+		if assignee != "" && assignee == excluded {
+			assignee = ""
+		}
+	}
+	return assignee, excluded
+}
+
+// channelMemo is a channel decision for a purpose and list of channels.
+type channelMemo struct {
+	purpose  crm.Purpose
+	channels *crm.Channel // the list's first element
+	n        int
+	ch       crm.Channel
+	ok       bool
+}
+
+// channel picks the first channel of r the owner consented to for
+// r.Purpose; rules sharing a purpose and channel list decide once.
 func (e *evaluator) channel(r *Rule) (crm.Channel, bool) {
 	if r.Purpose == "" {
 		return r.Channels[0], true
 	}
+	if len(r.Channels) == 0 {
+		return "", false
+	}
+	for _, m := range e.chans {
+		if m.purpose == r.Purpose && m.channels == &r.Channels[0] && m.n == len(r.Channels) {
+			return m.ch, m.ok
+		}
+	}
+	ch, ok := e.consented(r)
+	if len(e.chans) < cap(e.chansBuf) {
+		if e.chans == nil {
+			e.chans = e.chansBuf[:0]
+		}
+		e.chans = append(e.chans, channelMemo{purpose: r.Purpose, channels: &r.Channels[0], n: len(r.Channels), ch: ch, ok: ok})
+	}
+	return ch, ok
+}
+
+func (e *evaluator) consented(r *Rule) (crm.Channel, bool) {
 	o := e.s.Owner
 	if o == nil {
 		return "", false
 	}
-	cutoff := e.asOf.AddDays(1).Time(time.UTC)
+	if e.cutoff.IsZero() {
+		e.cutoff = addDays(e.asOf, 1).Time(time.UTC)
+	}
+	cutoff := e.cutoff
 	for _, ch := range r.Channels {
 		for _, cs := range o.Consents {
 			if cs.Purpose == r.Purpose && cs.Channel == ch && cs.Granted && cs.At.Before(cutoff) {
@@ -484,10 +731,19 @@ func (e *evaluator) channel(r *Rule) (crm.Channel, bool) {
 	return "", false
 }
 
+// predictDate is the date of predict without its reason.
+func (e *evaluator) predictDate(from dealercrm.Date, km int64, lim Limit) dealercrm.Date {
+	byAge := addMonths(from, lim.Months)
+	if byKM, ok := e.out.Usage.DateAt(km+lim.KM, from); ok && byKM.Before(byAge) {
+		return byKM
+	}
+	return byAge
+}
+
 // predict returns the date the vehicle reaches lim after a service at
 // (from, km): the earlier of the predicted distance date and the age limit.
 func (e *evaluator) predict(from dealercrm.Date, km int64, lim Limit, what string) (dealercrm.Date, string) {
-	byAge := from.AddMonths(lim.Months)
+	byAge := addMonths(from, lim.Months)
 	u := e.out.Usage
 	target := km + lim.KM
 	if byKM, ok := u.DateAt(target, from); ok && byKM.Before(byAge) {
@@ -504,7 +760,7 @@ func (e *evaluator) predict(from dealercrm.Date, km int64, lim Limit, what strin
 // renews t, if any.
 func renewedBy(all []PolicyTerm, t PolicyTerm) crm.PolicyID {
 	for _, o := range all {
-		if o.ID != t.ID && o.Kind == t.Kind && o.Start.After(t.Start) && !o.Start.After(t.End.AddDays(1)) {
+		if o.ID != t.ID && o.Kind == t.Kind && o.Start.After(t.Start) && !o.Start.After(addDays(t.End, 1)) {
 			return o.ID
 		}
 	}
@@ -526,6 +782,9 @@ func inspectionRule(rules []InspectionRule, reg dealercrm.Date) (InspectionRule,
 // BirthdayIn returns the birthday b in year y; a 29 February birthday is
 // celebrated on 28 February in common years.
 func BirthdayIn(b dealercrm.Date, y int) dealercrm.Date {
+	if y > 0 && y < 10000 && plain(b) && b.Day <= daysIn(y, b.Month) {
+		return dealercrm.Date{Year: y, Month: b.Month, Day: b.Day}
+	}
 	if b.Month == time.February && b.Day == 29 && dealercrm.NewDate(y, time.February, 29).Month != time.February {
 		return dealercrm.NewDate(y, time.February, 28)
 	}

@@ -56,7 +56,12 @@ type Usage struct {
 // and takes (last km − first km) / days between them. With fewer than
 // MinReadings usable readings on distinct days it uses DefaultKMPerDay.
 func (p OdometerPolicy) Usage(readings []Reading) Usage {
-	rs := slices.Clone(readings)
+	return p.usage(slices.Clone(readings), true)
+}
+
+// usage is Usage over rs, which it sorts in place; without explain the
+// ignored readings are not described.
+func (p OdometerPolicy) usage(rs []Reading, explain bool) Usage {
 	slices.SortStableFunc(rs, func(a, b Reading) int {
 		if c := a.Date.Compare(b.Date); c != 0 {
 			return c
@@ -64,19 +69,28 @@ func (p OdometerPolicy) Usage(readings []Reading) Usage {
 		return int(a.KM - b.KM)
 	})
 	var u Usage
-	var ok []Reading
+	var okBuf [8]Reading
+	ok := okBuf[:0]
 	for _, r := range rs {
 		if len(ok) > 0 {
 			prev := ok[len(ok)-1]
-			days := r.Date.DaysSince(prev.Date)
+			days := daysSince(r.Date, prev.Date)
 			switch {
 			case r.KM < prev.KM:
+				if !explain {
+					u.Ignored = append(u.Ignored, "")
+					continue
+				}
 				u.Ignored = append(u.Ignored, fmt.Sprintf("%s %d km: below %d km read on %s", r.Date, r.KM, prev.KM, prev.Date))
 				continue
 			case days == 0:
 				ok[len(ok)-1] = r // same day: keep the higher reading
 				continue
 			case float64(r.KM-prev.KM)/float64(days) > p.MaxKMPerDay:
+				if !explain {
+					u.Ignored = append(u.Ignored, "")
+					continue
+				}
 				u.Ignored = append(u.Ignored, fmt.Sprintf("%s %d km: %d km in %d days is more than %g km/day", r.Date, r.KM, r.KM-prev.KM, days, p.MaxKMPerDay))
 				continue
 			}
@@ -91,7 +105,7 @@ func (p OdometerPolicy) Usage(readings []Reading) Usage {
 		return u
 	}
 	first := ok[0]
-	u.KMPerDay = float64(u.Last.KM-first.KM) / float64(u.Last.Date.DaysSince(first.Date))
+	u.KMPerDay = float64(u.Last.KM-first.KM) / float64(daysSince(u.Last.Date, first.Date))
 	return u
 }
 
@@ -100,7 +114,7 @@ func (u Usage) KMOn(d dealercrm.Date) int64 {
 	if u.Last.Date.IsZero() || !d.After(u.Last.Date) {
 		return u.Last.KM
 	}
-	return u.Last.KM + int64(math.Round(u.KMPerDay*float64(d.DaysSince(u.Last.Date))))
+	return u.Last.KM + int64(math.Round(u.KMPerDay*float64(daysSince(d, u.Last.Date))))
 }
 
 // DateAt predicts the first day the odometer reaches km, counting from
@@ -121,5 +135,5 @@ func (u Usage) DateAt(km int64, since dealercrm.Date) (dealercrm.Date, bool) {
 	if days > 365*50 {
 		return dealercrm.Date{}, false
 	}
-	return from.AddDays(int(days)), true
+	return addDays(from, int(days)), true
 }

@@ -3,7 +3,11 @@ package lifecycle
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -251,7 +255,7 @@ func (s *Service) Run(ctx context.Context, dealer crm.DealerID, date dealercrm.D
 
 // RunSubjects reconciles and stores the plan of subjects already loaded.
 func (s *Service) RunSubjects(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject) (RunResult, error) {
-	lo := date.AddDays(-s.policy.KeepDays - s.policy.HorizonDays)
+	lo := addDays(date, -s.policy.KeepDays-s.policy.HorizonDays)
 	stored, err := all(ctx, func(a string) (crm.Page[Task], error) {
 		return s.tasks.List(ctx, dealer, TaskFilter{Due: crm.DateRange{From: lo}, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
 	})
@@ -290,58 +294,80 @@ func (s *Service) RunSubjects(ctx context.Context, dealer crm.DealerID, date dea
 //   - done, skipped and cancelled tasks are never touched, and their keys
 //     are never planned again.
 func (pl *Planner) Reconcile(subs []Subject, stored []Task, date dealercrm.Date) Changes {
+	return pl.ReconcileEach(len(subs), func(i int, s *Subject) { *s = subs[i] }, stored, date)
+}
+
+// ReconcileEach is Reconcile over n subjects streamed by fill, which sets
+// *s to subject i (0 ≤ i < n), so a caller can build subjects from a
+// compact or paged source instead of holding every Subject at once. fill
+// may be called concurrently, for different i and s; s is read only
+// until fill is next called with it, and fill may reuse the capacity of
+// its slices (s.Visits = append(s.Visits[:0], …)). The result is the same
+// as Reconcile's over the subjects in order.
+func (pl *Planner) ReconcileEach(n int, fill func(i int, s *Subject), stored []Task, date dealercrm.Date) Changes {
 	p := &pl.policy
-	ch := Changes{Result: RunResult{Date: date, Subjects: len(subs)}}
-	byKey := make(map[string]int, len(stored))
-	activeV := map[crm.VehicleID]bool{}
-	activeC := map[crm.CustomerID]bool{}
-	for i, t := range stored {
-		byKey[t.Key] = i
-		if t.Status.Active() {
-			activeV[t.VehicleID] = true
-			activeC[t.CustomerID] = true
-		}
+	ch := Changes{Result: RunResult{Date: date, Subjects: n}}
+	ix := newReconcileIndex(pl, stored, date)
+	m := merger{ch: &ch, planned: map[string]*plannedTask{}, gone: map[string]string{}, created: map[string]struct{}{},
+		seenV: map[crm.VehicleID]bool{}, seenC: map[crm.CustomerID]bool{}}
+	// Each subject is evaluated on its own, by workers in parallel, and
+	// merged in order: only the planned tasks and "gone" reasons that
+	// match an active stored task are kept, and reasons are formatted only
+	// for the tasks created or rescheduled.
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/reconcileChunk))
+	rcs := make([]*reconciler, workers)
+	for w := range rcs {
+		rcs[w] = &reconciler{ix: ix, fest: map[int][]Festival{}}
 	}
-	planned := map[string]Task{}
-	gone := map[string]string{} // subject → kind → reason, keyed "kind|subject"
-	createFrom := date.AddDays(-p.CatchUpDays)
-	seenV := make(map[crm.VehicleID]bool, len(subs))
-	seenC := map[crm.CustomerID]bool{}
-	for i := range subs {
-		sub := &subs[i]
-		seenV[sub.VehicleID] = true
-		ahead := 0
-		if activeV[sub.VehicleID] || (sub.Owner != nil && activeC[sub.Owner.ID]) {
-			ahead = p.HorizonDays
-		}
-		ev := pl.Evaluate(sub, date, ahead)
-		if ahead > 0 {
-			for k, why := range ev.Gone {
-				gone[string(k)+"|vehicle:"+string(sub.VehicleID)] = why
-				if sub.Owner != nil {
-					gone[string(k)+"|customer:"+string(sub.Owner.ID)] = why
+	// Batches of subjects are evaluated while the previous batch is merged.
+	batch := workers * reconcileChunk * 4
+	bufs := [2][]subjectResult{make([]subjectResult, min(n, batch)), nil}
+	if n > batch {
+		bufs[1] = make([]subjectResult, batch)
+	}
+	evaluate := func(start int, results []subjectResult) {
+		end := min(n, start+batch)
+		var next atomic.Int64
+		work := func(rc *reconciler) {
+			for {
+				c := int(next.Add(reconcileChunk)) - reconcileChunk + start
+				if c >= end {
+					return
+				}
+				for i := c; i < min(end, c+reconcileChunk); i++ {
+					fill(i, &rc.sub)
+					rc.subject(&rc.sub, &results[i-start])
 				}
 			}
-			if sub.Owner != nil {
-				seenC[sub.Owner.ID] = true
-			}
 		}
-		for _, t := range ev.Tasks {
-			if ahead > 0 {
-				if _, dup := planned[t.Key]; !dup {
-					planned[t.Key] = t
-				}
-			}
-			if t.Due.After(date) || t.WindowEnd.Before(createFrom) {
-				continue
-			}
-			if _, ok := byKey[t.Key]; ok {
-				continue
-			}
-			byKey[t.Key] = -1 // a customer-scoped task planned by two vehicles
-			ch.Create = append(ch.Create, t)
-			ch.Result.Created++
+		if workers == 1 {
+			work(rcs[0])
+			return
 		}
+		var wg sync.WaitGroup
+		for _, rc := range rcs {
+			wg.Go(func() { work(rc) })
+		}
+		wg.Wait()
+	}
+	if n > 0 {
+		evaluate(0, bufs[0])
+	}
+	for k, start := 0, 0; start < n; k, start = k+1, start+batch {
+		cur := bufs[k%2]
+		done := make(chan struct{})
+		if next := start + batch; next < n {
+			go func() {
+				defer close(done)
+				evaluate(next, bufs[(k+1)%2])
+			}()
+		} else {
+			close(done)
+		}
+		for i := range min(n, start+batch) - start {
+			m.merge(&cur[i])
+		}
+		<-done
 	}
 	keep := date.AddDays(-p.KeepDays)
 	for _, old := range stored {
@@ -350,16 +376,16 @@ func (pl *Planner) Reconcile(subs []Subject, stored []Task, date dealercrm.Date)
 		}
 		t := old
 		changed := false
-		if want, ok := planned[old.Key]; ok {
-			if !old.Pinned && (want.Due != old.Due || want.WindowEnd != old.WindowEnd || want.Channel != old.Channel || want.AssigneeID != old.AssigneeID) {
+		if want, ok := m.planned[old.Key]; ok {
+			if !old.Pinned && want.differs(&old) {
 				t.StatusReason = fmt.Sprintf("rescheduled from %s to %s: %s", old.Due, want.Due, want.Reason)
 				t.Due, t.WindowEnd, t.AnchorDate, t.Channel, t.AssigneeID, t.Reason = want.Due, want.WindowEnd, want.AnchorDate, want.Channel, want.AssigneeID, want.Reason
 				t.Status = StatusOpen
 				changed = true
 				ch.Result.Rescheduled++
 			}
-		} else if !old.Due.Before(keep) && ((old.VehicleID != "" && seenV[old.VehicleID]) || (old.VehicleID == "" && seenC[old.CustomerID])) {
-			why := gone[string(old.Kind)+"|"+subjectOf(old)]
+		} else if !old.Due.Before(keep) && ((old.VehicleID != "" && m.seenV[old.VehicleID]) || (old.VehicleID == "" && m.seenC[old.CustomerID])) {
+			why := m.gone[string(old.Kind)+"|"+subjectOf(old)]
 			if why == "" {
 				why = "no longer planned on " + date.String()
 			}
@@ -380,11 +406,305 @@ func (pl *Planner) Reconcile(subs []Subject, stored []Task, date dealercrm.Date)
 	return ch
 }
 
+// reconcileChunk is how many subjects a worker takes at a time.
+const reconcileChunk = 256
+
+// plannedTask is what rescheduling a stored task takes from its plan.
+type plannedTask struct {
+	Due, WindowEnd, AnchorDate dealercrm.Date
+	Channel                    crm.Channel
+	AssigneeID                 crm.StaffID
+	Reason                     string
+}
+
+func (t *plannedTask) differs(old *Task) bool {
+	return t.Due != old.Due || t.WindowEnd != old.WindowEnd || t.Channel != old.Channel || t.AssigneeID != old.AssigneeID
+}
+
+// differs reports whether the planned task t moves the stored task old.
+func (t *Task) differs(old *Task) bool {
+	return t.Due != old.Due || t.WindowEnd != old.WindowEnd || t.Channel != old.Channel || t.AssigneeID != old.AssigneeID
+}
+
+// reconcileIndex is the read-only state of one Reconcile: the stored
+// tasks indexed by key and by subject.
+type reconcileIndex struct {
+	pl         *Planner
+	stored     []Task
+	date       dealercrm.Date
+	createFrom dealercrm.Date
+	byKey      map[string]int
+	// vehicles and customers say which are named by an active stored
+	// task and hold the active stored tasks of each subject (a key's
+	// "vehicle:ID" or "customer:ID").
+	vehicles  map[crm.VehicleID]*subjectTasks
+	customers map[crm.CustomerID]*subjectTasks
+	kindBit   map[Kind]uint64
+}
+
+func newReconcileIndex(pl *Planner, stored []Task, date dealercrm.Date) *reconcileIndex {
+	p := &pl.policy
+	ix := &reconcileIndex{pl: pl, stored: stored, date: date, createFrom: date.AddDays(-p.CatchUpDays),
+		byKey:    make(map[string]int, len(stored)),
+		vehicles: map[crm.VehicleID]*subjectTasks{}, customers: map[crm.CustomerID]*subjectTasks{}, kindBit: map[Kind]uint64{}}
+	for i, r := range p.Rules {
+		if len(p.Rules) > 64 {
+			ix.kindBit[r.Kind] = ^uint64(0)
+		} else {
+			ix.kindBit[r.Kind] = 1 << i
+		}
+	}
+	for i := range stored {
+		t := &stored[i]
+		ix.byKey[t.Key] = i
+		if t.Status.Active() {
+			entry(ix.vehicles, t.VehicleID).active = true
+			entry(ix.customers, t.CustomerID).active = true
+			kind, rest, _ := strings.Cut(t.Key, "|")
+			subj, _, _ := strings.Cut(rest, "|")
+			var st *subjectTasks
+			if id, ok := strings.CutPrefix(subj, "vehicle:"); ok {
+				st = entry(ix.vehicles, crm.VehicleID(id))
+			} else if id, ok := strings.CutPrefix(subj, "customer:"); ok {
+				st = entry(ix.customers, crm.CustomerID(id))
+			} else {
+				continue // never planned
+			}
+			st.kinds |= ix.kindBit[Kind(kind)]
+			st.tasks = append(st.tasks, int32(i))
+		}
+	}
+	return ix
+}
+
+// subjectTasks are the active stored tasks of one subject.
+type subjectTasks struct {
+	active bool   // an active stored task names the vehicle or customer
+	kinds  uint64 // a bit per rule kind of the tasks
+	tasks  []int32
+}
+
+func entry[K comparable](m map[K]*subjectTasks, k K) *subjectTasks {
+	st := m[k]
+	if st == nil {
+		st = &subjectTasks{}
+		m[k] = st
+	}
+	return st
+}
+
+// subjectResult is what one subject's evaluation contributes.
+type subjectResult struct {
+	vehicleID crm.VehicleID
+	ownerID   crm.CustomerID
+	seenV     bool // the vehicle has active tasks
+	seenC     bool // evaluated with the look-ahead, the owner has active tasks
+	// create are the due tasks whose keys are not stored, in plan order.
+	create []Task
+	// want are the planned tasks (first per key) matching an active stored task.
+	want []Task
+	// gone are the "kind|subject" → reason entries for active stored tasks.
+	gone [][2]string
+}
+
+// merger applies subject results in subject order.
+type merger struct {
+	ch      *Changes
+	planned map[string]*plannedTask // the first planned task per key of an active stored task
+	gone    map[string]string
+	created map[string]struct{}
+	seenV   map[crm.VehicleID]bool
+	seenC   map[crm.CustomerID]bool
+}
+
+func (m *merger) merge(r *subjectResult) {
+	if r.seenV {
+		m.seenV[r.vehicleID] = true
+	}
+	if r.seenC {
+		m.seenC[r.ownerID] = true
+	}
+	for i := range r.want {
+		if w := &r.want[i]; m.planned[w.Key] == nil {
+			m.planned[w.Key] = &plannedTask{Due: w.Due, WindowEnd: w.WindowEnd, AnchorDate: w.AnchorDate, Channel: w.Channel, AssigneeID: w.AssigneeID, Reason: w.Reason}
+		}
+	}
+	start := len(m.ch.Create)
+	for i := range r.create {
+		t := &r.create[i]
+		if _, dup := m.created[t.Key]; dup {
+			continue // a customer-scoped task planned by two vehicles
+		}
+		m.created[t.Key] = struct{}{}
+		m.ch.Create = append(m.ch.Create, *t)
+		m.ch.Result.Created++
+	}
+	if created := m.ch.Create[start:]; len(created) > 1 {
+		slices.SortFunc(created, func(a, b Task) int {
+			if c := a.Due.Compare(b.Due); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Key, b.Key)
+		})
+	}
+	for _, g := range r.gone {
+		m.gone[g[0]] = g[1]
+	}
+	clear(r.create)
+	clear(r.want)
+	clear(r.gone)
+	*r = subjectResult{create: r.create[:0], want: r.want[:0], gone: r.gone[:0]}
+}
+
+// reconciler evaluates subjects for one worker.
+type reconciler struct {
+	ix   *reconcileIndex
+	fest map[int][]Festival
+	sub  Subject // the worker's fill buffer
+	// per subject
+	res   *subjectResult
+	ahead bool
+	// byKeyOnly matches planned tasks by key, not through vsubj and csubj.
+	byKeyOnly bool
+	vsubj     *subjectTasks
+	csubj     *subjectTasks
+	vkinds    uint64
+	ckinds    uint64
+	buf       []byte
+	e         evaluator
+	known     Subject
+}
+
+// festivals caches Calendar.Festivals.
+func (rc *reconciler) festivals(y int) []Festival {
+	fs, ok := rc.fest[y]
+	if !ok {
+		fs = rc.ix.pl.cal.Festivals(y)
+		rc.fest[y] = fs
+	}
+	return fs
+}
+
+// lookAhead reports whether the current subject's plan for the rule of
+// kind bit must reach the horizon: it may match an active stored task.
+func (rc *reconciler) lookAhead(bit uint64) bool {
+	return rc.ahead && (rc.vkinds|rc.ckinds)&bit != 0
+}
+
+// wantGone reports whether the current subject's reason for planning
+// nothing of the rule of kind bit may cancel a stored task.
+func (rc *reconciler) wantGone(bit uint64) bool {
+	return rc.ahead && (rc.vkinds|rc.ckinds)&bit != 0
+}
+
+// subject evaluates one subject into res.
+func (rc *reconciler) subject(sub *Subject, res *subjectResult) {
+	ix := rc.ix
+	p := &ix.pl.policy
+	res.vehicleID = sub.VehicleID
+	ve := ix.vehicles[sub.VehicleID]
+	fv := ve != nil && ve.active
+	fc := false
+	var ce *subjectTasks
+	if sub.Owner != nil {
+		ce = ix.customers[sub.Owner.ID]
+		fc = ce != nil && ce.active
+		res.ownerID = sub.Owner.ID
+	}
+	rc.ahead = (fv || fc) && p.HorizonDays > 0
+	res.seenV = fv
+	ahead := 0
+	rc.vsubj, rc.csubj, rc.vkinds, rc.ckinds = nil, nil, 0, 0
+	// A "|" in an ID defeats the index by subject: match keys directly.
+	rc.byKeyOnly = strings.Contains(string(sub.VehicleID), "|") || (sub.Owner != nil && strings.Contains(string(sub.Owner.ID), "|"))
+	if rc.ahead && rc.byKeyOnly {
+		ahead = p.HorizonDays
+		rc.vkinds, rc.ckinds = ^uint64(0), ^uint64(0)
+		res.seenC = fc
+	} else if rc.ahead {
+		ahead = p.HorizonDays
+		if ve != nil {
+			rc.vsubj, rc.vkinds = ve, ve.kinds
+		}
+		if sub.Owner != nil {
+			if ce != nil {
+				rc.csubj, rc.ckinds = ce, ce.kinds
+			}
+			res.seenC = fc
+		}
+	}
+	rc.res = res
+	rc.known = known(sub, ix.date)
+	e := &rc.e
+	*e = evaluator{pl: ix.pl, s: &rc.known, asOf: ix.date, lo: ix.date.AddDays(-p.KeepDays), hi: ix.date.AddDays(ahead), sink: rc, occ: e.occ}
+	e.run()
+	for kind, why := range e.out.Gone {
+		bit := ix.kindBit[kind]
+		if rc.byKeyOnly {
+			bit = ^uint64(0)
+		}
+		if rc.vkinds&bit != 0 {
+			res.gone = append(res.gone, [2]string{string(kind) + "|vehicle:" + string(sub.VehicleID), why})
+		}
+		if sub.Owner != nil && rc.ckinds&bit != 0 {
+			res.gone = append(res.gone, [2]string{string(kind) + "|customer:" + string(sub.Owner.ID), why})
+		}
+	}
+	e.s, rc.known, rc.res = nil, Subject{}, nil
+}
+
+// candidate reconciles reminder n of occurrence o, due on due: it is
+// recorded when it matches an active stored task (with its reason when
+// it reschedules one) and proposed for creation when due and not stored.
+func (rc *reconciler) candidate(e *evaluator, r *Rule, cust bool, ch crm.Channel, o *occurrence, n int, off *Offset, due, end dealercrm.Date) {
+	ix, res := rc.ix, rc.res
+	create := !due.After(ix.date) && !end.Before(ix.createFrom)
+	subj, kinds := rc.vsubj, rc.vkinds
+	if cust {
+		subj, kinds = rc.csubj, rc.ckinds
+	}
+	want := rc.ahead && kinds&e.bit != 0
+	if !create && !want {
+		return
+	}
+	rc.buf = e.appendKey(rc.buf[:0], r, cust, o, n)
+	if want {
+		// the subject's active stored tasks with this key
+		na, old := 0, (*Task)(nil)
+		if rc.byKeyOnly {
+			if i, ok := ix.byKey[string(rc.buf)]; ok && ix.stored[i].Status.Active() {
+				na, old = 1, &ix.stored[i]
+			}
+		} else if subj != nil {
+			for _, i := range subj.tasks {
+				if t := &ix.stored[i]; t.Key == string(rc.buf) {
+					na, old = na+1, t
+				}
+			}
+		}
+		if na > 0 && !slices.ContainsFunc(res.want, func(t Task) bool { return t.Key == string(rc.buf) }) {
+			t := e.taskWithKey(r, string(rc.buf), cust, ch, o, due, "")
+			if na > 1 || (!old.Pinned && t.differs(old)) {
+				t.Reason = e.reminderWhy(r, o, off, n)
+			}
+			res.want = append(res.want, t)
+		}
+	}
+	if !create {
+		return
+	}
+	if _, found := ix.byKey[string(rc.buf)]; found || slices.ContainsFunc(res.create, func(t Task) bool { return t.Key == string(rc.buf) }) {
+		return
+	}
+	res.create = append(res.create, e.taskWithKey(r, string(rc.buf), cust, ch, o, due, e.reminderWhy(r, o, off, n)))
+}
+
 // subjectOf returns the subject part of a task key.
 func subjectOf(t Task) string {
-	parts := strings.SplitN(t.Key, "|", 3)
-	if len(parts) < 2 {
+	_, rest, ok := strings.Cut(t.Key, "|")
+	if !ok {
 		return ""
 	}
-	return parts[1]
+	subj, _, _ := strings.Cut(rest, "|")
+	return subj
 }

@@ -183,7 +183,7 @@ func monthsBetween(a, b dealercrm.Date) int {
 		return 0
 	}
 	m := (b.Year-a.Year)*12 + int(b.Month) - int(a.Month)
-	for m > 0 && a.AddMonths(m).After(b) {
+	for m > 0 && addMonths(a, m).After(b) {
 		m--
 	}
 	return m
@@ -193,46 +193,72 @@ func monthsBetween(a, b dealercrm.Date) int {
 // The first limit reached, by age (months from delivery, clamped at month
 // end) or odometer, ends a stage.
 func (p StagePolicy) Classify(in StageInput, asOf dealercrm.Date) StageResult {
+	return p.classify(in, asOf, true)
+}
+
+// classify is Classify; without explain the result has no Reason.
+func (p StagePolicy) classify(in StageInput, asOf dealercrm.Date, explain bool) StageResult {
 	r := StageResult{AgeMonths: monthsBetween(in.Delivery, asOf), KM: in.KM}
 	if in.OpenRepurchaseLead {
 		r.Stage, r.Decider, r.Reason = StageRepurchase, ByLead, "the owner has an open add or replacement purchase lead"
 		return r
 	}
-	if !asOf.Before(in.Delivery.AddMonths(p.RepurchaseMonths)) {
+	if !asOf.Before(addMonths(in.Delivery, p.RepurchaseMonths)) {
 		r.Stage, r.Decider = StageRepurchase, ByAge
-		r.Reason = fmt.Sprintf("vehicle age %d months reached the repurchase age of %d months", r.AgeMonths, p.RepurchaseMonths)
+		if explain {
+			r.Reason = fmt.Sprintf("vehicle age %d months reached the repurchase age of %d months", r.AgeMonths, p.RepurchaseMonths)
+		}
 		return r
 	}
 	// reached reports which part of l is reached, if any.
-	reached := func(l Limit) (Decider, string) {
-		if !asOf.Before(in.Delivery.AddMonths(l.Months)) {
-			return ByAge, fmt.Sprintf("vehicle age %d months reached %d months", r.AgeMonths, l.Months)
+	reached := func(l Limit) Decider {
+		if !asOf.Before(addMonths(in.Delivery, l.Months)) {
+			return ByAge
 		}
 		if l.KM > 0 && in.KM >= l.KM {
-			return ByOdometer, fmt.Sprintf("odometer %d km reached %d km before %d months", in.KM, l.KM, l.Months)
+			return ByOdometer
 		}
-		return "", ""
+		return ""
+	}
+	why := func(d Decider, l Limit) string {
+		if d == ByAge {
+			return fmt.Sprintf("vehicle age %d months reached %d months", r.AgeMonths, l.Months)
+		}
+		return fmt.Sprintf("odometer %d km reached %d km before %d months", in.KM, l.KM, l.Months)
 	}
 	w := p.WarrantyFor(in.Brand, in.Model)
-	if d, why := reached(w); d != "" {
-		r.Stage, r.Decider, r.Reason = StagePostWarranty, d, why+": the warranty ("+w.String()+") has ended"
+	if d := reached(w); d != "" {
+		r.Stage, r.Decider = StagePostWarranty, d
+		if explain {
+			r.Reason = why(d, w) + ": the warranty (" + w.String() + ") has ended"
+		}
 		return r
 	}
-	if d, why := reached(p.EarlyUse); d != "" {
-		r.Stage, r.Decider, r.Reason = StageWarrantyMidLate, d, why+": the 三包 period ("+p.EarlyUse.String()+") has ended"
+	if d := reached(p.EarlyUse); d != "" {
+		r.Stage, r.Decider = StageWarrantyMidLate, d
+		if explain {
+			r.Reason = why(d, p.EarlyUse) + ": the 三包 period (" + p.EarlyUse.String() + ") has ended"
+		}
 		return r
 	}
 	if !in.FirstMaintenance.IsZero() && !in.FirstMaintenance.After(asOf) {
 		r.Stage, r.Decider = StageEarlyUse, ByFirstMaintenance
-		r.Reason = "first maintenance done on " + in.FirstMaintenance.String()
+		if explain {
+			r.Reason = "first maintenance done on " + in.FirstMaintenance.String()
+		}
 		return r
 	}
-	if d, why := reached(p.Honeymoon); d != "" {
-		r.Stage, r.Decider, r.Reason = StageEarlyUse, d, why+": the honeymoon limit ("+p.Honeymoon.String()+") has passed"
+	if d := reached(p.Honeymoon); d != "" {
+		r.Stage, r.Decider = StageEarlyUse, d
+		if explain {
+			r.Reason = why(d, p.Honeymoon) + ": the honeymoon limit (" + p.Honeymoon.String() + ") has passed"
+		}
 		return r
 	}
 	r.Stage, r.Decider = StageHoneymoon, ByNone
-	r.Reason = fmt.Sprintf("delivered %s, first maintenance not yet done, %d months and %d km below %s", in.Delivery, r.AgeMonths, in.KM, p.Honeymoon)
+	if explain {
+		r.Reason = fmt.Sprintf("delivered %s, first maintenance not yet done, %d months and %d km below %s", in.Delivery, r.AgeMonths, in.KM, p.Honeymoon)
+	}
 	return r
 }
 
