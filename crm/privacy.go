@@ -34,14 +34,30 @@ func (s *Service) ExportCustomer(ctx context.Context, dealer DealerID, id Custom
 		}
 		out = CustomerExport{Customer: c, ExportedAt: s.Now()}
 		return firstErr(
-			all(ctx, tx.Leads(), dealer, LeadFilter{CustomerID: id}, pageOf[LeadFilter], &out.Leads),
-			all(ctx, tx.Vehicles(), dealer, VehicleFilter{OwnerID: id}, pageOf[VehicleFilter], &out.Vehicles),
-			all(ctx, tx.Sales(), dealer, SaleFilter{CustomerID: id}, pageOf[SaleFilter], &out.Sales),
-			all(ctx, tx.ServiceOrders(), dealer, ServiceOrderFilter{CustomerID: id}, pageOf[ServiceOrderFilter], &out.ServiceOrders),
-			all(ctx, tx.Policies(), dealer, PolicyFilter{CustomerID: id}, pageOf[PolicyFilter], &out.Policies),
-			all(ctx, tx.Interactions(), dealer, InteractionFilter{CustomerID: id}, pageOf[InteractionFilter], &out.Interactions),
-			all(ctx, tx.Complaints(), dealer, ComplaintFilter{CustomerID: id}, pageOf[ComplaintFilter], &out.Complaints),
-			all(ctx, tx.Participations(), dealer, ParticipationFilter{CustomerID: id}, pageOf[ParticipationFilter], &out.Participations),
+			allInto(ctx, &out.Leads, func(after string) (Page[Lead], error) {
+				return tx.Leads().List(ctx, dealer, LeadFilter{CustomerID: id, PageRequest: page(after)})
+			}),
+			allInto(ctx, &out.Vehicles, func(after string) (Page[Vehicle], error) {
+				return tx.Vehicles().List(ctx, dealer, VehicleFilter{OwnerID: id, PageRequest: page(after)})
+			}),
+			allInto(ctx, &out.Sales, func(after string) (Page[Sale], error) {
+				return tx.Sales().List(ctx, dealer, SaleFilter{CustomerID: id, PageRequest: page(after)})
+			}),
+			allInto(ctx, &out.ServiceOrders, func(after string) (Page[ServiceOrder], error) {
+				return tx.ServiceOrders().List(ctx, dealer, ServiceOrderFilter{CustomerID: id, PageRequest: page(after)})
+			}),
+			allInto(ctx, &out.Policies, func(after string) (Page[InsurancePolicy], error) {
+				return tx.Policies().List(ctx, dealer, PolicyFilter{CustomerID: id, PageRequest: page(after)})
+			}),
+			allInto(ctx, &out.Interactions, func(after string) (Page[Interaction], error) {
+				return tx.Interactions().List(ctx, dealer, InteractionFilter{CustomerID: id, PageRequest: page(after)})
+			}),
+			allInto(ctx, &out.Complaints, func(after string) (Page[Complaint], error) {
+				return tx.Complaints().List(ctx, dealer, ComplaintFilter{CustomerID: id, PageRequest: page(after)})
+			}),
+			allInto(ctx, &out.Participations, func(after string) (Page[EventParticipation], error) {
+				return tx.Participations().List(ctx, dealer, ParticipationFilter{CustomerID: id, PageRequest: page(after)})
+			}),
 		)
 	})
 	if err != nil {
@@ -50,47 +66,19 @@ func (s *Service) ExportCustomer(ctx context.Context, dealer DealerID, id Custom
 	return out, nil
 }
 
-// pageOf reaches the PageRequest embedded in a filter.
-func pageOf[F any](f *F) *PageRequest {
-	switch f := any(f).(type) {
-	case *LeadFilter:
-		return &f.PageRequest
-	case *VehicleFilter:
-		return &f.PageRequest
-	case *SaleFilter:
-		return &f.PageRequest
-	case *ServiceOrderFilter:
-		return &f.PageRequest
-	case *PolicyFilter:
-		return &f.PageRequest
-	case *InteractionFilter:
-		return &f.PageRequest
-	case *ComplaintFilter:
-		return &f.PageRequest
-	case *ParticipationFilter:
-		return &f.PageRequest
-	case *CustomerFilter:
-		return &f.PageRequest
+// allInto collects every item of a listing into out, an empty (not nil)
+// slice when there is none, so exports show [] rather than null.
+func allInto[T any](ctx context.Context, out *[]T, list func(after string) (Page[T], error)) error {
+	v, err := All(ctx, list)
+	if v == nil {
+		v = []T{}
 	}
-	panic(fmt.Sprintf("crm: %T has no PageRequest", f))
+	*out = v
+	return err
 }
 
-// all appends every record matching f to out, walking the pages.
-func all[T any, ID ~string, F any](ctx context.Context, repo Repository[T, ID, F], dealer DealerID, f F, page func(*F) *PageRequest, out *[]T) error {
-	page(&f).Limit = MaxLimit
-	*out = []T{}
-	for {
-		p, err := repo.List(ctx, dealer, f)
-		if err != nil {
-			return err
-		}
-		*out = append(*out, p.Items...)
-		if p.Next == "" {
-			return nil
-		}
-		page(&f).After = p.Next
-	}
-}
+// page is the PageRequest of one full-size page after a cursor.
+func page(after string) PageRequest { return PageRequest{After: after, Limit: MaxLimit} }
 
 // ErasedName replaces the name of an erased customer or lead.
 const ErasedName = "(erased)"
@@ -132,7 +120,9 @@ func (s *Service) EraseCustomer(ctx context.Context, dealer DealerID, id Custome
 			return err
 		}
 		var leads []Lead
-		if err := all(ctx, tx.Leads(), dealer, LeadFilter{CustomerID: id}, pageOf[LeadFilter], &leads); err != nil {
+		if err := allInto(ctx, &leads, func(after string) (Page[Lead], error) {
+			return tx.Leads().List(ctx, dealer, LeadFilter{CustomerID: id, PageRequest: page(after)})
+		}); err != nil {
 			return err
 		}
 		for _, l := range leads {
@@ -156,7 +146,9 @@ func (s *Service) EraseCustomer(ctx context.Context, dealer DealerID, id Custome
 			}
 		}
 		var interactions []Interaction
-		if err := all(ctx, tx.Interactions(), dealer, InteractionFilter{CustomerID: id}, pageOf[InteractionFilter], &interactions); err != nil {
+		if err := allInto(ctx, &interactions, func(after string) (Page[Interaction], error) {
+			return tx.Interactions().List(ctx, dealer, InteractionFilter{CustomerID: id, PageRequest: page(after)})
+		}); err != nil {
 			return err
 		}
 		for _, in := range interactions {
@@ -168,7 +160,9 @@ func (s *Service) EraseCustomer(ctx context.Context, dealer DealerID, id Custome
 			}
 		}
 		var complaints []Complaint
-		if err := all(ctx, tx.Complaints(), dealer, ComplaintFilter{CustomerID: id}, pageOf[ComplaintFilter], &complaints); err != nil {
+		if err := allInto(ctx, &complaints, func(after string) (Page[Complaint], error) {
+			return tx.Complaints().List(ctx, dealer, ComplaintFilter{CustomerID: id, PageRequest: page(after)})
+		}); err != nil {
 			return err
 		}
 		for _, cp := range complaints {

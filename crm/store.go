@@ -283,3 +283,45 @@ type Store interface {
 	// until the transaction ends.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error
 }
+
+// Each walks every page of a listing in order: list is called with the
+// cursor of the page to fetch ("" for the first) and fn with each item. It
+// stops at the first error from list or fn, or when ctx is done.
+//
+//	err := crm.Each(ctx, func(after string) (crm.Page[crm.Vehicle], error) {
+//		return store.Vehicles().List(ctx, dealer, crm.VehicleFilter{PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
+//	}, func(v *crm.Vehicle) error { … })
+func Each[T any](ctx context.Context, list func(after string) (Page[T], error), fn func(*T) error) error {
+	after := ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p, err := list(after)
+		if err != nil {
+			return err
+		}
+		for i := range p.Items {
+			if err := fn(&p.Items[i]); err != nil {
+				return err
+			}
+		}
+		if p.Next == "" {
+			return nil
+		}
+		after = p.Next
+	}
+}
+
+// All collects every item of a listing (see Each); nil when there is none.
+func All[T any](ctx context.Context, list func(after string) (Page[T], error)) ([]T, error) {
+	var out []T
+	err := Each(ctx, list, func(v *T) error {
+		out = append(out, *v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

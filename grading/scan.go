@@ -170,22 +170,14 @@ func ScanFacts(ctx context.Context, store crm.Store, dealer crm.DealerID, asOf d
 	return nil
 }
 
-// each reads every page of a listing and calls fn with each item.
+// each reads every page of a listing, starting from p, and calls fn with
+// each item.
 func each[T any](ctx context.Context, list func(crm.PageRequest) (crm.Page[T], error), p crm.PageRequest, fn func(*T)) error {
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		pg, err := list(p)
-		if err != nil {
-			return err
-		}
-		for i := range pg.Items {
-			fn(&pg.Items[i])
-		}
-		if pg.Next == "" {
-			return nil
-		}
-		p.After = pg.Next
-	}
+	return crm.Each(ctx, func(after string) (crm.Page[T], error) {
+		p.After = after
+		return list(p)
+	}, func(v *T) error {
+		fn(v)
+		return nil
+	})
 }

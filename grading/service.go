@@ -179,20 +179,16 @@ func (s *Service) Run(ctx context.Context, req RunRequest) (Run, error) {
 // groupDealers lists the dealers of a group.
 func (s *Service) groupDealers(ctx context.Context, g crm.GroupID) ([]crm.DealerID, error) {
 	var out []crm.DealerID
-	f := crm.DealerFilter{GroupID: g, PageRequest: crm.PageRequest{Limit: crm.MaxLimit}}
-	for {
-		p, err := s.crm.Dealers().List(ctx, f)
-		if err != nil {
-			return nil, fmt.Errorf("grading: dealers of group %s: %w", g, err)
-		}
-		for _, d := range p.Items {
-			out = append(out, d.ID)
-		}
-		if p.Next == "" {
-			return out, nil
-		}
-		f.After = p.Next
+	err := crm.Each(ctx, func(after string) (crm.Page[crm.Dealer], error) {
+		return s.crm.Dealers().List(ctx, crm.DealerFilter{GroupID: g, PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
+	}, func(d *crm.Dealer) error {
+		out = append(out, d.ID)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("grading: dealers of group %s: %w", g, err)
 	}
+	return out, nil
 }
 
 // EachFacts calls fn with the Facts of every customer of dealer as of asOf,

@@ -44,13 +44,13 @@ func (s *Service) PlanFor(ctx context.Context, dealer crm.DealerID, id crm.Vehic
 			owner = &c
 		}
 	}
-	orders, err := all(ctx, func(a string) (crm.Page[crm.ServiceOrder], error) {
+	orders, err := crm.All(ctx, func(a string) (crm.Page[crm.ServiceOrder], error) {
 		return st.ServiceOrders().List(ctx, dealer, crm.ServiceOrderFilter{VehicleID: id, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
 	})
 	if err != nil {
 		return Evaluation{}, fmt.Errorf("lifecycle: plan %s: %w", id, err)
 	}
-	pols, err := all(ctx, func(a string) (crm.Page[crm.InsurancePolicy], error) {
+	pols, err := crm.All(ctx, func(a string) (crm.Page[crm.InsurancePolicy], error) {
 		return st.Policies().List(ctx, dealer, crm.PolicyFilter{VehicleID: id, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
 	})
 	if err != nil {
@@ -58,7 +58,7 @@ func (s *Service) PlanFor(ctx context.Context, dealer crm.DealerID, id crm.Vehic
 	}
 	var comps []crm.Complaint
 	if owner != nil {
-		comps, err = all(ctx, func(a string) (crm.Page[crm.Complaint], error) {
+		comps, err = crm.All(ctx, func(a string) (crm.Page[crm.Complaint], error) {
 			return st.Complaints().List(ctx, dealer, crm.ComplaintFilter{CustomerID: owner.ID, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
 		})
 		if err != nil {

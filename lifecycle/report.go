@@ -106,7 +106,7 @@ func (s *Service) addSisterVisits(ctx context.Context, d crm.Dealer, subs []Subj
 			byVIN[subs[i].VIN] = i
 		}
 	}
-	sisters, err := all(ctx, func(a string) (crm.Page[crm.Dealer], error) {
+	sisters, err := crm.All(ctx, func(a string) (crm.Page[crm.Dealer], error) {
 		return st.Dealers().List(ctx, crm.DealerFilter{GroupID: d.GroupID, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
 	})
 	if err != nil {
@@ -116,7 +116,7 @@ func (s *Service) addSisterVisits(ctx context.Context, d crm.Dealer, subs []Subj
 		if sd.ID == d.ID {
 			continue
 		}
-		vs, err := all(ctx, func(a string) (crm.Page[crm.Vehicle], error) {
+		vs, err := crm.All(ctx, func(a string) (crm.Page[crm.Vehicle], error) {
 			return st.Vehicles().List(ctx, sd.ID, crm.VehicleFilter{PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
 		})
 		if err != nil {
@@ -131,7 +131,7 @@ func (s *Service) addSisterVisits(ctx context.Context, d crm.Dealer, subs []Subj
 		if len(ours) == 0 {
 			continue
 		}
-		os, err := all(ctx, func(a string) (crm.Page[crm.ServiceOrder], error) {
+		os, err := crm.All(ctx, func(a string) (crm.Page[crm.ServiceOrder], error) {
 			return st.ServiceOrders().List(ctx, sd.ID, crm.ServiceOrderFilter{PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
 		})
 		if err != nil {

@@ -107,65 +107,49 @@ func (s *Service) Today(ctx context.Context, dealer crm.DealerID) (dealercrm.Dat
 	return dealercrm.DateIn(s.now(), d.Location()), nil
 }
 
-func all[T any](ctx context.Context, list func(after string) (crm.Page[T], error)) ([]T, error) {
-	var out []T
-	after := ""
-	for {
-		p, err := list(after)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p.Items...)
-		if p.Next == "" {
-			return out, nil
-		}
-		after = p.Next
-	}
-}
-
 // Load reads the subjects of a dealer: every vehicle with its owner,
 // service orders, policies, complaints, open add/replacement leads and
 // whether the dealer sold it.
 func (s *Service) Load(ctx context.Context, dealer crm.DealerID) ([]Subject, error) {
 	st := s.crm.Store()
 	page := crm.PageRequest{Limit: crm.MaxLimit}
-	vs, err := all(ctx, func(a string) (crm.Page[crm.Vehicle], error) {
+	vs, err := crm.All(ctx, func(a string) (crm.Page[crm.Vehicle], error) {
 		return st.Vehicles().List(ctx, dealer, crm.VehicleFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lifecycle: load vehicles: %w", err)
 	}
-	cs, err := all(ctx, func(a string) (crm.Page[crm.Customer], error) {
+	cs, err := crm.All(ctx, func(a string) (crm.Page[crm.Customer], error) {
 		return st.Customers().List(ctx, dealer, crm.CustomerFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lifecycle: load customers: %w", err)
 	}
-	os, err := all(ctx, func(a string) (crm.Page[crm.ServiceOrder], error) {
+	os, err := crm.All(ctx, func(a string) (crm.Page[crm.ServiceOrder], error) {
 		return st.ServiceOrders().List(ctx, dealer, crm.ServiceOrderFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lifecycle: load service orders: %w", err)
 	}
-	ps, err := all(ctx, func(a string) (crm.Page[crm.InsurancePolicy], error) {
+	ps, err := crm.All(ctx, func(a string) (crm.Page[crm.InsurancePolicy], error) {
 		return st.Policies().List(ctx, dealer, crm.PolicyFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lifecycle: load policies: %w", err)
 	}
-	cps, err := all(ctx, func(a string) (crm.Page[crm.Complaint], error) {
+	cps, err := crm.All(ctx, func(a string) (crm.Page[crm.Complaint], error) {
 		return st.Complaints().List(ctx, dealer, crm.ComplaintFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lifecycle: load complaints: %w", err)
 	}
-	ls, err := all(ctx, func(a string) (crm.Page[crm.Lead], error) {
+	ls, err := crm.All(ctx, func(a string) (crm.Page[crm.Lead], error) {
 		return st.Leads().List(ctx, dealer, crm.LeadFilter{Status: crm.LeadOpen, PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lifecycle: load leads: %w", err)
 	}
-	sales, err := all(ctx, func(a string) (crm.Page[crm.Sale], error) {
+	sales, err := crm.All(ctx, func(a string) (crm.Page[crm.Sale], error) {
 		return st.Sales().List(ctx, dealer, crm.SaleFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
 	})
 	if err != nil {
@@ -256,7 +240,7 @@ func (s *Service) Run(ctx context.Context, dealer crm.DealerID, date dealercrm.D
 // RunSubjects reconciles and stores the plan of subjects already loaded.
 func (s *Service) RunSubjects(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject) (RunResult, error) {
 	lo := addDays(date, -s.policy.KeepDays-s.policy.HorizonDays)
-	stored, err := all(ctx, func(a string) (crm.Page[Task], error) {
+	stored, err := crm.All(ctx, func(a string) (crm.Page[Task], error) {
 		return s.tasks.List(ctx, dealer, TaskFilter{Due: crm.DateRange{From: lo}, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
 	})
 	if err != nil {

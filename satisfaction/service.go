@@ -313,19 +313,17 @@ func (s *Service) Report(ctx context.Context, dealer crm.DealerID, id Questionna
 		}
 		return agg.Report(), nil
 	}
-	for {
-		page, err := s.store.ListResponses(ctx, dealer, f)
-		if err != nil {
-			return Report{}, err
-		}
-		for i := range page.Items {
-			agg.Add(&page.Items[i])
-		}
-		if page.Next == "" {
-			return agg.Report(), nil
-		}
-		f.After = page.Next
+	err = crm.Each(ctx, func(after string) (crm.Page[Response], error) {
+		f.After = after
+		return s.store.ListResponses(ctx, dealer, f)
+	}, func(r *Response) error {
+		agg.Add(r)
+		return nil
+	})
+	if err != nil {
+		return Report{}, err
 	}
+	return agg.Report(), nil
 }
 
 // Priorities returns the improvement priorities of questionnaire id over
