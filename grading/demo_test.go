@@ -43,3 +43,34 @@ func TestDemoSpread(t *testing.T) {
 		t.Logf("%s: top 20%% bring %.1f%%; %d customers (%.1f%%) make 80%%", d.Dealer.ID, 100*par.TopRevenueShare, par.CoreCustomers, 100*par.CoreShare)
 	}
 }
+
+// TestGradesAndCadences checks the lifecycle plan's view of a grading:
+// Grades holds every graded customer's grade, Cadences the contact months
+// of the default strategies (A 1, B 3, C 6).
+func TestGradesAndCadences(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New()
+	data := demo.Generate(demo.Options{Seed: 1, Customers: 60})
+	require.NoError(t, demo.Seed(ctx, crm.NewService(store), data))
+	svc, err := grading.NewService(store, memory.NewGradingStore())
+	require.NoError(t, err)
+	dealer := data.Dealers[0].Dealer.ID
+	grades, err := svc.Grades(ctx, dealer)
+	require.NoError(t, err)
+	assert.Empty(t, grades, "before any run")
+	run, err := svc.Run(ctx, grading.RunRequest{DealerID: dealer, AsOf: data.Options.Today})
+	require.NoError(t, err)
+	grades, err = svc.Grades(ctx, dealer)
+	require.NoError(t, err)
+	cadences, err := svc.Cadences(ctx, dealer)
+	require.NoError(t, err)
+	require.Len(t, grades, run.Customers)
+	require.Len(t, cadences, run.Customers, "every default grade has a cadence")
+	want := map[string]int{"A": 1, "B": 3, "C": 6}
+	for id, g := range grades {
+		st, err := svc.Customer(ctx, dealer, id)
+		require.NoError(t, err)
+		assert.Equal(t, string(st.State.Grade), g, "grade of %s", id)
+		assert.Equal(t, want[g], cadences[id], "cadence of %s (grade %s)", id, g)
+	}
+}

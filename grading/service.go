@@ -274,6 +274,44 @@ func (s *Service) StrategyFor(ctx context.Context, dealer crm.DealerID, customer
 
 var _ StrategySource = (*Service)(nil)
 
+// Grades returns the current grade of each graded customer of a dealer
+// (the lifecycle plan's GradeSource: rule conditions on grades).
+func (s *Service) Grades(ctx context.Context, dealer crm.DealerID) (map[crm.CustomerID]string, error) {
+	out := map[crm.CustomerID]string{}
+	err := s.eachState(ctx, dealer, func(st *State) { out[st.CustomerID] = string(st.Grade) })
+	return out, err
+}
+
+// Cadences returns the contact cadence in months of each graded customer
+// whose grade's strategy has one (the lifecycle plan's CadenceSource:
+// the grade_care rule).
+func (s *Service) Cadences(ctx context.Context, dealer crm.DealerID) (map[crm.CustomerID]int, error) {
+	months := map[Grade]int{}
+	for _, x := range s.strategies {
+		if x.ContactMonths > 0 {
+			months[x.Grade] = x.ContactMonths
+		}
+	}
+	out := map[crm.CustomerID]int{}
+	err := s.eachState(ctx, dealer, func(st *State) {
+		if m := months[st.Grade]; m > 0 {
+			out[st.CustomerID] = m
+		}
+	})
+	return out, err
+}
+
+// eachState calls fn with every state of the dealer's customers.
+func (s *Service) eachState(ctx context.Context, dealer crm.DealerID, fn func(*State)) error {
+	err := crm.Each(ctx, func(after string) (crm.Page[State], error) {
+		return s.store.ListStates(ctx, dealer, StateFilter{PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
+	}, func(st *State) error { fn(st); return nil })
+	if err != nil {
+		return fmt.Errorf("grading: states of %s: %w", dealer, err)
+	}
+	return nil
+}
+
 // asOfFor returns asOf, or today in the dealer's zone when it is zero.
 func (s *Service) asOfFor(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (dealercrm.Date, error) {
 	if !asOf.IsZero() {

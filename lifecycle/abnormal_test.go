@@ -6,6 +6,7 @@ import (
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -204,6 +205,20 @@ func TestKPIsWorkedNumbers(t *testing.T) {
 	assert.Equal(t, lifecycle.Rate{Numerator: 1, Denominator: 3, Rate: 0.3333}, k.Renewal, "renewal 续保率, all due")
 	// Sold here: v1, v6, v7, v8; visited in 2025-07-01…2026-06-30: v1, v6: 2/4.
 	assert.Equal(t, lifecycle.Rate{Numerator: 2, Denominator: 4, Rate: 0.5}, k.Capture, "capture 自店客户掌握率")
+	// The churn series, month by month. Visit months: v1 2025-12 and
+	// 2026-03, v2 and v3 2025-12, v4 2025-11, v6 2025-08 (v5's is at a
+	// sister store). 2026-02: base 2025-08 = v6, not back by 2026-02;
+	// 2026-05: base 2025-11 = v4, not back; 2026-06 is Churn.
+	assert.Equal(t, []lifecycle.MonthRate{
+		{Month: "2026-01", Rate: lifecycle.Rate{}},
+		{Month: "2026-02", Rate: lifecycle.Rate{Numerator: 1, Denominator: 1, Rate: 1}},
+		{Month: "2026-03", Rate: lifecycle.Rate{}},
+		{Month: "2026-04", Rate: lifecycle.Rate{}},
+		{Month: "2026-05", Rate: lifecycle.Rate{Numerator: 1, Denominator: 1, Rate: 1}},
+		{Month: "2026-06", Rate: k.Churn},
+	}, k.ChurnByMonth, "churn by month")
+	// One workshop job in the period (v1's maintenance), no comeback.
+	assert.Equal(t, lifecycle.Rate{Numerator: 0, Denominator: 1, Rate: 0}, k.Comebacks, "comebacks 返修率")
 
 	p := lifecycle.DefaultPolicy()
 	p.Abnormal.RenewalBase = lifecycle.RenewalActiveDue
@@ -221,4 +236,77 @@ func TestAbnormalReportCounts(t *testing.T) {
 	assert.Equal(t, crm.VehicleID("v5"), r.Items[0].VehicleID)
 	assert.Equal(t, 1, r.Abnormal[lifecycle.NearChurn])
 	assert.Equal(t, dealercrm.Date{}, r.Items[0].LastVisit, "no visit here")
+}
+
+// TestComebacksWorkedExamples checks comebacks 返修 (SPEC §2.3) against
+// the statutory quality warranties: major 20,000 km / 100 days, level-2
+// maintenance 5,000 km / 30 days, minor 2,000 km / 10 days.
+func TestComebacksWorkedExamples(t *testing.T) {
+	job := func(id, d string, kind crm.ServiceKind, km int64, amount int64) lifecycle.Visit {
+		return lifecycle.Visit{OrderID: crm.ServiceOrderID(id), Date: date(d), Kind: kind, Payer: crm.PayerCustomer, KM: km, Amount: decimal.NewFromInt(amount)}
+	}
+	r1 := job("r1", "2026-02-01", crm.ServiceRepair, 30000, 6000) // ≥ 5,000 CNY: major
+	r1.Closed = date("2026-02-03")
+	s := lifecycle.Subject{DealerID: "d1", VehicleID: "v9", Visits: []lifecycle.Visit{
+		r1,
+		job("m1", "2026-03-01", crm.ServiceMaintenance, 31000, 600),
+		job("r2", "2026-03-20", crm.ServiceRepair, 31500, 800),
+		job("r3", "2026-04-25", crm.ServiceWarranty, 33000, 300),
+		job("a1", "2026-05-01", crm.ServiceAccident, 33100, 0),
+		job("r4", "2026-06-01", crm.ServiceRepair, 60000, 900),
+		job("r5", "2026-06-05", crm.ServiceRepair, 60100, 200),
+		job("r6", "2026-06-08", crm.ServiceRepair, 63000, 200),
+		job("x1", "2026-06-09", crm.ServiceRepair, 63010, 200),
+	}}
+	s.Visits[8].DealerID = "d2" // at a sister store: not ours
+	p := lifecycle.DefaultComebackPolicy()
+	got := p.Comebacks(&s, date("2026-01-01"), date("2026-06-30"))
+	type cb struct {
+		order, of string
+		class     lifecycle.RepairClass
+		days      int
+		km        int64
+	}
+	var brief []cb
+	for _, c := range got {
+		brief = append(brief, cb{string(c.OrderID), string(c.Of), c.Class, c.Days, c.KM})
+	}
+	assert.Equal(t, []cb{
+		// 19 days and 500 km after the maintenance (level-2: 30 days / 5,000 km).
+		{"r2", "m1", lifecycle.RepairLevel2, 19, 500},
+		// r2 (minor, 36 days) and m1 (55 days) are out of term; the major
+		// repair r1 closed on 02-03 covers 81 days and 3,000 km.
+		{"r3", "r1", lifecycle.RepairMajor, 81, 3000},
+		// r4: 118 days after r1, past every term; r5 is 4 days and 100 km
+		// after r4 (minor: 10 days / 2,000 km).
+		{"r5", "r4", lifecycle.RepairMinor, 4, 100},
+		// r6: 2,900 km after r5 and 3,000 after r4, over the minor term's
+		// 2,000 km; accident a1 is new damage, never a comeback.
+	}, brief)
+	assert.Equal(t, "repair r2 on 2026-03-20 came back 19 days and 500 km after level2 job m1 closed on 2026-03-01, within its warranty of 5000 km / 30 days", got[0].Reason)
+
+	k := planner(t).KPIs([]lifecycle.Subject{s}, date("2026-01-01"), date("2026-06-30"))
+	// Eight jobs here in the period (x1 is at the sister store), three comebacks.
+	assert.Equal(t, lifecycle.Rate{Numerator: 3, Denominator: 8, Rate: 0.375}, k.Comebacks)
+
+	s.Visits[2].KM = 0 // no reading: the 30 days alone decide
+	got = p.Comebacks(&s, date("2026-03-20"), date("2026-03-20"))
+	require.Len(t, got, 1)
+	assert.Equal(t, int64(-1), got[0].KM)
+}
+
+func TestComebackPolicyValidation(t *testing.T) {
+	p := lifecycle.DefaultPolicy()
+	p.Comebacks.Minor.KM = 0
+	p.Comebacks.MaintenanceClass = "overhaul"
+	p.Comebacks.MajorAmount = decimal.NewFromInt(-1)
+	_, err := lifecycle.NewPlanner(p, nil)
+	var ve *crm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	fields := map[string]string{}
+	for _, f := range ve.Fields {
+		fields[f.Field] = f.Rule
+	}
+	assert.Equal(t, map[string]string{"comebacks.minor": lifecycle.RuleRange, "comebacks.maintenance_class": crm.RuleEnum,
+		"comebacks.major_amount": lifecycle.RuleNegative}, fields)
 }

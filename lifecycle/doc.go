@@ -56,7 +56,14 @@
 //
 // Grades, cadences and memberships come from other packages through the
 // small GradeSource, CadenceSource and MembershipSource interfaces; the
-// package works without them.
+// package works without them. grading.Service is a GradeSource and a
+// CadenceSource. A rule may be limited to grades (Rule.Grades) and club
+// tiers (Rule.Tiers). The grade_care rule (anchor grade_cadence) plans the
+// courtesy call of the grade's service strategy (seed 002: A monthly, B
+// quarterly, C half-yearly) on the first day of each period — months
+// whose index year×12 + month − 1 is a multiple of the cadence, so a
+// quarterly cadence calls on Jan 1, Apr 1, Jul 1 and Oct 1 — moved to the
+// next working day, one task per customer whatever the number of cars.
 //
 // TaskStore is implemented by adapters/memory (NewTaskStore) and
 // adapters/postgres (Store.LifecycleTasks); lifecycletest.RunStoreTests is
@@ -105,7 +112,9 @@
 //
 //   - Churn 流失率 (rolling, ChurnMonths = 6): N is the month of to; of
 //     the vehicles with a visit in month N−6, the share with no visit in
-//     months N−5…N. Reference ≤ 20%.
+//     months N−5…N. Reference ≤ 20%. ChurnByMonth gives the same rate for
+//     every month N from the month of from to the month of to (visits
+//     after month N never count for N).
 //   - Retention 回厂率: of the vehicles visiting or delivered in the
 //     BaseMonths (12) before from (the base 基盘), the share visiting in
 //     [from, to].
@@ -123,6 +132,25 @@
 //     sold (a crm.Sale exists) delivered by to, the share that visited
 //     here in the BaseMonths up to to. With PaidOnly it is the paid-service
 //     capture 有偿服务整备掌握率.
+//   - Comebacks 返修率: comebacks dated in [from, to] / workshop jobs
+//     (maintenance, repair, accident and warranty visits here, any payer)
+//     dated in [from, to].
+//
+// # Comebacks 返修
+//
+// ComebackPolicy.Comebacks finds the repairs that come back within the
+// statutory quality warranty 质量保证期 of an earlier job of the same
+// vehicle at the same dealer (机动车维修管理规定, art. 38; SPEC §2.3): a
+// general or warranty repair (accident repairs are new damage) dated at
+// most the term's days after the earlier job closed and, when both
+// odometer readings are known, at most the term's kilometres after it;
+// attributed to the latest such job. Terms by class (RepairClass): major
+// 整车修理或总成修理 20,000 km / 100 days, level-2 maintenance 二级维护
+// 5,000 km / 30 days, minor 一级维护、小修及专项修理 2,000 km / 10 days.
+// Service orders carry no class, so repairs are major from MajorAmount
+// (5,000 CNY of labour and parts) and minor below it, and maintenance
+// jobs are MaintenanceClass (level2). Every number is a field of
+// Policy.Comebacks.
 //
 // # Example
 //

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/shopspring/decimal"
 )
 
 // Visit is a service order as the scheduler sees it.
@@ -24,6 +25,9 @@ type Visit struct {
 	AdvisorID crm.StaffID        `json:"advisor_id,omitempty"`
 	// Complaint marks a visit during which the customer complained.
 	Complaint bool `json:"complaint,omitempty"`
+	// Amount is labour plus parts (CNY): it classifies repairs for
+	// comebacks (ComebackPolicy.MajorAmount).
+	Amount decimal.Decimal `json:"amount,omitzero"`
 }
 
 // maintenance reports whether v is a maintenance visit.
@@ -71,6 +75,11 @@ type Subject struct {
 	OpenRepurchaseLead bool `json:"open_repurchase_lead,omitempty"`
 	// MembershipEnd is the end of the owner's club membership, if any.
 	MembershipEnd dealercrm.Date `json:"membership_end,omitempty"`
+	// Tier is the owner's club tier, if a member.
+	Tier string `json:"tier,omitempty"`
+	// CadenceMonths is the owner's contact cadence from the grade's
+	// service strategy (a CadenceSource); 0 when none.
+	CadenceMonths int `json:"cadence_months,omitempty"`
 	// Grade is the owner's grade (from a GradeSource), if known.
 	Grade string `json:"grade,omitempty"`
 	// SoldHere reports that the dealer sold the vehicle (a crm.Sale
@@ -97,7 +106,7 @@ func FactsOf(v crm.Vehicle, owner *crm.Customer, orders []crm.ServiceOrder, poli
 		if o.VehicleID != v.ID {
 			continue
 		}
-		s.Visits = append(s.Visits, Visit{OrderID: o.ID, DealerID: o.DealerID, Date: o.Date, Closed: o.ClosedDate, KM: o.OdometerKM, Kind: o.Kind, Payer: o.Payer, AdvisorID: o.AdvisorID, Complaint: o.Complaint})
+		s.Visits = append(s.Visits, Visit{OrderID: o.ID, DealerID: o.DealerID, Date: o.Date, Closed: o.ClosedDate, KM: o.OdometerKM, Kind: o.Kind, Payer: o.Payer, AdvisorID: o.AdvisorID, Complaint: o.Complaint, Amount: o.Total()})
 	}
 	slices.SortStableFunc(s.Visits, func(a, b Visit) int { return a.Date.Compare(b.Date) })
 	for _, p := range policies {
@@ -117,6 +126,7 @@ func FactsOf(v crm.Vehicle, owner *crm.Customer, orders []crm.ServiceOrder, poli
 type Planner struct {
 	policy Policy
 	cal    *Calendar
+	spans  []ruleSpan // of policy.Rules, by index
 }
 
 // NewPlanner validates p and returns a Planner; a nil cal is DefaultCalendar().
@@ -127,7 +137,12 @@ func NewPlanner(p Policy, cal *Calendar) (*Planner, error) {
 	if cal == nil {
 		cal = DefaultCalendar()
 	}
-	return &Planner{policy: p, cal: cal}, nil
+	pl := &Planner{policy: p, cal: cal}
+	pl.spans = make([]ruleSpan, len(pl.policy.Rules))
+	for i := range pl.policy.Rules {
+		pl.spans[i] = spanOf(&pl.policy.Rules[i])
+	}
+	return pl, nil
 }
 
 // Policy returns the planner's policy.
@@ -212,7 +227,12 @@ type evaluator struct {
 	loN, hiN  int
 	loHiPlain bool
 	occ       []occurrence // reused across rules
-	cutoff    time.Time    // consents given before it count
+	span      ruleSpan     // of the current rule (outside)
+	// chDone reports that ch and chOK hold the current rule's channel.
+	chDone bool
+	ch     crm.Channel
+	chOK   bool
+	cutoff time.Time // consents given before it count
 }
 
 // needGone reports whether the reason a rule of kind k plans nothing is
@@ -289,6 +309,12 @@ func (e *evaluator) run() {
 			}
 			continue
 		}
+		if len(r.Tiers) > 0 && !slices.Contains(r.Tiers, s.Tier) {
+			if e.needGone(r.Kind) {
+				e.gone(r.Kind, "the customer's club tier %q is not one of %v", s.Tier, r.Tiers)
+			}
+			continue
+		}
 		e.bit = ^uint64(0)
 		if len(p.Rules) <= 64 {
 			e.bit = 1 << i
@@ -298,6 +324,9 @@ func (e *evaluator) run() {
 		e.lo, e.loN, e.hi, e.hiN = lo, loN, hi, hiN
 		if narrow && !e.sink.lookAhead(e.bit) {
 			e.lo, e.loN, e.hi, e.hiN = createFrom, createFromN, e.asOf, asOfN
+		}
+		if i < len(e.pl.spans) && e.pl.spans[i].rule == r {
+			e.span = e.pl.spans[i]
 		}
 		e.rule(r)
 	}
@@ -346,6 +375,8 @@ func (e *evaluator) whyOf(r *Rule, o *occurrence) string {
 		return "membership ends on " + o.basis.String()
 	case AnchorBirthday:
 		return "birthday on " + o.basis.String()
+	case AnchorCadence:
+		return fmt.Sprintf("grade %s contact cadence: every %d months, period from %s", s.Grade, s.CadenceMonths, o.basis)
 	case AnchorHoliday:
 		return o.name + " on " + o.basis.String()
 	}
@@ -486,17 +517,41 @@ func (e *evaluator) rule(r *Rule) {
 				occ = append(occ, occurrence{basis: f.Date, anchor: f.Date, name: f.Name, inside: r.Repeat == nil})
 			}
 		}
+	case AnchorCadence:
+		if s.Owner == nil {
+			e.gone(r.Kind, "no owner")
+			return
+		}
+		c := s.CadenceMonths
+		if c <= 0 {
+			if e.needGone(r.Kind) {
+				e.gone(r.Kind, "no contact cadence for the customer (not graded, or the grade has none)")
+			}
+			return
+		}
+		cust = true
+		// The periods whose first day, moved by the offsets, may reach
+		// [lo, hi].
+		from, to := e.lo, e.hi
+		if sp := e.spanFor(r); sp.bounded {
+			from, to = addDays(from, -sp.hi), addDays(to, -sp.lo)
+		}
+		lo, hi := from.Year*12+int(from.Month)-1, to.Year*12+int(to.Month)
+		if lo < 12 || hi >= 10000*12 || hi-lo > 1200 {
+			return
+		}
+		for t := lo + (c-lo%c)%c; t <= hi; t += c {
+			d := dealercrm.Date{Year: t / 12, Month: time.Month(t%12 + 1), Day: 1}
+			occ = append(occ, occurrence{basis: d, anchor: d})
+		}
 	}
 	if len(occ) == 0 {
 		return
 	}
-	ch, ok := e.channel(r)
-	if !ok {
-		if e.needGone(r.Kind) {
-			e.gone(r.Kind, "no consent for %s by %v", r.Purpose, r.Channels)
-		}
-		return
-	}
+	// The channel (a scan of the owner's consents) is decided at the
+	// first task inside the window, or at the end when a reason is wanted:
+	// most occurrences fall outside it.
+	e.chDone = false
 	subject := ""
 	if e.sink == nil {
 		if cust {
@@ -506,7 +561,22 @@ func (e *evaluator) rule(r *Rule) {
 		}
 	}
 	for i := range occ {
-		e.emit(r, subject, cust, ch, &occ[i])
+		if !e.emit(r, subject, cust, &occ[i]) {
+			return
+		}
+	}
+	if !e.chDone && e.needGone(r.Kind) {
+		e.resolveChannel(r)
+	}
+}
+
+// resolveChannel decides the channel of rule r's tasks for the subject,
+// noting why r plans nothing when the owner consented to none.
+func (e *evaluator) resolveChannel(r *Rule) {
+	e.chDone = true
+	e.ch, e.chOK = e.channel(r)
+	if !e.chOK && e.needGone(r.Kind) {
+		e.gone(r.Kind, "no consent for %s by %v", r.Purpose, r.Channels)
 	}
 }
 
@@ -528,41 +598,53 @@ func (e *evaluator) reminderWhy(r *Rule, o *occurrence, off *Offset, n int) stri
 }
 
 // emit adds the tasks of one occurrence that fall in [lo, hi]. Reasons
-// are formatted only for the tasks kept.
-func (e *evaluator) emit(r *Rule, subject string, cust bool, ch crm.Channel, o *occurrence) {
+// are formatted only for the tasks kept. It reports false when the owner
+// consented to none of the rule's channels (no task of the rule at all).
+func (e *evaluator) emit(r *Rule, subject string, cust bool, o *occurrence) bool {
 	if r.Repeat == nil && !o.inside && e.outside(r, o.anchor) {
-		return
+		return true
 	}
 	n := 0
-	add := func(due dealercrm.Date, off *Offset) {
+	add := func(due dealercrm.Date, off *Offset) bool {
 		n++
 		due = e.pl.cal.Apply(r.Shift, due)
 		end := addDays(due, r.WindowDays-1)
 		if due.After(e.hi) || end.Before(e.lo) {
-			return
+			return true
+		}
+		if !e.chDone {
+			e.resolveChannel(r)
+		}
+		if !e.chOK {
+			return false
 		}
 		if e.sink != nil {
-			e.sink.candidate(e, r, cust, ch, o, n, off, due, end)
-			return
+			e.sink.candidate(e, r, cust, e.ch, o, n, off, due, end)
+			return true
 		}
-		e.out.Tasks = append(e.out.Tasks, e.task(r, subject, cust, ch, o, n, due, e.reminderWhy(r, o, off, n)))
+		e.out.Tasks = append(e.out.Tasks, e.task(r, subject, cust, e.ch, o, n, due, e.reminderWhy(r, o, off, n)))
+		return true
 	}
 	for i := range r.Offsets {
-		add(r.Offsets[i].From(o.anchor), &r.Offsets[i])
+		if !add(r.Offsets[i].From(o.anchor), &r.Offsets[i]) {
+			return false
+		}
 	}
 	if r.Repeat == nil || len(r.Offsets) == 0 {
-		return
+		return true
 	}
 	first := r.Offsets[0].From(o.anchor)
 	for i := 1; ; i++ {
 		if r.Repeat.Max > 0 && n >= r.Repeat.Max {
-			return
+			return true
 		}
 		due := addDays(first, i*r.Repeat.EveryDays)
 		if due.After(e.hi) || (!o.until.IsZero() && !due.Before(o.until)) {
-			return
+			return true
 		}
-		add(due, nil)
+		if !add(due, nil) {
+			return false
+		}
 	}
 }
 
@@ -570,13 +652,40 @@ func (e *evaluator) emit(r *Rule, subject string, cust bool, ch crm.Channel, o *
 // non-working days, with its window) can reach [lo, hi]: a conservative
 // test in day numbers, before any calendar arithmetic.
 func (e *evaluator) outside(r *Rule, anchor dealercrm.Date) bool {
-	if !e.loHiPlain || !plain(anchor) || len(r.Offsets) == 0 {
+	sp := e.spanFor(r)
+	if !e.loHiPlain || !sp.bounded || !plain(anchor) {
 		return false
+	}
+	a := daysFromCivil(anchor.Year, int(anchor.Month), anchor.Day)
+	return a+sp.hi < e.loN || a+sp.lo > e.hiN
+}
+
+// ruleSpan bounds, in days from the anchor, where the tasks of a rule's
+// offsets (shifted off non-working days, with their window) can fall.
+type ruleSpan struct {
+	rule    *Rule
+	ok      bool // computed for rule
+	bounded bool // lo and hi hold (false: no offsets, or absurd ones)
+	lo, hi  int
+}
+
+// spanFor returns the span of r, the current rule.
+func (e *evaluator) spanFor(r *Rule) *ruleSpan {
+	if !e.span.ok || e.span.rule != r {
+		e.span = spanOf(r)
+	}
+	return &e.span
+}
+
+func spanOf(r *Rule) ruleSpan {
+	sp := ruleSpan{rule: r, ok: true}
+	if len(r.Offsets) == 0 {
+		return sp
 	}
 	lo, hi := math.MaxInt, math.MinInt
 	for _, off := range r.Offsets {
 		if off.Months > 1000 || off.Months < -1000 || off.Days > 1_000_000 || off.Days < -1_000_000 {
-			return false
+			return sp
 		}
 		// a month is 28 to 31 days
 		l, h := off.Days+28*off.Months, off.Days+31*off.Months
@@ -589,8 +698,8 @@ func (e *evaluator) outside(r *Rule, anchor dealercrm.Date) bool {
 	if r.Shift != ShiftNone {
 		slack = maxShiftDays
 	}
-	a := daysFromCivil(anchor.Year, int(anchor.Month), anchor.Day)
-	return a+hi+slack+max(r.WindowDays-1, 0) < e.loN || a+lo-slack > e.hiN
+	sp.bounded, sp.lo, sp.hi = true, lo-slack, hi+slack+max(r.WindowDays-1, 0)
+	return sp
 }
 
 // appendKey appends the task key of reminder n of occurrence o to b.

@@ -1,6 +1,8 @@
 package lifecycle
 
 import (
+	"fmt"
+
 	"github.com/dealercrm/dealercrm"
 )
 
@@ -29,6 +31,10 @@ type KPIs struct {
 	ChurnMonth string `json:"churn_month"`
 	// Churn is the rolling churn rate (reference ≤ 20%).
 	Churn Rate `json:"churn"`
+	// ChurnByMonth is the rolling churn rate of each month N from the
+	// month of From to the month of To (at most 120 months, the latest
+	// kept); its last entry is Churn.
+	ChurnByMonth []MonthRate `json:"churn_by_month"`
 	// Retention is the return rate 回厂率.
 	Retention Rate `json:"retention"`
 	// FirstMaintenance is the first-maintenance return rate 首保回厂率.
@@ -37,7 +43,18 @@ type KPIs struct {
 	Renewal Rate `json:"renewal"`
 	// Capture is the own-store capture rate 自店客户掌握率.
 	Capture Rate `json:"capture"`
+	// Comebacks is the comeback rate 返修率: comebacks per workshop job.
+	Comebacks Rate `json:"comebacks"`
 }
+
+// MonthRate is a Rate of one month ("2026-06").
+type MonthRate struct {
+	Month string `json:"month"`
+	Rate
+}
+
+// maxChurnMonths bounds KPIs.ChurnByMonth.
+const maxChurnMonths = 120
 
 func monthStart(d dealercrm.Date) dealercrm.Date { return dealercrm.NewDate(d.Year, d.Month, 1) }
 
@@ -55,9 +72,16 @@ func (pl *Planner) KPIs(subs []Subject, from, to dealercrm.Date) KPIs {
 	retFrom := n.AddMonths(-a.ChurnMonths + 1)
 	prevFrom := from.AddMonths(-a.BaseMonths)
 	capFrom := to.AddMonths(-a.BaseMonths)
-	var churnBase, churned, retBase, returned, fmDue, fmDone, due, renewed, sold, captured int
+	var churnBase, churned, retBase, returned, fmDue, fmDone, due, renewed, sold, captured, jobs, comebacks int
+	// The months of the churn series, as indexes year×12 + month − 1.
+	lastN := to.Year*12 + int(to.Month) - 1
+	firstN := max(from.Year*12+int(from.Month)-1, lastN-maxChurnMonths+1)
+	series := make([][2]int, max(lastN-firstN+1, 0)) // base, churned
+	var months []int                                 // a subject's visit months, reused
+	cb := pl.policy.Comebacks
 	for i := range subs {
 		s := &subs[i]
+		months = months[:0]
 		var inChurnBase, back, inRetBase, inPeriod, recent, firstDone bool
 		closes := dealercrm.Date{}
 		if !s.Delivery.IsZero() {
@@ -73,6 +97,11 @@ func (pl *Planner) KPIs(subs []Subject, from, to dealercrm.Date) KPIs {
 			if v.maintenance() && !closes.IsZero() && !v.Date.After(closes) {
 				firstDone = true
 			}
+			if !v.Date.Before(from) {
+				if _, ok := cb.Class(&v); ok {
+					jobs++
+				}
+			}
 			if a.PaidOnly && !v.Paid() {
 				continue
 			}
@@ -82,7 +111,12 @@ func (pl *Planner) KPIs(subs []Subject, from, to dealercrm.Date) KPIs {
 			inRetBase = inRetBase || (!d.Before(prevFrom) && d.Before(from))
 			inPeriod = inPeriod || !d.Before(from)
 			recent = recent || d.After(capFrom)
+			if m := d.Year*12 + int(d.Month) - 1; len(months) == 0 || months[len(months)-1] != m {
+				months = append(months, m)
+			}
 		}
+		churnSeries(series, firstN, a.ChurnMonths, months)
+		comebacks += len(cb.Comebacks(s, from, to))
 		if inChurnBase {
 			churnBase++
 			if !back {
@@ -125,7 +159,41 @@ func (pl *Planner) KPIs(subs []Subject, from, to dealercrm.Date) KPIs {
 	out.FirstMaintenance = rate(fmDone, fmDue)
 	out.Renewal = rate(renewed, due)
 	out.Capture = rate(captured, sold)
+	out.Comebacks = rate(comebacks, jobs)
+	out.ChurnByMonth = make([]MonthRate, len(series))
+	for k, c := range series {
+		n := firstN + k
+		out.ChurnByMonth[k] = MonthRate{Month: fmt.Sprintf("%04d-%02d", n/12, n%12+1), Rate: rate(c[1], c[0])}
+	}
 	return out
+}
+
+// churnSeries adds one vehicle to the churn series: for each month N
+// (series[k] is month firstN + k), the vehicle is in the base when it
+// visited in month N − window, and churned when it also did not visit in
+// months N − window + 1 … N. months are the indexes (year×12 + month − 1)
+// of the vehicle's visit months.
+func churnSeries(series [][2]int, firstN, window int, months []int) {
+	if len(months) == 0 {
+		return
+	}
+	for k := range series {
+		n := firstN + k
+		base, back := false, false
+		for _, m := range months {
+			if m == n-window {
+				base = true
+			} else if m > n-window && m <= n {
+				back = true
+			}
+		}
+		if base {
+			series[k][0]++
+			if !back {
+				series[k][1]++
+			}
+		}
+	}
 }
 
 // visitedBefore reports an own-store visit in the months before end.

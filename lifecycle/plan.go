@@ -27,6 +27,10 @@ const (
 	KindMembershipRenewal Kind = "membership_renewal"  // the club membership ends
 	KindBirthdayCare      Kind = "birthday_care"       // 生日关怀
 	KindHolidayCare       Kind = "holiday_care"        // 节日关怀
+	// KindGradeCare is the courtesy contact of a customer's grade strategy
+	// (seed 002: A monthly, B quarterly, C half-yearly); it plans nothing
+	// without a CadenceSource.
+	KindGradeCare Kind = "grade_care"
 )
 
 // Anchor is the event a rule's offset counts from.
@@ -45,11 +49,16 @@ const (
 	AnchorMembershipEnd     Anchor = "membership_end"        // the club membership ends
 	AnchorBirthday          Anchor = "birthday"              // the owner's birthday
 	AnchorHoliday           Anchor = "holiday"               // a care festival
+	// AnchorCadence is the first day of each contact period of the
+	// customer's grade strategy: every month whose index (year×12 +
+	// month − 1) is a multiple of the cadence in months, so a quarterly
+	// cadence falls on Jan 1, Apr 1, Jul 1 and Oct 1.
+	AnchorCadence Anchor = "grade_cadence"
 )
 
 var allAnchors = []Anchor{AnchorDelivery, AnchorFirstMaintenance, AnchorMaintenance, AnchorServiceClosed,
 	AnchorComplaintResolved, AnchorPolicyEnd, AnchorInspection, AnchorWarrantyEnd, AnchorMembershipEnd,
-	AnchorBirthday, AnchorHoliday}
+	AnchorBirthday, AnchorHoliday, AnchorCadence}
 
 // Valid reports whether a is a known Anchor.
 func (a Anchor) Valid() bool { return slices.Contains(allAnchors, a) }
@@ -131,6 +140,9 @@ type Rule struct {
 	Stages []Stage `json:"stages,omitempty"`
 	// Grades limits the rule to customers of these grades; empty for any.
 	Grades []string `json:"grades,omitempty"`
+	// Tiers limits the rule to club members of these tiers (from a
+	// MembershipSource); empty for any customer, member or not.
+	Tiers []string `json:"tiers,omitempty"`
 	// Shift moves a due date off non-working days.
 	Shift Shift `json:"shift,omitempty"`
 	// Disabled switches the rule off.
@@ -198,6 +210,8 @@ type Policy struct {
 	HorizonDays int `json:"horizon_days"`
 	// Abnormal configures abnormal-customer classes and KPIs.
 	Abnormal AbnormalPolicy `json:"abnormal"`
+	// Comebacks configures comeback 返修 detection and its KPI.
+	Comebacks ComebackPolicy `json:"comebacks"`
 }
 
 // DefaultRules returns the default plan of SPEC §2.2.
@@ -220,6 +234,7 @@ func DefaultRules() []Rule {
 		{Kind: KindMembershipRenewal, Anchor: AnchorMembershipEnd, Offsets: []Offset{{Days: -30}}, WindowDays: 7, Channels: remind, Purpose: crm.PurposeMarketing, Owner: RoleCR},
 		{Kind: KindBirthdayCare, Anchor: AnchorBirthday, Offsets: []Offset{{Days: -1}}, WindowDays: 1, Channels: care, Purpose: crm.PurposeMarketing, Owner: RoleCR},
 		{Kind: KindHolidayCare, Anchor: AnchorHoliday, Offsets: []Offset{{Days: -1}}, WindowDays: 1, Channels: care, Purpose: crm.PurposeMarketing, Owner: RoleCR},
+		{Kind: KindGradeCare, Anchor: AnchorCadence, Offsets: []Offset{{Days: 0}}, WindowDays: 10, Channels: phone, Purpose: crm.PurposeMarketing, Owner: RoleCR, Shift: ShiftNext},
 	}
 }
 
@@ -238,6 +253,7 @@ func DefaultPolicy() Policy {
 		KeepDays:    90,
 		HorizonDays: 365,
 		Abnormal:    DefaultAbnormalPolicy(),
+		Comebacks:   DefaultComebackPolicy(),
 	}
 }
 
@@ -287,6 +303,7 @@ func (p Policy) Validate() error {
 	}
 	c.prefix = ""
 	p.Abnormal.check(&c)
+	p.Comebacks.check(&c)
 	slices.SortStableFunc(c.errs, func(a, b crm.FieldError) int {
 		switch {
 		case a.Field < b.Field:
@@ -356,7 +373,7 @@ func (r Rule) check(c *checker) {
 func Kinds() []Kind {
 	return []Kind{KindThankYou3DC, Kind7DC, KindNPlus1Month, KindOneOnOneVisit, KindFirstMaintenance, KindMaintenance,
 		KindPostService, KindComplaintFollowUp, KindInsuranceRenewal, KindAnnualInspection, KindWarrantyExpiry,
-		KindMembershipRenewal, KindBirthdayCare, KindHolidayCare}
+		KindMembershipRenewal, KindBirthdayCare, KindHolidayCare, KindGradeCare}
 }
 
 // Roles returns every Role.

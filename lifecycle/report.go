@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -153,12 +154,52 @@ func (s *Service) addSisterVisits(ctx context.Context, d crm.Dealer, subs []Subj
 // for the formulas). Errors: a *crm.ValidationError when from is after
 // to, store errors.
 func (s *Service) KPIs(ctx context.Context, dealer crm.DealerID, from, to dealercrm.Date) (KPIs, error) {
-	if from.IsZero() || to.IsZero() || from.After(to) {
-		return KPIs{}, &crm.ValidationError{Entity: "kpi query", Fields: []crm.FieldError{{Field: "from", Rule: RuleRange, Message: fmt.Sprintf("want from <= to, got %s and %s", from, to)}}}
+	if err := checkPeriod("kpi query", from, to); err != nil {
+		return KPIs{}, err
 	}
 	subs, err := s.Load(ctx, dealer)
 	if err != nil {
 		return KPIs{}, err
 	}
 	return s.planner.KPIs(subs, from, to), nil
+}
+
+// ComebackReport lists a dealer's comebacks 返修 over a period with the
+// comeback rate (KPIs.Comebacks).
+type ComebackReport struct {
+	From  dealercrm.Date `json:"from"`
+	To    dealercrm.Date `json:"to"`
+	Rate  Rate           `json:"rate"`
+	Items []Comeback     `json:"items"`
+}
+
+// Comebacks reports the dealer's comebacks dated in [from, to], by date,
+// with the policy's ComebackPolicy (see the package docs).
+func (s *Service) Comebacks(ctx context.Context, dealer crm.DealerID, from, to dealercrm.Date) (ComebackReport, error) {
+	if err := checkPeriod("comeback query", from, to); err != nil {
+		return ComebackReport{}, err
+	}
+	subs, err := s.Load(ctx, dealer)
+	if err != nil {
+		return ComebackReport{}, err
+	}
+	out := ComebackReport{From: from, To: to, Rate: s.planner.KPIs(subs, from, to).Comebacks, Items: []Comeback{}}
+	for i := range subs {
+		out.Items = append(out.Items, s.policy.Comebacks.Comebacks(&subs[i], from, to)...)
+	}
+	slices.SortStableFunc(out.Items, func(a, b Comeback) int {
+		if c := a.Date.Compare(b.Date); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.OrderID), string(b.OrderID))
+	})
+	return out, nil
+}
+
+// checkPeriod rejects a period without both ends or with from after to.
+func checkPeriod(entity string, from, to dealercrm.Date) error {
+	if from.IsZero() || to.IsZero() || from.After(to) {
+		return &crm.ValidationError{Entity: entity, Fields: []crm.FieldError{{Field: "from", Rule: RuleRange, Message: fmt.Sprintf("want from <= to, got %s and %s", from, to)}}}
+	}
+	return nil
 }

@@ -21,16 +21,26 @@ type GradeSource interface {
 	Grades(ctx context.Context, dealer crm.DealerID) (map[crm.CustomerID]string, error)
 }
 
-// CadenceSource gives a customer's expected contact cadence in days, from
-// a grade's service strategy; ok is false when there is none.
+// CadenceSource gives the contact cadence of a dealer's customers, in
+// months, from their grade's service strategy (grading.Service
+// implements it). The grade_care rule plans one contact per period.
 type CadenceSource interface {
-	Cadence(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) (days int, ok bool, err error)
+	// Cadences returns the cadence of each customer that has one.
+	Cadences(ctx context.Context, dealer crm.DealerID) (map[crm.CustomerID]int, error)
 }
 
-// MembershipSource gives the end of each member's club membership (the
-// loyalty package implements it; lifecycle works without one).
+// Membership is a customer's club membership as the plan sees it.
+type Membership struct {
+	Tier string         `json:"tier"`
+	End  dealercrm.Date `json:"end"`
+}
+
+// MembershipSource gives the club memberships of a dealer's customers
+// (the membership renewal rule and rule conditions on tiers; lifecycle
+// works without one).
 type MembershipSource interface {
-	MembershipEnds(ctx context.Context, dealer crm.DealerID) (map[crm.CustomerID]dealercrm.Date, error)
+	// Memberships returns the current membership of each member.
+	Memberships(ctx context.Context, dealer crm.DealerID) (map[crm.CustomerID]Membership, error)
 }
 
 // Option configures a Service.
@@ -51,12 +61,13 @@ func WithIDGenerator(f func() string) Option { return func(s *Service) { s.newID
 // WithGrades sets the grade source used by rule conditions on grades.
 func WithGrades(g GradeSource) Option { return func(s *Service) { s.grades = g } }
 
-// WithCadences sets the cadence source (a grade's expected contact
-// cadence). Not read yet: near-churn compares with the customer's own
-// visit cadence (AbnormalPolicy.NearChurnFactor).
+// WithCadences sets the cadence source of the grade_care rule (a grade's
+// contact cadence). Near-churn compares with the customer's own visit
+// cadence instead (AbnormalPolicy.NearChurnFactor).
 func WithCadences(c CadenceSource) Option { return func(s *Service) { s.cadences = c } }
 
-// WithMemberships sets the membership source of the membership renewal rule.
+// WithMemberships sets the membership source of the membership renewal
+// rule and of rule conditions on tiers.
 func WithMemberships(m MembershipSource) Option { return func(s *Service) { s.members = m } }
 
 // Service runs the lifecycle plan of dealers: the daily task run, plans
@@ -165,9 +176,15 @@ func (s *Service) Load(ctx context.Context, dealer crm.DealerID) ([]Subject, err
 			return nil, fmt.Errorf("lifecycle: load grades: %w", err)
 		}
 	}
-	var members map[crm.CustomerID]dealercrm.Date
+	var cadences map[crm.CustomerID]int
+	if s.cadences != nil {
+		if cadences, err = s.cadences.Cadences(ctx, dealer); err != nil {
+			return nil, fmt.Errorf("lifecycle: load cadences: %w", err)
+		}
+	}
+	var members map[crm.CustomerID]Membership
 	if s.members != nil {
-		if members, err = s.members.MembershipEnds(ctx, dealer); err != nil {
+		if members, err = s.members.Memberships(ctx, dealer); err != nil {
 			return nil, fmt.Errorf("lifecycle: load memberships: %w", err)
 		}
 	}
@@ -201,7 +218,9 @@ func (s *Service) Load(ctx context.Context, dealer crm.DealerID) ([]Subject, err
 		if owner != nil {
 			sub.OpenRepurchaseLead = repurchase[owner.ID]
 			sub.Grade = grades[owner.ID]
-			sub.MembershipEnd = members[owner.ID]
+			m := members[owner.ID]
+			sub.MembershipEnd, sub.Tier = m.End, m.Tier
+			sub.CadenceMonths = cadences[owner.ID]
 		}
 		out = append(out, sub)
 	}
@@ -417,7 +436,10 @@ type reconcileIndex struct {
 	stored     []Task
 	date       dealercrm.Date
 	createFrom dealercrm.Date
-	byKey      map[string]int
+	// keepFrom and ahead bound the evaluation window: date − KeepDays,
+	// date + HorizonDays.
+	keepFrom, ahead dealercrm.Date
+	byKey           map[string]int
 	// vehicles and customers say which are named by an active stored
 	// task and hold the active stored tasks of each subject (a key's
 	// "vehicle:ID" or "customer:ID").
@@ -429,6 +451,7 @@ type reconcileIndex struct {
 func newReconcileIndex(pl *Planner, stored []Task, date dealercrm.Date) *reconcileIndex {
 	p := &pl.policy
 	ix := &reconcileIndex{pl: pl, stored: stored, date: date, createFrom: date.AddDays(-p.CatchUpDays),
+		keepFrom: date.AddDays(-p.KeepDays), ahead: date.AddDays(p.HorizonDays),
 		byKey:    make(map[string]int, len(stored)),
 		vehicles: map[crm.VehicleID]*subjectTasks{}, customers: map[crm.CustomerID]*subjectTasks{}, kindBit: map[Kind]uint64{}}
 	for i, r := range p.Rules {
@@ -620,7 +643,11 @@ func (rc *reconciler) subject(sub *Subject, res *subjectResult) {
 	rc.res = res
 	rc.known = known(sub, ix.date)
 	e := &rc.e
-	*e = evaluator{pl: ix.pl, s: &rc.known, asOf: ix.date, lo: ix.date.AddDays(-p.KeepDays), hi: ix.date.AddDays(ahead), sink: rc, occ: e.occ}
+	hi := ix.date
+	if ahead > 0 {
+		hi = ix.ahead
+	}
+	*e = evaluator{pl: ix.pl, s: &rc.known, asOf: ix.date, lo: ix.keepFrom, hi: hi, sink: rc, occ: e.occ}
 	e.run()
 	for kind, why := range e.out.Gone {
 		bit := ix.kindBit[kind]

@@ -285,5 +285,5 @@ func TestAllModulesOpenAPI(t *testing.T) {
 	h, ok := NewHandler(svc, WithLifecycle(lc), WithGrading(gr), WithSatisfaction(sat)).(*handler)
 	require.True(t, ok)
 	documented := requireRoutesDocumented(t, h)
-	assert.Len(t, documented, len(newTestHandler(t).patterns)+5+7+14, "crm routes + lifecycle 5 + grading 7 + satisfaction 14")
+	assert.Len(t, documented, len(newTestHandler(t).patterns)+6+7+14, "crm routes + lifecycle 6 + grading 7 + satisfaction 14")
 }

@@ -33,7 +33,9 @@ func init() {
 	enumValues[reflect.TypeFor[lifecycle.ServiceClass]()] = []string{string(lifecycle.ClassA), string(lifecycle.ClassB), string(lifecycle.ClassC), string(lifecycle.ClassD)}
 	enumValues[reflect.TypeFor[lifecycle.AbnormalClass]()] = strs(lifecycle.AbnormalClasses())
 	schemaDocs["AbnormalReport"] = "Abnormal customers 异常客户 as of a day: counts by activity, service class and abnormal class, and the abnormal vehicles, each explained."
-	schemaDocs["KPIs"] = "Lifecycle KPIs over a period: churn, retention 回厂率, first-maintenance return 首保回厂率, insurance renewal 续保率, own-store capture 自店客户掌握率."
+	schemaDocs["KPIs"] = "Lifecycle KPIs over a period: churn (and by month), retention 回厂率, first-maintenance return 首保回厂率, insurance renewal 续保率, own-store capture 自店客户掌握率, comebacks 返修率."
+	enumValues[reflect.TypeFor[lifecycle.RepairClass]()] = strs(lifecycle.RepairClasses())
+	schemaDocs["ComebackReport"] = "Comebacks 返修 over a period: repairs within the statutory quality warranty of an earlier job of the same vehicle, with the comeback rate."
 }
 
 // taskOutcomeInput is the body of POST /v1/tasks/{id}/outcome.
@@ -170,24 +172,12 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 			}},
 		{method: http.MethodGet, path: "/v1/reports/kpis", op: "getLifecycleKPIs", tag: "Lifecycle",
 			summary: "Lifecycle KPIs over a period (formulas in the lifecycle package docs)",
-			params: []queryParam{
-				{name: "from", typ: reflect.TypeFor[dealercrm.Date](), doc: "The first day, YYYY-MM-DD (required)."},
-				{name: "to", typ: reflect.TypeFor[dealercrm.Date](), doc: "The last day, YYYY-MM-DD; today when omitted."},
-			},
-			status: http.StatusOK, result: reflect.TypeFor[lifecycle.KPIs](),
+			params:  periodParams,
+			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.KPIs](),
 			handle: func(_ *handler, c *call) error {
-				q := c.r.URL.Query()
-				from, err := dealercrm.ParseDate(q.Get("from"))
+				from, to, err := period(svc, c)
 				if err != nil {
-					return badQuery("from", "want YYYY-MM-DD, got %q", q.Get("from"))
-				}
-				var to dealercrm.Date
-				if s := q.Get("to"); s == "" {
-					if to, err = svc.Today(c.r.Context(), c.dealer); err != nil {
-						return err
-					}
-				} else if to, err = dealercrm.ParseDate(s); err != nil {
-					return badQuery("to", "want YYYY-MM-DD, got %q", s)
+					return err
 				}
 				k, err := svc.KPIs(c.r.Context(), c.dealer, from, to)
 				if err != nil {
@@ -195,5 +185,42 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				}
 				return c.reply(http.StatusOK, k)
 			}},
+		{method: http.MethodGet, path: "/v1/reports/comebacks", op: "getLifecycleComebacks", tag: "Lifecycle",
+			summary: "Comebacks 返修 over a period: repairs within the quality warranty of an earlier job, with the rate",
+			params:  periodParams,
+			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.ComebackReport](),
+			handle: func(_ *handler, c *call) error {
+				from, to, err := period(svc, c)
+				if err != nil {
+					return err
+				}
+				r, err := svc.Comebacks(c.r.Context(), c.dealer, from, to)
+				if err != nil {
+					return err
+				}
+				return c.reply(http.StatusOK, r)
+			}},
 	}
+}
+
+// periodParams are the query parameters of a report over a period.
+var periodParams = []queryParam{
+	{name: "from", typ: reflect.TypeFor[dealercrm.Date](), doc: "The first day, YYYY-MM-DD (required)."},
+	{name: "to", typ: reflect.TypeFor[dealercrm.Date](), doc: "The last day, YYYY-MM-DD; today when omitted."},
+}
+
+// period reads the from and to query parameters; to defaults to today.
+func period(svc *lifecycle.Service, c *call) (from, to dealercrm.Date, err error) {
+	q := c.r.URL.Query()
+	if from, err = dealercrm.ParseDate(q.Get("from")); err != nil {
+		return from, to, badQuery("from", "want YYYY-MM-DD, got %q", q.Get("from"))
+	}
+	if s := q.Get("to"); s == "" {
+		to, err = svc.Today(c.r.Context(), c.dealer)
+		return from, to, err
+	}
+	if to, err = dealercrm.ParseDate(q.Get("to")); err != nil {
+		return from, to, badQuery("to", "want YYYY-MM-DD, got %q", q.Get("to"))
+	}
+	return from, to, nil
 }

@@ -139,4 +139,23 @@ func TestLifecycleReports(t *testing.T) {
 	}
 	rec = e.do(http.MethodGet, "/v1/reports/kpis?from=2026-01-01", "", nil)
 	assert.Equal(t, http.StatusUnauthorized, rec.Code)
+
+	// A second repair 6 days and 400 km after o1 (a minor repair: 10 days
+	// / 2,000 km) is a comeback 返修.
+	_, err = crmSvc.CreateServiceOrder(ctx, dealerA, crm.ServiceOrder{ID: "o2", Record: crm.Record{DealerID: dealerA}, VehicleID: "v1", Date: lcDate("2025-12-16"),
+		OdometerKM: 30400, Kind: crm.ServiceRepair, Payer: crm.PayerCustomer, Labour: decimal.NewFromInt(300)})
+	require.NoError(t, err)
+	rec = e.do(http.MethodGet, "/v1/reports/comebacks?from=2025-12-01&to=2025-12-31", keyA, nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var cb lifecycle.ComebackReport
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &cb))
+	assert.Equal(t, lifecycle.Rate{Numerator: 1, Denominator: 2, Rate: 0.5}, cb.Rate)
+	require.Len(t, cb.Items, 1)
+	assert.Equal(t, lifecycle.Comeback{VehicleID: "v1", OrderID: "o2", Date: lcDate("2025-12-16"), Of: "o1", OfDate: lcDate("2025-12-10"),
+		Class: lifecycle.RepairMinor, Days: 6, KM: 400, Reason: cb.Items[0].Reason}, cb.Items[0])
+	rec = e.do(http.MethodGet, "/v1/reports/comebacks?from=2025-12-01&to=2025-12-31", keyB, nil)
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"items":[]`, "dealer B: none of A's")
+	rec = e.do(http.MethodGet, "/v1/reports/comebacks?from=2026-01-01&to=2025-01-01", keyA, nil)
+	assert.Equal(t, http.StatusUnprocessableEntity, rec.Code)
 }

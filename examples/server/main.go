@@ -101,11 +101,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	lc, err := lifecycle.NewService(svc, taskStore(store))
+	grades, err := grading.NewService(store, gradingStore(store))
 	if err != nil {
 		return err
 	}
-	grades, err := grading.NewService(store, gradingStore(store))
+	// Grades drive rule conditions and the grade_care calls of the plan.
+	lc, err := lifecycle.NewService(svc, taskStore(store), lifecycle.WithGrades(grades), lifecycle.WithCadences(grades))
 	if err != nil {
 		return err
 	}
@@ -130,17 +131,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger.Info("demo data seeded", "store", storeName, "dealers", len(data.Dealers), "records", records,
 		"today", data.Options.Today.String(), "generate", generated.Round(time.Millisecond), "seed", (time.Since(start) - generated).Round(time.Millisecond))
 
-	// The daily lifecycle run for today, for each demo store.
+	// A grading run of the whole demo group as of today, then the daily
+	// lifecycle run for today, for each demo store.
 	today := data.Options.Today
+	graded, err := grades.Run(ctx, grading.RunRequest{DealerID: data.Dealers[0].Dealer.ID, AsOf: today, Group: true})
+	if err != nil {
+		return err
+	}
 	for _, d := range data.Dealers {
 		if _, err := lc.Run(ctx, d.Dealer.ID, today); err != nil {
 			return err
 		}
-	}
-	// A grading run of the whole demo group as of today.
-	graded, err := grades.Run(ctx, grading.RunRequest{DealerID: data.Dealers[0].Dealer.ID, AsOf: today, Group: true})
-	if err != nil {
-		return err
 	}
 	due, err := lc.DueOn(ctx, data.Dealers[0].Dealer.ID, today, lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
 	if err != nil {
