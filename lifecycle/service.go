@@ -118,57 +118,105 @@ func (s *Service) Today(ctx context.Context, dealer crm.DealerID) (dealercrm.Dat
 	return dealercrm.DateIn(s.now(), d.Location()), nil
 }
 
+// Facts are the crm records the plan reads of one dealer.
+type Facts struct {
+	Vehicles   []crm.Vehicle
+	Customers  []crm.Customer
+	Orders     []crm.ServiceOrder
+	Policies   []crm.InsurancePolicy
+	Complaints []crm.Complaint
+	// Repurchase are the customers with an open add or replacement
+	// purchase lead.
+	Repurchase []crm.CustomerID
+	// Sold are the vehicles the dealer sold (a crm.Sale exists).
+	Sold []crm.VehicleID
+}
+
+// FactSource loads a dealer's Facts in bulk. When the crm.Store
+// implements it (adapters/postgres does, one lean query per table),
+// Service.Load uses it instead of paging through every repository; its
+// records need only the fields FactsOf reads (and a vehicle's OwnerID),
+// in the order of their IDs.
+type FactSource interface {
+	LifecycleFacts(ctx context.Context, dealer crm.DealerID) (Facts, error)
+}
+
+// LoadFacts reads the crm records the plan needs of a dealer through the
+// crm repositories: every vehicle, customer, service order, policy and
+// complaint, the open add/replacement leads and the sales.
+func LoadFacts(ctx context.Context, st crm.Store, dealer crm.DealerID) (Facts, error) {
+	var f Facts
+	page := crm.PageRequest{Limit: crm.MaxLimit}
+	var err error
+	if f.Vehicles, err = crm.All(ctx, func(a string) (crm.Page[crm.Vehicle], error) {
+		return st.Vehicles().List(ctx, dealer, crm.VehicleFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
+	}); err != nil {
+		return f, fmt.Errorf("lifecycle: load vehicles: %w", err)
+	}
+	if f.Customers, err = crm.All(ctx, func(a string) (crm.Page[crm.Customer], error) {
+		return st.Customers().List(ctx, dealer, crm.CustomerFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
+	}); err != nil {
+		return f, fmt.Errorf("lifecycle: load customers: %w", err)
+	}
+	if f.Orders, err = crm.All(ctx, func(a string) (crm.Page[crm.ServiceOrder], error) {
+		return st.ServiceOrders().List(ctx, dealer, crm.ServiceOrderFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
+	}); err != nil {
+		return f, fmt.Errorf("lifecycle: load service orders: %w", err)
+	}
+	if f.Policies, err = crm.All(ctx, func(a string) (crm.Page[crm.InsurancePolicy], error) {
+		return st.Policies().List(ctx, dealer, crm.PolicyFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
+	}); err != nil {
+		return f, fmt.Errorf("lifecycle: load policies: %w", err)
+	}
+	if f.Complaints, err = crm.All(ctx, func(a string) (crm.Page[crm.Complaint], error) {
+		return st.Complaints().List(ctx, dealer, crm.ComplaintFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
+	}); err != nil {
+		return f, fmt.Errorf("lifecycle: load complaints: %w", err)
+	}
+	err = crm.Each(ctx, func(a string) (crm.Page[crm.Lead], error) {
+		return st.Leads().List(ctx, dealer, crm.LeadFilter{Status: crm.LeadOpen, PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
+	}, func(l *crm.Lead) error {
+		if l.CustomerID != "" && (l.Purchase == crm.AddPurchase || l.Purchase == crm.ReplacementPurchase) {
+			f.Repurchase = append(f.Repurchase, l.CustomerID)
+		}
+		return nil
+	})
+	if err != nil {
+		return f, fmt.Errorf("lifecycle: load leads: %w", err)
+	}
+	err = crm.Each(ctx, func(a string) (crm.Page[crm.Sale], error) {
+		return st.Sales().List(ctx, dealer, crm.SaleFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
+	}, func(sl *crm.Sale) error {
+		if sl.VehicleID != "" {
+			f.Sold = append(f.Sold, sl.VehicleID)
+		}
+		return nil
+	})
+	if err != nil {
+		return f, fmt.Errorf("lifecycle: load sales: %w", err)
+	}
+	return f, nil
+}
+
 // Load reads the subjects of a dealer: every vehicle with its owner,
 // service orders, policies, complaints, open add/replacement leads and
-// whether the dealer sold it.
+// whether the dealer sold it, plus grades, cadences and memberships from
+// the sources configured. The records come from the crm store's
+// FactSource when it has one, else from LoadFacts.
 func (s *Service) Load(ctx context.Context, dealer crm.DealerID) ([]Subject, error) {
 	st := s.crm.Store()
-	page := crm.PageRequest{Limit: crm.MaxLimit}
-	vs, err := crm.All(ctx, func(a string) (crm.Page[crm.Vehicle], error) {
-		return st.Vehicles().List(ctx, dealer, crm.VehicleFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("lifecycle: load vehicles: %w", err)
+	var f Facts
+	var err error
+	if src, ok := st.(FactSource); ok {
+		if f, err = src.LifecycleFacts(ctx, dealer); err != nil {
+			return nil, fmt.Errorf("lifecycle: load facts of %s: %w", dealer, err)
+		}
+	} else if f, err = LoadFacts(ctx, st, dealer); err != nil {
+		return nil, err
 	}
-	cs, err := crm.All(ctx, func(a string) (crm.Page[crm.Customer], error) {
-		return st.Customers().List(ctx, dealer, crm.CustomerFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("lifecycle: load customers: %w", err)
-	}
-	os, err := crm.All(ctx, func(a string) (crm.Page[crm.ServiceOrder], error) {
-		return st.ServiceOrders().List(ctx, dealer, crm.ServiceOrderFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("lifecycle: load service orders: %w", err)
-	}
-	ps, err := crm.All(ctx, func(a string) (crm.Page[crm.InsurancePolicy], error) {
-		return st.Policies().List(ctx, dealer, crm.PolicyFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("lifecycle: load policies: %w", err)
-	}
-	cps, err := crm.All(ctx, func(a string) (crm.Page[crm.Complaint], error) {
-		return st.Complaints().List(ctx, dealer, crm.ComplaintFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("lifecycle: load complaints: %w", err)
-	}
-	ls, err := crm.All(ctx, func(a string) (crm.Page[crm.Lead], error) {
-		return st.Leads().List(ctx, dealer, crm.LeadFilter{Status: crm.LeadOpen, PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("lifecycle: load leads: %w", err)
-	}
-	sales, err := crm.All(ctx, func(a string) (crm.Page[crm.Sale], error) {
-		return st.Sales().List(ctx, dealer, crm.SaleFilter{PageRequest: crm.PageRequest{After: a, Limit: page.Limit}})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("lifecycle: load sales: %w", err)
-	}
-	soldHere := make(map[crm.VehicleID]bool, len(sales))
-	for _, sl := range sales {
-		soldHere[sl.VehicleID] = true
+	soldHere := make(map[crm.VehicleID]bool, len(f.Sold))
+	for _, v := range f.Sold {
+		soldHere[v] = true
 	}
 	var grades map[crm.CustomerID]string
 	if s.grades != nil {
@@ -188,30 +236,28 @@ func (s *Service) Load(ctx context.Context, dealer crm.DealerID) ([]Subject, err
 			return nil, fmt.Errorf("lifecycle: load memberships: %w", err)
 		}
 	}
-	owners := make(map[crm.CustomerID]*crm.Customer, len(cs))
-	for i := range cs {
-		owners[cs[i].ID] = &cs[i]
+	owners := make(map[crm.CustomerID]*crm.Customer, len(f.Customers))
+	for i := range f.Customers {
+		owners[f.Customers[i].ID] = &f.Customers[i]
 	}
-	repurchase := map[crm.CustomerID]bool{}
-	for _, l := range ls {
-		if l.CustomerID != "" && (l.Purchase == crm.AddPurchase || l.Purchase == crm.ReplacementPurchase) {
-			repurchase[l.CustomerID] = true
-		}
+	repurchase := make(map[crm.CustomerID]bool, len(f.Repurchase))
+	for _, c := range f.Repurchase {
+		repurchase[c] = true
 	}
-	byVehicle := map[crm.VehicleID][]crm.ServiceOrder{}
-	for _, o := range os {
+	byVehicle := make(map[crm.VehicleID][]crm.ServiceOrder, len(f.Vehicles))
+	for _, o := range f.Orders {
 		byVehicle[o.VehicleID] = append(byVehicle[o.VehicleID], o)
 	}
-	polBy := map[crm.VehicleID][]crm.InsurancePolicy{}
-	for _, p := range ps {
+	polBy := make(map[crm.VehicleID][]crm.InsurancePolicy, len(f.Vehicles))
+	for _, p := range f.Policies {
 		polBy[p.VehicleID] = append(polBy[p.VehicleID], p)
 	}
 	compBy := map[crm.CustomerID][]crm.Complaint{}
-	for _, c := range cps {
+	for _, c := range f.Complaints {
 		compBy[c.CustomerID] = append(compBy[c.CustomerID], c)
 	}
-	out := make([]Subject, 0, len(vs))
-	for _, v := range vs {
+	out := make([]Subject, 0, len(f.Vehicles))
+	for _, v := range f.Vehicles {
 		owner := owners[v.OwnerID]
 		sub := FactsOf(v, owner, byVehicle[v.ID], polBy[v.ID], compBy[v.OwnerID])
 		sub.SoldHere = soldHere[v.ID]

@@ -121,7 +121,7 @@ func fromCustomer(v *crm.Customer) (customerRow, error) {
 }
 
 func toCustomer(r *customerRow) (crm.Customer, error) {
-	consents, err := unmarshalList(r.Consents, toConsent)
+	consents, err := parseConsents(r.Consents)
 	return crm.Customer{
 		ID: crm.CustomerID(r.ID), Record: r.record(),
 		Kind: crm.CustomerKind(r.Kind), Name: r.Name, Mobile: r.Mobile, Gender: crm.Gender(r.Gender),

@@ -1,13 +1,91 @@
 package postgres_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/demo"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/lifecycle/lifecycletest"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestLifecycleTaskStore(t *testing.T) {
 	lifecycletest.RunStoreTests(t, func(t *testing.T) lifecycle.TaskStore { return pgtest.NewStore(t).LifecycleTasks() })
+}
+
+// reposOnly hides the Store's lifecycle.FactSource: a lifecycle.Service
+// over it pages through the crm repositories.
+type reposOnly struct{ crm.Store }
+
+// TestLifecycleFactsMatchRepositories seeds demo data plus edge cases and
+// checks that the bulk loader gives the same subjects as paging through
+// the repositories, and the same daily run.
+func TestLifecycleFactsMatchRepositories(t *testing.T) {
+	ctx := context.Background()
+	store := pgtest.NewStore(t)
+	data := demo.Generate(demo.Options{Seed: 5, Customers: 150})
+	svc := crm.NewService(store)
+	require.NoError(t, demo.Seed(ctx, svc, data))
+	d := data.Dealers[0].Dealer.ID
+	// Edge cases: a vehicle without an owner, a complaint without a
+	// vehicle, an order without a vehicle, an open replacement lead.
+	cs, err := store.Customers().List(ctx, d, crm.CustomerFilter{PageRequest: crm.PageRequest{Limit: 1}})
+	require.NoError(t, err)
+	owner := cs.Items[0].ID
+	_, err = svc.CreateVehicle(ctx, d, crm.Vehicle{ID: "v-orphan", Record: crm.Record{DealerID: d}, VIN: "LSVAM4187C2184847", Model: "Lavida",
+		DeliveryDate: data.Options.Today.AddDays(-40), Price: decimal.NewFromInt(99000),
+		Odometer: []crm.OdometerReading{{Date: data.Options.Today.AddDays(-5), KM: 2100}}})
+	require.NoError(t, err)
+	_, err = svc.CreateComplaint(ctx, d, crm.Complaint{ID: "k-edge", Record: crm.Record{DealerID: d}, CustomerID: owner, Category: "price",
+		Severity: crm.SeverityLow, Status: crm.ComplaintResolved, Opened: data.Options.Today.AddDays(-20), Resolved: data.Options.Today.AddDays(-3)})
+	require.NoError(t, err)
+	_, err = svc.CreateLead(ctx, d, crm.Lead{ID: "l-edge", Record: crm.Record{DealerID: d}, Name: "x", Mobile: "13800138000", Level: crm.LevelH,
+		Status: crm.LeadOpen, Purchase: crm.ReplacementPurchase, CustomerID: owner, Source: crm.SourceWalkIn})
+	require.NoError(t, err)
+
+	bulk, err := lifecycle.NewService(svc, store.LifecycleTasks())
+	require.NoError(t, err)
+	paged, err := lifecycle.NewService(crm.NewService(reposOnly{store}), store.LifecycleTasks())
+	require.NoError(t, err)
+	for _, dd := range data.Dealers {
+		got, err := bulk.Load(ctx, dd.Dealer.ID)
+		require.NoError(t, err)
+		want, err := paged.Load(ctx, dd.Dealer.ID)
+		require.NoError(t, err)
+		require.Len(t, got, len(want))
+		repurchase := 0
+		for i := range want {
+			w, g := want[i], got[i]
+			if w.OpenRepurchaseLead {
+				repurchase++
+			}
+			require.Equal(t, w.Owner == nil, g.Owner == nil, "owner of %s", w.VehicleID)
+			if w.Owner != nil {
+				// The bulk owner holds the fields the plan reads.
+				o := *w.Owner
+				assert.Equal(t, crm.Customer{ID: o.ID, Record: crm.Record{DealerID: o.DealerID}, Name: o.Name, Birthday: o.Birthday,
+					Consents: o.Consents, ConsultantID: o.ConsultantID, AdvisorID: o.AdvisorID}, *g.Owner, "owner of %s", w.VehicleID)
+			}
+			w.Owner, g.Owner = nil, nil
+			for j := range w.Visits {
+				require.True(t, w.Visits[j].Amount.Equal(g.Visits[j].Amount), "amount of %s", w.Visits[j].OrderID)
+				w.Visits[j].Amount, g.Visits[j].Amount = decimal.Zero, decimal.Zero
+			}
+			assert.Equal(t, w, g, "subject %s", w.VehicleID)
+		}
+		if dd.Dealer.ID == d {
+			assert.Positive(t, repurchase, "the open replacement lead")
+		}
+	}
+	rb, err := bulk.Run(ctx, d, data.Options.Today)
+	require.NoError(t, err)
+	assert.Positive(t, rb.Created)
+	rp, err := paged.Run(ctx, d, data.Options.Today)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.RunResult{Date: data.Options.Today, Subjects: rb.Subjects}, rp, "the paged run finds nothing to change")
 }
