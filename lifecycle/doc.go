@@ -65,6 +65,12 @@
 // quarterly cadence calls on Jan 1, Apr 1, Jul 1 and Oct 1 — moved to the
 // next working day, one task per customer whatever the number of cars.
 //
+// Service.OpenFollowUp opens a task outside the plan when something
+// happens elsewhere — satisfaction.LifecycleTasks opens a survey_follow_up
+// for a dissatisfied survey answer (SPEC §6). Its key, "kind|ref:…",
+// makes it idempotent, and the daily run never reschedules or cancels
+// it; it only marks it overdue when its window ends.
+//
 // TaskStore is implemented by adapters/memory (NewTaskStore) and
 // adapters/postgres (Store.LifecycleTasks); lifecycletest.RunStoreTests is
 // their shared contract.

@@ -369,11 +369,12 @@ func (r Rule) check(c *checker) {
 	}
 }
 
-// Kinds returns the kinds of the default plan, in plan order.
+// Kinds returns the kinds of the default plan, in plan order, and then
+// KindSurveyFollowUp (opened by OpenFollowUp, never planned).
 func Kinds() []Kind {
 	return []Kind{KindThankYou3DC, Kind7DC, KindNPlus1Month, KindOneOnOneVisit, KindFirstMaintenance, KindMaintenance,
 		KindPostService, KindComplaintFollowUp, KindInsuranceRenewal, KindAnnualInspection, KindWarrantyExpiry,
-		KindMembershipRenewal, KindBirthdayCare, KindHolidayCare, KindGradeCare}
+		KindMembershipRenewal, KindBirthdayCare, KindHolidayCare, KindGradeCare, KindSurveyFollowUp}
 }
 
 // Roles returns every Role.

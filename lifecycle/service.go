@@ -433,7 +433,7 @@ func (pl *Planner) ReconcileEach(n int, fill func(i int, s *Subject), stored []T
 				changed = true
 				ch.Result.Rescheduled++
 			}
-		} else if !old.Due.Before(keep) && ((old.VehicleID != "" && m.seenV[old.VehicleID]) || (old.VehicleID == "" && m.seenC[old.CustomerID])) {
+		} else if planned(old) && !old.Due.Before(keep) && ((old.VehicleID != "" && m.seenV[old.VehicleID]) || (old.VehicleID == "" && m.seenC[old.CustomerID])) {
 			why := m.gone[string(old.Kind)+"|"+subjectOf(old)]
 			if why == "" {
 				why = "no longer planned on " + date.String()
@@ -757,6 +757,13 @@ func (rc *reconciler) candidate(e *evaluator, r *Rule, cust bool, ch crm.Channel
 }
 
 // subjectOf returns the subject part of a task key.
+// planned reports whether t is a task of the plan (its key's subject is
+// a vehicle or a customer), not a follow-up opened by OpenFollowUp.
+func planned(t Task) bool {
+	subj := subjectOf(t)
+	return strings.HasPrefix(subj, "vehicle:") || strings.HasPrefix(subj, "customer:")
+}
+
 func subjectOf(t Task) string {
 	_, rest, ok := strings.Cut(t.Key, "|")
 	if !ok {

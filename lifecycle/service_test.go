@@ -212,3 +212,29 @@ func TestRunIdempotentProperty(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenFollowUp(t *testing.T) {
+	f := newFixture(t)
+	f.customer(t, "c1")
+	fu := lifecycle.FollowUp{Kind: lifecycle.KindSurveyFollowUp, Ref: "survey:r1", CustomerID: "c1", Due: date("2026-03-02"),
+		AssigneeID: "S01", ExcludedStaffID: "S01", Reason: "score 40 below 60"}
+	t1, err := f.svc.OpenFollowUp(f.ctx, "d1", fu)
+	require.NoError(t, err)
+	assert.Equal(t, "survey_follow_up|ref:survey:r1", t1.Key)
+	assert.Equal(t, "2026-03-03", t1.WindowEnd.String())
+	assert.Equal(t, lifecycle.RoleCR, t1.OwnerRole)
+	assert.Empty(t, t1.AssigneeID, "the excluded staff member is not assigned")
+	assert.Equal(t, lifecycle.StatusOpen, t1.Status)
+	t2, err := f.svc.OpenFollowUp(f.ctx, "d1", fu)
+	require.NoError(t, err)
+	assert.Equal(t, t1, t2, "opened once")
+
+	_, err = f.svc.OpenFollowUp(f.ctx, "d1", lifecycle.FollowUp{Kind: "a|b", WindowDays: -1, Channel: "fax", OwnerRole: "boss"})
+	var ve *crm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	var fields []string
+	for _, fe := range ve.Fields {
+		fields = append(fields, fe.Field)
+	}
+	assert.ElementsMatch(t, []string{"kind", "ref", "customer_id", "due", "window_days", "channel", "owner_role", "reason"}, fields)
+}

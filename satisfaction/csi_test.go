@@ -9,7 +9,9 @@ import (
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/satisfaction"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -124,6 +126,66 @@ func TestServiceClosedLoop(t *testing.T) {
 	prio, err := svc.Priorities(ctx, dealer, q.ID, satisfaction.ReportRequest{}, 0)
 	require.NoError(t, err)
 	assert.NotEmpty(t, prio)
+}
+
+// TestLifecycleFollowUps: with LifecycleTasks a dissatisfied answer opens
+// the CR department's follow-up task (SPEC §6 → §2.2), once, never for the
+// advisor the customer rated, and the daily run leaves it alone.
+func TestLifecycleFollowUps(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New()
+	clock := func() time.Time { return time.Date(2025, 3, 2, 8, 0, 0, 0, time.UTC) }
+	crmSvc := crm.NewService(store, crm.WithClock(clock))
+	dealer := crm.DealerID("D1")
+	_, err := crmSvc.CreateDealer(ctx, crm.Dealer{ID: dealer, Name: "4S"})
+	require.NoError(t, err)
+	cust, err := crmSvc.CreateCustomer(ctx, dealer, crm.Customer{Name: "王先生", Kind: crm.Individual, AdvisorID: "adv2"})
+	require.NoError(t, err)
+	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(clock))
+	require.NoError(t, err)
+	svc, err := satisfaction.NewService(memory.NewSatisfactionStore(), satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}), satisfaction.WithClock(clock))
+	require.NoError(t, err)
+	_, err = svc.CreateHierarchy(ctx, dealer, satisfaction.DefaultHierarchy())
+	require.NoError(t, err)
+	q, err := svc.CreateQuestionnaire(ctx, dealer, satisfaction.DefaultServiceQuestionnaire())
+	require.NoError(t, err)
+	unhappy := satisfaction.Response{ExternalID: "call-2", QuestionnaireID: q.ID, CustomerID: cust.ID, StaffID: "adv2", Date: dealercrm.MustParseDate("2025-03-02"),
+		Answers: []satisfaction.Answer{{ItemID: "q1", Value: 2}, {ItemID: "q5", Value: 1}, {ItemID: "q6", Value: 2}}, Comment: "收费不清楚"}
+	r, err := svc.RecordResponse(ctx, dealer, unhappy)
+	require.NoError(t, err)
+	require.NotEmpty(t, r.FollowUp)
+	task, err := lc.Tasks().Get(ctx, dealer, lifecycle.TaskID(r.FollowUp))
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.KindSurveyFollowUp, task.Kind)
+	assert.Equal(t, "survey_follow_up|ref:survey:"+string(r.ID), task.Key)
+	assert.Equal(t, cust.ID, task.CustomerID)
+	assert.Equal(t, lifecycle.RoleCR, task.OwnerRole)
+	assert.Equal(t, crm.ChannelPhone, task.Channel)
+	assert.Equal(t, "2025-03-02", task.Due.String())
+	assert.Equal(t, "2025-03-03", task.WindowEnd.String(), "a two-day window")
+	assert.Equal(t, crm.StaffID("adv2"), task.ExcludedStaffID, "not the advisor the customer rated")
+	assert.Contains(t, task.Reason, "收费不清楚")
+
+	// A retried follow-up (the response recorded again) finds its task.
+	again, err := satisfaction.LifecycleTasks{Tasks: lc}.OpenFollowUp(ctx, satisfaction.FollowUpRequest{DealerID: dealer, ResponseID: r.ID,
+		CustomerID: cust.ID, Date: r.Date, Score: r.Score, Threshold: 60})
+	require.NoError(t, err)
+	assert.Equal(t, r.FollowUp, again)
+
+	// The daily run does not cancel it (the customer has no vehicle plan
+	// of that kind); after its window it is overdue.
+	_, err = crmSvc.CreateVehicle(ctx, dealer, crm.Vehicle{ID: "v1", VIN: "LSVAM4187C2184847", Model: "Lavida", OwnerID: cust.ID,
+		DeliveryDate: dealercrm.MustParseDate("2024-01-10"), Price: decimal.NewFromInt(100000)})
+	require.NoError(t, err)
+	res, err := lc.Run(ctx, dealer, dealercrm.MustParseDate("2025-03-02"))
+	require.NoError(t, err)
+	assert.Zero(t, res.Cancelled)
+	res, err = lc.Run(ctx, dealer, dealercrm.MustParseDate("2025-03-05"))
+	require.NoError(t, err)
+	assert.Zero(t, res.Cancelled)
+	task, err = lc.Tasks().Get(ctx, dealer, lifecycle.TaskID(r.FollowUp))
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusOverdue, task.Status)
 }
 
 // BenchmarkCSI1M aggregates 1,000,000 responses of a 30-item questionnaire

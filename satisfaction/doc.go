@@ -46,9 +46,10 @@
 // (adapters/memory and adapters/postgres implement it; satisfactiontest is
 // the shared conformance suite) and, when a response scores below the
 // follow-up threshold, opens a follow-up through the FollowUps port.
-// CRMComplaints, the default, records a crm.Complaint; the lifecycle
-// package can implement FollowUps with its task scheduler without an
-// import cycle.
+// LifecycleTasks opens the CR department's follow-up task in the
+// lifecycle scheduler (SPEC §6: a dissatisfied answer opens a complaint
+// follow-up task), CRMComplaints records a crm.Complaint instead; without
+// WithFollowUps no follow-up is opened.
 //
 // # Example
 //

@@ -7,13 +7,13 @@ import (
 	"strings"
 
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
 )
 
-// CRMComplaints is the default FollowUps: it records a dissatisfied
-// response as a crm.Complaint (category "satisfaction survey") through the
-// crm Service, so that the complaint process picks it up until the
-// lifecycle package schedules follow-up tasks. A response without a
-// customer opens nothing. The complaint's external ID is
+// CRMComplaints is a FollowUps that records a dissatisfied response as a
+// crm.Complaint (category "satisfaction survey") through the crm Service,
+// for the complaint process; LifecycleTasks opens the CR department's
+// follow-up task instead. A response without a customer opens nothing. The complaint's external ID is
 // "satisfaction:" + the response ID, so a retried follow-up finds the
 // complaint it made before instead of making a second one.
 type CRMComplaints struct {
@@ -40,13 +40,7 @@ func (c CRMComplaints) OpenFollowUp(ctx context.Context, req FollowUpRequest) (s
 	if req.Score < req.Threshold/2 {
 		severity = crm.SeverityHigh
 	}
-	desc := fmt.Sprintf("Return-visit survey score %.1f below %.0f (questionnaire %s, response %s).", req.Score, req.Threshold, req.QuestionnaireID, req.ResponseID)
-	if len(req.Low) > 0 {
-		desc += " Low answers: " + strings.Join(req.Low, "; ") + "."
-	}
-	if req.Comment != "" {
-		desc += " Customer: " + req.Comment
-	}
+	desc := describe(req)
 	cat := c.Category
 	if cat == "" {
 		cat = "satisfaction survey"
@@ -59,6 +53,49 @@ func (c CRMComplaints) OpenFollowUp(ctx context.Context, req FollowUpRequest) (s
 		return "", err
 	}
 	return string(cp.ID), nil
+}
+
+// LifecycleTasks is the FollowUps of SPEC §6: a dissatisfied answer opens
+// a complaint follow-up task (§2.2) for the CR department, due the day of
+// the response, by phone, never done by the staff member the customer
+// rated (lifecycle.KindSurveyFollowUp, key "survey_follow_up|ref:survey:"
+// + the response ID, so a retried follow-up finds its task). A response
+// without a customer opens nothing.
+type LifecycleTasks struct {
+	// Tasks is the lifecycle Service the tasks are opened through.
+	Tasks *lifecycle.Service
+	// WindowDays is the task's due window (default 2 days).
+	WindowDays int
+}
+
+var _ FollowUps = LifecycleTasks{}
+
+// OpenFollowUp implements FollowUps; the reference is the task ID.
+func (l LifecycleTasks) OpenFollowUp(ctx context.Context, req FollowUpRequest) (string, error) {
+	if req.CustomerID == "" {
+		return "", nil
+	}
+	t, err := l.Tasks.OpenFollowUp(ctx, req.DealerID, lifecycle.FollowUp{
+		Kind: lifecycle.KindSurveyFollowUp, Ref: "survey:" + string(req.ResponseID), CustomerID: req.CustomerID,
+		Due: req.Date, WindowDays: l.WindowDays, OwnerRole: lifecycle.RoleCR, ExcludedStaffID: req.StaffID,
+		Reason: truncate(describe(req), 4000),
+	})
+	if err != nil {
+		return "", err
+	}
+	return string(t.ID), nil
+}
+
+// describe says why a response needs a follow-up.
+func describe(req FollowUpRequest) string {
+	desc := fmt.Sprintf("Return-visit survey score %.1f below %.0f (questionnaire %s, response %s).", req.Score, req.Threshold, req.QuestionnaireID, req.ResponseID)
+	if len(req.Low) > 0 {
+		desc += " Low answers: " + strings.Join(req.Low, "; ") + "."
+	}
+	if req.Comment != "" {
+		desc += " Customer: " + req.Comment
+	}
+	return desc
 }
 
 func truncate(s string, n int) string {
