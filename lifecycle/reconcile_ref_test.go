@@ -115,6 +115,7 @@ func referenceReconcile(pl *lifecycle.Planner, subs []lifecycle.Subject, stored 
 // (customer-scoped tasks planned by several vehicles), some without consent.
 func randomFleet(rng *rand.Rand, n int) []lifecycle.Subject {
 	owners := map[int]*crm.Customer{}
+	cadences := map[int]int{} // an owner's grade cadence in months (0: not graded)
 	var subs []lifecycle.Subject
 	for i := range n {
 		del := date("2021-01-01").AddDays(rng.IntN(2000))
@@ -128,8 +129,10 @@ func randomFleet(rng *rand.Rand, n int) []lifecycle.Subject {
 			}
 			o.ConsultantID, o.AdvisorID = crm.StaffID(fmt.Sprintf("S%d", rng.IntN(3))), crm.StaffID(fmt.Sprintf("A%d", rng.IntN(3)))
 			owners[oi] = o
+			cadences[oi] = []int{0, 1, 3, 6}[rng.IntN(4)]
 		}
 		s := lifecycle.Subject{DealerID: "d1", VehicleID: crm.VehicleID(fmt.Sprintf("v%d", i)), Model: []string{"M", "Lavida"}[rng.IntN(2)], Delivery: del, Owner: o}
+		s.CadenceMonths = cadences[oi]
 		if rng.IntN(10) == 0 {
 			s.Owner = nil
 		}

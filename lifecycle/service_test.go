@@ -167,6 +167,7 @@ func TestRunIdempotentProperty(t *testing.T) {
 				del := date("2022-01-01").AddDays(rng.IntN(1500))
 				s := lifecycle.Subject{DealerID: "d1", VehicleID: crm.VehicleID(fmt.Sprintf("v%d", i)), Model: "M", Delivery: del, Owner: consenting(crm.CustomerID(fmt.Sprintf("c%d", i%15)))}
 				s.Owner.Birthday = date("1980-01-01").AddDays(rng.IntN(8000))
+				s.CadenceMonths = []int{0, 1, 3, 6}[i%15%4] // per owner
 				km := int64(0)
 				d := del
 				for range rng.IntN(6) {
