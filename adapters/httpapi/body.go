@@ -115,9 +115,31 @@ func decodeStrict(body []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return decodeError(err)
+		return locatedError(decodeError(err), body, reflect.TypeOf(dst))
 	}
 	return expectEOF(dec)
+}
+
+// locatedError names the field of a decoding error that encoding/json
+// left unnamed: an unknown field, or a value whose own decoding failed.
+func locatedError(err error, body []byte, t reflect.Type) error {
+	e, ok := err.(*apiError)
+	if !ok || len(e.fields) > 0 || e.code != codeMalformed || t == nil {
+		return err
+	}
+	path, unknown := locateError(body, t)
+	if path == "" {
+		return err
+	}
+	rule := "type"
+	if unknown {
+		rule = "unknown"
+	}
+	e.fields = []crm.FieldError{{Field: path, Rule: rule, Message: e.detail}}
+	if !strings.HasPrefix(e.detail, path+":") {
+		e.detail = path + ": " + e.detail
+	}
+	return e
 }
 
 // expectEOF fails when anything but white space follows the first value.

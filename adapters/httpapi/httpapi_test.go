@@ -461,10 +461,11 @@ func TestMalformedBodies(t *testing.T) {
 		{"empty", ``, ""},
 		{"two values", `{"name": "a"} {"name": "b"}`, ""},
 		{"trailing garbage", `{"name": "a"}]`, ""},
-		{"unknown field", `{"name": "a", "nmae": "b"}`, ""},
+		{"unknown field", `{"name": "a", "nmae": "b"}`, "nmae"},
+		{"unknown nested field", `{"name": "a", "region": {"town": "b"}}`, "region.town"},
 		{"wrong type", `{"name": 12}`, "name"},
 		{"wrong nested type", `{"name": "a", "region": {"city": 1}}`, "region.city"},
-		{"bad date", `{"name": "a", "birthday": "1990/01/01"}`, ""},
+		{"bad date", `{"name": "a", "birthday": "1990/01/01"}`, "birthday"},
 		{"array", `[]`, ""},
 		{"null", `null`, ""},
 	}
@@ -481,17 +482,26 @@ func TestMalformedBodies(t *testing.T) {
 			assert.NotEmpty(t, p["detail"])
 			assert.NotContains(t, p["detail"], "httpapi.", "no Go type names")
 			if c.field != "" {
-				assert.Equal(t, "type", problemFields(p)[c.field])
+				rule := "type"
+				if strings.HasPrefix(c.name, "unknown") {
+					rule = "unknown"
+				}
+				assert.Equal(t, map[string]string{c.field: rule}, problemFields(p), "%v", p)
+				assert.Contains(t, p["detail"], c.field+": ")
 			}
 		})
 	}
+	// A bad value in a list, by its index.
+	w := e.do(http.MethodPost, "/v1/vehicles", keyA, `{"vin": "LSVAM4187C2184847", "odometer": [{"date": "2026-01-05", "km": 100}, {"date": "yesterday", "km": 200}]}`)
+	p := requireProblem(t, w, http.StatusBadRequest, "malformed_request")
+	assert.Equal(t, map[string]string{"odometer[1].date": "type"}, problemFields(p))
 	c := e.create(keyA, "customers", obj{"name": "王"})
 	path := "/v1/customers/" + c["id"].(string)
 	requireProblem(t, e.do(http.MethodPatch, path, keyA, `["name"]`), http.StatusBadRequest, "malformed_request")
 	requireProblem(t, e.do(http.MethodPatch, path, keyA, `{"nmae": "b"}`), http.StatusBadRequest, "malformed_request")
 	requireProblem(t, e.do(http.MethodPatch, path, keyA, `{"region": "上海"}`), http.StatusBadRequest, "malformed_request")
 
-	w := e.do(http.MethodPost, "/v1/customers", keyA, `name=x`, "Content-Type", "application/x-www-form-urlencoded")
+	w = e.do(http.MethodPost, "/v1/customers", keyA, `name=x`, "Content-Type", "application/x-www-form-urlencoded")
 	requireProblem(t, w, http.StatusUnsupportedMediaType, "unsupported_media_type")
 	w = e.do(http.MethodPost, "/v1/customers", keyA, `{"name": "x"}`, "Content-Type", "application/merge-patch+json")
 	requireProblem(t, w, http.StatusUnsupportedMediaType, "unsupported_media_type")
