@@ -81,9 +81,8 @@ type ResponseScanner interface {
 }
 
 // FollowUps opens a follow-up for a dissatisfied response: a complaint
-// follow-up task (SPEC §2.2). The lifecycle package implements it with its
-// task scheduler; CRMComplaints records a crm.Complaint so that the loop is
-// closed without it.
+// follow-up task (SPEC §2.2). LifecycleTasks opens it in the lifecycle
+// scheduler; CRMComplaints records a crm.Complaint instead.
 type FollowUps interface {
 	// OpenFollowUp opens the follow-up and returns its reference (a task or
 	// complaint ID). It must be idempotent on FollowUpRequest.ResponseID.
