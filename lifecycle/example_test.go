@@ -7,6 +7,7 @@ import (
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/shopspring/decimal"
 )
 
 // The delivery calls of SPEC §2.2 for a car delivered on 2026-01-28.
@@ -62,4 +63,42 @@ func ExampleAbnormalPolicy_Assess() {
 	// Output:
 	// at_risk B 6
 	// near_churn - 211 days since the last visit on 2025-12-01, over 1.5 × the own cadence of 92 days
+}
+
+// ExampleComebackPolicy_Comebacks finds a comeback 返修: a repair six days
+// and 400 km after a minor repair, within its statutory warranty of
+// 2,000 km / 10 days.
+func ExampleComebackPolicy_Comebacks() {
+	d := dealercrm.MustParseDate
+	s := lifecycle.Subject{VehicleID: "v1", Visits: []lifecycle.Visit{
+		{OrderID: "o1", Date: d("2026-05-04"), KM: 30000, Kind: crm.ServiceRepair, Amount: decimal.NewFromInt(800)},
+		{OrderID: "o2", Date: d("2026-05-10"), KM: 30400, Kind: crm.ServiceRepair, Amount: decimal.NewFromInt(300)},
+	}}
+	for _, c := range lifecycle.DefaultComebackPolicy().Comebacks(&s, d("2026-05-01"), d("2026-05-31")) {
+		fmt.Println(c.OrderID, "of", c.Of, c.Class, c.Days, "days", c.KM, "km")
+	}
+	// Output:
+	// o2 of o1 minor 6 days 400 km
+}
+
+// The grade_care rule: a grade-B customer (quarterly cadence) gets a call
+// on the first working day of each quarter.
+func ExamplePlanner_Evaluate_gradeCare() {
+	pl, err := lifecycle.NewPlanner(lifecycle.DefaultPolicy(), nil)
+	if err != nil {
+		panic(err)
+	}
+	owner := crm.Customer{ID: "c1", Consents: []crm.Consent{
+		{Purpose: crm.PurposeMarketing, Channel: crm.ChannelPhone, Granted: true, At: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)},
+	}}
+	s := lifecycle.Subject{VehicleID: "v1", Delivery: dealercrm.MustParseDate("2024-03-10"), Owner: &owner, Grade: "B", CadenceMonths: 3}
+	ev := pl.Evaluate(&s, dealercrm.MustParseDate("2026-09-25"), 30)
+	for _, t := range ev.Tasks {
+		if t.Kind == lifecycle.KindGradeCare {
+			fmt.Println(t.Due, t.Channel, t.OwnerRole)
+		}
+	}
+	// Output:
+	// 2026-07-01 phone cr
+	// 2026-10-08 phone cr
 }
