@@ -1,6 +1,7 @@
 package lifecycle_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/dealercrm/dealercrm"
@@ -309,4 +310,37 @@ func TestComebackPolicyValidation(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{"comebacks.minor": lifecycle.RuleRange, "comebacks.maintenance_class": crm.RuleEnum,
 		"comebacks.major_amount": lifecycle.RuleNegative}, fields)
+}
+
+// TestStatuses reads every vehicle's stage and assessment through the
+// service: a honeymoon car and a long-absent one.
+func TestStatuses(t *testing.T) {
+	f := newFixture(t)
+	f.customer(t, "c1")
+	f.vehicle(t, "v1", "c1", "2026-01-20")
+	f.customer(t, "c2")
+	_, err := f.crm.CreateVehicle(f.ctx, "d1", crm.Vehicle{ID: "v2", Record: crm.Record{DealerID: "d1"}, VIN: "1M8GDM9AXKP042788", Model: "Lavida",
+		OwnerID: "c2", DeliveryDate: date("2023-05-10"), Price: decimal.NewFromInt(120000)})
+	require.NoError(t, err)
+	var got []lifecycle.VehicleStatus
+	require.NoError(t, f.svc.Statuses(f.ctx, "d1", date("2026-03-01"), func(s *lifecycle.VehicleStatus) error {
+		got = append(got, *s)
+		return nil
+	}))
+	require.Len(t, got, 2)
+	assert.Equal(t, crm.VehicleID("v1"), got[0].VehicleID)
+	assert.Equal(t, lifecycle.StageHoneymoon, got[0].Stage.Stage)
+	assert.Equal(t, lifecycle.ActivityActive, got[0].Activity)
+	assert.Equal(t, crm.CustomerID("c2"), got[1].CustomerID)
+	assert.Equal(t, lifecycle.StageWarrantyMidLate, got[1].Stage.Stage, "2 years 9 months: past 三包, within the warranty")
+	assert.True(t, got[1].Has(lifecycle.LongAbsent), "%+v", got[1].Abnormal)
+	assert.NotEmpty(t, got[1].Stage.Reason)
+
+	stop := errors.New("stop")
+	n := 0
+	err = f.svc.Statuses(f.ctx, "d1", date("2026-03-01"), func(*lifecycle.VehicleStatus) error { n++; return stop })
+	assert.ErrorIs(t, err, stop)
+	assert.Equal(t, 1, n)
+	var ve *crm.ValidationError
+	assert.ErrorAs(t, f.svc.Statuses(f.ctx, "d1", dealercrm.Date{}, func(*lifecycle.VehicleStatus) error { return nil }), &ve)
 }

@@ -275,23 +275,7 @@ func (e *evaluator) run() {
 			createFromN = daysFromCivil(createFrom.Year, int(createFrom.Month), createFrom.Day)
 		}
 	}
-	var buf [8]Reading
-	readings := append(buf[:0], s.Readings...)
-	for i := range s.Visits {
-		v := &s.Visits[i]
-		if v.KM > 0 {
-			readings = append(readings, Reading{Date: v.Date, KM: v.KM})
-		}
-		if v.maintenance() {
-			if e.firstMaint.IsZero() {
-				e.firstMaint = v.Date
-			}
-			e.lastMaint = v
-		}
-	}
-	e.out.Usage = p.Odometer.usage(readings, e.sink == nil)
-	e.out.Stage = p.Stages.classify(StageInput{Brand: s.Brand, Model: s.Model, Delivery: s.Delivery,
-		KM: e.out.Usage.KMOn(e.asOf), FirstMaintenance: e.firstMaint, OpenRepurchaseLead: s.OpenRepurchaseLead}, e.asOf, e.sink == nil)
+	e.stage(e.sink == nil)
 	for i := range p.Rules {
 		r := &p.Rules[i]
 		if r.Disabled {
@@ -330,6 +314,37 @@ func (e *evaluator) run() {
 		}
 		e.rule(r)
 	}
+}
+
+// stage sets the usage and stage of the subject, explained when explain.
+func (e *evaluator) stage(explain bool) {
+	s, p := e.s, &e.pl.policy
+	var buf [8]Reading
+	readings := append(buf[:0], s.Readings...)
+	for i := range s.Visits {
+		v := &s.Visits[i]
+		if v.KM > 0 {
+			readings = append(readings, Reading{Date: v.Date, KM: v.KM})
+		}
+		if v.maintenance() {
+			if e.firstMaint.IsZero() {
+				e.firstMaint = v.Date
+			}
+			e.lastMaint = v
+		}
+	}
+	e.out.Usage = p.Odometer.usage(readings, explain)
+	e.out.Stage = p.Stages.classify(StageInput{Brand: s.Brand, Model: s.Model, Delivery: s.Delivery,
+		KM: e.out.Usage.KMOn(e.asOf), FirstMaintenance: e.firstMaint, OpenRepurchaseLead: s.OpenRepurchaseLead}, e.asOf, explain)
+}
+
+// Stage returns the stage of subject s as of asOf, explained, and its
+// usage: what Evaluate gives, without planning any task.
+func (pl *Planner) Stage(s *Subject, asOf dealercrm.Date) (StageResult, Usage) {
+	k := known(s, asOf)
+	e := evaluator{pl: pl, s: &k, asOf: asOf}
+	e.stage(true)
+	return e.out.Stage, e.out.Usage
 }
 
 // occurrence is one anchor instance of a rule. Its reason is formatted

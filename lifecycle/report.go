@@ -203,3 +203,32 @@ func checkPeriod(entity string, from, to dealercrm.Date) error {
 	}
 	return nil
 }
+
+// VehicleStatus is where a vehicle and its owner stand on a day: the
+// stage (SPEC §2.1) and the assessment of SPEC §2.3 (activity, service
+// class, abnormal classes). Campaign segments and host dashboards read it.
+type VehicleStatus struct {
+	Stage StageResult `json:"stage"`
+	Assessment
+}
+
+// Statuses calls fn with the status of each of the dealer's vehicles as
+// of asOf, in vehicle ID order, using only what was known that day; an
+// error from fn stops it. Sister stores are not read (see Abnormal).
+func (s *Service) Statuses(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date, fn func(*VehicleStatus) error) error {
+	if !asOf.Valid() {
+		return &crm.ValidationError{Entity: "status query", Fields: []crm.FieldError{{Field: "date", Rule: crm.RuleRequired, Message: "a valid date is required"}}}
+	}
+	subs, err := s.Load(ctx, dealer)
+	if err != nil {
+		return err
+	}
+	for i := range subs {
+		st := VehicleStatus{Assessment: s.policy.Abnormal.Assess(&subs[i], asOf)}
+		st.Stage, _ = s.planner.Stage(&subs[i], asOf)
+		if err := fn(&st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
