@@ -36,11 +36,23 @@
 //     Harker completion, group judgments), weighted hierarchies, survey
 //     questionnaires scored into a CSI, improvement priorities, and the
 //     closed loop from a dissatisfied answer to a complaint follow-up.
+//   - campaign: marketing and care campaigns — lifecycle and costs, JSON
+//     segments over a per-customer profile snapshot (evaluated in memory
+//     or translated to SQL with bound parameters), consent-aware audiences
+//     with a seeded holdout and uplift intervals, the funnel per segment
+//     against targets, channel effectiveness and the accessory report;
+//     campaign/campaigntest is the conformance suite of its store.
+//   - loyalty: the membership club (会员俱乐部) — tiers with benefit
+//     packages, the five join methods, renewal and upgrade rules with the
+//     rule that fired, and a dual-track (cumulative and redeemable),
+//     append-only, idempotent points ledger with lots, expiry, lock periods,
+//     as-of reads and group programmes; loyalty/loyaltytest is the
+//     conformance suite of its store.
 //   - demo: a deterministic demo dealer group for trying the SDK.
 //   - examples/server: a minimal server wiring the pieces together.
 //
-// Domain packages (crm, grading, lifecycle, satisfaction, and loyalty and
-// campaign to come) import no database and no HTTP; they declare the small
+// Domain packages (crm, grading, lifecycle, satisfaction, campaign and
+// loyalty) import no database and no HTTP; they declare the small
 // interfaces they consume, and adapters implement them.
 //
 // # Principles

@@ -91,6 +91,24 @@
 // external references; responses are replayed by external ID, so seeding
 // again changes nothing.
 //
+// # Campaigns
+//
+// SeedCampaigns runs, after Seed, two finished campaigns per store through
+// a campaign.Service: a spring maintenance care campaign (phone, then SMS;
+// lapsed and regular owners with their own targets; a 10% holdout) and a
+// road-trip club event (WeChat; owners whose hobbies fit), both evaluated,
+// with costs, recorded responses and conversions attributed from the crm
+// records, plus monthly accessory targets per sales consultant. Seeding
+// again leaves them as they are.
+//
+// # Loyalty
+//
+// SeedLoyalty starts each store's club after Seed through a
+// loyalty.Service: LoyaltyMembers customers with recent service orders join
+// 300 days before today and earn the points of their orders since, and some
+// redeem a voucher, so members have ledger history. Seeding again changes
+// nothing.
+//
 // # API keys
 //
 // APIKeys returns the fixed demo keys ShanghaiAPIKey ("demo-sh01-key") and

@@ -125,6 +125,32 @@
 // (GET /v1/grading/customers/{id}), and the RFM and Pareto reports (GET
 // /v1/grading/rfm, GET /v1/grading/pareto).
 //
+// # Campaigns
+//
+// [WithCampaigns] adds the routes of package campaign: campaigns (create,
+// list, read, change a draft, status transitions, cost lines with an
+// Idempotency-Key), segment preview (POST /v1/campaign-segments/preview;
+// a bad segment is 422 naming the JSON path, segment.and[2].value), the
+// profile refresh, audience freeze with consent exclusions and holdout,
+// members and their responses, attribution, the funnel and uplift of a
+// campaign, and the channel and value-chain reports (GET
+// /v1/reports/channels, GET /v1/reports/value-chain).
+//
+// # Loyalty
+//
+// [WithLoyalty] adds the routes of package loyalty: join the club (POST
+// /v1/loyalty/members), memberships by status and tier, a member with
+// benefits, balances and history, renew, upgrade, cancel and a quote with
+// the tier's benefits (POST /v1/loyalty/members/{id}/renew, …), redemptions,
+// the ledger entries and the balances as of a date (GET
+// /v1/loyalty/members/{id}/balances?as_of=2025-01-31), earnings from a
+// service order (POST /v1/loyalty/earnings, once per order), reversals
+// (POST /v1/loyalty/entries/{id}/reverse), the program and the liability per
+// store. Every loyalty POST honours the Idempotency-Key header: a repeat
+// returns the first response with Idempotent-Replayed: true, the same key
+// with another body is 409; an insufficient balance is 409
+// failed_precondition.
+//
 // # Limits and logging
 //
 // Bodies are limited to 1 MiB ([WithMaxBodyBytes]), except the bulk import,

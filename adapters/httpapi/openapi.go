@@ -316,6 +316,11 @@ func (g *schemaGen) operation(rt route) map[string]any {
 		}
 		params = append(params, p)
 	}
+	if rt.idempotent {
+		params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "required": false,
+			"description": "Makes the request idempotent: a repeat with the same key returns the first response (with Idempotent-Replayed: true); the same key with another body is a 409 conflict.",
+			"schema":      map[string]any{"type": "string", "maxLength": maxIdempotencyKey}})
+	}
 	if len(params) > 0 {
 		op["parameters"] = params
 	}

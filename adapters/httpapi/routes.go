@@ -34,7 +34,9 @@ type route struct {
 	list   bool
 	// location marks a 201 whose Location header names the new record.
 	location string
-	handle   func(h *handler, c *call) error
+	// idempotent marks a POST that honours the Idempotency-Key header.
+	idempotent bool
+	handle     func(h *handler, c *call) error
 }
 
 func (rt route) pattern() string { return rt.method + " " + rt.path }

@@ -51,6 +51,10 @@ func ExampleRenderMigrations() {
 	// 0003_grading.tx.up.sql
 	// 0004_lifecycle.tx.down.sql
 	// 0004_lifecycle.tx.up.sql
+	// 0005_loyalty.tx.down.sql
+	// 0005_loyalty.tx.up.sql
+	// 0006_campaign.tx.down.sql
+	// 0006_campaign.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

@@ -35,6 +35,18 @@ const (
 	TableGradingChanges Table = "grading_changes"
 	// The lifecycle tables (migration 0004).
 	TableLifecycleTasks Table = "lifecycle_tasks"
+	// The loyalty tables (migration 0005).
+	TableLoyaltyMemberships      Table = "loyalty_memberships"
+	TableLoyaltyMembershipEvents Table = "loyalty_membership_events"
+	TableLoyaltyAccounts         Table = "loyalty_accounts"
+	TableLoyaltyEntries          Table = "loyalty_entries"
+	TableLoyaltyLots             Table = "loyalty_lots"
+	TableLoyaltyIdempotency      Table = "loyalty_idempotency"
+	// The campaign tables (migration 0006).
+	TableCampaigns                Table = "campaigns"
+	TableCampaignProfiles         Table = "campaign_profiles"
+	TableCampaignMembers          Table = "campaign_members"
+	TableCampaignAccessoryTargets Table = "campaign_accessory_targets"
 )
 
 // allTables lists every table of the adapter, in migration order.
@@ -44,6 +56,8 @@ var allTables = []Table{
 	TableSatisfactionHierarchies, TableSatisfactionQuestionnaires, TableSatisfactionResponses,
 	TableGradingRuns, TableGradingStates, TableGradingChanges,
 	TableLifecycleTasks,
+	TableLoyaltyMemberships, TableLoyaltyMembershipEvents, TableLoyaltyAccounts, TableLoyaltyEntries, TableLoyaltyLots, TableLoyaltyIdempotency,
+	TableCampaigns, TableCampaignProfiles, TableCampaignMembers, TableCampaignAccessoryTargets,
 }
 
 // Tables returns every table of the adapter, by default name, in migration

@@ -34,10 +34,12 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/adapters/postgres"
+	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
 	"github.com/dealercrm/dealercrm/grading"
 	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/satisfaction"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -148,8 +150,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	// The club: a few demo members per store with ledger history.
+	club, err := loyalty.NewService(store, loyaltyStore(store))
+	if err != nil {
+		return err
+	}
+	if err := demo.SeedLoyalty(ctx, svc, club, data); err != nil {
+		return err
+	}
+
+	// Campaigns read grades into their profiles; the demo's two finished
+	// campaigns per store give the reports something to show.
+	campaigns, err := campaign.NewService(store, campaignStore(store), campaign.WithAttributes(campaign.Grades(grades)))
+	if err != nil {
+		return err
+	}
+	if err := demo.SeedCampaigns(ctx, campaigns, data); err != nil {
+		return err
+	}
+
 	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLogger(logger), httpapi.WithLifecycle(lc),
-		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades))
+		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(campaigns),
+		httpapi.WithLoyalty(club))
 	srv := httpapi.NewServer(*addr, h)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -235,6 +257,15 @@ func taskStore(store crm.Store) lifecycle.TaskStore {
 	return memory.NewTaskStore()
 }
 
+// campaignStore returns the campaign store on the same backend as store:
+// the Postgres tables of migration 0006, or a new in-memory store.
+func campaignStore(store crm.Store) campaign.Store {
+	if pg, ok := store.(*postgres.Store); ok {
+		return pg.Campaigns()
+	}
+	return memory.NewCampaignStore()
+}
+
 // gradingStore returns the grading store on the same backend as store:
 // the Postgres tables of migration 0003, or a new in-memory store.
 func gradingStore(store crm.Store) grading.Store {
@@ -255,4 +286,13 @@ func baseURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// loyaltyStore returns the loyalty store on the same backend as store: the
+// Postgres tables of migration 0005, or a new in-memory store.
+func loyaltyStore(store crm.Store) loyalty.Store {
+	if pg, ok := store.(*postgres.Store); ok {
+		return pg.Loyalty()
+	}
+	return memory.NewLoyaltyStore()
 }

@@ -167,6 +167,27 @@ func exercise(t *testing.T, b banner) {
 	exerciseSatisfaction(t, b)
 	exerciseLifecycle(t, b)
 	exerciseGrading(t, b)
+	exerciseCampaigns(t, b)
+	exerciseLoyalty(t, b)
+}
+
+// exerciseLoyalty lists the Shanghai club's members and reads one's
+// balances and ledger.
+func exerciseLoyalty(t *testing.T, b banner) {
+	t.Helper()
+	resp, body := request(t, http.MethodGet, b.base+"/v1/loyalty/members?status=active", b.keys[0], "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var page struct {
+		Items []struct {
+			CustomerID string `json:"customer_id"`
+			Tier       string `json:"tier"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(body, &page))
+	require.NotEmpty(t, page.Items, "the demo club has members: %s", body)
+	resp, body = request(t, http.MethodGet, b.base+"/v1/loyalty/members/"+page.Items[0].CustomerID+"/entries", b.keys[0], "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	assert.Contains(t, string(body), `"kind":"earn"`, "the member has earned points: %s", body)
 }
 
 var tasksRE = regexp.MustCompile(`Today's tasks for \S+ on (\d{4}-\d{2}-\d{2}): (\d+)\+? due`)

@@ -1,0 +1,365 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"reflect"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/campaign"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/shopspring/decimal"
+)
+
+// WithCampaigns adds the routes of package campaign, served by svc:
+//
+//	POST  /v1/campaigns                                   create a draft campaign
+//	GET   /v1/campaigns                                   list campaigns (status, kind)
+//	GET   /v1/campaigns/{id}                              a campaign
+//	PATCH /v1/campaigns/{id}                              change a draft's plan
+//	DELETE /v1/campaigns/{id}                             delete a draft
+//	POST  /v1/campaigns/{id}/transitions                  move along draft → approved → running → completed → evaluated
+//	POST  /v1/campaigns/{id}/costs                        book a cost line (Idempotency-Key names the line)
+//	POST  /v1/campaigns/{id}/audience                     freeze the audience (consent exclusions, holdout)
+//	GET   /v1/campaigns/{id}/members                      the frozen audience
+//	POST  /v1/campaigns/{id}/members/{customer}/responses record a response, visit or conversion
+//	POST  /v1/campaigns/{id}/attribution                  attribute sales and service orders to members
+//	GET   /v1/campaigns/{id}/funnel                       the funnel per segment against its targets
+//	GET   /v1/campaigns/{id}/uplift                       contacted vs holdout, with a confidence interval
+//	POST  /v1/campaign-segments/preview                   count and sample a segment
+//	POST  /v1/campaign-profiles/refresh                   rebuild the profile snapshot segments read
+//	GET   /v1/reports/channels                            channel and lead-source effectiveness
+//	GET   /v1/reports/value-chain                         accessory sales by model and consultant vs targets
+//	PUT   /v1/value-chain-targets                         set accessory targets
+func WithCampaigns(svc *campaign.Service) Option {
+	return func(c *config) {
+		c.modules = append(c.modules, func() []route { return campaignRoutes(svc) })
+	}
+}
+
+func init() {
+	enumValues[reflect.TypeFor[campaign.Kind]()] = strs(campaign.Kinds())
+	enumValues[reflect.TypeFor[campaign.Status]()] = strs(campaign.Statuses())
+	enumValues[reflect.TypeFor[campaign.ResponseKind]()] = []string{string(campaign.Responded), string(campaign.Visited), string(campaign.Converted)}
+	enumValues[reflect.TypeFor[campaign.Exclusion]()] = []string{string(campaign.NoConsent)}
+	enumValues[reflect.TypeFor[campaign.ConversionKind]()] = []string{string(campaign.ConvertedBySale), string(campaign.ConvertedByService), string(campaign.ConvertedByRecord)}
+	enumValues[reflect.TypeFor[campaign.Dimension]()] = []string{string(campaign.ByChannel), string(campaign.BySource), string(campaign.ByModel), string(campaign.ByConsultant)}
+	fields := make([]string, 0, len(campaign.Fields()))
+	for _, f := range campaign.Fields() {
+		fields = append(fields, string(f.Field))
+	}
+	enumValues[reflect.TypeFor[campaign.Field]()] = fields
+	enumValues[reflect.TypeFor[campaign.Op]()] = []string{"eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "has", "has_any", "has_all", "has_none"}
+	// Optional dates and amounts (a plan change, a ratio without a
+	// denominator) are the plain schemas or null.
+	if _, ok := customSchemas[reflect.TypeFor[*dealercrm.Date]()]; !ok {
+		customSchemas[reflect.TypeFor[*dealercrm.Date]()] = customSchema{name: "OptionalDate", build: func() map[string]any {
+			return map[string]any{"type": []string{"string", "null"}, "format": "date", "examples": []string{"2025-03-10"}}
+		}}
+	}
+	if _, ok := customSchemas[reflect.TypeFor[*decimal.Decimal]()]; !ok {
+		customSchemas[reflect.TypeFor[*decimal.Decimal]()] = customSchema{name: "OptionalDecimal", build: func() map[string]any {
+			return map[string]any{"type": []string{"string", "number", "null"}, "examples": []string{"1234.56"}}
+		}}
+	}
+	for t, name := range map[reflect.Type]string{
+		reflect.TypeFor[campaign.Kind]():             "CampaignKind",
+		reflect.TypeFor[campaign.Status]():           "CampaignStatus",
+		reflect.TypeFor[campaign.ResponseKind]():     "CampaignResponseKind",
+		reflect.TypeFor[campaign.Exclusion]():        "CampaignExclusion",
+		reflect.TypeFor[campaign.ConversionKind]():   "CampaignConversionKind",
+		reflect.TypeFor[campaign.Dimension]():        "CampaignReportDimension",
+		reflect.TypeFor[campaign.Field]():            "SegmentField",
+		reflect.TypeFor[campaign.Op]():               "SegmentOperator",
+		reflect.TypeFor[campaign.Campaign]():         "Campaign",
+		reflect.TypeFor[campaign.CostLine]():         "CampaignCostLine",
+		reflect.TypeFor[campaign.Target]():           "CampaignTarget",
+		reflect.TypeFor[campaign.Segment]():          "CampaignSegment",
+		reflect.TypeFor[campaign.Update]():           "CampaignUpdate",
+		reflect.TypeFor[campaign.Member]():           "CampaignMember",
+		reflect.TypeFor[campaign.Response]():         "CampaignResponse",
+		reflect.TypeFor[campaign.Profile]():          "CampaignProfile",
+		reflect.TypeFor[campaign.Preview]():          "SegmentPreview",
+		reflect.TypeFor[campaign.AudienceSummary]():  "CampaignAudienceSummary",
+		reflect.TypeFor[campaign.ExclusionCount]():   "CampaignExclusionCount",
+		reflect.TypeFor[campaign.SegmentCount]():     "CampaignSegmentCount",
+		reflect.TypeFor[campaign.FunnelReport]():     "CampaignFunnelReport",
+		reflect.TypeFor[campaign.FunnelRow]():        "CampaignFunnelRow",
+		reflect.TypeFor[campaign.Uplift]():           "CampaignUplift",
+		reflect.TypeFor[campaign.Interval]():         "CampaignUpliftInterval",
+		reflect.TypeFor[campaign.ChannelReport]():    "ChannelEffectivenessReport",
+		reflect.TypeFor[campaign.ChannelRow]():       "ChannelEffectivenessRow",
+		reflect.TypeFor[campaign.ValueChainReport](): "ValueChainReport",
+		reflect.TypeFor[campaign.ValueChainRow]():    "ValueChainRow",
+		reflect.TypeFor[campaign.CategoryAmount]():   "AccessoryCategoryAmount",
+		reflect.TypeFor[campaign.AccessoryTarget]():  "AccessoryTarget",
+	} {
+		schemaNames[t] = name
+	}
+	schemaDocs["Campaign"] = "A marketing or care campaign: plan, target segments with success rates, channels, budget, cost lines and lifecycle status."
+	schemaDocs["CampaignSegment"] = "A segment: exactly one of and, or, not, or a leaf {field, op, value}. Text fields take eq, ne (a string), in, not_in (a list); number fields (age, vehicle.age in years, vehicle.odometer in km, last_visit in days) eq, ne, lt, lte, gt, gte (an integer) and between ([from, to]); set fields (hobby, abnormal, tag, consent as \"purpose:channel\") has, has_any, has_all, has_none. The empty object matches everyone."
+	schemaDocs["CampaignFunnelRow"] = "One segment's funnel (seed 004): invited is the traffic, converted the successes; percent is the whole percent rounded down."
+	schemaDocs["CampaignUplift"] = "Conversion of contacted members against the holdout; ci is the 95% Newcombe hybrid score interval of the difference."
+}
+
+// campaignInput is the body of POST /v1/campaigns.
+type campaignInput struct {
+	// ID is optional; a new one is made when empty.
+	ID              campaign.ID       `json:"id,omitempty"`
+	Name            string            `json:"name"`
+	Kind            campaign.Kind     `json:"kind"`
+	Purpose         crm.Purpose       `json:"purpose,omitempty"`
+	Channels        []crm.Channel     `json:"channels"`
+	Owner           crm.StaffID       `json:"owner,omitempty"`
+	Start           dealercrm.Date    `json:"start"`
+	End             dealercrm.Date    `json:"end"`
+	AttributionDays int               `json:"attribution_days"`
+	Budget          decimal.Decimal   `json:"budget"`
+	Targets         []campaign.Target `json:"targets"`
+	Holdout         float64           `json:"holdout"`
+	Seed            uint64            `json:"seed"`
+}
+
+type campaignTransition struct {
+	Status campaign.Status `json:"status"`
+}
+
+type campaignAsOf struct {
+	// AsOf is the evaluation date; null or absent means today in the dealer's zone.
+	AsOf dealercrm.Date `json:"as_of"`
+}
+
+type segmentPreviewInput struct {
+	Segment campaign.Segment `json:"segment"`
+	AsOf    dealercrm.Date   `json:"as_of"`
+	// Sample is how many matching profiles to return (0 to 100, default 20).
+	Sample *int `json:"sample,omitempty"`
+}
+
+type campaignCount struct {
+	Count int `json:"count"`
+}
+
+type accessoryTargetsInput struct {
+	Targets []campaign.AccessoryTarget `json:"targets"`
+}
+
+type channelReportQuery struct{ From, To dealercrm.Date }
+
+type valueChainQuery struct{ Month dealercrm.Date }
+
+func campaignRoutes(svc *campaign.Service) []route {
+	const tag = "Campaigns"
+	id := func(c *call) campaign.ID { return campaign.ID(c.r.PathValue("id")) }
+	listParams := []filterParam[campaign.Filter]{
+		enumParam("status", "Lifecycle status.", func(f *campaign.Filter) *campaign.Status { return &f.Status }),
+		enumParam("kind", "Campaign kind.", func(f *campaign.Filter) *campaign.Kind { return &f.Kind }),
+	}
+	list := resource[campaign.Campaign, campaign.ID, struct{}, campaign.Filter]{
+		page: func(f *campaign.Filter) *crm.PageRequest { return &f.PageRequest }, params: listParams}
+	chParams := []filterParam[channelReportQuery]{
+		dateParam("from", "First day of the period (required).", func(q *channelReportQuery) *dealercrm.Date { return &q.From }),
+		dateParam("to", "Last day of the period (required).", func(q *channelReportQuery) *dealercrm.Date { return &q.To }),
+	}
+	monthParams := []filterParam[valueChainQuery]{
+		dateParam("month", "Any day of the month (default this month).", func(q *valueChainQuery) *dealercrm.Date { return &q.Month }),
+	}
+	docs := func(ps ...queryParam) []queryParam { return ps }
+	reply := func(c *call, status int, v any, err error) error {
+		if err != nil {
+			return err
+		}
+		return c.reply(status, v)
+	}
+	return []route{
+		{method: http.MethodPost, path: "/v1/campaigns", op: "createCampaign", tag: tag, summary: "Create a draft campaign",
+			body: reflect.TypeFor[campaignInput](), status: http.StatusCreated, result: reflect.TypeFor[campaign.Campaign](), location: "the campaign",
+			handle: func(_ *handler, c *call) error {
+				var in campaignInput
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				k, err := svc.Create(c.r.Context(), c.dealer, campaign.Campaign{ID: in.ID, Name: in.Name, Kind: in.Kind, Purpose: in.Purpose,
+					Channels: in.Channels, Owner: in.Owner, Start: in.Start, End: in.End, AttributionDays: in.AttributionDays,
+					Budget: in.Budget, Targets: in.Targets, Holdout: in.Holdout, Seed: in.Seed})
+				if err != nil {
+					return err
+				}
+				c.w.Header().Set("Location", "/v1/campaigns/"+url.PathEscape(string(k.ID)))
+				return c.reply(http.StatusCreated, k)
+			}},
+		{method: http.MethodGet, path: "/v1/campaigns", op: "listCampaigns", tag: tag, summary: "List campaigns in ID order, one page at a time",
+			params: list.queryParams(), status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](), list: true,
+			handle: func(_ *handler, c *call) error {
+				var f campaign.Filter
+				if err := parseQuery(c.r, list.allParams(), &f); err != nil {
+					return err
+				}
+				p, err := svc.List(c.r.Context(), c.dealer, f)
+				return reply(c, http.StatusOK, p, err)
+			}},
+		{method: http.MethodGet, path: "/v1/campaigns/{id}", op: "getCampaign", tag: tag, summary: "Get a campaign",
+			status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](),
+			handle: func(_ *handler, c *call) error {
+				k, err := svc.Get(c.r.Context(), c.dealer, id(c))
+				return reply(c, http.StatusOK, k, err)
+			}},
+		{method: http.MethodPatch, path: "/v1/campaigns/{id}", op: "updateCampaign", tag: tag,
+			summary: "Change a draft campaign's plan; absent fields are left alone", body: reflect.TypeFor[campaign.Update](),
+			status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](),
+			handle: func(_ *handler, c *call) error {
+				var in campaign.Update
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				k, err := svc.Update(c.r.Context(), c.dealer, id(c), in)
+				return reply(c, http.StatusOK, k, err)
+			}},
+		{method: http.MethodDelete, path: "/v1/campaigns/{id}", op: "deleteCampaign", tag: tag, summary: "Delete a draft campaign",
+			status: http.StatusNoContent,
+			handle: func(_ *handler, c *call) error {
+				if err := svc.Delete(c.r.Context(), c.dealer, id(c)); err != nil {
+					return err
+				}
+				return c.reply(http.StatusNoContent, nil)
+			}},
+		{method: http.MethodPost, path: "/v1/campaigns/{id}/transitions", op: "transitionCampaign", tag: tag,
+			summary: "Move a campaign along draft → approved → running → completed → evaluated (evaluating attributes conversions)",
+			body:    reflect.TypeFor[campaignTransition](), status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](),
+			handle: func(_ *handler, c *call) error {
+				var in campaignTransition
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				k, err := svc.Transition(c.r.Context(), c.dealer, id(c), in.Status)
+				return reply(c, http.StatusOK, k, err)
+			}},
+		{method: http.MethodPost, path: "/v1/campaigns/{id}/costs", op: "addCampaignCost", tag: tag,
+			summary: "Book an actual cost line on a running or completed campaign; the Idempotency-Key header (or the line's id) makes a retry book nothing twice",
+			body:    reflect.TypeFor[campaign.CostLine](), status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](),
+			handle: func(_ *handler, c *call) error {
+				var in campaign.CostLine
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				if in.ID == "" {
+					in.ID = c.r.Header.Get("Idempotency-Key")
+				}
+				k, err := svc.AddCost(c.r.Context(), c.dealer, id(c), in)
+				return reply(c, http.StatusOK, k, err)
+			}},
+		{method: http.MethodPost, path: "/v1/campaigns/{id}/audience", op: "freezeCampaignAudience", tag: tag,
+			summary: "Freeze the audience: match the target segments, exclude customers without consent for the channels, keep the holdout out",
+			body:    reflect.TypeFor[campaignAsOf](), status: http.StatusCreated, result: reflect.TypeFor[campaign.AudienceSummary](),
+			handle: func(_ *handler, c *call) error {
+				var in campaignAsOf
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				s, err := svc.Freeze(c.r.Context(), c.dealer, id(c), in.AsOf)
+				return reply(c, http.StatusCreated, s, err)
+			}},
+		{method: http.MethodGet, path: "/v1/campaigns/{id}/members", op: "listCampaignMembers", tag: tag,
+			summary: "The frozen audience in customer ID order", status: http.StatusOK, result: reflect.TypeFor[[]campaign.Member](),
+			handle: func(_ *handler, c *call) error {
+				ms, err := svc.Members(c.r.Context(), c.dealer, id(c))
+				return reply(c, http.StatusOK, ms, err)
+			}},
+		{method: http.MethodPost, path: "/v1/campaigns/{id}/members/{customer}/responses", op: "recordCampaignResponse", tag: tag,
+			summary: "Record a contacted member's response, visit or conversion (the first date of each is kept)",
+			body:    reflect.TypeFor[campaign.Response](), status: http.StatusOK, result: reflect.TypeFor[campaign.Member](),
+			handle: func(_ *handler, c *call) error {
+				var in campaign.Response
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				m, err := svc.RecordResponse(c.r.Context(), c.dealer, id(c), crm.CustomerID(c.r.PathValue("customer")), in)
+				return reply(c, http.StatusOK, m, err)
+			}},
+		{method: http.MethodPost, path: "/v1/campaigns/{id}/attribution", op: "attributeCampaign", tag: tag,
+			summary: "Attribute the first sale or service order inside the attribution window to each member (contacted and holdout)",
+			status:  http.StatusOK, result: reflect.TypeFor[campaignCount](),
+			handle: func(_ *handler, c *call) error {
+				n, err := svc.Attribute(c.r.Context(), c.dealer, id(c))
+				return reply(c, http.StatusOK, campaignCount{Count: n}, err)
+			}},
+		{method: http.MethodGet, path: "/v1/campaigns/{id}/funnel", op: "getCampaignFunnel", tag: tag,
+			summary: "Invited → responded → visited → converted per segment, against each segment's target (seed 004)",
+			status:  http.StatusOK, result: reflect.TypeFor[campaign.FunnelReport](),
+			handle: func(_ *handler, c *call) error {
+				r, err := svc.Funnel(c.r.Context(), c.dealer, id(c))
+				return reply(c, http.StatusOK, r, err)
+			}},
+		{method: http.MethodGet, path: "/v1/campaigns/{id}/uplift", op: "getCampaignUplift", tag: tag,
+			summary: "Conversion of contacted members against the holdout, with a 95% confidence interval",
+			status:  http.StatusOK, result: reflect.TypeFor[campaign.Uplift](),
+			handle: func(_ *handler, c *call) error {
+				u, err := svc.Uplift(c.r.Context(), c.dealer, id(c))
+				return reply(c, http.StatusOK, u, err)
+			}},
+		{method: http.MethodPost, path: "/v1/campaign-segments/preview", op: "previewSegment", tag: tag,
+			summary: "Count the customers a segment selects and return a sample; errors name the JSON path (segment.and[2].value)",
+			body:    reflect.TypeFor[segmentPreviewInput](), status: http.StatusOK, result: reflect.TypeFor[campaign.Preview](),
+			handle: func(_ *handler, c *call) error {
+				var in segmentPreviewInput
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				sample := 20
+				if in.Sample != nil {
+					sample = *in.Sample
+				}
+				p, err := svc.Preview(c.r.Context(), c.dealer, in.Segment, in.AsOf, sample)
+				return reply(c, http.StatusOK, p, err)
+			}},
+		{method: http.MethodPost, path: "/v1/campaign-profiles/refresh", op: "refreshCampaignProfiles", tag: tag,
+			summary: "Rebuild the per-customer profile snapshot segments are evaluated on",
+			body:    reflect.TypeFor[campaignAsOf](), status: http.StatusOK, result: reflect.TypeFor[campaignCount](),
+			handle: func(_ *handler, c *call) error {
+				var in campaignAsOf
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				n, err := svc.RefreshProfiles(c.r.Context(), c.dealer, in.AsOf)
+				return reply(c, http.StatusOK, campaignCount{Count: n}, err)
+			}},
+		{method: http.MethodGet, path: "/v1/reports/channels", op: "getChannelReport", tag: tag,
+			summary: "Channel and lead-source effectiveness over a period: cost, responses, visits, leads, sales, cost per lead and sale, revenue, ROI",
+			params:  docs(chParams[0].queryParam, chParams[1].queryParam), status: http.StatusOK, result: reflect.TypeFor[campaign.ChannelReport](),
+			handle: func(_ *handler, c *call) error {
+				var q channelReportQuery
+				if err := parseQuery(c.r, chParams, &q); err != nil {
+					return err
+				}
+				if q.From.IsZero() || q.To.IsZero() {
+					return &crm.ValidationError{Entity: "query", Fields: []crm.FieldError{{Field: "from", Rule: crm.RuleRequired, Message: "from and to are required"}}}
+				}
+				r, err := svc.Channels(c.r.Context(), c.dealer, crm.DateRange{From: q.From, To: q.To})
+				return reply(c, http.StatusOK, r, err)
+			}},
+		{method: http.MethodGet, path: "/v1/reports/value-chain", op: "getValueChainReport", tag: tag,
+			summary: "Accessory (精品) sales of a month by model and by sales consultant against targets, with completion rates",
+			params:  docs(monthParams[0].queryParam), status: http.StatusOK, result: reflect.TypeFor[campaign.ValueChainReport](),
+			handle: func(_ *handler, c *call) error {
+				var q valueChainQuery
+				if err := parseQuery(c.r, monthParams, &q); err != nil {
+					return err
+				}
+				r, err := svc.ValueChain(c.r.Context(), c.dealer, q.Month)
+				return reply(c, http.StatusOK, r, err)
+			}},
+		{method: http.MethodPut, path: "/v1/value-chain-targets", op: "setValueChainTargets", tag: tag,
+			summary: "Set monthly accessory targets per model or consultant (replacing the same month, dimension and key)",
+			body:    reflect.TypeFor[accessoryTargetsInput](), status: http.StatusNoContent,
+			handle: func(_ *handler, c *call) error {
+				var in accessoryTargetsInput
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				if err := svc.SetAccessoryTargets(c.r.Context(), c.dealer, in.Targets); err != nil {
+					return err
+				}
+				return c.reply(http.StatusNoContent, nil)
+			}},
+	}
+}

@@ -1,0 +1,395 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"reflect"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/shopspring/decimal"
+)
+
+// WithLoyalty adds the routes of package loyalty (the membership club),
+// served by svc:
+//
+//	POST /v1/loyalty/members                         join the club
+//	GET  /v1/loyalty/members                         memberships, by status and tier
+//	GET  /v1/loyalty/members/{id}                    a membership with benefits, balances and history
+//	POST /v1/loyalty/members/{id}/renew              renew (fee, points or insurance)
+//	POST /v1/loyalty/members/{id}/upgrade            upgrade (cumulative, points, repair or insurance)
+//	POST /v1/loyalty/members/{id}/cancel             cancel a membership
+//	POST /v1/loyalty/members/{id}/quote              apply the tier's benefits to a workshop quote
+//	POST /v1/loyalty/members/{id}/redemptions        redeem points
+//	GET  /v1/loyalty/members/{id}/entries            the ledger entries
+//	GET  /v1/loyalty/members/{id}/balances           balances, lots and tier, as of a date
+//	POST /v1/loyalty/earnings                        post the points of a service order
+//	POST /v1/loyalty/entries/{id}/reverse            reverse an entry
+//	GET  /v1/loyalty/program                         the club's program
+//	GET  /v1/loyalty/liability                       outstanding points per store
+//
+// Every POST honours the Idempotency-Key header: a repeat with the same key
+// returns the first response with Idempotent-Replayed: true; the same key
+// with another body is a 409 conflict. Earnings and reversals are
+// idempotent without it (per order, per entry).
+func WithLoyalty(svc *loyalty.Service) Option {
+	return func(c *config) {
+		c.modules = append(c.modules, func() []route { return loyaltyRoutes(svc) })
+	}
+}
+
+// maxIdempotencyKey is the longest Idempotency-Key accepted.
+const maxIdempotencyKey = 255
+
+func init() {
+	enumValues[reflect.TypeFor[loyalty.Tier]()] = []string{string(loyalty.Silver), string(loyalty.Gold), string(loyalty.Diamond)}
+	enumValues[reflect.TypeFor[loyalty.Status]()] = []string{string(loyalty.StatusActive), string(loyalty.StatusLapsed), string(loyalty.StatusCancelled)}
+	enumValues[reflect.TypeFor[loyalty.JoinMethod]()] = strs(loyalty.JoinMethods())
+	enumValues[reflect.TypeFor[loyalty.Event]()] = []string{string(loyalty.EventJoin), string(loyalty.EventRenew), string(loyalty.EventUpgrade),
+		string(loyalty.EventDowngrade), string(loyalty.EventLapse), string(loyalty.EventCancel)}
+	enumValues[reflect.TypeFor[loyalty.EntryKind]()] = []string{string(loyalty.EntryEarn), string(loyalty.EntryBonus), string(loyalty.EntryRedeem),
+		string(loyalty.EntryReverse), string(loyalty.EntryExpire)}
+	enumValues[reflect.TypeFor[loyalty.RenewMethod]()] = []string{string(loyalty.RenewByFee), string(loyalty.RenewByPoints), string(loyalty.RenewByInsurance)}
+	enumValues[reflect.TypeFor[loyalty.UpgradeMethod]()] = []string{string(loyalty.UpgradeByCumulative), string(loyalty.UpgradeByPoints),
+		string(loyalty.UpgradeByRepair), string(loyalty.UpgradeByInsurance)}
+	enumValues[reflect.TypeFor[loyalty.ExpiryAction]()] = []string{string(loyalty.ExpireDowngrade), string(loyalty.ExpireLapse)}
+	enumValues[reflect.TypeFor[loyalty.PointsExpiry]()] = []string{string(loyalty.NoExpiry), string(loyalty.RollingExpiry), string(loyalty.YearAfterExpiry)}
+	for t, name := range map[reflect.Type]string{
+		reflect.TypeFor[loyalty.Tier]():               "LoyaltyTier",
+		reflect.TypeFor[loyalty.Status]():             "MembershipStatus",
+		reflect.TypeFor[loyalty.JoinMethod]():         "LoyaltyJoinMethod",
+		reflect.TypeFor[loyalty.Event]():              "MembershipEventKind",
+		reflect.TypeFor[loyalty.EntryKind]():          "LedgerEntryKind",
+		reflect.TypeFor[loyalty.EntryID]():            "LedgerEntryID",
+		reflect.TypeFor[loyalty.Entry]():              "LedgerEntry",
+		reflect.TypeFor[loyalty.Source]():             "LedgerSource",
+		reflect.TypeFor[loyalty.LotMove]():            "LedgerLotMove",
+		reflect.TypeFor[loyalty.Lot]():                "PointsLot",
+		reflect.TypeFor[loyalty.Balances]():           "PointsBalances",
+		reflect.TypeFor[loyalty.Membership]():         "Membership",
+		reflect.TypeFor[loyalty.MembershipEvent]():    "MembershipEvent",
+		reflect.TypeFor[loyalty.Receipt]():            "LoyaltyReceipt",
+		reflect.TypeFor[loyalty.Earning]():            "PointsEarning",
+		reflect.TypeFor[loyalty.Quote]():              "MemberQuote",
+		reflect.TypeFor[loyalty.FreeServiceUse]():     "FreeServiceUse",
+		reflect.TypeFor[loyalty.MemberView]():         "MemberView",
+		reflect.TypeFor[loyalty.Benefits]():           "TierBenefits",
+		reflect.TypeFor[loyalty.FreeService]():        "FreeService",
+		reflect.TypeFor[loyalty.Statement]():          "PointsStatement",
+		reflect.TypeFor[loyalty.Program]():            "LoyaltyProgram",
+		reflect.TypeFor[loyalty.TierSpec]():           "LoyaltyTierSpec",
+		reflect.TypeFor[loyalty.SpendTier]():          "LoyaltySpendTier",
+		reflect.TypeFor[loyalty.RenewalRules]():       "LoyaltyRenewalRules",
+		reflect.TypeFor[loyalty.UpgradeRules]():       "LoyaltyUpgradeRules",
+		reflect.TypeFor[loyalty.EarnRule]():           "LoyaltyEarnRule",
+		reflect.TypeFor[loyalty.CampaignMultiplier](): "LoyaltyCampaignMultiplier",
+		reflect.TypeFor[loyalty.Bonus]():              "LoyaltyBonus",
+		reflect.TypeFor[loyalty.PointsRules]():        "LoyaltyPointsRules",
+		reflect.TypeFor[loyalty.Group]():              "LoyaltyGroup",
+		reflect.TypeFor[loyalty.Liability]():          "PointsLiability",
+		reflect.TypeFor[loyalty.StoreLiability]():     "StorePointsLiability",
+		reflect.TypeFor[loyalty.RenewMethod]():        "LoyaltyRenewMethod",
+		reflect.TypeFor[loyalty.UpgradeMethod]():      "LoyaltyUpgradeMethod",
+		reflect.TypeFor[loyalty.ExpiryAction]():       "LoyaltyExpiryAction",
+		reflect.TypeFor[loyalty.PointsExpiry]():       "LoyaltyPointsExpiry",
+	} {
+		schemaNames[t] = name
+	}
+	schemaDocs["LoyaltyReceipt"] = "The outcome of a loyalty command: the ledger entries posted and the membership after it with the event (rule that fired)."
+	schemaDocs["LedgerEntry"] = "One append-only line of a points ledger: signed changes of redeemable and cumulative points, source and idempotency key."
+	schemaDocs["MemberView"] = "A membership with the tier's benefits, the free services left, the balances and the history."
+	schemaDocs["PointsStatement"] = "A customer's balances, lots and tier as of a date, replayed from the ledger."
+}
+
+// loyaltyJoinInput is the body of POST /v1/loyalty/members.
+type loyaltyJoinInput struct {
+	CustomerID crm.CustomerID     `json:"customer_id"`
+	Method     loyalty.JoinMethod `json:"method"`
+	// FeePaid is the membership fee paid (joining by fee).
+	FeePaid decimal.Decimal `json:"fee_paid"`
+	// SpendRank is the customer's rank by past spend as a share (0.05 = top 5%).
+	SpendRank *decimal.Decimal `json:"spend_rank,omitempty"`
+	// Date defaults to today in the dealer's zone.
+	Date   dealercrm.Date `json:"date,omitzero"`
+	Reason string         `json:"reason,omitempty"`
+}
+
+// loyaltyChangeInput is the body of renew, upgrade and cancel.
+type loyaltyChangeInput struct {
+	// Method names the renewal or upgrade method; empty tries the enabled
+	// ones, those that cost no points first.
+	Method  string          `json:"method,omitempty"`
+	FeePaid decimal.Decimal `json:"fee_paid"`
+	Date    dealercrm.Date  `json:"date,omitzero"`
+	Reason  string          `json:"reason,omitempty"`
+}
+
+// loyaltyQuoteInput is the body of POST /v1/loyalty/members/{id}/quote.
+type loyaltyQuoteInput struct {
+	Labour       decimal.Decimal `json:"labour"`
+	Parts        decimal.Decimal `json:"parts"`
+	FreeServices []string        `json:"free_services,omitempty"`
+	// Consume records the free-service uses against the yearly quota.
+	Consume bool `json:"consume,omitempty"`
+}
+
+// loyaltyRedeemInput is the body of POST /v1/loyalty/members/{id}/redemptions.
+type loyaltyRedeemInput struct {
+	Points int64 `json:"points"`
+	// Purpose is "voucher" (default), "gift" or the host's own.
+	Purpose string         `json:"purpose,omitempty"`
+	Ref     string         `json:"ref,omitempty"`
+	Date    dealercrm.Date `json:"date,omitzero"`
+	Reason  string         `json:"reason,omitempty"`
+}
+
+// loyaltyEarnInput is the body of POST /v1/loyalty/earnings.
+type loyaltyEarnInput struct {
+	ServiceOrderID crm.ServiceOrderID `json:"service_order_id"`
+	// Date is the posting date (default today).
+	Date dealercrm.Date `json:"date,omitzero"`
+}
+
+// loyaltyReverseInput is the body of POST /v1/loyalty/entries/{id}/reverse.
+type loyaltyReverseInput struct {
+	Reason string         `json:"reason"`
+	Date   dealercrm.Date `json:"date,omitzero"`
+}
+
+// idempotencyKey reads and checks the Idempotency-Key header.
+func idempotencyKey(c *call) (string, error) {
+	k := c.r.Header.Get("Idempotency-Key")
+	if len(k) > maxIdempotencyKey {
+		return "", &crm.ValidationError{Entity: "request", Fields: []crm.FieldError{{Field: "Idempotency-Key", Rule: crm.RuleMaxLength,
+			Message: "is longer than 255 characters"}}}
+	}
+	for _, r := range k {
+		if r < 0x20 || r > 0x7e {
+			return "", &crm.ValidationError{Entity: "request", Fields: []crm.FieldError{{Field: "Idempotency-Key", Rule: crm.RuleFormat,
+				Message: "must be printable ASCII"}}}
+		}
+	}
+	return k, nil
+}
+
+// replyReceipt writes a receipt; a replay keeps the first status and says so
+// in a header.
+func replyReceipt(c *call, status int, rec loyalty.Receipt, err error) error {
+	if err != nil {
+		return err
+	}
+	if rec.Replayed {
+		c.w.Header().Set("Idempotent-Replayed", "true")
+	}
+	return c.reply(status, rec)
+}
+
+func loyaltyRoutes(svc *loyalty.Service) []route {
+	const tag = "Loyalty"
+	members := resource[loyalty.Membership, crm.CustomerID, struct{}, loyalty.MembershipFilter]{
+		page: func(f *loyalty.MembershipFilter) *crm.PageRequest { return &f.PageRequest },
+		params: []filterParam[loyalty.MembershipFilter]{
+			textParam("status", "Membership status: active, lapsed or cancelled.", nil, func(f *loyalty.MembershipFilter) *loyalty.Status { return &f.Status }),
+			textParam("tier", "Tier (silver, gold, diamond by default).", nil, func(f *loyalty.MembershipFilter) *loyalty.Tier { return &f.Tier }),
+		},
+	}
+	entries := resource[loyalty.Entry, loyalty.EntryID, struct{}, loyalty.EntryFilter]{
+		page: func(f *loyalty.EntryFilter) *crm.PageRequest { return &f.PageRequest },
+		params: []filterParam[loyalty.EntryFilter]{
+			dateParam("until", "Only entries dated on or before this day.", func(f *loyalty.EntryFilter) *dealercrm.Date { return &f.Until }),
+		},
+	}
+	asOf := []filterParam[dealercrm.Date]{
+		dateParam("as_of", "The day to read the ledger as of (default today): balances, lots and tier as they stood then.",
+			func(d *dealercrm.Date) *dealercrm.Date { return d }),
+	}
+	customer := func(c *call) crm.CustomerID { return crm.CustomerID(c.r.PathValue("id")) }
+	change := func(op func(*loyalty.Service) func(c *call, r loyalty.ChangeRequest) (loyalty.Receipt, error)) func(*handler, *call) error {
+		return func(_ *handler, c *call) error {
+			var in loyaltyChangeInput
+			if err := c.decode(&in); err != nil {
+				return err
+			}
+			key, err := idempotencyKey(c)
+			if err != nil {
+				return err
+			}
+			rec, err := op(svc)(c, loyalty.ChangeRequest{DealerID: c.dealer, CustomerID: customer(c), Method: in.Method, FeePaid: in.FeePaid,
+				Date: in.Date, Reason: in.Reason, IdempotencyKey: key})
+			return replyReceipt(c, http.StatusOK, rec, err)
+		}
+	}
+	receipt := reflect.TypeFor[loyalty.Receipt]()
+	return []route{
+		{method: http.MethodPost, path: "/v1/loyalty/members", op: "joinLoyalty", tag: tag, idempotent: true,
+			summary: "Make a customer a club member at the initial tier (by fee paid or past spend)",
+			body:    reflect.TypeFor[loyaltyJoinInput](), status: http.StatusCreated, result: receipt, location: "the membership",
+			handle: func(_ *handler, c *call) error {
+				var in loyaltyJoinInput
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				key, err := idempotencyKey(c)
+				if err != nil {
+					return err
+				}
+				rec, err := svc.Join(c.r.Context(), loyalty.JoinRequest{DealerID: c.dealer, CustomerID: in.CustomerID, Method: in.Method,
+					FeePaid: in.FeePaid, SpendRank: in.SpendRank, Date: in.Date, Reason: in.Reason, IdempotencyKey: key})
+				if err == nil {
+					c.w.Header().Set("Location", "/v1/loyalty/members/"+url.PathEscape(string(in.CustomerID)))
+				}
+				return replyReceipt(c, http.StatusCreated, rec, err)
+			}},
+		{method: http.MethodGet, path: "/v1/loyalty/members", op: "listMemberships", tag: tag,
+			summary: "List memberships in customer ID order, by status and tier", params: members.queryParams(),
+			status: http.StatusOK, result: reflect.TypeFor[loyalty.Membership](), list: true,
+			handle: func(_ *handler, c *call) error {
+				var f loyalty.MembershipFilter
+				if err := parseQuery(c.r, members.allParams(), &f); err != nil {
+					return err
+				}
+				p, err := svc.ListMemberships(c.r.Context(), c.dealer, f)
+				if err != nil {
+					return err
+				}
+				return c.reply(http.StatusOK, p)
+			}},
+		{method: http.MethodGet, path: "/v1/loyalty/members/{id}", op: "getMember", tag: tag,
+			summary: "Get a membership with its benefits, free services left, balances and history",
+			status:  http.StatusOK, result: reflect.TypeFor[loyalty.MemberView](),
+			handle: func(_ *handler, c *call) error {
+				v, err := svc.Member(c.r.Context(), c.dealer, customer(c))
+				if err != nil {
+					return err
+				}
+				return c.reply(http.StatusOK, v)
+			}},
+		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/renew", op: "renewMembership", tag: tag, idempotent: true,
+			summary: "Renew a membership for one more period by fee, by deducting points or by insurance renewals",
+			body:    reflect.TypeFor[loyaltyChangeInput](), status: http.StatusOK, result: receipt,
+			handle: change(func(s *loyalty.Service) func(*call, loyalty.ChangeRequest) (loyalty.Receipt, error) {
+				return func(c *call, r loyalty.ChangeRequest) (loyalty.Receipt, error) { return s.Renew(c.r.Context(), r) }
+			})},
+		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/upgrade", op: "upgradeMembership", tag: tag, idempotent: true,
+			summary: "Move a member up one tier by cumulative points, deducting points, a large repair or insurance renewals",
+			body:    reflect.TypeFor[loyaltyChangeInput](), status: http.StatusOK, result: receipt,
+			handle: change(func(s *loyalty.Service) func(*call, loyalty.ChangeRequest) (loyalty.Receipt, error) {
+				return func(c *call, r loyalty.ChangeRequest) (loyalty.Receipt, error) { return s.Upgrade(c.r.Context(), r) }
+			})},
+		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/cancel", op: "cancelMembership", tag: tag, idempotent: true,
+			summary: "Cancel a membership; the points stay on the account",
+			body:    reflect.TypeFor[loyaltyChangeInput](), status: http.StatusOK, result: receipt,
+			handle: change(func(s *loyalty.Service) func(*call, loyalty.ChangeRequest) (loyalty.Receipt, error) {
+				return func(c *call, r loyalty.ChangeRequest) (loyalty.Receipt, error) { return s.Cancel(c.r.Context(), r) }
+			})},
+		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/quote", op: "quoteForMember", tag: tag, idempotent: true,
+			summary: "Apply the member's tier benefits to a workshop quote (discounts, free services from the yearly quota)",
+			body:    reflect.TypeFor[loyaltyQuoteInput](), status: http.StatusOK, result: receipt,
+			handle: func(_ *handler, c *call) error {
+				var in loyaltyQuoteInput
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				key, err := idempotencyKey(c)
+				if err != nil {
+					return err
+				}
+				rec, err := svc.Quote(c.r.Context(), loyalty.QuoteRequest{DealerID: c.dealer, CustomerID: customer(c), Labour: in.Labour,
+					Parts: in.Parts, FreeServices: in.FreeServices, Consume: in.Consume, IdempotencyKey: key})
+				return replyReceipt(c, http.StatusOK, rec, err)
+			}},
+		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/redemptions", op: "redeemPoints", tag: tag, idempotent: true,
+			summary: "Redeem points (voucher, gift), soonest-expiring first; never below zero (409 insufficient points)",
+			body:    reflect.TypeFor[loyaltyRedeemInput](), status: http.StatusCreated, result: receipt,
+			handle: func(_ *handler, c *call) error {
+				var in loyaltyRedeemInput
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				key, err := idempotencyKey(c)
+				if err != nil {
+					return err
+				}
+				rec, err := svc.Redeem(c.r.Context(), loyalty.RedeemRequest{DealerID: c.dealer, CustomerID: customer(c), Points: in.Points,
+					Purpose: in.Purpose, Ref: in.Ref, Date: in.Date, Reason: in.Reason, IdempotencyKey: key})
+				return replyReceipt(c, http.StatusCreated, rec, err)
+			}},
+		{method: http.MethodGet, path: "/v1/loyalty/members/{id}/entries", op: "listLedgerEntries", tag: tag,
+			summary: "List a customer's ledger entries in posting order", params: entries.queryParams(),
+			status: http.StatusOK, result: reflect.TypeFor[loyalty.Entry](), list: true,
+			handle: func(_ *handler, c *call) error {
+				var f loyalty.EntryFilter
+				if err := parseQuery(c.r, entries.allParams(), &f); err != nil {
+					return err
+				}
+				p, err := svc.Entries(c.r.Context(), c.dealer, customer(c), f)
+				if err != nil {
+					return err
+				}
+				return c.reply(http.StatusOK, p)
+			}},
+		{method: http.MethodGet, path: "/v1/loyalty/members/{id}/balances", op: "getPointsBalances", tag: tag,
+			summary: "Get a customer's balances, lots and tier, now or as of a past date",
+			params:  []queryParam{asOf[0].queryParam}, status: http.StatusOK, result: reflect.TypeFor[loyalty.Statement](),
+			handle: func(_ *handler, c *call) error {
+				var d dealercrm.Date
+				if err := parseQuery(c.r, asOf, &d); err != nil {
+					return err
+				}
+				st, err := svc.Statement(c.r.Context(), c.dealer, customer(c), d)
+				if err != nil {
+					return err
+				}
+				return c.reply(http.StatusOK, st)
+			}},
+		{method: http.MethodPost, path: "/v1/loyalty/earnings", op: "postEarning", tag: tag, idempotent: true,
+			summary: "Post the points of a service order (once per order; insurer-paid and warranty work earn 0)",
+			body:    reflect.TypeFor[loyaltyEarnInput](), status: http.StatusCreated, result: receipt,
+			handle: func(_ *handler, c *call) error {
+				var in loyaltyEarnInput
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				key, err := idempotencyKey(c)
+				if err != nil {
+					return err
+				}
+				if in.ServiceOrderID == "" {
+					return &crm.ValidationError{Entity: "request", Fields: []crm.FieldError{{Field: "service_order_id", Rule: crm.RuleRequired, Message: "is required"}}}
+				}
+				rec, err := svc.EarnOrder(c.r.Context(), c.dealer, in.ServiceOrderID, in.Date, key)
+				return replyReceipt(c, http.StatusCreated, rec, err)
+			}},
+		{method: http.MethodPost, path: "/v1/loyalty/entries/{id}/reverse", op: "reverseLedgerEntry", tag: tag, idempotent: true,
+			summary: "Reverse a ledger entry (refunded or voided order, cancelled voucher); at most once",
+			body:    reflect.TypeFor[loyaltyReverseInput](), status: http.StatusCreated, result: receipt,
+			handle: func(_ *handler, c *call) error {
+				var in loyaltyReverseInput
+				if err := c.decode(&in); err != nil {
+					return err
+				}
+				key, err := idempotencyKey(c)
+				if err != nil {
+					return err
+				}
+				rec, err := svc.Reverse(c.r.Context(), loyalty.ReverseRequest{DealerID: c.dealer, EntryID: loyalty.EntryID(c.r.PathValue("id")),
+					Reason: in.Reason, Date: in.Date, IdempotencyKey: key})
+				return replyReceipt(c, http.StatusCreated, rec, err)
+			}},
+		{method: http.MethodGet, path: "/v1/loyalty/program", op: "getLoyaltyProgram", tag: tag,
+			summary: "Get the club's program: tiers, benefits, join, renewal, upgrade and earning rules",
+			status:  http.StatusOK, result: reflect.TypeFor[loyalty.Program](),
+			handle: func(_ *handler, c *call) error { return c.reply(http.StatusOK, svc.Program()) }},
+		{method: http.MethodGet, path: "/v1/loyalty/liability", op: "getPointsLiability", tag: tag,
+			summary: "Outstanding points per store where they were earned, valued at the redemption rate",
+			status:  http.StatusOK, result: reflect.TypeFor[loyalty.Liability](),
+			handle: func(_ *handler, c *call) error {
+				l, err := svc.Liability(c.r.Context(), c.dealer)
+				if err != nil {
+					return err
+				}
+				return c.reply(http.StatusOK, l)
+			}},
+	}
+}

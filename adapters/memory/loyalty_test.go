@@ -1,0 +1,13 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/dealercrm/dealercrm/loyalty/loyaltytest"
+)
+
+func TestLoyaltyStoreConformance(t *testing.T) {
+	loyaltytest.RunStoreTests(t, func(*testing.T) loyalty.Store { return memory.NewLoyaltyStore() })
+}

@@ -1,0 +1,538 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// LoyaltyStore is the loyalty.Store on PostgreSQL, in the tables of
+// migration 0005. Get it with Store.Loyalty; inside InTx it works in the
+// transaction.
+//
+// Every command (Do) is one transaction of three statements: it locks the
+// customer's account row with SELECT … FOR UPDATE, reading in the same
+// statement the open lots, the membership and the idempotency key; it runs
+// the domain command; and it writes the new entries, the changed lots, the
+// account's balances, the membership and its events and the key with the
+// receipt in one statement of data-modifying CTEs. Concurrent commands on
+// one account queue on the row lock, so a redemption always sees the
+// balance the previous one left, and the account's CHECK (points >= 0)
+// backs the domain's own check.
+type LoyaltyStore struct{ s *Store }
+
+var _ loyalty.Store = LoyaltyStore{}
+
+// Loyalty returns the loyalty store of s.
+func (s *Store) Loyalty() LoyaltyStore { return LoyaltyStore{s: s} }
+
+func (l LoyaltyStore) t(t Table) string { return l.s.cfg.table(t) }
+
+// lotDoc is a lot as json_agg reads it and json_to_recordset writes it.
+type lotDoc struct {
+	Seq         int64          `json:"seq"`
+	Store       string         `json:"store_id"`
+	Points      int64          `json:"points"`
+	Remaining   int64          `json:"remaining"`
+	EarnedOn    dealercrm.Date `json:"earned_on"`
+	AvailableOn dealercrm.Date `json:"available_on"`
+	ExpiresOn   dealercrm.Date `json:"expires_on"`
+}
+
+func (d *lotDoc) lot(customer crm.CustomerID) loyalty.Lot {
+	return loyalty.Lot{ID: loyalty.NewEntryID(customer, d.Seq), Store: crm.DealerID(d.Store), Points: d.Points, Remaining: d.Remaining,
+		EarnedOn: d.EarnedOn, AvailableOn: d.AvailableOn, ExpiresOn: d.ExpiresOn}
+}
+
+type membershipDoc struct {
+	Tier       string         `json:"tier"`
+	Status     string         `json:"status"`
+	JoinMethod string         `json:"join_method"`
+	JoinedOn   dealercrm.Date `json:"joined_on"`
+	ValidFrom  dealercrm.Date `json:"valid_from"`
+	ValidUntil dealercrm.Date `json:"valid_until"`
+	TierSince  dealercrm.Date `json:"tier_since"`
+	Used       map[string]int `json:"used"`
+	Version    int64          `json:"version"`
+	UpdatedAt  time.Time      `json:"updated_at"`
+}
+
+func (d *membershipDoc) membership(dealer crm.DealerID, customer crm.CustomerID) loyalty.Membership {
+	m := loyalty.Membership{DealerID: dealer, CustomerID: customer, Tier: loyalty.Tier(d.Tier), Status: loyalty.Status(d.Status),
+		JoinMethod: loyalty.JoinMethod(d.JoinMethod), JoinedOn: d.JoinedOn, ValidFrom: d.ValidFrom, ValidUntil: d.ValidUntil,
+		TierSince: d.TierSince, Version: d.Version, UpdatedAt: d.UpdatedAt.UTC()}
+	if len(d.Used) > 0 {
+		m.Used = d.Used
+	}
+	return m
+}
+
+// lockedState is what the locking statement reads.
+type lockedState struct {
+	data    loyalty.AccountData
+	msSeq   int64
+	member  *loyalty.Membership
+	keyHash sql.NullString
+	receipt sql.NullString
+}
+
+// lock locks the customer's account row, creating it when missing, and
+// reads the state of a command in the same statement. Under READ COMMITTED
+// a statement that waited for the row lock sees the locked row's newest
+// version but reads everything else with the snapshot it started with; the
+// statement therefore also reads the row's version through that snapshot,
+// and when the two differ (another command committed meanwhile) it reads
+// the lots, the membership and the key again, now under the lock.
+func (l LoyaltyStore) lock(ctx context.Context, db bun.IDB, c *loyalty.Command) (*lockedState, error) {
+	st := &lockedState{data: loyalty.AccountData{DealerID: c.DealerID, CustomerID: c.CustomerID}}
+	dealer, customer := string(c.DealerID), string(c.CustomerID)
+	reads := `(SELECT json_agg(json_build_object('seq', x.seq, 'store_id', x.store_id, 'points', x.points, 'remaining', x.remaining,
+			'earned_on', x.earned_on, 'available_on', x.available_on, 'expires_on', x.expires_on) ORDER BY x.seq)::text
+			FROM ` + l.t(TableLoyaltyLots) + ` x WHERE x.dealer_id = ?0 AND x.customer_id = ?1 AND x.remaining > 0),
+		(SELECT row_to_json(m)::text FROM ` + l.t(TableLoyaltyMemberships) + ` m WHERE m.dealer_id = ?0 AND m.customer_id = ?1),
+		(SELECT k.hash FROM ` + l.t(TableLoyaltyIdempotency) + ` k WHERE k.dealer_id = ?0 AND k.key = ?2),
+		(SELECT k.receipt::text FROM ` + l.t(TableLoyaltyIdempotency) + ` k WHERE k.dealer_id = ?0 AND k.key = ?2)`
+	var lots, member sql.NullString
+	for attempt := 0; ; attempt++ {
+		var lastDate sqlDate
+		var version, seen int64
+		err := db.QueryRowContext(ctx, `SELECT a.seq, a.cumulative, a.points, a.last_date, a.membership_seq, a.version,
+			(SELECT b.version FROM `+l.t(TableLoyaltyAccounts)+` b WHERE b.dealer_id = ?0 AND b.customer_id = ?1), `+reads+`
+			FROM `+l.t(TableLoyaltyAccounts)+` a WHERE a.dealer_id = ?0 AND a.customer_id = ?1 FOR UPDATE OF a`, dealer, customer, c.Key).
+			Scan(&st.data.Seq, &st.data.Cumulative, &st.data.Points, &lastDate, &st.msSeq, &version, &seen, &lots, &member, &st.keyHash, &st.receipt)
+		if errors.Is(err, sql.ErrNoRows) && attempt == 0 {
+			if _, err := db.ExecContext(ctx, "INSERT INTO "+l.t(TableLoyaltyAccounts)+
+				" (dealer_id, customer_id) VALUES (?, ?) ON CONFLICT DO NOTHING", dealer, customer); err != nil {
+				return nil, translate("loyalty: create account", err)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, translate("loyalty: lock account", err)
+		}
+		st.data.LastDate = lastDate.date()
+		if version != seen {
+			if err := db.QueryRowContext(ctx, "SELECT "+reads, dealer, customer, c.Key).Scan(&lots, &member, &st.keyHash, &st.receipt); err != nil {
+				return nil, translate("loyalty: read account", err)
+			}
+		}
+		break
+	}
+	if lots.Valid {
+		var docs []lotDoc
+		if err := json.Unmarshal([]byte(lots.String), &docs); err != nil {
+			return nil, fmt.Errorf("postgres: loyalty lots of %s: %w", c.CustomerID, err)
+		}
+		st.data.Lots = make([]loyalty.Lot, len(docs))
+		for i := range docs {
+			st.data.Lots[i] = docs[i].lot(c.CustomerID)
+		}
+	}
+	if member.Valid {
+		var d membershipDoc
+		if err := json.Unmarshal([]byte(member.String), &d); err != nil {
+			return nil, fmt.Errorf("postgres: loyalty membership of %s: %w", c.CustomerID, err)
+		}
+		m := d.membership(c.DealerID, c.CustomerID)
+		st.member = &m
+	}
+	return st, nil
+}
+
+// Do implements loyalty.Store. When a concurrent command on another
+// customer takes the same idempotency key first, the command runs again and
+// then finds the key.
+func (l LoyaltyStore) Do(ctx context.Context, c loyalty.Command) (loyalty.Receipt, error) {
+	for attempt := 0; ; attempt++ {
+		var rec loyalty.Receipt
+		err := l.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+			var err error
+			rec, err = l.do(ctx, db, &c)
+			return err
+		})
+		if attempt < 2 && constraintOf(err) == l.s.cfg.names[TableLoyaltyIdempotency]+"_pkey" {
+			continue
+		}
+		switch constraintOf(err) {
+		case l.s.cfg.names[TableLoyaltyIdempotency] + "_pkey":
+			return loyalty.Receipt{}, loyalty.ErrIdempotencyConflict
+		case l.s.cfg.names[TableLoyaltyEntries] + "_reverses_key":
+			return loyalty.Receipt{}, loyalty.ErrAlreadyReversed
+		}
+		if constraintOf(err) != "" {
+			return loyalty.Receipt{}, translate("loyalty: post", err)
+		}
+		return rec, err
+	}
+}
+
+// constraintOf returns the constraint a unique or check violation names,
+// or "".
+func constraintOf(err error) string {
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) {
+		if s := pgErr.Field('C'); s == uniqueViolation || s == "23514" {
+			return pgErr.Field('n')
+		}
+	}
+	return ""
+}
+
+func (l LoyaltyStore) do(ctx context.Context, db bun.IDB, c *loyalty.Command) (loyalty.Receipt, error) {
+	st, err := l.lock(ctx, db, c)
+	if err != nil {
+		return loyalty.Receipt{}, err
+	}
+	if st.keyHash.Valid {
+		if st.keyHash.String != c.Hash {
+			return loyalty.Receipt{}, loyalty.ErrIdempotencyConflict
+		}
+		var rec loyalty.Receipt
+		if err := json.Unmarshal([]byte(st.receipt.String), &rec); err != nil {
+			return rec, fmt.Errorf("postgres: loyalty receipt of key %q: %w", c.Key, err)
+		}
+		rec.Replayed = true
+		return rec, nil
+	}
+	state := &loyalty.State{Account: loyalty.RestoreAccount(st.data), MembershipSeq: st.msSeq}
+	if st.member != nil {
+		m := st.member.Clone()
+		state.Membership = &m
+	}
+	rec, err := c.Apply(state)
+	if err != nil {
+		return loyalty.Receipt{}, err
+	}
+	return rec, l.write(ctx, db, c, st, state, &rec)
+}
+
+// write stores what a command changed in one statement.
+func (l LoyaltyStore) write(ctx context.Context, db bun.IDB, c *loyalty.Command, st *lockedState, state *loyalty.State, rec *loyalty.Receipt) error {
+	var ctes []string
+	var args []any
+	dealer, customer := string(c.DealerID), string(c.CustomerID)
+	added := state.Account.NewEntries()
+	if len(added) > 0 {
+		rows := make([]string, len(added))
+		for i, e := range added {
+			var moves any
+			if len(e.Moves) > 0 {
+				b, err := json.Marshal(e.Moves)
+				if err != nil {
+					return err
+				}
+				moves = string(b)
+			}
+			rows[i] = "(?, ?, ?, ?, ?, ?::date, ?, ?, ?::date, ?::date, ?, ?, ?, ?::jsonb, ?, ?, ?, ?::timestamptz)"
+			args = append(args, dealer, customer, e.Seq, string(e.Kind), string(e.Store), sqlDate(e.Date), e.Points, e.Cumulative,
+				sqlDate(e.AvailableOn), sqlDate(e.ExpiresOn), e.Source.Type, e.Source.ID, string(e.Reverses), moves, e.Shortfall, e.Reason,
+				e.IdempotencyKey, dbTime(e.CreatedAt))
+		}
+		ctes = append(ctes, `e AS (INSERT INTO `+l.t(TableLoyaltyEntries)+` (dealer_id, customer_id, seq, kind, store_id, date, points, cumulative,
+			available_on, expires_on, source_type, source_id, reverses, moves, shortfall, reason, idempotency_key, created_at) VALUES `+strings.Join(rows, ", ")+`)`)
+	}
+	if changed := state.Account.ChangedLots(); len(changed) > 0 {
+		rows := make([]string, len(changed))
+		for i, lt := range changed {
+			_, seq, _ := lt.ID.Parse()
+			rows[i] = "(?, ?, ?, ?, ?, ?, ?::date, ?::date, ?::date)"
+			args = append(args, dealer, customer, seq, string(lt.Store), lt.Points, lt.Remaining, sqlDate(lt.EarnedOn), sqlDate(lt.AvailableOn), sqlDate(lt.ExpiresOn))
+		}
+		ctes = append(ctes, `l AS (INSERT INTO `+l.t(TableLoyaltyLots)+` (dealer_id, customer_id, seq, store_id, points, remaining, earned_on, available_on, expires_on)
+			VALUES `+strings.Join(rows, ", ")+` ON CONFLICT (dealer_id, customer_id, seq) DO UPDATE SET remaining = excluded.remaining)`)
+	}
+	data := state.Account.Data()
+	ctes = append(ctes, `a AS (UPDATE `+l.t(TableLoyaltyAccounts)+` SET seq = ?, cumulative = ?, points = ?, last_date = ?, membership_seq = ?, version = version + 1
+		WHERE dealer_id = ? AND customer_id = ?)`)
+	args = append(args, data.Seq, data.Cumulative, data.Points, sqlDate(data.LastDate), st.msSeq+int64(len(state.Events)), dealer, customer)
+	if m := state.Membership; m != nil && (st.member == nil || m.Version != st.member.Version) {
+		used, err := json.Marshal(m.Used)
+		if err != nil {
+			return err
+		}
+		if m.Used == nil {
+			used = []byte("{}")
+		}
+		ctes = append(ctes, `m AS (INSERT INTO `+l.t(TableLoyaltyMemberships)+` (dealer_id, customer_id, tier, status, join_method, joined_on,
+			valid_from, valid_until, tier_since, used, version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (dealer_id, customer_id) DO UPDATE SET tier = excluded.tier, status = excluded.status, join_method = excluded.join_method,
+				joined_on = excluded.joined_on, valid_from = excluded.valid_from, valid_until = excluded.valid_until, tier_since = excluded.tier_since,
+				used = excluded.used, version = excluded.version, updated_at = excluded.updated_at)`)
+		args = append(args, dealer, customer, string(m.Tier), string(m.Status), string(m.JoinMethod), sqlDate(m.JoinedOn), sqlDate(m.ValidFrom),
+			sqlDate(m.ValidUntil), sqlDate(m.TierSince), string(used), m.Version, dbTime(m.UpdatedAt))
+	}
+	if len(state.Events) > 0 {
+		evs := make([]loyalty.MembershipEvent, len(state.Events))
+		for i, ev := range state.Events {
+			ev.At = dbTime(ev.At)
+			evs[i] = ev
+		}
+		b, err := json.Marshal(evs)
+		if err != nil {
+			return err
+		}
+		ctes = append(ctes, `v AS (INSERT INTO `+l.t(TableLoyaltyMembershipEvents)+` (dealer_id, customer_id, seq, event, from_tier, to_tier,
+			from_status, to_status, valid_until, method, rule, reason, entry_id, date, "at", idempotency_key)
+			SELECT ?, ?, seq, event, coalesce(from_tier, ''), to_tier, coalesce(from_status, ''), to_status, valid_until, coalesce(method, ''),
+				coalesce(rule, ''), coalesce(reason, ''), coalesce(entry, ''), date, "at", coalesce(idempotency_key, '')
+			FROM json_to_recordset(?::json) AS x(seq bigint, event text, from_tier text, to_tier text, from_status text, to_status text,
+				valid_until date, method text, rule text, reason text, entry text, date date, "at" timestamptz, idempotency_key text))`)
+		args = append(args, dealer, customer, string(b))
+	}
+	if c.Key != "" {
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		ctes = append(ctes, `k AS (INSERT INTO `+l.t(TableLoyaltyIdempotency)+` (dealer_id, key, customer_id, hash, receipt, created_at)
+			VALUES (?, ?, ?, ?, ?, now()))`)
+		args = append(args, dealer, c.Key, customer, c.Hash, string(b))
+	}
+	_, err := db.ExecContext(ctx, "WITH "+strings.Join(ctes, ",\n")+" SELECT 1", args...)
+	if constraintOf(err) != "" {
+		return err // Do names the constraint
+	}
+	return translate("loyalty: write", err)
+}
+
+// Account implements loyalty.Store.
+func (l LoyaltyStore) Account(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) (*loyalty.Account, error) {
+	d := loyalty.AccountData{DealerID: dealer, CustomerID: customer}
+	var lastDate sqlDate
+	var lots sql.NullString
+	err := l.s.db.QueryRowContext(ctx, `SELECT a.seq, a.cumulative, a.points, a.last_date,
+		(SELECT json_agg(json_build_object('seq', x.seq, 'store_id', x.store_id, 'points', x.points, 'remaining', x.remaining,
+			'earned_on', x.earned_on, 'available_on', x.available_on, 'expires_on', x.expires_on) ORDER BY x.seq)::text
+			FROM `+l.t(TableLoyaltyLots)+` x WHERE x.dealer_id = a.dealer_id AND x.customer_id = a.customer_id AND x.remaining > 0)
+		FROM `+l.t(TableLoyaltyAccounts)+` a WHERE a.dealer_id = ? AND a.customer_id = ?`, string(dealer), string(customer)).
+		Scan(&d.Seq, &d.Cumulative, &d.Points, &lastDate, &lots)
+	if errors.Is(err, sql.ErrNoRows) {
+		return loyalty.NewAccount(dealer, customer), nil
+	}
+	if err != nil {
+		return nil, translate("loyalty: account", err)
+	}
+	d.LastDate = lastDate.date()
+	if lots.Valid {
+		var docs []lotDoc
+		if err := json.Unmarshal([]byte(lots.String), &docs); err != nil {
+			return nil, fmt.Errorf("postgres: loyalty lots of %s: %w", customer, err)
+		}
+		for i := range docs {
+			d.Lots = append(d.Lots, docs[i].lot(customer))
+		}
+	}
+	return loyalty.RestoreAccount(d), nil
+}
+
+const membershipColumns = `customer_id, tier, status, join_method, joined_on, valid_from, valid_until, tier_since, used::text, version, updated_at`
+
+func scanMembership(row rowScanner, dealer crm.DealerID) (loyalty.Membership, error) {
+	m := loyalty.Membership{DealerID: dealer}
+	var joined, from, until, since sqlDate
+	var used string
+	if err := row.Scan(&m.CustomerID, &m.Tier, &m.Status, &m.JoinMethod, &joined, &from, &until, &since, &used, &m.Version, &m.UpdatedAt); err != nil {
+		return m, err
+	}
+	m.JoinedOn, m.ValidFrom, m.ValidUntil, m.TierSince, m.UpdatedAt = joined.date(), from.date(), until.date(), since.date(), m.UpdatedAt.UTC()
+	if err := json.Unmarshal([]byte(used), &m.Used); err != nil {
+		return m, fmt.Errorf("postgres: loyalty membership of %s: %w", m.CustomerID, err)
+	}
+	if len(m.Used) == 0 {
+		m.Used = nil
+	}
+	return m, nil
+}
+
+// Membership implements loyalty.Store.
+func (l LoyaltyStore) Membership(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) (loyalty.Membership, error) {
+	m, err := scanMembership(l.s.db.QueryRowContext(ctx, "SELECT "+membershipColumns+" FROM "+l.t(TableLoyaltyMemberships)+
+		" WHERE dealer_id = ? AND customer_id = ?", string(dealer), string(customer)), dealer)
+	if err != nil {
+		return m, translate(fmt.Sprintf("membership of customer %s", customer), err)
+	}
+	return m, nil
+}
+
+// ListMemberships implements loyalty.Store.
+func (l LoyaltyStore) ListMemberships(ctx context.Context, dealer crm.DealerID, f loyalty.MembershipFilter) (crm.Page[loyalty.Membership], error) {
+	after, err := f.AfterID()
+	if err != nil {
+		return crm.Page[loyalty.Membership]{}, err
+	}
+	size := f.Size()
+	q := "SELECT " + membershipColumns + " FROM " + l.t(TableLoyaltyMemberships) + " WHERE dealer_id = ? AND customer_id > ?"
+	args := []any{string(dealer), after}
+	if f.Status != "" {
+		q += " AND status = ?"
+		args = append(args, string(f.Status))
+	}
+	if f.Tier != "" {
+		q += " AND tier = ?"
+		args = append(args, string(f.Tier))
+	}
+	q += " ORDER BY customer_id LIMIT ?"
+	args = append(args, size+1)
+	rows, err := l.s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return crm.Page[loyalty.Membership]{}, translate("loyalty memberships", err)
+	}
+	defer rows.Close()
+	var out []loyalty.Membership
+	for rows.Next() {
+		m, err := scanMembership(rows, dealer)
+		if err != nil {
+			return crm.Page[loyalty.Membership]{}, translate("loyalty memberships", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return crm.Page[loyalty.Membership]{}, translate("loyalty memberships", err)
+	}
+	return crm.NewPage(out, size, func(m loyalty.Membership) string { return string(m.CustomerID) }), nil
+}
+
+// MembershipEvents implements loyalty.Store.
+func (l LoyaltyStore) MembershipEvents(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) ([]loyalty.MembershipEvent, error) {
+	rows, err := l.s.db.QueryContext(ctx, `SELECT seq, event, from_tier, to_tier, from_status, to_status, valid_until, method, rule, reason,
+		entry_id, date, "at", idempotency_key FROM `+l.t(TableLoyaltyMembershipEvents)+` WHERE dealer_id = ? AND customer_id = ? ORDER BY seq`,
+		string(dealer), string(customer))
+	if err != nil {
+		return nil, translate("loyalty membership events", err)
+	}
+	defer rows.Close()
+	out := []loyalty.MembershipEvent{}
+	for rows.Next() {
+		ev := loyalty.MembershipEvent{DealerID: dealer, CustomerID: customer}
+		var until, date sqlDate
+		if err := rows.Scan(&ev.Seq, &ev.Event, &ev.FromTier, &ev.ToTier, &ev.FromStatus, &ev.ToStatus, &until, &ev.Method, &ev.Rule,
+			&ev.Reason, &ev.Entry, &date, &ev.At, &ev.IdempotencyKey); err != nil {
+			return nil, translate("loyalty membership events", err)
+		}
+		ev.ValidUntil, ev.Date, ev.At = until.date(), date.date(), ev.At.UTC()
+		out = append(out, ev)
+	}
+	return out, translate("loyalty membership events", rows.Err())
+}
+
+const entryColumns = `customer_id, seq, kind, store_id, date, points, cumulative, available_on, expires_on, source_type, source_id,
+	reverses, coalesce(moves::text, 'null'), shortfall, reason, idempotency_key, created_at`
+
+func scanEntry(row rowScanner, dealer crm.DealerID) (loyalty.Entry, error) {
+	e := loyalty.Entry{DealerID: dealer}
+	var date, avail, exp sqlDate
+	var moves string
+	if err := row.Scan(&e.CustomerID, &e.Seq, &e.Kind, &e.Store, &date, &e.Points, &e.Cumulative, &avail, &exp, &e.Source.Type,
+		&e.Source.ID, &e.Reverses, &moves, &e.Shortfall, &e.Reason, &e.IdempotencyKey, &e.CreatedAt); err != nil {
+		return e, err
+	}
+	e.ID = loyalty.NewEntryID(e.CustomerID, e.Seq)
+	e.Date, e.AvailableOn, e.ExpiresOn, e.CreatedAt = date.date(), avail.date(), exp.date(), e.CreatedAt.UTC()
+	if err := json.Unmarshal([]byte(moves), &e.Moves); err != nil {
+		return e, fmt.Errorf("postgres: loyalty entry %s moves: %w", e.ID, err)
+	}
+	if len(e.Moves) == 0 {
+		e.Moves = nil
+	}
+	return e, nil
+}
+
+// Entry implements loyalty.Store.
+func (l LoyaltyStore) Entry(ctx context.Context, dealer crm.DealerID, id loyalty.EntryID) (loyalty.Entry, error) {
+	customer, seq, ok := id.Parse()
+	if !ok {
+		return loyalty.Entry{}, notFound("ledger entry", id)
+	}
+	e, err := scanEntry(l.s.db.QueryRowContext(ctx, "SELECT "+entryColumns+" FROM "+l.t(TableLoyaltyEntries)+
+		" WHERE dealer_id = ? AND customer_id = ? AND seq = ?", string(dealer), string(customer), seq), dealer)
+	if err != nil {
+		return e, translate(fmt.Sprintf("ledger entry %s", id), err)
+	}
+	return e, nil
+}
+
+// Entries implements loyalty.Store.
+func (l LoyaltyStore) Entries(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID, f loyalty.EntryFilter) (crm.Page[loyalty.Entry], error) {
+	after, err := f.AfterSeq()
+	if err != nil {
+		return crm.Page[loyalty.Entry]{}, err
+	}
+	size := f.Size()
+	q := "SELECT " + entryColumns + " FROM " + l.t(TableLoyaltyEntries) + " WHERE dealer_id = ? AND customer_id = ? AND seq > ?"
+	args := []any{string(dealer), string(customer), after}
+	if !f.Until.IsZero() {
+		q += " AND date <= ?"
+		args = append(args, sqlDate(f.Until))
+	}
+	q += " ORDER BY seq LIMIT ?"
+	args = append(args, size+1)
+	rows, err := l.s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return crm.Page[loyalty.Entry]{}, translate("loyalty entries", err)
+	}
+	defer rows.Close()
+	var out []loyalty.Entry
+	for rows.Next() {
+		e, err := scanEntry(rows, dealer)
+		if err != nil {
+			return crm.Page[loyalty.Entry]{}, translate("loyalty entries", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return crm.Page[loyalty.Entry]{}, translate("loyalty entries", err)
+	}
+	return loyalty.EntryPage(out, size), nil
+}
+
+// DueLots implements loyalty.Store.
+func (l LoyaltyStore) DueLots(ctx context.Context, dealer crm.DealerID, by dealercrm.Date) ([]loyalty.DueLot, error) {
+	rows, err := l.s.db.QueryContext(ctx, `SELECT customer_id, seq, store_id, points, remaining, earned_on, available_on, expires_on
+		FROM `+l.t(TableLoyaltyLots)+` WHERE dealer_id = ? AND remaining > 0 AND expires_on IS NOT NULL AND expires_on <= ?
+		ORDER BY customer_id, seq`, string(dealer), sqlDate(by))
+	if err != nil {
+		return nil, translate("loyalty due lots", err)
+	}
+	defer rows.Close()
+	out := []loyalty.DueLot{}
+	for rows.Next() {
+		var customer string
+		var d lotDoc
+		var earned, avail, exp sqlDate
+		if err := rows.Scan(&customer, &d.Seq, &d.Store, &d.Points, &d.Remaining, &earned, &avail, &exp); err != nil {
+			return nil, translate("loyalty due lots", err)
+		}
+		d.EarnedOn, d.AvailableOn, d.ExpiresOn = earned.date(), avail.date(), exp.date()
+		out = append(out, loyalty.DueLot{CustomerID: crm.CustomerID(customer), Lot: d.lot(crm.CustomerID(customer))})
+	}
+	return out, translate("loyalty due lots", rows.Err())
+}
+
+// Outstanding implements loyalty.Store.
+func (l LoyaltyStore) Outstanding(ctx context.Context, dealer crm.DealerID) ([]loyalty.StorePoints, error) {
+	rows, err := l.s.db.QueryContext(ctx, `SELECT store_id, sum(remaining) FROM `+l.t(TableLoyaltyLots)+
+		` WHERE dealer_id = ? AND remaining > 0 GROUP BY store_id ORDER BY store_id`, string(dealer))
+	if err != nil {
+		return nil, translate("loyalty outstanding points", err)
+	}
+	defer rows.Close()
+	out := []loyalty.StorePoints{}
+	for rows.Next() {
+		var sp loyalty.StorePoints
+		if err := rows.Scan(&sp.Store, &sp.Points); err != nil {
+			return nil, translate("loyalty outstanding points", err)
+		}
+		out = append(out, sp)
+	}
+	return out, translate("loyalty outstanding points", rows.Err())
+}

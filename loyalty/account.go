@@ -1,0 +1,530 @@
+package loyalty
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+)
+
+// EntryID identifies a ledger entry: the customer ID, "." and the entry's
+// sequence number in the account (so it is unique per dealer and needs no
+// generator).
+type EntryID string
+
+// NewEntryID returns the ID of entry seq of customer's account.
+func NewEntryID(customer crm.CustomerID, seq int64) EntryID {
+	return EntryID(string(customer) + "." + strconv.FormatInt(seq, 10))
+}
+
+// Parse splits an entry ID into customer and sequence number; ok is false
+// for a malformed ID.
+func (id EntryID) Parse() (crm.CustomerID, int64, bool) {
+	i := strings.LastIndexByte(string(id), '.')
+	if i <= 0 {
+		return "", 0, false
+	}
+	seq, err := strconv.ParseInt(string(id[i+1:]), 10, 64)
+	if err != nil || seq < 1 {
+		return "", 0, false
+	}
+	return crm.CustomerID(id[:i]), seq, true
+}
+
+// EntryKind classifies ledger entries.
+type EntryKind string
+
+// The entry kinds.
+const (
+	EntryEarn    EntryKind = "earn"    // points earned on consumption
+	EntryBonus   EntryKind = "bonus"   // flat points for an event
+	EntryRedeem  EntryKind = "redeem"  // points spent (voucher, gift, renewal, upgrade)
+	EntryReverse EntryKind = "reverse" // the reversal of an earlier entry
+	EntryExpire  EntryKind = "expire"  // points that expired
+)
+
+// Source is what an entry comes from: a service order, a voucher, a renewal.
+type Source struct {
+	// Type is "service_order", "voucher", "gift", "renewal", "upgrade",
+	// "bonus", "expiry" or a host's own.
+	Type string `json:"type"`
+	// ID is the source record's ID.
+	ID string `json:"id,omitempty"`
+}
+
+// LotMove is the change an entry made to one lot.
+type LotMove struct {
+	// Lot is the entry that created the lot.
+	Lot EntryID `json:"lot"`
+	// Points is negative when points left the lot.
+	Points int64 `json:"points"`
+	// ExpiresOn is the lot's expiry (zero: none).
+	ExpiresOn dealercrm.Date `json:"expires_on,omitzero"`
+}
+
+// Entry is one line of the append-only points ledger. Redeemable balance
+// changes by Points, cumulative by Cumulative.
+type Entry struct {
+	ID EntryID `json:"id"`
+	// DealerID is the dealer keeping the account (a group's home store).
+	DealerID   crm.DealerID   `json:"dealer_id"`
+	CustomerID crm.CustomerID `json:"customer_id"`
+	Seq        int64          `json:"seq"`
+	Kind       EntryKind      `json:"kind"`
+	// Store is where the points were earned or redeemed.
+	Store crm.DealerID   `json:"store"`
+	Date  dealercrm.Date `json:"date"`
+	// Points is the signed change of redeemable points, Cumulative of
+	// cumulative points.
+	Points     int64 `json:"points"`
+	Cumulative int64 `json:"cumulative"`
+	// AvailableOn is when earned points can be redeemed (after a lock
+	// period); ExpiresOn when they expire (zero: never). Set on entries
+	// that create a lot.
+	AvailableOn dealercrm.Date `json:"available_on,omitzero"`
+	ExpiresOn   dealercrm.Date `json:"expires_on,omitzero"`
+	Source      Source         `json:"source"`
+	// Reverses is the entry this one reverses.
+	Reverses EntryID `json:"reverses,omitempty"`
+	// Moves are the changes to existing lots (redemption, expiry, reversal).
+	Moves []LotMove `json:"moves,omitempty"`
+	// Shortfall is the points a reversal could not take back because they
+	// had been spent.
+	Shortfall      int64     `json:"shortfall,omitempty"`
+	Reason         string    `json:"reason,omitempty"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// createsLot reports whether e opens a lot of its own.
+func (e *Entry) createsLot() bool { return e.Points > 0 }
+
+// Lot is a parcel of earned points with its own availability and expiry;
+// redemptions use lots soonest-expiring first (FIFO).
+type Lot struct {
+	// ID is the entry that created the lot.
+	ID EntryID `json:"id"`
+	// Store is where the points were earned.
+	Store       crm.DealerID   `json:"store"`
+	Points      int64          `json:"points"`
+	Remaining   int64          `json:"remaining"`
+	EarnedOn    dealercrm.Date `json:"earned_on"`
+	AvailableOn dealercrm.Date `json:"available_on"`
+	ExpiresOn   dealercrm.Date `json:"expires_on,omitzero"`
+}
+
+// usable reports whether the lot's points can be spent on d.
+func (l *Lot) usable(d dealercrm.Date) bool {
+	return l.Remaining > 0 && l.AvailableOn.Compare(d) <= 0 && (l.ExpiresOn.IsZero() || d.Before(l.ExpiresOn))
+}
+
+// Balances are an account's points on a date. Points = Available + Pending
+// + Overdue = the sum of the entries' Points; Cumulative = the sum of their
+// Cumulative.
+type Balances struct {
+	// Cumulative points 累计积分: only reversals lower them.
+	Cumulative int64 `json:"cumulative"`
+	// Points are the redeemable points 可兑换积分 held, in every state.
+	Points int64 `json:"points"`
+	// Available can be spent now; Pending are in their lock period;
+	// Overdue are past expiry, waiting for the expiry job.
+	Available int64 `json:"available"`
+	Pending   int64 `json:"pending"`
+	Overdue   int64 `json:"overdue"`
+}
+
+// AccountData is the stored form of an Account, for adapters.
+type AccountData struct {
+	DealerID   crm.DealerID
+	CustomerID crm.CustomerID
+	// Seq is the number of entries; Cumulative and Points the sums of the
+	// entries; LastDate the latest entry's date.
+	Seq        int64
+	Cumulative int64
+	Points     int64
+	LastDate   dealercrm.Date
+	// Lots are the open lots (Remaining > 0), in creation order.
+	Lots []Lot
+}
+
+// Account is a customer's points account: an aggregate whose invariants
+// (balances equal the sum of entries, nothing below zero, lots sum to the
+// balance) hold because its fields are unexported and change only through
+// Earn, Redeem, Reverse and Expire. Adapters rebuild one with
+// RestoreAccount and persist what NewEntries and ChangedLots report.
+type Account struct {
+	d AccountData
+	// lotsShared marks d.Lots as shared with the store's copy: it is
+	// cloned before a lot is modified in place (appending is safe, the
+	// store's slice keeps its length).
+	lotsShared bool
+	added      []Entry
+	changed    []int // indexes in d.Lots of lots created or modified
+	// The first entry and changes live in the account itself, so that a
+	// typical posting allocates once.
+	addedBuf   [1]Entry
+	changedBuf [2]int
+	// begin is the state at Begin.
+	begin AccountData
+}
+
+// NewAccount returns an empty account.
+func NewAccount(dealer crm.DealerID, customer crm.CustomerID) *Account {
+	a := &Account{d: AccountData{DealerID: dealer, CustomerID: customer}}
+	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
+	return a
+}
+
+// RestoreAccount rebuilds an account from its stored form, the only way for
+// adapters to make one. d.Lots is not copied until a lot changes, so the
+// caller must not modify it while the account is in use.
+func RestoreAccount(d AccountData) *Account {
+	a := &Account{d: d, lotsShared: true}
+	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
+	return a
+}
+
+// Begin starts a new command on an account a store keeps between commands
+// (instead of restoring one each time): NewEntries and ChangedLots start
+// empty again, and Rollback returns to this point. The lots are not
+// copied until a lot changes.
+func (a *Account) Begin() {
+	a.d = a.Data()
+	a.begin = a.d
+	a.lotsShared = true
+	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
+	clear(a.addedBuf[:])
+}
+
+// Rollback undoes the postings made since Begin.
+func (a *Account) Rollback() {
+	a.d = a.begin
+	a.lotsShared = true
+	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
+}
+
+// Data returns the account's stored form after the postings made on it.
+// Its Lots hold only open lots and may share memory with the account.
+func (a *Account) Data() AccountData {
+	d := a.d
+	closed := false
+	for _, i := range a.changed {
+		closed = closed || d.Lots[i].Remaining == 0
+	}
+	if closed {
+		open := make([]Lot, 0, len(d.Lots))
+		for _, l := range d.Lots {
+			if l.Remaining > 0 {
+				open = append(open, l)
+			}
+		}
+		d.Lots = open
+	}
+	return d
+}
+
+// NewEntries returns the entries posted since the account was restored.
+func (a *Account) NewEntries() []Entry { return a.added }
+
+// ChangedLots returns the lots created or changed since the account was
+// restored, closed ones (Remaining 0) included.
+func (a *Account) ChangedLots() []Lot {
+	out := make([]Lot, 0, len(a.changed))
+	for _, i := range a.changed {
+		out = append(out, a.d.Lots[i])
+	}
+	return out
+}
+
+// CustomerID returns the account's customer.
+func (a *Account) CustomerID() crm.CustomerID { return a.d.CustomerID }
+
+// Lots returns a copy of the open lots in creation order.
+func (a *Account) Lots() []Lot {
+	out := make([]Lot, 0, len(a.d.Lots))
+	for _, l := range a.d.Lots {
+		if l.Remaining > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Balances returns the balances on d.
+func (a *Account) Balances(d dealercrm.Date) Balances {
+	b := Balances{Cumulative: a.d.Cumulative, Points: a.d.Points}
+	for i := range a.d.Lots {
+		l := &a.d.Lots[i]
+		switch {
+		case l.Remaining == 0:
+		case d.Before(l.AvailableOn):
+			b.Pending += l.Remaining
+		case !l.ExpiresOn.IsZero() && d.Compare(l.ExpiresOn) >= 0:
+			b.Overdue += l.Remaining
+		default:
+			b.Available += l.Remaining
+		}
+	}
+	return b
+}
+
+// mutableLots makes d.Lots the account's own before an in-place change.
+func (a *Account) mutableLots() {
+	if a.lotsShared {
+		a.d.Lots = slices.Clone(a.d.Lots)
+		a.lotsShared = false
+	}
+}
+
+func (a *Account) markChanged(i int) {
+	if !slices.Contains(a.changed, i) {
+		a.changed = append(a.changed, i)
+	}
+}
+
+// next prepares entry e as the account's next one: it checks the date and
+// fills the identity fields.
+func (a *Account) next(e *Entry) error {
+	if !e.Date.Valid() {
+		return dealercrm.Errorf(dealercrm.Invalid, "loyalty: date %v is not a valid date", e.Date)
+	}
+	if e.Date.Before(a.d.LastDate) {
+		return ErrBackdated
+	}
+	a.d.Seq++
+	e.Seq = a.d.Seq
+	e.ID = NewEntryID(a.d.CustomerID, e.Seq)
+	e.DealerID, e.CustomerID = a.d.DealerID, a.d.CustomerID
+	return nil
+}
+
+// commit applies e's balance changes and records it.
+func (a *Account) commit(e Entry) Entry {
+	a.d.Points += e.Points
+	a.d.Cumulative += e.Cumulative
+	a.d.LastDate = e.Date
+	a.added = append(a.added, e)
+	return e
+}
+
+// Earn posts earned points (kind EntryEarn or EntryBonus): they count as
+// cumulative at once and open a lot available on availableOn and expiring
+// on expiresOn (zero: never). Zero points post an entry with no lot, so the
+// consumption is on record. It returns the entry.
+func (a *Account) Earn(e Entry) (Entry, error) {
+	if e.Points < 0 || e.Points > maxPoints {
+		return Entry{}, dealercrm.Errorf(dealercrm.Invalid, "loyalty: earned points %d out of range", e.Points)
+	}
+	if e.Kind != EntryEarn && e.Kind != EntryBonus {
+		return Entry{}, dealercrm.Errorf(dealercrm.Invalid, "loyalty: Earn takes earn or bonus entries, not %q", e.Kind)
+	}
+	if e.AvailableOn.IsZero() || e.AvailableOn.Before(e.Date) {
+		e.AvailableOn = e.Date
+	}
+	if err := a.next(&e); err != nil {
+		return Entry{}, err
+	}
+	e.Cumulative = e.Points
+	e.Moves = nil
+	if e.createsLot() {
+		a.d.Lots = append(a.d.Lots, Lot{ID: e.ID, Store: e.Store, Points: e.Points, Remaining: e.Points,
+			EarnedOn: e.Date, AvailableOn: e.AvailableOn, ExpiresOn: e.ExpiresOn})
+		a.changed = append(a.changed, len(a.d.Lots)-1)
+	}
+	return a.commit(e), nil
+}
+
+// spendOrder returns the indexes of the lots usable on d, soonest-expiring
+// first (never-expiring last), then oldest first.
+func (a *Account) spendOrder(d dealercrm.Date) []int {
+	var idx []int
+	for i := range a.d.Lots {
+		if a.d.Lots[i].usable(d) {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortStableFunc(idx, func(x, y int) int {
+		ex, ey := a.d.Lots[x].ExpiresOn, a.d.Lots[y].ExpiresOn
+		switch {
+		case ex == ey:
+			return 0
+		case ex.IsZero():
+			return 1
+		case ey.IsZero():
+			return -1
+		}
+		return ex.Compare(ey)
+	})
+	return idx
+}
+
+// take removes up to n points from the lots usable on d, in spend order,
+// and returns the moves and the points taken.
+func (a *Account) take(n int64, d dealercrm.Date, first int) ([]LotMove, int64) {
+	order := a.spendOrder(d)
+	if first >= 0 && a.d.Lots[first].Remaining > 0 {
+		order = slices.DeleteFunc(order, func(i int) bool { return i == first })
+		order = append([]int{first}, order...)
+	}
+	var moves []LotMove
+	var taken int64
+	for _, i := range order {
+		if taken == n {
+			break
+		}
+		a.mutableLots()
+		l := &a.d.Lots[i]
+		t := min(l.Remaining, n-taken)
+		l.Remaining -= t
+		taken += t
+		moves = append(moves, LotMove{Lot: l.ID, Points: -t, ExpiresOn: l.ExpiresOn})
+		a.markChanged(i)
+	}
+	return moves, taken
+}
+
+// Redeem spends e.Points (a positive number; the entry records it as
+// negative) from the lots usable on e.Date, soonest-expiring first. It
+// returns ErrInsufficientPoints, changing nothing, when fewer are available.
+func (a *Account) Redeem(e Entry) (Entry, error) {
+	n := e.Points
+	if n <= 0 || n > maxPoints {
+		return Entry{}, dealercrm.Errorf(dealercrm.Invalid, "loyalty: points to redeem must be from 1 to %d", int64(maxPoints))
+	}
+	if !e.Date.Valid() {
+		return Entry{}, dealercrm.Errorf(dealercrm.Invalid, "loyalty: date %v is not a valid date", e.Date)
+	}
+	if avail := a.Balances(e.Date).Available; avail < n {
+		return Entry{}, insufficient(n, avail)
+	}
+	e.Kind = EntryRedeem
+	if err := a.next(&e); err != nil {
+		return Entry{}, err
+	}
+	e.Moves, _ = a.take(n, e.Date, -1)
+	e.Points, e.Cumulative = -n, 0
+	return a.commit(e), nil
+}
+
+// Reverse posts the reversal of orig (an earning, bonus or redemption of
+// this account): an earning's points are taken back from its own lot first,
+// then from other usable lots, as far as the balance allows (the rest is
+// the Shortfall, so the balance never goes negative), and its cumulative
+// points are taken back in full; a redemption's points come back as a new
+// lot expiring with the earliest lot it used. Reversing a reversal or an
+// expiry is ErrNotReversible.
+func (a *Account) Reverse(orig Entry, e Entry) (Entry, error) {
+	if orig.CustomerID != a.d.CustomerID || orig.DealerID != a.d.DealerID {
+		return Entry{}, dealercrm.Errorf(dealercrm.Invalid, "loyalty: entry %s is not of this account", orig.ID)
+	}
+	e.Kind, e.Reverses, e.Store = EntryReverse, orig.ID, orig.Store
+	switch orig.Kind {
+	case EntryEarn, EntryBonus:
+		if err := a.next(&e); err != nil {
+			return Entry{}, err
+		}
+		first := slices.IndexFunc(a.d.Lots, func(l Lot) bool { return l.ID == orig.ID })
+		var taken int64
+		e.Moves, taken = a.take(orig.Points, e.Date, first)
+		if first >= 0 && taken < orig.Points && a.d.Lots[first].Remaining > 0 {
+			// The lot itself may be pending or overdue: take back from it.
+			a.mutableLots()
+			l := &a.d.Lots[first]
+			t := min(l.Remaining, orig.Points-taken)
+			l.Remaining -= t
+			taken += t
+			e.Moves = append(e.Moves, LotMove{Lot: l.ID, Points: -t, ExpiresOn: l.ExpiresOn})
+			a.markChanged(first)
+		}
+		e.Points, e.Cumulative, e.Shortfall = -taken, -orig.Cumulative, orig.Points-taken
+	case EntryRedeem:
+		if err := a.next(&e); err != nil {
+			return Entry{}, err
+		}
+		var exp dealercrm.Date
+		for _, m := range orig.Moves {
+			if !m.ExpiresOn.IsZero() && (exp.IsZero() || m.ExpiresOn.Before(exp)) {
+				exp = m.ExpiresOn
+			}
+		}
+		e.Points, e.Cumulative, e.Moves = -orig.Points, 0, nil
+		e.AvailableOn, e.ExpiresOn = e.Date, exp
+		a.d.Lots = append(a.d.Lots, Lot{ID: e.ID, Store: e.Store, Points: e.Points, Remaining: e.Points,
+			EarnedOn: e.Date, AvailableOn: e.Date, ExpiresOn: exp})
+		a.changed = append(a.changed, len(a.d.Lots)-1)
+	default:
+		return Entry{}, ErrNotReversible
+	}
+	return a.commit(e), nil
+}
+
+// Expire posts one expiry entry for every lot whose expiry is on or before
+// e.Date and that still holds points; it returns ok false, posting nothing,
+// when there are none (so running it again changes nothing).
+func (a *Account) Expire(e Entry) (Entry, bool, error) {
+	if !e.Date.Valid() {
+		return Entry{}, false, dealercrm.Errorf(dealercrm.Invalid, "loyalty: date %v is not a valid date", e.Date)
+	}
+	var due []int
+	for i := range a.d.Lots {
+		l := &a.d.Lots[i]
+		if l.Remaining > 0 && !l.ExpiresOn.IsZero() && l.ExpiresOn.Compare(e.Date) <= 0 {
+			due = append(due, i)
+		}
+	}
+	if len(due) == 0 {
+		return Entry{}, false, nil
+	}
+	e.Kind = EntryExpire
+	if err := a.next(&e); err != nil {
+		return Entry{}, false, err
+	}
+	a.mutableLots()
+	var n int64
+	for _, i := range due {
+		l := &a.d.Lots[i]
+		e.Moves = append(e.Moves, LotMove{Lot: l.ID, Points: -l.Remaining, ExpiresOn: l.ExpiresOn})
+		n += l.Remaining
+		l.Remaining = 0
+		a.markChanged(i)
+	}
+	e.Points, e.Cumulative = -n, 0
+	return a.commit(e), true, nil
+}
+
+// Replay rebuilds an account from its entries in sequence order, as the
+// ledger stood after the last of them: the basis of as-of balances and
+// lots. It returns an error when the entries are not a consistent ledger.
+func Replay(dealer crm.DealerID, customer crm.CustomerID, entries []Entry) (*Account, error) {
+	a := NewAccount(dealer, customer)
+	a.lotsShared = false
+	for _, e := range entries {
+		if e.Seq != a.d.Seq+1 {
+			return nil, dealercrm.Errorf(dealercrm.Internal, "loyalty: ledger of %s: entry %d follows %d", customer, e.Seq, a.d.Seq)
+		}
+		a.d.Seq = e.Seq
+		for _, m := range e.Moves {
+			i := slices.IndexFunc(a.d.Lots, func(l Lot) bool { return l.ID == m.Lot })
+			if i < 0 || a.d.Lots[i].Remaining+m.Points < 0 {
+				return nil, dealercrm.Errorf(dealercrm.Internal, "loyalty: ledger of %s: entry %s moves lot %s badly", customer, e.ID, m.Lot)
+			}
+			a.d.Lots[i].Remaining += m.Points
+		}
+		if e.createsLot() {
+			av := e.AvailableOn
+			if av.IsZero() {
+				av = e.Date
+			}
+			a.d.Lots = append(a.d.Lots, Lot{ID: e.ID, Store: e.Store, Points: e.Points, Remaining: e.Points,
+				EarnedOn: e.Date, AvailableOn: av, ExpiresOn: e.ExpiresOn})
+		}
+		a.d.Points += e.Points
+		a.d.Cumulative += e.Cumulative
+		a.d.LastDate = e.Date
+	}
+	a.d.Lots = slices.DeleteFunc(a.d.Lots, func(l Lot) bool { return l.Remaining == 0 })
+	return a, nil
+}

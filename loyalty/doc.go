@@ -1,0 +1,65 @@
+// Package loyalty implements the membership club of a dealership (会员俱乐部,
+// SPEC §4; seed 003 会员俱乐部业务管理建议方案, book 001 ch.10): tiers with
+// benefit packages, joining, renewal and upgrade rules, and a dual-track
+// points ledger.
+//
+// # Program
+//
+// A [Program] is plain, validated data ([Program.Validate] returns a
+// *crm.ValidationError naming each broken field). [DefaultProgram] holds
+// the seed's defaults: tiers silver, gold, diamond with thresholds, point
+// multipliers and [Benefits] (labour and parts discount %, free services
+// with yearly quotas, priority); the five [JoinMethod]s with the initial
+// tier by fee paid or by past spend (top 20% → gold); a one-year validity;
+// renewal by fee, by deducting 500 redeemable points, or by an insurance
+// renewal ≥ 3,000 CNY; upgrade by cumulative points reaching the next
+// threshold, by deducting 2,000 points, by one normal repair ≥ 5,000 CNY
+// since the tier began, or by insurance renewals ≥ 7,000 CNY in two
+// consecutive years; on expiry, downgrade one tier (or lapse). Earning
+// rules per service kind and payer (customer-paid work 1 CNY = 1 point,
+// rounded down; insurer-paid and warranty work 0), tier and campaign
+// multipliers, flat bonuses, the redemption value (10 points = 1 CNY),
+// optional points expiry, a notice period, a lock period and group
+// programmes are configuration too.
+//
+// # Membership
+//
+// A [Membership] moves through an explicit transition table (join, renew,
+// upgrade, downgrade, lapse, cancel); every change is a [MembershipEvent]
+// with the rule that fired; a forbidden change is a *[TransitionError]
+// (errors.Is(err, [ErrInvalidTransition])). [Program.ApplyBenefits] prices
+// a quote with the tier's discounts and free-service quota.
+//
+// # Points
+//
+// Points are dual-track: cumulative points (累计积分, lowered only by the
+// reversal of what earned them) drive upgrades; redeemable points (可兑换积分)
+// are spent. Every change is an append-only [Entry] of an [Account] with a
+// source reference and an idempotency key: a command repeated with the same
+// key returns the first [Receipt]; with other input it is
+// [ErrIdempotencyConflict]. Earned points form lots ([Lot]) that are spent
+// soonest-expiring first, may be pending for a lock period, and expire by an
+// idempotent job ([Service.ExpirePoints]) after a notice
+// ([Service.ExpiryNotices]). Balances always equal the sum of the entries and
+// never go below zero ([ErrInsufficientPoints]). [Service.Statement] replays
+// the ledger to any past date. In a group programme the accounts are kept by
+// the group's home store, points earned at one store are spent at another,
+// and [Service.Liability] reports the outstanding points per store.
+//
+// # Storage
+//
+// [Store] is the port: [Store.Do] runs one [Command] atomically on a
+// customer's account and membership. adapters/memory and adapters/postgres
+// implement it (Postgres: one transaction per command with the account row
+// locked); loyalty/loyaltytest is their shared conformance suite. The package
+// imports no database and no HTTP.
+//
+// # Example
+//
+//	svc, err := loyalty.NewService(crmStore, memory.NewLoyaltyStore())
+//	if err != nil { … }
+//	_, err = svc.Join(ctx, loyalty.JoinRequest{DealerID: "SH01", CustomerID: "c1", Method: loyalty.JoinSale})
+//	rec, err := svc.Earn(ctx, loyalty.EarnRequest{DealerID: "SH01", Order: order})
+//	fmt.Println(rec.Entries[0].Points) // 1,280.50 CNY of customer-paid repair → 1280
+//	_, err = svc.Redeem(ctx, loyalty.RedeemRequest{DealerID: "SH01", CustomerID: "c1", Points: 500, Purpose: "voucher", IdempotencyKey: "v-1"})
+package loyalty
