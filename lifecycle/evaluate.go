@@ -258,7 +258,13 @@ func (e *evaluator) gone(k Kind, format string, args ...any) {
 func (e *evaluator) run() {
 	s, p := e.s, &e.pl.policy
 	var asOfN int
-	if e.loHiPlain = plain(e.lo) && plain(e.hi) && plain(e.asOf); e.loHiPlain {
+	if ix := e.index(); ix != nil && ix.plain && e.lo == ix.keepFrom && (e.hi == ix.date || e.hi == ix.ahead) && e.asOf == ix.date {
+		// Reconcile: the same window for every subject, in day numbers once.
+		e.loHiPlain, e.loN, e.hiN, asOfN = true, ix.keepN, ix.dateN, ix.dateN
+		if e.hi == ix.ahead {
+			e.hiN = ix.aheadN
+		}
+	} else if e.loHiPlain = plain(e.lo) && plain(e.hi) && plain(e.asOf); e.loHiPlain {
 		e.loN, e.hiN = daysFromCivil(e.lo.Year, int(e.lo.Month), e.lo.Day), daysFromCivil(e.hi.Year, int(e.hi.Month), e.hi.Day)
 		asOfN = daysFromCivil(e.asOf.Year, int(e.asOf.Month), e.asOf.Day)
 	}
@@ -272,7 +278,10 @@ func (e *evaluator) run() {
 		createFrom = e.sink.ix.createFrom
 		narrow = !createFrom.Before(lo) && !createFrom.After(e.asOf) && (!e.loHiPlain || plain(createFrom))
 		if narrow && e.loHiPlain {
-			createFromN = daysFromCivil(createFrom.Year, int(createFrom.Month), createFrom.Day)
+			createFromN = e.sink.ix.createN
+			if !e.sink.ix.plain {
+				createFromN = daysFromCivil(createFrom.Year, int(createFrom.Month), createFrom.Day)
+			}
 		}
 	}
 	e.stage(e.sink == nil)
@@ -314,6 +323,14 @@ func (e *evaluator) run() {
 		}
 		e.rule(r)
 	}
+}
+
+// index returns the reconcile index when Reconcile runs the evaluator.
+func (e *evaluator) index() *reconcileIndex {
+	if e.sink == nil {
+		return nil
+	}
+	return e.sink.ix
 }
 
 // stage sets the usage and stage of the subject, explained when explain.
@@ -398,42 +415,47 @@ func (e *evaluator) whyOf(r *Rule, o *occurrence) string {
 	return ""
 }
 
+// rule plans the tasks of rule r, reusing e.occ for its occurrences.
 func (e *evaluator) rule(r *Rule) {
+	e.occ = e.ruleOcc(r, e.occ[:0])[:0]
+}
+
+// ruleOcc is rule with the occurrence buffer occ; it returns the buffer
+// (grown) for the next rule.
+func (e *evaluator) ruleOcc(r *Rule, occ []occurrence) []occurrence {
 	s, p := e.s, &e.pl.policy
-	occ := e.occ[:0]
-	defer func() { e.occ = occ[:0] }()
 	cust := false
 	switch r.Anchor {
 	case AnchorDelivery:
 		if s.Delivery.IsZero() {
 			e.gone(r.Kind, "no delivery date")
-			return
+			return occ
 		}
 		occ = append(occ, occurrence{basis: s.Delivery, anchor: s.Delivery})
 	case AnchorFirstMaintenance:
 		if s.Delivery.IsZero() {
 			e.gone(r.Kind, "no delivery date")
-			return
+			return occ
 		}
 		if !e.firstMaint.IsZero() {
 			if e.needGone(r.Kind) {
 				e.gone(r.Kind, "first maintenance done on %s", e.firstMaint)
 			}
-			return
+			return occ
 		}
 		lost := addMonths(s.Delivery, p.Maintenance.FirstLostMonths)
 		if !e.asOf.Before(lost) {
 			if e.needGone(r.Kind) {
 				e.gone(r.Kind, "first maintenance lost (首保流失) on %s, %d months after delivery", lost, p.Maintenance.FirstLostMonths)
 			}
-			return
+			return occ
 		}
 		due := e.predictDate(s.Delivery, 0, p.Maintenance.First)
 		occ = append(occ, occurrence{basis: s.Delivery, anchor: due, until: lost})
 	case AnchorMaintenance:
 		if e.lastMaint == nil {
 			e.gone(r.Kind, "no maintenance done yet")
-			return
+			return occ
 		}
 		lm := e.lastMaint
 		due := e.predictDate(lm.Date, lm.KM, p.Maintenance.IntervalFor(s.Model))
@@ -469,14 +491,14 @@ func (e *evaluator) rule(r *Rule) {
 		}
 		if reg.IsZero() {
 			e.gone(r.Kind, "no registration or delivery date")
-			return
+			return occ
 		}
 		ir, ok := inspectionRule(p.Inspection, reg)
 		if !ok {
 			if e.needGone(r.Kind) {
 				e.gone(r.Kind, "no inspection rule for cars registered on %s", reg)
 			}
-			return
+			return occ
 		}
 		for age := 1; age <= 30; age++ {
 			due := addMonths(reg, 12*age)
@@ -494,7 +516,7 @@ func (e *evaluator) rule(r *Rule) {
 	case AnchorWarrantyEnd:
 		if s.Delivery.IsZero() {
 			e.gone(r.Kind, "no delivery date")
-			return
+			return occ
 		}
 		w := p.Stages.WarrantyFor(s.Brand, s.Model)
 		end := addMonths(s.Delivery, w.Months)
@@ -502,13 +524,13 @@ func (e *evaluator) rule(r *Rule) {
 	case AnchorMembershipEnd:
 		if s.MembershipEnd.IsZero() {
 			e.gone(r.Kind, "no membership")
-			return
+			return occ
 		}
 		occ = append(occ, occurrence{basis: s.MembershipEnd, anchor: s.MembershipEnd})
 	case AnchorBirthday:
 		if s.Owner == nil || s.Owner.Birthday.IsZero() {
 			e.gone(r.Kind, "no birthday recorded")
-			return
+			return occ
 		}
 		cust = true
 		for y := e.lo.Year; y <= e.hi.Year+1; y++ {
@@ -521,7 +543,7 @@ func (e *evaluator) rule(r *Rule) {
 	case AnchorHoliday:
 		if s.Owner == nil {
 			e.gone(r.Kind, "no owner")
-			return
+			return occ
 		}
 		cust = true
 		for y := e.lo.Year; y <= e.hi.Year+1; y++ {
@@ -535,14 +557,14 @@ func (e *evaluator) rule(r *Rule) {
 	case AnchorCadence:
 		if s.Owner == nil {
 			e.gone(r.Kind, "no owner")
-			return
+			return occ
 		}
 		c := s.CadenceMonths
 		if c <= 0 {
 			if e.needGone(r.Kind) {
 				e.gone(r.Kind, "no contact cadence for the customer (not graded, or the grade has none)")
 			}
-			return
+			return occ
 		}
 		cust = true
 		// The periods whose first day, moved by the offsets, may reach
@@ -553,7 +575,7 @@ func (e *evaluator) rule(r *Rule) {
 		}
 		lo, hi := from.Year*12+int(from.Month)-1, to.Year*12+int(to.Month)
 		if lo < 12 || hi >= 10000*12 || hi-lo > 1200 {
-			return
+			return occ
 		}
 		for t := lo + (c-lo%c)%c; t <= hi; t += c {
 			d := dealercrm.Date{Year: t / 12, Month: time.Month(t%12 + 1), Day: 1}
@@ -561,7 +583,7 @@ func (e *evaluator) rule(r *Rule) {
 		}
 	}
 	if len(occ) == 0 {
-		return
+		return occ
 	}
 	// The channel (a scan of the owner's consents) is decided at the
 	// first task inside the window, or at the end when a reason is wanted:
@@ -577,12 +599,13 @@ func (e *evaluator) rule(r *Rule) {
 	}
 	for i := range occ {
 		if !e.emit(r, subject, cust, &occ[i]) {
-			return
+			return occ
 		}
 	}
 	if !e.chDone && e.needGone(r.Kind) {
 		e.resolveChannel(r)
 	}
+	return occ
 }
 
 // resolveChannel decides the channel of rule r's tasks for the subject,

@@ -485,7 +485,11 @@ type reconcileIndex struct {
 	// keepFrom and ahead bound the evaluation window: date − KeepDays,
 	// date + HorizonDays.
 	keepFrom, ahead dealercrm.Date
-	byKey           map[string]int
+	// plain reports that date, keepFrom, ahead and createFrom are plain
+	// dates, whose day numbers are dateN, keepN, aheadN and createN.
+	plain                         bool
+	dateN, keepN, aheadN, createN int
+	byKey                         map[string]int
 	// vehicles and customers say which are named by an active stored
 	// task and hold the active stored tasks of each subject (a key's
 	// "vehicle:ID" or "customer:ID").
@@ -500,6 +504,10 @@ func newReconcileIndex(pl *Planner, stored []Task, date dealercrm.Date) *reconci
 		keepFrom: date.AddDays(-p.KeepDays), ahead: date.AddDays(p.HorizonDays),
 		byKey:    make(map[string]int, len(stored)),
 		vehicles: map[crm.VehicleID]*subjectTasks{}, customers: map[crm.CustomerID]*subjectTasks{}, kindBit: map[Kind]uint64{}}
+	if ix.plain = plain(date) && plain(ix.keepFrom) && plain(ix.ahead) && plain(ix.createFrom); ix.plain {
+		dn := func(d dealercrm.Date) int { return daysFromCivil(d.Year, int(d.Month), d.Day) }
+		ix.dateN, ix.keepN, ix.aheadN, ix.createN = dn(date), dn(ix.keepFrom), dn(ix.ahead), dn(ix.createFrom)
+	}
 	for i, r := range p.Rules {
 		if len(p.Rules) > 64 {
 			ix.kindBit[r.Kind] = ^uint64(0)
