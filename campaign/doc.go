@@ -41,9 +41,10 @@
 // vehicle is the one bought last; the last visit is the latest service
 // order) and from [AttributeSource]s for the attributes other packages
 // derive — grade (grading), lifecycle stage and abnormal classes
-// (lifecycle), tier (loyalty), tags. campaign imports none of them: a host
-// wraps each in an [AttributeFunc]. Run the refresh daily, like the
-// lifecycle run; a preview or freeze reads the latest snapshot.
+// (lifecycle), tier (loyalty), tags. [Grades], [Lifecycle] and [Tiers]
+// read them from those packages' services; a host's own attributes come
+// through an [AttributeFunc]. Run the refresh daily, like the lifecycle
+// run; a preview or freeze reads the latest snapshot.
 //
 // # Audience, funnel and uplift
 //
@@ -83,7 +84,7 @@
 // # Example
 //
 //	svc, err := campaign.NewService(crmStore, memory.NewCampaignStore(),
-//		campaign.WithAttributes(gradeSource, lifecycleSource))
+//		campaign.WithAttributes(campaign.Grades(grades), campaign.Lifecycle(lc), campaign.Tiers(club)))
 //	_, err = svc.RefreshProfiles(ctx, "SH01", dealercrm.Date{})
 //	c, err := svc.Create(ctx, "SH01", campaign.Campaign{Name: "春季保养", Kind: campaign.Care,
 //		Channels: []crm.Channel{crm.ChannelSMS}, Start: start, End: end, Holdout: 0.1, Seed: 7,

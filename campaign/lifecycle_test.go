@@ -9,6 +9,7 @@ import (
 	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -70,4 +71,24 @@ func TestLifecycleAttributesRefresh(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, p.Count)
 	assert.Equal(t, crm.CustomerID("c1"), p.Sample[0].CustomerID)
+}
+
+// Active members get their tier; a cancelled member none.
+func TestTierAttributes(t *testing.T) {
+	ctx := context.Background()
+	svc, err := loyalty.NewService(nil, memory.NewLoyaltyStore())
+	require.NoError(t, err)
+	day := date("2025-03-01")
+	for _, c := range []crm.CustomerID{"c1", "c2"} {
+		_, err := svc.Join(ctx, loyalty.JoinRequest{DealerID: dealer, CustomerID: c, Method: loyalty.JoinSale, Date: day})
+		require.NoError(t, err)
+	}
+	_, err = svc.Cancel(ctx, loyalty.ChangeRequest{DealerID: dealer, CustomerID: "c2", Date: day, Reason: "moved away"})
+	require.NoError(t, err)
+	got := map[crm.CustomerID]campaign.Attributes{}
+	require.NoError(t, campaign.Tiers(svc).EachAttributes(ctx, dealer, day, func(id crm.CustomerID, a campaign.Attributes) error {
+		got[id] = a
+		return nil
+	}))
+	assert.Equal(t, map[crm.CustomerID]campaign.Attributes{"c1": {Tier: "silver"}}, got)
 }

@@ -75,9 +75,9 @@ type Attributes struct {
 
 // AttributeSource feeds derived attributes into RefreshProfiles: grading
 // (the grade), lifecycle (stage and abnormal classes), loyalty (the tier),
-// a host's own tags. campaign declares the port and imports none of those
-// packages; wrap them with AttributeFunc. Attributes from several sources
-// are merged: a non-empty field wins, lists are appended.
+// a host's own tags (Grades, Lifecycle and Tiers adapt the packages'
+// services; AttributeFunc adapts a function). Attributes from several
+// sources are merged: a non-empty field wins, lists are appended.
 type AttributeSource interface {
 	// EachAttributes calls fn with the attributes of the dealer's
 	// customers as of asOf, in any order; an error from fn stops it.

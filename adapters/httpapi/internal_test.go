@@ -12,9 +12,11 @@ import (
 	"testing"
 
 	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/grading"
 	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/satisfaction"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -282,8 +284,13 @@ func TestAllModulesOpenAPI(t *testing.T) {
 	require.NoError(t, err)
 	sat, err := satisfaction.NewService(memory.NewSatisfactionStore())
 	require.NoError(t, err)
-	h, ok := NewHandler(svc, WithLifecycle(lc), WithGrading(gr), WithSatisfaction(sat)).(*handler)
+	club, err := loyalty.NewService(store, memory.NewLoyaltyStore())
+	require.NoError(t, err)
+	cs, err := campaign.NewService(store, memory.NewCampaignStore())
+	require.NoError(t, err)
+	h, ok := NewHandler(svc, WithLifecycle(lc), WithGrading(gr), WithSatisfaction(sat), WithLoyalty(club), WithCampaigns(cs)).(*handler)
 	require.True(t, ok)
 	documented := requireRoutesDocumented(t, h)
-	assert.Len(t, documented, len(newTestHandler(t).patterns)+6+7+14, "crm routes + lifecycle 6 + grading 7 + satisfaction 14")
+	assert.Len(t, documented, len(newTestHandler(t).patterns)+6+7+14+14+18,
+		"crm routes + lifecycle 6 + grading 7 + satisfaction 14 + loyalty 14 + campaign 18")
 }

@@ -97,18 +97,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer closeStore()
 	svc := crm.NewService(store)
-	// Dissatisfied survey responses open complaints through svc.
-	sat, err := satisfaction.NewService(satisfactionStore(store), satisfaction.WithFollowUps(satisfaction.CRMComplaints{CRM: svc}))
-	if err != nil {
-		return err
-	}
-
 	grades, err := grading.NewService(store, gradingStore(store))
 	if err != nil {
 		return err
 	}
-	// Grades drive rule conditions and the grade_care calls of the plan.
-	lc, err := lifecycle.NewService(svc, taskStore(store), lifecycle.WithGrades(grades), lifecycle.WithCadences(grades))
+	// The club: memberships and points.
+	club, err := loyalty.NewService(store, loyaltyStore(store))
+	if err != nil {
+		return err
+	}
+	// The plan reads grades (rule conditions, grade_care calls) and club
+	// memberships (renewal reminders, tier conditions).
+	lc, err := lifecycle.NewService(svc, taskStore(store), lifecycle.WithGrades(grades), lifecycle.WithCadences(grades),
+		lifecycle.WithMemberships(club))
+	if err != nil {
+		return err
+	}
+	// A dissatisfied survey answer opens the CR department's follow-up task.
+	sat, err := satisfaction.NewService(satisfactionStore(store), satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
+	if err != nil {
+		return err
+	}
+	// Campaign segments read grades, lifecycle stages and abnormal
+	// classes, and club tiers.
+	campaigns, err := campaign.NewService(store, campaignStore(store),
+		campaign.WithAttributes(campaign.Grades(grades), campaign.Lifecycle(lc), campaign.Tiers(club)))
 	if err != nil {
 		return err
 	}
@@ -133,11 +146,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger.Info("demo data seeded", "store", storeName, "dealers", len(data.Dealers), "records", records,
 		"today", data.Options.Today.String(), "generate", generated.Round(time.Millisecond), "seed", (time.Since(start) - generated).Round(time.Millisecond))
 
-	// A grading run of the whole demo group as of today, then the daily
-	// lifecycle run for today, for each demo store.
+	// A grading run of the whole demo group as of today, a few club
+	// members per store with ledger history, then the daily lifecycle run
+	// for today, for each demo store; the demo's two finished campaigns
+	// per store give the reports something to show.
 	today := data.Options.Today
 	graded, err := grades.Run(ctx, grading.RunRequest{DealerID: data.Dealers[0].Dealer.ID, AsOf: today, Group: true})
 	if err != nil {
+		return err
+	}
+	if err := demo.SeedLoyalty(ctx, svc, club, data); err != nil {
 		return err
 	}
 	for _, d := range data.Dealers {
@@ -146,22 +164,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	due, err := lc.DueOn(ctx, data.Dealers[0].Dealer.ID, today, lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
-	if err != nil {
-		return err
-	}
-
-	// The club: a few demo members per store with ledger history.
-	club, err := loyalty.NewService(store, loyaltyStore(store))
-	if err != nil {
-		return err
-	}
-	if err := demo.SeedLoyalty(ctx, svc, club, data); err != nil {
-		return err
-	}
-
-	// Campaigns read grades into their profiles; the demo's two finished
-	// campaigns per store give the reports something to show.
-	campaigns, err := campaign.NewService(store, campaignStore(store), campaign.WithAttributes(campaign.Grades(grades)))
 	if err != nil {
 		return err
 	}
