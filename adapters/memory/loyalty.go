@@ -62,16 +62,34 @@ type idemRecord struct {
 }
 
 type idemShard struct {
-	mu   sync.Mutex
-	keys map[idemKey]idemRecord
+	mu sync.Mutex
+	// keys holds the records by dealer, then key: two string-keyed maps
+	// hash faster than one keyed by a struct of two strings.
+	keys map[crm.DealerID]map[string]idemRecord
 	_    [40]byte // keep shards on separate cache lines
+}
+
+// get returns the record of k.
+func (sh *idemShard) get(k idemKey) (idemRecord, bool) {
+	rec, ok := sh.keys[k.dealer][k.key]
+	return rec, ok
+}
+
+// put stores the record of k.
+func (sh *idemShard) put(k idemKey, rec idemRecord) {
+	m := sh.keys[k.dealer]
+	if m == nil {
+		m = map[string]idemRecord{}
+		sh.keys[k.dealer] = m
+	}
+	m[k.key] = rec
 }
 
 // NewLoyaltyStore returns an empty LoyaltyStore.
 func NewLoyaltyStore() *LoyaltyStore {
 	s := &LoyaltyStore{seed: maphash.MakeSeed()}
 	for i := range s.shards {
-		s.shards[i].keys = map[idemKey]idemRecord{}
+		s.shards[i].keys = map[crm.DealerID]map[string]idemRecord{}
 		s.slotShards[i].slots = map[slotKey]*loyaltySlot{}
 	}
 	return s
@@ -130,7 +148,7 @@ func (s *LoyaltyStore) shard(k idemKey) *idemShard {
 func (s *LoyaltyStore) lookup(k idemKey, hash string) (loyalty.Receipt, bool, error) {
 	sh := s.shard(k)
 	sh.mu.Lock()
-	rec, ok := sh.keys[k]
+	rec, ok := sh.get(k)
 	sh.mu.Unlock()
 	if !ok {
 		return loyalty.Receipt{}, false, nil
@@ -196,7 +214,7 @@ func (s *LoyaltyStore) Do(_ context.Context, c loyalty.Command) (loyalty.Receipt
 		}
 		sh := s.shard(k)
 		sh.mu.Lock()
-		if prev, ok := sh.keys[k]; ok {
+		if prev, ok := sh.get(k); ok {
 			// The key was taken by a command on another customer meanwhile.
 			sh.mu.Unlock()
 			sl.entries.drop(len(added))
@@ -208,7 +226,7 @@ func (s *LoyaltyStore) Do(_ context.Context, c loyalty.Command) (loyalty.Receipt
 			r.Replayed = true
 			return r, nil
 		}
-		sh.keys[k] = idemRecord{hash: c.Hash, receipt: stored}
+		sh.put(k, idemRecord{hash: c.Hash, receipt: stored})
 		sh.mu.Unlock()
 	}
 	sl.data = st.Account.Data()
