@@ -478,12 +478,7 @@ func (cs CampaignStore) FreezeAudience(ctx context.Context, dealer crm.DealerID,
 			return err
 		}
 		for start := 0; start < len(members); start += campaignChunk {
-			chunk := members[start:min(start+campaignChunk, len(members))]
-			docs := make([]memberDoc, len(chunk))
-			for i := range chunk {
-				docs[i] = docOfMember(&chunk[i])
-			}
-			b, err := json.Marshal(docs)
+			b, err := membersJSON(members[start:min(start+campaignChunk, len(members))])
 			if err != nil {
 				return fmt.Errorf("postgres: campaign members: %w", err)
 			}
@@ -563,17 +558,23 @@ func (cs CampaignStore) UpdateMember(ctx context.Context, dealer crm.DealerID, i
 	return out, err
 }
 
+// membersJSON encodes members as the JSON array the member statements
+// read with json_to_recordset.
+func membersJSON(members []campaign.Member) ([]byte, error) {
+	docs := make([]memberDoc, len(members))
+	for i := range members {
+		docs[i] = docOfMember(&members[i])
+	}
+	return json.Marshal(docs)
+}
+
 // SetOutcomes implements campaign.Store with one UPDATE … FROM
 // json_to_recordset per chunk.
 func (cs CampaignStore) SetOutcomes(ctx context.Context, dealer crm.DealerID, id campaign.ID, members []campaign.Member) error {
 	return cs.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
 		for start := 0; start < len(members); start += campaignChunk {
 			chunk := members[start:min(start+campaignChunk, len(members))]
-			docs := make([]memberDoc, len(chunk))
-			for i := range chunk {
-				docs[i] = docOfMember(&chunk[i])
-			}
-			b, err := json.Marshal(docs)
+			b, err := membersJSON(chunk)
 			if err != nil {
 				return fmt.Errorf("postgres: campaign outcomes: %w", err)
 			}
