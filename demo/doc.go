@@ -89,7 +89,10 @@
 // than others), with a few dissatisfied customers. SeedSatisfaction
 // records them through a satisfaction.Service after Seed, resolving their
 // external references; responses are replayed by external ID, so seeding
-// again changes nothing.
+// again changes nothing. With satisfaction.LifecycleTasks the dissatisfied
+// answers open follow-up tasks; WorkFollowUps then records the CR
+// department's calls for those older than FollowUpGraceDays, so that
+// today's task list is today's work.
 //
 // # Campaigns
 //

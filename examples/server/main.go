@@ -139,6 +139,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := demo.SeedSatisfaction(ctx, svc, sat, data); err != nil {
 		return err
 	}
+	if err := demo.WorkFollowUps(ctx, lc, data); err != nil {
+		return err
+	}
 	records := 0
 	for _, d := range data.Dealers {
 		records += d.Batch.Len()
