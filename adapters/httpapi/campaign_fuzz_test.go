@@ -57,4 +57,3 @@ func FuzzCampaignBodies(f *testing.F) {
 		}
 	})
 }
-
