@@ -393,12 +393,12 @@ func (e *evaluator) whyOf(r *Rule, o *occurrence) string {
 		return "last maintenance on " + lm.Date.String() + "; " + why
 	case AnchorServiceClosed:
 		v := &s.Visits[o.idx]
-		return fmt.Sprintf("%s service order %s closed on %s", v.Kind, v.OrderID, o.basis)
+		return string(v.Kind) + " service order " + string(v.OrderID) + " closed on " + o.basis.String()
 	case AnchorComplaintResolved:
 		return fmt.Sprintf("complaint %s resolved on %s", s.Complaints[o.idx].ID, o.basis)
 	case AnchorPolicyEnd:
 		t := &s.Policies[o.idx]
-		return fmt.Sprintf("%s insurance %s ends on %s", t.Kind, t.ID, t.End)
+		return string(t.Kind) + " insurance " + string(t.ID) + " ends on " + t.End.String()
 	case AnchorInspection:
 		return fmt.Sprintf("inspection due on %s (year %d, %s)", o.basis, o.idx, o.name)
 	case AnchorWarrantyEnd:
@@ -630,9 +630,9 @@ func (e *evaluator) festivals(y int) []Festival {
 // the offset for the offset reminders, nil for a repeat.
 func (e *evaluator) reminderWhy(r *Rule, o *occurrence, off *Offset, n int) string {
 	if off != nil {
-		return fmt.Sprintf("%s; %s %s", e.whyOf(r, o), *off, r.Anchor)
+		return e.whyOf(r, o) + "; " + off.String() + " " + string(r.Anchor)
 	}
-	return fmt.Sprintf("%s; reminder %d, every %d days", e.whyOf(r, o), n, r.Repeat.EveryDays)
+	return e.whyOf(r, o) + "; reminder " + strconv.Itoa(n) + ", every " + strconv.Itoa(r.Repeat.EveryDays) + " days"
 }
 
 // emit adds the tasks of one occurrence that fall in [lo, hi]. Reasons
@@ -898,9 +898,11 @@ func (e *evaluator) predict(from dealercrm.Date, km int64, lim Limit, what strin
 		if u.Estimated {
 			src = "default"
 		}
-		return byKM, fmt.Sprintf("%s predicted on %s when the odometer reaches %d km (%s %.1f km/day), before %s", what, byKM, target, src, u.KMPerDay, byAge)
+		return byKM, what + " predicted on " + byKM.String() + " when the odometer reaches " + strconv.FormatInt(target, 10) + " km (" +
+			src + " " + strconv.FormatFloat(u.KMPerDay, 'f', 1, 64) + " km/day), before " + byAge.String()
 	}
-	return byAge, fmt.Sprintf("%s due on %s, %d months after %s, before %d km", what, byAge, lim.Months, from, target)
+	return byAge, what + " due on " + byAge.String() + ", " + strconv.Itoa(lim.Months) + " months after " + from.String() + ", before " +
+		strconv.FormatInt(target, 10) + " km"
 }
 
 // renewedBy returns the ID of a later policy of the same kind that

@@ -30,8 +30,44 @@ func plain(d dealercrm.Date) bool {
 	return d.Year > 0 && d.Year < 10000 && d.Month >= time.January && d.Month <= time.December && d.Day >= 1 && d.Day <= daysIn(d.Year, d.Month)
 }
 
-// daysFromCivil returns the days from 1970-01-01 to y-m-d (H. Hinnant).
+// The years the table path of daysFromCivil covers, and for each the
+// day number of its January 1 and whether it is a leap year.
+const (
+	tableFirstYear = 1900
+	tableYears     = 300
+)
+
+var (
+	yearDays  [tableYears]int32
+	yearLeap  [tableYears]uint8
+	monthDays = [2][13]int{
+		{0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334},
+		{0, 0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335},
+	}
+)
+
+func init() {
+	for i := range yearDays {
+		y := tableFirstYear + i
+		yearDays[i] = int32(civilDays(y, 1, 1))
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			yearLeap[i] = 1
+		}
+	}
+}
+
+// daysFromCivil returns the days from 1970-01-01 to y-m-d, valid dates:
+// two table lookups for the years 1900–2199 (the scheduler's hot path),
+// civilDays otherwise.
 func daysFromCivil(y, m, d int) int {
+	if i := y - tableFirstYear; uint(i) < tableYears && uint(m-1) < 12 {
+		return int(yearDays[i]) + monthDays[yearLeap[i]][m] + d - 1
+	}
+	return civilDays(y, m, d)
+}
+
+// civilDays returns the days from 1970-01-01 to y-m-d (H. Hinnant).
+func civilDays(y, m, d int) int {
 	if m <= 2 {
 		y--
 	}

@@ -1,11 +1,23 @@
 package lifecycle
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
 )
+
+func TestDaysFromCivilTable(t *testing.T) {
+	for d := dealercrm.NewDate(1890, 1, 1); d.Year < 2210; d = d.AddDays(1) {
+		if got, want := daysFromCivil(d.Year, int(d.Month), d.Day), civilDays(d.Year, int(d.Month), d.Day); got != want {
+			t.Fatalf("daysFromCivil(%v) = %d, want %d", d, got, want)
+		}
+	}
+	if got := daysFromCivil(1970, 1, 1); got != 0 {
+		t.Fatalf("1970-01-01 is day %d", got)
+	}
+}
 
 func TestFastDateMatchesDate(t *testing.T) {
 	ds := []dealercrm.Date{{}, {Year: 2026, Month: 2, Day: 30}, {Year: 2026, Month: 13, Day: 1}, {Year: 1, Month: 1, Day: 1}, {Year: 9999, Month: 12, Day: 31}}
@@ -41,6 +53,24 @@ func TestFastDateMatchesDate(t *testing.T) {
 			if got := BirthdayIn(b, y); got != want {
 				t.Fatalf("BirthdayIn(%v, %d) = %v, want %v", b, y, got, want)
 			}
+		}
+	}
+}
+
+func TestOffsetStringMatchesFmt(t *testing.T) {
+	for _, o := range []Offset{{}, {Days: 3}, {Days: -7}, {Months: 1}, {Months: -2, Days: 5}, {Months: 12, Days: -1}, {Days: -2147483648}} {
+		want := ""
+		if o.Months != 0 {
+			want = fmt.Sprintf("%+d months", o.Months)
+		}
+		if o.Days != 0 || want == "" {
+			if want != "" {
+				want += " "
+			}
+			want += fmt.Sprintf("%+d days", o.Days)
+		}
+		if got := o.String(); got != want {
+			t.Errorf("%#v.String() = %q, want %q", o, got, want)
 		}
 	}
 }

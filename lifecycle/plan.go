@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"strconv"
 	"slices"
 
 	"github.com/dealercrm/dealercrm"
@@ -97,15 +98,23 @@ func (o Offset) negative() bool { return o.Months < 0 || o.Days < 0 }
 func (o Offset) String() string {
 	s := ""
 	if o.Months != 0 {
-		s = fmt.Sprintf("%+d months", o.Months)
+		s = signed(o.Months) + " months"
 	}
 	if o.Days != 0 || s == "" {
 		if s != "" {
 			s += " "
 		}
-		s += fmt.Sprintf("%+d days", o.Days)
+		s += signed(o.Days) + " days"
 	}
 	return s
+}
+
+// signed formats n with its sign, as %+d does.
+func signed(n int) string {
+	if n >= 0 {
+		return "+" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
 }
 
 // Repeat repeats a reminder until its reason vanishes.

@@ -359,6 +359,9 @@ func (pl *Planner) ReconcileEach(n int, fill func(i int, s *Subject), stored []T
 	ix := newReconcileIndex(pl, stored, date)
 	m := merger{ch: &ch, planned: map[string]*plannedTask{}, gone: map[string]string{}, created: map[string]struct{}{},
 		seenV: map[crm.VehicleID]bool{}, seenC: map[crm.CustomerID]bool{}}
+	if !ix.dupKeys {
+		m.decided, m.moved = make([]uint8, len(stored)), map[int32]*plannedTask{}
+	}
 	// Each subject is evaluated on its own, by workers in parallel, and
 	// merged in order: only the planned tasks and "gone" reasons that
 	// match an active stored task are kept, and reasons are formatted only
@@ -419,13 +422,23 @@ func (pl *Planner) ReconcileEach(n int, fill func(i int, s *Subject), stored []T
 		<-done
 	}
 	keep := date.AddDays(-p.KeepDays)
-	for _, old := range stored {
+	for i, old := range stored {
 		if !old.Status.Active() {
 			continue
 		}
 		t := old
 		changed := false
-		if want, ok := m.planned[old.Key]; ok {
+		var want *plannedTask
+		ok := false
+		if m.decided != nil {
+			ok, want = m.decided[i] != 0, m.moved[int32(i)]
+			if want == nil {
+				want = &plannedTask{Due: old.Due, WindowEnd: old.WindowEnd, Channel: old.Channel, AssigneeID: old.AssigneeID}
+			}
+		} else {
+			want, ok = m.planned[old.Key]
+		}
+		if ok {
 			if !old.Pinned && want.differs(&old) {
 				t.StatusReason = fmt.Sprintf("rescheduled from %s to %s: %s", old.Due, want.Due, want.Reason)
 				t.Due, t.WindowEnd, t.AnchorDate, t.Channel, t.AssigneeID, t.Reason = want.Due, want.WindowEnd, want.AnchorDate, want.Channel, want.AssigneeID, want.Reason
@@ -485,6 +498,10 @@ type reconcileIndex struct {
 	// keepFrom and ahead bound the evaluation window: date − KeepDays,
 	// date + HorizonDays.
 	keepFrom, ahead dealercrm.Date
+	// dupKeys reports that two stored tasks share a key (not in a store,
+	// whose keys are unique per dealer, but Reconcile takes any slice):
+	// planned tasks are then matched by key rather than by index.
+	dupKeys bool
 	// plain reports that date, keepFrom, ahead and createFrom are plain
 	// dates, whose day numbers are dateN, keepN, aheadN and createN.
 	plain                         bool
@@ -517,6 +534,9 @@ func newReconcileIndex(pl *Planner, stored []Task, date dealercrm.Date) *reconci
 	}
 	for i := range stored {
 		t := &stored[i]
+		if _, dup := ix.byKey[t.Key]; dup {
+			ix.dupKeys = true
+		}
 		ix.byKey[t.Key] = i
 		if t.Status.Active() {
 			entry(ix.vehicles, t.VehicleID).active = true
@@ -562,16 +582,31 @@ type subjectResult struct {
 	seenC     bool // evaluated with the look-ahead, the owner has active tasks
 	// create are the due tasks whose keys are not stored, in plan order.
 	create []Task
-	// want are the planned tasks (first per key) matching an active stored task.
+	// want are the planned tasks (first per key) matching an active stored
+	// task that move it (or all of them, when the index has dupKeys).
 	want []Task
+	// refs are, in plan order, the active stored tasks (by index) still
+	// planned: task indexes want, or is -1 when the plan leaves the stored
+	// task as it is. Unused when the index has dupKeys.
+	refs []plannedRef
 	// gone are the "kind|subject" → reason entries for active stored tasks.
 	gone [][2]string
+}
+
+// plannedRef says that stored task idx is still planned; task is its
+// planned version in subjectResult.want, -1 when unchanged.
+type plannedRef struct {
+	idx, task int32
 }
 
 // merger applies subject results in subject order.
 type merger struct {
 	ch      *Changes
-	planned map[string]*plannedTask // the first planned task per key of an active stored task
+	planned map[string]*plannedTask // the first planned task per key of an active stored task (dupKeys)
+	// decided[i] is 0 until stored task i is planned, then 1 (unchanged)
+	// or 2 (moved to moved[i]); without dupKeys.
+	decided []uint8
+	moved   map[int32]*plannedTask
 	gone    map[string]string
 	created map[string]struct{}
 	seenV   map[crm.VehicleID]bool
@@ -585,9 +620,23 @@ func (m *merger) merge(r *subjectResult) {
 	if r.seenC {
 		m.seenC[r.ownerID] = true
 	}
-	for i := range r.want {
-		if w := &r.want[i]; m.planned[w.Key] == nil {
-			m.planned[w.Key] = &plannedTask{Due: w.Due, WindowEnd: w.WindowEnd, AnchorDate: w.AnchorDate, Channel: w.Channel, AssigneeID: w.AssigneeID, Reason: w.Reason}
+	if m.decided != nil {
+		for _, p := range r.refs {
+			if m.decided[p.idx] != 0 {
+				continue // planned by an earlier subject
+			}
+			m.decided[p.idx] = 1
+			if p.task >= 0 {
+				w := &r.want[p.task]
+				m.decided[p.idx] = 2
+				m.moved[p.idx] = &plannedTask{Due: w.Due, WindowEnd: w.WindowEnd, AnchorDate: w.AnchorDate, Channel: w.Channel, AssigneeID: w.AssigneeID, Reason: w.Reason}
+			}
+		}
+	} else {
+		for i := range r.want {
+			if w := &r.want[i]; m.planned[w.Key] == nil {
+				m.planned[w.Key] = &plannedTask{Due: w.Due, WindowEnd: w.WindowEnd, AnchorDate: w.AnchorDate, Channel: w.Channel, AssigneeID: w.AssigneeID, Reason: w.Reason}
+			}
 		}
 	}
 	start := len(m.ch.Create)
@@ -614,7 +663,7 @@ func (m *merger) merge(r *subjectResult) {
 	clear(r.create)
 	clear(r.want)
 	clear(r.gone)
-	*r = subjectResult{create: r.create[:0], want: r.want[:0], gone: r.gone[:0]}
+	*r = subjectResult{create: r.create[:0], want: r.want[:0], gone: r.gone[:0], refs: r.refs[:0]}
 }
 
 // reconciler evaluates subjects for one worker.
@@ -735,19 +784,36 @@ func (rc *reconciler) candidate(e *evaluator, r *Rule, cust bool, ch crm.Channel
 	rc.buf = e.appendKey(rc.buf[:0], r, cust, o, n)
 	if want {
 		// the subject's active stored tasks with this key
-		na, old := 0, (*Task)(nil)
+		na, old, oldIdx := 0, (*Task)(nil), int32(-1)
 		if rc.byKeyOnly {
 			if i, ok := ix.byKey[string(rc.buf)]; ok && ix.stored[i].Status.Active() {
-				na, old = 1, &ix.stored[i]
+				na, old, oldIdx = 1, &ix.stored[i], int32(i)
 			}
 		} else if subj != nil {
 			for _, i := range subj.tasks {
 				if t := &ix.stored[i]; t.Key == string(rc.buf) {
-					na, old = na+1, t
+					na, old, oldIdx = na+1, t, i
 				}
 			}
 		}
-		if na > 0 && !slices.ContainsFunc(res.want, func(t Task) bool { return t.Key == string(rc.buf) }) {
+		switch {
+		case na == 1 && !ix.dupKeys:
+			// One stored task: compare in place, ship a task only to move it.
+			idx := oldIdx
+			if slices.ContainsFunc(res.refs, func(p plannedRef) bool { return p.idx == idx }) {
+				break
+			}
+			ref := plannedRef{idx: idx, task: -1}
+			if !old.Pinned {
+				assignee, _ := e.assignee(r, o)
+				if due != old.Due || end != old.WindowEnd || ch != old.Channel || assignee != old.AssigneeID {
+					t := e.taskWithKey(r, string(rc.buf), cust, ch, o, due, e.reminderWhy(r, o, off, n))
+					ref.task = int32(len(res.want))
+					res.want = append(res.want, t)
+				}
+			}
+			res.refs = append(res.refs, ref)
+		case na > 0 && !slices.ContainsFunc(res.want, func(t Task) bool { return t.Key == string(rc.buf) }):
 			t := e.taskWithKey(r, string(rc.buf), cust, ch, o, due, "")
 			if na > 1 || (!old.Pinned && t.differs(old)) {
 				t.Reason = e.reminderWhy(r, o, off, n)

@@ -239,3 +239,36 @@ func TestOpenFollowUp(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"kind", "ref", "customer_id", "due", "window_days", "channel", "owner_role", "reason"}, fields)
 }
+
+// Reconcile takes any slice of stored tasks: two active tasks with one key
+// (a store never has them) are matched by key, each rescheduled on its own.
+func TestReconcileDuplicateStoredKeys(t *testing.T) {
+	pl := planner(t)
+	s := lifecycle.Subject{DealerID: "d1", VehicleID: "v1", Model: "M", Delivery: date("2026-01-28"), Owner: consenting("c1")}
+	day := date("2026-01-28")
+	var stored []lifecycle.Task
+	// The 3DC call of 01-31, stored twice; the copy is a day late.
+	var dc lifecycle.Task
+	for _, tk := range pl.Evaluate(&s, day, 30).Tasks {
+		if tk.Kind == lifecycle.KindThankYou3DC {
+			dc = tk
+		}
+	}
+	require.Equal(t, "2026-01-31", dc.Due.String())
+	a, b := dc, dc
+	a.ID, b.ID = "dup-a", "dup-b"
+	b.Due, b.WindowEnd = b.Due.AddDays(1), b.WindowEnd.AddDays(1)
+	stored = append(stored, a, b)
+	ch := pl.Reconcile([]lifecycle.Subject{s}, stored, day)
+	require.Len(t, ch.Replace, 1, "%+v", ch.Replace)
+	assert.Equal(t, lifecycle.TaskID("dup-b"), ch.Replace[0].ID)
+	assert.Equal(t, "2026-01-31", ch.Replace[0].Due.String(), "moved back to its planned day")
+	assert.Empty(t, ch.Create)
+
+	// Without duplicates a moved task is rescheduled, an unchanged one left.
+	stored = []lifecycle.Task{b}
+	ch = pl.Reconcile([]lifecycle.Subject{s}, stored, day)
+	require.Len(t, ch.Replace, 1)
+	assert.Equal(t, "2026-01-31", ch.Replace[0].Due.String())
+	assert.Contains(t, ch.Replace[0].StatusReason, "rescheduled from 2026-02-01 to 2026-01-31")
+}
