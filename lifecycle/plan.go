@@ -2,8 +2,8 @@ package lifecycle
 
 import (
 	"fmt"
-	"strconv"
 	"slices"
+	"strconv"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
