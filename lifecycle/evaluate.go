@@ -127,6 +127,8 @@ type Planner struct {
 	policy Policy
 	cal    *Calendar
 	spans  []ruleSpan // of policy.Rules, by index
+	// needStage reports that a rule has a stage condition.
+	needStage bool
 }
 
 // NewPlanner validates p and returns a Planner; a nil cal is DefaultCalendar().
@@ -138,6 +140,7 @@ func NewPlanner(p Policy, cal *Calendar) (*Planner, error) {
 		cal = DefaultCalendar()
 	}
 	pl := &Planner{policy: p, cal: cal}
+	pl.needStage = slices.ContainsFunc(pl.policy.Rules, func(r Rule) bool { return len(r.Stages) > 0 })
 	pl.spans = make([]ruleSpan, len(pl.policy.Rules))
 	for i := range pl.policy.Rules {
 		pl.spans[i] = spanOf(&pl.policy.Rules[i])
@@ -227,7 +230,9 @@ type evaluator struct {
 	loN, hiN  int
 	loHiPlain bool
 	occ       []occurrence // reused across rules
-	span      ruleSpan     // of the current rule (outside)
+	// explain is stage's explain; usageDone reports that out.Usage is set.
+	explain, usageDone bool
+	span               ruleSpan // of the current rule (outside)
 	// chDone reports that ch and chOK hold the current rule's channel.
 	chDone bool
 	ch     crm.Channel
@@ -333,26 +338,43 @@ func (e *evaluator) index() *reconcileIndex {
 	return e.sink.ix
 }
 
-// stage sets the usage and stage of the subject, explained when explain.
+// stage finds the subject's first and last maintenance and sets its usage
+// and stage, explained when explain. Reconcile (explain false) skips the
+// stage when no rule has a stage condition, and leaves the usage to the
+// first prediction that needs it.
 func (e *evaluator) stage(explain bool) {
 	s, p := e.s, &e.pl.policy
-	var buf [8]Reading
-	readings := append(buf[:0], s.Readings...)
 	for i := range s.Visits {
-		v := &s.Visits[i]
-		if v.KM > 0 {
-			readings = append(readings, Reading{Date: v.Date, KM: v.KM})
-		}
-		if v.maintenance() {
+		if v := &s.Visits[i]; v.maintenance() {
 			if e.firstMaint.IsZero() {
 				e.firstMaint = v.Date
 			}
 			e.lastMaint = v
 		}
 	}
-	e.out.Usage = p.Odometer.usage(readings, explain)
+	e.explain = explain
+	if !explain && !e.pl.needStage {
+		return
+	}
 	e.out.Stage = p.Stages.classify(StageInput{Brand: s.Brand, Model: s.Model, Delivery: s.Delivery,
-		KM: e.out.Usage.KMOn(e.asOf), FirstMaintenance: e.firstMaint, OpenRepurchaseLead: s.OpenRepurchaseLead}, e.asOf, explain)
+		KM: e.usage().KMOn(e.asOf), FirstMaintenance: e.firstMaint, OpenRepurchaseLead: s.OpenRepurchaseLead}, e.asOf, explain)
+}
+
+// usage returns the subject's odometer usage, computed on first use.
+func (e *evaluator) usage() *Usage {
+	if !e.usageDone {
+		e.usageDone = true
+		s := e.s
+		var buf [8]Reading
+		readings := append(buf[:0], s.Readings...)
+		for i := range s.Visits {
+			if v := &s.Visits[i]; v.KM > 0 {
+				readings = append(readings, Reading{Date: v.Date, KM: v.KM})
+			}
+		}
+		e.out.Usage = e.pl.policy.Odometer.usage(readings, e.explain)
+	}
+	return &e.out.Usage
 }
 
 // Stage returns the stage of subject s as of asOf, explained, and its
@@ -361,7 +383,7 @@ func (pl *Planner) Stage(s *Subject, asOf dealercrm.Date) (StageResult, Usage) {
 	k := known(s, asOf)
 	e := evaluator{pl: pl, s: &k, asOf: asOf}
 	e.stage(true)
-	return e.out.Stage, e.out.Usage
+	return e.out.Stage, *e.usage()
 }
 
 // occurrence is one anchor instance of a rule. Its reason is formatted
@@ -881,7 +903,7 @@ func (e *evaluator) consented(r *Rule) (crm.Channel, bool) {
 // predictDate is the date of predict without its reason.
 func (e *evaluator) predictDate(from dealercrm.Date, km int64, lim Limit) dealercrm.Date {
 	byAge := addMonths(from, lim.Months)
-	if byKM, ok := e.out.Usage.DateAt(km+lim.KM, from); ok && byKM.Before(byAge) {
+	if byKM, ok := e.usage().DateAt(km+lim.KM, from); ok && byKM.Before(byAge) {
 		return byKM
 	}
 	return byAge
@@ -891,7 +913,7 @@ func (e *evaluator) predictDate(from dealercrm.Date, km int64, lim Limit) dealer
 // (from, km): the earlier of the predicted distance date and the age limit.
 func (e *evaluator) predict(from dealercrm.Date, km int64, lim Limit, what string) (dealercrm.Date, string) {
 	byAge := addMonths(from, lim.Months)
-	u := e.out.Usage
+	u := e.usage()
 	target := km + lim.KM
 	if byKM, ok := u.DateAt(target, from); ok && byKM.Before(byAge) {
 		src := "average"
