@@ -295,6 +295,12 @@ func (e *evaluator) run() {
 		if r.Disabled {
 			continue
 		}
+		// The rule's kind bit first: the conditions' reasons are wanted
+		// only for the kinds of the subject's stored tasks.
+		e.bit = ^uint64(0)
+		if len(p.Rules) <= 64 {
+			e.bit = 1 << i
+		}
 		if len(r.Stages) > 0 && !slices.Contains(r.Stages, e.out.Stage.Stage) {
 			if e.needGone(r.Kind) {
 				e.gone(r.Kind, "the vehicle is in stage %s, the rule wants %v", e.out.Stage.Stage, r.Stages)
@@ -312,10 +318,6 @@ func (e *evaluator) run() {
 				e.gone(r.Kind, "the customer's club tier %q is not one of %v", s.Tier, r.Tiers)
 			}
 			continue
-		}
-		e.bit = ^uint64(0)
-		if len(p.Rules) <= 64 {
-			e.bit = 1 << i
 		}
 		// Reconcile looks ahead only for the kinds of the subject's
 		// active tasks: the other rules only create tasks due by asOf.

@@ -10,6 +10,7 @@ import (
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/stretchr/testify/require"
 )
 
 // referenceReconcile is Planner.Reconcile as it was before it streamed
@@ -133,12 +134,14 @@ func randomFleet(rng *rand.Rand, n int) []lifecycle.Subject {
 		}
 		s := lifecycle.Subject{DealerID: "d1", VehicleID: crm.VehicleID(fmt.Sprintf("v%d", i)), Model: []string{"M", "Lavida"}[rng.IntN(2)], Delivery: del, Owner: o}
 		s.CadenceMonths = cadences[oi]
+		s.Grade = map[int]string{1: "A", 3: "B", 6: "C"}[s.CadenceMonths]
 		if rng.IntN(10) == 0 {
 			s.Owner = nil
 		}
 		s.OpenRepurchaseLead = rng.IntN(8) == 0
 		if rng.IntN(4) == 0 {
 			s.MembershipEnd = del.AddDays(rng.IntN(1500))
+			s.Tier = []string{"silver", "gold"}[rng.IntN(2)]
 		}
 		km, d := int64(0), del
 		for range rng.IntN(8) {
@@ -174,8 +177,28 @@ func TestReconcileMatchesReference(t *testing.T) {
 	if testing.Short() {
 		steps = 4
 	}
-	pl := planner(t)
-	for seed := range uint64(2) {
+	// Seed 2 runs a policy with stage, grade and tier conditions (the
+	// stage is then computed in the daily run).
+	conditioned := lifecycle.DefaultPolicy()
+	for i := range conditioned.Rules {
+		switch conditioned.Rules[i].Kind {
+		case lifecycle.KindWarrantyExpiry:
+			conditioned.Rules[i].Stages = []lifecycle.Stage{lifecycle.StageWarrantyMidLate}
+		case lifecycle.KindBirthdayCare:
+			conditioned.Rules[i].Stages = []lifecycle.Stage{lifecycle.StageEarlyUse, lifecycle.StageWarrantyMidLate, lifecycle.StagePostWarranty}
+		case lifecycle.KindHolidayCare:
+			conditioned.Rules[i].Grades = []string{"A", "B"}
+		case lifecycle.KindMembershipRenewal:
+			conditioned.Rules[i].Tiers = []string{"gold"}
+		}
+	}
+	plc, err := lifecycle.NewPlanner(conditioned, nil)
+	require.NoError(t, err)
+	for seed := range uint64(3) {
+		pl := planner(t)
+		if seed == 2 {
+			pl = plc
+		}
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 11))
 			subs := randomFleet(rng, 2100+rng.IntN(600))
@@ -195,6 +218,18 @@ func TestReconcileMatchesReference(t *testing.T) {
 				total.Overdue += got.Result.Overdue
 				want := referenceReconcile(pl, subs, stored, day)
 				if !reflect.DeepEqual(got, want) {
+					for i := range min(len(got.Replace), len(want.Replace)) {
+						if !reflect.DeepEqual(got.Replace[i], want.Replace[i]) {
+							t.Logf("replace %d:\n got %+v\nwant %+v", i, got.Replace[i], want.Replace[i])
+							break
+						}
+					}
+					for i := range min(len(got.Create), len(want.Create)) {
+						if !reflect.DeepEqual(got.Create[i], want.Create[i]) {
+							t.Logf("create %d:\n got %+v\nwant %+v", i, got.Create[i], want.Create[i])
+							break
+						}
+					}
 					t.Fatalf("step %d on %s: Reconcile differs from the reference: got %+v, want %+v", step, day, got.Result, want.Result)
 				}
 				for i, c := range got.Create {
