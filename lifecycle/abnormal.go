@@ -219,7 +219,7 @@ func (a AbnormalPolicy) Assess(s *Subject, asOf dealercrm.Date) Assessment {
 		if v.Date.After(asOf) {
 			continue
 		}
-		if v.DealerID != "" && s.DealerID != "" && v.DealerID != s.DealerID {
+		if !ownVisit(s, &v) {
 			if within(v.Date, asOf, a.SisterMonths) {
 				sister = &s.Visits[i]
 			}

@@ -124,6 +124,22 @@ type Comeback struct {
 	Reason string `json:"reason"`
 }
 
+// Jobs counts the workshop jobs of subject s at its own dealer dated in
+// [from, to]: the denominator of the comeback rate.
+func (c ComebackPolicy) Jobs(s *Subject, from, to dealercrm.Date) int {
+	n := 0
+	for i := range s.Visits {
+		v := &s.Visits[i]
+		if !ownVisit(s, v) || v.Date.Before(from) || v.Date.After(to) {
+			continue
+		}
+		if _, ok := c.Class(v); ok {
+			n++
+		}
+	}
+	return n
+}
+
 // comebackReturn reports whether v is a return that may be a comeback: a
 // general or warranty repair (accident repairs are new damage).
 func comebackReturn(v *Visit) bool {
@@ -141,7 +157,7 @@ func (c ComebackPolicy) Comebacks(s *Subject, from, to dealercrm.Date) []Comebac
 	var out []Comeback
 	for i := range s.Visits {
 		v := &s.Visits[i]
-		if !own(s, v) || v.Date.Before(from) || v.Date.After(to) || !comebackReturn(v) {
+		if !ownVisit(s, v) || v.Date.Before(from) || v.Date.After(to) || !comebackReturn(v) {
 			continue
 		}
 		if cb, ok := c.comeback(s, i); ok {
@@ -160,7 +176,7 @@ func (c ComebackPolicy) comeback(s *Subject, i int) (Comeback, bool) {
 	v := &s.Visits[i]
 	for j := i - 1; j >= 0; j-- {
 		p := &s.Visits[j]
-		if !own(s, p) {
+		if !ownVisit(s, p) {
 			continue
 		}
 		rc, ok := c.Class(p)
@@ -197,7 +213,7 @@ func (c ComebackPolicy) comeback(s *Subject, i int) (Comeback, bool) {
 	return Comeback{}, false
 }
 
-// own reports whether v is a visit at the subject's own dealer.
-func own(s *Subject, v *Visit) bool {
+// ownVisit reports whether v is a visit at the subject's own dealer.
+func ownVisit(s *Subject, v *Visit) bool {
 	return v.DealerID == "" || s.DealerID == "" || v.DealerID == s.DealerID
 }

@@ -91,16 +91,11 @@ func (pl *Planner) KPIs(subs []Subject, from, to dealercrm.Date) KPIs {
 			inRetBase = true
 		}
 		for _, v := range s.Visits {
-			if (v.DealerID != "" && s.DealerID != "" && v.DealerID != s.DealerID) || v.Date.After(to) {
+			if !ownVisit(s, &v) || v.Date.After(to) {
 				continue
 			}
 			if v.maintenance() && !closes.IsZero() && !v.Date.After(closes) {
 				firstDone = true
-			}
-			if !v.Date.Before(from) {
-				if _, ok := cb.Class(&v); ok {
-					jobs++
-				}
 			}
 			if a.PaidOnly && !v.Paid() {
 				continue
@@ -116,6 +111,7 @@ func (pl *Planner) KPIs(subs []Subject, from, to dealercrm.Date) KPIs {
 			}
 		}
 		churnSeries(series, firstN, a.ChurnMonths, months)
+		jobs += cb.Jobs(s, from, to)
 		comebacks += len(cb.Comebacks(s, from, to))
 		if inChurnBase {
 			churnBase++
@@ -199,7 +195,7 @@ func churnSeries(series [][2]int, firstN, window int, months []int) {
 // visitedBefore reports an own-store visit in the months before end.
 func visitedBefore(s *Subject, end dealercrm.Date, months int) bool {
 	for _, v := range s.Visits {
-		if (v.DealerID == "" || s.DealerID == "" || v.DealerID == s.DealerID) && within(v.Date, end, months) {
+		if ownVisit(s, &v) && within(v.Date, end, months) {
 			return true
 		}
 	}

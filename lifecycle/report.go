@@ -183,10 +183,13 @@ func (s *Service) Comebacks(ctx context.Context, dealer crm.DealerID, from, to d
 	if err != nil {
 		return ComebackReport{}, err
 	}
-	out := ComebackReport{From: from, To: to, Rate: s.planner.KPIs(subs, from, to).Comebacks, Items: []Comeback{}}
+	out := ComebackReport{From: from, To: to, Items: []Comeback{}}
+	jobs := 0
 	for i := range subs {
 		out.Items = append(out.Items, s.policy.Comebacks.Comebacks(&subs[i], from, to)...)
+		jobs += s.policy.Comebacks.Jobs(&subs[i], from, to)
 	}
+	out.Rate = rate(len(out.Items), jobs)
 	slices.SortStableFunc(out.Items, func(a, b Comeback) int {
 		if c := a.Date.Compare(b.Date); c != 0 {
 			return c
