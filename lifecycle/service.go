@@ -480,12 +480,18 @@ type plannedTask struct {
 }
 
 func (t *plannedTask) differs(old *Task) bool {
-	return t.Due != old.Due || t.WindowEnd != old.WindowEnd || t.Channel != old.Channel || t.AssigneeID != old.AssigneeID
+	return moves(old, t.Due, t.WindowEnd, t.Channel, t.AssigneeID)
 }
 
 // differs reports whether the planned task t moves the stored task old.
 func (t *Task) differs(old *Task) bool {
-	return t.Due != old.Due || t.WindowEnd != old.WindowEnd || t.Channel != old.Channel || t.AssigneeID != old.AssigneeID
+	return moves(old, t.Due, t.WindowEnd, t.Channel, t.AssigneeID)
+}
+
+// moves reports whether a task planned with these due date, window end,
+// channel and assignee moves the stored task old (a reschedule).
+func moves(old *Task, due, end dealercrm.Date, ch crm.Channel, assignee crm.StaffID) bool {
+	return due != old.Due || end != old.WindowEnd || ch != old.Channel || assignee != old.AssigneeID
 }
 
 // reconcileIndex is the read-only state of one Reconcile: the stored
@@ -806,7 +812,7 @@ func (rc *reconciler) candidate(e *evaluator, r *Rule, cust bool, ch crm.Channel
 			ref := plannedRef{idx: idx, task: -1}
 			if !old.Pinned {
 				assignee, _ := e.assignee(r, o)
-				if due != old.Due || end != old.WindowEnd || ch != old.Channel || assignee != old.AssigneeID {
+				if moves(old, due, end, ch, assignee) {
 					t := e.taskWithKey(r, string(rc.buf), cust, ch, o, due, e.reminderWhy(r, o, off, n))
 					ref.task = int32(len(res.want))
 					res.want = append(res.want, t)
