@@ -3,7 +3,9 @@ package memory
 import (
 	"context"
 	"hash/maphash"
+	"math/bits"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/dealercrm/dealercrm"
@@ -14,12 +16,14 @@ import (
 // LoyaltyStore is an in-memory loyalty.Store. It is safe for concurrent use
 // and copies values in and out. Each customer's account has a lock of its
 // own and idempotency keys live in sharded maps, so postings to different
-// accounts run in parallel.
+// accounts run in parallel. Ledgers and idempotency records are kept in
+// forms that hold no pointers (see ledger), so that a store holding
+// millions of postings costs the garbage collector next to nothing.
 type LoyaltyStore struct {
 	// slotShards hold the accounts by dealer and customer, sharded by
 	// customer so that lookups on different accounts do not contend.
 	slotShards [64]slotShard
-	shards     [64]idemShard
+	keys       [64]idemShard
 	seed       maphash.Seed
 }
 
@@ -31,13 +35,21 @@ type slotKey struct {
 type slotShard struct {
 	mu    sync.RWMutex
 	slots map[slotKey]*loyaltySlot
-	_     [32]byte // keep shards on separate cache lines
+	// list holds the shard's slots by number (slotRef >> 6).
+	list []*loyaltySlot
+	_    [8]byte // keep shards on separate cache lines
 }
+
+// slotRef numbers a slot: its index in its shard's list times 64 plus
+// the shard.
+type slotRef uint32
 
 var _ loyalty.Store = (*LoyaltyStore)(nil)
 
 // loyaltySlot is one customer's account and membership.
 type loyaltySlot struct {
+	ref      slotRef // immutable
+	dealer   crm.DealerID
 	customer crm.CustomerID // immutable
 	mu       sync.Mutex
 	// account is kept between commands (Begin, Rollback); data is its
@@ -45,51 +57,109 @@ type loyaltySlot struct {
 	account    *loyalty.Account
 	frame      loyaltyFrame
 	data       loyalty.AccountData
-	entries    entryLog
+	ledger     ledger
 	reversed   map[loyalty.EntryID]bool
 	membership *loyalty.Membership
 	events     []loyalty.MembershipEvent
 }
 
-type idemKey struct {
+// dealerKey is an idempotency key of a dealer.
+type dealerKey struct {
 	dealer crm.DealerID
 	key    string
 }
 
-type idemRecord struct {
-	hash    string
-	receipt loyalty.Receipt
+// idemKey is an idempotency key with its dealer and their 64-bit hash.
+type idemKey struct {
+	dealer crm.DealerID
+	key    string
+	h      uint64
+}
+
+// idemRec is what a key stored: the input hash and where the receipt is
+// (entries seq to seq+n-1 of a slot's ledger, and the rest of the receipt
+// in extras when there is more). It holds no pointers.
+type idemRec struct {
+	dealer, key, hash textRef
+	slot              slotRef
+	n                 uint32
+	seq               int64
+	extra             uint32 // 1 + index in extras; 0 for none
+}
+
+// idemHit is a stored key found by a command.
+type idemHit struct {
+	slot   slotRef
+	n      uint32
+	seq    int64
+	extra  loyalty.Receipt // shared with the store: copy before returning
+	sameIn bool            // the stored input hash is the command's
 }
 
 type idemShard struct {
 	mu sync.Mutex
-	// keys holds the records by dealer, then key: two string-keyed maps
-	// hash faster than one keyed by a struct of two strings.
-	keys map[crm.DealerID]map[string]idemRecord
-	_    [40]byte // keep shards on separate cache lines
+	// recs holds the records by the hash of their dealer and key; a
+	// record whose hash an earlier key already has goes to clash.
+	recs   map[uint64]idemRec
+	clash  map[dealerKey]idemRec
+	text   text
+	extras []loyalty.Receipt
+	// dealer is the last dealer stored in text.
+	dealer     string
+	dealerText textRef
+	_          [32]byte // 128 bytes: keep shards on separate cache lines
 }
 
-// get returns the record of k.
-func (sh *idemShard) get(k idemKey) (idemRecord, bool) {
-	rec, ok := sh.keys[k.dealer][k.key]
-	return rec, ok
-}
-
-// put stores the record of k.
-func (sh *idemShard) put(k idemKey, rec idemRecord) {
-	m := sh.keys[k.dealer]
-	if m == nil {
-		m = map[string]idemRecord{}
-		sh.keys[k.dealer] = m
+func (sh *idemShard) find(k idemKey) (idemRec, bool) {
+	rec, ok := sh.recs[k.h]
+	if ok && sh.text.is(rec.key, k.key) && sh.text.is(rec.dealer, string(k.dealer)) {
+		return rec, true
 	}
-	m[k.key] = rec
+	if len(sh.clash) > 0 {
+		rec, ok = sh.clash[dealerKey{dealer: k.dealer, key: k.key}]
+		return rec, ok
+	}
+	return idemRec{}, false
+}
+
+func (sh *idemShard) hit(rec idemRec, hash string) idemHit {
+	h := idemHit{slot: rec.slot, n: rec.n, seq: rec.seq, sameIn: sh.text.is(rec.hash, hash)}
+	if rec.extra > 0 {
+		h.extra = sh.extras[rec.extra-1]
+	}
+	return h
+}
+
+// put stores the record of k; extra is the receipt without its entries,
+// when there is more to it.
+func (sh *idemShard) put(k idemKey, hash string, rec idemRec, extra *loyalty.Receipt) error {
+	if !sh.text.room(3, len(k.dealer)+len(k.key)+len(hash)) {
+		return dealercrm.Errorf(dealercrm.Internal, "memory: idempotency keys are full (4 GiB)")
+	}
+	if sh.dealer != string(k.dealer) || sh.dealerText.n != uint32(len(k.dealer)) {
+		sh.dealer, sh.dealerText = string(k.dealer), sh.text.add(string(k.dealer))
+	}
+	rec.dealer, rec.key, rec.hash = sh.dealerText, sh.text.add(k.key), sh.text.add(hash)
+	if extra != nil {
+		sh.extras = append(sh.extras, *extra)
+		rec.extra = uint32(len(sh.extras))
+	}
+	if _, taken := sh.recs[k.h]; !taken {
+		sh.recs[k.h] = rec
+		return nil
+	}
+	if sh.clash == nil {
+		sh.clash = map[dealerKey]idemRec{}
+	}
+	sh.clash[dealerKey{dealer: k.dealer, key: strings.Clone(k.key)}] = rec
+	return nil
 }
 
 // NewLoyaltyStore returns an empty LoyaltyStore.
 func NewLoyaltyStore() *LoyaltyStore {
 	s := &LoyaltyStore{seed: maphash.MakeSeed()}
-	for i := range s.shards {
-		s.shards[i].keys = map[crm.DealerID]map[string]idemRecord{}
+	for i := range s.keys {
+		s.keys[i].recs = map[uint64]idemRec{}
 		s.slotShards[i].slots = map[slotKey]*loyaltySlot{}
 	}
 	return s
@@ -99,7 +169,8 @@ func NewLoyaltyStore() *LoyaltyStore {
 // otherwise when there is none).
 func (s *LoyaltyStore) slot(dealer crm.DealerID, customer crm.CustomerID, create bool) *loyaltySlot {
 	k := slotKey{dealer: dealer, customer: customer}
-	sh := &s.slotShards[maphash.String(s.seed, string(customer))%uint64(len(s.slotShards))]
+	shard := maphash.String(s.seed, string(customer)) % uint64(len(s.slotShards))
+	sh := &s.slotShards[shard]
 	sh.mu.RLock()
 	sl := sh.slots[k]
 	sh.mu.RUnlock()
@@ -109,10 +180,20 @@ func (s *LoyaltyStore) slot(dealer crm.DealerID, customer crm.CustomerID, create
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sl = sh.slots[k]; sl == nil {
-		sl = &loyaltySlot{customer: customer, data: loyalty.AccountData{DealerID: dealer, CustomerID: customer}}
+		sl = &loyaltySlot{ref: slotRef(uint64(len(sh.list))<<6 | shard), dealer: dealer, customer: customer,
+			data: loyalty.AccountData{DealerID: dealer, CustomerID: customer}}
 		sh.slots[k] = sl
+		sh.list = append(sh.list, sl)
 	}
 	return sl
+}
+
+// slotOf returns the slot numbered r.
+func (s *LoyaltyStore) slotOf(r slotRef) *loyaltySlot {
+	sh := &s.slotShards[r&63]
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	return sh.list[r>>6]
 }
 
 // slots returns the dealer's slots in customer ID order.
@@ -140,25 +221,25 @@ func (s *LoyaltyStore) slots(dealer crm.DealerID) []*loyaltySlot {
 	return out
 }
 
-func (s *LoyaltyStore) shard(k idemKey) *idemShard {
-	return &s.shards[maphash.String(s.seed, k.key)%uint64(len(s.shards))]
+func (s *LoyaltyStore) idemKey(dealer crm.DealerID, key string) idemKey {
+	h := maphash.String(s.seed, key) ^ bits.RotateLeft64(maphash.String(s.seed, string(dealer)), 29)*0x9e3779b97f4a7c15
+	return idemKey{dealer: dealer, key: key, h: h}
 }
 
-// lookup returns the stored outcome of key k, if any.
-func (s *LoyaltyStore) lookup(k idemKey, hash string) (loyalty.Receipt, bool, error) {
-	sh := s.shard(k)
-	sh.mu.Lock()
-	rec, ok := sh.get(k)
-	sh.mu.Unlock()
-	if !ok {
-		return loyalty.Receipt{}, false, nil
+func (s *LoyaltyStore) keyShard(k idemKey) *idemShard { return &s.keys[k.h>>58] }
+
+// receipt rebuilds the receipt of a stored key from sl, which must be
+// the hit's slot, locked.
+func receipt(sl *loyaltySlot, h idemHit) loyalty.Receipt {
+	r := copyReceipt(h.extra)
+	if h.n > 0 {
+		r.Entries = make([]loyalty.Entry, h.n)
+		for i := range r.Entries {
+			r.Entries[i] = sl.ledger.entry(sl.dealer, sl.customer, h.seq+int64(i))
+		}
 	}
-	if rec.hash != hash {
-		return loyalty.Receipt{}, true, loyalty.ErrIdempotencyConflict
-	}
-	r := copyReceipt(rec.receipt)
 	r.Replayed = true
-	return r, true, nil
+	return r
 }
 
 // loyaltyFrame holds what one command works on, in one allocation.
@@ -170,14 +251,62 @@ type loyaltyFrame struct {
 // Do implements loyalty.Store.
 func (s *LoyaltyStore) Do(_ context.Context, c loyalty.Command) (loyalty.Receipt, error) {
 	sl := s.slot(c.DealerID, c.CustomerID, true)
-	sl.mu.Lock()
-	defer sl.mu.Unlock()
-	k := idemKey{dealer: c.DealerID, key: c.Key}
+	var k idemKey
 	if c.Key != "" {
-		if r, ok, err := s.lookup(k, c.Hash); ok {
-			return r, err
+		k = s.idemKey(c.DealerID, c.Key)
+	}
+	sl.mu.Lock()
+	rec, other, err := s.do(sl, c, k)
+	sl.mu.Unlock()
+	if other != nil {
+		// The key is another customer's, with the same input: replay it
+		// from that customer's ledger.
+		o := s.slotOf(other.slot)
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		return receipt(o, *other), nil
+	}
+	return rec, err
+}
+
+// do is Do with sl locked. When the command has a key, the key's shard
+// stays locked from the lookup to storing the key, so that the key's
+// first command on any customer is the one that stores it (commands on
+// the other keys of the shard wait for Apply, which does not block). When
+// the key was stored by a command on another customer with the same
+// input, do returns that record, to be replayed once sl is unlocked.
+func (s *LoyaltyStore) do(sl *loyaltySlot, c loyalty.Command, k idemKey) (loyalty.Receipt, *idemHit, error) {
+	var sh *idemShard
+	if c.Key != "" {
+		sh = s.keyShard(k)
+		sh.mu.Lock()
+		if rec, ok := sh.find(k); ok {
+			h := sh.hit(rec, c.Hash)
+			sh.mu.Unlock()
+			return s.replay(sl, h)
 		}
 	}
+	rec, err := s.apply(sl, c, sh, k)
+	if err != nil {
+		return loyalty.Receipt{}, nil, err
+	}
+	if len(rec.Entries) > 0 {
+		// The receipt may point into the account's buffer, which the next
+		// command reuses.
+		rec.Entries = slices.Clone(rec.Entries)
+	}
+	return rec, nil, nil
+}
+
+// apply runs c on sl, locked, and stores its outcome, with the key in sh
+// when there is one; it unlocks sh as soon as the key is stored or the
+// command has failed.
+func (s *LoyaltyStore) apply(sl *loyaltySlot, c loyalty.Command, sh *idemShard, k idemKey) (loyalty.Receipt, error) {
+	defer func() {
+		if sh != nil {
+			sh.mu.Unlock()
+		}
+	}()
 	if sl.account == nil {
 		sl.account = loyalty.RestoreAccount(sl.data)
 	}
@@ -197,38 +326,25 @@ func (s *LoyaltyStore) Do(_ context.Context, c loyalty.Command) (loyalty.Receipt
 		return loyalty.Receipt{}, err
 	}
 	added := st.Account.NewEntries()
-	for _, e := range added {
-		if e.Reverses != "" && sl.reversed[e.Reverses] {
-			sl.account.Rollback()
-			return loyalty.Receipt{}, loyalty.ErrAlreadyReversed
-		}
+	if err := s.check(sl, added); err != nil {
+		sl.account.Rollback()
+		return loyalty.Receipt{}, err
 	}
-	// Stored entries are never modified, so the key's record can refer to
-	// them instead of copying.
-	group := sl.entries.push(added)
-	if c.Key != "" {
-		stored := loyalty.Receipt{Entries: group}
+	if sh != nil {
+		var extra *loyalty.Receipt
 		if rec.Membership != nil || rec.Event != nil || rec.Earning != nil || rec.Quote != nil {
-			extra := copyReceipt(loyalty.Receipt{Membership: rec.Membership, Event: rec.Event, Earning: rec.Earning, Quote: rec.Quote})
-			stored.Membership, stored.Event, stored.Earning, stored.Quote = extra.Membership, extra.Event, extra.Earning, extra.Quote
+			x := copyReceipt(loyalty.Receipt{Membership: rec.Membership, Event: rec.Event, Earning: rec.Earning, Quote: rec.Quote})
+			extra = &x
 		}
-		sh := s.shard(k)
-		sh.mu.Lock()
-		if prev, ok := sh.get(k); ok {
-			// The key was taken by a command on another customer meanwhile.
-			sh.mu.Unlock()
-			sl.entries.drop(len(added))
-			sl.account.Rollback()
-			if prev.hash != c.Hash {
-				return loyalty.Receipt{}, loyalty.ErrIdempotencyConflict
-			}
-			r := copyReceipt(prev.receipt)
-			r.Replayed = true
-			return r, nil
-		}
-		sh.put(k, idemRecord{hash: c.Hash, receipt: stored})
+		err := sh.put(k, c.Hash, idemRec{slot: sl.ref, n: uint32(len(added)), seq: int64(sl.ledger.len() + 1)}, extra)
 		sh.mu.Unlock()
+		sh = nil
+		if err != nil {
+			sl.account.Rollback()
+			return loyalty.Receipt{}, err
+		}
 	}
+	sl.ledger.append(added)
 	sl.data = st.Account.Data()
 	for _, e := range added {
 		if e.Reverses != "" {
@@ -247,12 +363,36 @@ func (s *LoyaltyStore) Do(_ context.Context, c loyalty.Command) (loyalty.Receipt
 		ev.At = ev.At.UTC()
 		sl.events = append(sl.events, ev)
 	}
-	if len(rec.Entries) > 0 {
-		// The receipt may point into the account's buffer, which the next
-		// command reuses.
-		rec.Entries = slices.Clone(rec.Entries)
-	}
 	return rec, nil
+}
+
+// check refuses the entries of a command that cannot be stored: a second
+// reversal of an entry, an entry out of sequence, one the ledger cannot
+// hold.
+func (s *LoyaltyStore) check(sl *loyaltySlot, added []loyalty.Entry) error {
+	for i := range added {
+		e := &added[i]
+		if e.Reverses != "" && sl.reversed[e.Reverses] {
+			return loyalty.ErrAlreadyReversed
+		}
+		if e.Seq != int64(sl.ledger.len()+i+1) || e.CustomerID != sl.customer || e.DealerID != sl.dealer {
+			return dealercrm.Errorf(dealercrm.Internal, "memory: entry %s does not follow the ledger of %s", e.ID, sl.customer)
+		}
+	}
+	return sl.ledger.appendable(added)
+}
+
+// replay answers a command whose key is stored as h: a conflict when the
+// input differs, else the stored receipt (or h, when it is another
+// slot's, to be read once sl is unlocked).
+func (s *LoyaltyStore) replay(sl *loyaltySlot, h idemHit) (loyalty.Receipt, *idemHit, error) {
+	switch {
+	case !h.sameIn:
+		return loyalty.Receipt{}, nil, loyalty.ErrIdempotencyConflict
+	case h.slot != sl.ref:
+		return loyalty.Receipt{}, &h, nil
+	}
+	return receipt(sl, h), nil, nil
 }
 
 // copyReceipt deep-copies a receipt.
@@ -348,10 +488,8 @@ func (s *LoyaltyStore) Entry(_ context.Context, dealer crm.DealerID, id loyalty.
 		if sl := s.slot(dealer, customer, false); sl != nil {
 			sl.mu.Lock()
 			defer sl.mu.Unlock()
-			if seq <= int64(sl.entries.n) {
-				e := *sl.entries.at(int(seq - 1))
-				e.Moves = slices.Clone(e.Moves)
-				return e, nil
+			if seq <= int64(sl.ledger.len()) {
+				return sl.ledger.entry(sl.dealer, sl.customer, seq), nil
 			}
 		}
 	}
@@ -368,13 +506,11 @@ func (s *LoyaltyStore) Entries(_ context.Context, dealer crm.DealerID, customer 
 	var out []loyalty.Entry
 	if sl := s.slot(dealer, customer, false); sl != nil {
 		sl.mu.Lock()
-		for i := after; i < int64(sl.entries.n) && len(out) <= size; i++ {
-			e := *sl.entries.at(int(i))
-			if !f.Until.IsZero() && e.Date.After(f.Until) {
+		for seq := after + 1; seq <= int64(sl.ledger.len()) && len(out) <= size; seq++ {
+			if !f.Until.IsZero() && sl.ledger.date(seq).After(f.Until) {
 				break
 			}
-			e.Moves = slices.Clone(e.Moves)
-			out = append(out, e)
+			out = append(out, sl.ledger.entry(sl.dealer, sl.customer, seq))
 		}
 		sl.mu.Unlock()
 	}
@@ -422,67 +558,4 @@ func (s *LoyaltyStore) Outstanding(_ context.Context, dealer crm.DealerID) ([]lo
 		return 0
 	})
 	return out, nil
-}
-
-// entryLog is an append-only list of entries in fixed-size chunks: appending
-// never copies what is stored (an account may hold many entries), and a
-// group pushed together stays in one chunk, so that a slice of it can be
-// kept and read without the lock.
-type entryLog struct {
-	chunks [][]loyalty.Entry
-	starts []int // index of each chunk's first entry
-	n      int
-}
-
-const entryChunk = 32
-
-func (l *entryLog) at(i int) *loyalty.Entry {
-	k, found := slices.BinarySearch(l.starts, i)
-	if !found {
-		k--
-	}
-	return &l.chunks[k][i-l.starts[k]]
-}
-
-// push appends es (copying their moves) and returns the stored group, nil
-// for none.
-func (l *entryLog) push(es []loyalty.Entry) []loyalty.Entry {
-	if len(es) == 0 {
-		return nil
-	}
-	if len(es) > entryChunk {
-		panic("memory: more entries in one command than a chunk holds")
-	}
-	last := len(l.chunks) - 1
-	if last < 0 || len(l.chunks[last])+len(es) > entryChunk {
-		l.chunks = append(l.chunks, make([]loyalty.Entry, 0, entryChunk))
-		l.starts = append(l.starts, l.n)
-		last++
-	}
-	c := l.chunks[last]
-	from := len(c)
-	for _, e := range es {
-		if len(e.Moves) > 0 {
-			e.Moves = slices.Clone(e.Moves)
-		}
-		c = append(c, e)
-	}
-	l.chunks[last] = c
-	l.n += len(es)
-	return c[from:len(c):len(c)]
-}
-
-// drop removes the last n entries, pushed together.
-func (l *entryLog) drop(n int) {
-	if n == 0 {
-		return
-	}
-	last := len(l.chunks) - 1
-	c := l.chunks[last]
-	clear(c[len(c)-n:])
-	l.chunks[last] = c[:len(c)-n]
-	l.n -= n
-	if len(l.chunks[last]) == 0 {
-		l.chunks, l.starts = l.chunks[:last], l.starts[:last]
-	}
 }
