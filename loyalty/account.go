@@ -279,6 +279,19 @@ func (a *Account) mutableLots() {
 	}
 }
 
+// addLot opens lot l. Long lot lists grow by doubling (append grows them
+// by a quarter), so that an account holding many open lots copies each
+// about once.
+func (a *Account) addLot(l Lot) {
+	if n := len(a.d.Lots); n == cap(a.d.Lots) && n >= 256 {
+		grown := make([]Lot, n, 2*n)
+		copy(grown, a.d.Lots)
+		a.d.Lots = grown
+	}
+	a.d.Lots = append(a.d.Lots, l)
+	a.changed = append(a.changed, len(a.d.Lots)-1)
+}
+
 func (a *Account) markChanged(i int) {
 	if !slices.Contains(a.changed, i) {
 		a.changed = append(a.changed, i)
@@ -330,9 +343,8 @@ func (a *Account) Earn(e Entry) (Entry, error) {
 	e.Cumulative = e.Points
 	e.Moves = nil
 	if e.createsLot() {
-		a.d.Lots = append(a.d.Lots, Lot{ID: e.ID, Store: e.Store, Points: e.Points, Remaining: e.Points,
+		a.addLot(Lot{ID: e.ID, Store: e.Store, Points: e.Points, Remaining: e.Points,
 			EarnedOn: e.Date, AvailableOn: e.AvailableOn, ExpiresOn: e.ExpiresOn})
-		a.changed = append(a.changed, len(a.d.Lots)-1)
 	}
 	return a.commit(e), nil
 }
@@ -452,9 +464,8 @@ func (a *Account) Reverse(orig Entry, e Entry) (Entry, error) {
 		}
 		e.Points, e.Cumulative, e.Moves = -orig.Points, 0, nil
 		e.AvailableOn, e.ExpiresOn = e.Date, exp
-		a.d.Lots = append(a.d.Lots, Lot{ID: e.ID, Store: e.Store, Points: e.Points, Remaining: e.Points,
+		a.addLot(Lot{ID: e.ID, Store: e.Store, Points: e.Points, Remaining: e.Points,
 			EarnedOn: e.Date, AvailableOn: e.Date, ExpiresOn: exp})
-		a.changed = append(a.changed, len(a.d.Lots)-1)
 	default:
 		return Entry{}, ErrNotReversible
 	}

@@ -98,12 +98,13 @@ type idemHit struct {
 
 type idemShard struct {
 	mu sync.Mutex
-	// recs holds the records by the hash of their dealer and key; a
-	// record whose hash an earlier key already has goes to clash.
-	recs   map[uint64]idemRec
-	clash  map[dealerKey]idemRec
+	// index finds the records by the hash of their dealer and key; a
+	// record whose hash an earlier key already has is found by clash.
+	index  map[uint64]uint32
+	clash  map[dealerKey]uint32
+	recs   chunks[idemRec]
 	text   text
-	extras []loyalty.Receipt
+	extras chunks[loyalty.Receipt]
 	// dealer is the last dealer stored in text.
 	dealer     string
 	dealerText textRef
@@ -111,13 +112,15 @@ type idemShard struct {
 }
 
 func (sh *idemShard) find(k idemKey) (idemRec, bool) {
-	rec, ok := sh.recs[k.h]
-	if ok && sh.text.is(rec.key, k.key) && sh.text.is(rec.dealer, string(k.dealer)) {
-		return rec, true
+	if i, ok := sh.index[k.h]; ok {
+		if rec := sh.recs.at(int(i)); sh.text.is(rec.key, k.key) && sh.text.is(rec.dealer, string(k.dealer)) {
+			return *rec, true
+		}
 	}
 	if len(sh.clash) > 0 {
-		rec, ok = sh.clash[dealerKey{dealer: k.dealer, key: k.key}]
-		return rec, ok
+		if i, ok := sh.clash[dealerKey{dealer: k.dealer, key: k.key}]; ok {
+			return *sh.recs.at(int(i)), true
+		}
 	}
 	return idemRec{}, false
 }
@@ -125,7 +128,7 @@ func (sh *idemShard) find(k idemKey) (idemRec, bool) {
 func (sh *idemShard) hit(rec idemRec, hash string) idemHit {
 	h := idemHit{slot: rec.slot, n: rec.n, seq: rec.seq, sameIn: sh.text.is(rec.hash, hash)}
 	if rec.extra > 0 {
-		h.extra = sh.extras[rec.extra-1]
+		h.extra = *sh.extras.at(int(rec.extra - 1))
 	}
 	return h
 }
@@ -141,17 +144,19 @@ func (sh *idemShard) put(k idemKey, hash string, rec idemRec, extra *loyalty.Rec
 	}
 	rec.dealer, rec.key, rec.hash = sh.dealerText, sh.text.add(k.key), sh.text.add(hash)
 	if extra != nil {
-		sh.extras = append(sh.extras, *extra)
-		rec.extra = uint32(len(sh.extras))
+		sh.extras.push(*extra)
+		rec.extra = uint32(sh.extras.len())
 	}
-	if _, taken := sh.recs[k.h]; !taken {
-		sh.recs[k.h] = rec
+	i := uint32(sh.recs.len())
+	sh.recs.push(rec)
+	if _, taken := sh.index[k.h]; !taken {
+		sh.index[k.h] = i
 		return nil
 	}
 	if sh.clash == nil {
-		sh.clash = map[dealerKey]idemRec{}
+		sh.clash = map[dealerKey]uint32{}
 	}
-	sh.clash[dealerKey{dealer: k.dealer, key: strings.Clone(k.key)}] = rec
+	sh.clash[dealerKey{dealer: k.dealer, key: strings.Clone(k.key)}] = i
 	return nil
 }
 
@@ -159,7 +164,7 @@ func (sh *idemShard) put(k idemKey, hash string, rec idemRec, extra *loyalty.Rec
 func NewLoyaltyStore() *LoyaltyStore {
 	s := &LoyaltyStore{seed: maphash.MakeSeed()}
 	for i := range s.keys {
-		s.keys[i].recs = map[uint64]idemRec{}
+		s.keys[i].index = map[uint64]uint32{}
 		s.slotShards[i].slots = map[slotKey]*loyaltySlot{}
 	}
 	return s
