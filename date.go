@@ -79,7 +79,25 @@ func (d Date) Time(loc *time.Location) time.Time {
 
 // Valid reports whether d is a real calendar date (the zero Date is not).
 func (d Date) Valid() bool {
+	if d.Year >= 1 && d.Year <= 9999 {
+		// The common case, without normalising through time.Date.
+		return d.Month >= time.January && d.Month <= time.December && d.Day >= 1 && d.Day <= daysIn(d.Year, d.Month)
+	}
 	return !d.IsZero() && NewDate(d.Year, d.Month, d.Day) == d
+}
+
+// daysIn returns the number of days of month m of year y (Gregorian).
+func daysIn(y int, m time.Month) int {
+	switch m {
+	case time.February:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case time.April, time.June, time.September, time.November:
+		return 30
+	}
+	return 31
 }
 
 // AddDays returns d plus n calendar days (n may be negative).

@@ -79,3 +79,32 @@ func TestNewIDIsOrdered(t *testing.T) {
 		prev = id
 	}
 }
+
+// TestDateValidMatchesNormalisation checks the fast calendar rule against
+// the definition (a date is valid when time.Date leaves it as it is) over
+// four centuries of leap years, the ends of the range and beyond.
+func TestDateValidMatchesNormalisation(t *testing.T) {
+	years := []int{-1, 0, 1, 2, 4, 100, 9999, 10000, 1 << 40}
+	for y := 1900; y <= 2300; y++ {
+		years = append(years, y)
+	}
+	invalid := 0
+	for _, y := range years {
+		for m := time.Month(-1); m <= 14; m++ {
+			for d := -1; d <= 33; d++ {
+				date := dealercrm.Date{Year: y, Month: m, Day: d}
+				want := !date.IsZero() && dealercrm.NewDate(y, m, d) == date
+				if got := date.Valid(); got != want {
+					t.Fatalf("%+v: Valid() = %v, want %v", date, got, want)
+				}
+				if !want {
+					invalid++
+				}
+			}
+		}
+	}
+	assert.Greater(t, invalid, 0)
+	assert.True(t, dealercrm.Date{Year: 2024, Month: 2, Day: 29}.Valid(), "2024 is a leap year")
+	assert.False(t, dealercrm.Date{Year: 2100, Month: 2, Day: 29}.Valid(), "2100 is not")
+	assert.True(t, dealercrm.Date{Year: 2000, Month: 2, Day: 29}.Valid(), "2000 is")
+}

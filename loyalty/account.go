@@ -17,7 +17,10 @@ type EntryID string
 
 // NewEntryID returns the ID of entry seq of customer's account.
 func NewEntryID(customer crm.CustomerID, seq int64) EntryID {
-	return EntryID(string(customer) + "." + strconv.FormatInt(seq, 10))
+	var buf [64]byte
+	b := append(buf[:0], customer...)
+	b = append(b, '.')
+	return EntryID(strconv.AppendInt(b, seq, 10))
 }
 
 // Parse splits an entry ID into customer and sequence number; ok is false
