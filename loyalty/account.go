@@ -170,8 +170,6 @@ type Account struct {
 	// typical posting allocates once.
 	addedBuf   [1]Entry
 	changedBuf [2]int
-	// begin is the state at Begin.
-	begin AccountData
 }
 
 // NewAccount returns an empty account.
@@ -190,22 +188,10 @@ func RestoreAccount(d AccountData) *Account {
 	return a
 }
 
-// Begin starts a new command on an account a store keeps between commands
-// (instead of restoring one each time): NewEntries and ChangedLots start
-// empty again, and Rollback returns to this point. The lots are not
-// copied until a lot changes.
-func (a *Account) Begin() {
-	a.d = a.Data()
-	a.begin = a.d
-	a.lotsShared = true
-	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
-	clear(a.addedBuf[:])
-}
-
-// Rollback undoes the postings made since Begin.
-func (a *Account) Rollback() {
-	a.d = a.begin
-	a.lotsShared = true
+// Reset makes a the account restored from d (see RestoreAccount), reusing
+// its memory: for stores that keep accounts in a pool between commands.
+func (a *Account) Reset(d AccountData) {
+	*a = Account{d: d, lotsShared: true}
 	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
 }
 

@@ -79,13 +79,25 @@ func BenchmarkMemoryRedeem(b *testing.B) {
 
 // BenchmarkMemoryStorePost measures the memory store's posting path alone
 // (Store.Do with an earning and its idempotency key), without the
-// Service's validation and input hashing.
+// Service's validation and input hashing, in parallel (one goroutine per
+// GOMAXPROCS) on random accounts: 1,024 accounts that collect every
+// posting (a thousand open lots each after a million), and 100,000 that
+// hold a few each, as a dealer group's members do.
 func BenchmarkMemoryStorePost(b *testing.B) {
+	for _, accounts := range []int{1024, 100_000} {
+		b.Run(fmt.Sprintf("accounts=%d", accounts), func(b *testing.B) { benchmarkStorePost(b, accounts) })
+	}
+}
+
+func benchmarkStorePost(b *testing.B, accounts int) {
 	store := memory.NewLoyaltyStore()
-	const accounts = 1024
 	customers := make([]crm.CustomerID, accounts)
 	for i := range customers {
-		customers[i] = crm.CustomerID(fmt.Sprintf("c%04d", i))
+		customers[i] = crm.CustomerID(fmt.Sprintf("c%06d", i))
+		if _, err := store.Do(ctx, loyalty.Command{DealerID: dealer, CustomerID: customers[i],
+			Apply: func(*loyalty.State) (loyalty.Receipt, error) { return loyalty.Receipt{}, nil }}); err != nil {
+			b.Fatal(err)
+		}
 	}
 	var workers atomic.Int64
 	b.ReportAllocs()
@@ -96,7 +108,7 @@ func BenchmarkMemoryStorePost(b *testing.B) {
 		for pb.Next() {
 			n++
 			key := "k" + strconv.FormatInt(w<<40|n, 10)
-			_, err := store.Do(ctx, loyalty.Command{DealerID: dealer, CustomerID: customers[(w*7919+n)%accounts], Key: key, Hash: "h",
+			_, err := store.Do(ctx, loyalty.Command{DealerID: dealer, CustomerID: customers[(w*7919+n*104729)%int64(accounts)], Key: key, Hash: "h",
 				Apply: func(s *loyalty.State) (loyalty.Receipt, error) {
 					if _, err := s.Account.Earn(loyalty.Entry{Kind: loyalty.EntryEarn, Store: dealer, Date: loyaltytest.Day, Points: 388,
 						Source: loyalty.Source{Type: "service_order"}, IdempotencyKey: key}); err != nil {

@@ -33,11 +33,28 @@ type slotKey struct {
 }
 
 type slotShard struct {
-	mu    sync.RWMutex
-	slots map[slotKey]*loyaltySlot
+	mu sync.RWMutex
+	// index finds the slots by the hash of their dealer and customer; a
+	// slot whose hash an earlier one has is found by clash.
+	index map[uint64]uint32
+	clash map[slotKey]uint32
 	// list holds the shard's slots by number (slotRef >> 6).
 	list []*loyaltySlot
-	_    [8]byte // keep shards on separate cache lines
+}
+
+// find returns the slot of dealer and customer, whose hash is h, or nil.
+func (sh *slotShard) find(h uint64, dealer crm.DealerID, customer crm.CustomerID) *loyaltySlot {
+	if i, ok := sh.index[h]; ok {
+		if sl := sh.list[i]; sl.customer == customer && sl.dealer == dealer {
+			return sl
+		}
+	}
+	if len(sh.clash) > 0 {
+		if i, ok := sh.clash[slotKey{dealer: dealer, customer: customer}]; ok {
+			return sh.list[i]
+		}
+	}
+	return nil
 }
 
 // slotRef numbers a slot: its index in its shard's list times 64 plus
@@ -46,16 +63,13 @@ type slotRef uint32
 
 var _ loyalty.Store = (*LoyaltyStore)(nil)
 
-// loyaltySlot is one customer's account and membership.
+// loyaltySlot is one customer's account and membership, at rest: a
+// command works on them in a pooled frame.
 type loyaltySlot struct {
-	ref      slotRef // immutable
-	dealer   crm.DealerID
-	customer crm.CustomerID // immutable
-	mu       sync.Mutex
-	// account is kept between commands (Begin, Rollback); data is its
-	// stored form after the last command.
-	account    *loyalty.Account
-	frame      loyaltyFrame
+	ref        slotRef        // immutable
+	dealer     crm.DealerID   // immutable
+	customer   crm.CustomerID // immutable
+	mu         sync.Mutex
 	data       loyalty.AccountData
 	ledger     ledger
 	reversed   map[loyalty.EntryID]bool
@@ -165,7 +179,7 @@ func NewLoyaltyStore() *LoyaltyStore {
 	s := &LoyaltyStore{seed: maphash.MakeSeed()}
 	for i := range s.keys {
 		s.keys[i].index = map[uint64]uint32{}
-		s.slotShards[i].slots = map[slotKey]*loyaltySlot{}
+		s.slotShards[i].index = map[uint64]uint32{}
 	}
 	return s
 }
@@ -173,22 +187,30 @@ func NewLoyaltyStore() *LoyaltyStore {
 // slot returns the customer's slot, creating it when create is set (nil
 // otherwise when there is none).
 func (s *LoyaltyStore) slot(dealer crm.DealerID, customer crm.CustomerID, create bool) *loyaltySlot {
-	k := slotKey{dealer: dealer, customer: customer}
-	shard := maphash.String(s.seed, string(customer)) % uint64(len(s.slotShards))
+	h := s.hash(dealer, string(customer))
+	shard := h >> 58
 	sh := &s.slotShards[shard]
 	sh.mu.RLock()
-	sl := sh.slots[k]
+	sl := sh.find(h, dealer, customer)
 	sh.mu.RUnlock()
 	if sl != nil || !create {
 		return sl
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if sl = sh.slots[k]; sl == nil {
-		sl = &loyaltySlot{ref: slotRef(uint64(len(sh.list))<<6 | shard), dealer: dealer, customer: customer,
+	if sl = sh.find(h, dealer, customer); sl == nil {
+		i := uint32(len(sh.list))
+		sl = &loyaltySlot{ref: slotRef(uint64(i)<<6 | shard), dealer: dealer, customer: customer,
 			data: loyalty.AccountData{DealerID: dealer, CustomerID: customer}}
-		sh.slots[k] = sl
 		sh.list = append(sh.list, sl)
+		if _, taken := sh.index[h]; !taken {
+			sh.index[h] = i
+		} else {
+			if sh.clash == nil {
+				sh.clash = map[slotKey]uint32{}
+			}
+			sh.clash[slotKey{dealer: dealer, customer: customer}] = i
+		}
 	}
 	return sl
 }
@@ -207,8 +229,8 @@ func (s *LoyaltyStore) slots(dealer crm.DealerID) []*loyaltySlot {
 	for i := range s.slotShards {
 		sh := &s.slotShards[i]
 		sh.mu.RLock()
-		for k, sl := range sh.slots {
-			if k.dealer == dealer {
+		for _, sl := range sh.list {
+			if sl.dealer == dealer {
 				out = append(out, sl)
 			}
 		}
@@ -226,9 +248,14 @@ func (s *LoyaltyStore) slots(dealer crm.DealerID) []*loyaltySlot {
 	return out
 }
 
+// hash hashes a dealer and a customer or key: its top 6 bits choose a
+// shard.
+func (s *LoyaltyStore) hash(dealer crm.DealerID, k string) uint64 {
+	return maphash.String(s.seed, k) ^ bits.RotateLeft64(maphash.String(s.seed, string(dealer)), 29)*0x9e3779b97f4a7c15
+}
+
 func (s *LoyaltyStore) idemKey(dealer crm.DealerID, key string) idemKey {
-	h := maphash.String(s.seed, key) ^ bits.RotateLeft64(maphash.String(s.seed, string(dealer)), 29)*0x9e3779b97f4a7c15
-	return idemKey{dealer: dealer, key: key, h: h}
+	return idemKey{dealer: dealer, key: key, h: s.hash(dealer, key)}
 }
 
 func (s *LoyaltyStore) keyShard(k idemKey) *idemShard { return &s.keys[k.h>>58] }
@@ -247,11 +274,16 @@ func receipt(sl *loyaltySlot, h idemHit) loyalty.Receipt {
 	return r
 }
 
-// loyaltyFrame holds what one command works on, in one allocation.
+// loyaltyFrame holds what one command works on. Frames are pooled: a
+// command allocates none, and stays in the cache of the processor running
+// it, while accounts at rest hold only their stored form.
 type loyaltyFrame struct {
-	st loyalty.State
-	m  loyalty.Membership
+	acct loyalty.Account
+	st   loyalty.State
+	m    loyalty.Membership
 }
+
+var frames = sync.Pool{New: func() any { return new(loyaltyFrame) }}
 
 // Do implements loyalty.Store.
 func (s *LoyaltyStore) Do(_ context.Context, c loyalty.Command) (loyalty.Receipt, error) {
@@ -295,11 +327,6 @@ func (s *LoyaltyStore) do(sl *loyaltySlot, c loyalty.Command, k idemKey) (loyalt
 	if err != nil {
 		return loyalty.Receipt{}, nil, err
 	}
-	if len(rec.Entries) > 0 {
-		// The receipt may point into the account's buffer, which the next
-		// command reuses.
-		rec.Entries = slices.Clone(rec.Entries)
-	}
 	return rec, nil, nil
 }
 
@@ -312,14 +339,11 @@ func (s *LoyaltyStore) apply(sl *loyaltySlot, c loyalty.Command, sh *idemShard, 
 			sh.mu.Unlock()
 		}
 	}()
-	if sl.account == nil {
-		sl.account = loyalty.RestoreAccount(sl.data)
-	}
-	sl.account.Begin()
-	// The frame is the slot's, reused under its lock: State is only valid
-	// during Apply.
-	f := &sl.frame
-	*f = loyaltyFrame{st: loyalty.State{Account: sl.account, MembershipSeq: int64(len(sl.events))}}
+	// State is only valid during Apply: the frame goes back to the pool.
+	f := frames.Get().(*loyaltyFrame)
+	defer frames.Put(f)
+	f.acct.Reset(sl.data)
+	f.st = loyalty.State{Account: &f.acct, MembershipSeq: int64(len(sl.events))}
 	st := &f.st
 	if sl.membership != nil {
 		f.m = sl.membership.Clone()
@@ -327,12 +351,10 @@ func (s *LoyaltyStore) apply(sl *loyaltySlot, c loyalty.Command, sh *idemShard, 
 	}
 	rec, err := c.Apply(st)
 	if err != nil {
-		sl.account.Rollback()
 		return loyalty.Receipt{}, err
 	}
 	added := st.Account.NewEntries()
 	if err := s.check(sl, added); err != nil {
-		sl.account.Rollback()
 		return loyalty.Receipt{}, err
 	}
 	if sh != nil {
@@ -345,7 +367,6 @@ func (s *LoyaltyStore) apply(sl *loyaltySlot, c loyalty.Command, sh *idemShard, 
 		sh.mu.Unlock()
 		sh = nil
 		if err != nil {
-			sl.account.Rollback()
 			return loyalty.Receipt{}, err
 		}
 	}
@@ -367,6 +388,11 @@ func (s *LoyaltyStore) apply(sl *loyaltySlot, c loyalty.Command, sh *idemShard, 
 	for _, ev := range st.Events {
 		ev.At = ev.At.UTC()
 		sl.events = append(sl.events, ev)
+	}
+	if len(rec.Entries) > 0 {
+		// The receipt may point into the frame's account, which the next
+		// command reuses.
+		rec.Entries = slices.Clone(rec.Entries)
 	}
 	return rec, nil
 }
