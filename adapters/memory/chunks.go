@@ -1,32 +1,50 @@
 package memory
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // chunks is an append-only list that never moves what it holds: values
-// live in chunks of chunkLen (the first grows up to it, so that a short
-// list stays small), and appending to a long list copies nothing. A list
-// of values without pointers costs the garbage collector nothing however
-// long it is.
+// live in chunks of 4, 8, 16, … up to chunkLen values, then of chunkLen,
+// so that a short list stays small and appending to a long one copies
+// nothing. A list of values without pointers costs the garbage collector
+// nothing however long it is.
 type chunks[T any] struct {
 	c [][]T
 	n int
 }
 
-const chunkLen = 512
+const (
+	chunkLen = 512
+	// growingChunks is the number of chunks of 4, 8, … chunkLen values,
+	// which hold the first grown values of a list.
+	growingChunks = 8 // bits.Len(chunkLen / 4)
+	grown         = 2*chunkLen - 4
+)
 
 func (l *chunks[T]) len() int { return l.n }
 
+// locate returns the chunk and the position in it of value i.
+func locate(i int) (int, int) {
+	if i < grown {
+		k := bits.Len(uint(i+4)) - 3
+		return k, i + 4 - 4<<k
+	}
+	i -= grown
+	return growingChunks + i/chunkLen, i % chunkLen
+}
+
 // at returns value i (0-based) in place.
-func (l *chunks[T]) at(i int) *T { return &l.c[i/chunkLen][i%chunkLen] }
+func (l *chunks[T]) at(i int) *T {
+	k, j := locate(i)
+	return &l.c[k][j]
+}
 
 func (l *chunks[T]) push(v T) {
-	k := l.n / chunkLen
+	k, _ := locate(l.n)
 	if k == len(l.c) {
-		size := chunkLen
-		if k == 0 {
-			size = 4
-		}
-		l.c = append(l.c, make([]T, 0, size))
+		l.c = append(l.c, make([]T, 0, min(4<<k, chunkLen)))
 	}
 	l.c[k] = append(l.c[k], v)
 	l.n++
