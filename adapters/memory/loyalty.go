@@ -11,6 +11,7 @@ import (
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/shopspring/decimal"
 )
 
 // LoyaltyStore is an in-memory loyalty.Store. It is safe for concurrent use
@@ -91,15 +92,39 @@ type idemKey struct {
 }
 
 // idemRec is what a key stored: the input hash and where the receipt is
-// (entries seq to seq+n-1 of a slot's ledger, and the rest of the receipt
-// in extras when there is more). It holds no pointers.
+// (entries seq to seq+n-1 of a slot's ledger, and the rest of the receipt,
+// when there is more, in earnings when it is only an earning, else in
+// extras). It holds no pointers.
 type idemRec struct {
 	dealer, key, hash textRef
 	slot              slotRef
 	n                 uint32
 	seq               int64
 	extra             uint32 // 1 + index in extras; 0 for none
+	earning           uint32 // 1 + index in earnings; 0 for none
 }
+
+// storedEarning is a loyalty.Earning without pointers.
+type storedEarning struct {
+	amount, rate, tier, campaign storedDecimal
+	points                       int64
+	campaignName, rule           textRef
+}
+
+// storedDecimal is a decimal whose coefficient fits in an int64.
+type storedDecimal struct {
+	coef int64
+	exp  int32
+}
+
+func packDecimal(d decimal.Decimal) (storedDecimal, bool) {
+	if d.NumDigits() > 18 {
+		return storedDecimal{}, false
+	}
+	return storedDecimal{coef: d.CoefficientInt64(), exp: d.Exponent()}, true
+}
+
+func (d storedDecimal) decimal() decimal.Decimal { return decimal.New(d.coef, d.exp) }
 
 // idemHit is a stored key found by a command.
 type idemHit struct {
@@ -114,11 +139,12 @@ type idemShard struct {
 	mu sync.Mutex
 	// index finds the records by the hash of their dealer and key; a
 	// record whose hash an earlier key already has is found by clash.
-	index  map[uint64]uint32
-	clash  map[dealerKey]uint32
-	recs   chunks[idemRec]
-	text   text
-	extras chunks[loyalty.Receipt]
+	index    map[uint64]uint32
+	clash    map[dealerKey]uint32
+	recs     chunks[idemRec]
+	text     text
+	extras   chunks[loyalty.Receipt]
+	earnings chunks[storedEarning]
 	// dealer is the last dealer stored in text.
 	dealer     string
 	dealerText textRef
@@ -144,21 +170,59 @@ func (sh *idemShard) hit(rec idemRec, hash string) idemHit {
 	if rec.extra > 0 {
 		h.extra = *sh.extras.at(int(rec.extra - 1))
 	}
+	if rec.earning > 0 {
+		se := sh.earnings.at(int(rec.earning - 1))
+		h.extra.Earning = &loyalty.Earning{Amount: se.amount.decimal(), Rate: se.rate.decimal(),
+			TierMultiplier: se.tier.decimal(), CampaignMultiplier: se.campaign.decimal(),
+			Campaign: sh.text.str(se.campaignName), Points: se.points, Rule: sh.text.str(se.rule)}
+	}
 	return h
 }
 
-// put stores the record of k; extra is the receipt without its entries,
-// when there is more to it.
-func (sh *idemShard) put(k idemKey, hash string, rec idemRec, extra *loyalty.Receipt) error {
-	if !sh.text.room(3, len(k.dealer)+len(k.key)+len(hash)) {
+// packEarning returns e without pointers, ok false when a decimal is too
+// long for it.
+func packEarning(e *loyalty.Earning) (storedEarning, bool) {
+	var se storedEarning
+	ok := [4]bool{}
+	se.amount, ok[0] = packDecimal(e.Amount)
+	se.rate, ok[1] = packDecimal(e.Rate)
+	se.tier, ok[2] = packDecimal(e.TierMultiplier)
+	se.campaign, ok[3] = packDecimal(e.CampaignMultiplier)
+	se.points = e.Points
+	return se, ok == [4]bool{true, true, true, true}
+}
+
+// put stores the record of k with the receipt r (whose entries the
+// record locates).
+func (sh *idemShard) put(k idemKey, hash string, rec idemRec, r *loyalty.Receipt) error {
+	var earning *loyalty.Earning
+	if r.Membership == nil && r.Event == nil && r.Quote == nil {
+		earning = r.Earning
+	}
+	size := len(k.dealer) + len(k.key) + len(hash)
+	if earning != nil {
+		size += len(earning.Campaign) + len(earning.Rule)
+	}
+	if !sh.text.room(5, size) {
 		return dealercrm.Errorf(dealercrm.Internal, "memory: idempotency keys are full (4 GiB)")
 	}
 	if sh.dealer != string(k.dealer) || sh.dealerText.n != uint32(len(k.dealer)) {
 		sh.dealer, sh.dealerText = string(k.dealer), sh.text.add(string(k.dealer))
 	}
 	rec.dealer, rec.key, rec.hash = sh.dealerText, sh.text.add(k.key), sh.text.add(hash)
-	if extra != nil {
-		sh.extras.push(*extra)
+	var se storedEarning
+	if earning != nil {
+		var ok bool
+		if se, ok = packEarning(earning); !ok {
+			earning = nil
+		}
+	}
+	if earning != nil {
+		se.campaignName, se.rule = sh.text.add(earning.Campaign), sh.text.add(earning.Rule)
+		sh.earnings.push(se)
+		rec.earning = uint32(sh.earnings.len())
+	} else if r.Membership != nil || r.Event != nil || r.Earning != nil || r.Quote != nil {
+		sh.extras.push(copyReceipt(loyalty.Receipt{Membership: r.Membership, Event: r.Event, Earning: r.Earning, Quote: r.Quote}))
 		rec.extra = uint32(sh.extras.len())
 	}
 	i := uint32(sh.recs.len())
@@ -187,7 +251,11 @@ func NewLoyaltyStore() *LoyaltyStore {
 // slot returns the customer's slot, creating it when create is set (nil
 // otherwise when there is none).
 func (s *LoyaltyStore) slot(dealer crm.DealerID, customer crm.CustomerID, create bool) *loyaltySlot {
-	h := s.hash(dealer, string(customer))
+	return s.slotHashed(s.hash(s.dealerHash(dealer), string(customer)), dealer, customer, create)
+}
+
+// slotHashed is slot with the hash of dealer and customer.
+func (s *LoyaltyStore) slotHashed(h uint64, dealer crm.DealerID, customer crm.CustomerID, create bool) *loyaltySlot {
 	shard := h >> 58
 	sh := &s.slotShards[shard]
 	sh.mu.RLock()
@@ -248,15 +316,14 @@ func (s *LoyaltyStore) slots(dealer crm.DealerID) []*loyaltySlot {
 	return out
 }
 
-// hash hashes a dealer and a customer or key: its top 6 bits choose a
-// shard.
-func (s *LoyaltyStore) hash(dealer crm.DealerID, k string) uint64 {
-	return maphash.String(s.seed, k) ^ bits.RotateLeft64(maphash.String(s.seed, string(dealer)), 29)*0x9e3779b97f4a7c15
+// dealerHash hashes a dealer, for hash.
+func (s *LoyaltyStore) dealerHash(dealer crm.DealerID) uint64 {
+	return bits.RotateLeft64(maphash.String(s.seed, string(dealer)), 29) * 0x9e3779b97f4a7c15
 }
 
-func (s *LoyaltyStore) idemKey(dealer crm.DealerID, key string) idemKey {
-	return idemKey{dealer: dealer, key: key, h: s.hash(dealer, key)}
-}
+// hash hashes a customer or key of the dealer whose dealerHash is hd: its
+// top 6 bits choose a shard.
+func (s *LoyaltyStore) hash(hd uint64, k string) uint64 { return maphash.String(s.seed, k) ^ hd }
 
 func (s *LoyaltyStore) keyShard(k idemKey) *idemShard { return &s.keys[k.h>>58] }
 
@@ -287,10 +354,11 @@ var frames = sync.Pool{New: func() any { return new(loyaltyFrame) }}
 
 // Do implements loyalty.Store.
 func (s *LoyaltyStore) Do(_ context.Context, c loyalty.Command) (loyalty.Receipt, error) {
-	sl := s.slot(c.DealerID, c.CustomerID, true)
+	hd := s.dealerHash(c.DealerID)
+	sl := s.slotHashed(s.hash(hd, string(c.CustomerID)), c.DealerID, c.CustomerID, true)
 	var k idemKey
 	if c.Key != "" {
-		k = s.idemKey(c.DealerID, c.Key)
+		k = idemKey{dealer: c.DealerID, key: c.Key, h: s.hash(hd, c.Key)}
 	}
 	sl.mu.Lock()
 	rec, other, err := s.do(sl, c, k)
@@ -358,12 +426,7 @@ func (s *LoyaltyStore) apply(sl *loyaltySlot, c loyalty.Command, sh *idemShard, 
 		return loyalty.Receipt{}, err
 	}
 	if sh != nil {
-		var extra *loyalty.Receipt
-		if rec.Membership != nil || rec.Event != nil || rec.Earning != nil || rec.Quote != nil {
-			x := copyReceipt(loyalty.Receipt{Membership: rec.Membership, Event: rec.Event, Earning: rec.Earning, Quote: rec.Quote})
-			extra = &x
-		}
-		err := sh.put(k, c.Hash, idemRec{slot: sl.ref, n: uint32(len(added)), seq: int64(sl.ledger.len() + 1)}, extra)
+		err := sh.put(k, c.Hash, idemRec{slot: sl.ref, n: uint32(len(added)), seq: int64(sl.ledger.len() + 1)}, &rec)
 		sh.mu.Unlock()
 		sh = nil
 		if err != nil {
@@ -372,8 +435,8 @@ func (s *LoyaltyStore) apply(sl *loyaltySlot, c loyalty.Command, sh *idemShard, 
 	}
 	sl.ledger.append(added)
 	sl.data = st.Account.Data()
-	for _, e := range added {
-		if e.Reverses != "" {
+	for i := range added {
+		if e := &added[i]; e.Reverses != "" {
 			if sl.reversed == nil {
 				sl.reversed = map[loyalty.EntryID]bool{}
 			}

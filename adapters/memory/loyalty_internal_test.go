@@ -1,0 +1,118 @@
+package memory
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var day = dealercrm.NewDate(2026, 3, 2)
+
+// earn is a command posting points with key k and returning an earning
+// explained by amount.
+func earn(customer crm.CustomerID, key, hash string, points int64, amount decimal.Decimal) loyalty.Command {
+	return loyalty.Command{DealerID: "d1", CustomerID: customer, Key: key, Hash: hash,
+		Apply: func(s *loyalty.State) (loyalty.Receipt, error) {
+			if _, err := s.Account.Earn(loyalty.Entry{Kind: loyalty.EntryEarn, Store: "d2", Date: day, Points: points,
+				ExpiresOn: day.AddDays(730), Source: loyalty.Source{Type: "service_order", ID: "o-" + key},
+				Reason: "earning[0]", IdempotencyKey: key, CreatedAt: time.Date(2026, 3, 2, 9, 30, 0, 123000, time.UTC)}); err != nil {
+				return loyalty.Receipt{}, err
+			}
+			return loyalty.Receipt{Entries: s.Account.NewEntries(), Earning: &loyalty.Earning{Amount: amount,
+				Rate: decimal.RequireFromString("1.0"), TierMultiplier: decimal.RequireFromString("1.2"),
+				CampaignMultiplier: decimal.NewFromInt(2), Campaign: "金秋保养月", Points: points, Rule: "earning[0]"}}, nil
+		}}
+}
+
+// TestLoyaltyReplayRebuildsReceipt: a replay rebuilds the first receipt from
+// the compact ledger and earning, whether the earning's decimals fit in
+// 64 bits (stored without pointers) or not (stored as they are), and from
+// another customer's ledger when a command on that customer took the key
+// with the same input.
+func TestLoyaltyReplayRebuildsReceipt(t *testing.T) {
+	ctx := context.Background()
+	for _, amount := range []string{"1280.50", "123456789012345678901234.5"} {
+		t.Run(amount, func(t *testing.T) {
+			s := NewLoyaltyStore()
+			first, err := s.Do(ctx, earn("c1", "k1", "h1", 1280, decimal.RequireFromString(amount)))
+			require.NoError(t, err)
+			again, err := s.Do(ctx, earn("c1", "k1", "h1", 1280, decimal.RequireFromString(amount)))
+			require.NoError(t, err)
+			assert.True(t, again.Replayed)
+			assert.Equal(t, first.Entries, again.Entries, "entries read back as posted")
+			assert.True(t, first.Earning.Amount.Equal(again.Earning.Amount), "%s = %s", first.Earning.Amount, again.Earning.Amount)
+			assert.Equal(t, first.Earning.Amount.String(), again.Earning.Amount.String())
+			assert.Equal(t, "1.2", again.Earning.TierMultiplier.String())
+			assert.Equal(t, "金秋保养月", again.Earning.Campaign)
+			assert.Equal(t, "earning[0]", again.Earning.Rule)
+			assert.NotSame(t, first.Earning, again.Earning)
+
+			// The same input on another customer replays c1's receipt;
+			// other input is a conflict.
+			other, err := s.Do(ctx, earn("c2", "k1", "h1", 1280, decimal.RequireFromString(amount)))
+			require.NoError(t, err)
+			assert.Equal(t, first.Entries, other.Entries)
+			_, err = s.Do(ctx, earn("c2", "k1", "h2", 5, decimal.NewFromInt(5)))
+			assert.ErrorIs(t, err, loyalty.ErrIdempotencyConflict)
+			a, err := s.Account(ctx, "d1", "c2")
+			require.NoError(t, err)
+			assert.Equal(t, loyalty.Balances{}, a.Balances(day), "nothing was posted on c2")
+		})
+	}
+}
+
+// TestLoyaltyHashClashes forces two keys and two customers onto one 64-bit
+// hash: each is still found as itself.
+func TestLoyaltyHashClashes(t *testing.T) {
+	s := NewLoyaltyStore()
+	const h = 0xfeedface << 20
+	a := s.slotHashed(h, "d1", "c1", true)
+	b := s.slotHashed(h, "d1", "c2", true)
+	c := s.slotHashed(h, "d2", "c1", true)
+	assert.NotSame(t, a, b)
+	assert.NotSame(t, a, c)
+	assert.Same(t, a, s.slotHashed(h, "d1", "c1", false))
+	assert.Same(t, b, s.slotHashed(h, "d1", "c2", false))
+	assert.Same(t, c, s.slotHashed(h, "d2", "c1", false))
+	assert.Nil(t, s.slotHashed(h, "d1", "c3", false))
+	assert.Same(t, b, s.slotOf(b.ref))
+
+	sh := &s.keys[0]
+	r := loyalty.Receipt{}
+	k1, k2 := idemKey{dealer: "d1", key: "x", h: h}, idemKey{dealer: "d1", key: "y", h: h}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	require.NoError(t, sh.put(k1, "h1", idemRec{seq: 1, n: 1}, &r))
+	require.NoError(t, sh.put(k2, "h2", idemRec{seq: 7, n: 1}, &r))
+	got1, ok1 := sh.find(k1)
+	got2, ok2 := sh.find(k2)
+	require.True(t, ok1)
+	require.True(t, ok2)
+	assert.Equal(t, int64(1), got1.seq)
+	assert.Equal(t, int64(7), got2.seq)
+	assert.True(t, sh.hit(got2, "h2").sameIn)
+	assert.False(t, sh.hit(got2, "h1").sameIn)
+	_, ok := sh.find(idemKey{dealer: "d2", key: "x", h: h})
+	assert.False(t, ok, "keys are per dealer")
+}
+
+// TestLedgerRefusesDatesOutsideTheCalendar: a date that cannot be packed
+// is refused before anything is stored.
+func TestLedgerRefusesDatesOutsideTheCalendar(t *testing.T) {
+	var l ledger
+	err := l.appendable([]loyalty.Entry{{Date: day, ExpiresOn: dealercrm.Date{Year: 2026, Month: 1, Day: 40}}})
+	assert.ErrorIs(t, err, dealercrm.ErrInvalid)
+	require.NoError(t, l.appendable([]loyalty.Entry{{Date: day}}))
+	for _, d := range []dealercrm.Date{{}, day, {Year: -44, Month: 3, Day: 15}, {Year: 9999, Month: 12, Day: 31}} {
+		p, ok := packDate(d)
+		require.True(t, ok)
+		assert.Equal(t, d, unpackDate(p))
+	}
+}
