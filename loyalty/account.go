@@ -191,7 +191,9 @@ func RestoreAccount(d AccountData) *Account {
 // Reset makes a the account restored from d (see RestoreAccount), reusing
 // its memory: for stores that keep accounts in a pool between commands.
 func (a *Account) Reset(d AccountData) {
-	*a = Account{d: d, lotsShared: true}
+	// The buffers keep their old contents: only what is appended after
+	// Reset is read.
+	a.d, a.lotsShared = d, true
 	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
 }
 

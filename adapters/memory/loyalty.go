@@ -362,7 +362,6 @@ func (s *LoyaltyStore) Do(_ context.Context, c loyalty.Command) (loyalty.Receipt
 	}
 	sl.mu.Lock()
 	rec, other, err := s.do(sl, c, k)
-	sl.mu.Unlock()
 	if other != nil {
 		// The key is another customer's, with the same input: replay it
 		// from that customer's ledger.
@@ -374,13 +373,15 @@ func (s *LoyaltyStore) Do(_ context.Context, c loyalty.Command) (loyalty.Receipt
 	return rec, err
 }
 
-// do is Do with sl locked. When the command has a key, the key's shard
-// stays locked from the lookup to storing the key, so that the key's
-// first command on any customer is the one that stores it (commands on
-// the other keys of the shard wait for Apply, which does not block). When
-// the key was stored by a command on another customer with the same
-// input, do returns that record, to be replayed once sl is unlocked.
+// do is Do with sl locked; it unlocks it. When the command has a key,
+// the key's shard stays locked from the lookup to storing the key, so that
+// the key's first command on any customer is the one that stores it
+// (commands on the other keys of the shard wait for Apply, which does not
+// block). When the key was stored by a command on another customer with
+// the same input, do returns that record, to be replayed once sl is
+// unlocked.
 func (s *LoyaltyStore) do(sl *loyaltySlot, c loyalty.Command, k idemKey) (loyalty.Receipt, *idemHit, error) {
+	defer sl.mu.Unlock() // deferred, as the locks below: Apply may panic
 	var sh *idemShard
 	if c.Key != "" {
 		sh = s.keyShard(k)

@@ -116,3 +116,31 @@ func TestLedgerRefusesDatesOutsideTheCalendar(t *testing.T) {
 		assert.Equal(t, d, unpackDate(p))
 	}
 }
+
+// TestLoyaltyApplyPanicReleasesLocks: a command whose Apply panics leaves
+// nothing stored and no lock held, so that the customer and the key can
+// be used again (a server that recovers from the panic goes on).
+func TestLoyaltyApplyPanicReleasesLocks(t *testing.T) {
+	ctx := context.Background()
+	s := NewLoyaltyStore()
+	boom := loyalty.Command{DealerID: "d1", CustomerID: "c1", Key: "k1", Hash: "h1",
+		Apply: func(st *loyalty.State) (loyalty.Receipt, error) {
+			_, _ = st.Account.Earn(loyalty.Entry{Kind: loyalty.EntryEarn, Date: day, Points: 5})
+			panic("host bug")
+		}}
+	assert.Panics(t, func() { _, _ = s.Do(ctx, boom) })
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Do(ctx, earn("c1", "k1", "h1", 7, decimal.NewFromInt(7)))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the customer or the key stayed locked after a panic")
+	}
+	a, err := s.Account(ctx, "d1", "c1")
+	require.NoError(t, err)
+	assert.Equal(t, int64(7), a.Balances(day).Points, "the panicking command stored nothing")
+}
