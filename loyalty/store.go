@@ -46,6 +46,9 @@ type Command struct {
 	Key  string
 	Hash string
 	// Apply changes the state and returns the receipt to store with the key.
+	// It runs under the store's locks (the account's, and the key's in the
+	// memory store), so it must not block or call the store; its receipt
+	// must not point into the State, which the store reuses.
 	Apply func(s *State) (Receipt, error)
 }
 
