@@ -157,19 +157,88 @@ type AccountData struct {
 // (balances equal the sum of entries, nothing below zero, lots sum to the
 // balance) hold because its fields are unexported and change only through
 // Earn, Redeem, Reverse and Expire. Adapters rebuild one with
-// RestoreAccount and persist what NewEntries and ChangedLots report.
+// RestoreAccount and persist what NewEntries and ChangedLots report; a
+// store that keeps accounts in memory keeps their Snapshot instead.
+//
+// Lots are kept without pointers (the entry's sequence number for the
+// ID, an index for the store, packed dates), so that accounts holding
+// many open lots cost the garbage collector nothing.
 type Account struct {
-	d AccountData
-	// lotsShared marks d.Lots as shared with the store's copy: it is
-	// cloned before a lot is modified in place (appending is safe, the
-	// store's slice keeps its length).
+	d AccountData // without Lots: lots holds them
+	// lots are the open lots in creation order, and those the postings
+	// since the account was restored closed. stores are the stores the
+	// lots refer to; odd the lot IDs that are not this account's entry
+	// IDs (from RestoreAccount).
+	lots   []lot
+	stores []crm.DealerID
+	odd    []EntryID
+	// lotsShared marks lots as shared with a snapshot or the caller: they
+	// are cloned before a lot is modified in place (appending is safe, the
+	// other slice keeps its length).
 	lotsShared bool
 	added      []Entry
-	changed    []int // indexes in d.Lots of lots created or modified
+	changed    []int // indexes in lots of lots created or modified
 	// The first entry and changes live in the account itself, so that a
 	// typical posting allocates once.
 	addedBuf   [1]Entry
 	changedBuf [2]int
+}
+
+// lot is a Lot as an account keeps it.
+type lot struct {
+	// seq is the sequence number of the entry that created the lot, or
+	// -(i+1) for the lot whose ID is odd[i].
+	seq                        int64
+	points, remaining          int64
+	earned, available, expires packedDate
+	store                      int32 // index in stores
+}
+
+// packedDate is a date in one number that orders as the date does: year,
+// month and day in bits 16 up, 8 to 15 and 0 to 7 (0 is the zero date).
+type packedDate int64
+
+func pack(d dealercrm.Date) packedDate {
+	return packedDate(int64(d.Year)<<16 | int64(d.Month&0xff)<<8 | int64(d.Day&0xff))
+}
+
+func (p packedDate) date() dealercrm.Date {
+	return dealercrm.Date{Year: int(p >> 16), Month: time.Month(p >> 8 & 0xff), Day: int(p & 0xff)}
+}
+
+// usable reports whether the lot's points can be spent on d.
+func (l *lot) usable(d packedDate) bool {
+	return l.remaining > 0 && l.available <= d && (l.expires == 0 || d < l.expires)
+}
+
+// Snapshot is an account at rest, for stores that keep accounts in
+// memory: Account.Snapshot after a command, Account.ResetSnapshot before
+// the next, Snapshot.Account to read it. It holds no pointers but for
+// the account's few store IDs.
+type Snapshot struct {
+	d      AccountData
+	lots   []lot
+	stores []crm.DealerID
+	odd    []EntryID
+}
+
+// NewSnapshot returns the snapshot of an empty account.
+func NewSnapshot(dealer crm.DealerID, customer crm.CustomerID) Snapshot {
+	return Snapshot{d: AccountData{DealerID: dealer, CustomerID: customer}}
+}
+
+// Account returns an account restored from s that shares no memory with
+// it, so that it can be read after the store's lock is released.
+func (s Snapshot) Account() *Account {
+	a := &Account{d: s.d, lots: slices.Clone(s.lots), stores: slices.Clone(s.stores), odd: slices.Clone(s.odd)}
+	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
+	return a
+}
+
+// Lots returns the snapshot's open lots in creation order.
+func (s Snapshot) Lots() []Lot {
+	a := Account{d: s.d, lots: s.lots, stores: s.stores, odd: s.odd}
+	return a.Lots()
 }
 
 // NewAccount returns an empty account.
@@ -180,41 +249,102 @@ func NewAccount(dealer crm.DealerID, customer crm.CustomerID) *Account {
 }
 
 // RestoreAccount rebuilds an account from its stored form, the only way for
-// adapters to make one. d.Lots is not copied until a lot changes, so the
-// caller must not modify it while the account is in use.
+// adapters to make one. d.Lots are copied.
 func RestoreAccount(d AccountData) *Account {
-	a := &Account{d: d, lotsShared: true}
+	a := &Account{d: d, lots: make([]lot, 0, len(d.Lots))}
+	a.d.Lots = nil
+	for _, l := range d.Lots {
+		seq := int64(0)
+		if c, n, ok := l.ID.Parse(); ok && c == d.CustomerID {
+			seq = n
+		} else {
+			a.odd = append(a.odd, l.ID)
+			seq = -int64(len(a.odd))
+		}
+		a.lots = append(a.lots, lot{seq: seq, points: l.Points, remaining: l.Remaining,
+			earned: pack(l.EarnedOn), available: pack(l.AvailableOn), expires: pack(l.ExpiresOn), store: a.storeIndex(l.Store)})
+	}
 	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
 	return a
 }
 
-// Reset makes a the account restored from d (see RestoreAccount), reusing
-// its memory: for stores that keep accounts in a pool between commands.
-func (a *Account) Reset(d AccountData) {
+// ResetSnapshot makes a the account s is a snapshot of, reusing a's
+// memory: for stores that keep accounts in memory and the working
+// accounts in a pool. s's lots are not copied until a lot changes, so the
+// caller must not modify them while the account is in use.
+func (a *Account) ResetSnapshot(s Snapshot) {
 	// The buffers keep their old contents: only what is appended after
-	// Reset is read.
-	a.d, a.lotsShared = d, true
+	// the reset is read.
+	a.d, a.lots, a.stores, a.odd, a.lotsShared = s.d, s.lots, s.stores, s.odd, true
 	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
 }
 
-// Data returns the account's stored form after the postings made on it.
-// Its Lots hold only open lots and may share memory with the account.
-func (a *Account) Data() AccountData {
-	d := a.d
+// Snapshot returns the account after the postings made on it, with only
+// its open lots. It may share memory with the account.
+func (a *Account) Snapshot() Snapshot {
+	return Snapshot{d: a.d, lots: a.openLots(), stores: a.stores, odd: a.odd}
+}
+
+// openLots returns the open lots, sharing memory with a when none closed.
+func (a *Account) openLots() []lot {
 	closed := false
 	for _, i := range a.changed {
-		closed = closed || d.Lots[i].Remaining == 0
+		closed = closed || a.lots[i].remaining == 0
 	}
-	if closed {
-		open := make([]Lot, 0, len(d.Lots))
-		for _, l := range d.Lots {
-			if l.Remaining > 0 {
-				open = append(open, l)
-			}
+	if !closed {
+		return a.lots
+	}
+	open := make([]lot, 0, len(a.lots))
+	for _, l := range a.lots {
+		if l.remaining > 0 {
+			open = append(open, l)
 		}
-		d.Lots = open
+	}
+	return open
+}
+
+// Data returns the account's stored form after the postings made on it.
+// Its Lots hold only open lots.
+func (a *Account) Data() AccountData {
+	d := a.d
+	d.Lots = make([]Lot, 0, len(a.lots))
+	for i := range a.lots {
+		if a.lots[i].remaining > 0 {
+			d.Lots = append(d.Lots, a.lot(i))
+		}
 	}
 	return d
+}
+
+// lot returns lot i as a Lot.
+func (a *Account) lot(i int) Lot {
+	l := &a.lots[i]
+	return Lot{ID: a.lotID(l), Store: a.stores[l.store], Points: l.points, Remaining: l.remaining,
+		EarnedOn: l.earned.date(), AvailableOn: l.available.date(), ExpiresOn: l.expires.date()}
+}
+
+func (a *Account) lotID(l *lot) EntryID {
+	if l.seq < 0 {
+		return a.odd[-l.seq-1]
+	}
+	return NewEntryID(a.d.CustomerID, l.seq)
+}
+
+// lotIndex returns the index of the lot with ID id, -1 for none.
+func (a *Account) lotIndex(id EntryID) int {
+	if c, n, ok := id.Parse(); ok && c == a.d.CustomerID {
+		return slices.IndexFunc(a.lots, func(l lot) bool { return l.seq == n })
+	}
+	return slices.IndexFunc(a.lots, func(l lot) bool { return l.seq < 0 && a.odd[-l.seq-1] == id })
+}
+
+// storeIndex returns the index of store in stores, adding it when new.
+func (a *Account) storeIndex(store crm.DealerID) int32 {
+	if i := slices.Index(a.stores, store); i >= 0 {
+		return int32(i)
+	}
+	a.stores = append(a.stores, store)
+	return int32(len(a.stores) - 1)
 }
 
 // NewEntries returns the entries posted since the account was restored.
@@ -225,7 +355,7 @@ func (a *Account) NewEntries() []Entry { return a.added }
 func (a *Account) ChangedLots() []Lot {
 	out := make([]Lot, 0, len(a.changed))
 	for _, i := range a.changed {
-		out = append(out, a.d.Lots[i])
+		out = append(out, a.lot(i))
 	}
 	return out
 }
@@ -235,10 +365,10 @@ func (a *Account) CustomerID() crm.CustomerID { return a.d.CustomerID }
 
 // Lots returns a copy of the open lots in creation order.
 func (a *Account) Lots() []Lot {
-	out := make([]Lot, 0, len(a.d.Lots))
-	for _, l := range a.d.Lots {
-		if l.Remaining > 0 {
-			out = append(out, l)
+	out := make([]Lot, 0, len(a.lots))
+	for i := range a.lots {
+		if a.lots[i].remaining > 0 {
+			out = append(out, a.lot(i))
 		}
 	}
 	return out
@@ -247,40 +377,35 @@ func (a *Account) Lots() []Lot {
 // Balances returns the balances on d.
 func (a *Account) Balances(d dealercrm.Date) Balances {
 	b := Balances{Cumulative: a.d.Cumulative, Points: a.d.Points}
-	for i := range a.d.Lots {
-		l := &a.d.Lots[i]
+	p := pack(d)
+	for i := range a.lots {
+		l := &a.lots[i]
 		switch {
-		case l.Remaining == 0:
-		case d.Before(l.AvailableOn):
-			b.Pending += l.Remaining
-		case !l.ExpiresOn.IsZero() && d.Compare(l.ExpiresOn) >= 0:
-			b.Overdue += l.Remaining
+		case l.remaining == 0:
+		case p < l.available:
+			b.Pending += l.remaining
+		case l.expires != 0 && p >= l.expires:
+			b.Overdue += l.remaining
 		default:
-			b.Available += l.Remaining
+			b.Available += l.remaining
 		}
 	}
 	return b
 }
 
-// mutableLots makes d.Lots the account's own before an in-place change.
+// mutableLots makes lots the account's own before an in-place change.
 func (a *Account) mutableLots() {
 	if a.lotsShared {
-		a.d.Lots = slices.Clone(a.d.Lots)
+		a.lots = slices.Clone(a.lots)
 		a.lotsShared = false
 	}
 }
 
-// addLot opens lot l. Long lot lists grow by doubling (append grows them
-// by a quarter), so that an account holding many open lots copies each
-// about once.
-func (a *Account) addLot(l Lot) {
-	if n := len(a.d.Lots); n == cap(a.d.Lots) && n >= 256 {
-		grown := make([]Lot, n, 2*n)
-		copy(grown, a.d.Lots)
-		a.d.Lots = grown
-	}
-	a.d.Lots = append(a.d.Lots, l)
-	a.changed = append(a.changed, len(a.d.Lots)-1)
+// addLot opens a lot created by the entry e.
+func (a *Account) addLot(e *Entry) {
+	a.lots = append(a.lots, lot{seq: e.Seq, points: e.Points, remaining: e.Points,
+		earned: pack(e.Date), available: pack(e.AvailableOn), expires: pack(e.ExpiresOn), store: a.storeIndex(e.Store)})
+	a.changed = append(a.changed, len(a.lots)-1)
 }
 
 func (a *Account) markChanged(i int) {
@@ -289,11 +414,19 @@ func (a *Account) markChanged(i int) {
 	}
 }
 
-// next prepares entry e as the account's next one: it checks the date and
+// next prepares entry e as the account's next one: it checks the dates and
 // fills the identity fields.
 func (a *Account) next(e *Entry) error {
 	if !e.Date.Valid() {
 		return dealercrm.Errorf(dealercrm.Invalid, "loyalty: date %v is not a valid date", e.Date)
+	}
+	if e.Date.Year > maxYear {
+		return dealercrm.Errorf(dealercrm.Invalid, "loyalty: date %v is after the year %d", e.Date, maxYear)
+	}
+	for _, d := range [...]dealercrm.Date{e.AvailableOn, e.ExpiresOn} {
+		if !d.IsZero() && (!d.Valid() || d.Year > maxYear) {
+			return dealercrm.Errorf(dealercrm.Invalid, "loyalty: date %v is not a valid date", d)
+		}
 	}
 	if e.Date.Before(a.d.LastDate) {
 		return ErrBackdated
@@ -304,6 +437,9 @@ func (a *Account) next(e *Entry) error {
 	e.DealerID, e.CustomerID = a.d.DealerID, a.d.CustomerID
 	return nil
 }
+
+// maxYear bounds the dates of entries (and so of lots).
+const maxYear = 9999
 
 // commit applies e's balance changes and records it.
 func (a *Account) commit(e Entry) Entry {
@@ -334,8 +470,7 @@ func (a *Account) Earn(e Entry) (Entry, error) {
 	e.Cumulative = e.Points
 	e.Moves = nil
 	if e.createsLot() {
-		a.addLot(Lot{ID: e.ID, Store: e.Store, Points: e.Points, Remaining: e.Points,
-			EarnedOn: e.Date, AvailableOn: e.AvailableOn, ExpiresOn: e.ExpiresOn})
+		a.addLot(&e)
 	}
 	return a.commit(e), nil
 }
@@ -343,23 +478,26 @@ func (a *Account) Earn(e Entry) (Entry, error) {
 // spendOrder returns the indexes of the lots usable on d, soonest-expiring
 // first (never-expiring last), then oldest first.
 func (a *Account) spendOrder(d dealercrm.Date) []int {
+	p := pack(d)
 	var idx []int
-	for i := range a.d.Lots {
-		if a.d.Lots[i].usable(d) {
+	for i := range a.lots {
+		if a.lots[i].usable(p) {
 			idx = append(idx, i)
 		}
 	}
 	slices.SortStableFunc(idx, func(x, y int) int {
-		ex, ey := a.d.Lots[x].ExpiresOn, a.d.Lots[y].ExpiresOn
+		ex, ey := a.lots[x].expires, a.lots[y].expires
 		switch {
 		case ex == ey:
 			return 0
-		case ex.IsZero():
+		case ex == 0:
 			return 1
-		case ey.IsZero():
+		case ey == 0:
+			return -1
+		case ex < ey:
 			return -1
 		}
-		return ex.Compare(ey)
+		return 1
 	})
 	return idx
 }
@@ -368,7 +506,7 @@ func (a *Account) spendOrder(d dealercrm.Date) []int {
 // and returns the moves and the points taken.
 func (a *Account) take(n int64, d dealercrm.Date, first int) ([]LotMove, int64) {
 	order := a.spendOrder(d)
-	if first >= 0 && a.d.Lots[first].Remaining > 0 {
+	if first >= 0 && a.lots[first].remaining > 0 {
 		order = slices.DeleteFunc(order, func(i int) bool { return i == first })
 		order = append([]int{first}, order...)
 	}
@@ -378,15 +516,20 @@ func (a *Account) take(n int64, d dealercrm.Date, first int) ([]LotMove, int64) 
 		if taken == n {
 			break
 		}
-		a.mutableLots()
-		l := &a.d.Lots[i]
-		t := min(l.Remaining, n-taken)
-		l.Remaining -= t
-		taken += t
-		moves = append(moves, LotMove{Lot: l.ID, Points: -t, ExpiresOn: l.ExpiresOn})
-		a.markChanged(i)
+		moves = append(moves, a.takeFrom(i, n-taken))
+		taken -= moves[len(moves)-1].Points
 	}
 	return moves, taken
+}
+
+// takeFrom removes up to n points from lot i and returns the move.
+func (a *Account) takeFrom(i int, n int64) LotMove {
+	a.mutableLots()
+	l := &a.lots[i]
+	t := min(l.remaining, n)
+	l.remaining -= t
+	a.markChanged(i)
+	return LotMove{Lot: a.lotID(l), Points: -t, ExpiresOn: l.expires.date()}
 }
 
 // Redeem spends e.Points (a positive number; the entry records it as
@@ -429,34 +572,29 @@ func (a *Account) Reverse(orig Entry, e Entry) (Entry, error) {
 		if err := a.next(&e); err != nil {
 			return Entry{}, err
 		}
-		first := slices.IndexFunc(a.d.Lots, func(l Lot) bool { return l.ID == orig.ID })
+		first := a.lotIndex(orig.ID)
 		var taken int64
 		e.Moves, taken = a.take(orig.Points, e.Date, first)
-		if first >= 0 && taken < orig.Points && a.d.Lots[first].Remaining > 0 {
+		if first >= 0 && taken < orig.Points && a.lots[first].remaining > 0 {
 			// The lot itself may be pending or overdue: take back from it.
-			a.mutableLots()
-			l := &a.d.Lots[first]
-			t := min(l.Remaining, orig.Points-taken)
-			l.Remaining -= t
-			taken += t
-			e.Moves = append(e.Moves, LotMove{Lot: l.ID, Points: -t, ExpiresOn: l.ExpiresOn})
-			a.markChanged(first)
+			m := a.takeFrom(first, orig.Points-taken)
+			e.Moves = append(e.Moves, m)
+			taken -= m.Points
 		}
 		e.Points, e.Cumulative, e.Shortfall = -taken, -orig.Cumulative, orig.Points-taken
 	case EntryRedeem:
-		if err := a.next(&e); err != nil {
-			return Entry{}, err
-		}
 		var exp dealercrm.Date
 		for _, m := range orig.Moves {
 			if !m.ExpiresOn.IsZero() && (exp.IsZero() || m.ExpiresOn.Before(exp)) {
 				exp = m.ExpiresOn
 			}
 		}
-		e.Points, e.Cumulative, e.Moves = -orig.Points, 0, nil
 		e.AvailableOn, e.ExpiresOn = e.Date, exp
-		a.addLot(Lot{ID: e.ID, Store: e.Store, Points: e.Points, Remaining: e.Points,
-			EarnedOn: e.Date, AvailableOn: e.Date, ExpiresOn: exp})
+		if err := a.next(&e); err != nil {
+			return Entry{}, err
+		}
+		e.Points, e.Cumulative, e.Moves = -orig.Points, 0, nil
+		a.addLot(&e)
 	default:
 		return Entry{}, ErrNotReversible
 	}
@@ -470,10 +608,11 @@ func (a *Account) Expire(e Entry) (Entry, bool, error) {
 	if !e.Date.Valid() {
 		return Entry{}, false, dealercrm.Errorf(dealercrm.Invalid, "loyalty: date %v is not a valid date", e.Date)
 	}
+	p := pack(e.Date)
 	var due []int
-	for i := range a.d.Lots {
-		l := &a.d.Lots[i]
-		if l.Remaining > 0 && !l.ExpiresOn.IsZero() && l.ExpiresOn.Compare(e.Date) <= 0 {
+	for i := range a.lots {
+		l := &a.lots[i]
+		if l.remaining > 0 && l.expires != 0 && l.expires <= p {
 			due = append(due, i)
 		}
 	}
@@ -484,14 +623,11 @@ func (a *Account) Expire(e Entry) (Entry, bool, error) {
 	if err := a.next(&e); err != nil {
 		return Entry{}, false, err
 	}
-	a.mutableLots()
 	var n int64
 	for _, i := range due {
-		l := &a.d.Lots[i]
-		e.Moves = append(e.Moves, LotMove{Lot: l.ID, Points: -l.Remaining, ExpiresOn: l.ExpiresOn})
-		n += l.Remaining
-		l.Remaining = 0
-		a.markChanged(i)
+		m := a.takeFrom(i, a.lots[i].remaining)
+		e.Moves = append(e.Moves, m)
+		n -= m.Points
 	}
 	e.Points, e.Cumulative = -n, 0
 	return a.commit(e), true, nil
@@ -502,31 +638,29 @@ func (a *Account) Expire(e Entry) (Entry, bool, error) {
 // lots. It returns an error when the entries are not a consistent ledger.
 func Replay(dealer crm.DealerID, customer crm.CustomerID, entries []Entry) (*Account, error) {
 	a := NewAccount(dealer, customer)
-	a.lotsShared = false
 	for _, e := range entries {
 		if e.Seq != a.d.Seq+1 {
 			return nil, dealercrm.Errorf(dealercrm.Internal, "loyalty: ledger of %s: entry %d follows %d", customer, e.Seq, a.d.Seq)
 		}
 		a.d.Seq = e.Seq
 		for _, m := range e.Moves {
-			i := slices.IndexFunc(a.d.Lots, func(l Lot) bool { return l.ID == m.Lot })
-			if i < 0 || a.d.Lots[i].Remaining+m.Points < 0 {
+			i := a.lotIndex(m.Lot)
+			if i < 0 || a.lots[i].remaining+m.Points < 0 {
 				return nil, dealercrm.Errorf(dealercrm.Internal, "loyalty: ledger of %s: entry %s moves lot %s badly", customer, e.ID, m.Lot)
 			}
-			a.d.Lots[i].Remaining += m.Points
+			a.lots[i].remaining += m.Points
 		}
 		if e.createsLot() {
-			av := e.AvailableOn
-			if av.IsZero() {
-				av = e.Date
+			if e.AvailableOn.IsZero() {
+				e.AvailableOn = e.Date
 			}
-			a.d.Lots = append(a.d.Lots, Lot{ID: e.ID, Store: e.Store, Points: e.Points, Remaining: e.Points,
-				EarnedOn: e.Date, AvailableOn: av, ExpiresOn: e.ExpiresOn})
+			a.addLot(&e)
 		}
 		a.d.Points += e.Points
 		a.d.Cumulative += e.Cumulative
 		a.d.LastDate = e.Date
 	}
-	a.d.Lots = slices.DeleteFunc(a.d.Lots, func(l Lot) bool { return l.Remaining == 0 })
+	a.lots = slices.DeleteFunc(a.lots, func(l lot) bool { return l.remaining == 0 })
+	a.changed = a.changedBuf[:0]
 	return a, nil
 }

@@ -71,7 +71,7 @@ type loyaltySlot struct {
 	dealer     crm.DealerID   // immutable
 	customer   crm.CustomerID // immutable
 	mu         sync.Mutex
-	data       loyalty.AccountData
+	account    loyalty.Snapshot
 	ledger     ledger
 	reversed   map[loyalty.EntryID]bool
 	membership *loyalty.Membership
@@ -269,7 +269,7 @@ func (s *LoyaltyStore) slotHashed(h uint64, dealer crm.DealerID, customer crm.Cu
 	if sl = sh.find(h, dealer, customer); sl == nil {
 		i := uint32(len(sh.list))
 		sl = &loyaltySlot{ref: slotRef(uint64(i)<<6 | shard), dealer: dealer, customer: customer,
-			data: loyalty.AccountData{DealerID: dealer, CustomerID: customer}}
+			account: loyalty.NewSnapshot(dealer, customer)}
 		sh.list = append(sh.list, sl)
 		if _, taken := sh.index[h]; !taken {
 			sh.index[h] = i
@@ -411,7 +411,7 @@ func (s *LoyaltyStore) apply(sl *loyaltySlot, c loyalty.Command, sh *idemShard, 
 	// State is only valid during Apply: the frame goes back to the pool.
 	f := frames.Get().(*loyaltyFrame)
 	defer frames.Put(f)
-	f.acct.Reset(sl.data)
+	f.acct.ResetSnapshot(sl.account)
 	f.st = loyalty.State{Account: &f.acct, MembershipSeq: int64(len(sl.events))}
 	st := &f.st
 	if sl.membership != nil {
@@ -435,7 +435,7 @@ func (s *LoyaltyStore) apply(sl *loyaltySlot, c loyalty.Command, sh *idemShard, 
 		}
 	}
 	sl.ledger.append(added)
-	sl.data = st.Account.Data()
+	sl.account = st.Account.Snapshot()
 	for i := range added {
 		if e := &added[i]; e.Reverses != "" {
 			if sl.reversed == nil {
@@ -525,10 +525,8 @@ func (s *LoyaltyStore) Account(_ context.Context, dealer crm.DealerID, customer 
 		return loyalty.NewAccount(dealer, customer), nil
 	}
 	sl.mu.Lock()
-	d := sl.data
-	d.Lots = slices.Clone(d.Lots)
-	sl.mu.Unlock()
-	return loyalty.RestoreAccount(d), nil
+	defer sl.mu.Unlock()
+	return sl.account.Account(), nil
 }
 
 // Membership implements loyalty.Store.
@@ -617,9 +615,9 @@ func (s *LoyaltyStore) DueLots(_ context.Context, dealer crm.DealerID, by dealer
 	out := []loyalty.DueLot{}
 	for _, sl := range s.slots(dealer) {
 		sl.mu.Lock()
-		for _, l := range sl.data.Lots {
+		for _, l := range sl.account.Lots() {
 			if l.Remaining > 0 && !l.ExpiresOn.IsZero() && !l.ExpiresOn.After(by) {
-				out = append(out, loyalty.DueLot{CustomerID: sl.data.CustomerID, Lot: l})
+				out = append(out, loyalty.DueLot{CustomerID: sl.customer, Lot: l})
 			}
 		}
 		sl.mu.Unlock()
@@ -632,7 +630,7 @@ func (s *LoyaltyStore) Outstanding(_ context.Context, dealer crm.DealerID) ([]lo
 	sums := map[crm.DealerID]int64{}
 	for _, sl := range s.slots(dealer) {
 		sl.mu.Lock()
-		for _, l := range sl.data.Lots {
+		for _, l := range sl.account.Lots() {
 			if l.Remaining > 0 {
 				sums[l.Store] += l.Remaining
 			}
