@@ -46,7 +46,7 @@ type slotShard struct {
 // find returns the slot of dealer and customer, whose hash is h, or nil.
 func (sh *slotShard) find(h uint64, dealer crm.DealerID, customer crm.CustomerID) *loyaltySlot {
 	if i, ok := sh.index[h]; ok {
-		if sl := sh.list[i]; sl.customer == customer && sl.dealer == dealer {
+		if sl := sh.list[i]; sl.is(customer) && sl.dealer == dealer {
 			return sl
 		}
 	}
@@ -58,6 +58,16 @@ func (sh *slotShard) find(h uint64, dealer crm.DealerID, customer crm.CustomerID
 	return nil
 }
 
+const slotIDLen = 39
+
+// is reports whether sl is the slot of customer (of its dealer).
+func (sl *loyaltySlot) is(customer crm.CustomerID) bool {
+	if sl.idLen < 0 {
+		return sl.customer == customer
+	}
+	return int(sl.idLen) == len(customer) && string(sl.id[:sl.idLen]) == string(customer)
+}
+
 // slotRef numbers a slot: its index in its shard's list times 64 plus
 // the shard.
 type slotRef uint32
@@ -67,9 +77,13 @@ var _ loyalty.Store = (*LoyaltyStore)(nil)
 // loyaltySlot is one customer's account and membership, at rest: a
 // command works on them in a pooled frame.
 type loyaltySlot struct {
-	ref        slotRef        // immutable
-	dealer     crm.DealerID   // immutable
-	customer   crm.CustomerID // immutable
+	ref      slotRef        // immutable
+	dealer   crm.DealerID   // immutable
+	customer crm.CustomerID // immutable
+	// id holds the customer ID when it fits, so that finding the slot
+	// reads one cache line, not the string's too.
+	idLen      int8 // -1: does not fit
+	id         [slotIDLen]byte
 	mu         sync.Mutex
 	account    loyalty.Snapshot
 	ledger     ledger
@@ -268,8 +282,11 @@ func (s *LoyaltyStore) slotHashed(h uint64, dealer crm.DealerID, customer crm.Cu
 	defer sh.mu.Unlock()
 	if sl = sh.find(h, dealer, customer); sl == nil {
 		i := uint32(len(sh.list))
-		sl = &loyaltySlot{ref: slotRef(uint64(i)<<6 | shard), dealer: dealer, customer: customer,
+		sl = &loyaltySlot{ref: slotRef(uint64(i)<<6 | shard), dealer: dealer, customer: customer, idLen: -1,
 			account: loyalty.NewSnapshot(dealer, customer)}
+		if len(customer) <= slotIDLen {
+			sl.idLen = int8(copy(sl.id[:], customer))
+		}
 		sh.list = append(sh.list, sl)
 		if _, taken := sh.index[h]; !taken {
 			sh.index[h] = i
