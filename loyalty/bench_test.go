@@ -2,6 +2,7 @@ package loyalty_test
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -123,4 +124,14 @@ func benchmarkStorePost(b *testing.B, accounts int) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "postings/s")
+	// What the store keeps per posting: the ledger entry, the lot and the
+	// idempotency record.
+	b.StopTimer()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	store = nil
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ReportMetric(float64(after.HeapAlloc-min(after.HeapAlloc, before.HeapAlloc))/float64(b.N), "kept-B/posting")
 }
