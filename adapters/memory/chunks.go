@@ -44,7 +44,11 @@ func (l *chunks[T]) at(i int) *T {
 func (l *chunks[T]) push(v T) {
 	k, _ := locate(l.n)
 	if k == len(l.c) {
-		l.c = append(l.c, make([]T, 0, min(4<<k, chunkLen)))
+		size := chunkLen
+		if k < growingChunks {
+			size = 4 << k
+		}
+		l.c = append(l.c, make([]T, 0, size))
 	}
 	l.c[k] = append(l.c[k], v)
 	l.n++
