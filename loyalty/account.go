@@ -119,11 +119,6 @@ type Lot struct {
 	ExpiresOn   dealercrm.Date `json:"expires_on,omitzero"`
 }
 
-// usable reports whether the lot's points can be spent on d.
-func (l *Lot) usable(d dealercrm.Date) bool {
-	return l.Remaining > 0 && l.AvailableOn.Compare(d) <= 0 && (l.ExpiresOn.IsZero() || d.Before(l.ExpiresOn))
-}
-
 // Balances are an account's points on a date. Points = Available + Pending
 // + Overdue = the sum of the entries' Points; Cumulative = the sum of their
 // Cumulative.
