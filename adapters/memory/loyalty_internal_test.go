@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -143,4 +144,39 @@ func TestLoyaltyApplyPanicReleasesLocks(t *testing.T) {
 	a, err := s.Account(ctx, "d1", "c1")
 	require.NoError(t, err)
 	assert.Equal(t, int64(7), a.Balances(day).Points, "the panicking command stored nothing")
+}
+
+// FuzzLedgerRoundTrip stores entries with arbitrary strings, dates and
+// moves (and enough distinct reasons to fill the dictionary) and reads
+// each back as it was stored.
+func FuzzLedgerRoundTrip(f *testing.F) {
+	f.Add("earning[0] kind=maintenance", "o-1", "k-1", "SH01", int64(388), 3, int64(1700000000))
+	f.Add("", "", "", "", int64(0), 0, int64(0))
+	f.Add("退款 ✓", "\x00\xff", string(make([]byte, 70000)), "门店", int64(-5), 400, int64(-1))
+	f.Fuzz(func(t *testing.T, reason, sourceID, key, store string, points int64, days int, created int64) {
+		var l ledger
+		var want []loyalty.Entry
+		for i := range 3 * dictSize / 2 {
+			e := loyalty.Entry{DealerID: "d1", CustomerID: "c1", Seq: int64(i + 1), Kind: loyalty.EntryKind(reason),
+				Store: crm.DealerID(store), Date: day.AddDays(days % 3000), Points: points + int64(i), Cumulative: -points,
+				AvailableOn: day.AddDays(i), Source: loyalty.Source{Type: reason, ID: sourceID},
+				Reverses: loyalty.EntryID(key), Shortfall: int64(days), Reason: fmt.Sprint(reason, i), IdempotencyKey: key}
+			e.ID = loyalty.NewEntryID("c1", e.Seq)
+			if i%2 == 0 {
+				e.ExpiresOn = day.AddDays(365 + i)
+				e.Moves = []loyalty.LotMove{{Lot: loyalty.EntryID(sourceID), Points: -points, ExpiresOn: e.ExpiresOn}, {Lot: "c1.1", Points: 1}}
+			}
+			if created != 0 {
+				e.CreatedAt = time.Unix(created%(1<<40), int64(i)*1000).UTC()
+			}
+			es := []loyalty.Entry{e}
+			require.NoError(t, l.appendable(es))
+			l.append(es)
+			want = append(want, e)
+		}
+		for i, e := range want {
+			require.Equal(t, e, l.entry("d1", "c1", int64(i+1)), "entry %d", i+1)
+			require.Equal(t, e.Date, l.date(int64(i+1)))
+		}
+	})
 }

@@ -394,6 +394,7 @@ func RandomOps(t testing.TB, svc *loyalty.Service, dealer crm.DealerID, customer
 	Member(t, svc, dealer, customer, 0)
 	date := Day
 	var posted []loyalty.EntryID
+	receipts := map[loyalty.EntryID]loyalty.Entry{}
 	for i := range n {
 		date = date.AddDays(rng.IntN(4))
 		var err error
@@ -428,11 +429,21 @@ func RandomOps(t testing.TB, svc *loyalty.Service, dealer crm.DealerID, customer
 		require.NoError(t, err, "step %d", i)
 		for _, e := range rec.Entries {
 			posted = append(posted, e.ID)
+			receipts[e.ID] = e
 		}
 		if i%10 == 0 || i == n-1 {
 			CheckInvariants(t, store, dealer, customer, date)
 		}
 	}
+	// The store reads every entry back as its receipt gave it.
+	seen := 0
+	for _, e := range AllEntries(t, store, dealer, customer) {
+		if want, ok := receipts[e.ID]; ok {
+			require.Equal(t, want, e, "entry %s read back", e.ID)
+			seen++
+		}
+	}
+	assert.Equal(t, len(receipts), seen, "every posted entry is stored")
 	// Every past date's statement is consistent too.
 	for d := Day; !d.After(date); d = d.AddDays(11) {
 		st, err := svc.Statement(ctx, dealer, customer, d)
