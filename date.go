@@ -81,13 +81,14 @@ func (d Date) Time(loc *time.Location) time.Time {
 func (d Date) Valid() bool {
 	if d.Year >= 1 && d.Year <= 9999 {
 		// The common case, without normalising through time.Date.
-		return d.Month >= time.January && d.Month <= time.December && d.Day >= 1 && d.Day <= daysIn(d.Year, d.Month)
+		return d.Month >= time.January && d.Month <= time.December && d.Day >= 1 && d.Day <= DaysIn(d.Year, d.Month)
 	}
 	return !d.IsZero() && NewDate(d.Year, d.Month, d.Day) == d
 }
 
-// daysIn returns the number of days of month m of year y (Gregorian).
-func daysIn(y int, m time.Month) int {
+// DaysIn returns the number of days of month m (January to December) of
+// year y in the Gregorian calendar.
+func DaysIn(y int, m time.Month) int {
 	switch m {
 	case time.February:
 		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {

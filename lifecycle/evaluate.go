@@ -955,7 +955,7 @@ func inspectionRule(rules []InspectionRule, reg dealercrm.Date) (InspectionRule,
 // BirthdayIn returns the birthday b in year y; a 29 February birthday is
 // celebrated on 28 February in common years.
 func BirthdayIn(b dealercrm.Date, y int) dealercrm.Date {
-	if y > 0 && y < 10000 && plain(b) && b.Day <= daysIn(y, b.Month) {
+	if y > 0 && y < 10000 && plain(b) && b.Day <= dealercrm.DaysIn(y, b.Month) {
 		return dealercrm.Date{Year: y, Month: b.Month, Day: b.Day}
 	}
 	if b.Month == time.February && b.Day == 29 && dealercrm.NewDate(y, time.February, 29).Month != time.February {

@@ -10,25 +10,9 @@ import (
 // results as dealercrm.Date's methods (which go through time.Date) for
 // valid dates, falling back to them otherwise.
 
-// daysIn returns the number of days of month m of year y.
-func daysIn(y int, m time.Month) int {
-	switch m {
-	case time.February:
-		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
-			return 29
-		}
-		return 28
-	case time.April, time.June, time.September, time.November:
-		return 30
-	}
-	return 31
-}
-
 // plain reports whether d is a valid date in the years the fast paths
 // handle.
-func plain(d dealercrm.Date) bool {
-	return d.Year > 0 && d.Year < 10000 && d.Month >= time.January && d.Month <= time.December && d.Day >= 1 && d.Day <= daysIn(d.Year, d.Month)
-}
+func plain(d dealercrm.Date) bool { return d.Year > 0 && d.Year < 10000 && d.Valid() }
 
 // The years the table path of daysFromCivil covers, and for each the
 // day number of its January 1 and whether it is a leap year.
@@ -130,7 +114,7 @@ func addMonths(d dealercrm.Date, n int) dealercrm.Date {
 		return d.AddMonths(n)
 	}
 	y, m := t/12, time.Month(t%12+1)
-	return dealercrm.Date{Year: y, Month: m, Day: min(d.Day, daysIn(y, m))}
+	return dealercrm.Date{Year: y, Month: m, Day: min(d.Day, dealercrm.DaysIn(y, m))}
 }
 
 // daysSince is d.DaysSince(e).
