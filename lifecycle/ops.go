@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -83,14 +84,21 @@ type Outcome struct {
 // RecordOutcome logs a contact for a task as a crm.Interaction carrying
 // the task key and closes the task as done, except after no answer
 // (crm.OutcomeNoAnswer), which leaves it open for another attempt. A
-// closed task is ErrTaskClosed; a bad outcome a *crm.ValidationError.
+// closed task is ErrTaskClosed; a bad outcome a *crm.ValidationError. The
+// interaction is written once, however often the task store runs the
+// update, and removed again when the update fails.
 func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id TaskID, o Outcome) (Task, crm.Interaction, error) {
 	if !o.Outcome.Valid() {
 		c := checker{}
 		c.add("outcome", crm.RuleEnum, "%q is not an outcome", o.Outcome)
 		return Task{}, crm.Interaction{}, c.err("task outcome")
 	}
+	// The interaction is written through the crm service, outside the task
+	// store's transaction: it is created once however often the store
+	// runs the update (a Postgres store retries on serialisation
+	// failures), and removed again when the update fails.
 	var in crm.Interaction
+	created := false
 	t, err := s.tasks.Update(ctx, dealer, id, func(t *Task) error {
 		if !t.Status.Active() {
 			return fmt.Errorf("%w (%s)", ErrTaskClosed, t.Status)
@@ -108,13 +116,16 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 		if ch == "" {
 			ch = t.Channel
 		}
-		var err error
-		in, err = s.crm.CreateInteraction(ctx, dealer, crm.Interaction{
-			CustomerID: t.CustomerID, VehicleID: t.VehicleID, Channel: ch, Direction: crm.Outbound,
-			Purpose: string(t.Kind), Outcome: o.Outcome, Note: o.Note, StaffID: o.StaffID, At: at, TaskKey: t.Key,
-		})
-		if err != nil {
-			return err
+		if !created {
+			var err error
+			in, err = s.crm.CreateInteraction(ctx, dealer, crm.Interaction{
+				CustomerID: t.CustomerID, VehicleID: t.VehicleID, Channel: ch, Direction: crm.Outbound,
+				Purpose: string(t.Kind), Outcome: o.Outcome, Note: o.Note, StaffID: o.StaffID, At: at, TaskKey: t.Key,
+			})
+			if err != nil {
+				return err
+			}
+			created = true
 		}
 		t.Outcome, t.Note, t.InteractionID = o.Outcome, o.Note, in.ID
 		if o.Outcome != crm.OutcomeNoAnswer {
@@ -124,6 +135,11 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 		return nil
 	})
 	if err != nil {
+		if created {
+			if derr := s.crm.DeleteInteraction(ctx, dealer, in.ID); derr != nil {
+				err = errors.Join(err, fmt.Errorf("removing interaction %s again: %w", in.ID, derr))
+			}
+		}
 		return Task{}, crm.Interaction{}, fmt.Errorf("lifecycle: record outcome of %s: %w", id, err)
 	}
 	return t, in, nil

@@ -2,6 +2,7 @@ package lifecycle_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -271,4 +272,59 @@ func TestReconcileDuplicateStoredKeys(t *testing.T) {
 	require.Len(t, ch.Replace, 1)
 	assert.Equal(t, "2026-01-31", ch.Replace[0].Due.String())
 	assert.Contains(t, ch.Replace[0].StatusReason, "rescheduled from 2026-02-01 to 2026-01-31")
+}
+
+// flakyTasks is a task store whose Update runs fn twice (as a store that
+// retries a serialisation failure does) and then fails when fail is set.
+type flakyTasks struct {
+	*memory.TaskStore
+	fail error
+}
+
+func (f *flakyTasks) Update(ctx context.Context, dealer crm.DealerID, id lifecycle.TaskID, fn func(*lifecycle.Task) error) (lifecycle.Task, error) {
+	t, err := f.TaskStore.Get(ctx, dealer, id)
+	if err != nil {
+		return lifecycle.Task{}, err
+	}
+	if err := fn(&t); err != nil {
+		return lifecycle.Task{}, err
+	}
+	if f.fail != nil {
+		return lifecycle.Task{}, f.fail
+	}
+	return f.TaskStore.Update(ctx, dealer, id, fn)
+}
+
+// TestRecordOutcomeWritesOneInteraction: the interaction is written once
+// when the task store runs the update more than once, and removed again
+// when the update fails, so that nothing is half-written.
+func TestRecordOutcomeWritesOneInteraction(t *testing.T) {
+	f := newFixture(t)
+	f.customer(t, "c1")
+	f.vehicle(t, "v1", "c1", "2026-01-28")
+	f.run(t, "2026-01-31")
+	tdc := f.task(t, lifecycle.KindThankYou3DC)
+	flaky := &flakyTasks{TaskStore: f.tasks, fail: errors.New("connection reset")}
+	svc, err := lifecycle.NewService(f.crm, flaky)
+	require.NoError(t, err)
+	interactions := func() []crm.Interaction {
+		p, err := f.crm.ListInteractions(f.ctx, "d1", crm.InteractionFilter{CustomerID: "c1"})
+		require.NoError(t, err)
+		return p.Items
+	}
+
+	_, _, err = svc.RecordOutcome(f.ctx, "d1", tdc.ID, lifecycle.Outcome{Outcome: crm.OutcomeReached, StaffID: "S01"})
+	require.ErrorContains(t, err, "connection reset")
+	assert.Empty(t, interactions(), "the failed update left no interaction behind")
+	got, err := f.tasks.Get(f.ctx, "d1", tdc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusOpen, got.Status)
+
+	flaky.fail = nil
+	done, in, err := svc.RecordOutcome(f.ctx, "d1", tdc.ID, lifecycle.Outcome{Outcome: crm.OutcomeReached, StaffID: "S01"})
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusDone, done.Status)
+	assert.Equal(t, in.ID, done.InteractionID)
+	require.Len(t, interactions(), 1, "one interaction although the update ran twice")
+	assert.Equal(t, in.ID, interactions()[0].ID)
 }
