@@ -200,10 +200,19 @@ func (s *Service) Transition(ctx context.Context, dealer crm.DealerID, id ID, to
 // ID is the idempotency key: the same line again books nothing twice, the
 // same ID with other values is ErrCostConflict.
 func (s *Service) AddCost(ctx context.Context, dealer crm.DealerID, id ID, l CostLine) (Campaign, error) {
+	c, _, err := s.BookCost(ctx, dealer, id, l)
+	return c, err
+}
+
+// BookCost is AddCost that also reports whether the line was booked
+// before (the request is a replay), as an HTTP adapter says in its reply.
+func (s *Service) BookCost(ctx context.Context, dealer crm.DealerID, id ID, l CostLine) (Campaign, bool, error) {
 	if l.ID == "" {
 		l.ID = dealercrm.NewID()
 	}
-	return s.store.UpdateCampaign(ctx, dealer, id, func(c *Campaign) error {
+	replayed := false
+	c, err := s.store.UpdateCampaign(ctx, dealer, id, func(c *Campaign) error {
+		replayed = false
 		if !c.Status.Costed() {
 			return ErrCostNotAllowed
 		}
@@ -211,6 +220,7 @@ func (s *Service) AddCost(ctx context.Context, dealer crm.DealerID, id ID, l Cos
 			if !sameCost(c.Costs[i], l) {
 				return fmt.Errorf("campaign: cost line %s was booked with other values: %w", l.ID, ErrCostConflict)
 			}
+			replayed = true
 			return nil
 		}
 		var k checker
@@ -222,6 +232,7 @@ func (s *Service) AddCost(ctx context.Context, dealer crm.DealerID, id ID, l Cos
 		c.UpdatedAt = s.now().UTC()
 		return nil
 	})
+	return c, replayed && err == nil, err
 }
 
 // RefreshProfiles rebuilds the dealer's profile snapshot as of asOf (zero:

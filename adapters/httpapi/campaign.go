@@ -234,7 +234,7 @@ func campaignRoutes(svc *campaign.Service) []route {
 				k, err := svc.Transition(c.r.Context(), c.dealer, id(c), in.Status)
 				return reply(c, http.StatusOK, k, err)
 			}},
-		{method: http.MethodPost, path: "/v1/campaigns/{id}/costs", op: "addCampaignCost", tag: tag,
+		{method: http.MethodPost, path: "/v1/campaigns/{id}/costs", op: "addCampaignCost", tag: tag, idempotent: true,
 			summary: "Book an actual cost line on a running or completed campaign; the Idempotency-Key header (or the line's id) makes a retry book nothing twice",
 			body:    reflect.TypeFor[campaign.CostLine](), status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](),
 			handle: func(_ *handler, c *call) error {
@@ -242,10 +242,17 @@ func campaignRoutes(svc *campaign.Service) []route {
 				if err := c.decode(&in); err != nil {
 					return err
 				}
-				if in.ID == "" {
-					in.ID = c.r.Header.Get("Idempotency-Key")
+				key, err := idempotencyKey(c)
+				if err != nil {
+					return err
 				}
-				k, err := svc.AddCost(c.r.Context(), c.dealer, id(c), in)
+				if in.ID == "" {
+					in.ID = key
+				}
+				k, replayed, err := svc.BookCost(c.r.Context(), c.dealer, id(c), in)
+				if err == nil && replayed {
+					c.w.Header().Set("Idempotent-Replayed", "true")
+				}
 				return reply(c, http.StatusOK, k, err)
 			}},
 		{method: http.MethodPost, path: "/v1/campaigns/{id}/audience", op: "freezeCampaignAudience", tag: tag,

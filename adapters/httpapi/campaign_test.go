@@ -69,9 +69,10 @@ func TestCampaignRoutes(t *testing.T) {
 	}
 	w = e.do(http.MethodPost, "/v1/campaigns/k1/transitions", keyA, map[string]any{"status": "evaluated"})
 	assert.Equal(t, http.StatusConflict, w.Code, "running cannot jump to evaluated")
-	for range 2 {
+	for i := range 2 {
 		w = e.do(http.MethodPost, "/v1/campaigns/k1/costs", keyA, map[string]any{"date": "2025-03-02", "description": "短信", "amount": "100", "channel": "sms"}, "Idempotency-Key", "cost-1")
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, map[int]string{0: "", 1: "true"}[i], w.Header().Get("Idempotent-Replayed"), "request %d", i)
 	}
 	assert.Len(t, decodeJSON[campaign.Campaign](t, w.Body.Bytes()).Costs, 1, "the Idempotency-Key books a line once")
 	w = e.do(http.MethodPost, "/v1/campaigns/k1/costs", keyA, map[string]any{"date": "2025-03-02", "description": "短信", "amount": "900", "channel": "sms"}, "Idempotency-Key", "cost-1")

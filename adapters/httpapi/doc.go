@@ -129,7 +129,8 @@
 //
 // [WithCampaigns] adds the routes of package campaign: campaigns (create,
 // list, read, change a draft, status transitions, cost lines with an
-// Idempotency-Key), segment preview (POST /v1/campaign-segments/preview;
+// Idempotency-Key, whose repeat answers Idempotent-Replayed: true), segment
+// preview (POST /v1/campaign-segments/preview;
 // a bad segment is 422 naming the JSON path, segment.and[2].value), the
 // profile refresh, audience freeze with consent exclusions and holdout,
 // members and their responses, attribution, the funnel and uplift of a
