@@ -243,8 +243,9 @@ func NewAccount(dealer crm.DealerID, customer crm.CustomerID) *Account {
 	return a
 }
 
-// RestoreAccount rebuilds an account from its stored form, the only way for
-// adapters to make one. d.Lots are copied.
+// RestoreAccount rebuilds an account from its stored form, for adapters
+// that store accounts as rows (a store that keeps accounts in memory uses
+// Snapshot and ResetSnapshot). d.Lots are copied.
 func RestoreAccount(d AccountData) *Account {
 	a := &Account{d: d, lots: make([]lot, 0, len(d.Lots))}
 	a.d.Lots = nil

@@ -51,7 +51,8 @@
 // [Store] is the port: [Store.Do] runs one [Command] atomically on a
 // customer's account and membership. adapters/memory and adapters/postgres
 // implement it (Postgres: one transaction per command with the account row
-// locked); loyalty/loyaltytest is their shared conformance suite. The package
+// locked; memory: a lock per account, accounts kept as a [Snapshot]);
+// loyalty/loyaltytest is their shared conformance suite. The package
 // imports no database and no HTTP.
 //
 // # Example
