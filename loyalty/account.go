@@ -186,7 +186,7 @@ type lot struct {
 	seq                        int64
 	points, remaining          int64
 	earned, available, expires packedDate
-	store                      int32 // index in stores
+	store                      int32 // index in stores, -1 for the account's dealer
 }
 
 // packedDate is a date in one number that orders as the date does: year,
@@ -315,8 +315,16 @@ func (a *Account) Data() AccountData {
 // lot returns lot i as a Lot.
 func (a *Account) lot(i int) Lot {
 	l := &a.lots[i]
-	return Lot{ID: a.lotID(l), Store: a.stores[l.store], Points: l.points, Remaining: l.remaining,
+	return Lot{ID: a.lotID(l), Store: a.store(l), Points: l.points, Remaining: l.remaining,
 		EarnedOn: l.earned.date(), AvailableOn: l.available.date(), ExpiresOn: l.expires.date()}
+}
+
+// store returns the store where lot l was earned.
+func (a *Account) store(l *lot) crm.DealerID {
+	if l.store < 0 {
+		return a.d.DealerID
+	}
+	return a.stores[l.store]
 }
 
 func (a *Account) lotID(l *lot) EntryID {
@@ -334,8 +342,13 @@ func (a *Account) lotIndex(id EntryID) int {
 	return slices.IndexFunc(a.lots, func(l lot) bool { return l.seq < 0 && a.odd[-l.seq-1] == id })
 }
 
-// storeIndex returns the index of store in stores, adding it when new.
+// storeIndex returns the index of store in stores, adding it when new, or
+// -1 for the account's own dealer (most lots: the account needs no stores
+// then).
 func (a *Account) storeIndex(store crm.DealerID) int32 {
+	if store == a.d.DealerID {
+		return -1
+	}
 	if i := slices.Index(a.stores, store); i >= 0 {
 		return int32(i)
 	}

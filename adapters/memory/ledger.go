@@ -2,7 +2,6 @@ package memory
 
 import (
 	"math"
-	"strings"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -125,7 +124,9 @@ func (l *ledger) name(s string) textRef {
 		}
 	}
 	if len(l.dict) < dictSize {
-		l.dict = append(l.dict, strings.Clone(s))
+		// Kept as it is: strings are immutable, and most of these are
+		// constants or shared with other records.
+		l.dict = append(l.dict, s)
 		return textRef{off: uint32(len(l.dict) - 1), n: dictRef}
 	}
 	return l.text.add(s)
