@@ -23,6 +23,9 @@ type call struct {
 	dealer crm.DealerID
 	// limit is the body limit of the route.
 	limit int64
+	// key is the checked Idempotency-Key of an idempotent route, "" when
+	// the request has none.
+	key string
 }
 
 // reply writes v as the JSON body of a response with status; a nil v
@@ -54,6 +57,9 @@ func (c *call) decode(dst any) error {
 	}
 	body, err := c.readBody()
 	if err != nil {
+		return err
+	}
+	if err := checkBodyText(body); err != nil {
 		return err
 	}
 	if err := decodeStrict(body, dst); err != nil {
@@ -218,6 +224,9 @@ func decodePatch[In any](c *call) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkBodyText(body); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	// Numbers stay literal, so amounts keep every digit through the merge.
 	dec.UseNumber()
@@ -374,4 +383,28 @@ func jsonName(f reflect.StructField) string {
 		name = f.Name
 	}
 	return name
+}
+
+// maxIdempotencyKey is the longest Idempotency-Key accepted.
+const maxIdempotencyKey = 255
+
+// idempotencyKey reads and checks the Idempotency-Key header of r; required
+// makes a missing one a 400 naming the header.
+func idempotencyKey(r *http.Request, required bool) (string, error) {
+	k := r.Header.Get("Idempotency-Key")
+	if k == "" && required {
+		return "", &apiError{code: codeMalformed, detail: "Idempotency-Key: this request moves points or money and needs an Idempotency-Key header, so that a retry posts nothing twice",
+			fields: []crm.FieldError{{Field: "Idempotency-Key", Rule: crm.RuleRequired, Message: "is required"}}}
+	}
+	if len(k) > maxIdempotencyKey {
+		return "", &crm.ValidationError{Entity: "request", Fields: []crm.FieldError{{Field: "Idempotency-Key", Rule: crm.RuleMaxLength,
+			Message: "is longer than 255 characters"}}}
+	}
+	for _, r := range k {
+		if r < 0x20 || r > 0x7e {
+			return "", &crm.ValidationError{Entity: "request", Fields: []crm.FieldError{{Field: "Idempotency-Key", Rule: crm.RuleFormat,
+				Message: "must be printable ASCII"}}}
+		}
+	}
+	return k, nil
 }

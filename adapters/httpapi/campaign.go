@@ -242,10 +242,7 @@ func campaignRoutes(svc *campaign.Service) []route {
 				if err := c.decode(&in); err != nil {
 					return err
 				}
-				key, err := idempotencyKey(c)
-				if err != nil {
-					return err
-				}
+				key := c.key
 				if in.ID == "" {
 					in.ID = key
 				}

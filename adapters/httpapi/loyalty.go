@@ -39,9 +39,6 @@ func WithLoyalty(svc *loyalty.Service) Option {
 	}
 }
 
-// maxIdempotencyKey is the longest Idempotency-Key accepted.
-const maxIdempotencyKey = 255
-
 func init() {
 	enumValues[reflect.TypeFor[loyalty.Tier]()] = []string{string(loyalty.Silver), string(loyalty.Gold), string(loyalty.Diamond)}
 	enumValues[reflect.TypeFor[loyalty.Status]()] = []string{string(loyalty.StatusActive), string(loyalty.StatusLapsed), string(loyalty.StatusCancelled)}
@@ -157,22 +154,6 @@ type loyaltyReverseInput struct {
 	Date   dealercrm.Date `json:"date,omitzero"`
 }
 
-// idempotencyKey reads and checks the Idempotency-Key header.
-func idempotencyKey(c *call) (string, error) {
-	k := c.r.Header.Get("Idempotency-Key")
-	if len(k) > maxIdempotencyKey {
-		return "", &crm.ValidationError{Entity: "request", Fields: []crm.FieldError{{Field: "Idempotency-Key", Rule: crm.RuleMaxLength,
-			Message: "is longer than 255 characters"}}}
-	}
-	for _, r := range k {
-		if r < 0x20 || r > 0x7e {
-			return "", &crm.ValidationError{Entity: "request", Fields: []crm.FieldError{{Field: "Idempotency-Key", Rule: crm.RuleFormat,
-				Message: "must be printable ASCII"}}}
-		}
-	}
-	return k, nil
-}
-
 // replyReceipt writes a receipt; a replay keeps the first status and says so
 // in a header.
 func replyReceipt(c *call, status int, rec loyalty.Receipt, err error) error {
@@ -211,10 +192,7 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 			if err := c.decode(&in); err != nil {
 				return err
 			}
-			key, err := idempotencyKey(c)
-			if err != nil {
-				return err
-			}
+			key := c.key
 			rec, err := op(svc)(c, loyalty.ChangeRequest{DealerID: c.dealer, CustomerID: customer(c), Method: in.Method, FeePaid: in.FeePaid,
 				Date: in.Date, Reason: in.Reason, IdempotencyKey: key})
 			return replyReceipt(c, http.StatusOK, rec, err)
@@ -230,10 +208,7 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 				if err := c.decode(&in); err != nil {
 					return err
 				}
-				key, err := idempotencyKey(c)
-				if err != nil {
-					return err
-				}
+				key := c.key
 				rec, err := svc.Join(c.r.Context(), loyalty.JoinRequest{DealerID: c.dealer, CustomerID: in.CustomerID, Method: in.Method,
 					FeePaid: in.FeePaid, SpendRank: in.SpendRank, Date: in.Date, Reason: in.Reason, IdempotencyKey: key})
 				if err == nil {
@@ -291,10 +266,7 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 				if err := c.decode(&in); err != nil {
 					return err
 				}
-				key, err := idempotencyKey(c)
-				if err != nil {
-					return err
-				}
+				key := c.key
 				rec, err := svc.Quote(c.r.Context(), loyalty.QuoteRequest{DealerID: c.dealer, CustomerID: customer(c), Labour: in.Labour,
 					Parts: in.Parts, FreeServices: in.FreeServices, Consume: in.Consume, IdempotencyKey: key})
 				return replyReceipt(c, http.StatusOK, rec, err)
@@ -307,10 +279,7 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 				if err := c.decode(&in); err != nil {
 					return err
 				}
-				key, err := idempotencyKey(c)
-				if err != nil {
-					return err
-				}
+				key := c.key
 				rec, err := svc.Redeem(c.r.Context(), loyalty.RedeemRequest{DealerID: c.dealer, CustomerID: customer(c), Points: in.Points,
 					Purpose: in.Purpose, Ref: in.Ref, Date: in.Date, Reason: in.Reason, IdempotencyKey: key})
 				return replyReceipt(c, http.StatusCreated, rec, err)
@@ -351,10 +320,7 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 				if err := c.decode(&in); err != nil {
 					return err
 				}
-				key, err := idempotencyKey(c)
-				if err != nil {
-					return err
-				}
+				key := c.key
 				if in.ServiceOrderID == "" {
 					return &crm.ValidationError{Entity: "request", Fields: []crm.FieldError{{Field: "service_order_id", Rule: crm.RuleRequired, Message: "is required"}}}
 				}
@@ -369,10 +335,7 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 				if err := c.decode(&in); err != nil {
 					return err
 				}
-				key, err := idempotencyKey(c)
-				if err != nil {
-					return err
-				}
+				key := c.key
 				rec, err := svc.Reverse(c.r.Context(), loyalty.ReverseRequest{DealerID: c.dealer, EntryID: loyalty.EntryID(c.r.PathValue("id")),
 					Reason: in.Reason, Date: in.Date, IdempotencyKey: key})
 				return replyReceipt(c, http.StatusCreated, rec, err)

@@ -316,9 +316,13 @@ func (g *schemaGen) operation(rt route) map[string]any {
 		}
 		params = append(params, p)
 	}
-	if rt.idempotent {
-		params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "required": false,
-			"description": "Makes the request idempotent: a repeat with the same key returns the first response (with Idempotent-Replayed: true); the same key with another body is a 409 conflict.",
+	if rt.idempotent || rt.keyRequired {
+		doc := "Makes the request idempotent: a repeat with the same key returns the first response (with Idempotent-Replayed: true); the same key with another body is a 409 conflict."
+		if rt.keyRequired {
+			doc = "Required: this request moves points or money. " + doc + " Without it the answer is 400."
+		}
+		params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "required": rt.keyRequired,
+			"description": doc,
 			"schema":      map[string]any{"type": "string", "maxLength": maxIdempotencyKey}})
 	}
 	if len(params) > 0 {

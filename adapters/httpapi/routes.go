@@ -36,7 +36,11 @@ type route struct {
 	location string
 	// idempotent marks a POST that honours the Idempotency-Key header.
 	idempotent bool
-	handle     func(h *handler, c *call) error
+	// keyRequired marks a POST that moves points or money: it must carry an
+	// Idempotency-Key (400 naming the header when it does not), so that a
+	// client's retry can never post twice. It implies idempotent.
+	keyRequired bool
+	handle      func(h *handler, c *call) error
 }
 
 func (rt route) pattern() string { return rt.method + " " + rt.path }
@@ -69,6 +73,18 @@ func (h *handler) endpoint(rt route) http.Handler {
 			if sw != nil {
 				sw.dealer = dealer
 			}
+		}
+		if err := checkRequestText(r, rt.path); err != nil {
+			h.writeProblem(w, r, err)
+			return
+		}
+		if rt.idempotent || rt.keyRequired {
+			key, err := idempotencyKey(r, rt.keyRequired)
+			if err != nil {
+				h.writeProblem(w, r, err)
+				return
+			}
+			c.key = key
 		}
 		if err := rt.handle(h, c); err != nil {
 			h.writeProblem(w, r, err)
