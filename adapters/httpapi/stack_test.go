@@ -37,6 +37,11 @@ type stack struct {
 	today dealercrm.Date
 	// pg is the Postgres store, nil on memory.
 	pg *postgres.Store
+	// The services behind the handler, for what no route does yet (the
+	// daily lifecycle run).
+	crm       *crm.Service
+	lifecycle *lifecycle.Service
+	grading   *grading.Service
 }
 
 // backends are the stores every cross-backend HTTP test runs on: memory
@@ -105,7 +110,8 @@ func newStack(t *testing.T, name string, store crm.Store, pg *postgres.Store, cu
 	}
 	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLifecycle(lc),
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(camps), httpapi.WithLoyalty(club))
-	return &stack{name: name, h: h, keys: keys, a: data.Dealers[0].Dealer.ID, b: data.Dealers[1].Dealer.ID, today: today, pg: pg}
+	return &stack{name: name, h: h, keys: keys, a: data.Dealers[0].Dealer.ID, b: data.Dealers[1].Dealer.ID, today: today, pg: pg,
+		crm: svc, lifecycle: lc, grading: grades}
 }
 
 // send sends a request as dealer (no key when ""), with body nil or raw
