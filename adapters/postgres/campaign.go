@@ -601,6 +601,33 @@ func (cs CampaignStore) Members(ctx context.Context, dealer crm.DealerID, id cam
 	return out, translate("campaign members", rows.Err())
 }
 
+// ListMembers implements campaign.Store: a keyset page on the primary key.
+func (cs CampaignStore) ListMembers(ctx context.Context, dealer crm.DealerID, id campaign.ID, f campaign.MemberFilter) (crm.Page[campaign.Member], error) {
+	after, err := f.AfterID()
+	if err != nil {
+		return crm.Page[campaign.Member]{}, err
+	}
+	size := f.Size()
+	rows, err := cs.s.db.QueryContext(ctx, "SELECT "+memberSelect+" FROM "+cs.s.cfg.table(TableCampaignMembers)+
+		" WHERE dealer_id = ? AND campaign_id = ? AND customer_id > ? ORDER BY customer_id LIMIT ?", string(dealer), string(id), after, size+1)
+	if err != nil {
+		return crm.Page[campaign.Member]{}, translate("campaign members", err)
+	}
+	defer rows.Close()
+	var out []campaign.Member
+	for rows.Next() {
+		m, err := scanMember(rows, dealer, id)
+		if err != nil {
+			return crm.Page[campaign.Member]{}, translate("campaign members", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return crm.Page[campaign.Member]{}, translate("campaign members", err)
+	}
+	return crm.NewPage(out, size, func(m campaign.Member) string { return string(m.CustomerID) }), nil
+}
+
 // UpdateMember implements campaign.Store with SELECT … FOR UPDATE.
 func (cs CampaignStore) UpdateMember(ctx context.Context, dealer crm.DealerID, id campaign.ID, customer crm.CustomerID, fn func(*campaign.Member) error) (campaign.Member, error) {
 	var out campaign.Member

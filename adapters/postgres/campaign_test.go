@@ -27,6 +27,13 @@ func TestCampaignStoreConformance(t *testing.T) {
 	campaigntest.RunStoreTests(t, func(t *testing.T) campaign.Store { return pgtest.NewStore(t).Campaigns() })
 }
 
+func TestCampaignServiceConformance(t *testing.T) {
+	campaigntest.RunServiceTests(t, func(t *testing.T) (crm.Store, campaign.Store) {
+		s := pgtest.NewStore(t)
+		return s, s.Campaigns()
+	})
+}
+
 // TestCampaignDemoMatchesMemory runs the demo's campaigns on Postgres and
 // on the memory store over the same crm records (copied from Postgres, IDs
 // included, since the split and the holdout hash the IDs): audiences,
