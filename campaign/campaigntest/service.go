@@ -202,6 +202,11 @@ func RunServiceTests(t *testing.T, newStores NewStores) {
 		c.Budget = over
 		_, err := e.svc.Create(ctx, DealerA, c)
 		requireField(t, err, "budget", crm.RuleMax, "a budget above 10,000,000")
+		c.Budget = decimal.NewFromInt(10_000_000)
+		draft, err := e.svc.Create(ctx, DealerA, c)
+		require.NoError(t, err, "10,000,000 is the ceiling itself")
+		_, err = e.svc.Update(ctx, DealerA, draft.ID, campaign.Update{Budget: &over})
+		requireField(t, err, "budget", crm.RuleMax, "a draft's budget raised above 10,000,000")
 		e.customers(t, "c1")
 		c = e.running(t, "k1")
 		_, err = e.svc.Update(ctx, DealerA, c.ID, campaign.Update{Budget: &over})
