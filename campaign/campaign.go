@@ -265,28 +265,14 @@ func checkCost(k *checker, prefix string, l CostLine, channels []crm.Channel, li
 	}
 }
 
-// maxExponent bounds the decimal exponent of an amount. Adding or
-// comparing decimals aligns their exponents, so 1e-9999 or 0e9999 would
-// make every sum it enters (and the comparison with the ceiling itself)
-// work on numbers of ten thousand digits.
-const maxExponent = 18
-
-// checkAmount checks a money amount: not negative, at most 18 digits
-// either side of the decimal point, and not above limits.MaxAmount.
+// checkAmount checks a money amount: not negative, and within the limits
+// (crm.Limits.CheckAmount: not above MaxAmount, at most
+// crm.MaxAmountDecimals decimal places, judged before any arithmetic).
 func checkAmount(k *checker, field string, v decimal.Decimal, limits crm.Limits) {
-	switch {
-	case v.Exponent() < -maxExponent:
-		k.add(field, crm.RuleFormat, "has more than %d decimal places", maxExponent)
-	case v.Exponent() > maxExponent && v.IsZero():
-		k.add(field, crm.RuleFormat, "has an exponent above %d", maxExponent)
-	case v.Exponent() > maxExponent:
-		k.add(field, crm.RuleMax, "must not exceed %s CNY", limits.OrDefault().MaxAmount)
-	case v.IsNegative():
+	if fe, bad := limits.CheckAmount(field, v); bad {
+		k.errs = append(k.errs, fe)
+	} else if v.IsNegative() {
 		k.add(field, crm.RuleNonNegative, "must not be negative")
-	default:
-		if fe, bad := limits.CheckAmount(field, v); bad {
-			k.errs = append(k.errs, fe)
-		}
 	}
 }
 
