@@ -74,6 +74,20 @@ func Response(dealer crm.DealerID, q satisfaction.QuestionnaireID, date string, 
 	return r
 }
 
+// requireCleanMessage checks that the message of a store's conflict names
+// the key taken (want) and nothing of the storage: no SQLSTATE, constraint,
+// table or store name.
+func requireCleanMessage(t *testing.T, err error, want string) {
+	t.Helper()
+	require.Error(t, err)
+	msg := dealercrm.ErrorMessage(err)
+	assert.Contains(t, msg, want, "the message names the key")
+	for _, leak := range []string{"SQLSTATE", "23505", "constraint", "pkey", "_key", "satisfaction_", "postgres", "memory"} {
+		assert.NotContains(t, msg, leak, "the message says nothing of the storage: %q", msg)
+		assert.NotContains(t, err.Error(), leak, "nor does the error: %q", err.Error())
+	}
+}
+
 func utc(h *satisfaction.Hierarchy) { h.CreatedAt, h.UpdatedAt = h.CreatedAt.UTC(), h.UpdatedAt.UTC() }
 
 func testHierarchies(t *testing.T, s satisfaction.Store) {
@@ -82,7 +96,9 @@ func testHierarchies(t *testing.T, s satisfaction.Store) {
 	h := Hierarchy(da)
 	require.NoError(t, s.CreateHierarchy(ctx, &h))
 	dup := h
-	assert.ErrorIs(t, s.CreateHierarchy(ctx, &dup), dealercrm.ErrConflict, "same ID, same dealer")
+	err := s.CreateHierarchy(ctx, &dup)
+	assert.ErrorIs(t, err, dealercrm.ErrConflict, "same ID, same dealer")
+	requireCleanMessage(t, err, "id "+string(h.ID))
 	other := h
 	other.DealerID = db
 	require.NoError(t, s.CreateHierarchy(ctx, &other), "the same ID may exist for another dealer")
@@ -175,10 +191,14 @@ func testResponses(t *testing.T, s satisfaction.Store) {
 	require.NoError(t, s.CreateResponse(ctx, &r))
 	dup := Response(da, "q", "2025-03-02", 5)
 	dup.ExternalID = "CALL-1"
-	assert.ErrorIs(t, s.CreateResponse(ctx, &dup), dealercrm.ErrConflict, "external ID taken")
+	err := s.CreateResponse(ctx, &dup)
+	assert.ErrorIs(t, err, dealercrm.ErrConflict, "external ID taken")
+	requireCleanMessage(t, err, "external id CALL-1")
 	sameID := r
 	sameID.ExternalID = ""
-	assert.ErrorIs(t, s.CreateResponse(ctx, &sameID), dealercrm.ErrConflict, "ID taken")
+	err = s.CreateResponse(ctx, &sameID)
+	assert.ErrorIs(t, err, dealercrm.ErrConflict, "ID taken")
+	requireCleanMessage(t, err, "id "+string(r.ID))
 	otherDealer := Response(db, "q", "2025-03-02", 1)
 	otherDealer.ExternalID = "CALL-1"
 	require.NoError(t, s.CreateResponse(ctx, &otherDealer), "external IDs are per dealer")
@@ -206,6 +226,9 @@ func testResponses(t *testing.T, s satisfaction.Store) {
 	assert.Equal(t, "cp-1", got.FollowUp)
 	_, err = s.UpdateResponse(ctx, da, noExt1.ID, func(x *satisfaction.Response) error { x.ExternalID = "CALL-1"; return nil })
 	assert.ErrorIs(t, err, dealercrm.ErrConflict, "an update may not take a used external ID")
+	requireCleanMessage(t, err, "external id CALL-1")
+	got, _ = s.GetResponse(ctx, da, noExt1.ID)
+	assert.Empty(t, got.ExternalID, "and nothing is written")
 }
 
 func testResponseFilters(t *testing.T, s satisfaction.Store) {
