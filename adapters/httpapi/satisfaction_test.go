@@ -25,6 +25,17 @@ func newSatisfactionEnv(t testing.TB) *env {
 	return newEnvOn(t, store, httpapi.WithSatisfaction(ssvc))
 }
 
+// problemMessage returns the message of field in a problem's errors.
+func problemMessage(p obj, field string) string {
+	errs, _ := p["errors"].([]any)
+	for _, e := range errs {
+		if m := e.(obj); m["field"] == field {
+			return m["message"].(string)
+		}
+	}
+	return ""
+}
+
 func decodeAs[T any](t testing.TB, body []byte) T {
 	t.Helper()
 	var v T
@@ -92,20 +103,21 @@ func TestAHPWeightsRoute(t *testing.T) {
 	t.Run("inconsistent matrix names the judgment", func(t *testing.T) {
 		w := e.do(http.MethodPost, "/v1/ahp/weights", keyA, `{"matrix": `+saatyHouse+`, "labels": `+houseLabels+`}`)
 		p := requireProblem(t, w, http.StatusUnprocessableEntity, "invalid")
-		assert.Contains(t, p["detail"], "revise judgment [2][6] (neighborhood vs condition) from 6 to", "CR 0.169 ≥ 0.10 names the judgment to revise")
+		assert.Equal(t, "consistency", problemFields(p)["matrix[2][6]"])
+		assert.Contains(t, problemMessage(p, "matrix[2][6]"), "revise judgment [2][6] (neighborhood vs condition) from 6 to", "CR 0.169 ≥ 0.10 names the judgment to revise")
 	})
 
 	t.Run("malformed matrices name the cell", func(t *testing.T) {
-		for name, tc := range map[string]struct{ body, want string }{
-			"not a judgment": {`{"matrix": [[1, "three"], [null, 1]]}`, "cell [0][1]"},
-			"not reciprocal": {`{"matrix": [[1, 3], [3, 1]]}`, "cell ["},
-			"not square":     {`{"matrix": [[1, 3, 5], [null, 1]]}`, "[size]"},
-			"negative":       {`{"matrix": [[1, -3], [null, 1]]}`, "cell [0][1]"},
-			"off the scale":  {`{"matrix": [[1, 12], [null, 1]]}`, "cell [0][1]"},
+		for name, tc := range map[string]struct{ body, field, rule string }{
+			"not a judgment": {`{"matrix": [[1, "three"], [null, 1]]}`, "matrix[0][1]", "format"},
+			"not reciprocal": {`{"matrix": [[1, 3], [3, 1]]}`, "matrix[1][0]", "reciprocal"},
+			"not square":     {`{"matrix": [[1, 3, 5], [null, 1]]}`, "matrix[0]", "size"},
+			"negative":       {`{"matrix": [[1, -3], [null, 1]]}`, "matrix[0][1]", "format"},
+			"off the scale":  {`{"matrix": [[1, 12], [null, 1]]}`, "matrix[0][1]", "scale"},
 		} {
 			t.Run(name, func(t *testing.T) {
 				p := requireProblem(t, e.do(http.MethodPost, "/v1/ahp/weights", keyA, tc.body), http.StatusUnprocessableEntity, "invalid")
-				assert.Contains(t, p["detail"], tc.want)
+				assert.Equal(t, tc.rule, problemFields(p)[tc.field], "%v", p["errors"])
 			})
 		}
 		p := requireProblem(t, e.do(http.MethodPost, "/v1/ahp/weights", keyA, `{}`), http.StatusUnprocessableEntity, "invalid")
@@ -131,7 +143,7 @@ func TestAHPHierarchyRoute(t *testing.T) {
 
 	bad := `{"root": {"id": "goal", "comparisons": [[1, 3], [3, 1]], "children": [{"id": "a"}, {"id": "b"}]}}`
 	p := requireProblem(t, e.do(http.MethodPost, "/v1/ahp/hierarchy", keyA, bad), http.StatusUnprocessableEntity, "invalid")
-	assert.Contains(t, p["detail"], "goal")
+	assert.Equal(t, "reciprocal", problemFields(p)["root.comparisons[1][0]"], "the goal's matrix: %v", p["errors"])
 }
 
 // smallSurvey stores a two-indicator hierarchy (weights 3:1) and its
