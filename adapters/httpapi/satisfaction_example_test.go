@@ -21,7 +21,8 @@ func ExampleWithSatisfaction() {
 	if _, err := svc.CreateDealer(context.Background(), crm.Dealer{ID: "SH01", Name: "Shanghai Pudong 4S"}); err != nil {
 		panic(err)
 	}
-	sat, err := satisfaction.NewService(memory.NewSatisfactionStore(), satisfaction.WithFollowUps(satisfaction.CRMComplaints{CRM: svc}))
+	sat, err := satisfaction.NewService(memory.NewSatisfactionStore(),
+		satisfaction.WithRecords(svc), satisfaction.WithFollowUps(satisfaction.CRMComplaints{CRM: svc}))
 	if err != nil {
 		panic(err)
 	}

@@ -19,8 +19,9 @@ import (
 func newSatisfactionEnv(t testing.TB) *env {
 	t.Helper()
 	store := memory.New()
+	svc := crm.NewService(store)
 	ssvc, err := satisfaction.NewService(memory.NewSatisfactionStore(),
-		satisfaction.WithFollowUps(satisfaction.CRMComplaints{CRM: crm.NewService(store)}))
+		satisfaction.WithRecords(svc), satisfaction.WithFollowUps(satisfaction.CRMComplaints{CRM: svc}))
 	require.NoError(t, err)
 	return newEnvOn(t, store, httpapi.WithSatisfaction(ssvc))
 }
@@ -188,7 +189,7 @@ func TestQuestionnaireRoutes(t *testing.T) {
 
 	p := requireProblem(t, e.do(http.MethodPost, "/v1/questionnaires", keyA, obj{"name": "x", "department": "service", "scale": "likert7",
 		"hierarchy_id": "none", "items": []obj{}}), http.StatusUnprocessableEntity, "invalid")
-	assert.Contains(t, p["detail"], "scale")
+	assert.Equal(t, map[string]string{"scale": "enum", "items": "required"}, problemFields(p))
 	requireProblem(t, e.do(http.MethodPost, "/v1/questionnaires", keyA, obj{"name": "x", "department": "service", "scale": "likert5",
 		"hierarchy_id": "none", "items": []obj{{"id": "q1", "text": "t", "indicator_id": "a"}}}), http.StatusUnprocessableEntity, "invalid")
 	requireProblem(t, e.do(http.MethodGet, "/v1/questionnaires/nope", keyA, nil), http.StatusNotFound, "not_found")
@@ -224,7 +225,7 @@ func TestSurveyResponseFollowUp(t *testing.T) {
 
 	p := requireProblem(t, e.do(http.MethodPost, "/v1/survey-responses", keyA, obj{"questionnaire_id": qid, "date": "2025-05-02",
 		"answers": []obj{{"item_id": "q1", "value": 6}}}), http.StatusUnprocessableEntity, "invalid")
-	assert.Contains(t, p["detail"], "outside the scale")
+	assert.Contains(t, problemMessage(p, "answers[0].value"), "outside the scale")
 }
 
 func TestCSIReportRoute(t *testing.T) {
@@ -294,7 +295,7 @@ func TestSatisfactionDealerIsolation(t *testing.T) {
 	}
 	p := requireProblem(t, e.do(http.MethodPost, "/v1/survey-responses", keyB, obj{"questionnaire_id": qid, "date": "2025-05-02",
 		"answers": []obj{{"item_id": "q1", "value": 4}}}), http.StatusUnprocessableEntity, "invalid")
-	assert.Contains(t, p["detail"], "does not exist", "B cannot answer A's questionnaire")
+	assert.Equal(t, "reference", problemFields(p)["questionnaire_id"], "B cannot answer A's questionnaire")
 	w := e.do(http.MethodGet, "/v1/survey-responses?questionnaire_id="+qid, keyA, nil)
 	assert.Len(t, decode(t, w)["items"], 1, "A still sees its own")
 }
