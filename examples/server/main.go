@@ -113,8 +113,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// A dissatisfied survey answer opens the CR department's follow-up task.
-	sat, err := satisfaction.NewService(satisfactionStore(store), satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
+	// A dissatisfied survey answer opens the CR department's follow-up task;
+	// responses are checked against the dealer's crm records.
+	sat, err := satisfaction.NewService(satisfactionStore(store), satisfaction.WithRecords(svc),
+		satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
 	if err != nil {
 		return err
 	}
