@@ -157,7 +157,7 @@ var bodies = map[string]string{
 	"reverseLedgerEntry":       `{"reason": "voided"}`,
 	"runGrading":               `{"as_of": "@today", "group": true}`,
 	"recordTaskOutcome":        `{"outcome": "reached", "channel": "phone"}`,
-	"recordCampaignResponse":   `{"kind": "responded", "date": "@yesterday"}`,
+	"recordCampaignResponse":   `{"kind": "responded", "date": "@today"}`,
 	"setValueChainTargets":     `{"targets": [{"dealer_id": "@dealer", "dimension": "consultant", "key": "S1", "month": "@today", "amount": "1000"}]}`,
 	"importBatch":              `{"vehicles": [{"external_id": "@ext", "vin": "@vin", "owner_id": "@customer_ext", "model": "SUV"}]}`,
 	"setCustomerConsent":       `{"purpose": "marketing", "channel": "sms", "granted": true, "at": "@now", "source": "test"}`,

@@ -80,7 +80,7 @@ func newStack(t *testing.T, name string, store crm.Store, pg *postgres.Store, cu
 	lc, err := lifecycle.NewService(svc, taskStore, lifecycle.WithGrades(grades), lifecycle.WithCadences(grades),
 		lifecycle.WithMemberships(club))
 	require.NoError(t, err)
-	sat, err := satisfaction.NewService(satStore, satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
+	sat, err := satisfaction.NewService(satStore, satisfaction.WithRecords(svc), satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
 	require.NoError(t, err)
 	camps, err := campaign.NewService(store, campStore,
 		campaign.WithAttributes(campaign.Grades(grades), campaign.Lifecycle(lc), campaign.Tiers(club)))
