@@ -448,6 +448,21 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) loyalty.Store) {
 		assert.Len(t, AllEntries(t, store, DealerA, "c1"), 1, "nothing was posted")
 		_, err = svc.Redeem(ctx, loyalty.RedeemRequest{DealerID: DealerA, CustomerID: "c1", Points: 1, Date: Day, IdempotencyKey: "raw"})
 		require.NoError(t, err, "the refused command did not take its key")
+
+		// A source posted without a key (a raw command) answers a later
+		// posting of it with the entry alone.
+		bonus := loyalty.Entry{Kind: loyalty.EntryBonus, Store: DealerA, Date: Day, Points: 50, Source: loyalty.Source{Type: "bonus", ID: "survey_answered:s-9"}}
+		posted, err := store.Do(ctx, loyalty.Command{DealerID: DealerA, CustomerID: "c1", Source: bonus.SourceKey(),
+			Apply: func(s *loyalty.State) (loyalty.Receipt, error) {
+				e, err := s.Account.Earn(bonus)
+				return loyalty.Receipt{Entries: []loyalty.Entry{e}}, err
+			}})
+		require.NoError(t, err)
+		rec, err := svc.Bonus(ctx, loyalty.BonusRequest{DealerID: DealerA, CustomerID: "c1", Event: "survey_answered", Ref: "s-9", Date: Day, IdempotencyKey: "b-9"})
+		require.NoError(t, err)
+		assert.True(t, rec.Replayed)
+		assert.Equal(t, posted.Entries, rec.Entries)
+		assert.Equal(t, int64(149), CheckInvariants(t, store, DealerA, "c1", Day).Points, "100 − 1 + 50")
 	})
 
 	t.Run("MembershipsListAndFilter", func(t *testing.T) {
