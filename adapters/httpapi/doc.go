@@ -149,7 +149,9 @@
 // (POST /v1/loyalty/entries/{id}/reverse), the program and the liability per
 // store. Every loyalty POST honours the Idempotency-Key header: a repeat
 // returns the first response with Idempotent-Replayed: true, the same key
-// with another body is 409; an insufficient balance is 409
+// with another body is 409; those that move points or money require it
+// (400 without); an order earns and an entry is reversed once whatever the
+// keys; another store's customer is 404; an insufficient balance is 409
 // failed_precondition.
 //
 // # Limits and logging
