@@ -60,7 +60,8 @@ func (s *Service) ListDealers(ctx context.Context, f DealerFilter) (Page[Dealer]
 
 // SetConsent records a customer's answer for one purpose and channel (see
 // Customer.SetConsent: an answer older than the stored one is ignored). The
-// answer's time defaults to now.
+// answer's time defaults to now and may not lie after the dealer's today:
+// an answer dated in the future would outrank every later one.
 func (s *Service) SetConsent(ctx context.Context, dealer DealerID, id CustomerID, cs Consent) (Customer, error) {
 	if cs.At.IsZero() {
 		cs.At = s.Now()
