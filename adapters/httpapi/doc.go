@@ -117,9 +117,10 @@
 //
 // # Grading
 //
-// [WithGrading] adds the routes of package grading: run a grading of the
-// key's dealer or its group (POST /v1/grading/runs; re-running the same
-// date changes nothing; run_id is an idempotency key), read a run, the
+// [WithGrading] adds the routes of package grading: grade the key's dealer,
+// optionally against its group's population, writing the dealer's grades
+// only (POST /v1/grading/runs; as_of not after today; a repeat of a date
+// answers its run; run_id is an idempotency key), read a run, the
 // model, graded customers by grade (GET /v1/grading/customers?grade=A), a
 // customer's grade with its explanation, history and service strategy
 // (GET /v1/grading/customers/{id}), and the RFM and Pareto reports (GET

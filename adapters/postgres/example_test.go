@@ -57,6 +57,8 @@ func ExampleRenderMigrations() {
 	// 0006_campaign.tx.up.sql
 	// 0007_loyalty_sources.tx.down.sql
 	// 0007_loyalty_sources.tx.up.sql
+	// 0008_grading_run_per_date.tx.down.sql
+	// 0008_grading_run_per_date.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.
