@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -18,6 +19,9 @@ type Service struct {
 	now    func() time.Time
 	newID  func() string
 	limits Limits
+	// privacy are the other packages' parts of exports and erasures.
+	privacyMu sync.Mutex
+	privacy   []PersonalData
 }
 
 // Option configures a Service.
