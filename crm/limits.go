@@ -116,11 +116,17 @@ func (l Limits) CheckAmount(field string, v decimal.Decimal) (FieldError, bool) 
 	// The number of digits before the decimal point: NumDigits + exponent.
 	intDigits := int64(v.NumDigits()) + int64(v.Exponent())
 	maxDigits := int64(l.MaxAmount.NumDigits()) + int64(l.MaxAmount.Exponent())
+	decimals := FieldError{Field: field, Rule: RuleFormat, Message: "has more than " + strconv.Itoa(MaxAmountDecimals) + " decimal places"}
 	switch {
 	case intDigits > maxDigits:
 		return over, true
+	case intDigits < -MaxAmountDecimals:
+		// Below 10^-8 (NumDigits may be one off: hence <, not <=) and not
+		// zero: truncating decimal.New(1, -1e9) would first build a number
+		// of a billion digits.
+		return decimals, true
 	case v.Exponent() < -MaxAmountDecimals && !v.Equal(v.Truncate(MaxAmountDecimals)):
-		return FieldError{Field: field, Rule: RuleFormat, Message: "has more than " + strconv.Itoa(MaxAmountDecimals) + " decimal places"}, true
+		return decimals, true
 	case intDigits == maxDigits && v.Abs().GreaterThan(l.MaxAmount):
 		return over, true
 	}
