@@ -128,10 +128,12 @@ func runErasure(t *testing.T, s *stack) {
 	for _, secret := range []string{secretName, secretMobile, secretPlate, secretComment, secretNote, secretComplaint, secretLeadNote} {
 		assert.Contains(t, string(export), secret, "the export holds %q", secret)
 	}
-	var x map[string]json.RawMessage
+	var x struct {
+		Sections map[string]json.RawMessage `json:"sections"`
+	}
 	require.NoError(t, json.Unmarshal(export, &x))
 	for _, section := range []string{"loyalty", "survey_responses", "tasks", "grades", "campaigns"} {
-		v, ok := x[section]
+		v, ok := x.Sections[section]
 		assert.True(t, ok && len(v) > 4, "the export has the %s section with data, got %s", section, v)
 	}
 
