@@ -17,6 +17,8 @@ type Service struct {
 	store Store
 	now   func() time.Time
 	newID func() string
+	// maxImport caps the records of one Import; 0 means DefaultMaxImportRecords.
+	maxImport int
 }
 
 // Option configures a Service.
