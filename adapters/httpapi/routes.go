@@ -200,22 +200,6 @@ func eraseCustomer(h *handler, c *call) error {
 	return nil
 }
 
-func importBatch(h *handler, c *call) error {
-	var b crm.Batch
-	if err := c.decode(&b); err != nil {
-		return err
-	}
-	res, err := h.svc.Import(c.r.Context(), c.dealer, b)
-	if err != nil {
-		return err
-	}
-	n := res.Counts()
-	return c.reply(http.StatusOK, importReply{
-		Counts:  importCounts{Created: n[crm.Created], Updated: n[crm.Updated], Unchanged: n[crm.Unchanged]},
-		Results: res,
-	})
-}
-
 // leadRoutes are the operations of a lead's state machine.
 func leadRoutes() []route {
 	item := "/v1/leads/{id}"
