@@ -116,6 +116,10 @@ func (h *handler) writeProblem(w http.ResponseWriter, r *http.Request, err error
 			slog.String("error", maskString(err.Error())))
 		p.Detail = "internal error"
 	}
+	if status == http.StatusServiceUnavailable {
+		// Retry-After and a log line with the cause (resource limits).
+		h.unavailable(w, r, err)
+	}
 	p.Status, p.Title = status, http.StatusText(status)
 	body, _ := json.Marshal(p)
 	hd := w.Header()
