@@ -35,7 +35,9 @@ type Proxy struct {
 	mu    sync.Mutex
 	ln    net.Listener // nil while cut
 	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	// open counts the proxied connections, peak its highest value.
+	open, peak int
+	wg         sync.WaitGroup
 }
 
 // NewProxy starts a proxy to the test server on a free local port and
@@ -65,6 +67,17 @@ func NewProxy(t testing.TB) *Proxy {
 // Addr is the proxy's host:port.
 func (p *Proxy) Addr() string { return p.addr }
 
+// DSN returns the test server's DSN with the proxy's address, for code
+// that opens its own pool (an example server).
+func (p *Proxy) DSN() string {
+	u, err := url.Parse(DSN())
+	if err != nil {
+		return ""
+	}
+	u.Host = p.addr
+	return u.String()
+}
+
 // DB returns a new pool of at most maxOpen connections to the test server
 // through the proxy, closed when t ends; opts come after the test
 // settings. Unlike the shared pool of DB it starts empty, so every
@@ -82,6 +95,14 @@ func (p *Proxy) DB(t testing.TB, maxOpen int, opts ...pgdriver.Option) *bun.DB {
 	db := bun.NewDB(sqldb, pgdialect.New())
 	t.Cleanup(func() { _ = db.Close() })
 	return db
+}
+
+// Peak returns the most connections that were open through the proxy at
+// once: a pool's bound, seen from the server's side.
+func (p *Proxy) Peak() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.peak
 }
 
 // Reset closes every connection through the proxy and keeps accepting new
@@ -175,6 +196,8 @@ func (p *Proxy) pipe(client net.Conn) {
 		return
 	}
 	p.conns[client], p.conns[server] = struct{}{}, struct{}{}
+	p.open++
+	p.peak = max(p.peak, p.open)
 	p.mu.Unlock()
 	done := make(chan struct{}, 2)
 	cp := func(dst, src net.Conn) {
@@ -190,5 +213,6 @@ func (p *Proxy) pipe(client net.Conn) {
 	p.mu.Lock()
 	delete(p.conns, client)
 	delete(p.conns, server)
+	p.open--
 	p.mu.Unlock()
 }
