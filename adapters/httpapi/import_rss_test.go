@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/crm"
@@ -141,6 +142,7 @@ type rssResult struct {
 	bodyHead string
 	vmHWM    int64 // bytes
 	bodyFile int64 // bytes
+	handler  int64 // milliseconds in the handler
 }
 
 // runRSSCase writes the body of c to a file and imports it in a child
@@ -171,7 +173,7 @@ func runRSSCase(tb testing.TB, c rssCase) rssResult {
 	var res rssResult
 	for line := range strings.SplitSeq(string(out), "\n") {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "RSS "); ok {
-			if _, err := fmt.Sscanf(rest, "status=%d body=%d vmhwm_kb=%d", &res.status, &res.bodySize, &res.vmHWM); err != nil {
+			if _, err := fmt.Sscanf(rest, "status=%d body=%d vmhwm_kb=%d ms=%d", &res.status, &res.bodySize, &res.vmHWM, &res.handler); err != nil {
 				tb.Fatalf("%s: child said %q: %v", c.name, rest, err)
 			}
 			res.vmHWM <<= 10
@@ -199,8 +201,8 @@ func TestImportPeakRSS(t *testing.T) {
 	for _, c := range rssCases() {
 		t.Run(c.name, func(t *testing.T) {
 			res := runRSSCase(t, c)
-			t.Logf("%s: body %.1f MiB → %d, answer %d bytes, peak RSS %.0f MiB", c.name,
-				float64(res.bodyFile)/(1<<20), res.status, res.bodySize, float64(res.vmHWM)/(1<<20))
+			t.Logf("%s: body %.1f MiB → %d in %d ms, answer %d bytes, peak RSS %.0f MiB", c.name,
+				float64(res.bodyFile)/(1<<20), res.status, res.handler, res.bodySize, float64(res.vmHWM)/(1<<20))
 			if res.status != c.status {
 				t.Errorf("status %d, want %d; answer begins %s", res.status, c.status, res.bodyHead)
 			}
@@ -227,6 +229,7 @@ func BenchmarkImportPeakRSS(b *testing.B) {
 			b.ReportMetric(float64(res.bodyFile)/(1<<20), "MiB-body")
 			b.ReportMetric(float64(res.bodySize), "answer-bytes")
 			b.ReportMetric(float64(res.status), "status")
+			b.ReportMetric(float64(res.handler), "handler-ms")
 		})
 	}
 }
@@ -251,13 +254,15 @@ func TestImportPeakRSSChild(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+keyA)
 	w := httptest.NewRecorder()
+	start := time.Now()
 	e.h.ServeHTTP(w, req)
+	elapsed := time.Since(start)
 	head := w.Body.Bytes()
 	if len(head) > 300 {
 		head = head[:300]
 	}
 	fmt.Printf("HEAD %s\n", bytes.ReplaceAll(head, []byte("\n"), nil))
-	fmt.Printf("RSS status=%d body=%d vmhwm_kb=%d\n", w.Code, w.Body.Len(), vmHWM(t))
+	fmt.Printf("RSS status=%d body=%d vmhwm_kb=%d ms=%d\n", w.Code, w.Body.Len(), vmHWM(t), elapsed.Milliseconds())
 }
 
 // vmHWM returns the peak resident set size of this process in KiB.

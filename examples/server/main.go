@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -148,7 +149,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	start := time.Now()
 	data := demo.Generate(demo.Options{Seed: *seed, Today: dealercrm.DateIn(start, shanghai), Customers: *customers})
 	generated := time.Since(start)
-	if err := demo.Seed(ctx, svc, data); err != nil {
+	// The demo data is a trusted bulk load, not an API request: it is
+	// imported whole, however many records -customers makes.
+	if err := demo.Seed(ctx, crm.NewService(store, crm.WithMaxImportRecords(math.MaxInt)), data); err != nil {
 		return err
 	}
 	if err := demo.SeedSatisfaction(ctx, svc, sat, data); err != nil {
