@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -257,6 +258,12 @@ func (h *handler) acquireHeavy(ctx context.Context) (release func(), err error) 
 // Errors with another meaning (a validation error) are kept.
 func (h *handler) pastDeadline(ctx context.Context, err error) error {
 	if ctx.Err() != context.DeadlineExceeded {
+		return err
+	}
+	if _, ok := errors.AsType[*apiError](err); ok {
+		return err // the request's own fault, whenever it was found
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return err
 	}
 	if code := dealercrm.ErrorCode(err); code != dealercrm.Unavailable && code != dealercrm.Internal {

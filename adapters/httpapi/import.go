@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -101,7 +102,10 @@ func (h *handler) decodeBatch(c *call) (crm.Batch, error) {
 		maxRecord:  h.cfg.maxBody,
 		batch:      reflect.ValueOf(&b).Elem(),
 	}
-	d.maxEntries = d.maxRecords * ImportListEntriesPerRecord
+	d.maxEntries = math.MaxInt
+	if d.maxRecords < math.MaxInt/ImportListEntriesPerRecord {
+		d.maxEntries = d.maxRecords * ImportListEntriesPerRecord
+	}
 	d.dec = json.NewDecoder(d.rd)
 	if err := d.decode(); err != nil {
 		return crm.Batch{}, err

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -70,6 +71,14 @@ func TestImportCapsRecordsPerBatch(t *testing.T) {
 	p := requireProblem(t, e.do(http.MethodPost, "/v1/import", keyA, over), http.StatusRequestEntityTooLarge, "body_too_large")
 	assert.Equal(t, map[string]string{"vehicles": crm.RuleMax}, problemFields(p), "names the section")
 	assert.Contains(t, p["detail"], "at most 3 records")
+
+	// A cap as large as an int leaves the list entries unbounded too.
+	huge := crm.NewService(memory.New(), crm.WithMaxImportRecords(math.MaxInt))
+	_, err = huge.CreateDealer(context.Background(), crm.Dealer{ID: dealerA, Name: "上海浦东 4S 店"})
+	require.NoError(t, err)
+	he := &env{t: t, svc: huge, h: httpapi.NewHandler(huge, httpapi.WithAPIKeys(map[string]crm.DealerID{keyA: dealerA}))}
+	w = he.do(http.MethodPost, "/v1/import", keyA, `{"customers": [{"external_id": "C1", "name": "甲", "hobbies": ["golf", "tea"]}]}`)
+	require.Equal(t, http.StatusOK, w.Code, "%s", w.Body)
 
 	// The default is crm.DefaultMaxImportRecords.
 	def := newEnv(t)
