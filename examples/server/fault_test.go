@@ -40,7 +40,8 @@ func TestServerSurvivesDatabaseOutage(t *testing.T) {
 		contentType string
 		retryAfter  string
 		code        string
-		at          time.Time
+		// start and at are when the request was sent and answered.
+		start, at time.Time
 	}
 	var (
 		mu      sync.Mutex
@@ -59,6 +60,7 @@ func TestServerSurvivesDatabaseOutage(t *testing.T) {
 				require.NoError(t, err)
 				req.Header.Set("Authorization", "Bearer "+key)
 				req.Header.Set("Content-Type", "application/json")
+				sent := time.Now()
 				resp, err := client.Do(req)
 				if !assert.NoError(t, err, "the server itself stays up") {
 					return
@@ -66,7 +68,7 @@ func TestServerSurvivesDatabaseOutage(t *testing.T) {
 				body, _ := io.ReadAll(resp.Body)
 				_ = resp.Body.Close()
 				w := write{ext: ext, status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"),
-					retryAfter: resp.Header.Get("Retry-After"), at: time.Now()}
+					retryAfter: resp.Header.Get("Retry-After"), start: sent, at: time.Now()}
 				var v struct{ ID, Code string }
 				_ = json.Unmarshal(body, &v)
 				w.id, w.code = v.ID, v.Code
@@ -90,7 +92,7 @@ func TestServerSurvivesDatabaseOutage(t *testing.T) {
 	// Every failure is a 503 problem with Retry-After, during the outage
 	// or just after it.
 	acked := map[string]string{}
-	var during, firstAfter int
+	var during, after, lateStart int
 	var recovered time.Time
 	for _, w := range writes {
 		if w.status == http.StatusCreated {
@@ -108,12 +110,16 @@ func TestServerSurvivesDatabaseOutage(t *testing.T) {
 			during++
 		}
 		if w.at.After(restored) {
-			firstAfter++
+			after++
+		}
+		if w.start.After(restored.Add(200 * time.Millisecond)) {
+			lateStart++
 		}
 	}
-	t.Logf("%d writes: %d acknowledged, %d failed during the outage, %d after it; first success %s after the restore",
-		len(writes), len(acked), during, firstAfter, recovered.Sub(restored).Round(time.Millisecond))
+	t.Logf("%d writes: %d acknowledged, %d failed during the outage, %d answered after it; first success %s after the restore",
+		len(writes), len(acked), during, after, recovered.Sub(restored).Round(time.Millisecond))
 	assert.Positive(t, during, "the outage was seen")
+	assert.Zero(t, lateStart, "no write sent after the database is back fails: dead pooled connections are not used")
 	require.False(t, recovered.IsZero(), "writes succeed again after the outage")
 	assert.Less(t, recovered.Sub(restored), time.Second, "the server recovers by itself, at once")
 
