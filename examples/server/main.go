@@ -11,7 +11,8 @@
 // host (docs/operations.md explains them): the Postgres pool (-pool), the
 // statement timeout (-statement-timeout), the deadline of a request
 // (-request-timeout), the concurrent heavy requests (-heavy, -heavy-wait)
-// and the records of one import (-import-records). On startup it runs the lifecycle scheduler and a grading of
+// and the records of one import (-import-records). On startup it runs the
+// lifecycle scheduler and a grading of
 // the demo group for today, prints the first store's grade counts, and
 // prints how many tasks are due for the first demo store, with a curl line
 // for GET /v1/tasks. It only wires packages together: flags → store →
@@ -80,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var db dbSettings
 	fs.IntVar(&db.maxOpen, "pool", defaultPool, "most Postgres connections open at once (with -postgres)")
 	fs.DurationVar(&db.statementTimeout, "statement-timeout", defaultStatementTimeout,
-		"Postgres statement_timeout of every connection; 0 keeps the server's (with -postgres)")
+		"Postgres statement_timeout of every connection, over the DSN's; 0 keeps the DSN's or the server's (with -postgres)")
 	requestTimeout := fs.Duration("request-timeout", httpapi.DefaultRequestTimeout, "deadline of every request")
 	heavy := fs.Int("heavy", httpapi.DefaultMaxHeavyRequests, "heavy requests (reports, runs, imports, exports) running at once; keep it below -pool")
 	heavyWait := fs.Duration("heavy-wait", httpapi.DefaultHeavyWait, "how long a heavy request waits for a turn before a 503")
