@@ -47,6 +47,10 @@ type Store interface {
 	// Members returns a campaign's members in ascending customer ID order
 	// (empty before the freeze).
 	Members(ctx context.Context, dealer crm.DealerID, id ID) ([]Member, error)
+	// ListMembers returns one page of a campaign's members in ascending
+	// customer ID order (an empty page before the freeze); a bad cursor is
+	// a *crm.ValidationError.
+	ListMembers(ctx context.Context, dealer crm.DealerID, id ID, f MemberFilter) (crm.Page[Member], error)
 	// UpdateMember changes one member atomically (see UpdateCampaign);
 	// ErrNotFound when the customer is not a member.
 	UpdateMember(ctx context.Context, dealer crm.DealerID, id ID, customer crm.CustomerID, fn func(*Member) error) (Member, error)

@@ -203,15 +203,18 @@ func (im importer[T, ID, F, P]) prepare(s *Service, st *importState, items []T, 
 		// References hold external IDs: check them later, validate the rest.
 		for _, r := range im.refs {
 			ext := r.get(v)
-			if ext == "" {
-				continue
+			if _, bad := CheckText("", ext); ext == "" || bad {
+				continue // bad text is named by validate, and never looked up
 			}
 			if missing[r.to] == nil {
 				missing[r.to] = map[string][]string{}
 			}
 			missing[r.to][ext] = append(missing[r.to][ext], path+"."+r.field)
 		}
-		collect(c, path+".", v.Validate())
+		collect(c, path+".", validate(im.k.name, v))
+		c.prefix = path + "."
+		plausible(c, v)
+		c.prefix = ""
 		st.trim(c)
 	}
 	return out
@@ -290,7 +293,9 @@ var (
 // Import upserts a batch from a host DMS in one transaction, matching
 // records on their external IDs (see Batch): importing the same batch twice
 // leaves the same state, the second time with every record Unchanged. The
-// whole batch is validated first; a *ValidationError names each bad field by
+// whole batch is validated first, by the rules of create (Validate, text,
+// and plausibility against the Service's Limits and the dealer's today,
+// the DMS's created_at included); a *ValidationError names each bad field by
 // its path ("vehicles[3].vin", "sales[0].customer_id" for a reference that
 // resolves to nothing), the first MaxImportErrors of them with the Total
 // when there are more, and nothing is written. A batch of more than
@@ -306,7 +311,13 @@ func (s *Service) Import(ctx context.Context, dealer DealerID, b Batch) (ImportR
 		st.inBatch[t] = map[string]bool{}
 		st.ids[t] = map[string]string{}
 	}
-	var c checker
+	// Records are checked as create checks them, plausibility included,
+	// which needs the dealer's today.
+	d, err := s.store.Dealers().Get(ctx, dealer)
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("crm: import: dealer %s: %w", dealer, err)
+	}
+	c := s.checker(&d)
 	var missing [numTargets]map[string][]string
 	// prepared copies; references still hold external IDs.
 	customers := importCustomers.prepare(s, st, b.Customers, &c, &missing)
@@ -324,7 +335,7 @@ func (s *Service) Import(ctx context.Context, dealer DealerID, b Batch) (ImportR
 	duplicates(&c, b)
 
 	var res ImportResult
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
 		if _, err := tx.Dealers().Get(ctx, dealer); err != nil {
 			return fmt.Errorf("dealer %s: %w", dealer, err)
 		}

@@ -118,9 +118,10 @@
 //
 // # Grading
 //
-// [WithGrading] adds the routes of package grading: run a grading of the
-// key's dealer or its group (POST /v1/grading/runs; re-running the same
-// date changes nothing; run_id is an idempotency key), read a run, the
+// [WithGrading] adds the routes of package grading: grade the key's dealer,
+// optionally against its group's population, writing the dealer's grades
+// only (POST /v1/grading/runs; as_of not after today; a repeat of a date
+// answers its run; run_id is an idempotency key), read a run, the
 // model, graded customers by grade (GET /v1/grading/customers?grade=A), a
 // customer's grade with its explanation, history and service strategy
 // (GET /v1/grading/customers/{id}), and the RFM and Pareto reports (GET
@@ -150,7 +151,9 @@
 // (POST /v1/loyalty/entries/{id}/reverse), the program and the liability per
 // store. Every loyalty POST honours the Idempotency-Key header: a repeat
 // returns the first response with Idempotent-Replayed: true, the same key
-// with another body is 409; an insufficient balance is 409
+// with another body is 409; those that move points or money require it
+// (400 without); an order earns and an entry is reversed once whatever the
+// keys; another store's customer is 404; an insufficient balance is 409
 // failed_precondition.
 //
 // # Limits and logging

@@ -252,6 +252,7 @@ func leadRoutes() []route {
 				}
 				l, err := h.svc.LogFollowUp(c.r.Context(), c.dealer, id(c), crm.FollowUp{
 					At: in.At, StaffID: in.StaffID, Channel: in.Channel, Note: in.Note, Level: in.Level, Visit: in.Visit,
+					ExpectedClose: in.ExpectedClose,
 				})
 				return reply(c, l, err)
 			}},

@@ -232,6 +232,24 @@ func (s *CampaignStore) Members(_ context.Context, dealer crm.DealerID, id campa
 	return out, nil
 }
 
+// ListMembers implements campaign.Store.
+func (s *CampaignStore) ListMembers(_ context.Context, dealer crm.DealerID, id campaign.ID, f campaign.MemberFilter) (crm.Page[campaign.Member], error) {
+	after, err := f.AfterID()
+	if err != nil {
+		return crm.Page[campaign.Member]{}, err
+	}
+	size := f.Size()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ms := s.members[dealer][id]
+	i, _ := slices.BinarySearchFunc(ms, after, func(m campaign.Member, c string) int { return strings.Compare(string(m.CustomerID), c) })
+	if i < len(ms) && string(ms[i].CustomerID) == after {
+		i++
+	}
+	out := slices.Clone(ms[i:min(i+size+1, len(ms))])
+	return crm.NewPage(out, size, func(m campaign.Member) string { return string(m.CustomerID) }), nil
+}
+
 func (s *CampaignStore) member(dealer crm.DealerID, id campaign.ID, customer crm.CustomerID) (int, bool) {
 	return slices.BinarySearchFunc(s.members[dealer][id], customer, func(m campaign.Member, c crm.CustomerID) int {
 		return strings.Compare(string(m.CustomerID), string(c))

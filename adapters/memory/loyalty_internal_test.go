@@ -20,7 +20,8 @@ var day = dealercrm.NewDate(2026, 3, 2)
 // earn is a command posting points with key k and returning an earning
 // explained by amount.
 func earn(customer crm.CustomerID, key, hash string, points int64, amount decimal.Decimal) loyalty.Command {
-	return loyalty.Command{DealerID: "d1", CustomerID: customer, Key: key, Hash: hash,
+	source := (&loyalty.Entry{Kind: loyalty.EntryEarn, Store: "d2", Source: loyalty.Source{Type: "service_order", ID: "o-" + key}}).SourceKey()
+	return loyalty.Command{DealerID: "d1", CustomerID: customer, Key: key, Hash: hash, Source: source,
 		Apply: func(s *loyalty.State) (loyalty.Receipt, error) {
 			if _, err := s.Account.Earn(loyalty.Entry{Kind: loyalty.EntryEarn, Store: "d2", Date: day, Points: points,
 				ExpiresOn: day.AddDays(730), Source: loyalty.Source{Type: "service_order", ID: "o-" + key},

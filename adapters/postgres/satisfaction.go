@@ -38,6 +38,9 @@ type docTable[T any] struct {
 	cols []string
 	vals func(*T) []any
 	key  func(*T) (crm.DealerID, string)
+	// ext returns the record's external ID, unique per dealer when set;
+	// nil for a table without one.
+	ext func(*T) string
 	// norm brings times to UTC before a record is encoded.
 	norm func(*T)
 }
@@ -62,6 +65,7 @@ var (
 			return []any{nullable(r.ExternalID), string(r.QuestionnaireID), nullable(string(r.CustomerID)), nullable(string(r.StaffID)), r.Date.String()}
 		},
 		key:  func(r *satisfaction.Response) (crm.DealerID, string) { return r.DealerID, string(r.ID) },
+		ext:  func(r *satisfaction.Response) string { return r.ExternalID },
 		norm: func(r *satisfaction.Response) { r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC() },
 	}
 )
@@ -105,11 +109,31 @@ func (t *docTable[T]) create(ctx context.Context, s *Store, v *T) error {
 		marks += ", ?"
 		args = append(args, t.vals(&c)[i])
 	}
-	q := "INSERT INTO " + s.cfg.table(t.table) + " (" + cols + ") VALUES (" + marks + ")"
+	// Insert or detect: a taken ID or external ID is a normal conflict,
+	// answered without a unique violation (which Postgres would log with
+	// the statement's values).
+	table := s.cfg.table(t.table)
+	q := "INSERT INTO " + table + " (" + cols + ") VALUES (" + marks + ") ON CONFLICT DO NOTHING RETURNING id"
 	return s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
-		_, err := db.ExecContext(ctx, q, args...)
-		return translate("create "+t.what, err)
+		var got string
+		err := db.QueryRowContext(ctx, q, args...).Scan(&got)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return translate("create "+t.what, err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+table+" WHERE dealer_id = ? AND id = ?", string(dealer), id).Scan(&n); err != nil {
+			return translate("create "+t.what, err)
+		}
+		if n > 0 || t.ext == nil {
+			return conflict(t.what, "id "+id)
+		}
+		return conflict(t.what, "external id "+t.ext(&c))
 	})
+}
+
+// conflict is the error of a key taken for the dealer.
+func conflict(what, key string) error {
+	return dealercrm.Errorf(dealercrm.Conflict, "%s: %s is taken", what, key)
 }
 
 func (t *docTable[T]) one(ctx context.Context, db bun.IDB, s *Store, forUpdate bool, key string, where string, args ...any) (T, error) {
@@ -145,6 +169,17 @@ func (t *docTable[T]) update(ctx context.Context, s *Store, dealer crm.DealerID,
 		doc, err := t.encode(&v)
 		if err != nil {
 			return err
+		}
+		if t.ext != nil && t.ext(&v) != "" {
+			var n int
+			err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+s.cfg.table(t.table)+" WHERE dealer_id = ? AND external_id = ? AND id <> ?",
+				string(dealer), t.ext(&v), id).Scan(&n)
+			if err != nil {
+				return translate("update "+t.what, err)
+			}
+			if n > 0 {
+				return conflict(t.what, "external id "+t.ext(&v))
+			}
 		}
 		set := "doc = ?, updated_at = ?"
 		args := []any{string(doc), time.Now().UTC()}

@@ -339,6 +339,41 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) campaign.Store) {
 		require.NoError(t, err)
 		assert.Empty(t, ms, "another dealer sees no members")
 	})
+	t.Run("MemberPages", func(t *testing.T) {
+		s := newStore(t)
+		c := Campaign(DealerA, "k1")
+		require.NoError(t, s.CreateCampaign(ctx, &c))
+		p, err := s.ListMembers(ctx, DealerA, "k1", campaign.MemberFilter{})
+		require.NoError(t, err)
+		assert.Equal(t, crm.Page[campaign.Member]{Items: []campaign.Member{}}, p, "no members before the freeze")
+		var members []campaign.Member
+		for i := range 5 {
+			members = append(members, campaign.Member{CustomerID: crm.CustomerID(fmt.Sprintf("c%d", 4-i)), Segment: "normal", Channel: crm.ChannelSMS})
+		}
+		require.NoError(t, s.FreezeAudience(ctx, DealerA, "k1", at, members))
+		var pages [][]crm.CustomerID
+		after := ""
+		for range 5 {
+			p, err := s.ListMembers(ctx, DealerA, "k1", campaign.MemberFilter{PageRequest: crm.PageRequest{After: after, Limit: 2}})
+			require.NoError(t, err)
+			var ids []crm.CustomerID
+			for _, m := range p.Items {
+				assert.Equal(t, DealerA, m.DealerID)
+				assert.Equal(t, campaign.ID("k1"), m.CampaignID)
+				ids = append(ids, m.CustomerID)
+			}
+			pages = append(pages, ids)
+			if after = p.Next; after == "" {
+				break
+			}
+		}
+		assert.Equal(t, [][]crm.CustomerID{{"c0", "c1"}, {"c2", "c3"}, {"c4"}}, pages, "pages of two in customer order")
+		p, err = s.ListMembers(ctx, DealerB, "k1", campaign.MemberFilter{})
+		require.NoError(t, err)
+		assert.Empty(t, p.Items, "another dealer sees no members")
+		_, err = s.ListMembers(ctx, DealerA, "k1", campaign.MemberFilter{PageRequest: crm.PageRequest{After: "%%%"}})
+		assert.ErrorIs(t, err, dealercrm.ErrInvalid, "a bad cursor is invalid")
+	})
 	t.Run("AccessoryTargets", func(t *testing.T) {
 		s := newStore(t)
 		sep := dealercrm.NewDate(2025, 9, 1)

@@ -130,8 +130,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// A dissatisfied survey answer opens the CR department's follow-up task.
-	sat, err := satisfaction.NewService(satisfactionStore(store), satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
+	// A dissatisfied survey answer opens the CR department's follow-up task;
+	// responses are checked against the dealer's crm records.
+	sat, err := satisfaction.NewService(satisfactionStore(store), satisfaction.WithRecords(svc),
+		satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
 	if err != nil {
 		return err
 	}
@@ -173,7 +175,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// for today, for each demo store; the demo's two finished campaigns
 	// per store give the reports something to show.
 	today := data.Options.Today
-	graded, err := grades.Run(ctx, grading.RunRequest{DealerID: data.Dealers[0].Dealer.ID, AsOf: today, Group: true})
+	// The demo seeder acts for the whole group, so it may write every store's
+	// grades (WriteGroup); an API key never can.
+	graded, err := grades.Run(ctx, grading.RunRequest{DealerID: data.Dealers[0].Dealer.ID, AsOf: today, Group: true, WriteGroup: true})
 	if err != nil {
 		return err
 	}
