@@ -137,7 +137,7 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				}
 				return c.reply(http.StatusOK, ev)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/abnormal", op: "getAbnormalReport", tag: "Lifecycle",
+		{method: http.MethodGet, path: "/v1/reports/abnormal", op: "getAbnormalReport", tag: "Lifecycle", heavy: true,
 			summary: "Abnormal customers 异常客户 as of a day (default today): near-churn, long-absent, complained, repair-only",
 			params: []queryParam{
 				{name: "date", typ: reflect.TypeFor[dealercrm.Date](), doc: "The day, YYYY-MM-DD; today when omitted."},
@@ -170,7 +170,7 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				}
 				return c.reply(http.StatusOK, r)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/kpis", op: "getLifecycleKPIs", tag: "Lifecycle",
+		{method: http.MethodGet, path: "/v1/reports/kpis", op: "getLifecycleKPIs", tag: "Lifecycle", heavy: true,
 			summary: "Lifecycle KPIs over a period (formulas in the lifecycle package docs)",
 			params:  periodParams,
 			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.KPIs](),
@@ -185,7 +185,7 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				}
 				return c.reply(http.StatusOK, k)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/comebacks", op: "getLifecycleComebacks", tag: "Lifecycle",
+		{method: http.MethodGet, path: "/v1/reports/comebacks", op: "getLifecycleComebacks", tag: "Lifecycle", heavy: true,
 			summary: "Comebacks 返修 over a period: repairs within the quality warranty of an earlier job, with the rate",
 			params:  periodParams,
 			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.ComebackReport](),
