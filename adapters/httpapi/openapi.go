@@ -158,6 +158,9 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return s
 	case reflect.Pointer:
 		return map[string]any{"anyOf": []any{g.schema(t.Elem()), map[string]any{"type": "null"}}}
+	case reflect.Interface:
+		// Any JSON value: another package's section of a customer export.
+		return map[string]any{}
 	case reflect.Struct:
 		return g.named(schemaName(t), t, func() map[string]any {
 			props := map[string]any{}
