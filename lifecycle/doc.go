@@ -71,9 +71,17 @@
 // makes it idempotent, and the daily run never reschedules or cancels
 // it; it only marks it overdue when its window ends.
 //
+// Tasks carry a Version. The daily run writes only over what it read
+// (TaskStore.Apply creates a task unless its key exists and replaces one
+// only at the version read): an outcome recorded while a run is between
+// reading and writing survives, and the run plans the subjects of the
+// tasks it could not write again over a fresh read. Concurrent runs for
+// one dealer and day all succeed and leave one task per key.
+//
 // TaskStore is implemented by adapters/memory (NewTaskStore) and
-// adapters/postgres (Store.LifecycleTasks); lifecycletest.RunStoreTests is
-// their shared contract.
+// adapters/postgres (Store.LifecycleTasks); lifecycletest.RunStoreTests
+// and lifecycletest.RunServiceTests (the run against concurrent writers)
+// are their shared contract.
 //
 // # Abnormal customers 异常客户 (SPEC §2.3, seed 004)
 //

@@ -88,8 +88,13 @@ type Task struct {
 	Outcome       crm.Outcome       `json:"outcome,omitempty"`
 	Note          string            `json:"note,omitempty"`
 	InteractionID crm.InteractionID `json:"interaction_id,omitempty"`
-	CreatedAt     time.Time         `json:"created_at"`
-	UpdatedAt     time.Time         `json:"updated_at"`
+	// Version counts the writes of a stored task: 1 when created, one more
+	// on each change. A store replaces a task only while it still has the
+	// version the replacement was read with (TaskStore.Apply), so that the
+	// daily run never overwrites what staff recorded meanwhile.
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Validate checks a task before it is stored.
@@ -154,13 +159,20 @@ type TaskStore interface {
 	GetByKey(ctx context.Context, dealer crm.DealerID, key string) (Task, error)
 	// List returns tasks in ID order, a page at a time.
 	List(ctx context.Context, dealer crm.DealerID, f TaskFilter) (crm.Page[Task], error)
-	// Apply creates and replaces tasks of one dealer in one atomic batch.
-	// A created task whose ID or key exists is ErrTaskExists
-	// (dealercrm.Conflict), a replaced one that does not exist
-	// ErrTaskNotFound; on error nothing is written.
-	Apply(ctx context.Context, dealer crm.DealerID, create, replace []Task) error
+	// Apply creates and replaces tasks of one dealer in one transaction,
+	// without overwriting what was written since they were read
+	// (optimistic concurrency): a created task is written unless a task
+	// with its ID or key exists (stored with Version 1); a replacement is
+	// written only while the stored task has the ID, key and Version the
+	// replacement carries (its version then goes up by one). The tasks not
+	// written are returned, creations first, each in input order: they are
+	// no error (another writer was first; re-read and re-plan them). An
+	// invalid task or one of another dealer is an error, and then nothing
+	// is written.
+	Apply(ctx context.Context, dealer crm.DealerID, create, replace []Task) (lost []Task, err error)
 	// Update changes one task under a lock: fn sees the stored task; an
-	// error from fn aborts. ErrTaskNotFound when absent.
+	// error from fn aborts. The version goes up by one. ErrTaskNotFound
+	// when absent.
 	Update(ctx context.Context, dealer crm.DealerID, id TaskID, fn func(*Task) error) (Task, error)
 }
 
