@@ -905,7 +905,7 @@ func (e *evaluator) consented(r *Rule) (crm.Channel, bool) {
 // predictDate is the date of predict without its reason.
 func (e *evaluator) predictDate(from dealercrm.Date, km int64, lim Limit) dealercrm.Date {
 	byAge := addMonths(from, lim.Months)
-	if byKM, ok := e.usage().DateAt(km+lim.KM, from); ok && byKM.Before(byAge) {
+	if byKM, ok := e.usage().DateAt(addKM(km, lim.KM), from); ok && byKM.Before(byAge) {
 		return byKM
 	}
 	return byAge
@@ -916,7 +916,7 @@ func (e *evaluator) predictDate(from dealercrm.Date, km int64, lim Limit) dealer
 func (e *evaluator) predict(from dealercrm.Date, km int64, lim Limit, what string) (dealercrm.Date, string) {
 	byAge := addMonths(from, lim.Months)
 	u := e.usage()
-	target := km + lim.KM
+	target := addKM(km, lim.KM)
 	if byKM, ok := u.DateAt(target, from); ok && byKM.Before(byAge) {
 		src := "average"
 		if u.Estimated {
