@@ -196,8 +196,9 @@ func known(s *Subject, asOf dealercrm.Date) Subject {
 
 // Evaluate plans subject s as of asOf, using only what was known that day
 // (readings, visits and complaints dated after asOf and policies recorded
-// after it are ignored; consents count from their time): its stage, usage and the tasks due between asOf − KeepDays
-// and asOf + aheadDays.
+// after it are ignored; consents count from their time): its stage,
+// usage and the tasks due between asOf − KeepDays and asOf + aheadDays.
+// No task whose window ends before the delivery is planned, for any rule.
 func (pl *Planner) Evaluate(s *Subject, asOf dealercrm.Date, aheadDays int) Evaluation {
 	k := known(s, asOf)
 	e := evaluator{pl: pl, s: &k, asOf: asOf, lo: addDays(asOf, -pl.policy.KeepDays), hi: addDays(asOf, aheadDays)}
@@ -671,7 +672,10 @@ func (e *evaluator) emit(r *Rule, subject string, cust bool, o *occurrence) bool
 		n++
 		due = e.pl.cal.Apply(r.Shift, due)
 		end := addDays(due, r.WindowDays-1)
-		if due.After(e.hi) || end.Before(e.lo) {
+		// Nothing is planned for a vehicle before it was delivered: a
+		// car delivered today has no holiday or birthday of last month
+		// to catch up on.
+		if due.After(e.hi) || end.Before(e.lo) || end.Before(e.s.Delivery) {
 			return true
 		}
 		if !e.chDone {

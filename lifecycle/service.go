@@ -443,7 +443,9 @@ func subjectsOf(subs []Subject, lost []Task) []int {
 //     policy was renewed, consent was withdrawn);
 //   - an open task whose window ended becomes overdue;
 //   - done, skipped and cancelled tasks are never touched, and their keys
-//     are never planned again.
+//     are never planned again;
+//   - nothing whose window ends before a vehicle's delivery is planned
+//     for it (a car delivered today catches up on no holiday).
 func (pl *Planner) Reconcile(subs []Subject, stored []Task, date dealercrm.Date) Changes {
 	return pl.ReconcileEach(len(subs), func(i int, s *Subject) { *s = subs[i] }, stored, date)
 }

@@ -28,7 +28,8 @@ func init() {
 	enumValues[reflect.TypeFor[lifecycle.Decider]()] = strs(lifecycle.Deciders())
 	enumValues[reflect.TypeFor[lifecycle.Kind]()] = strs(lifecycle.Kinds())
 	schemaDocs["Task"] = "A follow-up task: whom to contact, about what, by when and who does it, with its deterministic key."
-	schemaDocs["Evaluation"] = "A vehicle's stage (explained), usage and planned tasks as of a day."
+	schemaDocs["Plan"] = "A vehicle's stage (explained), usage and planned tasks as of a day."
+	schemaDocs["PlannedTask"] = "A task the plan schedules (planned is always true): not a stored task, so without id, status or outcome; the daily run stores it under its key when it falls due."
 	enumValues[reflect.TypeFor[lifecycle.Activity]()] = []string{string(lifecycle.ActivityActive), string(lifecycle.ActivityAtRisk), string(lifecycle.ActivityLost), string(lifecycle.ActivityDeepLost)}
 	enumValues[reflect.TypeFor[lifecycle.ServiceClass]()] = []string{string(lifecycle.ClassA), string(lifecycle.ClassB), string(lifecycle.ClassC), string(lifecycle.ClassD)}
 	enumValues[reflect.TypeFor[lifecycle.AbnormalClass]()] = strs(lifecycle.AbnormalClasses())
@@ -123,9 +124,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				return c.reply(http.StatusOK, taskOutcomeReply{Task: t, Interaction: i})
 			}},
 		{method: http.MethodGet, path: "/v1/vehicles/{id}/plan", op: "getVehiclePlan", tag: "Lifecycle",
-			summary: "A vehicle's stage (explained), usage and planned tasks as of a day (default today)",
+			summary: "A vehicle's stage (explained), usage and planned tasks as of a day (default today); the rows are planned, not stored tasks",
 			params:  []queryParam{{name: "date", typ: reflect.TypeFor[dealercrm.Date](), doc: "The day, YYYY-MM-DD; today when omitted."}},
-			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.Evaluation](),
+			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.Plan](),
 			handle: func(_ *handler, c *call) error {
 				d, err := dateParam(c)
 				if err != nil {

@@ -80,6 +80,53 @@ func TestLifecycleRoutes(t *testing.T) {
 
 var lcDate = dealercrm.MustParseDate
 
+// TestLifecyclePlanOfNewVehicle (issue 12, defect 15): the plan of a car
+// delivered today (2026-01-31) lists no holiday or birthday of the weeks
+// before as overdue, and its rows are marked planned, not stored tasks.
+func TestLifecyclePlanOfNewVehicle(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New()
+	crmSvc := crm.NewService(store)
+	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(func() time.Time { return time.Date(2026, 1, 31, 2, 0, 0, 0, time.UTC) }))
+	require.NoError(t, err)
+	e := newEnvOn(t, store, httpapi.WithLifecycle(lc))
+	var consents []crm.Consent
+	for _, ch := range []crm.Channel{crm.ChannelPhone, crm.ChannelWeChat} {
+		for _, p := range []crm.Purpose{crm.PurposeSurvey, crm.PurposeMarketing} {
+			consents = append(consents, crm.Consent{Purpose: p, Channel: ch, Granted: true, At: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Source: "contract"})
+		}
+	}
+	_, err = crmSvc.CreateCustomer(ctx, dealerA, crm.Customer{ID: "c1", Record: crm.Record{DealerID: dealerA}, Name: "王先生", ConsultantID: "S01",
+		Birthday: lcDate("1980-01-20"), Consents: consents})
+	require.NoError(t, err)
+	_, err = crmSvc.CreateVehicle(ctx, dealerA, crm.Vehicle{ID: "v1", Record: crm.Record{DealerID: dealerA}, VIN: "LSVAM4187C2184847", Model: "Lavida",
+		OwnerID: "c1", DeliveryDate: lcDate("2026-01-31"), Price: decimal.NewFromInt(120000)})
+	require.NoError(t, err)
+
+	rec := e.do(http.MethodGet, "/v1/vehicles/v1/plan", keyA, nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var plan struct {
+		AsOf  string           `json:"as_of"`
+		Tasks []map[string]any `json:"tasks"`
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &plan))
+	assert.Equal(t, "2026-01-31", plan.AsOf)
+	require.NotEmpty(t, plan.Tasks)
+	var holidays []any
+	for _, row := range plan.Tasks {
+		assert.Equal(t, true, row["planned"], "%v", row["key"])
+		assert.NotContains(t, row, "status", "a planned row has no status of a stored task")
+		assert.NotContains(t, row, "id")
+		assert.GreaterOrEqual(t, row["due"], "2026-01-31", "%v", row["key"])
+		if row["kind"] == string(lifecycle.KindHolidayCare) {
+			holidays = append(holidays, row["due"])
+		}
+	}
+	require.NotEmpty(t, holidays)
+	assert.Equal(t, "2026-02-16", holidays[0], "the first is Spring Festival (02-17), not New Year's Day (care due 2025-12-31)")
+	assert.Equal(t, "2026-02-01", plan.Tasks[0]["due"], "the one-on-one visit opens the plan")
+}
+
 // TestLifecycleReports goes through the real handler: the abnormal report
 // and the KPIs of dealer A, invisible to dealer B, and bad queries.
 func TestLifecycleReports(t *testing.T) {
