@@ -11,7 +11,8 @@ import (
 var (
 	// ErrTaskNotFound is returned when a task does not exist for the dealer.
 	ErrTaskNotFound = &dealercrm.Error{Code: dealercrm.NotFound, Message: "lifecycle: task not found"}
-	// ErrTaskClosed is returned when a done, skipped or cancelled task is changed.
+	// ErrTaskClosed matches the *TransitionError returned when a done,
+	// skipped or cancelled task is changed.
 	ErrTaskClosed = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "lifecycle: task is closed"}
 )
 

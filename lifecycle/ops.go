@@ -135,7 +135,8 @@ type Outcome struct {
 // RecordOutcome logs a contact for a task as a crm.Interaction carrying
 // the task key and closes the task as done, except after no answer
 // (crm.OutcomeNoAnswer), which leaves it open for another attempt. A
-// closed task is ErrTaskClosed; a bad outcome a *crm.ValidationError. The
+// closed task is a *TransitionError (errors.Is ErrTaskClosed); a bad
+// outcome a *crm.ValidationError. The
 // interaction is written once, however often the task store runs the
 // update, and removed again when the update fails.
 func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id TaskID, o Outcome) (Task, crm.Interaction, error) {
@@ -151,8 +152,12 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 	var in crm.Interaction
 	created := false
 	t, err := s.tasks.Update(ctx, dealer, id, func(t *Task) error {
-		if !t.Status.Active() {
-			return fmt.Errorf("%w (%s)", ErrTaskClosed, t.Status)
+		to := StatusDone
+		if o.Outcome == crm.OutcomeNoAnswer {
+			to = t.Status
+		}
+		if err := t.Status.move(to); err != nil {
+			return err
 		}
 		if o.StaffID != "" && o.StaffID == t.ExcludedStaffID {
 			c := checker{}
@@ -204,8 +209,8 @@ func (s *Service) close(ctx context.Context, dealer crm.DealerID, id TaskID, to 
 		return Task{}, c.err("task")
 	}
 	t, err := s.tasks.Update(ctx, dealer, id, func(t *Task) error {
-		if !t.Status.CanMove(to) || !t.Status.Active() {
-			return fmt.Errorf("%w (%s)", ErrTaskClosed, t.Status)
+		if err := t.Status.move(to); err != nil {
+			return err
 		}
 		t.Status, t.StatusReason = to, reason
 		t.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
@@ -241,8 +246,8 @@ func (s *Service) Reschedule(ctx context.Context, dealer crm.DealerID, id TaskID
 		return Task{}, err
 	}
 	t, err := s.tasks.Update(ctx, dealer, id, func(t *Task) error {
-		if !t.Status.Active() {
-			return fmt.Errorf("%w (%s)", ErrTaskClosed, t.Status)
+		if err := t.Status.move(StatusOpen); err != nil {
+			return err
 		}
 		t.StatusReason = fmt.Sprintf("rescheduled from %s to %s: %s", t.Due, due, reason)
 		t.WindowEnd = due.AddDays(t.WindowEnd.DaysSince(t.Due))

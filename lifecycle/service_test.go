@@ -427,3 +427,44 @@ func TestRunPlansNothingBeforeDelivery(t *testing.T) {
 	assert.Equal(t, 1, r.Created, "the one-on-one visit, from the day after the delivery")
 	assert.Zero(t, r.Overdue)
 }
+
+// TestTaskTransitionError (issue 12, defect 13): a move a task's status
+// does not allow says from, to and what is allowed.
+func TestTaskTransitionError(t *testing.T) {
+	f := newFixture(t)
+	f.customer(t, "c1")
+	f.vehicle(t, "v1", "c1", "2026-01-28")
+	f.run(t, "2026-01-31")
+	tdc := f.task(t, lifecycle.KindThankYou3DC)
+	_, _, err := f.svc.RecordOutcome(f.ctx, "d1", tdc.ID, lifecycle.Outcome{Outcome: crm.OutcomeReached, StaffID: "S01"})
+	require.NoError(t, err)
+	for name, tc := range map[string]struct {
+		do   func() error
+		want string
+	}{
+		"outcome": {func() error {
+			_, _, err := f.svc.RecordOutcome(f.ctx, "d1", tdc.ID, lifecycle.Outcome{Outcome: crm.OutcomeNoAnswer})
+			return err
+		}, "a task cannot move from done to done; allowed from done: none, it is closed"},
+		"skip": {func() error { _, err := f.svc.Skip(f.ctx, "d1", tdc.ID, "customer abroad"); return err },
+			"a task cannot move from done to skipped; allowed from done: none, it is closed"},
+		"reschedule": {func() error {
+			_, err := f.svc.Reschedule(f.ctx, "d1", tdc.ID, date("2026-02-05"), "customer abroad")
+			return err
+		}, "a task cannot move from done to open; allowed from done: none, it is closed"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := tc.do()
+			assert.ErrorContains(t, err, tc.want)
+			assert.ErrorIs(t, err, lifecycle.ErrTaskClosed)
+			assert.ErrorIs(t, err, dealercrm.ErrFailedPrecondition)
+			assert.Equal(t, dealercrm.FailedPrecondition, dealercrm.ErrorCode(err))
+			var te *lifecycle.TransitionError
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, lifecycle.TransitionError{From: lifecycle.StatusDone, To: te.To}, *te)
+		})
+	}
+	assert.EqualError(t, &lifecycle.TransitionError{From: lifecycle.StatusOpen, To: "lost"},
+		"lifecycle: a task cannot move from open to lost; allowed from open: open, overdue, done, skipped, cancelled")
+	assert.NotErrorIs(t, &lifecycle.TransitionError{From: lifecycle.StatusOpen, To: "lost"}, lifecycle.ErrTaskClosed, "an open task is not closed")
+}
