@@ -136,9 +136,9 @@ type Outcome struct {
 // the task key and closes the task as done, except after no answer
 // (crm.OutcomeNoAnswer), which leaves it open for another attempt. A
 // closed task is a *TransitionError (errors.Is ErrTaskClosed); a bad
-// outcome a *crm.ValidationError. The
-// interaction is written once, however often the task store runs the
-// update, and removed again when the update fails.
+// outcome a *crm.ValidationError. The interaction is written once,
+// however often the task store runs the update, and removed again when
+// the update fails.
 func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id TaskID, o Outcome) (Task, crm.Interaction, error) {
 	if !o.Outcome.Valid() {
 		c := checker{}

@@ -319,7 +319,7 @@ const maxRunPasses = 8
 // passes is a dealercrm.Conflict error (run it again).
 func (s *Service) RunSubjects(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject) (RunResult, error) {
 	res := RunResult{Date: date, Subjects: len(subs)}
-	var again []int // the subjects to plan again; nil on the first pass: all
+	var again []int // after the first pass: the subjects to plan again
 	for pass := 1; ; pass++ {
 		stored, err := s.storedTasks(ctx, dealer, date)
 		if err != nil {

@@ -228,6 +228,7 @@ func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, repl
 				Set("reason = _data.reason, pinned = _data.pinned, status = _data.status, status_reason = _data.status_reason").
 				Set("outcome = _data.outcome, note = _data.note, interaction_id = _data.interaction_id, updated_at = _data.updated_at").
 				Set("version = t.version + 1").
+				Where("t.dealer_id = ?", string(dealer)).
 				Where("t.dealer_id = _data.dealer_id AND t.id = _data.id AND t.task_key = _data.task_key AND t.version = _data.version").
 				Returning("t.id").Exec(ctx, &ids); err != nil {
 				return translate("replace lifecycle tasks", err)
