@@ -49,8 +49,11 @@
 // callback (a compact or paged source; evaluated in parallel, merged in
 // order), holding only each subject's plan at a time. Service wires
 // it to a crm.Service and a TaskStore: Run (the daily run), DueOn (the
-// day's list), PlanFor (a vehicle's plan), RecordOutcome (writes a
-// crm.Interaction with the task key), Skip, Cancel and Reschedule.
+// day's list), PlanFor (a vehicle's Plan, whose rows are planned tasks,
+// not stored ones; nothing is planned before the delivery),
+// RecordOutcome (writes a crm.Interaction with the task key), Skip,
+// Cancel and Reschedule; a move a task's status does not allow is a
+// *TransitionError saying from, to and what is allowed.
 // Contacts respect consent per purpose and channel: a rule's first
 // consented channel is used, and without one the task is not planned.
 //

@@ -1,5 +1,8 @@
 // Package lifecycletest is the conformance suite of lifecycle.TaskStore:
-// every implementation runs RunStoreTests.
+// every implementation runs RunStoreTests, and RunServiceTests runs the
+// daily run of a lifecycle.Service over the backend against concurrent
+// writers (an outcome recorded between the run's read and write,
+// concurrent runs of one dealer and day).
 package lifecycletest
 
 import (
