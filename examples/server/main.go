@@ -144,6 +144,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// PIPL exports and erasures of a customer reach their survey
+	// responses and campaign data too.
+	svc.AddPersonalData(sat, campaigns)
 
 	shanghai, err := time.LoadLocation(dealercrm.DefaultTimeZone)
 	if err != nil {
