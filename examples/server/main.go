@@ -127,6 +127,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// A customer's export and erasure (PIPL) reach the club and the grades.
+	svc.AddPersonalData(club, grades)
 
 	shanghai, err := time.LoadLocation(dealercrm.DefaultTimeZone)
 	if err != nil {
