@@ -144,9 +144,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// PIPL exports and erasures of a customer reach their survey
-	// responses and campaign data too.
-	svc.AddPersonalData(sat, campaigns)
+	// A customer's PIPL export and erasure reach every package: the club,
+	// the grades, survey responses and campaign data (and the tasks, with
+	// the lifecycle service).
+	svc.AddPersonalData(club, grades, sat, campaigns)
 
 	shanghai, err := time.LoadLocation(dealercrm.DefaultTimeZone)
 	if err != nil {
