@@ -84,6 +84,18 @@
 // items of kind accessory, against targets set with
 // [Service.SetAccessoryTargets], with completion rates.
 //
+// # Personal data (PIPL)
+//
+// [Service] is the "campaigns" part of a crm export and erasure
+// (crm.PersonalData; register it with crm.Service.AddPersonalData).
+// [Service.ExportCustomer] gives a [CustomerData]: the customer's
+// [Membership]s (campaign, name and status, invited or held out,
+// responses, conversion and revenue) and their [Profile].
+// [Service.EraseCustomer] deletes the profile, which RefreshProfiles later
+// rebuilds from the erased crm record, and keeps the memberships: they
+// hold no free text and nothing naming the person, and they are the
+// funnel counts and revenue of the reports.
+//
 // # Storage
 //
 // A [Store] keeps campaigns, profiles, members and accessory targets;

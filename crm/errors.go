@@ -109,6 +109,10 @@ type ValidationError struct {
 	Entity string
 	// Fields are the broken rules, in field order.
 	Fields []FieldError
+	// Total counts every broken rule when Fields lists only the first of
+	// them (an import lists the first MaxImportErrors); 0 when Fields is
+	// complete.
+	Total int
 }
 
 // Error implements error.
@@ -120,6 +124,9 @@ func (e *ValidationError) Error() string {
 			b.WriteString(";")
 		}
 		fmt.Fprintf(&b, " %s: %s", f.Field, f.Message)
+	}
+	if e.Total > len(e.Fields) {
+		fmt.Fprintf(&b, "; and %d more", e.Total-len(e.Fields))
 	}
 	return b.String()
 }

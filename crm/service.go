@@ -19,6 +19,8 @@ type Service struct {
 	now    func() time.Time
 	newID  func() string
 	limits Limits
+	// maxImport caps the records of one Import; 0 means DefaultMaxImportRecords.
+	maxImport int
 	// privacy are the other packages' parts of exports and erasures.
 	privacyMu sync.Mutex
 	privacy   []PersonalData

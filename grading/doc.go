@@ -62,6 +62,18 @@
 // reports. adapters/memory and adapters/postgres implement Store;
 // grading/gradingtest is their shared conformance suite.
 //
+// # Personal data (PIPL)
+//
+// *[Service] implements crm.PersonalData, so that a host registers it with
+// crm.Service.AddPersonalData: the "grades" section of a customer's export
+// is its [CustomerData] (the current [State] with score, top contributing
+// metrics and model, or null, and the history of [Change]s), and erasure
+// deletes both ([Store.DeleteCustomer]): a grade is a profile of the
+// person. Run records keep their counts. The erased customer stays in the
+// crm records, anonymised, with its sales and service orders, so a later
+// run grades it again from scratch (a first grading, without the old
+// history): a grade of an anonymised record.
+//
 // The package imports no database and no HTTP.
 //
 // # Example

@@ -145,6 +145,11 @@ type Store interface {
 	// History returns a customer's changes, oldest first (empty, not an
 	// error, for a customer never graded).
 	History(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) ([]Change, error)
+	// DeleteCustomer deletes the customer's state and history of changes
+	// atomically, for an erasure under PIPL (a grade is a profile of the
+	// person). Run records, which only count customers, stay. Deleting a
+	// customer without a state or history does nothing.
+	DeleteCustomer(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) error
 }
 
 // Errors of the package.

@@ -55,6 +55,24 @@
 // the group's home store, points earned at one store are spent at another,
 // and [Service.Liability] reports the outstanding points per store.
 //
+// # Personal data (PIPL)
+//
+// *[Service] implements crm.PersonalData, so that a host registers it with
+// crm.Service.AddPersonalData: the "loyalty" section of a customer's
+// export is its [CustomerData] (membership or null, membership events, the
+// whole points ledger), as the store sees it (the group's account in a
+// group programme). Erasure keeps the ledger, a financial record, with
+// every amount, date, lot, source and key, so balances and the liability
+// do not change; it clears the free text callers wrote that could quote
+// the person ([Entry.EraseText]: reasons of redemptions and reversals,
+// redemption labels; [MembershipEvent.EraseText]: reasons), in the
+// ledger, the events and the receipts kept with idempotency keys
+// ([Store.EraseText]). An active or lapsed membership is cancelled with
+// reason [ErasedReason]; the points stay, and the anonymised customer may
+// join again. Idempotency keys stay (they guard retries) and must be
+// opaque: never put personal data in a key, a bonus's Ref or a
+// redemption's Purpose.
+//
 // # Storage
 //
 // [Store] is the port: [Store.Do] runs one [Command] atomically on a

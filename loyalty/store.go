@@ -128,6 +128,15 @@ type Store interface {
 	// Outstanding returns the points outstanding per store where they were
 	// earned, in store order.
 	Outstanding(ctx context.Context, dealer crm.DealerID) ([]StorePoints, error)
+	// EraseText clears, atomically, the free text of the customer's
+	// ledger entries, membership events and the receipts stored with
+	// idempotency keys (Entry.EraseText, MembershipEvent.EraseText,
+	// Receipt.EraseText), for an erasure under PIPL: every amount, date,
+	// lot, key and source stays, so balances are unchanged and a replay
+	// or a source posted again still answers the first receipt (without
+	// the text). It serialises with Do on the customer, is idempotent, and
+	// does nothing for a customer without data.
+	EraseText(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) error
 }
 
 // AfterSeq decodes the cursor into the sequence number listing resumes

@@ -64,6 +64,11 @@
 // (WithLimits sets the tolerance). Validation errors are
 // *crm.ValidationError values naming every bad field.
 //
+// Service is also the "survey_responses" part of a crm export and erasure
+// (crm.PersonalData; register it with crm.Service.AddPersonalData): the
+// export lists the customer's responses, the erasure clears their
+// comments and keeps answers and scores, so the CSI still counts them.
+//
 // # Example
 //
 //	r, err := satisfaction.Weigh(satisfaction.Matrix{

@@ -284,7 +284,7 @@ func campaignRoutes(svc *campaign.Service) []route {
 				}
 				return reply(c, http.StatusOK, k, err)
 			}},
-		{method: http.MethodPost, path: "/v1/campaigns/{id}/audience", op: "freezeCampaignAudience", tag: tag,
+		{method: http.MethodPost, path: "/v1/campaigns/{id}/audience", op: "freezeCampaignAudience", tag: tag, heavy: true,
 			summary: "Freeze the audience: match the target segments, exclude customers without consent for the channels, keep the holdout out",
 			body:    reflect.TypeFor[campaignAsOf](), status: http.StatusCreated, result: reflect.TypeFor[campaign.AudienceSummary](),
 			handle: func(_ *handler, c *call) error {
@@ -317,28 +317,28 @@ func campaignRoutes(svc *campaign.Service) []route {
 				m, err := svc.RecordResponse(c.r.Context(), c.dealer, id(c), crm.CustomerID(c.r.PathValue("customer")), in)
 				return reply(c, http.StatusOK, m, err)
 			}},
-		{method: http.MethodPost, path: "/v1/campaigns/{id}/attribution", op: "attributeCampaign", tag: tag,
+		{method: http.MethodPost, path: "/v1/campaigns/{id}/attribution", op: "attributeCampaign", tag: tag, heavy: true,
 			summary: "Attribute the first sale or service order inside the attribution window to each member (contacted and holdout)",
 			status:  http.StatusOK, result: reflect.TypeFor[campaignCount](),
 			handle: func(_ *handler, c *call) error {
 				n, err := svc.Attribute(c.r.Context(), c.dealer, id(c))
 				return reply(c, http.StatusOK, campaignCount{Count: n}, err)
 			}},
-		{method: http.MethodGet, path: "/v1/campaigns/{id}/funnel", op: "getCampaignFunnel", tag: tag,
+		{method: http.MethodGet, path: "/v1/campaigns/{id}/funnel", op: "getCampaignFunnel", tag: tag, heavy: true,
 			summary: "Invited → responded → visited → converted per segment, against each segment's target (seed 004)",
 			status:  http.StatusOK, result: reflect.TypeFor[campaign.FunnelReport](),
 			handle: func(_ *handler, c *call) error {
 				r, err := svc.Funnel(c.r.Context(), c.dealer, id(c))
 				return reply(c, http.StatusOK, r, err)
 			}},
-		{method: http.MethodGet, path: "/v1/campaigns/{id}/uplift", op: "getCampaignUplift", tag: tag,
+		{method: http.MethodGet, path: "/v1/campaigns/{id}/uplift", op: "getCampaignUplift", tag: tag, heavy: true,
 			summary: "Conversion of contacted members against the holdout, with a 95% confidence interval",
 			status:  http.StatusOK, result: reflect.TypeFor[campaign.Uplift](),
 			handle: func(_ *handler, c *call) error {
 				u, err := svc.Uplift(c.r.Context(), c.dealer, id(c))
 				return reply(c, http.StatusOK, u, err)
 			}},
-		{method: http.MethodPost, path: "/v1/campaign-segments/preview", op: "previewSegment", tag: tag,
+		{method: http.MethodPost, path: "/v1/campaign-segments/preview", op: "previewSegment", tag: tag, heavy: true,
 			summary: "Count the customers a segment selects and return a sample; errors name the JSON path (segment.and[2].value)",
 			body:    reflect.TypeFor[segmentPreviewInput](), status: http.StatusOK, result: reflect.TypeFor[campaign.Preview](),
 			handle: func(_ *handler, c *call) error {
@@ -353,7 +353,7 @@ func campaignRoutes(svc *campaign.Service) []route {
 				p, err := svc.Preview(c.r.Context(), c.dealer, in.Segment, in.AsOf, sample)
 				return reply(c, http.StatusOK, p, err)
 			}},
-		{method: http.MethodPost, path: "/v1/campaign-profiles/refresh", op: "refreshCampaignProfiles", tag: tag,
+		{method: http.MethodPost, path: "/v1/campaign-profiles/refresh", op: "refreshCampaignProfiles", tag: tag, heavy: true,
 			summary: "Rebuild the per-customer profile snapshot segments are evaluated on",
 			body:    reflect.TypeFor[campaignAsOf](), status: http.StatusOK, result: reflect.TypeFor[campaignCount](),
 			handle: func(_ *handler, c *call) error {
@@ -364,7 +364,7 @@ func campaignRoutes(svc *campaign.Service) []route {
 				n, err := svc.RefreshProfiles(c.r.Context(), c.dealer, in.AsOf)
 				return reply(c, http.StatusOK, campaignCount{Count: n}, err)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/channels", op: "getChannelReport", tag: tag,
+		{method: http.MethodGet, path: "/v1/reports/channels", op: "getChannelReport", tag: tag, heavy: true,
 			summary: "Channel and lead-source effectiveness over a period: cost, responses, visits, leads, sales, cost per lead and sale, revenue, ROI",
 			params:  docs(chParams[0].queryParam, chParams[1].queryParam), status: http.StatusOK, result: reflect.TypeFor[campaign.ChannelReport](),
 			handle: func(_ *handler, c *call) error {
@@ -378,7 +378,7 @@ func campaignRoutes(svc *campaign.Service) []route {
 				r, err := svc.Channels(c.r.Context(), c.dealer, crm.DateRange{From: q.From, To: q.To})
 				return reply(c, http.StatusOK, r, err)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/value-chain", op: "getValueChainReport", tag: tag,
+		{method: http.MethodGet, path: "/v1/reports/value-chain", op: "getValueChainReport", tag: tag, heavy: true,
 			summary: "Accessory (精品) sales of a month by model and by sales consultant against targets, with completion rates",
 			params:  docs(monthParams[0].queryParam), status: http.StatusOK, result: reflect.TypeFor[campaign.ValueChainReport](),
 			handle: func(_ *handler, c *call) error {

@@ -143,7 +143,7 @@ func gradingRoutes(svc *grading.Service) []route {
 		rfmDocs = append(rfmDocs, p.queryParam)
 	}
 	return []route{
-		{method: http.MethodPost, path: "/v1/grading/runs", op: "runGrading", tag: tag,
+		{method: http.MethodPost, path: "/v1/grading/runs", op: "runGrading", tag: tag, heavy: true,
 			summary: "Grade the key's dealer as of a date (not after today), optionally against its group's population; writes only the dealer's grades; a repeat of a date answers its run",
 			body:    reflect.TypeFor[gradingRunInput](), status: http.StatusCreated, result: reflect.TypeFor[grading.Run](), location: "the run",
 			handle: func(_ *handler, c *call) error {
@@ -194,7 +194,7 @@ func gradingRoutes(svc *grading.Service) []route {
 				}
 				return c.reply(http.StatusOK, g)
 			}},
-		{method: http.MethodGet, path: "/v1/grading/rfm", op: "getRFMReport", tag: tag,
+		{method: http.MethodGet, path: "/v1/grading/rfm", op: "getRFMReport", tag: tag, heavy: true,
 			summary: "RFM quintiles of service history with the standard segments", params: rfmDocs,
 			status: http.StatusOK, result: reflect.TypeFor[grading.RFMReport](),
 			handle: func(_ *handler, c *call) error {
@@ -208,7 +208,7 @@ func gradingRoutes(svc *grading.Service) []route {
 				}
 				return c.reply(http.StatusOK, rep)
 			}},
-		{method: http.MethodGet, path: "/v1/grading/pareto", op: "getParetoReport", tag: tag,
+		{method: http.MethodGet, path: "/v1/grading/pareto", op: "getParetoReport", tag: tag, heavy: true,
 			summary: "Share of revenue from the top customers and the customers that make up 80% of it", params: paretoDocs,
 			status: http.StatusOK, result: reflect.TypeFor[grading.ParetoReport](),
 			handle: func(_ *handler, c *call) error {

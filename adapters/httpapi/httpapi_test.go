@@ -422,11 +422,13 @@ func TestBodyLimits(t *testing.T) {
 	e.h.ServeHTTP(w, req)
 	requireProblem(t, w, http.StatusRequestEntityTooLarge, "body_too_large")
 
-	// The import has its own, larger limit: the same body is a well-formed
-	// (if invalid) batch there.
-	bigBatch := `{"customers": [{"external_id": "X", "name": "` + strings.Repeat("x", int(httpapi.DefaultMaxBodyBytes)) + `"}]}`
+	// The import has its own, larger limit: a body as large is a
+	// well-formed (if invalid) batch there, as long as each record is
+	// within the limit of a single create.
+	half := strings.Repeat("x", int(httpapi.DefaultMaxBodyBytes)/2)
+	bigBatch := `{"customers": [{"external_id": "X", "name": "` + half + `"}, {"external_id": "Y", "name": "` + half + `"}]}`
 	p := requireProblem(t, e.do(http.MethodPost, "/v1/import", keyA, bigBatch), http.StatusUnprocessableEntity, "invalid")
-	assert.Equal(t, crm.RuleMaxLength, problemFields(p)["customers[0].name"])
+	assert.Equal(t, crm.RuleMaxLength, problemFields(p)["customers[1].name"])
 
 	small := newEnv(t, httpapi.WithMaxBodyBytes(64), httpapi.WithMaxImportBytes(128))
 	requireProblem(t, small.do(http.MethodPost, "/v1/customers", keyA, `{"name": "`+strings.Repeat("长", 30)+`"}`), http.StatusRequestEntityTooLarge, "body_too_large")

@@ -372,7 +372,7 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 			summary: "Get the club's program: tiers, benefits, join, renewal, upgrade and earning rules",
 			status:  http.StatusOK, result: reflect.TypeFor[loyalty.Program](),
 			handle: func(_ *handler, c *call) error { return c.reply(http.StatusOK, svc.Program()) }},
-		{method: http.MethodGet, path: "/v1/loyalty/liability", op: "getPointsLiability", tag: tag,
+		{method: http.MethodGet, path: "/v1/loyalty/liability", op: "getPointsLiability", tag: tag, heavy: true,
 			summary: "Outstanding points per store where they were earned, valued at the redemption rate",
 			status:  http.StatusOK, result: reflect.TypeFor[loyalty.Liability](),
 			handle: func(_ *handler, c *call) error {

@@ -462,7 +462,7 @@ func satisfactionRoutes(svc *satisfaction.Service) []route {
 				page, err := svc.ListResponses(c.r.Context(), c.dealer, f)
 				return replyOK(c, page, err)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/csi", op: "getCSIReport", tag: reportTag,
+		{method: http.MethodGet, path: "/v1/reports/csi", op: "getCSIReport", tag: reportTag, heavy: true,
 			summary: "CSI 0–100 of a questionnaire's responses, by criterion, indicator, staff member, department and period",
 			params:  docs(reportParams), status: http.StatusOK, result: reflect.TypeFor[satisfaction.Report](),
 			handle: func(_ *handler, c *call) error {
@@ -473,7 +473,7 @@ func satisfactionRoutes(svc *satisfaction.Service) []route {
 				rep, err := svc.Report(c.r.Context(), c.dealer, q.Questionnaire, q.Req)
 				return replyOK(c, rep, err)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/satisfaction-priorities", op: "getSatisfactionPriorities", tag: reportTag,
+		{method: http.MethodGet, path: "/v1/reports/satisfaction-priorities", op: "getSatisfactionPriorities", tag: reportTag, heavy: true,
 			summary: "Improvement priorities of a questionnaire's indicators: importance × gap, with importance–performance quadrants",
 			params:  docs(priorityParams), status: http.StatusOK, result: reflect.TypeFor[priorityReport](),
 			handle: func(_ *handler, c *call) error {

@@ -185,6 +185,15 @@ func (g *GradingStore) History(_ context.Context, dealer crm.DealerID, id crm.Cu
 	return out, nil
 }
 
+// DeleteCustomer implements grading.Store.
+func (g *GradingStore) DeleteCustomer(_ context.Context, dealer crm.DealerID, id crm.CustomerID) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.states[dealer], id)
+	delete(g.history[dealer], id)
+	return nil
+}
+
 // orNone returns seq, or an empty sequence for nil.
 func orNone[T any](seq iter.Seq[T]) iter.Seq[T] {
 	if seq == nil {

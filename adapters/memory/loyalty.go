@@ -254,6 +254,17 @@ func (sh *idemShard) put(k idemKey, hash string, rec idemRec, r *loyalty.Receipt
 	return nil
 }
 
+// eraseText clears the free text of the receipts stored for the
+// commands on the slot numbered slot (loyalty.Receipt.EraseText). Their
+// entries are not stored here: a replay reads them from the ledger.
+func (sh *idemShard) eraseText(slot slotRef) {
+	for i := range sh.recs.len() {
+		if rec := sh.recs.at(i); rec.slot == slot && rec.extra > 0 {
+			sh.extras.at(int(rec.extra - 1)).EraseText()
+		}
+	}
+}
+
 // NewLoyaltyStore returns an empty LoyaltyStore.
 func NewLoyaltyStore() *LoyaltyStore {
 	s := &LoyaltyStore{seed: maphash.MakeSeed()}
@@ -688,6 +699,30 @@ func (s *LoyaltyStore) DueLots(_ context.Context, dealer crm.DealerID, by dealer
 		sl.mu.Unlock()
 	}
 	return out, nil
+}
+
+// EraseText implements loyalty.Store. Under the account's lock it
+// rebuilds the ledger without the erased text, clears the events' and
+// then, shard by shard, the stored receipts' (a scan of every key: an
+// erasure is rare, and keys are not indexed by customer).
+func (s *LoyaltyStore) EraseText(_ context.Context, dealer crm.DealerID, customer crm.CustomerID) error {
+	sl := s.slot(dealer, customer, false)
+	if sl == nil {
+		return nil
+	}
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	sl.ledger.eraseText(sl.dealer, sl.customer)
+	for i := range sl.events {
+		sl.events[i].EraseText()
+	}
+	for i := range s.keys {
+		sh := &s.keys[i]
+		sh.mu.Lock()
+		sh.eraseText(sl.ref)
+		sh.mu.Unlock()
+	}
+	return nil
 }
 
 // Outstanding implements loyalty.Store.

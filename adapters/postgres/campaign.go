@@ -478,22 +478,50 @@ func (cs CampaignStore) EachProfile(ctx context.Context, dealer crm.DealerID, co
 	}
 	defer rows.Close()
 	for rows.Next() {
-		p := campaign.Profile{DealerID: dealer}
-		var birthday, vdate, odoAt, last sqlDate
-		var hobbies, abnormal, tags, consents textArray
-		if err := rows.Scan(&p.CustomerID, &p.Gender, &birthday, &p.FamilyStage, &hobbies, &p.Province, &p.City, &p.District,
-			&p.Occupation, &p.VehicleModel, &vdate, &p.OdometerKM, &odoAt, &last, &p.Stage, &p.Grade, &p.Tier, &abnormal,
-			&tags, &consents, &p.ConsultantID, &p.UpdatedAt); err != nil {
+		p, err := scanProfile(rows, dealer)
+		if err != nil {
 			return translate("campaign segment", err)
 		}
-		p.Birthday, p.VehicleDate, p.OdometerAt, p.LastVisit = birthday.date(), vdate.date(), odoAt.date(), last.date()
-		p.Hobbies, p.Abnormal, p.Tags, p.Consents = nilIfEmpty([]string(hobbies)), nilIfEmpty([]string(abnormal)), nilIfEmpty([]string(tags)), nilIfEmpty([]string(consents))
-		p.UpdatedAt = p.UpdatedAt.UTC()
 		if err := fn(&p); err != nil {
 			return err
 		}
 	}
 	return translate("campaign segment", rows.Err())
+}
+
+// scanProfile reads the profileSelect columns of a row.
+func scanProfile(row rowScanner, dealer crm.DealerID) (campaign.Profile, error) {
+	p := campaign.Profile{DealerID: dealer}
+	var birthday, vdate, odoAt, last sqlDate
+	var hobbies, abnormal, tags, consents textArray
+	if err := row.Scan(&p.CustomerID, &p.Gender, &birthday, &p.FamilyStage, &hobbies, &p.Province, &p.City, &p.District,
+		&p.Occupation, &p.VehicleModel, &vdate, &p.OdometerKM, &odoAt, &last, &p.Stage, &p.Grade, &p.Tier, &abnormal,
+		&tags, &consents, &p.ConsultantID, &p.UpdatedAt); err != nil {
+		return p, err
+	}
+	p.Birthday, p.VehicleDate, p.OdometerAt, p.LastVisit = birthday.date(), vdate.date(), odoAt.date(), last.date()
+	p.Hobbies, p.Abnormal, p.Tags, p.Consents = nilIfEmpty([]string(hobbies)), nilIfEmpty([]string(abnormal)), nilIfEmpty([]string(tags)), nilIfEmpty([]string(consents))
+	p.UpdatedAt = p.UpdatedAt.UTC()
+	return p, nil
+}
+
+// GetProfile implements campaign.Store.
+func (cs CampaignStore) GetProfile(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) (campaign.Profile, error) {
+	p, err := scanProfile(cs.s.db.QueryRowContext(ctx, "SELECT "+profileSelect+" FROM "+cs.s.cfg.table(TableCampaignProfiles)+
+		" WHERE dealer_id = ? AND customer_id = ?", string(dealer), string(customer)), dealer)
+	if err != nil {
+		return campaign.Profile{}, translate("profile of customer "+string(customer), err)
+	}
+	return p, nil
+}
+
+// DeleteProfile implements campaign.Store.
+func (cs CampaignStore) DeleteProfile(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) error {
+	return cs.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+		_, err := db.ExecContext(ctx, "DELETE FROM "+cs.s.cfg.table(TableCampaignProfiles)+" WHERE dealer_id = ? AND customer_id = ?",
+			string(dealer), string(customer))
+		return translate("campaign profile", err)
+	})
 }
 
 type memberDoc struct {
@@ -564,13 +592,13 @@ func (cs CampaignStore) FreezeAudience(ctx context.Context, dealer crm.DealerID,
 	})
 }
 
-const memberSelect = `customer_id, segment, channel, excluded, holdout, responded, visited, converted, conversion_kind, revenue::text`
+const memberSelect = `campaign_id, customer_id, segment, channel, excluded, holdout, responded, visited, converted, conversion_kind, revenue::text`
 
-func scanMember(row rowScanner, dealer crm.DealerID, id campaign.ID) (campaign.Member, error) {
-	m := campaign.Member{DealerID: dealer, CampaignID: id}
+func scanMember(row rowScanner, dealer crm.DealerID) (campaign.Member, error) {
+	m := campaign.Member{DealerID: dealer}
 	var resp, visit, conv sqlDate
 	var revenue string
-	if err := row.Scan(&m.CustomerID, &m.Segment, &m.Channel, &m.Excluded, &m.Holdout, &resp, &visit, &conv, &m.ConversionKind, &revenue); err != nil {
+	if err := row.Scan(&m.CampaignID, &m.CustomerID, &m.Segment, &m.Channel, &m.Excluded, &m.Holdout, &resp, &visit, &conv, &m.ConversionKind, &revenue); err != nil {
 		return m, err
 	}
 	m.Responded, m.Visited, m.Converted = resp.date(), visit.date(), conv.date()
@@ -592,7 +620,7 @@ func (cs CampaignStore) Members(ctx context.Context, dealer crm.DealerID, id cam
 	defer rows.Close()
 	out := []campaign.Member{}
 	for rows.Next() {
-		m, err := scanMember(rows, dealer, id)
+		m, err := scanMember(rows, dealer)
 		if err != nil {
 			return nil, translate("campaign members", err)
 		}
@@ -616,7 +644,7 @@ func (cs CampaignStore) ListMembers(ctx context.Context, dealer crm.DealerID, id
 	defer rows.Close()
 	var out []campaign.Member
 	for rows.Next() {
-		m, err := scanMember(rows, dealer, id)
+		m, err := scanMember(rows, dealer)
 		if err != nil {
 			return crm.Page[campaign.Member]{}, translate("campaign members", err)
 		}
@@ -628,13 +656,35 @@ func (cs CampaignStore) ListMembers(ctx context.Context, dealer crm.DealerID, id
 	return crm.NewPage(out, size, func(m campaign.Member) string { return string(m.CustomerID) }), nil
 }
 
+// CustomerMembers implements campaign.Store: one primary-key probe of
+// campaign_members per campaign of the dealer (a lateral join), rather
+// than a scan of every member of the dealer for the customer.
+func (cs CampaignStore) CustomerMembers(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) ([]campaign.Member, error) {
+	rows, err := cs.s.db.QueryContext(ctx, "SELECT m.* FROM "+cs.s.cfg.table(TableCampaigns)+" AS c CROSS JOIN LATERAL (SELECT "+memberSelect+
+		" FROM "+cs.s.cfg.table(TableCampaignMembers)+" WHERE dealer_id = c.dealer_id AND campaign_id = c.id AND customer_id = ?) AS m"+
+		" WHERE c.dealer_id = ? ORDER BY c.id", string(customer), string(dealer))
+	if err != nil {
+		return nil, translate("campaign members", err)
+	}
+	defer rows.Close()
+	out := []campaign.Member{}
+	for rows.Next() {
+		m, err := scanMember(rows, dealer)
+		if err != nil {
+			return nil, translate("campaign members", err)
+		}
+		out = append(out, m)
+	}
+	return out, translate("campaign members", rows.Err())
+}
+
 // UpdateMember implements campaign.Store with SELECT … FOR UPDATE.
 func (cs CampaignStore) UpdateMember(ctx context.Context, dealer crm.DealerID, id campaign.ID, customer crm.CustomerID, fn func(*campaign.Member) error) (campaign.Member, error) {
 	var out campaign.Member
 	t := cs.s.cfg.table(TableCampaignMembers)
 	err := cs.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
 		m, err := scanMember(db.QueryRowContext(ctx, "SELECT "+memberSelect+" FROM "+t+
-			" WHERE dealer_id = ? AND campaign_id = ? AND customer_id = ? FOR UPDATE", string(dealer), string(id), string(customer)), dealer, id)
+			" WHERE dealer_id = ? AND campaign_id = ? AND customer_id = ? FOR UPDATE", string(dealer), string(id), string(customer)), dealer)
 		if err != nil {
 			return translate(fmt.Sprintf("member %s of campaign %s", customer, id), err)
 		}

@@ -59,6 +59,8 @@ func ExampleRenderMigrations() {
 	// 0007_loyalty_sources.tx.up.sql
 	// 0008_grading_run_per_date.tx.down.sql
 	// 0008_grading_run_per_date.tx.up.sql
+	// 0009_lifecycle_version.tx.down.sql
+	// 0009_lifecycle_version.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

@@ -339,3 +339,14 @@ func (g GradingStore) History(ctx context.Context, dealer crm.DealerID, id crm.C
 	}
 	return out, translate("grading history", rows.Err())
 }
+
+// DeleteCustomer implements grading.Store in one statement, atomic by
+// itself (under a savepoint inside a transaction): the state and the
+// changes of the customer, the dealer bound in both.
+func (g GradingStore) DeleteCustomer(ctx context.Context, dealer crm.DealerID, id crm.CustomerID) error {
+	return g.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+		_, err := db.ExecContext(ctx, `WITH s AS (DELETE FROM `+g.s.cfg.table(TableGradingStates)+` WHERE dealer_id = ?0 AND customer_id = ?1)
+			DELETE FROM `+g.s.cfg.table(TableGradingChanges)+` WHERE dealer_id = ?0 AND customer_id = ?1`, string(dealer), string(id))
+		return translate("grading: delete customer", err)
+	})
+}

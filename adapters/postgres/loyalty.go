@@ -593,6 +593,135 @@ func (l LoyaltyStore) DueLots(ctx context.Context, dealer crm.DealerID, by deale
 	return out, translate("loyalty due lots", rows.Err())
 }
 
+// EraseText implements loyalty.Store in one transaction: it locks the
+// account row, so that no command of the customer runs meanwhile, reads
+// the entries, events and stored receipts that hold text, erases it by the
+// domain's rules (loyalty.Entry.EraseText and the others) and writes back
+// what changed, one UPDATE per table through json_to_recordset. Every
+// statement binds the dealer; the receipts are found by customer among
+// the dealer's keys (no index serves that: an erasure is rare, postings
+// are not).
+func (l LoyaltyStore) EraseText(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) error {
+	d, c := string(dealer), string(customer)
+	return l.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		if _, err := db.ExecContext(ctx, "SELECT FROM "+l.t(TableLoyaltyAccounts)+" WHERE dealer_id = ? AND customer_id = ? FOR UPDATE", d, c); err != nil {
+			return translate("loyalty: lock account", err)
+		}
+		type entryText struct {
+			Seq      int64  `json:"seq"`
+			Reason   string `json:"reason"`
+			SourceID string `json:"source_id"`
+		}
+		var entries []entryText
+		err := eachRow(ctx, db, `SELECT seq, kind, source_id, reason FROM `+l.t(TableLoyaltyEntries)+`
+			WHERE dealer_id = ? AND customer_id = ? AND (reason <> '' OR source_id <> '')`, []any{d, c}, func(r rowScanner) error {
+			var e loyalty.Entry
+			if err := r.Scan(&e.Seq, &e.Kind, &e.Source.ID, &e.Reason); err != nil {
+				return err
+			}
+			if e.EraseText() {
+				entries = append(entries, entryText{Seq: e.Seq, Reason: e.Reason, SourceID: e.Source.ID})
+			}
+			return nil
+		})
+		if err != nil {
+			return translate("loyalty: erase entries", err)
+		}
+		if err := updateRows(ctx, db, entries, `UPDATE `+l.t(TableLoyaltyEntries)+` e SET reason = x.reason, source_id = x.source_id
+			FROM json_to_recordset(?::json) AS x(seq bigint, reason text, source_id text)
+			WHERE e.dealer_id = ? AND e.customer_id = ? AND e.seq = x.seq`, d, c); err != nil {
+			return translate("loyalty: erase entries", err)
+		}
+		type eventText struct {
+			Seq    int64  `json:"seq"`
+			Reason string `json:"reason"`
+		}
+		var events []eventText
+		err = eachRow(ctx, db, `SELECT seq, reason FROM `+l.t(TableLoyaltyMembershipEvents)+`
+			WHERE dealer_id = ? AND customer_id = ? AND reason <> ''`, []any{d, c}, func(r rowScanner) error {
+			var ev loyalty.MembershipEvent
+			if err := r.Scan(&ev.Seq, &ev.Reason); err != nil {
+				return err
+			}
+			if ev.EraseText() {
+				events = append(events, eventText{Seq: ev.Seq, Reason: ev.Reason})
+			}
+			return nil
+		})
+		if err != nil {
+			return translate("loyalty: erase membership events", err)
+		}
+		if err := updateRows(ctx, db, events, `UPDATE `+l.t(TableLoyaltyMembershipEvents)+` v SET reason = x.reason
+			FROM json_to_recordset(?::json) AS x(seq bigint, reason text)
+			WHERE v.dealer_id = ? AND v.customer_id = ? AND v.seq = x.seq`, d, c); err != nil {
+			return translate("loyalty: erase membership events", err)
+		}
+		type receiptText struct {
+			Key     string          `json:"key"`
+			Receipt json.RawMessage `json:"receipt"`
+		}
+		var receipts []receiptText
+		err = eachRow(ctx, db, `SELECT key, receipt::text FROM `+l.t(TableLoyaltyIdempotency)+`
+			WHERE dealer_id = ? AND customer_id = ?`, []any{d, c}, func(r rowScanner) error {
+			var key, doc string
+			if err := r.Scan(&key, &doc); err != nil {
+				return err
+			}
+			var rec loyalty.Receipt
+			if err := json.Unmarshal([]byte(doc), &rec); err != nil {
+				return fmt.Errorf("postgres: loyalty receipt of key %q: %w", key, err)
+			}
+			if !rec.EraseText() {
+				return nil
+			}
+			b, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			receipts = append(receipts, receiptText{Key: key, Receipt: b})
+			return nil
+		})
+		if err != nil {
+			return translate("loyalty: erase receipts", err)
+		}
+		if err := updateRows(ctx, db, receipts, `UPDATE `+l.t(TableLoyaltyIdempotency)+` k SET receipt = x.receipt
+			FROM json_to_recordset(?::json) AS x(key text, receipt jsonb)
+			WHERE k.dealer_id = ? AND k.key = x.key AND k.customer_id = ?`, d, c); err != nil {
+			return translate("loyalty: erase receipts", err)
+		}
+		return nil
+	})
+}
+
+// eachRow runs query q and calls fn with every row.
+func eachRow(ctx context.Context, db bun.IDB, q string, args []any, fn func(rowScanner) error) error {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// updateRows runs the statement q, when there are docs, with the docs as
+// its first argument (a JSON array, for json_to_recordset), then args.
+func updateRows[T any](ctx context.Context, db bun.IDB, docs []T, q string, args ...any) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(docs)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, q, append([]any{string(b)}, args...)...)
+	return err
+}
+
 // Outstanding implements loyalty.Store.
 func (l LoyaltyStore) Outstanding(ctx context.Context, dealer crm.DealerID) ([]loyalty.StorePoints, error) {
 	rows, err := l.s.db.QueryContext(ctx, `SELECT store_id, sum(remaining) FROM `+l.t(TableLoyaltyLots)+

@@ -27,6 +27,15 @@ func TestLoyaltyStoreConformance(t *testing.T) {
 	loyaltytest.RunStoreTests(t, func(t *testing.T) loyalty.Store { return pgtest.NewStore(t).Loyalty() })
 }
 
+// TestLoyaltyPrivacy runs the PIPL cases of the club through crm.Service
+// on one Postgres store (issue 12 defect 6).
+func TestLoyaltyPrivacy(t *testing.T) {
+	loyaltytest.RunPrivacyTests(t, func(t *testing.T) (crm.Store, loyalty.Store) {
+		s := pgtest.NewStore(t)
+		return s, s.Loyalty()
+	})
+}
+
 // statementErrors is a bun query hook that records every statement that
 // failed, with its error.
 type statementErrors struct {
@@ -168,4 +177,45 @@ func TestLoyaltyConflictsRaiseNoSQLError(t *testing.T) {
 	hook.mu.Lock()
 	defer hook.mu.Unlock()
 	assert.Empty(t, hook.failed, "no statement failed")
+}
+
+// TestLoyaltyEraseTextStatements: an erasure's statements each bind the
+// dealer (routable to one shard on Citus), none fails, and an erasure
+// inside a transaction that rolls back leaves the text (nothing
+// half-written outside the transaction).
+func TestLoyaltyEraseTextStatements(t *testing.T) {
+	ctx := context.Background()
+	db, schema := pgtest.Schema(t)
+	hook := &statementErrors{}
+	hooked := bun.NewDB(db.DB, pgdialect.New()).WithQueryHook(hook)
+	store, err := postgres.New(hooked, postgres.WithSchema(schema))
+	require.NoError(t, err)
+	require.NoError(t, store.Migrate(ctx))
+	svc := loyaltytest.NewService(t, store.Loyalty(), nil)
+	const a = loyaltytest.DealerA
+	loyaltytest.Personal(t, svc, a, "c1")
+
+	rollback := errors.New("roll back")
+	err = store.InTx(ctx, func(ctx context.Context, tx crm.Store) error {
+		require.NoError(t, tx.(*postgres.Store).Loyalty().EraseText(ctx, a, "c1"))
+		return rollback
+	})
+	require.ErrorIs(t, err, rollback)
+	e, err := store.Loyalty().Entry(ctx, a, "c1.3")
+	require.NoError(t, err)
+	assert.Contains(t, e.Reason, loyaltytest.PersonMobile, "a rolled-back erasure changed nothing")
+
+	hook.reset()
+	require.NoError(t, store.Loyalty().EraseText(ctx, a, "c1"))
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	assert.Empty(t, hook.failed, "no statement failed")
+	n := 0
+	for _, q := range hook.queries {
+		if strings.Contains(q, "loyalty_") {
+			n++
+			assert.Contains(t, q, "dealer_id = 'loyalty-a'", "every statement binds the dealer: %s", q)
+		}
+	}
+	assert.Equal(t, 7, n, "a lock, then a read and an update of entries, events and receipts")
 }

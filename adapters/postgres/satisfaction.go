@@ -318,3 +318,29 @@ func (st *SatisfactionStore) ListResponses(ctx context.Context, dealer crm.Deale
 	}
 	return responseTable.list(ctx, st.s, dealer, f.PageRequest, func(r satisfaction.Response) string { return string(r.ID) }, where, args...)
 }
+
+// EraseComments implements satisfaction.Store with one UPDATE on the
+// customer's index (dealer_id, customer_id): the comment leaves the
+// response document, which keeps everything else.
+func (st *SatisfactionStore) EraseComments(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID, at time.Time) (int, error) {
+	if customer == "" {
+		return 0, ctx.Err()
+	}
+	stamp, err := json.Marshal(at.UTC())
+	if err != nil {
+		return 0, dealercrm.Errorf(dealercrm.Invalid, "response: erase comments: %v", err)
+	}
+	var n int64
+	err = st.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+		res, err := db.ExecContext(ctx, "UPDATE "+st.s.cfg.table(TableSatisfactionResponses)+
+			` SET doc = jsonb_set(doc - 'comment', '{updated_at}', ?::jsonb), updated_at = ?
+			WHERE dealer_id = ? AND customer_id = ? AND coalesce(doc->>'comment', '') <> ''`,
+			string(stamp), at.UTC(), string(dealer), string(customer))
+		if err != nil {
+			return translate("erase response comments", err)
+		}
+		n, err = res.RowsAffected()
+		return translate("erase response comments", err)
+	})
+	return int(n), err
+}

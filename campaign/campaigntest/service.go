@@ -258,6 +258,103 @@ func RunServiceTests(t *testing.T, newStores NewStores) {
 		assert.Nil(t, sms.ROI, "no cost on SMS, no ROI")
 	})
 
+	t.Run("PersonalData", func(t *testing.T) {
+		// Issue 12 #6: the campaign Service is the "campaigns" part of the
+		// crm export and erasure. Customer c1 of DealerA (hobbies, region,
+		// family stage, consent to marketing SMS) is in the audience of k1,
+		// responded on 03-02 and converted on 03-05 for 250,000. DealerB
+		// has a customer c1 of its own.
+		e := newServiceEnv(t, newStores, now)
+		require.NoError(t, e.crm.Dealers().Create(ctx, &crm.Dealer{ID: DealerB, Name: "杭州丰田", CreatedAt: now, UpdatedAt: now}))
+		person := func(dealer crm.DealerID, id crm.CustomerID, vin int, hobby, city string) {
+			rec := crm.Record{DealerID: dealer, CreatedAt: at, UpdatedAt: at}
+			require.NoError(t, e.crm.Customers().Create(ctx, &crm.Customer{ID: id, Record: rec, Kind: crm.Individual, Name: "王伟",
+				Mobile: "13912345678", Birthday: day("1985-02-03"), FamilyStage: crm.YoungChildren, Hobbies: []string{hobby},
+				Region: crm.Region{Province: "浙江", City: city}, Occupation: "engineer",
+				Consents: []crm.Consent{{Purpose: crm.PurposeMarketing, Channel: crm.ChannelSMS, Granted: true, At: at, Source: "contract"}}}))
+			require.NoError(t, e.crm.Vehicles().Create(ctx, &crm.Vehicle{ID: crm.VehicleID("v-" + id), Record: rec, VIN: crmtest.VIN(vin),
+				Plate: "浙C12345", Model: "卡罗拉", OwnerID: id, PurchaseDate: day("2023-05-01")}))
+		}
+		person(DealerA, "c1", 0, "钓鱼", "温州")
+		person(DealerA, "c2", 1, "旅游", "温州")
+		person(DealerB, "c1", 2, "高尔夫", "杭州")
+		for _, d := range []crm.DealerID{DealerA, DealerB} {
+			_, err := e.svc.RefreshProfiles(ctx, d, dealercrm.Date{})
+			require.NoError(t, err)
+		}
+		c := e.running(t, "k1")
+		_, err := e.svc.Freeze(ctx, DealerA, c.ID, day("2025-03-01"))
+		require.NoError(t, err)
+		for _, r := range []campaign.Response{{Kind: campaign.Responded, Date: day("2025-03-02")}, {Kind: campaign.Converted, Date: day("2025-03-05"), Revenue: decimal.NewFromInt(250_000)}} {
+			_, err = e.svc.RecordResponse(ctx, DealerA, c.ID, "c1", r)
+			require.NoError(t, err)
+		}
+		funnel, err := e.svc.Funnel(ctx, DealerA, c.ID)
+		require.NoError(t, err)
+
+		records := crm.NewService(e.crm)
+		pd, ok := any(e.svc).(crm.PersonalData)
+		require.True(t, ok, "the campaign Service is a crm.PersonalData")
+		assert.Equal(t, "campaigns", pd.PersonalDataSection())
+		records.AddPersonalData(pd)
+		export := func() campaign.CustomerData {
+			t.Helper()
+			x, err := records.ExportCustomer(ctx, DealerA, "c1")
+			require.NoError(t, err)
+			data, ok := x.Sections["campaigns"].(campaign.CustomerData)
+			require.True(t, ok, "the section is a campaign.CustomerData: %T", x.Sections["campaigns"])
+			return data
+		}
+		before := export()
+		require.Len(t, before.Memberships, 1)
+		m := before.Memberships[0]
+		assert.Equal(t, campaign.ID("k1"), m.CampaignID)
+		assert.Equal(t, "春季保养关怀", m.CampaignName)
+		assert.Equal(t, campaign.Running, m.CampaignStatus)
+		assert.True(t, m.Invited, "contacted: no holdout, consent to SMS")
+		assert.False(t, m.Holdout)
+		assert.Equal(t, crm.ChannelSMS, m.Channel)
+		assert.Equal(t, day("2025-03-02"), m.Responded)
+		assert.Equal(t, day("2025-03-05"), m.Converted)
+		assert.Equal(t, "250000", m.Revenue.String())
+		require.NotNil(t, before.Profile, "the segment profile is exported")
+		assert.Equal(t, []string{"钓鱼"}, before.Profile.Hobbies)
+		assert.Equal(t, "温州", before.Profile.City)
+		assert.Equal(t, crm.YoungChildren, before.Profile.FamilyStage)
+		assert.Equal(t, day("1985-02-03"), before.Profile.Birthday)
+		assert.Equal(t, []string{"marketing:sms"}, before.Profile.Consents)
+
+		require.NoError(t, records.EraseCustomer(ctx, DealerA, "c1"))
+		require.NoError(t, records.EraseCustomer(ctx, DealerA, "c1"), "erasing twice is fine")
+		after := export()
+		assert.Nil(t, after.Profile, "the profile is gone")
+		assert.Equal(t, JSON(t, before.Memberships), JSON(t, after.Memberships), "the membership and its responses stay")
+		again, err := e.svc.Funnel(ctx, DealerA, c.ID)
+		require.NoError(t, err)
+		assert.Equal(t, JSON(t, funnel), JSON(t, again), "funnel counts and revenue are unchanged")
+
+		p, err := e.store.GetProfile(ctx, DealerA, "c2")
+		require.NoError(t, err, "another customer keeps their profile")
+		assert.Equal(t, []string{"旅游"}, p.Hobbies)
+		p, err = e.store.GetProfile(ctx, DealerB, "c1")
+		require.NoError(t, err, "another dealer's customer of the same ID keeps theirs")
+		assert.Equal(t, []string{"高尔夫"}, p.Hobbies)
+
+		// The next refresh rebuilds the profile from the erased crm record.
+		_, err = e.svc.RefreshProfiles(ctx, DealerA, dealercrm.Date{})
+		require.NoError(t, err)
+		p, err = e.store.GetProfile(ctx, DealerA, "c1")
+		require.NoError(t, err)
+		assert.Empty(t, p.Hobbies, "no hobbies")
+		assert.Empty(t, p.City)
+		assert.Empty(t, p.FamilyStage)
+		assert.True(t, p.Birthday.IsZero(), "no birthday")
+		assert.Empty(t, p.Occupation)
+		assert.Empty(t, p.Consents, "no consent: no campaign contacts them")
+		assert.Equal(t, "卡罗拉", p.VehicleModel, "the kept vehicle record still counts")
+		assert.Error(t, pd.EraseCustomer(ctx, DealerA, ""), "an empty customer ID erases nothing")
+	})
+
 	t.Run("LeadDate", func(t *testing.T) {
 		// Today is 2026-01-15: a lead imported today whose first contact
 		// was on 2025-11-03 counts in November 2025, not in January 2026.

@@ -2,7 +2,9 @@ package gradingtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -268,6 +270,71 @@ func RunServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store, grad
 		assert.NotEqual(t, first.ID, next.ID)
 		assert.Equal(t, 5, next.Customers)
 		assert.Equal(t, map[crm.CustomerID]string{"a1": "C 0.00", "a2": "C 25.00", "a3": "B 50.00", "a4": "A 75.00", "a5": "A 100.00"}, scores(t, store, DealerA))
+	})
+
+	// Issue 12 defect 6: the PIPL export omitted grades and erasure left
+	// them. Through crm.Service with grading registered: the "grades"
+	// section holds the state and history; erasure deletes them and
+	// nothing else.
+	t.Run("ExportAndEraseCustomer", func(t *testing.T) {
+		records, store := newStores(t)
+		SeedGroup(t, records)
+		svc := newService(t, records, store)
+		people := crm.NewService(records, crm.WithClock(func() time.Time { return Now }))
+		people.AddPersonalData(svc)
+		assert.Equal(t, "grades", svc.PersonalDataSection())
+
+		// As of AsOf − 1 (N = 4): a2 ranks 1/3 → 33.33, B. As of AsOf
+		// with a5 (6000) added (N = 5): a2 ranks 1/4 → 25; A share 0.34 ×
+		// 5 → 2, A + B 0.68 × 5 → 3: a2 falls to C.
+		first, err := svc.Run(ctx, grading.RunRequest{DealerID: DealerA, AsOf: AsOf.AddDays(-1)})
+		require.NoError(t, err)
+		AddCustomer(t, records, DealerA, "a5", 6000)
+		second, err := svc.Run(ctx, grading.RunRequest{DealerID: DealerA, AsOf: AsOf})
+		require.NoError(t, err)
+		_, err = svc.Run(ctx, grading.RunRequest{DealerID: DealerB, AsOf: AsOf})
+		require.NoError(t, err)
+		others := []crm.CustomerID{"a1", "a3", "a4", "a5"}
+		before := []Snapshot{Take(t, store, DealerA, others, first.ID, second.ID), Take(t, store, DealerB, []crm.CustomerID{"b1", "b2"})}
+		before[0].States = slices.DeleteFunc(before[0].States, func(st grading.State) bool { return st.CustomerID == "a2" })
+		require.Len(t, before[0].States, 4)
+
+		section := func() grading.CustomerData {
+			t.Helper()
+			x, err := people.ExportCustomer(ctx, DealerA, "a2")
+			require.NoError(t, err)
+			require.Contains(t, x.Sections, "grades")
+			return x.Sections["grades"].(grading.CustomerData)
+		}
+		g := section()
+		require.NotNil(t, g.State)
+		assert.Equal(t, grading.GradeC, g.State.Grade)
+		assert.InDelta(t, 25, g.State.Score, 0.005)
+		assert.Equal(t, "share-test", g.State.Model)
+		assert.NotEmpty(t, g.State.Top, "the top contributing metrics")
+		require.Len(t, g.History, 2)
+		assert.Equal(t, []grading.Grade{"", grading.GradeB}, []grading.Grade{g.History[0].Old, g.History[0].New})
+		assert.Equal(t, []grading.Grade{grading.GradeB, grading.GradeC}, []grading.Grade{g.History[1].Old, g.History[1].New})
+
+		require.NoError(t, people.EraseCustomer(ctx, DealerA, "a2"))
+		require.NoError(t, people.EraseCustomer(ctx, DealerA, "a2"), "erasing twice is fine")
+		g = section()
+		assert.Nil(t, g.State, "the grade is deleted")
+		assert.Empty(t, g.History, "the history is deleted")
+		b, err := json.Marshal(g)
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"state":null,"history":[]}`, string(b))
+		after := []Snapshot{Take(t, store, DealerA, others, first.ID, second.ID), Take(t, store, DealerB, []crm.CustomerID{"b1", "b2"})}
+		assert.Equal(t, before, after, "other customers, run records and another dealer are untouched")
+
+		// The anonymised customer keeps its sale (a financial record): the
+		// next date's run grades it again, as a first grading.
+		_, err = svc.Run(ctx, grading.RunRequest{DealerID: DealerA, AsOf: Today})
+		require.NoError(t, err)
+		g = section()
+		require.NotNil(t, g.State)
+		require.Len(t, g.History, 1)
+		assert.Empty(t, g.History[0].Old, "graded from scratch")
 	})
 
 	// Error messages name no store, table, constraint or SQLSTATE.

@@ -240,6 +240,51 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) grading.Store) {
 		require.NoError(t, err)
 		assert.Equal(t, 22.5, again.Top[0].Points, "a caller cannot change stored state through a returned value")
 	})
+
+	// PIPL erasure (issue 12 defect 6): a grade is a profile of the person.
+	t.Run("DeleteCustomer", func(t *testing.T) {
+		s := newStore(t)
+		change := func(dealer crm.DealerID, c crm.CustomerID, run grading.RunID, old, new grading.Grade) grading.Change {
+			return grading.Change{DealerID: dealer, CustomerID: c, RunID: run, Old: old, New: new, Score: 70, Reason: "first",
+				Period: dealercrm.NewDate(2025, 6, 30), At: at}
+		}
+		require.NoError(t, saveRun(ctx, s, Run(DealerA, "r1"),
+			[]grading.State{State(DealerA, "c1", "A", 88.5, "r1"), State(DealerA, "c2", "B", 61, "r1")},
+			[]grading.Change{change(DealerA, "c1", "r1", "", "B"), change(DealerA, "c2", "r1", "", "B")}))
+		require.NoError(t, saveRun(ctx, s, RunAsOf(DealerA, "r2", dealercrm.NewDate(2025, 7, 1)),
+			[]grading.State{State(DealerA, "c1", "A", 88.5, "r2")}, []grading.Change{change(DealerA, "c1", "r2", "B", "A")}))
+		require.NoError(t, saveRun(ctx, s, Run(DealerB, "r1"),
+			[]grading.State{State(DealerB, "c1", "C", 12, "r1")}, []grading.Change{change(DealerB, "c1", "r1", "", "C")}))
+		kept := func() []Snapshot {
+			return []Snapshot{Take(t, s, DealerA, []crm.CustomerID{"c2"}, "r1", "r2"), Take(t, s, DealerB, []crm.CustomerID{"c1"}, "r1")}
+		}
+		before := kept()
+		h, err := s.History(ctx, DealerA, "c1")
+		require.NoError(t, err)
+		require.Len(t, h, 2)
+
+		for range 2 {
+			require.NoError(t, s.DeleteCustomer(ctx, DealerA, "c1"), "deleting twice is fine")
+		}
+		_, err = s.GetState(ctx, DealerA, "c1")
+		assert.ErrorIs(t, err, dealercrm.ErrNotFound, "the grade is gone")
+		h, err = s.History(ctx, DealerA, "c1")
+		require.NoError(t, err)
+		assert.Empty(t, h, "the history is gone")
+		after := kept()
+		assert.Len(t, after[0].States, 1, "c2 keeps its grade")
+		assert.Equal(t, before[0].History, after[0].History)
+		assert.Equal(t, before[0].Runs, after[0].Runs, "run records keep their counts")
+		assert.Equal(t, before[1], after[1], "another dealer's customer of the same ID is untouched")
+		require.NoError(t, s.DeleteCustomer(ctx, DealerA, "nobody"), "a customer never graded")
+
+		// A later run may grade the customer again, from scratch.
+		require.NoError(t, saveRun(ctx, s, RunAsOf(DealerA, "r3", dealercrm.NewDate(2025, 7, 2)),
+			[]grading.State{State(DealerA, "c1", "B", 55, "r3")}, []grading.Change{change(DealerA, "c1", "r3", "", "B")}))
+		h, err = s.History(ctx, DealerA, "c1")
+		require.NoError(t, err)
+		assert.Len(t, h, 1)
+	})
 }
 
 // saveRun calls s.SaveRun with slices for the streams and checks that run

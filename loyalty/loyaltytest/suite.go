@@ -577,6 +577,8 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) loyalty.Store) {
 		RandomOps(t, svc, DealerA, "p1", 1, 150)
 		RandomOps(t, svc, DealerA, "p2", 2, 150)
 	})
+
+	runPrivacyStoreTests(t, newStore)
 }
 
 // RandomOps runs n random earn / bonus / redeem / reverse / expire commands

@@ -31,6 +31,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) satisfaction.Store)
 	t.Run("Responses", func(t *testing.T) { testResponses(t, newStore(t)) })
 	t.Run("ResponseFilters", func(t *testing.T) { testResponseFilters(t, newStore(t)) })
 	t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrent(t, newStore(t)) })
+	t.Run("EraseComments", func(t *testing.T) { testEraseComments(t, newStore(t)) })
 }
 
 // at is a fixed time in another zone than UTC: it must come back in UTC.
@@ -273,6 +274,64 @@ func testResponseFilters(t *testing.T, s satisfaction.Store) {
 	assert.Equal(t, ids, seen, "paging visits every response once, in ID order")
 }
 
+// testEraseComments: the comments of one customer of one dealer are
+// cleared and their responses stamped; everything else stays.
+func testEraseComments(t *testing.T, s satisfaction.Store) {
+	ctx := context.Background()
+	da, db := dealers()
+	mk := func(dealer crm.DealerID, customer crm.CustomerID, ext, comment string) satisfaction.Response {
+		r := Response(dealer, "q", "2025-03-02", 1, 2, 3)
+		r.CustomerID, r.ExternalID, r.Comment, r.FollowUp = customer, ext, comment, "task-"+ext
+		require.NoError(t, s.CreateResponse(ctx, &r))
+		return r
+	}
+	first, second := mk(da, "c-1", "CALL-1", "回电 13912345678"), mk(da, "c-1", "CALL-2", "很满意")
+	silent := mk(da, "c-1", "CALL-3", "")
+	other := mk(da, "c-2", "CALL-4", "别人的意见")
+	anonymous := mk(da, "", "CALL-5", "匿名")
+	elsewhere := mk(db, "c-1", "CALL-1", "另一家店")
+	erasedAt := time.Date(2025, 4, 1, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+
+	n, err := s.EraseComments(ctx, da, "c-1", erasedAt)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "the customer's two responses with a comment")
+	for _, r := range []satisfaction.Response{first, second} {
+		got, err := s.GetResponse(ctx, da, r.ID)
+		require.NoError(t, err)
+		want := r.Clone()
+		want.Comment, want.CreatedAt, want.UpdatedAt = "", at.UTC(), erasedAt.UTC()
+		assert.Equal(t, want, got, "only the comment goes, and the response is stamped")
+	}
+	byExt, err := s.GetResponseByExternalID(ctx, da, "CALL-1")
+	require.NoError(t, err)
+	assert.Equal(t, first.ID, byExt.ID, "the external ID still finds the response")
+	got, err := s.GetResponse(ctx, da, silent.ID)
+	require.NoError(t, err)
+	assert.True(t, got.UpdatedAt.Equal(at), "a response without a comment is not touched")
+	for _, r := range []satisfaction.Response{other, anonymous, elsewhere} {
+		got, err := s.GetResponse(ctx, r.DealerID, r.ID)
+		require.NoError(t, err)
+		assert.Equal(t, r.Comment, got.Comment, "another customer's, an anonymous and another dealer's response keep their comment")
+		assert.True(t, got.UpdatedAt.Equal(at))
+	}
+	page, err := s.ListResponses(ctx, da, satisfaction.ResponseFilter{CustomerID: "c-1"})
+	require.NoError(t, err)
+	assert.Len(t, page.Items, 3, "the responses stay, and stay the customer's")
+
+	n, err = s.EraseComments(ctx, da, "c-1", erasedAt.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Zero(t, n, "erasing again changes nothing")
+	got, err = s.GetResponse(ctx, da, first.ID)
+	require.NoError(t, err)
+	assert.True(t, got.UpdatedAt.Equal(erasedAt), "not even the stamp")
+	n, err = s.EraseComments(ctx, da, "", erasedAt)
+	require.NoError(t, err)
+	assert.Zero(t, n, "an empty customer ID matches no response")
+	got, err = s.GetResponse(ctx, da, anonymous.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "匿名", got.Comment, "not even the anonymous ones")
+}
+
 func testConcurrent(t *testing.T, s satisfaction.Store) {
 	ctx := context.Background()
 	da, _ := dealers()
@@ -308,6 +367,7 @@ func RunServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store, sati
 	})
 	t.Run("FutureDates", func(t *testing.T) { testFutureDates(t, newFixture(t, newStores)) })
 	t.Run("ConcurrentReplays", func(t *testing.T) { testConcurrentReplays(t, newFixture(t, newStores)) })
+	t.Run("PersonalData", func(t *testing.T) { testPersonalData(t, newFixture(t, newStores)) })
 }
 
 // Now is the Service clock of RunServiceTests: 20 March 2025, 16:00 in
@@ -620,4 +680,104 @@ func testConcurrentReplays(t *testing.T, f *fixture) {
 	}
 	assert.Equal(t, 1, f.count(t, f.a.dealer))
 	assert.Len(t, f.followUps.Opened(), 1)
+}
+
+// testPersonalData (issue 12 #6): the Service is the "survey_responses"
+// part of the crm export and erasure. The export holds every response of
+// the customer; erasure clears their comments (which may quote them: a
+// phone number, an address) and keeps the answers and scores, so the CSI
+// report is the same after it. Other customers' and other dealers'
+// responses are untouched, and erasing twice is fine.
+func testPersonalData(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	pd, ok := any(f.svc).(crm.PersonalData)
+	require.True(t, ok, "the satisfaction Service is a crm.PersonalData")
+	assert.Equal(t, "survey_responses", pd.PersonalDataSection())
+	f.crm.AddPersonalData(pd)
+	a, b := f.a, f.b
+
+	record := func(s shop, customer crm.CustomerID, ext, comment string, values ...int) satisfaction.Response {
+		t.Helper()
+		r := s.low("2025-03-12")
+		r.CustomerID, r.ExternalID, r.Comment = customer, ext, comment
+		for i, v := range values {
+			r.Answers[i].Value = v
+		}
+		if customer == s.customer {
+			r.ServiceOrderID = s.order
+		}
+		got, err := f.svc.RecordResponse(ctx, s.dealer, r)
+		require.NoError(t, err)
+		return got
+	}
+	// The customer's two calls: a dissatisfied one (score 0, follow-up
+	// opened) quoting their phone number, and a satisfied one (all 5s,
+	// score 100) without an external ID.
+	low := record(a, a.customer, "CALL-1", "前台态度差，回电 13912345678", 1, 1, 1)
+	high := record(a, a.customer, "", "很好", 5, 5, 5)
+	other := record(a, a.other, "CALL-2", "李娜的意见", 3, 3, 3)
+	elsewhere := record(b, b.customer, "CALL-1", "另一家店的客户", 2, 2, 2)
+	assert.Equal(t, "fu-"+string(low.ID), low.FollowUp)
+	assert.Equal(t, 0.0, low.Score)
+	assert.Equal(t, 100.0, high.Score)
+	reportBefore, err := f.svc.Report(ctx, a.dealer, a.questionnaire, satisfaction.ReportRequest{})
+	require.NoError(t, err)
+	require.Equal(t, 3, reportBefore.Responses)
+
+	x, err := f.crm.ExportCustomer(ctx, a.dealer, a.customer)
+	require.NoError(t, err)
+	got, ok := x.Sections["survey_responses"].([]satisfaction.Response)
+	require.True(t, ok, "the section is the customer's responses: %T", x.Sections["survey_responses"])
+	require.Len(t, got, 2, "both of the customer's responses, not the other customer's")
+	byID := map[satisfaction.ResponseID]satisfaction.Response{}
+	for _, r := range got {
+		byID[r.ID] = r
+	}
+	assert.Equal(t, low, byID[low.ID], "answers, comment, date, questionnaire, staff and follow-up as stored")
+	assert.Equal(t, high, byID[high.ID])
+	assert.Equal(t, "前台态度差，回电 13912345678", byID[low.ID].Comment)
+	assert.Equal(t, crm.StaffID("SA-7"), byID[low.ID].StaffID)
+	empty, err := pd.ExportCustomer(ctx, b.dealer, a.other)
+	require.NoError(t, err)
+	assert.Equal(t, []satisfaction.Response{}, empty, "another dealer's customer: an empty list, not null")
+
+	require.NoError(t, f.crm.EraseCustomer(ctx, a.dealer, a.customer))
+	require.NoError(t, f.crm.EraseCustomer(ctx, a.dealer, a.customer), "erasing twice is fine")
+
+	x, err = f.crm.ExportCustomer(ctx, a.dealer, a.customer)
+	require.NoError(t, err)
+	got = x.Sections["survey_responses"].([]satisfaction.Response)
+	require.Len(t, got, 2, "the responses are kept")
+	for _, r := range got {
+		assert.Empty(t, r.Comment, "the comment of %s is erased", r.ID)
+		want := map[satisfaction.ResponseID]satisfaction.Response{low.ID: low, high.ID: high}[r.ID]
+		assert.Equal(t, want.Answers, r.Answers, "answers are kept")
+		assert.Equal(t, want.Score, r.Score, "scores are kept")
+		assert.Equal(t, want.ExternalID, r.ExternalID, "the call centre's ID is not personal data")
+		assert.Equal(t, want.FollowUp, r.FollowUp)
+		assert.Equal(t, Now, r.UpdatedAt, "stamped by the erasure")
+	}
+	reportAfter, err := f.svc.Report(ctx, a.dealer, a.questionnaire, satisfaction.ReportRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, reportBefore, reportAfter, "the CSI statistics still count the erased customer's scores")
+	replay, err := f.svc.RecordResponse(ctx, a.dealer, func() satisfaction.Response {
+		r := a.low("2025-03-12")
+		r.ExternalID, r.Comment = "CALL-1", "前台态度差，回电 13912345678"
+		return r
+	}())
+	require.NoError(t, err)
+	assert.Equal(t, low.ID, replay.ID, "a replayed call still finds its response")
+	assert.Empty(t, replay.Comment, "and does not bring the comment back")
+
+	kept, err := f.svc.GetResponse(ctx, a.dealer, other.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "李娜的意见", kept.Comment, "another customer's comment stays")
+	require.NoError(t, pd.EraseCustomer(ctx, a.dealer, b.customer), "B's customer is nobody at A")
+	kept, err = f.svc.GetResponse(ctx, b.dealer, elsewhere.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "另一家店的客户", kept.Comment, "another dealer's customer is untouched")
+	assert.Error(t, pd.EraseCustomer(ctx, a.dealer, ""), "an empty customer ID erases nothing")
+	kept, err = f.svc.GetResponse(ctx, a.dealer, other.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "李娜的意见", kept.Comment)
 }
