@@ -86,6 +86,11 @@ func newStack(t *testing.T, name string, store crm.Store, pg *postgres.Store, cu
 		campaign.WithAttributes(campaign.Grades(grades), campaign.Lifecycle(lc), campaign.Tiers(club)))
 	require.NoError(t, err)
 
+	svc.AddPersonalData(club, grades, sat, camps)
+	if pd, ok := any(lc).(crm.PersonalData); ok {
+		svc.AddPersonalData(pd)
+	}
+
 	shanghai, err := time.LoadLocation(dealercrm.DefaultTimeZone)
 	require.NoError(t, err)
 	today := dealercrm.DateIn(time.Now(), shanghai)
