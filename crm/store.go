@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dealercrm/dealercrm"
 )
@@ -131,12 +132,48 @@ func (e *ConflictError) Is(target error) bool { return target == dealercrm.ErrCo
 // so that each backend refuses the same text with the same error:
 // PostgreSQL cannot store a NUL at all.
 func CheckTexts(prefix string, v any) []FieldError {
-	var out []FieldError
 	rv := reflect.ValueOf(v)
-	if rv.IsValid() && hasText(rv.Type()) {
-		walkText(rv, &textPath{name: strings.TrimSuffix(prefix, ".")}, &out)
+	if !rv.IsValid() || !hasText(rv.Type()) || !badText(rv) {
+		return nil // the common case, checked without building paths
 	}
+	var out []FieldError
+	walkText(rv, &textPath{name: strings.TrimSuffix(prefix, ".")}, &out)
 	return out
+}
+
+// badText reports whether v holds a string CheckText refuses.
+func badText(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		s := v.String()
+		return !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil() && badText(v.Elem())
+	case reflect.Slice, reflect.Array:
+		if hasText(v.Type().Elem()) {
+			for i := range v.Len() {
+				if badText(v.Index(i)) {
+					return true
+				}
+			}
+		}
+	case reflect.Map:
+		if hasText(v.Type().Key()) || hasText(v.Type().Elem()) {
+			it := v.MapRange()
+			for it.Next() {
+				if badText(it.Key()) || badText(it.Value()) {
+					return true
+				}
+			}
+		}
+	case reflect.Struct:
+		for _, f := range textFields(v.Type()) {
+			if badText(v.Field(f.index)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // textPath is the JSON path of a value being walked, built into a string
@@ -211,21 +248,18 @@ type textField struct {
 	name  string
 }
 
+// Per type, what the walks need to know; computed once.
 var (
-	textMu     sync.RWMutex
-	textPlans  = map[reflect.Type][]textField{}
-	textInside = map[reflect.Type]bool{}
+	textPlans  sync.Map // reflect.Type (struct) → []textField
+	textInside sync.Map // reflect.Type → bool
 )
 
 // textFields returns the fields of struct type t that may hold text.
 func textFields(t reflect.Type) []textField {
-	textMu.RLock()
-	fs, ok := textPlans[t]
-	textMu.RUnlock()
-	if ok {
-		return fs
+	if fs, ok := textPlans.Load(t); ok {
+		return fs.([]textField)
 	}
-	fs = []textField{}
+	fs := []textField{}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() || !hasText(f.Type) {
@@ -242,24 +276,17 @@ func textFields(t reflect.Type) []textField {
 		}
 		fs = append(fs, textField{index: i, name: name})
 	}
-	textMu.Lock()
-	textPlans[t] = fs
-	textMu.Unlock()
+	textPlans.Store(t, fs)
 	return fs
 }
 
 // hasText reports whether a value of type t may hold a string.
 func hasText(t reflect.Type) bool {
-	textMu.RLock()
-	has, ok := textInside[t]
-	textMu.RUnlock()
-	if ok {
-		return has
+	if has, ok := textInside.Load(t); ok {
+		return has.(bool)
 	}
-	textMu.Lock()
-	has = typeHasText(t, map[reflect.Type]bool{})
-	textInside[t] = has
-	textMu.Unlock()
+	has := typeHasText(t, map[reflect.Type]bool{})
+	textInside.Store(t, has)
 	return has
 }
 
