@@ -160,8 +160,9 @@ func newColumn(field, name string, index []int, t reflect.Type, nullZero bool) c
 }
 
 // Text Postgres cannot store. bun would turn invalid UTF-8 into U+FFFD
-// and fail on NUL with a malformed statement; the adapter rejects both, on
-// every write path, as invalid input.
+// and fail on NUL with a malformed statement; the stores reject both by
+// field before they write (crm.CheckTexts), and the bulk encoder checks
+// again, as a last guard, what it puts into a statement.
 var (
 	errNUL  = errors.New("text contains a NUL character, which Postgres cannot store")
 	errUTF8 = errors.New("text is not valid UTF-8")
@@ -173,22 +174,6 @@ func checkText(b []byte) error {
 	}
 	if !utf8.Valid(b) {
 		return errUTF8
-	}
-	return nil
-}
-
-// check reports the first column of row whose text Postgres cannot store.
-func (c *rowCodec) check(row reflect.Value) error {
-	var scratch []byte
-	for _, col := range c.columns {
-		var null bool
-		scratch, null = col.text(scratch[:0], row.FieldByIndex(col.index))
-		if null {
-			continue
-		}
-		if err := checkText(scratch); err != nil {
-			return fmt.Errorf("%s: %w", col.name, err)
-		}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // upserted is one row of an upsert's RETURNING clause.
@@ -17,9 +18,16 @@ type upserted struct {
 
 // Upsert writes items keyed by external ID (see crm.Repository.Upsert), all
 // or nothing: in a transaction of its own, or under a savepoint of the
-// store's transaction. External IDs must be set and distinct (a
-// *crm.ValidationError otherwise, before anything is written); a taken ID
-// or VIN is an error with code Conflict.
+// store's transaction. External IDs must be set and distinct and text
+// storable (a *crm.ValidationError otherwise, before anything is read); a
+// taken ID or VIN is a *crm.ConflictError naming items[i].
+//
+// Insert or detect: one SELECT first reads the keys of the dealer's records
+// that the batch names (by external ID, ID or VIN) and plays the items in
+// order against them, as the statement will (see detect). So a taken key
+// is found without a failing statement, which Postgres would log with the
+// whole batch in it; a 23505 is left only for a concurrent writer of the
+// same key, and is a Conflict naming nothing.
 //
 // Rows go in chunks of
 //
@@ -31,9 +39,12 @@ type upserted struct {
 //
 // so an existing record keeps its ID and created_at, and one whose content
 // is unchanged is not written at all (updated_at included). Rows the
-// statement does not return are the unchanged ones; one SELECT on
-// external_id = ANY(…) finds their IDs.
+// statement does not return are the unchanged ones, whose IDs the SELECT
+// before found.
 func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, items []T) ([]crm.UpsertResult, error) {
+	if err := checkArgs(r.k.name, "dealer_id", string(dealer)); err != nil {
+		return nil, err
+	}
 	if len(items) == 0 {
 		return []crm.UpsertResult{}, nil
 	}
@@ -47,8 +58,12 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 
 	var results []crm.UpsertResult
 	err := r.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		known, err := r.detect(ctx, db, dealer, items)
+		if err != nil {
+			return err
+		}
 		done := make(map[string]upserted, len(items))
-		err := r.pipeline(dealer, items, func(stmt string) error {
+		err = r.pipeline(dealer, items, func(stmt string) error {
 			// The statement goes as it is: bun does not look for
 			// placeholders in a query without arguments.
 			rows, err := db.QueryContext(ctx, stmt)
@@ -68,15 +83,24 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 		if err != nil {
 			return err
 		}
-		var unchanged []string
+		// A record another transaction inserted after detect ran is neither
+		// returned (when it holds the item's content already) nor known.
+		var unknown []string
 		for _, ext := range exts {
 			if _, ok := done[ext]; !ok {
-				unchanged = append(unchanged, ext)
+				if _, ok := known[ext]; !ok {
+					unknown = append(unknown, ext)
+				}
 			}
 		}
-		ids, err := r.lookup(ctx, db, dealer, unchanged)
-		if err != nil {
-			return err
+		if len(unknown) > 0 {
+			ids, err := r.lookup(ctx, db, dealer, unknown)
+			if err != nil {
+				return err
+			}
+			for ext, id := range ids {
+				known[ext] = string(id)
+			}
 		}
 		results = make([]crm.UpsertResult, len(items))
 		for i, ext := range exts {
@@ -86,8 +110,8 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 				if u.Inserted {
 					res.Outcome = crm.Created
 				}
-			} else if id, ok := ids[ext]; ok {
-				res.ID, res.Outcome = string(id), crm.Unchanged
+			} else if id, ok := known[ext]; ok {
+				res.ID, res.Outcome = id, crm.Unchanged
 			} else {
 				return newDBError(r.k.name, dealercrm.Internal, "internal error", false,
 					fmt.Errorf("upsert: external id %q neither written nor found", ext))
@@ -175,25 +199,122 @@ func (r repo[T, ID, F, R]) encodeChunk(b []byte, dealer crm.DealerID, items []T,
 	return append(b, r.t.upsertTail...), nil
 }
 
-// checkBatch rejects a batch with an empty or repeated external ID.
+// checkBatch checks a batch on its own, as the memory store does and in
+// the same order: every item has an external ID, none repeats an earlier
+// item's, and all its text can be stored.
 func (r repo[T, ID, F, R]) checkBatch(items []T) error {
 	var fields []crm.FieldError
 	seen := make(map[string]int, len(items))
 	for i := range items {
+		item := fmt.Sprintf("items[%d]", i)
 		ext := meta(&items[i]).ExternalID
-		field := fmt.Sprintf("items[%d].external_id", i)
-		if ext == "" {
-			fields = append(fields, crm.FieldError{Field: field, Rule: crm.RuleRequired, Message: "is required in an upsert"})
-			continue
+		first, dup := seen[ext]
+		switch {
+		case ext == "":
+			fields = append(fields, crm.FieldError{Field: item + ".external_id", Rule: crm.RuleRequired, Message: "is required"})
+		case dup:
+			fields = append(fields, crm.FieldError{Field: item + ".external_id", Rule: crm.RuleUnique,
+				Message: fmt.Sprintf("repeats the external id of items[%d]", first)})
+		default:
+			seen[ext] = i
 		}
-		if j, ok := seen[ext]; ok {
-			fields = append(fields, crm.FieldError{Field: field, Rule: crm.RuleUnique, Message: fmt.Sprintf("repeats items[%d]", j)})
-			continue
-		}
-		seen[ext] = i
+		fields = append(fields, crm.CheckTexts(item+".", &items[i])...)
 	}
 	if len(fields) > 0 {
 		return &crm.ValidationError{Entity: r.k.name, Fields: fields}
 	}
 	return nil
+}
+
+// detect reads the keys of the dealer's records that items name — by
+// external ID, by the IDs of the items and by their VINs — in one SELECT,
+// and plays the items in order against them, as the upsert statement
+// will: an item whose external ID is stored updates that record (keeping
+// its ID), any other inserts a new one. It returns the IDs of the stored
+// external IDs, or
+//
+//   - a *crm.ValidationError naming every new item without an ID;
+//   - a *crm.ConflictError naming the first item whose ID (a new one) or VIN
+//     another record holds at its turn, items before it included.
+func (r repo[T, ID, F, R]) detect(ctx context.Context, db bun.IDB, dealer crm.DealerID, items []T) (map[string]string, error) {
+	exts := make([]string, len(items))
+	ids := make([]string, 0, len(items))
+	var alts []string
+	for i := range items {
+		exts[i] = meta(&items[i]).ExternalID
+		if id := string(*r.k.id(&items[i])); id != "" {
+			ids = append(ids, id)
+		}
+		if r.k.altOf != nil {
+			if a := r.k.altOf(&items[i]); a != "" {
+				alts = append(alts, a)
+			}
+		}
+	}
+	alt := "''"
+	if r.k.alt != "" {
+		alt = quoteIdent(r.k.alt)
+	}
+	query := "SELECT id, coalesce(external_id, '') AS external_id, " + alt + " AS alt FROM ? WHERE dealer_id = ? AND (external_id = ANY(?) OR id = ANY(?)"
+	args := []any{bun.Safe(r.t.name), string(dealer), pgdialect.Array(exts), pgdialect.Array(ids)}
+	if len(alts) > 0 {
+		query += " OR " + alt + " = ANY(?)"
+		args = append(args, pgdialect.Array(alts))
+	}
+	var stored []keyRow
+	if err := db.NewRaw(query+")", args...).Scan(ctx, &stored); err != nil {
+		return nil, translate(r.k.name, err)
+	}
+
+	// The state the items play against: who holds each key.
+	byExt := make(map[string]keyRow, len(stored))
+	taken := make(map[string]bool, len(stored)+len(items))
+	altOwner := make(map[string]string)
+	known := make(map[string]string, len(stored))
+	for _, k := range stored {
+		taken[k.ID] = true
+		if k.ExternalID != "" {
+			byExt[k.ExternalID] = k
+			known[k.ExternalID] = k.ID
+		}
+		if k.Alt != "" {
+			altOwner[k.Alt] = k.ID
+		}
+	}
+	var missing []crm.FieldError
+	for i := range items {
+		if _, ok := byExt[exts[i]]; !ok && *r.k.id(&items[i]) == "" {
+			missing = append(missing, crm.FieldError{Field: fmt.Sprintf("items[%d].id", i), Rule: crm.RuleRequired, Message: "is required for a new record"})
+		}
+	}
+	if missing != nil {
+		return nil, &crm.ValidationError{Entity: r.k.name, Fields: missing}
+	}
+	for i := range items {
+		k, exists := byExt[exts[i]]
+		if !exists {
+			k = keyRow{ID: string(*r.k.id(&items[i])), ExternalID: exts[i]}
+			if taken[k.ID] {
+				return nil, &crm.ConflictError{Entity: r.k.name, Field: fmt.Sprintf("items[%d].id", i)}
+			}
+			taken[k.ID] = true
+		}
+		if r.k.altOf != nil {
+			a := r.k.altOf(&items[i])
+			if owner, held := altOwner[a]; a != "" && held && owner != k.ID {
+				return nil, &crm.ConflictError{Entity: r.k.name, Field: fmt.Sprintf("items[%d].%s", i, r.k.alt)}
+			}
+			if k.Alt != a {
+				if altOwner[k.Alt] == k.ID {
+					delete(altOwner, k.Alt)
+				}
+				if a != "" {
+					altOwner[a] = k.ID
+				}
+				k.Alt = a
+			}
+		}
+		byExt[exts[i]] = k
+	}
+	return known, nil
 }
