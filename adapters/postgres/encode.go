@@ -200,6 +200,32 @@ func appendArrayElem[S ~string | ~[]byte](b []byte, s S, sql bool) []byte {
 	return append(b, '"')
 }
 
+// appendLiteral appends s as a SQL string literal ('it”s'): with
+// standard_conforming_strings on, which pgdriver requires, only ' needs
+// doubling. s holds no NUL (the stores check text first).
+func appendLiteral(b []byte, s string) []byte {
+	b = append(b, '\'')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\'' {
+			b = append(b, '\'')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '\'')
+}
+
+// appendTextArray appends ss as a text[] literal: '{"a","b"}'::text[].
+func appendTextArray(b []byte, ss []string) []byte {
+	b = append(b, "'{"...)
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendArrayElem(b, s, true)
+	}
+	return append(b, "}'::text[]"...)
+}
+
 // names returns the quoted column names, comma-separated.
 func (c *rowCodec) names() string {
 	q := make([]string, len(c.columns))

@@ -9,7 +9,6 @@ import (
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // kind describes one dealer-owned entity T (ID type ID, list filter F,
@@ -391,28 +390,65 @@ func (r repo[T, ID, F, R]) List(ctx context.Context, dealer crm.DealerID, f F) (
 	return crm.NewPage(items, size, func(v T) string { return string(*r.k.id(&v)) }), nil
 }
 
-// idPair is an ID and an external ID read back.
-type idPair struct {
-	ID         string `bun:"id"`
-	ExternalID string `bun:"external_id"`
-}
-
 // lookup returns the IDs of the dealer's records with external IDs exts.
 func (r repo[T, ID, F, R]) lookup(ctx context.Context, db bun.IDB, dealer crm.DealerID, exts []string) (map[string]ID, error) {
 	out := make(map[string]ID, len(exts))
-	if len(exts) == 0 {
-		return out, nil
+	keys, err := r.keysBy(ctx, db, dealer, keyLookup{"external_id", exts})
+	for _, k := range keys {
+		out[k.ExternalID] = ID(k.ID)
 	}
-	var pairs []idPair
-	err := db.NewRaw("SELECT id, external_id FROM ? WHERE dealer_id = ? AND external_id = ANY(?)",
-		bun.Safe(r.t.name), string(dealer), pgdialect.Array(exts)).Scan(ctx, &pairs)
+	return out, err
+}
+
+// keyLookup asks for the records whose column col holds one of vals.
+type keyLookup struct {
+	col  string
+	vals []string
+}
+
+// keysBy returns the keys of the dealer's records that each lookup finds,
+// in one statement; a record found twice comes twice. Each lookup joins
+// unnest(<vals>) to the table on (dealer_id, col), which a unique index
+// serves: planning does not grow with the number of values, as it does
+// for col = ANY(<vals>), and a few values cost a few index probes. The
+// values go as literals (the stores checked their text), so bun formats
+// nothing.
+func (r repo[T, ID, F, R]) keysBy(ctx context.Context, db bun.IDB, dealer crm.DealerID, lookups ...keyLookup) ([]keyRow, error) {
+	alt := "''"
+	if r.k.alt != "" {
+		alt = "t." + quoteIdent(r.k.alt)
+	}
+	var q []byte
+	for _, l := range lookups {
+		if len(l.vals) == 0 {
+			continue
+		}
+		if len(q) > 0 {
+			q = append(q, " UNION ALL "...)
+		}
+		q = append(q, "SELECT t.id, coalesce(t.external_id, ''), "+alt+" FROM unnest("...)
+		q = appendTextArray(q, l.vals)
+		q = append(q, ") AS k(v) JOIN "+r.t.from+" ON t.dealer_id = "...)
+		q = appendLiteral(q, string(dealer))
+		q = append(q, " AND t."+quoteIdent(l.col)+" = k.v"...)
+	}
+	if len(q) == 0 {
+		return nil, nil
+	}
+	rows, err := db.QueryContext(ctx, string(q))
 	if err != nil {
 		return nil, translate(r.k.name, err)
 	}
-	for _, p := range pairs {
-		out[p.ExternalID] = ID(p.ID)
+	defer rows.Close()
+	var keys []keyRow
+	for rows.Next() {
+		var k keyRow
+		if err := rows.Scan(&k.ID, &k.ExternalID, &k.Alt); err != nil {
+			return nil, translate(r.k.name, err)
+		}
+		keys = append(keys, k)
 	}
-	return out, nil
+	return keys, translate(r.k.name, rows.Err())
 }
 
 // ResolveExternalIDs maps external IDs to IDs; unknown ones (and "") are

@@ -7,7 +7,6 @@ import (
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // upserted is one row of an upsert's RETURNING clause.
@@ -238,33 +237,36 @@ func (r repo[T, ID, F, R]) checkBatch(items []T) error {
 //     another record holds at its turn, items before it included.
 func (r repo[T, ID, F, R]) detect(ctx context.Context, db bun.IDB, dealer crm.DealerID, items []T) (map[string]string, error) {
 	exts := make([]string, len(items))
-	ids := make([]string, 0, len(items))
-	var alts []string
 	for i := range items {
 		exts[i] = meta(&items[i]).ExternalID
-		if id := string(*r.k.id(&items[i])); id != "" {
+	}
+	stored, err := r.keysBy(ctx, db, dealer, keyLookup{"external_id", exts})
+	if err != nil {
+		return nil, err
+	}
+	// The IDs of new items, and the VINs of new items and of changed ones,
+	// may be held by other records; an unchanged VIN is its record's own.
+	current := make(map[string]keyRow, len(stored))
+	for _, k := range stored {
+		current[k.ExternalID] = k
+	}
+	var ids, alts []string
+	for i := range items {
+		k, exists := current[exts[i]]
+		if id := string(*r.k.id(&items[i])); !exists && id != "" {
 			ids = append(ids, id)
 		}
 		if r.k.altOf != nil {
-			if a := r.k.altOf(&items[i]); a != "" {
+			if a := r.k.altOf(&items[i]); a != "" && (!exists || a != k.Alt) {
 				alts = append(alts, a)
 			}
 		}
 	}
-	alt := "''"
-	if r.k.alt != "" {
-		alt = quoteIdent(r.k.alt)
+	others, err := r.keysBy(ctx, db, dealer, keyLookup{"id", ids}, keyLookup{r.k.alt, alts})
+	if err != nil {
+		return nil, err
 	}
-	query := "SELECT id, coalesce(external_id, '') AS external_id, " + alt + " AS alt FROM ? WHERE dealer_id = ? AND (external_id = ANY(?) OR id = ANY(?)"
-	args := []any{bun.Safe(r.t.name), string(dealer), pgdialect.Array(exts), pgdialect.Array(ids)}
-	if len(alts) > 0 {
-		query += " OR " + alt + " = ANY(?)"
-		args = append(args, pgdialect.Array(alts))
-	}
-	var stored []keyRow
-	if err := db.NewRaw(query+")", args...).Scan(ctx, &stored); err != nil {
-		return nil, translate(r.k.name, err)
-	}
+	stored = append(stored, others...)
 
 	// The state the items play against: who holds each key.
 	byExt := make(map[string]keyRow, len(stored))
