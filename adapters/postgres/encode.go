@@ -200,9 +200,9 @@ func appendArrayElem[S ~string | ~[]byte](b []byte, s S, sql bool) []byte {
 	return append(b, '"')
 }
 
-// appendLiteral appends s as a SQL string literal ('it”s'): with
-// standard_conforming_strings on, which pgdriver requires, only ' needs
-// doubling. s holds no NUL (the stores check text first).
+// appendLiteral appends s as a quoted SQL string literal. With
+// standard_conforming_strings on, which pgdriver requires, only a single
+// quote needs doubling. s holds no NUL (the stores check text first).
 func appendLiteral(b []byte, s string) []byte {
 	b = append(b, '\'')
 	for i := 0; i < len(s); i++ {
