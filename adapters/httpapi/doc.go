@@ -89,7 +89,8 @@
 //
 //	invalid              422  errors: [{field, rule, message}], field by JSON name ("vin", "items[2].amount")
 //	not_found            404
-//	conflict             409  a unique key is taken, a concurrent change
+//	conflict             409  a concurrent change, or a unique key is taken: then detail says which in
+//	                          words and errors: [{field, rule: "unique", message}] names it ("vin")
 //	failed_precondition  409  a closed lead, a record still in use, a forbidden state transition
 //	permission_denied    403
 //	unavailable          503
@@ -158,6 +159,6 @@
 // 64 MiB ([WithMaxImportBytes]); a larger body is 413. [WithLogger] logs one
 // line per request — method, route pattern, status, duration and dealer;
 // never the API key, the URL (a query may hold a mobile number) or a body —
-// and internal errors with their text masked; [MaskAttr] masks phone
-// numbers for the host's own slog handlers.
+// and internal errors with their text masked; [MaskAttr] masks phone and
+// ID-card numbers for the host's own slog handlers.
 package httpapi
