@@ -59,6 +59,12 @@ type Member struct {
 	Revenue        decimal.Decimal `json:"revenue"`
 }
 
+// MemberFilter asks for one page of a campaign's members, in customer ID
+// order.
+type MemberFilter struct {
+	crm.PageRequest
+}
+
 // Contacted reports whether the member was invited (not excluded, not in
 // the holdout).
 func (m *Member) Contacted() bool { return m.Excluded == "" && !m.Holdout }

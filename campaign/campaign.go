@@ -86,6 +86,17 @@ type CostLine struct {
 	// Source is the lead source the cost buys (web ads: web), for the
 	// lead-source rows of the channel report; empty when none.
 	Source crm.Source `json:"source,omitempty"`
+	// Key is the idempotency key the line was booked under (the HTTP
+	// Idempotency-Key); empty means the line ID. See Service.BookCost.
+	Key string `json:"idempotency_key,omitempty"`
+}
+
+// key returns the idempotency key of l: Key, or the line ID.
+func (l *CostLine) key() string {
+	if l.Key != "" {
+		return l.Key
+	}
+	return l.ID
 }
 
 // Target is one named segment of a campaign's audience with its success
@@ -158,9 +169,12 @@ func (c *Campaign) Normalize() {
 	}
 }
 
-// Validate checks the campaign; errors name the JSON field
-// ("targets[1].segment.and[0].value").
-func (c *Campaign) Validate() error {
+// Validate checks the campaign against crm.DefaultLimits; errors name the
+// JSON field ("targets[1].segment.and[0].value"). The Service checks
+// against its own limits (WithLimits).
+func (c *Campaign) Validate() error { return c.validate(crm.DefaultLimits()) }
+
+func (c *Campaign) validate(limits crm.Limits) error {
 	var k checker
 	if strings.TrimSpace(string(c.ID)) == "" {
 		k.add("id", crm.RuleRequired, "is required")
@@ -204,11 +218,9 @@ func (c *Campaign) Validate() error {
 	if c.AttributionDays < 0 || c.AttributionDays > 366 {
 		k.add("attribution_days", RuleRange, "must be from 0 to 366")
 	}
-	if c.Budget.IsNegative() {
-		k.add("budget", crm.RuleNonNegative, "must not be negative")
-	}
+	checkAmount(&k, "budget", c.Budget, limits)
 	for i, l := range c.Costs {
-		checkCost(&k, fmt.Sprintf("costs[%d]", i), l, c.Channels)
+		checkCost(&k, fmt.Sprintf("costs[%d].", i), l, c.Channels, limits)
 	}
 	names := map[string]bool{}
 	for i, t := range c.Targets {
@@ -232,24 +244,35 @@ func (c *Campaign) Validate() error {
 	return k.err("campaign")
 }
 
-func checkCost(k *checker, f string, l CostLine, channels []crm.Channel) {
+// checkCost checks a cost line; prefix is put before the field names
+// ("costs[0]." in a campaign, "" for a line booked alone).
+func checkCost(k *checker, prefix string, l CostLine, channels []crm.Channel, limits crm.Limits) {
 	if strings.TrimSpace(l.ID) == "" {
-		k.add(f+".id", crm.RuleRequired, "is required")
+		k.add(prefix+"id", crm.RuleRequired, "is required")
 	}
 	if l.Date.IsZero() || !l.Date.Valid() {
-		k.add(f+".date", crm.RuleRequired, "is required")
+		k.add(prefix+"date", crm.RuleRequired, "is required")
 	}
 	if strings.TrimSpace(l.Description) == "" {
-		k.add(f+".description", crm.RuleRequired, "is required")
+		k.add(prefix+"description", crm.RuleRequired, "is required")
 	}
-	if l.Amount.IsNegative() {
-		k.add(f+".amount", crm.RuleNonNegative, "must not be negative")
-	}
+	checkAmount(k, prefix+"amount", l.Amount, limits)
 	if l.Channel != "" && !slices.Contains(channels, l.Channel) {
-		k.add(f+".channel", crm.RuleEnum, "must be one of the campaign's channels %v", channels)
+		k.add(prefix+"channel", crm.RuleEnum, "must be one of the campaign's channels %v", channels)
 	}
 	if l.Source != "" && !l.Source.Valid() {
-		k.add(f+".source", crm.RuleEnum, "must be one of %v", crm.Sources())
+		k.add(prefix+"source", crm.RuleEnum, "must be one of %v", crm.Sources())
+	}
+}
+
+// checkAmount checks a money amount: not negative, and within the limits
+// (crm.Limits.CheckAmount: not above MaxAmount, at most
+// crm.MaxAmountDecimals decimal places, judged before any arithmetic).
+func checkAmount(k *checker, field string, v decimal.Decimal, limits crm.Limits) {
+	if fe, bad := limits.CheckAmount(field, v); bad {
+		k.errs = append(k.errs, fe)
+	} else if v.IsNegative() {
+		k.add(field, crm.RuleNonNegative, "must not be negative")
 	}
 }
 

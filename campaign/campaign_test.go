@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/campaign"
@@ -112,7 +113,7 @@ func TestSegmentValidationNamesThePath(t *testing.T) {
 
 func TestLifecycleTransitionsAndCosts(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t)
+	e := newEnv(t, campaign.WithClock(func() time.Time { return time.Date(2025, 4, 10, 2, 0, 0, 0, time.UTC) }))
 	c, err := e.svc.Create(ctx, dealer, campaign.Campaign{Name: "爱车讲堂", Kind: campaign.Interactive, Channels: []crm.Channel{crm.ChannelWeChat},
 		Start: date("2025-03-01"), End: date("2025-03-31"), Budget: money("5000")})
 	require.NoError(t, err)
@@ -141,7 +142,7 @@ func TestLifecycleTransitionsAndCosts(t *testing.T) {
 	_, err = e.svc.AddCost(ctx, dealer, c.ID, campaign.CostLine{Date: date("2025-03-02"), Description: "短信", Amount: money("10"), Channel: crm.ChannelSMS})
 	var ve *crm.ValidationError
 	require.ErrorAs(t, err, &ve)
-	assert.True(t, ve.Has("cost.channel", crm.RuleEnum), "a cost on a channel the campaign does not use: %v", ve.Fields)
+	assert.True(t, ve.Has("channel", crm.RuleEnum), "a cost on a channel the campaign does not use: %v", ve.Fields)
 	c, err = e.svc.Transition(ctx, dealer, c.ID, campaign.Completed)
 	require.NoError(t, err)
 	_, err = e.svc.AddCost(ctx, dealer, c.ID, campaign.CostLine{ID: "l2", Date: date("2025-04-02"), Description: "礼品", Amount: money("300.50")})
@@ -159,6 +160,46 @@ func TestLifecycleTransitionsAndCosts(t *testing.T) {
 	for _, f := range []string{"kind", "end", "holdout"} {
 		assert.True(t, ve.Has(f, ""), "%s is named: %v", f, ve.Fields)
 	}
+}
+
+// TestTransitionError: a refused change names the status, the one asked
+// for and the allowed ones (issue 12); an unknown status names the field.
+func TestTransitionError(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	c, err := e.svc.Create(ctx, dealer, campaign.Campaign{Name: "爱车讲堂", Kind: campaign.Interactive, Start: date("2025-03-01"), End: date("2025-03-31")})
+	require.NoError(t, err)
+	for _, to := range []campaign.Status{campaign.Approved, campaign.Running} {
+		_, err = e.svc.Transition(ctx, dealer, c.ID, to)
+		require.NoError(t, err)
+	}
+	cases := []struct {
+		to      campaign.Status
+		allowed []campaign.Status
+		msg     string
+	}{
+		{campaign.Draft, []campaign.Status{campaign.Completed}, "campaign: cannot move a running campaign to draft (allowed: completed)"},
+		{campaign.Evaluated, []campaign.Status{campaign.Completed}, "campaign: cannot move a running campaign to evaluated (allowed: completed)"},
+	}
+	for _, tc := range cases {
+		_, err = e.svc.Transition(ctx, dealer, c.ID, tc.to)
+		var te *campaign.TransitionError
+		require.ErrorAs(t, err, &te, "to %s", tc.to)
+		assert.Equal(t, campaign.TransitionError{From: campaign.Running, To: tc.to, Allowed: tc.allowed}, *te)
+		assert.Equal(t, tc.msg, dealercrm.ErrorMessage(err), "the message users see")
+		assert.ErrorIs(t, err, campaign.ErrInvalidTransition)
+		assert.Equal(t, dealercrm.FailedPrecondition, dealercrm.ErrorCode(err))
+	}
+	for _, to := range []campaign.Status{campaign.Completed, campaign.Evaluated} {
+		_, err = e.svc.Transition(ctx, dealer, c.ID, to)
+		require.NoError(t, err)
+	}
+	_, err = e.svc.Transition(ctx, dealer, c.ID, campaign.Completed)
+	assert.Equal(t, "campaign: cannot move an evaluated campaign to completed (allowed: none)", dealercrm.ErrorMessage(err))
+	_, err = e.svc.Transition(ctx, dealer, c.ID, "done")
+	var ve *crm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.True(t, ve.Has("status", crm.RuleEnum), "%v", ve.Fields)
 }
 
 // TestConsentExclusion: only customers who consented to marketing on one of
@@ -207,7 +248,7 @@ func TestConsentExclusion(t *testing.T) {
 
 	_, err = e.svc.Transition(ctx, dealer, c.ID, campaign.Running)
 	require.NoError(t, err)
-	_, err = e.svc.RecordResponse(ctx, dealer, c.ID, "c3", campaign.Response{Kind: campaign.Responded, Date: date("2025-03-02")})
+	_, err = e.svc.RecordResponse(ctx, dealer, c.ID, "c3", campaign.Response{Kind: campaign.Responded, Date: date("2025-03-01")})
 	assert.ErrorIs(t, err, campaign.ErrNotContacted, "an excluded customer was not contacted")
 }
 

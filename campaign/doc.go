@@ -14,9 +14,16 @@
 // owner, a budget and actual [CostLine]s, and [Target]s: named segments
 // with an expected success rate. Its [Status] follows an explicit table:
 // draft → approved → running → completed → evaluated (approved may go back
-// to draft); anything else is [ErrInvalidTransition]. Only a draft's plan
+// to draft); anything else is a [*TransitionError] naming from, to and the
+// allowed targets (errors.Is [ErrInvalidTransition]). Only a draft's plan
 // can change ([ErrNotEditable]); costs are booked only while running or
-// completed ([ErrCostNotAllowed]), idempotently by line ID.
+// completed ([ErrCostNotAllowed]). [Service.BookCost] takes an idempotency
+// key with the line: the same request again is a replay, and a line ID is
+// booked once whatever the key ([ErrCostConflict]).
+//
+// Input is plausible ([WithLimits], SPEC §0): cost lines and responses are
+// not dated after the dealer's today, responses lie in [Campaign.Window],
+// and budgets, costs, revenues and targets stay under crm.Limits.MaxAmount.
 //
 // # Segments and profiles
 //
@@ -68,12 +75,26 @@
 //
 // [Service.Channels] is the channel effectiveness report of a period: per
 // contact channel and per lead source, cost, responses, visits, leads,
-// sales, cost per lead and per sale, attributed revenue and ROI.
+// sales, cost per lead and per sale, attributed revenue and ROI. A lead is
+// dated by its first contact (its earliest follow-up, or its creation), so
+// an imported lead counts when the prospect came.
 // [Service.ValueChain] is the monthly accessory report: tables 1 and 2 of
 // seed 000, by model (and accessory category from the item description:
 // 内装, 外装, 电装) and by sales consultant, from the crm sales' value-chain
 // items of kind accessory, against targets set with
 // [Service.SetAccessoryTargets], with completion rates.
+//
+// # Personal data (PIPL)
+//
+// [Service] is the "campaigns" part of a crm export and erasure
+// (crm.PersonalData; register it with crm.Service.AddPersonalData).
+// [Service.ExportCustomer] gives a [CustomerData]: the customer's
+// [Membership]s (campaign, name and status, invited or held out,
+// responses, conversion and revenue) and their [Profile].
+// [Service.EraseCustomer] deletes the profile, which RefreshProfiles later
+// rebuilds from the erased crm record, and keeps the memberships: they
+// hold no free text and nothing naming the person, and they are the
+// funnel counts and revenue of the reports.
 //
 // # Storage
 //

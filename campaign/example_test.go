@@ -40,7 +40,7 @@ func ExampleSegment_Compile() {
 func ExampleService_Freeze() {
 	ctx := context.Background()
 	store := memory.New()
-	at := time.Date(2025, 3, 1, 1, 0, 0, 0, time.UTC)
+	at := time.Date(2025, 3, 10, 1, 0, 0, 0, time.UTC) // today: responses are dated by it
 	_ = store.Dealers().Create(ctx, &crm.Dealer{ID: "SH01", Name: "上海浦东 4S 店", CreatedAt: at, UpdatedAt: at})
 	for i, g := range []crm.Gender{crm.Female, crm.Female, crm.Male, crm.Female} {
 		c := crm.Customer{ID: crm.CustomerID(fmt.Sprintf("c%d", i)), Record: crm.Record{DealerID: "SH01", CreatedAt: at, UpdatedAt: at},

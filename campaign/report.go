@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -211,12 +212,16 @@ const General = "general"
 //     booked for it in the period (campaign-wide lines under "general"),
 //     responses, visits and conversions of members contacted on it dated
 //     in the period (sales: conversions by a new-car sale), and leads
-//     created in the period by a contacted member (an add/replacement
+//     dated in the period of a contacted member (an add/replacement
 //     purchase) or introduced by one (a referral);
-//   - one row per lead source: leads created in the period, of which
+//   - one row per lead source: leads dated in the period, of which
 //     visits (a walk-in, or a recorded visit trigger 来店契机) and sales
 //     (converted, with the sale in the period), cost lines booked for the
 //     source. A lead counts as a response.
+//
+// A lead is dated by its first contact: the earliest of its creation and
+// its follow-ups, in the dealer's zone, so that a lead imported from a DMS
+// today counts when the prospect first came, not on the import day.
 func (s *Service) Channels(ctx context.Context, dealer crm.DealerID, period crm.DateRange) (ChannelReport, error) {
 	d, err := s.crm.Dealers().Get(ctx, dealer)
 	if err != nil {
@@ -286,7 +291,7 @@ func (s *Service) Channels(ctx context.Context, dealer crm.DealerID, period crm.
 	err = crm.Each(ctx, func(after string) (crm.Page[crm.Lead], error) {
 		return s.crm.Leads().List(ctx, dealer, crm.LeadFilter{PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
 	}, func(l *crm.Lead) error {
-		if !period.Contains(dealercrm.DateIn(l.CreatedAt, loc)) {
+		if !period.Contains(leadDate(l, loc)) {
 			return nil
 		}
 		seen := map[crm.Channel]bool{}
@@ -330,7 +335,21 @@ func (s *Service) Channels(ctx context.Context, dealer crm.DealerID, period crm.
 	return out, nil
 }
 
-// FinishChannelRow fills the ratios of a row from its counts: cost per
+// leadDate is the date a lead counts on in the reports: its first contact,
+// the earliest of its creation and its logged follow-ups, in the dealer's
+// zone. A lead imported today whose first follow-up was in 2025 counts in
+// 2025, not on the day of the import.
+func leadDate(l *crm.Lead, loc *time.Location) dealercrm.Date {
+	first := l.CreatedAt
+	for _, f := range l.FollowUps {
+		if !f.At.IsZero() && (first.IsZero() || f.At.Before(first)) {
+			first = f.At
+		}
+	}
+	return dealercrm.DateIn(first, loc)
+}
+
+// finishChannel fills the ratios of a row from its counts: cost per
 // lead and per sale (2 places) and ROI (4 places).
 func finishChannel(r *ChannelRow) {
 	r.CostPerLead, r.CostPerSale, r.ROI = nil, nil, nil

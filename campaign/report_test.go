@@ -106,7 +106,7 @@ func TestSeed004September(t *testing.T) {
 // a campaign-wide 1,000 and 2,000 of web ads (lead source web).
 func TestFunnelUpliftAndChannels(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t)
+	e := newEnv(t, campaign.WithClock(func() time.Time { return time.Date(2025, 5, 1, 2, 0, 0, 0, time.UTC) }))
 	for i := range 12 {
 		id := crm.CustomerID(fmt.Sprintf("c%02d", i))
 		e.customer(t, id, func(c *crm.Customer) {

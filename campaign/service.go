@@ -19,6 +19,7 @@ type Service struct {
 	store   Store
 	sources []AttributeSource
 	now     func() time.Time
+	limits  crm.Limits
 }
 
 // Option configures a Service.
@@ -26,6 +27,13 @@ type Option func(*Service)
 
 // WithClock sets the clock (time.Now by default).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithLimits sets the bounds of plausible input (crm.DefaultLimits by
+// default; unset fields take their defaults): cost lines and responses
+// may not be dated after the dealer's today plus l.FutureDays, and
+// budgets, cost amounts, revenues and accessory targets may not exceed
+// l.MaxAmount. Pass every service the same Limits.
+func WithLimits(l crm.Limits) Option { return func(s *Service) { s.limits = l.OrDefault() } }
 
 // WithAttributes adds sources of derived attributes (grade, lifecycle
 // stage, abnormal classes, loyalty tier, tags) read by RefreshProfiles.
@@ -38,7 +46,7 @@ func NewService(crmStore crm.Store, store Store, opts ...Option) (*Service, erro
 	if crmStore == nil || store == nil {
 		return nil, errors.New("campaign: NewService needs a crm store and a campaign store")
 	}
-	s := &Service{crm: crmStore, store: store, now: time.Now}
+	s := &Service{crm: crmStore, store: store, now: time.Now, limits: crm.DefaultLimits()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -54,7 +62,7 @@ func (s *Service) Today(ctx context.Context, dealer crm.DealerID) (dealercrm.Dat
 	if err != nil {
 		return dealercrm.Date{}, fmt.Errorf("campaign: dealer %s: %w", dealer, err)
 	}
-	return dealercrm.DateIn(s.now(), d.Location()), nil
+	return d.Today(s.now()), nil
 }
 
 func (s *Service) asOf(ctx context.Context, dealer crm.DealerID, d dealercrm.Date) (dealercrm.Date, error) {
@@ -77,7 +85,7 @@ func (s *Service) Create(ctx context.Context, dealer crm.DealerID, c Campaign) (
 		return Campaign{}, ErrCostNotAllowed
 	}
 	c.Normalize()
-	if err := c.Validate(); err != nil {
+	if err := c.validate(s.limits); err != nil {
 		return Campaign{}, err
 	}
 	c.CreatedAt = s.now().UTC()
@@ -149,7 +157,7 @@ func (s *Service) Update(ctx context.Context, dealer crm.DealerID, id ID, u Upda
 		set(&c.Holdout, u.Holdout)
 		set(&c.Seed, u.Seed)
 		c.Normalize()
-		if err := c.Validate(); err != nil {
+		if err := c.validate(s.limits); err != nil {
 			return err
 		}
 		c.UpdatedAt = s.now().UTC()
@@ -157,7 +165,13 @@ func (s *Service) Update(ctx context.Context, dealer crm.DealerID, id ID, u Upda
 	})
 }
 
+// sameCost reports whether a and b are the same line booked under the
+// same key.
 func sameCost(a, b CostLine) bool {
+	return a.ID == b.ID && a.key() == b.key() && sameValues(a, b)
+}
+
+func sameValues(a, b CostLine) bool {
 	return a.Date == b.Date && a.Description == b.Description && a.Amount.Equal(b.Amount) && a.Channel == b.Channel && a.Source == b.Source
 }
 
@@ -167,17 +181,21 @@ func set[T any](dst *T, v *T) {
 	}
 }
 
-// Transition moves a campaign to status to, or returns
-// ErrInvalidTransition. Moving to evaluated attributes conversions first
-// (see Attribute).
+// Transition moves a campaign to status to. A change the lifecycle does
+// not allow is a *TransitionError (errors.Is ErrInvalidTransition), an
+// unknown status a *crm.ValidationError on "status". Moving to evaluated
+// attributes conversions first (see Attribute).
 func (s *Service) Transition(ctx context.Context, dealer crm.DealerID, id ID, to Status) (Campaign, error) {
+	if !to.Valid() {
+		return Campaign{}, &crm.ValidationError{Entity: "transition", Fields: []crm.FieldError{{Field: "status", Rule: crm.RuleEnum, Message: fmt.Sprintf("must be one of %v", allStatuses)}}}
+	}
 	if to == Evaluated {
 		c, err := s.store.GetCampaign(ctx, dealer, id)
 		if err != nil {
 			return Campaign{}, err
 		}
-		if c.Status != Completed {
-			return Campaign{}, fmt.Errorf("campaign: %s from %s to %s: %w", id, c.Status, to, ErrInvalidTransition)
+		if !c.Status.CanMove(to) {
+			return Campaign{}, transitionError(c.Status, to)
 		}
 		if !c.FrozenAt.IsZero() {
 			if _, err := s.Attribute(ctx, dealer, id); err != nil {
@@ -187,7 +205,7 @@ func (s *Service) Transition(ctx context.Context, dealer crm.DealerID, id ID, to
 	}
 	return s.store.UpdateCampaign(ctx, dealer, id, func(c *Campaign) error {
 		if !c.Status.CanMove(to) {
-			return fmt.Errorf("campaign: %s from %s to %s: %w", id, c.Status, to, ErrInvalidTransition)
+			return transitionError(c.Status, to)
 		}
 		c.Status = to
 		c.UpdatedAt = s.now().UTC()
@@ -195,20 +213,47 @@ func (s *Service) Transition(ctx context.Context, dealer crm.DealerID, id ID, to
 	})
 }
 
+func transitionError(from, to Status) error {
+	return &TransitionError{From: from, To: to, Allowed: slices.Clone(transitions[from])}
+}
+
 // AddCost books an actual cost line on a running or completed campaign
-// (ErrCostNotAllowed otherwise). An empty line ID gets a new one. The line
-// ID is the idempotency key: the same line again books nothing twice, the
-// same ID with other values is ErrCostConflict.
+// (see BookCost).
 func (s *Service) AddCost(ctx context.Context, dealer crm.DealerID, id ID, l CostLine) (Campaign, error) {
 	c, _, err := s.BookCost(ctx, dealer, id, l)
 	return c, err
 }
 
-// BookCost is AddCost that also reports whether the line was booked
-// before (the request is a replay), as an HTTP adapter says in its reply.
+// BookCost books an actual cost line on a running or completed campaign
+// (ErrCostNotAllowed otherwise) and reports whether the request was a
+// replay, as an HTTP adapter says in its reply. The line is dated by the
+// dealer's today at the latest (plus the limits' FutureDays) and its
+// amount is at most the limits' MaxAmount; a bad line is a
+// *crm.ValidationError naming the field ("amount").
+//
+// l.Key is the request's idempotency key (the Idempotency-Key header);
+// empty means the line ID, and an empty line ID is the key, or a new ID.
+// The key makes the request safe to retry, the line ID makes the cost
+// count once:
+//
+//   - the same line (ID and values) under the same key is a replay: nothing
+//     is booked twice;
+//   - a line ID booked before under another key, or with other values, is
+//     ErrCostConflict: a second booking of one cost is refused, not merged;
+//   - a key used before for another line ID is ErrIdempotencyConflict.
 func (s *Service) BookCost(ctx context.Context, dealer crm.DealerID, id ID, l CostLine) (Campaign, bool, error) {
 	if l.ID == "" {
+		l.ID = l.Key
+	}
+	if l.ID == "" {
 		l.ID = dealercrm.NewID()
+	}
+	if l.Key == l.ID {
+		l.Key = ""
+	}
+	today, err := s.Today(ctx, dealer)
+	if err != nil {
+		return Campaign{}, false, err
 	}
 	replayed := false
 	c, err := s.store.UpdateCampaign(ctx, dealer, id, func(c *Campaign) error {
@@ -218,13 +263,19 @@ func (s *Service) BookCost(ctx context.Context, dealer crm.DealerID, id ID, l Co
 		}
 		if i := slices.IndexFunc(c.Costs, func(x CostLine) bool { return x.ID == l.ID }); i >= 0 {
 			if !sameCost(c.Costs[i], l) {
-				return fmt.Errorf("campaign: cost line %s was booked with other values: %w", l.ID, ErrCostConflict)
+				return fmt.Errorf("campaign: cost line %s was booked before under another key or with other values: %w", l.ID, ErrCostConflict)
 			}
 			replayed = true
 			return nil
 		}
+		if slices.ContainsFunc(c.Costs, func(x CostLine) bool { return x.key() == l.key() }) {
+			return fmt.Errorf("campaign: cost line %s: %w", l.ID, ErrIdempotencyConflict)
+		}
 		var k checker
-		checkCost(&k, "cost", l, c.Channels)
+		checkCost(&k, "", l, c.Channels, s.limits)
+		if fe, bad := s.limits.CheckPast("date", l.Date, today); bad {
+			k.errs = append(k.errs, fe)
+		}
 		if err := k.err("cost line"); err != nil {
 			return err
 		}
@@ -466,6 +517,15 @@ func (s *Service) Members(ctx context.Context, dealer crm.DealerID, id ID) ([]Me
 	return s.store.Members(ctx, dealer, id)
 }
 
+// ListMembers returns one page of a campaign's frozen audience in customer
+// ID order, or ErrNotFound when the campaign is missing.
+func (s *Service) ListMembers(ctx context.Context, dealer crm.DealerID, id ID, f MemberFilter) (crm.Page[Member], error) {
+	if _, err := s.store.GetCampaign(ctx, dealer, id); err != nil {
+		return crm.Page[Member]{}, err
+	}
+	return s.store.ListMembers(ctx, dealer, id, f)
+}
+
 // ResponseKind is what a member did.
 type ResponseKind string
 
@@ -486,8 +546,11 @@ type Response struct {
 
 // RecordResponse records a contacted member's response while the campaign
 // is running or completed. The first date of each kind is kept, so a
-// replay changes nothing. It returns ErrNotRunning, ErrNotContacted (an
-// excluded or holdout member) or ErrNotFound.
+// replay changes nothing. The date lies in the campaign's window
+// (Campaign.Window) and not after the dealer's today (plus the limits'
+// FutureDays); the revenue is at most the limits' MaxAmount. It returns
+// a *crm.ValidationError, ErrNotRunning, ErrNotContacted (an excluded or
+// holdout member) or ErrNotFound.
 func (s *Service) RecordResponse(ctx context.Context, dealer crm.DealerID, id ID, customer crm.CustomerID, r Response) (Member, error) {
 	var k checker
 	if r.Kind != Responded && r.Kind != Visited && r.Kind != Converted {
@@ -496,9 +559,7 @@ func (s *Service) RecordResponse(ctx context.Context, dealer crm.DealerID, id ID
 	if r.Date.IsZero() || !r.Date.Valid() {
 		k.add("date", crm.RuleRequired, "is required")
 	}
-	if r.Revenue.IsNegative() {
-		k.add("revenue", crm.RuleNonNegative, "must not be negative")
-	}
+	checkAmount(&k, "revenue", r.Revenue, s.limits)
 	if err := k.err("response"); err != nil {
 		return Member{}, err
 	}
@@ -508,6 +569,18 @@ func (s *Service) RecordResponse(ctx context.Context, dealer crm.DealerID, id ID
 	}
 	if !c.Status.Costed() {
 		return Member{}, ErrNotRunning
+	}
+	today, err := s.Today(ctx, dealer)
+	if err != nil {
+		return Member{}, err
+	}
+	if fe, bad := s.limits.CheckPast("date", r.Date, today); bad {
+		k.errs = append(k.errs, fe)
+	} else if w := c.Window(); !w.Contains(r.Date) {
+		k.add("date", RuleRange, "must lie in the campaign's window %s to %s", w.From, w.To)
+	}
+	if err := k.err("response"); err != nil {
+		return Member{}, err
 	}
 	return s.store.UpdateMember(ctx, dealer, id, customer, func(m *Member) error {
 		if !m.Contacted() {
@@ -541,9 +614,11 @@ type event struct {
 
 // Attribute finds, for every member of a frozen audience (contacted and
 // holdout alike), the first sale or service order of the customer inside
-// the attribution window, and stores it as the member's conversion (a
-// conversion recorded by staff is kept). It returns how many members are
-// converted. Running it again on the same data changes nothing.
+// the attribution window and not after the dealer's today (plus the
+// limits' FutureDays: a record dated in the future converts nobody), and
+// stores it as the member's conversion (a conversion recorded by staff is
+// kept). It returns how many members are converted. Running it again on
+// the same data changes nothing.
 func (s *Service) Attribute(ctx context.Context, dealer crm.DealerID, id ID) (int, error) {
 	c, err := s.store.GetCampaign(ctx, dealer, id)
 	if err != nil {
@@ -562,7 +637,19 @@ func (s *Service) Attribute(ctx context.Context, dealer crm.DealerID, id ID) (in
 			first[cust] = e
 		}
 	}
+	today, err := s.Today(ctx, dealer)
+	if err != nil {
+		return 0, err
+	}
 	w := c.Window()
+	if latest := s.limits.Latest(today); w.To.After(latest) {
+		w.To = latest
+	}
+	if w.To.Before(w.From) {
+		// Nothing can have happened yet; a range with To before From
+		// would be read as open-ended.
+		w.To = w.From.AddDays(-1)
+	}
 	err = crm.Each(ctx, func(after string) (crm.Page[crm.Sale], error) {
 		return s.crm.Sales().List(ctx, dealer, crm.SaleFilter{Dates: w, PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
 	}, func(x *crm.Sale) error {
@@ -630,9 +717,7 @@ func (s *Service) SetAccessoryTargets(ctx context.Context, dealer crm.DealerID, 
 		if strings.TrimSpace(t.Key) == "" {
 			k.add(f+".key", crm.RuleRequired, "is required")
 		}
-		if t.Amount.IsNegative() {
-			k.add(f+".amount", crm.RuleNonNegative, "must not be negative")
-		}
+		checkAmount(&k, f+".amount", t.Amount, s.limits)
 	}
 	if err := k.err("accessory targets"); err != nil {
 		return err

@@ -34,6 +34,11 @@ type Store interface {
 	ReplaceProfiles(ctx context.Context, dealer crm.DealerID, profiles []Profile) error
 	// CountProfiles returns how many of the dealer's profiles match cond.
 	CountProfiles(ctx context.Context, dealer crm.DealerID, cond Cond) (int, error)
+	// GetProfile returns the customer's profile, or ErrNotFound.
+	GetProfile(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) (Profile, error)
+	// DeleteProfile removes the customer's profile; there being none is
+	// no error.
+	DeleteProfile(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) error
 	// EachProfile calls fn with the dealer's profiles matching cond in
 	// ascending customer ID order, at most limit of them (all when limit is
 	// 0); an error from fn stops it and is returned. fn must not call the
@@ -47,6 +52,14 @@ type Store interface {
 	// Members returns a campaign's members in ascending customer ID order
 	// (empty before the freeze).
 	Members(ctx context.Context, dealer crm.DealerID, id ID) ([]Member, error)
+	// ListMembers returns one page of a campaign's members in ascending
+	// customer ID order (an empty page before the freeze); a bad cursor is
+	// a *crm.ValidationError.
+	ListMembers(ctx context.Context, dealer crm.DealerID, id ID, f MemberFilter) (crm.Page[Member], error)
+	// CustomerMembers returns the customer's memberships of every frozen
+	// audience of the dealer, in ascending campaign ID order (empty when
+	// none).
+	CustomerMembers(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) ([]Member, error)
 	// UpdateMember changes one member atomically (see UpdateCampaign);
 	// ErrNotFound when the customer is not a member.
 	UpdateMember(ctx context.Context, dealer crm.DealerID, id ID, customer crm.CustomerID, fn func(*Member) error) (Member, error)

@@ -30,8 +30,49 @@
 // D (delivered) is reached only by [Service.ConvertLead], which writes the
 // customer, the vehicle and the sale in one transaction, and F (lost) only by
 // a manager approving a lost request ([Service.RequestLost],
-// [Service.DecideLost]). Follow-up cadence, closing windows and the stale
-// rule come from the dealer's [LeadPolicy] (defaults in [DefaultLeadPolicy]).
+// [Service.DecideLost]); the member of staff who requested it may not decide
+// it ([ErrOwnLostRequest], code PermissionDenied). A change the state
+// machines forbid (lead levels, complaint status) is a [*TransitionError]
+// saying from, to and the allowed targets; errors.Is(err,
+// [ErrInvalidTransition]) holds. Follow-up cadence, closing windows and the
+// stale rule come from the dealer's [LeadPolicy] (defaults in
+// [DefaultLeadPolicy]).
+//
+// The level of an open lead at H, A, B, C or N follows its expected close
+// date by the policy's windows, seen on the dealer's today (SPEC §1.1; with
+// the defaults 20 days out is B): on create (N, the default, yields to the
+// date; another level that disagrees is a *ValidationError on level, rule
+// window), when an update changes the date (a cleared date gives N), and on
+// a follow-up (which may set a new date). [Service.SetLeadLevel] and a
+// follow-up's level must agree with the date; move the date to move the
+// level. Without a date the consultant's level stands; an ordered lead stays
+// at O. Levels do not drift by themselves as days pass: a follow-up or a
+// change of the date re-derives them. Import takes the DMS's levels as they
+// are.
+//
+// # Plausible input
+//
+// Besides each entity's Validate, create, update, the lead operations,
+// conversion and import check what needs the dealer's today and the
+// Service's [Limits] ([WithLimits], default [DefaultLimits]; SPEC §0):
+//
+//   - Dates of past events may not lie after the dealer's today plus
+//     Limits.FutureDays (rule future), nor before 1900-01-01 (rule min):
+//     birthdays, consent times, follow-up times, lost-request times, a
+//     vehicle's purchase, delivery and registration dates and odometer
+//     reading dates, sale dates, service order dates and closed dates,
+//     interaction times, complaint opened and resolved dates, attended event
+//     dates, and an imported record's created_at. Insurance start and end,
+//     an invitation to an event and a lead's expected close date are not past
+//     events.
+//   - Amounts have the ceiling Limits.MaxAmount, either sign (rule max):
+//     vehicle and sale prices, gross profit, value-chain amounts and
+//     profits, labour, parts and premiums; odometer readings
+//     Limits.MaxOdometerKM. Sums of them (ServiceOrder.Total,
+//     Sale.ValueChainTotal) are decimals and cannot overflow.
+//   - No string of any entity, however nested, may hold a NUL or invalid
+//     UTF-8 (rule text, [CheckText]); the fields are found by reflection, so
+//     a new string field is covered without being listed.
 //
 // # Storage
 //

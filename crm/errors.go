@@ -1,8 +1,10 @@
 package crm
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 )
@@ -25,7 +27,51 @@ var (
 	ErrNoLostRequest = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "crm: no pending lost request"}
 	// ErrInUse: the record is still referenced (a customer with vehicles).
 	ErrInUse = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "crm: record is still referenced"}
+	// ErrOwnLostRequest: the member of staff who requested that a lead be
+	// marked lost tried to decide the request (SPEC §9: a manager decides,
+	// never the requester).
+	ErrOwnLostRequest = &dealercrm.Error{Code: dealercrm.PermissionDenied, Message: "crm: the requester of a lost request cannot decide it"}
 )
+
+// TransitionError is a state change a state machine forbids: which machine,
+// the state it is in, the one asked for and the ones it allows from there.
+// errors.Is(err, ErrInvalidTransition) holds, and its code is
+// dealercrm.FailedPrecondition.
+type TransitionError struct {
+	// Machine names the state machine: "lead level", "lead status",
+	// "complaint status".
+	Machine string
+	From    string
+	To      string
+	// Allowed are the states reachable from From, in the machine's order;
+	// empty when From is final.
+	Allowed []string
+}
+
+// Error implements error.
+func (e *TransitionError) Error() string {
+	allowed := "none, " + e.From + " is final"
+	if len(e.Allowed) > 0 {
+		allowed = strings.Join(e.Allowed, ", ")
+	}
+	return fmt.Sprintf("crm: invalid %s transition %s → %s (allowed from %s: %s)", e.Machine, e.From, e.To, e.From, allowed)
+}
+
+// ErrorCode implements dealercrm.Coder.
+func (e *TransitionError) ErrorCode() dealercrm.Code { return dealercrm.FailedPrecondition }
+
+// Is makes errors.Is(err, ErrInvalidTransition) and
+// errors.Is(err, dealercrm.ErrFailedPrecondition) true.
+func (e *TransitionError) Is(target error) bool { return errors.Is(ErrInvalidTransition, target) }
+
+// transitionError builds the TransitionError of from → to in machine m.
+func transitionError[S ~string](machine string, from, to S, allowed []S) *TransitionError {
+	e := &TransitionError{Machine: machine, From: string(from), To: string(to)}
+	for _, a := range allowed {
+		e.Allowed = append(e.Allowed, string(a))
+	}
+	return e
+}
 
 // Validation rules named in FieldError.Rule.
 const (
@@ -42,6 +88,10 @@ const (
 	RuleUnique      = "unique"     // duplicated within one request
 	RuleReference   = "reference"  // refers to a record that does not exist
 	RuleImmutable   = "immutable"  // a field that may not be changed this way
+	RuleMin         = "min"        // below its floor (a birthday before 1900)
+	// RuleWindow: a lead's level disagrees with the level its expected
+	// close date gives by the dealer's windows (SPEC §1.1).
+	RuleWindow = "window"
 )
 
 // FieldError is one broken rule: the field (JSON name, dotted path for nested
@@ -59,6 +109,10 @@ type ValidationError struct {
 	Entity string
 	// Fields are the broken rules, in field order.
 	Fields []FieldError
+	// Total counts every broken rule when Fields lists only the first of
+	// them (an import lists the first MaxImportErrors); 0 when Fields is
+	// complete.
+	Total int
 }
 
 // Error implements error.
@@ -70,6 +124,9 @@ func (e *ValidationError) Error() string {
 			b.WriteString(";")
 		}
 		fmt.Fprintf(&b, " %s: %s", f.Field, f.Message)
+	}
+	if e.Total > len(e.Fields) {
+		fmt.Fprintf(&b, "; and %d more", e.Total-len(e.Fields))
 	}
 	return b.String()
 }
@@ -90,10 +147,16 @@ func (e *ValidationError) Has(field, rule string) bool {
 	return false
 }
 
-// checker collects field errors.
+// checker collects field errors. The checks of plausible input (past,
+// pastTime, amount, odometer) also need the Service's limits and the
+// dealer's today and time zone: Service.checker sets them; a checker
+// without them (today zero) passes every date.
 type checker struct {
 	prefix string
 	errs   []FieldError
+	limits Limits
+	today  dealercrm.Date
+	loc    *time.Location
 }
 
 func (c *checker) add(field, rule, format string, args ...any) {

@@ -28,6 +28,36 @@ type Batch struct {
 	Participations []EventParticipation `json:"participations,omitempty"`
 }
 
+// DefaultMaxImportRecords is how many records one Import takes, all kinds
+// together, unless WithMaxImportRecords says otherwise. Ten thousand
+// typical records are about 7 MB of JSON; a DMS sends more as several
+// batches.
+const DefaultMaxImportRecords = 10_000
+
+// MaxImportErrors is how many field errors a rejected Import lists; the
+// *ValidationError's Total counts them all.
+const MaxImportErrors = 100
+
+// WithMaxImportRecords caps the records of one Import, all kinds together
+// (DefaultMaxImportRecords). A larger batch is rejected whole with a
+// *ValidationError naming the Batch field at which the count passes the
+// cap, rule RuleMax. n ≤ 0 keeps the default.
+func WithMaxImportRecords(n int) Option {
+	return func(s *Service) {
+		if n > 0 {
+			s.maxImport = n
+		}
+	}
+}
+
+// MaxImportRecords returns the most records one Import takes.
+func (s *Service) MaxImportRecords() int {
+	if s.maxImport > 0 {
+		return s.maxImport
+	}
+	return DefaultMaxImportRecords
+}
+
 // Len returns the number of records in the batch.
 func (b *Batch) Len() int {
 	return len(b.Customers) + len(b.Vehicles) + len(b.Leads) + len(b.Sales) + len(b.ServiceOrders) +
@@ -94,6 +124,55 @@ type importState struct {
 	inBatch [numTargets]map[string]bool
 	// ids maps external IDs to IDs, from upsert results and store lookups.
 	ids [numTargets]map[string]string
+	// omitted counts the field errors beyond the first MaxImportErrors,
+	// which are not kept.
+	omitted int
+}
+
+// trim keeps the first MaxImportErrors field errors of c and counts the
+// rest, so that a batch broken everywhere costs no more memory than one
+// broken a hundred times.
+func (st *importState) trim(c *checker) {
+	if n := len(c.errs); n > MaxImportErrors {
+		st.omitted += n - MaxImportErrors
+		c.errs = c.errs[:MaxImportErrors]
+	}
+}
+
+// err returns the *ValidationError of the import, nil when nothing broke a
+// rule: the first MaxImportErrors field errors and, when there are more,
+// their Total.
+func (st *importState) err(c *checker) error {
+	st.trim(c)
+	err := c.err("import")
+	if ve, ok := err.(*ValidationError); ok && st.omitted > 0 {
+		ve.Total = len(ve.Fields) + st.omitted
+	}
+	return err
+}
+
+// checkSize rejects a batch of more than limit records, naming the Batch
+// field at which the count passes limit.
+func (b *Batch) checkSize(limit int) error {
+	total := b.Len()
+	if total <= limit {
+		return nil
+	}
+	n := 0
+	for _, sec := range []struct {
+		field string
+		n     int
+	}{
+		{"customers", len(b.Customers)}, {"vehicles", len(b.Vehicles)}, {"leads", len(b.Leads)}, {"sales", len(b.Sales)},
+		{"service_orders", len(b.ServiceOrders)}, {"policies", len(b.Policies)}, {"interactions", len(b.Interactions)},
+		{"complaints", len(b.Complaints)}, {"participations", len(b.Participations)},
+	} {
+		if n += sec.n; n > limit {
+			return &ValidationError{Entity: "import", Fields: []FieldError{{Field: sec.field, Rule: RuleMax,
+				Message: fmt.Sprintf("the batch holds %d records; at most %d are allowed in one batch", total, limit)}}}
+		}
+	}
+	return nil
 }
 
 // prepare normalises and validates items (cloned) and collects the
@@ -124,15 +203,19 @@ func (im importer[T, ID, F, P]) prepare(s *Service, st *importState, items []T, 
 		// References hold external IDs: check them later, validate the rest.
 		for _, r := range im.refs {
 			ext := r.get(v)
-			if ext == "" {
-				continue
+			if _, bad := CheckText("", ext); ext == "" || bad {
+				continue // bad text is named by validate, and never looked up
 			}
 			if missing[r.to] == nil {
 				missing[r.to] = map[string][]string{}
 			}
 			missing[r.to][ext] = append(missing[r.to][ext], path+"."+r.field)
 		}
-		collect(c, path+".", v.Validate())
+		collect(c, path+".", validate(im.k.name, v))
+		c.prefix = path + "."
+		plausible(c, v)
+		c.prefix = ""
+		st.trim(c)
 	}
 	return out
 }
@@ -210,17 +293,31 @@ var (
 // Import upserts a batch from a host DMS in one transaction, matching
 // records on their external IDs (see Batch): importing the same batch twice
 // leaves the same state, the second time with every record Unchanged. The
-// whole batch is validated first; a *ValidationError names each bad field by
+// whole batch is validated first, by the rules of create (Validate, text,
+// and plausibility against the Service's Limits and the dealer's today,
+// the DMS's created_at included); a *ValidationError names each bad field by
 // its path ("vehicles[3].vin", "sales[0].customer_id" for a reference that
-// resolves to nothing), and nothing is written. Lead state machines are not
-// replayed: imported leads take the DMS's level and status as they are.
+// resolves to nothing), the first MaxImportErrors of them with the Total
+// when there are more, and nothing is written. A batch of more than
+// MaxImportRecords records is rejected whole too (see WithMaxImportRecords).
+// Lead state machines are not replayed: imported leads take the DMS's
+// level and status as they are.
 func (s *Service) Import(ctx context.Context, dealer DealerID, b Batch) (ImportResult, error) {
+	if err := b.checkSize(s.MaxImportRecords()); err != nil {
+		return ImportResult{}, fmt.Errorf("crm: import: %w", err)
+	}
 	st := &importState{dealer: dealer, now: s.Now()}
 	for t := range numTargets {
 		st.inBatch[t] = map[string]bool{}
 		st.ids[t] = map[string]string{}
 	}
-	var c checker
+	// Records are checked as create checks them, plausibility included,
+	// which needs the dealer's today.
+	d, err := s.store.Dealers().Get(ctx, dealer)
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("crm: import: dealer %s: %w", dealer, err)
+	}
+	c := s.checker(&d)
 	var missing [numTargets]map[string][]string
 	// prepared copies; references still hold external IDs.
 	customers := importCustomers.prepare(s, st, b.Customers, &c, &missing)
@@ -238,14 +335,14 @@ func (s *Service) Import(ctx context.Context, dealer DealerID, b Batch) (ImportR
 	duplicates(&c, b)
 
 	var res ImportResult
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
+	err = s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
 		if _, err := tx.Dealers().Get(ctx, dealer); err != nil {
 			return fmt.Errorf("dealer %s: %w", dealer, err)
 		}
 		if err := resolveMissing(ctx, tx, st, missing, &c); err != nil {
 			return err
 		}
-		if err := c.err("import"); err != nil {
+		if err := st.err(&c); err != nil {
 			return err
 		}
 		var err error

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -97,6 +98,39 @@ func (p LeadPolicy) LevelFor(today, expected dealercrm.Date) IntentLevel {
 	return LevelN
 }
 
+// WindowLevel returns the level p's windows give the lead on today from its
+// expected close date (SPEC §1.1: 20 days out is B with the defaults), and
+// false when the windows do not decide the lead's level: it has no expected
+// close date, or it is not open at H, A, B, C or N (an ordered lead stays
+// at O, a closed one at D or F).
+func (l *Lead) WindowLevel(p LeadPolicy, today dealercrm.Date) (IntentLevel, bool) {
+	if l.ExpectedClose.IsZero() || l.Status != LeadOpen || !openLevel(l.Level) {
+		return "", false
+	}
+	return p.LevelFor(today, l.ExpectedClose), true
+}
+
+// applyWindow moves an open lead at H, A, B, C or N to the level its
+// expected close date gives (N when it has none: "not yet known") and
+// reschedules its next follow-up when the level changes.
+func (l *Lead) applyWindow(p LeadPolicy, today dealercrm.Date, now time.Time) {
+	if l.Status != LeadOpen || !openLevel(l.Level) {
+		return
+	}
+	if w := p.LevelFor(today, l.ExpectedClose); w != l.Level {
+		l.Level = w
+		l.reschedule(p, now)
+	}
+}
+
+// windowError is the *ValidationError of an explicit level that disagrees
+// with the level want the windows give the lead's expected close date.
+func (l *Lead) windowError(field string, level, want IntentLevel, today dealercrm.Date) error {
+	return &ValidationError{Entity: "lead", Fields: []FieldError{{Field: field, Rule: RuleWindow,
+		Message: fmt.Sprintf("%s disagrees with expected_close %s, %d days after %s, which the dealer's windows make %s; change expected_close to move the level",
+			level, l.ExpectedClose, l.ExpectedClose.DaysSince(today), today, want)}}}
+}
+
 // openLevel reports whether l is one of the open levels H, A, B, C, N.
 func openLevel(l IntentLevel) bool {
 	switch l {
@@ -133,6 +167,9 @@ type FollowUp struct {
 	Note    string    `json:"note,omitempty"`
 	// Level is the level after this contact, empty when unchanged.
 	Level IntentLevel `json:"level,omitempty"`
+	// ExpectedClose is the expected close date learnt at this contact,
+	// zero when unchanged; it becomes the lead's.
+	ExpectedClose dealercrm.Date `json:"expected_close,omitzero"`
 	// Visit marks a showroom visit.
 	Visit bool `json:"visit,omitempty"`
 }
@@ -237,6 +274,7 @@ func (l *Lead) Validate() error {
 		k.timeRequired(p+".at", f.At)
 		enumCheck(&k, p+".channel", f.Channel, Channel.Valid, true)
 		enumCheck(&k, p+".level", f.Level, IntentLevel.Valid, false)
+		k.date(p+".expected_close", f.ExpectedClose, false)
 	}
 	for i, r := range l.LostRequests {
 		p := indexed("lost_requests", i)
@@ -272,26 +310,30 @@ func (l *Lead) SetLevel(to IntentLevel, p LeadPolicy, now time.Time) error {
 		return err
 	}
 	if !l.Level.CanMove(to) {
-		return fmt.Errorf("%w: lead level %s → %s", ErrInvalidTransition, l.Level, to)
+		return transitionError("lead level", l.Level, to, levelTransitions[l.Level])
 	}
 	l.Level = to
 	l.reschedule(p, now)
 	return nil
 }
 
-// LogFollowUp appends a follow-up to an open lead, applies its level change
-// and schedules the next follow-up: within FirstCallHours of a showroom
-// visit, else after the level's cadence.
+// LogFollowUp appends a follow-up to an open lead, applies its level and
+// expected close date changes and schedules the next follow-up: within
+// FirstCallHours of a showroom visit, else after the level's cadence.
+// Service.LogFollowUp also moves the level by the windows (SPEC §1.1).
 func (l *Lead) LogFollowUp(f FollowUp, p LeadPolicy) error {
 	if err := l.mustBeOpen(); err != nil {
 		return err
 	}
 	if f.Level != "" && !l.Level.CanMove(f.Level) {
-		return fmt.Errorf("%w: lead level %s → %s", ErrInvalidTransition, l.Level, f.Level)
+		return transitionError("lead level", l.Level, f.Level, levelTransitions[l.Level])
 	}
 	l.FollowUps = append(l.FollowUps, f)
 	if f.Level != "" {
 		l.Level = f.Level
+	}
+	if !f.ExpectedClose.IsZero() {
+		l.ExpectedClose = f.ExpectedClose
 	}
 	if f.At.After(l.LastContactAt) {
 		l.LastContactAt = f.At
@@ -329,14 +371,20 @@ func (l *Lead) ScheduleFirst(p LeadPolicy, now time.Time) {
 	l.reschedule(p, now)
 }
 
-// RequestLost asks a manager to mark the open lead lost (战败). Only one
-// request may be pending at a time (ErrLostRequestPending).
+// RequestLost asks a manager to mark the open lead lost (战败); by, the
+// member of staff asking, is required, since they may not decide it. Only
+// one request may be pending at a time (ErrLostRequestPending).
 func (l *Lead) RequestLost(reason LostReason, note string, by StaffID, at time.Time) error {
 	if err := l.mustBeOpen(); err != nil {
 		return err
 	}
+	var c checker
 	if !reason.Valid() {
-		return &ValidationError{Entity: "lost request", Fields: []FieldError{{Field: "reason", Rule: RuleEnum, Message: fmt.Sprintf("%q is not a lost reason", reason)}}}
+		c.add("reason", RuleEnum, "%q is not a lost reason", reason)
+	}
+	c.required("requested_by", string(by))
+	if err := c.err("lost request"); err != nil {
+		return err
 	}
 	if _, ok := l.PendingLostRequest(); ok {
 		return ErrLostRequestPending
@@ -350,10 +398,18 @@ func (l *Lead) RequestLost(reason LostReason, note string, by StaffID, at time.T
 // DecideLost records a manager's decision on the pending lost request. An
 // approval closes the lead as lost (level F) with the request's reason; a
 // rejection keeps it open at its level. Both are kept in LostRequests.
+// by, who decides, is required and may not be who requested it
+// (ErrOwnLostRequest, code PermissionDenied; SPEC §9).
 func (l *Lead) DecideLost(approve bool, by StaffID, note string, at time.Time) error {
 	r, ok := l.PendingLostRequest()
 	if !ok {
 		return ErrNoLostRequest
+	}
+	if strings.TrimSpace(string(by)) == "" {
+		return &ValidationError{Entity: "lost decision", Fields: []FieldError{{Field: "decided_by", Rule: RuleRequired, Message: "is required"}}}
+	}
+	if strings.TrimSpace(string(by)) == strings.TrimSpace(string(r.RequestedBy)) {
+		return fmt.Errorf("%w: %s requested it", ErrOwnLostRequest, by)
 	}
 	r.DecidedBy, r.DecidedAt, r.DecisionNote = by, at, note
 	if !approve {

@@ -97,12 +97,38 @@ func (l Limits) CheckPast(field string, d, today dealercrm.Date) (FieldError, bo
 	return FieldError{}, false
 }
 
+// MaxAmountDecimals is the most decimal places an amount may carry: money
+// is kept to the fen with room for rates, and a value like 1e-9999 would
+// make every sum it enters work on ten-thousand-digit numbers.
+const MaxAmountDecimals = 8
+
 // CheckAmount returns the FieldError of an amount above MaxAmount (or below
-// its negative, for amounts that may be negative), or false.
+// its negative, for amounts that may be negative) or with more than
+// MaxAmountDecimals decimal places, or false. It judges the size from the
+// digits and the exponent before any arithmetic, so that 1e9999 costs
+// nothing to refuse.
 func (l Limits) CheckAmount(field string, v decimal.Decimal) (FieldError, bool) {
 	l = l.OrDefault()
-	if v.Abs().GreaterThan(l.MaxAmount) {
-		return FieldError{Field: field, Rule: RuleMax, Message: "must not exceed " + l.MaxAmount.String() + " CNY"}, true
+	if v.IsZero() {
+		return FieldError{}, false
+	}
+	over := FieldError{Field: field, Rule: RuleMax, Message: "must not exceed " + l.MaxAmount.String() + " CNY"}
+	// The number of digits before the decimal point: NumDigits + exponent.
+	intDigits := int64(v.NumDigits()) + int64(v.Exponent())
+	maxDigits := int64(l.MaxAmount.NumDigits()) + int64(l.MaxAmount.Exponent())
+	decimals := FieldError{Field: field, Rule: RuleFormat, Message: "has more than " + strconv.Itoa(MaxAmountDecimals) + " decimal places"}
+	switch {
+	case intDigits > maxDigits:
+		return over, true
+	case intDigits < -MaxAmountDecimals:
+		// Below 10^-8 (NumDigits may be one off: hence <, not <=) and not
+		// zero: truncating decimal.New(1, -1e9) would first build a number
+		// of a billion digits.
+		return decimals, true
+	case v.Exponent() < -MaxAmountDecimals && !v.Equal(v.Truncate(MaxAmountDecimals)):
+		return decimals, true
+	case intDigits == maxDigits && v.Abs().GreaterThan(l.MaxAmount):
+		return over, true
 	}
 	return FieldError{}, false
 }

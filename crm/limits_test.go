@@ -55,3 +55,35 @@ func TestLimits(t *testing.T) {
 	_, bad = crm.CheckText("name", "\xff")
 	assert.True(t, bad)
 }
+
+// TestCheckAmountHugeExponents: amounts whose exponent would make
+// arithmetic explode are judged from their digits, at once.
+func TestCheckAmountHugeExponents(t *testing.T) {
+	l := crm.DefaultLimits()
+	for _, tc := range []struct {
+		in   string
+		rule string
+	}{
+		{"1e9999", crm.RuleMax},
+		{"-1e9999", crm.RuleMax},
+		{"99999999", crm.RuleMax},
+		{"1e-9999", crm.RuleFormat},
+		{"0.123456789", crm.RuleFormat},
+		{"9999999.99", ""},
+		{"0.12345678", ""},
+		{"1.50000000000", ""},
+		{"0", ""},
+		{"10000000", ""},
+	} {
+		d, err := decimal.NewFromString(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fe, bad := l.CheckAmount("amount", d)
+		if tc.rule == "" {
+			assert.False(t, bad, "%s passes", tc.in)
+		} else if assert.True(t, bad, "%s is refused", tc.in) {
+			assert.Equal(t, tc.rule, fe.Rule, tc.in)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package crm_test
 
 import (
+	"context"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/dealercrm/dealercrm"
@@ -86,4 +89,61 @@ func mustLead(t *testing.T, svc *crm.Service, l crm.Lead) crm.Lead {
 	out, err := svc.CreateLead(t.Context(), dealerA, l)
 	require.NoError(t, err)
 	return out
+}
+
+// part is a package's part of exports and erasures, for the tests: it
+// records the erasures it was asked for and fails the first when told to.
+type part struct {
+	section string
+	erased  []crm.CustomerID
+	failing bool
+}
+
+func (p *part) PersonalDataSection() string { return p.section }
+
+func (p *part) ExportCustomer(_ context.Context, dealer crm.DealerID, id crm.CustomerID) (any, error) {
+	return map[string]any{"dealer": dealer, "customer": id, "erased": slices.Contains(p.erased, id)}, nil
+}
+
+func (p *part) EraseCustomer(_ context.Context, _ crm.DealerID, id crm.CustomerID) error {
+	if p.failing {
+		p.failing = false
+		return dealercrm.Errorf(dealercrm.Unavailable, "store unavailable")
+	}
+	p.erased = append(p.erased, id)
+	return nil
+}
+
+// TestErasureReachesRegisteredParts: the export carries every registered
+// package's section; erasure erases the crm records (the plate too: it
+// names the person on the road) and then every part, and a failing part
+// makes the erasure an error that a second call completes.
+func TestErasureReachesRegisteredParts(t *testing.T) {
+	svc, ctx := newService(t)
+	c, err := svc.CreateCustomer(ctx, dealerA, customer("欧阳", "13912345670"))
+	require.NoError(t, err)
+	v := vehicle("1M8GDM9AXKP042788", c.ID)
+	v.Plate = "沪A12345"
+	v, err = svc.CreateVehicle(ctx, dealerA, v)
+	require.NoError(t, err)
+	tasks, points := &part{section: "tasks"}, &part{section: "loyalty", failing: true}
+	svc.AddPersonalData(tasks, points)
+	svc.AddPersonalData(&part{section: "tasks"}) // replaces the first "tasks"
+	svc.AddPersonalData(tasks)
+
+	x, err := svc.ExportCustomer(ctx, dealerA, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"loyalty", "tasks"}, slices.Sorted(maps.Keys(x.Sections)), "one section per registered part")
+
+	err = svc.EraseCustomer(ctx, dealerA, c.ID)
+	require.Error(t, err, "a part that fails fails the erasure")
+	assert.Equal(t, dealercrm.Unavailable, dealercrm.ErrorCode(err))
+	assert.Equal(t, []crm.CustomerID{c.ID}, tasks.erased, "the other parts were erased all the same")
+	require.NoError(t, svc.EraseCustomer(ctx, dealerA, c.ID), "calling again completes it")
+	assert.Equal(t, []crm.CustomerID{c.ID}, points.erased)
+
+	got, err := svc.GetVehicle(ctx, dealerA, v.ID)
+	require.NoError(t, err)
+	assert.Empty(t, got.Plate, "the plate is erased")
+	assert.Equal(t, "1M8GDM9AXKP042788", got.VIN, "the VIN stays: repair records name it")
 }

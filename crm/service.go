@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -14,9 +15,15 @@ import (
 // the business rules (references exist, state transitions, lead conversion)
 // and writes through a Store. It is safe for concurrent use.
 type Service struct {
-	store Store
-	now   func() time.Time
-	newID func() string
+	store  Store
+	now    func() time.Time
+	newID  func() string
+	limits Limits
+	// maxImport caps the records of one Import; 0 means DefaultMaxImportRecords.
+	maxImport int
+	// privacy are the other packages' parts of exports and erasures.
+	privacyMu sync.Mutex
+	privacy   []PersonalData
 }
 
 // Option configures a Service.
@@ -29,14 +36,24 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // default).
 func WithIDGenerator(newID func() string) Option { return func(s *Service) { s.newID = newID } }
 
+// WithLimits sets the bounds of plausible input (DefaultLimits by default;
+// unset fields take their defaults): how far after the dealer's today a
+// date of a past event may lie, and the ceilings of amounts and odometer
+// readings. See Limits and the package documentation for which fields
+// they bound.
+func WithLimits(l Limits) Option { return func(s *Service) { s.limits = l.OrDefault() } }
+
 // NewService returns a Service over store.
 func NewService(store Store, opts ...Option) *Service {
-	s := &Service{store: store, now: time.Now, newID: dealercrm.NewID}
+	s := &Service{store: store, now: time.Now, newID: dealercrm.NewID, limits: DefaultLimits()}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
 }
+
+// Limits returns the bounds of plausible input the service applies.
+func (s *Service) Limits() Limits { return s.limits }
 
 // Store returns the store the service writes through.
 func (s *Service) Store() Store { return s.store }
@@ -46,11 +63,13 @@ func (s *Service) Store() Store { return s.store }
 func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // entity is the constraint of the generic helpers: a pointer to an entity
-// that embeds Record and can validate and normalise itself.
+// that embeds Record, validates itself and checks its plausibility against
+// the limits and the dealer's today (see plausible.go).
 type entity[T any] interface {
 	*T
 	Meta() *Record
 	Validate() error
+	plausible(c *checker)
 }
 
 // kind describes one entity kind to the generic helpers.
@@ -67,6 +86,9 @@ type kind[T any, ID ~string, F any, P entity[T]] struct {
 	guard func(old, new P) error
 	// onCreate completes or rejects a new record given its dealer; may be nil.
 	onCreate func(d *Dealer, now time.Time, v P) error
+	// onUpdate completes or rejects a changed record given its dealer,
+	// after the guard and every check; may be nil.
+	onUpdate func(d *Dealer, now time.Time, old, new P) error
 	// normalizeFilter puts filter values in stored form; may be nil.
 	normalizeFilter func(*F)
 	// inUse names a record that still refers to v, "" when none does; may be nil.
@@ -86,16 +108,11 @@ func create[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Servi
 	if k.normalize != nil {
 		k.normalize(v)
 	}
-	if err := v.Validate(); err != nil {
+	if err := validate(k.name, v); err != nil {
 		return *new(T), err
 	}
 	err := s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
-		d, err := s.checkRefs(ctx, tx, dealer, k.name, func(c *checker) error {
-			if k.refs == nil {
-				return nil
-			}
-			return k.refs(ctx, tx, v, c)
-		})
+		d, err := checkStored(ctx, s, tx, k, dealer, v)
 		if err != nil {
 			return err
 		}
@@ -112,17 +129,22 @@ func create[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Servi
 	return *v, nil
 }
 
-// checkRefs checks that the dealer exists and runs the reference checks.
-func (s *Service) checkRefs(ctx context.Context, tx Store, dealer DealerID, entity string, refs func(*checker) error) (Dealer, error) {
+// checkStored runs the checks of v that need the store: its plausibility
+// against the limits and the dealer's today (so the dealer must exist) and
+// its references. It returns the dealer.
+func checkStored[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Service, tx Store, k kind[T, ID, F, P], dealer DealerID, v P) (Dealer, error) {
 	d, err := tx.Dealers().Get(ctx, dealer)
 	if err != nil {
 		return d, fmt.Errorf("dealer %s: %w", dealer, err)
 	}
-	var c checker
-	if err := refs(&c); err != nil {
-		return d, err
+	c := s.checker(&d)
+	plausible(&c, v)
+	if k.refs != nil {
+		if err := k.refs(ctx, tx, v, &c); err != nil {
+			return d, err
+		}
 	}
-	return d, c.err(entity)
+	return d, c.err(k.name)
 }
 
 func get[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Service, k kind[T, ID, F, P], dealer DealerID, id ID) (T, error) {
@@ -157,16 +179,14 @@ func update[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Servi
 					return err
 				}
 			}
-			if err := p.Validate(); err != nil {
+			if err := validate(k.name, p); err != nil {
 				return err
 			}
-			_, err := s.checkRefs(ctx, tx, dealer, k.name, func(c *checker) error {
-				if k.refs == nil {
-					return nil
-				}
-				return k.refs(ctx, tx, p, c)
-			})
-			return err
+			d, err := checkStored(ctx, s, tx, k, dealer, p)
+			if err != nil || k.onUpdate == nil {
+				return err
+			}
+			return k.onUpdate(&d, m.UpdatedAt, &old, p)
 		})
 		return err
 	})
@@ -267,13 +287,29 @@ var (
 		normalize: (*Lead).Normalize,
 		onCreate: func(d *Dealer, now time.Time, v *Lead) error {
 			if v.Status != LeadOpen {
-				return fmt.Errorf("%w: a new lead must be open, not %s (import closed leads with Import)", ErrInvalidTransition, v.Level)
+				return fmt.Errorf("%w; import closed leads with Import", transitionError("lead status", "new", v.Status, []LeadStatus{LeadOpen}))
 			}
 			if len(v.LostRequests) > 0 || v.LostReason != "" || v.SaleID != "" {
 				return &ValidationError{Entity: "lead", Fields: []FieldError{{Field: "lost_requests", Rule: RuleImmutable, Message: "a new lead has no lost requests, lost reason or sale; use RequestLost and ConvertLead"}}}
 			}
+			// The windows decide the level of a lead with an expected close
+			// date (SPEC §1.1). N, the default, yields to them; another
+			// level that disagrees is refused rather than silently changed.
+			p, today := d.Policy(), d.Today(now)
+			if w, ok := v.WindowLevel(p, today); ok && w != v.Level {
+				if v.Level != LevelN {
+					return v.windowError("level", v.Level, w, today)
+				}
+				v.Level = w
+			}
 			if v.NextFollowUpAt.IsZero() {
-				v.ScheduleFirst(d.Policy(), now)
+				v.ScheduleFirst(p, now)
+			}
+			return nil
+		},
+		onUpdate: func(d *Dealer, now time.Time, old, new *Lead) error {
+			if new.ExpectedClose != old.ExpectedClose {
+				new.applyWindow(d.Policy(), d.Today(now), now)
 			}
 			return nil
 		},
@@ -392,7 +428,7 @@ var (
 		},
 		guard: func(old, new *Complaint) error {
 			if !old.Status.CanMove(new.Status) {
-				return fmt.Errorf("%w: complaint status %s → %s", ErrInvalidTransition, old.Status, new.Status)
+				return transitionError("complaint status", old.Status, new.Status, complaintTransitions[old.Status])
 			}
 			return nil
 		},

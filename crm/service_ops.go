@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/dealercrm/dealercrm"
 )
 
 // CreateDealer validates and stores a new dealer. The dealer's ID is
@@ -12,7 +14,7 @@ func (s *Service) CreateDealer(ctx context.Context, d Dealer) (Dealer, error) {
 	d = d.Clone()
 	d.CreatedAt = s.Now()
 	d.UpdatedAt = d.CreatedAt
-	if err := d.Validate(); err != nil {
+	if err := validate("dealer", &d); err != nil {
 		return Dealer{}, err
 	}
 	if err := s.store.Dealers().Create(ctx, &d); err != nil {
@@ -39,7 +41,7 @@ func (s *Service) UpdateDealer(ctx context.Context, id DealerID, fn func(*Dealer
 			return err
 		}
 		d.ID, d.CreatedAt, d.UpdatedAt = id, created, s.Now()
-		return d.Validate()
+		return validate("dealer", d)
 	})
 	if err != nil {
 		return d, fmt.Errorf("crm: update dealer %s: %w", id, err)
@@ -58,7 +60,8 @@ func (s *Service) ListDealers(ctx context.Context, f DealerFilter) (Page[Dealer]
 
 // SetConsent records a customer's answer for one purpose and channel (see
 // Customer.SetConsent: an answer older than the stored one is ignored). The
-// answer's time defaults to now.
+// answer's time defaults to now and may not lie after the dealer's today:
+// an answer dated in the future would outrank every later one.
 func (s *Service) SetConsent(ctx context.Context, dealer DealerID, id CustomerID, cs Consent) (Customer, error) {
 	if cs.At.IsZero() {
 		cs.At = s.Now()
@@ -69,9 +72,10 @@ func (s *Service) SetConsent(ctx context.Context, dealer DealerID, id CustomerID
 	})
 }
 
-// updateLead runs op on the stored lead with the dealer's lead policy,
-// bypassing the guard that keeps state-machine fields out of UpdateLead.
-func (s *Service) updateLead(ctx context.Context, dealer DealerID, id LeadID, op func(l *Lead, p LeadPolicy, now time.Time) error) (Lead, error) {
+// updateLead runs op on the stored lead with the dealer's lead policy and
+// today, bypassing the guard that keeps state-machine fields out of
+// UpdateLead, and checks the result as UpdateLead would.
+func (s *Service) updateLead(ctx context.Context, dealer DealerID, id LeadID, op func(l *Lead, p LeadPolicy, today dealercrm.Date, now time.Time) error) (Lead, error) {
 	var out Lead
 	err := s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
 		d, err := tx.Dealers().Get(ctx, dealer)
@@ -80,11 +84,16 @@ func (s *Service) updateLead(ctx context.Context, dealer DealerID, id LeadID, op
 		}
 		out, err = tx.Leads().Update(ctx, dealer, id, func(l *Lead) error {
 			now := s.Now()
-			if err := op(l, d.Policy(), now); err != nil {
+			if err := op(l, d.Policy(), d.Today(now), now); err != nil {
 				return err
 			}
 			l.UpdatedAt = now
-			return l.Validate()
+			if err := validate("lead", l); err != nil {
+				return err
+			}
+			c := s.checker(&d)
+			plausible(&c, l)
+			return c.err("lead")
 		})
 		return err
 	})
@@ -96,37 +105,67 @@ func (s *Service) updateLead(ctx context.Context, dealer DealerID, id LeadID, op
 
 // SetLeadLevel moves an open lead to another level and reschedules its next
 // follow-up by the new level's cadence. It returns ErrLeadClosed for a
-// closed lead and ErrInvalidTransition for D or F (see Lead.SetLevel).
+// closed lead and a *TransitionError (ErrInvalidTransition) for D or F (see
+// Lead.SetLevel). A lead with an expected close date takes H, A, B, C or N
+// only as its windows give it (SPEC §1.1): another is a *ValidationError
+// on level (rule window); move the date instead.
 func (s *Service) SetLeadLevel(ctx context.Context, dealer DealerID, id LeadID, level IntentLevel) (Lead, error) {
-	return s.updateLead(ctx, dealer, id, func(l *Lead, p LeadPolicy, now time.Time) error {
-		return l.SetLevel(level, p, now)
+	return s.updateLead(ctx, dealer, id, func(l *Lead, p LeadPolicy, today dealercrm.Date, now time.Time) error {
+		if err := l.SetLevel(level, p, now); err != nil {
+			return err
+		}
+		if w, ok := l.WindowLevel(p, today); ok && w != level {
+			return l.windowError("level", level, w, today)
+		}
+		return nil
 	})
 }
 
 // LogFollowUp appends a follow-up to an open lead (see Lead.LogFollowUp).
-// Its time defaults to now.
+// Its time defaults to now and may not lie after the dealer's today. When
+// the lead has an expected close date (the follow-up's, else its own) and
+// is at H, A, B, C or N, its level after the contact is the one the windows
+// give (SPEC §1.1): a follow-up level that disagrees is a *ValidationError
+// on level (rule window).
 func (s *Service) LogFollowUp(ctx context.Context, dealer DealerID, id LeadID, f FollowUp) (Lead, error) {
-	return s.updateLead(ctx, dealer, id, func(l *Lead, p LeadPolicy, now time.Time) error {
+	return s.updateLead(ctx, dealer, id, func(l *Lead, p LeadPolicy, today dealercrm.Date, now time.Time) error {
 		if f.At.IsZero() {
 			f.At = now
 		}
 		f.At = f.At.UTC().Truncate(time.Microsecond)
+		after := *l
+		if f.Level != "" {
+			after.Level = f.Level
+		}
+		if !f.ExpectedClose.IsZero() {
+			after.ExpectedClose = f.ExpectedClose
+		}
+		if w, ok := after.WindowLevel(p, today); ok {
+			switch {
+			case f.Level != "" && f.Level != w:
+				return after.windowError("level", f.Level, w, today)
+			case w != l.Level:
+				f.Level = w
+			}
+		}
 		return l.LogFollowUp(f, p)
 	})
 }
 
 // RequestLost files a consultant's request to mark the lead lost (战败),
-// for a manager to decide with DecideLost.
+// for a manager to decide with DecideLost; by is required.
 func (s *Service) RequestLost(ctx context.Context, dealer DealerID, id LeadID, reason LostReason, note string, by StaffID) (Lead, error) {
-	return s.updateLead(ctx, dealer, id, func(l *Lead, _ LeadPolicy, now time.Time) error {
+	return s.updateLead(ctx, dealer, id, func(l *Lead, _ LeadPolicy, _ dealercrm.Date, now time.Time) error {
 		return l.RequestLost(reason, note, by, now)
 	})
 }
 
 // DecideLost records a manager's approval or rejection of the pending lost
-// request; approval closes the lead as lost with the request's reason.
+// request; approval closes the lead as lost with the request's reason. The
+// manager is required and may not be who requested it: that is
+// ErrOwnLostRequest (code PermissionDenied).
 func (s *Service) DecideLost(ctx context.Context, dealer DealerID, id LeadID, approve bool, manager StaffID, note string) (Lead, error) {
-	return s.updateLead(ctx, dealer, id, func(l *Lead, _ LeadPolicy, now time.Time) error {
+	return s.updateLead(ctx, dealer, id, func(l *Lead, _ LeadPolicy, _ dealercrm.Date, now time.Time) error {
 		return l.DecideLost(approve, manager, note, now)
 	})
 }
@@ -172,21 +211,32 @@ func (s *Service) ConvertLead(ctx context.Context, dealer DealerID, id LeadID, c
 		if _, ok := lead.PendingLostRequest(); ok {
 			return ErrLostRequestPending
 		}
+		d, err := tx.Dealers().Get(ctx, dealer)
+		if err != nil {
+			return fmt.Errorf("dealer %s: %w", dealer, err)
+		}
 		cust, veh, sale := s.conversionRecords(dealer, lead, conv)
-		// Validate all three first, so that one answer lists every bad field.
-		var c checker
+		// Check all three first, so that one answer lists every bad field.
+		c := s.checker(&d)
 		if lead.CustomerID == "" {
 			cust.Normalize()
-			collect(&c, "customer.", cust.Validate())
+			collect(&c, "customer.", validate("customer", &cust))
+			c.prefix = "customer."
+			cust.plausible(&c)
 		}
 		veh.Normalize()
-		collect(&c, "vehicle.", veh.Validate())
-		collect(&c, "sale.", sale.Validate())
+		collect(&c, "vehicle.", validate("vehicle", &veh))
+		c.prefix = "vehicle."
+		veh.plausible(&c)
+		collect(&c, "sale.", validate("sale", &sale))
+		c.prefix = "sale."
+		sale.plausible(&c)
+		c.prefix = ""
 		if err := c.err("conversion"); err != nil {
 			return err
 		}
 
-		ts := NewService(tx, WithClock(func() time.Time { return now }), WithIDGenerator(s.newID))
+		ts := NewService(tx, WithClock(func() time.Time { return now }), WithIDGenerator(s.newID), WithLimits(s.limits))
 		if lead.CustomerID != "" {
 			cust, err = tx.Customers().Get(ctx, dealer, lead.CustomerID)
 		} else {

@@ -23,7 +23,7 @@ func TestWorkFollowUps(t *testing.T) {
 	tasks := memory.NewTaskStore()
 	lc, err := lifecycle.NewService(svc, tasks)
 	require.NoError(t, err)
-	sat, err := satisfaction.NewService(memory.NewSatisfactionStore(), satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
+	sat, err := satisfaction.NewService(memory.NewSatisfactionStore(), satisfaction.WithRecords(svc), satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
 	require.NoError(t, err)
 	require.NoError(t, demo.Seed(ctx, svc, data))
 	require.NoError(t, demo.SeedSatisfaction(ctx, svc, sat, data))

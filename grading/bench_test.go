@@ -88,7 +88,7 @@ func gradeMillion(b *testing.B, n int, store grading.Store) *grading.Outcome {
 	if store != nil {
 		at := time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC)
 		run := grading.Run{ID: grading.RunID(fmt.Sprint("run", b.N, r.Int())), DealerID: "bench"}
-		if err := store.SaveRun(context.Background(), []grading.Run{run}, out.States(run.ID, at), out.Changes(run.ID, at)); err != nil {
+		if _, err := store.SaveRun(context.Background(), run, out.States("bench", run.ID, at), out.Changes("bench", run.ID, at)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -39,16 +39,40 @@
 //
 // # Service and storage
 //
-// [Service.Run] grades every customer of a dealer, or of its group as one
-// population, and stores through a [Store]: the customer's [State] (grade,
-// score, explanation), a [Change] per grade change (old, new, score, reason,
-// run ID) and a [Run] record. A run is idempotent: the same data, model and
-// date change nothing and add no history. [Service.Customer] reads a grade
+// [Service.Run] grades every customer of a dealer, against the dealer's
+// own customers or its whole group as one population, and stores through a
+// [Store]: the customer's [State] (grade, score, explanation), a [Change]
+// per grade change (old, new, score, reason, run ID) and a [Run] record.
+//
+// A group run reads the group but writes only the asking dealer's records:
+// a dealer never writes another dealer's grades. [RunRequest.WriteGroup]
+// is the seam for a group permission: a host that has checked the caller
+// may set it through the Go API to write every store of the group; no HTTP
+// request can.
+//
+// One run per dealer and as-of date takes effect: a later or concurrent
+// run of the same date returns that run and writes nothing, even when the
+// records changed since (a correction counts from the next date's run), so
+// a job may run twice and eight concurrent calls record each change once.
+// The as-of date may not lie after the dealer's today (plus
+// crm.Limits.FutureDays, see [WithLimits]). [Service.Customer] reads a grade
 // with its history and [Strategy]; *Service implements [StrategySource], the
 // contact cadence (default A monthly, B quarterly, C half-yearly) the
 // lifecycle plan consumes. [Service.RFM] and [Service.Pareto] are the
 // reports. adapters/memory and adapters/postgres implement Store;
 // grading/gradingtest is their shared conformance suite.
+//
+// # Personal data (PIPL)
+//
+// *[Service] implements crm.PersonalData, so that a host registers it with
+// crm.Service.AddPersonalData: the "grades" section of a customer's export
+// is its [CustomerData] (the current [State] with score, top contributing
+// metrics and model, or null, and the history of [Change]s), and erasure
+// deletes both ([Store.DeleteCustomer]): a grade is a profile of the
+// person. Run records keep their counts. The erased customer stays in the
+// crm records, anonymised, with its sales and service orders, so a later
+// run grades it again from scratch (a first grading, without the old
+// history): a grade of an anonymised record.
 //
 // The package imports no database and no HTTP.
 //

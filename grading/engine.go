@@ -496,13 +496,16 @@ func (s *Scored) DecideAll(asOf dealercrm.Date, prior func(dealer crm.DealerID, 
 	return o
 }
 
-// States yields the states to write, in the order customers were added,
-// stamped with run and at.
-func (o *Outcome) States(run RunID, at time.Time) iter.Seq[State] {
+// States yields the states of dealer's customers to write, in the order
+// customers were added, stamped with run and at. A run writes one dealer's
+// records at a time: the other dealers of a group population are not
+// yielded.
+func (o *Outcome) States(dealer crm.DealerID, run RunID, at time.Time) iter.Seq[State] {
 	return func(yield func(State) bool) {
+		di := o.dealerIndex(dealer)
 		view := &Scored{b: o.s.b, norm: o.s.norm, Scores: o.s.Scores, Bounds: o.s.Bounds}
 		for i, d := range o.dec {
-			if !d.write {
+			if !d.write || int(o.s.b.dealer[i]) != di {
 				continue
 			}
 			st := view.stateOf(i, d, o.asOf)
@@ -514,16 +517,17 @@ func (o *Outcome) States(run RunID, at time.Time) iter.Seq[State] {
 	}
 }
 
-// Changes yields the grade changes, in the order customers were added,
-// stamped with run and at.
-func (o *Outcome) Changes(run RunID, at time.Time) iter.Seq[Change] {
+// Changes yields the grade changes of dealer's customers, in the order
+// customers were added, stamped with run and at.
+func (o *Outcome) Changes(dealer crm.DealerID, run RunID, at time.Time) iter.Seq[Change] {
 	return func(yield func(Change) bool) {
+		di := o.dealerIndex(dealer)
 		view := &Scored{b: o.s.b, norm: o.s.norm, Scores: o.s.Scores, Bounds: o.s.Bounds}
 		for i, d := range o.dec {
-			if d.kind == changeNone {
+			if d.kind == changeNone || int(o.s.b.dealer[i]) != di {
 				continue
 			}
-			dealer, id := view.Customer(i)
+			_, id := view.Customer(i)
 			ch := view.changeOf(i, d, o.prior(dealer, id), o.asOf)
 			ch.RunID, ch.At = run, at
 			if !yield(*ch) {
@@ -531,4 +535,10 @@ func (o *Outcome) Changes(run RunID, at time.Time) iter.Seq[Change] {
 			}
 		}
 	}
+}
+
+// dealerIndex returns the index of dealer in the batch, or -1 (which
+// matches no customer).
+func (o *Outcome) dealerIndex(dealer crm.DealerID) int {
+	return slices.Index(o.s.b.dealers, dealer)
 }

@@ -51,8 +51,8 @@ func ExampleModel_Validate() {
 	// crm: invalid grading model: tiers[1].min_score: threshold 85 of grade B overlaps threshold 80 of grade A: thresholds must strictly decrease
 }
 
-// ExampleService_Run grades a tiny dealership twice: the second run finds
-// nothing to change. c1's score: new-car value ranks above c2's (percentile
+// ExampleService_Run grades a tiny dealership twice as of one date: the
+// second run returns the first (one run per dealer and date takes effect). c1's score: new-car value ranks above c2's (percentile
 // 1 × 20), potential 40 × 5% = 2, tenure 425 days = 1.16 of 5 years × 5% =
 // 1.16; 23.16 in all.
 func ExampleService_Run() {
@@ -73,12 +73,12 @@ func ExampleService_Run() {
 	first, _ := svc.Run(ctx, grading.RunRequest{DealerID: "SH01", AsOf: asOf})
 	again, _ := svc.Run(ctx, grading.RunRequest{DealerID: "SH01", AsOf: asOf})
 	fmt.Println("first run:", first.Customers, "customers,", first.Changed, "changes")
-	fmt.Println("same data again:", again.Changed, "changes")
+	fmt.Println("same date again: the same run:", again.ID == first.ID)
 	g, _ := svc.Customer(ctx, "SH01", "c1")
 	fmt.Println("c1:", g.State.Score, g.State.Grade, "top:", g.State.Top[0].Metric, "contact every", g.Strategy.ContactMonths, "months")
 	// Output:
 	// first run: 2 customers, 2 changes
-	// same data again: 0 changes
+	// same date again: the same run: true
 	// c1: 23.16 C top: new_car_value contact every 6 months
 }
 

@@ -35,13 +35,16 @@ type SurveySource interface {
 
 // Service grades customers: it runs gradings over the crm data, keeps states
 // and history in its Store and answers reports. It is safe for concurrent
-// use; runs of one dealer should not overlap (the later one wins).
+// use. Concurrent runs of one dealer and date are safe: one takes effect
+// and the others return it. Runs of one dealer for different dates should
+// not overlap (each grades against the states the other is replacing).
 type Service struct {
 	crm        crm.Store
 	store      Store
 	model      Model
 	strategies []Strategy
 	surveys    SurveySource
+	limits     crm.Limits
 	now        func() time.Time
 	newID      func() string
 }
@@ -61,6 +64,11 @@ func WithStrategies(st []Strategy) Option {
 // customer gets Params.SurveyDefault).
 func WithSurveys(src SurveySource) Option { return func(s *Service) { s.surveys = src } }
 
+// WithLimits sets the bounds of plausible input (crm.DefaultLimits by
+// default): a run or report may not be as of a date after the dealer's
+// today plus l.FutureDays (SPEC §0).
+func WithLimits(l crm.Limits) Option { return func(s *Service) { s.limits = l.OrDefault() } }
+
 // WithClock sets the clock (time.Now by default).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
@@ -70,7 +78,8 @@ func WithIDGenerator(newID func() string) Option { return func(s *Service) { s.n
 // NewService returns a Service over the crm records of records, keeping its
 // results in store. It returns a *crm.ValidationError when the model is invalid.
 func NewService(records crm.Store, store Store, opts ...Option) (*Service, error) {
-	s := &Service{crm: records, store: store, model: DefaultModel(), strategies: DefaultStrategies(), now: time.Now, newID: dealercrm.NewID}
+	s := &Service{crm: records, store: store, model: DefaultModel(), strategies: DefaultStrategies(), limits: crm.DefaultLimits(),
+		now: time.Now, newID: dealercrm.NewID}
 	for _, o := range opts {
 		o(s)
 	}
@@ -91,50 +100,100 @@ func (s *Service) Model() Model { return s.model }
 type RunRequest struct {
 	// DealerID is the dealer asking.
 	DealerID crm.DealerID `json:"-"`
-	// Group grades every dealer of the dealer's group 集团 as one population.
+	// Group grades the dealer's customers against the population of every
+	// dealer of its group 集团 (normalisation and share thresholds over
+	// the group). The run reads the group but writes only the asking
+	// dealer's states, changes and run record, unless WriteGroup is set.
 	Group bool `json:"group,omitempty"`
-	// AsOf is the run's date; zero means today in the dealer's zone.
+	// WriteGroup makes a Group run write the records of every dealer of
+	// the group, each as its own run record with the same ID. It is the
+	// seam for a group permission: only a host that has checked the caller
+	// may grade the group's other stores (say, a group head office job).
+	// It is never read from JSON, so no HTTP request can set it.
+	WriteGroup bool `json:"-"`
+	// AsOf is the run's date; zero means today in the dealer's zone. It
+	// may not lie after the dealer's today (plus the limits' FutureDays).
 	AsOf dealercrm.Date `json:"as_of,omitzero"`
 	// RunID is an optional idempotency key: when the dealer has a run with
-	// this ID, Run returns it and grades nothing.
+	// this ID, Run returns it and grades nothing (ErrConflict when AsOf is
+	// set and the run is as of another date).
 	RunID RunID `json:"run_id,omitempty"`
 }
 
-// Run grades every customer of the dealer (or of its group) as of a date,
-// streaming their facts into a Batch (one row of floats per customer, not
-// their records), and stores what changed: states whose outcome differs and
-// one Change per changed grade. Running again on the same data and model
-// with the same date changes nothing and records no history. It returns the
-// requesting dealer's run record.
+// Run grades every customer of the dealer as of a date, against the
+// population of the dealer or of its group, streaming their facts into a
+// Batch (one row of floats per customer, not their records), and stores
+// what changed for the dealer: states whose outcome differs and one Change
+// per changed grade. It returns the dealer's run record.
+//
+// One run per dealer and as-of date takes effect: when the dealer has a
+// run as of that date, Run returns it and grades nothing, also when the
+// records changed since (a correction counts from the next date's run),
+// and of concurrent runs of one date one is stored and every call returns
+// it. A date after the dealer's today is a *crm.ValidationError naming
+// as_of.
 func (s *Service) Run(ctx context.Context, req RunRequest) (Run, error) {
 	dealer, err := s.crm.Dealers().Get(ctx, req.DealerID)
 	if err != nil {
 		return Run{}, fmt.Errorf("grading: run for dealer %s: %w", req.DealerID, err)
 	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	asOf, err := s.checkAsOf(&dealer, req.AsOf, now, "grading run")
+	if err != nil {
+		return Run{}, err
+	}
 	if req.RunID != "" {
-		if r, err := s.store.GetRun(ctx, dealer.ID, req.RunID); err == nil {
+		r, err := s.store.GetRun(ctx, dealer.ID, req.RunID)
+		switch {
+		case err == nil && !req.AsOf.IsZero() && r.AsOf != asOf:
+			return Run{}, idTaken(r, asOf)
+		case err == nil:
 			return r, nil
-		} else if !errors.Is(err, ErrNotFound) {
+		case !errors.Is(err, ErrNotFound):
 			return Run{}, fmt.Errorf("grading: run %s: %w", req.RunID, err)
 		}
 	}
-	now := s.now().UTC().Truncate(time.Microsecond)
-	asOf := req.AsOf
-	if asOf.IsZero() {
-		asOf = dealercrm.DateIn(now, dealer.Location())
-	}
-	dealers := []crm.DealerID{dealer.ID}
+
+	// The population is the dealer, or its group; the records written are
+	// the dealer's only, unless the host grants the group (WriteGroup).
+	population := []crm.DealerID{dealer.ID}
 	if req.Group && dealer.GroupID != "" {
-		if dealers, err = s.groupDealers(ctx, dealer.GroupID); err != nil {
+		if population, err = s.groupDealers(ctx, dealer.GroupID); err != nil {
 			return Run{}, err
 		}
+	}
+	candidates := []crm.DealerID{dealer.ID}
+	if req.WriteGroup {
+		for _, d := range population {
+			if d != dealer.ID {
+				candidates = append(candidates, d)
+			}
+		}
+	}
+	// A dealer that has its run of the date keeps it.
+	var mine *Run
+	var writes []crm.DealerID
+	for _, d := range candidates {
+		r, err := s.store.GetRunAsOf(ctx, d, asOf)
+		switch {
+		case err == nil && d == dealer.ID:
+			mine = &r
+		case err == nil:
+		case errors.Is(err, ErrNotFound):
+			writes = append(writes, d)
+		default:
+			return Run{}, fmt.Errorf("grading: run of %s as of %s: %w", d, asOf, err)
+		}
+	}
+	if len(writes) == 0 {
+		return *mine, nil
 	}
 	batch, err := NewBatch(s.model, 0)
 	if err != nil {
 		return Run{}, err
 	}
 	how := ""
-	for _, d := range dealers {
+	for _, d := range population {
 		how, err = s.EachFacts(ctx, d, asOf, func(f *Facts) error {
 			v := s.model.Params.Compute(f, asOf)
 			batch.Add(d, f.CustomerID, &v)
@@ -146,8 +205,10 @@ func (s *Service) Run(ctx context.Context, req RunRequest) (Run, error) {
 	}
 	scored := batch.Score()
 
+	// Prior states of the dealers written only: the others' decisions are
+	// never stored.
 	priors := map[crm.DealerID]map[crm.CustomerID]*State{}
-	for _, d := range dealers {
+	for _, d := range writes {
 		m := map[crm.CustomerID]*State{}
 		if err := s.store.EachState(ctx, d, func(st State) error { m[st.CustomerID] = &st; return nil }); err != nil {
 			return Run{}, fmt.Errorf("grading: read states of %s: %w", d, err)
@@ -158,22 +219,47 @@ func (s *Service) Run(ctx context.Context, req RunRequest) (Run, error) {
 	if id == "" {
 		id = RunID(s.newID())
 	}
-	runs := make([]Run, len(dealers))
-	for i, d := range dealers {
-		runs[i] = Run{ID: id, DealerID: d, Dealers: dealers, AsOf: asOf, Model: s.model.Name, ModelVersion: s.model.Version,
-			StartedAt: now, Aggregation: how}
-	}
 	out := scored.DecideAll(asOf, func(d crm.DealerID, c crm.CustomerID) *State { return priors[d][c] })
-	for i, d := range dealers {
-		runs[i].Customers, runs[i].Written, runs[i].Changed = out.Customers[d], out.Written[d], out.Changed[d]
+	// The asking dealer first: when its run ID is taken, nothing else is written.
+	for _, d := range writes {
+		run := Run{ID: id, DealerID: d, Dealers: population, AsOf: asOf, Model: s.model.Name, ModelVersion: s.model.Version,
+			Customers: out.Customers[d], Written: out.Written[d], Changed: out.Changed[d], StartedAt: now, Aggregation: how}
 		for _, g := range s.model.Grades() {
-			runs[i].Counts = append(runs[i].Counts, GradeCount{Grade: g, Count: out.Counts[d][g]})
+			run.Counts = append(run.Counts, GradeCount{Grade: g, Count: out.Counts[d][g]})
+		}
+		// Each dealer's records in a transaction of their own: every
+		// write stays routable to one dealer.
+		stored, err := s.store.SaveRun(ctx, run, out.States(d, id, now), out.Changes(d, id, now))
+		if err != nil {
+			return Run{}, fmt.Errorf("grading: save run %s of %s: %w", id, d, err)
+		}
+		if d == dealer.ID {
+			if stored.AsOf != asOf {
+				return Run{}, idTaken(stored, asOf)
+			}
+			mine = &stored
 		}
 	}
-	if err := s.store.SaveRun(ctx, runs, out.States(id, now), out.Changes(id, now)); err != nil {
-		return Run{}, fmt.Errorf("grading: save run %s: %w", id, err)
+	return *mine, nil
+}
+
+// idTaken is the error of a run ID that names a run of another date.
+func idTaken(r Run, asOf dealercrm.Date) error {
+	return dealercrm.Errorf(dealercrm.Conflict, "grading: run ID %s is taken by the run as of %s, not %s", r.ID, r.AsOf, asOf)
+}
+
+// checkAsOf returns asOf, or the dealer's today at now when it is zero. A
+// date after the dealer's today (plus the limits' FutureDays) is a
+// *crm.ValidationError of entity naming as_of (SPEC §0 plausible input).
+func (s *Service) checkAsOf(d *crm.Dealer, asOf dealercrm.Date, now time.Time, entity string) (dealercrm.Date, error) {
+	today := d.Today(now)
+	if asOf.IsZero() {
+		return today, nil
 	}
-	return runs[slices.Index(dealers, dealer.ID)], nil
+	if fe, bad := s.limits.CheckPast("as_of", asOf, today); bad {
+		return asOf, &crm.ValidationError{Entity: entity, Fields: []crm.FieldError{fe}}
+	}
+	return asOf, nil
 }
 
 // groupDealers lists the dealers of a group.
@@ -312,24 +398,22 @@ func (s *Service) eachState(ctx context.Context, dealer crm.DealerID, fn func(*S
 	return nil
 }
 
-// asOfFor returns asOf, or today in the dealer's zone when it is zero.
-func (s *Service) asOfFor(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (dealercrm.Date, error) {
-	if !asOf.IsZero() {
-		return asOf, nil
-	}
+// asOfFor returns the date of a report (see checkAsOf).
+func (s *Service) asOfFor(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date, entity string) (dealercrm.Date, error) {
 	d, err := s.crm.Dealers().Get(ctx, dealer)
 	if err != nil {
 		return asOf, fmt.Errorf("grading: dealer %s: %w", dealer, err)
 	}
-	return dealercrm.DateIn(s.now(), d.Location()), nil
+	return s.checkAsOf(&d, asOf, s.now(), entity)
 }
 
 // RFM returns the RFM report of the dealer's customers as of asOf (zero:
 // today): recency is days since the last service order, frequency the
 // orders and monetary the service revenue (every payer) in the model's
-// window. withScores adds each customer's scores.
+// window. withScores adds each customer's scores. A date after the dealer's
+// today is a *crm.ValidationError naming as_of.
 func (s *Service) RFM(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date, withScores bool) (RFMReport, error) {
-	asOf, err := s.asOfFor(ctx, dealer, asOf)
+	asOf, err := s.asOfFor(ctx, dealer, asOf, "RFM report")
 	if err != nil {
 		return RFMReport{}, err
 	}
@@ -385,7 +469,8 @@ type ParetoRequest struct {
 }
 
 // Pareto returns the Pareto report of the dealer's customers (see
-// ComputePareto).
+// ComputePareto). An as-of date after the dealer's today is a
+// *crm.ValidationError naming as_of.
 func (s *Service) Pareto(ctx context.Context, dealer crm.DealerID, req ParetoRequest) (ParetoReport, error) {
 	if req.Basis == "" {
 		req.Basis = BasisTotal
@@ -412,7 +497,7 @@ func (s *Service) Pareto(ctx context.Context, dealer crm.DealerID, req ParetoReq
 	if err := c.err(); err != nil {
 		return ParetoReport{}, err
 	}
-	asOf, err := s.asOfFor(ctx, dealer, req.AsOf)
+	asOf, err := s.asOfFor(ctx, dealer, req.AsOf, "Pareto report")
 	if err != nil {
 		return ParetoReport{}, err
 	}

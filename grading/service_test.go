@@ -149,8 +149,9 @@ func (s surveys) SurveyScores(context.Context, crm.DealerID) (map[crm.CustomerID
 	return s, nil
 }
 
-// TestServiceRunIdempotent runs the default model twice on the same data:
-// the second run writes nothing and adds no history (SPEC §0).
+// TestServiceRunIdempotent runs the default model twice as of one date:
+// the second run returns the first and adds no history (SPEC §0: one run
+// per dealer and date takes effect).
 func TestServiceRunIdempotent(t *testing.T) {
 	ctx := context.Background()
 	store, d := newWorld(t)
@@ -167,10 +168,12 @@ func TestServiceRunIdempotent(t *testing.T) {
 
 	r2, err := svc.Run(ctx, grading.RunRequest{DealerID: d, AsOf: asOf})
 	require.NoError(t, err)
-	assert.NotEqual(t, r1.ID, r2.ID)
-	assert.Zero(t, r2.Changed, "same data, same model: no change")
-	assert.Zero(t, r2.Written, "same data, same model: no state written")
-	assert.Equal(t, r1.Counts, r2.Counts)
+	assert.Equal(t, r1, r2, "the same date answers the run that took effect")
+	r3, err := svc.Run(ctx, grading.RunRequest{DealerID: d, AsOf: asOf, RunID: "other-key"})
+	require.NoError(t, err)
+	assert.Equal(t, r1, r3, "also under another run ID")
+	_, err = svc.GetRun(ctx, d, "other-key")
+	assert.ErrorIs(t, err, dealercrm.ErrNotFound, "which records nothing")
 
 	cg, err := svc.Customer(ctx, d, "c1")
 	require.NoError(t, err)
@@ -186,10 +189,15 @@ func TestServiceRunIdempotent(t *testing.T) {
 	_, err = svc.StrategyFor(ctx, d, "nobody")
 	assert.ErrorIs(t, err, dealercrm.ErrNotFound)
 
-	// The run ID is an idempotency key.
+	// The run ID is an idempotency key; with another date it is a conflict.
 	again, err := svc.Run(ctx, grading.RunRequest{DealerID: d, AsOf: asOf, RunID: r1.ID})
 	require.NoError(t, err)
 	assert.Equal(t, r1, again)
+	again, err = svc.Run(ctx, grading.RunRequest{DealerID: d, RunID: r1.ID})
+	require.NoError(t, err)
+	assert.Equal(t, r1, again, "a retry without a date replays")
+	_, err = svc.Run(ctx, grading.RunRequest{DealerID: d, AsOf: asOf.AddDays(-1), RunID: r1.ID})
+	assert.ErrorIs(t, err, dealercrm.ErrConflict, "the key of a run as of another date")
 
 	page, err := svc.ListStates(ctx, d, grading.StateFilter{})
 	require.NoError(t, err)
@@ -208,7 +216,9 @@ func TestServiceRunIdempotent(t *testing.T) {
 	assert.ErrorIs(t, err, dealercrm.ErrInvalid)
 }
 
-// TestServiceGroupRun grades two dealers of one group as one population.
+// TestServiceGroupRun grades a dealer against its group as one
+// population: the run writes the asking dealer's records only, unless the
+// host sets WriteGroup (issue 12: a group run wrote a sister store's grades).
 func TestServiceGroupRun(t *testing.T) {
 	ctx := context.Background()
 	store, d := newWorld(t)
@@ -223,9 +233,23 @@ func TestServiceGroupRun(t *testing.T) {
 	assert.Equal(t, 3, r.Customers, "the record counts the asking dealer's customers")
 	a, err := svc.Customer(ctx, d, "c1")
 	require.NoError(t, err)
+	_, err = svc.Customer(ctx, d2, "c1")
+	assert.ErrorIs(t, err, dealercrm.ErrNotFound, "the sister store is read, not written")
+	_, err = svc.GetRun(ctx, d2, r.ID)
+	assert.ErrorIs(t, err, dealercrm.ErrNotFound, "nor given a run record")
+
+	// A host with a group permission writes the group: the sister store
+	// gets its run of the date; the asking dealer keeps the one it has.
+	w, err := svc.Run(ctx, grading.RunRequest{DealerID: d, AsOf: asOf, Group: true, WriteGroup: true})
+	require.NoError(t, err)
+	assert.Equal(t, r, w, "the asking dealer's run of the date")
 	b, err := svc.Customer(ctx, d2, "c1")
 	require.NoError(t, err)
 	assert.Equal(t, a.State.Score, b.State.Score, "the same facts score the same in one population")
+	rb, err := svc.GetRun(ctx, d2, b.State.RunID)
+	require.NoError(t, err)
+	assert.Equal(t, d2, rb.DealerID)
+	assert.Equal(t, asOf, rb.AsOf)
 }
 
 // TestNewServiceRejectsInvalidModel: an invalid model never runs.

@@ -106,17 +106,31 @@ type StateFilter struct {
 
 // Store keeps grading runs, states and changes. Every method is scoped to
 // one dealer. Values are copied in and out.
+//
+// A dealer has at most one run per as-of date (the run that took effect
+// for that date) and one run per ID. SaveRun enforces both atomically, also
+// among concurrent calls, and answers a run that lost with the stored one
+// instead of an error, so that concurrent runs of one date all return the
+// same result.
 type Store interface {
-	// SaveRun stores the outcome of a run atomically: the run record (one
-	// per dealer in runs), the states (inserted or replaced, keyed by
-	// dealer and customer) and the changes (appended; a change with the
-	// same dealer, customer and run ID as a stored one is ignored). States
-	// and changes are streamed, so a store may write them in chunks within
-	// its transaction. It returns ErrConflict when a run record with the
-	// same dealer and ID exists, and then stores nothing.
-	SaveRun(ctx context.Context, runs []Run, states iter.Seq[State], changes iter.Seq[Change]) error
+	// SaveRun stores the outcome of one dealer's run atomically: the run
+	// record, the states (inserted or replaced, keyed by dealer and
+	// customer) and the changes (appended; a change with the same dealer,
+	// customer and run ID as a stored one is ignored); every state and
+	// change belongs to run.DealerID. States and changes are streamed, so
+	// a store may write them in chunks within its transaction. It returns
+	// the run as stored.
+	//
+	// When the dealer already has a run as of run.AsOf, or one with
+	// run.ID, SaveRun stores nothing and returns that stored run (the one
+	// of the same date when both exist); the caller compares its AsOf to
+	// tell a taken ID from a run of the same date.
+	SaveRun(ctx context.Context, run Run, states iter.Seq[State], changes iter.Seq[Change]) (Run, error)
 	// GetRun returns a run record, or ErrNotFound.
 	GetRun(ctx context.Context, dealer crm.DealerID, id RunID) (Run, error)
+	// GetRunAsOf returns the dealer's run as of a date (the one that took
+	// effect for that date), or ErrNotFound.
+	GetRunAsOf(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (Run, error)
 	// GetState returns a customer's state, or ErrNotFound when it was never graded.
 	GetState(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) (State, error)
 	// ListStates returns the dealer's states matching f in ascending
@@ -131,12 +145,17 @@ type Store interface {
 	// History returns a customer's changes, oldest first (empty, not an
 	// error, for a customer never graded).
 	History(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) ([]Change, error)
+	// DeleteCustomer deletes the customer's state and history of changes
+	// atomically, for an erasure under PIPL (a grade is a profile of the
+	// person). Run records, which only count customers, stay. Deleting a
+	// customer without a state or history does nothing.
+	DeleteCustomer(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) error
 }
 
 // Errors of the package.
 var (
 	// ErrNotFound: no such run or state for this dealer.
 	ErrNotFound = dealercrm.ErrNotFound
-	// ErrConflict: a run with this ID is already stored.
+	// ErrConflict: the run ID is taken by a run of another as-of date.
 	ErrConflict = dealercrm.ErrConflict
 )

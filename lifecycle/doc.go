@@ -49,8 +49,11 @@
 // callback (a compact or paged source; evaluated in parallel, merged in
 // order), holding only each subject's plan at a time. Service wires
 // it to a crm.Service and a TaskStore: Run (the daily run), DueOn (the
-// day's list), PlanFor (a vehicle's plan), RecordOutcome (writes a
-// crm.Interaction with the task key), Skip, Cancel and Reschedule.
+// day's list), PlanFor (a vehicle's Plan, whose rows are planned tasks,
+// not stored ones; nothing is planned before the delivery),
+// RecordOutcome (writes a crm.Interaction with the task key), Skip,
+// Cancel and Reschedule; a move a task's status does not allow is a
+// *TransitionError saying from, to and what is allowed.
 // Contacts respect consent per purpose and channel: a rule's first
 // consented channel is used, and without one the task is not planned.
 //
@@ -71,9 +74,17 @@
 // makes it idempotent, and the daily run never reschedules or cancels
 // it; it only marks it overdue when its window ends.
 //
+// Tasks carry a Version. The daily run writes only over what it read
+// (TaskStore.Apply creates a task unless its key exists and replaces one
+// only at the version read): an outcome recorded while a run is between
+// reading and writing survives, and the run plans the subjects of the
+// tasks it could not write again over a fresh read. Concurrent runs for
+// one dealer and day all succeed and leave one task per key.
+//
 // TaskStore is implemented by adapters/memory (NewTaskStore) and
-// adapters/postgres (Store.LifecycleTasks); lifecycletest.RunStoreTests is
-// their shared contract.
+// adapters/postgres (Store.LifecycleTasks); lifecycletest.RunStoreTests
+// and lifecycletest.RunServiceTests (the run against concurrent writers)
+// are their shared contract.
 //
 // # Abnormal customers 异常客户 (SPEC §2.3, seed 004)
 //

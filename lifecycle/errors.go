@@ -11,9 +11,8 @@ import (
 var (
 	// ErrTaskNotFound is returned when a task does not exist for the dealer.
 	ErrTaskNotFound = &dealercrm.Error{Code: dealercrm.NotFound, Message: "lifecycle: task not found"}
-	// ErrTaskExists is returned when a task with the same key already exists.
-	ErrTaskExists = &dealercrm.Error{Code: dealercrm.Conflict, Message: "lifecycle: a task with this key exists"}
-	// ErrTaskClosed is returned when a done, skipped or cancelled task is changed.
+	// ErrTaskClosed matches the *TransitionError returned when a done,
+	// skipped or cancelled task is changed.
 	ErrTaskClosed = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "lifecycle: task is closed"}
 )
 

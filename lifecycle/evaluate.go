@@ -196,8 +196,9 @@ func known(s *Subject, asOf dealercrm.Date) Subject {
 
 // Evaluate plans subject s as of asOf, using only what was known that day
 // (readings, visits and complaints dated after asOf and policies recorded
-// after it are ignored; consents count from their time): its stage, usage and the tasks due between asOf − KeepDays
-// and asOf + aheadDays.
+// after it are ignored; consents count from their time): its stage,
+// usage and the tasks due between asOf − KeepDays and asOf + aheadDays.
+// No task whose window ends before the delivery is planned, for any rule.
 func (pl *Planner) Evaluate(s *Subject, asOf dealercrm.Date, aheadDays int) Evaluation {
 	k := known(s, asOf)
 	e := evaluator{pl: pl, s: &k, asOf: asOf, lo: addDays(asOf, -pl.policy.KeepDays), hi: addDays(asOf, aheadDays)}
@@ -671,7 +672,10 @@ func (e *evaluator) emit(r *Rule, subject string, cust bool, o *occurrence) bool
 		n++
 		due = e.pl.cal.Apply(r.Shift, due)
 		end := addDays(due, r.WindowDays-1)
-		if due.After(e.hi) || end.Before(e.lo) {
+		// Nothing is planned for a vehicle before it was delivered: a
+		// car delivered today has no holiday or birthday of last month
+		// to catch up on.
+		if due.After(e.hi) || end.Before(e.lo) || end.Before(e.s.Delivery) {
 			return true
 		}
 		if !e.chDone {
@@ -905,7 +909,7 @@ func (e *evaluator) consented(r *Rule) (crm.Channel, bool) {
 // predictDate is the date of predict without its reason.
 func (e *evaluator) predictDate(from dealercrm.Date, km int64, lim Limit) dealercrm.Date {
 	byAge := addMonths(from, lim.Months)
-	if byKM, ok := e.usage().DateAt(km+lim.KM, from); ok && byKM.Before(byAge) {
+	if byKM, ok := e.usage().DateAt(addKM(km, lim.KM), from); ok && byKM.Before(byAge) {
 		return byKM
 	}
 	return byAge
@@ -916,7 +920,7 @@ func (e *evaluator) predictDate(from dealercrm.Date, km int64, lim Limit) dealer
 func (e *evaluator) predict(from dealercrm.Date, km int64, lim Limit, what string) (dealercrm.Date, string) {
 	byAge := addMonths(from, lim.Months)
 	u := e.usage()
-	target := km + lim.KM
+	target := addKM(km, lim.KM)
 	if byKM, ok := u.DateAt(target, from); ok && byKM.Before(byAge) {
 		src := "average"
 		if u.Estimated {

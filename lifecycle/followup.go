@@ -114,14 +114,18 @@ func (s *Service) OpenFollowUp(ctx context.Context, dealer crm.DealerID, f Follo
 	if err := t.Validate(); err != nil {
 		return Task{}, err
 	}
-	if err := s.tasks.Apply(ctx, dealer, []Task{t}, nil); err != nil {
-		if errors.Is(err, dealercrm.ErrConflict) {
-			// Opened concurrently: the first one stands.
-			if prev, gerr := s.tasks.GetByKey(ctx, dealer, key); gerr == nil {
-				return prev, nil
-			}
-		}
+	lost, err := s.tasks.Apply(ctx, dealer, []Task{t}, nil)
+	if err != nil {
 		return Task{}, fmt.Errorf("lifecycle: follow-up %s: %w", key, err)
 	}
+	if len(lost) > 0 {
+		// Opened concurrently: the first one stands.
+		prev, err := s.tasks.GetByKey(ctx, dealer, key)
+		if err != nil {
+			return Task{}, fmt.Errorf("lifecycle: follow-up %s: %w", key, err)
+		}
+		return prev, nil
+	}
+	t.Version = 1
 	return t, nil
 }

@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -51,10 +52,12 @@ type Usage struct {
 }
 
 // Usage averages the usable readings: it sorts them by date, ignores a
-// reading below an earlier one (a decreasing odometer) or one that would
-// need more than MaxKMPerDay since the previous usable reading (absurd),
-// and takes (last km − first km) / days between them. With fewer than
+// negative reading, a reading below an earlier one (a decreasing
+// odometer) or one that would need more than MaxKMPerDay since the
+// previous usable reading (absurd), keeps the highest of one day, and
+// takes (last km − first km) / days between them. With fewer than
 // MinReadings usable readings on distinct days it uses DefaultKMPerDay.
+// Any int64 is a reading: the arithmetic cannot overflow.
 func (p OdometerPolicy) Usage(readings []Reading) Usage {
 	return p.usage(slices.Clone(readings), true)
 }
@@ -66,12 +69,22 @@ func (p OdometerPolicy) usage(rs []Reading, explain bool) Usage {
 		if c := a.Date.Compare(b.Date); c != 0 {
 			return c
 		}
-		return int(a.KM - b.KM)
+		return cmp.Compare(a.KM, b.KM)
 	})
 	var u Usage
 	var okBuf [8]Reading
 	ok := okBuf[:0]
 	for _, r := range rs {
+		if r.KM < 0 {
+			// Usable readings are not negative, so differences of two
+			// of them cannot overflow.
+			if !explain {
+				u.Ignored = append(u.Ignored, "")
+				continue
+			}
+			u.Ignored = append(u.Ignored, fmt.Sprintf("%s %d km: below 0 km", r.Date, r.KM))
+			continue
+		}
 		if len(ok) > 0 {
 			prev := ok[len(ok)-1]
 			days := daysSince(r.Date, prev.Date)
@@ -109,12 +122,16 @@ func (p OdometerPolicy) usage(rs []Reading, explain bool) Usage {
 	return u
 }
 
-// KMOn estimates the odometer on date d.
+// KMOn estimates the odometer on date d, at most math.MaxInt64.
 func (u Usage) KMOn(d dealercrm.Date) int64 {
 	if u.Last.Date.IsZero() || !d.After(u.Last.Date) {
 		return u.Last.KM
 	}
-	return u.Last.KM + int64(math.Round(u.KMPerDay*float64(daysSince(d, u.Last.Date))))
+	more := math.Round(u.KMPerDay * float64(daysSince(d, u.Last.Date)))
+	if !(more < float64(math.MaxInt64-max(u.Last.KM, 0))) {
+		return math.MaxInt64
+	}
+	return u.Last.KM + int64(more)
 }
 
 // DateAt predicts the first day the odometer reaches km, counting from
@@ -131,9 +148,17 @@ func (u Usage) DateAt(km int64, since dealercrm.Date) (dealercrm.Date, bool) {
 	if u.KMPerDay <= 0 {
 		return dealercrm.Date{}, false
 	}
-	days := math.Ceil(float64(km-u.Last.KM) / u.KMPerDay)
-	if days > 365*50 {
+	days := math.Ceil((float64(km) - float64(u.Last.KM)) / u.KMPerDay)
+	if !(days <= 365*50) {
 		return dealercrm.Date{}, false
 	}
 	return addDays(from, int(days)), true
+}
+
+// addKM returns km + more, at most math.MaxInt64 (more is not negative).
+func addKM(km, more int64) int64 {
+	if km > math.MaxInt64-more {
+		return math.MaxInt64
+	}
+	return km + more
 }

@@ -29,15 +29,65 @@ func (s *Service) DueOn(ctx context.Context, dealer crm.DealerID, date dealercrm
 	return s.ListTasks(ctx, dealer, f)
 }
 
+// Plan is a vehicle's plan as of a day: its stage (explained), usage and
+// the tasks the plan schedules for it. The rows are planned tasks, not
+// stored ones: the daily run creates a task when it falls due, and
+// ListTasks and DueOn give the stored tasks with their status.
+type Plan struct {
+	VehicleID crm.VehicleID  `json:"vehicle_id"`
+	AsOf      dealercrm.Date `json:"as_of"`
+	Stage     StageResult    `json:"stage"`
+	Usage     Usage          `json:"usage"`
+	// Tasks are the planned tasks due from AsOf − KeepDays (never before
+	// the delivery) to AsOf + HorizonDays, in due order.
+	Tasks []PlannedTask `json:"tasks"`
+	// Gone explains, per rule kind, why the rule plans nothing (first
+	// maintenance done, no consent…).
+	Gone map[Kind]string `json:"gone,omitempty"`
+}
+
+// PlannedTask is a row of a Plan: a task as the plan schedules it, with
+// the key the daily run stores it under. It is not a stored task, so it
+// has no ID, status, outcome or timestamps; Planned is always true, which
+// says so to a reader of the JSON.
+type PlannedTask struct {
+	Planned    bool           `json:"planned"`
+	Key        string         `json:"key"`
+	Kind       Kind           `json:"kind"`
+	VehicleID  crm.VehicleID  `json:"vehicle_id,omitempty"`
+	CustomerID crm.CustomerID `json:"customer_id,omitempty"`
+	AnchorDate dealercrm.Date `json:"anchor_date"`
+	Due        dealercrm.Date `json:"due"`
+	WindowEnd  dealercrm.Date `json:"window_end"`
+	Channel    crm.Channel    `json:"channel"`
+	Purpose    crm.Purpose    `json:"purpose,omitempty"`
+	OwnerRole  Role           `json:"owner_role"`
+	AssigneeID crm.StaffID    `json:"assignee_id,omitempty"`
+	// ExcludedStaffID must not do the task (the advisor who did the job).
+	ExcludedStaffID crm.StaffID `json:"excluded_staff_id,omitempty"`
+	Reason          string      `json:"reason"`
+}
+
+// planOf returns the Plan of vehicle id from its evaluation.
+func planOf(id crm.VehicleID, asOf dealercrm.Date, ev *Evaluation) Plan {
+	p := Plan{VehicleID: id, AsOf: asOf, Stage: ev.Stage, Usage: ev.Usage, Gone: ev.Gone, Tasks: make([]PlannedTask, len(ev.Tasks))}
+	for i, t := range ev.Tasks {
+		p.Tasks[i] = PlannedTask{Planned: true, Key: t.Key, Kind: t.Kind, VehicleID: t.VehicleID, CustomerID: t.CustomerID,
+			AnchorDate: t.AnchorDate, Due: t.Due, WindowEnd: t.WindowEnd, Channel: t.Channel, Purpose: t.Purpose, OwnerRole: t.OwnerRole,
+			AssigneeID: t.AssigneeID, ExcludedStaffID: t.ExcludedStaffID, Reason: t.Reason}
+	}
+	return p
+}
+
 // PlanFor evaluates one vehicle as of asOf: its stage (explained), usage
 // and the tasks planned from asOf − KeepDays to asOf + HorizonDays. It
 // only uses what was known on asOf, so a past date answers "what was
 // due, and why, that day".
-func (s *Service) PlanFor(ctx context.Context, dealer crm.DealerID, id crm.VehicleID, asOf dealercrm.Date) (Evaluation, error) {
+func (s *Service) PlanFor(ctx context.Context, dealer crm.DealerID, id crm.VehicleID, asOf dealercrm.Date) (Plan, error) {
 	st := s.crm.Store()
 	v, err := st.Vehicles().Get(ctx, dealer, id)
 	if err != nil {
-		return Evaluation{}, fmt.Errorf("lifecycle: plan %s: %w", id, err)
+		return Plan{}, fmt.Errorf("lifecycle: plan %s: %w", id, err)
 	}
 	var owner *crm.Customer
 	if v.OwnerID != "" {
@@ -49,13 +99,13 @@ func (s *Service) PlanFor(ctx context.Context, dealer crm.DealerID, id crm.Vehic
 		return st.ServiceOrders().List(ctx, dealer, crm.ServiceOrderFilter{VehicleID: id, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
 	})
 	if err != nil {
-		return Evaluation{}, fmt.Errorf("lifecycle: plan %s: %w", id, err)
+		return Plan{}, fmt.Errorf("lifecycle: plan %s: %w", id, err)
 	}
 	pols, err := crm.All(ctx, func(a string) (crm.Page[crm.InsurancePolicy], error) {
 		return st.Policies().List(ctx, dealer, crm.PolicyFilter{VehicleID: id, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
 	})
 	if err != nil {
-		return Evaluation{}, fmt.Errorf("lifecycle: plan %s: %w", id, err)
+		return Plan{}, fmt.Errorf("lifecycle: plan %s: %w", id, err)
 	}
 	var comps []crm.Complaint
 	if owner != nil {
@@ -63,11 +113,12 @@ func (s *Service) PlanFor(ctx context.Context, dealer crm.DealerID, id crm.Vehic
 			return st.Complaints().List(ctx, dealer, crm.ComplaintFilter{CustomerID: owner.ID, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
 		})
 		if err != nil {
-			return Evaluation{}, fmt.Errorf("lifecycle: plan %s: %w", id, err)
+			return Plan{}, fmt.Errorf("lifecycle: plan %s: %w", id, err)
 		}
 	}
 	sub := FactsOf(v, owner, orders, pols, comps)
-	return s.planner.Evaluate(&sub, asOf, s.policy.HorizonDays), nil
+	ev := s.planner.Evaluate(&sub, asOf, s.policy.HorizonDays)
+	return planOf(id, asOf, &ev), nil
 }
 
 // Outcome is the result of a contact made for a task.
@@ -84,9 +135,10 @@ type Outcome struct {
 // RecordOutcome logs a contact for a task as a crm.Interaction carrying
 // the task key and closes the task as done, except after no answer
 // (crm.OutcomeNoAnswer), which leaves it open for another attempt. A
-// closed task is ErrTaskClosed; a bad outcome a *crm.ValidationError. The
-// interaction is written once, however often the task store runs the
-// update, and removed again when the update fails.
+// closed task is a *TransitionError (errors.Is ErrTaskClosed); a bad
+// outcome a *crm.ValidationError. The interaction is written once,
+// however often the task store runs the update, and removed again when
+// the update fails.
 func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id TaskID, o Outcome) (Task, crm.Interaction, error) {
 	if !o.Outcome.Valid() {
 		c := checker{}
@@ -100,8 +152,12 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 	var in crm.Interaction
 	created := false
 	t, err := s.tasks.Update(ctx, dealer, id, func(t *Task) error {
-		if !t.Status.Active() {
-			return fmt.Errorf("%w (%s)", ErrTaskClosed, t.Status)
+		to := StatusDone
+		if o.Outcome == crm.OutcomeNoAnswer {
+			to = t.Status
+		}
+		if err := t.Status.move(to); err != nil {
+			return err
 		}
 		if o.StaffID != "" && o.StaffID == t.ExcludedStaffID {
 			c := checker{}
@@ -153,8 +209,8 @@ func (s *Service) close(ctx context.Context, dealer crm.DealerID, id TaskID, to 
 		return Task{}, c.err("task")
 	}
 	t, err := s.tasks.Update(ctx, dealer, id, func(t *Task) error {
-		if !t.Status.CanMove(to) || !t.Status.Active() {
-			return fmt.Errorf("%w (%s)", ErrTaskClosed, t.Status)
+		if err := t.Status.move(to); err != nil {
+			return err
 		}
 		t.Status, t.StatusReason = to, reason
 		t.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
@@ -190,8 +246,8 @@ func (s *Service) Reschedule(ctx context.Context, dealer crm.DealerID, id TaskID
 		return Task{}, err
 	}
 	t, err := s.tasks.Update(ctx, dealer, id, func(t *Task) error {
-		if !t.Status.Active() {
-			return fmt.Errorf("%w (%s)", ErrTaskClosed, t.Status)
+		if err := t.Status.move(StatusOpen); err != nil {
+			return err
 		}
 		t.StatusReason = fmt.Sprintf("rescheduled from %s to %s: %s", t.Due, due, reason)
 		t.WindowEnd = due.AddDays(t.WindowEnd.DaysSince(t.Due))

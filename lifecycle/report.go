@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/dealercrm/dealercrm"
@@ -19,6 +20,9 @@ type AbnormalQuery struct {
 	// so that a visit at a sister store flags near-churn. Without it only
 	// the dealer's own records are read.
 	Group bool `json:"group,omitempty"`
+	// PageRequest pages the report's items (the counts cover every
+	// vehicle).
+	crm.PageRequest
 }
 
 // AbnormalReport is the abnormal-customer report of a dealer on a day.
@@ -32,8 +36,11 @@ type AbnormalReport struct {
 	Activity map[Activity]int      `json:"activity"`
 	Classes  map[ServiceClass]int  `json:"classes"`
 	Abnormal map[AbnormalClass]int `json:"abnormal"`
-	// Items are the abnormal vehicles matching the query, by vehicle ID.
+	// Items are the abnormal vehicles matching the query, by vehicle ID,
+	// one page at a time; Next is the cursor of the next page (empty on
+	// the last).
 	Items []Assessment `json:"items"`
+	Next  string       `json:"next,omitempty"`
 }
 
 // Report assesses subjects as of asOf and keeps the abnormal ones of
@@ -94,7 +101,28 @@ func (s *Service) Abnormal(ctx context.Context, dealer crm.DealerID, asOf dealer
 	}
 	r := s.policy.Abnormal.Report(subs, asOf, q.Classes)
 	r.Group = q.Group && d.GroupID != ""
+	p, err := pageOf(r.Items, q.PageRequest, func(a *Assessment) string { return string(a.VehicleID) })
+	if err != nil {
+		return AbnormalReport{}, err
+	}
+	r.Items, r.Next = p.Items, p.Next
 	return r, nil
+}
+
+// pageOf returns the page of items, sorted by key, that p asks for: the
+// items whose key follows p's cursor, at most p.Size(), and the cursor of
+// the next page. A malformed cursor is a *crm.ValidationError on after.
+func pageOf[T any](items []T, p crm.PageRequest, key func(*T) string) (crm.Page[T], error) {
+	after, err := p.AfterID()
+	if err != nil {
+		return crm.Page[T]{}, err
+	}
+	i := 0
+	if after != "" {
+		i = sort.Search(len(items), func(i int) bool { return key(&items[i]) > after })
+	}
+	size := p.Size()
+	return crm.NewPage(items[i:min(len(items), i+size+1)], size, func(t T) string { return key(&t) }), nil
 }
 
 // addSisterVisits adds to subs the service orders recorded by the other
@@ -165,17 +193,22 @@ func (s *Service) KPIs(ctx context.Context, dealer crm.DealerID, from, to dealer
 }
 
 // ComebackReport lists a dealer's comebacks 返修 over a period with the
-// comeback rate (KPIs.Comebacks).
+// comeback rate (KPIs.Comebacks) of the whole period.
 type ComebackReport struct {
-	From  dealercrm.Date `json:"from"`
-	To    dealercrm.Date `json:"to"`
-	Rate  Rate           `json:"rate"`
-	Items []Comeback     `json:"items"`
+	From dealercrm.Date `json:"from"`
+	To   dealercrm.Date `json:"to"`
+	Rate Rate           `json:"rate"`
+	// Items are the comebacks by date (then order ID), one page at a
+	// time; Next is the cursor of the next page (empty on the last).
+	Items []Comeback `json:"items"`
+	Next  string     `json:"next,omitempty"`
 }
 
 // Comebacks reports the dealer's comebacks dated in [from, to], by date,
-// with the policy's ComebackPolicy (see the package docs).
-func (s *Service) Comebacks(ctx context.Context, dealer crm.DealerID, from, to dealercrm.Date) (ComebackReport, error) {
+// with the policy's ComebackPolicy (see the package docs), the page of
+// them that page asks for. Errors: a *crm.ValidationError for from after
+// to or a malformed cursor, store errors.
+func (s *Service) Comebacks(ctx context.Context, dealer crm.DealerID, from, to dealercrm.Date, page crm.PageRequest) (ComebackReport, error) {
 	if err := checkPeriod("comeback query", from, to); err != nil {
 		return ComebackReport{}, err
 	}
@@ -196,6 +229,12 @@ func (s *Service) Comebacks(ctx context.Context, dealer crm.DealerID, from, to d
 		}
 		return strings.Compare(string(a.OrderID), string(b.OrderID))
 	})
+	// The key orders like the sort: a date string (fixed width) first.
+	p, err := pageOf(out.Items, page, func(c *Comeback) string { return c.Date.String() + "|" + string(c.OrderID) })
+	if err != nil {
+		return ComebackReport{}, err
+	}
+	out.Items, out.Next = p.Items, p.Next
 	return out, nil
 }
 

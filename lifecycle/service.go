@@ -293,7 +293,8 @@ type Changes struct {
 // Run is the daily run for a dealer on date: it loads the dealer's
 // subjects, reconciles the plan with the stored tasks and writes the
 // changes in one batch. Running it again with the same data changes
-// nothing; see Reconcile for the rules.
+// nothing; see Reconcile for the rules and RunSubjects for concurrent
+// writers.
 func (s *Service) Run(ctx context.Context, dealer crm.DealerID, date dealercrm.Date) (RunResult, error) {
 	subs, err := s.Load(ctx, dealer)
 	if err != nil {
@@ -302,29 +303,130 @@ func (s *Service) Run(ctx context.Context, dealer crm.DealerID, date dealercrm.D
 	return s.RunSubjects(ctx, dealer, date, subs)
 }
 
+// maxRunPasses bounds the passes of a run whose writes keep losing to
+// concurrent writers.
+const maxRunPasses = 8
+
 // RunSubjects reconciles and stores the plan of subjects already loaded.
+// It writes only over what it read (TaskStore.Apply): a task that staff
+// changed meanwhile (an outcome recorded, a task rescheduled), or that
+// another run of the same dealer wrote first, is not overwritten;
+// instead the subjects of the tasks not written (a vehicle, and every
+// vehicle of its owner) are planned again over a fresh read, until
+// everything is written. Concurrent runs for one dealer and day thus all
+// succeed and leave one task per key, and the result counts only what
+// this run wrote. A run that still loses writes after maxRunPasses
+// passes is a dealercrm.Conflict error (run it again).
 func (s *Service) RunSubjects(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject) (RunResult, error) {
+	res := RunResult{Date: date, Subjects: len(subs)}
+	var again []int // after the first pass: the subjects to plan again
+	for pass := 1; ; pass++ {
+		stored, err := s.storedTasks(ctx, dealer, date)
+		if err != nil {
+			return RunResult{}, fmt.Errorf("lifecycle: run %s: %w", dealer, err)
+		}
+		var ch Changes
+		if pass == 1 {
+			ch = s.planner.Reconcile(subs, stored, date)
+		} else {
+			ch = s.planner.ReconcileEach(len(again), func(i int, sub *Subject) { *sub = subs[again[i]] }, stored, date)
+		}
+		now := s.now().UTC().Truncate(time.Microsecond)
+		for i := range ch.Create {
+			ch.Create[i].ID = TaskID(s.newID())
+			ch.Create[i].DealerID = dealer
+			ch.Create[i].CreatedAt, ch.Create[i].UpdatedAt = now, now
+		}
+		for i := range ch.Replace {
+			ch.Replace[i].UpdatedAt = now
+		}
+		lost, err := s.tasks.Apply(ctx, dealer, ch.Create, ch.Replace)
+		if err != nil {
+			return RunResult{}, fmt.Errorf("lifecycle: run %s on %s: %w", dealer, date, err)
+		}
+		r := ch.Result
+		uncount(&r, lost, stored)
+		res.Created += r.Created
+		res.Rescheduled += r.Rescheduled
+		res.Cancelled += r.Cancelled
+		res.Overdue += r.Overdue
+		if len(lost) == 0 {
+			return res, nil
+		}
+		if pass == maxRunPasses {
+			return RunResult{}, dealercrm.Errorf(dealercrm.Conflict, "lifecycle: run %s on %s: tasks kept changing during %d passes; run again", dealer, date, pass)
+		}
+		again = subjectsOf(subs, lost)
+	}
+}
+
+// storedTasks reads the stored tasks a run on date reconciles with.
+func (s *Service) storedTasks(ctx context.Context, dealer crm.DealerID, date dealercrm.Date) ([]Task, error) {
 	lo := addDays(date, -s.policy.KeepDays-s.policy.HorizonDays)
-	stored, err := crm.All(ctx, func(a string) (crm.Page[Task], error) {
+	return crm.All(ctx, func(a string) (crm.Page[Task], error) {
 		return s.tasks.List(ctx, dealer, TaskFilter{Due: crm.DateRange{From: lo}, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
 	})
-	if err != nil {
-		return RunResult{}, fmt.Errorf("lifecycle: run %s: %w", dealer, err)
+}
+
+// uncount takes the tasks a run did not write out of its counts: a lost
+// creation (its ID is not among the stored tasks read) or a lost
+// replacement of a stored task, counted as Reconcile counted it.
+func uncount(r *RunResult, lost, stored []Task) {
+	if len(lost) == 0 {
+		return
 	}
-	ch := s.planner.Reconcile(subs, stored, date)
-	now := s.now().UTC().Truncate(time.Microsecond)
-	for i := range ch.Create {
-		ch.Create[i].ID = TaskID(s.newID())
-		ch.Create[i].DealerID = dealer
-		ch.Create[i].CreatedAt, ch.Create[i].UpdatedAt = now, now
+	byID := make(map[TaskID]*Task, len(stored))
+	for i := range stored {
+		byID[stored[i].ID] = &stored[i]
 	}
-	for i := range ch.Replace {
-		ch.Replace[i].UpdatedAt = now
+	for i := range lost {
+		t := &lost[i]
+		old, ok := byID[t.ID]
+		switch {
+		case !ok:
+			r.Created--
+		case t.Status == StatusCancelled:
+			r.Cancelled--
+		default:
+			moved := moves(old, t.Due, t.WindowEnd, t.Channel, t.AssigneeID)
+			if moved {
+				r.Rescheduled--
+			}
+			if t.Status == StatusOverdue && (moved || old.Status == StatusOpen) {
+				r.Overdue--
+			}
+		}
 	}
-	if err := s.tasks.Apply(ctx, dealer, ch.Create, ch.Replace); err != nil {
-		return RunResult{}, fmt.Errorf("lifecycle: run %s on %s: %w", dealer, date, err)
+}
+
+// subjectsOf returns the indexes of the subjects that plan the tasks of
+// lost: their vehicles and, for the customer-scoped tasks planned by
+// every vehicle of an owner, all vehicles of their customers and of the
+// owners of those vehicles (planning one vehicle of an owner alone would
+// cancel the owner's tasks that only another vehicle plans).
+func subjectsOf(subs []Subject, lost []Task) []int {
+	vehicles := map[crm.VehicleID]bool{}
+	customers := map[crm.CustomerID]bool{}
+	for i := range lost {
+		if v := lost[i].VehicleID; v != "" {
+			vehicles[v] = true
+		}
+		if c := lost[i].CustomerID; c != "" {
+			customers[c] = true
+		}
 	}
-	return ch.Result, nil
+	for i := range subs {
+		if vehicles[subs[i].VehicleID] && subs[i].Owner != nil {
+			customers[subs[i].Owner.ID] = true
+		}
+	}
+	idx := []int{}
+	for i := range subs {
+		if vehicles[subs[i].VehicleID] || (subs[i].Owner != nil && customers[subs[i].Owner.ID]) {
+			idx = append(idx, i)
+		}
+	}
+	return idx
 }
 
 // Reconcile compares the plan of subjects on date with the stored tasks
@@ -341,7 +443,9 @@ func (s *Service) RunSubjects(ctx context.Context, dealer crm.DealerID, date dea
 //     policy was renewed, consent was withdrawn);
 //   - an open task whose window ended becomes overdue;
 //   - done, skipped and cancelled tasks are never touched, and their keys
-//     are never planned again.
+//     are never planned again;
+//   - nothing whose window ends before a vehicle's delivery is planned
+//     for it (a car delivered today catches up on no holiday).
 func (pl *Planner) Reconcile(subs []Subject, stored []Task, date dealercrm.Date) Changes {
 	return pl.ReconcileEach(len(subs), func(i int, s *Subject) { *s = subs[i] }, stored, date)
 }

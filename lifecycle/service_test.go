@@ -2,8 +2,10 @@ package lifecycle_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -30,7 +32,9 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	clock := func() time.Time { return time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC) }
-	cs := crm.NewService(memory.New(), crm.WithClock(clock))
+	// The tests record events after the clock's day and run the plan as of
+	// later days: allow dates up to ten years past the dealer's today.
+	cs := crm.NewService(memory.New(), crm.WithClock(clock), crm.WithLimits(crm.Limits{FutureDays: 3650}))
 	_, err := cs.CreateDealer(ctx, crm.Dealer{ID: "d1", Name: "Shanghai 4S"})
 	require.NoError(t, err)
 	ts := memory.NewTaskStore()
@@ -106,7 +110,86 @@ func TestRunIsIdempotentAndReconciles(t *testing.T) {
 	ev, err := f.svc.PlanFor(f.ctx, "d1", "v1", date("2026-01-31"))
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.StageHoneymoon, ev.Stage.Stage)
-	assert.Equal(t, []string{"2026-01-31"}, dues(ev, lifecycle.KindThankYou3DC))
+	assert.Equal(t, []string{"2026-01-31"}, planDues(ev, lifecycle.KindThankYou3DC))
+}
+
+func planDues(p lifecycle.Plan, k lifecycle.Kind) []string {
+	var out []string
+	for _, t := range p.Tasks {
+		if t.Kind == k {
+			out = append(out, t.Due.String())
+		}
+	}
+	return out
+}
+
+// TestPlanForNewVehicle (issue 12, defect 15): the plan of a car
+// delivered today lists nothing due before the delivery — no Spring
+// Festival or birthday of February as overdue — and its rows are
+// marked planned, not stored tasks.
+func TestPlanForNewVehicle(t *testing.T) {
+	f := newFixture(t) // today is 2026-03-01
+	c := *consenting("c1")
+	c.DealerID, c.Birthday = "d1", date("1980-02-15")
+	_, err := f.crm.CreateCustomer(f.ctx, "d1", c)
+	require.NoError(t, err)
+	f.vehicle(t, "v1", "c1", "2026-03-01")
+	today, err := f.svc.Today(f.ctx, "d1")
+	require.NoError(t, err)
+	require.Equal(t, "2026-03-01", today.String())
+
+	p, err := f.svc.PlanFor(f.ctx, "d1", "v1", today)
+	require.NoError(t, err)
+	require.NotEmpty(t, p.Tasks)
+	for _, tk := range p.Tasks {
+		assert.True(t, tk.Planned, "%s is marked planned", tk.Key)
+		assert.False(t, tk.WindowEnd.Before(date("2026-03-01")), "%s (due %s) ends after the delivery", tk.Key, tk.Due)
+	}
+	// Spring Festival 2026-02-17 and the birthday of 2026-02-15 (care due
+	// the day before) came before the delivery; the next ones are planned.
+	assert.Equal(t, []string{"2026-04-30", "2026-06-18", "2026-09-24", "2026-09-30", "2026-12-31", "2027-02-05"}, planDues(p, lifecycle.KindHolidayCare),
+		"Labour Day, Dragon Boat, Mid-Autumn, National Day, New Year's Day, Spring Festival 2027, each −1 day")
+	assert.Equal(t, []string{"2027-02-14"}, planDues(p, lifecycle.KindBirthdayCare))
+	assert.Equal(t, []string{"2026-03-02"}, planDues(p, lifecycle.KindOneOnOneVisit))
+	assert.Equal(t, []string{"2026-03-04"}, planDues(p, lifecycle.KindThankYou3DC))
+	assert.Equal(t, "2026-03-02", p.Tasks[0].Due.String(), "the first row is the one-on-one visit")
+
+	b, err := json.Marshal(p.Tasks[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"planned":true`)
+	for _, field := range []string{`"id"`, `"status"`, `"created_at"`, `"outcome"`} {
+		assert.NotContains(t, string(b), field, "a plan row is not a stored task")
+	}
+
+	// A car delivered a year earlier: its plan as of today still shows
+	// what was due in the last KeepDays (90), Spring Festival included.
+	_, err = f.crm.CreateVehicle(f.ctx, "d1", crm.Vehicle{ID: "v2", Record: crm.Record{DealerID: "d1"}, VIN: "LFV2A21K3D4012345", Model: "Lavida",
+		OwnerID: "c1", DeliveryDate: date("2025-03-01"), Price: decimal.NewFromInt(120000)})
+	require.NoError(t, err)
+	p, err = f.svc.PlanFor(f.ctx, "d1", "v2", today)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"2025-12-31", "2026-02-16", "2026-04-30", "2026-06-18", "2026-09-24", "2026-09-30", "2026-12-31", "2027-02-05"}, planDues(p, lifecycle.KindHolidayCare))
+	assert.Equal(t, []string{"2026-02-14", "2027-02-14"}, planDues(p, lifecycle.KindBirthdayCare))
+}
+
+// TestPlanForHugeOdometer (issue 12, defect 8): a stored odometer of the
+// largest int64 (written before crm refused such readings) gives a plan
+// with that distance, never a negative one.
+func TestPlanForHugeOdometer(t *testing.T) {
+	f := newFixture(t)
+	f.customer(t, "c1")
+	require.NoError(t, f.crm.Store().Vehicles().Create(f.ctx, &crm.Vehicle{ID: "v1", Record: crm.Record{DealerID: "d1"}, VIN: vin, Model: "Lavida", OwnerID: "c1",
+		DeliveryDate: date("2026-01-10"), Odometer: []crm.OdometerReading{{Date: date("2026-01-10"), KM: math.MaxInt64, Source: crm.OdometerSale}}}))
+	p, err := f.svc.PlanFor(f.ctx, "d1", "v1", date("2026-03-01"))
+	require.NoError(t, err)
+	assert.Equal(t, int64(math.MaxInt64), p.Stage.KM, "not wrapped into a negative distance")
+	assert.Equal(t, int64(math.MaxInt64), p.Usage.Last.KM)
+	assert.Equal(t, lifecycle.StagePostWarranty, p.Stage.Stage, "past every distance limit")
+	// The first maintenance is due at once, on the delivery: the odometer
+	// is past 5,000 km. Its reminder of 01-03 came before the delivery;
+	// the repeats every 30 days are planned.
+	require.NotEmpty(t, planDues(p, lifecycle.KindFirstMaintenance))
+	assert.Equal(t, "2026-02-02", planDues(p, lifecycle.KindFirstMaintenance)[0])
 }
 
 func TestRunReschedulesAndCancels(t *testing.T) {
@@ -327,4 +410,63 @@ func TestRecordOutcomeWritesOneInteraction(t *testing.T) {
 	assert.Equal(t, in.ID, done.InteractionID)
 	require.Len(t, interactions(), 1, "one interaction although the update ran twice")
 	assert.Equal(t, in.ID, interactions()[0].ID)
+}
+
+// TestRunPlansNothingBeforeDelivery (issue 12, defect 15): the run on
+// the day a car is delivered does not catch up on the Spring Festival
+// (2026-02-17, care due 02-16) or the owner's birthday (02-15, care due
+// 02-14) of the days before: they are not the car's, and would be
+// created overdue.
+func TestRunPlansNothingBeforeDelivery(t *testing.T) {
+	f := newFixture(t)
+	c := *consenting("c1")
+	c.DealerID, c.Birthday = "d1", date("1980-02-15")
+	_, err := f.crm.CreateCustomer(f.ctx, "d1", c)
+	require.NoError(t, err)
+	f.vehicle(t, "v1", "c1", "2026-02-20")
+	assert.Equal(t, lifecycle.RunResult{Date: date("2026-02-20"), Subjects: 1}, f.run(t, "2026-02-20"), "nothing is due on the delivery day")
+	r := f.run(t, "2026-02-21")
+	assert.Equal(t, 1, r.Created, "the one-on-one visit, from the day after the delivery")
+	assert.Zero(t, r.Overdue)
+}
+
+// TestTaskTransitionError (issue 12, defect 13): a move a task's status
+// does not allow says from, to and what is allowed.
+func TestTaskTransitionError(t *testing.T) {
+	f := newFixture(t)
+	f.customer(t, "c1")
+	f.vehicle(t, "v1", "c1", "2026-01-28")
+	f.run(t, "2026-01-31")
+	tdc := f.task(t, lifecycle.KindThankYou3DC)
+	_, _, err := f.svc.RecordOutcome(f.ctx, "d1", tdc.ID, lifecycle.Outcome{Outcome: crm.OutcomeReached, StaffID: "S01"})
+	require.NoError(t, err)
+	for name, tc := range map[string]struct {
+		do   func() error
+		want string
+	}{
+		"outcome": {func() error {
+			_, _, err := f.svc.RecordOutcome(f.ctx, "d1", tdc.ID, lifecycle.Outcome{Outcome: crm.OutcomeNoAnswer})
+			return err
+		}, "a task cannot move from done to done; allowed from done: none, it is closed"},
+		"skip": {func() error { _, err := f.svc.Skip(f.ctx, "d1", tdc.ID, "customer abroad"); return err },
+			"a task cannot move from done to skipped; allowed from done: none, it is closed"},
+		"reschedule": {func() error {
+			_, err := f.svc.Reschedule(f.ctx, "d1", tdc.ID, date("2026-02-05"), "customer abroad")
+			return err
+		}, "a task cannot move from done to open; allowed from done: none, it is closed"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := tc.do()
+			assert.ErrorContains(t, err, tc.want)
+			assert.ErrorIs(t, err, lifecycle.ErrTaskClosed)
+			assert.ErrorIs(t, err, dealercrm.ErrFailedPrecondition)
+			assert.Equal(t, dealercrm.FailedPrecondition, dealercrm.ErrorCode(err))
+			var te *lifecycle.TransitionError
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, lifecycle.TransitionError{From: lifecycle.StatusDone, To: te.To}, *te)
+		})
+	}
+	assert.EqualError(t, &lifecycle.TransitionError{From: lifecycle.StatusOpen, To: "lost"},
+		"lifecycle: a task cannot move from open to lost; allowed from open: open, overdue, done, skipped, cancelled")
+	assert.NotErrorIs(t, &lifecycle.TransitionError{From: lifecycle.StatusOpen, To: "lost"}, lifecycle.ErrTaskClosed, "an open task is not closed")
 }

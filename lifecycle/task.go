@@ -2,7 +2,9 @@ package lifecycle
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -42,17 +44,61 @@ func ParseStatus(s string) (Status, error) {
 // Active reports whether a task in status s is still to be done.
 func (s Status) Active() bool { return s == StatusOpen || s == StatusOverdue }
 
-// transitions is the task state machine.
+// transitions is the task state machine. An active task may stay in its
+// status (a reschedule, an unanswered call); a closed one may not move.
 var transitions = map[Status][]Status{
-	StatusOpen:      {StatusOverdue, StatusDone, StatusSkipped, StatusCancelled},
-	StatusOverdue:   {StatusOpen, StatusDone, StatusSkipped, StatusCancelled},
+	StatusOpen:      {StatusOpen, StatusOverdue, StatusDone, StatusSkipped, StatusCancelled},
+	StatusOverdue:   {StatusOpen, StatusOverdue, StatusDone, StatusSkipped, StatusCancelled},
 	StatusDone:      {},
 	StatusSkipped:   {},
 	StatusCancelled: {},
 }
 
 // CanMove reports whether a task may move from s to to.
-func (s Status) CanMove(to Status) bool { return s == to || slices.Contains(transitions[s], to) }
+func (s Status) CanMove(to Status) bool { return slices.Contains(transitions[s], to) }
+
+// move returns nil when a task may move from s to to, else a
+// *TransitionError.
+func (s Status) move(to Status) error {
+	if s.CanMove(to) {
+		return nil
+	}
+	return &TransitionError{From: s, To: to}
+}
+
+// TransitionError is returned when a task may not move from its status
+// to another: its message says from, to and the statuses allowed from
+// there. Its code is dealercrm.FailedPrecondition, and errors.Is(err,
+// ErrTaskClosed) holds when From is closed (done, skipped, cancelled).
+type TransitionError struct {
+	From Status
+	To   Status
+}
+
+// Error says from, to and what is allowed.
+func (e *TransitionError) Error() string {
+	allowed := "none, it is closed"
+	if to := transitions[e.From]; len(to) > 0 {
+		names := make([]string, len(to))
+		for i, s := range to {
+			names[i] = string(s)
+		}
+		allowed = strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("lifecycle: a task cannot move from %s to %s; allowed from %s: %s", e.From, e.To, e.From, allowed)
+}
+
+// ErrorCode implements dealercrm.Coder.
+func (e *TransitionError) ErrorCode() dealercrm.Code { return dealercrm.FailedPrecondition }
+
+// Is matches ErrTaskClosed for a closed From, and the code sentinel
+// dealercrm.ErrFailedPrecondition.
+func (e *TransitionError) Is(target error) bool {
+	if target == ErrTaskClosed {
+		return !e.From.Active()
+	}
+	return dealercrm.ErrFailedPrecondition.Is(target)
+}
 
 // Task is a touchpoint for one customer and vehicle: whom to contact,
 // about what, by when and who does it.
@@ -88,8 +134,13 @@ type Task struct {
 	Outcome       crm.Outcome       `json:"outcome,omitempty"`
 	Note          string            `json:"note,omitempty"`
 	InteractionID crm.InteractionID `json:"interaction_id,omitempty"`
-	CreatedAt     time.Time         `json:"created_at"`
-	UpdatedAt     time.Time         `json:"updated_at"`
+	// Version counts the writes of a stored task: 1 when created, one more
+	// on each change. A store replaces a task only while it still has the
+	// version the replacement was read with (TaskStore.Apply), so that the
+	// daily run never overwrites what staff recorded meanwhile.
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Validate checks a task before it is stored.
@@ -154,13 +205,20 @@ type TaskStore interface {
 	GetByKey(ctx context.Context, dealer crm.DealerID, key string) (Task, error)
 	// List returns tasks in ID order, a page at a time.
 	List(ctx context.Context, dealer crm.DealerID, f TaskFilter) (crm.Page[Task], error)
-	// Apply creates and replaces tasks of one dealer in one atomic batch.
-	// A created task whose ID or key exists is ErrTaskExists
-	// (dealercrm.Conflict), a replaced one that does not exist
-	// ErrTaskNotFound; on error nothing is written.
-	Apply(ctx context.Context, dealer crm.DealerID, create, replace []Task) error
+	// Apply creates and replaces tasks of one dealer in one transaction,
+	// without overwriting what was written since they were read
+	// (optimistic concurrency): a created task is written unless a task
+	// with its ID or key exists (stored with Version 1); a replacement is
+	// written only while the stored task has the ID, key and Version the
+	// replacement carries (its version then goes up by one). The tasks not
+	// written are returned, creations first, each in input order: they are
+	// no error (another writer was first; re-read and re-plan them). An
+	// invalid task or one of another dealer is an error, and then nothing
+	// is written.
+	Apply(ctx context.Context, dealer crm.DealerID, create, replace []Task) (lost []Task, err error)
 	// Update changes one task under a lock: fn sees the stored task; an
-	// error from fn aborts. ErrTaskNotFound when absent.
+	// error from fn aborts. The version goes up by one. ErrTaskNotFound
+	// when absent.
 	Update(ctx context.Context, dealer crm.DealerID, id TaskID, fn func(*Task) error) (Task, error)
 }
 

@@ -1,6 +1,7 @@
 package loyalty
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,6 +105,36 @@ type Entry struct {
 
 // createsLot reports whether e opens a lot of its own.
 func (e *Entry) createsLot() bool { return e.Points > 0 }
+
+// SourceKey returns the business event e records, which counts once per
+// account (SPEC §4: the idempotency key makes a request safe to retry, the
+// source makes the event count once), or "" when e has none: an earning or
+// a bonus is the store's source document (kind, store, source type and
+// ID: one service order, one survey answer, one referral); a reversal is
+// the entry it reverses. Redemptions (their Ref is a label: the same gift
+// may be redeemed twice), expiries and postings without a source ID have
+// none. The form is "kind n:part …" with each part's length in bytes, so
+// that no two sources share a key.
+func (e *Entry) SourceKey() string {
+	switch {
+	case e.Kind == EntryReverse && e.Reverses != "":
+		return sourceKey(EntryReverse, string(e.Reverses))
+	case (e.Kind == EntryEarn || e.Kind == EntryBonus) && e.Source.ID != "":
+		return sourceKey(e.Kind, string(e.Store), e.Source.Type, e.Source.ID)
+	}
+	return ""
+}
+
+func sourceKey(kind EntryKind, parts ...string) string {
+	b := []byte(kind)
+	for _, p := range parts {
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(len(p)), 10)
+		b = append(b, ':')
+		b = append(b, p...)
+	}
+	return string(b)
+}
 
 // Lot is a parcel of earned points with its own availability and expiry;
 // redemptions use lots soonest-expiring first (FIFO).
@@ -450,6 +481,26 @@ func (a *Account) next(e *Entry) error {
 // maxYear bounds the dates of entries (and so of lots).
 const maxYear = 9999
 
+// overflows reports whether adding n (≥ 0) to balance would pass the
+// largest int64: a balance that wrapped around would turn a rich account
+// into a negative one.
+func overflows(balance, n int64) bool { return n > 0 && balance > math.MaxInt64-n }
+
+// sumPoints adds n ≥ 0 to a sum of points (a report's total), refusing to
+// pass the largest int64.
+func sumPoints(sum, n int64) (int64, error) {
+	if overflows(sum, n) {
+		return sum, dealercrm.Errorf(dealercrm.Internal, "loyalty: a sum of points passes the largest number of points")
+	}
+	return sum + n, nil
+}
+
+// errOverflow is the error of a posting that would take a balance past the
+// largest number of points.
+func errOverflow() error {
+	return invalid("points", crm.RuleMax, "the posting would take the account's balance past the largest number of points")
+}
+
 // commit applies e's balance changes and records it.
 func (a *Account) commit(e Entry) Entry {
 	a.d.Points += e.Points
@@ -469,6 +520,9 @@ func (a *Account) Earn(e Entry) (Entry, error) {
 	}
 	if e.Kind != EntryEarn && e.Kind != EntryBonus {
 		return Entry{}, dealercrm.Errorf(dealercrm.Invalid, "loyalty: Earn takes earn or bonus entries, not %q", e.Kind)
+	}
+	if overflows(a.d.Points, e.Points) || overflows(a.d.Cumulative, e.Points) {
+		return Entry{}, errOverflow()
 	}
 	if e.AvailableOn.IsZero() || e.AvailableOn.Before(e.Date) {
 		e.AvailableOn = e.Date
@@ -592,6 +646,9 @@ func (a *Account) Reverse(orig Entry, e Entry) (Entry, error) {
 		}
 		e.Points, e.Cumulative, e.Shortfall = -taken, -orig.Cumulative, orig.Points-taken
 	case EntryRedeem:
+		if overflows(a.d.Points, -orig.Points) {
+			return Entry{}, errOverflow()
+		}
 		var exp dealercrm.Date
 		for _, m := range orig.Moves {
 			if !m.ExpiresOn.IsZero() && (exp.IsZero() || m.ExpiresOn.Before(exp)) {

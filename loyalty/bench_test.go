@@ -60,7 +60,7 @@ func BenchmarkMemoryRedeem(b *testing.B) {
 	customers := make([]crm.CustomerID, accounts)
 	for i := range customers {
 		customers[i] = crm.CustomerID(fmt.Sprintf("c%04d", i))
-		loyaltytest.Member(b, svc, dealer, customers[i], 1<<30)
+		loyaltytest.Member(b, svc, dealer, customers[i], 10_000_000) // the most one posting may carry
 	}
 	var next atomic.Int64
 	b.ReportAllocs()

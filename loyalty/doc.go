@@ -37,14 +37,41 @@
 // are spent. Every change is an append-only [Entry] of an [Account] with a
 // source reference and an idempotency key: a command repeated with the same
 // key returns the first [Receipt]; with other input it is
-// [ErrIdempotencyConflict]. Earned points form lots ([Lot]) that are spent
-// soonest-expiring first, may be pending for a lock period, and expire by an
-// idempotent job ([Service.ExpirePoints]) after a notice
-// ([Service.ExpiryNotices]). Balances always equal the sum of the entries and
-// never go below zero ([ErrInsufficientPoints]). [Service.Statement] replays
+// [ErrIdempotencyConflict]. The key makes a request safe to retry; the
+// source makes the business event count once: a service order earns, a
+// bonus event's record pays and an entry is reversed at most once per
+// account, whatever keys callers send — posting one again answers the first
+// receipt as a replay ([Entry.SourceKey], [Command.Source]). Commands that
+// spend points or benefits (Redeem, Renew, Upgrade, a consuming Quote)
+// need a key. Postings may not be dated after the dealer's today, and
+// points and amounts have ceilings ([WithLimits]); a store acts only on
+// customers it has in the crm records. Earned points form lots ([Lot])
+// that are spent soonest-expiring first, may be pending for a lock period,
+// and expire by an idempotent job ([Service.ExpirePoints]) after a notice
+// ([Service.ExpiryNotices]). Balances always equal the sum of the entries
+// and never go below zero ([ErrInsufficientPoints]) nor past the largest
+// int64. [Service.Statement] replays
 // the ledger to any past date. In a group programme the accounts are kept by
 // the group's home store, points earned at one store are spent at another,
 // and [Service.Liability] reports the outstanding points per store.
+//
+// # Personal data (PIPL)
+//
+// *[Service] implements crm.PersonalData, so that a host registers it with
+// crm.Service.AddPersonalData: the "loyalty" section of a customer's
+// export is its [CustomerData] (membership or null, membership events, the
+// whole points ledger), as the store sees it (the group's account in a
+// group programme). Erasure keeps the ledger, a financial record, with
+// every amount, date, lot, source and key, so balances and the liability
+// do not change; it clears the free text callers wrote that could quote
+// the person ([Entry.EraseText]: reasons of redemptions and reversals,
+// redemption labels; [MembershipEvent.EraseText]: reasons), in the
+// ledger, the events and the receipts kept with idempotency keys
+// ([Store.EraseText]). An active or lapsed membership is cancelled with
+// reason [ErasedReason]; the points stay, and the anonymised customer may
+// join again. Idempotency keys stay (they guard retries) and must be
+// opaque: never put personal data in a key, a bonus's Ref or a
+// redemption's Purpose.
 //
 // # Storage
 //

@@ -29,7 +29,16 @@ var (
 	// ErrNotReversible: the entry is a reversal or an expiry.
 	ErrNotReversible = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "loyalty: entry cannot be reversed"}
 	// ErrAlreadyReversed: the entry has been reversed before.
+	//
+	// Deprecated: a second reversal of an entry, under any key, answers
+	// the first reversal's receipt as a replay (see Service.Reverse);
+	// nothing returns this error any more.
 	ErrAlreadyReversed = &dealercrm.Error{Code: dealercrm.Conflict, Message: "loyalty: entry already reversed"}
+	// ErrUndeclaredSource: a command posts an entry from a source (see
+	// Entry.SourceKey) that its Command.Source does not name; the store
+	// refuses it, so that a source can never be posted twice by a command
+	// that skipped the check.
+	ErrUndeclaredSource = &dealercrm.Error{Code: dealercrm.Invalid, Message: "loyalty: a command posts from a source it does not name in Command.Source"}
 	// ErrIdempotencyConflict: the idempotency key was used before with
 	// other input.
 	ErrIdempotencyConflict = &dealercrm.Error{Code: dealercrm.Conflict, Message: "loyalty: idempotency key reused with other input"}

@@ -78,7 +78,7 @@ func ExampleService_Upgrade() {
 	_, _ = svc.Join(ctx, loyalty.JoinRequest{DealerID: "SH01", CustomerID: "c1", Method: loyalty.JoinSale})
 	_, _ = svc.Earn(ctx, loyalty.EarnRequest{DealerID: "SH01", Order: crm.ServiceOrder{ID: "o1", CustomerID: "c1",
 		Date: dealercrm.NewDate(2025, 6, 1), Kind: crm.ServiceRepair, Payer: crm.PayerCustomer, Labour: decimal.NewFromInt(2500)}})
-	rec, err := svc.Upgrade(ctx, loyalty.ChangeRequest{DealerID: "SH01", CustomerID: "c1", Method: "points"})
+	rec, err := svc.Upgrade(ctx, loyalty.ChangeRequest{DealerID: "SH01", CustomerID: "c1", Method: "points", IdempotencyKey: "k81"})
 	if err != nil {
 		panic(err)
 	}

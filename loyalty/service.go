@@ -21,6 +21,7 @@ type Service struct {
 	records crm.Store
 	store   Store
 	program Program
+	limits  crm.Limits
 	now     func() time.Time
 	loc     *time.Location
 	// ruleNames are the names of the earning rules, made once.
@@ -37,11 +38,22 @@ func WithProgram(p Program) Option { return func(s *Service) { s.program = p } }
 // WithClock sets the clock (time.Now by default).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
+// WithLimits sets the bounds of plausible input (crm.DefaultLimits by
+// default; unset fields take their defaults): a posting may not be dated
+// after the dealer's today (plus l.FutureDays), points of one posting may
+// not exceed l.MaxPoints, and a fee or an amount may not exceed
+// l.MaxAmount. A value outside them is a *crm.ValidationError naming the
+// field (rules crm.RuleFuture, crm.RuleMax).
+func WithLimits(l crm.Limits) Option { return func(s *Service) { s.limits = l } }
+
 // NewService returns a Service keeping its data in store. records gives
-// the service orders and insurance policies that renewal and upgrade rules
-// look at and the orders EarnOrder reads; it may be nil, and those rules then
-// see no records. It returns a *crm.ValidationError when the program is
-// invalid.
+// the dealers (their time zone decides "today"), the customers a store may
+// act on, the service orders and insurance policies that renewal and
+// upgrade rules look at and the orders EarnOrder reads; it may be nil, and
+// then every date is in dealercrm.DefaultTimeZone, any customer ID is
+// taken as it is and the rules see no records. It returns a
+// *crm.ValidationError when the program is invalid or posts more points
+// at once (a bonus, a renewal or upgrade deduction) than the limits allow.
 func NewService(records crm.Store, store Store, opts ...Option) (*Service, error) {
 	if store == nil {
 		return nil, dealercrm.Errorf(dealercrm.Invalid, "loyalty: NewService needs a store")
@@ -51,6 +63,10 @@ func NewService(records crm.Store, store Store, opts ...Option) (*Service, error
 		o(s)
 	}
 	if err := s.program.Validate(); err != nil {
+		return nil, fmt.Errorf("loyalty: %w", err)
+	}
+	s.limits = s.limits.OrDefault()
+	if err := s.checkProgramPoints(); err != nil {
 		return nil, fmt.Errorf("loyalty: %w", err)
 	}
 	loc, err := time.LoadLocation(dealercrm.DefaultTimeZone)
@@ -70,19 +86,97 @@ func (s *Service) Program() Program { return s.program }
 // Store returns the service's store.
 func (s *Service) Store() Store { return s.store }
 
+// checkProgramPoints refuses a program whose fixed postings exceed the
+// points one posting may carry.
+func (s *Service) checkProgramPoints() error {
+	var c fieldChecker
+	for i, b := range s.program.Bonuses {
+		if fe, bad := s.limits.CheckPoints(fmt.Sprintf("bonuses[%d].points", i), b.Points); bad {
+			c.errs = append(c.errs, fe)
+		}
+	}
+	if fe, bad := s.limits.CheckPoints("renewal.points", s.program.Renewal.Points); bad {
+		c.errs = append(c.errs, fe)
+	}
+	if fe, bad := s.limits.CheckPoints("upgrade.points", s.program.Upgrade.Points); bad {
+		c.errs = append(c.errs, fe)
+	}
+	return c.err("loyalty program")
+}
+
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-// Today returns today's date in the dealer zone (Asia/Shanghai).
-func (s *Service) Today() dealercrm.Date { return dealercrm.DateIn(s.now(), s.loc) }
+// Today returns the dealer's today: the date in the dealer's time zone
+// when the crm records know the dealer, else in the default zone
+// (Asia/Shanghai).
+func (s *Service) Today(ctx context.Context, dealer crm.DealerID) (dealercrm.Date, error) {
+	if s.records != nil && dealer != "" {
+		d, err := s.records.Dealers().Get(ctx, dealer)
+		if err == nil {
+			return d.Today(s.now()), nil
+		}
+		if !errors.Is(err, dealercrm.ErrNotFound) {
+			return dealercrm.Date{}, fmt.Errorf("loyalty: dealer %s: %w", dealer, err)
+		}
+	}
+	return dealercrm.DateIn(s.now(), s.loc), nil
+}
 
-func (s *Service) dateOr(d dealercrm.Date) (dealercrm.Date, error) {
+// readDate returns d, or the store's today when d is zero, for a read
+// (a statement, notices): any valid date may be asked about.
+func (s *Service) readDate(ctx context.Context, store crm.DealerID, field string, d dealercrm.Date) (dealercrm.Date, error) {
 	if d.IsZero() {
-		return s.Today(), nil
+		return s.Today(ctx, store)
 	}
 	if !d.Valid() {
-		return d, invalid("date", crm.RuleFormat, "is not a valid date")
+		return d, invalid(field, crm.RuleFormat, "is not a valid date")
 	}
 	return d, nil
+}
+
+// postingDate returns the date of a posting or a membership change at
+// store: d, or the store's today when d is zero. A date after the store's
+// today (plus the limits' FutureDays) is refused: the ledger is kept in
+// date order, so one far-future posting would block every later one.
+func (s *Service) postingDate(ctx context.Context, store crm.DealerID, field string, d dealercrm.Date) (dealercrm.Date, error) {
+	today, err := s.Today(ctx, store)
+	if err != nil {
+		return d, err
+	}
+	if d.IsZero() {
+		return today, nil
+	}
+	if !d.Valid() {
+		return d, invalid(field, crm.RuleFormat, "is not a valid date")
+	}
+	if fe, bad := s.limits.CheckPast(field, d, today); bad {
+		return d, &crm.ValidationError{Entity: "loyalty request", Fields: []crm.FieldError{fe}}
+	}
+	return d, nil
+}
+
+// checkLimit turns a FieldError of the limits into a validation error.
+func checkLimit(fe crm.FieldError, bad bool) error {
+	if !bad {
+		return nil
+	}
+	return &crm.ValidationError{Entity: "loyalty request", Fields: []crm.FieldError{fe}}
+}
+
+// defaultKey is the idempotency key of a posting from source to
+// customer's account when the caller sends none: keys are the dealer's,
+// sources the account's.
+func defaultKey(customer crm.CustomerID, source string) string {
+	return strconv.Itoa(len(customer)) + ":" + string(customer) + " " + source
+}
+
+// requireKey refuses a command that may spend points or benefits without
+// an idempotency key: a retry of it would spend them twice.
+func requireKey(key string) error {
+	if key == "" {
+		return invalid("idempotency_key", crm.RuleRequired, "is required: the command spends points or benefits, and a retry without the key would spend them twice")
+	}
+	return nil
 }
 
 func invalid(field, rule, msg string) error {
@@ -151,18 +245,18 @@ type JoinRequest struct {
 // past spend), for one validity period from the date. Joining while active
 // is an invalid transition.
 func (s *Service) Join(ctx context.Context, r JoinRequest) (Receipt, error) {
-	date, err := s.dateOr(r.Date)
-	if err != nil {
-		return Receipt{}, err
-	}
 	if r.CustomerID == "" {
 		return Receipt{}, invalid("customer_id", crm.RuleRequired, "is required")
+	}
+	date, err := s.postingDate(ctx, r.DealerID, "date", r.Date)
+	if err != nil {
+		return Receipt{}, err
 	}
 	if !r.Method.Valid() || !slices.Contains(s.program.JoinMethods, r.Method) {
 		return Receipt{}, invalid("method", crm.RuleEnum, fmt.Sprintf("join method %q is not enabled", r.Method))
 	}
-	if r.FeePaid.IsNegative() {
-		return Receipt{}, invalid("fee_paid", crm.RuleNonNegative, "must not be negative")
+	if err := s.checkFee(r.FeePaid); err != nil {
+		return Receipt{}, err
 	}
 	if err := s.customerExists(ctx, r.DealerID, r.CustomerID); err != nil {
 		return Receipt{}, err
@@ -193,6 +287,14 @@ func (s *Service) Join(ctx context.Context, r JoinRequest) (Receipt, error) {
 	return rec, nil
 }
 
+// checkFee refuses a negative fee or one above the limits' MaxAmount.
+func (s *Service) checkFee(fee decimal.Decimal) error {
+	if fee.IsNegative() {
+		return invalid("fee_paid", crm.RuleNonNegative, "must not be negative")
+	}
+	return checkLimit(s.limits.CheckAmount("fee_paid", fee))
+}
+
 func (s *Service) periodEnd(from dealercrm.Date) dealercrm.Date {
 	return from.AddMonths(s.program.ValidityMonths).AddDays(-1)
 }
@@ -215,11 +317,18 @@ func (s *Service) record(st *State, m Membership, ev MembershipEvent, entry *Ent
 	return rec
 }
 
-func (s *Service) customerExists(ctx context.Context, dealer crm.DealerID, id crm.CustomerID) error {
+// customerExists checks that store has the customer in its crm records (a
+// store acts only on its own customers, also in a group programme whose
+// accounts another store keeps): ErrNotFound otherwise. Without records
+// any ID is taken as it is.
+func (s *Service) customerExists(ctx context.Context, store crm.DealerID, id crm.CustomerID) error {
+	if id == "" {
+		return invalid("customer_id", crm.RuleRequired, "is required")
+	}
 	if s.records == nil {
 		return nil
 	}
-	if _, err := s.records.Customers().Get(ctx, dealer, id); err != nil {
+	if _, err := s.records.Customers().Get(ctx, store, id); err != nil {
 		return fmt.Errorf("loyalty: customer %s: %w", id, err)
 	}
 	return nil
@@ -256,10 +365,31 @@ type ChangeRequest struct {
 	// enabled ones, those that cost no points first.
 	Method string `json:"method,omitempty"`
 	// FeePaid is the renewal fee paid.
-	FeePaid        decimal.Decimal `json:"fee_paid"`
-	Date           dealercrm.Date  `json:"date,omitzero"`
-	Reason         string          `json:"reason,omitempty"`
-	IdempotencyKey string          `json:"-"`
+	FeePaid decimal.Decimal `json:"fee_paid"`
+	Date    dealercrm.Date  `json:"date,omitzero"`
+	Reason  string          `json:"reason,omitempty"`
+	// IdempotencyKey is required by Renew and Upgrade, which may deduct
+	// points: a retry without it would renew or upgrade (and deduct) twice.
+	IdempotencyKey string `json:"-"`
+}
+
+// prepare checks what every change checks and returns the date: the key
+// when the change may deduct points, the customer at the store, the date
+// and the fee.
+func (s *Service) prepare(ctx context.Context, r *ChangeRequest, keyed bool) (dealercrm.Date, error) {
+	if keyed {
+		if err := requireKey(r.IdempotencyKey); err != nil {
+			return dealercrm.Date{}, err
+		}
+	}
+	if err := s.customerExists(ctx, r.DealerID, r.CustomerID); err != nil {
+		return dealercrm.Date{}, err
+	}
+	date, err := s.postingDate(ctx, r.DealerID, "date", r.Date)
+	if err != nil {
+		return date, err
+	}
+	return date, s.checkFee(r.FeePaid)
 }
 
 func (r *ChangeRequest) hash(op string, date dealercrm.Date) string {
@@ -298,14 +428,12 @@ func pick(checks []Check, method string) (Check, error) {
 // renewal rule met (or the one named): a fee paid, a deduction of redeemable
 // points (posted as a redemption), or insurance renewals in the year to the
 // date. The new period starts the day after the current one ends (or on the
-// date, when that is later); free-service quotas start again.
+// date, when that is later); free-service quotas start again. It needs an
+// idempotency key (a retry without one would renew twice).
 func (s *Service) Renew(ctx context.Context, r ChangeRequest) (Receipt, error) {
-	date, err := s.dateOr(r.Date)
+	date, err := s.prepare(ctx, &r, true)
 	if err != nil {
 		return Receipt{}, err
-	}
-	if r.FeePaid.IsNegative() {
-		return Receipt{}, invalid("fee_paid", crm.RuleNonNegative, "must not be negative")
 	}
 	dealer := s.program.AccountDealer(r.DealerID)
 	f, err := s.facts(ctx, r.DealerID, r.CustomerID)
@@ -351,9 +479,10 @@ func (s *Service) Renew(ctx context.Context, r ChangeRequest) (Receipt, error) {
 // (or the one named): cumulative points at the next threshold, a deduction
 // of redeemable points, one normal repair at or above the minimum since the
 // tier began, or insurance renewals at or above the minimum in consecutive
-// years. The membership period is unchanged.
+// years. The membership period is unchanged. It needs an idempotency key
+// (a retry without one would upgrade twice).
 func (s *Service) Upgrade(ctx context.Context, r ChangeRequest) (Receipt, error) {
-	date, err := s.dateOr(r.Date)
+	date, err := s.prepare(ctx, &r, true)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -410,7 +539,7 @@ func (s *Service) Cancel(ctx context.Context, r ChangeRequest) (Receipt, error) 
 }
 
 func (s *Service) change(ctx context.Context, r ChangeRequest, event Event, rule string) (Receipt, error) {
-	date, err := s.dateOr(r.Date)
+	date, err := s.prepare(ctx, &r, false)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -462,7 +591,7 @@ type ExpiryRun struct {
 // a new period (the lowest tier lapses), with ExpireLapse it lapses. It is
 // idempotent: a membership handled is no longer expired.
 func (s *Service) ProcessExpiries(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (ExpiryRun, error) {
-	asOf, err := s.dateOr(asOf)
+	asOf, err := s.postingDate(ctx, dealer, "as_of", asOf)
 	if err != nil {
 		return ExpiryRun{}, err
 	}
@@ -530,8 +659,9 @@ type EarnRequest struct {
 	// Date is the posting date (default today); the order's own date
 	// decides campaign multipliers.
 	Date dealercrm.Date `json:"date,omitzero"`
-	// IdempotencyKey defaults to "order:" + the order ID, so an order
-	// earns once.
+	// IdempotencyKey makes the request safe to retry; without one the
+	// key is made of the customer and the order's source key
+	// (Entry.SourceKey). Either way the order earns once: see Earn.
 	IdempotencyKey string `json:"-"`
 }
 
@@ -540,9 +670,15 @@ type EarnRequest struct {
 // Points stay pending for the lock period and expire by the program's rule.
 // An order that earns 0 (insurer-paid, warranty) is still posted, with 0
 // points, so that it is on record.
+//
+// An order earns at most once per account, whatever idempotency keys
+// callers send: posting it again, under a new key or none, on any date,
+// returns the first posting's receipt with Replayed set (and takes the new
+// key for that receipt). The key makes a request safe to retry; the order
+// makes the business event count once.
 func (s *Service) Earn(ctx context.Context, r EarnRequest) (Receipt, error) {
 	o := &r.Order
-	date, err := s.dateOr(r.Date)
+	date, err := s.postingDate(ctx, r.DealerID, "date", r.Date)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -558,10 +694,28 @@ func (s *Service) Earn(ctx context.Context, r EarnRequest) (Receipt, error) {
 	if o.Labour.IsNegative() || o.Parts.IsNegative() {
 		return Receipt{}, invalid("order.labour", crm.RuleNonNegative, "labour and parts must not be negative")
 	}
+	if err := checkLimit(s.limits.CheckAmount("order.labour", o.Labour)); err != nil {
+		return Receipt{}, err
+	}
+	if err := checkLimit(s.limits.CheckAmount("order.parts", o.Parts)); err != nil {
+		return Receipt{}, err
+	}
+	if today, err := s.Today(ctx, r.DealerID); err != nil {
+		return Receipt{}, err
+	} else if err := checkLimit(s.limits.CheckPast("order.date", o.Date, today)); err != nil {
+		return Receipt{}, err
+	}
+	if err := s.customerExists(ctx, r.DealerID, o.CustomerID); err != nil {
+		return Receipt{}, err
+	}
+	entry := Entry{Kind: EntryEarn, Store: r.DealerID, Date: date, AvailableOn: date.AddDays(s.program.Points.LockDays),
+		ExpiresOn: s.program.ExpiresOn(date), Source: Source{Type: "service_order", ID: string(o.ID)}}
+	source := entry.SourceKey()
 	key := r.IdempotencyKey
 	if key == "" {
-		key = "order:" + string(o.ID)
+		key = defaultKey(o.CustomerID, source)
 	}
+	entry.IdempotencyKey = key
 	var buf [256]byte
 	h := hasher{b: buf[:0]}
 	h = h.str("earn").str(string(r.DealerID)).str(string(o.ID)).str(string(o.CustomerID)).str(string(o.Kind)).str(string(o.Payer)).
@@ -571,17 +725,22 @@ func (s *Service) Earn(ctx context.Context, r EarnRequest) (Receipt, error) {
 		// the order's, and the same order posted another day is a replay.
 		h = h.date(date)
 	}
-	at := s.stamp()
+	entry.CreatedAt = s.stamp()
 	rec, err := s.store.Do(ctx, Command{DealerID: s.program.AccountDealer(r.DealerID), CustomerID: o.CustomerID, Key: key, Hash: h.sum(),
+		Source: source,
 		Apply: func(st *State) (Receipt, error) {
 			m := st.Membership
 			if m == nil || m.Status != StatusActive {
 				return Receipt{}, ErrNotMember
 			}
 			earning := s.program.earn(o, m.Tier, s.ruleNames)
-			if _, err := st.Account.Earn(Entry{Kind: EntryEarn, Store: r.DealerID, Date: date, Points: earning.Points,
-				AvailableOn: date.AddDays(s.program.Points.LockDays), ExpiresOn: s.program.ExpiresOn(date),
-				Source: Source{Type: "service_order", ID: string(o.ID)}, Reason: earning.Rule, IdempotencyKey: key, CreatedAt: at}); err != nil {
+			if earning.Points > s.limits.MaxPoints {
+				return Receipt{}, invalid("points", crm.RuleMax, fmt.Sprintf("the order would earn %d points, more than the %d one posting may carry",
+					earning.Points, s.limits.MaxPoints))
+			}
+			e := entry
+			e.Points, e.Reason = earning.Points, earning.Rule
+			if _, err := st.Account.Earn(e); err != nil {
 				return Receipt{}, err
 			}
 			return Receipt{Entries: st.Account.NewEntries(), Earning: &earning}, nil
@@ -611,17 +770,25 @@ type BonusRequest struct {
 	CustomerID crm.CustomerID `json:"customer_id"`
 	// Event is one of the program's bonus events.
 	Event string `json:"event"`
-	// Ref is the event's record (survey, referral); the default
-	// idempotency key is "bonus:" + Event + ":" + CustomerID + ":" + Ref.
-	Ref            string         `json:"ref"`
-	Date           dealercrm.Date `json:"date,omitzero"`
-	IdempotencyKey string         `json:"-"`
+	// Ref is the event's record (survey answer, referral): with the store
+	// and the event, the source that earns the bonus once.
+	Ref  string         `json:"ref"`
+	Date dealercrm.Date `json:"date,omitzero"`
+	// IdempotencyKey makes the request safe to retry; without one the
+	// key is made of the customer and the bonus's source key.
+	IdempotencyKey string `json:"-"`
 }
 
 // Bonus posts the program's flat bonus for an event to an active member.
+// An event's record earns its bonus at most once per account, whatever
+// keys callers send: posting it again returns the first receipt with
+// Replayed set (see Earn).
 func (s *Service) Bonus(ctx context.Context, r BonusRequest) (Receipt, error) {
-	date, err := s.dateOr(r.Date)
+	date, err := s.postingDate(ctx, r.DealerID, "date", r.Date)
 	if err != nil {
+		return Receipt{}, err
+	}
+	if err := s.customerExists(ctx, r.DealerID, r.CustomerID); err != nil {
 		return Receipt{}, err
 	}
 	i := slices.IndexFunc(s.program.Bonuses, func(b Bonus) bool { return b.Event == r.Event })
@@ -631,23 +798,25 @@ func (s *Service) Bonus(ctx context.Context, r BonusRequest) (Receipt, error) {
 	if r.Ref == "" {
 		return Receipt{}, invalid("ref", crm.RuleRequired, "is required")
 	}
+	entry := Entry{Kind: EntryBonus, Store: r.DealerID, Date: date, Points: s.program.Bonuses[i].Points,
+		AvailableOn: date, ExpiresOn: s.program.ExpiresOn(date), Source: Source{Type: "bonus", ID: r.Event + ":" + r.Ref},
+		Reason: "bonus for " + r.Event, CreatedAt: s.stamp()}
+	source := entry.SourceKey()
 	key := r.IdempotencyKey
 	h := (hasher{}).str("bonus").str(string(r.CustomerID)).str(r.Event).str(r.Ref)
 	if key == "" {
-		key = "bonus:" + r.Event + ":" + string(r.CustomerID) + ":" + r.Ref
+		key = defaultKey(r.CustomerID, source)
 	} else {
 		h = h.str(string(r.DealerID)).date(date)
 	}
-	pts := s.program.Bonuses[i].Points
-	at := s.stamp()
+	entry.IdempotencyKey = key
 	rec, err := s.store.Do(ctx, Command{DealerID: s.program.AccountDealer(r.DealerID), CustomerID: r.CustomerID, Key: key, Hash: h.sum(),
+		Source: source,
 		Apply: func(st *State) (Receipt, error) {
 			if st.Membership == nil || st.Membership.Status != StatusActive {
 				return Receipt{}, ErrNotMember
 			}
-			e, err := st.Account.Earn(Entry{Kind: EntryBonus, Store: r.DealerID, Date: date, Points: pts,
-				AvailableOn: date, ExpiresOn: s.program.ExpiresOn(date), Source: Source{Type: "bonus", ID: r.Event + ":" + r.Ref},
-				Reason: "bonus for " + r.Event, IdempotencyKey: key, CreatedAt: at})
+			e, err := st.Account.Earn(entry)
 			if err != nil {
 				return Receipt{}, err
 			}
@@ -667,27 +836,43 @@ type RedeemRequest struct {
 	CustomerID crm.CustomerID `json:"customer_id"`
 	Points     int64          `json:"points"`
 	// Purpose is what they buy: "voucher", "gift" or a host's own.
-	Purpose        string         `json:"purpose"`
-	Ref            string         `json:"ref,omitempty"`
-	Date           dealercrm.Date `json:"date,omitzero"`
-	Reason         string         `json:"reason,omitempty"`
-	IdempotencyKey string         `json:"-"`
+	Purpose string `json:"purpose"`
+	// Ref labels what was bought (a voucher number, a catalogue item); it
+	// is recorded as the entry's source ID but is not a source that counts
+	// once: the same gift may be redeemed twice. The key guards retries.
+	Ref    string         `json:"ref,omitempty"`
+	Date   dealercrm.Date `json:"date,omitzero"`
+	Reason string         `json:"reason,omitempty"`
+	// IdempotencyKey is required: a redemption retried without a key
+	// would spend the points twice.
+	IdempotencyKey string `json:"-"`
 }
 
 // Redeem spends points from the customer's available lots, soonest-expiring
 // first. It fails with ErrInsufficientPoints (an *InsufficientPointsError),
 // posting nothing, when fewer are available: the balance never goes below
-// zero, also under concurrent redemptions.
+// zero, also under concurrent redemptions. It needs an idempotency key
+// (a *crm.ValidationError naming idempotency_key otherwise), so that no
+// retry spends twice.
 func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (Receipt, error) {
-	date, err := s.dateOr(r.Date)
-	if err != nil {
-		return Receipt{}, err
-	}
 	if r.CustomerID == "" {
 		return Receipt{}, invalid("customer_id", crm.RuleRequired, "is required")
 	}
-	if r.Points <= 0 || r.Points > maxPoints {
+	if r.Points <= 0 {
 		return Receipt{}, invalid("points", RuleRange, "must be a positive number of points")
+	}
+	if err := checkLimit(s.limits.CheckPoints("points", r.Points)); err != nil {
+		return Receipt{}, err
+	}
+	if err := requireKey(r.IdempotencyKey); err != nil {
+		return Receipt{}, err
+	}
+	date, err := s.postingDate(ctx, r.DealerID, "date", r.Date)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if err := s.customerExists(ctx, r.DealerID, r.CustomerID); err != nil {
+		return Receipt{}, err
 	}
 	if r.Purpose == "" {
 		r.Purpose = "voucher"
@@ -713,35 +898,47 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (Receipt, error) 
 // ReverseRequest reverses a ledger entry (a refunded or voided order, a
 // cancelled voucher).
 type ReverseRequest struct {
-	DealerID       crm.DealerID   `json:"-"`
-	EntryID        EntryID        `json:"-"`
-	Reason         string         `json:"reason"`
-	Date           dealercrm.Date `json:"date,omitzero"`
-	IdempotencyKey string         `json:"-"`
+	DealerID crm.DealerID   `json:"-"`
+	EntryID  EntryID        `json:"-"`
+	Reason   string         `json:"reason"`
+	Date     dealercrm.Date `json:"date,omitzero"`
+	// IdempotencyKey makes the request safe to retry; without one the
+	// key is made of the customer and the reversal's source key.
+	IdempotencyKey string `json:"-"`
 }
 
-// Reverse posts the reversal of an entry (see Account.Reverse); an entry
-// is reversed at most once (ErrAlreadyReversed).
+// Reverse posts the reversal of an entry (see Account.Reverse). A store
+// reverses only its own postings of its own customers (another store's
+// entry is ErrNotFound). An entry is reversed at most once, whatever keys
+// callers send: reversing it again returns the first reversal's receipt
+// with Replayed set.
 func (s *Service) Reverse(ctx context.Context, r ReverseRequest) (Receipt, error) {
-	date, err := s.dateOr(r.Date)
+	date, err := s.postingDate(ctx, r.DealerID, "date", r.Date)
 	if err != nil {
 		return Receipt{}, err
 	}
 	dealer := s.program.AccountDealer(r.DealerID)
 	orig, err := s.store.Entry(ctx, dealer, r.EntryID)
+	if err == nil && orig.Store != "" && orig.Store != r.DealerID {
+		err = dealercrm.Errorf(dealercrm.NotFound, "ledger entry %s not found", r.EntryID)
+	}
+	if err == nil {
+		err = s.customerExists(ctx, r.DealerID, orig.CustomerID)
+	}
 	if err != nil {
 		return Receipt{}, fmt.Errorf("loyalty: reverse %s: %w", r.EntryID, err)
 	}
+	source := (&Entry{Kind: EntryReverse, Reverses: orig.ID}).SourceKey()
 	key := r.IdempotencyKey
 	h := (hasher{}).str("reverse").str(string(r.EntryID))
 	if key == "" {
 		// The default key is the entry's: reversing it again is a replay.
-		key = "reverse:" + string(r.EntryID)
+		key = defaultKey(orig.CustomerID, source)
 	} else {
 		h = h.str(string(r.DealerID)).str(r.Reason).date(date)
 	}
 	at := s.stamp()
-	rec, err := s.store.Do(ctx, Command{DealerID: dealer, CustomerID: orig.CustomerID, Key: key, Hash: h.sum(),
+	rec, err := s.store.Do(ctx, Command{DealerID: dealer, CustomerID: orig.CustomerID, Key: key, Hash: h.sum(), Source: source,
 		Apply: func(st *State) (Receipt, error) {
 			e, err := st.Account.Reverse(orig, Entry{Date: date, Source: orig.Source, Reason: r.Reason, IdempotencyKey: key, CreatedAt: at})
 			if err != nil {
@@ -765,7 +962,7 @@ type PointsExpiryRun struct {
 // ExpirePoints posts an expiry entry for every account of the dealer with
 // lots expiring on or before asOf. Running it again posts nothing more.
 func (s *Service) ExpirePoints(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (PointsExpiryRun, error) {
-	asOf, err := s.dateOr(asOf)
+	asOf, err := s.postingDate(ctx, dealer, "as_of", asOf)
 	if err != nil {
 		return PointsExpiryRun{}, err
 	}
@@ -798,7 +995,9 @@ func (s *Service) ExpirePoints(ctx context.Context, dealer crm.DealerID, asOf de
 		}
 		if len(rec.Entries) > 0 && !rec.Replayed {
 			run.Accounts++
-			run.Points -= rec.Entries[0].Points
+			if run.Points, err = sumPoints(run.Points, -rec.Entries[0].Points); err != nil {
+				return run, err
+			}
 		}
 	}
 	return run, nil
@@ -816,7 +1015,7 @@ type Notice struct {
 // ExpiryNotices lists the members whose points expire within the program's
 // notice days after asOf, with how many.
 func (s *Service) ExpiryNotices(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) ([]Notice, error) {
-	asOf, err := s.dateOr(asOf)
+	asOf, err := s.readDate(ctx, dealer, "as_of", asOf)
 	if err != nil {
 		return nil, err
 	}
@@ -856,10 +1055,14 @@ type Statement struct {
 
 // Statement returns the customer's balances, lots and tier as of a date
 // (today when zero): for a past date the ledger is replayed up to it, so
-// the answer is what the ledger said then, for disputes and audits.
+// the answer is what the ledger said then, for disputes and audits. A
+// customer the store does not have is ErrNotFound.
 func (s *Service) Statement(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID, asOf dealercrm.Date) (Statement, error) {
-	asOf, err := s.dateOr(asOf)
+	asOf, err := s.readDate(ctx, dealer, "as_of", asOf)
 	if err != nil {
+		return Statement{}, err
+	}
+	if err := s.customerExists(ctx, dealer, customer); err != nil {
 		return Statement{}, err
 	}
 	dealer = s.program.AccountDealer(dealer)
@@ -909,9 +1112,16 @@ type MemberView struct {
 }
 
 // Member returns the customer's membership with benefits, points and
-// history, or ErrNotFound.
-func (s *Service) Member(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) (MemberView, error) {
-	dealer = s.program.AccountDealer(dealer)
+// history, or ErrNotFound (also for a customer the store does not have).
+func (s *Service) Member(ctx context.Context, store crm.DealerID, customer crm.CustomerID) (MemberView, error) {
+	if err := s.customerExists(ctx, store, customer); err != nil {
+		return MemberView{}, err
+	}
+	today, err := s.Today(ctx, store)
+	if err != nil {
+		return MemberView{}, err
+	}
+	dealer := s.program.AccountDealer(store)
 	m, err := s.store.Membership(ctx, dealer, customer)
 	if err != nil {
 		return MemberView{}, fmt.Errorf("loyalty: membership of %s: %w", customer, err)
@@ -924,7 +1134,7 @@ func (s *Service) Member(ctx context.Context, dealer crm.DealerID, customer crm.
 	if err != nil {
 		return MemberView{}, fmt.Errorf("loyalty: membership events of %s: %w", customer, err)
 	}
-	v := MemberView{Membership: m, Balances: acct.Balances(s.Today()), History: hist, Remaining: map[string]int{}}
+	v := MemberView{Membership: m, Balances: acct.Balances(today), History: hist, Remaining: map[string]int{}}
 	if spec, ok := s.program.TierSpec(m.Tier); ok {
 		v.Benefits = spec.Benefits
 		for _, f := range spec.Benefits.FreeServices {
@@ -947,14 +1157,32 @@ type QuoteRequest struct {
 	FreeServices []string `json:"free_services,omitempty"`
 	// Consume records the free-service uses against the quota; without it
 	// the quote is only a price.
-	Consume        bool   `json:"consume,omitempty"`
+	Consume bool `json:"consume,omitempty"`
+	// IdempotencyKey is required with Consume: a retry without it would
+	// use the free services twice.
 	IdempotencyKey string `json:"-"`
 }
 
 // Quote applies the member's tier benefits to a job: labour and parts
 // discounts and free services from the yearly quota (consumed when
-// Consume is set).
+// Consume is set, which needs an idempotency key).
 func (s *Service) Quote(ctx context.Context, r QuoteRequest) (Receipt, error) {
+	if r.Consume {
+		if err := requireKey(r.IdempotencyKey); err != nil {
+			return Receipt{}, err
+		}
+	}
+	for _, a := range []struct {
+		field string
+		v     decimal.Decimal
+	}{{"labour", r.Labour}, {"parts", r.Parts}} {
+		if err := checkLimit(s.limits.CheckAmount(a.field, a.v)); err != nil {
+			return Receipt{}, err
+		}
+	}
+	if err := s.customerExists(ctx, r.DealerID, r.CustomerID); err != nil {
+		return Receipt{}, err
+	}
 	dealer := s.program.AccountDealer(r.DealerID)
 	if !r.Consume {
 		m, err := s.store.Membership(ctx, dealer, r.CustomerID)
@@ -997,8 +1225,12 @@ func (s *Service) Quote(ctx context.Context, r QuoteRequest) (Receipt, error) {
 	return rec, nil
 }
 
-// Entries lists a customer's ledger entries in sequence order.
+// Entries lists a customer's ledger entries in sequence order (a customer
+// the store does not have is ErrNotFound).
 func (s *Service) Entries(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID, f EntryFilter) (crm.Page[Entry], error) {
+	if err := s.customerExists(ctx, dealer, customer); err != nil {
+		return crm.Page[Entry]{}, err
+	}
 	p, err := s.store.Entries(ctx, s.program.AccountDealer(dealer), customer, f)
 	if err != nil {
 		return p, fmt.Errorf("loyalty: entries of %s: %w", customer, err)
@@ -1045,7 +1277,9 @@ func (s *Service) Liability(ctx context.Context, dealer crm.DealerID) (Liability
 	for _, r := range rows {
 		v := decimal.NewFromInt(r.Points).DivRound(per, 2)
 		l.Stores = append(l.Stores, StoreLiability{Store: r.Store, Points: r.Points, Value: v})
-		l.Points += r.Points
+		if l.Points, err = sumPoints(l.Points, r.Points); err != nil {
+			return Liability{}, fmt.Errorf("loyalty: liability: %w", err)
+		}
 		l.Value = l.Value.Add(v)
 	}
 	return l, nil

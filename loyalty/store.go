@@ -10,8 +10,9 @@ import (
 
 // Receipt is the outcome of a command with side effects (join, renew,
 // upgrade, earn, redeem, reverse, …): the ledger entries it posted and the
-// membership after it, with the event. A replay with the same idempotency
-// key returns the first command's receipt with Replayed set.
+// membership after it, with the event. A replay — the same idempotency
+// key, or a source already posted under any key — returns the first
+// command's receipt with Replayed set.
 type Receipt struct {
 	Entries    []Entry          `json:"entries"`
 	Membership *Membership      `json:"membership,omitempty"`
@@ -45,6 +46,10 @@ type Command struct {
 	// Key is the idempotency key ("" for none); Hash identifies the input.
 	Key  string
 	Hash string
+	// Source is the SourceKey of the entry the command posts when it
+	// records a business event that counts once per account (an earning
+	// of an order, a bonus, a reversal), "" for none.
+	Source string
 	// Apply changes the state and returns the receipt to store with the key.
 	// It runs under the store's locks (the account's, and the key's in the
 	// memory store), so it must not block or call the store; its receipt
@@ -82,15 +87,25 @@ type StorePoints struct {
 // one dealer (the account dealer). Values are copied in and out.
 type Store interface {
 	// Do runs c atomically: it locks the customer's account and membership
-	// (creating an empty account when there is none), and when c.Key is
-	// set and stored before it returns the stored receipt with Replayed
-	// set (same Hash) or ErrIdempotencyConflict (other Hash) without
-	// calling Apply. Otherwise it calls Apply once and, when it returns
-	// nil, stores the account's new entries and changed lots, the
-	// membership and the events and the key with the receipt, all or
-	// nothing. Apply's error is returned as it is and stores nothing. A
-	// second reversal of an entry is ErrAlreadyReversed. Concurrent Do on
-	// one customer are serialised.
+	// (creating an empty account when there is none), and
+	//
+	//   - when c.Key is set and stored before, it returns the stored
+	//     receipt with Replayed set (same Hash) or ErrIdempotencyConflict
+	//     (other Hash) without calling Apply;
+	//   - else, when c.Source is set and an entry of the account was posted
+	//     from it (under any key, or none), it returns the receipt of that
+	//     posting with Replayed set without calling Apply, and stores c.Key
+	//     (when set) with c.Hash and that receipt;
+	//   - else it calls Apply once and, when it returns nil, stores the
+	//     account's new entries and changed lots, the membership and the
+	//     events and the key with the receipt, all or nothing.
+	//
+	// Apply's error is returned as it is and stores nothing. An entry
+	// whose SourceKey is set must be c.Source's: Do refuses (Invalid,
+	// storing nothing) a command that posts from a source it did not name,
+	// so that no source is ever posted twice. Concurrent Do on one customer
+	// are serialised; a normal conflict (a key or a source used before)
+	// makes no storage error.
 	Do(ctx context.Context, c Command) (Receipt, error)
 	// Account returns the customer's account as it stands (empty when none).
 	Account(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) (*Account, error)
@@ -113,6 +128,15 @@ type Store interface {
 	// Outstanding returns the points outstanding per store where they were
 	// earned, in store order.
 	Outstanding(ctx context.Context, dealer crm.DealerID) ([]StorePoints, error)
+	// EraseText clears, atomically, the free text of the customer's
+	// ledger entries, membership events and the receipts stored with
+	// idempotency keys (Entry.EraseText, MembershipEvent.EraseText,
+	// Receipt.EraseText), for an erasure under PIPL: every amount, date,
+	// lot, key and source stays, so balances are unchanged and a replay
+	// or a source posted again still answers the first receipt (without
+	// the text). It serialises with Do on the customer, is idempotent, and
+	// does nothing for a customer without data.
+	EraseText(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) error
 }
 
 // AfterSeq decodes the cursor into the sequence number listing resumes

@@ -105,17 +105,19 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	switch {
 	case c.Method != "" && !c.Method.Valid():
-		return invalid(RuleEnum, "method %q is not eigenvector or geometric_mean", c.Method)
+		return invalid("config.method", RuleEnum, "method %q is not eigenvector or geometric_mean", c.Method)
 	case c.RandomIndex != "" && !c.RandomIndex.Valid():
-		return invalid(RuleEnum, "random index %q is not one of saaty, saaty2005, alonso_lamata, donegan_dodd", c.RandomIndex)
+		return invalid("config.random_index", RuleEnum, "random index %q is not one of saaty, saaty2005, alonso_lamata, donegan_dodd", c.RandomIndex)
 	case c.Threshold < 0 || math.IsNaN(c.Threshold):
-		return invalid(RuleRange, "threshold %v must be positive", c.Threshold)
+		return invalid("config.threshold", RuleRange, "threshold %v must be positive", c.Threshold)
 	case c.ReciprocalTolerance < 0 || c.ReciprocalTolerance >= 1 || math.IsNaN(c.ReciprocalTolerance):
-		return invalid(RuleRange, "reciprocal tolerance %v must be in [0, 1)", c.ReciprocalTolerance)
-	case c.Epsilon < 0 || math.IsNaN(c.Epsilon) || c.MaxIterations < 0:
-		return invalid(RuleRange, "epsilon and max iterations must not be negative")
+		return invalid("config.reciprocal_tolerance", RuleRange, "reciprocal tolerance %v must be in [0, 1)", c.ReciprocalTolerance)
+	case c.Epsilon < 0 || math.IsNaN(c.Epsilon):
+		return invalid("config.epsilon", RuleRange, "epsilon %v must not be negative", c.Epsilon)
+	case c.MaxIterations < 0:
+		return invalid("config.max_iterations", RuleRange, "max iterations %d must not be negative", c.MaxIterations)
 	case c.MaxIterations > MaxIterationsLimit:
-		return invalid(RuleRange, "max iterations %d is above the limit of %d", c.MaxIterations, MaxIterationsLimit)
+		return invalid("config.max_iterations", RuleRange, "max iterations %d is above the limit of %d", c.MaxIterations, MaxIterationsLimit)
 	}
 	return nil
 }
@@ -177,7 +179,7 @@ func (c Config) Weigh(m Matrix, labels ...string) (Result, error) {
 	c = c.withDefaults()
 	n := len(m)
 	if len(labels) > 0 && len(labels) != n {
-		return Result{}, invalid(RuleSize, "%d labels for a %d×%d matrix", len(labels), n, n)
+		return Result{}, invalid("labels", RuleSize, "%d labels for a %d×%d matrix", len(labels), n, n)
 	}
 	a, missing, err := c.prepare(m, labels)
 	if err != nil {
@@ -191,10 +193,10 @@ func (c Config) Weigh(m Matrix, labels ...string) (Result, error) {
 		}
 	}
 	w := make([]float64, n)
-	lambda, iters, err := principal(a, n, w, c.Epsilon, c.MaxIterations)
+	lambda, iters, ok := principal(a, n, w, c.Epsilon, c.MaxIterations)
 	res.Iterations = iters
-	if err != nil {
-		return Result{}, err
+	if !ok {
+		return Result{}, notConverged(c.MaxIterations)
 	}
 	if c.Method == GeometricMean {
 		geometricMean(a, n, w)
@@ -214,11 +216,11 @@ func (c Config) Weigh(m Matrix, labels ...string) (Result, error) {
 func (c Config) prepare(m Matrix, labels []string) ([]float64, []int, error) {
 	n := len(m)
 	if n < 1 || n > MaxSize {
-		return nil, nil, invalid(RuleSize, "a comparison matrix has 1 to %d rows, got %d", MaxSize, n)
+		return nil, nil, invalid("matrix", RuleSize, "a comparison matrix has 1 to %d rows, got %d", MaxSize, n)
 	}
 	for i, row := range m {
 		if len(row) != n {
-			return nil, nil, &MatrixError{Row: i, Col: -1, Rule: RuleSize, Message: fmt.Sprintf("the matrix is not square: row has %d cells, want %d", len(row), n)}
+			return nil, nil, &MatrixError{Field: "matrix" + cellPath(i, -1), Row: i, Col: -1, Rule: RuleSize, Message: fmt.Sprintf("the matrix is not square: row has %d cells, want %d", len(row), n)}
 		}
 	}
 	lo, hi := 1/9.0*(1-1e-9), 9*(1+1e-9)
@@ -305,8 +307,8 @@ func harker(a []float64, n int, missing []int, c Config, res *Result) error {
 		h[j*n+j]++
 	}
 	w := make([]float64, n)
-	if _, _, err := principal(h, n, w, c.Epsilon, c.MaxIterations); err != nil {
-		return err
+	if _, _, ok := principal(h, n, w, c.Epsilon, c.MaxIterations); !ok {
+		return notConverged(c.MaxIterations)
 	}
 	for _, p := range missing {
 		i, j := p/n, p%n
@@ -319,9 +321,9 @@ func harker(a []float64, n int, missing []int, c Config, res *Result) error {
 
 // principal finds the principal eigenvector of the n×n matrix a by power
 // iteration, writing it normalised to sum 1 into w, and returns λmax. It
-// stops when no component moves by more than eps, and fails with
-// ErrNotConverged after maxIter steps.
-func principal(a []float64, n int, w []float64, eps float64, maxIter int) (float64, int, error) {
+// stops when no component moves by more than eps, and reports false after
+// maxIter steps.
+func principal(a []float64, n int, w []float64, eps float64, maxIter int) (float64, int, bool) {
 	for i := range w {
 		w[i] = 1 / float64(n)
 	}
@@ -346,10 +348,17 @@ func principal(a []float64, n int, w []float64, eps float64, maxIter int) (float
 		}
 		// With sum(w) = 1 before the step, sum(A·w) tends to λmax.
 		if diff <= eps {
-			return sum, it, nil
+			return sum, it, true
 		}
 	}
-	return 0, maxIter, ErrNotConverged
+	return 0, maxIter, false
+}
+
+// notConverged is the error of power iteration that hit its cap: a
+// *MatrixError with RuleConverged, errors.Is ErrNotConverged.
+func notConverged(maxIter int) error {
+	return invalid("config.max_iterations", RuleConverged,
+		"power iteration did not converge in %d iterations; raise max_iterations or epsilon", maxIter)
 }
 
 // geometricMean writes the normalised row geometric means of a into w.
@@ -387,13 +396,13 @@ var saatyScale = []float64{1.0 / 9, 1.0 / 8, 1.0 / 7, 1.0 / 6, 1.0 / 5, 1.0 / 4,
 // log scale), picks the judgment whose best value lowers λmax most, and
 // suggests the nearest scale value that brings CR under the threshold.
 func (c Config) inconsistency(a []float64, n int, missing []int, labels []string, res Result) error {
-	e := &InconsistentError{CR: res.CR, Threshold: c.Threshold, Row: -1, Col: -1}
+	e := &InconsistentError{Field: "matrix", CR: res.CR, Threshold: c.Threshold, Row: -1, Col: -1}
 	work := slices.Clone(a)
 	w := make([]float64, n)
 	lam := func(i, j int, x float64) float64 {
 		work[i*n+j], work[j*n+i] = x, 1/x
-		l, _, err := principal(work, n, w, 1e-10, c.MaxIterations)
-		if err != nil {
+		l, _, ok := principal(work, n, w, 1e-10, c.MaxIterations)
+		if !ok {
 			return math.Inf(1)
 		}
 		return l
@@ -420,6 +429,7 @@ func (c Config) inconsistency(a []float64, n int, missing []int, labels []string
 		return e
 	}
 	i, j := e.Row, e.Col
+	e.Field = "matrix" + cellPath(i, j)
 	e.Current = a[i*n+j]
 	if i < len(labels) {
 		e.RowLabel, e.ColLabel = labels[i], labels[j]

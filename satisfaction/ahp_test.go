@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/satisfaction"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -374,6 +375,64 @@ func TestHierarchyErrorsNameTheNode(t *testing.T) {
 	require.NoError(t, err, "the default hierarchy weighs")
 	n, _ := w.Node("service.quality")
 	assert.InDelta(t, 0.45*24.0/101, n.Global, 1e-9, "J.D. Power CSI 2014: service quality 24% of after-sales")
+}
+
+// Issue 12 #13: every error of the engine names the field at fault as a
+// JSON path and is a *crm.ValidationError to errors.As, while the typed
+// errors stay available.
+func TestErrorsNameTheirField(t *testing.T) {
+	inconsistent := satisfaction.MatrixFromUpper(3, 9, 1.0/9, 9)
+	weigh := func(m satisfaction.Matrix) error { _, err := satisfaction.Weigh(m); return err }
+	hierarchy := func(root satisfaction.Node) error { _, err := satisfaction.WeighHierarchy(root); return err }
+	leaf := func(id string) satisfaction.Node { return satisfaction.Node{ID: id} }
+	for _, c := range []struct {
+		name        string
+		err         error
+		field, rule string
+	}{
+		{"cell", weigh(satisfaction.Matrix{{1, 12}, {1.0 / 12, 1}}), "matrix[0][1]", satisfaction.RuleScale},
+		{"row", weigh(satisfaction.Matrix{{1, 2}, {0.5}}), "matrix[1]", satisfaction.RuleSize},
+		{"inconsistent", weigh(inconsistent), "matrix[0][1]", satisfaction.RuleConsistency},
+		{"labels", func() error { _, err := satisfaction.Weigh(inconsistent, "a"); return err }(), "labels", satisfaction.RuleSize},
+		{"config", func() error { _, err := satisfaction.Config{Threshold: -1}.Weigh(inconsistent); return err }(), "config.threshold", satisfaction.RuleRange},
+		{"not converged", func() error {
+			_, err := satisfaction.Config{MaxIterations: 1}.Weigh(satisfaction.MatrixFromUpper(3, 2, 5, 3))
+			return err
+		}(), "config.max_iterations", satisfaction.RuleConverged},
+		{"expert cell", func() error {
+			_, err := satisfaction.Config{}.WeighExperts([]satisfaction.Matrix{{{1, 2}, {0.5, 1}}, {{1, -2}, {0.5, 1}}}, nil)
+			return err
+		}(), "experts[1][0][1]", satisfaction.RulePositive},
+		{"experts inconsistent", func() error {
+			_, err := satisfaction.Config{}.WeighExperts([]satisfaction.Matrix{inconsistent, inconsistent}, nil)
+			return err
+		}(), "experts", satisfaction.RuleConsistency},
+		{"node matrix", hierarchy(satisfaction.Node{ID: "goal", Weights: []float64{1, 1}, Children: []satisfaction.Node{
+			leaf("a"), {ID: "b", Comparisons: inconsistent, Children: []satisfaction.Node{leaf("x"), leaf("y"), leaf("z")}}}}),
+			"root.children[1].comparisons[0][1]", satisfaction.RuleConsistency},
+		{"node experts", hierarchy(satisfaction.Node{ID: "goal", Experts: []satisfaction.Matrix{{{1, 2}, {0.5, 1}}, {{1}}},
+			Children: []satisfaction.Node{leaf("a"), leaf("b")}}), "root.experts[1]", satisfaction.RuleExperts},
+		{"node weight", hierarchy(satisfaction.Node{ID: "goal", Weights: []float64{1, 0}, Children: []satisfaction.Node{leaf("a"), leaf("b")}}),
+			"root.weights[1]", satisfaction.RulePositive},
+		{"node id", hierarchy(satisfaction.Node{ID: "goal", Weights: []float64{1, 1}, Children: []satisfaction.Node{leaf("a"), leaf("")}}),
+			"root.children[1].id", satisfaction.RuleRequired},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			assert.ErrorIs(t, c.err, dealercrm.ErrInvalid)
+			var ve *crm.ValidationError
+			require.ErrorAs(t, c.err, &ve, "a validation error: %v", c.err)
+			require.Len(t, ve.Fields, 1)
+			assert.Equal(t, crm.FieldError{Field: c.field, Rule: c.rule, Message: ve.Fields[0].Message}, ve.Fields[0], "%v", c.err)
+			assert.NotEmpty(t, ve.Fields[0].Message)
+			var me *satisfaction.MatrixError
+			var ie *satisfaction.InconsistentError
+			assert.True(t, errors.As(c.err, &me) || errors.As(c.err, &ie), "the typed error is still there")
+		})
+	}
+	_, err := satisfaction.Weigh(inconsistent, "A", "B", "C")
+	var ie *satisfaction.InconsistentError
+	require.ErrorAs(t, err, &ie)
+	assert.Contains(t, ie.FieldError().Message, "revise judgment [0][1] (A vs B) from 9 to", "the message says which judgment to revise")
 }
 
 func FuzzMatrixJSON(f *testing.F) {

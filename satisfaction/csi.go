@@ -98,13 +98,15 @@ type Aggregator struct {
 // NewAggregator returns an aggregator of q's responses weighed by w (the
 // weights of q's hierarchy), with periods of length period ("" is Month).
 // Responses dated outside [from, to] (zero bounds are open) are skipped.
-// It fails with code Invalid when an item's indicator is not a leaf of w.
+// It fails with a *crm.ValidationError naming items[i].indicator_id when
+// an item's indicator is not a leaf of w.
 func NewAggregator(q Questionnaire, w Weights, period Granularity, from, to dealercrm.Date) (*Aggregator, error) {
 	if period == "" {
 		period = Month
 	}
 	if !period.Valid() {
-		return nil, dealercrm.Errorf(dealercrm.Invalid, "satisfaction: period %q is not month or quarter", period)
+		return nil, &crm.ValidationError{Entity: "report", Fields: []crm.FieldError{{Field: "period", Rule: crm.RuleEnum,
+			Message: fmt.Sprintf("%q is not month or quarter", period)}}}
 	}
 	a := &Aggregator{q: q, nodes: w.Nodes, period: period, from: from, to: to, itemPos: map[string]int{},
 		staff: map[crm.StaffID]*group{}, dept: map[Department]*group{}, byPeriod: map[int]*group{}}
@@ -115,11 +117,17 @@ func NewAggregator(q Questionnaire, w Weights, period Granularity, from, to deal
 		}
 	}
 	idx := map[string]int{}
+	var fs fieldErrors
 	for i, it := range q.Items {
-		n, ok := leaf[it.IndicatorID]
-		if !ok {
-			return nil, dealercrm.Errorf(dealercrm.Invalid, "satisfaction: item %s: indicator %q is not an indicator of hierarchy %s", it.ID, it.IndicatorID, q.HierarchyID)
+		if _, ok := leaf[it.IndicatorID]; !ok {
+			fs.add(fmt.Sprintf("items[%d].indicator_id", i), crm.RuleReference, "%q is not an indicator (a leaf) of hierarchy %s", it.IndicatorID, q.HierarchyID)
 		}
+	}
+	if err := fs.err("questionnaire"); err != nil {
+		return nil, err
+	}
+	for i, it := range q.Items {
+		n := leaf[it.IndicatorID]
 		j, ok := idx[n.ID]
 		if !ok {
 			j = len(a.inds)

@@ -79,8 +79,9 @@ func TestServiceClosedLoop(t *testing.T) {
 	require.NoError(t, err)
 	cust, err := crmSvc.CreateCustomer(ctx, dealer, crm.Customer{Name: "王先生", Kind: crm.Individual})
 	require.NoError(t, err)
-	clock := func() time.Time { return time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC) }
-	svc, err := satisfaction.NewService(memory.NewSatisfactionStore(), satisfaction.WithFollowUps(satisfaction.CRMComplaints{CRM: crmSvc}), satisfaction.WithClock(clock))
+	clock := func() time.Time { return time.Date(2025, 3, 2, 8, 0, 0, 0, time.UTC) }
+	svc, err := satisfaction.NewService(memory.NewSatisfactionStore(), satisfaction.WithRecords(crmSvc),
+		satisfaction.WithFollowUps(satisfaction.CRMComplaints{CRM: crmSvc}), satisfaction.WithClock(clock))
 	require.NoError(t, err)
 	_, err = svc.CreateHierarchy(ctx, dealer, satisfaction.DefaultHierarchy())
 	require.NoError(t, err)
@@ -116,9 +117,14 @@ func TestServiceClosedLoop(t *testing.T) {
 	_, err = svc.RecordResponse(ctx, dealer, satisfaction.Response{QuestionnaireID: q.ID, Date: dealercrm.MustParseDate("2025-03-02"),
 		Answers: []satisfaction.Answer{{ItemID: "q1", Value: 7}}})
 	assert.ErrorIs(t, err, dealercrm.ErrInvalid, "7 is off a 5-point scale")
+	var ve *crm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.True(t, ve.Has("answers[0].value", satisfaction.RuleRange), "%v", ve)
 	_, err = svc.CreateQuestionnaire(ctx, dealer, satisfaction.Questionnaire{Name: "x", Department: satisfaction.DepartmentSales, Scale: satisfaction.NPS,
 		HierarchyID: satisfaction.DefaultHierarchyID, Items: []satisfaction.Item{{ID: "i", IndicatorID: "sales"}}})
 	assert.ErrorIs(t, err, dealercrm.ErrInvalid, "items must score indicators (leaves), not criteria")
+	require.ErrorAs(t, err, &ve)
+	assert.True(t, ve.Has("items[0].indicator_id", crm.RuleReference), "%v", ve)
 
 	rep, err := svc.Report(ctx, dealer, q.ID, satisfaction.ReportRequest{})
 	require.NoError(t, err)
@@ -143,7 +149,8 @@ func TestLifecycleFollowUps(t *testing.T) {
 	require.NoError(t, err)
 	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(clock))
 	require.NoError(t, err)
-	svc, err := satisfaction.NewService(memory.NewSatisfactionStore(), satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}), satisfaction.WithClock(clock))
+	svc, err := satisfaction.NewService(memory.NewSatisfactionStore(), satisfaction.WithRecords(crmSvc),
+		satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}), satisfaction.WithClock(clock))
 	require.NoError(t, err)
 	_, err = svc.CreateHierarchy(ctx, dealer, satisfaction.DefaultHierarchy())
 	require.NoError(t, err)

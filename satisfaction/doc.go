@@ -17,8 +17,12 @@
 // table (RISaaty by default; RISaaty2005, RIAlonsoLamata, RIDoneganDodd).
 // A CR at or above the threshold (0.10 by default) is an
 // *InconsistentError naming the judgment whose revision lowers λmax most
-// and a value that brings CR under the threshold. The engine is pure and
-// usable on its own, e.g. to weigh grading components.
+// and a value that brings CR under the threshold. Both typed errors name
+// the field at fault as a JSON path ("matrix[0][1]",
+// "root.children[1].comparisons[0][2]") and unwrap to a
+// *crm.ValidationError with that one field, like every other validation
+// error of the SDK. The engine is pure and usable on its own, e.g. to
+// weigh grading components.
 //
 // # Hierarchies
 //
@@ -50,6 +54,20 @@
 // lifecycle scheduler (SPEC §6: a dissatisfied answer opens a complaint
 // follow-up task), CRMComplaints records a crm.Complaint instead; without
 // WithFollowUps no follow-up is opened.
+//
+// WithRecords gives the Service the dealer's crm records (a *crm.Service
+// satisfies the Records port): a response may name only the dealer's own
+// customer, service order or sale, and is about that record's customer
+// and staff member (the order's advisor, the sale's consultant), who is
+// kept off the follow-up call. Without it, responses naming records are
+// refused. A response may not be dated after the dealer's today
+// (WithLimits sets the tolerance). Validation errors are
+// *crm.ValidationError values naming every bad field.
+//
+// Service is also the "survey_responses" part of a crm export and erasure
+// (crm.PersonalData; register it with crm.Service.AddPersonalData): the
+// export lists the customer's responses, the erasure clears their
+// comments and keeps answers and scores, so the CSI still counts them.
 //
 // # Example
 //

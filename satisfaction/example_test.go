@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/satisfaction"
 )
 
@@ -28,9 +29,15 @@ func ExampleConfig_Weigh_inconsistent() {
 	var ie *satisfaction.InconsistentError
 	fmt.Println(errors.As(err, &ie), dealercrm.ErrorCode(err))
 	fmt.Println(err)
+	// Like every validation error, it names the field and rule.
+	var ve *crm.ValidationError
+	if errors.As(err, &ve) {
+		fmt.Println(ve.Fields[0].Field, ve.Fields[0].Rule)
+	}
 	// Output:
 	// true invalid
 	// satisfaction: consistency ratio 6.130 is not below 0.10; revise judgment [0][1] (A vs B) from 9 to 0.1111 (consistency ratio then 0.483)
+	// matrix[0][1] consistency
 }
 
 func ExampleWeighHierarchy() {

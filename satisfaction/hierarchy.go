@@ -2,6 +2,7 @@ package satisfaction
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -128,7 +129,7 @@ func (c Config) WeighHierarchy(root Node) (Weights, error) {
 	var w Weights
 	seen := map[string]bool{}
 	root.Name = cmpOr(root.Name, root.ID)
-	if err := c.weighNode(&root, "", "", 0, 1, 1, seen, &w); err != nil {
+	if err := c.weighNode(&root, "root", "", "", 0, 1, 1, seen, &w); err != nil {
 		return Weights{}, err
 	}
 	for _, n := range w.Nodes {
@@ -155,19 +156,21 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-func (c Config) weighNode(n *Node, parent, criterion string, level int, local, global float64, seen map[string]bool, out *Weights) error {
-	nodeErr := func(rule, format string, args ...any) error {
-		e := invalid(rule, format, args...)
+// weighNode weighs the node at JSON path path ("root",
+// "root.children[1]") and its subtree.
+func (c Config) weighNode(n *Node, path, parent, criterion string, level int, local, global float64, seen map[string]bool, out *Weights) error {
+	nodeErr := func(field, rule, format string, args ...any) error {
+		e := invalid(field, rule, format, args...)
 		e.Node = n.ID
 		return e
 	}
 	switch {
 	case n.ID == "":
-		return &MatrixError{Node: parent, Row: -1, Col: -1, Rule: RuleRequired, Message: "every node needs an id"}
+		return &MatrixError{Node: parent, Field: path + ".id", Row: -1, Col: -1, Rule: RuleRequired, Message: "every node needs an id"}
 	case seen[n.ID]:
-		return nodeErr(RuleDuplicateID, "id %q is used by two nodes", n.ID)
+		return nodeErr(path+".id", RuleDuplicateID, "id %q is used by two nodes", n.ID)
 	case level > MaxDepth:
-		return nodeErr(RuleStructure, "the hierarchy is deeper than %d levels", MaxDepth)
+		return nodeErr(path, RuleStructure, "the hierarchy is deeper than %d levels", MaxDepth)
 	}
 	seen[n.ID] = true
 	if level == 1 {
@@ -179,12 +182,12 @@ func (c Config) weighNode(n *Node, parent, criterion string, level int, local, g
 	k := len(n.Children)
 	if k == 0 {
 		if n.Comparisons != nil || n.Experts != nil || n.Weights != nil {
-			return nodeErr(RuleStructure, "an indicator (a node without children) has no judgments")
+			return nodeErr(path, RuleStructure, "an indicator (a node without children) has no judgments")
 		}
 		return nil
 	}
 	if k > MaxSize {
-		return nodeErr(RuleSize, "a node has at most %d children, got %d", MaxSize, k)
+		return nodeErr(path+".children", RuleSize, "a node has at most %d children, got %d", MaxSize, k)
 	}
 	labels := make([]string, k)
 	for i, ch := range n.Children {
@@ -199,19 +202,19 @@ func (c Config) weighNode(n *Node, parent, criterion string, level int, local, g
 	var weights []float64
 	switch {
 	case given > 1:
-		return nodeErr(RuleStructure, "give comparisons, experts or weights, not several")
+		return nodeErr(path, RuleStructure, "give comparisons, experts or weights, not several")
 	case given == 0 && k == 1:
 		weights = []float64{1}
 	case given == 0:
-		return nodeErr(RuleStructure, "%d children need comparisons, experts or weights", k)
+		return nodeErr(path, RuleStructure, "%d children need comparisons, experts or weights", k)
 	case n.Weights != nil:
 		if len(n.Weights) != k {
-			return nodeErr(RuleStructure, "%d weights for %d children", len(n.Weights), k)
+			return nodeErr(path+".weights", RuleStructure, "%d weights for %d children", len(n.Weights), k)
 		}
 		sum := 0.0
 		for i, v := range n.Weights {
 			if !(v > 0) || math.IsInf(v, 0) {
-				return nodeErr(RulePositive, "weight %d (%s) must be positive", i, labels[i])
+				return nodeErr(path+".weights"+cellPath(i, -1), RulePositive, "weight %d (%s) must be positive", i, labels[i])
 			}
 			sum += v
 		}
@@ -220,25 +223,29 @@ func (c Config) weighNode(n *Node, parent, criterion string, level int, local, g
 			weights[i] = v / sum
 		}
 	default:
-		m := n.Comparisons
+		// A cell of the aggregate of group judgments is no cell of the
+		// input: its errors name the node's experts.
+		m, field, keepCell := n.Comparisons, path+".comparisons", true
 		if n.Experts != nil {
 			var err error
 			if m, err = Aggregate(n.Experts, n.ExpertWeights); err != nil {
+				err = rebase(rebase(err, "experts", path+".experts", true), "expert_weights", path+".expert_weights", true)
 				return withNode(err, n.ID)
 			}
+			field, keepCell = path+".experts", false
 		}
 		if len(m) != k {
-			return nodeErr(RuleStructure, "a %d×%d matrix for %d children", len(m), len(m), k)
+			return nodeErr(field, RuleStructure, "a %d×%d matrix for %d children", len(m), len(m), k)
 		}
 		res, err := c.Weigh(m, labels...)
 		if err != nil {
-			return withNode(err, n.ID)
+			return withNode(rebase(err, "matrix", field, keepCell), n.ID)
 		}
 		weights = res.Weights
 		out.Nodes[idx].Consistency = &res
 	}
 	for i := range n.Children {
-		if err := c.weighNode(&n.Children[i], n.ID, criterion, level+1, weights[i], global*weights[i], seen, out); err != nil {
+		if err := c.weighNode(&n.Children[i], path+".children"+cellPath(i, -1), n.ID, criterion, level+1, weights[i], global*weights[i], seen, out); err != nil {
 			return err
 		}
 	}
@@ -261,37 +268,56 @@ func withNode(err error, node string) error {
 	return err
 }
 
+// WeighExperts aggregates the experts' comparison matrices (Aggregate,
+// weights may be nil) and weighs the result (Weigh). Its errors name the
+// group judgments in the input ("experts[1]", "expert_weights[0]", and
+// "experts" for a fault of the aggregate, such as its inconsistency).
+func (c Config) WeighExperts(experts []Matrix, weights []float64, labels ...string) (Result, error) {
+	m, err := Aggregate(experts, weights)
+	if err != nil {
+		return Result{}, err
+	}
+	r, err := c.Weigh(m, labels...)
+	if err != nil {
+		return r, rebase(err, "matrix", "experts", false)
+	}
+	return r, nil
+}
+
 // Aggregate combines several experts' comparison matrices of the same size
 // into one by the weighted geometric mean of each judgment (Aczél and
 // Saaty's aggregation of individual judgments, which keeps the result
 // reciprocal). weights may be nil (equal weights). A comparison an expert
 // skipped (zero in both cells) is left out of that cell's mean; a cell all
 // experts skipped stays skipped. Each matrix must be positive; its other
-// checks happen when the result is weighed.
+// checks happen when the result is weighed. A *MatrixError names the
+// value at fault as "experts[e][i][j]" or "expert_weights[e]".
 func Aggregate(experts []Matrix, weights []float64) (Matrix, error) {
 	if len(experts) == 0 {
-		return nil, invalid(RuleExperts, "no expert judgments")
+		return nil, invalid("experts", RuleExperts, "no expert judgments")
 	}
 	if weights != nil && len(weights) != len(experts) {
-		return nil, invalid(RuleExperts, "%d expert weights for %d experts", len(weights), len(experts))
+		return nil, invalid("expert_weights", RuleExperts, "%d expert weights for %d experts", len(weights), len(experts))
 	}
 	n := len(experts[0])
 	for e, m := range experts {
 		if len(m) != n {
-			return nil, invalid(RuleExperts, "expert %d gave a %d-row matrix, expert 0 a %d-row one", e, len(m), n)
+			return nil, invalid("experts"+cellPath(e, -1), RuleExperts, "expert %d gave a %d-row matrix, expert 0 a %d-row one", e, len(m), n)
 		}
 		for i, row := range m {
 			if len(row) != n {
-				return nil, &MatrixError{Row: i, Col: -1, Rule: RuleSize, Message: "expert matrix is not square"}
+				return nil, &MatrixError{Field: fmt.Sprintf("experts[%d][%d]", e, i), Row: i, Col: -1, Rule: RuleSize, Message: fmt.Sprintf("expert %d: the matrix is not square", e)}
 			}
 			for j, v := range row {
 				if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-					return nil, cellErr(i, j, nil, RulePositive, "expert %d: judgment %v must be a positive number", e, v)
+					ce := cellErr(i, j, nil, RulePositive, "expert %d: judgment %v must be a positive number", e, v)
+					ce.Field = fmt.Sprintf("experts[%d][%d][%d]", e, i, j)
+					return nil, ce
 				}
 			}
 		}
 		if weights != nil && !(weights[e] > 0) {
-			return nil, invalid(RuleExperts, "expert weight %d must be positive", e)
+			return nil, invalid("expert_weights"+cellPath(e, -1), RuleExperts, "expert weight %d must be positive", e)
 		}
 	}
 	out := make(Matrix, n)

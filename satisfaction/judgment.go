@@ -85,13 +85,13 @@ func (m *Matrix) UnmarshalJSON(b []byte) error {
 	}
 	var rows []json.RawMessage
 	if err := json.Unmarshal(b, &rows); err != nil {
-		return invalid(RuleFormat, "a matrix must be an array of rows")
+		return invalid("matrix", RuleFormat, "a matrix must be an array of rows")
 	}
 	out := make(Matrix, len(rows))
 	for i, raw := range rows {
 		var cells []json.RawMessage
 		if err := json.Unmarshal(raw, &cells); err != nil {
-			return &MatrixError{Row: i, Col: -1, Rule: RuleFormat, Message: "a row must be an array of judgments"}
+			return &MatrixError{Field: "matrix" + cellPath(i, -1), Row: i, Col: -1, Rule: RuleFormat, Message: "a row must be an array of judgments"}
 		}
 		out[i] = make([]float64, len(cells))
 		for j, c := range cells {

@@ -51,7 +51,7 @@ func ParseRandomIndex(s string) (RandomIndex, error) {
 		return RISaaty, nil
 	}
 	if !r.Valid() {
-		return "", invalid(RuleEnum, "random index %q is not one of saaty, saaty2005, alonso_lamata, donegan_dodd", s)
+		return "", invalid("random_index", RuleEnum, "random index %q is not one of saaty, saaty2005, alonso_lamata, donegan_dodd", s)
 	}
 	return r, nil
 }

@@ -21,14 +21,43 @@ const DefaultFollowUpThreshold = 60
 // priorities.
 type Service struct {
 	store     Store
+	records   Records
 	followUps FollowUps
 	threshold float64
+	limits    crm.Limits
 	now       func() time.Time
 	newID     func() string
 }
 
+// Records is the read access to crm records the Service checks responses
+// against: that the customer, service order and sale a response names
+// exist for the response's dealer, and whose they are; and the dealer's
+// time zone, for its today. *crm.Service satisfies it.
+type Records interface {
+	// GetDealer returns the dealer, or an error with code NotFound.
+	GetDealer(ctx context.Context, id crm.DealerID) (crm.Dealer, error)
+	// GetCustomer, GetServiceOrder and GetSale return the dealer's record,
+	// or an error with code NotFound when the dealer has no such record.
+	GetCustomer(ctx context.Context, dealer crm.DealerID, id crm.CustomerID) (crm.Customer, error)
+	GetServiceOrder(ctx context.Context, dealer crm.DealerID, id crm.ServiceOrderID) (crm.ServiceOrder, error)
+	GetSale(ctx context.Context, dealer crm.DealerID, id crm.SaleID) (crm.Sale, error)
+}
+
+var _ Records = (*crm.Service)(nil)
+
 // ServiceOption configures a Service.
 type ServiceOption func(*Service)
+
+// WithRecords sets the crm records responses are checked against (a
+// *crm.Service). Without it the Service cannot check a response's
+// customer, service order or sale, so it refuses every response that
+// names one, and takes the dealer's today in dealercrm.DefaultTimeZone.
+func WithRecords(r Records) ServiceOption { return func(s *Service) { s.records = r } }
+
+// WithLimits sets the bounds of plausible input (crm.DefaultLimits by
+// default): a response may not be dated after the dealer's today plus
+// l.FutureDays.
+func WithLimits(l crm.Limits) ServiceOption { return func(s *Service) { s.limits = l.OrDefault() } }
 
 // WithFollowUps sets where follow-ups for dissatisfied responses go; without
 // it none are opened.
@@ -48,14 +77,14 @@ func WithIDs(newID func() string) ServiceOption { return func(s *Service) { s.ne
 // NewService returns a Service on store. It fails with code Invalid when an
 // option is out of range.
 func NewService(store Store, opts ...ServiceOption) (*Service, error) {
-	s := &Service{store: store, threshold: DefaultFollowUpThreshold, now: time.Now, newID: dealercrm.NewID}
+	s := &Service{store: store, threshold: DefaultFollowUpThreshold, limits: crm.DefaultLimits(), now: time.Now, newID: dealercrm.NewID}
 	for _, o := range opts {
 		o(s)
 	}
 	if store == nil {
 		return nil, dealercrm.Errorf(dealercrm.Invalid, "satisfaction: NewService needs a Store")
 	}
-	if s.threshold < 0 || s.threshold > 100 {
+	if !(s.threshold >= 0 && s.threshold <= 100) {
 		return nil, dealercrm.Errorf(dealercrm.Invalid, "satisfaction: follow-up threshold %v is not in 0..100", s.threshold)
 	}
 	return s, nil
@@ -65,10 +94,14 @@ func (s *Service) stamp() time.Time { return s.now().UTC() }
 
 // CreateHierarchy checks that h weighs (valid and consistent under its
 // Config) and stores it for dealer; an empty ID gets a new one.
+//
+// Errors: a *crm.ValidationError for a missing name; a *MatrixError or
+// *InconsistentError (each also a *crm.ValidationError to errors.As) when
+// it does not weigh; ErrConflict when the ID is taken.
 func (s *Service) CreateHierarchy(ctx context.Context, dealer crm.DealerID, h Hierarchy) (Hierarchy, error) {
 	h = h.Clone()
 	if strings.TrimSpace(h.Name) == "" {
-		return Hierarchy{}, dealercrm.Errorf(dealercrm.Invalid, "satisfaction: invalid hierarchy: name is required")
+		return Hierarchy{}, &crm.ValidationError{Entity: "hierarchy", Fields: []crm.FieldError{{Field: "name", Rule: crm.RuleRequired, Message: "is required"}}}
 	}
 	if _, err := h.Weigh(); err != nil {
 		return Hierarchy{}, fmt.Errorf("satisfaction: hierarchy %s: %w", h.Name, err)
@@ -123,6 +156,10 @@ func (s *Service) HierarchyWeights(ctx context.Context, dealer crm.DealerID, id 
 // CreateQuestionnaire validates q (its items must score indicators of its
 // hierarchy, which must exist for dealer) and stores it; an empty ID gets a
 // new one.
+//
+// Errors: a *crm.ValidationError naming each bad field (hierarchy_id and
+// items[i].indicator_id with rule reference when they name nothing);
+// ErrConflict when the ID is taken.
 func (s *Service) CreateQuestionnaire(ctx context.Context, dealer crm.DealerID, q Questionnaire) (Questionnaire, error) {
 	q = q.Clone()
 	if err := q.Validate(); err != nil {
@@ -147,7 +184,8 @@ func (s *Service) CreateQuestionnaire(ctx context.Context, dealer crm.DealerID, 
 func (s *Service) weigh(ctx context.Context, dealer crm.DealerID, q *Questionnaire) (*Aggregator, error) {
 	h, err := s.store.GetHierarchy(ctx, dealer, q.HierarchyID)
 	if errors.Is(err, dealercrm.ErrNotFound) {
-		return nil, dealercrm.Errorf(dealercrm.Invalid, "satisfaction: questionnaire %s: hierarchy %q does not exist", q.Name, q.HierarchyID)
+		return nil, &crm.ValidationError{Entity: "questionnaire", Fields: []crm.FieldError{{Field: "hierarchy_id", Rule: crm.RuleReference,
+			Message: fmt.Sprintf("hierarchy %q does not exist", q.HierarchyID)}}}
 	}
 	if err != nil {
 		return nil, err
@@ -169,16 +207,31 @@ func (s *Service) ListQuestionnaires(ctx context.Context, dealer crm.DealerID, p
 	return s.store.ListQuestionnaires(ctx, dealer, p)
 }
 
-// RecordResponse validates r against its questionnaire, scores it and
-// stores it. When the score is below the follow-up threshold and a
-// FollowUps is set, it opens a follow-up and records its reference in
-// r.FollowUp. A response whose ExternalID is already recorded is not
-// stored again: the first one comes back, so a replayed call log opens no
-// second follow-up.
+// RecordResponse validates r against its questionnaire and the dealer's
+// crm records, scores it and stores it. When the score is below the
+// follow-up threshold and a FollowUps is set, it opens a follow-up and
+// records its reference in r.FollowUp. A response whose ExternalID is
+// already recorded is not stored again: the first one comes back, so a
+// replayed call log opens no second follow-up.
 //
-// Errors: code Invalid for a bad response or an unknown questionnaire;
-// the store's; the follow-up opener's (the response is then stored without
-// a follow-up reference, and recording it again retries the follow-up).
+// The records a response names must be the dealer's (see Records): the
+// customer, the service order and the sale. A response names a service
+// order or a sale, not both; it is about that record's customer (taken
+// when CustomerID is empty) and its staff member, the order's advisor or
+// the sale's consultant (taken when StaffID is empty). The staff member is
+// who the CSI by staff counts the response for and who the follow-up call
+// is kept from. Its date may not lie after the dealer's today (plus
+// crm.Limits.FutureDays).
+//
+// Errors: a *crm.ValidationError naming each bad field: questionnaire_id,
+// customer_id, service_order_id and sale_id with rule reference when they
+// name nothing of the dealer's (or, without WithRecords, when they are
+// set at all); service_order_id, sale_id or staff_id with RuleMismatch
+// when they contradict each other; date with crm.RuleFuture; answers and
+// comment. Nothing is stored then and no follow-up opened. ErrNotFound
+// when the Records have no such dealer; the store's errors; the follow-up
+// opener's (the response is then stored without a follow-up reference,
+// and recording it again retries the follow-up).
 func (s *Service) RecordResponse(ctx context.Context, dealer crm.DealerID, r Response) (Response, error) {
 	r = r.Clone()
 	if r.ExternalID != "" {
@@ -192,12 +245,22 @@ func (s *Service) RecordResponse(ctx context.Context, dealer crm.DealerID, r Res
 	}
 	q, err := s.store.GetQuestionnaire(ctx, dealer, r.QuestionnaireID)
 	if errors.Is(err, dealercrm.ErrNotFound) {
-		return Response{}, dealercrm.Errorf(dealercrm.Invalid, "satisfaction: invalid response: questionnaire %q does not exist", r.QuestionnaireID)
+		return Response{}, &crm.ValidationError{Entity: "response", Fields: []crm.FieldError{{Field: "questionnaire_id", Rule: crm.RuleReference,
+			Message: fmt.Sprintf("questionnaire %q does not exist", r.QuestionnaireID)}}}
 	}
 	if err != nil {
 		return Response{}, err
 	}
-	if err := r.validate(&q); err != nil {
+	today, err := s.today(ctx, dealer)
+	if err != nil {
+		return Response{}, err
+	}
+	var fs fieldErrors
+	r.validate(&q, s.limits.Latest(today), &fs)
+	if err := s.resolve(ctx, dealer, &r, &fs); err != nil {
+		return Response{}, err
+	}
+	if err := fs.err("response"); err != nil {
 		return Response{}, err
 	}
 	agg, err := s.weigh(ctx, dealer, &q)
@@ -214,9 +277,103 @@ func (s *Service) RecordResponse(ctx context.Context, dealer crm.DealerID, r Res
 	r.CreatedAt = s.stamp()
 	r.UpdatedAt = r.CreatedAt
 	if err := s.store.CreateResponse(ctx, &r); err != nil {
+		if r.ExternalID != "" && errors.Is(err, dealercrm.ErrConflict) {
+			// Recorded concurrently under the same external ID: the first
+			// one stands, as for a replay.
+			if prev, gerr := s.store.GetResponseByExternalID(ctx, dealer, r.ExternalID); gerr == nil {
+				return s.followUp(ctx, prev)
+			}
+		}
 		return Response{}, err
 	}
 	return s.followUp(ctx, r)
+}
+
+// today returns the dealer's today: in its own time zone when the Service
+// has Records, else in dealercrm.DefaultTimeZone.
+func (s *Service) today(ctx context.Context, dealer crm.DealerID) (dealercrm.Date, error) {
+	var d crm.Dealer
+	if s.records != nil {
+		var err error
+		if d, err = s.records.GetDealer(ctx, dealer); err != nil {
+			return dealercrm.Date{}, fmt.Errorf("satisfaction: dealer %s: %w", dealer, err)
+		}
+	}
+	return d.Today(s.now()), nil
+}
+
+// resolve checks the records r names against the dealer's and completes
+// r from them: the customer of its service order or sale, and their staff
+// member. Broken rules go to fs; the error is a lookup's other than not
+// found.
+func (s *Service) resolve(ctx context.Context, dealer crm.DealerID, r *Response, fs *fieldErrors) error {
+	if s.records == nil {
+		for _, ref := range [][2]string{{"customer_id", string(r.CustomerID)}, {"service_order_id", string(r.ServiceOrderID)}, {"sale_id", string(r.SaleID)}} {
+			if ref[1] != "" {
+				fs.add(ref[0], crm.RuleReference, "cannot be checked: the satisfaction service has no crm records (WithRecords)")
+			}
+		}
+		return nil
+	}
+	// found reports whether a lookup found the record; not found is a
+	// reference error on field.
+	found := func(field, what, id string, err error) (bool, error) {
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, dealercrm.ErrNotFound):
+			fs.add(field, crm.RuleReference, "%s %q does not exist", what, id)
+			return false, nil
+		}
+		return false, fmt.Errorf("satisfaction: %s %s: %w", what, id, err)
+	}
+	if r.CustomerID != "" {
+		_, err := s.records.GetCustomer(ctx, dealer, r.CustomerID)
+		if _, err := found("customer_id", "customer", string(r.CustomerID), err); err != nil {
+			return err
+		}
+	}
+	if r.ServiceOrderID != "" && r.SaleID != "" {
+		fs.add("sale_id", RuleMismatch, "a response is about a service order or a sale, not both")
+		return nil
+	}
+	// The record the response is about: its customer and staff member.
+	var field, what, staffRole string
+	var customer crm.CustomerID
+	var staff crm.StaffID
+	switch {
+	case r.ServiceOrderID != "":
+		o, err := s.records.GetServiceOrder(ctx, dealer, r.ServiceOrderID)
+		ok, err := found("service_order_id", "service order", string(r.ServiceOrderID), err)
+		if !ok {
+			return err
+		}
+		field, what, staffRole, customer, staff = "service_order_id", "service order", "advisor", o.CustomerID, o.AdvisorID
+	case r.SaleID != "":
+		sale, err := s.records.GetSale(ctx, dealer, r.SaleID)
+		ok, err := found("sale_id", "sale", string(r.SaleID), err)
+		if !ok {
+			return err
+		}
+		field, what, staffRole, customer, staff = "sale_id", "sale", "consultant", sale.CustomerID, sale.ConsultantID
+	default:
+		return nil
+	}
+	switch {
+	case customer == "":
+	case r.CustomerID == "":
+		r.CustomerID = customer
+	case r.CustomerID != customer:
+		fs.add(field, RuleMismatch, "the %s is another customer's than customer_id %q", what, r.CustomerID)
+	}
+	switch {
+	case staff == "":
+	case r.StaffID == "":
+		r.StaffID = staff
+	case r.StaffID != staff:
+		fs.add("staff_id", RuleMismatch, "the %s's %s is %q: a response about it is about them", what, staffRole, staff)
+	}
+	return nil
 }
 
 // threshold returns the follow-up threshold of q.

@@ -2,6 +2,7 @@ package satisfaction
 
 import (
 	"context"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -60,6 +61,11 @@ type Store interface {
 	// ListResponses returns the dealer's responses matching f in ID order,
 	// one page at a time.
 	ListResponses(ctx context.Context, dealer crm.DealerID, f ResponseFilter) (crm.Page[Response], error)
+	// EraseComments clears the Comment of every response of the dealer's
+	// customer that has one and sets their UpdatedAt to at, atomically; it
+	// returns how many it changed. Every other field stays; an empty
+	// customer ID matches no response (not the anonymous ones).
+	EraseComments(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID, at time.Time) (int, error)
 }
 
 // MatchResponse reports whether r matches f (ignoring paging); stores

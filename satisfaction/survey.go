@@ -2,6 +2,7 @@ package satisfaction
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -126,44 +127,62 @@ func (q Questionnaire) Clone() Questionnaire {
 
 // Validate checks the questionnaire on its own (not that its indicators
 // exist: Service.CreateQuestionnaire checks them against the hierarchy).
+// It returns a *crm.ValidationError listing every bad field.
 func (q *Questionnaire) Validate() error {
-	var errs []string
-	add := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	var fs fieldErrors
 	if strings.TrimSpace(q.Name) == "" {
-		add("name is required")
+		fs.add("name", crm.RuleRequired, "is required")
 	}
-	if !q.Department.Valid() {
-		add("department %q is not sales or service", q.Department)
+	switch {
+	case q.Department == "":
+		fs.add("department", crm.RuleRequired, "is required (sales or service)")
+	case !q.Department.Valid():
+		fs.add("department", crm.RuleEnum, "%q is not sales or service", q.Department)
 	}
-	if !q.Scale.Valid() {
-		add("scale %q is not likert5, likert10 or nps", q.Scale)
+	switch {
+	case q.Scale == "":
+		fs.add("scale", crm.RuleRequired, "is required (likert5, likert10 or nps)")
+	case !q.Scale.Valid():
+		fs.add("scale", crm.RuleEnum, "%q is not likert5, likert10 or nps", q.Scale)
 	}
 	if q.HierarchyID == "" {
-		add("hierarchy_id is required")
+		fs.add("hierarchy_id", crm.RuleRequired, "is required")
 	}
 	if len(q.Items) == 0 {
-		add("items: at least one item is required")
+		fs.add("items", crm.RuleRequired, "at least one item is required")
 	}
-	if q.FollowUpThreshold < 0 || q.FollowUpThreshold > 100 {
-		add("follow_up_threshold %v is not in 0..100", q.FollowUpThreshold)
+	if q.FollowUpThreshold < 0 || q.FollowUpThreshold > 100 || math.IsNaN(q.FollowUpThreshold) {
+		fs.add("follow_up_threshold", RuleRange, "%v is not in 0..100", q.FollowUpThreshold)
 	}
 	seen := map[string]bool{}
 	for i, it := range q.Items {
 		switch {
 		case it.ID == "":
-			add("items[%d].id is required", i)
+			fs.add(fmt.Sprintf("items[%d].id", i), crm.RuleRequired, "is required")
 		case seen[it.ID]:
-			add("items[%d].id %q is used twice", i, it.ID)
+			fs.add(fmt.Sprintf("items[%d].id", i), crm.RuleUnique, "%q is used twice", it.ID)
 		}
 		seen[it.ID] = true
 		if it.IndicatorID == "" {
-			add("items[%d].indicator_id is required", i)
+			fs.add(fmt.Sprintf("items[%d].indicator_id", i), crm.RuleRequired, "is required")
 		}
 	}
-	if len(errs) > 0 {
-		return dealercrm.Errorf(dealercrm.Invalid, "satisfaction: invalid questionnaire: %s", strings.Join(errs, "; "))
+	return fs.err("questionnaire")
+}
+
+// fieldErrors collects the broken rules of one input.
+type fieldErrors []crm.FieldError
+
+func (fs *fieldErrors) add(field, rule, format string, args ...any) {
+	*fs = append(*fs, crm.FieldError{Field: field, Rule: rule, Message: fmt.Sprintf(format, args...)})
+}
+
+// err returns the *crm.ValidationError of entity, or nil when nothing broke.
+func (fs fieldErrors) err(entity string) error {
+	if len(fs) == 0 {
+		return nil
 	}
-	return nil
+	return &crm.ValidationError{Entity: entity, Fields: fs}
 }
 
 // Answer is the answer to one item.
@@ -210,15 +229,21 @@ func (r Response) Clone() Response {
 	return r
 }
 
-// validate checks r against its questionnaire.
-func (r *Response) validate(q *Questionnaire) error {
-	var errs []string
-	add := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	if !r.Date.Valid() {
-		add("date is required")
+// maxCommentBytes bounds Response.Comment.
+const maxCommentBytes = 4000
+
+// validate adds to fs what breaks in r on its own and against its
+// questionnaire; latest is the latest date a call may carry (the dealer's
+// today plus the tolerance of crm.Limits).
+func (r *Response) validate(q *Questionnaire, latest dealercrm.Date, fs *fieldErrors) {
+	switch {
+	case !r.Date.Valid():
+		fs.add("date", crm.RuleRequired, "is required")
+	case r.Date.After(latest):
+		fs.add("date", crm.RuleFuture, "must not be after %s (the dealer's today)", latest)
 	}
 	if len(r.Answers) == 0 {
-		add("answers: at least one answer is required")
+		fs.add("answers", crm.RuleRequired, "at least one answer is required")
 	}
 	lo, hi := q.Scale.Range()
 	items := map[string]bool{}
@@ -227,22 +252,19 @@ func (r *Response) validate(q *Questionnaire) error {
 	}
 	seen := map[string]bool{}
 	for i, a := range r.Answers {
+		field := fmt.Sprintf("answers[%d]", i)
 		switch {
 		case !items[a.ItemID]:
-			add("answers[%d].item_id %q is not an item of questionnaire %s", i, a.ItemID, q.ID)
+			fs.add(field+".item_id", crm.RuleReference, "%q is not an item of questionnaire %s", a.ItemID, q.ID)
 		case seen[a.ItemID]:
-			add("answers[%d].item_id %q is answered twice", i, a.ItemID)
+			fs.add(field+".item_id", crm.RuleUnique, "%q is answered twice", a.ItemID)
 		}
 		seen[a.ItemID] = true
 		if a.Value < lo || a.Value > hi {
-			add("answers[%d].value %d is outside the scale %s (%d..%d)", i, a.Value, q.Scale, lo, hi)
+			fs.add(field+".value", RuleRange, "%d is outside the scale %s (%d..%d)", a.Value, q.Scale, lo, hi)
 		}
 	}
-	if len(r.Comment) > 4000 {
-		add("comment is longer than 4000 bytes")
+	if len(r.Comment) > maxCommentBytes {
+		fs.add("comment", crm.RuleMaxLength, "is longer than %d bytes", maxCommentBytes)
 	}
-	if len(errs) > 0 {
-		return dealercrm.Errorf(dealercrm.Invalid, "satisfaction: invalid response: %s", strings.Join(errs, "; "))
-	}
-	return nil
 }

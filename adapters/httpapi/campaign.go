@@ -19,9 +19,9 @@ import (
 //	PATCH /v1/campaigns/{id}                              change a draft's plan
 //	DELETE /v1/campaigns/{id}                             delete a draft
 //	POST  /v1/campaigns/{id}/transitions                  move along draft → approved → running → completed → evaluated
-//	POST  /v1/campaigns/{id}/costs                        book a cost line (Idempotency-Key names the line)
+//	POST  /v1/campaigns/{id}/costs                        book a cost line (Idempotency-Key required)
 //	POST  /v1/campaigns/{id}/audience                     freeze the audience (consent exclusions, holdout)
-//	GET   /v1/campaigns/{id}/members                      the frozen audience
+//	GET   /v1/campaigns/{id}/members                      the frozen audience, one page at a time
 //	POST  /v1/campaigns/{id}/members/{customer}/responses record a response, visit or conversion
 //	POST  /v1/campaigns/{id}/attribution                  attribute sales and service orders to members
 //	GET   /v1/campaigns/{id}/funnel                       the funnel per segment against its targets
@@ -29,7 +29,7 @@ import (
 //	POST  /v1/campaign-segments/preview                   count and sample a segment
 //	POST  /v1/campaign-profiles/refresh                   rebuild the profile snapshot segments read
 //	GET   /v1/reports/channels                            channel and lead-source effectiveness
-//	GET   /v1/reports/value-chain                         accessory sales by model and consultant vs targets
+//	GET   /v1/reports/value-chain                         accessory sales of a month (2025-03) by model and consultant vs targets
 //	PUT   /v1/value-chain-targets                         set accessory targets
 func WithCampaigns(svc *campaign.Service) Option {
 	return func(c *config) {
@@ -73,6 +73,7 @@ func init() {
 		reflect.TypeFor[campaign.Op]():               "SegmentOperator",
 		reflect.TypeFor[campaign.Campaign]():         "Campaign",
 		reflect.TypeFor[campaign.CostLine]():         "CampaignCostLine",
+		reflect.TypeFor[costInput]():                 "CampaignCostInput",
 		reflect.TypeFor[campaign.Target]():           "CampaignTarget",
 		reflect.TypeFor[campaign.Segment]():          "CampaignSegment",
 		reflect.TypeFor[campaign.Update]():           "CampaignUpdate",
@@ -120,6 +121,19 @@ type campaignInput struct {
 	Seed            uint64            `json:"seed"`
 }
 
+// costInput is the body of POST /v1/campaigns/{id}/costs: a cost line
+// without its key, which is the Idempotency-Key header.
+type costInput struct {
+	// ID names the line; the Idempotency-Key when empty. A line is booked
+	// once: the same ID under another key is a conflict.
+	ID          string          `json:"id,omitempty"`
+	Date        dealercrm.Date  `json:"date"`
+	Description string          `json:"description"`
+	Amount      decimal.Decimal `json:"amount"`
+	Channel     crm.Channel     `json:"channel,omitempty"`
+	Source      crm.Source      `json:"source,omitempty"`
+}
+
 type campaignTransition struct {
 	Status campaign.Status `json:"status"`
 }
@@ -148,6 +162,25 @@ type channelReportQuery struct{ From, To dealercrm.Date }
 
 type valueChainQuery struct{ Month dealercrm.Date }
 
+// monthParam sets the first day of a month from "2025-03", or from any day
+// of it ("2025-03-15").
+func monthParam[F any](name, doc string, field func(*F) *dealercrm.Date) filterParam[F] {
+	return filterParam[F]{
+		queryParam: queryParam{name: name, doc: doc, typ: reflect.TypeFor[string]()},
+		set: func(f *F, v string) string {
+			d, err := dealercrm.ParseDate(v)
+			if err != nil {
+				d, err = dealercrm.ParseDate(v + "-01")
+			}
+			if err != nil {
+				return "is not a month YYYY-MM (or a date YYYY-MM-DD)"
+			}
+			*field(f) = dealercrm.NewDate(d.Year, d.Month, 1)
+			return ""
+		},
+	}
+}
+
 func campaignRoutes(svc *campaign.Service) []route {
 	const tag = "Campaigns"
 	id := func(c *call) campaign.ID { return campaign.ID(c.r.PathValue("id")) }
@@ -162,8 +195,10 @@ func campaignRoutes(svc *campaign.Service) []route {
 		dateParam("to", "Last day of the period (required).", func(q *channelReportQuery) *dealercrm.Date { return &q.To }),
 	}
 	monthParams := []filterParam[valueChainQuery]{
-		dateParam("month", "Any day of the month (default this month).", func(q *valueChainQuery) *dealercrm.Date { return &q.Month }),
+		monthParam("month", "The month, YYYY-MM (2025-03), or any day of it YYYY-MM-DD; this month when omitted.", func(q *valueChainQuery) *dealercrm.Date { return &q.Month }),
 	}
+	members := resource[campaign.Member, crm.CustomerID, struct{}, campaign.MemberFilter]{
+		page: func(f *campaign.MemberFilter) *crm.PageRequest { return &f.PageRequest }}
 	docs := func(ps ...queryParam) []queryParam { return ps }
 	reply := func(c *call, status int, v any, err error) error {
 		if err != nil {
@@ -234,25 +269,22 @@ func campaignRoutes(svc *campaign.Service) []route {
 				k, err := svc.Transition(c.r.Context(), c.dealer, id(c), in.Status)
 				return reply(c, http.StatusOK, k, err)
 			}},
-		{method: http.MethodPost, path: "/v1/campaigns/{id}/costs", op: "addCampaignCost", tag: tag, idempotent: true,
-			summary: "Book an actual cost line on a running or completed campaign; the Idempotency-Key header (or the line's id) makes a retry book nothing twice",
-			body:    reflect.TypeFor[campaign.CostLine](), status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](),
+		{method: http.MethodPost, path: "/v1/campaigns/{id}/costs", op: "addCampaignCost", tag: tag, keyRequired: true,
+			summary: "Book an actual cost line on a running or completed campaign, dated by today; the Idempotency-Key header makes a retry book nothing twice, and a line ID is booked once whatever the key",
+			body:    reflect.TypeFor[costInput](), status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](),
 			handle: func(_ *handler, c *call) error {
-				var in campaign.CostLine
+				var in costInput
 				if err := c.decode(&in); err != nil {
 					return err
 				}
-				key := c.key
-				if in.ID == "" {
-					in.ID = key
-				}
-				k, replayed, err := svc.BookCost(c.r.Context(), c.dealer, id(c), in)
+				k, replayed, err := svc.BookCost(c.r.Context(), c.dealer, id(c), campaign.CostLine{ID: in.ID, Date: in.Date,
+					Description: in.Description, Amount: in.Amount, Channel: in.Channel, Source: in.Source, Key: c.key})
 				if err == nil && replayed {
 					c.w.Header().Set("Idempotent-Replayed", "true")
 				}
 				return reply(c, http.StatusOK, k, err)
 			}},
-		{method: http.MethodPost, path: "/v1/campaigns/{id}/audience", op: "freezeCampaignAudience", tag: tag,
+		{method: http.MethodPost, path: "/v1/campaigns/{id}/audience", op: "freezeCampaignAudience", tag: tag, heavy: true,
 			summary: "Freeze the audience: match the target segments, exclude customers without consent for the channels, keep the holdout out",
 			body:    reflect.TypeFor[campaignAsOf](), status: http.StatusCreated, result: reflect.TypeFor[campaign.AudienceSummary](),
 			handle: func(_ *handler, c *call) error {
@@ -264,10 +296,15 @@ func campaignRoutes(svc *campaign.Service) []route {
 				return reply(c, http.StatusCreated, s, err)
 			}},
 		{method: http.MethodGet, path: "/v1/campaigns/{id}/members", op: "listCampaignMembers", tag: tag,
-			summary: "The frozen audience in customer ID order", status: http.StatusOK, result: reflect.TypeFor[[]campaign.Member](),
+			summary: "The frozen audience in customer ID order, one page at a time", params: members.queryParams(),
+			status: http.StatusOK, result: reflect.TypeFor[campaign.Member](), list: true,
 			handle: func(_ *handler, c *call) error {
-				ms, err := svc.Members(c.r.Context(), c.dealer, id(c))
-				return reply(c, http.StatusOK, ms, err)
+				var f campaign.MemberFilter
+				if err := parseQuery(c.r, members.allParams(), &f); err != nil {
+					return err
+				}
+				p, err := svc.ListMembers(c.r.Context(), c.dealer, id(c), f)
+				return reply(c, http.StatusOK, p, err)
 			}},
 		{method: http.MethodPost, path: "/v1/campaigns/{id}/members/{customer}/responses", op: "recordCampaignResponse", tag: tag,
 			summary: "Record a contacted member's response, visit or conversion (the first date of each is kept)",
@@ -280,28 +317,28 @@ func campaignRoutes(svc *campaign.Service) []route {
 				m, err := svc.RecordResponse(c.r.Context(), c.dealer, id(c), crm.CustomerID(c.r.PathValue("customer")), in)
 				return reply(c, http.StatusOK, m, err)
 			}},
-		{method: http.MethodPost, path: "/v1/campaigns/{id}/attribution", op: "attributeCampaign", tag: tag,
+		{method: http.MethodPost, path: "/v1/campaigns/{id}/attribution", op: "attributeCampaign", tag: tag, heavy: true,
 			summary: "Attribute the first sale or service order inside the attribution window to each member (contacted and holdout)",
 			status:  http.StatusOK, result: reflect.TypeFor[campaignCount](),
 			handle: func(_ *handler, c *call) error {
 				n, err := svc.Attribute(c.r.Context(), c.dealer, id(c))
 				return reply(c, http.StatusOK, campaignCount{Count: n}, err)
 			}},
-		{method: http.MethodGet, path: "/v1/campaigns/{id}/funnel", op: "getCampaignFunnel", tag: tag,
+		{method: http.MethodGet, path: "/v1/campaigns/{id}/funnel", op: "getCampaignFunnel", tag: tag, heavy: true,
 			summary: "Invited → responded → visited → converted per segment, against each segment's target (seed 004)",
 			status:  http.StatusOK, result: reflect.TypeFor[campaign.FunnelReport](),
 			handle: func(_ *handler, c *call) error {
 				r, err := svc.Funnel(c.r.Context(), c.dealer, id(c))
 				return reply(c, http.StatusOK, r, err)
 			}},
-		{method: http.MethodGet, path: "/v1/campaigns/{id}/uplift", op: "getCampaignUplift", tag: tag,
+		{method: http.MethodGet, path: "/v1/campaigns/{id}/uplift", op: "getCampaignUplift", tag: tag, heavy: true,
 			summary: "Conversion of contacted members against the holdout, with a 95% confidence interval",
 			status:  http.StatusOK, result: reflect.TypeFor[campaign.Uplift](),
 			handle: func(_ *handler, c *call) error {
 				u, err := svc.Uplift(c.r.Context(), c.dealer, id(c))
 				return reply(c, http.StatusOK, u, err)
 			}},
-		{method: http.MethodPost, path: "/v1/campaign-segments/preview", op: "previewSegment", tag: tag,
+		{method: http.MethodPost, path: "/v1/campaign-segments/preview", op: "previewSegment", tag: tag, heavy: true,
 			summary: "Count the customers a segment selects and return a sample; errors name the JSON path (segment.and[2].value)",
 			body:    reflect.TypeFor[segmentPreviewInput](), status: http.StatusOK, result: reflect.TypeFor[campaign.Preview](),
 			handle: func(_ *handler, c *call) error {
@@ -316,7 +353,7 @@ func campaignRoutes(svc *campaign.Service) []route {
 				p, err := svc.Preview(c.r.Context(), c.dealer, in.Segment, in.AsOf, sample)
 				return reply(c, http.StatusOK, p, err)
 			}},
-		{method: http.MethodPost, path: "/v1/campaign-profiles/refresh", op: "refreshCampaignProfiles", tag: tag,
+		{method: http.MethodPost, path: "/v1/campaign-profiles/refresh", op: "refreshCampaignProfiles", tag: tag, heavy: true,
 			summary: "Rebuild the per-customer profile snapshot segments are evaluated on",
 			body:    reflect.TypeFor[campaignAsOf](), status: http.StatusOK, result: reflect.TypeFor[campaignCount](),
 			handle: func(_ *handler, c *call) error {
@@ -327,7 +364,7 @@ func campaignRoutes(svc *campaign.Service) []route {
 				n, err := svc.RefreshProfiles(c.r.Context(), c.dealer, in.AsOf)
 				return reply(c, http.StatusOK, campaignCount{Count: n}, err)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/channels", op: "getChannelReport", tag: tag,
+		{method: http.MethodGet, path: "/v1/reports/channels", op: "getChannelReport", tag: tag, heavy: true,
 			summary: "Channel and lead-source effectiveness over a period: cost, responses, visits, leads, sales, cost per lead and sale, revenue, ROI",
 			params:  docs(chParams[0].queryParam, chParams[1].queryParam), status: http.StatusOK, result: reflect.TypeFor[campaign.ChannelReport](),
 			handle: func(_ *handler, c *call) error {
@@ -341,7 +378,7 @@ func campaignRoutes(svc *campaign.Service) []route {
 				r, err := svc.Channels(c.r.Context(), c.dealer, crm.DateRange{From: q.From, To: q.To})
 				return reply(c, http.StatusOK, r, err)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/value-chain", op: "getValueChainReport", tag: tag,
+		{method: http.MethodGet, path: "/v1/reports/value-chain", op: "getValueChainReport", tag: tag, heavy: true,
 			summary: "Accessory (精品) sales of a month by model and by sales consultant against targets, with completion rates",
 			params:  docs(monthParams[0].queryParam), status: http.StatusOK, result: reflect.TypeFor[campaign.ValueChainReport](),
 			handle: func(_ *handler, c *call) error {

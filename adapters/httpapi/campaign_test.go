@@ -18,7 +18,7 @@ import (
 func TestCampaignRoutes(t *testing.T) {
 	ctx := context.Background()
 	store := memory.New()
-	at := time.Date(2025, 3, 1, 1, 0, 0, 0, time.UTC)
+	at := time.Date(2025, 3, 10, 1, 0, 0, 0, time.UTC)
 	csvc, err := campaign.NewService(store, memory.NewCampaignStore(), campaign.WithClock(func() time.Time { return at }))
 	require.NoError(t, err)
 	e := newEnvOn(t, store, httpapi.WithCampaigns(csvc))
@@ -61,7 +61,7 @@ func TestCampaignRoutes(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	assert.Equal(t, "2025-04-15", decodeJSON[campaign.Campaign](t, w.Body.Bytes()).End.String())
 
-	w = e.do(http.MethodPost, "/v1/campaigns/k1/costs", keyA, map[string]any{"date": "2025-03-02", "description": "短信", "amount": "100"})
+	w = e.do(http.MethodPost, "/v1/campaigns/k1/costs", keyA, map[string]any{"date": "2025-03-02", "description": "短信", "amount": "100"}, "Idempotency-Key", "cost-0")
 	assert.Equal(t, http.StatusConflict, w.Code, "no costs on a draft: %s", w.Body.String())
 	for _, s := range []string{"approved", "running"} {
 		w = e.do(http.MethodPost, "/v1/campaigns/k1/transitions", keyA, map[string]any{"status": s})
@@ -91,7 +91,7 @@ func TestCampaignRoutes(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, w.Code, "c5 was excluded: %s", w.Body.String())
 	w = e.do(http.MethodGet, "/v1/campaigns/k1/members", keyA, nil)
 	require.Equal(t, http.StatusOK, w.Code)
-	assert.Len(t, decodeJSON[[]campaign.Member](t, w.Body.Bytes()), 3)
+	assert.Len(t, decodeJSON[crm.Page[campaign.Member]](t, w.Body.Bytes()).Items, 3)
 
 	w = e.do(http.MethodGet, "/v1/campaigns/k1/funnel", keyA, nil)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
@@ -133,4 +133,102 @@ func TestCampaignRoutes(t *testing.T) {
 	w = e.do(http.MethodGet, "/v1/campaigns?status=running", keyA, nil)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	assert.Contains(t, w.Body.String(), `"id":"k1"`)
+}
+
+// TestCampaignRoutesTrust covers the campaign part of issue 12 through the
+// handler: cost lines need an Idempotency-Key and count once per line ID,
+// amounts and dates are plausible (today is 2025-03-10 in Shanghai), the
+// members list is paged, months read as 2025-03 and a refused transition
+// says from, to and what is allowed.
+func TestCampaignRoutesTrust(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New()
+	at := time.Date(2025, 3, 10, 2, 0, 0, 0, time.UTC)
+	csvc, err := campaign.NewService(store, memory.NewCampaignStore(), campaign.WithClock(func() time.Time { return at }))
+	require.NoError(t, err)
+	e := newEnvOn(t, store, httpapi.WithCampaigns(csvc))
+	rec := crm.Record{DealerID: dealerA, CreatedAt: at, UpdatedAt: at}
+	for i := range 5 {
+		require.NoError(t, store.Customers().Create(ctx, &crm.Customer{ID: crm.CustomerID(fmt.Sprintf("c%d", i)), Record: rec, Name: "客户", Kind: crm.Individual,
+			Consents: []crm.Consent{{Purpose: crm.PurposeMarketing, Channel: crm.ChannelSMS, Granted: true, At: at, Source: "form"}}}))
+	}
+	w := e.do(http.MethodPost, "/v1/campaign-profiles/refresh", keyA, map[string]any{"as_of": "2025-03-01"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	w = e.do(http.MethodPost, "/v1/campaigns", keyA, map[string]any{"id": "k1", "name": "春季保养", "kind": "care", "channels": []string{"sms"},
+		"start": "2025-03-01", "end": "2025-03-31", "budget": "3000", "targets": []any{map[string]any{"name": "all", "rate": "0.3", "segment": map[string]any{}}}})
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	w = e.do(http.MethodPost, "/v1/campaigns", keyA, map[string]any{"id": "k2", "name": "电视", "kind": "advertising",
+		"start": "2025-03-01", "end": "2025-03-31", "budget": "10000000.01"})
+	require.Equal(t, http.StatusUnprocessableEntity, w.Code, w.Body.String())
+	assert.Contains(t, w.Body.String(), `{"field":"budget","rule":"max"`, "a budget above the ceiling names the field")
+	for _, s := range []string{"approved", "running"} {
+		w = e.do(http.MethodPost, "/v1/campaigns/k1/transitions", keyA, map[string]any{"status": s})
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	}
+	w = e.do(http.MethodPost, "/v1/campaigns/k1/transitions", keyA, map[string]any{"status": "draft"})
+	require.Equal(t, http.StatusConflict, w.Code, w.Body.String())
+	p := decodeJSON[map[string]any](t, w.Body.Bytes())
+	assert.Equal(t, "failed_precondition", p["code"])
+	assert.Equal(t, "campaign: cannot move a running campaign to draft (allowed: completed)", p["detail"], "from, to and what is allowed")
+
+	cost := map[string]any{"id": "line-1", "date": "2025-03-02", "description": "短信", "amount": "100", "channel": "sms"}
+	w = e.do(http.MethodPost, "/v1/campaigns/k1/costs", keyA, cost)
+	require.Equal(t, http.StatusBadRequest, w.Code, "a cost line moves money: the key is required: %s", w.Body.String())
+	assert.Contains(t, w.Body.String(), "Idempotency-Key")
+	for i := range 2 {
+		w = e.do(http.MethodPost, "/v1/campaigns/k1/costs", keyA, cost, "Idempotency-Key", "req-1")
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, map[int]string{0: "", 1: "true"}[i], w.Header().Get("Idempotent-Replayed"), "request %d", i)
+	}
+	w = e.do(http.MethodPost, "/v1/campaigns/k1/costs", keyA, cost, "Idempotency-Key", "req-2")
+	assert.Equal(t, http.StatusConflict, w.Code, "the same line under another key is booked once, and said so: %s", w.Body.String())
+	w = e.do(http.MethodPost, "/v1/campaigns/k1/costs", keyA, map[string]any{"id": "line-2", "date": "2025-03-02", "description": "短信", "amount": "100", "channel": "sms"}, "Idempotency-Key", "req-1")
+	assert.Equal(t, http.StatusConflict, w.Code, "a key names one request: %s", w.Body.String())
+	w = e.do(http.MethodGet, "/v1/campaigns/k1", keyA, nil)
+	require.Equal(t, http.StatusOK, w.Code)
+	booked := decodeJSON[campaign.Campaign](t, w.Body.Bytes())
+	assert.Equal(t, "100", booked.Cost().String(), "one line of 100 is booked")
+	w = e.do(http.MethodPost, "/v1/campaigns/k1/costs", keyA, map[string]any{"date": "2025-03-02", "description": "电视", "amount": "10000000.01"}, "Idempotency-Key", "req-3")
+	require.Equal(t, http.StatusUnprocessableEntity, w.Code, w.Body.String())
+	assert.Contains(t, w.Body.String(), `{"field":"amount","rule":"max"`)
+	w = e.do(http.MethodPost, "/v1/campaigns/k1/costs", keyA, map[string]any{"date": "2025-03-11", "description": "电视", "amount": "1000"}, "Idempotency-Key", "req-4")
+	require.Equal(t, http.StatusUnprocessableEntity, w.Code, w.Body.String())
+	assert.Contains(t, w.Body.String(), `{"field":"date","rule":"future"`)
+
+	w = e.do(http.MethodPost, "/v1/campaigns/k1/audience", keyA, map[string]any{"as_of": "2025-03-01"})
+	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+	w = e.do(http.MethodPost, "/v1/campaigns/k1/members/c1/responses", keyA, map[string]any{"kind": "visited", "date": "2025-03-11"})
+	require.Equal(t, http.StatusUnprocessableEntity, w.Code, w.Body.String())
+	assert.Contains(t, w.Body.String(), `{"field":"date","rule":"future"`)
+	w = e.do(http.MethodPost, "/v1/campaigns/k1/members/c1/responses", keyA, map[string]any{"kind": "visited", "date": "2025-02-28"})
+	require.Equal(t, http.StatusUnprocessableEntity, w.Code, w.Body.String())
+	assert.Contains(t, w.Body.String(), `{"field":"date","rule":"range"`)
+
+	var ids []string
+	path := "/v1/campaigns/k1/members?limit=2"
+	for range 5 {
+		w = e.do(http.MethodGet, path, keyA, nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		page := decodeJSON[crm.Page[campaign.Member]](t, w.Body.Bytes())
+		assert.LessOrEqual(t, len(page.Items), 2, "limit is honoured")
+		for _, m := range page.Items {
+			ids = append(ids, string(m.CustomerID))
+		}
+		if page.Next == "" {
+			break
+		}
+		path = "/v1/campaigns/k1/members?limit=2&after=" + page.Next
+	}
+	assert.Equal(t, []string{"c0", "c1", "c2", "c3", "c4"}, ids, "the members in pages of two")
+	w = e.do(http.MethodGet, "/v1/campaigns/nope/members", keyA, nil)
+	assert.Equal(t, http.StatusNotFound, w.Code)
+
+	for _, month := range []string{"2025-03", "2025-03-15"} {
+		w = e.do(http.MethodGet, "/v1/reports/value-chain?month="+month, keyA, nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, "2025-03-01", decodeJSON[campaign.ValueChainReport](t, w.Body.Bytes()).Month.String(), "month=%s", month)
+	}
+	w = e.do(http.MethodGet, "/v1/reports/value-chain?month=2025-13", keyA, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, w.Code, w.Body.String())
+	assert.Contains(t, w.Body.String(), `"field":"month"`)
 }

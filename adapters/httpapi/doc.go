@@ -87,19 +87,20 @@
 // one function from one table of codes: type is "about:blank", title the
 // status text, and a code member carries the machine-readable code:
 //
-//	invalid              422  errors: [{field, rule, message}], field by JSON name ("vin", "items[2].amount")
+//	invalid              422  errors: [{field, rule, message}], field by JSON name ("vin", "items[2].amount");
+//	                          an import lists the first 100 and total_errors counts them all
 //	not_found            404
 //	conflict             409  a concurrent change, or a unique key is taken: then detail says which in
 //	                          words and errors: [{field, rule: "unique", message}] names it ("vin")
 //	failed_precondition  409  a closed lead, a record still in use, a forbidden state transition
 //	permission_denied    403
-//	unavailable          503
+//	unavailable          503  with Retry-After; the cause is logged
 //	internal             500  detail is generic; the error is logged, masked
 //	malformed_request    400  malformed JSON, unknown field, wrong JSON type, more than one value
 //	unauthenticated      401
 //	route_not_found      404
 //	method_not_allowed   405  with Allow
-//	body_too_large       413
+//	body_too_large       413  errors names the import section or record past a limit
 //	unsupported_media_type 415
 //
 // A failed precondition is 409 rather than 422: the request is well formed
@@ -118,9 +119,10 @@
 //
 // # Grading
 //
-// [WithGrading] adds the routes of package grading: run a grading of the
-// key's dealer or its group (POST /v1/grading/runs; re-running the same
-// date changes nothing; run_id is an idempotency key), read a run, the
+// [WithGrading] adds the routes of package grading: grade the key's dealer,
+// optionally against its group's population, writing the dealer's grades
+// only (POST /v1/grading/runs; as_of not after today; a repeat of a date
+// answers its run; run_id is an idempotency key), read a run, the
 // model, graded customers by grade (GET /v1/grading/customers?grade=A), a
 // customer's grade with its explanation, history and service strategy
 // (GET /v1/grading/customers/{id}), and the RFM and Pareto reports (GET
@@ -150,13 +152,29 @@
 // (POST /v1/loyalty/entries/{id}/reverse), the program and the liability per
 // store. Every loyalty POST honours the Idempotency-Key header: a repeat
 // returns the first response with Idempotent-Replayed: true, the same key
-// with another body is 409; an insufficient balance is 409
+// with another body is 409; those that move points or money require it
+// (400 without); an order earns and an entry is reversed once whatever the
+// keys; another store's customer is 404; an insufficient balance is 409
 // failed_precondition.
 //
 // # Limits and logging
 //
 // Bodies are limited to 1 MiB ([WithMaxBodyBytes]), except the bulk import,
-// 64 MiB ([WithMaxImportBytes]); a larger body is 413. [WithLogger] logs one
+// 64 MiB ([WithMaxImportBytes]); a larger body is 413. The import is read
+// record by record: a batch holds at most the crm.Service's
+// MaxImportRecords records (10,000), [ImportListEntriesPerRecord] times as
+// many list entries, and records of at most the body limit each; past one
+// of them the answer is 413 naming the section or record.
+//
+// Every request's context has a deadline ([WithRequestTimeout], 60s).
+// Heavy routes — reports, grading runs, imports, segment previews, audience
+// freezes, exports, flagged in the route table — run at most 4 at once
+// ([WithHeavyRequests]); one more waits up to a second for a turn. A
+// request that meets either limit, or a store that is unavailable, is
+// answered 503 with Retry-After, and the cause is logged as a warning.
+// docs/operations.md relates these settings to the database pool.
+//
+// [WithLogger] logs one
 // line per request — method, route pattern, status, duration and dealer;
 // never the API key, the URL (a query may hold a mobile number) or a body —
 // and internal errors with their text masked; [MaskAttr] masks phone and

@@ -361,13 +361,17 @@ func (in *levelInput) validate() error {
 
 // followUpInput is the body of POST /v1/leads/{id}/follow-ups.
 type followUpInput struct {
-	// At is when the contact happened; now when omitted.
+	// At is when the contact happened; now when omitted. It may not lie
+	// after the dealer's today.
 	At      time.Time       `json:"at,omitzero"`
 	StaffID crm.StaffID     `json:"staff_id,omitempty"`
 	Channel crm.Channel     `json:"channel"`
 	Note    string          `json:"note,omitempty"`
 	Level   crm.IntentLevel `json:"level,omitempty"`
 	Visit   bool            `json:"visit,omitempty"`
+	// ExpectedClose is a new expected close date; the lead's level then
+	// follows it by the dealer's windows.
+	ExpectedClose dealercrm.Date `json:"expected_close,omitzero"`
 }
 
 func (in *followUpInput) validate() error {
@@ -379,18 +383,20 @@ func (in *followUpInput) validate() error {
 
 // lostRequestInput is the body of POST /v1/leads/{id}/lost-request.
 type lostRequestInput struct {
-	Reason      crm.LostReason `json:"reason"`
-	Note        string         `json:"note,omitempty"`
-	RequestedBy crm.StaffID    `json:"requested_by,omitempty"`
+	Reason crm.LostReason `json:"reason"`
+	Note   string         `json:"note,omitempty"`
+	// RequestedBy is required: the requester may not decide the request.
+	RequestedBy crm.StaffID `json:"requested_by"`
 }
 
 // lostDecisionInput is the body of POST /v1/leads/{id}/lost-decision. The
 // decision is spelled out rather than a boolean, so that a forgotten field
 // is an error and not a rejection.
 type lostDecisionInput struct {
-	Decision  crm.Decision `json:"decision"`
-	DecidedBy crm.StaffID  `json:"decided_by,omitempty"`
-	Note      string       `json:"note,omitempty"`
+	Decision crm.Decision `json:"decision"`
+	// DecidedBy is required, and may not be who requested it (403).
+	DecidedBy crm.StaffID `json:"decided_by"`
+	Note      string      `json:"note,omitempty"`
 }
 
 func (in *lostDecisionInput) validate() error {

@@ -13,7 +13,7 @@ import (
 
 // WithGrading adds the routes of package grading, served by svc:
 //
-//	POST /v1/grading/runs              run a grading of the key's dealer (or its group)
+//	POST /v1/grading/runs              grade the key's dealer (optionally against its group)
 //	GET  /v1/grading/runs/{id}         a run record
 //	GET  /v1/grading/model             the scoring model
 //	GET  /v1/grading/customers         graded customers, filtered by grade
@@ -65,11 +65,15 @@ func init() {
 	schemaDocs["ServiceStrategy"] = "The benefits and contact cadence of a grade."
 }
 
-// gradingRunInput is the body of POST /v1/grading/runs.
+// gradingRunInput is the body of POST /v1/grading/runs. It has no way to
+// ask for group writes (grading.RunRequest.WriteGroup): a key writes only
+// its own dealer's records.
 type gradingRunInput struct {
-	// AsOf is the run's date; null or absent means today in the dealer's zone.
+	// AsOf is the run's date; null or absent means today in the dealer's
+	// zone; it may not lie after that today.
 	AsOf dealercrm.Date `json:"as_of"`
-	// Group grades every dealer of the dealer's group as one population.
+	// Group grades the dealer's customers against the population of its
+	// whole group (read only: only the dealer's grades are written).
 	Group bool `json:"group,omitempty"`
 	// RunID is an optional idempotency key.
 	RunID string `json:"run_id,omitempty"`
@@ -139,8 +143,8 @@ func gradingRoutes(svc *grading.Service) []route {
 		rfmDocs = append(rfmDocs, p.queryParam)
 	}
 	return []route{
-		{method: http.MethodPost, path: "/v1/grading/runs", op: "runGrading", tag: tag,
-			summary: "Grade every customer of the key's dealer (or of its group) as of a date; re-running on the same data changes nothing",
+		{method: http.MethodPost, path: "/v1/grading/runs", op: "runGrading", tag: tag, heavy: true,
+			summary: "Grade the key's dealer as of a date (not after today), optionally against its group's population; writes only the dealer's grades; a repeat of a date answers its run",
 			body:    reflect.TypeFor[gradingRunInput](), status: http.StatusCreated, result: reflect.TypeFor[grading.Run](), location: "the run",
 			handle: func(_ *handler, c *call) error {
 				var in gradingRunInput
@@ -190,7 +194,7 @@ func gradingRoutes(svc *grading.Service) []route {
 				}
 				return c.reply(http.StatusOK, g)
 			}},
-		{method: http.MethodGet, path: "/v1/grading/rfm", op: "getRFMReport", tag: tag,
+		{method: http.MethodGet, path: "/v1/grading/rfm", op: "getRFMReport", tag: tag, heavy: true,
 			summary: "RFM quintiles of service history with the standard segments", params: rfmDocs,
 			status: http.StatusOK, result: reflect.TypeFor[grading.RFMReport](),
 			handle: func(_ *handler, c *call) error {
@@ -204,7 +208,7 @@ func gradingRoutes(svc *grading.Service) []route {
 				}
 				return c.reply(http.StatusOK, rep)
 			}},
-		{method: http.MethodGet, path: "/v1/grading/pareto", op: "getParetoReport", tag: tag,
+		{method: http.MethodGet, path: "/v1/grading/pareto", op: "getParetoReport", tag: tag, heavy: true,
 			summary: "Share of revenue from the top customers and the customers that make up 80% of it", params: paretoDocs,
 			status: http.StatusOK, result: reflect.TypeFor[grading.ParetoReport](),
 			handle: func(_ *handler, c *call) error {

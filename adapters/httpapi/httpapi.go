@@ -1,13 +1,17 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"time"
 
+	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
 )
 
@@ -21,6 +25,29 @@ const (
 	DefaultMaxImportBytes int64 = 64 << 20
 )
 
+// Resource limits: a deadline on every request and a cap on the heavy ones,
+// so that a burst of reports from one client cannot take every database
+// connection. A request that meets a limit is answered 503 with
+// Retry-After (see retryAfter), and the cause is logged.
+const (
+	// DefaultRequestTimeout is the deadline of every request's context
+	// (WithRequestTimeout). A request still working when it passes is
+	// answered 503: the stores stop at the deadline.
+	DefaultRequestTimeout = 60 * time.Second
+	// DefaultMaxHeavyRequests is how many heavy requests — reports,
+	// grading runs, imports, segment previews, audience freezes, exports —
+	// run at once (WithHeavyRequests); the rest wait.
+	DefaultMaxHeavyRequests = 4
+	// DefaultHeavyWait is how long a heavy request waits for its turn
+	// before it is answered 503 (WithHeavyRequests).
+	DefaultHeavyWait = time.Second
+)
+
+// retryAfter is the Retry-After of every 503: long enough for a burst of
+// heavy requests to drain or a restarted database to accept connections,
+// short enough that a client's retry comes soon.
+const retryAfter = 2 * time.Second
+
 // config is what the options set.
 type config struct {
 	keys          *keyring
@@ -28,6 +55,9 @@ type config struct {
 	logger        *slog.Logger
 	maxBody       int64
 	maxImportBody int64
+	timeout       time.Duration
+	maxHeavy      int
+	heavyWait     time.Duration
 	// modules add the routes of other dealercrm packages (grading,
 	// satisfaction, …); each is enabled by its own Option, declared in that
 	// module's file, so the crm routes stay the same without them.
@@ -82,6 +112,40 @@ func WithMaxImportBytes(n int64) Option {
 	}
 }
 
+// WithRequestTimeout sets the deadline of every request's context
+// (DefaultRequestTimeout): stores stop working for a request past it, and
+// the request is answered 503 with Retry-After. Keep it below the server's
+// WriteTimeout (NewServer: 120s) and above the database's statement
+// timeout, so that a slow statement ends as a clear 503. d ≤ 0 keeps the
+// default.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// WithHeavyRequests caps the heavy requests that run at once — reports,
+// grading runs, imports, segment previews, audience freezes, exports: each
+// holds a database connection (and an import its records in memory) for
+// long. A heavy request beyond n waits up to wait for a turn, then is
+// answered 503 with Retry-After. Other requests are not held up. The
+// defaults are DefaultMaxHeavyRequests and DefaultHeavyWait; n ≤ 0 keeps
+// the default cap, wait < 0 the default wait (0 does not wait). Size n
+// well below the database pool, so that heavy requests always leave
+// connections to the rest.
+func WithHeavyRequests(n int, wait time.Duration) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxHeavy = n
+		}
+		if wait >= 0 {
+			c.heavyWait = wait
+		}
+	}
+}
+
 // handler is the http.Handler of NewHandler.
 type handler struct {
 	svc    *crm.Service
@@ -94,6 +158,8 @@ type handler struct {
 	patterns []string
 	// openapi is the OpenAPI document, built once from routes.
 	openapi []byte
+	// heavy holds a token per heavy request running.
+	heavy chan struct{}
 }
 
 // NewHandler returns the HTTP API over svc (see the package documentation
@@ -102,11 +168,13 @@ type handler struct {
 // /v1). Every route but GET /healthz and GET /v1/openapi.json needs an API
 // key (WithAPIKeys), and the dealer is always the key's.
 func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
-	cfg := config{keys: &keyring{}, maxBody: DefaultMaxBodyBytes, maxImportBody: DefaultMaxImportBytes}
+	cfg := config{keys: &keyring{}, maxBody: DefaultMaxBodyBytes, maxImportBody: DefaultMaxImportBytes,
+		timeout: DefaultRequestTimeout, maxHeavy: DefaultMaxHeavyRequests, heavyWait: DefaultHeavyWait}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	h := &handler{svc: svc, cfg: cfg, log: cfg.logger, auth: cfg.auth, mux: http.NewServeMux()}
+	h := &handler{svc: svc, cfg: cfg, log: cfg.logger, auth: cfg.auth, mux: http.NewServeMux(),
+		heavy: make(chan struct{}, cfg.maxHeavy)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -153,6 +221,85 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mux.ServeHTTP(sw, r)
+}
+
+// acquireHeavy waits for a turn of a heavy request, up to the configured
+// wait, and returns the function that ends it; a 503 when none comes.
+func (h *handler) acquireHeavy(ctx context.Context) (release func(), err error) {
+	release = func() { <-h.heavy }
+	select {
+	case h.heavy <- struct{}{}:
+		return release, nil
+	default:
+	}
+	busy := &unavailableError{
+		public: dealercrm.Errorf(dealercrm.Unavailable, "the server is running as many heavy requests (reports, runs, imports, exports) as it may; retry later"),
+		cause:  strconv.Itoa(cap(h.heavy)) + " heavy requests running, none ended within " + h.cfg.heavyWait.String(),
+	}
+	if h.cfg.heavyWait <= 0 {
+		return nil, busy
+	}
+	t := time.NewTimer(h.cfg.heavyWait)
+	defer t.Stop()
+	select {
+	case h.heavy <- struct{}{}:
+		return release, nil
+	case <-t.C:
+		return nil, busy
+	case <-ctx.Done():
+		busy.cause = "gave up waiting for a heavy request's turn: " + ctx.Err().Error()
+		return nil, busy
+	}
+}
+
+// pastDeadline turns the error of a request that ran past its deadline
+// into a 503: the store's error (a cancelled statement, an internal error
+// of a driver cut short) is then only a symptom, logged as the cause.
+// Errors with another meaning (a validation error) are kept.
+func (h *handler) pastDeadline(ctx context.Context, err error) error {
+	if ctx.Err() != context.DeadlineExceeded {
+		return err
+	}
+	if _, ok := errors.AsType[*apiError](err); ok {
+		return err // the request's own fault, whenever it was found
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return err
+	}
+	if code := dealercrm.ErrorCode(err); code != dealercrm.Unavailable && code != dealercrm.Internal {
+		return err
+	}
+	return &unavailableError{
+		public: dealercrm.Errorf(dealercrm.Unavailable, "the request did not finish within %s; retry later", h.cfg.timeout),
+		cause:  err.Error(),
+	}
+}
+
+// unavailableError is a 503 of the HTTP layer (the heavy requests are at
+// their cap, a request ran past its deadline): its message is for the
+// client, its cause for the log.
+type unavailableError struct {
+	public *dealercrm.Error
+	cause  string
+}
+
+func (e *unavailableError) Error() string { return e.public.Message + ": " + e.cause }
+func (e *unavailableError) Unwrap() error { return e.public }
+
+// unavailable completes every 503 answer: it sets Retry-After, unless the
+// answer has one, and logs the cause (masked), so that an operator can
+// tell an overloaded server from an unreachable database.
+func (h *handler) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	if w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
+	}
+	route, dealer := "", crm.DealerID("")
+	if sw, ok := w.(*statusWriter); ok {
+		route, dealer = sw.route, sw.dealer
+	}
+	h.log.LogAttrs(r.Context(), slog.LevelWarn, "httpapi: unavailable",
+		slog.String("method", r.Method), slog.String("route", route), slog.String("dealer", string(dealer)),
+		slog.String("cause", maskString(err.Error())))
 }
 
 // noRoute answers a request that matches no pattern: 405 when the path

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
@@ -126,11 +127,11 @@ func TestMoneyIsWrittenAsStrings(t *testing.T) {
 	e := newEnv(t)
 	v := e.create(keyA, "vehicles", obj{"vin": vin(2), "model": "A3", "price": 198000.25})
 	assert.Equal(t, "198000.25", v["price"], "a number in the request comes back as a decimal string")
-	v = e.create(keyA, "vehicles", obj{"vin": vin(3), "model": "A3", "price": "123456789012345678.123456789"})
-	assert.Equal(t, "123456789012345678.123456789", v["price"], "no digit is lost")
-	w := e.do(http.MethodPatch, "/v1/vehicles/"+v["id"].(string), keyA, `{"price": 99999999999999999999.99}`)
+	v = e.create(keyA, "vehicles", obj{"vin": vin(3), "model": "A3", "price": "9876543.12345678"})
+	assert.Equal(t, "9876543.12345678", v["price"], "no digit is lost")
+	w := e.do(http.MethodPatch, "/v1/vehicles/"+v["id"].(string), keyA, `{"price": 9999999.99999999}`)
 	require.Equal(t, http.StatusOK, w.Code, w.Body)
-	assert.Equal(t, "99999999999999999999.99", decode(t, w)["price"], "a number in a merge patch keeps every digit")
+	assert.Equal(t, "9999999.99999999", decode(t, w)["price"], "a number in a merge patch keeps every digit")
 }
 
 func TestListPagination(t *testing.T) {
@@ -275,7 +276,7 @@ func TestLeadFlow(t *testing.T) {
 	// Lost request rejected, then approved.
 	w = e.do(http.MethodPost, base+"/lost-request", keyA, obj{"reason": "competitor", "note": "bought a BMW", "requested_by": "S01"})
 	require.Equal(t, http.StatusOK, w.Code, w.Body)
-	requireProblem(t, e.do(http.MethodPost, base+"/lost-request", keyA, obj{"reason": "frozen"}), http.StatusConflict, "failed_precondition")
+	requireProblem(t, e.do(http.MethodPost, base+"/lost-request", keyA, obj{"reason": "frozen", "requested_by": "S02"}), http.StatusConflict, "failed_precondition")
 	w = e.do(http.MethodPost, base+"/lost-decision", keyA, obj{"decision": "maybe"})
 	assert.Equal(t, "enum", problemFields(requireProblem(t, w, http.StatusUnprocessableEntity, "invalid"))["decision"])
 	w = e.do(http.MethodPost, base+"/lost-decision", keyA, obj{"decision": "rejected", "decided_by": "M01", "note": "call again"})
@@ -421,11 +422,13 @@ func TestBodyLimits(t *testing.T) {
 	e.h.ServeHTTP(w, req)
 	requireProblem(t, w, http.StatusRequestEntityTooLarge, "body_too_large")
 
-	// The import has its own, larger limit: the same body is a well-formed
-	// (if invalid) batch there.
-	bigBatch := `{"customers": [{"external_id": "X", "name": "` + strings.Repeat("x", int(httpapi.DefaultMaxBodyBytes)) + `"}]}`
+	// The import has its own, larger limit: a body as large is a
+	// well-formed (if invalid) batch there, as long as each record is
+	// within the limit of a single create.
+	half := strings.Repeat("x", int(httpapi.DefaultMaxBodyBytes)/2)
+	bigBatch := `{"customers": [{"external_id": "X", "name": "` + half + `"}, {"external_id": "Y", "name": "` + half + `"}]}`
 	p := requireProblem(t, e.do(http.MethodPost, "/v1/import", keyA, bigBatch), http.StatusUnprocessableEntity, "invalid")
-	assert.Equal(t, crm.RuleMaxLength, problemFields(p)["customers[0].name"])
+	assert.Equal(t, crm.RuleMaxLength, problemFields(p)["customers[1].name"])
 
 	small := newEnv(t, httpapi.WithMaxBodyBytes(64), httpapi.WithMaxImportBytes(128))
 	requireProblem(t, small.do(http.MethodPost, "/v1/customers", keyA, `{"name": "`+strings.Repeat("长", 30)+`"}`), http.StatusRequestEntityTooLarge, "body_too_large")
@@ -737,4 +740,124 @@ func TestCustomerExportAndErase(t *testing.T) {
 	assert.Equal(t, crm.ErasedName, got["name"])
 	assert.NotContains(t, got, "mobile", "the mobile number is gone")
 	assert.NotContains(t, got, "hobbies")
+}
+
+// newEnvAt is newEnv with the crm service's clock fixed at now.
+func newEnvAt(t *testing.T, now time.Time) *env {
+	t.Helper()
+	svc := crm.NewService(memory.New(), crm.WithClock(func() time.Time { return now }))
+	for _, d := range []crm.Dealer{{ID: dealerA, Name: "上海浦东 4S 店"}, {ID: dealerB, Name: "北京朝阳 4S 店"}} {
+		_, err := svc.CreateDealer(context.Background(), d)
+		require.NoError(t, err, "create dealer %s", d.ID)
+	}
+	return &env{t: t, svc: svc, h: httpapi.NewHandler(svc, httpapi.WithAPIKeys(map[string]crm.DealerID{keyA: dealerA, keyB: dealerB}))}
+}
+
+// rulesNow is 2025-06-01 10:00 in Shanghai, the dealers' zone.
+var rulesNow = time.Date(2025, 6, 1, 2, 0, 0, 0, time.UTC)
+
+// TestPlausibleInputOverHTTP: SPEC §0 plausible input holds over HTTP: a
+// date of a past event after the dealer's today (2025-06-01) and the issue's
+// absurd values (labour of 1e400, an odometer of 9223372036854775807) are
+// 422 naming the field and the rule.
+func TestPlausibleInputOverHTTP(t *testing.T) {
+	e := newEnvAt(t, rulesNow)
+	fx := e.fixtures(keyA)
+	order := obj{"vehicle_id": fx.vehicle, "date": "2025-06-01", "kind": "repair", "payer": "customer", "labour": "10000000", "odometer_km": 2000000}
+	e.create(keyA, "service-orders", order)
+
+	with := func(k string, v any) obj {
+		o := obj{}
+		for key, val := range order {
+			o[key] = val
+		}
+		o[k] = v
+		return o
+	}
+	for _, c := range []struct {
+		body  any
+		field string
+		rule  string
+	}{
+		{with("date", "2025-06-02"), "date", crm.RuleFuture},
+		{with("closed_date", "9999-12-31"), "closed_date", crm.RuleFuture},
+		{`{"vehicle_id": "` + fx.vehicle + `", "date": "2025-06-01", "kind": "repair", "payer": "customer", "labour": 1e400}`, "labour", crm.RuleMax},
+		{with("parts", "10000000.01"), "parts", crm.RuleMax},
+		{`{"vehicle_id": "` + fx.vehicle + `", "date": "2025-06-01", "kind": "repair", "payer": "customer", "odometer_km": 9223372036854775807}`, "odometer_km", crm.RuleMax},
+	} {
+		w := e.do(http.MethodPost, "/v1/service-orders", keyA, c.body)
+		p := requireProblem(t, w, http.StatusUnprocessableEntity, "invalid")
+		assert.Equal(t, c.rule, problemFields(p)[c.field], "%s: %s", c.field, w.Body)
+	}
+	w := e.do(http.MethodPost, "/v1/sales", keyA, obj{"vehicle_id": fx.vehicle, "customer_id": fx.customer, "date": "2025-06-02", "gross_profit": "-10000000.01"})
+	fields := problemFields(requireProblem(t, w, http.StatusUnprocessableEntity, "invalid"))
+	assert.Equal(t, crm.RuleFuture, fields["date"])
+	assert.Equal(t, crm.RuleMax, fields["gross_profit"])
+	w = e.do(http.MethodPatch, "/v1/customers/"+fx.customer, keyA, obj{"birthday": "1899-12-31"})
+	assert.Equal(t, crm.RuleMin, problemFields(requireProblem(t, w, http.StatusUnprocessableEntity, "invalid"))["birthday"])
+	w = e.do(http.MethodPost, "/v1/customers/"+fx.customer+"/consents", keyA, obj{"purpose": "marketing", "channel": "sms", "granted": true,
+		"source": "form", "at": "2025-06-02T00:30:00+08:00"})
+	assert.Equal(t, crm.RuleFuture, problemFields(requireProblem(t, w, http.StatusUnprocessableEntity, "invalid"))["consents[0].at"],
+		"a consent dated tomorrow would outrank every later answer")
+
+	// An exponent of 400,000,000 is refused by the decimal decoder itself
+	// (shopspring/decimal's MaxDecodeExponent, 10,000) before any number is
+	// built: 400, at once.
+	start := time.Now()
+	w = e.do(http.MethodPost, "/v1/service-orders", keyA, `{"vehicle_id": "`+fx.vehicle+`", "date": "2025-06-01", "kind": "repair", "payer": "customer", "labour": 1e400000000}`)
+	requireProblem(t, w, http.StatusBadRequest, "malformed_request")
+	assert.Less(t, time.Since(start), time.Second)
+}
+
+// TestLeadWindowsOverHTTP: SPEC §1.1 over HTTP. On 2025-06-01 a lead
+// expected to close on 2025-06-21 is B; a patch of the date to 2025-06-04
+// makes it H; a follow-up that sets 2025-08-15 makes it C.
+func TestLeadWindowsOverHTTP(t *testing.T) {
+	e := newEnvAt(t, rulesNow)
+	l := e.create(keyA, "leads", obj{"name": "赵敏", "source": "web", "expected_close": "2025-06-21"})
+	assert.Equal(t, "B", l["level"], "20 days out")
+	base := "/v1/leads/" + l["id"].(string)
+
+	w := e.do(http.MethodPatch, base, keyA, obj{"expected_close": "2025-06-04"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body)
+	assert.Equal(t, "H", decode(t, w)["level"], "3 days out")
+
+	w = e.do(http.MethodPost, base+"/follow-ups", keyA, obj{"channel": "phone", "expected_close": "2025-08-15"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body)
+	got := decode(t, w)
+	assert.Equal(t, "C", got["level"], "75 days out")
+	assert.Equal(t, "2025-08-15", got["expected_close"])
+
+	w = e.do(http.MethodPost, base+"/level", keyA, obj{"level": "H"})
+	p := requireProblem(t, w, http.StatusUnprocessableEntity, "invalid")
+	assert.Equal(t, crm.RuleWindow, problemFields(p)["level"], "H disagrees with a date 75 days out")
+	w = e.do(http.MethodPost, "/v1/leads", keyA, obj{"name": "x", "source": "web", "level": "H", "expected_close": "2025-06-21"})
+	assert.Equal(t, crm.RuleWindow, problemFields(requireProblem(t, w, http.StatusUnprocessableEntity, "invalid"))["level"])
+
+	// An invalid transition says from, to and what is allowed.
+	w = e.do(http.MethodPost, base+"/level", keyA, obj{"level": "D"})
+	p = requireProblem(t, w, http.StatusConflict, "failed_precondition")
+	assert.Contains(t, p["detail"], "C → D (allowed from C: H, A, B, C, N, O)")
+}
+
+// TestLostDecisionByRequesterOverHTTP: SPEC §9 — the requester of a lost
+// request cannot decide it: 403 permission_denied, the request still pending.
+func TestLostDecisionByRequesterOverHTTP(t *testing.T) {
+	e := newEnvAt(t, rulesNow)
+	l := e.create(keyA, "leads", obj{"name": "赵敏", "source": "web"})
+	base := "/v1/leads/" + l["id"].(string)
+	w := e.do(http.MethodPost, base+"/lost-request", keyA, obj{"reason": "no_budget"})
+	assert.Equal(t, crm.RuleRequired, problemFields(requireProblem(t, w, http.StatusUnprocessableEntity, "invalid"))["requested_by"])
+	w = e.do(http.MethodPost, base+"/lost-request", keyA, obj{"reason": "no_budget", "requested_by": "S01"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body)
+
+	requireProblem(t, e.do(http.MethodPost, base+"/lost-decision", keyA, obj{"decision": "approved", "decided_by": "S01"}), http.StatusForbidden, "permission_denied")
+	w = e.do(http.MethodPost, base+"/lost-decision", keyA, obj{"decision": "approved"})
+	assert.Equal(t, crm.RuleRequired, problemFields(requireProblem(t, w, http.StatusUnprocessableEntity, "invalid"))["decided_by"])
+	got := decode(t, e.do(http.MethodGet, base, keyA, nil))
+	assert.Equal(t, "open", got["status"], "still open, the request pending")
+
+	w = e.do(http.MethodPost, base+"/lost-decision", keyA, obj{"decision": "approved", "decided_by": "M01"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body)
+	assert.Equal(t, "lost", decode(t, w)["status"])
 }

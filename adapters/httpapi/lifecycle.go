@@ -1,10 +1,9 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 	"reflect"
-	"strings"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -28,7 +27,8 @@ func init() {
 	enumValues[reflect.TypeFor[lifecycle.Decider]()] = strs(lifecycle.Deciders())
 	enumValues[reflect.TypeFor[lifecycle.Kind]()] = strs(lifecycle.Kinds())
 	schemaDocs["Task"] = "A follow-up task: whom to contact, about what, by when and who does it, with its deterministic key."
-	schemaDocs["Evaluation"] = "A vehicle's stage (explained), usage and planned tasks as of a day."
+	schemaDocs["Plan"] = "A vehicle's stage (explained), usage and planned tasks as of a day."
+	schemaDocs["PlannedTask"] = "A task the plan schedules (planned is always true): not a stored task, so without id, status or outcome; the daily run stores it under its key when it falls due."
 	enumValues[reflect.TypeFor[lifecycle.Activity]()] = []string{string(lifecycle.ActivityActive), string(lifecycle.ActivityAtRisk), string(lifecycle.ActivityLost), string(lifecycle.ActivityDeepLost)}
 	enumValues[reflect.TypeFor[lifecycle.ServiceClass]()] = []string{string(lifecycle.ClassA), string(lifecycle.ClassB), string(lifecycle.ClassC), string(lifecycle.ClassD)}
 	enumValues[reflect.TypeFor[lifecycle.AbnormalClass]()] = strs(lifecycle.AbnormalClasses())
@@ -52,56 +52,114 @@ type taskOutcomeReply struct {
 	Interaction crm.Interaction `json:"interaction"`
 }
 
-func badQuery(field, format string, args ...any) error {
-	return &crm.ValidationError{Entity: "query", Fields: []crm.FieldError{{Field: field, Rule: crm.RuleFormat, Message: fmt.Sprintf(format, args...)}}}
+// taskQuery is the query of GET /v1/tasks: the day and the filter.
+type taskQuery struct {
+	date dealercrm.Date
+	f    lifecycle.TaskFilter
+}
+
+// abnormalQuery is the query of GET /v1/reports/abnormal.
+type abnormalQuery struct {
+	date dealercrm.Date
+	q    lifecycle.AbnormalQuery
+}
+
+// periodQuery is the query of a report over a period.
+type periodQuery struct {
+	from, to dealercrm.Date
+	page     crm.PageRequest
 }
 
 func lifecycleRoutes(svc *lifecycle.Service) []route {
-	dateParam := func(c *call) (dealercrm.Date, error) {
-		s := c.r.URL.Query().Get("date")
-		if s == "" {
-			return svc.Today(c.r.Context(), c.dealer)
+	// today fills in a day left out: today in the dealer's zone.
+	today := func(c *call, d *dealercrm.Date) error {
+		if !d.IsZero() {
+			return nil
 		}
-		d, err := dealercrm.ParseDate(s)
-		if err != nil {
-			return d, badQuery("date", "want YYYY-MM-DD, got %q", s)
+		t, err := svc.Today(c.r.Context(), c.dealer)
+		*d = t
+		return err
+	}
+	const day = "The day, YYYY-MM-DD; today when omitted."
+	tasks := resource[lifecycle.Task, lifecycle.TaskID, struct{}, taskQuery]{
+		page: func(q *taskQuery) *crm.PageRequest { return &q.f.PageRequest },
+		params: []filterParam[taskQuery]{
+			dateParam("date", day, func(q *taskQuery) *dealercrm.Date { return &q.date }),
+			{queryParam: queryParam{name: "owner", typ: reflect.TypeFor[string](), doc: "A staff ID (assignee) or an owner role: sales_consultant, service_advisor, cr."},
+				set: func(q *taskQuery, v string) string {
+					if lifecycle.Role(v).Valid() {
+						q.f.OwnerRole = lifecycle.Role(v)
+					} else {
+						q.f.AssigneeID = crm.StaffID(v)
+					}
+					return ""
+				}},
+			{queryParam: queryParam{name: "status", typ: reflect.TypeFor[lifecycle.Status](), list: true, doc: "Statuses; open and overdue when omitted."},
+				set: func(q *taskQuery, v string) string {
+					if !lifecycle.Status(v).Valid() {
+						return "is not a list of task statuses"
+					}
+					q.f.Statuses = append(q.f.Statuses, lifecycle.Status(v))
+					return ""
+				}},
+		},
+	}
+	abnormal := resource[lifecycle.Assessment, crm.VehicleID, struct{}, abnormalQuery]{
+		page: func(q *abnormalQuery) *crm.PageRequest { return &q.q.PageRequest },
+		params: []filterParam[abnormalQuery]{
+			dateParam("date", day, func(q *abnormalQuery) *dealercrm.Date { return &q.date }),
+			{queryParam: queryParam{name: "class", typ: reflect.TypeFor[lifecycle.AbnormalClass](), list: true, doc: "Keep vehicles with one of these classes; any when omitted."},
+				set: func(q *abnormalQuery, v string) string {
+					if !lifecycle.AbnormalClass(v).Valid() {
+						return "is not a list of abnormal classes"
+					}
+					q.q.Classes = append(q.q.Classes, lifecycle.AbnormalClass(v))
+					return ""
+				}},
+			{queryParam: queryParam{name: "group", typ: reflect.TypeFor[bool](), doc: "true: the explicit group-level view, reading the sister dealers' service orders by VIN (near-churn)."},
+				set: func(q *abnormalQuery, v string) string {
+					switch v {
+					case "true":
+						q.q.Group = true
+					case "false":
+					default:
+						return "want true or false"
+					}
+					return ""
+				}},
+		},
+	}
+	periodParams := []filterParam[periodQuery]{
+		monthOrDateParam("from", "The first day, YYYY-MM-DD, or a month YYYY-MM for its first day (required).", false, func(q *periodQuery) *dealercrm.Date { return &q.from }),
+		monthOrDateParam("to", "The last day, YYYY-MM-DD, or a month YYYY-MM for its last day; today when omitted.", true, func(q *periodQuery) *dealercrm.Date { return &q.to }),
+	}
+	comebacks := resource[lifecycle.Comeback, crm.ServiceOrderID, struct{}, periodQuery]{
+		page: func(q *periodQuery) *crm.PageRequest { return &q.page }, params: periodParams}
+	// period reads a report's period: from is required, to defaults to
+	// today.
+	period := func(c *call, params []filterParam[periodQuery]) (periodQuery, error) {
+		var q periodQuery
+		if err := parseQuery(c.r, params, &q); err != nil {
+			return q, err
 		}
-		return d, nil
+		if q.from.IsZero() {
+			return q, &crm.ValidationError{Entity: "query", Fields: []crm.FieldError{{Field: "from", Rule: crm.RuleRequired, Message: "is required: YYYY-MM-DD or YYYY-MM"}}}
+		}
+		return q, today(c, &q.to)
 	}
 	return []route{
 		{method: http.MethodGet, path: "/v1/tasks", op: "listTasks", tag: "Lifecycle",
-			summary: "The open and overdue tasks due on or before a day (default today in the dealer's zone)",
-			params: []queryParam{
-				{name: "date", typ: reflect.TypeFor[dealercrm.Date](), doc: "The day, YYYY-MM-DD; today when omitted."},
-				{name: "owner", typ: reflect.TypeFor[string](), doc: "A staff ID (assignee) or an owner role: sales_consultant, service_advisor, cr."},
-				{name: "status", typ: reflect.TypeFor[string](), list: true, doc: "Statuses: open, overdue, done, skipped, cancelled; open and overdue when omitted."},
-				{name: "after", typ: reflect.TypeFor[string](), doc: "Cursor: the next member of the previous page."},
-			},
-			status: http.StatusOK, result: reflect.TypeFor[lifecycle.Task](), list: true,
+			summary: "The open and overdue tasks due on or before a day (default today in the dealer's zone), in ID order, one page at a time",
+			params:  tasks.queryParams(), status: http.StatusOK, result: reflect.TypeFor[lifecycle.Task](), list: true,
 			handle: func(_ *handler, c *call) error {
-				d, err := dateParam(c)
-				if err != nil {
+				var q taskQuery
+				if err := parseQuery(c.r, tasks.allParams(), &q); err != nil {
 					return err
 				}
-				q := c.r.URL.Query()
-				f := lifecycle.TaskFilter{PageRequest: crm.PageRequest{After: q.Get("after")}}
-				if o := q.Get("owner"); o != "" {
-					if lifecycle.Role(o).Valid() {
-						f.OwnerRole = lifecycle.Role(o)
-					} else {
-						f.AssigneeID = crm.StaffID(o)
-					}
+				if err := today(c, &q.date); err != nil {
+					return err
 				}
-				for _, v := range q["status"] {
-					for s := range strings.SplitSeq(v, ",") {
-						st, err := lifecycle.ParseStatus(s)
-						if err != nil {
-							return err
-						}
-						f.Statuses = append(f.Statuses, st)
-					}
-				}
-				p, err := svc.DueOn(c.r.Context(), c.dealer, d, f)
+				p, err := svc.DueOn(c.r.Context(), c.dealer, q.date, q.f)
 				if err != nil {
 					return err
 				}
@@ -123,78 +181,65 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				return c.reply(http.StatusOK, taskOutcomeReply{Task: t, Interaction: i})
 			}},
 		{method: http.MethodGet, path: "/v1/vehicles/{id}/plan", op: "getVehiclePlan", tag: "Lifecycle",
-			summary: "A vehicle's stage (explained), usage and planned tasks as of a day (default today)",
-			params:  []queryParam{{name: "date", typ: reflect.TypeFor[dealercrm.Date](), doc: "The day, YYYY-MM-DD; today when omitted."}},
-			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.Evaluation](),
+			summary: "A vehicle's stage (explained), usage and planned tasks as of a day (default today); the rows are planned, not stored tasks",
+			params:  []queryParam{{name: "date", typ: typeDate, doc: day}},
+			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.Plan](),
 			handle: func(_ *handler, c *call) error {
-				d, err := dateParam(c)
+				var d dealercrm.Date
+				params := []filterParam[dealercrm.Date]{dateParam("date", "", func(d *dealercrm.Date) *dealercrm.Date { return d })}
+				if err := parseQuery(c.r, params, &d); err != nil {
+					return err
+				}
+				if err := today(c, &d); err != nil {
+					return err
+				}
+				p, err := svc.PlanFor(c.r.Context(), c.dealer, crm.VehicleID(c.r.PathValue("id")), d)
 				if err != nil {
 					return err
 				}
-				ev, err := svc.PlanFor(c.r.Context(), c.dealer, crm.VehicleID(c.r.PathValue("id")), d)
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, ev)
+				return c.reply(http.StatusOK, p)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/abnormal", op: "getAbnormalReport", tag: "Lifecycle",
-			summary: "Abnormal customers 异常客户 as of a day (default today): near-churn, long-absent, complained, repair-only",
-			params: []queryParam{
-				{name: "date", typ: reflect.TypeFor[dealercrm.Date](), doc: "The day, YYYY-MM-DD; today when omitted."},
-				{name: "class", typ: reflect.TypeFor[lifecycle.AbnormalClass](), list: true, doc: "Keep vehicles with one of these classes; any when omitted."},
-				{name: "group", typ: reflect.TypeFor[bool](), doc: "true: the explicit group-level view, reading the sister dealers' service orders by VIN (near-churn)."},
-			},
-			status: http.StatusOK, result: reflect.TypeFor[lifecycle.AbnormalReport](),
+		{method: http.MethodGet, path: "/v1/reports/abnormal", op: "getAbnormalReport", tag: "Lifecycle", heavy: true,
+			summary: "Abnormal customers 异常客户 as of a day (default today): near-churn, long-absent, complained, repair-only; counts over every vehicle, the abnormal vehicles one page at a time",
+			params:  abnormal.queryParams(), status: http.StatusOK, result: reflect.TypeFor[lifecycle.AbnormalReport](),
 			handle: func(_ *handler, c *call) error {
-				d, err := dateParam(c)
-				if err != nil {
+				var q abnormalQuery
+				if err := parseQuery(c.r, abnormal.allParams(), &q); err != nil {
 					return err
 				}
-				q := c.r.URL.Query()
-				var aq lifecycle.AbnormalQuery
-				for _, v := range q["class"] {
-					for s := range strings.SplitSeq(v, ",") {
-						aq.Classes = append(aq.Classes, lifecycle.AbnormalClass(s))
-					}
+				if err := today(c, &q.date); err != nil {
+					return err
 				}
-				switch g := q.Get("group"); g {
-				case "", "false":
-				case "true":
-					aq.Group = true
-				default:
-					return badQuery("group", "want true or false, got %q", g)
-				}
-				r, err := svc.Abnormal(c.r.Context(), c.dealer, d, aq)
+				r, err := svc.Abnormal(c.r.Context(), c.dealer, q.date, q.q)
 				if err != nil {
 					return err
 				}
 				return c.reply(http.StatusOK, r)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/kpis", op: "getLifecycleKPIs", tag: "Lifecycle",
+		{method: http.MethodGet, path: "/v1/reports/kpis", op: "getLifecycleKPIs", tag: "Lifecycle", heavy: true,
 			summary: "Lifecycle KPIs over a period (formulas in the lifecycle package docs)",
-			params:  periodParams,
+			params:  []queryParam{periodParams[0].queryParam, periodParams[1].queryParam},
 			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.KPIs](),
 			handle: func(_ *handler, c *call) error {
-				from, to, err := period(svc, c)
+				q, err := period(c, periodParams)
 				if err != nil {
 					return err
 				}
-				k, err := svc.KPIs(c.r.Context(), c.dealer, from, to)
+				k, err := svc.KPIs(c.r.Context(), c.dealer, q.from, q.to)
 				if err != nil {
 					return err
 				}
 				return c.reply(http.StatusOK, k)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/comebacks", op: "getLifecycleComebacks", tag: "Lifecycle",
-			summary: "Comebacks 返修 over a period: repairs within the quality warranty of an earlier job, with the rate",
-			params:  periodParams,
-			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.ComebackReport](),
+		{method: http.MethodGet, path: "/v1/reports/comebacks", op: "getLifecycleComebacks", tag: "Lifecycle", heavy: true,
+			summary: "Comebacks 返修 over a period: repairs within the quality warranty of an earlier job, one page at a time, with the rate of the period",
+			params:  comebacks.queryParams(), status: http.StatusOK, result: reflect.TypeFor[lifecycle.ComebackReport](),
 			handle: func(_ *handler, c *call) error {
-				from, to, err := period(svc, c)
+				q, err := period(c, comebacks.allParams())
 				if err != nil {
 					return err
 				}
-				r, err := svc.Comebacks(c.r.Context(), c.dealer, from, to)
+				r, err := svc.Comebacks(c.r.Context(), c.dealer, q.from, q.to, q.page)
 				if err != nil {
 					return err
 				}
@@ -203,24 +248,26 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 	}
 }
 
-// periodParams are the query parameters of a report over a period.
-var periodParams = []queryParam{
-	{name: "from", typ: reflect.TypeFor[dealercrm.Date](), doc: "The first day, YYYY-MM-DD (required)."},
-	{name: "to", typ: reflect.TypeFor[dealercrm.Date](), doc: "The last day, YYYY-MM-DD; today when omitted."},
-}
-
-// period reads the from and to query parameters; to defaults to today.
-func period(svc *lifecycle.Service, c *call) (from, to dealercrm.Date, err error) {
-	q := c.r.URL.Query()
-	if from, err = dealercrm.ParseDate(q.Get("from")); err != nil {
-		return from, to, badQuery("from", "want YYYY-MM-DD, got %q", q.Get("from"))
+// monthOrDateParam sets a date from "YYYY-MM-DD" or from a month
+// "YYYY-MM": its first day, or its last day when end is set.
+func monthOrDateParam[F any](name, doc string, end bool, field func(*F) *dealercrm.Date) filterParam[F] {
+	return filterParam[F]{
+		queryParam: queryParam{name: name, doc: doc, typ: reflect.TypeFor[string]()},
+		set: func(f *F, v string) string {
+			if d, err := dealercrm.ParseDate(v); err == nil {
+				*field(f) = d
+				return ""
+			}
+			m, err := time.Parse("2006-01", v)
+			if err != nil {
+				return "is not a date YYYY-MM-DD or a month YYYY-MM"
+			}
+			d := dealercrm.NewDate(m.Year(), m.Month(), 1)
+			if end {
+				d = d.AddMonths(1).AddDays(-1)
+			}
+			*field(f) = d
+			return ""
+		},
 	}
-	if s := q.Get("to"); s == "" {
-		to, err = svc.Today(c.r.Context(), c.dealer)
-		return from, to, err
-	}
-	if to, err = dealercrm.ParseDate(q.Get("to")); err != nil {
-		return from, to, badQuery("to", "want YYYY-MM-DD, got %q", q.Get("to"))
-	}
-	return from, to, nil
 }

@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +81,53 @@ func TestLifecycleRoutes(t *testing.T) {
 }
 
 var lcDate = dealercrm.MustParseDate
+
+// TestLifecyclePlanOfNewVehicle (issue 12, defect 15): the plan of a car
+// delivered today (2026-01-31) lists no holiday or birthday of the weeks
+// before as overdue, and its rows are marked planned, not stored tasks.
+func TestLifecyclePlanOfNewVehicle(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New()
+	crmSvc := crm.NewService(store)
+	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(func() time.Time { return time.Date(2026, 1, 31, 2, 0, 0, 0, time.UTC) }))
+	require.NoError(t, err)
+	e := newEnvOn(t, store, httpapi.WithLifecycle(lc))
+	var consents []crm.Consent
+	for _, ch := range []crm.Channel{crm.ChannelPhone, crm.ChannelWeChat} {
+		for _, p := range []crm.Purpose{crm.PurposeSurvey, crm.PurposeMarketing} {
+			consents = append(consents, crm.Consent{Purpose: p, Channel: ch, Granted: true, At: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Source: "contract"})
+		}
+	}
+	_, err = crmSvc.CreateCustomer(ctx, dealerA, crm.Customer{ID: "c1", Record: crm.Record{DealerID: dealerA}, Name: "王先生", ConsultantID: "S01",
+		Birthday: lcDate("1980-01-20"), Consents: consents})
+	require.NoError(t, err)
+	_, err = crmSvc.CreateVehicle(ctx, dealerA, crm.Vehicle{ID: "v1", Record: crm.Record{DealerID: dealerA}, VIN: "LSVAM4187C2184847", Model: "Lavida",
+		OwnerID: "c1", DeliveryDate: lcDate("2026-01-31"), Price: decimal.NewFromInt(120000)})
+	require.NoError(t, err)
+
+	rec := e.do(http.MethodGet, "/v1/vehicles/v1/plan", keyA, nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var plan struct {
+		AsOf  string           `json:"as_of"`
+		Tasks []map[string]any `json:"tasks"`
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &plan))
+	assert.Equal(t, "2026-01-31", plan.AsOf)
+	require.NotEmpty(t, plan.Tasks)
+	var holidays []any
+	for _, row := range plan.Tasks {
+		assert.Equal(t, true, row["planned"], "%v", row["key"])
+		assert.NotContains(t, row, "status", "a planned row has no status of a stored task")
+		assert.NotContains(t, row, "id")
+		assert.GreaterOrEqual(t, row["due"], "2026-01-31", "%v", row["key"])
+		if row["kind"] == string(lifecycle.KindHolidayCare) {
+			holidays = append(holidays, row["due"])
+		}
+	}
+	require.NotEmpty(t, holidays)
+	assert.Equal(t, "2026-02-16", holidays[0], "the first is Spring Festival (02-17), not New Year's Day (care due 2025-12-31)")
+	assert.Equal(t, "2026-02-01", plan.Tasks[0]["due"], "the one-on-one visit opens the plan")
+}
 
 // TestLifecycleReports goes through the real handler: the abnormal report
 // and the KPIs of dealer A, invisible to dealer B, and bad queries.
@@ -158,4 +207,154 @@ func TestLifecycleReports(t *testing.T) {
 	assert.Contains(t, rec.Body.String(), `"items":[]`, "dealer B: none of A's")
 	rec = e.do(http.MethodGet, "/v1/reports/comebacks?from=2026-01-01&to=2025-01-01", keyA, nil)
 	assert.Equal(t, http.StatusUnprocessableEntity, rec.Code)
+}
+
+// TestLifecycleListsPage (issue 12, defect 13): every list route of the
+// lifecycle module answers {items, next}, honours limit (1 to MaxLimit;
+// limit=abc is a 422 naming limit, like the crm lists) and pages with
+// after; the period reports take a month (2026-11) as well as a day; and
+// an outcome on a done task says from, to and what is allowed.
+func TestLifecycleListsPage(t *testing.T) {
+	ctx := context.Background()
+	store := memory.New()
+	crmSvc := crm.NewService(store)
+	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(func() time.Time { return time.Date(2026, 1, 31, 2, 0, 0, 0, time.UTC) }))
+	require.NoError(t, err)
+	e := newEnvOn(t, store, httpapi.WithLifecycle(lc))
+	_, err = crmSvc.CreateCustomer(ctx, dealerA, crm.Customer{ID: "c1", Record: crm.Record{DealerID: dealerA}, Name: "王先生", ConsultantID: "S01",
+		Consents: []crm.Consent{{Purpose: crm.PurposeSurvey, Channel: crm.ChannelPhone, Granted: true, At: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Source: "contract"}}})
+	require.NoError(t, err)
+	// Three cars delivered 2026-01-28: a 3DC call and a one-on-one visit
+	// each are due on 01-31. Three cars of 2022 never serviced since:
+	// long-absent, each with a repair and its comeback 5 days later.
+	for i := 1; i <= 6; i++ {
+		id := crm.VehicleID(fmt.Sprintf("v%d", i))
+		delivered := lcDate("2026-01-28")
+		if i > 3 {
+			delivered = lcDate("2022-03-01")
+		}
+		_, err = crmSvc.CreateVehicle(ctx, dealerA, crm.Vehicle{ID: id, Record: crm.Record{DealerID: dealerA}, VIN: vin(i), Model: "Lavida",
+			OwnerID: "c1", DeliveryDate: delivered, Price: decimal.NewFromInt(120000)})
+		require.NoError(t, err)
+		if i > 3 {
+			for k, d := range []string{"2024-11-04", "2024-11-09"} {
+				_, err = crmSvc.CreateServiceOrder(ctx, dealerA, crm.ServiceOrder{ID: crm.ServiceOrderID(fmt.Sprintf("o%d-%d", i, k)), Record: crm.Record{DealerID: dealerA},
+					VehicleID: id, Date: lcDate(d), ClosedDate: lcDate(d), OdometerKM: int64(30000 + 100*k), Kind: crm.ServiceRepair, Payer: crm.PayerCustomer, Labour: decimal.NewFromInt(300)})
+				require.NoError(t, err)
+			}
+		}
+	}
+	_, err = lc.Run(ctx, dealerA, lcDate("2026-01-31"))
+	require.NoError(t, err)
+
+	// pages follows next from path, limit 2, and returns the pages.
+	pages := func(path string) []obj {
+		var out []obj
+		after := ""
+		for range 10 {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			p := path + sep + "limit=2"
+			if after != "" {
+				p += "&after=" + after
+			}
+			rec := e.do(http.MethodGet, p, keyA, nil)
+			require.Equal(t, http.StatusOK, rec.Code, "%s: %s", p, rec.Body)
+			page := decode(t, rec)
+			require.Contains(t, page, "items", p)
+			out = append(out, page)
+			next, _ := page["next"].(string)
+			if next == "" {
+				return out
+			}
+			after = next
+		}
+		t.Fatalf("%s: no last page", path)
+		return nil
+	}
+	ids := func(pages []obj, field string) []string {
+		var out []string
+		for _, p := range pages {
+			items := p["items"].([]any)
+			assert.LessOrEqual(t, len(items), 2, "a page holds at most limit items")
+			for _, it := range items {
+				out = append(out, it.(obj)[field].(string))
+			}
+		}
+		return out
+	}
+
+	tp := pages("/v1/tasks")
+	assert.Len(t, tp, 3, "six tasks, two a page")
+	got := ids(tp, "id")
+	assert.Len(t, got, 6)
+	assert.IsIncreasing(t, got, "in ID order, each once")
+	assert.Equal(t, []string{"items", "next"}, sortedKeys(tp[0]))
+
+	ap := pages("/v1/reports/abnormal")
+	assert.Equal(t, []string{"v4", "v5", "v6"}, ids(ap, "vehicle_id"), "the long-absent cars, by vehicle ID")
+	for _, p := range ap {
+		assert.EqualValues(t, 6, p["vehicles"], "the counts cover every vehicle on every page")
+		assert.EqualValues(t, 3, p["abnormal"].(obj)["long_absent"])
+	}
+
+	cp := pages("/v1/reports/comebacks?from=2024-11&to=2024-11")
+	assert.Equal(t, []string{"o4-1", "o5-1", "o6-1"}, ids(cp, "order_id"), "by date, then order ID")
+	for _, p := range cp {
+		assert.Equal(t, "2024-11-01", p["from"], "a month as from is its first day")
+		assert.Equal(t, "2024-11-30", p["to"], "a month as to is its last day")
+		assert.EqualValues(t, 3, p["rate"].(obj)["numerator"], "the rate of the whole period on every page")
+	}
+
+	for _, path := range []string{"/v1/tasks", "/v1/reports/abnormal", "/v1/reports/comebacks?from=2024-11"} {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		for _, q := range []string{"limit=abc", "limit=0", "limit=-1"} {
+			rec := e.do(http.MethodGet, path+sep+q, keyA, nil)
+			p := requireProblem(t, rec, http.StatusUnprocessableEntity, "invalid")
+			assert.Equal(t, map[string]string{"limit": crm.RuleFormat}, problemFields(p), "%s%s%s", path, sep, q)
+		}
+		rec := e.do(http.MethodGet, path+sep+"after=%21%21", keyA, nil)
+		p := requireProblem(t, rec, http.StatusUnprocessableEntity, "invalid")
+		assert.Contains(t, problemFields(p), "after", "%s: a malformed cursor", path)
+		rec = e.do(http.MethodGet, path+sep+"limit=5000", keyA, nil)
+		assert.Equal(t, http.StatusOK, rec.Code, "%s: a limit above the maximum is capped", path)
+	}
+
+	rec := e.do(http.MethodGet, "/v1/reports/kpis?from=2026-01&to=2026-01", keyA, nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	k := decode(t, rec)
+	assert.Equal(t, "2026-01-01", k["from"])
+	assert.Equal(t, "2026-01-31", k["to"])
+	assert.Equal(t, "2026-01", k["churn_month"])
+	rec = e.do(http.MethodGet, "/v1/reports/kpis?from=2026-01-05&to=2026-01-20", keyA, nil)
+	require.Equal(t, http.StatusOK, rec.Code, "a full date still works")
+	assert.Equal(t, "2026-01-05", decode(t, rec)["from"])
+	for q, field := range map[string]string{"from=2026-13": "from", "from=2026-1": "from", "from=2026-01&to=2026-00": "to", "to=2026-01": "from"} {
+		rec = e.do(http.MethodGet, "/v1/reports/kpis?"+q, keyA, nil)
+		p := requireProblem(t, rec, http.StatusUnprocessableEntity, "invalid")
+		assert.Contains(t, problemFields(p), field, q)
+	}
+
+	// An outcome on a done task: from, to and what is allowed.
+	id := got[0]
+	rec = e.do(http.MethodPost, "/v1/tasks/"+id+"/outcome", keyA, map[string]any{"outcome": "reached", "staff_id": "S01"})
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	rec = e.do(http.MethodPost, "/v1/tasks/"+id+"/outcome", keyA, map[string]any{"outcome": "reached"})
+	p := requireProblem(t, rec, http.StatusConflict, "failed_precondition")
+	assert.Contains(t, p["detail"], "from done to done", "from and to")
+	assert.Contains(t, p["detail"], "allowed from done: none", "what is allowed")
+}
+
+func sortedKeys(o obj) []string {
+	var out []string
+	for k := range o {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

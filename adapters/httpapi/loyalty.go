@@ -31,8 +31,14 @@ import (
 //
 // Every POST honours the Idempotency-Key header: a repeat with the same key
 // returns the first response with Idempotent-Replayed: true; the same key
-// with another body is a 409 conflict. Earnings and reversals are
-// idempotent without it (per order, per entry).
+// with another body is a 409 conflict. The POSTs that move points or money
+// (earnings, reversals, redemptions, renewals, upgrades and quotes, which
+// may use free services) require it: without it they answer 400 naming the
+// header. Independently of keys, an order earns once and an entry is
+// reversed once: posting one again under a new key answers the first
+// receipt as a replay (Idempotent-Replayed: true). A store acts only on
+// its own customers: another store's customer is a 404, also in a group
+// programme whose accounts the home store keeps.
 func WithLoyalty(svc *loyalty.Service) Option {
 	return func(c *config) {
 		c.modules = append(c.modules, func() []route { return loyaltyRoutes(svc) })
@@ -200,6 +206,10 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 	}
 	receipt := reflect.TypeFor[loyalty.Receipt]()
 	return []route{
+		// Joining may record a fee, but the state machine admits one join
+		// per membership: a keyless retry is a 409 (already a member),
+		// never a second membership or fee. The key is honoured, not
+		// required.
 		{method: http.MethodPost, path: "/v1/loyalty/members", op: "joinLoyalty", tag: tag, idempotent: true,
 			summary: "Make a customer a club member at the initial tier (by fee paid or past spend)",
 			body:    reflect.TypeFor[loyaltyJoinInput](), status: http.StatusCreated, result: receipt, location: "the membership",
@@ -240,25 +250,36 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 				}
 				return c.reply(http.StatusOK, v)
 			}},
-		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/renew", op: "renewMembership", tag: tag, idempotent: true,
+		// A renewal may deduct 500 points, and a retry would renew (and
+		// deduct) again: the key is required.
+		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/renew", op: "renewMembership", tag: tag, keyRequired: true,
 			summary: "Renew a membership for one more period by fee, by deducting points or by insurance renewals",
 			body:    reflect.TypeFor[loyaltyChangeInput](), status: http.StatusOK, result: receipt,
 			handle: change(func(s *loyalty.Service) func(*call, loyalty.ChangeRequest) (loyalty.Receipt, error) {
 				return func(c *call, r loyalty.ChangeRequest) (loyalty.Receipt, error) { return s.Renew(c.r.Context(), r) }
 			})},
-		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/upgrade", op: "upgradeMembership", tag: tag, idempotent: true,
+		// An upgrade may deduct 2,000 points, and a retry would upgrade
+		// (and deduct) again: the key is required.
+		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/upgrade", op: "upgradeMembership", tag: tag, keyRequired: true,
 			summary: "Move a member up one tier by cumulative points, deducting points, a large repair or insurance renewals",
 			body:    reflect.TypeFor[loyaltyChangeInput](), status: http.StatusOK, result: receipt,
 			handle: change(func(s *loyalty.Service) func(*call, loyalty.ChangeRequest) (loyalty.Receipt, error) {
 				return func(c *call, r loyalty.ChangeRequest) (loyalty.Receipt, error) { return s.Upgrade(c.r.Context(), r) }
 			})},
+		// A cancellation moves no points or money, and a keyless retry is a
+		// 409 (already cancelled): the key is honoured, not required.
 		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/cancel", op: "cancelMembership", tag: tag, idempotent: true,
 			summary: "Cancel a membership; the points stay on the account",
 			body:    reflect.TypeFor[loyaltyChangeInput](), status: http.StatusOK, result: receipt,
 			handle: change(func(s *loyalty.Service) func(*call, loyalty.ChangeRequest) (loyalty.Receipt, error) {
 				return func(c *call, r loyalty.ChangeRequest) (loyalty.Receipt, error) { return s.Cancel(c.r.Context(), r) }
 			})},
-		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/quote", op: "quoteForMember", tag: tag, idempotent: true,
+		// A quote with consume uses free services from the yearly quota
+		// (worth money), and a retry would use them again. The route cannot
+		// tell before reading the body, and one rule per route keeps the
+		// OpenAPI document true: the key is required (a price-only quote
+		// stores nothing under it).
+		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/quote", op: "quoteForMember", tag: tag, keyRequired: true,
 			summary: "Apply the member's tier benefits to a workshop quote (discounts, free services from the yearly quota)",
 			body:    reflect.TypeFor[loyaltyQuoteInput](), status: http.StatusOK, result: receipt,
 			handle: func(_ *handler, c *call) error {
@@ -271,7 +292,9 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 					Parts: in.Parts, FreeServices: in.FreeServices, Consume: in.Consume, IdempotencyKey: key})
 				return replyReceipt(c, http.StatusOK, rec, err)
 			}},
-		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/redemptions", op: "redeemPoints", tag: tag, idempotent: true,
+		// A redemption spends points: the key is required, so that two
+		// identical keyless requests (a retry) cannot both debit.
+		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/redemptions", op: "redeemPoints", tag: tag, keyRequired: true,
 			summary: "Redeem points (voucher, gift), soonest-expiring first; never below zero (409 insufficient points)",
 			body:    reflect.TypeFor[loyaltyRedeemInput](), status: http.StatusCreated, result: receipt,
 			handle: func(_ *handler, c *call) error {
@@ -312,8 +335,10 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 				}
 				return c.reply(http.StatusOK, st)
 			}},
-		{method: http.MethodPost, path: "/v1/loyalty/earnings", op: "postEarning", tag: tag, idempotent: true,
-			summary: "Post the points of a service order (once per order; insurer-paid and warranty work earn 0)",
+		// An earning credits points: the key is required. The order earns
+		// once whatever the keys (a new key answers the first receipt).
+		{method: http.MethodPost, path: "/v1/loyalty/earnings", op: "postEarning", tag: tag, keyRequired: true,
+			summary: "Post the points of a service order (once per order, whatever the key; insurer-paid and warranty work earn 0)",
 			body:    reflect.TypeFor[loyaltyEarnInput](), status: http.StatusCreated, result: receipt,
 			handle: func(_ *handler, c *call) error {
 				var in loyaltyEarnInput
@@ -327,8 +352,11 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 				rec, err := svc.EarnOrder(c.r.Context(), c.dealer, in.ServiceOrderID, in.Date, key)
 				return replyReceipt(c, http.StatusCreated, rec, err)
 			}},
-		{method: http.MethodPost, path: "/v1/loyalty/entries/{id}/reverse", op: "reverseLedgerEntry", tag: tag, idempotent: true,
-			summary: "Reverse a ledger entry (refunded or voided order, cancelled voucher); at most once",
+		// A reversal moves points back: the key is required. An entry is
+		// reversed once whatever the keys (a new key answers the first
+		// reversal).
+		{method: http.MethodPost, path: "/v1/loyalty/entries/{id}/reverse", op: "reverseLedgerEntry", tag: tag, keyRequired: true,
+			summary: "Reverse a ledger entry of this store (refunded or voided order, cancelled voucher); once, whatever the key",
 			body:    reflect.TypeFor[loyaltyReverseInput](), status: http.StatusCreated, result: receipt,
 			handle: func(_ *handler, c *call) error {
 				var in loyaltyReverseInput
@@ -344,7 +372,7 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 			summary: "Get the club's program: tiers, benefits, join, renewal, upgrade and earning rules",
 			status:  http.StatusOK, result: reflect.TypeFor[loyalty.Program](),
 			handle: func(_ *handler, c *call) error { return c.reply(http.StatusOK, svc.Program()) }},
-		{method: http.MethodGet, path: "/v1/loyalty/liability", op: "getPointsLiability", tag: tag,
+		{method: http.MethodGet, path: "/v1/loyalty/liability", op: "getPointsLiability", tag: tag, heavy: true,
 			summary: "Outstanding points per store where they were earned, valued at the redemption rate",
 			status:  http.StatusOK, result: reflect.TypeFor[loyalty.Liability](),
 			handle: func(_ *handler, c *call) error {

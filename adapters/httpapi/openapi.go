@@ -90,7 +90,7 @@ var schemaDocs = map[string]string{
 	"Complaint":          "A customer complaint and its handling.",
 	"EventParticipation": "A customer's invitation to or attendance of an event.",
 	"Batch":              "Records from a host DMS to upsert, matched on external_id; references between records hold external IDs. IDs, dealer and timestamps are ignored.",
-	"Problem":            "RFC 9457 problem details. type is always about:blank; code is the machine-readable error code.",
+	"Problem":            "RFC 9457 problem details. type is always about:blank; code is the machine-readable error code; errors lists the fields at fault (an import lists the first 100, and total_errors then counts them all).",
 	"Decimal":            "A decimal amount in CNY. Responses always write a string (\"1234.56\") to keep every digit; requests accept a string or a JSON number.",
 	"Date":               "A calendar date YYYY-MM-DD in the dealer's time zone; null when not set.",
 }
@@ -158,6 +158,9 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return s
 	case reflect.Pointer:
 		return map[string]any{"anyOf": []any{g.schema(t.Elem()), map[string]any{"type": "null"}}}
+	case reflect.Interface:
+		// Any JSON value: another package's section of a customer export.
+		return map[string]any{}
 	case reflect.Struct:
 		return g.named(schemaName(t), t, func() map[string]any {
 			props := map[string]any{}
@@ -278,6 +281,8 @@ func openAPI(routes []route) map[string]any {
 				"Problem": map[string]any{
 					"description": "An error, as RFC 9457 problem details.",
 					"content":     map[string]any{"application/problem+json": map[string]any{"schema": ref("Problem")}},
+					"headers": map[string]any{"Retry-After": map[string]any{"schema": map[string]any{"type": "integer"},
+						"description": "On a 503: the seconds to wait before retrying (the server is at its cap of heavy requests, a request ran past its deadline, or the database is unreachable)."}},
 				},
 			},
 			"securitySchemes": map[string]any{
@@ -297,7 +302,8 @@ Bodies are JSON (PATCH also takes application/merge-patch+json, RFC 7396); unkno
 Server-set fields (id, dealer_id, created_at, updated_at) may be sent and are ignored.
 Dates are YYYY-MM-DD in the dealer's time zone, times RFC 3339, amounts decimal strings.
 Lists return {"items": [...], "next": "cursor"}; pass next as after to get the following page.
-Errors are RFC 9457 problem details with a code member: invalid 422 (errors lists the fields), not_found 404, conflict and failed_precondition 409, permission_denied 403, unavailable 503, internal 500, malformed_request 400, unauthenticated 401, body_too_large 413.`
+Errors are RFC 9457 problem details with a code member: invalid 422 (errors lists the fields), not_found 404, conflict and failed_precondition 409, permission_denied 403, unavailable 503 (with Retry-After), internal 500, malformed_request 400, unauthenticated 401, body_too_large 413.
+Reports, grading runs, imports, segment previews, audience freezes and exports are heavy: only a few run at once, and one that finds no turn within a short wait is answered 503 with Retry-After.`
 
 // operation builds the OpenAPI operation of rt.
 func (g *schemaGen) operation(rt route) map[string]any {
@@ -409,7 +415,7 @@ func problemStatuses(rt route) []int {
 		st = append(st, http.StatusUnprocessableEntity)
 	}
 	if !rt.public {
-		st = append(st, http.StatusInternalServerError)
+		st = append(st, http.StatusInternalServerError, http.StatusServiceUnavailable)
 	}
 	return st
 }

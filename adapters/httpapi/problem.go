@@ -71,6 +71,9 @@ type problem struct {
 	// decoded (400) or hold a value another record has (409, rule
 	// "unique"), by JSON name or query parameter name.
 	Errors []crm.FieldError `json:"errors,omitempty"`
+	// TotalErrors counts the broken rules when errors lists only the
+	// first of them (an import lists the first 100).
+	TotalErrors int `json:"total_errors,omitempty"`
 }
 
 // writeProblem is the one place that turns an error into a response. The
@@ -95,6 +98,9 @@ func (h *handler) writeProblem(w http.ResponseWriter, r *http.Request, err error
 		p.Code = string(dealercrm.Invalid)
 		p.Detail = "invalid " + ve.Entity + ": see errors"
 		p.Errors = ve.Fields
+		if ve.Total > len(ve.Fields) {
+			p.TotalErrors = ve.Total
+		}
 	case errors.As(err, &ce):
 		// The detail says in words which field is taken; errors names it
 		// for programs.
@@ -118,6 +124,10 @@ func (h *handler) writeProblem(w http.ResponseWriter, r *http.Request, err error
 			slog.String("method", r.Method), slog.String("route", route), slog.String("dealer", string(dealer)),
 			slog.String("error", maskString(err.Error())))
 		p.Detail = "internal error"
+	}
+	if status == http.StatusServiceUnavailable {
+		// Retry-After and a log line with the cause (resource limits).
+		h.unavailable(w, r, err)
 	}
 	p.Status, p.Title = status, http.StatusText(status)
 	body, _ := json.Marshal(p)

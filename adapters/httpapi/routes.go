@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -27,6 +28,11 @@ type route struct {
 	patch bool
 	// bulk routes have the import body limit.
 	bulk bool
+	// heavy marks a route that may hold a database connection for long or
+	// read much — a report, a grading run, an import, a segment preview,
+	// an audience freeze, an export: at most WithHeavyRequests of them run
+	// at once.
+	heavy bool
 	// status is the success status; result the type of its body (nil for
 	// none); list wraps result in a page.
 	status int
@@ -46,8 +52,9 @@ type route struct {
 func (rt route) pattern() string { return rt.method + " " + rt.path }
 
 // endpoint wraps a route's handler: it records the route for the request
-// log, authenticates (the dealer comes from the key and nowhere else) and
-// writes the handler's error as a problem.
+// log, sets the request's deadline, authenticates (the dealer comes from
+// the key and nowhere else), waits for a heavy route's turn and writes the
+// handler's error as a problem.
 func (h *handler) endpoint(rt route) http.Handler {
 	limit := h.cfg.maxBody
 	if rt.bulk {
@@ -59,6 +66,9 @@ func (h *handler) endpoint(rt route) http.Handler {
 		if sw != nil {
 			sw.route = pattern
 		}
+		ctx, cancel := context.WithTimeout(r.Context(), h.cfg.timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		c := &call{w: w, r: r, limit: limit}
 		if !rt.public {
 			dealer, err := h.auth.Authenticate(r)
@@ -86,8 +96,16 @@ func (h *handler) endpoint(rt route) http.Handler {
 			}
 			c.key = key
 		}
+		if rt.heavy {
+			release, err := h.acquireHeavy(ctx)
+			if err != nil {
+				h.writeProblem(w, r, err)
+				return
+			}
+			defer release()
+		}
 		if err := rt.handle(h, c); err != nil {
-			h.writeProblem(w, r, err)
+			h.writeProblem(w, r, h.pastDeadline(ctx, err))
 		}
 	})
 }
@@ -113,8 +131,8 @@ func allRoutes() []route {
 		body:    reflect.TypeFor[consentInput](), status: http.StatusOK, result: reflect.TypeFor[crm.Customer](), handle: setConsent})
 	rs = append(rs,
 		route{method: http.MethodGet, path: "/v1/customers/{id}/export", op: "exportCustomer", tag: "Customers",
-			summary: "Export everything held about a customer (PIPL data-access request)",
-			status:  http.StatusOK, result: reflect.TypeFor[crm.CustomerExport](), handle: exportCustomer},
+			summary: "Export everything held about a customer (PIPL data-access request)", heavy: true,
+			status: http.StatusOK, result: reflect.TypeFor[crm.CustomerExport](), handle: exportCustomer},
 		route{method: http.MethodPost, path: "/v1/customers/{id}/erase", op: "eraseCustomer", tag: "Customers",
 			summary: "Erase a customer's personal information (PIPL); financial and repair records are kept, anonymised",
 			status:  http.StatusNoContent, handle: eraseCustomer})
@@ -128,8 +146,9 @@ func allRoutes() []route {
 	rs = append(rs, complaints.routes()...)
 	rs = append(rs, participations.routes()...)
 	rs = append(rs, route{method: http.MethodPost, path: "/v1/import", op: "importBatch", tag: "Import",
-		summary: "Upsert a batch from a DMS, matched on external IDs; importing the same batch again changes nothing",
-		body:    reflect.TypeFor[crm.Batch](), bulk: true, status: http.StatusOK, result: reflect.TypeFor[importReply](),
+		summary: "Upsert a batch from a DMS, matched on external IDs; importing the same batch again changes nothing. " +
+			"By default at most 10,000 records, 10 list entries per record on average and 1 MiB per record; 413 naming where beyond",
+		body: reflect.TypeFor[crm.Batch](), bulk: true, heavy: true, status: http.StatusOK, result: reflect.TypeFor[importReply](),
 		handle: importBatch})
 	return rs
 }
@@ -200,22 +219,6 @@ func eraseCustomer(h *handler, c *call) error {
 	return nil
 }
 
-func importBatch(h *handler, c *call) error {
-	var b crm.Batch
-	if err := c.decode(&b); err != nil {
-		return err
-	}
-	res, err := h.svc.Import(c.r.Context(), c.dealer, b)
-	if err != nil {
-		return err
-	}
-	n := res.Counts()
-	return c.reply(http.StatusOK, importReply{
-		Counts:  importCounts{Created: n[crm.Created], Updated: n[crm.Updated], Unchanged: n[crm.Unchanged]},
-		Results: res,
-	})
-}
-
 // leadRoutes are the operations of a lead's state machine.
 func leadRoutes() []route {
 	item := "/v1/leads/{id}"
@@ -249,6 +252,7 @@ func leadRoutes() []route {
 				}
 				l, err := h.svc.LogFollowUp(c.r.Context(), c.dealer, id(c), crm.FollowUp{
 					At: in.At, StaffID: in.StaffID, Channel: in.Channel, Note: in.Note, Level: in.Level, Visit: in.Visit,
+					ExpectedClose: in.ExpectedClose,
 				})
 				return reply(c, l, err)
 			}},

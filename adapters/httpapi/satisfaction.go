@@ -218,7 +218,8 @@ type priorityReport struct {
 
 // decodeAHP is call.decode for bodies holding comparison matrices: a
 // malformed judgment is the *satisfaction.MatrixError naming its cell
-// (422), not a malformed body (400).
+// (422, with the field where the matrix sits in the body), not a
+// malformed body (400).
 func decodeAHP(c *call, dst any) error {
 	if err := c.checkContentType(false); err != nil {
 		return err
@@ -227,21 +228,44 @@ func decodeAHP(c *call, dst any) error {
 	if err != nil {
 		return err
 	}
+	if err := checkBodyText(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		if me, ok := errors.AsType[*satisfaction.MatrixError](err); ok {
-			return me
+			return locateMatrixError(me, body, reflect.TypeOf(dst))
 		}
-		return decodeError(err)
+		return locatedError(decodeError(err), body, reflect.TypeOf(dst))
 	}
 	if err := expectEOF(dec); err != nil {
+		return err
+	}
+	if err := rejectDerived(dst); err != nil {
 		return err
 	}
 	if v, ok := dst.(interface{ validate() error }); ok {
 		return v.validate()
 	}
 	return nil
+}
+
+// locateMatrixError names the field of a judgment that did not decode:
+// encoding/json does not say where in the body the failing matrix is
+// (root.children[1].comparisons), so the body is walked again to find it.
+func locateMatrixError(me *satisfaction.MatrixError, body []byte, t reflect.Type) error {
+	c := *me
+	if path, _ := locateError(body, t); path != "" {
+		c.Field = path
+		if me.Row >= 0 {
+			c.Field += "[" + strconv.Itoa(me.Row) + "]"
+			if me.Col >= 0 {
+				c.Field += "[" + strconv.Itoa(me.Col) + "]"
+			}
+		}
+	}
+	return &c
 }
 
 func satisfactionRoutes(svc *satisfaction.Service) []route {
@@ -314,14 +338,11 @@ func satisfactionRoutes(svc *satisfaction.Service) []route {
 				if err := decodeAHP(c, &in); err != nil {
 					return err
 				}
-				m := in.Matrix
 				if len(in.Experts) > 0 {
-					var err error
-					if m, err = satisfaction.Aggregate(in.Experts, in.ExpertWeights); err != nil {
-						return err
-					}
+					r, err := in.Config.WeighExperts(in.Experts, in.ExpertWeights, in.Labels...)
+					return replyOK(c, r, err)
 				}
-				r, err := in.Config.Weigh(m, in.Labels...)
+				r, err := in.Config.Weigh(in.Matrix, in.Labels...)
 				return replyOK(c, r, err)
 			}},
 		{method: http.MethodPost, path: "/v1/ahp/hierarchy", op: "computeAHPHierarchy", tag: ahpTag,
@@ -441,7 +462,7 @@ func satisfactionRoutes(svc *satisfaction.Service) []route {
 				page, err := svc.ListResponses(c.r.Context(), c.dealer, f)
 				return replyOK(c, page, err)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/csi", op: "getCSIReport", tag: reportTag,
+		{method: http.MethodGet, path: "/v1/reports/csi", op: "getCSIReport", tag: reportTag, heavy: true,
 			summary: "CSI 0–100 of a questionnaire's responses, by criterion, indicator, staff member, department and period",
 			params:  docs(reportParams), status: http.StatusOK, result: reflect.TypeFor[satisfaction.Report](),
 			handle: func(_ *handler, c *call) error {
@@ -452,7 +473,7 @@ func satisfactionRoutes(svc *satisfaction.Service) []route {
 				rep, err := svc.Report(c.r.Context(), c.dealer, q.Questionnaire, q.Req)
 				return replyOK(c, rep, err)
 			}},
-		{method: http.MethodGet, path: "/v1/reports/satisfaction-priorities", op: "getSatisfactionPriorities", tag: reportTag,
+		{method: http.MethodGet, path: "/v1/reports/satisfaction-priorities", op: "getSatisfactionPriorities", tag: reportTag, heavy: true,
 			summary: "Improvement priorities of a questionnaire's indicators: importance × gap, with importance–performance quadrants",
 			params:  docs(priorityParams), status: http.StatusOK, result: reflect.TypeFor[priorityReport](),
 			handle: func(_ *handler, c *call) error {

@@ -21,7 +21,8 @@ func ExampleWithSatisfaction() {
 	if _, err := svc.CreateDealer(context.Background(), crm.Dealer{ID: "SH01", Name: "Shanghai Pudong 4S"}); err != nil {
 		panic(err)
 	}
-	sat, err := satisfaction.NewService(memory.NewSatisfactionStore(), satisfaction.WithFollowUps(satisfaction.CRMComplaints{CRM: svc}))
+	sat, err := satisfaction.NewService(memory.NewSatisfactionStore(),
+		satisfaction.WithRecords(svc), satisfaction.WithFollowUps(satisfaction.CRMComplaints{CRM: svc}))
 	if err != nil {
 		panic(err)
 	}
@@ -45,8 +46,11 @@ func ExampleWithSatisfaction() {
 	status, r := post(`{"matrix": [[1, 3, 5], ["1/3", 1, 2], [null, null, 1]], "labels": ["quality", "speed", "price"]}`)
 	fmt.Printf("%d weights %.3f CR %.3f\n", status, r["weights"], r["cr"])
 	status, p := post(`{"matrix": [[1, 9, "1/9"], [null, 1, 9], [null, null, 1]]}`)
-	fmt.Println(status, p["code"], strings.Contains(p["detail"].(string), "revise judgment"))
+	e := p["errors"].([]any)[0].(map[string]any)
+	fmt.Println(status, p["code"], e["field"], e["rule"])
+	fmt.Println(e["message"])
 	// Output:
 	// 200 weights [0.648 0.230 0.122] CR 0.003
-	// 422 invalid true
+	// 422 invalid matrix[0][1] consistency
+	// consistency ratio 6.130 is not below 0.10; revise judgment [0][1] from 9 to 0.1111 (consistency ratio then 0.483)
 }

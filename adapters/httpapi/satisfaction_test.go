@@ -19,10 +19,22 @@ import (
 func newSatisfactionEnv(t testing.TB) *env {
 	t.Helper()
 	store := memory.New()
+	svc := crm.NewService(store)
 	ssvc, err := satisfaction.NewService(memory.NewSatisfactionStore(),
-		satisfaction.WithFollowUps(satisfaction.CRMComplaints{CRM: crm.NewService(store)}))
+		satisfaction.WithRecords(svc), satisfaction.WithFollowUps(satisfaction.CRMComplaints{CRM: svc}))
 	require.NoError(t, err)
 	return newEnvOn(t, store, httpapi.WithSatisfaction(ssvc))
+}
+
+// problemMessage returns the message of field in a problem's errors.
+func problemMessage(p obj, field string) string {
+	errs, _ := p["errors"].([]any)
+	for _, e := range errs {
+		if m := e.(obj); m["field"] == field {
+			return m["message"].(string)
+		}
+	}
+	return ""
 }
 
 func decodeAs[T any](t testing.TB, body []byte) T {
@@ -92,20 +104,21 @@ func TestAHPWeightsRoute(t *testing.T) {
 	t.Run("inconsistent matrix names the judgment", func(t *testing.T) {
 		w := e.do(http.MethodPost, "/v1/ahp/weights", keyA, `{"matrix": `+saatyHouse+`, "labels": `+houseLabels+`}`)
 		p := requireProblem(t, w, http.StatusUnprocessableEntity, "invalid")
-		assert.Contains(t, p["detail"], "revise judgment [2][6] (neighborhood vs condition) from 6 to", "CR 0.169 ≥ 0.10 names the judgment to revise")
+		assert.Equal(t, "consistency", problemFields(p)["matrix[2][6]"])
+		assert.Contains(t, problemMessage(p, "matrix[2][6]"), "revise judgment [2][6] (neighborhood vs condition) from 6 to", "CR 0.169 ≥ 0.10 names the judgment to revise")
 	})
 
 	t.Run("malformed matrices name the cell", func(t *testing.T) {
-		for name, tc := range map[string]struct{ body, want string }{
-			"not a judgment": {`{"matrix": [[1, "three"], [null, 1]]}`, "cell [0][1]"},
-			"not reciprocal": {`{"matrix": [[1, 3], [3, 1]]}`, "cell ["},
-			"not square":     {`{"matrix": [[1, 3, 5], [null, 1]]}`, "[size]"},
-			"negative":       {`{"matrix": [[1, -3], [null, 1]]}`, "cell [0][1]"},
-			"off the scale":  {`{"matrix": [[1, 12], [null, 1]]}`, "cell [0][1]"},
+		for name, tc := range map[string]struct{ body, field, rule string }{
+			"not a judgment": {`{"matrix": [[1, "three"], [null, 1]]}`, "matrix[0][1]", "format"},
+			"not reciprocal": {`{"matrix": [[1, 3], [3, 1]]}`, "matrix[1][0]", "reciprocal"},
+			"not square":     {`{"matrix": [[1, 3, 5], [null, 1]]}`, "matrix[0]", "size"},
+			"negative":       {`{"matrix": [[1, -3], [null, 1]]}`, "matrix[0][1]", "format"},
+			"off the scale":  {`{"matrix": [[1, 12], [null, 1]]}`, "matrix[0][1]", "scale"},
 		} {
 			t.Run(name, func(t *testing.T) {
 				p := requireProblem(t, e.do(http.MethodPost, "/v1/ahp/weights", keyA, tc.body), http.StatusUnprocessableEntity, "invalid")
-				assert.Contains(t, p["detail"], tc.want)
+				assert.Equal(t, tc.rule, problemFields(p)[tc.field], "%v", p["errors"])
 			})
 		}
 		p := requireProblem(t, e.do(http.MethodPost, "/v1/ahp/weights", keyA, `{}`), http.StatusUnprocessableEntity, "invalid")
@@ -131,7 +144,7 @@ func TestAHPHierarchyRoute(t *testing.T) {
 
 	bad := `{"root": {"id": "goal", "comparisons": [[1, 3], [3, 1]], "children": [{"id": "a"}, {"id": "b"}]}}`
 	p := requireProblem(t, e.do(http.MethodPost, "/v1/ahp/hierarchy", keyA, bad), http.StatusUnprocessableEntity, "invalid")
-	assert.Contains(t, p["detail"], "goal")
+	assert.Equal(t, "reciprocal", problemFields(p)["root.comparisons[1][0]"], "the goal's matrix: %v", p["errors"])
 }
 
 // smallSurvey stores a two-indicator hierarchy (weights 3:1) and its
@@ -176,7 +189,7 @@ func TestQuestionnaireRoutes(t *testing.T) {
 
 	p := requireProblem(t, e.do(http.MethodPost, "/v1/questionnaires", keyA, obj{"name": "x", "department": "service", "scale": "likert7",
 		"hierarchy_id": "none", "items": []obj{}}), http.StatusUnprocessableEntity, "invalid")
-	assert.Contains(t, p["detail"], "scale")
+	assert.Equal(t, map[string]string{"scale": "enum", "items": "required"}, problemFields(p))
 	requireProblem(t, e.do(http.MethodPost, "/v1/questionnaires", keyA, obj{"name": "x", "department": "service", "scale": "likert5",
 		"hierarchy_id": "none", "items": []obj{{"id": "q1", "text": "t", "indicator_id": "a"}}}), http.StatusUnprocessableEntity, "invalid")
 	requireProblem(t, e.do(http.MethodGet, "/v1/questionnaires/nope", keyA, nil), http.StatusNotFound, "not_found")
@@ -212,7 +225,7 @@ func TestSurveyResponseFollowUp(t *testing.T) {
 
 	p := requireProblem(t, e.do(http.MethodPost, "/v1/survey-responses", keyA, obj{"questionnaire_id": qid, "date": "2025-05-02",
 		"answers": []obj{{"item_id": "q1", "value": 6}}}), http.StatusUnprocessableEntity, "invalid")
-	assert.Contains(t, p["detail"], "outside the scale")
+	assert.Contains(t, problemMessage(p, "answers[0].value"), "outside the scale")
 }
 
 func TestCSIReportRoute(t *testing.T) {
@@ -282,7 +295,7 @@ func TestSatisfactionDealerIsolation(t *testing.T) {
 	}
 	p := requireProblem(t, e.do(http.MethodPost, "/v1/survey-responses", keyB, obj{"questionnaire_id": qid, "date": "2025-05-02",
 		"answers": []obj{{"item_id": "q1", "value": 4}}}), http.StatusUnprocessableEntity, "invalid")
-	assert.Contains(t, p["detail"], "does not exist", "B cannot answer A's questionnaire")
+	assert.Equal(t, "reference", problemFields(p)["questionnaire_id"], "B cannot answer A's questionnaire")
 	w := e.do(http.MethodGet, "/v1/survey-responses?questionnaire_id="+qid, keyA, nil)
 	assert.Len(t, decode(t, w)["items"], 1, "A still sees its own")
 }

@@ -54,17 +54,25 @@ func checkRequestText(r *http.Request, pattern string) error {
 	return nil
 }
 
+// maxNumberLen is the longest number a body may carry, as a JSON number or
+// a string holding one: decoding a decimal of a million digits takes
+// seconds (big.Int parsing is quadratic), and no amount, count or rate
+// needs more than a few dozen.
+const maxNumberLen = 64
+
 // checkBodyText returns a 400 naming the first member of the JSON body
 // whose text is not valid UTF-8 or holds a NUL character (keys included),
-// nil when there is none. A malformed body is left to the decoder.
+// or that holds a number longer than maxNumberLen characters; nil when
+// there is none. A malformed body is left to the decoder.
 func checkBodyText(body []byte) error {
 	bad := -1
 	if !utf8.Valid(body) {
 		bad = firstInvalidUTF8(body)
-	} else if !bytes.Contains(body, []byte(`\u0000`)) {
+	} else if !bytes.Contains(body, []byte(`\u0000`)) && !hasDigitRun(body, maxNumberLen) {
 		return nil // the common case: nothing to look for
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
 	var path jsonPath
 	for {
 		before := dec.InputOffset()
@@ -88,6 +96,9 @@ func checkBodyText(body []byte) error {
 		if isString && strings.IndexByte(s, 0) >= 0 {
 			return textError(crm.FieldError{Field: field, Rule: crm.RuleText, Message: "must not contain a NUL character"})
 		}
+		if n, isNumber := tok.(json.Number); (isNumber && len(n) > maxNumberLen) || (isString && !isKey && len(s) > maxNumberLen && numeric(s)) {
+			return textError(crm.FieldError{Field: field, Rule: crm.RuleFormat, Message: "is a number longer than " + strconv.Itoa(maxNumberLen) + " characters"})
+		}
 		switch tok {
 		case json.Delim('{'):
 			path.push(true)
@@ -102,6 +113,35 @@ func checkBodyText(body []byte) error {
 			}
 		}
 	}
+}
+
+// hasDigitRun reports whether b holds more than n digits in a row.
+func hasDigitRun(b []byte, n int) bool {
+	run := 0
+	for _, c := range b {
+		if c >= '0' && c <= '9' {
+			run++
+			if run > n {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
+}
+
+// numeric reports whether s looks like a number: digits, signs, a point
+// and an exponent only.
+func numeric(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == '.', c == '-', c == '+', c == 'e', c == 'E':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // firstInvalidUTF8 returns the offset of the first byte of b that does not

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,4 +41,23 @@ func TestRequestText(t *testing.T) {
 		w := e.do(http.MethodPost, "/v1/customers", keyA, `{"name": "a\\u0000b"}`)
 		assert.Equal(t, http.StatusCreated, w.Code, w.Body.String())
 	})
+}
+
+// TestLongNumbers: a number of a thousand digits, as a JSON number or as a
+// decimal string, is refused before it is decoded (decoding a million-digit
+// decimal takes seconds), naming the field; ordinary long text passes.
+func TestLongNumbers(t *testing.T) {
+	e := newEnv(t)
+	long := strings.Repeat("9", 1000)
+	for _, body := range []string{
+		`{"name": "王芳", "vin": "1M8GDM9AXKP042788", "price": ` + long + `}`,
+		`{"name": "王芳", "vin": "1M8GDM9AXKP042788", "price": "` + long + `"}`,
+		`{"name": "王芳", "vin": "1M8GDM9AXKP042788", "price": "1` + long + `e-5"}`,
+	} {
+		w := e.do(http.MethodPost, "/v1/vehicles", keyA, body)
+		p := requireProblem(t, w, http.StatusBadRequest, "malformed_request")
+		assert.Equal(t, map[string]string{"price": "format"}, problemFields(p))
+	}
+	w := e.do(http.MethodPost, "/v1/customers", keyA, `{"name": "王芳", "occupation": "`+strings.Repeat("工程师", 50)+`"}`)
+	assert.NotEqual(t, http.StatusBadRequest, w.Code, "long text that is no number passes: %s", w.Body)
 }

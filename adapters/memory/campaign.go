@@ -149,6 +149,34 @@ func (s *CampaignStore) ReplaceProfiles(_ context.Context, dealer crm.DealerID, 
 	return nil
 }
 
+// GetProfile implements campaign.Store.
+func (s *CampaignStore) GetProfile(_ context.Context, dealer crm.DealerID, customer crm.CustomerID) (campaign.Profile, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, ok := s.profile(dealer, customer)
+	if !ok {
+		return campaign.Profile{}, dealercrm.Errorf(dealercrm.NotFound, "memory: no profile of customer %s", customer)
+	}
+	return s.profiles[dealer][i].Clone(), nil
+}
+
+// DeleteProfile implements campaign.Store.
+func (s *CampaignStore) DeleteProfile(_ context.Context, dealer crm.DealerID, customer crm.CustomerID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i, ok := s.profile(dealer, customer); ok {
+		s.profiles[dealer] = slices.Delete(s.profiles[dealer], i, i+1)
+	}
+	return nil
+}
+
+// profile finds the customer's profile in the dealer's sorted snapshot.
+func (s *CampaignStore) profile(dealer crm.DealerID, customer crm.CustomerID) (int, bool) {
+	return slices.BinarySearchFunc(s.profiles[dealer], customer, func(p campaign.Profile, c crm.CustomerID) int {
+		return strings.Compare(string(p.CustomerID), string(c))
+	})
+}
+
 // CountProfiles implements campaign.Store.
 func (s *CampaignStore) CountProfiles(_ context.Context, dealer crm.DealerID, cond campaign.Cond) (int, error) {
 	match := cond.Matcher()
@@ -229,6 +257,38 @@ func (s *CampaignStore) Members(_ context.Context, dealer crm.DealerID, id campa
 	if out == nil {
 		out = []campaign.Member{}
 	}
+	return out, nil
+}
+
+// ListMembers implements campaign.Store.
+func (s *CampaignStore) ListMembers(_ context.Context, dealer crm.DealerID, id campaign.ID, f campaign.MemberFilter) (crm.Page[campaign.Member], error) {
+	after, err := f.AfterID()
+	if err != nil {
+		return crm.Page[campaign.Member]{}, err
+	}
+	size := f.Size()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ms := s.members[dealer][id]
+	i, _ := slices.BinarySearchFunc(ms, after, func(m campaign.Member, c string) int { return strings.Compare(string(m.CustomerID), c) })
+	if i < len(ms) && string(ms[i].CustomerID) == after {
+		i++
+	}
+	out := slices.Clone(ms[i:min(i+size+1, len(ms))])
+	return crm.NewPage(out, size, func(m campaign.Member) string { return string(m.CustomerID) }), nil
+}
+
+// CustomerMembers implements campaign.Store.
+func (s *CampaignStore) CustomerMembers(_ context.Context, dealer crm.DealerID, customer crm.CustomerID) ([]campaign.Member, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []campaign.Member{}
+	for id := range s.members[dealer] {
+		if i, ok := s.member(dealer, id, customer); ok {
+			out = append(out, s.members[dealer][id][i])
+		}
+	}
+	slices.SortFunc(out, func(a, b campaign.Member) int { return strings.Compare(string(a.CampaignID), string(b.CampaignID)) })
 	return out, nil
 }
 

@@ -14,8 +14,10 @@ import (
 // GradingStore is an in-memory grading.Store. It is safe for concurrent
 // use and copies values in and out.
 type GradingStore struct {
-	mu      sync.RWMutex
-	runs    map[crm.DealerID]map[grading.RunID]grading.Run
+	mu   sync.RWMutex
+	runs map[crm.DealerID]map[grading.RunID]grading.Run
+	// dates holds the ID of the run that took effect per dealer and as-of date.
+	dates   map[crm.DealerID]map[dealercrm.Date]grading.RunID
 	states  map[crm.DealerID]map[crm.CustomerID]grading.State
 	history map[crm.DealerID]map[crm.CustomerID][]grading.Change
 }
@@ -26,6 +28,7 @@ var _ grading.Store = (*GradingStore)(nil)
 func NewGradingStore() *GradingStore {
 	return &GradingStore{
 		runs:    map[crm.DealerID]map[grading.RunID]grading.Run{},
+		dates:   map[crm.DealerID]map[dealercrm.Date]grading.RunID{},
 		states:  map[crm.DealerID]map[crm.CustomerID]grading.State{},
 		history: map[crm.DealerID]map[crm.CustomerID][]grading.Change{},
 	}
@@ -45,24 +48,24 @@ func copyState(s grading.State) grading.State {
 	return s
 }
 
-// SaveRun implements grading.Store.
-func (g *GradingStore) SaveRun(_ context.Context, runs []grading.Run, states iter.Seq[grading.State], changes iter.Seq[grading.Change]) error {
+// SaveRun implements grading.Store: under the store's lock, a dealer's
+// run of the same date or ID answers instead of run.
+func (g *GradingStore) SaveRun(_ context.Context, run grading.Run, states iter.Seq[grading.State], changes iter.Seq[grading.Change]) (grading.Run, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, r := range runs {
-		if _, ok := g.runs[r.DealerID][r.ID]; ok {
-			return dealercrm.Errorf(dealercrm.Conflict, "memory: grading run %s exists", r.ID)
-		}
+	if id, ok := g.dates[run.DealerID][run.AsOf]; ok {
+		return copyRun(g.runs[run.DealerID][id]), nil
 	}
-	for _, r := range runs {
-		m := g.runs[r.DealerID]
-		if m == nil {
-			m = map[grading.RunID]grading.Run{}
-			g.runs[r.DealerID] = m
-		}
-		r.StartedAt = r.StartedAt.UTC()
-		m[r.ID] = copyRun(r)
+	if r, ok := g.runs[run.DealerID][run.ID]; ok {
+		return copyRun(r), nil
 	}
+	if g.runs[run.DealerID] == nil {
+		g.runs[run.DealerID] = map[grading.RunID]grading.Run{}
+		g.dates[run.DealerID] = map[dealercrm.Date]grading.RunID{}
+	}
+	run.StartedAt = run.StartedAt.UTC()
+	g.runs[run.DealerID][run.ID] = copyRun(run)
+	g.dates[run.DealerID][run.AsOf] = run.ID
 	for s := range orNone(states) {
 		m := g.states[s.DealerID]
 		if m == nil {
@@ -84,7 +87,7 @@ func (g *GradingStore) SaveRun(_ context.Context, runs []grading.Run, states ite
 		c.Top = cloneTop(c.Top)
 		m[c.CustomerID] = append(m[c.CustomerID], c)
 	}
-	return nil
+	return copyRun(run), nil
 }
 
 // GetRun implements grading.Store.
@@ -93,9 +96,20 @@ func (g *GradingStore) GetRun(_ context.Context, dealer crm.DealerID, id grading
 	defer g.mu.RUnlock()
 	r, ok := g.runs[dealer][id]
 	if !ok {
-		return grading.Run{}, dealercrm.Errorf(dealercrm.NotFound, "memory: grading run %s not found", id)
+		return grading.Run{}, dealercrm.Errorf(dealercrm.NotFound, "grading run %s not found", id)
 	}
 	return copyRun(r), nil
+}
+
+// GetRunAsOf implements grading.Store.
+func (g *GradingStore) GetRunAsOf(_ context.Context, dealer crm.DealerID, asOf dealercrm.Date) (grading.Run, error) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	id, ok := g.dates[dealer][asOf]
+	if !ok {
+		return grading.Run{}, dealercrm.Errorf(dealercrm.NotFound, "no grading run as of %s", asOf)
+	}
+	return copyRun(g.runs[dealer][id]), nil
 }
 
 // GetState implements grading.Store.
@@ -104,7 +118,7 @@ func (g *GradingStore) GetState(_ context.Context, dealer crm.DealerID, id crm.C
 	defer g.mu.RUnlock()
 	s, ok := g.states[dealer][id]
 	if !ok {
-		return grading.State{}, dealercrm.Errorf(dealercrm.NotFound, "memory: customer %s has no grade", id)
+		return grading.State{}, dealercrm.Errorf(dealercrm.NotFound, "customer %s has no grade", id)
 	}
 	return copyState(s), nil
 }
@@ -169,6 +183,15 @@ func (g *GradingStore) History(_ context.Context, dealer crm.DealerID, id crm.Cu
 		out[i].Top = cloneTop(out[i].Top)
 	}
 	return out, nil
+}
+
+// DeleteCustomer implements grading.Store.
+func (g *GradingStore) DeleteCustomer(_ context.Context, dealer crm.DealerID, id crm.CustomerID) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.states[dealer], id)
+	delete(g.history[dealer], id)
+	return nil
 }
 
 // orNone returns seq, or an empty sequence for nil.

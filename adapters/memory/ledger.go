@@ -165,5 +165,24 @@ func (l *ledger) entry(dealer crm.DealerID, customer crm.CustomerID, seq int64) 
 	return e
 }
 
+// eraseText rebuilds the ledger of the account of dealer and customer
+// with the free text of its entries erased (loyalty.Entry.EraseText). The
+// text buffer only grows, so the erased strings go with the old buffer
+// instead of staying in it unreferenced.
+func (l *ledger) eraseText(dealer crm.DealerID, customer crm.CustomerID) {
+	es := make([]loyalty.Entry, l.len())
+	changed := false
+	for i := range es {
+		es[i] = l.entry(dealer, customer, int64(i+1))
+		if es[i].EraseText() {
+			changed = true
+		}
+	}
+	if changed {
+		*l = ledger{}
+		l.append(es)
+	}
+}
+
 // date returns the date of entry seq (1-based) without materialising it.
 func (l *ledger) date(seq int64) dealercrm.Date { return unpackDate(l.entries.at(int(seq - 1)).date) }

@@ -88,55 +88,51 @@ func (s *TaskStore) List(_ context.Context, dealer crm.DealerID, f lifecycle.Tas
 	return crm.NewPage(items, size, func(t lifecycle.Task) string { return string(t.ID) }), nil
 }
 
-// Apply creates and replaces tasks atomically.
-func (s *TaskStore) Apply(_ context.Context, dealer crm.DealerID, create, replace []lifecycle.Task) error {
+// Apply creates and replaces tasks in one step under the store's lock: a
+// creation whose ID or key is taken and a replacement whose stored task
+// has another key or version are not written but returned.
+func (s *TaskStore) Apply(_ context.Context, dealer crm.DealerID, create, replace []lifecycle.Task) ([]lifecycle.Task, error) {
 	for i := range create {
 		if err := check(dealer, &create[i]); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for i := range replace {
 		if err := check(dealer, &replace[i]); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.table(dealer, true)
-	ids := map[lifecycle.TaskID]bool{}
-	keys := map[string]bool{}
+	var lost []lifecycle.Task
+	added := false
 	for _, c := range create {
 		_, idTaken := t.byID[c.ID]
 		_, keyTaken := t.byKey[c.Key]
-		if idTaken || keyTaken || ids[c.ID] || keys[c.Key] {
-			return fmt.Errorf("task %s key %q: %w", c.ID, c.Key, lifecycle.ErrTaskExists)
+		if idTaken || keyTaken {
+			lost = append(lost, c)
+			continue
 		}
-		ids[c.ID], keys[c.Key] = true, true
-	}
-	for _, r := range replace {
-		old, ok := t.byID[r.ID]
-		if !ok {
-			return fmt.Errorf("task %s: %w", r.ID, lifecycle.ErrTaskNotFound)
-		}
-		if old.Key != r.Key {
-			return fmt.Errorf("task %s: the key may not change: %w", r.ID, lifecycle.ErrTaskExists)
-		}
-	}
-	for _, c := range create {
+		c.Version = 1
 		t.byID[c.ID] = c
 		t.byKey[c.Key] = c.ID
+		t.ids = append(t.ids, c.ID)
+		added = true
 	}
-	if len(create) > 0 {
-		for _, c := range create {
-			t.ids = append(t.ids, c.ID)
-		}
+	if added {
 		slices.Sort(t.ids)
 	}
 	for _, r := range replace {
-		r.CreatedAt = t.byID[r.ID].CreatedAt
+		old, ok := t.byID[r.ID]
+		if !ok || old.Key != r.Key || old.Version != r.Version {
+			lost = append(lost, r)
+			continue
+		}
+		r.CreatedAt, r.Version = old.CreatedAt, old.Version+1
 		t.byID[r.ID] = r
 	}
-	return nil
+	return lost, nil
 }
 
 func check(dealer crm.DealerID, t *lifecycle.Task) error {
@@ -165,7 +161,7 @@ func (s *TaskStore) Update(_ context.Context, dealer crm.DealerID, id lifecycle.
 	if err := fn(&v); err != nil {
 		return lifecycle.Task{}, err
 	}
-	v.ID, v.DealerID, v.Key, v.CreatedAt = old.ID, old.DealerID, old.Key, old.CreatedAt
+	v.ID, v.DealerID, v.Key, v.CreatedAt, v.Version = old.ID, old.DealerID, old.Key, old.CreatedAt, old.Version+1
 	if err := v.Validate(); err != nil {
 		return lifecycle.Task{}, err
 	}

@@ -4,10 +4,15 @@ import (
 	"testing"
 
 	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/lifecycle/lifecycletest"
 )
 
 func TestLifecycleTaskStore(t *testing.T) {
 	lifecycletest.RunStoreTests(t, func(*testing.T) lifecycle.TaskStore { return memory.NewTaskStore() })
+}
+
+func TestLifecycleRuns(t *testing.T) {
+	lifecycletest.RunServiceTests(t, func(*testing.T) (crm.Store, lifecycle.TaskStore) { return memory.New(), memory.NewTaskStore() })
 }

@@ -82,12 +82,14 @@ type loyaltySlot struct {
 	customer crm.CustomerID // immutable
 	// id holds the customer ID when it fits, so that finding the slot
 	// reads one cache line, not the string's too.
-	idLen      int8 // -1: does not fit
-	id         [slotIDLen]byte
-	mu         sync.Mutex
-	account    loyalty.Snapshot
-	ledger     ledger
-	reversed   map[loyalty.EntryID]bool
+	idLen   int8 // -1: does not fit
+	id      [slotIDLen]byte
+	mu      sync.Mutex
+	account loyalty.Snapshot
+	ledger  ledger
+	// sources are the source keys posted (loyalty.Entry.SourceKey), with
+	// the sequence number of the entry that posted each.
+	sources    map[string]int64
 	membership *loyalty.Membership
 	events     []loyalty.MembershipEvent
 }
@@ -252,6 +254,17 @@ func (sh *idemShard) put(k idemKey, hash string, rec idemRec, r *loyalty.Receipt
 	return nil
 }
 
+// eraseText clears the free text of the receipts stored for the
+// commands on the slot numbered slot (loyalty.Receipt.EraseText). Their
+// entries are not stored here: a replay reads them from the ledger.
+func (sh *idemShard) eraseText(slot slotRef) {
+	for i := range sh.recs.len() {
+		if rec := sh.recs.at(i); rec.slot == slot && rec.extra > 0 {
+			sh.extras.at(int(rec.extra - 1)).EraseText()
+		}
+	}
+}
+
 // NewLoyaltyStore returns an empty LoyaltyStore.
 func NewLoyaltyStore() *LoyaltyStore {
 	s := &LoyaltyStore{seed: maphash.MakeSeed()}
@@ -396,9 +409,17 @@ func (s *LoyaltyStore) Do(_ context.Context, c loyalty.Command) (loyalty.Receipt
 // (commands on the other keys of the shard wait for Apply, which does not
 // block). When the key was stored by a command on another customer with
 // the same input, do returns that record, to be replayed once sl is
-// unlocked.
+// unlocked. A source posted before answers its first receipt, and the
+// command's key is stored with it.
 func (s *LoyaltyStore) do(sl *loyaltySlot, c loyalty.Command, k idemKey) (loyalty.Receipt, *idemHit, error) {
 	defer sl.mu.Unlock() // deferred, as the locks below: Apply may panic
+	// Read before the command's key shard is locked: a shard lock is
+	// never held while another is taken.
+	var posted *loyalty.Receipt
+	if seq, ok := sl.sources[c.Source]; ok && c.Source != "" {
+		r := s.sourceReceipt(sl, seq)
+		posted = &r
+	}
 	var sh *idemShard
 	if c.Key != "" {
 		sh = s.keyShard(k)
@@ -408,6 +429,20 @@ func (s *LoyaltyStore) do(sl *loyaltySlot, c loyalty.Command, k idemKey) (loyalt
 			sh.mu.Unlock()
 			return s.replay(sl, h)
 		}
+	}
+	if posted != nil {
+		if sh != nil {
+			rec := idemRec{slot: sl.ref, n: uint32(len(posted.Entries))}
+			if len(posted.Entries) > 0 {
+				rec.seq = posted.Entries[0].Seq
+			}
+			err := sh.put(k, c.Hash, rec, posted)
+			sh.mu.Unlock()
+			if err != nil {
+				return loyalty.Receipt{}, nil, err
+			}
+		}
+		return *posted, nil, nil
 	}
 	rec, err := s.apply(sl, c, sh, k)
 	if err != nil {
@@ -440,7 +475,7 @@ func (s *LoyaltyStore) apply(sl *loyaltySlot, c loyalty.Command, sh *idemShard, 
 		return loyalty.Receipt{}, err
 	}
 	added := st.Account.NewEntries()
-	if err := s.check(sl, added); err != nil {
+	if err := s.check(sl, c.Source, added); err != nil {
 		return loyalty.Receipt{}, err
 	}
 	if sh != nil {
@@ -454,11 +489,11 @@ func (s *LoyaltyStore) apply(sl *loyaltySlot, c loyalty.Command, sh *idemShard, 
 	sl.ledger.append(added)
 	sl.account = st.Account.Snapshot()
 	for i := range added {
-		if e := &added[i]; e.Reverses != "" {
-			if sl.reversed == nil {
-				sl.reversed = map[loyalty.EntryID]bool{}
+		if src := added[i].SourceKey(); src != "" {
+			if sl.sources == nil {
+				sl.sources = map[string]int64{}
 			}
-			sl.reversed[e.Reverses] = true
+			sl.sources[src] = added[i].Seq
 		}
 	}
 	if st.Membership != nil && (sl.membership == nil || st.Membership.Version != sl.membership.Version || st.Membership != &f.m) {
@@ -478,20 +513,44 @@ func (s *LoyaltyStore) apply(sl *loyaltySlot, c loyalty.Command, sh *idemShard, 
 	return rec, nil
 }
 
-// check refuses the entries of a command that cannot be stored: a second
-// reversal of an entry, an entry out of sequence, one the ledger cannot
-// hold.
-func (s *LoyaltyStore) check(sl *loyaltySlot, added []loyalty.Entry) error {
+// check refuses the entries of a command that cannot be stored: one from
+// a source the command did not name (or posted before), an entry out of
+// sequence, one the ledger cannot hold.
+func (s *LoyaltyStore) check(sl *loyaltySlot, source string, added []loyalty.Entry) error {
 	for i := range added {
 		e := &added[i]
-		if e.Reverses != "" && sl.reversed[e.Reverses] {
-			return loyalty.ErrAlreadyReversed
+		if src := e.SourceKey(); src != "" {
+			if _, posted := sl.sources[src]; posted || src != source {
+				return loyalty.ErrUndeclaredSource
+			}
 		}
 		if e.Seq != int64(sl.ledger.len()+i+1) || e.CustomerID != sl.customer || e.DealerID != sl.dealer {
 			return dealercrm.Errorf(dealercrm.Internal, "memory: entry %s does not follow the ledger of %s", e.ID, sl.customer)
 		}
 	}
 	return sl.ledger.appendable(added)
+}
+
+// sourceReceipt rebuilds the receipt of the posting of entry seq of sl,
+// locked, from the key it was posted with (a posting without a key
+// answers the entry alone).
+func (s *LoyaltyStore) sourceReceipt(sl *loyaltySlot, seq int64) loyalty.Receipt {
+	e := sl.ledger.entry(sl.dealer, sl.customer, seq)
+	if e.IdempotencyKey != "" {
+		k := idemKey{dealer: sl.dealer, key: e.IdempotencyKey, h: s.hash(s.dealerHash(sl.dealer), e.IdempotencyKey)}
+		sh := s.keyShard(k)
+		sh.mu.Lock()
+		rec, ok := sh.find(k)
+		var h idemHit
+		if ok {
+			h = sh.hit(rec, "")
+		}
+		sh.mu.Unlock()
+		if ok && h.slot == sl.ref {
+			return receipt(sl, h)
+		}
+	}
+	return loyalty.Receipt{Entries: []loyalty.Entry{e}, Replayed: true}
 }
 
 // replay answers a command whose key is stored as h: a conflict when the
@@ -640,6 +699,30 @@ func (s *LoyaltyStore) DueLots(_ context.Context, dealer crm.DealerID, by dealer
 		sl.mu.Unlock()
 	}
 	return out, nil
+}
+
+// EraseText implements loyalty.Store. Under the account's lock it
+// rebuilds the ledger without the erased text, clears the events' and
+// then, shard by shard, the stored receipts' (a scan of every key: an
+// erasure is rare, and keys are not indexed by customer).
+func (s *LoyaltyStore) EraseText(_ context.Context, dealer crm.DealerID, customer crm.CustomerID) error {
+	sl := s.slot(dealer, customer, false)
+	if sl == nil {
+		return nil
+	}
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	sl.ledger.eraseText(sl.dealer, sl.customer)
+	for i := range sl.events {
+		sl.events[i].EraseText()
+	}
+	for i := range s.keys {
+		sh := &s.keys[i]
+		sh.mu.Lock()
+		sh.eraseText(sl.ref)
+		sh.mu.Unlock()
+	}
+	return nil
 }
 
 // Outstanding implements loyalty.Store.

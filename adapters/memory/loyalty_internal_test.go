@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +21,8 @@ var day = dealercrm.NewDate(2026, 3, 2)
 // earn is a command posting points with key k and returning an earning
 // explained by amount.
 func earn(customer crm.CustomerID, key, hash string, points int64, amount decimal.Decimal) loyalty.Command {
-	return loyalty.Command{DealerID: "d1", CustomerID: customer, Key: key, Hash: hash,
+	source := (&loyalty.Entry{Kind: loyalty.EntryEarn, Store: "d2", Source: loyalty.Source{Type: "service_order", ID: "o-" + key}}).SourceKey()
+	return loyalty.Command{DealerID: "d1", CustomerID: customer, Key: key, Hash: hash, Source: source,
 		Apply: func(s *loyalty.State) (loyalty.Receipt, error) {
 			if _, err := s.Account.Earn(loyalty.Entry{Kind: loyalty.EntryEarn, Store: "d2", Date: day, Points: points,
 				ExpiresOn: day.AddDays(730), Source: loyalty.Source{Type: "service_order", ID: "o-" + key},
@@ -227,4 +229,58 @@ func TestLoyaltyKeysAcrossCustomersConcurrently(t *testing.T) {
 		total += a.Balances(day).Points
 	}
 	assert.Equal(t, int64(keys), total, "every key posted once, on one customer")
+}
+
+// TestLoyaltyEraseTextLeavesNoCopy: the ledger's text buffer only grows,
+// so erasing a customer's text must drop the old buffer rather than only
+// stop referring to it; the receipts stored with keys lose their event
+// reasons too. The test reads the store's insides for the mobile number.
+func TestLoyaltyEraseTextLeavesNoCopy(t *testing.T) {
+	ctx := context.Background()
+	const mobile = "13912345678"
+	s := NewLoyaltyStore()
+	svc, err := loyalty.NewService(nil, s, loyalty.WithClock(func() time.Time { return time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC) }))
+	require.NoError(t, err)
+	_, err = svc.Join(ctx, loyalty.JoinRequest{DealerID: "d1", CustomerID: "c1", Method: loyalty.JoinSale, Date: day, Reason: "call " + mobile, IdempotencyKey: "j"})
+	require.NoError(t, err)
+	_, err = svc.Bonus(ctx, loyalty.BonusRequest{DealerID: "d1", CustomerID: "c1", Event: "survey_answered", Ref: "a1", Date: day})
+	require.NoError(t, err)
+	_, err = svc.Redeem(ctx, loyalty.RedeemRequest{DealerID: "d1", CustomerID: "c1", Points: 10, Ref: "for " + mobile, Reason: "asked from " + mobile,
+		Date: day, IdempotencyKey: "r"})
+	require.NoError(t, err)
+	holds := func() bool {
+		sl := s.slot("d1", "c1", false)
+		for _, c := range sl.ledger.text.c {
+			if strings.Contains(string(c), mobile) {
+				return true
+			}
+		}
+		for _, d := range sl.ledger.dict {
+			if strings.Contains(d, mobile) {
+				return true
+			}
+		}
+		for _, ev := range sl.events {
+			if strings.Contains(ev.Reason, mobile) {
+				return true
+			}
+		}
+		for i := range s.keys {
+			sh := &s.keys[i]
+			for j := range sh.extras.len() {
+				if ev := sh.extras.at(j).Event; ev != nil && strings.Contains(ev.Reason, mobile) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	require.True(t, holds(), "the store holds the mobile before erasure")
+	require.NoError(t, s.EraseText(ctx, "d1", "c1"))
+	assert.False(t, holds(), "no copy of the mobile is left in the store")
+	es, err := s.Entries(ctx, "d1", "c1", loyalty.EntryFilter{})
+	require.NoError(t, err)
+	require.Len(t, es.Items, 2)
+	assert.Equal(t, "bonus for survey_answered", es.Items[0].Reason, "the package's own text is kept")
+	assert.Equal(t, int64(-10), es.Items[1].Points)
 }

@@ -4,10 +4,15 @@ import (
 	"testing"
 
 	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/loyalty/loyaltytest"
 )
 
 func TestLoyaltyStoreConformance(t *testing.T) {
 	loyaltytest.RunStoreTests(t, func(*testing.T) loyalty.Store { return memory.NewLoyaltyStore() })
+}
+
+func TestLoyaltyPrivacy(t *testing.T) {
+	loyaltytest.RunPrivacyTests(t, func(*testing.T) (crm.Store, loyalty.Store) { return memory.New(), memory.NewLoyaltyStore() })
 }

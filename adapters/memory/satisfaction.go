@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -272,6 +273,24 @@ func (s *SatisfactionStore) ListResponses(ctx context.Context, dealer crm.Dealer
 	return slist(ctx, &s.mu, s.responses, dealer, f.PageRequest, satisfaction.Response.Clone,
 		func(r *satisfaction.Response) string { return string(r.ID) },
 		func(r *satisfaction.Response) bool { return satisfaction.MatchResponse(r, &f) })
+}
+
+// EraseComments implements satisfaction.Store.
+func (s *SatisfactionStore) EraseComments(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID, at time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, r := range s.responses {
+		if k.dealer == dealer && customer != "" && r.CustomerID == customer && r.Comment != "" {
+			r.Comment, r.UpdatedAt = "", at.UTC()
+			s.responses[k] = r
+			n++
+		}
+	}
+	return n, nil
 }
 
 // ScanResponses implements satisfaction.ResponseScanner: it calls fn with

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -19,6 +20,14 @@ import (
 // (see segmentSQL): values travel as bound parameters only, and column
 // names come from a fixed whitelist. Get it with Store.Campaigns; inside
 // InTx it works in the transaction.
+//
+// Every statement names one dealer_id, so that it runs on one Citus
+// shard, and conflicts are found without an SQL error (insert or
+// detect): a taken campaign ID by INSERT … ON CONFLICT DO NOTHING
+// RETURNING, a customer or member given twice by the input check before
+// any statement (and a count of the rows written after). A unique
+// violation would make Postgres log the statement with its values, which
+// may be personal data, and Citus reports it as XX000.
 type CampaignStore struct{ s *Store }
 
 var _ campaign.Store = CampaignStore{}
@@ -37,10 +46,13 @@ func (cs CampaignStore) CreateCampaign(ctx context.Context, c *campaign.Campaign
 		return err
 	}
 	return cs.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
-		_, err := db.ExecContext(ctx, "INSERT INTO "+cs.s.cfg.table(TableCampaigns)+
-			" (dealer_id, id, status, kind, doc, updated_at) VALUES (?, ?, ?, ?, ?::json, ?)",
+		res, err := db.ExecContext(ctx, "INSERT INTO "+cs.s.cfg.table(TableCampaigns)+
+			" (dealer_id, id, status, kind, doc, updated_at) VALUES (?, ?, ?, ?, ?::json, ?) ON CONFLICT (dealer_id, id) DO NOTHING",
 			string(c.DealerID), string(c.ID), string(c.Status), string(c.Kind), doc, dbTime(c.UpdatedAt))
-		return translate("campaign "+string(c.ID), err)
+		if err != nil {
+			return translate("campaign "+string(c.ID), err)
+		}
+		return wroteAll(res, 1, func() error { return dealercrm.Errorf(dealercrm.Conflict, "campaign %s exists", c.ID) })
 	})
 }
 
@@ -343,11 +355,45 @@ func orEmpty(v []string) []string {
 	return v
 }
 
+// wroteAll checks that a statement wrote want rows, and returns conflict()
+// when it wrote fewer: the rest met a row with their key (ON CONFLICT DO
+// NOTHING).
+func wroteAll(res sql.Result, want int, conflict func() error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return translate("rows written", err)
+	}
+	if int(n) != want {
+		return conflict()
+	}
+	return nil
+}
+
+// twice returns the first ID that ids holds twice, if any.
+func twice[T ~string](ids []T) (T, bool) {
+	seen := make(map[T]struct{}, len(ids))
+	for _, id := range ids {
+		if _, ok := seen[id]; ok {
+			return id, true
+		}
+		seen[id] = struct{}{}
+	}
+	return "", false
+}
+
 // ReplaceProfiles implements campaign.Store: one transaction deletes the
 // dealer's snapshot and inserts the new one in chunks of 5,000, each a JSON
-// document expanded by json_to_recordset.
+// document expanded by json_to_recordset. A customer given twice is found
+// before any statement runs.
 func (cs CampaignStore) ReplaceProfiles(ctx context.Context, dealer crm.DealerID, profiles []campaign.Profile) error {
 	t := cs.s.cfg.table(TableCampaignProfiles)
+	ids := make([]crm.CustomerID, len(profiles))
+	for i := range profiles {
+		ids[i] = profiles[i].CustomerID
+	}
+	if id, dup := twice(ids); dup {
+		return dealercrm.Errorf(dealercrm.Conflict, "postgres: campaign profiles: customer %s is given twice", id)
+	}
 	return cs.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
 		if _, err := db.ExecContext(ctx, "DELETE FROM "+t+" WHERE dealer_id = ?", string(dealer)); err != nil {
 			return translate("campaign profiles", err)
@@ -373,7 +419,7 @@ func (cs CampaignStore) ReplaceProfiles(ctx context.Context, dealer crm.DealerID
 			if err != nil {
 				return fmt.Errorf("postgres: campaign profiles: %w", err)
 			}
-			if _, err := db.ExecContext(ctx, "INSERT INTO "+t+` (dealer_id, customer_id, gender, birthday, family_stage, hobbies,
+			res, err := db.ExecContext(ctx, "INSERT INTO "+t+` (dealer_id, customer_id, gender, birthday, family_stage, hobbies,
 				province, city, district, occupation, vehicle_model, vehicle_date, odometer_km, odometer_at, last_visit, stage,
 				grade, tier, abnormal, tags, consents, consultant_id, updated_at)
 				SELECT ?, customer_id, gender, birthday, family_stage, coalesce(array(SELECT json_array_elements_text(hobbies)), '{}'),
@@ -383,8 +429,15 @@ func (cs CampaignStore) ReplaceProfiles(ctx context.Context, dealer crm.DealerID
 				FROM json_to_recordset(?::json) AS x(customer_id text, gender text, birthday date, family_stage text, hobbies json,
 					province text, city text, district text, occupation text, vehicle_model text, vehicle_date date,
 					odometer_km bigint, odometer_at date, last_visit date, stage text, grade text, tier text, abnormal json,
-					tags json, consents json, consultant_id text, updated_at timestamptz)`, string(dealer), string(b)); err != nil {
+					tags json, consents json, consultant_id text, updated_at timestamptz)
+				ON CONFLICT (dealer_id, customer_id) DO NOTHING`, string(dealer), string(b))
+			if err != nil {
 				return translate("campaign profiles", err)
+			}
+			if err := wroteAll(res, len(chunk), func() error {
+				return dealercrm.Errorf(dealercrm.Conflict, "postgres: campaign profiles: a customer is given twice")
+			}); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -425,22 +478,50 @@ func (cs CampaignStore) EachProfile(ctx context.Context, dealer crm.DealerID, co
 	}
 	defer rows.Close()
 	for rows.Next() {
-		p := campaign.Profile{DealerID: dealer}
-		var birthday, vdate, odoAt, last sqlDate
-		var hobbies, abnormal, tags, consents textArray
-		if err := rows.Scan(&p.CustomerID, &p.Gender, &birthday, &p.FamilyStage, &hobbies, &p.Province, &p.City, &p.District,
-			&p.Occupation, &p.VehicleModel, &vdate, &p.OdometerKM, &odoAt, &last, &p.Stage, &p.Grade, &p.Tier, &abnormal,
-			&tags, &consents, &p.ConsultantID, &p.UpdatedAt); err != nil {
+		p, err := scanProfile(rows, dealer)
+		if err != nil {
 			return translate("campaign segment", err)
 		}
-		p.Birthday, p.VehicleDate, p.OdometerAt, p.LastVisit = birthday.date(), vdate.date(), odoAt.date(), last.date()
-		p.Hobbies, p.Abnormal, p.Tags, p.Consents = nilIfEmpty([]string(hobbies)), nilIfEmpty([]string(abnormal)), nilIfEmpty([]string(tags)), nilIfEmpty([]string(consents))
-		p.UpdatedAt = p.UpdatedAt.UTC()
 		if err := fn(&p); err != nil {
 			return err
 		}
 	}
 	return translate("campaign segment", rows.Err())
+}
+
+// scanProfile reads the profileSelect columns of a row.
+func scanProfile(row rowScanner, dealer crm.DealerID) (campaign.Profile, error) {
+	p := campaign.Profile{DealerID: dealer}
+	var birthday, vdate, odoAt, last sqlDate
+	var hobbies, abnormal, tags, consents textArray
+	if err := row.Scan(&p.CustomerID, &p.Gender, &birthday, &p.FamilyStage, &hobbies, &p.Province, &p.City, &p.District,
+		&p.Occupation, &p.VehicleModel, &vdate, &p.OdometerKM, &odoAt, &last, &p.Stage, &p.Grade, &p.Tier, &abnormal,
+		&tags, &consents, &p.ConsultantID, &p.UpdatedAt); err != nil {
+		return p, err
+	}
+	p.Birthday, p.VehicleDate, p.OdometerAt, p.LastVisit = birthday.date(), vdate.date(), odoAt.date(), last.date()
+	p.Hobbies, p.Abnormal, p.Tags, p.Consents = nilIfEmpty([]string(hobbies)), nilIfEmpty([]string(abnormal)), nilIfEmpty([]string(tags)), nilIfEmpty([]string(consents))
+	p.UpdatedAt = p.UpdatedAt.UTC()
+	return p, nil
+}
+
+// GetProfile implements campaign.Store.
+func (cs CampaignStore) GetProfile(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) (campaign.Profile, error) {
+	p, err := scanProfile(cs.s.db.QueryRowContext(ctx, "SELECT "+profileSelect+" FROM "+cs.s.cfg.table(TableCampaignProfiles)+
+		" WHERE dealer_id = ? AND customer_id = ?", string(dealer), string(customer)), dealer)
+	if err != nil {
+		return campaign.Profile{}, translate("profile of customer "+string(customer), err)
+	}
+	return p, nil
+}
+
+// DeleteProfile implements campaign.Store.
+func (cs CampaignStore) DeleteProfile(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) error {
+	return cs.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+		_, err := db.ExecContext(ctx, "DELETE FROM "+cs.s.cfg.table(TableCampaignProfiles)+" WHERE dealer_id = ? AND customer_id = ?",
+			string(dealer), string(customer))
+		return translate("campaign profile", err)
+	})
 }
 
 type memberDoc struct {
@@ -464,7 +545,15 @@ func docOfMember(m *campaign.Member) memberDoc {
 
 // FreezeAudience implements campaign.Store: in one transaction, the
 // campaign row is locked, checked and stamped, and the members inserted.
+// A member given twice is found before any statement runs.
 func (cs CampaignStore) FreezeAudience(ctx context.Context, dealer crm.DealerID, id campaign.ID, at time.Time, members []campaign.Member) error {
+	ids := make([]crm.CustomerID, len(members))
+	for i := range members {
+		ids[i] = members[i].CustomerID
+	}
+	if c, dup := twice(ids); dup {
+		return dealercrm.Errorf(dealercrm.Conflict, "postgres: campaign %s: member %s is given twice", id, c)
+	}
 	return cs.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
 		c, err := cs.get(ctx, db, dealer, id, true)
 		if err != nil {
@@ -478,30 +567,38 @@ func (cs CampaignStore) FreezeAudience(ctx context.Context, dealer crm.DealerID,
 			return err
 		}
 		for start := 0; start < len(members); start += campaignChunk {
-			b, err := membersJSON(members[start:min(start+campaignChunk, len(members))])
+			chunk := members[start:min(start+campaignChunk, len(members))]
+			b, err := membersJSON(chunk)
 			if err != nil {
 				return fmt.Errorf("postgres: campaign members: %w", err)
 			}
-			if _, err := db.ExecContext(ctx, "INSERT INTO "+cs.s.cfg.table(TableCampaignMembers)+
+			res, err := db.ExecContext(ctx, "INSERT INTO "+cs.s.cfg.table(TableCampaignMembers)+
 				` (dealer_id, campaign_id, customer_id, segment, channel, excluded, holdout, responded, visited, converted, conversion_kind, revenue)
 				SELECT ?, ?, customer_id, segment, channel, excluded, holdout, responded, visited, converted, conversion_kind, revenue
 				FROM json_to_recordset(?::json) AS x(customer_id text, segment text, channel text, excluded text, holdout boolean,
-					responded date, visited date, converted date, conversion_kind text, revenue numeric)`,
-				string(dealer), string(id), string(b)); err != nil {
+					responded date, visited date, converted date, conversion_kind text, revenue numeric)
+				ON CONFLICT (dealer_id, campaign_id, customer_id) DO NOTHING`,
+				string(dealer), string(id), string(b))
+			if err != nil {
 				return translate("campaign members", err)
+			}
+			if err := wroteAll(res, len(chunk), func() error {
+				return dealercrm.Errorf(dealercrm.Conflict, "postgres: campaign %s: a member is given twice", id)
+			}); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 }
 
-const memberSelect = `customer_id, segment, channel, excluded, holdout, responded, visited, converted, conversion_kind, revenue::text`
+const memberSelect = `campaign_id, customer_id, segment, channel, excluded, holdout, responded, visited, converted, conversion_kind, revenue::text`
 
-func scanMember(row rowScanner, dealer crm.DealerID, id campaign.ID) (campaign.Member, error) {
-	m := campaign.Member{DealerID: dealer, CampaignID: id}
+func scanMember(row rowScanner, dealer crm.DealerID) (campaign.Member, error) {
+	m := campaign.Member{DealerID: dealer}
 	var resp, visit, conv sqlDate
 	var revenue string
-	if err := row.Scan(&m.CustomerID, &m.Segment, &m.Channel, &m.Excluded, &m.Holdout, &resp, &visit, &conv, &m.ConversionKind, &revenue); err != nil {
+	if err := row.Scan(&m.CampaignID, &m.CustomerID, &m.Segment, &m.Channel, &m.Excluded, &m.Holdout, &resp, &visit, &conv, &m.ConversionKind, &revenue); err != nil {
 		return m, err
 	}
 	m.Responded, m.Visited, m.Converted = resp.date(), visit.date(), conv.date()
@@ -523,7 +620,56 @@ func (cs CampaignStore) Members(ctx context.Context, dealer crm.DealerID, id cam
 	defer rows.Close()
 	out := []campaign.Member{}
 	for rows.Next() {
-		m, err := scanMember(rows, dealer, id)
+		m, err := scanMember(rows, dealer)
+		if err != nil {
+			return nil, translate("campaign members", err)
+		}
+		out = append(out, m)
+	}
+	return out, translate("campaign members", rows.Err())
+}
+
+// ListMembers implements campaign.Store: a keyset page on the primary key.
+func (cs CampaignStore) ListMembers(ctx context.Context, dealer crm.DealerID, id campaign.ID, f campaign.MemberFilter) (crm.Page[campaign.Member], error) {
+	after, err := f.AfterID()
+	if err != nil {
+		return crm.Page[campaign.Member]{}, err
+	}
+	size := f.Size()
+	rows, err := cs.s.db.QueryContext(ctx, "SELECT "+memberSelect+" FROM "+cs.s.cfg.table(TableCampaignMembers)+
+		" WHERE dealer_id = ? AND campaign_id = ? AND customer_id > ? ORDER BY customer_id LIMIT ?", string(dealer), string(id), after, size+1)
+	if err != nil {
+		return crm.Page[campaign.Member]{}, translate("campaign members", err)
+	}
+	defer rows.Close()
+	var out []campaign.Member
+	for rows.Next() {
+		m, err := scanMember(rows, dealer)
+		if err != nil {
+			return crm.Page[campaign.Member]{}, translate("campaign members", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return crm.Page[campaign.Member]{}, translate("campaign members", err)
+	}
+	return crm.NewPage(out, size, func(m campaign.Member) string { return string(m.CustomerID) }), nil
+}
+
+// CustomerMembers implements campaign.Store: one primary-key probe of
+// campaign_members per campaign of the dealer (a lateral join), rather
+// than a scan of every member of the dealer for the customer.
+func (cs CampaignStore) CustomerMembers(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) ([]campaign.Member, error) {
+	rows, err := cs.s.db.QueryContext(ctx, "SELECT m.* FROM "+cs.s.cfg.table(TableCampaigns)+" AS c CROSS JOIN LATERAL (SELECT "+memberSelect+
+		" FROM "+cs.s.cfg.table(TableCampaignMembers)+" WHERE dealer_id = c.dealer_id AND campaign_id = c.id AND customer_id = ?) AS m"+
+		" WHERE c.dealer_id = ? ORDER BY c.id", string(customer), string(dealer))
+	if err != nil {
+		return nil, translate("campaign members", err)
+	}
+	defer rows.Close()
+	out := []campaign.Member{}
+	for rows.Next() {
+		m, err := scanMember(rows, dealer)
 		if err != nil {
 			return nil, translate("campaign members", err)
 		}
@@ -538,7 +684,7 @@ func (cs CampaignStore) UpdateMember(ctx context.Context, dealer crm.DealerID, i
 	t := cs.s.cfg.table(TableCampaignMembers)
 	err := cs.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
 		m, err := scanMember(db.QueryRowContext(ctx, "SELECT "+memberSelect+" FROM "+t+
-			" WHERE dealer_id = ? AND campaign_id = ? AND customer_id = ? FOR UPDATE", string(dealer), string(id), string(customer)), dealer, id)
+			" WHERE dealer_id = ? AND campaign_id = ? AND customer_id = ? FOR UPDATE", string(dealer), string(id), string(customer)), dealer)
 		if err != nil {
 			return translate(fmt.Sprintf("member %s of campaign %s", customer, id), err)
 		}

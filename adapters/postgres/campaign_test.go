@@ -2,14 +2,21 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
 	"github.com/dealercrm/dealercrm/campaign"
@@ -18,6 +25,13 @@ import (
 
 func TestCampaignStoreConformance(t *testing.T) {
 	campaigntest.RunStoreTests(t, func(t *testing.T) campaign.Store { return pgtest.NewStore(t).Campaigns() })
+}
+
+func TestCampaignServiceConformance(t *testing.T) {
+	campaigntest.RunServiceTests(t, func(t *testing.T) (crm.Store, campaign.Store) {
+		s := pgtest.NewStore(t)
+		return s, s.Campaigns()
+	})
 }
 
 // TestCampaignDemoMatchesMemory runs the demo's campaigns on Postgres and
@@ -85,4 +99,67 @@ func copyAll[T any, ID ~string, F any](t *testing.T, from, to crm.Repository[T, 
 	require.NoError(t, crm.Each(ctx, func(after string) (crm.Page[T], error) {
 		return from.List(ctx, dealer, filter(crm.PageRequest{After: after, Limit: crm.MaxLimit}))
 	}, func(v *T) error { return to.Create(ctx, v) }))
+}
+
+// sqlErrors records the statements that failed on a store's connection:
+// a normal conflict must not raise an SQL error, which Postgres would log
+// with the statement and its personal data (and Citus reports as XX000).
+type sqlErrors struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (h *sqlErrors) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (h *sqlErrors) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	var pgErr pgdriver.Error
+	if errors.As(e.Err, &pgErr) {
+		h.mu.Lock()
+		h.errs = append(h.errs, pgErr.Field('C')+": "+pgErr.Field('M'))
+		h.mu.Unlock()
+	}
+}
+
+func (h *sqlErrors) list() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.errs)
+}
+
+// TestCampaignConflictsRaiseNoSQLError: a taken campaign ID, a customer
+// given twice to ReplaceProfiles and a member given twice to
+// FreezeAudience are conflicts found without an SQL error (insert or
+// detect), on a store whose every statement is watched; nothing changes.
+func TestCampaignConflictsRaiseNoSQLError(t *testing.T) {
+	ctx := context.Background()
+	shared, schema := pgtest.Schema(t)
+	hook := &sqlErrors{}
+	pg, err := postgres.New(shared.WithQueryHook(hook), postgres.WithSchema(schema))
+	require.NoError(t, err)
+	require.NoError(t, pg.Migrate(ctx))
+	s := pg.Campaigns()
+
+	c := campaigntest.Campaign(campaigntest.DealerA, "k1")
+	require.NoError(t, s.CreateCampaign(ctx, &c))
+	assert.ErrorIs(t, s.CreateCampaign(ctx, &c), dealercrm.ErrConflict, "the ID is taken")
+
+	profiles := campaigntest.Profiles(campaigntest.DealerA, 4)
+	require.NoError(t, s.ReplaceProfiles(ctx, campaigntest.DealerA, profiles))
+	dup := append(campaigntest.Profiles(campaigntest.DealerA, 3), campaigntest.Profiles(campaigntest.DealerA, 2)[1])
+	err = s.ReplaceProfiles(ctx, campaigntest.DealerA, dup)
+	assert.ErrorIs(t, err, dealercrm.ErrConflict, "a customer given twice")
+	assert.NotContains(t, err.Error(), "constraint", "the error names no constraint")
+	all, err := campaign.Segment{}.Compile(campaigntest.AsOf)
+	require.NoError(t, err)
+	n, err := s.CountProfiles(ctx, campaigntest.DealerA, all)
+	require.NoError(t, err)
+	assert.Equal(t, 4, n, "the failed replace changed nothing")
+
+	m := campaign.Member{CustomerID: "c1", Segment: "normal", Channel: crm.ChannelSMS}
+	assert.ErrorIs(t, s.FreezeAudience(ctx, campaigntest.DealerA, "k1", time.Now(), []campaign.Member{m, m}), dealercrm.ErrConflict, "a member given twice")
+	got, err := s.GetCampaign(ctx, campaigntest.DealerA, "k1")
+	require.NoError(t, err)
+	assert.True(t, got.FrozenAt.IsZero(), "the failed freeze changed nothing")
+
+	assert.Empty(t, hook.list(), "no statement failed")
 }

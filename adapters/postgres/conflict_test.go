@@ -3,11 +3,9 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/dealercrm/dealercrm"
@@ -18,55 +16,19 @@ import (
 	"github.com/dealercrm/dealercrm/crm/crmtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 )
 
-// statementErrors is a bun query hook that records every statement
-// Postgres answered with an error: each of those the server logs, with
-// the statement's text (log_min_error_statement = error by default).
-type statementErrors struct {
-	mu   sync.Mutex
-	errs []string
-}
-
-func (h *statementErrors) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	return ctx
-}
-
-func (h *statementErrors) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	var pgErr pgdriver.Error
-	if errors.As(e.Err, &pgErr) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.errs = append(h.errs, pgErr.Field('C')+" "+pgErr.Field('M'))
-	}
-}
-
-func (h *statementErrors) list() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]string(nil), h.errs...)
-}
-
-// hookedStore returns a migrated store in a schema of its own whose
-// statements h sees.
-func hookedStore(t *testing.T) (*postgres.Store, *statementErrors) {
+// hookedStore returns a migrated store whose failed statements h records,
+// after checking that h does see one of the store's: a birthday Postgres
+// cannot hold (date out of range, 22008).
+func hookedStore(t *testing.T) (*postgres.Store, *pgtest.StatementErrors) {
 	t.Helper()
-	pool, schema := pgtest.Schema(t)
-	// A copy of the shared pool's bun.DB with the hook, so that it sees
-	// only this test's statements.
-	h := &statementErrors{}
-	db := pool.WithQueryHook(h)
-	s, err := postgres.New(db, postgres.WithSchema(schema))
-	require.NoError(t, err)
-	require.NoError(t, s.Migrate(context.Background()))
-	require.Empty(t, h.list(), "migrating raises no statement error")
-	// The hook does see a statement Postgres fails.
-	_, err = db.ExecContext(context.Background(), "SELECT 1/0")
-	require.Error(t, err)
-	require.Equal(t, []string{"22012 division by zero"}, h.list(), "the hook records failed statements")
-	h.errs = nil
+	s, h := pgtest.NewWatchedStore(t)
+	c := crmtest.Customer("d", 1)
+	c.Birthday = dealercrm.NewDate(9_999_999, 1, 1)
+	require.Equal(t, dealercrm.Invalid, dealercrm.ErrorCode(s.Customers().Create(context.Background(), &c)))
+	require.Len(t, h.Errors(), 1, "the hook records the store's failed statements: %v", h.Errors())
+	h.Reset()
 	return s, h
 }
 
@@ -158,7 +120,7 @@ func TestTakenKeysRaiseNoStatementError(t *testing.T) {
 			assert.Equal(t, tc.field, ce.Field)
 		})
 	}
-	assert.Empty(t, h.list(), "no statement failed, so Postgres logged none")
+	assert.Empty(t, h.Errors(), "no statement failed, so Postgres logged none")
 }
 
 // TestConflictOverHTTP: through the real handler on Postgres, a taken VIN
@@ -202,5 +164,5 @@ func TestConflictOverHTTP(t *testing.T) {
 			assert.Equal(t, []any{map[string]any{"field": tc.field, "rule": "unique", "message": strings.TrimPrefix(tc.detail, tc.field+" ")}}, p["errors"])
 		})
 	}
-	assert.Empty(t, h.list(), "no statement failed, so Postgres logged none")
+	assert.Empty(t, h.Errors(), "no statement failed, so Postgres logged none")
 }

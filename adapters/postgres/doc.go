@@ -7,7 +7,9 @@
 // New takes a *bun.DB with the pgdialect and never opens connections of its
 // own; the host owns the pool. Migrate creates or updates the tables:
 //
-//	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
+//	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn),
+//		pgdriver.WithResetSessionFunc(postgres.CheckConn)))
+//	sqldb.SetMaxOpenConns(20) // see docs/operations.md
 //	db := bun.NewDB(sqldb, pgdialect.New())
 //	store, err := postgres.New(db, postgres.WithSchema("crm"))
 //	if err != nil { … }
@@ -62,7 +64,10 @@
 // Stores work on bun.IDB: the Store InTx passes to its function runs every
 // method in that transaction (nested InTx calls join it). InTx rolls back
 // on error or panic and retries the whole function on a serialization
-// failure or deadlock (WithTxRetries). Inside a transaction each write runs
+// failure or deadlock (WithTxRetries), and begins again on another
+// connection when BEGIN meets a pooled connection that died while idle (a
+// Postgres restart); CheckConn discards such connections before any
+// statement uses them. Inside a transaction each write runs
 // under a savepoint, so a failed one undoes only itself and the
 // transaction stays usable, as in the memory store. Update locks the row
 // with SELECT … FOR UPDATE, in the current transaction or one of its own.

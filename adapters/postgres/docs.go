@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
 )
 
@@ -70,14 +71,18 @@ type followUpDoc struct {
 	Note    string    `json:"note,omitempty"`
 	Level   string    `json:"level,omitempty"`
 	Visit   bool      `json:"visit,omitempty"`
+	// ExpectedClose is absent from follow-ups written before it existed.
+	ExpectedClose dealercrm.Date `json:"expected_close,omitzero"`
 }
 
 func fromFollowUp(f crm.FollowUp) followUpDoc {
-	return followUpDoc{At: dbTime(f.At), StaffID: string(f.StaffID), Channel: string(f.Channel), Note: f.Note, Level: string(f.Level), Visit: f.Visit}
+	return followUpDoc{At: dbTime(f.At), StaffID: string(f.StaffID), Channel: string(f.Channel), Note: f.Note, Level: string(f.Level), Visit: f.Visit,
+		ExpectedClose: f.ExpectedClose}
 }
 
 func toFollowUp(d followUpDoc) (crm.FollowUp, error) {
-	return crm.FollowUp{At: utc(d.At), StaffID: crm.StaffID(d.StaffID), Channel: crm.Channel(d.Channel), Note: d.Note, Level: crm.IntentLevel(d.Level), Visit: d.Visit}, nil
+	return crm.FollowUp{At: utc(d.At), StaffID: crm.StaffID(d.StaffID), Channel: crm.Channel(d.Channel), Note: d.Note, Level: crm.IntentLevel(d.Level), Visit: d.Visit,
+		ExpectedClose: d.ExpectedClose}, nil
 }
 
 type lostRequestDoc struct {

@@ -55,6 +55,12 @@ func ExampleRenderMigrations() {
 	// 0005_loyalty.tx.up.sql
 	// 0006_campaign.tx.down.sql
 	// 0006_campaign.tx.up.sql
+	// 0007_loyalty_sources.tx.down.sql
+	// 0007_loyalty_sources.tx.up.sql
+	// 0008_grading_run_per_date.tx.down.sql
+	// 0008_grading_run_per_date.tx.up.sql
+	// 0009_lifecycle_version.tx.down.sql
+	// 0009_lifecycle_version.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

@@ -2,19 +2,23 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"time"
 
+	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/grading"
 	"github.com/uptrace/bun"
 )
 
 // GradingStore is the grading.Store on PostgreSQL, in the tables
-// grading_runs, grading_states and grading_changes of migration 0003. Get
-// it with Store.Grading; inside InTx it works in the transaction.
+// grading_runs, grading_states and grading_changes of migration 0003 (with
+// the one-run-per-date index of migration 0008). Get it with
+// Store.Grading; inside InTx it works in the transaction.
 type GradingStore struct{ s *Store }
 
 var _ grading.Store = GradingStore{}
@@ -57,22 +61,40 @@ type changeDoc struct {
 // streamed in chunks of 5,000, each sent as one JSON document that
 // json_to_recordset expands (json, not jsonb: the document is read once, so
 // building jsonb first would only cost), so memory stays bounded.
-func (g GradingStore) SaveRun(ctx context.Context, runs []grading.Run, states iter.Seq[grading.State], changes iter.Seq[grading.Change]) error {
+//
+// The run record goes first, insert-or-detect: ON CONFLICT DO NOTHING on
+// the keys (dealer_id, id) and (dealer_id, as_of) of the runs that took
+// effect, so a run of a date or ID the dealer already has raises no SQL
+// error; a concurrent insert of the same key waits for the other
+// transaction and then does nothing. The stored run is then read and
+// returned, and nothing else is written.
+func (g GradingStore) SaveRun(ctx context.Context, run grading.Run, states iter.Seq[grading.State], changes iter.Seq[grading.Change]) (grading.Run, error) {
 	c := g.s.cfg
-	return g.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
-		for _, r := range runs {
-			counts, err := json.Marshal(r.Counts)
-			if err != nil {
-				return err
-			}
-			if _, err := db.ExecContext(ctx, "INSERT INTO "+c.table(TableGradingRuns)+
-				` (dealer_id, id, dealers, as_of, model, model_version, customers, changed, written, counts, aggregation, started_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				string(r.DealerID), string(r.ID), stringsOf(r.Dealers), r.AsOf.String(), r.Model, r.ModelVersion,
-				r.Customers, r.Changed, r.Written, string(counts), r.Aggregation, dbTime(r.StartedAt)); err != nil {
-				return translate("grading: save run", err)
-			}
+	var out grading.Run
+	err := g.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		counts, err := json.Marshal(run.Counts)
+		if err != nil {
+			return err
 		}
+		var id string
+		err = db.QueryRowContext(ctx, "INSERT INTO "+c.table(TableGradingRuns)+
+			` (dealer_id, id, dealers, as_of, model, model_version, customers, changed, written, counts, aggregation, started_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING RETURNING id`,
+			string(run.DealerID), string(run.ID), stringsOf(run.Dealers), run.AsOf.String(), run.Model, run.ModelVersion,
+			run.Customers, run.Changed, run.Written, string(counts), run.Aggregation, dbTime(run.StartedAt)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			// Taken: the run of the same date when there is one, else the
+			// run with the same ID.
+			out, err = g.getRun(ctx, db, `dealer_id = ?0 AND ((as_of = ?1 AND effective) OR id = ?2)
+				ORDER BY (as_of = ?1 AND effective) DESC LIMIT 1`, string(run.DealerID), run.AsOf.String(), string(run.ID))
+			return translate("grading: read the stored run", err)
+		}
+		if err != nil {
+			return translate("grading: save run", err)
+		}
+		out = run
+		out.StartedAt = dbTime(run.StartedAt)
 		if err := pipeChunks(states, func(s grading.State) stateDoc {
 			return stateDoc{DealerID: string(s.DealerID), CustomerID: string(s.CustomerID), Grade: string(s.Grade),
 				RawGrade: string(s.RawGrade), Score: s.Score, Pending: s.Pending, Period: s.Period.String(), Model: s.Model,
@@ -104,6 +126,10 @@ func (g GradingStore) SaveRun(ctx context.Context, runs []grading.Run, states it
 			return translate("grading: save changes", err)
 		})
 	})
+	if err != nil {
+		return grading.Run{}, err
+	}
+	return out, nil
 }
 
 // pipeChunks reads seq in chunks of gradingChunk, encodes each as a JSON
@@ -161,16 +187,35 @@ func pipeChunks[T, D any](seq iter.Seq[T], conv func(T) D, exec func(doc string)
 
 // GetRun implements grading.Store.
 func (g GradingStore) GetRun(ctx context.Context, dealer crm.DealerID, id grading.RunID) (grading.Run, error) {
+	r, err := g.getRun(ctx, g.s.db, "dealer_id = ? AND id = ?", string(dealer), string(id))
+	if err != nil {
+		return r, translate(fmt.Sprintf("grading run %s", id), err)
+	}
+	return r, nil
+}
+
+// GetRunAsOf implements grading.Store.
+func (g GradingStore) GetRunAsOf(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (grading.Run, error) {
+	r, err := g.getRun(ctx, g.s.db, "dealer_id = ? AND as_of = ? AND effective", string(dealer), asOf.String())
+	if err != nil {
+		return r, translate(fmt.Sprintf("grading run as of %s", asOf), err)
+	}
+	return r, nil
+}
+
+// getRun reads the run matching where (a condition, with its order and
+// limit) through db; no row is sql.ErrNoRows.
+func (g GradingStore) getRun(ctx context.Context, db bun.IDB, where string, args ...any) (grading.Run, error) {
 	var r grading.Run
 	var dealers textArray
 	var asOf sqlDate
 	var counts string
-	err := g.s.db.QueryRowContext(ctx, `SELECT id, dealer_id, dealers, as_of, model, model_version, customers, changed, written,
-		counts::text, aggregation, started_at FROM `+g.s.cfg.table(TableGradingRuns)+` WHERE dealer_id = ? AND id = ?`,
-		string(dealer), string(id)).Scan(&r.ID, &r.DealerID, &dealers, &asOf, &r.Model, &r.ModelVersion, &r.Customers,
-		&r.Changed, &r.Written, &counts, &r.Aggregation, &r.StartedAt)
+	err := db.QueryRowContext(ctx, `SELECT id, dealer_id, dealers, as_of, model, model_version, customers, changed, written,
+		counts::text, aggregation, started_at FROM `+g.s.cfg.table(TableGradingRuns)+` WHERE `+where, args...).Scan(
+		&r.ID, &r.DealerID, &dealers, &asOf, &r.Model, &r.ModelVersion, &r.Customers, &r.Changed, &r.Written, &counts,
+		&r.Aggregation, &r.StartedAt)
 	if err != nil {
-		return r, translate(fmt.Sprintf("grading run %s", id), err)
+		return r, err
 	}
 	for _, d := range dealers {
 		r.Dealers = append(r.Dealers, crm.DealerID(d))
@@ -178,7 +223,7 @@ func (g GradingStore) GetRun(ctx context.Context, dealer crm.DealerID, id gradin
 	r.AsOf = asOf.date()
 	r.StartedAt = r.StartedAt.UTC()
 	if err := json.Unmarshal([]byte(counts), &r.Counts); err != nil {
-		return r, fmt.Errorf("postgres: grading run %s counts: %w", id, err)
+		return r, fmt.Errorf("grading run %s: counts: %w", r.ID, err)
 	}
 	return r, nil
 }
@@ -198,7 +243,7 @@ func scanState(row rowScanner) (grading.State, error) {
 	s.Period = period.date()
 	s.UpdatedAt = s.UpdatedAt.UTC()
 	if err := json.Unmarshal([]byte(top), &s.Top); err != nil {
-		return s, fmt.Errorf("postgres: grading state %s top: %w", s.CustomerID, err)
+		return s, fmt.Errorf("grading state of %s: explanation: %w", s.CustomerID, err)
 	}
 	if len(s.Top) == 0 {
 		s.Top = nil
@@ -284,7 +329,7 @@ func (g GradingStore) History(ctx context.Context, dealer crm.DealerID, id crm.C
 			return nil, translate("grading history", err)
 		}
 		if err := json.Unmarshal([]byte(top), &c.Top); err != nil {
-			return nil, fmt.Errorf("postgres: grading change of %s top: %w", c.CustomerID, err)
+			return nil, fmt.Errorf("grading change of %s: explanation: %w", c.CustomerID, err)
 		}
 		if len(c.Top) == 0 {
 			c.Top = nil // as stored: an empty explanation reads back as none, like in memory
@@ -293,4 +338,15 @@ func (g GradingStore) History(ctx context.Context, dealer crm.DealerID, id crm.C
 		out = append(out, c)
 	}
 	return out, translate("grading history", rows.Err())
+}
+
+// DeleteCustomer implements grading.Store in one statement, atomic by
+// itself (under a savepoint inside a transaction): the state and the
+// changes of the customer, the dealer bound in both.
+func (g GradingStore) DeleteCustomer(ctx context.Context, dealer crm.DealerID, id crm.CustomerID) error {
+	return g.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+		_, err := db.ExecContext(ctx, `WITH s AS (DELETE FROM `+g.s.cfg.table(TableGradingStates)+` WHERE dealer_id = ?0 AND customer_id = ?1)
+			DELETE FROM `+g.s.cfg.table(TableGradingChanges)+` WHERE dealer_id = ?0 AND customer_id = ?1`, string(dealer), string(id))
+		return translate("grading: delete customer", err)
+	})
 }

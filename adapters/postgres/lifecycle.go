@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -43,6 +45,7 @@ type taskRow struct {
 	Outcome         string     `bun:"outcome"`
 	Note            string     `bun:"note"`
 	InteractionID   string     `bun:"interaction_id"`
+	Version         int64      `bun:"version"`
 	CreatedAt       time.Time  `bun:"created_at"`
 	UpdatedAt       time.Time  `bun:"updated_at"`
 }
@@ -53,7 +56,7 @@ func fromTask(t *lifecycle.Task) taskRow {
 		Due: t.Due.Time(time.UTC), WindowEnd: t.WindowEnd.Time(time.UTC), Channel: string(t.Channel), Purpose: string(t.Purpose),
 		OwnerRole: string(t.OwnerRole), AssigneeID: string(t.AssigneeID), ExcludedStaffID: string(t.ExcludedStaffID),
 		Reason: t.Reason, Pinned: t.Pinned, Status: string(t.Status), StatusReason: t.StatusReason, Outcome: string(t.Outcome),
-		Note: t.Note, InteractionID: string(t.InteractionID), CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
+		Note: t.Note, InteractionID: string(t.InteractionID), Version: t.Version, CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
 	if !t.AnchorDate.IsZero() {
 		a := t.AnchorDate.Time(time.UTC)
 		r.AnchorDate = &a
@@ -67,7 +70,7 @@ func toTask(r *taskRow) lifecycle.Task {
 		Due: dealercrm.DateOf(r.Due), WindowEnd: dealercrm.DateOf(r.WindowEnd), Channel: crm.Channel(r.Channel), Purpose: crm.Purpose(r.Purpose),
 		OwnerRole: lifecycle.Role(r.OwnerRole), AssigneeID: crm.StaffID(r.AssigneeID), ExcludedStaffID: crm.StaffID(r.ExcludedStaffID),
 		Reason: r.Reason, Pinned: r.Pinned, Status: lifecycle.Status(r.Status), StatusReason: r.StatusReason, Outcome: crm.Outcome(r.Outcome),
-		Note: r.Note, InteractionID: crm.InteractionID(r.InteractionID), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		Note: r.Note, InteractionID: crm.InteractionID(r.InteractionID), Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if r.AnchorDate != nil {
 		t.AnchorDate = dealercrm.DateOf(*r.AnchorDate)
 	}
@@ -152,8 +155,13 @@ func (ts taskStore) List(ctx context.Context, dealer crm.DealerID, f lifecycle.T
 // applyBatch is the number of rows per INSERT or UPDATE statement.
 const applyBatch = 1000
 
-// Apply creates and replaces tasks in one transaction.
-func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, replace []lifecycle.Task) error {
+// Apply creates and replaces tasks in one transaction, without a failing
+// statement for a normal conflict: creations are inserted with ON
+// CONFLICT DO NOTHING and the IDs RETURNING gives are the ones written;
+// replacements are locked in ID order (concurrent runs then never
+// deadlock: creations, too, go in key order) and updated WHERE the
+// version is still the one read, RETURNING the IDs written.
+func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, replace []lifecycle.Task) ([]lifecycle.Task, error) {
 	rows := func(in []lifecycle.Task) ([]taskRow, error) {
 		out := make([]taskRow, len(in))
 		for i := range in {
@@ -173,47 +181,76 @@ func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, repl
 	}
 	cr, err := rows(create)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rp, err := rows(replace)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(cr) == 0 && len(rp) == 0 {
-		return nil
+		return nil, nil
 	}
+	for i := range cr {
+		cr[i].Version = 1
+	}
+	slices.SortFunc(cr, func(a, b taskRow) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortFunc(rp, func(a, b taskRow) int { return strings.Compare(a.ID, b.ID) })
 	table := ts.s.cfg.table(TableLifecycleTasks)
-	return ts.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+	written := make(map[string]bool, len(cr)+len(rp))
+	err = ts.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		clear(written)
 		for i := 0; i < len(cr); i += applyBatch {
 			chunk := cr[i:min(i+applyBatch, len(cr))]
-			if _, err := db.NewInsert().Model(&chunk).ModelTableExpr(table).Exec(ctx); err != nil {
-				err = translate("create lifecycle tasks", err)
-				if dealercrm.ErrorCode(err) == dealercrm.Conflict {
-					return fmt.Errorf("%w: %v", lifecycle.ErrTaskExists, err)
-				}
-				return err
+			var ids []string
+			if _, err := db.NewInsert().Model(&chunk).ModelTableExpr(table).On("CONFLICT DO NOTHING").Returning("id").Exec(ctx, &ids); err != nil {
+				return translate("create lifecycle tasks", err)
+			}
+			for _, id := range ids {
+				written[id] = true
 			}
 		}
 		for i := 0; i < len(rp); i += applyBatch {
 			chunk := rp[i:min(i+applyBatch, len(rp))]
-			res, err := db.NewUpdate().With("_data", db.NewValues(&chunk)).Model(&chunk).ModelTableExpr(table + " AS t").
+			ids := make([]string, len(chunk))
+			for j := range chunk {
+				ids[j] = chunk[j].ID
+			}
+			if _, err := db.NewSelect().ModelTableExpr(ts.from()).Column("t.id").Where("t.dealer_id = ?", string(dealer)).
+				Where("t.id IN (?)", bun.List(ids)).OrderExpr("t.id").For("UPDATE").Exec(ctx); err != nil {
+				return translate("lock lifecycle tasks", err)
+			}
+			ids = ids[:0]
+			if _, err := db.NewUpdate().With("_data", db.NewValues(&chunk)).Model(&chunk).ModelTableExpr(table+" AS t").
 				TableExpr("_data").
 				Set("kind = _data.kind, vehicle_id = _data.vehicle_id, customer_id = _data.customer_id, anchor_date = _data.anchor_date").
 				Set("due = _data.due, window_end = _data.window_end, channel = _data.channel, purpose = _data.purpose").
 				Set("owner_role = _data.owner_role, assignee_id = _data.assignee_id, excluded_staff_id = _data.excluded_staff_id").
 				Set("reason = _data.reason, pinned = _data.pinned, status = _data.status, status_reason = _data.status_reason").
 				Set("outcome = _data.outcome, note = _data.note, interaction_id = _data.interaction_id, updated_at = _data.updated_at").
-				Where("t.dealer_id = _data.dealer_id AND t.id = _data.id AND t.task_key = _data.task_key").
-				Exec(ctx)
-			if err != nil {
+				Set("version = t.version + 1").
+				Where("t.dealer_id = ?", string(dealer)).
+				Where("t.dealer_id = _data.dealer_id AND t.id = _data.id AND t.task_key = _data.task_key AND t.version = _data.version").
+				Returning("t.id").Exec(ctx, &ids); err != nil {
 				return translate("replace lifecycle tasks", err)
 			}
-			if n, _ := res.RowsAffected(); int(n) != len(chunk) {
-				return fmt.Errorf("replace: %d of %d tasks exist with their key: %w", n, len(chunk), lifecycle.ErrTaskNotFound)
+			for _, id := range ids {
+				written[id] = true
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	var lost []lifecycle.Task
+	for _, in := range [][]lifecycle.Task{create, replace} {
+		for _, t := range in {
+			if !written[string(t.ID)] {
+				lost = append(lost, t)
+			}
+		}
+	}
+	return lost, nil
 }
 
 // Update applies fn to a task locked with SELECT … FOR UPDATE.
@@ -228,7 +265,7 @@ func (ts taskStore) Update(ctx context.Context, dealer crm.DealerID, id lifecycl
 		if err := fn(&v); err != nil {
 			return err
 		}
-		v.ID, v.DealerID, v.Key, v.CreatedAt = old.ID, old.DealerID, old.Key, old.CreatedAt
+		v.ID, v.DealerID, v.Key, v.CreatedAt, v.Version = old.ID, old.DealerID, old.Key, old.CreatedAt, old.Version+1
 		if err := v.Validate(); err != nil {
 			return err
 		}

@@ -18,6 +18,13 @@ func TestLifecycleTaskStore(t *testing.T) {
 	lifecycletest.RunStoreTests(t, func(t *testing.T) lifecycle.TaskStore { return pgtest.NewStore(t).LifecycleTasks() })
 }
 
+func TestLifecycleRuns(t *testing.T) {
+	lifecycletest.RunServiceTests(t, func(t *testing.T) (crm.Store, lifecycle.TaskStore) {
+		s := pgtest.NewStore(t)
+		return s, s.LifecycleTasks()
+	})
+}
+
 // reposOnly hides the Store's lifecycle.FactSource: a lifecycle.Service
 // over it pages through the crm repositories.
 type reposOnly struct{ crm.Store }

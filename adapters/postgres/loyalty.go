@@ -13,22 +13,32 @@ import (
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // LoyaltyStore is the loyalty.Store on PostgreSQL, in the tables of
 // migration 0005. Get it with Store.Loyalty; inside InTx it works in the
 // transaction.
 //
-// Every command (Do) is one transaction of three statements: it locks the
-// customer's account row with SELECT … FOR UPDATE, reading in the same
-// statement the open lots, the membership and the idempotency key; it runs
-// the domain command; and it writes the new entries, the changed lots, the
-// account's balances, the membership and its events and the key with the
-// receipt in one statement of data-modifying CTEs. Concurrent commands on
+// Every command (Do) is one transaction of two statements around the
+// domain command: the first locks the customer's account row with
+// SELECT … FOR UPDATE, reading in the same statement the open lots, the
+// membership, the idempotency key and whether the command's source was
+// posted (and with what receipt); the second writes the new entries, the
+// changed lots, the account's balances, the membership and its events and
+// the key with the receipt as data-modifying CTEs. Concurrent commands on
 // one account queue on the row lock, so a redemption always sees the
-// balance the previous one left, and the account's CHECK (points >= 0)
-// backs the domain's own check.
+// balance the previous one left and a source is found posted by the
+// second of two commands posting it; the account's CHECK (points >= 0)
+// and the unique index on (dealer_id, customer_id, source_key) back the
+// domain's own checks.
+//
+// Conflicts are decided without a failing statement (insert-or-detect):
+// a key or a source used before is read under the row lock, and the key
+// is inserted with ON CONFLICT DO NOTHING, every other write of the
+// statement conditional on that insert. When another customer's command
+// took the key in between, the statement writes nothing and the command
+// runs again, to find the key. Postgres therefore logs no statement for a
+// normal conflict.
 type LoyaltyStore struct{ s *Store }
 
 var _ loyalty.Store = LoyaltyStore{}
@@ -84,6 +94,10 @@ type lockedState struct {
 	member  *loyalty.Membership
 	keyHash sql.NullString
 	receipt sql.NullString
+	// sourceSeq is the entry that posted the command's source, and
+	// sourceReceipt the receipt stored with that entry's key.
+	sourceSeq     sql.NullInt64
+	sourceReceipt sql.NullString
 }
 
 // lock locks the customer's account row, creating it when missing, and
@@ -101,15 +115,20 @@ func (l LoyaltyStore) lock(ctx context.Context, db bun.IDB, c *loyalty.Command) 
 			FROM ` + l.t(TableLoyaltyLots) + ` x WHERE x.dealer_id = ?0 AND x.customer_id = ?1 AND x.remaining > 0),
 		(SELECT row_to_json(m)::text FROM ` + l.t(TableLoyaltyMemberships) + ` m WHERE m.dealer_id = ?0 AND m.customer_id = ?1),
 		(SELECT k.hash FROM ` + l.t(TableLoyaltyIdempotency) + ` k WHERE k.dealer_id = ?0 AND k.key = ?2),
-		(SELECT k.receipt::text FROM ` + l.t(TableLoyaltyIdempotency) + ` k WHERE k.dealer_id = ?0 AND k.key = ?2)`
+		(SELECT k.receipt::text FROM ` + l.t(TableLoyaltyIdempotency) + ` k WHERE k.dealer_id = ?0 AND k.key = ?2),
+		(SELECT e.seq FROM ` + l.t(TableLoyaltyEntries) + ` e WHERE e.dealer_id = ?0 AND e.customer_id = ?1 AND e.source_key = ?3 AND e.source_key <> ''),
+		(SELECT k.receipt::text FROM ` + l.t(TableLoyaltyEntries) + ` e JOIN ` + l.t(TableLoyaltyIdempotency) + ` k
+			ON k.dealer_id = e.dealer_id AND k.key = e.idempotency_key AND k.customer_id = e.customer_id
+			WHERE e.dealer_id = ?0 AND e.customer_id = ?1 AND e.source_key = ?3 AND e.source_key <> '')`
 	var lots, member sql.NullString
 	for attempt := 0; ; attempt++ {
 		var lastDate sqlDate
 		var version, seen int64
 		err := db.QueryRowContext(ctx, `SELECT a.seq, a.cumulative, a.points, a.last_date, a.membership_seq, a.version,
 			(SELECT b.version FROM `+l.t(TableLoyaltyAccounts)+` b WHERE b.dealer_id = ?0 AND b.customer_id = ?1), `+reads+`
-			FROM `+l.t(TableLoyaltyAccounts)+` a WHERE a.dealer_id = ?0 AND a.customer_id = ?1 FOR UPDATE OF a`, dealer, customer, c.Key).
-			Scan(&st.data.Seq, &st.data.Cumulative, &st.data.Points, &lastDate, &st.msSeq, &version, &seen, &lots, &member, &st.keyHash, &st.receipt)
+			FROM `+l.t(TableLoyaltyAccounts)+` a WHERE a.dealer_id = ?0 AND a.customer_id = ?1 FOR UPDATE OF a`, dealer, customer, c.Key, c.Source).
+			Scan(&st.data.Seq, &st.data.Cumulative, &st.data.Points, &lastDate, &st.msSeq, &version, &seen, &lots, &member, &st.keyHash, &st.receipt,
+				&st.sourceSeq, &st.sourceReceipt)
 		if errors.Is(err, sql.ErrNoRows) && attempt == 0 {
 			if _, err := db.ExecContext(ctx, "INSERT INTO "+l.t(TableLoyaltyAccounts)+
 				" (dealer_id, customer_id) VALUES (?, ?) ON CONFLICT DO NOTHING", dealer, customer); err != nil {
@@ -122,7 +141,8 @@ func (l LoyaltyStore) lock(ctx context.Context, db bun.IDB, c *loyalty.Command) 
 		}
 		st.data.LastDate = lastDate.date()
 		if version != seen {
-			if err := db.QueryRowContext(ctx, "SELECT "+reads, dealer, customer, c.Key).Scan(&lots, &member, &st.keyHash, &st.receipt); err != nil {
+			if err := db.QueryRowContext(ctx, "SELECT "+reads, dealer, customer, c.Key, c.Source).
+				Scan(&lots, &member, &st.keyHash, &st.receipt, &st.sourceSeq, &st.sourceReceipt); err != nil {
 				return nil, translate("loyalty: read account", err)
 			}
 		}
@@ -149,9 +169,12 @@ func (l LoyaltyStore) lock(ctx context.Context, db bun.IDB, c *loyalty.Command) 
 	return st, nil
 }
 
-// Do implements loyalty.Store. When a concurrent command on another
-// customer takes the same idempotency key first, the command runs again and
-// then finds the key.
+// errKeyTaken reports that another customer's command took the command's
+// idempotency key while it ran: the transaction wrote nothing, and Do runs
+// the command again to find the key.
+var errKeyTaken = errors.New("postgres: loyalty idempotency key taken by a concurrent command")
+
+// Do implements loyalty.Store.
 func (l LoyaltyStore) Do(ctx context.Context, c loyalty.Command) (loyalty.Receipt, error) {
 	for attempt := 0; ; attempt++ {
 		var rec loyalty.Receipt
@@ -160,32 +183,16 @@ func (l LoyaltyStore) Do(ctx context.Context, c loyalty.Command) (loyalty.Receip
 			rec, err = l.do(ctx, db, &c)
 			return err
 		})
-		if attempt < 2 && constraintOf(err) == l.s.cfg.names[TableLoyaltyIdempotency]+"_pkey" {
-			continue
-		}
-		switch constraintOf(err) {
-		case l.s.cfg.names[TableLoyaltyIdempotency] + "_pkey":
-			return loyalty.Receipt{}, loyalty.ErrIdempotencyConflict
-		case l.s.cfg.names[TableLoyaltyEntries] + "_reverses_key":
-			return loyalty.Receipt{}, loyalty.ErrAlreadyReversed
-		}
-		if constraintOf(err) != "" {
-			return loyalty.Receipt{}, translate("loyalty: post", err)
+		if errors.Is(err, errKeyTaken) {
+			// The key is committed by now (inserting it waited for the
+			// other transaction), so the next attempt reads it.
+			if attempt < 3 {
+				continue
+			}
+			return loyalty.Receipt{}, dealercrm.Errorf(dealercrm.Unavailable, "postgres: loyalty: the idempotency key is in use by a concurrent request; retry")
 		}
 		return rec, err
 	}
-}
-
-// constraintOf returns the constraint a unique or check violation names,
-// or "".
-func constraintOf(err error) string {
-	var pgErr pgdriver.Error
-	if errors.As(err, &pgErr) {
-		if s := pgErr.Field('C'); s == uniqueViolation || s == "23514" {
-			return pgErr.Field('n')
-		}
-	}
-	return ""
 }
 
 func (l LoyaltyStore) do(ctx context.Context, db bun.IDB, c *loyalty.Command) (loyalty.Receipt, error) {
@@ -204,6 +211,9 @@ func (l LoyaltyStore) do(ctx context.Context, db bun.IDB, c *loyalty.Command) (l
 		rec.Replayed = true
 		return rec, nil
 	}
+	if st.sourceSeq.Valid {
+		return l.replaySource(ctx, db, c, st)
+	}
 	state := &loyalty.State{Account: loyalty.RestoreAccount(st.data), MembershipSeq: st.msSeq}
 	if st.member != nil {
 		m := st.member.Clone()
@@ -213,14 +223,72 @@ func (l LoyaltyStore) do(ctx context.Context, db bun.IDB, c *loyalty.Command) (l
 	if err != nil {
 		return loyalty.Receipt{}, err
 	}
+	for _, e := range state.Account.NewEntries() {
+		// The lock read only c.Source: an entry from another source might
+		// be posted already, and its insert would fail.
+		if src := e.SourceKey(); src != "" && src != c.Source {
+			return loyalty.Receipt{}, loyalty.ErrUndeclaredSource
+		}
+	}
 	return rec, l.write(ctx, db, c, st, state, &rec)
 }
 
-// write stores what a command changed in one statement.
+// replaySource answers a command whose source was posted: the receipt of
+// that posting (from the key it was posted with; the entry alone for one
+// posted without), stored with the command's key too.
+func (l LoyaltyStore) replaySource(ctx context.Context, db bun.IDB, c *loyalty.Command, st *lockedState) (loyalty.Receipt, error) {
+	var rec loyalty.Receipt
+	if st.sourceReceipt.Valid {
+		if err := json.Unmarshal([]byte(st.sourceReceipt.String), &rec); err != nil {
+			return rec, fmt.Errorf("postgres: loyalty receipt of source %q: %w", c.Source, err)
+		}
+	} else {
+		e, err := scanEntry(db.QueryRowContext(ctx, "SELECT "+entryColumns+" FROM "+l.t(TableLoyaltyEntries)+
+			" WHERE dealer_id = ? AND customer_id = ? AND seq = ?", string(c.DealerID), string(c.CustomerID), st.sourceSeq.Int64), c.DealerID)
+		if err != nil {
+			return rec, translate("loyalty: posted entry", err)
+		}
+		rec.Entries = []loyalty.Entry{e}
+	}
+	if c.Key != "" {
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return rec, err
+		}
+		var taken bool
+		if err := db.QueryRowContext(ctx, `WITH k AS (INSERT INTO `+l.t(TableLoyaltyIdempotency)+` (dealer_id, key, customer_id, hash, receipt, created_at)
+			VALUES (?, ?, ?, ?, ?, now()) ON CONFLICT (dealer_id, key) DO NOTHING RETURNING 1) SELECT NOT EXISTS (SELECT FROM k)`,
+			string(c.DealerID), c.Key, string(c.CustomerID), c.Hash, string(b)).Scan(&taken); err != nil {
+			return rec, translate("loyalty: store key", err)
+		}
+		if taken {
+			return rec, errKeyTaken
+		}
+	}
+	rec.Replayed = true
+	return rec, nil
+}
+
+// write stores what a command changed in one statement. With a key, the
+// key's row is inserted first (ON CONFLICT DO NOTHING) and every other
+// write is conditional on it: when another customer's command took the key
+// meanwhile, nothing is written and write returns errKeyTaken.
 func (l LoyaltyStore) write(ctx context.Context, db bun.IDB, c *loyalty.Command, st *lockedState, state *loyalty.State, rec *loyalty.Receipt) error {
 	var ctes []string
 	var args []any
 	dealer, customer := string(c.DealerID), string(c.CustomerID)
+	// gate is the condition of every write: the key was inserted.
+	gate := ""
+	if c.Key != "" {
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		ctes = append(ctes, `k AS (INSERT INTO `+l.t(TableLoyaltyIdempotency)+` (dealer_id, key, customer_id, hash, receipt, created_at)
+			VALUES (?, ?, ?, ?, ?, now()) ON CONFLICT (dealer_id, key) DO NOTHING RETURNING 1)`)
+		args = append(args, dealer, c.Key, customer, c.Hash, string(b))
+		gate = " WHERE EXISTS (SELECT FROM k)"
+	}
 	added := state.Account.NewEntries()
 	if len(added) > 0 {
 		rows := make([]string, len(added))
@@ -233,27 +301,33 @@ func (l LoyaltyStore) write(ctx context.Context, db bun.IDB, c *loyalty.Command,
 				}
 				moves = string(b)
 			}
-			rows[i] = "(?, ?, ?, ?, ?, ?::date, ?, ?, ?::date, ?::date, ?, ?, ?, ?::jsonb, ?, ?, ?, ?::timestamptz)"
+			rows[i] = "(?::text, ?::text, ?::bigint, ?::text, ?::text, ?::date, ?::bigint, ?::bigint, ?::date, ?::date, ?::text, ?::text, ?::text, ?::jsonb, ?::bigint, ?::text, ?::text, ?::timestamptz, ?::text)"
 			args = append(args, dealer, customer, e.Seq, string(e.Kind), string(e.Store), sqlDate(e.Date), e.Points, e.Cumulative,
 				sqlDate(e.AvailableOn), sqlDate(e.ExpiresOn), e.Source.Type, e.Source.ID, string(e.Reverses), moves, e.Shortfall, e.Reason,
-				e.IdempotencyKey, dbTime(e.CreatedAt))
+				e.IdempotencyKey, dbTime(e.CreatedAt), e.SourceKey())
 		}
 		ctes = append(ctes, `e AS (INSERT INTO `+l.t(TableLoyaltyEntries)+` (dealer_id, customer_id, seq, kind, store_id, date, points, cumulative,
-			available_on, expires_on, source_type, source_id, reverses, moves, shortfall, reason, idempotency_key, created_at) VALUES `+strings.Join(rows, ", ")+`)`)
+			available_on, expires_on, source_type, source_id, reverses, moves, shortfall, reason, idempotency_key, created_at, source_key)
+			SELECT * FROM (VALUES `+strings.Join(rows, ", ")+`) v`+gate+`)`)
 	}
 	if changed := state.Account.ChangedLots(); len(changed) > 0 {
 		rows := make([]string, len(changed))
 		for i, lt := range changed {
 			_, seq, _ := lt.ID.Parse()
-			rows[i] = "(?, ?, ?, ?, ?, ?, ?::date, ?::date, ?::date)"
+			rows[i] = "(?::text, ?::text, ?::bigint, ?::text, ?::bigint, ?::bigint, ?::date, ?::date, ?::date)"
 			args = append(args, dealer, customer, seq, string(lt.Store), lt.Points, lt.Remaining, sqlDate(lt.EarnedOn), sqlDate(lt.AvailableOn), sqlDate(lt.ExpiresOn))
 		}
 		ctes = append(ctes, `l AS (INSERT INTO `+l.t(TableLoyaltyLots)+` (dealer_id, customer_id, seq, store_id, points, remaining, earned_on, available_on, expires_on)
-			VALUES `+strings.Join(rows, ", ")+` ON CONFLICT (dealer_id, customer_id, seq) DO UPDATE SET remaining = excluded.remaining)`)
+			SELECT * FROM (VALUES `+strings.Join(rows, ", ")+`) v`+gate+`
+			ON CONFLICT (dealer_id, customer_id, seq) DO UPDATE SET remaining = excluded.remaining)`)
 	}
 	data := state.Account.Data()
+	andGate := ""
+	if gate != "" {
+		andGate = " AND EXISTS (SELECT FROM k)"
+	}
 	ctes = append(ctes, `a AS (UPDATE `+l.t(TableLoyaltyAccounts)+` SET seq = ?, cumulative = ?, points = ?, last_date = ?, membership_seq = ?, version = version + 1
-		WHERE dealer_id = ? AND customer_id = ?)`)
+		WHERE dealer_id = ? AND customer_id = ?`+andGate+`)`)
 	args = append(args, data.Seq, data.Cumulative, data.Points, sqlDate(data.LastDate), st.msSeq+int64(len(state.Events)), dealer, customer)
 	if m := state.Membership; m != nil && (st.member == nil || m.Version != st.member.Version) {
 		used, err := json.Marshal(m.Used)
@@ -264,7 +338,8 @@ func (l LoyaltyStore) write(ctx context.Context, db bun.IDB, c *loyalty.Command,
 			used = []byte("{}")
 		}
 		ctes = append(ctes, `m AS (INSERT INTO `+l.t(TableLoyaltyMemberships)+` (dealer_id, customer_id, tier, status, join_method, joined_on,
-			valid_from, valid_until, tier_since, used, version, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			valid_from, valid_until, tier_since, used, version, updated_at)
+			SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::date, ?::date, ?::date, ?::date, ?::jsonb, ?::bigint, ?::timestamptz`+gate+`
 			ON CONFLICT (dealer_id, customer_id) DO UPDATE SET tier = excluded.tier, status = excluded.status, join_method = excluded.join_method,
 				joined_on = excluded.joined_on, valid_from = excluded.valid_from, valid_until = excluded.valid_until, tier_since = excluded.tier_since,
 				used = excluded.used, version = excluded.version, updated_at = excluded.updated_at)`)
@@ -286,26 +361,26 @@ func (l LoyaltyStore) write(ctx context.Context, db bun.IDB, c *loyalty.Command,
 			SELECT ?, ?, seq, event, coalesce(from_tier, ''), to_tier, coalesce(from_status, ''), to_status, valid_until, coalesce(method, ''),
 				coalesce(rule, ''), coalesce(reason, ''), coalesce(entry, ''), date, "at", coalesce(idempotency_key, '')
 			FROM json_to_recordset(?::json) AS x(seq bigint, event text, from_tier text, to_tier text, from_status text, to_status text,
-				valid_until date, method text, rule text, reason text, entry text, date date, "at" timestamptz, idempotency_key text))`)
+				valid_until date, method text, rule text, reason text, entry text, date date, "at" timestamptz, idempotency_key text)`+gate+`)`)
 		args = append(args, dealer, customer, string(b))
 	}
-	if c.Key != "" {
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		ctes = append(ctes, `k AS (INSERT INTO `+l.t(TableLoyaltyIdempotency)+` (dealer_id, key, customer_id, hash, receipt, created_at)
-			VALUES (?, ?, ?, ?, ?, now()))`)
-		args = append(args, dealer, c.Key, customer, c.Hash, string(b))
+	written := "true"
+	if gate != "" {
+		written = "EXISTS (SELECT FROM k)"
 	}
-	_, err := db.ExecContext(ctx, "WITH "+strings.Join(ctes, ",\n")+" SELECT 1", args...)
-	if constraintOf(err) != "" {
-		return err // Do names the constraint
+	var ok bool
+	if err := db.QueryRowContext(ctx, "WITH "+strings.Join(ctes, ",\n")+" SELECT "+written, args...).Scan(&ok); err != nil {
+		return translate("loyalty: write", err)
 	}
-	return translate("loyalty: write", err)
+	if !ok {
+		return errKeyTaken
+	}
+	return nil
 }
 
-// Account implements loyalty.Store.
+// Account implements loyalty.Store. The lots are read with the dealer and
+// the customer bound, not correlated with the account row, so that the
+// statement routes to the dealer's shard on Citus.
 func (l LoyaltyStore) Account(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) (*loyalty.Account, error) {
 	d := loyalty.AccountData{DealerID: dealer, CustomerID: customer}
 	var lastDate sqlDate
@@ -313,8 +388,8 @@ func (l LoyaltyStore) Account(ctx context.Context, dealer crm.DealerID, customer
 	err := l.s.db.QueryRowContext(ctx, `SELECT a.seq, a.cumulative, a.points, a.last_date,
 		(SELECT json_agg(json_build_object('seq', x.seq, 'store_id', x.store_id, 'points', x.points, 'remaining', x.remaining,
 			'earned_on', x.earned_on, 'available_on', x.available_on, 'expires_on', x.expires_on) ORDER BY x.seq)::text
-			FROM `+l.t(TableLoyaltyLots)+` x WHERE x.dealer_id = a.dealer_id AND x.customer_id = a.customer_id AND x.remaining > 0)
-		FROM `+l.t(TableLoyaltyAccounts)+` a WHERE a.dealer_id = ? AND a.customer_id = ?`, string(dealer), string(customer)).
+			FROM `+l.t(TableLoyaltyLots)+` x WHERE x.dealer_id = ?0 AND x.customer_id = ?1 AND x.remaining > 0)
+		FROM `+l.t(TableLoyaltyAccounts)+` a WHERE a.dealer_id = ?0 AND a.customer_id = ?1`, string(dealer), string(customer)).
 		Scan(&d.Seq, &d.Cumulative, &d.Points, &lastDate, &lots)
 	if errors.Is(err, sql.ErrNoRows) {
 		return loyalty.NewAccount(dealer, customer), nil
@@ -516,6 +591,135 @@ func (l LoyaltyStore) DueLots(ctx context.Context, dealer crm.DealerID, by deale
 		out = append(out, loyalty.DueLot{CustomerID: crm.CustomerID(customer), Lot: d.lot(crm.CustomerID(customer))})
 	}
 	return out, translate("loyalty due lots", rows.Err())
+}
+
+// EraseText implements loyalty.Store in one transaction: it locks the
+// account row, so that no command of the customer runs meanwhile, reads
+// the entries, events and stored receipts that hold text, erases it by the
+// domain's rules (loyalty.Entry.EraseText and the others) and writes back
+// what changed, one UPDATE per table through json_to_recordset. Every
+// statement binds the dealer; the receipts are found by customer among
+// the dealer's keys (no index serves that: an erasure is rare, postings
+// are not).
+func (l LoyaltyStore) EraseText(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) error {
+	d, c := string(dealer), string(customer)
+	return l.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		if _, err := db.ExecContext(ctx, "SELECT FROM "+l.t(TableLoyaltyAccounts)+" WHERE dealer_id = ? AND customer_id = ? FOR UPDATE", d, c); err != nil {
+			return translate("loyalty: lock account", err)
+		}
+		type entryText struct {
+			Seq      int64  `json:"seq"`
+			Reason   string `json:"reason"`
+			SourceID string `json:"source_id"`
+		}
+		var entries []entryText
+		err := eachRow(ctx, db, `SELECT seq, kind, source_id, reason FROM `+l.t(TableLoyaltyEntries)+`
+			WHERE dealer_id = ? AND customer_id = ? AND (reason <> '' OR source_id <> '')`, []any{d, c}, func(r rowScanner) error {
+			var e loyalty.Entry
+			if err := r.Scan(&e.Seq, &e.Kind, &e.Source.ID, &e.Reason); err != nil {
+				return err
+			}
+			if e.EraseText() {
+				entries = append(entries, entryText{Seq: e.Seq, Reason: e.Reason, SourceID: e.Source.ID})
+			}
+			return nil
+		})
+		if err != nil {
+			return translate("loyalty: erase entries", err)
+		}
+		if err := updateRows(ctx, db, entries, `UPDATE `+l.t(TableLoyaltyEntries)+` e SET reason = x.reason, source_id = x.source_id
+			FROM json_to_recordset(?::json) AS x(seq bigint, reason text, source_id text)
+			WHERE e.dealer_id = ? AND e.customer_id = ? AND e.seq = x.seq`, d, c); err != nil {
+			return translate("loyalty: erase entries", err)
+		}
+		type eventText struct {
+			Seq    int64  `json:"seq"`
+			Reason string `json:"reason"`
+		}
+		var events []eventText
+		err = eachRow(ctx, db, `SELECT seq, reason FROM `+l.t(TableLoyaltyMembershipEvents)+`
+			WHERE dealer_id = ? AND customer_id = ? AND reason <> ''`, []any{d, c}, func(r rowScanner) error {
+			var ev loyalty.MembershipEvent
+			if err := r.Scan(&ev.Seq, &ev.Reason); err != nil {
+				return err
+			}
+			if ev.EraseText() {
+				events = append(events, eventText{Seq: ev.Seq, Reason: ev.Reason})
+			}
+			return nil
+		})
+		if err != nil {
+			return translate("loyalty: erase membership events", err)
+		}
+		if err := updateRows(ctx, db, events, `UPDATE `+l.t(TableLoyaltyMembershipEvents)+` v SET reason = x.reason
+			FROM json_to_recordset(?::json) AS x(seq bigint, reason text)
+			WHERE v.dealer_id = ? AND v.customer_id = ? AND v.seq = x.seq`, d, c); err != nil {
+			return translate("loyalty: erase membership events", err)
+		}
+		type receiptText struct {
+			Key     string          `json:"key"`
+			Receipt json.RawMessage `json:"receipt"`
+		}
+		var receipts []receiptText
+		err = eachRow(ctx, db, `SELECT key, receipt::text FROM `+l.t(TableLoyaltyIdempotency)+`
+			WHERE dealer_id = ? AND customer_id = ?`, []any{d, c}, func(r rowScanner) error {
+			var key, doc string
+			if err := r.Scan(&key, &doc); err != nil {
+				return err
+			}
+			var rec loyalty.Receipt
+			if err := json.Unmarshal([]byte(doc), &rec); err != nil {
+				return fmt.Errorf("postgres: loyalty receipt of key %q: %w", key, err)
+			}
+			if !rec.EraseText() {
+				return nil
+			}
+			b, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			receipts = append(receipts, receiptText{Key: key, Receipt: b})
+			return nil
+		})
+		if err != nil {
+			return translate("loyalty: erase receipts", err)
+		}
+		if err := updateRows(ctx, db, receipts, `UPDATE `+l.t(TableLoyaltyIdempotency)+` k SET receipt = x.receipt
+			FROM json_to_recordset(?::json) AS x(key text, receipt jsonb)
+			WHERE k.dealer_id = ? AND k.key = x.key AND k.customer_id = ?`, d, c); err != nil {
+			return translate("loyalty: erase receipts", err)
+		}
+		return nil
+	})
+}
+
+// eachRow runs query q and calls fn with every row.
+func eachRow(ctx context.Context, db bun.IDB, q string, args []any, fn func(rowScanner) error) error {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// updateRows runs the statement q, when there are docs, with the docs as
+// its first argument (a JSON array, for json_to_recordset), then args.
+func updateRows[T any](ctx context.Context, db bun.IDB, docs []T, q string, args ...any) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(docs)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, q, append([]any{string(b)}, args...)...)
+	return err
 }
 
 // Outstanding implements loyalty.Store.

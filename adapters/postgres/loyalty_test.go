@@ -1,16 +1,221 @@
 package postgres_test
 
 import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/loyalty/loyaltytest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // TestLoyaltyStoreConformance runs the loyalty suite on Postgres, the
 // concurrency cases (50 redemptions of 100 from 1,000 points; 20 retries of
-// one posting) included.
+// one posting; 16 keys on one order; one key on 8 customers) included.
 func TestLoyaltyStoreConformance(t *testing.T) {
 	loyaltytest.RunStoreTests(t, func(t *testing.T) loyalty.Store { return pgtest.NewStore(t).Loyalty() })
+}
+
+// TestLoyaltyPrivacy runs the PIPL cases of the club through crm.Service
+// on one Postgres store (issue 12 defect 6).
+func TestLoyaltyPrivacy(t *testing.T) {
+	loyaltytest.RunPrivacyTests(t, func(t *testing.T) (crm.Store, loyalty.Store) {
+		s := pgtest.NewStore(t)
+		return s, s.Loyalty()
+	})
+}
+
+// statementErrors is a bun query hook that records every statement that
+// failed, with its error.
+type statementErrors struct {
+	mu      sync.Mutex
+	failed  []string
+	queries []string
+}
+
+func (h *statementErrors) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+
+func (h *statementErrors) AfterQuery(_ context.Context, ev *bun.QueryEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.queries = append(h.queries, ev.Query)
+	if ev.Err != nil && !errors.Is(ev.Err, sql.ErrNoRows) {
+		h.failed = append(h.failed, ev.Err.Error()+"\n\t"+ev.Query)
+	}
+}
+
+func (h *statementErrors) reset() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failed, h.queries = nil, nil
+}
+
+// count returns how many statements contained every part.
+func (h *statementErrors) count(parts ...string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, q := range h.queries {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(q, p)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// TestLoyaltyConflictsRaiseNoSQLError: issue 12 defect 14 — the adapter
+// decided conflicts by the constraint name of a failed statement, and
+// Postgres logs a failed statement with its values (personal data). Normal
+// conflicts — a key repeated, a key reused with other input, a key taken by
+// another customer (also concurrently), a source posted again under a new
+// key, an entry reversed again — must make no statement fail: a query hook
+// on the store's bun.DB records every statement error.
+func TestLoyaltyConflictsRaiseNoSQLError(t *testing.T) {
+	ctx := context.Background()
+	db, schema := pgtest.Schema(t)
+	hook := &statementErrors{}
+	hooked := bun.NewDB(db.DB, pgdialect.New()).WithQueryHook(hook)
+	store, err := postgres.New(hooked, postgres.WithSchema(schema))
+	require.NoError(t, err)
+	require.NoError(t, store.Migrate(ctx))
+	svc := loyaltytest.NewService(t, store.Loyalty(), nil)
+	const a = loyaltytest.DealerA
+	day := loyaltytest.Day
+	loyaltytest.Member(t, svc, a, "c1", 1000)
+	loyaltytest.Member(t, svc, a, "c2", 1000)
+	hook.reset()
+
+	// A key repeated, then reused with other input.
+	redeem := loyalty.RedeemRequest{DealerID: a, CustomerID: "c1", Points: 100, Date: day, IdempotencyKey: "r1"}
+	_, err = svc.Redeem(ctx, redeem)
+	require.NoError(t, err)
+	rec, err := svc.Redeem(ctx, redeem)
+	require.NoError(t, err)
+	assert.True(t, rec.Replayed)
+	redeem.Points = 200
+	_, err = svc.Redeem(ctx, redeem)
+	assert.ErrorIs(t, err, loyalty.ErrIdempotencyConflict)
+	// The key on another customer: with other input a conflict.
+	_, err = svc.Redeem(ctx, loyalty.RedeemRequest{DealerID: a, CustomerID: "c2", Points: 100, Date: day, IdempotencyKey: "r1"})
+	assert.ErrorIs(t, err, loyalty.ErrIdempotencyConflict)
+
+	// One order under three keys and none: one earning.
+	order := loyaltytest.Order("o-1", "c1", 500, day)
+	var earned loyalty.Receipt
+	for i, key := range []string{"a", "b", "c", ""} {
+		rec, err := svc.Earn(ctx, loyalty.EarnRequest{DealerID: a, Order: order, Date: day, IdempotencyKey: key})
+		require.NoError(t, err, "key %q", key)
+		assert.Equal(t, i > 0, rec.Replayed, "key %q", key)
+		if i == 0 {
+			earned = rec
+		}
+	}
+	// One bonus event under two keys: one bonus.
+	for _, key := range []string{"b1", "b2"} {
+		_, err := svc.Bonus(ctx, loyalty.BonusRequest{DealerID: a, CustomerID: "c1", Event: "survey_answered", Ref: "s-1", Date: day, IdempotencyKey: key})
+		require.NoError(t, err, "key %q", key)
+	}
+	// One entry reversed under three keys and none: one reversal.
+	for _, key := range []string{"v1", "v2", "v3", ""} {
+		_, err := svc.Reverse(ctx, loyalty.ReverseRequest{DealerID: a, EntryID: earned.Entries[0].ID, Reason: "voided", Date: day, IdempotencyKey: key})
+		require.NoError(t, err, "key %q", key)
+	}
+	assert.Len(t, loyaltytest.AllEntries(t, store.Loyalty(), a, "c1"), 5, "seed earning, redemption, earning, bonus, reversal")
+
+	// A key taken by another customer's command while this one runs: the
+	// first command holds the key uncommitted in its transaction; the
+	// second (c2, other input) waits on the key's insert, writes nothing
+	// when the first commits, and runs again to find the key.
+	done := make(chan error, 1)
+	err = store.InTx(ctx, func(ctx context.Context, tx crm.Store) error {
+		txStore, ok := tx.(*postgres.Store)
+		require.True(t, ok)
+		txSvc := loyaltytest.NewService(t, txStore.Loyalty(), nil)
+		if _, err := txSvc.Redeem(ctx, loyalty.RedeemRequest{DealerID: a, CustomerID: "c1", Points: 10, Date: day, IdempotencyKey: "race"}); err != nil {
+			return err
+		}
+		go func() {
+			_, err := svc.Redeem(context.Background(), loyalty.RedeemRequest{DealerID: a, CustomerID: "c2", Points: 20, Date: day, IdempotencyKey: "race"})
+			done <- err
+		}()
+		time.Sleep(300 * time.Millisecond) // c2's command reaches the key
+		return nil
+	})
+	require.NoError(t, err)
+	assert.ErrorIs(t, <-done, loyalty.ErrIdempotencyConflict)
+	assert.GreaterOrEqual(t, hook.count("FOR UPDATE OF a", "'c2'", "'race'"), 2, "c2's command ran again to find the key")
+	assert.Equal(t, int64(1000), loyaltytest.CheckInvariants(t, store.Loyalty(), a, "c2", day).Points, "c2 spent nothing")
+
+	// Concurrent keys on one order of c2.
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			_, err := svc.Earn(ctx, loyalty.EarnRequest{DealerID: a, Order: loyaltytest.Order("o-2", "c2", 300, day), Date: day,
+				IdempotencyKey: "k" + string(rune('0'+i))})
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	assert.Empty(t, hook.failed, "no statement failed")
+}
+
+// TestLoyaltyEraseTextStatements: an erasure's statements each bind the
+// dealer (routable to one shard on Citus), none fails, and an erasure
+// inside a transaction that rolls back leaves the text (nothing
+// half-written outside the transaction).
+func TestLoyaltyEraseTextStatements(t *testing.T) {
+	ctx := context.Background()
+	db, schema := pgtest.Schema(t)
+	hook := &statementErrors{}
+	hooked := bun.NewDB(db.DB, pgdialect.New()).WithQueryHook(hook)
+	store, err := postgres.New(hooked, postgres.WithSchema(schema))
+	require.NoError(t, err)
+	require.NoError(t, store.Migrate(ctx))
+	svc := loyaltytest.NewService(t, store.Loyalty(), nil)
+	const a = loyaltytest.DealerA
+	loyaltytest.Personal(t, svc, a, "c1")
+
+	rollback := errors.New("roll back")
+	err = store.InTx(ctx, func(ctx context.Context, tx crm.Store) error {
+		require.NoError(t, tx.(*postgres.Store).Loyalty().EraseText(ctx, a, "c1"))
+		return rollback
+	})
+	require.ErrorIs(t, err, rollback)
+	e, err := store.Loyalty().Entry(ctx, a, "c1.3")
+	require.NoError(t, err)
+	assert.Contains(t, e.Reason, loyaltytest.PersonMobile, "a rolled-back erasure changed nothing")
+
+	hook.reset()
+	require.NoError(t, store.Loyalty().EraseText(ctx, a, "c1"))
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	assert.Empty(t, hook.failed, "no statement failed")
+	n := 0
+	for _, q := range hook.queries {
+		if strings.Contains(q, "loyalty_") {
+			n++
+			assert.Contains(t, q, "dealer_id = 'loyalty-a'", "every statement binds the dealer: %s", q)
+		}
+	}
+	assert.Equal(t, 7, n, "a lock, then a read and an update of entries, events and receipts")
 }

@@ -38,6 +38,9 @@ type docTable[T any] struct {
 	cols []string
 	vals func(*T) []any
 	key  func(*T) (crm.DealerID, string)
+	// ext returns the record's external ID, unique per dealer when set;
+	// nil for a table without one.
+	ext func(*T) string
 	// norm brings times to UTC before a record is encoded.
 	norm func(*T)
 }
@@ -62,6 +65,7 @@ var (
 			return []any{nullable(r.ExternalID), string(r.QuestionnaireID), nullable(string(r.CustomerID)), nullable(string(r.StaffID)), r.Date.String()}
 		},
 		key:  func(r *satisfaction.Response) (crm.DealerID, string) { return r.DealerID, string(r.ID) },
+		ext:  func(r *satisfaction.Response) string { return r.ExternalID },
 		norm: func(r *satisfaction.Response) { r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC() },
 	}
 )
@@ -105,11 +109,31 @@ func (t *docTable[T]) create(ctx context.Context, s *Store, v *T) error {
 		marks += ", ?"
 		args = append(args, t.vals(&c)[i])
 	}
-	q := "INSERT INTO " + s.cfg.table(t.table) + " (" + cols + ") VALUES (" + marks + ")"
+	// Insert or detect: a taken ID or external ID is a normal conflict,
+	// answered without a unique violation (which Postgres would log with
+	// the statement's values).
+	table := s.cfg.table(t.table)
+	q := "INSERT INTO " + table + " (" + cols + ") VALUES (" + marks + ") ON CONFLICT DO NOTHING RETURNING id"
 	return s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
-		_, err := db.ExecContext(ctx, q, args...)
-		return translate("create "+t.what, err)
+		var got string
+		err := db.QueryRowContext(ctx, q, args...).Scan(&got)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return translate("create "+t.what, err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+table+" WHERE dealer_id = ? AND id = ?", string(dealer), id).Scan(&n); err != nil {
+			return translate("create "+t.what, err)
+		}
+		if n > 0 || t.ext == nil {
+			return conflict(t.what, "id "+id)
+		}
+		return conflict(t.what, "external id "+t.ext(&c))
 	})
+}
+
+// conflict is the error of a key taken for the dealer.
+func conflict(what, key string) error {
+	return dealercrm.Errorf(dealercrm.Conflict, "%s: %s is taken", what, key)
 }
 
 func (t *docTable[T]) one(ctx context.Context, db bun.IDB, s *Store, forUpdate bool, key string, where string, args ...any) (T, error) {
@@ -145,6 +169,17 @@ func (t *docTable[T]) update(ctx context.Context, s *Store, dealer crm.DealerID,
 		doc, err := t.encode(&v)
 		if err != nil {
 			return err
+		}
+		if t.ext != nil && t.ext(&v) != "" {
+			var n int
+			err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+s.cfg.table(t.table)+" WHERE dealer_id = ? AND external_id = ? AND id <> ?",
+				string(dealer), t.ext(&v), id).Scan(&n)
+			if err != nil {
+				return translate("update "+t.what, err)
+			}
+			if n > 0 {
+				return conflict(t.what, "external id "+t.ext(&v))
+			}
 		}
 		set := "doc = ?, updated_at = ?"
 		args := []any{string(doc), time.Now().UTC()}
@@ -282,4 +317,30 @@ func (st *SatisfactionStore) ListResponses(ctx context.Context, dealer crm.Deale
 		add(`"date" <= ?`, f.Dates.To.String())
 	}
 	return responseTable.list(ctx, st.s, dealer, f.PageRequest, func(r satisfaction.Response) string { return string(r.ID) }, where, args...)
+}
+
+// EraseComments implements satisfaction.Store with one UPDATE on the
+// customer's index (dealer_id, customer_id): the comment leaves the
+// response document, which keeps everything else.
+func (st *SatisfactionStore) EraseComments(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID, at time.Time) (int, error) {
+	if customer == "" {
+		return 0, ctx.Err()
+	}
+	stamp, err := json.Marshal(at.UTC())
+	if err != nil {
+		return 0, dealercrm.Errorf(dealercrm.Invalid, "response: erase comments: %v", err)
+	}
+	var n int64
+	err = st.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+		res, err := db.ExecContext(ctx, "UPDATE "+st.s.cfg.table(TableSatisfactionResponses)+
+			` SET doc = jsonb_set(doc - 'comment', '{updated_at}', ?::jsonb), updated_at = ?
+			WHERE dealer_id = ? AND customer_id = ? AND coalesce(doc->>'comment', '') <> ''`,
+			string(stamp), at.UTC(), string(dealer), string(customer))
+		if err != nil {
+			return translate("erase response comments", err)
+		}
+		n, err = res.RowsAffected()
+		return translate("erase response comments", err)
+	})
+	return int(n), err
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/satisfaction"
 	"github.com/dealercrm/dealercrm/satisfaction/satisfactiontest"
 )
@@ -12,5 +13,12 @@ import (
 func TestSatisfactionStore(t *testing.T) {
 	satisfactiontest.RunStoreTests(t, func(t *testing.T) satisfaction.Store {
 		return postgres.NewSatisfactionStore(pgtest.NewStore(t))
+	})
+}
+
+func TestSatisfactionService(t *testing.T) {
+	satisfactiontest.RunServiceTests(t, func(t *testing.T) (crm.Store, satisfaction.Store) {
+		s := pgtest.NewStore(t)
+		return s, postgres.NewSatisfactionStore(s)
 	})
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -116,7 +117,10 @@ func (s *Store) Participations() crm.ParticipationStore { return newRepo(s, part
 // When the transaction fails with a serialization failure (SQLSTATE 40001)
 // or a deadlock (40P01), InTx rolls back and runs fn again, up to the
 // attempts of WithTxRetries, so fn must not have effects outside tx that it
-// cannot repeat. The last such failure has code Conflict.
+// cannot repeat. The last such failure has code Conflict. When BEGIN fails
+// on a pooled connection that turned out dead (Postgres restarted, the
+// network dropped it), InTx begins again on another connection, before fn
+// ran at all (see CheckConn).
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx crm.Store) error) error {
 	if s.inTx {
 		return fn(ctx, s)
@@ -130,7 +134,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx crm.St
 func (s *Store) runTx(ctx context.Context, fn func(tx *Store) error) error {
 	btx, err := s.root.BeginTx(ctx, nil)
 	if err != nil {
-		return translate("begin transaction", err)
+		return beginError(err)
 	}
 	done := false
 	defer func() {
@@ -155,10 +159,22 @@ func (s *Store) bind(tx bun.Tx) *Store {
 }
 
 // retry runs run until it succeeds, fails with an error that is not a
-// serialization failure or deadlock, or the attempts are used up.
+// serialization failure or deadlock, or the attempts are used up. A
+// transaction whose BEGIN met a dead pooled connection runs again at once,
+// without using up an attempt (see CheckConn).
 func (s *Store) retry(ctx context.Context, run func() error) error {
+	stale, maxStale := 0, -1
 	for attempt := 1; ; attempt++ {
 		err := run()
+		if _, ok := errors.AsType[*staleConnError](err); ok && ctx.Err() == nil {
+			if maxStale < 0 {
+				maxStale = s.staleRetries()
+			}
+			if stale++; stale <= maxStale {
+				attempt--
+				continue
+			}
+		}
 		if err == nil || attempt >= s.cfg.attempts || !retryable(err) {
 			return err
 		}

@@ -85,7 +85,10 @@ func TestInTxRetriesDeadlock(t *testing.T) {
 	errs, attempts := crossedUpdates(t, s, dealer, a.ID, b.ID)
 	assert.NoError(t, errs[0], "first transaction")
 	assert.NoError(t, errs[1], "second transaction")
-	assert.Equal(t, int32(3), attempts, "the deadlock victim ran twice, the other once")
+	// At least one retry. Under load the victim's retry may lock its first
+	// row again before the survivor, whose wait that row ended, takes it:
+	// a second deadlock and a fourth attempt, still within the retries.
+	assert.GreaterOrEqual(t, attempts, int32(3), "the deadlock victim ran again")
 	assert.Equal(t, 2, bumps(t, s, dealer, a.ID), "both transactions changed customer a once")
 	assert.Equal(t, 2, bumps(t, s, dealer, b.ID), "both transactions changed customer b once")
 }

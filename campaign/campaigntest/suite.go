@@ -339,6 +339,100 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) campaign.Store) {
 		require.NoError(t, err)
 		assert.Empty(t, ms, "another dealer sees no members")
 	})
+	t.Run("MemberPages", func(t *testing.T) {
+		s := newStore(t)
+		c := Campaign(DealerA, "k1")
+		require.NoError(t, s.CreateCampaign(ctx, &c))
+		p, err := s.ListMembers(ctx, DealerA, "k1", campaign.MemberFilter{})
+		require.NoError(t, err)
+		assert.Equal(t, crm.Page[campaign.Member]{Items: []campaign.Member{}}, p, "no members before the freeze")
+		var members []campaign.Member
+		for i := range 5 {
+			members = append(members, campaign.Member{CustomerID: crm.CustomerID(fmt.Sprintf("c%d", 4-i)), Segment: "normal", Channel: crm.ChannelSMS})
+		}
+		require.NoError(t, s.FreezeAudience(ctx, DealerA, "k1", at, members))
+		var pages [][]crm.CustomerID
+		after := ""
+		for range 5 {
+			p, err := s.ListMembers(ctx, DealerA, "k1", campaign.MemberFilter{PageRequest: crm.PageRequest{After: after, Limit: 2}})
+			require.NoError(t, err)
+			var ids []crm.CustomerID
+			for _, m := range p.Items {
+				assert.Equal(t, DealerA, m.DealerID)
+				assert.Equal(t, campaign.ID("k1"), m.CampaignID)
+				ids = append(ids, m.CustomerID)
+			}
+			pages = append(pages, ids)
+			if after = p.Next; after == "" {
+				break
+			}
+		}
+		assert.Equal(t, [][]crm.CustomerID{{"c0", "c1"}, {"c2", "c3"}, {"c4"}}, pages, "pages of two in customer order")
+		p, err = s.ListMembers(ctx, DealerB, "k1", campaign.MemberFilter{})
+		require.NoError(t, err)
+		assert.Empty(t, p.Items, "another dealer sees no members")
+		_, err = s.ListMembers(ctx, DealerA, "k1", campaign.MemberFilter{PageRequest: crm.PageRequest{After: "%%%"}})
+		assert.ErrorIs(t, err, dealercrm.ErrInvalid, "a bad cursor is invalid")
+	})
+	t.Run("CustomerData", func(t *testing.T) {
+		// One customer's memberships across campaigns and their profile,
+		// found and deleted for one dealer only: DealerB has a customer
+		// with the same ID.
+		s := newStore(t)
+		for _, d := range []crm.DealerID{DealerA, DealerB} {
+			for _, id := range []campaign.ID{"k2", "k1", "k3"} {
+				c := Campaign(d, id)
+				require.NoError(t, s.CreateCampaign(ctx, &c))
+			}
+			for _, id := range []campaign.ID{"k2", "k1"} {
+				require.NoError(t, s.FreezeAudience(ctx, d, id, at, []campaign.Member{
+					{CustomerID: "c2", Segment: "normal", Channel: crm.ChannelSMS},
+					{CustomerID: "c1", Segment: "normal", Channel: crm.ChannelSMS, Holdout: id == "k2"},
+				}))
+			}
+			require.NoError(t, s.ReplaceProfiles(ctx, d, Profiles(d, 3)))
+		}
+		_, err := s.UpdateMember(ctx, DealerA, "k1", "c1", func(m *campaign.Member) error {
+			m.Responded, m.Converted, m.ConversionKind, m.Revenue = dealercrm.NewDate(2025, 3, 3), dealercrm.NewDate(2025, 3, 5), campaign.ConvertedByRecord, decimal.RequireFromString("250000.00")
+			return nil
+		})
+		require.NoError(t, err)
+
+		ms, err := s.CustomerMembers(ctx, DealerA, "c1")
+		require.NoError(t, err)
+		require.Len(t, ms, 2, "c1 is in the audiences of k1 and k2; k3 has none")
+		assert.Equal(t, []campaign.ID{"k1", "k2"}, []campaign.ID{ms[0].CampaignID, ms[1].CampaignID}, "in campaign order")
+		assert.Equal(t, DealerA, ms[0].DealerID)
+		assert.Equal(t, crm.CustomerID("c1"), ms[0].CustomerID)
+		assert.Equal(t, dealercrm.NewDate(2025, 3, 3), ms[0].Responded)
+		assert.Equal(t, dealercrm.NewDate(2025, 3, 5), ms[0].Converted)
+		assert.Equal(t, "250000", ms[0].Revenue.String())
+		assert.True(t, ms[1].Holdout)
+		ms, err = s.CustomerMembers(ctx, DealerA, "c9")
+		require.NoError(t, err)
+		assert.Equal(t, []campaign.Member{}, ms, "no memberships: an empty list")
+
+		want := Profiles(DealerA, 3)
+		p, err := s.GetProfile(ctx, DealerA, "c0001")
+		require.NoError(t, err)
+		assert.Equal(t, JSON(t, want[1]), JSON(t, p), "the profile reads back as written")
+		_, err = s.GetProfile(ctx, DealerA, "c9")
+		assert.ErrorIs(t, err, dealercrm.ErrNotFound)
+
+		require.NoError(t, s.DeleteProfile(ctx, DealerA, "c0001"))
+		require.NoError(t, s.DeleteProfile(ctx, DealerA, "c0001"), "deleting twice is fine")
+		_, err = s.GetProfile(ctx, DealerA, "c0001")
+		assert.ErrorIs(t, err, dealercrm.ErrNotFound, "deleted")
+		all, _ := Seg(`{}`).Compile(AsOf)
+		assert.Equal(t, []crm.CustomerID{"c0000", "c0002"}, Selected(t, s, DealerA, all), "the others stay")
+		p, err = s.GetProfile(ctx, DealerB, "c0001")
+		require.NoError(t, err, "another dealer's customer of the same ID keeps theirs")
+		assert.Equal(t, JSON(t, Profiles(DealerB, 3)[1]), JSON(t, p))
+		ms, err = s.CustomerMembers(ctx, DealerB, "c1")
+		require.NoError(t, err)
+		require.Len(t, ms, 2)
+		assert.True(t, ms[0].Converted.IsZero(), "and their own memberships")
+	})
 	t.Run("AccessoryTargets", func(t *testing.T) {
 		s := newStore(t)
 		sep := dealercrm.NewDate(2025, 9, 1)

@@ -131,7 +131,8 @@ func Lead(dealer crm.DealerID, n int) crm.Lead {
 		ConsultantID:    "S-01",
 		FollowUps: []crm.FollowUp{
 			{At: at(n, time.Hour), StaffID: "S-01", Channel: crm.ChannelVisit, Note: "test drive", Level: crm.LevelA, Visit: true},
-			{At: at(n, 20*time.Hour+3*time.Microsecond), StaffID: "S-01", Channel: crm.ChannelPhone, Note: "first call", Level: crm.LevelH},
+			{At: at(n, 20*time.Hour+3*time.Microsecond), StaffID: "S-01", Channel: crm.ChannelPhone, Note: "first call", Level: crm.LevelH,
+				ExpectedClose: dealercrm.NewDate(2024, 3, 8)},
 		},
 		LastContactAt:  at(n, 20*time.Hour+3*time.Microsecond),
 		NextFollowUpAt: at(n, 68*time.Hour+3*time.Microsecond),

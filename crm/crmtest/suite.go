@@ -18,6 +18,9 @@ import (
 // Participations) and InTx. Records refer to parent records that exist in
 // the same store and dealer, so backends with foreign keys pass too. All IDs
 // come from dealercrm.NewID, so backends may store them as UUIDs.
+// ServiceRules runs the crm.Service's input rules (plausible dates and
+// amounts, text, lead windows, lost requests) on the store: refused input
+// never reaches it and leaves nothing behind.
 func RunStoreTests(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	t.Run("Dealers", func(t *testing.T) { runDealerTests(t, newStore) })
 	t.Run("Customers", func(t *testing.T) { runRepositoryTests(t, newStore, customerSpec()) })
@@ -30,6 +33,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	t.Run("Complaints", func(t *testing.T) { runRepositoryTests(t, newStore, complaintSpec()) })
 	t.Run("Participations", func(t *testing.T) { runRepositoryTests(t, newStore, participationSpec()) })
 	t.Run("InTx", func(t *testing.T) { runTxTests(t, newStore) })
+	t.Run("ServiceRules", func(t *testing.T) { runRuleTests(t, newStore) })
 }
 
 // otherZone is a zone other than UTC; times given in it must come back in UTC.

@@ -7,7 +7,12 @@
 //
 // It prints a demo API key per store and a ready curl command, logs requests
 // to stderr with phone numbers masked, and shuts down gracefully on SIGINT
-// or SIGTERM. On startup it runs the lifecycle scheduler and a grading of
+// or SIGTERM. Its resource limits are flags with defaults for a small
+// host (docs/operations.md explains them): the Postgres pool (-pool), the
+// statement timeout (-statement-timeout), the deadline of a request
+// (-request-timeout), the concurrent heavy requests (-heavy, -heavy-wait)
+// and the records of one import (-import-records). On startup it runs the
+// lifecycle scheduler and a grading of
 // the demo group for today, prints the first store's grade counts, and
 // prints how many tasks are due for the first demo store, with a curl line
 // for GET /v1/tasks. It only wires packages together: flags → store →
@@ -22,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -72,10 +78,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed of the demo data")
 	customers := fs.Int("customers", demo.DefaultCustomers, "demo customers across the two stores")
 	logFormat := fs.String("log", "text", "log format on stderr: text or json")
+	var db dbSettings
+	fs.IntVar(&db.maxOpen, "pool", defaultPool, "most Postgres connections open at once (with -postgres)")
+	fs.DurationVar(&db.statementTimeout, "statement-timeout", defaultStatementTimeout,
+		"Postgres statement_timeout of every connection, over the DSN's; 0 keeps the DSN's or the server's (with -postgres)")
+	requestTimeout := fs.Duration("request-timeout", httpapi.DefaultRequestTimeout, "deadline of every request")
+	heavy := fs.Int("heavy", httpapi.DefaultMaxHeavyRequests, "heavy requests (reports, runs, imports, exports) running at once; keep it below -pool")
+	heavyWait := fs.Duration("heavy-wait", httpapi.DefaultHeavyWait, "how long a heavy request waits for a turn before a 503")
+	importRecords := fs.Int("import-records", crm.DefaultMaxImportRecords, "most records in one import")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
+		return err
+	}
+	if err := checkLimits(*dsn != "", db, *requestTimeout, *heavy, *importRecords); err != nil {
 		return err
 	}
 
@@ -91,12 +108,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logger := slog.New(lh)
 
-	store, storeName, closeStore, err := openStore(ctx, *dsn, *schema)
+	store, storeName, closeStore, err := openStore(ctx, *dsn, *schema, db)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	svc := crm.NewService(store)
+	svc := crm.NewService(store, crm.WithMaxImportRecords(*importRecords))
 	grades, err := grading.NewService(store, gradingStore(store))
 	if err != nil {
 		return err
@@ -113,8 +130,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// A dissatisfied survey answer opens the CR department's follow-up task.
-	sat, err := satisfaction.NewService(satisfactionStore(store), satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
+	// A dissatisfied survey answer opens the CR department's follow-up task;
+	// responses are checked against the dealer's crm records.
+	sat, err := satisfaction.NewService(satisfactionStore(store), satisfaction.WithRecords(svc),
+		satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
 	if err != nil {
 		return err
 	}
@@ -125,6 +144,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// A customer's PIPL export and erasure reach every package: the club,
+	// the grades, survey responses and campaign data (and the tasks, with
+	// the lifecycle service).
+	svc.AddPersonalData(club, grades, sat, campaigns)
 
 	shanghai, err := time.LoadLocation(dealercrm.DefaultTimeZone)
 	if err != nil {
@@ -133,7 +156,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	start := time.Now()
 	data := demo.Generate(demo.Options{Seed: *seed, Today: dealercrm.DateIn(start, shanghai), Customers: *customers})
 	generated := time.Since(start)
-	if err := demo.Seed(ctx, svc, data); err != nil {
+	// The demo data is a trusted bulk load, not an API request: it is
+	// imported whole, however many records -customers makes.
+	if err := demo.Seed(ctx, crm.NewService(store, crm.WithMaxImportRecords(math.MaxInt)), data); err != nil {
 		return err
 	}
 	if err := demo.SeedSatisfaction(ctx, svc, sat, data); err != nil {
@@ -154,7 +179,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// for today, for each demo store; the demo's two finished campaigns
 	// per store give the reports something to show.
 	today := data.Options.Today
-	graded, err := grades.Run(ctx, grading.RunRequest{DealerID: data.Dealers[0].Dealer.ID, AsOf: today, Group: true})
+	// The demo seeder acts for the whole group, so it may write every store's
+	// grades (WriteGroup); an API key never can.
+	graded, err := grades.Run(ctx, grading.RunRequest{DealerID: data.Dealers[0].Dealer.ID, AsOf: today, Group: true, WriteGroup: true})
 	if err != nil {
 		return err
 	}
@@ -176,7 +203,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLogger(logger), httpapi.WithLifecycle(lc),
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(campaigns),
-		httpapi.WithLoyalty(club))
+		httpapi.WithLoyalty(club), httpapi.WithRequestTimeout(*requestTimeout), httpapi.WithHeavyRequests(*heavy, *heavyWait))
 	srv := httpapi.NewServer(*addr, h)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -218,14 +245,84 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// Defaults of the Postgres flags, for a small host: a pool well below
+// Postgres's default max_connections (100), so that several replicas and
+// other clients fit, and a statement timeout below the request deadline.
+const (
+	defaultPool             = 20
+	defaultStatementTimeout = 30 * time.Second
+)
+
+// dbSettings are the Postgres pool settings of the flags.
+type dbSettings struct {
+	maxOpen          int
+	statementTimeout time.Duration
+}
+
+// checkLimits rejects limits that cannot work.
+func checkLimits(postgres bool, db dbSettings, requestTimeout time.Duration, heavy, importRecords int) error {
+	switch {
+	case db.maxOpen < 1:
+		return fmt.Errorf("-pool %d: want at least 1", db.maxOpen)
+	case db.statementTimeout < 0:
+		return fmt.Errorf("-statement-timeout %s: want 0 or more", db.statementTimeout)
+	case requestTimeout <= 0:
+		return fmt.Errorf("-request-timeout %s: want more than 0", requestTimeout)
+	case heavy < 1:
+		return fmt.Errorf("-heavy %d: want at least 1", heavy)
+	case importRecords < 1:
+		return fmt.Errorf("-import-records %d: want at least 1", importRecords)
+	case postgres && heavy >= db.maxOpen:
+		return fmt.Errorf("-heavy %d: want fewer than -pool %d, so that heavy requests leave connections to the rest", heavy, db.maxOpen)
+	}
+	return nil
+}
+
+// openDB returns the Postgres pool of dsn with the settings: at most
+// maxOpen connections (all kept when idle, closed after 5 idle minutes),
+// statement_timeout on every connection, a read timeout beyond it (so that
+// Postgres ends a slow statement with a clear error before the driver
+// gives up on the socket), and dead pooled connections discarded before
+// use (postgres.CheckConn).
+func openDB(dsn string, set dbSettings) *bun.DB {
+	opts := []pgdriver.Option{
+		pgdriver.WithApplicationName("dealercrm-server"), // the DSN's application_name wins
+		pgdriver.WithDSN(dsn),
+		pgdriver.WithResetSessionFunc(postgres.CheckConn),
+	}
+	if set.statementTimeout > 0 {
+		opts = append(opts, pgdriver.WithReadTimeout(set.statementTimeout+5*time.Second),
+			connParam("statement_timeout", set.statementTimeout.Milliseconds()))
+	}
+	sqldb := sql.OpenDB(pgdriver.NewConnector(opts...))
+	sqldb.SetMaxOpenConns(set.maxOpen)
+	sqldb.SetMaxIdleConns(set.maxOpen)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	return bun.NewDB(sqldb, pgdialect.New())
+}
+
+// connParam sets one run-time parameter of every new connection, keeping
+// those of the DSN.
+func connParam(name string, value any) pgdriver.Option {
+	return func(c *pgdriver.Config) {
+		params := map[string]any{name: value}
+		for k, v := range c.ConnParams {
+			if k != name {
+				params[k] = v
+			}
+		}
+		c.ConnParams = params
+	}
+}
+
 // openStore returns the in-memory store, or with a DSN the migrated
-// Postgres store in schema, and a function that releases it.
-func openStore(ctx context.Context, dsn, schema string) (crm.Store, string, func(), error) {
+// Postgres store in schema on a pool with the settings, and a function
+// that releases it.
+func openStore(ctx context.Context, dsn, schema string, set dbSettings) (crm.Store, string, func(), error) {
 	if dsn == "" {
 		return memory.New(), "in-memory store", func() {}, nil
 	}
-	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
-	db := bun.NewDB(sqldb, pgdialect.New())
+	db := openDB(dsn, set)
 	closeDB := func() { _ = db.Close() }
 	if err := db.PingContext(ctx); err != nil {
 		closeDB()

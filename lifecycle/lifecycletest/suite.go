@@ -1,5 +1,8 @@
 // Package lifecycletest is the conformance suite of lifecycle.TaskStore:
-// every implementation runs RunStoreTests.
+// every implementation runs RunStoreTests, and RunServiceTests runs the
+// daily run of a lifecycle.Service over the backend against concurrent
+// writers (an outcome recorded between the run's read and write,
+// concurrent runs of one dealer and day).
 package lifecycletest
 
 import (
@@ -34,10 +37,13 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.TaskStore
 		s := newStore(t)
 		a, b := NewTask("d1", "t1", "k1"), NewTask("d1", "t2", "k2")
 		b.Due, b.WindowEnd, b.Status, b.OwnerRole, b.VehicleID = dealercrm.MustParseDate("2026-02-04"), dealercrm.MustParseDate("2026-02-05"), lifecycle.StatusOverdue, lifecycle.RoleCR, "v2"
-		require.NoError(t, s.Apply(ctx, "d1", []lifecycle.Task{a, b}, nil))
+		lost, err := s.Apply(ctx, "d1", []lifecycle.Task{a, b}, nil)
+		require.NoError(t, err)
+		assert.Empty(t, lost)
+		a.Version, b.Version = 1, 1
 		got, err := s.Get(ctx, "d1", "t1")
 		require.NoError(t, err)
-		assert.Equal(t, a, got, "a task reads back as written")
+		assert.Equal(t, a, got, "a task reads back as written, at version 1")
 		got, err = s.GetByKey(ctx, "d1", "k2")
 		require.NoError(t, err)
 		assert.Equal(t, b, got)
@@ -73,7 +79,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.TaskStore
 		for i := range 7 {
 			ts = append(ts, NewTask("d1", fmt.Sprintf("t%02d", i), fmt.Sprintf("k%d", i)))
 		}
-		require.NoError(t, s.Apply(ctx, "d1", ts, nil))
+		apply(t, s, "d1", ts, nil)
 		var ids []lifecycle.TaskID
 		f := lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: 3}}
 		for {
@@ -91,40 +97,116 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.TaskStore
 		assert.Equal(t, lifecycle.TaskID("t00"), ids[0])
 		assert.Equal(t, lifecycle.TaskID("t06"), ids[6])
 	})
-	t.Run("ApplyIsAtomic", func(t *testing.T) {
+	t.Run("ApplyWritesWhatItRead", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.Apply(ctx, "d1", []lifecycle.Task{NewTask("d1", "t1", "k1")}, nil))
-		err := s.Apply(ctx, "d1", []lifecycle.Task{NewTask("d1", "t2", "k2"), NewTask("d1", "t3", "k1")}, nil)
-		assert.ErrorIs(t, err, lifecycle.ErrTaskExists, "a duplicate key is a conflict")
-		assert.Equal(t, dealercrm.Conflict, dealercrm.ErrorCode(err))
+		apply(t, s, "d1", []lifecycle.Task{NewTask("d1", "t1", "k1")}, nil)
+		// A creation whose key (or ID) is taken is not written but
+		// returned, and is no error: the rest of the batch is written.
+		lost, err := s.Apply(ctx, "d1", []lifecycle.Task{NewTask("d1", "t2", "k2"), NewTask("d1", "t3", "k1"), NewTask("d1", "t1", "k4")}, nil)
+		require.NoError(t, err, "a taken key is no error")
+		assert.Equal(t, []lifecycle.TaskID{"t3", "t1"}, ids(lost), "the creations of a taken key and a taken ID are returned")
 		_, err = s.Get(ctx, "d1", "t2")
-		assert.ErrorIs(t, err, lifecycle.ErrTaskNotFound, "nothing of a failed batch is written")
-		err = s.Apply(ctx, "d1", nil, []lifecycle.Task{NewTask("d1", "t9", "k9")})
-		assert.ErrorIs(t, err, lifecycle.ErrTaskNotFound, "replacing a missing task")
+		assert.NoError(t, err, "the rest of the batch is written")
+		got, err := s.GetByKey(ctx, "d1", "k1")
+		require.NoError(t, err)
+		assert.Equal(t, lifecycle.TaskID("t1"), got.ID, "the first task of a key stands")
+		_, err = s.GetByKey(ctx, "d1", "k4")
+		assert.ErrorIs(t, err, lifecycle.ErrTaskNotFound)
+		// An invalid task is an error, and nothing of the batch is written.
 		bad := NewTask("d1", "t4", "k4")
 		bad.Status = "lost"
-		assert.ErrorIs(t, s.Apply(ctx, "d1", []lifecycle.Task{bad}, nil), dealercrm.ErrInvalid)
+		_, err = s.Apply(ctx, "d1", []lifecycle.Task{NewTask("d1", "t5", "k5"), bad}, nil)
+		assert.ErrorIs(t, err, dealercrm.ErrInvalid)
+		_, err = s.Get(ctx, "d1", "t5")
+		assert.ErrorIs(t, err, lifecycle.ErrTaskNotFound, "nothing of a failed batch is written")
 		// The same key is fine for another dealer.
-		require.NoError(t, s.Apply(ctx, "d2", []lifecycle.Task{NewTask("d2", "t1", "k1")}, nil))
-		// Replace keeps created_at and changes the rest.
-		r := NewTask("d1", "t1", "k1")
-		r.Status, r.StatusReason, r.CreatedAt = lifecycle.StatusCancelled, "cancelled: serviced", time.Time{}
-		r.UpdatedAt = r.UpdatedAt.Add(time.Hour)
-		require.NoError(t, s.Apply(ctx, "d1", nil, []lifecycle.Task{r}))
-		got, err := s.Get(ctx, "d1", "t1")
+		apply(t, s, "d2", []lifecycle.Task{NewTask("d2", "t1", "k1")}, nil)
+
+		// A replacement carries the version it was read with: written,
+		// the version goes up and created_at is kept.
+		read, err := s.Get(ctx, "d1", "t1")
 		require.NoError(t, err)
-		assert.Equal(t, lifecycle.StatusCancelled, got.Status)
-		assert.Equal(t, NewTask("d1", "t1", "k1").CreatedAt, got.CreatedAt)
-	})
-	t.Run("Update", func(t *testing.T) {
-		s := newStore(t)
-		require.NoError(t, s.Apply(ctx, "d1", []lifecycle.Task{NewTask("d1", "t1", "k1")}, nil))
-		got, err := s.Update(ctx, "d1", "t1", func(t *lifecycle.Task) error {
+		require.Equal(t, int64(1), read.Version)
+		r := read
+		r.Status, r.StatusReason, r.CreatedAt = lifecycle.StatusOverdue, "window ended", time.Time{}
+		r.UpdatedAt = r.UpdatedAt.Add(time.Hour)
+		apply(t, s, "d1", nil, []lifecycle.Task{r})
+		got, err = s.Get(ctx, "d1", "t1")
+		require.NoError(t, err)
+		assert.Equal(t, lifecycle.StatusOverdue, got.Status)
+		assert.Equal(t, int64(2), got.Version)
+		assert.Equal(t, read.CreatedAt, got.CreatedAt)
+
+		// Staff record an outcome after the task was read: the stale
+		// replacement is returned and the outcome stays.
+		read = got
+		_, err = s.Update(ctx, "d1", "t1", func(t *lifecycle.Task) error {
 			t.Status, t.Outcome, t.InteractionID = lifecycle.StatusDone, crm.OutcomeReached, "i1"
 			return nil
 		})
 		require.NoError(t, err)
+		stale := read
+		stale.Status, stale.StatusReason = lifecycle.StatusCancelled, "cancelled: no longer planned"
+		missing := NewTask("d1", "t9", "k9")
+		other := NewTask("d1", "t2", "k7") // t2's key is k2
+		other.Version = 1
+		lost, err = s.Apply(ctx, "d1", nil, []lifecycle.Task{stale, missing, other})
+		require.NoError(t, err, "a stale replacement is no error")
+		assert.Equal(t, []lifecycle.TaskID{"t1", "t9", "t2"}, ids(lost), "a stale version, a missing task and another key are not written")
+		got, err = s.Get(ctx, "d1", "t1")
+		require.NoError(t, err)
+		assert.Equal(t, lifecycle.StatusDone, got.Status, "the outcome recorded after the read survives")
+		assert.Equal(t, crm.OutcomeReached, got.Outcome)
+		assert.Equal(t, crm.InteractionID("i1"), got.InteractionID)
+		assert.Equal(t, int64(3), got.Version)
+		got, err = s.Get(ctx, "d1", "t2")
+		require.NoError(t, err)
+		assert.Equal(t, "k2", got.Key)
+		_, err = s.Get(ctx, "d1", "t9")
+		assert.ErrorIs(t, err, lifecycle.ErrTaskNotFound, "a replacement creates nothing")
+	})
+	t.Run("ConcurrentCreates", func(t *testing.T) {
+		s := newStore(t)
+		const writers, keys = 8, 5
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		lostN := 0
+		for w := range writers {
+			wg.Go(func() {
+				var batch []lifecycle.Task
+				for k := range keys {
+					batch = append(batch, NewTask("d1", fmt.Sprintf("w%d-%d", w, k), fmt.Sprintf("k%d", k)))
+				}
+				lost, err := s.Apply(ctx, "d1", batch, nil)
+				assert.NoError(t, err, "a concurrent creation of the same key is no error")
+				mu.Lock()
+				lostN += len(lost)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		p, err := s.List(ctx, "d1", lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
+		require.NoError(t, err)
+		seen := map[string]int{}
+		for _, tk := range p.Items {
+			seen[tk.Key]++
+		}
+		assert.Equal(t, map[string]int{"k0": 1, "k1": 1, "k2": 1, "k3": 1, "k4": 1}, seen, "one task per key")
+		assert.Equal(t, writers*keys-keys, lostN, "every other creation is returned")
+	})
+	t.Run("Update", func(t *testing.T) {
+		s := newStore(t)
+		apply(t, s, "d1", []lifecycle.Task{NewTask("d1", "t1", "k1")}, nil)
+		got, err := s.Update(ctx, "d1", "t1", func(t *lifecycle.Task) error {
+			t.Status, t.Outcome, t.InteractionID, t.Version = lifecycle.StatusDone, crm.OutcomeReached, "i1", 99
+			return nil
+		})
+		require.NoError(t, err)
 		assert.Equal(t, lifecycle.StatusDone, got.Status)
+		assert.Equal(t, int64(2), got.Version, "an update raises the version by one, whatever fn sets")
+		stored, err := s.Get(ctx, "d1", "t1")
+		require.NoError(t, err)
+		assert.Equal(t, got, stored)
 		stop := errors.New("stop")
 		_, err = s.Update(ctx, "d1", "t1", func(t *lifecycle.Task) error { t.Note = "x"; return stop })
 		assert.ErrorIs(t, err, stop)
@@ -135,7 +217,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.TaskStore
 	})
 	t.Run("ConcurrentUpdates", func(t *testing.T) {
 		s := newStore(t)
-		require.NoError(t, s.Apply(ctx, "d1", []lifecycle.Task{NewTask("d1", "t1", "k1")}, nil))
+		apply(t, s, "d1", []lifecycle.Task{NewTask("d1", "t1", "k1")}, nil)
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
@@ -147,5 +229,22 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.TaskStore
 		got, err := s.Get(ctx, "d1", "t1")
 		require.NoError(t, err)
 		assert.Equal(t, "xxxxxxxx", got.Note, "updates are serialised")
+		assert.Equal(t, int64(9), got.Version)
 	})
+}
+
+// apply writes a batch that must be written whole.
+func apply(t *testing.T, s lifecycle.TaskStore, dealer crm.DealerID, create, replace []lifecycle.Task) {
+	t.Helper()
+	lost, err := s.Apply(context.Background(), dealer, create, replace)
+	require.NoError(t, err)
+	require.Empty(t, lost, "every task is written")
+}
+
+func ids(ts []lifecycle.Task) []lifecycle.TaskID {
+	var out []lifecycle.TaskID
+	for _, t := range ts {
+		out = append(out, t.ID)
+	}
+	return out
 }

@@ -30,8 +30,13 @@ const (
 // Day is the suite's first day.
 var Day = dealercrm.NewDate(2025, 3, 1)
 
-// Clock is a fixed clock at noon of Day in Shanghai.
-func Clock() time.Time { return time.Date(2025, 3, 1, 4, 0, 0, 0, time.UTC) }
+// Today is the suite's today, two years after Day: postings may not be
+// dated after the dealer's today, and every date the suite posts lies
+// between Day and Today.
+var Today = dealercrm.NewDate(2027, 3, 1)
+
+// Clock is a fixed clock at noon of Today in Shanghai.
+func Clock() time.Time { return time.Date(2027, 3, 1, 4, 0, 0, 0, time.UTC) }
 
 // NewService returns a service on store with program p (DefaultProgram
 // when nil) and the suite's clock, without crm records.
@@ -253,7 +258,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) loyalty.Store) {
 		store := newStore(t)
 		svc := NewService(t, store, nil)
 		Member(t, svc, DealerA, "c1", 1000)
-		_, err := svc.Redeem(ctx, loyalty.RedeemRequest{DealerID: DealerA, CustomerID: "c1", Points: 700, Date: Day})
+		_, err := svc.Redeem(ctx, loyalty.RedeemRequest{DealerID: DealerA, CustomerID: "c1", Points: 700, Date: Day, IdempotencyKey: "r1"})
 		require.NoError(t, err)
 		rec, err := svc.Reverse(ctx, loyalty.ReverseRequest{DealerID: DealerA, EntryID: "c1.1", Reason: "order voided", Date: Day})
 		require.NoError(t, err)
@@ -261,12 +266,203 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) loyalty.Store) {
 		assert.Equal(t, int64(-300), e.Points, "only what is left comes back")
 		assert.Equal(t, int64(700), e.Shortfall)
 		assert.Equal(t, int64(-1000), e.Cumulative, "cumulative points of the voided order are taken back in full")
-		_, err = svc.Reverse(ctx, loyalty.ReverseRequest{DealerID: DealerA, EntryID: "c1.1", Reason: "again", Date: Day, IdempotencyKey: "other"})
-		assert.ErrorIs(t, err, loyalty.ErrAlreadyReversed)
+		again, err := svc.Reverse(ctx, loyalty.ReverseRequest{DealerID: DealerA, EntryID: "c1.1", Reason: "again", Date: Day, IdempotencyKey: "other"})
+		require.NoError(t, err, "a second reversal under another key answers the first")
+		assert.True(t, again.Replayed)
+		assert.Equal(t, rec.Entries, again.Entries)
 		_, err = svc.Reverse(ctx, loyalty.ReverseRequest{DealerID: DealerA, EntryID: e.ID, Date: Day})
 		assert.ErrorIs(t, err, loyalty.ErrNotReversible)
 		b := CheckInvariants(t, store, DealerA, "c1", Day)
 		assert.Equal(t, loyalty.Balances{}, b)
+		assert.Len(t, AllEntries(t, store, DealerA, "c1"), 3, "earning, redemption, one reversal")
+	})
+
+	// SPEC §4: a source document earns at most once per account whatever
+	// idempotency keys callers send (issue 12: three keys on one order
+	// gave three earnings). A second posting of a source answers the
+	// first receipt as a replay, and takes the new key for it.
+	t.Run("SourcePostsOnceWhateverTheKeys", func(t *testing.T) {
+		store := newStore(t)
+		svc := NewService(t, store, nil)
+		Member(t, svc, DealerA, "c1", 0)
+		order := Order("o-keys", "c1", 1280, Day)
+		first, err := svc.Earn(ctx, loyalty.EarnRequest{DealerID: DealerA, Order: order, Date: Day, IdempotencyKey: "a"})
+		require.NoError(t, err)
+		require.Len(t, first.Entries, 1)
+		assert.False(t, first.Replayed)
+		for i, key := range []string{"b", "c", ""} {
+			rec, err := svc.Earn(ctx, loyalty.EarnRequest{DealerID: DealerA, Order: order, Date: Day.AddDays(i + 1), IdempotencyKey: key})
+			require.NoError(t, err, "key %q", key)
+			assert.True(t, rec.Replayed, "key %q replays the order's posting", key)
+			assert.Equal(t, first.Entries, rec.Entries, "key %q", key)
+			require.NotNil(t, rec.Earning, "key %q", key)
+			assert.Equal(t, int64(1280), rec.Earning.Points, "key %q", key)
+			assert.Equal(t, first.Earning.Rule, rec.Earning.Rule, "key %q", key)
+		}
+		// The new key now holds the replayed receipt: the same input
+		// replays it, another input under it is a conflict.
+		rec, err := svc.Earn(ctx, loyalty.EarnRequest{DealerID: DealerA, Order: order, Date: Day.AddDays(1), IdempotencyKey: "b"})
+		require.NoError(t, err)
+		assert.True(t, rec.Replayed)
+		_, err = svc.Earn(ctx, loyalty.EarnRequest{DealerID: DealerA, Order: Order("o-other", "c1", 5, Day), Date: Day, IdempotencyKey: "b"})
+		assert.ErrorIs(t, err, loyalty.ErrIdempotencyConflict)
+
+		// One survey answer earns its bonus once: 50 points.
+		var bonus loyalty.Receipt
+		for i, key := range []string{"b1", "b2", "b3"} {
+			rec, err := svc.Bonus(ctx, loyalty.BonusRequest{DealerID: DealerA, CustomerID: "c1", Event: "survey_answered", Ref: "s-1", Date: Day, IdempotencyKey: key})
+			require.NoError(t, err, "key %s", key)
+			assert.Equal(t, i > 0, rec.Replayed, "key %s", key)
+			if i == 0 {
+				bonus = rec
+				continue
+			}
+			assert.Equal(t, bonus.Entries, rec.Entries, "key %s", key)
+		}
+		// One entry is reversed once.
+		var rev loyalty.Receipt
+		for i, key := range []string{"v1", "v2", "v3"} {
+			rec, err := svc.Reverse(ctx, loyalty.ReverseRequest{DealerID: DealerA, EntryID: first.Entries[0].ID, Reason: "order voided", Date: Day, IdempotencyKey: key})
+			require.NoError(t, err, "key %s", key)
+			assert.Equal(t, i > 0, rec.Replayed, "key %s", key)
+			if i == 0 {
+				rev = rec
+				continue
+			}
+			assert.Equal(t, rev.Entries, rec.Entries, "key %s", key)
+		}
+		entries := AllEntries(t, store, DealerA, "c1")
+		require.Len(t, entries, 3, "one earning, one bonus, one reversal")
+		assert.Equal(t, []loyalty.EntryKind{loyalty.EntryEarn, loyalty.EntryBonus, loyalty.EntryReverse},
+			[]loyalty.EntryKind{entries[0].Kind, entries[1].Kind, entries[2].Kind})
+		assert.Equal(t, loyalty.Balances{Cumulative: 50, Points: 50, Available: 50}, CheckInvariants(t, store, DealerA, "c1", Day),
+			"1,280 earned and reversed, 50 of bonus")
+	})
+
+	// The same order ID at two stores of a group programme is two
+	// documents: each earns once, on the group's account.
+	t.Run("SourcesAreTheStoresDocuments", func(t *testing.T) {
+		store := newStore(t)
+		p := loyalty.DefaultProgram()
+		p.Groups = []loyalty.Group{{Home: DealerA, Stores: []crm.DealerID{DealerA, DealerB}}}
+		svc := NewService(t, store, &p)
+		Member(t, svc, DealerA, "c1", 0)
+		for i, dealer := range []crm.DealerID{DealerA, DealerB, DealerA, DealerB} {
+			rec, err := svc.Earn(ctx, loyalty.EarnRequest{DealerID: dealer, Order: Order("o-1", "c1", 100, Day), Date: Day, IdempotencyKey: fmt.Sprint("k", i)})
+			require.NoError(t, err)
+			assert.Equal(t, i >= 2, rec.Replayed, "posting %d at %s", i, dealer)
+		}
+		assert.Len(t, AllEntries(t, store, DealerA, "c1"), 2, "order o-1 of each store")
+		assert.Equal(t, int64(200), CheckInvariants(t, store, DealerA, "c1", Day).Points)
+	})
+
+	// Concurrent postings of one source under different keys: one entry.
+	t.Run("ConcurrentSourceDifferentKeys", func(t *testing.T) {
+		store := newStore(t)
+		svc := NewService(t, store, nil)
+		Member(t, svc, DealerA, "c1", 0)
+		const n = 16
+		var wg sync.WaitGroup
+		earned := make([]loyalty.Receipt, n)
+		for i := range n {
+			wg.Go(func() {
+				r, err := svc.Earn(ctx, loyalty.EarnRequest{DealerID: DealerA, Order: Order("o-race", "c1", 750, Day), Date: Day, IdempotencyKey: fmt.Sprint("earn-", i)})
+				if assert.NoError(t, err, "earning %d", i) {
+					earned[i] = r
+				}
+			})
+		}
+		wg.Wait()
+		entries := AllEntries(t, store, DealerA, "c1")
+		require.Len(t, entries, 1, "%d keys on one order post one entry", n)
+		replays := 0
+		for _, r := range earned {
+			require.Len(t, r.Entries, 1)
+			assert.Equal(t, entries[0].ID, r.Entries[0].ID)
+			if r.Replayed {
+				replays++
+			}
+		}
+		assert.Equal(t, n-1, replays)
+		for i := range n {
+			wg.Go(func() {
+				_, err := svc.Reverse(ctx, loyalty.ReverseRequest{DealerID: DealerA, EntryID: entries[0].ID, Reason: "voided", Date: Day, IdempotencyKey: fmt.Sprint("rev-", i)})
+				assert.NoError(t, err, "reversal %d", i)
+			})
+		}
+		wg.Wait()
+		assert.Len(t, AllEntries(t, store, DealerA, "c1"), 2, "%d keys reverse the entry once", n)
+		assert.Equal(t, loyalty.Balances{}, CheckInvariants(t, store, DealerA, "c1", Day))
+	})
+
+	// One key sent concurrently for different customers: the first takes
+	// it, the others are conflicts (their input differs), and nothing else
+	// goes wrong.
+	t.Run("ConcurrentKeyAcrossCustomers", func(t *testing.T) {
+		store := newStore(t)
+		svc := NewService(t, store, nil)
+		const n = 8
+		for i := range n {
+			Member(t, svc, DealerA, crm.CustomerID(fmt.Sprint("c", i)), 1000)
+		}
+		var wg sync.WaitGroup
+		var ok, conflicts atomic.Int32
+		for i := range n {
+			wg.Go(func() {
+				_, err := svc.Redeem(ctx, loyalty.RedeemRequest{DealerID: DealerA, CustomerID: crm.CustomerID(fmt.Sprint("c", i)), Points: 100, Date: Day,
+					IdempotencyKey: "shared"})
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, loyalty.ErrIdempotencyConflict):
+					conflicts.Add(1)
+				default:
+					t.Errorf("customer %d: unexpected error %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		assert.Equal(t, int32(1), ok.Load())
+		assert.Equal(t, int32(n-1), conflicts.Load())
+		var points int64
+		for i := range n {
+			points += CheckInvariants(t, store, DealerA, crm.CustomerID(fmt.Sprint("c", i)), Day).Points
+		}
+		assert.Equal(t, int64(n*1000-100), points, "one redemption of 100")
+	})
+
+	// A command that posts from a source it does not name is refused, so
+	// that no path can post a source twice.
+	t.Run("UndeclaredSourceRefused", func(t *testing.T) {
+		store := newStore(t)
+		svc := NewService(t, store, nil)
+		Member(t, svc, DealerA, "c1", 100)
+		_, err := store.Do(ctx, loyalty.Command{DealerID: DealerA, CustomerID: "c1", Key: "raw", Hash: "h",
+			Apply: func(s *loyalty.State) (loyalty.Receipt, error) {
+				e, err := s.Account.Earn(loyalty.Entry{Kind: loyalty.EntryEarn, Store: DealerA, Date: Day, Points: 100,
+					Source: loyalty.Source{Type: "service_order", ID: "seed-c1"}, IdempotencyKey: "raw"})
+				return loyalty.Receipt{Entries: []loyalty.Entry{e}}, err
+			}})
+		assert.ErrorIs(t, err, loyalty.ErrUndeclaredSource)
+		assert.ErrorIs(t, err, dealercrm.ErrInvalid)
+		assert.Len(t, AllEntries(t, store, DealerA, "c1"), 1, "nothing was posted")
+		_, err = svc.Redeem(ctx, loyalty.RedeemRequest{DealerID: DealerA, CustomerID: "c1", Points: 1, Date: Day, IdempotencyKey: "raw"})
+		require.NoError(t, err, "the refused command did not take its key")
+
+		// A source posted without a key (a raw command) answers a later
+		// posting of it with the entry alone.
+		bonus := loyalty.Entry{Kind: loyalty.EntryBonus, Store: DealerA, Date: Day, Points: 50, Source: loyalty.Source{Type: "bonus", ID: "survey_answered:s-9"}}
+		posted, err := store.Do(ctx, loyalty.Command{DealerID: DealerA, CustomerID: "c1", Source: bonus.SourceKey(),
+			Apply: func(s *loyalty.State) (loyalty.Receipt, error) {
+				e, err := s.Account.Earn(bonus)
+				return loyalty.Receipt{Entries: []loyalty.Entry{e}}, err
+			}})
+		require.NoError(t, err)
+		rec, err := svc.Bonus(ctx, loyalty.BonusRequest{DealerID: DealerA, CustomerID: "c1", Event: "survey_answered", Ref: "s-9", Date: Day, IdempotencyKey: "b-9"})
+		require.NoError(t, err)
+		assert.True(t, rec.Replayed)
+		assert.Equal(t, posted.Entries, rec.Entries)
+		assert.Equal(t, int64(149), CheckInvariants(t, store, DealerA, "c1", Day).Points, "100 − 1 + 50")
 	})
 
 	t.Run("MembershipsListAndFilter", func(t *testing.T) {
@@ -381,6 +577,8 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) loyalty.Store) {
 		RandomOps(t, svc, DealerA, "p1", 1, 150)
 		RandomOps(t, svc, DealerA, "p2", 2, 150)
 	})
+
+	runPrivacyStoreTests(t, newStore)
 }
 
 // RandomOps runs n random earn / bonus / redeem / reverse / expire commands
@@ -420,7 +618,7 @@ func RandomOps(t testing.TB, svc *loyalty.Service, dealer crm.DealerID, customer
 			}
 			id := posted[rng.IntN(len(posted))]
 			rec, err = svc.Reverse(ctx, loyalty.ReverseRequest{DealerID: dealer, EntryID: id, Reason: "random", Date: date})
-			if errors.Is(err, loyalty.ErrAlreadyReversed) || errors.Is(err, loyalty.ErrNotReversible) {
+			if errors.Is(err, loyalty.ErrNotReversible) {
 				err = nil
 			}
 		default:

@@ -1,0 +1,184 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/adapters/httpapi"
+	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/stretchr/testify/assert"
+)
+
+// Issue 12, defect 11: a deadline on every request, a cap on concurrent
+// heavy requests, and every 503 with Retry-After and its cause logged.
+
+// Modes of gatedStore's InTx.
+const (
+	passThrough int32 = iota
+	// blockTx waits for the gate (or the request's end).
+	blockTx
+	// stallTx waits for the request's deadline, as a database statement
+	// does, and fails with the context's error.
+	stallTx
+	// downTx fails as an unreachable database does.
+	downTx
+)
+
+// gatedStore is a memory store whose transactions can be held up.
+type gatedStore struct {
+	crm.Store
+	mode    atomic.Int32
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func newGatedStore() *gatedStore {
+	return &gatedStore{Store: memory.New(), entered: make(chan struct{}, 16), gate: make(chan struct{})}
+}
+
+func (s *gatedStore) InTx(ctx context.Context, fn func(ctx context.Context, tx crm.Store) error) error {
+	switch s.mode.Load() {
+	case blockTx:
+		s.entered <- struct{}{}
+		select {
+		case <-s.gate:
+		case <-ctx.Done():
+			return fmt.Errorf("gated store: %w", ctx.Err())
+		}
+	case stallTx:
+		<-ctx.Done()
+		return fmt.Errorf("gated store: %w", ctx.Err())
+	case downTx:
+		return dealercrm.Errorf(dealercrm.Unavailable, "postgres: database unavailable")
+	}
+	return s.Store.InTx(ctx, fn)
+}
+
+// logBuffer collects log lines from the handler's goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *logBuffer) logger() httpapi.Option {
+	return httpapi.WithLogger(slog.New(slog.NewTextHandler(l, nil)))
+}
+
+// requireUnavailable checks a 503 problem with Retry-After.
+func requireUnavailable(t *testing.T, w *httptest.ResponseRecorder) obj {
+	t.Helper()
+	p := requireProblem(t, w, http.StatusServiceUnavailable, "unavailable")
+	assert.Equal(t, "2", w.Header().Get("Retry-After"), "a 503 says when to retry")
+	return p
+}
+
+const oneCustomer = `{"customers": [{"external_id": "C1", "name": "黄磊"}]}`
+
+func TestHeavyRequestsAreCapped(t *testing.T) {
+	store := newGatedStore()
+	logs := &logBuffer{}
+	e := newEnvOn(t, store, httpapi.WithHeavyRequests(2, 50*time.Millisecond), logs.logger())
+	id := e.create(keyA, "customers", obj{"name": "王伟"})["id"].(string)
+
+	// Two heavy requests take both turns and hold them in the store.
+	store.mode.Store(blockTx)
+	held := make(chan int, 2)
+	for range 2 {
+		go func() { held <- e.do(http.MethodGet, "/v1/customers/"+id+"/export", keyA, nil).Code }()
+	}
+	<-store.entered
+	<-store.entered
+
+	// The third waits its 50 ms for a turn, then is turned away.
+	start := time.Now()
+	p := requireUnavailable(t, e.do(http.MethodPost, "/v1/import", keyA, oneCustomer))
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond, "it waited for a turn first")
+	assert.Contains(t, p["detail"], "heavy requests")
+	assert.Contains(t, logs.String(), `level=WARN msg="httpapi: unavailable" method=POST route="POST /v1/import" dealer=SH01`)
+	assert.Contains(t, logs.String(), "2 heavy requests running, none ended within 50ms", "the cause is logged")
+
+	// Light requests are not held up.
+	assert.Equal(t, http.StatusOK, e.do(http.MethodGet, "/v1/customers/"+id, keyA, nil).Code)
+
+	close(store.gate)
+	assert.Equal(t, http.StatusOK, <-held)
+	assert.Equal(t, http.StatusOK, <-held)
+	store.mode.Store(passThrough)
+	w := e.do(http.MethodPost, "/v1/import", keyA, oneCustomer)
+	assert.Equal(t, http.StatusOK, w.Code, "the turns are free again: %s", w.Body)
+}
+
+func TestHeavyRequestWaitsForATurn(t *testing.T) {
+	store := newGatedStore()
+	e := newEnvOn(t, store, httpapi.WithHeavyRequests(1, 5*time.Second))
+	store.mode.Store(blockTx)
+	first := make(chan int, 1)
+	go func() { first <- e.do(http.MethodPost, "/v1/import", keyA, oneCustomer).Code }()
+	<-store.entered
+	second := make(chan int, 1)
+	go func() { second <- e.do(http.MethodPost, "/v1/import", keyA, oneCustomer).Code }()
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case <-store.entered:
+		t.Fatal("the second heavy request ran beside the first")
+	default:
+	}
+	close(store.gate) // both pass the gate from now on
+	assert.Equal(t, http.StatusOK, <-first)
+	assert.Equal(t, http.StatusOK, <-second, "the second ran when the first ended")
+}
+
+func TestRequestDeadline(t *testing.T) {
+	store := newGatedStore()
+	logs := &logBuffer{}
+	e := newEnvOn(t, store, httpapi.WithRequestTimeout(50*time.Millisecond), logs.logger())
+	store.mode.Store(stallTx)
+	for _, req := range []struct{ method, path, body string }{
+		{http.MethodPost, "/v1/import", oneCustomer},
+		{http.MethodPost, "/v1/customers", `{"name": "王伟"}`},
+	} {
+		start := time.Now()
+		p := requireUnavailable(t, e.do(req.method, req.path, keyA, req.body))
+		assert.Less(t, time.Since(start), 2*time.Second, "%s %s ends at its deadline", req.method, req.path)
+		assert.Equal(t, "the request did not finish within 50ms; retry later", p["detail"])
+	}
+	assert.Contains(t, logs.String(), "context deadline exceeded", "the cause is logged")
+	assert.NotContains(t, logs.String(), "level=ERROR msg=\"httpapi: internal error\"", "not an internal error")
+}
+
+func TestEveryUnavailableCarriesRetryAfter(t *testing.T) {
+	store := newGatedStore()
+	logs := &logBuffer{}
+	e := newEnvOn(t, store, logs.logger())
+	store.mode.Store(downTx)
+	p := requireUnavailable(t, e.do(http.MethodPost, "/v1/customers", keyA, `{"name": "王伟"}`))
+	assert.Equal(t, "postgres: database unavailable", p["detail"])
+	assert.Contains(t, logs.String(), `msg="httpapi: unavailable" method=POST route="POST /v1/customers" dealer=SH01 cause="crm: create customer: postgres: database unavailable"`)
+
+	down := newEnv(t, httpapi.WithAuthenticator(authFunc(func(*http.Request) (crm.DealerID, error) {
+		return "", dealercrm.Errorf(dealercrm.Unavailable, "key store unreachable")
+	})))
+	requireUnavailable(t, down.do(http.MethodGet, "/v1/dealer", "any", nil))
+}

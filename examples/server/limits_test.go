@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Issue 12, defect 11: the example server bounds its Postgres pool, sets a
+// statement timeout, a request deadline and a cap on heavy requests.
+
+// dropSchemaAtEnd drops schema when t ends.
+func dropSchemaAtEnd(t *testing.T, schema string) {
+	db := pgtest.DB(t)
+	t.Cleanup(func() {
+		_, err := db.Exec(`DROP SCHEMA IF EXISTS "` + schema + `" CASCADE`)
+		assert.NoError(t, err)
+	})
+}
+
+func TestServerBoundsItsPool(t *testing.T) {
+	p := pgtest.NewProxy(t)
+	schema := fmt.Sprintf("demo_pool_test_%d", time.Now().UnixNano())
+	dropSchemaAtEnd(t, schema)
+	b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "20", "-postgres", p.DSN(), "-schema", schema,
+		"-pool", "3", "-heavy", "2", "-heavy-wait", "100ms")
+
+	// 60 concurrent requests from one key, half of them reports: the pool
+	// never holds more than 3 connections, and a report that finds no turn
+	// is a 503 with Retry-After.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[string]int{}
+	for i := range 60 {
+		wg.Go(func() {
+			path := "/v1/customers?limit=3"
+			if i%2 == 0 {
+				path = "/v1/reports/kpis?from=2024-01-01&to=2024-12-31"
+			}
+			resp, body := request(t, http.MethodGet, b.base+path, b.keys[0], "")
+			key := fmt.Sprint(resp.StatusCode)
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				assert.NotEmpty(t, resp.Header.Get("Retry-After"), "a 503 says when to retry")
+				assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+			} else {
+				assert.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", path, body)
+			}
+			mu.Lock()
+			statuses[key]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	t.Logf("answers: %v; most connections at once: %d", statuses, p.Peak())
+	assert.LessOrEqual(t, p.Peak(), 3, "the pool is bounded by -pool")
+	assert.Positive(t, statuses["200"])
+	stop(t, cancel, done, logs)
+}
+
+func TestOpenDBSettings(t *testing.T) {
+	pgtest.DB(t) // skips without a server
+	db := openDB(pgtest.DSN()+"&application_name=pool-test", dbSettings{maxOpen: 3, statementTimeout: 1500 * time.Millisecond})
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := context.Background()
+	var timeout, app string
+	require.NoError(t, db.QueryRowContext(ctx, "SHOW statement_timeout").Scan(&timeout))
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT current_setting('application_name')").Scan(&app))
+	assert.Equal(t, "1500ms", timeout, "statement_timeout on every connection")
+	assert.Equal(t, "pool-test", app, "the DSN's parameters are kept")
+	assert.Equal(t, 3, db.DB.Stats().MaxOpenConnections)
+
+	// A statement past the timeout is cut by the server.
+	_, err := db.ExecContext(ctx, "SELECT pg_sleep(3)")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "57014", "canceling statement due to statement timeout")
+}
+
+func TestServerLimitFlags(t *testing.T) {
+	ctx := context.Background()
+	for _, args := range [][]string{
+		{"-pool", "0"},
+		{"-heavy", "0"},
+		{"-request-timeout", "0s"},
+		{"-statement-timeout", "-1s"},
+		{"-import-records", "0"},
+		{"-postgres", "postgres://x@127.0.0.1:1/x", "-pool", "4", "-heavy", "4"},
+	} {
+		assert.Error(t, run(ctx, args, io.Discard, io.Discard), "%v", args)
+	}
+}
