@@ -124,7 +124,9 @@ func (s *Service) vehiclesOf(ctx context.Context, dealer crm.DealerID, id crm.Cu
 //
 // The daily run plans no task of a consent-gated rule for the erased
 // customer (crm's erasure withdraws every consent) and no birthday care
-// (the birthday is cleared). It is idempotent; an empty customer ID is
+// (the birthday is cleared); a run that loaded the crm records before
+// the erasure and writes after it erases again what it planned for them
+// (see RunSubjects). It is idempotent; an empty customer ID is
 // ErrInvalid.
 func (s *Service) EraseCustomer(ctx context.Context, dealer crm.DealerID, id crm.CustomerID) error {
 	if id == "" {

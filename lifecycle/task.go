@@ -241,7 +241,8 @@ type TaskStore interface {
 // planned tasks from their records as they were before the erasure.
 type Erasure struct {
 	CustomerID crm.CustomerID `json:"customer_id"`
-	// Count is how many times the customer's tasks were erased.
+	// Count is how many times the customer's tasks were erased (by
+	// EraseCustomer, or again by a run that began before).
 	Count int64 `json:"count"`
 	// At is when they were last erased.
 	At time.Time `json:"at"`

@@ -229,4 +229,37 @@ func runPrivacyTests(t *testing.T, newStores func(t *testing.T) (crm.Store, life
 		}
 		assert.Contains(t, plan.Gone[lifecycle.KindHolidayCare], "no consent")
 	})
+	t.Run("EraseDuringRun", func(t *testing.T) {
+		cs, ts := newStores(t)
+		f := newPrivacyFleet(t, cs, ts)
+		_, err := f.lc.Run(ctx, "d1", dealercrm.MustParseDate("2026-01-31"))
+		require.NoError(t, err)
+		_, err = f.lc.OpenFollowUp(ctx, "d1", lifecycle.FollowUp{Kind: lifecycle.KindSurveyFollowUp, Ref: "survey:r1", CustomerID: "c1",
+			Due: dealercrm.MustParseDate("2026-02-02"), Reason: "Customer: " + comment})
+		require.NoError(t, err)
+
+		// The run of 02-14 loads the crm records (c1 still consents and
+		// has a birthday), then c1 is erased, then the run writes: it
+		// marks c1's 3DC call, visit and follow-up overdue at the versions
+		// it read, and creates c1's birthday care call from the old
+		// records.
+		hooked := &hookStore{TaskStore: ts, before: func() { require.NoError(t, f.crm.EraseCustomer(ctx, "d1", "c1")) }}
+		r, err := newService(t, f.crm, hooked).Run(ctx, "d1", dealercrm.MustParseDate("2026-02-14"))
+		require.NoError(t, err)
+		x := f.exported(t)
+		assert.Empty(t, holds(x), "the run brought back no erased text and planned none from the old records")
+		for _, tk := range x {
+			assert.False(t, tk.Status.Active(), "%s: the erased customer has no open task", tk.Key)
+			assert.Equal(t, lifecycle.ErasedReason, tk.Reason, tk.Key)
+		}
+		assert.Empty(t, f.dueKeys(t, "c1", "2026-02-14"), "c1 is not on the call list")
+		assert.Equal(t, []string{"birthday_care|customer:c2|2026-02-15|1", "one_on_one_visit|vehicle:v2|2026-01-29|1"},
+			f.dueKeys(t, "c2", "2026-02-14"), "c2's calls are planned as usual")
+		assert.Equal(t, lifecycle.RunResult{Date: dealercrm.MustParseDate("2026-02-14"), Subjects: 2, Created: 2, Cancelled: 1}, r,
+			"created: c1's and c2's birthday care; cancelled: c1's, erased again; c1's tasks the run would have marked overdue were erased first")
+		es, err := ts.Erasures(ctx, "d1")
+		require.NoError(t, err)
+		require.Len(t, es, 1)
+		assert.Equal(t, crm.CustomerID("c1"), es[0].CustomerID)
+	})
 }
