@@ -1,8 +1,6 @@
 package crm
 
 import (
-	"reflect"
-	"strings"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -85,69 +83,10 @@ func (c *checker) odometer(field string, km int64) {
 	}
 }
 
-// text adds a RuleText error (CheckText) for every string in v that is not
-// valid UTF-8 or holds a NUL, named by its JSON path: struct fields by
-// their JSON names (embedded structs without a tag are flattened, as
-// encoding/json does), slice elements by index, map values by key.
-func (c *checker) text(v any) { c.textValue("", reflect.ValueOf(v)) }
-
-func (c *checker) textValue(path string, v reflect.Value) {
-	switch v.Kind() {
-	case reflect.String:
-		if fe, bad := CheckText(path, v.String()); bad {
-			c.add(fe.Field, fe.Rule, "%s", fe.Message)
-		}
-	case reflect.Pointer, reflect.Interface:
-		if !v.IsNil() {
-			c.textValue(path, v.Elem())
-		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			c.textValue(indexed(path, i), v.Index(i))
-		}
-	case reflect.Map:
-		iter := v.MapRange()
-		for iter.Next() {
-			key := iter.Key()
-			if key.Kind() == reflect.String {
-				if fe, bad := CheckText(path, key.String()); bad {
-					c.add(fe.Field, fe.Rule, "has a key that %s", fe.Message)
-					continue
-				}
-				c.textValue(join(path, key.String()), iter.Value())
-				continue
-			}
-			c.textValue(path, iter.Value())
-		}
-	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			tag := f.Tag.Get("json")
-			name, _, _ := strings.Cut(tag, ",")
-			switch {
-			case tag == "-":
-				continue
-			case f.Anonymous && name == "":
-				c.textValue(path, v.Field(i))
-				continue
-			case name == "":
-				name = f.Name
-			}
-			c.textValue(join(path, name), v.Field(i))
-		}
-	}
-}
-
-func join(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
+// text adds a RuleText error for every string in v that CheckText
+// refuses, named by its JSON path (see CheckTexts, the one walk every layer
+// uses).
+func (c *checker) text(v any) { c.errs = append(c.errs, CheckTexts(c.prefix, v)...) }
 
 // validate runs v's own Validate and the text check of its every string
 // field, and answers with one *ValidationError listing both.

@@ -3,7 +3,12 @@ package crm
 import (
 	"context"
 	"encoding/base64"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dealercrm/dealercrm"
 )
@@ -34,13 +39,16 @@ func (p PageRequest) Size() int {
 }
 
 // AfterID decodes the cursor into the ID listing resumes after ("" for the
-// first page). A malformed cursor is a *ValidationError on field "after".
+// first page). A cursor that no listing returns — not unpadded URL-safe
+// base64, empty once decoded, or decoding to text CheckText refuses (a NUL,
+// invalid UTF-8: no stored ID holds either) — is a *ValidationError on field
+// "after", the same on every store.
 func (p PageRequest) AfterID() (string, error) {
 	if p.After == "" {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(p.After)
-	if err != nil || len(b) == 0 {
+	if _, bad := CheckText("after", string(b)); err != nil || len(b) == 0 || bad {
 		return "", &ValidationError{Entity: "page", Fields: []FieldError{{Field: "after", Rule: RuleFormat, Message: "is not a cursor returned by a previous page"}}}
 	}
 	return string(b), nil
@@ -85,6 +93,225 @@ type UpsertResult struct {
 	Outcome    UpsertOutcome `json:"outcome"`
 }
 
+// ConflictError is the error of a write that would take a unique key (the
+// ID, the external ID, a vehicle's VIN) another record of the dealer holds.
+// Its code is dealercrm.Conflict: errors.Is(err, ErrConflict) is true. It
+// names the field, never the value nor how the store keeps the key.
+type ConflictError struct {
+	// Entity names the kind of record ("vehicle").
+	Entity string
+	// Field is the key's JSON name ("vin"), or its path in a batch
+	// ("items[2].external_id").
+	Field string
+}
+
+// Error implements error: "vin is already registered to another vehicle of
+// this dealer".
+func (e *ConflictError) Error() string {
+	msg := e.Field + " is already registered to another " + e.Entity
+	if e.Entity != "dealer" {
+		msg += " of this dealer"
+	}
+	return msg
+}
+
+// ErrorCode implements dealercrm.Coder.
+func (e *ConflictError) ErrorCode() dealercrm.Code { return dealercrm.Conflict }
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == dealercrm.ErrConflict }
+
+// CheckTexts returns the FieldErrors of every string in v that CheckText
+// refuses (a NUL, invalid UTF-8), named by JSON path after prefix: with
+// prefix "items[2].", a bad hobby of a customer is "items[2].hobbies[0]".
+// v is a record, a filter or any other value; exported fields of structs
+// (embedded ones promoted, as in JSON), pointers, slices, arrays and maps
+// (keys too) are walked. It returns nil when all text is fine.
+//
+// Stores run it on every record they write and every filter they read,
+// so that each backend refuses the same text with the same error:
+// PostgreSQL cannot store a NUL at all.
+func CheckTexts(prefix string, v any) []FieldError {
+	rv := reflect.ValueOf(v)
+	if !rv.IsValid() || !hasText(rv.Type()) || !badText(rv) {
+		return nil // the common case, checked without building paths
+	}
+	var out []FieldError
+	walkText(rv, &textPath{name: strings.TrimSuffix(prefix, ".")}, &out)
+	return out
+}
+
+// badText reports whether v holds a string CheckText refuses.
+func badText(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		s := v.String()
+		return !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil() && badText(v.Elem())
+	case reflect.Slice, reflect.Array:
+		if hasText(v.Type().Elem()) {
+			for i := range v.Len() {
+				if badText(v.Index(i)) {
+					return true
+				}
+			}
+		}
+	case reflect.Map:
+		if hasText(v.Type().Key()) || hasText(v.Type().Elem()) {
+			it := v.MapRange()
+			for it.Next() {
+				if badText(it.Key()) || badText(it.Value()) {
+					return true
+				}
+			}
+		}
+	case reflect.Struct:
+		for _, f := range textFields(v.Type()) {
+			if badText(v.Field(f.index)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// textPath is the JSON path of a value being walked, built into a string
+// only for a value at fault.
+type textPath struct {
+	parent *textPath
+	name   string // a field name, or "" for an element
+	index  string // an element's index or map key
+}
+
+func (p *textPath) String() string {
+	if p == nil {
+		return ""
+	}
+	s := p.parent.String()
+	switch {
+	case p.name == "" && p.index == "":
+		return s
+	case p.name == "":
+		return s + "[" + p.index + "]"
+	case s == "":
+		return p.name
+	}
+	return s + "." + p.name
+}
+
+func walkText(v reflect.Value, path *textPath, out *[]FieldError) {
+	switch v.Kind() {
+	case reflect.String:
+		if fe, bad := CheckText("", v.String()); bad {
+			fe.Field = path.String()
+			*out = append(*out, fe)
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			walkText(v.Elem(), path, out)
+		}
+	case reflect.Slice, reflect.Array:
+		if !hasText(v.Type().Elem()) {
+			return
+		}
+		for i := range v.Len() {
+			walkText(v.Index(i), &textPath{parent: path, index: strconv.Itoa(i)}, out)
+		}
+	case reflect.Map:
+		if !hasText(v.Type().Key()) && !hasText(v.Type().Elem()) {
+			return
+		}
+		it := v.MapRange()
+		for it.Next() {
+			key := it.Key()
+			walkText(key, path, out)
+			index := "?"
+			if key.Kind() == reflect.String {
+				if _, bad := CheckText("", key.String()); !bad {
+					index = key.String()
+				}
+			}
+			walkText(it.Value(), &textPath{parent: path, index: index}, out)
+		}
+	case reflect.Struct:
+		for _, f := range textFields(v.Type()) {
+			walkText(v.Field(f.index), &textPath{parent: path, name: f.name}, out)
+		}
+	}
+}
+
+// textField is a struct field that may hold text: its index and JSON name
+// ("" for an embedded struct, whose fields are promoted).
+type textField struct {
+	index int
+	name  string
+}
+
+// Per type, what the walks need to know; computed once.
+var (
+	textPlans  sync.Map // reflect.Type (struct) → []textField
+	textInside sync.Map // reflect.Type → bool
+)
+
+// textFields returns the fields of struct type t that may hold text.
+func textFields(t reflect.Type) []textField {
+	if fs, ok := textPlans.Load(t); ok {
+		return fs.([]textField)
+	}
+	fs := []textField{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || !hasText(f.Type) {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+			continue
+		case f.Anonymous && name == "":
+			// promoted, as encoding/json does
+		case name == "":
+			name = f.Name
+		}
+		fs = append(fs, textField{index: i, name: name})
+	}
+	textPlans.Store(t, fs)
+	return fs
+}
+
+// hasText reports whether a value of type t may hold a string.
+func hasText(t reflect.Type) bool {
+	if has, ok := textInside.Load(t); ok {
+		return has.(bool)
+	}
+	has := typeHasText(t, map[reflect.Type]bool{})
+	textInside.Store(t, has)
+	return has
+}
+
+func typeHasText(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false // a cycle adds nothing its first visit does not find
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.String, reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return typeHasText(t.Elem(), seen)
+	case reflect.Map:
+		return typeHasText(t.Key(), seen) || typeHasText(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && typeHasText(f.Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Repository is the storage of one kind of dealer-owned entity T with ID type
 // ID and list filter F. Every method is scoped to one dealer: no method reads
 // or writes another dealer's records. Stores do not validate business rules;
@@ -92,10 +319,17 @@ type UpsertResult struct {
 //
 // Values are copied in and out: a caller never shares memory with the store.
 // Times come back in UTC.
+//
+// Text a store cannot keep exactly — a NUL character or invalid UTF-8, in a
+// record, an ID, an external ID or a filter — is a *ValidationError with
+// rule RuleText naming the field (see CheckTexts), on every method and every
+// store alike: such a value is never written, so it never matches either.
 type Repository[T any, ID ~string, F any] interface {
-	// Create stores a new record. It returns an error with code Conflict
-	// (errors.Is(err, ErrConflict)) when the ID, the external ID or another
-	// unique key of the entity is taken for this dealer.
+	// Create stores a new record. It returns a *ConflictError (code
+	// Conflict, errors.Is(err, ErrConflict)) naming the first key taken for
+	// this dealer, in the order id, external_id, then the entity's other
+	// unique keys (a vehicle's vin), and a *ValidationError when the record
+	// has no ID or dealer.
 	Create(ctx context.Context, v *T) error
 	// Get returns the record, or ErrNotFound.
 	Get(ctx context.Context, dealer DealerID, id ID) (T, error)
@@ -104,7 +338,8 @@ type Repository[T any, ID ~string, F any] interface {
 	// Update reads the record, lets fn change it and writes it back
 	// atomically: concurrent Updates of one record are serialised. An error
 	// from fn is returned as it is and nothing is written. It returns
-	// ErrNotFound, and ErrConflict when the change takes a unique key.
+	// ErrNotFound, and a *ConflictError when the change takes a unique key
+	// (external_id first, then the entity's other keys).
 	Update(ctx context.Context, dealer DealerID, id ID, fn func(*T) error) (T, error)
 	// Delete removes the record, or returns ErrNotFound.
 	Delete(ctx context.Context, dealer DealerID, id ID) error
@@ -116,8 +351,16 @@ type Repository[T any, ID ~string, F any] interface {
 	// carries; one that exists keeps its ID and CreatedAt and takes every
 	// other field, or is left untouched (UpdatedAt too) when nothing differs.
 	// Results are in the order of items. It is all or nothing.
+	//
+	// A batch with an empty or repeated external ID, or text CheckTexts
+	// refuses, is a *ValidationError naming items[i] before anything is
+	// looked up; then a new item without an ID is one too. Items apply in
+	// order, each seeing the ones before it: the first that would take a
+	// key another record holds is a *ConflictError naming items[i].id or
+	// items[i].vin, and nothing is written.
 	Upsert(ctx context.Context, dealer DealerID, items []T) ([]UpsertResult, error)
-	// ResolveExternalIDs maps external IDs to IDs; unknown ones are absent.
+	// ResolveExternalIDs maps external IDs to IDs; unknown ones and "" are
+	// absent.
 	ResolveExternalIDs(ctx context.Context, dealer DealerID, exts []string) (map[string]ID, error)
 }
 
@@ -129,7 +372,8 @@ type DealerFilter struct {
 
 // DealerStore stores dealers, the tenants.
 type DealerStore interface {
-	// Create stores a new dealer; ErrConflict when the ID is taken.
+	// Create stores a new dealer; a *ConflictError naming "id" when the ID
+	// is taken, a *ValidationError when it is empty.
 	Create(ctx context.Context, d *Dealer) error
 	// Get returns the dealer, or ErrNotFound.
 	Get(ctx context.Context, id DealerID) (Dealer, error)

@@ -348,9 +348,12 @@ func (dg *dealerGen) consents(cp *custPlan) {
 		add(crm.PurposeMarketing, crm.ChannelPhone, true, at, src)
 	}
 	if r.pct(65) && !cp.company {
+		// Bound later on WeChat, unless that day has not come yet.
 		wx := at.Add(time.Duration(r.between(1, 30)) * 24 * time.Hour)
-		add(crm.PurposeMarketing, crm.ChannelWeChat, true, wx, "微信公众号绑定")
-		add(crm.PurposeServiceReminder, crm.ChannelWeChat, true, wx, "微信公众号绑定")
+		if !dealercrm.DateIn(wx, dg.loc).After(dg.today) {
+			add(crm.PurposeMarketing, crm.ChannelWeChat, true, wx, "微信公众号绑定")
+			add(crm.PurposeServiceReminder, crm.ChannelWeChat, true, wx, "微信公众号绑定")
+		}
 	}
 	if r.pct(8) {
 		add(crm.PurposeMarketing, crm.ChannelEmail, true, at, src)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/adapters/memory"
@@ -270,6 +271,28 @@ func BenchmarkSeedMemory(b *testing.B) {
 	for b.Loop() {
 		if err := demo.Seed(ctx, crm.NewService(memory.New()), data); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestSeedOnItsOwnToday: the demo is seeded by a server whose clock says
+// the data's today, and crm refuses events after it (SPEC §0); no record
+// the generator makes may lie in that future, whatever the day. Several
+// days of the default-size group, with the clock at the day's last
+// minute in Shanghai and at its first.
+func TestSeedOnItsOwnToday(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds the default-size group several times")
+	}
+	ctx := context.Background()
+	shanghai, err := time.LoadLocation(dealercrm.DefaultTimeZone)
+	require.NoError(t, err)
+	for _, day := range []string{"2026-12-03", "2026-02-17", "2027-06-30", "2028-02-29"} {
+		d := dealercrm.MustParseDate(day)
+		for _, clock := range []time.Time{d.Time(shanghai), d.AddDays(1).Time(shanghai).Add(-time.Minute)} {
+			data := demo.Generate(demo.Options{Seed: 1, Today: d})
+			svc := crm.NewService(memory.New(), crm.WithClock(func() time.Time { return clock }), crm.WithMaxImportRecords(1<<20))
+			require.NoError(t, demo.Seed(ctx, svc, data), "seed the demo of %s at %s", day, clock)
 		}
 	}
 }

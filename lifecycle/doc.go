@@ -83,8 +83,27 @@
 //
 // TaskStore is implemented by adapters/memory (NewTaskStore) and
 // adapters/postgres (Store.LifecycleTasks); lifecycletest.RunStoreTests
-// and lifecycletest.RunServiceTests (the run against concurrent writers)
-// are their shared contract.
+// and lifecycletest.RunServiceTests (the run against concurrent writers,
+// PIPL export and erasure) are their shared contract.
+//
+// # Personal data (PIPL)
+//
+// Service implements crm.PersonalData; a host registers it with
+// crm.Service.AddPersonalData, so that a customer's export and erasure
+// reach their tasks. The export's section "tasks" lists every task of the
+// customer (and the customerless tasks of their vehicles), of any status,
+// with reasons, outcomes and notes. Erasure (Task.Erase, in one
+// transaction of TaskStore.EraseCustomer) cancels open and overdue tasks
+// with reason ErasedReason ("erased"), so they leave the call list, and
+// replaces every reason and status reason by it and clears outcome notes
+// (a survey follow-up quotes the comment; staff write names and
+// numbers); kind, dates, status of closed tasks, outcomes and keys stay
+// for the statistics, and closed keys are never planned again. With the
+// customer's consents withdrawn and birthday cleared by crm, the plan has
+// no consent-gated task for them. A run that loaded the crm records
+// before an erasure and writes after it erases again what it planned for
+// the customer (TaskStore.Erasures, read before loading and after
+// writing).
 //
 // # Abnormal customers 异常客户 (SPEC §2.3, seed 004)
 //

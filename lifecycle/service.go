@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -294,13 +295,19 @@ type Changes struct {
 // subjects, reconciles the plan with the stored tasks and writes the
 // changes in one batch. Running it again with the same data changes
 // nothing; see Reconcile for the rules and RunSubjects for concurrent
-// writers.
+// writers. It reads the erasures of the dealer's customers
+// (TaskStore.Erasures) before it loads the crm records, so that it erases
+// again what it planned for a customer erased meanwhile (RunSubjects).
 func (s *Service) Run(ctx context.Context, dealer crm.DealerID, date dealercrm.Date) (RunResult, error) {
+	erased, err := s.erasures(ctx, dealer)
+	if err != nil {
+		return RunResult{}, fmt.Errorf("lifecycle: run %s: %w", dealer, err)
+	}
 	subs, err := s.Load(ctx, dealer)
 	if err != nil {
 		return RunResult{}, err
 	}
-	return s.RunSubjects(ctx, dealer, date, subs)
+	return s.runSubjects(ctx, dealer, date, subs, erased)
 }
 
 // maxRunPasses bounds the passes of a run whose writes keep losing to
@@ -317,13 +324,86 @@ const maxRunPasses = 8
 // succeed and leave one task per key, and the result counts only what
 // this run wrote. A run that still loses writes after maxRunPasses
 // passes is a dealercrm.Conflict error (run it again).
+//
+// A customer may be erased (EraseCustomer) after their records were
+// loaded and before the run writes: the run then plans from their
+// consents and birthday as they were, and may create tasks after the
+// erasure closed the others. So once it has written, it reads the
+// erasures again and erases the tasks of every customer erased since it
+// began (their Erase counts as cancelled in the result). RunSubjects
+// reads the erasures when it is called, Run before it loads the subjects:
+// a caller that loaded subs earlier should erase again the customers it
+// erased meanwhile.
 func (s *Service) RunSubjects(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject) (RunResult, error) {
-	res := RunResult{Date: date, Subjects: len(subs)}
+	erased, err := s.erasures(ctx, dealer)
+	if err != nil {
+		return RunResult{}, fmt.Errorf("lifecycle: run %s: %w", dealer, err)
+	}
+	return s.runSubjects(ctx, dealer, date, subs, erased)
+}
+
+// runSubjects is RunSubjects with the erasures read before the subjects
+// were loaded.
+func (s *Service) runSubjects(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject, erased map[crm.CustomerID]int64) (RunResult, error) {
+	res, wrote, err := s.reconcileAll(ctx, dealer, date, subs)
+	if wrote {
+		n, eerr := s.eraseAgain(ctx, dealer, erased)
+		if eerr != nil {
+			eerr = fmt.Errorf("lifecycle: run %s on %s: erasing again: %w", dealer, date, eerr)
+		}
+		res.Cancelled += n
+		err = errors.Join(err, eerr)
+	}
+	if err != nil {
+		return RunResult{}, err
+	}
+	return res, nil
+}
+
+// erasures returns how often the tasks of each of the dealer's customers
+// were erased.
+func (s *Service) erasures(ctx context.Context, dealer crm.DealerID) (map[crm.CustomerID]int64, error) {
+	es, err := s.tasks.Erasures(ctx, dealer)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[crm.CustomerID]int64, len(es))
+	for _, e := range es {
+		out[e.CustomerID] = e.Count
+	}
+	return out, nil
+}
+
+// eraseAgain erases the tasks of the customers erased since before was
+// read, and returns how many tasks it cancelled.
+func (s *Service) eraseAgain(ctx context.Context, dealer crm.DealerID, before map[crm.CustomerID]int64) (int, error) {
+	es, err := s.tasks.Erasures(ctx, dealer)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range es {
+		if e.Count == before[e.CustomerID] {
+			continue
+		}
+		c, err := s.tasks.EraseCustomer(ctx, dealer, e.CustomerID, nil, s.now().UTC().Truncate(time.Microsecond))
+		n += c
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// reconcileAll reconciles and writes the plan of subs in passes (see
+// RunSubjects) and reports whether it wrote anything, also when it fails.
+func (s *Service) reconcileAll(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject) (res RunResult, wrote bool, err error) {
+	res = RunResult{Date: date, Subjects: len(subs)}
 	var again []int // after the first pass: the subjects to plan again
 	for pass := 1; ; pass++ {
 		stored, err := s.storedTasks(ctx, dealer, date)
 		if err != nil {
-			return RunResult{}, fmt.Errorf("lifecycle: run %s: %w", dealer, err)
+			return RunResult{}, wrote, fmt.Errorf("lifecycle: run %s: %w", dealer, err)
 		}
 		var ch Changes
 		if pass == 1 {
@@ -342,7 +422,10 @@ func (s *Service) RunSubjects(ctx context.Context, dealer crm.DealerID, date dea
 		}
 		lost, err := s.tasks.Apply(ctx, dealer, ch.Create, ch.Replace)
 		if err != nil {
-			return RunResult{}, fmt.Errorf("lifecycle: run %s on %s: %w", dealer, date, err)
+			return RunResult{}, wrote, fmt.Errorf("lifecycle: run %s on %s: %w", dealer, date, err)
+		}
+		if len(lost) < len(ch.Create)+len(ch.Replace) {
+			wrote = true
 		}
 		r := ch.Result
 		uncount(&r, lost, stored)
@@ -351,10 +434,10 @@ func (s *Service) RunSubjects(ctx context.Context, dealer crm.DealerID, date dea
 		res.Cancelled += r.Cancelled
 		res.Overdue += r.Overdue
 		if len(lost) == 0 {
-			return res, nil
+			return res, wrote, nil
 		}
 		if pass == maxRunPasses {
-			return RunResult{}, dealercrm.Errorf(dealercrm.Conflict, "lifecycle: run %s on %s: tasks kept changing during %d passes; run again", dealer, date, pass)
+			return RunResult{}, wrote, dealercrm.Errorf(dealercrm.Conflict, "lifecycle: run %s on %s: tasks kept changing during %d passes; run again", dealer, date, pass)
 		}
 		again = subjectsOf(subs, lost)
 	}

@@ -220,6 +220,32 @@ type TaskStore interface {
 	// error from fn aborts. The version goes up by one. ErrTaskNotFound
 	// when absent.
 	Update(ctx context.Context, dealer crm.DealerID, id TaskID, fn func(*Task) error) (Task, error)
+	// EraseCustomer erases the dealer's tasks of a customer under PIPL,
+	// in one transaction: Task.Erase(at) on every task whose CustomerID
+	// is customer and on every task without a customer of the vehicles
+	// given, writing those it changes (their Version goes up by one, so
+	// that a daily run that read them before cannot write them back),
+	// and it records the erasure (Erasures). It returns how many open or
+	// overdue tasks it cancelled. Erasing again changes no task; an empty
+	// customer is ErrInvalid.
+	EraseCustomer(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID, vehicles []crm.VehicleID, at time.Time) (cancelled int, err error)
+	// Erasures returns the erasures of the dealer's customers' tasks,
+	// one per customer, in customer ID order.
+	Erasures(ctx context.Context, dealer crm.DealerID) ([]Erasure, error)
+}
+
+// Erasure records that the tasks of a customer were erased
+// (TaskStore.EraseCustomer). The daily run reads the erasures before it
+// loads the crm records and again after it writes (Service.Run): a
+// customer erased in between is erased again, since the run may have
+// planned tasks from their records as they were before the erasure.
+type Erasure struct {
+	CustomerID crm.CustomerID `json:"customer_id"`
+	// Count is how many times the customer's tasks were erased (by
+	// EraseCustomer, or again by a run that began before).
+	Count int64 `json:"count"`
+	// At is when they were last erased.
+	At time.Time `json:"at"`
 }
 
 // Statuses returns every Status.

@@ -90,7 +90,8 @@
 //	invalid              422  errors: [{field, rule, message}], field by JSON name ("vin", "items[2].amount");
 //	                          an import lists the first 100 and total_errors counts them all
 //	not_found            404
-//	conflict             409  a unique key is taken, a concurrent change
+//	conflict             409  a concurrent change, or a unique key is taken: then detail says which in
+//	                          words and errors: [{field, rule: "unique", message}] names it ("vin")
 //	failed_precondition  409  a closed lead, a record still in use, a forbidden state transition
 //	permission_denied    403
 //	unavailable          503  with Retry-After; the cause is logged
@@ -176,6 +177,6 @@
 // [WithLogger] logs one
 // line per request — method, route pattern, status, duration and dealer;
 // never the API key, the URL (a query may hold a mobile number) or a body —
-// and internal errors with their text masked; [MaskAttr] masks phone
-// numbers for the host's own slog handlers.
+// and internal errors with their text masked; [MaskAttr] masks phone and
+// ID-card numbers for the host's own slog handlers.
 package httpapi

@@ -10,16 +10,19 @@ import (
 )
 
 // MaskAttr is a slog.HandlerOptions.ReplaceAttr function that keeps phone
-// numbers out of logs in full (PIPL), using crm.MaskMobile (13800138000 →
-// 138****8000):
+// numbers and ID-card numbers out of logs in full (PIPL), using
+// crm.MaskMobile (13800138000 → 138****8000, 11010519491231002X →
+// 110***********002X):
 //
 //   - an attribute whose key contains "mobile" or "phone" (any case) is
 //     masked whatever its value looks like;
 //   - in every other string — the message too — digit runs that look like
 //     a Chinese mobile number (11 digits 13…–19…, also written 138 0013
-//     8000 or with +86/0086) or an E.164 number (+ and 7 to 15 digits) are
-//     masked; a run glued to more digits (a timestamp, an order number) is
-//     left alone;
+//     8000 or with +86/0086), an E.164 number (+ and 7 to 15 digits) or a
+//     PRC resident ID-card number (18 characters: 17 digits and a digit or
+//     X, the 7th to 14th a birth date 18xx–20xx, also written in groups
+//     such as 110105 19491231 002X) are masked; a run glued to more digits
+//     (a timestamp, an order number) is left alone;
 //   - errors, Stringers and other values (structs, maps) are masked through
 //     their text or JSON form.
 //
@@ -137,7 +140,11 @@ func maskString(s string) string {
 			i++
 			continue
 		}
-		for _, sp := range phoneSpans(s, plus, groups) {
+		spans := phoneSpans(s, plus, groups)
+		if n := len(spans); n > 0 && spans[n-1].end > end {
+			end = spans[n-1].end // an ID number's final X
+		}
+		for _, sp := range spans {
 			b.WriteString(s[last:sp.start])
 			b.WriteString(sp.masked)
 			last = sp.end
@@ -189,9 +196,9 @@ type span struct {
 	masked     string
 }
 
-// phoneSpans finds the phone numbers among consecutive digit groups,
-// longest first from the left: in "2025 138 0013 8000" the last three
-// groups are one.
+// phoneSpans finds the phone and ID-card numbers among consecutive digit
+// groups, longest first from the left: in "2025 138 0013 8000" the last
+// three groups are one.
 func phoneSpans(s string, plus bool, groups [][2]int) []span {
 	var out []span
 	for a := 0; a < len(groups); {
@@ -202,6 +209,11 @@ func phoneSpans(s string, plus bool, groups [][2]int) []span {
 				d.WriteString(s[g[0]:g[1]])
 			}
 			digits, withPlus := d.String(), plus && a == 0
+			if id, end, ok := idCard(s, digits, groups[b-1][1], b == len(groups)); ok {
+				out = append(out, span{start: groups[a][0], end: end, masked: crm.MaskMobile(id)})
+				a, found = b, true
+				break
+			}
 			if !isPhone(digits, withPlus) {
 				continue
 			}
@@ -219,6 +231,43 @@ func phoneSpans(s string, plus bool, groups [][2]int) []span {
 		}
 	}
 	return out
+}
+
+// idCard reports whether digits, which end at s[end], are a PRC resident
+// ID-card number: 18 digits, or 17 followed in s by X (when last says no
+// digit group follows) and then by no letter or digit. It returns the
+// number and where it ends in s. The birth date (characters 7 to 14) must
+// look like one, so that order numbers and timestamps of 18 digits are
+// rarely taken for ID numbers; the check digit is not checked, as a
+// mistyped number is personal data all the same.
+func idCard(s, digits string, end int, last bool) (string, int, bool) {
+	switch {
+	case len(digits) == 18:
+	case len(digits) == 17 && last && end < len(s) && (s[end] == 'X' || s[end] == 'x') &&
+		(end+1 == len(s) || !isAlnum(s[end+1])):
+		digits += s[end : end+1]
+		end++
+	default:
+		return "", 0, false
+	}
+	year, month, day := atoi(digits[6:10]), atoi(digits[10:12]), atoi(digits[12:14])
+	if year < 1800 || year > 2099 || month < 1 || month > 12 || day < 1 || day > 31 {
+		return "", 0, false
+	}
+	return digits, end, true
+}
+
+func isAlnum(c byte) bool {
+	return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
+// atoi reads a run of ASCII digits.
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
 }
 
 // isPhone reports whether digits (after a + when plus) look like a phone

@@ -60,3 +60,30 @@ func TestMaskAttrInAHandler(t *testing.T) {
 		assert.Contains(t, out, masked)
 	}
 }
+
+// TestMaskAttrIDCard: 18-character PRC resident ID-card numbers (17 digits
+// and a digit or X) are masked in logs like phone numbers (issue 12), the
+// example number of GB 11643-1999 among them.
+func TestMaskAttrIDCard(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"with X", "id 11010519491231002X on file", "id 110***********002X on file"},
+		{"with x", "id:11010519491231002x", "id:110***********002x"},
+		{"all digits", "身份证号110105194912310021。", "身份证号110***********0021。"},
+		{"grouped", "ID 110105 19491231 002X", "ID 110***********002X"},
+		{"hyphens", "440524-18800101-0014", "440***********0014"},
+		{"next to a mobile", "11010519491231002X, 13800138000", "110***********002X, 138****8000"},
+		{"in JSON", `{"id_card":"11010519491231002X"}`, `{"id_card":"110***********002X"}`},
+		{"order number, no birth date", "order 202503100000012345", "order 202503100000012345"},
+		{"19 digits", "trace 1101051949123100211", "trace 1101051949123100211"},
+		{"glued to a letter", "ref 11010519491231002XY", "ref 11010519491231002XY"},
+		{"17 digits", "part 11010519491231002", "part 11010519491231002"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := httpapi.MaskAttr(nil, slog.String("note", c.in))
+			assert.Equal(t, c.want, got.Value.String())
+		})
+	}
+	err := httpapi.MaskAttr(nil, slog.Any("err", errors.New("customer 11010519491231002X exists")))
+	assert.Equal(t, "customer 110***********002X exists", err.Value.String(), "errors are masked too")
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -66,8 +67,9 @@ type problem struct {
 	Detail   string `json:"detail,omitempty"`
 	Instance string `json:"instance,omitempty"`
 	Code     string `json:"code"`
-	// Errors lists the fields that broke a rule (422) or could not be
-	// decoded (400), by JSON name or query parameter name.
+	// Errors lists the fields that broke a rule (422), could not be
+	// decoded (400) or hold a value another record has (409, rule
+	// "unique"), by JSON name or query parameter name.
 	Errors []crm.FieldError `json:"errors,omitempty"`
 	// TotalErrors counts the broken rules when errors lists only the
 	// first of them (an import lists the first 100).
@@ -81,6 +83,7 @@ func (h *handler) writeProblem(w http.ResponseWriter, r *http.Request, err error
 	p := problem{Type: "about:blank", Instance: r.URL.Path}
 	var ae *apiError
 	var ve *crm.ValidationError
+	var ce *crm.ConflictError
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -98,6 +101,12 @@ func (h *handler) writeProblem(w http.ResponseWriter, r *http.Request, err error
 		if ve.Total > len(ve.Fields) {
 			p.TotalErrors = ve.Total
 		}
+	case errors.As(err, &ce):
+		// The detail says in words which field is taken; errors names it
+		// for programs.
+		p.Code = string(dealercrm.Conflict)
+		p.Detail = ce.Error()
+		p.Errors = []crm.FieldError{{Field: ce.Field, Rule: crm.RuleUnique, Message: strings.TrimPrefix(ce.Error(), ce.Field+" ")}}
 	default:
 		p.Code = string(dealercrm.ErrorCode(err))
 		p.Detail = dealercrm.ErrorMessage(err)

@@ -9,7 +9,10 @@
 //
 // Each dealer's records live in their own partition, indexed by ID, by
 // external ID when set and, for vehicles, by VIN; these keys are unique per
-// dealer (a Conflict error otherwise). Listings walk IDs in ascending order.
+// dealer (a *crm.ConflictError naming the field otherwise). Listings walk
+// IDs in ascending order. Text Postgres cannot store (a NUL, invalid
+// UTF-8) is refused here too, in records, IDs and filters alike
+// (crm.CheckTexts), so that both stores answer a Go caller the same.
 //
 // InTx holds the write lock while its function runs and keeps an undo log
 // of every write made through the transaction's Store, replayed in reverse

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
+	"time"
 
+	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
 )
@@ -22,6 +25,8 @@ type taskTable struct {
 	byKey map[string]lifecycle.TaskID
 	// ids is sorted, for cursor pagination.
 	ids []lifecycle.TaskID
+	// erasures are the customers whose tasks were erased.
+	erasures map[crm.CustomerID]lifecycle.Erasure
 }
 
 var _ lifecycle.TaskStore = (*TaskStore)(nil)
@@ -32,7 +37,8 @@ func NewTaskStore() *TaskStore { return &TaskStore{dealers: map[crm.DealerID]*ta
 func (s *TaskStore) table(dealer crm.DealerID, create bool) *taskTable {
 	t := s.dealers[dealer]
 	if t == nil && create {
-		t = &taskTable{byID: map[lifecycle.TaskID]lifecycle.Task{}, byKey: map[string]lifecycle.TaskID{}}
+		t = &taskTable{byID: map[lifecycle.TaskID]lifecycle.Task{}, byKey: map[string]lifecycle.TaskID{},
+			erasures: map[crm.CustomerID]lifecycle.Erasure{}}
 		s.dealers[dealer] = t
 	}
 	return t
@@ -167,4 +173,49 @@ func (s *TaskStore) Update(_ context.Context, dealer crm.DealerID, id lifecycle.
 	}
 	t.byID[id] = v
 	return v, nil
+}
+
+// EraseCustomer erases the customer's tasks (lifecycle.Task.Erase) and
+// records the erasure, under the store's lock.
+func (s *TaskStore) EraseCustomer(_ context.Context, dealer crm.DealerID, customer crm.CustomerID, vehicles []crm.VehicleID, at time.Time) (int, error) {
+	if customer == "" {
+		return 0, dealercrm.Errorf(dealercrm.Invalid, "erase tasks: a customer is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.table(dealer, true)
+	cancelled := 0
+	for _, id := range t.ids {
+		v := t.byID[id]
+		if v.CustomerID != customer && (v.CustomerID != "" || v.VehicleID == "" || !slices.Contains(vehicles, v.VehicleID)) {
+			continue
+		}
+		active := v.Status.Active()
+		if v.Erase(at) {
+			if active {
+				cancelled++
+			}
+			v.Version++
+			t.byID[id] = v
+		}
+	}
+	e := t.erasures[customer]
+	e.CustomerID, e.At = customer, at
+	e.Count++
+	t.erasures[customer] = e
+	return cancelled, nil
+}
+
+// Erasures returns the dealer's erasures in customer ID order.
+func (s *TaskStore) Erasures(_ context.Context, dealer crm.DealerID) ([]lifecycle.Erasure, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []lifecycle.Erasure
+	if t := s.table(dealer, false); t != nil {
+		for _, e := range t.erasures {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b lifecycle.Erasure) int { return strings.Compare(string(a.CustomerID), string(b.CustomerID)) })
+	return out, nil
 }

@@ -74,14 +74,25 @@ func TestUpsertValidationNamesItems(t *testing.T) {
 	dup := crmtest.Customer(dealer, 4)
 	dup.ExternalID = known.ExternalID
 
-	_, err := s.Customers().Upsert(t.Context(), dealer, []crm.Customer{known, noID, noExt, dup})
+	noText := crmtest.Customer(dealer, 5)
+	noText.Hobbies = []string{"golf", "nul\x00"}
+
+	// The batch on its own first: external IDs and text.
+	_, err := s.Customers().Upsert(t.Context(), dealer, []crm.Customer{known, noID, noExt, dup, noText})
 	var ve *crm.ValidationError
 	require.ErrorAs(t, err, &ve, "a malformed batch is a *crm.ValidationError")
 	assert.Equal(t, []crm.FieldError{
-		{Field: "items[1].id", Rule: crm.RuleRequired, Message: "is required for a new record"},
 		{Field: "items[2].external_id", Rule: crm.RuleRequired, Message: "is required"},
 		{Field: "items[3].external_id", Rule: crm.RuleUnique, Message: "repeats the external id of items[0]"},
+		{Field: "items[4].hobbies[1]", Rule: crm.RuleText, Message: "must not contain a NUL character"},
 	}, ve.Fields, "every broken item is named")
+
+	// Then, against what is stored: new records need an ID.
+	_, err = s.Customers().Upsert(t.Context(), dealer, []crm.Customer{known, noID})
+	require.ErrorAs(t, err, &ve, "a new record without an ID is a *crm.ValidationError")
+	assert.Equal(t, []crm.FieldError{
+		{Field: "items[1].id", Rule: crm.RuleRequired, Message: "is required for a new record"},
+	}, ve.Fields, "the new item without an ID is named")
 }
 
 func TestConflictMessages(t *testing.T) {
@@ -93,7 +104,11 @@ func TestConflictMessages(t *testing.T) {
 	w.VIN = v.VIN
 	err := s.Vehicles().Create(t.Context(), &w)
 	require.ErrorIs(t, err, crm.ErrConflict, "a taken VIN")
-	assert.Equal(t, "memory: vehicle vin is taken by "+string(v.ID), dealercrm.ErrorMessage(err), "the message names the key, not the VIN")
+	assert.Equal(t, "vin is already registered to another vehicle of this dealer", dealercrm.ErrorMessage(err),
+		"the message names the key in words, not the VIN, the other record or the store")
+	var ce *crm.ConflictError
+	require.ErrorAs(t, err, &ce, "a taken key is a *crm.ConflictError")
+	assert.Equal(t, crm.ConflictError{Entity: "vehicle", Field: "vin"}, *ce)
 }
 
 // populate stores n customers of one dealer.

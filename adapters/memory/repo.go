@@ -38,7 +38,8 @@ func (r *repo[T, ID, F]) in(v *T) *T {
 	return &c
 }
 
-// checkKeys rejects a record without the keys that place it.
+// checkKeys rejects a record without the keys that place it, or with text
+// no other store could keep (crm.CheckTexts).
 func (r *repo[T, ID, F]) checkKeys(v *T) error {
 	k := r.t.keys(v)
 	var fields []crm.FieldError
@@ -51,12 +52,35 @@ func (r *repo[T, ID, F]) checkKeys(v *T) error {
 	if fields != nil {
 		return &crm.ValidationError{Entity: r.t.kind, Fields: fields}
 	}
+	return r.checkText(v)
+}
+
+// checkText rejects a record with text no other store could keep.
+func (r *repo[T, ID, F]) checkText(v *T) error {
+	if fields := crm.CheckTexts("", v); fields != nil {
+		return &crm.ValidationError{Entity: r.t.kind, Fields: fields}
+	}
+	return nil
+}
+
+// checkArgs rejects identifying arguments (field, value pairs) that no
+// record can hold, as the Postgres store must: it cannot even send them.
+func checkArgs(entity string, pairs ...string) error {
+	var fields []crm.FieldError
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if fe, bad := crm.CheckText(pairs[i], pairs[i+1]); bad {
+			fields = append(fields, fe)
+		}
+	}
+	if fields != nil {
+		return &crm.ValidationError{Entity: entity, Fields: fields}
+	}
 	return nil
 }
 
 // Create stores a copy of v. It returns a *crm.ValidationError when v has no
-// ID or dealer, and a Conflict error when its ID, external ID or VIN is
-// taken for its dealer.
+// ID or dealer or holds text CheckTexts refuses, and a *crm.ConflictError
+// when its ID, external ID or VIN is taken for its dealer.
 func (r *repo[T, ID, F]) Create(ctx context.Context, v *T) error {
 	c := r.in(v)
 	if err := r.checkKeys(c); err != nil {
@@ -71,9 +95,17 @@ func (r *repo[T, ID, F]) Create(ctx context.Context, v *T) error {
 	})
 }
 
+// checkID rejects a dealer or record ID that no record can hold.
+func (r *repo[T, ID, F]) checkID(dealer crm.DealerID, id ID) error {
+	return checkArgs(r.t.kind, "dealer_id", string(dealer), "id", string(id))
+}
+
 // Get returns a copy of the dealer's record id, or a NotFound error.
 func (r *repo[T, ID, F]) Get(ctx context.Context, dealer crm.DealerID, id ID) (T, error) {
 	var out T
+	if err := r.checkID(dealer, id); err != nil {
+		return out, err
+	}
 	found := false
 	err := r.s.read(ctx, func() {
 		if v, ok := r.t.get(dealer, id); ok {
@@ -93,6 +125,9 @@ func (r *repo[T, ID, F]) Get(ctx context.Context, dealer crm.DealerID, id ID) (T
 // ext, or a NotFound error; the empty external ID matches nothing.
 func (r *repo[T, ID, F]) GetByExternalID(ctx context.Context, dealer crm.DealerID, ext string) (T, error) {
 	var out T
+	if err := checkArgs(r.t.kind, "dealer_id", string(dealer), "external_id", ext); err != nil {
+		return out, err
+	}
 	found := false
 	err := r.s.read(ctx, func() {
 		if v, ok := r.t.byExt(dealer, ext); ok {
@@ -112,10 +147,14 @@ func (r *repo[T, ID, F]) GetByExternalID(ctx context.Context, dealer crm.DealerI
 // a lock, so it may use the Store; when another write changed the record
 // meanwhile, Update reads it again and calls fn again, so concurrent Updates
 // never lose a change. fn cannot move the record: its ID and dealer are
-// kept. Update returns fn's error as it is, a NotFound error, or a Conflict
-// error when the change takes a unique key.
+// kept. Update returns fn's error as it is, a NotFound error, a
+// *crm.ValidationError when the result holds text CheckTexts refuses, or a
+// *crm.ConflictError when the change takes a unique key.
 func (r *repo[T, ID, F]) Update(ctx context.Context, dealer crm.DealerID, id ID, fn func(*T) error) (T, error) {
 	var zero T
+	if err := r.checkID(dealer, id); err != nil {
+		return zero, err
+	}
 	for {
 		var old *T
 		if err := r.s.read(ctx, func() { old, _ = r.t.get(dealer, id) }); err != nil {
@@ -133,6 +172,9 @@ func (r *repo[T, ID, F]) Update(ctx context.Context, dealer crm.DealerID, id ID,
 			r.t.rec(&v).DealerID = dealer
 		}
 		r.t.utc(&v)
+		if err := r.checkText(&v); err != nil {
+			return zero, err
+		}
 		stored := v.Clone()
 		raced := false
 		err := r.s.write(ctx, func(u *undoLog) error {
@@ -161,6 +203,9 @@ func (r *repo[T, ID, F]) Update(ctx context.Context, dealer crm.DealerID, id ID,
 
 // Delete removes the dealer's record id, or returns a NotFound error.
 func (r *repo[T, ID, F]) Delete(ctx context.Context, dealer crm.DealerID, id ID) error {
+	if err := r.checkID(dealer, id); err != nil {
+		return err
+	}
 	return r.s.write(ctx, func(u *undoLog) error {
 		v, ok := r.t.get(dealer, id)
 		if !ok {
@@ -172,11 +217,18 @@ func (r *repo[T, ID, F]) Delete(ctx context.Context, dealer crm.DealerID, id ID)
 }
 
 // List returns copies of the dealer's records that match f, in ascending ID
-// order, one page at a time. A malformed cursor is a *crm.ValidationError.
+// order, one page at a time. A malformed cursor, or a filter with text
+// CheckTexts refuses, is a *crm.ValidationError.
 func (r *repo[T, ID, F]) List(ctx context.Context, dealer crm.DealerID, f F) (crm.Page[T], error) {
 	after, err := f.AfterID()
 	if err != nil {
 		return crm.Page[T]{}, err
+	}
+	if err := checkArgs(r.t.kind, "dealer_id", string(dealer)); err != nil {
+		return crm.Page[T]{}, err
+	}
+	if fields := crm.CheckTexts("", f); fields != nil {
+		return crm.Page[T]{}, &crm.ValidationError{Entity: r.t.kind + " filter", Fields: fields}
 	}
 	size := f.Size()
 	var items []T
@@ -204,10 +256,18 @@ func (r *repo[T, ID, F]) List(ctx context.Context, dealer crm.DealerID, f F) (cr
 
 // Upsert writes items keyed by external ID under dealer (whatever DealerID
 // the items carry). It first checks the whole batch: an item without an
-// external ID, one repeating an earlier item's, or a new one without an ID
-// makes it return a *crm.ValidationError naming items[i]. A unique key taken
-// by another record is a Conflict error. Either way nothing is written.
+// external ID, one repeating an earlier item's or one with text CheckTexts
+// refuses, then a new one without an ID, makes it return a
+// *crm.ValidationError naming items[i]. A unique key taken by another
+// record is a *crm.ConflictError naming items[i] and the key. Either way
+// nothing is written.
 func (r *repo[T, ID, F]) Upsert(ctx context.Context, dealer crm.DealerID, items []T) ([]crm.UpsertResult, error) {
+	if err := checkArgs(r.t.kind, "dealer_id", string(dealer)); err != nil {
+		return nil, err
+	}
+	if err := checkBatch(r.t.kind, items, func(v *T) string { return r.t.rec(v).ExternalID }); err != nil {
+		return nil, err
+	}
 	vals := make([]*T, len(items))
 	for i := range items {
 		vals[i] = r.in(&items[i])
@@ -215,7 +275,7 @@ func (r *repo[T, ID, F]) Upsert(ctx context.Context, dealer crm.DealerID, items 
 	}
 	res := make([]crm.UpsertResult, len(items))
 	err := r.s.write(ctx, func(u *undoLog) error {
-		if err := r.checkBatch(dealer, vals); err != nil {
+		if err := r.checkNew(dealer, vals); err != nil {
 			return err
 		}
 		for i, v := range vals {
@@ -223,7 +283,8 @@ func (r *repo[T, ID, F]) Upsert(ctx context.Context, dealer crm.DealerID, items 
 			old, exists := r.t.byExt(dealer, k.ext)
 			if !exists {
 				if err := r.t.check(v, false); err != nil {
-					return fmt.Errorf("memory: upsert items[%d]: %w", i, err)
+					err.Field = fmt.Sprintf("items[%d].%s", i, err.Field)
+					return err
 				}
 				r.t.put(u, v)
 				res[i] = crm.UpsertResult{ExternalID: k.ext, ID: string(k.id), Outcome: crm.Created}
@@ -237,7 +298,8 @@ func (r *repo[T, ID, F]) Upsert(ctx context.Context, dealer crm.DealerID, items 
 				continue
 			}
 			if err := r.t.check(v, true); err != nil {
-				return fmt.Errorf("memory: upsert items[%d]: %w", i, err)
+				err.Field = fmt.Sprintf("items[%d].%s", i, err.Field)
+				return err
 			}
 			r.t.put(u, v)
 			res[i].Outcome = crm.Updated
@@ -250,27 +312,41 @@ func (r *repo[T, ID, F]) Upsert(ctx context.Context, dealer crm.DealerID, items 
 	return res, nil
 }
 
-// checkBatch checks the external IDs of an upsert batch, and the IDs of
-// its new records.
-func (r *repo[T, ID, F]) checkBatch(dealer crm.DealerID, vals []*T) error {
+// checkBatch checks an upsert batch on its own: every item has an external
+// ID, none repeats an earlier item's, and all text can be kept. The Postgres
+// store runs the same checks in the same order, so both name the same
+// fields.
+func checkBatch[T any](kind string, items []T, ext func(*T) string) error {
 	var fields []crm.FieldError
-	seen := make(map[string]int, len(vals))
-	for i, v := range vals {
-		k := r.t.keys(v)
+	seen := make(map[string]int, len(items))
+	for i := range items {
 		item := fmt.Sprintf("items[%d]", i)
-		first, dup := seen[k.ext]
+		e := ext(&items[i])
+		first, dup := seen[e]
 		switch {
-		case k.ext == "":
+		case e == "":
 			fields = append(fields, crm.FieldError{Field: item + ".external_id", Rule: crm.RuleRequired, Message: "is required"})
-			continue
 		case dup:
 			fields = append(fields, crm.FieldError{Field: item + ".external_id", Rule: crm.RuleUnique,
 				Message: fmt.Sprintf("repeats the external id of items[%d]", first)})
-			continue
+		default:
+			seen[e] = i
 		}
-		seen[k.ext] = i
+		fields = append(fields, crm.CheckTexts(item+".", &items[i])...)
+	}
+	if fields != nil {
+		return &crm.ValidationError{Entity: kind, Fields: fields}
+	}
+	return nil
+}
+
+// checkNew rejects the new records of an upsert batch that have no ID.
+func (r *repo[T, ID, F]) checkNew(dealer crm.DealerID, vals []*T) error {
+	var fields []crm.FieldError
+	for i, v := range vals {
+		k := r.t.keys(v)
 		if _, exists := r.t.byExt(dealer, k.ext); !exists && k.id == "" {
-			fields = append(fields, crm.FieldError{Field: item + ".id", Rule: crm.RuleRequired, Message: "is required for a new record"})
+			fields = append(fields, crm.FieldError{Field: fmt.Sprintf("items[%d].id", i), Rule: crm.RuleRequired, Message: "is required for a new record"})
 		}
 	}
 	if fields != nil {
@@ -293,6 +369,12 @@ func (r *repo[T, ID, F]) sameContent(a, b *T) bool {
 
 // ResolveExternalIDs maps the dealer's known external IDs among exts to IDs.
 func (r *repo[T, ID, F]) ResolveExternalIDs(ctx context.Context, dealer crm.DealerID, exts []string) (map[string]ID, error) {
+	if err := checkArgs(r.t.kind, "dealer_id", string(dealer)); err != nil {
+		return nil, err
+	}
+	if fields := crm.CheckTexts("external_ids", exts); fields != nil {
+		return nil, &crm.ValidationError{Entity: r.t.kind, Fields: fields}
+	}
 	out := make(map[string]ID, len(exts))
 	err := r.s.read(ctx, func() {
 		for _, ext := range exts {

@@ -85,7 +85,7 @@ func (u undoLog) rollback() {
 }
 
 // errTxDone is returned by a transaction's Store used after InTx returned.
-var errTxDone = dealercrm.Errorf(dealercrm.FailedPrecondition, "memory: the transaction has ended")
+var errTxDone = dealercrm.Errorf(dealercrm.FailedPrecondition, "the transaction has ended")
 
 // New returns an empty Store.
 func New() *Store {

@@ -98,22 +98,23 @@ func (t *table[T, ID]) notFound(id ID) error {
 	return dealercrm.Errorf(dealercrm.NotFound, "%s %s not found", t.kind, id)
 }
 
-// check returns a Conflict error when a unique key of v is held by another
-// row of its dealer; replace says that v is to replace the row with its ID.
-func (t *table[T, ID]) check(v *T, replace bool) error {
+// check returns a *crm.ConflictError naming the first unique key of v (id,
+// external_id, then the other key) held by another row of its dealer;
+// replace says that v is to replace the row with its ID.
+func (t *table[T, ID]) check(v *T, replace bool) *crm.ConflictError {
 	k := t.keys(v)
 	p := t.parts[k.dealer]
 	if p == nil {
 		return nil
 	}
 	if _, taken := p.rows[k.id]; taken && !replace {
-		return dealercrm.Errorf(dealercrm.Conflict, "memory: %s id %s is taken", t.kind, k.id)
+		return &crm.ConflictError{Entity: t.kind, Field: "id"}
 	}
 	if owner, taken := p.ext[k.ext]; k.ext != "" && taken && owner != k.id {
-		return dealercrm.Errorf(dealercrm.Conflict, "memory: %s external id %s is taken by %s", t.kind, k.ext, owner)
+		return &crm.ConflictError{Entity: t.kind, Field: "external_id"}
 	}
 	if owner, taken := p.alt[k.alt]; k.alt != "" && taken && owner != k.id {
-		return dealercrm.Errorf(dealercrm.Conflict, "memory: %s %s is taken by %s", t.kind, t.altName, owner)
+		return &crm.ConflictError{Entity: t.kind, Field: t.altName}
 	}
 	return nil
 }

@@ -160,7 +160,7 @@ func TestRenderMigrations(t *testing.T) {
 		names = append(names, f.Name)
 		assert.NotContains(t, f.SQL, "{{", "%s is fully rendered", f.Name)
 	}
-	assert.Equal(t, []string{"0001_init.tx.down.sql", "0001_init.tx.up.sql", "0002_satisfaction.tx.down.sql", "0002_satisfaction.tx.up.sql", "0003_grading.tx.down.sql", "0003_grading.tx.up.sql", "0004_lifecycle.tx.down.sql", "0004_lifecycle.tx.up.sql", "0005_loyalty.tx.down.sql", "0005_loyalty.tx.up.sql", "0006_campaign.tx.down.sql", "0006_campaign.tx.up.sql", "0007_loyalty_sources.tx.down.sql", "0007_loyalty_sources.tx.up.sql", "0008_grading_run_per_date.tx.down.sql", "0008_grading_run_per_date.tx.up.sql", "0009_lifecycle_version.tx.down.sql", "0009_lifecycle_version.tx.up.sql"}, names, "the embedded migrations, in name order")
+	assert.Equal(t, []string{"0001_init.tx.down.sql", "0001_init.tx.up.sql", "0002_satisfaction.tx.down.sql", "0002_satisfaction.tx.up.sql", "0003_grading.tx.down.sql", "0003_grading.tx.up.sql", "0004_lifecycle.tx.down.sql", "0004_lifecycle.tx.up.sql", "0005_loyalty.tx.down.sql", "0005_loyalty.tx.up.sql", "0006_campaign.tx.down.sql", "0006_campaign.tx.up.sql", "0007_loyalty_sources.tx.down.sql", "0007_loyalty_sources.tx.up.sql", "0008_grading_run_per_date.tx.down.sql", "0008_grading_run_per_date.tx.up.sql", "0009_lifecycle_version.tx.down.sql", "0009_lifecycle_version.tx.up.sql", "0015_lifecycle_erasures.tx.down.sql", "0015_lifecycle_erasures.tx.up.sql"}, names, "the embedded migrations, in name order")
 	up := files[1].SQL
 	assert.Contains(t, up, `CREATE TABLE "`+schema+`"."x_customers"`)
 	assert.Contains(t, up, `CREATE TABLE "`+schema+`"."prospects"`)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"reflect"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -20,10 +19,10 @@ type dealerStore struct {
 
 // encode maps v to its row, rejecting what Postgres cannot store.
 func (d dealerStore) encode(v *crm.Dealer) (dealerRow, error) {
-	row, err := fromDealer(v)
-	if err == nil {
-		err = d.t.codec.check(reflect.ValueOf(&row).Elem())
+	if fields := crm.CheckTexts("", v); fields != nil {
+		return dealerRow{}, &crm.ValidationError{Entity: "dealer", Fields: fields}
 	}
+	row, err := fromDealer(v)
 	if err != nil {
 		return row, dealercrm.Errorf(dealercrm.Invalid, "dealer: cannot be stored: %v", err)
 	}
@@ -38,15 +37,30 @@ func (d dealerStore) decode(row *dealerRow) (crm.Dealer, error) {
 	return v, nil
 }
 
-// Create stores a new dealer; a taken ID is an error with code Conflict.
+// Create stores a new dealer; a taken ID is a *crm.ConflictError, found
+// without a failing statement (INSERT … ON CONFLICT DO NOTHING inserts no
+// row).
 func (d dealerStore) Create(ctx context.Context, v *crm.Dealer) error {
+	if v.ID == "" {
+		return &crm.ValidationError{Entity: "dealer", Fields: []crm.FieldError{{Field: "id", Rule: crm.RuleRequired, Message: "is required"}}}
+	}
 	row, err := d.encode(v)
 	if err != nil {
 		return err
 	}
 	return d.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
-		_, err := db.NewInsert().Model(&row).ModelTableExpr(d.t.from).Exec(ctx)
-		return translate("dealer", err)
+		res, err := db.NewInsert().Model(&row).ModelTableExpr(d.t.from).On("CONFLICT DO NOTHING").Exec(ctx)
+		if err != nil {
+			return translate("dealer", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return translate("dealer", err)
+		}
+		if n == 0 {
+			return &crm.ConflictError{Entity: "dealer", Field: "id"}
+		}
+		return nil
 	})
 }
 
@@ -67,12 +81,18 @@ func (d dealerStore) get(ctx context.Context, db bun.IDB, id crm.DealerID, forUp
 
 // Get returns the dealer, or ErrNotFound.
 func (d dealerStore) Get(ctx context.Context, id crm.DealerID) (crm.Dealer, error) {
+	if err := checkArgs("dealer", "id", string(id)); err != nil {
+		return crm.Dealer{}, err
+	}
 	return d.get(ctx, d.s.db, id, false)
 }
 
 // Update changes the dealer atomically, like the repositories' Update.
 func (d dealerStore) Update(ctx context.Context, id crm.DealerID, fn func(*crm.Dealer) error) (crm.Dealer, error) {
 	var out crm.Dealer
+	if err := checkArgs("dealer", "id", string(id)); err != nil {
+		return out, err
+	}
 	err := d.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
 		v, err := d.get(ctx, db, id, true)
 		if err != nil {
@@ -103,6 +123,9 @@ func (d dealerStore) List(ctx context.Context, f crm.DealerFilter) (crm.Page[crm
 	after, err := f.AfterID()
 	if err != nil {
 		return crm.Page[crm.Dealer]{}, err
+	}
+	if fields := crm.CheckTexts("", f); fields != nil {
+		return crm.Page[crm.Dealer]{}, &crm.ValidationError{Entity: "dealer filter", Fields: fields}
 	}
 	size := f.Size()
 	var rows []dealerRow

@@ -72,16 +72,33 @@
 // transaction stays usable, as in the memory store. Update locks the row
 // with SELECT … FOR UPDATE, in the current transaction or one of its own.
 //
-// Driver errors are translated at the boundary: no rows is crm.ErrNotFound,
-// a unique violation is crm.ErrConflict naming the key and constraint
-// (never the values), lost connections and cancelled contexts have code
-// Unavailable, text Postgres cannot store (NUL, invalid UTF-8) code
-// Invalid, everything else Internal, with a generic message for end users
-// (dealercrm.ErrorMessage).
+// A normal conflict raises no SQL error: Postgres would log the failed
+// statement, and bun writes the values (names, mobiles) into its text.
+// Writes insert or detect instead. Create says INSERT … ON CONFLICT DO
+// NOTHING and, when no row went in, one SELECT finds which key is taken;
+// Update looks for another holder of a changed external ID or VIN before
+// it writes; Upsert reads the keys its batch names in one SELECT and
+// plays the items against them in order. The answer is a
+// *crm.ConflictError naming the field ("vin"), decided without reading
+// error text or constraint names, which Citus does not pass on from its
+// workers. Every statement is scoped to one dealer (dealer_id = …), so it
+// routes to one shard. docs/operations.md says how to set the server's
+// logging.
+//
+// Driver errors are translated at the boundary by SQLSTATE alone: no rows
+// is crm.ErrNotFound; a unique violation, left only for two writers racing
+// for one key, is crm.ErrConflict naming nothing; lost connections and
+// cancelled contexts have code Unavailable; a value Postgres refuses
+// (22xxx) code Invalid; everything else Internal. The messages end users
+// see (dealercrm.ErrorMessage) name no SQLSTATE, constraint, table or
+// store. Text Postgres cannot store (NUL, invalid UTF-8) never reaches it:
+// records, IDs and filters holding it are refused by field, as in the
+// memory store (crm.CheckTexts).
 //
 // # Bulk upserts
 //
-// Upsert (and so crm.Service.Import) writes each chunk of 5,000 rows with
+// Upsert (and so crm.Service.Import) first reads the keys its batch names
+// (see above), then writes each chunk of 5,000 rows with
 // one INSERT … SELECT … FROM unnest(<a text[] per column>) ON CONFLICT
 // (dealer_id, external_id) DO UPDATE … WHERE the content differs,
 // RETURNING (xmax = 0) to tell created from updated rows; rows not

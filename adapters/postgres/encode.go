@@ -160,8 +160,9 @@ func newColumn(field, name string, index []int, t reflect.Type, nullZero bool) c
 }
 
 // Text Postgres cannot store. bun would turn invalid UTF-8 into U+FFFD
-// and fail on NUL with a malformed statement; the adapter rejects both, on
-// every write path, as invalid input.
+// and fail on NUL with a malformed statement; the stores reject both by
+// field before they write (crm.CheckTexts), and the bulk encoder checks
+// again, as a last guard, what it puts into a statement.
 var (
 	errNUL  = errors.New("text contains a NUL character, which Postgres cannot store")
 	errUTF8 = errors.New("text is not valid UTF-8")
@@ -173,22 +174,6 @@ func checkText(b []byte) error {
 	}
 	if !utf8.Valid(b) {
 		return errUTF8
-	}
-	return nil
-}
-
-// check reports the first column of row whose text Postgres cannot store.
-func (c *rowCodec) check(row reflect.Value) error {
-	var scratch []byte
-	for _, col := range c.columns {
-		var null bool
-		scratch, null = col.text(scratch[:0], row.FieldByIndex(col.index))
-		if null {
-			continue
-		}
-		if err := checkText(scratch); err != nil {
-			return fmt.Errorf("%s: %w", col.name, err)
-		}
 	}
 	return nil
 }
@@ -213,6 +198,32 @@ func appendArrayElem[S ~string | ~[]byte](b []byte, s S, sql bool) []byte {
 		}
 	}
 	return append(b, '"')
+}
+
+// appendLiteral appends s as a quoted SQL string literal. With
+// standard_conforming_strings on, which pgdriver requires, only a single
+// quote needs doubling. s holds no NUL (the stores check text first).
+func appendLiteral(b []byte, s string) []byte {
+	b = append(b, '\'')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\'' {
+			b = append(b, '\'')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '\'')
+}
+
+// appendTextArray appends ss as a text[] literal: '{"a","b"}'::text[].
+func appendTextArray(b []byte, ss []string) []byte {
+	b = append(b, "'{"...)
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendArrayElem(b, s, true)
+	}
+	return append(b, "}'::text[]"...)
 }
 
 // names returns the quoted column names, comma-separated.

@@ -519,7 +519,8 @@ var (
 	}
 	vehicleKind = &kind[crm.Vehicle, crm.VehicleID, crm.VehicleFilter, vehicleRow]{
 		name: "vehicle", table: TableVehicles,
-		id:    func(v *crm.Vehicle) *crm.VehicleID { return &v.ID },
+		id:  func(v *crm.Vehicle) *crm.VehicleID { return &v.ID },
+		alt: "vin", altOf: func(v *crm.Vehicle) string { return v.VIN },
 		toRow: fromVehicle, fromRow: toVehicle, filter: filterVehicles,
 		page: func(f crm.VehicleFilter) crm.PageRequest { return f.PageRequest },
 	}

@@ -20,6 +20,12 @@ const (
 	deadlockDetected     = "40P01"
 )
 
+// Messages users see for failures without domain meaning.
+const (
+	msgClash       = "concurrent transactions clashed; retry"
+	msgUnavailable = "the database is unavailable; retry later"
+)
+
 // sqlState returns the SQLSTATE of the first Postgres error in err's chain,
 // or "".
 func sqlState(err error) string {
@@ -51,10 +57,15 @@ func newDBError(op string, code dealercrm.Code, msg string, retry bool, err erro
 
 // translate turns a driver error into an error with a dealercrm code; what
 // names the operation and the entity ("create customer"). Errors that
-// already carry a code pass unchanged, nil gives nil.
+// already carry a code pass unchanged, nil gives nil. It decides by the
+// SQLSTATE alone, never by error text or constraint names (Citus does not
+// pass those on from its workers), and the messages users see
+// (dealercrm.ErrorMessage) name no SQLSTATE, constraint, table or store:
 //
 //   - no rows: NotFound;
-//   - unique violation (23505): Conflict, naming the key and the constraint;
+//   - unique violation (23505): Conflict, naming nothing. Writes find taken
+//     keys before they write (insert or detect: see repo.Create), so this is
+//     only the race of two writers of one key;
 //   - serialization failure (40001), deadlock (40P01): Conflict, retried by InTx;
 //   - connection failures, server shutdown, cancelled statements and
 //     contexts: Unavailable;
@@ -76,22 +87,21 @@ func translate(what string, err error) error {
 		state := pgErr.Field('C')
 		switch {
 		case state == uniqueViolation:
-			// The constraint's name says which key; the detail holds the
-			// values (personal data), so it is not repeated.
-			name := pgErr.Field('n')
-			return dealercrm.Errorf(dealercrm.Conflict, "%s: %s is already taken (constraint %s)", what, keyOf(name), name)
+			// The driver's detail holds the key's values (personal data)
+			// and is not kept.
+			return dealercrm.Errorf(dealercrm.Conflict, "%s: a unique value was taken by another write at the same time; retry or change it", what)
 		case state == serializationFailure || state == deadlockDetected:
-			return newDBError(what, dealercrm.Conflict, "postgres: concurrent transactions clashed; retry", true, err)
+			return newDBError(what, dealercrm.Conflict, msgClash, true, err)
 		case strings.HasPrefix(state, "08"), strings.HasPrefix(state, "53"),
 			state == "57P01", state == "57P02", state == "57P03", state == "57014":
-			return newDBError(what, dealercrm.Unavailable, "postgres: database unavailable", false, err)
+			return newDBError(what, dealercrm.Unavailable, msgUnavailable, false, err)
 		case strings.HasPrefix(state, "22"), state == "23502", state == "23514":
-			return newDBError(what, dealercrm.Invalid, "postgres: a value does not fit its column (SQLSTATE "+state+")", false, err)
+			return newDBError(what, dealercrm.Invalid, what+": a value is out of range or not valid for the database", false, err)
 		}
 		return newDBError(what, dealercrm.Internal, "internal error", false, err)
 	}
 	if unavailable(err) {
-		return newDBError(what, dealercrm.Unavailable, "postgres: database unavailable", false, err)
+		return newDBError(what, dealercrm.Unavailable, msgUnavailable, false, err)
 	}
 	return newDBError(what, dealercrm.Internal, "internal error", false, err)
 }
@@ -104,19 +114,6 @@ func unavailable(err error) bool {
 		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.As(err, &netErr)
-}
-
-// keyOf names the key a constraint of the migrations guards.
-func keyOf(constraint string) string {
-	switch {
-	case strings.HasSuffix(constraint, "_pkey"):
-		return "id"
-	case strings.HasSuffix(constraint, "_external_id_key"):
-		return "external_id"
-	case strings.HasSuffix(constraint, "_vin_key"):
-		return "vin"
-	}
-	return "a unique key"
 }
 
 // retryable reports whether err is a serialization failure or a deadlock,

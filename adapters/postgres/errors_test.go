@@ -38,6 +38,9 @@ func assertNoDriverError(t *testing.T, err error) {
 	assert.False(t, errors.As(err, &pgErr), "no pgdriver.Error leaks: %v", err)
 }
 
+// TestErrorConflictNamesTheKey: a taken key is a *crm.ConflictError naming
+// the field in words a client can act on, without the value, the
+// constraint or the SQLSTATE, and without the driver's error.
 func TestErrorConflictNamesTheKey(t *testing.T) {
 	ctx := context.Background()
 	s := pgtest.NewStore(t)
@@ -48,12 +51,14 @@ func TestErrorConflictNamesTheKey(t *testing.T) {
 	require.NoError(t, s.Vehicles().Create(ctx, &v))
 
 	cases := []struct {
-		name, key, constraint string
-		change                func(*crm.Vehicle)
+		name, key string
+		change    func(*crm.Vehicle)
 	}{
-		{"ID", "id", "vehicles_pkey", func(w *crm.Vehicle) { w.ID = v.ID }},
-		{"ExternalID", "external_id", "vehicles_external_id_key", func(w *crm.Vehicle) { w.ExternalID = v.ExternalID }},
-		{"VIN", "vin", "vehicles_vin_key", func(w *crm.Vehicle) { w.VIN = v.VIN }},
+		{"ID", "id", func(w *crm.Vehicle) { w.ID = v.ID }},
+		{"ExternalID", "external_id", func(w *crm.Vehicle) { w.ExternalID = v.ExternalID }},
+		{"VIN", "vin", func(w *crm.Vehicle) { w.VIN = v.VIN }},
+		{"IDFirst", "id", func(w *crm.Vehicle) { w.ID, w.ExternalID, w.VIN = v.ID, v.ExternalID, v.VIN }},
+		{"ExternalIDBeforeVIN", "external_id", func(w *crm.Vehicle) { w.ExternalID, w.VIN = v.ExternalID, v.VIN }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,11 +67,11 @@ func TestErrorConflictNamesTheKey(t *testing.T) {
 			err := s.Vehicles().Create(ctx, &w)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, crm.ErrConflict)
-			assert.Equal(t, dealercrm.Conflict, dealercrm.ErrorCode(err))
-			msg := dealercrm.ErrorMessage(err)
-			assert.Contains(t, msg, tc.key+" is already taken", "the message names the key")
-			assert.Contains(t, msg, tc.constraint, "the message names the constraint")
-			assert.NotContains(t, msg, v.VIN, "the key's value (from the driver's detail) is not repeated")
+			var ce *crm.ConflictError
+			require.ErrorAs(t, err, &ce, "a taken key is a *crm.ConflictError")
+			assert.Equal(t, crm.ConflictError{Entity: "vehicle", Field: tc.key}, *ce)
+			assert.Equal(t, tc.key+" is already registered to another vehicle of this dealer", dealercrm.ErrorMessage(err))
+			assert.NotContains(t, err.Error(), v.VIN, "the key's value is not repeated")
 			assertNoDriverError(t, err)
 		})
 	}
@@ -132,7 +137,7 @@ func TestErrorUnavailable(t *testing.T) {
 	_, err = s.Customers().Get(ctx, "d", "c")
 	assert.Equal(t, dealercrm.Unavailable, dealercrm.ErrorCode(err), "%v", err)
 	assert.ErrorIs(t, err, dealercrm.ErrUnavailable)
-	assert.Equal(t, "postgres: database unavailable", dealercrm.ErrorMessage(err))
+	assert.Equal(t, "the database is unavailable; retry later", dealercrm.ErrorMessage(err))
 	assert.False(t, strings.Contains(dealercrm.ErrorMessage(err), "127.0.0.1"), "no address in the user-facing message")
 
 	err = s.InTx(ctx, func(context.Context, crm.Store) error { return nil })
@@ -146,4 +151,45 @@ func TestErrorUnavailable(t *testing.T) {
 	_, err = live.Customers().List(cancelled, "d", crm.CustomerFilter{})
 	assert.Equal(t, dealercrm.Unavailable, dealercrm.ErrorCode(err), "a cancelled context: %v", err)
 	assert.ErrorIs(t, err, context.Canceled, "the context's error stays visible")
+}
+
+// TestTranslateNamesNothing: the errors translate makes of real Postgres
+// failures are decided by SQLSTATE alone and their messages name no
+// SQLSTATE, constraint or store (issue 12): a unique violation is a
+// Conflict for races insert-or-detect cannot see, a value Postgres refuses
+// (22xxx, such as a NUL escape in jsonb) is Invalid, not 500.
+func TestTranslateNamesNothing(t *testing.T) {
+	ctx := context.Background()
+	db, schema := pgtest.Schema(t)
+	tbl := `"` + schema + `".k`
+	_, err := db.ExecContext(ctx, "CREATE TABLE "+tbl+" (dealer_id text, id text, CONSTRAINT k_pkey PRIMARY KEY (dealer_id, id))")
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, "INSERT INTO "+tbl+" VALUES ('d', '13800138000')")
+	require.NoError(t, err)
+
+	cases := []struct {
+		name, sql string
+		code      dealercrm.Code
+		message   string
+	}{
+		{"UniqueViolation", "INSERT INTO " + tbl + " VALUES ('d', '13800138000')", dealercrm.Conflict,
+			"customer: a unique value was taken by another write at the same time; retry or change it"},
+		{"NULInJSON", `SELECT '"\u0000"'::jsonb`, dealercrm.Invalid,
+			"customer: a value is out of range or not valid for the database"},
+		{"DateOutOfRange", "SELECT '5874897-12-31'::date + 1", dealercrm.Invalid,
+			"customer: a value is out of range or not valid for the database"},
+		{"NotNull", "INSERT INTO " + tbl + " VALUES ('d', NULL)", dealercrm.Invalid,
+			"customer: a value is out of range or not valid for the database"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := db.ExecContext(ctx, tc.sql)
+			require.Error(t, err, "Postgres refuses the statement")
+			got := postgres.Translate("customer", err)
+			assert.Equal(t, tc.code, dealercrm.ErrorCode(got), "%v", got)
+			assert.Equal(t, tc.message, dealercrm.ErrorMessage(got))
+			crmtest.AssertCleanMessage(t, errors.New(dealercrm.ErrorMessage(got)))
+			assert.NotContains(t, dealercrm.ErrorMessage(got), "13800138000", "no value from the driver's detail")
+		})
+	}
 }

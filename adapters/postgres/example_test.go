@@ -61,6 +61,8 @@ func ExampleRenderMigrations() {
 	// 0008_grading_run_per_date.tx.up.sql
 	// 0009_lifecycle_version.tx.down.sql
 	// 0009_lifecycle_version.tx.up.sql
+	// 0015_lifecycle_erasures.tx.down.sql
+	// 0015_lifecycle_erasures.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

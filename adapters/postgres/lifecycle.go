@@ -278,3 +278,91 @@ func (ts taskStore) Update(ctx context.Context, dealer crm.DealerID, id lifecycl
 	})
 	return out, err
 }
+
+// EraseCustomer erases the customer's tasks in one transaction: it locks
+// them in ID order (as Apply does), applies lifecycle.Task.Erase in Go
+// and writes back the tasks it changed, their version one up; then it
+// counts the erasure with an upsert of its lifecycle_erasures row. No
+// statement fails on a normal conflict, and none carries personal data.
+func (ts taskStore) EraseCustomer(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID, vehicles []crm.VehicleID, at time.Time) (int, error) {
+	if customer == "" {
+		return 0, dealercrm.Errorf(dealercrm.Invalid, "erase tasks: a customer is required")
+	}
+	var vs []string
+	for _, v := range vehicles {
+		if v != "" {
+			vs = append(vs, string(v))
+		}
+	}
+	at = at.UTC()
+	table := ts.s.cfg.table(TableLifecycleTasks)
+	cancelled := 0
+	err := ts.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		cancelled = 0
+		var rows []taskRow
+		q := db.NewSelect().Model(&rows).ModelTableExpr(ts.from()).Where("t.dealer_id = ?", string(dealer))
+		if len(vs) > 0 {
+			q = q.Where("(t.customer_id = ? OR (t.customer_id = '' AND t.vehicle_id IN (?)))", string(customer), bun.List(vs))
+		} else {
+			q = q.Where("t.customer_id = ?", string(customer))
+		}
+		if err := q.OrderExpr("t.id").For("UPDATE").Scan(ctx); err != nil {
+			return translate("erase lifecycle tasks", err)
+		}
+		var changed []taskRow
+		for i := range rows {
+			t := toTask(&rows[i])
+			active := t.Status.Active()
+			if t.Erase(at) {
+				if active {
+					cancelled++
+				}
+				changed = append(changed, fromTask(&t))
+			}
+		}
+		for i := 0; i < len(changed); i += applyBatch {
+			chunk := changed[i:min(i+applyBatch, len(changed))]
+			if _, err := db.NewUpdate().With("_data", db.NewValues(&chunk)).Model(&chunk).ModelTableExpr(table+" AS t").
+				TableExpr("_data").
+				Set("reason = _data.reason, status = _data.status, status_reason = _data.status_reason, note = _data.note").
+				Set("updated_at = _data.updated_at, version = t.version + 1").
+				Where("t.dealer_id = ?", string(dealer)).
+				Where("t.dealer_id = _data.dealer_id AND t.id = _data.id").
+				Exec(ctx); err != nil {
+				return translate("erase lifecycle tasks", err)
+			}
+		}
+		erasures := ts.s.cfg.table(TableLifecycleErasures)
+		if _, err := db.ExecContext(ctx, "INSERT INTO "+erasures+" AS e (dealer_id, customer_id, erasures, erased_at) VALUES (?, ?, 1, ?)"+
+			" ON CONFLICT (dealer_id, customer_id) DO UPDATE SET erasures = e.erasures + 1, erased_at = EXCLUDED.erased_at",
+			string(dealer), string(customer), at); err != nil {
+			return translate("record lifecycle erasure", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return cancelled, nil
+}
+
+// Erasures returns the dealer's erasures in customer ID order.
+func (ts taskStore) Erasures(ctx context.Context, dealer crm.DealerID) ([]lifecycle.Erasure, error) {
+	rows, err := ts.s.db.QueryContext(ctx, "SELECT customer_id, erasures, erased_at FROM "+ts.s.cfg.table(TableLifecycleErasures)+
+		" WHERE dealer_id = ? ORDER BY customer_id", string(dealer))
+	if err != nil {
+		return nil, translate("lifecycle erasures", err)
+	}
+	defer rows.Close()
+	var out []lifecycle.Erasure
+	for rows.Next() {
+		var e lifecycle.Erasure
+		var c string
+		if err := rows.Scan(&c, &e.Count, &e.At); err != nil {
+			return nil, translate("lifecycle erasures", err)
+		}
+		e.CustomerID, e.At = crm.CustomerID(c), e.At.UTC()
+		out = append(out, e)
+	}
+	return out, translate("lifecycle erasures", rows.Err())
+}

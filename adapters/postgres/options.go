@@ -47,6 +47,8 @@ const (
 	TableCampaignProfiles         Table = "campaign_profiles"
 	TableCampaignMembers          Table = "campaign_members"
 	TableCampaignAccessoryTargets Table = "campaign_accessory_targets"
+	// The erasures of customers' lifecycle tasks (migration 0015).
+	TableLifecycleErasures Table = "lifecycle_erasures"
 )
 
 // allTables lists every table of the adapter, in migration order.
@@ -58,6 +60,7 @@ var allTables = []Table{
 	TableLifecycleTasks,
 	TableLoyaltyMemberships, TableLoyaltyMembershipEvents, TableLoyaltyAccounts, TableLoyaltyEntries, TableLoyaltyLots, TableLoyaltyIdempotency,
 	TableCampaigns, TableCampaignProfiles, TableCampaignMembers, TableCampaignAccessoryTargets,
+	TableLifecycleErasures,
 }
 
 // Tables returns every table of the adapter, by default name, in migration

@@ -4,13 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"reflect"
 	"strings"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // kind describes one dealer-owned entity T (ID type ID, list filter F,
@@ -21,6 +19,10 @@ type kind[T any, ID ~string, F any, R any] struct {
 	name  string
 	table Table
 	id    func(*T) *ID
+	// alt is the column of the entity's other unique key ("vin"), and
+	// altOf reads it; "" and nil for kinds that have none.
+	alt   string
+	altOf func(*T) string
 	// toRow and fromRow map explicitly between the domain and the row.
 	toRow   func(*T) (R, error)
 	fromRow func(*R) (T, error)
@@ -89,17 +91,56 @@ func newRepo[T any, ID ~string, F any, R any](s *Store, k *kind[T, ID, F, R]) re
 }
 
 // encode maps v to its row; a value Postgres cannot hold (a time outside
-// years 0–9999 in a document) is invalid input. With check, it also
-// rejects text Postgres cannot store (the bulk path checks as it encodes).
+// years 0–9999 in a document) is invalid input. With check, it first
+// rejects text Postgres cannot store, by field (crm.CheckTexts), as every
+// store does; Upsert checks the whole batch before it encodes.
 func (r repo[T, ID, F, R]) encode(v *T, check bool) (R, error) {
-	row, err := r.k.toRow(v)
-	if err == nil && check {
-		err = r.t.codec.check(reflect.ValueOf(&row).Elem())
+	if check {
+		if fields := crm.CheckTexts("", v); fields != nil {
+			return *new(R), &crm.ValidationError{Entity: r.k.name, Fields: fields}
+		}
 	}
+	row, err := r.k.toRow(v)
 	if err != nil {
 		return row, dealercrm.Errorf(dealercrm.Invalid, "%s: cannot be stored: %v", r.k.name, err)
 	}
 	return row, nil
+}
+
+// checkArgs rejects identifying arguments (field, value pairs) that no
+// record can hold: bun cannot even put a NUL into a statement, and would
+// turn invalid UTF-8 into U+FFFD. The memory store answers the same.
+func checkArgs(entity string, pairs ...string) error {
+	var fields []crm.FieldError
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if fe, bad := crm.CheckText(pairs[i], pairs[i+1]); bad {
+			fields = append(fields, fe)
+		}
+	}
+	if fields != nil {
+		return &crm.ValidationError{Entity: entity, Fields: fields}
+	}
+	return nil
+}
+
+// checkID rejects a dealer or record ID that no record can hold.
+func (r repo[T, ID, F, R]) checkID(dealer crm.DealerID, id ID) error {
+	return checkArgs(r.k.name, "dealer_id", string(dealer), "id", string(id))
+}
+
+// checkKeys rejects a record without the keys that place it.
+func (r repo[T, ID, F, R]) checkKeys(v *T) error {
+	var fields []crm.FieldError
+	if *r.k.id(v) == "" {
+		fields = append(fields, crm.FieldError{Field: "id", Rule: crm.RuleRequired, Message: "is required"})
+	}
+	if meta(v).DealerID == "" {
+		fields = append(fields, crm.FieldError{Field: "dealer_id", Rule: crm.RuleRequired, Message: "is required"})
+	}
+	if fields != nil {
+		return &crm.ValidationError{Entity: r.k.name, Fields: fields}
+	}
+	return nil
 }
 
 // decode maps a stored row back; a row that does not decode is corrupt.
@@ -111,17 +152,97 @@ func (r repo[T, ID, F, R]) decode(row *R) (T, error) {
 	return v, nil
 }
 
-// Create stores a new record (see crm.Repository.Create). A taken ID or
-// external ID (or VIN) is an error with code Conflict naming the key.
+// Create stores a new record (see crm.Repository.Create). A taken ID,
+// external ID or VIN is a *crm.ConflictError naming the key.
+//
+// Insert or detect: the INSERT says ON CONFLICT DO NOTHING, so a taken key
+// raises no error in Postgres (whose log would show the statement, personal
+// data included); when nothing was inserted, one SELECT finds which key is
+// taken. Neither reads constraint names, which Citus does not pass on.
 func (r repo[T, ID, F, R]) Create(ctx context.Context, v *T) error {
+	if err := r.checkKeys(v); err != nil {
+		return err
+	}
 	row, err := r.encode(v, true)
 	if err != nil {
 		return err
 	}
 	return r.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
-		_, err := db.NewInsert().Model(&row).ModelTableExpr(r.t.from).Exec(ctx)
-		return translate(r.k.name, err)
+		// A record that holds the key may go between the two statements;
+		// then the INSERT is worth another try.
+		for range 3 {
+			res, err := db.NewInsert().Model(&row).ModelTableExpr(r.t.from).On("CONFLICT DO NOTHING").Exec(ctx)
+			if err != nil {
+				return translate(r.k.name, err)
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 1 {
+				return translate(r.k.name, err)
+			}
+			if err := r.taken(ctx, db, v, true); err != nil {
+				return err
+			}
+		}
+		return dealercrm.Errorf(dealercrm.Conflict, "%s: a record with the same keys was written and removed meanwhile; retry", r.k.name)
 	})
+}
+
+// keyRow is the unique keys of a stored record.
+type keyRow struct {
+	ID         string `bun:"id"`
+	ExternalID string `bun:"external_id"`
+	Alt        string `bun:"alt"`
+}
+
+// taken returns a *crm.ConflictError naming the first key of v (id when
+// withID, external_id, then alt) that another record of v's dealer holds,
+// or nil.
+func (r repo[T, ID, F, R]) taken(ctx context.Context, db bun.IDB, v *T, withID bool) error {
+	id, ext, alt := string(*r.k.id(v)), meta(v).ExternalID, ""
+	if r.k.altOf != nil {
+		alt = r.k.altOf(v)
+	}
+	var keys []keyRow
+	q := db.NewSelect().ModelTableExpr(r.t.from).
+		ColumnExpr("t.id, coalesce(t.external_id, '') AS external_id").
+		Where("t.dealer_id = ?", string(meta(v).DealerID))
+	if r.k.alt != "" {
+		q = q.ColumnExpr("t.? AS alt", bun.Ident(r.k.alt))
+	} else {
+		q = q.ColumnExpr("'' AS alt")
+	}
+	if !withID {
+		q = q.Where("t.id <> ?", id)
+	}
+	q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+		if withID {
+			q = q.WhereOr("t.id = ?", id)
+		}
+		if ext != "" {
+			q = q.WhereOr("t.external_id = ?", ext)
+		}
+		if alt != "" {
+			q = q.WhereOr("t.? = ?", bun.Ident(r.k.alt), alt)
+		}
+		return q.WhereOr("false")
+	})
+	if err := q.Scan(ctx, &keys); err != nil {
+		return translate(r.k.name, err)
+	}
+	field := ""
+	for _, k := range keys {
+		switch {
+		case withID && k.ID == id:
+			return &crm.ConflictError{Entity: r.k.name, Field: "id"}
+		case ext != "" && k.ExternalID == ext:
+			field = "external_id"
+		case alt != "" && k.Alt == alt && field == "":
+			field = r.k.alt
+		}
+	}
+	if field != "" {
+		return &crm.ConflictError{Entity: r.k.name, Field: field}
+	}
+	return nil
 }
 
 // one reads the record that matches where, or returns ErrNotFound for key.
@@ -142,12 +263,18 @@ func (r repo[T, ID, F, R]) one(ctx context.Context, db bun.IDB, forUpdate bool, 
 
 // Get returns the record, or ErrNotFound.
 func (r repo[T, ID, F, R]) Get(ctx context.Context, dealer crm.DealerID, id ID) (T, error) {
+	if err := r.checkID(dealer, id); err != nil {
+		return *new(T), err
+	}
 	return r.one(ctx, r.s.db, false, string(id), "t.dealer_id = ? AND t.id = ?", string(dealer), string(id))
 }
 
 // GetByExternalID returns the record with external ID ext, or ErrNotFound
 // (always for "": records without an external ID cannot be found by it).
 func (r repo[T, ID, F, R]) GetByExternalID(ctx context.Context, dealer crm.DealerID, ext string) (T, error) {
+	if err := checkArgs(r.k.name, "dealer_id", string(dealer), "external_id", ext); err != nil {
+		return *new(T), err
+	}
 	if ext == "" {
 		return *new(T), notFound(r.k.name, "with an empty external id")
 	}
@@ -158,14 +285,21 @@ func (r repo[T, ID, F, R]) GetByExternalID(ctx context.Context, dealer crm.Deale
 // result back, in a transaction of its own or under a savepoint of the
 // store's; concurrent Updates of one record queue on the lock. fn's error
 // is returned as it is and nothing is written. The ID and dealer cannot
-// change: they are restored after fn.
+// change: they are restored after fn. When fn changes the external ID or
+// the VIN, one SELECT looks whether another record holds the new one (a
+// *crm.ConflictError) before the UPDATE, which so raises no error for a
+// taken key.
 func (r repo[T, ID, F, R]) Update(ctx context.Context, dealer crm.DealerID, id ID, fn func(*T) error) (T, error) {
 	var out T
+	if err := r.checkID(dealer, id); err != nil {
+		return out, err
+	}
 	err := r.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
 		v, err := r.one(ctx, db, true, string(id), "t.dealer_id = ? AND t.id = ?", string(dealer), string(id))
 		if err != nil {
 			return err
 		}
+		ext, alt := r.uniqueOf(&v)
 		if err := fn(&v); err != nil {
 			return err
 		}
@@ -174,6 +308,11 @@ func (r repo[T, ID, F, R]) Update(ctx context.Context, dealer crm.DealerID, id I
 		row, err := r.encode(&v, true)
 		if err != nil {
 			return err
+		}
+		if e, a := r.uniqueOf(&v); e != ext || a != alt {
+			if err := r.taken(ctx, db, &v, false); err != nil {
+				return err
+			}
 		}
 		if _, err := db.NewUpdate().Model(&row).ModelTableExpr(r.t.from).WherePK().Exec(ctx); err != nil {
 			return translate(r.k.name, err)
@@ -188,8 +327,19 @@ func (r repo[T, ID, F, R]) Update(ctx context.Context, dealer crm.DealerID, id I
 	return out, nil
 }
 
+// uniqueOf returns the keys of v besides its ID.
+func (r repo[T, ID, F, R]) uniqueOf(v *T) (ext, alt string) {
+	if r.k.altOf != nil {
+		alt = r.k.altOf(v)
+	}
+	return meta(v).ExternalID, alt
+}
+
 // Delete removes the record, or returns ErrNotFound.
 func (r repo[T, ID, F, R]) Delete(ctx context.Context, dealer crm.DealerID, id ID) error {
+	if err := r.checkID(dealer, id); err != nil {
+		return err
+	}
 	return r.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
 		res, err := db.NewDelete().Model((*R)(nil)).ModelTableExpr(r.t.from).
 			Where("t.dealer_id = ? AND t.id = ?", string(dealer), string(id)).Exec(ctx)
@@ -215,6 +365,12 @@ func (r repo[T, ID, F, R]) List(ctx context.Context, dealer crm.DealerID, f F) (
 	if err != nil {
 		return crm.Page[T]{}, err
 	}
+	if err := checkArgs(r.k.name, "dealer_id", string(dealer)); err != nil {
+		return crm.Page[T]{}, err
+	}
+	if fields := crm.CheckTexts("", f); fields != nil {
+		return crm.Page[T]{}, &crm.ValidationError{Entity: r.k.name + " filter", Fields: fields}
+	}
 	size := pr.Size()
 	var rows []R
 	q := r.s.db.NewSelect().Model(&rows).ModelTableExpr(r.t.from).Where("t.dealer_id = ?", string(dealer))
@@ -234,33 +390,76 @@ func (r repo[T, ID, F, R]) List(ctx context.Context, dealer crm.DealerID, f F) (
 	return crm.NewPage(items, size, func(v T) string { return string(*r.k.id(&v)) }), nil
 }
 
-// idPair is an ID and an external ID read back.
-type idPair struct {
-	ID         string `bun:"id"`
-	ExternalID string `bun:"external_id"`
-}
-
 // lookup returns the IDs of the dealer's records with external IDs exts.
 func (r repo[T, ID, F, R]) lookup(ctx context.Context, db bun.IDB, dealer crm.DealerID, exts []string) (map[string]ID, error) {
 	out := make(map[string]ID, len(exts))
-	if len(exts) == 0 {
-		return out, nil
+	keys, err := r.keysBy(ctx, db, dealer, keyLookup{"external_id", exts})
+	for _, k := range keys {
+		out[k.ExternalID] = ID(k.ID)
 	}
-	var pairs []idPair
-	err := db.NewRaw("SELECT id, external_id FROM ? WHERE dealer_id = ? AND external_id = ANY(?)",
-		bun.Safe(r.t.name), string(dealer), pgdialect.Array(exts)).Scan(ctx, &pairs)
+	return out, err
+}
+
+// keyLookup asks for the records whose column col holds one of vals.
+type keyLookup struct {
+	col  string
+	vals []string
+}
+
+// keysBy returns the keys of the dealer's records that each lookup finds,
+// in one statement; a record found twice comes twice. Each lookup joins
+// unnest(<vals>) to the table on (dealer_id, col), which a unique index
+// serves: planning does not grow with the number of values, as it does
+// for col = ANY(<vals>), and a few values cost a few index probes. The
+// values go as literals (the stores checked their text), so bun formats
+// nothing.
+func (r repo[T, ID, F, R]) keysBy(ctx context.Context, db bun.IDB, dealer crm.DealerID, lookups ...keyLookup) ([]keyRow, error) {
+	alt := "''"
+	if r.k.alt != "" {
+		alt = "t." + quoteIdent(r.k.alt)
+	}
+	var q []byte
+	for _, l := range lookups {
+		if len(l.vals) == 0 {
+			continue
+		}
+		if len(q) > 0 {
+			q = append(q, " UNION ALL "...)
+		}
+		q = append(q, "SELECT t.id, coalesce(t.external_id, ''), "+alt+" FROM unnest("...)
+		q = appendTextArray(q, l.vals)
+		q = append(q, ") AS k(v) JOIN "+r.t.from+" ON t.dealer_id = "...)
+		q = appendLiteral(q, string(dealer))
+		q = append(q, " AND t."+quoteIdent(l.col)+" = k.v"...)
+	}
+	if len(q) == 0 {
+		return nil, nil
+	}
+	rows, err := db.QueryContext(ctx, string(q))
 	if err != nil {
 		return nil, translate(r.k.name, err)
 	}
-	for _, p := range pairs {
-		out[p.ExternalID] = ID(p.ID)
+	defer rows.Close()
+	var keys []keyRow
+	for rows.Next() {
+		var k keyRow
+		if err := rows.Scan(&k.ID, &k.ExternalID, &k.Alt); err != nil {
+			return nil, translate(r.k.name, err)
+		}
+		keys = append(keys, k)
 	}
-	return out, nil
+	return keys, translate(r.k.name, rows.Err())
 }
 
 // ResolveExternalIDs maps external IDs to IDs; unknown ones (and "") are
 // absent from the map.
 func (r repo[T, ID, F, R]) ResolveExternalIDs(ctx context.Context, dealer crm.DealerID, exts []string) (map[string]ID, error) {
+	if err := checkArgs(r.k.name, "dealer_id", string(dealer)); err != nil {
+		return nil, err
+	}
+	if fields := crm.CheckTexts("external_ids", exts); fields != nil {
+		return nil, &crm.ValidationError{Entity: r.k.name, Fields: fields}
+	}
 	want := make([]string, 0, len(exts))
 	for _, e := range exts {
 		if e != "" {

@@ -113,7 +113,7 @@ func TestInTxRetriesExhausted(t *testing.T) {
 	assert.False(t, errs[0] != nil && errs[1] != nil, "only one of them")
 	assert.ErrorIs(t, failed, crm.ErrConflict)
 	assert.Equal(t, dealercrm.Conflict, dealercrm.ErrorCode(failed))
-	assert.Equal(t, "postgres: concurrent transactions clashed; retry", dealercrm.ErrorMessage(failed), "users see a message without driver details")
+	assert.Equal(t, "concurrent transactions clashed; retry", dealercrm.ErrorMessage(failed), "users see a message without driver details")
 	assert.Equal(t, 1, bumps(t, s, dealer, a.ID), "the victim's change of a is rolled back")
 	assert.Equal(t, 1, bumps(t, s, dealer, b.ID), "the victim's change of b is rolled back")
 }

@@ -17,9 +17,16 @@ type upserted struct {
 
 // Upsert writes items keyed by external ID (see crm.Repository.Upsert), all
 // or nothing: in a transaction of its own, or under a savepoint of the
-// store's transaction. External IDs must be set and distinct (a
-// *crm.ValidationError otherwise, before anything is written); a taken ID
-// or VIN is an error with code Conflict.
+// store's transaction. External IDs must be set and distinct and text
+// storable (a *crm.ValidationError otherwise, before anything is read); a
+// taken ID or VIN is a *crm.ConflictError naming items[i].
+//
+// Insert or detect: one SELECT first reads the keys of the dealer's records
+// that the batch names (by external ID, ID or VIN) and plays the items in
+// order against them, as the statement will (see detect). So a taken key
+// is found without a failing statement, which Postgres would log with the
+// whole batch in it; a 23505 is left only for a concurrent writer of the
+// same key, and is a Conflict naming nothing.
 //
 // Rows go in chunks of
 //
@@ -31,9 +38,12 @@ type upserted struct {
 //
 // so an existing record keeps its ID and created_at, and one whose content
 // is unchanged is not written at all (updated_at included). Rows the
-// statement does not return are the unchanged ones; one SELECT on
-// external_id = ANY(…) finds their IDs.
+// statement does not return are the unchanged ones, whose IDs the SELECT
+// before found.
 func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, items []T) ([]crm.UpsertResult, error) {
+	if err := checkArgs(r.k.name, "dealer_id", string(dealer)); err != nil {
+		return nil, err
+	}
 	if len(items) == 0 {
 		return []crm.UpsertResult{}, nil
 	}
@@ -47,8 +57,12 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 
 	var results []crm.UpsertResult
 	err := r.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		known, err := r.detect(ctx, db, dealer, items)
+		if err != nil {
+			return err
+		}
 		done := make(map[string]upserted, len(items))
-		err := r.pipeline(dealer, items, func(stmt string) error {
+		err = r.pipeline(dealer, items, func(stmt string) error {
 			// The statement goes as it is: bun does not look for
 			// placeholders in a query without arguments.
 			rows, err := db.QueryContext(ctx, stmt)
@@ -68,15 +82,24 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 		if err != nil {
 			return err
 		}
-		var unchanged []string
+		// A record another transaction inserted after detect ran is neither
+		// returned (when it holds the item's content already) nor known.
+		var unknown []string
 		for _, ext := range exts {
 			if _, ok := done[ext]; !ok {
-				unchanged = append(unchanged, ext)
+				if _, ok := known[ext]; !ok {
+					unknown = append(unknown, ext)
+				}
 			}
 		}
-		ids, err := r.lookup(ctx, db, dealer, unchanged)
-		if err != nil {
-			return err
+		if len(unknown) > 0 {
+			ids, err := r.lookup(ctx, db, dealer, unknown)
+			if err != nil {
+				return err
+			}
+			for ext, id := range ids {
+				known[ext] = string(id)
+			}
 		}
 		results = make([]crm.UpsertResult, len(items))
 		for i, ext := range exts {
@@ -86,8 +109,8 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 				if u.Inserted {
 					res.Outcome = crm.Created
 				}
-			} else if id, ok := ids[ext]; ok {
-				res.ID, res.Outcome = string(id), crm.Unchanged
+			} else if id, ok := known[ext]; ok {
+				res.ID, res.Outcome = id, crm.Unchanged
 			} else {
 				return newDBError(r.k.name, dealercrm.Internal, "internal error", false,
 					fmt.Errorf("upsert: external id %q neither written nor found", ext))
@@ -175,25 +198,125 @@ func (r repo[T, ID, F, R]) encodeChunk(b []byte, dealer crm.DealerID, items []T,
 	return append(b, r.t.upsertTail...), nil
 }
 
-// checkBatch rejects a batch with an empty or repeated external ID.
+// checkBatch checks a batch on its own, as the memory store does and in
+// the same order: every item has an external ID, none repeats an earlier
+// item's, and all its text can be stored.
 func (r repo[T, ID, F, R]) checkBatch(items []T) error {
 	var fields []crm.FieldError
 	seen := make(map[string]int, len(items))
 	for i := range items {
+		item := fmt.Sprintf("items[%d]", i)
 		ext := meta(&items[i]).ExternalID
-		field := fmt.Sprintf("items[%d].external_id", i)
-		if ext == "" {
-			fields = append(fields, crm.FieldError{Field: field, Rule: crm.RuleRequired, Message: "is required in an upsert"})
-			continue
+		first, dup := seen[ext]
+		switch {
+		case ext == "":
+			fields = append(fields, crm.FieldError{Field: item + ".external_id", Rule: crm.RuleRequired, Message: "is required"})
+		case dup:
+			fields = append(fields, crm.FieldError{Field: item + ".external_id", Rule: crm.RuleUnique,
+				Message: fmt.Sprintf("repeats the external id of items[%d]", first)})
+		default:
+			seen[ext] = i
 		}
-		if j, ok := seen[ext]; ok {
-			fields = append(fields, crm.FieldError{Field: field, Rule: crm.RuleUnique, Message: fmt.Sprintf("repeats items[%d]", j)})
-			continue
-		}
-		seen[ext] = i
+		fields = append(fields, crm.CheckTexts(item+".", &items[i])...)
 	}
 	if len(fields) > 0 {
 		return &crm.ValidationError{Entity: r.k.name, Fields: fields}
 	}
 	return nil
+}
+
+// detect reads the keys of the dealer's records that items name — by
+// external ID, by the IDs of the items and by their VINs — in one SELECT,
+// and plays the items in order against them, as the upsert statement
+// will: an item whose external ID is stored updates that record (keeping
+// its ID), any other inserts a new one. It returns the IDs of the stored
+// external IDs, or
+//
+//   - a *crm.ValidationError naming every new item without an ID;
+//   - a *crm.ConflictError naming the first item whose ID (a new one) or VIN
+//     another record holds at its turn, items before it included.
+func (r repo[T, ID, F, R]) detect(ctx context.Context, db bun.IDB, dealer crm.DealerID, items []T) (map[string]string, error) {
+	exts := make([]string, len(items))
+	for i := range items {
+		exts[i] = meta(&items[i]).ExternalID
+	}
+	stored, err := r.keysBy(ctx, db, dealer, keyLookup{"external_id", exts})
+	if err != nil {
+		return nil, err
+	}
+	// The IDs of new items, and the VINs of new items and of changed ones,
+	// may be held by other records; an unchanged VIN is its record's own.
+	current := make(map[string]keyRow, len(stored))
+	for _, k := range stored {
+		current[k.ExternalID] = k
+	}
+	var ids, alts []string
+	for i := range items {
+		k, exists := current[exts[i]]
+		if id := string(*r.k.id(&items[i])); !exists && id != "" {
+			ids = append(ids, id)
+		}
+		if r.k.altOf != nil {
+			if a := r.k.altOf(&items[i]); a != "" && (!exists || a != k.Alt) {
+				alts = append(alts, a)
+			}
+		}
+	}
+	others, err := r.keysBy(ctx, db, dealer, keyLookup{"id", ids}, keyLookup{r.k.alt, alts})
+	if err != nil {
+		return nil, err
+	}
+	stored = append(stored, others...)
+
+	// The state the items play against: who holds each key.
+	byExt := make(map[string]keyRow, len(stored))
+	taken := make(map[string]bool, len(stored)+len(items))
+	altOwner := make(map[string]string)
+	known := make(map[string]string, len(stored))
+	for _, k := range stored {
+		taken[k.ID] = true
+		if k.ExternalID != "" {
+			byExt[k.ExternalID] = k
+			known[k.ExternalID] = k.ID
+		}
+		if k.Alt != "" {
+			altOwner[k.Alt] = k.ID
+		}
+	}
+	var missing []crm.FieldError
+	for i := range items {
+		if _, ok := byExt[exts[i]]; !ok && *r.k.id(&items[i]) == "" {
+			missing = append(missing, crm.FieldError{Field: fmt.Sprintf("items[%d].id", i), Rule: crm.RuleRequired, Message: "is required for a new record"})
+		}
+	}
+	if missing != nil {
+		return nil, &crm.ValidationError{Entity: r.k.name, Fields: missing}
+	}
+	for i := range items {
+		k, exists := byExt[exts[i]]
+		if !exists {
+			k = keyRow{ID: string(*r.k.id(&items[i])), ExternalID: exts[i]}
+			if taken[k.ID] {
+				return nil, &crm.ConflictError{Entity: r.k.name, Field: fmt.Sprintf("items[%d].id", i)}
+			}
+			taken[k.ID] = true
+		}
+		if r.k.altOf != nil {
+			a := r.k.altOf(&items[i])
+			if owner, held := altOwner[a]; a != "" && held && owner != k.ID {
+				return nil, &crm.ConflictError{Entity: r.k.name, Field: fmt.Sprintf("items[%d].%s", i, r.k.alt)}
+			}
+			if k.Alt != a {
+				if altOwner[k.Alt] == k.ID {
+					delete(altOwner, k.Alt)
+				}
+				if a != "" {
+					altOwner[a] = k.ID
+				}
+				k.Alt = a
+			}
+		}
+		byExt[exts[i]] = k
+	}
+	return known, nil
 }

@@ -130,3 +130,35 @@ func TestUpsertTakesTheDealerArgument(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, b, got.DealerID)
 }
+
+// TestUpsertDetectsWithAwkwardKeys: the keys Upsert looks up before it
+// writes travel as SQL literals; quotes, backslashes, braces, commas and
+// placeholders in them are found as they are.
+func TestUpsertDetectsWithAwkwardKeys(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.NewStore(t)
+	dealer := crm.DealerID(`d'"\?{,}`)
+	awkward := []string{`it's`, `"q"`, `back\slash`, `a?b`, `{x},y`, `NULL`, `''`, `$1`}
+	vs := make([]crm.Vehicle, len(awkward))
+	for i, k := range awkward {
+		vs[i] = crmtest.Vehicle(dealer, "", i)
+		vs[i].ID, vs[i].ExternalID, vs[i].VIN = crm.VehicleID("id-"+k), "ext-"+k, "vin-"+k
+	}
+	first, err := s.Vehicles().Upsert(ctx, dealer, vs)
+	require.NoError(t, err)
+	again, err := s.Vehicles().Upsert(ctx, dealer, vs)
+	require.NoError(t, err)
+	for i := range vs {
+		assert.Equal(t, crm.UpsertResult{ExternalID: vs[i].ExternalID, ID: string(vs[i].ID), Outcome: crm.Created}, first[i])
+		assert.Equal(t, crm.UpsertResult{ExternalID: vs[i].ExternalID, ID: string(vs[i].ID), Outcome: crm.Unchanged}, again[i],
+			"the second upsert finds %q", awkward[i])
+	}
+	for i, k := range awkward {
+		dup := crmtest.Vehicle(dealer, "", 100+i)
+		dup.VIN = "vin-" + k
+		_, err := s.Vehicles().Upsert(ctx, dealer, []crm.Vehicle{dup})
+		var ce *crm.ConflictError
+		require.ErrorAs(t, err, &ce, "the VIN %q is found taken", dup.VIN)
+		assert.Equal(t, "items[0].vin", ce.Field)
+	}
+}

@@ -145,9 +145,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// A customer's PIPL export and erasure reach every package: the club,
-	// the grades, survey responses and campaign data (and the tasks, with
-	// the lifecycle service).
-	svc.AddPersonalData(club, grades, sat, campaigns)
+	// the grades, survey responses, campaign data and the tasks.
+	svc.AddPersonalData(club, grades, sat, campaigns, lc)
 
 	shanghai, err := time.LoadLocation(dealercrm.DefaultTimeZone)
 	if err != nil {

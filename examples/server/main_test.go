@@ -253,6 +253,15 @@ func stop(t *testing.T, cancel context.CancelFunc, done <-chan error, logs *lock
 	assert.Contains(t, logs.String(), "stopped")
 }
 
+// TestServerDefaultDemo starts the server as a newcomer does, with the
+// default-size demo generated for today: every record of it must be
+// plausible on the day it is seeded (no event after the dealer's today).
+func TestServerDefaultDemo(t *testing.T) {
+	b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0")
+	exercise(t, b)
+	stop(t, cancel, done, logs)
+}
+
 func TestServerInMemory(t *testing.T) {
 	b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "60")
 	assert.True(t, strings.HasPrefix(b.base, "http://127.0.0.1:"), "banner shows the address: %q", b.lines)

@@ -16,8 +16,9 @@ import (
 )
 
 // RunServiceTests runs the daily run of a lifecycle.Service over a
-// backend against concurrent writers; newStores returns an empty crm
-// store and task store of one backend.
+// backend against concurrent writers, and its PIPL export and erasure
+// through crm.Service (with a daily run during the erasure); newStores
+// returns an empty crm store and task store of one backend.
 func RunServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store, lifecycle.TaskStore)) {
 	ctx := context.Background()
 	t.Run("OutcomeDuringRunSurvives", func(t *testing.T) {
@@ -93,6 +94,7 @@ func RunServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store, life
 			assert.Equal(t, lifecycle.RunResult{Date: day, Subjects: 6}, r, "another run changes nothing")
 		})
 	}
+	runPrivacyTests(t, newStores)
 }
 
 // clock is the fixed time of the service tests.
@@ -110,9 +112,16 @@ func newService(t *testing.T, crmSvc *crm.Service, ts lifecycle.TaskStore) *life
 // vehicles v1…, delivered one a day from delivered.
 func seedFleet(t *testing.T, st crm.Store, owners, cars int, delivered string) *crm.Service {
 	t.Helper()
-	ctx := context.Background()
 	svc := crm.NewService(st, crm.WithClock(clock))
-	_, err := svc.CreateDealer(ctx, crm.Dealer{ID: "d1", Name: "Shanghai 4S"})
+	seedDealer(t, svc, "d1", owners, cars, delivered)
+	return svc
+}
+
+// seedDealer writes a dealer as seedFleet writes d1.
+func seedDealer(t *testing.T, svc *crm.Service, dealer crm.DealerID, owners, cars int, delivered string) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := svc.CreateDealer(ctx, crm.Dealer{ID: dealer, Name: "Shanghai 4S " + string(dealer)})
 	require.NoError(t, err)
 	var consents []crm.Consent
 	for _, p := range crm.Purposes() {
@@ -123,17 +132,16 @@ func seedFleet(t *testing.T, st crm.Store, owners, cars int, delivered string) *
 	n := 0
 	for o := 1; o <= owners; o++ {
 		c := crm.CustomerID(fmt.Sprintf("c%d", o))
-		_, err := svc.CreateCustomer(ctx, "d1", crm.Customer{ID: c, Record: crm.Record{DealerID: "d1"}, Name: "王先生", ConsultantID: "S01", AdvisorID: "A01",
+		_, err := svc.CreateCustomer(ctx, dealer, crm.Customer{ID: c, Record: crm.Record{DealerID: dealer}, Name: "王先生", ConsultantID: "S01", AdvisorID: "A01",
 			Birthday: dealercrm.MustParseDate("1980-02-15"), Consents: consents})
 		require.NoError(t, err)
 		for range cars {
-			_, err := svc.CreateVehicle(ctx, "d1", crm.Vehicle{ID: crm.VehicleID(fmt.Sprintf("v%d", n+1)), Record: crm.Record{DealerID: "d1"},
+			_, err := svc.CreateVehicle(ctx, dealer, crm.Vehicle{ID: crm.VehicleID(fmt.Sprintf("v%d", n+1)), Record: crm.Record{DealerID: dealer},
 				VIN: vin(n), Model: "Lavida", OwnerID: c, DeliveryDate: dealercrm.MustParseDate(delivered).AddDays(n), Price: decimal.NewFromInt(120000)})
 			require.NoError(t, err)
 			n++
 		}
 	}
-	return svc
 }
 
 // hookStore runs before once, at its first Apply: between a run's read

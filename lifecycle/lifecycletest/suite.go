@@ -231,6 +231,137 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.TaskStore
 		assert.Equal(t, "xxxxxxxx", got.Note, "updates are serialised")
 		assert.Equal(t, int64(9), got.Version)
 	})
+	t.Run("EraseCustomer", func(t *testing.T) {
+		s := newStore(t)
+		at := time.Date(2026, 2, 14, 9, 30, 0, 0, time.UTC)
+		// Customer c1 owns v1: an open task, an overdue follow-up quoting a
+		// survey comment, a done task with a note, a skipped one with
+		// staff's reason and one the run cancelled; a follow-up of v1
+		// without a customer quoting the plate. Not c1's: c2's task on
+		// v1 (the previous owner), a customerless task of v9, and c1 of
+		// dealer d2.
+		open := NewTask("d1", "t1", "k1")
+		overdue := NewTask("d1", "t2", "survey_follow_up|ref:survey:r1")
+		overdue.Kind, overdue.VehicleID, overdue.Status, overdue.Purpose = lifecycle.KindSurveyFollowUp, "", lifecycle.StatusOverdue, ""
+		overdue.Reason = "Return-visit survey score 2.0 below 3. Customer: 王先生 says the advisor was rude, call 13912345678"
+		done := NewTask("d1", "t3", "k3")
+		done.Status, done.StatusReason, done.Outcome, done.Note, done.InteractionID = lifecycle.StatusDone, "outcome reached", crm.OutcomeReached, "王先生 moved to Pudong", "i1"
+		skipped := NewTask("d1", "t4", "k4")
+		skipped.Status, skipped.StatusReason = lifecycle.StatusSkipped, "王先生 is abroad until March"
+		cancelled := NewTask("d1", "t5", "k5")
+		cancelled.Status, cancelled.StatusReason = lifecycle.StatusCancelled, "cancelled: no consent for survey by [phone]"
+		plate := NewTask("d1", "t6", "recall|ref:RC1")
+		plate.CustomerID, plate.Reason = "", "recall RC1 for 沪A12345"
+		previous := NewTask("d1", "t7", "k7")
+		previous.CustomerID, previous.Reason = "c2", "c2's reason"
+		other := NewTask("d1", "t8", "k8")
+		other.CustomerID, other.VehicleID = "", "v9"
+		apply(t, s, "d1", []lifecycle.Task{open, overdue, done, skipped, cancelled, plate, previous, other}, nil)
+		apply(t, s, "d2", []lifecycle.Task{NewTask("d2", "t1", "k1")}, nil)
+		read, err := s.Get(ctx, "d1", "t1")
+		require.NoError(t, err)
+		untouched := func() []lifecycle.Task {
+			t.Helper()
+			var out []lifecycle.Task
+			for _, k := range []struct {
+				dealer crm.DealerID
+				id     lifecycle.TaskID
+			}{{"d1", "t7"}, {"d1", "t8"}, {"d2", "t1"}} {
+				got, err := s.Get(ctx, k.dealer, k.id)
+				require.NoError(t, err)
+				out = append(out, got)
+			}
+			return out
+		}
+		before := untouched()
+
+		n, err := s.EraseCustomer(ctx, "d1", "c1", []crm.VehicleID{"v1"}, at)
+		require.NoError(t, err)
+		assert.Equal(t, 3, n, "the open task, the overdue follow-up and the plate's follow-up are cancelled")
+		for id, want := range map[lifecycle.TaskID]struct {
+			status  lifecycle.Status
+			outcome crm.Outcome
+		}{"t1": {lifecycle.StatusCancelled, ""}, "t2": {lifecycle.StatusCancelled, ""}, "t3": {lifecycle.StatusDone, crm.OutcomeReached},
+			"t4": {lifecycle.StatusSkipped, ""}, "t5": {lifecycle.StatusCancelled, ""}, "t6": {lifecycle.StatusCancelled, ""}} {
+			got, err := s.Get(ctx, "d1", id)
+			require.NoError(t, err)
+			assert.Equal(t, want.status, got.Status, "%s: a closed task keeps its status, an active one is cancelled", id)
+			assert.Equal(t, want.outcome, got.Outcome, "%s keeps its outcome", id)
+			assert.Equal(t, lifecycle.ErasedReason, got.Reason, id)
+			assert.Equal(t, lifecycle.ErasedReason, got.StatusReason, id)
+			assert.Empty(t, got.Note, id)
+			assert.Equal(t, int64(2), got.Version, "%s: erased once", id)
+			assert.Equal(t, at, got.UpdatedAt, id)
+		}
+		got, err := s.Get(ctx, "d1", "t3")
+		require.NoError(t, err)
+		assert.Equal(t, crm.InteractionID("i1"), got.InteractionID, "the link to the interaction stays")
+		assert.Equal(t, done.Due, got.Due, "dates stay")
+		assert.Equal(t, done.Kind, got.Kind)
+		assert.Equal(t, before, untouched(), "another customer's, a customerless task of another vehicle and another dealer's tasks are untouched")
+		p, err := s.List(ctx, "d1", lifecycle.TaskFilter{Statuses: []lifecycle.Status{lifecycle.StatusOpen, lifecycle.StatusOverdue}})
+		require.NoError(t, err)
+		assert.Equal(t, []lifecycle.TaskID{"t7", "t8"}, ids(p.Items), "the erased customer's tasks left the call list")
+
+		// A run that read t1 before writes it back at the version it read:
+		// the write is lost and the erased text stays erased.
+		stale := read
+		stale.Status, stale.StatusReason = lifecycle.StatusOverdue, "window ended"
+		lost, err := s.Apply(ctx, "d1", nil, []lifecycle.Task{stale})
+		require.NoError(t, err)
+		assert.Equal(t, []lifecycle.TaskID{"t1"}, ids(lost), "the stale replacement is not written")
+		got, err = s.Get(ctx, "d1", "t1")
+		require.NoError(t, err)
+		assert.Equal(t, lifecycle.ErasedReason, got.Reason)
+
+		// Erasing again changes no task, and counts the erasure.
+		later := at.Add(time.Hour)
+		n, err = s.EraseCustomer(ctx, "d1", "c1", []crm.VehicleID{"v1"}, later)
+		require.NoError(t, err)
+		assert.Zero(t, n)
+		got, err = s.Get(ctx, "d1", "t2")
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), got.Version, "erasing twice writes nothing")
+		n, err = s.EraseCustomer(ctx, "d1", "nobody", nil, at)
+		require.NoError(t, err, "a customer without tasks is fine")
+		assert.Zero(t, n)
+		es, err := s.Erasures(ctx, "d1")
+		require.NoError(t, err)
+		assert.Equal(t, []lifecycle.Erasure{{CustomerID: "c1", Count: 2, At: later}, {CustomerID: "nobody", Count: 1, At: at}}, es)
+		es, err = s.Erasures(ctx, "d2")
+		require.NoError(t, err)
+		assert.Empty(t, es, "another dealer has no erasure")
+		_, err = s.EraseCustomer(ctx, "d1", "", []crm.VehicleID{"v9"}, at)
+		assert.ErrorIs(t, err, dealercrm.ErrInvalid, "a customer is required")
+		assert.Equal(t, before, untouched())
+	})
+	t.Run("ConcurrentErasures", func(t *testing.T) {
+		s := newStore(t)
+		apply(t, s, "d1", []lifecycle.Task{NewTask("d1", "t1", "k1"), NewTask("d1", "t2", "k2")}, nil)
+		at := time.Date(2026, 2, 14, 9, 30, 0, 0, time.UTC)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		cancelled := 0
+		for range 8 {
+			wg.Go(func() {
+				n, err := s.EraseCustomer(ctx, "d1", "c1", nil, at)
+				assert.NoError(t, err, "concurrent erasures are no error")
+				mu.Lock()
+				cancelled += n
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		assert.Equal(t, 2, cancelled, "each task is cancelled once")
+		es, err := s.Erasures(ctx, "d1")
+		require.NoError(t, err)
+		assert.Equal(t, []lifecycle.Erasure{{CustomerID: "c1", Count: 8, At: at}}, es)
+		for _, id := range []lifecycle.TaskID{"t1", "t2"} {
+			got, err := s.Get(ctx, "d1", id)
+			require.NoError(t, err)
+			assert.Equal(t, int64(2), got.Version, "%s is written once", id)
+		}
+	})
 }
 
 // apply writes a batch that must be written whole.

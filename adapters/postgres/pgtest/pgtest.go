@@ -20,6 +20,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"strings"
@@ -167,3 +168,62 @@ func schemaName(test string) string {
 }
 
 func quote(name string) string { return `"` + name + `"` }
+
+// StatementErrors is a bun query hook that records every statement the
+// server answered with an error (a pgdriver.Error): Postgres logs each of
+// those with the statement's text, values included, by default
+// (log_min_error_statement = error). Tests of insert-or-detect require it
+// to stay empty.
+type StatementErrors struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+// BeforeQuery implements bun.QueryHook.
+func (h *StatementErrors) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+
+// AfterQuery implements bun.QueryHook.
+func (h *StatementErrors) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	var pgErr pgdriver.Error
+	if errors.As(e.Err, &pgErr) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.errs = append(h.errs, pgErr.Field('C')+" "+pgErr.Field('M'))
+	}
+}
+
+// Errors returns the SQLSTATE and message of each failed statement so far.
+func (h *StatementErrors) Errors() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.errs...)
+}
+
+// Reset forgets the failed statements recorded so far.
+func (h *StatementErrors) Reset() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.errs = nil
+}
+
+// NewWatchedStore is NewStore on a copy of the shared pool's bun.DB with a
+// StatementErrors hook, which sees only this store's statements. Migrating
+// fails no statement, so the hook starts empty.
+func NewWatchedStore(t testing.TB, opts ...postgres.Option) (*postgres.Store, *StatementErrors) {
+	t.Helper()
+	pool, schema := Schema(t)
+	h := &StatementErrors{}
+	s, err := postgres.New(pool.WithQueryHook(h), append([]postgres.Option{postgres.WithSchema(schema)}, opts...)...)
+	if err != nil {
+		t.Fatalf("pgtest: postgres.New: %v", err)
+	}
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("pgtest: migrate schema %s: %v", schema, err)
+	}
+	if errs := h.Errors(); len(errs) > 0 {
+		t.Fatalf("pgtest: migrating failed statements: %v", errs)
+	}
+	return s, h
+}
