@@ -190,7 +190,9 @@ func runRSSCase(tb testing.TB, c rssCase) rssResult {
 }
 
 // TestImportPeakRSS holds the peak RSS of each worst-case import under
-// 512 MiB and checks its answer.
+// 512 MiB and checks its answer. Under the race detector, whose shadow
+// memory inflates every process, it checks the answers and only reports
+// the peak.
 func TestImportPeakRSS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 64 MiB bodies in child processes")
@@ -206,7 +208,7 @@ func TestImportPeakRSS(t *testing.T) {
 			if res.status != c.status {
 				t.Errorf("status %d, want %d; answer begins %s", res.status, c.status, res.bodyHead)
 			}
-			if res.vmHWM >= maxImportRSS {
+			if res.vmHWM >= maxImportRSS && !raceEnabled {
 				t.Errorf("peak RSS %d MiB, want under %d MiB", res.vmHWM>>20, maxImportRSS>>20)
 			}
 			if res.status != http.StatusOK && res.bodySize > 64<<10 {
