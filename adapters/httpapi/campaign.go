@@ -162,25 +162,6 @@ type channelReportQuery struct{ From, To dealercrm.Date }
 
 type valueChainQuery struct{ Month dealercrm.Date }
 
-// monthParam sets the first day of a month from "2025-03", or from any day
-// of it ("2025-03-15").
-func monthParam[F any](name, doc string, field func(*F) *dealercrm.Date) filterParam[F] {
-	return filterParam[F]{
-		queryParam: queryParam{name: name, doc: doc, typ: reflect.TypeFor[string]()},
-		set: func(f *F, v string) string {
-			d, err := dealercrm.ParseDate(v)
-			if err != nil {
-				d, err = dealercrm.ParseDate(v + "-01")
-			}
-			if err != nil {
-				return "is not a month YYYY-MM (or a date YYYY-MM-DD)"
-			}
-			*field(f) = dealercrm.NewDate(d.Year, d.Month, 1)
-			return ""
-		},
-	}
-}
-
 func campaignRoutes(svc *campaign.Service) []route {
 	const tag = "Campaigns"
 	id := func(c *call) campaign.ID { return campaign.ID(c.r.PathValue("id")) }
@@ -195,7 +176,7 @@ func campaignRoutes(svc *campaign.Service) []route {
 		dateParam("to", "Last day of the period (required).", func(q *channelReportQuery) *dealercrm.Date { return &q.To }),
 	}
 	monthParams := []filterParam[valueChainQuery]{
-		monthParam("month", "The month, YYYY-MM (2025-03), or any day of it YYYY-MM-DD; this month when omitted.", func(q *valueChainQuery) *dealercrm.Date { return &q.Month }),
+		monthParam("month", "The month, YYYY-MM (2025-03), or any day of it YYYY-MM-DD; this month when omitted.", false, func(q *valueChainQuery) *dealercrm.Date { return &q.Month }),
 	}
 	members := resource[campaign.Member, crm.CustomerID, struct{}, campaign.MemberFilter]{
 		page: func(f *campaign.MemberFilter) *crm.PageRequest { return &f.PageRequest }}

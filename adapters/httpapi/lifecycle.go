@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"reflect"
-	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -130,8 +129,8 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 		},
 	}
 	periodParams := []filterParam[periodQuery]{
-		monthOrDateParam("from", "The first day, YYYY-MM-DD, or a month YYYY-MM for its first day (required).", false, func(q *periodQuery) *dealercrm.Date { return &q.from }),
-		monthOrDateParam("to", "The last day, YYYY-MM-DD, or a month YYYY-MM for its last day; today when omitted.", true, func(q *periodQuery) *dealercrm.Date { return &q.to }),
+		monthParam("from", "The first day, YYYY-MM-DD, or a month YYYY-MM for its first day (required).", false, func(q *periodQuery) *dealercrm.Date { return &q.from }),
+		monthParam("to", "The last day, YYYY-MM-DD, or a month YYYY-MM for its last day; today when omitted.", true, func(q *periodQuery) *dealercrm.Date { return &q.to }),
 	}
 	comebacks := resource[lifecycle.Comeback, crm.ServiceOrderID, struct{}, periodQuery]{
 		page: func(q *periodQuery) *crm.PageRequest { return &q.page }, params: periodParams}
@@ -245,29 +244,5 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				}
 				return c.reply(http.StatusOK, r)
 			}},
-	}
-}
-
-// monthOrDateParam sets a date from "YYYY-MM-DD" or from a month
-// "YYYY-MM": its first day, or its last day when end is set.
-func monthOrDateParam[F any](name, doc string, end bool, field func(*F) *dealercrm.Date) filterParam[F] {
-	return filterParam[F]{
-		queryParam: queryParam{name: name, doc: doc, typ: reflect.TypeFor[string]()},
-		set: func(f *F, v string) string {
-			if d, err := dealercrm.ParseDate(v); err == nil {
-				*field(f) = d
-				return ""
-			}
-			m, err := time.Parse("2006-01", v)
-			if err != nil {
-				return "is not a date YYYY-MM-DD or a month YYYY-MM"
-			}
-			d := dealercrm.NewDate(m.Year(), m.Month(), 1)
-			if end {
-				d = d.AddMonths(1).AddDays(-1)
-			}
-			*field(f) = d
-			return ""
-		},
 	}
 }

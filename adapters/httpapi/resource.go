@@ -282,6 +282,31 @@ func dateParam[F any](name, doc string, field func(*F) *dealercrm.Date) filterPa
 	}
 }
 
+// monthParam sets a date from "YYYY-MM-DD" or from a month "YYYY-MM"
+// (2026-11): its first day, or its last day when end is set. Every
+// month-valued parameter uses it.
+func monthParam[F any](name, doc string, end bool, field func(*F) *dealercrm.Date) filterParam[F] {
+	return filterParam[F]{
+		queryParam: queryParam{name: name, doc: doc, typ: reflect.TypeFor[string]()},
+		set: func(f *F, v string) string {
+			if d, err := dealercrm.ParseDate(v); err == nil {
+				*field(f) = d
+				return ""
+			}
+			m, err := time.Parse("2006-01", v)
+			if err != nil {
+				return "is not a date YYYY-MM-DD or a month YYYY-MM"
+			}
+			d := dealercrm.NewDate(m.Year(), m.Month(), 1)
+			if end {
+				d = d.AddMonths(1).AddDays(-1)
+			}
+			*field(f) = d
+			return ""
+		},
+	}
+}
+
 // timeParam sets an instant, RFC 3339.
 func timeParam[F any](name, doc string, field func(*F) *time.Time) filterParam[F] {
 	return filterParam[F]{
