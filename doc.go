@@ -71,6 +71,6 @@
 //	switch dealercrm.ErrorCode(err) {
 //	case dealercrm.NotFound: // 404
 //	case dealercrm.Invalid: // 422; errors.As(err, new(*crm.ValidationError)) lists the fields
-//	case dealercrm.FailedPrecondition: // 409; errors.As(err, new(*dealercrm.TransitionError)) says from, to and what is allowed
+//	case dealercrm.FailedPrecondition: // 409; for a forbidden state change, errors.As(err, new(*dealercrm.TransitionError)) says from, to and what is allowed
 //	}
 package dealercrm
