@@ -5,7 +5,8 @@
 // computes.
 //
 // This root package is the shared kernel: the closed set of error codes
-// ([Code], [Error], [ErrorCode]) that every package builds its errors on, the
+// ([Code], [Error], [ErrorCode]) that every package builds its errors on,
+// the one error of a forbidden state change ([TransitionError]), the
 // dealer-local calendar [Date], and [NewID]. It imports none of the other
 // packages.
 //
@@ -70,5 +71,6 @@
 //	switch dealercrm.ErrorCode(err) {
 //	case dealercrm.NotFound: // 404
 //	case dealercrm.Invalid: // 422; errors.As(err, new(*crm.ValidationError)) lists the fields
+//	case dealercrm.FailedPrecondition: // 409; for a forbidden state change, errors.As(err, new(*dealercrm.TransitionError)) says from, to and what is allowed
 //	}
 package dealercrm

@@ -3,6 +3,7 @@ package dealercrm
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an error. The set is closed: adapters map each code to
@@ -73,6 +74,69 @@ var (
 	ErrUnavailable        = &Error{Code: Unavailable}
 	ErrInternal           = &Error{Code: Internal}
 )
+
+// TransitionError is a state change a state machine forbids: which
+// machine, the state the record is in, the one asked for and the ones
+// allowed from there. Every package with a state machine returns it (crm's
+// lead level, lead status and complaint status, lifecycle's task status,
+// campaign's status, loyalty's membership), so a caller needs one
+// errors.As for all of them. Its code is FailedPrecondition:
+// errors.Is(err, ErrFailedPrecondition) holds, and so does errors.Is(err,
+// Sentinel) for the package's sentinel it carries
+// (crm.ErrInvalidTransition, ...).
+type TransitionError struct {
+	// Machine names the state machine: "lead level", "campaign status",
+	// "membership".
+	Machine string
+	// From is the state the record is in; "" (shown as "none") before
+	// there is one.
+	From string
+	// To is the state asked for; for a machine driven by events (loyalty's
+	// membership: join, renew, ...) it is the event.
+	To string
+	// Allowed are the targets (states or events) allowed from From, in the
+	// machine's order; empty when From is final.
+	Allowed []string
+	// Sentinel is the package's error that errors.Is matches besides
+	// ErrFailedPrecondition, with code FailedPrecondition; nil for none.
+	Sentinel error
+}
+
+// NewTransitionError returns the TransitionError of from → to in machine,
+// with the targets allowed from from and the package's sentinel. From and
+// to are a package's typed states (to and allowed may be its typed events).
+func NewTransitionError[F, T ~string](machine string, from F, to T, allowed []T, sentinel error) *TransitionError {
+	e := &TransitionError{Machine: machine, From: string(from), To: string(to), Sentinel: sentinel}
+	for _, a := range allowed {
+		e.Allowed = append(e.Allowed, string(a))
+	}
+	return e
+}
+
+// Error says machine, from, to and what is allowed: "invalid lead level
+// transition N → D (allowed from N: H, A, B, C, N, O)", or "(allowed from
+// closed: none, closed is final)".
+func (e *TransitionError) Error() string {
+	from := e.From
+	if from == "" {
+		from = "none"
+	}
+	allowed := "none, " + from + " is final"
+	if len(e.Allowed) > 0 {
+		allowed = strings.Join(e.Allowed, ", ")
+	}
+	return fmt.Sprintf("invalid %s transition %s → %s (allowed from %s: %s)", e.Machine, from, e.To, from, allowed)
+}
+
+// ErrorCode implements Coder.
+func (e *TransitionError) ErrorCode() Code { return FailedPrecondition }
+
+// Is matches ErrFailedPrecondition and the Sentinel. The sentinel is not
+// unwrapped: ErrorMessage would then show its short message instead of
+// this one.
+func (e *TransitionError) Is(target error) bool {
+	return ErrFailedPrecondition.Is(target) || (e.Sentinel != nil && errors.Is(e.Sentinel, target))
+}
 
 // Coder is implemented by error types that carry their own code, such as
 // crm.ValidationError.

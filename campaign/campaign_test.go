@@ -175,17 +175,17 @@ func TestTransitionError(t *testing.T) {
 	}
 	cases := []struct {
 		to      campaign.Status
-		allowed []campaign.Status
+		allowed []string
 		msg     string
 	}{
-		{campaign.Draft, []campaign.Status{campaign.Completed}, "campaign: cannot move a running campaign to draft (allowed: completed)"},
-		{campaign.Evaluated, []campaign.Status{campaign.Completed}, "campaign: cannot move a running campaign to evaluated (allowed: completed)"},
+		{campaign.Draft, []string{"completed"}, "invalid campaign status transition running → draft (allowed from running: completed)"},
+		{campaign.Evaluated, []string{"completed"}, "invalid campaign status transition running → evaluated (allowed from running: completed)"},
 	}
 	for _, tc := range cases {
 		_, err = e.svc.Transition(ctx, dealer, c.ID, tc.to)
-		var te *campaign.TransitionError
+		var te *dealercrm.TransitionError
 		require.ErrorAs(t, err, &te, "to %s", tc.to)
-		assert.Equal(t, campaign.TransitionError{From: campaign.Running, To: tc.to, Allowed: tc.allowed}, *te)
+		assert.Equal(t, dealercrm.TransitionError{Machine: "campaign status", From: "running", To: string(tc.to), Allowed: tc.allowed, Sentinel: campaign.ErrInvalidTransition}, *te)
 		assert.Equal(t, tc.msg, dealercrm.ErrorMessage(err), "the message users see")
 		assert.ErrorIs(t, err, campaign.ErrInvalidTransition)
 		assert.Equal(t, dealercrm.FailedPrecondition, dealercrm.ErrorCode(err))
@@ -195,7 +195,8 @@ func TestTransitionError(t *testing.T) {
 		require.NoError(t, err)
 	}
 	_, err = e.svc.Transition(ctx, dealer, c.ID, campaign.Completed)
-	assert.Equal(t, "campaign: cannot move an evaluated campaign to completed (allowed: none)", dealercrm.ErrorMessage(err))
+	assert.Equal(t, "invalid campaign status transition evaluated → completed (allowed from evaluated: none, evaluated is final)", dealercrm.ErrorMessage(err))
+	assert.ErrorIs(t, err, campaign.ErrInvalidTransition)
 	_, err = e.svc.Transition(ctx, dealer, c.ID, "done")
 	var ve *crm.ValidationError
 	require.ErrorAs(t, err, &ve)

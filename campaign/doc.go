@@ -14,8 +14,8 @@
 // owner, a budget and actual [CostLine]s, and [Target]s: named segments
 // with an expected success rate. Its [Status] follows an explicit table:
 // draft → approved → running → completed → evaluated (approved may go back
-// to draft); anything else is a [*TransitionError] naming from, to and the
-// allowed targets (errors.Is [ErrInvalidTransition]). Only a draft's plan
+// to draft); anything else is a [*dealercrm.TransitionError] naming from,
+// to and the allowed targets (errors.Is [ErrInvalidTransition]). Only a draft's plan
 // can change ([ErrNotEditable]); costs are booked only while running or
 // completed ([ErrCostNotAllowed]). [Service.BookCost] takes an idempotency
 // key with the line: the same request again is a replay, and a line ID is

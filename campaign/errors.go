@@ -2,7 +2,6 @@ package campaign
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -16,7 +15,8 @@ var (
 	ErrConflict = dealercrm.ErrConflict
 	// ErrInvalidTransition: the campaign lifecycle does not allow the change
 	// (draft → approved → running → completed → evaluated). A refused
-	// status change is a *TransitionError, which says more.
+	// status change is a *dealercrm.TransitionError, which says from, to
+	// and what is allowed, and errors.Is this sentinel.
 	ErrInvalidTransition = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "campaign: invalid status transition"}
 	// ErrNotEditable: the campaign's plan (segments, channels, budget) can
 	// change only while it is a draft.
@@ -39,45 +39,6 @@ var (
 	// ErrNotRunning: responses are recorded only while running or completed.
 	ErrNotRunning = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "campaign: responses are recorded only while running or completed"}
 )
-
-// TransitionError is a status change the campaign lifecycle forbids: it
-// names the campaign's status, the status asked for and the statuses it
-// may move to. errors.Is(err, ErrInvalidTransition) holds.
-type TransitionError struct {
-	From, To Status
-	// Allowed are the statuses From may move to, in lifecycle order; none
-	// for evaluated.
-	Allowed []Status
-}
-
-// Error implements error: "campaign: cannot move a running campaign to
-// draft (allowed: completed)".
-func (e *TransitionError) Error() string {
-	allowed := "none"
-	if len(e.Allowed) > 0 {
-		names := make([]string, len(e.Allowed))
-		for i, s := range e.Allowed {
-			names[i] = string(s)
-		}
-		allowed = strings.Join(names, ", ")
-	}
-	return fmt.Sprintf("campaign: cannot move %s %s campaign to %s (allowed: %s)", article(string(e.From)), e.From, e.To, allowed)
-}
-
-// ErrorCode implements dealercrm.Coder.
-func (e *TransitionError) ErrorCode() dealercrm.Code { return dealercrm.FailedPrecondition }
-
-// Is makes errors.Is(err, ErrInvalidTransition) true.
-func (e *TransitionError) Is(target error) bool {
-	return target == ErrInvalidTransition || target == dealercrm.ErrFailedPrecondition
-}
-
-func article(word string) string {
-	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
-		return "an"
-	}
-	return "a"
-}
 
 // Validation rules named in the FieldErrors of a *crm.ValidationError,
 // beyond the crm rules (crm.RuleRequired, crm.RuleEnum, …).

@@ -182,9 +182,10 @@ func set[T any](dst *T, v *T) {
 }
 
 // Transition moves a campaign to status to. A change the lifecycle does
-// not allow is a *TransitionError (errors.Is ErrInvalidTransition), an
-// unknown status a *crm.ValidationError on "status". Moving to evaluated
-// attributes conversions first (see Attribute).
+// not allow is a *dealercrm.TransitionError (errors.Is
+// ErrInvalidTransition), an unknown status a *crm.ValidationError on
+// "status". Moving to evaluated attributes conversions first (see
+// Attribute).
 func (s *Service) Transition(ctx context.Context, dealer crm.DealerID, id ID, to Status) (Campaign, error) {
 	if !to.Valid() {
 		return Campaign{}, &crm.ValidationError{Entity: "transition", Fields: []crm.FieldError{{Field: "status", Rule: crm.RuleEnum, Message: fmt.Sprintf("must be one of %v", allStatuses)}}}
@@ -214,7 +215,7 @@ func (s *Service) Transition(ctx context.Context, dealer crm.DealerID, id ID, to
 }
 
 func transitionError(from, to Status) error {
-	return &TransitionError{From: from, To: to, Allowed: slices.Clone(transitions[from])}
+	return dealercrm.NewTransitionError("campaign status", from, to, transitions[from], ErrInvalidTransition)
 }
 
 // AddCost books an actual cost line on a running or completed campaign

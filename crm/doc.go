@@ -32,9 +32,9 @@
 // a manager approving a lost request ([Service.RequestLost],
 // [Service.DecideLost]); the member of staff who requested it may not decide
 // it ([ErrOwnLostRequest], code PermissionDenied). A change the state
-// machines forbid (lead levels, complaint status) is a [*TransitionError]
-// saying from, to and the allowed targets; errors.Is(err,
-// [ErrInvalidTransition]) holds. Follow-up cadence, closing windows and the
+// machines forbid (lead levels, lead and complaint status) is a
+// [*dealercrm.TransitionError] saying from, to and the allowed targets;
+// errors.Is(err, [ErrInvalidTransition]) holds. Follow-up cadence, closing windows and the
 // stale rule come from the dealer's [LeadPolicy] (defaults in
 // [DefaultLeadPolicy]).
 //

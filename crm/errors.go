@@ -1,7 +1,6 @@
 package crm
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,7 +16,9 @@ var (
 	// ErrConflict: a unique key (ID, external ID, VIN) is already taken.
 	ErrConflict = dealercrm.ErrConflict
 	// ErrInvalidTransition: the state machine does not allow the change
-	// (a lead level change, a complaint status change).
+	// (a lead level change, a complaint status change). A refused change
+	// is a *dealercrm.TransitionError, which says from, to and what is
+	// allowed, and errors.Is this sentinel.
 	ErrInvalidTransition = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "crm: invalid state transition"}
 	// ErrLeadClosed: the lead is converted or lost and can no longer change.
 	ErrLeadClosed = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "crm: lead is closed"}
@@ -32,46 +33,6 @@ var (
 	// never the requester).
 	ErrOwnLostRequest = &dealercrm.Error{Code: dealercrm.PermissionDenied, Message: "crm: the requester of a lost request cannot decide it"}
 )
-
-// TransitionError is a state change a state machine forbids: which machine,
-// the state it is in, the one asked for and the ones it allows from there.
-// errors.Is(err, ErrInvalidTransition) holds, and its code is
-// dealercrm.FailedPrecondition.
-type TransitionError struct {
-	// Machine names the state machine: "lead level", "lead status",
-	// "complaint status".
-	Machine string
-	From    string
-	To      string
-	// Allowed are the states reachable from From, in the machine's order;
-	// empty when From is final.
-	Allowed []string
-}
-
-// Error implements error.
-func (e *TransitionError) Error() string {
-	allowed := "none, " + e.From + " is final"
-	if len(e.Allowed) > 0 {
-		allowed = strings.Join(e.Allowed, ", ")
-	}
-	return fmt.Sprintf("crm: invalid %s transition %s → %s (allowed from %s: %s)", e.Machine, e.From, e.To, e.From, allowed)
-}
-
-// ErrorCode implements dealercrm.Coder.
-func (e *TransitionError) ErrorCode() dealercrm.Code { return dealercrm.FailedPrecondition }
-
-// Is makes errors.Is(err, ErrInvalidTransition) and
-// errors.Is(err, dealercrm.ErrFailedPrecondition) true.
-func (e *TransitionError) Is(target error) bool { return errors.Is(ErrInvalidTransition, target) }
-
-// transitionError builds the TransitionError of from → to in machine m.
-func transitionError[S ~string](machine string, from, to S, allowed []S) *TransitionError {
-	e := &TransitionError{Machine: machine, From: string(from), To: string(to)}
-	for _, a := range allowed {
-		e.Allowed = append(e.Allowed, string(a))
-	}
-	return e
-}
 
 // Validation rules named in FieldError.Rule.
 const (

@@ -310,7 +310,7 @@ func (l *Lead) SetLevel(to IntentLevel, p LeadPolicy, now time.Time) error {
 		return err
 	}
 	if !l.Level.CanMove(to) {
-		return transitionError("lead level", l.Level, to, levelTransitions[l.Level])
+		return dealercrm.NewTransitionError("lead level", l.Level, to, levelTransitions[l.Level], ErrInvalidTransition)
 	}
 	l.Level = to
 	l.reschedule(p, now)
@@ -326,7 +326,7 @@ func (l *Lead) LogFollowUp(f FollowUp, p LeadPolicy) error {
 		return err
 	}
 	if f.Level != "" && !l.Level.CanMove(f.Level) {
-		return transitionError("lead level", l.Level, f.Level, levelTransitions[l.Level])
+		return dealercrm.NewTransitionError("lead level", l.Level, f.Level, levelTransitions[l.Level], ErrInvalidTransition)
 	}
 	l.FollowUps = append(l.FollowUps, f)
 	if f.Level != "" {

@@ -122,18 +122,19 @@ func TestInvalidTransitionSaysFromToAllowed(t *testing.T) {
 	l, err := svc.CreateLead(ctx, dealerA, crm.Lead{Name: "赵敏", Source: crm.SourceWeb})
 	require.NoError(t, err)
 	_, err = svc.SetLeadLevel(ctx, dealerA, l.ID, crm.LevelD)
-	var te *crm.TransitionError
+	var te *dealercrm.TransitionError
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, crm.TransitionError{Machine: "lead level", From: "N", To: "D", Allowed: []string{"H", "A", "B", "C", "N", "O"}}, *te)
+	assert.Equal(t, dealercrm.TransitionError{Machine: "lead level", From: "N", To: "D", Allowed: []string{"H", "A", "B", "C", "N", "O"}, Sentinel: crm.ErrInvalidTransition}, *te)
 	assert.ErrorIs(t, err, crm.ErrInvalidTransition)
 	assert.ErrorIs(t, err, dealercrm.ErrFailedPrecondition)
 	assert.Equal(t, dealercrm.FailedPrecondition, dealercrm.ErrorCode(err))
-	assert.Contains(t, err.Error(), "lead level transition N → D (allowed from N: H, A, B, C, N, O)")
+	assert.ErrorContains(t, err, "invalid lead level transition N → D (allowed from N: H, A, B, C, N, O)")
 	assert.Contains(t, dealercrm.ErrorMessage(err), "N → D", "the message a caller is shown says it too")
 
 	_, err = svc.LogFollowUp(ctx, dealerA, l.ID, crm.FollowUp{Channel: crm.ChannelPhone, Level: crm.LevelF})
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, "F", te.To)
+	assert.ErrorContains(t, err, "invalid lead level transition N → F (allowed from N: H, A, B, C, N, O)")
 
 	c, err := svc.CreateCustomer(ctx, dealerA, customer("王伟", ""))
 	require.NoError(t, err)
@@ -141,7 +142,8 @@ func TestInvalidTransitionSaysFromToAllowed(t *testing.T) {
 	require.NoError(t, err)
 	_, err = svc.UpdateComplaint(ctx, dealerA, q.ID, func(x *crm.Complaint) error { x.Status = crm.ComplaintClosed; return nil })
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, crm.TransitionError{Machine: "complaint status", From: "open", To: "closed", Allowed: []string{"in_progress", "resolved"}}, *te)
+	assert.Equal(t, dealercrm.TransitionError{Machine: "complaint status", From: "open", To: "closed", Allowed: []string{"in_progress", "resolved"}, Sentinel: crm.ErrInvalidTransition}, *te)
+	assert.ErrorContains(t, err, "invalid complaint status transition open → closed (allowed from open: in_progress, resolved)")
 	q, err = svc.UpdateComplaint(ctx, dealerA, q.ID, func(x *crm.Complaint) error {
 		x.Status, x.Resolved = crm.ComplaintResolved, today
 		return nil
@@ -154,11 +156,13 @@ func TestInvalidTransitionSaysFromToAllowed(t *testing.T) {
 		return nil
 	})
 	require.ErrorAs(t, err, &te)
-	assert.Contains(t, err.Error(), "complaint status transition closed → open (allowed from closed: none, closed is final)")
+	assert.ErrorContains(t, err, "invalid complaint status transition closed → open (allowed from closed: none, closed is final)")
+	assert.ErrorIs(t, err, crm.ErrInvalidTransition)
 
 	_, err = svc.CreateLead(ctx, dealerA, crm.Lead{Name: "x", Source: crm.SourceWeb, Level: crm.LevelD})
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, crm.TransitionError{Machine: "lead status", From: "new", To: "converted", Allowed: []string{"open"}}, *te)
+	assert.Equal(t, dealercrm.TransitionError{Machine: "lead status", From: "new", To: "converted", Allowed: []string{"open"}, Sentinel: crm.ErrInvalidTransition}, *te)
+	assert.ErrorContains(t, err, "invalid lead status transition new → converted (allowed from new: open); import closed leads with Import")
 }
 
 // TestTextOfEveryStringField: every string field of every entity refuses a

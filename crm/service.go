@@ -287,7 +287,7 @@ var (
 		normalize: (*Lead).Normalize,
 		onCreate: func(d *Dealer, now time.Time, v *Lead) error {
 			if v.Status != LeadOpen {
-				return fmt.Errorf("%w; import closed leads with Import", transitionError("lead status", "new", v.Status, []LeadStatus{LeadOpen}))
+				return fmt.Errorf("%w; import closed leads with Import", dealercrm.NewTransitionError("lead status", "new", v.Status, []LeadStatus{LeadOpen}, ErrInvalidTransition))
 			}
 			if len(v.LostRequests) > 0 || v.LostReason != "" || v.SaleID != "" {
 				return &ValidationError{Entity: "lead", Fields: []FieldError{{Field: "lost_requests", Rule: RuleImmutable, Message: "a new lead has no lost requests, lost reason or sale; use RequestLost and ConvertLead"}}}
@@ -428,7 +428,7 @@ var (
 		},
 		guard: func(old, new *Complaint) error {
 			if !old.Status.CanMove(new.Status) {
-				return transitionError("complaint status", old.Status, new.Status, complaintTransitions[old.Status])
+				return dealercrm.NewTransitionError("complaint status", old.Status, new.Status, complaintTransitions[old.Status], ErrInvalidTransition)
 			}
 			return nil
 		},

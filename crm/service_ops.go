@@ -105,7 +105,7 @@ func (s *Service) updateLead(ctx context.Context, dealer DealerID, id LeadID, op
 
 // SetLeadLevel moves an open lead to another level and reschedules its next
 // follow-up by the new level's cadence. It returns ErrLeadClosed for a
-// closed lead and a *TransitionError (ErrInvalidTransition) for D or F (see
+// closed lead and a *dealercrm.TransitionError (ErrInvalidTransition) for D or F (see
 // Lead.SetLevel). A lead with an expected close date takes H, A, B, C or N
 // only as its windows give it (SPEC §1.1): another is a *ValidationError
 // on level (rule window); move the date instead.

@@ -53,7 +53,7 @@
 // not stored ones; nothing is planned before the delivery),
 // RecordOutcome (writes a crm.Interaction with the task key), Skip,
 // Cancel and Reschedule; a move a task's status does not allow is a
-// *TransitionError saying from, to and what is allowed.
+// *dealercrm.TransitionError saying from, to and what is allowed.
 // Contacts respect consent per purpose and channel: a rule's first
 // consented channel is used, and without one the task is not planned.
 //

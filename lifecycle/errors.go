@@ -11,8 +11,8 @@ import (
 var (
 	// ErrTaskNotFound is returned when a task does not exist for the dealer.
 	ErrTaskNotFound = &dealercrm.Error{Code: dealercrm.NotFound, Message: "lifecycle: task not found"}
-	// ErrTaskClosed matches the *TransitionError returned when a done,
-	// skipped or cancelled task is changed.
+	// ErrTaskClosed matches the *dealercrm.TransitionError returned when
+	// a done, skipped or cancelled task is changed.
 	ErrTaskClosed = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "lifecycle: task is closed"}
 )
 

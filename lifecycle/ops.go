@@ -135,8 +135,8 @@ type Outcome struct {
 // RecordOutcome logs a contact for a task as a crm.Interaction carrying
 // the task key and closes the task as done, except after no answer
 // (crm.OutcomeNoAnswer), which leaves it open for another attempt. A
-// closed task is a *TransitionError (errors.Is ErrTaskClosed); a bad
-// outcome a *crm.ValidationError. The interaction is written once,
+// closed task is a *dealercrm.TransitionError (errors.Is ErrTaskClosed);
+// a bad outcome a *crm.ValidationError. The interaction is written once,
 // however often the task store runs the update, and removed again when
 // the update fails.
 func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id TaskID, o Outcome) (Task, crm.Interaction, error) {

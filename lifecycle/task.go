@@ -2,9 +2,7 @@ package lifecycle
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -58,46 +56,17 @@ var transitions = map[Status][]Status{
 func (s Status) CanMove(to Status) bool { return slices.Contains(transitions[s], to) }
 
 // move returns nil when a task may move from s to to, else a
-// *TransitionError.
+// *dealercrm.TransitionError (machine "task status") that errors.Is
+// ErrTaskClosed when s is closed.
 func (s Status) move(to Status) error {
 	if s.CanMove(to) {
 		return nil
 	}
-	return &TransitionError{From: s, To: to}
-}
-
-// TransitionError is returned when a task may not move from its status
-// to another: its message says from, to and the statuses allowed from
-// there. Its code is dealercrm.FailedPrecondition, and errors.Is(err,
-// ErrTaskClosed) holds when From is closed (done, skipped, cancelled).
-type TransitionError struct {
-	From Status
-	To   Status
-}
-
-// Error says from, to and what is allowed.
-func (e *TransitionError) Error() string {
-	allowed := "none, it is closed"
-	if to := transitions[e.From]; len(to) > 0 {
-		names := make([]string, len(to))
-		for i, s := range to {
-			names[i] = string(s)
-		}
-		allowed = strings.Join(names, ", ")
+	var closed error
+	if !s.Active() {
+		closed = ErrTaskClosed
 	}
-	return fmt.Sprintf("lifecycle: a task cannot move from %s to %s; allowed from %s: %s", e.From, e.To, e.From, allowed)
-}
-
-// ErrorCode implements dealercrm.Coder.
-func (e *TransitionError) ErrorCode() dealercrm.Code { return dealercrm.FailedPrecondition }
-
-// Is matches ErrTaskClosed for a closed From, and the code sentinel
-// dealercrm.ErrFailedPrecondition.
-func (e *TransitionError) Is(target error) bool {
-	if target == ErrTaskClosed {
-		return !e.From.Active()
-	}
-	return dealercrm.ErrFailedPrecondition.Is(target)
+	return dealercrm.NewTransitionError("task status", s, to, transitions[s], closed)
 }
 
 // Task is a touchpoint for one customer and vehicle: whom to contact,

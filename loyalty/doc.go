@@ -26,8 +26,9 @@
 //
 // A [Membership] moves through an explicit transition table (join, renew,
 // upgrade, downgrade, lapse, cancel); every change is a [MembershipEvent]
-// with the rule that fired; a forbidden change is a *[TransitionError]
-// (errors.Is(err, [ErrInvalidTransition])). [Program.ApplyBenefits] prices
+// with the rule that fired; a forbidden change is a
+// [*dealercrm.TransitionError] naming the state, the event and the events
+// allowed (errors.Is(err, [ErrInvalidTransition])). [Program.ApplyBenefits] prices
 // a quote with the tier's discounts and free-service quota.
 //
 // # Points

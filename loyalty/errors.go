@@ -16,7 +16,9 @@ var (
 	// points than are available; nothing was posted.
 	ErrInsufficientPoints = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "loyalty: insufficient points"}
 	// ErrInvalidTransition: the membership state machine does not allow
-	// the change (see TransitionError for the states).
+	// the change. A refused change is a *dealercrm.TransitionError whose
+	// To is the event and Allowed the events the state allows, and
+	// errors.Is this sentinel.
 	ErrInvalidTransition = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "loyalty: invalid membership transition"}
 	// ErrNotMember: the customer has no active membership.
 	ErrNotMember = &dealercrm.Error{Code: dealercrm.FailedPrecondition, Message: "loyalty: not an active member"}
@@ -68,28 +70,4 @@ func (e *InsufficientPointsError) Is(target error) bool {
 
 func insufficient(requested, available int64) error {
 	return &InsufficientPointsError{Requested: requested, Available: available}
-}
-
-// TransitionError is an event the membership state machine forbids in a
-// state. errors.Is(err, ErrInvalidTransition) holds.
-type TransitionError struct {
-	From  Status
-	Event Event
-}
-
-// Error implements error.
-func (e *TransitionError) Error() string {
-	from := string(e.From)
-	if from == "" {
-		from = "none"
-	}
-	return fmt.Sprintf("loyalty: cannot %s a membership that is %s", e.Event, from)
-}
-
-// ErrorCode implements dealercrm.Coder.
-func (e *TransitionError) ErrorCode() dealercrm.Code { return dealercrm.FailedPrecondition }
-
-// Is makes errors.Is(err, ErrInvalidTransition) true.
-func (e *TransitionError) Is(target error) bool {
-	return target == ErrInvalidTransition || target == dealercrm.ErrFailedPrecondition
 }

@@ -287,21 +287,28 @@ func TestUpgradeWorked(t *testing.T) {
 func TestMembershipStateMachine(t *testing.T) {
 	w := newWorld(t, nil)
 	_, err := w.svc.Renew(ctx, loyalty.ChangeRequest{DealerID: dealer, CustomerID: "c1", FeePaid: money("300"), IdempotencyKey: "k289"})
-	var te *loyalty.TransitionError
+	var te *dealercrm.TransitionError
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, loyalty.StatusNone, te.From)
+	assert.Equal(t, dealercrm.TransitionError{Machine: "membership", From: string(loyalty.StatusNone), To: "renew", Allowed: []string{"join"}, Sentinel: loyalty.ErrInvalidTransition}, *te)
+	assert.ErrorContains(t, err, "invalid membership transition none → renew (allowed from none: join)", "before joining")
 	assert.ErrorIs(t, err, loyalty.ErrInvalidTransition)
 	assert.Equal(t, dealercrm.FailedPrecondition, dealercrm.ErrorCode(err))
 
 	w.join(loyalty.JoinSale)
 	_, err = w.svc.Join(ctx, loyalty.JoinRequest{DealerID: dealer, CustomerID: "c1", Method: loyalty.JoinFee, Date: joined})
 	assert.ErrorIs(t, err, loyalty.ErrInvalidTransition, "joining twice")
+	assert.ErrorContains(t, err, "invalid membership transition active → join (allowed from active: renew, upgrade, downgrade, lapse, cancel)")
 	_, err = w.svc.Downgrade(ctx, loyalty.ChangeRequest{DealerID: dealer, CustomerID: "c1", Date: joined})
 	assert.ErrorIs(t, err, loyalty.ErrInvalidTransition, "silver is the lowest tier")
+	assert.ErrorContains(t, err, "invalid membership transition active → downgrade (allowed from active: renew, upgrade, lapse, cancel)",
+		"the state allows a downgrade but the lowest tier does not: it is not listed")
 	_, err = w.svc.Cancel(ctx, loyalty.ChangeRequest{DealerID: dealer, CustomerID: "c1", Reason: "moved to Beijing", Date: d(2024, 4, 1)})
 	require.NoError(t, err)
 	_, err = w.svc.Upgrade(ctx, loyalty.ChangeRequest{DealerID: dealer, CustomerID: "c1", Date: d(2024, 4, 2), IdempotencyKey: "k303"})
 	assert.ErrorIs(t, err, loyalty.ErrInvalidTransition, "a cancelled membership cannot be upgraded")
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, dealercrm.TransitionError{Machine: "membership", From: "cancelled", To: "upgrade", Allowed: []string{"join"}, Sentinel: loyalty.ErrInvalidTransition}, *te)
+	assert.ErrorContains(t, err, "invalid membership transition cancelled → upgrade (allowed from cancelled: join)")
 	rec, err := w.svc.Join(ctx, loyalty.JoinRequest{DealerID: dealer, CustomerID: "c1", Method: loyalty.JoinFee, FeePaid: money("2000"), Date: d(2024, 5, 1)})
 	require.NoError(t, err, "a cancelled member may join again")
 	assert.Equal(t, loyalty.Diamond, rec.Membership.Tier, "a 2,000 CNY fee buys diamond")

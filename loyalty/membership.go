@@ -39,6 +39,9 @@ const (
 	EventCancel    Event = "cancel"
 )
 
+// events are the membership events in the order of the constants.
+var events = []Event{EventJoin, EventRenew, EventUpgrade, EventDowngrade, EventLapse, EventCancel}
+
 // transitions is the membership state machine: for each event, the states
 // it may start from and the state it leads to.
 var transitions = map[Event]struct {
@@ -130,11 +133,26 @@ func transition(m *Membership, ev *MembershipEvent) error {
 		ev.FromTier = m.Tier
 	}
 	if !CanTransition(from, ev.Event) {
-		return &TransitionError{From: from, Event: ev.Event}
+		return transitionError(from, ev.Event)
 	}
 	ev.FromStatus = from
 	ev.ToStatus = transitions[ev.Event].to
 	return nil
+}
+
+// transitionError is the *dealercrm.TransitionError of event e refused
+// in state s: To is the event and Allowed the other events s allows, in
+// the order of the constants. The event itself is left out because a
+// tier rule may refuse an event the state allows (no downgrade from the
+// lowest tier).
+func transitionError(s Status, e Event) error {
+	var allowed []Event
+	for _, a := range events {
+		if a != e && CanTransition(s, a) {
+			allowed = append(allowed, a)
+		}
+	}
+	return dealercrm.NewTransitionError("membership", s, e, allowed, ErrInvalidTransition)
 }
 
 // Quote is a workshop quote with a member's benefits applied.

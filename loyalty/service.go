@@ -570,7 +570,7 @@ func (s *Service) applyEvent(m *Membership, ev *MembershipEvent, date dealercrm.
 	case EventDowngrade:
 		prev, ok := s.program.Prev(m.Tier)
 		if !ok {
-			return &TransitionError{From: m.Status, Event: ev.Event}
+			return transitionError(m.Status, ev.Event)
 		}
 		m.Tier, m.TierSince = prev.Tier, date
 	case EventLapse, EventCancel:

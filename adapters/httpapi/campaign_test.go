@@ -169,7 +169,7 @@ func TestCampaignRoutesTrust(t *testing.T) {
 	require.Equal(t, http.StatusConflict, w.Code, w.Body.String())
 	p := decodeJSON[map[string]any](t, w.Body.Bytes())
 	assert.Equal(t, "failed_precondition", p["code"])
-	assert.Equal(t, "campaign: cannot move a running campaign to draft (allowed: completed)", p["detail"], "from, to and what is allowed")
+	assert.Equal(t, "invalid campaign status transition running → draft (allowed from running: completed)", p["detail"], "from, to and what is allowed")
 
 	cost := map[string]any{"id": "line-1", "date": "2025-03-02", "description": "短信", "amount": "100", "channel": "sms"}
 	w = e.do(http.MethodPost, "/v1/campaigns/k1/costs", keyA, cost)

@@ -346,7 +346,7 @@ func TestLifecycleListsPage(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	rec = e.do(http.MethodPost, "/v1/tasks/"+id+"/outcome", keyA, map[string]any{"outcome": "reached"})
 	p := requireProblem(t, rec, http.StatusConflict, "failed_precondition")
-	assert.Contains(t, p["detail"], "from done to done", "from and to")
+	assert.Contains(t, p["detail"], "task status transition done → done", "from and to")
 	assert.Contains(t, p["detail"], "allowed from done: none", "what is allowed")
 }
 

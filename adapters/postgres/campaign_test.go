@@ -2,21 +2,15 @@ package postgres_test
 
 import (
 	"context"
-	"errors"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/adapters/memory"
-	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
 	"github.com/dealercrm/dealercrm/campaign"
@@ -101,42 +95,13 @@ func copyAll[T any, ID ~string, F any](t *testing.T, from, to crm.Repository[T, 
 	}, func(v *T) error { return to.Create(ctx, v) }))
 }
 
-// sqlErrors records the statements that failed on a store's connection:
-// a normal conflict must not raise an SQL error, which Postgres would log
-// with the statement and its personal data (and Citus reports as XX000).
-type sqlErrors struct {
-	mu   sync.Mutex
-	errs []string
-}
-
-func (h *sqlErrors) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-
-func (h *sqlErrors) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	var pgErr pgdriver.Error
-	if errors.As(e.Err, &pgErr) {
-		h.mu.Lock()
-		h.errs = append(h.errs, pgErr.Field('C')+": "+pgErr.Field('M'))
-		h.mu.Unlock()
-	}
-}
-
-func (h *sqlErrors) list() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return slices.Clone(h.errs)
-}
-
 // TestCampaignConflictsRaiseNoSQLError: a taken campaign ID, a customer
 // given twice to ReplaceProfiles and a member given twice to
 // FreezeAudience are conflicts found without an SQL error (insert or
 // detect), on a store whose every statement is watched; nothing changes.
 func TestCampaignConflictsRaiseNoSQLError(t *testing.T) {
 	ctx := context.Background()
-	shared, schema := pgtest.Schema(t)
-	hook := &sqlErrors{}
-	pg, err := postgres.New(shared.WithQueryHook(hook), postgres.WithSchema(schema))
-	require.NoError(t, err)
-	require.NoError(t, pg.Migrate(ctx))
+	pg, hook := pgtest.NewWatchedStore(t)
 	s := pg.Campaigns()
 
 	c := campaigntest.Campaign(campaigntest.DealerA, "k1")
@@ -146,7 +111,7 @@ func TestCampaignConflictsRaiseNoSQLError(t *testing.T) {
 	profiles := campaigntest.Profiles(campaigntest.DealerA, 4)
 	require.NoError(t, s.ReplaceProfiles(ctx, campaigntest.DealerA, profiles))
 	dup := append(campaigntest.Profiles(campaigntest.DealerA, 3), campaigntest.Profiles(campaigntest.DealerA, 2)[1])
-	err = s.ReplaceProfiles(ctx, campaigntest.DealerA, dup)
+	err := s.ReplaceProfiles(ctx, campaigntest.DealerA, dup)
 	assert.ErrorIs(t, err, dealercrm.ErrConflict, "a customer given twice")
 	assert.NotContains(t, err.Error(), "constraint", "the error names no constraint")
 	all, err := campaign.Segment{}.Compile(campaigntest.AsOf)
@@ -161,5 +126,5 @@ func TestCampaignConflictsRaiseNoSQLError(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, got.FrozenAt.IsZero(), "the failed freeze changed nothing")
 
-	assert.Empty(t, hook.list(), "no statement failed")
+	assert.Empty(t, hook.Errors(), "no statement failed")
 }

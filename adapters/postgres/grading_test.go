@@ -2,8 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -19,7 +17,6 @@ import (
 	"github.com/dealercrm/dealercrm/grading/gradingtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
 )
 
 func TestGradingStoreConformance(t *testing.T) {
@@ -90,22 +87,6 @@ func factsKey(f *grading.Facts) string {
 	return b.String()
 }
 
-// errorHook counts the statements Postgres answered with an error.
-type errorHook struct {
-	mu     sync.Mutex
-	failed []string
-}
-
-func (h *errorHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-
-func (h *errorHook) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	if e.Err != nil && !errors.Is(e.Err, sql.ErrNoRows) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.failed = append(h.failed, e.Err.Error())
-	}
-}
-
 // TestGradingConcurrentRunsRaiseNoSQLError runs eight gradings of one
 // dealer and date at once, with one run ID and with others, through a
 // handle that records failed statements: the conflicts are settled by
@@ -113,11 +94,7 @@ func (h *errorHook) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 // 12: a reused run ID answered 409 naming a constraint).
 func TestGradingConcurrentRunsRaiseNoSQLError(t *testing.T) {
 	ctx := context.Background()
-	db, schema := pgtest.Schema(t)
-	hook := &errorHook{}
-	store, err := postgres.New(db.WithQueryHook(hook), postgres.WithSchema(schema))
-	require.NoError(t, err)
-	require.NoError(t, store.Migrate(ctx))
+	store, hook := pgtest.NewWatchedStore(t)
 	gradingtest.SeedGroup(t, store)
 
 	svc, err := grading.NewService(store, store.Grading(), grading.WithModel(gradingtest.ShareModel()),
@@ -143,9 +120,7 @@ func TestGradingConcurrentRunsRaiseNoSQLError(t *testing.T) {
 	require.NoError(t, err)
 	_, err = store.Grading().SaveRun(ctx, gradingtest.RunAsOf(gradingtest.DealerA, "nightly", gradingtest.Today), nil, nil)
 	require.NoError(t, err, "a taken ID answers the stored run")
-	hook.mu.Lock()
-	defer hook.mu.Unlock()
-	assert.Empty(t, hook.failed, "no statement failed")
+	assert.Empty(t, hook.Errors(), "no statement failed")
 }
 
 // TestGradingMigrationKeepsEarliestRunOfADate runs migration 0008 over

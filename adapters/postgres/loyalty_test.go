@@ -2,9 +2,7 @@ package postgres_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,8 +14,6 @@ import (
 	"github.com/dealercrm/dealercrm/loyalty/loyaltytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // TestLoyaltyStoreConformance runs the loyalty suite on Postgres, the
@@ -36,75 +32,27 @@ func TestLoyaltyPrivacy(t *testing.T) {
 	})
 }
 
-// statementErrors is a bun query hook that records every statement that
-// failed, with its error.
-type statementErrors struct {
-	mu      sync.Mutex
-	failed  []string
-	queries []string
-}
-
-func (h *statementErrors) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	return ctx
-}
-
-func (h *statementErrors) AfterQuery(_ context.Context, ev *bun.QueryEvent) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.queries = append(h.queries, ev.Query)
-	if ev.Err != nil && !errors.Is(ev.Err, sql.ErrNoRows) {
-		h.failed = append(h.failed, ev.Err.Error()+"\n\t"+ev.Query)
-	}
-}
-
-func (h *statementErrors) reset() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.failed, h.queries = nil, nil
-}
-
-// count returns how many statements contained every part.
-func (h *statementErrors) count(parts ...string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := 0
-	for _, q := range h.queries {
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(q, p)
-		}
-		if all {
-			n++
-		}
-	}
-	return n
-}
-
 // TestLoyaltyConflictsRaiseNoSQLError: issue 12 defect 14 — the adapter
 // decided conflicts by the constraint name of a failed statement, and
 // Postgres logs a failed statement with its values (personal data). Normal
 // conflicts — a key repeated, a key reused with other input, a key taken by
 // another customer (also concurrently), a source posted again under a new
 // key, an entry reversed again — must make no statement fail: a query hook
-// on the store's bun.DB records every statement error.
+// on the store's bun.DB (pgtest.NewWatchedStore) records every statement
+// the server answers with an error.
 func TestLoyaltyConflictsRaiseNoSQLError(t *testing.T) {
 	ctx := context.Background()
-	db, schema := pgtest.Schema(t)
-	hook := &statementErrors{}
-	hooked := bun.NewDB(db.DB, pgdialect.New()).WithQueryHook(hook)
-	store, err := postgres.New(hooked, postgres.WithSchema(schema))
-	require.NoError(t, err)
-	require.NoError(t, store.Migrate(ctx))
+	store, hook := pgtest.NewWatchedStore(t)
 	svc := loyaltytest.NewService(t, store.Loyalty(), nil)
 	const a = loyaltytest.DealerA
 	day := loyaltytest.Day
 	loyaltytest.Member(t, svc, a, "c1", 1000)
 	loyaltytest.Member(t, svc, a, "c2", 1000)
-	hook.reset()
+	hook.Reset()
 
 	// A key repeated, then reused with other input.
 	redeem := loyalty.RedeemRequest{DealerID: a, CustomerID: "c1", Points: 100, Date: day, IdempotencyKey: "r1"}
-	_, err = svc.Redeem(ctx, redeem)
+	_, err := svc.Redeem(ctx, redeem)
 	require.NoError(t, err)
 	rec, err := svc.Redeem(ctx, redeem)
 	require.NoError(t, err)
@@ -160,7 +108,7 @@ func TestLoyaltyConflictsRaiseNoSQLError(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.ErrorIs(t, <-done, loyalty.ErrIdempotencyConflict)
-	assert.GreaterOrEqual(t, hook.count("FOR UPDATE OF a", "'c2'", "'race'"), 2, "c2's command ran again to find the key")
+	assert.GreaterOrEqual(t, len(hook.Statements("FOR UPDATE OF a", "'c2'", "'race'")), 2, "c2's command ran again to find the key")
 	assert.Equal(t, int64(1000), loyaltytest.CheckInvariants(t, store.Loyalty(), a, "c2", day).Points, "c2 spent nothing")
 
 	// Concurrent keys on one order of c2.
@@ -174,9 +122,7 @@ func TestLoyaltyConflictsRaiseNoSQLError(t *testing.T) {
 	}
 	wg.Wait()
 
-	hook.mu.Lock()
-	defer hook.mu.Unlock()
-	assert.Empty(t, hook.failed, "no statement failed")
+	assert.Empty(t, hook.Errors(), "no statement failed")
 }
 
 // TestLoyaltyEraseTextStatements: an erasure's statements each bind the
@@ -185,18 +131,13 @@ func TestLoyaltyConflictsRaiseNoSQLError(t *testing.T) {
 // half-written outside the transaction).
 func TestLoyaltyEraseTextStatements(t *testing.T) {
 	ctx := context.Background()
-	db, schema := pgtest.Schema(t)
-	hook := &statementErrors{}
-	hooked := bun.NewDB(db.DB, pgdialect.New()).WithQueryHook(hook)
-	store, err := postgres.New(hooked, postgres.WithSchema(schema))
-	require.NoError(t, err)
-	require.NoError(t, store.Migrate(ctx))
+	store, hook := pgtest.NewWatchedStore(t)
 	svc := loyaltytest.NewService(t, store.Loyalty(), nil)
 	const a = loyaltytest.DealerA
 	loyaltytest.Personal(t, svc, a, "c1")
 
 	rollback := errors.New("roll back")
-	err = store.InTx(ctx, func(ctx context.Context, tx crm.Store) error {
+	err := store.InTx(ctx, func(ctx context.Context, tx crm.Store) error {
 		require.NoError(t, tx.(*postgres.Store).Loyalty().EraseText(ctx, a, "c1"))
 		return rollback
 	})
@@ -205,17 +146,12 @@ func TestLoyaltyEraseTextStatements(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, e.Reason, loyaltytest.PersonMobile, "a rolled-back erasure changed nothing")
 
-	hook.reset()
+	hook.Reset()
 	require.NoError(t, store.Loyalty().EraseText(ctx, a, "c1"))
-	hook.mu.Lock()
-	defer hook.mu.Unlock()
-	assert.Empty(t, hook.failed, "no statement failed")
-	n := 0
-	for _, q := range hook.queries {
-		if strings.Contains(q, "loyalty_") {
-			n++
-			assert.Contains(t, q, "dealer_id = 'loyalty-a'", "every statement binds the dealer: %s", q)
-		}
+	assert.Empty(t, hook.Errors(), "no statement failed")
+	stmts := hook.Statements("loyalty_")
+	for _, q := range stmts {
+		assert.Contains(t, q, "dealer_id = 'loyalty-a'", "every statement binds the dealer: %s", q)
 	}
-	assert.Equal(t, 7, n, "a lock, then a read and an update of entries, events and receipts")
+	assert.Equal(t, 7, len(stmts), "a lock, then a read and an update of entries, events and receipts")
 }

@@ -173,10 +173,12 @@ func quote(name string) string { return `"` + name + `"` }
 // server answered with an error (a pgdriver.Error): Postgres logs each of
 // those with the statement's text, values included, by default
 // (log_min_error_statement = error). Tests of insert-or-detect require it
-// to stay empty.
+// to stay empty. It also keeps the text of every statement run, for tests
+// that check what was sent (see Statements).
 type StatementErrors struct {
-	mu   sync.Mutex
-	errs []string
+	mu    sync.Mutex
+	errs  []string
+	stmts []string
 }
 
 // BeforeQuery implements bun.QueryHook.
@@ -186,10 +188,11 @@ func (h *StatementErrors) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) co
 
 // AfterQuery implements bun.QueryHook.
 func (h *StatementErrors) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stmts = append(h.stmts, e.Query)
 	var pgErr pgdriver.Error
 	if errors.As(e.Err, &pgErr) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
 		h.errs = append(h.errs, pgErr.Field('C')+" "+pgErr.Field('M'))
 	}
 }
@@ -201,11 +204,29 @@ func (h *StatementErrors) Errors() []string {
 	return append([]string(nil), h.errs...)
 }
 
-// Reset forgets the failed statements recorded so far.
+// Statements returns the text of every statement run so far, failed or
+// not, that contains each of parts (every statement when none is given).
+func (h *StatementErrors) Statements(parts ...string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, q := range h.stmts {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(q, p)
+		}
+		if all {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// Reset forgets the statements recorded so far.
 func (h *StatementErrors) Reset() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.errs = nil
+	h.errs, h.stmts = nil, nil
 }
 
 // NewWatchedStore is NewStore on a copy of the shared pool's bun.DB with a
