@@ -121,6 +121,23 @@ func (e *ConflictError) ErrorCode() dealercrm.Code { return dealercrm.Conflict }
 // Is makes errors.Is(err, ErrConflict) true.
 func (e *ConflictError) Is(target error) bool { return target == dealercrm.ErrConflict }
 
+// CheckArgs returns a *ValidationError of entity naming every identifying
+// argument (field, value pairs: "id", id, "external_id", ext) that CheckText
+// refuses, or nil. No record can hold such a value, and PostgreSQL cannot
+// even receive a NUL, so stores refuse it before a lookup, all alike.
+func CheckArgs(entity string, pairs ...string) error {
+	var fields []FieldError
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if fe, bad := CheckText(pairs[i], pairs[i+1]); bad {
+			fields = append(fields, fe)
+		}
+	}
+	if fields != nil {
+		return &ValidationError{Entity: entity, Fields: fields}
+	}
+	return nil
+}
+
 // CheckTexts returns the FieldErrors of every string in v that CheckText
 // refuses (a NUL, invalid UTF-8), named by JSON path after prefix: with
 // prefix "items[2].", a bad hobby of a customer is "items[2].hobbies[0]".

@@ -63,21 +63,6 @@ func (r *repo[T, ID, F]) checkText(v *T) error {
 	return nil
 }
 
-// checkArgs rejects identifying arguments (field, value pairs) that no
-// record can hold, as the Postgres store must: it cannot even send them.
-func checkArgs(entity string, pairs ...string) error {
-	var fields []crm.FieldError
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if fe, bad := crm.CheckText(pairs[i], pairs[i+1]); bad {
-			fields = append(fields, fe)
-		}
-	}
-	if fields != nil {
-		return &crm.ValidationError{Entity: entity, Fields: fields}
-	}
-	return nil
-}
-
 // Create stores a copy of v. It returns a *crm.ValidationError when v has no
 // ID or dealer or holds text CheckTexts refuses, and a *crm.ConflictError
 // when its ID, external ID or VIN is taken for its dealer.
@@ -97,7 +82,7 @@ func (r *repo[T, ID, F]) Create(ctx context.Context, v *T) error {
 
 // checkID rejects a dealer or record ID that no record can hold.
 func (r *repo[T, ID, F]) checkID(dealer crm.DealerID, id ID) error {
-	return checkArgs(r.t.kind, "dealer_id", string(dealer), "id", string(id))
+	return crm.CheckArgs(r.t.kind, "dealer_id", string(dealer), "id", string(id))
 }
 
 // Get returns a copy of the dealer's record id, or a NotFound error.
@@ -125,7 +110,7 @@ func (r *repo[T, ID, F]) Get(ctx context.Context, dealer crm.DealerID, id ID) (T
 // ext, or a NotFound error; the empty external ID matches nothing.
 func (r *repo[T, ID, F]) GetByExternalID(ctx context.Context, dealer crm.DealerID, ext string) (T, error) {
 	var out T
-	if err := checkArgs(r.t.kind, "dealer_id", string(dealer), "external_id", ext); err != nil {
+	if err := crm.CheckArgs(r.t.kind, "dealer_id", string(dealer), "external_id", ext); err != nil {
 		return out, err
 	}
 	found := false
@@ -224,7 +209,7 @@ func (r *repo[T, ID, F]) List(ctx context.Context, dealer crm.DealerID, f F) (cr
 	if err != nil {
 		return crm.Page[T]{}, err
 	}
-	if err := checkArgs(r.t.kind, "dealer_id", string(dealer)); err != nil {
+	if err := crm.CheckArgs(r.t.kind, "dealer_id", string(dealer)); err != nil {
 		return crm.Page[T]{}, err
 	}
 	if fields := crm.CheckTexts("", f); fields != nil {
@@ -262,7 +247,7 @@ func (r *repo[T, ID, F]) List(ctx context.Context, dealer crm.DealerID, f F) (cr
 // record is a *crm.ConflictError naming items[i] and the key. Either way
 // nothing is written.
 func (r *repo[T, ID, F]) Upsert(ctx context.Context, dealer crm.DealerID, items []T) ([]crm.UpsertResult, error) {
-	if err := checkArgs(r.t.kind, "dealer_id", string(dealer)); err != nil {
+	if err := crm.CheckArgs(r.t.kind, "dealer_id", string(dealer)); err != nil {
 		return nil, err
 	}
 	if err := checkBatch(r.t.kind, items, func(v *T) string { return r.t.rec(v).ExternalID }); err != nil {
@@ -369,7 +354,7 @@ func (r *repo[T, ID, F]) sameContent(a, b *T) bool {
 
 // ResolveExternalIDs maps the dealer's known external IDs among exts to IDs.
 func (r *repo[T, ID, F]) ResolveExternalIDs(ctx context.Context, dealer crm.DealerID, exts []string) (map[string]ID, error) {
-	if err := checkArgs(r.t.kind, "dealer_id", string(dealer)); err != nil {
+	if err := crm.CheckArgs(r.t.kind, "dealer_id", string(dealer)); err != nil {
 		return nil, err
 	}
 	if fields := crm.CheckTexts("external_ids", exts); fields != nil {

@@ -81,7 +81,7 @@ func (d dealerStore) get(ctx context.Context, db bun.IDB, id crm.DealerID, forUp
 
 // Get returns the dealer, or ErrNotFound.
 func (d dealerStore) Get(ctx context.Context, id crm.DealerID) (crm.Dealer, error) {
-	if err := checkArgs("dealer", "id", string(id)); err != nil {
+	if err := crm.CheckArgs("dealer", "id", string(id)); err != nil {
 		return crm.Dealer{}, err
 	}
 	return d.get(ctx, d.s.db, id, false)
@@ -90,7 +90,7 @@ func (d dealerStore) Get(ctx context.Context, id crm.DealerID) (crm.Dealer, erro
 // Update changes the dealer atomically, like the repositories' Update.
 func (d dealerStore) Update(ctx context.Context, id crm.DealerID, fn func(*crm.Dealer) error) (crm.Dealer, error) {
 	var out crm.Dealer
-	if err := checkArgs("dealer", "id", string(id)); err != nil {
+	if err := crm.CheckArgs("dealer", "id", string(id)); err != nil {
 		return out, err
 	}
 	err := d.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {

@@ -107,25 +107,9 @@ func (r repo[T, ID, F, R]) encode(v *T, check bool) (R, error) {
 	return row, nil
 }
 
-// checkArgs rejects identifying arguments (field, value pairs) that no
-// record can hold: bun cannot even put a NUL into a statement, and would
-// turn invalid UTF-8 into U+FFFD. The memory store answers the same.
-func checkArgs(entity string, pairs ...string) error {
-	var fields []crm.FieldError
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if fe, bad := crm.CheckText(pairs[i], pairs[i+1]); bad {
-			fields = append(fields, fe)
-		}
-	}
-	if fields != nil {
-		return &crm.ValidationError{Entity: entity, Fields: fields}
-	}
-	return nil
-}
-
 // checkID rejects a dealer or record ID that no record can hold.
 func (r repo[T, ID, F, R]) checkID(dealer crm.DealerID, id ID) error {
-	return checkArgs(r.k.name, "dealer_id", string(dealer), "id", string(id))
+	return crm.CheckArgs(r.k.name, "dealer_id", string(dealer), "id", string(id))
 }
 
 // checkKeys rejects a record without the keys that place it.
@@ -272,7 +256,7 @@ func (r repo[T, ID, F, R]) Get(ctx context.Context, dealer crm.DealerID, id ID) 
 // GetByExternalID returns the record with external ID ext, or ErrNotFound
 // (always for "": records without an external ID cannot be found by it).
 func (r repo[T, ID, F, R]) GetByExternalID(ctx context.Context, dealer crm.DealerID, ext string) (T, error) {
-	if err := checkArgs(r.k.name, "dealer_id", string(dealer), "external_id", ext); err != nil {
+	if err := crm.CheckArgs(r.k.name, "dealer_id", string(dealer), "external_id", ext); err != nil {
 		return *new(T), err
 	}
 	if ext == "" {
@@ -365,7 +349,7 @@ func (r repo[T, ID, F, R]) List(ctx context.Context, dealer crm.DealerID, f F) (
 	if err != nil {
 		return crm.Page[T]{}, err
 	}
-	if err := checkArgs(r.k.name, "dealer_id", string(dealer)); err != nil {
+	if err := crm.CheckArgs(r.k.name, "dealer_id", string(dealer)); err != nil {
 		return crm.Page[T]{}, err
 	}
 	if fields := crm.CheckTexts("", f); fields != nil {
@@ -454,7 +438,7 @@ func (r repo[T, ID, F, R]) keysBy(ctx context.Context, db bun.IDB, dealer crm.De
 // ResolveExternalIDs maps external IDs to IDs; unknown ones (and "") are
 // absent from the map.
 func (r repo[T, ID, F, R]) ResolveExternalIDs(ctx context.Context, dealer crm.DealerID, exts []string) (map[string]ID, error) {
-	if err := checkArgs(r.k.name, "dealer_id", string(dealer)); err != nil {
+	if err := crm.CheckArgs(r.k.name, "dealer_id", string(dealer)); err != nil {
 		return nil, err
 	}
 	if fields := crm.CheckTexts("external_ids", exts); fields != nil {

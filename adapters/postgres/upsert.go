@@ -41,7 +41,7 @@ type upserted struct {
 // statement does not return are the unchanged ones, whose IDs the SELECT
 // before found.
 func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, items []T) ([]crm.UpsertResult, error) {
-	if err := checkArgs(r.k.name, "dealer_id", string(dealer)); err != nil {
+	if err := crm.CheckArgs(r.k.name, "dealer_id", string(dealer)); err != nil {
 		return nil, err
 	}
 	if len(items) == 0 {
