@@ -44,6 +44,12 @@ func (t *Task) Erase(at time.Time) bool {
 	return true
 }
 
+// DatesArePersonal reports whether t's very key and dates are personal
+// data: a birthday-care call is due the day before a birthday, so even an
+// anonymised one would still tell the birth month and day. Erasure
+// deletes such a task (TaskStore.EraseCustomer) instead of keeping it.
+func (t *Task) DatesArePersonal() bool { return t.Kind == KindBirthdayCare }
+
 var _ crm.PersonalData = (*Service)(nil)
 
 // PersonalDataSection implements crm.PersonalData: "tasks".
@@ -121,6 +127,8 @@ func (s *Service) vehiclesOf(ctx context.Context, dealer crm.DealerID, id crm.Cu
 // ErasedReason or is cleared. Kind, dates, status, outcome and the links
 // stay for the statistics. The keys stay too, so neither the daily run
 // nor a replayed follow-up opens a task again that the erasure closed.
+// Birthday-care tasks are deleted: their dates are the birthday
+// (Task.DatesArePersonal).
 //
 // The daily run plans no task of a consent-gated rule for the erased
 // customer (crm's erasure withdraws every consent) and no birthday care

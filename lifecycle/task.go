@@ -194,9 +194,10 @@ type TaskStore interface {
 	// is customer and on every task without a customer of the vehicles
 	// given, writing those it changes (their Version goes up by one, so
 	// that a daily run that read them before cannot write them back),
+	// and deleting those whose dates are personal (Task.DatesArePersonal);
 	// and it records the erasure (Erasures). It returns how many open or
-	// overdue tasks it cancelled. Erasing again changes no task; an empty
-	// customer is ErrInvalid.
+	// overdue tasks it cancelled or deleted. Erasing again changes no
+	// task; an empty customer is ErrInvalid.
 	EraseCustomer(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID, vehicles []crm.VehicleID, at time.Time) (cancelled int, err error)
 	// Erasures returns the erasures of the dealer's customers' tasks,
 	// one per customer, in customer ID order.

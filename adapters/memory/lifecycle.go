@@ -185,12 +185,22 @@ func (s *TaskStore) EraseCustomer(_ context.Context, dealer crm.DealerID, custom
 	defer s.mu.Unlock()
 	t := s.table(dealer, true)
 	cancelled := 0
+	var deleted []lifecycle.TaskID
 	for _, id := range t.ids {
 		v := t.byID[id]
 		if v.CustomerID != customer && (v.CustomerID != "" || v.VehicleID == "" || !slices.Contains(vehicles, v.VehicleID)) {
 			continue
 		}
 		active := v.Status.Active()
+		if v.DatesArePersonal() {
+			if active {
+				cancelled++
+			}
+			delete(t.byID, id)
+			delete(t.byKey, v.Key)
+			deleted = append(deleted, id)
+			continue
+		}
 		if v.Erase(at) {
 			if active {
 				cancelled++
@@ -199,6 +209,7 @@ func (s *TaskStore) EraseCustomer(_ context.Context, dealer crm.DealerID, custom
 			t.byID[id] = v
 		}
 	}
+	t.ids = slices.DeleteFunc(t.ids, func(id lifecycle.TaskID) bool { return slices.Contains(deleted, id) })
 	e := t.erasures[customer]
 	e.CustomerID, e.At = customer, at
 	e.Count++

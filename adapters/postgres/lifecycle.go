@@ -310,9 +310,17 @@ func (ts taskStore) EraseCustomer(ctx context.Context, dealer crm.DealerID, cust
 			return translate("erase lifecycle tasks", err)
 		}
 		var changed []taskRow
+		var deleted []string
 		for i := range rows {
 			t := toTask(&rows[i])
 			active := t.Status.Active()
+			if t.DatesArePersonal() {
+				if active {
+					cancelled++
+				}
+				deleted = append(deleted, string(t.ID))
+				continue
+			}
 			if t.Erase(at) {
 				if active {
 					cancelled++
@@ -328,6 +336,13 @@ func (ts taskStore) EraseCustomer(ctx context.Context, dealer crm.DealerID, cust
 				Set("updated_at = _data.updated_at, version = t.version + 1").
 				Where("t.dealer_id = ?", string(dealer)).
 				Where("t.dealer_id = _data.dealer_id AND t.id = _data.id").
+				Exec(ctx); err != nil {
+				return translate("erase lifecycle tasks", err)
+			}
+		}
+		if len(deleted) > 0 {
+			if _, err := db.NewDelete().ModelTableExpr(table+" AS t").
+				Where("t.dealer_id = ?", string(dealer)).Where("t.id IN (?)", bun.List(deleted)).
 				Exec(ctx); err != nil {
 				return translate("erase lifecycle tasks", err)
 			}

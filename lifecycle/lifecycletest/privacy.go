@@ -191,13 +191,17 @@ func runPrivacyTests(t *testing.T, newStores func(t *testing.T) (crm.Store, life
 		require.NoError(t, f.crm.EraseCustomer(ctx, "d1", "c1"), "erasing twice is fine")
 
 		erased := f.exported(t)
-		require.Len(t, erased, 6, "the tasks stay, anonymised")
+		require.Len(t, erased, 5, "the tasks stay, anonymised, but the birthday care call, whose dates are the birthday")
 		assert.Empty(t, holds(erased), "no task holds the name, number, plate, comment, birthday or staff's text")
 		after := byKind(t, erased)
+		assert.NotContains(t, after, lifecycle.KindBirthdayCare, "the birthday care call is deleted: its key and dates tell the birth day")
+		for _, tk := range erased {
+			assert.NotContains(t, tk.Key, "2026-02-15", "no key keeps the birthday")
+		}
 		for kind, want := range map[lifecycle.Kind]lifecycle.Status{
 			lifecycle.KindThankYou3DC: lifecycle.StatusDone, lifecycle.KindOneOnOneVisit: lifecycle.StatusSkipped,
 			lifecycle.KindSurveyFollowUp: lifecycle.StatusCancelled, "recall_check": lifecycle.StatusCancelled,
-			lifecycle.Kind7DC: lifecycle.StatusCancelled, lifecycle.KindBirthdayCare: lifecycle.StatusCancelled,
+			lifecycle.Kind7DC: lifecycle.StatusCancelled,
 		} {
 			got, old := after[kind], before[kind]
 			assert.Equal(t, want, got.Status, "%s: closed tasks keep their status, open and overdue ones are cancelled", kind)
@@ -251,12 +255,13 @@ func runPrivacyTests(t *testing.T, newStores func(t *testing.T) (crm.Store, life
 		for _, tk := range x {
 			assert.False(t, tk.Status.Active(), "%s: the erased customer has no open task", tk.Key)
 			assert.Equal(t, lifecycle.ErasedReason, tk.Reason, tk.Key)
+			assert.NotEqual(t, lifecycle.KindBirthdayCare, tk.Kind, "the birthday care call the run made from the old records is deleted")
 		}
 		assert.Empty(t, f.dueKeys(t, "c1", "2026-02-14"), "c1 is not on the call list")
 		assert.Equal(t, []string{"birthday_care|customer:c2|2026-02-15|1", "one_on_one_visit|vehicle:v2|2026-01-29|1"},
 			f.dueKeys(t, "c2", "2026-02-14"), "c2's calls are planned as usual")
 		assert.Equal(t, lifecycle.RunResult{Date: dealercrm.MustParseDate("2026-02-14"), Subjects: 2, Created: 2, Cancelled: 1}, r,
-			"created: c1's and c2's birthday care; cancelled: c1's, erased again; c1's tasks the run would have marked overdue were erased first")
+			"created: c1's and c2's birthday care; cancelled: c1's, erased again (deleted); c1's tasks the run would have marked overdue were erased first")
 		es, err := ts.Erasures(ctx, "d1")
 		require.NoError(t, err)
 		require.Len(t, es, 1)

@@ -256,7 +256,11 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.TaskStore
 		previous.CustomerID, previous.Reason = "c2", "c2's reason"
 		other := NewTask("d1", "t8", "k8")
 		other.CustomerID, other.VehicleID = "", "v9"
-		apply(t, s, "d1", []lifecycle.Task{open, overdue, done, skipped, cancelled, plate, previous, other}, nil)
+		birthday := NewTask("d1", "t9", "birthday_care|customer:c1|2026-05-06|1")
+		birthday.Kind, birthday.VehicleID, birthday.Reason = lifecycle.KindBirthdayCare, "", "birthday on 2026-05-06"
+		birthdayDone := NewTask("d1", "ta", "birthday_care|customer:c1|2025-05-06|1")
+		birthdayDone.Kind, birthdayDone.VehicleID, birthdayDone.Status = lifecycle.KindBirthdayCare, "", lifecycle.StatusDone
+		apply(t, s, "d1", []lifecycle.Task{open, overdue, done, skipped, cancelled, plate, previous, other, birthday, birthdayDone}, nil)
 		apply(t, s, "d2", []lifecycle.Task{NewTask("d2", "t1", "k1")}, nil)
 		read, err := s.Get(ctx, "d1", "t1")
 		require.NoError(t, err)
@@ -277,7 +281,11 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.TaskStore
 
 		n, err := s.EraseCustomer(ctx, "d1", "c1", []crm.VehicleID{"v1"}, at)
 		require.NoError(t, err)
-		assert.Equal(t, 3, n, "the open task, the overdue follow-up and the plate's follow-up are cancelled")
+		assert.Equal(t, 4, n, "the open task, the overdue follow-up and the plate's follow-up are cancelled, the open birthday care call deleted")
+		for _, id := range []lifecycle.TaskID{"t9", "ta"} {
+			_, err := s.Get(ctx, "d1", id)
+			assert.ErrorIs(t, err, lifecycle.ErrTaskNotFound, "%s: a birthday care call is deleted, open or done: its key and dates are the birthday", id)
+		}
 		for id, want := range map[lifecycle.TaskID]struct {
 			status  lifecycle.Status
 			outcome crm.Outcome
