@@ -2,8 +2,11 @@ package crm
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -235,7 +238,7 @@ func (im importer[T, ID, F, P]) write(ctx context.Context, tx Store, st *importS
 	}
 	res, err := im.k.repo(tx).Upsert(ctx, st.dealer, items)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", im.json, err)
+		return nil, fmt.Errorf("%s: %w", im.json, inSection(err, im.json))
 	}
 	if im.self != numTargets {
 		for _, r := range res {
@@ -243,6 +246,32 @@ func (im importer[T, ID, F, P]) write(ctx context.Context, tx Store, st *importS
 		}
 	}
 	return res, nil
+}
+
+// inSection names the fields of a store's error after the batch section
+// (vehicles[3].vin) rather than the store's items (items[3].vin), so that
+// the caller finds the record in what it sent.
+func inSection(err error, section string) error {
+	rename := func(field string) string {
+		if rest, ok := strings.CutPrefix(field, "items["); ok {
+			return section + "[" + rest
+		}
+		return field
+	}
+	if ce, ok := errors.AsType[*ConflictError](err); ok {
+		c := *ce
+		c.Field = rename(c.Field)
+		return &c
+	}
+	if ve, ok := errors.AsType[*ValidationError](err); ok {
+		v := *ve
+		v.Fields = slices.Clone(v.Fields)
+		for i := range v.Fields {
+			v.Fields[i].Field = rename(v.Fields[i].Field)
+		}
+		return &v
+	}
+	return err
 }
 
 func customerRef[P any](field string, get func(P) CustomerID, set func(P, CustomerID)) ref[P] {

@@ -41,6 +41,7 @@ func runRuleTests(t *testing.T, newStore func(*testing.T) crm.Store) {
 		{"TextRefusedBeforeTheStore", testRuleText},
 		{"LeadLevelFollowsExpectedClose", testRuleLeadWindow},
 		{"LostRequestNotDecidedByRequester", testRuleLostRequester},
+		{"ImportConflictNamesTheRecord", testRuleImportConflict},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -205,4 +206,32 @@ func testRuleLostRequester(t *testing.T, e ruleEnv) {
 	_, pending := got.PendingLostRequest()
 	assert.True(t, pending, "the request still waits for a manager")
 	assert.Equal(t, crm.LeadOpen, got.Status)
+}
+
+// A taken key met while importing is named by the batch's own path
+// (vehicles[1].vin), not the store's (items[1].vin): the caller finds the
+// record in what it sent.
+func testRuleImportConflict(t *testing.T, e ruleEnv) {
+	ctx := t.Context()
+	taken, err := e.svc.GetVehicle(ctx, e.dealer, e.vehicle)
+	require.NoError(t, err)
+	fresh := Vehicle(e.dealer, e.customer, 2)
+	fresh.ExternalID, fresh.OwnerID = "V-NEW-1", crm.CustomerID(mustCustomer(t, e).ExternalID)
+	clash := fresh
+	clash.ExternalID, clash.VIN = "V-NEW-2", taken.VIN
+	_, err = e.svc.Import(ctx, e.dealer, crm.Batch{Vehicles: []crm.Vehicle{fresh, clash}})
+	var ce *crm.ConflictError
+	require.True(t, errors.As(err, &ce), "want a *crm.ConflictError, got %v", err)
+	assert.Equal(t, "vehicles[1].vin", ce.Field)
+	assert.ErrorIs(t, err, dealercrm.ErrConflict)
+	vs, err := e.svc.ListVehicles(ctx, e.dealer, crm.VehicleFilter{})
+	require.NoError(t, err)
+	assert.Len(t, vs.Items, 1, "nothing of the refused batch is written")
+}
+
+func mustCustomer(t *testing.T, e ruleEnv) crm.Customer {
+	t.Helper()
+	c, err := e.svc.GetCustomer(t.Context(), e.dealer, e.customer)
+	require.NoError(t, err)
+	return c
 }
