@@ -1,6 +1,7 @@
 package dealercrm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -145,7 +146,9 @@ type Coder interface {
 }
 
 // ErrorCode returns the code of the first error in err's chain that has one,
-// or Internal when none has. ErrorCode(nil) is "".
+// or Internal when none has. ErrorCode(nil) is "". A cancelled or expired
+// context (context.Canceled, context.DeadlineExceeded) is Unavailable: the
+// caller gave up or ran out of time, and every backend says so alike.
 func ErrorCode(err error) Code {
 	if err == nil {
 		return ""
@@ -153,6 +156,9 @@ func ErrorCode(err error) Code {
 	var c Coder
 	if errors.As(err, &c) {
 		return c.ErrorCode()
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return Unavailable
 	}
 	return Internal
 }
@@ -164,6 +170,9 @@ func ErrorMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) && e.Message != "" {
 		return e.Message
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "the request was cancelled or ran out of time; retry"
 	}
 	if ErrorCode(err) != Internal {
 		return err.Error()

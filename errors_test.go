@@ -1,6 +1,7 @@
 package dealercrm_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -23,6 +24,14 @@ func TestErrorCode(t *testing.T) {
 	assert.Equal(t, dealercrm.Code(""), dealercrm.ErrorCode(nil))
 	assert.Equal(t, "internal error", dealercrm.ErrorMessage(errors.New("secret detail")), "internal details are not shown")
 	assert.Equal(t, "pkg: busy", dealercrm.ErrorMessage(wrapped))
+
+	// A caller that gave up is Unavailable on every backend (the memory
+	// stores return ctx.Err() as it is; it was a 500 there, a 503 on
+	// Postgres).
+	gaveUp := fmt.Errorf("satisfaction: get response r1: %w", context.Canceled)
+	assert.Equal(t, dealercrm.Unavailable, dealercrm.ErrorCode(gaveUp))
+	assert.Equal(t, dealercrm.Unavailable, dealercrm.ErrorCode(context.DeadlineExceeded))
+	assert.NotContains(t, dealercrm.ErrorMessage(gaveUp), "satisfaction", "no internal detail")
 }
 
 // TestTransitionError: the one error of a forbidden state change says
