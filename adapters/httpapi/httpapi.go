@@ -322,7 +322,11 @@ func (h *handler) noRoute(w http.ResponseWriter, r *http.Request, fallback http.
 // filter).
 func (h *handler) logRequest(r *http.Request, sw *statusWriter, d time.Duration) {
 	level := slog.LevelInfo
-	if sw.status >= 500 {
+	switch {
+	case sw.status == http.StatusServiceUnavailable:
+		// Load or an outage, not a bug: its cause is logged as a warning.
+		level = slog.LevelWarn
+	case sw.status >= 500:
 		level = slog.LevelError
 	}
 	h.log.LogAttrs(r.Context(), level, "http request",
