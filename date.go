@@ -101,15 +101,87 @@ func DaysIn(y int, m time.Month) int {
 	return 31
 }
 
+// The calendar arithmetic below works on day numbers (DayNumber): plain
+// integer operations, no time.Time, so that a scheduler or a grading run
+// can do it for millions of dates. Dates that are not valid (a month 13, a
+// day 0) are first normalised as NewDate does.
+
+// DayNumber returns the number of days from 1970-01-01 to d (negative
+// before it) in the proleptic Gregorian calendar: d.DayNumber() -
+// e.DayNumber() is d.DaysSince(e), and DateOfDay is its inverse. A date
+// that is not valid is normalised first (NewDate).
+func (d Date) DayNumber() int {
+	if !d.plain() {
+		d = NewDate(d.Year, d.Month, d.Day)
+	}
+	// H. Hinnant, days_from_civil.
+	y, m := d.Year, int(d.Month)
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399
+	}
+	era /= 400
+	yoe := y - era*400
+	doy := (153*((m+9)%12)+2)/5 + d.Day - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+// DateOfDay returns the date of day number n (see DayNumber).
+func DateOfDay(n int) Date {
+	// H. Hinnant, civil_from_days.
+	z := n + 719468
+	era := z
+	if era < 0 {
+		era -= 146096
+	}
+	era /= 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return Date{Year: y, Month: time.Month(m), Day: day}
+}
+
+// plain reports whether d is a calendar date as it stands: a month from 1
+// to 12 and a day of that month (any year).
+func (d Date) plain() bool {
+	return d.Month >= time.January && d.Month <= time.December && d.Day >= 1 && d.Day <= DaysIn(d.Year, d.Month)
+}
+
 // AddDays returns d plus n calendar days (n may be negative).
-func (d Date) AddDays(n int) Date { return NewDate(d.Year, d.Month, d.Day+n) }
+func (d Date) AddDays(n int) Date {
+	if dd := d.Day + n; dd >= 1 && dd <= 28 && d.plain() {
+		return Date{Year: d.Year, Month: d.Month, Day: dd} // the common case
+	}
+	return DateOfDay(d.DayNumber() + n)
+}
 
 // AddMonths returns d plus n months, clamped to the end of the target month:
 // January 31 plus one month is February 28 (29 in a leap year), never March.
 func (d Date) AddMonths(n int) Date {
-	first := NewDate(d.Year, d.Month+time.Month(n), 1)
-	last := NewDate(first.Year, first.Month+1, 0).Day
-	return Date{Year: first.Year, Month: first.Month, Day: min(d.Day, last)}
+	if !d.plain() {
+		d = NewDate(d.Year, d.Month, d.Day)
+	}
+	months := d.Year*12 + int(d.Month) - 1 + n
+	y, m := months/12, months%12
+	if m < 0 {
+		y, m = y-1, m+12
+	}
+	month := time.Month(m + 1)
+	return Date{Year: y, Month: month, Day: min(d.Day, DaysIn(y, month))}
 }
 
 // AddYears returns d plus n years, with February 29 clamped to February 28 in
@@ -135,9 +207,7 @@ func (d Date) Before(e Date) bool { return d.Compare(e) < 0 }
 func (d Date) After(e Date) bool { return d.Compare(e) > 0 }
 
 // DaysSince returns the number of calendar days from e to d (d − e).
-func (d Date) DaysSince(e Date) int {
-	return int(d.Time(time.UTC).Sub(e.Time(time.UTC)).Hours() / 24)
-}
+func (d Date) DaysSince(e Date) int { return d.DayNumber() - e.DayNumber() }
 
 func cmpInt(a, b int) int {
 	switch {

@@ -108,3 +108,47 @@ func TestDateValidMatchesNormalisation(t *testing.T) {
 	assert.False(t, dealercrm.Date{Year: 2100, Month: 2, Day: 29}.Valid(), "2100 is not")
 	assert.True(t, dealercrm.Date{Year: 2000, Month: 2, Day: 29}.Valid(), "2000 is")
 }
+
+// TestDayArithmeticMatchesTime: the integer calendar (DayNumber,
+// DateOfDay, AddDays, AddMonths, DaysSince) gives what time.Date gives,
+// over every day from 1600 to 2400 and the edges of the years 1 and 9999,
+// and for dates that are not valid (normalised as NewDate does).
+func TestDayArithmeticMatchesTime(t *testing.T) {
+	byTime := func(d dealercrm.Date) int { return int(d.Time(time.UTC).Unix() / 86400) }
+	check := func(d dealercrm.Date) {
+		t.Helper()
+		n := d.DayNumber()
+		if want := byTime(d); n != want {
+			t.Fatalf("%v.DayNumber() = %d, want %d", d, n, want)
+		}
+		if got := dealercrm.DateOfDay(n); got != d {
+			t.Fatalf("DateOfDay(%d) = %v, want %v", n, got, d)
+		}
+		for _, k := range []int{-400, -31, -1, 1, 27, 365, 1000} {
+			if got, want := d.AddDays(k), dealercrm.DateOf(d.Time(time.UTC).AddDate(0, 0, k)); got != want {
+				t.Fatalf("%v.AddDays(%d) = %v, want %v", d, k, got, want)
+			}
+		}
+		for _, k := range []int{-25, -12, -1, 1, 11, 13, 120} {
+			first := time.Date(d.Year, d.Month+time.Month(k), 1, 0, 0, 0, 0, time.UTC)
+			last := first.AddDate(0, 1, -1).Day()
+			want := dealercrm.Date{Year: first.Year(), Month: first.Month(), Day: min(d.Day, last)}
+			if got := d.AddMonths(k); got != want {
+				t.Fatalf("%v.AddMonths(%d) = %v, want %v", d, k, got, want)
+			}
+		}
+	}
+	for d := dealercrm.NewDate(1600, 1, 1); d.Year < 2400; d = d.AddDays(1) {
+		check(d)
+	}
+	for _, s := range []string{"0001-01-01", "0001-03-01", "9999-12-31", "2000-02-29", "1900-02-28", "2100-03-01"} {
+		check(dealercrm.MustParseDate(s))
+	}
+	assert.Equal(t, 0, dealercrm.MustParseDate("1970-01-01").DayNumber())
+	assert.Equal(t, 365, dealercrm.MustParseDate("2026-12-03").DaysSince(dealercrm.MustParseDate("2025-12-03")))
+	// Not valid: normalised as NewDate normalises.
+	odd := dealercrm.Date{Year: 2026, Month: 13, Day: 0}
+	assert.Equal(t, dealercrm.NewDate(2026, 13, 0), dealercrm.DateOfDay(odd.DayNumber()))
+	assert.Equal(t, dealercrm.MustParseDate("2027-01-01"), odd.AddDays(1))
+	assert.Equal(t, dealercrm.MustParseDate("2027-01-31"), odd.AddMonths(1))
+}
