@@ -175,48 +175,48 @@ func (c *Campaign) Normalize() {
 func (c *Campaign) Validate() error { return c.validate(crm.DefaultLimits()) }
 
 func (c *Campaign) validate(limits crm.Limits) error {
-	var k checker
+	var k crm.Checker
 	if strings.TrimSpace(string(c.ID)) == "" {
-		k.add("id", crm.RuleRequired, "is required")
+		k.Add("id", crm.RuleRequired, "is required")
 	}
 	if c.DealerID == "" {
-		k.add("dealer_id", crm.RuleRequired, "is required")
+		k.Add("dealer_id", crm.RuleRequired, "is required")
 	}
 	if strings.TrimSpace(c.Name) == "" {
-		k.add("name", crm.RuleRequired, "is required")
+		k.Add("name", crm.RuleRequired, "is required")
 	} else if len([]rune(c.Name)) > 200 {
-		k.add("name", crm.RuleMaxLength, "is longer than 200 characters")
+		k.Add("name", crm.RuleMaxLength, "is longer than 200 characters")
 	}
 	if !c.Kind.Valid() {
-		k.add("kind", crm.RuleEnum, "must be one of %v", allKinds)
+		k.Add("kind", crm.RuleEnum, "must be one of %v", allKinds)
 	}
 	if !c.Purpose.Valid() {
-		k.add("purpose", crm.RuleEnum, "must be one of %v", crm.Purposes())
+		k.Add("purpose", crm.RuleEnum, "must be one of %v", crm.Purposes())
 	}
 	if !c.Status.Valid() {
-		k.add("status", crm.RuleEnum, "must be one of %v", allStatuses)
+		k.Add("status", crm.RuleEnum, "must be one of %v", allStatuses)
 	}
 	for i, ch := range c.Channels {
 		f := fmt.Sprintf("channels[%d]", i)
 		if !ch.Valid() {
-			k.add(f, crm.RuleEnum, "must be one of %v", crm.Channels())
+			k.Add(f, crm.RuleEnum, "must be one of %v", crm.Channels())
 		} else if slices.Index(c.Channels, ch) != i {
-			k.add(f, crm.RuleUnique, "%s is listed twice", ch)
+			k.Add(f, crm.RuleUnique, "%s is listed twice", ch)
 		}
 	}
 	if len(c.Targets) > 0 && len(c.Channels) == 0 {
-		k.add("channels", crm.RuleRequired, "a campaign with an audience needs a contact channel")
+		k.Add("channels", crm.RuleRequired, "a campaign with an audience needs a contact channel")
 	}
 	if c.Start.IsZero() || !c.Start.Valid() {
-		k.add("start", crm.RuleRequired, "is required")
+		k.Add("start", crm.RuleRequired, "is required")
 	}
 	if c.End.IsZero() || !c.End.Valid() {
-		k.add("end", crm.RuleRequired, "is required")
+		k.Add("end", crm.RuleRequired, "is required")
 	} else if c.End.Before(c.Start) {
-		k.add("end", crm.RuleOrder, "is before start")
+		k.Add("end", crm.RuleOrder, "is before start")
 	}
 	if c.AttributionDays < 0 || c.AttributionDays > 366 {
-		k.add("attribution_days", RuleRange, "must be from 0 to 366")
+		k.Add("attribution_days", RuleRange, "must be from 0 to 366")
 	}
 	checkAmount(&k, "budget", c.Budget, limits)
 	for i, l := range c.Costs {
@@ -226,53 +226,53 @@ func (c *Campaign) validate(limits crm.Limits) error {
 	for i, t := range c.Targets {
 		f := fmt.Sprintf("targets[%d]", i)
 		if strings.TrimSpace(t.Name) == "" {
-			k.add(f+".name", crm.RuleRequired, "is required")
+			k.Add(f+".name", crm.RuleRequired, "is required")
 		} else if names[t.Name] {
-			k.add(f+".name", crm.RuleUnique, "%q is used twice", t.Name)
+			k.Add(f+".name", crm.RuleUnique, "%q is used twice", t.Name)
 		}
 		names[t.Name] = true
 		if t.Rate.IsNegative() || t.Rate.GreaterThan(decimal.NewFromInt(1)) {
-			k.add(f+".rate", RuleRange, "must be a fraction from 0 to 1")
+			k.Add(f+".rate", RuleRange, "must be a fraction from 0 to 1")
 		}
 		if _, err := t.Segment.compile(f+".segment", dealercrm.NewDate(2000, 1, 1)); err != nil {
-			k.errs = append(k.errs, fieldErrors(err)...)
+			k.Fields = append(k.Fields, fieldErrors(err)...)
 		}
 	}
 	if c.Holdout < 0 || c.Holdout > 0.5 || c.Holdout != c.Holdout {
-		k.add("holdout", RuleRange, "must be a share from 0 to 0.5")
+		k.Add("holdout", RuleRange, "must be a share from 0 to 0.5")
 	}
-	return k.err("campaign")
+	return k.Err("campaign")
 }
 
 // checkCost checks a cost line; prefix is put before the field names
 // ("costs[0]." in a campaign, "" for a line booked alone).
-func checkCost(k *checker, prefix string, l CostLine, channels []crm.Channel, limits crm.Limits) {
+func checkCost(k *crm.Checker, prefix string, l CostLine, channels []crm.Channel, limits crm.Limits) {
 	if strings.TrimSpace(l.ID) == "" {
-		k.add(prefix+"id", crm.RuleRequired, "is required")
+		k.Add(prefix+"id", crm.RuleRequired, "is required")
 	}
 	if l.Date.IsZero() || !l.Date.Valid() {
-		k.add(prefix+"date", crm.RuleRequired, "is required")
+		k.Add(prefix+"date", crm.RuleRequired, "is required")
 	}
 	if strings.TrimSpace(l.Description) == "" {
-		k.add(prefix+"description", crm.RuleRequired, "is required")
+		k.Add(prefix+"description", crm.RuleRequired, "is required")
 	}
 	checkAmount(k, prefix+"amount", l.Amount, limits)
 	if l.Channel != "" && !slices.Contains(channels, l.Channel) {
-		k.add(prefix+"channel", crm.RuleEnum, "must be one of the campaign's channels %v", channels)
+		k.Add(prefix+"channel", crm.RuleEnum, "must be one of the campaign's channels %v", channels)
 	}
 	if l.Source != "" && !l.Source.Valid() {
-		k.add(prefix+"source", crm.RuleEnum, "must be one of %v", crm.Sources())
+		k.Add(prefix+"source", crm.RuleEnum, "must be one of %v", crm.Sources())
 	}
 }
 
 // checkAmount checks a money amount: not negative, and within the limits
 // (crm.Limits.CheckAmount: not above MaxAmount, at most
 // crm.MaxAmountDecimals decimal places, judged before any arithmetic).
-func checkAmount(k *checker, field string, v decimal.Decimal, limits crm.Limits) {
+func checkAmount(k *crm.Checker, field string, v decimal.Decimal, limits crm.Limits) {
 	if fe, bad := limits.CheckAmount(field, v); bad {
-		k.errs = append(k.errs, fe)
+		k.Fields = append(k.Fields, fe)
 	} else if v.IsNegative() {
-		k.add(field, crm.RuleNonNegative, "must not be negative")
+		k.Add(field, crm.RuleNonNegative, "must not be negative")
 	}
 }
 

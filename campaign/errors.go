@@ -1,10 +1,7 @@
 package campaign
 
 import (
-	"fmt"
-
 	"github.com/dealercrm/dealercrm"
-	"github.com/dealercrm/dealercrm/crm"
 )
 
 // Errors returned by the campaign package. Test them with errors.Is.
@@ -50,19 +47,3 @@ const (
 	RuleRange        = "range"         // a number outside its allowed range
 	RuleTooLarge     = "too_large"     // a segment too deep or with too many nodes
 )
-
-// checker collects field errors into a *crm.ValidationError.
-type checker struct {
-	errs []crm.FieldError
-}
-
-func (c *checker) add(field, rule, format string, args ...any) {
-	c.errs = append(c.errs, crm.FieldError{Field: field, Rule: rule, Message: fmt.Sprintf(format, args...)})
-}
-
-func (c *checker) err(entity string) error {
-	if len(c.errs) == 0 {
-		return nil
-	}
-	return &crm.ValidationError{Entity: entity, Fields: c.errs}
-}

@@ -286,14 +286,14 @@ func (s *Segment) compile(path string, asOf dealercrm.Date) (Cond, error) {
 	}
 	c := compiler{asOf: asOf}
 	cond := c.node(path, s, 0)
-	if err := c.k.err("segment"); err != nil {
+	if err := c.k.Err("segment"); err != nil {
 		return Cond{}, err
 	}
 	return cond, nil
 }
 
 type compiler struct {
-	k     checker
+	k     crm.Checker
 	asOf  dealercrm.Date
 	nodes int
 }
@@ -302,12 +302,12 @@ func (c *compiler) node(path string, s *Segment, depth int) Cond {
 	c.nodes++
 	if c.nodes > MaxNodes {
 		if c.nodes == MaxNodes+1 {
-			c.k.add(path, RuleTooLarge, "a segment has at most %d nodes", MaxNodes)
+			c.k.Add(path, RuleTooLarge, "a segment has at most %d nodes", MaxNodes)
 		}
 		return Cond{}
 	}
 	if depth > MaxDepth {
-		c.k.add(path, RuleTooLarge, "a segment nests at most %d levels", MaxDepth)
+		c.k.Add(path, RuleTooLarge, "a segment nests at most %d levels", MaxDepth)
 		return Cond{}
 	}
 	shapes := 0
@@ -317,7 +317,7 @@ func (c *compiler) node(path string, s *Segment, depth int) Cond {
 		}
 	}
 	if shapes != 1 {
-		c.k.add(path, RuleShape, "must be exactly one of and, or, not or a leaf {field, op, value}")
+		c.k.Add(path, RuleShape, "must be exactly one of and, or, not or a leaf {field, op, value}")
 		return Cond{}
 	}
 	switch {
@@ -327,7 +327,7 @@ func (c *compiler) node(path string, s *Segment, depth int) Cond {
 			kind, list, name = CondOr, s.Or, "or"
 		}
 		if len(list) == 0 {
-			c.k.add(path+"."+name, crm.RuleRequired, "needs at least one condition")
+			c.k.Add(path+"."+name, crm.RuleRequired, "needs at least one condition")
 			return Cond{}
 		}
 		out := Cond{Kind: kind, Conds: make([]Cond, len(list))}
@@ -345,19 +345,19 @@ func (c *compiler) leaf(path string, s *Segment) Cond {
 	spec, ok := specOf(s.Field)
 	if !ok {
 		if s.Field == "" {
-			c.k.add(path+".field", crm.RuleRequired, "is required")
+			c.k.Add(path+".field", crm.RuleRequired, "is required")
 		} else {
-			c.k.add(path+".field", RuleUnknownField, "%q is not a segment field", truncate(string(s.Field)))
+			c.k.Add(path+".field", RuleUnknownField, "%q is not a segment field", truncate(string(s.Field)))
 		}
 		return Cond{}
 	}
 	if !slices.Contains(opsByType[spec.Type], s.Op) {
-		c.k.add(path+".op", RuleOperator, "%s (%s) takes one of %v", spec.Field, spec.Type, opsByType[spec.Type])
+		c.k.Add(path+".op", RuleOperator, "%s (%s) takes one of %v", spec.Field, spec.Type, opsByType[spec.Type])
 		return Cond{}
 	}
 	vpath := path + ".value"
 	if len(s.Value) == 0 {
-		c.k.add(vpath, crm.RuleRequired, "is required")
+		c.k.Add(vpath, crm.RuleRequired, "is required")
 		return Cond{}
 	}
 	switch spec.Type {
@@ -393,7 +393,7 @@ func (c *compiler) leaf(path string, s *Segment) Cond {
 	if s.Op == OpBetween {
 		var pair []json.RawMessage
 		if err := json.Unmarshal(s.Value, &pair); err != nil || len(pair) != 2 {
-			c.k.add(vpath, RuleValueType, "must be a list of two integers [from, to]")
+			c.k.Add(vpath, RuleValueType, "must be a list of two integers [from, to]")
 			return Cond{}
 		}
 		a, ok1 := c.num(vpath+"[0]", pair[0], spec)
@@ -402,7 +402,7 @@ func (c *compiler) leaf(path string, s *Segment) Cond {
 			return Cond{}
 		}
 		if b < a {
-			c.k.add(vpath, crm.RuleOrder, "the upper bound %d is below the lower bound %d", b, a)
+			c.k.Add(vpath, crm.RuleOrder, "the upper bound %d is below the lower bound %d", b, a)
 			return Cond{}
 		}
 		lo, hi, hasLo, hasHi = a, b, true, true
@@ -461,7 +461,7 @@ func truncate(s string) string {
 func (c *compiler) str(path string, raw json.RawMessage, spec FieldSpec) (string, bool) {
 	var v string
 	if isNull(raw) || json.Unmarshal(raw, &v) != nil {
-		c.k.add(path, RuleValueType, "must be a string")
+		c.k.Add(path, RuleValueType, "must be a string")
 		return "", false
 	}
 	return v, c.checkText(path, v, spec)
@@ -470,15 +470,15 @@ func (c *compiler) str(path string, raw json.RawMessage, spec FieldSpec) (string
 func (c *compiler) checkText(path, v string, spec FieldSpec) bool {
 	switch {
 	case strings.ContainsRune(v, 0):
-		c.k.add(path, crm.RuleFormat, "must not contain a NUL character")
+		c.k.Add(path, crm.RuleFormat, "must not contain a NUL character")
 	case len([]rune(v)) > MaxTextLength:
-		c.k.add(path, crm.RuleMaxLength, "is longer than %d characters", MaxTextLength)
+		c.k.Add(path, crm.RuleMaxLength, "is longer than %d characters", MaxTextLength)
 	case spec.Values != nil && !slices.Contains(spec.Values, v):
-		c.k.add(path, crm.RuleEnum, "must be one of %v", spec.Values)
+		c.k.Add(path, crm.RuleEnum, "must be one of %v", spec.Values)
 	case spec.Field == FieldConsent && !validConsent(v):
-		c.k.add(path, crm.RuleFormat, `must be "purpose:channel", e.g. "marketing:sms"`)
+		c.k.Add(path, crm.RuleFormat, `must be "purpose:channel", e.g. "marketing:sms"`)
 	case spec.Type == TypeSet && strings.TrimSpace(v) == "":
-		c.k.add(path, crm.RuleRequired, "must not be empty")
+		c.k.Add(path, crm.RuleRequired, "must not be empty")
 	default:
 		return true
 	}
@@ -496,11 +496,11 @@ func ConsentKey(p crm.Purpose, ch crm.Channel) string { return string(p) + ":" +
 func (c *compiler) list(path string, raw json.RawMessage, spec FieldSpec) ([]string, bool) {
 	var vs []string
 	if err := json.Unmarshal(raw, &vs); err != nil {
-		c.k.add(path, RuleValueType, "must be a list of strings")
+		c.k.Add(path, RuleValueType, "must be a list of strings")
 		return nil, false
 	}
 	if len(vs) == 0 || len(vs) > MaxListValues {
-		c.k.add(path, RuleRange, "must list from 1 to %d values", MaxListValues)
+		c.k.Add(path, RuleRange, "must list from 1 to %d values", MaxListValues)
 		return nil, false
 	}
 	ok := true
@@ -513,15 +513,15 @@ func (c *compiler) list(path string, raw json.RawMessage, spec FieldSpec) ([]str
 func (c *compiler) num(path string, raw json.RawMessage, spec FieldSpec) (int64, bool) {
 	var f float64
 	if isNull(raw) || json.Unmarshal(raw, &f) != nil {
-		c.k.add(path, RuleValueType, "must be an integer")
+		c.k.Add(path, RuleValueType, "must be an integer")
 		return 0, false
 	}
 	if f != math.Trunc(f) {
-		c.k.add(path, RuleValueType, "must be a whole number of %s", spec.Unit)
+		c.k.Add(path, RuleValueType, "must be a whole number of %s", spec.Unit)
 		return 0, false
 	}
 	if f < 0 || f > float64(spec.Max) {
-		c.k.add(path, RuleRange, "must be from 0 to %d %s", spec.Max, spec.Unit)
+		c.k.Add(path, RuleRange, "must be from 0 to %d %s", spec.Max, spec.Unit)
 		return 0, false
 	}
 	return int64(f), true

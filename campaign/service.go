@@ -272,12 +272,12 @@ func (s *Service) BookCost(ctx context.Context, dealer crm.DealerID, id ID, l Co
 		if slices.ContainsFunc(c.Costs, func(x CostLine) bool { return x.key() == l.key() }) {
 			return fmt.Errorf("campaign: cost line %s: %w", l.ID, ErrIdempotencyConflict)
 		}
-		var k checker
+		var k crm.Checker
 		checkCost(&k, "", l, c.Channels, s.limits)
 		if fe, bad := s.limits.CheckPast("date", l.Date, today); bad {
-			k.errs = append(k.errs, fe)
+			k.Fields = append(k.Fields, fe)
 		}
-		if err := k.err("cost line"); err != nil {
+		if err := k.Err("cost line"); err != nil {
 			return err
 		}
 		c.Costs = append(c.Costs, l)
@@ -553,15 +553,15 @@ type Response struct {
 // a *crm.ValidationError, ErrNotRunning, ErrNotContacted (an excluded or
 // holdout member) or ErrNotFound.
 func (s *Service) RecordResponse(ctx context.Context, dealer crm.DealerID, id ID, customer crm.CustomerID, r Response) (Member, error) {
-	var k checker
+	var k crm.Checker
 	if r.Kind != Responded && r.Kind != Visited && r.Kind != Converted {
-		k.add("kind", crm.RuleEnum, "must be one of responded, visited, converted")
+		k.Add("kind", crm.RuleEnum, "must be one of responded, visited, converted")
 	}
 	if r.Date.IsZero() || !r.Date.Valid() {
-		k.add("date", crm.RuleRequired, "is required")
+		k.Add("date", crm.RuleRequired, "is required")
 	}
 	checkAmount(&k, "revenue", r.Revenue, s.limits)
-	if err := k.err("response"); err != nil {
+	if err := k.Err("response"); err != nil {
 		return Member{}, err
 	}
 	c, err := s.store.GetCampaign(ctx, dealer, id)
@@ -576,11 +576,11 @@ func (s *Service) RecordResponse(ctx context.Context, dealer crm.DealerID, id ID
 		return Member{}, err
 	}
 	if fe, bad := s.limits.CheckPast("date", r.Date, today); bad {
-		k.errs = append(k.errs, fe)
+		k.Fields = append(k.Fields, fe)
 	} else if w := c.Window(); !w.Contains(r.Date) {
-		k.add("date", RuleRange, "must lie in the campaign's window %s to %s", w.From, w.To)
+		k.Add("date", RuleRange, "must lie in the campaign's window %s to %s", w.From, w.To)
 	}
-	if err := k.err("response"); err != nil {
+	if err := k.Err("response"); err != nil {
 		return Member{}, err
 	}
 	return s.store.UpdateMember(ctx, dealer, id, customer, func(m *Member) error {
@@ -703,24 +703,24 @@ func (s *Service) Attribute(ctx context.Context, dealer crm.DealerID, id ID) (in
 
 // SetAccessoryTargets stores accessory (精品) sales targets of the dealer.
 func (s *Service) SetAccessoryTargets(ctx context.Context, dealer crm.DealerID, targets []AccessoryTarget) error {
-	var k checker
+	var k crm.Checker
 	for i := range targets {
 		t := &targets[i]
 		t.DealerID = dealer
 		f := fmt.Sprintf("targets[%d]", i)
 		if t.Month.IsZero() || !t.Month.Valid() {
-			k.add(f+".month", crm.RuleRequired, "is required")
+			k.Add(f+".month", crm.RuleRequired, "is required")
 		}
 		t.Month = monthOf(t.Month)
 		if t.Dimension != ByModel && t.Dimension != ByConsultant {
-			k.add(f+".dimension", crm.RuleEnum, "must be model or consultant")
+			k.Add(f+".dimension", crm.RuleEnum, "must be model or consultant")
 		}
 		if strings.TrimSpace(t.Key) == "" {
-			k.add(f+".key", crm.RuleRequired, "is required")
+			k.Add(f+".key", crm.RuleRequired, "is required")
 		}
 		checkAmount(&k, f+".amount", t.Amount, s.limits)
 	}
-	if err := k.err("accessory targets"); err != nil {
+	if err := k.Err("accessory targets"); err != nil {
 		return err
 	}
 	return s.store.PutAccessoryTargets(ctx, dealer, targets)

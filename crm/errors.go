@@ -108,21 +108,58 @@ func (e *ValidationError) Has(field, rule string) bool {
 	return false
 }
 
-// checker collects field errors. The checks of plausible input (past,
-// pastTime, amount, odometer) also need the Service's limits and the
-// dealer's today and time zone: Service.checker sets them; a checker
+// Checker collects the field errors of one input into a *ValidationError.
+// It is the one validation checker of dealercrm: crm, lifecycle, loyalty,
+// grading, satisfaction and campaign build their validation errors with
+// it, so every caller (and every HTTP answer) sees the same shape.
+//
+//	var c crm.Checker
+//	if p.Points < 0 {
+//		c.Add("points", crm.RuleNonNegative, "must not be negative, got %d", p.Points)
+//	}
+//	return c.Err("program")
+type Checker struct {
+	// Prefix goes before every field name added ("lead_policy.").
+	Prefix string
+	// Fields are the broken rules so far, in the order added.
+	Fields []FieldError
+}
+
+// Add records that field broke rule, with a formatted message.
+func (c *Checker) Add(field, rule, format string, args ...any) {
+	c.Fields = append(c.Fields, FieldError{Field: c.Prefix + field, Rule: rule, Message: fmt.Sprintf(format, args...)})
+}
+
+// Append records field errors made elsewhere (Limits.CheckPast, CheckTexts),
+// their fields prefixed.
+func (c *Checker) Append(fields ...FieldError) {
+	for _, f := range fields {
+		f.Field = c.Prefix + f.Field
+		c.Fields = append(c.Fields, f)
+	}
+}
+
+// Err returns nil when no rule was broken, else a *ValidationError of
+// entity listing the fields.
+func (c *Checker) Err(entity string) error {
+	if len(c.Fields) == 0 {
+		return nil
+	}
+	return &ValidationError{Entity: entity, Fields: c.Fields}
+}
+
+// checker is crm's Checker with what the checks of plausible input (past,
+// pastTime, amount, odometer) also need: the Service's limits and the
+// dealer's today and time zone. Service.checker sets them; a checker
 // without them (today zero) passes every date.
 type checker struct {
-	prefix string
-	errs   []FieldError
+	Checker
 	limits Limits
 	today  dealercrm.Date
 	loc    *time.Location
 }
 
-func (c *checker) add(field, rule, format string, args ...any) {
-	c.errs = append(c.errs, FieldError{Field: c.prefix + field, Rule: rule, Message: fmt.Sprintf(format, args...)})
-}
+func (c *checker) add(field, rule, format string, args ...any) { c.Add(field, rule, format, args...) }
 
 func (c *checker) required(field, v string) {
 	if strings.TrimSpace(v) == "" {
@@ -146,9 +183,4 @@ func enumCheck[T ~string](c *checker, field string, v T, valid func(T) bool, req
 	}
 }
 
-func (c *checker) err(entity string) error {
-	if len(c.errs) == 0 {
-		return nil
-	}
-	return &ValidationError{Entity: entity, Fields: c.errs}
-}
+func (c *checker) err(entity string) error { return c.Err(entity) }

@@ -136,9 +136,9 @@ type importState struct {
 // rest, so that a batch broken everywhere costs no more memory than one
 // broken a hundred times.
 func (st *importState) trim(c *checker) {
-	if n := len(c.errs); n > MaxImportErrors {
+	if n := len(c.Fields); n > MaxImportErrors {
 		st.omitted += n - MaxImportErrors
-		c.errs = c.errs[:MaxImportErrors]
+		c.Fields = c.Fields[:MaxImportErrors]
 	}
 }
 
@@ -215,9 +215,9 @@ func (im importer[T, ID, F, P]) prepare(s *Service, st *importState, items []T, 
 			missing[r.to][ext] = append(missing[r.to][ext], path+"."+r.field)
 		}
 		collect(c, path+".", validate(im.k.name, v))
-		c.prefix = path + "."
+		c.Prefix = path + "."
 		plausible(c, v)
-		c.prefix = ""
+		c.Prefix = ""
 		st.trim(c)
 	}
 	return out

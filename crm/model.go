@@ -105,7 +105,7 @@ func (d *Dealer) Validate() error {
 		}
 	}
 	if d.LeadPolicy != nil {
-		c.prefix = "lead_policy."
+		c.Prefix = "lead_policy."
 		d.LeadPolicy.check(&c)
 	}
 	return c.err("dealer")

@@ -86,7 +86,7 @@ func (c *checker) odometer(field string, km int64) {
 // text adds a RuleText error for every string in v that CheckText
 // refuses, named by its JSON path (see CheckTexts, the one walk every layer
 // uses).
-func (c *checker) text(v any) { c.errs = append(c.errs, CheckTexts(c.prefix, v)...) }
+func (c *checker) text(v any) { c.Fields = append(c.Fields, CheckTexts(c.Prefix, v)...) }
 
 // validate runs v's own Validate and the text check of its every string
 // field, and answers with one *ValidationError listing both.
@@ -94,7 +94,7 @@ func validate(entity string, v interface{ Validate() error }) error {
 	var c checker
 	c.text(v)
 	err := v.Validate()
-	if len(c.errs) == 0 {
+	if len(c.Fields) == 0 {
 		return err
 	}
 	if err == nil {
@@ -104,7 +104,7 @@ func validate(entity string, v interface{ Validate() error }) error {
 	if !ok {
 		return err
 	}
-	return &ValidationError{Entity: ve.Entity, Fields: append(ve.Fields, c.errs...)}
+	return &ValidationError{Entity: ve.Entity, Fields: append(ve.Fields, c.Fields...)}
 }
 
 // plausible adds to c the errors of v against the limits and the dealer's

@@ -221,17 +221,17 @@ func (s *Service) ConvertLead(ctx context.Context, dealer DealerID, id LeadID, c
 		if lead.CustomerID == "" {
 			cust.Normalize()
 			collect(&c, "customer.", validate("customer", &cust))
-			c.prefix = "customer."
+			c.Prefix = "customer."
 			cust.plausible(&c)
 		}
 		veh.Normalize()
 		collect(&c, "vehicle.", validate("vehicle", &veh))
-		c.prefix = "vehicle."
+		c.Prefix = "vehicle."
 		veh.plausible(&c)
 		collect(&c, "sale.", validate("sale", &sale))
-		c.prefix = "sale."
+		c.Prefix = "sale."
 		sale.plausible(&c)
-		c.prefix = ""
+		c.Prefix = ""
 		if err := c.err("conversion"); err != nil {
 			return err
 		}
@@ -323,7 +323,7 @@ func collect(c *checker, prefix string, err error) {
 	if ve, ok := asValidation(err); ok {
 		for _, f := range ve.Fields {
 			f.Field = prefix + f.Field
-			c.errs = append(c.errs, f)
+			c.Fields = append(c.Fields, f)
 		}
 	}
 }

@@ -159,25 +159,25 @@ func ptr[T any](v T) *T { return &v }
 // rescaled to sum to exactly 1. Metrics of the model not named get weight 0;
 // a named metric the model lacks is added with the PercentileRank method.
 func (m *Model) SetWeights(metrics []Metric, weights []float64) error {
-	var c checker
+	var c crm.Checker
 	if len(metrics) != len(weights) {
-		c.add("weights", "length", "has %d entries for %d metrics", len(weights), len(metrics))
-		return c.err()
+		c.Add("weights", "length", "has %d entries for %d metrics", len(weights), len(metrics))
+		return c.Err("grading model")
 	}
 	sum := 0.0
 	for i, w := range weights {
 		if !metrics[i].Valid() {
-			c.add(fmt.Sprintf("metrics[%d]", i), "enum", "%q is not a known metric", metrics[i])
+			c.Add(fmt.Sprintf("metrics[%d]", i), "enum", "%q is not a known metric", metrics[i])
 		}
 		if w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
-			c.add(fmt.Sprintf("weights[%d]", i), crm.RuleNonNegative, "%v is not a non-negative number", w)
+			c.Add(fmt.Sprintf("weights[%d]", i), crm.RuleNonNegative, "%v is not a non-negative number", w)
 		}
 		sum += w
 	}
-	if len(c.errs) == 0 && math.Abs(sum-1) > 1e-3 {
-		c.add("weights", "sum", "sum to %.4g, want 1", sum)
+	if len(c.Fields) == 0 && math.Abs(sum-1) > 1e-3 {
+		c.Add("weights", "sum", "sum to %.4g, want 1", sum)
 	}
-	if err := c.err(); err != nil {
+	if err := c.Err("grading model"); err != nil {
 		return err
 	}
 	for i := range m.Metrics {
@@ -200,26 +200,26 @@ func (m *Model) SetWeights(metrics []Metric, weights []float64) error {
 // overlapping bands or tier thresholds, shares outside (0, 1] or summing
 // over 1, a negative margin.
 func (m *Model) Validate() error {
-	var c checker
+	var c crm.Checker
 	if m.Name == "" {
-		c.add("name", crm.RuleRequired, "is required")
+		c.Add("name", crm.RuleRequired, "is required")
 	}
 	if m.Version < 1 {
-		c.add("version", "min", "must be at least 1")
+		c.Add("version", "min", "must be at least 1")
 	}
 	if m.Params.WindowMonths < 0 {
-		c.add("params.window_months", crm.RuleNonNegative, "must not be negative")
+		c.Add("params.window_months", crm.RuleNonNegative, "must not be negative")
 	}
 	for p, w := range m.Params.PayerWeights {
 		if !p.Valid() {
-			c.add("params.payer_weights", "enum", "%q is not a payer", p)
+			c.Add("params.payer_weights", "enum", "%q is not a payer", p)
 		}
 		if w < 0 {
-			c.add("params.payer_weights."+string(p), crm.RuleNonNegative, "must not be negative")
+			c.Add("params.payer_weights."+string(p), crm.RuleNonNegative, "must not be negative")
 		}
 	}
 	if len(m.Metrics) == 0 {
-		c.add("metrics", crm.RuleRequired, "at least one metric is required")
+		c.Add("metrics", crm.RuleRequired, "at least one metric is required")
 	}
 	seen := map[Metric]bool{}
 	sum := 0.0
@@ -227,62 +227,62 @@ func (m *Model) Validate() error {
 		f := fmt.Sprintf("metrics[%d]", i)
 		switch {
 		case !s.Metric.Valid():
-			c.add(f+".metric", "enum", "%q is not a known metric", s.Metric)
+			c.Add(f+".metric", "enum", "%q is not a known metric", s.Metric)
 		case seen[s.Metric]:
-			c.add(f+".metric", crm.RuleUnique, "metric %q is listed twice", s.Metric)
+			c.Add(f+".metric", crm.RuleUnique, "metric %q is listed twice", s.Metric)
 		}
 		seen[s.Metric] = true
 		if s.Weight < 0 || math.IsNaN(s.Weight) || math.IsInf(s.Weight, 0) {
-			c.add(f+".weight", crm.RuleNonNegative, "%v is not a non-negative weight", s.Weight)
+			c.Add(f+".weight", crm.RuleNonNegative, "%v is not a non-negative weight", s.Weight)
 		} else {
 			sum += s.Weight
 		}
 		switch s.Method {
 		case MinMax:
 			if s.Min != nil && s.Max != nil && *s.Max <= *s.Min {
-				c.add(f+".max", crm.RuleOrder, "max %v must be above min %v", *s.Max, *s.Min)
+				c.Add(f+".max", crm.RuleOrder, "max %v must be above min %v", *s.Max, *s.Min)
 			}
 		case PercentileRank:
 		case Banded:
 			if len(s.Bands) == 0 {
-				c.add(f+".bands", crm.RuleRequired, "the banded method needs at least one band")
+				c.Add(f+".bands", crm.RuleRequired, "the banded method needs at least one band")
 			}
 			for j, b := range s.Bands {
 				if j > 0 && b.From <= s.Bands[j-1].From {
-					c.add(fmt.Sprintf("%s.bands[%d].from", f, j), "overlap", "band from %v overlaps the band from %v: bands must be in strictly ascending order", b.From, s.Bands[j-1].From)
+					c.Add(fmt.Sprintf("%s.bands[%d].from", f, j), "overlap", "band from %v overlaps the band from %v: bands must be in strictly ascending order", b.From, s.Bands[j-1].From)
 				}
 				if b.Points < 0 || b.Points > 100 {
-					c.add(fmt.Sprintf("%s.bands[%d].points", f, j), "range", "points %v are outside 0–100", b.Points)
+					c.Add(fmt.Sprintf("%s.bands[%d].points", f, j), "range", "points %v are outside 0–100", b.Points)
 				}
 			}
 		case "":
-			c.add(f+".method", crm.RuleRequired, "is required")
+			c.Add(f+".method", crm.RuleRequired, "is required")
 		default:
-			c.add(f+".method", "enum", "%q is not min_max, percentile_rank or banded", s.Method)
+			c.Add(f+".method", "enum", "%q is not min_max, percentile_rank or banded", s.Method)
 		}
 	}
 	if len(m.Metrics) > 0 && math.Abs(sum-1) > weightTolerance {
-		c.add("metrics.weight", "sum", "weights sum to %.4g, want 1", sum)
+		c.Add("metrics.weight", "sum", "weights sum to %.4g, want 1", sum)
 	}
 	m.checkTiers(&c)
 	if m.Hysteresis.Margin < 0 {
-		c.add("hysteresis.margin", crm.RuleNonNegative, "must not be negative")
+		c.Add("hysteresis.margin", crm.RuleNonNegative, "must not be negative")
 	}
 	if m.Hysteresis.Runs < 0 {
-		c.add("hysteresis.runs", crm.RuleNonNegative, "must not be negative")
+		c.Add("hysteresis.runs", crm.RuleNonNegative, "must not be negative")
 	}
 	if m.Explain < 0 {
-		c.add("explain", crm.RuleNonNegative, "must not be negative")
+		c.Add("explain", crm.RuleNonNegative, "must not be negative")
 	}
-	return c.err()
+	return c.Err("grading model")
 }
 
-func (m *Model) checkTiers(c *checker) {
+func (m *Model) checkTiers(c *crm.Checker) {
 	if !m.Mode.Valid() {
-		c.add("mode", "enum", "%q is not score or share", m.Mode)
+		c.Add("mode", "enum", "%q is not score or share", m.Mode)
 	}
 	if len(m.Tiers) < 2 {
-		c.add("tiers", "min", "at least two tiers are required")
+		c.Add("tiers", "min", "at least two tiers are required")
 		return
 	}
 	grades := map[Grade]bool{}
@@ -291,35 +291,35 @@ func (m *Model) checkTiers(c *checker) {
 	for i, t := range m.Tiers {
 		f := fmt.Sprintf("tiers[%d]", i)
 		if t.Grade == "" {
-			c.add(f+".grade", crm.RuleRequired, "is required")
+			c.Add(f+".grade", crm.RuleRequired, "is required")
 		} else if grades[t.Grade] {
-			c.add(f+".grade", crm.RuleUnique, "grade %q is listed twice", t.Grade)
+			c.Add(f+".grade", crm.RuleUnique, "grade %q is listed twice", t.Grade)
 		}
 		grades[t.Grade] = true
 		switch m.Mode {
 		case ByScore:
 			if t.MinScore < 0 || t.MinScore > 100 {
-				c.add(f+".min_score", "range", "threshold %v is outside 0–100", t.MinScore)
+				c.Add(f+".min_score", "range", "threshold %v is outside 0–100", t.MinScore)
 			}
 			if i > 0 && t.MinScore >= m.Tiers[i-1].MinScore {
-				c.add(f+".min_score", "overlap", "threshold %v of grade %s overlaps threshold %v of grade %s: thresholds must strictly decrease",
+				c.Add(f+".min_score", "overlap", "threshold %v of grade %s overlaps threshold %v of grade %s: thresholds must strictly decrease",
 					t.MinScore, t.Grade, m.Tiers[i-1].MinScore, m.Tiers[i-1].Grade)
 			}
 			if i == last && t.MinScore != 0 {
-				c.add(f+".min_score", "range", "the last tier must start at 0 so every score has a grade")
+				c.Add(f+".min_score", "range", "the last tier must start at 0 so every score has a grade")
 			}
 		case ByShare:
 			if i == last {
 				continue
 			}
 			if t.Share <= 0 || t.Share > 1 {
-				c.add(f+".share", "range", "share %v is outside (0, 1]", t.Share)
+				c.Add(f+".share", "range", "share %v is outside (0, 1]", t.Share)
 			}
 			shares += t.Share
 		}
 	}
 	if m.Mode == ByShare && shares > 1+weightTolerance {
-		c.add("tiers.share", "overlap", "the shares of the tiers above the last sum to %.4g, more than the whole population", shares)
+		c.Add("tiers.share", "overlap", "the shares of the tiers above the last sum to %.4g, more than the whole population", shares)
 	}
 }
 
@@ -343,23 +343,9 @@ func (m *Model) Grades() []Grade {
 	return out
 }
 
-// checker collects field errors into a *crm.ValidationError.
-type checker struct{ errs []crm.FieldError }
-
-func (c *checker) add(field, rule, format string, args ...any) {
-	c.errs = append(c.errs, crm.FieldError{Field: field, Rule: rule, Message: fmt.Sprintf(format, args...)})
-}
-
-func (c *checker) err() error {
-	if len(c.errs) == 0 {
-		return nil
-	}
-	return &crm.ValidationError{Entity: "grading model", Fields: c.errs}
-}
-
 // invalid returns a one-field validation error.
 func invalid(field, rule, format string, args ...any) error {
-	var c checker
-	c.add(field, rule, format, args...)
-	return c.err()
+	var c crm.Checker
+	c.Add(field, rule, format, args...)
+	return c.Err("grading model")
 }

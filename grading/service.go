@@ -484,17 +484,17 @@ func (s *Service) Pareto(ctx context.Context, dealer crm.DealerID, req ParetoReq
 	if req.Limit == 0 {
 		req.Limit = 100
 	}
-	var c checker
+	var c crm.Checker
 	if !req.Basis.Valid() {
-		c.add("basis", "enum", "%q is not total, service or sales", req.Basis)
+		c.Add("basis", "enum", "%q is not total, service or sales", req.Basis)
 	}
 	if req.TopShare < 0 || req.TopShare > 1 {
-		c.add("top_share", "range", "%v is outside (0, 1]", req.TopShare)
+		c.Add("top_share", "range", "%v is outside (0, 1]", req.TopShare)
 	}
 	if req.Target < 0 || req.Target > 1 {
-		c.add("target", "range", "%v is outside (0, 1]", req.Target)
+		c.Add("target", "range", "%v is outside (0, 1]", req.Target)
 	}
-	if err := c.err(); err != nil {
+	if err := c.Err("grading model"); err != nil {
 		return ParetoReport{}, err
 	}
 	asOf, err := s.asOfFor(ctx, dealer, req.AsOf, "Pareto report")

@@ -74,27 +74,27 @@ func DefaultAbnormalPolicy() AbnormalPolicy {
 		ClassMonths: 12, ClassAVisits: 4, ClassBVisits: 2, ChurnMonths: 6, BaseMonths: 12, RenewalBase: RenewalAllDue}
 }
 
-func (a AbnormalPolicy) check(c *checker) {
+func (a AbnormalPolicy) check(c *crm.Checker) {
 	if a.AtRiskMonths <= 0 || a.LostMonths <= a.AtRiskMonths || a.DeepLostMonths <= a.LostMonths {
-		c.add("abnormal.lost_months", RuleOverlap, "want 0 < at_risk_months < lost_months < deep_lost_months, got %d, %d, %d", a.AtRiskMonths, a.LostMonths, a.DeepLostMonths)
+		c.Add("abnormal.lost_months", RuleOverlap, "want 0 < at_risk_months < lost_months < deep_lost_months, got %d, %d, %d", a.AtRiskMonths, a.LostMonths, a.DeepLostMonths)
 	}
 	if a.NearChurnFactor <= 1 {
-		c.add("abnormal.near_churn_factor", RuleRange, "must be above 1, got %g", a.NearChurnFactor)
+		c.Add("abnormal.near_churn_factor", RuleRange, "must be above 1, got %g", a.NearChurnFactor)
 	}
 	if a.CadenceMinVisits < 2 {
-		c.add("abnormal.cadence_min_visits", RuleRange, "must be at least 2, got %d", a.CadenceMinVisits)
+		c.Add("abnormal.cadence_min_visits", RuleRange, "must be at least 2, got %d", a.CadenceMinVisits)
 	}
 	if a.ComplaintMonths <= 0 || a.RepairOnlyMonths <= 0 {
-		c.add("abnormal.complaint_months", RuleRange, "complaint_months and repair_only_months must be positive")
+		c.Add("abnormal.complaint_months", RuleRange, "complaint_months and repair_only_months must be positive")
 	}
 	if a.SisterMonths <= 0 || a.LongAbsentMonths <= 0 || a.ClassMonths <= 0 || a.ChurnMonths <= 0 || a.BaseMonths <= 0 {
-		c.add("abnormal.months", RuleRange, "sister_months, long_absent_months, class_months, churn_months and base_months must be positive")
+		c.Add("abnormal.months", RuleRange, "sister_months, long_absent_months, class_months, churn_months and base_months must be positive")
 	}
 	if a.ClassBVisits < 2 || a.ClassAVisits <= a.ClassBVisits {
-		c.add("abnormal.class_a_visits", RuleOverlap, "want 2 <= class_b_visits < class_a_visits, got %d, %d", a.ClassBVisits, a.ClassAVisits)
+		c.Add("abnormal.class_a_visits", RuleOverlap, "want 2 <= class_b_visits < class_a_visits, got %d, %d", a.ClassBVisits, a.ClassAVisits)
 	}
 	if !a.RenewalBase.Valid() {
-		c.add("abnormal.renewal_base", RuleRange, "want all_due or active_due, got %q", a.RenewalBase)
+		c.Add("abnormal.renewal_base", RuleRange, "want all_due or active_due, got %q", a.RenewalBase)
 	}
 }
 

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"github.com/dealercrm/dealercrm/crm"
 	"slices"
 	"time"
 
@@ -54,50 +55,50 @@ type Calendar struct {
 // *crm.ValidationError.
 func NewCalendar(years []OfficialYear, lunar []LunarFestivals) (*Calendar, error) {
 	c := &Calendar{off: map[dealercrm.Date]string{}, work: map[dealercrm.Date]bool{}, years: map[int]bool{}, lunar: map[int]LunarFestivals{}}
-	var k checker
+	var k crm.Checker
 	for i, y := range years {
-		k.prefix = fmt.Sprintf("years[%d].", i)
+		k.Prefix = fmt.Sprintf("years[%d].", i)
 		if c.years[y.Year] {
-			k.add("year", RuleDuplicate, "year %d is given twice", y.Year)
+			k.Add("year", RuleDuplicate, "year %d is given twice", y.Year)
 		}
 		c.years[y.Year] = true
 		for j, p := range y.Holidays {
 			f := fmt.Sprintf("holidays[%d]", j)
 			if !p.From.Valid() || !p.To.Valid() || p.To.Before(p.From) || daysSince(p.To, p.From) > 14 {
-				k.add(f, RuleRange, "%s: %s to %s is not a period of at most 15 days", p.Name, p.From, p.To)
+				k.Add(f, RuleRange, "%s: %s to %s is not a period of at most 15 days", p.Name, p.From, p.To)
 				continue
 			}
 			for d := p.From; !d.After(p.To); d = addDays(d, 1) {
 				if _, dup := c.off[d]; dup {
-					k.add(f, RuleOverlap, "%s overlaps another holiday on %s", p.Name, d)
+					k.Add(f, RuleOverlap, "%s overlaps another holiday on %s", p.Name, d)
 				}
 				c.off[d] = p.Name
 			}
 		}
 		for j, d := range y.Workdays {
 			if !d.Valid() {
-				k.add(fmt.Sprintf("workdays[%d]", j), RuleRange, "not a valid date")
+				k.Add(fmt.Sprintf("workdays[%d]", j), RuleRange, "not a valid date")
 				continue
 			}
 			if _, clash := c.off[d]; clash {
-				k.add(fmt.Sprintf("workdays[%d]", j), RuleOverlap, "%s is both a holiday and a working day", d)
+				k.Add(fmt.Sprintf("workdays[%d]", j), RuleOverlap, "%s is both a holiday and a working day", d)
 			}
 			c.work[d] = true
 		}
 	}
-	k.prefix = ""
+	k.Prefix = ""
 	for i, l := range lunar {
 		if _, dup := c.lunar[l.Year]; dup {
-			k.add(fmt.Sprintf("lunar[%d].year", i), RuleDuplicate, "year %d is given twice", l.Year)
+			k.Add(fmt.Sprintf("lunar[%d].year", i), RuleDuplicate, "year %d is given twice", l.Year)
 		}
 		for _, d := range []dealercrm.Date{l.SpringFest, l.DragonBoat, l.MidAutumn} {
 			if d.Year != l.Year {
-				k.add(fmt.Sprintf("lunar[%d]", i), RuleRange, "%s is not in %d", d, l.Year)
+				k.Add(fmt.Sprintf("lunar[%d]", i), RuleRange, "%s is not in %d", d, l.Year)
 			}
 		}
 		c.lunar[l.Year] = l
 	}
-	if err := k.err("holiday calendar"); err != nil {
+	if err := k.Err("holiday calendar"); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -68,17 +68,17 @@ func DefaultComebackPolicy() ComebackPolicy {
 	}
 }
 
-func (c ComebackPolicy) check(k *checker) {
+func (c ComebackPolicy) check(k *crm.Checker) {
 	for f, t := range map[string]QualityTerm{"comebacks.major": c.Major, "comebacks.level2": c.Level2, "comebacks.minor": c.Minor} {
 		if t.KM <= 0 || t.Days <= 0 {
-			k.add(f, RuleRange, "km and days must be positive, got %d km / %d days", t.KM, t.Days)
+			k.Add(f, RuleRange, "km and days must be positive, got %d km / %d days", t.KM, t.Days)
 		}
 	}
 	if c.MajorAmount.IsNegative() {
-		k.add("comebacks.major_amount", RuleNegative, "must not be negative, got %s", c.MajorAmount)
+		k.Add("comebacks.major_amount", RuleNegative, "must not be negative, got %s", c.MajorAmount)
 	}
 	if !c.MaintenanceClass.Valid() {
-		k.add("comebacks.maintenance_class", crm.RuleEnum, "%q is not a repair class; want major, level2 or minor", c.MaintenanceClass)
+		k.Add("comebacks.maintenance_class", crm.RuleEnum, "%q is not a repair class; want major, level2 or minor", c.MaintenanceClass)
 	}
 }
 

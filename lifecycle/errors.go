@@ -1,10 +1,7 @@
 package lifecycle
 
 import (
-	"fmt"
-
 	"github.com/dealercrm/dealercrm"
-	"github.com/dealercrm/dealercrm/crm"
 )
 
 // Errors returned by the lifecycle package. Test them with errors.Is.
@@ -26,21 +23,3 @@ const (
 	RuleDuplicate = "duplicate"         // a name used twice
 	RuleRange     = "range"             // a number outside its allowed range
 )
-
-// checker collects field errors into a *crm.ValidationError, so that HTTP
-// adapters map configuration errors like every other validation error.
-type checker struct {
-	prefix string
-	errs   []crm.FieldError
-}
-
-func (c *checker) add(field, rule, format string, args ...any) {
-	c.errs = append(c.errs, crm.FieldError{Field: c.prefix + field, Rule: rule, Message: fmt.Sprintf(format, args...)})
-}
-
-func (c *checker) err(entity string) error {
-	if len(c.errs) == 0 {
-		return nil
-	}
-	return &crm.ValidationError{Entity: entity, Fields: c.errs}
-}

@@ -49,35 +49,35 @@ type FollowUp struct {
 func (f *FollowUp) key() string { return string(f.Kind) + "|ref:" + f.Ref }
 
 func (f *FollowUp) check() error {
-	var c checker
+	var c crm.Checker
 	if f.Kind == "" || strings.Contains(string(f.Kind), "|") {
-		c.add("kind", crm.RuleRequired, "a kind without \"|\" is required")
+		c.Add("kind", crm.RuleRequired, "a kind without \"|\" is required")
 	}
 	if f.Ref == "" {
-		c.add("ref", crm.RuleRequired, "is required")
+		c.Add("ref", crm.RuleRequired, "is required")
 	}
 	if f.CustomerID == "" && f.VehicleID == "" {
-		c.add("customer_id", crm.RuleRequired, "a customer or a vehicle is required")
+		c.Add("customer_id", crm.RuleRequired, "a customer or a vehicle is required")
 	}
 	if !f.Due.Valid() {
-		c.add("due", crm.RuleRequired, "a valid date is required")
+		c.Add("due", crm.RuleRequired, "a valid date is required")
 	}
 	if f.WindowDays < 0 {
-		c.add("window_days", RuleNegative, "must not be negative, got %d", f.WindowDays)
+		c.Add("window_days", RuleNegative, "must not be negative, got %d", f.WindowDays)
 	}
 	if f.Channel != "" && !f.Channel.Valid() {
-		c.add("channel", crm.RuleEnum, "%q is not a channel", f.Channel)
+		c.Add("channel", crm.RuleEnum, "%q is not a channel", f.Channel)
 	}
 	if f.Purpose != "" && !f.Purpose.Valid() {
-		c.add("purpose", crm.RuleEnum, "%q is not a purpose", f.Purpose)
+		c.Add("purpose", crm.RuleEnum, "%q is not a purpose", f.Purpose)
 	}
 	if f.OwnerRole != "" && !f.OwnerRole.Valid() {
-		c.add("owner_role", crm.RuleEnum, "%q is not a role", f.OwnerRole)
+		c.Add("owner_role", crm.RuleEnum, "%q is not a role", f.OwnerRole)
 	}
 	if f.Reason == "" {
-		c.add("reason", crm.RuleRequired, "is required")
+		c.Add("reason", crm.RuleRequired, "is required")
 	}
-	return c.err("follow-up")
+	return c.Err("follow-up")
 }
 
 // OpenFollowUp opens a follow-up task for a dealer, or returns the task

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"cmp"
 	"fmt"
+	"github.com/dealercrm/dealercrm/crm"
 	"math"
 	"slices"
 
@@ -30,12 +31,12 @@ func DefaultOdometerPolicy() OdometerPolicy {
 	return OdometerPolicy{DefaultKMPerDay: 40, MaxKMPerDay: 1000, MinReadings: 2}
 }
 
-func (p OdometerPolicy) check(c *checker) {
+func (p OdometerPolicy) check(c *crm.Checker) {
 	if p.DefaultKMPerDay <= 0 || p.DefaultKMPerDay > p.MaxKMPerDay {
-		c.add("odometer.default_km_per_day", RuleRange, "must be positive and at most max_km_per_day, got %g", p.DefaultKMPerDay)
+		c.Add("odometer.default_km_per_day", RuleRange, "must be positive and at most max_km_per_day, got %g", p.DefaultKMPerDay)
 	}
 	if p.MinReadings < 2 {
-		c.add("odometer.min_readings", RuleRange, "an average needs at least 2 readings, got %d", p.MinReadings)
+		c.Add("odometer.min_readings", RuleRange, "an average needs at least 2 readings, got %d", p.MinReadings)
 	}
 }
 

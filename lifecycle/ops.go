@@ -141,9 +141,9 @@ type Outcome struct {
 // the update fails.
 func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id TaskID, o Outcome) (Task, crm.Interaction, error) {
 	if !o.Outcome.Valid() {
-		c := checker{}
-		c.add("outcome", crm.RuleEnum, "%q is not an outcome", o.Outcome)
-		return Task{}, crm.Interaction{}, c.err("task outcome")
+		c := crm.Checker{}
+		c.Add("outcome", crm.RuleEnum, "%q is not an outcome", o.Outcome)
+		return Task{}, crm.Interaction{}, c.Err("task outcome")
 	}
 	// The interaction is written through the crm service, outside the task
 	// store's transaction: it is created once however often the store
@@ -160,9 +160,9 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 			return err
 		}
 		if o.StaffID != "" && o.StaffID == t.ExcludedStaffID {
-			c := checker{}
-			c.add("staff_id", "excluded", "%s did the job and may not do its follow-up", o.StaffID)
-			return c.err("task outcome")
+			c := crm.Checker{}
+			c.Add("staff_id", "excluded", "%s did the job and may not do its follow-up", o.StaffID)
+			return c.Err("task outcome")
 		}
 		at := o.At
 		if at.IsZero() {
@@ -204,9 +204,9 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 // close moves an active task to a final status with a reason.
 func (s *Service) close(ctx context.Context, dealer crm.DealerID, id TaskID, to Status, reason string) (Task, error) {
 	if reason == "" {
-		c := checker{}
-		c.add("reason", crm.RuleRequired, "a reason is required")
-		return Task{}, c.err("task")
+		c := crm.Checker{}
+		c.Add("reason", crm.RuleRequired, "a reason is required")
+		return Task{}, c.Err("task")
 	}
 	t, err := s.tasks.Update(ctx, dealer, id, func(t *Task) error {
 		if err := t.Status.move(to); err != nil {
@@ -235,14 +235,14 @@ func (s *Service) Cancel(ctx context.Context, dealer crm.DealerID, id TaskID, re
 // Reschedule moves an active task to a new due date chosen by staff (it is
 // then pinned: the daily run keeps the date), with a reason.
 func (s *Service) Reschedule(ctx context.Context, dealer crm.DealerID, id TaskID, due dealercrm.Date, reason string) (Task, error) {
-	var c checker
+	var c crm.Checker
 	if !due.Valid() {
-		c.add("due", crm.RuleRequired, "a valid date is required")
+		c.Add("due", crm.RuleRequired, "a valid date is required")
 	}
 	if reason == "" {
-		c.add("reason", crm.RuleRequired, "a reason is required")
+		c.Add("reason", crm.RuleRequired, "a reason is required")
 	}
-	if err := c.err("task"); err != nil {
+	if err := c.Err("task"); err != nil {
 		return Task{}, err
 	}
 	t, err := s.tasks.Update(ctx, dealer, id, func(t *Task) error {

@@ -269,51 +269,51 @@ func DefaultPolicy() Policy {
 // Validate reports every problem of p in one *crm.ValidationError (errors.Is
 // dealercrm.ErrInvalid) whose fields name the setting and the rule broken.
 func (p Policy) Validate() error {
-	var c checker
-	c.prefix = "stages."
+	var c crm.Checker
+	c.Prefix = "stages."
 	p.Stages.check(&c)
-	c.prefix = ""
+	c.Prefix = ""
 	p.Odometer.check(&c)
 	m := p.Maintenance
 	for f, l := range map[string]Limit{"maintenance.first": m.First, "maintenance.interval": m.Interval, "maintenance.synthetic": m.Synthetic} {
 		if l.Months <= 0 || l.KM <= 0 {
-			c.add(f, RuleRange, "months and km must be positive, got %s", l)
+			c.Add(f, RuleRange, "months and km must be positive, got %s", l)
 		}
 	}
 	if m.FirstLostMonths <= m.First.Months {
-		c.add("maintenance.first_lost_months", RuleOverlap, "must be after the first maintenance limit (%d months), got %d", m.First.Months, m.FirstLostMonths)
+		c.Add("maintenance.first_lost_months", RuleOverlap, "must be after the first maintenance limit (%d months), got %d", m.First.Months, m.FirstLostMonths)
 	}
 	for i, r := range p.Inspection {
 		if !r.EffectiveFrom.Valid() {
-			c.add(fmt.Sprintf("inspection[%d].effective_from", i), crm.RuleRequired, "is required")
+			c.Add(fmt.Sprintf("inspection[%d].effective_from", i), crm.RuleRequired, "is required")
 		}
 		for _, y := range r.Years {
 			if y <= 0 {
-				c.add(fmt.Sprintf("inspection[%d].years", i), RuleRange, "years must be positive, got %d", y)
+				c.Add(fmt.Sprintf("inspection[%d].years", i), RuleRange, "years must be positive, got %d", y)
 			}
 		}
 	}
 	for f, v := range map[string]int{"catch_up_days": p.CatchUpDays, "keep_days": p.KeepDays, "horizon_days": p.HorizonDays} {
 		if v < 0 {
-			c.add(f, RuleNegative, "must not be negative, got %d", v)
+			c.Add(f, RuleNegative, "must not be negative, got %d", v)
 		}
 	}
 	if p.KeepDays < p.CatchUpDays {
-		c.add("keep_days", RuleRange, "must be at least catch_up_days (%d), got %d", p.CatchUpDays, p.KeepDays)
+		c.Add("keep_days", RuleRange, "must be at least catch_up_days (%d), got %d", p.CatchUpDays, p.KeepDays)
 	}
 	seen := map[Kind]bool{}
 	for i, r := range p.Rules {
-		c.prefix = fmt.Sprintf("rules[%d].", i)
+		c.Prefix = fmt.Sprintf("rules[%d].", i)
 		r.check(&c)
 		if seen[r.Kind] {
-			c.add("kind", RuleDuplicate, "kind %q has another rule", r.Kind)
+			c.Add("kind", RuleDuplicate, "kind %q has another rule", r.Kind)
 		}
 		seen[r.Kind] = true
 	}
-	c.prefix = ""
+	c.Prefix = ""
 	p.Abnormal.check(&c)
 	p.Comebacks.check(&c)
-	slices.SortStableFunc(c.errs, func(a, b crm.FieldError) int {
+	slices.SortStableFunc(c.Fields, func(a, b crm.FieldError) int {
 		switch {
 		case a.Field < b.Field:
 			return -1
@@ -322,59 +322,59 @@ func (p Policy) Validate() error {
 		}
 		return 0
 	})
-	return c.err("lifecycle policy")
+	return c.Err("lifecycle policy")
 }
 
-func (r Rule) check(c *checker) {
+func (r Rule) check(c *crm.Checker) {
 	if r.Kind == "" {
-		c.add("kind", crm.RuleRequired, "is required")
+		c.Add("kind", crm.RuleRequired, "is required")
 	}
 	if !r.Anchor.Valid() {
-		c.add("anchor", RuleAnchor, "unknown anchor %q; want one of %v", r.Anchor, allAnchors)
+		c.Add("anchor", RuleAnchor, "unknown anchor %q; want one of %v", r.Anchor, allAnchors)
 	}
 	if len(r.Offsets) == 0 {
-		c.add("offsets", crm.RuleRequired, "at least one offset is required")
+		c.Add("offsets", crm.RuleRequired, "at least one offset is required")
 	}
 	for i, o := range r.Offsets {
 		if r.Anchor.past() && o.negative() {
-			c.add(fmt.Sprintf("offsets[%d]", i), RuleNegative, "%s: a negative offset from %s (an event in the past) is not allowed", o, r.Anchor)
+			c.Add(fmt.Sprintf("offsets[%d]", i), RuleNegative, "%s: a negative offset from %s (an event in the past) is not allowed", o, r.Anchor)
 		}
 		if i > 0 && !r.Offsets[i-1].From(dealercrm.NewDate(2001, 1, 31)).Before(o.From(dealercrm.NewDate(2001, 1, 31))) {
-			c.add(fmt.Sprintf("offsets[%d]", i), RuleOverlap, "offsets must be in increasing order")
+			c.Add(fmt.Sprintf("offsets[%d]", i), RuleOverlap, "offsets must be in increasing order")
 		}
 	}
 	if r.Repeat != nil {
 		if r.Repeat.EveryDays <= 0 {
-			c.add("repeat.every_days", RuleRange, "must be positive, got %d", r.Repeat.EveryDays)
+			c.Add("repeat.every_days", RuleRange, "must be positive, got %d", r.Repeat.EveryDays)
 		}
 		if r.Repeat.Max < 0 {
-			c.add("repeat.max", RuleNegative, "must not be negative, got %d", r.Repeat.Max)
+			c.Add("repeat.max", RuleNegative, "must not be negative, got %d", r.Repeat.Max)
 		}
 	}
 	if r.WindowDays < 1 {
-		c.add("window_days", RuleRange, "a due window is at least 1 day, got %d", r.WindowDays)
+		c.Add("window_days", RuleRange, "a due window is at least 1 day, got %d", r.WindowDays)
 	}
 	if len(r.Channels) == 0 {
-		c.add("channels", crm.RuleRequired, "at least one channel is required")
+		c.Add("channels", crm.RuleRequired, "at least one channel is required")
 	}
 	for i, ch := range r.Channels {
 		if !ch.Valid() {
-			c.add(fmt.Sprintf("channels[%d]", i), crm.RuleEnum, "%q is not a channel", ch)
+			c.Add(fmt.Sprintf("channels[%d]", i), crm.RuleEnum, "%q is not a channel", ch)
 		}
 	}
 	if r.Purpose != "" && !r.Purpose.Valid() {
-		c.add("purpose", crm.RuleEnum, "%q is not a purpose", r.Purpose)
+		c.Add("purpose", crm.RuleEnum, "%q is not a purpose", r.Purpose)
 	}
 	if !r.Owner.Valid() {
-		c.add("owner", crm.RuleEnum, "%q is not a role; want sales_consultant, service_advisor or cr", r.Owner)
+		c.Add("owner", crm.RuleEnum, "%q is not a role; want sales_consultant, service_advisor or cr", r.Owner)
 	}
 	for i, s := range r.Stages {
 		if !s.Valid() {
-			c.add(fmt.Sprintf("stages[%d]", i), crm.RuleEnum, "%q is not a stage", s)
+			c.Add(fmt.Sprintf("stages[%d]", i), crm.RuleEnum, "%q is not a stage", s)
 		}
 	}
 	if !r.Shift.Valid() {
-		c.add("shift", crm.RuleEnum, "%q is not a shift; want \"\", next or previous", r.Shift)
+		c.Add("shift", crm.RuleEnum, "%q is not a shift; want \"\", next or previous", r.Shift)
 	}
 }
 

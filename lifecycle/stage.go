@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"github.com/dealercrm/dealercrm/crm"
 	"slices"
 
 	"github.com/dealercrm/dealercrm"
@@ -33,9 +34,9 @@ func ParseStage(s string) (Stage, error) {
 	if Stage(s).Valid() {
 		return Stage(s), nil
 	}
-	c := checker{}
-	c.add("stage", "enum", "%q is not one of %v", s, allStages)
-	return "", c.err("stage")
+	c := crm.Checker{}
+	c.Add("stage", "enum", "%q is not one of %v", s, allStages)
+	return "", c.Err("stage")
 }
 
 // Limit is an age and distance limit: whichever is reached first ends it.
@@ -97,21 +98,21 @@ func (p StagePolicy) WarrantyFor(brand, model string) Limit {
 	return p.Warranty
 }
 
-func (p StagePolicy) check(c *checker) {
+func (p StagePolicy) check(c *crm.Checker) {
 	pos := func(field string, l Limit) {
 		if l.Months <= 0 {
-			c.add(field+".months", RuleRange, "must be positive, got %d", l.Months)
+			c.Add(field+".months", RuleRange, "must be positive, got %d", l.Months)
 		}
 		if l.KM < 0 {
-			c.add(field+".km", RuleNegative, "must not be negative, got %d", l.KM)
+			c.Add(field+".km", RuleNegative, "must not be negative, got %d", l.KM)
 		}
 	}
 	order := func(field string, a, b Limit, an, bn string) {
 		if b.Months <= a.Months {
-			c.add(field+".months", RuleOverlap, "%s (%d months) must end after %s (%d months)", bn, b.Months, an, a.Months)
+			c.Add(field+".months", RuleOverlap, "%s (%d months) must end after %s (%d months)", bn, b.Months, an, a.Months)
 		}
 		if a.KM > 0 && b.KM > 0 && b.KM <= a.KM {
-			c.add(field+".km", RuleOverlap, "%s (%d km) must end after %s (%d km)", bn, b.KM, an, a.KM)
+			c.Add(field+".km", RuleOverlap, "%s (%d km) must end after %s (%d km)", bn, b.KM, an, a.KM)
 		}
 	}
 	pos("honeymoon", p.Honeymoon)
@@ -132,10 +133,10 @@ func (p StagePolicy) check(c *checker) {
 		pos(f, l)
 		order(f, p.EarlyUse, l, "early use", "the warranty")
 		if l.Months < p.StatutoryWarranty.Months || (l.KM > 0 && l.KM < p.StatutoryWarranty.KM) {
-			c.add(f, RuleStatutory, "%s is below the statutory minimum %s", l, p.StatutoryWarranty)
+			c.Add(f, RuleStatutory, "%s is below the statutory minimum %s", l, p.StatutoryWarranty)
 		}
 		if p.RepurchaseMonths <= l.Months {
-			c.add("repurchase_months", RuleOverlap, "repurchase at %d months must come after %s ends (%d months)", p.RepurchaseMonths, f, l.Months)
+			c.Add("repurchase_months", RuleOverlap, "repurchase at %d months must come after %s ends (%d months)", p.RepurchaseMonths, f, l.Months)
 		}
 	}
 }

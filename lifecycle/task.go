@@ -34,9 +34,9 @@ func ParseStatus(s string) (Status, error) {
 	if Status(s).Valid() {
 		return Status(s), nil
 	}
-	c := checker{}
-	c.add("status", crm.RuleEnum, "%q is not one of %v", s, allStatuses)
-	return "", c.err("task")
+	c := crm.Checker{}
+	c.Add("status", crm.RuleEnum, "%q is not one of %v", s, allStatuses)
+	return "", c.Err("task")
 }
 
 // Active reports whether a task in status s is still to be done.
@@ -114,10 +114,10 @@ type Task struct {
 
 // Validate checks a task before it is stored.
 func (t *Task) Validate() error {
-	var c checker
+	var c crm.Checker
 	req := func(f, v string) {
 		if v == "" {
-			c.add(f, crm.RuleRequired, "is required")
+			c.Add(f, crm.RuleRequired, "is required")
 		}
 	}
 	req("id", string(t.ID))
@@ -125,21 +125,21 @@ func (t *Task) Validate() error {
 	req("key", t.Key)
 	req("kind", string(t.Kind))
 	if !t.Due.Valid() {
-		c.add("due", crm.RuleRequired, "is required")
+		c.Add("due", crm.RuleRequired, "is required")
 	}
 	if t.WindowEnd.Before(t.Due) {
-		c.add("window_end", crm.RuleOrder, "must not be before due")
+		c.Add("window_end", crm.RuleOrder, "must not be before due")
 	}
 	if !t.Status.Valid() {
-		c.add("status", crm.RuleEnum, "%q is not a status", t.Status)
+		c.Add("status", crm.RuleEnum, "%q is not a status", t.Status)
 	}
 	if !t.OwnerRole.Valid() {
-		c.add("owner_role", crm.RuleEnum, "%q is not a role", t.OwnerRole)
+		c.Add("owner_role", crm.RuleEnum, "%q is not a role", t.OwnerRole)
 	}
 	if t.Outcome != "" && !t.Outcome.Valid() {
-		c.add("outcome", crm.RuleEnum, "%q is not an outcome", t.Outcome)
+		c.Add("outcome", crm.RuleEnum, "%q is not an outcome", t.Outcome)
 	}
-	return c.err("task")
+	return c.Err("task")
 }
 
 // TaskFilter selects tasks. Empty fields match everything.

@@ -304,150 +304,136 @@ const (
 	RuleRange     = "range"     // a number outside its allowed range
 )
 
-// fieldChecker collects field errors into a *crm.ValidationError.
-type fieldChecker struct{ errs []crm.FieldError }
-
-func (c *fieldChecker) add(field, rule, format string, args ...any) {
-	c.errs = append(c.errs, crm.FieldError{Field: field, Rule: rule, Message: fmt.Sprintf(format, args...)})
-}
-
-func (c *fieldChecker) err(entity string) error {
-	if len(c.errs) == 0 {
-		return nil
-	}
-	return &crm.ValidationError{Entity: entity, Fields: c.errs}
-}
-
-func (c *fieldChecker) percent(field string, d decimal.Decimal) {
+func checkPercent(c *crm.Checker, field string, d decimal.Decimal) {
 	if d.IsNegative() || d.GreaterThan(decimal.NewFromInt(100)) {
-		c.add(field, RuleRange, "must be a percentage from 0 to 100")
+		c.Add(field, RuleRange, "must be a percentage from 0 to 100")
 	}
 }
 
-func (c *fieldChecker) nonNeg(field string, d decimal.Decimal) {
+func checkNonNegative(c *crm.Checker, field string, d decimal.Decimal) {
 	if d.IsNegative() {
-		c.add(field, crm.RuleNonNegative, "must not be negative")
+		c.Add(field, crm.RuleNonNegative, "must not be negative")
 	}
 }
 
 // Validate checks the program and returns a *crm.ValidationError naming
 // every broken rule, or nil.
 func (p *Program) Validate() error {
-	var c fieldChecker
+	var c crm.Checker
 	if len(p.Tiers) == 0 {
-		c.add("tiers", crm.RuleRequired, "at least one tier is needed")
+		c.Add("tiers", crm.RuleRequired, "at least one tier is needed")
 	}
 	seen := map[Tier]bool{}
 	for i, t := range p.Tiers {
 		f := fmt.Sprintf("tiers[%d].", i)
 		if t.Tier == "" {
-			c.add(f+"tier", crm.RuleRequired, "is required")
+			c.Add(f+"tier", crm.RuleRequired, "is required")
 		} else if seen[t.Tier] {
-			c.add(f+"tier", crm.RuleUnique, "tier %q is listed twice", t.Tier)
+			c.Add(f+"tier", crm.RuleUnique, "tier %q is listed twice", t.Tier)
 		}
 		seen[t.Tier] = true
 		if i == 0 && t.Threshold != 0 {
-			c.add(f+"threshold", RuleRange, "the lowest tier's threshold must be 0")
+			c.Add(f+"threshold", RuleRange, "the lowest tier's threshold must be 0")
 		}
 		if i > 0 && t.Threshold <= p.Tiers[i-1].Threshold {
-			c.add(f+"threshold", RuleAscending, "must be above the previous tier's threshold %d", p.Tiers[i-1].Threshold)
+			c.Add(f+"threshold", RuleAscending, "must be above the previous tier's threshold %d", p.Tiers[i-1].Threshold)
 		}
-		c.nonNeg(f+"fee", t.Fee)
+		checkNonNegative(&c, f+"fee", t.Fee)
 		if !t.Multiplier.IsPositive() {
-			c.add(f+"multiplier", RuleRange, "must be positive")
+			c.Add(f+"multiplier", RuleRange, "must be positive")
 		}
-		c.percent(f+"benefits.labour_discount", t.Benefits.LabourDiscount)
-		c.percent(f+"benefits.parts_discount", t.Benefits.PartsDiscount)
+		checkPercent(&c, f+"benefits.labour_discount", t.Benefits.LabourDiscount)
+		checkPercent(&c, f+"benefits.parts_discount", t.Benefits.PartsDiscount)
 		codes := map[string]bool{}
 		for j, s := range t.Benefits.FreeServices {
 			g := fmt.Sprintf("%sbenefits.free_services[%d].", f, j)
 			if s.Code == "" {
-				c.add(g+"code", crm.RuleRequired, "is required")
+				c.Add(g+"code", crm.RuleRequired, "is required")
 			} else if codes[s.Code] {
-				c.add(g+"code", crm.RuleUnique, "service %q is listed twice", s.Code)
+				c.Add(g+"code", crm.RuleUnique, "service %q is listed twice", s.Code)
 			}
 			codes[s.Code] = true
 			if s.PerYear < 0 {
-				c.add(g+"per_year", crm.RuleNonNegative, "must not be negative")
+				c.Add(g+"per_year", crm.RuleNonNegative, "must not be negative")
 			}
 		}
 	}
 	for i, m := range p.JoinMethods {
 		if !m.Valid() {
-			c.add(fmt.Sprintf("join_methods[%d]", i), crm.RuleEnum, "unknown join method %q", m)
+			c.Add(fmt.Sprintf("join_methods[%d]", i), crm.RuleEnum, "unknown join method %q", m)
 		}
 	}
 	for i, s := range p.BySpend {
 		f := fmt.Sprintf("by_spend[%d].", i)
 		if !s.TopShare.IsPositive() || s.TopShare.GreaterThan(decimal.NewFromInt(1)) {
-			c.add(f+"top_share", RuleRange, "must be in (0, 1]")
+			c.Add(f+"top_share", RuleRange, "must be in (0, 1]")
 		}
 		if !seen[s.Tier] {
-			c.add(f+"tier", crm.RuleReference, "tier %q is not defined", s.Tier)
+			c.Add(f+"tier", crm.RuleReference, "tier %q is not defined", s.Tier)
 		}
 	}
 	if p.ValidityMonths < 1 || p.ValidityMonths > 120 {
-		c.add("validity_months", RuleRange, "must be from 1 to 120")
+		c.Add("validity_months", RuleRange, "must be from 1 to 120")
 	}
 	if p.OnExpiry != ExpireDowngrade && p.OnExpiry != ExpireLapse {
-		c.add("on_expiry", crm.RuleEnum, "must be downgrade or lapse")
+		c.Add("on_expiry", crm.RuleEnum, "must be downgrade or lapse")
 	}
 	for i, m := range p.Renewal.Methods {
 		if !m.Valid() {
-			c.add(fmt.Sprintf("renewal.methods[%d]", i), crm.RuleEnum, "unknown renewal method %q", m)
+			c.Add(fmt.Sprintf("renewal.methods[%d]", i), crm.RuleEnum, "unknown renewal method %q", m)
 		}
 	}
-	c.nonNeg("renewal.fee", p.Renewal.Fee)
+	checkNonNegative(&c, "renewal.fee", p.Renewal.Fee)
 	if p.Renewal.Points < 0 {
-		c.add("renewal.points", crm.RuleNonNegative, "must not be negative")
+		c.Add("renewal.points", crm.RuleNonNegative, "must not be negative")
 	}
-	c.nonNeg("renewal.insurance_min", p.Renewal.InsuranceMin)
+	checkNonNegative(&c, "renewal.insurance_min", p.Renewal.InsuranceMin)
 	for i, m := range p.Upgrade.Methods {
 		if !m.Valid() {
-			c.add(fmt.Sprintf("upgrade.methods[%d]", i), crm.RuleEnum, "unknown upgrade method %q", m)
+			c.Add(fmt.Sprintf("upgrade.methods[%d]", i), crm.RuleEnum, "unknown upgrade method %q", m)
 		}
 	}
 	if p.Upgrade.Points < 0 {
-		c.add("upgrade.points", crm.RuleNonNegative, "must not be negative")
+		c.Add("upgrade.points", crm.RuleNonNegative, "must not be negative")
 	}
-	c.nonNeg("upgrade.repair_min", p.Upgrade.RepairMin)
-	c.nonNeg("upgrade.insurance_min", p.Upgrade.InsuranceMin)
+	checkNonNegative(&c, "upgrade.repair_min", p.Upgrade.RepairMin)
+	checkNonNegative(&c, "upgrade.insurance_min", p.Upgrade.InsuranceMin)
 	for i, k := range p.Upgrade.RepairKinds {
 		if !k.Valid() {
-			c.add(fmt.Sprintf("upgrade.repair_kinds[%d]", i), crm.RuleEnum, "unknown service kind %q", k)
+			c.Add(fmt.Sprintf("upgrade.repair_kinds[%d]", i), crm.RuleEnum, "unknown service kind %q", k)
 		}
 	}
 	if p.Upgrade.InsuranceYears < 1 || p.Upgrade.InsuranceYears > 10 {
-		c.add("upgrade.insurance_years", RuleRange, "must be from 1 to 10")
+		c.Add("upgrade.insurance_years", RuleRange, "must be from 1 to 10")
 	}
 	for i, r := range p.Earning {
 		f := fmt.Sprintf("earning[%d].", i)
 		if r.Kind != "" && !r.Kind.Valid() {
-			c.add(f+"kind", crm.RuleEnum, "unknown service kind %q", r.Kind)
+			c.Add(f+"kind", crm.RuleEnum, "unknown service kind %q", r.Kind)
 		}
 		if r.Payer != "" && !r.Payer.Valid() {
-			c.add(f+"payer", crm.RuleEnum, "unknown payer %q", r.Payer)
+			c.Add(f+"payer", crm.RuleEnum, "unknown payer %q", r.Payer)
 		}
 		if r.Rate.IsNegative() || r.Rate.GreaterThan(decimal.NewFromInt(1000)) {
-			c.add(f+"rate", RuleRange, "must be from 0 to 1000")
+			c.Add(f+"rate", RuleRange, "must be from 0 to 1000")
 		}
 	}
 	for i, m := range p.Campaigns {
 		f := fmt.Sprintf("campaigns[%d].", i)
 		if !m.From.Valid() {
-			c.add(f+"from", crm.RuleFormat, "is not a valid date")
+			c.Add(f+"from", crm.RuleFormat, "is not a valid date")
 		}
 		if !m.To.Valid() {
-			c.add(f+"to", crm.RuleFormat, "is not a valid date")
+			c.Add(f+"to", crm.RuleFormat, "is not a valid date")
 		} else if m.From.Valid() && m.To.Before(m.From) {
-			c.add(f+"to", crm.RuleOrder, "is before from")
+			c.Add(f+"to", crm.RuleOrder, "is before from")
 		}
 		if !m.Multiplier.IsPositive() || m.Multiplier.GreaterThan(decimal.NewFromInt(100)) {
-			c.add(f+"multiplier", RuleRange, "must be in (0, 100]")
+			c.Add(f+"multiplier", RuleRange, "must be in (0, 100]")
 		}
 		for j, k := range m.Kinds {
 			if !k.Valid() {
-				c.add(fmt.Sprintf("%skinds[%d]", f, j), crm.RuleEnum, "unknown service kind %q", k)
+				c.Add(fmt.Sprintf("%skinds[%d]", f, j), crm.RuleEnum, "unknown service kind %q", k)
 			}
 		}
 	}
@@ -455,50 +441,50 @@ func (p *Program) Validate() error {
 	for i, b := range p.Bonuses {
 		f := fmt.Sprintf("bonuses[%d].", i)
 		if b.Event == "" {
-			c.add(f+"event", crm.RuleRequired, "is required")
+			c.Add(f+"event", crm.RuleRequired, "is required")
 		} else if events[b.Event] {
-			c.add(f+"event", crm.RuleUnique, "event %q is listed twice", b.Event)
+			c.Add(f+"event", crm.RuleUnique, "event %q is listed twice", b.Event)
 		}
 		events[b.Event] = true
 		if b.Points < 0 || b.Points > maxPoints {
-			c.add(f+"points", RuleRange, "must be from 0 to %d", maxPoints)
+			c.Add(f+"points", RuleRange, "must be from 0 to %d", maxPoints)
 		}
 	}
 	if p.Points.PointsPerCNY < 1 {
-		c.add("points.points_per_cny", RuleRange, "must be at least 1")
+		c.Add("points.points_per_cny", RuleRange, "must be at least 1")
 	}
 	switch p.Points.Expiry {
 	case NoExpiry, YearAfterExpiry:
 	case RollingExpiry:
 		if p.Points.Months < 1 || p.Points.Months > 120 {
-			c.add("points.months", RuleRange, "must be from 1 to 120 with rolling expiry")
+			c.Add("points.months", RuleRange, "must be from 1 to 120 with rolling expiry")
 		}
 	default:
-		c.add("points.expiry", crm.RuleEnum, "must be none, rolling or year_after")
+		c.Add("points.expiry", crm.RuleEnum, "must be none, rolling or year_after")
 	}
 	if p.Points.NoticeDays < 0 || p.Points.NoticeDays > 366 {
-		c.add("points.notice_days", RuleRange, "must be from 0 to 366")
+		c.Add("points.notice_days", RuleRange, "must be from 0 to 366")
 	}
 	if p.Points.LockDays < 0 || p.Points.LockDays > 366 {
-		c.add("points.lock_days", RuleRange, "must be from 0 to 366")
+		c.Add("points.lock_days", RuleRange, "must be from 0 to 366")
 	}
 	stores := map[crm.DealerID]bool{}
 	for i, g := range p.Groups {
 		f := fmt.Sprintf("groups[%d].", i)
 		if g.Home == "" {
-			c.add(f+"home", crm.RuleRequired, "is required")
+			c.Add(f+"home", crm.RuleRequired, "is required")
 		}
 		if !slices.Contains(g.Stores, g.Home) {
-			c.add(f+"stores", crm.RuleReference, "must include the home store")
+			c.Add(f+"stores", crm.RuleReference, "must include the home store")
 		}
 		for j, s := range g.Stores {
 			if stores[s] {
-				c.add(fmt.Sprintf("%sstores[%d]", f, j), crm.RuleUnique, "store %q is in two groups", s)
+				c.Add(fmt.Sprintf("%sstores[%d]", f, j), crm.RuleUnique, "store %q is in two groups", s)
 			}
 			stores[s] = true
 		}
 	}
-	return c.err("loyalty program")
+	return c.Err("loyalty program")
 }
 
 // maxPoints bounds any single number of points, so that sums cannot overflow.

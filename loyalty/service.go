@@ -89,19 +89,19 @@ func (s *Service) Store() Store { return s.store }
 // checkProgramPoints refuses a program whose fixed postings exceed the
 // points one posting may carry.
 func (s *Service) checkProgramPoints() error {
-	var c fieldChecker
+	var c crm.Checker
 	for i, b := range s.program.Bonuses {
 		if fe, bad := s.limits.CheckPoints(fmt.Sprintf("bonuses[%d].points", i), b.Points); bad {
-			c.errs = append(c.errs, fe)
+			c.Fields = append(c.Fields, fe)
 		}
 	}
 	if fe, bad := s.limits.CheckPoints("renewal.points", s.program.Renewal.Points); bad {
-		c.errs = append(c.errs, fe)
+		c.Fields = append(c.Fields, fe)
 	}
 	if fe, bad := s.limits.CheckPoints("upgrade.points", s.program.Upgrade.Points); bad {
-		c.errs = append(c.errs, fe)
+		c.Fields = append(c.Fields, fe)
 	}
-	return c.err("loyalty program")
+	return c.Err("loyalty program")
 }
 
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
