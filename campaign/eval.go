@@ -101,15 +101,14 @@ func (c Cond) Matcher() Matcher {
 		}
 	case CondDates:
 		get := dateColumn(c.Column)
-		from, to := dayKey(c.From), dayKey(c.To)
-		hasFrom, hasTo, neg := !c.From.IsZero(), !c.To.IsZero(), c.Negate
+		from, to := c.From, c.To
+		hasFrom, hasTo, neg := !from.IsZero(), !to.IsZero(), c.Negate
 		return func(p *Profile) bool {
 			d := get(p)
 			if d.IsZero() {
 				return false
 			}
-			k := dayKey(d)
-			in := (!hasFrom || k >= from) && (!hasTo || k <= to)
+			in := (!hasFrom || !d.Before(from)) && (!hasTo || !d.After(to))
 			return in != neg
 		}
 	}
@@ -123,11 +122,6 @@ func hasAny(have, vals []string) bool {
 		}
 	}
 	return false
-}
-
-// dayKey orders dates as integers.
-func dayKey(d dealercrm.Date) int64 {
-	return int64(d.Year)<<9 | int64(d.Month)<<5 | int64(d.Day)
 }
 
 func textColumn(c Column) func(*Profile) string {

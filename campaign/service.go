@@ -730,5 +730,5 @@ func monthOf(d dealercrm.Date) dealercrm.Date {
 	if d.IsZero() {
 		return d
 	}
-	return dealercrm.NewDate(d.Year, d.Month, 1)
+	return d.AddDays(1 - d.Day)
 }
