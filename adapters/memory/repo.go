@@ -8,6 +8,7 @@ import (
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/internal/content"
 )
 
 // entity is what the generic repository needs of a stored type: a deep copy.
@@ -349,7 +350,7 @@ func (r *repo[T, ID, F]) sameContent(a, b *T) bool {
 	rx, ry := r.t.rec(&x), r.t.rec(&y)
 	rx.CreatedAt, ry.CreatedAt = time.Time{}, time.Time{}
 	rx.UpdatedAt, ry.UpdatedAt = time.Time{}, time.Time{}
-	return equal(x, y)
+	return content.Equal(x, y)
 }
 
 // ResolveExternalIDs maps the dealer's known external IDs among exts to IDs.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dealercrm/dealercrm/internal/content"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 )
@@ -32,104 +33,10 @@ func Equal(t testing.TB, want, got any, msgAndArgs ...any) bool {
 }
 
 // Diff returns the differences between want and got under the rules of
-// Equal, one "path: want …, got …" line each; nil when they are equal.
-func Diff(want, got any) []string {
-	var out []string
-	diff(&out, "", reflect.ValueOf(want), reflect.ValueOf(got))
-	return out
-}
-
-func diff(out *[]string, path string, w, g reflect.Value) {
-	report := func(format string, args ...any) {
-		p := path
-		if p == "" {
-			p = "value"
-		}
-		*out = append(*out, p+": "+fmt.Sprintf(format, args...))
-	}
-	if !w.IsValid() || !g.IsValid() {
-		if w.IsValid() != g.IsValid() {
-			report("want %v, got %v", w, g)
-		}
-		return
-	}
-	if w.Type() != g.Type() {
-		report("want type %s, got %s", w.Type(), g.Type())
-		return
-	}
-	switch w.Type() {
-	case timeType:
-		wt, gt := w.Interface().(time.Time), g.Interface().(time.Time)
-		if !wt.Equal(gt) {
-			report("want %s, got %s", wt.Format(time.RFC3339Nano), gt.Format(time.RFC3339Nano))
-		}
-		return
-	case decimalType:
-		wd, gd := w.Interface().(decimal.Decimal), g.Interface().(decimal.Decimal)
-		if !wd.Equal(gd) {
-			report("want %s, got %s", wd, gd)
-		}
-		return
-	}
-	switch w.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if w.IsNil() || g.IsNil() {
-			if w.IsNil() != g.IsNil() {
-				report("want %s, got %s", nilness(w), nilness(g))
-			}
-			return
-		}
-		diff(out, path, w.Elem(), g.Elem())
-	case reflect.Struct:
-		for i := range w.NumField() {
-			f := w.Type().Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			p := path // an embedded struct's fields read as the outer struct's
-			switch {
-			case f.Anonymous:
-			case path == "":
-				p = f.Name
-			default:
-				p = path + "." + f.Name
-			}
-			diff(out, p, w.Field(i), g.Field(i))
-		}
-	case reflect.Slice, reflect.Array:
-		if w.Len() != g.Len() {
-			report("want %d elements, got %d: want %v, got %v", w.Len(), g.Len(), w, g)
-			return
-		}
-		for i := range w.Len() {
-			diff(out, fmt.Sprintf("%s[%d]", path, i), w.Index(i), g.Index(i))
-		}
-	case reflect.Map:
-		if w.Len() != g.Len() {
-			report("want %d entries, got %d: want %v, got %v", w.Len(), g.Len(), w, g)
-			return
-		}
-		for _, k := range w.MapKeys() {
-			gv := g.MapIndex(k)
-			if !gv.IsValid() {
-				report("want key %v, missing", k)
-				continue
-			}
-			diff(out, fmt.Sprintf("%s[%v]", path, k), w.MapIndex(k), gv)
-		}
-	default:
-		if !reflect.DeepEqual(w.Interface(), g.Interface()) {
-			report("want %#v, got %#v", w, g)
-		}
-	}
-}
-
-func nilness(v reflect.Value) string {
-	if v.IsNil() {
-		return "nil"
-	}
-	return "non-nil"
-}
+// Equal, one "path: want …, got …" line each; nil when they are equal. The
+// memory adapter tells an unchanged upsert by the same rules
+// (internal/content).
+func Diff(want, got any) []string { return content.Diff(want, got) }
 
 // nonUTC returns the paths of the non-zero times in v that are not in UTC.
 func nonUTC(v any) []string {
