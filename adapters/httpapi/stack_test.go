@@ -61,28 +61,22 @@ var backends = []struct {
 func newStack(t *testing.T, name string, store crm.Store, pg *postgres.Store, customers int) *stack {
 	t.Helper()
 	ctx := context.Background()
-	var (
-		gradingStore grading.Store       = memory.NewGradingStore()
-		loyaltyStore loyalty.Store       = memory.NewLoyaltyStore()
-		taskStore    lifecycle.TaskStore = memory.NewTaskStore()
-		satStore     satisfaction.Store  = memory.NewSatisfactionStore()
-		campStore    campaign.Store      = memory.NewCampaignStore()
-	)
+	// The other packages' stores on store's backend (store is the CRM).
+	stores := memory.NewStores()
 	if pg != nil {
-		gradingStore, loyaltyStore, taskStore = pg.Grading(), pg.Loyalty(), pg.LifecycleTasks()
-		satStore, campStore = postgres.NewSatisfactionStore(pg), pg.Campaigns()
+		stores = pg.Stores()
 	}
 	svc := crm.NewService(store)
-	grades, err := grading.NewService(store, gradingStore)
+	grades, err := grading.NewService(store, stores.Grading)
 	require.NoError(t, err)
-	club, err := loyalty.NewService(store, loyaltyStore)
+	club, err := loyalty.NewService(store, stores.Loyalty)
 	require.NoError(t, err)
-	lc, err := lifecycle.NewService(svc, taskStore, lifecycle.WithGrades(grades), lifecycle.WithCadences(grades),
+	lc, err := lifecycle.NewService(svc, stores.Tasks, lifecycle.WithGrades(grades), lifecycle.WithCadences(grades),
 		lifecycle.WithMemberships(club))
 	require.NoError(t, err)
-	sat, err := satisfaction.NewService(satStore, satisfaction.WithRecords(svc), satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
+	sat, err := satisfaction.NewService(stores.Satisfaction, satisfaction.WithRecords(svc), satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
 	require.NoError(t, err)
-	camps, err := campaign.NewService(store, campStore,
+	camps, err := campaign.NewService(store, stores.Campaigns,
 		campaign.WithAttributes(campaign.Grades(grades), campaign.Lifecycle(lc), campaign.Tiers(club)))
 	require.NoError(t, err)
 

@@ -21,6 +21,12 @@
 // meanwhile, so the function may read from the Store but should have no
 // other side effects.
 //
+// The other packages' stores have constructors of their own
+// (NewTaskStore, NewLoyaltyStore, NewGradingStore, NewSatisfactionStore,
+// NewCampaignStore); NewStores returns all of them with a New Store as one
+// backend.Stores, the way (*postgres.Store).Stores does on Postgres. The
+// stores share no state: a crm transaction covers the crm records only.
+//
 // NewLoyaltyStore returns the loyalty.Store. It locks per account and
 // shards its indexes, and keeps what grows with every posting (ledger
 // entries, lots, idempotency records) in forms without pointers, in chunk

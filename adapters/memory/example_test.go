@@ -7,6 +7,7 @@ import (
 
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/loyalty"
 )
 
 func Example() {
@@ -82,4 +83,25 @@ func ExampleStore_Customers_upsert() {
 	// Output:
 	// created created
 	// unchanged updated
+}
+
+// ExampleNewStores wires the services of every package in memory; on
+// Postgres, (*postgres.Store).Stores gives the same set.
+func ExampleNewStores() {
+	ctx := context.Background()
+	stores := memory.NewStores()
+	svc := crm.NewService(stores.CRM)
+	club, err := loyalty.NewService(stores.CRM, stores.Loyalty)
+	if err != nil {
+		panic(err)
+	}
+	svc.AddPersonalData(club) // a customer's export and erasure reach the club
+
+	if _, err := svc.CreateDealer(ctx, crm.Dealer{ID: "SH01", Name: "Shanghai Pudong 4S"}); err != nil {
+		panic(err)
+	}
+	d, err := stores.CRM.Dealers().Get(ctx, "SH01")
+	fmt.Println(d.Name, err)
+	// Output:
+	// Shanghai Pudong 4S <nil>
 }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/backend"
 	"github.com/dealercrm/dealercrm/crm"
 )
 
@@ -101,6 +102,21 @@ func New() *Store {
 		complaints:     newTable(complaintSchema),
 		participations: newTable(participationSchema),
 	}, nil)
+}
+
+// NewStores returns new, empty in-memory stores of every package: the
+// Store of New, NewTaskStore, NewLoyaltyStore, NewGradingStore,
+// NewSatisfactionStore and NewCampaignStore. They share no state: a crm
+// transaction (InTx) covers the crm records only.
+func NewStores() backend.Stores {
+	return backend.Stores{
+		CRM:          New(),
+		Tasks:        NewTaskStore(),
+		Loyalty:      NewLoyaltyStore(),
+		Grading:      NewGradingStore(),
+		Satisfaction: NewSatisfactionStore(),
+		Campaigns:    NewCampaignStore(),
+	}
 }
 
 func newStore(db *database, tx *txn) *Store {

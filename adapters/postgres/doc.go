@@ -16,6 +16,14 @@
 //	if err := store.Migrate(ctx); err != nil { … }
 //	svc := crm.NewService(store)
 //
+// The Store is the crm.Store; the other packages' stores live in the same
+// schema, next to the crm tables: LifecycleTasks, Loyalty, Grading,
+// Satisfaction and Campaigns return them, and Stores returns them all as
+// one backend.Stores, the way memory.NewStores does in memory:
+//
+//	stores := store.Stores()
+//	club, err := loyalty.NewService(stores.CRM, stores.Loyalty)
+//
 // # Names
 //
 // Everything lives in one schema, "dealercrm" by default (DefaultSchema),

@@ -8,6 +8,8 @@ import (
 
 	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/grading"
+	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -30,6 +32,23 @@ func Example() {
 	}
 	svc := crm.NewService(store)
 	_ = svc
+}
+
+// ExampleStore_Stores wires the services of every package on one Postgres
+// schema.
+func ExampleStore_Stores() {
+	var store *postgres.Store // from postgres.New, migrated
+	stores := store.Stores()
+	svc := crm.NewService(stores.CRM)
+	grades, err := grading.NewService(stores.CRM, stores.Grading)
+	if err != nil {
+		log.Fatal(err)
+	}
+	lc, err := lifecycle.NewService(svc, stores.Tasks, lifecycle.WithGrades(grades))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = lc
 }
 
 // ExampleRenderMigrations prints the migrations for a host that runs its

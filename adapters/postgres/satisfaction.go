@@ -18,16 +18,13 @@ import (
 // …Responses) of a Store's schema and naming. Hierarchies, questionnaires
 // and responses are kept as jsonb documents next to the columns that keys,
 // filters and paging use; every query is scoped by dealer_id.
-type SatisfactionStore struct {
-	s *Store
-}
+type SatisfactionStore struct{ s *Store }
 
-var _ satisfaction.Store = (*SatisfactionStore)(nil)
+var _ satisfaction.Store = SatisfactionStore{}
 
-// NewSatisfactionStore returns the satisfaction store on s's tables. On a
-// Store bound to a transaction (the one InTx passes), it works inside that
-// transaction.
-func NewSatisfactionStore(s *Store) *SatisfactionStore { return &SatisfactionStore{s: s} }
+// Satisfaction returns the satisfaction store of s. On a Store bound to a
+// transaction (the one InTx passes), it works inside that transaction.
+func (s *Store) Satisfaction() SatisfactionStore { return SatisfactionStore{s: s} }
 
 // docTable describes one document table to the generic operations.
 type docTable[T any] struct {
@@ -231,57 +228,57 @@ func (t *docTable[T]) list(ctx context.Context, s *Store, dealer crm.DealerID, p
 }
 
 // CreateHierarchy implements satisfaction.Store.
-func (st *SatisfactionStore) CreateHierarchy(ctx context.Context, h *satisfaction.Hierarchy) error {
+func (st SatisfactionStore) CreateHierarchy(ctx context.Context, h *satisfaction.Hierarchy) error {
 	return hierarchyTable.create(ctx, st.s, h)
 }
 
 // GetHierarchy implements satisfaction.Store.
-func (st *SatisfactionStore) GetHierarchy(ctx context.Context, dealer crm.DealerID, id satisfaction.HierarchyID) (satisfaction.Hierarchy, error) {
+func (st SatisfactionStore) GetHierarchy(ctx context.Context, dealer crm.DealerID, id satisfaction.HierarchyID) (satisfaction.Hierarchy, error) {
 	return hierarchyTable.get(ctx, st.s, dealer, string(id))
 }
 
 // UpdateHierarchy implements satisfaction.Store.
-func (st *SatisfactionStore) UpdateHierarchy(ctx context.Context, dealer crm.DealerID, id satisfaction.HierarchyID, fn func(*satisfaction.Hierarchy) error) (satisfaction.Hierarchy, error) {
+func (st SatisfactionStore) UpdateHierarchy(ctx context.Context, dealer crm.DealerID, id satisfaction.HierarchyID, fn func(*satisfaction.Hierarchy) error) (satisfaction.Hierarchy, error) {
 	return hierarchyTable.update(ctx, st.s, dealer, string(id), fn, func(h *satisfaction.Hierarchy) { h.ID, h.DealerID = id, dealer })
 }
 
 // ListHierarchies implements satisfaction.Store.
-func (st *SatisfactionStore) ListHierarchies(ctx context.Context, dealer crm.DealerID, p crm.PageRequest) (crm.Page[satisfaction.Hierarchy], error) {
+func (st SatisfactionStore) ListHierarchies(ctx context.Context, dealer crm.DealerID, p crm.PageRequest) (crm.Page[satisfaction.Hierarchy], error) {
 	return hierarchyTable.list(ctx, st.s, dealer, p, func(h satisfaction.Hierarchy) string { return string(h.ID) }, "")
 }
 
 // CreateQuestionnaire implements satisfaction.Store.
-func (st *SatisfactionStore) CreateQuestionnaire(ctx context.Context, q *satisfaction.Questionnaire) error {
+func (st SatisfactionStore) CreateQuestionnaire(ctx context.Context, q *satisfaction.Questionnaire) error {
 	return questionnaireTable.create(ctx, st.s, q)
 }
 
 // GetQuestionnaire implements satisfaction.Store.
-func (st *SatisfactionStore) GetQuestionnaire(ctx context.Context, dealer crm.DealerID, id satisfaction.QuestionnaireID) (satisfaction.Questionnaire, error) {
+func (st SatisfactionStore) GetQuestionnaire(ctx context.Context, dealer crm.DealerID, id satisfaction.QuestionnaireID) (satisfaction.Questionnaire, error) {
 	return questionnaireTable.get(ctx, st.s, dealer, string(id))
 }
 
 // UpdateQuestionnaire implements satisfaction.Store.
-func (st *SatisfactionStore) UpdateQuestionnaire(ctx context.Context, dealer crm.DealerID, id satisfaction.QuestionnaireID, fn func(*satisfaction.Questionnaire) error) (satisfaction.Questionnaire, error) {
+func (st SatisfactionStore) UpdateQuestionnaire(ctx context.Context, dealer crm.DealerID, id satisfaction.QuestionnaireID, fn func(*satisfaction.Questionnaire) error) (satisfaction.Questionnaire, error) {
 	return questionnaireTable.update(ctx, st.s, dealer, string(id), fn, func(q *satisfaction.Questionnaire) { q.ID, q.DealerID = id, dealer })
 }
 
 // ListQuestionnaires implements satisfaction.Store.
-func (st *SatisfactionStore) ListQuestionnaires(ctx context.Context, dealer crm.DealerID, p crm.PageRequest) (crm.Page[satisfaction.Questionnaire], error) {
+func (st SatisfactionStore) ListQuestionnaires(ctx context.Context, dealer crm.DealerID, p crm.PageRequest) (crm.Page[satisfaction.Questionnaire], error) {
 	return questionnaireTable.list(ctx, st.s, dealer, p, func(q satisfaction.Questionnaire) string { return string(q.ID) }, "")
 }
 
 // CreateResponse implements satisfaction.Store.
-func (st *SatisfactionStore) CreateResponse(ctx context.Context, r *satisfaction.Response) error {
+func (st SatisfactionStore) CreateResponse(ctx context.Context, r *satisfaction.Response) error {
 	return responseTable.create(ctx, st.s, r)
 }
 
 // GetResponse implements satisfaction.Store.
-func (st *SatisfactionStore) GetResponse(ctx context.Context, dealer crm.DealerID, id satisfaction.ResponseID) (satisfaction.Response, error) {
+func (st SatisfactionStore) GetResponse(ctx context.Context, dealer crm.DealerID, id satisfaction.ResponseID) (satisfaction.Response, error) {
 	return responseTable.get(ctx, st.s, dealer, string(id))
 }
 
 // GetResponseByExternalID implements satisfaction.Store.
-func (st *SatisfactionStore) GetResponseByExternalID(ctx context.Context, dealer crm.DealerID, ext string) (satisfaction.Response, error) {
+func (st SatisfactionStore) GetResponseByExternalID(ctx context.Context, dealer crm.DealerID, ext string) (satisfaction.Response, error) {
 	if ext == "" {
 		return satisfaction.Response{}, notFound("response", "with an empty external id")
 	}
@@ -289,12 +286,12 @@ func (st *SatisfactionStore) GetResponseByExternalID(ctx context.Context, dealer
 }
 
 // UpdateResponse implements satisfaction.Store.
-func (st *SatisfactionStore) UpdateResponse(ctx context.Context, dealer crm.DealerID, id satisfaction.ResponseID, fn func(*satisfaction.Response) error) (satisfaction.Response, error) {
+func (st SatisfactionStore) UpdateResponse(ctx context.Context, dealer crm.DealerID, id satisfaction.ResponseID, fn func(*satisfaction.Response) error) (satisfaction.Response, error) {
 	return responseTable.update(ctx, st.s, dealer, string(id), fn, func(r *satisfaction.Response) { r.ID, r.DealerID = id, dealer })
 }
 
 // ListResponses implements satisfaction.Store.
-func (st *SatisfactionStore) ListResponses(ctx context.Context, dealer crm.DealerID, f satisfaction.ResponseFilter) (crm.Page[satisfaction.Response], error) {
+func (st SatisfactionStore) ListResponses(ctx context.Context, dealer crm.DealerID, f satisfaction.ResponseFilter) (crm.Page[satisfaction.Response], error) {
 	where := ""
 	var args []any
 	add := func(cond string, v any) {
@@ -322,7 +319,7 @@ func (st *SatisfactionStore) ListResponses(ctx context.Context, dealer crm.Deale
 // EraseComments implements satisfaction.Store with one UPDATE on the
 // customer's index (dealer_id, customer_id): the comment leaves the
 // response document, which keeps everything else.
-func (st *SatisfactionStore) EraseComments(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID, at time.Time) (int, error) {
+func (st SatisfactionStore) EraseComments(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID, at time.Time) (int, error) {
 	if customer == "" {
 		return 0, ctx.Err()
 	}

@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"testing"
 
-	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/satisfaction"
@@ -12,13 +11,13 @@ import (
 
 func TestSatisfactionStore(t *testing.T) {
 	satisfactiontest.RunStoreTests(t, func(t *testing.T) satisfaction.Store {
-		return postgres.NewSatisfactionStore(pgtest.NewStore(t))
+		return pgtest.NewStore(t).Satisfaction()
 	})
 }
 
 func TestSatisfactionService(t *testing.T) {
 	satisfactiontest.RunServiceTests(t, func(t *testing.T) (crm.Store, satisfaction.Store) {
 		s := pgtest.NewStore(t)
-		return s, postgres.NewSatisfactionStore(s)
+		return s, s.Satisfaction()
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/dealercrm/dealercrm/backend"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/uptrace/bun"
 )
@@ -75,6 +76,21 @@ func (s *Store) Schema() string { return s.cfg.schema }
 // TableName returns the qualified, quoted name of table t ("dealercrm"."customers"),
 // for hosts that query the tables directly.
 func (s *Store) TableName(t Table) string { return s.cfg.table(t) }
+
+// Stores returns the stores of every package on s's connection and schema:
+// s itself as the crm.Store, LifecycleTasks, Loyalty, Grading, Satisfaction
+// and Campaigns. On the Store that InTx passes to its function, they all
+// work inside that transaction.
+func (s *Store) Stores() backend.Stores {
+	return backend.Stores{
+		CRM:          s,
+		Tasks:        s.LifecycleTasks(),
+		Loyalty:      s.Loyalty(),
+		Grading:      s.Grading(),
+		Satisfaction: s.Satisfaction(),
+		Campaigns:    s.Campaigns(),
+	}
+}
 
 // Dealers returns the dealer store.
 func (s *Store) Dealers() crm.DealerStore { return dealerStore{s: s, t: s.tables[TableDealers]} }

@@ -40,6 +40,7 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/adapters/postgres"
+	"github.com/dealercrm/dealercrm/backend"
 	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
@@ -108,38 +109,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logger := slog.New(lh)
 
-	store, storeName, closeStore, err := openStore(ctx, *dsn, *schema, db)
+	stores, storeName, closeStore, err := openStores(ctx, *dsn, *schema, db)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	store := stores.CRM
 	svc := crm.NewService(store, crm.WithMaxImportRecords(*importRecords))
-	grades, err := grading.NewService(store, gradingStore(store))
+	grades, err := grading.NewService(store, stores.Grading)
 	if err != nil {
 		return err
 	}
 	// The club: memberships and points.
-	club, err := loyalty.NewService(store, loyaltyStore(store))
+	club, err := loyalty.NewService(store, stores.Loyalty)
 	if err != nil {
 		return err
 	}
 	// The plan reads grades (rule conditions, grade_care calls) and club
 	// memberships (renewal reminders, tier conditions).
-	lc, err := lifecycle.NewService(svc, taskStore(store), lifecycle.WithGrades(grades), lifecycle.WithCadences(grades),
+	lc, err := lifecycle.NewService(svc, stores.Tasks, lifecycle.WithGrades(grades), lifecycle.WithCadences(grades),
 		lifecycle.WithMemberships(club))
 	if err != nil {
 		return err
 	}
 	// A dissatisfied survey answer opens the CR department's follow-up task;
 	// responses are checked against the dealer's crm records.
-	sat, err := satisfaction.NewService(satisfactionStore(store), satisfaction.WithRecords(svc),
+	sat, err := satisfaction.NewService(stores.Satisfaction, satisfaction.WithRecords(svc),
 		satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
 	if err != nil {
 		return err
 	}
 	// Campaign segments read grades, lifecycle stages and abnormal
 	// classes, and club tiers.
-	campaigns, err := campaign.NewService(store, campaignStore(store),
+	campaigns, err := campaign.NewService(store, stores.Campaigns,
 		campaign.WithAttributes(campaign.Grades(grades), campaign.Lifecycle(lc), campaign.Tiers(club)))
 	if err != nil {
 		return err
@@ -314,66 +316,29 @@ func connParam(name string, value any) pgdriver.Option {
 	}
 }
 
-// openStore returns the in-memory store, or with a DSN the migrated
-// Postgres store in schema on a pool with the settings, and a function
-// that releases it.
-func openStore(ctx context.Context, dsn, schema string, set dbSettings) (crm.Store, string, func(), error) {
+// openStores returns the in-memory stores, or with a DSN the stores of the
+// migrated Postgres store in schema on a pool with the settings, and a
+// function that releases them.
+func openStores(ctx context.Context, dsn, schema string, set dbSettings) (backend.Stores, string, func(), error) {
 	if dsn == "" {
-		return memory.New(), "in-memory store", func() {}, nil
+		return memory.NewStores(), "in-memory store", func() {}, nil
 	}
 	db := openDB(dsn, set)
 	closeDB := func() { _ = db.Close() }
 	if err := db.PingContext(ctx); err != nil {
 		closeDB()
-		return nil, "", nil, fmt.Errorf("postgres: %w", err)
+		return backend.Stores{}, "", nil, fmt.Errorf("postgres: %w", err)
 	}
 	store, err := postgres.New(db, postgres.WithSchema(schema))
 	if err != nil {
 		closeDB()
-		return nil, "", nil, err
+		return backend.Stores{}, "", nil, err
 	}
 	if err := store.Migrate(ctx); err != nil {
 		closeDB()
-		return nil, "", nil, err
+		return backend.Stores{}, "", nil, err
 	}
-	return store, "Postgres schema " + schema, closeDB, nil
-}
-
-// satisfactionStore returns the satisfaction store on the same backend as
-// store: the Postgres tables of migration 0002 next to the crm tables, or
-// a new in-memory store.
-func satisfactionStore(store crm.Store) satisfaction.Store {
-	if pg, ok := store.(*postgres.Store); ok {
-		return postgres.NewSatisfactionStore(pg)
-	}
-	return memory.NewSatisfactionStore()
-}
-
-// taskStore returns the lifecycle task store on the same backend as
-// store: the Postgres table of migration 0004, or a new in-memory store.
-func taskStore(store crm.Store) lifecycle.TaskStore {
-	if pg, ok := store.(*postgres.Store); ok {
-		return pg.LifecycleTasks()
-	}
-	return memory.NewTaskStore()
-}
-
-// campaignStore returns the campaign store on the same backend as store:
-// the Postgres tables of migration 0006, or a new in-memory store.
-func campaignStore(store crm.Store) campaign.Store {
-	if pg, ok := store.(*postgres.Store); ok {
-		return pg.Campaigns()
-	}
-	return memory.NewCampaignStore()
-}
-
-// gradingStore returns the grading store on the same backend as store:
-// the Postgres tables of migration 0003, or a new in-memory store.
-func gradingStore(store crm.Store) grading.Store {
-	if pg, ok := store.(*postgres.Store); ok {
-		return pg.Grading()
-	}
-	return memory.NewGradingStore()
+	return store.Stores(), "Postgres schema " + schema, closeDB, nil
 }
 
 // baseURL is the URL a local client reaches addr at: a wildcard address
@@ -387,13 +352,4 @@ func baseURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
-}
-
-// loyaltyStore returns the loyalty store on the same backend as store: the
-// Postgres tables of migration 0005, or a new in-memory store.
-func loyaltyStore(store crm.Store) loyalty.Store {
-	if pg, ok := store.(*postgres.Store); ok {
-		return pg.Loyalty()
-	}
-	return memory.NewLoyaltyStore()
 }

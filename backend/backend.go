@@ -1,0 +1,23 @@
+package backend
+
+import (
+	"github.com/dealercrm/dealercrm/campaign"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/grading"
+	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/dealercrm/dealercrm/satisfaction"
+)
+
+// Stores are the stores of every package on one backend; an adapter's
+// constructor sets every field.
+type Stores struct {
+	// CRM is the crm.Store; the grading, loyalty and campaign services
+	// read the records through it too.
+	CRM          crm.Store
+	Tasks        lifecycle.TaskStore
+	Loyalty      loyalty.Store
+	Grading      grading.Store
+	Satisfaction satisfaction.Store
+	Campaigns    campaign.Store
+}
