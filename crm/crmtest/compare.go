@@ -12,11 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-var (
-	timeType    = reflect.TypeFor[time.Time]()
-	decimalType = reflect.TypeFor[decimal.Decimal]()
-)
-
 // Equal asserts that got equals want as a store may give it back: decimals
 // are compared by value (1234.50 equals 1234.5), times by instant (whatever
 // their location), and a nil slice or map equals an empty one. Everything
@@ -65,7 +60,7 @@ func eachTime(v reflect.Value, path string, fn func(string, reflect.Value)) {
 	if !v.IsValid() {
 		return
 	}
-	if v.Type() == timeType {
+	if v.Type() == reflect.TypeFor[time.Time]() {
 		fn(path, v)
 		return
 	}
@@ -75,7 +70,7 @@ func eachTime(v reflect.Value, path string, fn func(string, reflect.Value)) {
 			eachTime(v.Elem(), path, fn)
 		}
 	case reflect.Struct:
-		if v.Type() == decimalType {
+		if v.Type() == reflect.TypeFor[decimal.Decimal]() {
 			return
 		}
 		for i := range v.NumField() {
