@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
 )
 
 // Matcher reports whether a profile matches a compiled segment. It does
@@ -101,15 +102,10 @@ func (c Cond) Matcher() Matcher {
 		}
 	case CondDates:
 		get := dateColumn(c.Column)
-		from, to := c.From, c.To
-		hasFrom, hasTo, neg := !from.IsZero(), !to.IsZero(), c.Negate
+		in, neg := crm.DateRange{From: c.From, To: c.To}, c.Negate
 		return func(p *Profile) bool {
 			d := get(p)
-			if d.IsZero() {
-				return false
-			}
-			in := (!hasFrom || !d.Before(from)) && (!hasTo || !d.After(to))
-			return in != neg
+			return !d.IsZero() && in.Contains(d) != neg
 		}
 	}
 	return func(*Profile) bool { return false }
