@@ -59,14 +59,6 @@ func (c *comparer) report(path, format string, args ...any) {
 	c.diffs = append(c.diffs, path+": "+fmt.Sprintf(format, args...))
 }
 
-// sub returns the path of a part of path; "" when paths are not kept.
-func (c *comparer) sub(format string, args ...any) string {
-	if !c.all {
-		return ""
-	}
-	return fmt.Sprintf(format, args...)
-}
-
 func (c *comparer) walk(path string, w, g reflect.Value) {
 	if c.differ && !c.all {
 		return
@@ -112,11 +104,11 @@ func (c *comparer) walk(path string, w, g reflect.Value) {
 			}
 			p := path // an embedded struct's fields read as the outer struct's
 			switch {
-			case f.Anonymous:
+			case f.Anonymous || !c.all:
 			case path == "":
 				p = f.Name
 			default:
-				p = c.sub("%s.%s", path, f.Name)
+				p = path + "." + f.Name
 			}
 			c.walk(p, w.Field(i), g.Field(i))
 		}
@@ -126,7 +118,11 @@ func (c *comparer) walk(path string, w, g reflect.Value) {
 			return
 		}
 		for i := range w.Len() {
-			c.walk(c.sub("%s[%d]", path, i), w.Index(i), g.Index(i))
+			p := path
+			if c.all {
+				p = fmt.Sprintf("%s[%d]", path, i)
+			}
+			c.walk(p, w.Index(i), g.Index(i))
 		}
 	case reflect.Map:
 		if w.Len() != g.Len() {
@@ -139,7 +135,11 @@ func (c *comparer) walk(path string, w, g reflect.Value) {
 				c.report(path, "want key %v, missing", k)
 				continue
 			}
-			c.walk(c.sub("%s[%v]", path, k), w.MapIndex(k), gv)
+			p := path
+			if c.all {
+				p = fmt.Sprintf("%s[%v]", path, k)
+			}
+			c.walk(p, w.MapIndex(k), gv)
 		}
 	case reflect.Func:
 		if !w.IsNil() || !g.IsNil() {
