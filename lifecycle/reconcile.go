@@ -131,8 +131,8 @@ func newStoredIndex(pl *Planner, stored []Task, date dealercrm.Date) *storedInde
 		if !t.Status.Active() {
 			continue
 		}
-		ix.vehicles[t.VehicleID] = ix.vehicles[t.VehicleID]
-		ix.customers[t.CustomerID] = ix.customers[t.CustomerID]
+		named(ix.vehicles, t.VehicleID)
+		named(ix.customers, t.CustomerID)
 		switch s, ok := subjectOf(t); {
 		case !ok:
 		case s.customer:
@@ -142,6 +142,13 @@ func newStoredIndex(pl *Planner, stored []Task, date dealercrm.Date) *storedInde
 		}
 	}
 	return ix
+}
+
+// named gives k an entry in m: an active stored task names it.
+func named[K comparable](m map[K][]int32, k K) {
+	if _, ok := m[k]; !ok {
+		m[k] = nil
+	}
 }
 
 // subjectOf returns the subject of stored task t: its vehicle, or its

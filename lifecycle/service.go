@@ -440,7 +440,7 @@ func (s *Service) reconcileAll(ctx context.Context, dealer crm.DealerID, date de
 
 // storedTasks reads the stored tasks a run on date reconciles with.
 func (s *Service) storedTasks(ctx context.Context, dealer crm.DealerID, date dealercrm.Date) ([]Task, error) {
-	lo := date.AddDays(-s.policy.KeepDays-s.policy.HorizonDays)
+	lo := date.AddDays(-s.policy.KeepDays - s.policy.HorizonDays)
 	return crm.All(ctx, func(a string) (crm.Page[Task], error) {
 		return s.tasks.List(ctx, dealer, TaskFilter{Due: crm.DateRange{From: lo}, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
 	})
