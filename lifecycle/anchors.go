@@ -172,9 +172,10 @@ func inspectionDates(e *evaluator, r *planRule) {
 		}
 		return
 	}
+	last := e.win.hi.AddDays(366)
 	for age := 1; age <= 30; age++ {
 		due := reg.AddMonths(12 * age)
-		if due.AddDays(-366).After(e.win.hi) {
+		if due.After(last) {
 			break
 		}
 		if slices.Contains(ir.Years, age) || (ir.YearlyAfter > 0 && age > ir.YearlyAfter) {
@@ -269,8 +270,8 @@ func cadenceDates(e *evaluator, r *planRule) {
 		return
 	}
 	from, to := e.win.lo, e.win.hi
-	if r.span.bounded {
-		from, to = from.AddDays(-r.span.hi), to.AddDays(-r.span.lo)
+	if reach := e.win.reach[r.index]; reach.bounded {
+		from, to = reach.from, reach.to
 	}
 	lo, hi := from.Year*12+int(from.Month)-1, to.Year*12+int(to.Month)
 	if lo < 12 || hi >= 10000*12 || hi-lo > 1200 {

@@ -137,6 +137,7 @@ type Planner struct {
 // planRule is an enabled rule with what the planner derives from it once.
 type planRule struct {
 	*Rule
+	index  int // in Planner.rules
 	anchor anchorKind
 	span   ruleSpan
 	// consent numbers the rule's (purpose, channels) pair: rules sharing
@@ -169,7 +170,7 @@ func NewPlanner(p Policy, cal *Calendar) (*Planner, error) {
 			c = len(consents)
 			consents = append(consents, consent{r.Purpose, r.Channels})
 		}
-		pl.rules = append(pl.rules, planRule{Rule: r, anchor: anchors[r.Anchor], span: spanOf(r), consent: c})
+		pl.rules = append(pl.rules, planRule{Rule: r, index: len(pl.rules), anchor: anchors[r.Anchor], span: spanOf(r), consent: c})
 	}
 	pl.consents = len(consents)
 	return pl, nil
@@ -229,7 +230,7 @@ func known(s *Subject, asOf dealercrm.Date) Subject {
 func (pl *Planner) Evaluate(s *Subject, asOf dealercrm.Date, aheadDays int) Evaluation {
 	k := known(s, asOf)
 	e := evaluator{pl: pl}
-	e.plan(&k, asOf, window{lo: asOf.AddDays(-pl.policy.KeepDays), hi: asOf.AddDays(aheadDays)}, true, nil)
+	e.plan(&k, asOf, scope{all: true, ahead: pl.window(asOf.AddDays(-pl.policy.KeepDays), asOf.AddDays(aheadDays))})
 	out := Evaluation{Stage: e.stage, Usage: *e.usage(), Gone: e.goneWhy, Tasks: make([]Task, len(e.tasks))}
 	for i := range e.tasks {
 		p := &e.tasks[i]
@@ -252,13 +253,36 @@ func byDueAndKey(a, b Task) int {
 func (pl *Planner) Stage(s *Subject, asOf dealercrm.Date) (StageResult, Usage) {
 	k := known(s, asOf)
 	e := evaluator{pl: pl}
-	e.reset(&k, asOf, window{}, true, nil)
+	e.reset(&k, asOf, scope{all: true})
 	e.classify()
 	return e.stage, *e.usage()
 }
 
 // window is the span of due dates a plan covers, both days included.
-type window struct{ lo, hi dealercrm.Date }
+type window struct {
+	lo, hi dealercrm.Date
+	// reach holds, per rule of the planner (planRule.index), the anchor
+	// dates whose tasks may fall in the window (see ruleSpan).
+	reach []dateRange
+}
+
+// dateRange is the dates from from to to, both included; all dates when
+// !bounded.
+type dateRange struct {
+	bounded  bool
+	from, to dealercrm.Date
+}
+
+// window returns the window from lo to hi.
+func (pl *Planner) window(lo, hi dealercrm.Date) window {
+	w := window{lo: lo, hi: hi, reach: make([]dateRange, len(pl.rules))}
+	for i, r := range pl.rules {
+		if r.span.bounded {
+			w.reach[i] = dateRange{bounded: true, from: lo.AddDays(-r.span.hi), to: hi.AddDays(-r.span.lo)}
+		}
+	}
+	return w
+}
 
 // planned is a task of a subject's plan: reminder n of occurrence occ of
 // a rule. Its reason and assignee are worked out only for the tasks a
@@ -321,16 +345,14 @@ func (k taskKey) String() string { return string(k.appendTo(make([]byte, 0, 64))
 // evaluator plans one subject at a time; Reconcile's workers reuse one
 // (and its buffers) for many subjects.
 type evaluator struct {
-	pl   *Planner
-	s    *Subject
-	asOf dealercrm.Date
-	win  window
-	// explain asks for the stage's explanation and every rule's reason to
-	// plan nothing; else only the reasons of goneKinds are formatted.
-	explain   bool
-	goneKinds []Kind
-	goneWhy   map[Kind]string
-	stage     StageResult
+	pl    *Planner
+	s     *Subject
+	asOf  dealercrm.Date
+	scope scope
+	win   window // of the current rule
+	// goneWhy says why rules plan nothing (scope.explains).
+	goneWhy map[Kind]string
+	stage   StageResult
 	// usageOK reports that usageOf is computed (on first use).
 	usageOK bool
 	usageOf Usage
@@ -349,8 +371,8 @@ type evaluator struct {
 }
 
 // reset readies e for subject s.
-func (e *evaluator) reset(s *Subject, asOf dealercrm.Date, w window, explain bool, goneKinds []Kind) {
-	e.s, e.asOf, e.win, e.explain, e.goneKinds = s, asOf, w, explain, goneKinds
+func (e *evaluator) reset(s *Subject, asOf dealercrm.Date, sc scope) {
+	e.s, e.asOf, e.scope = s, asOf, sc
 	e.goneWhy, e.stage, e.usageOK, e.usageOf = nil, StageResult{}, false, Usage{}
 	e.firstMaint, e.lastMaint = dealercrm.Date{}, nil
 	for i := range s.Visits {
@@ -373,11 +395,27 @@ func (e *evaluator) reset(s *Subject, asOf dealercrm.Date, w window, explain boo
 	}
 }
 
-// plan sets e.tasks to the tasks of s due in w as of asOf, and e.goneWhy
-// to why rules plan nothing (see evaluator.explain).
-func (e *evaluator) plan(s *Subject, asOf dealercrm.Date, w window, explain bool, goneKinds []Kind) {
-	e.reset(s, asOf, w, explain, goneKinds)
-	if explain || e.pl.needStage {
+// scope says how far a plan looks and what it explains: every rule over
+// ahead, explained (Evaluate), or the rules of kinds over ahead, explained,
+// and the others over due (Reconcile: the kinds of the subject's active
+// stored tasks up to the horizon, to match them; the others only as far
+// as they may create tasks).
+type scope struct {
+	all   bool
+	kinds []Kind
+	due   window
+	ahead window
+}
+
+// explains reports whether scope sc plans rules of kind k over its ahead
+// window and explains why they plan nothing.
+func (sc *scope) explains(k Kind) bool { return sc.all || slices.Contains(sc.kinds, k) }
+
+// plan sets e.tasks to the tasks of s in scope sc as of asOf, and
+// e.goneWhy to why rules plan nothing.
+func (e *evaluator) plan(s *Subject, asOf dealercrm.Date, sc scope) {
+	e.reset(s, asOf, sc)
+	if sc.all || e.pl.needStage {
 		e.classify()
 	}
 	for i := range e.pl.rules {
@@ -385,24 +423,38 @@ func (e *evaluator) plan(s *Subject, asOf dealercrm.Date, w window, explain bool
 		if !e.applies(r) {
 			continue
 		}
+		e.win = sc.due
+		if sc.explains(r.Kind) {
+			e.win = sc.ahead
+		}
 		first := len(e.occs)
 		r.anchor.dates(e, r)
 		if len(e.occs) == first {
-			continue
-		}
-		ch, ok := e.channel(r)
-		if !ok {
-			if e.explains(r.Kind) {
-				e.gone(r.Kind, fmt.Sprintf("no consent for %s by %v", r.Purpose, r.Channels))
-			}
 			continue
 		}
 		subject := subjectRef{id: string(s.VehicleID)}
 		if r.anchor.customer {
 			subject = subjectRef{customer: true, id: string(s.Owner.ID)}
 		}
+		kept := len(e.tasks)
 		for o := first; o < len(e.occs); o++ {
-			e.remind(r, o, planned{rule: r, occ: o, channel: ch, subject: subject})
+			e.remind(r, o, planned{rule: r, occ: o, subject: subject})
+		}
+		// The channel (a scan of the owner's consents) is decided only
+		// when the rule plans a task or why it does not is wanted.
+		if len(e.tasks) == kept && !e.explains(r.Kind) {
+			continue
+		}
+		ch, ok := e.channel(r)
+		if !ok {
+			e.tasks = e.tasks[:kept]
+			if e.explains(r.Kind) {
+				e.gone(r.Kind, fmt.Sprintf("no consent for %s by %v", r.Purpose, r.Channels))
+			}
+			continue
+		}
+		for i := kept; i < len(e.tasks); i++ {
+			e.tasks[i].channel = ch
 		}
 	}
 }
@@ -439,7 +491,7 @@ func (e *evaluator) explains(k Kind) bool {
 	if _, ok := e.goneWhy[k]; ok {
 		return false
 	}
-	return e.explain || slices.Contains(e.goneKinds, k)
+	return e.scope.explains(k)
 }
 
 // gone notes why the rule of kind k plans nothing, when wanted.
@@ -491,13 +543,10 @@ func (e *evaluator) remind(r *planRule, o int, p planned) {
 
 // outside reports that no offset of r from anchor (shifted off
 // non-working days, with its window) can reach the window: a
-// conservative test in day numbers, before any calendar arithmetic.
+// conservative test before any calendar arithmetic.
 func (e *evaluator) outside(r *planRule, anchor dealercrm.Date) bool {
-	if !r.span.bounded || !anchor.Valid() {
-		return false
-	}
-	a := anchor.DayNumber()
-	return a+r.span.hi < e.win.lo.DayNumber() || a+r.span.lo > e.win.hi.DayNumber()
+	reach := &e.win.reach[r.index]
+	return reach.bounded && anchor.Valid() && (anchor.Before(reach.from) || anchor.After(reach.to))
 }
 
 // ruleSpan bounds, in days from the anchor, where the tasks of a rule's
@@ -530,11 +579,11 @@ func spanOf(r *Rule) ruleSpan {
 	return ruleSpan{bounded: true, lo: lo - slack, hi: hi + slack + max(r.WindowDays-1, 0)}
 }
 
-// classify sets the subject's stage, explained when e.explain.
+// classify sets the subject's stage, explained for Evaluate.
 func (e *evaluator) classify() {
 	s := e.s
 	e.stage = e.pl.policy.Stages.classify(StageInput{Brand: s.Brand, Model: s.Model, Delivery: s.Delivery,
-		KM: e.usage().KMOn(e.asOf), FirstMaintenance: e.firstMaint, OpenRepurchaseLead: s.OpenRepurchaseLead}, e.asOf, e.explain)
+		KM: e.usage().KMOn(e.asOf), FirstMaintenance: e.firstMaint, OpenRepurchaseLead: s.OpenRepurchaseLead}, e.asOf, e.scope.all)
 }
 
 // usage returns the subject's odometer usage, computed on first use.
@@ -549,7 +598,7 @@ func (e *evaluator) usage() *Usage {
 				readings = append(readings, Reading{Date: v.Date, KM: v.KM})
 			}
 		}
-		e.usageOf = e.pl.policy.Odometer.usage(readings, e.explain)
+		e.usageOf = e.pl.policy.Odometer.usage(readings, e.scope.all)
 	}
 	return &e.usageOf
 }

@@ -115,16 +115,22 @@ type storedIndex struct {
 	// makes, moves or cancels them.
 	vehicles  map[crm.VehicleID][]int32
 	customers map[crm.CustomerID][]int32
-	// date, the window of a plan (keepFrom to date, or to ahead for
-	// subjects with active tasks) and the first window end created.
-	date, keepFrom, ahead, createFrom dealercrm.Date
+	// date and the first window end created: tasks due by date whose
+	// window ends on or after createFrom.
+	date, createFrom dealercrm.Date
+	// due and horizon are the windows a subject is planned over: due
+	// from createFrom to date, enough to create tasks; horizon from date −
+	// KeepDays to date + HorizonDays for the kinds of the subject's active
+	// stored tasks, to match them (scope).
+	due, horizon window
 }
 
 func newStoredIndex(pl *Planner, stored []Task, date dealercrm.Date) *storedIndex {
 	p := &pl.policy
 	ix := &storedIndex{pl: pl, stored: stored, keys: make(map[string]bool, len(stored)),
 		vehicles: map[crm.VehicleID][]int32{}, customers: map[crm.CustomerID][]int32{},
-		date: date, keepFrom: date.AddDays(-p.KeepDays), ahead: date.AddDays(p.HorizonDays), createFrom: date.AddDays(-p.CatchUpDays)}
+		date: date, createFrom: date.AddDays(-p.CatchUpDays),
+		due: pl.window(date.AddDays(-p.CatchUpDays), date), horizon: pl.window(date.AddDays(-p.KeepDays), date.AddDays(p.HorizonDays))}
 	for i := range stored {
 		t := &stored[i]
 		ix.keys[t.Key] = true
@@ -207,6 +213,7 @@ type reconciler struct {
 	ix    *storedIndex
 	e     evaluator
 	sub   Subject // the fill buffer
+	known Subject // what was known of sub on the date
 	kinds []Kind
 	key   []byte
 }
@@ -228,20 +235,21 @@ func (rc *reconciler) diff(sub *Subject, d *subjectDiff) {
 	}
 	d.seen[0] = vt
 	ahead := active && ix.pl.policy.HorizonDays > 0
-	w := window{lo: ix.keepFrom, hi: ix.date}
 	rc.kinds = rc.kinds[:0]
 	if ahead {
-		d.seen[1], w.hi = ct, ix.ahead
-		for _, i := range slices.Concat(vt, ct) {
-			if k := ix.stored[i].Kind; !slices.Contains(rc.kinds, k) {
-				rc.kinds = append(rc.kinds, k)
+		d.seen[1] = ct
+		for _, ts := range d.seen {
+			for _, i := range ts {
+				if k := ix.stored[i].Kind; !slices.Contains(rc.kinds, k) {
+					rc.kinds = append(rc.kinds, k)
+				}
 			}
 		}
 	} else {
 		ct = nil
 	}
-	k := known(sub, ix.date)
-	e.plan(&k, ix.date, w, false, rc.kinds)
+	rc.known = known(sub, ix.date)
+	e.plan(&rc.known, ix.date, scope{kinds: rc.kinds, due: ix.due, ahead: ix.horizon})
 	for i := range e.tasks {
 		p := &e.tasks[i]
 		rc.key = rc.key[:0]
@@ -282,7 +290,7 @@ func (rc *reconciler) diff(sub *Subject, d *subjectDiff) {
 			d.gone = append(d.gone, goneReason{goneKey{kind, subjectRef{customer: true, id: string(sub.Owner.ID)}}, why})
 		}
 	}
-	e.s = nil
+	e.s, rc.known = nil, Subject{}
 }
 
 // keep returns stored task old (index idx) as planned task p keeps it:
@@ -361,7 +369,7 @@ func (m *merger) merge(d *subjectDiff) {
 // within KeepDays), overdue when their window ended.
 func (m *merger) finish() Changes {
 	ix, ch := m.ix, &m.ch
-	keep := ix.keepFrom
+	keep := ix.horizon.lo
 	for i, old := range ix.stored {
 		if !old.Status.Active() {
 			continue
