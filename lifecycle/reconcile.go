@@ -157,15 +157,20 @@ func named[K comparable](m map[K][]int32, k K) {
 	}
 }
 
+// subject returns the subject of task t: its customer, or its vehicle.
+func (t *Task) subject(customer bool) subjectRef {
+	if customer {
+		return subjectRef{customer: true, id: string(t.CustomerID)}
+	}
+	return subjectRef{id: string(t.VehicleID)}
+}
+
 // subjectOf returns the subject of stored task t: its vehicle, or its
 // customer when it has no vehicle. It reports false for a task the plan
 // does not make (a follow-up), whose key does not start with its kind
 // and that subject.
 func subjectOf(t *Task) (subjectRef, bool) {
-	s := subjectRef{id: string(t.VehicleID)}
-	if t.VehicleID == "" {
-		s = subjectRef{customer: true, id: string(t.CustomerID)}
-	}
+	s := t.subject(t.VehicleID == "")
 	var buf [64]byte
 	prefix := s.appendTo(append(append(buf[:0], t.Kind...), '|'))
 	return s, len(t.Key) > len(prefix) && t.Key[len(prefix)] == '|' && t.Key[:len(prefix)] == string(prefix)
@@ -219,11 +224,43 @@ type reconciler struct {
 }
 
 // diff plans subject sub and diffs the plan against its stored tasks.
-// A subject with active stored tasks (of its vehicle or owner) is planned
-// up to the horizon, to match them; any other only up to the date, to
-// create what is due.
 func (rc *reconciler) diff(sub *Subject, d *subjectDiff) {
 	ix, e := rc.ix, &rc.e
+	ahead := rc.start(sub, d)
+	rc.known = known(sub, ix.date)
+	e.plan(&rc.known, ix.date, scope{kinds: rc.kinds, due: ix.due, ahead: ix.horizon})
+	for i := range e.tasks {
+		p := &e.tasks[i]
+		rc.key = rc.key[:0]
+		if ahead {
+			rc.match(p, d)
+		}
+		if !p.due.After(ix.date) && !p.end.Before(ix.createFrom) {
+			rc.create(p, d)
+		}
+	}
+	slices.SortFunc(d.create, byDueAndKey)
+	subjects := [2]subjectRef{{id: string(sub.VehicleID)}}
+	if sub.Owner != nil {
+		subjects[1] = subjectRef{customer: true, id: string(sub.Owner.ID)}
+	}
+	for kind, why := range e.goneWhy {
+		for i, ts := range d.seen {
+			if slices.ContainsFunc(ts, func(t int32) bool { return ix.stored[t].Kind == kind }) {
+				d.gone = append(d.gone, goneReason{goneKey{kind, subjects[i]}, why})
+			}
+		}
+	}
+	e.s, rc.known = nil, Subject{}
+}
+
+// start resets d for subject sub, with the subject's active stored
+// tasks, and sets rc.kinds to their kinds. It reports whether the plan
+// must look ahead: the vehicle or its owner has active stored tasks,
+// planned up to the horizon to match them; any other subject is planned
+// only as far as it may create tasks.
+func (rc *reconciler) start(sub *Subject, d *subjectDiff) bool {
+	ix := rc.ix
 	clear(d.create)
 	*d = subjectDiff{keep: d.keep[:0], create: d.create[:0], gone: d.gone[:0]}
 	vt, active := ix.vehicles[sub.VehicleID]
@@ -234,63 +271,49 @@ func (rc *reconciler) diff(sub *Subject, d *subjectDiff) {
 		active = active || ok
 	}
 	d.seen[0] = vt
-	ahead := active && ix.pl.policy.HorizonDays > 0
 	rc.kinds = rc.kinds[:0]
-	if ahead {
-		d.seen[1] = ct
-		for _, ts := range d.seen {
-			for _, i := range ts {
-				if k := ix.stored[i].Kind; !slices.Contains(rc.kinds, k) {
-					rc.kinds = append(rc.kinds, k)
-				}
+	if !active || ix.pl.policy.HorizonDays <= 0 {
+		return false
+	}
+	d.seen[1] = ct
+	for _, ts := range d.seen {
+		for _, i := range ts {
+			if k := ix.stored[i].Kind; !slices.Contains(rc.kinds, k) {
+				rc.kinds = append(rc.kinds, k)
 			}
 		}
-	} else {
-		ct = nil
 	}
-	rc.known = known(sub, ix.date)
-	e.plan(&rc.known, ix.date, scope{kinds: rc.kinds, due: ix.due, ahead: ix.horizon})
-	for i := range e.tasks {
-		p := &e.tasks[i]
-		rc.key = rc.key[:0]
-		if ahead {
-			stored := vt
-			if p.subject.customer {
-				stored = ct
-			}
-			for _, idx := range stored {
-				old := &ix.stored[idx]
-				if old.Kind != p.rule.Kind {
-					continue
-				}
-				if len(rc.key) == 0 {
-					rc.key = e.key(p).appendTo(rc.key)
-				}
-				if old.Key == string(rc.key) && !slices.ContainsFunc(d.keep, func(k kept) bool { return k.idx == idx }) {
-					d.keep = append(d.keep, rc.keep(p, old, idx))
-				}
-			}
-		}
-		if p.due.After(ix.date) || p.end.Before(ix.createFrom) {
-			continue
-		}
-		if len(rc.key) == 0 {
-			rc.key = e.key(p).appendTo(rc.key)
-		}
-		if !ix.keys[string(rc.key)] && !slices.ContainsFunc(d.create, func(t Task) bool { return t.Key == string(rc.key) }) {
-			d.create = append(d.create, e.task(p, string(rc.key)))
+	return true
+}
+
+// keyOf returns the key of planned task p, built once into rc.key.
+func (rc *reconciler) keyOf(p *planned) []byte {
+	if len(rc.key) == 0 {
+		rc.key = rc.e.key(p).appendTo(rc.key)
+	}
+	return rc.key
+}
+
+// match keeps the active stored tasks of p's subject with p's key.
+func (rc *reconciler) match(p *planned, d *subjectDiff) {
+	stored := d.seen[0]
+	if p.subject.customer {
+		stored = d.seen[1]
+	}
+	for _, idx := range stored {
+		old := &rc.ix.stored[idx]
+		if old.Kind == p.rule.Kind && old.Key == string(rc.keyOf(p)) && !slices.ContainsFunc(d.keep, func(k kept) bool { return k.idx == idx }) {
+			d.keep = append(d.keep, rc.keep(p, old, idx))
 		}
 	}
-	slices.SortFunc(d.create, byDueAndKey)
-	for kind, why := range e.goneWhy {
-		if slices.ContainsFunc(vt, func(i int32) bool { return ix.stored[i].Kind == kind }) {
-			d.gone = append(d.gone, goneReason{goneKey{kind, subjectRef{id: string(sub.VehicleID)}}, why})
-		}
-		if slices.ContainsFunc(ct, func(i int32) bool { return ix.stored[i].Kind == kind }) {
-			d.gone = append(d.gone, goneReason{goneKey{kind, subjectRef{customer: true, id: string(sub.Owner.ID)}}, why})
-		}
+}
+
+// create proposes p, due, for creation unless its key is stored.
+func (rc *reconciler) create(p *planned, d *subjectDiff) {
+	key := rc.keyOf(p)
+	if !rc.ix.keys[string(key)] && !slices.ContainsFunc(d.create, func(t Task) bool { return t.Key == string(key) }) {
+		d.create = append(d.create, rc.e.task(p, string(key)))
 	}
-	e.s, rc.known = nil, Subject{}
 }
 
 // keep returns stored task old (index idx) as planned task p keeps it:
@@ -389,8 +412,7 @@ func (m *merger) finish() Changes {
 			if old.Due.Before(keep) {
 				break
 			}
-			s, _ := subjectOf(&old)
-			why := m.gone[goneKey{old.Kind, s}]
+			why := m.gone[goneKey{old.Kind, old.subject(old.VehicleID == "")}]
 			if why == "" {
 				why = "no longer planned on " + ix.date.String()
 			}
