@@ -49,13 +49,18 @@ type occurrence struct {
 	name   string         // the festival or inspection rule name
 }
 
-func deliveryDates(e *evaluator, r *planRule) {
-	if e.s.Delivery.IsZero() {
-		e.gone(r.Kind, "no delivery date")
+// onDate adds the occurrence on date d, or notes why there is none when
+// d is not known.
+func onDate(e *evaluator, r *planRule, d dealercrm.Date, unknown string) {
+	if d.IsZero() {
+		e.gone(r.Kind, unknown)
 		return
 	}
-	e.occur(occurrence{basis: e.s.Delivery, anchor: e.s.Delivery})
+	e.occur(occurrence{basis: d, anchor: d})
 }
+
+// deliveryDates: the delivery.
+func deliveryDates(e *evaluator, r *planRule) { onDate(e, r, e.s.Delivery, "no delivery date") }
 
 func deliveryWhy(e *evaluator, _ *occurrence) string {
 	return "delivered on " + e.s.Delivery.String()
@@ -205,11 +210,7 @@ func warrantyEndWhy(e *evaluator, o *occurrence) string {
 
 // membershipEndDates: the end of the owner's club membership.
 func membershipEndDates(e *evaluator, r *planRule) {
-	if e.s.MembershipEnd.IsZero() {
-		e.gone(r.Kind, "no membership")
-		return
-	}
-	e.occur(occurrence{basis: e.s.MembershipEnd, anchor: e.s.MembershipEnd})
+	onDate(e, r, e.s.MembershipEnd, "no membership")
 }
 
 func membershipEndWhy(_ *evaluator, o *occurrence) string {
