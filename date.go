@@ -222,6 +222,18 @@ func cmpInt(a, b int) int {
 // MarshalText implements encoding.TextMarshaler.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// AppendText implements encoding.TextAppender: it appends d.String() to b
+// (without formatting through fmt for years 0 to 9999), so that a hot
+// path can build keys holding dates without allocating.
+func (d Date) AppendText(b []byte) ([]byte, error) {
+	if d.IsZero() || d.Year < 0 || d.Year > 9999 || d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > 99 {
+		return append(b, d.String()...), nil
+	}
+	y, m := d.Year, int(d.Month)
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d.Day/10), byte('0'+d.Day%10)), nil
+}
+
 // UnmarshalText implements encoding.TextUnmarshaler; "" is the zero Date.
 func (d *Date) UnmarshalText(b []byte) error {
 	if len(b) == 0 {

@@ -152,3 +152,19 @@ func TestDayArithmeticMatchesTime(t *testing.T) {
 	assert.Equal(t, dealercrm.MustParseDate("2027-01-01"), odd.AddDays(1))
 	assert.Equal(t, dealercrm.MustParseDate("2027-01-31"), odd.AddMonths(1))
 }
+
+// TestDateAppendTextMatchesString: AppendText appends what String gives,
+// for the zero Date, dates outside years 0–9999 and every day of 1890–2210.
+func TestDateAppendTextMatchesString(t *testing.T) {
+	dates := []dealercrm.Date{{}, {Year: -1, Month: 3, Day: 4}, {Year: 12345, Month: 1, Day: 2}, {Year: 7}, {Year: 2024, Month: 13, Day: 40}}
+	for d := dealercrm.NewDate(1890, 1, 1); d.Year < 2210; d = d.AddDays(1) {
+		dates = append(dates, d)
+	}
+	for _, d := range dates {
+		b, err := d.AppendText([]byte("x"))
+		require.NoError(t, err)
+		if string(b) != "x"+d.String() {
+			t.Fatalf("AppendText(%#v) = %q, want %q", d, b, "x"+d.String())
+		}
+	}
+}

@@ -64,11 +64,11 @@ func NewCalendar(years []OfficialYear, lunar []LunarFestivals) (*Calendar, error
 		c.years[y.Year] = true
 		for j, p := range y.Holidays {
 			f := fmt.Sprintf("holidays[%d]", j)
-			if !p.From.Valid() || !p.To.Valid() || p.To.Before(p.From) || daysSince(p.To, p.From) > 14 {
+			if !p.From.Valid() || !p.To.Valid() || p.To.Before(p.From) || p.To.DaysSince(p.From) > 14 {
 				k.Add(f, RuleRange, "%s: %s to %s is not a period of at most 15 days", p.Name, p.From, p.To)
 				continue
 			}
-			for d := p.From; !d.After(p.To); d = addDays(d, 1) {
+			for d := p.From; !d.After(p.To); d = d.AddDays(1) {
 				if _, dup := c.off[d]; dup {
 					k.Add(f, RuleOverlap, "%s overlaps another holiday on %s", p.Name, d)
 				}
@@ -139,7 +139,7 @@ func (c *Calendar) Holiday(d dealercrm.Date) (string, bool) {
 // NextWorkingDay returns d when it is a working day, else the first working day after it.
 func (c *Calendar) NextWorkingDay(d dealercrm.Date) dealercrm.Date {
 	for i := 0; i < maxShiftDays && !c.IsWorkingDay(d); i++ {
-		d = addDays(d, 1)
+		d = d.AddDays(1)
 	}
 	return d
 }
@@ -147,7 +147,7 @@ func (c *Calendar) NextWorkingDay(d dealercrm.Date) dealercrm.Date {
 // PrevWorkingDay returns d when it is a working day, else the last working day before it.
 func (c *Calendar) PrevWorkingDay(d dealercrm.Date) dealercrm.Date {
 	for i := 0; i < maxShiftDays && !c.IsWorkingDay(d); i++ {
-		d = addDays(d, -1)
+		d = d.AddDays(-1)
 	}
 	return d
 }

@@ -187,7 +187,7 @@ func (c ComebackPolicy) comeback(s *Subject, i int) (Comeback, bool) {
 		if closed.IsZero() {
 			closed = p.Date
 		}
-		days := daysSince(v.Date, closed)
+		days := v.Date.DaysSince(closed)
 		if days < 0 {
 			continue // still in the workshop when v opened
 		}

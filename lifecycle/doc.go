@@ -38,19 +38,23 @@
 //
 // Planner.Evaluate plans one Subject (a vehicle with its owner, readings,
 // visits, policies and complaints) as of any date, using only what was
-// known that day. Tasks carry deterministic keys (rule kind, subject,
-// anchor event and date, reminder number). Planner.Reconcile compares the
-// plan with the stored tasks: it creates what is due, reschedules tasks
-// whose anchor moved, cancels, with the reason, tasks whose reason
+// known that day. The dates each Anchor falls due on are computed in one
+// place, the anchors table of anchors.go: one small function per anchor
+// kind, with the reason it gives. Tasks carry deterministic keys (rule
+// kind, subject, anchor event and date, reminder number). Planner.Reconcile
+// plans each subject and diffs the plan against that subject's stored
+// tasks (reconcile.go): it creates what is due, reschedules tasks whose
+// anchor moved, cancels, with the reason, tasks whose reason
 // vanished (the car was serviced, the policy renewed, consent withdrawn),
 // marks overdue ones, and never touches done, skipped or cancelled
 // tasks; a second run with the same data changes nothing.
 // Planner.ReconcileEach does the same over subjects streamed from a
-// callback (a compact or paged source; evaluated in parallel, merged in
-// order), holding only each subject's plan at a time. Service wires
-// it to a crm.Service and a TaskStore: Run (the daily run), DueOn (the
-// day's list), PlanFor (a vehicle's Plan, whose rows are planned tasks,
-// not stored ones; nothing is planned before the delivery),
+// callback (a compact or paged source; planned by a bounded group of
+// workers, merged in order), holding only each subject's plan at a
+// time. Service wires it to a crm.Service and a TaskStore: Run (the
+// daily run), DueOn (the day's list), PlanFor (a vehicle's Plan, whose
+// rows are planned tasks, not stored ones; nothing is planned before the
+// delivery),
 // RecordOutcome (writes a crm.Interaction with the task key), Skip,
 // Cancel and Reschedule; a move a task's status does not allow is a
 // *dealercrm.TransitionError saying from, to and what is allowed.

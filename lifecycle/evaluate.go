@@ -126,9 +126,23 @@ func FactsOf(v crm.Vehicle, owner *crm.Customer, orders []crm.ServiceOrder, poli
 type Planner struct {
 	policy Policy
 	cal    *Calendar
-	spans  []ruleSpan // of policy.Rules, by index
+	rules  []planRule // the enabled rules, in policy order
+	// consents is the number of distinct (purpose, channels) pairs of the
+	// rules (planRule.consent).
+	consents int
 	// needStage reports that a rule has a stage condition.
 	needStage bool
+}
+
+// planRule is an enabled rule with what the planner derives from it once.
+type planRule struct {
+	*Rule
+	index  int // in Planner.rules
+	anchor anchorKind
+	span   ruleSpan
+	// consent numbers the rule's (purpose, channels) pair: rules sharing
+	// one decide the channel once per subject.
+	consent int
 }
 
 // NewPlanner validates p and returns a Planner; a nil cal is DefaultCalendar().
@@ -140,11 +154,25 @@ func NewPlanner(p Policy, cal *Calendar) (*Planner, error) {
 		cal = DefaultCalendar()
 	}
 	pl := &Planner{policy: p, cal: cal}
-	pl.needStage = slices.ContainsFunc(pl.policy.Rules, func(r Rule) bool { return len(r.Stages) > 0 })
-	pl.spans = make([]ruleSpan, len(pl.policy.Rules))
-	for i := range pl.policy.Rules {
-		pl.spans[i] = spanOf(&pl.policy.Rules[i])
+	type consent struct {
+		purpose  crm.Purpose
+		channels []crm.Channel
 	}
+	var consents []consent
+	for i := range pl.policy.Rules {
+		r := &pl.policy.Rules[i]
+		pl.needStage = pl.needStage || len(r.Stages) > 0
+		if r.Disabled {
+			continue
+		}
+		c := slices.IndexFunc(consents, func(c consent) bool { return c.purpose == r.Purpose && slices.Equal(c.channels, r.Channels) })
+		if c < 0 {
+			c = len(consents)
+			consents = append(consents, consent{r.Purpose, r.Channels})
+		}
+		pl.rules = append(pl.rules, planRule{Rule: r, index: len(pl.rules), anchor: anchors[r.Anchor], span: spanOf(r), consent: c})
+	}
+	pl.consents = len(consents)
 	return pl, nil
 }
 
@@ -201,152 +229,152 @@ func known(s *Subject, asOf dealercrm.Date) Subject {
 // No task whose window ends before the delivery is planned, for any rule.
 func (pl *Planner) Evaluate(s *Subject, asOf dealercrm.Date, aheadDays int) Evaluation {
 	k := known(s, asOf)
-	e := evaluator{pl: pl, s: &k, asOf: asOf, lo: addDays(asOf, -pl.policy.KeepDays), hi: addDays(asOf, aheadDays)}
-	e.run()
-	slices.SortFunc(e.out.Tasks, func(a, b Task) int {
-		if c := a.Due.Compare(b.Due); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Key, b.Key)
-	})
-	return e.out
+	e := evaluator{pl: pl}
+	e.plan(&k, asOf, scope{all: true, ahead: pl.window(asOf.AddDays(-pl.policy.KeepDays), asOf.AddDays(aheadDays))})
+	out := Evaluation{Stage: e.stage, Usage: *e.usage(), Gone: e.goneWhy, Tasks: make([]Task, len(e.tasks))}
+	for i := range e.tasks {
+		p := &e.tasks[i]
+		out.Tasks[i] = e.task(p, e.key(p).String())
+	}
+	slices.SortFunc(out.Tasks, byDueAndKey)
+	return out
 }
 
-type evaluator struct {
-	pl     *Planner
-	s      *Subject
-	asOf   dealercrm.Date
+// byDueAndKey orders tasks by due date, then key.
+func byDueAndKey(a, b Task) int {
+	if c := a.Due.Compare(b.Due); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Key, b.Key)
+}
+
+// Stage returns the stage of subject s as of asOf, explained, and its
+// usage: what Evaluate gives, without planning any task.
+func (pl *Planner) Stage(s *Subject, asOf dealercrm.Date) (StageResult, Usage) {
+	k := known(s, asOf)
+	e := evaluator{pl: pl}
+	e.reset(&k, asOf, scope{all: true})
+	e.classify()
+	return e.stage, *e.usage()
+}
+
+// window is the span of due dates a plan covers, both days included.
+type window struct {
 	lo, hi dealercrm.Date
-	out    Evaluation
-	// lastMaint is the last maintenance visit, if any.
+	// reach holds, per rule of the planner (planRule.index), the anchor
+	// dates whose tasks may fall in the window (see ruleSpan).
+	reach []dateRange
+}
+
+// dateRange is the dates from from to to, both included; all dates when
+// !bounded.
+type dateRange struct {
+	bounded  bool
+	from, to dealercrm.Date
+}
+
+// window returns the window from lo to hi.
+func (pl *Planner) window(lo, hi dealercrm.Date) window {
+	w := window{lo: lo, hi: hi, reach: make([]dateRange, len(pl.rules))}
+	for i, r := range pl.rules {
+		if r.span.bounded {
+			w.reach[i] = dateRange{bounded: true, from: lo.AddDays(-r.span.hi), to: hi.AddDays(-r.span.lo)}
+		}
+	}
+	return w
+}
+
+// planned is a task of a subject's plan: reminder n of occurrence occ of
+// a rule. Its reason and assignee are worked out only for the tasks a
+// caller keeps (evaluator.task): most are dropped.
+type planned struct {
+	rule     *planRule
+	occ      int     // in evaluator.occs
+	off      *Offset // the rule's offset; nil for a repeat
+	n        int
+	due, end dealercrm.Date
+	channel  crm.Channel
+	subject  subjectRef
+}
+
+// subjectRef names the subject of a planned task: the vehicle, or the
+// owner for the customer anchors (anchorKind.customer).
+type subjectRef struct {
+	customer bool
+	id       string
+}
+
+func (s subjectRef) appendTo(b []byte) []byte {
+	if s.customer {
+		b = append(b, "customer:"...)
+	} else {
+		b = append(b, "vehicle:"...)
+	}
+	return append(b, s.id...)
+}
+
+// taskKey identifies a planned task: a dealer has one task per key.
+// Task.Key is its String form, "kind|vehicle:ID|ref|basis|n" ("customer:ID"
+// for the owner's tasks; no ref when the anchor event has no identity).
+type taskKey struct {
+	kind    Kind
+	subject subjectRef
+	ref     string
+	basis   dealercrm.Date
+	n       int
+}
+
+// appendTo appends the String form of k to b.
+func (k taskKey) appendTo(b []byte) []byte {
+	b = append(b, k.kind...)
+	b = append(b, '|')
+	b = k.subject.appendTo(b)
+	if k.ref != "" {
+		b = append(b, '|')
+		b = append(b, k.ref...)
+	}
+	b = append(b, '|')
+	b, _ = k.basis.AppendText(b)
+	b = append(b, '|')
+	return strconv.AppendInt(b, int64(k.n), 10)
+}
+
+// String returns the key as stored in Task.Key.
+func (k taskKey) String() string { return string(k.appendTo(make([]byte, 0, 64))) }
+
+// evaluator plans one subject at a time; Reconcile's workers reuse one
+// (and its buffers) for many subjects.
+type evaluator struct {
+	pl    *Planner
+	s     *Subject
+	asOf  dealercrm.Date
+	scope scope
+	win   window // of the current rule
+	// goneWhy says why rules plan nothing (scope.explains).
+	goneWhy map[Kind]string
+	stage   StageResult
+	// usageOK reports that usageOf is computed (on first use).
+	usageOK bool
+	usageOf Usage
+	// firstMaint and lastMaint are the first and last maintenance visits.
 	firstMaint dealercrm.Date
 	lastMaint  *Visit
-	// sink, when set (Reconcile), receives the planned tasks instead of
-	// out.Tasks, and decides which reasons are worth formatting.
-	sink     *reconciler
-	chans    []channelMemo
-	chansBuf [8]channelMemo
-	bit      uint64 // the rule\'s kind bit (reconcileIndex.kindBit)
-	// loN and hiN are lo and hi as day numbers, when loHiPlain.
-	loN, hiN  int
-	loHiPlain bool
-	occ       []occurrence // reused across rules
-	// explain is stage's explain; usageDone reports that out.Usage is set.
-	explain, usageDone bool
-	span               ruleSpan // of the current rule (outside)
-	// chDone reports that ch and chOK hold the current rule's channel.
-	chDone bool
-	ch     crm.Channel
-	chOK   bool
-	cutoff time.Time // consents given before it count
+	occs       []occurrence
+	tasks      []planned
+	// channels holds, per planRule.consent, the channel decided for the
+	// subject (consented reports whether one was).
+	channels  []crm.Channel
+	consented []int8 // 0 undecided, 1 consented, -1 not
+	cutoffDay dealercrm.Date
+	cutoff    time.Time // consents given before it count: asOf + 1 day
+	fest      map[int][]Festival
 }
 
-// needGone reports whether the reason a rule of kind k plans nothing is
-// wanted: always by Evaluate, by Reconcile only for a kind the subject
-// has active tasks of (and only the first reason per kind).
-func (e *evaluator) needGone(k Kind) bool {
-	if _, ok := e.out.Gone[k]; ok {
-		return false
-	}
-	return e.sink == nil || e.sink.wantGone(e.bit)
-}
-
-func (e *evaluator) gone(k Kind, format string, args ...any) {
-	if !e.needGone(k) {
-		return
-	}
-	if e.out.Gone == nil {
-		e.out.Gone = map[Kind]string{}
-	}
-	e.out.Gone[k] = fmt.Sprintf(format, args...)
-}
-
-func (e *evaluator) run() {
-	s, p := e.s, &e.pl.policy
-	var asOfN int
-	if ix := e.index(); ix != nil && ix.plain && e.lo == ix.keepFrom && (e.hi == ix.date || e.hi == ix.ahead) && e.asOf == ix.date {
-		// Reconcile: the same window for every subject, in day numbers once.
-		e.loHiPlain, e.loN, e.hiN, asOfN = true, ix.keepN, ix.dateN, ix.dateN
-		if e.hi == ix.ahead {
-			e.hiN = ix.aheadN
-		}
-	} else if e.loHiPlain = plain(e.lo) && plain(e.hi) && plain(e.asOf); e.loHiPlain {
-		e.loN, e.hiN = daysFromCivil(e.lo.Year, int(e.lo.Month), e.lo.Day), daysFromCivil(e.hi.Year, int(e.hi.Month), e.hi.Day)
-		asOfN = daysFromCivil(e.asOf.Year, int(e.asOf.Month), e.asOf.Day)
-	}
-	lo, loN, hi, hiN := e.lo, e.loN, e.hi, e.hiN
-	// Without a stored task to match, Reconcile needs only the tasks it
-	// may create: due by asOf, window ending on or after createFrom.
-	var createFrom dealercrm.Date
-	var createFromN int
-	narrow := false
-	if e.sink != nil {
-		createFrom = e.sink.ix.createFrom
-		narrow = !createFrom.Before(lo) && !createFrom.After(e.asOf) && (!e.loHiPlain || plain(createFrom))
-		if narrow && e.loHiPlain {
-			createFromN = e.sink.ix.createN
-			if !e.sink.ix.plain {
-				createFromN = daysFromCivil(createFrom.Year, int(createFrom.Month), createFrom.Day)
-			}
-		}
-	}
-	e.stage(e.sink == nil)
-	for i := range p.Rules {
-		r := &p.Rules[i]
-		if r.Disabled {
-			continue
-		}
-		// The rule's kind bit first: the conditions' reasons are wanted
-		// only for the kinds of the subject's stored tasks.
-		e.bit = ^uint64(0)
-		if len(p.Rules) <= 64 {
-			e.bit = 1 << i
-		}
-		if len(r.Stages) > 0 && !slices.Contains(r.Stages, e.out.Stage.Stage) {
-			if e.needGone(r.Kind) {
-				e.gone(r.Kind, "the vehicle is in stage %s, the rule wants %v", e.out.Stage.Stage, r.Stages)
-			}
-			continue
-		}
-		if len(r.Grades) > 0 && !slices.Contains(r.Grades, s.Grade) {
-			if e.needGone(r.Kind) {
-				e.gone(r.Kind, "the customer's grade %q is not one of %v", s.Grade, r.Grades)
-			}
-			continue
-		}
-		if len(r.Tiers) > 0 && !slices.Contains(r.Tiers, s.Tier) {
-			if e.needGone(r.Kind) {
-				e.gone(r.Kind, "the customer's club tier %q is not one of %v", s.Tier, r.Tiers)
-			}
-			continue
-		}
-		// Reconcile looks ahead only for the kinds of the subject's
-		// active tasks: the other rules only create tasks due by asOf.
-		e.lo, e.loN, e.hi, e.hiN = lo, loN, hi, hiN
-		if narrow && !e.sink.lookAhead(e.bit) {
-			e.lo, e.loN, e.hi, e.hiN = createFrom, createFromN, e.asOf, asOfN
-		}
-		if i < len(e.pl.spans) && e.pl.spans[i].rule == r {
-			e.span = e.pl.spans[i]
-		}
-		e.rule(r)
-	}
-}
-
-// index returns the reconcile index when Reconcile runs the evaluator.
-func (e *evaluator) index() *reconcileIndex {
-	if e.sink == nil {
-		return nil
-	}
-	return e.sink.ix
-}
-
-// stage finds the subject's first and last maintenance and sets its usage
-// and stage, explained when explain. Reconcile (explain false) skips the
-// stage when no rule has a stage condition, and leaves the usage to the
-// first prediction that needs it.
-func (e *evaluator) stage(explain bool) {
-	s, p := e.s, &e.pl.policy
+// reset readies e for subject s.
+func (e *evaluator) reset(s *Subject, asOf dealercrm.Date, sc scope) {
+	e.s, e.asOf, e.scope = s, asOf, sc
+	e.goneWhy, e.stage, e.usageOK, e.usageOf = nil, StageResult{}, false, Usage{}
+	e.firstMaint, e.lastMaint = dealercrm.Date{}, nil
 	for i := range s.Visits {
 		if v := &s.Visits[i]; v.maintenance() {
 			if e.firstMaint.IsZero() {
@@ -355,403 +383,187 @@ func (e *evaluator) stage(explain bool) {
 			e.lastMaint = v
 		}
 	}
-	e.explain = explain
-	if !explain && !e.pl.needStage {
-		return
+	clear(e.occs)
+	clear(e.tasks)
+	e.occs, e.tasks = e.occs[:0], e.tasks[:0]
+	if n := e.pl.consents; len(e.consented) != n {
+		e.channels, e.consented = make([]crm.Channel, n), make([]int8, n)
 	}
-	e.out.Stage = p.Stages.classify(StageInput{Brand: s.Brand, Model: s.Model, Delivery: s.Delivery,
-		KM: e.usage().KMOn(e.asOf), FirstMaintenance: e.firstMaint, OpenRepurchaseLead: s.OpenRepurchaseLead}, e.asOf, explain)
-}
-
-// usage returns the subject's odometer usage, computed on first use.
-func (e *evaluator) usage() *Usage {
-	if !e.usageDone {
-		e.usageDone = true
-		s := e.s
-		var buf [8]Reading
-		readings := append(buf[:0], s.Readings...)
-		for i := range s.Visits {
-			if v := &s.Visits[i]; v.KM > 0 {
-				readings = append(readings, Reading{Date: v.Date, KM: v.KM})
-			}
-		}
-		e.out.Usage = e.pl.policy.Odometer.usage(readings, e.explain)
+	clear(e.consented)
+	if e.cutoffDay != asOf || e.cutoff.IsZero() {
+		e.cutoffDay, e.cutoff = asOf, asOf.AddDays(1).Time(time.UTC)
 	}
-	return &e.out.Usage
 }
 
-// Stage returns the stage of subject s as of asOf, explained, and its
-// usage: what Evaluate gives, without planning any task.
-func (pl *Planner) Stage(s *Subject, asOf dealercrm.Date) (StageResult, Usage) {
-	k := known(s, asOf)
-	e := evaluator{pl: pl, s: &k, asOf: asOf}
-	e.stage(true)
-	return e.out.Stage, *e.usage()
+// scope says how far a plan looks and what it explains: every rule over
+// ahead, explained (Evaluate), or the rules of kinds over ahead, explained,
+// and the others over due (Reconcile: the kinds of the subject's active
+// stored tasks up to the horizon, to match them; the others only as far
+// as they may create tasks).
+type scope struct {
+	all   bool
+	kinds []Kind
+	due   window
+	ahead window
 }
 
-// occurrence is one anchor instance of a rule. Its reason is formatted
-// only for the tasks kept (whyOf): most occurrences (past birthdays and
-// festivals, reminders outside the window) are dropped.
-type occurrence struct {
-	ref    string         // the anchor event's identity in the key
-	basis  dealercrm.Date // the anchor event's date in the key
-	anchor dealercrm.Date // the date offsets count from
-	until  dealercrm.Date // repeats stop before this date (zero: none)
-	idx    int            // the visit, complaint or policy index; the inspection year
-	name   string         // the festival or inspection rule name
-	// inside reports that outside(rule, anchor) was checked and is false.
-	inside bool
-}
+// explains reports whether scope sc plans rules of kind k over its ahead
+// window and explains why they plan nothing.
+func (sc *scope) explains(k Kind) bool { return sc.all || slices.Contains(sc.kinds, k) }
 
-// whyOf formats why occurrence o of rule r exists.
-func (e *evaluator) whyOf(r *Rule, o *occurrence) string {
-	s, p := e.s, &e.pl.policy
-	switch r.Anchor {
-	case AnchorDelivery:
-		return "delivered on " + s.Delivery.String()
-	case AnchorFirstMaintenance:
-		_, why := e.predict(s.Delivery, 0, p.Maintenance.First, "first maintenance")
-		return why
-	case AnchorMaintenance:
-		lm := e.lastMaint
-		_, why := e.predict(lm.Date, lm.KM, p.Maintenance.IntervalFor(s.Model), "next maintenance")
-		return "last maintenance on " + lm.Date.String() + "; " + why
-	case AnchorServiceClosed:
-		v := &s.Visits[o.idx]
-		return string(v.Kind) + " service order " + string(v.OrderID) + " closed on " + o.basis.String()
-	case AnchorComplaintResolved:
-		return fmt.Sprintf("complaint %s resolved on %s", s.Complaints[o.idx].ID, o.basis)
-	case AnchorPolicyEnd:
-		t := &s.Policies[o.idx]
-		return string(t.Kind) + " insurance " + string(t.ID) + " ends on " + t.End.String()
-	case AnchorInspection:
-		return fmt.Sprintf("inspection due on %s (year %d, %s)", o.basis, o.idx, o.name)
-	case AnchorWarrantyEnd:
-		return fmt.Sprintf("the warranty (%s) ends on %s", p.Stages.WarrantyFor(s.Brand, s.Model), o.basis)
-	case AnchorMembershipEnd:
-		return "membership ends on " + o.basis.String()
-	case AnchorBirthday:
-		return "birthday on " + o.basis.String()
-	case AnchorCadence:
-		return fmt.Sprintf("grade %s contact cadence: every %d months, period from %s", s.Grade, s.CadenceMonths, o.basis)
-	case AnchorHoliday:
-		return o.name + " on " + o.basis.String()
+// plan sets e.tasks to the tasks of s in scope sc as of asOf, and
+// e.goneWhy to why rules plan nothing.
+func (e *evaluator) plan(s *Subject, asOf dealercrm.Date, sc scope) {
+	e.reset(s, asOf, sc)
+	if sc.all || e.pl.needStage {
+		e.classify()
 	}
-	return ""
-}
-
-// rule plans the tasks of rule r, reusing e.occ for its occurrences.
-func (e *evaluator) rule(r *Rule) {
-	e.occ = e.ruleOcc(r, e.occ[:0])[:0]
-}
-
-// ruleOcc is rule with the occurrence buffer occ; it returns the buffer
-// (grown) for the next rule.
-func (e *evaluator) ruleOcc(r *Rule, occ []occurrence) []occurrence {
-	s, p := e.s, &e.pl.policy
-	cust := false
-	switch r.Anchor {
-	case AnchorDelivery:
-		if s.Delivery.IsZero() {
-			e.gone(r.Kind, "no delivery date")
-			return occ
+	for i := range e.pl.rules {
+		r := &e.pl.rules[i]
+		if !e.applies(r) {
+			continue
 		}
-		occ = append(occ, occurrence{basis: s.Delivery, anchor: s.Delivery})
-	case AnchorFirstMaintenance:
-		if s.Delivery.IsZero() {
-			e.gone(r.Kind, "no delivery date")
-			return occ
+		e.win = sc.due
+		if sc.explains(r.Kind) {
+			e.win = sc.ahead
 		}
-		if !e.firstMaint.IsZero() {
-			if e.needGone(r.Kind) {
-				e.gone(r.Kind, "first maintenance done on %s", e.firstMaint)
-			}
-			return occ
+		first := len(e.occs)
+		r.anchor.dates(e, r)
+		if len(e.occs) == first {
+			continue
 		}
-		lost := addMonths(s.Delivery, p.Maintenance.FirstLostMonths)
-		if !e.asOf.Before(lost) {
-			if e.needGone(r.Kind) {
-				e.gone(r.Kind, "first maintenance lost (首保流失) on %s, %d months after delivery", lost, p.Maintenance.FirstLostMonths)
-			}
-			return occ
+		subject := subjectRef{id: string(s.VehicleID)}
+		if r.anchor.customer {
+			subject = subjectRef{customer: true, id: string(s.Owner.ID)}
 		}
-		due := e.predictDate(s.Delivery, 0, p.Maintenance.First)
-		occ = append(occ, occurrence{basis: s.Delivery, anchor: due, until: lost})
-	case AnchorMaintenance:
-		if e.lastMaint == nil {
-			e.gone(r.Kind, "no maintenance done yet")
-			return occ
+		kept := len(e.tasks)
+		for o := first; o < len(e.occs); o++ {
+			e.remind(r, o, planned{rule: r, occ: o, subject: subject})
 		}
-		lm := e.lastMaint
-		due := e.predictDate(lm.Date, lm.KM, p.Maintenance.IntervalFor(s.Model))
-		occ = append(occ, occurrence{ref: string(lm.OrderID), basis: lm.Date, anchor: due})
-	case AnchorServiceClosed:
-		for i, v := range s.Visits {
-			closed := v.Closed
-			if closed.IsZero() {
-				closed = v.Date
-			}
-			occ = append(occ, occurrence{ref: string(v.OrderID), basis: closed, anchor: closed, idx: i})
+		// The channel (a scan of the owner's consents) is decided only
+		// when the rule plans a task or why it does not is wanted.
+		if len(e.tasks) == kept && !e.explains(r.Kind) {
+			continue
 		}
-	case AnchorComplaintResolved:
-		for i, c := range s.Complaints {
-			if !c.Resolved.IsZero() {
-				occ = append(occ, occurrence{ref: string(c.ID), basis: c.Resolved, anchor: c.Resolved, idx: i})
-			}
-		}
-	case AnchorPolicyEnd:
-		for i, t := range s.Policies {
-			if by := renewedBy(s.Policies, t); by != "" {
-				if e.needGone(r.Kind) {
-					e.gone(r.Kind, "policy %s renewed by %s", t.ID, by)
-				}
-				continue
-			}
-			occ = append(occ, occurrence{ref: string(t.ID), basis: t.End, anchor: t.End, idx: i})
-		}
-	case AnchorInspection:
-		reg := s.Registration
-		if reg.IsZero() {
-			reg = s.Delivery
-		}
-		if reg.IsZero() {
-			e.gone(r.Kind, "no registration or delivery date")
-			return occ
-		}
-		ir, ok := inspectionRule(p.Inspection, reg)
+		ch, ok := e.channel(r)
 		if !ok {
-			if e.needGone(r.Kind) {
-				e.gone(r.Kind, "no inspection rule for cars registered on %s", reg)
+			e.tasks = e.tasks[:kept]
+			if e.explains(r.Kind) {
+				e.gone(r.Kind, fmt.Sprintf("no consent for %s by %v", r.Purpose, r.Channels))
 			}
-			return occ
+			continue
 		}
-		for age := 1; age <= 30; age++ {
-			due := addMonths(reg, 12*age)
-			if e.loHiPlain && plain(due) {
-				if daysFromCivil(due.Year, int(due.Month), due.Day)-366 > e.hiN {
-					break
-				}
-			} else if addDays(due, -366).After(e.hi) {
-				break
-			}
-			if slices.Contains(ir.Years, age) || (ir.YearlyAfter > 0 && age > ir.YearlyAfter) {
-				occ = append(occ, occurrence{basis: due, anchor: due, idx: age, name: ir.Name})
-			}
+		for i := kept; i < len(e.tasks); i++ {
+			e.tasks[i].channel = ch
 		}
-	case AnchorWarrantyEnd:
-		if s.Delivery.IsZero() {
-			e.gone(r.Kind, "no delivery date")
-			return occ
-		}
-		w := p.Stages.WarrantyFor(s.Brand, s.Model)
-		end := addMonths(s.Delivery, w.Months)
-		occ = append(occ, occurrence{basis: end, anchor: end})
-	case AnchorMembershipEnd:
-		if s.MembershipEnd.IsZero() {
-			e.gone(r.Kind, "no membership")
-			return occ
-		}
-		occ = append(occ, occurrence{basis: s.MembershipEnd, anchor: s.MembershipEnd})
-	case AnchorBirthday:
-		if s.Owner == nil || s.Owner.Birthday.IsZero() {
-			e.gone(r.Kind, "no birthday recorded")
-			return occ
-		}
-		cust = true
-		for y := e.lo.Year; y <= e.hi.Year+1; y++ {
-			b := BirthdayIn(s.Owner.Birthday, y)
-			if r.Repeat == nil && e.outside(r, b) {
-				continue // as emit would
-			}
-			occ = append(occ, occurrence{basis: b, anchor: b, inside: r.Repeat == nil})
-		}
-	case AnchorHoliday:
-		if s.Owner == nil {
-			e.gone(r.Kind, "no owner")
-			return occ
-		}
-		cust = true
-		for y := e.lo.Year; y <= e.hi.Year+1; y++ {
-			for _, f := range e.festivals(y) {
-				if r.Repeat == nil && e.outside(r, f.Date) {
-					continue // as emit would
-				}
-				occ = append(occ, occurrence{basis: f.Date, anchor: f.Date, name: f.Name, inside: r.Repeat == nil})
-			}
-		}
-	case AnchorCadence:
-		if s.Owner == nil {
-			e.gone(r.Kind, "no owner")
-			return occ
-		}
-		c := s.CadenceMonths
-		if c <= 0 {
-			if e.needGone(r.Kind) {
-				e.gone(r.Kind, "no contact cadence for the customer (not graded, or the grade has none)")
-			}
-			return occ
-		}
-		cust = true
-		// The periods whose first day, moved by the offsets, may reach
-		// [lo, hi].
-		from, to := e.lo, e.hi
-		if sp := e.spanFor(r); sp.bounded {
-			from, to = addDays(from, -sp.hi), addDays(to, -sp.lo)
-		}
-		lo, hi := from.Year*12+int(from.Month)-1, to.Year*12+int(to.Month)
-		if lo < 12 || hi >= 10000*12 || hi-lo > 1200 {
-			return occ
-		}
-		for t := lo + (c-lo%c)%c; t <= hi; t += c {
-			d := dealercrm.Date{Year: t / 12, Month: time.Month(t%12 + 1), Day: 1}
-			occ = append(occ, occurrence{basis: d, anchor: d})
-		}
-	}
-	if len(occ) == 0 {
-		return occ
-	}
-	// The channel (a scan of the owner's consents) is decided at the
-	// first task inside the window, or at the end when a reason is wanted:
-	// most occurrences fall outside it.
-	e.chDone = false
-	subject := ""
-	if e.sink == nil {
-		if cust {
-			subject = "customer:" + string(s.Owner.ID)
-		} else {
-			subject = "vehicle:" + string(s.VehicleID)
-		}
-	}
-	for i := range occ {
-		if !e.emit(r, subject, cust, &occ[i]) {
-			return occ
-		}
-	}
-	if !e.chDone && e.needGone(r.Kind) {
-		e.resolveChannel(r)
-	}
-	return occ
-}
-
-// resolveChannel decides the channel of rule r's tasks for the subject,
-// noting why r plans nothing when the owner consented to none.
-func (e *evaluator) resolveChannel(r *Rule) {
-	e.chDone = true
-	e.ch, e.chOK = e.channel(r)
-	if !e.chOK && e.needGone(r.Kind) {
-		e.gone(r.Kind, "no consent for %s by %v", r.Purpose, r.Channels)
 	}
 }
 
-// festivals returns the care festivals of year y (cached by Reconcile).
-func (e *evaluator) festivals(y int) []Festival {
-	if e.sink != nil {
-		return e.sink.festivals(y)
-	}
-	return e.pl.cal.Festivals(y)
-}
-
-// reminderWhy formats the reason of reminder n of an occurrence: off is
-// the offset for the offset reminders, nil for a repeat.
-func (e *evaluator) reminderWhy(r *Rule, o *occurrence, off *Offset, n int) string {
-	if off != nil {
-		return e.whyOf(r, o) + "; " + off.String() + " " + string(r.Anchor)
-	}
-	return e.whyOf(r, o) + "; reminder " + strconv.Itoa(n) + ", every " + strconv.Itoa(r.Repeat.EveryDays) + " days"
-}
-
-// emit adds the tasks of one occurrence that fall in [lo, hi]. Reasons
-// are formatted only for the tasks kept. It reports false when the owner
-// consented to none of the rule's channels (no task of the rule at all).
-func (e *evaluator) emit(r *Rule, subject string, cust bool, o *occurrence) bool {
-	if r.Repeat == nil && !o.inside && e.outside(r, o.anchor) {
+// applies reports whether the conditions of r (stage, grade, tier) hold,
+// noting why not.
+func (e *evaluator) applies(r *planRule) bool {
+	s := e.s
+	switch {
+	case len(r.Stages) > 0 && !slices.Contains(r.Stages, e.stage.Stage):
+		if e.explains(r.Kind) {
+			e.gone(r.Kind, fmt.Sprintf("the vehicle is in stage %s, the rule wants %v", e.stage.Stage, r.Stages))
+		}
+	case len(r.Grades) > 0 && !slices.Contains(r.Grades, s.Grade):
+		if e.explains(r.Kind) {
+			e.gone(r.Kind, fmt.Sprintf("the customer's grade %q is not one of %v", s.Grade, r.Grades))
+		}
+	case len(r.Tiers) > 0 && !slices.Contains(r.Tiers, s.Tier):
+		if e.explains(r.Kind) {
+			e.gone(r.Kind, fmt.Sprintf("the customer's club tier %q is not one of %v", s.Tier, r.Tiers))
+		}
+	default:
 		return true
 	}
-	n := 0
-	add := func(due dealercrm.Date, off *Offset) bool {
-		n++
-		due = e.pl.cal.Apply(r.Shift, due)
-		end := addDays(due, r.WindowDays-1)
+	return false
+}
+
+// occur adds an occurrence of the current rule's anchor.
+func (e *evaluator) occur(o occurrence) { e.occs = append(e.occs, o) }
+
+// explains reports whether the reason a rule of kind k plans nothing is
+// wanted and not yet given (the first reason per kind stands).
+func (e *evaluator) explains(k Kind) bool {
+	if _, ok := e.goneWhy[k]; ok {
+		return false
+	}
+	return e.scope.explains(k)
+}
+
+// gone notes why the rule of kind k plans nothing, when wanted.
+func (e *evaluator) gone(k Kind, why string) {
+	if !e.explains(k) {
+		return
+	}
+	if e.goneWhy == nil {
+		e.goneWhy = map[Kind]string{}
+	}
+	e.goneWhy[k] = why
+}
+
+// remind adds the reminders of occurrence o of rule r due in the window:
+// one per offset, then the repeats after the first.
+func (e *evaluator) remind(r *planRule, o int, p planned) {
+	occ := &e.occs[o]
+	if r.Repeat == nil && e.outside(r, occ.anchor) {
+		return
+	}
+	add := func(due dealercrm.Date, off *Offset) {
+		p.n++
+		p.off = off
+		p.due = e.pl.cal.Apply(r.Shift, due)
+		p.end = p.due.AddDays(r.WindowDays - 1)
 		// Nothing is planned for a vehicle before it was delivered: a
 		// car delivered today has no holiday or birthday of last month
 		// to catch up on.
-		if due.After(e.hi) || end.Before(e.lo) || end.Before(e.s.Delivery) {
-			return true
+		if p.due.After(e.win.hi) || p.end.Before(e.win.lo) || p.end.Before(e.s.Delivery) {
+			return
 		}
-		if !e.chDone {
-			e.resolveChannel(r)
-		}
-		if !e.chOK {
-			return false
-		}
-		if e.sink != nil {
-			e.sink.candidate(e, r, cust, e.ch, o, n, off, due, end)
-			return true
-		}
-		e.out.Tasks = append(e.out.Tasks, e.task(r, subject, cust, e.ch, o, n, due, e.reminderWhy(r, o, off, n)))
-		return true
+		e.tasks = append(e.tasks, p)
 	}
 	for i := range r.Offsets {
-		if !add(r.Offsets[i].From(o.anchor), &r.Offsets[i]) {
-			return false
-		}
+		add(r.Offsets[i].From(occ.anchor), &r.Offsets[i])
 	}
 	if r.Repeat == nil || len(r.Offsets) == 0 {
-		return true
+		return
 	}
-	first := r.Offsets[0].From(o.anchor)
-	for i := 1; ; i++ {
-		if r.Repeat.Max > 0 && n >= r.Repeat.Max {
-			return true
+	first := r.Offsets[0].From(occ.anchor)
+	for i := 1; r.Repeat.Max <= 0 || p.n < r.Repeat.Max; i++ {
+		due := first.AddDays(i * r.Repeat.EveryDays)
+		if due.After(e.win.hi) || (!occ.until.IsZero() && !due.Before(occ.until)) {
+			return
 		}
-		due := addDays(first, i*r.Repeat.EveryDays)
-		if due.After(e.hi) || (!o.until.IsZero() && !due.Before(o.until)) {
-			return true
-		}
-		if !add(due, nil) {
-			return false
-		}
+		add(due, nil)
 	}
 }
 
 // outside reports that no offset of r from anchor (shifted off
-// non-working days, with its window) can reach [lo, hi]: a conservative
-// test in day numbers, before any calendar arithmetic.
-func (e *evaluator) outside(r *Rule, anchor dealercrm.Date) bool {
-	sp := e.spanFor(r)
-	if !e.loHiPlain || !sp.bounded || !plain(anchor) {
-		return false
-	}
-	a := daysFromCivil(anchor.Year, int(anchor.Month), anchor.Day)
-	return a+sp.hi < e.loN || a+sp.lo > e.hiN
+// non-working days, with its window) can reach the window: a
+// conservative test before any calendar arithmetic.
+func (e *evaluator) outside(r *planRule, anchor dealercrm.Date) bool {
+	reach := &e.win.reach[r.index]
+	return reach.bounded && anchor.Valid() && (anchor.Before(reach.from) || anchor.After(reach.to))
 }
 
 // ruleSpan bounds, in days from the anchor, where the tasks of a rule's
 // offsets (shifted off non-working days, with their window) can fall.
 type ruleSpan struct {
-	rule    *Rule
-	ok      bool // computed for rule
 	bounded bool // lo and hi hold (false: no offsets, or absurd ones)
 	lo, hi  int
 }
 
-// spanFor returns the span of r, the current rule.
-func (e *evaluator) spanFor(r *Rule) *ruleSpan {
-	if !e.span.ok || e.span.rule != r {
-		e.span = spanOf(r)
-	}
-	return &e.span
-}
-
 func spanOf(r *Rule) ruleSpan {
-	sp := ruleSpan{rule: r, ok: true}
 	if len(r.Offsets) == 0 {
-		return sp
+		return ruleSpan{}
 	}
 	lo, hi := math.MaxInt, math.MinInt
 	for _, off := range r.Offsets {
 		if off.Months > 1000 || off.Months < -1000 || off.Days > 1_000_000 || off.Days < -1_000_000 {
-			return sp
+			return ruleSpan{}
 		}
 		// a month is 28 to 31 days
 		l, h := off.Days+28*off.Months, off.Days+31*off.Months
@@ -764,75 +576,82 @@ func spanOf(r *Rule) ruleSpan {
 	if r.Shift != ShiftNone {
 		slack = maxShiftDays
 	}
-	sp.bounded, sp.lo, sp.hi = true, lo-slack, hi+slack+max(r.WindowDays-1, 0)
-	return sp
+	return ruleSpan{bounded: true, lo: lo - slack, hi: hi + slack + max(r.WindowDays-1, 0)}
 }
 
-// appendKey appends the task key of reminder n of occurrence o to b.
-func (e *evaluator) appendKey(b []byte, r *Rule, cust bool, o *occurrence, n int) []byte {
-	b = append(b, r.Kind...)
-	b = append(b, '|')
-	if cust {
-		b = append(b, "customer:"...)
-		b = append(b, e.s.Owner.ID...)
-	} else {
-		b = append(b, "vehicle:"...)
-		b = append(b, e.s.VehicleID...)
-	}
-	if o.ref != "" {
-		b = append(b, '|')
-		b = append(b, o.ref...)
-	}
-	b = append(b, '|')
-	b = appendDate(b, o.basis)
-	b = append(b, '|')
-	return strconv.AppendInt(b, int64(n), 10)
+// classify sets the subject's stage, explained for Evaluate.
+func (e *evaluator) classify() {
+	s := e.s
+	e.stage = e.pl.policy.Stages.classify(StageInput{Brand: s.Brand, Model: s.Model, Delivery: s.Delivery,
+		KM: e.usage().KMOn(e.asOf), FirstMaintenance: e.firstMaint, OpenRepurchaseLead: s.OpenRepurchaseLead}, e.asOf, e.scope.all)
 }
 
-// appendDate appends d.String() to b.
-func appendDate(b []byte, d dealercrm.Date) []byte {
-	if d.IsZero() || d.Year < 0 || d.Year > 9999 || d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > 99 {
-		return append(b, d.String()...)
+// usage returns the subject's odometer usage, computed on first use.
+func (e *evaluator) usage() *Usage {
+	if !e.usageOK {
+		e.usageOK = true
+		s := e.s
+		var buf [8]Reading
+		readings := append(buf[:0], s.Readings...)
+		for i := range s.Visits {
+			if v := &s.Visits[i]; v.KM > 0 {
+				readings = append(readings, Reading{Date: v.Date, KM: v.KM})
+			}
+		}
+		e.usageOf = e.pl.policy.Odometer.usage(readings, e.scope.all)
 	}
-	y, m := d.Year, int(d.Month)
-	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d.Day/10), byte('0'+d.Day%10))
+	return &e.usageOf
 }
 
-func (e *evaluator) task(r *Rule, subject string, cust bool, ch crm.Channel, o *occurrence, n int, due dealercrm.Date, why string) Task {
-	var b strings.Builder
-	b.Grow(len(r.Kind) + len(subject) + len(o.ref) + 20)
-	b.WriteString(string(r.Kind))
-	b.WriteByte('|')
-	b.WriteString(subject)
-	if o.ref != "" {
-		b.WriteByte('|')
-		b.WriteString(o.ref)
+// festivals returns the care festivals of year y, cached.
+func (e *evaluator) festivals(y int) []Festival {
+	fs, ok := e.fest[y]
+	if !ok {
+		if e.fest == nil {
+			e.fest = map[int][]Festival{}
+		}
+		fs = e.pl.cal.Festivals(y)
+		e.fest[y] = fs
 	}
-	b.WriteByte('|')
-	b.WriteString(o.basis.String())
-	b.WriteByte('|')
-	b.WriteString(strconv.Itoa(n))
-	return e.taskWithKey(r, b.String(), cust, ch, o, due, why)
+	return fs
 }
 
-func (e *evaluator) taskWithKey(r *Rule, key string, cust bool, ch crm.Channel, o *occurrence, due dealercrm.Date, why string) Task {
-	t := Task{DealerID: e.s.DealerID, Key: key, Kind: r.Kind, VehicleID: e.s.VehicleID, CustomerID: e.s.customerID(),
-		AnchorDate: o.anchor, Due: due, WindowEnd: addDays(due, r.WindowDays-1), Channel: ch, Purpose: r.Purpose,
-		OwnerRole: r.Owner, Reason: why, Status: StatusOpen}
-	if cust {
+// key returns the key of planned task p.
+func (e *evaluator) key(p *planned) taskKey {
+	o := &e.occs[p.occ]
+	return taskKey{kind: p.rule.Kind, subject: p.subject, ref: o.ref, basis: o.basis, n: p.n}
+}
+
+// task returns planned task p as a Task with key.
+func (e *evaluator) task(p *planned, key string) Task {
+	r, s := p.rule, e.s
+	t := Task{DealerID: s.DealerID, Key: key, Kind: r.Kind, VehicleID: s.VehicleID, CustomerID: s.customerID(),
+		AnchorDate: e.occs[p.occ].anchor, Due: p.due, WindowEnd: p.end, Channel: p.channel, Purpose: r.Purpose,
+		OwnerRole: r.Owner, Reason: e.reason(p), Status: StatusOpen}
+	if p.subject.customer {
 		t.VehicleID = ""
 	}
-	t.AssigneeID, t.ExcludedStaffID = e.assignee(r, o)
+	t.AssigneeID, t.ExcludedStaffID = e.assignee(p)
 	if t.WindowEnd.Before(e.asOf) {
 		t.Status = StatusOverdue
 	}
 	return t
 }
 
-// assignee returns the staff member in charge of a task of r for o and
-// the one excluded from it.
-func (e *evaluator) assignee(r *Rule, o *occurrence) (assignee, excluded crm.StaffID) {
+// reason says why planned task p exists.
+func (e *evaluator) reason(p *planned) string {
+	r, o := p.rule, &e.occs[p.occ]
+	why := r.anchor.why(e, o)
+	if p.off != nil {
+		return why + "; " + p.off.String() + " " + string(r.Anchor)
+	}
+	return why + "; reminder " + strconv.Itoa(p.n) + ", every " + strconv.Itoa(r.Repeat.EveryDays) + " days"
+}
+
+// assignee returns the staff member in charge of planned task p and the
+// one excluded from it.
+func (e *evaluator) assignee(p *planned) (assignee, excluded crm.StaffID) {
+	r := p.rule
 	if o := e.s.Owner; o != nil {
 		switch r.Owner {
 		case RoleConsultant:
@@ -842,8 +661,9 @@ func (e *evaluator) assignee(r *Rule, o *occurrence) (assignee, excluded crm.Sta
 		}
 	}
 	if r.NotJobAdvisor {
+		ref := e.occs[p.occ].ref
 		for _, v := range e.s.Visits {
-			if string(v.OrderID) == o.ref {
+			if string(v.OrderID) == ref {
 				excluded = v.AdvisorID
 			}
 		}
@@ -854,51 +674,30 @@ func (e *evaluator) assignee(r *Rule, o *occurrence) (assignee, excluded crm.Sta
 	return assignee, excluded
 }
 
-// channelMemo is a channel decision for a purpose and list of channels.
-type channelMemo struct {
-	purpose  crm.Purpose
-	channels *crm.Channel // the list's first element
-	n        int
-	ch       crm.Channel
-	ok       bool
-}
-
-// channel picks the first channel of r the owner consented to for
-// r.Purpose; rules sharing a purpose and channel list decide once.
-func (e *evaluator) channel(r *Rule) (crm.Channel, bool) {
+// channel returns the first channel of r the owner consented to for
+// r.Purpose (any channel when r has no purpose), decided once per
+// subject for the rules sharing a purpose and channels.
+func (e *evaluator) channel(r *planRule) (crm.Channel, bool) {
 	if r.Purpose == "" {
 		return r.Channels[0], true
 	}
-	if len(r.Channels) == 0 {
-		return "", false
-	}
-	for _, m := range e.chans {
-		if m.purpose == r.Purpose && m.channels == &r.Channels[0] && m.n == len(r.Channels) {
-			return m.ch, m.ok
+	if e.consented[r.consent] == 0 {
+		e.consented[r.consent] = -1
+		if ch, ok := e.consentedChannel(r.Rule); ok {
+			e.channels[r.consent], e.consented[r.consent] = ch, 1
 		}
 	}
-	ch, ok := e.consented(r)
-	if len(e.chans) < cap(e.chansBuf) {
-		if e.chans == nil {
-			e.chans = e.chansBuf[:0]
-		}
-		e.chans = append(e.chans, channelMemo{purpose: r.Purpose, channels: &r.Channels[0], n: len(r.Channels), ch: ch, ok: ok})
-	}
-	return ch, ok
+	return e.channels[r.consent], e.consented[r.consent] > 0
 }
 
-func (e *evaluator) consented(r *Rule) (crm.Channel, bool) {
+func (e *evaluator) consentedChannel(r *Rule) (crm.Channel, bool) {
 	o := e.s.Owner
 	if o == nil {
 		return "", false
 	}
-	if e.cutoff.IsZero() {
-		e.cutoff = addDays(e.asOf, 1).Time(time.UTC)
-	}
-	cutoff := e.cutoff
 	for _, ch := range r.Channels {
 		for _, cs := range o.Consents {
-			if cs.Purpose == r.Purpose && cs.Channel == ch && cs.Granted && cs.At.Before(cutoff) {
+			if cs.Purpose == r.Purpose && cs.Channel == ch && cs.Granted && cs.At.Before(e.cutoff) {
 				return ch, true
 			}
 		}
@@ -906,19 +705,20 @@ func (e *evaluator) consented(r *Rule) (crm.Channel, bool) {
 	return "", false
 }
 
-// predictDate is the date of predict without its reason.
+// predictDate returns the date the vehicle reaches lim after a service
+// at (from, km): the earlier of the predicted distance date and the age
+// limit.
 func (e *evaluator) predictDate(from dealercrm.Date, km int64, lim Limit) dealercrm.Date {
-	byAge := addMonths(from, lim.Months)
+	byAge := from.AddMonths(lim.Months)
 	if byKM, ok := e.usage().DateAt(addKM(km, lim.KM), from); ok && byKM.Before(byAge) {
 		return byKM
 	}
 	return byAge
 }
 
-// predict returns the date the vehicle reaches lim after a service at
-// (from, km): the earlier of the predicted distance date and the age limit.
-func (e *evaluator) predict(from dealercrm.Date, km int64, lim Limit, what string) (dealercrm.Date, string) {
-	byAge := addMonths(from, lim.Months)
+// predictWhy explains predictDate: what is predicted when, and why.
+func (e *evaluator) predictWhy(from dealercrm.Date, km int64, lim Limit, what string) string {
+	byAge := from.AddMonths(lim.Months)
 	u := e.usage()
 	target := addKM(km, lim.KM)
 	if byKM, ok := u.DateAt(target, from); ok && byKM.Before(byAge) {
@@ -926,10 +726,10 @@ func (e *evaluator) predict(from dealercrm.Date, km int64, lim Limit, what strin
 		if u.Estimated {
 			src = "default"
 		}
-		return byKM, what + " predicted on " + byKM.String() + " when the odometer reaches " + strconv.FormatInt(target, 10) + " km (" +
+		return what + " predicted on " + byKM.String() + " when the odometer reaches " + strconv.FormatInt(target, 10) + " km (" +
 			src + " " + strconv.FormatFloat(u.KMPerDay, 'f', 1, 64) + " km/day), before " + byAge.String()
 	}
-	return byAge, what + " due on " + byAge.String() + ", " + strconv.Itoa(lim.Months) + " months after " + from.String() + ", before " +
+	return what + " due on " + byAge.String() + ", " + strconv.Itoa(lim.Months) + " months after " + from.String() + ", before " +
 		strconv.FormatInt(target, 10) + " km"
 }
 
@@ -937,7 +737,7 @@ func (e *evaluator) predict(from dealercrm.Date, km int64, lim Limit, what strin
 // renews t, if any.
 func renewedBy(all []PolicyTerm, t PolicyTerm) crm.PolicyID {
 	for _, o := range all {
-		if o.ID != t.ID && o.Kind == t.Kind && o.Start.After(t.Start) && !o.Start.After(addDays(t.End, 1)) {
+		if o.ID != t.ID && o.Kind == t.Kind && o.Start.After(t.Start) && !o.Start.After(t.End.AddDays(1)) {
 			return o.ID
 		}
 	}
@@ -959,8 +759,8 @@ func inspectionRule(rules []InspectionRule, reg dealercrm.Date) (InspectionRule,
 // BirthdayIn returns the birthday b in year y; a 29 February birthday is
 // celebrated on 28 February in common years.
 func BirthdayIn(b dealercrm.Date, y int) dealercrm.Date {
-	if y > 0 && y < 10000 && plain(b) && b.Day <= dealercrm.DaysIn(y, b.Month) {
-		return dealercrm.Date{Year: y, Month: b.Month, Day: b.Day}
+	if d := (dealercrm.Date{Year: y, Month: b.Month, Day: b.Day}); d.Valid() {
+		return d
 	}
 	if b.Month == time.February && b.Day == 29 && dealercrm.NewDate(y, time.February, 29).Month != time.February {
 		return dealercrm.NewDate(y, time.February, 28)

@@ -106,7 +106,7 @@ func (s *Service) OpenFollowUp(ctx context.Context, dealer crm.DealerID, f Follo
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	t := Task{ID: TaskID(s.newID()), DealerID: dealer, Key: key, Kind: f.Kind, CustomerID: f.CustomerID, VehicleID: f.VehicleID,
-		AnchorDate: f.Due, Due: f.Due, WindowEnd: addDays(f.Due, window-1), Channel: ch, Purpose: f.Purpose, OwnerRole: role,
+		AnchorDate: f.Due, Due: f.Due, WindowEnd: f.Due.AddDays(window - 1), Channel: ch, Purpose: f.Purpose, OwnerRole: role,
 		AssigneeID: f.AssigneeID, ExcludedStaffID: f.ExcludedStaffID, Reason: f.Reason, Status: StatusOpen, CreatedAt: now, UpdatedAt: now}
 	if t.AssigneeID != "" && t.AssigneeID == t.ExcludedStaffID {
 		t.AssigneeID = ""

@@ -88,7 +88,7 @@ func (p OdometerPolicy) usage(rs []Reading, explain bool) Usage {
 		}
 		if len(ok) > 0 {
 			prev := ok[len(ok)-1]
-			days := daysSince(r.Date, prev.Date)
+			days := r.Date.DaysSince(prev.Date)
 			switch {
 			case r.KM < prev.KM:
 				if !explain {
@@ -119,7 +119,7 @@ func (p OdometerPolicy) usage(rs []Reading, explain bool) Usage {
 		return u
 	}
 	first := ok[0]
-	u.KMPerDay = float64(u.Last.KM-first.KM) / float64(daysSince(u.Last.Date, first.Date))
+	u.KMPerDay = float64(u.Last.KM-first.KM) / float64(u.Last.Date.DaysSince(first.Date))
 	return u
 }
 
@@ -128,7 +128,7 @@ func (u Usage) KMOn(d dealercrm.Date) int64 {
 	if u.Last.Date.IsZero() || !d.After(u.Last.Date) {
 		return u.Last.KM
 	}
-	more := math.Round(u.KMPerDay * float64(daysSince(d, u.Last.Date)))
+	more := math.Round(u.KMPerDay * float64(d.DaysSince(u.Last.Date)))
 	if !(more < float64(math.MaxInt64-max(u.Last.KM, 0))) {
 		return math.MaxInt64
 	}
@@ -153,7 +153,7 @@ func (u Usage) DateAt(km int64, since dealercrm.Date) (dealercrm.Date, bool) {
 	if !(days <= 365*50) {
 		return dealercrm.Date{}, false
 	}
-	return addDays(from, int(days)), true
+	return from.AddDays(int(days)), true
 }
 
 // addKM returns km + more, at most math.MaxInt64 (more is not negative).

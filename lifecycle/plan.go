@@ -90,7 +90,7 @@ type Offset struct {
 }
 
 // From applies o to d.
-func (o Offset) From(d dealercrm.Date) dealercrm.Date { return addDays(addMonths(d, o.Months), o.Days) }
+func (o Offset) From(d dealercrm.Date) dealercrm.Date { return d.AddMonths(o.Months).AddDays(o.Days) }
 
 func (o Offset) negative() bool { return o.Months < 0 || o.Days < 0 }
 

@@ -184,7 +184,7 @@ func monthsBetween(a, b dealercrm.Date) int {
 		return 0
 	}
 	m := (b.Year-a.Year)*12 + int(b.Month) - int(a.Month)
-	for m > 0 && addMonths(a, m).After(b) {
+	for m > 0 && a.AddMonths(m).After(b) {
 		m--
 	}
 	return m
@@ -204,7 +204,7 @@ func (p StagePolicy) classify(in StageInput, asOf dealercrm.Date, explain bool) 
 		r.Stage, r.Decider, r.Reason = StageRepurchase, ByLead, "the owner has an open add or replacement purchase lead"
 		return r
 	}
-	if !asOf.Before(addMonths(in.Delivery, p.RepurchaseMonths)) {
+	if !asOf.Before(in.Delivery.AddMonths(p.RepurchaseMonths)) {
 		r.Stage, r.Decider = StageRepurchase, ByAge
 		if explain {
 			r.Reason = fmt.Sprintf("vehicle age %d months reached the repurchase age of %d months", r.AgeMonths, p.RepurchaseMonths)
@@ -213,7 +213,7 @@ func (p StagePolicy) classify(in StageInput, asOf dealercrm.Date, explain bool) 
 	}
 	// reached reports which part of l is reached, if any.
 	reached := func(l Limit) Decider {
-		if !asOf.Before(addMonths(in.Delivery, l.Months)) {
+		if !asOf.Before(in.Delivery.AddMonths(l.Months)) {
 			return ByAge
 		}
 		if l.KM > 0 && in.KM >= l.KM {

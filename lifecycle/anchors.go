@@ -1,0 +1,289 @@
+package lifecycle
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+)
+
+// anchorKind is how the dates of one Anchor are computed: where a rule's
+// offsets count from, for one subject, and why.
+type anchorKind struct {
+	// customer reports that the anchor is the owner's (birthday, festival,
+	// grade cadence): the rule's tasks are the customer's, planned once
+	// for all their vehicles, and their key names the customer.
+	customer bool
+	// dates adds the anchor's occurrences for the evaluator's subject
+	// (evaluator.occur), or notes why there are none (evaluator.gone).
+	dates func(e *evaluator, r *planRule)
+	// why says why occurrence o exists (the start of a task's reason).
+	why func(e *evaluator, o *occurrence) string
+}
+
+// anchors maps every Anchor to the computation of its dates: the one
+// place to read or change when an anchor falls due.
+var anchors = map[Anchor]anchorKind{
+	AnchorDelivery:          {dates: deliveryDates, why: deliveryWhy},
+	AnchorFirstMaintenance:  {dates: firstMaintenanceDates, why: firstMaintenanceWhy},
+	AnchorMaintenance:       {dates: maintenanceDates, why: maintenanceWhy},
+	AnchorServiceClosed:     {dates: serviceClosedDates, why: serviceClosedWhy},
+	AnchorComplaintResolved: {dates: complaintResolvedDates, why: complaintResolvedWhy},
+	AnchorPolicyEnd:         {dates: policyEndDates, why: policyEndWhy},
+	AnchorInspection:        {dates: inspectionDates, why: inspectionWhy},
+	AnchorWarrantyEnd:       {dates: warrantyEndDates, why: warrantyEndWhy},
+	AnchorMembershipEnd:     {dates: membershipEndDates, why: membershipEndWhy},
+	AnchorBirthday:          {customer: true, dates: birthdayDates, why: birthdayWhy},
+	AnchorHoliday:           {customer: true, dates: holidayDates, why: holidayWhy},
+	AnchorCadence:           {customer: true, dates: cadenceDates, why: cadenceWhy},
+}
+
+// occurrence is one instance of a rule's anchor for a subject.
+type occurrence struct {
+	ref    string         // the anchor event's identity in the task key
+	basis  dealercrm.Date // the anchor event's date in the task key
+	anchor dealercrm.Date // the date offsets count from
+	until  dealercrm.Date // repeats stop before this date (zero: none)
+	idx    int            // the visit, complaint or policy index; the inspection year
+	name   string         // the festival or inspection rule name
+}
+
+// onDate adds the occurrence on date d, or notes why there is none when
+// d is not known.
+func onDate(e *evaluator, r *planRule, d dealercrm.Date, unknown string) {
+	if d.IsZero() {
+		e.gone(r.Kind, unknown)
+		return
+	}
+	e.occur(occurrence{basis: d, anchor: d})
+}
+
+// deliveryDates: the delivery.
+func deliveryDates(e *evaluator, r *planRule) { onDate(e, r, e.s.Delivery, "no delivery date") }
+
+func deliveryWhy(e *evaluator, _ *occurrence) string {
+	return "delivered on " + e.s.Delivery.String()
+}
+
+// firstMaintenanceDates: the predicted first maintenance, reminded until
+// it is done or lost (首保流失).
+func firstMaintenanceDates(e *evaluator, r *planRule) {
+	s, p := e.s, &e.pl.policy
+	if s.Delivery.IsZero() {
+		e.gone(r.Kind, "no delivery date")
+		return
+	}
+	if !e.firstMaint.IsZero() {
+		if e.explains(r.Kind) {
+			e.gone(r.Kind, fmt.Sprintf("first maintenance done on %s", e.firstMaint))
+		}
+		return
+	}
+	lost := s.Delivery.AddMonths(p.Maintenance.FirstLostMonths)
+	if !e.asOf.Before(lost) {
+		if e.explains(r.Kind) {
+			e.gone(r.Kind, fmt.Sprintf("first maintenance lost (首保流失) on %s, %d months after delivery", lost, p.Maintenance.FirstLostMonths))
+		}
+		return
+	}
+	due := e.predictDate(s.Delivery, 0, p.Maintenance.First)
+	e.occur(occurrence{basis: s.Delivery, anchor: due, until: lost})
+}
+
+func firstMaintenanceWhy(e *evaluator, _ *occurrence) string {
+	return e.predictWhy(e.s.Delivery, 0, e.pl.policy.Maintenance.First, "first maintenance")
+}
+
+// maintenanceDates: the next regular maintenance predicted from the last.
+func maintenanceDates(e *evaluator, r *planRule) {
+	lm := e.lastMaint
+	if lm == nil {
+		e.gone(r.Kind, "no maintenance done yet")
+		return
+	}
+	due := e.predictDate(lm.Date, lm.KM, e.pl.policy.Maintenance.IntervalFor(e.s.Model))
+	e.occur(occurrence{ref: string(lm.OrderID), basis: lm.Date, anchor: due})
+}
+
+func maintenanceWhy(e *evaluator, _ *occurrence) string {
+	lm := e.lastMaint
+	return "last maintenance on " + lm.Date.String() + "; " + e.predictWhy(lm.Date, lm.KM, e.pl.policy.Maintenance.IntervalFor(e.s.Model), "next maintenance")
+}
+
+// serviceClosedDates: every service order, on the day it closed.
+func serviceClosedDates(e *evaluator, _ *planRule) {
+	for i, v := range e.s.Visits {
+		closed := v.Closed
+		if closed.IsZero() {
+			closed = v.Date
+		}
+		e.occur(occurrence{ref: string(v.OrderID), basis: closed, anchor: closed, idx: i})
+	}
+}
+
+func serviceClosedWhy(e *evaluator, o *occurrence) string {
+	v := &e.s.Visits[o.idx]
+	return string(v.Kind) + " service order " + string(v.OrderID) + " closed on " + o.basis.String()
+}
+
+// complaintResolvedDates: every resolved complaint, on the day it was
+// resolved.
+func complaintResolvedDates(e *evaluator, _ *planRule) {
+	for i, c := range e.s.Complaints {
+		if !c.Resolved.IsZero() {
+			e.occur(occurrence{ref: string(c.ID), basis: c.Resolved, anchor: c.Resolved, idx: i})
+		}
+	}
+}
+
+func complaintResolvedWhy(e *evaluator, o *occurrence) string {
+	return fmt.Sprintf("complaint %s resolved on %s", e.s.Complaints[o.idx].ID, o.basis)
+}
+
+// policyEndDates: the end of every policy not yet renewed.
+func policyEndDates(e *evaluator, r *planRule) {
+	for i, t := range e.s.Policies {
+		if by := renewedBy(e.s.Policies, t); by != "" {
+			if e.explains(r.Kind) {
+				e.gone(r.Kind, fmt.Sprintf("policy %s renewed by %s", t.ID, by))
+			}
+			continue
+		}
+		e.occur(occurrence{ref: string(t.ID), basis: t.End, anchor: t.End, idx: i})
+	}
+}
+
+func policyEndWhy(e *evaluator, o *occurrence) string {
+	t := &e.s.Policies[o.idx]
+	return string(t.Kind) + " insurance " + string(t.ID) + " ends on " + t.End.String()
+}
+
+// inspectionDates: the inspection years of the rule in force on the
+// registration (else delivery) date, up to a year after the window.
+func inspectionDates(e *evaluator, r *planRule) {
+	reg := e.s.Registration
+	if reg.IsZero() {
+		reg = e.s.Delivery
+	}
+	if reg.IsZero() {
+		e.gone(r.Kind, "no registration or delivery date")
+		return
+	}
+	ir, ok := inspectionRule(e.pl.policy.Inspection, reg)
+	if !ok {
+		if e.explains(r.Kind) {
+			e.gone(r.Kind, fmt.Sprintf("no inspection rule for cars registered on %s", reg))
+		}
+		return
+	}
+	last := e.win.hi.AddDays(366)
+	for age := 1; age <= 30; age++ {
+		due := reg.AddMonths(12 * age)
+		if due.After(last) {
+			break
+		}
+		if slices.Contains(ir.Years, age) || (ir.YearlyAfter > 0 && age > ir.YearlyAfter) {
+			e.occur(occurrence{basis: due, anchor: due, idx: age, name: ir.Name})
+		}
+	}
+}
+
+func inspectionWhy(_ *evaluator, o *occurrence) string {
+	return fmt.Sprintf("inspection due on %s (year %d, %s)", o.basis, o.idx, o.name)
+}
+
+// warrantyEndDates: the end of the brand's and model's warranty.
+func warrantyEndDates(e *evaluator, r *planRule) {
+	s := e.s
+	if s.Delivery.IsZero() {
+		e.gone(r.Kind, "no delivery date")
+		return
+	}
+	end := s.Delivery.AddMonths(e.pl.policy.Stages.WarrantyFor(s.Brand, s.Model).Months)
+	e.occur(occurrence{basis: end, anchor: end})
+}
+
+func warrantyEndWhy(e *evaluator, o *occurrence) string {
+	return fmt.Sprintf("the warranty (%s) ends on %s", e.pl.policy.Stages.WarrantyFor(e.s.Brand, e.s.Model), o.basis)
+}
+
+// membershipEndDates: the end of the owner's club membership.
+func membershipEndDates(e *evaluator, r *planRule) {
+	onDate(e, r, e.s.MembershipEnd, "no membership")
+}
+
+func membershipEndWhy(_ *evaluator, o *occurrence) string {
+	return "membership ends on " + o.basis.String()
+}
+
+// birthdayDates: the owner's birthdays of the window's years and the
+// next, those a rule without repeats can reach.
+func birthdayDates(e *evaluator, r *planRule) {
+	if e.s.Owner == nil || e.s.Owner.Birthday.IsZero() {
+		e.gone(r.Kind, "no birthday recorded")
+		return
+	}
+	for y := e.win.lo.Year; y <= e.win.hi.Year+1; y++ {
+		b := BirthdayIn(e.s.Owner.Birthday, y)
+		if r.Repeat == nil && e.outside(r, b) {
+			continue
+		}
+		e.occur(occurrence{basis: b, anchor: b})
+	}
+}
+
+func birthdayWhy(_ *evaluator, o *occurrence) string {
+	return "birthday on " + o.basis.String()
+}
+
+// holidayDates: the care festivals of the window's years and the next,
+// those a rule without repeats can reach.
+func holidayDates(e *evaluator, r *planRule) {
+	if e.s.Owner == nil {
+		e.gone(r.Kind, "no owner")
+		return
+	}
+	for y := e.win.lo.Year; y <= e.win.hi.Year+1; y++ {
+		for _, f := range e.festivals(y) {
+			if r.Repeat == nil && e.outside(r, f.Date) {
+				continue
+			}
+			e.occur(occurrence{basis: f.Date, anchor: f.Date, name: f.Name})
+		}
+	}
+}
+
+func holidayWhy(_ *evaluator, o *occurrence) string {
+	return o.name + " on " + o.basis.String()
+}
+
+// cadenceDates: the first day of every contact period of the owner's
+// grade cadence whose tasks may reach the window.
+func cadenceDates(e *evaluator, r *planRule) {
+	if e.s.Owner == nil {
+		e.gone(r.Kind, "no owner")
+		return
+	}
+	c := e.s.CadenceMonths
+	if c <= 0 {
+		e.gone(r.Kind, "no contact cadence for the customer (not graded, or the grade has none)")
+		return
+	}
+	from, to := e.win.lo, e.win.hi
+	if reach := e.win.reach[r.index]; reach.bounded {
+		from, to = reach.from, reach.to
+	}
+	lo, hi := from.Year*12+int(from.Month)-1, to.Year*12+int(to.Month)
+	if lo < 12 || hi >= 10000*12 || hi-lo > 1200 {
+		return
+	}
+	for t := lo + (c-lo%c)%c; t <= hi; t += c {
+		d := dealercrm.Date{Year: t / 12, Month: time.Month(t%12 + 1), Day: 1}
+		e.occur(occurrence{basis: d, anchor: d})
+	}
+}
+
+func cadenceWhy(e *evaluator, o *occurrence) string {
+	return fmt.Sprintf("grade %s contact cadence: every %d months, period from %s", e.s.Grade, e.s.CadenceMonths, o.basis)
+}
