@@ -33,36 +33,26 @@ import (
 //	PUT   /v1/value-chain-targets                         set accessory targets
 func WithCampaigns(svc *campaign.Service) Option {
 	return func(c *config) {
-		c.modules = append(c.modules, func() []route { return campaignRoutes(svc) })
+		c.modules = append(c.modules, module{routes: func() []route { return campaignRoutes(svc) }, schemas: campaignSchemas})
 	}
 }
 
-func init() {
-	enumValues[reflect.TypeFor[campaign.Kind]()] = strs(campaign.Kinds())
-	enumValues[reflect.TypeFor[campaign.Status]()] = strs(campaign.Statuses())
-	enumValues[reflect.TypeFor[campaign.ResponseKind]()] = []string{string(campaign.Responded), string(campaign.Visited), string(campaign.Converted)}
-	enumValues[reflect.TypeFor[campaign.Exclusion]()] = []string{string(campaign.NoConsent)}
-	enumValues[reflect.TypeFor[campaign.ConversionKind]()] = []string{string(campaign.ConvertedBySale), string(campaign.ConvertedByService), string(campaign.ConvertedByRecord)}
-	enumValues[reflect.TypeFor[campaign.Dimension]()] = []string{string(campaign.ByChannel), string(campaign.BySource), string(campaign.ByModel), string(campaign.ByConsultant)}
-	fields := make([]string, 0, len(campaign.Fields()))
+// campaignSchemas registers the enumerations, names and descriptions of the
+// campaign types.
+func campaignSchemas(r *schemaRegistry) {
+	addEnum(r, campaign.Kinds()...)
+	addEnum(r, campaign.Statuses()...)
+	addEnum(r, campaign.Responded, campaign.Visited, campaign.Converted)
+	addEnum(r, campaign.NoConsent)
+	addEnum(r, campaign.ConvertedBySale, campaign.ConvertedByService, campaign.ConvertedByRecord)
+	addEnum(r, campaign.ByChannel, campaign.BySource, campaign.ByModel, campaign.ByConsultant)
+	var fields []campaign.Field
 	for _, f := range campaign.Fields() {
-		fields = append(fields, string(f.Field))
+		fields = append(fields, f.Field)
 	}
-	enumValues[reflect.TypeFor[campaign.Field]()] = fields
-	enumValues[reflect.TypeFor[campaign.Op]()] = []string{"eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "has", "has_any", "has_all", "has_none"}
-	// Optional dates and amounts (a plan change, a ratio without a
-	// denominator) are the plain schemas or null.
-	if _, ok := customSchemas[reflect.TypeFor[*dealercrm.Date]()]; !ok {
-		customSchemas[reflect.TypeFor[*dealercrm.Date]()] = customSchema{name: "OptionalDate", build: func() map[string]any {
-			return map[string]any{"type": []string{"string", "null"}, "format": "date", "examples": []string{"2025-03-10"}}
-		}}
-	}
-	if _, ok := customSchemas[reflect.TypeFor[*decimal.Decimal]()]; !ok {
-		customSchemas[reflect.TypeFor[*decimal.Decimal]()] = customSchema{name: "OptionalDecimal", build: func() map[string]any {
-			return map[string]any{"type": []string{"string", "number", "null"}, "examples": []string{"1234.56"}}
-		}}
-	}
-	for t, name := range map[reflect.Type]string{
+	addEnum(r, fields...)
+	addEnum[campaign.Op](r, "eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "has", "has_any", "has_all", "has_none")
+	r.addNames(map[reflect.Type]string{
 		reflect.TypeFor[campaign.Kind]():             "CampaignKind",
 		reflect.TypeFor[campaign.Status]():           "CampaignStatus",
 		reflect.TypeFor[campaign.ResponseKind]():     "CampaignResponseKind",
@@ -94,13 +84,11 @@ func init() {
 		reflect.TypeFor[campaign.ValueChainRow]():    "ValueChainRow",
 		reflect.TypeFor[campaign.CategoryAmount]():   "AccessoryCategoryAmount",
 		reflect.TypeFor[campaign.AccessoryTarget]():  "AccessoryTarget",
-	} {
-		schemaNames[t] = name
-	}
-	schemaDocs["Campaign"] = "A marketing or care campaign: plan, target segments with success rates, channels, budget, cost lines and lifecycle status."
-	schemaDocs["CampaignSegment"] = "A segment: exactly one of and, or, not, or a leaf {field, op, value}. Text fields take eq, ne (a string), in, not_in (a list); number fields (age, vehicle.age in years, vehicle.odometer in km, last_visit in days) eq, ne, lt, lte, gt, gte (an integer) and between ([from, to]); set fields (hobby, abnormal, tag, consent as \"purpose:channel\") has, has_any, has_all, has_none. The empty object matches everyone."
-	schemaDocs["CampaignFunnelRow"] = "One segment's funnel (seed 004): invited is the traffic, converted the successes; percent is the whole percent rounded down."
-	schemaDocs["CampaignUplift"] = "Conversion of contacted members against the holdout; ci is the 95% Newcombe hybrid score interval of the difference."
+	})
+	r.docs["Campaign"] = "A marketing or care campaign: plan, target segments with success rates, channels, budget, cost lines and lifecycle status."
+	r.docs["CampaignSegment"] = "A segment: exactly one of and, or, not, or a leaf {field, op, value}. Text fields take eq, ne (a string), in, not_in (a list); number fields (age, vehicle.age in years, vehicle.odometer in km, last_visit in days) eq, ne, lt, lte, gt, gte (an integer) and between ([from, to]); set fields (hobby, abnormal, tag, consent as \"purpose:channel\") has, has_any, has_all, has_none. The empty object matches everyone."
+	r.docs["CampaignFunnelRow"] = "One segment's funnel (seed 004): invited is the traffic, converted the successes; percent is the whole percent rounded down."
+	r.docs["CampaignUplift"] = "Conversion of contacted members against the holdout; ci is the 95% Newcombe hybrid score interval of the difference."
 }
 
 // campaignInput is the body of POST /v1/campaigns.

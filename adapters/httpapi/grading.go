@@ -22,20 +22,22 @@ import (
 //	GET  /v1/grading/pareto            the Pareto report
 func WithGrading(svc *grading.Service) Option {
 	return func(c *config) {
-		c.modules = append(c.modules, func() []route { return gradingRoutes(svc) })
+		c.modules = append(c.modules, module{routes: func() []route { return gradingRoutes(svc) }, schemas: gradingSchemas})
 	}
 }
 
-func init() {
+// gradingSchemas registers the enumerations, names and descriptions of the
+// grading types.
+func gradingSchemas(r *schemaRegistry) {
 	// The grading enumerations, documented like the crm ones.
-	enumValues[reflect.TypeFor[grading.Metric]()] = strs(grading.Metrics())
-	enumValues[reflect.TypeFor[grading.Method]()] = strs(grading.Methods())
-	enumValues[reflect.TypeFor[grading.TierMode]()] = []string{string(grading.ByScore), string(grading.ByShare)}
-	enumValues[reflect.TypeFor[grading.Segment]()] = strs(grading.Segments())
-	enumValues[reflect.TypeFor[grading.Basis]()] = []string{string(grading.BasisTotal), string(grading.BasisService), string(grading.BasisSales)}
+	addEnum(r, grading.Metrics()...)
+	addEnum(r, grading.Methods()...)
+	addEnum(r, grading.ByScore, grading.ByShare)
+	addEnum(r, grading.Segments()...)
+	addEnum(r, grading.BasisTotal, grading.BasisService, grading.BasisSales)
 	// Generic Go names get a grading prefix, so that other modules' types
 	// (satisfaction.Method, …) cannot clash with them.
-	for t, name := range map[reflect.Type]string{
+	r.addNames(map[reflect.Type]string{
 		reflect.TypeFor[grading.Metric]():          "ValueMetric",
 		reflect.TypeFor[grading.Method]():          "NormalizationMethod",
 		reflect.TypeFor[grading.TierMode]():        "GradeTierMode",
@@ -55,14 +57,12 @@ func init() {
 		reflect.TypeFor[grading.Contribution]():    "ScoreContribution",
 		reflect.TypeFor[grading.Strategy]():        "ServiceStrategy",
 		reflect.TypeFor[grading.GradeCount]():      "GradeCount",
-	} {
-		schemaNames[t] = name
-	}
-	schemaDocs["GradingRun"] = "The record of one grading run for one dealer."
-	schemaDocs["GradeState"] = "A customer's current grade, score, explanation (top contributing metrics) and hysteresis counter."
-	schemaDocs["GradeChange"] = "One grade change of a customer, recorded by the run that made it."
-	schemaDocs["GradingModel"] = "A scoring and grading model: metric normalisation and weights, tiers, hysteresis."
-	schemaDocs["ServiceStrategy"] = "The benefits and contact cadence of a grade."
+	})
+	r.docs["GradingRun"] = "The record of one grading run for one dealer."
+	r.docs["GradeState"] = "A customer's current grade, score, explanation (top contributing metrics) and hysteresis counter."
+	r.docs["GradeChange"] = "One grade change of a customer, recorded by the run that made it."
+	r.docs["GradingModel"] = "A scoring and grading model: metric normalisation and weights, tiers, hysteresis."
+	r.docs["ServiceStrategy"] = "The benefits and contact cadence of a grade."
 }
 
 // gradingRunInput is the body of POST /v1/grading/runs. It has no way to

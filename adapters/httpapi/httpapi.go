@@ -61,7 +61,15 @@ type config struct {
 	// modules add the routes of other dealercrm packages (grading,
 	// satisfaction, …); each is enabled by its own Option, declared in that
 	// module's file, so the crm routes stay the same without them.
-	modules []func() []route
+	modules []module
+}
+
+// module is what a dealercrm package other than crm adds to the handler:
+// its routes, and the enumerations, names and descriptions of its types
+// for the OpenAPI document.
+type module struct {
+	routes  func() []route
+	schemas func(*schemaRegistry)
 }
 
 // Option configures the handler built by NewHandler.
@@ -182,14 +190,16 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 		h.auth = cfg.keys
 	}
 	h.routes = allRoutes()
+	reg := newSchemaRegistry()
 	for _, m := range cfg.modules {
-		h.routes = append(h.routes, m()...)
+		h.routes = append(h.routes, m.routes()...)
+		m.schemas(reg)
 	}
 	for _, rt := range h.routes {
 		h.mux.Handle(rt.pattern(), h.endpoint(rt))
 		h.patterns = append(h.patterns, rt.pattern())
 	}
-	doc, err := json.Marshal(openAPI(h.routes))
+	doc, err := json.Marshal(openAPI(h.routes, reg))
 	if err != nil {
 		panic(fmt.Sprintf("httpapi: OpenAPI document: %v", err))
 	}

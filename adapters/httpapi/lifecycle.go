@@ -13,28 +13,30 @@ import (
 // the abnormal-customer report and the KPIs.
 func WithLifecycle(svc *lifecycle.Service) Option {
 	return func(c *config) {
-		c.modules = append(c.modules, func() []route { return lifecycleRoutes(svc) })
+		c.modules = append(c.modules, module{routes: func() []route { return lifecycleRoutes(svc) }, schemas: lifecycleSchemas})
 	}
 }
 
-func init() {
+// lifecycleSchemas registers the enumerations, names and descriptions of the
+// lifecycle types.
+func lifecycleSchemas(r *schemaRegistry) {
 	// The lifecycle enumerations, documented like the crm ones. Kinds are
 	// open-ended (a dealer may add rules), so Kind is documented as a string.
-	enumValues[reflect.TypeFor[lifecycle.Role]()] = strs(lifecycle.Roles())
-	enumValues[reflect.TypeFor[lifecycle.Status]()] = strs(lifecycle.Statuses())
-	enumValues[reflect.TypeFor[lifecycle.Stage]()] = strs(lifecycle.Stages())
-	enumValues[reflect.TypeFor[lifecycle.Decider]()] = strs(lifecycle.Deciders())
-	enumValues[reflect.TypeFor[lifecycle.Kind]()] = strs(lifecycle.Kinds())
-	schemaDocs["Task"] = "A follow-up task: whom to contact, about what, by when and who does it, with its deterministic key."
-	schemaDocs["Plan"] = "A vehicle's stage (explained), usage and planned tasks as of a day."
-	schemaDocs["PlannedTask"] = "A task the plan schedules (planned is always true): not a stored task, so without id, status or outcome; the daily run stores it under its key when it falls due."
-	enumValues[reflect.TypeFor[lifecycle.Activity]()] = []string{string(lifecycle.ActivityActive), string(lifecycle.ActivityAtRisk), string(lifecycle.ActivityLost), string(lifecycle.ActivityDeepLost)}
-	enumValues[reflect.TypeFor[lifecycle.ServiceClass]()] = []string{string(lifecycle.ClassA), string(lifecycle.ClassB), string(lifecycle.ClassC), string(lifecycle.ClassD)}
-	enumValues[reflect.TypeFor[lifecycle.AbnormalClass]()] = strs(lifecycle.AbnormalClasses())
-	schemaDocs["AbnormalReport"] = "Abnormal customers 异常客户 as of a day: counts by activity, service class and abnormal class, and the abnormal vehicles, each explained."
-	schemaDocs["KPIs"] = "Lifecycle KPIs over a period: churn (and by month), retention 回厂率, first-maintenance return 首保回厂率, insurance renewal 续保率, own-store capture 自店客户掌握率, comebacks 返修率."
-	enumValues[reflect.TypeFor[lifecycle.RepairClass]()] = strs(lifecycle.RepairClasses())
-	schemaDocs["ComebackReport"] = "Comebacks 返修 over a period: repairs within the statutory quality warranty of an earlier job of the same vehicle, with the comeback rate."
+	addEnum(r, lifecycle.Roles()...)
+	addEnum(r, lifecycle.Statuses()...)
+	addEnum(r, lifecycle.Stages()...)
+	addEnum(r, lifecycle.Deciders()...)
+	addEnum(r, lifecycle.Kinds()...)
+	r.docs["Task"] = "A follow-up task: whom to contact, about what, by when and who does it, with its deterministic key."
+	r.docs["Plan"] = "A vehicle's stage (explained), usage and planned tasks as of a day."
+	r.docs["PlannedTask"] = "A task the plan schedules (planned is always true): not a stored task, so without id, status or outcome; the daily run stores it under its key when it falls due."
+	addEnum(r, lifecycle.ActivityActive, lifecycle.ActivityAtRisk, lifecycle.ActivityLost, lifecycle.ActivityDeepLost)
+	addEnum(r, lifecycle.ClassA, lifecycle.ClassB, lifecycle.ClassC, lifecycle.ClassD)
+	addEnum(r, lifecycle.AbnormalClasses()...)
+	r.docs["AbnormalReport"] = "Abnormal customers 异常客户 as of a day: counts by activity, service class and abnormal class, and the abnormal vehicles, each explained."
+	r.docs["KPIs"] = "Lifecycle KPIs over a period: churn (and by month), retention 回厂率, first-maintenance return 首保回厂率, insurance renewal 续保率, own-store capture 自店客户掌握率, comebacks 返修率."
+	addEnum(r, lifecycle.RepairClasses()...)
+	r.docs["ComebackReport"] = "Comebacks 返修 over a period: repairs within the statutory quality warranty of an earlier job of the same vehicle, with the comeback rate."
 }
 
 // taskOutcomeInput is the body of POST /v1/tasks/{id}/outcome.

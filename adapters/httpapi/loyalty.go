@@ -41,24 +41,23 @@ import (
 // programme whose accounts the home store keeps.
 func WithLoyalty(svc *loyalty.Service) Option {
 	return func(c *config) {
-		c.modules = append(c.modules, func() []route { return loyaltyRoutes(svc) })
+		c.modules = append(c.modules, module{routes: func() []route { return loyaltyRoutes(svc) }, schemas: loyaltySchemas})
 	}
 }
 
-func init() {
-	enumValues[reflect.TypeFor[loyalty.Tier]()] = []string{string(loyalty.Silver), string(loyalty.Gold), string(loyalty.Diamond)}
-	enumValues[reflect.TypeFor[loyalty.Status]()] = []string{string(loyalty.StatusActive), string(loyalty.StatusLapsed), string(loyalty.StatusCancelled)}
-	enumValues[reflect.TypeFor[loyalty.JoinMethod]()] = strs(loyalty.JoinMethods())
-	enumValues[reflect.TypeFor[loyalty.Event]()] = []string{string(loyalty.EventJoin), string(loyalty.EventRenew), string(loyalty.EventUpgrade),
-		string(loyalty.EventDowngrade), string(loyalty.EventLapse), string(loyalty.EventCancel)}
-	enumValues[reflect.TypeFor[loyalty.EntryKind]()] = []string{string(loyalty.EntryEarn), string(loyalty.EntryBonus), string(loyalty.EntryRedeem),
-		string(loyalty.EntryReverse), string(loyalty.EntryExpire)}
-	enumValues[reflect.TypeFor[loyalty.RenewMethod]()] = []string{string(loyalty.RenewByFee), string(loyalty.RenewByPoints), string(loyalty.RenewByInsurance)}
-	enumValues[reflect.TypeFor[loyalty.UpgradeMethod]()] = []string{string(loyalty.UpgradeByCumulative), string(loyalty.UpgradeByPoints),
-		string(loyalty.UpgradeByRepair), string(loyalty.UpgradeByInsurance)}
-	enumValues[reflect.TypeFor[loyalty.ExpiryAction]()] = []string{string(loyalty.ExpireDowngrade), string(loyalty.ExpireLapse)}
-	enumValues[reflect.TypeFor[loyalty.PointsExpiry]()] = []string{string(loyalty.NoExpiry), string(loyalty.RollingExpiry), string(loyalty.YearAfterExpiry)}
-	for t, name := range map[reflect.Type]string{
+// loyaltySchemas registers the enumerations, names and descriptions of the
+// loyalty types.
+func loyaltySchemas(r *schemaRegistry) {
+	addEnum(r, loyalty.Silver, loyalty.Gold, loyalty.Diamond)
+	addEnum(r, loyalty.StatusActive, loyalty.StatusLapsed, loyalty.StatusCancelled)
+	addEnum(r, loyalty.JoinMethods()...)
+	addEnum(r, loyalty.EventJoin, loyalty.EventRenew, loyalty.EventUpgrade, loyalty.EventDowngrade, loyalty.EventLapse, loyalty.EventCancel)
+	addEnum(r, loyalty.EntryEarn, loyalty.EntryBonus, loyalty.EntryRedeem, loyalty.EntryReverse, loyalty.EntryExpire)
+	addEnum(r, loyalty.RenewByFee, loyalty.RenewByPoints, loyalty.RenewByInsurance)
+	addEnum(r, loyalty.UpgradeByCumulative, loyalty.UpgradeByPoints, loyalty.UpgradeByRepair, loyalty.UpgradeByInsurance)
+	addEnum(r, loyalty.ExpireDowngrade, loyalty.ExpireLapse)
+	addEnum(r, loyalty.NoExpiry, loyalty.RollingExpiry, loyalty.YearAfterExpiry)
+	r.addNames(map[reflect.Type]string{
 		reflect.TypeFor[loyalty.Tier]():               "LoyaltyTier",
 		reflect.TypeFor[loyalty.Status]():             "MembershipStatus",
 		reflect.TypeFor[loyalty.JoinMethod]():         "LoyaltyJoinMethod",
@@ -96,13 +95,11 @@ func init() {
 		reflect.TypeFor[loyalty.UpgradeMethod]():      "LoyaltyUpgradeMethod",
 		reflect.TypeFor[loyalty.ExpiryAction]():       "LoyaltyExpiryAction",
 		reflect.TypeFor[loyalty.PointsExpiry]():       "LoyaltyPointsExpiry",
-	} {
-		schemaNames[t] = name
-	}
-	schemaDocs["LoyaltyReceipt"] = "The outcome of a loyalty command: the ledger entries posted and the membership after it with the event (rule that fired)."
-	schemaDocs["LedgerEntry"] = "One append-only line of a points ledger: signed changes of redeemable and cumulative points, source and idempotency key."
-	schemaDocs["MemberView"] = "A membership with the tier's benefits, the free services left, the balances and the history."
-	schemaDocs["PointsStatement"] = "A customer's balances, lots and tier as of a date, replayed from the ledger."
+	})
+	r.docs["LoyaltyReceipt"] = "The outcome of a loyalty command: the ledger entries posted and the membership after it with the event (rule that fired)."
+	r.docs["LedgerEntry"] = "One append-only line of a points ledger: signed changes of redeemable and cumulative points, source and idempotency key."
+	r.docs["MemberView"] = "A membership with the tier's benefits, the free services left, the balances and the history."
+	r.docs["PointsStatement"] = "A customer's balances, lots and tier as of a date, replayed from the ledger."
 }
 
 // loyaltyJoinInput is the body of POST /v1/loyalty/members.

@@ -32,21 +32,23 @@ import (
 // nothing.
 func WithSatisfaction(svc *satisfaction.Service) Option {
 	return func(c *config) {
-		c.modules = append(c.modules, func() []route { return satisfactionRoutes(svc) })
+		c.modules = append(c.modules, module{routes: func() []route { return satisfactionRoutes(svc) }, schemas: satisfactionSchemas})
 	}
 }
 
-func init() {
+// satisfactionSchemas registers the enumerations, names and descriptions of the
+// satisfaction types.
+func satisfactionSchemas(r *schemaRegistry) {
 	// The satisfaction enumerations, documented like the crm ones; Method
 	// and the generic struct names get a prefix, since grading has a
 	// Method too.
-	enumValues[reflect.TypeFor[satisfaction.Scale]()] = strs(satisfaction.Scales())
-	enumValues[reflect.TypeFor[satisfaction.Method]()] = strs(satisfaction.Methods())
-	enumValues[reflect.TypeFor[satisfaction.RandomIndex]()] = strs(satisfaction.RandomIndexes())
-	enumValues[reflect.TypeFor[satisfaction.Department]()] = strs(satisfaction.Departments())
-	enumValues[reflect.TypeFor[satisfaction.Quadrant]()] = strs(satisfaction.Quadrants())
-	enumValues[reflect.TypeFor[satisfaction.Granularity]()] = []string{string(satisfaction.Month), string(satisfaction.Quarter)}
-	for t, name := range map[reflect.Type]string{
+	addEnum(r, satisfaction.Scales()...)
+	addEnum(r, satisfaction.Methods()...)
+	addEnum(r, satisfaction.RandomIndexes()...)
+	addEnum(r, satisfaction.Departments()...)
+	addEnum(r, satisfaction.Quadrants()...)
+	addEnum(r, satisfaction.Month, satisfaction.Quarter)
+	r.addNames(map[reflect.Type]string{
 		reflect.TypeFor[satisfaction.Method]():         "AHPMethod",
 		reflect.TypeFor[satisfaction.Config]():         "AHPConfig",
 		reflect.TypeFor[satisfaction.Result]():         "AHPResult",
@@ -61,10 +63,8 @@ func init() {
 		reflect.TypeFor[satisfaction.Score]():          "CSIScore",
 		reflect.TypeFor[satisfaction.IndicatorScore](): "CSIIndicatorScore",
 		reflect.TypeFor[satisfaction.Priority]():       "SatisfactionPriority",
-	} {
-		schemaNames[t] = name
-	}
-	customSchemas[reflect.TypeFor[satisfaction.Matrix]()] = customSchema{name: "ComparisonMatrix", build: func() map[string]any {
+	})
+	r.custom[reflect.TypeFor[satisfaction.Matrix]()] = customSchema{name: "ComparisonMatrix", build: func() map[string]any {
 		judgment := map[string]any{
 			"description": "A judgment on Saaty's 1–9 scale: a number (3, 0.5), a string holding a number or a fraction (\"3\", \"1/3\"), or null (or 0) for a skipped comparison.",
 			"anyOf": []any{
@@ -80,12 +80,12 @@ func init() {
 			"examples":    []any{[]any{[]any{1, 3, 5}, []any{"1/3", 1, 2}, []any{nil, nil, 1}}},
 		}
 	}}
-	schemaDocs["Hierarchy"] = "A stored AHP hierarchy of a dealer: goal → criteria → sub-criteria → indicators, with the Config it is weighed with."
-	schemaDocs["HierarchyNode"] = "A node of an AHP hierarchy: its children weigh by a comparison matrix, several experts' matrices (geometric mean) or given weights."
-	schemaDocs["Questionnaire"] = "A survey (typically a return-visit call 回访) whose items score indicators of a hierarchy."
-	schemaDocs["SurveyResponse"] = "One customer's answers to a questionnaire, scored 0–100; a low score opens a follow-up."
-	schemaDocs["CSIReport"] = "CSI 0–100 of a questionnaire over a set of responses, broken down by criterion, indicator, staff member, department and period."
-	schemaDocs["AHPResult"] = "The priority vector of a comparison matrix with λmax, CI, RI and CR."
+	r.docs["Hierarchy"] = "A stored AHP hierarchy of a dealer: goal → criteria → sub-criteria → indicators, with the Config it is weighed with."
+	r.docs["HierarchyNode"] = "A node of an AHP hierarchy: its children weigh by a comparison matrix, several experts' matrices (geometric mean) or given weights."
+	r.docs["Questionnaire"] = "A survey (typically a return-visit call 回访) whose items score indicators of a hierarchy."
+	r.docs["SurveyResponse"] = "One customer's answers to a questionnaire, scored 0–100; a low score opens a follow-up."
+	r.docs["CSIReport"] = "CSI 0–100 of a questionnaire over a set of responses, broken down by criterion, indicator, staff member, department and period."
+	r.docs["AHPResult"] = "The priority vector of a comparison matrix with λmax, CI, RI and CR."
 }
 
 // ahpWeightsInput is the body of POST /v1/ahp/weights.
