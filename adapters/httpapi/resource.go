@@ -122,24 +122,7 @@ func (rs resource[T, ID, In, F]) handleList(h *handler, c *call) error {
 
 // allParams are the resource's filters and the paging parameters.
 func (rs resource[T, ID, In, F]) allParams() []filterParam[F] {
-	return append(slices.Clone(rs.params),
-		filterParam[F]{
-			queryParam: queryParam{name: "limit", typ: reflect.TypeFor[int](),
-				doc: "Page size: 1 to " + strconv.Itoa(crm.MaxLimit) + " (larger values are capped), " + strconv.Itoa(crm.DefaultLimit) + " when omitted."},
-			set: func(f *F, s string) string {
-				n, err := strconv.Atoi(s)
-				if err != nil || n < 1 {
-					return "must be a positive integer"
-				}
-				rs.page(f).Limit = n
-				return ""
-			},
-		},
-		filterParam[F]{
-			queryParam: queryParam{name: "after", typ: reflect.TypeFor[string](),
-				doc: "Cursor: the next member of the previous page."},
-			set: func(f *F, s string) string { rs.page(f).After = s; return "" },
-		})
+	return paged(rs.page, rs.params...)
 }
 
 func (rs resource[T, ID, In, F]) queryParams() []queryParam {
@@ -148,6 +131,30 @@ func (rs resource[T, ID, In, F]) queryParams() []queryParam {
 		out = append(out, p.queryParam)
 	}
 	return out
+}
+
+// paged returns the query parameters of a listing: its filters params and
+// the paging parameters limit and after, which set the PageRequest that
+// page reaches in the filter.
+func paged[F any](page func(*F) *crm.PageRequest, params ...filterParam[F]) []filterParam[F] {
+	return append(slices.Clone(params),
+		filterParam[F]{
+			queryParam: queryParam{name: "limit", typ: reflect.TypeFor[int](),
+				doc: "Page size: 1 to " + strconv.Itoa(crm.MaxLimit) + " (larger values are capped), " + strconv.Itoa(crm.DefaultLimit) + " when omitted."},
+			set: func(f *F, s string) string {
+				n, err := strconv.Atoi(s)
+				if err != nil || n < 1 {
+					return "must be a positive integer"
+				}
+				page(f).Limit = n
+				return ""
+			},
+		},
+		filterParam[F]{
+			queryParam: queryParam{name: "after", typ: reflect.TypeFor[string](),
+				doc: "Cursor: the next member of the previous page."},
+			set: func(f *F, s string) string { page(f).After = s; return "" },
+		})
 }
 
 // article prefixes a noun with "a" or "an".
