@@ -152,7 +152,9 @@ func gradingRoutes(svc *grading.Service) []route {
 			svc.Customer),
 		query(route{method: http.MethodGet, path: "/v1/grading/rfm", op: "getRFMReport", tag: tag, heavy: true,
 			summary: "RFM quintiles of service history with the standard segments", status: http.StatusOK},
-			rfmParams, func(c *call, q rfmQuery) (grading.RFMReport, error) { return svc.RFM(c.r.Context(), c.dealer, q.AsOf, q.Scores) }),
+			rfmParams, func(c *call, q rfmQuery) (grading.RFMReport, error) {
+				return svc.RFM(c.r.Context(), c.dealer, q.AsOf, q.Scores)
+			}),
 		query(route{method: http.MethodGet, path: "/v1/grading/pareto", op: "getParetoReport", tag: tag, heavy: true,
 			summary: "Share of revenue from the top customers and the customers that make up 80% of it", status: http.StatusOK},
 			paretoParams, forDealer(svc.Pareto)),

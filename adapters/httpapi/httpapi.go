@@ -189,7 +189,7 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 	if h.auth == nil {
 		h.auth = cfg.keys
 	}
-	h.routes = allRoutes()
+	h.routes = allRoutes(svc)
 	reg := newSchemaRegistry()
 	for _, m := range cfg.modules {
 		h.routes = append(h.routes, m.routes()...)

@@ -67,7 +67,7 @@ func (rs resource[T, ID, In, F]) handleCreate(h *handler, c *call) error {
 	if err != nil {
 		return err
 	}
-	c.w.Header().Set("Location", "/v1/"+rs.coll+"/"+url.PathEscape(string(rs.id(&v))))
+	c.setLocation(rs.coll, string(rs.id(&v)))
 	return c.reply(http.StatusCreated, v)
 }
 
