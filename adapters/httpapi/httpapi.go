@@ -164,8 +164,10 @@ type handler struct {
 	routes []route
 	// patterns are the patterns registered on mux, in order.
 	patterns []string
-	// openapi is the OpenAPI document, built once from routes.
+	// openapi is the OpenAPI document, built once from routes and
+	// schemas.
 	openapi []byte
+	schemas *schemaRegistry
 	// heavy holds a token per heavy request running.
 	heavy chan struct{}
 }
@@ -190,16 +192,16 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 		h.auth = cfg.keys
 	}
 	h.routes = allRoutes(svc)
-	reg := newSchemaRegistry()
+	h.schemas = newSchemaRegistry()
 	for _, m := range cfg.modules {
 		h.routes = append(h.routes, m.routes()...)
-		m.schemas(reg)
+		m.schemas(h.schemas)
 	}
 	for _, rt := range h.routes {
 		h.mux.Handle(rt.pattern(), h.endpoint(rt))
 		h.patterns = append(h.patterns, rt.pattern())
 	}
-	doc, err := json.Marshal(openAPI(h.routes, reg))
+	doc, err := json.Marshal(openAPI(h.routes, h.schemas))
 	if err != nil {
 		panic(fmt.Sprintf("httpapi: OpenAPI document: %v", err))
 	}
