@@ -191,11 +191,11 @@ func parseQuery[F any](r *http.Request, params []filterParam[F], f *F) error {
 	if err != nil {
 		return &apiError{code: codeMalformed, detail: "malformed query string"}
 	}
-	var fs fieldErrors
+	var fs crm.Checker
 	for _, name := range sortedKeys(q) {
 		i := slices.IndexFunc(params, func(p filterParam[F]) bool { return p.name == name })
 		if i < 0 {
-			fs.add(name, "unknown_parameter", "is not a parameter of this route")
+			fs.Add(name, "unknown_parameter", "is not a parameter of this route")
 			continue
 		}
 		p, vals := params[i], q[name]
@@ -206,17 +206,17 @@ func parseQuery[F any](r *http.Request, params []filterParam[F], f *F) error {
 			}
 			vals = all
 		} else if len(vals) > 1 {
-			fs.add(name, crm.RuleUnique, "is given more than once")
+			fs.Add(name, crm.RuleUnique, "is given more than once")
 			continue
 		}
 		for _, v := range vals {
 			if msg := p.set(f, v); msg != "" {
-				fs.add(name, crm.RuleFormat, msg)
+				fs.Add(name, crm.RuleFormat, "%s", msg)
 				break
 			}
 		}
 	}
-	return fs.err("query")
+	return fs.Err("query")
 }
 
 func sortedKeys(q url.Values) []string {

@@ -104,24 +104,24 @@ type ahpWeightsInput struct {
 const maxAHPIterations = 10 * satisfaction.DefaultMaxIterations
 
 // checkAHPConfig adds the request limits of a Config to fs.
-func checkAHPConfig(fs *fieldErrors, field string, c *satisfaction.Config) {
+func checkAHPConfig(fs *crm.Checker, field string, c *satisfaction.Config) {
 	if c.MaxIterations > maxAHPIterations {
-		fs.add(field+".max_iterations", satisfaction.RuleRange, "must be at most "+strconv.Itoa(maxAHPIterations))
+		fs.Add(field+".max_iterations", satisfaction.RuleRange, "must be at most %d", maxAHPIterations)
 	}
 }
 
 func (in *ahpWeightsInput) validate() error {
-	var fs fieldErrors
+	var fs crm.Checker
 	checkAHPConfig(&fs, "config", &in.Config)
 	switch {
 	case len(in.Matrix) == 0 && len(in.Experts) == 0:
-		fs.add("matrix", crm.RuleRequired, "is required (or experts)")
+		fs.Add("matrix", crm.RuleRequired, "is required (or experts)")
 	case len(in.Matrix) > 0 && len(in.Experts) > 0:
-		fs.add("experts", crm.RuleUnique, "give either matrix or experts, not both")
+		fs.Add("experts", crm.RuleUnique, "give either matrix or experts, not both")
 	case len(in.ExpertWeights) > 0 && len(in.Experts) == 0:
-		fs.add("expert_weights", crm.RuleRequired, "needs experts")
+		fs.Add("expert_weights", crm.RuleRequired, "needs experts")
 	}
-	return fs.err("request")
+	return fs.Err("request")
 }
 
 // ahpHierarchyInput is the body of POST /v1/ahp/hierarchy.
@@ -132,9 +132,9 @@ type ahpHierarchyInput struct {
 }
 
 func (in *ahpHierarchyInput) validate() error {
-	var fs fieldErrors
+	var fs crm.Checker
 	checkAHPConfig(&fs, "config", &in.Config)
-	return fs.err("request")
+	return fs.Err("request")
 }
 
 // hierarchyInput is the body of POST /v1/hierarchies.
@@ -151,9 +151,9 @@ type hierarchyInput struct {
 }
 
 func (in *hierarchyInput) validate() error {
-	var fs fieldErrors
+	var fs crm.Checker
 	checkAHPConfig(&fs, "config", &in.Config)
-	return fs.err("request")
+	return fs.Err("request")
 }
 
 // questionnaireInput is the body of POST /v1/questionnaires.
