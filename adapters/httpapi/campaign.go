@@ -178,10 +178,7 @@ func campaignRoutes(svc *campaign.Service) []route {
 				k, err := svc.Create(c.r.Context(), c.dealer, campaign.Campaign{ID: in.ID, Name: in.Name, Kind: in.Kind, Purpose: in.Purpose,
 					Channels: in.Channels, Owner: in.Owner, Start: in.Start, End: in.End, AttributionDays: in.AttributionDays,
 					Budget: in.Budget, Targets: in.Targets, Holdout: in.Holdout, Seed: in.Seed})
-				if err == nil {
-					c.setLocation("campaigns", string(k.ID))
-				}
-				return k, err
+				return created(c, "campaigns", k.ID, k, err)
 			}),
 		query(route{method: http.MethodGet, path: "/v1/campaigns", op: "listCampaigns", tag: tag, summary: "List campaigns in ID order, one page at a time",
 			status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](), list: true},

@@ -133,10 +133,7 @@ func gradingRoutes(svc *grading.Service) []route {
 			status:  http.StatusCreated, location: "the run"},
 			func(c *call, in gradingRunInput) (grading.Run, error) {
 				r, err := svc.Run(c.r.Context(), grading.RunRequest{DealerID: c.dealer, AsOf: in.AsOf, Group: in.Group, RunID: grading.RunID(in.RunID)})
-				if err == nil {
-					c.setLocation("grading/runs", string(r.ID))
-				}
-				return r, err
+				return created(c, "grading/runs", r.ID, r, err)
 			}),
 		byID(route{method: http.MethodGet, path: "/v1/grading/runs/{id}", op: "getGradingRun", tag: tag,
 			summary: "Get a grading run's record", status: http.StatusOK}, svc.GetRun),

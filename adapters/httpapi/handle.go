@@ -116,6 +116,15 @@ func (c *call) setLocation(coll, id string) {
 	c.w.Header().Set("Location", "/v1/"+coll+"/"+url.PathEscape(id))
 }
 
+// created names a new record in the Location header of a 201
+// (/v1/coll/id) when err is nil, and passes v and err on.
+func created[Out any, ID ~string](c *call, coll string, id ID, v Out, err error) (Out, error) {
+	if err == nil {
+		c.setLocation(coll, string(id))
+	}
+	return v, err
+}
+
 // markReplayed says in a header that the answer is a replay of an earlier
 // request with the same Idempotency-Key (or the same order or entry).
 func (c *call) markReplayed(replayed bool) {

@@ -102,25 +102,13 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				}
 				return ""
 			}},
-		filterParam[taskQuery]{queryParam: queryParam{name: "status", typ: reflect.TypeFor[lifecycle.Status](), list: true, doc: "Statuses; open and overdue when omitted."},
-			set: func(q *taskQuery, v string) string {
-				if !lifecycle.Status(v).Valid() {
-					return "is not a list of task statuses"
-				}
-				q.f.Statuses = append(q.f.Statuses, lifecycle.Status(v))
-				return ""
-			}},
+		enumsParam("status", "Statuses; open and overdue when omitted.", "task statuses", nil,
+			func(q *taskQuery) *[]lifecycle.Status { return &q.f.Statuses }),
 	)
 	abnormalParams := paged(func(q *abnormalQuery) *crm.PageRequest { return &q.q.PageRequest },
 		dateParam("date", day, func(q *abnormalQuery) *dealercrm.Date { return &q.date }),
-		filterParam[abnormalQuery]{queryParam: queryParam{name: "class", typ: reflect.TypeFor[lifecycle.AbnormalClass](), list: true, doc: "Keep vehicles with one of these classes; any when omitted."},
-			set: func(q *abnormalQuery, v string) string {
-				if !lifecycle.AbnormalClass(v).Valid() {
-					return "is not a list of abnormal classes"
-				}
-				q.q.Classes = append(q.q.Classes, lifecycle.AbnormalClass(v))
-				return ""
-			}},
+		enumsParam("class", "Keep vehicles with one of these classes; any when omitted.", "abnormal classes", nil,
+			func(q *abnormalQuery) *[]lifecycle.AbnormalClass { return &q.q.Classes }),
 		filterParam[abnormalQuery]{queryParam: queryParam{name: "group", typ: reflect.TypeFor[bool](), doc: "true: the explicit group-level view, reading the sister dealers' service orders by VIN (near-churn)."},
 			set: func(q *abnormalQuery, v string) string {
 				switch v {

@@ -209,10 +209,7 @@ func loyaltyRoutes(svc *loyalty.Service) []route {
 			receipt(func(c *call, in loyaltyJoinInput) (loyalty.Receipt, error) {
 				rec, err := svc.Join(c.r.Context(), loyalty.JoinRequest{DealerID: c.dealer, CustomerID: in.CustomerID, Method: in.Method,
 					FeePaid: in.FeePaid, SpendRank: in.SpendRank, Date: in.Date, Reason: in.Reason, IdempotencyKey: c.key})
-				if err == nil {
-					c.setLocation("loyalty/members", string(in.CustomerID))
-				}
-				return rec, err
+				return created(c, "loyalty/members", in.CustomerID, rec, err)
 			})),
 		query(route{method: http.MethodGet, path: "/v1/loyalty/members", op: "listMemberships", tag: tag,
 			summary: "List memberships in customer ID order, by status and tier",

@@ -32,29 +32,7 @@ import (
 // every documented operation is a route that the mux sends to its own
 // pattern. A new route or module is covered without anyone adding it here.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	store := memory.New()
-	svc := crm.NewService(store)
-	lc, err := lifecycle.NewService(svc, memory.NewTaskStore())
-	require.NoError(t, err)
-	gr, err := grading.NewService(store, memory.NewGradingStore())
-	require.NoError(t, err)
-	sat, err := satisfaction.NewService(memory.NewSatisfactionStore())
-	require.NoError(t, err)
-	club, err := loyalty.NewService(store, memory.NewLoyaltyStore())
-	require.NoError(t, err)
-	cs, err := campaign.NewService(store, memory.NewCampaignStore())
-	require.NoError(t, err)
-	modules := []struct {
-		name   string
-		opt    Option
-		routes int // how many routes the module adds
-	}{
-		{"lifecycle", WithLifecycle(lc), 6},
-		{"grading", WithGrading(gr), 7},
-		{"satisfaction", WithSatisfaction(sat), 14},
-		{"loyalty", WithLoyalty(club), 14},
-		{"campaign", WithCampaigns(cs), 18},
-	}
+	svc, modules := newModules(t)
 	build := func(t *testing.T, opts ...Option) *handler {
 		h, ok := NewHandler(svc, opts...).(*handler)
 		require.True(t, ok)
@@ -114,6 +92,38 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			assert.Contains(t, d.Components.Schemas[name]["enum"], want, "enumeration %s", name)
 		}
 	})
+}
+
+// testModule is a module's Option and how many routes it adds.
+type testModule struct {
+	name   string
+	opt    Option
+	routes int
+}
+
+// newModules returns a crm service on the memory backend and every
+// module on the same store.
+func newModules(t *testing.T) (*crm.Service, []testModule) {
+	t.Helper()
+	store := memory.New()
+	svc := crm.NewService(store)
+	lc, err := lifecycle.NewService(svc, memory.NewTaskStore())
+	require.NoError(t, err)
+	gr, err := grading.NewService(store, memory.NewGradingStore())
+	require.NoError(t, err)
+	sat, err := satisfaction.NewService(memory.NewSatisfactionStore())
+	require.NoError(t, err)
+	club, err := loyalty.NewService(store, memory.NewLoyaltyStore())
+	require.NoError(t, err)
+	cs, err := campaign.NewService(store, memory.NewCampaignStore())
+	require.NoError(t, err)
+	return svc, []testModule{
+		{"lifecycle", WithLifecycle(lc), 6},
+		{"grading", WithGrading(gr), 7},
+		{"satisfaction", WithSatisfaction(sat), 14},
+		{"loyalty", WithLoyalty(club), 14},
+		{"campaign", WithCampaigns(cs), 18},
+	}
 }
 
 // oaDocument is the part of an OpenAPI document the walk reads.

@@ -259,16 +259,23 @@ func enumParam[F any, S interface {
 	}
 }
 
-// levelsParam filters leads on a list of intent levels.
-func levelsParam(doc string) filterParam[crm.LeadFilter] {
-	return filterParam[crm.LeadFilter]{
-		queryParam: queryParam{name: "levels", doc: doc, typ: reflect.TypeFor[crm.IntentLevel](), list: true},
-		set: func(f *crm.LeadFilter, v string) string {
-			l := crm.IntentLevel(strings.TrimSpace(v))
-			if !l.Valid() {
-				return "is not a list of intent levels"
+// enumsParam filters on a list of values of an enumeration, comma-separated
+// or repeated; what names the values in the error (a list of what), and
+// norm, when not nil, cleans each value.
+func enumsParam[F any, S interface {
+	~string
+	Valid() bool
+}](name, doc, what string, norm func(string) string, field func(*F) *[]S) filterParam[F] {
+	return filterParam[F]{
+		queryParam: queryParam{name: name, doc: doc, typ: reflect.TypeFor[S](), list: true},
+		set: func(f *F, v string) string {
+			if norm != nil {
+				v = norm(v)
 			}
-			f.Levels = append(f.Levels, l)
+			if !S(v).Valid() {
+				return "is not a list of " + what
+			}
+			*field(f) = append(*field(f), S(v))
 			return ""
 		},
 	}

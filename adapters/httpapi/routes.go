@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -221,10 +222,7 @@ func leadRoutes(svc *crm.Service) []route {
 			status:  http.StatusCreated, location: "the new sale"},
 			func(c *call, in conversionInput) (crm.ConversionResult, error) {
 				res, err := svc.ConvertLead(c.r.Context(), c.dealer, id(c), in.conversion())
-				if err == nil {
-					c.setLocation("sales", string(res.Sale.ID))
-				}
-				return res, err
+				return created(c, "sales", res.Sale.ID, res, err)
 			}),
 	}
 }
@@ -255,7 +253,8 @@ var (
 		page: func(f *crm.LeadFilter) *crm.PageRequest { return &f.PageRequest },
 		params: []filterParam[crm.LeadFilter]{
 			enumParam("status", "Lead status.", func(f *crm.LeadFilter) *crm.LeadStatus { return &f.Status }),
-			levelsParam("Intent levels, comma-separated (levels=H,A) or repeated."),
+			enumsParam("levels", "Intent levels, comma-separated (levels=H,A) or repeated.", "intent levels", strings.TrimSpace,
+				func(f *crm.LeadFilter) *[]crm.IntentLevel { return &f.Levels }),
 			textParam("consultant_id", "Sales consultant.", nil, func(f *crm.LeadFilter) *crm.StaffID { return &f.ConsultantID }),
 			textParam("customer_id", "The lead's customer or its referrer.", nil, func(f *crm.LeadFilter) *crm.CustomerID { return &f.CustomerID }),
 			enumParam("source", "Lead source.", func(f *crm.LeadFilter) *crm.Source { return &f.Source }),

@@ -290,10 +290,7 @@ func satisfactionRoutes(svc *satisfaction.Service) []route {
 			func(c *call, in hierarchyInput) (satisfaction.Hierarchy, error) {
 				h, err := svc.CreateHierarchy(c.r.Context(), c.dealer, satisfaction.Hierarchy{
 					ID: in.ID, Name: in.Name, Description: in.Description, Config: in.Config, Root: in.Root})
-				if err == nil {
-					c.setLocation("hierarchies", string(h.ID))
-				}
-				return h, err
+				return created(c, "hierarchies", h.ID, h, err)
 			}),
 		byID(route{method: http.MethodGet, path: "/v1/hierarchies/{id}", op: "getHierarchy", tag: surveyTag,
 			summary: "Get a stored hierarchy", status: http.StatusOK}, svc.GetHierarchy),
@@ -309,10 +306,7 @@ func satisfactionRoutes(svc *satisfaction.Service) []route {
 				q, err := svc.CreateQuestionnaire(c.r.Context(), c.dealer, satisfaction.Questionnaire{
 					ID: in.ID, Name: in.Name, Department: in.Department, Scale: in.Scale, HierarchyID: in.HierarchyID,
 					Items: in.Items, FollowUpThreshold: in.FollowUpThreshold})
-				if err == nil {
-					c.setLocation("questionnaires", string(q.ID))
-				}
-				return q, err
+				return created(c, "questionnaires", q.ID, q, err)
 			}),
 		byID(route{method: http.MethodGet, path: "/v1/questionnaires/{id}", op: "getQuestionnaire", tag: surveyTag,
 			summary: "Get a questionnaire", status: http.StatusOK}, svc.GetQuestionnaire),
@@ -327,10 +321,7 @@ func satisfactionRoutes(svc *satisfaction.Service) []route {
 					ID: in.ID, ExternalID: in.ExternalID, QuestionnaireID: in.QuestionnaireID, CustomerID: in.CustomerID,
 					SaleID: in.SaleID, ServiceOrderID: in.ServiceOrderID, StaffID: in.StaffID, Date: in.Date,
 					Answers: in.Answers, Comment: in.Comment})
-				if err == nil {
-					c.setLocation("survey-responses", string(r.ID))
-				}
-				return r, err
+				return created(c, "survey-responses", r.ID, r, err)
 			}),
 		byID(route{method: http.MethodGet, path: "/v1/survey-responses/{id}", op: "getSurveyResponse", tag: surveyTag,
 			summary: "Get a survey response", status: http.StatusOK}, svc.GetResponse),
