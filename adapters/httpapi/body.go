@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/satisfaction"
 )
 
 // call is one authenticated request to a route.
@@ -116,11 +117,16 @@ func (c *call) readBody() ([]byte, error) {
 }
 
 // decodeStrict decodes exactly one JSON value from body into dst, rejecting
-// fields dst does not have.
+// fields dst does not have. A malformed judgment of a comparison matrix is
+// the *satisfaction.MatrixError naming its cell (422), not a malformed
+// body (400).
 func decodeStrict(body []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		if me, ok := errors.AsType[*satisfaction.MatrixError](err); ok {
+			return locateMatrixError(me, body, reflect.TypeOf(dst))
+		}
 		return locatedError(decodeError(err), body, reflect.TypeOf(dst))
 	}
 	return expectEOF(dec)

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"net/url"
 	"reflect"
 
 	"github.com/dealercrm/dealercrm"
@@ -33,36 +32,26 @@ import (
 //	PUT   /v1/value-chain-targets                         set accessory targets
 func WithCampaigns(svc *campaign.Service) Option {
 	return func(c *config) {
-		c.modules = append(c.modules, func() []route { return campaignRoutes(svc) })
+		c.modules = append(c.modules, module{routes: func() []route { return campaignRoutes(svc) }, schemas: campaignSchemas})
 	}
 }
 
-func init() {
-	enumValues[reflect.TypeFor[campaign.Kind]()] = strs(campaign.Kinds())
-	enumValues[reflect.TypeFor[campaign.Status]()] = strs(campaign.Statuses())
-	enumValues[reflect.TypeFor[campaign.ResponseKind]()] = []string{string(campaign.Responded), string(campaign.Visited), string(campaign.Converted)}
-	enumValues[reflect.TypeFor[campaign.Exclusion]()] = []string{string(campaign.NoConsent)}
-	enumValues[reflect.TypeFor[campaign.ConversionKind]()] = []string{string(campaign.ConvertedBySale), string(campaign.ConvertedByService), string(campaign.ConvertedByRecord)}
-	enumValues[reflect.TypeFor[campaign.Dimension]()] = []string{string(campaign.ByChannel), string(campaign.BySource), string(campaign.ByModel), string(campaign.ByConsultant)}
-	fields := make([]string, 0, len(campaign.Fields()))
+// campaignSchemas registers the enumerations, names and descriptions of the
+// campaign types.
+func campaignSchemas(r *schemaRegistry) {
+	addEnum(r, campaign.Kinds()...)
+	addEnum(r, campaign.Statuses()...)
+	addEnum(r, campaign.Responded, campaign.Visited, campaign.Converted)
+	addEnum(r, campaign.NoConsent)
+	addEnum(r, campaign.ConvertedBySale, campaign.ConvertedByService, campaign.ConvertedByRecord)
+	addEnum(r, campaign.ByChannel, campaign.BySource, campaign.ByModel, campaign.ByConsultant)
+	var fields []campaign.Field
 	for _, f := range campaign.Fields() {
-		fields = append(fields, string(f.Field))
+		fields = append(fields, f.Field)
 	}
-	enumValues[reflect.TypeFor[campaign.Field]()] = fields
-	enumValues[reflect.TypeFor[campaign.Op]()] = []string{"eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "has", "has_any", "has_all", "has_none"}
-	// Optional dates and amounts (a plan change, a ratio without a
-	// denominator) are the plain schemas or null.
-	if _, ok := customSchemas[reflect.TypeFor[*dealercrm.Date]()]; !ok {
-		customSchemas[reflect.TypeFor[*dealercrm.Date]()] = customSchema{name: "OptionalDate", build: func() map[string]any {
-			return map[string]any{"type": []string{"string", "null"}, "format": "date", "examples": []string{"2025-03-10"}}
-		}}
-	}
-	if _, ok := customSchemas[reflect.TypeFor[*decimal.Decimal]()]; !ok {
-		customSchemas[reflect.TypeFor[*decimal.Decimal]()] = customSchema{name: "OptionalDecimal", build: func() map[string]any {
-			return map[string]any{"type": []string{"string", "number", "null"}, "examples": []string{"1234.56"}}
-		}}
-	}
-	for t, name := range map[reflect.Type]string{
+	addEnum(r, fields...)
+	addEnum[campaign.Op](r, "eq", "ne", "in", "not_in", "lt", "lte", "gt", "gte", "between", "has", "has_any", "has_all", "has_none")
+	r.addNames(map[reflect.Type]string{
 		reflect.TypeFor[campaign.Kind]():             "CampaignKind",
 		reflect.TypeFor[campaign.Status]():           "CampaignStatus",
 		reflect.TypeFor[campaign.ResponseKind]():     "CampaignResponseKind",
@@ -94,13 +83,11 @@ func init() {
 		reflect.TypeFor[campaign.ValueChainRow]():    "ValueChainRow",
 		reflect.TypeFor[campaign.CategoryAmount]():   "AccessoryCategoryAmount",
 		reflect.TypeFor[campaign.AccessoryTarget]():  "AccessoryTarget",
-	} {
-		schemaNames[t] = name
-	}
-	schemaDocs["Campaign"] = "A marketing or care campaign: plan, target segments with success rates, channels, budget, cost lines and lifecycle status."
-	schemaDocs["CampaignSegment"] = "A segment: exactly one of and, or, not, or a leaf {field, op, value}. Text fields take eq, ne (a string), in, not_in (a list); number fields (age, vehicle.age in years, vehicle.odometer in km, last_visit in days) eq, ne, lt, lte, gt, gte (an integer) and between ([from, to]); set fields (hobby, abnormal, tag, consent as \"purpose:channel\") has, has_any, has_all, has_none. The empty object matches everyone."
-	schemaDocs["CampaignFunnelRow"] = "One segment's funnel (seed 004): invited is the traffic, converted the successes; percent is the whole percent rounded down."
-	schemaDocs["CampaignUplift"] = "Conversion of contacted members against the holdout; ci is the 95% Newcombe hybrid score interval of the difference."
+	})
+	r.docs["Campaign"] = "A marketing or care campaign: plan, target segments with success rates, channels, budget, cost lines and lifecycle status."
+	r.docs["CampaignSegment"] = "A segment: exactly one of and, or, not, or a leaf {field, op, value}. Text fields take eq, ne (a string), in, not_in (a list); number fields (age, vehicle.age in years, vehicle.odometer in km, last_visit in days) eq, ne, lt, lte, gt, gte (an integer) and between ([from, to]); set fields (hobby, abnormal, tag, consent as \"purpose:channel\") has, has_any, has_all, has_none. The empty object matches everyone."
+	r.docs["CampaignFunnelRow"] = "One segment's funnel (seed 004): invited is the traffic, converted the successes; percent is the whole percent rounded down."
+	r.docs["CampaignUplift"] = "Conversion of contacted members against the holdout; ci is the 95% Newcombe hybrid score interval of the difference."
 }
 
 // campaignInput is the body of POST /v1/campaigns.
@@ -158,230 +145,128 @@ type accessoryTargetsInput struct {
 	Targets []campaign.AccessoryTarget `json:"targets"`
 }
 
+// channelReportQuery is the query of GET /v1/reports/channels.
 type channelReportQuery struct{ From, To dealercrm.Date }
 
-type valueChainQuery struct{ Month dealercrm.Date }
+func (q *channelReportQuery) validate() error {
+	var c crm.Checker
+	if q.From.IsZero() || q.To.IsZero() {
+		c.Add("from", crm.RuleRequired, "from and to are required")
+	}
+	return c.Err("query")
+}
 
 func campaignRoutes(svc *campaign.Service) []route {
 	const tag = "Campaigns"
 	id := func(c *call) campaign.ID { return campaign.ID(c.r.PathValue("id")) }
-	listParams := []filterParam[campaign.Filter]{
+	listParams := paged(func(f *campaign.Filter) *crm.PageRequest { return &f.PageRequest },
 		enumParam("status", "Lifecycle status.", func(f *campaign.Filter) *campaign.Status { return &f.Status }),
 		enumParam("kind", "Campaign kind.", func(f *campaign.Filter) *campaign.Kind { return &f.Kind }),
-	}
-	list := resource[campaign.Campaign, campaign.ID, struct{}, campaign.Filter]{
-		page: func(f *campaign.Filter) *crm.PageRequest { return &f.PageRequest }, params: listParams}
+	)
+	memberParams := paged(func(f *campaign.MemberFilter) *crm.PageRequest { return &f.PageRequest })
 	chParams := []filterParam[channelReportQuery]{
 		dateParam("from", "First day of the period (required).", func(q *channelReportQuery) *dealercrm.Date { return &q.From }),
 		dateParam("to", "Last day of the period (required).", func(q *channelReportQuery) *dealercrm.Date { return &q.To }),
 	}
-	monthParams := []filterParam[valueChainQuery]{
-		monthParam("month", "The month, YYYY-MM (2025-03), or any day of it YYYY-MM-DD; this month when omitted.", false, func(q *valueChainQuery) *dealercrm.Date { return &q.Month }),
-	}
-	members := resource[campaign.Member, crm.CustomerID, struct{}, campaign.MemberFilter]{
-		page: func(f *campaign.MemberFilter) *crm.PageRequest { return &f.PageRequest }}
-	docs := func(ps ...queryParam) []queryParam { return ps }
-	reply := func(c *call, status int, v any, err error) error {
-		if err != nil {
-			return err
-		}
-		return c.reply(status, v)
+	monthParams := []filterParam[dealercrm.Date]{
+		monthParam("month", "The month, YYYY-MM (2025-03), or any day of it YYYY-MM-DD; this month when omitted.", false, func(d *dealercrm.Date) *dealercrm.Date { return d }),
 	}
 	return []route{
-		{method: http.MethodPost, path: "/v1/campaigns", op: "createCampaign", tag: tag, summary: "Create a draft campaign",
-			body: reflect.TypeFor[campaignInput](), status: http.StatusCreated, result: reflect.TypeFor[campaign.Campaign](), location: "the campaign",
-			handle: func(_ *handler, c *call) error {
-				var in campaignInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
+		command(route{method: http.MethodPost, path: "/v1/campaigns", op: "createCampaign", tag: tag, summary: "Create a draft campaign",
+			status: http.StatusCreated, location: "the campaign"},
+			func(c *call, in campaignInput) (campaign.Campaign, error) {
 				k, err := svc.Create(c.r.Context(), c.dealer, campaign.Campaign{ID: in.ID, Name: in.Name, Kind: in.Kind, Purpose: in.Purpose,
 					Channels: in.Channels, Owner: in.Owner, Start: in.Start, End: in.End, AttributionDays: in.AttributionDays,
 					Budget: in.Budget, Targets: in.Targets, Holdout: in.Holdout, Seed: in.Seed})
-				if err != nil {
-					return err
-				}
-				c.w.Header().Set("Location", "/v1/campaigns/"+url.PathEscape(string(k.ID)))
-				return c.reply(http.StatusCreated, k)
-			}},
-		{method: http.MethodGet, path: "/v1/campaigns", op: "listCampaigns", tag: tag, summary: "List campaigns in ID order, one page at a time",
-			params: list.queryParams(), status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](), list: true,
-			handle: func(_ *handler, c *call) error {
-				var f campaign.Filter
-				if err := parseQuery(c.r, list.allParams(), &f); err != nil {
-					return err
-				}
-				p, err := svc.List(c.r.Context(), c.dealer, f)
-				return reply(c, http.StatusOK, p, err)
-			}},
-		{method: http.MethodGet, path: "/v1/campaigns/{id}", op: "getCampaign", tag: tag, summary: "Get a campaign",
-			status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](),
-			handle: func(_ *handler, c *call) error {
-				k, err := svc.Get(c.r.Context(), c.dealer, id(c))
-				return reply(c, http.StatusOK, k, err)
-			}},
-		{method: http.MethodPatch, path: "/v1/campaigns/{id}", op: "updateCampaign", tag: tag,
-			summary: "Change a draft campaign's plan; absent fields are left alone", body: reflect.TypeFor[campaign.Update](),
-			status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](),
-			handle: func(_ *handler, c *call) error {
-				var in campaign.Update
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				k, err := svc.Update(c.r.Context(), c.dealer, id(c), in)
-				return reply(c, http.StatusOK, k, err)
-			}},
-		{method: http.MethodDelete, path: "/v1/campaigns/{id}", op: "deleteCampaign", tag: tag, summary: "Delete a draft campaign",
-			status: http.StatusNoContent,
-			handle: func(_ *handler, c *call) error {
-				if err := svc.Delete(c.r.Context(), c.dealer, id(c)); err != nil {
-					return err
-				}
-				return c.reply(http.StatusNoContent, nil)
-			}},
-		{method: http.MethodPost, path: "/v1/campaigns/{id}/transitions", op: "transitionCampaign", tag: tag,
+				return created(c, "campaigns", k.ID, k, err)
+			}),
+		query(route{method: http.MethodGet, path: "/v1/campaigns", op: "listCampaigns", tag: tag, summary: "List campaigns in ID order, one page at a time",
+			status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](), list: true},
+			listParams, forDealer(svc.List)),
+		byID(route{method: http.MethodGet, path: "/v1/campaigns/{id}", op: "getCampaign", tag: tag, summary: "Get a campaign",
+			status: http.StatusOK}, svc.Get),
+		command(route{method: http.MethodPatch, path: "/v1/campaigns/{id}", op: "updateCampaign", tag: tag,
+			summary: "Change a draft campaign's plan; absent fields are left alone", status: http.StatusOK},
+			forID(svc.Update)),
+		fetch(route{method: http.MethodDelete, path: "/v1/campaigns/{id}", op: "deleteCampaign", tag: tag, summary: "Delete a draft campaign",
+			status: http.StatusNoContent},
+			func(c *call) (struct{}, error) { return struct{}{}, svc.Delete(c.r.Context(), c.dealer, id(c)) }),
+		command(route{method: http.MethodPost, path: "/v1/campaigns/{id}/transitions", op: "transitionCampaign", tag: tag,
 			summary: "Move a campaign along draft → approved → running → completed → evaluated (evaluating attributes conversions)",
-			body:    reflect.TypeFor[campaignTransition](), status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](),
-			handle: func(_ *handler, c *call) error {
-				var in campaignTransition
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				k, err := svc.Transition(c.r.Context(), c.dealer, id(c), in.Status)
-				return reply(c, http.StatusOK, k, err)
-			}},
-		{method: http.MethodPost, path: "/v1/campaigns/{id}/costs", op: "addCampaignCost", tag: tag, keyRequired: true,
+			status:  http.StatusOK},
+			func(c *call, in campaignTransition) (campaign.Campaign, error) {
+				return svc.Transition(c.r.Context(), c.dealer, id(c), in.Status)
+			}),
+		command(route{method: http.MethodPost, path: "/v1/campaigns/{id}/costs", op: "addCampaignCost", tag: tag, keyRequired: true,
 			summary: "Book an actual cost line on a running or completed campaign, dated by today; the Idempotency-Key header makes a retry book nothing twice, and a line ID is booked once whatever the key",
-			body:    reflect.TypeFor[costInput](), status: http.StatusOK, result: reflect.TypeFor[campaign.Campaign](),
-			handle: func(_ *handler, c *call) error {
-				var in costInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
+			status:  http.StatusOK},
+			func(c *call, in costInput) (campaign.Campaign, error) {
 				k, replayed, err := svc.BookCost(c.r.Context(), c.dealer, id(c), campaign.CostLine{ID: in.ID, Date: in.Date,
 					Description: in.Description, Amount: in.Amount, Channel: in.Channel, Source: in.Source, Key: c.key})
-				if err == nil && replayed {
-					c.w.Header().Set("Idempotent-Replayed", "true")
-				}
-				return reply(c, http.StatusOK, k, err)
-			}},
-		{method: http.MethodPost, path: "/v1/campaigns/{id}/audience", op: "freezeCampaignAudience", tag: tag, heavy: true,
+				c.markReplayed(err == nil && replayed)
+				return k, err
+			}),
+		command(route{method: http.MethodPost, path: "/v1/campaigns/{id}/audience", op: "freezeCampaignAudience", tag: tag, heavy: true,
 			summary: "Freeze the audience: match the target segments, exclude customers without consent for the channels, keep the holdout out",
-			body:    reflect.TypeFor[campaignAsOf](), status: http.StatusCreated, result: reflect.TypeFor[campaign.AudienceSummary](),
-			handle: func(_ *handler, c *call) error {
-				var in campaignAsOf
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				s, err := svc.Freeze(c.r.Context(), c.dealer, id(c), in.AsOf)
-				return reply(c, http.StatusCreated, s, err)
-			}},
-		{method: http.MethodGet, path: "/v1/campaigns/{id}/members", op: "listCampaignMembers", tag: tag,
-			summary: "The frozen audience in customer ID order, one page at a time", params: members.queryParams(),
-			status: http.StatusOK, result: reflect.TypeFor[campaign.Member](), list: true,
-			handle: func(_ *handler, c *call) error {
-				var f campaign.MemberFilter
-				if err := parseQuery(c.r, members.allParams(), &f); err != nil {
-					return err
-				}
-				p, err := svc.ListMembers(c.r.Context(), c.dealer, id(c), f)
-				return reply(c, http.StatusOK, p, err)
-			}},
-		{method: http.MethodPost, path: "/v1/campaigns/{id}/members/{customer}/responses", op: "recordCampaignResponse", tag: tag,
+			status:  http.StatusCreated},
+			func(c *call, in campaignAsOf) (campaign.AudienceSummary, error) {
+				return svc.Freeze(c.r.Context(), c.dealer, id(c), in.AsOf)
+			}),
+		query(route{method: http.MethodGet, path: "/v1/campaigns/{id}/members", op: "listCampaignMembers", tag: tag,
+			summary: "The frozen audience in customer ID order, one page at a time",
+			status:  http.StatusOK, result: reflect.TypeFor[campaign.Member](), list: true},
+			memberParams, forID(svc.ListMembers)),
+		command(route{method: http.MethodPost, path: "/v1/campaigns/{id}/members/{customer}/responses", op: "recordCampaignResponse", tag: tag,
 			summary: "Record a contacted member's response, visit or conversion (the first date of each is kept)",
-			body:    reflect.TypeFor[campaign.Response](), status: http.StatusOK, result: reflect.TypeFor[campaign.Member](),
-			handle: func(_ *handler, c *call) error {
-				var in campaign.Response
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				m, err := svc.RecordResponse(c.r.Context(), c.dealer, id(c), crm.CustomerID(c.r.PathValue("customer")), in)
-				return reply(c, http.StatusOK, m, err)
-			}},
-		{method: http.MethodPost, path: "/v1/campaigns/{id}/attribution", op: "attributeCampaign", tag: tag, heavy: true,
+			status:  http.StatusOK},
+			func(c *call, in campaign.Response) (campaign.Member, error) {
+				return svc.RecordResponse(c.r.Context(), c.dealer, id(c), crm.CustomerID(c.r.PathValue("customer")), in)
+			}),
+		fetch(route{method: http.MethodPost, path: "/v1/campaigns/{id}/attribution", op: "attributeCampaign", tag: tag, heavy: true,
 			summary: "Attribute the first sale or service order inside the attribution window to each member (contacted and holdout)",
-			status:  http.StatusOK, result: reflect.TypeFor[campaignCount](),
-			handle: func(_ *handler, c *call) error {
+			status:  http.StatusOK},
+			func(c *call) (campaignCount, error) {
 				n, err := svc.Attribute(c.r.Context(), c.dealer, id(c))
-				return reply(c, http.StatusOK, campaignCount{Count: n}, err)
-			}},
-		{method: http.MethodGet, path: "/v1/campaigns/{id}/funnel", op: "getCampaignFunnel", tag: tag, heavy: true,
+				return campaignCount{Count: n}, err
+			}),
+		byID(route{method: http.MethodGet, path: "/v1/campaigns/{id}/funnel", op: "getCampaignFunnel", tag: tag, heavy: true,
 			summary: "Invited → responded → visited → converted per segment, against each segment's target (seed 004)",
-			status:  http.StatusOK, result: reflect.TypeFor[campaign.FunnelReport](),
-			handle: func(_ *handler, c *call) error {
-				r, err := svc.Funnel(c.r.Context(), c.dealer, id(c))
-				return reply(c, http.StatusOK, r, err)
-			}},
-		{method: http.MethodGet, path: "/v1/campaigns/{id}/uplift", op: "getCampaignUplift", tag: tag, heavy: true,
+			status:  http.StatusOK}, svc.Funnel),
+		byID(route{method: http.MethodGet, path: "/v1/campaigns/{id}/uplift", op: "getCampaignUplift", tag: tag, heavy: true,
 			summary: "Conversion of contacted members against the holdout, with a 95% confidence interval",
-			status:  http.StatusOK, result: reflect.TypeFor[campaign.Uplift](),
-			handle: func(_ *handler, c *call) error {
-				u, err := svc.Uplift(c.r.Context(), c.dealer, id(c))
-				return reply(c, http.StatusOK, u, err)
-			}},
-		{method: http.MethodPost, path: "/v1/campaign-segments/preview", op: "previewSegment", tag: tag, heavy: true,
+			status:  http.StatusOK}, svc.Uplift),
+		command(route{method: http.MethodPost, path: "/v1/campaign-segments/preview", op: "previewSegment", tag: tag, heavy: true,
 			summary: "Count the customers a segment selects and return a sample; errors name the JSON path (segment.and[2].value)",
-			body:    reflect.TypeFor[segmentPreviewInput](), status: http.StatusOK, result: reflect.TypeFor[campaign.Preview](),
-			handle: func(_ *handler, c *call) error {
-				var in segmentPreviewInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
+			status:  http.StatusOK},
+			func(c *call, in segmentPreviewInput) (campaign.Preview, error) {
 				sample := 20
 				if in.Sample != nil {
 					sample = *in.Sample
 				}
-				p, err := svc.Preview(c.r.Context(), c.dealer, in.Segment, in.AsOf, sample)
-				return reply(c, http.StatusOK, p, err)
-			}},
-		{method: http.MethodPost, path: "/v1/campaign-profiles/refresh", op: "refreshCampaignProfiles", tag: tag, heavy: true,
+				return svc.Preview(c.r.Context(), c.dealer, in.Segment, in.AsOf, sample)
+			}),
+		command(route{method: http.MethodPost, path: "/v1/campaign-profiles/refresh", op: "refreshCampaignProfiles", tag: tag, heavy: true,
 			summary: "Rebuild the per-customer profile snapshot segments are evaluated on",
-			body:    reflect.TypeFor[campaignAsOf](), status: http.StatusOK, result: reflect.TypeFor[campaignCount](),
-			handle: func(_ *handler, c *call) error {
-				var in campaignAsOf
-				if err := c.decode(&in); err != nil {
-					return err
-				}
+			status:  http.StatusOK},
+			func(c *call, in campaignAsOf) (campaignCount, error) {
 				n, err := svc.RefreshProfiles(c.r.Context(), c.dealer, in.AsOf)
-				return reply(c, http.StatusOK, campaignCount{Count: n}, err)
-			}},
-		{method: http.MethodGet, path: "/v1/reports/channels", op: "getChannelReport", tag: tag, heavy: true,
+				return campaignCount{Count: n}, err
+			}),
+		query(route{method: http.MethodGet, path: "/v1/reports/channels", op: "getChannelReport", tag: tag, heavy: true,
 			summary: "Channel and lead-source effectiveness over a period: cost, responses, visits, leads, sales, cost per lead and sale, revenue, ROI",
-			params:  docs(chParams[0].queryParam, chParams[1].queryParam), status: http.StatusOK, result: reflect.TypeFor[campaign.ChannelReport](),
-			handle: func(_ *handler, c *call) error {
-				var q channelReportQuery
-				if err := parseQuery(c.r, chParams, &q); err != nil {
-					return err
-				}
-				if q.From.IsZero() || q.To.IsZero() {
-					return &crm.ValidationError{Entity: "query", Fields: []crm.FieldError{{Field: "from", Rule: crm.RuleRequired, Message: "from and to are required"}}}
-				}
-				r, err := svc.Channels(c.r.Context(), c.dealer, crm.DateRange{From: q.From, To: q.To})
-				return reply(c, http.StatusOK, r, err)
-			}},
-		{method: http.MethodGet, path: "/v1/reports/value-chain", op: "getValueChainReport", tag: tag, heavy: true,
+			status:  http.StatusOK},
+			chParams, func(c *call, q channelReportQuery) (campaign.ChannelReport, error) {
+				return svc.Channels(c.r.Context(), c.dealer, crm.DateRange{From: q.From, To: q.To})
+			}),
+		query(route{method: http.MethodGet, path: "/v1/reports/value-chain", op: "getValueChainReport", tag: tag, heavy: true,
 			summary: "Accessory (精品) sales of a month by model and by sales consultant against targets, with completion rates",
-			params:  docs(monthParams[0].queryParam), status: http.StatusOK, result: reflect.TypeFor[campaign.ValueChainReport](),
-			handle: func(_ *handler, c *call) error {
-				var q valueChainQuery
-				if err := parseQuery(c.r, monthParams, &q); err != nil {
-					return err
-				}
-				r, err := svc.ValueChain(c.r.Context(), c.dealer, q.Month)
-				return reply(c, http.StatusOK, r, err)
-			}},
-		{method: http.MethodPut, path: "/v1/value-chain-targets", op: "setValueChainTargets", tag: tag,
+			status:  http.StatusOK},
+			monthParams, forDealer(svc.ValueChain)),
+		command(route{method: http.MethodPut, path: "/v1/value-chain-targets", op: "setValueChainTargets", tag: tag,
 			summary: "Set monthly accessory targets per model or consultant (replacing the same month, dimension and key)",
-			body:    reflect.TypeFor[accessoryTargetsInput](), status: http.StatusNoContent,
-			handle: func(_ *handler, c *call) error {
-				var in accessoryTargetsInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				if err := svc.SetAccessoryTargets(c.r.Context(), c.dealer, in.Targets); err != nil {
-					return err
-				}
-				return c.reply(http.StatusNoContent, nil)
-			}},
+			status:  http.StatusNoContent},
+			func(c *call, in accessoryTargetsInput) (struct{}, error) {
+				return struct{}{}, svc.SetAccessoryTargets(c.r.Context(), c.dealer, in.Targets)
+			}),
 	}
 }

@@ -341,11 +341,11 @@ type consentInput struct {
 }
 
 func (in *consentInput) validate() error {
-	var fs fieldErrors
+	var fs crm.Checker
 	enumCheck(&fs, "purpose", in.Purpose, crm.Purpose.Valid, true)
 	enumCheck(&fs, "channel", in.Channel, crm.Channel.Valid, true)
-	fs.required("source", in.Source)
-	return fs.err("consent")
+	required(&fs, "source", in.Source)
+	return fs.Err("consent")
 }
 
 // levelInput is the body of POST /v1/leads/{id}/level.
@@ -354,9 +354,9 @@ type levelInput struct {
 }
 
 func (in *levelInput) validate() error {
-	var fs fieldErrors
+	var fs crm.Checker
 	enumCheck(&fs, "level", in.Level, crm.IntentLevel.Valid, true)
-	return fs.err("level change")
+	return fs.Err("level change")
 }
 
 // followUpInput is the body of POST /v1/leads/{id}/follow-ups.
@@ -375,10 +375,10 @@ type followUpInput struct {
 }
 
 func (in *followUpInput) validate() error {
-	var fs fieldErrors
+	var fs crm.Checker
 	enumCheck(&fs, "channel", in.Channel, crm.Channel.Valid, true)
 	enumCheck(&fs, "level", in.Level, crm.IntentLevel.Valid, false)
-	return fs.err("follow-up")
+	return fs.Err("follow-up")
 }
 
 // lostRequestInput is the body of POST /v1/leads/{id}/lost-request.
@@ -400,11 +400,11 @@ type lostDecisionInput struct {
 }
 
 func (in *lostDecisionInput) validate() error {
-	var fs fieldErrors
+	var fs crm.Checker
 	if in.Decision != crm.Approved && in.Decision != crm.Rejected {
-		fs.add("decision", crm.RuleEnum, `must be "approved" or "rejected"`)
+		fs.Add("decision", crm.RuleEnum, `must be "approved" or "rejected"`)
 	}
-	return fs.err("lost decision")
+	return fs.Err("lost decision")
 }
 
 // conversionInput is the body of POST /v1/leads/{id}/convert (see
@@ -443,31 +443,20 @@ type health struct {
 	Status string `json:"status"`
 }
 
-// fieldErrors collects the field errors of a request's shape checks.
-type fieldErrors []crm.FieldError
-
-func (fs *fieldErrors) add(field, rule, msg string) {
-	*fs = append(*fs, crm.FieldError{Field: field, Rule: rule, Message: msg})
-}
-
-func (fs *fieldErrors) required(field, v string) {
+// required adds a required error for field when v is empty.
+func required(fs *crm.Checker, field, v string) {
 	if v == "" {
-		fs.add(field, crm.RuleRequired, "is required")
+		fs.Add(field, crm.RuleRequired, "is required")
 	}
 }
 
-func enumCheck[T ~string](fs *fieldErrors, field string, v T, valid func(T) bool, required bool) {
+// enumCheck adds an error for field when v is not a valid value, or is
+// empty and required.
+func enumCheck[T ~string](fs *crm.Checker, field string, v T, valid func(T) bool, required bool) {
 	switch {
 	case v == "" && required:
-		fs.add(field, crm.RuleRequired, "is required")
+		fs.Add(field, crm.RuleRequired, "is required")
 	case v != "" && !valid(v):
-		fs.add(field, crm.RuleEnum, "is not one of the allowed values")
+		fs.Add(field, crm.RuleEnum, "is not one of the allowed values")
 	}
-}
-
-func (fs fieldErrors) err(entity string) error {
-	if len(fs) == 0 {
-		return nil
-	}
-	return &crm.ValidationError{Entity: entity, Fields: fs}
 }

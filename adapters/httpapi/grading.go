@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"net/url"
 	"reflect"
 	"strconv"
 
@@ -22,20 +21,22 @@ import (
 //	GET  /v1/grading/pareto            the Pareto report
 func WithGrading(svc *grading.Service) Option {
 	return func(c *config) {
-		c.modules = append(c.modules, func() []route { return gradingRoutes(svc) })
+		c.modules = append(c.modules, module{routes: func() []route { return gradingRoutes(svc) }, schemas: gradingSchemas})
 	}
 }
 
-func init() {
+// gradingSchemas registers the enumerations, names and descriptions of the
+// grading types.
+func gradingSchemas(r *schemaRegistry) {
 	// The grading enumerations, documented like the crm ones.
-	enumValues[reflect.TypeFor[grading.Metric]()] = strs(grading.Metrics())
-	enumValues[reflect.TypeFor[grading.Method]()] = strs(grading.Methods())
-	enumValues[reflect.TypeFor[grading.TierMode]()] = []string{string(grading.ByScore), string(grading.ByShare)}
-	enumValues[reflect.TypeFor[grading.Segment]()] = strs(grading.Segments())
-	enumValues[reflect.TypeFor[grading.Basis]()] = []string{string(grading.BasisTotal), string(grading.BasisService), string(grading.BasisSales)}
+	addEnum(r, grading.Metrics()...)
+	addEnum(r, grading.Methods()...)
+	addEnum(r, grading.ByScore, grading.ByShare)
+	addEnum(r, grading.Segments()...)
+	addEnum(r, grading.BasisTotal, grading.BasisService, grading.BasisSales)
 	// Generic Go names get a grading prefix, so that other modules' types
 	// (satisfaction.Method, …) cannot clash with them.
-	for t, name := range map[reflect.Type]string{
+	r.addNames(map[reflect.Type]string{
 		reflect.TypeFor[grading.Metric]():          "ValueMetric",
 		reflect.TypeFor[grading.Method]():          "NormalizationMethod",
 		reflect.TypeFor[grading.TierMode]():        "GradeTierMode",
@@ -55,14 +56,12 @@ func init() {
 		reflect.TypeFor[grading.Contribution]():    "ScoreContribution",
 		reflect.TypeFor[grading.Strategy]():        "ServiceStrategy",
 		reflect.TypeFor[grading.GradeCount]():      "GradeCount",
-	} {
-		schemaNames[t] = name
-	}
-	schemaDocs["GradingRun"] = "The record of one grading run for one dealer."
-	schemaDocs["GradeState"] = "A customer's current grade, score, explanation (top contributing metrics) and hysteresis counter."
-	schemaDocs["GradeChange"] = "One grade change of a customer, recorded by the run that made it."
-	schemaDocs["GradingModel"] = "A scoring and grading model: metric normalisation and weights, tiers, hysteresis."
-	schemaDocs["ServiceStrategy"] = "The benefits and contact cadence of a grade."
+	})
+	r.docs["GradingRun"] = "The record of one grading run for one dealer."
+	r.docs["GradeState"] = "A customer's current grade, score, explanation (top contributing metrics) and hysteresis counter."
+	r.docs["GradeChange"] = "One grade change of a customer, recorded by the run that made it."
+	r.docs["GradingModel"] = "A scoring and grading model: metric normalisation and weights, tiers, hysteresis."
+	r.docs["ServiceStrategy"] = "The benefits and contact cadence of a grade."
 }
 
 // gradingRunInput is the body of POST /v1/grading/runs. It has no way to
@@ -87,9 +86,6 @@ type rfmQuery struct {
 
 func gradingRoutes(svc *grading.Service) []route {
 	const tag = "Grading"
-	asOf := func(field func(*grading.ParetoRequest) *dealercrm.Date) filterParam[grading.ParetoRequest] {
-		return dateParam("as_of", "The report's date (default today in the dealer's zone).", field)
-	}
 	floatParam := func(name, doc string, field func(*grading.ParetoRequest) *float64) filterParam[grading.ParetoRequest] {
 		return filterParam[grading.ParetoRequest]{queryParam: queryParam{name: name, doc: doc, typ: reflect.TypeFor[float64]()},
 			set: func(f *grading.ParetoRequest, v string) string {
@@ -102,7 +98,7 @@ func gradingRoutes(svc *grading.Service) []route {
 			}}
 	}
 	paretoParams := []filterParam[grading.ParetoRequest]{
-		asOf(func(f *grading.ParetoRequest) *dealercrm.Date { return &f.AsOf }),
+		dateParam("as_of", "The report's date (default today in the dealer's zone).", func(f *grading.ParetoRequest) *dealercrm.Date { return &f.AsOf }),
 		enumParam("basis", "Revenue to rank by: total (default), service or sales.", func(f *grading.ParetoRequest) *grading.Basis { return &f.Basis }),
 		floatParam("top_share", "Share of customers asked about (default 0.2).", func(f *grading.ParetoRequest) *float64 { return &f.TopShare }),
 		floatParam("target", "Share of revenue the core customers make up (default 0.8).", func(f *grading.ParetoRequest) *float64 { return &f.Target }),
@@ -128,99 +124,36 @@ func gradingRoutes(svc *grading.Service) []route {
 				return ""
 			}},
 	}
-	states := resource[grading.State, crm.CustomerID, struct{}, grading.StateFilter]{
-		page: func(f *grading.StateFilter) *crm.PageRequest { return &f.PageRequest },
-		params: []filterParam[grading.StateFilter]{
-			textParam("grade", "Grade (A, B, C with the default model).", nil, func(f *grading.StateFilter) *grading.Grade { return &f.Grade }),
-		},
-	}
-	paretoDocs := make([]queryParam, 0, len(paretoParams))
-	for _, p := range paretoParams {
-		paretoDocs = append(paretoDocs, p.queryParam)
-	}
-	rfmDocs := make([]queryParam, 0, len(rfmParams))
-	for _, p := range rfmParams {
-		rfmDocs = append(rfmDocs, p.queryParam)
-	}
+	stateParams := paged(func(f *grading.StateFilter) *crm.PageRequest { return &f.PageRequest },
+		textParam("grade", "Grade (A, B, C with the default model).", nil, func(f *grading.StateFilter) *grading.Grade { return &f.Grade }),
+	)
 	return []route{
-		{method: http.MethodPost, path: "/v1/grading/runs", op: "runGrading", tag: tag, heavy: true,
+		command(route{method: http.MethodPost, path: "/v1/grading/runs", op: "runGrading", tag: tag, heavy: true,
 			summary: "Grade the key's dealer as of a date (not after today), optionally against its group's population; writes only the dealer's grades; a repeat of a date answers its run",
-			body:    reflect.TypeFor[gradingRunInput](), status: http.StatusCreated, result: reflect.TypeFor[grading.Run](), location: "the run",
-			handle: func(_ *handler, c *call) error {
-				var in gradingRunInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
+			status:  http.StatusCreated, location: "the run"},
+			func(c *call, in gradingRunInput) (grading.Run, error) {
 				r, err := svc.Run(c.r.Context(), grading.RunRequest{DealerID: c.dealer, AsOf: in.AsOf, Group: in.Group, RunID: grading.RunID(in.RunID)})
-				if err != nil {
-					return err
-				}
-				c.w.Header().Set("Location", "/v1/grading/runs/"+url.PathEscape(string(r.ID)))
-				return c.reply(http.StatusCreated, r)
-			}},
-		{method: http.MethodGet, path: "/v1/grading/runs/{id}", op: "getGradingRun", tag: tag,
-			summary: "Get a grading run's record", status: http.StatusOK, result: reflect.TypeFor[grading.Run](),
-			handle: func(_ *handler, c *call) error {
-				r, err := svc.GetRun(c.r.Context(), c.dealer, grading.RunID(c.r.PathValue("id")))
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, r)
-			}},
-		{method: http.MethodGet, path: "/v1/grading/model", op: "getGradingModel", tag: tag,
-			summary: "Get the scoring and grading model", status: http.StatusOK, result: reflect.TypeFor[grading.Model](),
-			handle: func(_ *handler, c *call) error { return c.reply(http.StatusOK, svc.Model()) }},
-		{method: http.MethodGet, path: "/v1/grading/customers", op: "listGradedCustomers", tag: tag,
-			summary: "List graded customers in customer ID order, optionally of one grade", params: states.queryParams(),
-			status: http.StatusOK, result: reflect.TypeFor[grading.State](), list: true,
-			handle: func(_ *handler, c *call) error {
-				var f grading.StateFilter
-				if err := parseQuery(c.r, states.allParams(), &f); err != nil {
-					return err
-				}
-				p, err := svc.ListStates(c.r.Context(), c.dealer, f)
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, p)
-			}},
-		{method: http.MethodGet, path: "/v1/grading/customers/{id}", op: "getCustomerGrade", tag: tag,
-			summary: "Get a customer's grade with its explanation, history and service strategy",
-			status:  http.StatusOK, result: reflect.TypeFor[grading.CustomerGrade](),
-			handle: func(_ *handler, c *call) error {
-				g, err := svc.Customer(c.r.Context(), c.dealer, crm.CustomerID(c.r.PathValue("id")))
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, g)
-			}},
-		{method: http.MethodGet, path: "/v1/grading/rfm", op: "getRFMReport", tag: tag, heavy: true,
-			summary: "RFM quintiles of service history with the standard segments", params: rfmDocs,
-			status: http.StatusOK, result: reflect.TypeFor[grading.RFMReport](),
-			handle: func(_ *handler, c *call) error {
-				var q rfmQuery
-				if err := parseQuery(c.r, rfmParams, &q); err != nil {
-					return err
-				}
-				rep, err := svc.RFM(c.r.Context(), c.dealer, q.AsOf, q.Scores)
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, rep)
-			}},
-		{method: http.MethodGet, path: "/v1/grading/pareto", op: "getParetoReport", tag: tag, heavy: true,
-			summary: "Share of revenue from the top customers and the customers that make up 80% of it", params: paretoDocs,
-			status: http.StatusOK, result: reflect.TypeFor[grading.ParetoReport](),
-			handle: func(_ *handler, c *call) error {
-				var q grading.ParetoRequest
-				if err := parseQuery(c.r, paretoParams, &q); err != nil {
-					return err
-				}
-				rep, err := svc.Pareto(c.r.Context(), c.dealer, q)
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, rep)
-			}},
+				return created(c, "grading/runs", r.ID, r, err)
+			}),
+		byID(route{method: http.MethodGet, path: "/v1/grading/runs/{id}", op: "getGradingRun", tag: tag,
+			summary: "Get a grading run's record", status: http.StatusOK}, svc.GetRun),
+		fetch(route{method: http.MethodGet, path: "/v1/grading/model", op: "getGradingModel", tag: tag,
+			summary: "Get the scoring and grading model", status: http.StatusOK},
+			func(*call) (grading.Model, error) { return svc.Model(), nil }),
+		query(route{method: http.MethodGet, path: "/v1/grading/customers", op: "listGradedCustomers", tag: tag,
+			summary: "List graded customers in customer ID order, optionally of one grade",
+			status:  http.StatusOK, result: reflect.TypeFor[grading.State](), list: true},
+			stateParams, forDealer(svc.ListStates)),
+		byID(route{method: http.MethodGet, path: "/v1/grading/customers/{id}", op: "getCustomerGrade", tag: tag,
+			summary: "Get a customer's grade with its explanation, history and service strategy", status: http.StatusOK},
+			svc.Customer),
+		query(route{method: http.MethodGet, path: "/v1/grading/rfm", op: "getRFMReport", tag: tag, heavy: true,
+			summary: "RFM quintiles of service history with the standard segments", status: http.StatusOK},
+			rfmParams, func(c *call, q rfmQuery) (grading.RFMReport, error) {
+				return svc.RFM(c.r.Context(), c.dealer, q.AsOf, q.Scores)
+			}),
+		query(route{method: http.MethodGet, path: "/v1/grading/pareto", op: "getParetoReport", tag: tag, heavy: true,
+			summary: "Share of revenue from the top customers and the customers that make up 80% of it", status: http.StatusOK},
+			paretoParams, forDealer(svc.Pareto)),
 	}
 }

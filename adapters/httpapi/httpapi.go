@@ -61,7 +61,15 @@ type config struct {
 	// modules add the routes of other dealercrm packages (grading,
 	// satisfaction, …); each is enabled by its own Option, declared in that
 	// module's file, so the crm routes stay the same without them.
-	modules []func() []route
+	modules []module
+}
+
+// module is what a dealercrm package other than crm adds to the handler:
+// its routes, and the enumerations, names and descriptions of its types
+// for the OpenAPI document.
+type module struct {
+	routes  func() []route
+	schemas func(*schemaRegistry)
 }
 
 // Option configures the handler built by NewHandler.
@@ -156,8 +164,10 @@ type handler struct {
 	routes []route
 	// patterns are the patterns registered on mux, in order.
 	patterns []string
-	// openapi is the OpenAPI document, built once from routes.
+	// openapi is the OpenAPI document, built once from routes and
+	// schemas.
 	openapi []byte
+	schemas *schemaRegistry
 	// heavy holds a token per heavy request running.
 	heavy chan struct{}
 }
@@ -181,15 +191,17 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 	if h.auth == nil {
 		h.auth = cfg.keys
 	}
-	h.routes = allRoutes()
+	h.routes = allRoutes(svc)
+	h.schemas = newSchemaRegistry()
 	for _, m := range cfg.modules {
-		h.routes = append(h.routes, m()...)
+		h.routes = append(h.routes, m.routes()...)
+		m.schemas(h.schemas)
 	}
 	for _, rt := range h.routes {
 		h.mux.Handle(rt.pattern(), h.endpoint(rt))
 		h.patterns = append(h.patterns, rt.pattern())
 	}
-	doc, err := json.Marshal(openAPI(h.routes))
+	doc, err := json.Marshal(openAPI(h.routes, h.schemas))
 	if err != nil {
 		panic(fmt.Sprintf("httpapi: OpenAPI document: %v", err))
 	}

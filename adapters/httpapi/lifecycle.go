@@ -13,28 +13,30 @@ import (
 // the abnormal-customer report and the KPIs.
 func WithLifecycle(svc *lifecycle.Service) Option {
 	return func(c *config) {
-		c.modules = append(c.modules, func() []route { return lifecycleRoutes(svc) })
+		c.modules = append(c.modules, module{routes: func() []route { return lifecycleRoutes(svc) }, schemas: lifecycleSchemas})
 	}
 }
 
-func init() {
+// lifecycleSchemas registers the enumerations, names and descriptions of the
+// lifecycle types.
+func lifecycleSchemas(r *schemaRegistry) {
 	// The lifecycle enumerations, documented like the crm ones. Kinds are
 	// open-ended (a dealer may add rules), so Kind is documented as a string.
-	enumValues[reflect.TypeFor[lifecycle.Role]()] = strs(lifecycle.Roles())
-	enumValues[reflect.TypeFor[lifecycle.Status]()] = strs(lifecycle.Statuses())
-	enumValues[reflect.TypeFor[lifecycle.Stage]()] = strs(lifecycle.Stages())
-	enumValues[reflect.TypeFor[lifecycle.Decider]()] = strs(lifecycle.Deciders())
-	enumValues[reflect.TypeFor[lifecycle.Kind]()] = strs(lifecycle.Kinds())
-	schemaDocs["Task"] = "A follow-up task: whom to contact, about what, by when and who does it, with its deterministic key."
-	schemaDocs["Plan"] = "A vehicle's stage (explained), usage and planned tasks as of a day."
-	schemaDocs["PlannedTask"] = "A task the plan schedules (planned is always true): not a stored task, so without id, status or outcome; the daily run stores it under its key when it falls due."
-	enumValues[reflect.TypeFor[lifecycle.Activity]()] = []string{string(lifecycle.ActivityActive), string(lifecycle.ActivityAtRisk), string(lifecycle.ActivityLost), string(lifecycle.ActivityDeepLost)}
-	enumValues[reflect.TypeFor[lifecycle.ServiceClass]()] = []string{string(lifecycle.ClassA), string(lifecycle.ClassB), string(lifecycle.ClassC), string(lifecycle.ClassD)}
-	enumValues[reflect.TypeFor[lifecycle.AbnormalClass]()] = strs(lifecycle.AbnormalClasses())
-	schemaDocs["AbnormalReport"] = "Abnormal customers 异常客户 as of a day: counts by activity, service class and abnormal class, and the abnormal vehicles, each explained."
-	schemaDocs["KPIs"] = "Lifecycle KPIs over a period: churn (and by month), retention 回厂率, first-maintenance return 首保回厂率, insurance renewal 续保率, own-store capture 自店客户掌握率, comebacks 返修率."
-	enumValues[reflect.TypeFor[lifecycle.RepairClass]()] = strs(lifecycle.RepairClasses())
-	schemaDocs["ComebackReport"] = "Comebacks 返修 over a period: repairs within the statutory quality warranty of an earlier job of the same vehicle, with the comeback rate."
+	addEnum(r, lifecycle.Roles()...)
+	addEnum(r, lifecycle.Statuses()...)
+	addEnum(r, lifecycle.Stages()...)
+	addEnum(r, lifecycle.Deciders()...)
+	addEnum(r, lifecycle.Kinds()...)
+	r.docs["Task"] = "A follow-up task: whom to contact, about what, by when and who does it, with its deterministic key."
+	r.docs["Plan"] = "A vehicle's stage (explained), usage and planned tasks as of a day."
+	r.docs["PlannedTask"] = "A task the plan schedules (planned is always true): not a stored task, so without id, status or outcome; the daily run stores it under its key when it falls due."
+	addEnum(r, lifecycle.ActivityActive, lifecycle.ActivityAtRisk, lifecycle.ActivityLost, lifecycle.ActivityDeepLost)
+	addEnum(r, lifecycle.ClassA, lifecycle.ClassB, lifecycle.ClassC, lifecycle.ClassD)
+	addEnum(r, lifecycle.AbnormalClasses()...)
+	r.docs["AbnormalReport"] = "Abnormal customers 异常客户 as of a day: counts by activity, service class and abnormal class, and the abnormal vehicles, each explained."
+	r.docs["KPIs"] = "Lifecycle KPIs over a period: churn (and by month), retention 回厂率, first-maintenance return 首保回厂率, insurance renewal 续保率, own-store capture 自店客户掌握率, comebacks 返修率."
+	addEnum(r, lifecycle.RepairClasses()...)
+	r.docs["ComebackReport"] = "Comebacks 返修 over a period: repairs within the statutory quality warranty of an earlier job of the same vehicle, with the comeback rate."
 }
 
 // taskOutcomeInput is the body of POST /v1/tasks/{id}/outcome.
@@ -63,10 +65,19 @@ type abnormalQuery struct {
 	q    lifecycle.AbnormalQuery
 }
 
-// periodQuery is the query of a report over a period.
+// periodQuery is the query of a report over a period: from is required,
+// to defaults to today.
 type periodQuery struct {
 	from, to dealercrm.Date
 	page     crm.PageRequest
+}
+
+func (q *periodQuery) validate() error {
+	var c crm.Checker
+	if q.from.IsZero() {
+		c.Add("from", crm.RuleRequired, "is required: YYYY-MM-DD or YYYY-MM")
+	}
+	return c.Err("query")
 }
 
 func lifecycleRoutes(svc *lifecycle.Service) []route {
@@ -80,169 +91,94 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 		return err
 	}
 	const day = "The day, YYYY-MM-DD; today when omitted."
-	tasks := resource[lifecycle.Task, lifecycle.TaskID, struct{}, taskQuery]{
-		page: func(q *taskQuery) *crm.PageRequest { return &q.f.PageRequest },
-		params: []filterParam[taskQuery]{
-			dateParam("date", day, func(q *taskQuery) *dealercrm.Date { return &q.date }),
-			{queryParam: queryParam{name: "owner", typ: reflect.TypeFor[string](), doc: "A staff ID (assignee) or an owner role: sales_consultant, service_advisor, cr."},
-				set: func(q *taskQuery, v string) string {
-					if lifecycle.Role(v).Valid() {
-						q.f.OwnerRole = lifecycle.Role(v)
-					} else {
-						q.f.AssigneeID = crm.StaffID(v)
-					}
-					return ""
-				}},
-			{queryParam: queryParam{name: "status", typ: reflect.TypeFor[lifecycle.Status](), list: true, doc: "Statuses; open and overdue when omitted."},
-				set: func(q *taskQuery, v string) string {
-					if !lifecycle.Status(v).Valid() {
-						return "is not a list of task statuses"
-					}
-					q.f.Statuses = append(q.f.Statuses, lifecycle.Status(v))
-					return ""
-				}},
-		},
-	}
-	abnormal := resource[lifecycle.Assessment, crm.VehicleID, struct{}, abnormalQuery]{
-		page: func(q *abnormalQuery) *crm.PageRequest { return &q.q.PageRequest },
-		params: []filterParam[abnormalQuery]{
-			dateParam("date", day, func(q *abnormalQuery) *dealercrm.Date { return &q.date }),
-			{queryParam: queryParam{name: "class", typ: reflect.TypeFor[lifecycle.AbnormalClass](), list: true, doc: "Keep vehicles with one of these classes; any when omitted."},
-				set: func(q *abnormalQuery, v string) string {
-					if !lifecycle.AbnormalClass(v).Valid() {
-						return "is not a list of abnormal classes"
-					}
-					q.q.Classes = append(q.q.Classes, lifecycle.AbnormalClass(v))
-					return ""
-				}},
-			{queryParam: queryParam{name: "group", typ: reflect.TypeFor[bool](), doc: "true: the explicit group-level view, reading the sister dealers' service orders by VIN (near-churn)."},
-				set: func(q *abnormalQuery, v string) string {
-					switch v {
-					case "true":
-						q.q.Group = true
-					case "false":
-					default:
-						return "want true or false"
-					}
-					return ""
-				}},
-		},
-	}
+	taskParams := paged(func(q *taskQuery) *crm.PageRequest { return &q.f.PageRequest },
+		dateParam("date", day, func(q *taskQuery) *dealercrm.Date { return &q.date }),
+		filterParam[taskQuery]{queryParam: queryParam{name: "owner", typ: reflect.TypeFor[string](), doc: "A staff ID (assignee) or an owner role: sales_consultant, service_advisor, cr."},
+			set: func(q *taskQuery, v string) string {
+				if lifecycle.Role(v).Valid() {
+					q.f.OwnerRole = lifecycle.Role(v)
+				} else {
+					q.f.AssigneeID = crm.StaffID(v)
+				}
+				return ""
+			}},
+		enumsParam("status", "Statuses; open and overdue when omitted.", "task statuses", nil,
+			func(q *taskQuery) *[]lifecycle.Status { return &q.f.Statuses }),
+	)
+	abnormalParams := paged(func(q *abnormalQuery) *crm.PageRequest { return &q.q.PageRequest },
+		dateParam("date", day, func(q *abnormalQuery) *dealercrm.Date { return &q.date }),
+		enumsParam("class", "Keep vehicles with one of these classes; any when omitted.", "abnormal classes", nil,
+			func(q *abnormalQuery) *[]lifecycle.AbnormalClass { return &q.q.Classes }),
+		filterParam[abnormalQuery]{queryParam: queryParam{name: "group", typ: reflect.TypeFor[bool](), doc: "true: the explicit group-level view, reading the sister dealers' service orders by VIN (near-churn)."},
+			set: func(q *abnormalQuery, v string) string {
+				switch v {
+				case "true":
+					q.q.Group = true
+				case "false":
+				default:
+					return "want true or false"
+				}
+				return ""
+			}},
+	)
+	planParams := []filterParam[dealercrm.Date]{dateParam("date", day, func(d *dealercrm.Date) *dealercrm.Date { return d })}
 	periodParams := []filterParam[periodQuery]{
 		monthParam("from", "The first day, YYYY-MM-DD, or a month YYYY-MM for its first day (required).", false, func(q *periodQuery) *dealercrm.Date { return &q.from }),
 		monthParam("to", "The last day, YYYY-MM-DD, or a month YYYY-MM for its last day; today when omitted.", true, func(q *periodQuery) *dealercrm.Date { return &q.to }),
 	}
-	comebacks := resource[lifecycle.Comeback, crm.ServiceOrderID, struct{}, periodQuery]{
-		page: func(q *periodQuery) *crm.PageRequest { return &q.page }, params: periodParams}
-	// period reads a report's period: from is required, to defaults to
-	// today.
-	period := func(c *call, params []filterParam[periodQuery]) (periodQuery, error) {
-		var q periodQuery
-		if err := parseQuery(c.r, params, &q); err != nil {
-			return q, err
-		}
-		if q.from.IsZero() {
-			return q, &crm.ValidationError{Entity: "query", Fields: []crm.FieldError{{Field: "from", Rule: crm.RuleRequired, Message: "is required: YYYY-MM-DD or YYYY-MM"}}}
-		}
-		return q, today(c, &q.to)
-	}
+	comebackParams := paged(func(q *periodQuery) *crm.PageRequest { return &q.page }, periodParams...)
 	return []route{
-		{method: http.MethodGet, path: "/v1/tasks", op: "listTasks", tag: "Lifecycle",
+		query(route{method: http.MethodGet, path: "/v1/tasks", op: "listTasks", tag: "Lifecycle",
 			summary: "The open and overdue tasks due on or before a day (default today in the dealer's zone), in ID order, one page at a time",
-			params:  tasks.queryParams(), status: http.StatusOK, result: reflect.TypeFor[lifecycle.Task](), list: true,
-			handle: func(_ *handler, c *call) error {
-				var q taskQuery
-				if err := parseQuery(c.r, tasks.allParams(), &q); err != nil {
-					return err
-				}
+			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.Task](), list: true},
+			taskParams, func(c *call, q taskQuery) (crm.Page[lifecycle.Task], error) {
 				if err := today(c, &q.date); err != nil {
-					return err
+					return crm.Page[lifecycle.Task]{}, err
 				}
-				p, err := svc.DueOn(c.r.Context(), c.dealer, q.date, q.f)
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, p)
-			}},
-		{method: http.MethodPost, path: "/v1/tasks/{id}/outcome", op: "recordTaskOutcome", tag: "Lifecycle",
+				return svc.DueOn(c.r.Context(), c.dealer, q.date, q.f)
+			}),
+		command(route{method: http.MethodPost, path: "/v1/tasks/{id}/outcome", op: "recordTaskOutcome", tag: "Lifecycle",
 			summary: "Record the outcome of a task's contact: logs an interaction and closes the task (no answer keeps it open)",
-			body:    reflect.TypeFor[taskOutcomeInput](), status: http.StatusOK, result: reflect.TypeFor[taskOutcomeReply](),
-			handle: func(_ *handler, c *call) error {
-				var in taskOutcomeInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
+			status:  http.StatusOK},
+			func(c *call, in taskOutcomeInput) (taskOutcomeReply, error) {
 				t, i, err := svc.RecordOutcome(c.r.Context(), c.dealer, lifecycle.TaskID(c.r.PathValue("id")),
 					lifecycle.Outcome{Outcome: in.Outcome, Note: in.Note, StaffID: in.StaffID, Channel: in.Channel})
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, taskOutcomeReply{Task: t, Interaction: i})
-			}},
-		{method: http.MethodGet, path: "/v1/vehicles/{id}/plan", op: "getVehiclePlan", tag: "Lifecycle",
+				return taskOutcomeReply{Task: t, Interaction: i}, err
+			}),
+		query(route{method: http.MethodGet, path: "/v1/vehicles/{id}/plan", op: "getVehiclePlan", tag: "Lifecycle",
 			summary: "A vehicle's stage (explained), usage and planned tasks as of a day (default today); the rows are planned, not stored tasks",
-			params:  []queryParam{{name: "date", typ: typeDate, doc: day}},
-			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.Plan](),
-			handle: func(_ *handler, c *call) error {
-				var d dealercrm.Date
-				params := []filterParam[dealercrm.Date]{dateParam("date", "", func(d *dealercrm.Date) *dealercrm.Date { return d })}
-				if err := parseQuery(c.r, params, &d); err != nil {
-					return err
-				}
+			status:  http.StatusOK},
+			planParams, func(c *call, d dealercrm.Date) (lifecycle.Plan, error) {
 				if err := today(c, &d); err != nil {
-					return err
+					return lifecycle.Plan{}, err
 				}
-				p, err := svc.PlanFor(c.r.Context(), c.dealer, crm.VehicleID(c.r.PathValue("id")), d)
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, p)
-			}},
-		{method: http.MethodGet, path: "/v1/reports/abnormal", op: "getAbnormalReport", tag: "Lifecycle", heavy: true,
+				return svc.PlanFor(c.r.Context(), c.dealer, crm.VehicleID(c.r.PathValue("id")), d)
+			}),
+		query(route{method: http.MethodGet, path: "/v1/reports/abnormal", op: "getAbnormalReport", tag: "Lifecycle", heavy: true,
 			summary: "Abnormal customers 异常客户 as of a day (default today): near-churn, long-absent, complained, repair-only; counts over every vehicle, the abnormal vehicles one page at a time",
-			params:  abnormal.queryParams(), status: http.StatusOK, result: reflect.TypeFor[lifecycle.AbnormalReport](),
-			handle: func(_ *handler, c *call) error {
-				var q abnormalQuery
-				if err := parseQuery(c.r, abnormal.allParams(), &q); err != nil {
-					return err
-				}
+			status:  http.StatusOK},
+			abnormalParams, func(c *call, q abnormalQuery) (lifecycle.AbnormalReport, error) {
 				if err := today(c, &q.date); err != nil {
-					return err
+					return lifecycle.AbnormalReport{}, err
 				}
-				r, err := svc.Abnormal(c.r.Context(), c.dealer, q.date, q.q)
-				if err != nil {
-					return err
+				return svc.Abnormal(c.r.Context(), c.dealer, q.date, q.q)
+			}),
+		query(route{method: http.MethodGet, path: "/v1/reports/kpis", op: "getLifecycleKPIs", tag: "Lifecycle", heavy: true,
+			summary: "Lifecycle KPIs over a period (formulas in the lifecycle package docs)", status: http.StatusOK},
+			periodParams, func(c *call, q periodQuery) (lifecycle.KPIs, error) {
+				if err := today(c, &q.to); err != nil {
+					return lifecycle.KPIs{}, err
 				}
-				return c.reply(http.StatusOK, r)
-			}},
-		{method: http.MethodGet, path: "/v1/reports/kpis", op: "getLifecycleKPIs", tag: "Lifecycle", heavy: true,
-			summary: "Lifecycle KPIs over a period (formulas in the lifecycle package docs)",
-			params:  []queryParam{periodParams[0].queryParam, periodParams[1].queryParam},
-			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.KPIs](),
-			handle: func(_ *handler, c *call) error {
-				q, err := period(c, periodParams)
-				if err != nil {
-					return err
-				}
-				k, err := svc.KPIs(c.r.Context(), c.dealer, q.from, q.to)
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, k)
-			}},
-		{method: http.MethodGet, path: "/v1/reports/comebacks", op: "getLifecycleComebacks", tag: "Lifecycle", heavy: true,
+				return svc.KPIs(c.r.Context(), c.dealer, q.from, q.to)
+			}),
+		query(route{method: http.MethodGet, path: "/v1/reports/comebacks", op: "getLifecycleComebacks", tag: "Lifecycle", heavy: true,
 			summary: "Comebacks 返修 over a period: repairs within the quality warranty of an earlier job, one page at a time, with the rate of the period",
-			params:  comebacks.queryParams(), status: http.StatusOK, result: reflect.TypeFor[lifecycle.ComebackReport](),
-			handle: func(_ *handler, c *call) error {
-				q, err := period(c, comebacks.allParams())
-				if err != nil {
-					return err
+			status:  http.StatusOK},
+			comebackParams, func(c *call, q periodQuery) (lifecycle.ComebackReport, error) {
+				if err := today(c, &q.to); err != nil {
+					return lifecycle.ComebackReport{}, err
 				}
-				r, err := svc.Comebacks(c.r.Context(), c.dealer, q.from, q.to, q.page)
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, r)
-			}},
+				return svc.Comebacks(c.r.Context(), c.dealer, q.from, q.to, q.page)
+			}),
 	}
 }

@@ -5,13 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dealercrm/dealercrm/adapters/memory"
-	"github.com/dealercrm/dealercrm/campaign"
-	"github.com/dealercrm/dealercrm/crm"
-	"github.com/dealercrm/dealercrm/grading"
-	"github.com/dealercrm/dealercrm/lifecycle"
-	"github.com/dealercrm/dealercrm/loyalty"
-	"github.com/dealercrm/dealercrm/satisfaction"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -20,19 +13,12 @@ import (
 // module (issue 12): every report, grading run, import, segment preview,
 // audience freeze and export is heavy, and nothing else.
 func TestHeavyRoutes(t *testing.T) {
-	store := memory.New()
-	svc := crm.NewService(store)
-	lc, err := lifecycle.NewService(svc, memory.NewTaskStore())
-	require.NoError(t, err)
-	gr, err := grading.NewService(store, memory.NewGradingStore())
-	require.NoError(t, err)
-	sat, err := satisfaction.NewService(memory.NewSatisfactionStore())
-	require.NoError(t, err)
-	club, err := loyalty.NewService(store, memory.NewLoyaltyStore())
-	require.NoError(t, err)
-	cs, err := campaign.NewService(store, memory.NewCampaignStore())
-	require.NoError(t, err)
-	h, ok := NewHandler(svc, WithLifecycle(lc), WithGrading(gr), WithSatisfaction(sat), WithLoyalty(club), WithCampaigns(cs)).(*handler)
+	svc, modules := newModules(t)
+	var opts []Option
+	for _, m := range modules {
+		opts = append(opts, m.opt)
+	}
+	h, ok := NewHandler(svc, opts...).(*handler)
 	require.True(t, ok)
 	var heavy []string
 	for _, rt := range h.routes {

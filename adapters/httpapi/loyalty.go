@@ -1,8 +1,8 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
-	"net/url"
 	"reflect"
 
 	"github.com/dealercrm/dealercrm"
@@ -41,24 +41,23 @@ import (
 // programme whose accounts the home store keeps.
 func WithLoyalty(svc *loyalty.Service) Option {
 	return func(c *config) {
-		c.modules = append(c.modules, func() []route { return loyaltyRoutes(svc) })
+		c.modules = append(c.modules, module{routes: func() []route { return loyaltyRoutes(svc) }, schemas: loyaltySchemas})
 	}
 }
 
-func init() {
-	enumValues[reflect.TypeFor[loyalty.Tier]()] = []string{string(loyalty.Silver), string(loyalty.Gold), string(loyalty.Diamond)}
-	enumValues[reflect.TypeFor[loyalty.Status]()] = []string{string(loyalty.StatusActive), string(loyalty.StatusLapsed), string(loyalty.StatusCancelled)}
-	enumValues[reflect.TypeFor[loyalty.JoinMethod]()] = strs(loyalty.JoinMethods())
-	enumValues[reflect.TypeFor[loyalty.Event]()] = []string{string(loyalty.EventJoin), string(loyalty.EventRenew), string(loyalty.EventUpgrade),
-		string(loyalty.EventDowngrade), string(loyalty.EventLapse), string(loyalty.EventCancel)}
-	enumValues[reflect.TypeFor[loyalty.EntryKind]()] = []string{string(loyalty.EntryEarn), string(loyalty.EntryBonus), string(loyalty.EntryRedeem),
-		string(loyalty.EntryReverse), string(loyalty.EntryExpire)}
-	enumValues[reflect.TypeFor[loyalty.RenewMethod]()] = []string{string(loyalty.RenewByFee), string(loyalty.RenewByPoints), string(loyalty.RenewByInsurance)}
-	enumValues[reflect.TypeFor[loyalty.UpgradeMethod]()] = []string{string(loyalty.UpgradeByCumulative), string(loyalty.UpgradeByPoints),
-		string(loyalty.UpgradeByRepair), string(loyalty.UpgradeByInsurance)}
-	enumValues[reflect.TypeFor[loyalty.ExpiryAction]()] = []string{string(loyalty.ExpireDowngrade), string(loyalty.ExpireLapse)}
-	enumValues[reflect.TypeFor[loyalty.PointsExpiry]()] = []string{string(loyalty.NoExpiry), string(loyalty.RollingExpiry), string(loyalty.YearAfterExpiry)}
-	for t, name := range map[reflect.Type]string{
+// loyaltySchemas registers the enumerations, names and descriptions of the
+// loyalty types.
+func loyaltySchemas(r *schemaRegistry) {
+	addEnum(r, loyalty.Silver, loyalty.Gold, loyalty.Diamond)
+	addEnum(r, loyalty.StatusActive, loyalty.StatusLapsed, loyalty.StatusCancelled)
+	addEnum(r, loyalty.JoinMethods()...)
+	addEnum(r, loyalty.EventJoin, loyalty.EventRenew, loyalty.EventUpgrade, loyalty.EventDowngrade, loyalty.EventLapse, loyalty.EventCancel)
+	addEnum(r, loyalty.EntryEarn, loyalty.EntryBonus, loyalty.EntryRedeem, loyalty.EntryReverse, loyalty.EntryExpire)
+	addEnum(r, loyalty.RenewByFee, loyalty.RenewByPoints, loyalty.RenewByInsurance)
+	addEnum(r, loyalty.UpgradeByCumulative, loyalty.UpgradeByPoints, loyalty.UpgradeByRepair, loyalty.UpgradeByInsurance)
+	addEnum(r, loyalty.ExpireDowngrade, loyalty.ExpireLapse)
+	addEnum(r, loyalty.NoExpiry, loyalty.RollingExpiry, loyalty.YearAfterExpiry)
+	r.addNames(map[reflect.Type]string{
 		reflect.TypeFor[loyalty.Tier]():               "LoyaltyTier",
 		reflect.TypeFor[loyalty.Status]():             "MembershipStatus",
 		reflect.TypeFor[loyalty.JoinMethod]():         "LoyaltyJoinMethod",
@@ -96,13 +95,11 @@ func init() {
 		reflect.TypeFor[loyalty.UpgradeMethod]():      "LoyaltyUpgradeMethod",
 		reflect.TypeFor[loyalty.ExpiryAction]():       "LoyaltyExpiryAction",
 		reflect.TypeFor[loyalty.PointsExpiry]():       "LoyaltyPointsExpiry",
-	} {
-		schemaNames[t] = name
-	}
-	schemaDocs["LoyaltyReceipt"] = "The outcome of a loyalty command: the ledger entries posted and the membership after it with the event (rule that fired)."
-	schemaDocs["LedgerEntry"] = "One append-only line of a points ledger: signed changes of redeemable and cumulative points, source and idempotency key."
-	schemaDocs["MemberView"] = "A membership with the tier's benefits, the free services left, the balances and the history."
-	schemaDocs["PointsStatement"] = "A customer's balances, lots and tier as of a date, replayed from the ledger."
+	})
+	r.docs["LoyaltyReceipt"] = "The outcome of a loyalty command: the ledger entries posted and the membership after it with the event (rule that fired)."
+	r.docs["LedgerEntry"] = "One append-only line of a points ledger: signed changes of redeemable and cumulative points, source and idempotency key."
+	r.docs["MemberView"] = "A membership with the tier's benefits, the free services left, the balances and the history."
+	r.docs["PointsStatement"] = "A customer's balances, lots and tier as of a date, replayed from the ledger."
 }
 
 // loyaltyJoinInput is the body of POST /v1/loyalty/members.
@@ -154,233 +151,137 @@ type loyaltyEarnInput struct {
 	Date dealercrm.Date `json:"date,omitzero"`
 }
 
+func (in *loyaltyEarnInput) validate() error {
+	var c crm.Checker
+	if in.ServiceOrderID == "" {
+		c.Add("service_order_id", crm.RuleRequired, "is required")
+	}
+	return c.Err("request")
+}
+
 // loyaltyReverseInput is the body of POST /v1/loyalty/entries/{id}/reverse.
 type loyaltyReverseInput struct {
 	Reason string         `json:"reason"`
 	Date   dealercrm.Date `json:"date,omitzero"`
 }
 
-// replyReceipt writes a receipt; a replay keeps the first status and says so
-// in a header.
-func replyReceipt(c *call, status int, rec loyalty.Receipt, err error) error {
-	if err != nil {
-		return err
+// receipt is the work of a loyalty command: a replayed receipt says so in
+// a header.
+func receipt[In any](do work[In, loyalty.Receipt]) work[In, loyalty.Receipt] {
+	return func(c *call, in In) (loyalty.Receipt, error) {
+		rec, err := do(c, in)
+		if err == nil {
+			c.markReplayed(rec.Replayed)
+		}
+		return rec, err
 	}
-	if rec.Replayed {
-		c.w.Header().Set("Idempotent-Replayed", "true")
-	}
-	return c.reply(status, rec)
 }
 
 func loyaltyRoutes(svc *loyalty.Service) []route {
 	const tag = "Loyalty"
-	members := resource[loyalty.Membership, crm.CustomerID, struct{}, loyalty.MembershipFilter]{
-		page: func(f *loyalty.MembershipFilter) *crm.PageRequest { return &f.PageRequest },
-		params: []filterParam[loyalty.MembershipFilter]{
-			textParam("status", "Membership status: active, lapsed or cancelled.", nil, func(f *loyalty.MembershipFilter) *loyalty.Status { return &f.Status }),
-			textParam("tier", "Tier (silver, gold, diamond by default).", nil, func(f *loyalty.MembershipFilter) *loyalty.Tier { return &f.Tier }),
-		},
-	}
-	entries := resource[loyalty.Entry, loyalty.EntryID, struct{}, loyalty.EntryFilter]{
-		page: func(f *loyalty.EntryFilter) *crm.PageRequest { return &f.PageRequest },
-		params: []filterParam[loyalty.EntryFilter]{
-			dateParam("until", "Only entries dated on or before this day.", func(f *loyalty.EntryFilter) *dealercrm.Date { return &f.Until }),
-		},
-	}
+	memberParams := paged(func(f *loyalty.MembershipFilter) *crm.PageRequest { return &f.PageRequest },
+		textParam("status", "Membership status: active, lapsed or cancelled.", nil, func(f *loyalty.MembershipFilter) *loyalty.Status { return &f.Status }),
+		textParam("tier", "Tier (silver, gold, diamond by default).", nil, func(f *loyalty.MembershipFilter) *loyalty.Tier { return &f.Tier }),
+	)
+	entryParams := paged(func(f *loyalty.EntryFilter) *crm.PageRequest { return &f.PageRequest },
+		dateParam("until", "Only entries dated on or before this day.", func(f *loyalty.EntryFilter) *dealercrm.Date { return &f.Until }),
+	)
 	asOf := []filterParam[dealercrm.Date]{
 		dateParam("as_of", "The day to read the ledger as of (default today): balances, lots and tier as they stood then.",
 			func(d *dealercrm.Date) *dealercrm.Date { return d }),
 	}
 	customer := func(c *call) crm.CustomerID { return crm.CustomerID(c.r.PathValue("id")) }
-	change := func(op func(*loyalty.Service) func(c *call, r loyalty.ChangeRequest) (loyalty.Receipt, error)) func(*handler, *call) error {
-		return func(_ *handler, c *call) error {
-			var in loyaltyChangeInput
-			if err := c.decode(&in); err != nil {
-				return err
-			}
-			key := c.key
-			rec, err := op(svc)(c, loyalty.ChangeRequest{DealerID: c.dealer, CustomerID: customer(c), Method: in.Method, FeePaid: in.FeePaid,
-				Date: in.Date, Reason: in.Reason, IdempotencyKey: key})
-			return replyReceipt(c, http.StatusOK, rec, err)
-		}
+	// change is the work of renew, upgrade and cancel.
+	change := func(op func(context.Context, loyalty.ChangeRequest) (loyalty.Receipt, error)) work[loyaltyChangeInput, loyalty.Receipt] {
+		return receipt(func(c *call, in loyaltyChangeInput) (loyalty.Receipt, error) {
+			return op(c.r.Context(), loyalty.ChangeRequest{DealerID: c.dealer, CustomerID: customer(c), Method: in.Method, FeePaid: in.FeePaid,
+				Date: in.Date, Reason: in.Reason, IdempotencyKey: c.key})
+		})
 	}
-	receipt := reflect.TypeFor[loyalty.Receipt]()
 	return []route{
 		// Joining may record a fee, but the state machine admits one join
 		// per membership: a keyless retry is a 409 (already a member),
 		// never a second membership or fee. The key is honoured, not
 		// required.
-		{method: http.MethodPost, path: "/v1/loyalty/members", op: "joinLoyalty", tag: tag, idempotent: true,
+		command(route{method: http.MethodPost, path: "/v1/loyalty/members", op: "joinLoyalty", tag: tag, idempotent: true,
 			summary: "Make a customer a club member at the initial tier (by fee paid or past spend)",
-			body:    reflect.TypeFor[loyaltyJoinInput](), status: http.StatusCreated, result: receipt, location: "the membership",
-			handle: func(_ *handler, c *call) error {
-				var in loyaltyJoinInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				key := c.key
+			status:  http.StatusCreated, location: "the membership"},
+			receipt(func(c *call, in loyaltyJoinInput) (loyalty.Receipt, error) {
 				rec, err := svc.Join(c.r.Context(), loyalty.JoinRequest{DealerID: c.dealer, CustomerID: in.CustomerID, Method: in.Method,
-					FeePaid: in.FeePaid, SpendRank: in.SpendRank, Date: in.Date, Reason: in.Reason, IdempotencyKey: key})
-				if err == nil {
-					c.w.Header().Set("Location", "/v1/loyalty/members/"+url.PathEscape(string(in.CustomerID)))
-				}
-				return replyReceipt(c, http.StatusCreated, rec, err)
-			}},
-		{method: http.MethodGet, path: "/v1/loyalty/members", op: "listMemberships", tag: tag,
-			summary: "List memberships in customer ID order, by status and tier", params: members.queryParams(),
-			status: http.StatusOK, result: reflect.TypeFor[loyalty.Membership](), list: true,
-			handle: func(_ *handler, c *call) error {
-				var f loyalty.MembershipFilter
-				if err := parseQuery(c.r, members.allParams(), &f); err != nil {
-					return err
-				}
-				p, err := svc.ListMemberships(c.r.Context(), c.dealer, f)
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, p)
-			}},
-		{method: http.MethodGet, path: "/v1/loyalty/members/{id}", op: "getMember", tag: tag,
-			summary: "Get a membership with its benefits, free services left, balances and history",
-			status:  http.StatusOK, result: reflect.TypeFor[loyalty.MemberView](),
-			handle: func(_ *handler, c *call) error {
-				v, err := svc.Member(c.r.Context(), c.dealer, customer(c))
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, v)
-			}},
+					FeePaid: in.FeePaid, SpendRank: in.SpendRank, Date: in.Date, Reason: in.Reason, IdempotencyKey: c.key})
+				return created(c, "loyalty/members", in.CustomerID, rec, err)
+			})),
+		query(route{method: http.MethodGet, path: "/v1/loyalty/members", op: "listMemberships", tag: tag,
+			summary: "List memberships in customer ID order, by status and tier",
+			status:  http.StatusOK, result: reflect.TypeFor[loyalty.Membership](), list: true},
+			memberParams, forDealer(svc.ListMemberships)),
+		byID(route{method: http.MethodGet, path: "/v1/loyalty/members/{id}", op: "getMember", tag: tag,
+			summary: "Get a membership with its benefits, free services left, balances and history", status: http.StatusOK},
+			svc.Member),
 		// A renewal may deduct 500 points, and a retry would renew (and
 		// deduct) again: the key is required.
-		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/renew", op: "renewMembership", tag: tag, keyRequired: true,
-			summary: "Renew a membership for one more period by fee, by deducting points or by insurance renewals",
-			body:    reflect.TypeFor[loyaltyChangeInput](), status: http.StatusOK, result: receipt,
-			handle: change(func(s *loyalty.Service) func(*call, loyalty.ChangeRequest) (loyalty.Receipt, error) {
-				return func(c *call, r loyalty.ChangeRequest) (loyalty.Receipt, error) { return s.Renew(c.r.Context(), r) }
-			})},
+		command(route{method: http.MethodPost, path: "/v1/loyalty/members/{id}/renew", op: "renewMembership", tag: tag, keyRequired: true,
+			summary: "Renew a membership for one more period by fee, by deducting points or by insurance renewals", status: http.StatusOK},
+			change(svc.Renew)),
 		// An upgrade may deduct 2,000 points, and a retry would upgrade
 		// (and deduct) again: the key is required.
-		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/upgrade", op: "upgradeMembership", tag: tag, keyRequired: true,
-			summary: "Move a member up one tier by cumulative points, deducting points, a large repair or insurance renewals",
-			body:    reflect.TypeFor[loyaltyChangeInput](), status: http.StatusOK, result: receipt,
-			handle: change(func(s *loyalty.Service) func(*call, loyalty.ChangeRequest) (loyalty.Receipt, error) {
-				return func(c *call, r loyalty.ChangeRequest) (loyalty.Receipt, error) { return s.Upgrade(c.r.Context(), r) }
-			})},
+		command(route{method: http.MethodPost, path: "/v1/loyalty/members/{id}/upgrade", op: "upgradeMembership", tag: tag, keyRequired: true,
+			summary: "Move a member up one tier by cumulative points, deducting points, a large repair or insurance renewals", status: http.StatusOK},
+			change(svc.Upgrade)),
 		// A cancellation moves no points or money, and a keyless retry is a
 		// 409 (already cancelled): the key is honoured, not required.
-		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/cancel", op: "cancelMembership", tag: tag, idempotent: true,
-			summary: "Cancel a membership; the points stay on the account",
-			body:    reflect.TypeFor[loyaltyChangeInput](), status: http.StatusOK, result: receipt,
-			handle: change(func(s *loyalty.Service) func(*call, loyalty.ChangeRequest) (loyalty.Receipt, error) {
-				return func(c *call, r loyalty.ChangeRequest) (loyalty.Receipt, error) { return s.Cancel(c.r.Context(), r) }
-			})},
+		command(route{method: http.MethodPost, path: "/v1/loyalty/members/{id}/cancel", op: "cancelMembership", tag: tag, idempotent: true,
+			summary: "Cancel a membership; the points stay on the account", status: http.StatusOK},
+			change(svc.Cancel)),
 		// A quote with consume uses free services from the yearly quota
 		// (worth money), and a retry would use them again. The route cannot
 		// tell before reading the body, and one rule per route keeps the
 		// OpenAPI document true: the key is required (a price-only quote
 		// stores nothing under it).
-		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/quote", op: "quoteForMember", tag: tag, keyRequired: true,
-			summary: "Apply the member's tier benefits to a workshop quote (discounts, free services from the yearly quota)",
-			body:    reflect.TypeFor[loyaltyQuoteInput](), status: http.StatusOK, result: receipt,
-			handle: func(_ *handler, c *call) error {
-				var in loyaltyQuoteInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				key := c.key
-				rec, err := svc.Quote(c.r.Context(), loyalty.QuoteRequest{DealerID: c.dealer, CustomerID: customer(c), Labour: in.Labour,
-					Parts: in.Parts, FreeServices: in.FreeServices, Consume: in.Consume, IdempotencyKey: key})
-				return replyReceipt(c, http.StatusOK, rec, err)
-			}},
+		command(route{method: http.MethodPost, path: "/v1/loyalty/members/{id}/quote", op: "quoteForMember", tag: tag, keyRequired: true,
+			summary: "Apply the member's tier benefits to a workshop quote (discounts, free services from the yearly quota)", status: http.StatusOK},
+			receipt(func(c *call, in loyaltyQuoteInput) (loyalty.Receipt, error) {
+				return svc.Quote(c.r.Context(), loyalty.QuoteRequest{DealerID: c.dealer, CustomerID: customer(c), Labour: in.Labour,
+					Parts: in.Parts, FreeServices: in.FreeServices, Consume: in.Consume, IdempotencyKey: c.key})
+			})),
 		// A redemption spends points: the key is required, so that two
 		// identical keyless requests (a retry) cannot both debit.
-		{method: http.MethodPost, path: "/v1/loyalty/members/{id}/redemptions", op: "redeemPoints", tag: tag, keyRequired: true,
-			summary: "Redeem points (voucher, gift), soonest-expiring first; never below zero (409 insufficient points)",
-			body:    reflect.TypeFor[loyaltyRedeemInput](), status: http.StatusCreated, result: receipt,
-			handle: func(_ *handler, c *call) error {
-				var in loyaltyRedeemInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				key := c.key
-				rec, err := svc.Redeem(c.r.Context(), loyalty.RedeemRequest{DealerID: c.dealer, CustomerID: customer(c), Points: in.Points,
-					Purpose: in.Purpose, Ref: in.Ref, Date: in.Date, Reason: in.Reason, IdempotencyKey: key})
-				return replyReceipt(c, http.StatusCreated, rec, err)
-			}},
-		{method: http.MethodGet, path: "/v1/loyalty/members/{id}/entries", op: "listLedgerEntries", tag: tag,
-			summary: "List a customer's ledger entries in posting order", params: entries.queryParams(),
-			status: http.StatusOK, result: reflect.TypeFor[loyalty.Entry](), list: true,
-			handle: func(_ *handler, c *call) error {
-				var f loyalty.EntryFilter
-				if err := parseQuery(c.r, entries.allParams(), &f); err != nil {
-					return err
-				}
-				p, err := svc.Entries(c.r.Context(), c.dealer, customer(c), f)
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, p)
-			}},
-		{method: http.MethodGet, path: "/v1/loyalty/members/{id}/balances", op: "getPointsBalances", tag: tag,
-			summary: "Get a customer's balances, lots and tier, now or as of a past date",
-			params:  []queryParam{asOf[0].queryParam}, status: http.StatusOK, result: reflect.TypeFor[loyalty.Statement](),
-			handle: func(_ *handler, c *call) error {
-				var d dealercrm.Date
-				if err := parseQuery(c.r, asOf, &d); err != nil {
-					return err
-				}
-				st, err := svc.Statement(c.r.Context(), c.dealer, customer(c), d)
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, st)
-			}},
+		command(route{method: http.MethodPost, path: "/v1/loyalty/members/{id}/redemptions", op: "redeemPoints", tag: tag, keyRequired: true,
+			summary: "Redeem points (voucher, gift), soonest-expiring first; never below zero (409 insufficient points)", status: http.StatusCreated},
+			receipt(func(c *call, in loyaltyRedeemInput) (loyalty.Receipt, error) {
+				return svc.Redeem(c.r.Context(), loyalty.RedeemRequest{DealerID: c.dealer, CustomerID: customer(c), Points: in.Points,
+					Purpose: in.Purpose, Ref: in.Ref, Date: in.Date, Reason: in.Reason, IdempotencyKey: c.key})
+			})),
+		query(route{method: http.MethodGet, path: "/v1/loyalty/members/{id}/entries", op: "listLedgerEntries", tag: tag,
+			summary: "List a customer's ledger entries in posting order",
+			status:  http.StatusOK, result: reflect.TypeFor[loyalty.Entry](), list: true},
+			entryParams, forID(svc.Entries)),
+		query(route{method: http.MethodGet, path: "/v1/loyalty/members/{id}/balances", op: "getPointsBalances", tag: tag,
+			summary: "Get a customer's balances, lots and tier, now or as of a past date", status: http.StatusOK},
+			asOf, forID(svc.Statement)),
 		// An earning credits points: the key is required. The order earns
 		// once whatever the keys (a new key answers the first receipt).
-		{method: http.MethodPost, path: "/v1/loyalty/earnings", op: "postEarning", tag: tag, keyRequired: true,
+		command(route{method: http.MethodPost, path: "/v1/loyalty/earnings", op: "postEarning", tag: tag, keyRequired: true,
 			summary: "Post the points of a service order (once per order, whatever the key; insurer-paid and warranty work earn 0)",
-			body:    reflect.TypeFor[loyaltyEarnInput](), status: http.StatusCreated, result: receipt,
-			handle: func(_ *handler, c *call) error {
-				var in loyaltyEarnInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				key := c.key
-				if in.ServiceOrderID == "" {
-					return &crm.ValidationError{Entity: "request", Fields: []crm.FieldError{{Field: "service_order_id", Rule: crm.RuleRequired, Message: "is required"}}}
-				}
-				rec, err := svc.EarnOrder(c.r.Context(), c.dealer, in.ServiceOrderID, in.Date, key)
-				return replyReceipt(c, http.StatusCreated, rec, err)
-			}},
+			status:  http.StatusCreated},
+			receipt(func(c *call, in loyaltyEarnInput) (loyalty.Receipt, error) {
+				return svc.EarnOrder(c.r.Context(), c.dealer, in.ServiceOrderID, in.Date, c.key)
+			})),
 		// A reversal moves points back: the key is required. An entry is
 		// reversed once whatever the keys (a new key answers the first
 		// reversal).
-		{method: http.MethodPost, path: "/v1/loyalty/entries/{id}/reverse", op: "reverseLedgerEntry", tag: tag, keyRequired: true,
+		command(route{method: http.MethodPost, path: "/v1/loyalty/entries/{id}/reverse", op: "reverseLedgerEntry", tag: tag, keyRequired: true,
 			summary: "Reverse a ledger entry of this store (refunded or voided order, cancelled voucher); once, whatever the key",
-			body:    reflect.TypeFor[loyaltyReverseInput](), status: http.StatusCreated, result: receipt,
-			handle: func(_ *handler, c *call) error {
-				var in loyaltyReverseInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				key := c.key
-				rec, err := svc.Reverse(c.r.Context(), loyalty.ReverseRequest{DealerID: c.dealer, EntryID: loyalty.EntryID(c.r.PathValue("id")),
-					Reason: in.Reason, Date: in.Date, IdempotencyKey: key})
-				return replyReceipt(c, http.StatusCreated, rec, err)
-			}},
-		{method: http.MethodGet, path: "/v1/loyalty/program", op: "getLoyaltyProgram", tag: tag,
-			summary: "Get the club's program: tiers, benefits, join, renewal, upgrade and earning rules",
-			status:  http.StatusOK, result: reflect.TypeFor[loyalty.Program](),
-			handle: func(_ *handler, c *call) error { return c.reply(http.StatusOK, svc.Program()) }},
-		{method: http.MethodGet, path: "/v1/loyalty/liability", op: "getPointsLiability", tag: tag, heavy: true,
-			summary: "Outstanding points per store where they were earned, valued at the redemption rate",
-			status:  http.StatusOK, result: reflect.TypeFor[loyalty.Liability](),
-			handle: func(_ *handler, c *call) error {
-				l, err := svc.Liability(c.r.Context(), c.dealer)
-				if err != nil {
-					return err
-				}
-				return c.reply(http.StatusOK, l)
-			}},
+			status:  http.StatusCreated},
+			receipt(func(c *call, in loyaltyReverseInput) (loyalty.Receipt, error) {
+				return svc.Reverse(c.r.Context(), loyalty.ReverseRequest{DealerID: c.dealer, EntryID: loyalty.EntryID(c.r.PathValue("id")),
+					Reason: in.Reason, Date: in.Date, IdempotencyKey: c.key})
+			})),
+		fetch(route{method: http.MethodGet, path: "/v1/loyalty/program", op: "getLoyaltyProgram", tag: tag,
+			summary: "Get the club's program: tiers, benefits, join, renewal, upgrade and earning rules", status: http.StatusOK},
+			func(*call) (loyalty.Program, error) { return svc.Program(), nil }),
+		fetch(route{method: http.MethodGet, path: "/v1/loyalty/liability", op: "getPointsLiability", tag: tag, heavy: true,
+			summary: "Outstanding points per store where they were earned, valued at the redemption rate", status: http.StatusOK},
+			func(c *call) (loyalty.Liability, error) { return svc.Liability(c.r.Context(), c.dealer) }),
 	}
 }

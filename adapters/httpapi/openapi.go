@@ -25,38 +25,27 @@ var (
 	typeRaw     = reflect.TypeFor[json.RawMessage]()
 )
 
-// enumValues lists the values of every enumeration the API exposes.
-// schemaGen panics on a string type with a Valid method missing here, so a
-// new crm enum cannot be documented as a bare string.
-var enumValues = map[reflect.Type][]string{
-	reflect.TypeFor[crm.CustomerKind]():    strs(crm.CustomerKinds()),
-	reflect.TypeFor[crm.Gender]():          strs(crm.Genders()),
-	reflect.TypeFor[crm.FamilyStage]():     strs(crm.FamilyStages()),
-	reflect.TypeFor[crm.Source]():          strs(crm.Sources()),
-	reflect.TypeFor[crm.IntentLevel]():     strs(crm.IntentLevels()),
-	reflect.TypeFor[crm.LeadStatus]():      strs(crm.LeadStatuses()),
-	reflect.TypeFor[crm.PurchaseKind]():    strs(crm.PurchaseKinds()),
-	reflect.TypeFor[crm.LostReason]():      strs(crm.LostReasons()),
-	reflect.TypeFor[crm.Decision]():        strs(crm.Decisions()),
-	reflect.TypeFor[crm.Purpose]():         strs(crm.Purposes()),
-	reflect.TypeFor[crm.Channel]():         strs(crm.Channels()),
-	reflect.TypeFor[crm.OdometerSource]():  strs(crm.OdometerSources()),
-	reflect.TypeFor[crm.ValueChainKind]():  strs(crm.ValueChainKinds()),
-	reflect.TypeFor[crm.ServiceKind]():     strs(crm.ServiceKinds()),
-	reflect.TypeFor[crm.Payer]():           strs(crm.Payers()),
-	reflect.TypeFor[crm.InsuranceKind]():   strs(crm.InsuranceKinds()),
-	reflect.TypeFor[crm.Direction]():       strs(crm.Directions()),
-	reflect.TypeFor[crm.Outcome]():         strs(crm.Outcomes()),
-	reflect.TypeFor[crm.Severity]():        strs(crm.Severities()),
-	reflect.TypeFor[crm.ComplaintStatus](): strs(crm.ComplaintStatuses()),
-	reflect.TypeFor[crm.UpsertOutcome]():   strs([]crm.UpsertOutcome{crm.Created, crm.Updated, crm.Unchanged}),
+// schemaRegistry is what the OpenAPI document knows of types beyond their
+// Go form: the values of every enumeration, component names, the schemas of
+// types with their own JSON form, and descriptions. NewHandler builds one
+// per handler: crm's (newSchemaRegistry), then each enabled module adds its
+// own (module.schemas), and the document is generated from it.
+type schemaRegistry struct {
+	// enums lists the values of every enumeration the API exposes.
+	// schemaGen panics on a string type with a Valid method missing here,
+	// so a new enum cannot be documented as a bare string.
+	enums map[reflect.Type][]string
+	// names overrides the component name of a type (an enumeration or a
+	// struct), for module types whose Go names are too generic or clash
+	// across packages (grading.Method and satisfaction.Method).
+	names map[reflect.Type]string
+	// custom documents the types with their own JSON form (a MarshalJSON
+	// or UnmarshalJSON method), which schemaGen cannot derive from the Go
+	// type.
+	custom map[reflect.Type]customSchema
+	// docs describes the main schemas, by component name.
+	docs map[string]string
 }
-
-// customSchemas documents the types with their own JSON form (a
-// MarshalJSON or UnmarshalJSON method), which schemaGen cannot derive from
-// the Go type: each is a named schema built by its function. Modules
-// register theirs in init, next to their enumerations.
-var customSchemas = map[reflect.Type]customSchema{}
 
 // customSchema is the named schema of a type with its own JSON form.
 type customSchema struct {
@@ -64,10 +53,24 @@ type customSchema struct {
 	build func() map[string]any
 }
 
-// schemaNames overrides the component name of a type (an enumeration or a
-// struct), for module types whose Go names are too generic or clash across
-// packages (grading.Method and satisfaction.Method).
-var schemaNames = map[reflect.Type]string{}
+// addEnum registers the values of enumeration T.
+func addEnum[T ~string](r *schemaRegistry, vals ...T) {
+	r.enums[reflect.TypeFor[T]()] = strs(vals)
+}
+
+// addNames registers component names.
+func (r *schemaRegistry) addNames(names map[reflect.Type]string) {
+	for t, n := range names {
+		r.names[t] = n
+	}
+}
+
+// addDocs registers schema descriptions.
+func (r *schemaRegistry) addDocs(docs map[string]string) {
+	for n, d := range docs {
+		r.docs[n] = d
+	}
+}
 
 func strs[T ~string](vs []T) []string {
 	out := make([]string, len(vs))
@@ -77,27 +80,64 @@ func strs[T ~string](vs []T) []string {
 	return out
 }
 
-// schemaDocs describes the main schemas.
-var schemaDocs = map[string]string{
-	"Dealer":             "A dealership (4S store), the tenant of every other record.",
-	"Customer":           "An owner or buyer (C卡): a private person or a company.",
-	"Lead":               "A prospect card (A卡) with its intent level, follow-up log and lost requests.",
-	"Vehicle":            "A car sold or serviced by the dealer.",
-	"Sale":               "A new-car sale with its value-chain items.",
-	"ServiceOrder":       "A service order 维修工单: a workshop visit of a vehicle.",
-	"InsurancePolicy":    "A motor insurance policy sold or renewed by the dealer.",
-	"Interaction":        "A contact with a customer or prospect.",
-	"Complaint":          "A customer complaint and its handling.",
-	"EventParticipation": "A customer's invitation to or attendance of an event.",
-	"Batch":              "Records from a host DMS to upsert, matched on external_id; references between records hold external IDs. IDs, dealer and timestamps are ignored.",
-	"Problem":            "RFC 9457 problem details. type is always about:blank; code is the machine-readable error code; errors lists the fields at fault (an import lists the first 100, and total_errors then counts them all).",
-	"Decimal":            "A decimal amount in CNY. Responses always write a string (\"1234.56\") to keep every digit; requests accept a string or a JSON number.",
-	"Date":               "A calendar date YYYY-MM-DD in the dealer's time zone; null when not set.",
+// newSchemaRegistry returns the registry of the crm routes and of the
+// shared value types.
+func newSchemaRegistry() *schemaRegistry {
+	r := &schemaRegistry{enums: map[reflect.Type][]string{}, names: map[reflect.Type]string{},
+		custom: map[reflect.Type]customSchema{}, docs: map[string]string{}}
+	addEnum(r, crm.CustomerKinds()...)
+	addEnum(r, crm.Genders()...)
+	addEnum(r, crm.FamilyStages()...)
+	addEnum(r, crm.Sources()...)
+	addEnum(r, crm.IntentLevels()...)
+	addEnum(r, crm.LeadStatuses()...)
+	addEnum(r, crm.PurchaseKinds()...)
+	addEnum(r, crm.LostReasons()...)
+	addEnum(r, crm.Decisions()...)
+	addEnum(r, crm.Purposes()...)
+	addEnum(r, crm.Channels()...)
+	addEnum(r, crm.OdometerSources()...)
+	addEnum(r, crm.ValueChainKinds()...)
+	addEnum(r, crm.ServiceKinds()...)
+	addEnum(r, crm.Payers()...)
+	addEnum(r, crm.InsuranceKinds()...)
+	addEnum(r, crm.Directions()...)
+	addEnum(r, crm.Outcomes()...)
+	addEnum(r, crm.Severities()...)
+	addEnum(r, crm.ComplaintStatuses()...)
+	addEnum(r, crm.Created, crm.Updated, crm.Unchanged)
+	// Optional dates and amounts (a plan change, a ratio without a
+	// denominator) are the plain schemas or null.
+	r.custom[reflect.TypeFor[*dealercrm.Date]()] = customSchema{name: "OptionalDate", build: func() map[string]any {
+		return map[string]any{"type": []string{"string", "null"}, "format": "date", "examples": []string{"2025-03-10"}}
+	}}
+	r.custom[reflect.TypeFor[*decimal.Decimal]()] = customSchema{name: "OptionalDecimal", build: func() map[string]any {
+		return map[string]any{"type": []string{"string", "number", "null"}, "examples": []string{"1234.56"}}
+	}}
+	r.addDocs(map[string]string{
+
+		"Dealer":             "A dealership (4S store), the tenant of every other record.",
+		"Customer":           "An owner or buyer (C卡): a private person or a company.",
+		"Lead":               "A prospect card (A卡) with its intent level, follow-up log and lost requests.",
+		"Vehicle":            "A car sold or serviced by the dealer.",
+		"Sale":               "A new-car sale with its value-chain items.",
+		"ServiceOrder":       "A service order 维修工单: a workshop visit of a vehicle.",
+		"InsurancePolicy":    "A motor insurance policy sold or renewed by the dealer.",
+		"Interaction":        "A contact with a customer or prospect.",
+		"Complaint":          "A customer complaint and its handling.",
+		"EventParticipation": "A customer's invitation to or attendance of an event.",
+		"Batch":              "Records from a host DMS to upsert, matched on external_id; references between records hold external IDs. IDs, dealer and timestamps are ignored.",
+		"Problem":            "RFC 9457 problem details. type is always about:blank; code is the machine-readable error code; errors lists the fields at fault (an import lists the first 100, and total_errors then counts them all).",
+		"Decimal":            "A decimal amount in CNY. Responses always write a string (\"1234.56\") to keep every digit; requests accept a string or a JSON number.",
+		"Date":               "A calendar date YYYY-MM-DD in the dealer's time zone; null when not set.",
+	})
+	return r
 }
 
 // schemaGen builds JSON Schemas (OpenAPI 3.1, draft 2020-12) from Go types,
 // collecting named ones in defs.
 type schemaGen struct {
+	reg   *schemaRegistry
 	defs  map[string]any
 	names map[string]reflect.Type
 }
@@ -121,14 +161,14 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	case typeRaw:
 		return map[string]any{}
 	}
-	if vals, ok := enumValues[t]; ok {
+	if vals, ok := g.reg.enums[t]; ok {
 		name := t.Name()
-		if n, ok := schemaNames[t]; ok {
+		if n, ok := g.reg.names[t]; ok {
 			name = n
 		}
 		return g.named(name, t, func() map[string]any { return map[string]any{"type": "string", "enum": vals} })
 	}
-	if cs, ok := customSchemas[t]; ok {
+	if cs, ok := g.reg.custom[t]; ok {
 		return g.named(cs.name, t, cs.build)
 	}
 	if t.Implements(reflect.TypeFor[json.Marshaler]()) || reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
@@ -137,7 +177,7 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	switch t.Kind() {
 	case reflect.String:
 		if _, ok := t.MethodByName("Valid"); ok {
-			panic(fmt.Sprintf("httpapi: enumeration %v is missing from enumValues", t))
+			panic(fmt.Sprintf("httpapi: enumeration %v is missing from the schema registry", t))
 		}
 		return map[string]any{"type": "string"}
 	case reflect.Bool:
@@ -152,7 +192,7 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{"type": "array", "items": g.schema(t.Elem())}
 	case reflect.Map:
 		s := map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem())}
-		if _, ok := enumValues[t.Key()]; ok {
+		if _, ok := g.reg.enums[t.Key()]; ok {
 			s["propertyNames"] = g.schema(t.Key())
 		}
 		return s
@@ -162,7 +202,7 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		// Any JSON value: another package's section of a customer export.
 		return map[string]any{}
 	case reflect.Struct:
-		return g.named(schemaName(t), t, func() map[string]any {
+		return g.named(g.name(t), t, func() map[string]any {
 			props := map[string]any{}
 			g.fields(t, props)
 			return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
@@ -182,7 +222,7 @@ func (g *schemaGen) named(name string, t reflect.Type, build func() map[string]a
 	g.names[name] = t
 	g.defs[name] = nil // placeholder against recursion
 	s := build()
-	if doc, ok := schemaDocs[name]; ok {
+	if doc, ok := g.reg.docs[name]; ok {
 		s["description"] = doc
 	}
 	g.defs[name] = s
@@ -225,11 +265,11 @@ func (g *schemaGen) fields(t reflect.Type, props map[string]any) {
 	}
 }
 
-// schemaName is the component name of a struct type: its name in
-// schemaNames, else its Go name with an upper-case first letter
+// name is the component name of a struct type: its name in the
+// registry, else its Go name with an upper-case first letter
 // (customerInput → CustomerInput).
-func schemaName(t reflect.Type) string {
-	if n, ok := schemaNames[t]; ok {
+func (g *schemaGen) name(t reflect.Type) string {
+	if n, ok := g.reg.names[t]; ok {
 		return n
 	}
 	name := t.Name()
@@ -240,9 +280,10 @@ func schemaName(t reflect.Type) string {
 	return string(unicode.ToUpper(r)) + name[n:]
 }
 
-// openAPI builds the OpenAPI 3.1 document of routes.
-func openAPI(routes []route) map[string]any {
-	g := &schemaGen{defs: map[string]any{}, names: map[string]reflect.Type{}}
+// openAPI builds the OpenAPI 3.1 document of routes, whose types reg
+// describes.
+func openAPI(routes []route, reg *schemaRegistry) map[string]any {
+	g := &schemaGen{reg: reg, defs: map[string]any{}, names: map[string]reflect.Type{}}
 	paths := map[string]map[string]any{}
 	var tags []any
 	seenTag := map[string]bool{}
@@ -381,7 +422,7 @@ func (g *schemaGen) operation(rt route) map[string]any {
 // page returns the schema of one page of a listing of t.
 func (g *schemaGen) page(t reflect.Type) map[string]any {
 	item := g.schema(t)
-	return g.named(schemaName(t)+"Page", reflect.PointerTo(t), func() map[string]any {
+	return g.named(g.name(t)+"Page", reflect.PointerTo(t), func() map[string]any {
 		return map[string]any{
 			"type": "object",
 			"properties": map[string]any{

@@ -67,7 +67,7 @@ func (rs resource[T, ID, In, F]) handleCreate(h *handler, c *call) error {
 	if err != nil {
 		return err
 	}
-	c.w.Header().Set("Location", "/v1/"+rs.coll+"/"+url.PathEscape(string(rs.id(&v))))
+	c.setLocation(rs.coll, string(rs.id(&v)))
 	return c.reply(http.StatusCreated, v)
 }
 
@@ -122,24 +122,7 @@ func (rs resource[T, ID, In, F]) handleList(h *handler, c *call) error {
 
 // allParams are the resource's filters and the paging parameters.
 func (rs resource[T, ID, In, F]) allParams() []filterParam[F] {
-	return append(slices.Clone(rs.params),
-		filterParam[F]{
-			queryParam: queryParam{name: "limit", typ: reflect.TypeFor[int](),
-				doc: "Page size: 1 to " + strconv.Itoa(crm.MaxLimit) + " (larger values are capped), " + strconv.Itoa(crm.DefaultLimit) + " when omitted."},
-			set: func(f *F, s string) string {
-				n, err := strconv.Atoi(s)
-				if err != nil || n < 1 {
-					return "must be a positive integer"
-				}
-				rs.page(f).Limit = n
-				return ""
-			},
-		},
-		filterParam[F]{
-			queryParam: queryParam{name: "after", typ: reflect.TypeFor[string](),
-				doc: "Cursor: the next member of the previous page."},
-			set: func(f *F, s string) string { rs.page(f).After = s; return "" },
-		})
+	return paged(rs.page, rs.params...)
 }
 
 func (rs resource[T, ID, In, F]) queryParams() []queryParam {
@@ -148,6 +131,30 @@ func (rs resource[T, ID, In, F]) queryParams() []queryParam {
 		out = append(out, p.queryParam)
 	}
 	return out
+}
+
+// paged returns the query parameters of a listing: its filters params and
+// the paging parameters limit and after, which set the PageRequest that
+// page reaches in the filter.
+func paged[F any](page func(*F) *crm.PageRequest, params ...filterParam[F]) []filterParam[F] {
+	return append(slices.Clone(params),
+		filterParam[F]{
+			queryParam: queryParam{name: "limit", typ: reflect.TypeFor[int](),
+				doc: "Page size: 1 to " + strconv.Itoa(crm.MaxLimit) + " (larger values are capped), " + strconv.Itoa(crm.DefaultLimit) + " when omitted."},
+			set: func(f *F, s string) string {
+				n, err := strconv.Atoi(s)
+				if err != nil || n < 1 {
+					return "must be a positive integer"
+				}
+				page(f).Limit = n
+				return ""
+			},
+		},
+		filterParam[F]{
+			queryParam: queryParam{name: "after", typ: reflect.TypeFor[string](),
+				doc: "Cursor: the next member of the previous page."},
+			set: func(f *F, s string) string { page(f).After = s; return "" },
+		})
 }
 
 // article prefixes a noun with "a" or "an".
@@ -184,11 +191,11 @@ func parseQuery[F any](r *http.Request, params []filterParam[F], f *F) error {
 	if err != nil {
 		return &apiError{code: codeMalformed, detail: "malformed query string"}
 	}
-	var fs fieldErrors
+	var fs crm.Checker
 	for _, name := range sortedKeys(q) {
 		i := slices.IndexFunc(params, func(p filterParam[F]) bool { return p.name == name })
 		if i < 0 {
-			fs.add(name, "unknown_parameter", "is not a parameter of this route")
+			fs.Add(name, "unknown_parameter", "is not a parameter of this route")
 			continue
 		}
 		p, vals := params[i], q[name]
@@ -199,17 +206,17 @@ func parseQuery[F any](r *http.Request, params []filterParam[F], f *F) error {
 			}
 			vals = all
 		} else if len(vals) > 1 {
-			fs.add(name, crm.RuleUnique, "is given more than once")
+			fs.Add(name, crm.RuleUnique, "is given more than once")
 			continue
 		}
 		for _, v := range vals {
 			if msg := p.set(f, v); msg != "" {
-				fs.add(name, crm.RuleFormat, msg)
+				fs.Add(name, crm.RuleFormat, "%s", msg)
 				break
 			}
 		}
 	}
-	return fs.err("query")
+	return fs.Err("query")
 }
 
 func sortedKeys(q url.Values) []string {
@@ -252,16 +259,23 @@ func enumParam[F any, S interface {
 	}
 }
 
-// levelsParam filters leads on a list of intent levels.
-func levelsParam(doc string) filterParam[crm.LeadFilter] {
-	return filterParam[crm.LeadFilter]{
-		queryParam: queryParam{name: "levels", doc: doc, typ: reflect.TypeFor[crm.IntentLevel](), list: true},
-		set: func(f *crm.LeadFilter, v string) string {
-			l := crm.IntentLevel(strings.TrimSpace(v))
-			if !l.Valid() {
-				return "is not a list of intent levels"
+// enumsParam filters on a list of values of an enumeration, comma-separated
+// or repeated; what names the values in the error (a list of what), and
+// norm, when not nil, cleans each value.
+func enumsParam[F any, S interface {
+	~string
+	Valid() bool
+}](name, doc, what string, norm func(string) string, field func(*F) *[]S) filterParam[F] {
+	return filterParam[F]{
+		queryParam: queryParam{name: name, doc: doc, typ: reflect.TypeFor[S](), list: true},
+		set: func(f *F, v string) string {
+			if norm != nil {
+				v = norm(v)
 			}
-			f.Levels = append(f.Levels, l)
+			if !S(v).Valid() {
+				return "is not a list of " + what
+			}
+			*field(f) = append(*field(f), S(v))
 			return ""
 		},
 	}

@@ -3,8 +3,8 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -110,34 +110,42 @@ func (h *handler) endpoint(rt route) http.Handler {
 	})
 }
 
-// allRoutes is the route table.
-func allRoutes() []route {
+// allRoutes is the route table of the crm routes, served by svc.
+func allRoutes(svc *crm.Service) []route {
 	rs := []route{
-		{method: http.MethodGet, path: "/healthz", op: "health", tag: "Meta", public: true,
-			summary: "Report that the server is up", status: http.StatusOK, result: reflect.TypeFor[health](),
-			handle: func(_ *handler, c *call) error { return c.reply(http.StatusOK, health{Status: "ok"}) }},
+		fetch(route{method: http.MethodGet, path: "/healthz", op: "health", tag: "Meta", public: true,
+			summary: "Report that the server is up", status: http.StatusOK},
+			func(*call) (health, error) { return health{Status: "ok"}, nil }),
 		{method: http.MethodGet, path: "/v1/openapi.json", op: "openapi", tag: "Meta", public: true,
 			summary: "This API's OpenAPI 3.1 document", status: http.StatusOK, handle: serveOpenAPI},
-		{method: http.MethodGet, path: "/v1/dealer", op: "getDealer", tag: "Dealer",
-			summary: "Get the API key's dealer", status: http.StatusOK, result: reflect.TypeFor[crm.Dealer](),
-			handle: getDealer},
+		fetch(route{method: http.MethodGet, path: "/v1/dealer", op: "getDealer", tag: "Dealer",
+			summary: "Get the API key's dealer", status: http.StatusOK},
+			func(c *call) (crm.Dealer, error) { return svc.GetDealer(c.r.Context(), c.dealer) }),
 		{method: http.MethodPatch, path: "/v1/dealer", op: "updateDealer", tag: "Dealer",
 			summary: "Update the API key's dealer with a JSON merge patch", body: reflect.TypeFor[dealerInput](), patch: true,
 			status: http.StatusOK, result: reflect.TypeFor[crm.Dealer](), handle: patchDealer},
 	}
 	rs = append(rs, customers.routes()...)
-	rs = append(rs, route{method: http.MethodPost, path: "/v1/customers/{id}/consents", op: "setCustomerConsent", tag: "Customers",
-		summary: "Record a customer's consent answer for one purpose and channel (an answer older than the recorded one is ignored)",
-		body:    reflect.TypeFor[consentInput](), status: http.StatusOK, result: reflect.TypeFor[crm.Customer](), handle: setConsent})
 	rs = append(rs,
-		route{method: http.MethodGet, path: "/v1/customers/{id}/export", op: "exportCustomer", tag: "Customers",
-			summary: "Export everything held about a customer (PIPL data-access request)", heavy: true,
-			status: http.StatusOK, result: reflect.TypeFor[crm.CustomerExport](), handle: exportCustomer},
-		route{method: http.MethodPost, path: "/v1/customers/{id}/erase", op: "eraseCustomer", tag: "Customers",
+		command(route{method: http.MethodPost, path: "/v1/customers/{id}/consents", op: "setCustomerConsent", tag: "Customers",
+			summary: "Record a customer's consent answer for one purpose and channel (an answer older than the recorded one is ignored)",
+			status:  http.StatusOK},
+			func(c *call, in consentInput) (crm.Customer, error) {
+				return svc.SetConsent(c.r.Context(), c.dealer, crm.CustomerID(c.r.PathValue("id")), crm.Consent{
+					Purpose: in.Purpose, Channel: in.Channel, Granted: in.Granted, At: in.At, Source: in.Source,
+				})
+			}),
+		byID(route{method: http.MethodGet, path: "/v1/customers/{id}/export", op: "exportCustomer", tag: "Customers",
+			summary: "Export everything held about a customer (PIPL data-access request)", heavy: true, status: http.StatusOK},
+			svc.ExportCustomer),
+		fetch(route{method: http.MethodPost, path: "/v1/customers/{id}/erase", op: "eraseCustomer", tag: "Customers",
 			summary: "Erase a customer's personal information (PIPL); financial and repair records are kept, anonymised",
-			status:  http.StatusNoContent, handle: eraseCustomer})
+			status:  http.StatusNoContent},
+			func(c *call) (struct{}, error) {
+				return struct{}{}, svc.EraseCustomer(c.r.Context(), c.dealer, crm.CustomerID(c.r.PathValue("id")))
+			}))
 	rs = append(rs, leads.routes()...)
-	rs = append(rs, leadRoutes()...)
+	rs = append(rs, leadRoutes(svc)...)
 	rs = append(rs, vehicles.routes()...)
 	rs = append(rs, sales.routes()...)
 	rs = append(rs, serviceOrders.routes()...)
@@ -162,14 +170,6 @@ func serveOpenAPI(h *handler, c *call) error {
 	return nil
 }
 
-func getDealer(h *handler, c *call) error {
-	d, err := h.svc.GetDealer(c.r.Context(), c.dealer)
-	if err != nil {
-		return err
-	}
-	return c.reply(http.StatusOK, d)
-}
-
 func patchDealer(h *handler, c *call) error {
 	patch, err := decodePatch[dealerInput](c)
 	if err != nil {
@@ -189,111 +189,41 @@ func patchDealer(h *handler, c *call) error {
 	return c.reply(http.StatusOK, d)
 }
 
-func setConsent(h *handler, c *call) error {
-	var in consentInput
-	if err := c.decode(&in); err != nil {
-		return err
-	}
-	v, err := h.svc.SetConsent(c.r.Context(), c.dealer, crm.CustomerID(c.r.PathValue("id")), crm.Consent{
-		Purpose: in.Purpose, Channel: in.Channel, Granted: in.Granted, At: in.At, Source: in.Source,
-	})
-	if err != nil {
-		return err
-	}
-	return c.reply(http.StatusOK, v)
-}
-
-func exportCustomer(h *handler, c *call) error {
-	x, err := h.svc.ExportCustomer(c.r.Context(), c.dealer, crm.CustomerID(c.r.PathValue("id")))
-	if err != nil {
-		return err
-	}
-	return c.reply(http.StatusOK, x)
-}
-
-func eraseCustomer(h *handler, c *call) error {
-	if err := h.svc.EraseCustomer(c.r.Context(), c.dealer, crm.CustomerID(c.r.PathValue("id"))); err != nil {
-		return err
-	}
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // leadRoutes are the operations of a lead's state machine.
-func leadRoutes() []route {
+func leadRoutes(svc *crm.Service) []route {
 	item := "/v1/leads/{id}"
-	lead := reflect.TypeFor[crm.Lead]()
 	id := func(c *call) crm.LeadID { return crm.LeadID(c.r.PathValue("id")) }
-	reply := func(c *call, l crm.Lead, err error) error {
-		if err != nil {
-			return err
-		}
-		return c.reply(http.StatusOK, l)
-	}
 	return []route{
-		{method: http.MethodPost, path: item + "/level", op: "setLeadLevel", tag: "Leads",
-			summary: "Move an open lead to another level (not D or F) and reschedule its next follow-up",
-			body:    reflect.TypeFor[levelInput](), status: http.StatusOK, result: lead,
-			handle: func(h *handler, c *call) error {
-				var in levelInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				l, err := h.svc.SetLeadLevel(c.r.Context(), c.dealer, id(c), in.Level)
-				return reply(c, l, err)
-			}},
-		{method: http.MethodPost, path: item + "/follow-ups", op: "logLeadFollowUp", tag: "Leads",
-			summary: "Append a follow-up to an open lead's log and schedule the next one",
-			body:    reflect.TypeFor[followUpInput](), status: http.StatusOK, result: lead,
-			handle: func(h *handler, c *call) error {
-				var in followUpInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				l, err := h.svc.LogFollowUp(c.r.Context(), c.dealer, id(c), crm.FollowUp{
+		command(route{method: http.MethodPost, path: item + "/level", op: "setLeadLevel", tag: "Leads",
+			summary: "Move an open lead to another level (not D or F) and reschedule its next follow-up", status: http.StatusOK},
+			func(c *call, in levelInput) (crm.Lead, error) {
+				return svc.SetLeadLevel(c.r.Context(), c.dealer, id(c), in.Level)
+			}),
+		command(route{method: http.MethodPost, path: item + "/follow-ups", op: "logLeadFollowUp", tag: "Leads",
+			summary: "Append a follow-up to an open lead's log and schedule the next one", status: http.StatusOK},
+			func(c *call, in followUpInput) (crm.Lead, error) {
+				return svc.LogFollowUp(c.r.Context(), c.dealer, id(c), crm.FollowUp{
 					At: in.At, StaffID: in.StaffID, Channel: in.Channel, Note: in.Note, Level: in.Level, Visit: in.Visit,
 					ExpectedClose: in.ExpectedClose,
 				})
-				return reply(c, l, err)
-			}},
-		{method: http.MethodPost, path: item + "/lost-request", op: "requestLeadLost", tag: "Leads",
-			summary: "File a consultant's request to mark an open lead lost (战败), for a manager to decide",
-			body:    reflect.TypeFor[lostRequestInput](), status: http.StatusOK, result: lead,
-			handle: func(h *handler, c *call) error {
-				var in lostRequestInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				l, err := h.svc.RequestLost(c.r.Context(), c.dealer, id(c), in.Reason, in.Note, in.RequestedBy)
-				return reply(c, l, err)
-			}},
-		{method: http.MethodPost, path: item + "/lost-decision", op: "decideLeadLost", tag: "Leads",
-			summary: "Approve (the lead becomes lost, level F) or reject the pending lost request",
-			body:    reflect.TypeFor[lostDecisionInput](), status: http.StatusOK, result: lead,
-			handle: func(h *handler, c *call) error {
-				var in lostDecisionInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				l, err := h.svc.DecideLost(c.r.Context(), c.dealer, id(c), in.Decision == crm.Approved, in.DecidedBy, in.Note)
-				return reply(c, l, err)
-			}},
-		{method: http.MethodPost, path: item + "/convert", op: "convertLead", tag: "Leads",
+			}),
+		command(route{method: http.MethodPost, path: item + "/lost-request", op: "requestLeadLost", tag: "Leads",
+			summary: "File a consultant's request to mark an open lead lost (战败), for a manager to decide", status: http.StatusOK},
+			func(c *call, in lostRequestInput) (crm.Lead, error) {
+				return svc.RequestLost(c.r.Context(), c.dealer, id(c), in.Reason, in.Note, in.RequestedBy)
+			}),
+		command(route{method: http.MethodPost, path: item + "/lost-decision", op: "decideLeadLost", tag: "Leads",
+			summary: "Approve (the lead becomes lost, level F) or reject the pending lost request", status: http.StatusOK},
+			func(c *call, in lostDecisionInput) (crm.Lead, error) {
+				return svc.DecideLost(c.r.Context(), c.dealer, id(c), in.Decision == crm.Approved, in.DecidedBy, in.Note)
+			}),
+		command(route{method: http.MethodPost, path: item + "/convert", op: "convertLead", tag: "Leads",
 			summary: "Convert an open lead (A卡 → C卡): write the customer, the vehicle and the sale in one transaction",
-			body:    reflect.TypeFor[conversionInput](), status: http.StatusCreated,
-			result: reflect.TypeFor[crm.ConversionResult](), location: "the new sale",
-			handle: func(h *handler, c *call) error {
-				var in conversionInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
-				res, err := h.svc.ConvertLead(c.r.Context(), c.dealer, id(c), in.conversion())
-				if err != nil {
-					return err
-				}
-				c.w.Header().Set("Location", "/v1/sales/"+url.PathEscape(string(res.Sale.ID)))
-				return c.reply(http.StatusCreated, res)
-			}},
+			status:  http.StatusCreated, location: "the new sale"},
+			func(c *call, in conversionInput) (crm.ConversionResult, error) {
+				res, err := svc.ConvertLead(c.r.Context(), c.dealer, id(c), in.conversion())
+				return created(c, "sales", res.Sale.ID, res, err)
+			}),
 	}
 }
 
@@ -323,7 +253,8 @@ var (
 		page: func(f *crm.LeadFilter) *crm.PageRequest { return &f.PageRequest },
 		params: []filterParam[crm.LeadFilter]{
 			enumParam("status", "Lead status.", func(f *crm.LeadFilter) *crm.LeadStatus { return &f.Status }),
-			levelsParam("Intent levels, comma-separated (levels=H,A) or repeated."),
+			enumsParam("levels", "Intent levels, comma-separated (levels=H,A) or repeated.", "intent levels", strings.TrimSpace,
+				func(f *crm.LeadFilter) *[]crm.IntentLevel { return &f.Levels }),
 			textParam("consultant_id", "Sales consultant.", nil, func(f *crm.LeadFilter) *crm.StaffID { return &f.ConsultantID }),
 			textParam("customer_id", "The lead's customer or its referrer.", nil, func(f *crm.LeadFilter) *crm.CustomerID { return &f.CustomerID }),
 			enumParam("source", "Lead source.", func(f *crm.LeadFilter) *crm.Source { return &f.Source }),

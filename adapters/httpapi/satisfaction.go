@@ -1,12 +1,10 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 
 	"github.com/dealercrm/dealercrm"
@@ -32,21 +30,23 @@ import (
 // nothing.
 func WithSatisfaction(svc *satisfaction.Service) Option {
 	return func(c *config) {
-		c.modules = append(c.modules, func() []route { return satisfactionRoutes(svc) })
+		c.modules = append(c.modules, module{routes: func() []route { return satisfactionRoutes(svc) }, schemas: satisfactionSchemas})
 	}
 }
 
-func init() {
+// satisfactionSchemas registers the enumerations, names and descriptions of the
+// satisfaction types.
+func satisfactionSchemas(r *schemaRegistry) {
 	// The satisfaction enumerations, documented like the crm ones; Method
 	// and the generic struct names get a prefix, since grading has a
 	// Method too.
-	enumValues[reflect.TypeFor[satisfaction.Scale]()] = strs(satisfaction.Scales())
-	enumValues[reflect.TypeFor[satisfaction.Method]()] = strs(satisfaction.Methods())
-	enumValues[reflect.TypeFor[satisfaction.RandomIndex]()] = strs(satisfaction.RandomIndexes())
-	enumValues[reflect.TypeFor[satisfaction.Department]()] = strs(satisfaction.Departments())
-	enumValues[reflect.TypeFor[satisfaction.Quadrant]()] = strs(satisfaction.Quadrants())
-	enumValues[reflect.TypeFor[satisfaction.Granularity]()] = []string{string(satisfaction.Month), string(satisfaction.Quarter)}
-	for t, name := range map[reflect.Type]string{
+	addEnum(r, satisfaction.Scales()...)
+	addEnum(r, satisfaction.Methods()...)
+	addEnum(r, satisfaction.RandomIndexes()...)
+	addEnum(r, satisfaction.Departments()...)
+	addEnum(r, satisfaction.Quadrants()...)
+	addEnum(r, satisfaction.Month, satisfaction.Quarter)
+	r.addNames(map[reflect.Type]string{
 		reflect.TypeFor[satisfaction.Method]():         "AHPMethod",
 		reflect.TypeFor[satisfaction.Config]():         "AHPConfig",
 		reflect.TypeFor[satisfaction.Result]():         "AHPResult",
@@ -61,10 +61,8 @@ func init() {
 		reflect.TypeFor[satisfaction.Score]():          "CSIScore",
 		reflect.TypeFor[satisfaction.IndicatorScore](): "CSIIndicatorScore",
 		reflect.TypeFor[satisfaction.Priority]():       "SatisfactionPriority",
-	} {
-		schemaNames[t] = name
-	}
-	customSchemas[reflect.TypeFor[satisfaction.Matrix]()] = customSchema{name: "ComparisonMatrix", build: func() map[string]any {
+	})
+	r.custom[reflect.TypeFor[satisfaction.Matrix]()] = customSchema{name: "ComparisonMatrix", build: func() map[string]any {
 		judgment := map[string]any{
 			"description": "A judgment on Saaty's 1–9 scale: a number (3, 0.5), a string holding a number or a fraction (\"3\", \"1/3\"), or null (or 0) for a skipped comparison.",
 			"anyOf": []any{
@@ -80,12 +78,12 @@ func init() {
 			"examples":    []any{[]any{[]any{1, 3, 5}, []any{"1/3", 1, 2}, []any{nil, nil, 1}}},
 		}
 	}}
-	schemaDocs["Hierarchy"] = "A stored AHP hierarchy of a dealer: goal → criteria → sub-criteria → indicators, with the Config it is weighed with."
-	schemaDocs["HierarchyNode"] = "A node of an AHP hierarchy: its children weigh by a comparison matrix, several experts' matrices (geometric mean) or given weights."
-	schemaDocs["Questionnaire"] = "A survey (typically a return-visit call 回访) whose items score indicators of a hierarchy."
-	schemaDocs["SurveyResponse"] = "One customer's answers to a questionnaire, scored 0–100; a low score opens a follow-up."
-	schemaDocs["CSIReport"] = "CSI 0–100 of a questionnaire over a set of responses, broken down by criterion, indicator, staff member, department and period."
-	schemaDocs["AHPResult"] = "The priority vector of a comparison matrix with λmax, CI, RI and CR."
+	r.docs["Hierarchy"] = "A stored AHP hierarchy of a dealer: goal → criteria → sub-criteria → indicators, with the Config it is weighed with."
+	r.docs["HierarchyNode"] = "A node of an AHP hierarchy: its children weigh by a comparison matrix, several experts' matrices (geometric mean) or given weights."
+	r.docs["Questionnaire"] = "A survey (typically a return-visit call 回访) whose items score indicators of a hierarchy."
+	r.docs["SurveyResponse"] = "One customer's answers to a questionnaire, scored 0–100; a low score opens a follow-up."
+	r.docs["CSIReport"] = "CSI 0–100 of a questionnaire over a set of responses, broken down by criterion, indicator, staff member, department and period."
+	r.docs["AHPResult"] = "The priority vector of a comparison matrix with λmax, CI, RI and CR."
 }
 
 // ahpWeightsInput is the body of POST /v1/ahp/weights.
@@ -106,24 +104,24 @@ type ahpWeightsInput struct {
 const maxAHPIterations = 10 * satisfaction.DefaultMaxIterations
 
 // checkAHPConfig adds the request limits of a Config to fs.
-func checkAHPConfig(fs *fieldErrors, field string, c *satisfaction.Config) {
+func checkAHPConfig(fs *crm.Checker, field string, c *satisfaction.Config) {
 	if c.MaxIterations > maxAHPIterations {
-		fs.add(field+".max_iterations", satisfaction.RuleRange, "must be at most "+strconv.Itoa(maxAHPIterations))
+		fs.Add(field+".max_iterations", satisfaction.RuleRange, "must be at most %d", maxAHPIterations)
 	}
 }
 
 func (in *ahpWeightsInput) validate() error {
-	var fs fieldErrors
+	var fs crm.Checker
 	checkAHPConfig(&fs, "config", &in.Config)
 	switch {
 	case len(in.Matrix) == 0 && len(in.Experts) == 0:
-		fs.add("matrix", crm.RuleRequired, "is required (or experts)")
+		fs.Add("matrix", crm.RuleRequired, "is required (or experts)")
 	case len(in.Matrix) > 0 && len(in.Experts) > 0:
-		fs.add("experts", crm.RuleUnique, "give either matrix or experts, not both")
+		fs.Add("experts", crm.RuleUnique, "give either matrix or experts, not both")
 	case len(in.ExpertWeights) > 0 && len(in.Experts) == 0:
-		fs.add("expert_weights", crm.RuleRequired, "needs experts")
+		fs.Add("expert_weights", crm.RuleRequired, "needs experts")
 	}
-	return fs.err("request")
+	return fs.Err("request")
 }
 
 // ahpHierarchyInput is the body of POST /v1/ahp/hierarchy.
@@ -134,9 +132,9 @@ type ahpHierarchyInput struct {
 }
 
 func (in *ahpHierarchyInput) validate() error {
-	var fs fieldErrors
+	var fs crm.Checker
 	checkAHPConfig(&fs, "config", &in.Config)
-	return fs.err("request")
+	return fs.Err("request")
 }
 
 // hierarchyInput is the body of POST /v1/hierarchies.
@@ -153,9 +151,9 @@ type hierarchyInput struct {
 }
 
 func (in *hierarchyInput) validate() error {
-	var fs fieldErrors
+	var fs crm.Checker
 	checkAHPConfig(&fs, "config", &in.Config)
-	return fs.err("request")
+	return fs.Err("request")
 }
 
 // questionnaireInput is the body of POST /v1/questionnaires.
@@ -203,6 +201,14 @@ type reportQuery struct {
 	Target        float64
 }
 
+func (q *reportQuery) validate() error {
+	var c crm.Checker
+	if q.Questionnaire == "" {
+		c.Add("questionnaire", crm.RuleRequired, "is required")
+	}
+	return c.Err("query")
+}
+
 // priorityReport is the reply of GET /v1/reports/satisfaction-priorities.
 type priorityReport struct {
 	QuestionnaireID satisfaction.QuestionnaireID `json:"questionnaire_id"`
@@ -214,41 +220,6 @@ type priorityReport struct {
 	// Target is the performance target the gaps are measured to.
 	Target float64                 `json:"target"`
 	Items  []satisfaction.Priority `json:"items"`
-}
-
-// decodeAHP is call.decode for bodies holding comparison matrices: a
-// malformed judgment is the *satisfaction.MatrixError naming its cell
-// (422, with the field where the matrix sits in the body), not a
-// malformed body (400).
-func decodeAHP(c *call, dst any) error {
-	if err := c.checkContentType(false); err != nil {
-		return err
-	}
-	body, err := c.readBody()
-	if err != nil {
-		return err
-	}
-	if err := checkBodyText(body); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		if me, ok := errors.AsType[*satisfaction.MatrixError](err); ok {
-			return locateMatrixError(me, body, reflect.TypeOf(dst))
-		}
-		return locatedError(decodeError(err), body, reflect.TypeOf(dst))
-	}
-	if err := expectEOF(dec); err != nil {
-		return err
-	}
-	if err := rejectDerived(dst); err != nil {
-		return err
-	}
-	if v, ok := dst.(interface{ validate() error }); ok {
-		return v.validate()
-	}
-	return nil
 }
 
 // locateMatrixError names the field of a judgment that did not decode:
@@ -270,36 +241,22 @@ func locateMatrixError(me *satisfaction.MatrixError, body []byte, t reflect.Type
 
 func satisfactionRoutes(svc *satisfaction.Service) []route {
 	const ahpTag, surveyTag, reportTag = "AHP", "Satisfaction", "Reports"
-	created := func(c *call, coll, id string, v any) error {
-		c.w.Header().Set("Location", "/v1/"+coll+"/"+url.PathEscape(id))
-		return c.reply(http.StatusCreated, v)
-	}
-	replyOK := func(c *call, v any, err error) error {
-		if err != nil {
-			return err
-		}
-		return c.reply(http.StatusOK, v)
-	}
-	pageOnly := resource[satisfaction.Hierarchy, satisfaction.HierarchyID, struct{}, crm.PageRequest]{
-		page: func(p *crm.PageRequest) *crm.PageRequest { return p },
-	}
-	responses := resource[satisfaction.Response, satisfaction.ResponseID, struct{}, satisfaction.ResponseFilter]{
-		page: func(f *satisfaction.ResponseFilter) *crm.PageRequest { return &f.PageRequest },
-		params: []filterParam[satisfaction.ResponseFilter]{
-			textParam("questionnaire_id", "Questionnaire.", nil, func(f *satisfaction.ResponseFilter) *satisfaction.QuestionnaireID { return &f.QuestionnaireID }),
-			textParam("staff_id", "Staff member (advisor or consultant).", nil, func(f *satisfaction.ResponseFilter) *crm.StaffID { return &f.StaffID }),
-			textParam("customer_id", "Customer.", nil, func(f *satisfaction.ResponseFilter) *crm.CustomerID { return &f.CustomerID }),
-			dateParam("date_from", "First call date (inclusive).", func(f *satisfaction.ResponseFilter) *dealercrm.Date { return &f.Dates.From }),
-			dateParam("date_to", "Last call date (inclusive).", func(f *satisfaction.ResponseFilter) *dealercrm.Date { return &f.Dates.To }),
-		},
-	}
+	hierarchy, questionnaire, response := reflect.TypeFor[satisfaction.Hierarchy](), reflect.TypeFor[satisfaction.Questionnaire](), reflect.TypeFor[satisfaction.Response]()
+	pageOnly := paged(func(p *crm.PageRequest) *crm.PageRequest { return p })
+	responseParams := paged(func(f *satisfaction.ResponseFilter) *crm.PageRequest { return &f.PageRequest },
+		textParam("questionnaire_id", "Questionnaire.", nil, func(f *satisfaction.ResponseFilter) *satisfaction.QuestionnaireID { return &f.QuestionnaireID }),
+		textParam("staff_id", "Staff member (advisor or consultant).", nil, func(f *satisfaction.ResponseFilter) *crm.StaffID { return &f.StaffID }),
+		textParam("customer_id", "Customer.", nil, func(f *satisfaction.ResponseFilter) *crm.CustomerID { return &f.CustomerID }),
+		dateParam("date_from", "First call date (inclusive).", func(f *satisfaction.ResponseFilter) *dealercrm.Date { return &f.Dates.From }),
+		dateParam("date_to", "Last call date (inclusive).", func(f *satisfaction.ResponseFilter) *dealercrm.Date { return &f.Dates.To }),
+	)
 	reportParams := []filterParam[reportQuery]{
 		textParam("questionnaire", "The questionnaire (required).", nil, func(q *reportQuery) *satisfaction.QuestionnaireID { return &q.Questionnaire }),
 		dateParam("from", "First response date (inclusive); open when omitted.", func(q *reportQuery) *dealercrm.Date { return &q.Req.From }),
 		dateParam("to", "Last response date (inclusive); open when omitted.", func(q *reportQuery) *dealercrm.Date { return &q.Req.To }),
 		enumParam("granularity", "Length of the by_period breakdown's periods (month when omitted).", func(q *reportQuery) *satisfaction.Granularity { return &q.Req.Period }),
 	}
-	priorityParams := append(reportParams[:len(reportParams):len(reportParams)], filterParam[reportQuery]{
+	priorityParams := append(slices.Clip(reportParams), filterParam[reportQuery]{
 		queryParam: queryParam{name: "target", typ: reflect.TypeFor[float64](),
 			doc: "Performance target 0–100 the gaps are measured to (100 when omitted)."},
 		set: func(q *reportQuery, v string) string {
@@ -311,186 +268,86 @@ func satisfactionRoutes(svc *satisfaction.Service) []route {
 			return ""
 		},
 	})
-	docs := func(ps []filterParam[reportQuery]) []queryParam {
-		out := make([]queryParam, 0, len(ps))
-		for _, p := range ps {
-			out = append(out, p.queryParam)
-		}
-		return out
-	}
-	parseReport := func(c *call, ps []filterParam[reportQuery]) (reportQuery, error) {
-		var q reportQuery
-		if err := parseQuery(c.r, ps, &q); err != nil {
-			return q, err
-		}
-		if q.Questionnaire == "" {
-			return q, &crm.ValidationError{Entity: "query", Fields: []crm.FieldError{{Field: "questionnaire", Rule: crm.RuleRequired, Message: "is required"}}}
-		}
-		return q, nil
-	}
-	hierarchy, questionnaire, response := reflect.TypeFor[satisfaction.Hierarchy](), reflect.TypeFor[satisfaction.Questionnaire](), reflect.TypeFor[satisfaction.Response]()
 	return []route{
-		{method: http.MethodPost, path: "/v1/ahp/weights", op: "computeAHPWeights", tag: ahpTag,
+		command(route{method: http.MethodPost, path: "/v1/ahp/weights", op: "computeAHPWeights", tag: ahpTag,
 			summary: "Weigh a pairwise comparison matrix (or several experts' matrices): priority vector, λmax, CI, CR; an inconsistent matrix is 422 naming the judgment to revise",
-			body:    reflect.TypeFor[ahpWeightsInput](), status: http.StatusOK, result: reflect.TypeFor[satisfaction.Result](),
-			handle: func(_ *handler, c *call) error {
-				var in ahpWeightsInput
-				if err := decodeAHP(c, &in); err != nil {
-					return err
-				}
+			status:  http.StatusOK},
+			func(_ *call, in ahpWeightsInput) (satisfaction.Result, error) {
 				if len(in.Experts) > 0 {
-					r, err := in.Config.WeighExperts(in.Experts, in.ExpertWeights, in.Labels...)
-					return replyOK(c, r, err)
+					return in.Config.WeighExperts(in.Experts, in.ExpertWeights, in.Labels...)
 				}
-				r, err := in.Config.Weigh(in.Matrix, in.Labels...)
-				return replyOK(c, r, err)
-			}},
-		{method: http.MethodPost, path: "/v1/ahp/hierarchy", op: "computeAHPHierarchy", tag: ahpTag,
+				return in.Config.Weigh(in.Matrix, in.Labels...)
+			}),
+		command(route{method: http.MethodPost, path: "/v1/ahp/hierarchy", op: "computeAHPHierarchy", tag: ahpTag,
 			summary: "Weigh a hierarchy (goal → criteria → … → indicators): local and global weights, indicators ranked",
-			body:    reflect.TypeFor[ahpHierarchyInput](), status: http.StatusOK, result: reflect.TypeFor[satisfaction.Weights](),
-			handle: func(_ *handler, c *call) error {
-				var in ahpHierarchyInput
-				if err := decodeAHP(c, &in); err != nil {
-					return err
-				}
-				w, err := in.Config.WeighHierarchy(in.Root)
-				return replyOK(c, w, err)
-			}},
-		{method: http.MethodPost, path: "/v1/hierarchies", op: "createHierarchy", tag: surveyTag,
+			status:  http.StatusOK},
+			func(_ *call, in ahpHierarchyInput) (satisfaction.Weights, error) {
+				return in.Config.WeighHierarchy(in.Root)
+			}),
+		command(route{method: http.MethodPost, path: "/v1/hierarchies", op: "createHierarchy", tag: surveyTag,
 			summary: "Store a hierarchy of the dealer once it weighs (valid and consistent)",
-			body:    reflect.TypeFor[hierarchyInput](), status: http.StatusCreated, result: hierarchy, location: "the new hierarchy",
-			handle: func(_ *handler, c *call) error {
-				var in hierarchyInput
-				if err := decodeAHP(c, &in); err != nil {
-					return err
-				}
+			status:  http.StatusCreated, location: "the new hierarchy"},
+			func(c *call, in hierarchyInput) (satisfaction.Hierarchy, error) {
 				h, err := svc.CreateHierarchy(c.r.Context(), c.dealer, satisfaction.Hierarchy{
 					ID: in.ID, Name: in.Name, Description: in.Description, Config: in.Config, Root: in.Root})
-				if err != nil {
-					return err
-				}
-				return created(c, "hierarchies", string(h.ID), h)
-			}},
-		{method: http.MethodGet, path: "/v1/hierarchies/{id}", op: "getHierarchy", tag: surveyTag,
-			summary: "Get a stored hierarchy", status: http.StatusOK, result: hierarchy,
-			handle: func(_ *handler, c *call) error {
-				h, err := svc.GetHierarchy(c.r.Context(), c.dealer, satisfaction.HierarchyID(c.r.PathValue("id")))
-				return replyOK(c, h, err)
-			}},
-		{method: http.MethodGet, path: "/v1/hierarchies/{id}/weights", op: "getHierarchyWeights", tag: surveyTag,
-			summary: "Weigh a stored hierarchy: local and global weights, indicators ranked",
-			status:  http.StatusOK, result: reflect.TypeFor[satisfaction.Weights](),
-			handle: func(_ *handler, c *call) error {
-				w, err := svc.HierarchyWeights(c.r.Context(), c.dealer, satisfaction.HierarchyID(c.r.PathValue("id")))
-				return replyOK(c, w, err)
-			}},
-		{method: http.MethodGet, path: "/v1/hierarchies", op: "listHierarchies", tag: surveyTag,
-			summary: "List the dealer's hierarchies in ID order", params: pageOnly.queryParams(),
-			status: http.StatusOK, result: hierarchy, list: true,
-			handle: func(_ *handler, c *call) error {
-				var p crm.PageRequest
-				if err := parseQuery(c.r, pageOnly.allParams(), &p); err != nil {
-					return err
-				}
-				page, err := svc.ListHierarchies(c.r.Context(), c.dealer, p)
-				return replyOK(c, page, err)
-			}},
-		{method: http.MethodPost, path: "/v1/questionnaires", op: "createQuestionnaire", tag: surveyTag,
+				return created(c, "hierarchies", h.ID, h, err)
+			}),
+		byID(route{method: http.MethodGet, path: "/v1/hierarchies/{id}", op: "getHierarchy", tag: surveyTag,
+			summary: "Get a stored hierarchy", status: http.StatusOK}, svc.GetHierarchy),
+		byID(route{method: http.MethodGet, path: "/v1/hierarchies/{id}/weights", op: "getHierarchyWeights", tag: surveyTag,
+			summary: "Weigh a stored hierarchy: local and global weights, indicators ranked", status: http.StatusOK}, svc.HierarchyWeights),
+		query(route{method: http.MethodGet, path: "/v1/hierarchies", op: "listHierarchies", tag: surveyTag,
+			summary: "List the dealer's hierarchies in ID order", status: http.StatusOK, result: hierarchy, list: true},
+			pageOnly, forDealer(svc.ListHierarchies)),
+		command(route{method: http.MethodPost, path: "/v1/questionnaires", op: "createQuestionnaire", tag: surveyTag,
 			summary: "Create a questionnaire whose items score indicators of a stored hierarchy",
-			body:    reflect.TypeFor[questionnaireInput](), status: http.StatusCreated, result: questionnaire, location: "the new questionnaire",
-			handle: func(_ *handler, c *call) error {
-				var in questionnaireInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
+			status:  http.StatusCreated, location: "the new questionnaire"},
+			func(c *call, in questionnaireInput) (satisfaction.Questionnaire, error) {
 				q, err := svc.CreateQuestionnaire(c.r.Context(), c.dealer, satisfaction.Questionnaire{
 					ID: in.ID, Name: in.Name, Department: in.Department, Scale: in.Scale, HierarchyID: in.HierarchyID,
 					Items: in.Items, FollowUpThreshold: in.FollowUpThreshold})
-				if err != nil {
-					return err
-				}
-				return created(c, "questionnaires", string(q.ID), q)
-			}},
-		{method: http.MethodGet, path: "/v1/questionnaires/{id}", op: "getQuestionnaire", tag: surveyTag,
-			summary: "Get a questionnaire", status: http.StatusOK, result: questionnaire,
-			handle: func(_ *handler, c *call) error {
-				q, err := svc.GetQuestionnaire(c.r.Context(), c.dealer, satisfaction.QuestionnaireID(c.r.PathValue("id")))
-				return replyOK(c, q, err)
-			}},
-		{method: http.MethodGet, path: "/v1/questionnaires", op: "listQuestionnaires", tag: surveyTag,
-			summary: "List the dealer's questionnaires in ID order", params: pageOnly.queryParams(),
-			status: http.StatusOK, result: questionnaire, list: true,
-			handle: func(_ *handler, c *call) error {
-				var p crm.PageRequest
-				if err := parseQuery(c.r, pageOnly.allParams(), &p); err != nil {
-					return err
-				}
-				page, err := svc.ListQuestionnaires(c.r.Context(), c.dealer, p)
-				return replyOK(c, page, err)
-			}},
-		{method: http.MethodPost, path: "/v1/survey-responses", op: "recordSurveyResponse", tag: surveyTag,
+				return created(c, "questionnaires", q.ID, q, err)
+			}),
+		byID(route{method: http.MethodGet, path: "/v1/questionnaires/{id}", op: "getQuestionnaire", tag: surveyTag,
+			summary: "Get a questionnaire", status: http.StatusOK}, svc.GetQuestionnaire),
+		query(route{method: http.MethodGet, path: "/v1/questionnaires", op: "listQuestionnaires", tag: surveyTag,
+			summary: "List the dealer's questionnaires in ID order", status: http.StatusOK, result: questionnaire, list: true},
+			pageOnly, forDealer(svc.ListQuestionnaires)),
+		command(route{method: http.MethodPost, path: "/v1/survey-responses", op: "recordSurveyResponse", tag: surveyTag,
 			summary: "Record a return-visit response: it is scored 0–100, and one below the follow-up threshold opens a complaint follow-up; a known external_id returns the first response",
-			body:    reflect.TypeFor[responseInput](), status: http.StatusCreated, result: response, location: "the response",
-			handle: func(_ *handler, c *call) error {
-				var in responseInput
-				if err := c.decode(&in); err != nil {
-					return err
-				}
+			status:  http.StatusCreated, location: "the response"},
+			func(c *call, in responseInput) (satisfaction.Response, error) {
 				r, err := svc.RecordResponse(c.r.Context(), c.dealer, satisfaction.Response{
 					ID: in.ID, ExternalID: in.ExternalID, QuestionnaireID: in.QuestionnaireID, CustomerID: in.CustomerID,
 					SaleID: in.SaleID, ServiceOrderID: in.ServiceOrderID, StaffID: in.StaffID, Date: in.Date,
 					Answers: in.Answers, Comment: in.Comment})
-				if err != nil {
-					return err
-				}
-				return created(c, "survey-responses", string(r.ID), r)
-			}},
-		{method: http.MethodGet, path: "/v1/survey-responses/{id}", op: "getSurveyResponse", tag: surveyTag,
-			summary: "Get a survey response", status: http.StatusOK, result: response,
-			handle: func(_ *handler, c *call) error {
-				v, err := svc.GetResponse(c.r.Context(), c.dealer, satisfaction.ResponseID(c.r.PathValue("id")))
-				return replyOK(c, v, err)
-			}},
-		{method: http.MethodGet, path: "/v1/survey-responses", op: "listSurveyResponses", tag: surveyTag,
-			summary: "List the dealer's survey responses in ID order", params: responses.queryParams(),
-			status: http.StatusOK, result: response, list: true,
-			handle: func(_ *handler, c *call) error {
-				var f satisfaction.ResponseFilter
-				if err := parseQuery(c.r, responses.allParams(), &f); err != nil {
-					return err
-				}
-				page, err := svc.ListResponses(c.r.Context(), c.dealer, f)
-				return replyOK(c, page, err)
-			}},
-		{method: http.MethodGet, path: "/v1/reports/csi", op: "getCSIReport", tag: reportTag, heavy: true,
+				return created(c, "survey-responses", r.ID, r, err)
+			}),
+		byID(route{method: http.MethodGet, path: "/v1/survey-responses/{id}", op: "getSurveyResponse", tag: surveyTag,
+			summary: "Get a survey response", status: http.StatusOK}, svc.GetResponse),
+		query(route{method: http.MethodGet, path: "/v1/survey-responses", op: "listSurveyResponses", tag: surveyTag,
+			summary: "List the dealer's survey responses in ID order", status: http.StatusOK, result: response, list: true},
+			responseParams, forDealer(svc.ListResponses)),
+		query(route{method: http.MethodGet, path: "/v1/reports/csi", op: "getCSIReport", tag: reportTag, heavy: true,
 			summary: "CSI 0–100 of a questionnaire's responses, by criterion, indicator, staff member, department and period",
-			params:  docs(reportParams), status: http.StatusOK, result: reflect.TypeFor[satisfaction.Report](),
-			handle: func(_ *handler, c *call) error {
-				q, err := parseReport(c, reportParams)
-				if err != nil {
-					return err
-				}
-				rep, err := svc.Report(c.r.Context(), c.dealer, q.Questionnaire, q.Req)
-				return replyOK(c, rep, err)
-			}},
-		{method: http.MethodGet, path: "/v1/reports/satisfaction-priorities", op: "getSatisfactionPriorities", tag: reportTag, heavy: true,
+			status:  http.StatusOK},
+			reportParams, func(c *call, q reportQuery) (satisfaction.Report, error) {
+				return svc.Report(c.r.Context(), c.dealer, q.Questionnaire, q.Req)
+			}),
+		query(route{method: http.MethodGet, path: "/v1/reports/satisfaction-priorities", op: "getSatisfactionPriorities", tag: reportTag, heavy: true,
 			summary: "Improvement priorities of a questionnaire's indicators: importance × gap, with importance–performance quadrants",
-			params:  docs(priorityParams), status: http.StatusOK, result: reflect.TypeFor[priorityReport](),
-			handle: func(_ *handler, c *call) error {
-				q, err := parseReport(c, priorityParams)
-				if err != nil {
-					return err
-				}
+			status:  http.StatusOK},
+			priorityParams, func(c *call, q reportQuery) (priorityReport, error) {
 				rep, err := svc.Report(c.r.Context(), c.dealer, q.Questionnaire, q.Req)
 				if err != nil {
-					return err
+					return priorityReport{}, err
 				}
 				target := q.Target
 				if target == 0 {
 					target = satisfaction.DefaultTarget
 				}
-				return c.reply(http.StatusOK, priorityReport{QuestionnaireID: rep.QuestionnaireID, From: rep.From, To: rep.To,
-					CSI: rep.CSI, Responses: rep.Responses, Target: target, Items: rep.Priorities(target)})
-			}},
+				return priorityReport{QuestionnaireID: rep.QuestionnaireID, From: rep.From, To: rep.To,
+					CSI: rep.CSI, Responses: rep.Responses, Target: target, Items: rep.Priorities(target)}, nil
+			}),
 	}
 }
