@@ -2,8 +2,6 @@ package loyalty
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -183,47 +181,6 @@ func invalid(field, rule, msg string) error {
 	return &crm.ValidationError{Entity: "loyalty request", Fields: []crm.FieldError{{Field: field, Rule: rule, Message: msg}}}
 }
 
-// hasher builds the canonical input of a command and hashes it. Its
-// methods take and return it by value, so that a stack buffer
-// (hasher{b: buf[:0]}) stays on the stack on hot paths.
-type hasher struct{ b []byte }
-
-func (h hasher) str(s string) hasher {
-	h.b = strconv.AppendInt(h.b, int64(len(s)), 10)
-	h.b = append(h.b, ':')
-	h.b = append(h.b, s...)
-	return h
-}
-func (h hasher) int(n int64) hasher {
-	h.b = strconv.AppendInt(h.b, n, 10)
-	h.b = append(h.b, ';')
-	return h
-}
-func (h hasher) date(d dealercrm.Date) hasher {
-	return h.int(int64(d.Year)*10000 + int64(d.Month)*100 + int64(d.Day))
-}
-
-// dec adds a decimal in a canonical form (1280.50 and 1280.5 are equal).
-func (h hasher) dec(d decimal.Decimal) hasher {
-	if d.NumDigits() > 18 {
-		return h.str(d.String())
-	}
-	c, e := d.CoefficientInt64(), d.Exponent()
-	for c != 0 && c%10 == 0 {
-		c, e = c/10, e+1
-	}
-	if c == 0 {
-		e = 0
-	}
-	return h.int(c).int(int64(e))
-}
-func (h hasher) sum() string {
-	x := sha256.Sum256(h.b)
-	var out [32]byte
-	hex.Encode(out[:], x[:16])
-	return string(out[:])
-}
-
 // JoinRequest asks for a customer to join (or rejoin) the club.
 type JoinRequest struct {
 	// DealerID is the store asking (the account is kept by its group's home).
@@ -262,13 +219,11 @@ func (s *Service) Join(ctx context.Context, r JoinRequest) (Receipt, error) {
 		return Receipt{}, err
 	}
 	tier, rule := s.program.InitialTier(r.Method, r.FeePaid, r.SpendRank)
-	h := (hasher{}).str("join").str(string(r.DealerID)).str(string(r.CustomerID)).str(string(r.Method)).dec(r.FeePaid).date(date).str(r.Reason)
-	if r.SpendRank != nil {
-		h = h.dec(*r.SpendRank)
-	}
+	r.Date = date
+	hash := requestHash("join", r)
 	dealer := s.program.AccountDealer(r.DealerID)
 	at := s.stamp()
-	rec, err := s.store.Do(ctx, Command{DealerID: dealer, CustomerID: r.CustomerID, Key: r.IdempotencyKey, Hash: h.sum(),
+	rec, err := s.store.Do(ctx, Command{DealerID: dealer, CustomerID: r.CustomerID, Key: r.IdempotencyKey, Hash: hash,
 		Apply: func(st *State) (Receipt, error) {
 			ev := MembershipEvent{Event: EventJoin, Method: string(r.Method), Rule: rule, Reason: r.Reason, Date: date, At: at}
 			if err := transition(st.Membership, &ev); err != nil {
@@ -392,8 +347,10 @@ func (s *Service) prepare(ctx context.Context, r *ChangeRequest, keyed bool) (de
 	return date, s.checkFee(r.FeePaid)
 }
 
-func (r *ChangeRequest) hash(op string, date dealercrm.Date) string {
-	return (hasher{}).str(op).str(string(r.DealerID)).str(string(r.CustomerID)).str(r.Method).dec(r.FeePaid).date(date).str(r.Reason).sum()
+// hash returns the idempotency hash of change op with its date filled in.
+func (r ChangeRequest) hash(op string, date dealercrm.Date) string {
+	r.Date = date
+	return requestHash(op, r)
 }
 
 // pick chooses the check to act on: the named method's, or the first met
@@ -716,17 +673,16 @@ func (s *Service) Earn(ctx context.Context, r EarnRequest) (Receipt, error) {
 		key = defaultKey(o.CustomerID, source)
 	}
 	entry.IdempotencyKey = key
-	var buf [256]byte
-	h := hasher{b: buf[:0]}
-	h = h.str("earn").str(string(r.DealerID)).str(string(o.ID)).str(string(o.CustomerID)).str(string(o.Kind)).str(string(o.Payer)).
-		dec(o.Labour).dec(o.Parts).date(o.Date)
-	if r.IdempotencyKey != "" {
+	in := r
+	in.Date = date
+	if r.IdempotencyKey == "" {
 		// A caller's key covers the posting date too; the default key is
 		// the order's, and the same order posted another day is a replay.
-		h = h.date(date)
+		in.Date = dealercrm.Date{}
 	}
+	hash := requestHash("earn", in)
 	entry.CreatedAt = s.stamp()
-	rec, err := s.store.Do(ctx, Command{DealerID: s.program.AccountDealer(r.DealerID), CustomerID: o.CustomerID, Key: key, Hash: h.sum(),
+	rec, err := s.store.Do(ctx, Command{DealerID: s.program.AccountDealer(r.DealerID), CustomerID: o.CustomerID, Key: key, Hash: hash,
 		Source: source,
 		Apply: func(st *State) (Receipt, error) {
 			m := st.Membership
@@ -803,14 +759,17 @@ func (s *Service) Bonus(ctx context.Context, r BonusRequest) (Receipt, error) {
 		Reason: "bonus for " + r.Event, CreatedAt: s.stamp()}
 	source := entry.SourceKey()
 	key := r.IdempotencyKey
-	h := (hasher{}).str("bonus").str(string(r.CustomerID)).str(r.Event).str(r.Ref)
+	in := r
+	in.Date = date
 	if key == "" {
+		// The default key is the bonus's source: the same event's
+		// record posted another day is a replay.
 		key = defaultKey(r.CustomerID, source)
-	} else {
-		h = h.str(string(r.DealerID)).date(date)
+		in.Date = dealercrm.Date{}
 	}
+	hash := requestHash("bonus", in)
 	entry.IdempotencyKey = key
-	rec, err := s.store.Do(ctx, Command{DealerID: s.program.AccountDealer(r.DealerID), CustomerID: r.CustomerID, Key: key, Hash: h.sum(),
+	rec, err := s.store.Do(ctx, Command{DealerID: s.program.AccountDealer(r.DealerID), CustomerID: r.CustomerID, Key: key, Hash: hash,
 		Source: source,
 		Apply: func(st *State) (Receipt, error) {
 			if st.Membership == nil || st.Membership.Status != StatusActive {
@@ -877,11 +836,10 @@ func (s *Service) Redeem(ctx context.Context, r RedeemRequest) (Receipt, error) 
 	if r.Purpose == "" {
 		r.Purpose = "voucher"
 	}
-	var buf [256]byte
-	h := hasher{b: buf[:0]}
-	h = h.str("redeem").str(string(r.DealerID)).str(string(r.CustomerID)).int(r.Points).str(r.Purpose).str(r.Ref).date(date).str(r.Reason)
+	r.Date = date
+	hash := requestHash("redeem", r)
 	at := s.stamp()
-	rec, err := s.store.Do(ctx, Command{DealerID: s.program.AccountDealer(r.DealerID), CustomerID: r.CustomerID, Key: r.IdempotencyKey, Hash: h.sum(),
+	rec, err := s.store.Do(ctx, Command{DealerID: s.program.AccountDealer(r.DealerID), CustomerID: r.CustomerID, Key: r.IdempotencyKey, Hash: hash,
 		Apply: func(st *State) (Receipt, error) {
 			if _, err := st.Account.Redeem(Entry{Points: r.Points, Store: r.DealerID, Date: date, Source: Source{Type: r.Purpose, ID: r.Ref},
 				Reason: r.Reason, IdempotencyKey: r.IdempotencyKey, CreatedAt: at}); err != nil {
@@ -930,15 +888,17 @@ func (s *Service) Reverse(ctx context.Context, r ReverseRequest) (Receipt, error
 	}
 	source := (&Entry{Kind: EntryReverse, Reverses: orig.ID}).SourceKey()
 	key := r.IdempotencyKey
-	h := (hasher{}).str("reverse").str(string(r.EntryID))
+	in := r
+	in.Date = date
 	if key == "" {
-		// The default key is the entry's: reversing it again is a replay.
+		// The default key is the entry's: reversing it again (for any
+		// reason, on any date, from any store) is a replay.
 		key = defaultKey(orig.CustomerID, source)
-	} else {
-		h = h.str(string(r.DealerID)).str(r.Reason).date(date)
+		in = ReverseRequest{EntryID: r.EntryID}
 	}
+	hash := requestHash("reverse", in)
 	at := s.stamp()
-	rec, err := s.store.Do(ctx, Command{DealerID: dealer, CustomerID: orig.CustomerID, Key: key, Hash: h.sum(), Source: source,
+	rec, err := s.store.Do(ctx, Command{DealerID: dealer, CustomerID: orig.CustomerID, Key: key, Hash: hash, Source: source,
 		Apply: func(st *State) (Receipt, error) {
 			e, err := st.Account.Reverse(orig, Entry{Date: date, Source: orig.Source, Reason: r.Reason, IdempotencyKey: key, CreatedAt: at})
 			if err != nil {
@@ -1198,12 +1158,9 @@ func (s *Service) Quote(ctx context.Context, r QuoteRequest) (Receipt, error) {
 		}
 		return Receipt{Quote: &q, Membership: &m}, nil
 	}
-	h := (hasher{}).str("quote").str(string(r.DealerID)).str(string(r.CustomerID)).dec(r.Labour).dec(r.Parts)
-	for _, f := range r.FreeServices {
-		h = h.str(f)
-	}
+	hash := requestHash("quote", r)
 	at := s.stamp()
-	rec, err := s.store.Do(ctx, Command{DealerID: dealer, CustomerID: r.CustomerID, Key: r.IdempotencyKey, Hash: h.sum(),
+	rec, err := s.store.Do(ctx, Command{DealerID: dealer, CustomerID: r.CustomerID, Key: r.IdempotencyKey, Hash: hash,
 		Apply: func(st *State) (Receipt, error) {
 			if st.Membership == nil {
 				return Receipt{}, ErrNotMember
