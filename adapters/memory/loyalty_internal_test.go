@@ -35,11 +35,10 @@ func earn(customer crm.CustomerID, key, hash string, points int64, amount decima
 		}}
 }
 
-// TestLoyaltyReplayRebuildsReceipt: a replay rebuilds the first receipt from
-// the compact ledger and earning, whether the earning's decimals fit in
-// 64 bits (stored without pointers) or not (stored as they are), and from
-// another customer's ledger when a command on that customer took the key
-// with the same input.
+// TestLoyaltyReplayRebuildsReceipt: a replay rebuilds the first receipt
+// from the ledger and the stored earning, whether the earning's decimals
+// fit in 64 bits or not, and from another customer's ledger when a command
+// on that customer took the key with the same input.
 func TestLoyaltyReplayRebuildsReceipt(t *testing.T) {
 	ctx := context.Background()
 	for _, amount := range []string{"1280.50", "123456789012345678901234.5"} {
