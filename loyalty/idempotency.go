@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/shopspring/decimal"
 )
 
 // requestHash returns the idempotency hash of a command (Command.Hash):
@@ -24,16 +27,18 @@ import (
 // declaration order, strings with their length, slices with their
 // length, maps in key order, and values with a text form (decimals,
 // dates) as that text: decimal.Decimal's is canonical (1280.50 and 1280.5
-// hash alike), times are taken in UTC. TestRequestHashCoversEveryField
+// hash alike), times are taken in UTC, dates as year, month and day. TestRequestHashCoversEveryField
 // changes every field of every command's request and checks the hash.
 func requestHash(command string, req any) string {
-	b := appendCanonical([]byte(command), reflect.ValueOf(req))
+	b := appendCanonical(append(make([]byte, 0, 512), command...), reflect.ValueOf(req))
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }
 
 var (
 	timeType      = reflect.TypeFor[time.Time]()
+	dateType      = reflect.TypeFor[dealercrm.Date]()
+	decimalType   = reflect.TypeFor[decimal.Decimal]()
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
@@ -42,10 +47,21 @@ func appendCanonical(b []byte, v reflect.Value) []byte {
 	if !v.IsValid() {
 		return append(b, 'n')
 	}
-	switch {
-	case v.Type() == timeType:
-		return appendString(append(b, 't'), v.Interface().(time.Time).UTC().Format(time.RFC3339Nano))
-	case v.Type().Implements(textMarshaler) && v.Kind() != reflect.Pointer:
+	// The common types with a text form are written without the
+	// allocations of the generic path.
+	switch t := v.Type(); {
+	case t == dateType:
+		d, _ := reflect.TypeAssert[dealercrm.Date](v)
+		b = strconv.AppendInt(append(b, 'D'), int64(d.Year), 10)
+		b = strconv.AppendInt(append(b, '-'), int64(d.Month), 10)
+		return append(strconv.AppendInt(append(b, '-'), int64(d.Day), 10), ';')
+	case t == decimalType:
+		d, _ := reflect.TypeAssert[decimal.Decimal](v)
+		return appendString(append(b, 'x'), d.String())
+	case t == timeType:
+		at, _ := reflect.TypeAssert[time.Time](v)
+		return append(at.UTC().AppendFormat(append(b, 't'), time.RFC3339Nano), ';')
+	case t.Implements(textMarshaler) && v.Kind() != reflect.Pointer:
 		text, err := v.Interface().(encoding.TextMarshaler).MarshalText()
 		if err != nil {
 			panic(fmt.Sprintf("loyalty: request hash: %v", err))
