@@ -183,208 +183,51 @@ type AccountData struct {
 // (balances equal the sum of entries, nothing below zero, lots sum to the
 // balance) hold because its fields are unexported and change only through
 // Earn, Redeem, Reverse and Expire. Adapters rebuild one with
-// RestoreAccount and persist what NewEntries and ChangedLots report; a
-// store that keeps accounts in memory keeps their Snapshot instead.
-//
-// Lots are kept without pointers (the entry's sequence number for the
-// ID, an index for the store, packed dates), so that accounts holding
-// many open lots cost the garbage collector nothing.
+// RestoreAccount and persist what NewEntries and ChangedLots report (or
+// the whole of Data).
 type Account struct {
-	d AccountData // without Lots: lots holds them
-	// lots are the open lots in creation order, and those the postings
-	// since the account was restored closed. stores are the stores the
-	// lots refer to; odd the lot IDs that are not this account's entry
-	// IDs (from RestoreAccount).
-	lots   []lot
-	stores []crm.DealerID
-	odd    []EntryID
-	// lotsShared marks lots as shared with a snapshot or the caller: they
-	// are cloned before a lot is modified in place (appending is safe, the
-	// other slice keeps its length).
-	lotsShared bool
-	added      []Entry
-	changed    []int // indexes in lots of lots created or modified
-	// The first entry and changes live in the account itself, so that a
-	// typical posting allocates once.
-	addedBuf   [1]Entry
-	changedBuf [2]int
-}
-
-// lot is a Lot as an account keeps it.
-type lot struct {
-	// seq is the sequence number of the entry that created the lot, or
-	// -(i+1) for the lot whose ID is odd[i].
-	seq                        int64
-	points, remaining          int64
-	earned, available, expires packedDate
-	store                      int32 // index in stores, -1 for the account's dealer
-}
-
-// packedDate is a date in one number that orders as the date does: year,
-// month and day in bits 16 up, 8 to 15 and 0 to 7 (0 is the zero date).
-type packedDate int64
-
-func pack(d dealercrm.Date) packedDate {
-	return packedDate(int64(d.Year)<<16 | int64(d.Month&0xff)<<8 | int64(d.Day&0xff))
-}
-
-func (p packedDate) date() dealercrm.Date {
-	return dealercrm.Date{Year: int(p >> 16), Month: time.Month(p >> 8 & 0xff), Day: int(p & 0xff)}
+	// d.Lots are the open lots in creation order, and those the postings
+	// since the account was restored closed.
+	d       AccountData
+	added   []Entry
+	changed []int // indexes in d.Lots of lots created or modified
 }
 
 // usable reports whether the lot's points can be spent on d.
-func (l *lot) usable(d packedDate) bool {
-	return l.remaining > 0 && l.available <= d && (l.expires == 0 || d < l.expires)
-}
-
-// Snapshot is an account at rest, for stores that keep accounts in
-// memory: Account.Snapshot after a command, Account.ResetSnapshot before
-// the next, Snapshot.Account to read it. It holds no pointers but for
-// the account's few store IDs.
-type Snapshot struct {
-	d      AccountData
-	lots   []lot
-	stores []crm.DealerID
-	odd    []EntryID
-}
-
-// NewSnapshot returns the snapshot of an empty account.
-func NewSnapshot(dealer crm.DealerID, customer crm.CustomerID) Snapshot {
-	return Snapshot{d: AccountData{DealerID: dealer, CustomerID: customer}}
-}
-
-// Account returns an account restored from s that shares no memory with
-// it, so that it can be read after the store's lock is released.
-func (s Snapshot) Account() *Account {
-	a := &Account{d: s.d, lots: slices.Clone(s.lots), stores: slices.Clone(s.stores), odd: slices.Clone(s.odd)}
-	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
-	return a
-}
-
-// Lots returns the snapshot's open lots in creation order.
-func (s Snapshot) Lots() []Lot {
-	a := Account{d: s.d, lots: s.lots, stores: s.stores, odd: s.odd}
-	return a.Lots()
+func (l *Lot) usable(d dealercrm.Date) bool {
+	return l.Remaining > 0 && !d.Before(l.AvailableOn) && (l.ExpiresOn.IsZero() || d.Before(l.ExpiresOn))
 }
 
 // NewAccount returns an empty account.
 func NewAccount(dealer crm.DealerID, customer crm.CustomerID) *Account {
-	a := &Account{d: AccountData{DealerID: dealer, CustomerID: customer}}
-	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
-	return a
+	return &Account{d: AccountData{DealerID: dealer, CustomerID: customer}}
 }
 
-// RestoreAccount rebuilds an account from its stored form, for adapters
-// that store accounts as rows (a store that keeps accounts in memory uses
-// Snapshot and ResetSnapshot). d.Lots are copied.
+// RestoreAccount rebuilds an account from its stored form, for adapters.
+// The account takes d.Lots: it appends to them and changes them in place,
+// so the caller must not use them afterwards (a store keeping d for the
+// next command rebuilds it when a command fails).
 func RestoreAccount(d AccountData) *Account {
-	a := &Account{d: d, lots: make([]lot, 0, len(d.Lots))}
-	a.d.Lots = nil
-	for _, l := range d.Lots {
-		seq := int64(0)
-		if c, n, ok := l.ID.Parse(); ok && c == d.CustomerID {
-			seq = n
-		} else {
-			a.odd = append(a.odd, l.ID)
-			seq = -int64(len(a.odd))
-		}
-		a.lots = append(a.lots, lot{seq: seq, points: l.Points, remaining: l.Remaining,
-			earned: pack(l.EarnedOn), available: pack(l.AvailableOn), expires: pack(l.ExpiresOn), store: a.storeIndex(l.Store)})
-	}
-	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
-	return a
-}
-
-// ResetSnapshot makes a the account s is a snapshot of, reusing a's
-// memory: for stores that keep accounts in memory and the working
-// accounts in a pool. s's lots are not copied until a lot changes, so the
-// caller must not modify them while the account is in use.
-func (a *Account) ResetSnapshot(s Snapshot) {
-	// The buffers keep their old contents: only what is appended after
-	// the reset is read.
-	a.d, a.lots, a.stores, a.odd, a.lotsShared = s.d, s.lots, s.stores, s.odd, true
-	a.added, a.changed = a.addedBuf[:0], a.changedBuf[:0]
-}
-
-// Snapshot returns the account after the postings made on it, with only
-// its open lots. It may share memory with the account.
-func (a *Account) Snapshot() Snapshot {
-	return Snapshot{d: a.d, lots: a.openLots(), stores: a.stores, odd: a.odd}
-}
-
-// openLots returns the open lots, sharing memory with a when none closed.
-func (a *Account) openLots() []lot {
-	closed := false
-	for _, i := range a.changed {
-		closed = closed || a.lots[i].remaining == 0
-	}
-	if !closed {
-		return a.lots
-	}
-	open := make([]lot, 0, len(a.lots))
-	for _, l := range a.lots {
-		if l.remaining > 0 {
-			open = append(open, l)
-		}
-	}
-	return open
+	return &Account{d: d}
 }
 
 // Data returns the account's stored form after the postings made on it.
-// Its Lots hold only open lots.
+// Its Lots hold only open lots; they are the account's own when no lot
+// closed (so that a posting costs no copy of an account's lots).
 func (a *Account) Data() AccountData {
 	d := a.d
-	d.Lots = make([]Lot, 0, len(a.lots))
-	for i := range a.lots {
-		if a.lots[i].remaining > 0 {
-			d.Lots = append(d.Lots, a.lot(i))
+	for _, i := range a.changed {
+		if a.d.Lots[i].Remaining == 0 {
+			d.Lots = a.Lots()
+			break
 		}
 	}
 	return d
 }
 
-// lot returns lot i as a Lot.
-func (a *Account) lot(i int) Lot {
-	l := &a.lots[i]
-	return Lot{ID: a.lotID(l), Store: a.store(l), Points: l.points, Remaining: l.remaining,
-		EarnedOn: l.earned.date(), AvailableOn: l.available.date(), ExpiresOn: l.expires.date()}
-}
-
-// store returns the store where lot l was earned.
-func (a *Account) store(l *lot) crm.DealerID {
-	if l.store < 0 {
-		return a.d.DealerID
-	}
-	return a.stores[l.store]
-}
-
-func (a *Account) lotID(l *lot) EntryID {
-	if l.seq < 0 {
-		return a.odd[-l.seq-1]
-	}
-	return NewEntryID(a.d.CustomerID, l.seq)
-}
-
 // lotIndex returns the index of the lot with ID id, -1 for none.
 func (a *Account) lotIndex(id EntryID) int {
-	if c, n, ok := id.Parse(); ok && c == a.d.CustomerID {
-		return slices.IndexFunc(a.lots, func(l lot) bool { return l.seq == n })
-	}
-	return slices.IndexFunc(a.lots, func(l lot) bool { return l.seq < 0 && a.odd[-l.seq-1] == id })
-}
-
-// storeIndex returns the index of store in stores, adding it when new, or
-// -1 for the account's own dealer (most lots: the account needs no stores
-// then).
-func (a *Account) storeIndex(store crm.DealerID) int32 {
-	if store == a.d.DealerID {
-		return -1
-	}
-	if i := slices.Index(a.stores, store); i >= 0 {
-		return int32(i)
-	}
-	a.stores = append(a.stores, store)
-	return int32(len(a.stores) - 1)
+	return slices.IndexFunc(a.d.Lots, func(l Lot) bool { return l.ID == id })
 }
 
 // NewEntries returns the entries posted since the account was restored.
@@ -395,7 +238,7 @@ func (a *Account) NewEntries() []Entry { return a.added }
 func (a *Account) ChangedLots() []Lot {
 	out := make([]Lot, 0, len(a.changed))
 	for _, i := range a.changed {
-		out = append(out, a.lot(i))
+		out = append(out, a.d.Lots[i])
 	}
 	return out
 }
@@ -405,10 +248,10 @@ func (a *Account) CustomerID() crm.CustomerID { return a.d.CustomerID }
 
 // Lots returns a copy of the open lots in creation order.
 func (a *Account) Lots() []Lot {
-	out := make([]Lot, 0, len(a.lots))
-	for i := range a.lots {
-		if a.lots[i].remaining > 0 {
-			out = append(out, a.lot(i))
+	out := make([]Lot, 0, len(a.d.Lots))
+	for _, l := range a.d.Lots {
+		if l.Remaining > 0 {
+			out = append(out, l)
 		}
 	}
 	return out
@@ -417,35 +260,26 @@ func (a *Account) Lots() []Lot {
 // Balances returns the balances on d.
 func (a *Account) Balances(d dealercrm.Date) Balances {
 	b := Balances{Cumulative: a.d.Cumulative, Points: a.d.Points}
-	p := pack(d)
-	for i := range a.lots {
-		l := &a.lots[i]
+	for i := range a.d.Lots {
+		l := &a.d.Lots[i]
 		switch {
-		case l.remaining == 0:
-		case p < l.available:
-			b.Pending += l.remaining
-		case l.expires != 0 && p >= l.expires:
-			b.Overdue += l.remaining
+		case l.Remaining == 0:
+		case d.Before(l.AvailableOn):
+			b.Pending += l.Remaining
+		case !l.ExpiresOn.IsZero() && !d.Before(l.ExpiresOn):
+			b.Overdue += l.Remaining
 		default:
-			b.Available += l.remaining
+			b.Available += l.Remaining
 		}
 	}
 	return b
 }
 
-// mutableLots makes lots the account's own before an in-place change.
-func (a *Account) mutableLots() {
-	if a.lotsShared {
-		a.lots = slices.Clone(a.lots)
-		a.lotsShared = false
-	}
-}
-
 // addLot opens a lot created by the entry e.
 func (a *Account) addLot(e *Entry) {
-	a.lots = append(a.lots, lot{seq: e.Seq, points: e.Points, remaining: e.Points,
-		earned: pack(e.Date), available: pack(e.AvailableOn), expires: pack(e.ExpiresOn), store: a.storeIndex(e.Store)})
-	a.changed = append(a.changed, len(a.lots)-1)
+	a.d.Lots = append(a.d.Lots, Lot{ID: e.ID, Store: e.Store, Points: e.Points, Remaining: e.Points,
+		EarnedOn: e.Date, AvailableOn: e.AvailableOn, ExpiresOn: e.ExpiresOn})
+	a.changed = append(a.changed, len(a.d.Lots)-1)
 }
 
 func (a *Account) markChanged(i int) {
@@ -541,26 +375,23 @@ func (a *Account) Earn(e Entry) (Entry, error) {
 // spendOrder returns the indexes of the lots usable on d, soonest-expiring
 // first (never-expiring last), then oldest first.
 func (a *Account) spendOrder(d dealercrm.Date) []int {
-	p := pack(d)
 	var idx []int
-	for i := range a.lots {
-		if a.lots[i].usable(p) {
+	for i := range a.d.Lots {
+		if a.d.Lots[i].usable(d) {
 			idx = append(idx, i)
 		}
 	}
 	slices.SortStableFunc(idx, func(x, y int) int {
-		ex, ey := a.lots[x].expires, a.lots[y].expires
+		ex, ey := a.d.Lots[x].ExpiresOn, a.d.Lots[y].ExpiresOn
 		switch {
 		case ex == ey:
 			return 0
-		case ex == 0:
+		case ex.IsZero():
 			return 1
-		case ey == 0:
-			return -1
-		case ex < ey:
+		case ey.IsZero():
 			return -1
 		}
-		return 1
+		return ex.Compare(ey)
 	})
 	return idx
 }
@@ -569,7 +400,7 @@ func (a *Account) spendOrder(d dealercrm.Date) []int {
 // and returns the moves and the points taken.
 func (a *Account) take(n int64, d dealercrm.Date, first int) ([]LotMove, int64) {
 	order := a.spendOrder(d)
-	if first >= 0 && a.lots[first].remaining > 0 {
+	if first >= 0 && a.d.Lots[first].Remaining > 0 {
 		order = slices.DeleteFunc(order, func(i int) bool { return i == first })
 		order = append([]int{first}, order...)
 	}
@@ -587,12 +418,11 @@ func (a *Account) take(n int64, d dealercrm.Date, first int) ([]LotMove, int64) 
 
 // takeFrom removes up to n points from lot i and returns the move.
 func (a *Account) takeFrom(i int, n int64) LotMove {
-	a.mutableLots()
-	l := &a.lots[i]
-	t := min(l.remaining, n)
-	l.remaining -= t
+	l := &a.d.Lots[i]
+	t := min(l.Remaining, n)
+	l.Remaining -= t
 	a.markChanged(i)
-	return LotMove{Lot: a.lotID(l), Points: -t, ExpiresOn: l.expires.date()}
+	return LotMove{Lot: l.ID, Points: -t, ExpiresOn: l.ExpiresOn}
 }
 
 // Redeem spends e.Points (a positive number; the entry records it as
@@ -638,7 +468,7 @@ func (a *Account) Reverse(orig Entry, e Entry) (Entry, error) {
 		first := a.lotIndex(orig.ID)
 		var taken int64
 		e.Moves, taken = a.take(orig.Points, e.Date, first)
-		if first >= 0 && taken < orig.Points && a.lots[first].remaining > 0 {
+		if first >= 0 && taken < orig.Points && a.d.Lots[first].Remaining > 0 {
 			// The lot itself may be pending or overdue: take back from it.
 			m := a.takeFrom(first, orig.Points-taken)
 			e.Moves = append(e.Moves, m)
@@ -674,11 +504,10 @@ func (a *Account) Expire(e Entry) (Entry, bool, error) {
 	if !e.Date.Valid() {
 		return Entry{}, false, dealercrm.Errorf(dealercrm.Invalid, "loyalty: date %v is not a valid date", e.Date)
 	}
-	p := pack(e.Date)
 	var due []int
-	for i := range a.lots {
-		l := &a.lots[i]
-		if l.remaining > 0 && l.expires != 0 && l.expires <= p {
+	for i := range a.d.Lots {
+		l := &a.d.Lots[i]
+		if l.Remaining > 0 && !l.ExpiresOn.IsZero() && !l.ExpiresOn.After(e.Date) {
 			due = append(due, i)
 		}
 	}
@@ -691,7 +520,7 @@ func (a *Account) Expire(e Entry) (Entry, bool, error) {
 	}
 	var n int64
 	for _, i := range due {
-		m := a.takeFrom(i, a.lots[i].remaining)
+		m := a.takeFrom(i, a.d.Lots[i].Remaining)
 		e.Moves = append(e.Moves, m)
 		n -= m.Points
 	}
@@ -711,10 +540,10 @@ func Replay(dealer crm.DealerID, customer crm.CustomerID, entries []Entry) (*Acc
 		a.d.Seq = e.Seq
 		for _, m := range e.Moves {
 			i := a.lotIndex(m.Lot)
-			if i < 0 || a.lots[i].remaining+m.Points < 0 {
+			if i < 0 || a.d.Lots[i].Remaining+m.Points < 0 {
 				return nil, dealercrm.Errorf(dealercrm.Internal, "loyalty: ledger of %s: entry %s moves lot %s badly", customer, e.ID, m.Lot)
 			}
-			a.lots[i].remaining += m.Points
+			a.d.Lots[i].Remaining += m.Points
 		}
 		if e.createsLot() {
 			if e.AvailableOn.IsZero() {
@@ -726,7 +555,7 @@ func Replay(dealer crm.DealerID, customer crm.CustomerID, entries []Entry) (*Acc
 		a.d.Cumulative += e.Cumulative
 		a.d.LastDate = e.Date
 	}
-	a.lots = slices.DeleteFunc(a.lots, func(l lot) bool { return l.remaining == 0 })
-	a.changed = a.changedBuf[:0]
+	a.d.Lots = slices.DeleteFunc(a.d.Lots, func(l Lot) bool { return l.Remaining == 0 })
+	a.changed = nil
 	return a, nil
 }

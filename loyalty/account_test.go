@@ -36,48 +36,6 @@ func TestRestoreAccountRoundTrip(t *testing.T) {
 	assert.Len(t, a.Data().Lots, 2, "the closed lot is gone from the stored form")
 }
 
-// TestSnapshotCopyOnWrite: the account a store keeps at rest is never
-// changed by a command on it, whether the command is abandoned (a failed
-// Apply) or stored as the next snapshot.
-func TestSnapshotCopyOnWrite(t *testing.T) {
-	var a loyalty.Account
-	a.ResetSnapshot(loyalty.NewSnapshot(dealer, "c1"))
-	for i := range 3 {
-		_, err := a.Earn(loyalty.Entry{Kind: loyalty.EntryEarn, Store: "SH01", Date: d(2025, 1, 1+i), Points: 100})
-		require.NoError(t, err)
-	}
-	s1 := a.Snapshot()
-	want := s1.Lots()
-	require.Len(t, want, 3)
-
-	// An abandoned command: it earns (appending in place) and redeems
-	// (changing lots), and is dropped.
-	a.ResetSnapshot(s1)
-	_, err := a.Earn(loyalty.Entry{Kind: loyalty.EntryEarn, Store: "SH09", Date: d(2025, 2, 1), Points: 7})
-	require.NoError(t, err)
-	_, err = a.Redeem(loyalty.Entry{Date: d(2025, 2, 1), Points: 250})
-	require.NoError(t, err)
-	assert.Equal(t, want, s1.Lots(), "an abandoned command changes nothing at rest")
-
-	// A stored command: the new snapshot has the change, the old one not.
-	a.ResetSnapshot(s1)
-	_, err = a.Redeem(loyalty.Entry{Date: d(2025, 2, 2), Points: 150})
-	require.NoError(t, err)
-	s2 := a.Snapshot()
-	assert.Equal(t, want, s1.Lots())
-	got := s2.Lots()
-	require.Len(t, got, 2, "the first lot was spent and is closed")
-	assert.Equal(t, int64(50), got[0].Remaining)
-	assert.Equal(t, loyalty.EntryID("c1.2"), got[0].ID)
-	assert.Equal(t, int64(150), s2.Account().Balances(d(2025, 2, 2)).Available)
-
-	// Snapshot.Account shares nothing: spending from it leaves s2 as it is.
-	b := s2.Account()
-	_, err = b.Redeem(loyalty.Entry{Date: d(2025, 2, 3), Points: 150})
-	require.NoError(t, err)
-	assert.Equal(t, got, s2.Lots())
-}
-
 // TestEntryDatesAreChecked: a lot's availability and expiry must be
 // calendar dates up to the year 9999, like the entry's own date.
 func TestEntryDatesAreChecked(t *testing.T) {

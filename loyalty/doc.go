@@ -79,7 +79,7 @@
 // [Store] is the port: [Store.Do] runs one [Command] atomically on a
 // customer's account and membership. adapters/memory and adapters/postgres
 // implement it (Postgres: one transaction per command with the account row
-// locked; memory: a lock per account, accounts kept as a [Snapshot]);
+// locked; memory: a lock per account, a map of accounts);
 // loyalty/loyaltytest is their shared conformance suite. The package
 // imports no database and no HTTP.
 //

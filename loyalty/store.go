@@ -43,7 +43,9 @@ type State struct {
 type Command struct {
 	DealerID   crm.DealerID
 	CustomerID crm.CustomerID
-	// Key is the idempotency key ("" for none); Hash identifies the input.
+	// Key is the idempotency key ("" for none); Hash identifies the input
+	// (the Service's commands hash their whole request: see requestHash
+	// in idempotency.go).
 	Key  string
 	Hash string
 	// Source is the SourceKey of the entry the command posts when it
@@ -51,9 +53,9 @@ type Command struct {
 	// of an order, a bonus, a reversal), "" for none.
 	Source string
 	// Apply changes the state and returns the receipt to store with the key.
-	// It runs under the store's locks (the account's, and the key's in the
-	// memory store), so it must not block or call the store; its receipt
-	// must not point into the State, which the store reuses.
+	// It runs under the store's lock of the account, so it must not block
+	// or call the store; its receipt must not point into the State, which
+	// the store may reuse.
 	Apply func(s *State) (Receipt, error)
 }
 

@@ -27,11 +27,8 @@
 // backend.Stores, the way (*postgres.Store).Stores does on Postgres. The
 // stores share no state: a crm transaction covers the crm records only.
 //
-// NewLoyaltyStore returns the loyalty.Store. It locks per account and
-// shards its indexes, and keeps what grows with every posting (ledger
-// entries, lots, idempotency records) in forms without pointers, in chunk
-// lists that are never copied, so that a store holding millions of
-// postings costs the garbage collector next to nothing (docs/loyalty.md).
+// NewLoyaltyStore returns the loyalty.Store: a map of accounts, each with
+// its own lock, ledger entries and idempotency records (docs/loyalty.md).
 //
 // A short example:
 //
