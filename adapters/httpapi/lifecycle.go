@@ -27,15 +27,15 @@ func lifecycleSchemas(r *schemaRegistry) {
 	addEnum(r, lifecycle.Stages()...)
 	addEnum(r, lifecycle.Deciders()...)
 	addEnum(r, lifecycle.Kinds()...)
-	r.docs["Task"] = "A follow-up task: whom to contact, about what, by when and who does it, with its deterministic key."
-	r.docs["Plan"] = "A vehicle's stage (explained), usage and planned tasks as of a day."
-	r.docs["PlannedTask"] = "A task the plan schedules (planned is always true): not a stored task, so without id, status or outcome; the daily run stores it under its key when it falls due."
 	addEnum(r, lifecycle.ActivityActive, lifecycle.ActivityAtRisk, lifecycle.ActivityLost, lifecycle.ActivityDeepLost)
 	addEnum(r, lifecycle.ClassA, lifecycle.ClassB, lifecycle.ClassC, lifecycle.ClassD)
 	addEnum(r, lifecycle.AbnormalClasses()...)
+	addEnum(r, lifecycle.RepairClasses()...)
+	r.docs["Task"] = "A follow-up task: whom to contact, about what, by when and who does it, with its deterministic key."
+	r.docs["Plan"] = "A vehicle's stage (explained), usage and planned tasks as of a day."
+	r.docs["PlannedTask"] = "A task the plan schedules (planned is always true): not a stored task, so without id, status or outcome; the daily run stores it under its key when it falls due."
 	r.docs["AbnormalReport"] = "Abnormal customers 异常客户 as of a day: counts by activity, service class and abnormal class, and the abnormal vehicles, each explained."
 	r.docs["KPIs"] = "Lifecycle KPIs over a period: churn (and by month), retention 回厂率, first-maintenance return 首保回厂率, insurance renewal 续保率, own-store capture 自店客户掌握率, comebacks 返修率."
-	addEnum(r, lifecycle.RepairClasses()...)
 	r.docs["ComebackReport"] = "Comebacks 返修 over a period: repairs within the statutory quality warranty of an earlier job of the same vehicle, with the comeback rate."
 }
 

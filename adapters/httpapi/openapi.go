@@ -65,13 +65,6 @@ func (r *schemaRegistry) addNames(names map[reflect.Type]string) {
 	}
 }
 
-// addDocs registers schema descriptions.
-func (r *schemaRegistry) addDocs(docs map[string]string) {
-	for n, d := range docs {
-		r.docs[n] = d
-	}
-}
-
 func strs[T ~string](vs []T) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
@@ -84,7 +77,22 @@ func strs[T ~string](vs []T) []string {
 // shared value types.
 func newSchemaRegistry() *schemaRegistry {
 	r := &schemaRegistry{enums: map[reflect.Type][]string{}, names: map[reflect.Type]string{},
-		custom: map[reflect.Type]customSchema{}, docs: map[string]string{}}
+		custom: map[reflect.Type]customSchema{}, docs: map[string]string{
+			"Dealer":             "A dealership (4S store), the tenant of every other record.",
+			"Customer":           "An owner or buyer (C卡): a private person or a company.",
+			"Lead":               "A prospect card (A卡) with its intent level, follow-up log and lost requests.",
+			"Vehicle":            "A car sold or serviced by the dealer.",
+			"Sale":               "A new-car sale with its value-chain items.",
+			"ServiceOrder":       "A service order 维修工单: a workshop visit of a vehicle.",
+			"InsurancePolicy":    "A motor insurance policy sold or renewed by the dealer.",
+			"Interaction":        "A contact with a customer or prospect.",
+			"Complaint":          "A customer complaint and its handling.",
+			"EventParticipation": "A customer's invitation to or attendance of an event.",
+			"Batch":              "Records from a host DMS to upsert, matched on external_id; references between records hold external IDs. IDs, dealer and timestamps are ignored.",
+			"Problem":            "RFC 9457 problem details. type is always about:blank; code is the machine-readable error code; errors lists the fields at fault (an import lists the first 100, and total_errors then counts them all).",
+			"Decimal":            "A decimal amount in CNY. Responses always write a string (\"1234.56\") to keep every digit; requests accept a string or a JSON number.",
+			"Date":               "A calendar date YYYY-MM-DD in the dealer's time zone; null when not set.",
+		}}
 	addEnum(r, crm.CustomerKinds()...)
 	addEnum(r, crm.Genders()...)
 	addEnum(r, crm.FamilyStages()...)
@@ -114,23 +122,6 @@ func newSchemaRegistry() *schemaRegistry {
 	r.custom[reflect.TypeFor[*decimal.Decimal]()] = customSchema{name: "OptionalDecimal", build: func() map[string]any {
 		return map[string]any{"type": []string{"string", "number", "null"}, "examples": []string{"1234.56"}}
 	}}
-	r.addDocs(map[string]string{
-
-		"Dealer":             "A dealership (4S store), the tenant of every other record.",
-		"Customer":           "An owner or buyer (C卡): a private person or a company.",
-		"Lead":               "A prospect card (A卡) with its intent level, follow-up log and lost requests.",
-		"Vehicle":            "A car sold or serviced by the dealer.",
-		"Sale":               "A new-car sale with its value-chain items.",
-		"ServiceOrder":       "A service order 维修工单: a workshop visit of a vehicle.",
-		"InsurancePolicy":    "A motor insurance policy sold or renewed by the dealer.",
-		"Interaction":        "A contact with a customer or prospect.",
-		"Complaint":          "A customer complaint and its handling.",
-		"EventParticipation": "A customer's invitation to or attendance of an event.",
-		"Batch":              "Records from a host DMS to upsert, matched on external_id; references between records hold external IDs. IDs, dealer and timestamps are ignored.",
-		"Problem":            "RFC 9457 problem details. type is always about:blank; code is the machine-readable error code; errors lists the fields at fault (an import lists the first 100, and total_errors then counts them all).",
-		"Decimal":            "A decimal amount in CNY. Responses always write a string (\"1234.56\") to keep every digit; requests accept a string or a JSON number.",
-		"Date":               "A calendar date YYYY-MM-DD in the dealer's time zone; null when not set.",
-	})
 	return r
 }
 

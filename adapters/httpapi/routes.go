@@ -12,7 +12,9 @@ import (
 )
 
 // route is one entry of the route table. The mux and the OpenAPI document
-// are both built from the table, so they cannot drift apart.
+// are both built from the table, so they cannot drift apart. Most entries
+// get their handler (and their body, result and query parameters) from
+// the builders command, query, fetch and byID (handle.go).
 type route struct {
 	method  string
 	path    string
