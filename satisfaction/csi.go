@@ -117,13 +117,13 @@ func NewAggregator(q Questionnaire, w Weights, period Granularity, from, to deal
 		}
 	}
 	idx := map[string]int{}
-	var fs fieldErrors
+	var fs crm.Checker
 	for i, it := range q.Items {
 		if _, ok := leaf[it.IndicatorID]; !ok {
-			fs.add(fmt.Sprintf("items[%d].indicator_id", i), crm.RuleReference, "%q is not an indicator (a leaf) of hierarchy %s", it.IndicatorID, q.HierarchyID)
+			fs.Add(fmt.Sprintf("items[%d].indicator_id", i), crm.RuleReference, "%q is not an indicator (a leaf) of hierarchy %s", it.IndicatorID, q.HierarchyID)
 		}
 	}
-	if err := fs.err("questionnaire"); err != nil {
+	if err := fs.Err("questionnaire"); err != nil {
 		return nil, err
 	}
 	for i, it := range q.Items {

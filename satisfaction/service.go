@@ -255,12 +255,12 @@ func (s *Service) RecordResponse(ctx context.Context, dealer crm.DealerID, r Res
 	if err != nil {
 		return Response{}, err
 	}
-	var fs fieldErrors
+	var fs crm.Checker
 	r.validate(&q, s.limits.Latest(today), &fs)
 	if err := s.resolve(ctx, dealer, &r, &fs); err != nil {
 		return Response{}, err
 	}
-	if err := fs.err("response"); err != nil {
+	if err := fs.Err("response"); err != nil {
 		return Response{}, err
 	}
 	agg, err := s.weigh(ctx, dealer, &q)
@@ -306,11 +306,11 @@ func (s *Service) today(ctx context.Context, dealer crm.DealerID) (dealercrm.Dat
 // r from them: the customer of its service order or sale, and their staff
 // member. Broken rules go to fs; the error is a lookup's other than not
 // found.
-func (s *Service) resolve(ctx context.Context, dealer crm.DealerID, r *Response, fs *fieldErrors) error {
+func (s *Service) resolve(ctx context.Context, dealer crm.DealerID, r *Response, fs *crm.Checker) error {
 	if s.records == nil {
 		for _, ref := range [][2]string{{"customer_id", string(r.CustomerID)}, {"service_order_id", string(r.ServiceOrderID)}, {"sale_id", string(r.SaleID)}} {
 			if ref[1] != "" {
-				fs.add(ref[0], crm.RuleReference, "cannot be checked: the satisfaction service has no crm records (WithRecords)")
+				fs.Add(ref[0], crm.RuleReference, "cannot be checked: the satisfaction service has no crm records (WithRecords)")
 			}
 		}
 		return nil
@@ -322,7 +322,7 @@ func (s *Service) resolve(ctx context.Context, dealer crm.DealerID, r *Response,
 		case err == nil:
 			return true, nil
 		case errors.Is(err, dealercrm.ErrNotFound):
-			fs.add(field, crm.RuleReference, "%s %q does not exist", what, id)
+			fs.Add(field, crm.RuleReference, "%s %q does not exist", what, id)
 			return false, nil
 		}
 		return false, fmt.Errorf("satisfaction: %s %s: %w", what, id, err)
@@ -334,7 +334,7 @@ func (s *Service) resolve(ctx context.Context, dealer crm.DealerID, r *Response,
 		}
 	}
 	if r.ServiceOrderID != "" && r.SaleID != "" {
-		fs.add("sale_id", RuleMismatch, "a response is about a service order or a sale, not both")
+		fs.Add("sale_id", RuleMismatch, "a response is about a service order or a sale, not both")
 		return nil
 	}
 	// The record the response is about: its customer and staff member.
@@ -364,14 +364,14 @@ func (s *Service) resolve(ctx context.Context, dealer crm.DealerID, r *Response,
 	case r.CustomerID == "":
 		r.CustomerID = customer
 	case r.CustomerID != customer:
-		fs.add(field, RuleMismatch, "the %s is another customer's than customer_id %q", what, r.CustomerID)
+		fs.Add(field, RuleMismatch, "the %s is another customer's than customer_id %q", what, r.CustomerID)
 	}
 	switch {
 	case staff == "":
 	case r.StaffID == "":
 		r.StaffID = staff
 	case r.StaffID != staff:
-		fs.add("staff_id", RuleMismatch, "the %s's %s is %q: a response about it is about them", what, staffRole, staff)
+		fs.Add("staff_id", RuleMismatch, "the %s's %s is %q: a response about it is about them", what, staffRole, staff)
 	}
 	return nil
 }

@@ -129,60 +129,45 @@ func (q Questionnaire) Clone() Questionnaire {
 // exist: Service.CreateQuestionnaire checks them against the hierarchy).
 // It returns a *crm.ValidationError listing every bad field.
 func (q *Questionnaire) Validate() error {
-	var fs fieldErrors
+	var fs crm.Checker
 	if strings.TrimSpace(q.Name) == "" {
-		fs.add("name", crm.RuleRequired, "is required")
+		fs.Add("name", crm.RuleRequired, "is required")
 	}
 	switch {
 	case q.Department == "":
-		fs.add("department", crm.RuleRequired, "is required (sales or service)")
+		fs.Add("department", crm.RuleRequired, "is required (sales or service)")
 	case !q.Department.Valid():
-		fs.add("department", crm.RuleEnum, "%q is not sales or service", q.Department)
+		fs.Add("department", crm.RuleEnum, "%q is not sales or service", q.Department)
 	}
 	switch {
 	case q.Scale == "":
-		fs.add("scale", crm.RuleRequired, "is required (likert5, likert10 or nps)")
+		fs.Add("scale", crm.RuleRequired, "is required (likert5, likert10 or nps)")
 	case !q.Scale.Valid():
-		fs.add("scale", crm.RuleEnum, "%q is not likert5, likert10 or nps", q.Scale)
+		fs.Add("scale", crm.RuleEnum, "%q is not likert5, likert10 or nps", q.Scale)
 	}
 	if q.HierarchyID == "" {
-		fs.add("hierarchy_id", crm.RuleRequired, "is required")
+		fs.Add("hierarchy_id", crm.RuleRequired, "is required")
 	}
 	if len(q.Items) == 0 {
-		fs.add("items", crm.RuleRequired, "at least one item is required")
+		fs.Add("items", crm.RuleRequired, "at least one item is required")
 	}
 	if q.FollowUpThreshold < 0 || q.FollowUpThreshold > 100 || math.IsNaN(q.FollowUpThreshold) {
-		fs.add("follow_up_threshold", RuleRange, "%v is not in 0..100", q.FollowUpThreshold)
+		fs.Add("follow_up_threshold", RuleRange, "%v is not in 0..100", q.FollowUpThreshold)
 	}
 	seen := map[string]bool{}
 	for i, it := range q.Items {
 		switch {
 		case it.ID == "":
-			fs.add(fmt.Sprintf("items[%d].id", i), crm.RuleRequired, "is required")
+			fs.Add(fmt.Sprintf("items[%d].id", i), crm.RuleRequired, "is required")
 		case seen[it.ID]:
-			fs.add(fmt.Sprintf("items[%d].id", i), crm.RuleUnique, "%q is used twice", it.ID)
+			fs.Add(fmt.Sprintf("items[%d].id", i), crm.RuleUnique, "%q is used twice", it.ID)
 		}
 		seen[it.ID] = true
 		if it.IndicatorID == "" {
-			fs.add(fmt.Sprintf("items[%d].indicator_id", i), crm.RuleRequired, "is required")
+			fs.Add(fmt.Sprintf("items[%d].indicator_id", i), crm.RuleRequired, "is required")
 		}
 	}
-	return fs.err("questionnaire")
-}
-
-// fieldErrors collects the broken rules of one input.
-type fieldErrors []crm.FieldError
-
-func (fs *fieldErrors) add(field, rule, format string, args ...any) {
-	*fs = append(*fs, crm.FieldError{Field: field, Rule: rule, Message: fmt.Sprintf(format, args...)})
-}
-
-// err returns the *crm.ValidationError of entity, or nil when nothing broke.
-func (fs fieldErrors) err(entity string) error {
-	if len(fs) == 0 {
-		return nil
-	}
-	return &crm.ValidationError{Entity: entity, Fields: fs}
+	return fs.Err("questionnaire")
 }
 
 // Answer is the answer to one item.
@@ -235,15 +220,15 @@ const maxCommentBytes = 4000
 // validate adds to fs what breaks in r on its own and against its
 // questionnaire; latest is the latest date a call may carry (the dealer's
 // today plus the tolerance of crm.Limits).
-func (r *Response) validate(q *Questionnaire, latest dealercrm.Date, fs *fieldErrors) {
+func (r *Response) validate(q *Questionnaire, latest dealercrm.Date, fs *crm.Checker) {
 	switch {
 	case !r.Date.Valid():
-		fs.add("date", crm.RuleRequired, "is required")
+		fs.Add("date", crm.RuleRequired, "is required")
 	case r.Date.After(latest):
-		fs.add("date", crm.RuleFuture, "must not be after %s (the dealer's today)", latest)
+		fs.Add("date", crm.RuleFuture, "must not be after %s (the dealer's today)", latest)
 	}
 	if len(r.Answers) == 0 {
-		fs.add("answers", crm.RuleRequired, "at least one answer is required")
+		fs.Add("answers", crm.RuleRequired, "at least one answer is required")
 	}
 	lo, hi := q.Scale.Range()
 	items := map[string]bool{}
@@ -255,16 +240,16 @@ func (r *Response) validate(q *Questionnaire, latest dealercrm.Date, fs *fieldEr
 		field := fmt.Sprintf("answers[%d]", i)
 		switch {
 		case !items[a.ItemID]:
-			fs.add(field+".item_id", crm.RuleReference, "%q is not an item of questionnaire %s", a.ItemID, q.ID)
+			fs.Add(field+".item_id", crm.RuleReference, "%q is not an item of questionnaire %s", a.ItemID, q.ID)
 		case seen[a.ItemID]:
-			fs.add(field+".item_id", crm.RuleUnique, "%q is answered twice", a.ItemID)
+			fs.Add(field+".item_id", crm.RuleUnique, "%q is answered twice", a.ItemID)
 		}
 		seen[a.ItemID] = true
 		if a.Value < lo || a.Value > hi {
-			fs.add(field+".value", RuleRange, "%d is outside the scale %s (%d..%d)", a.Value, q.Scale, lo, hi)
+			fs.Add(field+".value", RuleRange, "%d is outside the scale %s (%d..%d)", a.Value, q.Scale, lo, hi)
 		}
 	}
 	if len(r.Comment) > maxCommentBytes {
-		fs.add("comment", crm.RuleMaxLength, "is longer than %d bytes", maxCommentBytes)
+		fs.Add("comment", crm.RuleMaxLength, "is longer than %d bytes", maxCommentBytes)
 	}
 }
