@@ -139,6 +139,26 @@ func TestEarningRules(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, again.Replayed)
 	assert.Equal(t, int64(1280+1001), w.balances(d(2024, 10, 9)).Points)
+
+	// The same order read again after the DMS touched its record (new
+	// stamps) is the same request, under the default key and under a
+	// caller's; a changed amount under the caller's key is not.
+	keyed := loyalty.EarnRequest{DealerID: dealer, Order: o, Date: d(2024, 10, 8), IdempotencyKey: "dms-o-1"}
+	_, err = w.svc.Earn(ctx, keyed)
+	require.NoError(t, err)
+	touched := o
+	touched.CreatedAt, touched.UpdatedAt = created.Add(time.Hour), created.Add(48*time.Hour)
+	again, err = w.svc.Earn(ctx, loyalty.EarnRequest{DealerID: dealer, Order: touched, Date: d(2024, 10, 9)})
+	require.NoError(t, err, "default key, re-read order")
+	assert.True(t, again.Replayed)
+	keyed.Order = touched
+	again, err = w.svc.Earn(ctx, keyed)
+	require.NoError(t, err, "caller's key, re-read order")
+	assert.True(t, again.Replayed)
+	keyed.Order.Labour = money("999")
+	_, err = w.svc.Earn(ctx, keyed)
+	assert.ErrorIs(t, err, loyalty.ErrIdempotencyConflict, "a different order under the same key")
+	assert.Equal(t, int64(1280+1001), w.balances(d(2024, 10, 9)).Points)
 }
 
 // TestRenewalWorked: seed 003 续会 — renewal by deducting 500 points, by an

@@ -1,6 +1,8 @@
 package loyalty
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"slices"
@@ -76,6 +78,10 @@ func (s *Service) Earn(ctx context.Context, r EarnRequest) (Receipt, error) {
 	entry.IdempotencyKey = key
 	in := r
 	in.Date = date
+	// The order's record stamps are the crm store's bookkeeping, not the
+	// request: an order read again after an unrelated update (a DMS
+	// re-sync) is the same request.
+	in.Order.CreatedAt, in.Order.UpdatedAt = time.Time{}, time.Time{}
 	if r.IdempotencyKey == "" {
 		// A caller's key covers the posting date too; the default key is
 		// the order's, and the same order posted another day is a replay.
