@@ -178,8 +178,9 @@ func (a *loyaltyAccount) apply(c loyalty.Command, rec *idemRecord) (r loyalty.Re
 			a.rebuild()
 		}
 	}()
+	var m loyalty.Membership
 	if a.membership != nil {
-		m := a.membership.Clone()
+		m = a.membership.Clone()
 		st.Membership = &m
 	}
 	if r, err = c.Apply(st); err != nil {
@@ -200,10 +201,11 @@ func (a *loyaltyAccount) apply(c loyalty.Command, rec *idemRecord) (r loyalty.Re
 		}
 	}
 	a.data = st.Account.Data()
-	if st.Membership != nil {
-		m := st.Membership.Clone()
-		m.UpdatedAt = m.UpdatedAt.UTC()
-		a.membership = &m
+	// A membership the command left as it was is not copied again.
+	if st.Membership != nil && (st.Membership != &m || a.membership == nil || m.Version != a.membership.Version) {
+		changed := st.Membership.Clone()
+		changed.UpdatedAt = changed.UpdatedAt.UTC()
+		a.membership = &changed
 	}
 	for _, ev := range st.Events {
 		ev.At = ev.At.UTC()
