@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -103,15 +104,36 @@ func appendCanonical(b []byte, v reflect.Value) []byte {
 		return b
 	case reflect.Struct:
 		b = append(b, '{')
-		t := v.Type()
-		for i := range t.NumField() {
-			if f := t.Field(i); f.IsExported() {
-				b = appendCanonical(appendString(b, f.Name), v.Field(i))
-			}
+		for _, f := range exportedFields(v.Type()) {
+			b = appendCanonical(appendString(b, f.name), v.Field(f.index))
 		}
 		return append(b, '}')
 	}
 	panic(fmt.Sprintf("loyalty: request hash: cannot encode a %s", v.Type()))
+}
+
+type exportedField struct {
+	index int
+	name  string
+}
+
+// fieldsByType caches exportedFields: reflect.Type.Field allocates.
+var fieldsByType sync.Map
+
+// exportedFields returns the exported fields of struct type t in
+// declaration order.
+func exportedFields(t reflect.Type) []exportedField {
+	if fs, ok := fieldsByType.Load(t); ok {
+		return fs.([]exportedField)
+	}
+	var fs []exportedField
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() {
+			fs = append(fs, exportedField{index: i, name: f.Name})
+		}
+	}
+	fieldsByType.Store(t, fs)
+	return fs
 }
 
 // appendString appends s with its length, so that no two sequences of

@@ -15,15 +15,15 @@ import (
 // and copies values in and out. Each customer's account has a lock of its
 // own, so commands on different accounts run in parallel.
 //
-// Lock order: an account's lock, then the store's (held briefly, to find
-// an account or a key's holder). No goroutine holds two accounts' locks.
+// Lock order: an account's lock, then keysMu (held briefly, to find or
+// claim a key). No goroutine holds two accounts' locks; mu, which guards
+// the accounts map, is held alone.
 type LoyaltyStore struct {
 	mu       sync.RWMutex
 	accounts map[accountKey]*loyaltyAccount
-	// keys holds, per dealer and idempotency key, the account whose
-	// command took the key: its records hold the receipt, or will once
-	// the command holding that account's lock is done.
-	keys map[dealerKey]*loyaltyAccount
+	keysMu   sync.RWMutex
+	// keys holds the records of the dealers' idempotency keys.
+	keys map[dealerKey]*idemRecord
 }
 
 var _ loyalty.Store = (*LoyaltyStore)(nil)
@@ -38,8 +38,7 @@ type dealerKey struct {
 	key    string
 }
 
-// loyaltyAccount is one customer's points account, ledger, membership
-// and the idempotency records of the keys first used on it.
+// loyaltyAccount is one customer's points account, ledger and membership.
 type loyaltyAccount struct {
 	mu       sync.Mutex
 	dealer   crm.DealerID   // immutable
@@ -49,14 +48,19 @@ type loyaltyAccount struct {
 	// sources are the source keys posted (loyalty.Entry.SourceKey), with
 	// the sequence number of the entry that posted each.
 	sources    map[string]int64
-	records    map[string]idemRecord
 	membership *loyalty.Membership
 	events     []loyalty.MembershipEvent
 }
 
-// idemRecord is what an idempotency key stored: the command's input hash
-// and its receipt, whose entries are the n ledger entries from seq on.
+// idemRecord is what an idempotency key stored: the input hash of the
+// first command with the key and its receipt, whose entries are the n
+// entries from seq on of the ledger of the command's account. A command
+// claims the record (stored false) under its account's lock, and fills
+// it in or deletes it before that lock is released; so but for account,
+// a record is read and written under its account's lock.
 type idemRecord struct {
+	account *loyaltyAccount // immutable
+	stored  bool
 	hash    string
 	seq, n  int64
 	receipt *loyalty.Receipt // the rest, without Entries; nil for none
@@ -64,7 +68,7 @@ type idemRecord struct {
 
 // NewLoyaltyStore returns an empty LoyaltyStore.
 func NewLoyaltyStore() *LoyaltyStore {
-	return &LoyaltyStore{accounts: map[accountKey]*loyaltyAccount{}, keys: map[dealerKey]*loyaltyAccount{}}
+	return &LoyaltyStore{accounts: map[accountKey]*loyaltyAccount{}, keys: map[dealerKey]*idemRecord{}}
 }
 
 // account returns the customer's account, creating it when create is set
@@ -80,8 +84,7 @@ func (s *LoyaltyStore) account(dealer crm.DealerID, customer crm.CustomerID, cre
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a = s.accounts[k]; a == nil {
-		a = &loyaltyAccount{dealer: dealer, customer: customer, data: loyalty.AccountData{DealerID: dealer, CustomerID: customer},
-			sources: map[string]int64{}, records: map[string]idemRecord{}}
+		a = &loyaltyAccount{dealer: dealer, customer: customer, data: loyalty.AccountData{DealerID: dealer, CustomerID: customer}}
 		s.accounts[k] = a
 	}
 	return a
@@ -107,60 +110,64 @@ func (s *LoyaltyStore) dealerAccounts(dealer crm.DealerID) []*loyaltyAccount {
 // is free again), Do starts over.
 func (s *LoyaltyStore) Do(_ context.Context, c loyalty.Command) (loyalty.Receipt, error) {
 	for {
-		r, holder, err := s.do(s.account(c.DealerID, c.CustomerID, true), c)
-		if holder == nil {
+		r, other, err := s.do(s.account(c.DealerID, c.CustomerID, true), c)
+		if other == nil {
 			return r, err
 		}
-		holder.mu.Lock()
-		r, ok, err := holder.replay(c)
-		holder.mu.Unlock()
+		other.account.mu.Lock()
+		r, ok, err := other.replay(c.Hash)
+		other.account.mu.Unlock()
 		if ok {
 			return r, err
 		}
 	}
 }
 
-// do runs c on a, locked. It returns the account holding c's key instead
-// when that is another one.
-func (s *LoyaltyStore) do(a *loyaltyAccount, c loyalty.Command) (loyalty.Receipt, *loyaltyAccount, error) {
+// do runs c on a, locked. It returns the record of c's key instead when
+// a command on another account took it.
+func (s *LoyaltyStore) do(a *loyaltyAccount, c loyalty.Command) (loyalty.Receipt, *idemRecord, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock() // deferred, as the key's release: Apply may panic
+	var rec *idemRecord
 	if c.Key != "" {
-		if r, ok, err := a.replay(c); ok {
+		k := dealerKey{dealer: c.DealerID, key: c.Key}
+		s.keysMu.Lock()
+		rec = s.keys[k]
+		claimed := rec == nil
+		if claimed {
+			rec = &idemRecord{account: a}
+			s.keys[k] = rec
+		}
+		s.keysMu.Unlock()
+		switch {
+		case !claimed && rec.account != a:
+			return loyalty.Receipt{}, rec, nil
+		case !claimed:
+			r, _, err := rec.replay(c.Hash)
 			return r, nil, err
 		}
-		k := dealerKey{dealer: c.DealerID, key: c.Key}
-		s.mu.Lock()
-		holder, taken := s.keys[k]
-		if !taken {
-			s.keys[k] = a
-		}
-		s.mu.Unlock()
-		if taken {
-			return loyalty.Receipt{}, holder, nil
-		}
 		defer func() {
-			if _, stored := a.records[c.Key]; !stored {
-				s.mu.Lock()
+			if !rec.stored {
+				s.keysMu.Lock()
 				delete(s.keys, k)
-				s.mu.Unlock()
+				s.keysMu.Unlock()
 			}
 		}()
 	}
-	if seq, ok := a.sources[c.Source]; ok && c.Source != "" {
-		rec := a.sourceRecord(seq)
-		if c.Key != "" {
-			rec.hash = c.Hash
-			a.records[c.Key] = rec
+	if seq, ok := a.sources[c.Source]; c.Source != "" && ok {
+		posted := s.sourceRecord(a, seq)
+		if rec != nil {
+			rec.fill(c.Hash, posted.seq, posted.n, posted.receipt)
 		}
-		return a.receipt(rec), nil, nil
+		return a.receipt(&posted), nil, nil
 	}
-	r, err := a.apply(c)
+	r, err := a.apply(c, rec)
 	return r, nil, err
 }
 
-// apply runs c on a, locked, and stores its outcome.
-func (a *loyaltyAccount) apply(c loyalty.Command) (r loyalty.Receipt, err error) {
+// apply runs c on a, locked, and stores its outcome, in rec too when the
+// command has a key.
+func (a *loyaltyAccount) apply(c loyalty.Command, rec *idemRecord) (r loyalty.Receipt, err error) {
 	// The command's account works on a.data's lots in place, so that a
 	// posting copies none: when the command fails (or panics), the
 	// account is rebuilt from the ledger, which holds what was stored.
@@ -171,8 +178,9 @@ func (a *loyaltyAccount) apply(c loyalty.Command) (r loyalty.Receipt, err error)
 			a.rebuild()
 		}
 	}()
+	var m loyalty.Membership
 	if a.membership != nil {
-		m := a.membership.Clone()
+		m = a.membership.Clone()
 		st.Membership = &m
 	}
 	if r, err = c.Apply(st); err != nil {
@@ -186,26 +194,30 @@ func (a *loyaltyAccount) apply(c loyalty.Command) (r loyalty.Receipt, err error)
 	for _, e := range added {
 		a.entries = append(a.entries, copyEntry(e))
 		if src := e.SourceKey(); src != "" {
+			if a.sources == nil {
+				a.sources = map[string]int64{}
+			}
 			a.sources[src] = e.Seq
 		}
 	}
 	a.data = st.Account.Data()
-	if st.Membership != nil {
-		m := st.Membership.Clone()
-		m.UpdatedAt = m.UpdatedAt.UTC()
-		a.membership = &m
+	// A membership the command left as it was is not copied again.
+	if st.Membership != nil && (st.Membership != &m || a.membership == nil || m.Version != a.membership.Version) {
+		changed := st.Membership.Clone()
+		changed.UpdatedAt = changed.UpdatedAt.UTC()
+		a.membership = &changed
 	}
 	for _, ev := range st.Events {
 		ev.At = ev.At.UTC()
 		a.events = append(a.events, ev)
 	}
-	if c.Key != "" {
-		rec := idemRecord{hash: c.Hash, seq: int64(len(a.entries) - len(added) + 1), n: int64(len(added))}
+	if rec != nil {
+		var rest *loyalty.Receipt
 		if r.Membership != nil || r.Event != nil || r.Earning != nil || r.Quote != nil {
-			rest := copyReceipt(loyalty.Receipt{Membership: r.Membership, Event: r.Event, Earning: r.Earning, Quote: r.Quote})
-			rec.receipt = &rest
+			cp := copyReceipt(loyalty.Receipt{Membership: r.Membership, Event: r.Event, Earning: r.Earning, Quote: r.Quote})
+			rest = &cp
 		}
-		a.records[c.Key] = rec
+		rec.fill(c.Hash, int64(len(a.entries)-len(added)+1), int64(len(added)), rest)
 	}
 	return r, nil
 }
@@ -242,30 +254,38 @@ func (a *loyaltyAccount) check(source string, added []loyalty.Entry) error {
 // sourceRecord returns the record of the posting of entry seq of a,
 // locked: the one stored with the key it was posted with, or the entry
 // alone.
-func (a *loyaltyAccount) sourceRecord(seq int64) idemRecord {
-	key := a.entries[seq-1].IdempotencyKey
-	if rec, ok := a.records[key]; ok && key != "" {
-		return rec
+func (s *LoyaltyStore) sourceRecord(a *loyaltyAccount, seq int64) idemRecord {
+	if key := a.entries[seq-1].IdempotencyKey; key != "" {
+		s.keysMu.RLock()
+		rec := s.keys[dealerKey{dealer: a.dealer, key: key}]
+		s.keysMu.RUnlock()
+		if rec != nil && rec.account == a && rec.stored {
+			return *rec
+		}
 	}
-	return idemRecord{seq: seq, n: 1}
+	return idemRecord{account: a, stored: true, seq: seq, n: 1}
 }
 
-// replay answers c from the record of its key in a, locked: a conflict
-// when its input hash differs, else the stored receipt. ok is false when
-// a holds no record of the key.
-func (a *loyaltyAccount) replay(c loyalty.Command) (r loyalty.Receipt, ok bool, err error) {
-	rec, ok := a.records[c.Key]
+// fill stores in rec, claimed, the command's input hash and receipt.
+func (rec *idemRecord) fill(hash string, seq, n int64, receipt *loyalty.Receipt) {
+	rec.stored, rec.hash, rec.seq, rec.n, rec.receipt = true, hash, seq, n, receipt
+}
+
+// replay answers a command with input hash from rec, whose account is
+// locked: a conflict when the hash differs, else the stored receipt. ok
+// is false when the command that claimed rec failed.
+func (rec *idemRecord) replay(hash string) (r loyalty.Receipt, ok bool, err error) {
 	switch {
-	case !ok:
+	case !rec.stored:
 		return loyalty.Receipt{}, false, nil
-	case rec.hash != c.Hash:
+	case rec.hash != hash:
 		return loyalty.Receipt{}, true, loyalty.ErrIdempotencyConflict
 	}
-	return a.receipt(rec), true, nil
+	return rec.account.receipt(rec), true, nil
 }
 
 // receipt rebuilds the receipt rec stored from a, locked, as a replay.
-func (a *loyaltyAccount) receipt(rec idemRecord) loyalty.Receipt {
+func (a *loyaltyAccount) receipt(rec *idemRecord) loyalty.Receipt {
 	var r loyalty.Receipt
 	if rec.receipt != nil {
 		r = copyReceipt(*rec.receipt)
@@ -441,8 +461,9 @@ func (s *LoyaltyStore) Outstanding(_ context.Context, dealer crm.DealerID) ([]lo
 }
 
 // EraseText implements loyalty.Store: under the account's lock it clears
-// the free text of its entries, events and the receipts of the keys first
-// used on it (whose entries are the ledger's).
+// the free text of its entries, events and the receipts stored with keys
+// on it (whose entries are the ledger's; a scan of every key: an erasure
+// is rare, and keys are not indexed by customer).
 func (s *LoyaltyStore) EraseText(_ context.Context, dealer crm.DealerID, customer crm.CustomerID) error {
 	a := s.account(dealer, customer, false)
 	if a == nil {
@@ -456,8 +477,10 @@ func (s *LoyaltyStore) EraseText(_ context.Context, dealer crm.DealerID, custome
 	for i := range a.events {
 		a.events[i].EraseText()
 	}
-	for _, rec := range a.records {
-		if rec.receipt != nil {
+	s.keysMu.RLock()
+	defer s.keysMu.RUnlock()
+	for _, rec := range s.keys {
+		if rec.account == a && rec.receipt != nil {
 			rec.receipt.EraseText()
 		}
 	}

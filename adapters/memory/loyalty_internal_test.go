@@ -330,7 +330,13 @@ func TestLoyaltyEraseTextLeavesNoCopy(t *testing.T) {
 	require.NoError(t, err)
 	holds := func() bool {
 		a := s.account("d1", "c1", false)
-		return strings.Contains(fmt.Sprintf("%+v %+v %+v", a.entries, a.events, a.records), mobile)
+		var receipts []loyalty.Receipt
+		for _, rec := range s.keys {
+			if rec.account == a && rec.receipt != nil {
+				receipts = append(receipts, *rec.receipt)
+			}
+		}
+		return strings.Contains(fmt.Sprintf("%+v %+v %+v", a.entries, a.events, receipts), mobile)
 	}
 	require.True(t, holds(), "the store holds the mobile before erasure")
 	require.NoError(t, s.EraseText(ctx, "d1", "c1"))
