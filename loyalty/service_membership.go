@@ -1,6 +1,8 @@
 package loyalty
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -201,48 +203,26 @@ func pick(checks []Check, method string) (Check, error) {
 // date, when that is later); free-service quotas start again. It needs an
 // idempotency key (a retry without one would renew twice).
 func (s *Service) Renew(ctx context.Context, r ChangeRequest) (Receipt, error) {
-	date, err := s.prepare(ctx, &r, true)
-	if err != nil {
-		return Receipt{}, err
-	}
-	dealer := s.program.AccountDealer(r.DealerID)
-	f, err := s.facts(ctx, r.DealerID, r.CustomerID)
-	if err != nil {
-		return Receipt{}, err
-	}
-	at := s.stamp()
-	rec, err := s.store.Do(ctx, Command{DealerID: dealer, CustomerID: r.CustomerID, Key: r.IdempotencyKey, Hash: r.hash("renew", date),
-		Apply: func(st *State) (Receipt, error) {
-			ev := MembershipEvent{Event: EventRenew, Reason: r.Reason, Date: date, At: at}
-			if err := transition(st.Membership, &ev); err != nil {
-				return Receipt{}, err
+	return s.change(ctx, r, EventRenew, true, func(c *changing) (*Entry, error) {
+		m := c.m
+		rule, err := pick(s.program.RenewalChecks(m, c.st.Account.Balances(c.date), r.FeePaid, c.facts, c.date), r.Method)
+		if err != nil {
+			return nil, err
+		}
+		c.ev.Method, c.ev.Rule = rule.Method, rule.Rule
+		var entry *Entry
+		if rule.Method == string(RenewByPoints) {
+			if entry, err = c.spend(s.program.Renewal.Points, "renewal", "membership renewal"); err != nil {
+				return nil, err
 			}
-			m := st.Membership.Clone()
-			c, err := pick(s.program.RenewalChecks(&m, st.Account.Balances(date), r.FeePaid, f, date), r.Method)
-			if err != nil {
-				return Receipt{}, err
-			}
-			ev.Method, ev.Rule = c.Method, c.Rule
-			var entry *Entry
-			if c.Method == string(RenewByPoints) {
-				e, err := st.Account.Redeem(Entry{Points: s.program.Renewal.Points, Date: date, Store: r.DealerID,
-					Source: Source{Type: "renewal"}, Reason: "membership renewal", IdempotencyKey: r.IdempotencyKey, CreatedAt: at})
-				if err != nil {
-					return Receipt{}, err
-				}
-				entry = &e
-			}
-			m.ValidFrom = m.ValidUntil.AddDays(1)
-			if date.After(m.ValidUntil) {
-				m.ValidFrom = date
-			}
-			m.ValidUntil, m.Used, m.UpdatedAt = s.periodEnd(m.ValidFrom), nil, at
-			return s.record(st, m, ev, entry, r.IdempotencyKey), nil
-		}})
-	if err != nil {
-		return Receipt{}, fmt.Errorf("loyalty: renew %s: %w", r.CustomerID, err)
-	}
-	return rec, nil
+		}
+		m.ValidFrom = m.ValidUntil.AddDays(1)
+		if c.date.After(m.ValidUntil) {
+			m.ValidFrom = c.date
+		}
+		m.ValidUntil, m.Used = s.periodEnd(m.ValidFrom), nil
+		return entry, nil
+	})
 }
 
 // Upgrade moves an active member up one tier by the first upgrade rule met
@@ -252,81 +232,98 @@ func (s *Service) Renew(ctx context.Context, r ChangeRequest) (Receipt, error) {
 // years. The membership period is unchanged. It needs an idempotency key
 // (a retry without one would upgrade twice).
 func (s *Service) Upgrade(ctx context.Context, r ChangeRequest) (Receipt, error) {
-	date, err := s.prepare(ctx, &r, true)
-	if err != nil {
-		return Receipt{}, err
-	}
-	dealer := s.program.AccountDealer(r.DealerID)
-	f, err := s.facts(ctx, r.DealerID, r.CustomerID)
-	if err != nil {
-		return Receipt{}, err
-	}
-	at := s.stamp()
-	rec, err := s.store.Do(ctx, Command{DealerID: dealer, CustomerID: r.CustomerID, Key: r.IdempotencyKey, Hash: r.hash("upgrade", date),
-		Apply: func(st *State) (Receipt, error) {
-			ev := MembershipEvent{Event: EventUpgrade, Reason: r.Reason, Date: date, At: at}
-			if err := transition(st.Membership, &ev); err != nil {
-				return Receipt{}, err
+	return s.change(ctx, r, EventUpgrade, true, func(c *changing) (*Entry, error) {
+		m := c.m
+		next, ok := s.program.Next(m.Tier)
+		if !ok {
+			return nil, ErrTopTier
+		}
+		rule, err := pick(s.program.UpgradeChecks(m, c.st.Account.Balances(c.date), c.facts, c.date), r.Method)
+		if err != nil {
+			return nil, err
+		}
+		c.ev.Method, c.ev.Rule = rule.Method, rule.Rule
+		var entry *Entry
+		if rule.Method == string(UpgradeByPoints) {
+			if entry, err = c.spend(s.program.Upgrade.Points, "upgrade", "membership upgrade to "+string(next.Tier)); err != nil {
+				return nil, err
 			}
-			m := st.Membership.Clone()
-			next, ok := s.program.Next(m.Tier)
-			if !ok {
-				return Receipt{}, ErrTopTier
-			}
-			c, err := pick(s.program.UpgradeChecks(&m, st.Account.Balances(date), f, date), r.Method)
-			if err != nil {
-				return Receipt{}, err
-			}
-			ev.Method, ev.Rule = c.Method, c.Rule
-			var entry *Entry
-			if c.Method == string(UpgradeByPoints) {
-				e, err := st.Account.Redeem(Entry{Points: s.program.Upgrade.Points, Date: date, Store: r.DealerID,
-					Source: Source{Type: "upgrade"}, Reason: "membership upgrade to " + string(next.Tier), IdempotencyKey: r.IdempotencyKey, CreatedAt: at})
-				if err != nil {
-					return Receipt{}, err
-				}
-				entry = &e
-			}
-			m.Tier, m.TierSince, m.UpdatedAt = next.Tier, date, at
-			return s.record(st, m, ev, entry, r.IdempotencyKey), nil
-		}})
-	if err != nil {
-		return Receipt{}, fmt.Errorf("loyalty: upgrade %s: %w", r.CustomerID, err)
-	}
-	return rec, nil
+		}
+		m.Tier, m.TierSince = next.Tier, c.date
+		return entry, nil
+	})
 }
 
 // Downgrade moves an active member down one tier by a manager's decision
 // (the lowest tier cannot go down: ErrInvalidTransition).
 func (s *Service) Downgrade(ctx context.Context, r ChangeRequest) (Receipt, error) {
-	return s.change(ctx, r, EventDowngrade, "manual downgrade")
+	return s.change(ctx, r, EventDowngrade, false, func(c *changing) (*Entry, error) {
+		c.ev.Rule = "manual downgrade"
+		return nil, s.applyEvent(c.m, c.ev, c.date)
+	})
 }
 
 // Cancel ends a membership (active or lapsed); the points stay on the
 // account.
 func (s *Service) Cancel(ctx context.Context, r ChangeRequest) (Receipt, error) {
-	return s.change(ctx, r, EventCancel, "cancelled")
+	return s.change(ctx, r, EventCancel, false, func(c *changing) (*Entry, error) {
+		c.ev.Rule = "cancelled"
+		return nil, s.applyEvent(c.m, c.ev, c.date)
+	})
 }
 
-func (s *Service) change(ctx context.Context, r ChangeRequest, event Event, rule string) (Receipt, error) {
-	date, err := s.prepare(ctx, &r, false)
+// changing is what one membership change works on inside its command.
+type changing struct {
+	st    *State
+	m     *Membership      // a copy of the membership, changed in place
+	ev    *MembershipEvent // the event, its method and rule to fill in
+	facts *Facts           // the customer's records the rules read (keyed changes)
+	date  dealercrm.Date
+	at    time.Time
+	r     *ChangeRequest
+}
+
+// spend redeems points for the change (renewal or upgrade by points).
+func (c *changing) spend(points int64, source, reason string) (*Entry, error) {
+	e, err := c.st.Account.Redeem(Entry{Points: points, Date: c.date, Store: c.r.DealerID, Source: Source{Type: source},
+		Reason: reason, IdempotencyKey: c.r.IdempotencyKey, CreatedAt: c.at})
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// change runs event on the customer's membership as one command: the
+// request checked (keyed: it needs an idempotency key, and the rules read
+// the customer's records), the transition checked, then apply changes the
+// membership and may post an entry. Every membership change but a join
+// and an expiry goes through here; its hash is ChangeRequest.hash.
+func (s *Service) change(ctx context.Context, r ChangeRequest, event Event, keyed bool, apply func(*changing) (*Entry, error)) (Receipt, error) {
+	date, err := s.prepare(ctx, &r, keyed)
 	if err != nil {
 		return Receipt{}, err
 	}
 	dealer := s.program.AccountDealer(r.DealerID)
+	var f *Facts
+	if keyed {
+		if f, err = s.facts(ctx, r.DealerID, r.CustomerID); err != nil {
+			return Receipt{}, err
+		}
+	}
 	at := s.stamp()
 	rec, err := s.store.Do(ctx, Command{DealerID: dealer, CustomerID: r.CustomerID, Key: r.IdempotencyKey, Hash: r.hash(string(event), date),
 		Apply: func(st *State) (Receipt, error) {
-			ev := MembershipEvent{Event: event, Rule: rule, Reason: r.Reason, Date: date, At: at}
+			ev := MembershipEvent{Event: event, Reason: r.Reason, Date: date, At: at}
 			if err := transition(st.Membership, &ev); err != nil {
 				return Receipt{}, err
 			}
 			m := st.Membership.Clone()
-			if err := s.applyEvent(&m, &ev, date); err != nil {
+			entry, err := apply(&changing{st: st, m: &m, ev: &ev, facts: f, date: date, at: at, r: &r})
+			if err != nil {
 				return Receipt{}, err
 			}
 			m.UpdatedAt = at
-			return s.record(st, m, ev, nil, r.IdempotencyKey), nil
+			return s.record(st, m, ev, entry, r.IdempotencyKey), nil
 		}})
 	if err != nil {
 		return Receipt{}, fmt.Errorf("loyalty: %s %s: %w", event, r.CustomerID, err)
