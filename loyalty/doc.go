@@ -38,7 +38,9 @@
 // are spent. Every change is an append-only [Entry] of an [Account] with a
 // source reference and an idempotency key: a command repeated with the same
 // key returns the first [Receipt]; with other input it is
-// [ErrIdempotencyConflict]. The key makes a request safe to retry; the
+// [ErrIdempotencyConflict]. "Other input" is decided in one place,
+// requestHash in idempotency.go: the hash of the command's name and the
+// canonical encoding of its whole request, every field. The key makes a request safe to retry; the
 // source makes the business event count once: a service order earns, a
 // bonus event's record pays and an entry is reversed at most once per
 // account, whatever keys callers send — posting one again answers the first
