@@ -350,13 +350,21 @@ const (
 // merger merges the subjects' diffs in subject order: the first plan of a
 // stored task, and of a key to create, stands; the last reason stands.
 type merger struct {
-	ix      *storedIndex
-	ch      Changes
-	state   []taskState     // of each stored task
-	moved   map[int32]*kept // the planned stored tasks the plan moves
-	created map[string]bool // the keys of ch.Create
+	ix    *storedIndex
+	ch    Changes
+	state []taskState     // of each stored task
+	moved map[int32]*kept // the planned stored tasks the plan moves
+	// create holds the tasks to create in blocks of createBlock, joined
+	// into ch.Create once at the end: appending a few hundred thousand
+	// 400-byte Tasks to one slice would copy them over and over as it
+	// grows.
+	create  [][]Task
+	created map[string]bool // the keys of create
 	gone    map[goneKey]string
 }
+
+// createBlock is how many tasks to create a block of merger.create holds.
+const createBlock = 4096
 
 func (m *merger) merge(d *subjectDiff) {
 	for _, ts := range d.seen {
@@ -378,7 +386,10 @@ func (m *merger) merge(d *subjectDiff) {
 	for _, t := range d.create {
 		if !m.created[t.Key] {
 			m.created[t.Key] = true
-			m.ch.Create = append(m.ch.Create, t)
+			if len(m.create) == 0 || len(m.create[len(m.create)-1]) == createBlock {
+				m.create = append(m.create, make([]Task, 0, createBlock))
+			}
+			m.create[len(m.create)-1] = append(m.create[len(m.create)-1], t)
 			m.ch.Result.Created++
 		}
 	}
@@ -392,6 +403,7 @@ func (m *merger) merge(d *subjectDiff) {
 // within KeepDays), overdue when their window ended.
 func (m *merger) finish() Changes {
 	ix, ch := m.ix, &m.ch
+	ch.Create = slices.Concat(m.create...)
 	keep := ix.horizon.lo
 	for i, old := range ix.stored {
 		if !old.Status.Active() {
