@@ -40,66 +40,84 @@ func (pl *Planner) Reconcile(subs []Subject, stored []Task, date dealercrm.Date)
 // as Reconcile's over the subjects in order.
 //
 // Each subject is planned and diffed against its own stored tasks on its
-// own (subjectDiff), by a bounded group of workers, a batch of subjects at
-// a time; the diffs are then merged in subject order, since a customer's
-// tasks are planned by each of their vehicles and the first one stands.
+// own (subjectDiff) by a bounded group of workers, a chunk of subjects at
+// a time; the caller merges the chunks' diffs in subject order as they
+// finish, since a customer's tasks are planned by each of their vehicles
+// and the first one stands.
 func (pl *Planner) ReconcileEach(n int, fill func(i int, s *Subject), stored []Task, date dealercrm.Date) Changes {
 	ix := newStoredIndex(pl, stored, date)
 	m := merger{ix: ix, state: make([]taskState, len(stored)), moved: map[int32]*kept{}, created: map[string]bool{}, gone: map[goneKey]string{},
 		ch: Changes{Result: RunResult{Date: date, Subjects: n}}}
-	workers := make([]reconciler, min(runtime.GOMAXPROCS(0), max(1, n/reconcileChunk)))
-	for w := range workers {
-		workers[w].ix = ix
-		workers[w].e.pl = pl
-	}
-	diffs := make([]subjectDiff, min(n, reconcileBatch))
-	for start := 0; start < n; start += len(diffs) {
-		batch := diffs[:min(len(diffs), n-start)]
-		inParallel(len(batch), len(workers), func(w, i int) {
-			rc := &workers[w]
-			fill(start+i, &rc.sub)
-			rc.diff(&rc.sub, &batch[i])
-		})
-		for i := range batch {
-			m.merge(&batch[i])
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/reconcileChunk))
+	inOrder(n, workers, func() func(i int, d *subjectDiff) {
+		rc := &reconciler{ix: ix, e: evaluator{pl: pl}}
+		return func(i int, d *subjectDiff) {
+			fill(i, &rc.sub)
+			rc.diff(&rc.sub, d)
 		}
-	}
+	}, m.merge)
 	return m.finish()
 }
 
-const (
-	// reconcileChunk is how many subjects a worker takes at a time.
-	reconcileChunk = 256
-	// reconcileBatch is how many subjects are diffed before their diffs
-	// are merged.
-	reconcileBatch = 64 * reconcileChunk
-)
+// reconcileChunk is how many subjects a worker diffs at a time.
+const reconcileChunk = 256
 
-// inParallel calls do(w, i) for every i in [0, n) on workers goroutines,
-// w being the goroutine's number, a chunk of indexes at a time.
-func inParallel(n, workers int, do func(w, i int)) {
-	if workers == 1 {
-		for i := range n {
-			do(0, i)
-		}
-		return
+// chunk holds the diffs of subjects lo to lo+len(diffs)-1.
+type chunk struct {
+	lo    int
+	diffs []subjectDiff
+}
+
+// inOrder diffs subjects 0 to n-1 on workers goroutines, a chunk at a
+// time, each goroutine with the diff function newWorker returns it, and
+// calls merge with every diff in subject order, on the calling goroutine,
+// while the workers diff the next chunks. At most 2 × workers chunks are
+// diffed or wait to be merged at once; their buffers are reused.
+func inOrder(n, workers int, newWorker func() func(i int, d *subjectDiff), merge func(d *subjectDiff)) {
+	free := make(chan *chunk, 2*workers)
+	for range cap(free) {
+		free <- &chunk{diffs: make([]subjectDiff, reconcileChunk)}
 	}
-	chunks := make(chan int)
+	todo, done := make(chan *chunk), make(chan *chunk)
+	// Chunks are handed out in subject order, so the next one to merge is
+	// always diffed or waiting: the free buffers never run out for good.
+	go func() {
+		for lo := 0; lo < n; lo += reconcileChunk {
+			c := <-free
+			c.lo, c.diffs = lo, c.diffs[:min(reconcileChunk, n-lo)]
+			todo <- c
+		}
+		close(todo)
+	}()
 	var wg sync.WaitGroup
-	for w := range workers {
+	for range workers {
+		diff := newWorker()
 		wg.Go(func() {
-			for lo := range chunks {
-				for i := lo; i < min(n, lo+reconcileChunk); i++ {
-					do(w, i)
+			for c := range todo {
+				for i := range c.diffs {
+					diff(c.lo+i, &c.diffs[i])
 				}
+				done <- c
 			}
 		})
 	}
-	for lo := 0; lo < n; lo += reconcileChunk {
-		chunks <- lo
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	waiting := map[int]*chunk{} // finished before the chunks ahead of them
+	next := 0
+	for c := range done {
+		waiting[c.lo] = c
+		for c := waiting[next]; c != nil; c = waiting[next] {
+			delete(waiting, next)
+			for i := range c.diffs {
+				merge(&c.diffs[i])
+			}
+			next += len(c.diffs)
+			free <- c
+		}
 	}
-	close(chunks)
-	wg.Wait()
 }
 
 // storedIndex is the read-only view of the stored tasks that one
