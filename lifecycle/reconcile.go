@@ -48,13 +48,14 @@ func (pl *Planner) ReconcileEach(n int, fill func(i int, s *Subject), stored []T
 	ix := newStoredIndex(pl, stored, date)
 	m := merger{ix: ix, state: make([]taskState, len(stored)), moved: map[int32]*kept{}, created: map[string]bool{}, gone: map[goneKey]string{},
 		ch: Changes{Result: RunResult{Date: date, Subjects: n}}}
-	workers := min(runtime.GOMAXPROCS(0), max(1, n/reconcileChunk))
-	inOrder(n, workers, func() func(i int, d *subjectDiff) {
-		rc := &reconciler{ix: ix, e: evaluator{pl: pl}}
-		return func(i int, d *subjectDiff) {
-			fill(i, &rc.sub)
-			rc.diff(&rc.sub, d)
-		}
+	workers := make([]reconciler, min(runtime.GOMAXPROCS(0), max(1, n/reconcileChunk)))
+	for w := range workers {
+		workers[w] = reconciler{ix: ix, e: evaluator{pl: pl}}
+	}
+	inOrder(n, len(workers), func(w, i int, d *subjectDiff) {
+		rc := &workers[w]
+		fill(i, &rc.sub)
+		rc.diff(&rc.sub, d)
 	}, m.merge)
 	return m.finish()
 }
@@ -68,12 +69,13 @@ type chunk struct {
 	diffs []subjectDiff
 }
 
-// inOrder diffs subjects 0 to n-1 on workers goroutines, a chunk at a
-// time, each goroutine with the diff function newWorker returns it, and
-// calls merge with every diff in subject order, on the calling goroutine,
-// while the workers diff the next chunks. At most 2 × workers chunks are
-// diffed or wait to be merged at once; their buffers are reused.
-func inOrder(n, workers int, newWorker func() func(i int, d *subjectDiff), merge func(d *subjectDiff)) {
+// inOrder calls diff(w, i, d) for every subject i in [0, n) on workers
+// goroutines, w being the goroutine's number, a chunk of subjects at a
+// time, and merge(d) with every diff in subject order, on the calling
+// goroutine, while the workers diff the next chunks. At most 2 × workers
+// chunks are diffed or wait to be merged at once; their buffers are
+// reused.
+func inOrder(n, workers int, diff func(w, i int, d *subjectDiff), merge func(d *subjectDiff)) {
 	free := make(chan *chunk, 2*workers)
 	for range cap(free) {
 		free <- &chunk{diffs: make([]subjectDiff, reconcileChunk)}
@@ -90,12 +92,11 @@ func inOrder(n, workers int, newWorker func() func(i int, d *subjectDiff), merge
 		close(todo)
 	}()
 	var wg sync.WaitGroup
-	for range workers {
-		diff := newWorker()
+	for w := range workers {
 		wg.Go(func() {
 			for c := range todo {
 				for i := range c.diffs {
-					diff(c.lo+i, &c.diffs[i])
+					diff(w, c.lo+i, &c.diffs[i])
 				}
 				done <- c
 			}
@@ -109,13 +110,13 @@ func inOrder(n, workers int, newWorker func() func(i int, d *subjectDiff), merge
 	next := 0
 	for c := range done {
 		waiting[c.lo] = c
-		for c := waiting[next]; c != nil; c = waiting[next] {
+		for ready := waiting[next]; ready != nil; ready = waiting[next] {
 			delete(waiting, next)
-			for i := range c.diffs {
-				merge(&c.diffs[i])
+			for i := range ready.diffs {
+				merge(&ready.diffs[i])
 			}
-			next += len(c.diffs)
-			free <- c
+			next += len(ready.diffs)
+			free <- ready
 		}
 	}
 }
