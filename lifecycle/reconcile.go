@@ -40,66 +40,85 @@ func (pl *Planner) Reconcile(subs []Subject, stored []Task, date dealercrm.Date)
 // as Reconcile's over the subjects in order.
 //
 // Each subject is planned and diffed against its own stored tasks on its
-// own (subjectDiff), by a bounded group of workers, a batch of subjects at
-// a time; the diffs are then merged in subject order, since a customer's
-// tasks are planned by each of their vehicles and the first one stands.
+// own (subjectDiff) by a bounded group of workers, a chunk of subjects at
+// a time; the caller merges the chunks' diffs in subject order as they
+// finish, since a customer's tasks are planned by each of their vehicles
+// and the first one stands.
 func (pl *Planner) ReconcileEach(n int, fill func(i int, s *Subject), stored []Task, date dealercrm.Date) Changes {
 	ix := newStoredIndex(pl, stored, date)
 	m := merger{ix: ix, state: make([]taskState, len(stored)), moved: map[int32]*kept{}, created: map[string]bool{}, gone: map[goneKey]string{},
 		ch: Changes{Result: RunResult{Date: date, Subjects: n}}}
 	workers := make([]reconciler, min(runtime.GOMAXPROCS(0), max(1, n/reconcileChunk)))
 	for w := range workers {
-		workers[w].ix = ix
-		workers[w].e.pl = pl
+		workers[w] = reconciler{ix: ix, e: evaluator{pl: pl}}
 	}
-	diffs := make([]subjectDiff, min(n, reconcileBatch))
-	for start := 0; start < n; start += len(diffs) {
-		batch := diffs[:min(len(diffs), n-start)]
-		inParallel(len(batch), len(workers), func(w, i int) {
-			rc := &workers[w]
-			fill(start+i, &rc.sub)
-			rc.diff(&rc.sub, &batch[i])
-		})
-		for i := range batch {
-			m.merge(&batch[i])
-		}
-	}
+	inOrder(n, len(workers), func(w, i int, d *subjectDiff) {
+		rc := &workers[w]
+		fill(i, &rc.sub)
+		rc.diff(&rc.sub, d)
+	}, m.merge)
 	return m.finish()
 }
 
-const (
-	// reconcileChunk is how many subjects a worker takes at a time.
-	reconcileChunk = 256
-	// reconcileBatch is how many subjects are diffed before their diffs
-	// are merged.
-	reconcileBatch = 64 * reconcileChunk
-)
+// reconcileChunk is how many subjects a worker diffs at a time.
+const reconcileChunk = 256
 
-// inParallel calls do(w, i) for every i in [0, n) on workers goroutines,
-// w being the goroutine's number, a chunk of indexes at a time.
-func inParallel(n, workers int, do func(w, i int)) {
-	if workers == 1 {
-		for i := range n {
-			do(0, i)
-		}
-		return
+// chunk holds the diffs of subjects lo to lo+len(diffs)-1.
+type chunk struct {
+	lo    int
+	diffs []subjectDiff
+}
+
+// inOrder calls diff(w, i, d) for every subject i in [0, n) on workers
+// goroutines, w being the goroutine's number, a chunk of subjects at a
+// time, and merge(d) with every diff in subject order, on the calling
+// goroutine, while the workers diff the next chunks. At most 2 × workers
+// chunks are diffed or wait to be merged at once; their buffers are
+// reused.
+func inOrder(n, workers int, diff func(w, i int, d *subjectDiff), merge func(d *subjectDiff)) {
+	free := make(chan *chunk, 2*workers)
+	for range cap(free) {
+		free <- &chunk{diffs: make([]subjectDiff, reconcileChunk)}
 	}
-	chunks := make(chan int)
+	todo, done := make(chan *chunk), make(chan *chunk)
+	// Chunks are handed out in subject order, so the next one to merge is
+	// always diffed or waiting: the free buffers never run out for good.
+	go func() {
+		for lo := 0; lo < n; lo += reconcileChunk {
+			c := <-free
+			c.lo, c.diffs = lo, c.diffs[:min(reconcileChunk, n-lo)]
+			todo <- c
+		}
+		close(todo)
+	}()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for lo := range chunks {
-				for i := lo; i < min(n, lo+reconcileChunk); i++ {
-					do(w, i)
+			for c := range todo {
+				for i := range c.diffs {
+					diff(w, c.lo+i, &c.diffs[i])
 				}
+				done <- c
 			}
 		})
 	}
-	for lo := 0; lo < n; lo += reconcileChunk {
-		chunks <- lo
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	waiting := map[int]*chunk{} // finished before the chunks ahead of them
+	next := 0
+	for c := range done {
+		waiting[c.lo] = c
+		for ready := waiting[next]; ready != nil; ready = waiting[next] {
+			delete(waiting, next)
+			for i := range ready.diffs {
+				merge(&ready.diffs[i])
+			}
+			next += len(ready.diffs)
+			free <- ready
+		}
 	}
-	close(chunks)
-	wg.Wait()
 }
 
 // storedIndex is the read-only view of the stored tasks that one
@@ -350,13 +369,21 @@ const (
 // merger merges the subjects' diffs in subject order: the first plan of a
 // stored task, and of a key to create, stands; the last reason stands.
 type merger struct {
-	ix      *storedIndex
-	ch      Changes
-	state   []taskState     // of each stored task
-	moved   map[int32]*kept // the planned stored tasks the plan moves
-	created map[string]bool // the keys of ch.Create
+	ix    *storedIndex
+	ch    Changes
+	state []taskState     // of each stored task
+	moved map[int32]*kept // the planned stored tasks the plan moves
+	// create holds the tasks to create in blocks of createBlock, joined
+	// into ch.Create once at the end: appending a few hundred thousand
+	// 400-byte Tasks to one slice would copy them over and over as it
+	// grows.
+	create  [][]Task
+	created map[string]bool // the keys of create
 	gone    map[goneKey]string
 }
+
+// createBlock is how many tasks to create a block of merger.create holds.
+const createBlock = 4096
 
 func (m *merger) merge(d *subjectDiff) {
 	for _, ts := range d.seen {
@@ -378,7 +405,10 @@ func (m *merger) merge(d *subjectDiff) {
 	for _, t := range d.create {
 		if !m.created[t.Key] {
 			m.created[t.Key] = true
-			m.ch.Create = append(m.ch.Create, t)
+			if len(m.create) == 0 || len(m.create[len(m.create)-1]) == createBlock {
+				m.create = append(m.create, make([]Task, 0, createBlock))
+			}
+			m.create[len(m.create)-1] = append(m.create[len(m.create)-1], t)
 			m.ch.Result.Created++
 		}
 	}
@@ -392,6 +422,7 @@ func (m *merger) merge(d *subjectDiff) {
 // within KeepDays), overdue when their window ended.
 func (m *merger) finish() Changes {
 	ix, ch := m.ix, &m.ch
+	ch.Create = slices.Concat(m.create...)
 	keep := ix.horizon.lo
 	for i, old := range ix.stored {
 		if !old.Status.Active() {
