@@ -31,8 +31,15 @@
 // February) and a 29 February birthday is kept on 28 February in common
 // years. Calendar is the PRC working-day calendar: official holidays and
 // adjusted working weekends (调休) as data (OfficialYears ships 2024–2026;
-// NewCalendar takes a dealer's update), and the lunar festivals Spring
-// Festival, Dragon Boat and Mid-Autumn for 2020–2036 (LunarTable).
+// NewCalendar takes a dealer's update, as the State Council publishes each
+// year in November), and lunar dates computed with github.com/6tail/lunar-go
+// for any lunar year MinLunarYear–MaxLunarYear: the festivals Spring
+// Festival 春节 (1/1), Lantern 元宵 (1/15), Dragon Boat 端午 (5/5), Qixi 七夕
+// (7/7), Mid-Autumn 中秋 (8/15) and Double Ninth 重阳 (9/9) (Calendar.Lunar),
+// and lunar birthdays (Calendar.LunarBirthdayIn). Holiday care is sent for
+// the festivals of Policy.Festivals: by default New Year's Day, Spring
+// Festival, Labour Day, Dragon Boat, Mid-Autumn and National Day (SPEC
+// §2.2); Lantern, Qixi and Double Ninth are chosen by the dealer.
 //
 // # Scheduler
 //
