@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"testing"
 
+	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -167,4 +168,54 @@ func TestFestivalChoice(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorContains(t, err, `"valentines" is not a festival`)
 	assert.ErrorContains(t, err, `festival "qixi" is given twice`)
+}
+
+// A lunar birthday 农历生日 is planned on each year's Gregorian date of the
+// lunar month and day of birth: born 1990-10-03, lunar 8/15 (Mid-Autumn),
+// the birthday falls on 2026-09-25 (TestLunarFestivalWorkedDates) and the
+// care call the day before; the same customer on the solar calendar is
+// called on 10-02. Born 1985-02-19, lunar 1984 12/30: the birthday of
+// lunar 2024 is the 29th of its 29-day 12th month, 2025-01-28 (除夕).
+func TestLunarBirthdayCare(t *testing.T) {
+	pl := planner(t)
+	for _, tc := range []struct {
+		born string
+		cal  crm.BirthdayCalendar
+		asOf string
+		want []string
+		why  string
+	}{
+		{"1990-10-03", "", "2026-09-01", []string{"2026-10-02"}, "birthday on 2026-10-03"},
+		{"1990-10-03", crm.BirthdaySolar, "2026-09-01", []string{"2026-10-02"}, "birthday on 2026-10-03"},
+		{"1990-10-03", crm.BirthdayLunar, "2026-09-01", []string{"2026-09-24"}, "lunar birthday (农历 8/15) on 2026-09-25"},
+		{"1985-02-19", crm.BirthdayLunar, "2025-01-01", []string{"2025-01-27"}, "lunar birthday (农历 12/30) on 2025-01-28"},
+	} {
+		t.Run(tc.born+" "+string(tc.cal), func(t *testing.T) {
+			c := consenting("c1")
+			c.Birthday, c.BirthdayCalendar = date(tc.born), tc.cal
+			s := lifecycle.Subject{DealerID: "d1", VehicleID: "v1", Model: "M", Owner: c}
+			ev := pl.Evaluate(&s, date(tc.asOf), 60)
+			assert.Equal(t, tc.want, dues(ev, lifecycle.KindBirthdayCare))
+			for _, task := range ev.Tasks {
+				if task.Kind == lifecycle.KindBirthdayCare {
+					assert.Contains(t, task.Reason, tc.why)
+				}
+			}
+		})
+	}
+}
+
+// The daily run on the memory stores creates the birthday care task of a
+// customer stored with a lunar birthday on the converted date.
+func TestRunLunarBirthday(t *testing.T) {
+	f := newFixture(t)
+	c := *consenting("c1")
+	c.DealerID, c.Birthday, c.BirthdayCalendar = "d1", date("1990-10-03"), crm.BirthdayLunar
+	_, err := f.crm.CreateCustomer(f.ctx, "d1", c)
+	require.NoError(t, err)
+	f.vehicle(t, "v1", "c1", "2020-01-10")
+	f.run(t, "2026-09-24")
+	task := f.task(t, lifecycle.KindBirthdayCare)
+	assert.Equal(t, "2026-09-24", task.Due.String(), "the day before lunar 8/15 of 2026")
+	assert.Equal(t, "birthday_care|customer:c1|2026-09-25|1", task.Key)
 }
