@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,10 +14,14 @@ import (
 // TestDomainImportsNoInfrastructure enforces the layering of STYLE.md: the
 // root and domain packages import only the standard library (minus database
 // and HTTP), shopspring/decimal and each other — never bun, database/sql,
-// net/http or an adapter.
+// net/http or an adapter. The one other module allowed is
+// github.com/6tail/lunar-go, pure calendar arithmetic without I/O or
+// dependencies, which lifecycle uses for lunar festivals and birthdays
+// (issue 14); any other third-party import is an error.
 func TestDomainImportsNoInfrastructure(t *testing.T) {
 	domain := []string{".", "crm", "grading", "lifecycle", "loyalty", "campaign", "satisfaction"}
 	forbidden := []string{"database/sql", "net/http", "github.com/uptrace/", "github.com/dealercrm/dealercrm/adapters", "github.com/dealercrm/dealercrm/examples"}
+	thirdParty := []string{"github.com/shopspring/decimal", "github.com/6tail/lunar-go/"}
 	checked := 0
 	for _, dir := range domain {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
@@ -39,6 +44,10 @@ func TestDomainImportsNoInfrastructure(t *testing.T) {
 					if strings.HasPrefix(path, bad) {
 						t.Errorf("%s imports %s: domain packages must not depend on infrastructure", f, path)
 					}
+				}
+				if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") && !strings.HasPrefix(path, "github.com/dealercrm/dealercrm") &&
+					!slices.ContainsFunc(thirdParty, func(p string) bool { return path == p || strings.HasPrefix(path, p) }) {
+					t.Errorf("%s imports %s: domain packages use only the standard library, %v and each other", f, path, thirdParty)
 				}
 			}
 		}

@@ -3,6 +3,7 @@ module github.com/dealercrm/dealercrm
 go 1.26
 
 require (
+	github.com/6tail/lunar-go v1.4.7
 	github.com/shopspring/decimal v1.6.0
 	github.com/stretchr/testify v1.12.1
 	github.com/uptrace/bun v1.3.0

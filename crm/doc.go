@@ -13,7 +13,11 @@
 //     time zone and lead policy.
 //   - [Customer]: an owner or buyer (C卡), individual or company, with
 //     consent per purpose (marketing, service reminders, surveys, recalls)
-//     and channel (phone, SMS, WeChat, e-mail).
+//     and channel (phone, SMS, WeChat, e-mail). Birthday is the Gregorian
+//     date of birth; [BirthdayCalendar] says whether the customer
+//     celebrates it (solar, the default when empty) or its lunar month and
+//     day, a lunar birthday 农历生日 (lunar; the lifecycle package converts
+//     it to each year's date).
 //   - [Lead]: a prospect card (A卡) with an intent level H/A/B/C/N/O/D/F
 //     (SPEC §1.1), a follow-up log and lost (战败) requests.
 //   - [Vehicle] (VIN with ISO 3779 check digit), [Sale] (with value-chain

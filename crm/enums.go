@@ -47,6 +47,32 @@ func (v Gender) Valid() bool { return slices.Contains(allGenders, v) }
 // ParseGender returns s as a Gender, or a *ValidationError.
 func ParseGender(s string) (Gender, error) { return parseEnum("gender", s, allGenders) }
 
+// BirthdayCalendar says which calendar a customer celebrates their
+// birthday by. Customer.Birthday is the date of birth in the Gregorian
+// calendar either way; with BirthdayLunar the customer keeps a lunar
+// birthday 农历生日, the lunar month and day of that date (lifecycle
+// converts it to each year's Gregorian date). Empty means BirthdaySolar.
+type BirthdayCalendar string
+
+// The birthday calendar values.
+const (
+	BirthdaySolar BirthdayCalendar = "solar" // the Gregorian date of birth, every year
+	BirthdayLunar BirthdayCalendar = "lunar" // the lunar month and day of birth, every lunar year
+)
+
+var allBirthdayCalendars = []BirthdayCalendar{BirthdaySolar, BirthdayLunar}
+
+// BirthdayCalendars returns every BirthdayCalendar value, in order.
+func BirthdayCalendars() []BirthdayCalendar { return slices.Clone(allBirthdayCalendars) }
+
+// Valid reports whether v is a known BirthdayCalendar.
+func (v BirthdayCalendar) Valid() bool { return slices.Contains(allBirthdayCalendars, v) }
+
+// ParseBirthdayCalendar returns s as a BirthdayCalendar, or a *ValidationError.
+func ParseBirthdayCalendar(s string) (BirthdayCalendar, error) {
+	return parseEnum("birthday_calendar", s, allBirthdayCalendars)
+}
+
 // FamilyStage is the family life stage of an individual customer, used for care campaigns.
 type FamilyStage string
 

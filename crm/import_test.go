@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/stretchr/testify/assert"
@@ -63,4 +64,32 @@ func TestImportListsFirstErrorsAndCount(t *testing.T) {
 	ve = validationFields(t, err)
 	assert.Len(t, ve.Fields, 4)
 	assert.Zero(t, ve.Total, "Total is set only when Fields is cut short")
+}
+
+// Issue 14: a DMS import carries a customer's birthday calendar; a change
+// of it alone updates the customer, and a value outside the enum is
+// rejected by the one checker.
+func TestImportBirthdayCalendar(t *testing.T) {
+	svc, ctx := newService(t)
+	c := crm.Customer{Record: crm.Record{ExternalID: "C1"}, Name: "王伟", Birthday: dealercrm.MustParseDate("1990-10-03"), BirthdayCalendar: crm.BirthdayLunar}
+	res, err := svc.Import(ctx, dealerA, crm.Batch{Customers: []crm.Customer{c}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Counts()[crm.Created])
+	cs, err := svc.ListCustomers(ctx, dealerA, crm.CustomerFilter{})
+	require.NoError(t, err)
+	require.Len(t, cs.Items, 1)
+	assert.Equal(t, crm.BirthdayLunar, cs.Items[0].BirthdayCalendar)
+
+	c.BirthdayCalendar = crm.BirthdaySolar
+	res, err = svc.Import(ctx, dealerA, crm.Batch{Customers: []crm.Customer{c}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Counts()[crm.Updated], "the calendar alone changed")
+
+	c.BirthdayCalendar = "chinese"
+	_, err = svc.Import(ctx, dealerA, crm.Batch{Customers: []crm.Customer{c}})
+	ve := validationFields(t, err)
+	require.NotEmpty(t, ve.Fields)
+	assert.Equal(t, crm.FieldError{Field: "customers[0].birthday_calendar", Rule: crm.RuleEnum}, crm.FieldError{Field: ve.Fields[0].Field, Rule: ve.Fields[0].Rule})
+	_, err = crm.ParseBirthdayCalendar("lunar")
+	assert.NoError(t, err)
 }

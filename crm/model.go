@@ -138,15 +138,19 @@ type Customer struct {
 	Name   string       `json:"name"`
 	Mobile string       `json:"mobile,omitempty"`
 	// Gender, Birthday and FamilyStage describe an individual.
-	Gender      Gender         `json:"gender,omitempty"`
-	Birthday    dealercrm.Date `json:"birthday,omitempty"`
-	FamilyStage FamilyStage    `json:"family_stage,omitempty"`
-	Region      Region         `json:"region"`
-	Occupation  string         `json:"occupation,omitempty"`
-	Industry    string         `json:"industry,omitempty"`
-	IncomeBand  string         `json:"income_band,omitempty"`
-	Hobbies     []string       `json:"hobbies,omitempty"`
-	Source      Source         `json:"source,omitempty"`
+	Gender   Gender         `json:"gender,omitempty"`
+	Birthday dealercrm.Date `json:"birthday,omitempty"`
+	// BirthdayCalendar says whether the customer celebrates Birthday (the
+	// Gregorian date of birth) or its lunar month and day 农历生日; empty
+	// means BirthdaySolar.
+	BirthdayCalendar BirthdayCalendar `json:"birthday_calendar,omitempty"`
+	FamilyStage      FamilyStage      `json:"family_stage,omitempty"`
+	Region           Region           `json:"region"`
+	Occupation       string           `json:"occupation,omitempty"`
+	Industry         string           `json:"industry,omitempty"`
+	IncomeBand       string           `json:"income_band,omitempty"`
+	Hobbies          []string         `json:"hobbies,omitempty"`
+	Source           Source           `json:"source,omitempty"`
 	// Consents holds the latest answer per purpose and channel.
 	Consents []Consent `json:"consents,omitempty"`
 	// ConsultantID is the sales consultant, AdvisorID the service advisor in charge.
@@ -174,6 +178,7 @@ func (c *Customer) Validate() error {
 	k.mobile("mobile", c.Mobile)
 	enumCheck(&k, "gender", c.Gender, Gender.Valid, false)
 	k.date("birthday", c.Birthday, false)
+	enumCheck(&k, "birthday_calendar", c.BirthdayCalendar, BirthdayCalendar.Valid, false)
 	enumCheck(&k, "family_stage", c.FamilyStage, FamilyStage.Valid, false)
 	enumCheck(&k, "source", c.Source, Source.Valid, false)
 	for i, h := range c.Hobbies {

@@ -153,7 +153,7 @@ const ErasedName = "(erased)"
 // in one transaction, keeping the records the law or the books still need:
 //
 //   - the customer keeps its ID, kind, external ID and staff in charge; name
-//     becomes ErasedName, and mobile, gender, birthday, family stage,
+//     becomes ErasedName, and mobile, gender, birthday and its calendar, family stage,
 //     region, occupation, industry, income band, hobbies and source are
 //     cleared; every consent is withdrawn (a record that says so remains).
 //   - leads of the customer (as buyer or referrer): name and mobile of the

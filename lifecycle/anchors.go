@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
 )
 
 // anchorKind is how the dates of one Anchor are computed: where a rule's
@@ -218,14 +219,33 @@ func membershipEndWhy(_ *evaluator, o *occurrence) string {
 }
 
 // birthdayDates: the owner's birthdays of the window's years and the
-// next, those a rule without repeats can reach.
+// next, those a rule without repeats can reach. A lunar birthday
+// (crm.BirthdayLunar) is the lunar month and day of birth in each lunar
+// year (Calendar.LunarBirthdayIn); the one of the lunar year before the
+// window's first may fall in its January or February.
 func birthdayDates(e *evaluator, r *planRule) {
-	if e.s.Owner == nil || e.s.Owner.Birthday.IsZero() {
+	o := e.s.Owner
+	if o == nil || o.Birthday.IsZero() {
 		e.gone(r.Kind, "no birthday recorded")
 		return
 	}
-	for y := e.win.lo.Year; y <= e.win.hi.Year+1; y++ {
-		b := BirthdayIn(e.s.Owner.Birthday, y)
+	lunar := o.BirthdayCalendar == crm.BirthdayLunar
+	from := e.win.lo.Year
+	if lunar {
+		if _, ok := e.pl.cal.ToLunar(o.Birthday); !ok {
+			e.gone(r.Kind, fmt.Sprintf("no lunar date for the birthday %s", o.Birthday))
+			return
+		}
+		from--
+	}
+	for y := from; y <= e.win.hi.Year+1; y++ {
+		b := BirthdayIn(o.Birthday, y)
+		if lunar {
+			var ok bool
+			if b, ok = e.pl.cal.LunarBirthdayIn(o.Birthday, y); !ok {
+				continue
+			}
+		}
 		if r.Repeat == nil && e.outside(r, b) {
 			continue
 		}
@@ -233,7 +253,12 @@ func birthdayDates(e *evaluator, r *planRule) {
 	}
 }
 
-func birthdayWhy(_ *evaluator, o *occurrence) string {
+func birthdayWhy(e *evaluator, o *occurrence) string {
+	if c := e.s.Owner; c != nil && c.BirthdayCalendar == crm.BirthdayLunar {
+		if l, ok := e.pl.cal.ToLunar(c.Birthday); ok {
+			return fmt.Sprintf("lunar birthday (农历 %d/%d) on %s", l.Month, l.Day, o.basis)
+		}
+	}
 	return "birthday on " + o.basis.String()
 }
 

@@ -29,10 +29,23 @@
 // Dates are dealer-local calendar dates (dealercrm.Date): months are added
 // with month-end clamping (delivered 31 January + 1 month = 28/29
 // February) and a 29 February birthday is kept on 28 February in common
-// years. Calendar is the PRC working-day calendar: official holidays and
+// years. A customer with a lunar birthday (crm.BirthdayLunar) is called
+// for the lunar month and day of their Gregorian date of birth, converted
+// to each lunar year's Gregorian date: a birth in a leap month 闰月 counts
+// in the ordinary month of that number, and a birth on the 30th falls on
+// the 29th in years when that month has 29 days; a birth in the 11th or
+// 12th lunar month may fall in January or February of the next Gregorian
+// year. Customers without the option keep their Gregorian birthday. Calendar is the PRC working-day calendar: official holidays and
 // adjusted working weekends (调休) as data (OfficialYears ships 2024–2026;
-// NewCalendar takes a dealer's update), and the lunar festivals Spring
-// Festival, Dragon Boat and Mid-Autumn for 2020–2036 (LunarTable).
+// NewCalendar takes a dealer's update, as the State Council publishes each
+// year in November), and lunar dates computed with github.com/6tail/lunar-go
+// for any lunar year MinLunarYear–MaxLunarYear: the festivals Spring
+// Festival 春节 (1/1), Lantern 元宵 (1/15), Dragon Boat 端午 (5/5), Qixi 七夕
+// (7/7), Mid-Autumn 中秋 (8/15) and Double Ninth 重阳 (9/9) (Calendar.Lunar),
+// and lunar birthdays (Calendar.LunarBirthdayIn). Holiday care is sent for
+// the festivals of Policy.Festivals: by default New Year's Day, Spring
+// Festival, Labour Day, Dragon Boat, Mid-Autumn and National Day (SPEC
+// §2.2); Lantern, Qixi and Double Ninth are chosen by the dealer.
 //
 // # Scheduler
 //

@@ -132,6 +132,8 @@ type Planner struct {
 	consents int
 	// needStage reports that a rule has a stage condition.
 	needStage bool
+	// festivals are the care festivals of the policy (Policy.Festivals).
+	festivals map[FestivalKey]bool
 }
 
 // planRule is an enabled rule with what the planner derives from it once.
@@ -153,7 +155,14 @@ func NewPlanner(p Policy, cal *Calendar) (*Planner, error) {
 	if cal == nil {
 		cal = DefaultCalendar()
 	}
-	pl := &Planner{policy: p, cal: cal}
+	pl := &Planner{policy: p, cal: cal, festivals: map[FestivalKey]bool{}}
+	festivals := p.Festivals
+	if len(festivals) == 0 {
+		festivals = DefaultFestivals()
+	}
+	for _, f := range festivals {
+		pl.festivals[f] = true
+	}
 	type consent struct {
 		purpose  crm.Purpose
 		channels []crm.Channel
@@ -603,14 +612,14 @@ func (e *evaluator) usage() *Usage {
 	return &e.usageOf
 }
 
-// festivals returns the care festivals of year y, cached.
+// festivals returns the care festivals of year y the policy chose, cached.
 func (e *evaluator) festivals(y int) []Festival {
 	fs, ok := e.fest[y]
 	if !ok {
 		if e.fest == nil {
 			e.fest = map[int][]Festival{}
 		}
-		fs = e.pl.cal.Festivals(y)
+		fs = slices.DeleteFunc(e.pl.cal.Festivals(y), func(f Festival) bool { return !e.pl.festivals[f.Key] })
 		e.fest[y] = fs
 	}
 	return fs

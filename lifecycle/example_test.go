@@ -46,6 +46,20 @@ func ExampleCalendar() {
 	// 2026-10-08
 }
 
+// A lunar birthday 农历生日: born on Mid-Autumn 1990 (lunar 8/15), the
+// customer's birthday in 2026 is that year's Mid-Autumn.
+func ExampleCalendar_LunarBirthdayIn() {
+	c := lifecycle.DefaultCalendar()
+	born := dealercrm.MustParseDate("1990-10-03")
+	l, _ := c.ToLunar(born)
+	fmt.Printf("lunar %d/%d\n", l.Month, l.Day)
+	b, _ := c.LunarBirthdayIn(born, 2026)
+	fmt.Println(b)
+	// Output:
+	// lunar 8/15
+	// 2026-09-25
+}
+
 // ExampleAbnormalPolicy_Assess grades a quarterly customer who has been
 // silent for seven months (seed 004: 濒临流失).
 func ExampleAbnormalPolicy_Assess() {

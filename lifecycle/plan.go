@@ -221,6 +221,12 @@ type Policy struct {
 	Abnormal AbnormalPolicy `json:"abnormal"`
 	// Comebacks configures comeback 返修 detection and its KPI.
 	Comebacks ComebackPolicy `json:"comebacks"`
+	// Festivals are the festivals the holiday-care rule (AnchorHoliday)
+	// plans for, among FestivalKeys; empty means DefaultFestivals (the six
+	// of SPEC §2.2), so a policy saved before the choice existed keeps
+	// them. Lantern 元宵, Qixi 七夕 and Double Ninth 重阳 are off by
+	// default. To send no festival care, disable the rule.
+	Festivals []FestivalKey `json:"festivals,omitempty"`
 }
 
 // DefaultRules returns the default plan of SPEC §2.2.
@@ -263,6 +269,7 @@ func DefaultPolicy() Policy {
 		HorizonDays: 365,
 		Abnormal:    DefaultAbnormalPolicy(),
 		Comebacks:   DefaultComebackPolicy(),
+		Festivals:   DefaultFestivals(),
 	}
 }
 
@@ -311,6 +318,16 @@ func (p Policy) Validate() error {
 		seen[r.Kind] = true
 	}
 	c.Prefix = ""
+	festivals := map[FestivalKey]bool{}
+	for i, f := range p.Festivals {
+		if !f.Valid() {
+			c.Add(fmt.Sprintf("festivals[%d]", i), crm.RuleEnum, "%q is not a festival (%v)", f, allFestivals)
+		}
+		if festivals[f] {
+			c.Add(fmt.Sprintf("festivals[%d]", i), RuleDuplicate, "festival %q is given twice", f)
+		}
+		festivals[f] = true
+	}
 	p.Abnormal.check(&c)
 	p.Comebacks.check(&c)
 	slices.SortStableFunc(c.Fields, func(a, b crm.FieldError) int {

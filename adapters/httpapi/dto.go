@@ -46,12 +46,15 @@ type customerInput struct {
 	ConsultantID crm.StaffID      `json:"consultant_id,omitempty"`
 	AdvisorID    crm.StaffID      `json:"advisor_id,omitempty"`
 	Consents     json.RawMessage  `json:"consents,omitempty" api:"derived" hint:"record answers with POST /v1/customers/{id}/consents"`
+
+	// BirthdayCalendar is crm.Customer.BirthdayCalendar (issue 14).
+	BirthdayCalendar crm.BirthdayCalendar `json:"birthday_calendar,omitempty"`
 }
 
 func customerView(v *crm.Customer) customerInput {
 	return customerInput{
 		ExternalID: v.ExternalID, Kind: v.Kind, Name: v.Name, Mobile: v.Mobile, Gender: v.Gender,
-		Birthday: v.Birthday, FamilyStage: v.FamilyStage, Region: v.Region, Occupation: v.Occupation,
+		Birthday: v.Birthday, BirthdayCalendar: v.BirthdayCalendar, FamilyStage: v.FamilyStage, Region: v.Region, Occupation: v.Occupation,
 		Industry: v.Industry, IncomeBand: v.IncomeBand, Hobbies: v.Hobbies, Source: v.Source,
 		ConsultantID: v.ConsultantID, AdvisorID: v.AdvisorID,
 	}
@@ -59,7 +62,7 @@ func customerView(v *crm.Customer) customerInput {
 
 func (in *customerInput) apply(v *crm.Customer) {
 	v.ExternalID, v.Kind, v.Name, v.Mobile, v.Gender = in.ExternalID, in.Kind, in.Name, in.Mobile, in.Gender
-	v.Birthday, v.FamilyStage, v.Region, v.Occupation = in.Birthday, in.FamilyStage, in.Region, in.Occupation
+	v.Birthday, v.BirthdayCalendar, v.FamilyStage, v.Region, v.Occupation = in.Birthday, in.BirthdayCalendar, in.FamilyStage, in.Region, in.Occupation
 	v.Industry, v.IncomeBand, v.Hobbies, v.Source = in.Industry, in.IncomeBand, in.Hobbies, in.Source
 	v.ConsultantID, v.AdvisorID = in.ConsultantID, in.AdvisorID
 }

@@ -576,6 +576,15 @@ func TestPatchSemantics(t *testing.T) {
 	w = e.do(http.MethodPatch, path, keyA, `{}`)
 	require.Equal(t, http.StatusOK, w.Code, "an empty patch changes nothing: %s", w.Body)
 
+	// A lunar birthday 农历生日 (issue 14): the option is read back, and
+	// only its values are accepted.
+	assert.NotContains(t, decode(t, w), "birthday_calendar", "no option: solar, as before")
+	w = e.do(http.MethodPatch, path, keyA, obj{"birthday": "1990-10-03", "birthday_calendar": "lunar"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body)
+	assert.Equal(t, "lunar", decode(t, w)["birthday_calendar"])
+	p = requireProblem(t, e.do(http.MethodPatch, path, keyA, obj{"birthday_calendar": "chinese"}), http.StatusUnprocessableEntity, "invalid")
+	assert.Equal(t, crm.RuleEnum, problemFields(p)["birthday_calendar"])
+
 	// Complaint status follows its state machine.
 	cp := e.create(keyA, "complaints", obj{"customer_id": c["id"], "category": "sales", "severity": "low", "opened": "2025-01-02"})
 	cpath := "/v1/complaints/" + cp["id"].(string)

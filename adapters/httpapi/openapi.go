@@ -96,6 +96,7 @@ func newSchemaRegistry() *schemaRegistry {
 	addEnum(r, crm.CustomerKinds()...)
 	addEnum(r, crm.Genders()...)
 	addEnum(r, crm.FamilyStages()...)
+	addEnum(r, crm.BirthdayCalendars()...)
 	addEnum(r, crm.Sources()...)
 	addEnum(r, crm.IntentLevels()...)
 	addEnum(r, crm.LeadStatuses()...)

@@ -105,6 +105,9 @@ type customerRow struct {
 	Consents       jsonDoc   `bun:"consents"`
 	ConsultantID   string    `bun:"consultant_id,nullzero"`
 	AdvisorID      string    `bun:"advisor_id,nullzero"`
+
+	// BirthdayCalendar is crm.BirthdayCalendar, '' for solar (migration 0016).
+	BirthdayCalendar string `bun:"birthday_calendar"`
 }
 
 func fromCustomer(v *crm.Customer) (customerRow, error) {
@@ -112,7 +115,7 @@ func fromCustomer(v *crm.Customer) (customerRow, error) {
 	return customerRow{
 		recordRow: fromRecord(string(v.ID), &v.Record),
 		Kind:      string(v.Kind), Name: v.Name, Mobile: v.Mobile, Gender: string(v.Gender),
-		Birthday: sqlDate(v.Birthday), FamilyStage: string(v.FamilyStage),
+		Birthday: sqlDate(v.Birthday), BirthdayCalendar: string(v.BirthdayCalendar), FamilyStage: string(v.FamilyStage),
 		RegionProvince: v.Region.Province, RegionCity: v.Region.City, RegionDistrict: v.Region.District,
 		Occupation: v.Occupation, Industry: v.Industry, IncomeBand: v.IncomeBand,
 		Hobbies: stringsOf(v.Hobbies), Source: string(v.Source), Consents: consents,
@@ -125,7 +128,7 @@ func toCustomer(r *customerRow) (crm.Customer, error) {
 	return crm.Customer{
 		ID: crm.CustomerID(r.ID), Record: r.record(),
 		Kind: crm.CustomerKind(r.Kind), Name: r.Name, Mobile: r.Mobile, Gender: crm.Gender(r.Gender),
-		Birthday: r.Birthday.date(), FamilyStage: crm.FamilyStage(r.FamilyStage),
+		Birthday: r.Birthday.date(), BirthdayCalendar: crm.BirthdayCalendar(r.BirthdayCalendar), FamilyStage: crm.FamilyStage(r.FamilyStage),
 		Region:     crm.Region{Province: r.RegionProvince, City: r.RegionCity, District: r.RegionDistrict},
 		Occupation: r.Occupation, Industry: r.Industry, IncomeBand: r.IncomeBand,
 		Hobbies: nilIfEmpty([]string(r.Hobbies)), Source: crm.Source(r.Source), Consents: consents,

@@ -82,6 +82,8 @@ func ExampleRenderMigrations() {
 	// 0009_lifecycle_version.tx.up.sql
 	// 0015_lifecycle_erasures.tx.down.sql
 	// 0015_lifecycle_erasures.tx.up.sql
+	// 0016_customer_birthday_calendar.tx.down.sql
+	// 0016_customer_birthday_calendar.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

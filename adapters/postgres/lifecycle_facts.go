@@ -44,12 +44,12 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (lifecy
 	if err != nil {
 		return f, translate("lifecycle facts: vehicles", err)
 	}
-	err = s.each(ctx, `SELECT id, name, birthday, consents::text, coalesce(consultant_id, ''), coalesce(advisor_id, '')
+	err = s.each(ctx, `SELECT id, name, birthday, birthday_calendar, consents::text, coalesce(consultant_id, ''), coalesce(advisor_id, '')
 		FROM `+t(TableCustomers)+` WHERE dealer_id = ? ORDER BY id`, d, func(rows *sql.Rows) error {
 		c := crm.Customer{Record: crm.Record{DealerID: dealer}}
 		var birthday sqlDate
 		var consents jsonDoc
-		if err := rows.Scan(&c.ID, &c.Name, &birthday, &consents, &c.ConsultantID, &c.AdvisorID); err != nil {
+		if err := rows.Scan(&c.ID, &c.Name, &birthday, &c.BirthdayCalendar, &consents, &c.ConsultantID, &c.AdvisorID); err != nil {
 			return err
 		}
 		c.Birthday = birthday.date()

@@ -28,6 +28,7 @@ func customerSpec() spec[crm.Customer, crm.CustomerID, crm.CustomerFilter] {
 			c.Name += " (changed)"
 			c.Hobbies[0] += " (changed)"
 			c.Consents[0].Granted = !c.Consents[0].Granted
+			c.BirthdayCalendar = crm.BirthdaySolar
 		},
 		bump:  func(c *crm.Customer) { c.Hobbies = append(c.Hobbies, "bump") },
 		bumps: func(c crm.Customer) int { return len(c.Hobbies) },

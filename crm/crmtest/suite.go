@@ -6,6 +6,7 @@ import (
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -34,6 +35,33 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) crm.Store) {
 	t.Run("Participations", func(t *testing.T) { runRepositoryTests(t, newStore, participationSpec()) })
 	t.Run("InTx", func(t *testing.T) { runTxTests(t, newStore) })
 	t.Run("ServiceRules", func(t *testing.T) { runRuleTests(t, newStore) })
+	t.Run("CustomerBirthdayCalendar", func(t *testing.T) { runBirthdayCalendarTests(t, newStore) })
+}
+
+// runBirthdayCalendarTests checks that a customer's birthday calendar
+// (issue 14) round-trips: empty (a customer stored before the option
+// existed, read as solar), solar and lunar, on create and on update.
+func runBirthdayCalendarTests(t *testing.T, newStore func(t *testing.T) crm.Store) {
+	s := newStore(t)
+	ctx := t.Context()
+	d := newDealer(t, s)
+	for i, bc := range []crm.BirthdayCalendar{"", crm.BirthdaySolar, crm.BirthdayLunar} {
+		c := Customer(d, 800+i)
+		c.BirthdayCalendar = bc
+		require.NoError(t, s.Customers().Create(ctx, &c))
+		got, err := s.Customers().Get(ctx, d, c.ID)
+		require.NoError(t, err)
+		assert.Equal(t, bc, got.BirthdayCalendar, "created with %q", bc)
+		next := crm.BirthdayLunar
+		if bc == crm.BirthdayLunar {
+			next = ""
+		}
+		_, err = s.Customers().Update(ctx, d, c.ID, func(c *crm.Customer) error { c.BirthdayCalendar = next; return nil })
+		require.NoError(t, err)
+		got, err = s.Customers().Get(ctx, d, c.ID)
+		require.NoError(t, err)
+		assert.Equal(t, next, got.BirthdayCalendar, "updated from %q", bc)
+	}
 }
 
 // otherZone is a zone other than UTC; times given in it must come back in UTC.
