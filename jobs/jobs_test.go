@@ -404,3 +404,29 @@ func TestNewSchedulerInvalid(t *testing.T) {
 	_, err = jobs.NewScheduler(nil, nil, runs)
 	assert.ErrorIs(t, err, dealercrm.ErrInvalid)
 }
+
+func TestParse(t *testing.T) {
+	for _, k := range jobs.Kinds() {
+		got, err := jobs.ParseKind(string(k))
+		require.NoError(t, err)
+		assert.Equal(t, k, got)
+	}
+	for _, s := range jobs.Statuses() {
+		got, err := jobs.ParseStatus(string(s))
+		require.NoError(t, err)
+		assert.Equal(t, s, got)
+	}
+	var ve *crm.ValidationError
+	_, err := jobs.ParseKind("nightly")
+	require.True(t, errors.As(err, &ve), "an unknown kind is a validation error")
+	assert.Equal(t, "kind", ve.Fields[0].Field)
+	_, err = jobs.ParseStatus("lost")
+	assert.True(t, errors.As(err, &ve), "an unknown status is a validation error")
+
+	r := jobs.Run{Day: day, Kind: jobs.PointsExpiry}
+	f := jobs.RunFilter{PageRequest: crm.PageRequest{After: crm.NewPage([]jobs.Run{r, r}, 1, jobs.Run.Key).Next}}
+	d, k, err := f.Cursor()
+	require.NoError(t, err)
+	assert.Equal(t, day, d, "the cursor holds the day")
+	assert.Equal(t, jobs.PointsExpiry, k, "and the kind")
+}

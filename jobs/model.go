@@ -60,12 +60,21 @@ func (s Status) Valid() bool { return slices.Contains(allStatuses, s) }
 func ParseStatus(s string) (Status, error) { return parseEnum("status", s, allStatuses) }
 
 func parseEnum[T ~string](field, s string, all []T) (T, error) {
-	if slices.Contains(all, T(s)) {
-		return T(s), nil
-	}
 	var c crm.Checker
-	c.Add(field, crm.RuleEnum, "%q is not one of %v", s, all)
-	return "", c.Err(field)
+	if !checkEnum(&c, field, T(s), all) {
+		return "", c.Err(field)
+	}
+	return T(s), nil
+}
+
+// checkEnum records on c that v, in field, is not one of all, and reports
+// whether it is.
+func checkEnum[T ~string](c *crm.Checker, field string, v T, all []T) bool {
+	if slices.Contains(all, v) {
+		return true
+	}
+	c.Add(field, crm.RuleEnum, "%q is not one of %v", v, all)
+	return false
 }
 
 // Counts says what a job did, by name: "tasks_created": 12,
@@ -137,11 +146,11 @@ type RunFilter struct {
 // Validate returns a *crm.ValidationError naming each bad field.
 func (f RunFilter) Validate() error {
 	var c crm.Checker
-	if f.Kind != "" && !f.Kind.Valid() {
-		c.Add("kind", crm.RuleEnum, "%q is not one of %v", f.Kind, allKinds)
+	if f.Kind != "" {
+		checkEnum(&c, "kind", f.Kind, allKinds)
 	}
-	if f.Status != "" && !f.Status.Valid() {
-		c.Add("status", crm.RuleEnum, "%q is not one of %v", f.Status, allStatuses)
+	if f.Status != "" {
+		checkEnum(&c, "status", f.Status, allStatuses)
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
 		c.Add("to", crm.RuleOrder, "must not be before from")
@@ -235,9 +244,7 @@ func checkKind(dealer crm.DealerID, kind Kind) *crm.Checker {
 	if dealer == "" {
 		c.Add("dealer_id", crm.RuleRequired, "is required")
 	}
-	if !kind.Valid() {
-		c.Add("kind", crm.RuleEnum, "%q is not one of %v", kind, allKinds)
-	}
+	checkEnum(&c, "kind", kind, allKinds)
 	return &c
 }
 

@@ -100,8 +100,7 @@ func NewScheduler(jobs []Job, dealers Dealers, runs RunStore, opts ...Option) (*
 	var c crm.Checker
 	for i, j := range jobs {
 		switch _, dup := s.byKind[j.Kind]; {
-		case !j.Kind.Valid():
-			c.Add(fmt.Sprintf("jobs[%d].kind", i), crm.RuleEnum, "%q is not one of %v", j.Kind, allKinds)
+		case !checkEnum(&c, fmt.Sprintf("jobs[%d].kind", i), j.Kind, allKinds):
 		case dup:
 			c.Add(fmt.Sprintf("jobs[%d].kind", i), crm.RuleUnique, "%s is registered twice", j.Kind)
 		case j.Run == nil:
