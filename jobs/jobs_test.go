@@ -327,12 +327,14 @@ func TestSchedulerTrigger(t *testing.T) {
 	rec := &recorder{}
 	s, _, _ := newScheduler(t, rec)
 	today := dealercrm.NewDate(2026, 3, 11)
-	first, err := s.Trigger(ctx, shop.ID, jobs.Lifecycle, dealercrm.Date{})
+	first, created, err := s.Trigger(ctx, shop.ID, jobs.Lifecycle, dealercrm.Date{})
 	require.NoError(t, err)
+	assert.True(t, created, "the first Trigger creates the run")
 	assert.Equal(t, today, first.Day, "the zero day is the dealer's today")
 	assert.True(t, first.Manual)
-	second, err := s.Trigger(ctx, shop.ID, jobs.Lifecycle, today)
+	second, created, err := s.Trigger(ctx, shop.ID, jobs.Lifecycle, today)
 	require.NoError(t, err)
+	assert.False(t, created, "the second finds it")
 	assert.Equal(t, first.Key(), second.Key(), "a second Trigger returns the same run")
 	assert.True(t, second.Manual, "the run of the first Trigger")
 	require.NoError(t, s.Stop(ctx), "Stop waits for the triggered run")
@@ -344,13 +346,13 @@ func TestSchedulerTrigger(t *testing.T) {
 	assert.True(t, p.Items[0].Manual)
 
 	var ve *crm.ValidationError
-	_, err = s.Trigger(ctx, shop.ID, jobs.Grading, today)
+	_, _, err = s.Trigger(ctx, shop.ID, jobs.Grading, today)
 	assert.True(t, errors.As(err, &ve), "a kind without a job is invalid")
-	_, err = s.Trigger(ctx, shop.ID, jobs.Lifecycle, today.AddDays(1))
+	_, _, err = s.Trigger(ctx, shop.ID, jobs.Lifecycle, today.AddDays(1))
 	assert.True(t, errors.As(err, &ve), "a day after the dealer's today is invalid")
-	_, err = s.Trigger(ctx, "nobody", jobs.Lifecycle, today)
+	_, _, err = s.Trigger(ctx, "nobody", jobs.Lifecycle, today)
 	assert.ErrorIs(t, err, dealercrm.ErrNotFound)
-	_, err = s.Trigger(ctx, urumqi.ID, jobs.Lifecycle, dealercrm.NewDate(2026, 3, 10))
+	_, _, err = s.Trigger(ctx, urumqi.ID, jobs.Lifecycle, dealercrm.NewDate(2026, 3, 10))
 	assert.ErrorIs(t, err, dealercrm.ErrUnavailable, "a stopped scheduler triggers nothing")
 }
 
@@ -377,7 +379,7 @@ func TestSchedulerStopHonoursContext(t *testing.T) {
 	c := &clock{t: time.Date(2026, 3, 10, 17, 0, 0, 0, time.UTC)}
 	s, err := jobs.NewScheduler([]jobs.Job{job}, dealers{shop}, runs, jobs.WithClock(c.Now))
 	require.NoError(t, err)
-	_, err = s.Trigger(context.Background(), shop.ID, jobs.Lifecycle, dealercrm.Date{})
+	_, _, err = s.Trigger(context.Background(), shop.ID, jobs.Lifecycle, dealercrm.Date{})
 	require.NoError(t, err)
 	<-started
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Millisecond)

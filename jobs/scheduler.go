@@ -268,23 +268,24 @@ func (s *Scheduler) delay(n int) time.Duration {
 }
 
 // Trigger asks for the run of kind for dealer on day (the dealer's today
-// when zero) now, and returns its record. It is idempotent: when there is
-// a run of that day already — pending, running, done or failed — that run
-// is returned and nothing else happens. Otherwise a pending, manual run is
-// recorded and RunDay runs in the background up to day, so that missing
+// when zero) now, and returns its record and whether it is new. It is
+// idempotent: when there is a run of that day already — pending, running,
+// done or failed — that run is returned with false and nothing else
+// happens. Otherwise a pending, manual run is recorded and returned with
+// true, and RunDay runs in the background up to day, so that missing
 // earlier days run first. A kind without a job, or a day after the
 // dealer's today, is a *crm.ValidationError; an unknown dealer
 // ErrNotFound; a stopped scheduler ErrUnavailable.
-func (s *Scheduler) Trigger(ctx context.Context, dealer crm.DealerID, kind Kind, day dealercrm.Date) (Run, error) {
+func (s *Scheduler) Trigger(ctx context.Context, dealer crm.DealerID, kind Kind, day dealercrm.Date) (Run, bool, error) {
 	j, ok := s.byKind[kind]
 	if !ok {
 		var c crm.Checker
 		c.Add("kind", crm.RuleEnum, "no job of kind %q is scheduled", kind)
-		return Run{}, c.Err("run")
+		return Run{}, false, c.Err("run")
 	}
 	d, err := s.dealers.Get(ctx, dealer)
 	if err != nil {
-		return Run{}, fmt.Errorf("jobs: trigger %s for %s: %w", kind, dealer, err)
+		return Run{}, false, fmt.Errorf("jobs: trigger %s for %s: %w", kind, dealer, err)
 	}
 	today := d.Today(s.now())
 	if day.IsZero() {
@@ -293,12 +294,12 @@ func (s *Scheduler) Trigger(ctx context.Context, dealer crm.DealerID, kind Kind,
 	if day.After(today) {
 		var c crm.Checker
 		c.Add("day", crm.RuleFuture, "must not be after the dealer's today %s", today)
-		return Run{}, c.Err("run")
+		return Run{}, false, c.Err("run")
 	}
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()
-		return Run{}, dealercrm.Errorf(dealercrm.Unavailable, "jobs: the scheduler is stopped")
+		return Run{}, false, dealercrm.Errorf(dealercrm.Unavailable, "jobs: the scheduler is stopped")
 	}
 	// Counted before the request so that Stop waits for the run it starts.
 	s.wg.Add(1)
@@ -307,16 +308,16 @@ func (s *Scheduler) Trigger(ctx context.Context, dealer crm.DealerID, kind Kind,
 	if err != nil || !created {
 		s.wg.Done()
 		if err != nil {
-			return Run{}, fmt.Errorf("jobs: trigger %s for %s on %s: %w", kind, dealer, day, err)
+			return Run{}, false, fmt.Errorf("jobs: trigger %s for %s on %s: %w", kind, dealer, day, err)
 		}
-		return r, nil
+		return r, false, nil
 	}
 	go func() {
 		defer s.wg.Done()
 		// The failure is in the run, and the retry is the ticks'.
 		_ = s.run(s.ctx, j, d, day)
 	}()
-	return r, nil
+	return r, true, nil
 }
 
 // Runs lists the dealer's runs (RunStore.List).
