@@ -5,7 +5,9 @@
 // A [Job] is a plain function of (dealer, day) that is safe to run twice
 // and says what it did ([Counts]); [Job.Due] picks its days (grading: the
 // first of the month). No business rule lives here: a job calls a service
-// method. The domain packages never import jobs.
+// method. [Defaults] returns the jobs of the services' existing methods
+// (lifecycle run, points expiry, membership expiry, monthly grading). The
+// domain packages never import jobs.
 //
 // Every run of a job for one dealer-day has one record, a [Run], kept
 // through its attempts in a [RunStore]: pending when asked for by hand,
