@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,6 +104,17 @@ var (
 	urumqi  = crm.Dealer{ID: "d-urumqi", TimeZone: "Asia/Urumqi"}
 	errBoom = errors.New("boom")
 )
+
+// only returns the calls of dealer.
+func only(calls []string, dealer crm.DealerID) []string {
+	var out []string
+	for _, c := range calls {
+		if strings.HasPrefix(c, string(dealer)+" ") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
 
 // days returns "dealer day" for the days from..to.
 func days(dealer crm.DealerID, from, to dealercrm.Date) []string {
@@ -234,16 +246,9 @@ func TestSchedulerDays(t *testing.T) {
 	c.Advance(23 * time.Hour)
 	require.NoError(t, s.Tick(ctx))
 	require.NoError(t, s.Tick(ctx))
-	calls := rec.Calls()
-	assert.ElementsMatch(t, []string{"d-shanghai 2026-03-11", "d-shanghai 2026-03-12", "d-urumqi 2026-03-10", "d-urumqi 2026-03-11"}, calls,
+	assert.ElementsMatch(t, []string{"d-shanghai 2026-03-11", "d-shanghai 2026-03-12", "d-urumqi 2026-03-10", "d-urumqi 2026-03-11"}, rec.Calls(),
 		"each dealer-day ran once, on the dealer's local day")
-	var sh []string
-	for _, x := range calls {
-		if x[:10] == "d-shanghai" {
-			sh = append(sh, x)
-		}
-	}
-	assert.Equal(t, days(shop.ID, dealercrm.NewDate(2026, 3, 11), dealercrm.NewDate(2026, 3, 12)), sh, "in order")
+	assert.Equal(t, days(shop.ID, dealercrm.NewDate(2026, 3, 11), dealercrm.NewDate(2026, 3, 12)), only(rec.Calls(), shop.ID), "in order")
 }
 
 func TestSchedulerCatchUp(t *testing.T) {
@@ -253,13 +258,7 @@ func TestSchedulerCatchUp(t *testing.T) {
 	require.NoError(t, s.Tick(ctx))
 	c.Advance(5 * 24 * time.Hour)
 	require.NoError(t, s.Tick(ctx))
-	var sh []string
-	for _, x := range rec.Calls() {
-		if x[:10] == "d-shanghai" {
-			sh = append(sh, x)
-		}
-	}
-	assert.Equal(t, days(shop.ID, dealercrm.NewDate(2026, 3, 11), dealercrm.NewDate(2026, 3, 16)), sh,
+	assert.Equal(t, days(shop.ID, dealercrm.NewDate(2026, 3, 11), dealercrm.NewDate(2026, 3, 16)), only(rec.Calls(), shop.ID),
 		"after five days down the missed days run in order, each as of itself")
 	p, err := s.Runs(ctx, shop.ID, jobs.RunFilter{Status: jobs.Done})
 	require.NoError(t, err)
@@ -354,6 +353,23 @@ func TestSchedulerTrigger(t *testing.T) {
 	assert.ErrorIs(t, err, dealercrm.ErrNotFound)
 	_, _, err = s.Trigger(ctx, urumqi.ID, jobs.Lifecycle, dealercrm.NewDate(2026, 3, 10))
 	assert.ErrorIs(t, err, dealercrm.ErrUnavailable, "a stopped scheduler triggers nothing")
+}
+
+func TestSchedulerTriggerCatchesUp(t *testing.T) {
+	ctx := context.Background()
+	rec := &recorder{}
+	s, c, _ := newScheduler(t, rec)
+	require.NoError(t, s.Tick(ctx)) // Shanghai done through 03-11
+	c.Advance(3 * 24 * time.Hour)   // down until 03-14
+	_, created, err := s.Trigger(ctx, shop.ID, jobs.Lifecycle, dealercrm.NewDate(2026, 3, 13))
+	require.NoError(t, err)
+	require.True(t, created)
+	require.NoError(t, s.Stop(ctx))
+	assert.Equal(t, days(shop.ID, dealercrm.NewDate(2026, 3, 11), dealercrm.NewDate(2026, 3, 13)), only(rec.Calls(), shop.ID),
+		"a triggered day runs after the missing days before it, in order")
+	require.NoError(t, s.Tick(ctx))
+	assert.Equal(t, days(shop.ID, dealercrm.NewDate(2026, 3, 11), dealercrm.NewDate(2026, 3, 14)), only(rec.Calls(), shop.ID),
+		"the next round runs today")
 }
 
 func TestSchedulerStartStop(t *testing.T) {
