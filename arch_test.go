@@ -14,12 +14,13 @@ import (
 // TestDomainImportsNoInfrastructure enforces the layering of STYLE.md: the
 // root and domain packages import only the standard library (minus database
 // and HTTP), shopspring/decimal and each other — never bun, database/sql,
-// net/http or an adapter. The one other module allowed is
-// github.com/6tail/lunar-go, pure calendar arithmetic without I/O or
-// dependencies, which lifecycle uses for lunar festivals and birthdays
-// (issue 14); any other third-party import is an error.
+// net/http or an adapter; and no domain package but jobs imports jobs. The
+// one other module allowed is github.com/6tail/lunar-go, pure calendar
+// arithmetic without I/O or dependencies, which lifecycle uses for lunar
+// festivals and birthdays (issue 14); any other third-party import is an
+// error.
 func TestDomainImportsNoInfrastructure(t *testing.T) {
-	domain := []string{".", "crm", "grading", "lifecycle", "loyalty", "campaign", "satisfaction"}
+	domain := []string{".", "crm", "grading", "lifecycle", "loyalty", "campaign", "satisfaction", "jobs"}
 	forbidden := []string{"database/sql", "net/http", "github.com/uptrace/", "github.com/dealercrm/dealercrm/adapters", "github.com/dealercrm/dealercrm/examples"}
 	thirdParty := []string{"github.com/shopspring/decimal", "github.com/6tail/lunar-go/"}
 	checked := 0
@@ -40,6 +41,9 @@ func TestDomainImportsNoInfrastructure(t *testing.T) {
 			checked++
 			for _, imp := range file.Imports {
 				path, _ := strconv.Unquote(imp.Path.Value)
+				if dir != "jobs" && strings.HasPrefix(path, "github.com/dealercrm/dealercrm/jobs") {
+					t.Errorf("%s imports %s: jobs wraps the domain packages, never the reverse", f, path)
+				}
 				for _, bad := range forbidden {
 					if strings.HasPrefix(path, bad) {
 						t.Errorf("%s imports %s: domain packages must not depend on infrastructure", f, path)

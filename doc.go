@@ -49,11 +49,16 @@
 //     append-only, idempotent points ledger with lots, expiry, lock periods,
 //     as-of reads and group programmes; loyalty/loyaltytest is the
 //     conformance suite of its store.
+//   - jobs: each dealer's daily work once per dealer and local day — job
+//     definitions over the services' methods, the run records (RunStore,
+//     jobs/jobstest its conformance suite), the in-order catch-up RunDay
+//     and the in-process Scheduler; it imports the domain packages, never
+//     the reverse.
 //   - demo: a deterministic demo dealer group for trying the SDK.
 //   - examples/server: a minimal server wiring the pieces together.
 //
-// Domain packages (crm, grading, lifecycle, satisfaction, campaign and
-// loyalty) import no database and no HTTP; they declare the small
+// Domain packages (crm, grading, lifecycle, satisfaction, campaign,
+// loyalty and jobs) import no database and no HTTP; they declare the small
 // interfaces they consume, and adapters implement them.
 //
 // # Principles

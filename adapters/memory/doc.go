@@ -27,6 +27,10 @@
 // backend.Stores, the way (*postgres.Store).Stores does on Postgres. The
 // stores share no state: a crm transaction covers the crm records only.
 //
+// NewRunStore returns the jobs.RunStore of the in-process scheduler, one
+// map of runs per dealer; it is not in backend.Stores yet, which Postgres
+// must fill too (docs/jobs.md).
+//
 // NewLoyaltyStore returns the loyalty.Store: a map of accounts, each with
 // its own lock, ledger entries and idempotency records (docs/loyalty.md).
 //

@@ -1,0 +1,92 @@
+package jobs
+
+import (
+	"context"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/grading"
+	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/dealercrm/dealercrm/loyalty"
+)
+
+// LifecycleRunner is the method the Lifecycle job calls;
+// *lifecycle.Service implements it.
+type LifecycleRunner interface {
+	Run(ctx context.Context, dealer crm.DealerID, date dealercrm.Date) (lifecycle.RunResult, error)
+}
+
+// Expirer is what the PointsExpiry and Membership jobs call;
+// *loyalty.Service implements it.
+type Expirer interface {
+	ExpirePoints(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (loyalty.PointsExpiryRun, error)
+	ProcessExpiries(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (loyalty.ExpiryRun, error)
+}
+
+// Grader is what the Grading job calls; *grading.Service implements it.
+type Grader interface {
+	Run(ctx context.Context, req grading.RunRequest) (grading.Run, error)
+}
+
+// Services are the services the default jobs call. A nil field has no
+// job.
+type Services struct {
+	Lifecycle LifecycleRunner
+	Loyalty   Expirer
+	Grading   Grader
+	// GradingDue picks the days of the grading run; nil means the first
+	// of every month.
+	GradingDue func(d crm.Dealer, day dealercrm.Date) bool
+}
+
+// FirstOfMonth is the default GradingDue: the first day of every month.
+func FirstOfMonth(_ crm.Dealer, day dealercrm.Date) bool { return day.Day == 1 }
+
+// Defaults returns the daily jobs of the services' existing methods, each
+// run as of its day: Lifecycle (lifecycle.Service.Run), PointsExpiry
+// (loyalty ExpirePoints), Membership (loyalty ProcessExpiries) and Grading
+// (grading.Service.Run on GradingDue's days). Each method is idempotent, so
+// a job is safe to run twice. LeadFollowUps and CampaignEnd have no job
+// yet: their services have no batch method. Expiry notices are not sent
+// by a job until messages are delivered (SPEC §8).
+func Defaults(s Services) []Job {
+	var out []Job
+	if s.Lifecycle != nil {
+		out = append(out, Job{Kind: Lifecycle, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
+			r, err := s.Lifecycle.Run(ctx, dealer, day)
+			return counted(Counts{"subjects": int64(r.Subjects), "tasks_created": int64(r.Created), "tasks_rescheduled": int64(r.Rescheduled),
+				"tasks_cancelled": int64(r.Cancelled), "tasks_overdue": int64(r.Overdue)}, err)
+		}})
+	}
+	if s.Loyalty != nil {
+		out = append(out,
+			Job{Kind: PointsExpiry, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
+				r, err := s.Loyalty.ExpirePoints(ctx, dealer, day)
+				return counted(Counts{"accounts": int64(r.Accounts), "points_expired": r.Points}, err)
+			}},
+			Job{Kind: Membership, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
+				r, err := s.Loyalty.ProcessExpiries(ctx, dealer, day)
+				return counted(Counts{"downgraded": int64(r.Downgraded), "lapsed": int64(r.Lapsed)}, err)
+			}})
+	}
+	if s.Grading != nil {
+		due := s.GradingDue
+		if due == nil {
+			due = FirstOfMonth
+		}
+		out = append(out, Job{Kind: Grading, Due: due, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
+			r, err := s.Grading.Run(ctx, grading.RunRequest{DealerID: dealer, AsOf: day})
+			return counted(Counts{"customers": int64(r.Customers), "changed": int64(r.Changed), "written": int64(r.Written)}, err)
+		}})
+	}
+	return out
+}
+
+// counted returns c, or no counts with err: a failed call did nothing to
+// count.
+func counted(c Counts, err error) (Counts, error) {
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}

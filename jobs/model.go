@@ -1,0 +1,262 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+)
+
+// Kind names a kind of daily job.
+type Kind string
+
+// The job kinds of SPEC §8.
+const (
+	Lifecycle     Kind = "lifecycle"      // lifecycle.Service.Run(dealer, day)
+	LeadFollowUps Kind = "lead_followups" // lead follow-ups due and stale flags
+	PointsExpiry  Kind = "points_expiry"  // loyalty points expiry and expiry notices
+	Membership    Kind = "membership"     // loyalty membership expiry and lapse
+	CampaignEnd   Kind = "campaign_end"   // campaigns whose end date is the day complete
+	Grading       Kind = "grading"        // grading run on its period (monthly by default)
+)
+
+var allKinds = []Kind{Lifecycle, LeadFollowUps, PointsExpiry, Membership, CampaignEnd, Grading}
+
+// Kinds returns every Kind value, in order.
+func Kinds() []Kind { return slices.Clone(allKinds) }
+
+// Valid reports whether k is a known Kind.
+func (k Kind) Valid() bool { return slices.Contains(allKinds, k) }
+
+// ParseKind returns s as a Kind, or a *crm.ValidationError.
+func ParseKind(s string) (Kind, error) { return parseEnum("kind", s, allKinds) }
+
+// Status is the state of a Run.
+type Status string
+
+// The run statuses. A run is pending when it was asked for by hand and not
+// started yet, running while its job works, and done or failed after.
+const (
+	Pending Status = "pending"
+	Running Status = "running"
+	Done    Status = "done"
+	Failed  Status = "failed"
+)
+
+var allStatuses = []Status{Pending, Running, Done, Failed}
+
+// Statuses returns every Status value, in order.
+func Statuses() []Status { return slices.Clone(allStatuses) }
+
+// Valid reports whether s is a known Status.
+func (s Status) Valid() bool { return slices.Contains(allStatuses, s) }
+
+// ParseStatus returns s as a Status, or a *crm.ValidationError.
+func ParseStatus(s string) (Status, error) { return parseEnum("status", s, allStatuses) }
+
+func parseEnum[T ~string](field, s string, all []T) (T, error) {
+	var c crm.Checker
+	if !checkEnum(&c, field, T(s), all) {
+		return "", c.Err(field)
+	}
+	return T(s), nil
+}
+
+// checkEnum records on c that v, in field, is not one of all, and reports
+// whether it is.
+func checkEnum[T ~string](c *crm.Checker, field string, v T, all []T) bool {
+	if slices.Contains(all, v) {
+		return true
+	}
+	c.Add(field, crm.RuleEnum, "%q is not one of %v", v, all)
+	return false
+}
+
+// Counts says what a job did, by name: "tasks_created": 12,
+// "points_expired": 3400. A nil Counts is stored as empty.
+type Counts map[string]int64
+
+// A Job is one kind of daily work: a plain function of (dealer, day),
+// safe to run twice, that says what it did. No business rule lives in the
+// runner: Run calls a service method.
+type Job struct {
+	Kind Kind
+	// Due reports whether the job has work on day for dealer (grading: the
+	// first of the month). Nil means every day.
+	Due func(d crm.Dealer, day dealercrm.Date) bool
+	// Run does the dealer's work as of day. An error fails the run, which
+	// is retried; so is a panic, recovered as an error.
+	Run func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error)
+}
+
+// due reports whether j has work on day for d.
+func (j Job) due(d crm.Dealer, day dealercrm.Date) bool { return j.Due == nil || j.Due(d, day) }
+
+// Run is the record of one dealer-day of one job: one per (Dealer, Kind,
+// Day), kept through its attempts.
+type Run struct {
+	Dealer crm.DealerID   `json:"dealer_id"`
+	Kind   Kind           `json:"kind"`
+	Day    dealercrm.Date `json:"day"`
+	Status Status         `json:"status"`
+	// Attempt counts the times the run began: 0 while pending, 2 for the
+	// first retry.
+	Attempt int `json:"attempt"`
+	// StartedAt is when the latest attempt began, FinishedAt when it ended
+	// (zero while running); both in UTC.
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	// Counts and Error are the latest attempt's outcome; Error is empty
+	// unless the run failed.
+	Counts Counts `json:"counts"`
+	Error  string `json:"error,omitempty"`
+	// Manual says the run was asked for by hand (Scheduler.Trigger).
+	Manual bool `json:"manual"`
+}
+
+// Clone returns a copy of r that shares no memory with it.
+func (r Run) Clone() Run {
+	r.Counts = maps.Clone(r.Counts)
+	if r.Counts == nil {
+		r.Counts = Counts{}
+	}
+	return r
+}
+
+// Key is the cursor key of r in a listing (see RunFilter).
+func (r Run) Key() string { return r.Day.String() + "/" + string(r.Kind) }
+
+// RunFilter filters a dealer's runs; empty fields match everything.
+// Listings are newest day first, then by kind: a cursor is the Key of the
+// last run of the previous page.
+type RunFilter struct {
+	Kind Kind `json:"kind,omitempty"`
+	// From and To bound the day, both included.
+	From   dealercrm.Date `json:"from,omitzero"`
+	To     dealercrm.Date `json:"to,omitzero"`
+	Status Status         `json:"status,omitempty"`
+	crm.PageRequest
+}
+
+// Validate returns a *crm.ValidationError naming each bad field.
+func (f RunFilter) Validate() error {
+	var c crm.Checker
+	if f.Kind != "" {
+		checkEnum(&c, "kind", f.Kind, allKinds)
+	}
+	if f.Status != "" {
+		checkEnum(&c, "status", f.Status, allStatuses)
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
+		c.Add("to", crm.RuleOrder, "must not be before from")
+	}
+	return c.Err("run filter")
+}
+
+// Cursor decodes the cursor into the day and kind listing resumes after
+// (zero for the first page), or a *crm.ValidationError on field "after".
+func (f RunFilter) Cursor() (dealercrm.Date, Kind, error) {
+	s, err := f.AfterID()
+	if err != nil || s == "" {
+		return dealercrm.Date{}, "", err
+	}
+	day, kind, ok := strings.Cut(s, "/")
+	d, derr := dealercrm.ParseDate(day)
+	if !ok || derr != nil || !Kind(kind).Valid() {
+		var c crm.Checker
+		c.Add("after", crm.RuleFormat, "is not a cursor returned by a previous page")
+		return dealercrm.Date{}, "", c.Err("page")
+	}
+	return d, Kind(kind), nil
+}
+
+// Match reports whether r passes the filter's kind, day range and status
+// (not the cursor).
+func (f RunFilter) Match(r Run) bool {
+	return (f.Kind == "" || r.Kind == f.Kind) && (f.Status == "" || r.Status == f.Status) &&
+		(f.From.IsZero() || !r.Day.Before(f.From)) && (f.To.IsZero() || !r.Day.After(f.To))
+}
+
+// ListsBefore reports whether r comes before s in a listing: newer day
+// first, then kind in ascending order.
+func ListsBefore(r, s Run) bool {
+	if c := r.Day.Compare(s.Day); c != 0 {
+		return c > 0
+	}
+	return r.Kind < s.Kind
+}
+
+// RunStore is the port both schedulers keep their run records through.
+// Implementations are safe for concurrent use; jobstest.RunStoreTests is
+// their conformance suite. Every method returns a *crm.ValidationError for
+// an empty dealer, an unknown kind or an invalid day, and
+// dealercrm.ErrUnavailable when the context ends.
+type RunStore interface {
+	// Request records that (dealer, kind, day) was asked for by hand: a
+	// pending, manual run when there is no run of it, which it returns with
+	// true; otherwise the existing run, unchanged, with false.
+	Request(ctx context.Context, dealer crm.DealerID, kind Kind, day dealercrm.Date) (Run, bool, error)
+	// Begin claims the run of (dealer, kind, day) for one attempt: a new
+	// run, or a pending or failed one, becomes running with Attempt one
+	// more and StartedAt now, and is returned with true. A run that is done,
+	// or running (claimed by another caller), is returned unchanged with
+	// false. Of concurrent calls for one dealer-day, exactly one gets true.
+	Begin(ctx context.Context, dealer crm.DealerID, kind Kind, day dealercrm.Date) (Run, bool, error)
+	// Finish records the outcome of the attempt r began: r.Status (Done or
+	// Failed), r.Counts and r.Error, with FinishedAt now, and returns the
+	// stored run. ErrNotFound when there is no such run;
+	// ErrFailedPrecondition when it is not running r.Attempt (another
+	// attempt took it over), or r.Status is neither Done nor Failed.
+	Finish(ctx context.Context, r Run) (Run, error)
+	// Get returns the run of (dealer, kind, day), or ErrNotFound.
+	Get(ctx context.Context, dealer crm.DealerID, kind Kind, day dealercrm.Date) (Run, error)
+	// Last returns the latest day whose run of kind is done, or the zero
+	// Date when none is.
+	Last(ctx context.Context, dealer crm.DealerID, kind Kind) (dealercrm.Date, error)
+	// List returns the dealer's runs matching f, newest day first, one page
+	// at a time; a *crm.ValidationError for a bad filter or cursor.
+	List(ctx context.Context, dealer crm.DealerID, f RunFilter) (crm.Page[Run], error)
+}
+
+// CheckKey returns a *crm.ValidationError when dealer, kind or day cannot
+// name a run. Stores call it first.
+func CheckKey(dealer crm.DealerID, kind Kind, day dealercrm.Date) error {
+	c := checkKind(dealer, kind)
+	if !day.Valid() {
+		c.Add("day", crm.RuleRequired, "must be a valid date")
+	}
+	return c.Err("run")
+}
+
+// CheckKind is CheckKey without a day (RunStore.Last).
+func CheckKind(dealer crm.DealerID, kind Kind) error {
+	c := checkKind(dealer, kind)
+	return c.Err("run")
+}
+
+func checkKind(dealer crm.DealerID, kind Kind) *crm.Checker {
+	var c crm.Checker
+	if dealer == "" {
+		c.Add("dealer_id", crm.RuleRequired, "is required")
+	}
+	checkEnum(&c, "kind", kind, allKinds)
+	return &c
+}
+
+// CheckFinish returns an error when r cannot finish the stored run: the
+// rules of RunStore.Finish, shared by the stores.
+func CheckFinish(stored, r Run) error {
+	if r.Status != Done && r.Status != Failed {
+		return fmt.Errorf("jobs: finish %s %s %s with status %q: %w", r.Dealer, r.Kind, r.Day, r.Status, dealercrm.ErrFailedPrecondition)
+	}
+	if stored.Status != Running || stored.Attempt != r.Attempt {
+		return dealercrm.Errorf(dealercrm.FailedPrecondition, "jobs: run %s %s %s is %s at attempt %d, not running attempt %d",
+			r.Dealer, r.Kind, r.Day, stored.Status, stored.Attempt, r.Attempt)
+	}
+	return nil
+}
