@@ -23,7 +23,7 @@ func (v CustomerKind) Valid() bool { return slices.Contains(allCustomerKinds, v)
 
 // ParseCustomerKind returns s as a CustomerKind, or a *ValidationError.
 func ParseCustomerKind(s string) (CustomerKind, error) {
-	return parseEnum("customer kind", s, allCustomerKinds)
+	return ParseEnum("customer kind", s, allCustomerKinds)
 }
 
 // Gender is the gender of an individual customer.
@@ -45,7 +45,7 @@ func Genders() []Gender { return slices.Clone(allGenders) }
 func (v Gender) Valid() bool { return slices.Contains(allGenders, v) }
 
 // ParseGender returns s as a Gender, or a *ValidationError.
-func ParseGender(s string) (Gender, error) { return parseEnum("gender", s, allGenders) }
+func ParseGender(s string) (Gender, error) { return ParseEnum("gender", s, allGenders) }
 
 // BirthdayCalendar says which calendar a customer celebrates their
 // birthday by. Customer.Birthday is the date of birth in the Gregorian
@@ -70,7 +70,7 @@ func (v BirthdayCalendar) Valid() bool { return slices.Contains(allBirthdayCalen
 
 // ParseBirthdayCalendar returns s as a BirthdayCalendar, or a *ValidationError.
 func ParseBirthdayCalendar(s string) (BirthdayCalendar, error) {
-	return parseEnum("birthday_calendar", s, allBirthdayCalendars)
+	return ParseEnum("birthday_calendar", s, allBirthdayCalendars)
 }
 
 // FamilyStage is the family life stage of an individual customer, used for care campaigns.
@@ -97,7 +97,7 @@ func (v FamilyStage) Valid() bool { return slices.Contains(allFamilyStages, v) }
 
 // ParseFamilyStage returns s as a FamilyStage, or a *ValidationError.
 func ParseFamilyStage(s string) (FamilyStage, error) {
-	return parseEnum("family stage", s, allFamilyStages)
+	return ParseEnum("family stage", s, allFamilyStages)
 }
 
 // Source is the channel through which a lead or customer came (lead source).
@@ -124,7 +124,7 @@ func Sources() []Source { return slices.Clone(allSources) }
 func (v Source) Valid() bool { return slices.Contains(allSources, v) }
 
 // ParseSource returns s as a Source, or a *ValidationError.
-func ParseSource(s string) (Source, error) { return parseEnum("source", s, allSources) }
+func ParseSource(s string) (Source, error) { return ParseEnum("source", s, allSources) }
 
 // IntentLevel is the purchase intent level of a lead (SPEC §1.1).
 type IntentLevel string
@@ -151,7 +151,7 @@ func (v IntentLevel) Valid() bool { return slices.Contains(allIntentLevels, v) }
 
 // ParseIntentLevel returns s as a IntentLevel, or a *ValidationError.
 func ParseIntentLevel(s string) (IntentLevel, error) {
-	return parseEnum("intent level", s, allIntentLevels)
+	return ParseEnum("intent level", s, allIntentLevels)
 }
 
 // LeadStatus is the status of a lead: open until converted or lost.
@@ -174,7 +174,7 @@ func (v LeadStatus) Valid() bool { return slices.Contains(allLeadStatuses, v) }
 
 // ParseLeadStatus returns s as a LeadStatus, or a *ValidationError.
 func ParseLeadStatus(s string) (LeadStatus, error) {
-	return parseEnum("lead status", s, allLeadStatuses)
+	return ParseEnum("lead status", s, allLeadStatuses)
 }
 
 // PurchaseKind says whether a lead is a first purchase or an existing customer's additional or replacement purchase.
@@ -197,7 +197,7 @@ func (v PurchaseKind) Valid() bool { return slices.Contains(allPurchaseKinds, v)
 
 // ParsePurchaseKind returns s as a PurchaseKind, or a *ValidationError.
 func ParsePurchaseKind(s string) (PurchaseKind, error) {
-	return parseEnum("purchase kind", s, allPurchaseKinds)
+	return ParseEnum("purchase kind", s, allPurchaseKinds)
 }
 
 // LostReason says why a lead was lost (战败).
@@ -223,7 +223,7 @@ func (v LostReason) Valid() bool { return slices.Contains(allLostReasons, v) }
 
 // ParseLostReason returns s as a LostReason, or a *ValidationError.
 func ParseLostReason(s string) (LostReason, error) {
-	return parseEnum("lost reason", s, allLostReasons)
+	return ParseEnum("lost reason", s, allLostReasons)
 }
 
 // Decision is a manager's decision on a request.
@@ -245,7 +245,7 @@ func Decisions() []Decision { return slices.Clone(allDecisions) }
 func (v Decision) Valid() bool { return slices.Contains(allDecisions, v) }
 
 // ParseDecision returns s as a Decision, or a *ValidationError.
-func ParseDecision(s string) (Decision, error) { return parseEnum("decision", s, allDecisions) }
+func ParseDecision(s string) (Decision, error) { return ParseEnum("decision", s, allDecisions) }
 
 // Purpose is the purpose a customer consents to be contacted for (PIPL).
 type Purpose string
@@ -267,7 +267,7 @@ func Purposes() []Purpose { return slices.Clone(allPurposes) }
 func (v Purpose) Valid() bool { return slices.Contains(allPurposes, v) }
 
 // ParsePurpose returns s as a Purpose, or a *ValidationError.
-func ParsePurpose(s string) (Purpose, error) { return parseEnum("consent purpose", s, allPurposes) }
+func ParsePurpose(s string) (Purpose, error) { return ParseEnum("consent purpose", s, allPurposes) }
 
 // Channel is the contact channel.
 type Channel string
@@ -290,7 +290,7 @@ func Channels() []Channel { return slices.Clone(allChannels) }
 func (v Channel) Valid() bool { return slices.Contains(allChannels, v) }
 
 // ParseChannel returns s as a Channel, or a *ValidationError.
-func ParseChannel(s string) (Channel, error) { return parseEnum("channel", s, allChannels) }
+func ParseChannel(s string) (Channel, error) { return ParseEnum("channel", s, allChannels) }
 
 // OdometerSource says where an odometer reading came from.
 type OdometerSource string
@@ -313,7 +313,7 @@ func (v OdometerSource) Valid() bool { return slices.Contains(allOdometerSources
 
 // ParseOdometerSource returns s as a OdometerSource, or a *ValidationError.
 func ParseOdometerSource(s string) (OdometerSource, error) {
-	return parseEnum("odometer source", s, allOdometerSources)
+	return ParseEnum("odometer source", s, allOdometerSources)
 }
 
 // ValueChainKind is the kind of value-chain item sold with a car.
@@ -338,7 +338,7 @@ func (v ValueChainKind) Valid() bool { return slices.Contains(allValueChainKinds
 
 // ParseValueChainKind returns s as a ValueChainKind, or a *ValidationError.
 func ParseValueChainKind(s string) (ValueChainKind, error) {
-	return parseEnum("value chain kind", s, allValueChainKinds)
+	return ParseEnum("value chain kind", s, allValueChainKinds)
 }
 
 // ServiceKind is the kind of service order 维修工单.
@@ -364,7 +364,7 @@ func (v ServiceKind) Valid() bool { return slices.Contains(allServiceKinds, v) }
 
 // ParseServiceKind returns s as a ServiceKind, or a *ValidationError.
 func ParseServiceKind(s string) (ServiceKind, error) {
-	return parseEnum("service kind", s, allServiceKinds)
+	return ParseEnum("service kind", s, allServiceKinds)
 }
 
 // Payer says who pays a service order.
@@ -387,7 +387,7 @@ func Payers() []Payer { return slices.Clone(allPayers) }
 func (v Payer) Valid() bool { return slices.Contains(allPayers, v) }
 
 // ParsePayer returns s as a Payer, or a *ValidationError.
-func ParsePayer(s string) (Payer, error) { return parseEnum("payer", s, allPayers) }
+func ParsePayer(s string) (Payer, error) { return ParseEnum("payer", s, allPayers) }
 
 // InsuranceKind is the kind of motor insurance policy.
 type InsuranceKind string
@@ -408,7 +408,7 @@ func (v InsuranceKind) Valid() bool { return slices.Contains(allInsuranceKinds, 
 
 // ParseInsuranceKind returns s as a InsuranceKind, or a *ValidationError.
 func ParseInsuranceKind(s string) (InsuranceKind, error) {
-	return parseEnum("insurance kind", s, allInsuranceKinds)
+	return ParseEnum("insurance kind", s, allInsuranceKinds)
 }
 
 // Direction is the direction of an interaction.
@@ -429,7 +429,7 @@ func Directions() []Direction { return slices.Clone(allDirections) }
 func (v Direction) Valid() bool { return slices.Contains(allDirections, v) }
 
 // ParseDirection returns s as a Direction, or a *ValidationError.
-func ParseDirection(s string) (Direction, error) { return parseEnum("direction", s, allDirections) }
+func ParseDirection(s string) (Direction, error) { return ParseEnum("direction", s, allDirections) }
 
 // Outcome is the outcome of an interaction.
 type Outcome string
@@ -451,7 +451,7 @@ func Outcomes() []Outcome { return slices.Clone(allOutcomes) }
 func (v Outcome) Valid() bool { return slices.Contains(allOutcomes, v) }
 
 // ParseOutcome returns s as a Outcome, or a *ValidationError.
-func ParseOutcome(s string) (Outcome, error) { return parseEnum("outcome", s, allOutcomes) }
+func ParseOutcome(s string) (Outcome, error) { return ParseEnum("outcome", s, allOutcomes) }
 
 // Severity is the severity of a complaint.
 type Severity string
@@ -473,7 +473,7 @@ func Severities() []Severity { return slices.Clone(allSeverities) }
 func (v Severity) Valid() bool { return slices.Contains(allSeverities, v) }
 
 // ParseSeverity returns s as a Severity, or a *ValidationError.
-func ParseSeverity(s string) (Severity, error) { return parseEnum("severity", s, allSeverities) }
+func ParseSeverity(s string) (Severity, error) { return ParseEnum("severity", s, allSeverities) }
 
 // ComplaintStatus is the status of a complaint.
 type ComplaintStatus string
@@ -496,5 +496,5 @@ func (v ComplaintStatus) Valid() bool { return slices.Contains(allComplaintStatu
 
 // ParseComplaintStatus returns s as a ComplaintStatus, or a *ValidationError.
 func ParseComplaintStatus(s string) (ComplaintStatus, error) {
-	return parseEnum("complaint status", s, allComplaintStatuses)
+	return ParseEnum("complaint status", s, allComplaintStatuses)
 }

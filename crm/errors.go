@@ -173,14 +173,4 @@ func (c *checker) maxLen(field, v string, n int) {
 	}
 }
 
-// enum checks an optional enum value; pass required to reject "".
-func enumCheck[T ~string](c *checker, field string, v T, valid func(T) bool, required bool) {
-	switch {
-	case v == "" && required:
-		c.add(field, RuleRequired, "is required")
-	case v != "" && !valid(v):
-		c.add(field, RuleEnum, "%q is not one of the allowed values", string(v))
-	}
-}
-
 func (c *checker) err(entity string) error { return c.Err(entity) }

@@ -257,29 +257,29 @@ func (l *Lead) Validate() error {
 	k.required("name", l.Name)
 	k.maxLen("name", l.Name, 200)
 	k.mobile("mobile", l.Mobile)
-	enumCheck(&k, "level", l.Level, IntentLevel.Valid, true)
-	enumCheck(&k, "status", l.Status, LeadStatus.Valid, true)
+	CheckEnum(&k.Checker, "level", l.Level, IntentLevel.Valid, true)
+	CheckEnum(&k.Checker, "status", l.Status, LeadStatus.Valid, true)
 	if l.Level.Valid() && l.Status.Valid() && statusOf(l.Level) != l.Status {
 		k.add("status", RuleEnum, "status %s does not match level %s", l.Status, l.Level)
 	}
-	enumCheck(&k, "source", l.Source, Source.Valid, true)
-	enumCheck(&k, "purchase", l.Purchase, PurchaseKind.Valid, true)
+	CheckEnum(&k.Checker, "source", l.Source, Source.Valid, true)
+	CheckEnum(&k.Checker, "purchase", l.Purchase, PurchaseKind.Valid, true)
 	if (l.Purchase == AddPurchase || l.Purchase == ReplacementPurchase) && l.CustomerID == "" {
 		k.add("customer_id", RuleRequired, "is required for an add or replacement purchase")
 	}
 	k.date("expected_close", l.ExpectedClose, false)
-	enumCheck(&k, "lost_reason", l.LostReason, LostReason.Valid, false)
+	CheckEnum(&k.Checker, "lost_reason", l.LostReason, LostReason.Valid, false)
 	for i, f := range l.FollowUps {
 		p := indexed("follow_ups", i)
 		k.timeRequired(p+".at", f.At)
-		enumCheck(&k, p+".channel", f.Channel, Channel.Valid, true)
-		enumCheck(&k, p+".level", f.Level, IntentLevel.Valid, false)
+		CheckEnum(&k.Checker, p+".channel", f.Channel, Channel.Valid, true)
+		CheckEnum(&k.Checker, p+".level", f.Level, IntentLevel.Valid, false)
 		k.date(p+".expected_close", f.ExpectedClose, false)
 	}
 	for i, r := range l.LostRequests {
 		p := indexed("lost_requests", i)
-		enumCheck(&k, p+".reason", r.Reason, LostReason.Valid, true)
-		enumCheck(&k, p+".decision", r.Decision, Decision.Valid, true)
+		CheckEnum(&k.Checker, p+".reason", r.Reason, LostReason.Valid, true)
+		CheckEnum(&k.Checker, p+".decision", r.Decision, Decision.Valid, true)
 	}
 	return k.err("lead")
 }

@@ -172,23 +172,23 @@ func (c *Customer) Validate() error {
 	var k checker
 	k.required("id", string(c.ID))
 	c.check(&k)
-	enumCheck(&k, "kind", c.Kind, CustomerKind.Valid, true)
+	CheckEnum(&k.Checker, "kind", c.Kind, CustomerKind.Valid, true)
 	k.required("name", c.Name)
 	k.maxLen("name", c.Name, 200)
 	k.mobile("mobile", c.Mobile)
-	enumCheck(&k, "gender", c.Gender, Gender.Valid, false)
+	CheckEnum(&k.Checker, "gender", c.Gender, Gender.Valid, false)
 	k.date("birthday", c.Birthday, false)
-	enumCheck(&k, "birthday_calendar", c.BirthdayCalendar, BirthdayCalendar.Valid, false)
-	enumCheck(&k, "family_stage", c.FamilyStage, FamilyStage.Valid, false)
-	enumCheck(&k, "source", c.Source, Source.Valid, false)
+	CheckEnum(&k.Checker, "birthday_calendar", c.BirthdayCalendar, BirthdayCalendar.Valid, false)
+	CheckEnum(&k.Checker, "family_stage", c.FamilyStage, FamilyStage.Valid, false)
+	CheckEnum(&k.Checker, "source", c.Source, Source.Valid, false)
 	for i, h := range c.Hobbies {
 		k.required(indexed("hobbies", i), h)
 	}
 	seen := map[[2]string]bool{}
 	for i, cs := range c.Consents {
 		f := indexed("consents", i)
-		enumCheck(&k, f+".purpose", cs.Purpose, Purpose.Valid, true)
-		enumCheck(&k, f+".channel", cs.Channel, Channel.Valid, true)
+		CheckEnum(&k.Checker, f+".purpose", cs.Purpose, Purpose.Valid, true)
+		CheckEnum(&k.Checker, f+".channel", cs.Channel, Channel.Valid, true)
 		k.timeRequired(f+".at", cs.At)
 		k.required(f+".source", cs.Source)
 		key := [2]string{string(cs.Purpose), string(cs.Channel)}
@@ -276,7 +276,7 @@ func (v *Vehicle) Validate() error {
 		if r.KM < 0 {
 			k.add(f+".km", RuleNonNegative, "must not be negative")
 		}
-		enumCheck(&k, f+".source", r.Source, OdometerSource.Valid, false)
+		CheckEnum(&k.Checker, f+".source", r.Source, OdometerSource.Valid, false)
 	}
 	return k.err("vehicle")
 }
@@ -330,7 +330,7 @@ func (s *Sale) Validate() error {
 	k.nonNegative("price", s.Price)
 	for i, it := range s.Items {
 		f := indexed("items", i)
-		enumCheck(&k, f+".kind", it.Kind, ValueChainKind.Valid, true)
+		CheckEnum(&k.Checker, f+".kind", it.Kind, ValueChainKind.Valid, true)
 		k.nonNegative(f+".amount", it.Amount)
 	}
 	return k.err("sale")
@@ -379,10 +379,10 @@ func (o *ServiceOrder) Validate() error {
 	if o.OdometerKM < 0 {
 		k.add("odometer_km", RuleNonNegative, "must not be negative")
 	}
-	enumCheck(&k, "kind", o.Kind, ServiceKind.Valid, true)
+	CheckEnum(&k.Checker, "kind", o.Kind, ServiceKind.Valid, true)
 	k.nonNegative("labour", o.Labour)
 	k.nonNegative("parts", o.Parts)
-	enumCheck(&k, "payer", o.Payer, Payer.Valid, true)
+	CheckEnum(&k.Checker, "payer", o.Payer, Payer.Valid, true)
 	return k.err("service order")
 }
 
@@ -407,7 +407,7 @@ func (p *InsurancePolicy) Validate() error {
 	k.required("id", string(p.ID))
 	p.check(&k)
 	k.required("vehicle_id", string(p.VehicleID))
-	enumCheck(&k, "kind", p.Kind, InsuranceKind.Valid, true)
+	CheckEnum(&k.Checker, "kind", p.Kind, InsuranceKind.Valid, true)
 	k.required("insurer", p.Insurer)
 	k.date("start", p.Start, true)
 	k.date("end", p.End, true)
@@ -444,10 +444,10 @@ func (i *Interaction) Validate() error {
 	if i.CustomerID == "" && i.LeadID == "" {
 		k.add("customer_id", RuleRequired, "customer_id or lead_id is required")
 	}
-	enumCheck(&k, "channel", i.Channel, Channel.Valid, true)
-	enumCheck(&k, "direction", i.Direction, Direction.Valid, true)
+	CheckEnum(&k.Checker, "channel", i.Channel, Channel.Valid, true)
+	CheckEnum(&k.Checker, "direction", i.Direction, Direction.Valid, true)
 	k.required("purpose", i.Purpose)
-	enumCheck(&k, "outcome", i.Outcome, Outcome.Valid, true)
+	CheckEnum(&k.Checker, "outcome", i.Outcome, Outcome.Valid, true)
 	k.maxLen("note", i.Note, 4000)
 	k.timeRequired("at", i.At)
 	return k.err("interaction")
@@ -475,8 +475,8 @@ func (c *Complaint) Validate() error {
 	c.check(&k)
 	k.required("customer_id", string(c.CustomerID))
 	k.required("category", c.Category)
-	enumCheck(&k, "severity", c.Severity, Severity.Valid, true)
-	enumCheck(&k, "status", c.Status, ComplaintStatus.Valid, true)
+	CheckEnum(&k.Checker, "severity", c.Severity, Severity.Valid, true)
+	CheckEnum(&k.Checker, "status", c.Status, ComplaintStatus.Valid, true)
 	k.date("opened", c.Opened, true)
 	k.date("resolved", c.Resolved, false)
 	k.order("resolved", c.Opened, c.Resolved)

@@ -34,7 +34,7 @@ func Kinds() []Kind { return slices.Clone(allKinds) }
 func (k Kind) Valid() bool { return slices.Contains(allKinds, k) }
 
 // ParseKind returns s as a Kind, or a *crm.ValidationError.
-func ParseKind(s string) (Kind, error) { return parseEnum("kind", s, allKinds) }
+func ParseKind(s string) (Kind, error) { return crm.ParseEnum("kind", s, allKinds) }
 
 // Status is the state of a Run.
 type Status string
@@ -57,25 +57,7 @@ func Statuses() []Status { return slices.Clone(allStatuses) }
 func (s Status) Valid() bool { return slices.Contains(allStatuses, s) }
 
 // ParseStatus returns s as a Status, or a *crm.ValidationError.
-func ParseStatus(s string) (Status, error) { return parseEnum("status", s, allStatuses) }
-
-func parseEnum[T ~string](field, s string, all []T) (T, error) {
-	var c crm.Checker
-	if !checkEnum(&c, field, T(s), all) {
-		return "", c.Err(field)
-	}
-	return T(s), nil
-}
-
-// checkEnum records on c that v, in field, is not one of all, and reports
-// whether it is.
-func checkEnum[T ~string](c *crm.Checker, field string, v T, all []T) bool {
-	if slices.Contains(all, v) {
-		return true
-	}
-	c.Add(field, crm.RuleEnum, "%q is not one of %v", v, all)
-	return false
-}
+func ParseStatus(s string) (Status, error) { return crm.ParseEnum("status", s, allStatuses) }
 
 // Counts says what a job did, by name: "tasks_created": 12,
 // "points_expired": 3400. A nil Counts is stored as empty.
@@ -146,12 +128,8 @@ type RunFilter struct {
 // Validate returns a *crm.ValidationError naming each bad field.
 func (f RunFilter) Validate() error {
 	var c crm.Checker
-	if f.Kind != "" {
-		checkEnum(&c, "kind", f.Kind, allKinds)
-	}
-	if f.Status != "" {
-		checkEnum(&c, "status", f.Status, allStatuses)
-	}
+	crm.CheckEnum(&c, "kind", f.Kind, Kind.Valid, false)
+	crm.CheckEnum(&c, "status", f.Status, Status.Valid, false)
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
 		c.Add("to", crm.RuleOrder, "must not be before from")
 	}
@@ -244,7 +222,7 @@ func checkKind(dealer crm.DealerID, kind Kind) *crm.Checker {
 	if dealer == "" {
 		c.Add("dealer_id", crm.RuleRequired, "is required")
 	}
-	checkEnum(&c, "kind", kind, allKinds)
+	crm.CheckEnum(&c, "kind", kind, Kind.Valid, true)
 	return &c
 }
 

@@ -100,7 +100,7 @@ func NewScheduler(jobs []Job, dealers Dealers, runs RunStore, opts ...Option) (*
 	var c crm.Checker
 	for i, j := range jobs {
 		switch _, dup := s.byKind[j.Kind]; {
-		case !checkEnum(&c, fmt.Sprintf("jobs[%d].kind", i), j.Kind, allKinds):
+		case !crm.CheckEnum(&c, fmt.Sprintf("jobs[%d].kind", i), j.Kind, Kind.Valid, true):
 		case dup:
 			c.Add(fmt.Sprintf("jobs[%d].kind", i), crm.RuleUnique, "%s is registered twice", j.Kind)
 		case j.Run == nil:

@@ -345,8 +345,8 @@ type consentInput struct {
 
 func (in *consentInput) validate() error {
 	var fs crm.Checker
-	enumCheck(&fs, "purpose", in.Purpose, crm.Purpose.Valid, true)
-	enumCheck(&fs, "channel", in.Channel, crm.Channel.Valid, true)
+	crm.CheckEnum(&fs, "purpose", in.Purpose, crm.Purpose.Valid, true)
+	crm.CheckEnum(&fs, "channel", in.Channel, crm.Channel.Valid, true)
 	required(&fs, "source", in.Source)
 	return fs.Err("consent")
 }
@@ -358,7 +358,7 @@ type levelInput struct {
 
 func (in *levelInput) validate() error {
 	var fs crm.Checker
-	enumCheck(&fs, "level", in.Level, crm.IntentLevel.Valid, true)
+	crm.CheckEnum(&fs, "level", in.Level, crm.IntentLevel.Valid, true)
 	return fs.Err("level change")
 }
 
@@ -379,8 +379,8 @@ type followUpInput struct {
 
 func (in *followUpInput) validate() error {
 	var fs crm.Checker
-	enumCheck(&fs, "channel", in.Channel, crm.Channel.Valid, true)
-	enumCheck(&fs, "level", in.Level, crm.IntentLevel.Valid, false)
+	crm.CheckEnum(&fs, "channel", in.Channel, crm.Channel.Valid, true)
+	crm.CheckEnum(&fs, "level", in.Level, crm.IntentLevel.Valid, false)
 	return fs.Err("follow-up")
 }
 
@@ -450,16 +450,5 @@ type health struct {
 func required(fs *crm.Checker, field, v string) {
 	if v == "" {
 		fs.Add(field, crm.RuleRequired, "is required")
-	}
-}
-
-// enumCheck adds an error for field when v is not a valid value, or is
-// empty and required.
-func enumCheck[T ~string](fs *crm.Checker, field string, v T, valid func(T) bool, required bool) {
-	switch {
-	case v == "" && required:
-		fs.Add(field, crm.RuleRequired, "is required")
-	case v != "" && !valid(v):
-		fs.Add(field, crm.RuleEnum, "is not one of the allowed values")
 	}
 }
