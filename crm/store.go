@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -134,6 +135,35 @@ func CheckArgs(entity string, pairs ...string) error {
 	}
 	if fields != nil {
 		return &ValidationError{Entity: entity, Fields: fields}
+	}
+	return nil
+}
+
+// CheckBatch checks an upsert batch on its own, before a store looks at
+// what it holds: every item has an external ID (ext returns it), none
+// repeats an earlier item's, and all its text can be stored (CheckTexts).
+// Every store runs it, so each names the same fields in the same order
+// ("items[3].external_id"); it returns a *ValidationError of kind.
+func CheckBatch[T any](kind string, items []T, ext func(*T) string) error {
+	var fields []FieldError
+	seen := make(map[string]int, len(items))
+	for i := range items {
+		item := fmt.Sprintf("items[%d]", i)
+		e := ext(&items[i])
+		first, dup := seen[e]
+		switch {
+		case e == "":
+			fields = append(fields, FieldError{Field: item + ".external_id", Rule: RuleRequired, Message: "is required"})
+		case dup:
+			fields = append(fields, FieldError{Field: item + ".external_id", Rule: RuleUnique,
+				Message: fmt.Sprintf("repeats the external id of items[%d]", first)})
+		default:
+			seen[e] = i
+		}
+		fields = append(fields, CheckTexts(item+".", &items[i])...)
+	}
+	if fields != nil {
+		return &ValidationError{Entity: kind, Fields: fields}
 	}
 	return nil
 }

@@ -251,7 +251,7 @@ func (r *repo[T, ID, F]) Upsert(ctx context.Context, dealer crm.DealerID, items 
 	if err := crm.CheckArgs(r.t.kind, "dealer_id", string(dealer)); err != nil {
 		return nil, err
 	}
-	if err := checkBatch(r.t.kind, items, func(v *T) string { return r.t.rec(v).ExternalID }); err != nil {
+	if err := crm.CheckBatch(r.t.kind, items, func(v *T) string { return r.t.rec(v).ExternalID }); err != nil {
 		return nil, err
 	}
 	vals := make([]*T, len(items))
@@ -296,34 +296,6 @@ func (r *repo[T, ID, F]) Upsert(ctx context.Context, dealer crm.DealerID, items 
 		return nil, err
 	}
 	return res, nil
-}
-
-// checkBatch checks an upsert batch on its own: every item has an external
-// ID, none repeats an earlier item's, and all text can be kept. The Postgres
-// store runs the same checks in the same order, so both name the same
-// fields.
-func checkBatch[T any](kind string, items []T, ext func(*T) string) error {
-	var fields []crm.FieldError
-	seen := make(map[string]int, len(items))
-	for i := range items {
-		item := fmt.Sprintf("items[%d]", i)
-		e := ext(&items[i])
-		first, dup := seen[e]
-		switch {
-		case e == "":
-			fields = append(fields, crm.FieldError{Field: item + ".external_id", Rule: crm.RuleRequired, Message: "is required"})
-		case dup:
-			fields = append(fields, crm.FieldError{Field: item + ".external_id", Rule: crm.RuleUnique,
-				Message: fmt.Sprintf("repeats the external id of items[%d]", first)})
-		default:
-			seen[e] = i
-		}
-		fields = append(fields, crm.CheckTexts(item+".", &items[i])...)
-	}
-	if fields != nil {
-		return &crm.ValidationError{Entity: kind, Fields: fields}
-	}
-	return nil
 }
 
 // checkNew rejects the new records of an upsert batch that have no ID.

@@ -612,21 +612,8 @@ func scanMember(row rowScanner, dealer crm.DealerID) (campaign.Member, error) {
 
 // Members implements campaign.Store.
 func (cs CampaignStore) Members(ctx context.Context, dealer crm.DealerID, id campaign.ID) ([]campaign.Member, error) {
-	rows, err := cs.s.db.QueryContext(ctx, "SELECT "+memberSelect+" FROM "+cs.s.cfg.table(TableCampaignMembers)+
+	return cs.members(ctx, dealer, "SELECT "+memberSelect+" FROM "+cs.s.cfg.table(TableCampaignMembers)+
 		" WHERE dealer_id = ? AND campaign_id = ? ORDER BY customer_id", string(dealer), string(id))
-	if err != nil {
-		return nil, translate("campaign members", err)
-	}
-	defer rows.Close()
-	out := []campaign.Member{}
-	for rows.Next() {
-		m, err := scanMember(rows, dealer)
-		if err != nil {
-			return nil, translate("campaign members", err)
-		}
-		out = append(out, m)
-	}
-	return out, translate("campaign members", rows.Err())
 }
 
 // ListMembers implements campaign.Store: a keyset page on the primary key.
@@ -636,22 +623,10 @@ func (cs CampaignStore) ListMembers(ctx context.Context, dealer crm.DealerID, id
 		return crm.Page[campaign.Member]{}, err
 	}
 	size := f.Size()
-	rows, err := cs.s.db.QueryContext(ctx, "SELECT "+memberSelect+" FROM "+cs.s.cfg.table(TableCampaignMembers)+
+	out, err := cs.members(ctx, dealer, "SELECT "+memberSelect+" FROM "+cs.s.cfg.table(TableCampaignMembers)+
 		" WHERE dealer_id = ? AND campaign_id = ? AND customer_id > ? ORDER BY customer_id LIMIT ?", string(dealer), string(id), after, size+1)
 	if err != nil {
-		return crm.Page[campaign.Member]{}, translate("campaign members", err)
-	}
-	defer rows.Close()
-	var out []campaign.Member
-	for rows.Next() {
-		m, err := scanMember(rows, dealer)
-		if err != nil {
-			return crm.Page[campaign.Member]{}, translate("campaign members", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return crm.Page[campaign.Member]{}, translate("campaign members", err)
+		return crm.Page[campaign.Member]{}, err
 	}
 	return crm.NewPage(out, size, func(m campaign.Member) string { return string(m.CustomerID) }), nil
 }
@@ -660,9 +635,15 @@ func (cs CampaignStore) ListMembers(ctx context.Context, dealer crm.DealerID, id
 // campaign_members per campaign of the dealer (a lateral join), rather
 // than a scan of every member of the dealer for the customer.
 func (cs CampaignStore) CustomerMembers(ctx context.Context, dealer crm.DealerID, customer crm.CustomerID) ([]campaign.Member, error) {
-	rows, err := cs.s.db.QueryContext(ctx, "SELECT m.* FROM "+cs.s.cfg.table(TableCampaigns)+" AS c CROSS JOIN LATERAL (SELECT "+memberSelect+
+	return cs.members(ctx, dealer, "SELECT m.* FROM "+cs.s.cfg.table(TableCampaigns)+" AS c CROSS JOIN LATERAL (SELECT "+memberSelect+
 		" FROM "+cs.s.cfg.table(TableCampaignMembers)+" WHERE dealer_id = c.dealer_id AND campaign_id = c.id AND customer_id = ?) AS m"+
 		" WHERE c.dealer_id = ? ORDER BY c.id", string(customer), string(dealer))
+}
+
+// members runs query, which selects memberSelect's columns, and scans its
+// rows: never nil.
+func (cs CampaignStore) members(ctx context.Context, dealer crm.DealerID, query string, args ...any) ([]campaign.Member, error) {
+	rows, err := cs.s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, translate("campaign members", err)
 	}

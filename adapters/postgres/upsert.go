@@ -47,7 +47,7 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 	if len(items) == 0 {
 		return []crm.UpsertResult{}, nil
 	}
-	if err := r.checkBatch(items); err != nil {
+	if err := crm.CheckBatch(r.k.name, items, func(v *T) string { return meta(v).ExternalID }); err != nil {
 		return nil, err
 	}
 	exts := make([]string, len(items))
@@ -196,33 +196,6 @@ func (r repo[T, ID, F, R]) encodeChunk(b []byte, dealer crm.DealerID, items []T,
 		return b, dealercrm.Errorf(dealercrm.Invalid, "%s: cannot be stored: %v", r.k.name, err)
 	}
 	return append(b, r.t.upsertTail...), nil
-}
-
-// checkBatch checks a batch on its own, as the memory store does and in
-// the same order: every item has an external ID, none repeats an earlier
-// item's, and all its text can be stored.
-func (r repo[T, ID, F, R]) checkBatch(items []T) error {
-	var fields []crm.FieldError
-	seen := make(map[string]int, len(items))
-	for i := range items {
-		item := fmt.Sprintf("items[%d]", i)
-		ext := meta(&items[i]).ExternalID
-		first, dup := seen[ext]
-		switch {
-		case ext == "":
-			fields = append(fields, crm.FieldError{Field: item + ".external_id", Rule: crm.RuleRequired, Message: "is required"})
-		case dup:
-			fields = append(fields, crm.FieldError{Field: item + ".external_id", Rule: crm.RuleUnique,
-				Message: fmt.Sprintf("repeats the external id of items[%d]", first)})
-		default:
-			seen[ext] = i
-		}
-		fields = append(fields, crm.CheckTexts(item+".", &items[i])...)
-	}
-	if len(fields) > 0 {
-		return &crm.ValidationError{Entity: r.k.name, Fields: fields}
-	}
-	return nil
 }
 
 // detect reads the keys of the dealer's records that items name — by
