@@ -22,11 +22,8 @@ import (
 
 func TestLifecycleRoutes(t *testing.T) {
 	ctx := context.Background()
-	store := memory.New()
-	crmSvc := crm.NewService(store)
-	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(func() time.Time { return time.Date(2026, 1, 31, 2, 0, 0, 0, time.UTC) }))
-	require.NoError(t, err)
-	e := newEnvOn(t, store, httpapi.WithLifecycle(lc))
+	e, crmSvc, lc := newLifecycleEnv(t, time.Date(2026, 1, 31, 2, 0, 0, 0, time.UTC))
+	var err error
 	_, err = crmSvc.CreateCustomer(ctx, dealerA, crm.Customer{ID: "c1", Record: crm.Record{DealerID: dealerA}, Name: "王先生", ConsultantID: "S01",
 		Consents: []crm.Consent{{Purpose: crm.PurposeSurvey, Channel: crm.ChannelPhone, Granted: true, At: time.Date(2026, 1, 28, 0, 0, 0, 0, time.UTC), Source: "contract"}}})
 	require.NoError(t, err)
@@ -87,11 +84,8 @@ var lcDate = dealercrm.MustParseDate
 // before as overdue, and its rows are marked planned, not stored tasks.
 func TestLifecyclePlanOfNewVehicle(t *testing.T) {
 	ctx := context.Background()
-	store := memory.New()
-	crmSvc := crm.NewService(store)
-	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(func() time.Time { return time.Date(2026, 1, 31, 2, 0, 0, 0, time.UTC) }))
-	require.NoError(t, err)
-	e := newEnvOn(t, store, httpapi.WithLifecycle(lc))
+	e, crmSvc, _ := newLifecycleEnv(t, time.Date(2026, 1, 31, 2, 0, 0, 0, time.UTC))
+	var err error
 	var consents []crm.Consent
 	for _, ch := range []crm.Channel{crm.ChannelPhone, crm.ChannelWeChat} {
 		for _, p := range []crm.Purpose{crm.PurposeSurvey, crm.PurposeMarketing} {
@@ -133,11 +127,8 @@ func TestLifecyclePlanOfNewVehicle(t *testing.T) {
 // and the KPIs of dealer A, invisible to dealer B, and bad queries.
 func TestLifecycleReports(t *testing.T) {
 	ctx := context.Background()
-	store := memory.New()
-	crmSvc := crm.NewService(store)
-	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(func() time.Time { return time.Date(2026, 6, 30, 2, 0, 0, 0, time.UTC) }))
-	require.NoError(t, err)
-	e := newEnvOn(t, store, httpapi.WithLifecycle(lc))
+	e, crmSvc, _ := newLifecycleEnv(t, time.Date(2026, 6, 30, 2, 0, 0, 0, time.UTC))
+	var err error
 	_, err = crmSvc.CreateCustomer(ctx, dealerA, crm.Customer{ID: "c1", Record: crm.Record{DealerID: dealerA}, Name: "王先生"})
 	require.NoError(t, err)
 	_, err = crmSvc.CreateVehicle(ctx, dealerA, crm.Vehicle{ID: "v1", Record: crm.Record{DealerID: dealerA}, VIN: "LSVAM4187C2184847", Model: "Lavida",
@@ -216,11 +207,8 @@ func TestLifecycleReports(t *testing.T) {
 // an outcome on a done task says from, to and what is allowed.
 func TestLifecycleListsPage(t *testing.T) {
 	ctx := context.Background()
-	store := memory.New()
-	crmSvc := crm.NewService(store)
-	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(func() time.Time { return time.Date(2026, 1, 31, 2, 0, 0, 0, time.UTC) }))
-	require.NoError(t, err)
-	e := newEnvOn(t, store, httpapi.WithLifecycle(lc))
+	e, crmSvc, lc := newLifecycleEnv(t, time.Date(2026, 1, 31, 2, 0, 0, 0, time.UTC))
+	var err error
 	_, err = crmSvc.CreateCustomer(ctx, dealerA, crm.Customer{ID: "c1", Record: crm.Record{DealerID: dealerA}, Name: "王先生", ConsultantID: "S01",
 		Consents: []crm.Consent{{Purpose: crm.PurposeSurvey, Channel: crm.ChannelPhone, Granted: true, At: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Source: "contract"}}})
 	require.NoError(t, err)
@@ -357,4 +345,15 @@ func sortedKeys(o obj) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// newLifecycleEnv is the handler with the lifecycle routes on memory
+// stores, its clock at now, with the crm and lifecycle services to seed it.
+func newLifecycleEnv(t *testing.T, now time.Time) (*env, *crm.Service, *lifecycle.Service) {
+	t.Helper()
+	store := memory.New()
+	crmSvc := crm.NewService(store)
+	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(func() time.Time { return now }))
+	require.NoError(t, err)
+	return newEnvOn(t, store, httpapi.WithLifecycle(lc)), crmSvc, lc
 }
