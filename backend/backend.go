@@ -4,6 +4,7 @@ import (
 	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/grading"
+	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/satisfaction"
@@ -20,4 +21,7 @@ type Stores struct {
 	Grading      grading.Store
 	Satisfaction satisfaction.Store
 	Campaigns    campaign.Store
+	// Jobs keeps the records of the daily jobs' runs (jobs.Scheduler,
+	// adapters/postgres/riverjobs).
+	Jobs jobs.RunStore
 }

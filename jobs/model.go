@@ -169,6 +169,12 @@ func ListsBefore(r, s Run) bool {
 	return r.Kind < s.Kind
 }
 
+// DefaultLease is how long a run may stay running before RunStore.Begin
+// takes it to be abandoned by a dead worker and claims it again: an hour,
+// River's default RescueStuckJobsAfter. Stores take another lease as an
+// option; it must be longer than the longest run of one day.
+const DefaultLease = time.Hour
+
 // RunStore is the port both schedulers keep their run records through.
 // Implementations are safe for concurrent use; jobstest.RunStoreTests is
 // their conformance suite. Every method returns a *crm.ValidationError for
@@ -182,8 +188,12 @@ type RunStore interface {
 	// Begin claims the run of (dealer, kind, day) for one attempt: a new
 	// run, or a pending or failed one, becomes running with Attempt one
 	// more and StartedAt now, and is returned with true. A run that is done,
-	// or running (claimed by another caller), is returned unchanged with
-	// false. Of concurrent calls for one dealer-day, exactly one gets true.
+	// or running (claimed by another caller) since less than the store's
+	// lease, is returned unchanged with false. A run running for the lease
+	// or longer is taken to be left by a dead worker and is claimed like a
+	// failed one (Attempt one more); the worker that began it, if alive
+	// after all, can no longer finish it (see Finish). Of concurrent calls
+	// for one dealer-day, exactly one gets true.
 	Begin(ctx context.Context, dealer crm.DealerID, kind Kind, day dealercrm.Date) (Run, bool, error)
 	// Finish records the outcome of the attempt r began: r.Status (Done or
 	// Failed), r.Counts and r.Error, with FinishedAt now, and returns the

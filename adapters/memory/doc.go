@@ -23,13 +23,13 @@
 //
 // The other packages' stores have constructors of their own
 // (NewTaskStore, NewLoyaltyStore, NewGradingStore, NewSatisfactionStore,
-// NewCampaignStore); NewStores returns all of them with a New Store as one
+// NewCampaignStore, NewRunStore); NewStores returns all of them with a New Store as one
 // backend.Stores, the way (*postgres.Store).Stores does on Postgres. The
 // stores share no state: a crm transaction covers the crm records only.
 //
 // NewRunStore returns the jobs.RunStore of the in-process scheduler, one
-// map of runs per dealer; it is not in backend.Stores yet, which Postgres
-// must fill too (docs/jobs.md).
+// map of runs per dealer (backend.Stores.Jobs); a run left running for
+// its lease (WithRunLease, jobs.DefaultLease) is claimed again by Begin.
 //
 // NewLoyaltyStore returns the loyalty.Store: a map of accounts, each with
 // its own lock, ledger entries and idempotency records (docs/loyalty.md).

@@ -14,9 +14,10 @@ import (
 // RunStore is an in-memory jobs.RunStore. It is safe for concurrent use
 // and copies runs in and out.
 type RunStore struct {
-	mu   sync.Mutex
-	now  func() time.Time
-	runs map[crm.DealerID]map[runKey]jobs.Run
+	mu    sync.Mutex
+	now   func() time.Time
+	lease time.Duration
+	runs  map[crm.DealerID]map[runKey]jobs.Run
 }
 
 type runKey struct {
@@ -26,9 +27,26 @@ type runKey struct {
 
 var _ jobs.RunStore = (*RunStore)(nil)
 
+// A RunStoreOption configures a RunStore.
+type RunStoreOption func(*RunStore)
+
+// WithRunLease sets how long a run may stay running before Begin claims
+// it again (jobs.DefaultLease by default; a lease ≤ 0 keeps the default).
+func WithRunLease(d time.Duration) RunStoreOption {
+	return func(s *RunStore) {
+		if d > 0 {
+			s.lease = d
+		}
+	}
+}
+
 // NewRunStore returns an empty RunStore that stamps runs with time.Now.
-func NewRunStore() *RunStore {
-	return &RunStore{now: time.Now, runs: map[crm.DealerID]map[runKey]jobs.Run{}}
+func NewRunStore(opts ...RunStoreOption) *RunStore {
+	s := &RunStore{now: time.Now, lease: jobs.DefaultLease, runs: map[crm.DealerID]map[runKey]jobs.Run{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // checkRun validates the key and the context.
@@ -70,14 +88,16 @@ func (s *RunStore) Begin(ctx context.Context, dealer crm.DealerID, kind jobs.Kin
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now().UTC()
 	r, ok := s.runs[dealer][runKey{kind, day}]
-	if ok && (r.Status == jobs.Done || r.Status == jobs.Running) {
+	abandoned := r.Status == jobs.Running && !now.Before(r.StartedAt.Add(s.lease))
+	if ok && (r.Status == jobs.Done || r.Status == jobs.Running && !abandoned) {
 		return r.Clone(), false, nil
 	}
 	if !ok {
 		r = jobs.Run{Dealer: dealer, Kind: kind, Day: day}
 	}
-	r.Status, r.Attempt, r.StartedAt, r.FinishedAt = jobs.Running, r.Attempt+1, s.now().UTC(), time.Time{}
+	r.Status, r.Attempt, r.StartedAt, r.FinishedAt = jobs.Running, r.Attempt+1, now, time.Time{}
 	return s.put(r), true, nil
 }
 

@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/jobs"
@@ -9,5 +10,7 @@ import (
 )
 
 func TestRunStoreConformance(t *testing.T) {
-	jobstest.RunStoreTests(t, func(*testing.T) jobs.RunStore { return memory.NewRunStore() })
+	jobstest.RunStoreTests(t, func(_ *testing.T, lease time.Duration) jobs.RunStore {
+		return memory.NewRunStore(memory.WithRunLease(lease))
+	})
 }

@@ -106,7 +106,7 @@ func New() *Store {
 
 // NewStores returns new, empty in-memory stores of every package: the
 // Store of New, NewTaskStore, NewLoyaltyStore, NewGradingStore,
-// NewSatisfactionStore and NewCampaignStore. They share no state: a crm
+// NewSatisfactionStore, NewCampaignStore and NewRunStore. They share no state: a crm
 // transaction (InTx) covers the crm records only.
 func NewStores() backend.Stores {
 	return backend.Stores{
@@ -116,6 +116,7 @@ func NewStores() backend.Stores {
 		Grading:      NewGradingStore(),
 		Satisfaction: NewSatisfactionStore(),
 		Campaigns:    NewCampaignStore(),
+		Jobs:         NewRunStore(),
 	}
 }
 

@@ -5,8 +5,10 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/jobs"
 )
 
 // Table names one of the adapter's tables by its default name. Use it with
@@ -49,6 +51,8 @@ const (
 	TableCampaignAccessoryTargets Table = "campaign_accessory_targets"
 	// The erasures of customers' lifecycle tasks (migration 0015).
 	TableLifecycleErasures Table = "lifecycle_erasures"
+	// The records of the daily jobs' runs (migration 0017).
+	TableJobRuns Table = "job_runs"
 )
 
 // allTables lists every table of the adapter, in migration order.
@@ -61,6 +65,7 @@ var allTables = []Table{
 	TableLoyaltyMemberships, TableLoyaltyMembershipEvents, TableLoyaltyAccounts, TableLoyaltyEntries, TableLoyaltyLots, TableLoyaltyIdempotency,
 	TableCampaigns, TableCampaignProfiles, TableCampaignMembers, TableCampaignAccessoryTargets,
 	TableLifecycleErasures,
+	TableJobRuns,
 }
 
 // Tables returns every table of the adapter, by default name, in migration
@@ -116,6 +121,14 @@ func WithTxRetries(attempts int) Option {
 	return func(c *config) { c.attempts = attempts }
 }
 
+// WithRunLease sets how long a job run may stay running before
+// RunStore.Begin takes it to be abandoned by a dead worker and claims it
+// again (jobs.DefaultLease, an hour, by default). riverjobs rescues River's
+// stuck jobs after the same time.
+func WithRunLease(d time.Duration) Option {
+	return func(c *config) { c.lease = d }
+}
+
 // config is the resolved naming of one Store.
 type config struct {
 	schema     string
@@ -124,6 +137,7 @@ type config struct {
 	migrations string
 	locks      string
 	attempts   int
+	lease      time.Duration
 }
 
 // identRE is what the adapter accepts as a schema or table name: plain SQL
@@ -145,6 +159,7 @@ func newConfig(opts []Option) (*config, error) {
 		migrations: DefaultMigrationsTable,
 		locks:      DefaultMigrationLocksTable,
 		attempts:   4,
+		lease:      jobs.DefaultLease,
 	}
 	for _, o := range opts {
 		o(c)
@@ -191,6 +206,9 @@ func (c *config) validate() error {
 			problems = append(problems, fmt.Sprintf("table %s is named %q like %s", t, name, other))
 		}
 		seen[name] = "table " + string(t)
+	}
+	if c.lease <= 0 {
+		problems = append(problems, fmt.Sprintf("run lease %s: must be positive", c.lease))
 	}
 	if c.attempts < 1 {
 		problems = append(problems, fmt.Sprintf("tx retries %d: at least one attempt is needed", c.attempts))

@@ -78,8 +78,8 @@ func (s *Store) Schema() string { return s.cfg.schema }
 func (s *Store) TableName(t Table) string { return s.cfg.table(t) }
 
 // Stores returns the stores of every package on s's connection and schema:
-// s itself as the crm.Store, LifecycleTasks, Loyalty, Grading, Satisfaction
-// and Campaigns. On the Store that InTx passes to its function, they all
+// s itself as the crm.Store, LifecycleTasks, Loyalty, Grading, Satisfaction,
+// Campaigns and Runs. On the Store that InTx passes to its function, they all
 // work inside that transaction.
 func (s *Store) Stores() backend.Stores {
 	return backend.Stores{
@@ -89,6 +89,7 @@ func (s *Store) Stores() backend.Stores {
 		Grading:      s.Grading(),
 		Satisfaction: s.Satisfaction(),
 		Campaigns:    s.Campaigns(),
+		Jobs:         s.Runs(),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -39,12 +40,62 @@ func finish(t *testing.T, s jobs.RunStore, dealer crm.DealerID, kind jobs.Kind, 
 	return got
 }
 
+// Lease is the short lease of the Takeover case.
+const Lease = 300 * time.Millisecond
+
 // RunStoreTests runs the conformance suite against stores made by
-// newStore, each fresh and empty.
-func RunStoreTests(t *testing.T, newStore func(t *testing.T) jobs.RunStore) {
+// newStore, each fresh and empty, with the given lease (0: the store's
+// default, jobs.DefaultLease).
+func RunStoreTests(t *testing.T, newStore func(t *testing.T, lease time.Duration) jobs.RunStore) {
 	ctx := context.Background()
+	t.Run("Takeover", func(t *testing.T) {
+		s := newStore(t, Lease)
+		first, ok, err := s.Begin(ctx, DealerA, jobs.Lifecycle, Day)
+		require.NoError(t, err)
+		require.True(t, ok)
+		_, ok, err = s.Begin(ctx, DealerA, jobs.Lifecycle, Day)
+		require.NoError(t, err)
+		assert.False(t, ok, "a run running for less than the lease is not claimed")
+		done := finish(t, s, DealerA, jobs.Lifecycle, Day.AddDays(1), jobs.Done, nil, "")
+
+		time.Sleep(Lease + 100*time.Millisecond)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var won []jobs.Run
+		for range 8 {
+			wg.Go(func() {
+				r, ok, err := s.Begin(ctx, DealerA, jobs.Lifecycle, Day)
+				assert.NoError(t, err)
+				if ok {
+					mu.Lock()
+					won = append(won, r)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		require.Len(t, won, 1, "of 8 concurrent Begins of a run left running for the lease exactly one claims it")
+		second := won[0]
+		assert.Equal(t, jobs.Running, second.Status)
+		assert.Equal(t, 2, second.Attempt, "the takeover is attempt 2")
+		assert.True(t, second.StartedAt.After(first.StartedAt), "StartedAt is the takeover's")
+
+		dead := first
+		dead.Status = jobs.Done
+		_, err = s.Finish(ctx, dead)
+		assert.ErrorIs(t, err, dealercrm.ErrFailedPrecondition, "the worker that lost the run cannot finish it")
+		second.Status = jobs.Done
+		got, err := s.Finish(ctx, second)
+		require.NoError(t, err)
+		assert.Equal(t, 2, got.Attempt)
+
+		again, ok, err := s.Begin(ctx, DealerA, jobs.Lifecycle, Day.AddDays(1))
+		require.NoError(t, err)
+		assert.False(t, ok, "a done run is not claimed, however old")
+		assert.Equal(t, done, again)
+	})
 	t.Run("BeginTwice", func(t *testing.T) {
-		s := newStore(t)
+		s := newStore(t, 0)
 		r, ok, err := s.Begin(ctx, DealerA, jobs.Lifecycle, Day)
 		require.NoError(t, err)
 		require.True(t, ok, "the first Begin proceeds")
@@ -75,7 +126,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) jobs.RunStore) {
 		assert.ErrorIs(t, err, dealercrm.ErrNotFound, "a run never begun cannot be finished")
 	})
 	t.Run("ConcurrentBegin", func(t *testing.T) {
-		s := newStore(t)
+		s := newStore(t, 0)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		proceeded := 0
@@ -97,7 +148,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) jobs.RunStore) {
 		assert.Equal(t, 1, r.Attempt, "one attempt was recorded")
 	})
 	t.Run("FinishAndRetry", func(t *testing.T) {
-		s := newStore(t)
+		s := newStore(t, 0)
 		failed := finish(t, s, DealerA, jobs.PointsExpiry, Day, jobs.Failed, jobs.Counts{"points_expired": 5}, "boom")
 		assert.Equal(t, jobs.Failed, failed.Status)
 		assert.Equal(t, "boom", failed.Error, "Finish records the error")
@@ -135,7 +186,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) jobs.RunStore) {
 		assert.Equal(t, jobs.Counts{}, got.Counts, "a returned run shares no memory with the store")
 	})
 	t.Run("Request", func(t *testing.T) {
-		s := newStore(t)
+		s := newStore(t, 0)
 		r, created, err := s.Request(ctx, DealerA, jobs.Membership, Day)
 		require.NoError(t, err)
 		assert.True(t, created, "the first Request creates the run")
@@ -165,7 +216,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) jobs.RunStore) {
 		assert.Equal(t, auto, again, "Request of a scheduled run returns it, not manual")
 	})
 	t.Run("Last", func(t *testing.T) {
-		s := newStore(t)
+		s := newStore(t, 0)
 		last, err := s.Last(ctx, DealerA, jobs.Lifecycle)
 		require.NoError(t, err)
 		assert.True(t, last.IsZero(), "no run: the zero date")
@@ -185,7 +236,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) jobs.RunStore) {
 		assert.True(t, last.IsZero(), "dealer B has no done day of A's")
 	})
 	t.Run("List", func(t *testing.T) {
-		s := newStore(t)
+		s := newStore(t, 0)
 		for i := range 5 {
 			d := Day.AddDays(i)
 			finish(t, s, DealerA, jobs.Lifecycle, d, jobs.Done, jobs.Counts{"day": int64(i)}, "")
@@ -249,7 +300,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) jobs.RunStore) {
 		}
 	})
 	t.Run("Isolation", func(t *testing.T) {
-		s := newStore(t)
+		s := newStore(t, 0)
 		finish(t, s, DealerA, jobs.CampaignEnd, Day, jobs.Done, nil, "")
 		_, err := s.Get(ctx, DealerB, jobs.CampaignEnd, Day)
 		assert.ErrorIs(t, err, dealercrm.ErrNotFound, "dealer B does not see dealer A's run")
@@ -266,7 +317,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) jobs.RunStore) {
 		assert.Equal(t, jobs.Done, a.Status, "B's failure leaves A's run done")
 	})
 	t.Run("Invalid", func(t *testing.T) {
-		s := newStore(t)
+		s := newStore(t, 0)
 		var ve *crm.ValidationError
 		_, _, err := s.Begin(ctx, "", jobs.Lifecycle, Day)
 		assert.True(t, errors.As(err, &ve), "an empty dealer is invalid")
