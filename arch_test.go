@@ -60,3 +60,42 @@ func TestDomainImportsNoInfrastructure(t *testing.T) {
 		t.Fatalf("checked only %d files: the package list is stale", checked)
 	}
 }
+
+// TestRiverOnlyInRiverjobs keeps River behind adapters/postgres/riverjobs,
+// the one package allowed to import it (docs/jobs.md: River earns its place
+// with leader election, periodic enqueueing, unique jobs, retries with
+// backoff and the rescue of jobs left running by a dead replica). The pgx
+// driver River's pool needs is imported there too, and by the example
+// server that opens the pool; nothing else imports either.
+func TestRiverOnlyInRiverjobs(t *testing.T) {
+	allowed := map[string][]string{
+		"github.com/riverqueue/": {"adapters/postgres/riverjobs"},
+		"github.com/jackc/pgx/":  {"adapters/postgres/riverjobs", "examples/server"},
+	}
+	checked := 0
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return err
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		checked++
+		for _, imp := range file.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			for prefix, dirs := range allowed {
+				if strings.HasPrefix(p, prefix) && !slices.Contains(dirs, filepath.ToSlash(filepath.Dir(path))) {
+					t.Errorf("%s imports %s: only %v may", path, p, dirs)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 100 {
+		t.Fatalf("checked only %d files", checked)
+	}
+}
