@@ -13,8 +13,9 @@
 // through its attempts in a [RunStore]: pending when asked for by hand,
 // running, then done or failed with its counts or error. [RunStore.Begin]
 // lets exactly one caller run a dealer-day, however many replicas ask.
-// jobstest.RunStoreTests is the stores' conformance suite; the memory
-// adapter's RunStore passes it.
+// A run left running for the store's lease ([DefaultLease]) by a dead
+// worker is claimed again. jobstest.RunStoreTests is the stores'
+// conformance suite; the memory and Postgres RunStores pass it.
 //
 // # Catch-up
 //
@@ -32,8 +33,9 @@
 // [Scheduler.Trigger] asks for a run by hand and is idempotent: a second
 // call returns the first run. Its clock is injectable ([WithClock]) and
 // [Scheduler.Tick] does one round at once, so tests advance time instead
-// of sleeping. The scheduler for several replicas on Postgres (River) is
-// planned in docs/jobs.md.
+// of sleeping. The scheduler for several replicas on Postgres is
+// adapters/postgres/riverjobs (River), with the same Start, Stop, Trigger
+// and Runs (docs/jobs.md).
 //
 //	s, err := jobs.NewScheduler([]jobs.Job{{Kind: jobs.Lifecycle, Run: run}}, crmStore.Dealers(), memory.NewRunStore())
 //	err = s.Start(ctx)

@@ -18,11 +18,15 @@
 //
 // The Store is the crm.Store; the other packages' stores live in the same
 // schema, next to the crm tables: LifecycleTasks, Loyalty, Grading,
-// Satisfaction and Campaigns return them, and Stores returns them all as
-// one backend.Stores, the way memory.NewStores does in memory:
+// Satisfaction, Campaigns and Runs (the daily jobs' jobs.RunStore) return
+// them, and Stores returns them all as one backend.Stores, the way
+// memory.NewStores does in memory:
 //
 //	stores := store.Stores()
 //	club, err := loyalty.NewService(stores.CRM, stores.Loyalty)
+//
+// The scheduler of the daily jobs on Postgres is the subpackage riverjobs
+// (River, on a pool of its own; docs/jobs.md).
 //
 // # Names
 //
