@@ -56,12 +56,18 @@ var (
 // banner, a function that stops it and the channel run's result arrives on.
 func start(t *testing.T, args ...string) (banner, context.CancelFunc, <-chan error, *lockedBuffer) {
 	t.Helper()
+	return startOn(t, time.Now, args...)
+}
+
+// startOn is start with the server's clock now.
+func startOn(t *testing.T, now func() time.Time, args ...string) (banner, context.CancelFunc, <-chan error, *lockedBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	logs := &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, args, pw, logs)
+		err := runWith(ctx, args, pw, logs, now)
 		_ = pw.Close()
 		done <- err
 	}()
