@@ -278,23 +278,30 @@ func TestServerInMemory(t *testing.T) {
 // TestServerPostgres runs the same against Postgres in a schema of its own,
 // twice: the second start seeds the same data again.
 func TestServerPostgres(t *testing.T) {
-	// pgtest.DB skips without a server (fails with DEALERCRM_REQUIRE_POSTGRES=1)
-	// and knows the default DSN.
-	_ = pgtest.DB(t)
-	dsn := pgtest.DSN()
-	schema := fmt.Sprintf("demo_server_test_%d", time.Now().UnixNano())
-	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
-	t.Cleanup(func() {
-		_, err := db.Exec(`DROP SCHEMA IF EXISTS "` + schema + `" CASCADE`)
-		assert.NoError(t, err)
-		_ = db.Close()
-	})
+	dsn, schema := demoSchema(t)
 	for i := range 2 {
 		b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "40", "-postgres", dsn, "-schema", schema, "-log", "json")
 		assert.Contains(t, b.lines[0], "Postgres schema "+schema, "run %d", i)
 		exercise(t, b)
 		stop(t, cancel, done, logs)
 	}
+}
+
+// demoSchema returns the DSN of the test Postgres and a fresh schema
+// name, dropped when the test ends; it skips without a server (fails with
+// DEALERCRM_REQUIRE_POSTGRES=1).
+func demoSchema(t *testing.T) (dsn, schema string) {
+	t.Helper()
+	_ = pgtest.DB(t)
+	dsn = pgtest.DSN()
+	schema = fmt.Sprintf("demo_server_test_%d", time.Now().UnixNano())
+	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
+	t.Cleanup(func() {
+		_, err := db.Exec(`DROP SCHEMA IF EXISTS "` + schema + `" CASCADE`)
+		assert.NoError(t, err)
+		_ = db.Close()
+	})
+	return dsn, schema
 }
 
 func TestServerFlags(t *testing.T) {
