@@ -28,12 +28,19 @@ type Grader interface {
 	Run(ctx context.Context, req grading.RunRequest) (grading.Run, error)
 }
 
+// CampaignCompleter is what the CampaignEnd job calls;
+// *campaign.Service implements it.
+type CampaignCompleter interface {
+	CompleteEnded(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (int, error)
+}
+
 // Services are the services the default jobs call. A nil field has no
 // job.
 type Services struct {
 	Lifecycle LifecycleRunner
 	Loyalty   Expirer
 	Grading   Grader
+	Campaigns CampaignCompleter
 	// GradingDue picks the days of the grading run; nil means the first
 	// of every month.
 	GradingDue func(d crm.Dealer, day dealercrm.Date) bool
@@ -44,10 +51,11 @@ func FirstOfMonth(_ crm.Dealer, day dealercrm.Date) bool { return day.Day == 1 }
 
 // Defaults returns the daily jobs of the services' existing methods, each
 // run as of its day: Lifecycle (lifecycle.Service.Run), PointsExpiry
-// (loyalty ExpirePoints), Membership (loyalty ProcessExpiries) and Grading
-// (grading.Service.Run on GradingDue's days). Each method is idempotent, so
-// a job is safe to run twice. LeadFollowUps and CampaignEnd have no job
-// yet: their services have no batch method. Expiry notices are not sent
+// (loyalty ExpirePoints), Membership (loyalty ProcessExpiries), CampaignEnd
+// (campaign CompleteEnded: running campaigns whose end date has passed
+// complete) and Grading (grading.Service.Run on GradingDue's days). Each
+// method is idempotent, so a job is safe to run twice. LeadFollowUps has
+// no job yet: its service has no batch method. Expiry notices are not sent
 // by a job until messages are delivered (SPEC §8).
 func Defaults(s Services) []Job {
 	var out []Job
@@ -68,6 +76,12 @@ func Defaults(s Services) []Job {
 				r, err := s.Loyalty.ProcessExpiries(ctx, dealer, day)
 				return counted(Counts{"downgraded": int64(r.Downgraded), "lapsed": int64(r.Lapsed)}, err)
 			}})
+	}
+	if s.Campaigns != nil {
+		out = append(out, Job{Kind: CampaignEnd, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
+			n, err := s.Campaigns.CompleteEnded(ctx, dealer, day)
+			return counted(Counts{"campaigns_completed": int64(n)}, err)
+		}})
 	}
 	if s.Grading != nil {
 		due := s.GradingDue

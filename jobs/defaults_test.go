@@ -7,6 +7,7 @@ import (
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/grading"
 	"github.com/dealercrm/dealercrm/jobs"
@@ -17,9 +18,10 @@ import (
 )
 
 var (
-	_ jobs.LifecycleRunner = (*lifecycle.Service)(nil)
-	_ jobs.Expirer         = (*loyalty.Service)(nil)
-	_ jobs.Grader          = (*grading.Service)(nil)
+	_ jobs.LifecycleRunner   = (*lifecycle.Service)(nil)
+	_ jobs.Expirer           = (*loyalty.Service)(nil)
+	_ jobs.Grader            = (*grading.Service)(nil)
+	_ jobs.CampaignCompleter = (*campaign.Service)(nil)
 )
 
 // fakes answers for every service, recording the days asked.
@@ -43,6 +45,11 @@ func (f *fakes) ProcessExpiries(_ context.Context, _ crm.DealerID, d dealercrm.D
 	return loyalty.ExpiryRun{AsOf: d, Downgraded: 1, Lapsed: 5}, f.err
 }
 
+func (f *fakes) CompleteEnded(_ context.Context, _ crm.DealerID, d dealercrm.Date) (int, error) {
+	f.days = append(f.days, "campaigns "+d.String())
+	return 2, f.err
+}
+
 type fakeGrader struct{ *fakes }
 
 func (g fakeGrader) Run(_ context.Context, req grading.RunRequest) (grading.Run, error) {
@@ -53,12 +60,13 @@ func (g fakeGrader) Run(_ context.Context, req grading.RunRequest) (grading.Run,
 func TestDefaults(t *testing.T) {
 	ctx := context.Background()
 	f := &fakes{}
-	defs := jobs.Defaults(jobs.Services{Lifecycle: f, Loyalty: f, Grading: fakeGrader{f}})
+	defs := jobs.Defaults(jobs.Services{Lifecycle: f, Loyalty: f, Grading: fakeGrader{f}, Campaigns: f})
 	var kinds []jobs.Kind
 	want := map[jobs.Kind]jobs.Counts{
 		jobs.Lifecycle:    {"subjects": 9, "tasks_created": 4, "tasks_rescheduled": 3, "tasks_cancelled": 2, "tasks_overdue": 1},
 		jobs.PointsExpiry: {"accounts": 2, "points_expired": 3400},
 		jobs.Membership:   {"downgraded": 1, "lapsed": 5},
+		jobs.CampaignEnd:  {"campaigns_completed": 2},
 		jobs.Grading:      {"customers": 10, "changed": 2, "written": 3},
 	}
 	for _, j := range defs {
@@ -67,11 +75,11 @@ func TestDefaults(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want[j.Kind], c, "the counts of %s", j.Kind)
 	}
-	assert.Equal(t, []jobs.Kind{jobs.Lifecycle, jobs.PointsExpiry, jobs.Membership, jobs.Grading}, kinds)
-	assert.Equal(t, []string{"lifecycle 2026-03-10", "points 2026-03-10", "membership 2026-03-10", "grading d1 2026-03-10"}, f.days,
+	assert.Equal(t, []jobs.Kind{jobs.Lifecycle, jobs.PointsExpiry, jobs.Membership, jobs.CampaignEnd, jobs.Grading}, kinds)
+	assert.Equal(t, []string{"lifecycle 2026-03-10", "points 2026-03-10", "membership 2026-03-10", "campaigns 2026-03-10", "grading d1 2026-03-10"}, f.days,
 		"each job calls its method as of the day")
 
-	g := defs[3]
+	g := defs[4]
 	assert.True(t, g.Due(shop, dealercrm.NewDate(2026, 4, 1)), "grading is due on the first of the month")
 	assert.False(t, g.Due(shop, dealercrm.NewDate(2026, 4, 2)), "and not on other days")
 	weekly := jobs.Defaults(jobs.Services{Grading: fakeGrader{f}, GradingDue: func(_ crm.Dealer, d dealercrm.Date) bool { return d.Day%7 == 0 }})
@@ -86,8 +94,9 @@ func TestDefaults(t *testing.T) {
 }
 
 // TestDefaultsOnMemory runs the default jobs of the real services over the
-// memory backend for two days: each runs as of its day, and grading only
-// on the first of the month.
+// memory backend for two days: each runs as of its day, grading only on
+// the first of the month, and a campaign ending on the first completes on
+// the second.
 func TestDefaultsOnMemory(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)}
@@ -101,12 +110,30 @@ func TestDefaultsOnMemory(t *testing.T) {
 	require.NoError(t, err)
 	gr, err := grading.NewService(stores.CRM, stores.Grading, grading.WithClock(c.Now))
 	require.NoError(t, err)
+	cp, err := campaign.NewService(stores.CRM, stores.Campaigns, campaign.WithClock(c.Now))
+	require.NoError(t, err)
+	// A care campaign running 02-20 to 03-01: completed by the run of
+	// 03-02, the day after its end.
+	camp, err := cp.Create(ctx, "d1", campaign.Campaign{Name: "春季保养关怀", Kind: campaign.Care,
+		Start: dealercrm.NewDate(2026, 2, 20), End: dealercrm.NewDate(2026, 3, 1)})
+	require.NoError(t, err)
+	for _, to := range []campaign.Status{campaign.Approved, campaign.Running} {
+		_, err = cp.Transition(ctx, "d1", camp.ID, to)
+		require.NoError(t, err)
+	}
+	status := func() campaign.Status {
+		got, err := cp.Get(ctx, "d1", camp.ID)
+		require.NoError(t, err)
+		return got.Status
+	}
 	runs := memory.NewRunStore()
-	s, err := jobs.NewScheduler(jobs.Defaults(jobs.Services{Lifecycle: lc, Loyalty: ly, Grading: gr}), stores.CRM.Dealers(), runs, jobs.WithClock(c.Now))
+	s, err := jobs.NewScheduler(jobs.Defaults(jobs.Services{Lifecycle: lc, Loyalty: ly, Grading: gr, Campaigns: cp}), stores.CRM.Dealers(), runs, jobs.WithClock(c.Now))
 	require.NoError(t, err)
 	require.NoError(t, s.Tick(ctx))
+	assert.Equal(t, campaign.Running, status(), "on its end date the campaign still runs")
 	c.Advance(24 * time.Hour)
 	require.NoError(t, s.Tick(ctx))
+	assert.Equal(t, campaign.Completed, status(), "the day after its end date the campaign is completed")
 
 	p, err := s.Runs(ctx, "d1", jobs.RunFilter{})
 	require.NoError(t, err)
@@ -116,9 +143,12 @@ func TestDefaultsOnMemory(t *testing.T) {
 		got = append(got, r.Key())
 	}
 	assert.Equal(t, []string{
-		"2026-03-02/lifecycle", "2026-03-02/membership", "2026-03-02/points_expiry",
-		"2026-03-01/grading", "2026-03-01/lifecycle", "2026-03-01/membership", "2026-03-01/points_expiry",
+		"2026-03-02/campaign_end", "2026-03-02/lifecycle", "2026-03-02/membership", "2026-03-02/points_expiry",
+		"2026-03-01/campaign_end", "2026-03-01/grading", "2026-03-01/lifecycle", "2026-03-01/membership", "2026-03-01/points_expiry",
 	}, got, "every job each day, grading on the first only")
+	ended, err := runs.Get(ctx, "d1", jobs.CampaignEnd, dealercrm.NewDate(2026, 3, 2))
+	require.NoError(t, err)
+	assert.Equal(t, jobs.Counts{"campaigns_completed": 1}, ended.Counts, "the run of 03-02 counts the campaign it completed")
 	gradingRun, err := stores.Grading.GetRunAsOf(ctx, "d1", dealercrm.NewDate(2026, 3, 1))
 	require.NoError(t, err, "the grading run is recorded as of its day")
 	assert.Equal(t, crm.DealerID("d1"), gradingRun.DealerID)

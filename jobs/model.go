@@ -21,7 +21,7 @@ const (
 	LeadFollowUps Kind = "lead_followups" // lead follow-ups due and stale flags
 	PointsExpiry  Kind = "points_expiry"  // loyalty points expiry and expiry notices
 	Membership    Kind = "membership"     // loyalty membership expiry and lapse
-	CampaignEnd   Kind = "campaign_end"   // campaigns whose end date is the day complete
+	CampaignEnd   Kind = "campaign_end"   // running campaigns whose end date has passed complete
 	Grading       Kind = "grading"        // grading run on its period (monthly by default)
 )
 

@@ -27,6 +27,9 @@ type call struct {
 	// key is the checked Idempotency-Key of an idempotent route, "" when
 	// the request has none.
 	key string
+	// again is set by the work of a route with an again status when the
+	// request found its record already there: the answer has that status.
+	again bool
 }
 
 // reply writes v as the JSON body of a response with status; a nil v

@@ -157,6 +157,19 @@
 // keys; another store's customer is 404; an insufficient balance is 409
 // failed_precondition.
 //
+// # Jobs
+//
+// [WithJobs] adds the routes of the daily jobs (package jobs), served by a
+// [JobRunner] — the in-process jobs.Scheduler, or the Postgres one: GET
+// /v1/job-runs lists the key's dealer's runs, newest day first
+// (?kind=&from=&to=&status=, limit and after), and POST /v1/job-runs
+// {"kind": "lifecycle", "day": "2026-03-10"} asks for the run of a job as
+// of a day (today when omitted): 202 with the new run, which the scheduler
+// works in the background after any missed earlier days, or 200 with the
+// run of that day already there, unchanged. A day after the dealer's
+// today, an unknown kind or a kind the runner has no job of is 422 naming
+// the field.
+//
 // # Limits and logging
 //
 // Bodies are limited to 1 MiB ([WithMaxBodyBytes]), except the bulk import,

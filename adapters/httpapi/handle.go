@@ -90,13 +90,14 @@ func byID[ID ~string, Out any](rt route, f func(context.Context, crm.DealerID, I
 }
 
 // finish sets rt's handler to reply run's result with rt's status (no
-// body for a 204), and documents Out as the result unless rt names one
-// (a list names its item type).
+// body for a 204), or its again status when run set call.again, and
+// documents Out as the result unless rt names one (a list names its item
+// type).
 func finish[Out any](rt route, run func(c *call) (Out, error)) route {
 	if rt.result == nil && rt.status != http.StatusNoContent {
 		rt.result = reflect.TypeFor[Out]()
 	}
-	status := rt.status
+	status, again := rt.status, rt.again
 	rt.handle = func(_ *handler, c *call) error {
 		out, err := run(c)
 		if err != nil {
@@ -104,6 +105,9 @@ func finish[Out any](rt route, run func(c *call) (Out, error)) route {
 		}
 		if status == http.StatusNoContent {
 			return c.reply(status, nil)
+		}
+		if c.again && again != 0 {
+			return c.reply(again, out)
 		}
 		return c.reply(status, out)
 	}

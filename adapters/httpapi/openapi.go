@@ -400,6 +400,13 @@ func (g *schemaGen) operation(rt route) map[string]any {
 		ok["headers"] = map[string]any{"Location": map[string]any{"description": "The path of " + what + ".", "schema": map[string]any{"type": "string"}}}
 	}
 	responses := map[string]any{strconv.Itoa(rt.status): ok}
+	if rt.again != 0 {
+		again := map[string]any{"description": http.StatusText(rt.again) + ": the record was there already, and is answered as it is."}
+		if c, has := ok["content"]; has {
+			again["content"] = c
+		}
+		responses[strconv.Itoa(rt.again)] = again
+	}
 	for _, st := range problemStatuses(rt) {
 		responses[strconv.Itoa(st)] = map[string]any{"$ref": "#/components/responses/Problem"}
 	}

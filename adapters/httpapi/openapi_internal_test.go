@@ -17,6 +17,7 @@ import (
 	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/grading"
+	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/satisfaction"
@@ -68,6 +69,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			"POST /v1/ahp/weights", "POST /v1/ahp/hierarchy", "POST /v1/questionnaires", "POST /v1/survey-responses",
 			"GET /v1/reports/csi", "GET /v1/reports/satisfaction-priorities",
 			"POST /v1/campaign-segments/preview",
+			"GET /v1/job-runs", "POST /v1/job-runs",
 		} {
 			assert.Contains(t, ops, p)
 		}
@@ -117,12 +119,15 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 	require.NoError(t, err)
 	cs, err := campaign.NewService(store, memory.NewCampaignStore())
 	require.NoError(t, err)
+	sched, err := jobs.NewScheduler(jobs.Defaults(jobs.Services{Lifecycle: lc}), store.Dealers(), memory.NewRunStore())
+	require.NoError(t, err)
 	return svc, []testModule{
 		{"lifecycle", WithLifecycle(lc), 6},
 		{"grading", WithGrading(gr), 7},
 		{"satisfaction", WithSatisfaction(sat), 14},
 		{"loyalty", WithLoyalty(club), 14},
 		{"campaign", WithCampaigns(cs), 18},
+		{"jobs", WithJobs(sched), 2},
 	}
 }
 
@@ -285,6 +290,12 @@ func checkOperation(t *testing.T, h *handler, doc oaDocument, rt route, op oaOpe
 	}
 	if rt.status == http.StatusCreated {
 		assert.Contains(t, ok.Headers, "Location", "%s: a 201 names the new record", name)
+	}
+	if rt.again != 0 {
+		again, found := op.Responses[strconv.Itoa(rt.again)]
+		if assert.True(t, found, "%s documents %d", name, rt.again) {
+			assert.Equal(t, ok.Content, again.Content, "%s: the %d of a repeat has the body of the %d", name, rt.again, rt.status)
+		}
 	}
 
 	// Problems: every route documents the default, an authenticated one

@@ -40,6 +40,11 @@ type route struct {
 	status int
 	result reflect.Type
 	list   bool
+	// again is the success status of a repeated request that finds its
+	// record already there (200 for a job run asked for before), with the
+	// same body as status; 0 when the route has one success status. The
+	// route's work answers it by setting call.again.
+	again int
 	// location marks a 201 whose Location header names the new record.
 	location string
 	// idempotent marks a POST that honours the Idempotency-Key header.

@@ -19,6 +19,7 @@ import (
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
 	"github.com/dealercrm/dealercrm/grading"
+	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/satisfaction"
@@ -103,12 +104,21 @@ func newStack(t *testing.T, name string, store crm.Store, pg *postgres.Store, cu
 	}
 	require.NoError(t, demo.SeedCampaigns(ctx, camps, data))
 
+	// The daily jobs, in process on both backends (the runs kept in
+	// memory), after one round: today's runs of every dealer, so that the
+	// job-run list has items.
+	sched, err := jobs.NewScheduler(jobs.Defaults(jobs.Services{Lifecycle: lc, Loyalty: club, Campaigns: camps}),
+		store.Dealers(), memory.NewRunStore())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, sched.Stop(context.Background())) })
+	require.NoError(t, sched.Tick(ctx))
+
 	keys := map[crm.DealerID]string{}
 	for k, d := range demo.APIKeys(data) {
 		keys[d] = k
 	}
 	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLifecycle(lc),
-		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(camps), httpapi.WithLoyalty(club))
+		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(camps), httpapi.WithLoyalty(club), httpapi.WithJobs(sched))
 	return &stack{name: name, h: h, keys: keys, a: data.Dealers[0].Dealer.ID, b: data.Dealers[1].Dealer.ID, today: today, pg: pg,
 		crm: svc, lifecycle: lc, grading: grades}
 }

@@ -134,6 +134,59 @@ func RunServiceTests(t *testing.T, newStores NewStores) {
 		assert.True(t, ms[1].Converted.IsZero(), "an order dated after today converts nobody: %v", ms[1].Converted)
 	})
 
+	t.Run("CompleteEnded", func(t *testing.T) {
+		// Today is 2025-03-10. Running campaigns ending 03-09 (ended),
+		// 03-10 (its last day) and 03-31; an approved one that ended 03-05.
+		e := newServiceEnv(t, newStores, now)
+		plan := func(id campaign.ID, end string, to ...campaign.Status) {
+			c := Campaign(DealerA, id)
+			c.End = day(end)
+			_, err := e.svc.Create(ctx, DealerA, c)
+			require.NoError(t, err)
+			for _, s := range to {
+				_, err = e.svc.Transition(ctx, DealerA, id, s)
+				require.NoError(t, err)
+			}
+		}
+		plan("k-0309", "2025-03-09", campaign.Approved, campaign.Running)
+		plan("k-0310", "2025-03-10", campaign.Approved, campaign.Running)
+		plan("k-0331", "2025-03-31", campaign.Approved, campaign.Running)
+		plan("k-appr", "2025-03-05", campaign.Approved)
+		status := func() map[campaign.ID]campaign.Status {
+			out := map[campaign.ID]campaign.Status{}
+			p, err := e.svc.List(ctx, DealerA, campaign.Filter{})
+			require.NoError(t, err)
+			for _, c := range p.Items {
+				out[c.ID] = c.Status
+			}
+			return out
+		}
+
+		n, err := e.svc.CompleteEnded(ctx, DealerA, dealercrm.Date{})
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "as of today 03-10 only the campaign that ended 03-09 completes")
+		assert.Equal(t, map[campaign.ID]campaign.Status{"k-0309": campaign.Completed, "k-0310": campaign.Running,
+			"k-0331": campaign.Running, "k-appr": campaign.Approved}, status())
+		n, err = e.svc.CompleteEnded(ctx, DealerA, day("2025-03-10"))
+		require.NoError(t, err)
+		assert.Equal(t, 0, n, "a second run of the day completes nothing")
+
+		n, err = e.svc.CompleteEnded(ctx, DealerA, day("2025-04-01"))
+		require.NoError(t, err)
+		assert.Equal(t, 2, n, "as of 04-01 the campaigns ending 03-10 and 03-31 complete")
+		assert.Equal(t, map[campaign.ID]campaign.Status{"k-0309": campaign.Completed, "k-0310": campaign.Completed,
+			"k-0331": campaign.Completed, "k-appr": campaign.Approved}, status(), "an approved campaign that never ran stays approved")
+		c, err := e.svc.Transition(ctx, DealerA, "k-0331", campaign.Evaluated)
+		require.NoError(t, err, "a campaign completed by the job moves on like any other")
+		assert.Equal(t, campaign.Evaluated, c.Status)
+		n, err = e.svc.CompleteEnded(ctx, DealerA, day("2025-04-01"))
+		require.NoError(t, err)
+		assert.Equal(t, 0, n, "an evaluated campaign is left alone")
+
+		_, err = e.svc.CompleteEnded(ctx, "no-such-dealer", dealercrm.Date{})
+		assert.ErrorIs(t, err, dealercrm.ErrNotFound, "today of an unknown dealer")
+	})
+
 	t.Run("FutureDays", func(t *testing.T) {
 		// With a tolerance of 2 days, 2025-03-12 passes and 03-13 does not.
 		e := newServiceEnv(t, newStores, now, campaign.WithLimits(crm.Limits{FutureDays: 2}))

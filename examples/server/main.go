@@ -11,12 +11,17 @@
 // host (docs/operations.md explains them): the Postgres pool (-pool), the
 // statement timeout (-statement-timeout), the deadline of a request
 // (-request-timeout), the concurrent heavy requests (-heavy, -heavy-wait)
-// and the records of one import (-import-records). On startup it runs the
-// lifecycle scheduler and a grading of
-// the demo group for today, prints the first store's grade counts, and
-// prints how many tasks are due for the first demo store, with a curl line
-// for GET /v1/tasks. It only wires packages together: flags → store →
-// services → demo data → handler → http.Server.
+// and the records of one import (-import-records). On startup it grades
+// the demo group for today (part of the demo data: the seeder writes group
+// grades, which an API key never can) and prints the first store's grade
+// counts. The daily jobs (jobs.Defaults: the lifecycle run, points and
+// membership expiry, campaign completion, monthly grading) run by
+// themselves in the in-process jobs.Scheduler, which looks for due work
+// every -job-interval; its first round runs before the server listens, so
+// the banner shows how many tasks are due for the first demo store, with
+// curl lines for GET /v1/tasks and GET /v1/job-runs. It only wires packages
+// together: flags → store → services → demo data → scheduler → handler →
+// http.Server.
 package main
 
 import (
@@ -45,6 +50,7 @@ import (
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
 	"github.com/dealercrm/dealercrm/grading"
+	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/satisfaction"
@@ -71,6 +77,13 @@ func main() {
 // cancelled, then shuts down gracefully. The banner (keys and a curl line)
 // goes to stdout, logs to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runWith(ctx, args, stdout, stderr, time.Now)
+}
+
+// runWith is run on the clock now: every service, the demo data and the
+// scheduler read the time from it, so that a test can let the server live
+// through simulated days.
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", ":8080", "listen address (host:port; port 0 picks a free one)")
@@ -87,6 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	heavy := fs.Int("heavy", httpapi.DefaultMaxHeavyRequests, "heavy requests (reports, runs, imports, exports) running at once; keep it below -pool")
 	heavyWait := fs.Duration("heavy-wait", httpapi.DefaultHeavyWait, "how long a heavy request waits for a turn before a 503")
 	importRecords := fs.Int("import-records", crm.DefaultMaxImportRecords, "most records in one import")
+	jobInterval := fs.Duration("job-interval", time.Minute, "how often the scheduler looks for daily jobs due (a new local day, a retry)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -95,6 +109,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err := checkLimits(*dsn != "", db, *requestTimeout, *heavy, *importRecords); err != nil {
 		return err
+	}
+	if *jobInterval <= 0 {
+		return fmt.Errorf("-job-interval %s: want more than 0", *jobInterval)
 	}
 
 	opts := &slog.HandlerOptions{ReplaceAttr: httpapi.MaskAttr}
@@ -115,34 +132,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer closeStore()
 	store := stores.CRM
-	svc := crm.NewService(store, crm.WithMaxImportRecords(*importRecords))
-	grades, err := grading.NewService(store, stores.Grading)
+	svc := crm.NewService(store, crm.WithMaxImportRecords(*importRecords), crm.WithClock(now))
+	grades, err := grading.NewService(store, stores.Grading, grading.WithClock(now))
 	if err != nil {
 		return err
 	}
 	// The club: memberships and points.
-	club, err := loyalty.NewService(store, stores.Loyalty)
+	club, err := loyalty.NewService(store, stores.Loyalty, loyalty.WithClock(now))
 	if err != nil {
 		return err
 	}
 	// The plan reads grades (rule conditions, grade_care calls) and club
 	// memberships (renewal reminders, tier conditions).
 	lc, err := lifecycle.NewService(svc, stores.Tasks, lifecycle.WithGrades(grades), lifecycle.WithCadences(grades),
-		lifecycle.WithMemberships(club))
+		lifecycle.WithMemberships(club), lifecycle.WithClock(now))
 	if err != nil {
 		return err
 	}
 	// A dissatisfied survey answer opens the CR department's follow-up task;
 	// responses are checked against the dealer's crm records.
 	sat, err := satisfaction.NewService(stores.Satisfaction, satisfaction.WithRecords(svc),
-		satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}))
+		satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}), satisfaction.WithClock(now))
 	if err != nil {
 		return err
 	}
 	// Campaign segments read grades, lifecycle stages and abnormal
 	// classes, and club tiers.
 	campaigns, err := campaign.NewService(store, stores.Campaigns,
-		campaign.WithAttributes(campaign.Grades(grades), campaign.Lifecycle(lc), campaign.Tiers(club)))
+		campaign.WithAttributes(campaign.Grades(grades), campaign.Lifecycle(lc), campaign.Tiers(club)), campaign.WithClock(now))
 	if err != nil {
 		return err
 	}
@@ -155,11 +172,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	start := time.Now()
-	data := demo.Generate(demo.Options{Seed: *seed, Today: dealercrm.DateIn(start, shanghai), Customers: *customers})
+	data := demo.Generate(demo.Options{Seed: *seed, Today: dealercrm.DateIn(now(), shanghai), Customers: *customers})
 	generated := time.Since(start)
 	// The demo data is a trusted bulk load, not an API request: it is
 	// imported whole, however many records -customers makes.
-	if err := demo.Seed(ctx, crm.NewService(store, crm.WithMaxImportRecords(math.MaxInt)), data); err != nil {
+	if err := demo.Seed(ctx, crm.NewService(store, crm.WithMaxImportRecords(math.MaxInt), crm.WithClock(now)), data); err != nil {
 		return err
 	}
 	if err := demo.SeedSatisfaction(ctx, svc, sat, data); err != nil {
@@ -175,10 +192,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger.Info("demo data seeded", "store", storeName, "dealers", len(data.Dealers), "records", records,
 		"today", data.Options.Today.String(), "generate", generated.Round(time.Millisecond), "seed", (time.Since(start) - generated).Round(time.Millisecond))
 
-	// A grading run of the whole demo group as of today, a few club
-	// members per store with ledger history, then the daily lifecycle run
-	// for today, for each demo store; the demo's two finished campaigns
-	// per store give the reports something to show.
+	// A grading run of the whole demo group as of today and a few club
+	// members per store with ledger history; the demo's two finished
+	// campaigns per store give the reports something to show. The daily
+	// work itself (the lifecycle run first) is the scheduler's, below.
 	today := data.Options.Today
 	// The demo seeder acts for the whole group, so it may write every store's
 	// grades (WriteGroup); an API key never can.
@@ -189,22 +206,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := demo.SeedLoyalty(ctx, svc, club, data); err != nil {
 		return err
 	}
-	for _, d := range data.Dealers {
-		if _, err := lc.Run(ctx, d.Dealer.ID, today); err != nil {
-			return err
-		}
+	if err := demo.SeedCampaigns(ctx, campaigns, data); err != nil {
+		return err
 	}
-	due, err := lc.DueOn(ctx, data.Dealers[0].Dealer.ID, today, lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
+
+	// The daily jobs of every dealer, once per local day, by themselves.
+	// Their runs are kept in memory on both backends for now: with
+	// -postgres, this is the one spot where the River scheduler
+	// (adapters/postgres/riverjobs) takes over.
+	runs := memory.NewRunStore()
+	sched, err := jobs.NewScheduler(jobs.Defaults(jobs.Services{Lifecycle: lc, Loyalty: club, Grading: grades, Campaigns: campaigns}),
+		store.Dealers(), runs, jobs.WithClock(now), jobs.WithInterval(*jobInterval))
 	if err != nil {
 		return err
 	}
-	if err := demo.SeedCampaigns(ctx, campaigns, data); err != nil {
+	// The first round before serving, so that today's call list is there
+	// when the banner shows it; a failure is recorded in its run and
+	// retried by the started scheduler.
+	if err := sched.Tick(ctx); err != nil {
+		logger.Warn("daily jobs: first round failed; retried by the scheduler", "err", err)
+	}
+	if err := sched.Start(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := sched.Stop(sctx); err != nil {
+			logger.Warn("daily jobs: stop", "err", err)
+		}
+	}()
+	due, err := lc.DueOn(ctx, data.Dealers[0].Dealer.ID, today, lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
+	if err != nil {
 		return err
 	}
 
 	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLogger(logger), httpapi.WithLifecycle(lc),
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(campaigns),
-		httpapi.WithLoyalty(club), httpapi.WithRequestTimeout(*requestTimeout), httpapi.WithHeavyRequests(*heavy, *heavyWait))
+		httpapi.WithLoyalty(club), httpapi.WithJobs(sched), httpapi.WithRequestTimeout(*requestTimeout), httpapi.WithHeavyRequests(*heavy, *heavyWait))
 	srv := httpapi.NewServer(*addr, h)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -226,6 +265,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Grades of %s on %s: %v\n", data.Dealers[0].Dealer.ID, today, graded.Counts)
 	fmt.Fprintf(stdout, "Try:\n  curl -H 'Authorization: Bearer %s' '%s/v1/customers?limit=3'\n", data.Dealers[0].APIKey, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/tasks?date=%s'\n", data.Dealers[0].APIKey, base, today)
+	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/job-runs'\n", data.Dealers[0].APIKey, base)
 	logger.Info("listening", "addr", ln.Addr().String())
 
 	select {

@@ -56,12 +56,18 @@ var (
 // banner, a function that stops it and the channel run's result arrives on.
 func start(t *testing.T, args ...string) (banner, context.CancelFunc, <-chan error, *lockedBuffer) {
 	t.Helper()
+	return startOn(t, time.Now, args...)
+}
+
+// startOn is start with the server's clock now.
+func startOn(t *testing.T, now func() time.Time, args ...string) (banner, context.CancelFunc, <-chan error, *lockedBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	logs := &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, args, pw, logs)
+		err := runWith(ctx, args, pw, logs, now)
 		_ = pw.Close()
 		done <- err
 	}()
@@ -272,23 +278,30 @@ func TestServerInMemory(t *testing.T) {
 // TestServerPostgres runs the same against Postgres in a schema of its own,
 // twice: the second start seeds the same data again.
 func TestServerPostgres(t *testing.T) {
-	// pgtest.DB skips without a server (fails with DEALERCRM_REQUIRE_POSTGRES=1)
-	// and knows the default DSN.
-	_ = pgtest.DB(t)
-	dsn := pgtest.DSN()
-	schema := fmt.Sprintf("demo_server_test_%d", time.Now().UnixNano())
-	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
-	t.Cleanup(func() {
-		_, err := db.Exec(`DROP SCHEMA IF EXISTS "` + schema + `" CASCADE`)
-		assert.NoError(t, err)
-		_ = db.Close()
-	})
+	dsn, schema := demoSchema(t)
 	for i := range 2 {
 		b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "40", "-postgres", dsn, "-schema", schema, "-log", "json")
 		assert.Contains(t, b.lines[0], "Postgres schema "+schema, "run %d", i)
 		exercise(t, b)
 		stop(t, cancel, done, logs)
 	}
+}
+
+// demoSchema returns the DSN of the test Postgres and a fresh schema
+// name, dropped when the test ends; it skips without a server (fails with
+// DEALERCRM_REQUIRE_POSTGRES=1).
+func demoSchema(t *testing.T) (dsn, schema string) {
+	t.Helper()
+	_ = pgtest.DB(t)
+	dsn = pgtest.DSN()
+	schema = fmt.Sprintf("demo_server_test_%d", time.Now().UnixNano())
+	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
+	t.Cleanup(func() {
+		_, err := db.Exec(`DROP SCHEMA IF EXISTS "` + schema + `" CASCADE`)
+		assert.NoError(t, err)
+		_ = db.Close()
+	})
+	return dsn, schema
 }
 
 func TestServerFlags(t *testing.T) {
