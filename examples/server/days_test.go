@@ -70,8 +70,8 @@ type simRun struct {
 //   - GET /v1/job-runs lists the scheduler's runs of every day, done,
 //     none of them manual.
 //
-// It runs on the in-memory store and on Postgres (the job runs are kept
-// in memory on both for now).
+// It runs on the in-memory store (the in-process scheduler) and on
+// Postgres (River, its runs in job_runs).
 func TestServerRunsItsDays(t *testing.T) {
 	t.Run("memory", func(t *testing.T) { runDays(t) })
 	t.Run("postgres", func(t *testing.T) {

@@ -45,6 +45,7 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/adapters/postgres"
+	"github.com/dealercrm/dealercrm/adapters/postgres/riverjobs"
 	"github.com/dealercrm/dealercrm/backend"
 	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
@@ -54,6 +55,7 @@ import (
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/satisfaction"
+	_ "github.com/jackc/pgx/v5/stdlib" // River's pool (docs/jobs.md)
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -100,7 +102,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	heavy := fs.Int("heavy", httpapi.DefaultMaxHeavyRequests, "heavy requests (reports, runs, imports, exports) running at once; keep it below -pool")
 	heavyWait := fs.Duration("heavy-wait", httpapi.DefaultHeavyWait, "how long a heavy request waits for a turn before a 503")
 	importRecords := fs.Int("import-records", crm.DefaultMaxImportRecords, "most records in one import")
-	jobInterval := fs.Duration("job-interval", time.Minute, "how often the scheduler looks for daily jobs due (a new local day, a retry)")
+	jobInterval := fs.Duration("job-interval", time.Minute, "how often the scheduler looks for daily jobs due (a new local day, a retry); with -postgres, how often River's leader plans")
+	jobPool := fs.Int("job-pool", 4, "Postgres connections of River's own pool, which runs the daily jobs (with -postgres)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -112,6 +115,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	}
 	if *jobInterval <= 0 {
 		return fmt.Errorf("-job-interval %s: want more than 0", *jobInterval)
+	}
+	if *jobPool < 2 {
+		return fmt.Errorf("-job-pool %d: want at least 2 (River's leader and a worker)", *jobPool)
 	}
 
 	opts := &slog.HandlerOptions{ReplaceAttr: httpapi.MaskAttr}
@@ -126,7 +132,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	}
 	logger := slog.New(lh)
 
-	stores, storeName, closeStore, err := openStores(ctx, *dsn, *schema, db)
+	stores, pg, storeName, closeStore, err := openStores(ctx, *dsn, *schema, db)
 	if err != nil {
 		return err
 	}
@@ -210,21 +216,30 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 		return err
 	}
 
-	// The daily jobs of every dealer, once per local day, by themselves.
-	// Their runs are kept in memory on both backends for now: with
-	// -postgres, this is the one spot where the River scheduler
-	// (adapters/postgres/riverjobs) takes over.
-	runs := memory.NewRunStore()
-	sched, err := jobs.NewScheduler(jobs.Defaults(jobs.Services{Lifecycle: lc, Loyalty: club, Grading: grades, Campaigns: campaigns}),
-		store.Dealers(), runs, jobs.WithClock(now), jobs.WithInterval(*jobInterval))
+	// The daily jobs of every dealer, once per local day, by themselves:
+	// in process on the in-memory store, on River with -postgres (several
+	// replicas may share the schema; each dealer-day runs once). Both keep
+	// their runs in the backend's run store.
+	daily := jobs.Defaults(jobs.Services{Lifecycle: lc, Loyalty: club, Grading: grades, Campaigns: campaigns})
+	local, err := jobs.NewScheduler(daily, store.Dealers(), stores.Jobs, jobs.WithClock(now), jobs.WithInterval(*jobInterval))
 	if err != nil {
 		return err
 	}
 	// The first round before serving, so that today's call list is there
 	// when the banner shows it; a failure is recorded in its run and
-	// retried by the started scheduler.
-	if err := sched.Tick(ctx); err != nil {
+	// retried by the started scheduler. On Postgres, River finds these
+	// days done in job_runs.
+	if err := local.Tick(ctx); err != nil {
 		logger.Warn("daily jobs: first round failed; retried by the scheduler", "err", err)
+	}
+	var sched scheduler = local
+	if pg != nil {
+		rs, closeRiver, err := openRiver(ctx, *dsn, *jobPool, pg, daily, now, *jobInterval, logger)
+		if err != nil {
+			return err
+		}
+		defer closeRiver()
+		sched = rs
 	}
 	if err := sched.Start(ctx); err != nil {
 		return err
@@ -357,28 +372,63 @@ func connParam(name string, value any) pgdriver.Option {
 }
 
 // openStores returns the in-memory stores, or with a DSN the stores of the
-// migrated Postgres store in schema on a pool with the settings, and a
-// function that releases them.
-func openStores(ctx context.Context, dsn, schema string, set dbSettings) (backend.Stores, string, func(), error) {
+// migrated Postgres store in schema on a pool with the settings and that
+// store, and a function that releases them.
+func openStores(ctx context.Context, dsn, schema string, set dbSettings) (backend.Stores, *postgres.Store, string, func(), error) {
 	if dsn == "" {
-		return memory.NewStores(), "in-memory store", func() {}, nil
+		return memory.NewStores(), nil, "in-memory store", func() {}, nil
 	}
 	db := openDB(dsn, set)
 	closeDB := func() { _ = db.Close() }
 	if err := db.PingContext(ctx); err != nil {
 		closeDB()
-		return backend.Stores{}, "", nil, fmt.Errorf("postgres: %w", err)
+		return backend.Stores{}, nil, "", nil, fmt.Errorf("postgres: %w", err)
 	}
 	store, err := postgres.New(db, postgres.WithSchema(schema))
 	if err != nil {
 		closeDB()
-		return backend.Stores{}, "", nil, err
+		return backend.Stores{}, nil, "", nil, err
 	}
 	if err := store.Migrate(ctx); err != nil {
 		closeDB()
-		return backend.Stores{}, "", nil, err
+		return backend.Stores{}, nil, "", nil, err
 	}
-	return store.Stores(), "Postgres schema " + schema, closeDB, nil
+	return store.Stores(), store, "Postgres schema " + schema, closeDB, nil
+}
+
+// scheduler is what the server needs of a daily-jobs scheduler: both
+// jobs.Scheduler and riverjobs.Scheduler are one.
+type scheduler interface {
+	httpapi.JobRunner
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+}
+
+// openRiver returns the River scheduler of the daily jobs on store's
+// schema, on River's own pool of poolSize connections opened with pgx
+// (bun's pgdriver mis-parses a comment in River's SQL, docs/jobs.md), with
+// River's tables migrated; the leader plans every interval, and workers
+// look for jobs at least every second. The function returned closes the
+// pool.
+func openRiver(ctx context.Context, dsn string, poolSize int, store *postgres.Store, daily []jobs.Job,
+	now func() time.Time, interval time.Duration, logger *slog.Logger) (*riverjobs.Scheduler, func(), error) {
+	riverDB, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("river pool: %w", err)
+	}
+	riverDB.SetMaxOpenConns(poolSize)
+	closeDB := func() { _ = riverDB.Close() }
+	if err := riverjobs.Migrate(ctx, riverDB, store.Schema()); err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	s, err := riverjobs.New(store, riverDB, daily, riverjobs.WithClock(now), riverjobs.WithPlanInterval(interval),
+		riverjobs.WithFetchPoll(min(time.Second, interval)), riverjobs.WithWorkers(max(1, poolSize-2)), riverjobs.WithLogger(logger))
+	if err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	return s, closeDB, nil
 }
 
 // baseURL is the URL a local client reaches addr at: a wildcard address
