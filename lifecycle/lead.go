@@ -422,3 +422,25 @@ func uncountLeads(r *LeadRun, lost, create []Task) {
 		}
 	}
 }
+
+// TaskLeads returns the leads that tasks point at (Task.LeadID), by ID,
+// for a call list to show whom to call: a lead is not a customer yet, so
+// the task holds only its ID. A lead deleted since is left out.
+func (s *Service) TaskLeads(ctx context.Context, dealer crm.DealerID, tasks []Task) (map[crm.LeadID]crm.Lead, error) {
+	out := map[crm.LeadID]crm.Lead{}
+	for i := range tasks {
+		id := tasks[i].LeadID
+		if _, seen := out[id]; id == "" || seen {
+			continue
+		}
+		l, err := s.crm.GetLead(ctx, dealer, id)
+		switch {
+		case errors.Is(err, dealercrm.ErrNotFound):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("lifecycle: leads of tasks: %w", err)
+		}
+		out[id] = l
+	}
+	return out, nil
+}
