@@ -444,3 +444,20 @@ func (s *Service) TaskLeads(ctx context.Context, dealer crm.DealerID, tasks []Ta
 	}
 	return out, nil
 }
+
+// logLeadContact logs the contact of a lead follow-up done through
+// RecordOutcome (t, with interaction in) on the lead (crm LogFollowUp), so
+// that the lead's next follow-up is scheduled and becomes the next task
+// (by the lead watcher, else the next RunLeads). A lead closed meanwhile
+// needs no follow-up. Any other failure is returned after the outcome is
+// recorded: log the follow-up on the lead then.
+func (s *Service) logLeadContact(ctx context.Context, dealer crm.DealerID, t *Task, in *crm.Interaction) error {
+	if t.Kind != KindLeadFollowUp || t.LeadID == "" || t.Status != StatusDone {
+		return nil
+	}
+	_, err := s.crm.LogFollowUp(ctx, dealer, t.LeadID, crm.FollowUp{At: in.At, StaffID: in.StaffID, Channel: in.Channel, Note: in.Note})
+	if err != nil && !errors.Is(err, crm.ErrLeadClosed) {
+		return fmt.Errorf("lifecycle: outcome of task %s recorded, but logging it on lead %s failed: %w", t.ID, t.LeadID, err)
+	}
+	return nil
+}

@@ -19,7 +19,7 @@ import (
 // created over HTTP at 15:00 on 03-02 in Shanghai (dealer A) is on its
 // consultant's list for 03-03 with the lead's name; a follow-up logged
 // over HTTP replaces it by the next one, by the A level's cadence of 4
-// days; a lead untouched for 90 days is on the manager's list after the
+// days, and so does an outcome recorded on the task; a lead untouched for 90 days is on the manager's list after the
 // daily run; another consultant and another dealer see none of it.
 func TestLeadTasksOnTheCallList(t *testing.T) {
 	ctx := context.Background()
@@ -72,14 +72,30 @@ func TestLeadTasksOnTheCallList(t *testing.T) {
 	assert.Equal(t, "lead_follow_up|lead:"+id+"|1", task["key"])
 	assert.Equal(t, "A", task["lead"].(obj)["level"])
 
-	// 90 days untouched: from 03-03 10:00, stale on 06-01.
-	_, err = lc.RunLeads(ctx, dealerA, dealercrm.MustParseDate("2026-06-01"))
+	// 10:00 on 03-07: the consultant works it from the list; the call is
+	// logged on the lead, whose next follow-up is due 03-11.
+	now = time.Date(2026, 3, 7, 2, 0, 0, 0, time.UTC)
+	w = e.do(http.MethodPost, "/v1/tasks/"+task["id"].(string)+"/outcome", keyA, map[string]any{"outcome": "reached", "staff_id": "S07", "note": "wants a test drive"})
+	require.Equal(t, http.StatusOK, w.Code, "%s", w.Body)
+	reply := decode(t, w)
+	assert.Equal(t, "done", reply["task"].(obj)["status"])
+	assert.Equal(t, id, reply["interaction"].(obj)["lead_id"], "the interaction is the lead's")
+	items = list(keyA, "owner=S07&date=2026-03-11")
+	require.Len(t, items, 1)
+	assert.Equal(t, "lead_follow_up|lead:"+id+"|2", items[0].(obj)["key"])
+	assert.Equal(t, "2026-03-11", items[0].(obj)["due"], "03-07 + 4 days")
+
+	// 90 days untouched: from 03-07 10:00, stale on 06-05, not 06-04.
+	_, err = lc.RunLeads(ctx, dealerA, dealercrm.MustParseDate("2026-06-04"))
 	require.NoError(t, err)
-	items = list(keyA, "owner=manager&date=2026-06-01")
+	assert.Empty(t, list(keyA, "owner=manager&date=2026-06-04"))
+	_, err = lc.RunLeads(ctx, dealerA, dealercrm.MustParseDate("2026-06-05"))
+	require.NoError(t, err)
+	items = list(keyA, "owner=manager&date=2026-06-05")
 	require.Len(t, items, 1, "the stale lead is on the managers' list")
 	task = items[0].(obj)
 	assert.Equal(t, "stale_lead", task["kind"])
 	assert.Equal(t, "manager", task["owner_role"])
 	assert.Equal(t, "李娜", task["lead"].(obj)["name"])
-	assert.Equal(t, "level A lead untouched since 2026-03-03, more than 90 days", task["reason"])
+	assert.Equal(t, "level A lead untouched since 2026-03-07, more than 90 days", task["reason"])
 }

@@ -126,9 +126,9 @@ func runLeadServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store, 
 	clk.now = time.Date(2026, 3, 3, 2, 0, 0, 0, time.UTC)
 	_, err = people.LogFollowUp(ctx, "d1", "L1", crm.FollowUp{StaffID: "S07", Channel: crm.ChannelPhone, Level: crm.LevelA})
 	require.NoError(t, err)
-	done := byKey("lead_follow_up|lead:L1|0")
-	assert.Equal(t, lifecycle.StatusDone, done.Status, "the first call happened")
-	assert.Equal(t, "follow-up logged on 2026-03-03", done.StatusReason)
+	firstDone := byKey("lead_follow_up|lead:L1|0")
+	assert.Equal(t, lifecycle.StatusDone, firstDone.Status, "the first call happened")
+	assert.Equal(t, "follow-up logged on 2026-03-03", firstDone.StatusReason)
 	next := open("L1", lifecycle.KindLeadFollowUp)
 	assert.Equal(t, "lead_follow_up|lead:L1|1", next.Key)
 	assert.Equal(t, date("2026-03-07"), next.Due, "03-03 + 4 days")
@@ -195,6 +195,22 @@ func runLeadServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store, 
 	assert.Equal(t, "cancelled: lead touched on 2026-06-03", closed.StatusReason)
 	assert.Equal(t, lifecycle.StatusDone, byKey("lead_follow_up|lead:L3|0").Status)
 	assert.Equal(t, date("2026-06-18"), open("L3", lifecycle.KindLeadFollowUp).Due)
+
+	// 06-05: the consultant works L3's follow-up from the call list: the
+	// outcome is logged on the lead too, whose next follow-up, 06-05 + 15
+	// days, is the next task.
+	clk.now = time.Date(2026, 6, 5, 2, 0, 0, 0, time.UTC)
+	done, in, err := svc.RecordOutcome(ctx, "d1", open("L3", lifecycle.KindLeadFollowUp).ID, lifecycle.Outcome{Outcome: crm.OutcomeReached, StaffID: "S07", Note: "test drive on Sunday"})
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusDone, done.Status)
+	assert.Equal(t, crm.LeadID("L3"), in.LeadID, "the interaction is the lead's")
+	l3, err := people.GetLead(ctx, "d1", "L3")
+	require.NoError(t, err)
+	require.Len(t, l3.FollowUps, 2, "the call is in the lead's follow-up log")
+	assert.Equal(t, "test drive on Sunday", l3.FollowUps[1].Note)
+	again := open("L3", lifecycle.KindLeadFollowUp)
+	assert.Equal(t, "lead_follow_up|lead:L3|2", again.Key)
+	assert.Equal(t, date("2026-06-20"), again.Due)
 
 	// L1 is converted and L2 lost: their open tasks are cancelled.
 	_, err = people.ConvertLead(ctx, "d1", "L1", crm.Conversion{
