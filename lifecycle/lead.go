@@ -147,6 +147,8 @@ func goneWhy(l *crm.Lead, kind Kind, loc *time.Location) string {
 		return "lead converted"
 	case l.Status == crm.LeadLost:
 		return "lead lost"
+	case l.Level == crm.LevelO:
+		return "lead ordered"
 	case kind == KindStaleLead:
 		return "lead touched on " + dealercrm.DateIn(lastTouch(l), loc).String()
 	default:
@@ -179,6 +181,9 @@ func diffLead(l *crm.Lead, planned, active []Task, loc *time.Location, day deale
 			moved := !old.Pinned && (p.Due != old.Due || p.WindowEnd != old.WindowEnd || p.AssigneeID != old.AssigneeID || p.Reason != old.Reason)
 			if moved {
 				t.StatusReason = fmt.Sprintf("rescheduled from %s to %s: %s", old.Due, p.Due, p.Reason)
+				if p.Due == old.Due && p.AssigneeID != old.AssigneeID {
+					t.StatusReason = fmt.Sprintf("reassigned from %q to %q, the lead's consultant", old.AssigneeID, p.AssigneeID)
+				}
 				t.Due, t.WindowEnd, t.AnchorDate, t.AssigneeID, t.Reason = p.Due, p.WindowEnd, p.AnchorDate, p.AssigneeID, p.Reason
 				res.Rescheduled++
 			}
@@ -240,14 +245,16 @@ func (s *Service) leadTasks(ctx context.Context, dealer crm.DealerID, lead crm.L
 	})
 }
 
-// LeadChanged brings the tasks of lead id to its state now (lead is nil
-// when it was deleted): it implements crm.LeadWatcher, so that a host that
-// registers the service with crm.Service.AddLeadWatchers keeps a lead's
-// follow-up on the consultant's list as the lead is created, contacted,
-// moved to another level, converted or lost. The daily RunLeads
-// reconciles every open lead as well, so a change whose call failed heals
-// the next day.
-func (s *Service) LeadChanged(ctx context.Context, dealer crm.DealerID, id crm.LeadID, lead *crm.Lead) error {
+// LeadChanged brings the tasks of lead id to its state now: it implements
+// crm.LeadWatcher, so that a host that registers the service with
+// crm.Service.AddLeadWatchers keeps a lead's follow-up on the consultant's
+// list as the lead is created, contacted, moved to another level,
+// converted, lost or deleted. The lead given is only a notice: the
+// service reads the lead's tasks, then the lead, and writes only over the
+// tasks it read, so that concurrent changes of one lead (and RunLeads)
+// settle on its latest state. The daily RunLeads reconciles every open
+// lead as well, so a change whose call failed heals the next day.
+func (s *Service) LeadChanged(ctx context.Context, dealer crm.DealerID, id crm.LeadID, _ *crm.Lead) error {
 	d, err := s.crm.GetDealer(ctx, dealer)
 	if err != nil {
 		return fmt.Errorf("lifecycle: lead %s: %w", id, err)
@@ -255,6 +262,10 @@ func (s *Service) LeadChanged(ctx context.Context, dealer crm.DealerID, id crm.L
 	day := d.Today(s.now())
 	for pass := 1; ; pass++ {
 		active, err := s.leadTasks(ctx, dealer, id)
+		if err != nil {
+			return fmt.Errorf("lifecycle: lead %s: %w", id, err)
+		}
+		lead, err := s.readLead(ctx, dealer, id)
 		if err != nil {
 			return fmt.Errorf("lifecycle: lead %s: %w", id, err)
 		}
@@ -270,17 +281,19 @@ func (s *Service) LeadChanged(ctx context.Context, dealer crm.DealerID, id crm.L
 		if pass == maxRunPasses {
 			return dealercrm.Errorf(dealercrm.Conflict, "lifecycle: lead %s: tasks kept changing during %d passes; try again", id, pass)
 		}
-		// Another writer changed a task meanwhile: read the lead again too.
-		fresh, err := s.crm.GetLead(ctx, dealer, id)
-		switch {
-		case errors.Is(err, dealercrm.ErrNotFound):
-			lead = nil
-		case err != nil:
-			return fmt.Errorf("lifecycle: lead %s: %w", id, err)
-		default:
-			lead = &fresh
-		}
 	}
+}
+
+// readLead returns the lead, or nil when it does not exist.
+func (s *Service) readLead(ctx context.Context, dealer crm.DealerID, id crm.LeadID) (*crm.Lead, error) {
+	l, err := s.crm.GetLead(ctx, dealer, id)
+	switch {
+	case errors.Is(err, dealercrm.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return &l, nil
 }
 
 var _ crm.LeadWatcher = (*Service)(nil)
@@ -321,10 +334,12 @@ func lostReplacement(lost, create []Task) bool {
 // when it is stale at the end of day, its stale-lead task for the
 // manager; the lead tasks of leads converted, lost or deleted are
 // cancelled; follow-ups of an earlier contact are closed; tasks whose
-// window ended turn overdue. It writes in one Apply per pass, only over
-// what it read: tasks another writer changed meanwhile are planned again
-// from a fresh read (at most maxRunPasses passes, then a Conflict error).
-// Running it again changes nothing.
+// window ended turn overdue. It reads the tasks before the leads and
+// writes in one Apply per pass, only over what it read: the leads of
+// tasks another writer changed meanwhile (a contact logged, an outcome
+// recorded) are read again and planned again over a fresh read of the
+// tasks (at most maxRunPasses passes, then a Conflict error). Running it
+// again changes nothing.
 func (s *Service) RunLeads(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (LeadRun, error) {
 	res := LeadRun{Date: day}
 	d, err := s.crm.GetDealer(ctx, dealer)
@@ -332,19 +347,10 @@ func (s *Service) RunLeads(ctx context.Context, dealer crm.DealerID, day dealerc
 		return LeadRun{}, fmt.Errorf("lifecycle: leads of %s: %w", dealer, err)
 	}
 	p, loc := d.Policy(), d.Location()
-	leads, err := crm.All(ctx, func(a string) (crm.Page[crm.Lead], error) {
-		return s.crm.ListLeads(ctx, dealer, crm.LeadFilter{Status: crm.LeadOpen, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
-	})
-	if err != nil {
-		return LeadRun{}, fmt.Errorf("lifecycle: leads of %s: %w", dealer, err)
-	}
-	res.Leads = len(leads)
-	byID := make(map[crm.LeadID]*crm.Lead, len(leads))
-	for i := range leads {
-		byID[leads[i].ID] = &leads[i]
-	}
-	only := map[crm.LeadID]bool(nil) // after the first pass: the leads to plan again
+	var again map[crm.LeadID]bool // after the first pass: the leads to plan again
 	for pass := 1; ; pass++ {
+		// The tasks first: a lead read after them is at least as new as
+		// the state that made them.
 		active, err := s.leadTasks(ctx, dealer, "")
 		if err != nil {
 			return LeadRun{}, fmt.Errorf("lifecycle: leads of %s: %w", dealer, err)
@@ -359,31 +365,43 @@ func (s *Service) RunLeads(ctx context.Context, dealer crm.DealerID, day dealerc
 			c, rp := diffLead(l, planLead(l, p, loc, day), ts, loc, day, &r)
 			create, replace = append(create, c...), append(replace, rp...)
 		}
-		for i := range leads {
-			if l := &leads[i]; only == nil || only[l.ID] {
-				add(l, tasksOf[l.ID])
-			}
-		}
-		for id, ts := range tasksOf {
-			if byID[id] != nil || (only != nil && !only[id]) {
-				continue
-			}
-			// A task of a lead that is not open: read the lead for why.
-			l, err := s.crm.GetLead(ctx, dealer, id)
-			switch {
-			case errors.Is(err, dealercrm.ErrNotFound):
-				add(nil, ts)
-			case err != nil:
+		if pass == 1 {
+			leads, err := crm.All(ctx, func(a string) (crm.Page[crm.Lead], error) {
+				return s.crm.ListLeads(ctx, dealer, crm.LeadFilter{Status: crm.LeadOpen, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
+			})
+			if err != nil {
 				return LeadRun{}, fmt.Errorf("lifecycle: leads of %s: %w", dealer, err)
-			default:
-				add(&l, ts)
+			}
+			res.Leads = len(leads)
+			open := make(map[crm.LeadID]bool, len(leads))
+			for i := range leads {
+				open[leads[i].ID] = true
+				add(&leads[i], tasksOf[leads[i].ID])
+			}
+			for id, ts := range tasksOf {
+				if !open[id] {
+					// A task of a lead that is not open: read the lead for why.
+					l, err := s.readLead(ctx, dealer, id)
+					if err != nil {
+						return LeadRun{}, fmt.Errorf("lifecycle: leads of %s: %w", dealer, err)
+					}
+					add(l, ts)
+				}
+			}
+		} else {
+			for id := range again {
+				l, err := s.readLead(ctx, dealer, id)
+				if err != nil {
+					return LeadRun{}, fmt.Errorf("lifecycle: leads of %s: %w", dealer, err)
+				}
+				add(l, tasksOf[id])
 			}
 		}
 		lost, err := s.applyLeads(ctx, dealer, create, replace)
 		if err != nil {
 			return LeadRun{}, fmt.Errorf("lifecycle: leads of %s on %s: %w", dealer, day, err)
 		}
-		uncountLeads(&r, lost, create)
+		uncountLeads(&r, lost, create, active)
 		res.add(r)
 		if !lostReplacement(lost, create) {
 			return res, nil
@@ -391,32 +409,42 @@ func (s *Service) RunLeads(ctx context.Context, dealer crm.DealerID, day dealerc
 		if pass == maxRunPasses {
 			return LeadRun{}, dealercrm.Errorf(dealercrm.Conflict, "lifecycle: leads of %s on %s: tasks kept changing during %d passes; run again", dealer, day, pass)
 		}
-		only = map[crm.LeadID]bool{}
+		again = map[crm.LeadID]bool{}
 		for _, t := range lost {
-			only[t.LeadID] = true
+			again[t.LeadID] = true
 		}
 	}
 }
 
 // uncountLeads takes the tasks not written out of r: a creation whose key
-// was stored, or a replacement another writer beat (planned again).
-func uncountLeads(r *LeadRun, lost, create []Task) {
+// was stored, or a replacement of a task of active another writer beat
+// (planned again), counted as diffLead counted it.
+func uncountLeads(r *LeadRun, lost, create, active []Task) {
+	if len(lost) == 0 {
+		return
+	}
 	ids := make(map[TaskID]bool, len(create))
 	for i := range create {
 		ids[create[i].ID] = true
 	}
+	read := make(map[TaskID]*Task, len(active))
+	for i := range active {
+		read[active[i].ID] = &active[i]
+	}
 	for i := range lost {
 		t := &lost[i]
+		old := read[t.ID]
 		switch {
 		case ids[t.ID]:
 			r.Created--
+		case old == nil:
 		case !t.Status.Active():
 			r.Closed--
 		default:
-			if strings.HasPrefix(t.StatusReason, "rescheduled") {
+			if t.Due != old.Due || t.WindowEnd != old.WindowEnd || t.AssigneeID != old.AssigneeID || t.Reason != old.Reason {
 				r.Rescheduled--
 			}
-			if t.Status == StatusOverdue {
+			if t.Status == StatusOverdue && old.Status == StatusOpen {
 				r.Overdue--
 			}
 		}

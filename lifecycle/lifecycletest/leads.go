@@ -212,6 +212,22 @@ func runLeadServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store, 
 	assert.Equal(t, "lead_follow_up|lead:L3|2", again.Key)
 	assert.Equal(t, date("2026-06-20"), again.Due)
 
+	// L3 gets another consultant: the open follow-up follows the lead.
+	_, err = people.UpdateLead(ctx, "d1", "L3", func(l *crm.Lead) error { l.ConsultantID = "S09"; return nil })
+	require.NoError(t, err)
+	moved = open("L3", lifecycle.KindLeadFollowUp)
+	assert.Equal(t, again.ID, moved.ID)
+	assert.Equal(t, crm.StaffID("S09"), moved.AssigneeID)
+	assert.Equal(t, date("2026-06-20"), moved.Due)
+	assert.Equal(t, `reassigned from "S07" to "S09", the lead's consultant`, moved.StatusReason)
+	// Ordered (O): no cadence, so no follow-up.
+	_, err = people.SetLeadLevel(ctx, "d1", "L3", crm.LevelO)
+	require.NoError(t, err)
+	assert.Equal(t, "cancelled: lead ordered", byKey("lead_follow_up|lead:L3|2").StatusReason)
+	for _, tk := range leadTasks("L3") {
+		assert.False(t, tk.Status.Active(), "L3 at O has no open task: %s", tk.Key)
+	}
+
 	// L1 is converted and L2 lost: their open tasks are cancelled.
 	_, err = people.ConvertLead(ctx, "d1", "L1", crm.Conversion{
 		Vehicle: crm.Vehicle{VIN: vin(1), Model: "Tiguan L", DeliveryDate: date("2026-06-03"), Price: decimal.NewFromInt(220000)},
@@ -239,6 +255,46 @@ func runLeadServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store, 
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.LeadRun{Date: date("2026-06-03"), Leads: 1, Closed: 1}, r)
 	assert.Equal(t, []string{"cancelled: lead deleted"}, statusReasons(leadTasks("L4")))
+}
+
+// runLeadRaceTests: an outcome recorded on a lead follow-up while
+// RunLeads is between its read and its write survives, and the run
+// settles on the lead as it is after the contact.
+func runLeadRaceTests(t *testing.T, newStores func(t *testing.T) (crm.Store, lifecycle.TaskStore)) {
+	ctx := context.Background()
+	cs, ts := newStores(t)
+	clk := &leadClock{now: time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)}
+	people := crm.NewService(cs, crm.WithClock(clk.Now))
+	_, err := people.CreateDealer(ctx, crm.Dealer{ID: "d1", Name: "Shanghai 4S d1"})
+	require.NoError(t, err)
+	svc, err := lifecycle.NewService(people, ts, lifecycle.WithClock(clk.Now))
+	require.NoError(t, err)
+	people.AddLeadWatchers(svc)
+	_, err = people.CreateLead(ctx, "d1", crm.Lead{ID: "L1", Name: "李娜", Source: crm.SourceWalkIn, ConsultantID: "S07"})
+	require.NoError(t, err)
+	first, err := ts.GetByKey(ctx, "d1", "lead_follow_up|lead:L1|0")
+	require.NoError(t, err)
+
+	// 03-04 10:00: the run would mark the first call of 03-03 overdue;
+	// the consultant records it done after the run read the tasks.
+	clk.now = time.Date(2026, 3, 4, 2, 0, 0, 0, time.UTC)
+	hooked := &hookStore{TaskStore: ts, before: func() {
+		_, _, err := svc.RecordOutcome(ctx, "d1", first.ID, lifecycle.Outcome{Outcome: crm.OutcomeReached, StaffID: "S07"})
+		require.NoError(t, err)
+	}}
+	runner, err := lifecycle.NewService(people, hooked, lifecycle.WithClock(clk.Now))
+	require.NoError(t, err)
+	r, err := runner.RunLeads(ctx, "d1", dealercrm.MustParseDate("2026-03-04"))
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.LeadRun{Date: dealercrm.MustParseDate("2026-03-04"), Leads: 1}, r, "the run wrote nothing: the outcome and the watcher were first")
+	got, err := ts.Get(ctx, "d1", first.ID)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusDone, got.Status, "not overdue")
+	assert.Equal(t, crm.OutcomeReached, got.Outcome)
+	next, err := ts.GetByKey(ctx, "d1", "lead_follow_up|lead:L1|1")
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.StatusOpen, next.Status)
+	assert.Equal(t, dealercrm.MustParseDate("2026-04-03"), next.Due, "level N: 03-04 + 30 days")
 }
 
 func statusReasons(ts []lifecycle.Task) []string {
