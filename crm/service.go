@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"sync"
 	"time"
@@ -24,6 +25,10 @@ type Service struct {
 	// privacy are the other packages' parts of exports and erasures.
 	privacyMu sync.Mutex
 	privacy   []PersonalData
+	// watchers are told of the leads written (AddLeadWatchers), under
+	// privacyMu; log gets their errors.
+	watchers []LeadWatcher
+	log      *slog.Logger
 }
 
 // Option configures a Service.

@@ -45,7 +45,8 @@ func (s *Service) ListCustomers(ctx context.Context, dealer DealerID, f Customer
 // LogFollowUp, RequestLost, DecideLost and ConvertLead.
 func (s *Service) CreateLead(ctx context.Context, dealer DealerID, v Lead) (Lead, error) {
 	v = v.Clone()
-	return create(ctx, s, leadKind, dealer, &v)
+	l, err := create(ctx, s, leadKind, dealer, &v)
+	return s.watched(ctx, dealer, l, err)
 }
 
 // GetLead returns the lead, or ErrNotFound.
@@ -58,12 +59,17 @@ func (s *Service) GetLead(ctx context.Context, dealer DealerID, id LeadID) (Lead
 // It returns fn's error as it is, ErrNotFound, a *ValidationError or
 // ErrConflict.
 func (s *Service) UpdateLead(ctx context.Context, dealer DealerID, id LeadID, fn func(*Lead) error) (Lead, error) {
-	return update(ctx, s, leadKind, dealer, id, fn)
+	l, err := update(ctx, s, leadKind, dealer, id, fn)
+	return s.watched(ctx, dealer, l, err)
 }
 
 // DeleteLead removes the lead, or returns ErrNotFound.
 func (s *Service) DeleteLead(ctx context.Context, dealer DealerID, id LeadID) error {
-	return remove(ctx, s, leadKind, dealer, id)
+	err := remove(ctx, s, leadKind, dealer, id)
+	if err == nil {
+		s.leadChanged(ctx, dealer, id, nil)
+	}
+	return err
 }
 
 // ListLeads returns one page of the dealer's lead records matching f.

@@ -100,7 +100,7 @@ func (s *Service) updateLead(ctx context.Context, dealer DealerID, id LeadID, op
 	if err != nil {
 		return out, fmt.Errorf("crm: lead %s: %w", id, err)
 	}
-	return out, nil
+	return s.watched(ctx, dealer, out, nil)
 }
 
 // SetLeadLevel moves an open lead to another level and reschedules its next
@@ -267,6 +267,7 @@ func (s *Service) ConvertLead(ctx context.Context, dealer DealerID, id LeadID, c
 	if err != nil {
 		return ConversionResult{}, fmt.Errorf("crm: convert lead %s: %w", id, err)
 	}
+	s.leadChanged(ctx, dealer, id, &res.Lead)
 	return res, nil
 }
 

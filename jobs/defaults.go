@@ -16,6 +16,12 @@ type LifecycleRunner interface {
 	Run(ctx context.Context, dealer crm.DealerID, date dealercrm.Date) (lifecycle.RunResult, error)
 }
 
+// LeadRunner is the method the LeadFollowUps job calls;
+// *lifecycle.Service implements it.
+type LeadRunner interface {
+	RunLeads(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (lifecycle.LeadRun, error)
+}
+
 // Expirer is what the PointsExpiry and Membership jobs call;
 // *loyalty.Service implements it.
 type Expirer interface {
@@ -38,6 +44,8 @@ type CampaignCompleter interface {
 // job.
 type Services struct {
 	Lifecycle LifecycleRunner
+	// Leads runs the LeadFollowUps job (lifecycle.Service.RunLeads).
+	Leads     LeadRunner
 	Loyalty   Expirer
 	Grading   Grader
 	Campaigns CampaignCompleter
@@ -50,12 +58,12 @@ type Services struct {
 func FirstOfMonth(_ crm.Dealer, day dealercrm.Date) bool { return day.Day == 1 }
 
 // Defaults returns the daily jobs of the services' existing methods, each
-// run as of its day: Lifecycle (lifecycle.Service.Run), PointsExpiry
-// (loyalty ExpirePoints), Membership (loyalty ProcessExpiries), CampaignEnd
-// (campaign CompleteEnded: running campaigns whose end date has passed
-// complete) and Grading (grading.Service.Run on GradingDue's days). Each
-// method is idempotent, so a job is safe to run twice. LeadFollowUps has
-// no job yet: its service has no batch method. Expiry notices are not sent
+// run as of its day: Lifecycle (lifecycle.Service.Run), LeadFollowUps
+// (lifecycle.Service.RunLeads), PointsExpiry (loyalty ExpirePoints),
+// Membership (loyalty ProcessExpiries), CampaignEnd (campaign
+// CompleteEnded: running campaigns whose end date has passed complete) and
+// Grading (grading.Service.Run on GradingDue's days). Each method is
+// idempotent, so a job is safe to run twice. Expiry notices are not sent
 // by a job until messages are delivered (SPEC §8).
 func Defaults(s Services) []Job {
 	var out []Job
@@ -64,6 +72,13 @@ func Defaults(s Services) []Job {
 			r, err := s.Lifecycle.Run(ctx, dealer, day)
 			return counted(Counts{"subjects": int64(r.Subjects), "tasks_created": int64(r.Created), "tasks_rescheduled": int64(r.Rescheduled),
 				"tasks_cancelled": int64(r.Cancelled), "tasks_overdue": int64(r.Overdue)}, err)
+		}})
+	}
+	if s.Leads != nil {
+		out = append(out, Job{Kind: LeadFollowUps, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
+			r, err := s.Leads.RunLeads(ctx, dealer, day)
+			return counted(Counts{"leads": int64(r.Leads), "tasks_created": int64(r.Created), "tasks_rescheduled": int64(r.Rescheduled),
+				"tasks_closed": int64(r.Closed), "tasks_overdue": int64(r.Overdue)}, err)
 		}})
 	}
 	if s.Loyalty != nil {

@@ -91,6 +91,17 @@
 // makes it idempotent, and the daily run never reschedules or cancels
 // it; it only marks it overdue when its window ends.
 //
+// Leads have tasks of their own, which carry the lead's ID (Task.LeadID):
+// a lead_follow_up for the consultant, due on the dealer-local date of
+// the lead's next follow-up (the first call within 24 hours of a showroom
+// visit, then by the level's cadence), and a stale_lead for RoleManager
+// once an open lead is untouched for the dealer's StaleAfterDays. The
+// follow-up's key counts the contacts logged, so a level change moves the
+// open task and a logged contact closes it and opens the next. The
+// service keeps them as each lead changes (LeadChanged, a
+// crm.LeadWatcher) and RunLeads, the daily LeadFollowUps job, reconciles
+// every lead.
+//
 // Tasks carry a Version. The daily run writes only over what it read
 // (TaskStore.Apply creates a task unless its key exists and replaces one
 // only at the version read): an outcome recorded while a run is between

@@ -136,6 +136,8 @@ type Outcome struct {
 // the task key and closes the task as done, except after no answer
 // (crm.OutcomeNoAnswer), which leaves it open for another attempt. A
 // closed task is a *dealercrm.TransitionError (errors.Is ErrTaskClosed);
+// a lead follow-up done also logs the contact on the lead (see
+// logLeadContact);
 // a bad outcome a *crm.ValidationError. The interaction is written once,
 // however often the task store runs the update, and removed again when
 // the update fails.
@@ -175,7 +177,7 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 		if !created {
 			var err error
 			in, err = s.crm.CreateInteraction(ctx, dealer, crm.Interaction{
-				CustomerID: t.CustomerID, VehicleID: t.VehicleID, Channel: ch, Direction: crm.Outbound,
+				CustomerID: t.CustomerID, VehicleID: t.VehicleID, LeadID: t.LeadID, Channel: ch, Direction: crm.Outbound,
 				Purpose: string(t.Kind), Outcome: o.Outcome, Note: o.Note, StaffID: o.StaffID, At: at, TaskKey: t.Key,
 			})
 			if err != nil {
@@ -198,7 +200,7 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 		}
 		return Task{}, crm.Interaction{}, fmt.Errorf("lifecycle: record outcome of %s: %w", id, err)
 	}
-	return t, in, nil
+	return t, in, s.logLeadContact(ctx, dealer, &t, &in)
 }
 
 // close moves an active task to a final status with a reason.

@@ -78,10 +78,13 @@ const (
 	RoleConsultant Role = "sales_consultant" // the customer's sales consultant
 	RoleAdvisor    Role = "service_advisor"  // the customer's service advisor
 	RoleCR         Role = "cr"               // the CR department 客户关系部
+	RoleManager    Role = "manager"          // the sales manager (stale leads)
 )
 
 // Valid reports whether r is a known Role.
-func (r Role) Valid() bool { return r == RoleConsultant || r == RoleAdvisor || r == RoleCR }
+func (r Role) Valid() bool {
+	return r == RoleConsultant || r == RoleAdvisor || r == RoleCR || r == RoleManager
+}
 
 // Offset is a calendar offset: months first (clamped at month end), then days.
 type Offset struct {
@@ -400,8 +403,8 @@ func (r Rule) check(c *crm.Checker) {
 func Kinds() []Kind {
 	return []Kind{KindThankYou3DC, Kind7DC, KindNPlus1Month, KindOneOnOneVisit, KindFirstMaintenance, KindMaintenance,
 		KindPostService, KindComplaintFollowUp, KindInsuranceRenewal, KindAnnualInspection, KindWarrantyExpiry,
-		KindMembershipRenewal, KindBirthdayCare, KindHolidayCare, KindGradeCare, KindSurveyFollowUp}
+		KindMembershipRenewal, KindBirthdayCare, KindHolidayCare, KindGradeCare, KindSurveyFollowUp, KindLeadFollowUp, KindStaleLead}
 }
 
 // Roles returns every Role.
-func Roles() []Role { return []Role{RoleConsultant, RoleAdvisor, RoleCR} }
+func Roles() []Role { return []Role{RoleConsultant, RoleAdvisor, RoleCR, RoleManager} }

@@ -80,6 +80,9 @@ type Task struct {
 	Kind       Kind           `json:"kind"`
 	VehicleID  crm.VehicleID  `json:"vehicle_id,omitempty"`
 	CustomerID crm.CustomerID `json:"customer_id,omitempty"`
+	// LeadID is the lead (prospect, not yet a customer) a lead follow-up
+	// or stale-lead task is about; empty for every other task.
+	LeadID crm.LeadID `json:"lead_id,omitempty"`
 	// AnchorDate is the date the offset counted from (for predicted
 	// anchors, the prediction on the last run).
 	AnchorDate dealercrm.Date `json:"anchor_date"`
@@ -151,6 +154,11 @@ type TaskFilter struct {
 	AssigneeID crm.StaffID    `json:"assignee_id,omitempty"`
 	// Due selects by due date.
 	Due crm.DateRange `json:"due"`
+	// LeadID selects the tasks of one lead.
+	LeadID crm.LeadID `json:"lead_id,omitempty"`
+	// HasLead selects only the tasks of a lead (lead follow-ups and stale
+	// leads).
+	HasLead bool `json:"has_lead,omitempty"`
 	crm.PageRequest
 }
 
@@ -162,7 +170,9 @@ func (f TaskFilter) Match(t *Task) bool {
 		(len(f.Statuses) == 0 || slices.Contains(f.Statuses, t.Status)) &&
 		(f.OwnerRole == "" || t.OwnerRole == f.OwnerRole) &&
 		(f.AssigneeID == "" || t.AssigneeID == f.AssigneeID) &&
-		f.Due.Contains(t.Due)
+		f.Due.Contains(t.Due) &&
+		(f.LeadID == "" || t.LeadID == f.LeadID) &&
+		(!f.HasLead || t.LeadID != "")
 }
 
 // TaskStore keeps tasks. Implementations: adapters/memory and

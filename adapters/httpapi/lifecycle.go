@@ -32,6 +32,8 @@ func lifecycleSchemas(r *schemaRegistry) {
 	addEnum(r, lifecycle.AbnormalClasses()...)
 	addEnum(r, lifecycle.RepairClasses()...)
 	r.docs["Task"] = "A follow-up task: whom to contact, about what, by when and who does it, with its deterministic key."
+	r.docs["TaskItem"] = "A task of the call list; a lead's task (lead_follow_up, stale_lead) carries its lead, whom to call."
+	r.docs["TaskLead"] = "The lead a task is about: a prospect, not yet a customer."
 	r.docs["Plan"] = "A vehicle's stage (explained), usage and planned tasks as of a day."
 	r.docs["PlannedTask"] = "A task the plan schedules (planned is always true): not a stored task, so without id, status or outcome; the daily run stores it under its key when it falls due."
 	r.docs["AbnormalReport"] = "Abnormal customers 异常客户 as of a day: counts by activity, service class and abnormal class, and the abnormal vehicles, each explained."
@@ -51,6 +53,40 @@ type taskOutcomeInput struct {
 type taskOutcomeReply struct {
 	Task        lifecycle.Task  `json:"task"`
 	Interaction crm.Interaction `json:"interaction"`
+}
+
+// taskItem is a row of GET /v1/tasks: the task and, for a lead's task
+// (a follow-up or a stale lead), whom to call, since a lead is not a
+// customer yet.
+type taskItem struct {
+	lifecycle.Task
+	Lead *taskLead `json:"lead,omitempty"`
+}
+
+// taskLead is the lead of a task as the call list shows it.
+type taskLead struct {
+	ID              crm.LeadID      `json:"id"`
+	Name            string          `json:"name"`
+	Mobile          string          `json:"mobile,omitempty"`
+	Level           crm.IntentLevel `json:"level"`
+	ModelOfInterest string          `json:"model_of_interest,omitempty"`
+	ConsultantID    crm.StaffID     `json:"consultant_id,omitempty"`
+}
+
+// withLeads returns the rows of a page of tasks with their leads.
+func withLeads(c *call, svc *lifecycle.Service, p crm.Page[lifecycle.Task]) (crm.Page[taskItem], error) {
+	leads, err := svc.TaskLeads(c.r.Context(), c.dealer, p.Items)
+	if err != nil {
+		return crm.Page[taskItem]{}, err
+	}
+	out := crm.Page[taskItem]{Items: make([]taskItem, len(p.Items)), Next: p.Next}
+	for i, t := range p.Items {
+		out.Items[i].Task = t
+		if l, ok := leads[t.LeadID]; ok {
+			out.Items[i].Lead = &taskLead{ID: l.ID, Name: l.Name, Mobile: l.Mobile, Level: l.Level, ModelOfInterest: l.ModelOfInterest, ConsultantID: l.ConsultantID}
+		}
+	}
+	return out, nil
 }
 
 // taskQuery is the query of GET /v1/tasks: the day and the filter.
@@ -93,7 +129,7 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 	const day = "The day, YYYY-MM-DD; today when omitted."
 	taskParams := paged(func(q *taskQuery) *crm.PageRequest { return &q.f.PageRequest },
 		dateParam("date", day, func(q *taskQuery) *dealercrm.Date { return &q.date }),
-		filterParam[taskQuery]{queryParam: queryParam{name: "owner", typ: reflect.TypeFor[string](), doc: "A staff ID (assignee) or an owner role: sales_consultant, service_advisor, cr."},
+		filterParam[taskQuery]{queryParam: queryParam{name: "owner", typ: reflect.TypeFor[string](), doc: "A staff ID (assignee) or an owner role: sales_consultant, service_advisor, cr, manager."},
 			set: func(q *taskQuery, v string) string {
 				if lifecycle.Role(v).Valid() {
 					q.f.OwnerRole = lifecycle.Role(v)
@@ -130,12 +166,16 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 	return []route{
 		query(route{method: http.MethodGet, path: "/v1/tasks", op: "listTasks", tag: "Lifecycle",
 			summary: "The open and overdue tasks due on or before a day (default today in the dealer's zone), in ID order, one page at a time",
-			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.Task](), list: true},
-			taskParams, func(c *call, q taskQuery) (crm.Page[lifecycle.Task], error) {
+			status:  http.StatusOK, result: reflect.TypeFor[taskItem](), list: true},
+			taskParams, func(c *call, q taskQuery) (crm.Page[taskItem], error) {
 				if err := today(c, &q.date); err != nil {
-					return crm.Page[lifecycle.Task]{}, err
+					return crm.Page[taskItem]{}, err
 				}
-				return svc.DueOn(c.r.Context(), c.dealer, q.date, q.f)
+				p, err := svc.DueOn(c.r.Context(), c.dealer, q.date, q.f)
+				if err != nil {
+					return crm.Page[taskItem]{}, err
+				}
+				return withLeads(c, svc, p)
 			}),
 		command(route{method: http.MethodPost, path: "/v1/tasks/{id}/outcome", op: "recordTaskOutcome", tag: "Lifecycle",
 			summary: "Record the outcome of a task's contact: logs an interaction and closes the task (no answer keeps it open)",

@@ -86,6 +86,8 @@ func ExampleRenderMigrations() {
 	// 0016_customer_birthday_calendar.tx.up.sql
 	// 0017_job_runs.tx.down.sql
 	// 0017_job_runs.tx.up.sql
+	// 0019_lifecycle_lead_tasks.tx.down.sql
+	// 0019_lifecycle_lead_tasks.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

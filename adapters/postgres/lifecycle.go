@@ -30,6 +30,7 @@ type taskRow struct {
 	Kind            string     `bun:"kind"`
 	VehicleID       string     `bun:"vehicle_id"`
 	CustomerID      string     `bun:"customer_id"`
+	LeadID          string     `bun:"lead_id"`
 	AnchorDate      *time.Time `bun:"anchor_date,type:date"`
 	Due             time.Time  `bun:"due,type:date"`
 	WindowEnd       time.Time  `bun:"window_end,type:date"`
@@ -52,7 +53,7 @@ type taskRow struct {
 
 func fromTask(t *lifecycle.Task) taskRow {
 	r := taskRow{DealerID: string(t.DealerID), ID: string(t.ID), Key: t.Key, Kind: string(t.Kind),
-		VehicleID: string(t.VehicleID), CustomerID: string(t.CustomerID),
+		VehicleID: string(t.VehicleID), CustomerID: string(t.CustomerID), LeadID: string(t.LeadID),
 		Due: t.Due.Time(time.UTC), WindowEnd: t.WindowEnd.Time(time.UTC), Channel: string(t.Channel), Purpose: string(t.Purpose),
 		OwnerRole: string(t.OwnerRole), AssigneeID: string(t.AssigneeID), ExcludedStaffID: string(t.ExcludedStaffID),
 		Reason: t.Reason, Pinned: t.Pinned, Status: string(t.Status), StatusReason: t.StatusReason, Outcome: string(t.Outcome),
@@ -66,7 +67,7 @@ func fromTask(t *lifecycle.Task) taskRow {
 
 func toTask(r *taskRow) lifecycle.Task {
 	t := lifecycle.Task{DealerID: crm.DealerID(r.DealerID), ID: lifecycle.TaskID(r.ID), Key: r.Key, Kind: lifecycle.Kind(r.Kind),
-		VehicleID: crm.VehicleID(r.VehicleID), CustomerID: crm.CustomerID(r.CustomerID),
+		VehicleID: crm.VehicleID(r.VehicleID), CustomerID: crm.CustomerID(r.CustomerID), LeadID: crm.LeadID(r.LeadID),
 		Due: dealercrm.DateOf(r.Due), WindowEnd: dealercrm.DateOf(r.WindowEnd), Channel: crm.Channel(r.Channel), Purpose: crm.Purpose(r.Purpose),
 		OwnerRole: lifecycle.Role(r.OwnerRole), AssigneeID: crm.StaffID(r.AssigneeID), ExcludedStaffID: crm.StaffID(r.ExcludedStaffID),
 		Reason: r.Reason, Pinned: r.Pinned, Status: lifecycle.Status(r.Status), StatusReason: r.StatusReason, Outcome: crm.Outcome(r.Outcome),
@@ -138,6 +139,12 @@ func (ts taskStore) List(ctx context.Context, dealer crm.DealerID, f lifecycle.T
 	}
 	if !f.Due.From.IsZero() {
 		q = q.Where("t.due >= ?", f.Due.From.String())
+	}
+	if f.LeadID != "" {
+		q = q.Where("t.lead_id = ?", string(f.LeadID))
+	}
+	if f.HasLead {
+		q = q.Where("t.lead_id <> ''")
 	}
 	if !f.Due.To.IsZero() {
 		q = q.Where("t.due <= ?", f.Due.To.String())
@@ -227,6 +234,7 @@ func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, repl
 				Set("owner_role = _data.owner_role, assignee_id = _data.assignee_id, excluded_staff_id = _data.excluded_staff_id").
 				Set("reason = _data.reason, pinned = _data.pinned, status = _data.status, status_reason = _data.status_reason").
 				Set("outcome = _data.outcome, note = _data.note, interaction_id = _data.interaction_id, updated_at = _data.updated_at").
+				Set("lead_id = _data.lead_id").
 				Set("version = t.version + 1").
 				Where("t.dealer_id = ?", string(dealer)).
 				Where("t.dealer_id = _data.dealer_id AND t.id = _data.id AND t.task_key = _data.task_key AND t.version = _data.version").

@@ -128,7 +128,7 @@ func runDays(t *testing.T, args ...string) {
 		return page.Items
 	}
 	// daily are the jobs due every day (grading waits for the 1st).
-	daily := []string{"campaign_end", "lifecycle", "membership", "points_expiry"}
+	daily := []string{"campaign_end", "lead_followups", "lifecycle", "membership", "points_expiry"}
 	// nextDay moves the clock a day on and waits for the scheduler, which
 	// ticks by itself every 10ms, to finish the day's runs.
 	nextDay := func(day string) {
@@ -220,7 +220,7 @@ func runDays(t *testing.T, args ...string) {
 		assert.Equal(t, "sales_consultant", c.OwnerRole)
 	}
 
-	// Every day's runs, by the scheduler: lifecycle, points expiry,
+	// Every day's runs, by the scheduler: lifecycle, lead follow-ups, points expiry,
 	// membership and campaign completion each day (grading waits for the
 	// 1st), all done, none manual.
 	all := runs("")

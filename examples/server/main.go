@@ -138,7 +138,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	}
 	defer closeStore()
 	store := stores.CRM
-	svc := crm.NewService(store, crm.WithMaxImportRecords(*importRecords), crm.WithClock(now))
+	svc := crm.NewService(store, crm.WithMaxImportRecords(*importRecords), crm.WithClock(now), crm.WithLogger(logger))
 	grades, err := grading.NewService(store, stores.Grading, grading.WithClock(now))
 	if err != nil {
 		return err
@@ -172,6 +172,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	// A customer's PIPL export and erasure reach every package: the club,
 	// the grades, survey responses, campaign data and the tasks.
 	svc.AddPersonalData(club, grades, sat, campaigns, lc)
+	// A lead written over the API moves its follow-up and stale-lead tasks
+	// at once; the daily LeadFollowUps job heals any it missed.
+	svc.AddLeadWatchers(lc)
 
 	shanghai, err := time.LoadLocation(dealercrm.DefaultTimeZone)
 	if err != nil {
@@ -220,7 +223,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	// in process on the in-memory store, on River with -postgres (several
 	// replicas may share the schema; each dealer-day runs once). Both keep
 	// their runs in the backend's run store.
-	daily := jobs.Defaults(jobs.Services{Lifecycle: lc, Loyalty: club, Grading: grades, Campaigns: campaigns})
+	daily := jobs.Defaults(jobs.Services{Lifecycle: lc, Leads: lc, Loyalty: club, Grading: grades, Campaigns: campaigns})
 	local, err := jobs.NewScheduler(daily, store.Dealers(), stores.Jobs, jobs.WithClock(now), jobs.WithInterval(*jobInterval))
 	if err != nil {
 		return err

@@ -95,6 +95,8 @@ func RunServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store, life
 		})
 	}
 	runPrivacyTests(t, newStores)
+	t.Run("LeadTasks", func(t *testing.T) { runLeadServiceTests(t, newStores) })
+	t.Run("LeadTasksRace", func(t *testing.T) { runLeadRaceTests(t, newStores) })
 }
 
 // clock is the fixed time of the service tests.

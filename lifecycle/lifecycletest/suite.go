@@ -97,6 +97,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.TaskStore
 		assert.Equal(t, lifecycle.TaskID("t00"), ids[0])
 		assert.Equal(t, lifecycle.TaskID("t06"), ids[6])
 	})
+	t.Run("LeadTasks", func(t *testing.T) { runLeadStoreTests(t, newStore(t)) })
 	t.Run("ApplyWritesWhatItRead", func(t *testing.T) {
 		s := newStore(t)
 		apply(t, s, "d1", []lifecycle.Task{NewTask("d1", "t1", "k1")}, nil)
