@@ -1,6 +1,6 @@
 module github.com/dealercrm/dealercrm
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/6tail/lunar-go v1.4.7
@@ -9,6 +9,7 @@ require (
 	github.com/uptrace/bun v1.3.0
 	github.com/uptrace/bun/dialect/pgdialect v1.3.0
 	github.com/uptrace/bun/driver/pgdriver v1.2.18
+	golang.org/x/text v0.44.0
 )
 
 require (
