@@ -135,7 +135,11 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				if err := today(c, &q.date); err != nil {
 					return crm.Page[lifecycle.Task]{}, err
 				}
-				return svc.DueOn(c.r.Context(), c.dealer, q.date, q.f)
+				p, err := svc.DueOn(c.r.Context(), c.dealer, q.date, q.f)
+				for i := range p.Items {
+					c.renderTask(&p.Items[i])
+				}
+				return p, err
 			}),
 		command(route{method: http.MethodPost, path: "/v1/tasks/{id}/outcome", op: "recordTaskOutcome", tag: "Lifecycle",
 			summary: "Record the outcome of a task's contact: logs an interaction and closes the task (no answer keeps it open)",
@@ -143,6 +147,7 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 			func(c *call, in taskOutcomeInput) (taskOutcomeReply, error) {
 				t, i, err := svc.RecordOutcome(c.r.Context(), c.dealer, lifecycle.TaskID(c.r.PathValue("id")),
 					lifecycle.Outcome{Outcome: in.Outcome, Note: in.Note, StaffID: in.StaffID, Channel: in.Channel})
+				c.renderTask(&t)
 				return taskOutcomeReply{Task: t, Interaction: i}, err
 			}),
 		query(route{method: http.MethodGet, path: "/v1/vehicles/{id}/plan", op: "getVehiclePlan", tag: "Lifecycle",
@@ -152,7 +157,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				if err := today(c, &d); err != nil {
 					return lifecycle.Plan{}, err
 				}
-				return svc.PlanFor(c.r.Context(), c.dealer, crm.VehicleID(c.r.PathValue("id")), d)
+				p, err := svc.PlanFor(c.r.Context(), c.dealer, crm.VehicleID(c.r.PathValue("id")), d)
+				c.renderPlan(&p)
+				return p, err
 			}),
 		query(route{method: http.MethodGet, path: "/v1/reports/abnormal", op: "getAbnormalReport", tag: "Lifecycle", heavy: true,
 			summary: "Abnormal customers 异常客户 as of a day (default today): near-churn, long-absent, complained, repair-only; counts over every vehicle, the abnormal vehicles one page at a time",
