@@ -45,6 +45,9 @@ func requiredCodes() []string {
 	for _, v := range lifecycle.Stages() {
 		add("stage", string(v))
 	}
+	for _, v := range lifecycle.RepairClasses() {
+		add("repair_class", string(v))
+	}
 	return codes
 }
 
@@ -202,4 +205,36 @@ func TestPlannedReasonsRendered(t *testing.T) {
 	} {
 		assert.Equal(t, want, got[key], "%s (planned: %v)", key, got)
 	}
+}
+
+// Stage, abnormal-customer and comeback explanations rendered: a car
+// delivered on 2023-01-01, maintained on 2025-05-01, then only a warranty
+// repair on 2026-05-01, assessed as of 2026-06-30 counting paid visits only
+// (the abnormal test's worked example: lost, long-absent and repair-only).
+func TestExplanationsRendered(t *testing.T) {
+	cat := i18n.Default()
+	d := dealercrm.MustParseDate
+	pol := lifecycle.DefaultAbnormalPolicy()
+	pol.PaidOnly = true
+	s := lifecycle.Subject{Delivery: d("2023-01-01"), Visits: []lifecycle.Visit{
+		{OrderID: "o1", Date: d("2025-05-01"), Kind: crm.ServiceMaintenance, Payer: crm.PayerCustomer},
+		{OrderID: "o2", Date: d("2026-05-01"), Kind: crm.ServiceWarranty, Payer: crm.PayerManufacturer}}}
+	a := pol.Assess(&s, d("2026-06-30"))
+	got := map[lifecycle.AbnormalClass][2]string{}
+	for _, x := range a.Abnormal {
+		got[x.Class] = [2]string{cat.Render(i18n.Chinese, x.ReasonCode, x.ReasonParams), cat.Render(i18n.English, x.ReasonCode, x.ReasonParams)}
+		assert.Equal(t, x.Reason, got[x.Class][1], "the English template says what the domain's own text says")
+	}
+	assert.Equal(t, map[lifecycle.AbnormalClass][2]string{
+		lifecycle.LongAbsent: {"已13个月未进厂（自2025-05-01起）", "no visit for 13 months (since 2025-05-01)"},
+		lifecycle.RepairOnly: {"12个月内维修1次，未做保养", "1 repair visit(s) and no maintenance in 12 months"},
+	}, got)
+
+	st := lifecycle.DefaultStagePolicy().Classify(lifecycle.StageInput{Delivery: d("2023-01-01"), KM: 41000, FirstMaintenance: d("2023-06-01")}, d("2026-06-30"))
+	assert.Equal(t, "lifecycle.stage.post_warranty.age", st.ReasonCode)
+	assert.Equal(t, "车龄41个月，已过厂家质保（36个月/100000公里）", cat.Render(i18n.Chinese, st.ReasonCode, st.ReasonParams))
+	assert.Equal(t, st.Reason, cat.Render(i18n.English, st.ReasonCode, st.ReasonParams))
+	st = lifecycle.DefaultStagePolicy().Classify(lifecycle.StageInput{Delivery: d("2025-01-01"), KM: 3000, FirstMaintenance: d("2025-04-01")}, d("2025-06-30"))
+	assert.Equal(t, "首保已于2025-04-01完成", cat.Render(i18n.Chinese, st.ReasonCode, st.ReasonParams))
+	assert.Equal(t, st.Reason, cat.Render(i18n.English, st.ReasonCode, st.ReasonParams))
 }

@@ -89,7 +89,34 @@ var builtin = []struct{ code, zh, en string }{
 	{"lifecycle.gone.no_owner", "无车主信息", "no owner"},
 	{"lifecycle.gone.no_cadence", "客户无联系频次（未评级或等级未设频次）", "no contact cadence for the customer (not graded, or the grade has none)"},
 
+	// Stage explanations (lifecycle.StageCodes): lifecycle.stage.<stage>.<decider>.
+	{"lifecycle.stage.repurchase.lead", "客户有未关闭的增购或换购线索", "the owner has an open add or replacement purchase lead"},
+	{"lifecycle.stage.repurchase.age", "车龄{age_months}个月，已达再购车龄{limit_months}个月", "vehicle age {age_months} months reached the repurchase age of {limit_months} months"},
+	{"lifecycle.stage.post_warranty.age", "车龄{age_months}个月，已过厂家质保（{limit_months}个月/{limit_km}公里）", "vehicle age {age_months} months reached {limit_months} months: the warranty ({limit_months} months / {limit_km} km) has ended"},
+	{"lifecycle.stage.post_warranty.odometer", "里程{km}公里，已过厂家质保（{limit_months}个月/{limit_km}公里）", "odometer {km} km reached {limit_km} km before {limit_months} months: the warranty has ended"},
+	{"lifecycle.stage.warranty_mid_late.age", "车龄{age_months}个月，已过三包期（{limit_months}个月/{limit_km}公里）", "vehicle age {age_months} months reached {limit_months} months: the 三包 period ({limit_months} months / {limit_km} km) has ended"},
+	{"lifecycle.stage.warranty_mid_late.odometer", "里程{km}公里，已过三包期（{limit_months}个月/{limit_km}公里）", "odometer {km} km reached {limit_km} km before {limit_months} months: the 三包 period has ended"},
+	{"lifecycle.stage.early_use.first_maintenance", "首保已于{first_maintenance}完成", "first maintenance done on {first_maintenance}"},
+	{"lifecycle.stage.early_use.age", "车龄{age_months}个月，已过蜜月期（{limit_months}个月/{limit_km}公里）", "vehicle age {age_months} months reached {limit_months} months: the honeymoon limit has passed"},
+	{"lifecycle.stage.early_use.odometer", "里程{km}公里，已过蜜月期（{limit_months}个月/{limit_km}公里）", "odometer {km} km reached {limit_km} km: the honeymoon limit has passed"},
+	{"lifecycle.stage.honeymoon.none", "{delivered}交车，尚未首保；车龄{age_months}个月、里程{km}公里，未达{limit_months}个月/{limit_km}公里", "delivered {delivered}, first maintenance not yet done, {age_months} months and {km} km below {limit_months} months / {limit_km} km"},
+
+	// Abnormal customers (lifecycle.AbnormalCodes) and comebacks.
+	{"lifecycle.abnormal.sister_store", "已于{date}在兄弟店{dealer}进厂，晚于本店最后一次进厂", "serviced at sister store {dealer} on {date}, after the last visit here"},
+	{"lifecycle.abnormal.cadence", "距上次进厂（{last}）已{days}天，超过其平均进厂间隔{cadence_days}天的{factor}倍", "{days} days since the last visit on {last}, over {factor} × the own cadence of {cadence_days} days"},
+	{"lifecycle.abnormal.long_absent", "已{months}个月未进厂（自{since}起）", "no visit for {months} months (since {since})"},
+	{"lifecycle.abnormal.repair_only", "{months}个月内维修{repairs}次，未做保养", "{repairs} repair visit(s) and no maintenance in {months} months"},
+	{"lifecycle.abnormal.complaint", "{date}投诉（{complaint}），此后未再进厂", "complaint {complaint} on {date} and no visit since"},
+	{"lifecycle.abnormal.complaint_in_service", "{date}在工单{order}中抱怨，此后未再进厂", "complaint during service order {order} on {date} and no visit since"},
+	{"lifecycle.comeback", "{service_kind:service_kind}工单{order}（{date}）于{class:repair_class}工单{of}（{closed}结算）后{days}天返修，在其质保期（{term_km}公里/{term_days}天）内",
+		"{service_kind:service_kind} {order} on {date} came back {days} days after {class:repair_class} job {of} closed on {closed}, within its warranty of {term_km} km / {term_days} days"},
+	{"lifecycle.comeback.km", "{service_kind:service_kind}工单{order}（{date}）于{class:repair_class}工单{of}（{closed}结算）后{days}天、{km}公里返修，在其质保期（{term_km}公里/{term_days}天）内",
+		"{service_kind:service_kind} {order} on {date} came back {days} days and {km} km after {class:repair_class} job {of} closed on {closed}, within its warranty of {term_km} km / {term_days} days"},
+
 	// Enumeration values used by the templates.
+	{"repair_class.major", "整车或总成修理", "major"},
+	{"repair_class.level2", "二级维护", "level-2"},
+	{"repair_class.minor", "小修", "minor"},
 	{"service_kind.first_maintenance", "首保", "first maintenance"},
 	{"service_kind.maintenance", "保养", "maintenance"},
 	{"service_kind.repair", "维修", "repair"},

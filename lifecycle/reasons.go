@@ -86,6 +86,9 @@ const lunarSuffix = ".lunar"
 func MessageCodes() []string {
 	codes := []string{CodeRescheduled, CodeRescheduledByStaff, CodeSkipped, CodeCancelledByStaff, CodeOutcome, CodeNoLongerPlanned, CodeFollowUp}
 	codes = append(codes, goneCodes...)
+	codes = append(codes, StageCodes()...)
+	codes = append(codes, AbnormalCodes()...)
+	codes = append(codes, CodeComeback, CodeComebackKM)
 	for _, k := range Kinds() {
 		if a, ok := defaultAnchor[k]; ok {
 			codes = append(codes, ReasonCodePrefix+string(k))

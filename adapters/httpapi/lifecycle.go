@@ -168,7 +168,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				if err := today(c, &q.date); err != nil {
 					return lifecycle.AbnormalReport{}, err
 				}
-				return svc.Abnormal(c.r.Context(), c.dealer, q.date, q.q)
+				r, err := svc.Abnormal(c.r.Context(), c.dealer, q.date, q.q)
+				c.renderAbnormal(&r)
+				return r, err
 			}),
 		query(route{method: http.MethodGet, path: "/v1/reports/kpis", op: "getLifecycleKPIs", tag: "Lifecycle", heavy: true,
 			summary: "Lifecycle KPIs over a period (formulas in the lifecycle package docs)", status: http.StatusOK},
@@ -185,7 +187,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				if err := today(c, &q.to); err != nil {
 					return lifecycle.ComebackReport{}, err
 				}
-				return svc.Comebacks(c.r.Context(), c.dealer, q.from, q.to, q.page)
+				r, err := svc.Comebacks(c.r.Context(), c.dealer, q.from, q.to, q.page)
+				c.renderComebacks(&r)
+				return r, err
 			}),
 	}
 }

@@ -56,8 +56,28 @@ func (c *call) renderTask(t *lifecycle.Task) {
 	t.StatusReason = c.say(t.StatusReasonCode, t.StatusReasonParams, t.StatusReason)
 }
 
-// renderPlan renders the reasons of p's rows and its gone reasons.
+// renderAbnormal renders the reasons of the abnormal classes of r's vehicles.
+func (c *call) renderAbnormal(r *lifecycle.AbnormalReport) {
+	for i := range r.Items {
+		for j := range r.Items[i].Abnormal {
+			a := &r.Items[i].Abnormal[j]
+			a.Reason = c.say(a.ReasonCode, a.ReasonParams, a.Reason)
+		}
+	}
+}
+
+// renderComebacks renders the reasons of r's comebacks.
+func (c *call) renderComebacks(r *lifecycle.ComebackReport) {
+	for i := range r.Items {
+		cb := &r.Items[i]
+		cb.Reason = c.say(cb.ReasonCode, cb.ReasonParams, cb.Reason)
+	}
+}
+
+// renderPlan renders the stage explanation of p, its rows' reasons and
+// its gone reasons.
 func (c *call) renderPlan(p *lifecycle.Plan) {
+	p.Stage.Reason = c.say(p.Stage.ReasonCode, p.Stage.ReasonParams, p.Stage.Reason)
 	for i := range p.Tasks {
 		t := &p.Tasks[i]
 		t.Reason = c.say(t.ReasonCode, t.ReasonParams, t.Reason)

@@ -82,6 +82,8 @@ func TestTaskReasonsByAcceptLanguage(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	var plan lifecycle.Plan
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &plan))
+	assert.Equal(t, "lifecycle.stage.honeymoon.none", plan.Stage.ReasonCode)
+	assert.Equal(t, "2026-01-28交车，尚未首保；车龄0个月、里程0公里，未达6个月/5000公里", plan.Stage.Reason)
 	assert.Equal(t, "尚无保养记录", plan.Gone[lifecycle.KindMaintenance])
 	assert.Equal(t, lifecycle.Message{Code: lifecycle.CodeGoneNoMaintenance}, plan.GoneCodes[lifecycle.KindMaintenance])
 	assert.Equal(t, "未登记生日", plan.Gone[lifecycle.KindBirthdayCare])
