@@ -7,6 +7,7 @@ import (
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/grading"
 	"github.com/dealercrm/dealercrm/i18n"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/stretchr/testify/assert"
@@ -18,7 +19,7 @@ import (
 // a new one (a new kind, an outcome, a lifecycle reason) fails the test
 // below until it has a template in every language.
 func requiredCodes() []string {
-	codes := lifecycle.MessageCodes()
+	codes := append(lifecycle.MessageCodes(), grading.ChangeCodes()...)
 	add := func(prefix string, vs ...string) {
 		for _, v := range vs {
 			codes = append(codes, prefix+"."+v)

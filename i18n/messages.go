@@ -113,6 +113,14 @@ var builtin = []struct{ code, zh, en string }{
 	{"lifecycle.comeback.km", "{service_kind:service_kind}工单{order}（{date}）于{class:repair_class}工单{of}（{closed}结算）后{days}天、{km}公里返修，在其质保期（{term_km}公里/{term_days}天）内",
 		"{service_kind:service_kind} {order} on {date} came back {days} days and {km} km after {class:repair_class} job {of} closed on {closed}, within its warranty of {term_km} km / {term_days} days"},
 
+	// Grade changes (grading.ChangeCodes).
+	{"grading.change.first", "首次评级：得分{score}，评为{grade}级", "first grading: score {score}"},
+	{"grading.change.upgrade", "升级：得分{score}，达到{grade}级分数线{bound}", "upgrade: score {score} reached the {grade} bound {bound}"},
+	{"grading.change.downgrade_margin", "降级：得分{score}，低于{old}级分数线{bound}减缓冲{margin}，降为{grade}级",
+		"downgrade: score {score} below the {old} bound {bound} minus margin {margin}"},
+	{"grading.change.downgrade_runs", "降级：得分{score}连续{runs}次低于{old}级分数线{bound}，降为{grade}级",
+		"downgrade: score {score} below the {old} bound {bound} for {runs} consecutive runs"},
+
 	// Enumeration values used by the templates.
 	{"repair_class.major", "整车或总成修理", "major"},
 	{"repair_class.level2", "二级维护", "level-2"},
