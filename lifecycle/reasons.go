@@ -148,7 +148,9 @@ type message struct {
 // months (days_before when it falls before it), or the repeat interval.
 func (e *evaluator) reasonMessage(p *planned) message {
 	r, o := p.rule, &e.occs[p.occ]
-	m := map[string]string{"kind": string(r.Kind), "n": strconv.Itoa(p.n)}
+	// Eight entries fit most reasons in one map group: no growth.
+	m := make(map[string]string, 8)
+	m["kind"], m["n"] = string(r.Kind), strconv.Itoa(p.n)
 	if p.off != nil {
 		m["days"], m["months"] = strconv.Itoa(abs(p.off.Days)), strconv.Itoa(abs(p.off.Months))
 		if p.off.negative() {
