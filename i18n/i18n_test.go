@@ -10,6 +10,7 @@ import (
 	"github.com/dealercrm/dealercrm/grading"
 	"github.com/dealercrm/dealercrm/i18n"
 	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/dealercrm/dealercrm/satisfaction"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/language"
@@ -20,6 +21,7 @@ import (
 // below until it has a template in every language.
 func requiredCodes() []string {
 	codes := append(lifecycle.MessageCodes(), grading.ChangeCodes()...)
+	codes = append(codes, satisfaction.FollowUpCodes()...)
 	add := func(prefix string, vs ...string) {
 		for _, v := range vs {
 			codes = append(codes, prefix+"."+v)
