@@ -99,3 +99,49 @@ func TestRiverOnlyInRiverjobs(t *testing.T) {
 		t.Fatalf("checked only %d files", checked)
 	}
 }
+
+// TestI18nImports keeps package i18n a leaf the domain never sees: it
+// imports the standard library and golang.org/x/text only (language
+// matching of Accept-Language and message catalogs, maintained by the Go
+// team, no dependencies of its own), and no domain package imports it:
+// the domain keeps message codes with parameters, and adapters render them.
+func TestI18nImports(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("i18n", "*.go"))
+	checked := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked++
+		for _, imp := range file.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") && !strings.HasPrefix(path, "golang.org/x/text/") {
+				t.Errorf("%s imports %s: i18n uses only the standard library and golang.org/x/text", f, path)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no i18n files checked")
+	}
+	for _, dir := range []string{".", "crm", "grading", "lifecycle", "loyalty", "campaign", "satisfaction", "jobs"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			file, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, imp := range file.Imports {
+				if path, _ := strconv.Unquote(imp.Path.Value); path == "github.com/dealercrm/dealercrm/i18n" || strings.HasPrefix(path, "golang.org/x/text") {
+					t.Errorf("%s imports %s: domain packages keep message codes; adapters render them", f, path)
+				}
+			}
+		}
+	}
+}

@@ -419,16 +419,36 @@ func (s *Scored) changeOf(i int, d decision, prior *State, asOf dealercrm.Date) 
 	switch d.kind {
 	case changeFirst:
 		ch.Reason = "first grading: score " + num(score)
+		ch.ReasonCode, ch.ReasonParams = CodeFirst, map[string]string{"score": num(score), "grade": string(ch.New)}
 	case changeUp:
 		ch.Reason = "upgrade: score " + num(score) + " reached the " + string(ch.New) + " bound " + num(s.Bounds[d.grade])
+		ch.ReasonCode, ch.ReasonParams = CodeUpgrade, map[string]string{"score": num(score), "grade": string(ch.New), "bound": num(s.Bounds[d.grade])}
 	case changeDownMargin:
 		ch.Reason = "downgrade: score " + num(score) + " below the " + string(prior.Grade) + " bound " +
 			num(s.Bounds[m.rank(prior.Grade)]) + " minus margin " + num(m.Hysteresis.Margin)
+		ch.ReasonCode, ch.ReasonParams = CodeDowngradeMargin, map[string]string{"score": num(score), "old": string(prior.Grade), "grade": string(ch.New),
+			"bound": num(s.Bounds[m.rank(prior.Grade)]), "margin": num(m.Hysteresis.Margin)}
 	case changeDownRuns:
 		ch.Reason = "downgrade: score " + num(score) + " below the " + string(prior.Grade) + " bound " +
 			num(s.Bounds[m.rank(prior.Grade)]) + " for " + strconv.Itoa(m.Hysteresis.Runs) + " consecutive runs"
+		ch.ReasonCode, ch.ReasonParams = CodeDowngradeRuns, map[string]string{"score": num(score), "old": string(prior.Grade), "grade": string(ch.New),
+			"bound": num(s.Bounds[m.rank(prior.Grade)]), "runs": strconv.Itoa(m.Hysteresis.Runs)}
 	}
 	return ch
+}
+
+// The reason codes of grade changes (Change.ReasonCode); parameters score,
+// grade (the new one) and, by code, bound, old, margin, runs.
+const (
+	CodeFirst           = "grading.change.first"
+	CodeUpgrade         = "grading.change.upgrade"
+	CodeDowngradeMargin = "grading.change.downgrade_margin"
+	CodeDowngradeRuns   = "grading.change.downgrade_runs"
+)
+
+// ChangeCodes returns every reason code of a grade change.
+func ChangeCodes() []string {
+	return []string{CodeFirst, CodeUpgrade, CodeDowngradeMargin, CodeDowngradeRuns}
 }
 
 // Outcome is what grading a whole batch decided, kept compact (a few bytes

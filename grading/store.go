@@ -63,6 +63,10 @@ type Change struct {
 	New    Grade   `json:"new"`
 	Score  float64 `json:"score"`
 	Reason string  `json:"reason"`
+	// ReasonCode and ReasonParams are Reason as a message code with
+	// parameters (ChangeCodes), for rendering in the reader's language.
+	ReasonCode   string            `json:"reason_code,omitempty"`
+	ReasonParams map[string]string `json:"reason_params,omitempty"`
 	// Top are the top contributing metrics at the change (SPEC §3: each
 	// change is explained).
 	Top    []Contribution `json:"top"`

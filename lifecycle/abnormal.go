@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -151,7 +152,26 @@ func (c AbnormalClass) Valid() bool { return slices.Contains(AbnormalClasses(), 
 type Abnormality struct {
 	Class  AbnormalClass `json:"class"`
 	Reason string        `json:"reason"`
+	// ReasonCode and ReasonParams are Reason as a message code with
+	// parameters (AbnormalCodes).
+	ReasonCode   string            `json:"reason_code,omitempty"`
+	ReasonParams map[string]string `json:"reason_params,omitempty"`
 }
+
+// AbnormalCodes returns the reason codes of abnormal classes.
+func AbnormalCodes() []string {
+	return []string{codeSisterStore, codeCadence, codeLongAbsent, codeRepairOnly, codeComplaint, codeComplaintInService}
+}
+
+// The reason codes of abnormal classes; their parameters follow each.
+const (
+	codeSisterStore        = "lifecycle.abnormal.sister_store"         // dealer, date
+	codeCadence            = "lifecycle.abnormal.cadence"              // days, last, factor, cadence_days
+	codeLongAbsent         = "lifecycle.abnormal.long_absent"          // months, since
+	codeRepairOnly         = "lifecycle.abnormal.repair_only"          // repairs, months
+	codeComplaint          = "lifecycle.abnormal.complaint"            // complaint, date
+	codeComplaintInService = "lifecycle.abnormal.complaint_in_service" // order, date
+)
 
 // Assessment is a vehicle's activity, service class and abnormal classes
 // as of a day.
@@ -269,8 +289,8 @@ func (a AbnormalPolicy) Assess(s *Subject, asOf dealercrm.Date) Assessment {
 	case !known.IsZero() && MonthsBetween(known, asOf) >= a.ClassMonths:
 		out.Class = ClassD
 	}
-	add := func(c AbnormalClass, format string, args ...any) {
-		out.Abnormal = append(out.Abnormal, Abnormality{Class: c, Reason: fmt.Sprintf(format, args...)})
+	add := func(c AbnormalClass, m message, format string, args ...any) {
+		out.Abnormal = append(out.Abnormal, Abnormality{Class: c, Reason: fmt.Sprintf(format, args...), ReasonCode: m.code, ReasonParams: m.params})
 	}
 	// Near-churn by cadence only below long-absent: past it the customer
 	// is long-absent, whatever the cadence.
@@ -281,12 +301,16 @@ func (a AbnormalPolicy) Assess(s *Subject, asOf dealercrm.Date) Assessment {
 	longAbsent := !since.IsZero() && out.MonthsSince >= a.LongAbsentMonths
 	switch {
 	case sister != nil && (out.LastVisit.IsZero() || sister.Date.After(out.LastVisit)):
-		add(NearChurn, "serviced at sister store %s on %s, after the last visit here", sister.DealerID, sister.Date)
+		add(NearChurn, message{codeSisterStore, params("dealer", string(sister.DealerID), "date", dateParam(sister.Date))},
+			"serviced at sister store %s on %s, after the last visit here", sister.DealerID, sister.Date)
 	case out.CadenceDays > 0 && !longAbsent && float64(days) > a.NearChurnFactor*out.CadenceDays:
-		add(NearChurn, "%d days since the last visit on %s, over %g × the own cadence of %.0f days", days, out.LastVisit, a.NearChurnFactor, out.CadenceDays)
+		add(NearChurn, message{codeCadence, params("days", strconv.Itoa(days), "last", dateParam(out.LastVisit),
+			"factor", strconv.FormatFloat(a.NearChurnFactor, 'g', -1, 64), "cadence_days", strconv.FormatFloat(out.CadenceDays, 'f', 0, 64))},
+			"%d days since the last visit on %s, over %g × the own cadence of %.0f days", days, out.LastVisit, a.NearChurnFactor, out.CadenceDays)
 	}
 	if longAbsent {
-		add(LongAbsent, "no visit for %d months (since %s)", out.MonthsSince, since)
+		add(LongAbsent, message{codeLongAbsent, params("months", strconv.Itoa(out.MonthsSince), "since", dateParam(since))},
+			"no visit for %d months (since %s)", out.MonthsSince, since)
 	}
 	a.complained(s, own, asOf, add)
 	var repairs, maint int
@@ -301,7 +325,8 @@ func (a AbnormalPolicy) Assess(s *Subject, asOf dealercrm.Date) Assessment {
 		}
 	}
 	if repairs > 0 && maint == 0 {
-		add(RepairOnly, "%d repair visit(s) and no maintenance in %d months", repairs, a.RepairOnlyMonths)
+		add(RepairOnly, message{codeRepairOnly, params("repairs", strconv.Itoa(repairs), "months", strconv.Itoa(a.RepairOnlyMonths))},
+			"%d repair visit(s) and no maintenance in %d months", repairs, a.RepairOnlyMonths)
 	}
 	return out
 }
@@ -309,17 +334,20 @@ func (a AbnormalPolicy) Assess(s *Subject, asOf dealercrm.Date) Assessment {
 // complained adds Complained for the latest complaint (a complaint record
 // or a visit marked with one) opened in ComplaintMonths with no visit here
 // after it.
-func (a AbnormalPolicy) complained(s *Subject, own []Visit, asOf dealercrm.Date, add func(AbnormalClass, string, ...any)) {
+func (a AbnormalPolicy) complained(s *Subject, own []Visit, asOf dealercrm.Date, add func(AbnormalClass, message, string, ...any)) {
 	var last dealercrm.Date
 	what := ""
+	var m message
 	for _, c := range s.Complaints {
 		if within(c.Opened, asOf, a.ComplaintMonths) && !c.Opened.Before(last) {
 			last, what = c.Opened, "complaint "+string(c.ID)
+			m = message{codeComplaint, params("complaint", string(c.ID), "date", dateParam(c.Opened))}
 		}
 	}
 	for _, v := range own {
 		if v.Complaint && within(v.Date, asOf, a.ComplaintMonths) && !v.Date.Before(last) {
 			last, what = v.Date, "complaint during service order "+string(v.OrderID)
+			m = message{codeComplaintInService, params("order", string(v.OrderID), "date", dateParam(v.Date))}
 		}
 	}
 	if last.IsZero() {
@@ -330,5 +358,5 @@ func (a AbnormalPolicy) complained(s *Subject, own []Visit, asOf dealercrm.Date,
 			return
 		}
 	}
-	add(Complained, "%s on %s and no visit since", what, last)
+	add(Complained, m, "%s on %s and no visit since", what, last)
 }

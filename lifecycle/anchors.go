@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -21,23 +22,27 @@ type anchorKind struct {
 	dates func(e *evaluator, r *planRule)
 	// why says why occurrence o exists (the start of a task's reason).
 	why func(e *evaluator, o *occurrence) string
+	// params adds the parameters of occurrence o to a task's reason
+	// message (reasons.go); it reports a lunar birthday, whose code has
+	// its own template.
+	params func(e *evaluator, o *occurrence, m map[string]string) (lunar bool)
 }
 
 // anchors maps every Anchor to the computation of its dates: the one
 // place to read or change when an anchor falls due.
 var anchors = map[Anchor]anchorKind{
-	AnchorDelivery:          {dates: deliveryDates, why: deliveryWhy},
-	AnchorFirstMaintenance:  {dates: firstMaintenanceDates, why: firstMaintenanceWhy},
-	AnchorMaintenance:       {dates: maintenanceDates, why: maintenanceWhy},
-	AnchorServiceClosed:     {dates: serviceClosedDates, why: serviceClosedWhy},
-	AnchorComplaintResolved: {dates: complaintResolvedDates, why: complaintResolvedWhy},
-	AnchorPolicyEnd:         {dates: policyEndDates, why: policyEndWhy},
-	AnchorInspection:        {dates: inspectionDates, why: inspectionWhy},
-	AnchorWarrantyEnd:       {dates: warrantyEndDates, why: warrantyEndWhy},
-	AnchorMembershipEnd:     {dates: membershipEndDates, why: membershipEndWhy},
-	AnchorBirthday:          {customer: true, dates: birthdayDates, why: birthdayWhy},
-	AnchorHoliday:           {customer: true, dates: holidayDates, why: holidayWhy},
-	AnchorCadence:           {customer: true, dates: cadenceDates, why: cadenceWhy},
+	AnchorDelivery:          {dates: deliveryDates, why: deliveryWhy, params: deliveryParams},
+	AnchorFirstMaintenance:  {dates: firstMaintenanceDates, why: firstMaintenanceWhy, params: firstMaintenanceParams},
+	AnchorMaintenance:       {dates: maintenanceDates, why: maintenanceWhy, params: maintenanceParams},
+	AnchorServiceClosed:     {dates: serviceClosedDates, why: serviceClosedWhy, params: serviceClosedParams},
+	AnchorComplaintResolved: {dates: complaintResolvedDates, why: complaintResolvedWhy, params: complaintResolvedParams},
+	AnchorPolicyEnd:         {dates: policyEndDates, why: policyEndWhy, params: policyEndParams},
+	AnchorInspection:        {dates: inspectionDates, why: inspectionWhy, params: inspectionParams},
+	AnchorWarrantyEnd:       {dates: warrantyEndDates, why: warrantyEndWhy, params: warrantyEndParams},
+	AnchorMembershipEnd:     {dates: membershipEndDates, why: membershipEndWhy, params: membershipEndParams},
+	AnchorBirthday:          {customer: true, dates: birthdayDates, why: birthdayWhy, params: birthdayParams},
+	AnchorHoliday:           {customer: true, dates: holidayDates, why: holidayWhy, params: holidayParams},
+	AnchorCadence:           {customer: true, dates: cadenceDates, why: cadenceWhy, params: cadenceParams},
 }
 
 // occurrence is one instance of a rule's anchor for a subject.
@@ -48,20 +53,23 @@ type occurrence struct {
 	until  dealercrm.Date // repeats stop before this date (zero: none)
 	idx    int            // the visit, complaint or policy index; the inspection year
 	name   string         // the festival or inspection rule name
+	fest   FestivalKey    // the festival
 }
 
 // onDate adds the occurrence on date d, or notes why there is none when
 // d is not known.
-func onDate(e *evaluator, r *planRule, d dealercrm.Date, unknown string) {
+func onDate(e *evaluator, r *planRule, d dealercrm.Date, code, unknown string) {
 	if d.IsZero() {
-		e.gone(r.Kind, unknown)
+		e.gone(r.Kind, code, unknown)
 		return
 	}
 	e.occur(occurrence{basis: d, anchor: d})
 }
 
 // deliveryDates: the delivery.
-func deliveryDates(e *evaluator, r *planRule) { onDate(e, r, e.s.Delivery, "no delivery date") }
+func deliveryDates(e *evaluator, r *planRule) {
+	onDate(e, r, e.s.Delivery, CodeGoneNoDelivery, "no delivery date")
+}
 
 func deliveryWhy(e *evaluator, _ *occurrence) string {
 	return "delivered on " + e.s.Delivery.String()
@@ -72,19 +80,20 @@ func deliveryWhy(e *evaluator, _ *occurrence) string {
 func firstMaintenanceDates(e *evaluator, r *planRule) {
 	s, p := e.s, &e.pl.policy
 	if s.Delivery.IsZero() {
-		e.gone(r.Kind, "no delivery date")
+		e.gone(r.Kind, CodeGoneNoDelivery, "no delivery date")
 		return
 	}
 	if !e.firstMaint.IsZero() {
 		if e.explains(r.Kind) {
-			e.gone(r.Kind, fmt.Sprintf("first maintenance done on %s", e.firstMaint))
+			e.gone(r.Kind, CodeGoneFirstMaintenanceDone, fmt.Sprintf("first maintenance done on %s", e.firstMaint), "date", e.firstMaint.String())
 		}
 		return
 	}
 	lost := s.Delivery.AddMonths(p.Maintenance.FirstLostMonths)
 	if !e.asOf.Before(lost) {
 		if e.explains(r.Kind) {
-			e.gone(r.Kind, fmt.Sprintf("first maintenance lost (首保流失) on %s, %d months after delivery", lost, p.Maintenance.FirstLostMonths))
+			e.gone(r.Kind, CodeGoneFirstMaintenanceLost, fmt.Sprintf("first maintenance lost (首保流失) on %s, %d months after delivery", lost, p.Maintenance.FirstLostMonths),
+				"date", lost.String(), "months", strconv.Itoa(p.Maintenance.FirstLostMonths))
 		}
 		return
 	}
@@ -100,7 +109,7 @@ func firstMaintenanceWhy(e *evaluator, _ *occurrence) string {
 func maintenanceDates(e *evaluator, r *planRule) {
 	lm := e.lastMaint
 	if lm == nil {
-		e.gone(r.Kind, "no maintenance done yet")
+		e.gone(r.Kind, CodeGoneNoMaintenance, "no maintenance done yet")
 		return
 	}
 	due := e.predictDate(lm.Date, lm.KM, e.pl.policy.Maintenance.IntervalFor(e.s.Model))
@@ -147,7 +156,7 @@ func policyEndDates(e *evaluator, r *planRule) {
 	for i, t := range e.s.Policies {
 		if by := renewedBy(e.s.Policies, t); by != "" {
 			if e.explains(r.Kind) {
-				e.gone(r.Kind, fmt.Sprintf("policy %s renewed by %s", t.ID, by))
+				e.gone(r.Kind, CodeGonePolicyRenewed, fmt.Sprintf("policy %s renewed by %s", t.ID, by), "policy", string(t.ID), "by", string(by))
 			}
 			continue
 		}
@@ -168,13 +177,13 @@ func inspectionDates(e *evaluator, r *planRule) {
 		reg = e.s.Delivery
 	}
 	if reg.IsZero() {
-		e.gone(r.Kind, "no registration or delivery date")
+		e.gone(r.Kind, CodeGoneNoRegistration, "no registration or delivery date")
 		return
 	}
 	ir, ok := inspectionRule(e.pl.policy.Inspection, reg)
 	if !ok {
 		if e.explains(r.Kind) {
-			e.gone(r.Kind, fmt.Sprintf("no inspection rule for cars registered on %s", reg))
+			e.gone(r.Kind, CodeGoneNoInspectionRule, fmt.Sprintf("no inspection rule for cars registered on %s", reg), "date", reg.String())
 		}
 		return
 	}
@@ -198,7 +207,7 @@ func inspectionWhy(_ *evaluator, o *occurrence) string {
 func warrantyEndDates(e *evaluator, r *planRule) {
 	s := e.s
 	if s.Delivery.IsZero() {
-		e.gone(r.Kind, "no delivery date")
+		e.gone(r.Kind, CodeGoneNoDelivery, "no delivery date")
 		return
 	}
 	end := s.Delivery.AddMonths(e.pl.policy.Stages.WarrantyFor(s.Brand, s.Model).Months)
@@ -211,7 +220,7 @@ func warrantyEndWhy(e *evaluator, o *occurrence) string {
 
 // membershipEndDates: the end of the owner's club membership.
 func membershipEndDates(e *evaluator, r *planRule) {
-	onDate(e, r, e.s.MembershipEnd, "no membership")
+	onDate(e, r, e.s.MembershipEnd, CodeGoneNoMembership, "no membership")
 }
 
 func membershipEndWhy(_ *evaluator, o *occurrence) string {
@@ -226,14 +235,14 @@ func membershipEndWhy(_ *evaluator, o *occurrence) string {
 func birthdayDates(e *evaluator, r *planRule) {
 	o := e.s.Owner
 	if o == nil || o.Birthday.IsZero() {
-		e.gone(r.Kind, "no birthday recorded")
+		e.gone(r.Kind, CodeGoneNoBirthday, "no birthday recorded")
 		return
 	}
 	lunar := o.BirthdayCalendar == crm.BirthdayLunar
 	from := e.win.lo.Year
 	if lunar {
 		if _, ok := e.pl.cal.ToLunar(o.Birthday); !ok {
-			e.gone(r.Kind, fmt.Sprintf("no lunar date for the birthday %s", o.Birthday))
+			e.gone(r.Kind, CodeGoneNoLunarDate, fmt.Sprintf("no lunar date for the birthday %s", o.Birthday), "date", o.Birthday.String())
 			return
 		}
 		from--
@@ -266,7 +275,7 @@ func birthdayWhy(e *evaluator, o *occurrence) string {
 // those a rule without repeats can reach.
 func holidayDates(e *evaluator, r *planRule) {
 	if e.s.Owner == nil {
-		e.gone(r.Kind, "no owner")
+		e.gone(r.Kind, CodeGoneNoOwner, "no owner")
 		return
 	}
 	for y := e.win.lo.Year; y <= e.win.hi.Year+1; y++ {
@@ -274,7 +283,7 @@ func holidayDates(e *evaluator, r *planRule) {
 			if r.Repeat == nil && e.outside(r, f.Date) {
 				continue
 			}
-			e.occur(occurrence{basis: f.Date, anchor: f.Date, name: f.Name})
+			e.occur(occurrence{basis: f.Date, anchor: f.Date, name: f.Name, fest: f.Key})
 		}
 	}
 }
@@ -287,12 +296,12 @@ func holidayWhy(_ *evaluator, o *occurrence) string {
 // grade cadence whose tasks may reach the window.
 func cadenceDates(e *evaluator, r *planRule) {
 	if e.s.Owner == nil {
-		e.gone(r.Kind, "no owner")
+		e.gone(r.Kind, CodeGoneNoOwner, "no owner")
 		return
 	}
 	c := e.s.CadenceMonths
 	if c <= 0 {
-		e.gone(r.Kind, "no contact cadence for the customer (not graded, or the grade has none)")
+		e.gone(r.Kind, CodeGoneNoCadence, "no contact cadence for the customer (not graded, or the grade has none)")
 		return
 	}
 	from, to := e.win.lo, e.win.hi
@@ -311,4 +320,78 @@ func cadenceDates(e *evaluator, r *planRule) {
 
 func cadenceWhy(e *evaluator, o *occurrence) string {
 	return fmt.Sprintf("grade %s contact cadence: every %d months, period from %s", e.s.Grade, e.s.CadenceMonths, o.basis)
+}
+
+// The params functions add an occurrence's parameters to a task's reason
+// message (evaluator.reasonMessage), mirroring the why functions above.
+
+func deliveryParams(e *evaluator, _ *occurrence, m map[string]string) bool {
+	m["delivered"] = dateParam(e.s.Delivery)
+	return false
+}
+
+func firstMaintenanceParams(e *evaluator, _ *occurrence, m map[string]string) bool {
+	e.predictParams(e.s.Delivery, 0, e.pl.policy.Maintenance.First, m)
+	return false
+}
+
+func maintenanceParams(e *evaluator, _ *occurrence, m map[string]string) bool {
+	lm := e.lastMaint
+	m["last"] = dateParam(lm.Date)
+	e.predictParams(lm.Date, lm.KM, e.pl.policy.Maintenance.IntervalFor(e.s.Model), m)
+	return false
+}
+
+func serviceClosedParams(e *evaluator, o *occurrence, m map[string]string) bool {
+	v := &e.s.Visits[o.idx]
+	m["order"], m["service_kind"], m["closed"] = string(v.OrderID), string(v.Kind), dateParam(o.basis)
+	return false
+}
+
+func complaintResolvedParams(e *evaluator, o *occurrence, m map[string]string) bool {
+	m["complaint"], m["resolved"] = string(e.s.Complaints[o.idx].ID), dateParam(o.basis)
+	return false
+}
+
+func policyEndParams(e *evaluator, o *occurrence, m map[string]string) bool {
+	t := &e.s.Policies[o.idx]
+	m["policy"], m["insurance_kind"], m["end"] = string(t.ID), string(t.Kind), dateParam(t.End)
+	return false
+}
+
+func inspectionParams(_ *evaluator, o *occurrence, m map[string]string) bool {
+	m["due"], m["year"], m["rule"] = dateParam(o.basis), strconv.Itoa(o.idx), o.name
+	return false
+}
+
+func warrantyEndParams(e *evaluator, o *occurrence, m map[string]string) bool {
+	w := e.pl.policy.Stages.WarrantyFor(e.s.Brand, e.s.Model)
+	m["end"], m["warranty_months"], m["warranty_km"] = dateParam(o.basis), strconv.Itoa(w.Months), strconv.FormatInt(w.KM, 10)
+	return false
+}
+
+func membershipEndParams(_ *evaluator, o *occurrence, m map[string]string) bool {
+	m["end"] = dateParam(o.basis)
+	return false
+}
+
+func birthdayParams(e *evaluator, o *occurrence, m map[string]string) bool {
+	m["date"] = dateParam(o.basis)
+	if c := e.s.Owner; c != nil && c.BirthdayCalendar == crm.BirthdayLunar {
+		if l, ok := e.pl.cal.ToLunar(c.Birthday); ok {
+			m["lunar_month"], m["lunar_day"] = strconv.Itoa(l.Month), strconv.Itoa(l.Day)
+			return true
+		}
+	}
+	return false
+}
+
+func holidayParams(_ *evaluator, o *occurrence, m map[string]string) bool {
+	m["date"], m["name"], m["festival"] = dateParam(o.basis), o.name, string(o.fest)
+	return false
+}
+
+func cadenceParams(e *evaluator, o *occurrence, m map[string]string) bool {
+	m["grade"], m["cadence_months"], m["from"] = e.s.Grade, strconv.Itoa(e.s.CadenceMonths), dateParam(o.basis)
+	return false
 }

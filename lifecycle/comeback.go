@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -122,7 +123,19 @@ type Comeback struct {
 	// missing (the term's days alone decide).
 	KM     int64  `json:"km"`
 	Reason string `json:"reason"`
+	// ReasonCode and ReasonParams are Reason as a message code with
+	// parameters: CodeComebackKM, or CodeComeback when a reading is
+	// missing.
+	ReasonCode   string            `json:"reason_code,omitempty"`
+	ReasonParams map[string]string `json:"reason_params,omitempty"`
 }
+
+// The reason codes of a comeback; parameters service_kind, order, date,
+// days, km (CodeComebackKM only), class, of, closed, term_km, term_days.
+const (
+	CodeComeback   = "lifecycle.comeback"
+	CodeComebackKM = "lifecycle.comeback.km"
+)
 
 // Jobs counts the workshop jobs of subject s at its own dealer dated in
 // [from, to]: the denominator of the comeback rate.
@@ -207,8 +220,14 @@ func (c ComebackPolicy) comeback(s *Subject, i int) (Comeback, bool) {
 			why += fmt.Sprintf(" and %d km", km)
 		}
 		why += fmt.Sprintf(" after %s job %s closed on %s, within its warranty of %d km / %d days", rc, p.OrderID, closed, t.KM, t.Days)
+		code, ps := CodeComeback, params("service_kind", string(v.Kind), "order", string(v.OrderID), "date", dateParam(v.Date),
+			"days", strconv.Itoa(days), "class", string(rc), "of", string(p.OrderID), "closed", dateParam(closed),
+			"term_km", strconv.FormatInt(t.KM, 10), "term_days", strconv.Itoa(t.Days))
+		if km >= 0 {
+			code, ps["km"] = CodeComebackKM, strconv.FormatInt(km, 10)
+		}
 		return Comeback{VehicleID: s.VehicleID, OrderID: v.OrderID, Date: v.Date, Of: p.OrderID, OfDate: closed, Class: rc,
-			Days: days, KM: km, Reason: why}, true
+			Days: days, KM: km, Reason: why, ReasonCode: code, ReasonParams: ps}, true
 	}
 	return Comeback{}, false
 }

@@ -114,6 +114,20 @@
 // and lifecycletest.RunServiceTests (the run against concurrent writers,
 // PIPL export and erasure) are their shared contract.
 //
+// # Reasons as codes
+//
+// Every text a clerk reads is kept twice: as English prose (Task.Reason,
+// Task.StatusReason, StageResult.Reason, Plan.Gone, Abnormality.Reason,
+// Comeback.Reason) and as a message code with parameters beside it
+// (ReasonCode and ReasonParams, StatusReasonCode and StatusReasonParams,
+// Plan.GoneCodes), e.g. "lifecycle.reason.insurance_renewal" with
+// {"insurance_kind": "compulsory", "policy": "P1", "end": "2026-05-10",
+// "n": "1", …}. Package i18n renders the codes in Chinese or English; the
+// HTTP API does so by Accept-Language. MessageCodes lists every code; a
+// kind added to the default plan needs its "kind.<kind>" and
+// "lifecycle.reason.<kind>" templates in i18n, whose test fails without
+// them (see docs/i18n.md).
+//
 // # Personal data (PIPL)
 //
 // Service implements crm.PersonalData; a host registers it with

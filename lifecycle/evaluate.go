@@ -201,6 +201,8 @@ type Evaluation struct {
 	// Gone explains, per rule kind, why the rule plans nothing (first
 	// maintenance done, no consent…).
 	Gone map[Kind]string `json:"gone,omitempty"`
+	// GoneCodes is Gone as message codes with parameters.
+	GoneCodes map[Kind]Message `json:"gone_codes,omitempty"`
 }
 
 // known returns s restricted to what was known on asOf.
@@ -241,6 +243,12 @@ func (pl *Planner) Evaluate(s *Subject, asOf dealercrm.Date, aheadDays int) Eval
 	e := evaluator{pl: pl}
 	e.plan(&k, asOf, scope{all: true, ahead: pl.window(asOf.AddDays(-pl.policy.KeepDays), asOf.AddDays(aheadDays))})
 	out := Evaluation{Stage: e.stage, Usage: *e.usage(), Gone: e.goneWhy, Tasks: make([]Task, len(e.tasks))}
+	if len(e.goneMsg) > 0 {
+		out.GoneCodes = make(map[Kind]Message, len(e.goneMsg))
+		for k, m := range e.goneMsg {
+			out.GoneCodes[k] = Message{Code: m.code, Params: m.params}
+		}
+	}
 	for i := range e.tasks {
 		p := &e.tasks[i]
 		out.Tasks[i] = e.task(p, e.key(p).String())
@@ -359,8 +367,10 @@ type evaluator struct {
 	asOf  dealercrm.Date
 	scope scope
 	win   window // of the current rule
-	// goneWhy says why rules plan nothing (scope.explains).
+	// goneWhy says why rules plan nothing (scope.explains), and goneMsg
+	// the same as message codes.
 	goneWhy map[Kind]string
+	goneMsg map[Kind]message
 	stage   StageResult
 	// usageOK reports that usageOf is computed (on first use).
 	usageOK bool
@@ -382,7 +392,7 @@ type evaluator struct {
 // reset readies e for subject s.
 func (e *evaluator) reset(s *Subject, asOf dealercrm.Date, sc scope) {
 	e.s, e.asOf, e.scope = s, asOf, sc
-	e.goneWhy, e.stage, e.usageOK, e.usageOf = nil, StageResult{}, false, Usage{}
+	e.goneWhy, e.goneMsg, e.stage, e.usageOK, e.usageOf = nil, nil, StageResult{}, false, Usage{}
 	e.firstMaint, e.lastMaint = dealercrm.Date{}, nil
 	for i := range s.Visits {
 		if v := &s.Visits[i]; v.maintenance() {
@@ -458,7 +468,7 @@ func (e *evaluator) plan(s *Subject, asOf dealercrm.Date, sc scope) {
 		if !ok {
 			e.tasks = e.tasks[:kept]
 			if e.explains(r.Kind) {
-				e.gone(r.Kind, fmt.Sprintf("no consent for %s by %v", r.Purpose, r.Channels))
+				e.gone(r.Kind, CodeGoneNoConsent, fmt.Sprintf("no consent for %s by %v", r.Purpose, r.Channels), "purpose", string(r.Purpose), "channels", listParam(r.Channels))
 			}
 			continue
 		}
@@ -475,15 +485,15 @@ func (e *evaluator) applies(r *planRule) bool {
 	switch {
 	case len(r.Stages) > 0 && !slices.Contains(r.Stages, e.stage.Stage):
 		if e.explains(r.Kind) {
-			e.gone(r.Kind, fmt.Sprintf("the vehicle is in stage %s, the rule wants %v", e.stage.Stage, r.Stages))
+			e.gone(r.Kind, CodeGoneStage, fmt.Sprintf("the vehicle is in stage %s, the rule wants %v", e.stage.Stage, r.Stages), "stage", string(e.stage.Stage), "want", listParam(r.Stages))
 		}
 	case len(r.Grades) > 0 && !slices.Contains(r.Grades, s.Grade):
 		if e.explains(r.Kind) {
-			e.gone(r.Kind, fmt.Sprintf("the customer's grade %q is not one of %v", s.Grade, r.Grades))
+			e.gone(r.Kind, CodeGoneGrade, fmt.Sprintf("the customer's grade %q is not one of %v", s.Grade, r.Grades), "grade", s.Grade, "want", listParam(r.Grades))
 		}
 	case len(r.Tiers) > 0 && !slices.Contains(r.Tiers, s.Tier):
 		if e.explains(r.Kind) {
-			e.gone(r.Kind, fmt.Sprintf("the customer's club tier %q is not one of %v", s.Tier, r.Tiers))
+			e.gone(r.Kind, CodeGoneTier, fmt.Sprintf("the customer's club tier %q is not one of %v", s.Tier, r.Tiers), "tier", s.Tier, "want", listParam(r.Tiers))
 		}
 	default:
 		return true
@@ -503,15 +513,17 @@ func (e *evaluator) explains(k Kind) bool {
 	return e.scope.explains(k)
 }
 
-// gone notes why the rule of kind k plans nothing, when wanted.
-func (e *evaluator) gone(k Kind, why string) {
+// gone notes why the rule of kind k plans nothing, when wanted: in words,
+// and as message code with parameters (key-value pairs).
+func (e *evaluator) gone(k Kind, code, why string, kv ...string) {
 	if !e.explains(k) {
 		return
 	}
 	if e.goneWhy == nil {
-		e.goneWhy = map[Kind]string{}
+		e.goneWhy, e.goneMsg = map[Kind]string{}, map[Kind]message{}
 	}
 	e.goneWhy[k] = why
+	e.goneMsg[k] = message{code: code, params: params(kv...)}
 }
 
 // remind adds the reminders of occurrence o of rule r due in the window:
@@ -637,6 +649,8 @@ func (e *evaluator) task(p *planned, key string) Task {
 	t := Task{DealerID: s.DealerID, Key: key, Kind: r.Kind, VehicleID: s.VehicleID, CustomerID: s.customerID(),
 		AnchorDate: e.occs[p.occ].anchor, Due: p.due, WindowEnd: p.end, Channel: p.channel, Purpose: r.Purpose,
 		OwnerRole: r.Owner, Reason: e.reason(p), Status: StatusOpen}
+	m := e.reasonMessage(p)
+	t.ReasonCode, t.ReasonParams = m.code, m.params
 	if p.subject.customer {
 		t.VehicleID = ""
 	}
@@ -740,6 +754,20 @@ func (e *evaluator) predictWhy(from dealercrm.Date, km int64, lim Limit, what st
 	}
 	return what + " due on " + byAge.String() + ", " + strconv.Itoa(lim.Months) + " months after " + from.String() + ", before " +
 		strconv.FormatInt(target, 10) + " km"
+}
+
+// predictParams adds the parameters of predictDate to m: the due date,
+// the odometer target km, the age limit limit_months after from, and by
+// ("km" when the odometer is predicted to reach km first, at km_per_day,
+// "age" otherwise).
+func (e *evaluator) predictParams(from dealercrm.Date, km int64, lim Limit, m map[string]string) {
+	byAge := from.AddMonths(lim.Months)
+	u := e.usage()
+	target := addKM(km, lim.KM)
+	m["km"], m["limit_months"], m["due"], m["by"] = strconv.FormatInt(target, 10), strconv.Itoa(lim.Months), dateParam(byAge), "age"
+	if byKM, ok := u.DateAt(target, from); ok && byKM.Before(byAge) {
+		m["due"], m["by"], m["km_per_day"] = dateParam(byKM), "km", strconv.FormatFloat(u.KMPerDay, 'f', 1, 64)
+	}
 }
 
 // renewedBy returns the ID of a later policy of the same kind that

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -42,6 +43,11 @@ type FollowUp struct {
 	// unhappy with).
 	ExcludedStaffID crm.StaffID `json:"excluded_staff_id,omitempty"`
 	Reason          string      `json:"reason"`
+	// ReasonCode and ReasonParams give the reason as a message code with
+	// parameters, for rendering in the reader's language; without a code
+	// the task's is CodeFollowUp with Reason as its text parameter.
+	ReasonCode   string            `json:"reason_code,omitempty"`
+	ReasonParams map[string]string `json:"reason_params,omitempty"`
 }
 
 // key returns the follow-up's task key. Its subject ("ref:…") is neither
@@ -108,6 +114,10 @@ func (s *Service) OpenFollowUp(ctx context.Context, dealer crm.DealerID, f Follo
 	t := Task{ID: TaskID(s.newID()), DealerID: dealer, Key: key, Kind: f.Kind, CustomerID: f.CustomerID, VehicleID: f.VehicleID,
 		AnchorDate: f.Due, Due: f.Due, WindowEnd: f.Due.AddDays(window - 1), Channel: ch, Purpose: f.Purpose, OwnerRole: role,
 		AssigneeID: f.AssigneeID, ExcludedStaffID: f.ExcludedStaffID, Reason: f.Reason, Status: StatusOpen, CreatedAt: now, UpdatedAt: now}
+	t.ReasonCode, t.ReasonParams = f.ReasonCode, maps.Clone(f.ReasonParams)
+	if t.ReasonCode == "" {
+		t.ReasonCode, t.ReasonParams = CodeFollowUp, params("text", f.Reason)
+	}
 	if t.AssigneeID != "" && t.AssigneeID == t.ExcludedStaffID {
 		t.AssigneeID = ""
 	}

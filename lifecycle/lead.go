@@ -114,10 +114,13 @@ func planLead(l *crm.Lead, p crm.LeadPolicy, loc *time.Location, day dealercrm.D
 		if visit, ok := firstCall(l, p); ok {
 			t.AnchorDate = dealercrm.DateIn(visit, loc)
 			t.Reason = fmt.Sprintf("first call within %d hours of the showroom visit on %s", p.FirstCallHours, t.AnchorDate)
+			t.ReasonCode, t.ReasonParams = CodeLeadFirstCall, params("hours", strconv.Itoa(p.FirstCallHours), "visit", t.AnchorDate.String())
 		} else if l.LastContactAt.IsZero() {
 			t.Reason = fmt.Sprintf("level %s lead created on %s: follow up every %d days", l.Level, touched, p.CadenceDays[l.Level])
+			t.ReasonCode, t.ReasonParams = CodeLeadNew, params("level", string(l.Level), "created", touched.String(), "days", strconv.Itoa(p.CadenceDays[l.Level]))
 		} else {
 			t.Reason = fmt.Sprintf("level %s lead last contacted on %s: follow up every %d days", l.Level, touched, p.CadenceDays[l.Level])
+			t.ReasonCode, t.ReasonParams = CodeLeadCadence, params("level", string(l.Level), "last", touched.String(), "days", strconv.Itoa(p.CadenceDays[l.Level]))
 		}
 		out = append(out, t)
 	}
@@ -127,32 +130,56 @@ func planLead(l *crm.Lead, p crm.LeadPolicy, loc *time.Location, day dealercrm.D
 		due := dealercrm.DateIn(stale, loc)
 		out = append(out, Task{Key: leadKey(KindStaleLead, l.ID, touched.String()), Kind: KindStaleLead, LeadID: l.ID, CustomerID: customer,
 			AnchorDate: touched, Due: due, WindowEnd: due.AddDays(staleWindowDays - 1), OwnerRole: RoleManager,
-			Reason: fmt.Sprintf("level %s lead untouched since %s, more than %d days", l.Level, touched, p.StaleAfterDays),
+			Reason:     fmt.Sprintf("level %s lead untouched since %s, more than %d days", l.Level, touched, p.StaleAfterDays),
+			ReasonCode: CodeLeadStale, ReasonParams: params("level", string(l.Level), "since", touched.String(), "days", strconv.Itoa(p.StaleAfterDays)),
 			Status: status(due.AddDays(staleWindowDays - 1))})
 	}
 	return out
 }
+
+// The message codes of lead tasks: their reasons (parameters after each)
+// and why their status changed.
+const (
+	CodeLeadFirstCall      = "lifecycle.reason.lead_follow_up.first_call" // hours, visit
+	CodeLeadNew            = "lifecycle.reason.lead_follow_up.new"        // level, created, days
+	CodeLeadCadence        = "lifecycle.reason.lead_follow_up"            // level, last, days
+	CodeLeadStale          = "lifecycle.reason.stale_lead"                // level, since, days
+	CodeLeadReassigned     = "lifecycle.status.lead_reassigned"           // from, to (staff IDs)
+	CodeLeadContacted      = "lifecycle.status.lead_contacted"            // date
+	CodeLeadGoneDeleted    = "lifecycle.gone.lead_deleted"                // none
+	CodeLeadGoneConverted  = "lifecycle.gone.lead_converted"              // none
+	CodeLeadGoneLost       = "lifecycle.gone.lead_lost"                   // none
+	CodeLeadGoneOrdered    = "lifecycle.gone.lead_ordered"                // none
+	CodeLeadGoneTouched    = "lifecycle.gone.lead_touched"                // date
+	CodeLeadGoneNoFollowUp = "lifecycle.gone.lead_no_follow_up"           // level
+	CodeLeadGoneReplaced   = "lifecycle.gone.lead_replaced"               // none
+)
+
+var leadCodes = []string{CodeLeadFirstCall, CodeLeadNew, CodeLeadCadence, CodeLeadStale, CodeLeadReassigned, CodeLeadContacted,
+	CodeLeadGoneDeleted, CodeLeadGoneConverted, CodeLeadGoneLost, CodeLeadGoneOrdered, CodeLeadGoneTouched, CodeLeadGoneNoFollowUp,
+	CodeLeadGoneReplaced}
 
 // staleWindowDays is how many days a stale-lead task may be done in
 // before it turns overdue.
 const staleWindowDays = 7
 
 // goneWhy says why lead l, or a lead that no longer exists when l is
-// nil, has no task of kind.
-func goneWhy(l *crm.Lead, kind Kind, loc *time.Location) string {
+// nil, has no task of kind, in words and as a message code.
+func goneWhy(l *crm.Lead, kind Kind, loc *time.Location) (string, message) {
 	switch {
 	case l == nil:
-		return "lead deleted"
+		return "lead deleted", message{CodeLeadGoneDeleted, nil}
 	case l.Status == crm.LeadConverted:
-		return "lead converted"
+		return "lead converted", message{CodeLeadGoneConverted, nil}
 	case l.Status == crm.LeadLost:
-		return "lead lost"
+		return "lead lost", message{CodeLeadGoneLost, nil}
 	case l.Level == crm.LevelO:
-		return "lead ordered"
+		return "lead ordered", message{CodeLeadGoneOrdered, nil}
 	case kind == KindStaleLead:
-		return "lead touched on " + dealercrm.DateIn(lastTouch(l), loc).String()
+		d := dealercrm.DateIn(lastTouch(l), loc).String()
+		return "lead touched on " + d, message{CodeLeadGoneTouched, params("date", d)}
 	default:
-		return fmt.Sprintf("no follow-up due at level %s", l.Level)
+		return fmt.Sprintf("no follow-up due at level %s", l.Level), message{CodeLeadGoneNoFollowUp, params("level", string(l.Level))}
 	}
 }
 
@@ -181,10 +208,13 @@ func diffLead(l *crm.Lead, planned, active []Task, loc *time.Location, day deale
 			moved := !old.Pinned && (p.Due != old.Due || p.WindowEnd != old.WindowEnd || p.AssigneeID != old.AssigneeID || p.Reason != old.Reason)
 			if moved {
 				t.StatusReason = fmt.Sprintf("rescheduled from %s to %s: %s", old.Due, p.Due, p.Reason)
+				t.StatusReasonCode, t.StatusReasonParams = CodeRescheduled, params("from", old.Due.String(), "to", p.Due.String())
 				if p.Due == old.Due && p.AssigneeID != old.AssigneeID {
 					t.StatusReason = fmt.Sprintf("reassigned from %q to %q, the lead's consultant", old.AssigneeID, p.AssigneeID)
+					t.StatusReasonCode, t.StatusReasonParams = CodeLeadReassigned, params("from", string(old.AssigneeID), "to", string(p.AssigneeID))
 				}
 				t.Due, t.WindowEnd, t.AnchorDate, t.AssigneeID, t.Reason = p.Due, p.WindowEnd, p.AnchorDate, p.AssigneeID, p.Reason
+				t.ReasonCode, t.ReasonParams = p.ReasonCode, p.ReasonParams
 				res.Rescheduled++
 			}
 			t.Status = StatusOpen
@@ -198,15 +228,18 @@ func diffLead(l *crm.Lead, planned, active []Task, loc *time.Location, day deale
 				replace = append(replace, t)
 			}
 		case old.Kind == KindLeadFollowUp && l != nil && contactedSince(l, old.Key):
-			t.Status, t.StatusReason = StatusDone, "follow-up logged on "+dealercrm.DateIn(lastTouch(l), loc).String()
+			d := dealercrm.DateIn(lastTouch(l), loc).String()
+			t.Status, t.StatusReason = StatusDone, "follow-up logged on "+d
+			t.StatusReasonCode, t.StatusReasonParams = CodeLeadContacted, params("date", d)
 			replace = append(replace, t)
 			res.Closed++
 		default:
-			why := goneWhy(l, old.Kind, loc)
+			why, msg := goneWhy(l, old.Kind, loc)
 			if i >= 0 {
-				why = "replaced by " + planned[i].Key
+				why, msg = "replaced by "+planned[i].Key, message{CodeLeadGoneReplaced, nil}
 			}
 			t.Status, t.StatusReason = StatusCancelled, "cancelled: "+why
+			t.StatusReasonCode, t.StatusReasonParams = msg.code, msg.params
 			replace = append(replace, t)
 			res.Closed++
 		}

@@ -44,6 +44,15 @@ type Plan struct {
 	// Gone explains, per rule kind, why the rule plans nothing (first
 	// maintenance done, no consent…).
 	Gone map[Kind]string `json:"gone,omitempty"`
+	// GoneCodes is Gone as message codes with parameters.
+	GoneCodes map[Kind]Message `json:"gone_codes,omitempty"`
+}
+
+// Message is a text as a message code with parameters, rendered in the
+// reader's language by package i18n (see reasons.go).
+type Message struct {
+	Code   string            `json:"code"`
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // PlannedTask is a row of a Plan: a task as the plan schedules it, with
@@ -64,17 +73,19 @@ type PlannedTask struct {
 	OwnerRole  Role           `json:"owner_role"`
 	AssigneeID crm.StaffID    `json:"assignee_id,omitempty"`
 	// ExcludedStaffID must not do the task (the advisor who did the job).
-	ExcludedStaffID crm.StaffID `json:"excluded_staff_id,omitempty"`
-	Reason          string      `json:"reason"`
+	ExcludedStaffID crm.StaffID       `json:"excluded_staff_id,omitempty"`
+	Reason          string            `json:"reason"`
+	ReasonCode      string            `json:"reason_code"`
+	ReasonParams    map[string]string `json:"reason_params,omitempty"`
 }
 
 // planOf returns the Plan of vehicle id from its evaluation.
 func planOf(id crm.VehicleID, asOf dealercrm.Date, ev *Evaluation) Plan {
-	p := Plan{VehicleID: id, AsOf: asOf, Stage: ev.Stage, Usage: ev.Usage, Gone: ev.Gone, Tasks: make([]PlannedTask, len(ev.Tasks))}
+	p := Plan{VehicleID: id, AsOf: asOf, Stage: ev.Stage, Usage: ev.Usage, Gone: ev.Gone, GoneCodes: ev.GoneCodes, Tasks: make([]PlannedTask, len(ev.Tasks))}
 	for i, t := range ev.Tasks {
 		p.Tasks[i] = PlannedTask{Planned: true, Key: t.Key, Kind: t.Kind, VehicleID: t.VehicleID, CustomerID: t.CustomerID,
 			AnchorDate: t.AnchorDate, Due: t.Due, WindowEnd: t.WindowEnd, Channel: t.Channel, Purpose: t.Purpose, OwnerRole: t.OwnerRole,
-			AssigneeID: t.AssigneeID, ExcludedStaffID: t.ExcludedStaffID, Reason: t.Reason}
+			AssigneeID: t.AssigneeID, ExcludedStaffID: t.ExcludedStaffID, Reason: t.Reason, ReasonCode: t.ReasonCode, ReasonParams: t.ReasonParams}
 	}
 	return p
 }
@@ -188,6 +199,7 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 		t.Outcome, t.Note, t.InteractionID = o.Outcome, o.Note, in.ID
 		if o.Outcome != crm.OutcomeNoAnswer {
 			t.Status, t.StatusReason = StatusDone, "outcome "+string(o.Outcome)
+			t.StatusReasonCode, t.StatusReasonParams = CodeOutcome, params("outcome", string(o.Outcome))
 		}
 		t.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
 		return nil
@@ -204,7 +216,7 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 }
 
 // close moves an active task to a final status with a reason.
-func (s *Service) close(ctx context.Context, dealer crm.DealerID, id TaskID, to Status, reason string) (Task, error) {
+func (s *Service) close(ctx context.Context, dealer crm.DealerID, id TaskID, to Status, code, reason string) (Task, error) {
 	if reason == "" {
 		c := crm.Checker{}
 		c.Add("reason", crm.RuleRequired, "a reason is required")
@@ -215,6 +227,7 @@ func (s *Service) close(ctx context.Context, dealer crm.DealerID, id TaskID, to 
 			return err
 		}
 		t.Status, t.StatusReason = to, reason
+		t.StatusReasonCode, t.StatusReasonParams = code, params("note", reason)
 		t.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
 		return nil
 	})
@@ -226,12 +239,12 @@ func (s *Service) close(ctx context.Context, dealer crm.DealerID, id TaskID, to 
 
 // Skip closes a task without doing it, with a reason.
 func (s *Service) Skip(ctx context.Context, dealer crm.DealerID, id TaskID, reason string) (Task, error) {
-	return s.close(ctx, dealer, id, StatusSkipped, reason)
+	return s.close(ctx, dealer, id, StatusSkipped, CodeSkipped, reason)
 }
 
 // Cancel closes a task whose reason vanished, with the reason.
 func (s *Service) Cancel(ctx context.Context, dealer crm.DealerID, id TaskID, reason string) (Task, error) {
-	return s.close(ctx, dealer, id, StatusCancelled, reason)
+	return s.close(ctx, dealer, id, StatusCancelled, CodeCancelledByStaff, reason)
 }
 
 // Reschedule moves an active task to a new due date chosen by staff (it is
@@ -252,6 +265,7 @@ func (s *Service) Reschedule(ctx context.Context, dealer crm.DealerID, id TaskID
 			return err
 		}
 		t.StatusReason = fmt.Sprintf("rescheduled from %s to %s: %s", t.Due, due, reason)
+		t.StatusReasonCode, t.StatusReasonParams = CodeRescheduledByStaff, params("from", t.Due.String(), "to", due.String(), "note", reason)
 		t.WindowEnd = due.AddDays(t.WindowEnd.DaysSince(t.Due))
 		t.Due, t.Pinned, t.Status = due, true, StatusOpen
 		t.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)

@@ -17,6 +17,10 @@ import (
 // person.
 const ErasedReason = "erased"
 
+// CodeErased is the reason code and status reason code of an erased task
+// (Task.Erase), without parameters.
+const CodeErased = "lifecycle.erased"
+
 // Erase removes from t what may identify or quote its customer, for an
 // erasure under PIPL (Service.EraseCustomer), and reports whether it
 // changed t:
@@ -26,6 +30,8 @@ const ErasedReason = "erased"
 //     survey comment (a survey follow-up), a plate or a birthday, and a
 //     status reason is what staff wrote when they skipped, cancelled or
 //     rescheduled the task;
+//   - ReasonCode and StatusReasonCode become CodeErased, without
+//     parameters (they held the same personal data);
 //   - Note, what staff recorded with the outcome, is cleared.
 //
 // The key, kind, customer and vehicle IDs, dates, channel, purpose,
@@ -34,13 +40,15 @@ const ErasedReason = "erased"
 // KPIs). UpdatedAt becomes at when t changes; erasing again changes
 // nothing.
 func (t *Task) Erase(at time.Time) bool {
-	if !t.Status.Active() && t.Reason == ErasedReason && t.StatusReason == ErasedReason && t.Note == "" {
+	if !t.Status.Active() && t.Reason == ErasedReason && t.StatusReason == ErasedReason && t.Note == "" &&
+		t.ReasonCode == CodeErased && t.StatusReasonCode == CodeErased && t.ReasonParams == nil && t.StatusReasonParams == nil {
 		return false
 	}
 	if t.Status.Active() {
 		t.Status = StatusCancelled
 	}
 	t.Reason, t.StatusReason, t.Note, t.UpdatedAt = ErasedReason, ErasedReason, "", at
+	t.ReasonCode, t.ReasonParams, t.StatusReasonCode, t.StatusReasonParams = CodeErased, nil, CodeErased, nil
 	return true
 }
 

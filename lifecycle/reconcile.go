@@ -46,7 +46,7 @@ func (pl *Planner) Reconcile(subs []Subject, stored []Task, date dealercrm.Date)
 // and the first one stands.
 func (pl *Planner) ReconcileEach(n int, fill func(i int, s *Subject), stored []Task, date dealercrm.Date) Changes {
 	ix := newStoredIndex(pl, stored, date)
-	m := merger{ix: ix, state: make([]taskState, len(stored)), moved: map[int32]*kept{}, created: map[string]bool{}, gone: map[goneKey]string{},
+	m := merger{ix: ix, state: make([]taskState, len(stored)), moved: map[int32]*kept{}, created: map[string]bool{}, gone: map[goneKey]goneReason{},
 		ch: Changes{Result: RunResult{Date: date, Subjects: n}}}
 	workers := make([]reconciler, min(runtime.GOMAXPROCS(0), max(1, n/reconcileChunk)))
 	for w := range workers {
@@ -218,6 +218,7 @@ type kept struct {
 	channel          crm.Channel
 	assignee         crm.StaffID
 	reason           string
+	msg              message
 }
 
 // goneKey names a rule kind of a subject (stored tasks are cancelled for
@@ -230,6 +231,7 @@ type goneKey struct {
 type goneReason struct {
 	key goneKey
 	why string
+	msg message
 }
 
 // reconciler plans and diffs subjects for one worker.
@@ -266,7 +268,7 @@ func (rc *reconciler) diff(sub *Subject, d *subjectDiff) {
 	for kind, why := range e.goneWhy {
 		for i, ts := range d.seen {
 			if slices.ContainsFunc(ts, func(t int32) bool { return ix.stored[t].Kind == kind }) {
-				d.gone = append(d.gone, goneReason{goneKey{kind, subjects[i]}, why})
+				d.gone = append(d.gone, goneReason{goneKey{kind, subjects[i]}, why, e.goneMsg[kind]})
 			}
 		}
 	}
@@ -346,7 +348,7 @@ func (rc *reconciler) keep(p *planned, old *Task, idx int32) kept {
 	}
 	assignee, _ := e.assignee(p)
 	if moves(old, p.due, p.end, p.channel, assignee) {
-		k.moved, k.due, k.end, k.anchor, k.channel, k.assignee, k.reason = true, p.due, p.end, e.occs[p.occ].anchor, p.channel, assignee, e.reason(p)
+		k.moved, k.due, k.end, k.anchor, k.channel, k.assignee, k.reason, k.msg = true, p.due, p.end, e.occs[p.occ].anchor, p.channel, assignee, e.reason(p), e.reasonMessage(p)
 	}
 	return k
 }
@@ -379,7 +381,7 @@ type merger struct {
 	// grows.
 	create  [][]Task
 	created map[string]bool // the keys of create
-	gone    map[goneKey]string
+	gone    map[goneKey]goneReason
 }
 
 // createBlock is how many tasks to create a block of merger.create holds.
@@ -413,7 +415,7 @@ func (m *merger) merge(d *subjectDiff) {
 		}
 	}
 	for _, g := range d.gone {
-		m.gone[g.key] = g.why
+		m.gone[g.key] = g
 	}
 }
 
@@ -434,7 +436,9 @@ func (m *merger) finish() Changes {
 		case statePlanned:
 			if k := m.moved[int32(i)]; k != nil {
 				t.StatusReason = fmt.Sprintf("rescheduled from %s to %s: %s", old.Due, k.due, k.reason)
+				t.StatusReasonCode, t.StatusReasonParams = CodeRescheduled, params("from", old.Due.String(), "to", k.due.String())
 				t.Due, t.WindowEnd, t.AnchorDate, t.Channel, t.AssigneeID, t.Reason = k.due, k.end, k.anchor, k.channel, k.assignee, k.reason
+				t.ReasonCode, t.ReasonParams = k.msg.code, k.msg.params
 				t.Status = StatusOpen
 				changed = true
 				ch.Result.Rescheduled++
@@ -443,11 +447,12 @@ func (m *merger) finish() Changes {
 			if old.Due.Before(keep) {
 				break
 			}
-			why := m.gone[goneKey{old.Kind, old.subject(old.VehicleID == "")}]
-			if why == "" {
-				why = "no longer planned on " + ix.date.String()
+			g := m.gone[goneKey{old.Kind, old.subject(old.VehicleID == "")}]
+			if g.why == "" {
+				g.why, g.msg = "no longer planned on "+ix.date.String(), message{code: CodeNoLongerPlanned, params: params("date", ix.date.String())}
 			}
-			t.Status, t.StatusReason = StatusCancelled, "cancelled: "+why
+			t.Status, t.StatusReason = StatusCancelled, "cancelled: "+g.why
+			t.StatusReasonCode, t.StatusReasonParams = g.msg.code, g.msg.params
 			ch.Replace = append(ch.Replace, t)
 			ch.Result.Cancelled++
 			continue

@@ -32,6 +32,7 @@ func referenceReconcile(pl *lifecycle.Planner, subs []lifecycle.Subject, stored 
 	}
 	planned := map[string]lifecycle.Task{}
 	gone := map[string]string{}
+	goneCode := map[string]lifecycle.Message{}
 	createFrom := date.AddDays(-p.CatchUpDays)
 	seenV := map[crm.VehicleID]bool{}
 	seenC := map[crm.CustomerID]bool{}
@@ -46,8 +47,10 @@ func referenceReconcile(pl *lifecycle.Planner, subs []lifecycle.Subject, stored 
 		if ahead > 0 {
 			for k, why := range ev.Gone {
 				gone[string(k)+"|vehicle:"+string(sub.VehicleID)] = why
+				goneCode[string(k)+"|vehicle:"+string(sub.VehicleID)] = ev.GoneCodes[k]
 				if sub.Owner != nil {
 					gone[string(k)+"|customer:"+string(sub.Owner.ID)] = why
+					goneCode[string(k)+"|customer:"+string(sub.Owner.ID)] = ev.GoneCodes[k]
 				}
 			}
 			if sub.Owner != nil {
@@ -82,6 +85,8 @@ func referenceReconcile(pl *lifecycle.Planner, subs []lifecycle.Subject, stored 
 			if !old.Pinned && (want.Due != old.Due || want.WindowEnd != old.WindowEnd || want.Channel != old.Channel || want.AssigneeID != old.AssigneeID) {
 				t.StatusReason = fmt.Sprintf("rescheduled from %s to %s: %s", old.Due, want.Due, want.Reason)
 				t.Due, t.WindowEnd, t.AnchorDate, t.Channel, t.AssigneeID, t.Reason = want.Due, want.WindowEnd, want.AnchorDate, want.Channel, want.AssigneeID, want.Reason
+				t.ReasonCode, t.ReasonParams = want.ReasonCode, want.ReasonParams
+				t.StatusReasonCode, t.StatusReasonParams = lifecycle.CodeRescheduled, map[string]string{"from": old.Due.String(), "to": want.Due.String()}
 				t.Status = lifecycle.StatusOpen
 				changed = true
 				ch.Result.Rescheduled++
@@ -91,11 +96,13 @@ func referenceReconcile(pl *lifecycle.Planner, subs []lifecycle.Subject, stored 
 			if parts := strings.SplitN(old.Key, "|", 3); len(parts) >= 2 {
 				subject = parts[1]
 			}
-			why := gone[string(old.Kind)+"|"+subject]
+			why, code := gone[string(old.Kind)+"|"+subject], goneCode[string(old.Kind)+"|"+subject]
 			if why == "" {
 				why = "no longer planned on " + date.String()
+				code = lifecycle.Message{Code: lifecycle.CodeNoLongerPlanned, Params: map[string]string{"date": date.String()}}
 			}
 			t.Status, t.StatusReason = lifecycle.StatusCancelled, "cancelled: "+why
+			t.StatusReasonCode, t.StatusReasonParams = code.Code, code.Params
 			ch.Replace = append(ch.Replace, t)
 			ch.Result.Cancelled++
 			continue

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/dealercrm/dealercrm/crm"
 	"slices"
+	"strconv"
 
 	"github.com/dealercrm/dealercrm"
 )
@@ -158,12 +159,36 @@ type StageResult struct {
 	Stage Stage `json:"stage"`
 	// Decider is the limit or event that decided the stage.
 	Decider Decider `json:"decider"`
-	// Reason explains the decision in a sentence.
+	// Reason explains the decision in a sentence, in English.
 	Reason string `json:"reason"`
+	// ReasonCode and ReasonParams are Reason as a message code with
+	// parameters: "lifecycle.stage.<stage>.<decider>" (StageCodes).
+	ReasonCode   string            `json:"reason_code,omitempty"`
+	ReasonParams map[string]string `json:"reason_params,omitempty"`
 	// AgeMonths is the vehicle age in whole months on the evaluation date.
 	AgeMonths int `json:"age_months"`
 	// KM is the odometer estimate used (last reading extrapolated).
 	KM int64 `json:"km"`
+}
+
+// StageCodes returns the reason codes of stages, one per stage and the
+// deciders that may decide it.
+func StageCodes() []string {
+	return []string{"lifecycle.stage.repurchase.lead", "lifecycle.stage.repurchase.age",
+		"lifecycle.stage.post_warranty.age", "lifecycle.stage.post_warranty.odometer",
+		"lifecycle.stage.warranty_mid_late.age", "lifecycle.stage.warranty_mid_late.odometer",
+		"lifecycle.stage.early_use.first_maintenance", "lifecycle.stage.early_use.age", "lifecycle.stage.early_use.odometer",
+		"lifecycle.stage.honeymoon.none"}
+}
+
+// code sets the reason code and parameters of r: the stage and decider,
+// the vehicle's age_months and km, the deciding limit_months and
+// limit_km, the delivered date and the first_maintenance date.
+func (r *StageResult) code(in StageInput, lim Limit) {
+	r.ReasonCode = "lifecycle.stage." + string(r.Stage) + "." + string(r.Decider)
+	r.ReasonParams = params("age_months", strconv.Itoa(r.AgeMonths), "km", strconv.FormatInt(r.KM, 10),
+		"limit_months", strconv.Itoa(lim.Months), "limit_km", strconv.FormatInt(lim.KM, 10),
+		"delivered", dateParam(in.Delivery), "first_maintenance", dateParam(in.FirstMaintenance))
 }
 
 // StageInput is what Classify needs to know about a vehicle.
@@ -198,8 +223,14 @@ func (p StagePolicy) Classify(in StageInput, asOf dealercrm.Date) StageResult {
 }
 
 // classify is Classify; without explain the result has no Reason.
-func (p StagePolicy) classify(in StageInput, asOf dealercrm.Date, explain bool) StageResult {
-	r := StageResult{AgeMonths: monthsBetween(in.Delivery, asOf), KM: in.KM}
+func (p StagePolicy) classify(in StageInput, asOf dealercrm.Date, explain bool) (r StageResult) {
+	r = StageResult{AgeMonths: monthsBetween(in.Delivery, asOf), KM: in.KM}
+	// lim is the limit that decided the stage (in the honeymoon, the one
+	// not yet reached), for the reason's parameters.
+	var lim Limit
+	if explain {
+		defer func() { r.code(in, lim) }()
+	}
 	if in.OpenRepurchaseLead {
 		r.Stage, r.Decider, r.Reason = StageRepurchase, ByLead, "the owner has an open add or replacement purchase lead"
 		return r
@@ -208,6 +239,7 @@ func (p StagePolicy) classify(in StageInput, asOf dealercrm.Date, explain bool) 
 		r.Stage, r.Decider = StageRepurchase, ByAge
 		if explain {
 			r.Reason = fmt.Sprintf("vehicle age %d months reached the repurchase age of %d months", r.AgeMonths, p.RepurchaseMonths)
+			lim = Limit{Months: p.RepurchaseMonths}
 		}
 		return r
 	}
@@ -229,14 +261,14 @@ func (p StagePolicy) classify(in StageInput, asOf dealercrm.Date, explain bool) 
 	}
 	w := p.WarrantyFor(in.Brand, in.Model)
 	if d := reached(w); d != "" {
-		r.Stage, r.Decider = StagePostWarranty, d
+		r.Stage, r.Decider, lim = StagePostWarranty, d, w
 		if explain {
 			r.Reason = why(d, w) + ": the warranty (" + w.String() + ") has ended"
 		}
 		return r
 	}
 	if d := reached(p.EarlyUse); d != "" {
-		r.Stage, r.Decider = StageWarrantyMidLate, d
+		r.Stage, r.Decider, lim = StageWarrantyMidLate, d, p.EarlyUse
 		if explain {
 			r.Reason = why(d, p.EarlyUse) + ": the 三包 period (" + p.EarlyUse.String() + ") has ended"
 		}
@@ -250,13 +282,13 @@ func (p StagePolicy) classify(in StageInput, asOf dealercrm.Date, explain bool) 
 		return r
 	}
 	if d := reached(p.Honeymoon); d != "" {
-		r.Stage, r.Decider = StageEarlyUse, d
+		r.Stage, r.Decider, lim = StageEarlyUse, d, p.Honeymoon
 		if explain {
 			r.Reason = why(d, p.Honeymoon) + ": the honeymoon limit (" + p.Honeymoon.String() + ") has passed"
 		}
 		return r
 	}
-	r.Stage, r.Decider = StageHoneymoon, ByNone
+	r.Stage, r.Decider, lim = StageHoneymoon, ByNone, p.Honeymoon
 	if explain {
 		r.Reason = fmt.Sprintf("delivered %s, first maintenance not yet done, %d months and %d km below %s", in.Delivery, r.AgeMonths, in.KM, p.Honeymoon)
 	}

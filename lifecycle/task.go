@@ -96,16 +96,26 @@ type Task struct {
 	AssigneeID crm.StaffID `json:"assignee_id,omitempty"`
 	// ExcludedStaffID must not do the task (the advisor who did the job).
 	ExcludedStaffID crm.StaffID `json:"excluded_staff_id,omitempty"`
-	// Reason says why the task exists.
+	// Reason says why the task exists, in English; the HTTP API renders
+	// it from ReasonCode in the reader's language.
 	Reason string `json:"reason"`
+	// ReasonCode and ReasonParams are Reason as a message code with
+	// parameters (reasons.go; package i18n renders them). The code is
+	// empty only on a task stored before codes existed.
+	ReasonCode   string            `json:"reason_code"`
+	ReasonParams map[string]string `json:"reason_params,omitempty"`
 	// Pinned marks a due date set by staff: the scheduler keeps it.
 	Pinned bool   `json:"pinned,omitempty"`
 	Status Status `json:"status"`
 	// StatusReason says why the status or due date last changed.
-	StatusReason  string            `json:"status_reason,omitempty"`
-	Outcome       crm.Outcome       `json:"outcome,omitempty"`
-	Note          string            `json:"note,omitempty"`
-	InteractionID crm.InteractionID `json:"interaction_id,omitempty"`
+	StatusReason string `json:"status_reason,omitempty"`
+	// StatusReasonCode and StatusReasonParams are StatusReason as a
+	// message code with parameters.
+	StatusReasonCode   string            `json:"status_reason_code,omitempty"`
+	StatusReasonParams map[string]string `json:"status_reason_params,omitempty"`
+	Outcome            crm.Outcome       `json:"outcome,omitempty"`
+	Note               string            `json:"note,omitempty"`
+	InteractionID      crm.InteractionID `json:"interaction_id,omitempty"`
 	// Version counts the writes of a stored task: 1 when created, one more
 	// on each change. A store replaces a task only while it still has the
 	// version the replacement was read with (TaskStore.Apply), so that the

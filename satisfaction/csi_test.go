@@ -172,6 +172,10 @@ func TestLifecycleFollowUps(t *testing.T) {
 	assert.Equal(t, "2025-03-03", task.WindowEnd.String(), "a two-day window")
 	assert.Equal(t, crm.StaffID("adv2"), task.ExcludedStaffID, "not the advisor the customer rated")
 	assert.Contains(t, task.Reason, "收费不清楚")
+	assert.Equal(t, "satisfaction.follow_up.low.comment", task.ReasonCode, "low answers and a comment")
+	assert.Equal(t, "收费不清楚", task.ReasonParams["comment"])
+	assert.NotEmpty(t, task.ReasonParams["low"])
+	assert.Equal(t, string(r.ID), task.ReasonParams["response"])
 
 	// A retried follow-up (the response recorded again) finds its task.
 	again, err := satisfaction.LifecycleTasks{Tasks: lc}.OpenFollowUp(ctx, satisfaction.FollowUpRequest{DealerID: dealer, ResponseID: r.ID,

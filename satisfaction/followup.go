@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/dealercrm/dealercrm/crm"
@@ -75,15 +76,43 @@ func (l LifecycleTasks) OpenFollowUp(ctx context.Context, req FollowUpRequest) (
 	if req.CustomerID == "" {
 		return "", nil
 	}
-	t, err := l.Tasks.OpenFollowUp(ctx, req.DealerID, lifecycle.FollowUp{
+	f := lifecycle.FollowUp{
 		Kind: lifecycle.KindSurveyFollowUp, Ref: "survey:" + string(req.ResponseID), CustomerID: req.CustomerID,
 		Due: req.Date, WindowDays: l.WindowDays, OwnerRole: lifecycle.RoleCR, ExcludedStaffID: req.StaffID,
 		Reason: truncate(describe(req), 4000),
-	})
+	}
+	f.ReasonCode, f.ReasonParams = describeCode(req)
+	t, err := l.Tasks.OpenFollowUp(ctx, req.DealerID, f)
 	if err != nil {
 		return "", err
 	}
 	return string(t.ID), nil
+}
+
+// FollowUpCodes returns the reason codes of the follow-up tasks
+// LifecycleTasks opens: CodeFollowUp, with ".low" when answers were low,
+// then ".comment" when the customer commented. Parameters: score,
+// threshold, questionnaire, response, low (the low items joined by "; ")
+// and comment.
+func FollowUpCodes() []string {
+	return []string{CodeFollowUp, CodeFollowUp + ".low", CodeFollowUp + ".comment", CodeFollowUp + ".low.comment"}
+}
+
+// CodeFollowUp starts the reason codes of FollowUpCodes.
+const CodeFollowUp = "satisfaction.follow_up"
+
+// describeCode is describe as a message code with parameters.
+func describeCode(req FollowUpRequest) (string, map[string]string) {
+	code := CodeFollowUp
+	p := map[string]string{"score": strconv.FormatFloat(req.Score, 'f', 1, 64), "threshold": strconv.FormatFloat(req.Threshold, 'f', 0, 64),
+		"questionnaire": string(req.QuestionnaireID), "response": string(req.ResponseID)}
+	if len(req.Low) > 0 {
+		code, p["low"] = code+".low", truncate(strings.Join(req.Low, "; "), 1000)
+	}
+	if req.Comment != "" {
+		code, p["comment"] = code+".comment", truncate(req.Comment, 3000)
+	}
+	return code, p
 }
 
 // describe says why a response needs a follow-up.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dealercrm/dealercrm/i18n"
+	"golang.org/x/text/language"
 	"io"
 	"mime"
 	"net/http"
@@ -30,6 +32,11 @@ type call struct {
 	// again is set by the work of a route with an again status when the
 	// request found its record already there: the answer has that status.
 	again bool
+	// cat renders words in the request's language, lang (words.go),
+	// matched on first use (langSet).
+	cat     *i18n.Catalog
+	lang    language.Tag
+	langSet bool
 }
 
 // reply writes v as the JSON body of a response with status; a nil v
@@ -44,6 +51,7 @@ func (c *call) reply(status int, v any) error {
 		return fmt.Errorf("httpapi: encode response: %w", err)
 	}
 	hd := c.w.Header()
+	setLanguageHeaders(hd, c.language())
 	hd.Set("Content-Type", "application/json")
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Content-Type-Options", "nosniff")

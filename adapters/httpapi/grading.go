@@ -144,9 +144,16 @@ func gradingRoutes(svc *grading.Service) []route {
 			summary: "List graded customers in customer ID order, optionally of one grade",
 			status:  http.StatusOK, result: reflect.TypeFor[grading.State](), list: true},
 			stateParams, forDealer(svc.ListStates)),
-		byID(route{method: http.MethodGet, path: "/v1/grading/customers/{id}", op: "getCustomerGrade", tag: tag,
+		finish(route{method: http.MethodGet, path: "/v1/grading/customers/{id}", op: "getCustomerGrade", tag: tag,
 			summary: "Get a customer's grade with its explanation, history and service strategy", status: http.StatusOK},
-			svc.Customer),
+			func(c *call) (grading.CustomerGrade, error) {
+				g, err := svc.Customer(c.r.Context(), c.dealer, crm.CustomerID(c.r.PathValue("id")))
+				for i := range g.History {
+					h := &g.History[i]
+					h.Reason = c.say(h.ReasonCode, h.ReasonParams, h.Reason)
+				}
+				return g, err
+			}),
 		query(route{method: http.MethodGet, path: "/v1/grading/rfm", op: "getRFMReport", tag: tag, heavy: true,
 			summary: "RFM quintiles of service history with the standard segments", status: http.StatusOK},
 			rfmParams, func(c *call, q rfmQuery) (grading.RFMReport, error) {

@@ -82,8 +82,16 @@ func TestGradingRoutes(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	cg := decodeJSON[grading.CustomerGrade](t, w.Body.Bytes())
 	assert.NotEmpty(t, cg.State.Top, "the grade is explained")
-	assert.Len(t, cg.History, 1)
+	require.Len(t, cg.History, 1)
 	require.NotNil(t, cg.Strategy)
+	first := cg.History[0]
+	assert.Equal(t, grading.CodeFirst, first.ReasonCode)
+	assert.Equal(t, "first grading: score "+first.ReasonParams["score"], first.Reason, "English: the domain's words")
+	w = e.do(http.MethodGet, "/v1/grading/customers/c10", keyA, nil, "Accept-Language", "zh-CN")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	zh := decodeJSON[grading.CustomerGrade](t, w.Body.Bytes()).History[0]
+	assert.Equal(t, "首次评级：得分"+first.ReasonParams["score"]+"，评为"+string(first.New)+"级", zh.Reason, "Chinese: the grade change explained")
+	assert.Equal(t, first.ReasonParams, zh.ReasonParams)
 
 	w = e.do(http.MethodGet, "/v1/grading/customers/c10", keyB, nil)
 	assert.Equal(t, http.StatusNotFound, w.Code, "dealer B does not see dealer A's grades")

@@ -50,7 +50,9 @@ func newEnvOn(t testing.TB, store crm.Store, opts ...httpapi.Option) *env {
 
 // do sends a request with key (none when "") and body: nil, a string or
 // []byte sent as is, or a value marshalled to JSON. Extra headers come in
-// name, value pairs.
+// name, value pairs. Accept-Language is en unless a header sets it (to ""
+// for none): the tests read the domain's English words, and i18n_test.go
+// the Chinese default.
 func (e *env) do(method, path, key string, body any, header ...string) *httptest.ResponseRecorder {
 	e.t.Helper()
 	var rd io.Reader
@@ -72,6 +74,7 @@ func (e *env) do(method, path, key string, body any, header ...string) *httptest
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
+	req.Header.Set("Accept-Language", "en")
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dealercrm/dealercrm/i18n"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -58,6 +59,8 @@ type config struct {
 	timeout       time.Duration
 	maxHeavy      int
 	heavyWait     time.Duration
+	// catalog renders the words of answers (WithCatalog).
+	catalog *i18n.Catalog
 	// modules add the routes of other dealercrm packages (grading,
 	// satisfaction, …); each is enabled by its own Option, declared in that
 	// module's file, so the crm routes stay the same without them.
@@ -182,6 +185,9 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 		timeout: DefaultRequestTimeout, maxHeavy: DefaultMaxHeavyRequests, heavyWait: DefaultHeavyWait}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.catalog == nil {
+		cfg.catalog = i18n.Default()
 	}
 	h := &handler{svc: svc, cfg: cfg, log: cfg.logger, auth: cfg.auth, mux: http.NewServeMux(),
 		heavy: make(chan struct{}, cfg.maxHeavy)}

@@ -81,6 +81,7 @@ func withLeads(c *call, svc *lifecycle.Service, p crm.Page[lifecycle.Task]) (crm
 	}
 	out := crm.Page[taskItem]{Items: make([]taskItem, len(p.Items)), Next: p.Next}
 	for i, t := range p.Items {
+		c.renderTask(&t)
 		out.Items[i].Task = t
 		if l, ok := leads[t.LeadID]; ok {
 			out.Items[i].Lead = &taskLead{ID: l.ID, Name: l.Name, Mobile: l.Mobile, Level: l.Level, ModelOfInterest: l.ModelOfInterest, ConsultantID: l.ConsultantID}
@@ -183,6 +184,7 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 			func(c *call, in taskOutcomeInput) (taskOutcomeReply, error) {
 				t, i, err := svc.RecordOutcome(c.r.Context(), c.dealer, lifecycle.TaskID(c.r.PathValue("id")),
 					lifecycle.Outcome{Outcome: in.Outcome, Note: in.Note, StaffID: in.StaffID, Channel: in.Channel})
+				c.renderTask(&t)
 				return taskOutcomeReply{Task: t, Interaction: i}, err
 			}),
 		query(route{method: http.MethodGet, path: "/v1/vehicles/{id}/plan", op: "getVehiclePlan", tag: "Lifecycle",
@@ -192,7 +194,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				if err := today(c, &d); err != nil {
 					return lifecycle.Plan{}, err
 				}
-				return svc.PlanFor(c.r.Context(), c.dealer, crm.VehicleID(c.r.PathValue("id")), d)
+				p, err := svc.PlanFor(c.r.Context(), c.dealer, crm.VehicleID(c.r.PathValue("id")), d)
+				c.renderPlan(&p)
+				return p, err
 			}),
 		query(route{method: http.MethodGet, path: "/v1/reports/abnormal", op: "getAbnormalReport", tag: "Lifecycle", heavy: true,
 			summary: "Abnormal customers 异常客户 as of a day (default today): near-churn, long-absent, complained, repair-only; counts over every vehicle, the abnormal vehicles one page at a time",
@@ -201,7 +205,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				if err := today(c, &q.date); err != nil {
 					return lifecycle.AbnormalReport{}, err
 				}
-				return svc.Abnormal(c.r.Context(), c.dealer, q.date, q.q)
+				r, err := svc.Abnormal(c.r.Context(), c.dealer, q.date, q.q)
+				c.renderAbnormal(&r)
+				return r, err
 			}),
 		query(route{method: http.MethodGet, path: "/v1/reports/kpis", op: "getLifecycleKPIs", tag: "Lifecycle", heavy: true,
 			summary: "Lifecycle KPIs over a period (formulas in the lifecycle package docs)", status: http.StatusOK},
@@ -218,7 +224,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				if err := today(c, &q.to); err != nil {
 					return lifecycle.ComebackReport{}, err
 				}
-				return svc.Comebacks(c.r.Context(), c.dealer, q.from, q.to, q.page)
+				r, err := svc.Comebacks(c.r.Context(), c.dealer, q.from, q.to, q.page)
+				c.renderComebacks(&r)
+				return r, err
 			}),
 	}
 }

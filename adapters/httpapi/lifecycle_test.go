@@ -192,7 +192,12 @@ func TestLifecycleReports(t *testing.T) {
 	assert.Equal(t, lifecycle.Rate{Numerator: 1, Denominator: 2, Rate: 0.5}, cb.Rate)
 	require.Len(t, cb.Items, 1)
 	assert.Equal(t, lifecycle.Comeback{VehicleID: "v1", OrderID: "o2", Date: lcDate("2025-12-16"), Of: "o1", OfDate: lcDate("2025-12-10"),
-		Class: lifecycle.RepairMinor, Days: 6, KM: 400, Reason: cb.Items[0].Reason}, cb.Items[0])
+		Class: lifecycle.RepairMinor, Days: 6, KM: 400, Reason: cb.Items[0].Reason, ReasonCode: lifecycle.CodeComebackKM,
+		ReasonParams: map[string]string{"class": "minor", "closed": "2025-12-10", "date": "2025-12-16", "days": "6", "km": "400", "of": "o1", "order": "o2",
+			"service_kind": "repair", "term_days": "10", "term_km": "2000"}}, cb.Items[0])
+	rec = e.do(http.MethodGet, "/v1/reports/comebacks?from=2025-12-01&to=2025-12-31", keyA, nil, "Accept-Language", "zh-CN")
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &cb))
+	assert.Equal(t, "维修工单o2（2025-12-16）于小修工单o1（2025-12-10结算）后6天、400公里返修，在其质保期（2000公里/10天）内", cb.Items[0].Reason)
 	rec = e.do(http.MethodGet, "/v1/reports/comebacks?from=2025-12-01&to=2025-12-31", keyB, nil)
 	require.Equal(t, http.StatusOK, rec.Code)
 	assert.Contains(t, rec.Body.String(), `"items":[]`, "dealer B: none of A's")

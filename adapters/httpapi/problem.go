@@ -130,8 +130,11 @@ func (h *handler) writeProblem(w http.ResponseWriter, r *http.Request, err error
 		h.unavailable(w, r, err)
 	}
 	p.Status, p.Title = status, http.StatusText(status)
+	lang := h.cfg.catalog.Match(r.Header.Get("Accept-Language"))
+	localizeProblem(h.cfg.catalog, lang, &p, err)
 	body, _ := json.Marshal(p)
 	hd := w.Header()
+	setLanguageHeaders(hd, lang)
 	hd.Set("Content-Type", "application/problem+json")
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Content-Type-Options", "nosniff")

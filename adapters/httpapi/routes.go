@@ -76,7 +76,7 @@ func (h *handler) endpoint(rt route) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), h.cfg.timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
-		c := &call{w: w, r: r, limit: limit}
+		c := &call{w: w, r: r, limit: limit, cat: h.cfg.catalog}
 		if !rt.public {
 			dealer, err := h.auth.Authenticate(r)
 			if err == nil && dealer == "" {

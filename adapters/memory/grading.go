@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"iter"
+	"maps"
 	"slices"
 	"sync"
 
@@ -85,6 +86,7 @@ func (g *GradingStore) SaveRun(_ context.Context, run grading.Run, states iter.S
 		}
 		c.At = c.At.UTC()
 		c.Top = cloneTop(c.Top)
+		c.ReasonParams = maps.Clone(c.ReasonParams)
 		m[c.CustomerID] = append(m[c.CustomerID], c)
 	}
 	return copyRun(run), nil
@@ -181,6 +183,7 @@ func (g *GradingStore) History(_ context.Context, dealer crm.DealerID, id crm.Cu
 	}
 	for i := range out {
 		out[i].Top = cloneTop(out[i].Top)
+		out[i].ReasonParams = maps.Clone(out[i].ReasonParams)
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ func (s *TaskStore) Get(_ context.Context, dealer crm.DealerID, id lifecycle.Tas
 	defer s.mu.RUnlock()
 	if t := s.table(dealer, false); t != nil {
 		if v, ok := t.byID[id]; ok {
-			return v, nil
+			return cloneTask(v), nil
 		}
 	}
 	return lifecycle.Task{}, fmt.Errorf("task %s: %w", id, lifecycle.ErrTaskNotFound)
@@ -87,7 +88,7 @@ func (s *TaskStore) List(_ context.Context, dealer crm.DealerID, f lifecycle.Tas
 		for ; i < len(t.ids) && len(items) <= size; i++ {
 			v := t.byID[t.ids[i]]
 			if string(v.ID) > after && f.Match(&v) {
-				items = append(items, v)
+				items = append(items, cloneTask(v))
 			}
 		}
 	}
@@ -121,7 +122,7 @@ func (s *TaskStore) Apply(_ context.Context, dealer crm.DealerID, create, replac
 			continue
 		}
 		c.Version = 1
-		t.byID[c.ID] = c
+		t.byID[c.ID] = cloneTask(c)
 		t.byKey[c.Key] = c.ID
 		t.ids = append(t.ids, c.ID)
 		added = true
@@ -136,7 +137,7 @@ func (s *TaskStore) Apply(_ context.Context, dealer crm.DealerID, create, replac
 			continue
 		}
 		r.CreatedAt, r.Version = old.CreatedAt, old.Version+1
-		t.byID[r.ID] = r
+		t.byID[r.ID] = cloneTask(r)
 	}
 	return lost, nil
 }
@@ -163,7 +164,7 @@ func (s *TaskStore) Update(_ context.Context, dealer crm.DealerID, id lifecycle.
 	if !ok {
 		return lifecycle.Task{}, fmt.Errorf("task %s: %w", id, lifecycle.ErrTaskNotFound)
 	}
-	v := old
+	v := cloneTask(old)
 	if err := fn(&v); err != nil {
 		return lifecycle.Task{}, err
 	}
@@ -171,8 +172,15 @@ func (s *TaskStore) Update(_ context.Context, dealer crm.DealerID, id lifecycle.
 	if err := v.Validate(); err != nil {
 		return lifecycle.Task{}, err
 	}
-	t.byID[id] = v
+	t.byID[id] = cloneTask(v)
 	return v, nil
+}
+
+// cloneTask returns t with its own copies of the parameter maps: the
+// store never shares a map with a caller.
+func cloneTask(t lifecycle.Task) lifecycle.Task {
+	t.ReasonParams, t.StatusReasonParams = maps.Clone(t.ReasonParams), maps.Clone(t.StatusReasonParams)
+	return t
 }
 
 // EraseCustomer erases the customer's tasks (lifecycle.Task.Erase) and

@@ -137,6 +137,7 @@ func TestConflictOverHTTP(t *testing.T) {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Accept-Language", "en") // the domain's English words
 		w := httptest.NewRecorder()
 		handler.ServeHTTP(w, req)
 		var out map[string]any

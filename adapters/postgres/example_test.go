@@ -88,6 +88,8 @@ func ExampleRenderMigrations() {
 	// 0017_job_runs.tx.up.sql
 	// 0019_lifecycle_lead_tasks.tx.down.sql
 	// 0019_lifecycle_lead_tasks.tx.up.sql
+	// 0020_reason_codes.tx.down.sql
+	// 0020_reason_codes.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

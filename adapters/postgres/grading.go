@@ -45,16 +45,19 @@ type stateDoc struct {
 }
 
 type changeDoc struct {
-	DealerID   string                 `json:"dealer_id"`
-	CustomerID string                 `json:"customer_id"`
-	RunID      string                 `json:"run_id"`
-	Old        string                 `json:"old_grade"`
-	New        string                 `json:"new_grade"`
-	Score      float64                `json:"score"`
-	Reason     string                 `json:"reason"`
-	Top        []grading.Contribution `json:"top"`
-	Period     string                 `json:"period"`
-	At         time.Time              `json:"at"`
+	DealerID   string  `json:"dealer_id"`
+	CustomerID string  `json:"customer_id"`
+	RunID      string  `json:"run_id"`
+	Old        string  `json:"old_grade"`
+	New        string  `json:"new_grade"`
+	Score      float64 `json:"score"`
+	Reason     string  `json:"reason"`
+	ReasonCode string  `json:"reason_code"`
+	// ReasonParams is null for none.
+	ReasonParams map[string]string      `json:"reason_params"`
+	Top          []grading.Contribution `json:"top"`
+	Period       string                 `json:"period"`
+	At           time.Time              `json:"at"`
 }
 
 // SaveRun implements grading.Store: one transaction; states and changes are
@@ -115,13 +118,15 @@ func (g GradingStore) SaveRun(ctx context.Context, run grading.Run, states iter.
 		}
 		return pipeChunks(changes, func(ch grading.Change) changeDoc {
 			return changeDoc{DealerID: string(ch.DealerID), CustomerID: string(ch.CustomerID), RunID: string(ch.RunID),
-				Old: string(ch.Old), New: string(ch.New), Score: ch.Score, Reason: ch.Reason, Top: ch.Top, Period: ch.Period.String(), At: dbTime(ch.At)}
+				Old: string(ch.Old), New: string(ch.New), Score: ch.Score, Reason: ch.Reason, ReasonCode: ch.ReasonCode, ReasonParams: ch.ReasonParams,
+				Top: ch.Top, Period: ch.Period.String(), At: dbTime(ch.At)}
 		}, func(doc string) error {
 			_, err := db.ExecContext(ctx, "INSERT INTO "+c.table(TableGradingChanges)+
-				` (dealer_id, customer_id, run_id, old_grade, new_grade, score, reason, top, period, "at")
-				SELECT dealer_id, customer_id, run_id, old_grade, new_grade, score, reason, coalesce(top, '[]'), period, "at"
+				` (dealer_id, customer_id, run_id, old_grade, new_grade, score, reason, reason_code, reason_params, top, period, "at")
+				SELECT dealer_id, customer_id, run_id, old_grade, new_grade, score, reason, coalesce(reason_code, ''),
+					coalesce(reason_params, '{}'), coalesce(top, '[]'), period, "at"
 				FROM json_to_recordset(?::json) AS x(dealer_id text, customer_id text, run_id text, old_grade text, new_grade text,
-					score float8, reason text, top jsonb, period date, "at" timestamptz)
+					score float8, reason text, reason_code text, reason_params jsonb, top jsonb, period date, "at" timestamptz)
 				ON CONFLICT (dealer_id, customer_id, run_id) DO NOTHING`, doc)
 			return translate("grading: save changes", err)
 		})
@@ -313,7 +318,7 @@ func (g GradingStore) query(ctx context.Context, q string, args []any, fn func(g
 
 // History implements grading.Store.
 func (g GradingStore) History(ctx context.Context, dealer crm.DealerID, id crm.CustomerID) ([]grading.Change, error) {
-	rows, err := g.s.db.QueryContext(ctx, `SELECT dealer_id, customer_id, run_id, old_grade, new_grade, score, reason, top::text, period, "at"
+	rows, err := g.s.db.QueryContext(ctx, `SELECT dealer_id, customer_id, run_id, old_grade, new_grade, score, reason, reason_code, reason_params::text, top::text, period, "at"
 		FROM `+g.s.cfg.table(TableGradingChanges)+` WHERE dealer_id = ? AND customer_id = ? ORDER BY "at", run_id`,
 		string(dealer), string(id))
 	if err != nil {
@@ -324,8 +329,8 @@ func (g GradingStore) History(ctx context.Context, dealer crm.DealerID, id crm.C
 	for rows.Next() {
 		var c grading.Change
 		var period sqlDate
-		var top string
-		if err := rows.Scan(&c.DealerID, &c.CustomerID, &c.RunID, &c.Old, &c.New, &c.Score, &c.Reason, &top, &period, &c.At); err != nil {
+		var top, params string
+		if err := rows.Scan(&c.DealerID, &c.CustomerID, &c.RunID, &c.Old, &c.New, &c.Score, &c.Reason, &c.ReasonCode, &params, &top, &period, &c.At); err != nil {
 			return nil, translate("grading history", err)
 		}
 		if err := json.Unmarshal([]byte(top), &c.Top); err != nil {
@@ -334,6 +339,7 @@ func (g GradingStore) History(ctx context.Context, dealer crm.DealerID, id crm.C
 		if len(c.Top) == 0 {
 			c.Top = nil // as stored: an empty explanation reads back as none, like in memory
 		}
+		c.ReasonParams = toParams(jsonDoc(params))
 		c.Period, c.At = period.date(), c.At.UTC()
 		out = append(out, c)
 	}

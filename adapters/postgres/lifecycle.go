@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -43,12 +44,18 @@ type taskRow struct {
 	Pinned          bool       `bun:"pinned"`
 	Status          string     `bun:"status"`
 	StatusReason    string     `bun:"status_reason"`
-	Outcome         string     `bun:"outcome"`
-	Note            string     `bun:"note"`
-	InteractionID   string     `bun:"interaction_id"`
-	Version         int64      `bun:"version"`
-	CreatedAt       time.Time  `bun:"created_at"`
-	UpdatedAt       time.Time  `bun:"updated_at"`
+	// The reason codes and their parameters (jsonb objects of strings,
+	// '{}' for none).
+	ReasonCode         string    `bun:"reason_code"`
+	ReasonParams       jsonDoc   `bun:"reason_params"`
+	StatusReasonCode   string    `bun:"status_reason_code"`
+	StatusReasonParams jsonDoc   `bun:"status_reason_params"`
+	Outcome            string    `bun:"outcome"`
+	Note               string    `bun:"note"`
+	InteractionID      string    `bun:"interaction_id"`
+	Version            int64     `bun:"version"`
+	CreatedAt          time.Time `bun:"created_at"`
+	UpdatedAt          time.Time `bun:"updated_at"`
 }
 
 func fromTask(t *lifecycle.Task) taskRow {
@@ -57,7 +64,8 @@ func fromTask(t *lifecycle.Task) taskRow {
 		Due: t.Due.Time(time.UTC), WindowEnd: t.WindowEnd.Time(time.UTC), Channel: string(t.Channel), Purpose: string(t.Purpose),
 		OwnerRole: string(t.OwnerRole), AssigneeID: string(t.AssigneeID), ExcludedStaffID: string(t.ExcludedStaffID),
 		Reason: t.Reason, Pinned: t.Pinned, Status: string(t.Status), StatusReason: t.StatusReason, Outcome: string(t.Outcome),
-		Note: t.Note, InteractionID: string(t.InteractionID), Version: t.Version, CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
+		Note: t.Note, InteractionID: string(t.InteractionID), Version: t.Version, CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(),
+		ReasonCode: t.ReasonCode, ReasonParams: paramsDoc(t.ReasonParams), StatusReasonCode: t.StatusReasonCode, StatusReasonParams: paramsDoc(t.StatusReasonParams)}
 	if !t.AnchorDate.IsZero() {
 		a := t.AnchorDate.Time(time.UTC)
 		r.AnchorDate = &a
@@ -71,7 +79,8 @@ func toTask(r *taskRow) lifecycle.Task {
 		Due: dealercrm.DateOf(r.Due), WindowEnd: dealercrm.DateOf(r.WindowEnd), Channel: crm.Channel(r.Channel), Purpose: crm.Purpose(r.Purpose),
 		OwnerRole: lifecycle.Role(r.OwnerRole), AssigneeID: crm.StaffID(r.AssigneeID), ExcludedStaffID: crm.StaffID(r.ExcludedStaffID),
 		Reason: r.Reason, Pinned: r.Pinned, Status: lifecycle.Status(r.Status), StatusReason: r.StatusReason, Outcome: crm.Outcome(r.Outcome),
-		Note: r.Note, InteractionID: crm.InteractionID(r.InteractionID), Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		Note: r.Note, InteractionID: crm.InteractionID(r.InteractionID), Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		ReasonCode: r.ReasonCode, ReasonParams: toParams(r.ReasonParams), StatusReasonCode: r.StatusReasonCode, StatusReasonParams: toParams(r.StatusReasonParams)}
 	if r.AnchorDate != nil {
 		t.AnchorDate = dealercrm.DateOf(*r.AnchorDate)
 	}
@@ -233,6 +242,8 @@ func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, repl
 				Set("due = _data.due, window_end = _data.window_end, channel = _data.channel, purpose = _data.purpose").
 				Set("owner_role = _data.owner_role, assignee_id = _data.assignee_id, excluded_staff_id = _data.excluded_staff_id").
 				Set("reason = _data.reason, pinned = _data.pinned, status = _data.status, status_reason = _data.status_reason").
+				Set("reason_code = _data.reason_code, reason_params = _data.reason_params::jsonb").
+				Set("status_reason_code = _data.status_reason_code, status_reason_params = _data.status_reason_params::jsonb").
 				Set("outcome = _data.outcome, note = _data.note, interaction_id = _data.interaction_id, updated_at = _data.updated_at").
 				Set("lead_id = _data.lead_id").
 				Set("version = t.version + 1").
@@ -341,6 +352,8 @@ func (ts taskStore) EraseCustomer(ctx context.Context, dealer crm.DealerID, cust
 			if _, err := db.NewUpdate().With("_data", db.NewValues(&chunk)).Model(&chunk).ModelTableExpr(table+" AS t").
 				TableExpr("_data").
 				Set("reason = _data.reason, status = _data.status, status_reason = _data.status_reason, note = _data.note").
+				Set("reason_code = _data.reason_code, reason_params = _data.reason_params::jsonb").
+				Set("status_reason_code = _data.status_reason_code, status_reason_params = _data.status_reason_params::jsonb").
 				Set("updated_at = _data.updated_at, version = t.version + 1").
 				Where("t.dealer_id = ?", string(dealer)).
 				Where("t.dealer_id = _data.dealer_id AND t.id = _data.id").
@@ -388,4 +401,23 @@ func (ts taskStore) Erasures(ctx context.Context, dealer crm.DealerID) ([]lifecy
 		out = append(out, e)
 	}
 	return out, translate("lifecycle erasures", rows.Err())
+}
+
+// paramsDoc returns message parameters as a jsonb object; "{}" for none.
+func paramsDoc(p map[string]string) jsonDoc {
+	if len(p) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(p) // a map of strings always marshals
+	return jsonDoc(b)
+}
+
+// toParams returns the message parameters of a jsonb object; nil for
+// none. The column holds what paramsDoc wrote: an object of strings.
+func toParams(d jsonDoc) map[string]string {
+	var p map[string]string
+	if err := json.Unmarshal([]byte(d), &p); err != nil || len(p) == 0 {
+		return nil
+	}
+	return p
 }

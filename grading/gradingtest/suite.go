@@ -55,7 +55,8 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) grading.Store) {
 		ch := []grading.Change{
 			{DealerID: DealerA, CustomerID: "c1", RunID: "r1", New: "A", Score: 88.5, Reason: "first", Period: st[0].Period, At: at},
 			{DealerID: DealerA, CustomerID: "c2", RunID: "r1", New: "B", Score: 61, Reason: "first", Period: st[0].Period, At: at,
-				Top: []grading.Contribution{{Metric: grading.NewCarValue, Value: 8000, Normalized: 0.75, Points: 15}}},
+				Top:        []grading.Contribution{{Metric: grading.NewCarValue, Value: 8000, Normalized: 0.75, Points: 15}},
+				ReasonCode: grading.CodeFirst, ReasonParams: map[string]string{"score": "61.00", "grade": "B"}},
 		}
 		saved, err := s.SaveRun(ctx, Run(DealerA, "r1"), slices.Values(st), slices.Values(ch))
 		require.NoError(t, err)
@@ -68,7 +69,10 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) grading.Store) {
 		assert.Equal(t, st[0], got, "the state reads back as written")
 		h, err := s.History(ctx, DealerA, "c2")
 		require.NoError(t, err)
-		assert.Equal(t, ch[1:], h, "the history holds the change")
+		assert.Equal(t, ch[1:], h, "the history holds the change, its reason code and parameters")
+		h[0].ReasonParams["score"] = "0"
+		h, _ = s.History(ctx, DealerA, "c2")
+		assert.Equal(t, "61.00", h[0].ReasonParams["score"], "changing a returned map changes nothing stored")
 
 		r, err = s.GetRunAsOf(ctx, DealerA, dealercrm.NewDate(2025, 6, 30))
 		require.NoError(t, err)

@@ -178,6 +178,14 @@ func runPrivacyTests(t *testing.T, newStores func(t *testing.T) (crm.Store, life
 		assert.Contains(t, before[lifecycle.KindThankYou3DC].Note, "Pudong", "the export has the outcome note")
 		assert.Equal(t, "王先生 is abroad until March", before[lifecycle.KindOneOnOneVisit].StatusReason)
 		assert.Contains(t, before[lifecycle.KindSurveyFollowUp].Reason, comment, "the follow-up quotes the comment")
+		assert.Equal(t, lifecycle.CodeFollowUp, before[lifecycle.KindSurveyFollowUp].ReasonCode)
+		assert.Contains(t, before[lifecycle.KindSurveyFollowUp].ReasonParams["text"], comment, "a follow-up's words are its text parameter")
+		assert.Equal(t, lifecycle.CodeSkipped, before[lifecycle.KindOneOnOneVisit].StatusReasonCode)
+		assert.Equal(t, map[string]string{"note": "王先生 is abroad until March"}, before[lifecycle.KindOneOnOneVisit].StatusReasonParams)
+		assert.Equal(t, lifecycle.CodeOutcome, before[lifecycle.KindThankYou3DC].StatusReasonCode)
+		assert.Equal(t, map[string]string{"outcome": "reached"}, before[lifecycle.KindThankYou3DC].StatusReasonParams)
+		assert.Equal(t, "lifecycle.reason.birthday_care", before[lifecycle.KindBirthdayCare].ReasonCode)
+		assert.Equal(t, "2026-02-15", before[lifecycle.KindBirthdayCare].ReasonParams["date"])
 		assert.Equal(t, crm.VehicleID("v1"), before["recall_check"].VehicleID, "a follow-up of c1's car without a customer is c1's")
 		assert.Equal(t, "birthday on 2026-02-15; -1 days birthday", before[lifecycle.KindBirthdayCare].Reason)
 		assert.ElementsMatch(t, personal, holds(x), "before the erasure the tasks hold all of it")
@@ -207,6 +215,8 @@ func runPrivacyTests(t *testing.T, newStores func(t *testing.T) (crm.Store, life
 			assert.Equal(t, want, got.Status, "%s: closed tasks keep their status, open and overdue ones are cancelled", kind)
 			assert.Equal(t, lifecycle.ErasedReason, got.Reason, kind)
 			assert.Equal(t, lifecycle.ErasedReason, got.StatusReason, kind)
+			assert.Equal(t, []any{lifecycle.CodeErased, map[string]string(nil), lifecycle.CodeErased, map[string]string(nil)},
+				[]any{got.ReasonCode, got.ReasonParams, got.StatusReasonCode, got.StatusReasonParams}, "%s: the codes say erased, without parameters", kind)
 			assert.Empty(t, got.Note, kind)
 			assert.Equal(t, old.Version+1, got.Version, "%s is written once, however often it is erased", kind)
 			assert.Equal(t, []any{old.ID, old.Key, old.Kind, old.CustomerID, old.VehicleID, old.Due, old.WindowEnd, old.Outcome, old.InteractionID},

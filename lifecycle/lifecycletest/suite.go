@@ -27,7 +27,8 @@ func NewTask(dealer crm.DealerID, id, key string) lifecycle.Task {
 		VehicleID: "v1", CustomerID: "c1", AnchorDate: dealercrm.MustParseDate("2026-01-28"),
 		Due: dealercrm.MustParseDate("2026-01-31"), WindowEnd: dealercrm.MustParseDate("2026-01-31"),
 		Channel: crm.ChannelPhone, Purpose: crm.PurposeSurvey, OwnerRole: lifecycle.RoleConsultant, AssigneeID: "S01",
-		Reason: "delivered on 2026-01-28", Status: lifecycle.StatusOpen, CreatedAt: at, UpdatedAt: at}
+		Reason: "delivered on 2026-01-28", Status: lifecycle.StatusOpen, CreatedAt: at, UpdatedAt: at,
+		ReasonCode: "lifecycle.reason.delivery_3dc", ReasonParams: map[string]string{"days": "3", "delivered": "2026-01-28"}}
 }
 
 // RunStoreTests runs the conformance suite; newStore returns an empty store.
@@ -215,6 +216,41 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.TaskStore
 		assert.Empty(t, got.Note, "an aborted update writes nothing")
 		_, err = s.Update(ctx, "d2", "t1", func(*lifecycle.Task) error { return nil })
 		assert.ErrorIs(t, err, lifecycle.ErrTaskNotFound)
+	})
+	t.Run("ReasonCodes", func(t *testing.T) {
+		s := newStore(t)
+		a, b := NewTask("d1", "t1", "k1"), NewTask("d1", "t2", "k2")
+		b.ReasonCode, b.ReasonParams = "", nil // a task stored before codes existed
+		apply(t, s, "d1", []lifecycle.Task{a, b}, nil)
+		got, err := s.Get(ctx, "d1", "t1")
+		require.NoError(t, err)
+		assert.Equal(t, "lifecycle.reason.delivery_3dc", got.ReasonCode)
+		assert.Equal(t, map[string]string{"days": "3", "delivered": "2026-01-28"}, got.ReasonParams, "the parameters read back as written")
+		got.ReasonParams["days"] = "99"
+		again, _ := s.Get(ctx, "d1", "t1")
+		assert.Equal(t, "3", again.ReasonParams["days"], "a caller changing a returned map changes nothing stored")
+		none, _ := s.Get(ctx, "d1", "t2")
+		assert.Empty(t, none.ReasonCode)
+		assert.Nil(t, none.ReasonParams, "no parameters read back as nil")
+
+		upd, err := s.Update(ctx, "d1", "t1", func(t *lifecycle.Task) error {
+			t.Status, t.StatusReason = lifecycle.StatusSkipped, "abroad"
+			t.StatusReasonCode, t.StatusReasonParams = lifecycle.CodeSkipped, map[string]string{"note": "abroad 出国"}
+			return nil
+		})
+		require.NoError(t, err)
+		stored, _ := s.Get(ctx, "d1", "t1")
+		assert.Equal(t, upd, stored)
+		assert.Equal(t, map[string]string{"note": "abroad 出国"}, stored.StatusReasonParams)
+
+		r := none
+		r.StatusReasonCode, r.StatusReasonParams = lifecycle.CodeRescheduled, map[string]string{"from": "2026-01-31", "to": "2026-02-02"}
+		r.ReasonCode, r.ReasonParams = "lifecycle.reason.delivery_3dc", map[string]string{"days": "3"}
+		apply(t, s, "d1", nil, []lifecycle.Task{r})
+		stored, _ = s.Get(ctx, "d1", "t2")
+		assert.Equal(t, lifecycle.CodeRescheduled, stored.StatusReasonCode, "a replacement writes the codes")
+		assert.Equal(t, map[string]string{"from": "2026-01-31", "to": "2026-02-02"}, stored.StatusReasonParams)
+		assert.Equal(t, map[string]string{"days": "3"}, stored.ReasonParams)
 	})
 	t.Run("ConcurrentUpdates", func(t *testing.T) {
 		s := newStore(t)
