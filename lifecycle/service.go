@@ -79,6 +79,7 @@ type Service struct {
 	grades   GradeSource
 	cadences CadenceSource
 	members  MembershipSource
+	call     CallPolicy
 }
 
 // NewService returns a Service reading crm data through svc and keeping
@@ -87,9 +88,12 @@ func NewService(svc *crm.Service, tasks TaskStore, opts ...Option) (*Service, er
 	if svc == nil || tasks == nil {
 		return nil, dealercrm.Errorf(dealercrm.Invalid, "lifecycle: NewService needs a crm service and a task store")
 	}
-	s := &Service{crm: svc, tasks: tasks, policy: DefaultPolicy(), now: time.Now, newID: dealercrm.NewID}
+	s := &Service{crm: svc, tasks: tasks, policy: DefaultPolicy(), now: time.Now, newID: dealercrm.NewID, call: DefaultCallPolicy()}
 	for _, o := range opts {
 		o(s)
+	}
+	if err := s.call.Validate(); err != nil {
+		return nil, fmt.Errorf("lifecycle: %w", err)
 	}
 	p, err := NewPlanner(s.policy, s.cal)
 	if err != nil {
