@@ -208,7 +208,9 @@ func TestReassignMany(t *testing.T) {
 
 type gradesOf map[crm.CustomerID]string
 
-func (g gradesOf) Grades(context.Context, crm.DealerID) (map[crm.CustomerID]string, error) { return g, nil }
+func (g gradesOf) Grades(context.Context, crm.DealerID) (map[crm.CustomerID]string, error) {
+	return g, nil
+}
 
 type membersOf map[crm.CustomerID]lifecycle.Membership
 
