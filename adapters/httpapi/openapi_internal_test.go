@@ -118,7 +118,7 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 	cs, err := campaign.NewService(store, memory.NewCampaignStore())
 	require.NoError(t, err)
 	return svc, []testModule{
-		{"lifecycle", WithLifecycle(lc), 6},
+		{"lifecycle", WithLifecycle(lc), 10},
 		{"grading", WithGrading(gr), 7},
 		{"satisfaction", WithSatisfaction(sat), 14},
 		{"loyalty", WithLoyalty(club), 14},
