@@ -101,6 +101,9 @@ type Run struct {
 // StateFilter filters states; an empty Grade matches every grade.
 type StateFilter struct {
 	Grade Grade `json:"grade,omitempty"`
+	// CustomerIDs selects the states of some customers (the call list
+	// reads the grades of a page's customers with it); empty: all.
+	CustomerIDs []crm.CustomerID `json:"customer_ids,omitempty"`
 	crm.PageRequest
 }
 

@@ -217,13 +217,21 @@ func (s *Service) callItems(ctx context.Context, dealer crm.DealerID, date deale
 		return nil, fmt.Errorf("lifecycle: call list: %w", err)
 	}
 	var grades map[crm.CustomerID]string
-	if s.grades != nil && len(cs) > 0 {
+	if g, ok := s.grades.(GradeLookup); ok && len(cs) > 0 {
+		if grades, err = g.GradesOf(ctx, dealer, cs); err != nil {
+			return nil, fmt.Errorf("lifecycle: call list: grades: %w", err)
+		}
+	} else if s.grades != nil && len(cs) > 0 {
 		if grades, err = s.grades.Grades(ctx, dealer); err != nil {
 			return nil, fmt.Errorf("lifecycle: call list: grades: %w", err)
 		}
 	}
 	var members map[crm.CustomerID]Membership
-	if s.members != nil && len(cs) > 0 {
+	if m, ok := s.members.(MembershipLookup); ok && len(cs) > 0 {
+		if members, err = m.MembershipsOf(ctx, dealer, cs); err != nil {
+			return nil, fmt.Errorf("lifecycle: call list: memberships: %w", err)
+		}
+	} else if s.members != nil && len(cs) > 0 {
 		if members, err = s.members.Memberships(ctx, dealer); err != nil {
 			return nil, fmt.Errorf("lifecycle: call list: memberships: %w", err)
 		}

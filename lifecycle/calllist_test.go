@@ -212,6 +212,20 @@ func (g gradesOf) Grades(context.Context, crm.DealerID) (map[crm.CustomerID]stri
 	return g, nil
 }
 
+// GradesOf makes gradesOf a lifecycle.GradeLookup, answering only the
+// customers asked.
+type gradeLookup struct{ gradesOf }
+
+func (g gradeLookup) GradesOf(_ context.Context, _ crm.DealerID, ids []crm.CustomerID) (map[crm.CustomerID]string, error) {
+	out := map[crm.CustomerID]string{}
+	for _, id := range ids {
+		if v, ok := g.gradesOf[id]; ok {
+			out[id] = v
+		}
+	}
+	return out, nil
+}
+
 type membersOf map[crm.CustomerID]lifecycle.Membership
 
 func (m membersOf) Memberships(context.Context, crm.DealerID) (map[crm.CustomerID]lifecycle.Membership, error) {
@@ -259,6 +273,14 @@ func TestCallListEnriched(t *testing.T) {
 	assert.Equal(t, date("2026-03-10"), p.Items[1].LastVisit, "a task without a vehicle: the customer's last visit")
 	assert.Empty(t, p.Items[1].Plate)
 	assert.Equal(t, lifecycle.CallItem{Task: f.get(t, "t3")}, p.Items[2], "unknown records leave the fields empty")
+
+	// The same through the batched lookups of a page's customers.
+	lookup, err := lifecycle.NewService(f.crm, f.tasks, lifecycle.WithGrades(gradeLookup{gradesOf{"c1": "A", "c2": "B"}}),
+		lifecycle.WithMemberships(membersOf{"c1": {Tier: "gold", End: date("2027-01-01")}}))
+	require.NoError(t, err)
+	p2, err := lookup.CallList(f.ctx, "d1", date("2026-04-30"), lifecycle.TaskFilter{})
+	require.NoError(t, err)
+	assert.Equal(t, p, p2, "the grade lookup gives the same list")
 
 	// The page size and cursor hold.
 	p, err = svc.CallList(f.ctx, "d1", date("2026-05-01"), lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: 3}})

@@ -275,6 +275,10 @@ func (g GradingStore) ListStates(ctx context.Context, dealer crm.DealerID, f gra
 		q += " AND grade = ?"
 		args = append(args, string(f.Grade))
 	}
+	if len(f.CustomerIDs) > 0 {
+		q += " AND customer_id IN (?)"
+		args = append(args, bun.In(strs(f.CustomerIDs)))
+	}
 	q += " ORDER BY customer_id LIMIT ?"
 	args = append(args, size+1)
 	var out []grading.State
