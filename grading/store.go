@@ -107,6 +107,14 @@ type StateFilter struct {
 	crm.PageRequest
 }
 
+// GradeReader is an optional capability of a Store: the grades alone of
+// some customers, without reading whole states (adapters/postgres has
+// it). Service.GradesOf uses it when the store has it.
+type GradeReader interface {
+	// GradesOf returns the grade of each of customers that is graded.
+	GradesOf(ctx context.Context, dealer crm.DealerID, customers []crm.CustomerID) (map[crm.CustomerID]Grade, error)
+}
+
 // Store keeps grading runs, states and changes. Every method is scoped to
 // one dealer. Values are copied in and out.
 //

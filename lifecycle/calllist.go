@@ -89,8 +89,9 @@ type CallItem struct {
 // customers and vehicles, in one query per table (adapters/postgres
 // implements it on its crm store): the customers (ID, name, mobile), the
 // vehicles (ID, plate, brand, model, owner, delivery and registration
-// dates, odometer readings), the service orders of those vehicles (what
-// FactsOf reads) and, in Repurchase, those customers with an open add or
+// dates, odometer readings), the service orders of those vehicles (at
+// least their dates, closing dates, odometer, kind and payer: what the
+// stage and the last visit read) and, in Repurchase, those customers with an open add or
 // replacement lead. Without it the Service reads them one by one through
 // the crm repositories.
 type CallFactSource interface {

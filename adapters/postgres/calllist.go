@@ -6,7 +6,6 @@ import (
 
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
-	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 )
 
@@ -18,8 +17,10 @@ var _ lifecycle.CallFactSource = (*Store)(nil)
 
 // CallFacts implements lifecycle.CallFactSource: the customers (ID, name,
 // mobile), the vehicles (what LifecycleFacts reads, and the plate), the
-// service orders of those vehicles and the customers with an open add or
-// replacement lead, each list in ID order. Unknown IDs are left out.
+// service orders of those vehicles (what a stage and a last visit read:
+// dates, odometer, kind and payer — not the amounts, advisor or
+// complaint flag) and the customers with an open add or replacement
+// lead, each list in ID order. Unknown IDs are left out.
 func (s *Store) CallFacts(ctx context.Context, dealer crm.DealerID, customers []crm.CustomerID, vehicles []crm.VehicleID) (lifecycle.Facts, error) {
 	var f lifecycle.Facts
 	t := s.cfg.table
@@ -69,23 +70,14 @@ func (s *Store) CallFacts(ctx context.Context, dealer crm.DealerID, customers []
 	if err != nil {
 		return f, translate("call list: vehicles", err)
 	}
-	err = s.eachOf(ctx, `SELECT id, vehicle_id, "date", closed_date, odometer_km, kind, labour::text, parts::text, payer,
-		coalesce(advisor_id, ''), complaint
+	err = s.eachOf(ctx, `SELECT id, vehicle_id, "date", closed_date, odometer_km, kind, payer
 		FROM `+t(TableServiceOrders)+` WHERE dealer_id = ? AND vehicle_id IN (?) ORDER BY id`, func(rows *sql.Rows) error {
 		o := crm.ServiceOrder{Record: crm.Record{DealerID: dealer}}
 		var date, closed sqlDate
-		var labour, parts string
-		if err := rows.Scan(&o.ID, &o.VehicleID, &date, &closed, &o.OdometerKM, &o.Kind, &labour, &parts, &o.Payer, &o.AdvisorID, &o.Complaint); err != nil {
+		if err := rows.Scan(&o.ID, &o.VehicleID, &date, &closed, &o.OdometerKM, &o.Kind, &o.Payer); err != nil {
 			return err
 		}
 		o.Date, o.ClosedDate = date.date(), closed.date()
-		var err error
-		if o.Labour, err = decimal.NewFromString(labour); err != nil {
-			return err
-		}
-		if o.Parts, err = decimal.NewFromString(parts); err != nil {
-			return err
-		}
 		f.Orders = append(f.Orders, o)
 		return nil
 	}, d, vs)

@@ -7,6 +7,7 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
+	"github.com/dealercrm/dealercrm/grading"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -62,4 +63,35 @@ func TestCallListMatchesRepositories(t *testing.T) {
 	assert.Positive(t, stages, "stages")
 	assert.Positive(t, visits, "last visits")
 	t.Logf("%d rows: %d with a plate, %d with a stage, %d with a last visit", rows, plates, stages, visits)
+}
+
+// statesOnly hides the GradingStore's grading.GradeReader.
+type statesOnly struct{ grading.Store }
+
+// TestGradesOfMatchesStates: the grades the call list reads with one
+// two-column query are those of the stored states.
+func TestGradesOfMatchesStates(t *testing.T) {
+	ctx := context.Background()
+	store := pgtest.NewStore(t)
+	data := demo.Generate(demo.Options{Seed: 5, Customers: 150})
+	require.NoError(t, demo.Seed(ctx, crm.NewService(store), data))
+	d := data.Dealers[0].Dealer.ID
+	lean, err := grading.NewService(store, store.Grading())
+	require.NoError(t, err)
+	full, err := grading.NewService(store, statesOnly{store.Grading()})
+	require.NoError(t, err)
+	_, err = lean.Run(ctx, grading.RunRequest{DealerID: d, AsOf: data.Options.Today})
+	require.NoError(t, err)
+	cs, err := store.Customers().List(ctx, d, crm.CustomerFilter{PageRequest: crm.PageRequest{Limit: 40}})
+	require.NoError(t, err)
+	ids := []crm.CustomerID{"nobody"}
+	for _, c := range cs.Items {
+		ids = append(ids, c.ID)
+	}
+	want, err := full.GradesOf(ctx, d, ids)
+	require.NoError(t, err)
+	got, err := lean.GradesOf(ctx, d, ids)
+	require.NoError(t, err)
+	assert.Len(t, want, 40, "the 40 customers are graded, nobody is not")
+	assert.Equal(t, want, got)
 }
