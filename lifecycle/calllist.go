@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -197,7 +196,7 @@ func (s *Service) CallGroups(ctx context.Context, dealer crm.DealerID, date deal
 
 // callItems enriches tasks: one read of the crm records of all of them
 // (CallFactSource, or the repositories), one of the grades and one of the
-// memberships, at once.
+// memberships.
 func (s *Service) callItems(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, tasks []Task) ([]CallItem, error) {
 	items := make([]CallItem, len(tasks))
 	if len(tasks) == 0 {
@@ -214,39 +213,30 @@ func (s *Service) callItems(ctx context.Context, dealer crm.DealerID, date deale
 			vs = append(vs, t.VehicleID)
 		}
 	}
-	// The three reads are independent: they run at once, so that a page
-	// waits for one round trip instead of three (the sources are pools,
-	// not one transaction's connection).
-	var (
-		facts   Facts
-		grades  map[crm.CustomerID]string
-		members map[crm.CustomerID]Membership
-		errs    [3]error
-		wg      sync.WaitGroup
-	)
-	wg.Go(func() { facts, errs[0] = s.callFacts(ctx, dealer, cs, vs) })
-	if len(cs) > 0 && s.grades != nil {
-		wg.Go(func() {
-			if g, ok := s.grades.(GradeLookup); ok {
-				grades, errs[1] = g.GradesOf(ctx, dealer, cs)
-			} else {
-				grades, errs[1] = s.grades.Grades(ctx, dealer)
-			}
-		})
+	// The three reads run one after the other: at once, they only queued
+	// for the database pool's connections under load (BenchmarkCallList).
+	facts, err := s.callFacts(ctx, dealer, cs, vs)
+	if err != nil {
+		return nil, fmt.Errorf("lifecycle: call list: %w", err)
 	}
-	if len(cs) > 0 && s.members != nil {
-		wg.Go(func() {
-			if m, ok := s.members.(MembershipLookup); ok {
-				members, errs[2] = m.MembershipsOf(ctx, dealer, cs)
-			} else {
-				members, errs[2] = s.members.Memberships(ctx, dealer)
-			}
-		})
+	var grades map[crm.CustomerID]string
+	if g, ok := s.grades.(GradeLookup); ok && len(cs) > 0 {
+		if grades, err = g.GradesOf(ctx, dealer, cs); err != nil {
+			return nil, fmt.Errorf("lifecycle: call list: grades: %w", err)
+		}
+	} else if s.grades != nil && len(cs) > 0 {
+		if grades, err = s.grades.Grades(ctx, dealer); err != nil {
+			return nil, fmt.Errorf("lifecycle: call list: grades: %w", err)
+		}
 	}
-	wg.Wait()
-	for i, what := range []string{"records", "grades", "memberships"} {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("lifecycle: call list: %s: %w", what, errs[i])
+	var members map[crm.CustomerID]Membership
+	if m, ok := s.members.(MembershipLookup); ok && len(cs) > 0 {
+		if members, err = m.MembershipsOf(ctx, dealer, cs); err != nil {
+			return nil, fmt.Errorf("lifecycle: call list: memberships: %w", err)
+		}
+	} else if s.members != nil && len(cs) > 0 {
+		if members, err = s.members.Memberships(ctx, dealer); err != nil {
+			return nil, fmt.Errorf("lifecycle: call list: memberships: %w", err)
 		}
 	}
 	customers := make(map[crm.CustomerID]*crm.Customer, len(facts.Customers))

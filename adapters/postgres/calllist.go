@@ -7,6 +7,7 @@ import (
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/schema"
 )
 
 // The Store reads the records of a page of the call list in one query per
@@ -24,10 +25,28 @@ var _ lifecycle.CallFactSource = (*Store)(nil)
 // IDs are left out.
 func (s *Store) CallFacts(ctx context.Context, dealer crm.DealerID, customers []crm.CustomerID, vehicles []crm.VehicleID) (lifecycle.Facts, error) {
 	var f lifecycle.Facts
-	t := s.cfg.table
 	d := string(dealer)
 	cs, vs := bun.In(strs(customers)), bun.In(strs(vehicles))
-	if len(customers) > 0 {
+	// Two statements, one after the other: reading them at once on the
+	// pool only queued them for its connections under load (BenchmarkCallList).
+	people, err := s.callCustomers(ctx, dealer, d, cs, len(customers))
+	if err != nil {
+		return f, err
+	}
+	cars, err := s.callVehicles(ctx, dealer, d, vs, len(vehicles))
+	if err != nil {
+		return f, err
+	}
+	f.Customers, f.Repurchase, f.Vehicles, f.Orders = people.Customers, people.Repurchase, cars.Vehicles, cars.Orders
+	return f, nil
+}
+
+// callCustomers reads the customers of CallFacts and their open
+// repurchase leads.
+func (s *Store) callCustomers(ctx context.Context, dealer crm.DealerID, d string, cs schema.QueryAppender, n int) (lifecycle.Facts, error) {
+	var f lifecycle.Facts
+	t := s.cfg.table
+	if n > 0 {
 		// The open add or replacement lead rides along as an EXISTS on the
 		// leads' customer index: one round trip fewer per page.
 		err := s.eachOf(ctx, `SELECT c.id, c.name, c.mobile, EXISTS (SELECT 1 FROM `+t(TableLeads)+` l
@@ -50,14 +69,25 @@ func (s *Store) CallFacts(ctx context.Context, dealer crm.DealerID, customers []
 			return f, translate("call list: customers", err)
 		}
 	}
-	if len(vehicles) == 0 {
+	return f, nil
+}
+
+// callVehicles reads the vehicles of CallFacts and their service orders.
+func (s *Store) callVehicles(ctx context.Context, dealer crm.DealerID, d string, vs schema.QueryAppender, n int) (lifecycle.Facts, error) {
+	var f lifecycle.Facts
+	t := s.cfg.table
+	if n == 0 {
 		return f, nil
 	}
 	// One round trip for the vehicles and their orders: a row per order
 	// (a vehicle without one has a row of NULLs), the vehicle's columns
-	// read on its first row.
+	// read on its first row, which alone carries the odometer readings;
+	// they are decoded once the rows are closed, so that the connection
+	// goes back to the pool sooner.
+	var odometers []jsonDoc
 	err := s.eachOf(ctx, `SELECT v.id, v.vin, v.plate, v.brand, v.model, coalesce(v.owner_id, ''), v.delivery_date, v.registration_date,
-		v.odometer::text, o.id, o."date", o.closed_date, o.odometer_km, o.kind, o.payer
+		CASE WHEN o.id IS NULL OR o.id = min(o.id) OVER (PARTITION BY v.id) THEN v.odometer::text ELSE '' END,
+		o.id, o."date", o.closed_date, o.odometer_km, o.kind, o.payer
 		FROM `+t(TableVehicles)+` v LEFT JOIN `+t(TableServiceOrders)+` o ON o.dealer_id = v.dealer_id AND o.vehicle_id = v.id
 		WHERE v.dealer_id = ? AND v.id IN (?) ORDER BY v.id, o.id`, func(rows *sql.Rows) error {
 		v := crm.Vehicle{Record: crm.Record{DealerID: dealer}}
@@ -71,11 +101,8 @@ func (s *Store) CallFacts(ctx context.Context, dealer crm.DealerID, customers []
 		}
 		if n := len(f.Vehicles); n == 0 || f.Vehicles[n-1].ID != v.ID {
 			v.DeliveryDate, v.RegistrationDate = delivery.date(), registration.date()
-			var err error
-			if v.Odometer, err = unmarshalList(odometer, toOdometer); err != nil {
-				return err
-			}
 			f.Vehicles = append(f.Vehicles, v)
+			odometers = append(odometers, odometer)
 		}
 		if oid.Valid {
 			f.Orders = append(f.Orders, crm.ServiceOrder{ID: crm.ServiceOrderID(oid.String), Record: crm.Record{DealerID: dealer}, VehicleID: v.ID,
@@ -85,6 +112,11 @@ func (s *Store) CallFacts(ctx context.Context, dealer crm.DealerID, customers []
 	}, d, vs)
 	if err != nil {
 		return f, translate("call list: vehicles", err)
+	}
+	for i := range f.Vehicles {
+		if f.Vehicles[i].Odometer, err = unmarshalList(odometers[i], toOdometer); err != nil {
+			return f, translate("call list: vehicles", err)
+		}
 	}
 	return f, nil
 }
