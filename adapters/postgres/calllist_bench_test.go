@@ -29,7 +29,7 @@ import (
 // that every page but the last is full). It reports requests/s and the
 // p50 and p99 latencies (issue 14 target: p99 ≤ 30 ms, ≥ 500 req/s).
 //
-//	DEALERCRM_REQUIRE_POSTGRES=1 go test -run '^$' -bench BenchmarkCallList -benchtime 4000x ./adapters/postgres/
+//	DEALERCRM_REQUIRE_POSTGRES=1 go test -run '^$' -bench BenchmarkCallList -benchtime 3000x ./adapters/postgres/
 func BenchmarkCallList(b *testing.B) {
 	ctx := context.Background()
 	store := pgtest.NewStore(b)
