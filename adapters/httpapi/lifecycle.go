@@ -235,7 +235,7 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				return svc.Reassign(c.r.Context(), c.dealer, lifecycle.TaskID(c.r.PathValue("id")), in.StaffID)
 			}),
 		command(route{method: http.MethodPost, path: "/v1/tasks/assign", op: "assignTasks", tag: "Lifecycle",
-			summary: "Give several open or overdue tasks (at most 500) to a staff member in one transaction: all or nothing, the tasks in the order of ids, or an error naming the task that failed",
+			summary: "Give several open or overdue tasks (at most 1,000) to a staff member in one transaction: all or nothing, the tasks in the order of ids, or an error naming the task that failed",
 			status:  http.StatusOK},
 			func(c *call, in tasksAssignInput) (tasksReply, error) {
 				ts, err := svc.ReassignMany(c.r.Context(), c.dealer, in.IDs, in.StaffID)

@@ -26,7 +26,7 @@ var _ lifecycle.CallFactSource = (*Store)(nil)
 func (s *Store) CallFacts(ctx context.Context, dealer crm.DealerID, customers []crm.CustomerID, vehicles []crm.VehicleID) (lifecycle.Facts, error) {
 	var f lifecycle.Facts
 	d := string(dealer)
-	cs, vs := bun.In(strs(customers)), bun.In(strs(vehicles))
+	cs, vs := bun.List(strs(customers)), bun.List(strs(vehicles))
 	// Two statements, one after the other: reading them at once on the
 	// pool only queued them for its connections under load (BenchmarkCallList).
 	people, err := s.callCustomers(ctx, dealer, d, cs, len(customers))

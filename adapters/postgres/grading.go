@@ -277,7 +277,7 @@ func (g GradingStore) ListStates(ctx context.Context, dealer crm.DealerID, f gra
 	}
 	if len(f.CustomerIDs) > 0 {
 		q += " AND customer_id IN (?)"
-		args = append(args, bun.In(strs(f.CustomerIDs)))
+		args = append(args, bun.List(strs(f.CustomerIDs)))
 	}
 	q += " ORDER BY customer_id LIMIT ?"
 	args = append(args, size+1)
@@ -299,7 +299,7 @@ func (g GradingStore) GradesOf(ctx context.Context, dealer crm.DealerID, custome
 		return out, nil
 	}
 	rows, err := g.s.db.QueryContext(ctx, "SELECT customer_id, grade FROM "+g.s.cfg.table(TableGradingStates)+
-		" WHERE dealer_id = ? AND customer_id IN (?)", string(dealer), bun.In(strs(customers)))
+		" WHERE dealer_id = ? AND customer_id IN (?)", string(dealer), bun.List(strs(customers)))
 	if err != nil {
 		return nil, translate("grading grades", err)
 	}

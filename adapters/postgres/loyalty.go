@@ -458,7 +458,7 @@ func (l LoyaltyStore) ListMemberships(ctx context.Context, dealer crm.DealerID, 
 	}
 	if len(f.CustomerIDs) > 0 {
 		q += " AND customer_id IN (?)"
-		args = append(args, bun.In(strs(f.CustomerIDs)))
+		args = append(args, bun.List(strs(f.CustomerIDs)))
 	}
 	q += " ORDER BY customer_id LIMIT ?"
 	args = append(args, size+1)
