@@ -368,6 +368,33 @@ func (s *Service) Grades(ctx context.Context, dealer crm.DealerID) (map[crm.Cust
 	return out, err
 }
 
+// GradesOf returns the grade of each of the customers that is graded, in
+// one store query per 1,000, or one GradeReader call when the store has
+// it (lifecycle.GradeLookup: the call list's page).
+func (s *Service) GradesOf(ctx context.Context, dealer crm.DealerID, customers []crm.CustomerID) (map[crm.CustomerID]string, error) {
+	out := make(map[crm.CustomerID]string, len(customers))
+	if len(customers) == 0 {
+		return out, nil
+	}
+	if r, ok := s.store.(GradeReader); ok {
+		gs, err := r.GradesOf(ctx, dealer, customers)
+		if err != nil {
+			return nil, fmt.Errorf("grading: grades of %s: %w", dealer, err)
+		}
+		for c, g := range gs {
+			out[c] = string(g)
+		}
+		return out, nil
+	}
+	err := crm.Each(ctx, func(after string) (crm.Page[State], error) {
+		return s.store.ListStates(ctx, dealer, StateFilter{CustomerIDs: customers, PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
+	}, func(st *State) error { out[st.CustomerID] = string(st.Grade); return nil })
+	if err != nil {
+		return nil, fmt.Errorf("grading: grades of %s: %w", dealer, err)
+	}
+	return out, nil
+}
+
 // Cadences returns the contact cadence in months of each graded customer
 // whose grade's strategy has one (the lifecycle plan's CadenceSource:
 // the grade_care rule).

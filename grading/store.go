@@ -105,7 +105,18 @@ type Run struct {
 // StateFilter filters states; an empty Grade matches every grade.
 type StateFilter struct {
 	Grade Grade `json:"grade,omitempty"`
+	// CustomerIDs selects the states of some customers (the call list
+	// reads the grades of a page's customers with it); empty: all.
+	CustomerIDs []crm.CustomerID `json:"customer_ids,omitempty"`
 	crm.PageRequest
+}
+
+// GradeReader is an optional capability of a Store: the grades alone of
+// some customers, without reading whole states (adapters/postgres has
+// it). Service.GradesOf uses it when the store has it.
+type GradeReader interface {
+	// GradesOf returns the grade of each of customers that is graded.
+	GradesOf(ctx context.Context, dealer crm.DealerID, customers []crm.CustomerID) (map[crm.CustomerID]Grade, error)
 }
 
 // Store keeps grading runs, states and changes. Every method is scoped to

@@ -109,6 +109,22 @@
 // tasks it could not write again over a fresh read. Concurrent runs for
 // one dealer and day all succeed and leave one task per key.
 //
+// # Call list
+//
+// Service.CallList is the day's list as people work it: each CallItem is
+// a Task with the customer's name and mobile, the car's plate and model,
+// its stage, the customer's grade, club tier and last visit, read once
+// per page (CallFactSource, GradeLookup, MembershipLookup when the
+// backends have them). TaskFilter selects by kind, channel, owner role,
+// assignee, customer(s), vehicle, due range and status. Service.CallGroups
+// groups the list by customer; an Outcome with CloseCovered closes the
+// tasks one call covers (CallPolicy.Alone names the kinds always worked
+// alone). An appointment_booked outcome records Task.AppointmentDate
+// (required); a no_answer one counts Task.Attempts and retries on the
+// next working day until CallPolicy.MaxAttempts, then skips the task.
+// Reassign and ReassignMany give tasks to a staff member, all or nothing
+// (TaskStore.UpdateMany).
+//
 // TaskStore is implemented by adapters/memory (NewTaskStore) and
 // adapters/postgres (Store.LifecycleTasks); lifecycletest.RunStoreTests
 // and lifecycletest.RunServiceTests (the run against concurrent writers,

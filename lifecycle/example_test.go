@@ -1,10 +1,12 @@
 package lifecycle_test
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/shopspring/decimal"
@@ -115,4 +117,52 @@ func ExamplePlanner_Evaluate_gradeCare() {
 	// Output:
 	// 2026-07-01 phone cr
 	// 2026-10-08 phone cr
+}
+
+// A customer's two insurance renewals worked as one call: the grouped
+// call list shows them together, and an appointment recorded on the lead
+// with CloseCovered closes both.
+func ExampleService_CallGroups() {
+	ctx := context.Background()
+	now := time.Date(2026, 4, 30, 2, 0, 0, 0, time.UTC) // 10:00 in Shanghai
+	cs := crm.NewService(memory.New(), crm.WithClock(func() time.Time { return now }))
+	if _, err := cs.CreateDealer(ctx, crm.Dealer{ID: "d1", Name: "Shanghai 4S"}); err != nil {
+		panic(err)
+	}
+	if _, err := cs.CreateCustomer(ctx, "d1", crm.Customer{ID: "c1", Record: crm.Record{DealerID: "d1"}, Name: "王先生", Mobile: "13912345678"}); err != nil {
+		panic(err)
+	}
+	tasks := memory.NewTaskStore()
+	lc, err := lifecycle.NewService(cs, tasks, lifecycle.WithClock(func() time.Time { return now }))
+	if err != nil {
+		panic(err)
+	}
+	due := dealercrm.MustParseDate("2026-04-30")
+	var ts []lifecycle.Task
+	for _, id := range []string{"compulsory", "commercial"} {
+		ts = append(ts, lifecycle.Task{ID: lifecycle.TaskID(id), DealerID: "d1", Key: "insurance|" + id, Kind: lifecycle.KindInsuranceRenewal,
+			CustomerID: "c1", Due: due, WindowEnd: due.AddDays(6), Channel: crm.ChannelPhone, OwnerRole: lifecycle.RoleCR,
+			Reason: id + " policy ends 2026-05-30", Status: lifecycle.StatusOpen, CreatedAt: now, UpdatedAt: now})
+	}
+	if _, err := tasks.Apply(ctx, "d1", ts, nil); err != nil {
+		panic(err)
+	}
+	groups, err := lc.CallGroups(ctx, "d1", due, lifecycle.TaskFilter{})
+	if err != nil {
+		panic(err)
+	}
+	g := groups.Items[0]
+	fmt.Println(g.Tasks[0].CustomerName, g.Tasks[0].Mobile, g.Lead, g.Covers)
+	done, _, err := lc.RecordCallOutcome(ctx, "d1", g.Lead, lifecycle.Outcome{Outcome: crm.OutcomeAppointment,
+		AppointmentDate: dealercrm.MustParseDate("2026-05-06"), CloseCovered: true})
+	if err != nil {
+		panic(err)
+	}
+	for _, t := range done {
+		fmt.Println(t.ID, t.Status, t.AppointmentDate)
+	}
+	// Output:
+	// 王先生 13912345678 commercial [compulsory]
+	// commercial done 2026-05-06
+	// compulsory done 2026-05-06
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -141,22 +142,90 @@ type Outcome struct {
 	Channel crm.Channel `json:"channel,omitempty"`
 	// At defaults to now.
 	At time.Time `json:"at,omitzero"`
+	// AppointmentDate is the date booked: required with
+	// crm.OutcomeAppointment, refused with any other outcome.
+	AppointmentDate dealercrm.Date `json:"appointment_date,omitzero"`
+	// CloseCovered applies the outcome to the tasks the call covers too
+	// (CallPolicy, CallGroup): the customer's other open and overdue tasks
+	// due by the day of the call whose kinds may share a call.
+	CloseCovered bool `json:"close_covered,omitempty"`
+}
+
+// check validates o: a known outcome and an appointment date exactly
+// with an appointment.
+func (o *Outcome) check() error {
+	var c crm.Checker
+	if !o.Outcome.Valid() {
+		c.Add("outcome", crm.RuleEnum, "%q is not an outcome", o.Outcome)
+	}
+	switch {
+	case o.Outcome == crm.OutcomeAppointment && !o.AppointmentDate.Valid():
+		c.Add("appointment_date", crm.RuleRequired, "is required with outcome %s", crm.OutcomeAppointment)
+	case o.Outcome != crm.OutcomeAppointment && !o.AppointmentDate.IsZero():
+		c.Add("appointment_date", RuleRange, "is only recorded with outcome %s", crm.OutcomeAppointment)
+	}
+	return c.Err("task outcome")
 }
 
 // RecordOutcome logs a contact for a task as a crm.Interaction carrying
-// the task key and closes the task as done, except after no answer
-// (crm.OutcomeNoAnswer), which leaves it open for another attempt. A
-// closed task is a *dealercrm.TransitionError (errors.Is ErrTaskClosed);
-// a lead follow-up done also logs the contact on the lead (see
-// logLeadContact);
-// a bad outcome a *crm.ValidationError. The interaction is written once,
-// however often the task store runs the update, and removed again when
-// the update fails.
+// the task key and applies the outcome to the task — and, with
+// o.CloseCovered, to the tasks the call covers — in one transaction:
+//
+//   - reached, refused, appointment booked: the task is done (an
+//     appointment records its date, which is required);
+//   - no answer (crm.OutcomeNoAnswer): one more attempt is counted; below
+//     CallPolicy.MaxAttempts the task stays open, due again (pinned) on
+//     the next working day after the day of the call, its window as long
+//     as before; the last attempt closes it as skipped ("no answer after
+//     3 attempts").
+//
+// A lead follow-up done also logs the contact on the lead (see
+// logLeadContact). A closed task is a *dealercrm.TransitionError
+// (errors.Is ErrTaskClosed); a bad outcome or a missing appointment date
+// a *crm.ValidationError. The interaction is written once, however often
+// the task store runs the update, and removed again when the update
+// fails.
 func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id TaskID, o Outcome) (Task, crm.Interaction, error) {
-	if !o.Outcome.Valid() {
-		c := crm.Checker{}
-		c.Add("outcome", crm.RuleEnum, "%q is not an outcome", o.Outcome)
-		return Task{}, crm.Interaction{}, c.Err("task outcome")
+	ts, in, err := s.recordOutcome(ctx, dealer, id, o)
+	if err != nil {
+		return Task{}, crm.Interaction{}, err
+	}
+	return ts[0], in, nil
+}
+
+// RecordCallOutcome is RecordOutcome returning every task the outcome
+// changed: the task first, then the covered ones (o.CloseCovered) in ID
+// order.
+func (s *Service) RecordCallOutcome(ctx context.Context, dealer crm.DealerID, id TaskID, o Outcome) ([]Task, crm.Interaction, error) {
+	return s.recordOutcome(ctx, dealer, id, o)
+}
+
+func (s *Service) recordOutcome(ctx context.Context, dealer crm.DealerID, id TaskID, o Outcome) ([]Task, crm.Interaction, error) {
+	if err := o.check(); err != nil {
+		return nil, crm.Interaction{}, err
+	}
+	at := o.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	ids := []TaskID{id}
+	var day dealercrm.Date
+	if o.CloseCovered || o.Outcome == crm.OutcomeNoAnswer {
+		var err error
+		if day, err = s.dayOf(ctx, dealer, at); err != nil {
+			return nil, crm.Interaction{}, fmt.Errorf("lifecycle: record outcome of %s: %w", id, err)
+		}
+	}
+	if o.CloseCovered {
+		lead, err := s.tasks.Get(ctx, dealer, id)
+		if err != nil {
+			return nil, crm.Interaction{}, fmt.Errorf("lifecycle: record outcome of %s: %w", id, err)
+		}
+		more, err := s.covered(ctx, dealer, lead, day)
+		if err != nil {
+			return nil, crm.Interaction{}, fmt.Errorf("lifecycle: record outcome of %s: %w", id, err)
+		}
+		ids = append(ids, more...)
 	}
 	// The interaction is written through the crm service, outside the task
 	// store's transaction: it is created once however often the store
@@ -164,12 +233,9 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 	// failures), and removed again when the update fails.
 	var in crm.Interaction
 	created := false
-	t, err := s.tasks.Update(ctx, dealer, id, func(t *Task) error {
-		to := StatusDone
-		if o.Outcome == crm.OutcomeNoAnswer {
-			to = t.Status
-		}
-		if err := t.Status.move(to); err != nil {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	ts, err := s.tasks.UpdateMany(ctx, dealer, ids, func(t *Task) error {
+		if err := t.Status.move(t.Status); err != nil {
 			return err
 		}
 		if o.StaffID != "" && o.StaffID == t.ExcludedStaffID {
@@ -177,15 +243,11 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 			c.Add("staff_id", "excluded", "%s did the job and may not do its follow-up", o.StaffID)
 			return c.Err("task outcome")
 		}
-		at := o.At
-		if at.IsZero() {
-			at = s.now()
-		}
-		ch := o.Channel
-		if ch == "" {
-			ch = t.Channel
-		}
 		if !created {
+			ch := o.Channel
+			if ch == "" {
+				ch = t.Channel
+			}
 			var err error
 			in, err = s.crm.CreateInteraction(ctx, dealer, crm.Interaction{
 				CustomerID: t.CustomerID, VehicleID: t.VehicleID, LeadID: t.LeadID, Channel: ch, Direction: crm.Outbound,
@@ -196,12 +258,35 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 			}
 			created = true
 		}
-		t.Outcome, t.Note, t.InteractionID = o.Outcome, o.Note, in.ID
-		if o.Outcome != crm.OutcomeNoAnswer {
-			t.Status, t.StatusReason = StatusDone, "outcome "+string(o.Outcome)
+		t.Outcome, t.Note, t.InteractionID, t.UpdatedAt = o.Outcome, o.Note, in.ID, now
+		covering := ""
+		if t.ID != id {
+			covering = fmt.Sprintf(" (covered by the call of task %s)", id)
+		}
+		switch o.Outcome {
+		case crm.OutcomeNoAnswer:
+			t.Attempts++
+			if t.Attempts >= s.call.MaxAttempts {
+				t.Status, t.StatusReason = StatusSkipped, fmt.Sprintf("no answer after %d attempts", t.Attempts)+covering
+				t.StatusReasonCode, t.StatusReasonParams = CodeNoAnswerGaveUp, params("attempts", strconv.Itoa(t.Attempts))
+				return nil
+			}
+			retry := s.cal.NextWorkingDay(day.AddDays(1))
+			t.StatusReason = fmt.Sprintf("no answer (attempt %d of %d), retry on %s", t.Attempts, s.call.MaxAttempts, retry) + covering
+			t.StatusReasonCode, t.StatusReasonParams = CodeNoAnswerRetry, params("attempt", strconv.Itoa(t.Attempts), "max", strconv.Itoa(s.call.MaxAttempts), "retry", retry.String())
+			t.WindowEnd = retry.AddDays(t.WindowEnd.DaysSince(t.Due))
+			t.Due, t.Pinned, t.Status = retry, true, StatusOpen
+		case crm.OutcomeAppointment:
+			t.Status, t.AppointmentDate = StatusDone, o.AppointmentDate
+			t.StatusReason = fmt.Sprintf("outcome %s for %s", o.Outcome, o.AppointmentDate) + covering
+			t.StatusReasonCode, t.StatusReasonParams = CodeAppointment, params("date", o.AppointmentDate.String())
+		default:
+			t.Status, t.StatusReason = StatusDone, "outcome "+string(o.Outcome)+covering
 			t.StatusReasonCode, t.StatusReasonParams = CodeOutcome, params("outcome", string(o.Outcome))
 		}
-		t.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
+		if t.ID != id && t.Status == StatusDone {
+			t.StatusReasonCode, t.StatusReasonParams = CodeCovered, params("outcome", string(o.Outcome), "task", string(id))
+		}
 		return nil
 	})
 	if err != nil {
@@ -210,9 +295,9 @@ func (s *Service) RecordOutcome(ctx context.Context, dealer crm.DealerID, id Tas
 				err = errors.Join(err, fmt.Errorf("removing interaction %s again: %w", in.ID, derr))
 			}
 		}
-		return Task{}, crm.Interaction{}, fmt.Errorf("lifecycle: record outcome of %s: %w", id, err)
+		return nil, crm.Interaction{}, fmt.Errorf("lifecycle: record outcome of %s: %w", id, err)
 	}
-	return t, in, s.logLeadContact(ctx, dealer, &t, &in)
+	return ts, in, s.logLeadContact(ctx, dealer, &ts[0], &in)
 }
 
 // close moves an active task to a final status with a reason.

@@ -45,6 +45,19 @@ const (
 	// CodeNoLongerPlanned: the daily run of date cancelled it without a
 	// particular reason (date).
 	CodeNoLongerPlanned = "lifecycle.status.no_longer_planned"
+	// CodeAppointment: an appointment was booked for date (date).
+	CodeAppointment = "lifecycle.status.appointment"
+	// CodeNoAnswerRetry: a call was not answered; the task is due again on
+	// retry (attempt, max, retry).
+	CodeNoAnswerRetry = "lifecycle.status.no_answer_retry"
+	// CodeNoAnswerGaveUp: the last unanswered attempt skipped the task
+	// (attempts).
+	CodeNoAnswerGaveUp = "lifecycle.status.no_answer_gave_up"
+	// CodeCovered: done by the call of another task of the customer
+	// (outcome, task).
+	CodeCovered = "lifecycle.status.covered"
+	// CodeAssigned: staff assigned the task to someone (staff).
+	CodeAssigned = "lifecycle.status.assigned"
 	// CodeFollowUp is the reason of a follow-up opened with a reason in
 	// words only (text).
 	CodeFollowUp = "lifecycle.reason.follow_up"
@@ -84,7 +97,8 @@ const lunarSuffix = ".lunar"
 // of every anchor, the status reason codes and the gone codes. A
 // renderer's catalog must have each of them.
 func MessageCodes() []string {
-	codes := []string{CodeRescheduled, CodeRescheduledByStaff, CodeSkipped, CodeCancelledByStaff, CodeOutcome, CodeNoLongerPlanned, CodeFollowUp}
+	codes := []string{CodeRescheduled, CodeRescheduledByStaff, CodeSkipped, CodeCancelledByStaff, CodeOutcome, CodeNoLongerPlanned, CodeFollowUp,
+		CodeAppointment, CodeNoAnswerRetry, CodeNoAnswerGaveUp, CodeCovered, CodeAssigned}
 	codes = append(codes, goneCodes...)
 	codes = append(codes, leadCodes...)
 	codes = append(codes, StageCodes()...)

@@ -17,6 +17,14 @@ type GradeSource interface {
 	Grades(ctx context.Context, dealer crm.DealerID) (map[crm.CustomerID]string, error)
 }
 
+// GradeLookup is an optional capability of a GradeSource: the grades of
+// some customers in one read (the call list's page). Without it the call
+// list reads every grade of the dealer (GradeSource.Grades) per page.
+type GradeLookup interface {
+	// GradesOf returns the grade of each of customers that is graded.
+	GradesOf(ctx context.Context, dealer crm.DealerID, customers []crm.CustomerID) (map[crm.CustomerID]string, error)
+}
+
 // CadenceSource gives the contact cadence of a dealer's customers, in
 // months, from their grade's service strategy (grading.Service
 // implements it). The grade_care rule plans one contact per period.
@@ -37,6 +45,15 @@ type Membership struct {
 type MembershipSource interface {
 	// Memberships returns the current membership of each member.
 	Memberships(ctx context.Context, dealer crm.DealerID) (map[crm.CustomerID]Membership, error)
+}
+
+// MembershipLookup is an optional capability of a MembershipSource: the
+// memberships of some customers in one read (the call list's page).
+// Without it the call list reads every membership of the dealer per page.
+type MembershipLookup interface {
+	// MembershipsOf returns the current membership of each of customers
+	// that is a member.
+	MembershipsOf(ctx context.Context, dealer crm.DealerID, customers []crm.CustomerID) (map[crm.CustomerID]Membership, error)
 }
 
 // Option configures a Service.
@@ -79,6 +96,7 @@ type Service struct {
 	grades   GradeSource
 	cadences CadenceSource
 	members  MembershipSource
+	call     CallPolicy
 }
 
 // NewService returns a Service reading crm data through svc and keeping
@@ -87,9 +105,12 @@ func NewService(svc *crm.Service, tasks TaskStore, opts ...Option) (*Service, er
 	if svc == nil || tasks == nil {
 		return nil, dealercrm.Errorf(dealercrm.Invalid, "lifecycle: NewService needs a crm service and a task store")
 	}
-	s := &Service{crm: svc, tasks: tasks, policy: DefaultPolicy(), now: time.Now, newID: dealercrm.NewID}
+	s := &Service{crm: svc, tasks: tasks, policy: DefaultPolicy(), now: time.Now, newID: dealercrm.NewID, call: DefaultCallPolicy()}
 	for _, o := range opts {
 		o(s)
+	}
+	if err := s.call.Validate(); err != nil {
+		return nil, fmt.Errorf("lifecycle: %w", err)
 	}
 	p, err := NewPlanner(s.policy, s.cal)
 	if err != nil {

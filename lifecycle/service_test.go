@@ -357,7 +357,7 @@ func TestReconcileDuplicateStoredKeys(t *testing.T) {
 	assert.Contains(t, ch.Replace[0].StatusReason, "rescheduled from 2026-02-01 to 2026-01-31")
 }
 
-// flakyTasks is a task store whose Update runs fn twice (as a store that
+// flakyTasks is a task store whose Update and UpdateMany run fn twice (as a store that
 // retries a serialisation failure does) and then fails when fail is set.
 type flakyTasks struct {
 	*memory.TaskStore
@@ -376,6 +376,24 @@ func (f *flakyTasks) Update(ctx context.Context, dealer crm.DealerID, id lifecyc
 		return lifecycle.Task{}, f.fail
 	}
 	return f.TaskStore.Update(ctx, dealer, id, fn)
+}
+
+// UpdateMany runs fn on every task once more than the store does, then
+// fails when fail is set.
+func (f *flakyTasks) UpdateMany(ctx context.Context, dealer crm.DealerID, ids []lifecycle.TaskID, fn func(*lifecycle.Task) error) ([]lifecycle.Task, error) {
+	for _, id := range ids {
+		t, err := f.TaskStore.Get(ctx, dealer, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(&t); err != nil {
+			return nil, err
+		}
+	}
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	return f.TaskStore.UpdateMany(ctx, dealer, ids, fn)
 }
 
 // TestRecordOutcomeWritesOneInteraction: the interaction is written once

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -116,6 +117,12 @@ type Task struct {
 	Outcome            crm.Outcome       `json:"outcome,omitempty"`
 	Note               string            `json:"note,omitempty"`
 	InteractionID      crm.InteractionID `json:"interaction_id,omitempty"`
+	// Attempts counts the unanswered calls (crm.OutcomeNoAnswer) made for
+	// the task; CallPolicy.MaxAttempts of them close it (RecordOutcome).
+	Attempts int `json:"attempts,omitempty"`
+	// AppointmentDate is the date booked by an appointment_booked outcome
+	// (crm.OutcomeAppointment).
+	AppointmentDate dealercrm.Date `json:"appointment_date,omitzero"`
 	// Version counts the writes of a stored task: 1 when created, one more
 	// on each change. A store replaces a task only while it still has the
 	// version the replacement was read with (TaskStore.Apply), so that the
@@ -152,10 +159,14 @@ func (t *Task) Validate() error {
 	if t.Outcome != "" && !t.Outcome.Valid() {
 		c.Add("outcome", crm.RuleEnum, "%q is not an outcome", t.Outcome)
 	}
+	if t.Attempts < 0 {
+		c.Add("attempts", RuleNegative, "must not be negative")
+	}
 	return c.Err("task")
 }
 
-// TaskFilter selects tasks. Empty fields match everything.
+// TaskFilter selects tasks. Empty fields match everything; a list
+// matches a task whose value is one of its members.
 type TaskFilter struct {
 	VehicleID  crm.VehicleID  `json:"vehicle_id,omitempty"`
 	CustomerID crm.CustomerID `json:"customer_id,omitempty"`
@@ -169,6 +180,13 @@ type TaskFilter struct {
 	// HasLead selects only the tasks of a lead (lead follow-ups and stale
 	// leads).
 	HasLead bool `json:"has_lead,omitempty"`
+	// Kinds selects by task kind.
+	Kinds []Kind `json:"kinds,omitempty"`
+	// Channels selects by channel.
+	Channels []crm.Channel `json:"channels,omitempty"`
+	// CustomerIDs selects the tasks of some customers (the grouped call
+	// list reads a page of customers' tasks with it).
+	CustomerIDs []crm.CustomerID `json:"customer_ids,omitempty"`
 	crm.PageRequest
 }
 
@@ -182,7 +200,10 @@ func (f TaskFilter) Match(t *Task) bool {
 		(f.AssigneeID == "" || t.AssigneeID == f.AssigneeID) &&
 		f.Due.Contains(t.Due) &&
 		(f.LeadID == "" || t.LeadID == f.LeadID) &&
-		(!f.HasLead || t.LeadID != "")
+		(!f.HasLead || t.LeadID != "") &&
+		(len(f.Kinds) == 0 || slices.Contains(f.Kinds, t.Kind)) &&
+		(len(f.Channels) == 0 || slices.Contains(f.Channels, t.Channel)) &&
+		(len(f.CustomerIDs) == 0 || slices.Contains(f.CustomerIDs, t.CustomerID))
 }
 
 // TaskStore keeps tasks. Implementations: adapters/memory and
@@ -209,6 +230,18 @@ type TaskStore interface {
 	// error from fn aborts. The version goes up by one. ErrTaskNotFound
 	// when absent.
 	Update(ctx context.Context, dealer crm.DealerID, id TaskID, fn func(*Task) error) (Task, error)
+	// UpdateMany changes several tasks in one transaction, all or
+	// nothing: it locks them in ID order, calls fn on each in the order
+	// of ids, checks and writes them (each version one up) and returns
+	// them in the order of ids. An absent ID is ErrTaskNotFound naming
+	// it, a repeated or empty one ErrInvalid, an error from fn (wrapped
+	// with the task's ID) aborts; then nothing is written. No ids, no
+	// tasks.
+	UpdateMany(ctx context.Context, dealer crm.DealerID, ids []TaskID, fn func(*Task) error) ([]Task, error)
+	// ListCustomers returns the customers that have tasks matching f
+	// (tasks without a customer are left out), each once, in customer ID
+	// order, a page at a time (the cursor is the last customer's ID).
+	ListCustomers(ctx context.Context, dealer crm.DealerID, f TaskFilter) (crm.Page[crm.CustomerID], error)
 	// EraseCustomer erases the dealer's tasks of a customer under PIPL,
 	// in one transaction: Task.Erase(at) on every task whose CustomerID
 	// is customer and on every task without a customer of the vehicles
@@ -240,3 +273,21 @@ type Erasure struct {
 
 // Statuses returns every Status.
 func Statuses() []Status { return slices.Clone(allStatuses) }
+
+// CheckTaskIDs checks the IDs of a bulk change (TaskStore.UpdateMany):
+// none empty, none repeated. It returns a *crm.ValidationError naming
+// ids[i].
+func CheckTaskIDs(ids []TaskID) error {
+	var c crm.Checker
+	seen := make(map[TaskID]bool, len(ids))
+	for i, id := range ids {
+		switch {
+		case id == "":
+			c.Add(fmt.Sprintf("ids[%d]", i), crm.RuleRequired, "is empty")
+		case seen[id]:
+			c.Add(fmt.Sprintf("ids[%d]", i), crm.RuleUnique, "repeats task %s", id)
+		}
+		seen[id] = true
+	}
+	return c.Err("tasks")
+}

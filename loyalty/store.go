@@ -70,6 +70,9 @@ type EntryFilter struct {
 type MembershipFilter struct {
 	Tier   Tier   `json:"tier,omitempty"`
 	Status Status `json:"status,omitempty"`
+	// CustomerIDs selects the memberships of some customers (the call
+	// list reads the tiers of a page's customers with it); empty: all.
+	CustomerIDs []crm.CustomerID `json:"customer_ids,omitempty"`
 	crm.PageRequest
 }
 

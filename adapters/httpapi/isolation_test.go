@@ -126,6 +126,7 @@ var listKinds = map[string]string{
 	"/v1/loyalty/members":      "member",
 	// Items without an ID of their own; their references are collected.
 	"/v1/grading/customers": "",
+	"/v1/call-groups":       "",
 }
 
 // bodies are valid request bodies for routes whose generated body would
@@ -157,6 +158,9 @@ var bodies = map[string]string{
 	"reverseLedgerEntry":       `{"reason": "voided"}`,
 	"runGrading":               `{"as_of": "@today", "group": true}`,
 	"recordTaskOutcome":        `{"outcome": "reached", "channel": "phone"}`,
+	"skipTask":                 `{"reason": "moved away"}`,
+	"assignTask":               `{"staff_id": "S07"}`,
+	"assignTasks":              `{"ids": ["@task"], "staff_id": "S07"}`,
 	"recordCampaignResponse":   `{"kind": "responded", "date": "@today"}`,
 	"setValueChainTargets":     `{"targets": [{"dealer_id": "@dealer", "dimension": "consultant", "key": "S1", "month": "@today", "amount": "1000"}]}`,
 	"importBatch":              `{"vehicles": [{"external_id": "@ext", "vin": "@vin", "owner_id": "@customer_ext", "model": "SUV"}]}`,

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"reflect"
+	"strings"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -31,9 +32,10 @@ func lifecycleSchemas(r *schemaRegistry) {
 	addEnum(r, lifecycle.ClassA, lifecycle.ClassB, lifecycle.ClassC, lifecycle.ClassD)
 	addEnum(r, lifecycle.AbnormalClasses()...)
 	addEnum(r, lifecycle.RepairClasses()...)
+	r.docs["CallItem"] = "A task of the call list with what the caller needs: the customer's name and mobile (in full for now), the car's plate and model, its stage, the customer's grade, club tier and last visit."
+	r.docs["CallGroup"] = "One customer's tasks on the call list, worked as one call: an outcome on lead with close_covered closes covers too."
 	r.docs["Task"] = "A follow-up task: whom to contact, about what, by when and who does it, with its deterministic key."
-	r.docs["TaskItem"] = "A task of the call list; a lead's task (lead_follow_up, stale_lead) carries its lead, whom to call."
-	r.docs["TaskLead"] = "The lead a task is about: a prospect, not yet a customer."
+	r.docs["CallLead"] = "The lead a task is about (lead_follow_up, stale_lead): a prospect, not yet a customer."
 	r.docs["Plan"] = "A vehicle's stage (explained), usage and planned tasks as of a day."
 	r.docs["PlannedTask"] = "A task the plan schedules (planned is always true): not a stored task, so without id, status or outcome; the daily run stores it under its key when it falls due."
 	r.docs["AbnormalReport"] = "Abnormal customers 异常客户 as of a day: counts by activity, service class and abnormal class, and the abnormal vehicles, each explained."
@@ -47,53 +49,72 @@ type taskOutcomeInput struct {
 	Note    string      `json:"note,omitempty"`
 	StaffID crm.StaffID `json:"staff_id,omitempty"`
 	Channel crm.Channel `json:"channel,omitempty"`
+	// AppointmentDate is required with outcome appointment_booked.
+	AppointmentDate dealercrm.Date `json:"appointment_date,omitzero"`
+	// CloseCovered applies the outcome to the tasks the call covers too
+	// (GET /v1/call-groups shows them).
+	CloseCovered bool `json:"close_covered,omitempty"`
 }
 
 // taskOutcomeReply is the reply of POST /v1/tasks/{id}/outcome.
 type taskOutcomeReply struct {
 	Task        lifecycle.Task  `json:"task"`
 	Interaction crm.Interaction `json:"interaction"`
+	// Covered are the other tasks the outcome closed (close_covered).
+	Covered []lifecycle.Task `json:"covered,omitempty"`
 }
 
-// taskItem is a row of GET /v1/tasks: the task and, for a lead's task
-// (a follow-up or a stale lead), whom to call, since a lead is not a
-// customer yet.
-type taskItem struct {
-	lifecycle.Task
-	Lead *taskLead `json:"lead,omitempty"`
+// taskSkipInput is the body of POST /v1/tasks/{id}/skip.
+type taskSkipInput struct {
+	Reason string `json:"reason"`
 }
 
-// taskLead is the lead of a task as the call list shows it.
-type taskLead struct {
-	ID              crm.LeadID      `json:"id"`
-	Name            string          `json:"name"`
-	Mobile          string          `json:"mobile,omitempty"`
-	Level           crm.IntentLevel `json:"level"`
-	ModelOfInterest string          `json:"model_of_interest,omitempty"`
-	ConsultantID    crm.StaffID     `json:"consultant_id,omitempty"`
+// taskAssignInput is the body of POST /v1/tasks/{id}/assign.
+type taskAssignInput struct {
+	StaffID crm.StaffID `json:"staff_id"`
 }
 
-// withLeads returns the rows of a page of tasks with their leads.
-func withLeads(c *call, svc *lifecycle.Service, p crm.Page[lifecycle.Task]) (crm.Page[taskItem], error) {
-	leads, err := svc.TaskLeads(c.r.Context(), c.dealer, p.Items)
-	if err != nil {
-		return crm.Page[taskItem]{}, err
-	}
-	out := crm.Page[taskItem]{Items: make([]taskItem, len(p.Items)), Next: p.Next}
-	for i, t := range p.Items {
-		c.renderTask(&t)
-		out.Items[i].Task = t
-		if l, ok := leads[t.LeadID]; ok {
-			out.Items[i].Lead = &taskLead{ID: l.ID, Name: l.Name, Mobile: l.Mobile, Level: l.Level, ModelOfInterest: l.ModelOfInterest, ConsultantID: l.ConsultantID}
-		}
-	}
-	return out, nil
+// tasksAssignInput is the body of POST /v1/tasks/assign.
+type tasksAssignInput struct {
+	IDs     []lifecycle.TaskID `json:"ids"`
+	StaffID crm.StaffID        `json:"staff_id"`
 }
 
-// taskQuery is the query of GET /v1/tasks: the day and the filter.
+// tasksReply is the reply of a bulk change: the tasks in the order asked.
+type tasksReply struct {
+	Tasks []lifecycle.Task `json:"tasks"`
+}
+
+// taskQuery is the query of GET /v1/tasks and GET /v1/call-groups: the
+// day and the filter.
 type taskQuery struct {
 	date dealercrm.Date
 	f    lifecycle.TaskFilter
+}
+
+func (q *taskQuery) validate() error {
+	var c crm.Checker
+	if d := q.f.Due; !d.From.IsZero() && !d.To.IsZero() && d.To.Before(d.From) {
+		c.Add("due_to", crm.RuleOrder, "must not be before due_from")
+	}
+	return c.Err("query")
+}
+
+// kindParam filters on task kinds, comma-separated or repeated. Kinds are
+// open-ended (a dealer may add rules), so any lower-case identifier is
+// taken; an unknown kind matches no task.
+func kindParam() filterParam[taskQuery] {
+	return filterParam[taskQuery]{
+		queryParam: queryParam{name: "kind", typ: reflect.TypeFor[lifecycle.Kind](), list: true,
+			doc: "Task kinds (delivery_3dc, insurance_renewal…); any when omitted."},
+		set: func(q *taskQuery, v string) string {
+			if v == "" || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+				return "is not a list of task kinds (lower-case letters, digits and _)"
+			}
+			q.f.Kinds = append(q.f.Kinds, lifecycle.Kind(v))
+			return ""
+		},
+	}
 }
 
 // abnormalQuery is the query of GET /v1/reports/abnormal.
@@ -141,6 +162,15 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 			}},
 		enumsParam("status", "Statuses; open and overdue when omitted.", "task statuses", nil,
 			func(q *taskQuery) *[]lifecycle.Status { return &q.f.Statuses }),
+		kindParam(),
+		enumsParam("channel", "Channels; any when omitted.", "channels", nil,
+			func(q *taskQuery) *[]crm.Channel { return &q.f.Channels }),
+		enumParam("owner_role", "The owner role: sales_consultant, service_advisor, cr.", func(q *taskQuery) *lifecycle.Role { return &q.f.OwnerRole }),
+		textParam("staff_id", "The staff member in charge (assignee).", strings.TrimSpace, func(q *taskQuery) *crm.StaffID { return &q.f.AssigneeID }),
+		textParam("customer_id", "A customer's tasks.", strings.TrimSpace, func(q *taskQuery) *crm.CustomerID { return &q.f.CustomerID }),
+		textParam("vehicle_id", "A vehicle's tasks.", strings.TrimSpace, func(q *taskQuery) *crm.VehicleID { return &q.f.VehicleID }),
+		dateParam("due_from", "Due on or after this day, YYYY-MM-DD.", func(q *taskQuery) *dealercrm.Date { return &q.f.Due.From }),
+		dateParam("due_to", "Due on or before this day, YYYY-MM-DD; the day (date) when omitted.", func(q *taskQuery) *dealercrm.Date { return &q.f.Due.To }),
 	)
 	abnormalParams := paged(func(q *abnormalQuery) *crm.PageRequest { return &q.q.PageRequest },
 		dateParam("date", day, func(q *abnormalQuery) *dealercrm.Date { return &q.date }),
@@ -166,26 +196,71 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 	comebackParams := paged(func(q *periodQuery) *crm.PageRequest { return &q.page }, periodParams...)
 	return []route{
 		query(route{method: http.MethodGet, path: "/v1/tasks", op: "listTasks", tag: "Lifecycle",
-			summary: "The open and overdue tasks due on or before a day (default today in the dealer's zone), in ID order, one page at a time",
-			status:  http.StatusOK, result: reflect.TypeFor[taskItem](), list: true},
-			taskParams, func(c *call, q taskQuery) (crm.Page[taskItem], error) {
+			summary: "The call list: the tasks due on or before a day (default today in the dealer's zone; open and overdue unless status says otherwise), in ID order, one page at a time, each with the customer's name and mobile, the car's plate and model, stage, grade, tier and last visit",
+			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.CallItem](), list: true},
+			taskParams, func(c *call, q taskQuery) (crm.Page[lifecycle.CallItem], error) {
 				if err := today(c, &q.date); err != nil {
-					return crm.Page[taskItem]{}, err
+					return crm.Page[lifecycle.CallItem]{}, err
 				}
-				p, err := svc.DueOn(c.r.Context(), c.dealer, q.date, q.f)
-				if err != nil {
-					return crm.Page[taskItem]{}, err
+				p, err := svc.CallList(c.r.Context(), c.dealer, q.date, q.f)
+				for i := range p.Items {
+					c.renderTask(&p.Items[i].Task)
 				}
-				return withLeads(c, svc, p)
+				return p, err
+			}),
+		query(route{method: http.MethodGet, path: "/v1/call-groups", op: "listCallGroups", tag: "Lifecycle",
+			summary: "The call list grouped by customer (the filters of GET /v1/tasks), one page of customers at a time in customer ID order: each customer's tasks, and the lead task whose outcome with close_covered closes the tasks it covers",
+			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.CallGroup](), list: true},
+			taskParams, func(c *call, q taskQuery) (crm.Page[lifecycle.CallGroup], error) {
+				if err := today(c, &q.date); err != nil {
+					return crm.Page[lifecycle.CallGroup]{}, err
+				}
+				p, err := svc.CallGroups(c.r.Context(), c.dealer, q.date, q.f)
+				for i := range p.Items {
+					for j := range p.Items[i].Tasks {
+						c.renderTask(&p.Items[i].Tasks[j].Task)
+					}
+				}
+				return p, err
 			}),
 		command(route{method: http.MethodPost, path: "/v1/tasks/{id}/outcome", op: "recordTaskOutcome", tag: "Lifecycle",
-			summary: "Record the outcome of a task's contact: logs an interaction and closes the task (no answer keeps it open)",
+			summary: "Record the outcome of a task's contact: logs an interaction and closes the task; appointment_booked needs appointment_date; no answer retries on the next working day up to the policy's attempts; close_covered closes the tasks the call covers too",
 			status:  http.StatusOK},
 			func(c *call, in taskOutcomeInput) (taskOutcomeReply, error) {
-				t, i, err := svc.RecordOutcome(c.r.Context(), c.dealer, lifecycle.TaskID(c.r.PathValue("id")),
-					lifecycle.Outcome{Outcome: in.Outcome, Note: in.Note, StaffID: in.StaffID, Channel: in.Channel})
+				ts, i, err := svc.RecordCallOutcome(c.r.Context(), c.dealer, lifecycle.TaskID(c.r.PathValue("id")),
+					lifecycle.Outcome{Outcome: in.Outcome, Note: in.Note, StaffID: in.StaffID, Channel: in.Channel,
+						AppointmentDate: in.AppointmentDate, CloseCovered: in.CloseCovered})
+				if err != nil {
+					return taskOutcomeReply{}, err
+				}
+				for j := range ts {
+					c.renderTask(&ts[j])
+				}
+				return taskOutcomeReply{Task: ts[0], Interaction: i, Covered: ts[1:]}, nil
+			}),
+		command(route{method: http.MethodPost, path: "/v1/tasks/{id}/skip", op: "skipTask", tag: "Lifecycle",
+			summary: "Skip a task: close it without doing it, with a reason (required)", status: http.StatusOK},
+			func(c *call, in taskSkipInput) (lifecycle.Task, error) {
+				t, err := svc.Skip(c.r.Context(), c.dealer, lifecycle.TaskID(c.r.PathValue("id")), in.Reason)
 				c.renderTask(&t)
-				return taskOutcomeReply{Task: t, Interaction: i}, err
+				return t, err
+			}),
+		command(route{method: http.MethodPost, path: "/v1/tasks/{id}/assign", op: "assignTask", tag: "Lifecycle",
+			summary: "Give an open or overdue task to a staff member", status: http.StatusOK},
+			func(c *call, in taskAssignInput) (lifecycle.Task, error) {
+				t, err := svc.Reassign(c.r.Context(), c.dealer, lifecycle.TaskID(c.r.PathValue("id")), in.StaffID)
+				c.renderTask(&t)
+				return t, err
+			}),
+		command(route{method: http.MethodPost, path: "/v1/tasks/assign", op: "assignTasks", tag: "Lifecycle",
+			summary: "Give several open or overdue tasks (at most 1,000) to a staff member in one transaction: all or nothing, the tasks in the order of ids, or an error naming the task that failed",
+			status:  http.StatusOK},
+			func(c *call, in tasksAssignInput) (tasksReply, error) {
+				ts, err := svc.ReassignMany(c.r.Context(), c.dealer, in.IDs, in.StaffID)
+				for j := range ts {
+					c.renderTask(&ts[j])
+				}
+				return tasksReply{Tasks: ts}, err
 			}),
 		query(route{method: http.MethodGet, path: "/v1/vehicles/{id}/plan", op: "getVehiclePlan", tag: "Lifecycle",
 			summary: "A vehicle's stage (explained), usage and planned tasks as of a day (default today); the rows are planned, not stored tasks",

@@ -122,7 +122,7 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 	sched, err := jobs.NewScheduler(jobs.Defaults(jobs.Services{Lifecycle: lc}), store.Dealers(), memory.NewRunStore())
 	require.NoError(t, err)
 	return svc, []testModule{
-		{"lifecycle", WithLifecycle(lc), 6},
+		{"lifecycle", WithLifecycle(lc), 10},
 		{"grading", WithGrading(gr), 7},
 		{"satisfaction", WithSatisfaction(sat), 14},
 		{"loyalty", WithLoyalty(club), 14},

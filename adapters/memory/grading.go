@@ -155,6 +155,9 @@ func (g *GradingStore) ListStates(_ context.Context, dealer crm.DealerID, f grad
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	all := g.sortedStates(dealer, f.Grade, after)
+	if len(f.CustomerIDs) > 0 {
+		all = slices.DeleteFunc(all, func(s grading.State) bool { return !slices.Contains(f.CustomerIDs, s.CustomerID) })
+	}
 	size := f.Size()
 	return crm.NewPage(all[:min(len(all), size+1)], size, func(s grading.State) string { return string(s.CustomerID) }), nil
 }

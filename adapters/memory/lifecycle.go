@@ -183,6 +183,70 @@ func cloneTask(t lifecycle.Task) lifecycle.Task {
 	return t
 }
 
+// UpdateMany applies fn to several stored tasks under the store's lock,
+// all or nothing.
+func (s *TaskStore) UpdateMany(_ context.Context, dealer crm.DealerID, ids []lifecycle.TaskID, fn func(*lifecycle.Task) error) ([]lifecycle.Task, error) {
+	if err := lifecycle.CheckTaskIDs(ids); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.table(dealer, false)
+	out := make([]lifecycle.Task, len(ids))
+	for i, id := range ids {
+		old, ok := lifecycle.Task{}, false
+		if t != nil {
+			old, ok = t.byID[id]
+		}
+		if !ok {
+			return nil, fmt.Errorf("task %s: %w", id, lifecycle.ErrTaskNotFound)
+		}
+		v := cloneTask(old)
+		if err := fn(&v); err != nil {
+			return nil, fmt.Errorf("task %s: %w", id, err)
+		}
+		v.ID, v.DealerID, v.Key, v.CreatedAt, v.Version = old.ID, old.DealerID, old.Key, old.CreatedAt, old.Version+1
+		if err := v.Validate(); err != nil {
+			return nil, fmt.Errorf("task %s: %w", id, err)
+		}
+		out[i] = v
+	}
+	for i, v := range out {
+		t.byID[v.ID] = cloneTask(v)
+		out[i] = cloneTask(v)
+	}
+	return out, nil
+}
+
+// ListCustomers returns the customers with tasks matching f, in ID order.
+func (s *TaskStore) ListCustomers(_ context.Context, dealer crm.DealerID, f lifecycle.TaskFilter) (crm.Page[crm.CustomerID], error) {
+	after, err := f.AfterID()
+	if err != nil {
+		return crm.Page[crm.CustomerID]{}, err
+	}
+	s.mu.RLock()
+	seen := map[crm.CustomerID]bool{}
+	var ids []crm.CustomerID
+	if t := s.table(dealer, false); t != nil {
+		for _, v := range t.byID {
+			if v.CustomerID != "" && string(v.CustomerID) > after && !seen[v.CustomerID] && f.Match(&v) {
+				seen[v.CustomerID] = true
+				ids = append(ids, v.CustomerID)
+			}
+		}
+	}
+	s.mu.RUnlock()
+	slices.Sort(ids)
+	size := f.Size()
+	if len(ids) > size+1 {
+		ids = ids[:size+1]
+	}
+	return crm.NewPage(ids, size, func(id crm.CustomerID) string { return string(id) }), nil
+}
+
 // EraseCustomer erases the customer's tasks (lifecycle.Task.Erase) and
 // records the erasure, under the store's lock.
 func (s *TaskStore) EraseCustomer(_ context.Context, dealer crm.DealerID, customer crm.CustomerID, vehicles []crm.VehicleID, at time.Time) (int, error) {

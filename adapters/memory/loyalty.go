@@ -367,7 +367,8 @@ func (s *LoyaltyStore) ListMemberships(_ context.Context, dealer crm.DealerID, f
 	for _, a := range s.dealerAccounts(dealer) {
 		a.mu.Lock()
 		m := a.membership
-		if m != nil && string(m.CustomerID) > after && (f.Tier == "" || m.Tier == f.Tier) && (f.Status == "" || m.Status == f.Status) {
+		if m != nil && string(m.CustomerID) > after && (f.Tier == "" || m.Tier == f.Tier) && (f.Status == "" || m.Status == f.Status) &&
+			(len(f.CustomerIDs) == 0 || slices.Contains(f.CustomerIDs, m.CustomerID)) {
 			out = append(out, m.Clone())
 		}
 		a.mu.Unlock()

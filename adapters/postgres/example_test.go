@@ -86,6 +86,8 @@ func ExampleRenderMigrations() {
 	// 0016_customer_birthday_calendar.tx.up.sql
 	// 0017_job_runs.tx.down.sql
 	// 0017_job_runs.tx.up.sql
+	// 0018_lifecycle_calllist.tx.down.sql
+	// 0018_lifecycle_calllist.tx.up.sql
 	// 0019_lifecycle_lead_tasks.tx.down.sql
 	// 0019_lifecycle_lead_tasks.tx.up.sql
 	// 0020_reason_codes.tx.down.sql

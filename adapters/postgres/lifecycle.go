@@ -56,7 +56,22 @@ type taskRow struct {
 	Version            int64     `bun:"version"`
 	CreatedAt          time.Time `bun:"created_at"`
 	UpdatedAt          time.Time `bun:"updated_at"`
+	// The call list's columns (migration 0018).
+	Attempts        int        `bun:"attempts"`
+	AppointmentDate *time.Time `bun:"appointment_date,type:date"`
 }
+
+// taskColumnsSet sets every column of a task that a write may change (all
+// but its identity, creation time and version) from the VALUES list
+// _data: Apply and UpdateMany write tasks through it.
+const taskColumnsSet = "kind = _data.kind, vehicle_id = _data.vehicle_id, customer_id = _data.customer_id, anchor_date = _data.anchor_date, " +
+	"due = _data.due, window_end = _data.window_end, channel = _data.channel, purpose = _data.purpose, " +
+	"owner_role = _data.owner_role, assignee_id = _data.assignee_id, excluded_staff_id = _data.excluded_staff_id, " +
+	"reason = _data.reason, pinned = _data.pinned, status = _data.status, status_reason = _data.status_reason, " +
+	"reason_code = _data.reason_code, reason_params = _data.reason_params::jsonb, " +
+	"status_reason_code = _data.status_reason_code, status_reason_params = _data.status_reason_params::jsonb, " +
+	"outcome = _data.outcome, note = _data.note, interaction_id = _data.interaction_id, updated_at = _data.updated_at, " +
+	"lead_id = _data.lead_id, attempts = _data.attempts, appointment_date = _data.appointment_date"
 
 func fromTask(t *lifecycle.Task) taskRow {
 	r := taskRow{DealerID: string(t.DealerID), ID: string(t.ID), Key: t.Key, Kind: string(t.Kind),
@@ -69,6 +84,11 @@ func fromTask(t *lifecycle.Task) taskRow {
 	if !t.AnchorDate.IsZero() {
 		a := t.AnchorDate.Time(time.UTC)
 		r.AnchorDate = &a
+	}
+	r.Attempts = t.Attempts
+	if !t.AppointmentDate.IsZero() {
+		a := t.AppointmentDate.Time(time.UTC)
+		r.AppointmentDate = &a
 	}
 	return r
 }
@@ -83,6 +103,10 @@ func toTask(r *taskRow) lifecycle.Task {
 		ReasonCode: r.ReasonCode, ReasonParams: toParams(r.ReasonParams), StatusReasonCode: r.StatusReasonCode, StatusReasonParams: toParams(r.StatusReasonParams)}
 	if r.AnchorDate != nil {
 		t.AnchorDate = dealercrm.DateOf(*r.AnchorDate)
+	}
+	t.Attempts = r.Attempts
+	if r.AppointmentDate != nil {
+		t.AppointmentDate = dealercrm.DateOf(*r.AppointmentDate)
 	}
 	return t
 }
@@ -123,23 +147,39 @@ func (ts taskStore) List(ctx context.Context, dealer crm.DealerID, f lifecycle.T
 	}
 	size := f.Size()
 	var rows []taskRow
-	q := ts.s.db.NewSelect().Model(&rows).ModelTableExpr(ts.from()).Where("t.dealer_id = ?", string(dealer))
+	q := ts.where(ts.s.db.NewSelect().Model(&rows).ModelTableExpr(ts.from()), dealer, f)
 	if after != "" {
 		q = q.Where("t.id > ?", after)
 	}
+	if err := q.OrderExpr("t.id").Limit(int64(size + 1)).Scan(ctx); err != nil {
+		return crm.Page[lifecycle.Task]{}, translate("list lifecycle tasks", err)
+	}
+	items := make([]lifecycle.Task, len(rows))
+	for i := range rows {
+		items[i] = toTask(&rows[i])
+	}
+	return crm.NewPage(items, size, func(t lifecycle.Task) string { return string(t.ID) }), nil
+}
+
+// where adds the conditions of f (but not its page) to q: the SQL of
+// lifecycle.TaskFilter.Match.
+func (ts taskStore) where(q *bun.SelectQuery, dealer crm.DealerID, f lifecycle.TaskFilter) *bun.SelectQuery {
+	q = q.Where("t.dealer_id = ?", string(dealer))
 	if f.VehicleID != "" {
 		q = q.Where("t.vehicle_id = ?", string(f.VehicleID))
 	}
 	if f.CustomerID != "" {
 		q = q.Where("t.customer_id = ?", string(f.CustomerID))
 	}
-	if len(f.Statuses) > 0 {
-		ss := make([]string, len(f.Statuses))
-		for i, s := range f.Statuses {
-			ss[i] = string(s)
+	in := func(col string, vs []string) {
+		if len(vs) > 0 {
+			q = q.Where("? IN (?)", bun.Ident(col), bun.List(vs))
 		}
-		q = q.Where("t.status IN (?)", bun.List(ss))
 	}
+	in("t.status", strs(f.Statuses))
+	in("t.kind", strs(f.Kinds))
+	in("t.channel", strs(f.Channels))
+	in("t.customer_id", strs(f.CustomerIDs))
 	if f.OwnerRole != "" {
 		q = q.Where("t.owner_role = ?", string(f.OwnerRole))
 	}
@@ -158,14 +198,37 @@ func (ts taskStore) List(ctx context.Context, dealer crm.DealerID, f lifecycle.T
 	if !f.Due.To.IsZero() {
 		q = q.Where("t.due <= ?", f.Due.To.String())
 	}
-	if err := q.OrderExpr("t.id").Limit(int64(size + 1)).Scan(ctx); err != nil {
-		return crm.Page[lifecycle.Task]{}, translate("list lifecycle tasks", err)
+	return q
+}
+
+// strs converts a list of typed strings.
+func strs[S ~string](in []S) []string {
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[i] = string(v)
 	}
-	items := make([]lifecycle.Task, len(rows))
-	for i := range rows {
-		items[i] = toTask(&rows[i])
+	return out
+}
+
+// ListCustomers returns the customers with tasks matching f, in ID order:
+// a DISTINCT over the customer index.
+func (ts taskStore) ListCustomers(ctx context.Context, dealer crm.DealerID, f lifecycle.TaskFilter) (crm.Page[crm.CustomerID], error) {
+	after, err := f.AfterID()
+	if err != nil {
+		return crm.Page[crm.CustomerID]{}, err
 	}
-	return crm.NewPage(items, size, func(t lifecycle.Task) string { return string(t.ID) }), nil
+	size := f.Size()
+	var ids []string
+	q := ts.where(ts.s.db.NewSelect().ModelTableExpr(ts.from()).ColumnExpr("DISTINCT t.customer_id"), dealer, f).
+		Where("t.customer_id > ?", after)
+	if err := q.OrderExpr("t.customer_id").Limit(int64(size+1)).Scan(ctx, &ids); err != nil {
+		return crm.Page[crm.CustomerID]{}, translate("list lifecycle task customers", err)
+	}
+	out := make([]crm.CustomerID, len(ids))
+	for i, id := range ids {
+		out[i] = crm.CustomerID(id)
+	}
+	return crm.NewPage(out, size, func(id crm.CustomerID) string { return string(id) }), nil
 }
 
 // applyBatch is the number of rows per INSERT or UPDATE statement.
@@ -238,14 +301,7 @@ func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, repl
 			ids = ids[:0]
 			if _, err := db.NewUpdate().With("_data", db.NewValues(&chunk)).Model(&chunk).ModelTableExpr(table+" AS t").
 				TableExpr("_data").
-				Set("kind = _data.kind, vehicle_id = _data.vehicle_id, customer_id = _data.customer_id, anchor_date = _data.anchor_date").
-				Set("due = _data.due, window_end = _data.window_end, channel = _data.channel, purpose = _data.purpose").
-				Set("owner_role = _data.owner_role, assignee_id = _data.assignee_id, excluded_staff_id = _data.excluded_staff_id").
-				Set("reason = _data.reason, pinned = _data.pinned, status = _data.status, status_reason = _data.status_reason").
-				Set("reason_code = _data.reason_code, reason_params = _data.reason_params::jsonb").
-				Set("status_reason_code = _data.status_reason_code, status_reason_params = _data.status_reason_params::jsonb").
-				Set("outcome = _data.outcome, note = _data.note, interaction_id = _data.interaction_id, updated_at = _data.updated_at").
-				Set("lead_id = _data.lead_id").
+				Set(taskColumnsSet).
 				Set("version = t.version + 1").
 				Where("t.dealer_id = ?", string(dealer)).
 				Where("t.dealer_id = _data.dealer_id AND t.id = _data.id AND t.task_key = _data.task_key AND t.version = _data.version").
@@ -296,6 +352,64 @@ func (ts taskStore) Update(ctx context.Context, dealer crm.DealerID, id lifecycl
 		return nil
 	})
 	return out, err
+}
+
+// UpdateMany applies fn to several tasks in one transaction, all or
+// nothing: it locks them in ID order with one SELECT … FOR UPDATE (as
+// Apply does, so concurrent bulk changes never deadlock) and writes each
+// back.
+func (ts taskStore) UpdateMany(ctx context.Context, dealer crm.DealerID, ids []lifecycle.TaskID, fn func(*lifecycle.Task) error) ([]lifecycle.Task, error) {
+	if err := lifecycle.CheckTaskIDs(ids); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	table := ts.s.cfg.table(TableLifecycleTasks)
+	var out []lifecycle.Task
+	err := ts.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		var rows []taskRow
+		if err := db.NewSelect().Model(&rows).ModelTableExpr(ts.from()).Where("t.dealer_id = ?", string(dealer)).
+			Where("t.id IN (?)", bun.List(strs(ids))).OrderExpr("t.id").For("UPDATE").Scan(ctx); err != nil {
+			return translate("lock lifecycle tasks", err)
+		}
+		byID := make(map[lifecycle.TaskID]lifecycle.Task, len(rows))
+		for i := range rows {
+			t := toTask(&rows[i])
+			byID[t.ID] = t
+		}
+		out = make([]lifecycle.Task, len(ids))
+		changed := make([]taskRow, len(ids))
+		for i, id := range ids {
+			old, ok := byID[id]
+			if !ok {
+				return fmt.Errorf("task %s: %w", id, lifecycle.ErrTaskNotFound)
+			}
+			v := old
+			if err := fn(&v); err != nil {
+				return fmt.Errorf("task %s: %w", id, err)
+			}
+			v.ID, v.DealerID, v.Key, v.CreatedAt, v.Version = old.ID, old.DealerID, old.Key, old.CreatedAt, old.Version+1
+			if err := v.Validate(); err != nil {
+				return fmt.Errorf("task %s: %w", id, err)
+			}
+			out[i], changed[i] = v, fromTask(&v)
+		}
+		if _, err := db.NewUpdate().With("_data", db.NewValues(&changed)).Model(&changed).ModelTableExpr(table+" AS t").
+			TableExpr("_data").
+			Set(taskColumnsSet).
+			Set("version = _data.version").
+			Where("t.dealer_id = ?", string(dealer)).
+			Where("t.dealer_id = _data.dealer_id AND t.id = _data.id").
+			Exec(ctx); err != nil {
+			return translate("update lifecycle tasks", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // EraseCustomer erases the customer's tasks in one transaction: it locks

@@ -456,6 +456,10 @@ func (l LoyaltyStore) ListMemberships(ctx context.Context, dealer crm.DealerID, 
 		q += " AND tier = ?"
 		args = append(args, string(f.Tier))
 	}
+	if len(f.CustomerIDs) > 0 {
+		q += " AND customer_id IN (?)"
+		args = append(args, bun.List(strs(f.CustomerIDs)))
+	}
 	q += " ORDER BY customer_id LIMIT ?"
 	args = append(args, size+1)
 	rows, err := l.s.db.QueryContext(ctx, q, args...)

@@ -224,6 +224,18 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) grading.Store) {
 		}
 		assert.Equal(t, []crm.CustomerID{"c01", "c04", "c07"}, ids, "filtered by grade")
 
+		p, err = s.ListStates(ctx, DealerA, grading.StateFilter{CustomerIDs: []crm.CustomerID{"c06", "c02", "c00", "c99"}})
+		require.NoError(t, err)
+		ids = nil
+		for _, st := range p.Items {
+			ids = append(ids, st.CustomerID)
+		}
+		assert.Equal(t, []crm.CustomerID{"c02", "c06"}, ids, "filtered by customers: dealer A's c02 and c06 (c00 is B's, c99 nobody's)")
+		p, err = s.ListStates(ctx, DealerA, grading.StateFilter{Grade: "A", CustomerIDs: []crm.CustomerID{"c01", "c02"}})
+		require.NoError(t, err)
+		require.Len(t, p.Items, 1)
+		assert.Equal(t, crm.CustomerID("c01"), p.Items[0].CustomerID, "grade and customers together")
+
 		_, err = s.ListStates(ctx, DealerA, grading.StateFilter{PageRequest: crm.PageRequest{After: "!!"}})
 		assert.ErrorIs(t, err, dealercrm.ErrInvalid, "a malformed cursor is invalid")
 

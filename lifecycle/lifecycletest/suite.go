@@ -34,6 +34,7 @@ func NewTask(dealer crm.DealerID, id, key string) lifecycle.Task {
 // RunStoreTests runs the conformance suite; newStore returns an empty store.
 func RunStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.TaskStore) {
 	ctx := context.Background()
+	runCallListStoreTests(t, newStore)
 	t.Run("ApplyGetList", func(t *testing.T) {
 		s := newStore(t)
 		a, b := NewTask("d1", "t1", "k1"), NewTask("d1", "t2", "k2")

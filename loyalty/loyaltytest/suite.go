@@ -488,6 +488,14 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) loyalty.Store) {
 		p, err = store.ListMemberships(ctx, DealerA, loyalty.MembershipFilter{Tier: loyalty.Gold})
 		require.NoError(t, err)
 		assert.Empty(t, p.Items)
+		p, err = store.ListMemberships(ctx, DealerA, loyalty.MembershipFilter{CustomerIDs: []crm.CustomerID{"m4", "m1", "m9", "x"}})
+		require.NoError(t, err)
+		require.Len(t, p.Items, 2, "m1 and m4 of dealer A (m9 is B's)")
+		assert.Equal(t, []crm.CustomerID{"m1", "m4"}, []crm.CustomerID{p.Items[0].CustomerID, p.Items[1].CustomerID})
+		p, err = store.ListMemberships(ctx, DealerA, loyalty.MembershipFilter{Status: loyalty.StatusActive, CustomerIDs: []crm.CustomerID{"m3", "m2"}})
+		require.NoError(t, err)
+		require.Len(t, p.Items, 1, "m3 is cancelled")
+		assert.Equal(t, crm.CustomerID("m2"), p.Items[0].CustomerID)
 	})
 
 	t.Run("DueLotsAndOutstanding", func(t *testing.T) {

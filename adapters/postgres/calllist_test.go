@@ -1,0 +1,97 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/demo"
+	"github.com/dealercrm/dealercrm/grading"
+	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestCallListMatchesRepositories: the call list read through the
+// Store's CallFacts (one query per table) is the one read through the
+// crm repositories record by record, page by page, on the demo data.
+func TestCallListMatchesRepositories(t *testing.T) {
+	ctx := context.Background()
+	store := pgtest.NewStore(t)
+	data := demo.Generate(demo.Options{Seed: 5, Customers: 150})
+	svc := crm.NewService(store)
+	require.NoError(t, demo.Seed(ctx, svc, data))
+	d := data.Dealers[0].Dealer.ID
+	bulk, err := lifecycle.NewService(svc, store.LifecycleTasks())
+	require.NoError(t, err)
+	paged, err := lifecycle.NewService(crm.NewService(reposOnly{store}), store.LifecycleTasks())
+	require.NoError(t, err)
+	_, err = bulk.Run(ctx, d, data.Options.Today)
+	require.NoError(t, err)
+
+	f := lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: 5}}
+	rows, plates, stages, visits := 0, 0, 0, 0
+	for {
+		want, err := paged.CallList(ctx, d, data.Options.Today, f)
+		require.NoError(t, err)
+		got, err := bulk.CallList(ctx, d, data.Options.Today, f)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "page after %q", f.After)
+		for _, it := range got.Items {
+			rows++
+			if it.Plate != "" {
+				plates++
+			}
+			if it.Stage != "" {
+				stages++
+			}
+			if !it.LastVisit.IsZero() {
+				visits++
+			}
+			if it.CustomerID != "" {
+				assert.NotEmpty(t, it.CustomerName, "task %s names its customer", it.ID)
+			}
+		}
+		if got.Next == "" {
+			break
+		}
+		f.After = got.Next
+	}
+	require.Greater(t, rows, 10, "several pages of the demo's call list")
+	assert.Positive(t, plates, "plates")
+	assert.Positive(t, stages, "stages")
+	assert.Positive(t, visits, "last visits")
+	t.Logf("%d rows: %d with a plate, %d with a stage, %d with a last visit", rows, plates, stages, visits)
+}
+
+// statesOnly hides the GradingStore's grading.GradeReader.
+type statesOnly struct{ grading.Store }
+
+// TestGradesOfMatchesStates: the grades the call list reads with one
+// two-column query are those of the stored states.
+func TestGradesOfMatchesStates(t *testing.T) {
+	ctx := context.Background()
+	store := pgtest.NewStore(t)
+	data := demo.Generate(demo.Options{Seed: 5, Customers: 150})
+	require.NoError(t, demo.Seed(ctx, crm.NewService(store), data))
+	d := data.Dealers[0].Dealer.ID
+	lean, err := grading.NewService(store, store.Grading())
+	require.NoError(t, err)
+	full, err := grading.NewService(store, statesOnly{store.Grading()})
+	require.NoError(t, err)
+	_, err = lean.Run(ctx, grading.RunRequest{DealerID: d, AsOf: data.Options.Today})
+	require.NoError(t, err)
+	cs, err := store.Customers().List(ctx, d, crm.CustomerFilter{PageRequest: crm.PageRequest{Limit: 40}})
+	require.NoError(t, err)
+	ids := []crm.CustomerID{"nobody"}
+	for _, c := range cs.Items {
+		ids = append(ids, c.ID)
+	}
+	want, err := full.GradesOf(ctx, d, ids)
+	require.NoError(t, err)
+	got, err := lean.GradesOf(ctx, d, ids)
+	require.NoError(t, err)
+	assert.Len(t, want, 40, "the 40 customers are graded, nobody is not")
+	assert.Equal(t, want, got)
+}

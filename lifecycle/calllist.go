@@ -1,0 +1,453 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+)
+
+// CallPolicy says how the call list is worked (issue 14): which tasks one
+// call may close together and how an unanswered call is retried.
+type CallPolicy struct {
+	// Alone are the kinds always worked in a call of their own: a call
+	// about another task never closes them, and a call about them closes
+	// nothing else. Every other kind may share a call with the other
+	// tasks of its customer (the compulsory and commercial insurance
+	// renewals of a car, a birthday care and a maintenance reminder).
+	// DefaultCallPolicy keeps the complaint follow-up and the one-on-one
+	// visit alone.
+	Alone []Kind `json:"alone,omitempty"`
+	// MaxAttempts is how many unanswered calls (crm.OutcomeNoAnswer) a
+	// task takes: each earlier one reschedules it to the next working day
+	// after the call (Calendar.NextWorkingDay, pinned so that the daily
+	// run keeps the date); the last one closes it as skipped, its
+	// StatusReason saying so (3).
+	MaxAttempts int `json:"max_attempts"`
+}
+
+// DefaultCallPolicy returns the default CallPolicy: complaint follow-ups
+// and one-on-one visits alone, three attempts.
+func DefaultCallPolicy() CallPolicy {
+	return CallPolicy{Alone: []Kind{KindComplaintFollowUp, KindOneOnOneVisit}, MaxAttempts: 3}
+}
+
+// Validate checks a CallPolicy: a positive MaxAttempts and no empty kind.
+func (p CallPolicy) Validate() error {
+	var c crm.Checker
+	if p.MaxAttempts < 1 {
+		c.Add("max_attempts", RuleRange, "must be at least 1, got %d", p.MaxAttempts)
+	}
+	for i, k := range p.Alone {
+		if k == "" {
+			c.Add(fmt.Sprintf("alone[%d]", i), crm.RuleRequired, "is empty")
+		}
+	}
+	return c.Err("call policy")
+}
+
+// Joint reports whether tasks of kind k may share a call with others.
+func (p CallPolicy) Joint(k Kind) bool { return !slices.Contains(p.Alone, k) }
+
+// WithCallPolicy sets the call policy (default DefaultCallPolicy());
+// NewService validates it.
+func WithCallPolicy(p CallPolicy) Option { return func(s *Service) { s.call = p } }
+
+// CallPolicy returns the service's call policy.
+func (s *Service) CallPolicy() CallPolicy { return s.call }
+
+// CallItem is a task of the call list with what the caller needs to make
+// the call: who (name, mobile), which car (plate, model), where the car
+// and the customer stand (stage, grade, club tier, last visit). The task's
+// own fields (its reason among them) are those of Task. A field is empty
+// when the record it comes from is unknown (a task without a vehicle has
+// no plate).
+type CallItem struct {
+	Task
+	CustomerName string `json:"customer_name,omitempty"`
+	// Mobile is the customer's mobile number, in full (masking by role
+	// comes with roles, SPEC §9).
+	Mobile string `json:"mobile,omitempty"`
+	Plate  string `json:"plate,omitempty"`
+	Model  string `json:"model,omitempty"`
+	// Stage is the vehicle's lifecycle stage on the day of the list.
+	Stage Stage `json:"stage,omitempty"`
+	// Grade is the customer's grade (a GradeSource), Tier their club tier
+	// (a MembershipSource).
+	Grade string `json:"grade,omitempty"`
+	Tier  string `json:"tier,omitempty"`
+	// LastVisit is the date of the last service order of the vehicle (of
+	// the customer's vehicles in the list, for a task without one).
+	LastVisit dealercrm.Date `json:"last_visit,omitzero"`
+	// Lead is the lead of a lead's task (lead_follow_up, stale_lead):
+	// whom to call, since a lead is not a customer yet.
+	Lead *CallLead `json:"lead,omitempty"`
+}
+
+// CallLead is the lead of a task as the call list shows it.
+type CallLead struct {
+	ID              crm.LeadID      `json:"id"`
+	Name            string          `json:"name"`
+	Mobile          string          `json:"mobile,omitempty"`
+	Level           crm.IntentLevel `json:"level"`
+	ModelOfInterest string          `json:"model_of_interest,omitempty"`
+	ConsultantID    crm.StaffID     `json:"consultant_id,omitempty"`
+}
+
+// CallFactSource loads the crm records the call list shows of some
+// customers and vehicles, in one query per table (adapters/postgres
+// implements it on its crm store): the customers (ID, name, mobile), the
+// vehicles (ID, plate, brand, model, owner, delivery and registration
+// dates, odometer readings), the service orders of those vehicles (at
+// least their dates, closing dates, odometer, kind and payer: what the
+// stage and the last visit read) and, in Repurchase, those customers with an open add or
+// replacement lead. Without it the Service reads them one by one through
+// the crm repositories.
+type CallFactSource interface {
+	CallFacts(ctx context.Context, dealer crm.DealerID, customers []crm.CustomerID, vehicles []crm.VehicleID) (Facts, error)
+}
+
+// callFilter fills in the call list's defaults: open and overdue tasks
+// due on or before date unless f says otherwise.
+func callFilter(date dealercrm.Date, f TaskFilter) TaskFilter {
+	if f.Due.To.IsZero() {
+		f.Due.To = date
+	}
+	if len(f.Statuses) == 0 {
+		f.Statuses = []Status{StatusOpen, StatusOverdue}
+	}
+	return f
+}
+
+// CallList returns the dealer's call list for a day, a page at a time in
+// ID order: the tasks f selects — by default the open and overdue ones
+// due on or before date (f.Due.To and f.Statuses override) — each with
+// the customer, vehicle, stage, grade, tier and last visit (CallItem).
+// The records are read in one batch per page, not per task.
+func (s *Service) CallList(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, f TaskFilter) (crm.Page[CallItem], error) {
+	p, err := s.ListTasks(ctx, dealer, callFilter(date, f))
+	if err != nil {
+		return crm.Page[CallItem]{}, err
+	}
+	items, err := s.callItems(ctx, dealer, date, p.Items)
+	if err != nil {
+		return crm.Page[CallItem]{}, err
+	}
+	return crm.Page[CallItem]{Items: items, Next: p.Next}, nil
+}
+
+// CallGroup is one customer's tasks on the call list, to be worked as one
+// call: record the outcome on Lead with Outcome.CloseCovered and it
+// closes Covers too.
+type CallGroup struct {
+	CustomerID crm.CustomerID `json:"customer_id"`
+	// Tasks are the customer's tasks on the list, by due date then ID.
+	Tasks []CallItem `json:"tasks"`
+	// Lead is the first task whose kind may share a call (CallPolicy); empty
+	// when every task is worked alone.
+	Lead TaskID `json:"lead,omitempty"`
+	// Covers are the other tasks a call about Lead closes.
+	Covers []TaskID `json:"covers,omitempty"`
+}
+
+// CallGroups returns the call list grouped by customer, a page of
+// customers at a time in customer ID order (the cursor is the last
+// customer's ID): the tasks f selects, with CallList's defaults, of each
+// customer that has some. Tasks without a customer are on CallList only.
+func (s *Service) CallGroups(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, f TaskFilter) (crm.Page[CallGroup], error) {
+	f = callFilter(date, f)
+	cp, err := s.tasks.ListCustomers(ctx, dealer, f)
+	if err != nil {
+		return crm.Page[CallGroup]{}, fmt.Errorf("lifecycle: call groups: %w", err)
+	}
+	out := crm.Page[CallGroup]{Items: []CallGroup{}, Next: cp.Next}
+	if len(cp.Items) == 0 {
+		return out, nil
+	}
+	g := f
+	g.CustomerID, g.CustomerIDs = "", cp.Items
+	tasks, err := crm.All(ctx, func(a string) (crm.Page[Task], error) {
+		g.PageRequest = crm.PageRequest{After: a, Limit: crm.MaxLimit}
+		return s.tasks.List(ctx, dealer, g)
+	})
+	if err != nil {
+		return crm.Page[CallGroup]{}, fmt.Errorf("lifecycle: call groups: %w", err)
+	}
+	items, err := s.callItems(ctx, dealer, date, tasks)
+	if err != nil {
+		return crm.Page[CallGroup]{}, err
+	}
+	byCustomer := map[crm.CustomerID][]CallItem{}
+	for _, it := range items {
+		byCustomer[it.CustomerID] = append(byCustomer[it.CustomerID], it)
+	}
+	for _, c := range cp.Items {
+		grp := CallGroup{CustomerID: c, Tasks: byCustomer[c]}
+		slices.SortFunc(grp.Tasks, func(a, b CallItem) int {
+			if d := a.Due.Compare(b.Due); d != 0 {
+				return d
+			}
+			return strings.Compare(string(a.ID), string(b.ID))
+		})
+		for _, t := range grp.Tasks {
+			switch {
+			case !s.call.Joint(t.Kind):
+			case grp.Lead == "":
+				grp.Lead = t.ID
+			default:
+				grp.Covers = append(grp.Covers, t.ID)
+			}
+		}
+		out.Items = append(out.Items, grp)
+	}
+	return out, nil
+}
+
+// callItems enriches tasks: one read of the crm records of all of them
+// (CallFactSource, or the repositories), one of the grades and one of the
+// memberships.
+func (s *Service) callItems(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, tasks []Task) ([]CallItem, error) {
+	items := make([]CallItem, len(tasks))
+	if len(tasks) == 0 {
+		return items, nil
+	}
+	var cs []crm.CustomerID
+	var vs []crm.VehicleID
+	for i, t := range tasks {
+		items[i].Task = t
+		if t.CustomerID != "" && !slices.Contains(cs, t.CustomerID) {
+			cs = append(cs, t.CustomerID)
+		}
+		if t.VehicleID != "" && !slices.Contains(vs, t.VehicleID) {
+			vs = append(vs, t.VehicleID)
+		}
+	}
+	// The three reads run one after the other: at once, they only queued
+	// for the database pool's connections under load (BenchmarkCallList).
+	facts, err := s.callFacts(ctx, dealer, cs, vs)
+	if err != nil {
+		return nil, fmt.Errorf("lifecycle: call list: %w", err)
+	}
+	var grades map[crm.CustomerID]string
+	if g, ok := s.grades.(GradeLookup); ok && len(cs) > 0 {
+		if grades, err = g.GradesOf(ctx, dealer, cs); err != nil {
+			return nil, fmt.Errorf("lifecycle: call list: grades: %w", err)
+		}
+	} else if s.grades != nil && len(cs) > 0 {
+		if grades, err = s.grades.Grades(ctx, dealer); err != nil {
+			return nil, fmt.Errorf("lifecycle: call list: grades: %w", err)
+		}
+	}
+	var members map[crm.CustomerID]Membership
+	if m, ok := s.members.(MembershipLookup); ok && len(cs) > 0 {
+		if members, err = m.MembershipsOf(ctx, dealer, cs); err != nil {
+			return nil, fmt.Errorf("lifecycle: call list: memberships: %w", err)
+		}
+	} else if s.members != nil && len(cs) > 0 {
+		if members, err = s.members.Memberships(ctx, dealer); err != nil {
+			return nil, fmt.Errorf("lifecycle: call list: memberships: %w", err)
+		}
+	}
+	leads, err := s.TaskLeads(ctx, dealer, tasks)
+	if err != nil {
+		return nil, fmt.Errorf("lifecycle: call list: %w", err)
+	}
+	customers := make(map[crm.CustomerID]*crm.Customer, len(facts.Customers))
+	for i := range facts.Customers {
+		customers[facts.Customers[i].ID] = &facts.Customers[i]
+	}
+	// Each vehicle's stage and last visit, and each customer's last visit
+	// over the vehicles read.
+	type car struct {
+		v     *crm.Vehicle
+		stage Stage
+		last  dealercrm.Date
+	}
+	cars := make(map[crm.VehicleID]*car, len(facts.Vehicles))
+	lastOf := map[crm.CustomerID]dealercrm.Date{}
+	for i := range facts.Vehicles {
+		v := &facts.Vehicles[i]
+		sub := FactsOf(*v, customers[v.OwnerID], facts.Orders, nil, nil)
+		sub.OpenRepurchaseLead = v.OwnerID != "" && slices.Contains(facts.Repurchase, v.OwnerID)
+		c := &car{v: v}
+		if v.DeliveryDate.Valid() {
+			st, _ := s.planner.Stage(&sub, date)
+			c.stage = st.Stage
+		}
+		for _, vis := range sub.Visits {
+			if !vis.Date.After(date) {
+				c.last = vis.Date
+			}
+		}
+		if c.last.After(lastOf[v.OwnerID]) {
+			lastOf[v.OwnerID] = c.last
+		}
+		cars[v.ID] = c
+	}
+	for i := range items {
+		it := &items[i]
+		if c := customers[it.CustomerID]; c != nil {
+			it.CustomerName, it.Mobile = c.Name, c.Mobile
+		}
+		it.Grade = grades[it.CustomerID]
+		if m, ok := members[it.CustomerID]; ok {
+			it.Tier = m.Tier
+		}
+		if c := cars[it.VehicleID]; c != nil {
+			it.Plate, it.Model, it.Stage, it.LastVisit = c.v.Plate, c.v.Model, c.stage, c.last
+		} else if it.CustomerID != "" {
+			it.LastVisit = lastOf[it.CustomerID]
+		}
+		if l, ok := leads[it.LeadID]; ok {
+			it.Lead = &CallLead{ID: l.ID, Name: l.Name, Mobile: l.Mobile, Level: l.Level, ModelOfInterest: l.ModelOfInterest, ConsultantID: l.ConsultantID}
+		}
+	}
+	return items, nil
+}
+
+// callFacts reads the records of the customers and vehicles, through the
+// crm store's CallFactSource when it has one.
+func (s *Service) callFacts(ctx context.Context, dealer crm.DealerID, cs []crm.CustomerID, vs []crm.VehicleID) (Facts, error) {
+	st := s.crm.Store()
+	if src, ok := st.(CallFactSource); ok {
+		return src.CallFacts(ctx, dealer, cs, vs)
+	}
+	var f Facts
+	for _, id := range cs {
+		c, err := st.Customers().Get(ctx, dealer, id)
+		if dealercrm.ErrorCode(err) == dealercrm.NotFound {
+			continue
+		}
+		if err != nil {
+			return f, err
+		}
+		f.Customers = append(f.Customers, c)
+		leads, err := crm.All(ctx, func(a string) (crm.Page[crm.Lead], error) {
+			return st.Leads().List(ctx, dealer, crm.LeadFilter{CustomerID: id, Status: crm.LeadOpen, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
+		})
+		if err != nil {
+			return f, err
+		}
+		for _, l := range leads {
+			if l.CustomerID == id && (l.Purchase == crm.AddPurchase || l.Purchase == crm.ReplacementPurchase) {
+				f.Repurchase = append(f.Repurchase, id)
+				break
+			}
+		}
+	}
+	for _, id := range vs {
+		v, err := st.Vehicles().Get(ctx, dealer, id)
+		if dealercrm.ErrorCode(err) == dealercrm.NotFound {
+			continue
+		}
+		if err != nil {
+			return f, err
+		}
+		f.Vehicles = append(f.Vehicles, v)
+		orders, err := crm.All(ctx, func(a string) (crm.Page[crm.ServiceOrder], error) {
+			return st.ServiceOrders().List(ctx, dealer, crm.ServiceOrderFilter{VehicleID: id, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
+		})
+		if err != nil {
+			return f, err
+		}
+		f.Orders = append(f.Orders, orders...)
+	}
+	return f, nil
+}
+
+// Reassign gives an active task to a staff member (required; not the
+// task's ExcludedStaffID). A closed task is a *dealercrm.TransitionError
+// (errors.Is ErrTaskClosed).
+func (s *Service) Reassign(ctx context.Context, dealer crm.DealerID, id TaskID, staff crm.StaffID) (Task, error) {
+	ts, err := s.ReassignMany(ctx, dealer, []TaskID{id}, staff)
+	if err != nil {
+		return Task{}, err
+	}
+	return ts[0], nil
+}
+
+// MaxBulk is the most tasks one bulk change (ReassignMany) takes.
+const MaxBulk = crm.MaxLimit
+
+// ReassignMany gives several active tasks to a staff member in one
+// transaction, all or nothing, and returns them in the order of ids. No
+// staff, no IDs, more than MaxBulk, an empty or repeated ID is a
+// *crm.ValidationError; an unknown ID ErrTaskNotFound, a closed task
+// ErrTaskClosed and a task the staff member may not do (its
+// ExcludedStaffID) a *crm.ValidationError, each naming the task; then no
+// task changes.
+func (s *Service) ReassignMany(ctx context.Context, dealer crm.DealerID, ids []TaskID, staff crm.StaffID) ([]Task, error) {
+	var c crm.Checker
+	if staff == "" {
+		c.Add("staff_id", crm.RuleRequired, "is required")
+	}
+	if len(ids) == 0 {
+		c.Add("ids", crm.RuleRequired, "at least one task is required")
+	}
+	if len(ids) > MaxBulk {
+		c.Add("ids", RuleRange, "at most %d tasks at once, got %d", MaxBulk, len(ids))
+	}
+	if err := c.Err("task assignment"); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	ts, err := s.tasks.UpdateMany(ctx, dealer, ids, func(t *Task) error {
+		if err := t.Status.move(t.Status); err != nil {
+			return err
+		}
+		if staff == t.ExcludedStaffID {
+			c := crm.Checker{}
+			c.Add("staff_id", "excluded", "%s did the job and may not do its follow-up", staff)
+			return c.Err("task assignment")
+		}
+		if t.AssigneeID != staff {
+			t.StatusReason = fmt.Sprintf("assigned to %s", staff)
+			t.StatusReasonCode, t.StatusReasonParams = CodeAssigned, params("staff", string(staff))
+		}
+		t.AssigneeID, t.UpdatedAt = staff, now
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lifecycle: reassign tasks: %w", err)
+	}
+	return ts, nil
+}
+
+// dayOf returns the date of at in the dealer's zone.
+func (s *Service) dayOf(ctx context.Context, dealer crm.DealerID, at time.Time) (dealercrm.Date, error) {
+	d, err := s.crm.GetDealer(ctx, dealer)
+	if err != nil {
+		return dealercrm.Date{}, err
+	}
+	return dealercrm.DateIn(at, d.Location()), nil
+}
+
+// covered returns the IDs of the tasks a call about t also closes: the
+// other open and overdue tasks of its customer due on or before the later
+// of t's due date and day whose kinds may share a call (CallPolicy), in
+// ID order; none when t has no customer or is worked alone.
+func (s *Service) covered(ctx context.Context, dealer crm.DealerID, t Task, day dealercrm.Date) ([]TaskID, error) {
+	if t.CustomerID == "" || !s.call.Joint(t.Kind) {
+		return nil, nil
+	}
+	to := day
+	if t.Due.After(to) {
+		to = t.Due
+	}
+	f := TaskFilter{CustomerID: t.CustomerID, Statuses: []Status{StatusOpen, StatusOverdue}, Due: crm.DateRange{To: to}}
+	var ids []TaskID
+	err := crm.Each(ctx, func(a string) (crm.Page[Task], error) {
+		f.PageRequest = crm.PageRequest{After: a, Limit: crm.MaxLimit}
+		return s.tasks.List(ctx, dealer, f)
+	}, func(o *Task) error {
+		if o.ID != t.ID && s.call.Joint(o.Kind) {
+			ids = append(ids, o.ID)
+		}
+		return nil
+	})
+	return ids, err
+}
