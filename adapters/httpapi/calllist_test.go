@@ -132,7 +132,9 @@ func TestSkipAndAssignOverHTTP(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	x := decodeAs[lifecycle.Task](t, rec.Body.Bytes())
 	assert.Equal(t, lifecycle.StatusSkipped, x.Status)
-	assert.Equal(t, "sold the car", x.StatusReason)
+	assert.Equal(t, "skipped: sold the car", x.StatusReason, "rendered from its code (English by the test's Accept-Language)")
+	assert.Equal(t, lifecycle.CodeSkipped, x.StatusReasonCode)
+	assert.Equal(t, map[string]string{"note": "sold the car"}, x.StatusReasonParams)
 	rec = e.do(http.MethodPost, "/v1/tasks/t5/skip", keyA, map[string]any{"reason": "again"})
 	assert.Equal(t, http.StatusConflict, rec.Code, "a closed task cannot be skipped")
 

@@ -65,17 +65,17 @@ func TestTaskReasonsByAcceptLanguage(t *testing.T) {
 	assert.Equal(t, tdc.ReasonParams, en[lifecycle.KindThankYou3DC].ReasonParams)
 
 	// The outcome's status reason, rendered in the reply.
-	rec := e.do(http.MethodPost, "/v1/tasks/"+string(tdc.ID)+"/outcome", keyA, map[string]any{"outcome": "appointment_booked"}, "Accept-Language", "zh-CN")
+	rec := e.do(http.MethodPost, "/v1/tasks/"+string(tdc.ID)+"/outcome", keyA, map[string]any{"outcome": "appointment_booked", "appointment_date": "2026-02-03"}, "Accept-Language", "zh-CN")
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	var reply struct{ Task lifecycle.Task }
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &reply))
-	assert.Equal(t, "已完成：已预约", reply.Task.StatusReason)
-	assert.Equal(t, lifecycle.CodeOutcome, reply.Task.StatusReasonCode)
+	assert.Equal(t, "已预约：2026-02-03到店", reply.Task.StatusReason)
+	assert.Equal(t, lifecycle.CodeAppointment, reply.Task.StatusReasonCode)
 	assert.Equal(t, "交车后第3天感谢回访（2026-01-28交车）", reply.Task.Reason)
 	stored, err := lc.ListTasks(ctx, dealerA, lifecycle.TaskFilter{Statuses: []lifecycle.Status{lifecycle.StatusDone}})
 	require.NoError(t, err)
 	require.Len(t, stored.Items, 1)
-	assert.Equal(t, "outcome appointment_booked", stored.Items[0].StatusReason, "the store keeps the English; only the answer is rendered")
+	assert.Equal(t, "outcome appointment_booked for 2026-02-03", stored.Items[0].StatusReason, "the store keeps the English; only the answer is rendered")
 
 	// A vehicle's plan: rows and gone reasons.
 	rec = e.do(http.MethodGet, "/v1/vehicles/v1/plan?date=2026-01-28", keyA, nil, "Accept-Language", "")
