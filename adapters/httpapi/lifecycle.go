@@ -68,13 +68,12 @@ type abnormalQuery struct {
 // periodQuery is the query of a report over a period: from is required,
 // to defaults to today.
 type periodQuery struct {
-	from, to dealercrm.Date
-	page     crm.PageRequest
+	q lifecycle.PeriodQuery
 }
 
 func (q *periodQuery) validate() error {
 	var c crm.Checker
-	if q.from.IsZero() {
+	if q.q.From.IsZero() {
 		c.Add("from", crm.RuleRequired, "is required: YYYY-MM-DD or YYYY-MM")
 	}
 	return c.Err("query")
@@ -91,6 +90,7 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 		return err
 	}
 	const day = "The day, YYYY-MM-DD; today when omitted."
+	const live = "true: compute the report from the records now. Otherwise a report of today (for a period, one of the standard periods: this month, last month, this year, the twelve months to date) is served from the snapshot today's daily run computed, and computed_at says when."
 	taskParams := paged(func(q *taskQuery) *crm.PageRequest { return &q.f.PageRequest },
 		dateParam("date", day, func(q *taskQuery) *dealercrm.Date { return &q.date }),
 		filterParam[taskQuery]{queryParam: queryParam{name: "owner", typ: reflect.TypeFor[string](), doc: "A staff ID (assignee) or an owner role: sales_consultant, service_advisor, cr."},
@@ -109,24 +109,17 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 		dateParam("date", day, func(q *abnormalQuery) *dealercrm.Date { return &q.date }),
 		enumsParam("class", "Keep vehicles with one of these classes; any when omitted.", "abnormal classes", nil,
 			func(q *abnormalQuery) *[]lifecycle.AbnormalClass { return &q.q.Classes }),
-		filterParam[abnormalQuery]{queryParam: queryParam{name: "group", typ: reflect.TypeFor[bool](), doc: "true: the explicit group-level view, reading the sister dealers' service orders by VIN (near-churn)."},
-			set: func(q *abnormalQuery, v string) string {
-				switch v {
-				case "true":
-					q.q.Group = true
-				case "false":
-				default:
-					return "want true or false"
-				}
-				return ""
-			}},
+		boolParam("group", "true: the explicit group-level view, reading the sister dealers' service orders by VIN (near-churn); computed live.",
+			func(q *abnormalQuery) *bool { return &q.q.Group }),
+		boolParam("live", live, func(q *abnormalQuery) *bool { return &q.q.Live }),
 	)
 	planParams := []filterParam[dealercrm.Date]{dateParam("date", day, func(d *dealercrm.Date) *dealercrm.Date { return d })}
 	periodParams := []filterParam[periodQuery]{
-		monthParam("from", "The first day, YYYY-MM-DD, or a month YYYY-MM for its first day (required).", false, func(q *periodQuery) *dealercrm.Date { return &q.from }),
-		monthParam("to", "The last day, YYYY-MM-DD, or a month YYYY-MM for its last day; today when omitted.", true, func(q *periodQuery) *dealercrm.Date { return &q.to }),
+		monthParam("from", "The first day, YYYY-MM-DD, or a month YYYY-MM for its first day (required).", false, func(q *periodQuery) *dealercrm.Date { return &q.q.From }),
+		monthParam("to", "The last day, YYYY-MM-DD, or a month YYYY-MM for its last day; today when omitted.", true, func(q *periodQuery) *dealercrm.Date { return &q.q.To }),
+		boolParam("live", live, func(q *periodQuery) *bool { return &q.q.Live }),
 	}
-	comebackParams := paged(func(q *periodQuery) *crm.PageRequest { return &q.page }, periodParams...)
+	comebackParams := paged(func(q *periodQuery) *crm.PageRequest { return &q.q.PageRequest }, periodParams...)
 	return []route{
 		query(route{method: http.MethodGet, path: "/v1/tasks", op: "listTasks", tag: "Lifecycle",
 			summary: "The open and overdue tasks due on or before a day (default today in the dealer's zone), in ID order, one page at a time",
@@ -164,21 +157,21 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				return svc.Abnormal(c.r.Context(), c.dealer, q.date, q.q)
 			}),
 		query(route{method: http.MethodGet, path: "/v1/reports/kpis", op: "getLifecycleKPIs", tag: "Lifecycle", heavy: true,
-			summary: "Lifecycle KPIs over a period (formulas in the lifecycle package docs)", status: http.StatusOK},
+			summary: "Lifecycle KPIs over a period (formulas in the lifecycle package docs); the standard periods of today come from the daily run's snapshot", status: http.StatusOK},
 			periodParams, func(c *call, q periodQuery) (lifecycle.KPIs, error) {
-				if err := today(c, &q.to); err != nil {
+				if err := today(c, &q.q.To); err != nil {
 					return lifecycle.KPIs{}, err
 				}
-				return svc.KPIs(c.r.Context(), c.dealer, q.from, q.to)
+				return svc.KPIs(c.r.Context(), c.dealer, q.q)
 			}),
 		query(route{method: http.MethodGet, path: "/v1/reports/comebacks", op: "getLifecycleComebacks", tag: "Lifecycle", heavy: true,
 			summary: "Comebacks 返修 over a period: repairs within the quality warranty of an earlier job, one page at a time, with the rate of the period",
 			status:  http.StatusOK},
 			comebackParams, func(c *call, q periodQuery) (lifecycle.ComebackReport, error) {
-				if err := today(c, &q.to); err != nil {
+				if err := today(c, &q.q.To); err != nil {
 					return lifecycle.ComebackReport{}, err
 				}
-				return svc.Comebacks(c.r.Context(), c.dealer, q.from, q.to, q.page)
+				return svc.Comebacks(c.r.Context(), c.dealer, q.q)
 			}),
 	}
 }

@@ -84,6 +84,8 @@ func ExampleRenderMigrations() {
 	// 0015_lifecycle_erasures.tx.up.sql
 	// 0016_customer_birthday_calendar.tx.down.sql
 	// 0016_customer_birthday_calendar.tx.up.sql
+	// 0021_lifecycle_reports.tx.down.sql
+	// 0021_lifecycle_reports.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

@@ -49,6 +49,8 @@ const (
 	TableCampaignAccessoryTargets Table = "campaign_accessory_targets"
 	// The erasures of customers' lifecycle tasks (migration 0015).
 	TableLifecycleErasures Table = "lifecycle_erasures"
+	// The report snapshots of the daily lifecycle run (migration 0021).
+	TableLifecycleReports Table = "lifecycle_reports"
 )
 
 // allTables lists every table of the adapter, in migration order.
@@ -61,6 +63,7 @@ var allTables = []Table{
 	TableLoyaltyMemberships, TableLoyaltyMembershipEvents, TableLoyaltyAccounts, TableLoyaltyEntries, TableLoyaltyLots, TableLoyaltyIdempotency,
 	TableCampaigns, TableCampaignProfiles, TableCampaignMembers, TableCampaignAccessoryTargets,
 	TableLifecycleErasures,
+	TableLifecycleReports,
 }
 
 // Tables returns every table of the adapter, by default name, in migration
