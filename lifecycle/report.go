@@ -84,7 +84,8 @@ func (a AbnormalPolicy) Report(subs []Subject, asOf dealercrm.Date, classes []Ab
 	return r
 }
 
-// Abnormal returns the abnormal-customer report of dealer as of asOf.
+// Abnormal returns the abnormal-customer report of dealer as of asOf
+// (today in the dealer's zone when zero).
 // With q.Group it reads, explicitly, the sister dealers' vehicles by VIN
 // and their service orders. Without q.Group or q.Live, and as of today,
 // it serves the report from the daily run's snapshot of today when
@@ -100,19 +101,21 @@ func (s *Service) Abnormal(ctx context.Context, dealer crm.DealerID, asOf dealer
 	if _, err := q.AfterID(); err != nil {
 		return AbnormalReport{}, err
 	}
-	r, ok := AbnormalReport{}, false
-	if !q.Group && !q.Live {
-		var err error
-		if r, ok, err = s.snapshotAbnormal(ctx, dealer, asOf); err != nil {
-			return AbnormalReport{}, err
-		}
-		if ok {
-			r.Items = slices.DeleteFunc(r.Items, func(a Assessment) bool {
-				return len(q.Classes) > 0 && !slices.ContainsFunc(a.Abnormal, func(x Abnormality) bool { return slices.Contains(q.Classes, x.Class) })
-			})
-		}
+	snap, ok, err := s.snapshot(ctx, dealer, ReportAbnormal, q.Live || q.Group)
+	if err != nil {
+		return AbnormalReport{}, err
 	}
-	if !ok {
+	if asOf, err = s.dayOr(ctx, dealer, asOf, &snap, ok); err != nil {
+		return AbnormalReport{}, err
+	}
+	var r AbnormalReport
+	if ok = ok && snap.Abnormal != nil && snap.Abnormal.AsOf == asOf; ok {
+		r = *snap.Abnormal
+		r.ComputedAt = snap.ComputedAt
+		r.Items = slices.DeleteFunc(r.Items, func(a Assessment) bool {
+			return len(q.Classes) > 0 && !slices.ContainsFunc(a.Abnormal, func(x Abnormality) bool { return slices.Contains(q.Classes, x.Class) })
+		})
+	} else {
 		d, err := s.crm.GetDealer(ctx, dealer)
 		if err != nil {
 			return AbnormalReport{}, fmt.Errorf("lifecycle: abnormal: %w", err)
@@ -206,7 +209,8 @@ func (s *Service) addSisterVisits(ctx context.Context, d crm.Dealer, subs []Subj
 	return nil
 }
 
-// PeriodQuery asks for a report over the period [From, To].
+// PeriodQuery asks for a report over the period [From, To]; To zero is
+// today in the dealer's zone.
 type PeriodQuery struct {
 	From dealercrm.Date `json:"from"`
 	To   dealercrm.Date `json:"to"`
@@ -226,19 +230,36 @@ type PeriodQuery struct {
 // every vehicle of the dealer with its visits. Errors: a
 // *crm.ValidationError when from is after to, store errors.
 func (s *Service) KPIs(ctx context.Context, dealer crm.DealerID, q PeriodQuery) (KPIs, error) {
-	if err := checkPeriod("kpi query", q.From, q.To); err != nil {
+	snap, ok, err := s.snapshot(ctx, dealer, ReportKPIs, q.Live)
+	if err != nil {
 		return KPIs{}, err
 	}
-	if !q.Live {
-		if k, ok, err := s.snapshotKPIs(ctx, dealer, q.From, q.To); ok || err != nil {
-			return k, err
-		}
+	if q.To, err = s.periodEnd(ctx, dealer, "kpi query", q, &snap, ok); err != nil {
+		return KPIs{}, err
+	}
+	if i := slices.IndexFunc(snap.KPIs, func(k KPIs) bool { return k.From == q.From && k.To == q.To }); ok && i >= 0 {
+		k := snap.KPIs[i]
+		k.ComputedAt = snap.ComputedAt
+		return k, nil
 	}
 	subs, err := s.Load(ctx, dealer)
 	if err != nil {
 		return KPIs{}, err
 	}
 	return s.planner.KPIs(subs, q.From, q.To), nil
+}
+
+// periodEnd checks q's period and returns its end: q.To, or when it is
+// zero the day of a snapshot of today (ok), else today.
+func (s *Service) periodEnd(ctx context.Context, dealer crm.DealerID, entity string, q PeriodQuery, snap *ReportSnapshot, ok bool) (dealercrm.Date, error) {
+	if q.From.IsZero() {
+		return dealercrm.Date{}, checkPeriod(entity, q.From, q.To)
+	}
+	to, err := s.dayOr(ctx, dealer, q.To, snap, ok)
+	if err != nil {
+		return dealercrm.Date{}, err
+	}
+	return to, checkPeriod(entity, q.From, to)
 }
 
 // ComebackReport lists a dealer's comebacks 返修 over a period with the
@@ -262,20 +283,21 @@ type ComebackReport struct {
 // are. Errors: a *crm.ValidationError for from after to or a malformed
 // cursor, store errors.
 func (s *Service) Comebacks(ctx context.Context, dealer crm.DealerID, q PeriodQuery) (ComebackReport, error) {
-	if err := checkPeriod("comeback query", q.From, q.To); err != nil {
-		return ComebackReport{}, err
-	}
 	if _, err := q.AfterID(); err != nil {
 		return ComebackReport{}, err
 	}
-	out, ok := ComebackReport{}, false
-	if !q.Live {
-		var err error
-		if out, ok, err = s.snapshotComebacks(ctx, dealer, q.From, q.To); err != nil {
-			return ComebackReport{}, err
-		}
+	snap, ok, err := s.snapshot(ctx, dealer, ReportComebacks, q.Live)
+	if err != nil {
+		return ComebackReport{}, err
 	}
-	if !ok {
+	if q.To, err = s.periodEnd(ctx, dealer, "comeback query", q, &snap, ok); err != nil {
+		return ComebackReport{}, err
+	}
+	var out ComebackReport
+	if i := slices.IndexFunc(snap.Comebacks, func(c ComebackReport) bool { return c.From == q.From && c.To == q.To }); ok && i >= 0 {
+		out = snap.Comebacks[i]
+		out.ComputedAt = snap.ComputedAt
+	} else {
 		subs, err := s.Load(ctx, dealer)
 		if err != nil {
 			return ComebackReport{}, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -23,6 +22,11 @@ type ReportSnapshot struct {
 	// Day is the day of the run; ComputedAt when it computed the reports.
 	Day        dealercrm.Date `json:"day"`
 	ComputedAt time.Time      `json:"computed_at"`
+	// Start and End are the instants Day begins and ends (exclusive) in
+	// the dealer's zone: the snapshot is served only in between, while
+	// its day is today, without reading the dealer's zone per request.
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 	// KPIs and Comebacks hold one report per period of ReportPeriods(Day),
 	// in that order; the comebacks with every item.
 	KPIs      []KPIs           `json:"kpis,omitempty"`
@@ -82,10 +86,12 @@ func ReportPeriods(day dealercrm.Date) []crm.DateRange {
 	}
 }
 
-// Reports computes the snapshot of subs as of day, as the daily run
-// does. It is pure apart from the clock (ComputedAt).
-func (s *Service) Reports(dealer crm.DealerID, day dealercrm.Date, subs []Subject) ReportSnapshot {
-	snap := ReportSnapshot{DealerID: dealer, Day: day, ComputedAt: s.now().UTC().Truncate(time.Microsecond)}
+// Reports computes the snapshot of dealer's subs as of day, as the daily
+// run does. It is pure apart from the clock (ComputedAt).
+func (s *Service) Reports(dealer *crm.Dealer, day dealercrm.Date, subs []Subject) ReportSnapshot {
+	loc := dealer.Location()
+	snap := ReportSnapshot{DealerID: dealer.ID, Day: day, ComputedAt: s.now().UTC().Truncate(time.Microsecond),
+		Start: day.Time(loc).UTC(), End: day.AddDays(1).Time(loc).UTC()}
 	for _, p := range ReportPeriods(day) {
 		snap.KPIs = append(snap.KPIs, s.planner.KPIs(subs, p.From, p.To))
 		snap.Comebacks = append(snap.Comebacks, s.comebacks(subs, p.From, p.To))
@@ -101,17 +107,22 @@ func (s *Service) saveReports(ctx context.Context, dealer crm.DealerID, day deal
 	if s.reports == nil {
 		return nil
 	}
-	if err := s.reports.SaveReports(ctx, s.Reports(dealer, day, subs)); err != nil {
+	d, err := s.crm.GetDealer(ctx, dealer)
+	if err != nil {
+		return fmt.Errorf("lifecycle: run %s on %s: saving the reports: %w", dealer, day, err)
+	}
+	if err := s.reports.SaveReports(ctx, s.Reports(&d, day, subs)); err != nil {
 		return fmt.Errorf("lifecycle: run %s on %s: saving the reports: %w", dealer, day, err)
 	}
 	return nil
 }
 
 // snapshot returns the dealer's latest snapshot with the report of kind
-// when it is of today in the dealer's zone; ok is false when there is
-// none (no store, no snapshot, an older one).
-func (s *Service) snapshot(ctx context.Context, dealer crm.DealerID, kind ReportKind) (snap ReportSnapshot, ok bool, err error) {
-	if s.reports == nil {
+// when it is of today: the clock is within its day in the dealer's zone
+// (Start, End). ok is false when there is none (no store, no snapshot, not
+// of today) or live is set.
+func (s *Service) snapshot(ctx context.Context, dealer crm.DealerID, kind ReportKind, live bool) (snap ReportSnapshot, ok bool, err error) {
+	if s.reports == nil || live {
 		return ReportSnapshot{}, false, nil
 	}
 	snap, err = s.reports.LatestReports(ctx, dealer, kind)
@@ -121,52 +132,18 @@ func (s *Service) snapshot(ctx context.Context, dealer crm.DealerID, kind Report
 	if err != nil {
 		return ReportSnapshot{}, false, fmt.Errorf("lifecycle: read the reports of %s: %w", dealer, err)
 	}
-	today, err := s.Today(ctx, dealer)
-	if err != nil {
-		return ReportSnapshot{}, false, err
-	}
-	return snap, snap.Day == today, nil
+	now := s.now()
+	return snap, !now.Before(snap.Start) && now.Before(snap.End), nil
 }
 
-// snapshotKPIs returns the KPIs of [from, to] from today's snapshot.
-func (s *Service) snapshotKPIs(ctx context.Context, dealer crm.DealerID, from, to dealercrm.Date) (KPIs, bool, error) {
-	snap, ok, err := s.snapshot(ctx, dealer, ReportKPIs)
-	if !ok || err != nil {
-		return KPIs{}, false, err
+// dayOr returns d, or when it is zero the day of a snapshot of today
+// (ok), else today in the dealer's zone.
+func (s *Service) dayOr(ctx context.Context, dealer crm.DealerID, d dealercrm.Date, snap *ReportSnapshot, ok bool) (dealercrm.Date, error) {
+	switch {
+	case !d.IsZero():
+		return d, nil
+	case ok:
+		return snap.Day, nil
 	}
-	i := slices.IndexFunc(snap.KPIs, func(k KPIs) bool { return k.From == from && k.To == to })
-	if i < 0 {
-		return KPIs{}, false, nil
-	}
-	k := snap.KPIs[i]
-	k.ComputedAt = snap.ComputedAt
-	return k, true, nil
-}
-
-// snapshotComebacks returns the comebacks of [from, to], every item,
-// from today's snapshot.
-func (s *Service) snapshotComebacks(ctx context.Context, dealer crm.DealerID, from, to dealercrm.Date) (ComebackReport, bool, error) {
-	snap, ok, err := s.snapshot(ctx, dealer, ReportComebacks)
-	if !ok || err != nil {
-		return ComebackReport{}, false, err
-	}
-	i := slices.IndexFunc(snap.Comebacks, func(c ComebackReport) bool { return c.From == from && c.To == to })
-	if i < 0 {
-		return ComebackReport{}, false, nil
-	}
-	c := snap.Comebacks[i]
-	c.ComputedAt = snap.ComputedAt
-	return c, true, nil
-}
-
-// snapshotAbnormal returns the abnormal report as of asOf, every
-// abnormal vehicle, from today's snapshot.
-func (s *Service) snapshotAbnormal(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (AbnormalReport, bool, error) {
-	snap, ok, err := s.snapshot(ctx, dealer, ReportAbnormal)
-	if !ok || err != nil || snap.Abnormal == nil || snap.Abnormal.AsOf != asOf {
-		return AbnormalReport{}, false, err
-	}
-	r := *snap.Abnormal
-	r.ComputedAt = snap.ComputedAt
-	return r, true, nil
+	return s.Today(ctx, dealer)
 }

@@ -151,26 +151,17 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 			summary: "Abnormal customers 异常客户 as of a day (default today): near-churn, long-absent, complained, repair-only; counts over every vehicle, the abnormal vehicles one page at a time",
 			status:  http.StatusOK},
 			abnormalParams, func(c *call, q abnormalQuery) (lifecycle.AbnormalReport, error) {
-				if err := today(c, &q.date); err != nil {
-					return lifecycle.AbnormalReport{}, err
-				}
 				return svc.Abnormal(c.r.Context(), c.dealer, q.date, q.q)
 			}),
 		query(route{method: http.MethodGet, path: "/v1/reports/kpis", op: "getLifecycleKPIs", tag: "Lifecycle", heavy: true,
 			summary: "Lifecycle KPIs over a period (formulas in the lifecycle package docs); the standard periods of today come from the daily run's snapshot", status: http.StatusOK},
 			periodParams, func(c *call, q periodQuery) (lifecycle.KPIs, error) {
-				if err := today(c, &q.q.To); err != nil {
-					return lifecycle.KPIs{}, err
-				}
 				return svc.KPIs(c.r.Context(), c.dealer, q.q)
 			}),
 		query(route{method: http.MethodGet, path: "/v1/reports/comebacks", op: "getLifecycleComebacks", tag: "Lifecycle", heavy: true,
 			summary: "Comebacks 返修 over a period: repairs within the quality warranty of an earlier job, one page at a time, with the rate of the period",
 			status:  http.StatusOK},
 			comebackParams, func(c *call, q periodQuery) (lifecycle.ComebackReport, error) {
-				if err := today(c, &q.q.To); err != nil {
-					return lifecycle.ComebackReport{}, err
-				}
 				return svc.Comebacks(c.r.Context(), c.dealer, q.q)
 			}),
 	}

@@ -18,6 +18,7 @@ var _ lifecycle.ReportStore = (*TaskStore)(nil)
 type storedReports struct {
 	day        dealercrm.Date
 	computedAt time.Time
+	start, end time.Time
 	parts      map[lifecycle.ReportKind][]byte
 }
 
@@ -25,7 +26,8 @@ type storedReports struct {
 // later day is stored.
 func (s *TaskStore) SaveReports(_ context.Context, snap lifecycle.ReportSnapshot) error {
 	parts := map[lifecycle.ReportKind]any{lifecycle.ReportKPIs: snap.KPIs, lifecycle.ReportComebacks: snap.Comebacks, lifecycle.ReportAbnormal: snap.Abnormal}
-	st := storedReports{day: snap.Day, computedAt: snap.ComputedAt.UTC().Truncate(time.Microsecond), parts: map[lifecycle.ReportKind][]byte{}}
+	st := storedReports{day: snap.Day, computedAt: snap.ComputedAt.UTC().Truncate(time.Microsecond),
+		start: snap.Start.UTC().Truncate(time.Microsecond), end: snap.End.UTC().Truncate(time.Microsecond), parts: map[lifecycle.ReportKind][]byte{}}
 	for k, v := range parts {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -57,7 +59,7 @@ func (s *TaskStore) LatestReports(_ context.Context, dealer crm.DealerID, kind l
 	if !ok {
 		return lifecycle.ReportSnapshot{}, fmt.Errorf("reports of %s: %w", dealer, lifecycle.ErrNoReports)
 	}
-	snap := lifecycle.ReportSnapshot{DealerID: dealer, Day: st.day, ComputedAt: st.computedAt}
+	snap := lifecycle.ReportSnapshot{DealerID: dealer, Day: st.day, ComputedAt: st.computedAt, Start: st.start, End: st.end}
 	var err error
 	switch kind {
 	case lifecycle.ReportKPIs:

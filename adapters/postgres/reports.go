@@ -27,12 +27,13 @@ func (ts taskStore) SaveReports(ctx context.Context, snap lifecycle.ReportSnapsh
 		parts[i] = b
 	}
 	t := ts.s.cfg.table(TableLifecycleReports)
-	_, err := ts.s.db.ExecContext(ctx, `INSERT INTO `+t+` AS r (dealer_id, day, computed_at, kpis, comebacks, abnormal)
-		VALUES (?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb)
+	_, err := ts.s.db.ExecContext(ctx, `INSERT INTO `+t+` AS r (dealer_id, day, computed_at, starts_at, ends_at, kpis, comebacks, abnormal)
+		VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb)
 		ON CONFLICT (dealer_id) DO UPDATE SET day = EXCLUDED.day, computed_at = EXCLUDED.computed_at,
+			starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at,
 			kpis = EXCLUDED.kpis, comebacks = EXCLUDED.comebacks, abnormal = EXCLUDED.abnormal
 		WHERE r.day <= EXCLUDED.day`,
-		string(snap.DealerID), snap.Day.Time(time.UTC), snap.ComputedAt.UTC(), string(parts[0]), string(parts[1]), string(parts[2]))
+		string(snap.DealerID), snap.Day.Time(time.UTC), snap.ComputedAt.UTC(), snap.Start.UTC(), snap.End.UTC(), string(parts[0]), string(parts[1]), string(parts[2]))
 	return translate("lifecycle reports", err)
 }
 
@@ -44,10 +45,10 @@ func (ts taskStore) LatestReports(ctx context.Context, dealer crm.DealerID, kind
 	}
 	// kind is one of the three column names (checked above).
 	var day string
-	var at time.Time
+	var at, start, end time.Time
 	var body []byte
-	err := ts.s.db.QueryRowContext(ctx, "SELECT to_char(day, 'YYYY-MM-DD'), computed_at, "+string(kind)+"::text FROM "+ts.s.cfg.table(TableLifecycleReports)+
-		" WHERE dealer_id = ?", string(dealer)).Scan(&day, &at, &body)
+	err := ts.s.db.QueryRowContext(ctx, "SELECT to_char(day, 'YYYY-MM-DD'), computed_at, starts_at, ends_at, "+string(kind)+"::text FROM "+
+		ts.s.cfg.table(TableLifecycleReports)+" WHERE dealer_id = ?", string(dealer)).Scan(&day, &at, &start, &end, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lifecycle.ReportSnapshot{}, fmt.Errorf("reports of %s: %w", dealer, lifecycle.ErrNoReports)
 	}
@@ -58,7 +59,7 @@ func (ts taskStore) LatestReports(ctx context.Context, dealer crm.DealerID, kind
 	if err != nil {
 		return lifecycle.ReportSnapshot{}, dealercrm.Errorf(dealercrm.Internal, "postgres: the day of a report: %v", err)
 	}
-	snap := lifecycle.ReportSnapshot{DealerID: dealer, Day: d, ComputedAt: at.UTC()}
+	snap := lifecycle.ReportSnapshot{DealerID: dealer, Day: d, ComputedAt: at.UTC(), Start: start.UTC(), End: end.UTC()}
 	switch kind {
 	case lifecycle.ReportKPIs:
 		err = json.Unmarshal(body, &snap.KPIs)

@@ -29,13 +29,13 @@ func RunReportStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.Rep
 
 		k, err := s.LatestReports(ctx, "d1", lifecycle.ReportKPIs)
 		require.NoError(t, err)
-		assert.Equal(t, lifecycle.ReportSnapshot{DealerID: "d1", Day: day, ComputedAt: at, KPIs: snap.KPIs}, k, "the KPIs only")
+		assert.Equal(t, lifecycle.ReportSnapshot{DealerID: "d1", Day: day, ComputedAt: at, Start: snap.Start, End: snap.End, KPIs: snap.KPIs}, k, "the KPIs only")
 		c, err := s.LatestReports(ctx, "d1", lifecycle.ReportComebacks)
 		require.NoError(t, err)
-		assert.Equal(t, lifecycle.ReportSnapshot{DealerID: "d1", Day: day, ComputedAt: at, Comebacks: snap.Comebacks}, c, "the comebacks only")
+		assert.Equal(t, lifecycle.ReportSnapshot{DealerID: "d1", Day: day, ComputedAt: at, Start: snap.Start, End: snap.End, Comebacks: snap.Comebacks}, c, "the comebacks only")
 		a, err := s.LatestReports(ctx, "d1", lifecycle.ReportAbnormal)
 		require.NoError(t, err)
-		assert.Equal(t, lifecycle.ReportSnapshot{DealerID: "d1", Day: day, ComputedAt: at, Abnormal: snap.Abnormal}, a, "the abnormal report only")
+		assert.Equal(t, lifecycle.ReportSnapshot{DealerID: "d1", Day: day, ComputedAt: at, Start: snap.Start, End: snap.End, Abnormal: snap.Abnormal}, a, "the abnormal report only")
 
 		// A caller changing what it read changes nothing stored.
 		k.KPIs[0].Churn.Numerator = 99
@@ -85,6 +85,7 @@ func RunReportStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.Rep
 func sampleSnapshot(dealer crm.DealerID, day dealercrm.Date, at time.Time) lifecycle.ReportSnapshot {
 	from := dealercrm.NewDate(day.Year, day.Month, 1)
 	return lifecycle.ReportSnapshot{DealerID: dealer, Day: day, ComputedAt: at,
+		Start: day.Time(time.UTC).Add(-8 * time.Hour), End: day.AddDays(1).Time(time.UTC).Add(-8 * time.Hour),
 		KPIs: []lifecycle.KPIs{{From: from, To: day, ChurnMonth: day.String()[:7], Churn: lifecycle.Rate{Numerator: 1, Denominator: 4, Rate: 0.25},
 			ChurnByMonth: []lifecycle.MonthRate{{Month: day.String()[:7], Rate: lifecycle.Rate{Numerator: 1, Denominator: 4, Rate: 0.25}}},
 			Retention:    lifecycle.Rate{Numerator: 2, Denominator: 3, Rate: 0.6667}, Comebacks: lifecycle.Rate{}}},
@@ -151,6 +152,10 @@ func RunReportServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store
 		served, _ := servedKPIs(t, svc, periods[1])
 		assert.Equal(t, lifecycle.Rate{Numerator: 1, Denominator: 3, Rate: 0.3333}, served.Comebacks, "February's worked numbers")
 		assert.Equal(t, lifecycle.Rate{Numerator: 1, Denominator: 2, Rate: 0.5}, served.Renewal)
+		omitted, err := svc.KPIs(ctx, "d1", lifecycle.PeriodQuery{From: periods[0].From})
+		require.NoError(t, err)
+		assert.Equal(t, day, omitted.To, "to omitted: today")
+		assert.Equal(t, clock().UTC(), omitted.ComputedAt, "this month to date from the snapshot")
 		other, _ := servedKPIs(t, svc, crm.DateRange{From: dealercrm.MustParseDate("2026-01-05"), To: dealercrm.MustParseDate("2026-01-20")})
 		assert.True(t, other.ComputedAt.IsZero(), "a period the run did not compute: live")
 	})
