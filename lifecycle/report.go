@@ -21,10 +21,10 @@ type AbnormalQuery struct {
 	// so that a visit at a sister store flags near-churn. Without it only
 	// the dealer's own records are read.
 	Group bool `json:"group,omitempty"`
-	// Live computes the report from the records now. Without it, a
-	// request as of today without Group is served from the daily run's
-	// snapshot when there is one of today (see Service.KPIs).
-	Live bool `json:"live,omitempty"`
+	// Source says where the report may come from: a request as of today
+	// without Group may be served from the daily run's snapshot (see
+	// Service.KPIs); the group view is always computed.
+	Source ReportSource `json:"source,omitempty"`
 	// PageRequest pages the report's items (the counts cover every
 	// vehicle).
 	crm.PageRequest
@@ -87,9 +87,10 @@ func (a AbnormalPolicy) Report(subs []Subject, asOf dealercrm.Date, classes []Ab
 // Abnormal returns the abnormal-customer report of dealer as of asOf
 // (today in the dealer's zone when zero).
 // With q.Group it reads, explicitly, the sister dealers' vehicles by VIN
-// and their service orders. Without q.Group or q.Live, and as of today,
-// it serves the report from the daily run's snapshot of today when
-// there is one (ComputedAt then says when it was computed). Errors:
+// and their service orders. Without q.Group, as of today and unless
+// q.Source is SourceLive, it serves the report from the daily run's
+// snapshot of today when there is one (ComputedAt then says when it was
+// computed); with SourceSnapshot it computes nothing (ErrNoReports). Errors:
 // crm.ErrNotFound for an unknown dealer, a *crm.ValidationError for an
 // unknown class, store errors.
 func (s *Service) Abnormal(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date, q AbnormalQuery) (AbnormalReport, error) {
@@ -101,7 +102,14 @@ func (s *Service) Abnormal(ctx context.Context, dealer crm.DealerID, asOf dealer
 	if _, err := q.AfterID(); err != nil {
 		return AbnormalReport{}, err
 	}
-	snap, ok, err := s.snapshot(ctx, dealer, ReportAbnormal, q.Live || q.Group)
+	src := q.Source
+	if q.Group {
+		if src == SourceSnapshot {
+			return AbnormalReport{}, fmt.Errorf("lifecycle: abnormal %s, group view: %w", dealer, ErrNoReports)
+		}
+		src = SourceLive
+	}
+	snap, ok, err := s.snapshot(ctx, dealer, ReportAbnormal, src)
 	if err != nil {
 		return AbnormalReport{}, err
 	}
@@ -115,6 +123,8 @@ func (s *Service) Abnormal(ctx context.Context, dealer crm.DealerID, asOf dealer
 		r.Items = slices.DeleteFunc(r.Items, func(a Assessment) bool {
 			return len(q.Classes) > 0 && !slices.ContainsFunc(a.Abnormal, func(x Abnormality) bool { return slices.Contains(q.Classes, x.Class) })
 		})
+	} else if src == SourceSnapshot {
+		return AbnormalReport{}, fmt.Errorf("lifecycle: abnormal %s as of %s: %w", dealer, asOf, ErrNoReports)
 	} else {
 		d, err := s.crm.GetDealer(ctx, dealer)
 		if err != nil {
@@ -214,23 +224,23 @@ func (s *Service) addSisterVisits(ctx context.Context, d crm.Dealer, subs []Subj
 type PeriodQuery struct {
 	From dealercrm.Date `json:"from"`
 	To   dealercrm.Date `json:"to"`
-	// Live computes the report from the records now instead of serving
-	// it from the daily run's snapshot (see Service.KPIs).
-	Live bool `json:"live,omitempty"`
+	// Source says where the report may come from (see Service.KPIs).
+	Source ReportSource `json:"source,omitempty"`
 	// PageRequest pages the items of a report that has them (comebacks).
 	crm.PageRequest
 }
 
 // KPIs returns the KPIs of dealer over [q.From, q.To] (see the package
-// docs for the formulas). Unless q.Live, a period of ReportPeriods of
+// docs for the formulas). Unless q.Source is SourceLive, a period of ReportPeriods of
 // today is served from the daily run's snapshot of today when the task
 // store keeps snapshots (ReportStore) and the run of today stored one:
 // the KPIs of the records as the run read them, with ComputedAt saying
 // when; otherwise they are computed from the records now, which reads
-// every vehicle of the dealer with its visits. Errors: a
-// *crm.ValidationError when from is after to, store errors.
+// every vehicle of the dealer with its visits, unless q.Source is
+// SourceSnapshot (then ErrNoReports). Errors: a *crm.ValidationError
+// when from is after to, ErrNoReports, store errors.
 func (s *Service) KPIs(ctx context.Context, dealer crm.DealerID, q PeriodQuery) (KPIs, error) {
-	snap, ok, err := s.snapshot(ctx, dealer, ReportKPIs, q.Live)
+	snap, ok, err := s.snapshot(ctx, dealer, ReportKPIs, q.Source)
 	if err != nil {
 		return KPIs{}, err
 	}
@@ -241,6 +251,9 @@ func (s *Service) KPIs(ctx context.Context, dealer crm.DealerID, q PeriodQuery) 
 		k := snap.KPIs[i]
 		k.ComputedAt = snap.ComputedAt
 		return k, nil
+	}
+	if q.Source == SourceSnapshot {
+		return KPIs{}, fmt.Errorf("lifecycle: kpis of %s over %s…%s: %w", dealer, q.From, q.To, ErrNoReports)
 	}
 	subs, err := s.Load(ctx, dealer)
 	if err != nil {
@@ -286,7 +299,7 @@ func (s *Service) Comebacks(ctx context.Context, dealer crm.DealerID, q PeriodQu
 	if _, err := q.AfterID(); err != nil {
 		return ComebackReport{}, err
 	}
-	snap, ok, err := s.snapshot(ctx, dealer, ReportComebacks, q.Live)
+	snap, ok, err := s.snapshot(ctx, dealer, ReportComebacks, q.Source)
 	if err != nil {
 		return ComebackReport{}, err
 	}
@@ -297,6 +310,8 @@ func (s *Service) Comebacks(ctx context.Context, dealer crm.DealerID, q PeriodQu
 	if i := slices.IndexFunc(snap.Comebacks, func(c ComebackReport) bool { return c.From == q.From && c.To == q.To }); ok && i >= 0 {
 		out = snap.Comebacks[i]
 		out.ComputedAt = snap.ComputedAt
+	} else if q.Source == SourceSnapshot {
+		return ComebackReport{}, fmt.Errorf("lifecycle: comebacks of %s over %s…%s: %w", dealer, q.From, q.To, ErrNoReports)
 	} else {
 		subs, err := s.Load(ctx, dealer)
 		if err != nil {

@@ -51,7 +51,25 @@ func (k ReportKind) Valid() bool {
 	return k == ReportKPIs || k == ReportComebacks || k == ReportAbnormal
 }
 
-// ErrNoReports is returned when a dealer has no report snapshot.
+// ReportSource says where KPIs, Comebacks and Abnormal may take a report
+// from.
+type ReportSource string
+
+// The sources of a report.
+const (
+	// SourceAny (the default): the daily run's snapshot of today when it
+	// holds the report, else computed from the records now.
+	SourceAny ReportSource = ""
+	// SourceLive: computed from the records now.
+	SourceLive ReportSource = "live"
+	// SourceSnapshot: the snapshot only; ErrNoReports when it does not
+	// hold the report. A caller that caps slow work (the HTTP adapter's
+	// heavy requests) asks for it first and caps only the live call.
+	SourceSnapshot ReportSource = "snapshot"
+)
+
+// ErrNoReports is returned when a dealer has no report snapshot, or none
+// of today holding the report asked for (ReportSource).
 var ErrNoReports = &dealercrm.Error{Code: dealercrm.NotFound, Message: "lifecycle: no report snapshot"}
 
 // ReportStore keeps the latest report snapshot of each dealer. It is an
@@ -120,9 +138,9 @@ func (s *Service) saveReports(ctx context.Context, dealer crm.DealerID, day deal
 // snapshot returns the dealer's latest snapshot with the report of kind
 // when it is of today: the clock is within its day in the dealer's zone
 // (Start, End). ok is false when there is none (no store, no snapshot, not
-// of today) or live is set.
-func (s *Service) snapshot(ctx context.Context, dealer crm.DealerID, kind ReportKind, live bool) (snap ReportSnapshot, ok bool, err error) {
-	if s.reports == nil || live {
+// of today) or src is SourceLive.
+func (s *Service) snapshot(ctx context.Context, dealer crm.DealerID, kind ReportKind, src ReportSource) (snap ReportSnapshot, ok bool, err error) {
+	if s.reports == nil || src == SourceLive {
 		return ReportSnapshot{}, false, nil
 	}
 	snap, err = s.reports.LatestReports(ctx, dealer, kind)

@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dealercrm/dealercrm/adapters/httpapi"
+	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -78,4 +81,37 @@ func TestReportsFromTheDailyRun(t *testing.T) {
 	b := e.do(http.MethodGet, kpis, keyB, nil)
 	require.Equal(t, http.StatusOK, b.Code)
 	assert.NotContains(t, decode(t, b), "computed_at")
+}
+
+// TestSnapshotReportsTakeNoHeavyTurn: while a heavy request holds the
+// only heavy turn, a report served from the daily run's snapshot answers
+// at once; the same report asked live waits for a turn and is turned
+// away.
+func TestSnapshotReportsTakeNoHeavyTurn(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 6, 30, 2, 0, 0, 0, time.UTC)
+	store := newGatedStore()
+	crmSvc := crm.NewService(store)
+	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(func() time.Time { return now }))
+	require.NoError(t, err)
+	e := newEnvOn(t, store, httpapi.WithLifecycle(lc), httpapi.WithHeavyRequests(1, 50*time.Millisecond))
+	_, err = lc.Run(ctx, dealerA, lcDate("2026-06-30"))
+	require.NoError(t, err)
+
+	store.mode.Store(blockTx)
+	held := make(chan int, 1)
+	go func() { held <- e.do(http.MethodPost, "/v1/import", keyA, oneCustomer).Code }()
+	<-store.entered
+
+	for _, path := range []string{"/v1/reports/kpis?from=2026-06", "/v1/reports/comebacks?from=2026-06", "/v1/reports/abnormal?limit=10"} {
+		rec := e.do(http.MethodGet, path, keyA, nil)
+		require.Equal(t, http.StatusOK, rec.Code, "%s: %s", path, rec.Body)
+		assert.Contains(t, decode(t, rec), "computed_at", path)
+		requireUnavailable(t, e.do(http.MethodGet, path+"&live=true", keyA, nil))
+	}
+	requireUnavailable(t, e.do(http.MethodGet, "/v1/reports/kpis?from=2026-05-05", keyA, nil))
+
+	close(store.gate)
+	assert.Equal(t, http.StatusOK, <-held)
+	assert.Equal(t, http.StatusOK, e.do(http.MethodGet, "/v1/reports/kpis?from=2026-05-05", keyA, nil).Code, "a turn is free again")
 }

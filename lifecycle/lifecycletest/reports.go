@@ -137,7 +137,7 @@ func RunReportServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store
 		t.Helper()
 		served, err := svc.KPIs(ctx, "d1", lifecycle.PeriodQuery{From: p.From, To: p.To})
 		require.NoError(t, err)
-		live, err = svc.KPIs(ctx, "d1", lifecycle.PeriodQuery{From: p.From, To: p.To, Live: true})
+		live, err = svc.KPIs(ctx, "d1", lifecycle.PeriodQuery{From: p.From, To: p.To, Source: lifecycle.SourceLive})
 		require.NoError(t, err)
 		assert.True(t, live.ComputedAt.IsZero(), "live")
 		return served, live
@@ -158,12 +158,21 @@ func RunReportServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store
 		assert.Equal(t, clock().UTC(), omitted.ComputedAt, "this month to date from the snapshot")
 		other, _ := servedKPIs(t, svc, crm.DateRange{From: dealercrm.MustParseDate("2026-01-05"), To: dealercrm.MustParseDate("2026-01-20")})
 		assert.True(t, other.ComputedAt.IsZero(), "a period the run did not compute: live")
+		_, err = svc.KPIs(ctx, "d1", lifecycle.PeriodQuery{From: dealercrm.MustParseDate("2026-01-05"), To: dealercrm.MustParseDate("2026-01-20"), Source: lifecycle.SourceSnapshot})
+		assert.ErrorIs(t, err, lifecycle.ErrNoReports, "the snapshot only: none")
+		_, err = svc.Comebacks(ctx, "d1", lifecycle.PeriodQuery{From: dealercrm.MustParseDate("2026-01-05"), Source: lifecycle.SourceSnapshot})
+		assert.ErrorIs(t, err, lifecycle.ErrNoReports)
+		_, err = svc.Abnormal(ctx, "d1", day, lifecycle.AbnormalQuery{Group: true, Source: lifecycle.SourceSnapshot})
+		assert.ErrorIs(t, err, lifecycle.ErrNoReports, "the group view is never in the snapshot")
 	})
 	t.Run("ComebacksEqualLive", func(t *testing.T) {
 		for _, p := range periods {
 			pages := func(live bool) (lifecycle.ComebackReport, []lifecycle.Comeback) {
 				var all []lifecycle.Comeback
-				q := lifecycle.PeriodQuery{From: p.From, To: p.To, Live: live, PageRequest: crm.PageRequest{Limit: 1}}
+				q := lifecycle.PeriodQuery{From: p.From, To: p.To, PageRequest: crm.PageRequest{Limit: 1}}
+				if live {
+					q.Source = lifecycle.SourceLive
+				}
 				for {
 					r, err := svc.Comebacks(ctx, "d1", q)
 					require.NoError(t, err)
@@ -190,7 +199,10 @@ func RunReportServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store
 			var served, live []lifecycle.Assessment
 			var sr, lr lifecycle.AbnormalReport
 			for _, l := range []bool{false, true} {
-				q := lifecycle.AbnormalQuery{Classes: classes, Live: l, PageRequest: crm.PageRequest{Limit: 2}}
+				q := lifecycle.AbnormalQuery{Classes: classes, PageRequest: crm.PageRequest{Limit: 2}}
+				if l {
+					q.Source = lifecycle.SourceLive
+				}
 				for {
 					r, err := svc.Abnormal(ctx, "d1", day, q)
 					require.NoError(t, err)
