@@ -232,7 +232,7 @@ func within(d, asOf dealercrm.Date, months int) bool {
 // subject's are visits at sister stores: they only flag near-churn.
 func (a AbnormalPolicy) Assess(s *Subject, asOf dealercrm.Date) Assessment {
 	out := Assessment{VehicleID: s.VehicleID, VIN: s.VIN, CustomerID: s.customerID(), AsOf: asOf}
-	var own []Visit
+	own := make([]Visit, 0, len(s.Visits))
 	var sister *Visit
 	for i := range s.Visits {
 		v := s.Visits[i]

@@ -246,6 +246,25 @@
 // jobs are MaintenanceClass (level2). Every number is a field of
 // Policy.Comebacks.
 //
+// # The morning reports: the daily run's snapshot
+//
+// The KPIs, comebacks and abnormal customers read every vehicle of the
+// dealer with its visits. So that the reports a manager opens every
+// morning answer at once, the daily run (Service.Run), which loads
+// those subjects anyway, also computes from them a ReportSnapshot
+// (Service.Reports): the KPIs and comebacks of the standard periods of
+// its day (ReportPeriods: month to date, previous month, year to date,
+// twelve months to date) and the abnormal report as of its day (own
+// records, every abnormal vehicle). The task store keeps the latest
+// snapshot per dealer when it is a ReportStore (adapters/memory and
+// adapters/postgres are). Service.KPIs, Comebacks and Abnormal serve a
+// request from the snapshot when the snapshot is of today in the
+// dealer's zone and holds the period (or day) asked for, with
+// ComputedAt set to when the run computed it; the numbers are those of
+// the records as the run read them, equal to a live computation over
+// the same records. Any other request, or one with Live set, is
+// computed from the records now.
+//
 // # Example
 //
 //	pl, _ := lifecycle.NewPlanner(lifecycle.DefaultPolicy(), nil)

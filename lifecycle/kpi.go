@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 )
@@ -45,6 +46,9 @@ type KPIs struct {
 	Capture Rate `json:"capture"`
 	// Comebacks is the comeback rate 返修率: comebacks per workshop job.
 	Comebacks Rate `json:"comebacks"`
+	// ComputedAt is when the daily run computed the KPIs served from its
+	// snapshot; absent when computed for the request.
+	ComputedAt time.Time `json:"computed_at,omitzero"`
 }
 
 // MonthRate is a Rate of one month ("2026-06").

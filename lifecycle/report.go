@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -20,6 +21,10 @@ type AbnormalQuery struct {
 	// so that a visit at a sister store flags near-churn. Without it only
 	// the dealer's own records are read.
 	Group bool `json:"group,omitempty"`
+	// Source says where the report may come from: a request as of today
+	// without Group may be served from the daily run's snapshot (see
+	// Service.KPIs); the group view is always computed.
+	Source ReportSource `json:"source,omitempty"`
 	// PageRequest pages the report's items (the counts cover every
 	// vehicle).
 	crm.PageRequest
@@ -41,6 +46,9 @@ type AbnormalReport struct {
 	// the last).
 	Items []Assessment `json:"items"`
 	Next  string       `json:"next,omitempty"`
+	// ComputedAt is when the daily run computed the report served from
+	// its snapshot; absent when computed for the request.
+	ComputedAt time.Time `json:"computed_at,omitzero"`
 }
 
 // Report assesses subjects as of asOf and keeps the abnormal ones of
@@ -76,31 +84,64 @@ func (a AbnormalPolicy) Report(subs []Subject, asOf dealercrm.Date, classes []Ab
 	return r
 }
 
-// Abnormal returns the abnormal-customer report of dealer as of asOf.
+// Abnormal returns the abnormal-customer report of dealer as of asOf
+// (today in the dealer's zone when zero).
 // With q.Group it reads, explicitly, the sister dealers' vehicles by VIN
-// and their service orders. Errors: crm.ErrNotFound for an unknown
-// dealer, a *crm.ValidationError for an unknown class, store errors.
+// and their service orders. Without q.Group, as of today and unless
+// q.Source is SourceLive, it serves the report from the daily run's
+// snapshot of today when there is one (ComputedAt then says when it was
+// computed); with SourceSnapshot it computes nothing (ErrNoReports). Errors:
+// crm.ErrNotFound for an unknown dealer, a *crm.ValidationError for an
+// unknown class, store errors.
 func (s *Service) Abnormal(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date, q AbnormalQuery) (AbnormalReport, error) {
 	for _, c := range q.Classes {
 		if !c.Valid() {
 			return AbnormalReport{}, &crm.ValidationError{Entity: "abnormal query", Fields: []crm.FieldError{{Field: "class", Rule: crm.RuleEnum, Message: fmt.Sprintf("unknown abnormal class %q", c)}}}
 		}
 	}
-	d, err := s.crm.GetDealer(ctx, dealer)
-	if err != nil {
-		return AbnormalReport{}, fmt.Errorf("lifecycle: abnormal: %w", err)
+	if _, err := q.AfterID(); err != nil {
+		return AbnormalReport{}, err
 	}
-	subs, err := s.Load(ctx, dealer)
+	src := q.Source
+	if q.Group {
+		if src == SourceSnapshot {
+			return AbnormalReport{}, fmt.Errorf("lifecycle: abnormal %s, group view: %w", dealer, ErrNoReports)
+		}
+		src = SourceLive
+	}
+	snap, ok, err := s.snapshot(ctx, dealer, ReportAbnormal, src)
 	if err != nil {
 		return AbnormalReport{}, err
 	}
-	if q.Group && d.GroupID != "" {
-		if err := s.addSisterVisits(ctx, d, subs); err != nil {
-			return AbnormalReport{}, fmt.Errorf("lifecycle: abnormal %s: group view: %w", dealer, err)
-		}
+	if asOf, err = s.dayOr(ctx, dealer, asOf, &snap, ok); err != nil {
+		return AbnormalReport{}, err
 	}
-	r := s.policy.Abnormal.Report(subs, asOf, q.Classes)
-	r.Group = q.Group && d.GroupID != ""
+	var r AbnormalReport
+	if ok = ok && snap.Abnormal != nil && snap.Abnormal.AsOf == asOf; ok {
+		r = *snap.Abnormal
+		r.ComputedAt = snap.ComputedAt
+		r.Items = slices.DeleteFunc(r.Items, func(a Assessment) bool {
+			return len(q.Classes) > 0 && !slices.ContainsFunc(a.Abnormal, func(x Abnormality) bool { return slices.Contains(q.Classes, x.Class) })
+		})
+	} else if src == SourceSnapshot {
+		return AbnormalReport{}, fmt.Errorf("lifecycle: abnormal %s as of %s: %w", dealer, asOf, ErrNoReports)
+	} else {
+		d, err := s.crm.GetDealer(ctx, dealer)
+		if err != nil {
+			return AbnormalReport{}, fmt.Errorf("lifecycle: abnormal: %w", err)
+		}
+		subs, err := s.Load(ctx, dealer)
+		if err != nil {
+			return AbnormalReport{}, err
+		}
+		if q.Group && d.GroupID != "" {
+			if err := s.addSisterVisits(ctx, d, subs); err != nil {
+				return AbnormalReport{}, fmt.Errorf("lifecycle: abnormal %s: group view: %w", dealer, err)
+			}
+		}
+		r = s.policy.Abnormal.Report(subs, asOf, q.Classes)
+		r.Group = q.Group && d.GroupID != ""
+	}
 	p, err := pageOf(r.Items, q.PageRequest, func(a *Assessment) string { return string(a.VehicleID) })
 	if err != nil {
 		return AbnormalReport{}, err
@@ -178,18 +219,60 @@ func (s *Service) addSisterVisits(ctx context.Context, d crm.Dealer, subs []Subj
 	return nil
 }
 
-// KPIs returns the KPIs of dealer over [from, to] (see the package docs
-// for the formulas). Errors: a *crm.ValidationError when from is after
-// to, store errors.
-func (s *Service) KPIs(ctx context.Context, dealer crm.DealerID, from, to dealercrm.Date) (KPIs, error) {
-	if err := checkPeriod("kpi query", from, to); err != nil {
+// PeriodQuery asks for a report over the period [From, To]; To zero is
+// today in the dealer's zone.
+type PeriodQuery struct {
+	From dealercrm.Date `json:"from"`
+	To   dealercrm.Date `json:"to"`
+	// Source says where the report may come from (see Service.KPIs).
+	Source ReportSource `json:"source,omitempty"`
+	// PageRequest pages the items of a report that has them (comebacks).
+	crm.PageRequest
+}
+
+// KPIs returns the KPIs of dealer over [q.From, q.To] (see the package
+// docs for the formulas). Unless q.Source is SourceLive, a period of ReportPeriods of
+// today is served from the daily run's snapshot of today when the task
+// store keeps snapshots (ReportStore) and the run of today stored one:
+// the KPIs of the records as the run read them, with ComputedAt saying
+// when; otherwise they are computed from the records now, which reads
+// every vehicle of the dealer with its visits, unless q.Source is
+// SourceSnapshot (then ErrNoReports). Errors: a *crm.ValidationError
+// when from is after to, ErrNoReports, store errors.
+func (s *Service) KPIs(ctx context.Context, dealer crm.DealerID, q PeriodQuery) (KPIs, error) {
+	snap, ok, err := s.snapshot(ctx, dealer, ReportKPIs, q.Source)
+	if err != nil {
 		return KPIs{}, err
+	}
+	if q.To, err = s.periodEnd(ctx, dealer, "kpi query", q, &snap, ok); err != nil {
+		return KPIs{}, err
+	}
+	if i := slices.IndexFunc(snap.KPIs, func(k KPIs) bool { return k.From == q.From && k.To == q.To }); ok && i >= 0 {
+		k := snap.KPIs[i]
+		k.ComputedAt = snap.ComputedAt
+		return k, nil
+	}
+	if q.Source == SourceSnapshot {
+		return KPIs{}, fmt.Errorf("lifecycle: kpis of %s over %s…%s: %w", dealer, q.From, q.To, ErrNoReports)
 	}
 	subs, err := s.Load(ctx, dealer)
 	if err != nil {
 		return KPIs{}, err
 	}
-	return s.planner.KPIs(subs, from, to), nil
+	return s.planner.KPIs(subs, q.From, q.To), nil
+}
+
+// periodEnd checks q's period and returns its end: q.To, or when it is
+// zero the day of a snapshot of today (ok), else today.
+func (s *Service) periodEnd(ctx context.Context, dealer crm.DealerID, entity string, q PeriodQuery, snap *ReportSnapshot, ok bool) (dealercrm.Date, error) {
+	if q.From.IsZero() {
+		return dealercrm.Date{}, checkPeriod(entity, q.From, q.To)
+	}
+	to, err := s.dayOr(ctx, dealer, q.To, snap, ok)
+	if err != nil {
+		return dealercrm.Date{}, err
+	}
+	return to, checkPeriod(entity, q.From, to)
 }
 
 // ComebackReport lists a dealer's comebacks 返修 over a period with the
@@ -202,20 +285,52 @@ type ComebackReport struct {
 	// time; Next is the cursor of the next page (empty on the last).
 	Items []Comeback `json:"items"`
 	Next  string     `json:"next,omitempty"`
+	// ComputedAt is when the daily run computed the report served from
+	// its snapshot; absent when computed for the request.
+	ComputedAt time.Time `json:"computed_at,omitzero"`
 }
 
-// Comebacks reports the dealer's comebacks dated in [from, to], by date,
-// with the policy's ComebackPolicy (see the package docs), the page of
-// them that page asks for. Errors: a *crm.ValidationError for from after
-// to or a malformed cursor, store errors.
-func (s *Service) Comebacks(ctx context.Context, dealer crm.DealerID, from, to dealercrm.Date, page crm.PageRequest) (ComebackReport, error) {
-	if err := checkPeriod("comeback query", from, to); err != nil {
+// Comebacks reports the dealer's comebacks dated in [q.From, q.To], by
+// date, with the policy's ComebackPolicy (see the package docs), the page
+// of them that q asks for; served from the daily run's snapshot as KPIs
+// are. Errors: a *crm.ValidationError for from after to or a malformed
+// cursor, store errors.
+func (s *Service) Comebacks(ctx context.Context, dealer crm.DealerID, q PeriodQuery) (ComebackReport, error) {
+	if _, err := q.AfterID(); err != nil {
 		return ComebackReport{}, err
 	}
-	subs, err := s.Load(ctx, dealer)
+	snap, ok, err := s.snapshot(ctx, dealer, ReportComebacks, q.Source)
 	if err != nil {
 		return ComebackReport{}, err
 	}
+	if q.To, err = s.periodEnd(ctx, dealer, "comeback query", q, &snap, ok); err != nil {
+		return ComebackReport{}, err
+	}
+	var out ComebackReport
+	if i := slices.IndexFunc(snap.Comebacks, func(c ComebackReport) bool { return c.From == q.From && c.To == q.To }); ok && i >= 0 {
+		out = snap.Comebacks[i]
+		out.ComputedAt = snap.ComputedAt
+	} else if q.Source == SourceSnapshot {
+		return ComebackReport{}, fmt.Errorf("lifecycle: comebacks of %s over %s…%s: %w", dealer, q.From, q.To, ErrNoReports)
+	} else {
+		subs, err := s.Load(ctx, dealer)
+		if err != nil {
+			return ComebackReport{}, err
+		}
+		out = s.comebacks(subs, q.From, q.To)
+	}
+	// The key orders like the sort: a date string (fixed width) first.
+	p, err := pageOf(out.Items, q.PageRequest, func(c *Comeback) string { return c.Date.String() + "|" + string(c.OrderID) })
+	if err != nil {
+		return ComebackReport{}, err
+	}
+	out.Items, out.Next = p.Items, p.Next
+	return out, nil
+}
+
+// comebacks reports every comeback of subs dated in [from, to], by date
+// then order ID, with the rate.
+func (s *Service) comebacks(subs []Subject, from, to dealercrm.Date) ComebackReport {
 	out := ComebackReport{From: from, To: to, Items: []Comeback{}}
 	jobs := 0
 	for i := range subs {
@@ -229,13 +344,7 @@ func (s *Service) Comebacks(ctx context.Context, dealer crm.DealerID, from, to d
 		}
 		return strings.Compare(string(a.OrderID), string(b.OrderID))
 	})
-	// The key orders like the sort: a date string (fixed width) first.
-	p, err := pageOf(out.Items, page, func(c *Comeback) string { return c.Date.String() + "|" + string(c.OrderID) })
-	if err != nil {
-		return ComebackReport{}, err
-	}
-	out.Items, out.Next = p.Items, p.Next
-	return out, nil
+	return out
 }
 
 // checkPeriod rejects a period without both ends or with from after to.

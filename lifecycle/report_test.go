@@ -56,9 +56,9 @@ func TestAbnormalGroupView(t *testing.T) {
 	_, err = f.svc.Abnormal(f.ctx, "nope", asOf, lifecycle.AbnormalQuery{})
 	assert.ErrorIs(t, err, crm.ErrNotFound)
 
-	k, err := f.svc.KPIs(f.ctx, "d1", date("2026-01-01"), date("2026-06-30"))
+	k, err := f.svc.KPIs(f.ctx, "d1", lifecycle.PeriodQuery{From: date("2026-01-01"), To: date("2026-06-30")})
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.Rate{Numerator: 0, Denominator: 1, Rate: 0}, k.Retention, "v1 came in 2025, not since")
-	_, err = f.svc.KPIs(f.ctx, "d1", date("2026-06-30"), date("2026-01-01"))
+	_, err = f.svc.KPIs(f.ctx, "d1", lifecycle.PeriodQuery{From: date("2026-06-30"), To: date("2026-01-01")})
 	assert.Equal(t, dealercrm.Invalid, dealercrm.ErrorCode(err))
 }

@@ -97,6 +97,9 @@ type Service struct {
 	cadences CadenceSource
 	members  MembershipSource
 	call     CallPolicy
+	// reports keeps the daily run's report snapshots: the task store
+	// when it is a ReportStore, else nil.
+	reports ReportStore
 }
 
 // NewService returns a Service reading crm data through svc and keeping
@@ -117,6 +120,7 @@ func NewService(svc *crm.Service, tasks TaskStore, opts ...Option) (*Service, er
 		return nil, fmt.Errorf("lifecycle: %w", err)
 	}
 	s.planner, s.cal = p, p.cal
+	s.reports, _ = tasks.(ReportStore)
 	return s, nil
 }
 
@@ -314,6 +318,9 @@ type Changes struct {
 // writers. It reads the erasures of the dealer's customers
 // (TaskStore.Erasures) before it loads the crm records, so that it erases
 // again what it planned for a customer erased meanwhile (RunSubjects).
+// When the task store keeps report snapshots (ReportStore), the run also
+// stores the reports of the subjects it loaded as of date (Reports), from
+// which KPIs, Comebacks and Abnormal serve today's requests.
 func (s *Service) Run(ctx context.Context, dealer crm.DealerID, date dealercrm.Date) (RunResult, error) {
 	erased, err := s.erasures(ctx, dealer)
 	if err != nil {
@@ -371,6 +378,9 @@ func (s *Service) runSubjects(ctx context.Context, dealer crm.DealerID, date dea
 		err = errors.Join(err, eerr)
 	}
 	if err != nil {
+		return RunResult{}, err
+	}
+	if err := s.saveReports(ctx, dealer, date, subs); err != nil {
 		return RunResult{}, err
 	}
 	return res, nil

@@ -37,6 +37,18 @@ type call struct {
 	cat     *i18n.Catalog
 	lang    language.Tag
 	langSet bool
+	// heavyTurn waits for the heavy turn of a route that takes it on
+	// demand (route.heavyOnDemand); nil for every other route.
+	heavyTurn func() error
+}
+
+// heavy waits for the request's heavy turn when its route takes it on
+// demand (a 503 when none comes); other routes took theirs already.
+func (c *call) heavy() error {
+	if c.heavyTurn == nil {
+		return nil
+	}
+	return c.heavyTurn()
 }
 
 // reply writes v as the JSON body of a response with status; a nil v

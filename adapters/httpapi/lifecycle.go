@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"reflect"
 	"strings"
@@ -126,16 +127,55 @@ type abnormalQuery struct {
 // periodQuery is the query of a report over a period: from is required,
 // to defaults to today.
 type periodQuery struct {
-	from, to dealercrm.Date
-	page     crm.PageRequest
+	q lifecycle.PeriodQuery
 }
 
 func (q *periodQuery) validate() error {
 	var c crm.Checker
-	if q.from.IsZero() {
+	if q.q.From.IsZero() {
 		c.Add("from", crm.RuleRequired, "is required: YYYY-MM-DD or YYYY-MM")
 	}
 	return c.Err("query")
+}
+
+// liveParam is the live parameter of a report: true computes it from the
+// records now.
+func liveParam[Q any](source func(*Q) *lifecycle.ReportSource) filterParam[Q] {
+	return filterParam[Q]{
+		queryParam: queryParam{name: "live", typ: reflect.TypeFor[bool](),
+			doc: "true: compute the report from the records now. Otherwise a report of today (for a period, one of the standard periods: this month, last month, this year, the twelve months to date) is served from the snapshot today's daily run computed, and computed_at says when."},
+		set: func(q *Q, v string) string {
+			switch v {
+			case "true":
+				*source(q) = lifecycle.SourceLive
+			case "false":
+				*source(q) = lifecycle.SourceAny
+			default:
+				return "want true or false"
+			}
+			return ""
+		},
+	}
+}
+
+// fromSnapshot runs report with *source set to SourceSnapshot first,
+// without a heavy turn; when the snapshot does not hold the report, it
+// takes the request's heavy turn and runs report live. A request that
+// asked for live goes straight to the second step.
+func fromSnapshot[R any](c *call, source *lifecycle.ReportSource, report func() (R, error)) (R, error) {
+	if *source == lifecycle.SourceAny {
+		*source = lifecycle.SourceSnapshot
+		r, err := report()
+		if !errors.Is(err, lifecycle.ErrNoReports) {
+			return r, err
+		}
+	}
+	*source = lifecycle.SourceLive
+	if err := c.heavy(); err != nil {
+		var zero R
+		return zero, err
+	}
+	return report()
 }
 
 func lifecycleRoutes(svc *lifecycle.Service) []route {
@@ -176,24 +216,17 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 		dateParam("date", day, func(q *abnormalQuery) *dealercrm.Date { return &q.date }),
 		enumsParam("class", "Keep vehicles with one of these classes; any when omitted.", "abnormal classes", nil,
 			func(q *abnormalQuery) *[]lifecycle.AbnormalClass { return &q.q.Classes }),
-		filterParam[abnormalQuery]{queryParam: queryParam{name: "group", typ: reflect.TypeFor[bool](), doc: "true: the explicit group-level view, reading the sister dealers' service orders by VIN (near-churn)."},
-			set: func(q *abnormalQuery, v string) string {
-				switch v {
-				case "true":
-					q.q.Group = true
-				case "false":
-				default:
-					return "want true or false"
-				}
-				return ""
-			}},
+		boolParam("group", "true: the explicit group-level view, reading the sister dealers' service orders by VIN (near-churn); computed live.",
+			func(q *abnormalQuery) *bool { return &q.q.Group }),
+		liveParam(func(q *abnormalQuery) *lifecycle.ReportSource { return &q.q.Source }),
 	)
 	planParams := []filterParam[dealercrm.Date]{dateParam("date", day, func(d *dealercrm.Date) *dealercrm.Date { return d })}
 	periodParams := []filterParam[periodQuery]{
-		monthParam("from", "The first day, YYYY-MM-DD, or a month YYYY-MM for its first day (required).", false, func(q *periodQuery) *dealercrm.Date { return &q.from }),
-		monthParam("to", "The last day, YYYY-MM-DD, or a month YYYY-MM for its last day; today when omitted.", true, func(q *periodQuery) *dealercrm.Date { return &q.to }),
+		monthParam("from", "The first day, YYYY-MM-DD, or a month YYYY-MM for its first day (required).", false, func(q *periodQuery) *dealercrm.Date { return &q.q.From }),
+		monthParam("to", "The last day, YYYY-MM-DD, or a month YYYY-MM for its last day; today when omitted.", true, func(q *periodQuery) *dealercrm.Date { return &q.q.To }),
+		liveParam(func(q *periodQuery) *lifecycle.ReportSource { return &q.q.Source }),
 	}
-	comebackParams := paged(func(q *periodQuery) *crm.PageRequest { return &q.page }, periodParams...)
+	comebackParams := paged(func(q *periodQuery) *crm.PageRequest { return &q.q.PageRequest }, periodParams...)
 	return []route{
 		query(route{method: http.MethodGet, path: "/v1/tasks", op: "listTasks", tag: "Lifecycle",
 			summary: "The call list: the tasks due on or before a day (default today in the dealer's zone; open and overdue unless status says otherwise), in ID order, one page at a time, each with the customer's name and mobile, the car's plate and model, stage, grade, tier and last visit",
@@ -273,33 +306,24 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				c.renderPlan(&p)
 				return p, err
 			}),
-		query(route{method: http.MethodGet, path: "/v1/reports/abnormal", op: "getAbnormalReport", tag: "Lifecycle", heavy: true,
+		query(route{method: http.MethodGet, path: "/v1/reports/abnormal", op: "getAbnormalReport", tag: "Lifecycle", heavy: true, heavyOnDemand: true,
 			summary: "Abnormal customers 异常客户 as of a day (default today): near-churn, long-absent, complained, repair-only; counts over every vehicle, the abnormal vehicles one page at a time",
 			status:  http.StatusOK},
 			abnormalParams, func(c *call, q abnormalQuery) (lifecycle.AbnormalReport, error) {
-				if err := today(c, &q.date); err != nil {
-					return lifecycle.AbnormalReport{}, err
-				}
-				r, err := svc.Abnormal(c.r.Context(), c.dealer, q.date, q.q)
+				r, err := fromSnapshot(c, &q.q.Source, func() (lifecycle.AbnormalReport, error) { return svc.Abnormal(c.r.Context(), c.dealer, q.date, q.q) })
 				c.renderAbnormal(&r)
 				return r, err
 			}),
-		query(route{method: http.MethodGet, path: "/v1/reports/kpis", op: "getLifecycleKPIs", tag: "Lifecycle", heavy: true,
-			summary: "Lifecycle KPIs over a period (formulas in the lifecycle package docs)", status: http.StatusOK},
+		query(route{method: http.MethodGet, path: "/v1/reports/kpis", op: "getLifecycleKPIs", tag: "Lifecycle", heavy: true, heavyOnDemand: true,
+			summary: "Lifecycle KPIs over a period (formulas in the lifecycle package docs); the standard periods of today come from the daily run's snapshot", status: http.StatusOK},
 			periodParams, func(c *call, q periodQuery) (lifecycle.KPIs, error) {
-				if err := today(c, &q.to); err != nil {
-					return lifecycle.KPIs{}, err
-				}
-				return svc.KPIs(c.r.Context(), c.dealer, q.from, q.to)
+				return fromSnapshot(c, &q.q.Source, func() (lifecycle.KPIs, error) { return svc.KPIs(c.r.Context(), c.dealer, q.q) })
 			}),
-		query(route{method: http.MethodGet, path: "/v1/reports/comebacks", op: "getLifecycleComebacks", tag: "Lifecycle", heavy: true,
+		query(route{method: http.MethodGet, path: "/v1/reports/comebacks", op: "getLifecycleComebacks", tag: "Lifecycle", heavy: true, heavyOnDemand: true,
 			summary: "Comebacks 返修 over a period: repairs within the quality warranty of an earlier job, one page at a time, with the rate of the period",
 			status:  http.StatusOK},
 			comebackParams, func(c *call, q periodQuery) (lifecycle.ComebackReport, error) {
-				if err := today(c, &q.to); err != nil {
-					return lifecycle.ComebackReport{}, err
-				}
-				r, err := svc.Comebacks(c.r.Context(), c.dealer, q.from, q.to, q.page)
+				r, err := fromSnapshot(c, &q.q.Source, func() (lifecycle.ComebackReport, error) { return svc.Comebacks(c.r.Context(), c.dealer, q.q) })
 				c.renderComebacks(&r)
 				return r, err
 			}),

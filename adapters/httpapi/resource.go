@@ -281,6 +281,24 @@ func enumsParam[F any, S interface {
 	}
 }
 
+// boolParam sets a flag from "true" or "false".
+func boolParam[F any](name, doc string, field func(*F) *bool) filterParam[F] {
+	return filterParam[F]{
+		queryParam: queryParam{name: name, doc: doc, typ: reflect.TypeFor[bool]()},
+		set: func(f *F, v string) string {
+			switch v {
+			case "true":
+				*field(f) = true
+			case "false":
+				*field(f) = false
+			default:
+				return "want true or false"
+			}
+			return ""
+		},
+	}
+}
+
 // dateParam sets a calendar date, "YYYY-MM-DD".
 func dateParam[F any](name, doc string, field func(*F) *dealercrm.Date) filterParam[F] {
 	return filterParam[F]{

@@ -35,6 +35,10 @@ type route struct {
 	// an audience freeze, an export: at most WithHeavyRequests of them run
 	// at once.
 	heavy bool
+	// heavyOnDemand marks a heavy route whose work takes its turn itself
+	// (call.heavy) only when it does the heavy part: a report served from
+	// the daily run's snapshot is light and never waits behind heavy ones.
+	heavyOnDemand bool
 	// status is the success status; result the type of its body (nil for
 	// none); list wraps result in a page.
 	status int
@@ -103,7 +107,22 @@ func (h *handler) endpoint(rt route) http.Handler {
 			}
 			c.key = key
 		}
-		if rt.heavy {
+		switch {
+		case rt.heavy && rt.heavyOnDemand:
+			var release func()
+			c.heavyTurn = func() error {
+				var err error
+				if release == nil {
+					release, err = h.acquireHeavy(ctx)
+				}
+				return err
+			}
+			defer func() {
+				if release != nil {
+					release()
+				}
+			}()
+		case rt.heavy:
 			release, err := h.acquireHeavy(ctx)
 			if err != nil {
 				h.writeProblem(w, r, err)

@@ -19,6 +19,8 @@ import (
 type TaskStore struct {
 	mu      sync.RWMutex
 	dealers map[crm.DealerID]*taskTable
+	// reports are the report snapshots (reports.go), under mu.
+	reports map[crm.DealerID]storedReports
 }
 
 type taskTable struct {

@@ -16,3 +16,11 @@ func TestLifecycleTaskStore(t *testing.T) {
 func TestLifecycleRuns(t *testing.T) {
 	lifecycletest.RunServiceTests(t, func(*testing.T) (crm.Store, lifecycle.TaskStore) { return memory.New(), memory.NewTaskStore() })
 }
+
+func TestReportStore(t *testing.T) {
+	lifecycletest.RunReportStoreTests(t, func(*testing.T) lifecycle.ReportStore { return memory.NewTaskStore() })
+}
+
+func TestReportService(t *testing.T) {
+	lifecycletest.RunReportServiceTests(t, func(*testing.T) (crm.Store, lifecycle.TaskStore) { return memory.New(), memory.NewTaskStore() })
+}

@@ -92,6 +92,8 @@ func ExampleRenderMigrations() {
 	// 0019_lifecycle_lead_tasks.tx.up.sql
 	// 0020_reason_codes.tx.down.sql
 	// 0020_reason_codes.tx.up.sql
+	// 0021_lifecycle_reports.tx.down.sql
+	// 0021_lifecycle_reports.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

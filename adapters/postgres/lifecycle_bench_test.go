@@ -3,6 +3,10 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,13 +18,13 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// seedLifecycleBench writes a dealer group "g1" of two dealers, bench1 and
-// bench2, with n/2 vehicles each straight into the tables with
+// seedLifecycleBench writes a dealer group "g1" of dealers bench1,
+// bench2… with n/dealers vehicles each straight into the tables with
 // generate_series: per vehicle an owner who consented to every purpose and
 // channel, a sale, five service orders (first maintenance, maintenance,
 // repair, maintenance, accident) spread from delivery to 2026-06-30, and a
 // commercial policy. Deliveries are spread over eight years.
-func seedLifecycleBench(tb testing.TB, db bun.IDB, s *postgres.Store, n int) {
+func seedLifecycleBench(tb testing.TB, db bun.IDB, s *postgres.Store, n, dealers int) {
 	ctx := context.Background()
 	var consents []crm.Consent
 	for _, p := range crm.Purposes() {
@@ -33,11 +37,12 @@ func seedLifecycleBench(tb testing.TB, db bun.IDB, s *postgres.Store, n int) {
 		tb.Fatal(err)
 	}
 	t := s.TableName
-	// g runs over the whole group; dealer bench1 gets odd g, bench2 even g.
-	dealer := `'bench' || (1 + g % 2)`
+	// g runs over the whole group; dealer bench1 + g % dealers gets g.
+	dealer := `'bench' || (1 + g % ?2)`
 	delivery := `(DATE '2026-06-20' - (g * 7) % 2920)`
 	stmts := []string{
-		`INSERT INTO ` + t(postgres.TableDealers) + ` (dealer_id, name, group_id, created_at, updated_at) VALUES ('bench1', 'b1', 'g1', now(), now()), ('bench2', 'b2', 'g1', now(), now())`,
+		`INSERT INTO ` + t(postgres.TableDealers) + ` (dealer_id, name, group_id, created_at, updated_at)
+		 SELECT 'bench' || d, 'b' || d, 'g1', now(), now() FROM generate_series(1, ?2) d`,
 		`INSERT INTO ` + t(postgres.TableCustomers) + ` (dealer_id, id, kind, name, birthday, consents, consultant_id, advisor_id, created_at, updated_at)
 		 SELECT ` + dealer + `, 'c' || lpad(g::text, 7, '0'), 'individual', 'c', DATE '1970-01-01' + (g * 13) % 14000, ?1::jsonb, 'S01', 'A01', now(), now()
 		 FROM generate_series(1, ?0) g`,
@@ -57,7 +62,7 @@ func seedLifecycleBench(tb testing.TB, db bun.IDB, s *postgres.Store, n int) {
 		 DATE '2025-07-01' + g % 365, DATE '2026-06-30' + g % 365, 5000, now(), now() FROM generate_series(1, ?0) g`,
 	}
 	for _, q := range stmts {
-		if _, err := db.ExecContext(ctx, q, n, string(cj)); err != nil {
+		if _, err := db.ExecContext(ctx, q, n, string(cj), dealers); err != nil {
 			tb.Fatalf("seed: %v\n%s", err, q)
 		}
 	}
@@ -79,7 +84,7 @@ func BenchmarkLifecycleGroupRun100k(b *testing.B) {
 	const n = 100_000
 	ctx := context.Background()
 	store := pgtest.NewStore(b)
-	seedLifecycleBench(b, pgtest.DB(b), store, n)
+	seedLifecycleBench(b, pgtest.DB(b), store, n, 2)
 	today := dealercrm.NewDate(2026, 6, 30)
 	svc := crm.NewService(store)
 	for b.Loop() {
@@ -124,4 +129,100 @@ func BenchmarkLifecycleGroupRun100k(b *testing.B) {
 		b.ReportMetric(load2.Seconds(), "s-rerun-load")
 		b.ReportMetric(float64(created), "tasks")
 	}
+}
+
+// BenchmarkLifecycleAllDealers is issue 14's all-dealers daily job on
+// Postgres: DEALERCRM_BENCH_DEALERS dealers (default 5; the issue's
+// target is 50) of 20,000 vehicles each (100,000 service orders per
+// dealer), seeded as seedLifecycleBench seeds, each run by
+// lifecycle.Service.Run for today (load, plan, persist the tasks, compute
+// and store the report snapshot) on DEALERCRM_BENCH_WORKERS goroutines
+// (default 2, the machine's cores). It times the first run of every
+// dealer (no tasks yet) and a re-run that changes nothing, and reports
+// both scaled to 50 dealers (×50/dealers): the issue's budgets are ≤ 60 s
+// and ≤ 30 s.
+//
+//	DEALERCRM_REQUIRE_POSTGRES=1 DEALERCRM_BENCH_DEALERS=5 go test ./adapters/postgres -run '^$' -bench LifecycleAllDealers -benchtime 1x -timeout 60m
+func BenchmarkLifecycleAllDealers(b *testing.B) {
+	const perDealer = 20_000
+	dealers := envInt(b, "DEALERCRM_BENCH_DEALERS", 5)
+	workers := envInt(b, "DEALERCRM_BENCH_WORKERS", 2)
+	ctx := context.Background()
+	store := pgtest.NewStore(b)
+	seeded := time.Now()
+	seedLifecycleBench(b, pgtest.DB(b), store, dealers*perDealer, dealers)
+	b.Logf("seeded %d dealers × %d vehicles in %s", dealers, perDealer, time.Since(seeded).Round(time.Second))
+	today := dealercrm.NewDate(2026, 6, 30)
+	svc := crm.NewService(store)
+	ids := make([]crm.DealerID, dealers)
+	for i := range ids {
+		ids[i] = crm.DealerID(fmt.Sprintf("bench%d", i+1))
+	}
+	for b.Loop() {
+		b.StopTimer()
+		for _, tb := range []postgres.Table{postgres.TableLifecycleTasks, postgres.TableLifecycleReports} {
+			if _, err := pgtest.DB(b).ExecContext(ctx, "TRUNCATE ?", bun.Safe(store.TableName(tb))); err != nil {
+				b.Fatal(err)
+			}
+		}
+		lc, err := lifecycle.NewService(svc, store.LifecycleTasks())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		run := func() (subjects, created int, took time.Duration) {
+			start := time.Now()
+			var mu sync.Mutex
+			next := make(chan crm.DealerID)
+			var wg sync.WaitGroup
+			for range workers {
+				wg.Go(func() {
+					for d := range next {
+						r, err := lc.Run(ctx, d, today)
+						if err != nil {
+							b.Error(err)
+							continue
+						}
+						mu.Lock()
+						subjects += r.Subjects
+						created += r.Created
+						mu.Unlock()
+					}
+				})
+			}
+			for _, d := range ids {
+				next <- d
+			}
+			close(next)
+			wg.Wait()
+			return subjects, created, time.Since(start)
+		}
+		subs, created, took := run()
+		if subs != dealers*perDealer || created == 0 {
+			b.Fatalf("first run: %d subjects, %d tasks", subs, created)
+		}
+		_, again, took2 := run()
+		if again != 0 {
+			b.Fatalf("a re-run created %d tasks", again)
+		}
+		scale := 50 / float64(dealers)
+		b.ReportMetric(took.Seconds(), "s-first-run")
+		b.ReportMetric(took2.Seconds(), "s-rerun")
+		b.ReportMetric(took.Seconds()*scale, "s-first-run-at-50")
+		b.ReportMetric(took2.Seconds()*scale, "s-rerun-at-50")
+		b.ReportMetric(float64(created), "tasks")
+	}
+}
+
+// envInt reads a positive integer from the environment, def when unset.
+func envInt(tb testing.TB, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		tb.Fatalf("%s=%q: want a positive integer", name, v)
+	}
+	return n
 }

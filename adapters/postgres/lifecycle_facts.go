@@ -27,7 +27,17 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (lifecy
 	var f lifecycle.Facts
 	t := s.cfg.table
 	d := string(dealer)
-	err := s.each(ctx, `SELECT id, vin, brand, model, coalesce(owner_id, ''), delivery_date, registration_date, odometer::text
+	// The lists are sized first: appending 100,000 service orders one by
+	// one spent an eighth of a daily run copying them as the slice grew.
+	var nv, nc, no int
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM `+t(TableVehicles)+` WHERE dealer_id = ?0),
+		(SELECT count(*) FROM `+t(TableCustomers)+` WHERE dealer_id = ?0),
+		(SELECT count(*) FROM `+t(TableServiceOrders)+` WHERE dealer_id = ?0 AND vehicle_id IS NOT NULL)`, d).Scan(&nv, &nc, &no)
+	if err != nil {
+		return f, translate("lifecycle facts: counts", err)
+	}
+	f.Vehicles, f.Customers, f.Orders = make([]crm.Vehicle, 0, nv), make([]crm.Customer, 0, nc), make([]crm.ServiceOrder, 0, no)
+	err = s.each(ctx, `SELECT id, vin, brand, model, coalesce(owner_id, ''), delivery_date, registration_date, odometer::text
 		FROM `+t(TableVehicles)+` WHERE dealer_id = ? ORDER BY id`, d, func(rows *sql.Rows) error {
 		v := crm.Vehicle{Record: crm.Record{DealerID: dealer}}
 		var delivery, registration sqlDate

@@ -53,6 +53,8 @@ const (
 	TableLifecycleErasures Table = "lifecycle_erasures"
 	// The records of the daily jobs' runs (migration 0017).
 	TableJobRuns Table = "job_runs"
+	// The report snapshots of the daily lifecycle run (migration 0021).
+	TableLifecycleReports Table = "lifecycle_reports"
 )
 
 // allTables lists every table of the adapter, in migration order.
@@ -66,6 +68,7 @@ var allTables = []Table{
 	TableCampaigns, TableCampaignProfiles, TableCampaignMembers, TableCampaignAccessoryTargets,
 	TableLifecycleErasures,
 	TableJobRuns,
+	TableLifecycleReports,
 }
 
 // Tables returns every table of the adapter, by default name, in migration

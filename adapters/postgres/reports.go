@@ -1,0 +1,75 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
+)
+
+var _ lifecycle.ReportStore = taskStore{}
+
+// SaveReports stores snap as its dealer's latest snapshot, one row per
+// dealer, unless the stored one is of a later day.
+func (ts taskStore) SaveReports(ctx context.Context, snap lifecycle.ReportSnapshot) error {
+	var parts [3][]byte
+	for i, v := range []any{snap.KPIs, snap.Comebacks, snap.Abnormal} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return dealercrm.Errorf(dealercrm.Internal, "postgres: encode a report: %v", err)
+		}
+		parts[i] = b
+	}
+	t := ts.s.cfg.table(TableLifecycleReports)
+	_, err := ts.s.db.ExecContext(ctx, `INSERT INTO `+t+` AS r (dealer_id, day, computed_at, starts_at, ends_at, kpis, comebacks, abnormal)
+		VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb)
+		ON CONFLICT (dealer_id) DO UPDATE SET day = EXCLUDED.day, computed_at = EXCLUDED.computed_at,
+			starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at,
+			kpis = EXCLUDED.kpis, comebacks = EXCLUDED.comebacks, abnormal = EXCLUDED.abnormal
+		WHERE r.day <= EXCLUDED.day`,
+		string(snap.DealerID), snap.Day.Time(time.UTC), snap.ComputedAt.UTC(), snap.Start.UTC(), snap.End.UTC(), string(parts[0]), string(parts[1]), string(parts[2]))
+	return translate("lifecycle reports", err)
+}
+
+// LatestReports returns the dealer's latest snapshot with the report of
+// kind only: it reads that report's column alone.
+func (ts taskStore) LatestReports(ctx context.Context, dealer crm.DealerID, kind lifecycle.ReportKind) (lifecycle.ReportSnapshot, error) {
+	if !kind.Valid() {
+		return lifecycle.ReportSnapshot{}, dealercrm.Errorf(dealercrm.Invalid, "postgres: unknown report %q", kind)
+	}
+	// kind is one of the three column names (checked above).
+	var day string
+	var at, start, end time.Time
+	var body []byte
+	err := ts.s.db.QueryRowContext(ctx, "SELECT to_char(day, 'YYYY-MM-DD'), computed_at, starts_at, ends_at, "+string(kind)+"::text FROM "+
+		ts.s.cfg.table(TableLifecycleReports)+" WHERE dealer_id = ?", string(dealer)).Scan(&day, &at, &start, &end, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return lifecycle.ReportSnapshot{}, fmt.Errorf("reports of %s: %w", dealer, lifecycle.ErrNoReports)
+	}
+	if err != nil {
+		return lifecycle.ReportSnapshot{}, translate("lifecycle reports", err)
+	}
+	d, err := dealercrm.ParseDate(day)
+	if err != nil {
+		return lifecycle.ReportSnapshot{}, dealercrm.Errorf(dealercrm.Internal, "postgres: the day of a report: %v", err)
+	}
+	snap := lifecycle.ReportSnapshot{DealerID: dealer, Day: d, ComputedAt: at.UTC(), Start: start.UTC(), End: end.UTC()}
+	switch kind {
+	case lifecycle.ReportKPIs:
+		err = json.Unmarshal(body, &snap.KPIs)
+	case lifecycle.ReportComebacks:
+		err = json.Unmarshal(body, &snap.Comebacks)
+	case lifecycle.ReportAbnormal:
+		err = json.Unmarshal(body, &snap.Abnormal)
+	}
+	if err != nil {
+		return lifecycle.ReportSnapshot{}, dealercrm.Errorf(dealercrm.Internal, "postgres: decode the %s report: %v", kind, err)
+	}
+	return snap, nil
+}
