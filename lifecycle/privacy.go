@@ -155,5 +155,12 @@ func (s *Service) EraseCustomer(ctx context.Context, dealer crm.DealerID, id crm
 	if _, err := s.tasks.EraseCustomer(ctx, dealer, id, vehicles, s.now().UTC().Truncate(time.Microsecond)); err != nil {
 		return fmt.Errorf("lifecycle: erase customer %s: %w", id, err)
 	}
+	// The stored morning reports name abnormal customers and vehicles:
+	// they go, and are computed live until the next run.
+	if s.reports != nil {
+		if err := s.reports.DropReports(ctx, dealer); err != nil {
+			return fmt.Errorf("lifecycle: erase customer %s: the stored reports: %w", id, err)
+		}
+	}
 	return nil
 }

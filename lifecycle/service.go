@@ -380,7 +380,7 @@ func (s *Service) runSubjects(ctx context.Context, dealer crm.DealerID, date dea
 	if err != nil {
 		return RunResult{}, err
 	}
-	if err := s.saveReports(ctx, dealer, date, subs); err != nil {
+	if err := s.saveReports(ctx, dealer, date, subs, erased); err != nil {
 		return RunResult{}, err
 	}
 	return res, nil

@@ -86,6 +86,11 @@ type ReportStore interface {
 	// (dealercrm.NotFound) when the dealer has none, dealercrm.ErrInvalid
 	// for an unknown kind.
 	LatestReports(ctx context.Context, dealer crm.DealerID, kind ReportKind) (ReportSnapshot, error)
+	// DropReports deletes the dealer's snapshot, if any: a customer was
+	// erased, and the abnormal report names customers and vehicles
+	// (Service.EraseCustomer). The reports are computed live until the
+	// next run stores a snapshot again. Errors: store errors.
+	DropReports(ctx context.Context, dealer crm.DealerID) error
 }
 
 // ReportPeriods are the periods over which the daily run of day
@@ -121,7 +126,7 @@ func (s *Service) Reports(dealer *crm.Dealer, day dealercrm.Date, subs []Subject
 
 // saveReports computes and stores the snapshot of subs as of day when
 // the task store keeps snapshots.
-func (s *Service) saveReports(ctx context.Context, dealer crm.DealerID, day dealercrm.Date, subs []Subject) error {
+func (s *Service) saveReports(ctx context.Context, dealer crm.DealerID, day dealercrm.Date, subs []Subject, erased map[crm.CustomerID]int64) error {
 	if s.reports == nil {
 		return nil
 	}
@@ -131,6 +136,21 @@ func (s *Service) saveReports(ctx context.Context, dealer crm.DealerID, day deal
 	}
 	if err := s.reports.SaveReports(ctx, s.Reports(&d, day, subs)); err != nil {
 		return fmt.Errorf("lifecycle: run %s on %s: saving the reports: %w", dealer, day, err)
+	}
+	// A customer erased since the run read its records may be in what it
+	// just saved: drop it (EraseCustomer records the erasure, then drops,
+	// so one of the two drops comes after the save).
+	es, err := s.tasks.Erasures(ctx, dealer)
+	if err != nil {
+		return fmt.Errorf("lifecycle: run %s on %s: saving the reports: %w", dealer, day, err)
+	}
+	for _, e := range es {
+		if e.Count != erased[e.CustomerID] {
+			if err := s.reports.DropReports(ctx, dealer); err != nil {
+				return fmt.Errorf("lifecycle: run %s on %s: dropping the reports after an erasure: %w", dealer, day, err)
+			}
+			return nil
+		}
 	}
 	return nil
 }

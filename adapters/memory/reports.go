@@ -74,3 +74,11 @@ func (s *TaskStore) LatestReports(_ context.Context, dealer crm.DealerID, kind l
 	}
 	return snap, nil
 }
+
+// DropReports deletes the dealer's snapshot.
+func (s *TaskStore) DropReports(_ context.Context, dealer crm.DealerID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.reports, dealer)
+	return nil
+}

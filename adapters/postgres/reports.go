@@ -73,3 +73,9 @@ func (ts taskStore) LatestReports(ctx context.Context, dealer crm.DealerID, kind
 	}
 	return snap, nil
 }
+
+// DropReports deletes the dealer's snapshot.
+func (ts taskStore) DropReports(ctx context.Context, dealer crm.DealerID) error {
+	_, err := ts.s.db.ExecContext(ctx, "DELETE FROM "+ts.s.cfg.table(TableLifecycleReports)+" WHERE dealer_id = ?", string(dealer))
+	return translate("lifecycle reports", err)
+}

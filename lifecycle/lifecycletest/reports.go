@@ -51,6 +51,14 @@ func RunReportStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.Rep
 		assert.ErrorIs(t, err, lifecycle.ErrNoReports, "another dealer has none")
 		_, err = s.LatestReports(ctx, "d1", "tasks")
 		assert.Equal(t, dealercrm.Invalid, dealercrm.ErrorCode(err), "an unknown report")
+
+		require.NoError(t, s.SaveReports(ctx, sampleSnapshot("d2", day, at)))
+		require.NoError(t, s.DropReports(ctx, "d1"))
+		_, err = s.LatestReports(ctx, "d1", lifecycle.ReportAbnormal)
+		assert.ErrorIs(t, err, lifecycle.ErrNoReports, "dropped")
+		_, err = s.LatestReports(ctx, "d2", lifecycle.ReportAbnormal)
+		assert.NoError(t, err, "another dealer's snapshot stays")
+		require.NoError(t, s.DropReports(ctx, "d1"), "dropping none is no error")
 	})
 	t.Run("LatestDayWins", func(t *testing.T) {
 		s := newStore(t)
@@ -263,6 +271,24 @@ func RunReportServiceTests(t *testing.T, newStores func(t *testing.T) (crm.Store
 		k, err := tomorrow.KPIs(ctx, "d1", lifecycle.PeriodQuery{From: periods[1].From, To: periods[1].To})
 		require.NoError(t, err)
 		assert.True(t, k.ComputedAt.IsZero(), "yesterday's snapshot is not served")
+	})
+	t.Run("ErasureDropsTheSnapshot", func(t *testing.T) {
+		// The abnormal report names customers and vehicles: erasing a
+		// customer drops the stored reports until the next run.
+		a, err := svc.Abnormal(ctx, "d1", day, lifecycle.AbnormalQuery{})
+		require.NoError(t, err)
+		require.False(t, a.ComputedAt.IsZero(), "served from the snapshot before")
+		v3, err := crmSvc.GetVehicle(ctx, "d1", "v3")
+		require.NoError(t, err)
+		require.NoError(t, svc.EraseCustomer(ctx, "d1", v3.OwnerID))
+		a, err = svc.Abnormal(ctx, "d1", day, lifecycle.AbnormalQuery{})
+		require.NoError(t, err)
+		assert.True(t, a.ComputedAt.IsZero(), "computed live after the erasure")
+		_, err = svc.Run(ctx, "d1", day)
+		require.NoError(t, err)
+		a, err = svc.Abnormal(ctx, "d1", day, lifecycle.AbnormalQuery{})
+		require.NoError(t, err)
+		assert.False(t, a.ComputedAt.IsZero(), "the next run stores them again")
 	})
 }
 
