@@ -19,8 +19,9 @@ type CallPolicy struct {
 	// nothing else. Every other kind may share a call with the other
 	// tasks of its customer (the compulsory and commercial insurance
 	// renewals of a car, a birthday care and a maintenance reminder).
-	// DefaultCallPolicy keeps the complaint follow-up and the one-on-one
-	// visit alone.
+	// DefaultCallPolicy keeps alone the complaint and survey follow-ups,
+	// the one-on-one visit and the lead tasks (a sales follow-up and a
+	// stale lead are another department's work, not closed by a CR call).
 	Alone []Kind `json:"alone,omitempty"`
 	// MaxAttempts is how many unanswered calls (crm.OutcomeNoAnswer) a
 	// task takes: each earlier one reschedules it to the next working day
@@ -30,10 +31,11 @@ type CallPolicy struct {
 	MaxAttempts int `json:"max_attempts"`
 }
 
-// DefaultCallPolicy returns the default CallPolicy: complaint follow-ups
-// and one-on-one visits alone, three attempts.
+// DefaultCallPolicy returns the default CallPolicy: complaint and survey
+// follow-ups, one-on-one visits, lead follow-ups and stale leads alone,
+// three attempts.
 func DefaultCallPolicy() CallPolicy {
-	return CallPolicy{Alone: []Kind{KindComplaintFollowUp, KindOneOnOneVisit}, MaxAttempts: 3}
+	return CallPolicy{Alone: []Kind{KindComplaintFollowUp, KindSurveyFollowUp, KindOneOnOneVisit, KindLeadFollowUp, KindStaleLead}, MaxAttempts: 3}
 }
 
 // Validate checks a CallPolicy: a positive MaxAttempts and no empty kind.

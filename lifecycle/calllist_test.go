@@ -171,6 +171,14 @@ func TestCloseCoveredTasks(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, ts, 1)
 	assert.Equal(t, lifecycle.StatusOpen, f2.get(t, "t3").Status)
+
+	// By default, another department's work is never closed by a CR call:
+	// the lead tasks and the survey follow-up stay alone.
+	def := lifecycle.DefaultCallPolicy()
+	for _, k := range []lifecycle.Kind{lifecycle.KindLeadFollowUp, lifecycle.KindStaleLead, lifecycle.KindSurveyFollowUp, lifecycle.KindComplaintFollowUp} {
+		assert.False(t, def.Joint(k), "%s is worked alone by default", k)
+	}
+	assert.True(t, def.Joint(lifecycle.KindInsuranceRenewal))
 }
 
 func TestReassignMany(t *testing.T) {
