@@ -10,6 +10,7 @@ import (
 	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/grading"
+	"github.com/dealercrm/dealercrm/internal/testclock"
 	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
@@ -99,7 +100,7 @@ func TestDefaults(t *testing.T) {
 // the second.
 func TestDefaultsOnMemory(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{t: time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC))
 	stores := memory.NewStores()
 	cs := crm.NewService(stores.CRM, crm.WithClock(c.Now))
 	_, err := cs.CreateDealer(ctx, crm.Dealer{ID: "d1", Name: "Shanghai 4S"})

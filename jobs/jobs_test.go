@@ -13,6 +13,7 @@ import (
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/internal/testclock"
 	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,24 +43,6 @@ func (ds dealers) List(_ context.Context, f crm.DealerFilter) (crm.Page[crm.Deal
 		}
 	}
 	return crm.NewPage(out[:min(len(out), f.Size()+1)], f.Size(), func(d crm.Dealer) string { return string(d.ID) }), nil
-}
-
-// clock is a clock the test advances.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // recorder is a job that records its calls and fails as told.
@@ -226,9 +209,9 @@ func TestRunDay(t *testing.T) {
 // newScheduler returns a scheduler of one recorder job over shop and
 // urumqi at 2026-03-10 17:00 UTC: 03-11 in Shanghai (UTC+8), still 03-10
 // in Urumqi (UTC+6).
-func newScheduler(t *testing.T, rec *recorder, opts ...jobs.Option) (*jobs.Scheduler, *clock, *memory.RunStore) {
+func newScheduler(t *testing.T, rec *recorder, opts ...jobs.Option) (*jobs.Scheduler, *testclock.Clock, *memory.RunStore) {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 3, 10, 17, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 3, 10, 17, 0, 0, 0, time.UTC))
 	runs := memory.NewRunStore()
 	s, err := jobs.NewScheduler([]jobs.Job{rec.job(jobs.Lifecycle)}, dealers{shop, urumqi}, runs,
 		append([]jobs.Option{jobs.WithClock(c.Now), jobs.WithBackoff(time.Minute, 3*time.Minute)}, opts...)...)
@@ -392,7 +375,7 @@ func TestSchedulerStopHonoursContext(t *testing.T) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}}
-	c := &clock{t: time.Date(2026, 3, 10, 17, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 3, 10, 17, 0, 0, 0, time.UTC))
 	s, err := jobs.NewScheduler([]jobs.Job{job}, dealers{shop}, runs, jobs.WithClock(c.Now))
 	require.NoError(t, err)
 	_, _, err = s.Trigger(context.Background(), shop.ID, jobs.Lifecycle, dealercrm.Date{})

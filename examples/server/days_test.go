@@ -6,32 +6,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/dealercrm/dealercrm/internal/testclock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// simClock is the server's clock in a simulated run: it stands still until
-// the test advances it.
-type simClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *simClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *simClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // simTask is the part of a task the days test reads.
 type simTask struct {
@@ -81,7 +62,7 @@ func TestServerRunsItsDays(t *testing.T) {
 }
 
 func runDays(t *testing.T, args ...string) {
-	clock := &simClock{t: time.Date(2026, 3, 10, 1, 0, 0, 0, time.UTC)} // 09:00 in Shanghai
+	clock := testclock.New(time.Date(2026, 3, 10, 1, 0, 0, 0, time.UTC)) // 09:00 in Shanghai: the server's clock, which the test advances
 	b, cancel, done, logs := startOn(t, clock.Now, append([]string{"-addr", "127.0.0.1:0", "-customers", "60", "-job-interval", "10ms"}, args...)...)
 	require.Len(t, b.keys, 2, "%q", b.lines)
 	key := b.keys[0]
