@@ -123,6 +123,18 @@ func TestCallFactsOneSideOnly(t *testing.T) {
 	require.Len(t, both.Customers, len(cs)-1, "the unknown customer is left out")
 	require.Len(t, both.Vehicles, len(vs)-1, "the unknown vehicle is left out")
 	require.NotEmpty(t, both.Orders)
+	stored := map[crm.VehicleID]crm.Vehicle{}
+	for _, v := range page.Items {
+		stored[v.ID] = v
+	}
+	readings := 0
+	for _, v := range both.Vehicles {
+		w := stored[v.ID]
+		assert.Equal(t, []any{w.VIN, w.Plate, w.Brand, w.Model, w.OwnerID, w.DeliveryDate, w.RegistrationDate, w.Odometer},
+			[]any{v.VIN, v.Plate, v.Brand, v.Model, v.OwnerID, v.DeliveryDate, v.RegistrationDate, v.Odometer}, "vehicle %s as stored", v.ID)
+		readings += len(v.Odometer)
+	}
+	require.Positive(t, readings, "the demo's vehicles have odometer readings")
 	people, err := store.CallFacts(ctx, d, cs, nil)
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.Facts{Customers: both.Customers, Repurchase: both.Repurchase}, people)
