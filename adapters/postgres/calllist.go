@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/dealercrm/dealercrm/crm"
@@ -52,31 +50,23 @@ func (s *Store) CallFacts(ctx context.Context, dealer crm.DealerID, customers []
 		args = append(args, d, bun.List(strs(customers)))
 	}
 	if len(vehicles) > 0 {
-		// A row per order (a vehicle without one has a row of NULLs); the
-		// vehicle's columns come on its first row only (its lowest order
-		// ID), the others carry NULLs: fewer strings to read and allocate.
-		// The odometer readings come as text, "date km source" joined by
-		// commas (parseReadings), rather than as the jsonb document
-		// encoding/json took a tenth of the page's CPU to decode.
-		parts = append(parts, `SELECT 1 AS part, x.id, NULL, NULL, false,
-			CASE WHEN x.first THEN x.vin END, CASE WHEN x.first THEN x.plate END, CASE WHEN x.first THEN x.brand END,
-			CASE WHEN x.first THEN x.model END, CASE WHEN x.first THEN x.owner_id END,
-			CASE WHEN x.first THEN x.delivery_date END, CASE WHEN x.first THEN x.registration_date END,
-			CASE WHEN x.first THEN coalesce((SELECT string_agg(concat_ws(' ', r->>'date', r->>'km', nullif(r->>'source', '')), ',' ORDER BY n)
-				FROM jsonb_array_elements(x.odometer) WITH ORDINALITY AS e(r, n)), '') END,
-			x.order_id, x.order_date, x.closed_date, x.odometer_km, x.kind, x.payer
-			FROM (SELECT v.id, v.vin, v.plate, v.brand, v.model, coalesce(v.owner_id, '') AS owner_id, v.delivery_date, v.registration_date, v.odometer,
-				o.id AS order_id, o."date" AS order_date, o.closed_date, o.odometer_km, o.kind, o.payer,
-				o.id IS NULL OR o.id = min(o.id) OVER (PARTITION BY v.id) AS first
-				FROM `+t(TableVehicles)+` v LEFT JOIN `+t(TableServiceOrders)+` o ON o.dealer_id = v.dealer_id AND o.vehicle_id = v.id
-				WHERE v.dealer_id = ? AND v.id IN (?)) x`)
+		// A row per order (a vehicle without one has a row of NULLs), the
+		// vehicle's columns read on its first row, which alone carries the
+		// odometer readings; they are decoded once the rows are closed, so
+		// that the connection goes back to the pool sooner.
+		parts = append(parts, `SELECT 1 AS part, v.id, NULL, NULL, false, v.vin, v.plate, v.brand, v.model, coalesce(v.owner_id, ''),
+			v.delivery_date, v.registration_date,
+			CASE WHEN o.id IS NULL OR o.id = min(o.id) OVER (PARTITION BY v.id) THEN v.odometer::text ELSE '' END,
+			o.id AS order_id, o."date", o.closed_date, o.odometer_km, o.kind, o.payer
+			FROM `+t(TableVehicles)+` v LEFT JOIN `+t(TableServiceOrders)+` o ON o.dealer_id = v.dealer_id AND o.vehicle_id = v.id
+			WHERE v.dealer_id = ? AND v.id IN (?)`)
 		args = append(args, d, bun.List(strs(vehicles)))
 	}
 	if len(parts) == 0 {
 		return f, nil
 	}
 	q := strings.Join(parts, "\nUNION ALL\n") + "\nORDER BY part, id, order_id"
-	var odometers []string
+	var odometers []jsonDoc
 	err := s.eachOf(ctx, q, func(rows *sql.Rows) error {
 		var part int
 		var id string
@@ -100,7 +90,7 @@ func (s *Store) CallFacts(ctx context.Context, dealer crm.DealerID, customers []
 			f.Vehicles = append(f.Vehicles, crm.Vehicle{ID: vid, Record: crm.Record{DealerID: dealer}, VIN: vin.String, Plate: plate.String,
 				Brand: brand.String, Model: model.String, OwnerID: crm.CustomerID(owner.String),
 				DeliveryDate: delivery.date(), RegistrationDate: registration.date()})
-			odometers = append(odometers, odometer.String)
+			odometers = append(odometers, jsonDoc(odometer.String))
 		}
 		if oid.Valid {
 			f.Orders = append(f.Orders, crm.ServiceOrder{ID: crm.ServiceOrderID(oid.String), Record: crm.Record{DealerID: dealer}, VehicleID: vid,
@@ -112,36 +102,11 @@ func (s *Store) CallFacts(ctx context.Context, dealer crm.DealerID, customers []
 		return f, translate("call list: facts", err)
 	}
 	for i := range f.Vehicles {
-		if f.Vehicles[i].Odometer, err = parseReadings(odometers[i]); err != nil {
+		if f.Vehicles[i].Odometer, err = unmarshalList(odometers[i], toOdometer); err != nil {
 			return f, translate("call list: vehicles", err)
 		}
 	}
 	return f, nil
-}
-
-// parseReadings reads the odometer readings CallFacts sends as text:
-// "date km[ source]" joined by commas, in the order of the jsonb array
-// (crm.OdometerSource values have no space or comma); "" is none (nil,
-// as unmarshalList gives).
-func parseReadings(s string) ([]crm.OdometerReading, error) {
-	if s == "" {
-		return nil, nil
-	}
-	out := make([]crm.OdometerReading, 0, strings.Count(s, ",")+1)
-	for r := range strings.SplitSeq(s, ",") {
-		date, rest, _ := strings.Cut(r, " ")
-		km, source, _ := strings.Cut(rest, " ")
-		d, err := parseDate(date)
-		if err != nil {
-			return nil, fmt.Errorf("odometer reading %q: %w", r, err)
-		}
-		n, err := strconv.ParseInt(km, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("odometer reading %q: %w", r, err)
-		}
-		out = append(out, crm.OdometerReading{Date: d, KM: n, Source: crm.OdometerSource(source)})
-	}
-	return out, nil
 }
 
 // eachOf runs query with args and calls fn on each row.
