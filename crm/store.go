@@ -447,6 +447,9 @@ type LeadFilter struct {
 	// CustomerID matches the lead's customer or its referrer.
 	CustomerID CustomerID `json:"customer_id,omitempty"`
 	Source     Source     `json:"source,omitempty"`
+	// IDs selects some leads by ID (the call list reads the leads of a
+	// page's lead tasks at once); unknown IDs match nothing.
+	IDs []LeadID `json:"ids,omitempty"`
 	PageRequest
 }
 

@@ -2,10 +2,12 @@ package lifecycle_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/lifecycle/lifecycletest"
@@ -306,4 +308,75 @@ func taskIDs(items []lifecycle.CallItem) []lifecycle.TaskID {
 		out = append(out, it.ID)
 	}
 	return out
+}
+
+// countingLeads counts the reads of a crm store's leads.
+type countingLeads struct {
+	crm.LeadStore
+	gets, lists *int
+}
+
+func (c countingLeads) Get(ctx context.Context, d crm.DealerID, id crm.LeadID) (crm.Lead, error) {
+	*c.gets++
+	return c.LeadStore.Get(ctx, d, id)
+}
+
+func (c countingLeads) List(ctx context.Context, d crm.DealerID, f crm.LeadFilter) (crm.Page[crm.Lead], error) {
+	*c.lists++
+	return c.LeadStore.List(ctx, d, f)
+}
+
+type countingStore struct {
+	crm.Store
+	leads countingLeads
+}
+
+func (s countingStore) Leads() crm.LeadStore { return s.leads }
+
+// TestCallListLeadsInOneRead: the leads of a page's lead tasks (two tasks
+// of lead 1, one of lead 2, one of a deleted lead) are read with one
+// list of the leads by ID, not one Get per lead, and each task shows its
+// lead.
+func TestCallListLeadsInOneRead(t *testing.T) {
+	f := newFixture(t)
+	var gets, lists int
+	store := countingStore{Store: memory.New()}
+	store.leads = countingLeads{LeadStore: store.Store.Leads(), gets: &gets, lists: &lists}
+	cs := crm.NewService(store)
+	_, err := cs.CreateDealer(f.ctx, crm.Dealer{ID: "d1", Name: "Shanghai 4S"})
+	require.NoError(t, err)
+	var leads []crm.Lead
+	for i, name := range []string{"李女士", "赵先生"} {
+		l, err := cs.CreateLead(f.ctx, "d1", crm.Lead{ID: crm.LeadID(fmt.Sprintf("L%d", i+1)), Record: crm.Record{DealerID: "d1"}, Name: name,
+			Mobile: fmt.Sprintf("1390000000%d", i+1), Level: crm.LevelH, Status: crm.LeadOpen, Source: crm.SourceWalkIn, ModelOfInterest: "ID.4", ConsultantID: "S03"})
+		require.NoError(t, err)
+		leads = append(leads, l)
+	}
+	svc, err := lifecycle.NewService(cs, f.tasks)
+	require.NoError(t, err)
+	f.callTasks(t, map[string]func(*lifecycle.Task){
+		"t1": func(x *lifecycle.Task) { x.Kind, x.CustomerID, x.LeadID = lifecycle.KindLeadFollowUp, "", "L1" },
+		"t2": func(x *lifecycle.Task) { x.Kind, x.CustomerID, x.LeadID = lifecycle.KindLeadFollowUp, "", "L2" },
+		"t3": func(x *lifecycle.Task) { x.Kind, x.CustomerID, x.LeadID = lifecycle.KindStaleLead, "", "L1" },
+		"t4": func(x *lifecycle.Task) { x.Kind, x.CustomerID, x.LeadID = lifecycle.KindLeadFollowUp, "", "L404" },
+		"t5": func(x *lifecycle.Task) {},
+	})
+	gets, lists = 0, 0
+	p, err := svc.CallList(f.ctx, "d1", date("2026-04-30"), lifecycle.TaskFilter{})
+	require.NoError(t, err)
+	assert.Equal(t, 0, gets, "no lead read one at a time")
+	assert.Equal(t, 1, lists, "one read of the page's leads")
+	require.Equal(t, []lifecycle.TaskID{"t1", "t2", "t3", "t4", "t5"}, taskIDs(p.Items))
+	l1 := &lifecycle.CallLead{ID: "L1", Name: "李女士", Mobile: "13900000001", Level: crm.LevelH, ModelOfInterest: "ID.4", ConsultantID: "S03"}
+	assert.Equal(t, l1, p.Items[0].Lead)
+	assert.Equal(t, "赵先生", p.Items[1].Lead.Name)
+	assert.Equal(t, l1, p.Items[2].Lead, "two tasks of one lead")
+	assert.Nil(t, p.Items[3].Lead, "a deleted lead is left out")
+	assert.Nil(t, p.Items[4].Lead, "a customer's task has no lead")
+	assert.Equal(t, leads[1].Mobile, p.Items[1].Lead.Mobile)
+
+	lists = 0
+	_, err = svc.CallList(f.ctx, "d1", date("2026-04-30"), lifecycle.TaskFilter{Kinds: []lifecycle.Kind{lifecycle.KindThankYou3DC}})
+	require.NoError(t, err)
+	assert.Equal(t, 0, lists, "no lead task, no read of the leads")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -489,19 +490,24 @@ func uncountLeads(r *LeadRun, lost, create, active []Task) {
 // the task holds only its ID. A lead deleted since is left out.
 func (s *Service) TaskLeads(ctx context.Context, dealer crm.DealerID, tasks []Task) (map[crm.LeadID]crm.Lead, error) {
 	out := map[crm.LeadID]crm.Lead{}
+	var ids []crm.LeadID
+	seen := map[crm.LeadID]bool{}
 	for i := range tasks {
-		id := tasks[i].LeadID
-		if _, seen := out[id]; id == "" || seen {
-			continue
+		if id := tasks[i].LeadID; id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
-		l, err := s.crm.GetLead(ctx, dealer, id)
-		switch {
-		case errors.Is(err, dealercrm.ErrNotFound):
-			continue
-		case err != nil:
+	}
+	// One read per crm.MaxLimit leads (crm.LeadFilter.IDs), not one per
+	// lead: the call list reads the leads of a page's lead tasks.
+	for chunk := range slices.Chunk(ids, crm.MaxLimit) {
+		p, err := s.crm.ListLeads(ctx, dealer, crm.LeadFilter{IDs: chunk, PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
+		if err != nil {
 			return nil, fmt.Errorf("lifecycle: leads of tasks: %w", err)
 		}
-		out[id] = l
+		for _, l := range p.Items {
+			out[l.ID] = l
+		}
 	}
 	return out, nil
 }

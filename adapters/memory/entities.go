@@ -121,7 +121,8 @@ func matchLead(l *crm.Lead, f *crm.LeadFilter) bool {
 		(len(f.Levels) == 0 || slices.Contains(f.Levels, l.Level)) &&
 		is(f.ConsultantID, l.ConsultantID) &&
 		(f.CustomerID == "" || f.CustomerID == l.CustomerID || f.CustomerID == l.ReferrerID) &&
-		is(f.Source, l.Source)
+		is(f.Source, l.Source) &&
+		(len(f.IDs) == 0 || slices.Contains(f.IDs, l.ID))
 }
 
 func matchVehicle(v *crm.Vehicle, f *crm.VehicleFilter) bool {

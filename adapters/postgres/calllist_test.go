@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
@@ -94,4 +95,53 @@ func TestGradesOfMatchesStates(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, want, 40, "the 40 customers are graded, nobody is not")
 	assert.Equal(t, want, got)
+}
+
+// TestCallFactsOneSideOnly: CallFacts with only customers, only vehicles
+// or neither answers what the same call with both answers of each side
+// (its one statement is built from the sides asked).
+func TestCallFactsOneSideOnly(t *testing.T) {
+	ctx := context.Background()
+	store := pgtest.NewStore(t)
+	data := demo.Generate(demo.Options{Seed: 5, Customers: 20})
+	require.NoError(t, demo.Seed(ctx, crm.NewService(store), data))
+	d := data.Dealers[0].Dealer.ID
+	var cs []crm.CustomerID
+	var vs []crm.VehicleID
+	page, err := store.Vehicles().List(ctx, d, crm.VehicleFilter{PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
+	require.NoError(t, err)
+	require.NotEmpty(t, page.Items)
+	for _, v := range page.Items {
+		vs = append(vs, v.ID)
+		if v.OwnerID != "" && !slices.Contains(cs, v.OwnerID) {
+			cs = append(cs, v.OwnerID)
+		}
+	}
+	cs, vs = append(cs, "c-unknown"), append(vs, "v-unknown")
+	both, err := store.CallFacts(ctx, d, cs, vs)
+	require.NoError(t, err)
+	require.Len(t, both.Customers, len(cs)-1, "the unknown customer is left out")
+	require.Len(t, both.Vehicles, len(vs)-1, "the unknown vehicle is left out")
+	require.NotEmpty(t, both.Orders)
+	stored := map[crm.VehicleID]crm.Vehicle{}
+	for _, v := range page.Items {
+		stored[v.ID] = v
+	}
+	readings := 0
+	for _, v := range both.Vehicles {
+		w := stored[v.ID]
+		assert.Equal(t, []any{w.VIN, w.Plate, w.Brand, w.Model, w.OwnerID, w.DeliveryDate, w.RegistrationDate, w.Odometer},
+			[]any{v.VIN, v.Plate, v.Brand, v.Model, v.OwnerID, v.DeliveryDate, v.RegistrationDate, v.Odometer}, "vehicle %s as stored", v.ID)
+		readings += len(v.Odometer)
+	}
+	require.Positive(t, readings, "the demo's vehicles have odometer readings")
+	people, err := store.CallFacts(ctx, d, cs, nil)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.Facts{Customers: both.Customers, Repurchase: both.Repurchase}, people)
+	cars, err := store.CallFacts(ctx, d, nil, vs)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.Facts{Vehicles: both.Vehicles, Orders: both.Orders}, cars)
+	none, err := store.CallFacts(ctx, d, nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, lifecycle.Facts{}, none)
 }

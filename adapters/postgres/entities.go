@@ -213,6 +213,9 @@ func filterLeads(q *bun.SelectQuery, f crm.LeadFilter) *bun.SelectQuery {
 	if f.CustomerID != "" {
 		q = q.Where("(t.customer_id = ? OR t.referrer_id = ?)", string(f.CustomerID), string(f.CustomerID))
 	}
+	if len(f.IDs) > 0 {
+		q = q.Where("t.id IN (?)", bun.List(stringsOf(f.IDs)))
+	}
 	return whereEq(q, "source", f.Source)
 }
 

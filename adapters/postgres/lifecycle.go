@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -146,19 +147,52 @@ func (ts taskStore) List(ctx context.Context, dealer crm.DealerID, f lifecycle.T
 		return crm.Page[lifecycle.Task]{}, err
 	}
 	size := f.Size()
-	var rows []taskRow
-	q := ts.where(ts.s.db.NewSelect().Model(&rows).ModelTableExpr(ts.from()), dealer, f)
+	q := ts.where(ts.s.db.NewSelect().ColumnExpr(taskListColumns).TableExpr(ts.from()), dealer, f)
 	if after != "" {
 		q = q.Where("t.id > ?", after)
 	}
-	if err := q.OrderExpr("t.id").Limit(int64(size + 1)).Scan(ctx); err != nil {
+	rows, err := q.OrderExpr("t.id").Limit(int64(size + 1)).Rows(ctx)
+	if err != nil {
 		return crm.Page[lifecycle.Task]{}, translate("list lifecycle tasks", err)
 	}
-	items := make([]lifecycle.Task, len(rows))
-	for i := range rows {
-		items[i] = toTask(&rows[i])
+	defer rows.Close()
+	items := make([]lifecycle.Task, 0, size+1)
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return crm.Page[lifecycle.Task]{}, translate("list lifecycle tasks", err)
+		}
+		items = append(items, t)
+	}
+	if err := rows.Err(); err != nil {
+		return crm.Page[lifecycle.Task]{}, translate("list lifecycle tasks", err)
 	}
 	return crm.NewPage(items, size, func(t lifecycle.Task) string { return string(t.ID) }), nil
+}
+
+// taskListColumns are the columns of taskRow in the order scanTask reads
+// them.
+const taskListColumns = "t.dealer_id, t.id, t.task_key, t.kind, t.vehicle_id, t.customer_id, t.lead_id, t.anchor_date, t.due, t.window_end, " +
+	"t.channel, t.purpose, t.owner_role, t.assignee_id, t.excluded_staff_id, t.reason, t.pinned, t.status, t.status_reason, " +
+	"t.reason_code, t.reason_params, t.status_reason_code, t.status_reason_params, t.outcome, t.note, t.interaction_id, " +
+	"t.version, t.created_at, t.updated_at, t.attempts, t.appointment_date"
+
+// scanTask reads a row of taskListColumns: List scans its rows by hand
+// rather than through bun's reflection (a fifth of the call list's CPU,
+// BenchmarkCallList); toTask's result for the same row.
+func scanTask(rows *sql.Rows) (lifecycle.Task, error) {
+	var r taskRow
+	var anchor, due, end, appointment sqlDate
+	err := rows.Scan(&r.DealerID, &r.ID, &r.Key, &r.Kind, &r.VehicleID, &r.CustomerID, &r.LeadID, &anchor, &due, &end,
+		&r.Channel, &r.Purpose, &r.OwnerRole, &r.AssigneeID, &r.ExcludedStaffID, &r.Reason, &r.Pinned, &r.Status, &r.StatusReason,
+		&r.ReasonCode, &r.ReasonParams, &r.StatusReasonCode, &r.StatusReasonParams, &r.Outcome, &r.Note, &r.InteractionID,
+		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.Attempts, &appointment)
+	if err != nil {
+		return lifecycle.Task{}, err
+	}
+	t := toTask(&r)
+	t.AnchorDate, t.Due, t.WindowEnd, t.AppointmentDate = anchor.date(), due.date(), end.date(), appointment.date()
+	return t, nil
 }
 
 // where adds the conditions of f (but not its page) to q: the SQL of
@@ -529,6 +563,9 @@ func paramsDoc(p map[string]string) jsonDoc {
 // toParams returns the message parameters of a jsonb object; nil for
 // none. The column holds what paramsDoc wrote: an object of strings.
 func toParams(d jsonDoc) map[string]string {
+	if d == "" || d == "{}" {
+		return nil
+	}
 	var p map[string]string
 	if err := json.Unmarshal([]byte(d), &p); err != nil || len(p) == 0 {
 		return nil

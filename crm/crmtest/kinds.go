@@ -110,6 +110,8 @@ func leadSpec() spec[crm.Lead, crm.LeadID, crm.LeadFilter] {
 				{"Source", f{Source: crm.SourceWeb}, []int{1, 2}},
 				{"StatusAndConsultant", f{Status: crm.LeadOpen, ConsultantID: "S-2"}, []int{1}},
 				{"LevelAndStatusNoMatch", f{Levels: []crm.IntentLevel{crm.LevelH}, Status: crm.LeadLost}, nil},
+				{"IDs", f{IDs: []crm.LeadID{recs[3].ID, recs[1].ID, "L-unknown"}}, []int{1, 3}},
+				{"IDsAndStatus", f{IDs: []crm.LeadID{recs[0].ID, recs[2].ID}, Status: crm.LeadOpen}, []int{0}},
 			}
 		},
 	}
