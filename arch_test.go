@@ -20,44 +20,28 @@ import (
 // festivals and birthdays (issue 14); any other third-party import is an
 // error.
 func TestDomainImportsNoInfrastructure(t *testing.T) {
-	domain := []string{".", "crm", "grading", "lifecycle", "loyalty", "campaign", "satisfaction", "jobs"}
 	forbidden := []string{"database/sql", "net/http", "github.com/uptrace/", "github.com/dealercrm/dealercrm/adapters", "github.com/dealercrm/dealercrm/examples"}
 	thirdParty := []string{"github.com/shopspring/decimal", "github.com/6tail/lunar-go/"}
-	checked := 0
-	for _, dir := range domain {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
-				continue
+	files := sourceImports(t, domainDirs...)
+	if len(files) < 10 {
+		t.Fatalf("checked only %d files: the package list is stale", len(files))
+	}
+	for f, paths := range files {
+		dir := filepath.Dir(f)
+		for _, path := range paths {
+			if dir != "jobs" && strings.HasPrefix(path, "github.com/dealercrm/dealercrm/jobs") {
+				t.Errorf("%s imports %s: jobs wraps the domain packages, never the reverse", f, path)
 			}
-			src, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
+			for _, bad := range forbidden {
+				if strings.HasPrefix(path, bad) {
+					t.Errorf("%s imports %s: domain packages must not depend on infrastructure", f, path)
+				}
 			}
-			file, err := parser.ParseFile(token.NewFileSet(), f, src, parser.ImportsOnly)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checked++
-			for _, imp := range file.Imports {
-				path, _ := strconv.Unquote(imp.Path.Value)
-				if dir != "jobs" && strings.HasPrefix(path, "github.com/dealercrm/dealercrm/jobs") {
-					t.Errorf("%s imports %s: jobs wraps the domain packages, never the reverse", f, path)
-				}
-				for _, bad := range forbidden {
-					if strings.HasPrefix(path, bad) {
-						t.Errorf("%s imports %s: domain packages must not depend on infrastructure", f, path)
-					}
-				}
-				if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") && !strings.HasPrefix(path, "github.com/dealercrm/dealercrm") &&
-					!slices.ContainsFunc(thirdParty, func(p string) bool { return path == p || strings.HasPrefix(path, p) }) {
-					t.Errorf("%s imports %s: domain packages use only the standard library, %v and each other", f, path, thirdParty)
-				}
+			if thirdPartyPath(path) && !strings.HasPrefix(path, "github.com/dealercrm/dealercrm") &&
+				!slices.ContainsFunc(thirdParty, func(p string) bool { return path == p || strings.HasPrefix(path, p) }) {
+				t.Errorf("%s imports %s: domain packages use only the standard library, %v and each other", f, path, thirdParty)
 			}
 		}
-	}
-	if checked < 10 {
-		t.Fatalf("checked only %d files: the package list is stale", checked)
 	}
 }
 
@@ -66,37 +50,34 @@ func TestDomainImportsNoInfrastructure(t *testing.T) {
 // with leader election, periodic enqueueing, unique jobs, retries with
 // backoff and the rescue of jobs left running by a dead replica). The pgx
 // driver River's pool needs is imported there too, and by the example
-// server that opens the pool; nothing else imports either.
+// server that opens the pool; nothing else imports either, tests included.
 func TestRiverOnlyInRiverjobs(t *testing.T) {
 	allowed := map[string][]string{
 		"github.com/riverqueue/": {"adapters/postgres/riverjobs"},
 		"github.com/jackc/pgx/":  {"adapters/postgres/riverjobs", "examples/server"},
 	}
-	checked := 0
+	var dirs []string
 	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
-			return err
+		if err == nil && d.IsDir() && !strings.HasPrefix(d.Name(), ".") {
+			dirs = append(dirs, path)
 		}
-		file, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
-		if err != nil {
-			return err
-		}
-		checked++
-		for _, imp := range file.Imports {
-			p, _ := strconv.Unquote(imp.Path.Value)
-			for prefix, dirs := range allowed {
-				if strings.HasPrefix(p, prefix) && !slices.Contains(dirs, filepath.ToSlash(filepath.Dir(path))) {
-					t.Errorf("%s imports %s: only %v may", path, p, dirs)
-				}
-			}
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if checked < 100 {
-		t.Fatalf("checked only %d files", checked)
+	files := imports(t, true, dirs...)
+	if len(files) < 100 {
+		t.Fatalf("checked only %d files", len(files))
+	}
+	for f, paths := range files {
+		for _, p := range paths {
+			for prefix, dirs := range allowed {
+				if strings.HasPrefix(p, prefix) && !slices.Contains(dirs, filepath.ToSlash(filepath.Dir(f))) {
+					t.Errorf("%s imports %s: only %v may", f, p, dirs)
+				}
+			}
+		}
 	}
 }
 
@@ -106,42 +87,62 @@ func TestRiverOnlyInRiverjobs(t *testing.T) {
 // team, no dependencies of its own), and no domain package imports it:
 // the domain keeps message codes with parameters, and adapters render them.
 func TestI18nImports(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("i18n", "*.go"))
-	checked := 0
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checked++
-		for _, imp := range file.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") && !strings.HasPrefix(path, "golang.org/x/text/") {
+	files := sourceImports(t, "i18n")
+	if len(files) == 0 {
+		t.Fatal("no i18n files checked")
+	}
+	for f, paths := range files {
+		for _, path := range paths {
+			if thirdPartyPath(path) && !strings.HasPrefix(path, "golang.org/x/text/") {
 				t.Errorf("%s imports %s: i18n uses only the standard library and golang.org/x/text", f, path)
 			}
 		}
 	}
-	if checked == 0 {
-		t.Fatal("no i18n files checked")
+	for f, paths := range sourceImports(t, domainDirs...) {
+		for _, path := range paths {
+			if path == "github.com/dealercrm/dealercrm/i18n" || strings.HasPrefix(path, "golang.org/x/text") {
+				t.Errorf("%s imports %s: domain packages keep message codes; adapters render them", f, path)
+			}
+		}
 	}
-	for _, dir := range []string{".", "crm", "grading", "lifecycle", "loyalty", "campaign", "satisfaction", "jobs"} {
+}
+
+// domainDirs are the root and domain packages.
+var domainDirs = []string{".", "crm", "grading", "lifecycle", "loyalty", "campaign", "satisfaction", "jobs"}
+
+// sourceImports returns the import paths of each non-test Go file of dirs.
+func sourceImports(t *testing.T, dirs ...string) map[string][]string {
+	return imports(t, false, dirs...)
+}
+
+// imports returns the import paths of each Go file of dirs (not their
+// subdirectories), by file path; test files only with tests.
+func imports(t *testing.T, tests bool, dirs ...string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, dir := range dirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
+			if !tests && strings.HasSuffix(f, "_test.go") {
 				continue
 			}
 			file, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
 			if err != nil {
 				t.Fatal(err)
 			}
+			out[f] = []string{}
 			for _, imp := range file.Imports {
-				if path, _ := strconv.Unquote(imp.Path.Value); path == "github.com/dealercrm/dealercrm/i18n" || strings.HasPrefix(path, "golang.org/x/text") {
-					t.Errorf("%s imports %s: domain packages keep message codes; adapters render them", f, path)
-				}
+				p, _ := strconv.Unquote(imp.Path.Value)
+				out[f] = append(out[f], p)
 			}
 		}
 	}
+	return out
+}
+
+// thirdPartyPath reports whether an import path is a module's (its first
+// element has a dot), not the standard library's.
+func thirdPartyPath(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return strings.Contains(first, ".")
 }

@@ -145,15 +145,14 @@ func liveParam[Q any](source func(*Q) *lifecycle.ReportSource) filterParam[Q] {
 		queryParam: queryParam{name: "live", typ: reflect.TypeFor[bool](),
 			doc: "true: compute the report from the records now. Otherwise a report of today (for a period, one of the standard periods: this month, last month, this year, the twelve months to date) is served from the snapshot today's daily run computed, and computed_at says when."},
 		set: func(q *Q, v string) string {
-			switch v {
-			case "true":
-				*source(q) = lifecycle.SourceLive
-			case "false":
+			live, msg := parseFlag(v)
+			if msg == "" {
 				*source(q) = lifecycle.SourceAny
-			default:
-				return "want true or false"
+				if live {
+					*source(q) = lifecycle.SourceLive
+				}
 			}
-			return ""
+			return msg
 		},
 	}
 }

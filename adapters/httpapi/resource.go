@@ -286,17 +286,25 @@ func boolParam[F any](name, doc string, field func(*F) *bool) filterParam[F] {
 	return filterParam[F]{
 		queryParam: queryParam{name: name, doc: doc, typ: reflect.TypeFor[bool]()},
 		set: func(f *F, v string) string {
-			switch v {
-			case "true":
-				*field(f) = true
-			case "false":
-				*field(f) = false
-			default:
-				return "want true or false"
+			b, msg := parseFlag(v)
+			if msg == "" {
+				*field(f) = b
 			}
-			return ""
+			return msg
 		},
 	}
+}
+
+// parseFlag reads a query flag: "true" or "false", else the message of
+// the field's error.
+func parseFlag(v string) (bool, string) {
+	switch v {
+	case "true":
+		return true, ""
+	case "false":
+		return false, ""
+	}
+	return false, "want true or false"
 }
 
 // dateParam sets a calendar date, "YYYY-MM-DD".

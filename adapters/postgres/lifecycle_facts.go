@@ -147,17 +147,8 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (lifecy
 	return f, nil
 }
 
-// each runs query with args and calls fn on each row.
+// each runs query with its one argument and calls fn on each row
+// (eachOf).
 func (s *Store) each(ctx context.Context, query string, arg any, fn func(*sql.Rows) error) error {
-	rows, err := s.db.QueryContext(ctx, query, arg)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return s.eachOf(ctx, query, fn, arg)
 }
