@@ -217,6 +217,24 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.TaskStore
 		assert.Empty(t, got.Note, "an aborted update writes nothing")
 		_, err = s.Update(ctx, "d2", "t1", func(*lifecycle.Task) error { return nil })
 		assert.ErrorIs(t, err, lifecycle.ErrTaskNotFound)
+
+		// Text a store cannot keep (PostgreSQL refuses a NUL) is refused
+		// by every store alike, naming the field, and nothing is written.
+		for field, edit := range map[string]func(*lifecycle.Task){
+			"status_reason":              func(t *lifecycle.Task) { t.StatusReason = "sold\x00" },
+			"note":                       func(t *lifecycle.Task) { t.Note = "\xff" },
+			"status_reason_params[note]": func(t *lifecycle.Task) { t.StatusReasonParams = map[string]string{"note": "a\x00b"} },
+		} {
+			_, err = s.Update(ctx, "d1", "t1", func(t *lifecycle.Task) error { edit(t); return nil })
+			var verr *crm.ValidationError
+			require.ErrorAs(t, err, &verr, field)
+			assert.Equal(t, crm.RuleText, verr.Fields[0].Rule, field)
+			assert.Equal(t, field, verr.Fields[0].Field)
+		}
+		_, err = s.Apply(ctx, "d1", []lifecycle.Task{func() lifecycle.Task { n := NewTask("d1", "t9", "k9"); n.Reason = "x\x00"; return n }()}, nil)
+		assert.Equal(t, dealercrm.Invalid, dealercrm.ErrorCode(err), "a created task too")
+		_, err = s.Get(ctx, "d1", "t9")
+		assert.ErrorIs(t, err, lifecycle.ErrTaskNotFound)
 	})
 	t.Run("ReasonCodes", func(t *testing.T) {
 		s := newStore(t)
