@@ -63,11 +63,12 @@ func WithCallPolicy(p CallPolicy) Option { return func(s *Service) { s.call = p 
 func (s *Service) CallPolicy() CallPolicy { return s.call }
 
 // CallItem is a task of the call list with what the caller needs to make
-// the call: who (name, mobile), which car (plate, model), where the car
-// and the customer stand (stage, grade, club tier, last visit). The task's
-// own fields (its reason among them) are those of Task. A field is empty
-// when the record it comes from is unknown (a task without a vehicle has
-// no plate).
+// the call: who (name, mobile), which car (plate, model), where the
+// customer stands (grade, club tier) — and, from the task itself, where
+// the car stands (Task.Stage, Task.LastVisit, as of the daily run). The
+// task's own fields (its reason among them) are those of Task. A field is
+// empty when the record it comes from is unknown (a task without a
+// vehicle has no plate).
 type CallItem struct {
 	Task
 	CustomerName string `json:"customer_name,omitempty"`
@@ -76,15 +77,10 @@ type CallItem struct {
 	Mobile string `json:"mobile,omitempty"`
 	Plate  string `json:"plate,omitempty"`
 	Model  string `json:"model,omitempty"`
-	// Stage is the vehicle's lifecycle stage on the day of the list.
-	Stage Stage `json:"stage,omitempty"`
 	// Grade is the customer's grade (a GradeSource), Tier their club tier
 	// (a MembershipSource).
 	Grade string `json:"grade,omitempty"`
 	Tier  string `json:"tier,omitempty"`
-	// LastVisit is the date of the last service order of the vehicle (of
-	// the customer's vehicles in the list, for a task without one).
-	LastVisit dealercrm.Date `json:"last_visit,omitzero"`
 	// Lead is the lead of a lead's task (lead_follow_up, stale_lead):
 	// whom to call, since a lead is not a customer yet.
 	Lead *CallLead `json:"lead,omitempty"`
@@ -101,14 +97,12 @@ type CallLead struct {
 }
 
 // CallFactSource loads the crm records the call list shows of some
-// customers and vehicles, in one query per table (adapters/postgres
-// implements it on its crm store): the customers (ID, name, mobile), the
-// vehicles (ID, plate, brand, model, owner, delivery and registration
-// dates, odometer readings), the service orders of those vehicles (at
-// least their dates, closing dates, odometer, kind and payer: what the
-// stage and the last visit read) and, in Repurchase, those customers with an open add or
-// replacement lead. Without it the Service reads them one by one through
-// the crm repositories.
+// customers and vehicles in one query (adapters/postgres implements it on
+// its crm store): the customers (ID, name, mobile) and the vehicles (ID,
+// plate, brand, model, owner). Without it the Service reads them one by
+// one through the crm repositories. The stage and the last visit are not
+// read: the daily run keeps them on the task (Task.Stage, Task.LastVisit),
+// so that a page reads no service orders.
 type CallFactSource interface {
 	CallFacts(ctx context.Context, dealer crm.DealerID, customers []crm.CustomerID, vehicles []crm.VehicleID) (Facts, error)
 }
@@ -128,14 +122,15 @@ func callFilter(date dealercrm.Date, f TaskFilter) TaskFilter {
 // CallList returns the dealer's call list for a day, a page at a time in
 // ID order: the tasks f selects — by default the open and overdue ones
 // due on or before date (f.Due.To and f.Statuses override) — each with
-// the customer, vehicle, stage, grade, tier and last visit (CallItem).
+// the customer, vehicle, grade and tier (CallItem; the stage and last
+// visit are the task's, as of the daily run).
 // The records are read in one batch per page, not per task.
 func (s *Service) CallList(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, f TaskFilter) (crm.Page[CallItem], error) {
 	p, err := s.ListTasks(ctx, dealer, callFilter(date, f))
 	if err != nil {
 		return crm.Page[CallItem]{}, err
 	}
-	items, err := s.callItems(ctx, dealer, date, p.Items)
+	items, err := s.callItems(ctx, dealer, p.Items)
 	if err != nil {
 		return crm.Page[CallItem]{}, err
 	}
@@ -179,7 +174,7 @@ func (s *Service) CallGroups(ctx context.Context, dealer crm.DealerID, date deal
 	if err != nil {
 		return crm.Page[CallGroup]{}, fmt.Errorf("lifecycle: call groups: %w", err)
 	}
-	items, err := s.callItems(ctx, dealer, date, tasks)
+	items, err := s.callItems(ctx, dealer, tasks)
 	if err != nil {
 		return crm.Page[CallGroup]{}, err
 	}
@@ -212,7 +207,7 @@ func (s *Service) CallGroups(ctx context.Context, dealer crm.DealerID, date deal
 // callItems enriches tasks: one read of the crm records of all of them
 // (CallFactSource, or the repositories), one of the grades and one of the
 // memberships.
-func (s *Service) callItems(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, tasks []Task) ([]CallItem, error) {
+func (s *Service) callItems(ctx context.Context, dealer crm.DealerID, tasks []Task) ([]CallItem, error) {
 	items := make([]CallItem, len(tasks))
 	if len(tasks) == 0 {
 		return items, nil
@@ -262,33 +257,9 @@ func (s *Service) callItems(ctx context.Context, dealer crm.DealerID, date deale
 	for i := range facts.Customers {
 		customers[facts.Customers[i].ID] = &facts.Customers[i]
 	}
-	// Each vehicle's stage and last visit, and each customer's last visit
-	// over the vehicles read.
-	type car struct {
-		v     *crm.Vehicle
-		stage Stage
-		last  dealercrm.Date
-	}
-	cars := make(map[crm.VehicleID]*car, len(facts.Vehicles))
-	lastOf := map[crm.CustomerID]dealercrm.Date{}
+	vehicles := make(map[crm.VehicleID]*crm.Vehicle, len(facts.Vehicles))
 	for i := range facts.Vehicles {
-		v := &facts.Vehicles[i]
-		sub := FactsOf(*v, customers[v.OwnerID], facts.Orders, nil, nil)
-		sub.OpenRepurchaseLead = v.OwnerID != "" && slices.Contains(facts.Repurchase, v.OwnerID)
-		c := &car{v: v}
-		if v.DeliveryDate.Valid() {
-			st, _ := s.planner.Stage(&sub, date)
-			c.stage = st.Stage
-		}
-		for _, vis := range sub.Visits {
-			if !vis.Date.After(date) {
-				c.last = vis.Date
-			}
-		}
-		if c.last.After(lastOf[v.OwnerID]) {
-			lastOf[v.OwnerID] = c.last
-		}
-		cars[v.ID] = c
+		vehicles[facts.Vehicles[i].ID] = &facts.Vehicles[i]
 	}
 	for i := range items {
 		it := &items[i]
@@ -299,10 +270,8 @@ func (s *Service) callItems(ctx context.Context, dealer crm.DealerID, date deale
 		if m, ok := members[it.CustomerID]; ok {
 			it.Tier = m.Tier
 		}
-		if c := cars[it.VehicleID]; c != nil {
-			it.Plate, it.Model, it.Stage, it.LastVisit = c.v.Plate, c.v.Model, c.stage, c.last
-		} else if it.CustomerID != "" {
-			it.LastVisit = lastOf[it.CustomerID]
+		if v := vehicles[it.VehicleID]; v != nil {
+			it.Plate, it.Model = v.Plate, v.Model
 		}
 		if l, ok := leads[it.LeadID]; ok {
 			it.Lead = &CallLead{ID: l.ID, Name: l.Name, Mobile: l.Mobile, Level: l.Level, ModelOfInterest: l.ModelOfInterest, ConsultantID: l.ConsultantID}
@@ -328,18 +297,6 @@ func (s *Service) callFacts(ctx context.Context, dealer crm.DealerID, cs []crm.C
 			return f, err
 		}
 		f.Customers = append(f.Customers, c)
-		leads, err := crm.All(ctx, func(a string) (crm.Page[crm.Lead], error) {
-			return st.Leads().List(ctx, dealer, crm.LeadFilter{CustomerID: id, Status: crm.LeadOpen, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
-		})
-		if err != nil {
-			return f, err
-		}
-		for _, l := range leads {
-			if l.CustomerID == id && (l.Purchase == crm.AddPurchase || l.Purchase == crm.ReplacementPurchase) {
-				f.Repurchase = append(f.Repurchase, id)
-				break
-			}
-		}
 	}
 	for _, id := range vs {
 		v, err := st.Vehicles().Get(ctx, dealer, id)
@@ -350,13 +307,6 @@ func (s *Service) callFacts(ctx context.Context, dealer crm.DealerID, cs []crm.C
 			return f, err
 		}
 		f.Vehicles = append(f.Vehicles, v)
-		orders, err := crm.All(ctx, func(a string) (crm.Page[crm.ServiceOrder], error) {
-			return st.ServiceOrders().List(ctx, dealer, crm.ServiceOrderFilter{VehicleID: id, PageRequest: crm.PageRequest{After: a, Limit: crm.MaxLimit}})
-		})
-		if err != nil {
-			return f, err
-		}
-		f.Orders = append(f.Orders, orders...)
 	}
 	return f, nil
 }

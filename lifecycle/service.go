@@ -426,6 +426,7 @@ func (s *Service) eraseAgain(ctx context.Context, dealer crm.DealerID, before ma
 func (s *Service) reconcileAll(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject) (res RunResult, wrote bool, err error) {
 	res = RunResult{Date: date, Subjects: len(subs)}
 	var again []int // after the first pass: the subjects to plan again
+	desc := newDescriber(s.planner, date, subs)
 	for pass := 1; ; pass++ {
 		stored, err := s.storedTasks(ctx, dealer, date)
 		if err != nil {
@@ -437,6 +438,12 @@ func (s *Service) reconcileAll(ctx context.Context, dealer crm.DealerID, date de
 		} else {
 			ch = s.planner.ReconcileEach(len(again), func(i int, sub *Subject) { *sub = subs[again[i]] }, stored, date)
 		}
+		// What the call list shows of each task's subject: set on the
+		// tasks written anyway, and the other active tasks whose
+		// description changed are written for it.
+		desc.describe(ch.Create)
+		desc.describe(ch.Replace)
+		ch.Replace = append(ch.Replace, desc.stale(stored, ch.Replace)...)
 		now := s.now().UTC().Truncate(time.Microsecond)
 		for i := range ch.Create {
 			ch.Create[i].ID = TaskID(s.newID())

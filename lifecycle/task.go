@@ -123,6 +123,15 @@ type Task struct {
 	// AppointmentDate is the date booked by an appointment_booked outcome
 	// (crm.OutcomeAppointment).
 	AppointmentDate dealercrm.Date `json:"appointment_date,omitzero"`
+	// Stage and LastVisit describe the task's subject for the call list,
+	// as of the daily run that last saw the task active (Service.Run
+	// keeps them current and writes a task whose description changed): the
+	// vehicle's lifecycle stage (empty for a vehicle not yet delivered and
+	// for a task without a vehicle) and the date of its last service order
+	// on or before the run's day (for a task without a vehicle, the latest
+	// over its customer's vehicles). Empty on a task no run has seen yet.
+	Stage     Stage          `json:"stage,omitempty"`
+	LastVisit dealercrm.Date `json:"last_visit,omitzero"`
 	// Version counts the writes of a stored task: 1 when created, one more
 	// on each change. A store replaces a task only while it still has the
 	// version the replacement was read with (TaskStore.Apply), so that the

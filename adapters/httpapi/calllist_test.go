@@ -37,8 +37,11 @@ func callListEnv(t *testing.T) (*env, *lifecycle.Service) {
 			Due: lcDate(due), WindowEnd: lcDate(due).AddDays(2), Channel: ch, OwnerRole: role, AssigneeID: "S01",
 			Reason: "reason of " + id, Status: lifecycle.StatusOpen, CreatedAt: at, UpdatedAt: at}
 	}
+	// t1 as a daily run described it (lifecycle.TestRunDescribesTasks).
+	t1 := task("t1", lifecycle.KindInsuranceRenewal, "c1", "v1", crm.ChannelPhone, lifecycle.RoleCR, "2026-04-28")
+	t1.Stage, t1.LastVisit = lifecycle.StageEarlyUse, lcDate("2026-03-10")
 	lost, err := lc.Tasks().Apply(ctx, dealerA, []lifecycle.Task{
-		task("t1", lifecycle.KindInsuranceRenewal, "c1", "v1", crm.ChannelPhone, lifecycle.RoleCR, "2026-04-28"),
+		t1,
 		task("t2", lifecycle.KindInsuranceRenewal, "c1", "v1", crm.ChannelSMS, lifecycle.RoleCR, "2026-04-30"),
 		task("t3", lifecycle.KindBirthdayCare, "c1", "", crm.ChannelWeChat, lifecycle.RoleCR, "2026-04-29"),
 		task("t4", lifecycle.KindComplaintFollowUp, "c1", "", crm.ChannelPhone, lifecycle.RoleCR, "2026-04-30"),
@@ -116,7 +119,8 @@ func TestCallListFiltersOverHTTP(t *testing.T) {
 	assert.Equal(t, "13912345678", it.Mobile, "in full until roles exist")
 	assert.Equal(t, "沪A12345", it.Plate)
 	assert.Equal(t, "Lavida", it.Model)
-	assert.Equal(t, lifecycle.StageEarlyUse, it.Stage, "delivered 2025-03-01: past the 6-month honeymoon, inside the 2-year 三包 period")
+	assert.Equal(t, lifecycle.StageEarlyUse, it.Stage, "the stage the daily run found")
+	assert.Equal(t, lcDate("2026-03-10"), it.LastVisit, "the last visit the daily run found")
 	assert.Equal(t, "reason of t1", it.Reason)
 	assert.NotEmpty(t, p.Next)
 	rec = e.do(http.MethodGet, "/v1/tasks", keyB, nil)

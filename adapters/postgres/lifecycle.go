@@ -60,6 +60,9 @@ type taskRow struct {
 	// The call list's columns (migration 0018).
 	Attempts        int        `bun:"attempts"`
 	AppointmentDate *time.Time `bun:"appointment_date,type:date"`
+	// What the call list shows of the subject (migration 0022).
+	Stage     string     `bun:"stage"`
+	LastVisit *time.Time `bun:"last_visit,type:date"`
 }
 
 // taskColumnsSet sets every column of a task that a write may change (all
@@ -72,7 +75,8 @@ const taskColumnsSet = "kind = _data.kind, vehicle_id = _data.vehicle_id, custom
 	"reason_code = _data.reason_code, reason_params = _data.reason_params::jsonb, " +
 	"status_reason_code = _data.status_reason_code, status_reason_params = _data.status_reason_params::jsonb, " +
 	"outcome = _data.outcome, note = _data.note, interaction_id = _data.interaction_id, updated_at = _data.updated_at, " +
-	"lead_id = _data.lead_id, attempts = _data.attempts, appointment_date = _data.appointment_date"
+	"lead_id = _data.lead_id, attempts = _data.attempts, appointment_date = _data.appointment_date, " +
+	"stage = _data.stage, last_visit = _data.last_visit"
 
 func fromTask(t *lifecycle.Task) taskRow {
 	r := taskRow{DealerID: string(t.DealerID), ID: string(t.ID), Key: t.Key, Kind: string(t.Kind),
@@ -91,6 +95,11 @@ func fromTask(t *lifecycle.Task) taskRow {
 		a := t.AppointmentDate.Time(time.UTC)
 		r.AppointmentDate = &a
 	}
+	r.Stage = string(t.Stage)
+	if !t.LastVisit.IsZero() {
+		v := t.LastVisit.Time(time.UTC)
+		r.LastVisit = &v
+	}
 	return r
 }
 
@@ -108,6 +117,10 @@ func toTask(r *taskRow) lifecycle.Task {
 	t.Attempts = r.Attempts
 	if r.AppointmentDate != nil {
 		t.AppointmentDate = dealercrm.DateOf(*r.AppointmentDate)
+	}
+	t.Stage = lifecycle.Stage(r.Stage)
+	if r.LastVisit != nil {
+		t.LastVisit = dealercrm.DateOf(*r.LastVisit)
 	}
 	return t
 }
@@ -175,23 +188,23 @@ func (ts taskStore) List(ctx context.Context, dealer crm.DealerID, f lifecycle.T
 const taskListColumns = "t.dealer_id, t.id, t.task_key, t.kind, t.vehicle_id, t.customer_id, t.lead_id, t.anchor_date, t.due, t.window_end, " +
 	"t.channel, t.purpose, t.owner_role, t.assignee_id, t.excluded_staff_id, t.reason, t.pinned, t.status, t.status_reason, " +
 	"t.reason_code, t.reason_params, t.status_reason_code, t.status_reason_params, t.outcome, t.note, t.interaction_id, " +
-	"t.version, t.created_at, t.updated_at, t.attempts, t.appointment_date"
+	"t.version, t.created_at, t.updated_at, t.attempts, t.appointment_date, t.stage, t.last_visit"
 
 // scanTask reads a row of taskListColumns: List scans its rows by hand
 // rather than through bun's reflection (a fifth of the call list's CPU,
 // BenchmarkCallList); toTask's result for the same row.
 func scanTask(rows *sql.Rows) (lifecycle.Task, error) {
 	var r taskRow
-	var anchor, due, end, appointment sqlDate
+	var anchor, due, end, appointment, visit sqlDate
 	err := rows.Scan(&r.DealerID, &r.ID, &r.Key, &r.Kind, &r.VehicleID, &r.CustomerID, &r.LeadID, &anchor, &due, &end,
 		&r.Channel, &r.Purpose, &r.OwnerRole, &r.AssigneeID, &r.ExcludedStaffID, &r.Reason, &r.Pinned, &r.Status, &r.StatusReason,
 		&r.ReasonCode, &r.ReasonParams, &r.StatusReasonCode, &r.StatusReasonParams, &r.Outcome, &r.Note, &r.InteractionID,
-		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.Attempts, &appointment)
+		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.Attempts, &appointment, &r.Stage, &visit)
 	if err != nil {
 		return lifecycle.Task{}, err
 	}
 	t := toTask(&r)
-	t.AnchorDate, t.Due, t.WindowEnd, t.AppointmentDate = anchor.date(), due.date(), end.date(), appointment.date()
+	t.AnchorDate, t.Due, t.WindowEnd, t.AppointmentDate, t.LastVisit = anchor.date(), due.date(), end.date(), appointment.date(), visit.date()
 	return t, nil
 }
 

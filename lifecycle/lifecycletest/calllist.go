@@ -26,6 +26,7 @@ func runCallListStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.T
 		c.Kind, c.Channel, c.CustomerID, c.VehicleID = lifecycle.KindBirthdayCare, crm.ChannelWeChat, "c2", ""
 		d.Kind, d.CustomerID, d.VehicleID, d.OwnerRole, d.AssigneeID = lifecycle.KindMaintenance, "", "v9", lifecycle.RoleAdvisor, ""
 		d.Attempts, d.AppointmentDate = 2, dealercrm.MustParseDate("2026-02-09")
+		d.Stage, d.LastVisit = lifecycle.StageEarlyUse, dealercrm.MustParseDate("2026-01-10")
 		apply(t, s, "d1", []lifecycle.Task{a, b, c, d}, nil)
 		apply(t, s, "d2", []lifecycle.Task{NewTask("d2", "t1", "k1")}, nil)
 	}
@@ -36,6 +37,18 @@ func runCallListStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.T
 		require.NoError(t, err)
 		assert.Equal(t, 2, got.Attempts, "attempts read back")
 		assert.Equal(t, dealercrm.MustParseDate("2026-02-09"), got.AppointmentDate, "the appointment date reads back")
+		assert.Equal(t, lifecycle.StageEarlyUse, got.Stage, "the stage reads back")
+		assert.Equal(t, dealercrm.MustParseDate("2026-01-10"), got.LastVisit, "the last visit reads back")
+		listed, err := s.List(ctx, "d1", lifecycle.TaskFilter{})
+		require.NoError(t, err)
+		assert.Equal(t, got, listed.Items[3], "List reads what Get reads")
+		// The daily run writes a task whose description changed.
+		got.Stage, got.LastVisit = lifecycle.StageWarrantyMidLate, dealercrm.MustParseDate("2026-02-20")
+		apply(t, s, "d1", nil, []lifecycle.Task{got})
+		again, err := s.Get(ctx, "d1", "t4")
+		require.NoError(t, err)
+		assert.Equal(t, lifecycle.StageWarrantyMidLate, again.Stage, "the replaced stage reads back")
+		assert.Equal(t, dealercrm.MustParseDate("2026-02-20"), again.LastVisit, "the replaced last visit reads back")
 		for name, tc := range map[string]struct {
 			f    lifecycle.TaskFilter
 			want []lifecycle.TaskID
