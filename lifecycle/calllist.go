@@ -96,15 +96,17 @@ type CallLead struct {
 	ConsultantID    crm.StaffID     `json:"consultant_id,omitempty"`
 }
 
-// CallFactSource loads the crm records the call list shows of some
-// customers and vehicles in one query (adapters/postgres implements it on
-// its crm store): the customers (ID, name, mobile) and the vehicles (ID,
-// plate, brand, model, owner). Without it the Service reads them one by
-// one through the crm repositories. The stage and the last visit are not
-// read: the daily run keeps them on the task (Task.Stage, Task.LastVisit),
-// so that a page reads no service orders.
-type CallFactSource interface {
-	CallFacts(ctx context.Context, dealer crm.DealerID, customers []crm.CustomerID, vehicles []crm.VehicleID) (Facts, error)
+// CallPageSource is a TaskStore that reads a page of tasks together with
+// the crm records the call list shows of them — the customer's name and
+// mobile, the vehicle's plate and model — joining the customers and
+// vehicles of crm store st in one query (adapters/postgres: one
+// statement a page). It reports false, reading nothing, when it cannot
+// join st (a store of another database, or one wrapped); the Service then
+// lists the tasks and reads the records through st's repositories. The
+// stage and the last visit are the task's own (Task.Stage,
+// Task.LastVisit, kept by the daily run), so no service order is read.
+type CallPageSource interface {
+	CallPage(ctx context.Context, st crm.Store, dealer crm.DealerID, f TaskFilter) (crm.Page[CallItem], bool, error)
 }
 
 // callFilter fills in the call list's defaults: open and overdue tasks
@@ -126,15 +128,14 @@ func callFilter(date dealercrm.Date, f TaskFilter) TaskFilter {
 // visit are the task's, as of the daily run).
 // The records are read in one batch per page, not per task.
 func (s *Service) CallList(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, f TaskFilter) (crm.Page[CallItem], error) {
-	p, err := s.ListTasks(ctx, dealer, callFilter(date, f))
+	p, err := s.callPage(ctx, dealer, callFilter(date, f))
 	if err != nil {
 		return crm.Page[CallItem]{}, err
 	}
-	items, err := s.callItems(ctx, dealer, p.Items)
-	if err != nil {
+	if err := s.enrich(ctx, dealer, p.Items); err != nil {
 		return crm.Page[CallItem]{}, err
 	}
-	return crm.Page[CallItem]{Items: items, Next: p.Next}, nil
+	return p, nil
 }
 
 // CallGroup is one customer's tasks on the call list, to be worked as one
@@ -167,15 +168,14 @@ func (s *Service) CallGroups(ctx context.Context, dealer crm.DealerID, date deal
 	}
 	g := f
 	g.CustomerID, g.CustomerIDs = "", cp.Items
-	tasks, err := crm.All(ctx, func(a string) (crm.Page[Task], error) {
+	items, err := crm.All(ctx, func(a string) (crm.Page[CallItem], error) {
 		g.PageRequest = crm.PageRequest{After: a, Limit: crm.MaxLimit}
-		return s.tasks.List(ctx, dealer, g)
+		return s.callPage(ctx, dealer, g)
 	})
 	if err != nil {
 		return crm.Page[CallGroup]{}, fmt.Errorf("lifecycle: call groups: %w", err)
 	}
-	items, err := s.callItems(ctx, dealer, tasks)
-	if err != nil {
+	if err := s.enrich(ctx, dealer, items); err != nil {
 		return crm.Page[CallGroup]{}, err
 	}
 	byCustomer := map[crm.CustomerID][]CallItem{}
@@ -204,111 +204,123 @@ func (s *Service) CallGroups(ctx context.Context, dealer crm.DealerID, date deal
 	return out, nil
 }
 
-// callItems enriches tasks: one read of the crm records of all of them
-// (CallFactSource, or the repositories), one of the grades and one of the
-// memberships.
-func (s *Service) callItems(ctx context.Context, dealer crm.DealerID, tasks []Task) ([]CallItem, error) {
-	items := make([]CallItem, len(tasks))
-	if len(tasks) == 0 {
-		return items, nil
+// callPage lists the tasks f selects with their customers' names and
+// mobiles and their vehicles' plates and models: in one read through the
+// task store's CallPageSource when it can join the crm store, else a page
+// of tasks and one Get per customer and vehicle of it.
+func (s *Service) callPage(ctx context.Context, dealer crm.DealerID, f TaskFilter) (crm.Page[CallItem], error) {
+	st := s.crm.Store()
+	if src, ok := s.tasks.(CallPageSource); ok {
+		p, ok, err := src.CallPage(ctx, st, dealer, f)
+		if err != nil {
+			return crm.Page[CallItem]{}, fmt.Errorf("lifecycle: call list: %w", err)
+		}
+		if ok {
+			return p, nil
+		}
+	}
+	tp, err := s.ListTasks(ctx, dealer, f)
+	if err != nil {
+		return crm.Page[CallItem]{}, err
+	}
+	p := crm.Page[CallItem]{Items: make([]CallItem, len(tp.Items)), Next: tp.Next}
+	customers := map[crm.CustomerID]*crm.Customer{}
+	vehicles := map[crm.VehicleID]*crm.Vehicle{}
+	for i, t := range tp.Items {
+		it := &p.Items[i]
+		it.Task = t
+		if id := t.CustomerID; id != "" {
+			c, ok := customers[id]
+			if !ok {
+				if c, err = get(ctx, dealer, id, st.Customers().Get); err != nil {
+					return crm.Page[CallItem]{}, fmt.Errorf("lifecycle: call list: %w", err)
+				}
+				customers[id] = c
+			}
+			if c != nil {
+				it.CustomerName, it.Mobile = c.Name, c.Mobile
+			}
+		}
+		if id := t.VehicleID; id != "" {
+			v, ok := vehicles[id]
+			if !ok {
+				if v, err = get(ctx, dealer, id, st.Vehicles().Get); err != nil {
+					return crm.Page[CallItem]{}, fmt.Errorf("lifecycle: call list: %w", err)
+				}
+				vehicles[id] = v
+			}
+			if v != nil {
+				it.Plate, it.Model = v.Plate, v.Model
+			}
+		}
+	}
+	return p, nil
+}
+
+// get reads one record, nil when it is not found.
+func get[ID ~string, R any](ctx context.Context, dealer crm.DealerID, id ID, read func(context.Context, crm.DealerID, ID) (R, error)) (*R, error) {
+	r, err := read(ctx, dealer, id)
+	if dealercrm.ErrorCode(err) == dealercrm.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// enrich adds to the items of the call list the customers' grades and
+// club tiers (one read each) and the leads of the lead tasks.
+func (s *Service) enrich(ctx context.Context, dealer crm.DealerID, items []CallItem) error {
+	if len(items) == 0 {
+		return nil
 	}
 	var cs []crm.CustomerID
-	var vs []crm.VehicleID
-	for i, t := range tasks {
-		items[i].Task = t
-		if t.CustomerID != "" && !slices.Contains(cs, t.CustomerID) {
-			cs = append(cs, t.CustomerID)
-		}
-		if t.VehicleID != "" && !slices.Contains(vs, t.VehicleID) {
-			vs = append(vs, t.VehicleID)
+	tasks := make([]Task, len(items))
+	for i := range items {
+		tasks[i] = items[i].Task
+		if id := items[i].CustomerID; id != "" && !slices.Contains(cs, id) {
+			cs = append(cs, id)
 		}
 	}
-	// The three reads run one after the other: at once, they only queued
-	// for the database pool's connections under load (BenchmarkCallList).
-	facts, err := s.callFacts(ctx, dealer, cs, vs)
-	if err != nil {
-		return nil, fmt.Errorf("lifecycle: call list: %w", err)
-	}
+	// The reads run one after the other: at once, they only queued for
+	// the database pool's connections under load (BenchmarkCallList).
 	var grades map[crm.CustomerID]string
+	var err error
 	if g, ok := s.grades.(GradeLookup); ok && len(cs) > 0 {
 		if grades, err = g.GradesOf(ctx, dealer, cs); err != nil {
-			return nil, fmt.Errorf("lifecycle: call list: grades: %w", err)
+			return fmt.Errorf("lifecycle: call list: grades: %w", err)
 		}
 	} else if s.grades != nil && len(cs) > 0 {
 		if grades, err = s.grades.Grades(ctx, dealer); err != nil {
-			return nil, fmt.Errorf("lifecycle: call list: grades: %w", err)
+			return fmt.Errorf("lifecycle: call list: grades: %w", err)
 		}
 	}
 	var members map[crm.CustomerID]Membership
 	if m, ok := s.members.(MembershipLookup); ok && len(cs) > 0 {
 		if members, err = m.MembershipsOf(ctx, dealer, cs); err != nil {
-			return nil, fmt.Errorf("lifecycle: call list: memberships: %w", err)
+			return fmt.Errorf("lifecycle: call list: memberships: %w", err)
 		}
 	} else if s.members != nil && len(cs) > 0 {
 		if members, err = s.members.Memberships(ctx, dealer); err != nil {
-			return nil, fmt.Errorf("lifecycle: call list: memberships: %w", err)
+			return fmt.Errorf("lifecycle: call list: memberships: %w", err)
 		}
 	}
 	leads, err := s.TaskLeads(ctx, dealer, tasks)
 	if err != nil {
-		return nil, fmt.Errorf("lifecycle: call list: %w", err)
-	}
-	customers := make(map[crm.CustomerID]*crm.Customer, len(facts.Customers))
-	for i := range facts.Customers {
-		customers[facts.Customers[i].ID] = &facts.Customers[i]
-	}
-	vehicles := make(map[crm.VehicleID]*crm.Vehicle, len(facts.Vehicles))
-	for i := range facts.Vehicles {
-		vehicles[facts.Vehicles[i].ID] = &facts.Vehicles[i]
+		return fmt.Errorf("lifecycle: call list: %w", err)
 	}
 	for i := range items {
 		it := &items[i]
-		if c := customers[it.CustomerID]; c != nil {
-			it.CustomerName, it.Mobile = c.Name, c.Mobile
-		}
 		it.Grade = grades[it.CustomerID]
 		if m, ok := members[it.CustomerID]; ok {
 			it.Tier = m.Tier
-		}
-		if v := vehicles[it.VehicleID]; v != nil {
-			it.Plate, it.Model = v.Plate, v.Model
 		}
 		if l, ok := leads[it.LeadID]; ok {
 			it.Lead = &CallLead{ID: l.ID, Name: l.Name, Mobile: l.Mobile, Level: l.Level, ModelOfInterest: l.ModelOfInterest, ConsultantID: l.ConsultantID}
 		}
 	}
-	return items, nil
-}
-
-// callFacts reads the records of the customers and vehicles, through the
-// crm store's CallFactSource when it has one.
-func (s *Service) callFacts(ctx context.Context, dealer crm.DealerID, cs []crm.CustomerID, vs []crm.VehicleID) (Facts, error) {
-	st := s.crm.Store()
-	if src, ok := st.(CallFactSource); ok {
-		return src.CallFacts(ctx, dealer, cs, vs)
-	}
-	var f Facts
-	for _, id := range cs {
-		c, err := st.Customers().Get(ctx, dealer, id)
-		if dealercrm.ErrorCode(err) == dealercrm.NotFound {
-			continue
-		}
-		if err != nil {
-			return f, err
-		}
-		f.Customers = append(f.Customers, c)
-	}
-	for _, id := range vs {
-		v, err := st.Vehicles().Get(ctx, dealer, id)
-		if dealercrm.ErrorCode(err) == dealercrm.NotFound {
-			continue
-		}
-		if err != nil {
-			return f, err
-		}
-		f.Vehicles = append(f.Vehicles, v)
-	}
-	return f, nil
+	return nil
 }
 
 // Reassign gives an active task to a staff member (required; not the

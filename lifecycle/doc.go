@@ -113,9 +113,10 @@
 //
 // Service.CallList is the day's list as people work it: each CallItem is
 // a Task with the customer's name and mobile, the car's plate and model,
-// its stage, the customer's grade, club tier and last visit, read once
-// per page (CallFactSource, GradeLookup, MembershipLookup when the
-// backends have them). TaskFilter selects by kind, channel, owner role,
+// the customer's grade and club tier, read once per page (CallPageSource,
+// GradeLookup, MembershipLookup when the backends have them); the car's
+// stage and last visit are the task's own (Task.Stage, Task.LastVisit),
+// kept by the daily run (describe.go). TaskFilter selects by kind, channel, owner role,
 // assignee, customer(s), vehicle, due range and status. Service.CallGroups
 // groups the list by customer; an Outcome with CloseCovered closes the
 // tasks one call covers (CallPolicy.Alone names the kinds always worked

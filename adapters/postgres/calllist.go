@@ -3,68 +3,34 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"strings"
 
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
-	"github.com/uptrace/bun"
 )
 
-// The Store reads the records of a page of the call list in one query
-// (the lifecycle.CallFactSource capability) instead of a Get per task:
-// GET /v1/tasks shows 50 tasks a page with their customers and vehicles
-// (docs/benchmarks.md, issue 14).
-var _ lifecycle.CallFactSource = (*Store)(nil)
+// The task store reads a page of the call list with the customers' names
+// and mobiles and the vehicles' plates and models in one statement (the
+// lifecycle.CallPageSource capability): GET /v1/tasks shows 50 tasks a
+// page (docs/benchmarks.md, issue 14).
+var _ lifecycle.CallPageSource = taskStore{}
 
-// CallFacts implements lifecycle.CallFactSource: the customers (ID, name,
-// mobile) and the vehicles (ID, VIN, plate, brand, model, owner), each list
-// in ID order. Unknown IDs are left out.
-//
-// It is one statement, one round trip: the customers' rows (part 0) and
-// the vehicles' (part 1) as a UNION ALL of one column list. Round trips
-// dominate the call list's time on a loaded machine (BenchmarkCallList).
-// No service order is read: the stage and the last visit are the task's
-// (lifecycle.Task.Stage, Task.LastVisit, kept by the daily run).
-func (s *Store) CallFacts(ctx context.Context, dealer crm.DealerID, customers []crm.CustomerID, vehicles []crm.VehicleID) (lifecycle.Facts, error) {
-	var f lifecycle.Facts
-	t := s.cfg.table
-	d := string(dealer)
-	var parts []string
-	var args []any
-	if len(customers) > 0 {
-		parts = append(parts, `SELECT 0 AS part, c.id, c.name, c.mobile, NULL::text AS vin, NULL::text AS plate, NULL::text AS brand,
-			NULL::text AS model, NULL::text AS owner_id
-			FROM `+t(TableCustomers)+` c WHERE c.dealer_id = ? AND c.id IN (?)`)
-		args = append(args, d, bun.List(strs(customers)))
+// CallPage implements lifecycle.CallPageSource: List's page of tasks, each
+// row joined with its customer and its vehicle. It joins only the crm
+// tables of its own Store: for any other crm store it reports false.
+func (ts taskStore) CallPage(ctx context.Context, st crm.Store, dealer crm.DealerID, f lifecycle.TaskFilter) (crm.Page[lifecycle.CallItem], bool, error) {
+	if own, ok := st.(*Store); !ok || own != ts.s {
+		return crm.Page[lifecycle.CallItem]{}, false, nil
 	}
-	if len(vehicles) > 0 {
-		parts = append(parts, `SELECT 1 AS part, v.id, NULL, NULL, v.vin, v.plate, v.brand, v.model, coalesce(v.owner_id, '')
-			FROM `+t(TableVehicles)+` v WHERE v.dealer_id = ? AND v.id IN (?)`)
-		args = append(args, d, bun.List(strs(vehicles)))
-	}
-	if len(parts) == 0 {
-		return f, nil
-	}
-	q := strings.Join(parts, "\nUNION ALL\n") + "\nORDER BY part, id"
-	err := s.eachOf(ctx, q, func(rows *sql.Rows) error {
-		var part int
-		var id string
-		var name, mobile, vin, plate, brand, model, owner sql.NullString
-		if err := rows.Scan(&part, &id, &name, &mobile, &vin, &plate, &brand, &model, &owner); err != nil {
-			return err
-		}
-		if part == 0 {
-			f.Customers = append(f.Customers, crm.Customer{ID: crm.CustomerID(id), Record: crm.Record{DealerID: dealer}, Name: name.String, Mobile: mobile.String})
-			return nil
-		}
-		f.Vehicles = append(f.Vehicles, crm.Vehicle{ID: crm.VehicleID(id), Record: crm.Record{DealerID: dealer}, VIN: vin.String, Plate: plate.String,
-			Brand: brand.String, Model: model.String, OwnerID: crm.CustomerID(owner.String)})
-		return nil
-	}, args...)
-	if err != nil {
-		return f, translate("call list: facts", err)
-	}
-	return f, nil
+	t := ts.s.cfg.table
+	q := ts.s.db.NewSelect().ColumnExpr(taskListColumns+", c.name, c.mobile, v.plate, v.model").TableExpr(ts.from()).
+		Join("LEFT JOIN "+t(TableCustomers)+" AS c ON c.dealer_id = t.dealer_id AND c.id = t.customer_id").
+		Join("LEFT JOIN "+t(TableVehicles)+" AS v ON v.dealer_id = t.dealer_id AND v.id = t.vehicle_id")
+	p, err := listTasks(ctx, ts, q, dealer, f, func(rows *sql.Rows) (lifecycle.CallItem, error) {
+		var name, mobile, plate, model sql.NullString
+		task, err := scanTask(rows, &name, &mobile, &plate, &model)
+		return lifecycle.CallItem{Task: task, CustomerName: name.String, Mobile: mobile.String, Plate: plate.String, Model: model.String}, err
+	}, func(it lifecycle.CallItem) string { return string(it.ID) })
+	return p, err == nil, err
 }
 
 // eachOf runs query with args and calls fn on each row.

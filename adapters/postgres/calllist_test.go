@@ -10,13 +10,14 @@ import (
 	"github.com/dealercrm/dealercrm/demo"
 	"github.com/dealercrm/dealercrm/grading"
 	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/dealercrm/dealercrm/lifecycle/lifecycletest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// TestCallListMatchesRepositories: the call list read through the
-// Store's CallFacts (one query per table) is the one read through the
-// crm repositories record by record, page by page, on the demo data.
+// TestCallListMatchesRepositories: the call list read through the task
+// store's CallPage (one statement a page) is the one read through the crm
+// repositories record by record, page by page, on the demo data.
 func TestCallListMatchesRepositories(t *testing.T) {
 	ctx := context.Background()
 	store := pgtest.NewStore(t)
@@ -97,51 +98,57 @@ func TestGradesOfMatchesStates(t *testing.T) {
 	assert.Equal(t, want, got)
 }
 
-// TestCallFactsOneSideOnly: CallFacts with only customers, only vehicles
-// or neither answers what the same call with both answers of each side
-// (its one statement is built from the sides asked).
-func TestCallFactsOneSideOnly(t *testing.T) {
+// TestCallPageJoinsItsOwnStore: the one-statement page joins a task with
+// its own dealer's customer and vehicle only (a task naming another
+// dealer's records, or unknown ones, shows no name, mobile, plate or
+// model), and only the crm tables of its own Store: asked with another
+// store's, it reports false so that the service reads through that one.
+func TestCallPageJoinsItsOwnStore(t *testing.T) {
 	ctx := context.Background()
 	store := pgtest.NewStore(t)
 	data := demo.Generate(demo.Options{Seed: 5, Customers: 20})
 	require.NoError(t, demo.Seed(ctx, crm.NewService(store), data))
-	d := data.Dealers[0].Dealer.ID
-	var cs []crm.CustomerID
-	var vs []crm.VehicleID
-	page, err := store.Vehicles().List(ctx, d, crm.VehicleFilter{PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
-	require.NoError(t, err)
-	require.NotEmpty(t, page.Items)
-	for _, v := range page.Items {
-		vs = append(vs, v.ID)
-		if v.OwnerID != "" && !slices.Contains(cs, v.OwnerID) {
-			cs = append(cs, v.OwnerID)
-		}
+	d, other := data.Dealers[0].Dealer.ID, data.Dealers[1].Dealer.ID
+	first := func(dealer crm.DealerID) crm.Vehicle {
+		p, err := store.Vehicles().List(ctx, dealer, crm.VehicleFilter{PageRequest: crm.PageRequest{Limit: 100}})
+		require.NoError(t, err)
+		i := slices.IndexFunc(p.Items, func(v crm.Vehicle) bool { return v.OwnerID != "" && v.Plate != "" })
+		require.GreaterOrEqual(t, i, 0, "a vehicle with an owner and a plate")
+		return p.Items[i]
 	}
-	cs, vs = append(cs, "c-unknown"), append(vs, "v-unknown")
-	both, err := store.CallFacts(ctx, d, cs, vs)
+	mine, theirs := first(d), first(other)
+	owner, err := store.Customers().Get(ctx, d, mine.OwnerID)
 	require.NoError(t, err)
-	require.Len(t, both.Customers, len(cs)-1, "the unknown customer is left out")
-	require.Len(t, both.Vehicles, len(vs)-1, "the unknown vehicle is left out")
-	require.NotEmpty(t, both.Orders)
-	stored := map[crm.VehicleID]crm.Vehicle{}
-	for _, v := range page.Items {
-		stored[v.ID] = v
+	task := func(id string, c crm.CustomerID, v crm.VehicleID) lifecycle.Task {
+		x := lifecycletest.NewTask(d, id, "k-"+id)
+		x.CustomerID, x.VehicleID = c, v
+		return x
 	}
-	readings := 0
-	for _, v := range both.Vehicles {
-		w := stored[v.ID]
-		assert.Equal(t, []any{w.VIN, w.Plate, w.Brand, w.Model, w.OwnerID, w.DeliveryDate, w.RegistrationDate, w.Odometer},
-			[]any{v.VIN, v.Plate, v.Brand, v.Model, v.OwnerID, v.DeliveryDate, v.RegistrationDate, v.Odometer}, "vehicle %s as stored", v.ID)
-		readings += len(v.Odometer)
+	tasks := store.LifecycleTasks()
+	lost, err := tasks.Apply(ctx, d, []lifecycle.Task{task("t1", mine.OwnerID, mine.ID), task("t2", theirs.OwnerID, theirs.ID), task("t3", "c404", "v404")}, nil)
+	require.NoError(t, err)
+	require.Empty(t, lost)
+
+	src := tasks.(lifecycle.CallPageSource)
+	p, ok, err := src.CallPage(ctx, store, d, lifecycle.TaskFilter{})
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Len(t, p.Items, 3)
+	assert.Equal(t, []string{owner.Name, owner.Mobile, mine.Plate, mine.Model},
+		[]string{p.Items[0].CustomerName, p.Items[0].Mobile, p.Items[0].Plate, p.Items[0].Model}, "its own dealer's records")
+	for _, it := range p.Items[1:] {
+		assert.Equal(t, lifecycle.CallItem{Task: it.Task}, it, "%s: another dealer's records, or none, show nothing", it.ID)
 	}
-	require.Positive(t, readings, "the demo's vehicles have odometer readings")
-	people, err := store.CallFacts(ctx, d, cs, nil)
+	want, err := tasks.List(ctx, d, lifecycle.TaskFilter{})
 	require.NoError(t, err)
-	assert.Equal(t, lifecycle.Facts{Customers: both.Customers, Repurchase: both.Repurchase}, people)
-	cars, err := store.CallFacts(ctx, d, nil, vs)
+	for i := range want.Items {
+		assert.Equal(t, want.Items[i], p.Items[i].Task, "the task as List reads it")
+	}
+
+	_, ok, err = src.CallPage(ctx, pgtest.NewStore(t), d, lifecycle.TaskFilter{})
 	require.NoError(t, err)
-	assert.Equal(t, lifecycle.Facts{Vehicles: both.Vehicles, Orders: both.Orders}, cars)
-	none, err := store.CallFacts(ctx, d, nil, nil)
+	assert.False(t, ok, "another Store's crm tables are not joined")
+	_, ok, err = src.CallPage(ctx, reposOnly{store}, d, lifecycle.TaskFilter{})
 	require.NoError(t, err)
-	assert.Equal(t, lifecycle.Facts{}, none)
+	assert.False(t, ok, "nor a wrapped store")
 }

@@ -155,32 +155,41 @@ func (ts taskStore) GetByKey(ctx context.Context, dealer crm.DealerID, key strin
 
 // List returns tasks in ID order, a page at a time.
 func (ts taskStore) List(ctx context.Context, dealer crm.DealerID, f lifecycle.TaskFilter) (crm.Page[lifecycle.Task], error) {
+	q := ts.s.db.NewSelect().ColumnExpr(taskListColumns).TableExpr(ts.from())
+	return listTasks(ctx, ts, q, dealer, f, func(rows *sql.Rows) (lifecycle.Task, error) { return scanTask(rows) },
+		func(t lifecycle.Task) string { return string(t.ID) })
+}
+
+// listTasks runs q — a select of tasks AS t — with the conditions of f,
+// in ID order, and reads a page of its rows with scan.
+func listTasks[T any](ctx context.Context, ts taskStore, q *bun.SelectQuery, dealer crm.DealerID, f lifecycle.TaskFilter,
+	scan func(*sql.Rows) (T, error), id func(T) string) (crm.Page[T], error) {
 	after, err := f.AfterID()
 	if err != nil {
-		return crm.Page[lifecycle.Task]{}, err
+		return crm.Page[T]{}, err
 	}
 	size := f.Size()
-	q := ts.where(ts.s.db.NewSelect().ColumnExpr(taskListColumns).TableExpr(ts.from()), dealer, f)
+	q = ts.where(q, dealer, f)
 	if after != "" {
 		q = q.Where("t.id > ?", after)
 	}
 	rows, err := q.OrderExpr("t.id").Limit(int64(size + 1)).Rows(ctx)
 	if err != nil {
-		return crm.Page[lifecycle.Task]{}, translate("list lifecycle tasks", err)
+		return crm.Page[T]{}, translate("list lifecycle tasks", err)
 	}
 	defer rows.Close()
-	items := make([]lifecycle.Task, 0, size+1)
+	items := make([]T, 0, size+1)
 	for rows.Next() {
-		t, err := scanTask(rows)
+		t, err := scan(rows)
 		if err != nil {
-			return crm.Page[lifecycle.Task]{}, translate("list lifecycle tasks", err)
+			return crm.Page[T]{}, translate("list lifecycle tasks", err)
 		}
 		items = append(items, t)
 	}
 	if err := rows.Err(); err != nil {
-		return crm.Page[lifecycle.Task]{}, translate("list lifecycle tasks", err)
+		return crm.Page[T]{}, translate("list lifecycle tasks", err)
 	}
-	return crm.NewPage(items, size, func(t lifecycle.Task) string { return string(t.ID) }), nil
+	return crm.NewPage(items, size, id), nil
 }
 
 // taskListColumns are the columns of taskRow in the order scanTask reads
@@ -190,16 +199,18 @@ const taskListColumns = "t.dealer_id, t.id, t.task_key, t.kind, t.vehicle_id, t.
 	"t.reason_code, t.reason_params, t.status_reason_code, t.status_reason_params, t.outcome, t.note, t.interaction_id, " +
 	"t.version, t.created_at, t.updated_at, t.attempts, t.appointment_date, t.stage, t.last_visit"
 
-// scanTask reads a row of taskListColumns: List scans its rows by hand
-// rather than through bun's reflection (a fifth of the call list's CPU,
-// BenchmarkCallList); toTask's result for the same row.
-func scanTask(rows *sql.Rows) (lifecycle.Task, error) {
+// scanTask reads a row of taskListColumns, followed by the columns of
+// extra: List scans its rows by hand rather than through bun's reflection
+// (a fifth of the call list's CPU, BenchmarkCallList); toTask's result
+// for the same row.
+func scanTask(rows *sql.Rows, extra ...any) (lifecycle.Task, error) {
 	var r taskRow
 	var anchor, due, end, appointment, visit sqlDate
-	err := rows.Scan(&r.DealerID, &r.ID, &r.Key, &r.Kind, &r.VehicleID, &r.CustomerID, &r.LeadID, &anchor, &due, &end,
+	dest := []any{&r.DealerID, &r.ID, &r.Key, &r.Kind, &r.VehicleID, &r.CustomerID, &r.LeadID, &anchor, &due, &end,
 		&r.Channel, &r.Purpose, &r.OwnerRole, &r.AssigneeID, &r.ExcludedStaffID, &r.Reason, &r.Pinned, &r.Status, &r.StatusReason,
 		&r.ReasonCode, &r.ReasonParams, &r.StatusReasonCode, &r.StatusReasonParams, &r.Outcome, &r.Note, &r.InteractionID,
-		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.Attempts, &appointment, &r.Stage, &visit)
+		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.Attempts, &appointment, &r.Stage, &visit}
+	err := rows.Scan(append(dest, extra...)...)
 	if err != nil {
 		return lifecycle.Task{}, err
 	}
