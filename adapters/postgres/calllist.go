@@ -22,9 +22,9 @@ func (ts taskStore) CallPage(ctx context.Context, st crm.Store, dealer crm.Deale
 		return crm.Page[lifecycle.CallItem]{}, false, nil
 	}
 	t := ts.s.cfg.table
-	q := ts.s.db.NewSelect().ColumnExpr(taskListColumns+", c.name, c.mobile, v.plate, v.model").TableExpr(ts.from()).
-		Join("LEFT JOIN "+t(TableCustomers)+" AS c ON c.dealer_id = t.dealer_id AND c.id = t.customer_id").
-		Join("LEFT JOIN "+t(TableVehicles)+" AS v ON v.dealer_id = t.dealer_id AND v.id = t.vehicle_id")
+	q := ts.s.db.NewSelect().ColumnExpr(taskListColumns + ", c.name, c.mobile, v.plate, v.model").TableExpr(ts.from()).
+		Join("LEFT JOIN " + t(TableCustomers) + " AS c ON c.dealer_id = t.dealer_id AND c.id = t.customer_id").
+		Join("LEFT JOIN " + t(TableVehicles) + " AS v ON v.dealer_id = t.dealer_id AND v.id = t.vehicle_id")
 	p, err := listTasks(ctx, ts, q, dealer, f, func(rows *sql.Rows) (lifecycle.CallItem, error) {
 		var name, mobile, plate, model sql.NullString
 		task, err := scanTask(rows, &name, &mobile, &plate, &model)
