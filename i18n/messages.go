@@ -203,6 +203,7 @@ var builtin = []struct{ code, zh, en string }{
 	{"problem.method_not_allowed", "接口不支持此请求方法", "{detail}"},
 	{"problem.body_too_large", "请求体超过{limit}字节", "the request body exceeds {limit} bytes"},
 	{"problem.unsupported_media_type", "不支持的内容类型：{detail}", "{detail}"},
+	{"problem.rate_limited", "请求过于频繁，请按 Retry-After 所示秒数后重试", "{detail}"},
 	{"rule.required", "必填", "is required"},
 	{"rule.enum", "不是允许的取值", "is not one of the allowed values"},
 	{"rule.non_negative", "不能为负数", "must not be negative"},

@@ -59,6 +59,10 @@ type config struct {
 	timeout       time.Duration
 	maxHeavy      int
 	heavyWait     time.Duration
+	// The abuse limits (ratelimit.go).
+	keyRate        float64
+	keyBurst       int
+	heavyPerDealer int
 	// catalog renders the words of answers (WithCatalog).
 	catalog *i18n.Catalog
 	// modules add the routes of other dealercrm packages (grading,
@@ -173,6 +177,8 @@ type handler struct {
 	schemas *schemaRegistry
 	// heavy holds a token per heavy request running.
 	heavy chan struct{}
+	// limits are the per-key rates and the per-dealer heavy turns.
+	limits *limits
 }
 
 // NewHandler returns the HTTP API over svc (see the package documentation
@@ -182,7 +188,8 @@ type handler struct {
 // key (WithAPIKeys), and the dealer is always the key's.
 func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 	cfg := config{keys: &keyring{}, maxBody: DefaultMaxBodyBytes, maxImportBody: DefaultMaxImportBytes,
-		timeout: DefaultRequestTimeout, maxHeavy: DefaultMaxHeavyRequests, heavyWait: DefaultHeavyWait}
+		timeout: DefaultRequestTimeout, maxHeavy: DefaultMaxHeavyRequests, heavyWait: DefaultHeavyWait,
+		keyRate: DefaultKeyRate, keyBurst: DefaultKeyBurst, heavyPerDealer: DefaultHeavyPerDealer}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -190,7 +197,7 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 		cfg.catalog = i18n.Default()
 	}
 	h := &handler{svc: svc, cfg: cfg, log: cfg.logger, auth: cfg.auth, mux: http.NewServeMux(),
-		heavy: make(chan struct{}, cfg.maxHeavy)}
+		heavy: make(chan struct{}, cfg.maxHeavy), limits: newLimits(cfg)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -244,30 +251,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // acquireHeavy waits for a turn of a heavy request, up to the configured
 // wait, and returns the function that ends it; a 503 when none comes.
 func (h *handler) acquireHeavy(ctx context.Context) (release func(), err error) {
-	release = func() { <-h.heavy }
-	select {
-	case h.heavy <- struct{}{}:
-		return release, nil
-	default:
+	if take(ctx, h.heavy, h.cfg.heavyWait) {
+		return func() { <-h.heavy }, nil
 	}
 	busy := &unavailableError{
 		public: dealercrm.Errorf(dealercrm.Unavailable, "the server is running as many heavy requests (reports, runs, imports, exports) as it may; retry later"),
 		cause:  strconv.Itoa(cap(h.heavy)) + " heavy requests running, none ended within " + h.cfg.heavyWait.String(),
 	}
-	if h.cfg.heavyWait <= 0 {
-		return nil, busy
+	if err := ctx.Err(); err != nil {
+		busy.cause = "gave up waiting for a heavy request's turn: " + err.Error()
 	}
-	t := time.NewTimer(h.cfg.heavyWait)
-	defer t.Stop()
-	select {
-	case h.heavy <- struct{}{}:
-		return release, nil
-	case <-t.C:
-		return nil, busy
-	case <-ctx.Done():
-		busy.cause = "gave up waiting for a heavy request's turn: " + ctx.Err().Error()
-		return nil, busy
-	}
+	return nil, busy
 }
 
 // pastDeadline turns the error of a request that ran past its deadline

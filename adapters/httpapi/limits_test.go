@@ -99,7 +99,9 @@ const oneCustomer = `{"customers": [{"external_id": "C1", "name": "黄磊"}]}`
 func TestHeavyRequestsAreCapped(t *testing.T) {
 	store := newGatedStore()
 	logs := &logBuffer{}
-	e := newEnvOn(t, store, httpapi.WithHeavyRequests(2, 50*time.Millisecond), logs.logger())
+	// The dealer's own share is larger than the server's cap: the
+	// server's is met first.
+	e := newEnvOn(t, store, httpapi.WithHeavyRequests(2, 50*time.Millisecond), httpapi.WithHeavyRequestsPerDealer(3), logs.logger())
 	id := e.create(keyA, "customers", obj{"name": "王伟"})["id"].(string)
 
 	// Two heavy requests take both turns and hold them in the store.

@@ -315,7 +315,7 @@ func openAPI(routes []route, reg *schemaRegistry) map[string]any {
 					"description": "An error, as RFC 9457 problem details.",
 					"content":     map[string]any{"application/problem+json": map[string]any{"schema": ref("Problem")}},
 					"headers": map[string]any{"Retry-After": map[string]any{"schema": map[string]any{"type": "integer"},
-						"description": "On a 503: the seconds to wait before retrying (the server is at its cap of heavy requests, a request ran past its deadline, or the database is unreachable)."}},
+						"description": "On a 503: the seconds to wait before retrying (the server is at its cap of heavy requests, a request ran past its deadline, or the database is unreachable). On a 429: the seconds until the API key may send again, or until one of the dealer's heavy requests has ended."}},
 				},
 			},
 			"securitySchemes": map[string]any{
@@ -335,8 +335,8 @@ Bodies are JSON (PATCH also takes application/merge-patch+json, RFC 7396); unkno
 Server-set fields (id, dealer_id, created_at, updated_at) may be sent and are ignored.
 Dates are YYYY-MM-DD in the dealer's time zone, times RFC 3339, amounts decimal strings.
 Lists return {"items": [...], "next": "cursor"}; pass next as after to get the following page.
-Errors are RFC 9457 problem details with a code member: invalid 422 (errors lists the fields), not_found 404, conflict and failed_precondition 409, permission_denied 403, unavailable 503 (with Retry-After), internal 500, malformed_request 400, unauthenticated 401, body_too_large 413.
-Reports, grading runs, imports, segment previews, audience freezes and exports are heavy: only a few run at once, and one that finds no turn within a short wait is answered 503 with Retry-After.`
+Errors are RFC 9457 problem details with a code member: invalid 422 (errors lists the fields), not_found 404, conflict and failed_precondition 409, permission_denied 403, unavailable 503 (with Retry-After), internal 500, malformed_request 400, unauthenticated 401, body_too_large 413, rate_limited 429 (with Retry-After).
+Reports, grading runs, imports, segment previews, audience freezes and exports are heavy: only a few run at once, and one that finds no turn within a short wait is answered 503 with Retry-After (429 when the dealer's own share of them is taken). Each API key may send a limited number of requests a second (429 with Retry-After beyond).`
 
 // operation builds the OpenAPI operation of rt.
 func (g *schemaGen) operation(rt route) map[string]any {
@@ -455,7 +455,8 @@ func problemStatuses(rt route) []int {
 		st = append(st, http.StatusUnprocessableEntity)
 	}
 	if !rt.public {
-		st = append(st, http.StatusInternalServerError, http.StatusServiceUnavailable)
+		// 429: the key's rate, or the dealer's share of heavy turns.
+		st = append(st, http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusServiceUnavailable)
 	}
 	return st
 }

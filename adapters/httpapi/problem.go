@@ -21,6 +21,7 @@ const (
 	codeMethodNotAllowed     = "method_not_allowed"
 	codeTooLarge             = "body_too_large"
 	codeUnsupportedMediaType = "unsupported_media_type"
+	// codeRateLimited (ratelimit.go) is 429.
 )
 
 // statusOf is the one table from error codes to HTTP status codes. A failed
@@ -42,6 +43,7 @@ var statusOf = map[string]int{
 	codeMethodNotAllowed:                 http.StatusMethodNotAllowed,
 	codeTooLarge:                         http.StatusRequestEntityTooLarge,
 	codeUnsupportedMediaType:             http.StatusUnsupportedMediaType,
+	codeRateLimited:                      http.StatusTooManyRequests,
 }
 
 // apiError is an error of the HTTP layer (a malformed body, a missing key)

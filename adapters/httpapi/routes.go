@@ -94,6 +94,10 @@ func (h *handler) endpoint(rt route) http.Handler {
 			if sw != nil {
 				sw.dealer = dealer
 			}
+			if err := h.limits.allow(r); err != nil {
+				h.writeProblem(w, r, err)
+				return
+			}
 		}
 		if err := checkRequestText(r, rt.path); err != nil {
 			h.writeProblem(w, r, err)
@@ -113,7 +117,7 @@ func (h *handler) endpoint(rt route) http.Handler {
 			c.heavyTurn = func() error {
 				var err error
 				if release == nil {
-					release, err = h.acquireHeavy(ctx)
+					release, err = h.acquireTurn(ctx, c.dealer)
 				}
 				return err
 			}
@@ -123,7 +127,7 @@ func (h *handler) endpoint(rt route) http.Handler {
 				}
 			}()
 		case rt.heavy:
-			release, err := h.acquireHeavy(ctx)
+			release, err := h.acquireTurn(ctx, c.dealer)
 			if err != nil {
 				h.writeProblem(w, r, err)
 				return

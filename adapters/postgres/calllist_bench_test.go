@@ -66,7 +66,10 @@ func BenchmarkCallList(b *testing.B) {
 			}
 		}
 	}
-	srv := httptest.NewServer(httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLifecycle(lc)))
+	// One key sends every request: its rate limit is off, the benchmark
+	// measures the server (WithRateLimit).
+	srv := httptest.NewServer(httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLifecycle(lc),
+		httpapi.WithRateLimit(0, 0)))
 	defer srv.Close()
 	key := data.Dealers[0].APIKey
 	until := today.AddDays(30)

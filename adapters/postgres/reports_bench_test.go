@@ -66,7 +66,10 @@ func benchReportKPIs(b *testing.B, customers int) {
 	if _, err := pgtest.DB(b).ExecContext(ctx, "ANALYZE"); err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLifecycle(lc)))
+	// One key sends every request: its rate limit is off, the benchmark
+	// measures the server (WithRateLimit).
+	srv := httptest.NewServer(httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLifecycle(lc),
+		httpapi.WithRateLimit(0, 0)))
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
 	key := dealer.APIKey

@@ -26,7 +26,10 @@ func TestServerSurvivesDatabaseOutage(t *testing.T) {
 	p := pgtest.NewProxy(t)
 	schema := fmt.Sprintf("demo_fault_test_%d", time.Now().UnixNano())
 	dropSchemaAtEnd(t, schema)
-	b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "20", "-postgres", p.DSN(), "-schema", schema, "-pool", "4", "-heavy", "2")
+	// Four writers send up to 400 requests a second with one key: its
+	// rate limit (429) is off, so that only the outage can fail a write.
+	b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "20", "-postgres", p.DSN(), "-schema", schema, "-pool", "4", "-heavy", "2",
+		"-key-rate", "0")
 	key := b.keys[0]
 	resp, body := request(t, http.MethodGet, b.base+"/v1/dealer", key, "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)

@@ -10,8 +10,9 @@
 // or SIGTERM. Its resource limits are flags with defaults for a small
 // host (docs/operations.md explains them): the Postgres pool (-pool), the
 // statement timeout (-statement-timeout), the deadline of a request
-// (-request-timeout), the concurrent heavy requests (-heavy, -heavy-wait)
-// and the records of one import (-import-records). On startup it grades
+// (-request-timeout), the concurrent heavy requests (-heavy, -heavy-wait,
+// and per dealer -heavy-per-dealer), each API key's rate (-key-rate,
+// -key-burst) and the records of one import (-import-records). On startup it grades
 // the demo group for today (part of the demo data: the seeder writes group
 // grades, which an API key never can) and prints the first store's grade
 // counts. The daily jobs (jobs.Defaults: the lifecycle run, points and
@@ -101,6 +102,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	requestTimeout := fs.Duration("request-timeout", httpapi.DefaultRequestTimeout, "deadline of every request")
 	heavy := fs.Int("heavy", httpapi.DefaultMaxHeavyRequests, "heavy requests (reports, runs, imports, exports) running at once; keep it below -pool")
 	heavyWait := fs.Duration("heavy-wait", httpapi.DefaultHeavyWait, "how long a heavy request waits for a turn before a 503")
+	heavyPerDealer := fs.Int("heavy-per-dealer", httpapi.DefaultHeavyPerDealer, "heavy requests one dealer's keys run at once (429 beyond, after -heavy-wait)")
+	keyRate := fs.Float64("key-rate", httpapi.DefaultKeyRate, "requests a second one API key may send on average (429 beyond; 0: no limit)")
+	keyBurst := fs.Int("key-burst", httpapi.DefaultKeyBurst, "requests one API key may send at once before -key-rate holds it back")
 	importRecords := fs.Int("import-records", crm.DefaultMaxImportRecords, "most records in one import")
 	jobInterval := fs.Duration("job-interval", time.Minute, "how often the scheduler looks for daily jobs due (a new local day, a retry); with -postgres, how often River's leader plans")
 	jobPool := fs.Int("job-pool", 4, "Postgres connections of River's own pool, which runs the daily jobs (with -postgres)")
@@ -261,7 +265,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 
 	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLogger(logger), httpapi.WithLifecycle(lc),
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(campaigns),
-		httpapi.WithLoyalty(club), httpapi.WithJobs(sched), httpapi.WithRequestTimeout(*requestTimeout), httpapi.WithHeavyRequests(*heavy, *heavyWait))
+		httpapi.WithLoyalty(club), httpapi.WithJobs(sched), httpapi.WithRequestTimeout(*requestTimeout), httpapi.WithHeavyRequests(*heavy, *heavyWait),
+		httpapi.WithHeavyRequestsPerDealer(*heavyPerDealer), httpapi.WithRateLimit(*keyRate, *keyBurst))
 	srv := httpapi.NewServer(*addr, h)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
