@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -91,6 +92,16 @@ func (p Principal) ScopeLeads(f *LeadFilter) error {
 // ScopeLeads for one lead, which those who read or work a lead must meet.
 func (p Principal) SeesLead(l *Lead) bool {
 	return p.Can(PermAllLeads) || (p.Staff != "" && l.ConsultantID == p.Staff)
+}
+
+// CheckLead returns nil when the principal sees lead l (SeesLead), else a
+// *PermissionError naming PermAllLeads: the lead is another consultant's.
+func (p Principal) CheckLead(l *Lead) error {
+	if p.SeesLead(l) {
+		return nil
+	}
+	return &PermissionError{Permission: PermAllLeads,
+		Message: "the lead is not the API key's staff member's, and its roles lack permission " + string(PermAllLeads)}
 }
 
 // Role is a principal's role. The default roles are the constants below;
@@ -238,6 +249,9 @@ const (
 	// RuleScope: a filter asks for records outside what the principal
 	// sees (another consultant's leads).
 	RuleScope = "scope"
+	// RuleNotRequester: the decider of a lost request is who requested it
+	// (ErrOwnLostRequest).
+	RuleNotRequester = "not_requester"
 )
 
 // PermissionError is a refusal (code PermissionDenied) that says why:
@@ -252,6 +266,9 @@ type PermissionError struct {
 	Field, Rule string
 	// Message says it in English.
 	Message string
+	// Sentinel is the package's error errors.Is matches besides
+	// dealercrm.ErrPermissionDenied (ErrOwnLostRequest); nil for none.
+	Sentinel error
 }
 
 // Error implements error.
@@ -260,8 +277,10 @@ func (e *PermissionError) Error() string { return "permission denied: " + e.Mess
 // ErrorCode implements dealercrm.Coder.
 func (e *PermissionError) ErrorCode() dealercrm.Code { return dealercrm.PermissionDenied }
 
-// Is matches dealercrm.ErrPermissionDenied.
-func (e *PermissionError) Is(target error) bool { return dealercrm.ErrPermissionDenied.Is(target) }
+// Is matches dealercrm.ErrPermissionDenied and the Sentinel.
+func (e *PermissionError) Is(target error) bool {
+	return dealercrm.ErrPermissionDenied.Is(target) || (e.Sentinel != nil && errors.Is(e.Sentinel, target))
+}
 
 func rolesText(roles []Role) string {
 	if len(roles) == 0 {
