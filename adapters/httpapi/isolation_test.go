@@ -198,8 +198,10 @@ type apiOp struct {
 			Schema apiSchema `json:"schema"`
 		} `json:"content"`
 	} `json:"requestBody"`
-	Security  *[]any `json:"security"`
-	Responses map[string]struct {
+	Security *[]any `json:"security"`
+	// Permission is the operation's entry in the permission table.
+	Permission string `json:"x-permission"`
+	Responses  map[string]struct {
 		Content map[string]struct {
 			Schema apiSchema `json:"schema"`
 		} `json:"content"`
@@ -652,12 +654,7 @@ func (iso *isolation) generate(rt isoRoute, s apiSchema, name string, depth int)
 // try sends v as B and checks the answer and A's records.
 func (iso *isolation) try(rt isoRoute, v variant, before map[string]string) {
 	t := iso.t
-	var header []string
-	if slices.ContainsFunc(rt.op.Parameters, func(p apiParam) bool { return p.Name == "Idempotency-Key" }) {
-		iso.seq++
-		header = []string{"Idempotency-Key", "iso-" + strconv.Itoa(iso.seq)}
-	}
-	code, body := iso.s.send(t, iso.s.b, rt.method, v.target, v.body, header...)
+	code, body := iso.s.send(t, iso.s.b, rt.method, v.target, v.body, iso.headers(rt)...)
 	if testing.Verbose() {
 		t.Logf("%d %s %s (%s) %.160s", code, rt.method, v.target, v.name, body)
 	}
@@ -689,6 +686,16 @@ func (iso *isolation) try(rt isoRoute, v variant, before map[string]string) {
 			}
 		}
 	}
+}
+
+// headers are the headers of a request of rt: a fresh Idempotency-Key
+// where the route takes one.
+func (iso *isolation) headers(rt isoRoute) []string {
+	if !slices.ContainsFunc(rt.op.Parameters, func(p apiParam) bool { return p.Name == "Idempotency-Key" }) {
+		return nil
+	}
+	iso.seq++
+	return []string{"Idempotency-Key", "iso-" + strconv.Itoa(iso.seq)}
 }
 
 // leak returns the first text of A's in body that brought does not hold.
