@@ -5,7 +5,9 @@
 //	go run ./examples/server
 //	go run ./examples/server -postgres 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
 //
-// It prints a demo API key per store and a ready curl command, logs requests
+// It prints a demo API key per store (role admin), the keys of a manager,
+// a CR specialist and a sales consultant of the first store and of the
+// group's administrator (demo.Principals), and a ready curl command, logs requests
 // to stderr with phone numbers masked, and shuts down gracefully on SIGINT
 // or SIGTERM. Its resource limits are flags with defaults for a small
 // host (docs/operations.md explains them): the Postgres pool (-pool), the
@@ -259,7 +261,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 		return err
 	}
 
-	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLogger(logger), httpapi.WithLifecycle(lc),
+	keys := demo.Principals(data)
+	h := httpapi.NewHandler(svc, httpapi.WithPrincipals(keys), httpapi.WithLogger(logger), httpapi.WithLifecycle(lc),
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(campaigns),
 		httpapi.WithLoyalty(club), httpapi.WithJobs(sched), httpapi.WithRequestTimeout(*requestTimeout), httpapi.WithHeavyRequests(*heavy, *heavyWait))
 	srv := httpapi.NewServer(*addr, h)
@@ -273,7 +276,15 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	base := baseURL(ln.Addr())
 	fmt.Fprintf(stdout, "dealercrm demo server on %s (%s, %d demo records)\n", base, storeName, records)
 	for _, d := range data.Dealers {
-		fmt.Fprintf(stdout, "  %-9s %s  API key: %s\n", d.Dealer.ID, d.Dealer.Name, d.APIKey)
+		fmt.Fprintf(stdout, "  %-9s %s  API key: %s (admin)\n", d.Dealer.ID, d.Dealer.Name, d.APIKey)
+	}
+	for _, key := range []string{demo.ShanghaiManagerKey, demo.ShanghaiCRKey, demo.ShanghaiConsultantKey, demo.GroupAdminKey} {
+		p := keys[key]
+		who := string(p.Staff)
+		if who == "" {
+			who = string(p.Group)
+		}
+		fmt.Fprintf(stdout, "  %-9s %-14s %-11s key: %s\n", p.Dealer, who, p.Roles[0], key)
 	}
 	more := ""
 	if due.Next != "" {
