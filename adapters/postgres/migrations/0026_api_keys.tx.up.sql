@@ -1,0 +1,25 @@
+-- dealercrm 0026: managed API keys (package apikey, issue 15).
+--
+-- api_keys has one row per key: whom it acts as (dealer, group, staff,
+-- roles as a text array), its name, its life (created, expires, revoked,
+-- last used) and hash, the HMAC-SHA256 of its token under the server's
+-- secret — never the token. The primary key on the ID alone serves
+-- authentication, which finds a key before it knows the dealer; the
+-- index serves a dealer's listing.
+
+CREATE TABLE {{.Table "api_keys"}} (
+    id           text COLLATE "C" NOT NULL,
+    dealer_id    text COLLATE "C" NOT NULL,
+    group_id     text NOT NULL DEFAULT '',
+    name         text NOT NULL,
+    roles        text[] NOT NULL,
+    staff_id     text NOT NULL DEFAULT '',
+    created_at   timestamptz NOT NULL,
+    created_by   text NOT NULL DEFAULT '',
+    expires_at   timestamptz,
+    revoked_at   timestamptz,
+    last_used_at timestamptz,
+    hash         bytea NOT NULL,
+    CONSTRAINT {{.Name "api_keys" "pkey"}} PRIMARY KEY (id)
+);
+CREATE INDEX {{.Name "api_keys" "dealer_idx"}} ON {{.Table "api_keys"}} (dealer_id, id);
