@@ -96,7 +96,9 @@ func (h *handler) endpoint(rt route) http.Handler {
 				h.writeProblem(w, r, err)
 				return
 			}
-			h.cfg.roles.Resolve(&p)
+			if !h.resolved {
+				h.cfg.roles.Resolve(&p)
+			}
 			c.principal, c.dealer = p, p.Dealer
 			c.mask = !p.Can(crm.PermPersonalData)
 			if sw != nil {
