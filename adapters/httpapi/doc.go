@@ -53,8 +53,9 @@
 //     advisor the tasks assigned to them, CR the CR tasks, a manager and
 //     an admin all of the store (crm.Principal.ScopeLeads,
 //     lifecycle.ScopeTasks): the list filters are forced, a filter asking
-//     for more is 403 naming the parameter (rule scope), and a lead or
-//     task outside is refused naming leads.all or tasks.all;
+//     for more is 403 naming the parameter (rule scope), and working,
+//     changing or assigning a lead or task outside is refused naming
+//     leads.all or tasks.all;
 //   - group views and runs (group=true) need permission group
 //     (group_admin);
 //   - phone and ID-card numbers are masked in every answer (138****8000)
