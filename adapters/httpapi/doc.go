@@ -43,7 +43,8 @@
 //
 //   - the staff member acting is the key's (crm.Principal.Actor):
 //     requested_by and decided_by of a lost request and the staff_id of a
-//     follow-up or a task outcome may be left out, and must be the key's
+//     follow-up, a task outcome or an interaction may be left out, and
+//     must be the key's
 //     own staff member when given (403 naming the field, rule actor); a
 //     system key without staff names them;
 //   - a manager decides a lost request (permission leads.decide_lost),

@@ -214,3 +214,26 @@ func TestPhoneNumbersMasked(t *testing.T) {
 	p := requireProblem(t, e.do(http.MethodGet, "/v1/customers", keyGroupAdmin, nil), http.StatusForbidden, "permission_denied")
 	assert.Equal(t, string(crm.PermCustomersRead), p["permission"], "group_admin reads no customers in bulk")
 }
+
+// TestInteractionStaffIsTheKeys: an interaction a staffed key records is
+// that staff member's; a system key names the staff member.
+func TestInteractionStaffIsTheKeys(t *testing.T) {
+	e := newEnv(t, withPeople())
+	f := e.fixtures(keyA)
+	body := func(staff string) obj {
+		b := obj{"customer_id": f.customer, "channel": "phone", "direction": "outbound", "purpose": "回访", "outcome": "reached", "at": "2025-03-10T09:00:00Z"}
+		if staff != "" {
+			b["staff_id"] = staff
+		}
+		return b
+	}
+	i := e.create(keyConsultant, "interactions", body(""))
+	assert.Equal(t, "S07", i["staff_id"], "the key's staff member")
+	p := requireProblem(t, e.do(http.MethodPost, "/v1/interactions", keyConsultant, body("S08")), http.StatusForbidden, "permission_denied")
+	assert.Equal(t, map[string]string{"staff_id": crm.RuleActor}, problemFields(p))
+	p = requireProblem(t, e.do(http.MethodPatch, "/v1/interactions/"+i["id"].(string), keyConsultant, obj{"staff_id": "S08"}), http.StatusForbidden, "permission_denied")
+	assert.Equal(t, map[string]string{"staff_id": crm.RuleActor}, problemFields(p), "nor by a patch")
+	w := e.do(http.MethodPatch, "/v1/interactions/"+i["id"].(string), keyConsultant, obj{"note": "约了周六"})
+	assert.Equal(t, http.StatusOK, w.Code, "a patch that leaves staff_id alone: %s", w.Body)
+	assert.Equal(t, "S08", e.create(keyA, "interactions", body("S08"))["staff_id"], "a system key names the staff member")
+}
