@@ -172,13 +172,13 @@ const (
 )
 
 // Permissions returns every permission.
-func Permissions() []Permission {
-	return []Permission{PermDealerRead, PermSettings, PermCustomersRead, PermCustomersWrite, PermDecideLost,
-		PermRecordsRead, PermRecordsWrite, PermImport, PermPrivacy, PermTasksRead, PermTasksWork, PermTasksAssign,
-		PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,
-		PermCampaignsRead, PermCampaignsWrite, PermSurveysRead, PermSurveysWrite, PermJobsRead, PermJobsRun, PermGroup,
-		PermPersonalData, PermAllLeads, PermAllTasks, PermCRTasks}
-}
+func Permissions() []Permission { return slices.Clone(allPermissions) }
+
+var allPermissions = []Permission{PermDealerRead, PermSettings, PermCustomersRead, PermCustomersWrite, PermDecideLost,
+	PermRecordsRead, PermRecordsWrite, PermImport, PermPrivacy, PermTasksRead, PermTasksWork, PermTasksAssign,
+	PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,
+	PermCampaignsRead, PermCampaignsWrite, PermSurveysRead, PermSurveysWrite, PermJobsRead, PermJobsRun, PermGroup,
+	PermPersonalData, PermAllLeads, PermAllTasks, PermCRTasks}
 
 // RoleTable maps each role to its permissions. DefaultRoles is the
 // default; a host replaces it whole (httpapi.WithRoles).
@@ -230,8 +230,8 @@ func DefaultRoles() RoleTable {
 // Resolve sets p.Permissions to what p's roles allow under t, each once,
 // in the order of Permissions(). An unknown role allows nothing.
 func (t RoleTable) Resolve(p *Principal) {
-	p.Permissions = p.Permissions[:0:0]
-	for _, perm := range Permissions() {
+	p.Permissions = make([]Permission, 0, len(allPermissions))
+	for _, perm := range allPermissions {
 		for _, r := range p.Roles {
 			if slices.Contains(t[r], perm) {
 				p.Permissions = append(p.Permissions, perm)

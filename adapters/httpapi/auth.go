@@ -102,7 +102,15 @@ func (k *keyring) Authenticate(r *http.Request) (crm.Principal, error) {
 	if found < 0 {
 		return crm.Principal{}, ErrUnauthenticated
 	}
-	p := k.entries[found].principal
-	p.Roles = slices.Clone(p.Roles)
-	return p, nil
+	// The principal's slices are the entry's, resolved by NewHandler; the
+	// handler only reads them.
+	return k.entries[found].principal, nil
+}
+
+// resolve sets the permissions of every key's principal from t, once, so
+// that requests with the handler's own keyring need not resolve them.
+func (k *keyring) resolve(t crm.RoleTable) {
+	for i := range k.entries {
+		t.Resolve(&k.entries[i].principal)
+	}
 }

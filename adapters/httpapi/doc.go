@@ -43,7 +43,8 @@
 //
 //   - the staff member acting is the key's (crm.Principal.Actor):
 //     requested_by and decided_by of a lost request and the staff_id of a
-//     follow-up or a task outcome may be left out, and must be the key's
+//     follow-up, a task outcome or an interaction may be left out, and
+//     must be the key's
 //     own staff member when given (403 naming the field, rule actor); a
 //     system key without staff names them;
 //   - a manager decides a lost request (permission leads.decide_lost),
@@ -53,8 +54,9 @@
 //     advisor the tasks assigned to them, CR the CR tasks, a manager and
 //     an admin all of the store (crm.Principal.ScopeLeads,
 //     lifecycle.ScopeTasks): the list filters are forced, a filter asking
-//     for more is 403 naming the parameter (rule scope), and a lead or
-//     task outside is refused naming leads.all or tasks.all;
+//     for more is 403 naming the parameter (rule scope), and working,
+//     changing or assigning a lead or task outside is refused naming
+//     leads.all or tasks.all;
 //   - group views and runs (group=true) need permission group
 //     (group_admin);
 //   - phone and ID-card numbers are masked in every answer (138****8000)

@@ -238,9 +238,12 @@ type interactionInput struct {
 	Purpose    string         `json:"purpose"`
 	Outcome    crm.Outcome    `json:"outcome"`
 	Note       string         `json:"note,omitempty"`
-	StaffID    crm.StaffID    `json:"staff_id,omitempty"`
-	At         time.Time      `json:"at"`
-	TaskKey    string         `json:"task_key,omitempty"`
+	// StaffID is who had the contact: the API key's own staff member, so
+	// it may be left out, and must be that staff member when given (a
+	// patch may set it only to that staff member).
+	StaffID crm.StaffID `json:"staff_id,omitempty"`
+	At      time.Time   `json:"at"`
+	TaskKey string      `json:"task_key,omitempty"`
 }
 
 func interactionView(v *crm.Interaction) interactionInput {

@@ -199,6 +199,9 @@ type handler struct {
 	schemas *schemaRegistry
 	// heavy holds a token per heavy request running.
 	heavy chan struct{}
+	// resolved says the Authenticator is the keyring, whose principals
+	// carry their permissions already.
+	resolved bool
 }
 
 // NewHandler returns the HTTP API over svc (see the package documentation
@@ -225,7 +228,10 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	if h.auth == nil {
-		h.auth = cfg.keys
+		// The keyring's principals are resolved now, once; another
+		// Authenticator's on every request (endpoint).
+		cfg.keys.resolve(cfg.roles)
+		h.auth, h.resolved = cfg.keys, true
 	}
 	h.routes = allRoutes(svc)
 	h.schemas = newSchemaRegistry()

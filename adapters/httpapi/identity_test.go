@@ -164,7 +164,13 @@ func TestCallListScopedToPrincipal(t *testing.T) {
 	assert.Equal(t, string(crm.PermAllTasks), p["permission"])
 	p = requireProblem(t, e.do(http.MethodPost, "/v1/tasks/t1/outcome", keyCR, obj{"outcome": "reached", "staff_id": "S01"}), http.StatusForbidden, "permission_denied")
 	assert.Equal(t, map[string]string{"staff_id": crm.RuleActor}, problemFields(p), "CR records their own call")
-	w := e.do(http.MethodPost, "/v1/tasks/t1/outcome", keyCR, obj{"outcome": "reached", "channel": "phone"})
+	p = requireProblem(t, e.do(http.MethodPost, "/v1/tasks/t5/assign", keyCR, obj{"staff_id": "C02"}), http.StatusForbidden, "permission_denied")
+	assert.Equal(t, string(crm.PermAllTasks), p["permission"], "CR assigns the CR tasks only")
+	p = requireProblem(t, e.do(http.MethodPost, "/v1/tasks/assign", keyCR, obj{"ids": []string{"t1", "t5"}, "staff_id": "C02"}), http.StatusForbidden, "permission_denied")
+	assert.Equal(t, string(crm.PermAllTasks), p["permission"], "nor in bulk")
+	w := e.do(http.MethodPost, "/v1/tasks/assign", keyCR, obj{"ids": []string{"t3", "t4"}, "staff_id": "C02"})
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	w = e.do(http.MethodPost, "/v1/tasks/t1/outcome", keyCR, obj{"outcome": "reached", "channel": "phone"})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	assert.Equal(t, "C02", decode(t, w)["interaction"].(obj)["staff_id"], "the interaction names the key's staff member")
 
@@ -207,4 +213,27 @@ func TestPhoneNumbersMasked(t *testing.T) {
 
 	p := requireProblem(t, e.do(http.MethodGet, "/v1/customers", keyGroupAdmin, nil), http.StatusForbidden, "permission_denied")
 	assert.Equal(t, string(crm.PermCustomersRead), p["permission"], "group_admin reads no customers in bulk")
+}
+
+// TestInteractionStaffIsTheKeys: an interaction a staffed key records is
+// that staff member's; a system key names the staff member.
+func TestInteractionStaffIsTheKeys(t *testing.T) {
+	e := newEnv(t, withPeople())
+	f := e.fixtures(keyA)
+	body := func(staff string) obj {
+		b := obj{"customer_id": f.customer, "channel": "phone", "direction": "outbound", "purpose": "回访", "outcome": "reached", "at": "2025-03-10T09:00:00Z"}
+		if staff != "" {
+			b["staff_id"] = staff
+		}
+		return b
+	}
+	i := e.create(keyConsultant, "interactions", body(""))
+	assert.Equal(t, "S07", i["staff_id"], "the key's staff member")
+	p := requireProblem(t, e.do(http.MethodPost, "/v1/interactions", keyConsultant, body("S08")), http.StatusForbidden, "permission_denied")
+	assert.Equal(t, map[string]string{"staff_id": crm.RuleActor}, problemFields(p))
+	p = requireProblem(t, e.do(http.MethodPatch, "/v1/interactions/"+i["id"].(string), keyConsultant, obj{"staff_id": "S08"}), http.StatusForbidden, "permission_denied")
+	assert.Equal(t, map[string]string{"staff_id": crm.RuleActor}, problemFields(p), "nor by a patch")
+	w := e.do(http.MethodPatch, "/v1/interactions/"+i["id"].(string), keyConsultant, obj{"note": "约了周六"})
+	assert.Equal(t, http.StatusOK, w.Code, "a patch that leaves staff_id alone: %s", w.Body)
+	assert.Equal(t, "S08", e.create(keyA, "interactions", body("S08"))["staff_id"], "a system key names the staff member")
 }

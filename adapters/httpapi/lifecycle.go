@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -189,19 +190,31 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 		*d = t
 		return err
 	}
-	// mine checks that the principal sees the task of the path before it
-	// is worked (lifecycle.InScope): a consultant or advisor their own, CR
-	// the CR tasks.
-	mine := func(c *call) error {
-		t, err := svc.Tasks().Get(c.r.Context(), c.dealer, lifecycle.TaskID(c.r.PathValue("id")))
-		if err != nil {
-			return err
+	// inScope checks that the principal sees the tasks of ids before they
+	// are worked or (re)assigned (lifecycle.InScope): a consultant or
+	// advisor their own, CR the CR tasks; mine does for the task of the
+	// path.
+	inScope := func(c *call, ids []lifecycle.TaskID, bulk bool) error {
+		if c.principal.Can(crm.PermAllTasks) {
+			return nil // every task of the store: no read needed
 		}
-		if !lifecycle.InScope(c.principal, &t) {
-			return &crm.PermissionError{Permission: crm.PermAllTasks,
-				Message: "the task is not the API key's to work, and its roles lack permission " + string(crm.PermAllTasks)}
+		for _, id := range ids {
+			t, err := svc.Tasks().Get(c.r.Context(), c.dealer, id)
+			if bulk && errors.Is(err, dealercrm.ErrNotFound) {
+				continue // ReassignMany names the missing task
+			}
+			if err != nil {
+				return err
+			}
+			if !lifecycle.InScope(c.principal, &t) {
+				return &crm.PermissionError{Permission: crm.PermAllTasks,
+					Message: fmt.Sprintf("task %s is not the API key's to work, and its roles lack permission %s", id, crm.PermAllTasks)}
+			}
 		}
 		return nil
+	}
+	mine := func(c *call) error {
+		return inScope(c, []lifecycle.TaskID{lifecycle.TaskID(c.r.PathValue("id"))}, false)
 	}
 	const day = "The day, YYYY-MM-DD; today when omitted."
 	taskParams := paged(func(q *taskQuery) *crm.PageRequest { return &q.f.PageRequest },
@@ -312,6 +325,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 		command(route{method: http.MethodPost, path: "/v1/tasks/{id}/assign", op: "assignTask", tag: "Lifecycle",
 			summary: "Give an open or overdue task to a staff member", status: http.StatusOK},
 			func(c *call, in taskAssignInput) (lifecycle.Task, error) {
+				if err := mine(c); err != nil {
+					return lifecycle.Task{}, err
+				}
 				t, err := svc.Reassign(c.r.Context(), c.dealer, lifecycle.TaskID(c.r.PathValue("id")), in.StaffID)
 				c.renderTask(&t)
 				return t, err
@@ -320,6 +336,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 			summary: "Give several open or overdue tasks (at most 1,000) to a staff member in one transaction: all or nothing, the tasks in the order of ids, or an error naming the task that failed",
 			status:  http.StatusOK},
 			func(c *call, in tasksAssignInput) (tasksReply, error) {
+				if err := inScope(c, in.IDs, true); err != nil {
+					return tasksReply{}, err
+				}
 				ts, err := svc.ReassignMany(c.r.Context(), c.dealer, in.IDs, in.StaffID)
 				for j := range ts {
 					c.renderTask(&ts[j])

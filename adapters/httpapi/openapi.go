@@ -341,7 +341,7 @@ Server-set fields (id, dealer_id, created_at, updated_at) may be sent and are ig
 Dates are YYYY-MM-DD in the dealer's time zone, times RFC 3339, amounts decimal strings.
 Lists return {"items": [...], "next": "cursor"}; pass next as after to get the following page.
 Each API key acts for a principal: its dealer, its staff member and its roles. Every operation needs one permission (x-permission, and its description says which roles hold it; x-roles is the role table): a key whose roles lack it is answered 403 with the permission in the problem's permission member.
-The acting staff member is the key's: requested_by, decided_by and the staff_id of a follow-up or a task outcome may be left out, and must be the key's own staff member when given (403 naming the field); a system key without staff names them.
+The acting staff member is the key's: requested_by, decided_by and the staff_id of a follow-up, a task outcome or an interaction may be left out, and must be the key's own staff member when given (403 naming the field); a system key without staff names them.
 A consultant or an advisor sees their own leads and tasks, CR the CR tasks, a manager and an admin all of the store: list filters are forced accordingly (403 naming the parameter that asks for more).
 Phone and ID numbers are shown in full only to roles with permission personal_data; other keys read them masked (138****8000).
 Errors are RFC 9457 problem details with a code member: invalid 422 (errors lists the fields), not_found 404, conflict and failed_precondition 409, permission_denied 403, unavailable 503 (with Retry-After), internal 500, malformed_request 400, unauthenticated 401, body_too_large 413.

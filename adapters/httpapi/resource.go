@@ -39,6 +39,11 @@ type resource[T any, ID ~string, In any, F any] struct {
 	// see (crm.Principal.CheckLead) on get, update and delete.
 	scope func(crm.Principal, *F) error
 	check func(crm.Principal, *T) error
+	// actor, when set, reaches the request's field naming the member of
+	// staff acting (an interaction's staff_id): on create it is the
+	// principal's own (crm.Principal.Actor), and a patch may change it
+	// only to that staff member.
+	actor func(*In) *crm.StaffID
 }
 
 func (rs resource[T, ID, In, F]) routes() []route {
@@ -65,6 +70,13 @@ func (rs resource[T, ID, In, F]) handleCreate(h *handler, c *call) error {
 	var in In
 	if err := c.decode(&in); err != nil {
 		return err
+	}
+	if rs.actor != nil {
+		staff, err := c.principal.Actor("staff_id", *rs.actor(&in))
+		if err != nil {
+			return err
+		}
+		*rs.actor(&in) = staff
 	}
 	var v T
 	rs.apply(&in, &v)
@@ -104,8 +116,17 @@ func (rs resource[T, ID, In, F]) handlePatch(h *handler, c *call) error {
 			}
 		}
 		in := rs.view(v)
+		var before crm.StaffID
+		if rs.actor != nil {
+			before = *rs.actor(&in)
+		}
 		if err := applyPatch(&in, patch); err != nil {
 			return err
+		}
+		if rs.actor != nil && *rs.actor(&in) != before && *rs.actor(&in) != "" {
+			if _, err := c.principal.Actor("staff_id", *rs.actor(&in)); err != nil {
+				return err
+			}
 		}
 		rs.apply(&in, v)
 		return nil

@@ -96,7 +96,9 @@ func (h *handler) endpoint(rt route) http.Handler {
 				h.writeProblem(w, r, err)
 				return
 			}
-			h.cfg.roles.Resolve(&p)
+			if !h.resolved {
+				h.cfg.roles.Resolve(&p)
+			}
 			c.principal, c.dealer = p, p.Dealer
 			c.mask = !p.Can(crm.PermPersonalData)
 			if sw != nil {
@@ -403,7 +405,8 @@ var (
 		remove: (*crm.Service).DeleteInteraction, list: (*crm.Service).ListInteractions,
 		id:   func(v *crm.Interaction) crm.InteractionID { return v.ID },
 		view: interactionView, apply: (*interactionInput).apply,
-		page: func(f *crm.InteractionFilter) *crm.PageRequest { return &f.PageRequest },
+		page:  func(f *crm.InteractionFilter) *crm.PageRequest { return &f.PageRequest },
+		actor: func(in *interactionInput) *crm.StaffID { return &in.StaffID },
 		params: []filterParam[crm.InteractionFilter]{
 			textParam("customer_id", "Customer.", nil, func(f *crm.InteractionFilter) *crm.CustomerID { return &f.CustomerID }),
 			textParam("lead_id", "Lead.", nil, func(f *crm.InteractionFilter) *crm.LeadID { return &f.LeadID }),
