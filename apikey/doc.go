@@ -1,6 +1,6 @@
 // Package apikey keeps a deployment's API keys as records (SPEC §9, issue
-// 15): whom each key acts as — a crm.Principal: the dealer, the group it
-// may act for, the member of staff, the roles — and its life: created,
+// 15): whom each key acts as — a crm.Principal: the dealer, the member of
+// staff, the roles — and its life: created,
 // expires, revoked, last used.
 //
 // A token is Prefix + the key's ID + "_" + 32 random bytes. The store keeps

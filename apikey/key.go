@@ -14,16 +14,14 @@ import (
 type ID string
 
 // Key is an API key's record: whom the key acts as (a crm.Principal: the
-// dealer, the group it may act for, the member of staff and the roles)
+// dealer, the member of staff and the roles; a group_admin key acts for
+// its dealer's own group)
 // and its life (created, expires, revoked, last used). The secret itself
 // is never kept: Hash is its HMAC-SHA256 under the server's secret
 // (Service), so that a copy of the table lets nobody in.
 type Key struct {
 	ID       ID           `json:"id"`
 	DealerID crm.DealerID `json:"dealer_id"`
-	// GroupID is the dealer group the key may act for (a group_admin's
-	// key); empty otherwise.
-	GroupID crm.GroupID `json:"group_id,omitempty"`
 	// Name says what the key is for ("DMS sync", "王芳's call list").
 	Name  string     `json:"name"`
 	Roles []crm.Role `json:"roles"`
@@ -52,7 +50,7 @@ func (k *Key) Active(t time.Time) bool {
 
 // Principal returns whom k acts as.
 func (k *Key) Principal() crm.Principal {
-	return crm.Principal{Dealer: k.DealerID, Group: k.GroupID, Staff: k.StaffID, Roles: slices.Clone(k.Roles), KeyID: string(k.ID)}
+	return crm.Principal{Dealer: k.DealerID, Staff: k.StaffID, Roles: slices.Clone(k.Roles), KeyID: string(k.ID)}
 }
 
 // Clone returns a deep copy of k.

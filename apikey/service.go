@@ -81,7 +81,6 @@ type CreateRequest struct {
 	Name    string      `json:"name"`
 	Roles   []crm.Role  `json:"roles"`
 	StaffID crm.StaffID `json:"staff_id,omitempty"`
-	GroupID crm.GroupID `json:"group_id,omitempty"`
 	// ExpiresAt is when the key stops working: in the future, or zero
 	// for never.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
@@ -97,7 +96,7 @@ func (s *Service) check(r *CreateRequest, now time.Time) error {
 	case utf8.RuneCountInString(r.Name) > MaxName:
 		c.Add("name", crm.RuleMaxLength, "must be at most %d characters", MaxName)
 	}
-	for field, v := range map[string]string{"name": r.Name, "staff_id": string(r.StaffID), "group_id": string(r.GroupID)} {
+	for field, v := range map[string]string{"name": r.Name, "staff_id": string(r.StaffID)} {
 		if fe, bad := crm.CheckText(field, v); bad {
 			c.Append(fe)
 		}
@@ -134,7 +133,7 @@ func (s *Service) Create(ctx context.Context, dealer crm.DealerID, by ID, r Crea
 	if err != nil {
 		return Key{}, "", err
 	}
-	k := Key{ID: id, DealerID: dealer, GroupID: r.GroupID, Name: r.Name, Roles: slices.Clone(r.Roles), StaffID: r.StaffID,
+	k := Key{ID: id, DealerID: dealer, Name: r.Name, Roles: slices.Clone(r.Roles), StaffID: r.StaffID,
 		CreatedAt: now, CreatedBy: by, ExpiresAt: r.ExpiresAt.UTC(), Hash: s.hash(token)}
 	if err := s.store.Create(ctx, k); err != nil {
 		return Key{}, "", fmt.Errorf("apikey: create: %w", err)
@@ -241,7 +240,7 @@ func (s *Service) Revoke(ctx context.Context, dealer crm.DealerID, id ID) (Key, 
 }
 
 // Rotate replaces a dealer's active key: a new key with the same name,
-// roles, staff, group and expiry (its token returned, the only time it is
+// roles, staff and expiry (its token returned, the only time it is
 // seen), while the old one keeps working for overlap more (DefaultOverlap
 // when overlap ≤ 0), unless it expires sooner: two keys are active at
 // once, so that every client can move to the new one. A revoked or
@@ -258,7 +257,7 @@ func (s *Service) Rotate(ctx context.Context, dealer crm.DealerID, id ID, by ID,
 	if !old.Active(now) {
 		return Key{}, "", dealercrm.Errorf(dealercrm.FailedPrecondition, "apikey: rotate %s: the key is revoked or expired", id)
 	}
-	k, token, err := s.Create(ctx, dealer, by, CreateRequest{Name: old.Name, Roles: old.Roles, StaffID: old.StaffID, GroupID: old.GroupID, ExpiresAt: old.ExpiresAt})
+	k, token, err := s.Create(ctx, dealer, by, CreateRequest{Name: old.Name, Roles: old.Roles, StaffID: old.StaffID, ExpiresAt: old.ExpiresAt})
 	if err != nil {
 		return Key{}, "", err
 	}

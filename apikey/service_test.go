@@ -109,7 +109,7 @@ func TestRevokeAndExpire(t *testing.T) {
 // the overlap, then only the new one; a revoked key cannot be rotated.
 func TestRotate(t *testing.T) {
 	f := newFixture(t)
-	old, oldToken := f.create(t, apikey.CreateRequest{Name: "门店看板", Roles: []crm.Role{crm.RoleManager, crm.RoleGroupAdmin}, StaffID: "M01", GroupID: "G1"})
+	old, oldToken := f.create(t, apikey.CreateRequest{Name: "门店看板", Roles: []crm.Role{crm.RoleManager, crm.RoleGroupAdmin}, StaffID: "M01"})
 	k, token, err := f.svc.Rotate(f.ctx, "SH01", old.ID, old.ID, 2*time.Hour)
 	require.NoError(t, err)
 	assert.NotEqual(t, old.ID, k.ID)

@@ -158,13 +158,16 @@ const (
 	PermJobsRead       Permission = "jobs.read"         // the daily job runs
 	PermJobsRun        Permission = "jobs.run"          // run a daily job by hand
 	PermGroup          Permission = "group"             // group views and group runs
+	PermKeys           Permission = "keys.manage"       // create, list, revoke and rotate the dealer's API keys
 	// PermPersonalData shows phone and ID numbers in full; without it
 	// they are masked in every answer (138****8000).
 	PermPersonalData Permission = "personal_data"
 	// PermAllLeads sees every lead of the store; without it a principal
 	// sees the leads whose consultant it is (ScopeLeads).
 	PermAllLeads Permission = "leads.all"
-	// PermAllTasks sees every task of the store; PermCRTasks the CR
+	// PermAllTasks sees every task of the store (admin and manager hold
+	// PermCRTasks too: everything a CR key sees, so that an admin may
+	// make one, see httpapi.WithKeys); PermCRTasks the CR
 	// department's; with neither, the tasks assigned to the principal's
 	// staff (lifecycle.ScopeTasks).
 	PermAllTasks Permission = "tasks.all"
@@ -178,7 +181,7 @@ var allPermissions = []Permission{PermDealerRead, PermSettings, PermCustomersRea
 	PermRecordsRead, PermRecordsWrite, PermImport, PermPrivacy, PermTasksRead, PermTasksWork, PermTasksAssign,
 	PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,
 	PermCampaignsRead, PermCampaignsWrite, PermSurveysRead, PermSurveysWrite, PermJobsRead, PermJobsRun, PermGroup,
-	PermPersonalData, PermAllLeads, PermAllTasks, PermCRTasks}
+	PermKeys, PermPersonalData, PermAllLeads, PermAllTasks, PermCRTasks}
 
 // RoleTable maps each role to its permissions. DefaultRoles is the
 // default; a host replaces it whole (httpapi.WithRoles).
@@ -186,7 +189,8 @@ type RoleTable map[Role][]Permission
 
 // DefaultRoles returns the default role table (SPEC §9):
 //
-//   - admin: everything of the store but group views and runs;
+//   - admin: everything of the store but group views and runs, the
+//     store's API keys included;
 //   - manager: everything of the store but export and erasure, imports
 //     and job runs; decides lost requests; sees every lead and task;
 //   - cr: customers and their contacts, the CR tasks, surveys, campaigns,
@@ -211,12 +215,12 @@ func DefaultRoles() RoleTable {
 			PermRecordsRead, PermRecordsWrite, PermImport, PermPrivacy, PermTasksRead, PermTasksWork, PermTasksAssign,
 			PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,
 			PermCampaignsRead, PermCampaignsWrite, PermSurveysRead, PermSurveysWrite, PermJobsRead, PermJobsRun,
-			PermAllLeads, PermAllTasks},
+			PermKeys, PermAllLeads, PermAllTasks, PermCRTasks},
 		RoleManager: {PermDealerRead, PermSettings, PermPersonalData, PermCustomersRead, PermCustomersWrite, PermDecideLost,
 			PermRecordsRead, PermRecordsWrite, PermTasksRead, PermTasksWork, PermTasksAssign,
 			PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,
 			PermCampaignsRead, PermCampaignsWrite, PermSurveysRead, PermSurveysWrite, PermJobsRead,
-			PermAllLeads, PermAllTasks},
+			PermAllLeads, PermAllTasks, PermCRTasks},
 		RoleCR: append(slices.Clone(staff), PermTasksAssign, PermReports, PermCampaignsRead, PermCampaignsWrite,
 			PermSurveysRead, PermSurveysWrite, PermAllLeads, PermCRTasks),
 		RoleConsultant: slices.Clone(staff),

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/apikey"
 	"github.com/dealercrm/dealercrm/crm"
 )
 
@@ -54,7 +55,9 @@ type config struct {
 	keys *keyring
 	auth Authenticator
 	// roles gives the permissions of each role (WithRoles).
-	roles         crm.RoleTable
+	roles crm.RoleTable
+	// managed authenticates and serves the managed API keys (WithKeys).
+	managed       *apikey.Service
 	logger        *slog.Logger
 	maxBody       int64
 	maxImportBody int64
@@ -232,6 +235,10 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 		// Authenticator's on every request (endpoint).
 		cfg.keys.resolve(cfg.roles)
 		h.auth, h.resolved = cfg.keys, true
+	}
+	if cfg.managed != nil {
+		h.auth = &managedKeys{svc: cfg.managed, roles: cfg.roles, next: h.auth, nextResolved: h.resolved}
+		h.resolved = true
 	}
 	h.routes = allRoutes(svc)
 	h.schemas = newSchemaRegistry()

@@ -75,6 +75,7 @@ var pathKinds = map[string]string{
 	"/v1/loyalty/entries/":          "entry",
 	"/v1/customers/{id}/consents/":  "customer",
 	"/v1/campaigns/{id}/responses/": "customer",
+	"/v1/api-keys/":                 "api_key",
 }
 
 // refKinds maps a reference field or query parameter to the kind of ID it
@@ -124,6 +125,7 @@ var listKinds = map[string]string{
 	"/v1/survey-responses":     "survey_response",
 	"/v1/tasks":                "task",
 	"/v1/loyalty/members":      "member",
+	"/v1/api-keys":             "api_key",
 	// Items without an ID of their own; their references are collected.
 	"/v1/grading/customers": "",
 	"/v1/call-groups":       "",
@@ -150,6 +152,8 @@ var bodies = map[string]string{
 	"createQuestionnaire":      `{"id": "@ext", "name": "回访", "department": "service", "scale": "likert5", "hierarchy_id": "@hierarchy", "items": [{"id": "i1", "text": "总体满意吗?", "indicator_id": "overall"}]}`,
 	"createComplaint":          `{"customer_id": "@customer", "vehicle_id": "@vehicle", "service_order_id": "@service_order", "category": "service", "severity": "low", "status": "open", "opened": "@yesterday"}`,
 	"createEventParticipation": `{"customer_id": "@customer", "event_id": "EV-1", "event_name": "爱车讲堂", "date": "@yesterday", "attended": true}`,
+	"createAPIKey":             `{"name": "走查密钥", "roles": ["cr"], "staff_id": "S07"}`,
+	"rotateAPIKey":             `{"overlap_hours": 1}`,
 	"createLead":               `{"name": "赵六", "mobile": "13912345678", "source": "walk_in", "customer_id": "@customer", "referrer_id": "@customer"}`,
 	"recordSurveyResponse":     `{"questionnaire_id": "@questionnaire", "customer_id": "@customer", "service_order_id": "@service_order", "date": "@yesterday", "answers": @answers, "comment": "很不满意"}`,
 	"postEarning":              `{"service_order_id": "@service_order"}`,
@@ -772,6 +776,9 @@ func (iso *isolation) prepare(dealer crm.DealerID) {
 	}
 	code, raw = iso.s.send(t, dealer, http.MethodPost, base+"/audience", []byte(iso.fill(`{"as_of": "@today"}`)))
 	require.Less(t, code, 300, "freeze the audience: %s", raw)
+	// A managed API key, so that the key routes have one to act on.
+	code, raw = iso.s.send(t, dealer, http.MethodPost, "/v1/api-keys", []byte(bodies["createAPIKey"]))
+	require.Equal(t, http.StatusCreated, code, "create an API key: %s", raw)
 }
 
 // collect gathers dealer's IDs by kind from its list routes.

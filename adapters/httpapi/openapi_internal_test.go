@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/apikey"
 	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/grading"
@@ -129,6 +130,8 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 	require.NoError(t, err)
 	sched, err := jobs.NewScheduler(jobs.Defaults(jobs.Services{Lifecycle: lc}), store.Dealers(), memory.NewRunStore())
 	require.NoError(t, err)
+	keys, err := apikey.NewService(memory.NewKeyStore(), []byte("0123456789abcdef0123456789abcdef"))
+	require.NoError(t, err)
 	return svc, []testModule{
 		{"lifecycle", WithLifecycle(lc), 10},
 		{"grading", WithGrading(gr), 7},
@@ -136,6 +139,7 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 		{"loyalty", WithLoyalty(club), 14},
 		{"campaign", WithCampaigns(cs), 18},
 		{"jobs", WithJobs(sched), 2},
+		{"keys", WithKeys(keys), 5},
 	}
 }
 

@@ -519,6 +519,10 @@ var permissions = map[string]crm.Permission{
 
 	// Jobs.
 	"listJobRuns": crm.PermJobsRead, "triggerJobRun": crm.PermJobsRun,
+
+	// API keys.
+	"listAPIKeys": crm.PermKeys, "createAPIKey": crm.PermKeys, "getAPIKey": crm.PermKeys,
+	"revokeAPIKey": crm.PermKeys, "rotateAPIKey": crm.PermKeys,
 }
 
 // permissionOf returns the permission of rt from the permission table; ""

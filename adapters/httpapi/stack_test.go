@@ -15,6 +15,7 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/dealercrm/dealercrm/apikey"
 	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
@@ -128,8 +129,11 @@ func newStack(t *testing.T, name string, store crm.Store, pg *postgres.Store, cu
 		roleKeys[r] = key
 		principals[key] = crm.Principal{Dealer: b, Staff: staffOf(r), Roles: []crm.Role{r}, KeyID: key}
 	}
+	managed, err := apikey.NewService(stores.Keys, []byte("the stack's server secret, 32 bytes or more"))
+	require.NoError(t, err)
 	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithPrincipals(principals), httpapi.WithLifecycle(lc),
-		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(camps), httpapi.WithLoyalty(club), httpapi.WithJobs(sched))
+		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(camps), httpapi.WithLoyalty(club), httpapi.WithJobs(sched),
+		httpapi.WithKeys(managed))
 	return &stack{name: name, h: h, keys: keys, roleKeys: roleKeys, a: data.Dealers[0].Dealer.ID, b: b, today: today, pg: pg,
 		crm: svc, lifecycle: lc, grading: grades}
 }

@@ -25,21 +25,21 @@ var _ apikey.Store = KeyStore{}
 func (s *Store) Keys() KeyStore { return KeyStore{s: s} }
 
 // keyCols are the columns of a key, in the order scanKey reads them.
-const keyCols = "id, dealer_id, group_id, name, roles, staff_id, created_at, created_by, expires_at, revoked_at, last_used_at, hash"
+const keyCols = "id, dealer_id, name, roles, staff_id, created_at, created_by, expires_at, revoked_at, last_used_at, hash"
 
 // scanKey reads one key of keyCols.
 func scanKey(row rowScanner) (apikey.Key, error) {
 	var (
 		k                        apikey.Key
-		id, dealer, group, staff string
+		id, dealer, staff string
 		by                       string
 		roles                    textArray
 		expires, revoked, used   sql.NullTime
 	)
-	if err := row.Scan(&id, &dealer, &group, &k.Name, &roles, &staff, &k.CreatedAt, &by, &expires, &revoked, &used, &k.Hash); err != nil {
+	if err := row.Scan(&id, &dealer, &k.Name, &roles, &staff, &k.CreatedAt, &by, &expires, &revoked, &used, &k.Hash); err != nil {
 		return apikey.Key{}, err
 	}
-	k.ID, k.DealerID, k.GroupID, k.StaffID, k.CreatedBy = apikey.ID(id), crm.DealerID(dealer), crm.GroupID(group), crm.StaffID(staff), apikey.ID(by)
+	k.ID, k.DealerID, k.StaffID, k.CreatedBy = apikey.ID(id), crm.DealerID(dealer), crm.StaffID(staff), apikey.ID(by)
 	for _, r := range roles {
 		k.Roles = append(k.Roles, crm.Role(r))
 	}
@@ -55,8 +55,8 @@ func roleArray(roles []crm.Role) textArray { return textArray(strs(roles)) }
 // Create implements apikey.Store.
 func (ks KeyStore) Create(ctx context.Context, k apikey.Key) error {
 	return ks.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
-		_, err := db.ExecContext(ctx, "INSERT INTO "+ks.s.cfg.table(TableAPIKeys)+" ("+keyCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			string(k.ID), string(k.DealerID), string(k.GroupID), k.Name, roleArray(k.Roles), string(k.StaffID), k.CreatedAt.UTC(),
+		_, err := db.ExecContext(ctx, "INSERT INTO "+ks.s.cfg.table(TableAPIKeys)+" ("+keyCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			string(k.ID), string(k.DealerID), k.Name, roleArray(k.Roles), string(k.StaffID), k.CreatedAt.UTC(),
 			string(k.CreatedBy), nullTime(k.ExpiresAt), nullTime(k.RevokedAt), nullTime(k.LastUsedAt), k.Hash)
 		return translate("create api key", err)
 	})
@@ -120,7 +120,7 @@ func (ks KeyStore) List(ctx context.Context, dealer crm.DealerID, f apikey.Filte
 	return crm.NewPage(items, size, func(k apikey.Key) string { return string(k.ID) }), nil
 }
 
-// Update implements apikey.Store: the name, roles, staff, group, expiry
+// Update implements apikey.Store: the name, roles, staff, expiry
 // and revocation are written back; the rest stays.
 func (ks KeyStore) Update(ctx context.Context, dealer crm.DealerID, id apikey.ID, fn func(*apikey.Key) error) (apikey.Key, error) {
 	var out apikey.Key
@@ -135,8 +135,8 @@ func (ks KeyStore) Update(ctx context.Context, dealer crm.DealerID, id apikey.ID
 		}
 		k.ID, k.DealerID, k.Hash, k.CreatedAt, k.CreatedBy, k.LastUsedAt = old.ID, old.DealerID, old.Hash, old.CreatedAt, old.CreatedBy, old.LastUsedAt
 		_, err = db.ExecContext(ctx, "UPDATE "+ks.s.cfg.table(TableAPIKeys)+
-			" SET name = ?, roles = ?, staff_id = ?, group_id = ?, expires_at = ?, revoked_at = ? WHERE id = ?",
-			k.Name, roleArray(k.Roles), string(k.StaffID), string(k.GroupID), nullTime(k.ExpiresAt), nullTime(k.RevokedAt), string(k.ID))
+			" SET name = ?, roles = ?, staff_id = ?, expires_at = ?, revoked_at = ? WHERE id = ?",
+			k.Name, roleArray(k.Roles), string(k.StaffID), nullTime(k.ExpiresAt), nullTime(k.RevokedAt), string(k.ID))
 		if err != nil {
 			return translate("update api key", err)
 		}

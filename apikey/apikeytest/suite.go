@@ -32,7 +32,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) apikey.Store) {
 	t.Run("CreateGet", func(t *testing.T) {
 		s := newStore(t)
 		k := NewKey("d1", "k1")
-		k.GroupID, k.CreatedBy, k.ExpiresAt = "g1", "k0", t0.Add(48*time.Hour)
+		k.CreatedBy, k.ExpiresAt = "k0", t0.Add(48*time.Hour)
 		k.Roles = []crm.Role{crm.RoleManager, crm.RoleGroupAdmin}
 		require.NoError(t, s.Create(ctx, k))
 		got, err := s.Get(ctx, "k1")

@@ -1,7 +1,7 @@
 -- dealercrm 0026: managed API keys (package apikey, issue 15).
 --
--- api_keys has one row per key: whom it acts as (dealer, group, staff,
--- roles as a text array), its name, its life (created, expires, revoked,
+-- api_keys has one row per key: whom it acts as (dealer, staff, roles as
+-- a text array), its name, its life (created, expires, revoked,
 -- last used) and hash, the HMAC-SHA256 of its token under the server's
 -- secret — never the token. The primary key on the ID alone serves
 -- authentication, which finds a key before it knows the dealer; the
@@ -10,7 +10,6 @@
 CREATE TABLE {{.Table "api_keys"}} (
     id           text COLLATE "C" NOT NULL,
     dealer_id    text COLLATE "C" NOT NULL,
-    group_id     text NOT NULL DEFAULT '',
     name         text NOT NULL,
     roles        text[] NOT NULL,
     staff_id     text NOT NULL DEFAULT '',
