@@ -30,11 +30,11 @@ const keyCols = "id, dealer_id, name, roles, staff_id, created_at, created_by, e
 // scanKey reads one key of keyCols.
 func scanKey(row rowScanner) (apikey.Key, error) {
 	var (
-		k                        apikey.Key
-		id, dealer, staff string
-		by                       string
-		roles                    textArray
-		expires, revoked, used   sql.NullTime
+		k                      apikey.Key
+		id, dealer, staff      string
+		by                     string
+		roles                  textArray
+		expires, revoked, used sql.NullTime
 	)
 	if err := row.Scan(&id, &dealer, &k.Name, &roles, &staff, &k.CreatedAt, &by, &expires, &revoked, &used, &k.Hash); err != nil {
 		return apikey.Key{}, err
