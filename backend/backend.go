@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"github.com/dealercrm/dealercrm/apikey"
 	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/grading"
@@ -24,4 +25,6 @@ type Stores struct {
 	// Jobs keeps the records of the daily jobs' runs (jobs.Scheduler,
 	// adapters/postgres/riverjobs).
 	Jobs jobs.RunStore
+	// Keys keeps the managed API keys (apikey.Service).
+	Keys apikey.Store
 }

@@ -35,7 +35,8 @@
 // customer, the vehicle and the sale in one transaction, and F (lost) only by
 // a manager approving a lost request ([Service.RequestLost],
 // [Service.DecideLost]); the member of staff who requested it may not decide
-// it ([ErrOwnLostRequest], code PermissionDenied). A change the state
+// it (a [*PermissionError] naming decided_by that errors.Is
+// [ErrOwnLostRequest], code PermissionDenied). A change the state
 // machines forbid (lead levels, lead and complaint status) is a
 // [*dealercrm.TransitionError] saying from, to and the allowed targets;
 // errors.Is(err, [ErrInvalidTransition]) holds. Follow-up cadence, closing windows and the
@@ -53,6 +54,18 @@
 // at O. Levels do not drift by themselves as days pass: a follow-up or a
 // change of the date re-derives them. Import takes the DMS's levels as they
 // are.
+//
+// # People
+//
+// A [Principal] is whom a request acts for: dealer, group, staff member,
+// roles and key ID. A [RoleTable] ([DefaultRoles]: admin, manager, cr,
+// consultant, advisor, integration, group_admin) gives each role its
+// [Permission]s, which [RoleTable.Resolve] sets on the principal. The rules
+// about people are methods of the principal: [Principal.Actor] (the staff
+// member acting is the principal's own), [Principal.ScopeLeads] and
+// [Principal.CheckLead] (a consultant sees their own leads, a manager all
+// of the store's); a refusal is a [*PermissionError] naming the permission
+// or the field (docs/identity.md).
 //
 // # Plausible input
 //

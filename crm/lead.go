@@ -399,7 +399,8 @@ func (l *Lead) RequestLost(reason LostReason, note string, by StaffID, at time.T
 // approval closes the lead as lost (level F) with the request's reason; a
 // rejection keeps it open at its level. Both are kept in LostRequests.
 // by, who decides, is required and may not be who requested it
-// (ErrOwnLostRequest, code PermissionDenied; SPEC §9).
+// (a *PermissionError naming decided_by, rule not_requester, that
+// errors.Is ErrOwnLostRequest; code PermissionDenied; SPEC §9).
 func (l *Lead) DecideLost(approve bool, by StaffID, note string, at time.Time) error {
 	r, ok := l.PendingLostRequest()
 	if !ok {
@@ -409,7 +410,8 @@ func (l *Lead) DecideLost(approve bool, by StaffID, note string, at time.Time) e
 		return &ValidationError{Entity: "lost decision", Fields: []FieldError{{Field: "decided_by", Rule: RuleRequired, Message: "is required"}}}
 	}
 	if strings.TrimSpace(string(by)) == strings.TrimSpace(string(r.RequestedBy)) {
-		return fmt.Errorf("%w: %s requested it", ErrOwnLostRequest, by)
+		return &PermissionError{Field: "decided_by", Rule: RuleNotRequester, Sentinel: ErrOwnLostRequest,
+			Message: fmt.Sprintf("decided_by: %s requested it, and a manager other than the requester decides", by)}
 	}
 	r.DecidedBy, r.DecidedAt, r.DecisionNote = by, at, note
 	if !approve {

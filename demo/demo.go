@@ -24,6 +24,17 @@ const (
 	ShanghaiAPIKey = "demo-sh01-key"
 	// SuzhouAPIKey is the demo API key scoped to the Suzhou store.
 	SuzhouAPIKey = "demo-sz01-key"
+	// ShanghaiManagerKey, ShanghaiCRKey and ShanghaiConsultantKey are
+	// the demo keys of people of the Shanghai store: its sales manager
+	// (SH01-SM01), its first CR specialist (SH01-CR01) and its first
+	// sales consultant (SH01-SC01), with the roles manager, cr and
+	// consultant (Principals).
+	ShanghaiManagerKey    = "demo-sh01-manager-key"
+	ShanghaiCRKey         = "demo-sh01-cr-key"
+	ShanghaiConsultantKey = "demo-sh01-consultant-key"
+	// GroupAdminKey is the demo key of the group's administrator: role
+	// group_admin, acting from the Shanghai store.
+	GroupAdminKey = "demo-group-admin-key"
 )
 
 // Defaults of Options.
@@ -145,6 +156,33 @@ func APIKeys(data Data) map[string]crm.DealerID {
 	for _, d := range data.Dealers {
 		keys[d.APIKey] = d.Dealer.ID
 	}
+	return keys
+}
+
+// Principals returns the demo API keys of data with their principals
+// (SPEC §9): each store's key of APIKeys with role admin and no staff
+// member (a system key, which names staff in bodies where needed), and
+// the keys of three people of the Shanghai store — ShanghaiManagerKey
+// (manager, SH01-SM01), ShanghaiCRKey (cr, SH01-CR01) and
+// ShanghaiConsultantKey (consultant, SH01-SC01) — and GroupAdminKey
+// (group_admin of the group, from the Shanghai store). They are fixed and
+// public: use them for demos only.
+func Principals(data Data) map[string]crm.Principal {
+	keys := make(map[string]crm.Principal, len(data.Dealers)+4)
+	for _, d := range data.Dealers {
+		keys[d.APIKey] = crm.Principal{Dealer: d.Dealer.ID, Roles: []crm.Role{crm.RoleAdmin}, KeyID: d.APIKey}
+	}
+	if len(data.Dealers) == 0 {
+		return keys
+	}
+	sh := data.Dealers[0]
+	person := func(key string, staff string, r crm.Role) {
+		keys[key] = crm.Principal{Dealer: sh.Dealer.ID, Staff: crm.StaffID(sh.Code + "-" + staff), Roles: []crm.Role{r}, KeyID: key}
+	}
+	person(ShanghaiManagerKey, "SM01", crm.RoleManager)
+	person(ShanghaiCRKey, "CR01", crm.RoleCR)
+	person(ShanghaiConsultantKey, "SC01", crm.RoleConsultant)
+	keys[GroupAdminKey] = crm.Principal{Dealer: sh.Dealer.ID, Group: data.GroupID, Roles: []crm.Role{crm.RoleGroupAdmin}, KeyID: GroupAdminKey}
 	return keys
 }
 

@@ -227,6 +227,25 @@ func TestAPIKeys(t *testing.T) {
 	assert.Equal(t, map[string]crm.DealerID{demo.ShanghaiAPIKey: demo.ShanghaiDealerID, demo.SuzhouAPIKey: demo.SuzhouDealerID}, keys)
 }
 
+func TestPrincipals(t *testing.T) {
+	data := demo.Generate(demo.Options{Customers: demo.MinCustomers})
+	keys := demo.Principals(data)
+	assert.Equal(t, []crm.Role{crm.RoleAdmin}, keys[demo.ShanghaiAPIKey].Roles, "a store's key is its admin's")
+	assert.Equal(t, demo.SuzhouDealerID, keys[demo.SuzhouAPIKey].Dealer)
+	staff := map[crm.StaffID]demo.Role{}
+	for _, s := range data.Dealers[0].Staff {
+		staff[s.ID] = s.Role
+	}
+	for key, role := range map[string]demo.Role{demo.ShanghaiManagerKey: demo.RoleSalesManager, demo.ShanghaiCRKey: demo.RoleCR,
+		demo.ShanghaiConsultantKey: demo.RoleConsultant} {
+		p := keys[key]
+		assert.Equal(t, demo.ShanghaiDealerID, p.Dealer, key)
+		assert.Equal(t, role, staff[p.Staff], "%s: the staff member %s is on the roster as %s", key, p.Staff, role)
+	}
+	assert.Equal(t, demo.GroupID, keys[demo.GroupAdminKey].Group)
+	assert.Len(t, keys, 6)
+}
+
 func TestSmallGroupStillCoversEveryLevel(t *testing.T) {
 	data := demo.Generate(demo.Options{Seed: 3, Today: today, Customers: 1})
 	assert.Equal(t, demo.MinCustomers, data.Options.Customers)

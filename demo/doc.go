@@ -125,5 +125,5 @@
 //	if err := demo.Seed(ctx, svc, data); err != nil {
 //		return err
 //	}
-//	handler := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)))
+//	handler := httpapi.NewHandler(svc, httpapi.WithPrincipals(demo.Principals(data)))
 package demo

@@ -126,6 +126,12 @@
 // Reassign and ReassignMany give tasks to a staff member, all or nothing
 // (TaskStore.UpdateMany).
 //
+// Who sees which tasks (SPEC §9) is ScopeTasks, which restricts a
+// TaskFilter to a crm.Principal's tasks — all of the store with
+// crm.PermAllTasks, the CR tasks with crm.PermCRTasks, else those assigned
+// to the principal's staff member — and InScope, the same rule for one
+// task (docs/identity.md).
+//
 // TaskStore is implemented by adapters/memory (NewTaskStore) and
 // adapters/postgres (Store.LifecycleTasks); lifecycletest.RunStoreTests
 // and lifecycletest.RunServiceTests (the run against concurrent writers,

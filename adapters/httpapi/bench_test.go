@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
+	"github.com/dealercrm/dealercrm/crm"
 )
 
 // BenchmarkGetCustomer measures one GET through the handler: routing, key
@@ -34,6 +35,26 @@ func BenchmarkListCustomers(b *testing.B) {
 	}
 	req := httptest.NewRequest(http.MethodGet, "/v1/customers?consultant_id=S01&limit=50", nil)
 	req.Header.Set("Authorization", "Bearer "+keyA)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatal(w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkGetCustomerMasked is BenchmarkGetCustomer for a key whose roles
+// lack personal_data (the integration, granted customers.read): the
+// answer is masked (maskJSON).
+func BenchmarkGetCustomerMasked(b *testing.B) {
+	table := crm.DefaultRoles()
+	table[crm.RoleIntegration] = append(table[crm.RoleIntegration], crm.PermCustomersRead)
+	e := newEnv(b, withPeople(), httpapi.WithRoles(table))
+	c := e.create(keyA, "customers", obj{"name": "王伟", "mobile": "13912345678", "region": obj{"city": "上海"}, "hobbies": []string{"golf"}})
+	req := httptest.NewRequest(http.MethodGet, "/v1/customers/"+c["id"].(string), nil)
+	req.Header.Set("Authorization", "Bearer "+keyIntegration)
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()

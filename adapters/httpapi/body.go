@@ -24,6 +24,12 @@ type call struct {
 	w      http.ResponseWriter
 	r      *http.Request
 	dealer crm.DealerID
+	// principal is whom the request acts for (its Dealer is dealer), with
+	// its permissions resolved; zero on a public route.
+	principal crm.Principal
+	// mask hides phone and ID numbers in the answer: the principal lacks
+	// crm.PermPersonalData (maskJSON).
+	mask bool
 	// limit is the body limit of the route.
 	limit int64
 	// key is the checked Idempotency-Key of an idempotent route, "" when
@@ -61,6 +67,9 @@ func (c *call) reply(status int, v any) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("httpapi: encode response: %w", err)
+	}
+	if c.mask {
+		body = maskJSON(body)
 	}
 	hd := c.w.Header()
 	setLanguageHeaders(hd, c.language())

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/shopspring/decimal"
@@ -19,10 +20,10 @@ import (
 // t1, t2 the insurance renewals of v1 (t2 by SMS), t3 c1's birthday care,
 // t4 c1's complaint follow-up, t5 c2's maintenance reminder for the
 // service advisors, t6 c1's grade care due on 05-07.
-func callListEnv(t *testing.T) (*env, *lifecycle.Service) {
+func callListEnv(t *testing.T, opts ...httpapi.Option) (*env, *lifecycle.Service) {
 	t.Helper()
 	ctx := context.Background()
-	e, crmSvc, lc := newLifecycleEnv(t, time.Date(2026, 4, 30, 2, 0, 0, 0, time.UTC))
+	e, crmSvc, lc := newLifecycleEnv(t, time.Date(2026, 4, 30, 2, 0, 0, 0, time.UTC), opts...)
 	for _, c := range []crm.Customer{{ID: "c1", Name: "王先生", Mobile: "13912345678"}, {ID: "c2", Name: "李女士", Mobile: "13812345678"}} {
 		c.Record = crm.Record{DealerID: dealerA}
 		_, err := crmSvc.CreateCustomer(ctx, dealerA, c)
@@ -116,7 +117,7 @@ func TestCallListFiltersOverHTTP(t *testing.T) {
 	require.Len(t, p.Items, 1)
 	it := p.Items[0]
 	assert.Equal(t, "王先生", it.CustomerName)
-	assert.Equal(t, "13912345678", it.Mobile, "in full until roles exist")
+	assert.Equal(t, "13912345678", it.Mobile, "in full for a key with personal_data")
 	assert.Equal(t, "沪A12345", it.Plate)
 	assert.Equal(t, "Lavida", it.Model)
 	assert.Equal(t, lifecycle.StageEarlyUse, it.Stage, "the stage the daily run found")

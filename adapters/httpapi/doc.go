@@ -1,5 +1,6 @@
 // Package httpapi implements the reference net/http JSON API of dealercrm
-// over a [crm.Service]: per-dealer API keys, RFC 9457 problem details,
+// over a [crm.Service]: per-dealer API keys with roles and permissions,
+// RFC 9457 problem details,
 // request size limits and an OpenAPI 3.1 document generated from the same
 // route table as the mux, so the two cannot drift apart.
 //
@@ -20,11 +21,50 @@
 //
 // Every route but GET /healthz and GET /v1/openapi.json needs an API key,
 // as "Authorization: Bearer <key>" or "X-API-Key: <key>"; a missing or
-// unknown key is 401. A key belongs to one dealer ([WithAPIKeys] keeps only
-// SHA-256 hashes and compares in constant time; [WithAuthenticator] plugs in
-// another scheme), and every handler takes the dealer from the key and
+// unknown key is 401. A key stands for a principal (crm.Principal): its
+// dealer, its staff member, its roles and its key ID. [WithPrincipals]
+// gives keys their principals, [WithAPIKeys] keeps the older form key →
+// dealer (such a key gets [LegacyRoles], admin and group_admin, so it may
+// do everything it could before roles existed); both keep only SHA-256
+// hashes and compare in constant time, and [WithAuthenticator] plugs in
+// another scheme. Every handler takes the dealer from the principal and
 // nowhere else: another dealer's record IDs in paths and bodies are simply
 // not found (404), and a dealer_id in a body is ignored.
+//
+// # Roles and permissions
+//
+// One table maps every operation to the permission it needs (permissions
+// in routes.go; x-permission on each operation of the OpenAPI document),
+// and the endpoint checks it for every request before anything else is
+// read: a key whose roles lack it is 403 permission_denied with a
+// permission member naming it. The roles' permissions are a role table,
+// crm.DefaultRoles unless [WithRoles] replaces it. The rules about people
+// are the domain's, applied here from the principal:
+//
+//   - the staff member acting is the key's (crm.Principal.Actor):
+//     requested_by and decided_by of a lost request and the staff_id of a
+//     follow-up, a task outcome or an interaction may be left out, and
+//     must be the key's
+//     own staff member when given (403 naming the field, rule actor); a
+//     system key without staff names them;
+//   - a manager decides a lost request (permission leads.decide_lost),
+//     never the one who requested it (403 naming decided_by, rule
+//     not_requester);
+//   - a consultant sees and works their own leads, a consultant or an
+//     advisor the tasks assigned to them, CR the CR tasks, a manager and
+//     an admin all of the store (crm.Principal.ScopeLeads,
+//     lifecycle.ScopeTasks): the list filters are forced, a filter asking
+//     for more is 403 naming the parameter (rule scope), and working,
+//     changing or assigning a lead or task outside is refused naming
+//     leads.all or tasks.all;
+//   - group views and runs (group=true) need permission group
+//     (group_admin);
+//   - phone and ID-card numbers are masked in every answer (138****8000)
+//     for roles without permission personal_data (integration,
+//     group_admin by default).
+//
+// docs/identity.md explains the design and what is still to come (managed
+// keys, the audit trail, rate limits).
 //
 // # Routes
 //
@@ -93,7 +133,8 @@
 //	conflict             409  a concurrent change, or a unique key is taken: then detail says which in
 //	                          words and errors: [{field, rule: "unique", message}] names it ("vin")
 //	failed_precondition  409  a closed lead, a record still in use, a forbidden state transition
-//	permission_denied    403
+//	permission_denied    403  permission names what the key's roles lack, or errors names the field
+//	                          (rule actor, scope, not_requester)
 //	unavailable          503  with Retry-After; the cause is logged
 //	internal             500  detail is generic; the error is logged, masked
 //	malformed_request    400  malformed JSON, unknown field, wrong JSON type, more than one value

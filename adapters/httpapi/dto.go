@@ -238,9 +238,12 @@ type interactionInput struct {
 	Purpose    string         `json:"purpose"`
 	Outcome    crm.Outcome    `json:"outcome"`
 	Note       string         `json:"note,omitempty"`
-	StaffID    crm.StaffID    `json:"staff_id,omitempty"`
-	At         time.Time      `json:"at"`
-	TaskKey    string         `json:"task_key,omitempty"`
+	// StaffID is who had the contact: the API key's own staff member, so
+	// it may be left out, and must be that staff member when given (a
+	// patch may set it only to that staff member).
+	StaffID crm.StaffID `json:"staff_id,omitempty"`
+	At      time.Time   `json:"at"`
+	TaskKey string      `json:"task_key,omitempty"`
 }
 
 func interactionView(v *crm.Interaction) interactionInput {
@@ -366,7 +369,9 @@ func (in *levelInput) validate() error {
 type followUpInput struct {
 	// At is when the contact happened; now when omitted. It may not lie
 	// after the dealer's today.
-	At      time.Time       `json:"at,omitzero"`
+	At time.Time `json:"at,omitzero"`
+	// StaffID is who made the contact: the API key's own staff member, so
+	// it may be left out, and must be that staff member when given.
 	StaffID crm.StaffID     `json:"staff_id,omitempty"`
 	Channel crm.Channel     `json:"channel"`
 	Note    string          `json:"note,omitempty"`
@@ -388,8 +393,11 @@ func (in *followUpInput) validate() error {
 type lostRequestInput struct {
 	Reason crm.LostReason `json:"reason"`
 	Note   string         `json:"note,omitempty"`
-	// RequestedBy is required: the requester may not decide the request.
-	RequestedBy crm.StaffID `json:"requested_by"`
+	// RequestedBy is the member of staff asking: the API key's own, so it
+	// may be left out, and must be that staff member when given; required
+	// with a system key without staff. The requester may not decide the
+	// request.
+	RequestedBy crm.StaffID `json:"requested_by,omitempty"`
 }
 
 // lostDecisionInput is the body of POST /v1/leads/{id}/lost-decision. The
@@ -397,8 +405,11 @@ type lostRequestInput struct {
 // is an error and not a rejection.
 type lostDecisionInput struct {
 	Decision crm.Decision `json:"decision"`
-	// DecidedBy is required, and may not be who requested it (403).
-	DecidedBy crm.StaffID `json:"decided_by"`
+	// DecidedBy is the manager deciding: the API key's own staff member,
+	// so it may be left out, and must be that staff member when given
+	// (403 naming the field); required with a system key without staff.
+	// It may not be who requested it (403, rule not_requester).
+	DecidedBy crm.StaffID `json:"decided_by,omitempty"`
 	Note      string      `json:"note,omitempty"`
 }
 

@@ -72,7 +72,8 @@ type gradingRunInput struct {
 	// zone; it may not lie after that today.
 	AsOf dealercrm.Date `json:"as_of"`
 	// Group grades the dealer's customers against the population of its
-	// whole group (read only: only the dealer's grades are written).
+	// whole group (read only: only the dealer's grades are written). It
+	// needs permission group (group_admin).
 	Group bool `json:"group,omitempty"`
 	// RunID is an optional idempotency key.
 	RunID string `json:"run_id,omitempty"`
@@ -132,6 +133,11 @@ func gradingRoutes(svc *grading.Service) []route {
 			summary: "Grade the key's dealer as of a date (not after today), optionally against its group's population; writes only the dealer's grades; a repeat of a date answers its run",
 			status:  http.StatusCreated, location: "the run"},
 			func(c *call, in gradingRunInput) (grading.Run, error) {
+				if in.Group {
+					if err := c.principal.Need(crm.PermGroup); err != nil {
+						return grading.Run{}, err
+					}
+				}
 				r, err := svc.Run(c.r.Context(), grading.RunRequest{DealerID: c.dealer, AsOf: in.AsOf, Group: in.Group, RunID: grading.RunID(in.RunID)})
 				return created(c, "grading/runs", r.ID, r, err)
 			}),

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/apikey"
 	"github.com/dealercrm/dealercrm/crm"
 )
 
@@ -51,8 +52,12 @@ const retryAfter = 2 * time.Second
 
 // config is what the options set.
 type config struct {
-	keys          *keyring
-	auth          Authenticator
+	keys *keyring
+	auth Authenticator
+	// roles gives the permissions of each role (WithRoles).
+	roles crm.RoleTable
+	// managed authenticates and serves the managed API keys (WithKeys).
+	managed       *apikey.Service
 	logger        *slog.Logger
 	maxBody       int64
 	maxImportBody int64
@@ -82,23 +87,47 @@ type module struct {
 // Option configures the handler built by NewHandler.
 type Option func(*config)
 
-// WithAPIKeys adds API keys, each scoped to one dealer. Only the SHA-256
-// hash of each key is kept, and a presented key is compared with every
-// stored hash in constant time. Empty keys are ignored; a key mapped to an
-// empty dealer ID makes NewHandler panic, since every request with it would
-// fail. It may be given more than once; later keys are added to earlier
-// ones. WithAuthenticator replaces the keys.
+// WithAPIKeys adds API keys, each scoped to one dealer, in the form kept
+// from before keys had roles: each key gets LegacyRoles (admin and
+// group_admin: everything the default role table allows) and no staff
+// member, so it names the acting staff member in bodies where one is
+// needed (decided_by). WithPrincipals gives keys roles and staff. Only the
+// SHA-256 hash of each key is kept, and a presented key is compared with
+// every stored hash in constant time. Empty keys are ignored; a key mapped
+// to an empty dealer ID makes NewHandler panic, since every request with
+// it would fail. It may be given more than once, and with WithPrincipals;
+// later keys are added to earlier ones. WithAuthenticator replaces the
+// keys.
 func WithAPIKeys(keys map[string]crm.DealerID) Option {
 	return func(c *config) {
 		for k, d := range keys {
-			c.keys.add(k, d)
+			c.keys.add(k, crm.Principal{Dealer: d, Roles: LegacyRoles})
 		}
 	}
 }
 
-// WithAuthenticator replaces the API keys of WithAPIKeys by a for deciding
-// which dealer a request acts for (keys kept in the host's own database,
-// say).
+// WithPrincipals adds API keys, each with its principal: dealer, roles
+// (required), staff member, group and key ID (crm.Principal; Permissions
+// is ignored: the role table gives them). Keys are kept as WithAPIKeys
+// keeps them. A principal without a dealer or roles makes NewHandler
+// panic.
+func WithPrincipals(keys map[string]crm.Principal) Option {
+	return func(c *config) {
+		for k, p := range keys {
+			c.keys.add(k, p)
+		}
+	}
+}
+
+// WithRoles replaces the role table — which permissions each role holds —
+// by t (crm.DefaultRoles by default). The permission each operation needs
+// is fixed (the x-permission of each operation in the OpenAPI document);
+// the roles that hold it are the host's choice.
+func WithRoles(t crm.RoleTable) Option { return func(c *config) { c.roles = t } }
+
+// WithAuthenticator replaces the API keys of WithAPIKeys and
+// WithPrincipals by a for deciding whom a request acts for (keys kept in
+// the host's own database, say).
 func WithAuthenticator(a Authenticator) Option { return func(c *config) { c.auth = a } }
 
 // WithLogger sets the logger of request logs (one line per request with
@@ -179,13 +208,17 @@ type handler struct {
 	heavy chan struct{}
 	// limits are the per-key rates and the per-dealer heavy turns.
 	limits *limits
+	// resolved says the Authenticator is the keyring, whose principals
+	// carry their permissions already.
+	resolved bool
 }
 
 // NewHandler returns the HTTP API over svc (see the package documentation
 // for the routes). It never owns a listener: serve it with NewServer or
 // mount it in the host's own server, at the root (its paths start with
 // /v1). Every route but GET /healthz and GET /v1/openapi.json needs an API
-// key (WithAPIKeys), and the dealer is always the key's.
+// key (WithAPIKeys, WithPrincipals), the dealer is always the key's, and
+// the key's roles must hold the operation's permission (WithRoles).
 func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 	cfg := config{keys: &keyring{}, maxBody: DefaultMaxBodyBytes, maxImportBody: DefaultMaxImportBytes,
 		timeout: DefaultRequestTimeout, maxHeavy: DefaultMaxHeavyRequests, heavyWait: DefaultHeavyWait,
@@ -196,13 +229,23 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 	if cfg.catalog == nil {
 		cfg.catalog = i18n.Default()
 	}
+	if cfg.roles == nil {
+		cfg.roles = crm.DefaultRoles()
+	}
 	h := &handler{svc: svc, cfg: cfg, log: cfg.logger, auth: cfg.auth, mux: http.NewServeMux(),
 		heavy: make(chan struct{}, cfg.maxHeavy), limits: newLimits(cfg)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	if h.auth == nil {
-		h.auth = cfg.keys
+		// The keyring's principals are resolved now, once; another
+		// Authenticator's on every request (endpoint).
+		cfg.keys.resolve(cfg.roles)
+		h.auth, h.resolved = cfg.keys, true
+	}
+	if cfg.managed != nil {
+		h.auth = &managedKeys{svc: cfg.managed, roles: cfg.roles, next: h.auth, nextResolved: h.resolved}
+		h.resolved = true
 	}
 	h.routes = allRoutes(svc)
 	h.schemas = newSchemaRegistry()
@@ -210,11 +253,14 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 		h.routes = append(h.routes, m.routes()...)
 		m.schemas(h.schemas)
 	}
+	for i := range h.routes {
+		h.routes[i].perm = permissionOf(h.routes[i])
+	}
 	for _, rt := range h.routes {
 		h.mux.Handle(rt.pattern(), h.endpoint(rt))
 		h.patterns = append(h.patterns, rt.pattern())
 	}
-	doc, err := json.Marshal(openAPI(h.routes, h.schemas))
+	doc, err := json.Marshal(openAPI(h.routes, h.schemas, cfg.roles))
 	if err != nil {
 		panic(fmt.Sprintf("httpapi: OpenAPI document: %v", err))
 	}

@@ -387,25 +387,32 @@ func TestAuthentication(t *testing.T) {
 }
 
 // authFunc is an Authenticator from a function.
-type authFunc func(r *http.Request) (crm.DealerID, error)
+type authFunc func(r *http.Request) (crm.Principal, error)
 
-func (f authFunc) Authenticate(r *http.Request) (crm.DealerID, error) { return f(r) }
+func (f authFunc) Authenticate(r *http.Request) (crm.Principal, error) { return f(r) }
 
 func TestCustomAuthenticator(t *testing.T) {
-	e := newEnv(t, httpapi.WithAuthenticator(authFunc(func(r *http.Request) (crm.DealerID, error) {
+	e := newEnv(t, httpapi.WithAuthenticator(authFunc(func(r *http.Request) (crm.Principal, error) {
 		switch httpapi.APIKey(r) {
 		case "sso-token":
-			return dealerB, nil
+			return crm.Principal{Dealer: dealerB, Roles: []crm.Role{crm.RoleConsultant}, Staff: "S07",
+				Permissions: []crm.Permission{crm.PermPrivacy}}, nil
+		case "no-dealer":
+			return crm.Principal{Roles: []crm.Role{crm.RoleAdmin}}, nil
 		case "down":
-			return "", dealercrm.Errorf(dealercrm.Unavailable, "key store unreachable")
+			return crm.Principal{}, dealercrm.Errorf(dealercrm.Unavailable, "key store unreachable")
 		}
-		return "", httpapi.ErrUnauthenticated
+		return crm.Principal{}, httpapi.ErrUnauthenticated
 	})))
 	w := e.do(http.MethodGet, "/v1/dealer", "sso-token", nil)
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, string(dealerB), decode(t, w)["id"])
 	requireProblem(t, e.do(http.MethodGet, "/v1/dealer", keyA, nil), http.StatusUnauthorized, "unauthenticated")
+	requireProblem(t, e.do(http.MethodGet, "/v1/dealer", "no-dealer", nil), http.StatusUnauthorized, "unauthenticated")
 	requireProblem(t, e.do(http.MethodGet, "/v1/dealer", "down", nil), http.StatusServiceUnavailable, "unavailable")
+	// The role table decides the permissions, not the authenticator.
+	p := requireProblem(t, e.do(http.MethodPost, "/v1/customers/c1/erase", "sso-token", nil), http.StatusForbidden, "permission_denied")
+	assert.Equal(t, "privacy", p["permission"])
 }
 
 func TestBodyLimits(t *testing.T) {

@@ -75,6 +75,7 @@ var pathKinds = map[string]string{
 	"/v1/loyalty/entries/":          "entry",
 	"/v1/customers/{id}/consents/":  "customer",
 	"/v1/campaigns/{id}/responses/": "customer",
+	"/v1/api-keys/":                 "api_key",
 }
 
 // refKinds maps a reference field or query parameter to the kind of ID it
@@ -124,6 +125,7 @@ var listKinds = map[string]string{
 	"/v1/survey-responses":     "survey_response",
 	"/v1/tasks":                "task",
 	"/v1/loyalty/members":      "member",
+	"/v1/api-keys":             "api_key",
 	// Items without an ID of their own; their references are collected.
 	"/v1/grading/customers": "",
 	"/v1/call-groups":       "",
@@ -150,6 +152,8 @@ var bodies = map[string]string{
 	"createQuestionnaire":      `{"id": "@ext", "name": "回访", "department": "service", "scale": "likert5", "hierarchy_id": "@hierarchy", "items": [{"id": "i1", "text": "总体满意吗?", "indicator_id": "overall"}]}`,
 	"createComplaint":          `{"customer_id": "@customer", "vehicle_id": "@vehicle", "service_order_id": "@service_order", "category": "service", "severity": "low", "status": "open", "opened": "@yesterday"}`,
 	"createEventParticipation": `{"customer_id": "@customer", "event_id": "EV-1", "event_name": "爱车讲堂", "date": "@yesterday", "attended": true}`,
+	"createAPIKey":             `{"name": "走查密钥", "roles": ["cr"], "staff_id": "S07"}`,
+	"rotateAPIKey":             `{"overlap_hours": 1}`,
 	"createLead":               `{"name": "赵六", "mobile": "13912345678", "source": "walk_in", "customer_id": "@customer", "referrer_id": "@customer"}`,
 	"recordSurveyResponse":     `{"questionnaire_id": "@questionnaire", "customer_id": "@customer", "service_order_id": "@service_order", "date": "@yesterday", "answers": @answers, "comment": "很不满意"}`,
 	"postEarning":              `{"service_order_id": "@service_order"}`,
@@ -198,8 +202,10 @@ type apiOp struct {
 			Schema apiSchema `json:"schema"`
 		} `json:"content"`
 	} `json:"requestBody"`
-	Security  *[]any `json:"security"`
-	Responses map[string]struct {
+	Security *[]any `json:"security"`
+	// Permission is the operation's entry in the permission table.
+	Permission string `json:"x-permission"`
+	Responses  map[string]struct {
 		Content map[string]struct {
 			Schema apiSchema `json:"schema"`
 		} `json:"content"`
@@ -652,12 +658,7 @@ func (iso *isolation) generate(rt isoRoute, s apiSchema, name string, depth int)
 // try sends v as B and checks the answer and A's records.
 func (iso *isolation) try(rt isoRoute, v variant, before map[string]string) {
 	t := iso.t
-	var header []string
-	if slices.ContainsFunc(rt.op.Parameters, func(p apiParam) bool { return p.Name == "Idempotency-Key" }) {
-		iso.seq++
-		header = []string{"Idempotency-Key", "iso-" + strconv.Itoa(iso.seq)}
-	}
-	code, body := iso.s.send(t, iso.s.b, rt.method, v.target, v.body, header...)
+	code, body := iso.s.send(t, iso.s.b, rt.method, v.target, v.body, iso.headers(rt)...)
 	if testing.Verbose() {
 		t.Logf("%d %s %s (%s) %.160s", code, rt.method, v.target, v.name, body)
 	}
@@ -689,6 +690,16 @@ func (iso *isolation) try(rt isoRoute, v variant, before map[string]string) {
 			}
 		}
 	}
+}
+
+// headers are the headers of a request of rt: a fresh Idempotency-Key
+// where the route takes one.
+func (iso *isolation) headers(rt isoRoute) []string {
+	if !slices.ContainsFunc(rt.op.Parameters, func(p apiParam) bool { return p.Name == "Idempotency-Key" }) {
+		return nil
+	}
+	iso.seq++
+	return []string{"Idempotency-Key", "iso-" + strconv.Itoa(iso.seq)}
 }
 
 // leak returns the first text of A's in body that brought does not hold.
@@ -765,6 +776,9 @@ func (iso *isolation) prepare(dealer crm.DealerID) {
 	}
 	code, raw = iso.s.send(t, dealer, http.MethodPost, base+"/audience", []byte(iso.fill(`{"as_of": "@today"}`)))
 	require.Less(t, code, 300, "freeze the audience: %s", raw)
+	// A managed API key, so that the key routes have one to act on.
+	code, raw = iso.s.send(t, dealer, http.MethodPost, "/v1/api-keys", []byte(bodies["createAPIKey"]))
+	require.Equal(t, http.StatusCreated, code, "create an API key: %s", raw)
 }
 
 // collect gathers dealer's IDs by kind from its list routes.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -33,7 +34,7 @@ func lifecycleSchemas(r *schemaRegistry) {
 	addEnum(r, lifecycle.ClassA, lifecycle.ClassB, lifecycle.ClassC, lifecycle.ClassD)
 	addEnum(r, lifecycle.AbnormalClasses()...)
 	addEnum(r, lifecycle.RepairClasses()...)
-	r.docs["CallItem"] = "A task of the call list with what the caller needs: the customer's name and mobile (in full for now), the car's plate and model, its stage, the customer's grade, club tier and last visit."
+	r.docs["CallItem"] = "A task of the call list with what the caller needs: the customer's name and mobile (masked for roles without permission personal_data), the car's plate and model, its stage, the customer's grade, club tier and last visit."
 	r.docs["CallGroup"] = "One customer's tasks on the call list, worked as one call: an outcome on lead with close_covered closes covers too."
 	r.docs["Task"] = "A follow-up task: whom to contact, about what, by when and who does it, with its deterministic key."
 	r.docs["CallLead"] = "The lead a task is about (lead_follow_up, stale_lead): a prospect, not yet a customer."
@@ -48,6 +49,8 @@ func lifecycleSchemas(r *schemaRegistry) {
 type taskOutcomeInput struct {
 	Outcome crm.Outcome `json:"outcome"`
 	Note    string      `json:"note,omitempty"`
+	// StaffID is who made the contact: the API key's own staff member, so
+	// it may be left out, and must be that staff member when given.
 	StaffID crm.StaffID `json:"staff_id,omitempty"`
 	Channel crm.Channel `json:"channel,omitempty"`
 	// AppointmentDate is required with outcome appointment_booked.
@@ -187,6 +190,32 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 		*d = t
 		return err
 	}
+	// inScope checks that the principal sees the tasks of ids before they
+	// are worked or (re)assigned (lifecycle.InScope): a consultant or
+	// advisor their own, CR the CR tasks; mine does for the task of the
+	// path.
+	inScope := func(c *call, ids []lifecycle.TaskID, bulk bool) error {
+		if c.principal.Can(crm.PermAllTasks) {
+			return nil // every task of the store: no read needed
+		}
+		for _, id := range ids {
+			t, err := svc.Tasks().Get(c.r.Context(), c.dealer, id)
+			if bulk && errors.Is(err, dealercrm.ErrNotFound) {
+				continue // ReassignMany names the missing task
+			}
+			if err != nil {
+				return err
+			}
+			if !lifecycle.InScope(c.principal, &t) {
+				return &crm.PermissionError{Permission: crm.PermAllTasks,
+					Message: fmt.Sprintf("task %s is not the API key's to work, and its roles lack permission %s", id, crm.PermAllTasks)}
+			}
+		}
+		return nil
+	}
+	mine := func(c *call) error {
+		return inScope(c, []lifecycle.TaskID{lifecycle.TaskID(c.r.PathValue("id"))}, false)
+	}
 	const day = "The day, YYYY-MM-DD; today when omitted."
 	taskParams := paged(func(q *taskQuery) *crm.PageRequest { return &q.f.PageRequest },
 		dateParam("date", day, func(q *taskQuery) *dealercrm.Date { return &q.date }),
@@ -215,7 +244,7 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 		dateParam("date", day, func(q *abnormalQuery) *dealercrm.Date { return &q.date }),
 		enumsParam("class", "Keep vehicles with one of these classes; any when omitted.", "abnormal classes", nil,
 			func(q *abnormalQuery) *[]lifecycle.AbnormalClass { return &q.q.Classes }),
-		boolParam("group", "true: the explicit group-level view, reading the sister dealers' service orders by VIN (near-churn); computed live.",
+		boolParam("group", "true: the explicit group-level view, reading the sister dealers' service orders by VIN (near-churn); computed live. Needs permission group (group_admin).",
 			func(q *abnormalQuery) *bool { return &q.q.Group }),
 		liveParam(func(q *abnormalQuery) *lifecycle.ReportSource { return &q.q.Source }),
 	)
@@ -234,6 +263,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 				if err := today(c, &q.date); err != nil {
 					return crm.Page[lifecycle.CallItem]{}, err
 				}
+				if err := lifecycle.ScopeTasks(c.principal, &q.f); err != nil {
+					return crm.Page[lifecycle.CallItem]{}, err
+				}
 				p, err := svc.CallList(c.r.Context(), c.dealer, q.date, q.f)
 				for i := range p.Items {
 					c.renderTask(&p.Items[i].Task)
@@ -245,6 +277,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 			status:  http.StatusOK, result: reflect.TypeFor[lifecycle.CallGroup](), list: true},
 			taskParams, func(c *call, q taskQuery) (crm.Page[lifecycle.CallGroup], error) {
 				if err := today(c, &q.date); err != nil {
+					return crm.Page[lifecycle.CallGroup]{}, err
+				}
+				if err := lifecycle.ScopeTasks(c.principal, &q.f); err != nil {
 					return crm.Page[lifecycle.CallGroup]{}, err
 				}
 				p, err := svc.CallGroups(c.r.Context(), c.dealer, q.date, q.f)
@@ -259,8 +294,15 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 			summary: "Record the outcome of a task's contact: logs an interaction and closes the task; appointment_booked needs appointment_date; no answer retries on the next working day up to the policy's attempts; close_covered closes the tasks the call covers too",
 			status:  http.StatusOK},
 			func(c *call, in taskOutcomeInput) (taskOutcomeReply, error) {
+				staff, err := c.principal.Actor("staff_id", in.StaffID)
+				if err != nil {
+					return taskOutcomeReply{}, err
+				}
+				if err := mine(c); err != nil {
+					return taskOutcomeReply{}, err
+				}
 				ts, i, err := svc.RecordCallOutcome(c.r.Context(), c.dealer, lifecycle.TaskID(c.r.PathValue("id")),
-					lifecycle.Outcome{Outcome: in.Outcome, Note: in.Note, StaffID: in.StaffID, Channel: in.Channel,
+					lifecycle.Outcome{Outcome: in.Outcome, Note: in.Note, StaffID: staff, Channel: in.Channel,
 						AppointmentDate: in.AppointmentDate, CloseCovered: in.CloseCovered})
 				if err != nil {
 					return taskOutcomeReply{}, err
@@ -273,6 +315,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 		command(route{method: http.MethodPost, path: "/v1/tasks/{id}/skip", op: "skipTask", tag: "Lifecycle",
 			summary: "Skip a task: close it without doing it, with a reason (required)", status: http.StatusOK},
 			func(c *call, in taskSkipInput) (lifecycle.Task, error) {
+				if err := mine(c); err != nil {
+					return lifecycle.Task{}, err
+				}
 				t, err := svc.Skip(c.r.Context(), c.dealer, lifecycle.TaskID(c.r.PathValue("id")), in.Reason)
 				c.renderTask(&t)
 				return t, err
@@ -280,6 +325,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 		command(route{method: http.MethodPost, path: "/v1/tasks/{id}/assign", op: "assignTask", tag: "Lifecycle",
 			summary: "Give an open or overdue task to a staff member", status: http.StatusOK},
 			func(c *call, in taskAssignInput) (lifecycle.Task, error) {
+				if err := mine(c); err != nil {
+					return lifecycle.Task{}, err
+				}
 				t, err := svc.Reassign(c.r.Context(), c.dealer, lifecycle.TaskID(c.r.PathValue("id")), in.StaffID)
 				c.renderTask(&t)
 				return t, err
@@ -288,6 +336,9 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 			summary: "Give several open or overdue tasks (at most 1,000) to a staff member in one transaction: all or nothing, the tasks in the order of ids, or an error naming the task that failed",
 			status:  http.StatusOK},
 			func(c *call, in tasksAssignInput) (tasksReply, error) {
+				if err := inScope(c, in.IDs, true); err != nil {
+					return tasksReply{}, err
+				}
 				ts, err := svc.ReassignMany(c.r.Context(), c.dealer, in.IDs, in.StaffID)
 				for j := range ts {
 					c.renderTask(&ts[j])
@@ -309,6 +360,11 @@ func lifecycleRoutes(svc *lifecycle.Service) []route {
 			summary: "Abnormal customers 异常客户 as of a day (default today): near-churn, long-absent, complained, repair-only; counts over every vehicle, the abnormal vehicles one page at a time",
 			status:  http.StatusOK},
 			abnormalParams, func(c *call, q abnormalQuery) (lifecycle.AbnormalReport, error) {
+				if q.q.Group {
+					if err := c.principal.Need(crm.PermGroup); err != nil {
+						return lifecycle.AbnormalReport{}, err
+					}
+				}
 				r, err := fromSnapshot(c, &q.q.Source, func() (lifecycle.AbnormalReport, error) { return svc.Abnormal(c.r.Context(), c.dealer, q.date, q.q) })
 				c.renderAbnormal(&r)
 				return r, err

@@ -354,11 +354,11 @@ func sortedKeys(o obj) []string {
 
 // newLifecycleEnv is the handler with the lifecycle routes on memory
 // stores, its clock at now, with the crm and lifecycle services to seed it.
-func newLifecycleEnv(t *testing.T, now time.Time) (*env, *crm.Service, *lifecycle.Service) {
+func newLifecycleEnv(t *testing.T, now time.Time, opts ...httpapi.Option) (*env, *crm.Service, *lifecycle.Service) {
 	t.Helper()
 	store := memory.New()
 	crmSvc := crm.NewService(store)
 	lc, err := lifecycle.NewService(crmSvc, memory.NewTaskStore(), lifecycle.WithClock(func() time.Time { return now }))
 	require.NoError(t, err)
-	return newEnvOn(t, store, httpapi.WithLifecycle(lc)), crmSvc, lc
+	return newEnvOn(t, store, append([]httpapi.Option{httpapi.WithLifecycle(lc)}, opts...)...), crmSvc, lc
 }

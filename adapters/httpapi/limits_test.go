@@ -179,8 +179,8 @@ func TestEveryUnavailableCarriesRetryAfter(t *testing.T) {
 	assert.Equal(t, "postgres: database unavailable", p["detail"])
 	assert.Contains(t, logs.String(), `msg="httpapi: unavailable" method=POST route="POST /v1/customers" dealer=SH01 cause="crm: create customer: postgres: database unavailable"`)
 
-	down := newEnv(t, httpapi.WithAuthenticator(authFunc(func(*http.Request) (crm.DealerID, error) {
-		return "", dealercrm.Errorf(dealercrm.Unavailable, "key store unreachable")
+	down := newEnv(t, httpapi.WithAuthenticator(authFunc(func(*http.Request) (crm.Principal, error) {
+		return crm.Principal{}, dealercrm.Errorf(dealercrm.Unavailable, "key store unreachable")
 	})))
 	requireUnavailable(t, down.do(http.MethodGet, "/v1/dealer", "any", nil))
 }

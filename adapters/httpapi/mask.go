@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -285,4 +286,47 @@ func isPhone(digits string, plus bool) bool {
 		return crm.CheckMobile(digits[4:])
 	}
 	return false
+}
+
+// maskJSON masks the phone and ID-card numbers of a JSON answer for a
+// principal without crm.PermPersonalData (SPEC §9: in full only for the
+// roles that contact or manage customers), with the rules of MaskAttr: a
+// member whose name contains "mobile" or "phone" is masked whatever it
+// holds, and numbers that look like phone or ID-card numbers are masked
+// in every other string (a note quoting a number). Numbers, names and
+// the rest are kept; members come out in name order. A body that is not
+// JSON is returned as it is.
+func maskJSON(body []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return body
+	}
+	out, err := json.Marshal(maskValue(v, false))
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// maskValue masks the strings of a decoded JSON value; phone says the
+// value is (inside) a phone member.
+func maskValue(v any, phone bool) any {
+	switch x := v.(type) {
+	case string:
+		if phone && x != "" {
+			return maskPhone(x)
+		}
+		return maskString(x)
+	case []any:
+		for i := range x {
+			x[i] = maskValue(x[i], phone)
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = maskValue(e, phone || isPhoneKey(k))
+		}
+	}
+	return v
 }

@@ -129,7 +129,10 @@ func newSchemaRegistry() *schemaRegistry {
 // schemaGen builds JSON Schemas (OpenAPI 3.1, draft 2020-12) from Go types,
 // collecting named ones in defs.
 type schemaGen struct {
-	reg   *schemaRegistry
+	reg *schemaRegistry
+	// roles is the role table, to say who holds each operation's
+	// permission.
+	roles crm.RoleTable
 	defs  map[string]any
 	names map[string]reflect.Type
 }
@@ -273,9 +276,10 @@ func (g *schemaGen) name(t reflect.Type) string {
 }
 
 // openAPI builds the OpenAPI 3.1 document of routes, whose types reg
-// describes.
-func openAPI(routes []route, reg *schemaRegistry) map[string]any {
-	g := &schemaGen{reg: reg, defs: map[string]any{}, names: map[string]reflect.Type{}}
+// describes, with the permission of each operation and the roles of roles
+// that hold it.
+func openAPI(routes []route, reg *schemaRegistry, roles crm.RoleTable) map[string]any {
+	g := &schemaGen{reg: reg, roles: roles, defs: map[string]any{}, names: map[string]reflect.Type{}}
 	paths := map[string]map[string]any{}
 	var tags []any
 	seenTag := map[string]bool{}
@@ -307,6 +311,7 @@ func openAPI(routes []route, reg *schemaRegistry) map[string]any {
 		},
 		"tags":     tags,
 		"paths":    paths,
+		"x-roles":  roleDoc(roles),
 		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{"apiKey": []any{}}},
 		"components": map[string]any{
 			"schemas": g.defs,
@@ -320,7 +325,7 @@ func openAPI(routes []route, reg *schemaRegistry) map[string]any {
 			},
 			"securitySchemes": map[string]any{
 				"bearer": map[string]any{"type": "http", "scheme": "bearer",
-					"description": "Authorization: Bearer <API key>. Every key belongs to one dealer, and every request acts for that dealer."},
+					"description": "Authorization: Bearer <API key>. Every key belongs to one dealer, and every request acts for that dealer, as the key's staff member with the key's roles; each operation needs the permission in its x-permission (x-roles lists the roles and their permissions)."},
 				"apiKey": map[string]any{"type": "apiKey", "in": "header", "name": "X-API-Key",
 					"description": "The API key in its own header, as an alternative to Authorization: Bearer."},
 			},
@@ -335,12 +340,20 @@ Bodies are JSON (PATCH also takes application/merge-patch+json, RFC 7396); unkno
 Server-set fields (id, dealer_id, created_at, updated_at) may be sent and are ignored.
 Dates are YYYY-MM-DD in the dealer's time zone, times RFC 3339, amounts decimal strings.
 Lists return {"items": [...], "next": "cursor"}; pass next as after to get the following page.
+Each API key acts for a principal: its dealer, its staff member and its roles. Every operation needs one permission (x-permission, and its description says which roles hold it; x-roles is the role table): a key whose roles lack it is answered 403 with the permission in the problem's permission member.
+The acting staff member is the key's: requested_by, decided_by and the staff_id of a follow-up, a task outcome or an interaction may be left out, and must be the key's own staff member when given (403 naming the field); a system key without staff names them.
+A consultant or an advisor sees their own leads and tasks, CR the CR tasks, a manager and an admin all of the store: list filters are forced accordingly (403 naming the parameter that asks for more).
+Phone and ID numbers are shown in full only to roles with permission personal_data; other keys read them masked (138****8000).
 Errors are RFC 9457 problem details with a code member: invalid 422 (errors lists the fields), not_found 404, conflict and failed_precondition 409, permission_denied 403, unavailable 503 (with Retry-After), internal 500, malformed_request 400, unauthenticated 401, body_too_large 413, rate_limited 429 (with Retry-After).
 Reports, grading runs, imports, segment previews, audience freezes and exports are heavy: only a few run at once, and one that finds no turn within a short wait is answered 503 with Retry-After (429 when the dealer's own share of them is taken). Each API key may send a limited number of requests a second (429 with Retry-After beyond).`
 
 // operation builds the OpenAPI operation of rt.
 func (g *schemaGen) operation(rt route) map[string]any {
 	op := map[string]any{"operationId": rt.op, "summary": rt.summary, "tags": []string{rt.tag}}
+	if !rt.public {
+		op["x-permission"] = string(rt.perm)
+		op["description"] = permissionDoc(rt.perm, g.roles)
+	}
 	var params []any
 	for _, name := range pathParams(rt.path) {
 		params = append(params, map[string]any{"name": name, "in": "path", "required": true,
@@ -443,7 +456,7 @@ func problemStatuses(rt route) []int {
 	}
 	if !rt.public {
 		// 404 also when the key's dealer itself does not exist.
-		st = append(st, http.StatusUnauthorized, http.StatusNotFound)
+		st = append(st, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound)
 	}
 	if rt.method != http.MethodGet && !rt.public {
 		st = append(st, http.StatusConflict)
@@ -470,4 +483,47 @@ func pathParams(path string) []string {
 		}
 	}
 	return out
+}
+
+// permissionDoc is the description of an operation that needs perm: the
+// permission and the roles of roles that hold it.
+func permissionDoc(perm crm.Permission, roles crm.RoleTable) string {
+	var holders []string
+	for _, r := range sortedRoles(roles) {
+		if slices.Contains(roles[r], perm) {
+			holders = append(holders, string(r))
+		}
+	}
+	who := "no role"
+	if len(holders) > 0 {
+		who = "the roles " + strings.Join(holders, ", ")
+	}
+	return "Needs permission " + string(perm) + ", held by " + who + "."
+}
+
+// roleDoc is the x-roles member of the document: each role's permissions.
+func roleDoc(roles crm.RoleTable) map[string][]string {
+	out := make(map[string][]string, len(roles))
+	for r, perms := range roles {
+		out[string(r)] = strs(perms)
+	}
+	return out
+}
+
+// sortedRoles returns the roles of t: the default ones first, in their
+// order, then the host's own by name.
+func sortedRoles(t crm.RoleTable) []crm.Role {
+	var out, own []crm.Role
+	for _, r := range crm.Roles() {
+		if _, ok := t[r]; ok {
+			out = append(out, r)
+		}
+	}
+	for r := range t {
+		if !slices.Contains(crm.Roles(), r) {
+			own = append(own, r)
+		}
+	}
+	slices.Sort(own)
+	return append(out, own...)
 }

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/apikey"
 	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/grading"
@@ -87,6 +88,14 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 		var d oaDocument
 		require.NoError(t, json.Unmarshal(h.openapi, &d))
+
+		// The permission table has an entry for every authenticated route
+		// (NewHandler panics otherwise) and none for a route that is not.
+		for op := range permissions {
+			assert.True(t, slices.ContainsFunc(h.routes, func(rt route) bool { return rt.op == op && !rt.public }),
+				"the permission table's %s is an authenticated operation", op)
+		}
+		assert.Contains(t, doc, `"x-roles"`, "the document shows the role table")
 		require.Contains(t, d.Components.Schemas, "ComparisonMatrix", "the matrix's own JSON form is documented")
 		for name, want := range map[string]string{"AHPMethod": "geometric_mean", "Scale": "likert5", "RandomIndex": "donegan_dodd",
 			"Department": "service", "Quadrant": "fix_first", "Granularity": "quarter"} {
@@ -121,6 +130,8 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 	require.NoError(t, err)
 	sched, err := jobs.NewScheduler(jobs.Defaults(jobs.Services{Lifecycle: lc}), store.Dealers(), memory.NewRunStore())
 	require.NoError(t, err)
+	keys, err := apikey.NewService(memory.NewKeyStore(), []byte("0123456789abcdef0123456789abcdef"))
+	require.NoError(t, err)
 	return svc, []testModule{
 		{"lifecycle", WithLifecycle(lc), 10},
 		{"grading", WithGrading(gr), 7},
@@ -128,6 +139,7 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 		{"loyalty", WithLoyalty(club), 14},
 		{"campaign", WithCampaigns(cs), 18},
 		{"jobs", WithJobs(sched), 2},
+		{"keys", WithKeys(keys), 5},
 	}
 }
 
@@ -159,7 +171,9 @@ type oaOperation struct {
 		Content map[string]map[string]any `json:"content"`
 		Headers map[string]any            `json:"headers"`
 	} `json:"responses"`
-	Security *[]any `json:"security"`
+	Security    *[]any `json:"security"`
+	Permission  string `json:"x-permission"`
+	Description string `json:"description"`
 }
 
 var wildcard = regexp.MustCompile(`\{([^}]+)\}`)
@@ -305,9 +319,15 @@ func checkOperation(t *testing.T, h *handler, doc oaDocument, rt route, op oaOpe
 		if assert.NotNil(t, op.Security, "%s is public", name) {
 			assert.Empty(t, *op.Security, "%s is public", name)
 		}
+		assert.Empty(t, op.Permission, "%s is public", name)
 	} else {
 		assert.Contains(t, op.Responses, "401", "%s needs a key", name)
+		assert.Contains(t, op.Responses, "403", "%s needs a permission", name)
 		assert.Nil(t, op.Security, "%s needs a key", name)
+		// The permission of the table, shown and described.
+		assert.Equal(t, string(permissions[rt.op]), op.Permission, "%s: x-permission is the table's", name)
+		assert.Contains(t, crm.Permissions(), crm.Permission(op.Permission), "%s: a known permission", name)
+		assert.Contains(t, op.Description, "Needs permission "+op.Permission+", held by ", "%s: the description names the permission", name)
 	}
 }
 
@@ -358,4 +378,16 @@ func schemaName(h *handler, t reflect.Type) string {
 	}
 	r, n := utf8.DecodeRuneInString(t.Name())
 	return string(unicode.ToUpper(r)) + t.Name()[n:]
+}
+
+// TestPermissionTableRequired: an authenticated route without an entry in
+// the permission table is never served — NewHandler refuses to build.
+func TestPermissionTableRequired(t *testing.T) {
+	rt := route{method: http.MethodGet, path: "/v1/new", op: "someNewOperation"}
+	assert.PanicsWithValue(t, "httpapi: operation someNewOperation (GET /v1/new) has no entry in the permission table (routes.go)",
+		func() { permissionOf(rt) })
+	rt.public = true
+	assert.Empty(t, permissionOf(rt), "a public route needs none")
+	rt = route{method: http.MethodGet, path: "/v1/customers", op: "listCustomers"}
+	assert.Equal(t, crm.PermCustomersRead, permissionOf(rt))
 }

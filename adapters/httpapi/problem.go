@@ -76,6 +76,9 @@ type problem struct {
 	// TotalErrors counts the broken rules when errors lists only the
 	// first of them (an import lists the first 100).
 	TotalErrors int `json:"total_errors,omitempty"`
+	// Permission is the permission the API key's roles lack (a 403 of
+	// the permission table, or a group view asked without PermGroup).
+	Permission crm.Permission `json:"permission,omitempty"`
 }
 
 // writeProblem is the one place that turns an error into a response. The
@@ -86,6 +89,7 @@ func (h *handler) writeProblem(w http.ResponseWriter, r *http.Request, err error
 	var ae *apiError
 	var ve *crm.ValidationError
 	var ce *crm.ConflictError
+	var pe *crm.PermissionError
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -102,6 +106,11 @@ func (h *handler) writeProblem(w http.ResponseWriter, r *http.Request, err error
 		p.Errors = ve.Fields
 		if ve.Total > len(ve.Fields) {
 			p.TotalErrors = ve.Total
+		}
+	case errors.As(err, &pe):
+		p.Code, p.Detail, p.Permission = string(dealercrm.PermissionDenied), pe.Message, pe.Permission
+		if pe.Field != "" {
+			p.Errors = []crm.FieldError{{Field: pe.Field, Rule: pe.Rule, Message: pe.Message}}
 		}
 	case errors.As(err, &ce):
 		// The detail says in words which field is taken; errors names it

@@ -34,6 +34,16 @@ type resource[T any, ID ~string, In any, F any] struct {
 	// page reaches the filter's embedded PageRequest.
 	page   func(*F) *crm.PageRequest
 	params []filterParam[F]
+	// scope, when set, restricts a list's filter to what the principal
+	// sees (crm.Principal.ScopeLeads); check refuses a record it does not
+	// see (crm.Principal.CheckLead) on get, update and delete.
+	scope func(crm.Principal, *F) error
+	check func(crm.Principal, *T) error
+	// actor, when set, reaches the request's field naming the member of
+	// staff acting (an interaction's staff_id): on create it is the
+	// principal's own (crm.Principal.Actor), and a patch may change it
+	// only to that staff member.
+	actor func(*In) *crm.StaffID
 }
 
 func (rs resource[T, ID, In, F]) routes() []route {
@@ -61,6 +71,13 @@ func (rs resource[T, ID, In, F]) handleCreate(h *handler, c *call) error {
 	if err := c.decode(&in); err != nil {
 		return err
 	}
+	if rs.actor != nil {
+		staff, err := c.principal.Actor("staff_id", *rs.actor(&in))
+		if err != nil {
+			return err
+		}
+		*rs.actor(&in) = staff
+	}
 	var v T
 	rs.apply(&in, &v)
 	v, err := rs.create(h.svc, c.r.Context(), c.dealer, v)
@@ -76,6 +93,11 @@ func (rs resource[T, ID, In, F]) handleGet(h *handler, c *call) error {
 	if err != nil {
 		return err
 	}
+	if rs.check != nil {
+		if err := rs.check(c.principal, &v); err != nil {
+			return err
+		}
+	}
 	return c.reply(http.StatusOK, v)
 }
 
@@ -88,9 +110,23 @@ func (rs resource[T, ID, In, F]) handlePatch(h *handler, c *call) error {
 		return err
 	}
 	v, err := rs.update(h.svc, c.r.Context(), c.dealer, ID(c.r.PathValue("id")), func(v *T) error {
+		if rs.check != nil {
+			if err := rs.check(c.principal, v); err != nil {
+				return err
+			}
+		}
 		in := rs.view(v)
+		var before crm.StaffID
+		if rs.actor != nil {
+			before = *rs.actor(&in)
+		}
 		if err := applyPatch(&in, patch); err != nil {
 			return err
+		}
+		if rs.actor != nil && *rs.actor(&in) != before && *rs.actor(&in) != "" {
+			if _, err := c.principal.Actor("staff_id", *rs.actor(&in)); err != nil {
+				return err
+			}
 		}
 		rs.apply(&in, v)
 		return nil
@@ -102,6 +138,15 @@ func (rs resource[T, ID, In, F]) handlePatch(h *handler, c *call) error {
 }
 
 func (rs resource[T, ID, In, F]) handleDelete(h *handler, c *call) error {
+	if rs.check != nil {
+		v, err := rs.get(h.svc, c.r.Context(), c.dealer, ID(c.r.PathValue("id")))
+		if err != nil {
+			return err
+		}
+		if err := rs.check(c.principal, &v); err != nil {
+			return err
+		}
+	}
 	if err := rs.remove(h.svc, c.r.Context(), c.dealer, ID(c.r.PathValue("id"))); err != nil {
 		return err
 	}
@@ -112,6 +157,11 @@ func (rs resource[T, ID, In, F]) handleList(h *handler, c *call) error {
 	var f F
 	if err := parseQuery(c.r, rs.allParams(), &f); err != nil {
 		return err
+	}
+	if rs.scope != nil {
+		if err := rs.scope(c.principal, &f); err != nil {
+			return err
+		}
 	}
 	p, err := rs.list(h.svc, c.r.Context(), c.dealer, f)
 	if err != nil {

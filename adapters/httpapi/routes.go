@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -23,6 +24,9 @@ type route struct {
 	summary string
 	// public routes need no API key.
 	public bool
+	// perm is the permission the key's roles must hold; NewHandler sets it
+	// from the permission table (permissionOf).
+	perm   crm.Permission
 	params []queryParam
 	// body is the request type; nil when the route takes no body.
 	body reflect.Type
@@ -63,9 +67,11 @@ type route struct {
 func (rt route) pattern() string { return rt.method + " " + rt.path }
 
 // endpoint wraps a route's handler: it records the route for the request
-// log, sets the request's deadline, authenticates (the dealer comes from
-// the key and nowhere else), waits for a heavy route's turn and writes the
-// handler's error as a problem.
+// log, sets the request's deadline, authenticates (the principal, and so
+// the dealer, comes from the key and nowhere else), checks the route's
+// permission against the principal's roles (the one permission check;
+// 403 naming the permission), waits for a heavy route's turn and writes
+// the handler's error as a problem.
 func (h *handler) endpoint(rt route) http.Handler {
 	limit := h.cfg.maxBody
 	if rt.bulk {
@@ -82,19 +88,27 @@ func (h *handler) endpoint(rt route) http.Handler {
 		r = r.WithContext(ctx)
 		c := &call{w: w, r: r, limit: limit, cat: h.cfg.catalog}
 		if !rt.public {
-			dealer, err := h.auth.Authenticate(r)
-			if err == nil && dealer == "" {
+			p, err := h.auth.Authenticate(r)
+			if err == nil && p.Dealer == "" {
 				err = ErrUnauthenticated
 			}
 			if err != nil {
 				h.writeProblem(w, r, err)
 				return
 			}
-			c.dealer = dealer
+			if !h.resolved {
+				h.cfg.roles.Resolve(&p)
+			}
+			c.principal, c.dealer = p, p.Dealer
+			c.mask = !p.Can(crm.PermPersonalData)
 			if sw != nil {
-				sw.dealer = dealer
+				sw.dealer = p.Dealer
 			}
 			if err := h.limits.allow(r); err != nil {
+				h.writeProblem(w, r, err)
+				return
+			}
+			if err := p.Need(rt.perm); err != nil {
 				h.writeProblem(w, r, err)
 				return
 			}
@@ -219,38 +233,78 @@ func patchDealer(h *handler, c *call) error {
 	return c.reply(http.StatusOK, d)
 }
 
-// leadRoutes are the operations of a lead's state machine.
+// leadRoutes are the operations of a lead's state machine. Each works
+// only a lead the principal sees (crm.Principal.CheckLead: a consultant
+// their own), and the member of staff acting is the principal's
+// (crm.Principal.Actor): requested_by, decided_by and a follow-up's
+// staff_id may be left out, and must name the key's own staff member when
+// given; a system key without staff names them.
 func leadRoutes(svc *crm.Service) []route {
 	item := "/v1/leads/{id}"
 	id := func(c *call) crm.LeadID { return crm.LeadID(c.r.PathValue("id")) }
+	// mine checks that the principal sees the lead before it is worked.
+	mine := func(c *call) error {
+		l, err := svc.GetLead(c.r.Context(), c.dealer, id(c))
+		if err != nil {
+			return err
+		}
+		return c.principal.CheckLead(&l)
+	}
 	return []route{
 		command(route{method: http.MethodPost, path: item + "/level", op: "setLeadLevel", tag: "Leads",
 			summary: "Move an open lead to another level (not D or F) and reschedule its next follow-up", status: http.StatusOK},
 			func(c *call, in levelInput) (crm.Lead, error) {
+				if err := mine(c); err != nil {
+					return crm.Lead{}, err
+				}
 				return svc.SetLeadLevel(c.r.Context(), c.dealer, id(c), in.Level)
 			}),
 		command(route{method: http.MethodPost, path: item + "/follow-ups", op: "logLeadFollowUp", tag: "Leads",
 			summary: "Append a follow-up to an open lead's log and schedule the next one", status: http.StatusOK},
 			func(c *call, in followUpInput) (crm.Lead, error) {
+				staff, err := c.principal.Actor("staff_id", in.StaffID)
+				if err != nil {
+					return crm.Lead{}, err
+				}
+				if err := mine(c); err != nil {
+					return crm.Lead{}, err
+				}
 				return svc.LogFollowUp(c.r.Context(), c.dealer, id(c), crm.FollowUp{
-					At: in.At, StaffID: in.StaffID, Channel: in.Channel, Note: in.Note, Level: in.Level, Visit: in.Visit,
+					At: in.At, StaffID: staff, Channel: in.Channel, Note: in.Note, Level: in.Level, Visit: in.Visit,
 					ExpectedClose: in.ExpectedClose,
 				})
 			}),
 		command(route{method: http.MethodPost, path: item + "/lost-request", op: "requestLeadLost", tag: "Leads",
-			summary: "File a consultant's request to mark an open lead lost (战败), for a manager to decide", status: http.StatusOK},
+			summary: "File a consultant's request to mark an open lead lost (战败), for a manager to decide; the requester is the API key's staff member", status: http.StatusOK},
 			func(c *call, in lostRequestInput) (crm.Lead, error) {
-				return svc.RequestLost(c.r.Context(), c.dealer, id(c), in.Reason, in.Note, in.RequestedBy)
+				by, err := c.principal.Actor("requested_by", in.RequestedBy)
+				if err != nil {
+					return crm.Lead{}, err
+				}
+				if err := mine(c); err != nil {
+					return crm.Lead{}, err
+				}
+				return svc.RequestLost(c.r.Context(), c.dealer, id(c), in.Reason, in.Note, by)
 			}),
 		command(route{method: http.MethodPost, path: item + "/lost-decision", op: "decideLeadLost", tag: "Leads",
-			summary: "Approve (the lead becomes lost, level F) or reject the pending lost request", status: http.StatusOK},
+			summary: "Approve (the lead becomes lost, level F) or reject the pending lost request: a manager (the API key's staff member) other than the requester decides", status: http.StatusOK},
 			func(c *call, in lostDecisionInput) (crm.Lead, error) {
-				return svc.DecideLost(c.r.Context(), c.dealer, id(c), in.Decision == crm.Approved, in.DecidedBy, in.Note)
+				by, err := c.principal.Actor("decided_by", in.DecidedBy)
+				if err != nil {
+					return crm.Lead{}, err
+				}
+				if err := mine(c); err != nil {
+					return crm.Lead{}, err
+				}
+				return svc.DecideLost(c.r.Context(), c.dealer, id(c), in.Decision == crm.Approved, by, in.Note)
 			}),
 		command(route{method: http.MethodPost, path: item + "/convert", op: "convertLead", tag: "Leads",
 			summary: "Convert an open lead (A卡 → C卡): write the customer, the vehicle and the sale in one transaction",
 			status:  http.StatusCreated, location: "the new sale"},
 			func(c *call, in conversionInput) (crm.ConversionResult, error) {
+				if err := mine(c); err != nil {
+					return crm.ConversionResult{}, err
+				}
 				res, err := svc.ConvertLead(c.r.Context(), c.dealer, id(c), in.conversion())
 				return created(c, "sales", res.Sale.ID, res, err)
 			}),
@@ -280,7 +334,8 @@ var (
 		remove: (*crm.Service).DeleteLead, list: (*crm.Service).ListLeads,
 		id:   func(v *crm.Lead) crm.LeadID { return v.ID },
 		view: leadView, apply: (*leadInput).apply,
-		page: func(f *crm.LeadFilter) *crm.PageRequest { return &f.PageRequest },
+		page:  func(f *crm.LeadFilter) *crm.PageRequest { return &f.PageRequest },
+		scope: crm.Principal.ScopeLeads, check: crm.Principal.CheckLead,
 		params: []filterParam[crm.LeadFilter]{
 			enumParam("status", "Lead status.", func(f *crm.LeadFilter) *crm.LeadStatus { return &f.Status }),
 			enumsParam("levels", "Intent levels, comma-separated (levels=H,A) or repeated.", "intent levels", strings.TrimSpace,
@@ -354,7 +409,8 @@ var (
 		remove: (*crm.Service).DeleteInteraction, list: (*crm.Service).ListInteractions,
 		id:   func(v *crm.Interaction) crm.InteractionID { return v.ID },
 		view: interactionView, apply: (*interactionInput).apply,
-		page: func(f *crm.InteractionFilter) *crm.PageRequest { return &f.PageRequest },
+		page:  func(f *crm.InteractionFilter) *crm.PageRequest { return &f.PageRequest },
+		actor: func(in *interactionInput) *crm.StaffID { return &in.StaffID },
 		params: []filterParam[crm.InteractionFilter]{
 			textParam("customer_id", "Customer.", nil, func(f *crm.InteractionFilter) *crm.CustomerID { return &f.CustomerID }),
 			textParam("lead_id", "Lead.", nil, func(f *crm.InteractionFilter) *crm.LeadID { return &f.LeadID }),
@@ -388,3 +444,101 @@ var (
 		},
 	}
 )
+
+// permissions is the permission table: the one permission each operation
+// needs, by operationId (SPEC §9). endpoint checks it for every request;
+// the OpenAPI document shows it on each operation (x-permission). Which
+// roles hold a permission is the role table's business (WithRoles,
+// crm.DefaultRoles). Every authenticated route must have an entry:
+// NewHandler panics on one without, and TestPermissions walks every route
+// with every default role.
+var permissions = map[string]crm.Permission{
+	// The dealer.
+	"getDealer": crm.PermDealerRead, "updateDealer": crm.PermSettings,
+
+	// Customers, leads and the contacts with them: personal data.
+	"createCustomer": crm.PermCustomersWrite, "getCustomer": crm.PermCustomersRead, "updateCustomer": crm.PermCustomersWrite,
+	"deleteCustomer": crm.PermCustomersWrite, "listCustomers": crm.PermCustomersRead, "setCustomerConsent": crm.PermCustomersWrite,
+	"exportCustomer": crm.PermPrivacy, "eraseCustomer": crm.PermPrivacy,
+	"createLead": crm.PermCustomersWrite, "getLead": crm.PermCustomersRead, "updateLead": crm.PermCustomersWrite,
+	"deleteLead": crm.PermCustomersWrite, "listLeads": crm.PermCustomersRead,
+	"setLeadLevel": crm.PermCustomersWrite, "logLeadFollowUp": crm.PermCustomersWrite, "requestLeadLost": crm.PermCustomersWrite,
+	"decideLeadLost": crm.PermDecideLost, "convertLead": crm.PermCustomersWrite,
+	"createInteraction": crm.PermCustomersWrite, "getInteraction": crm.PermCustomersRead, "updateInteraction": crm.PermCustomersWrite,
+	"deleteInteraction": crm.PermCustomersWrite, "listInteractions": crm.PermCustomersRead,
+	"createComplaint": crm.PermCustomersWrite, "getComplaint": crm.PermCustomersRead, "updateComplaint": crm.PermCustomersWrite,
+	"deleteComplaint": crm.PermCustomersWrite, "listComplaints": crm.PermCustomersRead,
+	"createEventParticipation": crm.PermCustomersWrite, "getEventParticipation": crm.PermCustomersRead,
+	"updateEventParticipation": crm.PermCustomersWrite, "deleteEventParticipation": crm.PermCustomersWrite,
+	"listEventParticipations": crm.PermCustomersRead,
+
+	// Vehicles, sales, service orders, policies.
+	"createVehicle": crm.PermRecordsWrite, "getVehicle": crm.PermRecordsRead, "updateVehicle": crm.PermRecordsWrite,
+	"deleteVehicle": crm.PermRecordsWrite, "listVehicles": crm.PermRecordsRead,
+	"createSale": crm.PermRecordsWrite, "getSale": crm.PermRecordsRead, "updateSale": crm.PermRecordsWrite,
+	"deleteSale": crm.PermRecordsWrite, "listSales": crm.PermRecordsRead,
+	"createServiceOrder": crm.PermRecordsWrite, "getServiceOrder": crm.PermRecordsRead, "updateServiceOrder": crm.PermRecordsWrite,
+	"deleteServiceOrder": crm.PermRecordsWrite, "listServiceOrders": crm.PermRecordsRead,
+	"createInsurancePolicy": crm.PermRecordsWrite, "getInsurancePolicy": crm.PermRecordsRead,
+	"updateInsurancePolicy": crm.PermRecordsWrite, "deleteInsurancePolicy": crm.PermRecordsWrite,
+	"listInsurancePolicies": crm.PermRecordsRead,
+	"importBatch":           crm.PermImport,
+
+	// Lifecycle.
+	"listTasks": crm.PermTasksRead, "listCallGroups": crm.PermTasksRead,
+	"recordTaskOutcome": crm.PermTasksWork, "skipTask": crm.PermTasksWork,
+	"assignTask": crm.PermTasksAssign, "assignTasks": crm.PermTasksAssign,
+	"getVehiclePlan":    crm.PermRecordsRead,
+	"getAbnormalReport": crm.PermReports, "getLifecycleKPIs": crm.PermReports, "getLifecycleComebacks": crm.PermReports,
+
+	// Grading.
+	"runGrading": crm.PermGradingRun, "getGradingRun": crm.PermGradingRead, "getGradingModel": crm.PermGradingRead,
+	"listGradedCustomers": crm.PermGradingRead, "getCustomerGrade": crm.PermGradingRead,
+	"getRFMReport": crm.PermReports, "getParetoReport": crm.PermReports,
+
+	// Satisfaction.
+	"computeAHPWeights": crm.PermSurveysRead, "computeAHPHierarchy": crm.PermSurveysRead,
+	"createHierarchy": crm.PermSettings, "getHierarchy": crm.PermSurveysRead, "getHierarchyWeights": crm.PermSurveysRead,
+	"listHierarchies": crm.PermSurveysRead, "createQuestionnaire": crm.PermSettings, "getQuestionnaire": crm.PermSurveysRead,
+	"listQuestionnaires": crm.PermSurveysRead, "recordSurveyResponse": crm.PermSurveysWrite,
+	"getSurveyResponse": crm.PermSurveysRead, "listSurveyResponses": crm.PermSurveysRead,
+	"getCSIReport": crm.PermReports, "getSatisfactionPriorities": crm.PermReports,
+
+	// Loyalty.
+	"joinLoyalty": crm.PermLoyaltyWrite, "listMemberships": crm.PermLoyaltyRead, "getMember": crm.PermLoyaltyRead,
+	"renewMembership": crm.PermLoyaltyWrite, "upgradeMembership": crm.PermLoyaltyWrite, "cancelMembership": crm.PermLoyaltyWrite,
+	"quoteForMember": crm.PermLoyaltyRead, "redeemPoints": crm.PermLoyaltyWrite, "listLedgerEntries": crm.PermLoyaltyRead,
+	"getPointsBalances": crm.PermLoyaltyRead, "postEarning": crm.PermPointsPost, "reverseLedgerEntry": crm.PermPointsReverse,
+	"getLoyaltyProgram": crm.PermLoyaltyRead, "getPointsLiability": crm.PermReports,
+
+	// Campaigns.
+	"createCampaign": crm.PermCampaignsWrite, "listCampaigns": crm.PermCampaignsRead, "getCampaign": crm.PermCampaignsRead,
+	"updateCampaign": crm.PermCampaignsWrite, "deleteCampaign": crm.PermCampaignsWrite,
+	"transitionCampaign": crm.PermCampaignsWrite, "addCampaignCost": crm.PermCampaignsWrite,
+	"freezeCampaignAudience": crm.PermCampaignsWrite, "listCampaignMembers": crm.PermCampaignsRead,
+	"recordCampaignResponse": crm.PermCampaignsWrite, "attributeCampaign": crm.PermCampaignsWrite,
+	"getCampaignFunnel": crm.PermCampaignsRead, "getCampaignUplift": crm.PermCampaignsRead,
+	"previewSegment": crm.PermCampaignsRead, "refreshCampaignProfiles": crm.PermCampaignsWrite,
+	"getChannelReport": crm.PermReports, "getValueChainReport": crm.PermReports, "setValueChainTargets": crm.PermSettings,
+
+	// Jobs.
+	"listJobRuns": crm.PermJobsRead, "triggerJobRun": crm.PermJobsRun,
+
+	// API keys.
+	"listAPIKeys": crm.PermKeys, "createAPIKey": crm.PermKeys, "getAPIKey": crm.PermKeys,
+	"revokeAPIKey": crm.PermKeys, "rotateAPIKey": crm.PermKeys,
+}
+
+// permissionOf returns the permission of rt from the permission table; ""
+// for a public route. It panics on an authenticated route without an
+// entry, so that no route is ever served without a permission check.
+func permissionOf(rt route) crm.Permission {
+	if rt.public {
+		return ""
+	}
+	perm, ok := permissions[rt.op]
+	if !ok {
+		panic(fmt.Sprintf("httpapi: operation %s (%s) has no entry in the permission table (routes.go)", rt.op, rt.pattern()))
+	}
+	return perm
+}

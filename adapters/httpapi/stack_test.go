@@ -15,6 +15,7 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/dealercrm/dealercrm/apikey"
 	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
@@ -31,11 +32,14 @@ import (
 // with records in every package. Tests that must hold for every route and
 // every backend (tenant isolation, …) run on it.
 type stack struct {
-	name  string
-	h     http.Handler
-	keys  map[crm.DealerID]string
-	a, b  crm.DealerID
-	today dealercrm.Date
+	name string
+	h    http.Handler
+	keys map[crm.DealerID]string
+	// roleKeys are keys of store B, one per default role, each with a
+	// staff member of its own (staffOf).
+	roleKeys map[crm.Role]string
+	a, b     crm.DealerID
+	today    dealercrm.Date
 	// pg is the Postgres store, nil on memory.
 	pg *postgres.Store
 	// The services behind the handler, for what no route does yet (the
@@ -117,15 +121,39 @@ func newStack(t *testing.T, name string, store crm.Store, pg *postgres.Store, cu
 	for k, d := range demo.APIKeys(data) {
 		keys[d] = k
 	}
-	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLifecycle(lc),
-		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(camps), httpapi.WithLoyalty(club), httpapi.WithJobs(sched))
-	return &stack{name: name, h: h, keys: keys, a: data.Dealers[0].Dealer.ID, b: data.Dealers[1].Dealer.ID, today: today, pg: pg,
+	b := data.Dealers[1].Dealer.ID
+	roleKeys := map[crm.Role]string{}
+	principals := map[string]crm.Principal{}
+	for _, r := range crm.Roles() {
+		key := "role-key-" + string(r)
+		roleKeys[r] = key
+		principals[key] = crm.Principal{Dealer: b, Staff: staffOf(r), Roles: []crm.Role{r}, KeyID: key}
+	}
+	managed, err := apikey.NewService(stores.Keys, []byte("the stack's server secret, 32 bytes or more"))
+	require.NoError(t, err)
+	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithPrincipals(principals), httpapi.WithLifecycle(lc),
+		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(camps), httpapi.WithLoyalty(club), httpapi.WithJobs(sched),
+		httpapi.WithKeys(managed))
+	return &stack{name: name, h: h, keys: keys, roleKeys: roleKeys, a: data.Dealers[0].Dealer.ID, b: b, today: today, pg: pg,
 		crm: svc, lifecycle: lc, grading: grades}
 }
+
+// staffOf is the staff member of store B's key of role r.
+func staffOf(r crm.Role) crm.StaffID { return crm.StaffID("PT-" + string(r)) }
 
 // send sends a request as dealer (no key when ""), with body nil or raw
 // JSON, and returns the status and the body.
 func (s *stack) send(t testing.TB, dealer crm.DealerID, method, target string, body []byte, header ...string) (int, []byte) {
+	t.Helper()
+	key := ""
+	if dealer != "" {
+		key = s.keys[dealer]
+	}
+	return s.sendKey(t, key, method, target, body, header...)
+}
+
+// sendKey sends a request with key (none when "").
+func (s *stack) sendKey(t testing.TB, key, method, target string, body []byte, header ...string) (int, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -135,8 +163,8 @@ func (s *stack) send(t testing.TB, dealer crm.DealerID, method, target string, b
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if dealer != "" {
-		req.Header.Set("Authorization", "Bearer "+s.keys[dealer])
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])

@@ -112,6 +112,9 @@ func localizeProblem(cat *i18n.Catalog, lang language.Tag, p *problem, err error
 		params["entity"] = ve.Entity
 	case errors.As(err, &ce):
 		params["field"] = ce.Field
+	case p.Permission != "":
+		code = "problem.permission_missing"
+		params["permission"] = string(p.Permission)
 	case errors.As(err, &te):
 		from := te.From
 		if from == "" {

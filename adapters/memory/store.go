@@ -117,6 +117,7 @@ func NewStores() backend.Stores {
 		Satisfaction: NewSatisfactionStore(),
 		Campaigns:    NewCampaignStore(),
 		Jobs:         NewRunStore(),
+		Keys:         NewKeyStore(),
 	}
 }
 

@@ -96,6 +96,8 @@ func ExampleRenderMigrations() {
 	// 0021_lifecycle_reports.tx.up.sql
 	// 0022_lifecycle_task_subject.tx.down.sql
 	// 0022_lifecycle_task_subject.tx.up.sql
+	// 0026_api_keys.tx.down.sql
+	// 0026_api_keys.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

@@ -55,6 +55,8 @@ const (
 	TableJobRuns Table = "job_runs"
 	// The report snapshots of the daily lifecycle run (migration 0021).
 	TableLifecycleReports Table = "lifecycle_reports"
+	// The managed API keys (migration 0026).
+	TableAPIKeys Table = "api_keys"
 )
 
 // allTables lists every table of the adapter, in migration order.
@@ -69,6 +71,7 @@ var allTables = []Table{
 	TableLifecycleErasures,
 	TableJobRuns,
 	TableLifecycleReports,
+	TableAPIKeys,
 }
 
 // Tables returns every table of the adapter, by default name, in migration

@@ -90,6 +90,7 @@ func (s *Store) Stores() backend.Stores {
 		Satisfaction: s.Satisfaction(),
 		Campaigns:    s.Campaigns(),
 		Jobs:         s.Runs(),
+		Keys:         s.Keys(),
 	}
 }
 

@@ -5,8 +5,14 @@
 //	go run ./examples/server
 //	go run ./examples/server -postgres 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
 //
-// It prints a demo API key per store and a ready curl command, logs requests
-// to stderr with phone numbers masked, and shuts down gracefully on SIGINT
+// It makes managed API keys (package apikey) with random tokens and
+// prints them — one per store (role admin), a manager's, a CR
+// specialist's and a sales consultant's of the first store and the
+// group's administrator's (the principals of demo.Principals) — and a
+// ready curl command. The keys' server secret is DEALERCRM_KEY_SECRET, or
+// random, and then the keys work until the server stops; -fixed-keys also
+// accepts the demo's fixed public keys. It logs requests to stderr with
+// phone numbers masked, and shuts down gracefully on SIGINT
 // or SIGTERM. Its resource limits are flags with defaults for a small
 // host (docs/operations.md explains them): the Postgres pool (-pool), the
 // statement timeout (-statement-timeout), the deadline of a request
@@ -27,6 +33,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"flag"
@@ -47,6 +54,7 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/adapters/postgres/riverjobs"
+	"github.com/dealercrm/dealercrm/apikey"
 	"github.com/dealercrm/dealercrm/backend"
 	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
@@ -108,6 +116,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	importRecords := fs.Int("import-records", crm.DefaultMaxImportRecords, "most records in one import")
 	jobInterval := fs.Duration("job-interval", time.Minute, "how often the scheduler looks for daily jobs due (a new local day, a retry); with -postgres, how often River's leader plans")
 	jobPool := fs.Int("job-pool", 4, "Postgres connections of River's own pool, which runs the daily jobs (with -postgres)")
+	fixedKeys := fs.Bool("fixed-keys", false, "also accept the demo's fixed, public keys (demo.Principals: demo-sh01-key, …), for scripted demos only")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -263,7 +272,22 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 		return err
 	}
 
-	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithLogger(logger), httpapi.WithLifecycle(lc),
+	// Managed API keys: the demo's people get keys made now, with random
+	// tokens printed below (no fixed, guessable keys unless -fixed-keys).
+	keySvc, err := apikey.NewService(stores.Keys, keySecret(logger), apikey.WithClock(now))
+	if err != nil {
+		return err
+	}
+	keys := demo.Principals(data)
+	tokens, err := demoKeys(ctx, keySvc, keys)
+	if err != nil {
+		return err
+	}
+	fixed := map[string]crm.Principal{}
+	if *fixedKeys {
+		fixed = keys
+	}
+	h := httpapi.NewHandler(svc, httpapi.WithKeys(keySvc), httpapi.WithPrincipals(fixed), httpapi.WithLogger(logger), httpapi.WithLifecycle(lc),
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(campaigns),
 		httpapi.WithLoyalty(club), httpapi.WithJobs(sched), httpapi.WithRequestTimeout(*requestTimeout), httpapi.WithHeavyRequests(*heavy, *heavyWait),
 		httpapi.WithHeavyRequestsPerDealer(*heavyPerDealer), httpapi.WithRateLimit(*keyRate, *keyBurst))
@@ -278,7 +302,15 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	base := baseURL(ln.Addr())
 	fmt.Fprintf(stdout, "dealercrm demo server on %s (%s, %d demo records)\n", base, storeName, records)
 	for _, d := range data.Dealers {
-		fmt.Fprintf(stdout, "  %-9s %s  API key: %s\n", d.Dealer.ID, d.Dealer.Name, d.APIKey)
+		fmt.Fprintf(stdout, "  %-9s %s  API key: %s (admin)\n", d.Dealer.ID, d.Dealer.Name, tokens[d.APIKey])
+	}
+	for _, key := range []string{demo.ShanghaiManagerKey, demo.ShanghaiCRKey, demo.ShanghaiConsultantKey, demo.GroupAdminKey} {
+		p := keys[key]
+		who := string(p.Staff)
+		if who == "" {
+			who = string(p.Group)
+		}
+		fmt.Fprintf(stdout, "  %-9s %-14s %-11s key: %s\n", p.Dealer, who, p.Roles[0], tokens[key])
 	}
 	more := ""
 	if due.Next != "" {
@@ -286,9 +318,11 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	}
 	fmt.Fprintf(stdout, "Today's tasks for %s on %s: %d%s due\n", data.Dealers[0].Dealer.ID, today, len(due.Items), more)
 	fmt.Fprintf(stdout, "Grades of %s on %s: %v\n", data.Dealers[0].Dealer.ID, today, graded.Counts)
-	fmt.Fprintf(stdout, "Try:\n  curl -H 'Authorization: Bearer %s' '%s/v1/customers?limit=3'\n", data.Dealers[0].APIKey, base)
-	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/tasks?date=%s'\n", data.Dealers[0].APIKey, base, today)
-	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/job-runs'\n", data.Dealers[0].APIKey, base)
+	admin := tokens[data.Dealers[0].APIKey]
+	fmt.Fprintf(stdout, "Try:\n  curl -H 'Authorization: Bearer %s' '%s/v1/customers?limit=3'\n", admin, base)
+	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/tasks?date=%s'\n", admin, base, today)
+	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/job-runs'\n", admin, base)
+	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/api-keys'\n", admin, base)
 	logger.Info("listening", "addr", ln.Addr().String())
 
 	select {
@@ -450,4 +484,36 @@ func baseURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// keySecret is the server secret of the managed API keys: the
+// DEALERCRM_KEY_SECRET environment variable (at least apikey.MinSecret
+// bytes), else random bytes, and the keys made now work until the server
+// stops.
+func keySecret(logger *slog.Logger) []byte {
+	if s := os.Getenv("DEALERCRM_KEY_SECRET"); len(s) >= apikey.MinSecret {
+		return []byte(s)
+	}
+	b := make([]byte, apikey.MinSecret)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	logger.Info("API keys: no DEALERCRM_KEY_SECRET of 32 bytes or more; a random secret is used, so the keys printed work until the server stops")
+	return b
+}
+
+// demoKeys makes a managed key for each demo principal (keyed by the
+// demo's fixed key) and returns their tokens by the same fixed key.
+func demoKeys(ctx context.Context, svc *apikey.Service, principals map[string]crm.Principal) (map[string]string, error) {
+	tokens := make(map[string]string, len(principals))
+	for fixed, p := range principals {
+		name := "demo " + string(p.Roles[0])
+		if p.Staff != "" {
+			name += " " + string(p.Staff)
+		}
+		_, token, err := svc.Create(ctx, p.Dealer, "", apikey.CreateRequest{Name: name, Roles: p.Roles, StaffID: p.Staff})
+		if err != nil {
+			return nil, fmt.Errorf("demo key %s: %w", name, err)
+		}
+		tokens[fixed] = token
+	}
+	return tokens, nil
 }

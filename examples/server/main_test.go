@@ -175,6 +175,57 @@ func exercise(t *testing.T, b banner) {
 	exerciseGrading(t, b)
 	exerciseCampaigns(t, b)
 	exerciseLoyalty(t, b)
+	exerciseRoles(t, b)
+}
+
+var roleKeyRE = regexp.MustCompile(`\s(manager|cr|consultant|group_admin)\s+key: (\S+)`)
+
+// exerciseRoles uses the printed keys of people: the consultant's call
+// list is their own, nobody but an admin erases, the group's
+// administrator sees group views but no customers.
+func exerciseRoles(t *testing.T, b banner) {
+	t.Helper()
+	keys := map[string]string{}
+	for _, line := range b.lines {
+		if m := roleKeyRE.FindStringSubmatch(line); m != nil {
+			keys[m[1]] = m[2]
+		}
+	}
+	require.Len(t, keys, 4, "the banner prints a manager, cr, consultant and group_admin key: %q", b.lines)
+
+	resp, body := request(t, http.MethodGet, b.base+"/v1/tasks?limit=200", keys["consultant"], "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var tasks struct {
+		Items []struct {
+			AssigneeID string `json:"assignee_id"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(body, &tasks))
+	for _, it := range tasks.Items {
+		assert.Equal(t, "SH01-SC01", it.AssigneeID, "a consultant's call list is their own")
+	}
+
+	resp, body = request(t, http.MethodGet, b.base+"/v1/customers?limit=1", keys["cr"], "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var page struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(body, &page))
+	require.NotEmpty(t, page.Items)
+	for _, role := range []string{"manager", "cr", "consultant"} {
+		resp, body = request(t, http.MethodPost, b.base+"/v1/customers/"+page.Items[0].ID+"/erase", keys[role], "")
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode, "%s may not erase: %s", role, body)
+		assert.Contains(t, string(body), `"permission":"privacy"`)
+	}
+
+	resp, body = request(t, http.MethodGet, b.base+"/v1/customers?limit=1", keys["group_admin"], "")
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "the group's administrator reads no customers: %s", body)
+	resp, body = request(t, http.MethodGet, b.base+"/v1/reports/abnormal?group=true&limit=1", keys["group_admin"], "")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	resp, body = request(t, http.MethodGet, b.base+"/v1/reports/abnormal?group=true&limit=1", b.keys[0], "")
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "a store's admin key has no group views: %s", body)
 }
 
 // exerciseLoyalty lists the Shanghai club's members and reads one's

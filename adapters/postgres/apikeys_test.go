@@ -1,0 +1,13 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/dealercrm/dealercrm/apikey"
+	"github.com/dealercrm/dealercrm/apikey/apikeytest"
+)
+
+func TestKeyStore(t *testing.T) {
+	apikeytest.RunStoreTests(t, func(t *testing.T) apikey.Store { return pgtest.NewStore(t).Keys() })
+}
