@@ -224,37 +224,45 @@ func (s *Service) callPage(ctx context.Context, dealer crm.DealerID, f TaskFilte
 		return crm.Page[CallItem]{}, err
 	}
 	p := crm.Page[CallItem]{Items: make([]CallItem, len(tp.Items)), Next: tp.Next}
-	customers := map[crm.CustomerID]*crm.Customer{}
-	vehicles := map[crm.VehicleID]*crm.Vehicle{}
+	customer := memo(func(id crm.CustomerID) (*crm.Customer, error) { return get(ctx, dealer, id, st.Customers().Get) })
+	vehicle := memo(func(id crm.VehicleID) (*crm.Vehicle, error) { return get(ctx, dealer, id, st.Vehicles().Get) })
 	for i, t := range tp.Items {
 		it := &p.Items[i]
 		it.Task = t
-		if id := t.CustomerID; id != "" {
-			c, ok := customers[id]
-			if !ok {
-				if c, err = get(ctx, dealer, id, st.Customers().Get); err != nil {
-					return crm.Page[CallItem]{}, fmt.Errorf("lifecycle: call list: %w", err)
-				}
-				customers[id] = c
-			}
-			if c != nil {
-				it.CustomerName, it.Mobile = c.Name, c.Mobile
-			}
+		c, err := customer(t.CustomerID)
+		if err != nil {
+			return crm.Page[CallItem]{}, fmt.Errorf("lifecycle: call list: %w", err)
 		}
-		if id := t.VehicleID; id != "" {
-			v, ok := vehicles[id]
-			if !ok {
-				if v, err = get(ctx, dealer, id, st.Vehicles().Get); err != nil {
-					return crm.Page[CallItem]{}, fmt.Errorf("lifecycle: call list: %w", err)
-				}
-				vehicles[id] = v
-			}
-			if v != nil {
-				it.Plate, it.Model = v.Plate, v.Model
-			}
+		v, err := vehicle(t.VehicleID)
+		if err != nil {
+			return crm.Page[CallItem]{}, fmt.Errorf("lifecycle: call list: %w", err)
+		}
+		if c != nil {
+			it.CustomerName, it.Mobile = c.Name, c.Mobile
+		}
+		if v != nil {
+			it.Plate, it.Model = v.Plate, v.Model
 		}
 	}
 	return p, nil
+}
+
+// memo returns read keeping each ID's answer; the empty ID reads nothing.
+func memo[ID ~string, R any](read func(ID) (*R, error)) func(ID) (*R, error) {
+	seen := map[ID]*R{}
+	return func(id ID) (*R, error) {
+		if id == "" {
+			return nil, nil
+		}
+		if r, ok := seen[id]; ok {
+			return r, nil
+		}
+		r, err := read(id)
+		if err == nil {
+			seen[id] = r
+		}
+		return r, err
+	}
 }
 
 // get reads one record, nil when it is not found.
