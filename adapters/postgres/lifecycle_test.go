@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
 	"github.com/dealercrm/dealercrm/crm"
@@ -50,6 +51,15 @@ func TestLifecycleFactsMatchRepositories(t *testing.T) {
 	require.NoError(t, err)
 	_, err = svc.CreateComplaint(ctx, d, crm.Complaint{ID: "k-edge", Record: crm.Record{DealerID: d}, CustomerID: owner, Category: "price",
 		Severity: crm.SeverityLow, Status: crm.ComplaintResolved, Opened: data.Options.Today.AddDays(-20), Resolved: data.Options.Today.AddDays(-3)})
+	require.NoError(t, err)
+	// Text the bulk loader (COPY's text format) must unescape: tabs,
+	// newlines, backslashes, "\N", quotes in a consent's source.
+	_, err = svc.CreateCustomer(ctx, d, crm.Customer{ID: "c-escapes", Record: crm.Record{DealerID: d}, Kind: crm.Individual, Name: "tab\there, back\\slash\nnew line \\N",
+		Mobile: "13800138001", Birthday: data.Options.Today.AddDays(-9000), ConsultantID: "S\\01",
+		Consents: []crm.Consent{{Purpose: crm.Purposes()[0], Channel: crm.Channels()[0], Granted: true, At: time.Date(2024, 1, 2, 3, 4, 5, 6000, time.UTC), Source: `app "签约" \ \N`}}})
+	require.NoError(t, err)
+	_, err = svc.CreateVehicle(ctx, d, crm.Vehicle{ID: "v-escapes", Record: crm.Record{DealerID: d}, VIN: "LFV3A23C8P3000017", Model: "Lavida\tPlus\\",
+		OwnerID: "c-escapes", DeliveryDate: data.Options.Today.AddDays(-400)})
 	require.NoError(t, err)
 	_, err = svc.CreateLead(ctx, d, crm.Lead{ID: "l-edge", Record: crm.Record{DealerID: d}, Name: "x", Mobile: "13800138000", Level: crm.LevelH,
 		Status: crm.LeadOpen, Purchase: crm.ReplacementPurchase, CustomerID: owner, Source: crm.SourceWalkIn})
