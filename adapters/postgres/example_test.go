@@ -94,6 +94,8 @@ func ExampleRenderMigrations() {
 	// 0020_reason_codes.tx.up.sql
 	// 0021_lifecycle_reports.tx.down.sql
 	// 0021_lifecycle_reports.tx.up.sql
+	// 0023_lifecycle_reports_json.tx.down.sql
+	// 0023_lifecycle_reports_json.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.
