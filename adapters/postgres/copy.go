@@ -25,8 +25,10 @@ import (
 // cheaper for Postgres to print than a date and does not depend on the
 // session's DateStyle.
 
-// copyChunk is how much COPY output copyReader gathers before it parses it.
-const copyChunk = 64 << 10
+// copyChunk is how much COPY output copyReader gathers before it parses
+// it; a write of whole rows of at least copyLong bytes (pgdriver writes a
+// row at a time) that finds nothing gathered is parsed as it comes.
+const copyChunk, copyLong = 64 << 10, 1 << 10
 
 // copyOut runs COPY (query) TO STDOUT, query taking the dealer as $1, and
 // calls row on each row, which must have cols fields. It runs on the
@@ -74,12 +76,17 @@ type copyReader struct {
 // could not write unread (the connection out of step), so the first
 // error is kept for close and the rest of the output is drained.
 func (c *copyReader) Write(p []byte) (int, error) {
-	if c.err != nil {
-		return len(p), nil
-	}
-	c.buf = append(c.buf, p...)
-	if len(c.buf) >= copyChunk {
-		c.parse()
+	switch {
+	case c.err != nil:
+	case len(c.buf) == 0 && len(p) >= copyLong && p[len(p)-1] == '\n':
+		// Whole long rows (a customer with its consents): one copy
+		// instead of two.
+		c.lines(string(p))
+	default:
+		c.buf = append(c.buf, p...)
+		if len(c.buf) >= copyChunk {
+			c.parse()
+		}
 	}
 	return len(p), nil
 }
@@ -92,10 +99,15 @@ func (c *copyReader) parse() {
 	}
 	chunk := string(c.buf[:end])
 	c.buf = c.buf[:copy(c.buf, c.buf[end:])]
-	for chunk != "" && c.err == nil {
-		i := strings.IndexByte(chunk, '\n')
-		c.err = c.line(chunk[:i])
-		chunk = chunk[i+1:]
+	c.lines(chunk)
+}
+
+// lines calls row on each line of s, which ends with a newline.
+func (c *copyReader) lines(s string) {
+	for s != "" && c.err == nil {
+		i := strings.IndexByte(s, '\n')
+		c.err = c.line(s[:i])
+		s = s[i+1:]
 	}
 }
 

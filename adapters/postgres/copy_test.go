@@ -70,7 +70,7 @@ func TestCopyReader(t *testing.T) {
 		"tab\\there\t\\\\N\tnew\\nline\\r\\b\\f\\v\n" + // escapes; \\N is the text \N
 		"\\101\\x42\\x4a\\7\\xZ\\q\t\t中文\n" // octal, hex, \x without digits, any other character
 	want := [][]string{{"a", "<NULL>", ""}, {"tab\there", `\N`, "new\nline\r\b\f\v"}, {"ABJ\axZq", "", "中文"}}
-	for _, size := range []int{0, 1, 2, 3, 7} {
+	for _, size := range []int{0, 1, 2, 3, 7, 40} {
 		got, err := readCopy(t, out, 3, size)
 		if err != nil {
 			t.Fatalf("pieces of %d: %v", size, err)
@@ -97,6 +97,22 @@ func TestCopyReader(t *testing.T) {
 	rows, err := readCopy(t, b.String(), 3, 1000)
 	if err != nil || len(rows) != 3*copyChunk/16 || rows[len(rows)-1][1] != `\` {
 		t.Fatalf("%d rows, %v", len(rows), err)
+	}
+	// Long rows, written one at a time, between short ones.
+	long := strings.Repeat(`x\\`, copyLong) // x and an escaped backslash
+	n := 0
+	rd := &copyReader{cols: 2, row: func(r *copyRow) error {
+		if r.text(1) != strings.Repeat(`x\`, copyLong) && r.text(1) != "s" {
+			t.Errorf("field %.20q…", r.text(1))
+		}
+		n++
+		return nil
+	}}
+	for _, w := range []string{"a\t" + long + "\n", "b\ts\n", "c\t" + long + "\n", "d\t" + long + "\n", "e\ts\n"} {
+		_, _ = rd.Write([]byte(w))
+	}
+	if err := rd.close(); err != nil || n != 5 {
+		t.Fatalf("%d rows, %v", n, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -105,4 +106,34 @@ func TestLifecycleFactsMatchRepositories(t *testing.T) {
 	rp, err := paged.Run(ctx, d, data.Options.Today)
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.RunResult{Date: data.Options.Today, Subjects: rb.Subjects}, rp, "the paged run finds nothing to change")
+}
+
+// TestLifecycleFactsInTx: a Store bound to a transaction loads the facts
+// inside it (COPY on the transaction's connection): it sees the
+// transaction's own uncommitted vehicle, which the pool does not.
+func TestLifecycleFactsInTx(t *testing.T) {
+	ctx := context.Background()
+	store := pgtest.NewStore(t)
+	data := demo.Generate(demo.Options{Seed: 7, Customers: 20})
+	require.NoError(t, demo.Seed(ctx, crm.NewService(store), data))
+	d := data.Dealers[0].Dealer.ID
+	before, err := store.LifecycleFacts(ctx, d)
+	require.NoError(t, err)
+	err = store.InTx(ctx, func(ctx context.Context, tx crm.Store) error {
+		if _, err := crm.NewService(tx).CreateVehicle(ctx, d, crm.Vehicle{ID: "v-in-tx", Record: crm.Record{DealerID: d}, VIN: "LFV3A23C8P3000017", Model: "Lavida"}); err != nil {
+			return err
+		}
+		in, err := tx.(lifecycle.FactSource).LifecycleFacts(ctx, d)
+		if err != nil {
+			return err
+		}
+		assert.Len(t, in.Vehicles, len(before.Vehicles)+1, "the transaction's own vehicle")
+		outside, err := store.LifecycleFacts(ctx, d)
+		if err != nil {
+			return err
+		}
+		assert.Len(t, outside.Vehicles, len(before.Vehicles), "not committed yet")
+		return errors.New("roll back")
+	})
+	require.EqualError(t, err, "roll back")
 }
