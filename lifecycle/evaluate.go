@@ -99,9 +99,11 @@ func (s *Subject) customerID() crm.CustomerID {
 // complaints of other vehicles are ignored.
 func FactsOf(v crm.Vehicle, owner *crm.Customer, orders []crm.ServiceOrder, policies []crm.InsurancePolicy, complaints []crm.Complaint) Subject {
 	s := Subject{DealerID: v.DealerID, VehicleID: v.ID, VIN: crm.NormalizeVIN(v.VIN), Brand: v.Brand, Model: v.Model, Delivery: v.DeliveryDate, Registration: v.RegistrationDate, Owner: owner}
+	s.Readings = room[Reading](len(v.Odometer))
 	for _, r := range v.Odometer {
 		s.Readings = append(s.Readings, Reading{Date: r.Date, KM: r.KM})
 	}
+	s.Visits = room[Visit](len(orders))
 	for _, o := range orders {
 		if o.VehicleID != v.ID {
 			continue
@@ -109,6 +111,7 @@ func FactsOf(v crm.Vehicle, owner *crm.Customer, orders []crm.ServiceOrder, poli
 		s.Visits = append(s.Visits, Visit{OrderID: o.ID, DealerID: o.DealerID, Date: o.Date, Closed: o.ClosedDate, KM: o.OdometerKM, Kind: o.Kind, Payer: o.Payer, AdvisorID: o.AdvisorID, Complaint: o.Complaint, Amount: o.Total()})
 	}
 	slices.SortStableFunc(s.Visits, func(a, b Visit) int { return a.Date.Compare(b.Date) })
+	s.Policies = room[PolicyTerm](len(policies))
 	for _, p := range policies {
 		if p.VehicleID == v.ID {
 			s.Policies = append(s.Policies, PolicyTerm{ID: p.ID, Kind: p.Kind, Start: p.Start, End: p.End, Recorded: dealercrm.DateOf(p.CreatedAt)})
@@ -119,7 +122,25 @@ func FactsOf(v crm.Vehicle, owner *crm.Customer, orders []crm.ServiceOrder, poli
 			s.Complaints = append(s.Complaints, ComplaintFact{ID: c.ID, Opened: c.Opened, Resolved: c.Resolved})
 		}
 	}
+	// The lists stay nil when empty, as appending to nil leaves them.
+	s.Readings, s.Visits, s.Policies = nilIfEmpty(s.Readings), nilIfEmpty(s.Visits), nilIfEmpty(s.Policies)
 	return s
+}
+
+// room returns an empty list with room for n, nil for none.
+func room[T any](n int) []T {
+	if n == 0 {
+		return nil
+	}
+	return make([]T, 0, n)
+}
+
+// nilIfEmpty returns nil for an empty list, else l.
+func nilIfEmpty[T any](l []T) []T {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
 }
 
 // Planner evaluates a Policy on a Calendar. It is pure: no I/O, no clock.

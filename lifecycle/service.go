@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -265,22 +266,20 @@ func (s *Service) Load(ctx context.Context, dealer crm.DealerID) ([]Subject, err
 	for _, c := range f.Repurchase {
 		repurchase[c] = true
 	}
-	byVehicle := make(map[crm.VehicleID][]crm.ServiceOrder, len(f.Vehicles))
-	for _, o := range f.Orders {
-		byVehicle[o.VehicleID] = append(byVehicle[o.VehicleID], o)
+	at := make(map[crm.VehicleID]int, len(f.Vehicles))
+	for i := range f.Vehicles {
+		at[f.Vehicles[i].ID] = i
 	}
-	polBy := make(map[crm.VehicleID][]crm.InsurancePolicy, len(f.Vehicles))
-	for _, p := range f.Policies {
-		polBy[p.VehicleID] = append(polBy[p.VehicleID], p)
-	}
+	byVehicle := groupBy(len(f.Vehicles), f.Orders, func(o *crm.ServiceOrder) (int, bool) { i, ok := at[o.VehicleID]; return i, ok })
+	polBy := groupBy(len(f.Vehicles), f.Policies, func(p *crm.InsurancePolicy) (int, bool) { i, ok := at[p.VehicleID]; return i, ok })
 	compBy := map[crm.CustomerID][]crm.Complaint{}
 	for _, c := range f.Complaints {
 		compBy[c.CustomerID] = append(compBy[c.CustomerID], c)
 	}
 	out := make([]Subject, 0, len(f.Vehicles))
-	for _, v := range f.Vehicles {
+	for i, v := range f.Vehicles {
 		owner := owners[v.OwnerID]
-		sub := FactsOf(v, owner, byVehicle[v.ID], polBy[v.ID], compBy[v.OwnerID])
+		sub := FactsOf(v, owner, byVehicle[i], polBy[i], compBy[v.OwnerID])
 		sub.SoldHere = soldHere[v.ID]
 		if owner != nil {
 			sub.OpenRepurchaseLead = repurchase[owner.ID]
@@ -292,6 +291,40 @@ func (s *Service) Load(ctx context.Context, dealer crm.DealerID) ([]Subject, err
 		out = append(out, sub)
 	}
 	return out, nil
+}
+
+// groupBy returns the items of each of n positions (key gives an item's;
+// false drops it), each group in the items' order, as subslices of one
+// array: appending 100,000 service orders to 20,000 growing per-vehicle
+// slices was a tenth of the Go CPU of a Postgres daily run.
+func groupBy[T any](n int, items []T, key func(*T) (int, bool)) [][]T {
+	keys := make([]int, len(items))
+	start := make([]int, n+1)
+	for i := range items {
+		k, ok := key(&items[i])
+		if !ok {
+			k = -1
+		} else {
+			start[k+1]++
+		}
+		keys[i] = k
+	}
+	for k := range n {
+		start[k+1] += start[k]
+	}
+	all := make([]T, start[n])
+	next := slices.Clone(start[:n])
+	for i, k := range keys {
+		if k >= 0 {
+			all[next[k]] = items[i]
+			next[k]++
+		}
+	}
+	out := make([][]T, n)
+	for k := range out {
+		out[k] = all[start[k]:start[k+1]:start[k+1]]
+	}
+	return out
 }
 
 // RunResult counts what a run changed.

@@ -61,6 +61,11 @@ func scanConsents(s string) (out []crm.Consent, ok bool) {
 type scanner struct {
 	s string
 	i int
+	// at and t are the last time read: the consents of one document
+	// often share it (given together, at signing), and parsing it was
+	// the bulk of the scan.
+	at string
+	t  time.Time
 }
 
 func (sc *scanner) ws() {
@@ -154,9 +159,12 @@ func (sc *scanner) consent() (crm.Consent, bool) {
 			bit = 8
 			var v string
 			if v, ok = sc.str(); ok {
-				var t time.Time
-				t, ok = parseJSONTime(v)
-				c.At = utc(t)
+				if v == "" || v != sc.at {
+					var t time.Time
+					t, ok = parseJSONTime(v)
+					sc.at, sc.t = v, utc(t)
+				}
+				c.At = sc.t
 			}
 		case "source":
 			bit = 16

@@ -71,6 +71,9 @@ func FuzzConsentScanner(f *testing.F) {
 	f.Add(`[{"purpose":"marketing","channel":"sms","granted":true,"at":"2020-01-01T00:00:00Z","source":"contract"}]`)
 	f.Add(`[{"at": "2020-01-01T08:00:00.123+08:00", "source": "", "channel": "phone", "granted": false, "purpose": "care"}, {"at": "2021-02-03T04:05:06Z", "source": "x", "channel": "sms", "granted": true, "purpose": "survey"}]`)
 	f.Add(`[]`)
+	// Consents sharing their time (parsed once), then one without.
+	f.Add(`[{"purpose":"care","channel":"sms","granted":true,"at":"2020-01-01T00:00:00Z","source":""},{"purpose":"care","channel":"phone","granted":true,"at":"2020-01-01T00:00:00Z","source":""},{"purpose":"care","channel":"app","granted":true,"at":"","source":""}]`)
+	f.Add(`[{"purpose":"care","channel":"sms","granted":true,"at":"","source":""}]`)
 	f.Add(`[{"at":"2020-01-01T00:00:00,5Z"}]`)
 	f.Fuzz(func(t *testing.T, doc string) {
 		got, ok := scanConsents(doc)

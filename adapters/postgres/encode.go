@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -203,7 +204,8 @@ func appendArrayElem[S ~string | ~[]byte](b []byte, s S, sql bool) []byte {
 // appendLiteral appends s as a quoted SQL string literal. With
 // standard_conforming_strings on, which pgdriver requires, only a single
 // quote needs doubling. s holds no NUL (the stores check text first).
-func appendLiteral(b []byte, s string) []byte {
+func appendLiteral[S ~string | ~[]byte](b []byte, s S) []byte {
+	b = slices.Grow(b, len(s)+2)
 	b = append(b, '\'')
 	for i := 0; i < len(s); i++ {
 		if s[i] == '\'' {

@@ -96,6 +96,8 @@ func ExampleRenderMigrations() {
 	// 0021_lifecycle_reports.tx.up.sql
 	// 0022_lifecycle_task_subject.tx.down.sql
 	// 0022_lifecycle_task_subject.tx.up.sql
+	// 0023_lifecycle_reports_json.tx.down.sql
+	// 0023_lifecycle_reports_json.tx.up.sql
 	// 0026_api_keys.tx.down.sql
 	// 0026_api_keys.tx.up.sql
 }

@@ -1,7 +1,27 @@
 package postgres
 
+import "context"
+
 // UpsertChunk is upsertChunk, for the tests of package postgres_test.
 const UpsertChunk = upsertChunk
 
 // Translate is translate, for the tests of package postgres_test.
 var Translate = translate
+
+// CopyOut runs COPY (SELECT $1::text, NULL, $1::text || E'\t' || $1::text)
+// TO STDOUT through the store's COPY reader and returns the fields of its
+// row, "<NULL>" for NULL.
+func CopyOut(ctx context.Context, s *Store, v string) ([]string, error) {
+	var out []string
+	err := s.copyOut(ctx, `SELECT $1::text, NULL, $1::text || E'\t' || $1::text`, v, 3, func(r *copyRow) error {
+		for _, f := range r.f {
+			if f.null {
+				out = append(out, "<NULL>")
+			} else {
+				out = append(out, f.s)
+			}
+		}
+		return nil
+	})
+	return out, err
+}

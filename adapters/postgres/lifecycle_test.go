@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
 	"github.com/dealercrm/dealercrm/crm"
@@ -51,6 +53,15 @@ func TestLifecycleFactsMatchRepositories(t *testing.T) {
 	_, err = svc.CreateComplaint(ctx, d, crm.Complaint{ID: "k-edge", Record: crm.Record{DealerID: d}, CustomerID: owner, Category: "price",
 		Severity: crm.SeverityLow, Status: crm.ComplaintResolved, Opened: data.Options.Today.AddDays(-20), Resolved: data.Options.Today.AddDays(-3)})
 	require.NoError(t, err)
+	// Text the bulk loader (COPY's text format) must unescape: tabs,
+	// newlines, backslashes, "\N", quotes in a consent's source.
+	_, err = svc.CreateCustomer(ctx, d, crm.Customer{ID: "c-escapes", Record: crm.Record{DealerID: d}, Kind: crm.Individual, Name: "tab\there, back\\slash\nnew line \\N",
+		Mobile: "13800138001", Birthday: data.Options.Today.AddDays(-9000), ConsultantID: "S\\01",
+		Consents: []crm.Consent{{Purpose: crm.Purposes()[0], Channel: crm.Channels()[0], Granted: true, At: time.Date(2024, 1, 2, 3, 4, 5, 6000, time.UTC), Source: `app "签约" \ \N`}}})
+	require.NoError(t, err)
+	_, err = svc.CreateVehicle(ctx, d, crm.Vehicle{ID: "v-escapes", Record: crm.Record{DealerID: d}, VIN: "LFV3A23C8P3000017", Model: "Lavida\tPlus\\",
+		OwnerID: "c-escapes", DeliveryDate: data.Options.Today.AddDays(-400)})
+	require.NoError(t, err)
 	_, err = svc.CreateLead(ctx, d, crm.Lead{ID: "l-edge", Record: crm.Record{DealerID: d}, Name: "x", Mobile: "13800138000", Level: crm.LevelH,
 		Status: crm.LeadOpen, Purchase: crm.ReplacementPurchase, CustomerID: owner, Source: crm.SourceWalkIn})
 	require.NoError(t, err)
@@ -95,4 +106,34 @@ func TestLifecycleFactsMatchRepositories(t *testing.T) {
 	rp, err := paged.Run(ctx, d, data.Options.Today)
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.RunResult{Date: data.Options.Today, Subjects: rb.Subjects}, rp, "the paged run finds nothing to change")
+}
+
+// TestLifecycleFactsInTx: a Store bound to a transaction loads the facts
+// inside it (COPY on the transaction's connection): it sees the
+// transaction's own uncommitted vehicle, which the pool does not.
+func TestLifecycleFactsInTx(t *testing.T) {
+	ctx := context.Background()
+	store := pgtest.NewStore(t)
+	data := demo.Generate(demo.Options{Seed: 7, Customers: 20})
+	require.NoError(t, demo.Seed(ctx, crm.NewService(store), data))
+	d := data.Dealers[0].Dealer.ID
+	before, err := store.LifecycleFacts(ctx, d)
+	require.NoError(t, err)
+	err = store.InTx(ctx, func(ctx context.Context, tx crm.Store) error {
+		if _, err := crm.NewService(tx).CreateVehicle(ctx, d, crm.Vehicle{ID: "v-in-tx", Record: crm.Record{DealerID: d}, VIN: "LFV3A23C8P3000017", Model: "Lavida"}); err != nil {
+			return err
+		}
+		in, err := tx.(lifecycle.FactSource).LifecycleFacts(ctx, d)
+		if err != nil {
+			return err
+		}
+		assert.Len(t, in.Vehicles, len(before.Vehicles)+1, "the transaction's own vehicle")
+		outside, err := store.LifecycleFacts(ctx, d)
+		if err != nil {
+			return err
+		}
+		assert.Len(t, outside.Vehicles, len(before.Vehicles), "not committed yet")
+		return errors.New("roll back")
+	})
+	require.EqualError(t, err, "roll back")
 }

@@ -53,7 +53,8 @@ const (
 	TableLifecycleErasures Table = "lifecycle_erasures"
 	// The records of the daily jobs' runs (migration 0017).
 	TableJobRuns Table = "job_runs"
-	// The report snapshots of the daily lifecycle run (migration 0021).
+	// The report snapshots of the daily lifecycle run (migrations 0021,
+	// 0023).
 	TableLifecycleReports Table = "lifecycle_reports"
 	// The managed API keys (migration 0026).
 	TableAPIKeys Table = "api_keys"

@@ -19,6 +19,9 @@ type Store struct {
 	// db is root, or the transaction of a Store bound to one.
 	db   bun.IDB
 	inTx bool
+	// conn is the connection of the transaction db, nil when not bound
+	// to one: COPY (copyOut) needs the driver's connection.
+	conn *bun.Conn
 	cfg  *config
 	// tables holds the per-store SQL of each table.
 	tables map[Table]*tableInfo
@@ -150,7 +153,12 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx crm.St
 
 // runTx runs fn once in a new transaction on the pool.
 func (s *Store) runTx(ctx context.Context, fn func(tx *Store) error) error {
-	btx, err := s.root.BeginTx(ctx, nil)
+	conn, err := s.root.Conn(ctx)
+	if err != nil {
+		return beginError(err)
+	}
+	defer conn.Close()
+	btx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return beginError(err)
 	}
@@ -162,17 +170,17 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Store) error) error {
 			_ = btx.Rollback()
 		}
 	}()
-	if err := fn(s.bind(btx)); err != nil {
+	if err := fn(s.bind(btx, &conn)); err != nil {
 		return err
 	}
 	done = true
 	return translate("commit", btx.Commit())
 }
 
-// bind returns a copy of s that works inside tx.
-func (s *Store) bind(tx bun.Tx) *Store {
+// bind returns a copy of s that works inside tx, begun on conn.
+func (s *Store) bind(tx bun.Tx, conn *bun.Conn) *Store {
 	c := *s
-	c.db, c.inTx = tx, true
+	c.db, c.inTx, c.conn = tx, true, conn
 	return &c
 }
 

@@ -107,7 +107,7 @@ func marshalList[T, D any](items []T, doc func(T) D) (jsonDoc, error) {
 // unmarshalList decodes a jsonb array written by marshalList; an empty one
 // gives nil, as the domain types have it before anything is added.
 func unmarshalList[T, D any](s jsonDoc, value func(D) (T, error)) ([]T, error) {
-	if s == "" || s == "null" {
+	if s == "" || s == "null" || s == "[]" {
 		return nil, nil
 	}
 	var docs []D

@@ -79,6 +79,22 @@ func RunReportStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.Rep
 		assert.Equal(t, at.Add(2*time.Hour), got.ComputedAt, "a re-run of the same day replaces it")
 		assert.Equal(t, 3, got.KPIs[0].Churn.Numerator)
 
+		// A re-run computing the same reports (a store may then write
+		// only the time) still moves ComputedAt; one computing others
+		// after it replaces them.
+		same := rerun
+		same.ComputedAt = at.Add(3 * time.Hour)
+		require.NoError(t, s.SaveReports(ctx, same))
+		got, err = s.LatestReports(ctx, "d1", lifecycle.ReportAbnormal)
+		require.NoError(t, err)
+		assert.Equal(t, lifecycle.ReportSnapshot{DealerID: "d1", Day: day, ComputedAt: same.ComputedAt, Start: same.Start, End: same.End, Abnormal: same.Abnormal}, got)
+		other := sampleSnapshot("d1", day, at.Add(4*time.Hour))
+		other.Abnormal.Items[0].MonthsSince = 15
+		require.NoError(t, s.SaveReports(ctx, other))
+		got, err = s.LatestReports(ctx, "d1", lifecycle.ReportAbnormal)
+		require.NoError(t, err)
+		assert.Equal(t, lifecycle.ReportSnapshot{DealerID: "d1", Day: day, ComputedAt: other.ComputedAt, Start: other.Start, End: other.End, Abnormal: other.Abnormal}, got)
+
 		require.NoError(t, s.SaveReports(ctx, sampleSnapshot("d2", day.AddDays(-5), at)))
 		got, err = s.LatestReports(ctx, "d2", lifecycle.ReportKPIs)
 		require.NoError(t, err)
