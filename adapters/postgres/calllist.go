@@ -32,18 +32,3 @@ func (ts taskStore) CallPage(ctx context.Context, st crm.Store, dealer crm.Deale
 	}, func(it lifecycle.CallItem) string { return string(it.ID) })
 	return p, err == nil, err
 }
-
-// eachOf runs query with args and calls fn on each row.
-func (s *Store) eachOf(ctx context.Context, query string, fn func(*sql.Rows) error, args ...any) error {
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}

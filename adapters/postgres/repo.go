@@ -452,3 +452,18 @@ func (r repo[T, ID, F, R]) ResolveExternalIDs(ctx context.Context, dealer crm.De
 	}
 	return r.lookup(ctx, r.s.db, dealer, want)
 }
+
+// eachOf runs query with args and calls fn on each row.
+func (s *Store) eachOf(ctx context.Context, query string, fn func(*sql.Rows) error, args ...any) error {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
