@@ -27,4 +27,9 @@ type Stores struct {
 	Jobs jobs.RunStore
 	// Keys keeps the managed API keys (apikey.Service).
 	Keys apikey.Store
+	// Audit keeps the audit trail (crm.AuditStore). A backend with
+	// transactions writes a request's pending record (crm.ClaimAudit) in
+	// the transaction of its change; the memory adapter's has none, and
+	// the HTTP adapter appends every record itself.
+	Audit crm.AuditStore
 }

@@ -106,8 +106,9 @@ func New() *Store {
 
 // NewStores returns new, empty in-memory stores of every package: the
 // Store of New, NewTaskStore, NewLoyaltyStore, NewGradingStore,
-// NewSatisfactionStore, NewCampaignStore and NewRunStore. They share no state: a crm
-// transaction (InTx) covers the crm records only.
+// NewSatisfactionStore, NewCampaignStore, NewRunStore, NewKeyStore and
+// NewAuditStore. They share no state: a crm transaction (InTx) covers the
+// crm records only.
 func NewStores() backend.Stores {
 	return backend.Stores{
 		CRM:          New(),
@@ -118,6 +119,7 @@ func NewStores() backend.Stores {
 		Campaigns:    NewCampaignStore(),
 		Jobs:         NewRunStore(),
 		Keys:         NewKeyStore(),
+		Audit:        NewAuditStore(),
 	}
 }
 
