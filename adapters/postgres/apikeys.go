@@ -146,9 +146,11 @@ func (ks KeyStore) Update(ctx context.Context, dealer crm.DealerID, id apikey.ID
 	return out, err
 }
 
-// Touch implements apikey.Store.
+// Touch implements apikey.Store. It is bookkeeping of authentication,
+// not a request's change: it runs without the request's pending audit
+// record, so it never opens a transaction to write it.
 func (ks KeyStore) Touch(ctx context.Context, id apikey.ID, at time.Time) error {
-	return ks.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+	return ks.s.guarded(crm.WithAudit(ctx, nil), func(ctx context.Context, db bun.IDB) error {
 		_, err := db.ExecContext(ctx, "UPDATE "+ks.s.cfg.table(TableAPIKeys)+
 			" SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)", at.UTC(), string(id), at.UTC())
 		return translate("touch api key", err)

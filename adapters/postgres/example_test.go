@@ -98,6 +98,8 @@ func ExampleRenderMigrations() {
 	// 0022_lifecycle_task_subject.tx.up.sql
 	// 0023_lifecycle_reports_json.tx.down.sql
 	// 0023_lifecycle_reports_json.tx.up.sql
+	// 0024_audit_log.tx.down.sql
+	// 0024_audit_log.tx.up.sql
 	// 0026_api_keys.tx.down.sql
 	// 0026_api_keys.tx.up.sql
 }

@@ -56,6 +56,8 @@ const (
 	// The report snapshots of the daily lifecycle run (migrations 0021,
 	// 0023).
 	TableLifecycleReports Table = "lifecycle_reports"
+	// The audit trail (migration 0024).
+	TableAuditLog Table = "audit_log"
 	// The managed API keys (migration 0026).
 	TableAPIKeys Table = "api_keys"
 )
@@ -72,6 +74,7 @@ var allTables = []Table{
 	TableLifecycleErasures,
 	TableJobRuns,
 	TableLifecycleReports,
+	TableAuditLog,
 	TableAPIKeys,
 }
 

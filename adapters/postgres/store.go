@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/dealercrm/dealercrm/backend"
@@ -25,6 +26,10 @@ type Store struct {
 	cfg  *config
 	// tables holds the per-store SQL of each table.
 	tables map[Table]*tableInfo
+	// wrote, on a Store bound to a transaction, is set by the first write
+	// in it (guarded, atomic): only a transaction that wrote claims the
+	// request's audit record.
+	wrote *atomic.Bool
 }
 
 // Compile-time conformance to the crm ports.
@@ -82,8 +87,8 @@ func (s *Store) TableName(t Table) string { return s.cfg.table(t) }
 
 // Stores returns the stores of every package on s's connection and schema:
 // s itself as the crm.Store, LifecycleTasks, Loyalty, Grading, Satisfaction,
-// Campaigns and Runs. On the Store that InTx passes to its function, they all
-// work inside that transaction.
+// Campaigns, Runs, Keys and Audit. On the Store that InTx passes to its
+// function, they all work inside that transaction.
 func (s *Store) Stores() backend.Stores {
 	return backend.Stores{
 		CRM:          s,
@@ -94,6 +99,7 @@ func (s *Store) Stores() backend.Stores {
 		Campaigns:    s.Campaigns(),
 		Jobs:         s.Runs(),
 		Keys:         s.Keys(),
+		Audit:        s.Audit(),
 	}
 }
 
@@ -142,6 +148,12 @@ func (s *Store) Participations() crm.ParticipationStore { return newRepo(s, part
 // on a pooled connection that turned out dead (Postgres restarted, the
 // network dropped it), InTx begins again on another connection, before fn
 // ran at all (see CheckConn).
+//
+// When ctx carries a request's pending audit record (crm.WithAudit) and fn
+// wrote, the transaction writes that record too, before COMMIT, so that
+// the change and its record commit or vanish together; a transaction that
+// rolls back gives it back (crm.UnclaimAudit). A write outside InTx on such
+// a ctx runs in a transaction of its own for the same reason.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx crm.Store) error) error {
 	if s.inTx {
 		return fn(ctx, s)
@@ -151,7 +163,9 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx crm.St
 	})
 }
 
-// runTx runs fn once in a new transaction on the pool.
+// runTx runs fn once in a new transaction on the pool. Before COMMIT it
+// writes the pending audit record ctx carries, unless a transaction
+// already claimed it (crm.ClaimAudit): ctx must be the request's.
 func (s *Store) runTx(ctx context.Context, fn func(tx *Store) error) error {
 	conn, err := s.root.Conn(ctx)
 	if err != nil {
@@ -170,17 +184,38 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Store) error) error {
 			_ = btx.Rollback()
 		}
 	}()
-	if err := fn(s.bind(btx, &conn)); err != nil {
+	tx := s.bind(btx, &conn)
+	if err := fn(tx); err != nil {
 		return err
 	}
+	// The request's audit record commits with the first change it made
+	// (crm.ClaimAudit), or is given back for a later transaction, or the
+	// adapter, to write. A transaction that only read leaves it.
+	var rec crm.AuditRecord
+	claimed := false
+	if tx.wrote.Load() {
+		rec, claimed = crm.ClaimAudit(ctx)
+	}
+	if claimed {
+		if err := tx.insertAudit(ctx, btx, &rec); err != nil {
+			crm.UnclaimAudit(ctx)
+			return err
+		}
+	}
 	done = true
-	return translate("commit", btx.Commit())
+	if err := btx.Commit(); err != nil {
+		if claimed {
+			crm.UnclaimAudit(ctx)
+		}
+		return translate("commit", err)
+	}
+	return nil
 }
 
 // bind returns a copy of s that works inside tx, begun on conn.
 func (s *Store) bind(tx bun.Tx, conn *bun.Conn) *Store {
 	c := *s
-	c.db, c.inTx, c.conn = tx, true, conn
+	c.db, c.inTx, c.conn, c.wrote = tx, true, conn, new(atomic.Bool)
 	return &c
 }
 
@@ -220,7 +255,13 @@ func (s *Store) retry(ctx context.Context, run func() error) error {
 func (s *Store) atomic(ctx context.Context, fn func(ctx context.Context, db bun.IDB) error) error {
 	if !s.inTx {
 		return s.retry(ctx, func() error {
-			return s.runTx(ctx, func(tx *Store) error { return fn(ctx, tx.db) })
+			return s.runTx(ctx, func(tx *Store) error {
+				if err := fn(ctx, tx.db); err != nil {
+					return err
+				}
+				tx.wrote.Store(true)
+				return nil
+			})
 		})
 	}
 	return s.guarded(ctx, fn)
@@ -230,9 +271,15 @@ func (s *Store) atomic(ctx context.Context, fn func(ctx context.Context, db bun.
 // transaction (fn is then one statement, atomic by itself), else under a
 // savepoint of the store's transaction. A failed write then undoes only
 // itself and leaves the transaction usable, as in every other store,
-// instead of aborting it the Postgres way.
+// instead of aborting it the Postgres way. On the pool, when ctx carries
+// an audit record no transaction has claimed (crm.AuditUnclaimed), fn
+// runs in a transaction of its own (atomic) that writes the record with
+// the change.
 func (s *Store) guarded(ctx context.Context, fn func(ctx context.Context, db bun.IDB) error) error {
 	if !s.inTx {
+		if crm.AuditUnclaimed(ctx) {
+			return s.atomic(ctx, fn)
+		}
 		return fn(ctx, s.db)
 	}
 	sp, err := s.db.BeginTx(ctx, nil)
@@ -249,5 +296,9 @@ func (s *Store) guarded(ctx context.Context, fn func(ctx context.Context, db bun
 		return err
 	}
 	done = true
-	return translate("release savepoint", sp.Commit())
+	if err := sp.Commit(); err != nil {
+		return translate("release savepoint", err)
+	}
+	s.wrote.Store(true)
+	return nil
 }

@@ -280,6 +280,8 @@ func testAuditFilters(t *testing.T, s crm.AuditStore) {
 		{"RecordNone", crm.AuditFilter{Record: "c"}},
 		{"Operation", crm.AuditFilter{Operation: "decideLostLead"}},
 		{"Outcome", crm.AuditFilter{Outcome: crm.AuditDenied}},
+		{"Request", crm.AuditFilter{RequestID: "req-7"}},
+		{"RequestNone", crm.AuditFilter{RequestID: "req-"}},
 		{"From", crm.AuditFilter{From: mid}},
 		{"To", crm.AuditFilter{To: mid}},
 		{"FromTo", crm.AuditFilter{From: mid, To: late}},
