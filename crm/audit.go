@@ -132,6 +132,8 @@ type AuditFilter struct {
 	Operation string `json:"operation,omitempty"`
 	// Outcome keeps one outcome's records.
 	Outcome AuditOutcome `json:"outcome,omitempty"`
+	// RequestID keeps one request's records.
+	RequestID string `json:"request_id,omitempty"`
 	// From and To bound At: From ≤ At < To; zero for no bound.
 	From time.Time `json:"from,omitzero"`
 	To   time.Time `json:"to,omitzero"`
@@ -160,6 +162,7 @@ func (f *AuditFilter) Match(r *AuditRecord) bool {
 	return (f.StaffID == "" || r.StaffID == f.StaffID) && (f.KeyID == "" || r.KeyID == f.KeyID) &&
 		(f.Record == "" || slices.Contains(r.Records, f.Record)) &&
 		(f.Operation == "" || r.Operation == f.Operation) && (f.Outcome == "" || r.Outcome == f.Outcome) &&
+		(f.RequestID == "" || r.RequestID == f.RequestID) &&
 		(f.From.IsZero() || !r.At.Before(f.From)) && (f.To.IsZero() || r.At.Before(f.To))
 }
 

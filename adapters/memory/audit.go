@@ -10,21 +10,29 @@ import (
 	"github.com/dealercrm/dealercrm/crm"
 )
 
-// AuditStore is an in-memory crm.AuditStore: each dealer's records in one
-// slice, under one lock. It copies records in and out. It has no
+// AuditStore is an in-memory crm.AuditStore: each dealer's records in
+// order of arrival, in chunks of auditChunk (an ever-growing log is never
+// copied to grow), under one lock. It copies records in and out. It has no
 // transactions, so it never claims a request's pending record (the adapter
 // appends it afterwards); it suits tests and demonstrations.
 type AuditStore struct {
 	mu      sync.Mutex
-	records map[crm.DealerID][]crm.AuditRecord
+	records map[crm.DealerID][][]crm.AuditRecord
+	// maxID is the greatest ID each dealer's log has held: a record with a
+	// greater one (a new ID, made later) is new without a look, any other
+	// is looked for (Append's conflict check).
+	maxID map[crm.DealerID]string
 }
 
 var _ crm.AuditStore = (*AuditStore)(nil)
 
 // NewAuditStore returns an empty AuditStore.
 func NewAuditStore() *AuditStore {
-	return &AuditStore{records: map[crm.DealerID][]crm.AuditRecord{}}
+	return &AuditStore{records: map[crm.DealerID][][]crm.AuditRecord{}, maxID: map[crm.DealerID]string{}}
 }
+
+// auditChunk is the number of records of one chunk.
+const auditChunk = 1024
 
 // Append implements crm.AuditStore. It keeps At in UTC to the microsecond,
 // as Postgres does.
@@ -42,10 +50,21 @@ func (s *AuditStore) Append(ctx context.Context, r crm.AuditRecord) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if slices.ContainsFunc(s.records[r.DealerID], func(o crm.AuditRecord) bool { return o.ID == r.ID }) {
-		return &crm.ConflictError{Entity: "audit record", Field: "id"}
+	chunks := s.records[r.DealerID]
+	if r.ID <= s.maxID[r.DealerID] {
+		for _, chunk := range chunks {
+			if slices.ContainsFunc(chunk, func(o crm.AuditRecord) bool { return o.ID == r.ID }) {
+				return &crm.ConflictError{Entity: "audit record", Field: "id"}
+			}
+		}
+	} else {
+		s.maxID[r.DealerID] = r.ID
 	}
-	s.records[r.DealerID] = append(s.records[r.DealerID], r)
+	if n := len(chunks); n == 0 || len(chunks[n-1]) == auditChunk {
+		chunks = append(chunks, make([]crm.AuditRecord, 0, auditChunk))
+	}
+	chunks[len(chunks)-1] = append(chunks[len(chunks)-1], r)
+	s.records[r.DealerID] = chunks
 	return nil
 }
 
@@ -60,9 +79,11 @@ func (s *AuditStore) List(ctx context.Context, dealer crm.DealerID, f crm.AuditF
 	after, _ := f.AfterID() // checked by Validate
 	var out []crm.AuditRecord
 	s.mu.Lock()
-	for _, r := range s.records[dealer] {
-		if (after == "" || r.ID < after) && f.Match(&r) {
-			out = append(out, r.Clone())
+	for _, chunk := range s.records[dealer] {
+		for i := range chunk {
+			if r := &chunk[i]; (after == "" || r.ID < after) && f.Match(r) {
+				out = append(out, r.Clone())
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -81,14 +102,24 @@ func (s *AuditStore) Purge(ctx context.Context, dealer crm.DealerID, before time
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rs := s.records[dealer]
-	n := len(rs)
-	rs = slices.DeleteFunc(rs, func(r crm.AuditRecord) bool { return r.At.Before(before) })
-	n -= len(rs)
-	if len(rs) == 0 {
+	var kept [][]crm.AuditRecord
+	n := 0
+	for _, chunk := range s.records[dealer] {
+		for _, r := range chunk {
+			if r.At.Before(before) {
+				n++
+				continue
+			}
+			if len(kept) == 0 || len(kept[len(kept)-1]) == auditChunk {
+				kept = append(kept, make([]crm.AuditRecord, 0, auditChunk))
+			}
+			kept[len(kept)-1] = append(kept[len(kept)-1], r)
+		}
+	}
+	if len(kept) == 0 {
 		delete(s.records, dealer)
 	} else {
-		s.records[dealer] = rs
+		s.records[dealer] = kept
 	}
 	return n, nil
 }
