@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -40,6 +41,17 @@ type CampaignCompleter interface {
 	CompleteEnded(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (int, error)
 }
 
+// AuditPurger is what the AuditRetention job calls; every crm.AuditStore
+// implements it.
+type AuditPurger interface {
+	Purge(ctx context.Context, dealer crm.DealerID, before time.Time) (int, error)
+}
+
+// DefaultAuditRetentionDays is how long audit records are kept by
+// default: three years, the least PIPL (art. 56) asks of the records of
+// personal-information processing.
+const DefaultAuditRetentionDays = 3 * 365
+
 // Services are the services the default jobs call. A nil field has no
 // job.
 type Services struct {
@@ -52,6 +64,10 @@ type Services struct {
 	// GradingDue picks the days of the grading run; nil means the first
 	// of every month.
 	GradingDue func(d crm.Dealer, day dealercrm.Date) bool
+	// Audit is the audit trail the AuditRetention job keeps within
+	// AuditRetentionDays (DefaultAuditRetentionDays when 0).
+	Audit              AuditPurger
+	AuditRetentionDays int
 }
 
 // FirstOfMonth is the default GradingDue: the first day of every month.
@@ -61,8 +77,10 @@ func FirstOfMonth(_ crm.Dealer, day dealercrm.Date) bool { return day.Day == 1 }
 // run as of its day: Lifecycle (lifecycle.Service.Run), LeadFollowUps
 // (lifecycle.Service.RunLeads), PointsExpiry (loyalty ExpirePoints),
 // Membership (loyalty ProcessExpiries), CampaignEnd (campaign
-// CompleteEnded: running campaigns whose end date has passed complete) and
-// Grading (grading.Service.Run on GradingDue's days). Each method is
+// CompleteEnded: running campaigns whose end date has passed complete),
+// Grading (grading.Service.Run on GradingDue's days) and AuditRetention
+// (the audit records older than AuditRetentionDays before the day, UTC,
+// are removed). Each method is
 // idempotent, so a job is safe to run twice. Expiry notices are not sent
 // by a job until messages are delivered (SPEC §8).
 func Defaults(s Services) []Job {
@@ -106,6 +124,16 @@ func Defaults(s Services) []Job {
 		out = append(out, Job{Kind: Grading, Due: due, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
 			r, err := s.Grading.Run(ctx, grading.RunRequest{DealerID: dealer, AsOf: day})
 			return counted(Counts{"customers": int64(r.Customers), "changed": int64(r.Changed), "written": int64(r.Written)}, err)
+		}})
+	}
+	if s.Audit != nil {
+		days := s.AuditRetentionDays
+		if days <= 0 {
+			days = DefaultAuditRetentionDays
+		}
+		out = append(out, Job{Kind: AuditRetention, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
+			n, err := s.Audit.Purge(ctx, dealer, day.AddDays(-days).Time(time.UTC))
+			return counted(Counts{"audit_records_removed": int64(n)}, err)
 		}})
 	}
 	return out

@@ -154,3 +154,35 @@ func TestDefaultsOnMemory(t *testing.T) {
 	require.NoError(t, err, "the grading run is recorded as of its day")
 	assert.Equal(t, crm.DealerID("d1"), gradingRun.DealerID)
 }
+
+// TestAuditRetention: the AuditRetention job removes the dealer's audit
+// records older than the retention before its day (UTC): three years by
+// default — 1,095 days before 2026-03-10 is 2023-03-11 — or the days
+// configured.
+func TestAuditRetention(t *testing.T) {
+	ctx := context.Background()
+	p := &fakePurger{n: 7}
+	defs := jobs.Defaults(jobs.Services{Audit: p})
+	require.Len(t, defs, 1)
+	assert.Equal(t, jobs.AuditRetention, defs[0].Kind)
+	c, err := defs[0].Run(ctx, "d1", day)
+	require.NoError(t, err)
+	assert.Equal(t, jobs.Counts{"audit_records_removed": 7}, c)
+	assert.Equal(t, []string{"d1 2023-03-11T00:00:00Z"}, p.calls)
+
+	p.calls = nil
+	defs = jobs.Defaults(jobs.Services{Audit: p, AuditRetentionDays: 180})
+	_, err = defs[0].Run(ctx, "d1", day)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"d1 2025-09-11T00:00:00Z"}, p.calls, "180 days before 2026-03-10")
+}
+
+type fakePurger struct {
+	n     int
+	calls []string
+}
+
+func (p *fakePurger) Purge(_ context.Context, dealer crm.DealerID, before time.Time) (int, error) {
+	p.calls = append(p.calls, string(dealer)+" "+before.Format(time.RFC3339))
+	return p.n, nil
+}
