@@ -135,6 +135,7 @@ func (s *Service) Create(ctx context.Context, dealer crm.DealerID, by ID, r Crea
 	}
 	k := Key{ID: id, DealerID: dealer, Name: r.Name, Roles: slices.Clone(r.Roles), StaffID: r.StaffID,
 		CreatedAt: now, CreatedBy: by, ExpiresAt: r.ExpiresAt.UTC(), Hash: s.hash(token)}
+	crm.NoteAudit(ctx, string(id))
 	if err := s.store.Create(ctx, k); err != nil {
 		return Key{}, "", fmt.Errorf("apikey: create: %w", err)
 	}

@@ -80,6 +80,7 @@ func (s *Service) Create(ctx context.Context, dealer crm.DealerID, c Campaign) (
 	if c.ID == "" {
 		c.ID = ID(dealercrm.NewID())
 	}
+	crm.NoteAudit(ctx, string(c.ID))
 	c.DealerID, c.Status, c.FrozenAt = dealer, Draft, time.Time{}
 	if len(c.Costs) > 0 {
 		return Campaign{}, ErrCostNotAllowed

@@ -159,6 +159,7 @@ const (
 	PermJobsRun        Permission = "jobs.run"          // run a daily job by hand
 	PermGroup          Permission = "group"             // group views and group runs
 	PermKeys           Permission = "keys.manage"       // create, list, revoke and rotate the dealer's API keys
+	PermAudit          Permission = "audit.read"        // read the audit trail
 	// PermPersonalData shows phone and ID numbers in full; without it
 	// they are masked in every answer (138****8000).
 	PermPersonalData Permission = "personal_data"
@@ -181,7 +182,7 @@ var allPermissions = []Permission{PermDealerRead, PermSettings, PermCustomersRea
 	PermRecordsRead, PermRecordsWrite, PermImport, PermPrivacy, PermTasksRead, PermTasksWork, PermTasksAssign,
 	PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,
 	PermCampaignsRead, PermCampaignsWrite, PermSurveysRead, PermSurveysWrite, PermJobsRead, PermJobsRun, PermGroup,
-	PermKeys, PermPersonalData, PermAllLeads, PermAllTasks, PermCRTasks}
+	PermKeys, PermAudit, PermPersonalData, PermAllLeads, PermAllTasks, PermCRTasks}
 
 // RoleTable maps each role to its permissions. DefaultRoles is the
 // default; a host replaces it whole (httpapi.WithRoles).
@@ -190,7 +191,7 @@ type RoleTable map[Role][]Permission
 // DefaultRoles returns the default role table (SPEC §9):
 //
 //   - admin: everything of the store but group views and runs, the
-//     store's API keys included;
+//     store's API keys and its audit trail included;
 //   - manager: everything of the store but export and erasure, imports
 //     and job runs; decides lost requests; sees every lead and task;
 //   - cr: customers and their contacts, the CR tasks, surveys, campaigns,
@@ -215,7 +216,7 @@ func DefaultRoles() RoleTable {
 			PermRecordsRead, PermRecordsWrite, PermImport, PermPrivacy, PermTasksRead, PermTasksWork, PermTasksAssign,
 			PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,
 			PermCampaignsRead, PermCampaignsWrite, PermSurveysRead, PermSurveysWrite, PermJobsRead, PermJobsRun,
-			PermKeys, PermAllLeads, PermAllTasks, PermCRTasks},
+			PermKeys, PermAudit, PermAllLeads, PermAllTasks, PermCRTasks},
 		RoleManager: {PermDealerRead, PermSettings, PermPersonalData, PermCustomersRead, PermCustomersWrite, PermDecideLost,
 			PermRecordsRead, PermRecordsWrite, PermTasksRead, PermTasksWork, PermTasksAssign,
 			PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,

@@ -110,6 +110,7 @@ func create[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Servi
 	if *k.id(v) == "" {
 		*k.id(v) = ID(s.newID())
 	}
+	NoteAudit(ctx, string(*k.id(v)))
 	if k.normalize != nil {
 		k.normalize(v)
 	}

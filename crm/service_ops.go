@@ -216,6 +216,7 @@ func (s *Service) ConvertLead(ctx context.Context, dealer DealerID, id LeadID, c
 			return fmt.Errorf("dealer %s: %w", dealer, err)
 		}
 		cust, veh, sale := s.conversionRecords(dealer, lead, conv)
+		NoteAudit(ctx, string(sale.ID), string(veh.ID), string(cust.ID))
 		// Check all three first, so that one answer lists every bad field.
 		c := s.checker(&d)
 		if lead.CustomerID == "" {

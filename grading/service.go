@@ -219,6 +219,7 @@ func (s *Service) Run(ctx context.Context, req RunRequest) (Run, error) {
 	if id == "" {
 		id = RunID(s.newID())
 	}
+	crm.NoteAudit(ctx, string(id))
 	out := scored.DecideAll(asOf, func(d crm.DealerID, c crm.CustomerID) *State { return priors[d][c] })
 	// The asking dealer first: when its run ID is taken, nothing else is written.
 	for _, d := range writes {

@@ -114,6 +114,7 @@ func (s *Service) OpenFollowUp(ctx context.Context, dealer crm.DealerID, f Follo
 	t := Task{ID: TaskID(s.newID()), DealerID: dealer, Key: key, Kind: f.Kind, CustomerID: f.CustomerID, VehicleID: f.VehicleID,
 		AnchorDate: f.Due, Due: f.Due, WindowEnd: f.Due.AddDays(window - 1), Channel: ch, Purpose: f.Purpose, OwnerRole: role,
 		AssigneeID: f.AssigneeID, ExcludedStaffID: f.ExcludedStaffID, Reason: f.Reason, Status: StatusOpen, CreatedAt: now, UpdatedAt: now}
+	crm.NoteAudit(ctx, string(t.ID))
 	t.ReasonCode, t.ReasonParams = f.ReasonCode, maps.Clone(f.ReasonParams)
 	if t.ReasonCode == "" {
 		t.ReasonCode, t.ReasonParams = CodeFollowUp, params("text", f.Reason)

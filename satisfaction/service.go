@@ -109,6 +109,7 @@ func (s *Service) CreateHierarchy(ctx context.Context, dealer crm.DealerID, h Hi
 	if h.ID == "" {
 		h.ID = HierarchyID(s.newID())
 	}
+	crm.NoteAudit(ctx, string(h.ID))
 	h.DealerID = dealer
 	h.CreatedAt = s.stamp()
 	h.UpdatedAt = h.CreatedAt
@@ -171,6 +172,7 @@ func (s *Service) CreateQuestionnaire(ctx context.Context, dealer crm.DealerID, 
 	if q.ID == "" {
 		q.ID = QuestionnaireID(s.newID())
 	}
+	crm.NoteAudit(ctx, string(q.ID))
 	q.DealerID = dealer
 	q.CreatedAt = s.stamp()
 	q.UpdatedAt = q.CreatedAt
@@ -272,6 +274,7 @@ func (s *Service) RecordResponse(ctx context.Context, dealer crm.DealerID, r Res
 	if r.ID == "" {
 		r.ID = ResponseID(s.newID())
 	}
+	crm.NoteAudit(ctx, string(r.ID))
 	r.DealerID = dealer
 	r.FollowUp = ""
 	r.CreatedAt = s.stamp()

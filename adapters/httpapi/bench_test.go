@@ -1,12 +1,16 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
+	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/apikey"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkGetCustomer measures one GET through the handler: routing, key
@@ -54,4 +58,50 @@ func serveLoop(b *testing.B, e *env, req *http.Request) {
 			b.Fatal(w.Code, w.Body)
 		}
 	}
+}
+
+// BenchmarkGetCustomerGuards measures what authentication, the permission
+// check and the audit trail add to GET /v1/customers/{id} on memory, in
+// one run (issue 15: at most 10%):
+//
+//   - bare: an Authenticator that returns one principal with no work,
+//     and no audit trail — the route, the store read and the JSON;
+//   - key: a fixed API key (WithAPIKeys: SHA-256 and a constant-time
+//     compare) and the permission check;
+//   - key+audit: the same with the audit trail (a read of personal data:
+//     one record appended per request);
+//   - managed+audit: a managed key (HMAC-SHA256 under the server secret,
+//     the key's record read from its store) with the audit trail.
+func BenchmarkGetCustomerGuards(b *testing.B) {
+	keys, err := apikey.NewService(memory.NewKeyStore(), []byte("0123456789abcdef0123456789abcdef"))
+	require.NoError(b, err)
+	_, token, err := keys.Create(context.Background(), dealerA, "", apikey.CreateRequest{Name: "bench", Roles: []crm.Role{crm.RoleAdmin}})
+	require.NoError(b, err)
+	principal := crm.Principal{Dealer: dealerA, Roles: []crm.Role{crm.RoleAdmin}}
+	crm.DefaultRoles().Resolve(&principal)
+	for _, c := range []struct {
+		name string
+		key  string
+		opts []httpapi.Option
+	}{
+		{"bare", keyA, []httpapi.Option{httpapi.WithAuthenticator(fixedPrincipal(principal))}},
+		{"key", keyA, nil},
+		{"key+audit", keyA, []httpapi.Option{httpapi.WithAudit(memory.NewAuditStore())}},
+		{"managed+audit", token, []httpapi.Option{httpapi.WithKeys(keys), httpapi.WithAudit(memory.NewAuditStore())}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			e := newEnv(b, append(c.opts, httpapi.WithRateLimit(0, 0))...)
+			cust := e.create(keyA, "customers", obj{"name": "王伟", "mobile": "13912345678", "region": obj{"city": "上海"}, "hobbies": []string{"golf"}})
+			req := httptest.NewRequest(http.MethodGet, "/v1/customers/"+cust["id"].(string), nil)
+			req.Header.Set("Authorization", "Bearer "+c.key)
+			serveLoop(b, e, req)
+		})
+	}
+}
+
+// fixedPrincipal is an Authenticator that answers every request with p.
+type fixedPrincipal crm.Principal
+
+func (f fixedPrincipal) Authenticate(*http.Request) (crm.Principal, error) {
+	return crm.Principal(f), nil
 }

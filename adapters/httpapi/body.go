@@ -83,7 +83,8 @@ func (c *call) reply(status int, v any) error {
 
 // decode reads the request body into dst: JSON (application/json), exactly
 // one value, no unknown fields, no read-only fields (see rejectDerived),
-// then dst's own shape checks when it has a validate method.
+// then dst's own shape checks when it has a validate method. The IDs of
+// records it names go to the request's audit record (noteBodyIDs).
 func (c *call) decode(dst any) error {
 	if err := c.checkContentType(false); err != nil {
 		return err
@@ -101,6 +102,7 @@ func (c *call) decode(dst any) error {
 	if err := rejectDerived(dst); err != nil {
 		return err
 	}
+	noteBodyIDs(c.r.Context(), dst)
 	if v, ok := dst.(interface{ validate() error }); ok {
 		return v.validate()
 	}

@@ -70,6 +70,8 @@ type config struct {
 	heavyPerDealer int
 	// catalog renders the words of answers (WithCatalog).
 	catalog *i18n.Catalog
+	// audit keeps the audit trail (WithAudit); nil for none.
+	audit crm.AuditStore
 	// modules add the routes of other dealercrm packages (grading,
 	// satisfaction, …); each is enabled by its own Option, declared in that
 	// module's file, so the crm routes stay the same without them.
@@ -254,7 +256,10 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 		m.schemas(h.schemas)
 	}
 	for i := range h.routes {
-		h.routes[i].perm = permissionOf(h.routes[i])
+		rt := &h.routes[i]
+		rt.perm = permissionOf(*rt)
+		rt.wildcards = pathParams(rt.path)
+		rt.auditOK = !rt.public && (rt.method != http.MethodGet || auditsReads(*rt))
 	}
 	for _, rt := range h.routes {
 		h.mux.Handle(rt.pattern(), h.endpoint(rt))
@@ -272,7 +277,8 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 // details, turns a panic into a 500 and logs the request.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &statusWriter{ResponseWriter: w, requestID: requestID(r)}
+	w.Header().Set(requestIDHeader, sw.requestID)
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -392,7 +398,8 @@ func (h *handler) logRequest(r *http.Request, sw *statusWriter, d time.Duration)
 		slog.String("route", sw.route),
 		slog.Int("status", sw.status),
 		slog.Duration("duration", d),
-		slog.String("dealer", string(sw.dealer)))
+		slog.String("dealer", string(sw.dealer)),
+		slog.String("request_id", sw.requestID))
 }
 
 // statusWriter records the status of a response, and the route and dealer
@@ -403,6 +410,10 @@ type statusWriter struct {
 	wrote  bool
 	route  string
 	dealer crm.DealerID
+	// requestID is the request's ID (X-Request-Id), reason the audit
+	// reason of its problem answer (auditReason).
+	requestID string
+	reason    string
 }
 
 // WriteHeader implements http.ResponseWriter.

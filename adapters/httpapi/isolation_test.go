@@ -205,7 +205,10 @@ type apiOp struct {
 	Security *[]any `json:"security"`
 	// Permission is the operation's entry in the permission table.
 	Permission string `json:"x-permission"`
-	Responses  map[string]struct {
+	// Audited says what the audit trail records: "every request" or
+	// "refusals".
+	Audited   string `json:"x-audited"`
+	Responses map[string]struct {
 		Content map[string]struct {
 			Schema apiSchema `json:"schema"`
 		} `json:"content"`
@@ -239,6 +242,16 @@ func (r isoRoute) String() string { return r.method + " " + r.path }
 
 // idSet holds the IDs of one dealer by kind.
 type idSet map[string][]string
+
+// has reports whether id is one of x's, of any kind.
+func (x idSet) has(id string) bool {
+	for _, ids := range x {
+		if slices.Contains(ids, id) {
+			return true
+		}
+	}
+	return false
+}
 
 func (x idSet) add(kind, id string) {
 	if id != "" && !slices.Contains(x[kind], id) {
@@ -719,7 +732,10 @@ func (iso *isolation) leak(body []byte, brought string) string {
 func (iso *isolation) getTargets(dealer string, x idSet) []string {
 	var out []string
 	for _, rt := range iso.routes {
-		if rt.method != http.MethodGet {
+		if rt.method != http.MethodGet || rt.path == "/v1/audit" {
+			// The audit trail grows with every read, and it names what a
+			// key asked for, another store's IDs included: TestAuditTrail
+			// checks it.
 			continue
 		}
 		path := rt.path

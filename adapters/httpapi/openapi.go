@@ -345,6 +345,7 @@ The acting staff member is the key's: requested_by, decided_by and the staff_id 
 A consultant or an advisor sees their own leads and tasks, CR the CR tasks, a manager and an admin all of the store: list filters are forced accordingly (403 naming the parameter that asks for more).
 Phone and ID numbers are shown in full only to roles with permission personal_data; other keys read them masked (138****8000).
 Errors are RFC 9457 problem details with a code member: invalid 422 (errors lists the fields), not_found 404, conflict and failed_precondition 409, permission_denied 403, unavailable 503 (with Retry-After), internal 500, malformed_request 400, unauthenticated 401, body_too_large 413, rate_limited 429 (with Retry-After).
+With an audit trail (GET /v1/audit), every write, every read of personal data (x-audited: every request) and every refusal leaves a record naming the key, the staff member, the operation, its records and the request ID (X-Request-Id: the client's, or a new one; every answer carries it).
 Reports, grading runs, imports, segment previews, audience freezes and exports are heavy: only a few run at once, and one that finds no turn within a short wait is answered 503 with Retry-After (429 when the dealer's own share of them is taken). Each API key may send a limited number of requests a second (429 with Retry-After beyond).`
 
 // operation builds the OpenAPI operation of rt.
@@ -353,6 +354,11 @@ func (g *schemaGen) operation(rt route) map[string]any {
 	if !rt.public {
 		op["x-permission"] = string(rt.perm)
 		op["description"] = permissionDoc(rt.perm, g.roles)
+		// What the audit trail records of the operation (WithAudit).
+		op["x-audited"] = "refusals"
+		if rt.auditOK {
+			op["x-audited"] = "every request"
+		}
 	}
 	var params []any
 	for _, name := range pathParams(rt.path) {

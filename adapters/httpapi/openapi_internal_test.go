@@ -140,6 +140,7 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 		{"campaign", WithCampaigns(cs), 18},
 		{"jobs", WithJobs(sched), 2},
 		{"keys", WithKeys(keys), 5},
+		{"audit", WithAudit(memory.NewAuditStore()), 1},
 	}
 }
 

@@ -141,6 +141,9 @@ func (h *handler) writeProblem(w http.ResponseWriter, r *http.Request, err error
 		h.unavailable(w, r, err)
 	}
 	p.Status, p.Title = status, http.StatusText(status)
+	if sw, ok := w.(*statusWriter); ok {
+		sw.reason = auditReason(&p)
+	}
 	lang := h.cfg.catalog.Match(r.Header.Get("Accept-Language"))
 	localizeProblem(h.cfg.catalog, lang, &p, err)
 	body, _ := json.Marshal(p)

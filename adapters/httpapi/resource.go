@@ -123,6 +123,7 @@ func (rs resource[T, ID, In, F]) handlePatch(h *handler, c *call) error {
 		if err := applyPatch(&in, patch); err != nil {
 			return err
 		}
+		noteBodyIDs(c.r.Context(), &in)
 		if rs.actor != nil && *rs.actor(&in) != before && *rs.actor(&in) != "" {
 			if _, err := c.principal.Actor("staff_id", *rs.actor(&in)); err != nil {
 				return err

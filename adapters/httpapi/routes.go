@@ -61,7 +61,13 @@ type route struct {
 	// Idempotency-Key (400 naming the header when it does not), so that a
 	// client's retry can never post twice. It implies idempotent.
 	keyRequired bool
-	handle      func(h *handler, c *call) error
+	// wildcards are the names of the path's wildcards ({id}), whose
+	// values the audit record names; auditOK marks a route whose success
+	// is audited too (a write, a read of personal data: auditsReads), not
+	// only its refusal. NewHandler sets both.
+	wildcards []string
+	auditOK   bool
+	handle    func(h *handler, c *call) error
 }
 
 func (rt route) pattern() string { return rt.method + " " + rt.path }
@@ -103,6 +109,15 @@ func (h *handler) endpoint(rt route) http.Handler {
 			c.mask = !p.Can(crm.PermPersonalData)
 			if sw != nil {
 				sw.dealer = p.Dealer
+				if h.cfg.audit != nil {
+					at := time.Now()
+					pend, actx := startAudit(ctx, rt, p, at, sw, r)
+					defer h.finishAudit(ctx, rt, p, at, pend, sw, r)
+					if pend != nil {
+						r = r.WithContext(actx)
+						c.r = r
+					}
+				}
 			}
 			if err := h.limits.allow(r); err != nil {
 				h.writeProblem(w, r, err)
@@ -527,6 +542,9 @@ var permissions = map[string]crm.Permission{
 	// API keys.
 	"listAPIKeys": crm.PermKeys, "createAPIKey": crm.PermKeys, "getAPIKey": crm.PermKeys,
 	"revokeAPIKey": crm.PermKeys, "rotateAPIKey": crm.PermKeys,
+
+	// The audit trail.
+	"listAuditRecords": crm.PermAudit,
 }
 
 // permissionOf returns the permission of rt from the permission table; ""
