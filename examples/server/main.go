@@ -18,7 +18,9 @@
 // statement timeout (-statement-timeout), the deadline of a request
 // (-request-timeout), the concurrent heavy requests (-heavy, -heavy-wait,
 // and per dealer -heavy-per-dealer), each API key's rate (-key-rate,
-// -key-burst) and the records of one import (-import-records). On startup it grades
+// -key-burst) and the records of one import (-import-records). It keeps
+// the audit trail (GET /v1/audit with the admin key) in the same store,
+// for -audit-retention-days. On startup it grades
 // the demo group for today (part of the demo data: the seeder writes group
 // grades, which an API key never can) and prints the first store's grade
 // counts. The daily jobs (jobs.Defaults: the lifecycle run, points and
@@ -116,6 +118,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	importRecords := fs.Int("import-records", crm.DefaultMaxImportRecords, "most records in one import")
 	jobInterval := fs.Duration("job-interval", time.Minute, "how often the scheduler looks for daily jobs due (a new local day, a retry); with -postgres, how often River's leader plans")
 	jobPool := fs.Int("job-pool", 4, "Postgres connections of River's own pool, which runs the daily jobs (with -postgres)")
+	auditDays := fs.Int("audit-retention-days", jobs.DefaultAuditRetentionDays, "days the audit trail keeps its records (the daily audit_retention job removes older ones)")
 	fixedKeys := fs.Bool("fixed-keys", false, "also accept the demo's fixed, public keys (demo.Principals: demo-sh01-key, …), for scripted demos only")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -236,7 +239,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	// in process on the in-memory store, on River with -postgres (several
 	// replicas may share the schema; each dealer-day runs once). Both keep
 	// their runs in the backend's run store.
-	daily := jobs.Defaults(jobs.Services{Lifecycle: lc, Leads: lc, Loyalty: club, Grading: grades, Campaigns: campaigns})
+	daily := jobs.Defaults(jobs.Services{Lifecycle: lc, Leads: lc, Loyalty: club, Grading: grades, Campaigns: campaigns,
+		Audit: stores.Audit, AuditRetentionDays: *auditDays})
 	local, err := jobs.NewScheduler(daily, store.Dealers(), stores.Jobs, jobs.WithClock(now), jobs.WithInterval(*jobInterval))
 	if err != nil {
 		return err
@@ -290,7 +294,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	h := httpapi.NewHandler(svc, httpapi.WithKeys(keySvc), httpapi.WithPrincipals(fixed), httpapi.WithLogger(logger), httpapi.WithLifecycle(lc),
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(campaigns),
 		httpapi.WithLoyalty(club), httpapi.WithJobs(sched), httpapi.WithRequestTimeout(*requestTimeout), httpapi.WithHeavyRequests(*heavy, *heavyWait),
-		httpapi.WithHeavyRequestsPerDealer(*heavyPerDealer), httpapi.WithRateLimit(*keyRate, *keyBurst))
+		httpapi.WithHeavyRequestsPerDealer(*heavyPerDealer), httpapi.WithRateLimit(*keyRate, *keyBurst), httpapi.WithAudit(stores.Audit))
 	srv := httpapi.NewServer(*addr, h)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -323,6 +327,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/tasks?date=%s'\n", admin, base, today)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/job-runs'\n", admin, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/api-keys'\n", admin, base)
+	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/audit?limit=5'   # who read and changed what\n", admin, base)
 	logger.Info("listening", "addr", ln.Addr().String())
 
 	select {

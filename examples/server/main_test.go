@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -192,6 +193,7 @@ func exerciseRoles(t *testing.T, b banner) {
 		}
 	}
 	require.Len(t, keys, 4, "the banner prints a manager, cr, consultant and group_admin key: %q", b.lines)
+	since := time.Now()
 
 	resp, body := request(t, http.MethodGet, b.base+"/v1/tasks?limit=200", keys["consultant"], "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
@@ -226,6 +228,32 @@ func exerciseRoles(t *testing.T, b banner) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
 	resp, body = request(t, http.MethodGet, b.base+"/v1/reports/abnormal?group=true&limit=1", b.keys[0], "")
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "a store's admin key has no group views: %s", body)
+
+	// The audit trail (the admin's) shows the refused erasures and the
+	// CR key's read of the customer list, each with its staff member.
+	resp, body = request(t, http.MethodGet, b.base+"/v1/audit?record="+page.Items[0].ID+"&operation=eraseCustomer&from="+
+		url.QueryEscape(since.Format(time.RFC3339Nano)), b.keys[0], "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var trail struct {
+		Items []struct {
+			StaffID string `json:"staff_id"`
+			Outcome string `json:"outcome"`
+			Reason  string `json:"reason"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(body, &trail))
+	require.Len(t, trail.Items, 3, "three refused erasures: %s", body)
+	for _, it := range trail.Items {
+		assert.Equal(t, "denied", it.Outcome)
+		assert.Equal(t, "permission_denied: privacy", it.Reason)
+		assert.NotEmpty(t, it.StaffID, "each names its member of staff")
+	}
+	resp, body = request(t, http.MethodGet, b.base+"/v1/audit?operation=listCustomers&outcome=ok&limit=1", keys["cr"], "")
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "only the admin reads the trail: %s", body)
+	resp, body = request(t, http.MethodGet, b.base+"/v1/audit?operation=listCustomers&outcome=ok&limit=1", b.keys[0], "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	require.NoError(t, json.Unmarshal(body, &trail))
+	assert.Len(t, trail.Items, 1, "reading customers leaves a record: %s", body)
 }
 
 // exerciseLoyalty lists the Shanghai club's members and reads one's
