@@ -2,14 +2,20 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
+	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
 	"github.com/dealercrm/dealercrm/apikey"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 )
 
@@ -104,4 +110,69 @@ type fixedPrincipal crm.Principal
 
 func (f fixedPrincipal) Authenticate(*http.Request) (crm.Principal, error) {
 	return crm.Principal(f), nil
+}
+
+// BenchmarkPostEarningGuards measures what authentication, the permission
+// check and the audit trail add to a points posting on Postgres, in one
+// run (issue 15: at most 15%): POST /v1/loyalty/earnings, one client, each
+// request a new service order of one of 100 members. bare has an
+// Authenticator that returns one principal with no work and no trail;
+// key+audit a fixed API key and the audit trail, whose record the
+// posting's transaction writes with the points.
+func BenchmarkPostEarningGuards(b *testing.B) {
+	principal := crm.Principal{Dealer: dealerA, Roles: []crm.Role{crm.RoleAdmin}}
+	crm.DefaultRoles().Resolve(&principal)
+	for _, c := range []struct {
+		name  string
+		audit bool
+		opt   httpapi.Option
+	}{
+		{"bare", false, httpapi.WithAuthenticator(fixedPrincipal(principal))},
+		{"key+audit", true, nil},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ctx := context.Background()
+			store := pgtest.NewStore(b)
+			club, err := loyalty.NewService(store, store.Loyalty())
+			require.NoError(b, err)
+			opts := []httpapi.Option{httpapi.WithLoyalty(club), httpapi.WithRateLimit(0, 0)}
+			if c.opt != nil {
+				opts = append(opts, c.opt)
+			}
+			if c.audit {
+				opts = append(opts, httpapi.WithAudit(store.Audit()))
+			}
+			e := newEnvOn(b, store, opts...)
+			rec := crm.Record{DealerID: dealerA, CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
+			const members = 100
+			for i := range members {
+				id := crm.CustomerID(fmt.Sprintf("c%03d", i))
+				require.NoError(b, store.Customers().Create(ctx, &crm.Customer{ID: id, Record: rec, Name: "王先生", Kind: crm.Individual}))
+				require.NoError(b, store.Vehicles().Create(ctx, &crm.Vehicle{ID: crm.VehicleID("v" + string(id)), Record: rec,
+					VIN: testVIN(i), Model: "卡罗拉", OwnerID: id}))
+				_, err := club.Join(ctx, loyalty.JoinRequest{DealerID: dealerA, CustomerID: id, Method: loyalty.JoinSale})
+				require.NoError(b, err)
+			}
+			today := dealercrm.DateIn(time.Now(), time.UTC).AddDays(-1)
+			orders := 0 // made so far: each run of the loop makes what it needs
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if i >= orders {
+					b.StopTimer()
+					for ; orders < b.N; orders++ {
+						id := crm.CustomerID(fmt.Sprintf("c%03d", orders%members))
+						require.NoError(b, store.ServiceOrders().Create(ctx, &crm.ServiceOrder{ID: crm.ServiceOrderID(fmt.Sprintf("o%d", orders)),
+							Record: rec, VehicleID: crm.VehicleID("v" + string(id)), CustomerID: id, Date: today,
+							Kind: crm.ServiceMaintenance, Payer: crm.PayerCustomer, Labour: decimal.NewFromInt(388)}))
+					}
+					b.StartTimer()
+				}
+				w := e.do(http.MethodPost, "/v1/loyalty/earnings", keyA, map[string]any{"service_order_id": fmt.Sprintf("o%d", i)},
+					"Idempotency-Key", fmt.Sprintf("earn-%d", i))
+				if w.Code != http.StatusCreated {
+					b.Fatal(w.Code, w.Body)
+				}
+			}
+		})
+	}
 }
