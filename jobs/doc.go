@@ -1,12 +1,14 @@
 // Package jobs runs each dealer's daily work once per dealer and local day
 // (SPEC §8 "Jobs"): the lifecycle run, lead follow-ups, points and
-// membership expiry, campaign completion and periodic grading.
+// membership expiry, campaign completion, periodic grading and the audit
+// trail's retention.
 //
 // A [Job] is a plain function of (dealer, day) that is safe to run twice
 // and says what it did ([Counts]); [Job.Due] picks its days (grading: the
 // first of the month). No business rule lives here: a job calls a service
 // method. [Defaults] returns the jobs of the services' existing methods
-// (lifecycle run, points expiry, membership expiry, monthly grading). The
+// (lifecycle run, lead follow-ups, points expiry, membership expiry,
+// campaign completion, monthly grading, audit retention). The
 // domain packages never import jobs.
 //
 // Every run of a job for one dealer-day has one record, a [Run], kept

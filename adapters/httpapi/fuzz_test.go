@@ -7,6 +7,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/dealercrm/dealercrm/adapters/httpapi"
+	"github.com/dealercrm/dealercrm/adapters/memory"
 )
 
 // documentedOps returns the paths of the OpenAPI document with method,
@@ -126,7 +129,8 @@ func FuzzListQuery(f *testing.F) {
 		"date_from=2025-01-01&date_to=2024-01-01", "from=2025-03-04T00:00:00Z", "mobile=%2B86%20138", "vin=lsv", "x=1&x=2", "%zz", ";;&&=="} {
 		f.Add(s)
 	}
-	e := newEnv(f)
+	f.Add("outcome=denied&record=c1&staff_id=S01&to=2026-01-01T00:00:00%2B08:00&request_id=r1")
+	e := newEnv(f, httpapi.WithAudit(memory.NewAuditStore()))
 	e.fixtures(keyA)
 	var paths []string
 	for _, p := range documentedOps(f, e, http.MethodGet, nil) {
@@ -134,8 +138,8 @@ func FuzzListQuery(f *testing.F) {
 			paths = append(paths, p)
 		}
 	}
-	if len(paths) != 9 {
-		f.Fatalf("want 9 list routes, got %v", paths)
+	if len(paths) != 10 {
+		f.Fatalf("want 10 list routes (the audit trail's too), got %v", paths)
 	}
 	f.Fuzz(func(t *testing.T, query string) {
 		for _, p := range paths {
