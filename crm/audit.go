@@ -3,8 +3,10 @@ package crm
 import (
 	"context"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // The audit trail (SPEC §9): every write and every read of personal data
@@ -186,8 +188,11 @@ type AuditStore interface {
 // request (ClaimAudit) and gives it back if that transaction does not
 // commit (UnclaimAudit). It is safe for concurrent use.
 type AuditPending struct {
-	mu      sync.Mutex
-	rec     AuditRecord
+	mu  sync.Mutex
+	rec AuditRecord
+	// created are the IDs services noted (NoteAudit): named only by a
+	// record of what was done, never by a failure's.
+	created []string
 	collect bool
 	claimed bool
 }
@@ -196,30 +201,76 @@ type AuditPending struct {
 // it is written). collect says whether created records are noted: false
 // for bulk operations, whose records are counted in their own answer.
 func NewAuditPending(rec AuditRecord, collect bool) *AuditPending {
-	rec.Records = slices.Clone(rec.Records)
-	return &AuditPending{rec: rec, collect: collect}
+	ids := rec.Records
+	rec.Records = nil
+	p := &AuditPending{rec: rec, collect: collect}
+	p.rec.Records = addIDs(nil, 0, ids)
+	return p
 }
 
-// Note adds record IDs, each once, up to MaxAuditRecords.
+// MaxAuditIDLength caps the length of a record ID in the trail, in bytes.
+const MaxAuditIDLength = 128
+
+// AuditID returns id as the trail keeps it: an ID named by a request
+// (its path, its body) is not checked yet, and may be anything — so text
+// that is not valid UTF-8 or holds a NUL is quoted (Go syntax),
+// and what is longer than MaxAuditIDLength bytes is cut there (at a
+// character boundary) and marked with "…". The request is then refused
+// for that ID, and the trail still says what was asked.
+func AuditID(id string) string {
+	if _, bad := CheckText("id", id); bad {
+		id = strconv.Quote(id)
+	}
+	if len(id) <= MaxAuditIDLength {
+		return id
+	}
+	cut := MaxAuditIDLength - len("…")
+	for cut > 0 && !utf8.RuneStart(id[cut]) {
+		cut--
+	}
+	return id[:cut] + "…"
+}
+
+// Note adds the IDs of records the request names (its path, its body),
+// each once, up to MaxAuditRecords.
 func (p *AuditPending) Note(ids ...string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.note(ids)
+	p.rec.Records = addIDs(p.rec.Records, len(p.created), ids)
 }
 
-func (p *AuditPending) note(ids []string) {
+// addIDs appends ids to list, each once and as AuditID keeps it, while
+// list and others hold fewer than MaxAuditRecords.
+func addIDs(list []string, others int, ids []string) []string {
 	for _, id := range ids {
-		if id != "" && len(p.rec.Records) < MaxAuditRecords && !slices.Contains(p.rec.Records, id) {
-			p.rec.Records = append(p.rec.Records, id)
+		id = AuditID(id)
+		if id != "" && len(list)+others < MaxAuditRecords && !slices.Contains(list, id) {
+			list = append(list, id)
 		}
 	}
+	return list
 }
 
-// Record returns a copy of the record as it stands.
-func (p *AuditPending) Record() AuditRecord {
+// Record returns a copy of the record as it stands, with outcome o: the
+// IDs of records the request created only when o is AuditOK (a failed
+// request created nothing).
+func (p *AuditPending) Record(o AuditOutcome) AuditRecord {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.rec.Clone()
+	return p.record(o)
+}
+
+func (p *AuditPending) record(o AuditOutcome) AuditRecord {
+	r := p.rec.Clone()
+	r.Outcome = o
+	if o == AuditOK {
+		for _, id := range p.created {
+			if !slices.Contains(r.Records, id) {
+				r.Records = append(r.Records, id)
+			}
+		}
+	}
+	return r
 }
 
 // Claimed reports whether a transaction has the record (and, once the
@@ -249,7 +300,9 @@ func AuditFrom(ctx context.Context) *AuditPending {
 // call it where they make a new record's ID.
 func NoteAudit(ctx context.Context, ids ...string) {
 	if p := AuditFrom(ctx); p != nil && p.collect {
-		p.Note(ids...)
+		p.mu.Lock()
+		p.created = addIDs(p.created, len(p.rec.Records), ids)
+		p.mu.Unlock()
 	}
 }
 
@@ -277,9 +330,7 @@ func ClaimAudit(ctx context.Context) (AuditRecord, bool) {
 		return AuditRecord{}, false
 	}
 	p.claimed = true
-	r := p.rec.Clone()
-	r.Outcome = AuditOK
-	return r, true
+	return p.record(AuditOK), true
 }
 
 // UnclaimAudit gives back the record ClaimAudit returned, when its

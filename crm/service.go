@@ -110,7 +110,6 @@ func create[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Servi
 	if *k.id(v) == "" {
 		*k.id(v) = ID(s.newID())
 	}
-	NoteAudit(ctx, string(*k.id(v)))
 	if k.normalize != nil {
 		k.normalize(v)
 	}
@@ -127,6 +126,7 @@ func create[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Servi
 				return err
 			}
 		}
+		NoteAudit(ctx, string(*k.id(v)))
 		return k.repo(tx).Create(ctx, v)
 	})
 	if err != nil {

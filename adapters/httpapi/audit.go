@@ -159,7 +159,7 @@ func auditRecord(rt route, p crm.Principal, at time.Time, sw *statusWriter, r *h
 	rec := crm.AuditRecord{ID: dealercrm.NewID(), DealerID: p.Dealer, At: at.UTC().Truncate(time.Microsecond),
 		KeyID: p.KeyID, StaffID: p.Staff, Operation: rt.op, RequestID: sw.requestID}
 	for _, name := range rt.wildcards {
-		if v := r.PathValue(name); v != "" {
+		if v := crm.AuditID(r.PathValue(name)); v != "" {
 			rec.Records = append(rec.Records, v)
 		}
 	}
@@ -191,14 +191,14 @@ func (h *handler) finishAudit(ctx context.Context, rt route, p crm.Principal, at
 	}
 	var rec crm.AuditRecord
 	if pend != nil {
-		rec = pend.Record()
+		rec = pend.Record(outcome)
 		if pend.Claimed() {
 			rec.ID = dealercrm.NewID()
 		}
 	} else {
 		rec = auditRecord(rt, p, at, sw, r)
+		rec.Outcome = outcome
 	}
-	rec.Outcome = outcome
 	if outcome != crm.AuditOK {
 		rec.Reason = sw.reason
 	}

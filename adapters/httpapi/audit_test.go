@@ -105,6 +105,14 @@ func runAudit(t *testing.T, s *stack) {
 					assert.Contains(t, r.Records, seg, "%s: the record names the path's IDs", what)
 				}
 			}
+			if code == http.StatusCreated {
+				var made struct {
+					ID string `json:"id"`
+				}
+				if json.Unmarshal(body, &made) == nil && made.ID != "" {
+					assert.Contains(t, r.Records, made.ID, "%s: the record names the record made", what)
+				}
+			}
 			if code < 400 {
 				for _, id := range bodyIDs(control.body) {
 					if iso.idsB.has(id) {
@@ -232,4 +240,24 @@ func bodyIDs(body []byte) []string {
 		}
 	}
 	return out
+}
+
+// TestAuditOfHostileIDs: a request naming an ID no store could hold (a
+// NUL, a megabyte) is refused, and the trail still says what was asked,
+// quoted and cut.
+func TestAuditOfHostileIDs(t *testing.T) {
+	trail := memory.NewAuditStore()
+	e := newEnv(t, httpapi.WithAudit(trail))
+	w := e.do(http.MethodGet, "/v1/customers/a%00b", keyA, nil)
+	require.GreaterOrEqual(t, w.Code, 400)
+	w = e.do(http.MethodPost, "/v1/interactions", keyA, obj{"customer_id": strings.Repeat("c", 1<<16), "channel": "phone"})
+	require.GreaterOrEqual(t, w.Code, 400)
+	page, err := trail.List(context.Background(), dealerA, crm.AuditFilter{})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 2, "both refused requests are in the trail")
+	assert.Equal(t, crm.AuditFailed, page.Items[0].Outcome)
+	assert.Equal(t, []string{strings.Repeat("c", crm.MaxAuditIDLength-len("…")) + "…"}, page.Items[0].Records)
+	assert.Equal(t, "getCustomer", page.Items[1].Operation)
+	assert.Equal(t, []string{`"a\x00b"`}, page.Items[1].Records)
+	assert.NotEmpty(t, w.Header().Get("X-Request-Id"), "every answer carries its request ID")
 }

@@ -53,8 +53,8 @@ func TestAuditSameTransaction(t *testing.T) {
 		assert.True(t, pending.Claimed(), "the transaction of the create claimed the record")
 		rows := auditRows(t, s, dealer)
 		require.Len(t, rows, 1, "exactly one record")
-		want := pending.Record()
-		want.Outcome = crm.AuditOK
+		want := pending.Record(crm.AuditOK)
+		require.Len(t, want.Records, 1, "the new customer's ID")
 		crmtest.Equal(t, want, rows[0], "the pending record as it stands, ok")
 	})
 	t.Run("StoreWriteOnPool", func(t *testing.T) {
