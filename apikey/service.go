@@ -224,6 +224,10 @@ func (s *Service) List(ctx context.Context, dealer crm.DealerID, f Filter) (crm.
 	return p, nil
 }
 
+// Now returns the time by the Service's clock (WithClock), the time
+// against which its keys are active (Filter.Active).
+func (s *Service) Now() time.Time { return s.now() }
+
 // Revoke revokes a dealer's key from now on; revoking it again changes
 // nothing.
 func (s *Service) Revoke(ctx context.Context, dealer crm.DealerID, id ID) (Key, error) {

@@ -134,7 +134,7 @@ func keyRoutes(svc *apikey.Service, roles crm.RoleTable) []route {
 			status:  http.StatusOK, result: reflect.TypeFor[apikey.Key](), list: true},
 			params, func(c *call, q keyQuery) (crm.Page[apikey.Key], error) {
 				if q.active {
-					q.f.Active = time.Now()
+					q.f.Active = svc.Now()
 				}
 				return svc.List(c.r.Context(), c.dealer, q.f)
 			}),

@@ -47,6 +47,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // dealer time zones (Asia/Shanghai) also on hosts without tzdata
@@ -508,6 +509,9 @@ func keySecret(logger *slog.Logger) []byte {
 // demoKeys makes a managed key for each demo principal (keyed by the
 // demo's fixed key) and returns their tokens by the same fixed key.
 func demoKeys(ctx context.Context, svc *apikey.Service, principals map[string]crm.Principal) (map[string]string, error) {
+	if err := revokeDemoKeys(ctx, svc, principals); err != nil {
+		return nil, err
+	}
 	tokens := make(map[string]string, len(principals))
 	for fixed, p := range principals {
 		name := "demo " + string(p.Roles[0])
@@ -521,4 +525,30 @@ func demoKeys(ctx context.Context, svc *apikey.Service, principals map[string]cr
 		tokens[fixed] = token
 	}
 	return tokens, nil
+}
+
+// revokeDemoKeys revokes the demo keys earlier starts made (on Postgres
+// they outlive the server: named "demo …", made by the host), so that only
+// this start's printed keys work, whatever the server secret.
+func revokeDemoKeys(ctx context.Context, svc *apikey.Service, principals map[string]crm.Principal) error {
+	dealers := map[crm.DealerID]bool{}
+	for _, p := range principals {
+		dealers[p.Dealer] = true
+	}
+	for d := range dealers {
+		keys, err := crm.All(ctx, func(after string) (crm.Page[apikey.Key], error) {
+			return svc.List(ctx, d, apikey.Filter{Active: svc.Now(), PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
+		})
+		if err != nil {
+			return fmt.Errorf("demo keys of %s: %w", d, err)
+		}
+		for _, k := range keys {
+			if k.CreatedBy == "" && strings.HasPrefix(k.Name, "demo ") {
+				if _, err := svc.Revoke(ctx, d, k.ID); err != nil {
+					return fmt.Errorf("demo key %s: %w", k.ID, err)
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -355,13 +355,23 @@ func TestServerInMemory(t *testing.T) {
 }
 
 // TestServerPostgres runs the same against Postgres in a schema of its own,
-// twice: the second start seeds the same data again.
+// twice: the second start seeds the same data again, and revokes the keys
+// the first made.
 func TestServerPostgres(t *testing.T) {
 	dsn, schema := demoSchema(t)
+	// One server secret for both starts: the first start's keys would
+	// still verify, were they not revoked.
+	t.Setenv("DEALERCRM_KEY_SECRET", "the demo's server secret, 32 bytes or more")
+	var earlier []string
 	for i := range 2 {
 		b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "40", "-postgres", dsn, "-schema", schema, "-log", "json")
 		assert.Contains(t, b.lines[0], "Postgres schema "+schema, "run %d", i)
 		exercise(t, b)
+		for _, key := range earlier {
+			resp, body := request(t, http.MethodGet, b.base+"/v1/dealer", key, "")
+			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the first start's key is revoked by the second: %s", body)
+		}
+		earlier = b.keys
 		stop(t, cancel, done, logs)
 	}
 }
