@@ -63,8 +63,11 @@
 //     for roles without permission personal_data (integration,
 //     group_admin by default).
 //
-// docs/identity.md explains the design and what is still to come (managed
-// keys, the audit trail, rate limits).
+// With WithAudit, every write, every read of personal data and every
+// refusal leaves a crm.AuditRecord (key, staff, operation, record IDs,
+// request ID, outcome), on Postgres in the transaction of the change; an
+// admin reads them at GET /v1/audit. Every answer carries its
+// X-Request-Id. docs/identity.md explains the design.
 //
 // # Routes
 //

@@ -71,3 +71,42 @@ func ExampleMaskAttr() {
 	// Output:
 	// level=INFO msg="callback requested by 138****8000" mobile=139****5678
 }
+
+// ExampleWithAudit keeps the audit trail in the backend's store: a manager
+// reads a customer, a consultant is refused an erasure, and the admin reads
+// what happened, newest first.
+func ExampleWithAudit() {
+	ctx := context.Background()
+	stores := memory.NewStores()
+	svc := crm.NewService(stores.CRM)
+	if _, err := svc.CreateDealer(ctx, crm.Dealer{ID: "SH01", Name: "Shanghai Pudong 4S"}); err != nil {
+		panic(err)
+	}
+	c, err := svc.CreateCustomer(ctx, "SH01", crm.Customer{Name: "王伟", Kind: crm.Individual, Mobile: "13912345678"})
+	if err != nil {
+		panic(err)
+	}
+	h := httpapi.NewHandler(svc, httpapi.WithAudit(stores.Audit), httpapi.WithPrincipals(map[string]crm.Principal{
+		"admin-key":      {Dealer: "SH01", Roles: []crm.Role{crm.RoleAdmin}, KeyID: "admin-key"},
+		"manager-key":    {Dealer: "SH01", Staff: "M01", Roles: []crm.Role{crm.RoleManager}, KeyID: "manager-key"},
+		"consultant-key": {Dealer: "SH01", Staff: "S07", Roles: []crm.Role{crm.RoleConsultant}, KeyID: "consultant-key"},
+	}))
+	send := func(method, path, key string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	send(http.MethodGet, "/v1/customers/"+string(c.ID), "manager-key")
+	send(http.MethodPost, "/v1/customers/"+string(c.ID)+"/erase", "consultant-key")
+
+	var page crm.Page[crm.AuditRecord]
+	_ = json.Unmarshal(send(http.MethodGet, "/v1/audit", "admin-key").Body.Bytes(), &page)
+	for _, r := range page.Items {
+		fmt.Println(r.StaffID, r.Operation, r.Outcome, r.Reason, r.Records[0] == string(c.ID))
+	}
+	// Output:
+	// S07 eraseCustomer denied permission_denied: privacy true
+	// M01 getCustomer ok  true
+}

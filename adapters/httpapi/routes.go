@@ -77,7 +77,10 @@ func (rt route) pattern() string { return rt.method + " " + rt.path }
 // the dealer, comes from the key and nowhere else), checks the route's
 // permission against the principal's roles (the one permission check;
 // 403 naming the permission), waits for a heavy route's turn and writes
-// the handler's error as a problem.
+// the handler's error as a problem. With an audit trail (WithAudit) it
+// starts the request's record once the principal is known and writes it
+// when the request is over, unless a transaction of the request did
+// (audit.go).
 func (h *handler) endpoint(rt route) http.Handler {
 	limit := h.cfg.maxBody
 	if rt.bulk {
