@@ -1,15 +1,18 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/crm"
 )
 
 // documentedOps returns the paths of the OpenAPI document with method,
@@ -75,7 +78,8 @@ func FuzzPostBodies(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s)
 	}
-	e := newEnv(f)
+	trail := &strictTrail{AuditStore: memory.NewAuditStore()}
+	e := newEnv(f, httpapi.WithAudit(trail))
 	fx := e.fixtures(keyA)
 	paths := documentedOps(f, e, http.MethodPost, map[string]string{"customers": fx.customer, "leads": fx.lead})
 	if len(paths) < 15 {
@@ -86,6 +90,7 @@ func FuzzPostBodies(f *testing.F) {
 		te.t = t
 		for _, p := range paths {
 			checkAnswer(t, http.MethodPost, p, body, te.do(http.MethodPost, p, keyA, body))
+			trail.check(t, p, body)
 		}
 	})
 }
@@ -151,4 +156,31 @@ func FuzzListQuery(f *testing.F) {
 			checkAnswer(t, http.MethodGet, p+"?"+query, "", w)
 		}
 	})
+}
+
+// strictTrail is an audit store whose refused appends fail the fuzz test:
+// whatever a request carries, its record must be one a store keeps.
+type strictTrail struct {
+	*memory.AuditStore
+	mu  sync.Mutex
+	err error
+}
+
+func (s *strictTrail) Append(ctx context.Context, r crm.AuditRecord) error {
+	err := s.AuditStore.Append(ctx, r)
+	if err != nil {
+		s.mu.Lock()
+		s.err = err
+		s.mu.Unlock()
+	}
+	return err
+}
+
+func (s *strictTrail) check(t *testing.T, path, body string) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		t.Fatalf("POST %s %q: the audit record was refused: %v", path, body, s.err)
+	}
 }
