@@ -171,7 +171,8 @@ func (f *AuditFilter) Match(r *AuditRecord) bool {
 // AuditStore keeps the audit trail. Append adds one record (checked with
 // CheckAuditRecord; an ID already there is a *ConflictError on "id"),
 // List pages a dealer's records newest first (by ID, descending; the
-// cursor resumes below the last one), and Purge removes a dealer's records
+// cursor resumes below the last one; a filter AuditFilter.Validate
+// refuses is its error), and Purge removes a dealer's records
 // older than before — the only way records leave. Implementations must be
 // safe for concurrent use. A store that commits transactions writes the
 // pending record of a request in the transaction of its first write
