@@ -32,4 +32,8 @@ type Stores struct {
 	// the transaction of its change; the memory adapter's has none, and
 	// the HTTP adapter appends every record itself.
 	Audit crm.AuditStore
+	// Events reads and prunes the event outbox (crm.EventStore): every
+	// store of the backend writes the events of its changes there, with
+	// the changes.
+	Events crm.EventStore
 }

@@ -50,6 +50,7 @@ const (
 	RuleReference   = "reference"  // refers to a record that does not exist
 	RuleImmutable   = "immutable"  // a field that may not be changed this way
 	RuleMin         = "min"        // below its floor (a birthday before 1900)
+	RuleRange       = "range"      // outside its bounds (a page size, a negative cursor)
 	// RuleWindow: a lead's level disagrees with the level its expected
 	// close date gives by the dealer's windows (SPEC §1.1).
 	RuleWindow = "window"

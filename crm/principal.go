@@ -160,6 +160,10 @@ const (
 	PermGroup          Permission = "group"             // group views and group runs
 	PermKeys           Permission = "keys.manage"       // create, list, revoke and rotate the dealer's API keys
 	PermAudit          Permission = "audit.read"        // read the audit trail
+	PermEvents         Permission = "events.read"       // read the event feed (IDs and amounts, no contact data)
+	PermWebhooks       Permission = "webhooks.manage"   // create, change, replay and inspect webhook subscriptions
+	PermMessagesRead   Permission = "messages.read"     // the messages sent, held and refused
+	PermMessagesIn     Permission = "messages.inbound"  // hand in a customer's reply (an SMS gateway's key)
 	// PermPersonalData shows phone and ID numbers in full; without it
 	// they are masked in every answer (138****8000).
 	PermPersonalData Permission = "personal_data"
@@ -182,7 +186,8 @@ var allPermissions = []Permission{PermDealerRead, PermSettings, PermCustomersRea
 	PermRecordsRead, PermRecordsWrite, PermImport, PermPrivacy, PermTasksRead, PermTasksWork, PermTasksAssign,
 	PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,
 	PermCampaignsRead, PermCampaignsWrite, PermSurveysRead, PermSurveysWrite, PermJobsRead, PermJobsRun, PermGroup,
-	PermKeys, PermAudit, PermPersonalData, PermAllLeads, PermAllTasks, PermCRTasks}
+	PermKeys, PermAudit, PermEvents, PermWebhooks, PermMessagesRead, PermMessagesIn,
+	PermPersonalData, PermAllLeads, PermAllTasks, PermCRTasks}
 
 // RoleTable maps each role to its permissions. DefaultRoles is the
 // default; a host replaces it whole (httpapi.WithRoles).
@@ -216,18 +221,18 @@ func DefaultRoles() RoleTable {
 			PermRecordsRead, PermRecordsWrite, PermImport, PermPrivacy, PermTasksRead, PermTasksWork, PermTasksAssign,
 			PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,
 			PermCampaignsRead, PermCampaignsWrite, PermSurveysRead, PermSurveysWrite, PermJobsRead, PermJobsRun,
-			PermKeys, PermAudit, PermAllLeads, PermAllTasks, PermCRTasks},
+			PermKeys, PermAudit, PermEvents, PermWebhooks, PermMessagesRead, PermMessagesIn, PermAllLeads, PermAllTasks, PermCRTasks},
 		RoleManager: {PermDealerRead, PermSettings, PermPersonalData, PermCustomersRead, PermCustomersWrite, PermDecideLost,
 			PermRecordsRead, PermRecordsWrite, PermTasksRead, PermTasksWork, PermTasksAssign,
 			PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,
 			PermCampaignsRead, PermCampaignsWrite, PermSurveysRead, PermSurveysWrite, PermJobsRead,
 			PermAllLeads, PermAllTasks, PermCRTasks},
 		RoleCR: append(slices.Clone(staff), PermTasksAssign, PermReports, PermCampaignsRead, PermCampaignsWrite,
-			PermSurveysRead, PermSurveysWrite, PermAllLeads, PermCRTasks),
+			PermSurveysRead, PermSurveysWrite, PermMessagesRead, PermAllLeads, PermCRTasks),
 		RoleConsultant: slices.Clone(staff),
 		RoleAdvisor:    append(slices.Clone(staff), PermPointsPost),
 		RoleIntegration: {PermDealerRead, PermImport, PermCustomersWrite, PermRecordsWrite, PermPointsPost,
-			PermSurveysWrite, PermJobsRead},
+			PermSurveysWrite, PermJobsRead, PermEvents, PermMessagesIn},
 		RoleGroupAdmin: {PermDealerRead, PermReports, PermGradingRead, PermGradingRun, PermGroup},
 	}
 }

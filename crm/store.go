@@ -569,6 +569,10 @@ type Store interface {
 	Interactions() InteractionStore
 	Complaints() ComplaintStore
 	Participations() ParticipationStore
+	// Events takes the events of the changes made through the Store: on
+	// the Store InTx passes to its function they commit or vanish with
+	// the transaction.
+	Events() EventWriter
 
 	// InTx runs fn in a transaction. Everything fn does through tx commits
 	// when fn returns nil and rolls back when it returns an error or panics;

@@ -17,6 +17,9 @@ import (
 // TaskStore is an in-memory lifecycle.TaskStore. It is safe for
 // concurrent use and copies tasks in and out.
 type TaskStore struct {
+	// events is the log the store's events go to, under the store's
+	// lock (shared by NewStores).
+	events  *EventLog
 	mu      sync.RWMutex
 	dealers map[crm.DealerID]*taskTable
 	// reports are the report snapshots (reports.go), under mu.
@@ -35,7 +38,9 @@ type taskTable struct {
 var _ lifecycle.TaskStore = (*TaskStore)(nil)
 
 // NewTaskStore returns an empty TaskStore.
-func NewTaskStore() *TaskStore { return &TaskStore{dealers: map[crm.DealerID]*taskTable{}} }
+func NewTaskStore() *TaskStore {
+	return &TaskStore{dealers: map[crm.DealerID]*taskTable{}, events: NewEventLog()}
+}
 
 func (s *TaskStore) table(dealer crm.DealerID, create bool) *taskTable {
 	t := s.dealers[dealer]

@@ -19,6 +19,9 @@ import (
 // claim a key). No goroutine holds two accounts' locks; mu, which guards
 // the accounts map, is held alone.
 type LoyaltyStore struct {
+	// events is the log the store's events go to, under the store's
+	// lock (shared by NewStores).
+	events   *EventLog
 	mu       sync.RWMutex
 	accounts map[accountKey]*loyaltyAccount
 	keysMu   sync.RWMutex
@@ -68,7 +71,7 @@ type idemRecord struct {
 
 // NewLoyaltyStore returns an empty LoyaltyStore.
 func NewLoyaltyStore() *LoyaltyStore {
-	return &LoyaltyStore{accounts: map[accountKey]*loyaltyAccount{}, keys: map[dealerKey]*idemRecord{}}
+	return &LoyaltyStore{accounts: map[accountKey]*loyaltyAccount{}, keys: map[dealerKey]*idemRecord{}, events: NewEventLog()}
 }
 
 // account returns the customer's account, creating it when create is set

@@ -15,6 +15,9 @@ import (
 // questionnaires and responses per dealer, behind one mutex, copied in and
 // out. The zero value is not usable; call NewSatisfactionStore.
 type SatisfactionStore struct {
+	// events is the log the store's events go to, under the store's
+	// lock (shared by NewStores).
+	events         *EventLog
 	mu             sync.RWMutex
 	hierarchies    map[skey]satisfaction.Hierarchy
 	questionnaires map[skey]satisfaction.Questionnaire
@@ -37,6 +40,7 @@ func NewSatisfactionStore() *SatisfactionStore {
 		questionnaires: map[skey]satisfaction.Questionnaire{},
 		responses:      map[skey]satisfaction.Response{},
 		responseExt:    map[skey]satisfaction.ResponseID{},
+		events:         NewEventLog(),
 	}
 }
 

@@ -63,6 +63,8 @@ type database struct {
 	interactions   *table[crm.Interaction, crm.InteractionID]
 	complaints     *table[crm.Complaint, crm.ComplaintID]
 	participations *table[crm.EventParticipation, crm.ParticipationID]
+	// events is the log the store's events go to (shared by NewStores).
+	events *EventLog
 }
 
 // txn is a transaction in progress. The transaction holds the database's
@@ -72,6 +74,8 @@ type txn struct {
 	mu   sync.Mutex
 	undo undoLog
 	done atomic.Bool
+	// events are appended to the log when the transaction commits.
+	events []crm.Event
 }
 
 // undoLog holds the inverse of every write, to be replayed in reverse order.
@@ -101,25 +105,31 @@ func New() *Store {
 		interactions:   newTable(interactionSchema),
 		complaints:     newTable(complaintSchema),
 		participations: newTable(participationSchema),
+		events:         NewEventLog(),
 	}, nil)
 }
 
 // NewStores returns new, empty in-memory stores of every package: the
 // Store of New, NewTaskStore, NewLoyaltyStore, NewGradingStore,
 // NewSatisfactionStore, NewCampaignStore, NewRunStore, NewKeyStore and
-// NewAuditStore. They share no state: a crm transaction (InTx) covers the
-// crm records only.
+// NewAuditStore, with one EventLog that all of them write their events
+// to. They share no other state: a crm transaction (InTx) covers the crm
+// records only.
 func NewStores() backend.Stores {
+	log := NewEventLog()
+	crmStore, tasks, points, answers := New(), NewTaskStore(), NewLoyaltyStore(), NewSatisfactionStore()
+	crmStore.db.events, tasks.events, points.events, answers.events = log, log, log, log
 	return backend.Stores{
-		CRM:          New(),
-		Tasks:        NewTaskStore(),
-		Loyalty:      NewLoyaltyStore(),
+		CRM:          crmStore,
+		Tasks:        tasks,
+		Loyalty:      points,
 		Grading:      NewGradingStore(),
-		Satisfaction: NewSatisfactionStore(),
+		Satisfaction: answers,
 		Campaigns:    NewCampaignStore(),
 		Jobs:         NewRunStore(),
 		Keys:         NewKeyStore(),
 		Audit:        NewAuditStore(),
+		Events:       log,
 	}
 }
 
@@ -201,6 +211,9 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx crm.St
 	if err := fn(ctx, newStore(s.db, t)); err != nil {
 		return err
 	}
+	t.mu.Lock()
+	s.db.events.append(t.events)
+	t.mu.Unlock()
 	committed = true
 	return nil
 }

@@ -100,6 +100,8 @@ func ExampleRenderMigrations() {
 	// 0023_lifecycle_reports_json.tx.up.sql
 	// 0024_audit_log.tx.down.sql
 	// 0024_audit_log.tx.up.sql
+	// 0025_events.tx.down.sql
+	// 0025_events.tx.up.sql
 	// 0026_api_keys.tx.down.sql
 	// 0026_api_keys.tx.up.sql
 }

@@ -58,6 +58,9 @@ const (
 	TableLifecycleReports Table = "lifecycle_reports"
 	// The audit trail (migration 0024).
 	TableAuditLog Table = "audit_log"
+	// The event outbox and the dealers' event sequences (migration 0025).
+	TableEvents    Table = "events"
+	TableEventSeqs Table = "event_seqs"
 	// The managed API keys (migration 0026).
 	TableAPIKeys Table = "api_keys"
 )
@@ -75,6 +78,7 @@ var allTables = []Table{
 	TableJobRuns,
 	TableLifecycleReports,
 	TableAuditLog,
+	TableEvents, TableEventSeqs,
 	TableAPIKeys,
 }
 

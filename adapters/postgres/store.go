@@ -30,6 +30,9 @@ type Store struct {
 	// in it (guarded, atomic): only a transaction that wrote claims the
 	// request's audit record.
 	wrote *atomic.Bool
+	// events buffers, on a Store bound to a transaction, the events to
+	// write before its COMMIT (emit, flushEvents).
+	events *eventBuf
 }
 
 // Compile-time conformance to the crm ports.
@@ -87,7 +90,7 @@ func (s *Store) TableName(t Table) string { return s.cfg.table(t) }
 
 // Stores returns the stores of every package on s's connection and schema:
 // s itself as the crm.Store, LifecycleTasks, Loyalty, Grading, Satisfaction,
-// Campaigns, Runs, Keys and Audit. On the Store that InTx passes to its
+// Campaigns, Runs, Keys, Audit and EventStore. On the Store that InTx passes to its
 // function, they all work inside that transaction.
 func (s *Store) Stores() backend.Stores {
 	return backend.Stores{
@@ -100,6 +103,7 @@ func (s *Store) Stores() backend.Stores {
 		Jobs:         s.Runs(),
 		Keys:         s.Keys(),
 		Audit:        s.Audit(),
+		Events:       s.EventStore(),
 	}
 }
 
@@ -202,6 +206,14 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Store) error) error {
 			return err
 		}
 	}
+	// The events of the changes, last: their sequence row stays locked
+	// only from here to COMMIT.
+	if err := tx.flushEvents(ctx, btx); err != nil {
+		if claimed {
+			crm.UnclaimAudit(ctx)
+		}
+		return err
+	}
 	done = true
 	if err := btx.Commit(); err != nil {
 		if claimed {
@@ -215,7 +227,7 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Store) error) error {
 // bind returns a copy of s that works inside tx, begun on conn.
 func (s *Store) bind(tx bun.Tx, conn *bun.Conn) *Store {
 	c := *s
-	c.db, c.inTx, c.conn, c.wrote = tx, true, conn, new(atomic.Bool)
+	c.db, c.inTx, c.conn, c.wrote, c.events = tx, true, conn, new(atomic.Bool), new(eventBuf)
 	return &c
 }
 

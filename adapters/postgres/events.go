@@ -1,0 +1,261 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/uptrace/bun"
+)
+
+// The event outbox (migration 0025). A Store bound to a transaction
+// buffers the events of the changes made through it (emit); runTx writes
+// them just before COMMIT (flushEvents), each dealer's in one statement
+// that takes the dealer's next sequence numbers from its event_seqs row.
+// That row stays locked until COMMIT, so one dealer's event-writing
+// transactions commit in sequence order: a reader that has seen n never
+// later meets a smaller committed number. Transactions without events,
+// and other dealers', are not held.
+
+// eventBuf holds the events of a transaction until COMMIT.
+type eventBuf struct {
+	mu  sync.Mutex
+	evs []crm.Event
+}
+
+// emit buffers evs, checked, to be written with the transaction of s,
+// which must be bound to one.
+func (s *Store) emit(evs ...crm.Event) error {
+	for _, e := range evs {
+		if err := crm.CheckEvent(e); err != nil {
+			return err
+		}
+	}
+	s.events.mu.Lock()
+	s.events.evs = append(s.events.evs, evs...)
+	s.events.mu.Unlock()
+	return nil
+}
+
+// writeEvents runs fn as a write (like atomic) and writes the events it
+// returns with its change, in the same transaction: a transaction of its
+// own when s is not bound to one.
+func (s *Store) writeEvents(ctx context.Context, fn func(ctx context.Context, db bun.IDB) ([]crm.Event, error)) error {
+	if !s.inTx {
+		return s.retry(ctx, func() error {
+			return s.runTx(ctx, func(tx *Store) error {
+				evs, err := fn(ctx, tx.db)
+				if err != nil {
+					return err
+				}
+				tx.wrote.Store(true)
+				return tx.emit(evs...)
+			})
+		})
+	}
+	var evs []crm.Event
+	if err := s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+		var err error
+		evs, err = fn(ctx, db)
+		if err == nil {
+			for _, e := range evs {
+				if err = crm.CheckEvent(e); err != nil {
+					break
+				}
+			}
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	return s.emit(evs...)
+}
+
+// Events implements crm.Store: on a Store bound to a transaction, Add
+// buffers the events for its COMMIT; else it writes them in a
+// transaction of their own.
+func (s *Store) Events() crm.EventWriter { return eventWriter{s} }
+
+type eventWriter struct{ s *Store }
+
+func (w eventWriter) Add(ctx context.Context, evs ...crm.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	return w.s.writeEvents(ctx, func(context.Context, bun.IDB) ([]crm.Event, error) { return evs, nil })
+}
+
+// flushEvents writes the buffered events with db, the transaction about
+// to commit, and empties the buffer.
+func (s *Store) flushEvents(ctx context.Context, db bun.IDB) error {
+	s.events.mu.Lock()
+	evs := s.events.evs
+	s.events.evs = nil
+	s.events.mu.Unlock()
+	if len(evs) == 0 {
+		return nil
+	}
+	// Dealers in ID order, so that two transactions writing events of
+	// the same dealers lock their sequence rows in the same order.
+	byDealer := map[crm.DealerID][]crm.Event{}
+	var dealers []crm.DealerID
+	for _, e := range evs {
+		if _, ok := byDealer[e.DealerID]; !ok {
+			dealers = append(dealers, e.DealerID)
+		}
+		byDealer[e.DealerID] = append(byDealer[e.DealerID], e)
+	}
+	slices.Sort(dealers)
+	for _, d := range dealers {
+		if err := s.insertEvents(ctx, db, d, byDealer[d]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertEvents writes one dealer's events in one statement: it takes n
+// sequence numbers from the dealer's row of event_seqs and inserts the
+// events with them, in order. An event whose key the dealer has used is
+// left out (its number stays unused).
+func (s *Store) insertEvents(ctx context.Context, db bun.IDB, dealer crm.DealerID, evs []crm.Event) error {
+	n := len(evs)
+	ids, types, versions := make(textArray, n), make(textArray, n), make(textArray, n)
+	kinds, subjects, ats := make(textArray, n), make(textArray, n), make(textArray, n)
+	keys, payloads := make(textArray, n), make(textArray, n)
+	for i, e := range evs {
+		ids[i], types[i], versions[i] = e.ID, string(e.Type), strconv.Itoa(e.Version)
+		kinds[i], subjects[i], ats[i] = e.Subject.Kind, e.Subject.ID, e.At.UTC().Format(time.RFC3339Nano)
+		keys[i], payloads[i] = e.Key, string(e.Payload)
+	}
+	q := "WITH s AS (INSERT INTO " + s.cfg.table(TableEventSeqs) + " AS q (dealer_id, seq) VALUES (?, ?)" +
+		" ON CONFLICT (dealer_id) DO UPDATE SET seq = q.seq + EXCLUDED.seq RETURNING q.seq)" +
+		" INSERT INTO " + s.cfg.table(TableEvents) + " (dealer_id, seq, id, type, version, subject_kind, subject_id, at, key, payload)" +
+		" SELECT ?, s.seq - ? + e.ord, e.id, e.type, e.version, e.kind, e.subject, e.at, NULLIF(e.key, ''), e.payload" +
+		" FROM s, unnest(?::text[], ?::text[], ?::int[], ?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::jsonb[])" +
+		" WITH ORDINALITY AS e(id, type, version, kind, subject, at, key, payload, ord)" +
+		" ON CONFLICT (dealer_id, key) WHERE key IS NOT NULL DO NOTHING"
+	_, err := db.ExecContext(ctx, q, string(dealer), n, string(dealer), n,
+		ids, types, versions, kinds, subjects, ats, keys, payloads)
+	return translate("write events", err)
+}
+
+// EventStore is the crm.EventStore on PostgreSQL, in the tables of
+// migration 0025 (TableEvents, TableEventSeqs). Wait polls (every
+// WithEventPoll, 200 ms by default): plain, and cheap on the primary key.
+type EventStore struct {
+	s    *Store
+	poll time.Duration
+}
+
+var _ crm.EventStore = EventStore{}
+
+// DefaultEventPoll is how often EventStore.Wait looks for new events.
+const DefaultEventPoll = 200 * time.Millisecond
+
+// EventStore returns the event store of s.
+func (s *Store) EventStore() EventStore { return EventStore{s: s, poll: DefaultEventPoll} }
+
+// WithPoll returns a copy of es whose Wait looks every d.
+func (es EventStore) WithPoll(d time.Duration) EventStore {
+	if d > 0 {
+		es.poll = d
+	}
+	return es
+}
+
+const eventCols = "dealer_id, seq, id, type, version, subject_kind, subject_id, at, payload"
+
+// List implements crm.EventStore: one query of the primary key, and the
+// retention floor when the page is empty or starts after a gap.
+func (es EventStore) List(ctx context.Context, dealer crm.DealerID, f crm.EventFilter) (crm.EventPage, error) {
+	if err := f.Validate(); err != nil {
+		return crm.EventPage{}, err
+	}
+	size := f.Size()
+	// Read the floor in the same snapshot as the events: a purge between
+	// two reads cannot make a cursor look valid.
+	q := "SELECT " + eventCols + ", (SELECT purged FROM " + es.s.cfg.table(TableEventSeqs) + " WHERE dealer_id = ?)" +
+		" FROM " + es.s.cfg.table(TableEvents) + " WHERE dealer_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+	page := crm.EventPage{Items: []crm.Event{}, Next: f.After}
+	var purged sql.NullInt64
+	seen := 0
+	err := es.s.eachOf(ctx, q, func(rows *sql.Rows) error {
+		var (
+			e       crm.Event
+			dealer  string
+			typ     string
+			payload []byte
+		)
+		if err := rows.Scan(&dealer, &e.Seq, &e.ID, &typ, &e.Version, &e.Subject.Kind, &e.Subject.ID, &e.At, &payload, &purged); err != nil {
+			return err
+		}
+		seen++
+		e.DealerID, e.Type, e.At, e.Payload = crm.DealerID(dealer), crm.EventType(typ), utc(e.At), json.RawMessage(payload)
+		page.Next = e.Seq
+		if f.Match(e) {
+			page.Items = append(page.Items, e)
+		}
+		return nil
+	}, string(dealer), string(dealer), f.After, size)
+	if err != nil {
+		return crm.EventPage{}, translate("list events", err)
+	}
+	if seen == 0 {
+		err := es.s.db.QueryRowContext(ctx, "SELECT purged FROM "+es.s.cfg.table(TableEventSeqs)+" WHERE dealer_id = ?", string(dealer)).Scan(&purged)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return crm.EventPage{}, translate("list events", err)
+		}
+	}
+	if f.After > 0 && purged.Valid && f.After < purged.Int64 {
+		return crm.EventPage{}, &crm.CursorExpiredError{After: f.After, Oldest: purged.Int64 + 1}
+	}
+	return page, nil
+}
+
+// Wait implements crm.EventStore by looking every poll interval.
+func (es EventStore) Wait(ctx context.Context, dealer crm.DealerID, after int64) error {
+	q := "SELECT EXISTS (SELECT 1 FROM " + es.s.cfg.table(TableEvents) + " WHERE dealer_id = ? AND seq > ?)"
+	t := time.NewTicker(es.poll)
+	defer t.Stop()
+	for {
+		var found bool
+		if err := es.s.db.QueryRowContext(ctx, q, string(dealer), after).Scan(&found); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return translate("wait for events", err)
+		}
+		if found {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Purge implements crm.EventStore: one statement deletes the events up
+// to the last one that happened before before (by sequence, so that what
+// is held stays a contiguous tail) and raises the dealer's floor to it.
+func (es EventStore) Purge(ctx context.Context, dealer crm.DealerID, before time.Time) (int, error) {
+	var n int
+	err := es.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+		events := es.s.cfg.table(TableEvents)
+		q := "WITH d AS (DELETE FROM " + events + " WHERE dealer_id = ? AND seq <= (SELECT max(seq) FROM " + events +
+			" WHERE dealer_id = ? AND at < ?) RETURNING seq)," +
+			" u AS (UPDATE " + es.s.cfg.table(TableEventSeqs) + " SET purged = GREATEST(purged, (SELECT max(seq) FROM d))" +
+			" WHERE dealer_id = ? AND EXISTS (SELECT 1 FROM d))" +
+			" SELECT count(*) FROM d"
+		return translate("purge events", db.QueryRowContext(ctx, q, string(dealer), string(dealer), before.UTC(), string(dealer)).Scan(&n))
+	})
+	return n, err
+}
