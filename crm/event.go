@@ -153,6 +153,16 @@ func CheckEvent(e Event) error {
 	return c.Err("event")
 }
 
+// CheckEvents checks each event (CheckEvent) and returns the first error.
+func CheckEvents(evs []Event) error {
+	for _, e := range evs {
+		if err := CheckEvent(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // EventWriter takes the events of a change. Inside a transaction
 // (Store.InTx) the events commit or vanish with the transaction's
 // changes; outside one, Add writes them at once, atomically.

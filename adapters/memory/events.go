@@ -44,18 +44,8 @@ func (l *EventLog) dealer(d crm.DealerID) *dealerLog {
 	return dl
 }
 
-// checkEvents checks evs before a store changes anything.
-func checkEvents(evs []crm.Event) error {
-	for _, e := range evs {
-		if err := crm.CheckEvent(e); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // append gives evs their sequence numbers and keeps them; events must
-// have been checked (checkEvents). A keyed event whose key the dealer has
+// have been checked (crm.CheckEvents). A keyed event whose key the dealer has
 // used is dropped, taking no number.
 func (l *EventLog) append(evs []crm.Event) {
 	if l == nil || len(evs) == 0 {
@@ -165,7 +155,7 @@ func (s *Store) Events() crm.EventWriter { return eventWriter{s} }
 type eventWriter struct{ s *Store }
 
 func (w eventWriter) Add(ctx context.Context, evs ...crm.Event) error {
-	if err := checkEvents(evs); err != nil {
+	if err := crm.CheckEvents(evs); err != nil {
 		return err
 	}
 	return w.s.write(ctx, func(u *undoLog) error {

@@ -32,10 +32,11 @@ type eventBuf struct {
 // emit buffers evs, checked, to be written with the transaction of s,
 // which must be bound to one.
 func (s *Store) emit(evs ...crm.Event) error {
-	for _, e := range evs {
-		if err := crm.CheckEvent(e); err != nil {
-			return err
-		}
+	if err := crm.CheckEvents(evs); err != nil {
+		return err
+	}
+	if s.cfg.noEvents {
+		return nil
 	}
 	s.events.mu.Lock()
 	s.events.evs = append(s.events.evs, evs...)
@@ -64,11 +65,7 @@ func (s *Store) writeEvents(ctx context.Context, fn func(ctx context.Context, db
 		var err error
 		evs, err = fn(ctx, db)
 		if err == nil {
-			for _, e := range evs {
-				if err = crm.CheckEvent(e); err != nil {
-					break
-				}
-			}
+			err = crm.CheckEvents(evs)
 		}
 		return err
 	}); err != nil {
@@ -85,7 +82,7 @@ func (s *Store) Events() crm.EventWriter { return eventWriter{s} }
 type eventWriter struct{ s *Store }
 
 func (w eventWriter) Add(ctx context.Context, evs ...crm.Event) error {
-	if len(evs) == 0 {
+	if len(evs) == 0 || w.s.cfg.noEvents && crm.CheckEvents(evs) == nil {
 		return nil
 	}
 	return w.s.writeEvents(ctx, func(context.Context, bun.IDB) ([]crm.Event, error) { return evs, nil })

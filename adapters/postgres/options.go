@@ -135,6 +135,12 @@ func WithTxRetries(attempts int) Option {
 	return func(c *config) { c.attempts = attempts }
 }
 
+// WithoutEvents makes the Store drop the events of its changes instead
+// of writing them to the outbox (TableEvents): for a host that reads no
+// event feed and sends no webhooks, and for measuring what the outbox
+// costs. The event feed of such a Store stays empty.
+func WithoutEvents() Option { return func(c *config) { c.noEvents = true } }
+
 // WithRunLease sets how long a job run may stay running before
 // RunStore.Begin takes it to be abandoned by a dead worker and claims it
 // again (jobs.DefaultLease, an hour, by default). riverjobs rescues River's
@@ -145,6 +151,9 @@ func WithRunLease(d time.Duration) Option {
 
 // config is the resolved naming of one Store.
 type config struct {
+	// noEvents drops the events of changes instead of writing them
+	// (WithoutEvents).
+	noEvents   bool
 	schema     string
 	prefix     string
 	names      map[Table]string
