@@ -9,6 +9,7 @@ import (
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/satisfaction"
+	"github.com/dealercrm/dealercrm/webhook"
 )
 
 // Stores are the stores of every package on one backend; an adapter's
@@ -36,4 +37,7 @@ type Stores struct {
 	// store of the backend writes the events of its changes there, with
 	// the changes.
 	Events crm.EventStore
+	// Webhooks keeps the webhook subscriptions, their delivery progress
+	// and logs (webhook.Store).
+	Webhooks webhook.Store
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/backend"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/webhook"
 )
 
 // Store is an in-memory crm.Store. The zero value is not usable; call New.
@@ -130,6 +131,7 @@ func NewStores() backend.Stores {
 		Keys:         NewKeyStore(),
 		Audit:        NewAuditStore(),
 		Events:       log,
+		Webhooks:     &WebhookStore{events: log, subs: map[webhook.ID]*memSub{}},
 	}
 }
 

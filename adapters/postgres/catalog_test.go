@@ -19,8 +19,10 @@ var bookkeeping = []string{postgres.DefaultMigrationsTable, postgres.DefaultMigr
 
 // referenceTables are the tables a Citus deployment makes reference
 // tables (create_reference_table): api_keys, a few rows per dealer, read
-// by key ID on every request before the dealer is known.
-var referenceTables = []string{string(postgres.TableAPIKeys)}
+// by key ID on every request before the dealer is known; and
+// webhook_subscriptions, a few rows per dealer, claimed by the webhook
+// runners across dealers.
+var referenceTables = []string{string(postgres.TableAPIKeys), string(postgres.TableWebhookSubscriptions)}
 
 // citusProblems reads schema from pg_catalog and lists everything that would
 // keep its tables from being distributed by dealer_id on Citus (SPEC §7): a

@@ -63,6 +63,9 @@ const (
 	TableEventSeqs Table = "event_seqs"
 	// The managed API keys (migration 0026).
 	TableAPIKeys Table = "api_keys"
+	// The webhook subscriptions and their delivery log (migration 0027).
+	TableWebhookSubscriptions Table = "webhook_subscriptions"
+	TableWebhookDeliveries    Table = "webhook_deliveries"
 )
 
 // allTables lists every table of the adapter, in migration order.
@@ -80,6 +83,7 @@ var allTables = []Table{
 	TableAuditLog,
 	TableEvents, TableEventSeqs,
 	TableAPIKeys,
+	TableWebhookSubscriptions, TableWebhookDeliveries,
 }
 
 // Tables returns every table of the adapter, by default name, in migration
