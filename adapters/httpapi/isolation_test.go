@@ -76,6 +76,7 @@ var pathKinds = map[string]string{
 	"/v1/customers/{id}/consents/":  "customer",
 	"/v1/campaigns/{id}/responses/": "customer",
 	"/v1/api-keys/":                 "api_key",
+	"/v1/webhooks/":                 "webhook",
 }
 
 // refKinds maps a reference field or query parameter to the kind of ID it
@@ -126,6 +127,7 @@ var listKinds = map[string]string{
 	"/v1/tasks":                "task",
 	"/v1/loyalty/members":      "member",
 	"/v1/api-keys":             "api_key",
+	"/v1/webhooks":             "webhook",
 	// Items without an ID of their own; their references are collected.
 	"/v1/grading/customers": "",
 	"/v1/call-groups":       "",
@@ -154,6 +156,8 @@ var bodies = map[string]string{
 	"createEventParticipation": `{"customer_id": "@customer", "event_id": "EV-1", "event_name": "爱车讲堂", "date": "@yesterday", "attended": true}`,
 	"createAPIKey":             `{"name": "走查密钥", "roles": ["cr"], "staff_id": "S07"}`,
 	"rotateAPIKey":             `{"overlap_hours": 1}`,
+	"createWebhook":            `{"url": "https://hooks.example.com/crm", "types": ["points.earned", "task.created"]}`,
+	"replayWebhook":            `{"from": 1}`,
 	"createLead":               `{"name": "赵六", "mobile": "13912345678", "source": "walk_in", "customer_id": "@customer", "referrer_id": "@customer"}`,
 	"recordSurveyResponse":     `{"questionnaire_id": "@questionnaire", "customer_id": "@customer", "service_order_id": "@service_order", "date": "@yesterday", "answers": @answers, "comment": "很不满意"}`,
 	"postEarning":              `{"service_order_id": "@service_order"}`,
@@ -795,6 +799,9 @@ func (iso *isolation) prepare(dealer crm.DealerID) {
 	// A managed API key, so that the key routes have one to act on.
 	code, raw = iso.s.send(t, dealer, http.MethodPost, "/v1/api-keys", []byte(bodies["createAPIKey"]))
 	require.Equal(t, http.StatusCreated, code, "create an API key: %s", raw)
+	// A webhook subscription, for the webhook routes.
+	code, raw = iso.s.send(t, dealer, http.MethodPost, "/v1/webhooks", []byte(bodies["createWebhook"]))
+	require.Equal(t, http.StatusCreated, code, "create a webhook: %s", raw)
 }
 
 // collect gathers dealer's IDs by kind from its list routes.

@@ -22,6 +22,7 @@ import (
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/satisfaction"
+	"github.com/dealercrm/dealercrm/webhook"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -132,6 +133,8 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 	require.NoError(t, err)
 	keys, err := apikey.NewService(memory.NewKeyStore(), []byte("0123456789abcdef0123456789abcdef"))
 	require.NoError(t, err)
+	hooks, err := webhook.NewService(memory.NewWebhookStore(), memory.NewEventLog())
+	require.NoError(t, err)
 	return svc, []testModule{
 		{"lifecycle", WithLifecycle(lc), 10},
 		{"grading", WithGrading(gr), 7},
@@ -141,6 +144,7 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 		{"jobs", WithJobs(sched), 2},
 		{"keys", WithKeys(keys), 5},
 		{"audit", WithAudit(memory.NewAuditStore()), 1},
+		{"webhooks", WithWebhooks(hooks), 7},
 	}
 }
 

@@ -548,6 +548,11 @@ var permissions = map[string]crm.Permission{
 
 	// The audit trail.
 	"listAuditRecords": crm.PermAudit,
+
+	// Webhooks.
+	"listWebhooks": crm.PermWebhooks, "createWebhook": crm.PermWebhooks, "getWebhook": crm.PermWebhooks,
+	"updateWebhook": crm.PermWebhooks, "deleteWebhook": crm.PermWebhooks, "replayWebhook": crm.PermWebhooks,
+	"listWebhookDeliveries": crm.PermWebhooks,
 }
 
 // permissionOf returns the permission of rt from the permission table; ""

@@ -24,6 +24,7 @@ import (
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/satisfaction"
+	"github.com/dealercrm/dealercrm/webhook"
 	"github.com/stretchr/testify/require"
 )
 
@@ -131,9 +132,11 @@ func newStack(t *testing.T, name string, store crm.Store, pg *postgres.Store, cu
 	}
 	managed, err := apikey.NewService(stores.Keys, []byte("the stack's server secret, 32 bytes or more"))
 	require.NoError(t, err)
+	hooks, err := webhook.NewService(stores.Webhooks, stores.Events)
+	require.NoError(t, err)
 	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithPrincipals(principals), httpapi.WithLifecycle(lc),
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(camps), httpapi.WithLoyalty(club), httpapi.WithJobs(sched),
-		httpapi.WithKeys(managed), httpapi.WithAudit(stores.Audit))
+		httpapi.WithKeys(managed), httpapi.WithAudit(stores.Audit), httpapi.WithWebhooks(hooks))
 	return &stack{name: name, h: h, keys: keys, roleKeys: roleKeys, a: data.Dealers[0].Dealer.ID, b: b, today: today, pg: pg,
 		crm: svc, lifecycle: lc, grading: grades}
 }
