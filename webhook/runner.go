@@ -171,87 +171,115 @@ func (r *Runner) purge(ctx context.Context) {
 // not keep a worker from the others.
 const workShare = 1000
 
-// work delivers sub's events while it holds the lease.
+// work delivers sub's events while it holds the lease. Successes are
+// written in groups — at the end of each page of events, before a
+// failure, and at least every quarter lease — in one Save that moves the
+// cursor and appends their log entries: a crash re-sends at most the
+// group (at least once), and a delivery costs no commit of its own.
 func (r *Runner) work(ctx context.Context, sub Subscription) (attempts int, err error) {
-	l := Lease{ID: sub.ID, Owner: r.cfg.owner, Version: sub.Version}
+	w := worker{r: r, sub: &sub, l: Lease{ID: sub.ID, Owner: r.cfg.owner, Version: sub.Version},
+		p: Progress{Cursor: sub.Cursor, Attempts: sub.Attempts, FailingSince: sub.FailingSince}, flushed: r.now()}
 	defer func() {
 		if errors.Is(err, ErrLeaseLost) {
 			// The subscription changed under the worker (an update, a
 			// replay): let the next claim start from what it is now.
-			err = r.store.Release(context.WithoutCancel(ctx), l)
+			err = r.store.Release(context.WithoutCancel(ctx), w.l)
 		}
 	}()
-	p := Progress{Cursor: sub.Cursor, Attempts: sub.Attempts, FailingSince: sub.FailingSince}
 	for attempts < workShare {
-		before := p.Cursor
-		page, err := r.events.List(ctx, sub.DealerID, crm.EventFilter{After: p.Cursor, Types: sub.Types, Limit: r.cfg.batch})
+		before := w.p.Cursor
+		page, err := r.events.List(ctx, sub.DealerID, crm.EventFilter{After: w.p.Cursor, Types: sub.Types, Limit: r.cfg.batch})
 		var exp *crm.CursorExpiredError
 		if errors.As(err, &exp) {
 			// The events after the cursor are gone (retention): go on
 			// from the oldest still held.
-			p.Cursor, p.LeaseUntil = exp.Oldest-1, r.now().Add(r.cfg.lease)
-			if err := r.store.Save(ctx, l, p, nil); err != nil {
+			w.p.Cursor = exp.Oldest - 1
+			if err := w.flush(ctx); err != nil {
 				return attempts, err
 			}
 			continue
 		}
 		if err != nil {
-			return attempts, r.release(ctx, l, p, fmt.Errorf("webhook: read events of %s: %w", sub.ID, err))
+			return attempts, w.release(ctx, fmt.Errorf("webhook: read events of %s: %w", sub.ID, err))
 		}
 		for _, ev := range page.Items {
-			d := r.send(ctx, &sub, ev, p.Attempts+1)
+			d := r.send(ctx, &sub, ev, w.p.Attempts+1)
 			attempts++
 			if ctx.Err() != nil {
 				// Stopped mid-request: no verdict on the receiver. The
 				// event is sent again by the next claim.
-				return attempts, r.release(ctx, l, p, ctx.Err())
+				return attempts, w.release(ctx, ctx.Err())
 			}
 			now := r.now()
 			if !d.OK() {
-				return attempts, r.fail(ctx, l, &sub, p, d, now)
+				return attempts, w.fail(ctx, d, now)
 			}
-			p.Cursor, p.Attempts, p.FailingSince, p.LeaseUntil = ev.Seq, 0, time.Time{}, now.Add(r.cfg.lease)
-			if err := r.store.Save(ctx, l, p, &d); err != nil {
-				return attempts, err
-			}
-		}
-		if page.Next > p.Cursor {
-			// Past events of other types.
-			p.Cursor, p.LeaseUntil = page.Next, r.now().Add(r.cfg.lease)
-			if err := r.store.Save(ctx, l, p, nil); err != nil {
-				return attempts, err
+			w.p.Cursor, w.p.Attempts, w.p.FailingSince = ev.Seq, 0, time.Time{}
+			w.log = append(w.log, d)
+			if now.Sub(w.flushed) >= r.cfg.lease/4 {
+				if err := w.flush(ctx); err != nil {
+					return attempts, err
+				}
 			}
 		}
+		// Past events of other types too.
+		w.p.Cursor = max(w.p.Cursor, page.Next)
 		if len(page.Items) == 0 && page.Next <= before {
 			break
 		}
+		if err := w.flush(ctx); err != nil {
+			return attempts, err
+		}
 	}
-	return attempts, r.release(ctx, l, p, nil)
+	return attempts, w.release(ctx, nil)
 }
 
-// release gives up the lease, due again now; it returns cause, or the
-// store's error.
-func (r *Runner) release(ctx context.Context, l Lease, p Progress, cause error) error {
-	p.LeaseUntil, p.NextAttemptAt = time.Time{}, r.now()
-	if err := r.store.Save(context.WithoutCancel(ctx), l, p, nil); err != nil && cause == nil {
+// worker is one claim's delivery state: the progress and the log
+// entries not yet written.
+type worker struct {
+	r       *Runner
+	sub     *Subscription
+	l       Lease
+	p       Progress
+	log     []Delivery
+	flushed time.Time
+}
+
+// flush writes the progress and log so far, extending the lease.
+func (w *worker) flush(ctx context.Context) error {
+	now := w.r.now()
+	w.p.LeaseUntil = now.Add(w.r.cfg.lease)
+	if err := w.r.store.Save(ctx, w.l, w.p, w.log); err != nil {
+		return err
+	}
+	w.log, w.flushed = w.log[:0], now
+	return nil
+}
+
+// release writes what is left and gives up the lease, due again now; it
+// returns cause, or the store's error.
+func (w *worker) release(ctx context.Context, cause error) error {
+	w.p.LeaseUntil, w.p.NextAttemptAt = time.Time{}, w.r.now()
+	if err := w.r.store.Save(context.WithoutCancel(ctx), w.l, w.p, w.log); err != nil && cause == nil {
 		return err
 	}
 	return cause
 }
 
-// fail records a failed attempt: the subscription waits out its
-// backoff, or is disabled once it has failed for DisableAfter.
-func (r *Runner) fail(ctx context.Context, l Lease, sub *Subscription, p Progress, d Delivery, now time.Time) error {
-	p.Attempts++
-	if p.FailingSince.IsZero() {
-		p.FailingSince = now
+// fail records a failed attempt, with the successes before it: the
+// subscription waits out its backoff, or is disabled once it has failed
+// for DisableAfter.
+func (w *worker) fail(ctx context.Context, d Delivery, now time.Time) error {
+	w.p.Attempts++
+	if w.p.FailingSince.IsZero() {
+		w.p.FailingSince = now
 	}
-	p.LeaseUntil, p.NextAttemptAt = time.Time{}, now.Add(r.backoff(p.Attempts))
-	if now.Sub(p.FailingSince) >= r.cfg.disableAfter {
-		p.Disable = fmt.Sprintf("failing since %s (%d attempts at event %d); last: %s",
-			p.FailingSince.Format(time.RFC3339), p.Attempts, d.Seq, d.outcome())
+	w.p.LeaseUntil, w.p.NextAttemptAt = time.Time{}, now.Add(w.r.backoff(w.p.Attempts))
+	if now.Sub(w.p.FailingSince) >= w.r.cfg.disableAfter {
+		w.p.Disable = fmt.Sprintf("failing since %s (%d attempts at event %d); last: %s",
+			w.p.FailingSince.Format(time.RFC3339), w.p.Attempts, d.Seq, d.outcome())
 	}
-	return r.store.Save(ctx, l, p, &d)
+	return w.r.store.Save(ctx, w.l, w.p, append(w.log, d))
 }
 
 // outcome describes a failed attempt.

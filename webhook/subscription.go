@@ -187,11 +187,11 @@ type Store interface {
 	// exist, so that one worker at a time delivers its events. A lease
 	// ends at its Until, or when Save releases it.
 	Claim(ctx context.Context, c Claim) ([]Subscription, error)
-	// Save writes a worker's progress, and d (when not nil) to the log,
+	// Save writes a worker's progress, and log to the delivery log,
 	// atomically — if l still holds: the subscription exists, its lease
 	// is l.Owner's and its Version is l.Version. Otherwise it writes
 	// nothing and returns ErrLeaseLost.
-	Save(ctx context.Context, l Lease, p Progress, d *Delivery) error
+	Save(ctx context.Context, l Lease, p Progress, log []Delivery) error
 	// Release ends l.Owner's lease on a subscription, whatever its
 	// Version; no error when it holds none.
 	Release(ctx context.Context, l Lease) error

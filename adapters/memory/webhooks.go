@@ -219,7 +219,7 @@ func (s *WebhookStore) Claim(ctx context.Context, c webhook.Claim) ([]webhook.Su
 }
 
 // Save implements webhook.Store.
-func (s *WebhookStore) Save(ctx context.Context, l webhook.Lease, p webhook.Progress, d *webhook.Delivery) error {
+func (s *WebhookStore) Save(ctx context.Context, l webhook.Lease, p webhook.Progress, log []webhook.Delivery) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -241,9 +241,7 @@ func (s *WebhookStore) Save(ctx context.Context, l webhook.Lease, p webhook.Prog
 	} else {
 		m.leaseUntil = p.LeaseUntil
 	}
-	if d != nil {
-		m.log = append(m.log, *d)
-	}
+	m.log = append(m.log, log...)
 	return nil
 }
 

@@ -19,7 +19,7 @@ import (
 // replicas never take one row twice, and skips a subscription whose
 // dealer has no event after its cursor (event_seqs), so that idle
 // polling costs one index scan. Save is one statement: the UPDATE fenced
-// by owner and version, and the log row inserted only when the UPDATE
+// by owner and version, and the log rows inserted only when the UPDATE
 // matched.
 type WebhookStore struct{ s *Store }
 
@@ -248,7 +248,7 @@ func (ws WebhookStore) Claim(ctx context.Context, c webhook.Claim) ([]webhook.Su
 }
 
 // Save implements webhook.Store.
-func (ws WebhookStore) Save(ctx context.Context, l webhook.Lease, p webhook.Progress, d *webhook.Delivery) error {
+func (ws WebhookStore) Save(ctx context.Context, l webhook.Lease, p webhook.Progress, log []webhook.Delivery) error {
 	var next any
 	if !p.NextAttemptAt.IsZero() {
 		next = p.NextAttemptAt.UTC()
@@ -262,11 +262,20 @@ func (ws WebhookStore) Save(ctx context.Context, l webhook.Lease, p webhook.Prog
 	args := []any{p.Cursor, p.Attempts, nullTime(p.FailingSince), next, p.Disable, p.Disable, p.Disable,
 		nullTime(p.LeaseUntil), nullTime(p.LeaseUntil), string(l.ID), l.Owner, l.Version}
 	q := update
-	if d != nil {
-		q = "WITH u AS (" + update + " RETURNING 1) INSERT INTO " + ws.deliveries() + " (" + deliveryCols + ")" +
-			" SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM u"
-		args = append(args, d.ID, string(d.SubscriptionID), string(d.DealerID), d.EventID, d.Seq, d.Attempt, d.Status,
-			d.DurationMS, d.Error, d.At.UTC())
+	if len(log) > 0 {
+		var b strings.Builder
+		b.WriteString("WITH u AS (" + update + " RETURNING 1) INSERT INTO " + ws.deliveries() + " (" + deliveryCols + ")" +
+			" SELECT v.* FROM (VALUES ")
+		for i, d := range log {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?::text, ?::text, ?::text, ?::text, ?::bigint, ?::integer, ?::integer, ?::double precision, ?::text, ?::timestamptz)")
+			args = append(args, d.ID, string(d.SubscriptionID), string(d.DealerID), d.EventID, d.Seq, d.Attempt, d.Status,
+				d.DurationMS, d.Error, d.At.UTC())
+		}
+		b.WriteString(") AS v WHERE EXISTS (SELECT 1 FROM u)")
+		q = b.String()
 	}
 	var n int64
 	err := ws.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {

@@ -120,9 +120,9 @@ func RunStoreTests(t *testing.T, newBackend func(t *testing.T) Backend) {
 
 		la := webhook.Lease{ID: s1.ID, Owner: "A", Version: 1}
 		d1 := webhook.Delivery{ID: dealercrm.NewID(), SubscriptionID: s1.ID, DealerID: d, EventID: "e1", Seq: 1, Attempt: 1, Status: 204, DurationMS: 1.5, At: t0}
-		require.NoError(t, b.Store.Save(ctx, la, webhook.Progress{Cursor: 1, LeaseUntil: t0.Add(2 * time.Minute)}, &d1))
+		require.NoError(t, b.Store.Save(ctx, la, webhook.Progress{Cursor: 1, LeaseUntil: t0.Add(2 * time.Minute)}, []webhook.Delivery{d1}))
 		wrong := webhook.Lease{ID: s1.ID, Owner: "B", Version: 1}
-		assert.ErrorIs(t, b.Store.Save(ctx, wrong, webhook.Progress{Cursor: 2}, &d1), webhook.ErrLeaseLost, "B holds no lease on s1")
+		assert.ErrorIs(t, b.Store.Save(ctx, wrong, webhook.Progress{Cursor: 2}, []webhook.Delivery{d1}), webhook.ErrLeaseLost, "B holds no lease on s1")
 		got, _ := b.Store.Get(ctx, d, s1.ID)
 		assert.Equal(t, int64(1), got.Cursor, "A's save moved the cursor; B's did nothing")
 
@@ -131,7 +131,7 @@ func RunStoreTests(t *testing.T, newBackend func(t *testing.T) Backend) {
 		require.NoError(t, err)
 		d2 := d1
 		d2.ID, d2.Seq, d2.Status, d2.Error = dealercrm.NewID(), 2, 500, "status 500"
-		assert.ErrorIs(t, b.Store.Save(ctx, la, webhook.Progress{Cursor: 2}, &d2), webhook.ErrLeaseLost, "the version moved on")
+		assert.ErrorIs(t, b.Store.Save(ctx, la, webhook.Progress{Cursor: 2}, []webhook.Delivery{d2}), webhook.ErrLeaseLost, "the version moved on")
 		got, _ = b.Store.Get(ctx, d, s1.ID)
 		assert.Equal(t, int64(0), got.Cursor, "the update's cursor stands")
 		assert.Empty(t, claim("C", t0.Add(90*time.Second)), "A's lease (until t0+2m) still holds")
@@ -141,7 +141,7 @@ func RunStoreTests(t *testing.T, newBackend func(t *testing.T) Backend) {
 		// A failure: attempts, backoff, disable.
 		lc := webhook.Lease{ID: s1.ID, Owner: "C", Version: 2}
 		require.NoError(t, b.Store.Save(ctx, lc, webhook.Progress{Cursor: 0, Attempts: 3, FailingSince: t0, NextAttemptAt: t0.Add(time.Hour),
-			Disable: "failing since 09:00; last: status 500"}, &d2))
+			Disable: "failing since 09:00; last: status 500"}, []webhook.Delivery{d2}))
 		got, _ = b.Store.Get(ctx, d, s1.ID)
 		assert.Equal(t, 3, got.Attempts)
 		assert.Equal(t, t0, got.FailingSince)
@@ -176,7 +176,7 @@ func RunStoreTests(t *testing.T, newBackend func(t *testing.T) Backend) {
 		ld := webhook.Lease{ID: s2.ID, Owner: "D", Version: 1}
 		assert.ErrorIs(t, b.Store.Save(ctx, webhook.Lease{ID: s2.ID, Owner: "B", Version: 1}, webhook.Progress{}, nil), webhook.ErrLeaseLost,
 			"B's lease was taken over")
-		require.NoError(t, b.Store.Save(ctx, ld, webhook.Progress{}, &d1))
+		require.NoError(t, b.Store.Save(ctx, ld, webhook.Progress{}, []webhook.Delivery{d1}))
 		require.NoError(t, b.Store.Delete(ctx, d, s2.ID))
 		assert.ErrorIs(t, b.Store.Save(ctx, ld, webhook.Progress{}, nil), webhook.ErrLeaseLost,
 			"a deleted subscription's lease is lost")

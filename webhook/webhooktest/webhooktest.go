@@ -102,6 +102,7 @@ type Receiver struct {
 	byPath   map[string][]crm.Event // the same, by request path
 	requests int
 	refused  int // bad signatures
+	dupes    int // verified requests of an event already received
 	inFlight map[string]int
 	overlap  bool
 }
@@ -187,6 +188,8 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		r.seen[key] = true
 		r.events = append(r.events, ev)
 		r.byPath[sub] = append(r.byPath[sub], ev)
+	} else {
+		r.dupes++
 	}
 	n, on, capture := len(r.events), r.OnEvent, r.capture
 	r.mu.Unlock()
@@ -222,6 +225,14 @@ func (r *Receiver) Counts() (requests, refused int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.requests, r.refused
+}
+
+// Duplicates returns how many verified requests brought an event the
+// receiver had (and dropped by webhook-id).
+func (r *Receiver) Duplicates() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dupes
 }
 
 // Overlapped reports whether two requests for one path were ever in
