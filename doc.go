@@ -54,6 +54,12 @@
 //     jobs/jobstest its conformance suite), the in-order catch-up RunDay
 //     and the in-process Scheduler; it imports the domain packages, never
 //     the reverse.
+//   - webhook: the dealers' events delivered to the host's systems as
+//     signed POSTs (Standard Webhooks) — subscriptions, at-least-once
+//     delivery in sequence order with backoff, a delivery log, disabling
+//     and replay, runners sharing the work by a lease per subscription;
+//     webhook/webhooktest is the conformance and delivery suite. It
+//     speaks HTTP, so it is no domain package.
 //   - demo: a deterministic demo dealer group for trying the SDK.
 //   - examples/server: a minimal server wiring the pieces together.
 //
