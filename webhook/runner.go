@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -94,6 +95,9 @@ func (r *Runner) Start(ctx context.Context) {
 		defer close(done)
 		for ctx.Err() == nil {
 			n, err := r.RunOnce(ctx)
+			if err != nil && r.cfg.log != nil && ctx.Err() == nil {
+				r.cfg.log.LogAttrs(ctx, slog.LevelWarn, "webhook: runner", slog.String("owner", r.cfg.owner), slog.String("error", err.Error()))
+			}
 			if n > 0 && err == nil {
 				continue
 			}

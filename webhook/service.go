@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -44,6 +45,7 @@ type config struct {
 	concurrency  int
 	jitter       func(n int64) int64
 	owner        string
+	log          *slog.Logger
 }
 
 func newConfig(opts []Option) config {
@@ -110,6 +112,11 @@ func WithBatch(n int) Option { return func(c *config) { c.batch = n } }
 // once (DefaultConcurrency).
 func WithConcurrency(n int) Option { return func(c *config) { c.concurrency = n } }
 
+// WithLogger logs what a started runner cannot return: a failed claim
+// or store write (nothing is logged by default). Receivers' failures are
+// in the delivery log, not here.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
+
 // WithOwner names the runner in its leases (a new ID by default).
 func WithOwner(name string) Option { return func(c *config) { c.owner = name } }
 
@@ -172,16 +179,16 @@ func containsBefore(types []crm.EventType, i int) bool {
 	return false
 }
 
-// Header is an optional capability of a crm.EventStore: the sequence
+// EventHead is an optional capability of a crm.EventStore: the sequence
 // number of a dealer's last event (0 when none). Without it, Create reads
 // the feed to its end.
-type Header interface {
+type EventHead interface {
 	Head(ctx context.Context, dealer crm.DealerID) (int64, error)
 }
 
 // head returns the sequence number of the dealer's last event.
 func (s *Service) head(ctx context.Context, dealer crm.DealerID) (int64, error) {
-	if h, ok := s.events.(Header); ok {
+	if h, ok := s.events.(EventHead); ok {
 		return h.Head(ctx, dealer)
 	}
 	var after int64
@@ -268,8 +275,10 @@ func (s *Service) Update(ctx context.Context, dealer crm.DealerID, id ID, u Upda
 	}
 	now := s.Now()
 	return s.store.Update(ctx, dealer, id, func(sub *Subscription) error {
-		if u.URL != nil {
-			sub.URL = *u.URL
+		if u.URL != nil && *u.URL != sub.URL {
+			// A new receiver is tried at once, not after the old one's
+			// backoff.
+			sub.URL, sub.NextAttemptAt = *u.URL, now
 		}
 		if u.Types != nil {
 			sub.Types = append([]crm.EventType{}, *u.Types...)

@@ -37,7 +37,7 @@ var _ webhook.Store = (*WebhookStore)(nil)
 // NewWebhookStore returns an empty WebhookStore.
 func NewWebhookStore() *WebhookStore { return &WebhookStore{subs: map[webhook.ID]*memSub{}} }
 
-// Head implements webhook.Header: the dealer's last sequence number.
+// Head implements webhook.EventHead: the dealer's last sequence number.
 func (l *EventLog) Head(ctx context.Context, dealer crm.DealerID) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err

@@ -28,7 +28,7 @@ var _ webhook.Store = WebhookStore{}
 // Webhooks returns the webhook store of s.
 func (s *Store) Webhooks() WebhookStore { return WebhookStore{s: s} }
 
-// Head implements webhook.Header: the dealer's last sequence number,
+// Head implements webhook.EventHead: the dealer's last sequence number,
 // from event_seqs.
 func (es EventStore) Head(ctx context.Context, dealer crm.DealerID) (int64, error) {
 	var seq int64

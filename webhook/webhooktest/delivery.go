@@ -331,6 +331,14 @@ func RunDeliveryTests(t *testing.T, newBackend func(t *testing.T) Backend) {
 		s, _, err = strict.Create(ctx, d, webhook.Input{URL: "https://example.com/hooks", After: &zero})
 		require.NoError(t, err)
 		assert.Equal(t, int64(0), s.Cursor, "or after the sequence number given")
+
+		clock.Advance(time.Hour)
+		moved := "https://example.org/new"
+		s, err = strict.Update(ctx, d, s.ID, webhook.Update{URL: &moved})
+		require.NoError(t, err)
+		assert.Equal(t, t0.Add(time.Hour), s.NextAttemptAt, "a new URL is tried at once")
+		assert.Equal(t, t0.Add(time.Hour), s.UpdatedAt)
+		assert.Equal(t, moved, s.URL)
 	})
 }
 
