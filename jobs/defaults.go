@@ -41,9 +41,9 @@ type CampaignCompleter interface {
 	CompleteEnded(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (int, error)
 }
 
-// AuditPurger is what the AuditRetention job calls; every crm.AuditStore
-// implements it.
-type AuditPurger interface {
+// Purger is what the retention jobs call: every crm.AuditStore and
+// crm.EventStore implements it.
+type Purger interface {
 	Purge(ctx context.Context, dealer crm.DealerID, before time.Time) (int, error)
 }
 
@@ -51,6 +51,11 @@ type AuditPurger interface {
 // default: three years, the least PIPL (art. 56) asks of the records of
 // personal-information processing.
 const DefaultAuditRetentionDays = 3 * 365
+
+// DefaultEventRetentionDays is how long events are kept in the outbox by
+// default: long enough for a host's reader or webhook receiver to come
+// back from a long outage; a cursor older than that reads 410.
+const DefaultEventRetentionDays = 30
 
 // Services are the services the default jobs call. A nil field has no
 // job.
@@ -66,8 +71,12 @@ type Services struct {
 	GradingDue func(d crm.Dealer, day dealercrm.Date) bool
 	// Audit is the audit trail the AuditRetention job keeps within
 	// AuditRetentionDays (DefaultAuditRetentionDays when 0).
-	Audit              AuditPurger
+	Audit              Purger
 	AuditRetentionDays int
+	// Events is the event outbox (crm.EventStore) the EventRetention job
+	// keeps within EventRetentionDays (DefaultEventRetentionDays when 0).
+	Events             Purger
+	EventRetentionDays int
 }
 
 // FirstOfMonth is the default GradingDue: the first day of every month.
@@ -78,9 +87,10 @@ func FirstOfMonth(_ crm.Dealer, day dealercrm.Date) bool { return day.Day == 1 }
 // (lifecycle.Service.RunLeads), PointsExpiry (loyalty ExpirePoints),
 // Membership (loyalty ProcessExpiries), CampaignEnd (campaign
 // CompleteEnded: running campaigns whose end date has passed complete),
-// Grading (grading.Service.Run on GradingDue's days) and AuditRetention
+// Grading (grading.Service.Run on GradingDue's days), AuditRetention
 // (the audit records older than AuditRetentionDays before the day, UTC,
-// are removed). Each method is
+// are removed) and EventRetention (likewise the events older than
+// EventRetentionDays). Each method is
 // idempotent, so a job is safe to run twice. Expiry notices are not sent
 // by a job until messages are delivered (SPEC §8).
 func Defaults(s Services) []Job {
@@ -134,6 +144,16 @@ func Defaults(s Services) []Job {
 		out = append(out, Job{Kind: AuditRetention, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
 			n, err := s.Audit.Purge(ctx, dealer, day.AddDays(-days).Time(time.UTC))
 			return counted(Counts{"audit_records_removed": int64(n)}, err)
+		}})
+	}
+	if s.Events != nil {
+		days := s.EventRetentionDays
+		if days <= 0 {
+			days = DefaultEventRetentionDays
+		}
+		out = append(out, Job{Kind: EventRetention, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
+			n, err := s.Events.Purge(ctx, dealer, day.AddDays(-days).Time(time.UTC))
+			return counted(Counts{"events_removed": int64(n)}, err)
 		}})
 	}
 	return out

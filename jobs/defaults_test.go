@@ -177,6 +177,27 @@ func TestAuditRetention(t *testing.T) {
 	assert.Equal(t, []string{"d1 2025-09-11T00:00:00Z"}, p.calls, "180 days before 2026-03-10")
 }
 
+// TestEventRetention: the EventRetention job removes the dealer's events
+// older than 30 days before its day by default (2026-02-08 for
+// 2026-03-10), or the days configured.
+func TestEventRetention(t *testing.T) {
+	ctx := context.Background()
+	p := &fakePurger{n: 12}
+	defs := jobs.Defaults(jobs.Services{Events: p})
+	require.Len(t, defs, 1)
+	assert.Equal(t, jobs.EventRetention, defs[0].Kind)
+	c, err := defs[0].Run(ctx, "d1", day)
+	require.NoError(t, err)
+	assert.Equal(t, jobs.Counts{"events_removed": 12}, c)
+	assert.Equal(t, []string{"d1 2026-02-08T00:00:00Z"}, p.calls)
+
+	p.calls = nil
+	defs = jobs.Defaults(jobs.Services{Events: p, EventRetentionDays: 7})
+	_, err = defs[0].Run(ctx, "d1", day)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"d1 2026-03-03T00:00:00Z"}, p.calls, "7 days before 2026-03-10")
+}
+
 type fakePurger struct {
 	n     int
 	calls []string

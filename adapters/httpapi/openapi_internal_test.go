@@ -141,6 +141,7 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 		{"jobs", WithJobs(sched), 2},
 		{"keys", WithKeys(keys), 5},
 		{"audit", WithAudit(memory.NewAuditStore()), 1},
+		{"events", WithEvents(memory.NewEventLog()), 1},
 	}
 }
 
@@ -361,7 +362,7 @@ func paramSchema(h *handler, t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "format": "date-time"}
 	case t.Kind() == reflect.String:
 		return map[string]any{"type": "string"}
-	case t.Kind() == reflect.Int:
+	case t.Kind() == reflect.Int || t.Kind() == reflect.Int64:
 		return map[string]any{"type": "integer"}
 	case t.Kind() == reflect.Bool:
 		return map[string]any{"type": "boolean"}

@@ -548,6 +548,9 @@ var permissions = map[string]crm.Permission{
 
 	// The audit trail.
 	"listAuditRecords": crm.PermAudit,
+
+	// Events.
+	"listEvents": crm.PermEvents,
 }
 
 // permissionOf returns the permission of rt from the permission table; ""

@@ -133,7 +133,7 @@ func newStack(t *testing.T, name string, store crm.Store, pg *postgres.Store, cu
 	require.NoError(t, err)
 	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithPrincipals(principals), httpapi.WithLifecycle(lc),
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(camps), httpapi.WithLoyalty(club), httpapi.WithJobs(sched),
-		httpapi.WithKeys(managed), httpapi.WithAudit(stores.Audit))
+		httpapi.WithKeys(managed), httpapi.WithAudit(stores.Audit), httpapi.WithEvents(stores.Events))
 	return &stack{name: name, h: h, keys: keys, roleKeys: roleKeys, a: data.Dealers[0].Dealer.ID, b: b, today: today, pg: pg,
 		crm: svc, lifecycle: lc, grading: grades}
 }

@@ -241,7 +241,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	// replicas may share the schema; each dealer-day runs once). Both keep
 	// their runs in the backend's run store.
 	daily := jobs.Defaults(jobs.Services{Lifecycle: lc, Leads: lc, Loyalty: club, Grading: grades, Campaigns: campaigns,
-		Audit: stores.Audit, AuditRetentionDays: *auditDays})
+		Audit: stores.Audit, AuditRetentionDays: *auditDays, Events: stores.Events})
 	local, err := jobs.NewScheduler(daily, store.Dealers(), stores.Jobs, jobs.WithClock(now), jobs.WithInterval(*jobInterval))
 	if err != nil {
 		return err
@@ -295,7 +295,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	h := httpapi.NewHandler(svc, httpapi.WithKeys(keySvc), httpapi.WithPrincipals(fixed), httpapi.WithLogger(logger), httpapi.WithLifecycle(lc),
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(campaigns),
 		httpapi.WithLoyalty(club), httpapi.WithJobs(sched), httpapi.WithRequestTimeout(*requestTimeout), httpapi.WithHeavyRequests(*heavy, *heavyWait),
-		httpapi.WithHeavyRequestsPerDealer(*heavyPerDealer), httpapi.WithRateLimit(*keyRate, *keyBurst), httpapi.WithAudit(stores.Audit))
+		httpapi.WithHeavyRequestsPerDealer(*heavyPerDealer), httpapi.WithRateLimit(*keyRate, *keyBurst), httpapi.WithAudit(stores.Audit), httpapi.WithEvents(stores.Events))
 	srv := httpapi.NewServer(*addr, h)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -329,6 +329,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/job-runs'\n", admin, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/api-keys'\n", admin, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/audit?limit=5'   # who read and changed what\n", admin, base)
+	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/events?limit=5&wait=10'   # the event feed; pass next as after to follow it\n", admin, base)
 	logger.Info("listening", "addr", ln.Addr().String())
 
 	select {
