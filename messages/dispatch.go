@@ -183,7 +183,9 @@ func (s *Service) facts(ctx context.Context, d *crm.Dealer, snd *Send, now time.
 		if err != nil {
 			return f, err
 		}
-		f.Capped = slices.DeleteFunc(ts, func(t time.Time) bool { return t.After(now) })
+		// The window is the CapDays up to now, its start excluded: a
+		// message sent exactly CapDays ago frees the cap.
+		f.Capped = slices.DeleteFunc(ts, func(t time.Time) bool { return t.After(now) || !t.After(since) })
 	}
 	if snd.Series != "" && s.policy.MaxReminders > 0 {
 		ts, err := s.store.SentTimes(ctx, d.ID, SentQuery{Series: snd.Series})
