@@ -415,7 +415,9 @@ func RunServiceTests(t *testing.T, newStores func(t *testing.T) backend.Stores) 
 		outcomes := []crm.Outcome{ins[0].Outcome, ins[1].Outcome}
 		assert.ElementsMatch(t, []crm.Outcome{crm.OutcomeNoAnswer, crm.OutcomeReached}, outcomes)
 
-		e.Sender.Fail = func(int, messages.Message) error { return errors.Join(messages.ErrUndeliverable, errors.New("empty number")) }
+		e.Sender.Fail = func(int, messages.Message) error {
+			return errors.Join(messages.ErrUndeliverable, errors.New("empty number"))
+		}
 		bad := e.At(local(8, 10, 0)).Marketing(e.Wang, "offer-2")
 		assert.Equal(t, messages.DispatchResult{Failed: 1}, e.Dispatch(local(8, 10, 0)))
 		assert.True(t, e.Get(bad.ID).Next.IsZero(), "an undeliverable message is not retried")
