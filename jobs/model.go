@@ -24,9 +24,10 @@ const (
 	CampaignEnd    Kind = "campaign_end"    // running campaigns whose end date has passed complete
 	Grading        Kind = "grading"         // grading run on its period (monthly by default)
 	AuditRetention Kind = "audit_retention" // audit records past their retention are removed
+	Messages       Kind = "messages"        // the day's reminders and campaign sends planned and sent (messages.Service.RunDay)
 )
 
-var allKinds = []Kind{Lifecycle, LeadFollowUps, PointsExpiry, Membership, CampaignEnd, Grading, AuditRetention}
+var allKinds = []Kind{Lifecycle, LeadFollowUps, PointsExpiry, Membership, CampaignEnd, Grading, AuditRetention, Messages}
 
 // Kinds returns every Kind value, in order.
 func Kinds() []Kind { return slices.Clone(allKinds) }
