@@ -12,6 +12,7 @@ import (
 	"github.com/dealercrm/dealercrm/backend"
 	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/internal/testclock"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/messages"
 	"github.com/shopspring/decimal"
@@ -37,18 +38,6 @@ var Day = dealercrm.NewDate(2026, 5, 4)
 func local(days, hh, mm int) time.Time {
 	return time.Date(2026, 5, 4+days, hh, mm, 0, 0, Shanghai)
 }
-
-// Clock is a settable clock, safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 // Recorder is a Sender that keeps the messages it is given; Fail, when
 // set, answers each call first (a nil answer lets it through).
@@ -84,7 +73,7 @@ type Env struct {
 	T         *testing.T
 	Ctx       context.Context
 	Stores    backend.Stores
-	Clock     *Clock
+	Clock     *testclock.Clock
 	CRM       *crm.Service
 	Lifecycle *lifecycle.Service
 	Sender    *Recorder
@@ -106,7 +95,7 @@ func Templates() []messages.Template {
 // NewEnv builds an Env on stores at local(0, 9, 0).
 func NewEnv(t *testing.T, stores backend.Stores) *Env {
 	t.Helper()
-	e := &Env{T: t, Ctx: context.Background(), Stores: stores, Clock: &Clock{}, Sender: &Recorder{}, Dealer: "msg-dealer"}
+	e := &Env{T: t, Ctx: context.Background(), Stores: stores, Clock: testclock.New(local(0, 9, 0)), Sender: &Recorder{}, Dealer: "msg-dealer"}
 	e.Clock.Set(local(0, 9, 0))
 	e.CRM = crm.NewService(stores.CRM, crm.WithClock(e.Clock.Now))
 	var err error
