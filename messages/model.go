@@ -54,15 +54,6 @@ func (p Purpose) Consent() crm.Purpose {
 	return crm.PurposeMarketing
 }
 
-// ofConsent returns the message purpose of a task or campaign made under
-// consent purpose c: marketing for marketing, reminder for the rest.
-func ofConsent(c crm.Purpose) Purpose {
-	if c == crm.PurposeMarketing {
-		return PurposeMarketing
-	}
-	return PurposeReminder
-}
-
 // Message is one message handed to a Sender: the host's gateway (SMS,
 // WeCom, WeChat, e-mail) renders Template with Params and delivers it to
 // Recipient.

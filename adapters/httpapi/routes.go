@@ -548,6 +548,9 @@ var permissions = map[string]crm.Permission{
 
 	// The audit trail.
 	"listAuditRecords": crm.PermAudit,
+
+	// Messages.
+	"postMessageReply": crm.PermMessagesIn, "listMessages": crm.PermMessagesRead,
 }
 
 // permissionOf returns the permission of rt from the permission table; ""
