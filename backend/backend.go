@@ -8,6 +8,7 @@ import (
 	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/dealercrm/dealercrm/messages"
 	"github.com/dealercrm/dealercrm/satisfaction"
 )
 
@@ -36,4 +37,7 @@ type Stores struct {
 	// store of the backend writes the events of its changes there, with
 	// the changes.
 	Events crm.EventStore
+	// Messages keeps the records of the messages sent through the
+	// Sender port (messages.Service).
+	Messages messages.Store
 }

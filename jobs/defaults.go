@@ -9,6 +9,7 @@ import (
 	"github.com/dealercrm/dealercrm/grading"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/dealercrm/dealercrm/messages"
 )
 
 // LifecycleRunner is the method the Lifecycle job calls;
@@ -47,6 +48,12 @@ type Purger interface {
 	Purge(ctx context.Context, dealer crm.DealerID, before time.Time) (int, error)
 }
 
+// MessageRunner is what the Messages job calls; *messages.Service
+// implements it.
+type MessageRunner interface {
+	RunDay(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (messages.DayResult, error)
+}
+
 // DefaultAuditRetentionDays is how long audit records are kept by
 // default: three years, the least PIPL (art. 56) asks of the records of
 // personal-information processing.
@@ -77,6 +84,13 @@ type Services struct {
 	// keeps within EventRetentionDays (DefaultEventRetentionDays when 0).
 	Events             Purger
 	EventRetentionDays int
+	// Messages runs the Messages job (messages.Service.RunDay): the day's
+	// automatic reminders and campaign sends are planned and what is due
+	// is sent. The job runs once a day; hosts also call
+	// messages.Service.Dispatch every few minutes (messages.Runner), so
+	// that what quiet hours held goes out at 08:00 and failed sends are
+	// retried.
+	Messages MessageRunner
 }
 
 // FirstOfMonth is the default GradingDue: the first day of every month.
@@ -89,8 +103,8 @@ func FirstOfMonth(_ crm.Dealer, day dealercrm.Date) bool { return day.Day == 1 }
 // CompleteEnded: running campaigns whose end date has passed complete),
 // Grading (grading.Service.Run on GradingDue's days), AuditRetention
 // (the audit records older than AuditRetentionDays before the day, UTC,
-// are removed) and EventRetention (likewise the events older than
-// EventRetentionDays). Each method is
+// are removed), EventRetention (likewise the events older than
+// EventRetentionDays) and Messages (messages.Service.RunDay). Each method is
 // idempotent, so a job is safe to run twice. Expiry notices are not sent
 // by a job until messages are delivered (SPEC §8).
 func Defaults(s Services) []Job {
@@ -154,6 +168,14 @@ func Defaults(s Services) []Job {
 		out = append(out, Job{Kind: EventRetention, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
 			n, err := s.Events.Purge(ctx, dealer, day.AddDays(-days).Time(time.UTC))
 			return counted(Counts{"events_removed": int64(n)}, err)
+		}})
+	}
+	if s.Messages != nil {
+		out = append(out, Job{Kind: Messages, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
+			r, err := s.Messages.RunDay(ctx, dealer, day)
+			return counted(Counts{"planned_reminders": int64(r.Plan.Reminders), "planned_campaign": int64(r.Plan.Campaign),
+				"holdout": int64(r.Plan.Holdout), "sent": int64(r.Dispatch.Sent), "held": int64(r.Dispatch.Held),
+				"refused": int64(r.Dispatch.Refused), "failed": int64(r.Dispatch.Failed)}, err)
 		}})
 	}
 	return out

@@ -25,9 +25,10 @@ const (
 	Grading        Kind = "grading"          // grading run on its period (monthly by default)
 	AuditRetention Kind = "audit_retention"  // audit records past their retention are removed
 	EventRetention Kind = "events_retention" // events past their retention are removed from the outbox
+	Messages       Kind = "messages"         // the day's reminders and campaign sends planned and sent (messages.Service.RunDay)
 )
 
-var allKinds = []Kind{Lifecycle, LeadFollowUps, PointsExpiry, Membership, CampaignEnd, Grading, AuditRetention, EventRetention}
+var allKinds = []Kind{Lifecycle, LeadFollowUps, PointsExpiry, Membership, CampaignEnd, Grading, AuditRetention, EventRetention, Messages}
 
 // Kinds returns every Kind value, in order.
 func Kinds() []Kind { return slices.Clone(allKinds) }

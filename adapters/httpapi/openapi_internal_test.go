@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -21,6 +22,7 @@ import (
 	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/dealercrm/dealercrm/messages"
 	"github.com/dealercrm/dealercrm/satisfaction"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -132,6 +134,10 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 	require.NoError(t, err)
 	keys, err := apikey.NewService(memory.NewKeyStore(), []byte("0123456789abcdef0123456789abcdef"))
 	require.NoError(t, err)
+	tpls, err := messages.NewTemplates()
+	require.NoError(t, err)
+	msgs, err := messages.NewService(memory.NewMessageStore(), svc, messages.NewLogSender(io.Discard, tpls), tpls)
+	require.NoError(t, err)
 	return svc, []testModule{
 		{"lifecycle", WithLifecycle(lc), 10},
 		{"grading", WithGrading(gr), 7},
@@ -142,6 +148,7 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 		{"keys", WithKeys(keys), 5},
 		{"audit", WithAudit(memory.NewAuditStore()), 1},
 		{"events", WithEvents(memory.NewEventLog()), 1},
+		{"messages", WithMessages(msgs), 2},
 	}
 }
 

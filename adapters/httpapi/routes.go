@@ -551,6 +551,9 @@ var permissions = map[string]crm.Permission{
 
 	// Events.
 	"listEvents": crm.PermEvents,
+
+	// Messages.
+	"postMessageReply": crm.PermMessagesIn, "listMessages": crm.PermMessagesRead,
 }
 
 // permissionOf returns the permission of rt from the permission table; ""

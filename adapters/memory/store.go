@@ -130,6 +130,7 @@ func NewStores() backend.Stores {
 		Keys:         NewKeyStore(),
 		Audit:        NewAuditStore(),
 		Events:       log,
+		Messages:     NewMessageStore(),
 	}
 }
 

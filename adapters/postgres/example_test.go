@@ -104,6 +104,8 @@ func ExampleRenderMigrations() {
 	// 0025_events.tx.up.sql
 	// 0026_api_keys.tx.down.sql
 	// 0026_api_keys.tx.up.sql
+	// 0028_message_sends.tx.down.sql
+	// 0028_message_sends.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

@@ -63,6 +63,8 @@ const (
 	TableEventSeqs Table = "event_seqs"
 	// The managed API keys (migration 0026).
 	TableAPIKeys Table = "api_keys"
+	// The sends of package messages (migration 0028).
+	TableMessageSends Table = "message_sends"
 )
 
 // allTables lists every table of the adapter, in migration order.
@@ -80,6 +82,7 @@ var allTables = []Table{
 	TableAuditLog,
 	TableEvents, TableEventSeqs,
 	TableAPIKeys,
+	TableMessageSends,
 }
 
 // Tables returns every table of the adapter, by default name, in migration

@@ -104,6 +104,7 @@ func (s *Store) Stores() backend.Stores {
 		Keys:         s.Keys(),
 		Audit:        s.Audit(),
 		Events:       s.EventStore(),
+		Messages:     s.Messages(),
 	}
 }
 
