@@ -108,7 +108,7 @@ func TestI18nImports(t *testing.T) {
 }
 
 // domainDirs are the root and domain packages.
-var domainDirs = []string{".", "crm", "grading", "lifecycle", "loyalty", "campaign", "satisfaction", "jobs", "apikey"}
+var domainDirs = []string{".", "crm", "grading", "lifecycle", "loyalty", "campaign", "satisfaction", "jobs", "apikey", "messages"}
 
 // sourceImports returns the import paths of each non-test Go file of dirs.
 func sourceImports(t *testing.T, dirs ...string) map[string][]string {

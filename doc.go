@@ -60,11 +60,17 @@
 //     and replay, runners sharing the work by a lease per subscription;
 //     webhook/webhooktest is the conformance and delivery suite. It
 //     speaks HTTP, so it is no domain package.
+//   - messages: the plan's automatic reminders and campaign sends through a
+//     Sender port the host implements (SMS, WeCom, WeChat, e-mail), checked
+//     at send time — holdout, consent as it stands now, quiet hours,
+//     frequency cap, the two-reminder limit — each send recorded (Store,
+//     messages/messagestest its conformance suite) and logged as an
+//     interaction; replies "T", "TD", "退订" withdraw marketing consent.
 //   - demo: a deterministic demo dealer group for trying the SDK.
 //   - examples/server: a minimal server wiring the pieces together.
 //
 // Domain packages (crm, grading, lifecycle, satisfaction, campaign,
-// loyalty and jobs) import no database and no HTTP; they declare the small
+// loyalty, messages and jobs) import no database and no HTTP; they declare the small
 // interfaces they consume, and adapters implement them.
 //
 // # Principles

@@ -8,6 +8,7 @@ import (
 	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/dealercrm/dealercrm/messages"
 	"github.com/dealercrm/dealercrm/satisfaction"
 	"github.com/dealercrm/dealercrm/webhook"
 )
@@ -40,4 +41,7 @@ type Stores struct {
 	// Webhooks keeps the webhook subscriptions, their delivery progress
 	// and logs (webhook.Store).
 	Webhooks webhook.Store
+	// Messages keeps the records of the messages sent through the
+	// Sender port (messages.Service).
+	Messages messages.Store
 }

@@ -245,6 +245,22 @@ func (im importer[T, ID, F, P]) write(ctx context.Context, tx Store, st *importS
 			st.ids[im.self][r.ExternalID] = r.ID
 		}
 	}
+	if im.k.events != nil {
+		// The events of the records the batch created (a new customer's
+		// consents). An update's are not known without reading every
+		// record first: the send-time consent check covers them.
+		var evs []Event
+		for i, r := range res {
+			if r.Outcome == Created && i < len(items) {
+				v := items[i]
+				*im.k.id(P(&v)) = ID(r.ID)
+				evs = append(evs, im.k.events(nil, P(&v), st.now)...)
+			}
+		}
+		if err := tx.Events().Add(ctx, evs...); err != nil {
+			return nil, fmt.Errorf("%s: %w", im.json, err)
+		}
+	}
 	return res, nil
 }
 

@@ -195,7 +195,9 @@ func (s *Service) EraseCustomer(ctx context.Context, dealer DealerID, id Custome
 func (s *Service) eraseRecords(ctx context.Context, dealer DealerID, id CustomerID) error {
 	err := s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
 		now := s.Now()
-		_, err := tx.Customers().Update(ctx, dealer, id, func(c *Customer) error {
+		var before Customer
+		erased, err := tx.Customers().Update(ctx, dealer, id, func(c *Customer) error {
+			before = c.Clone()
 			consents := c.Consents
 			*c = Customer{
 				ID: c.ID, Record: c.Record, Kind: c.Kind, Name: ErasedName,
@@ -208,6 +210,13 @@ func (s *Service) eraseRecords(ctx context.Context, dealer DealerID, id Customer
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		// Erasing again reports it again: the host may have missed it, and
+		// the event names nobody.
+		evs := append(ConsentEvents(&before, &erased),
+			NewEvent(dealer, EventCustomerErased, EventSubject{Kind: SubjectCustomer, ID: string(id)}, now, ErasedEvent{CustomerID: id}))
+		if err := tx.Events().Add(ctx, evs...); err != nil {
 			return err
 		}
 		var leads []Lead

@@ -98,6 +98,12 @@ type kind[T any, ID ~string, F any, P entity[T]] struct {
 	normalizeFilter func(*F)
 	// inUse names a record that still refers to v, "" when none does; may be nil.
 	inUse func(ctx context.Context, tx Store, dealer DealerID, id ID) (string, error)
+	// events returns the events of a change from old (nil for a
+	// creation) to new at at, written in the change's transaction; may
+	// be nil. clone copies a record deeply, for events to compare with
+	// what fn changed in place; set with events.
+	events func(old, new P, at time.Time) []Event
+	clone  func(P) T
 }
 
 // create validates v, checks its dealer and references, and stores it with
@@ -127,7 +133,13 @@ func create[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Servi
 			}
 		}
 		NoteAudit(ctx, string(*k.id(v)))
-		return k.repo(tx).Create(ctx, v)
+		if err := k.repo(tx).Create(ctx, v); err != nil {
+			return err
+		}
+		if k.events == nil {
+			return nil
+		}
+		return tx.Events().Add(ctx, k.events(nil, v, m.CreatedAt)...)
 	})
 	if err != nil {
 		return *new(T), fmt.Errorf("crm: create %s: %w", k.name, err)
@@ -166,10 +178,16 @@ func get[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Service,
 func update[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Service, k kind[T, ID, F, P], dealer DealerID, id ID, fn func(P) error) (T, error) {
 	var out T
 	err := s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
-		var err error
+		var (
+			err    error
+			before T
+		)
 		out, err = k.repo(tx).Update(ctx, dealer, id, func(v *T) error {
 			p := P(v)
 			old := *v
+			if k.clone != nil {
+				before = k.clone(p)
+			}
 			oldMeta := *p.Meta()
 			if err := fn(p); err != nil {
 				return err
@@ -194,7 +212,10 @@ func update[T any, ID ~string, F any, P entity[T]](ctx context.Context, s *Servi
 			}
 			return k.onUpdate(&d, m.UpdatedAt, &old, p)
 		})
-		return err
+		if err != nil || k.events == nil {
+			return err
+		}
+		return tx.Events().Add(ctx, k.events(&before, &out, P(&out).Meta().UpdatedAt)...)
 	})
 	if err != nil {
 		return out, fmt.Errorf("crm: update %s %s: %w", k.name, id, err)
@@ -267,6 +288,8 @@ var (
 		repo:      func(s Store) Repository[Customer, CustomerID, CustomerFilter] { return s.Customers() },
 		id:        func(v *Customer) *CustomerID { return &v.ID },
 		normalize: (*Customer).Normalize,
+		events:    func(old, c *Customer, _ time.Time) []Event { return ConsentEvents(old, c) },
+		clone:     func(c *Customer) Customer { return c.Clone() },
 		normalizeFilter: func(f *CustomerFilter) {
 			if f.Mobile != "" {
 				f.Mobile = NormalizeMobile(f.Mobile)
@@ -291,6 +314,8 @@ var (
 		repo:      func(s Store) Repository[Lead, LeadID, LeadFilter] { return s.Leads() },
 		id:        func(v *Lead) *LeadID { return &v.ID },
 		normalize: (*Lead).Normalize,
+		events:    LeadEvents,
+		clone:     func(l *Lead) Lead { return l.Clone() },
 		onCreate: func(d *Dealer, now time.Time, v *Lead) error {
 			if v.Status != LeadOpen {
 				return fmt.Errorf("%w; import closed leads with Import", dealercrm.NewTransitionError("lead status", "new", v.Status, []LeadStatus{LeadOpen}, ErrInvalidTransition))

@@ -82,7 +82,9 @@ func (s *Service) updateLead(ctx context.Context, dealer DealerID, id LeadID, op
 		if err != nil {
 			return fmt.Errorf("dealer %s: %w", dealer, err)
 		}
+		var before Lead
 		out, err = tx.Leads().Update(ctx, dealer, id, func(l *Lead) error {
+			before = l.Clone()
 			now := s.Now()
 			if err := op(l, d.Policy(), d.Today(now), now); err != nil {
 				return err
@@ -95,7 +97,10 @@ func (s *Service) updateLead(ctx context.Context, dealer DealerID, id LeadID, op
 			plausible(&c, l)
 			return c.err("lead")
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.Events().Add(ctx, LeadEvents(&before, &out, out.UpdatedAt)...)
 	})
 	if err != nil {
 		return out, fmt.Errorf("crm: lead %s: %w", id, err)
@@ -252,6 +257,7 @@ func (s *Service) ConvertLead(ctx context.Context, dealer DealerID, id LeadID, c
 		if sale, err = ts.CreateSale(ctx, dealer, sale); err != nil {
 			return err
 		}
+		before := lead.Clone()
 		lead, err = tx.Leads().Update(ctx, dealer, id, func(l *Lead) error {
 			if err := l.markConverted(cust.ID, sale.ID); err != nil {
 				return err
@@ -260,6 +266,9 @@ func (s *Service) ConvertLead(ctx context.Context, dealer DealerID, id LeadID, c
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		if err := tx.Events().Add(ctx, LeadEvents(&before, &lead, now)...); err != nil {
 			return err
 		}
 		res = ConversionResult{Lead: lead, Customer: cust, Vehicle: veh, Sale: sale}

@@ -9,6 +9,7 @@ import (
 	"github.com/dealercrm/dealercrm/grading"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/dealercrm/dealercrm/messages"
 )
 
 // LifecycleRunner is the method the Lifecycle job calls;
@@ -41,16 +42,27 @@ type CampaignCompleter interface {
 	CompleteEnded(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (int, error)
 }
 
-// AuditPurger is what the AuditRetention job calls; every crm.AuditStore
-// implements it.
-type AuditPurger interface {
+// Purger is what the retention jobs call: every crm.AuditStore and
+// crm.EventStore implements it.
+type Purger interface {
 	Purge(ctx context.Context, dealer crm.DealerID, before time.Time) (int, error)
+}
+
+// MessageRunner is what the Messages job calls; *messages.Service
+// implements it.
+type MessageRunner interface {
+	RunDay(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (messages.DayResult, error)
 }
 
 // DefaultAuditRetentionDays is how long audit records are kept by
 // default: three years, the least PIPL (art. 56) asks of the records of
 // personal-information processing.
 const DefaultAuditRetentionDays = 3 * 365
+
+// DefaultEventRetentionDays is how long events are kept in the outbox by
+// default: long enough for a host's reader or webhook receiver to come
+// back from a long outage; a cursor older than that reads 410.
+const DefaultEventRetentionDays = 30
 
 // Services are the services the default jobs call. A nil field has no
 // job.
@@ -66,8 +78,19 @@ type Services struct {
 	GradingDue func(d crm.Dealer, day dealercrm.Date) bool
 	// Audit is the audit trail the AuditRetention job keeps within
 	// AuditRetentionDays (DefaultAuditRetentionDays when 0).
-	Audit              AuditPurger
+	Audit              Purger
 	AuditRetentionDays int
+	// Events is the event outbox (crm.EventStore) the EventRetention job
+	// keeps within EventRetentionDays (DefaultEventRetentionDays when 0).
+	Events             Purger
+	EventRetentionDays int
+	// Messages runs the Messages job (messages.Service.RunDay): the day's
+	// automatic reminders and campaign sends are planned and what is due
+	// is sent. The job runs once a day; hosts also call
+	// messages.Service.Dispatch every few minutes (messages.Runner), so
+	// that what quiet hours held goes out at 08:00 and failed sends are
+	// retried.
+	Messages MessageRunner
 }
 
 // FirstOfMonth is the default GradingDue: the first day of every month.
@@ -78,9 +101,10 @@ func FirstOfMonth(_ crm.Dealer, day dealercrm.Date) bool { return day.Day == 1 }
 // (lifecycle.Service.RunLeads), PointsExpiry (loyalty ExpirePoints),
 // Membership (loyalty ProcessExpiries), CampaignEnd (campaign
 // CompleteEnded: running campaigns whose end date has passed complete),
-// Grading (grading.Service.Run on GradingDue's days) and AuditRetention
+// Grading (grading.Service.Run on GradingDue's days), AuditRetention
 // (the audit records older than AuditRetentionDays before the day, UTC,
-// are removed). Each method is
+// are removed), EventRetention (likewise the events older than
+// EventRetentionDays) and Messages (messages.Service.RunDay). Each method is
 // idempotent, so a job is safe to run twice. Expiry notices are not sent
 // by a job until messages are delivered (SPEC §8).
 func Defaults(s Services) []Job {
@@ -134,6 +158,24 @@ func Defaults(s Services) []Job {
 		out = append(out, Job{Kind: AuditRetention, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
 			n, err := s.Audit.Purge(ctx, dealer, day.AddDays(-days).Time(time.UTC))
 			return counted(Counts{"audit_records_removed": int64(n)}, err)
+		}})
+	}
+	if s.Events != nil {
+		days := s.EventRetentionDays
+		if days <= 0 {
+			days = DefaultEventRetentionDays
+		}
+		out = append(out, Job{Kind: EventRetention, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
+			n, err := s.Events.Purge(ctx, dealer, day.AddDays(-days).Time(time.UTC))
+			return counted(Counts{"events_removed": int64(n)}, err)
+		}})
+	}
+	if s.Messages != nil {
+		out = append(out, Job{Kind: Messages, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
+			r, err := s.Messages.RunDay(ctx, dealer, day)
+			return counted(Counts{"planned_reminders": int64(r.Plan.Reminders), "planned_campaign": int64(r.Plan.Campaign),
+				"holdout": int64(r.Plan.Holdout), "sent": int64(r.Dispatch.Sent), "held": int64(r.Dispatch.Held),
+				"refused": int64(r.Dispatch.Refused), "failed": int64(r.Dispatch.Failed)}, err)
 		}})
 	}
 	return out

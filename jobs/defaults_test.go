@@ -14,6 +14,8 @@ import (
 	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/dealercrm/dealercrm/messages"
+	"github.com/dealercrm/dealercrm/messages/messagestest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,6 +25,7 @@ var (
 	_ jobs.Expirer           = (*loyalty.Service)(nil)
 	_ jobs.Grader            = (*grading.Service)(nil)
 	_ jobs.CampaignCompleter = (*campaign.Service)(nil)
+	_ jobs.MessageRunner     = (*messages.Service)(nil)
 )
 
 // fakes answers for every service, recording the days asked.
@@ -177,6 +180,27 @@ func TestAuditRetention(t *testing.T) {
 	assert.Equal(t, []string{"d1 2025-09-11T00:00:00Z"}, p.calls, "180 days before 2026-03-10")
 }
 
+// TestEventRetention: the EventRetention job removes the dealer's events
+// older than 30 days before its day by default (2026-02-08 for
+// 2026-03-10), or the days configured.
+func TestEventRetention(t *testing.T) {
+	ctx := context.Background()
+	p := &fakePurger{n: 12}
+	defs := jobs.Defaults(jobs.Services{Events: p})
+	require.Len(t, defs, 1)
+	assert.Equal(t, jobs.EventRetention, defs[0].Kind)
+	c, err := defs[0].Run(ctx, "d1", day)
+	require.NoError(t, err)
+	assert.Equal(t, jobs.Counts{"events_removed": 12}, c)
+	assert.Equal(t, []string{"d1 2026-02-08T00:00:00Z"}, p.calls)
+
+	p.calls = nil
+	defs = jobs.Defaults(jobs.Services{Events: p, EventRetentionDays: 7})
+	_, err = defs[0].Run(ctx, "d1", day)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"d1 2026-03-03T00:00:00Z"}, p.calls, "7 days before 2026-03-10")
+}
+
 type fakePurger struct {
 	n     int
 	calls []string
@@ -185,4 +209,24 @@ type fakePurger struct {
 func (p *fakePurger) Purge(_ context.Context, dealer crm.DealerID, before time.Time) (int, error) {
 	p.calls = append(p.calls, string(dealer)+" "+before.Format(time.RFC3339))
 	return p.n, nil
+}
+
+// TestMessagesJob: the Messages job plans the day's automatic reminders
+// and sends what is due (messagestest's dealer: one SMS maintenance task
+// due on 2026-05-04, the job run at 10:00 Shanghai time); run again, it
+// plans and sends nothing more.
+func TestMessagesJob(t *testing.T) {
+	e := messagestest.NewEnv(t, memory.NewStores())
+	e.Task(lifecycle.KindMaintenance, e.Wang, messagestest.Day.AddDays(7), 1, messagestest.Day)
+	e.Clock.Set(time.Date(2026, 5, 4, 10, 0, 0, 0, messagestest.Shanghai))
+	defs := jobs.Defaults(jobs.Services{Messages: e.Svc})
+	require.Len(t, defs, 1)
+	assert.Equal(t, jobs.Messages, defs[0].Kind)
+	c, err := defs[0].Run(e.Ctx, e.Dealer, messagestest.Day)
+	require.NoError(t, err)
+	assert.Equal(t, jobs.Counts{"planned_reminders": 1, "planned_campaign": 0, "holdout": 0, "sent": 1, "held": 0, "refused": 0, "failed": 0}, c)
+	c, err = defs[0].Run(e.Ctx, e.Dealer, messagestest.Day)
+	require.NoError(t, err)
+	assert.Equal(t, jobs.Counts{"planned_reminders": 0, "planned_campaign": 0, "holdout": 0, "sent": 0, "held": 0, "refused": 0, "failed": 0}, c, "safe to run twice")
+	assert.Len(t, e.Sender.Sent(), 1)
 }

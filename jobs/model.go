@@ -17,16 +17,18 @@ type Kind string
 
 // The job kinds of SPEC §8.
 const (
-	Lifecycle      Kind = "lifecycle"       // lifecycle.Service.Run(dealer, day)
-	LeadFollowUps  Kind = "lead_followups"  // lead follow-ups due and stale flags
-	PointsExpiry   Kind = "points_expiry"   // loyalty points expiry and expiry notices
-	Membership     Kind = "membership"      // loyalty membership expiry and lapse
-	CampaignEnd    Kind = "campaign_end"    // running campaigns whose end date has passed complete
-	Grading        Kind = "grading"         // grading run on its period (monthly by default)
-	AuditRetention Kind = "audit_retention" // audit records past their retention are removed
+	Lifecycle      Kind = "lifecycle"        // lifecycle.Service.Run(dealer, day)
+	LeadFollowUps  Kind = "lead_followups"   // lead follow-ups due and stale flags
+	PointsExpiry   Kind = "points_expiry"    // loyalty points expiry and expiry notices
+	Membership     Kind = "membership"       // loyalty membership expiry and lapse
+	CampaignEnd    Kind = "campaign_end"     // running campaigns whose end date has passed complete
+	Grading        Kind = "grading"          // grading run on its period (monthly by default)
+	AuditRetention Kind = "audit_retention"  // audit records past their retention are removed
+	EventRetention Kind = "events_retention" // events past their retention are removed from the outbox
+	Messages       Kind = "messages"         // the day's reminders and campaign sends planned and sent (messages.Service.RunDay)
 )
 
-var allKinds = []Kind{Lifecycle, LeadFollowUps, PointsExpiry, Membership, CampaignEnd, Grading, AuditRetention}
+var allKinds = []Kind{Lifecycle, LeadFollowUps, PointsExpiry, Membership, CampaignEnd, Grading, AuditRetention, EventRetention, Messages}
 
 // Kinds returns every Kind value, in order.
 func Kinds() []Kind { return slices.Clone(allKinds) }

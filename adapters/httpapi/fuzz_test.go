@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/adapters/memory"
@@ -135,7 +136,11 @@ func FuzzListQuery(f *testing.F) {
 		f.Add(s)
 	}
 	f.Add("outcome=denied&record=c1&staff_id=S01&to=2026-01-01T00:00:00%2B08:00&request_id=r1")
-	e := newEnv(f, httpapi.WithAudit(memory.NewAuditStore()))
+	f.Add("after=3&types=consent.changed,customer.erased&wait=1")
+	// The feed's long poll waits at most half the request's deadline.
+	stores := memory.NewStores()
+	e := newEnvOn(f, stores.CRM, httpapi.WithAudit(memory.NewAuditStore()), httpapi.WithEvents(stores.Events),
+		httpapi.WithRequestTimeout(2*time.Second))
 	e.fixtures(keyA)
 	var paths []string
 	for _, p := range documentedOps(f, e, http.MethodGet, nil) {
@@ -143,8 +148,8 @@ func FuzzListQuery(f *testing.F) {
 			paths = append(paths, p)
 		}
 	}
-	if len(paths) != 10 {
-		f.Fatalf("want 10 list routes (the audit trail's too), got %v", paths)
+	if len(paths) != 11 {
+		f.Fatalf("want 11 list routes (the audit trail's and the event feed too), got %v", paths)
 	}
 	f.Fuzz(func(t *testing.T, query string) {
 		for _, p := range paths {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -68,6 +69,12 @@ func TestListRoutesPage(t *testing.T) {
 						if assert.Equal(t, http.StatusUnprocessableEntity, code, "%s?%s=%s: %s", rt, bad.param, bad.value, body) {
 							assert.Contains(t, string(body), `"field":"`+bad.param+`"`, "the problem names %s", bad.param)
 						}
+					}
+					if next := schema.Properties["next"].Type; next == "integer" || typeHas(next, "integer") {
+						// A feed (the events): next is a sequence number,
+						// the position to read on from, never empty.
+						w.checkFeed(t, rt.String(), target)
+						return
 					}
 					first := w.page(t, withQuery(target, "limit", "1"))
 					assert.LessOrEqual(t, len(first.Items), 1, "%s honours limit=1", rt)
@@ -153,4 +160,38 @@ func typeHas(t any, name string) bool {
 		}
 	}
 	return false
+}
+
+// checkFeed checks a sequence feed: limit=1 gives one item and next is
+// its seq; reading after next gives the following items only, with
+// larger sequence numbers.
+func (w *isolation) checkFeed(t *testing.T, rt, target string) {
+	t.Helper()
+	type feedPage struct {
+		Items []struct {
+			Seq int64 `json:"seq"`
+		} `json:"items"`
+		Next int64 `json:"next"`
+	}
+	read := func(target string) feedPage {
+		code, body := w.s.send(t, w.s.b, http.MethodGet, target, nil)
+		var p feedPage
+		if assert.Equal(t, http.StatusOK, code, "GET %s: %s", target, body) {
+			assert.NoError(t, json.Unmarshal(body, &p))
+		}
+		return p
+	}
+	all := read(target)
+	first := read(withQuery(target, "limit", "1"))
+	if !assert.Len(t, first.Items, min(1, len(all.Items)), "%s honours limit=1", rt) || len(first.Items) == 0 {
+		return
+	}
+	assert.Equal(t, first.Items[0].Seq, first.Next, "%s: next is the last seq read", rt)
+	rest := read(withQuery(target, "after", strconv.FormatInt(first.Next, 10)))
+	if len(all.Items) > 1 && assert.NotEmpty(t, rest.Items, "%s: after next, the rest", rt) {
+		assert.Equal(t, all.Items[1].Seq, rest.Items[0].Seq, "%s: after next, the following event", rt)
+	}
+	for _, it := range rest.Items {
+		assert.Greater(t, it.Seq, first.Next, "%s: only later events after the cursor", rt)
+	}
 }

@@ -45,6 +45,9 @@ type schemaRegistry struct {
 	custom map[reflect.Type]customSchema
 	// docs describes the main schemas, by component name.
 	docs map[string]string
+	// eventPayloads names the payload type of each event type
+	// (WithEvents).
+	eventPayloads map[crm.EventType]reflect.Type
 }
 
 // customSchema is the named schema of a type with its own JSON form.
@@ -294,6 +297,7 @@ func openAPI(routes []route, reg *schemaRegistry, roles crm.RoleTable) map[strin
 		paths[rt.path][strings.ToLower(rt.method)] = g.operation(rt)
 	}
 
+	eventPayloadSchemas(g, reg.eventPayloads)
 	g.schema(reflect.TypeFor[problem]())
 	codes := make([]string, 0, len(statusOf))
 	for c := range statusOf {
@@ -344,7 +348,7 @@ Each API key acts for a principal: its dealer, its staff member and its roles. E
 The acting staff member is the key's: requested_by, decided_by and the staff_id of a follow-up, a task outcome or an interaction may be left out, and must be the key's own staff member when given (403 naming the field); a system key without staff names them.
 A consultant or an advisor sees their own leads and tasks, CR the CR tasks, a manager and an admin all of the store: list filters are forced accordingly (403 naming the parameter that asks for more).
 Phone and ID numbers are shown in full only to roles with permission personal_data; other keys read them masked (138****8000).
-Errors are RFC 9457 problem details with a code member: invalid 422 (errors lists the fields), not_found 404, conflict and failed_precondition 409, permission_denied 403, unavailable 503 (with Retry-After), internal 500, malformed_request 400, unauthenticated 401, body_too_large 413, rate_limited 429 (with Retry-After).
+Errors are RFC 9457 problem details with a code member: invalid 422 (errors lists the fields), not_found 404, conflict and failed_precondition 409, permission_denied 403, unavailable 503 (with Retry-After), internal 500, malformed_request 400, unauthenticated 401, body_too_large 413, rate_limited 429 (with Retry-After), cursor_expired 410 (an event feed cursor older than the retention).
 With an audit trail (GET /v1/audit), every write, every read of personal data (x-audited: every request) and every refusal leaves a record naming the key, the staff member, the operation, its records and the request ID (X-Request-Id: the client's, or a new one; every answer carries it).
 Reports, grading runs, imports, segment previews, audience freezes and exports are heavy: only a few run at once, and one that finds no turn within a short wait is answered 503 with Retry-After (429 when the dealer's own share of them is taken). Each API key may send a limited number of requests a second (429 with Retry-After beyond).`
 

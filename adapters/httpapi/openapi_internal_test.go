@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -21,6 +22,7 @@ import (
 	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/dealercrm/dealercrm/messages"
 	"github.com/dealercrm/dealercrm/satisfaction"
 	"github.com/dealercrm/dealercrm/webhook"
 	"github.com/stretchr/testify/assert"
@@ -135,6 +137,10 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 	require.NoError(t, err)
 	hooks, err := webhook.NewService(memory.NewWebhookStore(), memory.NewEventLog())
 	require.NoError(t, err)
+	tpls, err := messages.NewTemplates()
+	require.NoError(t, err)
+	msgs, err := messages.NewService(memory.NewMessageStore(), svc, messages.NewLogSender(io.Discard, tpls), tpls)
+	require.NoError(t, err)
 	return svc, []testModule{
 		{"lifecycle", WithLifecycle(lc), 10},
 		{"grading", WithGrading(gr), 7},
@@ -145,6 +151,8 @@ func newModules(t *testing.T) (*crm.Service, []testModule) {
 		{"keys", WithKeys(keys), 5},
 		{"audit", WithAudit(memory.NewAuditStore()), 1},
 		{"webhooks", WithWebhooks(hooks), 7},
+		{"events", WithEvents(memory.NewEventLog()), 1},
+		{"messages", WithMessages(msgs), 2},
 	}
 }
 
@@ -365,7 +373,7 @@ func paramSchema(h *handler, t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "format": "date-time"}
 	case t.Kind() == reflect.String:
 		return map[string]any{"type": "string"}
-	case t.Kind() == reflect.Int:
+	case t.Kind() == reflect.Int || t.Kind() == reflect.Int64:
 		return map[string]any{"type": "integer"}
 	case t.Kind() == reflect.Bool:
 		return map[string]any{"type": "boolean"}

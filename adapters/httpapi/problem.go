@@ -44,6 +44,7 @@ var statusOf = map[string]int{
 	codeTooLarge:                         http.StatusRequestEntityTooLarge,
 	codeUnsupportedMediaType:             http.StatusUnsupportedMediaType,
 	codeRateLimited:                      http.StatusTooManyRequests,
+	codeCursorExpired:                    http.StatusGone,
 }
 
 // apiError is an error of the HTTP layer (a malformed body, a missing key)
@@ -91,7 +92,10 @@ func (h *handler) writeProblem(w http.ResponseWriter, r *http.Request, err error
 	var ce *crm.ConflictError
 	var pe *crm.PermissionError
 	var tooLarge *http.MaxBytesError
+	var expired *crm.CursorExpiredError
 	switch {
+	case errors.As(err, &expired):
+		p.Code, p.Detail = codeCursorExpired, expired.Error()
 	case errors.As(err, &tooLarge):
 		p.Code = codeTooLarge
 		p.Detail = "the request body exceeds " + strconv.FormatInt(tooLarge.Limit, 10) + " bytes"

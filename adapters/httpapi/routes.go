@@ -553,6 +553,11 @@ var permissions = map[string]crm.Permission{
 	"listWebhooks": crm.PermWebhooks, "createWebhook": crm.PermWebhooks, "getWebhook": crm.PermWebhooks,
 	"updateWebhook": crm.PermWebhooks, "deleteWebhook": crm.PermWebhooks, "replayWebhook": crm.PermWebhooks,
 	"listWebhookDeliveries": crm.PermWebhooks,
+	// Events.
+	"listEvents": crm.PermEvents,
+
+	// Messages.
+	"postMessageReply": crm.PermMessagesIn, "listMessages": crm.PermMessagesRead,
 }
 
 // permissionOf returns the permission of rt from the permission table; ""

@@ -23,6 +23,7 @@ import (
 	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/dealercrm/dealercrm/messages"
 	"github.com/dealercrm/dealercrm/satisfaction"
 	"github.com/dealercrm/dealercrm/webhook"
 	"github.com/stretchr/testify/require"
@@ -134,9 +135,21 @@ func newStack(t *testing.T, name string, store crm.Store, pg *postgres.Store, cu
 	require.NoError(t, err)
 	hooks, err := webhook.NewService(stores.Webhooks, stores.Events)
 	require.NoError(t, err)
+	// Messages: the day's reminders and campaign sends, planned and
+	// dispatched through a log sender, so that the message list has items.
+	tpls, err := messages.NewTemplates(demo.MessageTemplates()...)
+	require.NoError(t, err)
+	msgs, err := messages.NewService(stores.Messages, svc, messages.NewLogSender(io.Discard, tpls), tpls,
+		messages.WithTasks(stores.Tasks, lc), messages.WithCampaigns(stores.Campaigns))
+	require.NoError(t, err)
+	for _, d := range data.Dealers {
+		_, err := msgs.RunDay(ctx, d.Dealer.ID, today)
+		require.NoError(t, err)
+	}
 	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(demo.APIKeys(data)), httpapi.WithPrincipals(principals), httpapi.WithLifecycle(lc),
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(camps), httpapi.WithLoyalty(club), httpapi.WithJobs(sched),
-		httpapi.WithKeys(managed), httpapi.WithAudit(stores.Audit), httpapi.WithWebhooks(hooks))
+		httpapi.WithKeys(managed), httpapi.WithAudit(stores.Audit), httpapi.WithEvents(stores.Events),
+		httpapi.WithMessages(msgs), httpapi.WithWebhooks(hooks))
 	return &stack{name: name, h: h, keys: keys, roleKeys: roleKeys, a: data.Dealers[0].Dealer.ID, b: b, today: today, pg: pg,
 		crm: svc, lifecycle: lc, grading: grades}
 }

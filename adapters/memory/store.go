@@ -132,6 +132,7 @@ func NewStores() backend.Stores {
 		Audit:        NewAuditStore(),
 		Events:       log,
 		Webhooks:     &WebhookStore{events: log, subs: map[webhook.ID]*memSub{}},
+		Messages:     NewMessageStore(),
 	}
 }
 

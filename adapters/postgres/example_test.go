@@ -106,6 +106,8 @@ func ExampleRenderMigrations() {
 	// 0026_api_keys.tx.up.sql
 	// 0027_webhooks.tx.down.sql
 	// 0027_webhooks.tx.up.sql
+	// 0028_message_sends.tx.down.sql
+	// 0028_message_sends.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

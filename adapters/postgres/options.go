@@ -66,6 +66,8 @@ const (
 	// The webhook subscriptions and their delivery log (migration 0027).
 	TableWebhookSubscriptions Table = "webhook_subscriptions"
 	TableWebhookDeliveries    Table = "webhook_deliveries"
+	// The sends of package messages (migration 0028).
+	TableMessageSends Table = "message_sends"
 )
 
 // allTables lists every table of the adapter, in migration order.
@@ -84,6 +86,7 @@ var allTables = []Table{
 	TableEvents, TableEventSeqs,
 	TableAPIKeys,
 	TableWebhookSubscriptions, TableWebhookDeliveries,
+	TableMessageSends,
 }
 
 // Tables returns every table of the adapter, by default name, in migration

@@ -105,6 +105,7 @@ func (s *Store) Stores() backend.Stores {
 		Audit:        s.Audit(),
 		Events:       s.EventStore(),
 		Webhooks:     s.Webhooks(),
+		Messages:     s.Messages(),
 	}
 }
 

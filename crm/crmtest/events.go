@@ -37,6 +37,7 @@ func RunEventStoreTests(t *testing.T, open func(t *testing.T) (crm.Store, crm.Ev
 	t.Run("Purge", func(t *testing.T) { testEventPurge(t, open) })
 	t.Run("Wait", func(t *testing.T) { testEventWait(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { testEventConcurrent(t, open) })
+	t.Run("Service", func(t *testing.T) { testEventService(t, open) })
 }
 
 // eventDealer creates a dealer in s and returns its ID.
@@ -317,5 +318,85 @@ func testEventConcurrent(t *testing.T, open func(t *testing.T) (crm.Store, crm.E
 		require.NoError(t, json.Unmarshal(e.Payload, &p))
 		assert.Equal(t, next[e.Subject.ID], p.N, "writer %s's events in its order", e.Subject.ID)
 		next[e.Subject.ID]++
+	}
+}
+
+// payloadOf decodes an event's payload into a map, for comparing with
+// worked values.
+func payloadOf(t *testing.T, e crm.Event) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(e.Payload, &m))
+	return m
+}
+
+// testEventService walks crm's producers through the service: consents
+// given and withdrawn, a lead's level, its loss, an erasure — each change
+// with exactly its events, in its transaction.
+func testEventService(t *testing.T, open func(t *testing.T) (crm.Store, crm.EventStore)) {
+	s, es := open(t)
+	d := eventDealer(t, s)
+	ctx := t.Context()
+	now := Base.Add(48 * time.Hour)
+	svc := crm.NewService(s, crm.WithClock(func() time.Time { return now }))
+	types := func(evs []crm.Event) []crm.EventType {
+		var out []crm.EventType
+		for _, e := range evs {
+			out = append(out, e.Type)
+		}
+		return out
+	}
+	read := func(after int64) []crm.Event { return ReadEvents(t, es, d, crm.EventFilter{After: after}) }
+
+	c, err := svc.CreateCustomer(ctx, d, Customer(d, 1))
+	require.NoError(t, err)
+	evs := read(0)
+	require.Equal(t, []crm.EventType{crm.EventConsentChanged, crm.EventConsentChanged}, types(evs), "the two consents of a new customer")
+	assert.Equal(t, crm.EventSubject{Kind: crm.SubjectCustomer, ID: string(c.ID)}, evs[0].Subject)
+	assert.Equal(t, map[string]any{"customer_id": string(c.ID), "purpose": "marketing", "channel": "sms", "granted": true,
+		"at": c.Consents[0].At.Format(time.RFC3339Nano), "source": "sales contract"}, payloadOf(t, evs[0]))
+
+	// 退订: the customer withdraws SMS marketing by reply.
+	reply := now.Add(-time.Hour)
+	_, err = svc.SetConsent(ctx, d, c.ID, crm.Consent{Purpose: crm.PurposeMarketing, Channel: crm.ChannelSMS, Granted: false, At: reply, Source: "sms_reply"})
+	require.NoError(t, err)
+	evs = read(2)
+	require.Equal(t, []crm.EventType{crm.EventConsentChanged}, types(evs))
+	assert.Equal(t, false, payloadOf(t, evs[0])["granted"])
+	assert.Equal(t, "sms_reply", payloadOf(t, evs[0])["source"])
+	_, err = svc.SetConsent(ctx, d, c.ID, crm.Consent{Purpose: crm.PurposeMarketing, Channel: crm.ChannelSMS, Granted: false, At: reply, Source: "sms_reply"})
+	require.NoError(t, err)
+	_, err = svc.SetConsent(ctx, d, c.ID, crm.Consent{Purpose: crm.PurposeMarketing, Channel: crm.ChannelSMS, Granted: false, At: reply.Add(time.Minute), Source: "call centre"})
+	require.NoError(t, err)
+	_, err = svc.UpdateCustomer(ctx, d, c.ID, func(c *crm.Customer) error { c.Occupation = "teacher"; return nil })
+	require.NoError(t, err)
+	assert.Empty(t, read(3), "the same answer again (also from another source), or a change of other fields: no event")
+
+	l, err := svc.CreateLead(ctx, d, crm.Lead{Name: "王先生", Mobile: "13900000001", Source: crm.SourceWalkIn, ConsultantID: "S-01"})
+	require.NoError(t, err)
+	assert.Empty(t, read(3), "a new lead: no event")
+	_, err = svc.SetLeadLevel(ctx, d, l.ID, crm.LevelH)
+	require.NoError(t, err)
+	evs = read(3)
+	require.Equal(t, []crm.EventType{crm.EventLeadLevelChanged}, types(evs))
+	assert.Equal(t, map[string]any{"lead_id": string(l.ID), "consultant_id": "S-01", "from": "N", "to": "H", "status": "open"}, payloadOf(t, evs[0]))
+	_, err = svc.SetLeadLevel(ctx, d, l.ID, "D")
+	require.Error(t, err, "D only by conversion")
+	_, err = svc.RequestLost(ctx, d, l.ID, crm.LostCompetitor, "bought elsewhere", "S-01")
+	require.NoError(t, err)
+	assert.Empty(t, read(4), "a refused change and a lost request: no event")
+	_, err = svc.DecideLost(ctx, d, l.ID, true, "M-01", "")
+	require.NoError(t, err)
+	evs = read(4)
+	require.Equal(t, []crm.EventType{crm.EventLeadLevelChanged, crm.EventLeadLost}, types(evs))
+	assert.Equal(t, map[string]any{"lead_id": string(l.ID), "consultant_id": "S-01", "from": "H", "to": "F", "status": "lost", "reason": "competitor"}, payloadOf(t, evs[1]))
+
+	require.NoError(t, svc.EraseCustomer(ctx, d, c.ID))
+	evs = read(6)
+	require.Equal(t, []crm.EventType{crm.EventCustomerErased}, types(evs), "both consents were withdrawn already: the erasure's withdrawal changes no answer")
+	assert.Equal(t, map[string]any{"customer_id": string(c.ID)}, payloadOf(t, evs[0]), "the erasure names the ID only")
+	for _, e := range ReadEvents(t, es, d, crm.EventFilter{}) {
+		assert.NotContains(t, string(e.Payload), "138", "no payload carries a phone number")
+		assert.NotContains(t, string(e.Payload), "王", "nor a name")
 	}
 }

@@ -109,7 +109,7 @@ func runDays(t *testing.T, args ...string) {
 		return page.Items
 	}
 	// daily are the jobs due every day (grading waits for the 1st).
-	daily := []string{"audit_retention", "campaign_end", "lead_followups", "lifecycle", "membership", "points_expiry"}
+	daily := []string{"audit_retention", "campaign_end", "events_retention", "lead_followups", "lifecycle", "membership", "messages", "points_expiry"}
 	// nextDay moves the clock a day on and waits for the scheduler, which
 	// ticks by itself every 10ms, to finish the day's runs.
 	nextDay := func(day string) {

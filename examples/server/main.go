@@ -66,6 +66,7 @@ import (
 	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/dealercrm/dealercrm/messages"
 	"github.com/dealercrm/dealercrm/satisfaction"
 	_ "github.com/jackc/pgx/v5/stdlib" // River's pool (docs/jobs.md)
 	"github.com/uptrace/bun"
@@ -117,6 +118,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	keyRate := fs.Float64("key-rate", httpapi.DefaultKeyRate, "requests a second one API key may send on average (429 beyond; 0: no limit)")
 	keyBurst := fs.Int("key-burst", httpapi.DefaultKeyBurst, "requests one API key may send at once before -key-rate holds it back")
 	importRecords := fs.Int("import-records", crm.DefaultMaxImportRecords, "most records in one import")
+	messageInterval := fs.Duration("message-interval", messages.DefaultEvery, "how often held messages (quiet hours, frequency cap) and failed sends are tried again")
 	jobInterval := fs.Duration("job-interval", time.Minute, "how often the scheduler looks for daily jobs due (a new local day, a retry); with -postgres, how often River's leader plans")
 	jobPool := fs.Int("job-pool", 4, "Postgres connections of River's own pool, which runs the daily jobs (with -postgres)")
 	auditDays := fs.Int("audit-retention-days", jobs.DefaultAuditRetentionDays, "days the audit trail keeps its records (the daily audit_retention job removes older ones)")
@@ -129,6 +131,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	}
 	if err := checkLimits(*dsn != "", db, *requestTimeout, *heavy, *importRecords); err != nil {
 		return err
+	}
+	if *messageInterval <= 0 {
+		return fmt.Errorf("-message-interval %s: want more than 0", *messageInterval)
 	}
 	if *jobInterval <= 0 {
 		return fmt.Errorf("-job-interval %s: want more than 0", *jobInterval)
@@ -240,8 +245,22 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	// in process on the in-memory store, on River with -postgres (several
 	// replicas may share the schema; each dealer-day runs once). Both keep
 	// their runs in the backend's run store.
+	// Messages: the day's SMS reminders and campaign sends go through a
+	// log sender, which logs what it would send (numbers masked); the
+	// daily Messages job plans and sends, the runner sends what quiet
+	// hours held and retries failures every -message-interval.
+	templates, err := messages.NewTemplates(demo.MessageTemplates()...)
+	if err != nil {
+		return err
+	}
+	msgs, err := messages.NewService(stores.Messages, svc, &messages.LogSender{Log: logger, Templates: templates}, templates,
+		messages.WithClock(now), messages.WithLogger(logger), messages.WithTasks(stores.Tasks, lc), messages.WithCampaigns(stores.Campaigns))
+	if err != nil {
+		return err
+	}
+	svc.AddPersonalData(msgs)
 	daily := jobs.Defaults(jobs.Services{Lifecycle: lc, Leads: lc, Loyalty: club, Grading: grades, Campaigns: campaigns,
-		Audit: stores.Audit, AuditRetentionDays: *auditDays})
+		Audit: stores.Audit, AuditRetentionDays: *auditDays, Events: stores.Events, Messages: msgs})
 	local, err := jobs.NewScheduler(daily, store.Dealers(), stores.Jobs, jobs.WithClock(now), jobs.WithInterval(*jobInterval))
 	if err != nil {
 		return err
@@ -272,6 +291,11 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 			logger.Warn("daily jobs: stop", "err", err)
 		}
 	}()
+	runner := &messages.Runner{Service: msgs, Every: *messageInterval}
+	runnerCtx, stopRunner := context.WithCancel(ctx)
+	runnerDone := make(chan struct{})
+	go func() { defer close(runnerDone); _ = runner.Run(runnerCtx) }()
+	defer func() { stopRunner(); <-runnerDone }()
 	due, err := lc.DueOn(ctx, data.Dealers[0].Dealer.ID, today, lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
 	if err != nil {
 		return err
@@ -295,7 +319,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	h := httpapi.NewHandler(svc, httpapi.WithKeys(keySvc), httpapi.WithPrincipals(fixed), httpapi.WithLogger(logger), httpapi.WithLifecycle(lc),
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(campaigns),
 		httpapi.WithLoyalty(club), httpapi.WithJobs(sched), httpapi.WithRequestTimeout(*requestTimeout), httpapi.WithHeavyRequests(*heavy, *heavyWait),
-		httpapi.WithHeavyRequestsPerDealer(*heavyPerDealer), httpapi.WithRateLimit(*keyRate, *keyBurst), httpapi.WithAudit(stores.Audit))
+		httpapi.WithHeavyRequestsPerDealer(*heavyPerDealer), httpapi.WithRateLimit(*keyRate, *keyBurst), httpapi.WithAudit(stores.Audit), httpapi.WithEvents(stores.Events),
+		httpapi.WithMessages(msgs))
 	srv := httpapi.NewServer(*addr, h)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -329,6 +354,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/job-runs'\n", admin, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/api-keys'\n", admin, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/audit?limit=5'   # who read and changed what\n", admin, base)
+	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/events?limit=5&wait=10'   # the event feed; pass next as after to follow it\n", admin, base)
 	logger.Info("listening", "addr", ln.Addr().String())
 
 	select {

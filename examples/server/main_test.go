@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -177,6 +178,7 @@ func exercise(t *testing.T, b banner) {
 	exerciseCampaigns(t, b)
 	exerciseLoyalty(t, b)
 	exerciseRoles(t, b)
+	exerciseEvents(t, b)
 }
 
 var roleKeyRE = regexp.MustCompile(`\s(manager|cr|consultant|group_admin)\s+key: (\S+)`)
@@ -254,6 +256,29 @@ func exerciseRoles(t *testing.T, b banner) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
 	require.NoError(t, json.Unmarshal(body, &trail))
 	assert.Len(t, trail.Items, 1, "reading customers leaves a record: %s", body)
+}
+
+// exerciseEvents follows the event feed the banner's curl line reads:
+// the seeded data made events, and the cursor leads on.
+func exerciseEvents(t *testing.T, b banner) {
+	t.Helper()
+	resp, body := request(t, http.MethodGet, b.base+"/v1/events?limit=5", b.keys[0], "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var feed struct {
+		Items []struct {
+			Seq  int64  `json:"seq"`
+			Type string `json:"type"`
+		} `json:"items"`
+		Next int64 `json:"next"`
+	}
+	require.NoError(t, json.Unmarshal(body, &feed))
+	require.Len(t, feed.Items, 5, "the seeded customers' consents are events: %s", body)
+	assert.Equal(t, feed.Items[4].Seq, feed.Next)
+	resp, body = request(t, http.MethodGet, b.base+"/v1/events?limit=5&after="+strconv.FormatInt(feed.Next, 10), b.keys[0], "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	require.NoError(t, json.Unmarshal(body, &feed))
+	require.NotEmpty(t, feed.Items)
+	assert.Greater(t, feed.Items[0].Seq, int64(5), "the cursor leads on")
 }
 
 // exerciseLoyalty lists the Shanghai club's members and reads one's
