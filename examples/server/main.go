@@ -68,6 +68,7 @@ import (
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/messages"
 	"github.com/dealercrm/dealercrm/satisfaction"
+	"github.com/dealercrm/dealercrm/webhook"
 	_ "github.com/jackc/pgx/v5/stdlib" // River's pool (docs/jobs.md)
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -122,6 +123,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	jobInterval := fs.Duration("job-interval", time.Minute, "how often the scheduler looks for daily jobs due (a new local day, a retry); with -postgres, how often River's leader plans")
 	jobPool := fs.Int("job-pool", 4, "Postgres connections of River's own pool, which runs the daily jobs (with -postgres)")
 	auditDays := fs.Int("audit-retention-days", jobs.DefaultAuditRetentionDays, "days the audit trail keeps its records (the daily audit_retention job removes older ones)")
+	webhooksLocal := fs.Bool("webhooks-local", false, "let webhook subscriptions point at http:// and private or loopback addresses (a receiver on this machine); production keeps https and public addresses only")
 	fixedKeys := fs.Bool("fixed-keys", false, "also accept the demo's fixed, public keys (demo.Principals: demo-sh01-key, …), for scripted demos only")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -296,6 +298,23 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	runnerDone := make(chan struct{})
 	go func() { defer close(runnerDone); _ = runner.Run(runnerCtx) }()
 	defer func() { stopRunner(); <-runnerDone }()
+	// Webhooks: subscriptions over HTTP (/v1/webhooks); the runner
+	// delivers each subscription's events in order, signed, under a lease
+	// on its row, so that several replicas share the work.
+	hookOpts := []webhook.Option{webhook.WithClock(now), webhook.WithLogger(logger)}
+	if *webhooksLocal {
+		hookOpts = append(hookOpts, webhook.AllowHTTP(), webhook.AllowPrivate())
+	}
+	hooks, err := webhook.NewService(stores.Webhooks, stores.Events, hookOpts...)
+	if err != nil {
+		return err
+	}
+	deliveries, err := webhook.NewRunner(stores.Webhooks, stores.Events, hookOpts...)
+	if err != nil {
+		return err
+	}
+	deliveries.Start(ctx)
+	defer deliveries.Stop()
 	due, err := lc.DueOn(ctx, data.Dealers[0].Dealer.ID, today, lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
 	if err != nil {
 		return err
@@ -320,7 +339,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(campaigns),
 		httpapi.WithLoyalty(club), httpapi.WithJobs(sched), httpapi.WithRequestTimeout(*requestTimeout), httpapi.WithHeavyRequests(*heavy, *heavyWait),
 		httpapi.WithHeavyRequestsPerDealer(*heavyPerDealer), httpapi.WithRateLimit(*keyRate, *keyBurst), httpapi.WithAudit(stores.Audit), httpapi.WithEvents(stores.Events),
-		httpapi.WithMessages(msgs))
+		httpapi.WithMessages(msgs), httpapi.WithWebhooks(hooks))
 	srv := httpapi.NewServer(*addr, h)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -355,6 +374,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/api-keys'\n", admin, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/audit?limit=5'   # who read and changed what\n", admin, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/events?limit=5&wait=10'   # the event feed; pass next as after to follow it\n", admin, base)
+	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"url\": \"https://dms.example.com/hooks\", \"types\": [\"points.earned\"]}' '%s/v1/webhooks'   # signed webhooks (Standard Webhooks)\n", admin, base)
+	fmt.Fprintf(stdout, "Messages go through a log sender: the log shows each one it would send (\"messages: log sender\")\n")
 	logger.Info("listening", "addr", ln.Addr().String())
 
 	select {

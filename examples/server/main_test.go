@@ -7,13 +7,16 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/dealercrm/dealercrm/webhook"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -281,6 +284,61 @@ func exerciseEvents(t *testing.T, b banner) {
 	assert.Greater(t, feed.Items[0].Seq, int64(5), "the cursor leads on")
 }
 
+// exerciseWebhooks subscribes a local receiver to consent changes, withdraws
+// a customer's SMS marketing consent over HTTP and waits for the signed
+// delivery, which the receiver verifies as the Standard Webhooks say.
+func exerciseWebhooks(t *testing.T, b banner) {
+	t.Helper()
+	var secret atomic.Value
+	got := make(chan string, 16)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		s, _ := secret.Load().(string)
+		if err := webhook.Verify(s, r.Header, body, time.Now(), 0); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		got <- string(body)
+	}))
+	defer receiver.Close()
+	resp, body := request(t, http.MethodPost, b.base+"/v1/webhooks", b.keys[0], `{"url": "`+receiver.URL+`", "types": ["consent.changed"]}`)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", body)
+	var sub struct {
+		Webhook struct {
+			ID string `json:"id"`
+		} `json:"webhook"`
+		Secret string `json:"secret"`
+	}
+	require.NoError(t, json.Unmarshal(body, &sub))
+	require.True(t, strings.HasPrefix(sub.Secret, "whsec_"), "the secret is shown once: %s", body)
+	secret.Store(sub.Secret)
+
+	resp, body = request(t, http.MethodGet, b.base+"/v1/customers?limit=1", b.keys[0], "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var page struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(body, &page))
+	require.NotEmpty(t, page.Items)
+	// One of the two answers turns the customer's consent, whatever it was.
+	for _, granted := range []string{"false", "true"} {
+		consent := `{"purpose": "marketing", "channel": "wechat", "granted": ` + granted + `, "source": "wechat form"}`
+		resp, body = request(t, http.MethodPost, b.base+"/v1/customers/"+page.Items[0].ID+"/consents", b.keys[0], consent)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	}
+	select {
+	case ev := <-got:
+		assert.Contains(t, ev, `"type":"consent.changed"`)
+		assert.Contains(t, ev, page.Items[0].ID, "the delivery names the customer")
+	case <-time.After(20 * time.Second):
+		t.Fatal("no signed delivery of the consent change")
+	}
+	resp, body = request(t, http.MethodDelete, b.base+"/v1/webhooks/"+sub.Webhook.ID, b.keys[0], "")
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode, "%s", body)
+}
+
 // exerciseLoyalty lists the Shanghai club's members and reads one's
 // balances and ledger.
 func exerciseLoyalty(t *testing.T, b banner) {
@@ -373,9 +431,10 @@ func TestServerDefaultDemo(t *testing.T) {
 }
 
 func TestServerInMemory(t *testing.T) {
-	b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "60")
+	b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "60", "-webhooks-local")
 	assert.True(t, strings.HasPrefix(b.base, "http://127.0.0.1:"), "banner shows the address: %q", b.lines)
 	exercise(t, b)
+	exerciseWebhooks(t, b)
 	stop(t, cancel, done, logs)
 }
 
@@ -389,9 +448,10 @@ func TestServerPostgres(t *testing.T) {
 	t.Setenv("DEALERCRM_KEY_SECRET", "the demo's server secret, 32 bytes or more")
 	var earlier []string
 	for i := range 2 {
-		b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "40", "-postgres", dsn, "-schema", schema, "-log", "json")
+		b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "40", "-postgres", dsn, "-schema", schema, "-log", "json", "-webhooks-local")
 		assert.Contains(t, b.lines[0], "Postgres schema "+schema, "run %d", i)
 		exercise(t, b)
+		exerciseWebhooks(t, b)
 		for _, key := range earlier {
 			resp, body := request(t, http.MethodGet, b.base+"/v1/dealer", key, "")
 			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the first start's key is revoked by the second: %s", body)
