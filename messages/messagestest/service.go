@@ -397,6 +397,41 @@ func RunServiceTests(t *testing.T, newStores func(t *testing.T) backend.Stores) 
 		require.NoError(t, e.Svc.EraseCustomer(e.Ctx, e.Dealer, e.Wang), "erasing again is harmless")
 	})
 
+	t.Run("concurrent dispatchers send a message once", func(t *testing.T) {
+		e := NewEnv(t, newStores(t))
+		for i := range 3 {
+			e.At(local(0, 10, 0)).Marketing([]crm.CustomerID{e.Wang, e.Li, e.Wang}[i], "offer-"+string(rune('a'+i)))
+		}
+		var wg sync.WaitGroup
+		results := make([]messages.DispatchResult, 4)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := e.Svc.Dispatch(e.Ctx, e.Dealer, local(0, 10, 0))
+				assert.NoError(t, err)
+				results[i] = r
+			}()
+		}
+		wg.Wait()
+		var total messages.DispatchResult
+		for _, r := range results {
+			total.Sent += r.Sent
+			total.Held += r.Held
+		}
+		assert.Equal(t, messages.DispatchResult{Sent: 2, Held: 1}, total,
+			"Wang's first offer and Li's sent, Wang's second held by the cap: each send worked by one dispatcher")
+		assert.Len(t, e.Sender.Sent(), 2, "no message reached the Sender twice")
+	})
+
+	t.Run("the runner dispatches every dealer", func(t *testing.T) {
+		e := NewEnv(t, newStores(t))
+		e.At(local(0, 10, 0)).Marketing(e.Wang, "offer-1")
+		r, err := (&messages.Runner{Service: e.Svc}).Tick(e.Ctx)
+		require.NoError(t, err)
+		assert.Equal(t, messages.DispatchResult{Sent: 1}, r)
+	})
+
 	t.Run("a failed send is retried with the same key and succeeds once", func(t *testing.T) {
 		e := NewEnv(t, newStores(t))
 		e.Sender.Fail = func(n int, _ messages.Message) error {
