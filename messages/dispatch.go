@@ -179,11 +179,11 @@ func (s *Service) facts(ctx context.Context, d *crm.Dealer, snd *Send, now time.
 		t, err := s.tasks.Get(ctx, d.ID, snd.TaskID)
 		switch {
 		case errors.Is(err, lifecycle.ErrTaskNotFound):
-			f.TaskStatus = string(lifecycle.StatusCancelled)
+			f.TaskStatus = lifecycle.StatusCancelled
 		case err != nil:
 			return f, err
 		default:
-			f.TaskStatus = string(t.Status)
+			f.TaskStatus = t.Status
 		}
 	}
 	if p := s.policy; p.CapMax > 0 && slices.Contains(p.CapPurposes, snd.Purpose) {

@@ -279,6 +279,20 @@ func RunServiceTests(t *testing.T, newStores func(t *testing.T) backend.Stores) 
 		assert.Equal(t, messages.DispatchResult{}, e.Dispatch(local(1, 10, 0)))
 	})
 
+	t.Run("a reminder whose task closed after planning is refused", func(t *testing.T) {
+		e := NewEnv(t, newStores(t))
+		task := e.Task(lifecycle.KindMaintenance, e.Wang, Day.AddDays(7), 1, Day)
+		_, err := e.At(local(0, 7, 0)).Svc.Plan(e.Ctx, e.Dealer, Day)
+		require.NoError(t, err)
+		_, err = e.Lifecycle.Cancel(e.Ctx, e.Dealer, task.ID, "serviced this morning")
+		require.NoError(t, err)
+		assert.Equal(t, messages.DispatchResult{Refused: 1}, e.Dispatch(local(0, 9, 0)))
+		s := e.ByKey("task:" + task.Key)
+		assert.Equal(t, messages.ReasonTaskClosed, s.Reason)
+		assert.Equal(t, "cancelled", s.ReasonParams["status"])
+		assert.Empty(t, e.Sender.Sent())
+	})
+
 	t.Run("opt-out by 退订 withdraws the channel's marketing consent", func(t *testing.T) {
 		e := NewEnv(t, newStores(t))
 		at := local(0, 10, 0)
