@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -39,7 +40,12 @@ var errNotDue = errors.New("messages: send no longer due")
 // OutcomeRecorder, which closes the task when sent. A Sender error is
 // retried at now plus Policy.backoff, with the same key, until
 // MaxAttempts. Dispatch is safe to run concurrently: a send is claimed
-// for Policy.Lease before it is sent. Hosts call it every few minutes
+// for Policy.Lease before it is sent, so that no message reaches the
+// Sender twice from two dispatchers; in one process a dealer's
+// dispatches run one at a time, so the frequency cap and the reminder
+// limit see what the other just sent (two replicas dispatching one
+// dealer at the same instant may each pass the cap for one customer).
+// Hosts call it every few minutes
 // (Runner), so that held messages go out soon after 08:00.
 func (s *Service) Dispatch(ctx context.Context, dealer crm.DealerID, now time.Time) (DispatchResult, error) {
 	var res DispatchResult
@@ -48,6 +54,9 @@ func (s *Service) Dispatch(ctx context.Context, dealer crm.DealerID, now time.Ti
 		return res, fmt.Errorf("messages: dispatch %s: %w", dealer, err)
 	}
 	now = now.UTC().Truncate(time.Microsecond)
+	mu, _ := s.dispatching.LoadOrStore(dealer, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	var errs []error
 	for {
 		due, err := s.store.Due(ctx, dealer, now, dispatchBatch)
@@ -120,7 +129,7 @@ func (s *Service) dispatch(ctx context.Context, d *crm.Dealer, snd Send, now tim
 	if sendErr != nil {
 		status = StatusFailed
 	}
-	in, inErr := s.interaction(ctx, &claimed, sendErr, now)
+	in, inErr := s.interaction(ctx, &claimed, res, sendErr, now)
 	_, err = s.store.Update(ctx, d.ID, snd.ID, func(x *Send) error {
 		x.Attempts++
 		x.Status, x.Recipient, x.UpdatedAt, x.Reason, x.ReasonParams = status, m.Recipient, now, "", nil
@@ -170,11 +179,11 @@ func (s *Service) facts(ctx context.Context, d *crm.Dealer, snd *Send, now time.
 		t, err := s.tasks.Get(ctx, d.ID, snd.TaskID)
 		switch {
 		case errors.Is(err, lifecycle.ErrTaskNotFound):
-			f.TaskStatus = string(lifecycle.StatusCancelled)
+			f.TaskStatus = lifecycle.StatusCancelled
 		case err != nil:
 			return f, err
 		default:
-			f.TaskStatus = string(t.Status)
+			f.TaskStatus = t.Status
 		}
 	}
 	if p := s.policy; p.CapMax > 0 && slices.Contains(p.CapPurposes, snd.Purpose) {
@@ -201,14 +210,17 @@ func (s *Service) facts(ctx context.Context, d *crm.Dealer, snd *Send, now time.
 // crm.Interaction: a sent reminder through the OutcomeRecorder (closing
 // its task), the rest directly. Its purpose is the task's kind, else
 // "campaign:ID", else the template.
-func (s *Service) interaction(ctx context.Context, snd *Send, sendErr error, at time.Time) (crm.Interaction, error) {
+func (s *Service) interaction(ctx context.Context, snd *Send, res Result, sendErr error, at time.Time) (crm.Interaction, error) {
 	outcome, note := crm.OutcomeReached, "模板 "+snd.Template+" 已发送 sent"
+	if res.ProviderID != "" {
+		note += " (" + res.ProviderID + ")"
+	}
 	if sendErr != nil {
 		outcome, note = crm.OutcomeNoAnswer, "模板 "+snd.Template+" 发送失败 failed: "+sendErr.Error()
 	}
 	note = strings.ToValidUTF8(note, "?")
-	if len(note) > 4000 {
-		note = note[:4000]
+	if r := []rune(note); len(r) > 1000 {
+		note = string(r[:1000])
 	}
 	if snd.TaskID != "" && sendErr == nil && s.outcomes != nil {
 		_, in, err := s.outcomes.RecordOutcome(ctx, snd.DealerID, snd.TaskID,

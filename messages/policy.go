@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
 )
 
 // Policy holds the numbers of the send-time checks (SPEC §8, docs/events.md
@@ -109,7 +110,7 @@ type Facts struct {
 	// NotContacted says the campaign member is in the holdout or excluded.
 	NotContacted bool
 	// TaskStatus is the status of the send's task now ("" without one).
-	TaskStatus string
+	TaskStatus lifecycle.Status
 	// Capped are the SentAt of the customer's sent messages of
 	// CapPurposes in the CapDays before Now, earliest first.
 	Capped []time.Time
@@ -169,8 +170,8 @@ func (p Policy) Check(s *Send, f Facts) Decision {
 	if f.Customer == nil {
 		return refuse(ReasonGone, "customer", string(s.CustomerID))
 	}
-	if f.TaskStatus != "" && f.TaskStatus != "open" && f.TaskStatus != "overdue" {
-		return refuse(ReasonTaskClosed, "task", s.TaskKey, "status", f.TaskStatus)
+	if f.TaskStatus != "" && !f.TaskStatus.Active() {
+		return refuse(ReasonTaskClosed, "task", s.TaskKey, "status", string(f.TaskStatus))
 	}
 	purpose := s.ConsentPurpose()
 	if !f.Customer.Allows(purpose, s.Channel) {

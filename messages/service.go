@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -40,6 +41,10 @@ type Service struct {
 	recipient func(c *crm.Customer, ch crm.Channel) string
 	reminder  func(t *lifecycle.Task) string
 	campaign  func(c *campaign.Campaign) string
+	// dispatching holds a *sync.Mutex per dealer: Dispatch runs one at a
+	// time per dealer in this process, so that the frequency cap and the
+	// reminder limit count what the other dispatcher just sent.
+	dispatching sync.Map
 }
 
 // Option configures a Service.

@@ -279,6 +279,20 @@ func RunServiceTests(t *testing.T, newStores func(t *testing.T) backend.Stores) 
 		assert.Equal(t, messages.DispatchResult{}, e.Dispatch(local(1, 10, 0)))
 	})
 
+	t.Run("a reminder whose task closed after planning is refused", func(t *testing.T) {
+		e := NewEnv(t, newStores(t))
+		task := e.Task(lifecycle.KindMaintenance, e.Wang, Day.AddDays(7), 1, Day)
+		_, err := e.At(local(0, 7, 0)).Svc.Plan(e.Ctx, e.Dealer, Day)
+		require.NoError(t, err)
+		_, err = e.Lifecycle.Cancel(e.Ctx, e.Dealer, task.ID, "serviced this morning")
+		require.NoError(t, err)
+		assert.Equal(t, messages.DispatchResult{Refused: 1}, e.Dispatch(local(0, 9, 0)))
+		s := e.ByKey("task:" + task.Key)
+		assert.Equal(t, messages.ReasonTaskClosed, s.Reason)
+		assert.Equal(t, "cancelled", s.ReasonParams["status"])
+		assert.Empty(t, e.Sender.Sent())
+	})
+
 	t.Run("opt-out by 退订 withdraws the channel's marketing consent", func(t *testing.T) {
 		e := NewEnv(t, newStores(t))
 		at := local(0, 10, 0)
@@ -395,6 +409,41 @@ func RunServiceTests(t *testing.T, newStores func(t *testing.T) backend.Stores) 
 		assert.Equal(t, messages.ReasonGone, got.Reason)
 		assert.Equal(t, messages.DispatchResult{}, e.Dispatch(local(9, 10, 0)), "the held one is never sent")
 		require.NoError(t, e.Svc.EraseCustomer(e.Ctx, e.Dealer, e.Wang), "erasing again is harmless")
+	})
+
+	t.Run("concurrent dispatchers send a message once", func(t *testing.T) {
+		e := NewEnv(t, newStores(t))
+		for i := range 3 {
+			e.At(local(0, 10, 0)).Marketing([]crm.CustomerID{e.Wang, e.Li, e.Wang}[i], "offer-"+string(rune('a'+i)))
+		}
+		var wg sync.WaitGroup
+		results := make([]messages.DispatchResult, 4)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := e.Svc.Dispatch(e.Ctx, e.Dealer, local(0, 10, 0))
+				assert.NoError(t, err)
+				results[i] = r
+			}()
+		}
+		wg.Wait()
+		var total messages.DispatchResult
+		for _, r := range results {
+			total.Sent += r.Sent
+			total.Held += r.Held
+		}
+		assert.Equal(t, messages.DispatchResult{Sent: 2, Held: 1}, total,
+			"Wang's first offer and Li's sent, Wang's second held by the cap: each send worked by one dispatcher")
+		assert.Len(t, e.Sender.Sent(), 2, "no message reached the Sender twice")
+	})
+
+	t.Run("the runner dispatches every dealer", func(t *testing.T) {
+		e := NewEnv(t, newStores(t))
+		e.At(local(0, 10, 0)).Marketing(e.Wang, "offer-1")
+		r, err := (&messages.Runner{Service: e.Svc}).Tick(e.Ctx)
+		require.NoError(t, err)
+		assert.Equal(t, messages.DispatchResult{Sent: 1}, r)
 	})
 
 	t.Run("a failed send is retried with the same key and succeeds once", func(t *testing.T) {
