@@ -23,6 +23,15 @@ func TestLoyaltyStoreConformance(t *testing.T) {
 	loyaltytest.RunStoreTests(t, func(t *testing.T) loyalty.Store { return pgtest.NewStore(t).Loyalty() })
 }
 
+// TestLoyaltyEvents runs the event cases of the loyalty suite on one
+// Postgres store: each command's events in its transaction.
+func TestLoyaltyEvents(t *testing.T) {
+	loyaltytest.RunEventTests(t, func(t *testing.T) loyaltytest.EventStores {
+		s := pgtest.NewStore(t)
+		return loyaltytest.EventStores{Loyalty: s.Loyalty(), Events: s.EventStore(), Writer: s.Events()}
+	})
+}
+
 // TestLoyaltyPrivacy runs the PIPL cases of the club through crm.Service
 // on one Postgres store (issue 12 defect 6).
 func TestLoyaltyPrivacy(t *testing.T) {
