@@ -44,6 +44,10 @@ const (
 	EventMembershipUpgraded EventType = "membership.upgraded" // loyalty.MembershipChange
 	EventMembershipExpiring EventType = "membership.expiring" // loyalty.MembershipChange
 	EventMembershipLapsed   EventType = "membership.lapsed"   // loyalty.MembershipChange
+	// A membership moved down a tier (at the end of a period, by the
+	// program's expiry rule, or by hand) or was cancelled.
+	EventMembershipDowngraded EventType = "membership.downgraded" // loyalty.MembershipChange
+	EventMembershipCancelled  EventType = "membership.cancelled"  // loyalty.MembershipChange
 
 	EventSurveyDissatisfied EventType = "survey.dissatisfied" // satisfaction.DissatisfiedEvent
 
@@ -59,6 +63,7 @@ var allEventTypes = []EventType{
 	EventTaskCreated, EventTaskRescheduled, EventTaskCancelled, EventTaskDue, EventTaskDone,
 	EventPointsEarned, EventPointsRedeemed, EventPointsReversed, EventPointsExpiring, EventPointsExpired,
 	EventMembershipJoined, EventMembershipRenewed, EventMembershipUpgraded, EventMembershipExpiring, EventMembershipLapsed,
+	EventMembershipDowngraded, EventMembershipCancelled,
 	EventSurveyDissatisfied,
 	EventLeadLevelChanged, EventLeadStale, EventLeadLost,
 	EventConsentChanged, EventCustomerErased,

@@ -105,8 +105,10 @@ func FirstOfMonth(_ crm.Dealer, day dealercrm.Date) bool { return day.Day == 1 }
 // (the audit records older than AuditRetentionDays before the day, UTC,
 // are removed), EventRetention (likewise the events older than
 // EventRetentionDays) and Messages (messages.Service.RunDay). Each method is
-// idempotent, so a job is safe to run twice. Expiry notices are not sent
-// by a job until messages are delivered (SPEC §8).
+// idempotent, so a job is safe to run twice. PointsExpiry and Membership
+// also write the expiring notices (events points.expiring and
+// membership.expiring, keyed so that a run again writes none twice); their
+// "notices" count is the notices handed to the feed by the run.
 func Defaults(s Services) []Job {
 	var out []Job
 	if s.Lifecycle != nil {
@@ -127,11 +129,11 @@ func Defaults(s Services) []Job {
 		out = append(out,
 			Job{Kind: PointsExpiry, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
 				r, err := s.Loyalty.ExpirePoints(ctx, dealer, day)
-				return counted(Counts{"accounts": int64(r.Accounts), "points_expired": r.Points}, err)
+				return counted(Counts{"accounts": int64(r.Accounts), "points_expired": r.Points, "notices": int64(r.Notices)}, err)
 			}},
 			Job{Kind: Membership, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
 				r, err := s.Loyalty.ProcessExpiries(ctx, dealer, day)
-				return counted(Counts{"downgraded": int64(r.Downgraded), "lapsed": int64(r.Lapsed)}, err)
+				return counted(Counts{"downgraded": int64(r.Downgraded), "lapsed": int64(r.Lapsed), "notices": int64(r.Notices)}, err)
 			}})
 	}
 	if s.Campaigns != nil {

@@ -41,12 +41,12 @@ func (f *fakes) Run(_ context.Context, _ crm.DealerID, d dealercrm.Date) (lifecy
 
 func (f *fakes) ExpirePoints(_ context.Context, _ crm.DealerID, d dealercrm.Date) (loyalty.PointsExpiryRun, error) {
 	f.days = append(f.days, "points "+d.String())
-	return loyalty.PointsExpiryRun{AsOf: d, Accounts: 2, Points: 3400}, f.err
+	return loyalty.PointsExpiryRun{AsOf: d, Accounts: 2, Points: 3400, Notices: 6}, f.err
 }
 
 func (f *fakes) ProcessExpiries(_ context.Context, _ crm.DealerID, d dealercrm.Date) (loyalty.ExpiryRun, error) {
 	f.days = append(f.days, "membership "+d.String())
-	return loyalty.ExpiryRun{AsOf: d, Downgraded: 1, Lapsed: 5}, f.err
+	return loyalty.ExpiryRun{AsOf: d, Downgraded: 1, Lapsed: 5, Notices: 4}, f.err
 }
 
 func (f *fakes) CompleteEnded(_ context.Context, _ crm.DealerID, d dealercrm.Date) (int, error) {
@@ -68,8 +68,8 @@ func TestDefaults(t *testing.T) {
 	var kinds []jobs.Kind
 	want := map[jobs.Kind]jobs.Counts{
 		jobs.Lifecycle:    {"subjects": 9, "tasks_created": 4, "tasks_rescheduled": 3, "tasks_cancelled": 2, "tasks_overdue": 1},
-		jobs.PointsExpiry: {"accounts": 2, "points_expired": 3400},
-		jobs.Membership:   {"downgraded": 1, "lapsed": 5},
+		jobs.PointsExpiry: {"accounts": 2, "points_expired": 3400, "notices": 6},
+		jobs.Membership:   {"downgraded": 1, "lapsed": 5, "notices": 4},
 		jobs.CampaignEnd:  {"campaigns_completed": 2},
 		jobs.Grading:      {"customers": 10, "changed": 2, "written": 3},
 	}

@@ -76,6 +76,22 @@
 // opaque: never put personal data in a key, a bonus's Ref or a
 // redemption's Purpose.
 //
+// # Events
+//
+// Every change is an event (SPEC §8) written atomically with it:
+// [EventsOf] decides, from what a command changed, one points event per
+// ledger entry ([PointsEvent]: points.earned, redeemed, reversed, expired,
+// with the balance after) and one membership event per change
+// ([MembershipChange]: joined, renewed, upgraded, downgraded, lapsed,
+// cancelled); both stores call it in [Store.Do] after Apply succeeded
+// (never for a replay) and write the events with the command's changes.
+// The daily jobs add keyed notices, once each: points.expiring
+// ([PointsExpiringEvent], [PointsRules].NoticeDays before a lot expires)
+// from [Service.ExpirePoints] and membership.expiring
+// ([WithMembershipNotice], default 30 days) from
+// [Service.ProcessExpiries], through [WithEvents]. Payloads carry IDs,
+// amounts, tiers and dates, never names, phones or free text.
+//
 // # Storage
 //
 // [Store] is the port: [Store.Do] runs one [Command] atomically on a

@@ -381,7 +381,7 @@ func TestMembershipExpiry(t *testing.T) {
 	require.NoError(t, err)
 	run, err := w.svc.ProcessExpiries(ctx, dealer, d(2025, 2, 28))
 	require.NoError(t, err)
-	assert.Equal(t, loyalty.ExpiryRun{AsOf: d(2025, 2, 28)}, run, "valid through 28 February")
+	assert.Equal(t, loyalty.ExpiryRun{AsOf: d(2025, 2, 28), Notices: 1}, run, "valid through 28 February: its last day, announced")
 	run, err = w.svc.ProcessExpiries(ctx, dealer, d(2025, 3, 1))
 	require.NoError(t, err)
 	assert.Equal(t, 1, run.Downgraded)

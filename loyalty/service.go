@@ -22,6 +22,11 @@ type Service struct {
 	loc     *time.Location
 	// ruleNames are the names of the earning rules, made once.
 	ruleNames []string
+	// events takes the expiring notices (WithEvents); nil: none.
+	events crm.EventWriter
+	// membershipNotice is how many days before a membership's period
+	// ends it is announced (WithMembershipNotice).
+	membershipNotice int
 }
 
 // Option configures a Service.
@@ -42,6 +47,25 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // field (rules crm.RuleFuture, crm.RuleMax).
 func WithLimits(l crm.Limits) Option { return func(s *Service) { s.limits = l } }
 
+// WithEvents sets where the daily jobs write their expiring notices
+// (points.expiring, membership.expiring): by default the Events of the
+// crm records given to NewService, none without records. The events of
+// the commands themselves are written by the Store, with their changes.
+func WithEvents(w crm.EventWriter) Option { return func(s *Service) { s.events = w } }
+
+// DefaultMembershipNoticeDays is how many days before a membership's
+// period ends ProcessExpiries announces it (membership.expiring) by
+// default.
+const DefaultMembershipNoticeDays = 30
+
+// WithMembershipNotice sets how many days before a membership's period
+// ends ProcessExpiries announces it (DefaultMembershipNoticeDays by
+// default; 0 or less: no notices). The points' notice is the program's
+// (PointsRules.NoticeDays).
+func WithMembershipNotice(days int) Option {
+	return func(s *Service) { s.membershipNotice = max(days, 0) }
+}
+
 // NewService returns a Service keeping its data in store. records gives
 // the dealers (their time zone decides "today"), the customers a store may
 // act on, the service orders and insurance policies that renewal and
@@ -54,7 +78,10 @@ func NewService(records crm.Store, store Store, opts ...Option) (*Service, error
 	if store == nil {
 		return nil, dealercrm.Errorf(dealercrm.Invalid, "loyalty: NewService needs a store")
 	}
-	s := &Service{records: records, store: store, program: DefaultProgram(), now: time.Now}
+	s := &Service{records: records, store: store, program: DefaultProgram(), now: time.Now, membershipNotice: DefaultMembershipNoticeDays}
+	if records != nil {
+		s.events = records.Events()
+	}
 	for _, o := range opts {
 		o(s)
 	}

@@ -351,12 +351,21 @@ type ExpiryRun struct {
 	AsOf       dealercrm.Date `json:"as_of"`
 	Downgraded int            `json:"downgraded"`
 	Lapsed     int            `json:"lapsed"`
+	// Notices is the number of membership.expiring notices handed to the
+	// event writer (written once each).
+	Notices int `json:"notices"`
 }
 
 // ProcessExpiries handles every active membership of the dealer whose
 // period ended before asOf: with ExpireDowngrade it moves down one tier for
 // a new period (the lowest tier lapses), with ExpireLapse it lapses. It is
-// idempotent: a membership handled is no longer expired.
+// idempotent: a membership handled is no longer expired. Each change is a
+// membership.downgraded or membership.lapsed event. Then it writes a
+// membership.expiring notice for each active membership whose period
+// ends within the notice days (WithMembershipNotice) from asOf — valid
+// until asOf at the earliest — keyed by customer and period end, so that
+// a period is announced once however often the job runs (none without an
+// event writer, see WithEvents).
 func (s *Service) ProcessExpiries(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (ExpiryRun, error) {
 	asOf, err := s.postingDate(ctx, dealer, "as_of", asOf)
 	if err != nil {
@@ -364,12 +373,16 @@ func (s *Service) ProcessExpiries(ctx context.Context, dealer crm.DealerID, asOf
 	}
 	dealer = s.program.AccountDealer(dealer)
 	run := ExpiryRun{AsOf: asOf}
-	var due []Membership
+	var due, ending []Membership
+	noticeBy := asOf.AddDays(s.membershipNotice - 1)
 	err = crm.Each(ctx, func(after string) (crm.Page[Membership], error) {
 		return s.store.ListMemberships(ctx, dealer, MembershipFilter{Status: StatusActive, PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
 	}, func(m *Membership) error {
-		if m.ValidUntil.Before(asOf) {
+		switch {
+		case m.ValidUntil.Before(asOf):
 			due = append(due, *m)
+		case s.membershipNotice > 0 && !m.ValidUntil.After(noticeBy):
+			ending = append(ending, *m)
 		}
 		return nil
 	})
@@ -414,6 +427,16 @@ func (s *Service) ProcessExpiries(ctx context.Context, dealer crm.DealerID, asOf
 				run.Lapsed++
 			}
 		}
+	}
+	if len(ending) > 0 && s.events != nil {
+		evs := make([]crm.Event, len(ending))
+		for i := range ending {
+			evs[i] = membershipExpiringEvent(&ending[i], asOf, at)
+		}
+		if err := s.events.Add(ctx, evs...); err != nil {
+			return run, fmt.Errorf("loyalty: membership expiring notices of %s: %w", dealer, err)
+		}
+		run.Notices = len(evs)
 	}
 	return run, nil
 }

@@ -324,10 +324,19 @@ type PointsExpiryRun struct {
 	AsOf     dealercrm.Date `json:"as_of"`
 	Accounts int            `json:"accounts"`
 	Points   int64          `json:"points"`
+	// Notices is the number of points.expiring notices handed to the
+	// event writer (a run again for the day hands the same ones, which
+	// are written once).
+	Notices int `json:"notices"`
 }
 
 // ExpirePoints posts an expiry entry for every account of the dealer with
-// lots expiring on or before asOf. Running it again posts nothing more.
+// lots expiring on or before asOf (each a points.expired event). Running
+// it again posts nothing more. Then it writes a points.expiring notice
+// for the points expiring within the program's notice days after asOf
+// (PointsRules.NoticeDays; none when 0 or without an event writer, see
+// WithEvents): one per customer and expiry date, keyed, so that it is
+// written once however often the job runs.
 func (s *Service) ExpirePoints(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date) (PointsExpiryRun, error) {
 	asOf, err := s.postingDate(ctx, dealer, "as_of", asOf)
 	if err != nil {
@@ -366,6 +375,17 @@ func (s *Service) ExpirePoints(ctx context.Context, dealer crm.DealerID, asOf de
 				return run, err
 			}
 		}
+	}
+	if days := s.program.Points.NoticeDays; days > 0 && s.events != nil {
+		soon, err := s.store.DueLots(ctx, dealer, asOf.AddDays(days))
+		if err != nil {
+			return run, fmt.Errorf("loyalty: due lots of %s: %w", dealer, err)
+		}
+		evs := pointsExpiringEvents(dealer, soon, asOf, at)
+		if err := s.events.Add(ctx, evs...); err != nil {
+			return run, fmt.Errorf("loyalty: points expiring notices of %s: %w", dealer, err)
+		}
+		run.Notices = len(evs)
 	}
 	return run, nil
 }

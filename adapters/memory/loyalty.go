@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -16,7 +17,8 @@ import (
 // own, so commands on different accounts run in parallel.
 //
 // Lock order: an account's lock, then keysMu (held briefly, to find or
-// claim a key). No goroutine holds two accounts' locks; mu, which guards
+// claim a key) or the event log's (a command's events, loyalty.EventsOf,
+// are appended before the account is unlocked). No goroutine holds two accounts' locks; mu, which guards
 // the accounts map, is held alone.
 type LoyaltyStore struct {
 	// events is the log the store's events go to, under the store's
@@ -164,13 +166,14 @@ func (s *LoyaltyStore) do(a *loyaltyAccount, c loyalty.Command) (loyalty.Receipt
 		}
 		return a.receipt(&posted), nil, nil
 	}
-	r, err := a.apply(c, rec)
+	r, err := a.apply(c, rec, s.events)
 	return r, nil, err
 }
 
 // apply runs c on a, locked, and stores its outcome, in rec too when the
-// command has a key.
-func (a *loyaltyAccount) apply(c loyalty.Command, rec *idemRecord) (r loyalty.Receipt, err error) {
+// command has a key, and appends its events (loyalty.EventsOf) to log
+// before the lock is released.
+func (a *loyaltyAccount) apply(c loyalty.Command, rec *idemRecord, log *EventLog) (r loyalty.Receipt, err error) {
 	// The command's account works on a.data's lots in place, so that a
 	// posting copies none: when the command fails (or panics), the
 	// account is rebuilt from the ledger, which holds what was stored.
@@ -191,6 +194,10 @@ func (a *loyaltyAccount) apply(c loyalty.Command, rec *idemRecord) (r loyalty.Re
 	}
 	added := st.Account.NewEntries()
 	if err := a.check(c.Source, added); err != nil {
+		return loyalty.Receipt{}, err
+	}
+	evs := loyalty.EventsOf(c.DealerID, c.CustomerID, st, time.Now())
+	if err := crm.CheckEvents(evs); err != nil {
 		return loyalty.Receipt{}, err
 	}
 	stored = true
@@ -222,6 +229,7 @@ func (a *loyaltyAccount) apply(c loyalty.Command, rec *idemRecord) (r loyalty.Re
 		}
 		rec.fill(c.Hash, int64(len(a.entries)-len(added)+1), int64(len(added)), rest)
 	}
+	log.append(evs)
 	return r, nil
 }
 

@@ -16,3 +16,10 @@ func TestLoyaltyStoreConformance(t *testing.T) {
 func TestLoyaltyPrivacy(t *testing.T) {
 	loyaltytest.RunPrivacyTests(t, func(*testing.T) (crm.Store, loyalty.Store) { return memory.New(), memory.NewLoyaltyStore() })
 }
+
+func TestLoyaltyEvents(t *testing.T) {
+	loyaltytest.RunEventTests(t, func(*testing.T) loyaltytest.EventStores {
+		s := memory.NewStores()
+		return loyaltytest.EventStores{Loyalty: s.Loyalty, Events: s.Events, Writer: s.CRM.Events()}
+	})
+}

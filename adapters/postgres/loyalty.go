@@ -25,7 +25,10 @@ import (
 // membership, the idempotency key and whether the command's source was
 // posted (and with what receipt); the second writes the new entries, the
 // changed lots, the account's balances, the membership and its events and
-// the key with the receipt as data-modifying CTEs. Concurrent commands on
+// the key with the receipt as data-modifying CTEs. The command's events
+// (loyalty.EventsOf; none for a replay) are written to the outbox by a
+// third statement just before COMMIT (see writeEvents), unless the Store
+// was made WithoutEvents. Concurrent commands on
 // one account queue on the row lock, so a redemption always sees the
 // balance the previous one left and a source is found posted by the
 // second of two commands posting it; the account's CHECK (points >= 0)
@@ -178,10 +181,11 @@ var errKeyTaken = errors.New("postgres: loyalty idempotency key taken by a concu
 func (l LoyaltyStore) Do(ctx context.Context, c loyalty.Command) (loyalty.Receipt, error) {
 	for attempt := 0; ; attempt++ {
 		var rec loyalty.Receipt
-		err := l.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		err := l.s.writeEvents(ctx, func(ctx context.Context, db bun.IDB) ([]crm.Event, error) {
+			var evs []crm.Event
 			var err error
-			rec, err = l.do(ctx, db, &c)
-			return err
+			rec, evs, err = l.do(ctx, db, &c)
+			return evs, err
 		})
 		if errors.Is(err, errKeyTaken) {
 			// The key is committed by now (inserting it waited for the
@@ -195,24 +199,27 @@ func (l LoyaltyStore) Do(ctx context.Context, c loyalty.Command) (loyalty.Receip
 	}
 }
 
-func (l LoyaltyStore) do(ctx context.Context, db bun.IDB, c *loyalty.Command) (loyalty.Receipt, error) {
+// do runs c in the transaction db and returns its receipt and the events
+// to write with it (loyalty.EventsOf; none for a replay).
+func (l LoyaltyStore) do(ctx context.Context, db bun.IDB, c *loyalty.Command) (loyalty.Receipt, []crm.Event, error) {
 	st, err := l.lock(ctx, db, c)
 	if err != nil {
-		return loyalty.Receipt{}, err
+		return loyalty.Receipt{}, nil, err
 	}
 	if st.keyHash.Valid {
 		if st.keyHash.String != c.Hash {
-			return loyalty.Receipt{}, loyalty.ErrIdempotencyConflict
+			return loyalty.Receipt{}, nil, loyalty.ErrIdempotencyConflict
 		}
 		var rec loyalty.Receipt
 		if err := json.Unmarshal([]byte(st.receipt.String), &rec); err != nil {
-			return rec, fmt.Errorf("postgres: loyalty receipt of key %q: %w", c.Key, err)
+			return rec, nil, fmt.Errorf("postgres: loyalty receipt of key %q: %w", c.Key, err)
 		}
 		rec.Replayed = true
-		return rec, nil
+		return rec, nil, nil
 	}
 	if st.sourceSeq.Valid {
-		return l.replaySource(ctx, db, c, st)
+		rec, err := l.replaySource(ctx, db, c, st)
+		return rec, nil, err
 	}
 	state := &loyalty.State{Account: loyalty.RestoreAccount(st.data), MembershipSeq: st.msSeq}
 	if st.member != nil {
@@ -221,16 +228,20 @@ func (l LoyaltyStore) do(ctx context.Context, db bun.IDB, c *loyalty.Command) (l
 	}
 	rec, err := c.Apply(state)
 	if err != nil {
-		return loyalty.Receipt{}, err
+		return loyalty.Receipt{}, nil, err
 	}
 	for _, e := range state.Account.NewEntries() {
 		// The lock read only c.Source: an entry from another source might
 		// be posted already, and its insert would fail.
 		if src := e.SourceKey(); src != "" && src != c.Source {
-			return loyalty.Receipt{}, loyalty.ErrUndeclaredSource
+			return loyalty.Receipt{}, nil, loyalty.ErrUndeclaredSource
 		}
 	}
-	return rec, l.write(ctx, db, c, st, state, &rec)
+	evs := loyalty.EventsOf(c.DealerID, c.CustomerID, state, time.Now())
+	if err := crm.CheckEvents(evs); err != nil {
+		return loyalty.Receipt{}, nil, err
+	}
+	return rec, evs, l.write(ctx, db, c, st, state, &rec)
 }
 
 // replaySource answers a command whose source was posted: the receipt of

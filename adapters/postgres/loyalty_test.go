@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/crm/crmtest"
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/loyalty/loyaltytest"
 	"github.com/stretchr/testify/assert"
@@ -21,6 +23,15 @@ import (
 // one posting; 16 keys on one order; one key on 8 customers) included.
 func TestLoyaltyStoreConformance(t *testing.T) {
 	loyaltytest.RunStoreTests(t, func(t *testing.T) loyalty.Store { return pgtest.NewStore(t).Loyalty() })
+}
+
+// TestLoyaltyEvents runs the event cases of the loyalty suite on one
+// Postgres store: each command's events in its transaction.
+func TestLoyaltyEvents(t *testing.T) {
+	loyaltytest.RunEventTests(t, func(t *testing.T) loyaltytest.EventStores {
+		s := pgtest.NewStore(t)
+		return loyaltytest.EventStores{Loyalty: s.Loyalty(), Events: s.EventStore(), Writer: s.Events()}
+	})
 }
 
 // TestLoyaltyPrivacy runs the PIPL cases of the club through crm.Service
@@ -154,4 +165,43 @@ func TestLoyaltyEraseTextStatements(t *testing.T) {
 		assert.Contains(t, q, "dealer_id = 'loyalty-a'", "every statement binds the dealer: %s", q)
 	}
 	assert.Equal(t, 7, len(stmts), "a lock, then a read and an update of entries, events and receipts")
+}
+
+// TestLoyaltyEventsInTx: a command's events commit or vanish with the
+// caller's transaction (InTx: they join its buffer, flushed before
+// COMMIT).
+func TestLoyaltyEventsInTx(t *testing.T) {
+	ctx := context.Background()
+	store, hook := pgtest.NewWatchedStore(t)
+	const a = loyaltytest.DealerA
+	svc := loyaltytest.NewService(t, store.Loyalty(), nil)
+	loyaltytest.Member(t, svc, a, "c1", 300)
+	require.Len(t, crmtest.ReadEvents(t, store.EventStore(), a, crm.EventFilter{}), 2, "joined and earned")
+
+	rollback := errors.New("roll back")
+	redeem := func(tx crm.Store, key string) error {
+		_, err := loyaltytest.NewService(t, tx.(*postgres.Store).Loyalty(), nil).Redeem(ctx,
+			loyalty.RedeemRequest{DealerID: a, CustomerID: "c1", Points: 100, Date: loyaltytest.Day, IdempotencyKey: key})
+		return err
+	}
+	err := store.InTx(ctx, func(ctx context.Context, tx crm.Store) error {
+		require.NoError(t, redeem(tx, "r1"))
+		return rollback
+	})
+	require.ErrorIs(t, err, rollback)
+	assert.Len(t, crmtest.ReadEvents(t, store.EventStore(), a, crm.EventFilter{}), 2, "a rolled-back redemption left no event")
+	require.NoError(t, store.InTx(ctx, func(ctx context.Context, tx crm.Store) error { return redeem(tx, "r2") }))
+	evs := crmtest.ReadEvents(t, store.EventStore(), a, crm.EventFilter{})
+	require.Len(t, evs, 3)
+	assert.Equal(t, crm.EventPointsRedeemed, evs[2].Type)
+	assert.Equal(t, int64(3), evs[2].Seq)
+	assert.InDelta(t, 200, payload(t, evs[2])["balance"], 0, "300 − 100")
+	assert.Empty(t, hook.Errors(), "no statement failed")
+}
+
+func payload(t *testing.T, e crm.Event) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(e.Payload, &m))
+	return m
 }
