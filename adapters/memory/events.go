@@ -96,7 +96,9 @@ func (l *EventLog) List(ctx context.Context, dealer crm.DealerID, f crm.EventFil
 	for _, e := range dl.events[i:min(len(dl.events), i+f.Size())] {
 		page.Next = e.Seq
 		if f.Match(e) {
-			e.Payload = slices.Clone(e.Payload)
+			// The key is the writer's, as on Postgres, which keeps it out
+			// of the feed.
+			e.Payload, e.Key = slices.Clone(e.Payload), ""
 			page.Items = append(page.Items, e)
 		}
 	}

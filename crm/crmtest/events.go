@@ -148,6 +148,7 @@ func testEventKeyed(t *testing.T, open func(t *testing.T) (crm.Store, crm.EventS
 	got := ReadEvents(t, es, d, crm.EventFilter{})
 	require.Len(t, got, 2, "a keyed event is written once")
 	assert.Equal(t, e.ID, got[0].ID)
+	assert.Empty(t, got[0].Key, "the key stays with the writer: the feed does not carry it")
 	assert.Equal(t, crm.EventTaskDone, got[1].Type)
 	assert.Greater(t, got[1].Seq, got[0].Seq)
 }
