@@ -68,6 +68,7 @@ import (
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/messages"
 	"github.com/dealercrm/dealercrm/satisfaction"
+	"github.com/dealercrm/dealercrm/webhook"
 	_ "github.com/jackc/pgx/v5/stdlib" // River's pool (docs/jobs.md)
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -122,6 +123,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	jobInterval := fs.Duration("job-interval", time.Minute, "how often the scheduler looks for daily jobs due (a new local day, a retry); with -postgres, how often River's leader plans")
 	jobPool := fs.Int("job-pool", 4, "Postgres connections of River's own pool, which runs the daily jobs (with -postgres)")
 	auditDays := fs.Int("audit-retention-days", jobs.DefaultAuditRetentionDays, "days the audit trail keeps its records (the daily audit_retention job removes older ones)")
+	hooksLocal := fs.Bool("webhooks-local", false, "let webhook subscriptions use http and loopback or private receivers (local trials; production keeps https and public addresses)")
 	fixedKeys := fs.Bool("fixed-keys", false, "also accept the demo's fixed, public keys (demo.Principals: demo-sh01-key, …), for scripted demos only")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -296,6 +298,22 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	runnerDone := make(chan struct{})
 	go func() { defer close(runnerDone); _ = runner.Run(runnerCtx) }()
 	defer func() { stopRunner(); <-runnerDone }()
+	// Webhooks: subscriptions over HTTP, delivered by a runner in this
+	// process (on Postgres, every replica runs one; leases share the work).
+	hookOpts := []webhook.Option{webhook.WithLogger(logger)}
+	if *hooksLocal {
+		hookOpts = append(hookOpts, webhook.AllowHTTP(), webhook.AllowPrivate())
+	}
+	hooks, err := webhook.NewService(stores.Webhooks, stores.Events, hookOpts...)
+	if err != nil {
+		return err
+	}
+	hookRunner, err := webhook.NewRunner(stores.Webhooks, stores.Events, hookOpts...)
+	if err != nil {
+		return err
+	}
+	hookRunner.Start(ctx)
+	defer hookRunner.Stop()
 	due, err := lc.DueOn(ctx, data.Dealers[0].Dealer.ID, today, lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
 	if err != nil {
 		return err
@@ -320,7 +338,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(campaigns),
 		httpapi.WithLoyalty(club), httpapi.WithJobs(sched), httpapi.WithRequestTimeout(*requestTimeout), httpapi.WithHeavyRequests(*heavy, *heavyWait),
 		httpapi.WithHeavyRequestsPerDealer(*heavyPerDealer), httpapi.WithRateLimit(*keyRate, *keyBurst), httpapi.WithAudit(stores.Audit), httpapi.WithEvents(stores.Events),
-		httpapi.WithMessages(msgs))
+		httpapi.WithMessages(msgs), httpapi.WithWebhooks(hooks))
 	srv := httpapi.NewServer(*addr, h)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
