@@ -14,8 +14,7 @@ import (
 // Endpoint posts signed requests to one URL with the same outbound rules
 // as the delivery runner (timeouts, no redirects, https and public
 // addresses unless allowed, the answer read up to MaxAnswer): for a
-// host's own service that takes other signed calls, such as the messages
-// package's WebhookSender.
+// host's own service that takes other signed calls (MessageSender).
 type Endpoint struct {
 	url    string
 	secret string

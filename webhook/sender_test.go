@@ -1,4 +1,4 @@
-package messages_test
+package webhook_test
 
 import (
 	"crypto/hmac"
@@ -23,7 +23,7 @@ import (
 // signature by the Standard Webhooks algorithm, written out here: the
 // message arrives once per attempt with the same webhook-id; 2xx is a
 // delivery with the provider's ID, 422 undeliverable, 503 retryable.
-func TestWebhookSender(t *testing.T) {
+func TestMessageSender(t *testing.T) {
 	secret := webhook.NewSecret()
 	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
 	require.NoError(t, err)
@@ -48,14 +48,14 @@ func TestWebhookSender(t *testing.T) {
 	}))
 	defer rx.Close()
 
-	_, err = messages.NewWebhookSender(rx.URL, secret)
+	_, err = webhook.NewMessageSender(rx.URL, secret)
 	var ve *crm.ValidationError
 	require.ErrorAs(t, err, &ve, "http to a loopback address is refused by default")
-	_, err = messages.NewWebhookSender("https://sms.example.com/send", "not-a-secret")
+	_, err = webhook.NewMessageSender("https://sms.example.com/send", "not-a-secret")
 	require.ErrorAs(t, err, &ve)
 	assert.Contains(t, err.Error(), "secret")
 
-	s, err := messages.NewWebhookSender(rx.URL, secret, webhook.AllowHTTP(), webhook.AllowPrivate())
+	s, err := webhook.NewMessageSender(rx.URL, secret, webhook.AllowHTTP(), webhook.AllowPrivate())
 	require.NoError(t, err)
 	m := messages.Message{DealerID: "SH01", CustomerID: "c1", Channel: crm.ChannelSMS, Purpose: messages.PurposeReminder,
 		Template: "maintenance_reminder", Params: map[string]string{"due": "2026-05-01"}, Recipient: "13800138000", Key: "task:t1:1"}
