@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/loyalty"
 )
 
 // The event feed (SPEC §8): a host follows the changes of its dealer by
@@ -48,9 +49,25 @@ var eventPayloads = map[crm.EventType]reflect.Type{
 	crm.EventLeadLevelChanged: reflect.TypeFor[crm.LeadEvent](),
 	crm.EventLeadLost:         reflect.TypeFor[crm.LeadEvent](),
 	crm.EventLeadStale:        reflect.TypeFor[crm.LeadEvent](),
+
+	crm.EventPointsEarned:         reflect.TypeFor[loyalty.PointsEvent](),
+	crm.EventPointsRedeemed:       reflect.TypeFor[loyalty.PointsEvent](),
+	crm.EventPointsReversed:       reflect.TypeFor[loyalty.PointsEvent](),
+	crm.EventPointsExpired:        reflect.TypeFor[loyalty.PointsEvent](),
+	crm.EventPointsExpiring:       reflect.TypeFor[loyalty.PointsExpiringEvent](),
+	crm.EventMembershipJoined:     reflect.TypeFor[loyalty.MembershipChange](),
+	crm.EventMembershipRenewed:    reflect.TypeFor[loyalty.MembershipChange](),
+	crm.EventMembershipUpgraded:   reflect.TypeFor[loyalty.MembershipChange](),
+	crm.EventMembershipDowngraded: reflect.TypeFor[loyalty.MembershipChange](),
+	crm.EventMembershipExpiring:   reflect.TypeFor[loyalty.MembershipChange](),
+	crm.EventMembershipLapsed:     reflect.TypeFor[loyalty.MembershipChange](),
+	crm.EventMembershipCancelled:  reflect.TypeFor[loyalty.MembershipChange](),
 }
 
 func eventSchemas(r *schemaRegistry) {
+	// The payloads use the producing packages' types: their enumerations
+	// and names, registered again (the same) when their routes are served.
+	loyaltySchemas(r)
 	addEnum(r, crm.EventTypes()...)
 	r.addNames(map[reflect.Type]string{
 		reflect.TypeFor[crm.Event]():     "Event",
