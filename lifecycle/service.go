@@ -403,7 +403,9 @@ func (s *Service) RunSubjects(ctx context.Context, dealer crm.DealerID, date dea
 func (s *Service) runSubjects(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject, erased map[crm.CustomerID]int64) (RunResult, error) {
 	res, due, wrote, err := s.reconcileAll(ctx, dealer, date, subs)
 	if wrote {
-		n, eerr := s.eraseAgain(ctx, dealer, erased)
+		n, again, eerr := s.eraseAgain(ctx, dealer, erased)
+		// A task erased again is cancelled: it is not due.
+		due = slices.DeleteFunc(due, func(t Task) bool { return again[t.CustomerID] })
 		if eerr != nil {
 			eerr = fmt.Errorf("lifecycle: run %s on %s: erasing again: %w", dealer, date, eerr)
 		}
@@ -442,24 +444,26 @@ func (s *Service) erasures(ctx context.Context, dealer crm.DealerID) (map[crm.Cu
 }
 
 // eraseAgain erases the tasks of the customers erased since before was
-// read, and returns how many tasks it cancelled.
-func (s *Service) eraseAgain(ctx context.Context, dealer crm.DealerID, before map[crm.CustomerID]int64) (int, error) {
+// read, and returns how many tasks it cancelled and those customers.
+func (s *Service) eraseAgain(ctx context.Context, dealer crm.DealerID, before map[crm.CustomerID]int64) (int, map[crm.CustomerID]bool, error) {
 	es, err := s.tasks.Erasures(ctx, dealer)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	n := 0
+	again := map[crm.CustomerID]bool{}
 	for _, e := range es {
 		if e.Count == before[e.CustomerID] {
 			continue
 		}
+		again[e.CustomerID] = true
 		c, err := s.tasks.EraseCustomer(ctx, dealer, e.CustomerID, nil, s.now().UTC().Truncate(time.Microsecond))
 		n += c
 		if err != nil {
-			return n, err
+			return n, again, err
 		}
 	}
-	return n, nil
+	return n, again, nil
 }
 
 // reconcileAll reconciles and writes the plan of subs in passes (see

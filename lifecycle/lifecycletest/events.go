@@ -217,4 +217,22 @@ func RunEventTests(t *testing.T, newStores func(t *testing.T) (crm.Store, lifecy
 		assert.Equal(t, tdc.ID, lifecycle.TaskID(all[0].Subject.ID))
 		assert.NotContains(t, string(all[0].Payload), "happy", "no note")
 	})
+	t.Run("RunDuringErasure", func(t *testing.T) {
+		// The customer is erased after the run read the records and
+		// before it writes: it creates their tasks, erases them again
+		// (two task.cancelled) and writes no task.due for them.
+		cs, ts, es := newStores(t)
+		crmSvc := seedFleet(t, cs, 1, 1, "2026-01-28")
+		svc := newService(t, crmSvc, ts)
+		hooked := &hookStore{TaskStore: ts, before: func() { require.NoError(t, svc.EraseCustomer(ctx, "d1", "c1")) }}
+		_, err := newService(t, crmSvc, hooked).Run(ctx, "d1", dealercrm.MustParseDate("2026-01-31"))
+		require.NoError(t, err)
+		got, _ := readTaskEvents(t, es, "d1", 0)
+		var types []crm.EventType
+		for _, e := range got {
+			types = append(types, e.Type)
+		}
+		assert.Equal(t, []crm.EventType{crm.EventTaskCreated, crm.EventTaskCreated, crm.EventTaskCancelled, crm.EventTaskCancelled}, types,
+			"created, erased again: no task.due of a cancelled task")
+	})
 }
