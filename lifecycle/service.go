@@ -401,9 +401,11 @@ func (s *Service) RunSubjects(ctx context.Context, dealer crm.DealerID, date dea
 // runSubjects is RunSubjects with the erasures read before the subjects
 // were loaded.
 func (s *Service) runSubjects(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject, erased map[crm.CustomerID]int64) (RunResult, error) {
-	res, wrote, err := s.reconcileAll(ctx, dealer, date, subs)
+	res, due, wrote, err := s.reconcileAll(ctx, dealer, date, subs)
 	if wrote {
-		n, eerr := s.eraseAgain(ctx, dealer, erased)
+		n, again, eerr := s.eraseAgain(ctx, dealer, erased)
+		// A task erased again is cancelled: it is not due.
+		due = slices.DeleteFunc(due, func(t Task) bool { return again[t.CustomerID] })
 		if eerr != nil {
 			eerr = fmt.Errorf("lifecycle: run %s on %s: erasing again: %w", dealer, date, eerr)
 		}
@@ -412,6 +414,14 @@ func (s *Service) runSubjects(ctx context.Context, dealer crm.DealerID, date dea
 	}
 	if err != nil {
 		return RunResult{}, err
+	}
+	// The day's task.due events, once per task and day (keyed): written
+	// after the tasks, through the crm store's event writer, since they
+	// report no change of the run's but what stands on the day.
+	if evs := DueEvents(due, date, s.now()); len(evs) > 0 {
+		if err := s.crm.Store().Events().Add(ctx, evs...); err != nil {
+			return RunResult{}, fmt.Errorf("lifecycle: run %s on %s: due events: %w", dealer, date, err)
+		}
 	}
 	if err := s.saveReports(ctx, dealer, date, subs, erased); err != nil {
 		return RunResult{}, err
@@ -434,36 +444,40 @@ func (s *Service) erasures(ctx context.Context, dealer crm.DealerID) (map[crm.Cu
 }
 
 // eraseAgain erases the tasks of the customers erased since before was
-// read, and returns how many tasks it cancelled.
-func (s *Service) eraseAgain(ctx context.Context, dealer crm.DealerID, before map[crm.CustomerID]int64) (int, error) {
+// read, and returns how many tasks it cancelled and those customers.
+func (s *Service) eraseAgain(ctx context.Context, dealer crm.DealerID, before map[crm.CustomerID]int64) (int, map[crm.CustomerID]bool, error) {
 	es, err := s.tasks.Erasures(ctx, dealer)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	n := 0
+	again := map[crm.CustomerID]bool{}
 	for _, e := range es {
 		if e.Count == before[e.CustomerID] {
 			continue
 		}
+		again[e.CustomerID] = true
 		c, err := s.tasks.EraseCustomer(ctx, dealer, e.CustomerID, nil, s.now().UTC().Truncate(time.Microsecond))
 		n += c
 		if err != nil {
-			return n, err
+			return n, again, err
 		}
 	}
-	return n, nil
+	return n, again, nil
 }
 
 // reconcileAll reconciles and writes the plan of subs in passes (see
 // RunSubjects) and reports whether it wrote anything, also when it fails.
-func (s *Service) reconcileAll(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject) (res RunResult, wrote bool, err error) {
+// due are the tasks due on date as the last pass left them: what it read
+// with what it wrote over it.
+func (s *Service) reconcileAll(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject) (res RunResult, due []Task, wrote bool, err error) {
 	res = RunResult{Date: date, Subjects: len(subs)}
 	var again []int // after the first pass: the subjects to plan again
 	desc := newDescriber(s.planner, date, subs)
 	for pass := 1; ; pass++ {
 		stored, err := s.storedTasks(ctx, dealer, date)
 		if err != nil {
-			return RunResult{}, wrote, fmt.Errorf("lifecycle: run %s: %w", dealer, err)
+			return RunResult{}, nil, wrote, fmt.Errorf("lifecycle: run %s: %w", dealer, err)
 		}
 		var ch Changes
 		if pass == 1 {
@@ -488,7 +502,7 @@ func (s *Service) reconcileAll(ctx context.Context, dealer crm.DealerID, date de
 		}
 		lost, err := s.tasks.Apply(ctx, dealer, ch.Create, ch.Replace)
 		if err != nil {
-			return RunResult{}, wrote, fmt.Errorf("lifecycle: run %s on %s: %w", dealer, date, err)
+			return RunResult{}, nil, wrote, fmt.Errorf("lifecycle: run %s on %s: %w", dealer, date, err)
 		}
 		if len(lost) < len(ch.Create)+len(ch.Replace) {
 			wrote = true
@@ -500,13 +514,37 @@ func (s *Service) reconcileAll(ctx context.Context, dealer crm.DealerID, date de
 		res.Cancelled += r.Cancelled
 		res.Overdue += r.Overdue
 		if len(lost) == 0 {
-			return res, wrote, nil
+			return res, dueOn(date, stored, ch.Create, ch.Replace), wrote, nil
 		}
 		if pass == maxRunPasses {
-			return RunResult{}, wrote, dealercrm.Errorf(dealercrm.Conflict, "lifecycle: run %s on %s: tasks kept changing during %d passes; run again", dealer, date, pass)
+			return RunResult{}, nil, wrote, dealercrm.Errorf(dealercrm.Conflict, "lifecycle: run %s on %s: tasks kept changing during %d passes; run again", dealer, date, pass)
 		}
 		again = subjectsOf(subs, lost)
 	}
+}
+
+// dueOn returns the tasks due on date of stored with written (every
+// write of a pass that lost none) over them.
+func dueOn(date dealercrm.Date, stored []Task, written ...[]Task) []Task {
+	byID := map[TaskID]int{}
+	var out []Task
+	add := func(t *Task) {
+		if i, ok := byID[t.ID]; ok {
+			out[i] = *t
+		} else if t.Due == date {
+			byID[t.ID] = len(out)
+			out = append(out, *t)
+		}
+	}
+	for i := range stored {
+		add(&stored[i])
+	}
+	for _, ts := range written {
+		for i := range ts {
+			add(&ts[i])
+		}
+	}
+	return out
 }
 
 // storedTasks reads the stored tasks a run on date reconciles with.

@@ -241,6 +241,13 @@ func (f TaskFilter) Match(t *Task) bool {
 
 // TaskStore keeps tasks. Implementations: adapters/memory and
 // adapters/postgres; lifecycletest.RunStoreTests is their contract.
+//
+// Events: every write (Apply, Update, UpdateMany, EraseCustomer) writes
+// the events of the tasks it writes (TaskEvents; for a task an erasure
+// deletes, DeletedTaskEvents) with them, atomically — in the write's
+// transaction, or under the lock of the change — to the backend's event
+// outbox (crm.EventStore). A task not written (a lost replacement, a
+// failed write) makes none; lifecycletest.RunEventTests is the contract.
 type TaskStore interface {
 	// Get returns a task; ErrTaskNotFound (dealercrm.NotFound) when absent.
 	Get(ctx context.Context, dealer crm.DealerID, id TaskID) (Task, error)

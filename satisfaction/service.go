@@ -279,7 +279,7 @@ func (s *Service) RecordResponse(ctx context.Context, dealer crm.DealerID, r Res
 	r.FollowUp = ""
 	r.CreatedAt = s.stamp()
 	r.UpdatedAt = r.CreatedAt
-	if err := s.store.CreateResponse(ctx, &r); err != nil {
+	if err := s.store.CreateResponse(ctx, &r, DissatisfiedEvents(&r, &q, s.thresholdOf(&q))...); err != nil {
 		if r.ExternalID != "" && errors.Is(err, dealercrm.ErrConflict) {
 			// Recorded concurrently under the same external ID: the first
 			// one stands, as for a replay.
@@ -401,17 +401,13 @@ func (s *Service) followUp(ctx context.Context, r Response) (Response, error) {
 	if r.Score >= t {
 		return r, nil
 	}
-	lo, hi := q.Scale.Range()
-	mid := float64(lo+hi) / 2
 	var low []string
 	text := map[string]string{}
 	for _, it := range q.Items {
 		text[it.ID] = it.Text
 	}
-	for _, a := range r.Answers {
-		if float64(a.Value) <= mid {
-			low = append(low, fmt.Sprintf("%s %s: %d", a.ItemID, text[a.ItemID], a.Value))
-		}
+	for _, a := range lowAnswers(&q, &r) {
+		low = append(low, fmt.Sprintf("%s %s: %d", a.ItemID, text[a.ItemID], a.Value))
 	}
 	ref, err := s.followUps.OpenFollowUp(ctx, FollowUpRequest{
 		DealerID: r.DealerID, ResponseID: r.ID, QuestionnaireID: r.QuestionnaireID, CustomerID: r.CustomerID,

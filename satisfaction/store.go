@@ -48,9 +48,13 @@ type Store interface {
 	// ListQuestionnaires returns the dealer's questionnaires in ID order.
 	ListQuestionnaires(ctx context.Context, dealer crm.DealerID, p crm.PageRequest) (crm.Page[Questionnaire], error)
 
-	// CreateResponse stores a new response; ErrConflict when its ID or its
-	// (non-empty) ExternalID is taken for the dealer.
-	CreateResponse(ctx context.Context, r *Response) error
+	// CreateResponse stores a new response and writes evs, the events of
+	// recording it (DissatisfiedEvents), with it, atomically: in its
+	// transaction, or under the lock of the change. ErrConflict when its
+	// ID or its (non-empty) ExternalID is taken for the dealer, and then
+	// no event is written; an event that fails crm.CheckEvent is an error
+	// with code Invalid, and nothing is written.
+	CreateResponse(ctx context.Context, r *Response, evs ...crm.Event) error
 	// GetResponse returns the response, or ErrNotFound.
 	GetResponse(ctx context.Context, dealer crm.DealerID, id ResponseID) (Response, error)
 	// GetResponseByExternalID returns the response with external ID ext,

@@ -119,23 +119,22 @@ func (s *TaskStore) Apply(_ context.Context, dealer crm.DealerID, create, replac
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.table(dealer, true)
-	var lost []lifecycle.Task
-	added := false
+	// Decide what is written, and its events, before changing anything:
+	// events that fail their check leave the store as it was.
+	var lost, created, replaced []lifecycle.Task
+	var evs []crm.Event
+	ids, keys := map[lifecycle.TaskID]bool{}, map[string]bool{}
 	for _, c := range create {
 		_, idTaken := t.byID[c.ID]
 		_, keyTaken := t.byKey[c.Key]
-		if idTaken || keyTaken {
+		if idTaken || keyTaken || ids[c.ID] || keys[c.Key] {
 			lost = append(lost, c)
 			continue
 		}
+		ids[c.ID], keys[c.Key] = true, true
 		c.Version = 1
-		t.byID[c.ID] = cloneTask(c)
-		t.byKey[c.Key] = c.ID
-		t.ids = append(t.ids, c.ID)
-		added = true
-	}
-	if added {
-		slices.Sort(t.ids)
+		created = append(created, c)
+		evs = append(evs, lifecycle.TaskEvents(nil, c, c.UpdatedAt)...)
 	}
 	for _, r := range replace {
 		old, ok := t.byID[r.ID]
@@ -144,8 +143,24 @@ func (s *TaskStore) Apply(_ context.Context, dealer crm.DealerID, create, replac
 			continue
 		}
 		r.CreatedAt, r.Version = old.CreatedAt, old.Version+1
+		replaced = append(replaced, r)
+		evs = append(evs, lifecycle.TaskEvents(&old, r, r.UpdatedAt)...)
+	}
+	if err := crm.CheckEvents(evs); err != nil {
+		return nil, err
+	}
+	for _, c := range created {
+		t.byID[c.ID] = cloneTask(c)
+		t.byKey[c.Key] = c.ID
+		t.ids = append(t.ids, c.ID)
+	}
+	if len(created) > 0 {
+		slices.Sort(t.ids)
+	}
+	for _, r := range replaced {
 		t.byID[r.ID] = cloneTask(r)
 	}
+	s.events.append(evs)
 	return lost, nil
 }
 
@@ -179,7 +194,12 @@ func (s *TaskStore) Update(_ context.Context, dealer crm.DealerID, id lifecycle.
 	if err := v.Validate(); err != nil {
 		return lifecycle.Task{}, err
 	}
+	evs := lifecycle.TaskEvents(&old, v, v.UpdatedAt)
+	if err := crm.CheckEvents(evs); err != nil {
+		return lifecycle.Task{}, err
+	}
 	t.byID[id] = cloneTask(v)
+	s.events.append(evs)
 	return v, nil
 }
 
@@ -203,6 +223,7 @@ func (s *TaskStore) UpdateMany(_ context.Context, dealer crm.DealerID, ids []lif
 	defer s.mu.Unlock()
 	t := s.table(dealer, false)
 	out := make([]lifecycle.Task, len(ids))
+	var evs []crm.Event
 	for i, id := range ids {
 		old, ok := lifecycle.Task{}, false
 		if t != nil {
@@ -220,11 +241,16 @@ func (s *TaskStore) UpdateMany(_ context.Context, dealer crm.DealerID, ids []lif
 			return nil, fmt.Errorf("task %s: %w", id, err)
 		}
 		out[i] = v
+		evs = append(evs, lifecycle.TaskEvents(&old, v, v.UpdatedAt)...)
+	}
+	if err := crm.CheckEvents(evs); err != nil {
+		return nil, err
 	}
 	for i, v := range out {
 		t.byID[v.ID] = cloneTask(v)
 		out[i] = cloneTask(v)
 	}
+	s.events.append(evs)
 	return out, nil
 }
 
@@ -265,6 +291,8 @@ func (s *TaskStore) EraseCustomer(_ context.Context, dealer crm.DealerID, custom
 	t := s.table(dealer, true)
 	cancelled := 0
 	var deleted []lifecycle.TaskID
+	var changed []lifecycle.Task
+	var evs []crm.Event
 	for _, id := range t.ids {
 		v := t.byID[id]
 		if v.CustomerID != customer && (v.CustomerID != "" || v.VehicleID == "" || !slices.Contains(vehicles, v.VehicleID)) {
@@ -275,20 +303,32 @@ func (s *TaskStore) EraseCustomer(_ context.Context, dealer crm.DealerID, custom
 			if active {
 				cancelled++
 			}
-			delete(t.byID, id)
-			delete(t.byKey, v.Key)
 			deleted = append(deleted, id)
+			evs = append(evs, lifecycle.DeletedTaskEvents(v, at)...)
 			continue
 		}
+		old := v
 		if v.Erase(at) {
 			if active {
 				cancelled++
 			}
 			v.Version++
-			t.byID[id] = v
+			changed = append(changed, v)
+			evs = append(evs, lifecycle.TaskEvents(&old, v, at)...)
 		}
 	}
+	if err := crm.CheckEvents(evs); err != nil {
+		return 0, err
+	}
+	for _, v := range changed {
+		t.byID[v.ID] = v
+	}
+	for _, id := range deleted {
+		delete(t.byKey, t.byID[id].Key)
+		delete(t.byID, id)
+	}
 	t.ids = slices.DeleteFunc(t.ids, func(id lifecycle.TaskID) bool { return slices.Contains(deleted, id) })
+	s.events.append(evs)
 	e := t.erasures[customer]
 	e.CustomerID, e.At = customer, at
 	e.Count++

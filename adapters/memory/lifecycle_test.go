@@ -24,3 +24,10 @@ func TestReportStore(t *testing.T) {
 func TestReportService(t *testing.T) {
 	lifecycletest.RunReportServiceTests(t, func(*testing.T) (crm.Store, lifecycle.TaskStore) { return memory.New(), memory.NewTaskStore() })
 }
+
+func TestLifecycleEvents(t *testing.T) {
+	lifecycletest.RunEventTests(t, func(*testing.T) (crm.Store, lifecycle.TaskStore, crm.EventStore) {
+		s := memory.NewStores()
+		return s.CRM, s.Tasks, s.Events
+	})
+}

@@ -206,8 +206,11 @@ func (s *SatisfactionStore) ListQuestionnaires(ctx context.Context, dealer crm.D
 }
 
 // CreateResponse implements satisfaction.Store.
-func (s *SatisfactionStore) CreateResponse(ctx context.Context, r *satisfaction.Response) error {
+func (s *SatisfactionStore) CreateResponse(ctx context.Context, r *satisfaction.Response, evs ...crm.Event) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := crm.CheckEvents(evs); err != nil {
 		return err
 	}
 	k := skey{r.DealerID, string(r.ID)}
@@ -225,6 +228,7 @@ func (s *SatisfactionStore) CreateResponse(ctx context.Context, r *satisfaction.
 	c := r.Clone()
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	s.responses[k] = c
+	s.events.append(evs)
 	return nil
 }
 

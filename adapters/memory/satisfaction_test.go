@@ -18,3 +18,10 @@ func TestSatisfactionService(t *testing.T) {
 		return memory.New(), memory.NewSatisfactionStore()
 	})
 }
+
+func TestSatisfactionEvents(t *testing.T) {
+	satisfactiontest.RunEventTests(t, func(*testing.T) (crm.Store, satisfaction.Store, crm.EventStore) {
+		s := memory.NewStores()
+		return s.CRM, s.Satisfaction, s.Events
+	})
+}

@@ -334,16 +334,38 @@ func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, repl
 	slices.SortFunc(rp, func(a, b taskRow) int { return strings.Compare(a.ID, b.ID) })
 	table := ts.s.cfg.table(TableLifecycleTasks)
 	written := make(map[string]bool, len(cr)+len(rp))
-	err = ts.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+	// The events of the tasks written (lifecycle.TaskEvents), unless the
+	// store drops them: a replacement's need the due date and status it
+	// replaces, which the row lock taken before the UPDATE reads.
+	events := !ts.s.cfg.noEvents
+	var byID map[lifecycle.TaskID]*lifecycle.Task
+	if events {
+		byID = make(map[lifecycle.TaskID]*lifecycle.Task, len(create)+len(replace))
+		for _, in := range [][]lifecycle.Task{create, replace} {
+			for i := range in {
+				byID[in[i].ID] = &in[i]
+			}
+		}
+	}
+	taskOf := func(id string) lifecycle.Task {
+		t := *byID[lifecycle.TaskID(id)]
+		t.DealerID = dealer
+		return t
+	}
+	err = ts.s.writeEvents(ctx, func(ctx context.Context, db bun.IDB) ([]crm.Event, error) {
 		clear(written)
+		var evs []crm.Event
 		for i := 0; i < len(cr); i += applyBatch {
 			chunk := cr[i:min(i+applyBatch, len(cr))]
 			var ids []string
 			if _, err := db.NewInsert().Model(&chunk).ModelTableExpr(table).On("CONFLICT DO NOTHING").Returning("id").Exec(ctx, &ids); err != nil {
-				return translate("create lifecycle tasks", err)
+				return nil, translate("create lifecycle tasks", err)
 			}
 			for _, id := range ids {
 				written[id] = true
+				if events {
+					evs = append(evs, lifecycle.TaskEvents(nil, taskOf(id), time.Time{})...)
+				}
 			}
 		}
 		for i := 0; i < len(rp); i += applyBatch {
@@ -352,9 +374,26 @@ func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, repl
 			for j := range chunk {
 				ids[j] = chunk[j].ID
 			}
-			if _, err := db.NewSelect().ModelTableExpr(ts.from()).Column("t.id").Where("t.dealer_id = ?", string(dealer)).
-				Where("t.id IN (?)", bun.List(ids)).OrderExpr("t.id").For("UPDATE").Exec(ctx); err != nil {
-				return translate("lock lifecycle tasks", err)
+			// The stored due date and status of each task, as of the lock
+			// that holds them until COMMIT.
+			old := make(map[string]lifecycle.Task, len(chunk))
+			rows, err := db.NewSelect().ModelTableExpr(ts.from()).ColumnExpr("t.id, t.due, t.status").Where("t.dealer_id = ?", string(dealer)).
+				Where("t.id IN (?)", bun.List(ids)).OrderExpr("t.id").For("UPDATE").Rows(ctx)
+			if err != nil {
+				return nil, translate("lock lifecycle tasks", err)
+			}
+			for rows.Next() {
+				var id, status string
+				var due sqlDate
+				if err := rows.Scan(&id, &due, &status); err != nil {
+					rows.Close()
+					return nil, translate("lock lifecycle tasks", err)
+				}
+				old[id] = lifecycle.Task{Due: dealercrm.Date(due), Status: lifecycle.Status(status)}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, translate("lock lifecycle tasks", err)
 			}
 			ids = ids[:0]
 			if _, err := db.NewUpdate().With("_data", db.NewValues(&chunk)).Model(&chunk).ModelTableExpr(table+" AS t").
@@ -364,13 +403,17 @@ func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, repl
 				Where("t.dealer_id = ?", string(dealer)).
 				Where("t.dealer_id = _data.dealer_id AND t.id = _data.id AND t.task_key = _data.task_key AND t.version = _data.version").
 				Returning("t.id").Exec(ctx, &ids); err != nil {
-				return translate("replace lifecycle tasks", err)
+				return nil, translate("replace lifecycle tasks", err)
 			}
 			for _, id := range ids {
 				written[id] = true
+				if events {
+					o := old[id]
+					evs = append(evs, lifecycle.TaskEvents(&o, taskOf(id), time.Time{})...)
+				}
 			}
 		}
-		return nil
+		return evs, nil
 	})
 	if err != nil {
 		return nil, err
@@ -389,25 +432,26 @@ func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, repl
 // Update applies fn to a task locked with SELECT … FOR UPDATE.
 func (ts taskStore) Update(ctx context.Context, dealer crm.DealerID, id lifecycle.TaskID, fn func(*lifecycle.Task) error) (lifecycle.Task, error) {
 	var out lifecycle.Task
-	err := ts.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+	err := ts.s.writeEvents(ctx, func(ctx context.Context, db bun.IDB) ([]crm.Event, error) {
 		old, err := ts.get(ctx, db, dealer, "t.id = ?", string(id), true)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		v := old
 		if err := fn(&v); err != nil {
-			return err
+			return nil, err
 		}
 		v.ID, v.DealerID, v.Key, v.CreatedAt, v.Version = old.ID, old.DealerID, old.Key, old.CreatedAt, old.Version+1
 		if err := v.Validate(); err != nil {
-			return err
+			return nil, err
 		}
+		evs := lifecycle.TaskEvents(&old, v, v.UpdatedAt)
 		row := fromTask(&v)
 		if _, err := db.NewUpdate().Model(&row).ModelTableExpr(ts.s.cfg.table(TableLifecycleTasks) + " AS t").WherePK().Exec(ctx); err != nil {
-			return translate("update lifecycle task", err)
+			return nil, translate("update lifecycle task", err)
 		}
 		out = v
-		return nil
+		return evs, nil
 	})
 	return out, err
 }
@@ -425,11 +469,11 @@ func (ts taskStore) UpdateMany(ctx context.Context, dealer crm.DealerID, ids []l
 	}
 	table := ts.s.cfg.table(TableLifecycleTasks)
 	var out []lifecycle.Task
-	err := ts.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+	err := ts.s.writeEvents(ctx, func(ctx context.Context, db bun.IDB) ([]crm.Event, error) {
 		var rows []taskRow
 		if err := db.NewSelect().Model(&rows).ModelTableExpr(ts.from()).Where("t.dealer_id = ?", string(dealer)).
 			Where("t.id IN (?)", bun.List(strs(ids))).OrderExpr("t.id").For("UPDATE").Scan(ctx); err != nil {
-			return translate("lock lifecycle tasks", err)
+			return nil, translate("lock lifecycle tasks", err)
 		}
 		byID := make(map[lifecycle.TaskID]lifecycle.Task, len(rows))
 		for i := range rows {
@@ -438,20 +482,22 @@ func (ts taskStore) UpdateMany(ctx context.Context, dealer crm.DealerID, ids []l
 		}
 		out = make([]lifecycle.Task, len(ids))
 		changed := make([]taskRow, len(ids))
+		var evs []crm.Event
 		for i, id := range ids {
 			old, ok := byID[id]
 			if !ok {
-				return fmt.Errorf("task %s: %w", id, lifecycle.ErrTaskNotFound)
+				return nil, fmt.Errorf("task %s: %w", id, lifecycle.ErrTaskNotFound)
 			}
 			v := old
 			if err := fn(&v); err != nil {
-				return fmt.Errorf("task %s: %w", id, err)
+				return nil, fmt.Errorf("task %s: %w", id, err)
 			}
 			v.ID, v.DealerID, v.Key, v.CreatedAt, v.Version = old.ID, old.DealerID, old.Key, old.CreatedAt, old.Version+1
 			if err := v.Validate(); err != nil {
-				return fmt.Errorf("task %s: %w", id, err)
+				return nil, fmt.Errorf("task %s: %w", id, err)
 			}
 			out[i], changed[i] = v, fromTask(&v)
+			evs = append(evs, lifecycle.TaskEvents(&old, v, v.UpdatedAt)...)
 		}
 		if _, err := db.NewUpdate().With("_data", db.NewValues(&changed)).Model(&changed).ModelTableExpr(table+" AS t").
 			TableExpr("_data").
@@ -460,9 +506,9 @@ func (ts taskStore) UpdateMany(ctx context.Context, dealer crm.DealerID, ids []l
 			Where("t.dealer_id = ?", string(dealer)).
 			Where("t.dealer_id = _data.dealer_id AND t.id = _data.id").
 			Exec(ctx); err != nil {
-			return translate("update lifecycle tasks", err)
+			return nil, translate("update lifecycle tasks", err)
 		}
-		return nil
+		return evs, nil
 	})
 	if err != nil {
 		return nil, err
@@ -488,8 +534,9 @@ func (ts taskStore) EraseCustomer(ctx context.Context, dealer crm.DealerID, cust
 	at = at.UTC()
 	table := ts.s.cfg.table(TableLifecycleTasks)
 	cancelled := 0
-	err := ts.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+	err := ts.s.writeEvents(ctx, func(ctx context.Context, db bun.IDB) ([]crm.Event, error) {
 		cancelled = 0
+		var evs []crm.Event
 		var rows []taskRow
 		q := db.NewSelect().Model(&rows).ModelTableExpr(ts.from()).Where("t.dealer_id = ?", string(dealer))
 		if len(vs) > 0 {
@@ -498,7 +545,7 @@ func (ts taskStore) EraseCustomer(ctx context.Context, dealer crm.DealerID, cust
 			q = q.Where("t.customer_id = ?", string(customer))
 		}
 		if err := q.OrderExpr("t.id").For("UPDATE").Scan(ctx); err != nil {
-			return translate("erase lifecycle tasks", err)
+			return nil, translate("erase lifecycle tasks", err)
 		}
 		var changed []taskRow
 		var deleted []string
@@ -510,13 +557,16 @@ func (ts taskStore) EraseCustomer(ctx context.Context, dealer crm.DealerID, cust
 					cancelled++
 				}
 				deleted = append(deleted, string(t.ID))
+				evs = append(evs, lifecycle.DeletedTaskEvents(t, at)...)
 				continue
 			}
+			old := t
 			if t.Erase(at) {
 				if active {
 					cancelled++
 				}
 				changed = append(changed, fromTask(&t))
+				evs = append(evs, lifecycle.TaskEvents(&old, t, at)...)
 			}
 		}
 		for i := 0; i < len(changed); i += applyBatch {
@@ -530,23 +580,23 @@ func (ts taskStore) EraseCustomer(ctx context.Context, dealer crm.DealerID, cust
 				Where("t.dealer_id = ?", string(dealer)).
 				Where("t.dealer_id = _data.dealer_id AND t.id = _data.id").
 				Exec(ctx); err != nil {
-				return translate("erase lifecycle tasks", err)
+				return nil, translate("erase lifecycle tasks", err)
 			}
 		}
 		if len(deleted) > 0 {
 			if _, err := db.NewDelete().ModelTableExpr(table+" AS t").
 				Where("t.dealer_id = ?", string(dealer)).Where("t.id IN (?)", bun.List(deleted)).
 				Exec(ctx); err != nil {
-				return translate("erase lifecycle tasks", err)
+				return nil, translate("erase lifecycle tasks", err)
 			}
 		}
 		erasures := ts.s.cfg.table(TableLifecycleErasures)
 		if _, err := db.ExecContext(ctx, "INSERT INTO "+erasures+" AS e (dealer_id, customer_id, erasures, erased_at) VALUES (?, ?, 1, ?)"+
 			" ON CONFLICT (dealer_id, customer_id) DO UPDATE SET erasures = e.erasures + 1, erased_at = EXCLUDED.erased_at",
 			string(dealer), string(customer), at); err != nil {
-			return translate("record lifecycle erasure", err)
+			return nil, translate("record lifecycle erasure", err)
 		}
-		return nil
+		return evs, nil
 	})
 	if err != nil {
 		return 0, err

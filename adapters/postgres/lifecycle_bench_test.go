@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,6 +142,114 @@ func BenchmarkLifecycleGroupRun100k(b *testing.B) {
 		b.ReportMetric(load2.Seconds(), "s-rerun-load")
 		b.ReportMetric(float64(created), "tasks")
 	}
+}
+
+// BenchmarkLifecycleGroupRunEvents is what the event outbox adds to the
+// group run of BenchmarkLifecycleGroupRun100k (same seed, same run: per
+// dealer Load and RunSubjects, a first run on no tasks and a re-run): the
+// same Postgres schema is run through two Stores, one writing the task
+// events (task.created for each task created, task.due for each open
+// task due today) and one WithoutEvents, alternating which goes first,
+// DEALERCRM_BENCH_ROUNDS rounds (default 3). Before each run the tasks,
+// reports and events are truncated. It reports the medians of each mode,
+// of the whole run and of its part after the load (RunSubjects: plan,
+// write the tasks and their events, the snapshot), and logs every round.
+//
+//	DEALERCRM_REQUIRE_POSTGRES=1 go test ./adapters/postgres -run '^$' -bench LifecycleGroupRunEvents -benchtime 1x -timeout 30m
+func BenchmarkLifecycleGroupRunEvents(b *testing.B) {
+	const n = 100_000
+	rounds := envInt(b, "DEALERCRM_BENCH_ROUNDS", 3)
+	ctx := context.Background()
+	on := pgtest.NewStore(b)
+	seedLifecycleBench(b, pgtest.DB(b), on, n, 2)
+	off, err := postgres.New(pgtest.DB(b), postgres.WithSchema(on.Schema()), postgres.WithoutEvents())
+	if err != nil {
+		b.Fatal(err)
+	}
+	today := dealercrm.NewDate(2026, 6, 30)
+	type times struct{ first, rerun, firstRun, rerunRun []float64 }
+	res := map[bool]*times{true: {}, false: {}}
+	var events int
+	for b.Loop() {
+		for round := range rounds {
+			for _, withEvents := range []bool{round%2 == 0, round%2 != 0} {
+				store := off
+				if withEvents {
+					store = on
+				}
+				b.StopTimer()
+				for _, tb := range []postgres.Table{postgres.TableLifecycleTasks, postgres.TableLifecycleReports, postgres.TableEvents, postgres.TableEventSeqs} {
+					if _, err := pgtest.DB(b).ExecContext(ctx, "TRUNCATE ?", bun.Safe(store.TableName(tb))); err != nil {
+						b.Fatal(err)
+					}
+				}
+				svc := crm.NewService(store)
+				lc, err := lifecycle.NewService(svc, store.LifecycleTasks(), lifecycle.WithClock(func() time.Time { return time.Date(2026, 6, 30, 1, 0, 0, 0, time.UTC) }))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				run := func() (created int, took, after time.Duration) {
+					start := time.Now()
+					for _, d := range []crm.DealerID{"bench1", "bench2"} {
+						subs, err := lc.Load(ctx, d)
+						if err != nil {
+							b.Fatal(err)
+						}
+						rs := time.Now()
+						r, err := lc.RunSubjects(ctx, d, today, subs)
+						if err != nil {
+							b.Fatal(err)
+						}
+						after += time.Since(rs)
+						created += r.Created
+					}
+					return created, time.Since(start), after
+				}
+				created, first, firstRun := run()
+				again, rerun, rerunRun := run()
+				if created == 0 || again != 0 {
+					b.Fatalf("first run created %d tasks, the re-run %d", created, again)
+				}
+				var count int
+				if err := pgtest.DB(b).QueryRowContext(ctx, "SELECT count(*) FROM "+store.TableName(postgres.TableEvents)).Scan(&count); err != nil {
+					b.Fatal(err)
+				}
+				if withEvents {
+					events = count
+				} else if count != 0 {
+					b.Fatalf("WithoutEvents wrote %d events", count)
+				}
+				b.Logf("round %d, events %v: first run %.2f s (after the load %.2f s), re-run %.2f s (%.2f s), %d tasks created, %d events",
+					round+1, withEvents, first.Seconds(), firstRun.Seconds(), rerun.Seconds(), rerunRun.Seconds(), created, count)
+				m := res[withEvents]
+				m.first, m.firstRun = append(m.first, first.Seconds()), append(m.firstRun, firstRun.Seconds())
+				m.rerun, m.rerunRun = append(m.rerun, rerun.Seconds()), append(m.rerunRun, rerunRun.Seconds())
+			}
+		}
+	}
+	b.ReportMetric(median(res[true].first), "s-first-events")
+	b.ReportMetric(median(res[false].first), "s-first-noevents")
+	b.ReportMetric(median(res[true].rerun), "s-rerun-events")
+	b.ReportMetric(median(res[false].rerun), "s-rerun-noevents")
+	b.ReportMetric(median(res[true].firstRun), "s-first-after-load-events")
+	b.ReportMetric(median(res[false].firstRun), "s-first-after-load-noevents")
+	b.ReportMetric(median(res[true].rerunRun), "s-rerun-after-load-events")
+	b.ReportMetric(median(res[false].rerunRun), "s-rerun-after-load-noevents")
+	b.ReportMetric(float64(events), "events")
+}
+
+// median returns the median of xs (0 for none).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // BenchmarkLifecycleAllDealers is issue 14's all-dealers daily job on

@@ -27,6 +27,13 @@ func TestLifecycleRuns(t *testing.T) {
 	})
 }
 
+func TestLifecycleEvents(t *testing.T) {
+	lifecycletest.RunEventTests(t, func(t *testing.T) (crm.Store, lifecycle.TaskStore, crm.EventStore) {
+		s := pgtest.NewStore(t)
+		return s, s.LifecycleTasks(), s.EventStore()
+	})
+}
+
 // reposOnly hides the Store's lifecycle.FactSource: a lifecycle.Service
 // over it pages through the crm repositories.
 type reposOnly struct{ crm.Store }

@@ -91,7 +91,7 @@ func (t *docTable[T]) decode(b []byte) (T, error) {
 	return v, nil
 }
 
-func (t *docTable[T]) create(ctx context.Context, s *Store, v *T) error {
+func (t *docTable[T]) create(ctx context.Context, s *Store, v *T, evs ...crm.Event) error {
 	c := *v
 	doc, err := t.encode(&c)
 	if err != nil {
@@ -111,7 +111,7 @@ func (t *docTable[T]) create(ctx context.Context, s *Store, v *T) error {
 	// the statement's values).
 	table := s.cfg.table(t.table)
 	q := "INSERT INTO " + table + " (" + cols + ") VALUES (" + marks + ") ON CONFLICT DO NOTHING RETURNING id"
-	return s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+	insert := func(ctx context.Context, db bun.IDB) error {
 		var got string
 		err := db.QueryRowContext(ctx, q, args...).Scan(&got)
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -125,6 +125,16 @@ func (t *docTable[T]) create(ctx context.Context, s *Store, v *T) error {
 			return conflict(t.what, "id "+id)
 		}
 		return conflict(t.what, "external id "+t.ext(&c))
+	}
+	if len(evs) == 0 {
+		return s.guarded(ctx, insert)
+	}
+	// With events: in a transaction that writes them (writeEvents).
+	return s.writeEvents(ctx, func(ctx context.Context, db bun.IDB) ([]crm.Event, error) {
+		if err := insert(ctx, db); err != nil {
+			return nil, err
+		}
+		return evs, nil
 	})
 }
 
@@ -268,8 +278,8 @@ func (st SatisfactionStore) ListQuestionnaires(ctx context.Context, dealer crm.D
 }
 
 // CreateResponse implements satisfaction.Store.
-func (st SatisfactionStore) CreateResponse(ctx context.Context, r *satisfaction.Response) error {
-	return responseTable.create(ctx, st.s, r)
+func (st SatisfactionStore) CreateResponse(ctx context.Context, r *satisfaction.Response, evs ...crm.Event) error {
+	return responseTable.create(ctx, st.s, r, evs...)
 }
 
 // GetResponse implements satisfaction.Store.

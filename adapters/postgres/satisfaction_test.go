@@ -21,3 +21,10 @@ func TestSatisfactionService(t *testing.T) {
 		return s, s.Satisfaction()
 	})
 }
+
+func TestSatisfactionEvents(t *testing.T) {
+	satisfactiontest.RunEventTests(t, func(t *testing.T) (crm.Store, satisfaction.Store, crm.EventStore) {
+		s := pgtest.NewStore(t)
+		return s, s.Satisfaction(), s.EventStore()
+	})
+}
