@@ -71,9 +71,10 @@ func eventTime(t *Task, at time.Time) time.Time {
 // EraseCustomer); a write it does not make (a lost replacement) makes
 // none. Of old it reads only Due and Status.
 //
-// The rules, one event at most per write:
+// The rules, one task event at most per write:
 //
-//   - a creation is task.created;
+//   - a creation is task.created (a stale-lead task's also lead.stale,
+//     the lead's event: crm.StaleLeadEvent);
 //   - a status that becomes done is task.done (with the outcome);
 //   - a status that becomes cancelled (by the daily run, by staff, by an
 //     erasure) is task.cancelled;
@@ -84,6 +85,10 @@ func eventTime(t *Task, at time.Time) time.Time {
 func TaskEvents(old *Task, next Task, at time.Time) []crm.Event {
 	at = eventTime(&next, at)
 	switch {
+	case old == nil && next.Kind == KindStaleLead && next.LeadID != "":
+		// The manager's stale-lead task is the lead going stale: both
+		// events, the lead's keyed by the stretch of silence.
+		return []crm.Event{taskEvent(crm.EventTaskCreated, &next, dealercrm.Date{}, at), staleLeadEvent(&next, at)}
 	case old == nil:
 		return []crm.Event{taskEvent(crm.EventTaskCreated, &next, dealercrm.Date{}, at)}
 	case next.Status == StatusDone && old.Status != StatusDone:
@@ -129,4 +134,17 @@ func DueEvents(tasks []Task, day dealercrm.Date, at time.Time) []crm.Event {
 		out = append(out, e)
 	}
 	return out
+}
+
+// staleLeadEvent returns the lead.stale event of a new stale-lead task:
+// the lead at the level its reason names, silent since the day the reason
+// names (crm.StaleLeadEvent keys it by lead and that day).
+func staleLeadEvent(t *Task, at time.Time) crm.Event {
+	l := crm.Lead{ID: t.LeadID, Record: crm.Record{DealerID: t.DealerID}, CustomerID: t.CustomerID,
+		Level: crm.IntentLevel(t.ReasonParams["level"]), Status: crm.LeadOpen}
+	since := t.AnchorDate.Time(time.UTC)
+	if d, err := dealercrm.ParseDate(t.ReasonParams["since"]); err == nil {
+		since = d.Time(time.UTC)
+	}
+	return crm.StaleLeadEvent(&l, since, at)
 }

@@ -87,3 +87,26 @@ func TestTaskEvents(t *testing.T) {
 	bday.Status = lifecycle.StatusDone
 	assert.Empty(t, lifecycle.DeletedTaskEvents(bday, at))
 }
+
+// TestStaleLeadEvent: a new stale-lead task is the lead going stale — a
+// task.created and a lead.stale, keyed by the lead and the day its silence
+// began, so that the next stale stretch reports again and this one once.
+func TestStaleLeadEvent(t *testing.T) {
+	at := time.Date(2026, 6, 1, 2, 0, 0, 0, time.UTC)
+	task := lifecycle.Task{ID: "t9", DealerID: "d1", Key: "stale:l1:2026-03-02", Kind: lifecycle.KindStaleLead, LeadID: "l1",
+		Due: dealercrm.MustParseDate("2026-05-31"), WindowEnd: dealercrm.MustParseDate("2026-06-06"), OwnerRole: lifecycle.RoleManager,
+		ReasonCode: lifecycle.CodeLeadStale, ReasonParams: map[string]string{"level": "B", "since": "2026-03-02", "days": "90"},
+		Status: lifecycle.StatusOpen}
+	evs := lifecycle.TaskEvents(nil, task, at)
+	require.Len(t, evs, 2)
+	assert.Equal(t, crm.EventTaskCreated, evs[0].Type)
+	assert.Equal(t, crm.EventLeadStale, evs[1].Type)
+	assert.Equal(t, crm.EventSubject{Kind: crm.SubjectLead, ID: "l1"}, evs[1].Subject)
+	assert.Equal(t, "lead.stale:l1:2026-03-02T00:00:00Z", evs[1].Key)
+	var p map[string]any
+	require.NoError(t, json.Unmarshal(evs[1].Payload, &p))
+	assert.Equal(t, map[string]any{"lead_id": "l1", "to": "B", "status": "open", "since": "2026-03-02T00:00:00Z"}, p)
+	done := task
+	done.Status = lifecycle.StatusDone
+	assert.Len(t, lifecycle.TaskEvents(&task, done, at), 1, "closing the task is no new staleness")
+}

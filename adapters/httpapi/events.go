@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/dealercrm/dealercrm/satisfaction"
 )
 
 // The event feed (SPEC §8): a host follows the changes of its dealer by
@@ -62,12 +64,22 @@ var eventPayloads = map[crm.EventType]reflect.Type{
 	crm.EventMembershipExpiring:   reflect.TypeFor[loyalty.MembershipChange](),
 	crm.EventMembershipLapsed:     reflect.TypeFor[loyalty.MembershipChange](),
 	crm.EventMembershipCancelled:  reflect.TypeFor[loyalty.MembershipChange](),
+
+	crm.EventTaskCreated:     reflect.TypeFor[lifecycle.TaskEvent](),
+	crm.EventTaskRescheduled: reflect.TypeFor[lifecycle.TaskEvent](),
+	crm.EventTaskCancelled:   reflect.TypeFor[lifecycle.TaskEvent](),
+	crm.EventTaskDue:         reflect.TypeFor[lifecycle.TaskEvent](),
+	crm.EventTaskDone:        reflect.TypeFor[lifecycle.TaskEvent](),
+
+	crm.EventSurveyDissatisfied: reflect.TypeFor[satisfaction.DissatisfiedEvent](),
 }
 
 func eventSchemas(r *schemaRegistry) {
 	// The payloads use the producing packages' types: their enumerations
 	// and names, registered again (the same) when their routes are served.
 	loyaltySchemas(r)
+	lifecycleSchemas(r)
+	satisfactionSchemas(r)
 	addEnum(r, crm.EventTypes()...)
 	r.addNames(map[reflect.Type]string{
 		reflect.TypeFor[crm.Event]():     "Event",
