@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/internal/testclock"
 	"github.com/dealercrm/dealercrm/webhook"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,7 +24,7 @@ func maxJitter(n int64) int64 { return n - 1 }
 // testOptions are the options of the suites' services and runners: http
 // and loopback allowed (httptest), the clock, 1 s backoff doubling to
 // 16 s, no jitter below the full wait.
-func testOptions(clock *Clock, more ...webhook.Option) []webhook.Option {
+func testOptions(clock *testclock.Clock, more ...webhook.Option) []webhook.Option {
 	return append([]webhook.Option{webhook.AllowHTTP(), webhook.AllowPrivate(), webhook.WithClock(clock.Now),
 		webhook.WithBackoff(time.Second, 16*time.Second), webhook.WithJitter(maxJitter), webhook.WithTimeout(5 * time.Second),
 		webhook.WithLease(30 * time.Second), webhook.WithPoll(5 * time.Millisecond)}, more...)
@@ -39,7 +40,7 @@ func RunDeliveryTests(t *testing.T, newBackend func(t *testing.T) Backend) {
 	// by webhook-id, in order per subject, every signature verified.
 	t.Run("OutageOf60s", func(t *testing.T) {
 		b := newBackend(t)
-		clock := NewClock(t0)
+		clock := testclock.New(t0)
 		rcv := NewReceiver(t, clock.Now)
 		up := t0.Add(60 * time.Second)
 		rcv.Down = func() bool { return clock.Now().Before(up) }
@@ -104,7 +105,7 @@ func RunDeliveryTests(t *testing.T, newBackend func(t *testing.T) Backend) {
 	// together never deliver to one subscription at once.
 	t.Run("KilledWorker", func(t *testing.T) {
 		b := newBackend(t)
-		clock := NewClock(t0)
+		clock := testclock.New(t0)
 		rcv := NewReceiver(t, clock.Now)
 		svc, err := webhook.NewService(b.Store, b.Events, testOptions(clock)...)
 		require.NoError(t, err)
@@ -178,7 +179,7 @@ func RunDeliveryTests(t *testing.T, newBackend func(t *testing.T) Backend) {
 	// A receiver verifying signatures rejects a tampered body.
 	t.Run("TamperedBodyRejected", func(t *testing.T) {
 		b := newBackend(t)
-		clock := NewClock(t0)
+		clock := testclock.New(t0)
 		var (
 			mu      sync.Mutex
 			header  http.Header
@@ -218,7 +219,7 @@ func RunDeliveryTests(t *testing.T, newBackend func(t *testing.T) Backend) {
 	// from there.
 	t.Run("DisableAndReplay", func(t *testing.T) {
 		b := newBackend(t)
-		clock := NewClock(t0)
+		clock := testclock.New(t0)
 		rcv := NewReceiver(t, clock.Now)
 		var down atomic.Bool
 		down.Store(true)
@@ -296,7 +297,7 @@ func RunDeliveryTests(t *testing.T, newBackend func(t *testing.T) Backend) {
 
 	t.Run("ServiceChecks", func(t *testing.T) {
 		b := newBackend(t)
-		clock := NewClock(t0)
+		clock := testclock.New(t0)
 		strict, err := webhook.NewService(b.Store, b.Events, webhook.WithClock(clock.Now))
 		require.NoError(t, err)
 		d := newDealer()

@@ -37,29 +37,6 @@ type Backend struct {
 	Add    func(ctx context.Context, evs ...crm.Event) error
 }
 
-// Clock is a clock a test moves by hand; safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // t0 is the suites' start time.
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
