@@ -2,8 +2,6 @@ package memory
 
 import (
 	"context"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -69,12 +67,7 @@ func (s *KeyStore) List(ctx context.Context, dealer crm.DealerID, f apikey.Filte
 		}
 	}
 	s.mu.Unlock()
-	slices.SortFunc(out, func(a, b apikey.Key) int { return strings.Compare(string(a.ID), string(b.ID)) })
-	size := f.Size()
-	if len(out) > size+1 {
-		out = out[:size+1]
-	}
-	return crm.NewPage(out, size, func(k apikey.Key) string { return string(k.ID) }), nil
+	return sortedPage(out, f.Size(), func(k apikey.Key) string { return string(k.ID) }), nil
 }
 
 // Update implements apikey.Store.

@@ -169,10 +169,5 @@ func (s *MessageStore) List(ctx context.Context, dealer crm.DealerID, f messages
 		}
 	}
 	s.mu.Unlock()
-	slices.SortFunc(out, func(a, b messages.Send) int { return strings.Compare(string(a.ID), string(b.ID)) })
-	size := f.Size()
-	if len(out) > size+1 {
-		out = out[:size+1]
-	}
-	return crm.NewPage(out, size, func(x messages.Send) string { return string(x.ID) }), nil
+	return sortedPage(out, f.Size(), func(x messages.Send) string { return string(x.ID) }), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -369,4 +370,14 @@ func (s dealerStore) Update(ctx context.Context, id crm.DealerID, fn func(*crm.D
 // List returns dealers in ID order, one page at a time.
 func (s dealerStore) List(ctx context.Context, f crm.DealerFilter) (crm.Page[crm.Dealer], error) {
 	return s.r.List(ctx, "", f)
+}
+
+// sortedPage returns the page of size of items — the records after the
+// cursor, in any order — sorted by the ID id gives (crm.NewPage's order).
+func sortedPage[T any](items []T, size int, id func(T) string) crm.Page[T] {
+	slices.SortFunc(items, func(a, b T) int { return strings.Compare(id(a), id(b)) })
+	if len(items) > size+1 {
+		items = items[:size+1]
+	}
+	return crm.NewPage(items, size, id)
 }

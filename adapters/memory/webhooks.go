@@ -3,7 +3,6 @@ package memory
 import (
 	"context"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -104,12 +103,7 @@ func (s *WebhookStore) List(ctx context.Context, dealer crm.DealerID, f webhook.
 		}
 	}
 	s.mu.Unlock()
-	slices.SortFunc(out, func(a, b webhook.Subscription) int { return strings.Compare(string(a.ID), string(b.ID)) })
-	size := f.Size()
-	if len(out) > size+1 {
-		out = out[:size+1]
-	}
-	return crm.NewPage(out, size, func(w webhook.Subscription) string { return string(w.ID) }), nil
+	return sortedPage(out, f.Size(), func(w webhook.Subscription) string { return string(w.ID) }), nil
 }
 
 // Update implements webhook.Store.
