@@ -52,21 +52,25 @@ func taskEvent(typ crm.EventType, t *Task, prev dealercrm.Date, at time.Time) cr
 	return crm.NewEvent(t.DealerID, typ, crm.EventSubject{Kind: crm.SubjectTask, ID: string(t.ID)}, at, p)
 }
 
-// eventTime is at, or when at is zero the time t was last changed.
+// eventTime is at, or when at is zero the time t was last changed, or
+// when the task carries no time either (a host writing tasks through the
+// store directly) now.
 func eventTime(t *Task, at time.Time) time.Time {
 	switch {
 	case !at.IsZero():
 		return at
 	case !t.UpdatedAt.IsZero():
 		return t.UpdatedAt
+	case !t.CreatedAt.IsZero():
+		return t.CreatedAt
 	}
-	return t.CreatedAt
+	return time.Now()
 }
 
 // TaskEvents returns the events of a task written by a store: old is the
 // stored task it replaces (nil for a creation), next the task written, at
 // when the change happened (when zero: next.UpdatedAt, else its
-// CreatedAt). A store calls it for each task it writes, and writes the
+// CreatedAt, else now). A store calls it for each task it writes, and writes the
 // events with the task (TaskStore: Apply, Update, UpdateMany,
 // EraseCustomer); a write it does not make (a lost replacement) makes
 // none. Of old it reads only Due and Status.

@@ -110,3 +110,16 @@ func TestStaleLeadEvent(t *testing.T) {
 	done.Status = lifecycle.StatusDone
 	assert.Len(t, lifecycle.TaskEvents(&task, done, at), 1, "closing the task is no new staleness")
 }
+
+// TestTaskEventsWithoutTimes: a task a host writes through the store
+// without times still makes a valid event (at the time of writing), so
+// its write is not refused.
+func TestTaskEventsWithoutTimes(t *testing.T) {
+	task := lifecycle.Task{ID: "t1", DealerID: "d1", Key: "k1", Kind: lifecycle.KindMaintenance, CustomerID: "c1",
+		Due: dealercrm.MustParseDate("2026-05-04"), WindowEnd: dealercrm.MustParseDate("2026-05-10"), Status: lifecycle.StatusOpen}
+	before := time.Now()
+	evs := lifecycle.TaskEvents(nil, task, time.Time{})
+	require.Len(t, evs, 1)
+	require.NoError(t, crm.CheckEvent(evs[0]))
+	assert.False(t, evs[0].At.Before(before.Truncate(time.Microsecond)), "written now")
+}
