@@ -183,8 +183,11 @@ var bodies = map[string]string{
 }
 
 // vocabulary matches the codes of the API (enum values, segment tags like
-// "marketing:sms"): words any store's answers may hold, never data of A's.
-var vocabulary = regexp.MustCompile(`^[a-z][a-z0-9_]*(:[a-z][a-z0-9_]*)?$`)
+// "marketing:sms", message codes like "lifecycle.status.outcome", event
+// types): words any store's answers may hold, never data of A's. (A
+// message code A's answers held before B's did was once taken for A's
+// data in B's answer.)
+var vocabulary = regexp.MustCompile(`^[a-z][a-z0-9_]*([.:][a-z][a-z0-9_]*)*$`)
 
 // fresh are the placeholders filled with a new value for each request
 // rather than an ID.
