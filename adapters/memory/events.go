@@ -160,10 +160,11 @@ func (w eventWriter) Add(ctx context.Context, evs ...crm.Event) error {
 	if err := crm.CheckEvents(evs); err != nil {
 		return err
 	}
-	return w.s.write(ctx, func(u *undoLog) error {
+	return w.s.write(ctx, func(*undoLog) error {
 		if w.s.tx != nil {
+			// Appended to the log when the transaction commits; a
+			// rollback drops them with the transaction.
 			w.s.tx.events = append(w.s.tx.events, evs...)
-			u.add(func() { w.s.tx.events = w.s.tx.events[:len(w.s.tx.events)-len(evs)] })
 			return nil
 		}
 		w.s.db.events.append(evs)

@@ -29,49 +29,48 @@ type eventBuf struct {
 	evs []crm.Event
 }
 
-// emit buffers evs, checked, to be written with the transaction of s,
-// which must be bound to one.
-func (s *Store) emit(evs ...crm.Event) error {
-	if err := crm.CheckEvents(evs); err != nil {
-		return err
-	}
-	if s.cfg.noEvents {
-		return nil
+// buffer keeps evs, checked by the caller, to be written with the
+// transaction of s, which must be bound to one; a Store made
+// WithoutEvents drops them.
+func (s *Store) buffer(evs []crm.Event) {
+	if s.cfg.noEvents || len(evs) == 0 {
+		return
 	}
 	s.events.mu.Lock()
 	s.events.evs = append(s.events.evs, evs...)
 	s.events.mu.Unlock()
-	return nil
 }
 
 // writeEvents runs fn as a write (like atomic) and writes the events it
 // returns with its change, in the same transaction: a transaction of its
-// own when s is not bound to one.
+// own when s is not bound to one. Events that crm.CheckEvents refuses
+// fail the write, which then changes nothing.
 func (s *Store) writeEvents(ctx context.Context, fn func(ctx context.Context, db bun.IDB) ([]crm.Event, error)) error {
+	var evs []crm.Event
+	write := func(ctx context.Context, db bun.IDB) error {
+		var err error
+		if evs, err = fn(ctx, db); err != nil {
+			return err
+		}
+		return crm.CheckEvents(evs)
+	}
 	if !s.inTx {
 		return s.retry(ctx, func() error {
 			return s.runTx(ctx, func(tx *Store) error {
-				evs, err := fn(ctx, tx.db)
-				if err != nil {
+				if err := write(ctx, tx.db); err != nil {
 					return err
 				}
 				tx.wrote.Store(true)
-				return tx.emit(evs...)
+				tx.buffer(evs)
+				return nil
 			})
 		})
 	}
-	var evs []crm.Event
-	if err := s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
-		var err error
-		evs, err = fn(ctx, db)
-		if err == nil {
-			err = crm.CheckEvents(evs)
-		}
-		return err
-	}); err != nil {
+	if err := s.guarded(ctx, write); err != nil {
 		return err
 	}
-	return s.emit(evs...)
+	s.buffer(evs)
+	return nil
 }
 
 // Events implements crm.Store: on a Store bound to a transaction, Add
@@ -82,8 +81,12 @@ func (s *Store) Events() crm.EventWriter { return eventWriter{s} }
 type eventWriter struct{ s *Store }
 
 func (w eventWriter) Add(ctx context.Context, evs ...crm.Event) error {
-	if len(evs) == 0 || w.s.cfg.noEvents && crm.CheckEvents(evs) == nil {
+	switch {
+	case len(evs) == 0:
 		return nil
+	case w.s.cfg.noEvents:
+		// Nothing to write: no transaction for it.
+		return crm.CheckEvents(evs)
 	}
 	return w.s.writeEvents(ctx, func(context.Context, bun.IDB) ([]crm.Event, error) { return evs, nil })
 }

@@ -237,10 +237,9 @@ func (l LoyaltyStore) do(ctx context.Context, db bun.IDB, c *loyalty.Command) (l
 			return loyalty.Receipt{}, nil, loyalty.ErrUndeclaredSource
 		}
 	}
+	// writeEvents checks the events before COMMIT: a bad one rolls the
+	// command back.
 	evs := loyalty.EventsOf(c.DealerID, c.CustomerID, state, time.Now())
-	if err := crm.CheckEvents(evs); err != nil {
-		return loyalty.Receipt{}, nil, err
-	}
 	return rec, evs, l.write(ctx, db, c, st, state, &rec)
 }
 

@@ -134,6 +134,14 @@ func request(t *testing.T, method, url, key, body string) (*http.Response, []byt
 	return resp, b
 }
 
+// getJSON GETs url with key, requires a 200 and decodes the answer into v.
+func getJSON(t *testing.T, url, key string, v any) {
+	t.Helper()
+	resp, body := request(t, http.MethodGet, url, key, "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "GET %s: %s", url, body)
+	require.NoError(t, json.Unmarshal(body, v), "GET %s: %s", url, body)
+}
+
 // exercise runs what a newcomer does with the printed key and curl line.
 func exercise(t *testing.T, b banner) {
 	require.Len(t, b.keys, 2, "a key per store in the banner: %q", b.lines)
@@ -265,8 +273,6 @@ func exerciseRoles(t *testing.T, b banner) {
 // the seeded data made events, and the cursor leads on.
 func exerciseEvents(t *testing.T, b banner) {
 	t.Helper()
-	resp, body := request(t, http.MethodGet, b.base+"/v1/events?limit=5", b.keys[0], "")
-	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
 	var feed struct {
 		Items []struct {
 			Seq  int64  `json:"seq"`
@@ -274,12 +280,10 @@ func exerciseEvents(t *testing.T, b banner) {
 		} `json:"items"`
 		Next int64 `json:"next"`
 	}
-	require.NoError(t, json.Unmarshal(body, &feed))
-	require.Len(t, feed.Items, 5, "the seeded customers' consents are events: %s", body)
+	getJSON(t, b.base+"/v1/events?limit=5", b.keys[0], &feed)
+	require.Len(t, feed.Items, 5, "the seeded customers' consents are events")
 	assert.Equal(t, feed.Items[4].Seq, feed.Next)
-	resp, body = request(t, http.MethodGet, b.base+"/v1/events?limit=5&after="+strconv.FormatInt(feed.Next, 10), b.keys[0], "")
-	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
-	require.NoError(t, json.Unmarshal(body, &feed))
+	getJSON(t, b.base+"/v1/events?limit=5&after="+strconv.FormatInt(feed.Next, 10), b.keys[0], &feed)
 	require.NotEmpty(t, feed.Items)
 	assert.Greater(t, feed.Items[0].Seq, int64(5), "the cursor leads on")
 }
@@ -313,14 +317,12 @@ func exerciseWebhooks(t *testing.T, b banner) {
 	require.True(t, strings.HasPrefix(sub.Secret, "whsec_"), "the secret is shown once: %s", body)
 	secret.Store(sub.Secret)
 
-	resp, body = request(t, http.MethodGet, b.base+"/v1/customers?limit=1", b.keys[0], "")
-	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
 	var page struct {
 		Items []struct {
 			ID string `json:"id"`
 		} `json:"items"`
 	}
-	require.NoError(t, json.Unmarshal(body, &page))
+	getJSON(t, b.base+"/v1/customers?limit=1", b.keys[0], &page)
 	require.NotEmpty(t, page.Items)
 	// One of the two answers turns the customer's consent, whatever it was.
 	for _, granted := range []string{"false", "true"} {
