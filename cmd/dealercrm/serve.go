@@ -21,7 +21,7 @@ var serveCommand = &command{
 	summary: "serve the HTTP API, with the daily jobs, messages and webhooks",
 	help: `Usage: dealercrm serve [flags]
 
-Serves the HTTP API (OpenAPI document at /openapi.json) on a migrated
+Serves the HTTP API (its OpenAPI document at /v1/openapi.json) on a migrated
 Postgres schema and runs the background work: the daily jobs on River
 (several replicas may serve one schema; each dealer-day runs once), the
 message runner and the webhook deliveries. Requests authenticate with API
