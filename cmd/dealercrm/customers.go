@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,15 +27,11 @@ customer and keep no copy.
 	run: func(ctx context.Context, e *env, c *command, args []string) error {
 		var d database
 		var dealer, customer, out string
-		fs := e.flags(c)
-		d.flags(fs, e)
-		fs.StringVar(&dealer, "dealer", "", "the customer's dealer (required)")
-		fs.StringVar(&customer, "customer", "", "the customer's ID (required)")
-		fs.StringVar(&out, "out", "", "file to write; standard output when empty")
-		if err := e.parse(fs, args); err != nil {
-			return err
-		}
-		if err := customerArgs(fs.NArg(), dealer, customer); err != nil {
+		if err := e.parseFlags(c, args, &d, func(fs *flag.FlagSet) {
+			fs.StringVar(&dealer, "dealer", "", "the customer's dealer (required)")
+			fs.StringVar(&customer, "customer", "", "the customer's ID (required)")
+			fs.StringVar(&out, "out", "", "file to write; standard output when empty")
+		}, "dealer", "customer"); err != nil {
 			return err
 		}
 		a, _, closeDB, err := d.openApp(ctx, e)
@@ -84,15 +81,11 @@ for --yes. It is idempotent: run it again after a failure to complete it.
 		var d database
 		var dealer, customer string
 		var yes bool
-		fs := e.flags(c)
-		d.flags(fs, e)
-		fs.StringVar(&dealer, "dealer", "", "the customer's dealer (required)")
-		fs.StringVar(&customer, "customer", "", "the customer's ID (required)")
-		fs.BoolVar(&yes, "yes", false, "confirm the erasure, which cannot be undone")
-		if err := e.parse(fs, args); err != nil {
-			return err
-		}
-		if err := customerArgs(fs.NArg(), dealer, customer); err != nil {
+		if err := e.parseFlags(c, args, &d, func(fs *flag.FlagSet) {
+			fs.StringVar(&dealer, "dealer", "", "the customer's dealer (required)")
+			fs.StringVar(&customer, "customer", "", "the customer's ID (required)")
+			fs.BoolVar(&yes, "yes", false, "confirm the erasure, which cannot be undone")
+		}, "dealer", "customer"); err != nil {
 			return err
 		}
 		if !yes {
@@ -109,17 +102,4 @@ for --yes. It is idempotent: run it again after a failure to complete it.
 		fmt.Fprintf(e.stdout, "customer %s of %s erased\n", customer, dealer)
 		return nil
 	},
-}
-
-// customerArgs checks the flags naming one customer.
-func customerArgs(nargs int, dealer, customer string) error {
-	switch {
-	case nargs > 0:
-		return usagef("unexpected arguments; name the customer with --customer")
-	case dealer == "":
-		return usagef("--dealer is required")
-	case customer == "":
-		return usagef("--customer is required")
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -33,18 +34,14 @@ what every other command's --dealer names.`,
 		var d database
 		var dealer crm.Dealer
 		var id, group, brands string
-		fs := e.flags(c)
-		d.flags(fs, e)
-		fs.StringVar(&id, "id", "", "the dealer's ID (required)")
-		fs.StringVar(&dealer.Name, "name", "", "the dealer's name, e.g. 上海浦东店 (required)")
-		fs.StringVar(&group, "group", "", "the dealer group the store belongs to")
-		fs.StringVar(&dealer.TimeZone, "time-zone", "", "IANA time zone of the store's calendar days (default Asia/Shanghai)")
-		fs.StringVar(&brands, "brands", "", "brands the store sells, comma-separated")
-		fs.StringVar(&dealer.ExternalID, "external-id", "", "the DMS's own ID of the store")
-		if err := e.parse(fs, args); err != nil {
-			return err
-		}
-		if err := noArgs(fs); err != nil {
+		if err := e.parseFlags(c, args, &d, func(fs *flag.FlagSet) {
+			fs.StringVar(&id, "id", "", "the dealer's ID (required)")
+			fs.StringVar(&dealer.Name, "name", "", "the dealer's name, e.g. 上海浦东店 (required)")
+			fs.StringVar(&group, "group", "", "the dealer group the store belongs to")
+			fs.StringVar(&dealer.TimeZone, "time-zone", "", "IANA time zone of the store's calendar days (default Asia/Shanghai)")
+			fs.StringVar(&brands, "brands", "", "brands the store sells, comma-separated")
+			fs.StringVar(&dealer.ExternalID, "external-id", "", "the DMS's own ID of the store")
+		}, "id", "name"); err != nil {
 			return err
 		}
 		dealer.ID, dealer.GroupID = crm.DealerID(id), crm.GroupID(group)
@@ -71,12 +68,7 @@ var dealersList = &command{
 	help:    "Usage: dealercrm dealers list [flags]\n\nLists every dealer: ID, time zone, group and name.",
 	run: func(ctx context.Context, e *env, c *command, args []string) error {
 		var d database
-		fs := e.flags(c)
-		d.flags(fs, e)
-		if err := e.parse(fs, args); err != nil {
-			return err
-		}
-		if err := noArgs(fs); err != nil {
+		if err := e.parseFlags(c, args, &d, nil); err != nil {
 			return err
 		}
 		a, _, closeDB, err := d.openApp(ctx, e)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"slices"
 	"strings"
@@ -46,15 +47,11 @@ error; the next call retries that day).`,
 	run: func(ctx context.Context, e *env, c *command, args []string) error {
 		var d database
 		var kind, dealer, date string
-		fs := e.flags(c)
-		d.flags(fs, e)
-		fs.StringVar(&kind, "job", "all", "the job to run: "+strings.Join(kindNames, ", ")+", or all")
-		fs.StringVar(&dealer, "dealer", "all", "the dealer to run for, or all")
-		fs.StringVar(&date, "date", "", "the day to run as of, YYYY-MM-DD (default: each dealer's today)")
-		if err := e.parse(fs, args); err != nil {
-			return err
-		}
-		if err := noArgs(fs); err != nil {
+		if err := e.parseFlags(c, args, &d, func(fs *flag.FlagSet) {
+			fs.StringVar(&kind, "job", "all", "the job to run: "+strings.Join(kindNames, ", ")+", or all")
+			fs.StringVar(&dealer, "dealer", "all", "the dealer to run for, or all")
+			fs.StringVar(&date, "date", "", "the day to run as of, YYYY-MM-DD (default: each dealer's today)")
+		}); err != nil {
 			return err
 		}
 		var day dealercrm.Date
@@ -130,18 +127,11 @@ var jobsList = &command{
 		var d database
 		var dealer string
 		var limit int
-		fs := e.flags(c)
-		d.flags(fs, e)
-		fs.StringVar(&dealer, "dealer", "", "the dealer (required)")
-		fs.IntVar(&limit, "limit", 50, "most runs listed")
-		if err := e.parse(fs, args); err != nil {
+		if err := e.parseFlags(c, args, &d, func(fs *flag.FlagSet) {
+			fs.StringVar(&dealer, "dealer", "", "the dealer (required)")
+			fs.IntVar(&limit, "limit", 50, "most runs listed")
+		}, "dealer"); err != nil {
 			return err
-		}
-		if err := noArgs(fs); err != nil {
-			return err
-		}
-		if dealer == "" {
-			return usagef("--dealer is required")
 		}
 		a, _, closeDB, err := d.openApp(ctx, e)
 		if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -59,21 +60,14 @@ Creates a key and prints its token, once: it cannot be shown again.`,
 		var d database
 		var dealer, roles, staff, expires string
 		var r apikey.CreateRequest
-		fs := e.flags(c)
-		d.flags(fs, e)
-		fs.StringVar(&dealer, "dealer", "", "the key's dealer (required)")
-		fs.StringVar(&r.Name, "name", "", "what the key is for, e.g. 'DMS sync' (required)")
-		fs.StringVar(&roles, "roles", "", "roles, comma-separated: "+roleNames()+" (required)")
-		fs.StringVar(&staff, "staff", "", "the member of staff the key acts as")
-		fs.StringVar(&expires, "expires", "", "the day the key stops working, YYYY-MM-DD (default: never)")
-		if err := e.parse(fs, args); err != nil {
+		if err := e.parseFlags(c, args, &d, func(fs *flag.FlagSet) {
+			fs.StringVar(&dealer, "dealer", "", "the key's dealer (required)")
+			fs.StringVar(&r.Name, "name", "", "what the key is for, e.g. 'DMS sync' (required)")
+			fs.StringVar(&roles, "roles", "", "roles, comma-separated: "+roleNames()+" (required)")
+			fs.StringVar(&staff, "staff", "", "the member of staff the key acts as")
+			fs.StringVar(&expires, "expires", "", "the day the key stops working, YYYY-MM-DD (default: never)")
+		}, "dealer"); err != nil {
 			return err
-		}
-		if err := noArgs(fs); err != nil {
-			return err
-		}
-		if dealer == "" {
-			return usagef("--dealer is required")
 		}
 		if roles != "" {
 			for _, x := range strings.Split(roles, ",") {
@@ -110,18 +104,11 @@ var keysList = &command{
 		var d database
 		var dealer string
 		var all bool
-		fs := e.flags(c)
-		d.flags(fs, e)
-		fs.StringVar(&dealer, "dealer", "", "the dealer (required)")
-		fs.BoolVar(&all, "all", false, "list revoked and expired keys too")
-		if err := e.parse(fs, args); err != nil {
+		if err := e.parseFlags(c, args, &d, func(fs *flag.FlagSet) {
+			fs.StringVar(&dealer, "dealer", "", "the dealer (required)")
+			fs.BoolVar(&all, "all", false, "list revoked and expired keys too")
+		}, "dealer"); err != nil {
 			return err
-		}
-		if err := noArgs(fs); err != nil {
-			return err
-		}
-		if dealer == "" {
-			return usagef("--dealer is required")
 		}
 		svc, closeDB, err := keyService(ctx, e, &d)
 		if err != nil {
@@ -163,18 +150,11 @@ var keysRevoke = &command{
 	run: func(ctx context.Context, e *env, c *command, args []string) error {
 		var d database
 		var dealer, id string
-		fs := e.flags(c)
-		d.flags(fs, e)
-		fs.StringVar(&dealer, "dealer", "", "the key's dealer (required)")
-		fs.StringVar(&id, "id", "", "the key's ID, as keys list shows it (required)")
-		if err := e.parse(fs, args); err != nil {
+		if err := e.parseFlags(c, args, &d, func(fs *flag.FlagSet) {
+			fs.StringVar(&dealer, "dealer", "", "the key's dealer (required)")
+			fs.StringVar(&id, "id", "", "the key's ID, as keys list shows it (required)")
+		}, "dealer", "id"); err != nil {
 			return err
-		}
-		if err := noArgs(fs); err != nil {
-			return err
-		}
-		if dealer == "" || id == "" {
-			return usagef("--dealer and --id are required")
 		}
 		svc, closeDB, err := keyService(ctx, e, &d)
 		if err != nil {

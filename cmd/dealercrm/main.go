@@ -256,7 +256,7 @@ var versionCommand = &command{
 	summary: "print the version of dealercrm",
 	help:    "Usage: dealercrm version\n\nPrints the version of dealercrm (also the OpenAPI document's info.version).",
 	run: func(ctx context.Context, e *env, c *command, args []string) error {
-		if err := e.parse(e.flags(c), args); err != nil {
+		if err := e.parseFlags(c, args, nil, nil); err != nil {
 			return err
 		}
 		fmt.Fprintln(e.stdout, "dealercrm", dealercrm.Version)
@@ -279,9 +279,7 @@ jobs after every upgrade.
 `,
 	run: func(ctx context.Context, e *env, c *command, args []string) error {
 		var d database
-		fs := e.flags(c)
-		d.flags(fs, e)
-		if err := e.parse(fs, args); err != nil {
+		if err := e.parseFlags(c, args, &d, nil); err != nil {
 			return err
 		}
 		store, closeDB, err := d.open(ctx)

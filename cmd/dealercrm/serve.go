@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -44,18 +45,14 @@ For a trial without a database, --memory serves an empty in-memory store
 		var set app.Settings
 		var addr, logFormat, templatesFile string
 		var inMemory, migrate bool
-		fs := e.flags(c)
-		d.flags(fs, e)
-		fs.StringVar(&addr, "addr", ":8080", "listen address (host:port; port 0 picks a free one)")
-		fs.StringVar(&logFormat, "log", "text", "log format on stderr: text or json")
-		fs.StringVar(&templatesFile, "message-templates", "", "JSON file of message templates (default: the built-in Chinese reminder templates)")
-		fs.BoolVar(&inMemory, "memory", false, "serve an empty in-memory store instead of Postgres (a trial: nothing is kept)")
-		fs.BoolVar(&migrate, "migrate", false, "migrate the schema before serving (as dealercrm migrate)")
-		set.Flags(fs)
-		if err := e.parse(fs, args); err != nil {
-			return err
-		}
-		if err := noArgs(fs); err != nil {
+		if err := e.parseFlags(c, args, &d, func(fs *flag.FlagSet) {
+			fs.StringVar(&addr, "addr", ":8080", "listen address (host:port; port 0 picks a free one)")
+			fs.StringVar(&logFormat, "log", "text", "log format on stderr: text or json")
+			fs.StringVar(&templatesFile, "message-templates", "", "JSON file of message templates (default: the built-in Chinese reminder templates)")
+			fs.BoolVar(&inMemory, "memory", false, "serve an empty in-memory store instead of Postgres (a trial: nothing is kept)")
+			fs.BoolVar(&migrate, "migrate", false, "migrate the schema before serving (as dealercrm migrate)")
+			set.Flags(fs)
+		}); err != nil {
 			return err
 		}
 		if err := set.Check(!inMemory); err != nil {

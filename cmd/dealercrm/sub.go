@@ -42,10 +42,28 @@ func (e *env) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// noArgs rejects arguments left after the flags.
-func noArgs(fs *flag.FlagSet) error {
+// parseFlags parses the arguments of command c: the database flags into
+// d (unless nil), then the flags add registers (unless nil). Arguments
+// left after the flags are a usage error, and so is an empty value of a
+// flag named in required.
+func (e *env) parseFlags(c *command, args []string, d *database, add func(fs *flag.FlagSet), required ...string) error {
+	fs := e.flags(c)
+	if d != nil {
+		d.flags(fs, e)
+	}
+	if add != nil {
+		add(fs)
+	}
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	for _, name := range required {
+		if fs.Lookup(name).Value.String() == "" {
+			return usagef("--%s is required", name)
+		}
 	}
 	return nil
 }
