@@ -13,8 +13,8 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/apikey"
 	"github.com/dealercrm/dealercrm/backend"
-	"github.com/dealercrm/dealercrm/demo"
 	"github.com/dealercrm/dealercrm/internal/app"
+	"github.com/dealercrm/dealercrm/messages"
 )
 
 var serveCommand = &command{
@@ -48,7 +48,7 @@ For a trial without a database, --memory serves an empty in-memory store
 		if err := e.parseFlags(c, args, &d, func(fs *flag.FlagSet) {
 			fs.StringVar(&addr, "addr", ":8080", "listen address (host:port; port 0 picks a free one)")
 			fs.StringVar(&logFormat, "log", "text", "log format on stderr: text or json")
-			fs.StringVar(&templatesFile, "message-templates", "", "JSON file of message templates (default: the built-in Chinese reminder templates)")
+			fs.StringVar(&templatesFile, "message-templates", "", "JSON file of message templates (default: messages.DefaultTemplates, Chinese)")
 			fs.BoolVar(&inMemory, "memory", false, "serve an empty in-memory store instead of Postgres (a trial: nothing is kept)")
 			fs.BoolVar(&migrate, "migrate", false, "migrate the schema before serving (as dealercrm migrate)")
 			set.Flags(fs)
@@ -65,7 +65,7 @@ For a trial without a database, --memory serves an empty in-memory store
 		if len(secret) < apikey.MinSecret {
 			return usagef("DEALERCRM_KEY_SECRET must hold the server secret of the API keys, at least %d bytes", apikey.MinSecret)
 		}
-		templates := demo.MessageTemplates()
+		templates := messages.DefaultTemplates()
 		if templatesFile != "" {
 			b, err := os.ReadFile(templatesFile)
 			if err != nil {

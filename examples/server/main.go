@@ -61,6 +61,7 @@ import (
 	"github.com/dealercrm/dealercrm/grading"
 	"github.com/dealercrm/dealercrm/internal/app"
 	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/dealercrm/dealercrm/messages"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish
@@ -133,7 +134,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	// day's SMS reminders and campaign sends go through a log sender, which
 	// logs what it would send (numbers masked).
 	a, err := app.New(stores, app.Options{Now: now, Logger: logger, MaxImportRecords: set.ImportRecords,
-		AuditRetentionDays: set.AuditDays, Templates: demo.MessageTemplates()})
+		AuditRetentionDays: set.AuditDays, Templates: messages.DefaultTemplates()})
 	if err != nil {
 		return err
 	}
