@@ -54,7 +54,7 @@ func TestDomainImportsNoInfrastructure(t *testing.T) {
 func TestRiverOnlyInRiverjobs(t *testing.T) {
 	allowed := map[string][]string{
 		"github.com/riverqueue/": {"adapters/postgres/riverjobs"},
-		"github.com/jackc/pgx/":  {"adapters/postgres/riverjobs", "examples/server"},
+		"github.com/jackc/pgx/":  {"adapters/postgres/riverjobs", "internal/app"},
 	}
 	var dirs []string
 	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
