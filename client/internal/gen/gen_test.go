@@ -1,0 +1,60 @@
+package main
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dealercrm/dealercrm/adapters/httpapi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestGeneratedIsCurrent regenerates the client from the route table and
+// fails when the checked-in file differs: a route added, removed or
+// changed without `go generate ./client`.
+func TestGeneratedIsCurrent(t *testing.T) {
+	want, err := generate(httpapi.Operations(), httpapiDocs())
+	require.NoError(t, err)
+	got, err := os.ReadFile("../../zz_generated.go")
+	require.NoError(t, err)
+	if string(got) != string(want) {
+		t.Fatal("client/zz_generated.go is not what the route table generates; run go generate ./client")
+	}
+	assert.NotEmpty(t, httpapiDocs()["customerInput"].doc, "the API's comments are read")
+}
+
+func TestNames(t *testing.T) {
+	for in, want := range map[string]string{
+		"getCustomer": "GetCustomer", "listAPIKeys": "ListAPIKeys", "getRFMReport": "GetRFMReport", "openapi": "OpenAPI",
+	} {
+		assert.Equal(t, want, methodName(in), in)
+	}
+	for in, want := range map[string]string{
+		"customerInput": "CustomerInput", "ahpWeightsInput": "AHPWeightsInput", "newKey": "NewKey",
+	} {
+		assert.Equal(t, want, goName(splitCamel(in)), in)
+	}
+	assert.Equal(t, "ConsultantID", goName(strings.Split("consultant_id", "_")))
+	assert.Equal(t, "AllCustomers", allName("ListCustomers"))
+}
+
+// TestGenerateRefuses checks that what the generator cannot copy
+// faithfully stops it instead of writing a client that differs.
+func TestGenerateRefuses(t *testing.T) {
+	type clash struct{ A int }
+	ops := []httpapi.Operation{{Method: "GET", Path: "/a", ID: "new", Status: 200, Result: reflect.TypeFor[clash]()}}
+	_, err := generate(ops, docs{})
+	require.Error(t, err, "an operation named like a hand-written function")
+	assert.Contains(t, err.Error(), "hand-written")
+
+	ops = []httpapi.Operation{{Method: "GET", Path: "/a", ID: "getA", Status: 200, List: true, Result: reflect.TypeFor[clash]()}}
+	_, err = generate(ops, docs{})
+	require.Error(t, err, "a listing without after")
+
+	ops = []httpapi.Operation{{Method: "GET", Path: "/a", ID: "getA", Status: 200,
+		Params: []httpapi.Param{{Name: "m", Type: reflect.TypeFor[map[string]int]()}}}}
+	_, err = generate(ops, docs{})
+	require.Error(t, err, "a query parameter without an encoding")
+}
