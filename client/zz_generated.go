@@ -949,7 +949,7 @@ func (c *Client) TransitionCampaign(ctx context.Context, id string, in CampaignT
 // Idempotency-Key: key, or a new one when key is empty. Sending the same key and input again
 // answers the first result instead of doing it twice; the same key with other input is a conflict.
 // Pass your own key to retry safely across calls.
-func (c *Client) AddCampaignCost(ctx context.Context, id string, key string, in CostInput) (campaign.Campaign, error) {
+func (c *Client) AddCampaignCost(ctx context.Context, id, key string, in CostInput) (campaign.Campaign, error) {
 	var out campaign.Campaign
 	err := c.do(ctx, &request{op: "addCampaignCost", method: "POST", pattern: "/v1/campaigns/{id}/costs", args: []string{id}, idempotent: true, key: key, body: in}, &out)
 	return out, err
@@ -998,7 +998,7 @@ func (c *Client) AllCampaignMembers(ctx context.Context, id string, p ListCampai
 // RecordCampaignResponse calls POST /v1/campaigns/{id}/members/{customer}/responses (operation
 // recordCampaignResponse): Record a contacted member's response, visit or conversion (the first
 // date of each is kept). The key's roles must hold permission campaigns.write.
-func (c *Client) RecordCampaignResponse(ctx context.Context, id string, customer string, in campaign.Response) (campaign.Member, error) {
+func (c *Client) RecordCampaignResponse(ctx context.Context, id, customer string, in campaign.Response) (campaign.Member, error) {
 	var out campaign.Member
 	err := c.do(ctx, &request{op: "recordCampaignResponse", method: "POST", pattern: "/v1/campaigns/{id}/members/{customer}/responses", args: []string{id, customer}, body: in}, &out)
 	return out, err
@@ -1758,7 +1758,7 @@ func (c *Client) GetMember(ctx context.Context, id string) (loyalty.MemberView, 
 // Idempotency-Key: key, or a new one when key is empty. Sending the same key and input again
 // answers the first result instead of doing it twice; the same key with other input is a conflict.
 // Pass your own key to retry safely across calls.
-func (c *Client) RenewMembership(ctx context.Context, id string, key string, in LoyaltyChangeInput) (loyalty.Receipt, error) {
+func (c *Client) RenewMembership(ctx context.Context, id, key string, in LoyaltyChangeInput) (loyalty.Receipt, error) {
 	var out loyalty.Receipt
 	err := c.do(ctx, &request{op: "renewMembership", method: "POST", pattern: "/v1/loyalty/members/{id}/renew", args: []string{id}, idempotent: true, key: key, body: in}, &out)
 	return out, err
@@ -1770,7 +1770,7 @@ func (c *Client) RenewMembership(ctx context.Context, id string, key string, in 
 // always carries an Idempotency-Key: key, or a new one when key is empty. Sending the same key and
 // input again answers the first result instead of doing it twice; the same key with other input is
 // a conflict. Pass your own key to retry safely across calls.
-func (c *Client) UpgradeMembership(ctx context.Context, id string, key string, in LoyaltyChangeInput) (loyalty.Receipt, error) {
+func (c *Client) UpgradeMembership(ctx context.Context, id, key string, in LoyaltyChangeInput) (loyalty.Receipt, error) {
 	var out loyalty.Receipt
 	err := c.do(ctx, &request{op: "upgradeMembership", method: "POST", pattern: "/v1/loyalty/members/{id}/upgrade", args: []string{id}, idempotent: true, key: key, body: in}, &out)
 	return out, err
@@ -1781,7 +1781,7 @@ func (c *Client) UpgradeMembership(ctx context.Context, id string, key string, i
 // It carries an Idempotency-Key: key, or a new one when key is empty. Sending the same key and
 // input again answers the first result instead of doing it twice; the same key with other input is
 // a conflict. Pass your own key to retry safely across calls.
-func (c *Client) CancelMembership(ctx context.Context, id string, key string, in LoyaltyChangeInput) (loyalty.Receipt, error) {
+func (c *Client) CancelMembership(ctx context.Context, id, key string, in LoyaltyChangeInput) (loyalty.Receipt, error) {
 	var out loyalty.Receipt
 	err := c.do(ctx, &request{op: "cancelMembership", method: "POST", pattern: "/v1/loyalty/members/{id}/cancel", args: []string{id}, idempotent: true, key: key, body: in}, &out)
 	return out, err
@@ -1793,7 +1793,7 @@ func (c *Client) CancelMembership(ctx context.Context, id string, key string, in
 // Idempotency-Key: key, or a new one when key is empty. Sending the same key and input again
 // answers the first result instead of doing it twice; the same key with other input is a conflict.
 // Pass your own key to retry safely across calls.
-func (c *Client) QuoteForMember(ctx context.Context, id string, key string, in LoyaltyQuoteInput) (loyalty.Receipt, error) {
+func (c *Client) QuoteForMember(ctx context.Context, id, key string, in LoyaltyQuoteInput) (loyalty.Receipt, error) {
 	var out loyalty.Receipt
 	err := c.do(ctx, &request{op: "quoteForMember", method: "POST", pattern: "/v1/loyalty/members/{id}/quote", args: []string{id}, idempotent: true, key: key, body: in}, &out)
 	return out, err
@@ -1805,7 +1805,7 @@ func (c *Client) QuoteForMember(ctx context.Context, id string, key string, in L
 // Idempotency-Key: key, or a new one when key is empty. Sending the same key and input again
 // answers the first result instead of doing it twice; the same key with other input is a conflict.
 // Pass your own key to retry safely across calls.
-func (c *Client) RedeemPoints(ctx context.Context, id string, key string, in LoyaltyRedeemInput) (loyalty.Receipt, error) {
+func (c *Client) RedeemPoints(ctx context.Context, id, key string, in LoyaltyRedeemInput) (loyalty.Receipt, error) {
 	var out loyalty.Receipt
 	err := c.do(ctx, &request{op: "redeemPoints", method: "POST", pattern: "/v1/loyalty/members/{id}/redemptions", args: []string{id}, idempotent: true, key: key, body: in}, &out)
 	return out, err
@@ -1886,7 +1886,7 @@ func (c *Client) PostEarning(ctx context.Context, key string, in LoyaltyEarnInpu
 // so it always carries an Idempotency-Key: key, or a new one when key is empty. Sending the same
 // key and input again answers the first result instead of doing it twice; the same key with other
 // input is a conflict. Pass your own key to retry safely across calls.
-func (c *Client) ReverseLedgerEntry(ctx context.Context, id string, key string, in LoyaltyReverseInput) (loyalty.Receipt, error) {
+func (c *Client) ReverseLedgerEntry(ctx context.Context, id, key string, in LoyaltyReverseInput) (loyalty.Receipt, error) {
 	var out loyalty.Receipt
 	err := c.do(ctx, &request{op: "reverseLedgerEntry", method: "POST", pattern: "/v1/loyalty/entries/{id}/reverse", args: []string{id}, idempotent: true, key: key, body: in}, &out)
 	return out, err

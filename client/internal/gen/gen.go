@@ -206,7 +206,7 @@ func (g *gen) operation(op httpapi.Operation) error {
 	writeComment(&g.body, "", doc.String())
 
 	// The body.
-	fmt.Fprintf(&g.body, "func (c *Client) %s(%s) ", name, strings.Join(args, ", "))
+	fmt.Fprintf(&g.body, "func (c *Client) %s(%s) ", name, joinArgs(args))
 	req := fmt.Sprintf("&request{op: %q, method: %q, pattern: %q", op.ID, op.Method, op.Path)
 	if len(wildcards) > 0 {
 		req += ", args: []string{" + strings.Join(wildcards, ", ") + "}"
@@ -258,7 +258,7 @@ func (g *gen) all(op httpapi.Operation, name, params string, wildcards []string,
 	}
 	args = append(args, "p "+params)
 	call = append(call, "p")
-	fmt.Fprintf(&g.body, "func (c *Client) %s(%s) iter.Seq2[%s, error] {\n", all, strings.Join(args, ", "), item)
+	fmt.Fprintf(&g.body, "func (c *Client) %s(%s) iter.Seq2[%s, error] {\n", all, joinArgs(args), item)
 	fmt.Fprintf(&g.body, "\treturn pages(ctx, &p.After, func(ctx context.Context) (%s, error) { return c.%s(%s) })\n}\n\n",
 		page, name, strings.Join(call, ", "))
 	return nil
@@ -478,6 +478,23 @@ func (g *gen) fields(b *bytes.Buffer, t reflect.Type, indent string) error {
 		b.WriteString("\n")
 	}
 	return nil
+}
+
+// joinArgs joins "name type" arguments, naming the type once for a run of
+// arguments of one type: "id, key string".
+func joinArgs(args []string) string {
+	var out []string
+	for i, a := range args {
+		name, typ, _ := strings.Cut(a, " ")
+		if i+1 < len(args) {
+			if _, next, _ := strings.Cut(args[i+1], " "); next == typ {
+				out = append(out, name)
+				continue
+			}
+		}
+		out = append(out, name+" "+typ)
+	}
+	return strings.Join(out, ", ")
 }
 
 // pathWildcards returns the names of the wildcards of a route's path.
