@@ -332,7 +332,7 @@ func proxy(base string, w http.ResponseWriter, r *http.Request) {
 }
 
 func TestEventFeed(t *testing.T) {
-	c, _ := newServer(t, memory.NewStores())
+	c, srv := newServer(t, memory.NewStores())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	member, order := points(t, c)
@@ -347,20 +347,32 @@ func TestEventFeed(t *testing.T) {
 	assert.Equal(t, string(member), page.Items[0].Subject.ID)
 
 	// Following from the end: the next change arrives through the long
-	// poll.
+	// poll. The change is made once the feed's request is at the server
+	// (polled says so), so that it is the waiting request that answers it.
 	all, err := c.ListEvents(ctx, client.ListEventsParams{})
+	require.NoError(t, err)
+	polled := make(chan string, 10)
+	watched := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/events" {
+			polled <- r.URL.RawQuery
+		}
+		proxy(srv.URL, w, r)
+	}))
+	t.Cleanup(watched.Close)
+	follower, err := client.New(watched.URL, keyA)
 	require.NoError(t, err)
 	got := make(chan crm.Event, 1)
 	go func() {
-		for e, err := range c.FollowEvents(ctx, client.ListEventsParams{After: all.Next, Wait: 5}) {
-			if err != nil {
-				close(got)
-				return
+		defer close(got)
+		for e, err := range follower.FollowEvents(ctx, client.ListEventsParams{After: all.Next}) {
+			if err == nil {
+				got <- e
 			}
-			got <- e
 			return
 		}
 	}()
+	assert.Equal(t, fmt.Sprintf("after=%d&wait=%d", all.Next, client.MaxEventWait), <-polled,
+		"the feed is asked from the cursor, waiting the longest allowed")
 	_, err = c.SetCustomerConsent(ctx, string(member), client.ConsentInput{Purpose: crm.PurposeMarketing, Channel: crm.ChannelSMS,
 		Granted: true, Source: "test"})
 	require.NoError(t, err)
