@@ -67,12 +67,12 @@ func TestCustomerCreateReadUpdate(t *testing.T) {
 	assert.Equal(t, dealerA, created.DealerID, "the key's dealer")
 	assert.Equal(t, "13912345678", created.Mobile, "the mobile comes back normalised")
 
-	got, err := c.GetCustomer(ctx, string(created.ID))
+	got, err := c.GetCustomer(ctx, created.ID)
 	require.NoError(t, err)
 	assert.Equal(t, created.Name, got.Name)
 	assert.Equal(t, dealercrm.NewDate(1985, 3, 5), got.Birthday)
 
-	patched, err := c.UpdateCustomer(ctx, string(created.ID), client.Patch{"occupation": "工程师", "birthday": nil})
+	patched, err := c.UpdateCustomer(ctx, created.ID, client.Patch{"occupation": "工程师", "birthday": nil})
 	require.NoError(t, err)
 	assert.Equal(t, "工程师", patched.Occupation, "a named field changes")
 	assert.True(t, patched.Birthday.IsZero(), "a nil value clears")
@@ -81,11 +81,11 @@ func TestCustomerCreateReadUpdate(t *testing.T) {
 	// Another dealer's key does not see the customer.
 	b, err := client.New(srv.URL, keyB)
 	require.NoError(t, err)
-	_, err = b.GetCustomer(ctx, string(created.ID))
+	_, err = b.GetCustomer(ctx, created.ID)
 	assert.ErrorIs(t, err, dealercrm.ErrNotFound)
 
-	require.NoError(t, c.DeleteCustomer(ctx, string(created.ID)))
-	_, err = c.GetCustomer(ctx, string(created.ID))
+	require.NoError(t, c.DeleteCustomer(ctx, created.ID))
+	_, err = c.GetCustomer(ctx, created.ID)
 	var apiErr *client.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusNotFound, apiErr.Status)
@@ -244,7 +244,7 @@ func TestIdempotentPointsPosting(t *testing.T) {
 	assert.True(t, again.Replayed, "the server says it replayed")
 	assert.Equal(t, first.Entries[0].ID, again.Entries[0].ID, "the same entry, not a second")
 
-	entries, err := c.ListLedgerEntries(ctx, string(member), client.ListLedgerEntriesParams{})
+	entries, err := c.ListLedgerEntries(ctx, member, client.ListLedgerEntriesParams{})
 	require.NoError(t, err)
 	earned := 0
 	for _, e := range entries.Items {
@@ -373,7 +373,7 @@ func TestEventFeed(t *testing.T) {
 	}()
 	assert.Equal(t, fmt.Sprintf("after=%d&wait=%d", all.Next, client.MaxEventWait), <-polled,
 		"the feed is asked from the cursor, waiting the longest allowed")
-	_, err = c.SetCustomerConsent(ctx, string(member), client.ConsentInput{Purpose: crm.PurposeMarketing, Channel: crm.ChannelSMS,
+	_, err = c.SetCustomerConsent(ctx, member, client.ConsentInput{Purpose: crm.PurposeMarketing, Channel: crm.ChannelSMS,
 		Granted: true, Source: "test"})
 	require.NoError(t, err)
 	e, ok := <-got

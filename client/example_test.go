@@ -86,7 +86,7 @@ func ExampleClient_FollowEvents() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = c.SetCustomerConsent(ctx, string(cu.ID), client.ConsentInput{Purpose: crm.PurposeMarketing,
+	_, err = c.SetCustomerConsent(ctx, cu.ID, client.ConsentInput{Purpose: crm.PurposeMarketing,
 		Channel: crm.ChannelSMS, Granted: true, Source: "showroom form"})
 	if err != nil {
 		log.Fatal(err)

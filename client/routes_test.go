@@ -85,7 +85,7 @@ func TestClientCoversRouteTable(t *testing.T) {
 			case in == reflect.TypeFor[context.Context]():
 				args = append(args, reflect.ValueOf(ctx))
 			case in.Kind() == reflect.String:
-				args = append(args, reflect.ValueOf("p"+string(rune('0'+j))))
+				args = append(args, reflect.ValueOf("p"+string(rune('0'+j))).Convert(in))
 			case in == reflect.TypeFor[client.Patch]():
 				args = append(args, reflect.ValueOf(client.Patch{"name": "x"}))
 			default:

@@ -65,25 +65,25 @@ func (c *Client) CreateCustomer(ctx context.Context, in CustomerInput) (crm.Cust
 
 // GetCustomer calls GET /v1/customers/{id} (operation getCustomer): Get a customer. The key's roles
 // must hold permission customers.read.
-func (c *Client) GetCustomer(ctx context.Context, id string) (crm.Customer, error) {
+func (c *Client) GetCustomer(ctx context.Context, id crm.CustomerID) (crm.Customer, error) {
 	var out crm.Customer
-	err := c.do(ctx, &request{op: "getCustomer", method: "GET", pattern: "/v1/customers/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getCustomer", method: "GET", pattern: "/v1/customers/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // UpdateCustomer calls PATCH /v1/customers/{id} (operation updateCustomer): Update a customer with
 // a JSON merge patch. The key's roles must hold permission customers.write. patch is a JSON merge
 // patch of a CustomerInput: the fields it names change, a nil value clears one.
-func (c *Client) UpdateCustomer(ctx context.Context, id string, patch Patch) (crm.Customer, error) {
+func (c *Client) UpdateCustomer(ctx context.Context, id crm.CustomerID, patch Patch) (crm.Customer, error) {
 	var out crm.Customer
-	err := c.do(ctx, &request{op: "updateCustomer", method: "PATCH", pattern: "/v1/customers/{id}", args: []string{id}, body: patch, patch: true}, &out)
+	err := c.do(ctx, &request{op: "updateCustomer", method: "PATCH", pattern: "/v1/customers/{id}", args: []string{string(id)}, body: patch, patch: true}, &out)
 	return out, err
 }
 
 // DeleteCustomer calls DELETE /v1/customers/{id} (operation deleteCustomer): Delete a customer. The
 // key's roles must hold permission customers.write.
-func (c *Client) DeleteCustomer(ctx context.Context, id string) error {
-	return c.do(ctx, &request{op: "deleteCustomer", method: "DELETE", pattern: "/v1/customers/{id}", args: []string{id}}, nil)
+func (c *Client) DeleteCustomer(ctx context.Context, id crm.CustomerID) error {
+	return c.do(ctx, &request{op: "deleteCustomer", method: "DELETE", pattern: "/v1/customers/{id}", args: []string{string(id)}}, nil)
 }
 
 // ListCustomersParams are the query parameters of ListCustomers; a zero field is left out of the
@@ -133,25 +133,25 @@ func (c *Client) AllCustomers(ctx context.Context, p ListCustomersParams) iter.S
 // SetCustomerConsent calls POST /v1/customers/{id}/consents (operation setCustomerConsent): Record
 // a customer's consent answer for one purpose and channel (an answer older than the recorded one is
 // ignored). The key's roles must hold permission customers.write.
-func (c *Client) SetCustomerConsent(ctx context.Context, id string, in ConsentInput) (crm.Customer, error) {
+func (c *Client) SetCustomerConsent(ctx context.Context, id crm.CustomerID, in ConsentInput) (crm.Customer, error) {
 	var out crm.Customer
-	err := c.do(ctx, &request{op: "setCustomerConsent", method: "POST", pattern: "/v1/customers/{id}/consents", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "setCustomerConsent", method: "POST", pattern: "/v1/customers/{id}/consents", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
 // ExportCustomer calls GET /v1/customers/{id}/export (operation exportCustomer): Export everything
 // held about a customer (PIPL data-access request). The key's roles must hold permission privacy.
-func (c *Client) ExportCustomer(ctx context.Context, id string) (crm.CustomerExport, error) {
+func (c *Client) ExportCustomer(ctx context.Context, id crm.CustomerID) (crm.CustomerExport, error) {
 	var out crm.CustomerExport
-	err := c.do(ctx, &request{op: "exportCustomer", method: "GET", pattern: "/v1/customers/{id}/export", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "exportCustomer", method: "GET", pattern: "/v1/customers/{id}/export", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // EraseCustomer calls POST /v1/customers/{id}/erase (operation eraseCustomer): Erase a customer's
 // personal information (PIPL); financial and repair records are kept, anonymised. The key's roles
 // must hold permission privacy.
-func (c *Client) EraseCustomer(ctx context.Context, id string) error {
-	return c.do(ctx, &request{op: "eraseCustomer", method: "POST", pattern: "/v1/customers/{id}/erase", args: []string{id}}, nil)
+func (c *Client) EraseCustomer(ctx context.Context, id crm.CustomerID) error {
+	return c.do(ctx, &request{op: "eraseCustomer", method: "POST", pattern: "/v1/customers/{id}/erase", args: []string{string(id)}}, nil)
 }
 
 // CreateLead calls POST /v1/leads (operation createLead): Create a lead. The key's roles must hold
@@ -164,25 +164,25 @@ func (c *Client) CreateLead(ctx context.Context, in LeadInput) (crm.Lead, error)
 
 // GetLead calls GET /v1/leads/{id} (operation getLead): Get a lead. The key's roles must hold
 // permission customers.read.
-func (c *Client) GetLead(ctx context.Context, id string) (crm.Lead, error) {
+func (c *Client) GetLead(ctx context.Context, id crm.LeadID) (crm.Lead, error) {
 	var out crm.Lead
-	err := c.do(ctx, &request{op: "getLead", method: "GET", pattern: "/v1/leads/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getLead", method: "GET", pattern: "/v1/leads/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // UpdateLead calls PATCH /v1/leads/{id} (operation updateLead): Update a lead with a JSON merge
 // patch. The key's roles must hold permission customers.write. patch is a JSON merge patch of a
 // LeadInput: the fields it names change, a nil value clears one.
-func (c *Client) UpdateLead(ctx context.Context, id string, patch Patch) (crm.Lead, error) {
+func (c *Client) UpdateLead(ctx context.Context, id crm.LeadID, patch Patch) (crm.Lead, error) {
 	var out crm.Lead
-	err := c.do(ctx, &request{op: "updateLead", method: "PATCH", pattern: "/v1/leads/{id}", args: []string{id}, body: patch, patch: true}, &out)
+	err := c.do(ctx, &request{op: "updateLead", method: "PATCH", pattern: "/v1/leads/{id}", args: []string{string(id)}, body: patch, patch: true}, &out)
 	return out, err
 }
 
 // DeleteLead calls DELETE /v1/leads/{id} (operation deleteLead): Delete a lead. The key's roles
 // must hold permission customers.write.
-func (c *Client) DeleteLead(ctx context.Context, id string) error {
-	return c.do(ctx, &request{op: "deleteLead", method: "DELETE", pattern: "/v1/leads/{id}", args: []string{id}}, nil)
+func (c *Client) DeleteLead(ctx context.Context, id crm.LeadID) error {
+	return c.do(ctx, &request{op: "deleteLead", method: "DELETE", pattern: "/v1/leads/{id}", args: []string{string(id)}}, nil)
 }
 
 // ListLeadsParams are the query parameters of ListLeads; a zero field is left out of the query.
@@ -233,45 +233,45 @@ func (c *Client) AllLeads(ctx context.Context, p ListLeadsParams) iter.Seq2[crm.
 // SetLeadLevel calls POST /v1/leads/{id}/level (operation setLeadLevel): Move an open lead to
 // another level (not D or F) and reschedule its next follow-up. The key's roles must hold
 // permission customers.write.
-func (c *Client) SetLeadLevel(ctx context.Context, id string, in LevelInput) (crm.Lead, error) {
+func (c *Client) SetLeadLevel(ctx context.Context, id crm.LeadID, in LevelInput) (crm.Lead, error) {
 	var out crm.Lead
-	err := c.do(ctx, &request{op: "setLeadLevel", method: "POST", pattern: "/v1/leads/{id}/level", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "setLeadLevel", method: "POST", pattern: "/v1/leads/{id}/level", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
 // LogLeadFollowUp calls POST /v1/leads/{id}/follow-ups (operation logLeadFollowUp): Append a
 // follow-up to an open lead's log and schedule the next one. The key's roles must hold permission
 // customers.write.
-func (c *Client) LogLeadFollowUp(ctx context.Context, id string, in FollowUpInput) (crm.Lead, error) {
+func (c *Client) LogLeadFollowUp(ctx context.Context, id crm.LeadID, in FollowUpInput) (crm.Lead, error) {
 	var out crm.Lead
-	err := c.do(ctx, &request{op: "logLeadFollowUp", method: "POST", pattern: "/v1/leads/{id}/follow-ups", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "logLeadFollowUp", method: "POST", pattern: "/v1/leads/{id}/follow-ups", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
 // RequestLeadLost calls POST /v1/leads/{id}/lost-request (operation requestLeadLost): File a
 // consultant's request to mark an open lead lost (战败), for a manager to decide; the requester
 // is the API key's staff member. The key's roles must hold permission customers.write.
-func (c *Client) RequestLeadLost(ctx context.Context, id string, in LostRequestInput) (crm.Lead, error) {
+func (c *Client) RequestLeadLost(ctx context.Context, id crm.LeadID, in LostRequestInput) (crm.Lead, error) {
 	var out crm.Lead
-	err := c.do(ctx, &request{op: "requestLeadLost", method: "POST", pattern: "/v1/leads/{id}/lost-request", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "requestLeadLost", method: "POST", pattern: "/v1/leads/{id}/lost-request", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
 // DecideLeadLost calls POST /v1/leads/{id}/lost-decision (operation decideLeadLost): Approve (the
 // lead becomes lost, level F) or reject the pending lost request: a manager (the API key's staff
 // member) other than the requester decides. The key's roles must hold permission leads.decide_lost.
-func (c *Client) DecideLeadLost(ctx context.Context, id string, in LostDecisionInput) (crm.Lead, error) {
+func (c *Client) DecideLeadLost(ctx context.Context, id crm.LeadID, in LostDecisionInput) (crm.Lead, error) {
 	var out crm.Lead
-	err := c.do(ctx, &request{op: "decideLeadLost", method: "POST", pattern: "/v1/leads/{id}/lost-decision", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "decideLeadLost", method: "POST", pattern: "/v1/leads/{id}/lost-decision", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
 // ConvertLead calls POST /v1/leads/{id}/convert (operation convertLead): Convert an open lead (A卡
 // → C卡): write the customer, the vehicle and the sale in one transaction. The key's roles must
 // hold permission customers.write.
-func (c *Client) ConvertLead(ctx context.Context, id string, in ConversionInput) (crm.ConversionResult, error) {
+func (c *Client) ConvertLead(ctx context.Context, id crm.LeadID, in ConversionInput) (crm.ConversionResult, error) {
 	var out crm.ConversionResult
-	err := c.do(ctx, &request{op: "convertLead", method: "POST", pattern: "/v1/leads/{id}/convert", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "convertLead", method: "POST", pattern: "/v1/leads/{id}/convert", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
@@ -285,25 +285,25 @@ func (c *Client) CreateVehicle(ctx context.Context, in VehicleInput) (crm.Vehicl
 
 // GetVehicle calls GET /v1/vehicles/{id} (operation getVehicle): Get a vehicle. The key's roles
 // must hold permission records.read.
-func (c *Client) GetVehicle(ctx context.Context, id string) (crm.Vehicle, error) {
+func (c *Client) GetVehicle(ctx context.Context, id crm.VehicleID) (crm.Vehicle, error) {
 	var out crm.Vehicle
-	err := c.do(ctx, &request{op: "getVehicle", method: "GET", pattern: "/v1/vehicles/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getVehicle", method: "GET", pattern: "/v1/vehicles/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // UpdateVehicle calls PATCH /v1/vehicles/{id} (operation updateVehicle): Update a vehicle with a
 // JSON merge patch. The key's roles must hold permission records.write. patch is a JSON merge patch
 // of a VehicleInput: the fields it names change, a nil value clears one.
-func (c *Client) UpdateVehicle(ctx context.Context, id string, patch Patch) (crm.Vehicle, error) {
+func (c *Client) UpdateVehicle(ctx context.Context, id crm.VehicleID, patch Patch) (crm.Vehicle, error) {
 	var out crm.Vehicle
-	err := c.do(ctx, &request{op: "updateVehicle", method: "PATCH", pattern: "/v1/vehicles/{id}", args: []string{id}, body: patch, patch: true}, &out)
+	err := c.do(ctx, &request{op: "updateVehicle", method: "PATCH", pattern: "/v1/vehicles/{id}", args: []string{string(id)}, body: patch, patch: true}, &out)
 	return out, err
 }
 
 // DeleteVehicle calls DELETE /v1/vehicles/{id} (operation deleteVehicle): Delete a vehicle. The
 // key's roles must hold permission records.write.
-func (c *Client) DeleteVehicle(ctx context.Context, id string) error {
-	return c.do(ctx, &request{op: "deleteVehicle", method: "DELETE", pattern: "/v1/vehicles/{id}", args: []string{id}}, nil)
+func (c *Client) DeleteVehicle(ctx context.Context, id crm.VehicleID) error {
+	return c.do(ctx, &request{op: "deleteVehicle", method: "DELETE", pattern: "/v1/vehicles/{id}", args: []string{string(id)}}, nil)
 }
 
 // ListVehiclesParams are the query parameters of ListVehicles; a zero field is left out of the
@@ -356,25 +356,25 @@ func (c *Client) CreateSale(ctx context.Context, in SaleInput) (crm.Sale, error)
 
 // GetSale calls GET /v1/sales/{id} (operation getSale): Get a sale. The key's roles must hold
 // permission records.read.
-func (c *Client) GetSale(ctx context.Context, id string) (crm.Sale, error) {
+func (c *Client) GetSale(ctx context.Context, id crm.SaleID) (crm.Sale, error) {
 	var out crm.Sale
-	err := c.do(ctx, &request{op: "getSale", method: "GET", pattern: "/v1/sales/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getSale", method: "GET", pattern: "/v1/sales/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // UpdateSale calls PATCH /v1/sales/{id} (operation updateSale): Update a sale with a JSON merge
 // patch. The key's roles must hold permission records.write. patch is a JSON merge patch of a
 // SaleInput: the fields it names change, a nil value clears one.
-func (c *Client) UpdateSale(ctx context.Context, id string, patch Patch) (crm.Sale, error) {
+func (c *Client) UpdateSale(ctx context.Context, id crm.SaleID, patch Patch) (crm.Sale, error) {
 	var out crm.Sale
-	err := c.do(ctx, &request{op: "updateSale", method: "PATCH", pattern: "/v1/sales/{id}", args: []string{id}, body: patch, patch: true}, &out)
+	err := c.do(ctx, &request{op: "updateSale", method: "PATCH", pattern: "/v1/sales/{id}", args: []string{string(id)}, body: patch, patch: true}, &out)
 	return out, err
 }
 
 // DeleteSale calls DELETE /v1/sales/{id} (operation deleteSale): Delete a sale. The key's roles
 // must hold permission records.write.
-func (c *Client) DeleteSale(ctx context.Context, id string) error {
-	return c.do(ctx, &request{op: "deleteSale", method: "DELETE", pattern: "/v1/sales/{id}", args: []string{id}}, nil)
+func (c *Client) DeleteSale(ctx context.Context, id crm.SaleID) error {
+	return c.do(ctx, &request{op: "deleteSale", method: "DELETE", pattern: "/v1/sales/{id}", args: []string{string(id)}}, nil)
 }
 
 // ListSalesParams are the query parameters of ListSales; a zero field is left out of the query.
@@ -432,25 +432,25 @@ func (c *Client) CreateServiceOrder(ctx context.Context, in ServiceOrderInput) (
 
 // GetServiceOrder calls GET /v1/service-orders/{id} (operation getServiceOrder): Get a service
 // order. The key's roles must hold permission records.read.
-func (c *Client) GetServiceOrder(ctx context.Context, id string) (crm.ServiceOrder, error) {
+func (c *Client) GetServiceOrder(ctx context.Context, id crm.ServiceOrderID) (crm.ServiceOrder, error) {
 	var out crm.ServiceOrder
-	err := c.do(ctx, &request{op: "getServiceOrder", method: "GET", pattern: "/v1/service-orders/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getServiceOrder", method: "GET", pattern: "/v1/service-orders/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // UpdateServiceOrder calls PATCH /v1/service-orders/{id} (operation updateServiceOrder): Update a
 // service order with a JSON merge patch. The key's roles must hold permission records.write. patch
 // is a JSON merge patch of a ServiceOrderInput: the fields it names change, a nil value clears one.
-func (c *Client) UpdateServiceOrder(ctx context.Context, id string, patch Patch) (crm.ServiceOrder, error) {
+func (c *Client) UpdateServiceOrder(ctx context.Context, id crm.ServiceOrderID, patch Patch) (crm.ServiceOrder, error) {
 	var out crm.ServiceOrder
-	err := c.do(ctx, &request{op: "updateServiceOrder", method: "PATCH", pattern: "/v1/service-orders/{id}", args: []string{id}, body: patch, patch: true}, &out)
+	err := c.do(ctx, &request{op: "updateServiceOrder", method: "PATCH", pattern: "/v1/service-orders/{id}", args: []string{string(id)}, body: patch, patch: true}, &out)
 	return out, err
 }
 
 // DeleteServiceOrder calls DELETE /v1/service-orders/{id} (operation deleteServiceOrder): Delete a
 // service order. The key's roles must hold permission records.write.
-func (c *Client) DeleteServiceOrder(ctx context.Context, id string) error {
-	return c.do(ctx, &request{op: "deleteServiceOrder", method: "DELETE", pattern: "/v1/service-orders/{id}", args: []string{id}}, nil)
+func (c *Client) DeleteServiceOrder(ctx context.Context, id crm.ServiceOrderID) error {
+	return c.do(ctx, &request{op: "deleteServiceOrder", method: "DELETE", pattern: "/v1/service-orders/{id}", args: []string{string(id)}}, nil)
 }
 
 // ListServiceOrdersParams are the query parameters of ListServiceOrders; a zero field is left out
@@ -512,9 +512,9 @@ func (c *Client) CreateInsurancePolicy(ctx context.Context, in PolicyInput) (crm
 
 // GetInsurancePolicy calls GET /v1/insurance-policies/{id} (operation getInsurancePolicy): Get an
 // insurance policy. The key's roles must hold permission records.read.
-func (c *Client) GetInsurancePolicy(ctx context.Context, id string) (crm.InsurancePolicy, error) {
+func (c *Client) GetInsurancePolicy(ctx context.Context, id crm.PolicyID) (crm.InsurancePolicy, error) {
 	var out crm.InsurancePolicy
-	err := c.do(ctx, &request{op: "getInsurancePolicy", method: "GET", pattern: "/v1/insurance-policies/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getInsurancePolicy", method: "GET", pattern: "/v1/insurance-policies/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
@@ -522,16 +522,16 @@ func (c *Client) GetInsurancePolicy(ctx context.Context, id string) (crm.Insuran
 // Update an insurance policy with a JSON merge patch. The key's roles must hold permission
 // records.write. patch is a JSON merge patch of a PolicyInput: the fields it names change, a nil
 // value clears one.
-func (c *Client) UpdateInsurancePolicy(ctx context.Context, id string, patch Patch) (crm.InsurancePolicy, error) {
+func (c *Client) UpdateInsurancePolicy(ctx context.Context, id crm.PolicyID, patch Patch) (crm.InsurancePolicy, error) {
 	var out crm.InsurancePolicy
-	err := c.do(ctx, &request{op: "updateInsurancePolicy", method: "PATCH", pattern: "/v1/insurance-policies/{id}", args: []string{id}, body: patch, patch: true}, &out)
+	err := c.do(ctx, &request{op: "updateInsurancePolicy", method: "PATCH", pattern: "/v1/insurance-policies/{id}", args: []string{string(id)}, body: patch, patch: true}, &out)
 	return out, err
 }
 
 // DeleteInsurancePolicy calls DELETE /v1/insurance-policies/{id} (operation deleteInsurancePolicy):
 // Delete an insurance policy. The key's roles must hold permission records.write.
-func (c *Client) DeleteInsurancePolicy(ctx context.Context, id string) error {
-	return c.do(ctx, &request{op: "deleteInsurancePolicy", method: "DELETE", pattern: "/v1/insurance-policies/{id}", args: []string{id}}, nil)
+func (c *Client) DeleteInsurancePolicy(ctx context.Context, id crm.PolicyID) error {
+	return c.do(ctx, &request{op: "deleteInsurancePolicy", method: "DELETE", pattern: "/v1/insurance-policies/{id}", args: []string{string(id)}}, nil)
 }
 
 // ListInsurancePoliciesParams are the query parameters of ListInsurancePolicies; a zero field is
@@ -590,25 +590,25 @@ func (c *Client) CreateInteraction(ctx context.Context, in InteractionInput) (cr
 
 // GetInteraction calls GET /v1/interactions/{id} (operation getInteraction): Get an interaction.
 // The key's roles must hold permission customers.read.
-func (c *Client) GetInteraction(ctx context.Context, id string) (crm.Interaction, error) {
+func (c *Client) GetInteraction(ctx context.Context, id crm.InteractionID) (crm.Interaction, error) {
 	var out crm.Interaction
-	err := c.do(ctx, &request{op: "getInteraction", method: "GET", pattern: "/v1/interactions/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getInteraction", method: "GET", pattern: "/v1/interactions/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // UpdateInteraction calls PATCH /v1/interactions/{id} (operation updateInteraction): Update an
 // interaction with a JSON merge patch. The key's roles must hold permission customers.write. patch
 // is a JSON merge patch of a InteractionInput: the fields it names change, a nil value clears one.
-func (c *Client) UpdateInteraction(ctx context.Context, id string, patch Patch) (crm.Interaction, error) {
+func (c *Client) UpdateInteraction(ctx context.Context, id crm.InteractionID, patch Patch) (crm.Interaction, error) {
 	var out crm.Interaction
-	err := c.do(ctx, &request{op: "updateInteraction", method: "PATCH", pattern: "/v1/interactions/{id}", args: []string{id}, body: patch, patch: true}, &out)
+	err := c.do(ctx, &request{op: "updateInteraction", method: "PATCH", pattern: "/v1/interactions/{id}", args: []string{string(id)}, body: patch, patch: true}, &out)
 	return out, err
 }
 
 // DeleteInteraction calls DELETE /v1/interactions/{id} (operation deleteInteraction): Delete an
 // interaction. The key's roles must hold permission customers.write.
-func (c *Client) DeleteInteraction(ctx context.Context, id string) error {
-	return c.do(ctx, &request{op: "deleteInteraction", method: "DELETE", pattern: "/v1/interactions/{id}", args: []string{id}}, nil)
+func (c *Client) DeleteInteraction(ctx context.Context, id crm.InteractionID) error {
+	return c.do(ctx, &request{op: "deleteInteraction", method: "DELETE", pattern: "/v1/interactions/{id}", args: []string{string(id)}}, nil)
 }
 
 // ListInteractionsParams are the query parameters of ListInteractions; a zero field is left out of
@@ -667,25 +667,25 @@ func (c *Client) CreateComplaint(ctx context.Context, in ComplaintInput) (crm.Co
 
 // GetComplaint calls GET /v1/complaints/{id} (operation getComplaint): Get a complaint. The key's
 // roles must hold permission customers.read.
-func (c *Client) GetComplaint(ctx context.Context, id string) (crm.Complaint, error) {
+func (c *Client) GetComplaint(ctx context.Context, id crm.ComplaintID) (crm.Complaint, error) {
 	var out crm.Complaint
-	err := c.do(ctx, &request{op: "getComplaint", method: "GET", pattern: "/v1/complaints/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getComplaint", method: "GET", pattern: "/v1/complaints/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // UpdateComplaint calls PATCH /v1/complaints/{id} (operation updateComplaint): Update a complaint
 // with a JSON merge patch. The key's roles must hold permission customers.write. patch is a JSON
 // merge patch of a ComplaintInput: the fields it names change, a nil value clears one.
-func (c *Client) UpdateComplaint(ctx context.Context, id string, patch Patch) (crm.Complaint, error) {
+func (c *Client) UpdateComplaint(ctx context.Context, id crm.ComplaintID, patch Patch) (crm.Complaint, error) {
 	var out crm.Complaint
-	err := c.do(ctx, &request{op: "updateComplaint", method: "PATCH", pattern: "/v1/complaints/{id}", args: []string{id}, body: patch, patch: true}, &out)
+	err := c.do(ctx, &request{op: "updateComplaint", method: "PATCH", pattern: "/v1/complaints/{id}", args: []string{string(id)}, body: patch, patch: true}, &out)
 	return out, err
 }
 
 // DeleteComplaint calls DELETE /v1/complaints/{id} (operation deleteComplaint): Delete a complaint.
 // The key's roles must hold permission customers.write.
-func (c *Client) DeleteComplaint(ctx context.Context, id string) error {
-	return c.do(ctx, &request{op: "deleteComplaint", method: "DELETE", pattern: "/v1/complaints/{id}", args: []string{id}}, nil)
+func (c *Client) DeleteComplaint(ctx context.Context, id crm.ComplaintID) error {
+	return c.do(ctx, &request{op: "deleteComplaint", method: "DELETE", pattern: "/v1/complaints/{id}", args: []string{string(id)}}, nil)
 }
 
 // ListComplaintsParams are the query parameters of ListComplaints; a zero field is left out of the
@@ -736,9 +736,9 @@ func (c *Client) CreateEventParticipation(ctx context.Context, in ParticipationI
 
 // GetEventParticipation calls GET /v1/event-participations/{id} (operation getEventParticipation):
 // Get an event participation. The key's roles must hold permission customers.read.
-func (c *Client) GetEventParticipation(ctx context.Context, id string) (crm.EventParticipation, error) {
+func (c *Client) GetEventParticipation(ctx context.Context, id crm.ParticipationID) (crm.EventParticipation, error) {
 	var out crm.EventParticipation
-	err := c.do(ctx, &request{op: "getEventParticipation", method: "GET", pattern: "/v1/event-participations/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getEventParticipation", method: "GET", pattern: "/v1/event-participations/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
@@ -746,17 +746,17 @@ func (c *Client) GetEventParticipation(ctx context.Context, id string) (crm.Even
 // updateEventParticipation): Update an event participation with a JSON merge patch. The key's roles
 // must hold permission customers.write. patch is a JSON merge patch of a ParticipationInput: the
 // fields it names change, a nil value clears one.
-func (c *Client) UpdateEventParticipation(ctx context.Context, id string, patch Patch) (crm.EventParticipation, error) {
+func (c *Client) UpdateEventParticipation(ctx context.Context, id crm.ParticipationID, patch Patch) (crm.EventParticipation, error) {
 	var out crm.EventParticipation
-	err := c.do(ctx, &request{op: "updateEventParticipation", method: "PATCH", pattern: "/v1/event-participations/{id}", args: []string{id}, body: patch, patch: true}, &out)
+	err := c.do(ctx, &request{op: "updateEventParticipation", method: "PATCH", pattern: "/v1/event-participations/{id}", args: []string{string(id)}, body: patch, patch: true}, &out)
 	return out, err
 }
 
 // DeleteEventParticipation calls DELETE /v1/event-participations/{id} (operation
 // deleteEventParticipation): Delete an event participation. The key's roles must hold permission
 // customers.write.
-func (c *Client) DeleteEventParticipation(ctx context.Context, id string) error {
-	return c.do(ctx, &request{op: "deleteEventParticipation", method: "DELETE", pattern: "/v1/event-participations/{id}", args: []string{id}}, nil)
+func (c *Client) DeleteEventParticipation(ctx context.Context, id crm.ParticipationID) error {
+	return c.do(ctx, &request{op: "deleteEventParticipation", method: "DELETE", pattern: "/v1/event-participations/{id}", args: []string{string(id)}}, nil)
 }
 
 // ListEventParticipationsParams are the query parameters of ListEventParticipations; a zero field
@@ -912,33 +912,33 @@ func (c *Client) AllCampaigns(ctx context.Context, p ListCampaignsParams) iter.S
 
 // GetCampaign calls GET /v1/campaigns/{id} (operation getCampaign): Get a campaign. The key's roles
 // must hold permission campaigns.read.
-func (c *Client) GetCampaign(ctx context.Context, id string) (campaign.Campaign, error) {
+func (c *Client) GetCampaign(ctx context.Context, id campaign.ID) (campaign.Campaign, error) {
 	var out campaign.Campaign
-	err := c.do(ctx, &request{op: "getCampaign", method: "GET", pattern: "/v1/campaigns/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getCampaign", method: "GET", pattern: "/v1/campaigns/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // UpdateCampaign calls PATCH /v1/campaigns/{id} (operation updateCampaign): Change a draft
 // campaign's plan; absent fields are left alone. The key's roles must hold permission
 // campaigns.write.
-func (c *Client) UpdateCampaign(ctx context.Context, id string, in campaign.Update) (campaign.Campaign, error) {
+func (c *Client) UpdateCampaign(ctx context.Context, id campaign.ID, in campaign.Update) (campaign.Campaign, error) {
 	var out campaign.Campaign
-	err := c.do(ctx, &request{op: "updateCampaign", method: "PATCH", pattern: "/v1/campaigns/{id}", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "updateCampaign", method: "PATCH", pattern: "/v1/campaigns/{id}", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
 // DeleteCampaign calls DELETE /v1/campaigns/{id} (operation deleteCampaign): Delete a draft
 // campaign. The key's roles must hold permission campaigns.write.
-func (c *Client) DeleteCampaign(ctx context.Context, id string) error {
-	return c.do(ctx, &request{op: "deleteCampaign", method: "DELETE", pattern: "/v1/campaigns/{id}", args: []string{id}}, nil)
+func (c *Client) DeleteCampaign(ctx context.Context, id campaign.ID) error {
+	return c.do(ctx, &request{op: "deleteCampaign", method: "DELETE", pattern: "/v1/campaigns/{id}", args: []string{string(id)}}, nil)
 }
 
 // TransitionCampaign calls POST /v1/campaigns/{id}/transitions (operation transitionCampaign): Move
 // a campaign along draft → approved → running → completed → evaluated (evaluating
 // attributes conversions). The key's roles must hold permission campaigns.write.
-func (c *Client) TransitionCampaign(ctx context.Context, id string, in CampaignTransition) (campaign.Campaign, error) {
+func (c *Client) TransitionCampaign(ctx context.Context, id campaign.ID, in CampaignTransition) (campaign.Campaign, error) {
 	var out campaign.Campaign
-	err := c.do(ctx, &request{op: "transitionCampaign", method: "POST", pattern: "/v1/campaigns/{id}/transitions", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "transitionCampaign", method: "POST", pattern: "/v1/campaigns/{id}/transitions", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
@@ -949,18 +949,18 @@ func (c *Client) TransitionCampaign(ctx context.Context, id string, in CampaignT
 // Idempotency-Key: key, or a new one when key is empty. Sending the same key and input again
 // answers the first result instead of doing it twice; the same key with other input is a conflict.
 // Pass your own key to retry safely across calls.
-func (c *Client) AddCampaignCost(ctx context.Context, id, key string, in CostInput) (campaign.Campaign, error) {
+func (c *Client) AddCampaignCost(ctx context.Context, id campaign.ID, key string, in CostInput) (campaign.Campaign, error) {
 	var out campaign.Campaign
-	err := c.do(ctx, &request{op: "addCampaignCost", method: "POST", pattern: "/v1/campaigns/{id}/costs", args: []string{id}, idempotent: true, key: key, body: in}, &out)
+	err := c.do(ctx, &request{op: "addCampaignCost", method: "POST", pattern: "/v1/campaigns/{id}/costs", args: []string{string(id)}, idempotent: true, key: key, body: in}, &out)
 	return out, err
 }
 
 // FreezeCampaignAudience calls POST /v1/campaigns/{id}/audience (operation freezeCampaignAudience):
 // Freeze the audience: match the target segments, exclude customers without consent for the
 // channels, keep the holdout out. The key's roles must hold permission campaigns.write.
-func (c *Client) FreezeCampaignAudience(ctx context.Context, id string, in CampaignAsOf) (campaign.AudienceSummary, error) {
+func (c *Client) FreezeCampaignAudience(ctx context.Context, id campaign.ID, in CampaignAsOf) (campaign.AudienceSummary, error) {
 	var out campaign.AudienceSummary
-	err := c.do(ctx, &request{op: "freezeCampaignAudience", method: "POST", pattern: "/v1/campaigns/{id}/audience", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "freezeCampaignAudience", method: "POST", pattern: "/v1/campaigns/{id}/audience", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
@@ -983,51 +983,51 @@ func (p *ListCampaignMembersParams) values() url.Values {
 // ListCampaignMembers calls GET /v1/campaigns/{id}/members (operation listCampaignMembers): The
 // frozen audience in customer ID order, one page at a time. The key's roles must hold permission
 // campaigns.read. It answers one page; AllCampaignMembers reads them all.
-func (c *Client) ListCampaignMembers(ctx context.Context, id string, p ListCampaignMembersParams) (crm.Page[campaign.Member], error) {
+func (c *Client) ListCampaignMembers(ctx context.Context, id campaign.ID, p ListCampaignMembersParams) (crm.Page[campaign.Member], error) {
 	var out crm.Page[campaign.Member]
-	err := c.do(ctx, &request{op: "listCampaignMembers", method: "GET", pattern: "/v1/campaigns/{id}/members", args: []string{id}, query: p.values()}, &out)
+	err := c.do(ctx, &request{op: "listCampaignMembers", method: "GET", pattern: "/v1/campaigns/{id}/members", args: []string{string(id)}, query: p.values()}, &out)
 	return out, err
 }
 
 // AllCampaignMembers returns an iterator over every item ListCampaignMembers lists, from p.After
 // on, reading the next page when the last is used up. It stops at the first error, which it yields.
-func (c *Client) AllCampaignMembers(ctx context.Context, id string, p ListCampaignMembersParams) iter.Seq2[campaign.Member, error] {
+func (c *Client) AllCampaignMembers(ctx context.Context, id campaign.ID, p ListCampaignMembersParams) iter.Seq2[campaign.Member, error] {
 	return pages(ctx, &p.After, func(ctx context.Context) (crm.Page[campaign.Member], error) { return c.ListCampaignMembers(ctx, id, p) })
 }
 
 // RecordCampaignResponse calls POST /v1/campaigns/{id}/members/{customer}/responses (operation
 // recordCampaignResponse): Record a contacted member's response, visit or conversion (the first
 // date of each is kept). The key's roles must hold permission campaigns.write.
-func (c *Client) RecordCampaignResponse(ctx context.Context, id, customer string, in campaign.Response) (campaign.Member, error) {
+func (c *Client) RecordCampaignResponse(ctx context.Context, id campaign.ID, customer crm.CustomerID, in campaign.Response) (campaign.Member, error) {
 	var out campaign.Member
-	err := c.do(ctx, &request{op: "recordCampaignResponse", method: "POST", pattern: "/v1/campaigns/{id}/members/{customer}/responses", args: []string{id, customer}, body: in}, &out)
+	err := c.do(ctx, &request{op: "recordCampaignResponse", method: "POST", pattern: "/v1/campaigns/{id}/members/{customer}/responses", args: []string{string(id), string(customer)}, body: in}, &out)
 	return out, err
 }
 
 // AttributeCampaign calls POST /v1/campaigns/{id}/attribution (operation attributeCampaign):
 // Attribute the first sale or service order inside the attribution window to each member (contacted
 // and holdout). The key's roles must hold permission campaigns.write.
-func (c *Client) AttributeCampaign(ctx context.Context, id string) (CampaignCount, error) {
+func (c *Client) AttributeCampaign(ctx context.Context, id campaign.ID) (CampaignCount, error) {
 	var out CampaignCount
-	err := c.do(ctx, &request{op: "attributeCampaign", method: "POST", pattern: "/v1/campaigns/{id}/attribution", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "attributeCampaign", method: "POST", pattern: "/v1/campaigns/{id}/attribution", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // GetCampaignFunnel calls GET /v1/campaigns/{id}/funnel (operation getCampaignFunnel): Invited →
 // responded → visited → converted per segment, against each segment's target (seed 004). The
 // key's roles must hold permission campaigns.read.
-func (c *Client) GetCampaignFunnel(ctx context.Context, id string) (campaign.FunnelReport, error) {
+func (c *Client) GetCampaignFunnel(ctx context.Context, id campaign.ID) (campaign.FunnelReport, error) {
 	var out campaign.FunnelReport
-	err := c.do(ctx, &request{op: "getCampaignFunnel", method: "GET", pattern: "/v1/campaigns/{id}/funnel", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getCampaignFunnel", method: "GET", pattern: "/v1/campaigns/{id}/funnel", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // GetCampaignUplift calls GET /v1/campaigns/{id}/uplift (operation getCampaignUplift): Conversion
 // of contacted members against the holdout, with a 95% confidence interval. The key's roles must
 // hold permission campaigns.read.
-func (c *Client) GetCampaignUplift(ctx context.Context, id string) (campaign.Uplift, error) {
+func (c *Client) GetCampaignUplift(ctx context.Context, id campaign.ID) (campaign.Uplift, error) {
 	var out campaign.Uplift
-	err := c.do(ctx, &request{op: "getCampaignUplift", method: "GET", pattern: "/v1/campaigns/{id}/uplift", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getCampaignUplift", method: "GET", pattern: "/v1/campaigns/{id}/uplift", args: []string{string(id)}}, &out)
 	return out, err
 }
 
@@ -1147,9 +1147,9 @@ func (c *Client) RunGrading(ctx context.Context, in GradingRunInput) (grading.Ru
 
 // GetGradingRun calls GET /v1/grading/runs/{id} (operation getGradingRun): Get a grading run's
 // record. The key's roles must hold permission grading.read.
-func (c *Client) GetGradingRun(ctx context.Context, id string) (grading.Run, error) {
+func (c *Client) GetGradingRun(ctx context.Context, id grading.RunID) (grading.Run, error) {
 	var out grading.Run
-	err := c.do(ctx, &request{op: "getGradingRun", method: "GET", pattern: "/v1/grading/runs/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getGradingRun", method: "GET", pattern: "/v1/grading/runs/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
@@ -1198,9 +1198,9 @@ func (c *Client) AllGradedCustomers(ctx context.Context, p ListGradedCustomersPa
 // GetCustomerGrade calls GET /v1/grading/customers/{id} (operation getCustomerGrade): Get a
 // customer's grade with its explanation, history and service strategy. The key's roles must hold
 // permission grading.read.
-func (c *Client) GetCustomerGrade(ctx context.Context, id string) (grading.CustomerGrade, error) {
+func (c *Client) GetCustomerGrade(ctx context.Context, id crm.CustomerID) (grading.CustomerGrade, error) {
 	var out grading.CustomerGrade
-	err := c.do(ctx, &request{op: "getCustomerGrade", method: "GET", pattern: "/v1/grading/customers/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getCustomerGrade", method: "GET", pattern: "/v1/grading/customers/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
@@ -1362,18 +1362,18 @@ func (c *Client) CreateAPIKey(ctx context.Context, in apikey.CreateRequest) (New
 
 // GetAPIKey calls GET /v1/api-keys/{id} (operation getAPIKey): Get an API key of the key's dealer
 // (never its token). The key's roles must hold permission keys.manage.
-func (c *Client) GetAPIKey(ctx context.Context, id string) (apikey.Key, error) {
+func (c *Client) GetAPIKey(ctx context.Context, id apikey.ID) (apikey.Key, error) {
 	var out apikey.Key
-	err := c.do(ctx, &request{op: "getAPIKey", method: "GET", pattern: "/v1/api-keys/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getAPIKey", method: "GET", pattern: "/v1/api-keys/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // RevokeAPIKey calls POST /v1/api-keys/{id}/revoke (operation revokeAPIKey): Revoke an API key from
 // now on (again: no change); only a key allowed all it allows may revoke it. The key's roles must
 // hold permission keys.manage.
-func (c *Client) RevokeAPIKey(ctx context.Context, id string) (apikey.Key, error) {
+func (c *Client) RevokeAPIKey(ctx context.Context, id apikey.ID) (apikey.Key, error) {
 	var out apikey.Key
-	err := c.do(ctx, &request{op: "revokeAPIKey", method: "POST", pattern: "/v1/api-keys/{id}/revoke", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "revokeAPIKey", method: "POST", pattern: "/v1/api-keys/{id}/revoke", args: []string{string(id)}}, &out)
 	return out, err
 }
 
@@ -1381,9 +1381,9 @@ func (c *Client) RevokeAPIKey(ctx context.Context, id string) (apikey.Key, error
 // successor with the same roles, staff and expiry (201 with its token, shown this once); the old
 // key keeps working for overlap_hours (24 when omitted), then stops. The key's roles must hold
 // permission keys.manage.
-func (c *Client) RotateAPIKey(ctx context.Context, id string, in RotateInput) (NewKey, error) {
+func (c *Client) RotateAPIKey(ctx context.Context, id apikey.ID, in RotateInput) (NewKey, error) {
 	var out NewKey
-	err := c.do(ctx, &request{op: "rotateAPIKey", method: "POST", pattern: "/v1/api-keys/{id}/rotate", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "rotateAPIKey", method: "POST", pattern: "/v1/api-keys/{id}/rotate", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
@@ -1527,25 +1527,25 @@ func (c *Client) AllCallGroups(ctx context.Context, p ListCallGroupsParams) iter
 // appointment_date; no answer retries on the next working day up to the policy's attempts;
 // close_covered closes the tasks the call covers too. The key's roles must hold permission
 // tasks.work.
-func (c *Client) RecordTaskOutcome(ctx context.Context, id string, in TaskOutcomeInput) (TaskOutcomeReply, error) {
+func (c *Client) RecordTaskOutcome(ctx context.Context, id lifecycle.TaskID, in TaskOutcomeInput) (TaskOutcomeReply, error) {
 	var out TaskOutcomeReply
-	err := c.do(ctx, &request{op: "recordTaskOutcome", method: "POST", pattern: "/v1/tasks/{id}/outcome", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "recordTaskOutcome", method: "POST", pattern: "/v1/tasks/{id}/outcome", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
 // SkipTask calls POST /v1/tasks/{id}/skip (operation skipTask): Skip a task: close it without doing
 // it, with a reason (required). The key's roles must hold permission tasks.work.
-func (c *Client) SkipTask(ctx context.Context, id string, in TaskSkipInput) (lifecycle.Task, error) {
+func (c *Client) SkipTask(ctx context.Context, id lifecycle.TaskID, in TaskSkipInput) (lifecycle.Task, error) {
 	var out lifecycle.Task
-	err := c.do(ctx, &request{op: "skipTask", method: "POST", pattern: "/v1/tasks/{id}/skip", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "skipTask", method: "POST", pattern: "/v1/tasks/{id}/skip", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
 // AssignTask calls POST /v1/tasks/{id}/assign (operation assignTask): Give an open or overdue task
 // to a staff member. The key's roles must hold permission tasks.assign.
-func (c *Client) AssignTask(ctx context.Context, id string, in TaskAssignInput) (lifecycle.Task, error) {
+func (c *Client) AssignTask(ctx context.Context, id lifecycle.TaskID, in TaskAssignInput) (lifecycle.Task, error) {
 	var out lifecycle.Task
-	err := c.do(ctx, &request{op: "assignTask", method: "POST", pattern: "/v1/tasks/{id}/assign", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "assignTask", method: "POST", pattern: "/v1/tasks/{id}/assign", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
@@ -1575,9 +1575,9 @@ func (p *GetVehiclePlanParams) values() url.Values {
 // GetVehiclePlan calls GET /v1/vehicles/{id}/plan (operation getVehiclePlan): A vehicle's stage
 // (explained), usage and planned tasks as of a day (default today); the rows are planned, not
 // stored tasks. The key's roles must hold permission records.read.
-func (c *Client) GetVehiclePlan(ctx context.Context, id string, p GetVehiclePlanParams) (lifecycle.Plan, error) {
+func (c *Client) GetVehiclePlan(ctx context.Context, id crm.VehicleID, p GetVehiclePlanParams) (lifecycle.Plan, error) {
 	var out lifecycle.Plan
-	err := c.do(ctx, &request{op: "getVehiclePlan", method: "GET", pattern: "/v1/vehicles/{id}/plan", args: []string{id}, query: p.values()}, &out)
+	err := c.do(ctx, &request{op: "getVehiclePlan", method: "GET", pattern: "/v1/vehicles/{id}/plan", args: []string{string(id)}, query: p.values()}, &out)
 	return out, err
 }
 
@@ -1746,9 +1746,9 @@ func (c *Client) AllMemberships(ctx context.Context, p ListMembershipsParams) it
 // GetMember calls GET /v1/loyalty/members/{id} (operation getMember): Get a membership with its
 // benefits, free services left, balances and history. The key's roles must hold permission
 // loyalty.read.
-func (c *Client) GetMember(ctx context.Context, id string) (loyalty.MemberView, error) {
+func (c *Client) GetMember(ctx context.Context, id crm.CustomerID) (loyalty.MemberView, error) {
 	var out loyalty.MemberView
-	err := c.do(ctx, &request{op: "getMember", method: "GET", pattern: "/v1/loyalty/members/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getMember", method: "GET", pattern: "/v1/loyalty/members/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
@@ -1758,9 +1758,9 @@ func (c *Client) GetMember(ctx context.Context, id string) (loyalty.MemberView, 
 // Idempotency-Key: key, or a new one when key is empty. Sending the same key and input again
 // answers the first result instead of doing it twice; the same key with other input is a conflict.
 // Pass your own key to retry safely across calls.
-func (c *Client) RenewMembership(ctx context.Context, id, key string, in LoyaltyChangeInput) (loyalty.Receipt, error) {
+func (c *Client) RenewMembership(ctx context.Context, id crm.CustomerID, key string, in LoyaltyChangeInput) (loyalty.Receipt, error) {
 	var out loyalty.Receipt
-	err := c.do(ctx, &request{op: "renewMembership", method: "POST", pattern: "/v1/loyalty/members/{id}/renew", args: []string{id}, idempotent: true, key: key, body: in}, &out)
+	err := c.do(ctx, &request{op: "renewMembership", method: "POST", pattern: "/v1/loyalty/members/{id}/renew", args: []string{string(id)}, idempotent: true, key: key, body: in}, &out)
 	return out, err
 }
 
@@ -1770,9 +1770,9 @@ func (c *Client) RenewMembership(ctx context.Context, id, key string, in Loyalty
 // always carries an Idempotency-Key: key, or a new one when key is empty. Sending the same key and
 // input again answers the first result instead of doing it twice; the same key with other input is
 // a conflict. Pass your own key to retry safely across calls.
-func (c *Client) UpgradeMembership(ctx context.Context, id, key string, in LoyaltyChangeInput) (loyalty.Receipt, error) {
+func (c *Client) UpgradeMembership(ctx context.Context, id crm.CustomerID, key string, in LoyaltyChangeInput) (loyalty.Receipt, error) {
 	var out loyalty.Receipt
-	err := c.do(ctx, &request{op: "upgradeMembership", method: "POST", pattern: "/v1/loyalty/members/{id}/upgrade", args: []string{id}, idempotent: true, key: key, body: in}, &out)
+	err := c.do(ctx, &request{op: "upgradeMembership", method: "POST", pattern: "/v1/loyalty/members/{id}/upgrade", args: []string{string(id)}, idempotent: true, key: key, body: in}, &out)
 	return out, err
 }
 
@@ -1781,9 +1781,9 @@ func (c *Client) UpgradeMembership(ctx context.Context, id, key string, in Loyal
 // It carries an Idempotency-Key: key, or a new one when key is empty. Sending the same key and
 // input again answers the first result instead of doing it twice; the same key with other input is
 // a conflict. Pass your own key to retry safely across calls.
-func (c *Client) CancelMembership(ctx context.Context, id, key string, in LoyaltyChangeInput) (loyalty.Receipt, error) {
+func (c *Client) CancelMembership(ctx context.Context, id crm.CustomerID, key string, in LoyaltyChangeInput) (loyalty.Receipt, error) {
 	var out loyalty.Receipt
-	err := c.do(ctx, &request{op: "cancelMembership", method: "POST", pattern: "/v1/loyalty/members/{id}/cancel", args: []string{id}, idempotent: true, key: key, body: in}, &out)
+	err := c.do(ctx, &request{op: "cancelMembership", method: "POST", pattern: "/v1/loyalty/members/{id}/cancel", args: []string{string(id)}, idempotent: true, key: key, body: in}, &out)
 	return out, err
 }
 
@@ -1793,9 +1793,9 @@ func (c *Client) CancelMembership(ctx context.Context, id, key string, in Loyalt
 // Idempotency-Key: key, or a new one when key is empty. Sending the same key and input again
 // answers the first result instead of doing it twice; the same key with other input is a conflict.
 // Pass your own key to retry safely across calls.
-func (c *Client) QuoteForMember(ctx context.Context, id, key string, in LoyaltyQuoteInput) (loyalty.Receipt, error) {
+func (c *Client) QuoteForMember(ctx context.Context, id crm.CustomerID, key string, in LoyaltyQuoteInput) (loyalty.Receipt, error) {
 	var out loyalty.Receipt
-	err := c.do(ctx, &request{op: "quoteForMember", method: "POST", pattern: "/v1/loyalty/members/{id}/quote", args: []string{id}, idempotent: true, key: key, body: in}, &out)
+	err := c.do(ctx, &request{op: "quoteForMember", method: "POST", pattern: "/v1/loyalty/members/{id}/quote", args: []string{string(id)}, idempotent: true, key: key, body: in}, &out)
 	return out, err
 }
 
@@ -1805,9 +1805,9 @@ func (c *Client) QuoteForMember(ctx context.Context, id, key string, in LoyaltyQ
 // Idempotency-Key: key, or a new one when key is empty. Sending the same key and input again
 // answers the first result instead of doing it twice; the same key with other input is a conflict.
 // Pass your own key to retry safely across calls.
-func (c *Client) RedeemPoints(ctx context.Context, id, key string, in LoyaltyRedeemInput) (loyalty.Receipt, error) {
+func (c *Client) RedeemPoints(ctx context.Context, id crm.CustomerID, key string, in LoyaltyRedeemInput) (loyalty.Receipt, error) {
 	var out loyalty.Receipt
-	err := c.do(ctx, &request{op: "redeemPoints", method: "POST", pattern: "/v1/loyalty/members/{id}/redemptions", args: []string{id}, idempotent: true, key: key, body: in}, &out)
+	err := c.do(ctx, &request{op: "redeemPoints", method: "POST", pattern: "/v1/loyalty/members/{id}/redemptions", args: []string{string(id)}, idempotent: true, key: key, body: in}, &out)
 	return out, err
 }
 
@@ -1833,15 +1833,15 @@ func (p *ListLedgerEntriesParams) values() url.Values {
 // ListLedgerEntries calls GET /v1/loyalty/members/{id}/entries (operation listLedgerEntries): List
 // a customer's ledger entries in posting order. The key's roles must hold permission loyalty.read.
 // It answers one page; AllLedgerEntries reads them all.
-func (c *Client) ListLedgerEntries(ctx context.Context, id string, p ListLedgerEntriesParams) (crm.Page[loyalty.Entry], error) {
+func (c *Client) ListLedgerEntries(ctx context.Context, id crm.CustomerID, p ListLedgerEntriesParams) (crm.Page[loyalty.Entry], error) {
 	var out crm.Page[loyalty.Entry]
-	err := c.do(ctx, &request{op: "listLedgerEntries", method: "GET", pattern: "/v1/loyalty/members/{id}/entries", args: []string{id}, query: p.values()}, &out)
+	err := c.do(ctx, &request{op: "listLedgerEntries", method: "GET", pattern: "/v1/loyalty/members/{id}/entries", args: []string{string(id)}, query: p.values()}, &out)
 	return out, err
 }
 
 // AllLedgerEntries returns an iterator over every item ListLedgerEntries lists, from p.After on,
 // reading the next page when the last is used up. It stops at the first error, which it yields.
-func (c *Client) AllLedgerEntries(ctx context.Context, id string, p ListLedgerEntriesParams) iter.Seq2[loyalty.Entry, error] {
+func (c *Client) AllLedgerEntries(ctx context.Context, id crm.CustomerID, p ListLedgerEntriesParams) iter.Seq2[loyalty.Entry, error] {
 	return pages(ctx, &p.After, func(ctx context.Context) (crm.Page[loyalty.Entry], error) { return c.ListLedgerEntries(ctx, id, p) })
 }
 
@@ -1862,9 +1862,9 @@ func (p *GetPointsBalancesParams) values() url.Values {
 // GetPointsBalances calls GET /v1/loyalty/members/{id}/balances (operation getPointsBalances): Get
 // a customer's balances, lots and tier, now or as of a past date. The key's roles must hold
 // permission loyalty.read.
-func (c *Client) GetPointsBalances(ctx context.Context, id string, p GetPointsBalancesParams) (loyalty.Statement, error) {
+func (c *Client) GetPointsBalances(ctx context.Context, id crm.CustomerID, p GetPointsBalancesParams) (loyalty.Statement, error) {
 	var out loyalty.Statement
-	err := c.do(ctx, &request{op: "getPointsBalances", method: "GET", pattern: "/v1/loyalty/members/{id}/balances", args: []string{id}, query: p.values()}, &out)
+	err := c.do(ctx, &request{op: "getPointsBalances", method: "GET", pattern: "/v1/loyalty/members/{id}/balances", args: []string{string(id)}, query: p.values()}, &out)
 	return out, err
 }
 
@@ -1886,9 +1886,9 @@ func (c *Client) PostEarning(ctx context.Context, key string, in LoyaltyEarnInpu
 // so it always carries an Idempotency-Key: key, or a new one when key is empty. Sending the same
 // key and input again answers the first result instead of doing it twice; the same key with other
 // input is a conflict. Pass your own key to retry safely across calls.
-func (c *Client) ReverseLedgerEntry(ctx context.Context, id, key string, in LoyaltyReverseInput) (loyalty.Receipt, error) {
+func (c *Client) ReverseLedgerEntry(ctx context.Context, id loyalty.EntryID, key string, in LoyaltyReverseInput) (loyalty.Receipt, error) {
 	var out loyalty.Receipt
-	err := c.do(ctx, &request{op: "reverseLedgerEntry", method: "POST", pattern: "/v1/loyalty/entries/{id}/reverse", args: []string{id}, idempotent: true, key: key, body: in}, &out)
+	err := c.do(ctx, &request{op: "reverseLedgerEntry", method: "POST", pattern: "/v1/loyalty/entries/{id}/reverse", args: []string{string(id)}, idempotent: true, key: key, body: in}, &out)
 	return out, err
 }
 
@@ -1994,18 +1994,18 @@ func (c *Client) CreateHierarchy(ctx context.Context, in HierarchyInput) (satisf
 
 // GetHierarchy calls GET /v1/hierarchies/{id} (operation getHierarchy): Get a stored hierarchy. The
 // key's roles must hold permission surveys.read.
-func (c *Client) GetHierarchy(ctx context.Context, id string) (satisfaction.Hierarchy, error) {
+func (c *Client) GetHierarchy(ctx context.Context, id satisfaction.HierarchyID) (satisfaction.Hierarchy, error) {
 	var out satisfaction.Hierarchy
-	err := c.do(ctx, &request{op: "getHierarchy", method: "GET", pattern: "/v1/hierarchies/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getHierarchy", method: "GET", pattern: "/v1/hierarchies/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // GetHierarchyWeights calls GET /v1/hierarchies/{id}/weights (operation getHierarchyWeights): Weigh
 // a stored hierarchy: local and global weights, indicators ranked. The key's roles must hold
 // permission surveys.read.
-func (c *Client) GetHierarchyWeights(ctx context.Context, id string) (satisfaction.Weights, error) {
+func (c *Client) GetHierarchyWeights(ctx context.Context, id satisfaction.HierarchyID) (satisfaction.Weights, error) {
 	var out satisfaction.Weights
-	err := c.do(ctx, &request{op: "getHierarchyWeights", method: "GET", pattern: "/v1/hierarchies/{id}/weights", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getHierarchyWeights", method: "GET", pattern: "/v1/hierarchies/{id}/weights", args: []string{string(id)}}, &out)
 	return out, err
 }
 
@@ -2051,9 +2051,9 @@ func (c *Client) CreateQuestionnaire(ctx context.Context, in QuestionnaireInput)
 
 // GetQuestionnaire calls GET /v1/questionnaires/{id} (operation getQuestionnaire): Get a
 // questionnaire. The key's roles must hold permission surveys.read.
-func (c *Client) GetQuestionnaire(ctx context.Context, id string) (satisfaction.Questionnaire, error) {
+func (c *Client) GetQuestionnaire(ctx context.Context, id satisfaction.QuestionnaireID) (satisfaction.Questionnaire, error) {
 	var out satisfaction.Questionnaire
-	err := c.do(ctx, &request{op: "getQuestionnaire", method: "GET", pattern: "/v1/questionnaires/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getQuestionnaire", method: "GET", pattern: "/v1/questionnaires/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
@@ -2102,9 +2102,9 @@ func (c *Client) RecordSurveyResponse(ctx context.Context, in ResponseInput) (sa
 
 // GetSurveyResponse calls GET /v1/survey-responses/{id} (operation getSurveyResponse): Get a survey
 // response. The key's roles must hold permission surveys.read.
-func (c *Client) GetSurveyResponse(ctx context.Context, id string) (satisfaction.Response, error) {
+func (c *Client) GetSurveyResponse(ctx context.Context, id satisfaction.ResponseID) (satisfaction.Response, error) {
 	var out satisfaction.Response
-	err := c.do(ctx, &request{op: "getSurveyResponse", method: "GET", pattern: "/v1/survey-responses/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getSurveyResponse", method: "GET", pattern: "/v1/survey-responses/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
@@ -2271,33 +2271,33 @@ func (c *Client) CreateWebhook(ctx context.Context, in webhook.Input) (NewWebhoo
 // GetWebhook calls GET /v1/webhooks/{id} (operation getWebhook): Get a webhook subscription of the
 // key's dealer: its state, cursor and failures (never its secret). The key's roles must hold
 // permission webhooks.manage.
-func (c *Client) GetWebhook(ctx context.Context, id string) (webhook.Subscription, error) {
+func (c *Client) GetWebhook(ctx context.Context, id webhook.ID) (webhook.Subscription, error) {
 	var out webhook.Subscription
-	err := c.do(ctx, &request{op: "getWebhook", method: "GET", pattern: "/v1/webhooks/{id}", args: []string{id}}, &out)
+	err := c.do(ctx, &request{op: "getWebhook", method: "GET", pattern: "/v1/webhooks/{id}", args: []string{string(id)}}, &out)
 	return out, err
 }
 
 // UpdateWebhook calls PATCH /v1/webhooks/{id} (operation updateWebhook): Change a subscription's
 // URL or types, or disable or enable it (enabled again, it goes on from its cursor, its failures
 // forgotten); absent fields are left alone. The key's roles must hold permission webhooks.manage.
-func (c *Client) UpdateWebhook(ctx context.Context, id string, in webhook.Update) (webhook.Subscription, error) {
+func (c *Client) UpdateWebhook(ctx context.Context, id webhook.ID, in webhook.Update) (webhook.Subscription, error) {
 	var out webhook.Subscription
-	err := c.do(ctx, &request{op: "updateWebhook", method: "PATCH", pattern: "/v1/webhooks/{id}", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "updateWebhook", method: "PATCH", pattern: "/v1/webhooks/{id}", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
 // DeleteWebhook calls DELETE /v1/webhooks/{id} (operation deleteWebhook): Remove a subscription and
 // its delivery log. The key's roles must hold permission webhooks.manage.
-func (c *Client) DeleteWebhook(ctx context.Context, id string) error {
-	return c.do(ctx, &request{op: "deleteWebhook", method: "DELETE", pattern: "/v1/webhooks/{id}", args: []string{id}}, nil)
+func (c *Client) DeleteWebhook(ctx context.Context, id webhook.ID) error {
+	return c.do(ctx, &request{op: "deleteWebhook", method: "DELETE", pattern: "/v1/webhooks/{id}", args: []string{string(id)}}, nil)
 }
 
 // ReplayWebhook calls POST /v1/webhooks/{id}/replay (operation replayWebhook): Deliver a
 // subscription's events again from sequence number from (inclusive), and enable it; events past
 // their retention are skipped. The key's roles must hold permission webhooks.manage.
-func (c *Client) ReplayWebhook(ctx context.Context, id string, in ReplayInput) (webhook.Subscription, error) {
+func (c *Client) ReplayWebhook(ctx context.Context, id webhook.ID, in ReplayInput) (webhook.Subscription, error) {
 	var out webhook.Subscription
-	err := c.do(ctx, &request{op: "replayWebhook", method: "POST", pattern: "/v1/webhooks/{id}/replay", args: []string{id}, body: in}, &out)
+	err := c.do(ctx, &request{op: "replayWebhook", method: "POST", pattern: "/v1/webhooks/{id}/replay", args: []string{string(id)}, body: in}, &out)
 	return out, err
 }
 
@@ -2323,16 +2323,16 @@ func (p *ListWebhookDeliveriesParams) values() url.Values {
 // ListWebhookDeliveries calls GET /v1/webhooks/{id}/deliveries (operation listWebhookDeliveries):
 // List a subscription's delivery attempts, newest first (kept 7 days). The key's roles must hold
 // permission webhooks.manage. It answers one page; AllWebhookDeliveries reads them all.
-func (c *Client) ListWebhookDeliveries(ctx context.Context, id string, p ListWebhookDeliveriesParams) (crm.Page[webhook.Delivery], error) {
+func (c *Client) ListWebhookDeliveries(ctx context.Context, id webhook.ID, p ListWebhookDeliveriesParams) (crm.Page[webhook.Delivery], error) {
 	var out crm.Page[webhook.Delivery]
-	err := c.do(ctx, &request{op: "listWebhookDeliveries", method: "GET", pattern: "/v1/webhooks/{id}/deliveries", args: []string{id}, query: p.values()}, &out)
+	err := c.do(ctx, &request{op: "listWebhookDeliveries", method: "GET", pattern: "/v1/webhooks/{id}/deliveries", args: []string{string(id)}, query: p.values()}, &out)
 	return out, err
 }
 
 // AllWebhookDeliveries returns an iterator over every item ListWebhookDeliveries lists, from
 // p.After on, reading the next page when the last is used up. It stops at the first error, which it
 // yields.
-func (c *Client) AllWebhookDeliveries(ctx context.Context, id string, p ListWebhookDeliveriesParams) iter.Seq2[webhook.Delivery, error] {
+func (c *Client) AllWebhookDeliveries(ctx context.Context, id webhook.ID, p ListWebhookDeliveriesParams) iter.Seq2[webhook.Delivery, error] {
 	return pages(ctx, &p.After, func(ctx context.Context) (crm.Page[webhook.Delivery], error) {
 		return c.ListWebhookDeliveries(ctx, id, p)
 	})

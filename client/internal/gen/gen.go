@@ -122,7 +122,20 @@ func (g *gen) operation(op httpapi.Operation) error {
 	if err := g.declare(name, "operation "+op.ID); err != nil {
 		return err
 	}
-	wildcards := pathWildcards(op.Path)
+	wildcards, prefixes := pathWildcards(op.Path)
+	idTypes := make([]string, len(wildcards))
+	for i, prefix := range prefixes {
+		t, ok := pathIDs[prefix]
+		if !ok {
+			return fmt.Errorf("the path wildcard {%s} of %s has no Go type: add %q to pathIDs (client/internal/gen/ids.go)",
+				wildcards[i], op.Path, prefix)
+		}
+		e, err := g.typeExpr(t)
+		if err != nil {
+			return err
+		}
+		idTypes[i] = e
+	}
 	var params string
 	if len(op.Params) > 0 {
 		params = name + "Params"
@@ -134,11 +147,11 @@ func (g *gen) operation(op httpapi.Operation) error {
 	// The signature: ctx, the path's wildcards, the Idempotency-Key, the
 	// body and the query parameters, in that order.
 	args := []string{"ctx context.Context"}
-	for _, w := range wildcards {
+	for i, w := range wildcards {
 		if w == "ctx" || w == "key" || w == "in" || w == "p" || w == "patch" {
 			return fmt.Errorf("path wildcard {%s} clashes with an argument of the method", w)
 		}
-		args = append(args, w+" string")
+		args = append(args, w+" "+idTypes[i])
 	}
 	if op.Idempotent {
 		args = append(args, "key string")
@@ -209,7 +222,14 @@ func (g *gen) operation(op httpapi.Operation) error {
 	fmt.Fprintf(&g.body, "func (c *Client) %s(%s) ", name, joinArgs(args))
 	req := fmt.Sprintf("&request{op: %q, method: %q, pattern: %q", op.ID, op.Method, op.Path)
 	if len(wildcards) > 0 {
-		req += ", args: []string{" + strings.Join(wildcards, ", ") + "}"
+		conv := make([]string, len(wildcards))
+		for i, w := range wildcards {
+			conv[i] = w
+			if idTypes[i] != "string" {
+				conv[i] = "string(" + w + ")"
+			}
+		}
+		req += ", args: []string{" + strings.Join(conv, ", ") + "}"
 	}
 	if op.Idempotent {
 		req += ", idempotent: true, key: key"
@@ -232,13 +252,13 @@ func (g *gen) operation(op httpapi.Operation) error {
 	}
 
 	if op.List {
-		return g.all(op, name, params, wildcards, result)
+		return g.all(op, name, params, wildcards, idTypes, result)
 	}
 	return nil
 }
 
 // all writes the iterator over every page of the listing name.
-func (g *gen) all(op httpapi.Operation, name, params string, wildcards []string, page string) error {
+func (g *gen) all(op httpapi.Operation, name, params string, wildcards, idTypes []string, page string) error {
 	i := slices.IndexFunc(op.Params, func(p httpapi.Param) bool { return p.Name == "after" })
 	if i < 0 || op.Params[i].Type.Kind() != reflect.String {
 		return fmt.Errorf("a listing without a string parameter after cannot be read on")
@@ -252,8 +272,8 @@ func (g *gen) all(op httpapi.Operation, name, params string, wildcards []string,
 		"reading the next page when the last is used up. It stops at the first error, which it yields.", all, name))
 	args := []string{"ctx context.Context"}
 	call := []string{"ctx"}
-	for _, w := range wildcards {
-		args = append(args, w+" string")
+	for i, w := range wildcards {
+		args = append(args, w+" "+idTypes[i])
 		call = append(call, w)
 	}
 	args = append(args, "p "+params)
@@ -495,17 +515,6 @@ func joinArgs(args []string) string {
 		out = append(out, name+" "+typ)
 	}
 	return strings.Join(out, ", ")
-}
-
-// pathWildcards returns the names of the wildcards of a route's path.
-func pathWildcards(p string) []string {
-	var out []string
-	for _, seg := range strings.Split(p, "/") {
-		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-			out = append(out, strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}"))
-		}
-	}
-	return out
 }
 
 // methodName is the client's method of operationId id: getCustomer →

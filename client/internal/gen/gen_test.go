@@ -58,3 +58,30 @@ func TestGenerateRefuses(t *testing.T) {
 	_, err = generate(ops, docs{})
 	require.Error(t, err, "a query parameter without an encoding")
 }
+
+// TestPathIDs checks the ID types of the path wildcards against the
+// records: where GET of a path up to {id} answers a record with an ID
+// field, the wildcard has that field's type. Every entry is used.
+func TestPathIDs(t *testing.T) {
+	used := map[string]bool{}
+	checked := 0
+	for _, op := range httpapi.Operations() {
+		_, prefixes := pathWildcards(op.Path)
+		for _, p := range prefixes {
+			used[p] = true
+		}
+		if op.Method != "GET" || op.List || op.Result == nil || op.Result.Kind() != reflect.Struct || !strings.HasSuffix(op.Path, "{id}") {
+			continue
+		}
+		f, ok := op.Result.FieldByName("ID")
+		if !ok || f.Type.Kind() != reflect.String {
+			continue
+		}
+		checked++
+		assert.Equal(t, f.Type, pathIDs[op.Path], "%s answers a %s, whose ID is a %s", op.Path, op.Result, f.Type)
+	}
+	assert.GreaterOrEqual(t, checked, 15, "the records the table names")
+	for p := range pathIDs {
+		assert.True(t, used[p], "pathIDs[%q] is a path of the table", p)
+	}
+}
