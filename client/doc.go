@@ -27,7 +27,8 @@
 // records are JSON merge patches (Patch): the fields named change, a nil
 // value clears one. Query parameters are a struct per operation
 // (ListCustomersParams) whose zero fields are left out; flags are *bool so
-// that false can be asked for. Path IDs are strings: pass string(id).
+// that false can be asked for. Path IDs have the records' ID types
+// (crm.CustomerID, campaign.ID, lifecycle.TaskID, …).
 //
 // The methods, the parameter structs and the copied types are generated
 // from the route table (zz_generated.go, by client/internal/gen through
