@@ -33,11 +33,11 @@ const (
 // today is the loyalty service's clock in these tests.
 var today = time.Date(2025, 6, 1, 4, 0, 0, 0, time.UTC)
 
-// newServer serves the HTTP API — crm, loyalty and the event feed — over
-// stores, with dealers A and B and a key each, and returns dealer A's
-// client. In is a test server on a real listener: the client goes through
-// net/http both ways.
-func newServer(t *testing.T, stores backend.Stores, opts ...client.Option) (*client.Client, *httptest.Server) {
+// newServer serves the HTTP API — crm, loyalty and the event feed, and
+// opts — over stores, with dealers A and B and a key each, and returns
+// dealer A's client. It is a test server on a real listener: the client
+// goes through net/http both ways.
+func newServer(t testing.TB, stores backend.Stores, opts ...httpapi.Option) (*client.Client, *httptest.Server) {
 	t.Helper()
 	ctx := context.Background()
 	svc := crm.NewService(stores.CRM)
@@ -47,11 +47,11 @@ func newServer(t *testing.T, stores backend.Stores, opts ...client.Option) (*cli
 	}
 	club, err := loyalty.NewService(stores.CRM, stores.Loyalty, loyalty.WithClock(func() time.Time { return today }))
 	require.NoError(t, err)
-	h := httpapi.NewHandler(svc, httpapi.WithAPIKeys(map[string]crm.DealerID{keyA: dealerA, keyB: dealerB}),
-		httpapi.WithLoyalty(club), httpapi.WithEvents(stores.Events))
+	h := httpapi.NewHandler(svc, append([]httpapi.Option{httpapi.WithAPIKeys(map[string]crm.DealerID{keyA: dealerA, keyB: dealerB}),
+		httpapi.WithLoyalty(club), httpapi.WithEvents(stores.Events)}, opts...)...)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	c, err := client.New(srv.URL, keyA, append([]client.Option{client.WithLanguage("en")}, opts...)...)
+	c, err := client.New(srv.URL, keyA, client.WithLanguage("en"))
 	require.NoError(t, err)
 	return c, srv
 }
