@@ -231,6 +231,9 @@ func read(op string, resp *http.Response, out any) error {
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return fmt.Errorf("client: %s: decode the answer: %w", op, err)
 	}
+	// The rest (the answer's final newline), so that the connection is
+	// reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	// The answer to a repeated Idempotency-Key says so in a header; the
 	// loyalty receipt carries it as Replayed.
 	if r, ok := out.(*loyalty.Receipt); ok && resp.Header.Get("Idempotent-Replayed") == "true" {
