@@ -166,3 +166,17 @@ func TestMessageValidate(t *testing.T) {
 	assert.True(t, ve.Has("channel", crm.RuleEnum))
 	assert.True(t, ve.Has("purpose", crm.RuleEnum))
 }
+
+// TestDefaultTemplates: every default template registers (the marketing
+// and care ones carry 退订回T), one per reminder and care kind of the
+// default plan that may be sent and one per campaign kind.
+func TestDefaultTemplates(t *testing.T) {
+	tpls, err := messages.NewTemplates(messages.DefaultTemplates()...)
+	require.NoError(t, err)
+	require.Len(t, tpls.All(), 8+9, "8 reminder and care kinds, 9 campaign kinds")
+	for _, tpl := range tpls.All() {
+		if tpl.Purpose.NeedsOptOut() {
+			require.Contains(t, tpl.Text, "退订回T", tpl.ID)
+		}
+	}
+}

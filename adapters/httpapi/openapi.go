@@ -310,7 +310,7 @@ func openAPI(routes []route, reg *schemaRegistry, roles crm.RoleTable) map[strin
 		"openapi": "3.1.0",
 		"info": map[string]any{
 			"title":       "dealercrm API",
-			"version":     "1.0.0",
+			"version":     dealercrm.Version,
 			"description": apiDescription,
 		},
 		"tags":     tags,

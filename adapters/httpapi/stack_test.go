@@ -137,7 +137,7 @@ func newStack(t *testing.T, name string, store crm.Store, pg *postgres.Store, cu
 	require.NoError(t, err)
 	// Messages: the day's reminders and campaign sends, planned and
 	// dispatched through a log sender, so that the message list has items.
-	tpls, err := messages.NewTemplates(demo.MessageTemplates()...)
+	tpls, err := messages.NewTemplates(messages.DefaultTemplates()...)
 	require.NoError(t, err)
 	msgs, err := messages.NewService(stores.Messages, svc, messages.NewLogSender(io.Discard, tpls), tpls,
 		messages.WithTasks(stores.Tasks, lc), messages.WithCampaigns(stores.Campaigns))

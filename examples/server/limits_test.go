@@ -11,7 +11,6 @@ import (
 
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // Issue 12, defect 11: the example server bounds its Postgres pool, sets a
@@ -64,24 +63,6 @@ func TestServerBoundsItsPool(t *testing.T) {
 	assert.LessOrEqual(t, p.Peak(), 3+2, "the pools are bounded by -pool and -job-pool")
 	assert.Positive(t, statuses["200"])
 	stop(t, cancel, done, logs)
-}
-
-func TestOpenDBSettings(t *testing.T) {
-	pgtest.DB(t) // skips without a server
-	db := openDB(pgtest.DSN()+"&application_name=pool-test", dbSettings{maxOpen: 3, statementTimeout: 1500 * time.Millisecond})
-	t.Cleanup(func() { _ = db.Close() })
-	ctx := context.Background()
-	var timeout, app string
-	require.NoError(t, db.QueryRowContext(ctx, "SHOW statement_timeout").Scan(&timeout))
-	require.NoError(t, db.QueryRowContext(ctx, "SELECT current_setting('application_name')").Scan(&app))
-	assert.Equal(t, "1500ms", timeout, "statement_timeout on every connection")
-	assert.Equal(t, "pool-test", app, "the DSN's parameters are kept")
-	assert.Equal(t, 3, db.DB.Stats().MaxOpenConnections)
-
-	// A statement past the timeout is cut by the server.
-	_, err := db.ExecContext(ctx, "SELECT pg_sleep(3)")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "57014", "canceling statement due to statement timeout")
 }
 
 func TestServerLimitFlags(t *testing.T) {

@@ -36,7 +36,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,7 +43,6 @@ import (
 	"log/slog"
 	"math"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -56,23 +54,14 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/adapters/postgres"
-	"github.com/dealercrm/dealercrm/adapters/postgres/riverjobs"
 	"github.com/dealercrm/dealercrm/apikey"
 	"github.com/dealercrm/dealercrm/backend"
-	"github.com/dealercrm/dealercrm/campaign"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
 	"github.com/dealercrm/dealercrm/grading"
-	"github.com/dealercrm/dealercrm/jobs"
+	"github.com/dealercrm/dealercrm/internal/app"
 	"github.com/dealercrm/dealercrm/lifecycle"
-	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/messages"
-	"github.com/dealercrm/dealercrm/satisfaction"
-	"github.com/dealercrm/dealercrm/webhook"
-	_ "github.com/jackc/pgx/v5/stdlib" // River's pool (docs/jobs.md)
-	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish
@@ -108,22 +97,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	seed := fs.Uint64("seed", 1, "seed of the demo data")
 	customers := fs.Int("customers", demo.DefaultCustomers, "demo customers across the two stores")
 	logFormat := fs.String("log", "text", "log format on stderr: text or json")
-	var db dbSettings
-	fs.IntVar(&db.maxOpen, "pool", defaultPool, "most Postgres connections open at once (with -postgres)")
-	fs.DurationVar(&db.statementTimeout, "statement-timeout", defaultStatementTimeout,
-		"Postgres statement_timeout of every connection, over the DSN's; 0 keeps the DSN's or the server's (with -postgres)")
-	requestTimeout := fs.Duration("request-timeout", httpapi.DefaultRequestTimeout, "deadline of every request")
-	heavy := fs.Int("heavy", httpapi.DefaultMaxHeavyRequests, "heavy requests (reports, runs, imports, exports) running at once; keep it below -pool")
-	heavyWait := fs.Duration("heavy-wait", httpapi.DefaultHeavyWait, "how long a heavy request waits for a turn before a 503")
-	heavyPerDealer := fs.Int("heavy-per-dealer", httpapi.DefaultHeavyPerDealer, "heavy requests one dealer's keys run at once (429 beyond, after -heavy-wait)")
-	keyRate := fs.Float64("key-rate", httpapi.DefaultKeyRate, "requests a second one API key may send on average (429 beyond; 0: no limit)")
-	keyBurst := fs.Int("key-burst", httpapi.DefaultKeyBurst, "requests one API key may send at once before -key-rate holds it back")
-	importRecords := fs.Int("import-records", crm.DefaultMaxImportRecords, "most records in one import")
-	messageInterval := fs.Duration("message-interval", messages.DefaultEvery, "how often held messages (quiet hours, frequency cap) and failed sends are tried again")
-	jobInterval := fs.Duration("job-interval", time.Minute, "how often the scheduler looks for daily jobs due (a new local day, a retry); with -postgres, how often River's leader plans")
-	jobPool := fs.Int("job-pool", 4, "Postgres connections of River's own pool, which runs the daily jobs (with -postgres)")
-	auditDays := fs.Int("audit-retention-days", jobs.DefaultAuditRetentionDays, "days the audit trail keeps its records (the daily audit_retention job removes older ones)")
-	webhooksLocal := fs.Bool("webhooks-local", false, "let webhook subscriptions point at http:// and private or loopback addresses (a receiver on this machine); production keeps https and public addresses only")
+	var set app.Settings
+	set.Flags(fs)
 	fixedKeys := fs.Bool("fixed-keys", false, "also accept the demo's fixed, public keys (demo.Principals: demo-sh01-key, …), for scripted demos only")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -131,17 +106,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 		}
 		return err
 	}
-	if err := checkLimits(*dsn != "", db, *requestTimeout, *heavy, *importRecords); err != nil {
+	if err := set.Check(*dsn != ""); err != nil {
 		return err
-	}
-	if *messageInterval <= 0 {
-		return fmt.Errorf("-message-interval %s: want more than 0", *messageInterval)
-	}
-	if *jobInterval <= 0 {
-		return fmt.Errorf("-job-interval %s: want more than 0", *jobInterval)
-	}
-	if *jobPool < 2 {
-		return fmt.Errorf("-job-pool %d: want at least 2 (River's leader and a worker)", *jobPool)
 	}
 
 	opts := &slog.HandlerOptions{ReplaceAttr: httpapi.MaskAttr}
@@ -156,49 +122,23 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	}
 	logger := slog.New(lh)
 
-	stores, pg, storeName, closeStore, err := openStores(ctx, *dsn, *schema, db)
+	stores, pg, storeName, closeStore, err := openStores(ctx, *dsn, *schema, set.DB)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
 	store := stores.CRM
-	svc := crm.NewService(store, crm.WithMaxImportRecords(*importRecords), crm.WithClock(now), crm.WithLogger(logger))
-	grades, err := grading.NewService(store, stores.Grading, grading.WithClock(now))
+	// Every service on the backend, wired as cmd/dealercrm serve wires them
+	// (internal/app): the plan reads grades and memberships, campaigns read
+	// grades, stages and tiers, a PIPL export reaches every package. The
+	// day's SMS reminders and campaign sends go through a log sender, which
+	// logs what it would send (numbers masked).
+	a, err := app.New(stores, app.Options{Now: now, Logger: logger, MaxImportRecords: set.ImportRecords,
+		AuditRetentionDays: set.AuditDays, Templates: messages.DefaultTemplates()})
 	if err != nil {
 		return err
 	}
-	// The club: memberships and points.
-	club, err := loyalty.NewService(store, stores.Loyalty, loyalty.WithClock(now))
-	if err != nil {
-		return err
-	}
-	// The plan reads grades (rule conditions, grade_care calls) and club
-	// memberships (renewal reminders, tier conditions).
-	lc, err := lifecycle.NewService(svc, stores.Tasks, lifecycle.WithGrades(grades), lifecycle.WithCadences(grades),
-		lifecycle.WithMemberships(club), lifecycle.WithClock(now))
-	if err != nil {
-		return err
-	}
-	// A dissatisfied survey answer opens the CR department's follow-up task;
-	// responses are checked against the dealer's crm records.
-	sat, err := satisfaction.NewService(stores.Satisfaction, satisfaction.WithRecords(svc),
-		satisfaction.WithFollowUps(satisfaction.LifecycleTasks{Tasks: lc}), satisfaction.WithClock(now))
-	if err != nil {
-		return err
-	}
-	// Campaign segments read grades, lifecycle stages and abnormal
-	// classes, and club tiers.
-	campaigns, err := campaign.NewService(store, stores.Campaigns,
-		campaign.WithAttributes(campaign.Grades(grades), campaign.Lifecycle(lc), campaign.Tiers(club)), campaign.WithClock(now))
-	if err != nil {
-		return err
-	}
-	// A customer's PIPL export and erasure reach every package: the club,
-	// the grades, survey responses, campaign data and the tasks.
-	svc.AddPersonalData(club, grades, sat, campaigns, lc)
-	// A lead written over the API moves its follow-up and stale-lead tasks
-	// at once; the daily LeadFollowUps job heals any it missed.
-	svc.AddLeadWatchers(lc)
+	svc, grades, club, lc, sat, campaigns := a.CRM, a.Grading, a.Loyalty, a.Lifecycle, a.Satisfaction, a.Campaigns
 
 	shanghai, err := time.LoadLocation(dealercrm.DefaultTimeZone)
 	if err != nil {
@@ -244,77 +184,17 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	}
 
 	// The daily jobs of every dealer, once per local day, by themselves:
-	// in process on the in-memory store, on River with -postgres (several
-	// replicas may share the schema; each dealer-day runs once). Both keep
-	// their runs in the backend's run store.
-	// Messages: the day's SMS reminders and campaign sends go through a
-	// log sender, which logs what it would send (numbers masked); the
-	// daily Messages job plans and sends, the runner sends what quiet
-	// hours held and retries failures every -message-interval.
-	templates, err := messages.NewTemplates(demo.MessageTemplates()...)
+	// in process on the in-memory store, on River with -postgres. Their
+	// first round runs before serving, so that today's call list is there
+	// when the banner shows it. The daily Messages job plans and sends;
+	// the runner sends what quiet hours held and retries failures every
+	// -message-interval. Webhook subscriptions are managed over HTTP
+	// (/v1/webhooks) and delivered by the webhook runner.
+	bg, err := a.StartBackground(ctx, pg, *dsn, set, true, now, logger)
 	if err != nil {
 		return err
 	}
-	msgs, err := messages.NewService(stores.Messages, svc, &messages.LogSender{Log: logger, Templates: templates}, templates,
-		messages.WithClock(now), messages.WithLogger(logger), messages.WithTasks(stores.Tasks, lc), messages.WithCampaigns(stores.Campaigns))
-	if err != nil {
-		return err
-	}
-	svc.AddPersonalData(msgs)
-	daily := jobs.Defaults(jobs.Services{Lifecycle: lc, Leads: lc, Loyalty: club, Grading: grades, Campaigns: campaigns,
-		Audit: stores.Audit, AuditRetentionDays: *auditDays, Events: stores.Events, Messages: msgs})
-	local, err := jobs.NewScheduler(daily, store.Dealers(), stores.Jobs, jobs.WithClock(now), jobs.WithInterval(*jobInterval))
-	if err != nil {
-		return err
-	}
-	// The first round before serving, so that today's call list is there
-	// when the banner shows it; a failure is recorded in its run and
-	// retried by the started scheduler. On Postgres, River finds these
-	// days done in job_runs.
-	if err := local.Tick(ctx); err != nil {
-		logger.Warn("daily jobs: first round failed; retried by the scheduler", "err", err)
-	}
-	var sched scheduler = local
-	if pg != nil {
-		rs, closeRiver, err := openRiver(ctx, *dsn, *jobPool, pg, daily, now, *jobInterval, logger)
-		if err != nil {
-			return err
-		}
-		defer closeRiver()
-		sched = rs
-	}
-	if err := sched.Start(ctx); err != nil {
-		return err
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		defer cancel()
-		if err := sched.Stop(sctx); err != nil {
-			logger.Warn("daily jobs: stop", "err", err)
-		}
-	}()
-	runner := &messages.Runner{Service: msgs, Every: *messageInterval}
-	runnerCtx, stopRunner := context.WithCancel(ctx)
-	runnerDone := make(chan struct{})
-	go func() { defer close(runnerDone); _ = runner.Run(runnerCtx) }()
-	defer func() { stopRunner(); <-runnerDone }()
-	// Webhooks: subscriptions over HTTP (/v1/webhooks); the runner
-	// delivers each subscription's events in order, signed, under a lease
-	// on its row, so that several replicas share the work.
-	hookOpts := []webhook.Option{webhook.WithClock(now), webhook.WithLogger(logger)}
-	if *webhooksLocal {
-		hookOpts = append(hookOpts, webhook.AllowHTTP(), webhook.AllowPrivate())
-	}
-	hooks, err := webhook.NewService(stores.Webhooks, stores.Events, hookOpts...)
-	if err != nil {
-		return err
-	}
-	deliveries, err := webhook.NewRunner(stores.Webhooks, stores.Events, hookOpts...)
-	if err != nil {
-		return err
-	}
-	deliveries.Start(ctx)
-	defer deliveries.Stop()
+	defer bg.Stop()
 	due, err := lc.DueOn(ctx, data.Dealers[0].Dealer.ID, today, lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: crm.MaxLimit}})
 	if err != nil {
 		return err
@@ -335,20 +215,12 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	if *fixedKeys {
 		fixed = keys
 	}
-	h := httpapi.NewHandler(svc, httpapi.WithKeys(keySvc), httpapi.WithPrincipals(fixed), httpapi.WithLogger(logger), httpapi.WithLifecycle(lc),
-		httpapi.WithSatisfaction(sat), httpapi.WithGrading(grades), httpapi.WithCampaigns(campaigns),
-		httpapi.WithLoyalty(club), httpapi.WithJobs(sched), httpapi.WithRequestTimeout(*requestTimeout), httpapi.WithHeavyRequests(*heavy, *heavyWait),
-		httpapi.WithHeavyRequestsPerDealer(*heavyPerDealer), httpapi.WithRateLimit(*keyRate, *keyBurst), httpapi.WithAudit(stores.Audit), httpapi.WithEvents(stores.Events),
-		httpapi.WithMessages(msgs), httpapi.WithWebhooks(hooks))
-	srv := httpapi.NewServer(*addr, h)
+	h := a.Handler(keySvc, bg, set, logger, httpapi.WithPrincipals(fixed))
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-
-	base := baseURL(ln.Addr())
+	base := app.BaseURL(ln.Addr())
 	fmt.Fprintf(stdout, "dealercrm demo server on %s (%s, %d demo records)\n", base, storeName, records)
 	for _, d := range data.Dealers {
 		fmt.Fprintf(stdout, "  %-9s %s  API key: %s (admin)\n", d.Dealer.ID, d.Dealer.Name, tokens[d.APIKey])
@@ -376,112 +248,19 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/events?limit=5&wait=10'   # the event feed; pass next as after to follow it\n", admin, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"url\": \"https://dms.example.com/hooks\", \"types\": [\"points.earned\"]}' '%s/v1/webhooks'   # signed webhooks (Standard Webhooks)\n", admin, base)
 	fmt.Fprintf(stdout, "Messages go through a log sender: the log shows each one it would send (\"messages: log sender\")\n")
-	logger.Info("listening", "addr", ln.Addr().String())
-
-	select {
-	case err := <-serveErr:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	logger.Info("stopped")
-	return nil
-}
-
-// Defaults of the Postgres flags, for a small host: a pool well below
-// Postgres's default max_connections (100), so that several replicas and
-// other clients fit, and a statement timeout below the request deadline.
-const (
-	defaultPool             = 20
-	defaultStatementTimeout = 30 * time.Second
-)
-
-// dbSettings are the Postgres pool settings of the flags.
-type dbSettings struct {
-	maxOpen          int
-	statementTimeout time.Duration
-}
-
-// checkLimits rejects limits that cannot work.
-func checkLimits(postgres bool, db dbSettings, requestTimeout time.Duration, heavy, importRecords int) error {
-	switch {
-	case db.maxOpen < 1:
-		return fmt.Errorf("-pool %d: want at least 1", db.maxOpen)
-	case db.statementTimeout < 0:
-		return fmt.Errorf("-statement-timeout %s: want 0 or more", db.statementTimeout)
-	case requestTimeout <= 0:
-		return fmt.Errorf("-request-timeout %s: want more than 0", requestTimeout)
-	case heavy < 1:
-		return fmt.Errorf("-heavy %d: want at least 1", heavy)
-	case importRecords < 1:
-		return fmt.Errorf("-import-records %d: want at least 1", importRecords)
-	case postgres && heavy >= db.maxOpen:
-		return fmt.Errorf("-heavy %d: want fewer than -pool %d, so that heavy requests leave connections to the rest", heavy, db.maxOpen)
-	}
-	return nil
-}
-
-// openDB returns the Postgres pool of dsn with the settings: at most
-// maxOpen connections (all kept when idle, closed after 5 idle minutes),
-// statement_timeout on every connection, a read timeout beyond it (so that
-// Postgres ends a slow statement with a clear error before the driver
-// gives up on the socket), and dead pooled connections discarded before
-// use (postgres.CheckConn).
-func openDB(dsn string, set dbSettings) *bun.DB {
-	opts := []pgdriver.Option{
-		pgdriver.WithApplicationName("dealercrm-server"), // the DSN's application_name wins
-		pgdriver.WithDSN(dsn),
-		pgdriver.WithResetSessionFunc(postgres.CheckConn),
-	}
-	if set.statementTimeout > 0 {
-		opts = append(opts, pgdriver.WithReadTimeout(set.statementTimeout+5*time.Second),
-			connParam("statement_timeout", set.statementTimeout.Milliseconds()))
-	}
-	sqldb := sql.OpenDB(pgdriver.NewConnector(opts...))
-	sqldb.SetMaxOpenConns(set.maxOpen)
-	sqldb.SetMaxIdleConns(set.maxOpen)
-	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	return bun.NewDB(sqldb, pgdialect.New())
-}
-
-// connParam sets one run-time parameter of every new connection, keeping
-// those of the DSN.
-func connParam(name string, value any) pgdriver.Option {
-	return func(c *pgdriver.Config) {
-		params := map[string]any{name: value}
-		for k, v := range c.ConnParams {
-			if k != name {
-				params[k] = v
-			}
-		}
-		c.ConnParams = params
-	}
+	return app.Serve(ctx, ln, h, logger)
 }
 
 // openStores returns the in-memory stores, or with a DSN the stores of the
 // migrated Postgres store in schema on a pool with the settings and that
 // store, and a function that releases them.
-func openStores(ctx context.Context, dsn, schema string, set dbSettings) (backend.Stores, *postgres.Store, string, func(), error) {
+func openStores(ctx context.Context, dsn, schema string, set app.DB) (backend.Stores, *postgres.Store, string, func(), error) {
 	if dsn == "" {
 		return memory.NewStores(), nil, "in-memory store", func() {}, nil
 	}
-	db := openDB(dsn, set)
-	closeDB := func() { _ = db.Close() }
-	if err := db.PingContext(ctx); err != nil {
-		closeDB()
-		return backend.Stores{}, nil, "", nil, fmt.Errorf("postgres: %w", err)
-	}
-	store, err := postgres.New(db, postgres.WithSchema(schema))
+	set.Name = "dealercrm-server"
+	store, closeDB, err := app.OpenPostgres(ctx, dsn, set, postgres.WithSchema(schema))
 	if err != nil {
-		closeDB()
 		return backend.Stores{}, nil, "", nil, err
 	}
 	if err := store.Migrate(ctx); err != nil {
@@ -489,54 +268,6 @@ func openStores(ctx context.Context, dsn, schema string, set dbSettings) (backen
 		return backend.Stores{}, nil, "", nil, err
 	}
 	return store.Stores(), store, "Postgres schema " + schema, closeDB, nil
-}
-
-// scheduler is what the server needs of a daily-jobs scheduler: both
-// jobs.Scheduler and riverjobs.Scheduler are one.
-type scheduler interface {
-	httpapi.JobRunner
-	Start(ctx context.Context) error
-	Stop(ctx context.Context) error
-}
-
-// openRiver returns the River scheduler of the daily jobs on store's
-// schema, on River's own pool of poolSize connections opened with pgx
-// (bun's pgdriver mis-parses a comment in River's SQL, docs/jobs.md), with
-// River's tables migrated; the leader plans every interval, and workers
-// look for jobs at least every second. The function returned closes the
-// pool.
-func openRiver(ctx context.Context, dsn string, poolSize int, store *postgres.Store, daily []jobs.Job,
-	now func() time.Time, interval time.Duration, logger *slog.Logger) (*riverjobs.Scheduler, func(), error) {
-	riverDB, err := sql.Open("pgx", dsn)
-	if err != nil {
-		return nil, nil, fmt.Errorf("river pool: %w", err)
-	}
-	riverDB.SetMaxOpenConns(poolSize)
-	closeDB := func() { _ = riverDB.Close() }
-	if err := riverjobs.Migrate(ctx, riverDB, store.Schema()); err != nil {
-		closeDB()
-		return nil, nil, err
-	}
-	s, err := riverjobs.New(store, riverDB, daily, riverjobs.WithClock(now), riverjobs.WithPlanInterval(interval),
-		riverjobs.WithFetchPoll(min(time.Second, interval)), riverjobs.WithWorkers(max(1, poolSize-2)), riverjobs.WithLogger(logger))
-	if err != nil {
-		closeDB()
-		return nil, nil, err
-	}
-	return s, closeDB, nil
-}
-
-// baseURL is the URL a local client reaches addr at: a wildcard address
-// (":8080") is shown as localhost.
-func baseURL(addr net.Addr) string {
-	host, port, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return "http://" + addr.String()
-	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "localhost"
-	}
-	return "http://" + net.JoinHostPort(host, port)
 }
 
 // keySecret is the server secret of the managed API keys: the

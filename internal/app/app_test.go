@@ -1,0 +1,30 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/dealercrm/dealercrm/internal/app"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestOpenDBSettings(t *testing.T) {
+	pgtest.DB(t) // skips without a server
+	db := app.OpenDB(pgtest.DSN()+"&application_name=pool-test", app.DB{MaxOpen: 3, StatementTimeout: 1500 * time.Millisecond})
+	t.Cleanup(func() { _ = db.Close() })
+	ctx := context.Background()
+	var timeout, name string
+	require.NoError(t, db.QueryRowContext(ctx, "SHOW statement_timeout").Scan(&timeout))
+	require.NoError(t, db.QueryRowContext(ctx, "SELECT current_setting('application_name')").Scan(&name))
+	assert.Equal(t, "1500ms", timeout, "statement_timeout on every connection")
+	assert.Equal(t, "pool-test", name, "the DSN's parameters are kept")
+	assert.Equal(t, 3, db.DB.Stats().MaxOpenConnections)
+
+	// A statement past the timeout is cut by the server.
+	_, err := db.ExecContext(ctx, "SELECT pg_sleep(3)")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "57014", "canceling statement due to statement timeout")
+}
