@@ -1,12 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 )
 
@@ -19,19 +19,24 @@ type typeDoc struct {
 	fields map[string]string
 }
 
-// httpapiDocs reads the comments of the types of adapters/httpapi from its
-// source, found next to this file's: the generator runs in the module.
-func httpapiDocs() docs {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return docs{}
-	}
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "adapters", "httpapi")
-	d, err := readDocs(dir)
+// httpapiDocs reads the comments of the types of adapters/httpapi from
+// its source, in the module that holds the working directory (go generate
+// runs in client/, the tests in client/internal/gen).
+func httpapiDocs() (docs, error) {
+	dir, err := os.Getwd()
 	if err != nil {
-		return docs{}
+		return nil, err
 	}
-	return d
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return readDocs(filepath.Join(dir, "adapters", "httpapi"))
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return nil, fmt.Errorf("no go.mod above the working directory: run in the module")
+		}
+		dir = parent
+	}
 }
 
 // readDocs parses the non-test Go files of dir.

@@ -20,12 +20,14 @@ import (
 func main() {
 	out := flag.String("o", "zz_generated.go", "the file to write")
 	flag.Parse()
-	src, err := generate(httpapi.Operations(), httpapiDocs())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "gen:", err)
-		os.Exit(1)
+	d, err := httpapiDocs()
+	if err == nil {
+		var src []byte
+		if src, err = generate(httpapi.Operations(), d); err == nil {
+			err = os.WriteFile(*out, src, 0o644)
+		}
 	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
