@@ -107,6 +107,31 @@ func TestI18nImports(t *testing.T) {
 	}
 }
 
+// TestClientImports keeps package client what a host that calls the API
+// as a service can take alone: the standard library, shopspring/decimal
+// and the root and domain packages whose types the API speaks — never an
+// adapter (httpapi included: the generator copies its request types), a
+// store or examples. Its tests wire the real handler and may import them.
+func TestClientImports(t *testing.T) {
+	files := sourceImports(t, "client")
+	if len(files) < 3 {
+		t.Fatalf("checked only %d client files", len(files))
+	}
+	for f, paths := range files {
+		for _, path := range paths {
+			for _, bad := range []string{"github.com/dealercrm/dealercrm/adapters", "github.com/dealercrm/dealercrm/backend",
+				"github.com/dealercrm/dealercrm/examples", "github.com/dealercrm/dealercrm/demo", "github.com/uptrace/", "database/sql"} {
+				if strings.HasPrefix(path, bad) {
+					t.Errorf("%s imports %s: the client depends on the domain types and net/http only", f, path)
+				}
+			}
+			if thirdPartyPath(path) && !strings.HasPrefix(path, "github.com/dealercrm/dealercrm") && path != "github.com/shopspring/decimal" {
+				t.Errorf("%s imports %s: the client uses the standard library, shopspring/decimal and the domain packages", f, path)
+			}
+		}
+	}
+}
+
 // domainDirs are the root and domain packages.
 var domainDirs = []string{".", "crm", "grading", "lifecycle", "loyalty", "campaign", "satisfaction", "jobs", "apikey", "messages"}
 

@@ -25,6 +25,10 @@
 //     migrations under configurable schema and table names.
 //   - adapters/httpapi: a reference net/http JSON API with per-dealer API
 //     keys, RFC 9457 problem details and an OpenAPI 3.1 document.
+//   - client: a typed Go client of that API for hosts that run it as a
+//     service — one method per operation with the SDK's types, generated
+//     from the route table (httpapi.Operations), pages, the event feed,
+//     Idempotency-Keys and problem details as errors with dealercrm codes.
 //   - grading: customer value metrics, a versioned scoring model, A/B/C
 //     grades with explanations, history and hysteresis, service strategies
 //     per grade, RFM segments and Pareto reports; grading/gradingtest is

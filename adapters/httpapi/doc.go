@@ -100,6 +100,11 @@
 // changed record (convert: 201 with all four records and Location of the
 // sale).
 //
+// Operations describes every route of the table — method, path,
+// operationId, body and result types, query parameters, Idempotency-Key
+// rules — for programs: the typed Go client (package client) is generated
+// from it, and its tests compare the client with it.
+//
 // # Request and response bodies
 //
 // Bodies are JSON (a missing Content-Type is taken as JSON; another is
