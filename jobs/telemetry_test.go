@@ -5,9 +5,12 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/internal/testclock"
 	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -141,3 +144,61 @@ func parentOf(t *testing.T, all []sdktrace.ReadOnlySpan, sp sdktrace.ReadOnlySpa
 	t.Fatalf("no parent of %s recorded", sp.Name())
 	return nil
 }
+
+// BenchmarkTickTelemetry is the cost of the instrumentation without I/O:
+// one Tick over one dealer with a job that does nothing, a day later each
+// time (spans Tick, RunDay and Job.Run, two metric records), with the
+// no-op providers and with SDK providers sampling every span into a batch
+// processor over an exporter that drops them (docs/observability.md).
+//
+//	go test ./jobs -run '^$' -bench TickTelemetry -benchmem
+func BenchmarkTickTelemetry(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		opts []jobs.Option
+	}{
+		{"noop", nil},
+		{"sdk", []jobs.Option{
+			jobs.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithBatcher(discard{}))),
+			jobs.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))),
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ctx := context.Background()
+			clock := testclock.New(time.Date(2026, 3, 10, 17, 0, 0, 0, time.UTC))
+			job := jobs.Job{Kind: jobs.Lifecycle, Run: func(context.Context, crm.DealerID, dealercrm.Date) (jobs.Counts, error) {
+				return jobs.Counts{"tasks_created": 3}, nil
+			}}
+			s, err := jobs.NewScheduler([]jobs.Job{job}, dealers{shop}, lastOnly{memory.NewRunStore()},
+				append([]jobs.Option{jobs.WithClock(clock.Now)}, c.opts...)...)
+			require.NoError(b, err)
+			for b.Loop() {
+				clock.Advance(24 * time.Hour)
+				if err := s.Tick(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// lastOnly is a RunStore that keeps nothing: every day begins and
+// finishes at once, so that the benchmark measures the scheduler, not a
+// store growing with its days.
+type lastOnly struct{ jobs.RunStore }
+
+func (lastOnly) Last(context.Context, crm.DealerID, jobs.Kind) (dealercrm.Date, error) {
+	return dealercrm.Date{}, nil
+}
+
+func (lastOnly) Begin(_ context.Context, dealer crm.DealerID, kind jobs.Kind, day dealercrm.Date) (jobs.Run, bool, error) {
+	return jobs.Run{Dealer: dealer, Kind: kind, Day: day, Status: jobs.Running, Attempt: 1}, true, nil
+}
+
+func (lastOnly) Finish(_ context.Context, r jobs.Run) (jobs.Run, error) { return r, nil }
+
+// discard is a span exporter that drops what it is given.
+type discard struct{}
+
+func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discard) Shutdown(context.Context) error                             { return nil }

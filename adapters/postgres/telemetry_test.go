@@ -31,6 +31,8 @@ var (
 	otelOnce   sync.Once
 	otelSpans  *tracetest.SpanRecorder
 	otelReader *sdkmetric.ManualReader
+	// otelInstalled is set once the global providers are set.
+	otelInstalled bool
 )
 
 // installOtel installs SDK providers as the global ones, once per test
@@ -39,6 +41,7 @@ var (
 // parent (tracedContext) are recorded, so the other tests pay nothing.
 func installOtel() (*tracetest.SpanRecorder, *sdkmetric.ManualReader) {
 	otelOnce.Do(func() {
+		otelInstalled = true
 		otelSpans = tracetest.NewSpanRecorder()
 		otelReader = sdkmetric.NewManualReader()
 		otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(otelSpans),
