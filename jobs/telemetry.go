@@ -97,11 +97,13 @@ func (in *instruments) endRun(ctx context.Context, span trace.Span, start time.T
 		span.End()
 		return
 	}
-	attrs := []attribute.KeyValue{telemetry.Outcome.String(outcome), attribute.Int("dealercrm.job.attempt", r.Attempt)}
-	for _, k := range slices.Sorted(maps.Keys(r.Counts)) {
-		attrs = append(attrs, attribute.Int64("dealercrm.job.counts."+k, r.Counts[k]))
+	if span.IsRecording() {
+		attrs := []attribute.KeyValue{telemetry.Outcome.String(outcome), attribute.Int("dealercrm.job.attempt", r.Attempt)}
+		for _, k := range slices.Sorted(maps.Keys(r.Counts)) {
+			attrs = append(attrs, attribute.Int64("dealercrm.job.counts."+k, r.Counts[k]))
+		}
+		span.SetAttributes(attrs...)
 	}
-	span.SetAttributes(attrs...)
 	telemetry.End(span, err)
 	set := metric.WithAttributes(telemetry.JobKind.String(string(kind)), telemetry.Outcome.String(outcome))
 	in.runs.Add(ctx, 1, set)

@@ -72,8 +72,8 @@ const (
 
 // Progress logs the progress of a long batch run at Info: a line when
 // ProgressEvery items more are done or ProgressInterval passed since the
-// last line, and a summary at the end. A Progress with a nil logger logs
-// nothing. It is not safe for concurrent use.
+// last line, and a summary at the end. A nil Progress logs nothing. It is
+// not safe for concurrent use.
 type Progress struct {
 	log   *slog.Logger
 	msg   string
@@ -87,14 +87,18 @@ type Progress struct {
 // NewProgress starts the progress of a run of total items (0 when unknown)
 // named msg ("lifecycle run"), whose lines carry attrs (slog key-value
 // pairs: "dealer", id).
+// Without a logger it returns nil, a Progress that does nothing.
 func NewProgress(log *slog.Logger, msg string, total int, attrs ...any) *Progress {
+	if log == nil {
+		return nil
+	}
 	now := time.Now()
 	return &Progress{log: log, msg: msg, attrs: attrs, total: total, start: now, last: now}
 }
 
 // Add counts n items more done and logs a progress line when one is due.
 func (p *Progress) Add(n int) {
-	if p == nil || p.log == nil {
+	if p == nil {
 		return
 	}
 	p.done += n
@@ -113,7 +117,7 @@ func (p *Progress) Add(n int) {
 // Done logs the summary line: the items done, the time taken, err's code
 // when the run failed, and attrs (the run's counts).
 func (p *Progress) Done(err error, attrs ...any) {
-	if p == nil || p.log == nil {
+	if p == nil {
 		return
 	}
 	args := append([]any{"done", p.done}, p.attrs...)
