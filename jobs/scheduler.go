@@ -193,16 +193,20 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 // (also recorded in the runs) and an error listing the dealers.
 //
 // Each tick is a span jobs.Scheduler.Tick over the runs' spans (RunDay);
-// with WithLogger, a tick logs its progress over the dealers and a summary.
+// with WithLogger, a tick logs its progress over the dealers, and a summary
+// when it ran a job.
 func (s *Scheduler) Tick(ctx context.Context) (err error) {
 	ctx, span := s.tel.tracer.Start(ctx, "jobs.Scheduler.Tick")
 	progress := telemetry.NewProgress(s.log, "jobs tick", 0)
-	var dealers, failed atomic.Int64
+	var dealers, failed, ran atomic.Int64
 	defer func() {
 		span.SetAttributes(attribute.Int64("dealercrm.dealers.count", dealers.Load()),
-			attribute.Int64("dealercrm.dealers.failed", failed.Load()))
+			attribute.Int64("dealercrm.dealers.failed", failed.Load()), attribute.Int64("dealercrm.job.runs", ran.Load()))
 		telemetry.End(span, err)
-		progress.Done(err, "failed", failed.Load())
+		// A tick with nothing due, most of them, logs nothing.
+		if ran.Load() > 0 || err != nil {
+			progress.Done(err, "runs", ran.Load(), "failed", failed.Load())
+		}
 	}()
 	var (
 		errs  []error
@@ -221,8 +225,9 @@ func (s *Scheduler) Tick(ctx context.Context) (err error) {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				err := s.tickDealer(ctx, d)
+				n, err := s.tickDealer(ctx, d)
 				dealers.Add(1)
+				ran.Add(int64(n))
 				errMu.Lock()
 				defer errMu.Unlock()
 				progress.Add(1)
@@ -241,11 +246,13 @@ func (s *Scheduler) Tick(ctx context.Context) (err error) {
 	return errors.Join(errs...)
 }
 
-// tickDealer runs the dealer's jobs that are due for a run.
-func (s *Scheduler) tickDealer(ctx context.Context, d crm.Dealer) error {
+// tickDealer runs the dealer's jobs that are due for a run and returns
+// how many it ran.
+func (s *Scheduler) tickDealer(ctx context.Context, d crm.Dealer) (int, error) {
 	now := s.now()
 	today := d.Today(now)
 	var errs []error
+	ran := 0
 	for _, j := range s.jobs {
 		key := dealerKind{d.ID, j.Kind}
 		s.mu.Lock()
@@ -254,11 +261,12 @@ func (s *Scheduler) tickDealer(ctx context.Context, d crm.Dealer) error {
 		if p.doneThrough == today || now.Before(p.next) {
 			continue
 		}
+		ran++
 		if err := s.run(ctx, j, d, today); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return ran, errors.Join(errs...)
 }
 
 // run calls RunDay and keeps the progress: a success marks the job done

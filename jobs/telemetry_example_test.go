@@ -46,5 +46,5 @@ func ExampleWithTracerProvider() {
 	// Output:
 	// jobs.Job.Run dealercrm.dealer.id=d1 dealercrm.job.kind=lifecycle dealercrm.day=2026-03-01 dealercrm.outcome=done dealercrm.job.attempt=1 dealercrm.job.counts.tasks_created=3
 	// jobs.RunDay dealercrm.dealer.id=d1 dealercrm.job.kind=lifecycle dealercrm.day=2026-03-01 dealercrm.job.days=1
-	// jobs.Scheduler.Tick dealercrm.dealers.count=1 dealercrm.dealers.failed=0
+	// jobs.Scheduler.Tick dealercrm.dealers.count=1 dealercrm.dealers.failed=0 dealercrm.job.runs=1
 }

@@ -54,6 +54,7 @@ func TestSchedulerTelemetry(t *testing.T) {
 	assert.Equal(t, codes.Error, tick.Status().Code, "the tick failed")
 	assert.Contains(t, tick.Attributes(), attribute.Int64("dealercrm.dealers.count", 2))
 	assert.Contains(t, tick.Attributes(), attribute.Int64("dealercrm.dealers.failed", 1))
+	assert.Contains(t, tick.Attributes(), attribute.Int64("dealercrm.job.runs", 2))
 
 	runs := map[string]sdktrace.ReadOnlySpan{}
 	for _, sp := range byName["jobs.Job.Run"] {
@@ -120,7 +121,13 @@ func TestSchedulerTelemetry(t *testing.T) {
 	assert.Equal(t, uint64(2), measured, "both runs' durations recorded")
 
 	assert.Contains(t, logs.String(), `level=WARN msg="jobs run failed" dealer=d-shanghai kind=lifecycle day=2026-03-11 error_type=internal`)
-	assert.Contains(t, logs.String(), `msg="jobs tick failed" done=2 failed=1`, "the tick's summary")
+	assert.Contains(t, logs.String(), `msg="jobs tick failed" done=2 runs=2 failed=1`, "the tick's summary")
+
+	// Urumqi is done through its today and Shanghai waits for its retry:
+	// the next tick runs nothing and logs nothing.
+	logs.Reset()
+	require.NoError(t, s.Tick(ctx))
+	assert.Empty(t, logs.String(), "a tick with nothing due is quiet")
 }
 
 // attr returns the value of key in kvs as a string, "" when absent.
