@@ -35,18 +35,17 @@ func startImport(ctx context.Context, dealer DealerID, b *Batch) (context.Contex
 		telemetry.Dealer.String(string(dealer)), attribute.Int("dealercrm.records.count", b.Len())))
 }
 
-// importKinds pairs each record kind of a batch with its count in b and its
-// results in r.
-func importKinds(b *Batch, r *ImportResult) []struct {
+// importKind is one record kind of an import: its name, its count in the
+// batch and its results.
+type importKind struct {
 	kind    string
 	n       int
 	results []UpsertResult
-} {
-	return []struct {
-		kind    string
-		n       int
-		results []UpsertResult
-	}{
+}
+
+// importKinds returns the record kinds of b with their results in r.
+func importKinds(b *Batch, r *ImportResult) []importKind {
+	return []importKind{
 		{importCustomers.json, len(b.Customers), r.Customers},
 		{importVehicles.json, len(b.Vehicles), r.Vehicles},
 		{importLeads.json, len(b.Leads), r.Leads},
