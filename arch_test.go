@@ -17,11 +17,14 @@ import (
 // net/http or an adapter; and no domain package but jobs imports jobs. The
 // one other module allowed is github.com/6tail/lunar-go, pure calendar
 // arithmetic without I/O or dependencies, which lifecycle uses for lunar
-// festivals and birthdays (issue 14); any other third-party import is an
-// error.
+// festivals and birthdays (issue 14); and the OpenTelemetry API (otel,
+// attribute, codes, trace, metric: no SDK, no exporter — the host picks
+// those; docs/observability.md). Any other third-party import is an error.
 func TestDomainImportsNoInfrastructure(t *testing.T) {
 	forbidden := []string{"database/sql", "net/http", "github.com/uptrace/", "github.com/dealercrm/dealercrm/adapters", "github.com/dealercrm/dealercrm/examples"}
-	thirdParty := []string{"github.com/shopspring/decimal", "github.com/6tail/lunar-go/"}
+	thirdParty := []string{"github.com/shopspring/decimal", "github.com/6tail/lunar-go/", "go.opentelemetry.io/otel",
+		"go.opentelemetry.io/otel/attribute", "go.opentelemetry.io/otel/codes", "go.opentelemetry.io/otel/trace",
+		"go.opentelemetry.io/otel/metric"}
 	files := sourceImports(t, domainDirs...)
 	if len(files) < 10 {
 		t.Fatalf("checked only %d files: the package list is stale", len(files))
@@ -38,7 +41,7 @@ func TestDomainImportsNoInfrastructure(t *testing.T) {
 				}
 			}
 			if thirdPartyPath(path) && !strings.HasPrefix(path, "github.com/dealercrm/dealercrm") &&
-				!slices.ContainsFunc(thirdParty, func(p string) bool { return path == p || strings.HasPrefix(path, p) }) {
+				!slices.ContainsFunc(thirdParty, func(p string) bool { return path == p || strings.HasSuffix(p, "/") && strings.HasPrefix(path, p) }) {
 				t.Errorf("%s imports %s: domain packages use only the standard library, %v and each other", f, path, thirdParty)
 			}
 		}
@@ -133,7 +136,7 @@ func TestClientImports(t *testing.T) {
 }
 
 // domainDirs are the root and domain packages.
-var domainDirs = []string{".", "crm", "grading", "lifecycle", "loyalty", "campaign", "satisfaction", "jobs", "apikey", "messages"}
+var domainDirs = []string{".", "crm", "grading", "lifecycle", "loyalty", "campaign", "satisfaction", "jobs", "apikey", "messages", "internal/telemetry"}
 
 // sourceImports returns the import paths of each non-test Go file of dirs.
 func sourceImports(t *testing.T, dirs ...string) map[string][]string {
@@ -170,4 +173,28 @@ func imports(t *testing.T, tests bool, dirs ...string) map[string][]string {
 func thirdPartyPath(path string) bool {
 	first, _, _ := strings.Cut(path, "/")
 	return strings.Contains(first, ".")
+}
+
+// TestOtelSDKOnlyInTests keeps the OpenTelemetry SDK out of the library:
+// its packages speak the API, and the host chooses the SDK and exporter
+// (docs/observability.md). Tests use the SDK's in-memory exporters.
+func TestOtelSDKOnlyInTests(t *testing.T) {
+	var dirs []string
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && !strings.HasPrefix(d.Name(), ".") {
+			dirs = append(dirs, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f, paths := range sourceImports(t, dirs...) {
+		for _, p := range paths {
+			if strings.HasPrefix(p, "go.opentelemetry.io/") && !strings.HasPrefix(p, "go.opentelemetry.io/otel") ||
+				strings.HasPrefix(p, "go.opentelemetry.io/otel/sdk") || strings.HasPrefix(p, "go.opentelemetry.io/otel/exporters") {
+				t.Errorf("%s imports %s: the library uses the OpenTelemetry API only", f, p)
+			}
+		}
+	}
 }

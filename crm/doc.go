@@ -100,6 +100,14 @@
 // through [Service.Import], keyed by external IDs: importing the same
 // [Batch] twice leaves the same state.
 //
+// # Observability
+//
+// [Service.Import] is an OpenTelemetry span crm.Service.Import counted in
+// the metrics dealercrm.import.records (by record kind and outcome),
+// .duration and .errors, from the global providers, and logs its summary
+// with the service's logger (docs/observability.md). Spans and metrics
+// carry IDs, counts and codes, never personal data.
+//
 // # Example
 //
 //	svc := crm.NewService(memory.New())

@@ -347,7 +347,19 @@ var (
 // MaxImportRecords records is rejected whole too (see WithMaxImportRecords).
 // Lead state machines are not replayed: imported leads take the DMS's
 // level and status as they are.
+//
+// Each import is a span crm.Service.Import, counted in the metrics
+// dealercrm.import.records, .duration and .errors (docs/observability.md).
 func (s *Service) Import(ctx context.Context, dealer DealerID, b Batch) (ImportResult, error) {
+	ctx, span := startImport(ctx, dealer, &b)
+	start := time.Now()
+	res, err := s.importBatch(ctx, dealer, b)
+	s.endImport(ctx, span, start, dealer, &b, &res, err)
+	return res, err
+}
+
+// importBatch is Import without its telemetry.
+func (s *Service) importBatch(ctx context.Context, dealer DealerID, b Batch) (ImportResult, error) {
 	if err := b.checkSize(s.MaxImportRecords()); err != nil {
 		return ImportResult{}, fmt.Errorf("crm: import: %w", err)
 	}

@@ -76,6 +76,13 @@
 //
 // The package imports no database and no HTTP.
 //
+// # Observability
+//
+// Each run is an OpenTelemetry span grading.Service.Run counted in the
+// metrics dealercrm.grading.runs, .duration and .customers, from the
+// global providers; [WithLogger] logs a run's progress over the customers
+// and its summary (docs/observability.md).
+//
 // # Example
 //
 //	svc, err := grading.NewService(crmStore, memory.NewGradingStore())

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/internal/telemetry"
 	"github.com/shopspring/decimal"
 )
 
@@ -47,6 +49,7 @@ type Service struct {
 	limits     crm.Limits
 	now        func() time.Time
 	newID      func() string
+	log        *slog.Logger
 }
 
 // Option configures a Service.
@@ -120,37 +123,27 @@ type RunRequest struct {
 	RunID RunID `json:"run_id,omitempty"`
 }
 
-// Run grades every customer of the dealer as of a date, against the
-// population of the dealer or of its group, streaming their facts into a
-// Batch (one row of floats per customer, not their records), and stores
-// what changed for the dealer: states whose outcome differs and one Change
-// per changed grade. It returns the dealer's run record.
-//
-// One run per dealer and as-of date takes effect: when the dealer has a
-// run as of that date, Run returns it and grades nothing, also when the
-// records changed since (a correction counts from the next date's run),
-// and of concurrent runs of one date one is stored and every call returns
-// it. A date after the dealer's today is a *crm.ValidationError naming
-// as_of.
-func (s *Service) Run(ctx context.Context, req RunRequest) (Run, error) {
+// run is Run: the run record, and how many customers it graded (0 when
+// the run of the date stood already).
+func (s *Service) run(ctx context.Context, req RunRequest, progress *telemetry.Progress) (Run, int, error) {
 	dealer, err := s.crm.Dealers().Get(ctx, req.DealerID)
 	if err != nil {
-		return Run{}, fmt.Errorf("grading: run for dealer %s: %w", req.DealerID, err)
+		return Run{}, 0, fmt.Errorf("grading: run for dealer %s: %w", req.DealerID, err)
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	asOf, err := s.checkAsOf(&dealer, req.AsOf, now, "grading run")
 	if err != nil {
-		return Run{}, err
+		return Run{}, 0, err
 	}
 	if req.RunID != "" {
 		r, err := s.store.GetRun(ctx, dealer.ID, req.RunID)
 		switch {
 		case err == nil && !req.AsOf.IsZero() && r.AsOf != asOf:
-			return Run{}, idTaken(r, asOf)
+			return Run{}, 0, idTaken(r, asOf)
 		case err == nil:
-			return r, nil
+			return r, 0, nil
 		case !errors.Is(err, ErrNotFound):
-			return Run{}, fmt.Errorf("grading: run %s: %w", req.RunID, err)
+			return Run{}, 0, fmt.Errorf("grading: run %s: %w", req.RunID, err)
 		}
 	}
 
@@ -159,7 +152,7 @@ func (s *Service) Run(ctx context.Context, req RunRequest) (Run, error) {
 	population := []crm.DealerID{dealer.ID}
 	if req.Group && dealer.GroupID != "" {
 		if population, err = s.groupDealers(ctx, dealer.GroupID); err != nil {
-			return Run{}, err
+			return Run{}, 0, err
 		}
 	}
 	candidates := []crm.DealerID{dealer.ID}
@@ -182,25 +175,26 @@ func (s *Service) Run(ctx context.Context, req RunRequest) (Run, error) {
 		case errors.Is(err, ErrNotFound):
 			writes = append(writes, d)
 		default:
-			return Run{}, fmt.Errorf("grading: run of %s as of %s: %w", d, asOf, err)
+			return Run{}, 0, fmt.Errorf("grading: run of %s as of %s: %w", d, asOf, err)
 		}
 	}
 	if len(writes) == 0 {
-		return *mine, nil
+		return *mine, 0, nil
 	}
 	batch, err := NewBatch(s.model, 0)
 	if err != nil {
-		return Run{}, err
+		return Run{}, 0, err
 	}
 	how := ""
 	for _, d := range population {
 		how, err = s.EachFacts(ctx, d, asOf, func(f *Facts) error {
 			v := s.model.Params.Compute(f, asOf)
 			batch.Add(d, f.CustomerID, &v)
+			progress.Add(1)
 			return nil
 		})
 		if err != nil {
-			return Run{}, err
+			return Run{}, 0, err
 		}
 	}
 	scored := batch.Score()
@@ -211,7 +205,7 @@ func (s *Service) Run(ctx context.Context, req RunRequest) (Run, error) {
 	for _, d := range writes {
 		m := map[crm.CustomerID]*State{}
 		if err := s.store.EachState(ctx, d, func(st State) error { m[st.CustomerID] = &st; return nil }); err != nil {
-			return Run{}, fmt.Errorf("grading: read states of %s: %w", d, err)
+			return Run{}, 0, fmt.Errorf("grading: read states of %s: %w", d, err)
 		}
 		priors[d] = m
 	}
@@ -232,16 +226,16 @@ func (s *Service) Run(ctx context.Context, req RunRequest) (Run, error) {
 		// write stays routable to one dealer.
 		stored, err := s.store.SaveRun(ctx, run, out.States(d, id, now), out.Changes(d, id, now))
 		if err != nil {
-			return Run{}, fmt.Errorf("grading: save run %s of %s: %w", id, d, err)
+			return Run{}, 0, fmt.Errorf("grading: save run %s of %s: %w", id, d, err)
 		}
 		if d == dealer.ID {
 			if stored.AsOf != asOf {
-				return Run{}, idTaken(stored, asOf)
+				return Run{}, 0, idTaken(stored, asOf)
 			}
 			mine = &stored
 		}
 	}
-	return *mine, nil
+	return *mine, batch.Len(), nil
 }
 
 // idTaken is the error of a run ID that names a run of another date.

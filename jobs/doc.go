@@ -42,4 +42,14 @@
 //	s, err := jobs.NewScheduler([]jobs.Job{{Kind: jobs.Lifecycle, Run: run}}, crmStore.Dealers(), memory.NewRunStore())
 //	err = s.Start(ctx)
 //	defer s.Stop(ctx)
+//
+// # Observability
+//
+// A tick, a RunDay and each dealer-day run are OpenTelemetry spans
+// (jobs.Scheduler.Tick, jobs.RunDay, jobs.Job.Run) with the dealer, job
+// kind, day, outcome and the job's Counts as attributes; the runs are
+// counted in dealercrm.job.runs and timed in dealercrm.job.duration. The
+// providers are the global ones, or [WithTracerProvider] and
+// [WithMeterProvider]; [WithLogger] logs a tick's progress over the
+// dealers and the failed runs (docs/observability.md).
 package jobs

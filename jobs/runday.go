@@ -7,6 +7,9 @@ import (
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/internal/telemetry"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultWindow is the default catch-up window of RunDay, in days.
@@ -31,7 +34,28 @@ var ErrBusy = dealercrm.Errorf(dealercrm.Conflict, "jobs: a day is being run by 
 // as failed, so that the next call resumes at that day; it returns ErrBusy
 // when a day is running elsewhere, and the context's error when ctx ends
 // between days. The returned runs are the ones it finished, done or failed, in order.
+//
+// RunDay makes a span jobs.RunDay, and one span jobs.Job.Run per day it
+// runs, counted in the metrics dealercrm.job.runs and
+// dealercrm.job.duration (docs/observability.md).
 func RunDay(ctx context.Context, runs RunStore, job Job, dealer crm.Dealer, day dealercrm.Date, window int) ([]Run, error) {
+	return runDay(ctx, global, runs, job, dealer, day, window)
+}
+
+// runDay is RunDay with the instruments in.
+func runDay(ctx context.Context, in *instruments, runs RunStore, job Job, dealer crm.Dealer, day dealercrm.Date, window int) (done []Run, err error) {
+	ctx, span := in.tracer.Start(ctx, "jobs.RunDay", trace.WithAttributes(telemetry.Dealer.String(string(dealer.ID)),
+		telemetry.JobKind.String(string(job.Kind)), telemetry.Day.String(day.String())))
+	defer func() {
+		span.SetAttributes(attribute.Int("dealercrm.job.days", len(done)))
+		if errors.Is(err, ErrBusy) {
+			// Not a failure: a later call continues.
+			span.SetAttributes(telemetry.Outcome.String(outcomeBusy))
+			span.End()
+			return
+		}
+		telemetry.End(span, err)
+	}()
 	if err := CheckKey(dealer.ID, job.Kind, day); err != nil {
 		return nil, err
 	}
@@ -52,7 +76,6 @@ func RunDay(ctx context.Context, runs RunStore, job Job, dealer crm.Dealer, day 
 			start = earliest
 		}
 	}
-	var done []Run
 	for d := start; !d.After(day); d = d.AddDays(1) {
 		if err := ctx.Err(); err != nil {
 			return done, err
@@ -68,7 +91,7 @@ func RunDay(ctx context.Context, runs RunStore, job Job, dealer crm.Dealer, day 
 				return done, fmt.Errorf("jobs: %s %s %s: %w", dealer.ID, job.Kind, d, err)
 			}
 		}
-		r, err := runOne(ctx, runs, job, dealer.ID, d)
+		r, err := runOne(ctx, in, runs, job, dealer.ID, d)
 		if r.Status != "" {
 			done = append(done, r)
 		}
@@ -81,7 +104,9 @@ func RunDay(ctx context.Context, runs RunStore, job Job, dealer crm.Dealer, day 
 
 // runOne runs one day: the finished run, or a zero Run when the day was
 // already done; an error when it failed, was busy or could not be recorded.
-func runOne(ctx context.Context, runs RunStore, job Job, dealer crm.DealerID, day dealercrm.Date) (Run, error) {
+func runOne(ctx context.Context, in *instruments, runs RunStore, job Job, dealer crm.DealerID, day dealercrm.Date) (fin Run, err error) {
+	ctx, span, start := in.startRun(ctx, dealer, job.Kind, day)
+	defer func() { in.endRun(ctx, span, start, job.Kind, fin, err) }()
 	r, ok, err := runs.Begin(ctx, dealer, job.Kind, day)
 	switch {
 	case err != nil:
@@ -98,7 +123,7 @@ func runOne(ctx context.Context, runs RunStore, job Job, dealer crm.DealerID, da
 	}
 	// The record is written even when ctx ended, so that the run does not
 	// stay running.
-	fin, err := runs.Finish(context.WithoutCancel(ctx), r)
+	fin, err = runs.Finish(context.WithoutCancel(ctx), r)
 	if err != nil {
 		return Run{}, fmt.Errorf("jobs: finish %s %s %s: %w", dealer, job.Kind, day, err)
 	}

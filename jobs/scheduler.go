@@ -4,11 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/internal/telemetry"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Dealers is what a Scheduler needs to know of the dealers: who they are
@@ -57,6 +63,10 @@ type Scheduler struct {
 	maxDelay time.Duration
 	window   int
 	workers  int
+	tp       trace.TracerProvider
+	mp       metric.MeterProvider
+	log      *slog.Logger
+	tel      *instruments
 
 	// ctx is the context of the jobs, cancelled by a Stop that runs out of
 	// time.
@@ -115,6 +125,7 @@ func NewScheduler(jobs []Job, dealers Dealers, runs RunStore, opts ...Option) (*
 	if err := c.Err("scheduler"); err != nil {
 		return nil, err
 	}
+	s.tel = s.instruments()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -180,7 +191,23 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 // RunDay up to the dealer's local today, unless the job is done through
 // today or waits for its retry. It returns the failures of the round
 // (also recorded in the runs) and an error listing the dealers.
-func (s *Scheduler) Tick(ctx context.Context) error {
+//
+// Each tick is a span jobs.Scheduler.Tick over the runs' spans (RunDay);
+// with WithLogger, a tick logs its progress over the dealers, and a summary
+// when it ran a job.
+func (s *Scheduler) Tick(ctx context.Context) (err error) {
+	ctx, span := s.tel.tracer.Start(ctx, "jobs.Scheduler.Tick")
+	progress := telemetry.NewProgress(s.log, "jobs tick", 0)
+	var dealers, failed, ran atomic.Int64
+	defer func() {
+		span.SetAttributes(attribute.Int64("dealercrm.dealers.count", dealers.Load()),
+			attribute.Int64("dealercrm.dealers.failed", failed.Load()), attribute.Int64("dealercrm.job.runs", ran.Load()))
+		telemetry.End(span, err)
+		// A tick with nothing due, most of them, logs nothing.
+		if ran.Load() > 0 || err != nil {
+			progress.Done(err, "runs", ran.Load(), "failed", failed.Load())
+		}
+	}()
 	var (
 		errs  []error
 		errMu sync.Mutex
@@ -198,10 +225,15 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				if err := s.tickDealer(ctx, d); err != nil {
-					errMu.Lock()
+				n, err := s.tickDealer(ctx, d)
+				dealers.Add(1)
+				ran.Add(int64(n))
+				errMu.Lock()
+				defer errMu.Unlock()
+				progress.Add(1)
+				if err != nil {
+					failed.Add(1)
 					errs = append(errs, err)
-					errMu.Unlock()
 				}
 			})
 		}
@@ -214,11 +246,13 @@ func (s *Scheduler) Tick(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// tickDealer runs the dealer's jobs that are due for a run.
-func (s *Scheduler) tickDealer(ctx context.Context, d crm.Dealer) error {
+// tickDealer runs the dealer's jobs that are due for a run and returns
+// how many it ran.
+func (s *Scheduler) tickDealer(ctx context.Context, d crm.Dealer) (int, error) {
 	now := s.now()
 	today := d.Today(now)
 	var errs []error
+	ran := 0
 	for _, j := range s.jobs {
 		key := dealerKind{d.ID, j.Kind}
 		s.mu.Lock()
@@ -227,17 +261,18 @@ func (s *Scheduler) tickDealer(ctx context.Context, d crm.Dealer) error {
 		if p.doneThrough == today || now.Before(p.next) {
 			continue
 		}
+		ran++
 		if err := s.run(ctx, j, d, today); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return ran, errors.Join(errs...)
 }
 
 // run calls RunDay and keeps the progress: a success marks the job done
 // through day, a failure schedules its retry, a busy day changes nothing.
 func (s *Scheduler) run(ctx context.Context, j Job, d crm.Dealer, day dealercrm.Date) error {
-	_, err := RunDay(ctx, s.runs, j, d, day, s.window)
+	_, err := runDay(ctx, s.tel, s.runs, j, d, day, s.window)
 	key := dealerKind{d.ID, j.Kind}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -251,6 +286,9 @@ func (s *Scheduler) run(ctx context.Context, j Job, d crm.Dealer, day dealercrm.
 	case errors.Is(err, ErrBusy) || ctx.Err() != nil:
 		return nil
 	default:
+		if s.log != nil {
+			s.log.Warn("jobs run failed", "dealer", d.ID, "kind", j.Kind, "day", day, "error_type", string(dealercrm.ErrorCode(err)))
+		}
 		p.failures++
 		p.next = s.now().Add(s.delay(p.failures))
 	}

@@ -272,6 +272,14 @@
 // the same records. Any other request, or one with Live set, is
 // computed from the records now.
 //
+// # Observability
+//
+// Each daily run is an OpenTelemetry span lifecycle.Service.Run (dealer,
+// day, subjects, tasks created, rescheduled, cancelled, overdue) counted
+// in the metrics dealercrm.lifecycle.runs, .duration and .tasks, from the
+// global providers; [WithLogger] logs each run's summary
+// (docs/observability.md).
+//
 // # Example
 //
 //	pl, _ := lifecycle.NewPlanner(lifecycle.DefaultPolicy(), nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -101,6 +102,7 @@ type Service struct {
 	// reports keeps the daily run's report snapshots: the task store
 	// when it is a ReportStore, else nil.
 	reports ReportStore
+	log     *slog.Logger
 }
 
 // NewService returns a Service reading crm data through svc and keeping
@@ -354,7 +356,13 @@ type Changes struct {
 // When the task store keeps report snapshots (ReportStore), the run also
 // stores the reports of the subjects it loaded as of date (Reports), from
 // which KPIs, Comebacks and Abnormal serve today's requests.
-func (s *Service) Run(ctx context.Context, dealer crm.DealerID, date dealercrm.Date) (RunResult, error) {
+//
+// Each run is a span lifecycle.Service.Run, counted in the metrics
+// dealercrm.lifecycle.runs, .duration and .tasks (docs/observability.md).
+func (s *Service) Run(ctx context.Context, dealer crm.DealerID, date dealercrm.Date) (res RunResult, err error) {
+	ctx, span := startRun(ctx, dealer, date)
+	start := time.Now()
+	defer func() { s.endRun(ctx, span, start, dealer, date, res, err) }()
 	erased, err := s.erasures(ctx, dealer)
 	if err != nil {
 		return RunResult{}, fmt.Errorf("lifecycle: run %s: %w", dealer, err)

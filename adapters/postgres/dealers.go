@@ -40,7 +40,9 @@ func (d dealerStore) decode(row *dealerRow) (crm.Dealer, error) {
 // Create stores a new dealer; a taken ID is a *crm.ConflictError, found
 // without a failing statement (INSERT … ON CONFLICT DO NOTHING inserts no
 // row).
-func (d dealerStore) Create(ctx context.Context, v *crm.Dealer) error {
+func (d dealerStore) Create(ctx context.Context, v *crm.Dealer) (err error) {
+	ctx, span := startOp(ctx, "dealers", "Create", v.ID)
+	defer func() { endOp(span, err) }()
 	if v.ID == "" {
 		return &crm.ValidationError{Entity: "dealer", Fields: []crm.FieldError{{Field: "id", Rule: crm.RuleRequired, Message: "is required"}}}
 	}
@@ -80,7 +82,9 @@ func (d dealerStore) get(ctx context.Context, db bun.IDB, id crm.DealerID, forUp
 }
 
 // Get returns the dealer, or ErrNotFound.
-func (d dealerStore) Get(ctx context.Context, id crm.DealerID) (crm.Dealer, error) {
+func (d dealerStore) Get(ctx context.Context, id crm.DealerID) (_ crm.Dealer, err error) {
+	ctx, span := startOp(ctx, "dealers", "Get", id)
+	defer func() { endOp(span, err) }()
 	if err := crm.CheckArgs("dealer", "id", string(id)); err != nil {
 		return crm.Dealer{}, err
 	}
@@ -88,12 +92,14 @@ func (d dealerStore) Get(ctx context.Context, id crm.DealerID) (crm.Dealer, erro
 }
 
 // Update changes the dealer atomically, like the repositories' Update.
-func (d dealerStore) Update(ctx context.Context, id crm.DealerID, fn func(*crm.Dealer) error) (crm.Dealer, error) {
+func (d dealerStore) Update(ctx context.Context, id crm.DealerID, fn func(*crm.Dealer) error) (_ crm.Dealer, err error) {
+	ctx, span := startOp(ctx, "dealers", "Update", id)
+	defer func() { endOp(span, err) }()
 	var out crm.Dealer
 	if err := crm.CheckArgs("dealer", "id", string(id)); err != nil {
 		return out, err
 	}
-	err := d.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+	err = d.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
 		v, err := d.get(ctx, db, id, true)
 		if err != nil {
 			return err
@@ -119,7 +125,9 @@ func (d dealerStore) Update(ctx context.Context, id crm.DealerID, fn func(*crm.D
 }
 
 // List returns dealers in ID order, one page at a time, optionally of one group.
-func (d dealerStore) List(ctx context.Context, f crm.DealerFilter) (crm.Page[crm.Dealer], error) {
+func (d dealerStore) List(ctx context.Context, f crm.DealerFilter) (_ crm.Page[crm.Dealer], err error) {
+	ctx, span := startOp(ctx, "dealers", "List", "")
+	defer func() { endOp(span, err) }()
 	after, err := f.AfterID()
 	if err != nil {
 		return crm.Page[crm.Dealer]{}, err

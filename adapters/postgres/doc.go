@@ -120,4 +120,13 @@
 // encode.go compares the alternatives).
 //
 // Tests use the real database through package pgtest.
+//
+// # Observability
+//
+// Each transaction attempt is an OpenTelemetry span postgres.tx, and each
+// call of the crm repositories, dealers, job runs, lifecycle tasks,
+// grading and the fact loaders a span postgres.<store>.<Method> — its
+// child inside InTx — from the global tracer provider. The statements are
+// the host's to trace, with bunotel on its *bun.DB; mind the bulk upsert's
+// literal rows (docs/observability.md).
 package postgres

@@ -56,7 +56,7 @@ func (s *Store) writeEvents(ctx context.Context, fn func(ctx context.Context, db
 	}
 	if !s.inTx {
 		return s.retry(ctx, func() error {
-			return s.runTx(ctx, func(tx *Store) error {
+			return s.runTx(ctx, func(ctx context.Context, tx *Store) error {
 				if err := write(ctx, tx.db); err != nil {
 					return err
 				}

@@ -71,10 +71,12 @@ type changeDoc struct {
 // error; a concurrent insert of the same key waits for the other
 // transaction and then does nothing. The stored run is then read and
 // returned, and nothing else is written.
-func (g GradingStore) SaveRun(ctx context.Context, run grading.Run, states iter.Seq[grading.State], changes iter.Seq[grading.Change]) (grading.Run, error) {
+func (g GradingStore) SaveRun(ctx context.Context, run grading.Run, states iter.Seq[grading.State], changes iter.Seq[grading.Change]) (_ grading.Run, err error) {
+	ctx, span := startOp(ctx, "grading", "SaveRun", run.DealerID)
+	defer func() { endOp(span, err) }()
 	c := g.s.cfg
 	var out grading.Run
-	err := g.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+	err = g.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
 		counts, err := json.Marshal(run.Counts)
 		if err != nil {
 			return err
@@ -324,7 +326,9 @@ func (g GradingStore) GradesOf(ctx context.Context, dealer crm.DealerID, custome
 // (pages by cursor made the planner sort the table once per page before
 // autovacuum had analysed a freshly written table). fn must not use the
 // same transaction-bound store while the rows are open.
-func (g GradingStore) EachState(ctx context.Context, dealer crm.DealerID, fn func(grading.State) error) error {
+func (g GradingStore) EachState(ctx context.Context, dealer crm.DealerID, fn func(grading.State) error) (err error) {
+	ctx, span := startOp(ctx, "grading", "EachState", dealer)
+	defer func() { endOp(span, err) }()
 	return g.query(ctx, "SELECT "+stateColumns+" FROM "+g.s.cfg.table(TableGradingStates)+
 		" WHERE dealer_id = ? ORDER BY customer_id", []any{string(dealer)}, fn)
 }

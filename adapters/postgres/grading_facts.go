@@ -20,7 +20,9 @@ var _ grading.FactsAggregator = (*Store)(nil)
 // or policy without a customer counts for the vehicle's owner, as in
 // grading.ScanFacts) and joined to the customers, ordered by ID and
 // streamed row by row.
-func (s *Store) AggregateFacts(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date, window crm.DateRange, fn func(*grading.Facts) error) error {
+func (s *Store) AggregateFacts(ctx context.Context, dealer crm.DealerID, asOf dealercrm.Date, window crm.DateRange, fn func(*grading.Facts) error) (err error) {
+	ctx, span := startOp(ctx, "Store", "AggregateFacts", dealer)
+	defer func() { endOp(span, err) }()
 	d, err := s.Dealers().Get(ctx, dealer)
 	if err != nil {
 		return err

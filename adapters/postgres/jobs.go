@@ -83,7 +83,9 @@ func (rs RunStore) get(ctx context.Context, db bun.IDB, dealer crm.DealerID, kin
 }
 
 // Request implements jobs.RunStore.
-func (rs RunStore) Request(ctx context.Context, dealer crm.DealerID, kind jobs.Kind, day dealercrm.Date) (jobs.Run, bool, error) {
+func (rs RunStore) Request(ctx context.Context, dealer crm.DealerID, kind jobs.Kind, day dealercrm.Date) (_ jobs.Run, _ bool, err error) {
+	ctx, span := startOp(ctx, "runs", "Request", dealer)
+	defer func() { endOp(span, err) }()
 	if err := jobs.CheckKey(dealer, kind, day); err != nil {
 		return jobs.Run{}, false, err
 	}
@@ -91,7 +93,7 @@ func (rs RunStore) Request(ctx context.Context, dealer crm.DealerID, kind jobs.K
 		r       jobs.Run
 		created bool
 	)
-	err := rs.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+	err = rs.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
 		var err error
 		r, created, err = rs.queryRun(ctx, db, "request run",
 			"INSERT INTO "+rs.s.cfg.table(TableJobRuns)+" (dealer_id, kind, day, status, manual) VALUES (?, ?, ?, 'pending', true)"+
@@ -110,7 +112,9 @@ func (rs RunStore) Request(ctx context.Context, dealer crm.DealerID, kind jobs.K
 // pending or failed one, or one running since the lease or longer, is
 // updated to running with one more attempt. Otherwise the row is left as
 // it is and read back.
-func (rs RunStore) Begin(ctx context.Context, dealer crm.DealerID, kind jobs.Kind, day dealercrm.Date) (jobs.Run, bool, error) {
+func (rs RunStore) Begin(ctx context.Context, dealer crm.DealerID, kind jobs.Kind, day dealercrm.Date) (_ jobs.Run, _ bool, err error) {
+	ctx, span := startOp(ctx, "runs", "Begin", dealer)
+	defer func() { endOp(span, err) }()
 	if err := jobs.CheckKey(dealer, kind, day); err != nil {
 		return jobs.Run{}, false, err
 	}
@@ -124,7 +128,7 @@ func (rs RunStore) Begin(ctx context.Context, dealer crm.DealerID, kind jobs.Kin
 		r       jobs.Run
 		claimed bool
 	)
-	err := rs.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+	err = rs.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
 		var err error
 		r, claimed, err = rs.queryRun(ctx, db, "begin run", q, string(dealer), string(kind), sqlDate(day), rs.s.cfg.lease.Microseconds())
 		if err != nil || claimed {
@@ -138,7 +142,9 @@ func (rs RunStore) Begin(ctx context.Context, dealer crm.DealerID, kind jobs.Kin
 
 // Finish implements jobs.RunStore: the row is updated only while it is
 // running r's attempt.
-func (rs RunStore) Finish(ctx context.Context, r jobs.Run) (jobs.Run, error) {
+func (rs RunStore) Finish(ctx context.Context, r jobs.Run) (_ jobs.Run, err error) {
+	ctx, span := startOp(ctx, "runs", "Finish", r.Dealer)
+	defer func() { endOp(span, err) }()
 	if err := jobs.CheckKey(r.Dealer, r.Kind, r.Day); err != nil {
 		return jobs.Run{}, err
 	}
@@ -173,7 +179,9 @@ func (rs RunStore) Finish(ctx context.Context, r jobs.Run) (jobs.Run, error) {
 }
 
 // Get implements jobs.RunStore.
-func (rs RunStore) Get(ctx context.Context, dealer crm.DealerID, kind jobs.Kind, day dealercrm.Date) (jobs.Run, error) {
+func (rs RunStore) Get(ctx context.Context, dealer crm.DealerID, kind jobs.Kind, day dealercrm.Date) (_ jobs.Run, err error) {
+	ctx, span := startOp(ctx, "runs", "Get", dealer)
+	defer func() { endOp(span, err) }()
 	if err := jobs.CheckKey(dealer, kind, day); err != nil {
 		return jobs.Run{}, err
 	}
@@ -181,12 +189,14 @@ func (rs RunStore) Get(ctx context.Context, dealer crm.DealerID, kind jobs.Kind,
 }
 
 // Last implements jobs.RunStore.
-func (rs RunStore) Last(ctx context.Context, dealer crm.DealerID, kind jobs.Kind) (dealercrm.Date, error) {
+func (rs RunStore) Last(ctx context.Context, dealer crm.DealerID, kind jobs.Kind) (_ dealercrm.Date, err error) {
+	ctx, span := startOp(ctx, "runs", "Last", dealer)
+	defer func() { endOp(span, err) }()
 	if err := jobs.CheckKind(dealer, kind); err != nil {
 		return dealercrm.Date{}, err
 	}
 	var last sqlDate
-	err := rs.s.db.QueryRowContext(ctx, "SELECT max(day) FROM "+rs.s.cfg.table(TableJobRuns)+" WHERE dealer_id = ? AND kind = ? AND status = 'done'",
+	err = rs.s.db.QueryRowContext(ctx, "SELECT max(day) FROM "+rs.s.cfg.table(TableJobRuns)+" WHERE dealer_id = ? AND kind = ? AND status = 'done'",
 		string(dealer), string(kind)).Scan(&last)
 	if err != nil {
 		return dealercrm.Date{}, translate("last run", err)
@@ -196,7 +206,9 @@ func (rs RunStore) Last(ctx context.Context, dealer crm.DealerID, kind jobs.Kind
 
 // List implements jobs.RunStore: newest day first, then kind, on the
 // index (dealer_id, day DESC, kind).
-func (rs RunStore) List(ctx context.Context, dealer crm.DealerID, f jobs.RunFilter) (crm.Page[jobs.Run], error) {
+func (rs RunStore) List(ctx context.Context, dealer crm.DealerID, f jobs.RunFilter) (_ crm.Page[jobs.Run], err error) {
+	ctx, span := startOp(ctx, "runs", "List", dealer)
+	defer func() { endOp(span, err) }()
 	if err := f.Validate(); err != nil {
 		return crm.Page[jobs.Run]{}, err
 	}

@@ -154,7 +154,9 @@ func (ts taskStore) GetByKey(ctx context.Context, dealer crm.DealerID, key strin
 }
 
 // List returns tasks in ID order, a page at a time.
-func (ts taskStore) List(ctx context.Context, dealer crm.DealerID, f lifecycle.TaskFilter) (crm.Page[lifecycle.Task], error) {
+func (ts taskStore) List(ctx context.Context, dealer crm.DealerID, f lifecycle.TaskFilter) (_ crm.Page[lifecycle.Task], err error) {
+	ctx, span := startOp(ctx, "lifecycle_tasks", "List", dealer)
+	defer func() { endOp(span, err) }()
 	q := ts.s.db.NewSelect().ColumnExpr(taskListColumns).TableExpr(ts.from())
 	return listTasks(ctx, ts, q, dealer, f, func(rows *sql.Rows) (lifecycle.Task, error) { return scanTask(rows) },
 		func(t lifecycle.Task) string { return string(t.ID) })
@@ -298,7 +300,9 @@ const applyBatch = 1000
 // replacements are locked in ID order (concurrent runs then never
 // deadlock: creations, too, go in key order) and updated WHERE the
 // version is still the one read, RETURNING the IDs written.
-func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, replace []lifecycle.Task) ([]lifecycle.Task, error) {
+func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, replace []lifecycle.Task) (_ []lifecycle.Task, err error) {
+	ctx, span := startOp(ctx, "lifecycle_tasks", "Apply", dealer)
+	defer func() { endOp(span, err) }()
 	rows := func(in []lifecycle.Task) ([]taskRow, error) {
 		out := make([]taskRow, len(in))
 		for i := range in {
@@ -460,7 +464,9 @@ func (ts taskStore) Update(ctx context.Context, dealer crm.DealerID, id lifecycl
 // nothing: it locks them in ID order with one SELECT … FOR UPDATE (as
 // Apply does, so concurrent bulk changes never deadlock) and writes each
 // back.
-func (ts taskStore) UpdateMany(ctx context.Context, dealer crm.DealerID, ids []lifecycle.TaskID, fn func(*lifecycle.Task) error) ([]lifecycle.Task, error) {
+func (ts taskStore) UpdateMany(ctx context.Context, dealer crm.DealerID, ids []lifecycle.TaskID, fn func(*lifecycle.Task) error) (_ []lifecycle.Task, err error) {
+	ctx, span := startOp(ctx, "lifecycle_tasks", "UpdateMany", dealer)
+	defer func() { endOp(span, err) }()
 	if err := lifecycle.CheckTaskIDs(ids); err != nil {
 		return nil, err
 	}
@@ -469,7 +475,7 @@ func (ts taskStore) UpdateMany(ctx context.Context, dealer crm.DealerID, ids []l
 	}
 	table := ts.s.cfg.table(TableLifecycleTasks)
 	var out []lifecycle.Task
-	err := ts.s.writeEvents(ctx, func(ctx context.Context, db bun.IDB) ([]crm.Event, error) {
+	err = ts.s.writeEvents(ctx, func(ctx context.Context, db bun.IDB) ([]crm.Event, error) {
 		var rows []taskRow
 		if err := db.NewSelect().Model(&rows).ModelTableExpr(ts.from()).Where("t.dealer_id = ?", string(dealer)).
 			Where("t.id IN (?)", bun.List(strs(ids))).OrderExpr("t.id").For("UPDATE").Scan(ctx); err != nil {
@@ -605,7 +611,9 @@ func (ts taskStore) EraseCustomer(ctx context.Context, dealer crm.DealerID, cust
 }
 
 // Erasures returns the dealer's erasures in customer ID order.
-func (ts taskStore) Erasures(ctx context.Context, dealer crm.DealerID) ([]lifecycle.Erasure, error) {
+func (ts taskStore) Erasures(ctx context.Context, dealer crm.DealerID) (_ []lifecycle.Erasure, err error) {
+	ctx, span := startOp(ctx, "lifecycle_tasks", "Erasures", dealer)
+	defer func() { endOp(span, err) }()
 	rows, err := ts.s.db.QueryContext(ctx, "SELECT customer_id, erasures, erased_at FROM "+ts.s.cfg.table(TableLifecycleErasures)+
 		" WHERE dealer_id = ? ORDER BY customer_id", string(dealer))
 	if err != nil {

@@ -24,14 +24,16 @@ var _ lifecycle.FactSource = (*Store)(nil)
 // customers their ID, name, birthday, consents and staff; service orders,
 // policies and complaints what FactsOf copies. Each list is in ID order,
 // as the repositories list them.
-func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (lifecycle.Facts, error) {
+func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ lifecycle.Facts, err error) {
+	ctx, span := startOp(ctx, "Store", "LifecycleFacts", dealer)
+	defer func() { endOp(span, err) }()
 	var f lifecycle.Facts
 	t := s.cfg.table
 	d := string(dealer)
 	// The lists are sized first: appending 100,000 service orders one by
 	// one spent an eighth of a daily run copying them as the slice grew.
 	var nv, nc, no, np int
-	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM `+t(TableVehicles)+` WHERE dealer_id = ?0),
+	err = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM `+t(TableVehicles)+` WHERE dealer_id = ?0),
 		(SELECT count(*) FROM `+t(TableCustomers)+` WHERE dealer_id = ?0),
 		(SELECT count(*) FROM `+t(TableServiceOrders)+` WHERE dealer_id = ?0 AND vehicle_id IS NOT NULL),
 		(SELECT count(*) FROM `+t(TablePolicies)+` WHERE dealer_id = ?0 AND vehicle_id IS NOT NULL)`, d).Scan(&nv, &nc, &no, &np)

@@ -143,7 +143,9 @@ func (r repo[T, ID, F, R]) decode(row *R) (T, error) {
 // raises no error in Postgres (whose log would show the statement, personal
 // data included); when nothing was inserted, one SELECT finds which key is
 // taken. Neither reads constraint names, which Citus does not pass on.
-func (r repo[T, ID, F, R]) Create(ctx context.Context, v *T) error {
+func (r repo[T, ID, F, R]) Create(ctx context.Context, v *T) (err error) {
+	ctx, span := startOp(ctx, string(r.k.table), "Create", "")
+	defer func() { endOp(span, err) }()
 	if err := r.checkKeys(v); err != nil {
 		return err
 	}
@@ -246,7 +248,9 @@ func (r repo[T, ID, F, R]) one(ctx context.Context, db bun.IDB, forUpdate bool, 
 }
 
 // Get returns the record, or ErrNotFound.
-func (r repo[T, ID, F, R]) Get(ctx context.Context, dealer crm.DealerID, id ID) (T, error) {
+func (r repo[T, ID, F, R]) Get(ctx context.Context, dealer crm.DealerID, id ID) (_ T, err error) {
+	ctx, span := startOp(ctx, string(r.k.table), "Get", dealer)
+	defer func() { endOp(span, err) }()
 	if err := r.checkID(dealer, id); err != nil {
 		return *new(T), err
 	}
@@ -255,7 +259,9 @@ func (r repo[T, ID, F, R]) Get(ctx context.Context, dealer crm.DealerID, id ID) 
 
 // GetByExternalID returns the record with external ID ext, or ErrNotFound
 // (always for "": records without an external ID cannot be found by it).
-func (r repo[T, ID, F, R]) GetByExternalID(ctx context.Context, dealer crm.DealerID, ext string) (T, error) {
+func (r repo[T, ID, F, R]) GetByExternalID(ctx context.Context, dealer crm.DealerID, ext string) (_ T, err error) {
+	ctx, span := startOp(ctx, string(r.k.table), "GetByExternalID", dealer)
+	defer func() { endOp(span, err) }()
 	if err := crm.CheckArgs(r.k.name, "dealer_id", string(dealer), "external_id", ext); err != nil {
 		return *new(T), err
 	}
@@ -273,12 +279,14 @@ func (r repo[T, ID, F, R]) GetByExternalID(ctx context.Context, dealer crm.Deale
 // the VIN, one SELECT looks whether another record holds the new one (a
 // *crm.ConflictError) before the UPDATE, which so raises no error for a
 // taken key.
-func (r repo[T, ID, F, R]) Update(ctx context.Context, dealer crm.DealerID, id ID, fn func(*T) error) (T, error) {
+func (r repo[T, ID, F, R]) Update(ctx context.Context, dealer crm.DealerID, id ID, fn func(*T) error) (_ T, err error) {
+	ctx, span := startOp(ctx, string(r.k.table), "Update", dealer)
+	defer func() { endOp(span, err) }()
 	var out T
 	if err := r.checkID(dealer, id); err != nil {
 		return out, err
 	}
-	err := r.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+	err = r.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
 		v, err := r.one(ctx, db, true, string(id), "t.dealer_id = ? AND t.id = ?", string(dealer), string(id))
 		if err != nil {
 			return err
@@ -320,7 +328,9 @@ func (r repo[T, ID, F, R]) uniqueOf(v *T) (ext, alt string) {
 }
 
 // Delete removes the record, or returns ErrNotFound.
-func (r repo[T, ID, F, R]) Delete(ctx context.Context, dealer crm.DealerID, id ID) error {
+func (r repo[T, ID, F, R]) Delete(ctx context.Context, dealer crm.DealerID, id ID) (err error) {
+	ctx, span := startOp(ctx, string(r.k.table), "Delete", dealer)
+	defer func() { endOp(span, err) }()
 	if err := r.checkID(dealer, id); err != nil {
 		return err
 	}
@@ -343,7 +353,9 @@ func (r repo[T, ID, F, R]) Delete(ctx context.Context, dealer crm.DealerID, id I
 
 // List returns one page of the dealer's records that match f, in ID
 // order (byte order: the ID columns are COLLATE "C").
-func (r repo[T, ID, F, R]) List(ctx context.Context, dealer crm.DealerID, f F) (crm.Page[T], error) {
+func (r repo[T, ID, F, R]) List(ctx context.Context, dealer crm.DealerID, f F) (_ crm.Page[T], err error) {
+	ctx, span := startOp(ctx, string(r.k.table), "List", dealer)
+	defer func() { endOp(span, err) }()
 	pr := r.k.page(f)
 	after, err := pr.AfterID()
 	if err != nil {
@@ -437,7 +449,9 @@ func (r repo[T, ID, F, R]) keysBy(ctx context.Context, db bun.IDB, dealer crm.De
 
 // ResolveExternalIDs maps external IDs to IDs; unknown ones (and "") are
 // absent from the map.
-func (r repo[T, ID, F, R]) ResolveExternalIDs(ctx context.Context, dealer crm.DealerID, exts []string) (map[string]ID, error) {
+func (r repo[T, ID, F, R]) ResolveExternalIDs(ctx context.Context, dealer crm.DealerID, exts []string) (_ map[string]ID, err error) {
+	ctx, span := startOp(ctx, string(r.k.table), "ResolveExternalIDs", dealer)
+	defer func() { endOp(span, err) }()
 	if err := crm.CheckArgs(r.k.name, "dealer_id", string(dealer)); err != nil {
 		return nil, err
 	}

@@ -9,7 +9,9 @@ import (
 
 	"github.com/dealercrm/dealercrm/backend"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/internal/telemetry"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Store is the crm.Store on PostgreSQL. It is safe for concurrent use. A
@@ -165,14 +167,18 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx crm.St
 		return fn(ctx, s)
 	}
 	return s.retry(ctx, func() error {
-		return s.runTx(ctx, func(tx *Store) error { return fn(ctx, tx) })
+		return s.runTx(ctx, func(ctx context.Context, tx *Store) error { return fn(ctx, tx) })
 	})
 }
 
 // runTx runs fn once in a new transaction on the pool. Before COMMIT it
 // writes the pending audit record ctx carries, unless a transaction
-// already claimed it (crm.ClaimAudit): ctx must be the request's.
-func (s *Store) runTx(ctx context.Context, fn func(tx *Store) error) error {
+// already claimed it (crm.ClaimAudit): ctx must be the request's. The
+// transaction is a span postgres.tx, the parent of the spans fn makes
+// with the ctx it is passed.
+func (s *Store) runTx(ctx context.Context, fn func(ctx context.Context, tx *Store) error) (err error) {
+	ctx, span := tracer.Start(ctx, "postgres.tx", trace.WithAttributes(dbSystem))
+	defer func() { telemetry.End(span, err) }()
 	conn, err := s.root.Conn(ctx)
 	if err != nil {
 		return beginError(err)
@@ -191,7 +197,7 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Store) error) error {
 		}
 	}()
 	tx := s.bind(btx, &conn)
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		return err
 	}
 	// The request's audit record commits with the first change it made
@@ -269,7 +275,7 @@ func (s *Store) retry(ctx context.Context, run func() error) error {
 func (s *Store) atomic(ctx context.Context, fn func(ctx context.Context, db bun.IDB) error) error {
 	if !s.inTx {
 		return s.retry(ctx, func() error {
-			return s.runTx(ctx, func(tx *Store) error {
+			return s.runTx(ctx, func(ctx context.Context, tx *Store) error {
 				if err := fn(ctx, tx.db); err != nil {
 					return err
 				}

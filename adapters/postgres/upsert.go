@@ -40,7 +40,9 @@ type upserted struct {
 // is unchanged is not written at all (updated_at included). Rows the
 // statement does not return are the unchanged ones, whose IDs the SELECT
 // before found.
-func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, items []T) ([]crm.UpsertResult, error) {
+func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, items []T) (_ []crm.UpsertResult, err error) {
+	ctx, span := startOp(ctx, string(r.k.table), "Upsert", dealer)
+	defer func() { endOp(span, err) }()
 	if err := crm.CheckArgs(r.k.name, "dealer_id", string(dealer)); err != nil {
 		return nil, err
 	}
@@ -56,7 +58,7 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 	}
 
 	var results []crm.UpsertResult
-	err := r.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+	err = r.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
 		known, err := r.detect(ctx, db, dealer, items)
 		if err != nil {
 			return err

@@ -36,11 +36,15 @@ import (
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/internal/telemetry"
 	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // The River job kinds and queue of the package; the prefix keeps them
@@ -418,8 +422,15 @@ type dayWorker struct {
 // Work implements river.Worker. A failure is returned to River, which
 // retries it; a day running elsewhere snoozes the job (no attempt used);
 // an unknown kind, dealer or day cancels it.
+//
+// Each job is a span riverjobs.dayWorker.Work, the parent of RunDay's.
 func (w *dayWorker) Work(ctx context.Context, job *river.Job[dayArgs]) error {
 	a := job.Args
+	ctx, span := tracer.Start(ctx, "riverjobs.dayWorker.Work", trace.WithAttributes(telemetry.Dealer.String(a.Dealer),
+		telemetry.JobKind.String(a.JobKind), telemetry.Day.String(a.Day), attribute.Int("dealercrm.job.attempt", job.Attempt)))
+	// failed is the job's failure: a snooze or a cancel of River's is not.
+	var failed error
+	defer func() { telemetry.End(span, failed) }()
 	j, ok := w.s.byKind[jobs.Kind(a.JobKind)]
 	day, err := dealercrm.ParseDate(a.Day)
 	if !ok || err != nil {
@@ -429,12 +440,15 @@ func (w *dayWorker) Work(ctx context.Context, job *river.Job[dayArgs]) error {
 	if errors.Is(err, dealercrm.ErrNotFound) {
 		return river.JobCancel(err)
 	} else if err != nil {
+		failed = err
 		return err
 	}
 	_, err = jobs.RunDay(ctx, w.s.runs, j, d, day, w.s.cfg.window)
 	if errors.Is(err, jobs.ErrBusy) {
+		span.SetAttributes(telemetry.Outcome.String("busy"))
 		return river.JobSnooze(w.s.cfg.busyDelay)
 	}
+	failed = err
 	return err
 }
 
@@ -445,4 +459,12 @@ type planWorker struct {
 }
 
 // Work implements river.Worker.
-func (w *planWorker) Work(ctx context.Context, _ *river.Job[planArgs]) error { return w.s.plan(ctx) }
+func (w *planWorker) Work(ctx context.Context, _ *river.Job[planArgs]) (err error) {
+	ctx, span := tracer.Start(ctx, "riverjobs.planWorker.Work")
+	defer func() { telemetry.End(span, err) }()
+	return w.s.plan(ctx)
+}
+
+// tracer traces the workers (docs/observability.md), from the global
+// provider, which delegates to the one the host sets.
+var tracer = otel.Tracer("github.com/dealercrm/dealercrm/adapters/postgres/riverjobs")
