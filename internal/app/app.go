@@ -70,7 +70,7 @@ func New(stores backend.Stores, o Options) (*App, error) {
 	a := &App{Stores: stores}
 	a.CRM = crm.NewService(stores.CRM, crm.WithMaxImportRecords(o.MaxImportRecords), crm.WithClock(now), crm.WithLogger(logger))
 	var err error
-	if a.Grading, err = grading.NewService(stores.CRM, stores.Grading, grading.WithClock(now)); err != nil {
+	if a.Grading, err = grading.NewService(stores.CRM, stores.Grading, grading.WithClock(now), grading.WithLogger(logger)); err != nil {
 		return nil, err
 	}
 	// The club: memberships and points.
@@ -80,7 +80,7 @@ func New(stores backend.Stores, o Options) (*App, error) {
 	// The plan reads grades (rule conditions, grade_care calls) and club
 	// memberships (renewal reminders, tier conditions).
 	if a.Lifecycle, err = lifecycle.NewService(a.CRM, stores.Tasks, lifecycle.WithGrades(a.Grading), lifecycle.WithCadences(a.Grading),
-		lifecycle.WithMemberships(a.Loyalty), lifecycle.WithClock(now)); err != nil {
+		lifecycle.WithMemberships(a.Loyalty), lifecycle.WithClock(now), lifecycle.WithLogger(logger)); err != nil {
 		return nil, err
 	}
 	// A dissatisfied survey answer opens the CR department's follow-up

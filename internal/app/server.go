@@ -131,7 +131,7 @@ func (a *App) StartBackground(ctx context.Context, pg *postgres.Store, dsn strin
 			b.Stop()
 		}
 	}()
-	local, err := jobs.NewScheduler(a.Jobs, a.Stores.CRM.Dealers(), a.Stores.Jobs, jobs.WithClock(now), jobs.WithInterval(set.JobInterval))
+	local, err := jobs.NewScheduler(a.Jobs, a.Stores.CRM.Dealers(), a.Stores.Jobs, jobs.WithClock(now), jobs.WithInterval(set.JobInterval), jobs.WithLogger(logger))
 	if err != nil {
 		return nil, err
 	}
