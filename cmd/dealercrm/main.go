@@ -80,7 +80,7 @@ type command struct {
 
 // commands are the subcommands, in the order --help lists them.
 func commands() []*command {
-	return []*command{migrateCommand, dealersCommand, serveCommand, jobsCommand,
+	return []*command{migrateCommand, dealersCommand, importCommand, serveCommand, jobsCommand,
 		exportCommand, eraseCommand, keysCommand, versionCommand}
 }
 
