@@ -53,8 +53,12 @@ type Options struct {
 	// After is the last row an earlier run committed (a checkpoint): rows
 	// up to it are read and handed to Skipped, not imported.
 	After int
-	// Skipped, when set, receives each row up to After.
-	Skipped func(Row) error
+	// Skipped, when set, receives each row up to After and says whether
+	// the earlier run rejected it. The vehicles of the rows it did not
+	// reject count as imported by this run: a later row giving one of
+	// their VINs to another customer is rejected, as without the
+	// checkpoint.
+	Skipped func(Row) (rejected bool, err error)
 	// Rejected, when set, receives each bad row, in row order per batch.
 	Rejected func(Rejection) error
 	// Committed, when set, is called after each batch is committed (or
@@ -192,11 +196,6 @@ func Run(ctx context.Context, svc Service, src Source, opts Options) (rep Report
 		size = DefaultBatchRows
 	}
 	size = max(1, min(size, svc.MaxImportRecords()/2))
-	importFn := svc.Import
-	if opts.DryRun {
-		importFn = svc.ImportDryRun
-	}
-
 	ctx, cancel := context.WithCancel(ctx)
 	chunks := make(chan chunk, 1)
 	go read(ctx, src, p, opts, size, chunks)
@@ -214,12 +213,15 @@ func Run(ctx context.Context, svc Service, src Source, opts Options) (rep Report
 			return rep, ch.err
 		}
 		rep.Skipped += ch.skipped
+		for _, v := range ch.seen {
+			vins[v.ext] = v.vinOwner
+		}
 		if len(ch.recs) == 0 {
 			continue
 		}
 		rep.Rows += len(ch.recs)
 		rep.LastLine = ch.recs[len(ch.recs)-1].row.Line
-		bad, res, err := importChunk(ctx, tracer, importFn, opts, p, ch.recs, vins)
+		bad, res, err := importChunk(ctx, tracer, svc, opts, p, ch.recs, vins)
 		if err != nil {
 			return rep, err
 		}
@@ -277,7 +279,14 @@ func Run(ctx context.Context, svc Service, src Source, opts Options) (rep Report
 type chunk struct {
 	recs    []*record
 	skipped int
-	err     error
+	// seen are the vehicles of the skipped rows an earlier run imported.
+	seen []seenVehicle
+	err  error
+}
+
+type seenVehicle struct {
+	ext string
+	vinOwner
 }
 
 // read converts the rows of src, size at a time, into chunks; it closes
@@ -304,11 +313,15 @@ func read(ctx context.Context, src Source, p *plan, opts Options, size int, chun
 		}
 		if row.Line <= opts.After {
 			cur.skipped++
+			rejected := false
 			if opts.Skipped != nil {
-				if err := opts.Skipped(row); err != nil {
+				if rejected, err = opts.Skipped(row); err != nil {
 					send(chunk{err: err})
 					return
 				}
+			}
+			if rec := p.convert(row); !rejected && rec.vehicle != nil {
+				cur.seen = append(cur.seen, seenVehicle{rec.vehicle.ExternalID, vinOwner{owner: rec.customer.ExternalID, line: row.Line}})
 			}
 			continue
 		}
@@ -328,8 +341,15 @@ func read(ctx context.Context, src Source, p *plan, opts Options, size int, chun
 // importChunk imports the good rows of recs and returns the bad ones,
 // sorted by row. A row crm refuses is left out and the rest tried again,
 // until crm accepts (or, without Partial and DryRun, at the first refusal).
-func importChunk(ctx context.Context, tracer trace.Tracer, importFn func(context.Context, crm.DealerID, crm.Batch) (crm.ImportResult, error),
+func importChunk(ctx context.Context, tracer trace.Tracer, svc Service,
 	opts Options, p *plan, recs []*record, vins vinOwners) ([]Rejection, crm.ImportResult, error) {
+	importFn := svc.Import
+	if opts.DryRun {
+		importFn = svc.ImportDryRun
+	}
+	// listing: a batch of an import without Partial has a bad row and
+	// will not be written; its other bad rows are found with dry runs.
+	listing := false
 	ctx, span := tracer.Start(ctx, "import.batch")
 	defer span.End()
 	span.SetAttributes(attribute.Int("dealercrm.import.rows", len(recs)))
@@ -353,12 +373,14 @@ func importChunk(ctx context.Context, tracer trace.Tracer, importFn func(context
 			reasons[l] = append(reasons[l], rs...)
 		}
 		if len(reasons) > 0 && !opts.Partial && !opts.DryRun {
-			break
+			listing, importFn = true, svc.ImportDryRun
 		}
 		var err error
 		res, err = importFn(ctx, opts.Dealer, b.batch)
 		if err == nil {
-			b.remember(vins)
+			if !listing {
+				b.remember(vins)
+			}
 			break
 		}
 		blamed := b.blame(err, p)
@@ -372,9 +394,9 @@ func importChunk(ctx context.Context, tracer trace.Tracer, importFn func(context
 		if !progress {
 			return nil, crm.ImportResult{}, err
 		}
-		if !opts.Partial && !opts.DryRun {
-			break
-		}
+	}
+	if listing {
+		res = crm.ImportResult{}
 	}
 	var bad []Rejection
 	for _, r := range recs {

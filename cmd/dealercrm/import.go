@@ -239,12 +239,12 @@ func importSheet(ctx context.Context, e *env, svc *crm.Service, f importFlags, p
 	opts := importer.Options{
 		Dealer: crm.DealerID(f.dealer), Mapping: m, BatchRows: f.batch, DryRun: f.dryRun, Partial: f.partial,
 		After: cp.Line,
-		Skipped: func(row importer.Row) error {
+		Skipped: func(row importer.Row) (bool, error) {
 			if r, ok := earlier[row.Line]; ok {
 				r.Cells = row.Cells
-				return reject(r)
+				return true, reject(r)
 			}
-			return nil
+			return false, nil
 		},
 		Rejected: reject,
 		Committed: func(p importer.Progress) error {
@@ -267,7 +267,11 @@ func importSheet(ctx context.Context, e *env, svc *crm.Service, f importFlags, p
 	if err != nil {
 		if re, ok := errors.AsType[*importer.RowsError](err); ok {
 			var b strings.Builder
-			fmt.Fprintf(&b, "%d bad rows in the batch after row %d, which was not written (rows through %d are imported); fix them and run again, or import with --partial (--dry-run lists every bad row):", re.Total, re.Committed, re.Committed)
+			done := "nothing was imported"
+			if re.Committed > 0 {
+				done = fmt.Sprintf("rows through %d are imported, and a re-run resumes after them", re.Committed)
+			}
+			fmt.Fprintf(&b, "%d bad rows in the batch after row %d, which was not written (%s); fix them and run again, or import with --partial (--dry-run lists every bad row):", re.Total, re.Committed, done)
 			for _, r := range re.Rows {
 				fmt.Fprintf(&b, "\n  row %d: %s", r.Line, r.Text(cat, i18n.Chinese))
 			}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/crm/crmtest"
+	"github.com/dealercrm/dealercrm/importer"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/customers.xlsx from sampleRows")
+
+// testNow is the clock of the CLI tests: 2026-12-04 10:00 in Shanghai.
+var testNow = time.Date(2026, 12, 4, 2, 0, 0, 0, time.UTC)
+
+// sampleRows are the rows of testdata/customers.xlsx, a dealership's export
+// with Chinese headers: good rows written every way dealerships write
+// them, deliberate bad rows and duplicates. On 2026-12-04 an import takes
+// rows 2, 3, 4, 8, 9, 10, 12, 13 (6 customers, 5 vehicles) and rejects
+// 5 (bad mobile), 6 (purchase date in the future), 7 (no name), 11 (the VIN
+// of row 2 under another customer) and 14 (a date that does not exist).
+// Rows 8–10 are one person typed three times (no 客户编号; the mobile
+// formatted three ways, a full-width space in the name): one customer.
+func sampleRows() [][]any {
+	return [][]any{
+		{"客户编号", "客户姓名", "手机号", "性别", "身份证号", "车架号", "车牌号", "品牌", "车型", "购车日期", "购车价格"},
+		{"C001", "张三", "13800138000", "男", "110101199003071234", crmtest.VIN(1), "沪A12345", "大众", "帕萨特", "2024/3/5", "¥259,800"},
+		{"C002", "李四", "138 0013 8001", "女", "", crmtest.VIN(2), "沪B23456", "丰田", "凯美瑞", "2024-03-05", "18.98万"},
+		{"C003", "王五", "+86 139-0013-8002", "男", "", crmtest.VIN(3), "沪C34567", "本田", "雅阁", "20240305", "199800元"},
+		{"C004", "赵六", "139001380", "女", "", crmtest.VIN(4), "沪D45678", "别克", "君越", "2024.3.5", "209,900"},
+		{"C005", "孙七", "13700137005", "男", "", crmtest.VIN(5), "沪E56789", "大众", "途观", "2027/1/15", "￥239,800"},
+		{"C006", "", "13700137006", "女", "", crmtest.VIN(6), "沪F67890", "丰田", "汉兰达", "2023/6/1", "289,800"},
+		{"", "周八", "13600136008", "男", "", crmtest.VIN(8), "沪G78901", "奥迪", "A6L", "2023/5/20", "¥419,800"},
+		{"", "周八", "136 0013 6008", "男", "", "", "", "", "", "", ""},
+		{"", "周\u3000八", "+86-136-0013-6008", "男", "", "", "", "", "", "", ""},
+		{"C009", "吴九", "13500135009", "男", "", crmtest.VIN(1), "沪A12345", "大众", "帕萨特", "2025/1/1", "¥259,800"},
+		{"C010", "郑十", "13400134010", "女", "", crmtest.VIN(11), "沪H89012", "宝马", "5系", 45356, 159800},
+		{"C011", "钱十一", "13300133011", "未知", "", "", "", "", "", "", ""},
+		{"C012", "冯十二", "13300133012", "男", "", crmtest.VIN(12), "沪J90123", "奔驰", "E级", "2024/13/45", "¥459,800"},
+	}
+}
+
+// writeSample writes sampleRows to path with excelize's stream writer.
+func writeSample(t *testing.T, path string, rows [][]any) {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	require.NoError(t, f.SetSheetName("Sheet1", "客户资料"))
+	sw, err := f.NewStreamWriter("客户资料")
+	require.NoError(t, err)
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		require.NoError(t, sw.SetRow(cell, r))
+	}
+	require.NoError(t, sw.Flush())
+	require.NoError(t, f.SaveAs(path))
+}
+
+// TestSampleSpreadsheetIsCurrent checks that testdata/customers.xlsx holds
+// sampleRows; go test ./cmd/dealercrm -run TestSampleSpreadsheet -update
+// rewrites it.
+func TestSampleSpreadsheetIsCurrent(t *testing.T) {
+	path := filepath.Join("testdata", "customers.xlsx")
+	if *update {
+		writeSample(t, path, sampleRows())
+	}
+	f, err := excelize.OpenFile(path)
+	require.NoError(t, err, "testdata/customers.xlsx: run go test ./cmd/dealercrm -run TestSampleSpreadsheet -update")
+	defer f.Close()
+	got, err := f.GetRows("客户资料", excelize.Options{RawCellValue: true})
+	require.NoError(t, err)
+	want := sampleRows()
+	require.Len(t, got, len(want), "rows of testdata/customers.xlsx; run with -update")
+	for i, row := range want {
+		for j, v := range row {
+			cell := ""
+			if j < len(got[i]) {
+				cell = got[i][j]
+			}
+			assert.Equal(t, fmt.Sprint(v), cell, "row %d column %d of testdata/customers.xlsx; run with -update", i+1, j+1)
+		}
+	}
+}
+
+// cli runs the command line in process against one Postgres schema.
+type cli struct {
+	t      *testing.T
+	dsn    string
+	schema string
+}
+
+func newCLI(t *testing.T) *cli {
+	db := pgtest.DB(t)
+	schema := fmt.Sprintf("cli_%s_%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")), time.Now().UnixNano()%1_000_000)
+	t.Cleanup(func() {
+		_, err := db.ExecContext(context.Background(), `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`)
+		assert.NoError(t, err, "dropping the test schema")
+	})
+	return &cli{t: t, dsn: pgtest.DSN(), schema: schema}
+}
+
+func (c *cli) env() (*env, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	return &env{stdout: &out, stderr: &errb, now: func() time.Time { return testNow },
+		getenv: func(k string) string {
+			switch k {
+			case "DEALERCRM_POSTGRES_DSN":
+				return c.dsn
+			case "DEALERCRM_SCHEMA":
+				return c.schema
+			}
+			return ""
+		}}, &out, &errb
+}
+
+// run runs the command line and returns its exit status and outputs.
+func (c *cli) run(args ...string) (code int, stdout, stderr string) {
+	e, out, errb := c.env()
+	code = e.main(c.t.Context(), args)
+	return code, out.String(), errb.String()
+}
+
+// must runs the command line and fails the test unless it succeeds.
+func (c *cli) must(args ...string) string {
+	c.t.Helper()
+	code, out, errs := c.run(args...)
+	require.Equal(c.t, 0, code, "dealercrm %s: stdout %s\nstderr %s", strings.Join(args, " "), out, errs)
+	return out
+}
+
+// customers returns the dealer's customers by external ID.
+func (c *cli) customers(dealer string) map[string]crm.Customer {
+	c.t.Helper()
+	e, _, _ := c.env()
+	d := database{dsn: c.dsn, schema: c.schema}
+	a, _, closeDB, err := d.openApp(c.t.Context(), e)
+	require.NoError(c.t, err)
+	defer closeDB()
+	page, err := a.CRM.ListCustomers(c.t.Context(), crm.DealerID(dealer), crm.CustomerFilter{PageRequest: crm.PageRequest{Limit: 100}})
+	require.NoError(c.t, err)
+	out := map[string]crm.Customer{}
+	for _, x := range page.Items {
+		out[x.ExternalID] = x
+	}
+	return out
+}
+
+// TestImportOnboarding is the issue's "done when" as a new vendor tries
+// it: migrate, add a dealer, import the sample spreadsheet dry, whole
+// (refused for its bad rows), partial (the error spreadsheet names each
+// bad row), again (nothing changes), resumed from a checkpoint, run the
+// jobs and export one imported customer.
+func TestImportOnboarding(t *testing.T) {
+	c := newCLI(t)
+	dir := t.TempDir()
+	sample, err := os.ReadFile(filepath.Join("testdata", "customers.xlsx"))
+	require.NoError(t, err)
+	file := filepath.Join(dir, "客户资料.xlsx")
+	require.NoError(t, os.WriteFile(file, sample, 0o600))
+	errorsFile := filepath.Join(dir, "客户资料.errors.xlsx")
+
+	c.must("migrate")
+	c.must("dealers", "add", "--id", "sh01", "--name", "上海浦东店")
+
+	out := c.must("import", "--dealer", "sh01", "--dry-run", file)
+	assert.Contains(t, out, "dry run: nothing was written")
+	assert.Contains(t, out, "rows:      13 read, 8 imported, 5 rejected")
+	assert.Contains(t, out, "customers: 6 created, 0 updated, 0 unchanged")
+	assert.Contains(t, out, "vehicles:  5 created, 0 updated, 0 unchanged")
+	assert.Contains(t, out, "row 5: 手机号：手机号码格式不正确")
+	assert.Contains(t, out, "row 7: 客户姓名：必填")
+	assert.Contains(t, out, "row 11: 车架号：该车架号已在第2行登记在另一位客户名下")
+	assert.Contains(t, out, "row 14: 购车日期：无法识别的日期“2024/13/45”")
+	assert.Empty(t, c.customers("sh01"), "the dry run wrote no customer")
+	assert.NoFileExists(t, file+".checkpoint", "a dry run keeps no checkpoint")
+
+	code, _, errs := c.run("import", "--dealer", "sh01", file)
+	assert.Equal(t, 1, code, "an import with bad rows and without --partial fails")
+	assert.Contains(t, errs, "5 bad rows")
+	assert.Contains(t, errs, "row 6: 购车日期：不能是将来的时间")
+	assert.Empty(t, c.customers("sh01"), "the refused batch wrote nothing")
+	assert.NoFileExists(t, file+".checkpoint", "no batch was committed")
+
+	out = c.must("import", "--dealer", "sh01", "--partial", file)
+	assert.Contains(t, out, "rows:      13 read, 8 imported, 5 rejected")
+	assert.Contains(t, out, "customers: 6 created, 0 updated, 0 unchanged")
+	assert.Contains(t, out, "vehicles:  5 created, 0 updated, 0 unchanged")
+	assert.NotContains(t, out, "columns left out", "身份证号 is mapped to ignore; every other header is known")
+	assert.NoFileExists(t, file+".checkpoint", "a completed import removes its checkpoint")
+	got := c.customers("sh01")
+	assert.Len(t, got, 6, "C001, C002, C003, C010, C011 and 周八 once")
+	assert.Equal(t, "13900138002", got["C003"].Mobile, "+86 139-0013-8002 normalised")
+	assert.Equal(t, crm.Male, got["C003"].Gender, "男")
+	bad := readErrors(t, errorsFile)
+	require.Len(t, bad, 6, "the header and the 5 bad rows")
+	assert.Equal(t, []string{"行号", "客户编号", "客户姓名", "手机号", "性别", "身份证号", "车架号", "车牌号", "品牌", "车型", "购车日期", "购车价格", "错误原因"}, bad[0])
+	wantReasons := map[string]string{"5": "手机号：手机号码格式不正确", "6": "购车日期：不能是将来的时间", "7": "客户姓名：必填",
+		"11": "车架号：该车架号已在第2行登记在另一位客户名下", "14": "购车日期：无法识别的日期“2024/13/45”"}
+	for _, r := range bad[1:] {
+		require.Len(t, r, 13, "row %s of the error sheet", r[0])
+		assert.Contains(t, r[12], wantReasons[r[0]], "the reason of row %s", r[0])
+		delete(wantReasons, r[0])
+	}
+	assert.Empty(t, wantReasons, "every bad row is in the error spreadsheet")
+	assert.Equal(t, "赵六", bad[1][2], "the error sheet keeps the original cells")
+
+	out = c.must("import", "--dealer", "sh01", "--partial", file)
+	assert.Contains(t, out, "customers: 0 created, 0 updated, 6 unchanged", "a re-run changes nothing")
+	assert.Contains(t, out, "vehicles:  0 created, 0 updated, 5 unchanged")
+
+	// An import interrupted after row 8: its checkpoint is there, with the
+	// bad rows up to it. The re-run skips rows 2–8 and the error
+	// spreadsheet still lists rows 5–7.
+	cp := checkpoint{Input: filepath.Base(file), Size: int64(len(sample)), Dealer: "sh01", Line: 8}
+	for _, r := range bad[1:4] {
+		cp.Rejected = append(cp.Rejected, rejection(t, r))
+	}
+	require.NoError(t, writeCheckpoint(file+".checkpoint", cp))
+	code, out, errs = c.run("import", "--dealer", "sh01", "--partial", "--batch", "2", file)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, errs, "resuming after row 8")
+	assert.Contains(t, out, "rows:      6 read, 4 imported, 2 rejected, 7 skipped")
+	assert.Contains(t, out, "customers: 0 created, 0 updated, 3 unchanged", "rows 9 and 10 (周八 once), 12 and 13")
+	assert.Contains(t, out, "vehicles:  0 created, 0 updated, 1 unchanged", "row 12's; row 11 still may not take row 2's VIN")
+	assert.Len(t, readErrors(t, errorsFile), 6, "rows 5–7 from the checkpoint, 11 and 14 from the run")
+	assert.NoFileExists(t, file+".checkpoint")
+
+	c.must("jobs", "run", "--dealer", "sh01", "--date", "2026-12-04")
+
+	id := got["C001"].ID
+	out = c.must("export", "--dealer", "sh01", "--customer", string(id))
+	var x map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &x), "the export is JSON")
+	assert.Contains(t, out, "张三")
+	assert.Contains(t, out, crmtest.VIN(1), "the export holds the imported vehicle")
+}
+
+// rejection rebuilds the checkpoint entry of an error-sheet row.
+func rejection(t *testing.T, row []string) importer.Rejection {
+	t.Helper()
+	var line int
+	_, err := fmt.Sscan(row[0], &line)
+	require.NoError(t, err)
+	return importer.Rejection{Line: line, Reasons: []importer.Reason{{Column: row[3], Code: "rule.required"}}}
+}
+
+// readErrors reads the error spreadsheet.
+func readErrors(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	require.NoError(t, err, "the error spreadsheet opens")
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetName(0))
+	require.NoError(t, err)
+	return rows
+}
