@@ -61,7 +61,7 @@ var defaultColumns = map[string]Field{
 	"customer_id": CustomerExternalID, "external_id": CustomerExternalID,
 	"客户姓名": CustomerName, "姓名": CustomerName, "客户名称": CustomerName, "车主姓名": CustomerName, "车主": CustomerName,
 	"name": CustomerName,
-	"手机号": CustomerMobile, "手机": CustomerMobile, "手机号码": CustomerMobile, "联系电话": CustomerMobile, "移动电话": CustomerMobile,
+	"手机号":  CustomerMobile, "手机": CustomerMobile, "手机号码": CustomerMobile, "联系电话": CustomerMobile, "移动电话": CustomerMobile,
 	"电话": CustomerMobile, "mobile": CustomerMobile,
 	"性别": CustomerGender, "gender": CustomerGender,
 	"生日": CustomerBirthday, "出生日期": CustomerBirthday, "birthday": CustomerBirthday,
@@ -70,7 +70,7 @@ var defaultColumns = map[string]Field{
 	// dealercrm keeps no ID card number: the column is read and left out.
 	"身份证号": Ignore, "身份证": Ignore, "身份证号码": Ignore, "证件号码": Ignore,
 	"车辆编号": VehicleExternalID,
-	"车架号": VehicleVIN, "车架号/vin": VehicleVIN, "vin": VehicleVIN, "vin码": VehicleVIN, "车辆识别代号": VehicleVIN,
+	"车架号":  VehicleVIN, "车架号/vin": VehicleVIN, "vin": VehicleVIN, "vin码": VehicleVIN, "车辆识别代号": VehicleVIN,
 	"车牌号": VehiclePlate, "车牌": VehiclePlate, "车牌号码": VehiclePlate, "plate": VehiclePlate,
 	"品牌": VehicleBrand, "brand": VehicleBrand,
 	"车型": VehicleModel, "车系": VehicleModel, "model": VehicleModel,

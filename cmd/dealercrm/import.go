@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -458,4 +458,3 @@ func (s *errorSheet) close() error {
 // abort saves what was written when the import failed halfway, so that
 // the bad rows found are not lost.
 func (s *errorSheet) abort() { _ = s.close() }
-
