@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/customers.xlsx from sampleRows")
@@ -266,4 +268,59 @@ func readErrors(t *testing.T, path string) [][]string {
 	rows, err := f.GetRows(f.GetSheetName(0))
 	require.NoError(t, err)
 	return rows
+}
+
+// TestImportCSVAndJSON: the sample as CSV — UTF-8 with a byte-order mark,
+// and GB18030 (GBK as Excel on a Chinese Windows saves it) — reads as the XLSX does
+// (a dry run reports the same), the --partial error file of a CSV is CSV,
+// and a JSON batch is imported whole.
+func TestImportCSVAndJSON(t *testing.T) {
+	c := newCLI(t)
+	dir := t.TempDir()
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	for _, r := range sampleRows() {
+		rec := make([]string, len(r))
+		for i, v := range r {
+			rec[i] = fmt.Sprint(v)
+		}
+		require.NoError(t, w.Write(rec))
+	}
+	w.Flush()
+	utf := filepath.Join(dir, "customers.csv")
+	require.NoError(t, os.WriteFile(utf, []byte("\ufeff"+b.String()), 0o600))
+	gbkText, err := simplifiedchinese.GB18030.NewEncoder().String(b.String())
+	require.NoError(t, err)
+	gbk := filepath.Join(dir, "gbk.csv")
+	require.NoError(t, os.WriteFile(gbk, []byte(gbkText), 0o600))
+
+	c.must("migrate")
+	c.must("dealers", "add", "--id", "sh01", "--name", "上海浦东店")
+	for _, file := range []string{utf, gbk} {
+		out := c.must("import", "--dealer", "sh01", "--dry-run", file)
+		assert.Contains(t, out, "rows:      13 read, 8 imported, 5 rejected", file)
+		assert.Contains(t, out, "customers: 6 created, 0 updated, 0 unchanged", file)
+		assert.Contains(t, out, "row 5: 手机号：手机号码格式不正确", file)
+	}
+	out := c.must("import", "--dealer", "sh01", "--partial", utf)
+	assert.Contains(t, out, "vehicles:  5 created, 0 updated, 0 unchanged")
+	data, err := os.ReadFile(filepath.Join(dir, "customers.errors.csv"))
+	require.NoError(t, err, "the error file of a CSV is CSV")
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(data), "\ufeff"))).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 6, "the header and the 5 bad rows")
+	assert.Equal(t, []string{"5", "C004", "赵六"}, rows[1][:3])
+	assert.Equal(t, "手机号：手机号码格式不正确", rows[1][12])
+
+	batch := filepath.Join(dir, "batch.json")
+	require.NoError(t, os.WriteFile(batch, []byte(`{"customers":[{"external_id":"J1","name":"陈一","mobile":"13100131001"}]}`), 0o600))
+	out = c.must("import", "--dealer", "sh01", "--dry-run", batch)
+	assert.Contains(t, out, "records: 1 created, 0 updated, 0 unchanged")
+	assert.NotContains(t, c.customers("sh01"), "J1", "the dry run wrote nothing")
+	out = c.must("import", "--dealer", "sh01", batch)
+	assert.Contains(t, out, "records: 1 created, 0 updated, 0 unchanged")
+	assert.Contains(t, c.customers("sh01"), "J1")
+	code, _, errs := c.run("import", "--dealer", "sh01", "--partial", batch)
+	assert.Equal(t, 2, code, "--partial is for spreadsheets")
+	assert.Contains(t, errs, "imported whole")
 }
