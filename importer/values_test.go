@@ -18,11 +18,11 @@ func TestParseDate(t *testing.T) {
 		{"2024.3.5", "2024-03-05"},
 		{"20240305", "2024-03-05"},
 		{"2024年3月5日", "2024-03-05"},
-		{"２０２４／３／５", "2024-03-05"},    // full-width digits and slash
-		{"　2024/3/5 ", "2024-03-05"},       // full-width space
+		{"２０２４／３／５", "2024-03-05"},          // full-width digits and slash
+		{"　2024/3/5 ", "2024-03-05"},        // full-width space
 		{"2024/3/5 14:30:00", "2024-03-05"}, // a time after the date
 		{"2024-03-05T08:00:00Z", "2024-03-05"},
-		{"45356", "2024-03-05"},   // Excel serial: 45356 days after 1899-12-30
+		{"45356", "2024-03-05"},    // Excel serial: 45356 days after 1899-12-30
 		{"45356.75", "2024-03-05"}, // 18:00 that day
 		{"61", "1900-03-01"},       // the first serial after Excel's 1900-02-29
 		{"2958465", "9999-12-31"},  // the last date Excel shows
@@ -64,7 +64,7 @@ func TestParseAmount(t *testing.T) {
 		{"¥ 25.98 万", "259800"},
 		{"RMB 1,234.56", "1234.56"},
 		{"１２３，４５６", "123456"}, // full-width digits and comma
-		{"-500", "-500"},         // negative: crm refuses it, with the field named
+		{"-500", "-500"},      // negative: crm refuses it, with the field named
 		{"", "0"},
 		{"abc", "error"},
 		{"1e9", "error"},

@@ -99,12 +99,12 @@ func TestSampleSpreadsheetIsCurrent(t *testing.T) {
 
 // cli runs the command line in process against one Postgres schema.
 type cli struct {
-	t      *testing.T
+	t      testing.TB
 	dsn    string
 	schema string
 }
 
-func newCLI(t *testing.T) *cli {
+func newCLI(t testing.TB) *cli {
 	db := pgtest.DB(t)
 	schema := fmt.Sprintf("cli_%s_%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")), time.Now().UnixNano()%1_000_000)
 	t.Cleanup(func() {
