@@ -206,7 +206,7 @@ func Run(ctx context.Context, svc Service, src Source, opts Options) (rep Report
 		}
 	}()
 
-	vins := vinOwners{}
+	vins := newVinOwners()
 	committed := opts.After
 	for ch := range chunks {
 		if ch.err != nil {
@@ -214,7 +214,7 @@ func Run(ctx context.Context, svc Service, src Source, opts Options) (rep Report
 		}
 		rep.Skipped += ch.skipped
 		for _, v := range ch.seen {
-			vins[v.ext] = v.vinOwner
+			vins.m[vins.hash(v.ext)] = vinOwner{owner: vins.hash(v.owner), line: v.line}
 		}
 		if len(ch.recs) == 0 {
 			continue
@@ -285,8 +285,8 @@ type chunk struct {
 }
 
 type seenVehicle struct {
-	ext string
-	vinOwner
+	ext, owner string
+	line       int
 }
 
 // read converts the rows of src, size at a time, into chunks; it closes
@@ -321,7 +321,7 @@ func read(ctx context.Context, src Source, p *plan, opts Options, size int, chun
 				}
 			}
 			if rec := p.convert(row); !rejected && rec.vehicle != nil {
-				cur.seen = append(cur.seen, seenVehicle{rec.vehicle.ExternalID, vinOwner{owner: rec.customer.ExternalID, line: row.Line}})
+				cur.seen = append(cur.seen, seenVehicle{rec.vehicle.ExternalID, rec.customer.ExternalID, row.Line})
 			}
 			continue
 		}
@@ -342,7 +342,7 @@ func read(ctx context.Context, src Source, p *plan, opts Options, size int, chun
 // sorted by row. A row crm refuses is left out and the rest tried again,
 // until crm accepts (or, without Partial and DryRun, at the first refusal).
 func importChunk(ctx context.Context, tracer trace.Tracer, svc Service,
-	opts Options, p *plan, recs []*record, vins vinOwners) ([]Rejection, crm.ImportResult, error) {
+	opts Options, p *plan, recs []*record, vins *vinOwners) ([]Rejection, crm.ImportResult, error) {
 	importFn := svc.Import
 	if opts.DryRun {
 		importFn = svc.ImportDryRun

@@ -146,6 +146,9 @@ func ParseGender(s string) (crm.Gender, error) {
 	return "", fmt.Errorf("%w: gender %q", ErrValue, s)
 }
 
+// currency removes what surrounds the digits of an amount.
+var currency = strings.NewReplacer("¥", "", "￥", "", "元", "", ",", "", " ", "", "RMB", "", "CNY", "", "rmb", "")
+
 // ParseAmount reads an amount of yuan: "¥259,800.00", "￥259800",
 // "259800元", "25.98万" (ten thousands, as car prices are quoted) and
 // "RMB 259,800" are all 259800. An empty value is zero. A value with
@@ -157,7 +160,7 @@ func ParseAmount(s string) (decimal.Decimal, error) {
 		return decimal.Zero, nil
 	}
 	orig := s
-	s = strings.NewReplacer("¥", "", "￥", "", "元", "", ",", "", " ", "", "RMB", "", "CNY", "", "rmb", "").Replace(s)
+	s = currency.Replace(s)
 	wan := false
 	if rest, ok := strings.CutSuffix(s, "万"); ok {
 		s, wan = rest, true
