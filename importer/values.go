@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -37,7 +38,14 @@ func CleanText(s string) string {
 
 // narrow cleans s and folds full-width letters and digits to ASCII
 // ("１３８" is "138"), for codes: mobiles, VINs, dates, amounts.
-func narrow(s string) string { return CleanText(width.Narrow.String(s)) }
+func narrow(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return CleanText(width.Narrow.String(s))
+		}
+	}
+	return strings.TrimSpace(s) // ASCII: nothing to fold, no wide spaces
+}
 
 // CleanMobile folds a phone number to the form crm.NormalizeMobile
 // completes: full-width digits become ASCII, spaces, dashes and brackets
