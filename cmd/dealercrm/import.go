@@ -352,7 +352,10 @@ func (p *progress) show(x importer.Progress) {
 	if !p.e.terminal {
 		return
 	}
-	rate := float64(x.Report.Rows) / max(p.e.now().Sub(p.start).Seconds(), 1e-3)
+	rate := 0.0
+	if s := p.e.now().Sub(p.start).Seconds(); s > 0 {
+		rate = float64(x.Report.Rows) / s
+	}
 	fmt.Fprintf(p.e.stderr, "\r导入中：第 %d 行，已导入 %d 行，拒绝 %d 行，%d 行/秒   ", x.Line, x.Report.Imported, x.Report.Rejected, int(rate))
 	p.drawn = true
 }

@@ -102,6 +102,8 @@ type cli struct {
 	t      testing.TB
 	dsn    string
 	schema string
+	// terminal makes stderr a terminal for the commands run.
+	terminal bool
 }
 
 func newCLI(t testing.TB) *cli {
@@ -116,7 +118,7 @@ func newCLI(t testing.TB) *cli {
 
 func (c *cli) env() (*env, *bytes.Buffer, *bytes.Buffer) {
 	var out, errb bytes.Buffer
-	return &env{stdout: &out, stderr: &errb, now: func() time.Time { return testNow },
+	return &env{stdout: &out, stderr: &errb, now: func() time.Time { return testNow }, terminal: c.terminal,
 		getenv: func(k string) string {
 			switch k {
 			case "DEALERCRM_POSTGRES_DSN":
@@ -219,9 +221,13 @@ func TestImportOnboarding(t *testing.T) {
 	assert.Empty(t, wantReasons, "every bad row is in the error spreadsheet")
 	assert.Equal(t, "赵六", bad[1][2], "the error sheet keeps the original cells")
 
-	out = c.must("import", "--dealer", "sh01", "--partial", file)
+	c.terminal = true
+	code, out, errs = c.run("import", "--dealer", "sh01", "--partial", file)
+	c.terminal = false
+	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "customers: 0 created, 0 updated, 6 unchanged", "a re-run changes nothing")
 	assert.Contains(t, out, "vehicles:  0 created, 0 updated, 5 unchanged")
+	assert.Equal(t, "\r导入中：第 14 行，已导入 8 行，拒绝 5 行，0 行/秒   \n", errs, "on a terminal, one progress line redrawn (the test clock stands still)")
 
 	// An import interrupted after row 8: its checkpoint is there, with the
 	// bad rows up to it. The re-run skips rows 2–8 and the error
@@ -323,4 +329,17 @@ func TestImportCSVAndJSON(t *testing.T) {
 	code, _, errs := c.run("import", "--dealer", "sh01", "--partial", batch)
 	assert.Equal(t, 2, code, "--partial is for spreadsheets")
 	assert.Contains(t, errs, "imported whole")
+}
+
+// TestImportHelp: --help teaches the command with Chinese headers and
+// examples, and the main help lists it.
+func TestImportHelp(t *testing.T) {
+	e, out, _ := (&cli{t: t}).env()
+	require.Equal(t, 0, e.main(t.Context(), []string{"import", "--help"}))
+	for _, want := range []string{"客户姓名", "车架号/VIN", "购车日期", "2024/3/5", "25.98万", "--dry-run", "--partial", "错误原因", "FILE.checkpoint", "-batch"} {
+		assert.Contains(t, out.String(), want)
+	}
+	e, out, _ = (&cli{t: t}).env()
+	require.Equal(t, 0, e.main(t.Context(), []string{"--help"}))
+	assert.Contains(t, out.String(), "  import    import a dealership's customers")
 }
