@@ -15,8 +15,8 @@ import (
 // Row is one row of a spreadsheet: its number as the spreadsheet shows it
 // (the header is usually row 1) and its cells as text.
 type Row struct {
-	Line  int
-	Cells []string
+	Line  int      // 1-based, as the spreadsheet numbers it
+	Cells []string // the cells as text, raw (see OpenXLSX)
 }
 
 // Source reads a spreadsheet row by row, keeping one row in memory.

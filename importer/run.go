@@ -70,9 +70,9 @@ type Options struct {
 
 // Outcomes counts what an import did with the records of one kind.
 type Outcomes struct {
-	Created   int `json:"created"`
-	Updated   int `json:"updated"`
-	Unchanged int `json:"unchanged"`
+	Created   int `json:"created"`   // new records
+	Updated   int `json:"updated"`   // existing records that changed
+	Unchanged int `json:"unchanged"` // existing records equal to the row
 }
 
 func (o *Outcomes) add(rs []crm.UpsertResult) {
@@ -90,6 +90,8 @@ func (o *Outcomes) add(rs []crm.UpsertResult) {
 
 // Report says what an import did (or, dry, would do).
 type Report struct {
+	// DryRun says that nothing was written: the counts are what an
+	// import would do.
 	DryRun bool `json:"dry_run"`
 	// Rows counts the rows read after the header and the checkpoint;
 	// Skipped those up to the checkpoint.
@@ -123,8 +125,12 @@ type Progress struct {
 // it lists them (the first MaxListed). Nothing of their batch was
 // written; the batches before it were, up to row Committed.
 type RowsError struct {
-	Rows      []Rejection
-	Total     int
+	// Rows are the first MaxListed bad rows of the batch, in row order.
+	Rows []Rejection
+	// Total counts the bad rows of the batch.
+	Total int
+	// Committed is the last row of the batches written before it (the
+	// checkpoint); 0 when none was.
 	Committed int
 }
 
