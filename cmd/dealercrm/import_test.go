@@ -329,6 +329,11 @@ func TestImportCSVAndJSON(t *testing.T) {
 	code, _, errs := c.run("import", "--dealer", "sh01", "--partial", batch)
 	assert.Equal(t, 2, code, "--partial is for spreadsheets")
 	assert.Contains(t, errs, "imported whole")
+
+	code, _, errs = c.run("import", "--dealer", "nosuch", "--partial", utf)
+	assert.Equal(t, 1, code, "an unknown dealer fails the import")
+	assert.Contains(t, errs, "dealer nosuch not found")
+	assert.NoFileExists(t, utf+".checkpoint")
 }
 
 // TestImportHelp: --help teaches the command with Chinese headers and
