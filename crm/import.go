@@ -353,13 +353,27 @@ var (
 func (s *Service) Import(ctx context.Context, dealer DealerID, b Batch) (ImportResult, error) {
 	ctx, span := startImport(ctx, dealer, &b)
 	start := time.Now()
-	res, err := s.importBatch(ctx, dealer, b)
+	res, err := s.importBatch(ctx, dealer, b, false)
 	s.endImport(ctx, span, start, dealer, &b, &res, err)
 	return res, err
 }
 
-// importBatch is Import without its telemetry.
-func (s *Service) importBatch(ctx context.Context, dealer DealerID, b Batch) (ImportResult, error) {
+// ImportDryRun does what Import does — the same validation, the same
+// lookups and upserts with their outcomes, the same errors — in a
+// transaction that it then rolls back, so nothing is written: the result
+// says what Import would create, update and leave unchanged. A batch
+// refers to records imported before as Import does; it cannot see what
+// another dry run would have written. A dry run is not counted in the
+// import metrics.
+func (s *Service) ImportDryRun(ctx context.Context, dealer DealerID, b Batch) (ImportResult, error) {
+	return s.importBatch(ctx, dealer, b, true)
+}
+
+// errDryRun rolls back the transaction of a dry run.
+var errDryRun = errors.New("crm: import: dry run")
+
+// importBatch is Import without its telemetry; a dry run rolls back.
+func (s *Service) importBatch(ctx context.Context, dealer DealerID, b Batch, dryRun bool) (ImportResult, error) {
 	if err := b.checkSize(s.MaxImportRecords()); err != nil {
 		return ImportResult{}, fmt.Errorf("crm: import: %w", err)
 	}
@@ -427,9 +441,17 @@ func (s *Service) importBatch(ctx context.Context, dealer DealerID, b Batch) (Im
 		if res.Complaints, err = importComplaints.write(ctx, tx, st, complaints); err != nil {
 			return err
 		}
-		res.Participations, err = importParticipations.write(ctx, tx, st, participations)
-		return err
+		if res.Participations, err = importParticipations.write(ctx, tx, st, participations); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
 	})
+	if dryRun && errors.Is(err, errDryRun) {
+		return res, nil
+	}
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("crm: import: %w", err)
 	}

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -93,7 +94,13 @@ func (s *Service) endImport(ctx context.Context, span trace.Span, start time.Tim
 	}
 	args := []any{"dealer", dealer, "records", b.Len(), "elapsed", took.Round(time.Millisecond)}
 	if err != nil {
-		s.log.Warn("crm import failed", append(args, "error_type", string(dealercrm.ErrorCode(err)))...)
+		// A batch refused for its records is the sender's to fix (the
+		// caller has the field errors): Info; a failure of the store Warn.
+		level := slog.LevelWarn
+		if code := dealercrm.ErrorCode(err); code == dealercrm.Invalid || code == dealercrm.Conflict {
+			level = slog.LevelInfo
+		}
+		s.log.Log(ctx, level, "crm import failed", append(args, "error_type", string(dealercrm.ErrorCode(err)))...)
 		return
 	}
 	s.log.Info("crm import done", append(args, "created", counts[string(Created)], "updated", counts[string(Updated)],

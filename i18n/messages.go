@@ -205,6 +205,15 @@ var builtin = []struct{ code, zh, en string }{
 	{"problem.body_too_large", "请求体超过{limit}字节", "the request body exceeds {limit} bytes"},
 	{"problem.unsupported_media_type", "不支持的内容类型：{detail}", "{detail}"},
 	{"problem.rate_limited", "请求过于频繁，请按 Retry-After 所示秒数后重试", "{detail}"},
+	// Spreadsheet import (package importer): why a row was rejected, one
+	// reason per cell; {column} is the spreadsheet's own header.
+	{"import.reason", "{column}：{text}", "{column}: {text}"},
+	{"import.date", "无法识别的日期“{value}”，可写作 2024/3/5、2024-03-05、2024.3.5、20240305 或 Excel 日期", "cannot read the date \"{value}\": write 2024/3/5, 2024-03-05, 2024.3.5, 20240305 or an Excel date"},
+	{"import.gender", "无法识别的性别“{value}”，可写作 男 或 女", "cannot read the gender \"{value}\": write 男 or 女"},
+	{"import.amount", "无法识别的金额“{value}”，可写作 ¥259,800、259800元 或 25.98万", "cannot read the amount \"{value}\": write ¥259,800, 259800元 or 25.98万"},
+	{"import.no_key", "无客户编号，且缺少手机号和车架号，无法识别客户", "no customer number, and no mobile or VIN to tell the customer by"},
+	{"import.vin_other_owner", "该车架号已在第{line}行登记在另一位客户名下", "this VIN is on row {line} under another customer"},
+	{"import.owner_rejected", "车主（本行客户）未能导入", "the owner (this row's customer) was not imported"},
 	{"rule.required", "必填", "is required"},
 	{"rule.enum", "不是允许的取值", "is not one of the allowed values"},
 	{"rule.non_negative", "不能为负数", "must not be negative"},

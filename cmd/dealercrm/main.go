@@ -63,7 +63,7 @@ type command struct {
 
 // commands are the subcommands, in the order --help lists them.
 func commands() []*command {
-	return []*command{migrateCommand, dealersCommand, serveCommand, jobsCommand,
+	return []*command{migrateCommand, dealersCommand, importCommand, serveCommand, jobsCommand,
 		exportCommand, eraseCommand, keysCommand, versionCommand}
 }
 
@@ -227,14 +227,15 @@ func (d *database) open(ctx context.Context) (*postgres.Store, func(), error) {
 	return app.OpenPostgres(ctx, d.dsn, d.set, opts...)
 }
 
-// openApp opens the store and wires every service on it, logging to
-// e.stderr.
+// openApp opens the store and wires every service on it. The services log
+// warnings and errors to e.stderr; their progress and summaries stay out
+// of the way of the command's own output (serve logs everything).
 func (d *database) openApp(ctx context.Context, e *env) (*app.App, *postgres.Store, func(), error) {
 	store, closeDB, err := d.open(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	a, err := app.New(store.Stores(), app.Options{Now: e.now, Logger: e.logger("text")})
+	a, err := app.New(store.Stores(), app.Options{Now: e.now, Logger: e.logger("text", slog.LevelWarn)})
 	if err != nil {
 		closeDB()
 		return nil, nil, nil, err
@@ -242,9 +243,10 @@ func (d *database) openApp(ctx context.Context, e *env) (*app.App, *postgres.Sto
 	return a, store, closeDB, nil
 }
 
-// logger logs to e.stderr in format text or json, phone numbers masked.
-func (e *env) logger(format string) *slog.Logger {
-	opts := &slog.HandlerOptions{ReplaceAttr: httpapi.MaskAttr}
+// logger logs to e.stderr in format text or json from level on, phone
+// numbers masked.
+func (e *env) logger(format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{ReplaceAttr: httpapi.MaskAttr, Level: level}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(e.stderr, opts))
 	}

@@ -52,21 +52,26 @@ type result struct {
 // cli runs command lines in process with vars as the environment and
 // the clock at now.
 type cli struct {
-	t    *testing.T
+	t    testing.TB
 	vars map[string]string
 	now  time.Time
+	// terminal makes stderr a terminal for the commands run.
+	terminal bool
 }
+
+// testNow is the clock of the CLI tests: 2026-12-04 10:00 in Shanghai.
+var testNow = time.Date(2026, 12, 4, 2, 0, 0, 0, time.UTC)
 
 func (c *cli) env(stdout, stderr io.Writer) *env {
 	return &env{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, getenv: func(k string) string { return c.vars[k] },
-		now: func() time.Time { return c.now }}
+		now: func() time.Time { return c.now }, terminal: c.terminal}
 }
 
 // run runs one command line to its end.
 func (c *cli) run(args ...string) result {
 	c.t.Helper()
 	var out, errOut syncBuffer
-	code := c.env(&out, &errOut).main(context.Background(), args)
+	code := c.env(&out, &errOut).main(c.t.Context(), args)
 	return result{code, out.String(), errOut.String()}
 }
 
@@ -79,9 +84,9 @@ func (c *cli) must(args ...string) string {
 }
 
 // newCLI returns a cli on a fresh Postgres schema of its own.
-func newCLI(t *testing.T) *cli {
+func newCLI(t testing.TB) *cli {
 	_, schema := pgtest.Schema(t)
-	return &cli{t: t, now: time.Date(2026, 12, 4, 2, 0, 0, 0, time.UTC), vars: map[string]string{
+	return &cli{t: t, now: testNow, vars: map[string]string{
 		"DEALERCRM_POSTGRES_DSN": pgtest.DSN(), "DEALERCRM_SCHEMA": schema, "DEALERCRM_KEY_SECRET": testSecret}}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 
@@ -76,7 +77,7 @@ For a trial without a database, --memory serves an empty in-memory store
 				return fmt.Errorf("--message-templates %s: %w", templatesFile, err)
 			}
 		}
-		logger := e.logger(logFormat)
+		logger := e.logger(logFormat, slog.LevelInfo)
 
 		var stores backend.Stores
 		var pg *postgres.Store

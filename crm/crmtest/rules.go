@@ -42,6 +42,7 @@ func runRuleTests(t *testing.T, newStore func(*testing.T) crm.Store) {
 		{"LeadLevelFollowsExpectedClose", testRuleLeadWindow},
 		{"LostRequestNotDecidedByRequester", testRuleLostRequester},
 		{"ImportConflictNamesTheRecord", testRuleImportConflict},
+		{"ImportDryRunWritesNothing", testRuleImportDryRun},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -234,4 +235,55 @@ func mustCustomer(t *testing.T, e ruleEnv) crm.Customer {
 	c, err := e.svc.GetCustomer(t.Context(), e.dealer, e.customer)
 	require.NoError(t, err)
 	return c
+}
+
+// ImportDryRun (issue 17) answers what Import would do and writes nothing:
+// after a real import of customers C10 and C11, a dry run with C10 renamed,
+// C11 as it is and a new C12 with its vehicle reports updated, unchanged,
+// created, created; the store still holds C10's old name and neither C12
+// nor its vehicle, and the real import then reports the same outcomes. A
+// bad record is refused with the *ValidationError Import gives.
+func testRuleImportDryRun(t *testing.T, e ruleEnv) {
+	ctx := t.Context()
+	c10, c11, c12 := Customer(e.dealer, 10), Customer(e.dealer, 11), Customer(e.dealer, 12)
+	_, err := e.svc.Import(ctx, e.dealer, crm.Batch{Customers: []crm.Customer{c10, c11}})
+	require.NoError(t, err, "importing C10 and C11")
+	renamed := c10
+	renamed.Name = "Renamed 10"
+	v := Vehicle(e.dealer, "", 12)
+	v.OwnerID = crm.CustomerID(c12.ExternalID)
+	batch := crm.Batch{Customers: []crm.Customer{renamed, c11, c12}, Vehicles: []crm.Vehicle{v}}
+	outcomes := func(res crm.ImportResult) []crm.UpsertOutcome {
+		var out []crm.UpsertOutcome
+		for _, r := range append(res.Customers, res.Vehicles...) {
+			out = append(out, r.Outcome)
+		}
+		return out
+	}
+	want := []crm.UpsertOutcome{crm.Updated, crm.Unchanged, crm.Created, crm.Created}
+
+	res, err := e.svc.ImportDryRun(ctx, e.dealer, batch)
+	require.NoError(t, err, "the dry run")
+	assert.Equal(t, want, outcomes(res), "the dry run reports what Import would do")
+	customers, err := e.svc.ListCustomers(ctx, e.dealer, crm.CustomerFilter{})
+	require.NoError(t, err)
+	names := map[string]string{}
+	for _, c := range customers.Items {
+		names[c.ExternalID] = c.Name
+	}
+	assert.Equal(t, "Customer 10", names[c10.ExternalID], "the dry run renamed nothing")
+	assert.NotContains(t, names, c12.ExternalID, "the dry run created no customer")
+	vehicles, err := e.svc.ListVehicles(ctx, e.dealer, crm.VehicleFilter{})
+	require.NoError(t, err)
+	assert.Len(t, vehicles.Items, 1, "the dry run created no vehicle: only the fixture's")
+
+	bad := batch
+	bad.Customers = append([]crm.Customer{}, batch.Customers...)
+	bad.Customers[2].Mobile = "12345"
+	_, err = e.svc.ImportDryRun(ctx, e.dealer, bad)
+	requireRule(t, err, "customers[2].mobile", crm.RuleMobile)
+
+	res, err = e.svc.Import(ctx, e.dealer, batch)
+	require.NoError(t, err, "the real import")
+	assert.Equal(t, want, outcomes(res), "the real import does what the dry run said")
 }
