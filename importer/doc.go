@@ -56,8 +56,9 @@
 // with a bad row stops the import with a *RowsError. Options.After and
 // Options.Committed make an import resumable from a checkpoint. Run
 // records an "import" span with one "import.batch" span per batch, the
-// counter dealercrm.import.records (by kind and outcome) and the histogram
-// dealercrm.import.duration (s), on the global OpenTelemetry providers
+// counter dealercrm.import.rows (imported, rejected) and the histogram
+// dealercrm.import.file.duration (s) — the records are counted by crm —
+// on the global OpenTelemetry providers
 // under the scope Scope; no personal data goes into attributes.
 //
 //	src, _ := importer.OpenXLSX("客户资料.xlsx", "")
