@@ -250,7 +250,9 @@ func PairDuplicates(keys []DuplicateKey, reason DuplicateReason, afterA, afterB 
 		})
 		out = append(out, DuplicatePair{A: p.a, B: p.b, Matches: ms})
 	}
-	slices.SortFunc(out, func(x, y DuplicatePair) int { return cmp.Or(strings.Compare(string(x.A), string(y.A)), strings.Compare(string(x.B), string(y.B))) })
+	slices.SortFunc(out, func(x, y DuplicatePair) int {
+		return cmp.Or(strings.Compare(string(x.A), string(y.A)), strings.Compare(string(x.B), string(y.B)))
+	})
 	if len(out) > limit {
 		out = out[:limit]
 	}

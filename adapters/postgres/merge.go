@@ -121,7 +121,9 @@ func (s *Store) MoveCustomer(ctx context.Context, dealer crm.DealerID, to, from 
 		for _, step := range []func() error{
 			func() error { return repoint(TableVehicles, "owner_id") },
 			func() error { return repoint(TableLeads, "customer_id") },
-			func() error { return exec("referrals", `UPDATE `+s.cfg.table(TableLeads)+` SET referrer_id = ? WHERE dealer_id = ? AND referrer_id = ?`, t, d, f) },
+			func() error {
+				return exec("referrals", `UPDATE `+s.cfg.table(TableLeads)+` SET referrer_id = ? WHERE dealer_id = ? AND referrer_id = ?`, t, d, f)
+			},
 			func() error { return repoint(TableSales, "customer_id") },
 			func() error { return repoint(TableServiceOrders, "customer_id") },
 			func() error { return repoint(TablePolicies, "customer_id") },

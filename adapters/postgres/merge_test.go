@@ -55,3 +55,9 @@ func customerRefs(t *testing.T, s *postgres.Store, dealer crm.DealerID, customer
 	}
 	return out
 }
+
+// TestDuplicateCandidates runs the duplicate search suite on the SQL of
+// FindDuplicates.
+func TestDuplicateCandidates(t *testing.T) {
+	backendtest.RunDuplicateTests(t, func(t *testing.T) crm.Store { return pgtest.NewStore(t) })
+}
