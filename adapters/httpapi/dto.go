@@ -51,6 +51,8 @@ type customerInput struct {
 
 	// BirthdayCalendar is crm.Customer.BirthdayCalendar (issue 14).
 	BirthdayCalendar crm.BirthdayCalendar `json:"birthday_calendar,omitempty"`
+	// MergedInto is crm.Customer.MergedInto (issue 17): only a merge sets it.
+	MergedInto json.RawMessage `json:"merged_into,omitempty" api:"derived" hint:"set by POST /v1/customers/{id}/merge"`
 }
 
 func customerView(v *crm.Customer) customerInput {
