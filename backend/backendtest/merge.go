@@ -1,7 +1,3 @@
-// Package backendtest holds conformance suites that span the stores of
-// every package of one backend (backend.Stores): the merge of customers,
-// which moves records in all of them at once. adapters/memory and
-// adapters/postgres run them.
 package backendtest
 
 import (
