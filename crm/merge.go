@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -104,37 +105,44 @@ func (s *Service) MergeCustomers(ctx context.Context, dealer DealerID, survivor,
 	}
 	var out MergeResult
 	err := s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
-		keep, err := tx.Customers().Get(ctx, dealer, survivor)
-		if err != nil {
-			return err
-		}
-		gone, err := tx.Customers().Get(ctx, dealer, merged)
-		if err != nil {
-			return err
-		}
-		if gone.MergedInto == survivor {
-			out = MergeResult{Survivor: keep, Merged: gone, Moved: map[string]int64{}, Repeated: true}
-			return nil
-		}
-		for _, c := range []*Customer{&keep, &gone} {
-			switch {
-			case c.MergedInto != "":
-				return dealercrm.Errorf(dealercrm.FailedPrecondition, "customer %s was merged into %s", c.ID, c.MergedInto)
-			case c.Name == ErasedName:
-				return dealercrm.Errorf(dealercrm.FailedPrecondition, "customer %s is erased", c.ID)
-			}
-		}
 		merger, ok := tx.(CustomerMerger)
 		if !ok {
 			return ErrMergeUnsupported
 		}
-		moved, err := merger.MoveCustomer(ctx, dealer, survivor, merged)
+		// Both customers are checked as Update reads them, under the
+		// row's lock, so that two merges of one customer cannot both
+		// pass the check.
+		now := s.Now()
+		var gone, before Customer
+		tomb, err := tx.Customers().Update(ctx, dealer, merged, func(c *Customer) error {
+			if c.MergedInto == survivor {
+				return errRepeated
+			}
+			if err := mergeable(c); err != nil {
+				return err
+			}
+			gone = c.Clone()
+			*c = Customer{ID: c.ID, Record: c.Record, Kind: c.Kind, Name: c.Name, MergedInto: survivor}
+			c.UpdatedAt = now
+			return nil
+		})
+		if errors.Is(err, errRepeated) {
+			keep, err := tx.Customers().Get(ctx, dealer, survivor)
+			if err != nil {
+				return err
+			}
+			tomb, err := tx.Customers().Get(ctx, dealer, merged)
+			out = MergeResult{Survivor: keep, Merged: tomb, Moved: map[string]int64{}, Repeated: true}
+			return err
+		}
 		if err != nil {
 			return err
 		}
-		now := s.Now()
-		before := keep.Clone()
-		keep, err = tx.Customers().Update(ctx, dealer, survivor, func(c *Customer) error {
+		keep, err := tx.Customers().Update(ctx, dealer, survivor, func(c *Customer) error {
+			if err := mergeable(c); err != nil {
+				return err
+			}
+			before = c.Clone()
 			absorb(c, &gone)
 			c.UpdatedAt = now
 			return validate("customer", c)
@@ -142,11 +150,7 @@ func (s *Service) MergeCustomers(ctx context.Context, dealer DealerID, survivor,
 		if err != nil {
 			return err
 		}
-		gone, err = tx.Customers().Update(ctx, dealer, merged, func(c *Customer) error {
-			*c = Customer{ID: c.ID, Record: c.Record, Kind: c.Kind, Name: c.Name, MergedInto: survivor}
-			c.UpdatedAt = now
-			return nil
-		})
+		moved, err := merger.MoveCustomer(ctx, dealer, survivor, merged)
 		if err != nil {
 			return err
 		}
@@ -156,7 +160,7 @@ func (s *Service) MergeCustomers(ctx context.Context, dealer DealerID, survivor,
 		if err := tx.Events().Add(ctx, evs...); err != nil {
 			return err
 		}
-		out = MergeResult{Survivor: keep, Merged: gone, Moved: moved}
+		out = MergeResult{Survivor: keep, Merged: tomb, Moved: moved}
 		if out.Moved == nil {
 			out.Moved = map[string]int64{}
 		}
@@ -166,6 +170,21 @@ func (s *Service) MergeCustomers(ctx context.Context, dealer DealerID, survivor,
 		return MergeResult{}, fmt.Errorf("crm: merge customer %s into %s: %w", merged, survivor, err)
 	}
 	return out, nil
+}
+
+// errRepeated stops the update of a customer merged before into the same
+// survivor: the merge is answered, not made again.
+var errRepeated = errors.New("merged before")
+
+// mergeable refuses a customer that is erased or merged into another.
+func mergeable(c *Customer) error {
+	switch {
+	case c.MergedInto != "":
+		return dealercrm.Errorf(dealercrm.FailedPrecondition, "customer %s was merged into %s", c.ID, c.MergedInto)
+	case c.Name == ErasedName:
+		return dealercrm.Errorf(dealercrm.FailedPrecondition, "customer %s is erased", c.ID)
+	}
+	return nil
 }
 
 // absorb gives c what it lacks of o's data, and per purpose and channel
