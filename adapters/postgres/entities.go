@@ -108,7 +108,7 @@ type customerRow struct {
 
 	// BirthdayCalendar is crm.BirthdayCalendar, '' for solar (migration 0016).
 	BirthdayCalendar string `bun:"birthday_calendar"`
-	// MergedInto is crm.Customer.MergedInto, NULL for none (migration 0030).
+	// MergedInto is crm.Customer.MergedInto, NULL for none (migration 0029).
 	MergedInto string `bun:"merged_into,nullzero"`
 }
 

@@ -1,4 +1,4 @@
--- dealercrm 0030: merged customers (crm.Service.MergeCustomers, issue 17).
+-- dealercrm 0029: merged customers (crm.Service.MergeCustomers, issue 17).
 --
 -- merged_into is crm.Customer.MergedInto: the customer a merged customer
 -- was merged into, NULL for every other. A merged customer's row stays,
