@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/dealercrm/dealercrm"
@@ -237,7 +236,7 @@ func MergeCounts(a, b map[string]int64) map[string]int64 {
 	if a == nil {
 		a = map[string]int64{}
 	}
-	for k, n := range maps.All(b) {
+	for k, n := range b {
 		if n != 0 {
 			a[k] += n
 		}
