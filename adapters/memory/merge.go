@@ -60,7 +60,7 @@ func (s *Store) MoveCustomer(ctx context.Context, dealer crm.DealerID, to, from 
 		}
 		for _, part := range []func() (func(), map[string]int64, error){
 			func() (func(), map[string]int64, error) { return o.tasks.moveCustomer(dealer, to, from) },
-			func() (func(), map[string]int64, error) { return o.loyalty.moveCustomer(dealer, to, from) },
+			func() (func(), map[string]int64, error) { return o.loyalty.moveCustomer(groupDealers(db, dealer), to, from) },
 			func() (func(), map[string]int64, error) { return o.grading.moveCustomer(dealer, to, from) },
 			func() (func(), map[string]int64, error) { return o.answers.moveCustomer(dealer, to, from) },
 			func() (func(), map[string]int64, error) { return o.campaigns.moveCustomer(dealer, to, from) },
@@ -139,7 +139,47 @@ func (s *TaskStore) moveCustomer(dealer crm.DealerID, to, from crm.CustomerID) (
 	}, n, nil
 }
 
-func (s *LoyaltyStore) moveCustomer(dealer crm.DealerID, to, from crm.CustomerID) (func(), map[string]int64, error) {
+// groupDealers returns dealer and the other dealers of its group, where
+// a group programme keeps the customer's points (under its home store).
+func groupDealers(db *database, dealer crm.DealerID) []crm.DealerID {
+	out := []crm.DealerID{dealer}
+	// Dealers are kept in the partition of no dealer.
+	me, ok := db.dealers.get("", dealer)
+	if !ok || me.GroupID == "" {
+		return out
+	}
+	for id, d := range db.dealers.parts[""].rows {
+		if id != dealer && d.GroupID == me.GroupID {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out[1:])
+	return out
+}
+
+// moveCustomer folds the merged customer's account into the survivor's
+// at each of dealers that keeps one, and returns the inverse of all.
+func (s *LoyaltyStore) moveCustomer(dealers []crm.DealerID, to, from crm.CustomerID) (func(), map[string]int64, error) {
+	var undos []func()
+	undo := func() {
+		for i := len(undos) - 1; i >= 0; i-- {
+			undos[i]()
+		}
+	}
+	n := map[string]int64{}
+	for _, d := range dealers {
+		u, m, err := s.moveAccount(d, to, from)
+		if err != nil {
+			undo()
+			return nil, nil, err
+		}
+		undos = append(undos, u)
+		crm.MergeCounts(n, m)
+	}
+	return undo, n, nil
+}
+
+func (s *LoyaltyStore) moveAccount(dealer crm.DealerID, to, from crm.CustomerID) (func(), map[string]int64, error) {
 	src := s.account(dealer, from, false)
 	if src == nil {
 		return func() {}, nil, nil

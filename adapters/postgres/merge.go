@@ -155,8 +155,24 @@ func (s *Store) MoveCustomer(ctx context.Context, dealer crm.DealerID, to, from 
 			func() error { return fold(TableCampaignProfiles) },
 			func() error { return fold(TableCampaignMembers, "campaign_id") },
 			func() error { return repoint(TableMessageSends, "customer_id") },
-			func() error { return s.Loyalty().move(ctx, db, dealer, to, from, moved) },
-			func() error { return repoint(TableLoyaltyIdempotency, "customer_id") },
+			func() error {
+				// A group programme keeps the accounts of its stores under
+				// its home store: the dealer's group is searched.
+				homes, err := s.groupDealers(ctx, db, dealer)
+				if err != nil {
+					return err
+				}
+				for _, h := range homes {
+					if err := s.Loyalty().move(ctx, db, h, to, from, moved); err != nil {
+						return err
+					}
+					if err := exec(string(TableLoyaltyIdempotency), `UPDATE `+s.cfg.table(TableLoyaltyIdempotency)+
+						` SET customer_id = ? WHERE dealer_id = ? AND customer_id = ?`, t, string(h), f); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
 		} {
 			if err := step(); err != nil {
 				return err
@@ -168,6 +184,20 @@ func (s *Store) MoveCustomer(ctx context.Context, dealer crm.DealerID, to, from 
 		return nil, err
 	}
 	return moved, nil
+}
+
+// groupDealers returns dealer and the other dealers of its group (none
+// for an independent dealer), where the customer's points may be kept.
+func (s *Store) groupDealers(ctx context.Context, db bun.IDB, dealer crm.DealerID) ([]crm.DealerID, error) {
+	out := []crm.DealerID{dealer}
+	err := eachRow(ctx, db, `SELECT d.dealer_id FROM `+s.cfg.table(TableDealers)+` d JOIN `+s.cfg.table(TableDealers)+` me
+		ON me.dealer_id = ? AND me.group_id <> '' AND d.group_id = me.group_id WHERE d.dealer_id <> ? ORDER BY 1`,
+		[]any{string(dealer), string(dealer)}, func(r rowScanner) error {
+			var d crm.DealerID
+			out = append(out, d)
+			return r.Scan(&out[len(out)-1])
+		})
+	return out, translate("merge: dealer group", err)
 }
 
 // move folds the merged customer's points account, ledger and membership

@@ -300,6 +300,53 @@ func RunMergeTests(t *testing.T, open func(t *testing.T) backend.Stores, refs Re
 		assert.Equal(t, string(s), evts[0].Subject.ID)
 	})
 
+	t.Run("a group programme's points move at the group's home store", func(t *testing.T) {
+		stores := open(t)
+		clock := func() time.Time { return Now }
+		svc := crm.NewService(stores.CRM, crm.WithClock(clock))
+		home, store := crm.DealerID(dealercrm.NewID()), crm.DealerID(dealercrm.NewID())
+		group := crm.GroupID(dealercrm.NewID())
+		for _, id := range []crm.DealerID{home, store} {
+			d := crmtest.Dealer(id)
+			d.GroupID = group
+			_, err := svc.CreateDealer(ctx, d)
+			require.NoError(t, err)
+		}
+		program := loyalty.DefaultProgram()
+		program.Groups = []loyalty.Group{{Home: home, Stores: []crm.DealerID{home, store}}}
+		club, err := loyalty.NewService(stores.CRM, stores.Loyalty, loyalty.WithClock(clock), loyalty.WithProgram(program))
+		require.NoError(t, err)
+		var ids []crm.CustomerID
+		for n := range 2 {
+			c, err := svc.CreateCustomer(ctx, store, crmtest.Customer(store, n))
+			require.NoError(t, err)
+			ids = append(ids, c.ID)
+			_, err = club.Join(ctx, loyalty.JoinRequest{DealerID: store, CustomerID: c.ID, Method: loyalty.JoinSale})
+			require.NoError(t, err)
+			_, err = club.Bonus(ctx, loyalty.BonusRequest{DealerID: store, CustomerID: c.ID, Event: "referral_converted", Ref: "r-" + string(c.ID)})
+			require.NoError(t, err)
+		}
+		s, m := ids[0], ids[1]
+		if refs != nil {
+			require.Positive(t, refs(t, home, m)["loyalty_entries.customer_id"], "the group's points are kept at its home store")
+		}
+		_, err = svc.MergeCustomers(ctx, store, s, m)
+		require.NoError(t, err)
+		entries, err := stores.Loyalty.Entries(ctx, home, s, loyalty.EntryFilter{})
+		require.NoError(t, err)
+		assert.Len(t, entries.Items, 2, "both bonuses on the survivor's account at home")
+		acct, err := stores.Loyalty.Account(ctx, home, s)
+		require.NoError(t, err)
+		assert.Equal(t, int64(2000), acct.Balances(dealercrm.DateOf(Now)).Points)
+		_, err = stores.Loyalty.Membership(ctx, home, m)
+		assert.ErrorIs(t, err, dealercrm.ErrNotFound)
+		if refs != nil {
+			for table, n := range refs(t, home, m) {
+				assert.Zero(t, n, "no row of %s at the home store refers to the merged customer", table)
+			}
+		}
+	})
+
 	t.Run("merging again changes nothing", func(t *testing.T) {
 		stores := open(t)
 		f := Seed(t, stores)
