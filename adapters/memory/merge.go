@@ -60,7 +60,9 @@ func (s *Store) MoveCustomer(ctx context.Context, dealer crm.DealerID, to, from 
 		}
 		for _, part := range []func() (func(), map[string]int64, error){
 			func() (func(), map[string]int64, error) { return o.tasks.moveCustomer(dealer, to, from) },
-			func() (func(), map[string]int64, error) { return o.loyalty.moveCustomer(groupDealers(db, dealer), to, from) },
+			func() (func(), map[string]int64, error) {
+				return o.loyalty.moveCustomer(groupDealers(db, dealer), to, from)
+			},
 			func() (func(), map[string]int64, error) { return o.grading.moveCustomer(dealer, to, from) },
 			func() (func(), map[string]int64, error) { return o.answers.moveCustomer(dealer, to, from) },
 			func() (func(), map[string]int64, error) { return o.campaigns.moveCustomer(dealer, to, from) },
