@@ -102,7 +102,9 @@ func (s *Store) duplicatesQuery(dealer crm.DealerID, reason crm.DuplicateReason,
 // a campaign membership and a lifecycle erasure mark of the merged
 // customer are dropped where the survivor has its own, moved otherwise;
 // the points ledger and membership are folded by loyalty.MergeLedgers and
-// loyalty.MergeMemberships. The audit log and the event outbox are
+// loyalty.MergeMemberships, at the dealer and at the other dealers of its
+// group (a group programme's home store keeps its stores' accounts). The
+// audit log and the event outbox are
 // history and keep the IDs they were written with.
 func (s *Store) MoveCustomer(ctx context.Context, dealer crm.DealerID, to, from crm.CustomerID) (map[string]int64, error) {
 	moved := map[string]int64{}
