@@ -57,6 +57,9 @@ const (
 
 	EventConsentChanged EventType = "consent.changed" // ConsentEvent
 	EventCustomerErased EventType = "customer.erased" // ErasedEvent
+	// A customer was merged into another (MergeCustomers); the subject
+	// is the survivor.
+	EventCustomerMerged EventType = "customer.merged" // MergedEvent
 )
 
 var allEventTypes = []EventType{
@@ -66,7 +69,7 @@ var allEventTypes = []EventType{
 	EventMembershipDowngraded, EventMembershipCancelled,
 	EventSurveyDissatisfied,
 	EventLeadLevelChanged, EventLeadStale, EventLeadLost,
-	EventConsentChanged, EventCustomerErased,
+	EventConsentChanged, EventCustomerErased, EventCustomerMerged,
 }
 
 // EventTypes returns every event type.

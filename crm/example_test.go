@@ -79,3 +79,29 @@ func ExampleService_Import() {
 	// created 2, updated 0, unchanged 0
 	// created 0, updated 0, unchanged 2
 }
+
+func ExampleService_DuplicateCandidates() {
+	ctx := context.Background()
+	stores := memory.NewStores()
+	svc := crm.NewService(stores.CRM)
+	_, _ = svc.CreateDealer(ctx, crm.Dealer{ID: "SH01", Name: "上海4S店"})
+	a, _ := svc.CreateCustomer(ctx, "SH01", crm.Customer{Name: "王伟", Mobile: "139 0000 1111"})
+	b, _ := svc.CreateCustomer(ctx, "SH01", crm.Customer{Name: "王 伟", Mobile: "+86 139-0000-1111"})
+	_, _ = svc.CreateVehicle(ctx, "SH01", crm.Vehicle{VIN: "1M8GDM9AXKP042788", Model: "SUV", OwnerID: b.ID})
+
+	page, _ := svc.DuplicateCandidates(ctx, "SH01", crm.DuplicateFilter{})
+	for _, c := range page.Items {
+		fmt.Println(c.Score, c.Matches)
+	}
+
+	// The second entry merges into the first: its vehicle moves, and it
+	// says where it went.
+	res, err := svc.MergeCustomers(ctx, "SH01", a.ID, b.ID)
+	fmt.Println(err, res.Moved["vehicles"], res.Merged.MergedInto == a.ID)
+	page, _ = svc.DuplicateCandidates(ctx, "SH01", crm.DuplicateFilter{})
+	fmt.Println(len(page.Items))
+	// Output:
+	// 90 [{name_mobile 139****1111}]
+	// <nil> 1 true
+	// 0
+}

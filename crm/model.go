@@ -156,6 +156,11 @@ type Customer struct {
 	// ConsultantID is the sales consultant, AdvisorID the service advisor in charge.
 	ConsultantID StaffID `json:"consultant_id,omitempty"`
 	AdvisorID    StaffID `json:"advisor_id,omitempty"`
+	// MergedInto is the customer this one was merged into (see
+	// Service.MergeCustomers): a merged customer keeps its ID, so that a
+	// lookup can say where it went, but nothing refers to it any more.
+	// Only MergeCustomers sets it; updates cannot change it.
+	MergedInto CustomerID `json:"merged_into,omitempty"`
 }
 
 // Normalize cleans input in place: the mobile number is put in its canonical

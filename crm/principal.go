@@ -136,6 +136,7 @@ const (
 	PermSettings       Permission = "settings.write"    // change the dealer, targets, survey designs
 	PermCustomersRead  Permission = "customers.read"    // read customers, leads and their contacts (personal data)
 	PermCustomersWrite Permission = "customers.write"   // write customers, leads, interactions, complaints, consents
+	PermCustomersMerge Permission = "customers.merge"   // merge a duplicate customer into another
 	PermDecideLost     Permission = "leads.decide_lost" // decide a lost (战败) request
 	PermRecordsRead    Permission = "records.read"      // read vehicles, sales, service orders, policies
 	PermRecordsWrite   Permission = "records.write"     // write them
@@ -182,7 +183,7 @@ const (
 // Permissions returns every permission.
 func Permissions() []Permission { return slices.Clone(allPermissions) }
 
-var allPermissions = []Permission{PermDealerRead, PermSettings, PermCustomersRead, PermCustomersWrite, PermDecideLost,
+var allPermissions = []Permission{PermDealerRead, PermSettings, PermCustomersRead, PermCustomersWrite, PermCustomersMerge, PermDecideLost,
 	PermRecordsRead, PermRecordsWrite, PermImport, PermPrivacy, PermTasksRead, PermTasksWork, PermTasksAssign,
 	PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,
 	PermCampaignsRead, PermCampaignsWrite, PermSurveysRead, PermSurveysWrite, PermJobsRead, PermJobsRun, PermGroup,
@@ -198,7 +199,8 @@ type RoleTable map[Role][]Permission
 //   - admin: everything of the store but group views and runs, the
 //     store's API keys and its audit trail included;
 //   - manager: everything of the store but export and erasure, imports
-//     and job runs; decides lost requests; sees every lead and task;
+//     and job runs; decides lost requests; merges duplicate customers
+//     (as admin does); sees every lead and task;
 //   - cr: customers and their contacts, the CR tasks, surveys, campaigns,
 //     reports, memberships; every lead (CR takes calls and hands leads on);
 //   - consultant: customers, records, their own leads and tasks,
@@ -217,12 +219,12 @@ func DefaultRoles() RoleTable {
 	staff := []Permission{PermDealerRead, PermPersonalData, PermCustomersRead, PermCustomersWrite,
 		PermRecordsRead, PermRecordsWrite, PermTasksRead, PermTasksWork, PermGradingRead, PermLoyaltyRead, PermLoyaltyWrite}
 	return RoleTable{
-		RoleAdmin: {PermDealerRead, PermSettings, PermPersonalData, PermCustomersRead, PermCustomersWrite, PermDecideLost,
+		RoleAdmin: {PermDealerRead, PermSettings, PermPersonalData, PermCustomersRead, PermCustomersWrite, PermCustomersMerge, PermDecideLost,
 			PermRecordsRead, PermRecordsWrite, PermImport, PermPrivacy, PermTasksRead, PermTasksWork, PermTasksAssign,
 			PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,
 			PermCampaignsRead, PermCampaignsWrite, PermSurveysRead, PermSurveysWrite, PermJobsRead, PermJobsRun,
 			PermKeys, PermAudit, PermEvents, PermWebhooks, PermMessagesRead, PermMessagesIn, PermAllLeads, PermAllTasks, PermCRTasks},
-		RoleManager: {PermDealerRead, PermSettings, PermPersonalData, PermCustomersRead, PermCustomersWrite, PermDecideLost,
+		RoleManager: {PermDealerRead, PermSettings, PermPersonalData, PermCustomersRead, PermCustomersWrite, PermCustomersMerge, PermDecideLost,
 			PermRecordsRead, PermRecordsWrite, PermTasksRead, PermTasksWork, PermTasksAssign,
 			PermReports, PermGradingRead, PermGradingRun, PermLoyaltyRead, PermLoyaltyWrite, PermPointsPost, PermPointsReverse,
 			PermCampaignsRead, PermCampaignsWrite, PermSurveysRead, PermSurveysWrite, PermJobsRead,

@@ -201,7 +201,7 @@ func (s *Service) eraseRecords(ctx context.Context, dealer DealerID, id Customer
 			consents := c.Consents
 			*c = Customer{
 				ID: c.ID, Record: c.Record, Kind: c.Kind, Name: ErasedName,
-				ConsultantID: c.ConsultantID, AdvisorID: c.AdvisorID,
+				ConsultantID: c.ConsultantID, AdvisorID: c.AdvisorID, MergedInto: c.MergedInto,
 			}
 			for _, cs := range consents {
 				c.SetConsent(Consent{Purpose: cs.Purpose, Channel: cs.Channel, Granted: false, At: now, Source: "erasure"})

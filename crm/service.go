@@ -290,6 +290,12 @@ var (
 		normalize: (*Customer).Normalize,
 		events:    func(old, c *Customer, _ time.Time) []Event { return ConsentEvents(old, c) },
 		clone:     func(c *Customer) Customer { return c.Clone() },
+		guard: func(old, c *Customer) error {
+			if c.MergedInto != old.MergedInto {
+				return &ValidationError{Entity: "customer", Fields: []FieldError{{Field: "merged_into", Rule: RuleImmutable, Message: "is set only by a merge"}}}
+			}
+			return nil
+		},
 		normalizeFilter: func(f *CustomerFilter) {
 			if f.Mobile != "" {
 				f.Mobile = NormalizeMobile(f.Mobile)

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"encoding/json"
+	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -49,6 +51,8 @@ type customerInput struct {
 
 	// BirthdayCalendar is crm.Customer.BirthdayCalendar (issue 14).
 	BirthdayCalendar crm.BirthdayCalendar `json:"birthday_calendar,omitempty"`
+	// MergedInto is crm.Customer.MergedInto (issue 17): only a merge sets it.
+	MergedInto json.RawMessage `json:"merged_into,omitempty" api:"derived" hint:"set by POST /v1/customers/{id}/merge"`
 }
 
 func customerView(v *crm.Customer) customerInput {
@@ -335,6 +339,28 @@ func dealerView(d *crm.Dealer) dealerInput {
 func (in *dealerInput) apply(d *crm.Dealer) {
 	d.ExternalID, d.Name, d.TimeZone, d.Brands, d.LeadPolicy = in.ExternalID, in.Name, in.TimeZone, in.Brands, in.LeadPolicy
 }
+
+// mergeInput names the customer to merge (POST /v1/customers/{id}/merge).
+type mergeInput struct {
+	// MergedID is the customer merged into the one of the path, which
+	// survives.
+	MergedID crm.CustomerID `json:"merged_id"`
+}
+
+// duplicateParams are the query parameters of GET /v1/customers/duplicates.
+var duplicateParams = paged(func(f *crm.DuplicateFilter) *crm.PageRequest { return &f.PageRequest },
+	enumParam("reason", "Keep the pairs that match for this reason.", func(f *crm.DuplicateFilter) *crm.DuplicateReason { return &f.Reason }),
+	filterParam[crm.DuplicateFilter]{
+		queryParam: queryParam{name: "min_score", typ: reflect.TypeFor[int](), doc: "Keep the pairs scoring at least this (0 to 100)."},
+		set: func(f *crm.DuplicateFilter, s string) string {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 || n > 100 {
+				return "must be an integer from 0 to 100"
+			}
+			f.MinScore = n
+			return ""
+		},
+	})
 
 // consentInput is one consent answer (POST /v1/customers/{id}/consents).
 type consentInput struct {

@@ -48,6 +48,7 @@ func WithEvents(store crm.EventStore) Option {
 var eventPayloads = map[crm.EventType]reflect.Type{
 	crm.EventConsentChanged:   reflect.TypeFor[crm.ConsentEvent](),
 	crm.EventCustomerErased:   reflect.TypeFor[crm.ErasedEvent](),
+	crm.EventCustomerMerged:   reflect.TypeFor[crm.MergedEvent](),
 	crm.EventLeadLevelChanged: reflect.TypeFor[crm.LeadEvent](),
 	crm.EventLeadLost:         reflect.TypeFor[crm.LeadEvent](),
 	crm.EventLeadStale:        reflect.TypeFor[crm.LeadEvent](),

@@ -85,6 +85,7 @@ var refKinds = map[string]string{
 	"customer_id":      "customer",
 	"owner_id":         "customer",
 	"referrer_id":      "customer",
+	"merged_id":        "customer",
 	"lead_id":          "lead",
 	"vehicle_id":       "vehicle",
 	"sale_id":          "sale",
@@ -180,6 +181,7 @@ var bodies = map[string]string{
 	"transitionCampaign":       `{"status": "approved"}`,
 	"freezeCampaignAudience":   `{"as_of": "@today"}`,
 	"addCampaignCost":          `{"amount": "100", "channel": "phone", "date": "@yesterday", "description": "短信"}`,
+	"mergeCustomer":            `{"merged_id": "@other_customer"}`,
 }
 
 // vocabulary matches the codes of the API (enum values, segment tags like
@@ -389,8 +391,12 @@ func methodOrder(r isoRoute) int {
 	switch {
 	case r.method == http.MethodGet:
 		return 0
-	case r.method == http.MethodDelete || strings.HasSuffix(r.path, "/erase"):
+	case strings.HasSuffix(r.path, "/merge"):
+		// After the other writes, which may need the merged customer,
+		// and before erasures, after which a merge is refused.
 		return 2
+	case r.method == http.MethodDelete || strings.HasSuffix(r.path, "/erase"):
+		return 3
 	}
 	return 1
 }
@@ -847,6 +853,11 @@ func (iso *isolation) collect(dealer crm.DealerID) idSet {
 				x.add("entry", id)
 			}
 		}
+	}
+	// A merge needs a second customer of the store to fold into the
+	// first.
+	if c := x["customer"]; len(c) > 1 {
+		x["other_customer"] = slices.Clone(c[1:])
 	}
 	x.add("dealer", string(dealer))
 	return x

@@ -33,6 +33,7 @@ func TestHeavyRoutes(t *testing.T) {
 	assert.Equal(t, []string{
 		"GET /v1/campaigns/{id}/funnel",
 		"GET /v1/campaigns/{id}/uplift",
+		"GET /v1/customers/duplicates",
 		"GET /v1/customers/{id}/export",
 		"GET /v1/grading/pareto",
 		"GET /v1/grading/rfm",

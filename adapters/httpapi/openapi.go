@@ -117,6 +117,7 @@ func newSchemaRegistry() *schemaRegistry {
 	addEnum(r, crm.Outcomes()...)
 	addEnum(r, crm.Severities()...)
 	addEnum(r, crm.ComplaintStatuses()...)
+	addEnum(r, crm.DuplicateReasons()...)
 	addEnum(r, crm.Created, crm.Updated, crm.Unchanged)
 	// Optional dates and amounts (a plan change, a ratio without a
 	// denominator) are the plain schemas or null.

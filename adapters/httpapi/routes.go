@@ -205,6 +205,18 @@ func allRoutes(svc *crm.Service) []route {
 			status:  http.StatusNoContent},
 			func(c *call) (struct{}, error) {
 				return struct{}{}, svc.EraseCustomer(c.r.Context(), c.dealer, crm.CustomerID(c.r.PathValue("id")))
+			}),
+		query(route{method: http.MethodGet, path: "/v1/customers/duplicates", op: "listDuplicateCustomers", tag: "Customers", heavy: true,
+			summary: "Pairs of customers that are probably one person (name and mobile, mobile, a vehicle tied to both), scored with the reasons, in (a, b) order one page at a time",
+			status:  http.StatusOK, result: reflect.TypeFor[crm.DuplicateCandidate](), list: true},
+			duplicateParams, func(c *call, f crm.DuplicateFilter) (crm.Page[crm.DuplicateCandidate], error) {
+				return svc.DuplicateCandidates(c.r.Context(), c.dealer, f)
+			}),
+		command(route{method: http.MethodPost, path: "/v1/customers/{id}/merge", op: "mergeCustomer", tag: "Customers",
+			summary: "Merge the customer merged_id into this one: every record of it moves here in one transaction, consents keep the later answer; repeating a merge changes nothing",
+			status:  http.StatusOK},
+			func(c *call, in mergeInput) (crm.MergeResult, error) {
+				return svc.MergeCustomers(c.r.Context(), c.dealer, crm.CustomerID(c.r.PathValue("id")), in.MergedID)
 			}))
 	rs = append(rs, leads.routes()...)
 	rs = append(rs, leadRoutes(svc)...)
@@ -478,6 +490,7 @@ var permissions = map[string]crm.Permission{
 	"createCustomer": crm.PermCustomersWrite, "getCustomer": crm.PermCustomersRead, "updateCustomer": crm.PermCustomersWrite,
 	"deleteCustomer": crm.PermCustomersWrite, "listCustomers": crm.PermCustomersRead, "setCustomerConsent": crm.PermCustomersWrite,
 	"exportCustomer": crm.PermPrivacy, "eraseCustomer": crm.PermPrivacy,
+	"listDuplicateCustomers": crm.PermCustomersRead, "mergeCustomer": crm.PermCustomersMerge,
 	"createLead": crm.PermCustomersWrite, "getLead": crm.PermCustomersRead, "updateLead": crm.PermCustomersWrite,
 	"deleteLead": crm.PermCustomersWrite, "listLeads": crm.PermCustomersRead,
 	"setLeadLevel": crm.PermCustomersWrite, "logLeadFollowUp": crm.PermCustomersWrite, "requestLeadLost": crm.PermCustomersWrite,

@@ -66,6 +66,8 @@ type database struct {
 	participations *table[crm.EventParticipation, crm.ParticipationID]
 	// events is the log the store's events go to (shared by NewStores).
 	events *EventLog
+	// others are the other stores NewStores made, for MoveCustomer.
+	others *others
 }
 
 // txn is a transaction in progress. The transaction holds the database's
@@ -115,24 +117,28 @@ func New() *Store {
 // NewSatisfactionStore, NewCampaignStore, NewRunStore, NewKeyStore and
 // NewAuditStore, with one EventLog that all of them write their events
 // to. They share no other state: a crm transaction (InTx) covers the crm
-// records only.
+// records only, except for a merge of customers (Store.MoveCustomer),
+// which reaches the other stores and undoes its change in them when the
+// transaction fails.
 func NewStores() backend.Stores {
 	log := NewEventLog()
 	crmStore, tasks, points, answers := New(), NewTaskStore(), NewLoyaltyStore(), NewSatisfactionStore()
 	crmStore.db.events, tasks.events, points.events, answers.events = log, log, log, log
+	grades, campaigns, sends := NewGradingStore(), NewCampaignStore(), NewMessageStore()
+	crmStore.db.others = &others{tasks: tasks, loyalty: points, grading: grades, answers: answers, campaigns: campaigns, messages: sends}
 	return backend.Stores{
 		CRM:          crmStore,
 		Tasks:        tasks,
 		Loyalty:      points,
-		Grading:      NewGradingStore(),
+		Grading:      grades,
 		Satisfaction: answers,
-		Campaigns:    NewCampaignStore(),
+		Campaigns:    campaigns,
 		Jobs:         NewRunStore(),
 		Keys:         NewKeyStore(),
 		Audit:        NewAuditStore(),
 		Events:       log,
 		Webhooks:     &WebhookStore{events: log, subs: map[webhook.ID]*memSub{}},
-		Messages:     NewMessageStore(),
+		Messages:     sends,
 	}
 }
 

@@ -108,6 +108,8 @@ type customerRow struct {
 
 	// BirthdayCalendar is crm.BirthdayCalendar, '' for solar (migration 0016).
 	BirthdayCalendar string `bun:"birthday_calendar"`
+	// MergedInto is crm.Customer.MergedInto, NULL for none (migration 0029).
+	MergedInto string `bun:"merged_into,nullzero"`
 }
 
 func fromCustomer(v *crm.Customer) (customerRow, error) {
@@ -119,7 +121,7 @@ func fromCustomer(v *crm.Customer) (customerRow, error) {
 		RegionProvince: v.Region.Province, RegionCity: v.Region.City, RegionDistrict: v.Region.District,
 		Occupation: v.Occupation, Industry: v.Industry, IncomeBand: v.IncomeBand,
 		Hobbies: stringsOf(v.Hobbies), Source: string(v.Source), Consents: consents,
-		ConsultantID: string(v.ConsultantID), AdvisorID: string(v.AdvisorID),
+		ConsultantID: string(v.ConsultantID), AdvisorID: string(v.AdvisorID), MergedInto: string(v.MergedInto),
 	}, err
 }
 
@@ -132,7 +134,7 @@ func toCustomer(r *customerRow) (crm.Customer, error) {
 		Region:     crm.Region{Province: r.RegionProvince, City: r.RegionCity, District: r.RegionDistrict},
 		Occupation: r.Occupation, Industry: r.Industry, IncomeBand: r.IncomeBand,
 		Hobbies: nilIfEmpty([]string(r.Hobbies)), Source: crm.Source(r.Source), Consents: consents,
-		ConsultantID: crm.StaffID(r.ConsultantID), AdvisorID: crm.StaffID(r.AdvisorID),
+		ConsultantID: crm.StaffID(r.ConsultantID), AdvisorID: crm.StaffID(r.AdvisorID), MergedInto: crm.CustomerID(r.MergedInto),
 	}, err
 }
 

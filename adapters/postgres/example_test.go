@@ -108,6 +108,8 @@ func ExampleRenderMigrations() {
 	// 0027_webhooks.tx.up.sql
 	// 0028_message_sends.tx.down.sql
 	// 0028_message_sends.tx.up.sql
+	// 0029_customer_merged_into.tx.down.sql
+	// 0029_customer_merged_into.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

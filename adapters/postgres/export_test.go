@@ -1,6 +1,10 @@
 package postgres
 
-import "context"
+import (
+	"context"
+
+	"github.com/dealercrm/dealercrm/crm"
+)
 
 // UpsertChunk is upsertChunk, for the tests of package postgres_test.
 const UpsertChunk = upsertChunk
@@ -24,4 +28,24 @@ func CopyOut(ctx context.Context, s *Store, v string) ([]string, error) {
 		return nil
 	})
 	return out, err
+}
+
+// ExplainDuplicates returns the plan of FindDuplicates' statement for the
+// first page, as EXPLAIN (ANALYZE, BUFFERS) gives it.
+func ExplainDuplicates(ctx context.Context, s *Store, dealer string, limit int) (string, error) {
+	q, args := s.duplicatesQuery(crm.DealerID(dealer), "", "", "", limit)
+	rows, err := s.db.QueryContext(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var out string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		out += line + "\n"
+	}
+	return out, rows.Err()
 }
