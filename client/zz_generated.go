@@ -154,6 +154,57 @@ func (c *Client) EraseCustomer(ctx context.Context, id crm.CustomerID) error {
 	return c.do(ctx, &request{op: "eraseCustomer", method: "POST", pattern: "/v1/customers/{id}/erase", args: []string{string(id)}}, nil)
 }
 
+// ListDuplicateCustomersParams are the query parameters of ListDuplicateCustomers; a zero field is
+// left out of the query.
+type ListDuplicateCustomersParams struct {
+	// Reason is the parameter reason: Keep the pairs that match for this reason.
+	Reason crm.DuplicateReason
+	// MinScore is the parameter min_score: Keep the pairs scoring at least this (0 to 100).
+	MinScore int
+	// Limit is the parameter limit: Page size: 1 to 1000 (larger values are capped), 50 when omitted.
+	Limit int
+	// After is the parameter after: Cursor: the next member of the previous page.
+	After string
+}
+
+func (p *ListDuplicateCustomersParams) values() url.Values {
+	q := url.Values{}
+	setText(q, "reason", p.Reason)
+	setInt(q, "min_score", p.MinScore)
+	setInt(q, "limit", p.Limit)
+	setText(q, "after", p.After)
+	return q
+}
+
+// ListDuplicateCustomers calls GET /v1/customers/duplicates (operation listDuplicateCustomers):
+// Pairs of customers that are probably one person (name and mobile, mobile, a vehicle tied to
+// both), scored with the reasons, in (a, b) order one page at a time. The key's roles must hold
+// permission customers.read. It answers one page; AllDuplicateCustomers reads them all.
+func (c *Client) ListDuplicateCustomers(ctx context.Context, p ListDuplicateCustomersParams) (crm.Page[crm.DuplicateCandidate], error) {
+	var out crm.Page[crm.DuplicateCandidate]
+	err := c.do(ctx, &request{op: "listDuplicateCustomers", method: "GET", pattern: "/v1/customers/duplicates", query: p.values()}, &out)
+	return out, err
+}
+
+// AllDuplicateCustomers returns an iterator over every item ListDuplicateCustomers lists, from
+// p.After on, reading the next page when the last is used up. It stops at the first error, which it
+// yields.
+func (c *Client) AllDuplicateCustomers(ctx context.Context, p ListDuplicateCustomersParams) iter.Seq2[crm.DuplicateCandidate, error] {
+	return pages(ctx, &p.After, func(ctx context.Context) (crm.Page[crm.DuplicateCandidate], error) {
+		return c.ListDuplicateCustomers(ctx, p)
+	})
+}
+
+// MergeCustomer calls POST /v1/customers/{id}/merge (operation mergeCustomer): Merge the customer
+// merged_id into this one: every record of it moves here in one transaction, consents keep the
+// later answer; repeating a merge changes nothing. The key's roles must hold permission
+// customers.merge.
+func (c *Client) MergeCustomer(ctx context.Context, id crm.CustomerID, in MergeInput) (crm.MergeResult, error) {
+	var out crm.MergeResult
+	err := c.do(ctx, &request{op: "mergeCustomer", method: "POST", pattern: "/v1/customers/{id}/merge", args: []string{string(id)}, body: in}, &out)
+	return out, err
+}
+
 // CreateLead calls POST /v1/leads (operation createLead): Create a lead. The key's roles must hold
 // permission customers.write.
 func (c *Client) CreateLead(ctx context.Context, in LeadInput) (crm.Lead, error) {
@@ -2391,6 +2442,14 @@ type ConsentInput struct {
 	// At is when the customer answered; now when omitted.
 	At     time.Time `json:"at,omitzero"`
 	Source string    `json:"source"`
+}
+
+// MergeInput names the customer to merge (POST /v1/customers/{id}/merge).
+//
+// It is the request body of POST /v1/customers/{id}/merge (MergeCustomer).
+type MergeInput struct {
+	// MergedID is the customer merged into the one of the path, which survives.
+	MergedID crm.CustomerID `json:"merged_id"`
 }
 
 // LeadInput is the writable part of a crm.Lead. Level may be set on creation (an open level); a
