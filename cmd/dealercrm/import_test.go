@@ -195,7 +195,7 @@ func TestImportOnboarding(t *testing.T) {
 	c.must("jobs", "run", "--dealer", "sh01", "--date", "2026-12-04")
 
 	id := got["C001"].ID
-	out = c.must("export", "--dealer", "sh01", "--customer", string(id))
+	out = c.must("export", "--dealer", "sh01", "--customer", string(id), "--by", "wangfang")
 	var x map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &x), "the export is JSON")
 	assert.Contains(t, out, "张三")

@@ -64,7 +64,7 @@ type command struct {
 // commands are the subcommands, in the order --help lists them.
 func commands() []*command {
 	return []*command{migrateCommand, dealersCommand, importCommand, serveCommand, jobsCommand,
-		exportCommand, eraseCommand, keysCommand, versionCommand}
+		duplicatesCommand, mergeCommand, exportCommand, eraseCommand, keysCommand, versionCommand}
 }
 
 // usageError reports a command line that is wrong; the message says how

@@ -156,23 +156,87 @@ func TestOperatorDay(t *testing.T) {
 	assert.Equal(t, 2, future.code, "a bad date is a usage error: %s", future.stderr)
 
 	var x crm.CustomerExport
-	require.NoError(t, json.Unmarshal([]byte(c.must("export", "--dealer", "sh01", "--customer", string(cust.ID))), &x))
+	require.NoError(t, json.Unmarshal([]byte(c.must("export", "--dealer", "sh01", "--customer", string(cust.ID), "--by", "wangfang")), &x))
 	assert.Equal(t, "张伟", x.Customer.Name)
 	assert.Contains(t, x.Sections, "loyalty", "the export reaches every package")
-	other := c.run("export", "--dealer", "bj01", "--customer", string(cust.ID))
+	noBy := c.run("export", "--dealer", "sh01", "--customer", string(cust.ID))
+	assert.Equal(t, 2, noBy.code, "a PIPL request names who handles it")
+	assert.Contains(t, noBy.stderr, "--by is required")
+	other := c.run("export", "--dealer", "bj01", "--customer", string(cust.ID), "--by", "wangfang")
 	assert.Equal(t, 1, other.code, "another dealer's customer is not found")
 	assert.Contains(t, other.stderr, "not found")
 
-	refused := c.run("erase", "--dealer", "sh01", "--customer", string(cust.ID))
+	refused := c.run("erase", "--dealer", "sh01", "--customer", string(cust.ID), "--by", "wangfang")
 	assert.Equal(t, 2, refused.code, "erasing asks for --yes")
 	after, err := a.CRM.GetCustomer(ctx, "sh01", cust.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "张伟", after.Name, "nothing erased without --yes")
-	c.must("erase", "--dealer", "sh01", "--customer", string(cust.ID), "--yes")
+	c.must("erase", "--dealer", "sh01", "--customer", string(cust.ID), "--by", "wangfang", "--yes")
 	after, err = a.CRM.GetCustomer(ctx, "sh01", cust.ID)
 	require.NoError(t, err)
 	assert.NotEqual(t, "张伟", after.Name, "erased")
 	assert.Empty(t, after.Mobile)
+
+	// The trail says who exported and erased the customer, by the tool.
+	trail, err := a.Stores.Audit.List(ctx, "sh01", crm.AuditFilter{Record: string(cust.ID), PageRequest: crm.PageRequest{Limit: 10}})
+	require.NoError(t, err)
+	var ops []string
+	for _, r := range trail.Items {
+		assert.Equal(t, "cli", r.KeyID)
+		assert.Equal(t, crm.StaffID("wangfang"), r.StaffID)
+		ops = append(ops, string(r.Outcome)+" "+r.Operation)
+	}
+	assert.ElementsMatch(t, []string{"ok exportCustomer", "ok eraseCustomer"}, ops, "the export of another dealer's customer names no record of sh01")
+}
+
+// TestDuplicatesAndMerge: a person entered twice is listed with both
+// names, merged into one with every record, and the merge is audited.
+func TestDuplicatesAndMerge(t *testing.T) {
+	c := newCLI(t)
+	c.must("migrate")
+	c.must("dealers", "add", "--id", "sh01", "--name", "上海浦东店")
+	ctx := context.Background()
+	store, closeDB, err := app.OpenPostgres(ctx, pgtest.DSN(), app.DB{MaxOpen: 2}, postgres.WithSchema(c.vars["DEALERCRM_SCHEMA"]))
+	require.NoError(t, err)
+	t.Cleanup(closeDB)
+	a, err := app.New(store.Stores(), app.Options{Now: func() time.Time { return c.now }})
+	require.NoError(t, err)
+	first, err := a.CRM.CreateCustomer(ctx, "sh01", crm.Customer{Name: "王伟", Mobile: "13800138000"})
+	require.NoError(t, err)
+	second, err := a.CRM.CreateCustomer(ctx, "sh01", crm.Customer{Name: "王 伟", Mobile: "138-0013-8000"})
+	require.NoError(t, err)
+	_, err = a.CRM.CreateVehicle(ctx, "sh01", crm.Vehicle{VIN: "1M8GDM9AXKP042788", OwnerID: second.ID, Model: "朗逸"})
+	require.NoError(t, err)
+
+	list := c.must("duplicates", "--dealer", "sh01")
+	assert.Regexp(t, ` 90  \S+ 王.?伟  ~  \S+ 王.?伟  \(name_mobile 138\*\*\*\*8000`, list, "the pair with both names and the mobile masked")
+	assert.Contains(t, c.must("duplicates", "--dealer", "sh01", "--reason", "vin"), "no duplicate candidates")
+
+	refused := c.run("merge", "--dealer", "sh01", "--into", string(first.ID), "--customer", string(second.ID), "--by", "wangfang")
+	assert.Equal(t, 2, refused.code, "a merge asks for --yes")
+	out := c.must("merge", "--dealer", "sh01", "--into", string(first.ID), "--customer", string(second.ID), "--by", "wangfang", "--yes")
+	assert.Contains(t, out, "merged into "+string(first.ID))
+	assert.Regexp(t, `vehicles=1`, out)
+	v, err := a.CRM.ListVehicles(ctx, "sh01", crm.VehicleFilter{OwnerID: first.ID})
+	require.NoError(t, err)
+	assert.Len(t, v.Items, 1, "the vehicle moved to the survivor")
+	assert.Contains(t, c.must("duplicates", "--dealer", "sh01"), "no duplicate candidates")
+	assert.Contains(t, c.must("merge", "--dealer", "sh01", "--into", string(first.ID), "--customer", string(second.ID), "--by", "wangfang", "--yes"),
+		"nothing changed", "a merge repeated changes nothing")
+	self := c.run("merge", "--dealer", "sh01", "--into", string(first.ID), "--customer", string(first.ID), "--by", "wangfang", "--yes")
+	assert.Equal(t, 1, self.code)
+	assert.Contains(t, self.stderr, "merged_id")
+
+	trail, err := a.Stores.Audit.List(ctx, "sh01", crm.AuditFilter{Operation: "mergeCustomer", PageRequest: crm.PageRequest{Limit: 10}})
+	require.NoError(t, err)
+	require.NotEmpty(t, trail.Items)
+	var outcomes []string
+	for _, r := range trail.Items {
+		assert.Equal(t, "cli", r.KeyID)
+		assert.Equal(t, crm.StaffID("wangfang"), r.StaffID)
+		outcomes = append(outcomes, string(r.Outcome))
+	}
+	assert.ElementsMatch(t, []string{"ok", "ok", "failed"}, outcomes, "the merge, its repetition and the refused self-merge")
 }
 
 func TestKeys(t *testing.T) {
