@@ -2417,6 +2417,7 @@ type CustomerInput struct {
 	Kind         crm.CustomerKind `json:"kind,omitempty"`
 	Name         string           `json:"name"`
 	Mobile       string           `json:"mobile,omitempty"`
+	IDNumber     string           `json:"id_number,omitempty"`
 	Gender       crm.Gender       `json:"gender,omitempty"`
 	Birthday     dealercrm.Date   `json:"birthday"`
 	FamilyStage  crm.FamilyStage  `json:"family_stage,omitempty"`

@@ -21,6 +21,9 @@ type DuplicateReason string
 // pair's score is its strongest reason's, plus 5 for each other reason,
 // at most 100.
 const (
+	// DuplicateIDNumber: the same resident ID card number (IDNumber).
+	// Score 95: one card, one person, unless it was typed wrong.
+	DuplicateIDNumber DuplicateReason = "id_number"
 	// DuplicateNameMobile: the same name (case and spaces aside) and the
 	// same mobile number. Score 90.
 	DuplicateNameMobile DuplicateReason = "name_mobile"
@@ -33,7 +36,7 @@ const (
 	DuplicateVIN DuplicateReason = "vin"
 )
 
-var allDuplicateReasons = []DuplicateReason{DuplicateNameMobile, DuplicateMobile, DuplicateVIN}
+var allDuplicateReasons = []DuplicateReason{DuplicateIDNumber, DuplicateNameMobile, DuplicateMobile, DuplicateVIN}
 
 // DuplicateReasons returns every reason, strongest first.
 func DuplicateReasons() []DuplicateReason { return slices.Clone(allDuplicateReasons) }
@@ -44,6 +47,8 @@ func (r DuplicateReason) Valid() bool { return slices.Contains(allDuplicateReaso
 // Score returns the reason's score out of 100.
 func (r DuplicateReason) Score() int {
 	switch r {
+	case DuplicateIDNumber:
+		return 95
 	case DuplicateNameMobile:
 		return 90
 	case DuplicateMobile:
@@ -170,7 +175,7 @@ func (s *Service) DuplicateCandidates(ctx context.Context, dealer DealerID, f Du
 func candidate(p DuplicatePair) DuplicateCandidate {
 	c := DuplicateCandidate{A: p.A, B: p.B, Matches: make([]DuplicateMatch, 0, len(p.Matches))}
 	for _, m := range p.Matches {
-		if m.Reason == DuplicateNameMobile || m.Reason == DuplicateMobile {
+		if m.Reason == DuplicateNameMobile || m.Reason == DuplicateMobile || m.Reason == DuplicateIDNumber {
 			m.Value = MaskMobile(m.Value)
 		}
 		c.Matches = append(c.Matches, m)
@@ -277,6 +282,9 @@ func (s *Service) scanDuplicates(ctx context.Context, dealer DealerID, reason Du
 				return nil
 			}
 			live[c.ID] = true
+			if c.IDNumber != "" {
+				keys = append(keys, DuplicateKey{Reason: DuplicateIDNumber, Value: c.IDNumber, Customer: c.ID})
+			}
 			if c.Mobile != "" {
 				keys = append(keys,
 					DuplicateKey{Reason: DuplicateMobile, Value: c.Mobile, Customer: c.ID},
@@ -284,7 +292,7 @@ func (s *Service) scanDuplicates(ctx context.Context, dealer DealerID, reason Du
 			}
 			return nil
 		})
-		if err != nil || reason == DuplicateMobile || reason == DuplicateNameMobile {
+		if err != nil || reason == DuplicateMobile || reason == DuplicateNameMobile || reason == DuplicateIDNumber {
 			return err
 		}
 		vins := map[VehicleID]string{}

@@ -196,6 +196,7 @@ func absorb(c, o *Customer) {
 		}
 	}
 	fill(&c.Mobile, o.Mobile)
+	fill(&c.IDNumber, o.IDNumber)
 	fill(&c.Occupation, o.Occupation)
 	fill(&c.Industry, o.Industry)
 	fill(&c.IncomeBand, o.IncomeBand)

@@ -137,6 +137,13 @@ type Customer struct {
 	Kind   CustomerKind `json:"kind"`
 	Name   string       `json:"name"`
 	Mobile string       `json:"mobile,omitempty"`
+	// IDNumber is the individual's PRC resident identity card number
+	// (居民身份证号码): 18 characters with the GB 11643 check character (or
+	// the 15 digits of a first-generation card), stored upper case. It is
+	// sensitive personal information (PIPL Art. 28): masked for roles
+	// without personal-data access, erased with the customer, and a key of
+	// the duplicate search (DuplicateIDNumber).
+	IDNumber string `json:"id_number,omitempty"`
 	// Gender, Birthday and FamilyStage describe an individual.
 	Gender   Gender         `json:"gender,omitempty"`
 	Birthday dealercrm.Date `json:"birthday,omitempty"`
@@ -163,10 +170,12 @@ type Customer struct {
 	MergedInto CustomerID `json:"merged_into,omitempty"`
 }
 
-// Normalize cleans input in place: the mobile number is put in its canonical
-// form (see NormalizeMobile) and an empty kind means an individual.
+// Normalize cleans input in place: the mobile number and the ID number are
+// put in their canonical forms (see NormalizeMobile, NormalizeIDNumber) and
+// an empty kind means an individual.
 func (c *Customer) Normalize() {
 	c.Mobile = NormalizeMobile(c.Mobile)
+	c.IDNumber = NormalizeIDNumber(c.IDNumber)
 	if c.Kind == "" {
 		c.Kind = Individual
 	}
@@ -181,6 +190,7 @@ func (c *Customer) Validate() error {
 	k.required("name", c.Name)
 	k.maxLen("name", c.Name, 200)
 	k.mobile("mobile", c.Mobile)
+	k.idNumber("id_number", c.IDNumber)
 	CheckEnum(&k.Checker, "gender", c.Gender, Gender.Valid, false)
 	k.date("birthday", c.Birthday, false)
 	CheckEnum(&k.Checker, "birthday_calendar", c.BirthdayCalendar, BirthdayCalendar.Valid, false)

@@ -15,7 +15,7 @@ import (
 func TestExportAndEraseCustomer(t *testing.T) {
 	svc, ctx := newService(t)
 	c, err := svc.CreateCustomer(ctx, dealerA, crm.Customer{
-		Name: "王伟", Mobile: "13912345678", Gender: crm.Male, Birthday: dealercrm.MustParseDate("1985-02-03"),
+		Name: "王伟", Mobile: "13912345678", IDNumber: "11010519491231002X", Gender: crm.Male, Birthday: dealercrm.MustParseDate("1985-02-03"),
 		Region: crm.Region{Province: "上海市", City: "上海市", District: "闵行区"}, Hobbies: []string{"钓鱼"},
 		Occupation: "engineer", ConsultantID: "sc1",
 	})
@@ -38,6 +38,7 @@ func TestExportAndEraseCustomer(t *testing.T) {
 	x, err := svc.ExportCustomer(ctx, dealerA, c.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "王伟", x.Customer.Name)
+	assert.Equal(t, "11010519491231002X", x.Customer.IDNumber, "the export holds the ID number")
 	assert.Len(t, x.Leads, 2, "own lead and the referral")
 	assert.Len(t, x.Vehicles, 1)
 	assert.Len(t, x.Sales, 1)
@@ -56,6 +57,7 @@ func TestExportAndEraseCustomer(t *testing.T) {
 	e := x.Customer
 	assert.Equal(t, crm.ErasedName, e.Name)
 	assert.Empty(t, e.Mobile)
+	assert.Empty(t, e.IDNumber, "the ID number is erased")
 	assert.True(t, e.Birthday.IsZero())
 	assert.Equal(t, crm.Region{}, e.Region)
 	assert.Empty(t, e.Hobbies)

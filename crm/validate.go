@@ -133,6 +133,12 @@ func (c *checker) mobile(field, v string) {
 	}
 }
 
+func (c *checker) idNumber(field, v string) {
+	if v != "" && !CheckIDNumber(v) {
+		c.add(field, RuleFormat, "must be a PRC resident ID card number: 18 characters whose last is the check character, or 15 digits, with a valid birth date")
+	}
+}
+
 func (c *checker) nonNegative(field string, d decimal.Decimal) {
 	if d.IsNegative() {
 		c.add(field, RuleNonNegative, "must not be negative")

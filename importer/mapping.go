@@ -21,7 +21,8 @@ const (
 	CustomerExternalID Field = "customer.external_id" // the DMS's customer number
 	CustomerName       Field = "customer.name"
 	CustomerMobile     Field = "customer.mobile"
-	CustomerGender     Field = "customer.gender" // 男/女
+	CustomerIDNumber   Field = "customer.id_number" // 居民身份证号码
+	CustomerGender     Field = "customer.gender"    // 男/女
 	CustomerBirthday   Field = "customer.birthday"
 	CustomerProvince   Field = "customer.province"
 	CustomerCity       Field = "customer.city"
@@ -44,7 +45,7 @@ const (
 
 // Fields lists every field a mapping may name, Ignore last.
 func Fields() []Field {
-	return []Field{CustomerExternalID, CustomerName, CustomerMobile, CustomerGender, CustomerBirthday,
+	return []Field{CustomerExternalID, CustomerName, CustomerMobile, CustomerIDNumber, CustomerGender, CustomerBirthday,
 		CustomerProvince, CustomerCity, CustomerDistrict, CustomerOccupation, CustomerIndustry,
 		VehicleExternalID, VehicleVIN, VehiclePlate, VehicleBrand, VehicleModel, VehicleTrim,
 		VehiclePurchase, VehicleDelivery, VehicleRegistered, VehiclePrice, Ignore}
@@ -67,8 +68,10 @@ var defaultColumns = map[string]Field{
 	"生日": CustomerBirthday, "出生日期": CustomerBirthday, "birthday": CustomerBirthday,
 	"省": CustomerProvince, "省份": CustomerProvince, "城市": CustomerCity, "市": CustomerCity,
 	"区县": CustomerDistrict, "区": CustomerDistrict, "职业": CustomerOccupation, "行业": CustomerIndustry,
-	// dealercrm keeps no ID card number: the column is read and left out.
-	"身份证号": Ignore, "身份证": Ignore, "身份证号码": Ignore, "证件号码": Ignore,
+	// A resident ID card number; 证件号码 may name a passport or another
+	// document, which crm would refuse, so it is left out unless mapped.
+	"身份证号": CustomerIDNumber, "身份证": CustomerIDNumber, "身份证号码": CustomerIDNumber, "id_number": CustomerIDNumber,
+	"证件号码": Ignore,
 	"车辆编号": VehicleExternalID,
 	"车架号":  VehicleVIN, "车架号/vin": VehicleVIN, "vin": VehicleVIN, "vin码": VehicleVIN, "车辆识别代号": VehicleVIN,
 	"车牌号": VehiclePlate, "车牌": VehiclePlate, "车牌号码": VehiclePlate, "plate": VehiclePlate,

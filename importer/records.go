@@ -91,6 +91,7 @@ func (p *plan) convert(row Row) *record {
 	c.ExternalID = narrow(cell(CustomerExternalID))
 	c.Name = CleanText(cell(CustomerName))
 	c.Mobile = CleanMobile(cell(CustomerMobile))
+	c.IDNumber = narrow(cell(CustomerIDNumber))
 	if g, err := ParseGender(cell(CustomerGender)); err != nil {
 		fail(CustomerGender, "import.gender", CleanText(cell(CustomerGender)))
 	} else {

@@ -118,7 +118,7 @@ func TestNormalizeHeader(t *testing.T) {
 	m := DefaultMapping()
 	for h, want := range map[string]Field{
 		"手机号码*": CustomerMobile, " 手机号（必填） ": CustomerMobile, "ＶＩＮ": VehicleVIN, "车架号/VIN": VehicleVIN,
-		"客户 姓名": CustomerName, "购车日期": VehiclePurchase, "身份证号": Ignore,
+		"客户 姓名": CustomerName, "购车日期": VehiclePurchase, "身份证号": CustomerIDNumber, "证件号码": Ignore,
 	} {
 		assert.Equal(t, want, m.Columns[normalizeHeader(h)], "header %q", h)
 	}

@@ -36,6 +36,7 @@ type customerInput struct {
 	Kind         crm.CustomerKind `json:"kind,omitempty"`
 	Name         string           `json:"name"`
 	Mobile       string           `json:"mobile,omitempty"`
+	IDNumber     string           `json:"id_number,omitempty"`
 	Gender       crm.Gender       `json:"gender,omitempty"`
 	Birthday     dealercrm.Date   `json:"birthday"`
 	FamilyStage  crm.FamilyStage  `json:"family_stage,omitempty"`
@@ -57,7 +58,7 @@ type customerInput struct {
 
 func customerView(v *crm.Customer) customerInput {
 	return customerInput{
-		ExternalID: v.ExternalID, Kind: v.Kind, Name: v.Name, Mobile: v.Mobile, Gender: v.Gender,
+		ExternalID: v.ExternalID, Kind: v.Kind, Name: v.Name, Mobile: v.Mobile, IDNumber: v.IDNumber, Gender: v.Gender,
 		Birthday: v.Birthday, BirthdayCalendar: v.BirthdayCalendar, FamilyStage: v.FamilyStage, Region: v.Region, Occupation: v.Occupation,
 		Industry: v.Industry, IncomeBand: v.IncomeBand, Hobbies: v.Hobbies, Source: v.Source,
 		ConsultantID: v.ConsultantID, AdvisorID: v.AdvisorID,
@@ -65,7 +66,7 @@ func customerView(v *crm.Customer) customerInput {
 }
 
 func (in *customerInput) apply(v *crm.Customer) {
-	v.ExternalID, v.Kind, v.Name, v.Mobile, v.Gender = in.ExternalID, in.Kind, in.Name, in.Mobile, in.Gender
+	v.ExternalID, v.Kind, v.Name, v.Mobile, v.IDNumber, v.Gender = in.ExternalID, in.Kind, in.Name, in.Mobile, in.IDNumber, in.Gender
 	v.Birthday, v.BirthdayCalendar, v.FamilyStage, v.Region, v.Occupation = in.Birthday, in.BirthdayCalendar, in.FamilyStage, in.Region, in.Occupation
 	v.Industry, v.IncomeBand, v.Hobbies, v.Source = in.Industry, in.IncomeBand, in.Hobbies, in.Source
 	v.ConsultantID, v.AdvisorID = in.ConsultantID, in.AdvisorID

@@ -191,11 +191,12 @@ func TestPhoneNumbersMasked(t *testing.T) {
 	table[crm.RoleIntegration] = append(table[crm.RoleIntegration], crm.PermCustomersRead)
 	e := newEnv(t, withPeople(), httpapi.WithRoles(table))
 
-	w := e.do(http.MethodPost, "/v1/customers", keyIntegration, obj{"name": "王伟", "mobile": "13912345678",
+	w := e.do(http.MethodPost, "/v1/customers", keyIntegration, obj{"name": "王伟", "mobile": "13912345678", "id_number": "110105 19491231 002x",
 		"occupation": "身份证 11010519491231002X，备用 13800138000"})
 	require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
 	c := decode(t, w)
 	assert.Equal(t, "139****5678", c["mobile"], "the integration writes in full and reads masked")
+	assert.Equal(t, "110***********002X", c["id_number"], "the ID card number too")
 	assert.Equal(t, "身份证 110***********002X，备用 138****8000", c["occupation"])
 	assert.NotContains(t, w.Body.String(), "13912345678")
 
@@ -203,6 +204,7 @@ func TestPhoneNumbersMasked(t *testing.T) {
 		w := e.do(http.MethodGet, "/v1/customers/"+c["id"].(string), key, nil)
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		assert.Equal(t, "13912345678", decode(t, w)["mobile"], "%s sees the number in full", key)
+		assert.Equal(t, "11010519491231002X", decode(t, w)["id_number"], "%s sees the ID number in full, normalised", key)
 	}
 	w = e.do(http.MethodGet, "/v1/customers?mobile=13912345678", keyIntegration, nil)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())

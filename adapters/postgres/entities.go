@@ -110,6 +110,8 @@ type customerRow struct {
 	BirthdayCalendar string `bun:"birthday_calendar"`
 	// MergedInto is crm.Customer.MergedInto, NULL for none (migration 0029).
 	MergedInto string `bun:"merged_into,nullzero"`
+	// IDNumber is crm.Customer.IDNumber, '' for none (migration 0030).
+	IDNumber string `bun:"id_number"`
 }
 
 func fromCustomer(v *crm.Customer) (customerRow, error) {
@@ -122,6 +124,7 @@ func fromCustomer(v *crm.Customer) (customerRow, error) {
 		Occupation: v.Occupation, Industry: v.Industry, IncomeBand: v.IncomeBand,
 		Hobbies: stringsOf(v.Hobbies), Source: string(v.Source), Consents: consents,
 		ConsultantID: string(v.ConsultantID), AdvisorID: string(v.AdvisorID), MergedInto: string(v.MergedInto),
+		IDNumber: v.IDNumber,
 	}, err
 }
 
@@ -135,6 +138,7 @@ func toCustomer(r *customerRow) (crm.Customer, error) {
 		Occupation: r.Occupation, Industry: r.Industry, IncomeBand: r.IncomeBand,
 		Hobbies: nilIfEmpty([]string(r.Hobbies)), Source: crm.Source(r.Source), Consents: consents,
 		ConsultantID: crm.StaffID(r.ConsultantID), AdvisorID: crm.StaffID(r.AdvisorID), MergedInto: crm.CustomerID(r.MergedInto),
+		IDNumber: r.IDNumber,
 	}, err
 }
 

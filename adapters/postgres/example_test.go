@@ -110,6 +110,8 @@ func ExampleRenderMigrations() {
 	// 0028_message_sends.tx.up.sql
 	// 0029_customer_merged_into.tx.down.sql
 	// 0029_customer_merged_into.tx.up.sql
+	// 0030_customer_id_number.tx.down.sql
+	// 0030_customer_id_number.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

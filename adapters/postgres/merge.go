@@ -52,12 +52,15 @@ func (s *Store) FindDuplicates(ctx context.Context, dealer crm.DealerID, reason 
 func (s *Store) duplicatesQuery(dealer crm.DealerID, reason crm.DuplicateReason, afterA, afterB crm.CustomerID, limit int) (string, []any) {
 	customers, vehicles := s.cfg.table(TableCustomers), s.cfg.table(TableVehicles)
 	sales, policies := s.cfg.table(TableSales), s.cfg.table(TablePolicies)
-	// Only the customers of a shared mobile and the vehicles tied to two
-	// customers or more can pair: the statement narrows to them first, so
-	// that the grouping and the name keys (crm.NameKey: lower-cased,
-	// whitespace removed) cover a few thousand rows, not every customer.
+	// Only the customers of a shared mobile or ID number and the vehicles
+	// tied to two customers or more can pair: the statement narrows to
+	// them first, so that the grouping and the name keys (crm.NameKey:
+	// lower-cased, whitespace removed) cover a few thousand rows, not
+	// every customer.
 	q := `WITH live AS (
-		SELECT id, mobile, name FROM ` + customers + ` WHERE dealer_id = ? AND merged_into IS NULL AND name <> ?
+		SELECT id, mobile, name, id_number FROM ` + customers + ` WHERE dealer_id = ? AND merged_into IS NULL AND name <> ?
+	), shared_ids AS (
+		SELECT id_number FROM live WHERE id_number <> '' GROUP BY id_number HAVING count(*) >= 2
 	), shared AS (
 		SELECT mobile FROM live WHERE mobile <> '' GROUP BY mobile HAVING count(*) >= 2
 	), c AS (
@@ -69,7 +72,8 @@ func (s *Store) duplicatesQuery(dealer crm.DealerID, reason crm.DuplicateReason,
 	), tied AS (
 		SELECT vehicle_id FROM links GROUP BY vehicle_id HAVING count(DISTINCT customer_id) >= 2
 	), k AS (
-		SELECT 'mobile' AS reason, mobile AS value, id FROM c
+		SELECT 'id_number' AS reason, id_number AS value, id FROM live JOIN shared_ids USING (id_number)
+		UNION ALL SELECT 'mobile', mobile, id FROM c
 		UNION ALL SELECT 'name_mobile', name_key || ' ' || mobile, id FROM c
 		UNION ALL SELECT 'vin', v.vin, l.customer_id FROM tied
 			JOIN links l USING (vehicle_id)
@@ -84,8 +88,8 @@ func (s *Store) duplicatesQuery(dealer crm.DealerID, reason crm.DuplicateReason,
 	), w AS (
 		SELECT a, b, reason, value, bool_or(reason = 'name_mobile') OVER (PARTITION BY a, b) AS named FROM p
 	), q AS (
-		SELECT a, b, array_agg(reason ORDER BY array_position(ARRAY['name_mobile', 'mobile', 'vin'], reason), value) AS reasons,
-			array_agg(value ORDER BY array_position(ARRAY['name_mobile', 'mobile', 'vin'], reason), value) AS vals
+		SELECT a, b, array_agg(reason ORDER BY array_position(ARRAY['id_number', 'name_mobile', 'mobile', 'vin'], reason), value) AS reasons,
+			array_agg(value ORDER BY array_position(ARRAY['id_number', 'name_mobile', 'mobile', 'vin'], reason), value) AS vals
 		FROM w WHERE NOT (reason = 'mobile' AND named)
 		GROUP BY a, b
 	)

@@ -70,6 +70,16 @@ func RunDuplicateTests(t *testing.T, open func(t *testing.T) crm.Store) {
 		zhang := customer(t, s, d, 6, "张三", "13900000006")
 		zhang2 := customer(t, s, d, 7, "张四", "13900000006")
 		customer(t, s, d, 8, "孙八", "13900000008") // no duplicate
+		// One ID card, typed twice (the second with spaces and a small x):
+		// two names and mobiles, one person.
+		liu := crmtest.Customer(d, 9)
+		liu.Name, liu.Mobile, liu.IDNumber = "刘洋", "13600000011", "11010519491231002X"
+		liu, err := s.CreateCustomer(ctx, d, liu)
+		require.NoError(t, err)
+		liu2 := crmtest.Customer(d, 10)
+		liu2.Name, liu2.Mobile, liu2.IDNumber = "刘阳", "13600000012", "110105 19491231 002x"
+		liu2, err = s.CreateCustomer(ctx, d, liu2)
+		require.NoError(t, err)
 		v, err := s.CreateVehicle(ctx, d, crmtest.Vehicle(d, owner, 1))
 		require.NoError(t, err)
 		_, err = s.CreateSale(ctx, d, crmtest.Sale(d, buyer, v.ID, 1))
@@ -90,11 +100,12 @@ func RunDuplicateTests(t *testing.T, open func(t *testing.T) crm.Store) {
 			reasons []crm.DuplicateReason
 			values  []string
 		}{
-			key(wang, wang2):   {90, []crm.DuplicateReason{crm.DuplicateNameMobile}, []string{"138****0001"}},
-			key(wang, li):      {70, []crm.DuplicateReason{crm.DuplicateMobile}, []string{"138****0001"}},
-			key(wang2, li):     {70, []crm.DuplicateReason{crm.DuplicateMobile}, []string{"138****0001"}},
-			key(owner, buyer):  {50, []crm.DuplicateReason{crm.DuplicateVIN}, []string{v.VIN}},
-			key(zhang, zhang2): {75, []crm.DuplicateReason{crm.DuplicateMobile, crm.DuplicateVIN}, []string{"139****0006", v2.VIN}},
+			key(wang, wang2):     {90, []crm.DuplicateReason{crm.DuplicateNameMobile}, []string{"138****0001"}},
+			key(wang, li):        {70, []crm.DuplicateReason{crm.DuplicateMobile}, []string{"138****0001"}},
+			key(wang2, li):       {70, []crm.DuplicateReason{crm.DuplicateMobile}, []string{"138****0001"}},
+			key(owner, buyer):    {50, []crm.DuplicateReason{crm.DuplicateVIN}, []string{v.VIN}},
+			key(zhang, zhang2):   {75, []crm.DuplicateReason{crm.DuplicateMobile, crm.DuplicateVIN}, []string{"139****0006", v2.VIN}},
+			key(liu.ID, liu2.ID): {95, []crm.DuplicateReason{crm.DuplicateIDNumber}, []string{"110***********002X"}},
 		}
 		require.Len(t, got, len(want), "exactly the expected pairs: %v", got)
 		for k, w := range want {
@@ -115,7 +126,9 @@ func RunDuplicateTests(t *testing.T, open func(t *testing.T) crm.Store) {
 		byVIN := all(t, s, d, crm.DuplicateFilter{Reason: crm.DuplicateVIN})
 		assert.ElementsMatch(t, []string{key(owner, buyer), key(zhang, zhang2)}, slices.Collect(maps.Keys(byVIN)), "the reason filter")
 		strong := all(t, s, d, crm.DuplicateFilter{MinScore: 75})
-		assert.ElementsMatch(t, []string{key(wang, wang2), key(zhang, zhang2)}, slices.Collect(maps.Keys(strong)), "the score filter")
+		assert.ElementsMatch(t, []string{key(wang, wang2), key(zhang, zhang2), key(liu.ID, liu2.ID)}, slices.Collect(maps.Keys(strong)), "the score filter")
+		byID := all(t, s, d, crm.DuplicateFilter{Reason: crm.DuplicateIDNumber})
+		assert.ElementsMatch(t, []string{key(liu.ID, liu2.ID)}, slices.Collect(maps.Keys(byID)), "the ID number filter")
 
 		// A merged customer, and an erased one, are no candidates.
 		_, err = s.MergeCustomers(ctx, d, wang, wang2)
@@ -124,7 +137,7 @@ func RunDuplicateTests(t *testing.T, open func(t *testing.T) crm.Store) {
 		}
 		require.NoError(t, s.EraseCustomer(ctx, d, zhang2))
 		after := all(t, s, d, crm.DuplicateFilter{})
-		assert.ElementsMatch(t, []string{key(wang, li), key(owner, buyer)}, slices.Collect(maps.Keys(after)))
+		assert.ElementsMatch(t, []string{key(wang, li), key(owner, buyer), key(liu.ID, liu2.ID)}, slices.Collect(maps.Keys(after)))
 	})
 
 	t.Run("bad filters are refused by field", func(t *testing.T) {

@@ -33,9 +33,9 @@ are matched on their external IDs, so importing a file twice changes
 nothing the second time.
 
 Columns are found by their headers. Common headers need no mapping file:
-  客户编号/外部编号  姓名/客户姓名  手机号/手机/联系电话  性别  生日
+  客户编号/外部编号  姓名/客户姓名  手机号/手机/联系电话  身份证号  性别  生日
   省份 城市 区县 职业 行业  车辆编号  车架号/VIN  车牌号  品牌  车型  配置
-  购车日期  交车日期  上牌日期  购车价格/成交价      (身份证号 is not kept)
+  购车日期  交车日期  上牌日期  购车价格/成交价
 Other headers are named in a JSON mapping file (see docs/import.md):
   {"sheet": "客户资料", "columns": {"会员姓名": "customer.name", "联系方式": "customer.mobile"}}
 

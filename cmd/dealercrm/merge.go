@@ -13,13 +13,14 @@ import (
 var duplicatesCommand = &command{
 	name:    "duplicates",
 	summary: "list customers who are probably one person",
-	help: `Usage: dealercrm duplicates --dealer ID [--reason name_mobile|mobile|vin] [--min-score N] [--limit N]
+	help: `Usage: dealercrm duplicates --dealer ID [--reason id_number|name_mobile|mobile|vin] [--min-score N] [--limit N]
 
-Lists pairs of a dealer's customers that are probably one person, best
-first within each page: the same name and mobile (score 90), the same
-mobile (70), one vehicle tied to both (50); each further reason adds 5.
-Mobiles are shown masked. Check a pair, then merge it with
-"dealercrm merge". docs/duplicates.md explains the rules.
+Lists pairs of a dealer's customers that are probably one person, with
+both names, the score and why: the same ID card number (95), the same
+name and mobile (90), the same mobile (70), one vehicle tied to both (50);
+each further reason adds 5. Mobiles and ID numbers are shown masked.
+Check a pair, then merge it with "dealercrm merge". docs/duplicates.md
+explains the rules.
 
   dealercrm duplicates --dealer sh01 --min-score 90
   dealercrm duplicates --dealer sh01 --reason vin
@@ -30,7 +31,7 @@ Mobiles are shown masked. Check a pair, then merge it with
 		var minScore, limit int
 		if err := e.parseFlags(c, args, &d, func(fs *flag.FlagSet) {
 			fs.StringVar(&dealer, "dealer", "", "the dealer (required)")
-			fs.StringVar(&reason, "reason", "", "only pairs matched for this reason: name_mobile, mobile or vin")
+			fs.StringVar(&reason, "reason", "", "only pairs matched for this reason: id_number, name_mobile, mobile or vin")
 			fs.IntVar(&minScore, "min-score", 0, "only pairs scoring at least this (0–100)")
 			fs.IntVar(&limit, "limit", 100, "most pairs listed")
 		}, "dealer"); err != nil {

@@ -87,7 +87,8 @@ func Dealer(id crm.DealerID) crm.Dealer {
 }
 
 // Customer returns individual customer n of dealer: mobile 138 followed by
-// n in eight digits, two hobbies and two consents.
+// n in eight digits, an ID card number of its own (IDNumber), two hobbies
+// and two consents.
 func Customer(dealer crm.DealerID, n int) crm.Customer {
 	return crm.Customer{
 		ID:               crm.CustomerID(dealercrm.NewID()),
@@ -95,6 +96,7 @@ func Customer(dealer crm.DealerID, n int) crm.Customer {
 		Kind:             crm.Individual,
 		Name:             fmt.Sprintf("Customer %d", n),
 		Mobile:           fmt.Sprintf("138%08d", n),
+		IDNumber:         IDNumber(n),
 		Gender:           crm.Female,
 		Birthday:         dealercrm.NewDate(1985, time.Month(1+n%12), 1+n%28),
 		BirthdayCalendar: crm.BirthdayLunar,
@@ -276,4 +278,18 @@ func Participation(dealer crm.DealerID, customer crm.CustomerID, n int) crm.Even
 		Date:       dealercrm.NewDate(2024, 4, 13),
 		Attended:   true,
 	}
+}
+
+// IDNumber returns a valid resident ID card number of its own for each n
+// below ten million: an area code "33" and n's thousands, the birth date
+// 1985-MM-DD of Customer(n), n's last three digits and the GB 11643 check
+// character.
+func IDNumber(n int) string {
+	body := fmt.Sprintf("33%04d1985%02d%02d%03d", n/1000%10000, 1+n%12, 1+n%28, n%1000)
+	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	sum := 0
+	for i, w := range weights {
+		sum += int(body[i]-'0') * w
+	}
+	return body + string("10X98765432"[sum%11])
 }
