@@ -69,17 +69,15 @@ func NewCSV(r io.Reader) (Source, error) {
 	}
 	s.r.FieldsPerRecord = -1
 	s.r.LazyQuotes = true
-	for {
-		row, err := s.Next()
-		if err == io.EOF {
-			return nil, errors.New("importer: the CSV has no header row")
-		}
-		if err != nil {
-			return nil, err
-		}
-		s.header, s.hline = row.Cells, row.Line
-		return s, nil
+	row, err := s.Next() // blank rows are skipped: the first row read is the header
+	if err == io.EOF {
+		return nil, errors.New("importer: the CSV has no header row")
 	}
+	if err != nil {
+		return nil, err
+	}
+	s.header, s.hline = row.Cells, row.Line
+	return s, nil
 }
 
 // validUTF8Prefix reports whether b is UTF-8, forgiving a rune cut at its end.

@@ -147,7 +147,7 @@ func TestRunTelemetry(t *testing.T) {
 	}, r.counts)
 	assert.Equal(t, []string{"dealercrm.import.file.duration done"}, r.hists)
 	for _, kv := range r.attrs {
-		v := kv.Value.Emit()
+		v := kv.Value.String()
 		assert.NotContains(t, v, "客户", "attribute %s holds no name", kv.Key)
 		assert.NotContains(t, v, "LSVA", "attribute %s holds no VIN", kv.Key)
 		assert.False(t, len(v) >= 9 && strings.HasPrefix(v, "13"), "attribute %s holds no mobile: %s", kv.Key, v)

@@ -39,7 +39,7 @@ func ExampleWithTracerProvider() {
 	for _, span := range spans.Ended() {
 		var attrs []string
 		for _, kv := range span.Attributes() {
-			attrs = append(attrs, string(kv.Key)+"="+kv.Value.Emit())
+			attrs = append(attrs, string(kv.Key)+"="+kv.Value.String())
 		}
 		fmt.Println(span.Name(), strings.Join(attrs, " "))
 	}

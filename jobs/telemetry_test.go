@@ -82,7 +82,7 @@ func TestSchedulerTelemetry(t *testing.T) {
 			kvs = append(kvs, e.Attributes...)
 		}
 		for _, kv := range kvs {
-			assert.NotContains(t, kv.Value.Emit(), "boom", "no error message in %s of %s", kv.Key, sp.Name())
+			assert.NotContains(t, kv.Value.String(), "boom", "no error message in %s of %s", kv.Key, sp.Name())
 		}
 	}
 
@@ -134,7 +134,7 @@ func TestSchedulerTelemetry(t *testing.T) {
 func attr(kvs []attribute.KeyValue, key string) string {
 	for _, kv := range kvs {
 		if string(kv.Key) == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""

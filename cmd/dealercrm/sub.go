@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+
 	"flag"
 	"fmt"
 	"strings"
@@ -32,14 +32,6 @@ func group(subs ...*command) func(ctx context.Context, e *env, c *command, args 
 		}
 		return usagef("unknown subcommand %q", args[0])
 	}
-}
-
-// printJSON writes v to e.stdout as indented JSON.
-func (e *env) printJSON(v any) error {
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }
 
 // parseFlags parses the arguments of command c: the database flags into
