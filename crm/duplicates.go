@@ -78,6 +78,10 @@ type DuplicateMatch struct {
 type DuplicateCandidate struct {
 	A CustomerID `json:"a"`
 	B CustomerID `json:"b"`
+	// AName and BName are the two customers' names, so that a clerk can
+	// tell the pair apart without looking each one up.
+	AName string `json:"a_name"`
+	BName string `json:"b_name"`
 	// Score is out of 100 (see DuplicateReason).
 	Score   int              `json:"score"`
 	Matches []DuplicateMatch `json:"matches"`
@@ -96,8 +100,10 @@ type DuplicateFilter struct {
 // DuplicatePair is what a DuplicateFinder returns: a pair (A before B)
 // and every reason it matches, with the raw shared value.
 type DuplicatePair struct {
-	A, B    CustomerID
-	Matches []DuplicateMatch
+	A, B CustomerID
+	// AName and BName are the customers' names.
+	AName, BName string
+	Matches      []DuplicateMatch
 }
 
 // DuplicateFinder is an optional capability of a Store: it finds the
@@ -108,8 +114,9 @@ type DuplicateFinder interface {
 	// FindDuplicates returns up to limit pairs of the dealer's customers
 	// sharing a value (MaxDuplicateGroup customers at most), after the
 	// pair (afterA, afterB) in (A, B) order ("" "" for the first), each
-	// with all its matches for reason (all reasons when empty), raw
-	// values (mobile numbers unmasked), in DuplicateReasons order.
+	// with the two customers' names and all its matches for reason (all
+	// reasons when empty), raw values (mobile numbers unmasked), in
+	// DuplicateReasons order.
 	FindDuplicates(ctx context.Context, dealer DealerID, reason DuplicateReason, afterA, afterB CustomerID, limit int) ([]DuplicatePair, error)
 }
 
@@ -173,7 +180,7 @@ func (s *Service) DuplicateCandidates(ctx context.Context, dealer DealerID, f Du
 
 // candidate scores a pair and masks its personal values.
 func candidate(p DuplicatePair) DuplicateCandidate {
-	c := DuplicateCandidate{A: p.A, B: p.B, Matches: make([]DuplicateMatch, 0, len(p.Matches))}
+	c := DuplicateCandidate{A: p.A, B: p.B, AName: p.AName, BName: p.BName, Matches: make([]DuplicateMatch, 0, len(p.Matches))}
 	for _, m := range p.Matches {
 		if m.Reason == DuplicateNameMobile || m.Reason == DuplicateMobile || m.Reason == DuplicateIDNumber {
 			m.Value = MaskMobile(m.Value)
@@ -273,6 +280,7 @@ func (c *Customer) Searchable() bool { return c.MergedInto == "" && c.Name != Er
 // transaction and pairs them in memory.
 func (s *Service) scanDuplicates(ctx context.Context, dealer DealerID, reason DuplicateReason, afterA, afterB CustomerID, limit int) ([]DuplicatePair, error) {
 	var keys []DuplicateKey
+	names := map[CustomerID]string{}
 	err := s.store.InTx(ctx, func(ctx context.Context, tx Store) error {
 		live := map[CustomerID]bool{}
 		err := Each(ctx, func(after string) (Page[Customer], error) {
@@ -282,6 +290,7 @@ func (s *Service) scanDuplicates(ctx context.Context, dealer DealerID, reason Du
 				return nil
 			}
 			live[c.ID] = true
+			names[c.ID] = c.Name
 			if c.IDNumber != "" {
 				keys = append(keys, DuplicateKey{Reason: DuplicateIDNumber, Value: c.IDNumber, Customer: c.ID})
 			}
@@ -330,5 +339,9 @@ func (s *Service) scanDuplicates(ctx context.Context, dealer DealerID, reason Du
 	if err != nil {
 		return nil, err
 	}
-	return PairDuplicates(keys, reason, afterA, afterB, limit), nil
+	pairs := PairDuplicates(keys, reason, afterA, afterB, limit)
+	for i := range pairs {
+		pairs[i].AName, pairs[i].BName = names[pairs[i].A], names[pairs[i].B]
+	}
+	return pairs, nil
 }

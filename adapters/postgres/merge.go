@@ -37,7 +37,7 @@ func (s *Store) FindDuplicates(ctx context.Context, dealer crm.DealerID, reason 
 	for rows.Next() {
 		var p crm.DuplicatePair
 		var reasons, vals textArray
-		if err := rows.Scan(&p.A, &p.B, &reasons, &vals); err != nil {
+		if err := rows.Scan(&p.A, &p.B, &p.AName, &p.BName, &reasons, &vals); err != nil {
 			return nil, translate("duplicates", err)
 		}
 		for i := range reasons {
@@ -92,11 +92,16 @@ func (s *Store) duplicatesQuery(dealer crm.DealerID, reason crm.DuplicateReason,
 			array_agg(value ORDER BY array_position(ARRAY['id_number', 'name_mobile', 'mobile', 'vin'], reason), value) AS vals
 		FROM w WHERE NOT (reason = 'mobile' AND named)
 		GROUP BY a, b
+	), page AS (
+		SELECT a, b, reasons, vals FROM q WHERE ? = '' OR ? = ANY(reasons) ORDER BY a, b LIMIT ?
 	)
-	SELECT a, b, reasons, vals FROM q WHERE ? = '' OR ? = ANY(reasons) ORDER BY a, b LIMIT ?`
+	SELECT page.a, page.b, ca.name, cb.name, page.reasons, page.vals FROM page
+		JOIN ` + customers + ` ca ON ca.dealer_id = ? AND ca.id = page.a
+		JOIN ` + customers + ` cb ON cb.dealer_id = ? AND cb.id = page.b
+	ORDER BY page.a, page.b`
 	d := string(dealer)
 	return q, []any{d, crm.ErasedName, d, d, d, d, crm.MaxDuplicateGroup,
-		string(afterA), string(afterA), string(afterB), string(reason), string(reason), limit}
+		string(afterA), string(afterA), string(afterB), string(reason), string(reason), limit, d, d}
 }
 
 // MoveCustomer implements crm.CustomerMerger on every table of the

@@ -123,6 +123,10 @@ func RunDuplicateTests(t *testing.T, open func(t *testing.T) crm.Store) {
 			assert.Equal(t, w.values, values, "values of %s, mobiles masked", k)
 		}
 
+		names := map[crm.CustomerID]string{liu.ID: "刘洋", liu2.ID: "刘阳"}
+		lp := got[key(liu.ID, liu2.ID)]
+		assert.Equal(t, []string{names[lp.A], names[lp.B]}, []string{lp.AName, lp.BName}, "a pair names its two customers")
+
 		byVIN := all(t, s, d, crm.DuplicateFilter{Reason: crm.DuplicateVIN})
 		assert.ElementsMatch(t, []string{key(owner, buyer), key(zhang, zhang2)}, slices.Collect(maps.Keys(byVIN)), "the reason filter")
 		strong := all(t, s, d, crm.DuplicateFilter{MinScore: 75})

@@ -47,24 +47,12 @@ explains the rules.
 		if err != nil {
 			return err
 		}
-		names := map[crm.CustomerID]string{}
-		name := func(id crm.CustomerID) string {
-			if n, ok := names[id]; ok {
-				return n
-			}
-			cu, err := a.CRM.GetCustomer(ctx, crm.DealerID(dealer), id)
-			if err != nil {
-				return "?"
-			}
-			names[id] = cu.Name
-			return cu.Name
-		}
 		for _, p := range page.Items {
 			why := make([]string, len(p.Matches))
 			for i, m := range p.Matches {
 				why[i] = string(m.Reason) + " " + m.Value
 			}
-			fmt.Fprintf(e.stdout, "%3d  %s %s  ~  %s %s  (%s)\n", p.Score, p.A, name(p.A), p.B, name(p.B), strings.Join(why, ", "))
+			fmt.Fprintf(e.stdout, "%3d  %s %s  ~  %s %s  (%s)\n", p.Score, p.A, p.AName, p.B, p.BName, strings.Join(why, ", "))
 		}
 		if len(page.Items) == 0 {
 			fmt.Fprintln(e.stdout, "no duplicate candidates")
