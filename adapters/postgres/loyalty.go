@@ -340,21 +340,11 @@ func (l LoyaltyStore) write(ctx context.Context, db bun.IDB, c *loyalty.Command,
 		WHERE dealer_id = ? AND customer_id = ?`+andGate+`)`)
 	args = append(args, data.Seq, data.Cumulative, data.Points, sqlDate(data.LastDate), st.msSeq+int64(len(state.Events)), dealer, customer)
 	if m := state.Membership; m != nil && (st.member == nil || m.Version != st.member.Version) {
-		used, err := json.Marshal(m.Used)
+		cte, margs, err := l.membershipCTE(dealer, customer, m, dbTime(m.UpdatedAt), gate)
 		if err != nil {
 			return err
 		}
-		if m.Used == nil {
-			used = []byte("{}")
-		}
-		ctes = append(ctes, `m AS (INSERT INTO `+l.t(TableLoyaltyMemberships)+` (dealer_id, customer_id, tier, status, join_method, joined_on,
-			valid_from, valid_until, tier_since, used, version, updated_at)
-			SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::date, ?::date, ?::date, ?::date, ?::jsonb, ?::bigint, ?::timestamptz`+gate+`
-			ON CONFLICT (dealer_id, customer_id) DO UPDATE SET tier = excluded.tier, status = excluded.status, join_method = excluded.join_method,
-				joined_on = excluded.joined_on, valid_from = excluded.valid_from, valid_until = excluded.valid_until, tier_since = excluded.tier_since,
-				used = excluded.used, version = excluded.version, updated_at = excluded.updated_at)`)
-		args = append(args, dealer, customer, string(m.Tier), string(m.Status), string(m.JoinMethod), sqlDate(m.JoinedOn), sqlDate(m.ValidFrom),
-			sqlDate(m.ValidUntil), sqlDate(m.TierSince), string(used), m.Version, dbTime(m.UpdatedAt))
+		ctes, args = append(ctes, cte), append(args, margs...)
 	}
 	if len(state.Events) > 0 {
 		evs := make([]loyalty.MembershipEvent, len(state.Events))
@@ -386,6 +376,27 @@ func (l LoyaltyStore) write(ctx context.Context, db bun.IDB, c *loyalty.Command,
 		return errKeyTaken
 	}
 	return nil
+}
+
+// membershipCTE is the CTE m that writes membership m of the customer
+// (inserted, or over the row there), updated at, on the condition gate
+// ("" for none, else " WHERE …"), and its arguments.
+func (l LoyaltyStore) membershipCTE(dealer, customer string, m *loyalty.Membership, at time.Time, gate string) (string, []any, error) {
+	used, err := json.Marshal(m.Used)
+	if err != nil {
+		return "", nil, err
+	}
+	if m.Used == nil {
+		used = []byte("{}")
+	}
+	return `m AS (INSERT INTO ` + l.t(TableLoyaltyMemberships) + ` (dealer_id, customer_id, tier, status, join_method, joined_on,
+			valid_from, valid_until, tier_since, used, version, updated_at)
+			SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::date, ?::date, ?::date, ?::date, ?::jsonb, ?::bigint, ?::timestamptz` + gate + `
+			ON CONFLICT (dealer_id, customer_id) DO UPDATE SET tier = excluded.tier, status = excluded.status, join_method = excluded.join_method,
+				joined_on = excluded.joined_on, valid_from = excluded.valid_from, valid_until = excluded.valid_until, tier_since = excluded.tier_since,
+				used = excluded.used, version = excluded.version, updated_at = excluded.updated_at)`,
+		[]any{dealer, customer, string(m.Tier), string(m.Status), string(m.JoinMethod), sqlDate(m.JoinedOn), sqlDate(m.ValidFrom),
+			sqlDate(m.ValidUntil), sqlDate(m.TierSince), string(used), m.Version, at}, nil
 }
 
 // Account implements loyalty.Store. The lots are read with the dealer and

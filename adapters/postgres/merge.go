@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -317,21 +318,11 @@ func (l LoyaltyStore) move(ctx context.Context, db bun.IDB, dealer crm.DealerID,
 		points = excluded.points, last_date = excluded.last_date, membership_seq = excluded.membership_seq, version = `+l.t(TableLoyaltyAccounts)+`.version + 1)`)
 	args = append(args, d, t, a.Seq, a.Cumulative, a.Points, sqlDate(a.LastDate), int64(len(toEvents)+len(m.Events)))
 	if member != nil {
-		used, err := json.Marshal(member.Used)
+		cte, margs, err := l.membershipCTE(d, t, member, dbTime(time.Now()), "")
 		if err != nil {
 			return err
 		}
-		if member.Used == nil {
-			used = []byte("{}")
-		}
-		ctes = append(ctes, `m AS (INSERT INTO `+l.t(TableLoyaltyMemberships)+` (dealer_id, customer_id, tier, status, join_method, joined_on,
-			valid_from, valid_until, tier_since, used, version, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, now())
-			ON CONFLICT (dealer_id, customer_id) DO UPDATE SET tier = excluded.tier, status = excluded.status, join_method = excluded.join_method,
-				joined_on = excluded.joined_on, valid_from = excluded.valid_from, valid_until = excluded.valid_until, tier_since = excluded.tier_since,
-				used = excluded.used, version = excluded.version, updated_at = excluded.updated_at)`)
-		args = append(args, d, t, string(member.Tier), string(member.Status), string(member.JoinMethod), sqlDate(member.JoinedOn),
-			sqlDate(member.ValidFrom), sqlDate(member.ValidUntil), sqlDate(member.TierSince), string(used), member.Version)
+		ctes, args = append(ctes, cte), append(args, margs...)
 	}
 	if _, err := db.ExecContext(ctx, "WITH "+strings.Join(ctes, ",\n")+" SELECT 1", args...); err != nil {
 		return translate("merge loyalty", err)
