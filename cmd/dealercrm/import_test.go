@@ -290,5 +290,5 @@ func TestImportHelp(t *testing.T) {
 	for _, want := range []string{"客户姓名", "车架号/VIN", "购车日期", "2024/3/5", "25.98万", "--dry-run", "--partial", "错误原因", "FILE.checkpoint", "-batch"} {
 		assert.Contains(t, out, want)
 	}
-	assert.Contains(t, c.must("--help"), "  import    import a dealership's customers")
+	assert.Contains(t, c.must("--help"), "  import     import a dealership's customers")
 }

@@ -151,7 +151,7 @@ func isUsage(err error) bool {
 func (e *env) usage(w io.Writer) {
 	var b strings.Builder
 	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, mainHelp, b.String(), postgres.DefaultSchema)
 }
