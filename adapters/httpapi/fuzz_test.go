@@ -137,6 +137,7 @@ func FuzzListQuery(f *testing.F) {
 	}
 	f.Add("outcome=denied&record=c1&staff_id=S01&to=2026-01-01T00:00:00%2B08:00&request_id=r1")
 	f.Add("after=3&types=consent.changed,customer.erased&wait=1")
+	f.Add("reason=id_number&min_score=101&after=YWJj")
 	// The feed's long poll waits at most half the request's deadline.
 	stores := memory.NewStores()
 	e := newEnvOn(f, stores.CRM, httpapi.WithAudit(memory.NewAuditStore()), httpapi.WithEvents(stores.Events),
@@ -144,12 +145,12 @@ func FuzzListQuery(f *testing.F) {
 	e.fixtures(keyA)
 	var paths []string
 	for _, p := range documentedOps(f, e, http.MethodGet, nil) {
-		if !strings.Contains(p, "{") && strings.Count(p, "/") == 2 && p != "/v1/dealer" && p != "/v1/openapi.json" {
+		if !strings.Contains(p, "{") && (strings.Count(p, "/") == 2 || strings.HasSuffix(p, "/duplicates")) && p != "/v1/dealer" && p != "/v1/openapi.json" {
 			paths = append(paths, p)
 		}
 	}
-	if len(paths) != 11 {
-		f.Fatalf("want 11 list routes (the audit trail's and the event feed too), got %v", paths)
+	if len(paths) != 12 {
+		f.Fatalf("want 12 list routes (the audit trail's, the event feed and the duplicate candidates too), got %v", paths)
 	}
 	f.Fuzz(func(t *testing.T, query string) {
 		for _, p := range paths {
