@@ -94,6 +94,9 @@ type ListCustomersParams struct {
 	// Mobile is the parameter mobile: Mobile number, in any form the API accepts on input (it is
 	// normalised).
 	Mobile string
+	// IDNumber is the parameter id_number: Resident ID card number (身份证号), in any case and
+	// spacing (it is normalised).
+	IDNumber string
 	// ConsultantID is the parameter consultant_id: Sales consultant in charge.
 	ConsultantID crm.StaffID
 	// AdvisorID is the parameter advisor_id: Service advisor in charge.
@@ -108,6 +111,7 @@ func (p *ListCustomersParams) values() url.Values {
 	q := url.Values{}
 	setText(q, "kind", p.Kind)
 	setText(q, "mobile", p.Mobile)
+	setText(q, "id_number", p.IDNumber)
 	setText(q, "consultant_id", p.ConsultantID)
 	setText(q, "advisor_id", p.AdvisorID)
 	setInt(q, "limit", p.Limit)

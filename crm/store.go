@@ -432,10 +432,13 @@ type DealerStore interface {
 
 // CustomerFilter filters customers; empty fields match everything.
 type CustomerFilter struct {
-	Kind         CustomerKind `json:"kind,omitempty"`
-	Mobile       string       `json:"mobile,omitempty"`
-	ConsultantID StaffID      `json:"consultant_id,omitempty"`
-	AdvisorID    StaffID      `json:"advisor_id,omitempty"`
+	Kind   CustomerKind `json:"kind,omitempty"`
+	Mobile string       `json:"mobile,omitempty"`
+	// IDNumber finds a customer by resident ID card number (normalised,
+	// see NormalizeIDNumber).
+	IDNumber     string  `json:"id_number,omitempty"`
+	ConsultantID StaffID `json:"consultant_id,omitempty"`
+	AdvisorID    StaffID `json:"advisor_id,omitempty"`
 	PageRequest
 }
 

@@ -354,6 +354,8 @@ var (
 			enumParam("kind", "Customer kind.", func(f *crm.CustomerFilter) *crm.CustomerKind { return &f.Kind }),
 			textParam("mobile", "Mobile number, in any form the API accepts on input (it is normalised).", crm.NormalizeMobile,
 				func(f *crm.CustomerFilter) *string { return &f.Mobile }),
+			textParam("id_number", "Resident ID card number (身份证号), in any case and spacing (it is normalised).", crm.NormalizeIDNumber,
+				func(f *crm.CustomerFilter) *string { return &f.IDNumber }),
 			textParam("consultant_id", "Sales consultant in charge.", nil, func(f *crm.CustomerFilter) *crm.StaffID { return &f.ConsultantID }),
 			textParam("advisor_id", "Service advisor in charge.", nil, func(f *crm.CustomerFilter) *crm.StaffID { return &f.AdvisorID }),
 		},

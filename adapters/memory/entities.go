@@ -112,7 +112,7 @@ func is[T comparable](f, v T) bool {
 func matchDealer(d *crm.Dealer, f *crm.DealerFilter) bool { return is(f.GroupID, d.GroupID) }
 
 func matchCustomer(c *crm.Customer, f *crm.CustomerFilter) bool {
-	return is(f.Kind, c.Kind) && is(f.Mobile, c.Mobile) &&
+	return is(f.Kind, c.Kind) && is(f.Mobile, c.Mobile) && is(f.IDNumber, c.IDNumber) &&
 		is(f.ConsultantID, c.ConsultantID) && is(f.AdvisorID, c.AdvisorID)
 }
 

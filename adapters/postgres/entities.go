@@ -145,6 +145,7 @@ func toCustomer(r *customerRow) (crm.Customer, error) {
 func filterCustomers(q *bun.SelectQuery, f crm.CustomerFilter) *bun.SelectQuery {
 	q = whereEq(q, "kind", f.Kind)
 	q = whereEq(q, "mobile", f.Mobile)
+	q = whereEq(q, "id_number", f.IDNumber)
 	q = whereEq(q, "consultant_id", f.ConsultantID)
 	return whereEq(q, "advisor_id", f.AdvisorID)
 }

@@ -50,6 +50,7 @@ func customerSpec() spec[crm.Customer, crm.CustomerID, crm.CustomerFilter] {
 				{"KindCompany", f{Kind: crm.Company}, []int{1}},
 				{"KindIndividual", f{Kind: crm.Individual}, []int{0, 2}},
 				{"Mobile", f{Mobile: "+4915112345678"}, []int{2}},
+				{"IDNumber", f{IDNumber: IDNumber(2)}, []int{1}},
 				{"Consultant", f{ConsultantID: "S-1"}, []int{0, 2}},
 				{"Advisor", f{AdvisorID: "A-1"}, []int{0, 1}},
 				{"KindAndAdvisor", f{Kind: crm.Individual, AdvisorID: "A-1"}, []int{0}},
