@@ -1,11 +1,14 @@
 package main
 
 import (
+	"archive/zip"
 	"bufio"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,6 +99,10 @@ func writeBenchFile(tb testing.TB, path string, n, note int) {
 		require.NoError(tb, f.Close())
 		return
 	}
+	if os.Getenv("DEALERCRM_BENCH_SHARED") != "" {
+		writeSharedStrings(tb, path, header, row, n)
+		return
+	}
 	f := excelize.NewFile()
 	defer f.Close()
 	sw, err := f.NewStreamWriter("Sheet1")
@@ -116,10 +123,81 @@ func writeBenchFile(tb testing.TB, path string, n, note int) {
 	require.NoError(tb, f.SaveAs(path))
 }
 
+// writeSharedStrings writes n rows to the .xlsx path as Excel saves a
+// workbook: every text cell an index into the shared-strings table
+// (xl/sharedStrings.xml), which excelize's stream writer never makes (it
+// writes text inline). The reader's memory depends on that table: excelize
+// indexes every distinct string of it.
+func writeSharedStrings(tb testing.TB, path string, header []string, row func(int) []string, n int) {
+	f, err := os.Create(path)
+	require.NoError(tb, err)
+	z := zip.NewWriter(f)
+	part := func(name, body string) {
+		w, err := z.Create(name)
+		require.NoError(tb, err)
+		_, err = io.WriteString(w, body)
+		require.NoError(tb, err)
+	}
+	const xmlHead = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`
+	part("[Content_Types].xml", xmlHead+`<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">`+
+		`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>`+
+		`<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>`+
+		`<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`+
+		`<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`)
+	part("_rels/.rels", xmlHead+`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+
+		`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
+	part("xl/workbook.xml", xmlHead+`<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">`+
+		`<sheets><sheet name="客户资料" sheetId="1" r:id="rId1"/></sheets></workbook>`)
+	part("xl/_rels/workbook.xml.rels", xmlHead+`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+
+		`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>`+
+		`<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`)
+	index := map[string]int{}
+	var table []string
+	sheet, err := z.Create("xl/worksheets/sheet1.xml")
+	require.NoError(tb, err)
+	w := bufio.NewWriter(sheet)
+	w.WriteString(xmlHead + `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+	writeRow := func(r int, cells []string) {
+		fmt.Fprintf(w, `<row r="%d">`, r)
+		for c, v := range cells {
+			ref, _ := excelize.CoordinatesToCellName(c+1, r)
+			k, ok := index[v]
+			if !ok {
+				k = len(table)
+				index[v] = k
+				table = append(table, v)
+			}
+			fmt.Fprintf(w, `<c r="%s" t="s"><v>%d</v></c>`, ref, k)
+		}
+		w.WriteString(`</row>`)
+	}
+	writeRow(1, header)
+	for i := range n {
+		writeRow(i+2, row(i))
+	}
+	w.WriteString(`</sheetData></worksheet>`)
+	require.NoError(tb, w.Flush())
+	sst, err := z.Create("xl/sharedStrings.xml")
+	require.NoError(tb, err)
+	w = bufio.NewWriter(sst)
+	fmt.Fprintf(w, xmlHead+`<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">`, len(table), len(table))
+	for _, v := range table {
+		w.WriteString(`<si><t>`)
+		require.NoError(tb, xml.EscapeText(w, []byte(v)))
+		w.WriteString(`</t></si>`)
+	}
+	w.WriteString(`</sst>`)
+	require.NoError(tb, w.Flush())
+	require.NoError(tb, z.Close())
+	require.NoError(tb, f.Close())
+}
+
 // TestWriteBenchFile writes the benchmark's spreadsheet to
 // DEALERCRM_BENCH_FILE (DEALERCRM_BENCH_ROWS rows, a 备注 column of
-// DEALERCRM_BENCH_NOTE characters), for measuring the built binary's
-// memory (docs/benchmarks.md); skipped without it.
+// DEALERCRM_BENCH_NOTE characters; with DEALERCRM_BENCH_SHARED set, an
+// XLSX's text in a shared-strings table, as Excel saves it), for
+// measuring the built binary's memory (docs/benchmarks.md); skipped
+// without it.
 func TestWriteBenchFile(t *testing.T) {
 	path := os.Getenv("DEALERCRM_BENCH_FILE")
 	if path == "" {
