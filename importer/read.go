@@ -8,7 +8,6 @@ import (
 	"io"
 	"unicode/utf8"
 
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -116,78 +115,4 @@ func (s *csvSource) Close() error {
 		return s.closer.Close()
 	}
 	return nil
-}
-
-// xlsxSource reads one sheet of an XLSX workbook with excelize's
-// streaming row reader: a large sheet is unpacked to a temporary file and
-// read row by row, so memory stays flat.
-type xlsxSource struct {
-	f      *excelize.File
-	rows   *excelize.Rows
-	header []string
-	hline  int
-	line   int
-}
-
-// OpenXLSX opens sheet of the workbook at path (the first sheet when sheet
-// is empty). Cells are read raw, without their number format: a date cell
-// is its Excel serial number (45356), which ParseDate reads, so that a
-// format such as "mm-dd-yy" cannot garble it.
-func OpenXLSX(path, sheet string) (Source, error) {
-	f, err := excelize.OpenFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("importer: %w", err)
-	}
-	if sheet == "" {
-		sheet = f.GetSheetName(0)
-	}
-	if idx, err := f.GetSheetIndex(sheet); err != nil || idx < 0 {
-		f.Close()
-		return nil, fmt.Errorf("importer: the workbook has no sheet %q (sheets: %v)", sheet, f.GetSheetList())
-	}
-	rows, err := f.Rows(sheet)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("importer: sheet %q: %w", sheet, err)
-	}
-	s := &xlsxSource{f: f, rows: rows}
-	row, err := s.Next()
-	if err != nil {
-		s.Close()
-		if err == io.EOF {
-			return nil, fmt.Errorf("importer: sheet %q has no header row", sheet)
-		}
-		return nil, err
-	}
-	s.header, s.hline = row.Cells, row.Line
-	return s, nil
-}
-
-func (s *xlsxSource) Header() []string { return s.header }
-func (s *xlsxSource) HeaderLine() int  { return s.hline }
-
-func (s *xlsxSource) Next() (Row, error) {
-	for s.rows.Next() {
-		s.line++
-		cells, err := s.rows.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return Row{}, fmt.Errorf("importer: row %d: %w", s.line, err)
-		}
-		if blank(cells) {
-			continue
-		}
-		return Row{Line: s.line, Cells: cells}, nil
-	}
-	if err := s.rows.Error(); err != nil {
-		return Row{}, fmt.Errorf("importer: %w", err)
-	}
-	return Row{}, io.EOF
-}
-
-func (s *xlsxSource) Close() error {
-	err := s.rows.Close()
-	if cerr := s.f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
