@@ -6,9 +6,11 @@
 //
 // # Reading
 //
-// OpenXLSX reads one sheet with excelize's streaming row reader and NewCSV
-// reads CSV (UTF-8, with or without a byte-order mark, or GB18030/GBK as
-// Excel saves it on a Chinese Windows); both keep one row in memory.
+// OpenXLSX reads one sheet of a workbook as a stream of XML tokens, with
+// the shared strings table in a temporary file (memory holds 4 bytes a
+// string), and NewCSV reads CSV (UTF-8, with or without a byte-order
+// mark, or GB18030/GBK as Excel saves it on a Chinese Windows); both keep
+// one row in memory.
 // Blank rows are skipped; a Row keeps its number as the spreadsheet shows
 // it, so that every report names the row a clerk sees.
 //
