@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/dealercrm/dealercrm"
 )
 
 // The audit trail (SPEC §9): every write and every read of personal data
@@ -272,6 +274,27 @@ func (p *AuditPending) record(o AuditOutcome) AuditRecord {
 		}
 	}
 	return r
+}
+
+// Finish returns the record to write once the request is over, with
+// outcome o and, unless o is AuditOK, reason; false when there is none to
+// write: a transaction committed the record with the change, and o is
+// AuditOK. A request that failed after its transaction committed the
+// record gets a record of its own, with a new ID.
+func (p *AuditPending) Finish(o AuditOutcome, reason string) (AuditRecord, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.claimed && o == AuditOK {
+		return AuditRecord{}, false
+	}
+	r := p.record(o)
+	if p.claimed {
+		r.ID = dealercrm.NewID()
+	}
+	if o != AuditOK {
+		r.Reason = reason
+	}
+	return r, true
 }
 
 // Claimed reports whether a transaction has the record (and, once the

@@ -34,3 +34,33 @@ func TestAuditID(t *testing.T) {
 	rec.At = rec.At.AddDate(2026, 0, 0)
 	assert.NoError(t, crm.CheckAuditRecord(&rec))
 }
+
+// TestAuditPendingFinish: after a request, its record is written unless a
+// transaction committed it with the change; a request that failed after
+// that commit gets a second record with an ID of its own and the reason.
+func TestAuditPendingFinish(t *testing.T) {
+	rec := crm.AuditRecord{ID: "a1", DealerID: "d1", Operation: "customers.erase", Records: []string{"c1"}}
+
+	p := crm.NewAuditPending(rec, true)
+	got, ok := p.Finish(crm.AuditFailed, "invalid")
+	assert.True(t, ok)
+	assert.Equal(t, "a1", got.ID)
+	assert.Equal(t, crm.AuditFailed, got.Outcome)
+	assert.Equal(t, "invalid", got.Reason)
+	got, ok = p.Finish(crm.AuditOK, "ignored")
+	assert.True(t, ok)
+	assert.Equal(t, "", got.Reason, "an ok record has no reason")
+
+	ctx := crm.WithAudit(context.Background(), p)
+	crm.NoteAudit(ctx, "c9")
+	claimed, ok := crm.ClaimAudit(ctx)
+	assert.True(t, ok)
+	assert.Equal(t, []string{"c1", "c9"}, claimed.Records)
+	_, ok = p.Finish(crm.AuditOK, "")
+	assert.False(t, ok, "committed with the change")
+	got, ok = p.Finish(crm.AuditFailed, "internal")
+	assert.True(t, ok)
+	assert.NotEqual(t, "a1", got.ID)
+	assert.Equal(t, []string{"c1"}, got.Records, "a failed request created nothing")
+	assert.Equal(t, "internal", got.Reason)
+}

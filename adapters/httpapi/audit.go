@@ -188,16 +188,13 @@ func (h *handler) finishAudit(ctx context.Context, rt route, p crm.Principal, at
 	}
 	var rec crm.AuditRecord
 	if pend != nil {
-		rec = pend.Record(outcome)
-		if pend.Claimed() {
-			rec.ID = dealercrm.NewID()
-		}
+		rec, _ = pend.Finish(outcome, sw.reason) // a claimed record is not AuditOK here
 	} else {
 		rec = auditRecord(rt, p, at, sw, r)
 		rec.Outcome = outcome
-	}
-	if outcome != crm.AuditOK {
-		rec.Reason = sw.reason
+		if outcome != crm.AuditOK {
+			rec.Reason = sw.reason
+		}
 	}
 	if ctx.Err() != nil {
 		// The request ran out of time or its client went away: the

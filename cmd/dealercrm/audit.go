@@ -22,19 +22,13 @@ func audited(ctx context.Context, e *env, a *app.App, dealer crm.DealerID, by, o
 	pend := crm.NewAuditPending(crm.AuditRecord{ID: dealercrm.NewID(), DealerID: dealer, At: e.now().UTC(), KeyID: cliKey,
 		StaffID: crm.StaffID(by), Operation: op, Records: records, RequestID: "cli-" + dealercrm.NewID()}, true)
 	err := fn(crm.WithAudit(ctx, pend))
-	if err == nil && pend.Claimed() {
-		return nil
-	}
 	outcome := crm.AuditOK
 	if err != nil {
 		outcome = crm.AuditFailed
 	}
-	rec := pend.Record(outcome)
-	if pend.Claimed() {
-		rec.ID = dealercrm.NewID()
-	}
-	if err != nil {
-		rec.Reason = string(dealercrm.ErrorCode(err))
+	rec, ok := pend.Finish(outcome, string(dealercrm.ErrorCode(err)))
+	if !ok {
+		return nil
 	}
 	if aerr := a.Stores.Audit.Append(context.WithoutCancel(ctx), rec); aerr != nil {
 		if err != nil {
