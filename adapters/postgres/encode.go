@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
 )
 
 // jsonDoc is the text of a jsonb column. A type of its own tells the bulk
@@ -216,7 +217,7 @@ func appendLiteral[S ~string | ~[]byte](b []byte, s S) []byte {
 	return append(b, '\'')
 }
 
-// appendTextArray appends ss as a text[] literal: '{"a","b"}'::text[].
+// appendTextArray appends ss as the literal of a text[]: '{"a","b"}'.
 func appendTextArray(b []byte, ss []string) []byte {
 	b = append(b, "'{"...)
 	for i, s := range ss {
@@ -225,7 +226,7 @@ func appendTextArray(b []byte, ss []string) []byte {
 		}
 		b = appendArrayElem(b, s, true)
 	}
-	return append(b, "}'::text[]"...)
+	return append(b, "}'"...)
 }
 
 // names returns the quoted column names, comma-separated.
@@ -262,16 +263,18 @@ func (c *rowCodec) aliases() string {
 	return strings.Join(q, ", ")
 }
 
-// appendArrays appends, for each column, the SQL literal of a text[] with
-// the column's value in every row, comma-separated:
-// '{"a","b",NULL}'::text[], '{…}'::text[], …. Errors name the row as
-// items[offset+i].
-func appendArrays[R any](c *rowCodec, b []byte, rows []R, offset int) ([]byte, error) {
+// encodeArrays returns, for each column, the SQL literal of a text[]
+// with the column's value in every row, '{"a","b",NULL}', in the order
+// of the statement's ?::text[] placeholders: bun.Safe, which bun writes
+// in place of its placeholder as it is, so that the statement's template,
+// which query hooks (bunotel's db.statement) record, holds no values.
+// The literals share one string, made in b, which encodeArrays returns
+// for the next call. Errors name the row as items[offset+i].
+func encodeArrays[R any](c *rowCodec, b []byte, rows []R, offset int) ([]any, []byte, error) {
+	b = b[:0]
 	var scratch []byte
+	ends := make([]int, len(c.columns))
 	for j, col := range c.columns {
-		if j > 0 {
-			b = append(b, ", "...)
-		}
 		b = append(b, "'{"...)
 		for i := range rows {
 			if i > 0 {
@@ -285,11 +288,19 @@ func appendArrays[R any](c *rowCodec, b []byte, rows []R, offset int) ([]byte, e
 				continue
 			}
 			if err := checkText(scratch); err != nil {
-				return nil, fmt.Errorf("items[%d].%s: %w", offset+i, col.name, err)
+				return nil, b, fmt.Errorf("items[%d].%s: %w", offset+i, col.name, err)
 			}
 			b = appendArrayElem(b, scratch, true)
 		}
-		b = append(b, "}'::text[]"...)
+		b = append(b, "}'"...)
+		ends[j] = len(b)
 	}
-	return b, nil
+	all := string(b)
+	args := make([]any, len(ends))
+	start := 0
+	for j, end := range ends {
+		args[j] = bun.Safe(all[start:end])
+		start = end
+	}
+	return args, b, nil
 }

@@ -41,10 +41,10 @@ type tableInfo struct {
 	// name is the qualified table name, from the same with the alias t
 	// every query uses.
 	name, from string
-	// codec, upsertHead and upsertTail make the bulk statement of Upsert
-	// (see encode.go): head, one array literal per column, tail.
-	codec                  *rowCodec
-	upsertHead, upsertTail string
+	// codec and upsert make the bulk statement of Upsert (see
+	// encode.go): a ?::text[] placeholder for each column's array.
+	codec  *rowCodec
+	upsert string
 }
 
 func newTableInfo(c *config, t Table, codec *rowCodec) *tableInfo {
@@ -67,8 +67,8 @@ func newTableInfo(c *config, t Table, codec *rowCodec) *tableInfo {
 		next = append(next, "EXCLUDED."+q)
 	}
 	set = append(set, `"updated_at" = EXCLUDED."updated_at"`)
-	ti.upsertHead = "INSERT INTO " + ti.from + " (" + codec.names() + ") SELECT " + codec.selectList() + " FROM unnest("
-	ti.upsertTail = ") AS u(" + codec.aliases() + ")" +
+	ti.upsert = "INSERT INTO " + ti.from + " (" + codec.names() + ") SELECT " + codec.selectList() +
+		" FROM unnest(" + strings.Repeat("?::text[], ", len(codec.columns)-1) + "?::text[]) AS u(" + codec.aliases() + ")" +
 		" ON CONFLICT (dealer_id, external_id) DO UPDATE SET " + strings.Join(set, ", ") +
 		" WHERE (" + strings.Join(old, ", ") + ") IS DISTINCT FROM (" + strings.Join(next, ", ") + ")" +
 		" RETURNING t.id, t.external_id, (t.xmax = 0) AS inserted"
@@ -407,31 +407,30 @@ type keyLookup struct {
 // unnest(<vals>) to the table on (dealer_id, col), which a unique index
 // serves: planning does not grow with the number of values, as it does
 // for col = ANY(<vals>), and a few values cost a few index probes. The
-// values go as literals (the stores checked their text), so bun formats
-// nothing.
+// values go as one array literal each (the stores checked their text),
+// bound to a placeholder as bun.Safe: bun does not quote them again, and
+// the statement's template, which query hooks record, holds none.
 func (r repo[T, ID, F, R]) keysBy(ctx context.Context, db bun.IDB, dealer crm.DealerID, lookups ...keyLookup) ([]keyRow, error) {
 	alt := "''"
 	if r.k.alt != "" {
 		alt = "t." + quoteIdent(r.k.alt)
 	}
-	var q []byte
+	var (
+		q    []string
+		args []any
+	)
 	for _, l := range lookups {
 		if len(l.vals) == 0 {
 			continue
 		}
-		if len(q) > 0 {
-			q = append(q, " UNION ALL "...)
-		}
-		q = append(q, "SELECT t.id, coalesce(t.external_id, ''), "+alt+" FROM unnest("...)
-		q = appendTextArray(q, l.vals)
-		q = append(q, ") AS k(v) JOIN "+r.t.from+" ON t.dealer_id = "...)
-		q = appendLiteral(q, string(dealer))
-		q = append(q, " AND t."+quoteIdent(l.col)+" = k.v"...)
+		q = append(q, "SELECT t.id, coalesce(t.external_id, ''), "+alt+" FROM unnest(?::text[]) AS k(v) JOIN "+r.t.from+
+			" ON t.dealer_id = ? AND t."+quoteIdent(l.col)+" = k.v")
+		args = append(args, bun.Safe(appendTextArray(nil, l.vals)), string(dealer))
 	}
 	if len(q) == 0 {
 		return nil, nil
 	}
-	rows, err := db.QueryContext(ctx, string(q))
+	rows, err := db.QueryContext(ctx, strings.Join(q, " UNION ALL "), args...)
 	if err != nil {
 		return nil, translate(r.k.name, err)
 	}

@@ -162,3 +162,34 @@ func TestUpsertDetectsWithAwkwardKeys(t *testing.T) {
 		assert.Equal(t, "items[0].vin", ce.Field)
 	}
 }
+
+// TestUpsertStatementsHoldNoValues: the bulk upsert binds its column
+// arrays to placeholders, so the statement a query hook records (bunotel's
+// db.statement, its template) holds no name, mobile, ID number, VIN or
+// plate of the batch, while the values still reach Postgres.
+func TestUpsertStatementsHoldNoValues(t *testing.T) {
+	ctx := context.Background()
+	s, hook := pgtest.NewWatchedStore(t)
+	dealer := newDealer(t, s)
+	c := crmtest.Customer(dealer, 7)
+	c.Name = "O'Brien 张三"
+	v := crmtest.Vehicle(dealer, c.ID, 7)
+	hook.Reset()
+	for range 2 { // created, then updated
+		_, err := s.Customers().Upsert(ctx, dealer, []crm.Customer{c})
+		require.NoError(t, err)
+		_, err = s.Vehicles().Upsert(ctx, dealer, []crm.Vehicle{v})
+		require.NoError(t, err)
+		c.Occupation, v.Plate = "teacher", "浙B12345"
+	}
+	require.NotEmpty(t, hook.Statements("INSERT INTO", c.Mobile), "the values are sent")
+	for _, value := range []string{c.Name, c.Mobile, c.IDNumber, v.VIN, v.Plate, "浙A"} {
+		assert.Empty(t, hook.Templates(value), "a statement's template holds %q", value)
+	}
+	assert.Len(t, hook.Templates("INSERT INTO", "unnest(?::text[]"), 4, "each upsert is one templated statement")
+
+	got, err := s.Customers().Get(ctx, dealer, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "O'Brien 张三", got.Name)
+	assert.Equal(t, "teacher", got.Occupation)
+}

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/uptrace/bun/schema"
 )
 
 // Environment variables read by the package.
@@ -133,10 +135,13 @@ func Schema(t testing.TB) (*bun.DB, string) {
 // NewStore returns a migrated postgres.Store in a schema of its own (see
 // Schema). opts come after the schema option, so they may rename tables;
 // an option naming another schema is up to the caller to clean up.
+//
+// Every statement the store runs is checked by a TemplateGuard: a test
+// whose store put a mobile number in a statement's template fails.
 func NewStore(t testing.TB, opts ...postgres.Option) *postgres.Store {
 	t.Helper()
 	db, schema := Schema(t)
-	s, err := postgres.New(db, append([]postgres.Option{postgres.WithSchema(schema)}, opts...)...)
+	s, err := postgres.New(db.WithQueryHook(NewTemplateGuard(t)), append([]postgres.Option{postgres.WithSchema(schema)}, opts...)...)
 	if err != nil {
 		t.Fatalf("pgtest: postgres.New: %v", err)
 	}
@@ -174,11 +179,14 @@ func quote(name string) string { return `"` + name + `"` }
 // those with the statement's text, values included, by default
 // (log_min_error_statement = error). Tests of insert-or-detect require it
 // to stay empty. It also keeps the text of every statement run, for tests
-// that check what was sent (see Statements).
+// that check what was sent (see Statements), and its template, the text
+// before bun filled in the arguments, which query hooks such as bunotel
+// record (see Templates).
 type StatementErrors struct {
-	mu    sync.Mutex
-	errs  []string
-	stmts []string
+	mu        sync.Mutex
+	errs      []string
+	stmts     []string
+	templates []string
 }
 
 // BeforeQuery implements bun.QueryHook.
@@ -191,6 +199,7 @@ func (h *StatementErrors) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.stmts = append(h.stmts, e.Query)
+	h.templates = append(h.templates, Template(e))
 	var pgErr pgdriver.Error
 	if errors.As(e.Err, &pgErr) {
 		h.errs = append(h.errs, pgErr.Field('C')+" "+pgErr.Field('M'))
@@ -209,8 +218,21 @@ func (h *StatementErrors) Errors() []string {
 func (h *StatementErrors) Statements(parts ...string) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	return containing(h.stmts, parts)
+}
+
+// Templates is Statements for the statements' templates: their text with
+// placeholders where bun fills in the arguments.
+func (h *StatementErrors) Templates(parts ...string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return containing(h.templates, parts)
+}
+
+// containing returns the statements that contain each of parts.
+func containing(stmts, parts []string) []string {
 	var out []string
-	for _, q := range h.stmts {
+	for _, q := range stmts {
 		all := true
 		for _, p := range parts {
 			all = all && strings.Contains(q, p)
@@ -226,7 +248,7 @@ func (h *StatementErrors) Statements(parts ...string) []string {
 func (h *StatementErrors) Reset() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.errs, h.stmts = nil, nil
+	h.errs, h.stmts, h.templates = nil, nil, nil
 }
 
 // NewWatchedStore is NewStore on a copy of the shared pool's bun.DB with a
@@ -236,7 +258,7 @@ func NewWatchedStore(t testing.TB, opts ...postgres.Option) (*postgres.Store, *S
 	t.Helper()
 	pool, schema := Schema(t)
 	h := &StatementErrors{}
-	s, err := postgres.New(pool.WithQueryHook(h), append([]postgres.Option{postgres.WithSchema(schema)}, opts...)...)
+	s, err := postgres.New(pool.WithQueryHook(h).WithQueryHook(NewTemplateGuard(t)), append([]postgres.Option{postgres.WithSchema(schema)}, opts...)...)
 	if err != nil {
 		t.Fatalf("pgtest: postgres.New: %v", err)
 	}
@@ -247,4 +269,65 @@ func NewWatchedStore(t testing.TB, opts ...postgres.Option) (*postgres.Store, *S
 		t.Fatalf("pgtest: migrating failed statements: %v", errs)
 	}
 	return s, h
+}
+
+// mobileNumber matches a mainland mobile number standing on its own: 11
+// digits from 13… to 19…, not part of a longer run of digits.
+var mobileNumber = regexp.MustCompile(`(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)`)
+
+// TemplateGuard is a bun query hook that fails its test, when the test
+// ends, if a statement's template held a mobile number. The template is
+// the statement's text before bun fills in the arguments: what query
+// hooks such as bunotel record as db.statement, and so what a host's
+// traces would keep. Values belong in arguments; NewStore and
+// NewWatchedStore install the guard, so every Postgres test checks every
+// statement it runs without anyone adding it.
+type TemplateGuard struct {
+	mu    sync.Mutex
+	found []string
+}
+
+// NewTemplateGuard returns a guard that reports to t when t ends.
+func NewTemplateGuard(t testing.TB) *TemplateGuard {
+	g := &TemplateGuard{}
+	t.Cleanup(func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		for _, q := range g.found {
+			t.Errorf("pgtest: a statement's template holds a mobile number (pass it as an argument): %s", q)
+		}
+	})
+	return g
+}
+
+// Template returns the text of e's statement as bunotel records it by
+// default: a query builder's statement written with bun's placeholder
+// generator (values as ?), else the text passed to bun before it filled
+// in the arguments.
+func Template(e *bun.QueryEvent) string {
+	if e.IQuery != nil {
+		if b, err := e.IQuery.AppendQuery(schema.NewNopQueryGen(), nil); err == nil {
+			return string(b)
+		}
+	}
+	return e.QueryTemplate
+}
+
+// BeforeQuery implements bun.QueryHook.
+func (g *TemplateGuard) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+
+// AfterQuery implements bun.QueryHook.
+func (g *TemplateGuard) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	q := Template(e)
+	if !mobileNumber.MatchString(q) {
+		return
+	}
+	if len(q) > 300 {
+		q = q[:300] + "…"
+	}
+	g.mu.Lock()
+	g.found = append(g.found, q)
+	g.mu.Unlock()
 }
