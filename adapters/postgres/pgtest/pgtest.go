@@ -271,9 +271,10 @@ func NewWatchedStore(t testing.TB, opts ...postgres.Option) (*postgres.Store, *S
 	return s, h
 }
 
-// mobileNumber matches a mainland mobile number standing on its own: 11
-// digits from 13… to 19…, not part of a longer run of digits.
-var mobileNumber = regexp.MustCompile(`(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)`)
+// mobileNumber matches a mainland mobile number standing on its own (as
+// a value in SQL stands, quoted or in an array): 11 digits from 13… to
+// 19…, not part of a longer word such as a savepoint's random hex name.
+var mobileNumber = regexp.MustCompile(`(^|[^0-9A-Za-z_])1[3-9][0-9]{9}([^0-9A-Za-z_]|$)`)
 
 // TemplateGuard is a bun query hook that fails its test, when the test
 // ends, if a statement's template held a mobile number. The template is
