@@ -139,22 +139,22 @@ func (h *handler) search(q *req, text string) ([]crm.Customer, bool, error) {
 type (
 	customerData struct {
 		ID, Name, Phone, Kind, Region, Birthday, Consultant, Advisor string
-		Channels                                                   []string
-		Consents                                                   []consentRow
-		ShowRecords                                                bool
-		Vehicles                                                   []vehicleRow
-		Service                                                    []serviceRow
-		ShowLoyalty                                                bool
-		Member                                                     *memberBox
-		Ledger                                                     []entryRow
-		ShowGrade                                                  bool
-		Grade                                                      *gradeBox
-		ShowSurveys                                                bool
-		Surveys                                                    []surveyRow
-		Interactions                                               []interactionRow
-		Complaints                                                 []complaintRow
-		ShowTasks                                                  bool
-		Tasks                                                      []taskRow
+		Channels                                                     []string
+		Consents                                                     []consentRow
+		ShowRecords                                                  bool
+		Vehicles                                                     []vehicleRow
+		Service                                                      []serviceRow
+		ShowLoyalty                                                  bool
+		Member                                                       *memberBox
+		Ledger                                                       []entryRow
+		ShowGrade                                                    bool
+		Grade                                                        *gradeBox
+		ShowSurveys                                                  bool
+		Surveys                                                      []surveyRow
+		Interactions                                                 []interactionRow
+		Complaints                                                   []complaintRow
+		ShowTasks                                                    bool
+		Tasks                                                        []taskRow
 	}
 	consentRow struct {
 		Purpose string
@@ -165,7 +165,7 @@ type (
 	}
 	vehicleRow struct {
 		Plate, Model, VIN, Delivered, Stage, StageReason string
-		Plan                                            []string
+		Plan                                             []string
 	}
 	serviceRow struct {
 		Date, Kind, Odometer, Amount, Payer, Plate string
@@ -214,7 +214,7 @@ func (h *handler) customerPage(q *req) error {
 		return err
 	}
 	d := customerData{ID: string(c.ID), Name: c.Name, Phone: q.phone(c.Mobile), Kind: q.word("customer_kind", string(c.Kind)),
-		Region: strings.Join(nonEmpty(c.Region.Province, c.Region.City, c.Region.District), " "),
+		Region:     strings.Join(nonEmpty(c.Region.Province, c.Region.City, c.Region.District), " "),
 		Consultant: string(c.ConsultantID), Advisor: string(c.AdvisorID)}
 	if !c.Birthday.IsZero() {
 		d.Birthday = c.Birthday.String()

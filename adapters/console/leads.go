@@ -29,7 +29,7 @@ type leadColumn struct {
 
 type leadCard struct {
 	ID, Name, Phone, Model, Next, Expected, Consultant, Note string
-	Stale, Overdue                                          bool
+	Stale, Overdue                                           bool
 }
 
 type lostRow struct {

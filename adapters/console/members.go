@@ -80,18 +80,18 @@ func (h *handler) membersPage(q *req) error {
 }
 
 type memberData struct {
-	Name, Phone, CustomerURL string
-	Box                      memberBox
-	AsOf                     string
-	Statement                string
-	Balances                 loyalty.Balances
+	Name, Phone, CustomerURL  string
+	Box                       memberBox
+	AsOf                      string
+	Statement                 string
+	Balances                  loyalty.Balances
 	StTier, StStatus, StUntil string
-	Lots                     []lotRow
-	Ledger                   []entryRow
+	Lots                      []lotRow
+	Ledger                    []entryRow
 }
 
 type lotRow struct {
-	Earned, Expires string
+	Earned, Expires   string
 	Points, Remaining int64
 }
 

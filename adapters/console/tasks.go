@@ -204,4 +204,3 @@ func (h *handler) assignTask(q *req) (flash, error) {
 	}
 	return flash{Code: "console.flash.assigned", Params: map[string]string{"staff": string(staff)}}, nil
 }
-
