@@ -40,8 +40,8 @@ type fixture struct {
 	// fixed are keys of roles the key service does not know (a host's
 	// own roles), tried before the managed keys.
 	fixed map[string]crm.Principal
-	srv    *httptest.Server
-	now    time.Time
+	srv   *httptest.Server
+	now   time.Time
 }
 
 // newFixture seeds customers demo customers (demo.DefaultCustomers when
