@@ -44,6 +44,7 @@ func BenchmarkPages(b *testing.B) {
 		Satisfaction: f.app.Satisfaction, Campaigns: f.app.Campaigns}, console.Keys(f.keys),
 		console.WithClock(func() time.Time { return f.now.Add(time.Duration(tick.Add(1)) * console.DashboardTTL) }))
 	token := f.tokens[demo.ShanghaiManagerKey]
+	sessions := map[http.Handler]*http.Cookie{f.h: session(b, f.h, token), cold: session(b, cold, token)}
 	for _, p := range []struct {
 		name, path string
 		h          http.Handler
@@ -60,7 +61,7 @@ func BenchmarkPages(b *testing.B) {
 		b.Run(p.name, func(b *testing.B) {
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodGet, p.path, nil)
-				req.AddCookie(&http.Cookie{Name: "dcrm_session", Value: token})
+				req.AddCookie(sessions[p.h])
 				rec := httptest.NewRecorder()
 				p.h.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {

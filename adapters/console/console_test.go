@@ -130,10 +130,14 @@ func TestCSRF(t *testing.T) {
 	other := f.browser(t)
 	other.signIn(f.tokens[demo.ShanghaiCRKey])
 	_, otherPage := other.get("/console/tasks")
+	same := f.browser(t)
+	same.signIn(f.tokens[demo.ShanghaiManagerKey])
+	_, samePage := same.get("/console/tasks")
 	for name, token := range map[string]string{
-		"missing":       "",
-		"wrong":         "AAAA",
-		"other session": csrfOf(t, otherPage),
+		"missing":                    "",
+		"wrong":                      "AAAA",
+		"other key's session":        csrfOf(t, otherPage),
+		"another session of the key": csrfOf(t, samePage),
 	} {
 		t.Run(name, func(t *testing.T) {
 			res, _ := b.post("/console/tasks/"+string(task.ID)+"/outcome", token, url.Values{"outcome": {"reached"}})

@@ -465,10 +465,28 @@ func (h *handler) surveys(q *req, d *customerData, id crm.CustomerID) error {
 		return err
 	}
 	slices.SortStableFunc(rs, func(a, b satisfaction.Response) int { return cmp.Compare(b.Date.String(), a.Date.String()) })
+	// The questions' texts, read once per questionnaire.
+	items := map[satisfaction.QuestionnaireID]map[string]string{}
 	for _, r := range rs[:min(len(rs), listed)] {
+		texts, ok := items[r.QuestionnaireID]
+		if !ok {
+			texts = map[string]string{}
+			qn, err := h.svc.Satisfaction.GetQuestionnaire(ctx, dealer, r.QuestionnaireID)
+			if err != nil && !errors.Is(err, dealercrm.ErrNotFound) {
+				return err
+			}
+			for _, it := range qn.Items {
+				texts[it.ID] = it.Text
+			}
+			items[r.QuestionnaireID] = texts
+		}
 		var as []string
 		for _, a := range r.Answers {
-			as = append(as, a.ItemID+"="+strconv.Itoa(a.Value))
+			q := texts[a.ItemID]
+			if q == "" {
+				q = a.ItemID
+			}
+			as = append(as, q+" "+strconv.Itoa(a.Value))
 		}
 		d.Surveys = append(d.Surveys, surveyRow{Date: r.Date.String(), Score: strconv.FormatFloat(r.Score, 'f', 1, 64), Comment: r.Comment,
 			Answers: strings.Join(as, "；")})

@@ -179,3 +179,27 @@ func (k fixedKeys) Authenticate(r *http.Request) (crm.Principal, error) {
 	}
 	return k.next.Authenticate(r)
 }
+
+// session signs in to h with token, as a browser does, and returns the
+// session cookie.
+func session(tb testing.TB, h http.Handler, token string) *http.Cookie {
+	tb.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/console/signin", nil))
+	pre := rec.Result().Cookies()
+	require.NotEmpty(tb, pre)
+	form := url.Values{"key": {token}, "csrf": {csrfOf(tb, rec.Body.String())}}
+	req := httptest.NewRequest(http.MethodPost, "/console/signin", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(pre[0])
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(tb, http.StatusSeeOther, rec.Code)
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "dcrm_session" && c.Value != "" {
+			return c
+		}
+	}
+	tb.Fatal("no session cookie")
+	return nil
+}
