@@ -117,7 +117,9 @@ For a trial without a database, --memory serves an empty in-memory store
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "dealercrm %s serving on %s (%s)\n", dealercrm.Version, app.BaseURL(ln.Addr()), where)
-		return app.Serve(ctx, ln, a.Handler(keys, bg, set, logger), logger)
+		fmt.Fprintf(e.stdout, "dealercrm %s serving on %s (%s); web console at %s/console/\n", dealercrm.Version, app.BaseURL(ln.Addr()), where, app.BaseURL(ln.Addr()))
+		// The console's cookies are Secure: serve it behind TLS (browsers
+		// also keep them on http://localhost).
+		return app.Serve(ctx, ln, app.WithConsole(a.Handler(keys, bg, set, logger), a.Console(keys, logger)), logger)
 	},
 }
