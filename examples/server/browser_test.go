@@ -85,8 +85,9 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("proxy-server", "http://127.0.0.1:9"), // loopback bypasses a proxy; nothing else gets out
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost"),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"),
 		chromedp.Flag("lang", "zh-CN"),
+		chromedp.Flag("accept-lang", "zh-CN,zh"), // a Chinese CR department's browser
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(laptopWidth, laptopHeight),
 	)
@@ -168,11 +169,23 @@ func (b *browser) shot(name string, phone bool) {
 	}
 }
 
+// top writes a PNG of the first screen only (1280×900) to name-top.png:
+// the size of the README's pictures (docs/img).
+func (b *browser) top(name string) {
+	b.t.Helper()
+	b.capture(name+"-top.png", chromedp.CaptureScreenshot())
+}
+
 func (b *browser) save(file string) {
+	b.t.Helper()
+	b.capture(file, chromedp.FullScreenshot(100))
+}
+
+func (b *browser) capture(file string, shoot chromedp.Action[[]byte]) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, shoot)
 	require.NoError(b.t, err, "screenshot %s", file)
 	path := filepath.Join(b.dir, file)
 	require.NoError(b.t, os.WriteFile(path, png, 0o644))
@@ -331,6 +344,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// 今日待办: record an outcome on the first task, with a note of our own.
 	b.navTo(word("zh-CN", "console.nav.tasks"))
 	b.shot("02-tasks", true)
+	b.top("02-tasks")
 	type task struct {
 		ID       string `json:"id"`
 		Customer string `json:"customer"`
@@ -377,6 +391,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		assert.Positive(t, c.Drawn, "%q draws its data (%d marks)", c.Label, c.Marks)
 	}
 	b.shot("04-dashboard", true)
+	b.top("04-dashboard")
 
 	// English.
 	b.do(chromedp.Click(chromedp.CSS(`a[href*="lang?to=en"]`), chromedp.NodeVisible))
