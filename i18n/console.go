@@ -261,4 +261,12 @@ var console = []struct{ code, zh, en string }{
 	{"lost_reason.no_budget", "预算不足", "no budget"},
 	{"lost_reason.unreachable", "无法联系", "cannot be reached"},
 	{"lost_reason.other", "其他", "other"},
+	{"source.walk_in", "展厅来店", "walk-in"},
+	{"source.call_in", "来电", "call-in"},
+	{"source.web", "网络", "web"},
+	{"source.referral", "转介绍", "referral"},
+	{"source.event", "活动/车展", "event"},
+	{"source.dm", "直邮营销", "direct marketing"},
+	{"source.broker", "二级网点", "broker"},
+	{"source.other", "其他", "other"},
 }
