@@ -518,3 +518,15 @@ func FuzzCharts(f *testing.F) {
 		}
 	})
 }
+
+func TestNegativeBarLabelStaysAboveCategoryLabels(t *testing.T) {
+	root := sane(t, "ROI", chart.Bar("ROI", []chart.Point{{"电话", 1.21}, {"短信", -1}}, chart.Options{Percent: true}))
+	values := root.all("text", "value")
+	require.Len(t, values, 2)
+	cats := root.all("text", "category")
+	require.Len(t, cats, 2)
+	bars := root.all("rect", "bar")
+	assert.Less(t, values[1].f(t, "y"), cats[1].f(t, "y")-11, "-100%% is not written over the category label")
+	assert.Greater(t, values[1].f(t, "y"), bars[1].f(t, "y"), "it is inside its bar")
+	assert.Equal(t, "-100%", values[1].text)
+}
