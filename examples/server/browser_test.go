@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/dealercrm/dealercrm/i18n"
 	"github.com/stretchr/testify/assert"
@@ -44,6 +47,7 @@ type browser struct {
 	dir  string // screenshots
 	mu   sync.Mutex
 	away []string // requests that tried to leave localhost
+	errs []string // script exceptions and errors the browser logged (a CSP violation is one)
 }
 
 // chromiumPath finds Debian's chromium on PATH, or skips the test (fails it
@@ -102,18 +106,41 @@ func newBrowser(t *testing.T) *browser {
 	// The first run starts the browser, on the context without a timeout:
 	// a timeout there would stop the whole browser when it ran out.
 	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(laptopWidth, laptopHeight)), "start %s", path)
+	_, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{})
+	require.NoError(t, err, "Log.enable")
 	t.Cleanup(func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		if len(b.away) > 0 {
 			t.Errorf("the pages asked for more than localhost: %q", b.away)
 		}
+		if len(b.errs) > 0 {
+			t.Errorf("the browser reported errors: %q", b.errs)
+		}
 	})
 	return b
 }
 
-// listen notes every request for a host other than the loopback one.
+// listen notes every request for a host other than the loopback one, and
+// every script exception or error the browser logs, but a failed request
+// (the favicon the console does not have).
 func (b *browser) listen(ev any) {
+	switch e := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		if e.ExceptionDetails != nil {
+			b.mu.Lock()
+			b.errs = append(b.errs, "exception: "+e.ExceptionDetails.Text)
+			b.mu.Unlock()
+		}
+		return
+	case *cdplog.EventEntryAdded:
+		if e.Entry != nil && e.Entry.Level == cdplog.EntryLevelError && e.Entry.Source != cdplog.EntrySourceNetwork {
+			b.mu.Lock()
+			b.errs = append(b.errs, string(e.Entry.Source)+": "+e.Entry.Text)
+			b.mu.Unlock()
+		}
+		return
+	}
 	e, ok := ev.(*network.EventRequestWillBeSent)
 	if !ok || e.Request == nil {
 		return
@@ -203,16 +230,21 @@ func (b *browser) text() string {
 // screenshot. The console scenario builds on it.
 func TestBrowserHarness(t *testing.T) {
 	b := newBrowser(t)
-	page := `data:text/html;charset=utf-8,` + url.PathEscape(`<!doctype html><title>t</title><p>今日待办 Today</p><img src="https://example.com/x.png">`)
+	page := `data:text/html;charset=utf-8,` + url.PathEscape(`<!doctype html><meta http-equiv="Content-Security-Policy" content="script-src 'none'">`+
+		`<title>t</title><p>今日待办 Today</p><img src="https://example.com/x.png"><script>document.title = "ran"</script>`)
 	b.open(page)
 	require.True(t, strings.Contains(b.text(), "今日待办"), "the page renders")
 	b.shot("harness", true)
 	require.FileExists(t, filepath.Join(b.dir, "harness-phone.png"))
 	b.mu.Lock()
 	away := b.away
-	b.away = nil // expected here: the page asked for example.com on purpose
+	errs := b.errs
+	b.away, b.errs = nil, nil // expected here: the page does both on purpose
 	b.mu.Unlock()
 	require.Equal(t, []string{"https://example.com/x.png"}, away, "a request that leaves localhost is noticed")
+	require.Len(t, errs, 1, "the inline script's CSP violation is noticed: %q", errs)
+	require.Contains(t, errs[0], "Content Security Policy")
+	require.Equal(t, "t", eval[string](b, `document.title`), "the blocked script did not run")
 }
 
 // word is the console's word for code in lang ("zh-CN" or "en"), from the
