@@ -22,6 +22,9 @@ const (
 	dashMonths         = 12
 	dashCampaigns      = 6
 	dashQuestionnaires = 2
+	// wideWidth and wideHeight are the view box of a chart across the
+	// page, so that its text keeps the size of the others'.
+	wideWidth, wideHeight = 1200, 320
 )
 
 // figures are a dealer's dashboard numbers, in no language: the cache
@@ -193,7 +196,7 @@ func (h *handler) dashboardPage(q *req) error {
 	}
 	title := q.T("console.dashboard.churn")
 	add("churn", title, "", chart.Line(title, []chart.Series{{Name: q.T("console.dashboard.churn_series"), Points: churn}},
-		chart.Options{Percent: true, Empty: empty}), true)
+		chart.Options{Percent: true, Empty: empty, Width: wideWidth, Height: wideHeight}), true)
 	title = q.T("console.dashboard.rates")
 	add("rates", title, "", chart.Bar(title, []chart.Point{
 		{Label: q.T("console.dashboard.retention"), Value: fig.kpis.Retention.Rate},
@@ -273,7 +276,7 @@ func (h *handler) dashboardPage(q *req) error {
 			pts = append(pts, chart.Point{Label: q.word(string(r.Dimension), r.Key), Value: roi})
 		}
 		title = q.T("console.dashboard.channels")
-		add("channels", title, "", chart.Bar(title, pts, chart.Options{Percent: true, Empty: empty}), true)
+		add("channels", title, "", chart.Bar(title, pts, chart.Options{Percent: true, Empty: empty, Width: wideWidth, Height: wideHeight}), true)
 	}
 	return q.show("dashboard", q.view("console.dashboard.title", "dashboard"), d)
 }

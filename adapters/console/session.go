@@ -180,9 +180,7 @@ func (h *handler) action(perm crm.Permission, op string, fn func(*req) (flash, e
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q, ok := h.start(w, r, perm)
 		if !ok {
-			if q == nil {
-				h.auditRefusal(r, op, perm)
-			}
+			h.auditRefusal(r, op, perm)
 			return
 		}
 		if !h.checkToken(w, r, q.session) {
@@ -308,7 +306,7 @@ func (h *handler) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	key := strings.TrimSpace(r.PostFormValue("key"))
 	next := r.PostFormValue("next")
-	p, err := h.authKey(r, key)
+	_, err = h.authKey(r, key)
 	if err != nil || key == "" {
 		if err != nil && !errors.Is(err, httpapi.ErrUnauthenticated) {
 			h.logError(r, err)
@@ -318,7 +316,6 @@ func (h *handler) signin(w http.ResponseWriter, r *http.Request) {
 		h.renderSignin(w, r, http.StatusUnauthorized, "console.signin.bad_key", next)
 		return
 	}
-	_ = p
 	h.setCookie(w, preCookie, "", -1)
 	h.setCookie(w, sessionCookie, key, int((12 * time.Hour).Seconds()))
 	http.Redirect(w, r, h.next(next), http.StatusSeeOther)
@@ -379,7 +376,7 @@ func (h *handler) startAudit(q *req, op string) *crm.AuditPending {
 	}
 	rec := crm.AuditRecord{ID: dealercrm.NewID(), DealerID: q.p.Dealer, At: h.cfg.now().UTC().Truncate(time.Microsecond),
 		KeyID: q.p.KeyID, StaffID: q.p.Staff, Operation: op, RequestID: "console"}
-	if id := q.r.PathValue("id"); id != "" {
+	if id := crm.AuditID(q.r.PathValue("id")); id != "" {
 		rec.Records = []string{id}
 	}
 	pend := crm.NewAuditPending(rec, true)

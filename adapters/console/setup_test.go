@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/cookiejar"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/adapters/console"
+	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/apikey"
 	"github.com/dealercrm/dealercrm/crm"
@@ -35,8 +37,11 @@ type fixture struct {
 	tokens map[string]string // demo fixed key → token
 	audit  crm.AuditStore
 	h      http.Handler
-	srv    *httptest.Server
-	now    time.Time
+	// fixed are keys of roles the key service does not know (a host's
+	// own roles), tried before the managed keys.
+	fixed map[string]crm.Principal
+	srv   *httptest.Server
+	now   time.Time
 }
 
 // newFixture seeds customers demo customers (demo.DefaultCustomers when
@@ -49,7 +54,7 @@ func newFixture(tb testing.TB, customers int, mutate func(*demo.Data), opts ...c
 	now := time.Date(2026, 3, 16, 10, 0, 0, 0, shanghai)
 	clock := func() time.Time { return now }
 	stores := memory.NewStores()
-	a, err := app.New(stores, app.Options{Now: clock})
+	a, err := app.New(stores, app.Options{Now: clock, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(tb, err)
 	data := demo.Generate(demo.Options{Seed: 1, Today: dealercrm.DateIn(now, shanghai), Customers: customers})
 	if mutate != nil {
@@ -74,10 +79,10 @@ func newFixture(tb testing.TB, customers int, mutate func(*demo.Data), opts ...c
 		require.NoError(tb, err)
 		tokens[fixed] = token
 	}
-	f := &fixture{app: a, data: data, keys: keys, tokens: tokens, audit: stores.Audit, now: now}
+	f := &fixture{app: a, data: data, keys: keys, tokens: tokens, audit: stores.Audit, now: now, fixed: map[string]crm.Principal{}}
 	opts = append([]console.Option{console.WithInsecureCookies(), console.WithAudit(stores.Audit), console.WithClock(clock)}, opts...)
 	f.h = console.New(console.Services{CRM: a.CRM, Lifecycle: a.Lifecycle, Loyalty: a.Loyalty, Grading: a.Grading,
-		Satisfaction: a.Satisfaction, Campaigns: a.Campaigns}, console.Keys(keys), opts...)
+		Satisfaction: a.Satisfaction, Campaigns: a.Campaigns}, fixedKeys{f.fixed, console.Keys(keys)}, opts...)
 	f.srv = httptest.NewServer(f.h)
 	tb.Cleanup(f.srv.Close)
 	return f
@@ -160,4 +165,17 @@ func csrfOf(tb testing.TB, body string) string {
 	m := csrfRE.FindStringSubmatch(body)
 	require.NotNil(tb, m, "the page has a form with a CSRF token")
 	return m[1]
+}
+
+// fixedKeys authenticates the keys of m, then those of next.
+type fixedKeys struct {
+	m    map[string]crm.Principal
+	next httpapi.Authenticator
+}
+
+func (k fixedKeys) Authenticate(r *http.Request) (crm.Principal, error) {
+	if p, ok := k.m[httpapi.APIKey(r)]; ok {
+		return p, nil
+	}
+	return k.next.Authenticate(r)
 }
