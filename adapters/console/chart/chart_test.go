@@ -530,3 +530,31 @@ func TestNegativeBarLabelStaysAboveCategoryLabels(t *testing.T) {
 	assert.Greater(t, values[1].f(t, "y"), bars[1].f(t, "y"), "it is inside its bar")
 	assert.Equal(t, "-100%", values[1].text)
 }
+
+func TestQuadrantLabelsDoNotOverlap(t *testing.T) {
+	pts := []chart.XY{{"交车满意度", 0.13, 75}, {"专属顾问", 0.135, 75}, {"价格透明", 0.132, 75.2}, {"环境", 0.9, 50}, {"等待", 0.131, 74.9}, {"第六项", 0.1305, 75.1}}
+	root := sane(t, "IPA", chart.Quadrant("IPA", pts, 0.2, 65, chart.Options{}))
+	labels := root.all("text", "point-label")
+	require.GreaterOrEqual(t, len(labels), 4, "the crowded points get labels around them")
+	assert.Len(t, root.all("circle", "point"), len(pts), "every point is drawn, labelled or not")
+	type rect struct{ x0, y0, x1, y1 float64 }
+	var boxes []rect
+	for _, l := range labels {
+		w := float64(len([]rune(l.text))) * 12.1 // all Chinese: two columns of 6.05 each
+		x, y := l.f(t, "x"), l.f(t, "y")
+		switch l.attr["text-anchor"] {
+		case "end":
+			x -= w
+		case "middle":
+			x -= w / 2
+		}
+		boxes = append(boxes, rect{x, y - 9, x + w, y})
+	}
+	for i := range boxes {
+		for j := range i {
+			a, b := boxes[i], boxes[j]
+			overlap := a.x0 < b.x1-1 && b.x0 < a.x1-1 && a.y0 < b.y1-1 && b.y0 < a.y1-1
+			assert.False(t, overlap, "labels %q and %q overlap", labels[i].text, labels[j].text)
+		}
+	}
+}
