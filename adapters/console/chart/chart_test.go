@@ -558,3 +558,25 @@ func TestQuadrantLabelsDoNotOverlap(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCharts draws one chart of each kind at the size of the demo
+// dashboard's: 12 months, 10 Pareto bars, 6 quadrant points, 3 targets.
+func BenchmarkCharts(b *testing.B) {
+	var months, deciles []chart.Point
+	for i := range 12 {
+		months = append(months, chart.Point{Label: "2026-" + strconv.Itoa(i+1), Value: float64(i%5) / 10})
+	}
+	for i := range 10 {
+		deciles = append(deciles, chart.Point{Label: strconv.Itoa(10*(i+1)) + "%", Value: float64(30 - 3*i)})
+	}
+	xy := []chart.XY{{"交车", 0.1, 70}, {"顾问", 0.2, 80}, {"价格", 0.15, 60}, {"环境", 0.3, 75}, {"等待", 0.12, 50}, {"说明", 0.25, 85}}
+	tg := []chart.Target{{"邀约", 0.6, 0.5}, {"到店", 0.3, 0.4}, {"成交", 0.1, 0.12}}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = chart.Line("流失率", []chart.Series{{Name: "2026", Points: months}}, chart.Options{Percent: true})
+		_ = chart.Bar("回厂率", months[:3], chart.Options{Percent: true})
+		_ = chart.Pareto("帕累托", deciles, chart.Options{})
+		_ = chart.Quadrant("四象限", xy, 0.2, 70, chart.Options{Quadrants: [4]string{"a", "b", "c", "d"}})
+		_ = chart.Targets("目标", tg, chart.Options{Percent: true})
+	}
+}

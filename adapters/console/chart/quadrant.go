@@ -11,7 +11,9 @@ import (
 // Options.Quadrants (top-left, top-right, bottom-left, bottom-right), with
 // Options.XLabel and YLabel naming the axes. A point on a mid line counts
 // to the right of, or above, it; each point's class says its quadrant
-// (q-tl, q-tr, q-bl, q-br). A point with a NaN or ±Inf coordinate is
+// (q-tl, q-tr, q-bl, q-br). Each point's label goes beside it where it
+// overlaps no other label, or is left out (the point's tooltip names it).
+// A point with a NaN or ±Inf coordinate is
 // skipped; a NaN or ±Inf mid is taken as the middle of the points' range.
 // Used for importance–performance analysis: importance across, performance
 // up.
