@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -11,8 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/dealercrm/dealercrm/i18n"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -40,6 +47,7 @@ type browser struct {
 	dir  string // screenshots
 	mu   sync.Mutex
 	away []string // requests that tried to leave localhost
+	errs []string // script exceptions and errors the browser logged (a CSP violation is one)
 }
 
 // chromiumPath finds Debian's chromium on PATH, or skips the test (fails it
@@ -81,8 +89,9 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("proxy-server", "http://127.0.0.1:9"), // loopback bypasses a proxy; nothing else gets out
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost"),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"),
 		chromedp.Flag("lang", "zh-CN"),
+		chromedp.Flag("accept-lang", "zh-CN,zh"), // a Chinese CR department's browser
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(laptopWidth, laptopHeight),
 	)
@@ -97,18 +106,41 @@ func newBrowser(t *testing.T) *browser {
 	// The first run starts the browser, on the context without a timeout:
 	// a timeout there would stop the whole browser when it ran out.
 	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(laptopWidth, laptopHeight)), "start %s", path)
+	_, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{})
+	require.NoError(t, err, "Log.enable")
 	t.Cleanup(func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		if len(b.away) > 0 {
 			t.Errorf("the pages asked for more than localhost: %q", b.away)
 		}
+		if len(b.errs) > 0 {
+			t.Errorf("the browser reported errors: %q", b.errs)
+		}
 	})
 	return b
 }
 
-// listen notes every request for a host other than the loopback one.
+// listen notes every request for a host other than the loopback one, and
+// every script exception or error the browser logs, but a failed request
+// (the favicon the console does not have).
 func (b *browser) listen(ev any) {
+	switch e := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		if e.ExceptionDetails != nil {
+			b.mu.Lock()
+			b.errs = append(b.errs, "exception: "+e.ExceptionDetails.Text)
+			b.mu.Unlock()
+		}
+		return
+	case *cdplog.EventEntryAdded:
+		if e.Entry != nil && e.Entry.Level == cdplog.EntryLevelError && e.Entry.Source != cdplog.EntrySourceNetwork {
+			b.mu.Lock()
+			b.errs = append(b.errs, string(e.Entry.Source)+": "+e.Entry.Text)
+			b.mu.Unlock()
+		}
+		return
+	}
 	e, ok := ev.(*network.EventRequestWillBeSent)
 	if !ok || e.Request == nil {
 		return
@@ -164,11 +196,23 @@ func (b *browser) shot(name string, phone bool) {
 	}
 }
 
+// top writes a PNG of the first screen only (1280×900) to name-top.png:
+// the size of the README's pictures (docs/img).
+func (b *browser) top(name string) {
+	b.t.Helper()
+	b.capture(name+"-top.png", chromedp.CaptureScreenshot())
+}
+
 func (b *browser) save(file string) {
+	b.t.Helper()
+	b.capture(file, chromedp.FullScreenshot(100))
+}
+
+func (b *browser) capture(file string, shoot chromedp.Action[[]byte]) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, shoot)
 	require.NoError(b.t, err, "screenshot %s", file)
 	path := filepath.Join(b.dir, file)
 	require.NoError(b.t, os.WriteFile(path, png, 0o644))
@@ -186,14 +230,247 @@ func (b *browser) text() string {
 // screenshot. The console scenario builds on it.
 func TestBrowserHarness(t *testing.T) {
 	b := newBrowser(t)
-	page := `data:text/html;charset=utf-8,` + url.PathEscape(`<!doctype html><title>t</title><p>今日待办 Today</p><img src="https://example.com/x.png">`)
+	page := `data:text/html;charset=utf-8,` + url.PathEscape(`<!doctype html><meta http-equiv="Content-Security-Policy" content="script-src 'none'">`+
+		`<title>t</title><p>今日待办 Today</p><img src="https://example.com/x.png"><script>document.title = "ran"</script>`)
 	b.open(page)
 	require.True(t, strings.Contains(b.text(), "今日待办"), "the page renders")
 	b.shot("harness", true)
 	require.FileExists(t, filepath.Join(b.dir, "harness-phone.png"))
 	b.mu.Lock()
 	away := b.away
-	b.away = nil // expected here: the page asked for example.com on purpose
+	errs := b.errs
+	b.away, b.errs = nil, nil // expected here: the page does both on purpose
 	b.mu.Unlock()
 	require.Equal(t, []string{"https://example.com/x.png"}, away, "a request that leaves localhost is noticed")
+	require.Len(t, errs, 1, "the inline script's CSP violation is noticed: %q", errs)
+	require.Contains(t, errs[0], "Content Security Policy")
+	require.Equal(t, "t", eval[string](b, `document.title`), "the blocked script did not run")
+}
+
+// word is the console's word for code in lang ("zh-CN" or "en"), from the
+// catalog the console renders with: the test finds things by the labels a
+// person reads.
+func word(lang, code string) string {
+	cat := i18n.Default()
+	return cat.Render(cat.Match(lang), code, nil)
+}
+
+// navTo follows the main navigation's link labelled label.
+func (b *browser) navTo(label string) {
+	b.t.Helper()
+	href := eval[string](b, fmt.Sprintf(`(() => { const a = [...document.querySelectorAll('nav a')].find(a => a.textContent.trim() === %q); return a ? a.href : ""; })()`, label))
+	require.NotEmpty(b.t, href, "the navigation has a link %q: %s", label, b.text())
+	b.open(href)
+	assert.Equal(b.t, label, eval[string](b, `(document.querySelector('nav a[aria-current=page]') || {textContent: ""}).textContent.trim()`), "%s is the current page", label)
+}
+
+// submit clicks the button and waits for the page the form leads to.
+func (b *browser) submit(sel string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	require.NoError(b.t, err, "submit %s", sel)
+	require.NotNil(b.t, resp, "submit %s: a page came back", sel)
+	require.Less(b.t, resp.Status, int64(400), "submit %s: status %d", sel, resp.Status)
+	b.do(chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+// signIn signs in to the console with an API key through its form.
+func (b *browser) signIn(base, key string) {
+	b.t.Helper()
+	b.open(base + "/console/signin")
+	b.do(chromedp.SetValue(chromedp.ID("key"), key))
+	b.submit(`form[action$="signin"] button[type=submit]`)
+	require.NotZero(b.t, eval[int](b, `document.querySelectorAll('nav a').length`), "signed in, the navigation shows: %s", b.text())
+}
+
+// signOut signs out through the header's button.
+func (b *browser) signOut() {
+	b.t.Helper()
+	b.submit(`form[action$="signout"] button[type=submit]`)
+}
+
+// roleKeys reads the per-role keys of the first store from the banner.
+func roleKeys(t *testing.T, bn banner) map[string]string {
+	t.Helper()
+	keys := map[string]string{}
+	for _, line := range bn.lines {
+		if m := roleKeyRE.FindStringSubmatch(line); m != nil {
+			keys[m[1]] = m[2]
+		}
+	}
+	require.Contains(t, keys, "cr", "the banner prints a CR specialist's key: %q", bn.lines)
+	require.Contains(t, keys, "consultant", "the banner prints a consultant's key: %q", bn.lines)
+	require.Contains(t, keys, "manager", "the banner prints a manager's key: %q", bn.lines)
+	return keys
+}
+
+// leadsByConsultant lists the store's leads through the HTTP API with key
+// (a manager's) as lead ID → consultant.
+func leadsByConsultant(t *testing.T, base, key string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	next := ""
+	for {
+		var page struct {
+			Items []struct {
+				ID           string `json:"id"`
+				ConsultantID string `json:"consultant_id"`
+			} `json:"items"`
+			Next string `json:"next"`
+		}
+		u := base + "/v1/leads?limit=200"
+		if next != "" {
+			u += "&after=" + url.QueryEscape(next)
+		}
+		getJSON(t, u, key, &page)
+		for _, it := range page.Items {
+			out[it.ID] = it.ConsultantID
+		}
+		if page.Next == "" || len(out) > 5000 {
+			return out
+		}
+		next = page.Next
+	}
+}
+
+// chartsDrawn describes every chart of the page: its name, whether it
+// says it has no data, and how many of its data marks have an area or a
+// length on screen.
+type chartDrawn struct {
+	Label string `json:"label"`
+	Empty bool   `json:"empty"`
+	Marks int    `json:"marks"`
+	Drawn int    `json:"drawn"`
+}
+
+const chartsScript = `[...document.querySelectorAll('svg[role=img]')].map(s => {
+	const marks = [...s.querySelectorAll('.mark')];
+	return {
+		label: s.getAttribute('aria-label') || '',
+		empty: s.classList.contains('chart-empty'),
+		marks: marks.length,
+		drawn: marks.filter(m => { const r = m.getBoundingClientRect(); return r.width > 0 || r.height > 0; }).length,
+	};
+})`
+
+// TestConsoleInBrowser is issue 18's browser test: the console of the
+// example server in a real chromium, as a CR specialist and as a sales
+// consultant would use it, with a screenshot of each page.
+func TestConsoleInBrowser(t *testing.T) {
+	b := newBrowser(t)
+	bn, _, _, _ := start(t, "-addr", "127.0.0.1:0", "-customers", "60")
+	keys := roleKeys(t, bn)
+	resp, err := http.Get(bn.base + "/console/signin")
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the example server serves the console at /console/")
+
+	// Sign in as the CR specialist: the console is in Chinese.
+	b.open(bn.base + "/console/")
+	assert.Equal(t, "zh-CN", eval[string](b, `document.documentElement.lang`))
+	b.shot("01-signin", false)
+	b.signIn(bn.base, keys["cr"])
+
+	// 今日待办: record an outcome on the first task, with a note of our own.
+	b.navTo(word("zh-CN", "console.nav.tasks"))
+	b.shot("02-tasks", true)
+	b.top("02-tasks")
+	type task struct {
+		ID       string `json:"id"`
+		Customer string `json:"customer"`
+		URL      string `json:"url"`
+	}
+	first := eval[task](b, `(() => {
+		const f = document.querySelector('form[action*="/outcome"]');
+		if (!f) return {id: "", customer: "", url: ""};
+		const task = f.closest('[id^="task-"]'), group = f.closest('section');
+		const a = group.querySelector('h2 a');
+		return {id: task.id.slice(5), customer: a ? a.textContent.trim() : "", url: a ? a.href : ""};
+	})()`)
+	require.NotEmpty(t, first.ID, "today's list has a task to work on: %s", b.text())
+	require.NotEmpty(t, first.URL, "the task's customer links to the 360 page")
+	note := fmt.Sprintf("浏览器测试 %d", time.Now().UnixNano())
+	reached := word("zh-CN", "outcome.reached")
+	b.do(
+		chromedp.SetValue(chromedp.ID("o-"+first.ID), "reached"),
+		chromedp.SetValue(chromedp.ID("n-"+first.ID), note),
+	)
+	b.submit(fmt.Sprintf(`#task-%s form[action$="/outcome"] button[type=submit]`, first.ID))
+	flash := eval[string](b, `(document.querySelector('[role=status]') || {textContent: ""}).textContent`)
+	assert.Contains(t, flash, reached, "the page says the outcome was recorded")
+	assert.Zero(t, eval[int](b, fmt.Sprintf(`document.querySelectorAll('#task-%s form[action$="/outcome"]').length`, first.ID)), "the task left the list")
+
+	// 客户360: the outcome and note are in the contact history.
+	b.open(first.URL)
+	history := eval[string](b, fmt.Sprintf(`(() => {
+		const h = [...document.querySelectorAll('h2')].find(h => h.textContent.trim() === %q);
+		return h ? h.closest('section').innerText : "";
+	})()`, word("zh-CN", "console.customer.interactions")))
+	require.NotEmpty(t, history, "the 360 page of %s has a contact history", first.Customer)
+	assert.Contains(t, history, note, "the note is in the contact history")
+	assert.Contains(t, history, reached, "and the outcome")
+	b.shot("03-customer", true)
+
+	// 仪表盘: every chart drawn, with data.
+	b.navTo(word("zh-CN", "console.nav.dashboard"))
+	charts := eval[[]chartDrawn](b, chartsScript)
+	require.GreaterOrEqual(t, len(charts), 6, "the dashboard draws its charts: %+v", charts)
+	for _, c := range charts {
+		assert.NotEmpty(t, c.Label, "every chart has an accessible name")
+		assert.False(t, c.Empty, "%q has data", c.Label)
+		assert.Positive(t, c.Drawn, "%q draws its data (%d marks)", c.Label, c.Marks)
+	}
+	b.shot("04-dashboard", true)
+	b.top("04-dashboard")
+
+	// English.
+	b.do(chromedp.Click(chromedp.CSS(`a[href*="lang?to=en"]`), chromedp.NodeVisible))
+	b.do(chromedp.WaitReady(chromedp.CSS(`html[lang="en"]`)))
+	en := b.text()
+	assert.Contains(t, en, word("en", "console.nav.dashboard"), "English navigation")
+	assert.Contains(t, en, word("en", "console.nav.tasks"))
+	assert.NotContains(t, en, word("zh-CN", "console.nav.tasks"), "no Chinese navigation left")
+	assert.Len(t, eval[[]chartDrawn](b, chartsScript), len(charts), "the same charts in English")
+	b.shot("05-dashboard-en", false)
+	b.do(chromedp.Click(chromedp.CSS(`a[href*="lang?to=zh"]`), chromedp.NodeVisible))
+	b.do(chromedp.WaitReady(chromedp.CSS(`html[lang="zh-CN"]`)))
+	b.signOut()
+
+	// A sales consultant sees their own leads and no other consultant's.
+	all := leadsByConsultant(t, bn.base, keys["manager"])
+	me := consultantOf(t, bn)
+	var theirs, mine int
+	for _, c := range all {
+		if c == me {
+			mine++
+		} else {
+			theirs++
+		}
+	}
+	require.Positive(t, theirs, "the demo store has leads of other consultants than %s", me)
+	require.Positive(t, mine, "and of %s", me)
+	b.signIn(bn.base, keys["consultant"])
+	b.navTo(word("zh-CN", "console.nav.leads"))
+	shown := eval[[]string](b, `[...document.querySelectorAll('[id^="lead-"]')].map(e => e.id.slice(5))`)
+	require.NotEmpty(t, shown, "the consultant's lead board shows their leads: %s", b.text())
+	for _, id := range shown {
+		assert.Equal(t, me, all[id], "lead %s on %s's board is theirs", id, me)
+	}
+	b.shot("06-leads-consultant", true)
+}
+
+// consultantOf is the staff ID of the banner's consultant key.
+func consultantOf(t *testing.T, bn banner) string {
+	t.Helper()
+	for _, line := range bn.lines {
+		if m := roleKeyRE.FindStringSubmatch(line); m != nil && m[1] == "consultant" {
+			f := strings.Fields(line)
+			require.GreaterOrEqual(t, len(f), 2, "%q", line)
+			return f[1]
+		}
+	}
+	t.Fatalf("no consultant in the banner: %q", bn.lines)
+	return ""
 }

@@ -49,11 +49,17 @@ func (s *svg) bars(pts []Point, y linear, centre func(int) float64, slot float64
 		s.raw(`<rect class="mark bar c-series-0" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s</title></rect>`,
 			num(centre(i)-bw/2), num(y0), num(bw), num(y1-y0), seriesColour(0), esc(pt.Label+": "+value))
 		if float64(columns(value))*columnPx <= slot+4 {
-			ly := y0 - 3
+			// Outside the bar's end; a bar that reaches the plot's edge
+			// gets its label inside, in white, so that it does not run into
+			// the category labels below or the legend above.
+			ly, class, fill := y0-3, "value", "#333"
 			if pt.Value < 0 {
 				ly = y1 + 11
 			}
-			s.text(centre(i), ly, "middle", "value", value, "")
+			if pt.Value < 0 && ly > y.r0-1 {
+				ly, class, fill = y1-3, "value inside", "#fff"
+			}
+			s.raw(`<text x="%s" y="%s" text-anchor="middle" class="%s" fill="%s">%s</text>`, num(centre(i)), num(ly), class, fill, esc(value))
 		}
 	}
 	s.raw(`</g>`)

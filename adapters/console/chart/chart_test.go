@@ -518,3 +518,65 @@ func FuzzCharts(f *testing.F) {
 		}
 	})
 }
+
+func TestNegativeBarLabelStaysAboveCategoryLabels(t *testing.T) {
+	root := sane(t, "ROI", chart.Bar("ROI", []chart.Point{{"电话", 1.21}, {"短信", -1}}, chart.Options{Percent: true}))
+	values := root.all("text", "value")
+	require.Len(t, values, 2)
+	cats := root.all("text", "category")
+	require.Len(t, cats, 2)
+	bars := root.all("rect", "bar")
+	assert.Less(t, values[1].f(t, "y"), cats[1].f(t, "y")-11, "-100%% is not written over the category label")
+	assert.Greater(t, values[1].f(t, "y"), bars[1].f(t, "y"), "it is inside its bar")
+	assert.Equal(t, "-100%", values[1].text)
+}
+
+func TestQuadrantLabelsDoNotOverlap(t *testing.T) {
+	pts := []chart.XY{{"交车满意度", 0.13, 75}, {"专属顾问", 0.135, 75}, {"价格透明", 0.132, 75.2}, {"环境", 0.9, 50}, {"等待", 0.131, 74.9}, {"第六项", 0.1305, 75.1}}
+	root := sane(t, "IPA", chart.Quadrant("IPA", pts, 0.2, 65, chart.Options{}))
+	labels := root.all("text", "point-label")
+	require.GreaterOrEqual(t, len(labels), 4, "the crowded points get labels around them")
+	assert.Len(t, root.all("circle", "point"), len(pts), "every point is drawn, labelled or not")
+	type rect struct{ x0, y0, x1, y1 float64 }
+	var boxes []rect
+	for _, l := range labels {
+		w := float64(len([]rune(l.text))) * 12.1 // all Chinese: two columns of 6.05 each
+		x, y := l.f(t, "x"), l.f(t, "y")
+		switch l.attr["text-anchor"] {
+		case "end":
+			x -= w
+		case "middle":
+			x -= w / 2
+		}
+		boxes = append(boxes, rect{x, y - 9, x + w, y})
+	}
+	for i := range boxes {
+		for j := range i {
+			a, b := boxes[i], boxes[j]
+			overlap := a.x0 < b.x1-1 && b.x0 < a.x1-1 && a.y0 < b.y1-1 && b.y0 < a.y1-1
+			assert.False(t, overlap, "labels %q and %q overlap", labels[i].text, labels[j].text)
+		}
+	}
+}
+
+// BenchmarkCharts draws one chart of each kind at the size of the demo
+// dashboard's: 12 months, 10 Pareto bars, 6 quadrant points, 3 targets.
+func BenchmarkCharts(b *testing.B) {
+	var months, deciles []chart.Point
+	for i := range 12 {
+		months = append(months, chart.Point{Label: "2026-" + strconv.Itoa(i+1), Value: float64(i%5) / 10})
+	}
+	for i := range 10 {
+		deciles = append(deciles, chart.Point{Label: strconv.Itoa(10*(i+1)) + "%", Value: float64(30 - 3*i)})
+	}
+	xy := []chart.XY{{"交车", 0.1, 70}, {"顾问", 0.2, 80}, {"价格", 0.15, 60}, {"环境", 0.3, 75}, {"等待", 0.12, 50}, {"说明", 0.25, 85}}
+	tg := []chart.Target{{"邀约", 0.6, 0.5}, {"到店", 0.3, 0.4}, {"成交", 0.1, 0.12}}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = chart.Line("流失率", []chart.Series{{Name: "2026", Points: months}}, chart.Options{Percent: true})
+		_ = chart.Bar("回厂率", months[:3], chart.Options{Percent: true})
+		_ = chart.Pareto("帕累托", deciles, chart.Options{})
+		_ = chart.Quadrant("四象限", xy, 0.2, 70, chart.Options{Quadrants: [4]string{"a", "b", "c", "d"}})
+		_ = chart.Targets("目标", tg, chart.Options{Percent: true})
+	}
+}

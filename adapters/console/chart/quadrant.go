@@ -11,7 +11,9 @@ import (
 // Options.Quadrants (top-left, top-right, bottom-left, bottom-right), with
 // Options.XLabel and YLabel naming the axes. A point on a mid line counts
 // to the right of, or above, it; each point's class says its quadrant
-// (q-tl, q-tr, q-bl, q-br). A point with a NaN or ±Inf coordinate is
+// (q-tl, q-tr, q-bl, q-br). Each point's label goes beside it where it
+// overlaps no other label, or is left out (the point's tooltip names it).
+// A point with a NaN or ±Inf coordinate is
 // skipped; a NaN or ±Inf mid is taken as the middle of the points' range.
 // Used for importance–performance analysis: importance across, performance
 // up.
@@ -75,16 +77,17 @@ func Quadrant(title string, points []XY, xMid, yMid float64, o Options) template
 		}
 	}
 	s.raw(`<g class="series c-series-0">`)
+	var placed []box
 	for _, pt := range pts {
 		q := quadrantOf(pt, xMid, yMid)
 		px, py := x.at(pt.X), y.at(pt.Y)
 		s.raw(`<circle class="mark point %s c-series-0" cx="%s" cy="%s" r="5" fill="%s"><title>%s</title></circle>`,
 			q, num(px), num(py), seriesColour(0), esc(pt.Label+" ("+formatNumber(pt.X, 2)+", "+formatNumber(pt.Y, 2)+")"))
-		anchor, lx := "start", px+7
-		if px > p.right-60 {
-			anchor, lx = "end", px-7
+		label := truncate(pt.Label, 12)
+		if at, ok := placeLabel(px, py, float64(columns(label))*columnPx, p, placed); ok {
+			placed = append(placed, at.box)
+			s.text(at.x, at.y, at.anchor, "point-label", label, pt.Label)
 		}
-		s.text(lx, py+4, anchor, "point-label", truncate(pt.Label, 12), pt.Label)
 	}
 	s.raw(`</g>`)
 	s.xTitle(p, h, o.XLabel)
@@ -108,4 +111,46 @@ func quadrantOf(pt XY, xMid, yMid float64) string {
 func padded(lo, hi float64) (float64, float64, int) {
 	pad := (hi/2 - lo/2) * 0.1
 	return lo - pad, hi + pad, 5
+}
+
+// box is the rectangle a label takes.
+type box struct{ x0, y0, x1, y1 float64 }
+
+func (a box) overlaps(b box) bool {
+	return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1
+}
+
+// labelAt is where a point's label goes: its text position and anchor and
+// the box it covers.
+type labelAt struct {
+	x, y   float64
+	anchor string
+	box    box
+}
+
+// placeLabel finds a place for a label w wide next to the point at px, py:
+// right of it, left, above or below, the first inside the plot that
+// overlaps no label placed before. With none free the label is left out;
+// the point's tooltip still names it.
+func placeLabel(px, py, w float64, p plot, placed []box) (labelAt, bool) {
+	const h = fontSize
+	candidates := []labelAt{
+		{px + 7, py + 4, "start", box{px + 7, py - h + 4, px + 7 + w, py + 4}},
+		{px - 7, py + 4, "end", box{px - 7 - w, py - h + 4, px - 7, py + 4}},
+		{px, py - 8, "middle", box{px - w/2, py - 8 - h, px + w/2, py - 8}},
+		{px, py + 8 + h, "middle", box{px - w/2, py + 8, px + w/2, py + 8 + h}},
+	}
+next:
+	for _, c := range candidates {
+		if c.box.x0 < p.left || c.box.x1 > p.right+12 {
+			continue
+		}
+		for _, b := range placed {
+			if c.box.overlaps(b) {
+				continue next
+			}
+		}
+		return c, true
+	}
+	return labelAt{}, false
 }
