@@ -244,7 +244,7 @@ func (h *handler) customerPage(q *req) error {
 			return err
 		}
 	}
-	is, err := lastOf(ctx, func(after string) (crm.Page[crm.Interaction], error) {
+	is, err := crm.All(ctx, func(after string) (crm.Page[crm.Interaction], error) {
 		return h.svc.CRM.ListInteractions(ctx, dealer, crm.InteractionFilter{CustomerID: id, PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
 	})
 	if err != nil {
@@ -255,7 +255,7 @@ func (h *handler) customerPage(q *req) error {
 		d.Interactions = append(d.Interactions, interactionRow{At: i.At.In(loc).Format("2006-01-02 15:04"), Channel: q.word("channel", string(i.Channel)),
 			Purpose: q.purpose(i.Purpose), Outcome: q.word("outcome", string(i.Outcome)), Note: i.Note, Staff: string(i.StaffID)})
 	}
-	cs, err := lastOf(ctx, func(after string) (crm.Page[crm.Complaint], error) {
+	cs, err := crm.All(ctx, func(after string) (crm.Page[crm.Complaint], error) {
 		return h.svc.CRM.ListComplaints(ctx, dealer, crm.ComplaintFilter{CustomerID: id, PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
 	})
 	if err != nil {
@@ -284,11 +284,6 @@ func (h *handler) customerPage(q *req) error {
 	v := q.view("console.customers.title", "customers")
 	v.Title = v.T("console.customers.title") + " · " + c.Name
 	return q.show("customer", v, d)
-}
-
-// lastOf reads every page of a customer's records (a customer has few).
-func lastOf[T any](ctx context.Context, list func(after string) (crm.Page[T], error)) ([]T, error) {
-	return crm.All(ctx, list)
 }
 
 func nonEmpty(ss ...string) []string {
