@@ -21,7 +21,16 @@ import (
 // page (docs/console.md has the numbers). "dashboard" is served from the
 // per-dealer cache; "dashboard-cold" computes the figures on every view.
 func BenchmarkPages(b *testing.B) {
-	f := newFixture(b, demo.DefaultCustomers, nil)
+	benchmarkPages(b, newFixture(b, demo.DefaultCustomers, nil))
+}
+
+// BenchmarkPagesPostgres is BenchmarkPages on PostgreSQL
+// (DEALERCRM_POSTGRES_DSN), the demo data seeded into a schema of its own.
+func BenchmarkPagesPostgres(b *testing.B) {
+	benchmarkPages(b, newFixtureOn(b, postgresStores(b), demo.DefaultCustomers, nil))
+}
+
+func benchmarkPages(b *testing.B, f *fixture) {
 	ctx := context.Background()
 	dealer := f.data.Dealers[0].Dealer.ID
 	// The customer with the most tasks and records on the list.

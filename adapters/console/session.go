@@ -46,6 +46,8 @@ type req struct {
 	// session is the session cookie's value (the key): the CSRF token is
 	// derived from it.
 	session string
+	// words renders and remembers the words of q's language (T).
+	words *view
 }
 
 // token returns the CSRF token of a session value: an HMAC-SHA256 of it
