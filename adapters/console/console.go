@@ -180,6 +180,10 @@ func (h *handler) routes() {
 	h.mux.HandleFunc("GET "+p+"{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, p+"tasks", http.StatusSeeOther)
 	})
+	// Any other path under the prefix: the console's own 404 page.
+	h.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, nil, http.StatusNotFound, "console.error.not_found", nil)
+	})
 	h.mux.HandleFunc("GET "+p+"signin", h.signinPage)
 	h.mux.HandleFunc("POST "+p+"signin", h.signin)
 	h.mux.HandleFunc("POST "+p+"signout", h.signout)
@@ -223,6 +227,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func staticFiles(fsys fs.FS) http.Handler {
 	fh := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		fh.ServeHTTP(w, r)
 	})

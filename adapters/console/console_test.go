@@ -119,7 +119,13 @@ func TestSecurityHeaders(t *testing.T) {
 	assert.Equal(t, "no-referrer", res.Header.Get("Referrer-Policy"))
 	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"), "pages with personal data are not cached")
 
-	res, body := b.get("/console/static/console.css")
+	res, _ = b.get("/console/static/")
+	assert.Equal(t, http.StatusNotFound, res.StatusCode, "no directory listing")
+	res, body := b.get("/console/no-such-page")
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+	assert.Contains(t, body, "找不到", "the console's own 404 page")
+	assert.NotEmpty(t, res.Header.Get("Content-Security-Policy"))
+	res, body = b.get("/console/static/console.css")
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Contains(t, body, "@media", "the stylesheet adapts to phone widths")
 }
