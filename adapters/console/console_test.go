@@ -599,3 +599,26 @@ func TestSearchByPlate(t *testing.T) {
 	_, page := b.get("/console/customers?q=" + url.QueryEscape(q))
 	assert.Contains(t, page, "/console/customers/"+string(v.OwnerID), "found by plate %q", q)
 }
+
+func TestPrefix(t *testing.T) {
+	f := newFixture(t, testCustomers, nil)
+	h := console.New(console.Services{CRM: f.app.CRM, Lifecycle: f.app.Lifecycle}, console.Keys(f.keys),
+		console.WithPrefix("/crm"), console.WithInsecureCookies())
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/crm/tasks", nil))
+	assert.Equal(t, http.StatusSeeOther, rec.Code)
+	assert.True(t, strings.HasPrefix(rec.Header().Get("Location"), "/crm/signin"), "paths under the prefix")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/crm/signin", nil))
+	assert.Contains(t, rec.Body.String(), `action="/crm/signin"`)
+	assert.Contains(t, rec.Body.String(), `href="/crm/static/console.css"`)
+	for _, c := range rec.Result().Cookies() {
+		assert.Equal(t, "/crm/", c.Path)
+	}
+	rec = httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/crm/members", nil)
+	req.AddCookie(sessionAt(t, h, "/crm/", f.tokens[demo.ShanghaiManagerKey]))
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusNotFound, rec.Code, "no 会员 page without the loyalty service")
+	assert.NotContains(t, rec.Body.String(), `href="/crm/members"`, "nor in the navigation")
+}

@@ -194,12 +194,18 @@ func (k fixedKeys) Authenticate(r *http.Request) (crm.Principal, error) {
 // session cookie.
 func session(tb testing.TB, h http.Handler, token string) *http.Cookie {
 	tb.Helper()
+	return sessionAt(tb, h, "/console/", token)
+}
+
+// sessionAt is session for a console at prefix.
+func sessionAt(tb testing.TB, h http.Handler, prefix, token string) *http.Cookie {
+	tb.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/console/signin", nil))
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, prefix+"signin", nil))
 	pre := rec.Result().Cookies()
 	require.NotEmpty(tb, pre)
 	form := url.Values{"key": {token}, "csrf": {csrfOf(tb, rec.Body.String())}}
-	req := httptest.NewRequest(http.MethodPost, "/console/signin", strings.NewReader(form.Encode()))
+	req := httptest.NewRequest(http.MethodPost, prefix+"signin", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.AddCookie(pre[0])
 	rec = httptest.NewRecorder()
