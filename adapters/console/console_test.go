@@ -225,7 +225,7 @@ func TestAppointmentNeedsDate(t *testing.T) {
 	res, _ := b.post("/console/tasks/"+string(task.ID)+"/outcome", csrfOf(t, page), url.Values{"outcome": {"appointment_booked"}})
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, "a mendable error goes back to the form")
 	_, page = b.get("/console/tasks")
-	assert.Contains(t, page, "操作未完成", "with an error message")
+	assert.Contains(t, page, "操作未完成：输入有误：appointment_date: 必填", "with an error message naming the field, in Chinese")
 	got, err := f.app.Lifecycle.Tasks().Get(context.Background(), task.DealerID, task.ID)
 	require.NoError(t, err)
 	assert.True(t, got.Status.Active(), "nothing recorded")

@@ -17,6 +17,7 @@ import (
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/i18n"
 	"golang.org/x/text/language"
 )
 
@@ -174,7 +175,7 @@ func (h *handler) page(perm crm.Permission, fn func(*req) error) http.Handler {
 			if status >= 500 {
 				h.logError(r, err)
 			}
-			h.fail(w, r, q, status, code, map[string]string{"detail": detail(err)})
+			h.fail(w, r, q, status, code, map[string]string{"detail": q.detail(err)})
 		}
 	})
 }
@@ -210,12 +211,12 @@ func (h *handler) action(perm crm.Permission, op string, fn func(*req) (flash, e
 			status, code := statusOf(err)
 			switch {
 			case status == http.StatusBadRequest || status == http.StatusConflict:
-				f = flash{Code: "console.flash.error", Params: map[string]string{"detail": q.T(code, "detail", detail(err))}, Error: true}
+				f = flash{Code: "console.flash.error", Params: map[string]string{"detail": q.T(code, "detail", q.detail(err))}, Error: true}
 			default:
 				if status >= 500 {
 					h.logError(r, err)
 				}
-				h.fail(w, r, q, status, code, map[string]string{"detail": detail(err)})
+				h.fail(w, r, q, status, code, map[string]string{"detail": q.detail(err)})
 				return
 			}
 		}
@@ -258,13 +259,19 @@ func (q *req) takeFlash() (flash, bool) {
 }
 
 // detail is the text of err shown to the user: the fields of a
-// validation error, the message of a dealercrm error (never a driver's
-// text: internal errors show none).
-func detail(err error) string {
+// validation error, each with its rule in q's language as the HTTP API
+// words it ("rule." + rule; English keeps the domain's own message), the
+// message of a dealercrm error (never a driver's text: internal errors
+// show none).
+func (q *req) detail(err error) string {
 	if ve, ok := errors.AsType[*crm.ValidationError](err); ok {
 		var parts []string
 		for _, f := range ve.Fields {
-			parts = append(parts, f.Field+": "+f.Message)
+			msg := f.Message
+			if _, known := q.h.cat.Template(q.h.cat.Languages()[0], "rule."+f.Rule); known && q.lang != i18n.English {
+				msg = q.h.cat.Render(q.lang, "rule."+f.Rule, map[string]string{"field": f.Field, "message": f.Message})
+			}
+			parts = append(parts, f.Field+": "+msg)
 		}
 		return strings.Join(parts, "; ")
 	}
