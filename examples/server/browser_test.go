@@ -382,21 +382,30 @@ func TestConsoleInBrowser(t *testing.T) {
 		Customer string `json:"customer"`
 		URL      string `json:"url"`
 	}
+	// The first task whose customer's name links to a 360 page (a lead's
+	// prospect may have none).
 	first := eval[task](b, `(() => {
-		const f = document.querySelector('form[action*="/outcome"]');
-		if (!f) return {id: "", customer: "", url: ""};
-		const task = f.closest('[id^="task-"]'), group = f.closest('section');
-		const a = group.querySelector('h2 a');
-		return {id: task.id.slice(5), customer: a ? a.textContent.trim() : "", url: a ? a.href : ""};
+		for (const f of document.querySelectorAll('form[action$="/outcome"]')) {
+			const a = f.closest('section').querySelector('h2 a');
+			if (a) return {id: f.closest('[id^="task-"]').id.slice(5), customer: a.textContent.trim(), url: a.href};
+		}
+		return {id: "", customer: "", url: ""};
 	})()`)
 	require.NotEmpty(t, first.ID, "today's list has a task to work on: %s", b.text())
 	require.NotEmpty(t, first.URL, "the task's customer links to the 360 page")
 	note := fmt.Sprintf("浏览器测试 %d", time.Now().UnixNano())
 	reached := word("zh-CN", "outcome.reached")
-	b.do(
-		chromedp.SetValue(chromedp.ID("o-"+first.ID), "reached"),
-		chromedp.SetValue(chromedp.ID("n-"+first.ID), note),
-	)
+	// The outcome is chosen by the word on the option, the note typed.
+	chosen := eval[bool](b, fmt.Sprintf(`(() => {
+		const sel = document.getElementById(%q);
+		const o = [...sel.options].find(o => o.textContent.trim() === %q);
+		if (!o) return false;
+		sel.value = o.value;
+		sel.dispatchEvent(new Event('change', {bubbles: true}));
+		return true;
+	})()`, "o-"+first.ID, reached))
+	require.True(t, chosen, "the outcome list offers %q", reached)
+	b.do(chromedp.SendKeys(chromedp.ID("n-"+first.ID), note))
 	b.submit(fmt.Sprintf(`#task-%s form[action$="/outcome"] button[type=submit]`, first.ID))
 	flash := eval[string](b, `(document.querySelector('[role=status]') || {textContent: ""}).textContent`)
 	assert.Contains(t, flash, reached, "the page says the outcome was recorded")
