@@ -21,7 +21,16 @@ import (
 // page (docs/console.md has the numbers). "dashboard" is served from the
 // per-dealer cache; "dashboard-cold" computes the figures on every view.
 func BenchmarkPages(b *testing.B) {
-	f := newFixture(b, demo.DefaultCustomers, nil)
+	benchmarkPages(b, newFixture(b, demo.DefaultCustomers, nil))
+}
+
+// BenchmarkPagesPostgres is BenchmarkPages on PostgreSQL
+// (DEALERCRM_POSTGRES_DSN), the demo data seeded into a schema of its own.
+func BenchmarkPagesPostgres(b *testing.B) {
+	benchmarkPages(b, newFixtureOn(b, postgresStores(b), demo.DefaultCustomers, nil))
+}
+
+func benchmarkPages(b *testing.B, f *fixture) {
 	ctx := context.Background()
 	dealer := f.data.Dealers[0].Dealer.ID
 	// The customer with the most tasks and records on the list.
@@ -44,6 +53,7 @@ func BenchmarkPages(b *testing.B) {
 		Satisfaction: f.app.Satisfaction, Campaigns: f.app.Campaigns}, console.Keys(f.keys),
 		console.WithClock(func() time.Time { return f.now.Add(time.Duration(tick.Add(1)) * console.DashboardTTL) }))
 	token := f.tokens[demo.ShanghaiManagerKey]
+	sessions := map[http.Handler]*http.Cookie{f.h: session(b, f.h, token), cold: session(b, cold, token)}
 	for _, p := range []struct {
 		name, path string
 		h          http.Handler
@@ -60,7 +70,7 @@ func BenchmarkPages(b *testing.B) {
 		b.Run(p.name, func(b *testing.B) {
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodGet, p.path, nil)
-				req.AddCookie(&http.Cookie{Name: "dcrm_session", Value: token})
+				req.AddCookie(sessions[p.h])
 				rec := httptest.NewRecorder()
 				p.h.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -96,8 +95,9 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // assignTask, decideLeadLost), and every refusal a denied one.
 func WithAudit(store crm.AuditStore) Option { return func(c *config) { c.audit = store } }
 
-// WithClock sets the clock (time.Now by default): the dashboard's cache
-// and the "today" of pages follow it through the services' own clocks.
+// WithClock sets the console's clock (time.Now by default): the age of
+// the dashboard's cached figures and the time of audit records. The day a
+// page shows as today is the services' (their own clock options).
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithSecret sets the key of the CSRF tokens (random per handler by
@@ -131,10 +131,11 @@ type handler struct {
 	mux   *http.ServeMux
 	pages *pages
 	cop   *http.CrossOriginProtection
-	// dash caches the dashboard's figures per dealer; dashMu lets one
-	// request at a time compute them.
-	dashMu sync.Mutex
-	dash   map[crm.DealerID]dashEntry
+	// dash caches the dashboard's figures per dealer; dashTurn, a
+	// one-token semaphore, lets one request at a time compute them (a
+	// request waiting for its turn gives up when its context ends).
+	dashTurn chan struct{}
+	dash     map[crm.DealerID]dashEntry
 }
 
 // New returns the web console over svc. auth decides whom a request acts
@@ -163,7 +164,7 @@ func New(svc Services, auth httpapi.Authenticator, opts ...Option) http.Handler 
 		_, _ = rand.Read(cfg.secret) // never fails (crypto/rand)
 	}
 	h := &handler{svc: svc, auth: auth, cfg: cfg, cat: cfg.catalog, log: cfg.logger, mux: http.NewServeMux(),
-		pages: mustParse(), cop: http.NewCrossOriginProtection(), dash: map[crm.DealerID]dashEntry{}}
+		pages: mustParse(), cop: http.NewCrossOriginProtection(), dashTurn: make(chan struct{}, 1), dash: map[crm.DealerID]dashEntry{}}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -206,7 +207,7 @@ func (h *handler) routes() {
 // cross-origin writes (http.CrossOriginProtection) and routes r.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "+
+	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "+
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "no-referrer")

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -129,10 +130,14 @@ func TestCSRF(t *testing.T) {
 	other := f.browser(t)
 	other.signIn(f.tokens[demo.ShanghaiCRKey])
 	_, otherPage := other.get("/console/tasks")
+	same := f.browser(t)
+	same.signIn(f.tokens[demo.ShanghaiManagerKey])
+	_, samePage := same.get("/console/tasks")
 	for name, token := range map[string]string{
-		"missing":       "",
-		"wrong":         "AAAA",
-		"other session": csrfOf(t, otherPage),
+		"missing":                    "",
+		"wrong":                      "AAAA",
+		"other key's session":        csrfOf(t, otherPage),
+		"another session of the key": csrfOf(t, samePage),
 	} {
 		t.Run(name, func(t *testing.T) {
 			res, _ := b.post("/console/tasks/"+string(task.ID)+"/outcome", token, url.Values{"outcome": {"reached"}})
@@ -510,4 +515,63 @@ func (f *fixture) openTask(tb testing.TB, keep func(*lifecycle.Task) bool) lifec
 	}
 	tb.Fatal("no open task")
 	return lifecycle.Task{}
+}
+
+// TestEveryInputLabelled reads every page and finds a <label for> for each
+// input and select a person fills in.
+func TestEveryInputLabelled(t *testing.T) {
+	f := newFixture(t, testCustomers, nil)
+	b := f.browser(t)
+	_, page := b.get("/console/signin")
+	pages := map[string]string{"signin": page}
+	b.signIn(f.tokens[demo.ShanghaiManagerKey])
+	id := string(f.customer(t, 0))
+	for _, p := range []string{"/console/tasks", "/console/customers?q=a", "/console/customers/" + id, "/console/leads", "/console/members", "/console/dashboard"} {
+		res, body := b.get(p)
+		require.Equal(t, http.StatusOK, res.StatusCode, p)
+		pages[p] = body
+	}
+	_, members := b.get("/console/members")
+	if i := strings.Index(members, `href="/console/members/`); i > 0 {
+		link := members[i+len(`href="`):]
+		_, pages["member"] = b.get(link[:strings.Index(link, `"`)])
+	}
+	field := regexp.MustCompile(`<(input|select)\b[^>]*>`)
+	idAttr := regexp.MustCompile(`\bid="([^"]+)"`)
+	checked := 0
+	for name, body := range pages {
+		for _, tag := range field.FindAllString(body, -1) {
+			if strings.Contains(tag, `type="hidden"`) {
+				continue
+			}
+			m := idAttr.FindStringSubmatch(tag)
+			if assert.NotNil(t, m, "%s: %s has an id", name, tag) {
+				assert.Contains(t, body, `<label for="`+m[1]+`">`, "%s: %s has a label", name, tag)
+				checked++
+			}
+		}
+	}
+	assert.Greater(t, checked, 20)
+}
+
+func TestSearchByPlate(t *testing.T) {
+	f := newFixture(t, testCustomers, nil)
+	ctx := context.Background()
+	dealer := f.data.Dealers[0].Dealer.ID
+	vs, err := f.app.CRM.ListVehicles(ctx, dealer, crm.VehicleFilter{PageRequest: crm.PageRequest{Limit: 100}})
+	require.NoError(t, err)
+	var v crm.Vehicle
+	for _, x := range vs.Items {
+		if x.Plate != "" && x.OwnerID != "" {
+			v = x
+			break
+		}
+	}
+	require.NotEmpty(t, v.Plate)
+	b := f.browser(t)
+	b.signIn(f.tokens[demo.ShanghaiCRKey])
+	// Typed without the dot, in lower case: 沪a12345 finds 沪A·12345.
+	q := strings.ToLower(strings.ReplaceAll(v.Plate, "·", ""))
+	_, page := b.get("/console/customers?q=" + url.QueryEscape(q))
+	assert.Contains(t, page, "/console/customers/"+string(v.OwnerID), "found by plate %q", q)
 }

@@ -244,7 +244,7 @@ func (h *handler) customerPage(q *req) error {
 			return err
 		}
 	}
-	is, err := lastOf(ctx, func(after string) (crm.Page[crm.Interaction], error) {
+	is, err := crm.All(ctx, func(after string) (crm.Page[crm.Interaction], error) {
 		return h.svc.CRM.ListInteractions(ctx, dealer, crm.InteractionFilter{CustomerID: id, PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
 	})
 	if err != nil {
@@ -255,7 +255,7 @@ func (h *handler) customerPage(q *req) error {
 		d.Interactions = append(d.Interactions, interactionRow{At: i.At.In(loc).Format("2006-01-02 15:04"), Channel: q.word("channel", string(i.Channel)),
 			Purpose: q.purpose(i.Purpose), Outcome: q.word("outcome", string(i.Outcome)), Note: i.Note, Staff: string(i.StaffID)})
 	}
-	cs, err := lastOf(ctx, func(after string) (crm.Page[crm.Complaint], error) {
+	cs, err := crm.All(ctx, func(after string) (crm.Page[crm.Complaint], error) {
 		return h.svc.CRM.ListComplaints(ctx, dealer, crm.ComplaintFilter{CustomerID: id, PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
 	})
 	if err != nil {
@@ -284,11 +284,6 @@ func (h *handler) customerPage(q *req) error {
 	v := q.view("console.customers.title", "customers")
 	v.Title = v.T("console.customers.title") + " · " + c.Name
 	return q.show("customer", v, d)
-}
-
-// lastOf reads every page of a customer's records (a customer has few).
-func lastOf[T any](ctx context.Context, list func(after string) (crm.Page[T], error)) ([]T, error) {
-	return crm.All(ctx, list)
 }
 
 func nonEmpty(ss ...string) []string {
@@ -465,10 +460,28 @@ func (h *handler) surveys(q *req, d *customerData, id crm.CustomerID) error {
 		return err
 	}
 	slices.SortStableFunc(rs, func(a, b satisfaction.Response) int { return cmp.Compare(b.Date.String(), a.Date.String()) })
+	// The questions' texts, read once per questionnaire.
+	items := map[satisfaction.QuestionnaireID]map[string]string{}
 	for _, r := range rs[:min(len(rs), listed)] {
+		texts, ok := items[r.QuestionnaireID]
+		if !ok {
+			texts = map[string]string{}
+			qn, err := h.svc.Satisfaction.GetQuestionnaire(ctx, dealer, r.QuestionnaireID)
+			if err != nil && !errors.Is(err, dealercrm.ErrNotFound) {
+				return err
+			}
+			for _, it := range qn.Items {
+				texts[it.ID] = it.Text
+			}
+			items[r.QuestionnaireID] = texts
+		}
 		var as []string
 		for _, a := range r.Answers {
-			as = append(as, a.ItemID+"="+strconv.Itoa(a.Value))
+			q := texts[a.ItemID]
+			if q == "" {
+				q = a.ItemID
+			}
+			as = append(as, q+" "+strconv.Itoa(a.Value))
 		}
 		d.Surveys = append(d.Surveys, surveyRow{Date: r.Date.String(), Score: strconv.FormatFloat(r.Score, 'f', 1, 64), Comment: r.Comment,
 			Answers: strings.Join(as, "；")})

@@ -64,8 +64,12 @@ type dashEntry struct {
 // its result, so that a room of people opening the dashboard costs one
 // computation.
 func (h *handler) dashboardFigures(ctx context.Context, dealer crm.DealerID) (*figures, error) {
-	h.dashMu.Lock()
-	defer h.dashMu.Unlock()
+	select {
+	case h.dashTurn <- struct{}{}:
+		defer func() { <-h.dashTurn }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	now := h.cfg.now()
 	if e, ok := h.dash[dealer]; ok && now.Sub(e.at) < h.cfg.cacheTTL && !now.Before(e.at) {
 		return e.fig, nil

@@ -36,6 +36,8 @@ func mustParse() *pages {
 type view struct {
 	cat  *i18n.Catalog
 	lang language.Tag
+	// memo holds the labels rendered so far (T without parameters).
+	memo map[string]string
 	// Title is the page title, rendered.
 	Title  string
 	Prefix string
@@ -65,6 +67,18 @@ type navItem struct {
 // T renders the message code with parameters given as name, value pairs
 // in the page's language.
 func (v *view) T(code string, kv ...string) string {
+	if len(kv) == 0 {
+		// A page asks for the same labels once per row: render each once.
+		if s, ok := v.memo[code]; ok {
+			return s
+		}
+		if v.memo == nil {
+			v.memo = map[string]string{}
+		}
+		s := v.cat.Render(v.lang, code, nil)
+		v.memo[code] = s
+		return s
+	}
 	var params map[string]string
 	if len(kv) > 1 {
 		params = make(map[string]string, len(kv)/2)
@@ -87,8 +101,10 @@ type partial struct {
 
 // T renders code with parameters (name, value pairs) in q's language.
 func (q *req) T(code string, kv ...string) string {
-	v := view{cat: q.h.cat, lang: q.lang}
-	return v.T(code, kv...)
+	if q.words == nil {
+		q.words = &view{cat: q.h.cat, lang: q.lang}
+	}
+	return q.words.T(code, kv...)
 }
 
 // say renders a message code with its parameters, or text when there is
@@ -108,7 +124,7 @@ func (q *req) word(prefix, v string) string {
 	}
 	code := prefix + "." + v
 	if _, ok := q.h.cat.Template(q.lang, code); ok {
-		return q.h.cat.Render(q.lang, code, nil)
+		return q.T(code)
 	}
 	return v
 }

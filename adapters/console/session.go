@@ -46,6 +46,8 @@ type req struct {
 	// session is the session cookie's value (the key): the CSRF token is
 	// derived from it.
 	session string
+	// words renders and remembers the words of q's language (T).
+	words *view
 }
 
 // token returns the CSRF token of a session value: an HMAC-SHA256 of it
@@ -83,14 +85,28 @@ func (h *handler) language(r *http.Request) language.Tag {
 }
 
 // authenticate returns the principal of r's session cookie and the
-// cookie's value; false when r has no session or its key no longer works.
+// cookie's value; an error matching httpapi.ErrUnauthenticated when r has
+// no session or its key no longer works. The cookie holds a random nonce
+// of the session and the key ("nonce.key"): the nonce makes each
+// session's CSRF token its own, even for two sessions of one key.
 func (h *handler) authenticate(r *http.Request) (crm.Principal, string, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return crm.Principal{}, "", httpapi.ErrUnauthenticated
 	}
-	p, err := h.authKey(r, c.Value)
+	_, key, ok := strings.Cut(c.Value, ".")
+	if !ok || key == "" {
+		return crm.Principal{}, c.Value, httpapi.ErrUnauthenticated
+	}
+	p, err := h.authKey(r, key)
 	return p, c.Value, err
+}
+
+// nonce returns a random value for a cookie: 18 bytes, base64url (no dots).
+func nonce() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // authKey authenticates key with the handler's Authenticator, as if r
@@ -279,9 +295,7 @@ func (h *handler) renderSignin(w http.ResponseWriter, r *http.Request, status in
 	if c, err := r.Cookie(preCookie); err == nil && len(c.Value) >= 16 {
 		pre = c.Value
 	} else {
-		b := make([]byte, 18)
-		_, _ = rand.Read(b)
-		pre = base64.RawURLEncoding.EncodeToString(b)
+		pre = nonce()
 		h.setCookie(w, preCookie, pre, 3600)
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -317,7 +331,7 @@ func (h *handler) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.setCookie(w, preCookie, "", -1)
-	h.setCookie(w, sessionCookie, key, int((12 * time.Hour).Seconds()))
+	h.setCookie(w, sessionCookie, nonce()+"."+key, int((12 * time.Hour).Seconds()))
 	http.Redirect(w, r, h.next(next), http.StatusSeeOther)
 }
 

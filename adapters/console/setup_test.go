@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -9,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,13 +20,16 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/console"
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/adapters/memory"
+	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/apikey"
+	"github.com/dealercrm/dealercrm/backend"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
 	"github.com/dealercrm/dealercrm/grading"
 	"github.com/dealercrm/dealercrm/internal/app"
 	"github.com/dealercrm/dealercrm/jobs"
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
 )
 
 // fixture is the demo dealer group on the memory backend, its daily jobs
@@ -48,12 +53,17 @@ type fixture struct {
 // 0); mutate, when given, changes the generated data before it is seeded.
 func newFixture(tb testing.TB, customers int, mutate func(*demo.Data), opts ...console.Option) *fixture {
 	tb.Helper()
+	return newFixtureOn(tb, memory.NewStores(), customers, mutate, opts...)
+}
+
+// newFixtureOn is newFixture on stores.
+func newFixtureOn(tb testing.TB, stores backend.Stores, customers int, mutate func(*demo.Data), opts ...console.Option) *fixture {
+	tb.Helper()
 	ctx := context.Background()
 	shanghai, err := time.LoadLocation(dealercrm.DefaultTimeZone)
 	require.NoError(tb, err)
 	now := time.Date(2026, 3, 16, 10, 0, 0, 0, shanghai)
 	clock := func() time.Time { return now }
-	stores := memory.NewStores()
 	a, err := app.New(stores, app.Options{Now: clock, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(tb, err)
 	data := demo.Generate(demo.Options{Seed: 1, Today: dealercrm.DateIn(now, shanghai), Customers: customers})
@@ -178,4 +188,57 @@ func (k fixedKeys) Authenticate(r *http.Request) (crm.Principal, error) {
 		return p, nil
 	}
 	return k.next.Authenticate(r)
+}
+
+// session signs in to h with token, as a browser does, and returns the
+// session cookie.
+func session(tb testing.TB, h http.Handler, token string) *http.Cookie {
+	tb.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/console/signin", nil))
+	pre := rec.Result().Cookies()
+	require.NotEmpty(tb, pre)
+	form := url.Values{"key": {token}, "csrf": {csrfOf(tb, rec.Body.String())}}
+	req := httptest.NewRequest(http.MethodPost, "/console/signin", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(pre[0])
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(tb, http.StatusSeeOther, rec.Code)
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "dcrm_session" && c.Value != "" {
+			return c
+		}
+	}
+	tb.Fatal("no session cookie")
+	return nil
+}
+
+// postgresStores returns the stores of a new schema of the test database
+// (DEALERCRM_POSTGRES_DSN), dropped when the test ends; it skips without
+// a database, unless DEALERCRM_REQUIRE_POSTGRES=1.
+func postgresStores(tb testing.TB) backend.Stores {
+	tb.Helper()
+	ctx := context.Background()
+	dsn := os.Getenv("DEALERCRM_POSTGRES_DSN")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	db := app.OpenDB(dsn, app.DB{Name: "console-test", MaxOpen: 8})
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		if os.Getenv("DEALERCRM_REQUIRE_POSTGRES") == "1" {
+			tb.Fatalf("postgres: %v", err)
+		}
+		tb.Skipf("postgres: %v", err)
+	}
+	schema := fmt.Sprintf("console_test_%d", time.Now().UnixNano())
+	tb.Cleanup(func() {
+		_, _ = db.ExecContext(ctx, "DROP SCHEMA IF EXISTS ? CASCADE", bun.Ident(schema))
+		_ = db.Close()
+	})
+	store, err := postgres.New(db, postgres.WithSchema(schema))
+	require.NoError(tb, err)
+	require.NoError(tb, store.Migrate(ctx))
+	return store.Stores()
 }
