@@ -191,6 +191,10 @@ func (b *browser) shot(name string, phone bool) {
 	b.save(name + ".png")
 	if phone {
 		b.do(chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateMobile, chromedp.EmulateScale(1)))
+		// Usable on a phone: nothing makes the page wider than the screen
+		// (wide tables scroll inside their own box).
+		w := eval[int](b, `document.documentElement.scrollWidth`)
+		assert.LessOrEqual(b.t, w, phoneWidth, "%s is no wider than a phone's %d px", name, phoneWidth)
 		b.save(name + "-phone.png")
 		b.do(chromedp.EmulateViewport(laptopWidth, laptopHeight))
 	}
@@ -230,7 +234,7 @@ func (b *browser) text() string {
 // screenshot. The console scenario builds on it.
 func TestBrowserHarness(t *testing.T) {
 	b := newBrowser(t)
-	page := `data:text/html;charset=utf-8,` + url.PathEscape(`<!doctype html><meta http-equiv="Content-Security-Policy" content="script-src 'none'">`+
+	page := `data:text/html;charset=utf-8,` + url.PathEscape(`<!doctype html><meta name="viewport" content="width=device-width"><meta http-equiv="Content-Security-Policy" content="script-src 'none'">`+
 		`<title>t</title><p>今日待办 Today</p><img src="https://example.com/x.png"><script>document.title = "ran"</script>`)
 	b.open(page)
 	require.True(t, strings.Contains(b.text(), "今日待办"), "the page renders")
