@@ -184,10 +184,12 @@ func (b *browser) open(u string) {
 	b.do(chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("body")))
 }
 
-// shot writes a full-page PNG of what the browser shows to name.png at
-// laptop width, and to name-phone.png at phone width when phone is set.
+// shot checks that every form control of the page has a label, and writes
+// a full-page PNG of what the browser shows to name.png at laptop width,
+// and to name-phone.png at phone width when phone is set.
 func (b *browser) shot(name string, phone bool) {
 	b.t.Helper()
+	assert.Empty(b.t, b.unlabelled(), "every form control of %s has a label", name)
 	b.save(name + ".png")
 	if phone {
 		b.do(chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateMobile, chromedp.EmulateScale(1)))
@@ -223,6 +225,17 @@ func (b *browser) capture(file string, shoot chromedp.Action[[]byte]) {
 	b.t.Logf("screenshot %s (%d KB)", path, len(png)/1024)
 }
 
+// unlabelled lists the form controls of the page that a screen reader
+// could not name: no <label>, aria-label or aria-labelledby (hidden inputs
+// and buttons, named by their text, aside).
+func (b *browser) unlabelled() []string {
+	b.t.Helper()
+	return eval[[]string](b, `[...document.querySelectorAll('input, select, textarea')]
+		.filter(e => e.type !== 'hidden' && e.type !== 'submit' && e.type !== 'button')
+		.filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+		.map(e => e.outerHTML.slice(0, 120))`)
+}
+
 // text is the visible text of the page.
 func (b *browser) text() string {
 	b.t.Helper()
@@ -235,9 +248,11 @@ func (b *browser) text() string {
 func TestBrowserHarness(t *testing.T) {
 	b := newBrowser(t)
 	page := `data:text/html;charset=utf-8,` + url.PathEscape(`<!doctype html><meta name="viewport" content="width=device-width"><meta http-equiv="Content-Security-Policy" content="script-src 'none'">`+
-		`<title>t</title><p>今日待办 Today</p><img src="https://example.com/x.png"><script>document.title = "ran"</script>`)
+		`<title>t</title><p>今日待办 Today</p><input id="q"><img src="https://example.com/x.png"><script>document.title = "ran"</script>`)
 	b.open(page)
 	require.True(t, strings.Contains(b.text(), "今日待办"), "the page renders")
+	require.Len(t, b.unlabelled(), 1, "an input without a label is noticed")
+	eval[bool](b, `(() => { const l = document.createElement('label'); l.htmlFor = 'q'; l.textContent = '搜索'; document.body.append(l); return true; })()`)
 	b.shot("harness", true)
 	require.FileExists(t, filepath.Join(b.dir, "harness-phone.png"))
 	b.mu.Lock()
