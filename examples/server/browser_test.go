@@ -90,7 +90,6 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("proxy-server", "http://127.0.0.1:9"), // loopback bypasses a proxy; nothing else gets out
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"),
-		chromedp.Flag("lang", "zh-CN"),
 		chromedp.Flag("accept-lang", "zh-CN,zh"), // a Chinese CR department's browser
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(laptopWidth, laptopHeight),
