@@ -2,8 +2,10 @@ package console
 
 import (
 	"context"
+	"errors"
 	"html/template"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/dealercrm/dealercrm"
@@ -85,7 +87,8 @@ func (h *handler) dashboardFigures(ctx context.Context, dealer crm.DealerID) (*f
 // computeFigures calls the report services the HTTP API serves at
 // /v1/reports/kpis, /v1/grading/pareto, /v1/reports/csi and
 // /v1/reports/satisfaction-priorities, /v1/campaigns/{id}/funnel and
-// /v1/reports/channels.
+// /v1/reports/channels: the four sections at once, each on its own
+// connection, since each mostly waits for its store.
 func (h *handler) computeFigures(ctx context.Context, dealer crm.DealerID) (*figures, error) {
 	today, err := h.svc.Lifecycle.Today(ctx, dealer)
 	if err != nil {
@@ -93,63 +96,89 @@ func (h *handler) computeFigures(ctx context.Context, dealer crm.DealerID) (*fig
 	}
 	from := dealercrm.NewDate(today.Year, today.Month, 1).AddMonths(-(dashMonths - 1))
 	f := &figures{from: from, to: today}
-	if f.kpis, err = h.svc.Lifecycle.KPIs(ctx, dealer, lifecycle.PeriodQuery{From: from, To: today}); err != nil {
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	wg.Go(func() {
+		f.kpis, errs[0] = h.svc.Lifecycle.KPIs(ctx, dealer, lifecycle.PeriodQuery{From: from, To: today})
+	})
+	if h.svc.Grading != nil {
+		f.hasGrades = true
+		wg.Go(func() { errs[1] = h.gradeFigures(ctx, dealer, today, f) })
+	}
+	if h.svc.Satisfaction != nil {
+		f.hasSurveys = true
+		wg.Go(func() { errs[2] = h.surveyFigures(ctx, dealer, from, today, f) })
+	}
+	if h.svc.Campaigns != nil {
+		f.hasCampaigns = true
+		wg.Go(func() { errs[3] = h.campaignFigures(ctx, dealer, from, today, f) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	if g := h.svc.Grading; g != nil {
-		f.hasGrades = true
-		grades, err := g.Grades(ctx, dealer)
-		if err != nil {
-			return nil, err
-		}
-		f.grades = map[grading.Grade]int{}
-		for _, gr := range grades {
-			f.grades[grading.Grade(gr)]++
-		}
-		// Every customer's revenue, to draw the curve by tenths.
-		if f.pareto, err = g.Pareto(ctx, dealer, grading.ParetoRequest{AsOf: today, Limit: 1 << 20}); err != nil {
-			return nil, err
-		}
-		f.deciles = deciles(f.pareto)
-	}
-	if s := h.svc.Satisfaction; s != nil {
-		f.hasSurveys = true
-		qs, err := s.ListQuestionnaires(ctx, dealer, crm.PageRequest{Limit: dashQuestionnaires})
-		if err != nil {
-			return nil, err
-		}
-		for _, q := range qs.Items {
-			rep, err := s.Report(ctx, dealer, q.ID, satisfaction.ReportRequest{From: from, To: today})
-			if err != nil {
-				return nil, err
-			}
-			f.surveys = append(f.surveys, surveyFigures{name: q.Name, report: rep, priorities: rep.Priorities(satisfaction.DefaultTarget)})
-		}
-	}
-	if c := h.svc.Campaigns; c != nil {
-		f.hasCampaigns = true
-		all, err := crm.All(ctx, func(after string) (crm.Page[campaign.Campaign], error) {
-			return c.List(ctx, dealer, campaign.Filter{PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
-		})
-		if err != nil {
-			return nil, err
-		}
-		// The newest campaigns that have an audience.
-		for i := len(all) - 1; i >= 0 && len(f.funnels) < dashCampaigns; i-- {
-			if all[i].FrozenAt.IsZero() || len(all[i].Targets) == 0 {
-				continue
-			}
-			fr, err := c.Funnel(ctx, dealer, all[i].ID)
-			if err != nil {
-				return nil, err
-			}
-			f.funnels = append(f.funnels, funnelFigures{name: all[i].Name, rows: fr.Rows})
-		}
-		if f.channels, err = c.Channels(ctx, dealer, crm.DateRange{From: from, To: today}); err != nil {
-			return nil, err
-		}
-	}
 	return f, nil
+}
+
+// gradeFigures reads the grade distribution and every customer's revenue,
+// to draw the Pareto curve by tenths.
+func (h *handler) gradeFigures(ctx context.Context, dealer crm.DealerID, today dealercrm.Date, f *figures) error {
+	g := h.svc.Grading
+	grades, err := g.Grades(ctx, dealer)
+	if err != nil {
+		return err
+	}
+	f.grades = map[grading.Grade]int{}
+	for _, gr := range grades {
+		f.grades[grading.Grade(gr)]++
+	}
+	if f.pareto, err = g.Pareto(ctx, dealer, grading.ParetoRequest{AsOf: today, Limit: 1 << 20}); err != nil {
+		return err
+	}
+	f.deciles = deciles(f.pareto)
+	return nil
+}
+
+// surveyFigures reads the CSI report and priorities of the first
+// questionnaires.
+func (h *handler) surveyFigures(ctx context.Context, dealer crm.DealerID, from, today dealercrm.Date, f *figures) error {
+	s := h.svc.Satisfaction
+	qs, err := s.ListQuestionnaires(ctx, dealer, crm.PageRequest{Limit: dashQuestionnaires})
+	if err != nil {
+		return err
+	}
+	for _, q := range qs.Items {
+		rep, err := s.Report(ctx, dealer, q.ID, satisfaction.ReportRequest{From: from, To: today})
+		if err != nil {
+			return err
+		}
+		f.surveys = append(f.surveys, surveyFigures{name: q.Name, report: rep, priorities: rep.Priorities(satisfaction.DefaultTarget)})
+	}
+	return nil
+}
+
+// campaignFigures reads the funnels of the newest campaigns with an
+// audience and the channel report.
+func (h *handler) campaignFigures(ctx context.Context, dealer crm.DealerID, from, today dealercrm.Date, f *figures) error {
+	c := h.svc.Campaigns
+	all, err := crm.All(ctx, func(after string) (crm.Page[campaign.Campaign], error) {
+		return c.List(ctx, dealer, campaign.Filter{PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
+	})
+	if err != nil {
+		return err
+	}
+	for i := len(all) - 1; i >= 0 && len(f.funnels) < dashCampaigns; i-- {
+		if all[i].FrozenAt.IsZero() || len(all[i].Targets) == 0 {
+			continue
+		}
+		fr, err := c.Funnel(ctx, dealer, all[i].ID)
+		if err != nil {
+			return err
+		}
+		f.funnels = append(f.funnels, funnelFigures{name: all[i].Name, rows: fr.Rows})
+	}
+	f.channels, err = c.Channels(ctx, dealer, crm.DateRange{From: from, To: today})
+	return err
 }
 
 // deciles returns the revenue share of each tenth of the customers of a
