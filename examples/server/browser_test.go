@@ -90,7 +90,6 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("proxy-server", "http://127.0.0.1:9"), // loopback bypasses a proxy; nothing else gets out
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"),
-		chromedp.Flag("lang", "zh-CN"),
 		chromedp.Flag("accept-lang", "zh-CN,zh"), // a Chinese CR department's browser
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(laptopWidth, laptopHeight),
@@ -184,13 +183,19 @@ func (b *browser) open(u string) {
 	b.do(chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("body")))
 }
 
-// shot writes a full-page PNG of what the browser shows to name.png at
-// laptop width, and to name-phone.png at phone width when phone is set.
+// shot checks that every form control of the page has a label, and writes
+// a full-page PNG of what the browser shows to name.png at laptop width,
+// and to name-phone.png at phone width when phone is set.
 func (b *browser) shot(name string, phone bool) {
 	b.t.Helper()
+	assert.Empty(b.t, b.unlabelled(), "every form control of %s has a label", name)
 	b.save(name + ".png")
 	if phone {
 		b.do(chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateMobile, chromedp.EmulateScale(1)))
+		// Usable on a phone: nothing makes the page wider than the screen
+		// (wide tables scroll inside their own box).
+		w := eval[int](b, `document.documentElement.scrollWidth`)
+		assert.LessOrEqual(b.t, w, phoneWidth, "%s is no wider than a phone's %d px", name, phoneWidth)
 		b.save(name + "-phone.png")
 		b.do(chromedp.EmulateViewport(laptopWidth, laptopHeight))
 	}
@@ -219,6 +224,17 @@ func (b *browser) capture(file string, shoot chromedp.Action[[]byte]) {
 	b.t.Logf("screenshot %s (%d KB)", path, len(png)/1024)
 }
 
+// unlabelled lists the form controls of the page that a screen reader
+// could not name: no <label>, aria-label or aria-labelledby (hidden inputs
+// and buttons, named by their text, aside).
+func (b *browser) unlabelled() []string {
+	b.t.Helper()
+	return eval[[]string](b, `[...document.querySelectorAll('input, select, textarea')]
+		.filter(e => e.type !== 'hidden' && e.type !== 'submit' && e.type !== 'button')
+		.filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+		.map(e => e.outerHTML.slice(0, 120))`)
+}
+
 // text is the visible text of the page.
 func (b *browser) text() string {
 	b.t.Helper()
@@ -230,10 +246,12 @@ func (b *browser) text() string {
 // screenshot. The console scenario builds on it.
 func TestBrowserHarness(t *testing.T) {
 	b := newBrowser(t)
-	page := `data:text/html;charset=utf-8,` + url.PathEscape(`<!doctype html><meta http-equiv="Content-Security-Policy" content="script-src 'none'">`+
-		`<title>t</title><p>今日待办 Today</p><img src="https://example.com/x.png"><script>document.title = "ran"</script>`)
+	page := `data:text/html;charset=utf-8,` + url.PathEscape(`<!doctype html><meta name="viewport" content="width=device-width"><meta http-equiv="Content-Security-Policy" content="script-src 'none'">`+
+		`<title>t</title><p>今日待办 Today</p><input id="q"><img src="https://example.com/x.png"><script>document.title = "ran"</script>`)
 	b.open(page)
 	require.True(t, strings.Contains(b.text(), "今日待办"), "the page renders")
+	require.Len(t, b.unlabelled(), 1, "an input without a label is noticed")
+	eval[bool](b, `(() => { const l = document.createElement('label'); l.htmlFor = 'q'; l.textContent = '搜索'; document.body.append(l); return true; })()`)
 	b.shot("harness", true)
 	require.FileExists(t, filepath.Join(b.dir, "harness-phone.png"))
 	b.mu.Lock()
@@ -382,21 +400,30 @@ func TestConsoleInBrowser(t *testing.T) {
 		Customer string `json:"customer"`
 		URL      string `json:"url"`
 	}
+	// The first task whose customer's name links to a 360 page (a lead's
+	// prospect may have none).
 	first := eval[task](b, `(() => {
-		const f = document.querySelector('form[action*="/outcome"]');
-		if (!f) return {id: "", customer: "", url: ""};
-		const task = f.closest('[id^="task-"]'), group = f.closest('section');
-		const a = group.querySelector('h2 a');
-		return {id: task.id.slice(5), customer: a ? a.textContent.trim() : "", url: a ? a.href : ""};
+		for (const f of document.querySelectorAll('form[action$="/outcome"]')) {
+			const a = f.closest('section').querySelector('h2 a');
+			if (a) return {id: f.closest('[id^="task-"]').id.slice(5), customer: a.textContent.trim(), url: a.href};
+		}
+		return {id: "", customer: "", url: ""};
 	})()`)
 	require.NotEmpty(t, first.ID, "today's list has a task to work on: %s", b.text())
 	require.NotEmpty(t, first.URL, "the task's customer links to the 360 page")
 	note := fmt.Sprintf("浏览器测试 %d", time.Now().UnixNano())
 	reached := word("zh-CN", "outcome.reached")
-	b.do(
-		chromedp.SetValue(chromedp.ID("o-"+first.ID), "reached"),
-		chromedp.SetValue(chromedp.ID("n-"+first.ID), note),
-	)
+	// The outcome is chosen by the word on the option, the note typed.
+	chosen := eval[bool](b, fmt.Sprintf(`(() => {
+		const sel = document.getElementById(%q);
+		const o = [...sel.options].find(o => o.textContent.trim() === %q);
+		if (!o) return false;
+		sel.value = o.value;
+		sel.dispatchEvent(new Event('change', {bubbles: true}));
+		return true;
+	})()`, "o-"+first.ID, reached))
+	require.True(t, chosen, "the outcome list offers %q", reached)
+	b.do(chromedp.SendKeys(chromedp.ID("n-"+first.ID), note))
 	b.submit(fmt.Sprintf(`#task-%s form[action$="/outcome"] button[type=submit]`, first.ID))
 	flash := eval[string](b, `(document.querySelector('[role=status]') || {textContent: ""}).textContent`)
 	assert.Contains(t, flash, reached, "the page says the outcome was recorded")

@@ -115,7 +115,7 @@ func (s *svg) close() template.HTML {
 	s.b.WriteString(`</svg>`)
 	// Every caller string was escaped on its way in (esc), and the rest is
 	// this package's own markup.
-	return template.HTML(s.b.String()) //nolint:gosec
+	return template.HTML(s.b.String())
 }
 
 // raw writes markup of this package's own.
