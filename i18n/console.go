@@ -21,7 +21,6 @@ var console = []struct{ code, zh, en string }{
 	{"console.sign_out", "退出", "Sign out"},
 	{"console.none", "无", "none"},
 	{"console.search", "查询", "Search"},
-	{"console.save", "保存", "Save"},
 	{"console.more", "下一页", "Next page"},
 
 	// Sign-in.
@@ -30,7 +29,6 @@ var console = []struct{ code, zh, en string }{
 	{"console.signin.hint", "请输入管理员发放给您的 API 密钥。", "Enter the API key your administrator gave you."},
 	{"console.signin.submit", "登录", "Sign in"},
 	{"console.signin.bad_key", "密钥无效或已被吊销。", "The key is unknown or revoked."},
-	{"console.signin.no_dealer", "该密钥不属于任何门店。", "The key belongs to no store."},
 
 	// Errors.
 	{"console.error.title", "出错了", "Something went wrong"},
@@ -58,11 +56,9 @@ var console = []struct{ code, zh, en string }{
 	{"console.tasks.scope.mine", "我的", "Mine"},
 	{"console.tasks.scope.role", "我的角色", "My role"},
 	{"console.tasks.empty", "今天没有待办任务。", "Nothing to call today."},
-	{"console.tasks.customer", "客户", "Customer"},
 	{"console.tasks.lead", "线索", "Lead"},
 	{"console.tasks.reason", "事由", "Reason"},
 	{"console.tasks.kind", "类型", "Kind"},
-	{"console.tasks.phone", "电话", "Phone"},
 	{"console.tasks.plate", "车牌", "Plate"},
 	{"console.tasks.model", "车型", "Model"},
 	{"console.tasks.due", "到期窗口", "Due window"},
@@ -79,8 +75,6 @@ var console = []struct{ code, zh, en string }{
 	{"console.tasks.skip_reason", "跳过原因", "Reason to skip"},
 	{"console.tasks.reassign", "转派", "Reassign"},
 	{"console.tasks.staff", "员工编号", "Staff ID"},
-	{"console.tasks.open_360", "客户360", "Customer 360"},
-	{"console.tasks.grade_tier", "等级/会员", "Grade / tier"},
 
 	// Owner roles of tasks.
 	{"owner_role.sales_consultant", "销售顾问", "sales consultant"},
