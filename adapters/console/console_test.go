@@ -560,6 +560,11 @@ func TestEveryInputLabelled(t *testing.T) {
 		link := members[i+len(`href="`):]
 		_, pages["member"] = b.get(link[:strings.Index(link, `"`)])
 	}
+	rawCode := regexp.MustCompile(`\b(console|kind|outcome|purpose|stage|tier|channel|payer|severity|entry_kind|member_status|complaint_status|customer_kind|lost_reason|owner_role)\.[a-z_]+`)
+	for name, body := range pages {
+		assert.Empty(t, rawCode.FindAllString(strings.NewReplacer("console.css", "", "console.js", "").Replace(body), -1),
+			"%s shows message codes the catalog does not know", name)
+	}
 	field := regexp.MustCompile(`<(input|select)\b[^>]*>`)
 	idAttr := regexp.MustCompile(`\bid="([^"]+)"`)
 	checked := 0
