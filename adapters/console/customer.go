@@ -443,8 +443,11 @@ func (h *handler) grade(q *req, d *customerData, id crm.CustomerID) error {
 	}
 	for i := len(g.History) - 1; i >= 0 && len(b.History) < listed; i-- {
 		ch := g.History[i]
-		b.History = append(b.History, ch.Period.String()+" "+strings.TrimSpace(string(ch.Old)+" → "+string(ch.New))+" "+
-			q.say(ch.ReasonCode, ch.ReasonParams, ch.Reason))
+		move := string(ch.New)
+		if ch.Old != "" {
+			move = string(ch.Old) + " → " + move
+		}
+		b.History = append(b.History, ch.Period.String()+" "+move+"："+q.say(ch.ReasonCode, ch.ReasonParams, ch.Reason))
 	}
 	d.Grade = b
 	return nil
