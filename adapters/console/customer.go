@@ -13,6 +13,7 @@ import (
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/i18n"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/dealercrm/dealercrm/satisfaction"
@@ -447,7 +448,11 @@ func (h *handler) grade(q *req, d *customerData, id crm.CustomerID) error {
 		if ch.Old != "" {
 			move = string(ch.Old) + " → " + move
 		}
-		b.History = append(b.History, ch.Period.String()+" "+move+"："+q.say(ch.ReasonCode, ch.ReasonParams, ch.Reason))
+		sep := "："
+		if q.lang == i18n.English {
+			sep = ": "
+		}
+		b.History = append(b.History, ch.Period.String()+" "+move+sep+q.say(ch.ReasonCode, ch.ReasonParams, ch.Reason))
 	}
 	d.Grade = b
 	return nil
