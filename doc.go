@@ -25,6 +25,10 @@
 //     migrations under configurable schema and table names.
 //   - adapters/httpapi: a reference net/http JSON API with per-dealer API
 //     keys, RFC 9457 problem details and an OpenAPI 3.1 document.
+//   - adapters/console: the web console of the CR department — today's
+//     calls, a customer 360 page, the lead board, members and a dashboard
+//     of server-side SVG charts (adapters/console/chart) — an importable
+//     http.Handler over the services, signed in with an API key.
 //   - client: a typed Go client of that API for hosts that run it as a
 //     service — one method per operation with the SDK's types, generated
 //     from the route table (httpapi.Operations), pages, the event feed,

@@ -65,7 +65,7 @@ func New(langs ...language.Tag) *Catalog {
 // the others alone.
 func Default() *Catalog {
 	c := New(Chinese, English)
-	for _, m := range builtin {
+	for _, m := range slices.Concat(builtin, console) {
 		c.texts[m.code] = map[language.Tag]string{Chinese: m.zh, English: m.en}
 	}
 	return c

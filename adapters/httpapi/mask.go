@@ -33,7 +33,7 @@ import (
 func MaskAttr(groups []string, a slog.Attr) slog.Attr {
 	if isPhoneKey(a.Key) {
 		if s := valueText(a.Value); s != "" {
-			a.Value = slog.StringValue(maskPhone(s))
+			a.Value = slog.StringValue(MaskPhone(s))
 		}
 		return a
 	}
@@ -49,10 +49,12 @@ func MaskAttr(groups []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// maskPhone masks a value known to be a phone number: in its canonical
-// form when it is a mobile, else every number in it, else all of it but
-// the ends.
-func maskPhone(s string) string {
+// MaskPhone masks a value known to be a phone number, as every answer to a
+// principal without crm.PermPersonalData shows it: in its canonical form
+// when it is a mobile (13800138000 → 138****8000), else every number in
+// it, else all of it but the ends. Other adapters (the web console) mask
+// with it, so that a number looks the same wherever it is masked.
+func MaskPhone(s string) string {
 	n := crm.NormalizeMobile(s)
 	if crm.CheckMobile(n) {
 		return crm.MaskMobile(n)
@@ -316,7 +318,7 @@ func maskValue(v any, phone bool) any {
 	switch x := v.(type) {
 	case string:
 		if phone && x != "" {
-			return maskPhone(x)
+			return MaskPhone(x)
 		}
 		return maskString(x)
 	case []any:

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"os"
 
 	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/adapters/console"
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/apikey"
@@ -20,7 +23,7 @@ import (
 
 var serveCommand = &command{
 	name:    "serve",
-	summary: "serve the HTTP API, with the daily jobs, messages and webhooks",
+	summary: "serve the HTTP API and the web console, with the daily jobs, messages and webhooks",
 	help: `Usage: dealercrm serve [flags]
 
 Serves the HTTP API (its OpenAPI document at /v1/openapi.json) on a migrated
@@ -117,7 +120,21 @@ For a trial without a database, --memory serves an empty in-memory store
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "dealercrm %s serving on %s (%s)\n", dealercrm.Version, app.BaseURL(ln.Addr()), where)
-		return app.Serve(ctx, ln, a.Handler(keys, bg, set, logger), logger)
+		fmt.Fprintf(e.stdout, "dealercrm %s serving on %s (%s); web console at %s/console/\n", dealercrm.Version, app.BaseURL(ln.Addr()), where, app.BaseURL(ln.Addr()))
+		// The console's cookies are Secure: serve it behind TLS (browsers
+		// also keep them on http://localhost).
+		// Its CSRF tokens are keyed by a secret derived from the keys'
+		// one, so that every replica accepts the forms of the others.
+		web := a.Console(keys, logger, console.WithSecret(consoleSecret(secret)))
+		return app.Serve(ctx, ln, app.WithConsole(a.Handler(keys, bg, set, logger), web), logger)
 	},
+}
+
+// consoleSecret derives the web console's CSRF secret from the server
+// secret of the API keys: the same on every replica, and not the keys'
+// secret itself.
+func consoleSecret(keySecret string) []byte {
+	m := hmac.New(sha256.New, []byte(keySecret))
+	m.Write([]byte("dealercrm web console"))
+	return m.Sum(nil)
 }

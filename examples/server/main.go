@@ -28,7 +28,9 @@
 // themselves in the in-process jobs.Scheduler, which looks for due work
 // every -job-interval; its first round runs before the server listens, so
 // the banner shows how many tasks are due for the first demo store, with
-// curl lines for GET /v1/tasks and GET /v1/job-runs. It only wires packages
+// curl lines for GET /v1/tasks and GET /v1/job-runs. It serves the web
+// console (package console) at /console/, signed in with the same keys
+// (cookies without Secure: the demo serves plain http). It only wires packages
 // together: flags → store → services → demo data → scheduler → handler →
 // http.Server.
 package main
@@ -51,6 +53,7 @@ import (
 	_ "time/tzdata" // dealer time zones (Asia/Shanghai) also on hosts without tzdata
 
 	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/adapters/console"
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/adapters/postgres"
@@ -215,7 +218,10 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	if *fixedKeys {
 		fixed = keys
 	}
-	h := a.Handler(keySvc, bg, set, logger, httpapi.WithPrincipals(fixed))
+	// The web console at /console/, signed in with the same keys; the demo
+	// serves plain http, so its cookies go without Secure.
+	h := app.WithConsole(a.Handler(keySvc, bg, set, logger, httpapi.WithPrincipals(fixed)),
+		a.Console(keySvc, logger, console.WithInsecureCookies()))
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -239,6 +245,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, now f
 	}
 	fmt.Fprintf(stdout, "Today's tasks for %s on %s: %d%s due\n", data.Dealers[0].Dealer.ID, today, len(due.Items), more)
 	fmt.Fprintf(stdout, "Grades of %s on %s: %v\n", data.Dealers[0].Dealer.ID, today, graded.Counts)
+	fmt.Fprintf(stdout, "Web console: %s/console/ (sign in with one of the keys above)\n", base)
 	admin := tokens[data.Dealers[0].APIKey]
 	fmt.Fprintf(stdout, "Try:\n  curl -H 'Authorization: Bearer %s' '%s/v1/customers?limit=3'\n", admin, base)
 	fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/tasks?date=%s'\n", admin, base, today)

@@ -486,3 +486,22 @@ func TestServerFlags(t *testing.T) {
 	assert.Error(t, run(ctx, []string{"-nope"}, io.Discard, io.Discard))
 	assert.NoError(t, run(ctx, []string{"-h"}, io.Discard, io.Discard), "help is not an error")
 }
+
+// TestServerConsole finds the web console mounted at /console/ beside the
+// HTTP API, its sign-in page served over plain http with cookies the
+// browser keeps (no Secure attribute on the demo).
+func TestServerConsole(t *testing.T) {
+	b, cancel, done, logs := start(t, "-addr", "127.0.0.1:0", "-customers", "60")
+	assert.Contains(t, strings.Join(b.lines, "\n"), b.base+"/console/", "the banner shows the console's URL")
+	res, err := http.Get(b.base + "/console/signin")
+	require.NoError(t, err)
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, string(body), `name="key"`, "the sign-in form asks for the API key")
+	for _, c := range res.Cookies() {
+		assert.False(t, c.Secure, "the demo's cookie %s works over plain http", c.Name)
+	}
+	stop(t, cancel, done, logs)
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/dealercrm/dealercrm/adapters/console"
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
 	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/apikey"
@@ -194,6 +195,25 @@ func (a *App) Handler(keys *apikey.Service, b *Background, set Settings, logger 
 		httpapi.WithRateLimit(set.KeyRate, set.KeyBurst), httpapi.WithAudit(a.Stores.Audit), httpapi.WithEvents(a.Stores.Events),
 		httpapi.WithMessages(a.Messages), httpapi.WithWebhooks(b.Webhooks)}
 	return httpapi.NewHandler(a.CRM, append(opts, extra...)...)
+}
+
+// Console returns the web console (package console) over a's services,
+// signed in with the managed API keys of keys, logging to logger, its
+// changes in a's audit trail; extra options come last (WithInsecureCookies
+// for a demo over plain http).
+func (a *App) Console(keys *apikey.Service, logger *slog.Logger, extra ...console.Option) http.Handler {
+	opts := []console.Option{console.WithLogger(logger), console.WithAudit(a.Stores.Audit)}
+	return console.New(console.Services{CRM: a.CRM, Lifecycle: a.Lifecycle, Loyalty: a.Loyalty, Grading: a.Grading,
+		Satisfaction: a.Satisfaction, Campaigns: a.Campaigns}, console.Keys(keys), append(opts, extra...)...)
+}
+
+// WithConsole serves the console web at console.DefaultPrefix (/console/)
+// and everything else with api.
+func WithConsole(api, web http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(console.DefaultPrefix, web)
+	mux.Handle("/", api)
+	return mux
 }
 
 // Serve serves h on ln until ctx is cancelled, then shuts down gracefully
