@@ -213,6 +213,7 @@ var console = []struct{ code, zh, en string }{
 	{"channel.wechat", "微信", "WeChat"},
 	{"channel.email", "邮件", "email"},
 	{"channel.visit", "面访", "visit"},
+	{"channel.general", "活动通用", "campaign-wide"},
 	{"customer_kind.individual", "个人", "individual"},
 	{"customer_kind.company", "企业/大客户", "company"},
 	{"payer.customer", "客户自付", "customer"},

@@ -8,8 +8,8 @@
 // "end": "2026-05-01", "n": "1"}, and the HTTP API renders it by the
 // request's Accept-Language:
 //
-//	交强险保单P1将于2026-05-01到期，第1次续保提醒
-//	compulsory insurance P1 ends on 2026-05-01: renewal reminder 1
+//	交强险将于2026-05-01到期，第1次续保提醒
+//	compulsory insurance ends on 2026-05-01: renewal reminder 1
 //
 // A Catalog holds one template per code and language. Templates name
 // their parameters in braces, "{end}"; "{insurance_kind:insurance_kind}"

@@ -98,12 +98,12 @@ func TestMatch(t *testing.T) {
 func TestRender(t *testing.T) {
 	cat := i18n.Default()
 	p := map[string]string{"insurance_kind": "compulsory", "policy": "P1", "end": "2026-05-01", "n": "2"}
-	assert.Equal(t, "交强险保单P1将于2026-05-01到期，第2次续保提醒", cat.Render(i18n.Chinese, "lifecycle.reason.insurance_renewal", p))
-	assert.Equal(t, "compulsory insurance P1 ends on 2026-05-01: renewal reminder 2", cat.Render(i18n.English, "lifecycle.reason.insurance_renewal", p))
+	assert.Equal(t, "交强险将于2026-05-01到期，第2次续保提醒", cat.Render(i18n.Chinese, "lifecycle.reason.insurance_renewal", p))
+	assert.Equal(t, "compulsory insurance ends on 2026-05-01: renewal reminder 2", cat.Render(i18n.English, "lifecycle.reason.insurance_renewal", p))
 
 	t.Run("an enumeration value without a name stays as it is", func(t *testing.T) {
 		p := map[string]string{"insurance_kind": "liability", "policy": "P1", "end": "2026-05-01", "n": "1"}
-		assert.Equal(t, "liability保单P1将于2026-05-01到期，第1次续保提醒", cat.Render(i18n.Chinese, "lifecycle.reason.insurance_renewal", p))
+		assert.Equal(t, "liability将于2026-05-01到期，第1次续保提醒", cat.Render(i18n.Chinese, "lifecycle.reason.insurance_renewal", p))
 	})
 	t.Run("a missing parameter shows its placeholder", func(t *testing.T) {
 		assert.Equal(t, "会员资格将于{end}到期", cat.Render(i18n.Chinese, "lifecycle.reason.membership_renewal", nil))
@@ -196,8 +196,8 @@ func TestPlannedReasonsRendered(t *testing.T) {
 	for key, want := range map[string][2]string{
 		"delivery_3dc 2026-03-04":      {"交车后第3天感谢回访（2026-03-01交车）", "thank-you call 3 days after delivery (delivered on 2026-03-01)"},
 		"delivery_n_plus_1 2026-04-01": {"交车满1个月回访（2026-03-01交车）", "call 1 month(s) after delivery (delivered on 2026-03-01)"},
-		"insurance_renewal 2026-03-11": {"交强险保单P1将于2026-05-10到期，第1次续保提醒", "compulsory insurance P1 ends on 2026-05-10: renewal reminder 1"},
-		"insurance_renewal 2026-05-03": {"交强险保单P1将于2026-05-10到期，第3次续保提醒", "compulsory insurance P1 ends on 2026-05-10: renewal reminder 3"},
+		"insurance_renewal 2026-03-11": {"交强险将于2026-05-10到期，第1次续保提醒", "compulsory insurance ends on 2026-05-10: renewal reminder 1"},
+		"insurance_renewal 2026-05-03": {"交强险将于2026-05-10到期，第3次续保提醒", "compulsory insurance ends on 2026-05-10: renewal reminder 3"},
 		// No readings: 5,000 km at the default daily distance, before
 		// delivery + 6 months; a week before.
 		"first_maintenance 2026-06-27": {"首保到期：预计2026-07-04（行驶5000公里或交车满6个月，以先到为准），第1次提醒",
