@@ -434,6 +434,10 @@ type DealerStore interface {
 type CustomerFilter struct {
 	Kind   CustomerKind `json:"kind,omitempty"`
 	Mobile string       `json:"mobile,omitempty"`
+	// Name finds the customers whose name contains the text, character for
+	// character (马洁, 马 and 洁 all find 马洁; case matters). At most
+	// MaxSearchText characters, no control characters (see Validate).
+	Name string `json:"name,omitempty"`
 	// IDNumber finds a customer by resident ID card number (normalised,
 	// see NormalizeIDNumber).
 	IDNumber     string  `json:"id_number,omitempty"`
@@ -461,6 +465,10 @@ type VehicleFilter struct {
 	OwnerID CustomerID `json:"owner_id,omitempty"`
 	VIN     string     `json:"vin,omitempty"`
 	Model   string     `json:"model,omitempty"`
+	// Plate finds the vehicles whose plate contains the text, both compared
+	// as PlateKey gives them (沪A·12345 is found by 沪a12345 and by 12345).
+	// At most MaxSearchText characters, not only separators (see Validate).
+	Plate string `json:"plate,omitempty"`
 	PageRequest
 }
 

@@ -113,7 +113,7 @@ func matchDealer(d *crm.Dealer, f *crm.DealerFilter) bool { return is(f.GroupID,
 
 func matchCustomer(c *crm.Customer, f *crm.CustomerFilter) bool {
 	return is(f.Kind, c.Kind) && is(f.Mobile, c.Mobile) && is(f.IDNumber, c.IDNumber) &&
-		is(f.ConsultantID, c.ConsultantID) && is(f.AdvisorID, c.AdvisorID)
+		is(f.ConsultantID, c.ConsultantID) && is(f.AdvisorID, c.AdvisorID) && f.MatchName(c.Name)
 }
 
 func matchLead(l *crm.Lead, f *crm.LeadFilter) bool {
@@ -126,7 +126,7 @@ func matchLead(l *crm.Lead, f *crm.LeadFilter) bool {
 }
 
 func matchVehicle(v *crm.Vehicle, f *crm.VehicleFilter) bool {
-	return is(f.OwnerID, v.OwnerID) && is(f.VIN, v.VIN) && is(f.Model, v.Model)
+	return is(f.OwnerID, v.OwnerID) && is(f.VIN, v.VIN) && is(f.Model, v.Model) && f.MatchPlate(v.Plate)
 }
 
 func matchSale(s *crm.Sale, f *crm.SaleFilter) bool {

@@ -147,7 +147,15 @@ func filterCustomers(q *bun.SelectQuery, f crm.CustomerFilter) *bun.SelectQuery 
 	q = whereEq(q, "mobile", f.Mobile)
 	q = whereEq(q, "id_number", f.IDNumber)
 	q = whereEq(q, "consultant_id", f.ConsultantID)
-	return whereEq(q, "advisor_id", f.AdvisorID)
+	q = whereEq(q, "advisor_id", f.AdvisorID)
+	if f.Name != "" {
+		// strpos, not LIKE: the text is taken literally (no %, _ or \ to
+		// escape), as crm.CustomerFilter.MatchName takes it. No index
+		// serves a substring without pg_trgm, which a host may not allow;
+		// the scan of one dealer's names is measured in docs/console.md.
+		q = q.Where("strpos(t.name, ?) > 0", f.Name)
+	}
+	return q
 }
 
 // ---- leads
@@ -267,8 +275,17 @@ func toVehicle(r *vehicleRow) (crm.Vehicle, error) {
 func filterVehicles(q *bun.SelectQuery, f crm.VehicleFilter) *bun.SelectQuery {
 	q = whereEq(q, "owner_id", f.OwnerID)
 	q = whereEq(q, "vin", f.VIN)
-	return whereEq(q, "model", f.Model)
+	q = whereEq(q, "model", f.Model)
+	if f.Plate != "" {
+		q = q.Where("strpos("+plateKeySQL+", ?) > 0", crm.PlateKey(f.Plate))
+	}
+	return q
 }
+
+// plateKeySQL is crm.PlateKey of column t.plate: the separators dropped
+// (translate deletes the characters it has no replacement for) and ASCII
+// letters in upper case, whatever the database's locale.
+const plateKeySQL = "translate(t.plate, 'abcdefghijklmnopqrstuvwxyz·• -.', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ')"
 
 // ---- sales
 

@@ -1,0 +1,93 @@
+package crm
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxSearchText is the longest text, in characters, that a substring
+// filter (CustomerFilter.Name, VehicleFilter.Plate) accepts.
+const MaxSearchText = 64
+
+// plateSeparators are what people write between a plate's parts: 沪A·12345,
+// 沪A•12345, 沪A 12345, 沪A-12345, 沪A.12345.
+const plateSeparators = "·• -."
+
+// PlateKey returns a licence plate as plates are searched: without the
+// separators "·", "•", " ", "-" and ".", and with ASCII letters in upper
+// case (沪A·12345, 沪a12345 and 沪A 12345 all give 沪A12345). Only ASCII
+// letters change case, so that every store computes the same key whatever
+// its locale; the Postgres store computes it in SQL with translate().
+func PlateKey(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case strings.ContainsRune(plateSeparators, r):
+		case r >= 'a' && r <= 'z':
+			b.WriteRune(r - 'a' + 'A')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// MatchName reports whether a customer's name contains f.Name (empty matches
+// everything); the comparison is exact, character for character.
+func (f *CustomerFilter) MatchName(name string) bool {
+	return f.Name == "" || strings.Contains(name, f.Name)
+}
+
+// MatchPlate reports whether PlateKey(plate) contains PlateKey(f.Plate)
+// (an empty f.Plate matches everything).
+func (f *VehicleFilter) MatchPlate(plate string) bool {
+	return f.Plate == "" || strings.Contains(PlateKey(plate), PlateKey(f.Plate))
+}
+
+// Validate returns a *ValidationError naming the fields of f no store
+// accepts: a name longer than MaxSearchText characters or holding a
+// control character, or a malformed cursor. Every store runs it in List.
+func (f CustomerFilter) Validate() error {
+	var c Checker
+	checkSearchText(&c, "name", f.Name)
+	if _, err := f.AfterID(); err != nil {
+		c.Add("after", RuleFormat, "is not a cursor returned by a previous page")
+	}
+	return c.Err("customer filter")
+}
+
+// Validate returns a *ValidationError naming the fields of f no store
+// accepts: a plate longer than MaxSearchText characters, holding a control
+// character or nothing but separators (PlateKey is empty), or a malformed
+// cursor. Every store runs it in List.
+func (f VehicleFilter) Validate() error {
+	var c Checker
+	if checkSearchText(&c, "plate", f.Plate) && f.Plate != "" && PlateKey(f.Plate) == "" {
+		c.Add("plate", RuleFormat, "must hold a letter or a digit, not only separators")
+	}
+	if _, err := f.AfterID(); err != nil {
+		c.Add("after", RuleFormat, "is not a cursor returned by a previous page")
+	}
+	return c.Err("vehicle filter")
+}
+
+// checkSearchText adds to c the error of a substring filter's text s:
+// invalid UTF-8 or a NUL (CheckText), another control character, or more
+// than MaxSearchText characters. It reports whether s is fine.
+func checkSearchText(c *Checker, field, s string) bool {
+	if fe, bad := CheckText(field, s); bad {
+		c.Append(fe)
+		return false
+	}
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		c.Add(field, RuleText, "must not contain a control character")
+		return false
+	}
+	if n := utf8.RuneCountInString(s); n > MaxSearchText {
+		c.Add(field, RuleMaxLength, "must be at most %d characters, got %d", MaxSearchText, n)
+		return false
+	}
+	return true
+}
