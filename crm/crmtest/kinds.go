@@ -34,15 +34,15 @@ func customerSpec() spec[crm.Customer, crm.CustomerID, crm.CustomerFilter] {
 		bumps: func(c crm.Customer) int { return len(c.Hobbies) },
 		page:  func(f crm.CustomerFilter, p crm.PageRequest) crm.CustomerFilter { f.PageRequest = p; return f },
 		filters: func(r refs) ([]crm.Customer, []filterCase[crm.CustomerFilter]) {
-			c := func(n int, kind crm.CustomerKind, mobile string, consultant, advisor crm.StaffID) crm.Customer {
+			c := func(n int, kind crm.CustomerKind, name, mobile string, consultant, advisor crm.StaffID) crm.Customer {
 				v := Customer(r.dealer, n)
-				v.Kind, v.Mobile, v.ConsultantID, v.AdvisorID = kind, mobile, consultant, advisor
+				v.Kind, v.Name, v.Mobile, v.ConsultantID, v.AdvisorID = kind, name, mobile, consultant, advisor
 				return v
 			}
 			recs := []crm.Customer{
-				c(1, crm.Individual, "13800000001", "S-1", "A-1"),
-				c(2, crm.Company, "13800000002", "S-2", "A-1"),
-				c(3, crm.Individual, "+4915112345678", "S-1", "A-2"),
+				c(1, crm.Individual, "马洁", "13800000001", "S-1", "A-1"),
+				c(2, crm.Company, `Zhang 50%_Off\Ltd`, "13800000002", "S-2", "A-1"),
+				c(3, crm.Individual, "司马光", "+4915112345678", "S-1", "A-2"),
 			}
 			type f = crm.CustomerFilter
 			return recs, []filterCase[f]{
@@ -55,7 +55,24 @@ func customerSpec() spec[crm.Customer, crm.CustomerID, crm.CustomerFilter] {
 				{"Advisor", f{AdvisorID: "A-1"}, []int{0, 1}},
 				{"KindAndAdvisor", f{Kind: crm.Individual, AdvisorID: "A-1"}, []int{0}},
 				{"NoMatch", f{ConsultantID: "S-9"}, nil},
+				// Name is a substring, taken literally: LIKE's %, _ and \
+				// are plain characters.
+				{"NameWhole", f{Name: "马洁"}, []int{0}},
+				{"NameFirstChar", f{Name: "马"}, []int{0, 2}},
+				{"NameLastChar", f{Name: "洁"}, []int{0}},
+				{"NameMiddle", f{Name: "50%"}, []int{1}},
+				{"NamePercent", f{Name: "%"}, []int{1}},
+				{"NameUnderscoreNotAWildcard", f{Name: "5_%"}, nil},
+				{"NameBackslash", f{Name: `\L`}, []int{1}},
+				{"NameCaseMatters", f{Name: "zhang"}, nil},
+				{"NameAndAdvisor", f{Name: "马", AdvisorID: "A-2"}, []int{2}},
+				{"NameNoMatch", f{Name: "马洁云"}, nil},
 			}
+		},
+		badFilters: []badFilter[crm.CustomerFilter]{
+			{"NameTooLong", "name", crm.CustomerFilter{Name: strings.Repeat("马", crm.MaxSearchText+1)}},
+			{"NameControl", "name", crm.CustomerFilter{Name: "马\t洁"}},
+			{"NameNUL", "name", crm.CustomerFilter{Name: "马\x00"}},
 		},
 	}
 }
@@ -139,13 +156,13 @@ func vehicleSpec() spec[crm.Vehicle, crm.VehicleID, crm.VehicleFilter] {
 		respell: func(v *crm.Vehicle) { respell(&v.Price) },
 		page:    func(f crm.VehicleFilter, p crm.PageRequest) crm.VehicleFilter { f.PageRequest = p; return f },
 		filters: func(r refs) ([]crm.Vehicle, []filterCase[crm.VehicleFilter]) {
-			v := func(n int, owner crm.CustomerID, model string) crm.Vehicle {
+			v := func(n int, owner crm.CustomerID, model, plate string) crm.Vehicle {
 				x := Vehicle(r.dealer, owner, n)
-				x.Model = model
+				x.Model, x.Plate = model, plate
 				return x
 			}
 			c0, c1 := r.customers[0], r.customers[1]
-			recs := []crm.Vehicle{v(1, c0, "ID.4"), v(2, c1, "ID.4"), v(3, "", "Tiguan L")}
+			recs := []crm.Vehicle{v(1, c0, "ID.4", "沪A·12345"), v(2, c1, "ID.4", "沪a-12346"), v(3, "", "Tiguan L", "浙B 98765")}
 			type f = crm.VehicleFilter
 			return recs, []filterCase[f]{
 				{"All", f{}, []int{0, 1, 2}},
@@ -154,7 +171,23 @@ func vehicleSpec() spec[crm.Vehicle, crm.VehicleID, crm.VehicleFilter] {
 				{"VIN", f{VIN: recs[2].VIN}, []int{2}},
 				{"OwnerAndModel", f{OwnerID: c1, Model: "ID.4"}, []int{1}},
 				{"NoMatch", f{OwnerID: c1, Model: "Tiguan L"}, nil},
+				// Plates compare without separators, letters in upper case.
+				{"PlateAsStored", f{Plate: "沪A·12345"}, []int{0}},
+				{"PlateLowerNoDot", f{Plate: "沪a12345"}, []int{0}},
+				{"PlateOtherSeparator", f{Plate: "沪A 1234-5"}, []int{0}},
+				{"PlateDigits", f{Plate: "12345"}, []int{0}},
+				{"PlateCommonPart", f{Plate: "沪A1234"}, []int{0, 1}},
+				{"PlateSpansSeparator", f{Plate: "a1"}, []int{0, 1}},
+				{"PlateMiddleDigit", f{Plate: "5"}, []int{0, 2}},
+				{"PlateLowerLetter", f{Plate: "b98"}, []int{2}},
+				{"PlatePercent", f{Plate: "%"}, nil},
+				{"PlateAndOwner", f{Plate: "沪A", OwnerID: c1}, []int{1}},
 			}
+		},
+		badFilters: []badFilter[crm.VehicleFilter]{
+			{"PlateTooLong", "plate", crm.VehicleFilter{Plate: strings.Repeat("1", crm.MaxSearchText+1)}},
+			{"PlateControl", "plate", crm.VehicleFilter{Plate: "沪A\n1"}},
+			{"PlateOnlySeparators", "plate", crm.VehicleFilter{Plate: " · - "}},
 		},
 	}
 }

@@ -46,6 +46,15 @@ type spec[T cloner[T], ID ~string, F any] struct {
 	page func(F, crm.PageRequest) F
 	// filters returns records of r.dealer and filter cases over them.
 	filters func(r refs) ([]T, []filterCase[F])
+	// badFilters are filters every store refuses, each with the field its
+	// *crm.ValidationError names; none for most kinds.
+	badFilters []badFilter[F]
+}
+
+// badFilter is a filter a store refuses and the field the error names.
+type badFilter[F any] struct {
+	name, field string
+	filter      F
 }
 
 // filterCase is a filter and the indexes of the records it matches.
@@ -78,6 +87,7 @@ func runRepositoryTests[T cloner[T], ID ~string, F any](t *testing.T, newStore f
 		{"ListDefaultLimit", (*env[T, ID, F]).testListDefaultLimit},
 		{"ListEmptyAndBadCursor", (*env[T, ID, F]).testListEmptyAndBadCursor},
 		{"ListFilters", (*env[T, ID, F]).testListFilters},
+		{"ListBadFilters", (*env[T, ID, F]).testListBadFilters},
 		{"Update", (*env[T, ID, F]).testUpdate},
 		{"UpdateConcurrent", (*env[T, ID, F]).testUpdateConcurrent},
 		{"Delete", (*env[T, ID, F]).testDelete},
@@ -354,6 +364,23 @@ func (e *env[T, ID, F]) testListEmptyAndBadCursor(t *testing.T) {
 		if assert.ErrorAs(t, err, &ve, "a malformed cursor %q is a *crm.ValidationError", after) {
 			assert.True(t, ve.Has("after", ""), "the validation error names field \"after\", got %v", ve.Fields)
 		}
+	}
+}
+
+func (e *env[T, ID, F]) testListBadFilters(t *testing.T) {
+	if len(e.badFilters) == 0 {
+		t.Skip("the kind has no filter a store refuses beyond the cursor")
+	}
+	e.create(t, e.a)
+	for _, tc := range e.badFilters {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := e.r.List(t.Context(), e.a.dealer, tc.filter)
+			var ve *crm.ValidationError
+			if assert.ErrorAs(t, err, &ve, "the filter is a *crm.ValidationError") {
+				assert.True(t, ve.Has(tc.field, ""), "the validation error names field %q, got %v", tc.field, ve.Fields)
+			}
+			assert.Empty(t, p.Items, "a refused filter lists nothing")
+		})
 	}
 }
 
