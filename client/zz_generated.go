@@ -101,6 +101,9 @@ type ListCustomersParams struct {
 	ConsultantID crm.StaffID
 	// AdvisorID is the parameter advisor_id: Service advisor in charge.
 	AdvisorID crm.StaffID
+	// Name is the parameter name: Text the name contains, character for character (name=马 finds
+	// 马洁 and 司马光; case matters); at most 64 characters.
+	Name string
 	// Limit is the parameter limit: Page size: 1 to 1000 (larger values are capped), 50 when omitted.
 	Limit int
 	// After is the parameter after: Cursor: the next member of the previous page.
@@ -114,6 +117,7 @@ func (p *ListCustomersParams) values() url.Values {
 	setText(q, "id_number", p.IDNumber)
 	setText(q, "consultant_id", p.ConsultantID)
 	setText(q, "advisor_id", p.AdvisorID)
+	setText(q, "name", p.Name)
 	setInt(q, "limit", p.Limit)
 	setText(q, "after", p.After)
 	return q
@@ -370,6 +374,10 @@ type ListVehiclesParams struct {
 	VIN string
 	// Model is the parameter model: Model.
 	Model string
+	// Plate is the parameter plate: Text the licence plate contains, both without the separators ·,
+	// •, space, - and . and in upper case (plate=沪a12345 and plate=12345 find 沪A·12345); at
+	// most 64 characters.
+	Plate string
 	// Limit is the parameter limit: Page size: 1 to 1000 (larger values are capped), 50 when omitted.
 	Limit int
 	// After is the parameter after: Cursor: the next member of the previous page.
@@ -381,6 +389,7 @@ func (p *ListVehiclesParams) values() url.Values {
 	setText(q, "owner_id", p.OwnerID)
 	setText(q, "vin", p.VIN)
 	setText(q, "model", p.Model)
+	setText(q, "plate", p.Plate)
 	setInt(q, "limit", p.Limit)
 	setText(q, "after", p.After)
 	return q

@@ -133,7 +133,7 @@ func FuzzPatchBodies(f *testing.F) {
 // FuzzListQuery sends random query strings to every list route.
 func FuzzListQuery(f *testing.F) {
 	for _, s := range []string{"", "limit=2", "limit=0&after=AAAA", "after=%ff", "levels=H,,A&status=open",
-		"date_from=2025-01-01&date_to=2024-01-01", "from=2025-03-04T00:00:00Z", "mobile=%2B86%20138", "vin=lsv", "x=1&x=2", "%zz", ";;&&=="} {
+		"date_from=2025-01-01&date_to=2024-01-01", "from=2025-03-04T00:00:00Z", "mobile=%2B86%20138", "vin=lsv", "name=%25_%5C", "plate=%C2%B7-", "x=1&x=2", "%zz", ";;&&=="} {
 		f.Add(s)
 	}
 	f.Add("outcome=denied&record=c1&staff_id=S01&to=2026-01-01T00:00:00%2B08:00&request_id=r1")

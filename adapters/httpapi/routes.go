@@ -358,6 +358,8 @@ var (
 				func(f *crm.CustomerFilter) *string { return &f.IDNumber }),
 			textParam("consultant_id", "Sales consultant in charge.", nil, func(f *crm.CustomerFilter) *crm.StaffID { return &f.ConsultantID }),
 			textParam("advisor_id", "Service advisor in charge.", nil, func(f *crm.CustomerFilter) *crm.StaffID { return &f.AdvisorID }),
+			textParam("name", "Text the name contains, character for character (name=马 finds 马洁 and 司马光; case matters); at most 64 characters.",
+				strings.TrimSpace, func(f *crm.CustomerFilter) *string { return &f.Name }),
 		},
 	}
 	leads = resource[crm.Lead, crm.LeadID, leadInput, crm.LeadFilter]{
@@ -388,6 +390,8 @@ var (
 			textParam("owner_id", "Owner (customer).", nil, func(f *crm.VehicleFilter) *crm.CustomerID { return &f.OwnerID }),
 			textParam("vin", "VIN (case-insensitive).", crm.NormalizeVIN, func(f *crm.VehicleFilter) *string { return &f.VIN }),
 			textParam("model", "Model.", nil, func(f *crm.VehicleFilter) *string { return &f.Model }),
+			textParam("plate", "Text the licence plate contains, both without the separators ·, •, space, - and . and in upper case (plate=沪a12345 and plate=12345 find 沪A·12345); at most 64 characters.",
+				nil, func(f *crm.VehicleFilter) *string { return &f.Plate }),
 		},
 	}
 	sales = resource[crm.Sale, crm.SaleID, saleInput, crm.SaleFilter]{
