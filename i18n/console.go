@@ -87,7 +87,6 @@ var console = []struct{ code, zh, en string }{
 	{"console.customers.query", "姓名、手机号或车牌", "Name, mobile or plate"},
 	{"console.customers.results", "查询结果", "Results"},
 	{"console.customers.no_results", "没有找到匹配的客户。", "No matching customer."},
-	{"console.customers.truncated", "仅查找了最近的 {n} 条记录，请输入更完整的条件。", "Only {n} records were searched: narrow the search."},
 	{"console.customer.profile", "基本信息", "Profile"},
 	{"console.customer.name", "姓名", "Name"},
 	{"console.customer.mobile", "手机", "Mobile"},

@@ -19,11 +19,11 @@ import (
 	"github.com/dealercrm/dealercrm/satisfaction"
 )
 
-// Search: a mobile number is looked up by the store's index; a name or a
-// plate by reading at most searchScan customers and vehicles, as the
-// stores have no text index. It finds at most searchResults customers.
+// Search: a mobile number is looked up by the store's index, a name by the
+// customers' Name filter, a plate by the vehicles' Plate filter (both
+// substrings, answered by the store). It finds at most searchResults
+// customers.
 const (
-	searchScan    = 5000
 	searchResults = 50
 	// listed is how many rows a section of the 360 page shows (the newest).
 	listed = 20
@@ -34,10 +34,9 @@ type customerHit struct {
 }
 
 type customersData struct {
-	Query     string
-	Hits      []customerHit
-	Searched  bool
-	Truncated string
+	Query    string
+	Hits     []customerHit
+	Searched bool
 }
 
 // customersPage is the customer search of 客户360: by mobile, name or plate.
@@ -45,7 +44,7 @@ func (h *handler) customersPage(q *req) error {
 	text := strings.TrimSpace(q.r.URL.Query().Get("q"))
 	d := customersData{Query: text}
 	if text != "" {
-		cs, truncated, err := h.search(q, text)
+		cs, err := h.search(q, text)
 		if err != nil {
 			return err
 		}
@@ -54,87 +53,62 @@ func (h *handler) customersPage(q *req) error {
 			d.Hits = append(d.Hits, customerHit{Name: c.Name, Phone: q.phone(c.Mobile), Kind: q.word("customer_kind", string(c.Kind)),
 				URL: h.cfg.prefix + "customers/" + url.PathEscape(string(c.ID))})
 		}
-		if truncated {
-			d.Truncated = q.T("console.customers.truncated", "n", strconv.Itoa(searchScan))
-		}
 	}
 	return q.show("customers", q.view("console.customers.title", "customers"), d)
 }
 
-// plateKey is a plate as searched: without separators, upper case
-// (沪A·12345 and 沪a12345 match).
-func plateKey(s string) string {
-	return strings.ToUpper(strings.NewReplacer("·", "", "•", "", " ", "", "-", "", ".", "").Replace(s))
-}
-
-// search finds the dealer's customers whose mobile is text, whose name
-// contains it, or who own a vehicle whose plate contains it; truncated
-// says the scan stopped at searchScan records.
-func (h *handler) search(q *req, text string) ([]crm.Customer, bool, error) {
+// search finds at most searchResults of the dealer's customers: the one
+// whose mobile is text, else those whose name contains it, then those who
+// own a vehicle whose plate contains it (crm.PlateKey). Merged customers
+// are left out.
+func (h *handler) search(q *req, text string) ([]crm.Customer, error) {
 	ctx, dealer := q.r.Context(), q.p.Dealer
 	if m := crm.NormalizeMobile(text); crm.CheckMobile(m) {
 		p, err := h.svc.CRM.ListCustomers(ctx, dealer, crm.CustomerFilter{Mobile: m, PageRequest: crm.PageRequest{Limit: searchResults}})
-		return p.Items, false, err
+		return p.Items, err
 	}
 	var out []crm.Customer
 	seen := map[crm.CustomerID]bool{}
-	truncated := false
-	after, scanned := "", 0
-	for len(out) < searchResults {
-		p, err := h.svc.CRM.ListCustomers(ctx, dealer, crm.CustomerFilter{PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
-		if err != nil {
-			return nil, false, err
+	add := func(c *crm.Customer) error {
+		if c.MergedInto == "" && !seen[c.ID] {
+			out, seen[c.ID] = append(out, *c), true
 		}
-		for _, c := range p.Items {
-			if strings.Contains(c.Name, text) && len(out) < searchResults && c.MergedInto == "" {
-				out, seen[c.ID] = append(out, c), true
-			}
+		if len(out) >= searchResults {
+			return errEnough
 		}
-		scanned += len(p.Items)
-		if p.Next == "" {
-			break
-		}
-		if scanned >= searchScan {
-			truncated = true
-			break
-		}
-		after = p.Next
+		return nil
 	}
-	key := plateKey(text)
-	if key == "" {
-		return out, truncated, nil
-	}
-	after, scanned = "", 0
-	for len(out) < searchResults {
-		p, err := h.svc.CRM.ListVehicles(ctx, dealer, crm.VehicleFilter{PageRequest: crm.PageRequest{After: after, Limit: crm.MaxLimit}})
-		if err != nil {
-			return nil, false, err
-		}
-		for _, v := range p.Items {
-			if v.OwnerID == "" || seen[v.OwnerID] || !strings.Contains(plateKey(v.Plate), key) || len(out) >= searchResults {
-				continue
+	err := crm.Each(ctx, func(after string) (crm.Page[crm.Customer], error) {
+		return h.svc.CRM.ListCustomers(ctx, dealer, crm.CustomerFilter{Name: text, PageRequest: crm.PageRequest{After: after, Limit: searchResults}})
+	}, add)
+	if err == nil && crm.PlateKey(text) != "" {
+		err = crm.Each(ctx, func(after string) (crm.Page[crm.Vehicle], error) {
+			return h.svc.CRM.ListVehicles(ctx, dealer, crm.VehicleFilter{Plate: text, PageRequest: crm.PageRequest{After: after, Limit: searchResults}})
+		}, func(v *crm.Vehicle) error {
+			if v.OwnerID == "" || seen[v.OwnerID] {
+				return nil
 			}
 			c, err := h.svc.CRM.GetCustomer(ctx, dealer, v.OwnerID)
 			if errors.Is(err, dealercrm.ErrNotFound) {
-				continue
+				return nil
 			}
 			if err != nil {
-				return nil, false, err
+				return err
 			}
-			out, seen[c.ID] = append(out, c), true
-		}
-		scanned += len(p.Items)
-		if p.Next == "" {
-			break
-		}
-		if scanned >= searchScan {
-			truncated = true
-			break
-		}
-		after = p.Next
+			return add(&c)
+		})
 	}
-	return out, truncated, nil
+	// Text a filter refuses (longer than crm.MaxSearchText, a control
+	// character) matches nobody: the page says so rather than failing.
+	var ve *crm.ValidationError
+	if errors.Is(err, errEnough) || errors.As(err, &ve) {
+		err = nil
+	}
+	return out, err
 }
+
+// errEnough stops a search's walk once it has searchResults customers.
+var errEnough = errors.New("console: enough search results")
 
 // The 360 page's rows, every text rendered.
 type (

@@ -14,11 +14,10 @@ import (
 const membersPerPage = 50
 
 type membersData struct {
-	Query     string
-	Rows      []memberRow
-	Next      string
-	Searched  bool
-	Truncated string
+	Query    string
+	Rows     []memberRow
+	Next     string
+	Searched bool
 }
 
 type memberRow struct {
@@ -35,14 +34,11 @@ func (h *handler) membersPage(q *req) error {
 	f := loyalty.MembershipFilter{PageRequest: crm.PageRequest{After: qs.Get("after"), Limit: membersPerPage}}
 	names := map[crm.CustomerID]crm.Customer{}
 	if text != "" {
-		cs, truncated, err := h.search(q, text)
+		cs, err := h.search(q, text)
 		if err != nil {
 			return err
 		}
 		d.Searched = true
-		if truncated {
-			d.Truncated = q.T("console.customers.truncated", "n", "5000")
-		}
 		if len(cs) == 0 {
 			return q.show("members", q.view("console.members.title", "members"), d)
 		}
