@@ -29,6 +29,9 @@ type kind[T any, ID ~string, F any, R any] struct {
 	// filter adds the conditions of a list filter; page reads its PageRequest.
 	filter func(*bun.SelectQuery, F) *bun.SelectQuery
 	page   func(F) crm.PageRequest
+	// searchFirst reports whether List should find the page's IDs first,
+	// then read their rows (see List); nil for never.
+	searchFirst func(F) bool
 }
 
 // meta returns the Record every dealer-owned entity embeds.
@@ -376,12 +379,25 @@ func (r repo[T, ID, F, R]) List(ctx context.Context, dealer crm.DealerID, f F) (
 	}
 	size := pr.Size()
 	var rows []R
-	q := r.s.db.NewSelect().Model(&rows).ModelTableExpr(r.t.from).Where("t.dealer_id = ?", string(dealer))
-	q = r.k.filter(q, f)
-	if after != "" {
-		q = q.Where("t.id > ?", after)
+	q := r.s.db.NewSelect().Model(&rows).ModelTableExpr(r.t.from)
+	page := func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = r.k.filter(q.Where("t.dealer_id = ?", string(dealer)), f)
+		if after != "" {
+			q = q.Where("t.id > ?", after)
+		}
+		return q.OrderExpr("t.id").Limit(int64(size) + 1)
 	}
-	if err := q.OrderExpr("t.id").Limit(int64(size) + 1).Scan(ctx); err != nil {
+	if r.k.searchFirst != nil && r.k.searchFirst(f) {
+		// A substring search reads every row of the dealer that does not
+		// match. The page's IDs come first, from an index that carries
+		// the searched text (migration 0032) without the wide rows, then
+		// only their rows are read.
+		ids := page(r.s.db.NewSelect().ModelTableExpr(r.t.from).ColumnExpr("t.id"))
+		q = q.Where("t.dealer_id = ?", string(dealer)).Where("t.id IN (?)", ids).OrderExpr("t.id")
+	} else {
+		q = page(q)
+	}
+	if err := q.Scan(ctx); err != nil {
 		return crm.Page[T]{}, translate(r.k.name, err)
 	}
 	items := make([]T, len(rows))
