@@ -19,16 +19,21 @@ import (
 // migration 0005. Get it with Store.Loyalty; inside InTx it works in the
 // transaction.
 //
-// Every command (Do) is one transaction of two statements around the
-// domain command: the first locks the customer's account row with
+// A command on its own (not in a caller's transaction, without a
+// request's audit record) runs on the posting path first (post, in
+// posting.go): two prepared statements without BEGIN or COMMIT, a read
+// and a write guarded by the account's version. When that path cannot
+// decide it, and for every command inside a transaction, the command is
+// one transaction of two statements around the domain command (the
+// locking path): the first locks the customer's account row with
 // SELECT … FOR UPDATE, reading in the same statement the open lots, the
 // membership, the idempotency key and whether the command's source was
 // posted (and with what receipt); the second writes the new entries, the
 // changed lots, the account's balances, the membership and its events and
 // the key with the receipt as data-modifying CTEs. The command's events
-// (loyalty.EventsOf; none for a replay) are written to the outbox by a
-// third statement just before COMMIT (see writeEvents), unless the Store
-// was made WithoutEvents. Concurrent commands on
+// (loyalty.EventsOf; none for a replay) are inserted into the outbox,
+// unnumbered, by a third statement just before COMMIT (see writeEvents),
+// unless the Store was made WithoutEvents. Concurrent commands on
 // one account queue on the row lock, so a redemption always sees the
 // balance the previous one left and a source is found posted by the
 // second of two commands posting it; the account's CHECK (points >= 0)
@@ -41,7 +46,8 @@ import (
 // statement conditional on that insert. When another customer's command
 // took the key in between, the statement writes nothing and the command
 // runs again, to find the key. Postgres therefore logs no statement for a
-// normal conflict.
+// normal conflict — except on the posting path, whose write fails when
+// another customer's command took the key between its read and its write.
 type LoyaltyStore struct{ s *Store }
 
 var _ loyalty.Store = LoyaltyStore{}
