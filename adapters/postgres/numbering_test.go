@@ -308,6 +308,19 @@ func TestLoyaltyPostingStatements(t *testing.T) {
 		assert.Equal(t, entries[0].Points+entries[1].Points, bal.Points)
 	})
 
+	t.Run("WithoutPreparedStatements", func(t *testing.T) {
+		s, h := pgtest.NewWatchedStore(t, postgres.WithoutPreparedStatements())
+		svc := loyaltytest.NewService(t, s.Loyalty(), nil)
+		loyaltytest.Member(t, svc, dealer, "c1", 0)
+		h.Reset()
+		_, err := svc.Earn(ctx, loyalty.EarnRequest{DealerID: dealer, Order: loyaltytest.Order("o-1", "c1", 500, day), Date: day, IdempotencyKey: "k1"})
+		require.NoError(t, err)
+		stmts := h.Statements()
+		require.Len(t, stmts, 2, "read, write; no BEGIN, no COMMIT: %v", stmts)
+		assert.True(t, strings.HasPrefix(stmts[1], "WITH a AS"), "the guarded write, through bun")
+		assert.Contains(t, stmts[1], "'k1'", "bun formatted it")
+	})
+
 	t.Run("SameAsLockingPath", func(t *testing.T) {
 		type result struct {
 			rec     loyalty.Receipt
