@@ -157,14 +157,15 @@ func (s *Store) insertEventsQuery(dealer crm.DealerID, evs []crm.Event, where st
 // numbers, in gid order after the dealer's last one. A cheap probe of the
 // partial index of unnumbered events comes first, so that reading an idle
 // feed writes nothing. The numbering is a transaction of its own: the
-// first statement locks the
-// dealer's event_seqs row (creating it), and the second, whose snapshot
-// is taken under that lock and so sees every number given before, numbers
-// the rows and advances the row's seq.
+// first statement locks the dealer's event_seqs row (creating it), and
+// the second, whose snapshot is taken under that lock and so sees every
+// number given before, numbers the rows and advances the row's seq. Probe
+// and numbering run on the pool, also for a store bound to a transaction:
+// its own uncommitted events are for no reader to number yet.
 func (es EventStore) number(ctx context.Context, dealer crm.DealerID) error {
 	events, seqs := es.s.cfg.table(TableEvents), es.s.cfg.table(TableEventSeqs)
 	var pending bool
-	if err := es.s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+events+" WHERE dealer_id = ? AND seq IS NULL)",
+	if err := es.s.root.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+events+" WHERE dealer_id = ? AND seq IS NULL)",
 		string(dealer)).Scan(&pending); err != nil {
 		return translate("number events", err)
 	}
@@ -190,10 +191,9 @@ func (es EventStore) number(ctx context.Context, dealer crm.DealerID) error {
 			last, string(dealer), string(dealer), string(dealer))
 		return translate("number events", err)
 	}
-	// A transaction of its own, also for a store bound to one (whose own
-	// uncommitted events no other reader could number either), so that the
-	// dealer's row is locked only while numbering. Not atomic: a numbering
-	// is no change of the request's, and must not take its audit record.
+	// The dealer's row is locked only while numbering. Not atomic: a
+	// numbering is no change of the request's, and must not take its
+	// audit record.
 	return es.s.retry(ctx, func() error {
 		return es.s.runTx(ctx, func(ctx context.Context, tx *Store) error { return run(ctx, tx.db) })
 	})
