@@ -84,6 +84,13 @@
 // transaction stays usable, as in the memory store. Update locks the row
 // with SELECT … FOR UPDATE, in the current transaction or one of its own.
 //
+// A loyalty command on its own runs on a posting path of two prepared
+// statements without BEGIN and COMMIT (LoyaltyStore.Do). Prepared
+// statements bypass bun's query hooks (bunotel); WithoutPreparedStatements
+// sends them as text, for PgBouncer in transaction mode. Events are
+// written unnumbered and numbered by their first reader (EventStore), so
+// following the feed needs a role that may write the event tables.
+//
 // A normal conflict raises no SQL error: Postgres would log the failed
 // statement, and bun writes the values (names, mobiles) into its text.
 // Writes insert or detect instead. Create says INSERT … ON CONFLICT DO

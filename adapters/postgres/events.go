@@ -14,14 +14,17 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// The event outbox (migration 0025). A Store bound to a transaction
-// buffers the events of the changes made through it (emit); runTx writes
-// them just before COMMIT (flushEvents), each dealer's in one statement
-// that takes the dealer's next sequence numbers from its event_seqs row.
-// That row stays locked until COMMIT, so one dealer's event-writing
-// transactions commit in sequence order: a reader that has seen n never
-// later meets a smaller committed number. Transactions without events,
-// and other dealers', are not held.
+// The event outbox (migrations 0025, 0031). A Store bound to a
+// transaction buffers the events of the changes made through it (emit);
+// runTx writes them just before COMMIT (flushEvents), each dealer's in
+// one plain INSERT, without a sequence number and without a lock: a
+// writer never waits for another dealer's or its own dealer's writers.
+// Events are numbered when they are read (number): before a reader looks
+// at a dealer's events, it gives the dealer's committed unnumbered events
+// the next numbers under the lock of the dealer's event_seqs row, in
+// insertion (gid) order. Only committed rows are visible to the numbering
+// and a batch of numbers commits at once, so a reader that has seen n
+// never later meets a committed number ≤ n.
 
 // eventBuf holds the events of a transaction until COMMIT.
 type eventBuf struct {
@@ -120,11 +123,19 @@ func (s *Store) flushEvents(ctx context.Context, db bun.IDB) error {
 	return nil
 }
 
-// insertEvents writes one dealer's events in one statement: it takes n
-// sequence numbers from the dealer's row of event_seqs and inserts the
-// events with them, in order. An event whose key the dealer has used is
-// left out (its number stays unused).
+// insertEvents writes one dealer's events in one statement, unnumbered
+// (seq NULL): a reader numbers them (number). An event whose key the
+// dealer has used is left out.
 func (s *Store) insertEvents(ctx context.Context, db bun.IDB, dealer crm.DealerID, evs []crm.Event) error {
+	q, args := s.insertEventsQuery(dealer, evs, "")
+	_, err := db.ExecContext(ctx, q, args...)
+	return translate("write events", err)
+}
+
+// insertEventsQuery is the INSERT of insertEvents and its arguments, on
+// the condition where ("" for none, else " WHERE …"); the posting's write
+// statement makes it one of its CTEs.
+func (s *Store) insertEventsQuery(dealer crm.DealerID, evs []crm.Event, where string) (string, []any) {
 	n := len(evs)
 	ids, types, versions := make(textArray, n), make(textArray, n), make(textArray, n)
 	kinds, subjects, ats := make(textArray, n), make(textArray, n), make(textArray, n)
@@ -134,21 +145,66 @@ func (s *Store) insertEvents(ctx context.Context, db bun.IDB, dealer crm.DealerI
 		kinds[i], subjects[i], ats[i] = e.Subject.Kind, e.Subject.ID, e.At.UTC().Format(time.RFC3339Nano)
 		keys[i], payloads[i] = e.Key, string(e.Payload)
 	}
-	q := "WITH s AS (INSERT INTO " + s.cfg.table(TableEventSeqs) + " AS q (dealer_id, seq) VALUES (?, ?)" +
-		" ON CONFLICT (dealer_id) DO UPDATE SET seq = q.seq + EXCLUDED.seq RETURNING q.seq)" +
-		" INSERT INTO " + s.cfg.table(TableEvents) + " (dealer_id, seq, id, type, version, subject_kind, subject_id, at, key, payload)" +
-		" SELECT ?, s.seq - ? + e.ord, e.id, e.type, e.version, e.kind, e.subject, e.at, NULLIF(e.key, ''), e.payload" +
-		" FROM s, unnest(?::text[], ?::text[], ?::int[], ?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::jsonb[])" +
-		" WITH ORDINALITY AS e(id, type, version, kind, subject, at, key, payload, ord)" +
+	q := "INSERT INTO " + s.cfg.table(TableEvents) + " (dealer_id, id, type, version, subject_kind, subject_id, at, key, payload)" +
+		" SELECT ?::text, e.id, e.type, e.version, e.kind, e.subject, e.at, NULLIF(e.key, ''), e.payload" +
+		" FROM unnest(?::text[], ?::text[], ?::int[], ?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::jsonb[])" +
+		" WITH ORDINALITY AS e(id, type, version, kind, subject, at, key, payload, ord)" + where + " ORDER BY e.ord" +
 		" ON CONFLICT (dealer_id, key) WHERE key IS NOT NULL DO NOTHING"
-	_, err := db.ExecContext(ctx, q, string(dealer), n, string(dealer), n,
-		ids, types, versions, kinds, subjects, ats, keys, payloads)
-	return translate("write events", err)
+	return q, []any{string(dealer), ids, types, versions, kinds, subjects, ats, keys, payloads}
+}
+
+// number gives the dealer's committed unnumbered events their sequence
+// numbers, in gid order after the dealer's last one. A cheap probe of the
+// partial index of unnumbered events comes first, so that reading an idle
+// feed writes nothing. The numbering is a transaction of its own: the
+// first statement locks the dealer's event_seqs row (creating it), and
+// the second, whose snapshot is taken under that lock and so sees every
+// number given before, numbers the rows and advances the row's seq. Probe
+// and numbering run on the pool, also for a store bound to a transaction:
+// its own uncommitted events are for no reader to number yet.
+func (es EventStore) number(ctx context.Context, dealer crm.DealerID) error {
+	events, seqs := es.s.cfg.table(TableEvents), es.s.cfg.table(TableEventSeqs)
+	var pending bool
+	if err := es.s.root.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+events+" WHERE dealer_id = ? AND seq IS NULL)",
+		string(dealer)).Scan(&pending); err != nil {
+		return translate("number events", err)
+	}
+	if !pending {
+		return nil
+	}
+	run := func(ctx context.Context, db bun.IDB) error {
+		// The lock statement also turns nested loops off for this
+		// transaction: with no or stale statistics the planner takes the
+		// unnumbered rows to be one and joins them to their numbers with a
+		// nested loop, quadratic in the backlog (16 s for 5,000 rows);
+		// without, the join is a merge join of two scans in gid order.
+		var last int64
+		var setting string
+		if err := db.QueryRowContext(ctx, "INSERT INTO "+seqs+" AS q (dealer_id) VALUES (?) ON CONFLICT (dealer_id) DO UPDATE SET seq = q.seq"+
+			" RETURNING q.seq, set_config('enable_nestloop', 'off', true)", string(dealer)).Scan(&last, &setting); err != nil {
+			return translate("number events", err)
+		}
+		_, err := db.ExecContext(ctx, "WITH n AS (UPDATE "+events+" AS e SET seq = ? + r.rn"+
+			" FROM (SELECT gid, row_number() OVER (ORDER BY gid) AS rn FROM "+events+" WHERE dealer_id = ? AND seq IS NULL) AS r"+
+			" WHERE e.dealer_id = ? AND e.gid = r.gid AND e.seq IS NULL RETURNING e.seq)"+
+			" UPDATE "+seqs+" SET seq = (SELECT max(seq) FROM n) WHERE dealer_id = ? AND EXISTS (SELECT FROM n)",
+			last, string(dealer), string(dealer), string(dealer))
+		return translate("number events", err)
+	}
+	// The dealer's row is locked only while numbering. Not atomic: a
+	// numbering is no change of the request's, and must not take its
+	// audit record.
+	return es.s.retry(ctx, func() error {
+		return es.s.runTx(ctx, func(ctx context.Context, tx *Store) error { return run(ctx, tx.db) })
+	})
 }
 
 // EventStore is the crm.EventStore on PostgreSQL, in the tables of
-// migration 0025 (TableEvents, TableEventSeqs). Wait polls (every
-// WithEventPoll, 200 ms by default): plain, and cheap on the primary key.
+// migrations 0025 and 0031 (TableEvents, TableEventSeqs). List, Wait,
+// Purge and Head first number the dealer's committed unnumbered events
+// (see number): reading a feed that has new events therefore writes, and
+// needs a role that may update TableEvents and TableEventSeqs. Wait polls
+// (every WithPoll, 200 ms by default): plain, and cheap on the indexes.
 type EventStore struct {
 	s    *Store
 	poll time.Duration
@@ -172,10 +228,13 @@ func (es EventStore) WithPoll(d time.Duration) EventStore {
 
 const eventCols = "dealer_id, seq, id, type, version, subject_kind, subject_id, at, payload"
 
-// List implements crm.EventStore: one query of the primary key, and the
-// retention floor when the page is empty or starts after a gap.
+// List implements crm.EventStore: it numbers the dealer's new events,
+// then reads one page of the sequence index, with the retention floor.
 func (es EventStore) List(ctx context.Context, dealer crm.DealerID, f crm.EventFilter) (crm.EventPage, error) {
 	if err := f.Validate(); err != nil {
+		return crm.EventPage{}, err
+	}
+	if err := es.number(ctx, dealer); err != nil {
 		return crm.EventPage{}, err
 	}
 	size := f.Size()
@@ -219,14 +278,24 @@ func (es EventStore) List(ctx context.Context, dealer crm.DealerID, f crm.EventF
 	return page, nil
 }
 
-// Wait implements crm.EventStore by looking every poll interval.
+// Wait implements crm.EventStore by looking every poll interval: one
+// query for a numbered event after after or an unnumbered one, which it
+// numbers before it looks again.
 func (es EventStore) Wait(ctx context.Context, dealer crm.DealerID, after int64) error {
-	q := "SELECT EXISTS (SELECT 1 FROM " + es.s.cfg.table(TableEvents) + " WHERE dealer_id = ? AND seq > ?)"
+	events := es.s.cfg.table(TableEvents)
+	q := "SELECT EXISTS (SELECT 1 FROM " + events + " WHERE dealer_id = ? AND seq > ?)," +
+		" EXISTS (SELECT 1 FROM " + events + " WHERE dealer_id = ? AND seq IS NULL)"
 	t := time.NewTicker(es.poll)
 	defer t.Stop()
 	for {
-		var found bool
-		if err := es.s.db.QueryRowContext(ctx, q, string(dealer), after).Scan(&found); err != nil {
+		var found, pending bool
+		err := es.s.db.QueryRowContext(ctx, q, string(dealer), after, string(dealer)).Scan(&found, &pending)
+		if err == nil && pending && !found {
+			if err = es.number(ctx, dealer); err == nil {
+				continue
+			}
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -243,10 +312,14 @@ func (es EventStore) Wait(ctx context.Context, dealer crm.DealerID, after int64)
 	}
 }
 
-// Purge implements crm.EventStore: one statement deletes the events up
+// Purge implements crm.EventStore: it numbers the dealer's new events,
+// then one statement deletes the events up
 // to the last one that happened before before (by sequence, so that what
 // is held stays a contiguous tail) and raises the dealer's floor to it.
 func (es EventStore) Purge(ctx context.Context, dealer crm.DealerID, before time.Time) (int, error) {
+	if err := es.number(ctx, dealer); err != nil {
+		return 0, err
+	}
 	var n int
 	err := es.s.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
 		events := es.s.cfg.table(TableEvents)

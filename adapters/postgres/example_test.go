@@ -112,6 +112,8 @@ func ExampleRenderMigrations() {
 	// 0029_customer_merged_into.tx.up.sql
 	// 0030_customer_id_number.tx.down.sql
 	// 0030_customer_id_number.tx.up.sql
+	// 0031_events_numbered_on_read.tx.down.sql
+	// 0031_events_numbered_on_read.tx.up.sql
 	// 0032_search.tx.down.sql
 	// 0032_search.tx.up.sql
 }

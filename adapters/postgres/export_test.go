@@ -49,3 +49,21 @@ func ExplainDuplicates(ctx context.Context, s *Store, dealer string, limit int) 
 	}
 	return out, rows.Err()
 }
+
+// WithBeforeCommit makes every transaction of the Store call fn just
+// before its COMMIT, after its events were written: a test holds a
+// transaction open there while others commit.
+func WithBeforeCommit(fn func(ctx context.Context)) Option {
+	return func(c *config) { c.beforeCommit = fn }
+}
+
+// WithStatementHook makes the Store call fn with the text of each
+// prepared statement before it runs (the posting path's statements, which
+// bun's query hooks do not see).
+func WithStatementHook(fn func(q string)) Option {
+	return func(c *config) { c.statement = fn }
+}
+
+// DollarPlaceholders is dollarPlaceholders, for the tests of package
+// postgres_test.
+var DollarPlaceholders = dollarPlaceholders

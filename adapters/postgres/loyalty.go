@@ -19,16 +19,21 @@ import (
 // migration 0005. Get it with Store.Loyalty; inside InTx it works in the
 // transaction.
 //
-// Every command (Do) is one transaction of two statements around the
-// domain command: the first locks the customer's account row with
+// A command on its own (not in a caller's transaction, without a
+// request's audit record) runs on the posting path first (post, in
+// posting.go): two prepared statements without BEGIN or COMMIT, a read
+// and a write guarded by the account's version. When that path cannot
+// decide it, and for every command inside a transaction, the command is
+// one transaction of two statements around the domain command (the
+// locking path): the first locks the customer's account row with
 // SELECT … FOR UPDATE, reading in the same statement the open lots, the
 // membership, the idempotency key and whether the command's source was
 // posted (and with what receipt); the second writes the new entries, the
 // changed lots, the account's balances, the membership and its events and
 // the key with the receipt as data-modifying CTEs. The command's events
-// (loyalty.EventsOf; none for a replay) are written to the outbox by a
-// third statement just before COMMIT (see writeEvents), unless the Store
-// was made WithoutEvents. Concurrent commands on
+// (loyalty.EventsOf; none for a replay) are inserted into the outbox,
+// unnumbered, by a third statement just before COMMIT (see writeEvents),
+// unless the Store was made WithoutEvents. Concurrent commands on
 // one account queue on the row lock, so a redemption always sees the
 // balance the previous one left and a source is found posted by the
 // second of two commands posting it; the account's CHECK (points >= 0)
@@ -41,7 +46,8 @@ import (
 // statement conditional on that insert. When another customer's command
 // took the key in between, the statement writes nothing and the command
 // runs again, to find the key. Postgres therefore logs no statement for a
-// normal conflict.
+// normal conflict — except on the posting path, whose write fails when
+// another customer's command took the key between its read and its write.
 type LoyaltyStore struct{ s *Store }
 
 var _ loyalty.Store = LoyaltyStore{}
@@ -103,6 +109,23 @@ type lockedState struct {
 	sourceReceipt sql.NullString
 }
 
+// stateReads is the select list that reads, besides the account row, the
+// state of a command: the open lots, the membership, the key's hash and
+// receipt, and the entry and receipt of the command's source. Its
+// arguments: ?0 dealer, ?1 customer, ?2 key, ?3 source.
+func (l LoyaltyStore) stateReads() string {
+	return `(SELECT json_agg(json_build_object('seq', x.seq, 'store_id', x.store_id, 'points', x.points, 'remaining', x.remaining,
+			'earned_on', x.earned_on, 'available_on', x.available_on, 'expires_on', x.expires_on) ORDER BY x.seq)::text
+			FROM ` + l.t(TableLoyaltyLots) + ` x WHERE x.dealer_id = ?0 AND x.customer_id = ?1 AND x.remaining > 0),
+		(SELECT row_to_json(m)::text FROM ` + l.t(TableLoyaltyMemberships) + ` m WHERE m.dealer_id = ?0 AND m.customer_id = ?1),
+		(SELECT k.hash FROM ` + l.t(TableLoyaltyIdempotency) + ` k WHERE k.dealer_id = ?0 AND k.key = ?2),
+		(SELECT k.receipt::text FROM ` + l.t(TableLoyaltyIdempotency) + ` k WHERE k.dealer_id = ?0 AND k.key = ?2),
+		(SELECT e.seq FROM ` + l.t(TableLoyaltyEntries) + ` e WHERE e.dealer_id = ?0 AND e.customer_id = ?1 AND e.source_key = ?3 AND e.source_key <> ''),
+		(SELECT k.receipt::text FROM ` + l.t(TableLoyaltyEntries) + ` e JOIN ` + l.t(TableLoyaltyIdempotency) + ` k
+			ON k.dealer_id = e.dealer_id AND k.key = e.idempotency_key AND k.customer_id = e.customer_id
+			WHERE e.dealer_id = ?0 AND e.customer_id = ?1 AND e.source_key = ?3 AND e.source_key <> '')`
+}
+
 // lock locks the customer's account row, creating it when missing, and
 // reads the state of a command in the same statement. Under READ COMMITTED
 // a statement that waited for the row lock sees the locked row's newest
@@ -113,16 +136,7 @@ type lockedState struct {
 func (l LoyaltyStore) lock(ctx context.Context, db bun.IDB, c *loyalty.Command) (*lockedState, error) {
 	st := &lockedState{data: loyalty.AccountData{DealerID: c.DealerID, CustomerID: c.CustomerID}}
 	dealer, customer := string(c.DealerID), string(c.CustomerID)
-	reads := `(SELECT json_agg(json_build_object('seq', x.seq, 'store_id', x.store_id, 'points', x.points, 'remaining', x.remaining,
-			'earned_on', x.earned_on, 'available_on', x.available_on, 'expires_on', x.expires_on) ORDER BY x.seq)::text
-			FROM ` + l.t(TableLoyaltyLots) + ` x WHERE x.dealer_id = ?0 AND x.customer_id = ?1 AND x.remaining > 0),
-		(SELECT row_to_json(m)::text FROM ` + l.t(TableLoyaltyMemberships) + ` m WHERE m.dealer_id = ?0 AND m.customer_id = ?1),
-		(SELECT k.hash FROM ` + l.t(TableLoyaltyIdempotency) + ` k WHERE k.dealer_id = ?0 AND k.key = ?2),
-		(SELECT k.receipt::text FROM ` + l.t(TableLoyaltyIdempotency) + ` k WHERE k.dealer_id = ?0 AND k.key = ?2),
-		(SELECT e.seq FROM ` + l.t(TableLoyaltyEntries) + ` e WHERE e.dealer_id = ?0 AND e.customer_id = ?1 AND e.source_key = ?3 AND e.source_key <> ''),
-		(SELECT k.receipt::text FROM ` + l.t(TableLoyaltyEntries) + ` e JOIN ` + l.t(TableLoyaltyIdempotency) + ` k
-			ON k.dealer_id = e.dealer_id AND k.key = e.idempotency_key AND k.customer_id = e.customer_id
-			WHERE e.dealer_id = ?0 AND e.customer_id = ?1 AND e.source_key = ?3 AND e.source_key <> '')`
+	reads := l.stateReads()
 	var lots, member sql.NullString
 	for attempt := 0; ; attempt++ {
 		var lastDate sqlDate
@@ -151,10 +165,16 @@ func (l LoyaltyStore) lock(ctx context.Context, db bun.IDB, c *loyalty.Command) 
 		}
 		break
 	}
+	return st, st.decode(c, lots, member)
+}
+
+// decode sets the lots and the membership of st from the JSON the
+// statement read.
+func (st *lockedState) decode(c *loyalty.Command, lots, member sql.NullString) error {
 	if lots.Valid {
 		var docs []lotDoc
 		if err := json.Unmarshal([]byte(lots.String), &docs); err != nil {
-			return nil, fmt.Errorf("postgres: loyalty lots of %s: %w", c.CustomerID, err)
+			return fmt.Errorf("postgres: loyalty lots of %s: %w", c.CustomerID, err)
 		}
 		st.data.Lots = make([]loyalty.Lot, len(docs))
 		for i := range docs {
@@ -164,12 +184,12 @@ func (l LoyaltyStore) lock(ctx context.Context, db bun.IDB, c *loyalty.Command) 
 	if member.Valid {
 		var d membershipDoc
 		if err := json.Unmarshal([]byte(member.String), &d); err != nil {
-			return nil, fmt.Errorf("postgres: loyalty membership of %s: %w", c.CustomerID, err)
+			return fmt.Errorf("postgres: loyalty membership of %s: %w", c.CustomerID, err)
 		}
 		m := d.membership(c.DealerID, c.CustomerID)
 		st.member = &m
 	}
-	return st, nil
+	return nil
 }
 
 // errKeyTaken reports that another customer's command took the command's
@@ -177,8 +197,16 @@ func (l LoyaltyStore) lock(ctx context.Context, db bun.IDB, c *loyalty.Command) 
 // the command again to find the key.
 var errKeyTaken = errors.New("postgres: loyalty idempotency key taken by a concurrent command")
 
-// Do implements loyalty.Store.
+// Do implements loyalty.Store. A command on its own (the store not bound
+// to a transaction, no request's audit record to commit with it) runs on
+// the posting path first (post: two statements, no transaction), and on
+// the locking path when that path cannot decide it.
 func (l LoyaltyStore) Do(ctx context.Context, c loyalty.Command) (loyalty.Receipt, error) {
+	if !l.s.inTx && !crm.AuditUnclaimed(ctx) {
+		if rec, done, err := l.post(ctx, &c); done {
+			return rec, err
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		var rec loyalty.Receipt
 		err := l.s.writeEvents(ctx, func(ctx context.Context, db bun.IDB) ([]crm.Event, error) {
@@ -206,21 +234,40 @@ func (l LoyaltyStore) do(ctx context.Context, db bun.IDB, c *loyalty.Command) (l
 	if err != nil {
 		return loyalty.Receipt{}, nil, err
 	}
-	if st.keyHash.Valid {
-		if st.keyHash.String != c.Hash {
-			return loyalty.Receipt{}, nil, loyalty.ErrIdempotencyConflict
-		}
-		var rec loyalty.Receipt
-		if err := json.Unmarshal([]byte(st.receipt.String), &rec); err != nil {
-			return rec, nil, fmt.Errorf("postgres: loyalty receipt of key %q: %w", c.Key, err)
-		}
-		rec.Replayed = true
-		return rec, nil, nil
+	if rec, done, err := st.replayKey(c); done {
+		return rec, nil, err
 	}
 	if st.sourceSeq.Valid {
 		rec, err := l.replaySource(ctx, db, c, st)
 		return rec, nil, err
 	}
+	state, rec, evs, err := st.apply(c)
+	if err != nil {
+		return loyalty.Receipt{}, nil, err
+	}
+	return rec, evs, l.write(ctx, db, c, st, state, &rec)
+}
+
+// replayKey answers a command whose key was used (done): the stored
+// receipt when the key was used for the same command, else
+// ErrIdempotencyConflict.
+func (st *lockedState) replayKey(c *loyalty.Command) (rec loyalty.Receipt, done bool, err error) {
+	if !st.keyHash.Valid {
+		return rec, false, nil
+	}
+	if st.keyHash.String != c.Hash {
+		return rec, true, loyalty.ErrIdempotencyConflict
+	}
+	if err := json.Unmarshal([]byte(st.receipt.String), &rec); err != nil {
+		return rec, true, fmt.Errorf("postgres: loyalty receipt of key %q: %w", c.Key, err)
+	}
+	rec.Replayed = true
+	return rec, true, nil
+}
+
+// apply runs c on the state st read and returns the changed state, the
+// receipt and the events to write with it.
+func (st *lockedState) apply(c *loyalty.Command) (*loyalty.State, loyalty.Receipt, []crm.Event, error) {
 	state := &loyalty.State{Account: loyalty.RestoreAccount(st.data), MembershipSeq: st.msSeq}
 	if st.member != nil {
 		m := st.member.Clone()
@@ -228,19 +275,18 @@ func (l LoyaltyStore) do(ctx context.Context, db bun.IDB, c *loyalty.Command) (l
 	}
 	rec, err := c.Apply(state)
 	if err != nil {
-		return loyalty.Receipt{}, nil, err
+		return nil, loyalty.Receipt{}, nil, err
 	}
 	for _, e := range state.Account.NewEntries() {
 		// The lock read only c.Source: an entry from another source might
 		// be posted already, and its insert would fail.
 		if src := e.SourceKey(); src != "" && src != c.Source {
-			return loyalty.Receipt{}, nil, loyalty.ErrUndeclaredSource
+			return nil, loyalty.Receipt{}, nil, loyalty.ErrUndeclaredSource
 		}
 	}
-	// writeEvents checks the events before COMMIT: a bad one rolls the
-	// command back.
-	evs := loyalty.EventsOf(c.DealerID, c.CustomerID, state, time.Now())
-	return rec, evs, l.write(ctx, db, c, st, state, &rec)
+	// writeEvents checks the events before COMMIT (the posting path before
+	// its write): a bad one fails the command.
+	return state, rec, loyalty.EventsOf(c.DealerID, c.CustomerID, state, time.Now()), nil
 }
 
 // replaySource answers a command whose source was posted: the receipt of
@@ -279,25 +325,69 @@ func (l LoyaltyStore) replaySource(ctx context.Context, db bun.IDB, c *loyalty.C
 	return rec, nil
 }
 
-// write stores what a command changed in one statement. With a key, the
-// key's row is inserted first (ON CONFLICT DO NOTHING) and every other
-// write is conditional on it: when another customer's command took the key
-// meanwhile, nothing is written and write returns errKeyTaken.
+// write stores what a command changed in one statement, in the
+// transaction that locked the account (writeQuery's locking form).
 func (l LoyaltyStore) write(ctx context.Context, db bun.IDB, c *loyalty.Command, st *lockedState, state *loyalty.State, rec *loyalty.Receipt) error {
+	q, args, err := l.writeQuery(c, st, state, rec, -1, nil)
+	if err != nil {
+		return err
+	}
+	var ok bool
+	if err := db.QueryRowContext(ctx, q, args...).Scan(&ok); err != nil {
+		return translate("loyalty: write", err)
+	}
+	if !ok {
+		return errKeyTaken
+	}
+	return nil
+}
+
+// writeQuery is the statement that stores what a command changed, as
+// data-modifying CTEs, and its arguments; it answers one boolean: whether
+// it wrote.
+//
+// In the locking form (version < 0, the account row locked by lock), with
+// a key, the key's row is inserted first (ON CONFLICT DO NOTHING) and
+// every other write is conditional on it: when another customer's command
+// took the key meanwhile, nothing is written (errKeyTaken).
+//
+// In the guarded form (the posting path, post: no lock taken, version the
+// account's version when the state was read), the account's UPDATE comes
+// first, WHERE version = version read, and every other write — the key,
+// entries, lots, membership and the events evs — is conditional on it:
+// when the account moved since the read, nothing is written. The key is
+// inserted without ON CONFLICT, so that a key taken meanwhile fails the
+// statement, which then writes nothing either.
+func (l LoyaltyStore) writeQuery(c *loyalty.Command, st *lockedState, state *loyalty.State, rec *loyalty.Receipt, version int64, evs []crm.Event) (string, []any, error) {
 	var ctes []string
 	var args []any
 	dealer, customer := string(c.DealerID), string(c.CustomerID)
-	// gate is the condition of every write: the key was inserted.
+	data := state.Account.Data()
+	account := `UPDATE ` + l.t(TableLoyaltyAccounts) + ` SET seq = ?::bigint, cumulative = ?::bigint, points = ?::bigint, last_date = ?::date,
+		membership_seq = ?::bigint, version = version + 1 WHERE dealer_id = ?::text AND customer_id = ?::text`
+	accountArgs := []any{data.Seq, data.Cumulative, data.Points, sqlDate(data.LastDate), st.msSeq + int64(len(state.Events)), dealer, customer}
+	// gate is the condition of every write: the key was inserted (locking
+	// form), the account updated (guarded form).
 	gate := ""
+	if version >= 0 {
+		ctes = append(ctes, `a AS (`+account+` AND version = ?::bigint RETURNING 1)`)
+		args = append(append(args, accountArgs...), version)
+		gate = " WHERE EXISTS (SELECT FROM a)"
+	}
 	if c.Key != "" {
 		b, err := json.Marshal(rec)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
-		ctes = append(ctes, `k AS (INSERT INTO `+l.t(TableLoyaltyIdempotency)+` (dealer_id, key, customer_id, hash, receipt, created_at)
-			VALUES (?, ?, ?, ?, ?, now()) ON CONFLICT (dealer_id, key) DO NOTHING RETURNING 1)`)
+		if version >= 0 {
+			ctes = append(ctes, `k AS (INSERT INTO `+l.t(TableLoyaltyIdempotency)+` (dealer_id, key, customer_id, hash, receipt, created_at)
+				SELECT ?::text, ?::text, ?::text, ?::text, ?::jsonb, now()`+gate+`)`)
+		} else {
+			ctes = append(ctes, `k AS (INSERT INTO `+l.t(TableLoyaltyIdempotency)+` (dealer_id, key, customer_id, hash, receipt, created_at)
+				VALUES (?::text, ?::text, ?::text, ?::text, ?::jsonb, now()) ON CONFLICT (dealer_id, key) DO NOTHING RETURNING 1)`)
+			gate = " WHERE EXISTS (SELECT FROM k)"
+		}
 		args = append(args, dealer, c.Key, customer, c.Hash, string(b))
-		gate = " WHERE EXISTS (SELECT FROM k)"
 	}
 	added := state.Account.NewEntries()
 	if len(added) > 0 {
@@ -307,7 +397,7 @@ func (l LoyaltyStore) write(ctx context.Context, db bun.IDB, c *loyalty.Command,
 			if len(e.Moves) > 0 {
 				b, err := json.Marshal(e.Moves)
 				if err != nil {
-					return err
+					return "", nil, err
 				}
 				moves = string(b)
 			}
@@ -331,51 +421,51 @@ func (l LoyaltyStore) write(ctx context.Context, db bun.IDB, c *loyalty.Command,
 			SELECT * FROM (VALUES `+strings.Join(rows, ", ")+`) v`+gate+`
 			ON CONFLICT (dealer_id, customer_id, seq) DO UPDATE SET remaining = excluded.remaining)`)
 	}
-	data := state.Account.Data()
-	andGate := ""
-	if gate != "" {
-		andGate = " AND EXISTS (SELECT FROM k)"
+	if version < 0 {
+		andGate := ""
+		if gate != "" {
+			andGate = " AND EXISTS (SELECT FROM k)"
+		}
+		ctes = append(ctes, `a AS (`+account+andGate+`)`)
+		args = append(args, accountArgs...)
 	}
-	ctes = append(ctes, `a AS (UPDATE `+l.t(TableLoyaltyAccounts)+` SET seq = ?, cumulative = ?, points = ?, last_date = ?, membership_seq = ?, version = version + 1
-		WHERE dealer_id = ? AND customer_id = ?`+andGate+`)`)
-	args = append(args, data.Seq, data.Cumulative, data.Points, sqlDate(data.LastDate), st.msSeq+int64(len(state.Events)), dealer, customer)
 	if m := state.Membership; m != nil && (st.member == nil || m.Version != st.member.Version) {
 		cte, margs, err := l.membershipCTE(dealer, customer, m, dbTime(m.UpdatedAt), gate)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		ctes, args = append(ctes, cte), append(args, margs...)
 	}
 	if len(state.Events) > 0 {
-		evs := make([]loyalty.MembershipEvent, len(state.Events))
+		mevs := make([]loyalty.MembershipEvent, len(state.Events))
 		for i, ev := range state.Events {
 			ev.At = dbTime(ev.At)
-			evs[i] = ev
+			mevs[i] = ev
 		}
-		b, err := json.Marshal(evs)
+		b, err := json.Marshal(mevs)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		ctes = append(ctes, `v AS (INSERT INTO `+l.t(TableLoyaltyMembershipEvents)+` (dealer_id, customer_id, seq, event, from_tier, to_tier,
 			from_status, to_status, valid_until, method, rule, reason, entry_id, date, "at", idempotency_key)
-			SELECT ?, ?, seq, event, coalesce(from_tier, ''), to_tier, coalesce(from_status, ''), to_status, valid_until, coalesce(method, ''),
+			SELECT ?::text, ?::text, seq, event, coalesce(from_tier, ''), to_tier, coalesce(from_status, ''), to_status, valid_until, coalesce(method, ''),
 				coalesce(rule, ''), coalesce(reason, ''), coalesce(entry, ''), date, "at", coalesce(idempotency_key, '')
 			FROM json_to_recordset(?::json) AS x(seq bigint, event text, from_tier text, to_tier text, from_status text, to_status text,
 				valid_until date, method text, rule text, reason text, entry text, date date, "at" timestamptz, idempotency_key text)`+gate+`)`)
 		args = append(args, dealer, customer, string(b))
 	}
+	if len(evs) > 0 {
+		q, eargs := l.s.insertEventsQuery(c.DealerID, evs, gate)
+		ctes, args = append(ctes, `ev AS (`+q+`)`), append(args, eargs...)
+	}
 	written := "true"
-	if gate != "" {
+	switch {
+	case version >= 0:
+		written = "EXISTS (SELECT FROM a)"
+	case gate != "":
 		written = "EXISTS (SELECT FROM k)"
 	}
-	var ok bool
-	if err := db.QueryRowContext(ctx, "WITH "+strings.Join(ctes, ",\n")+" SELECT "+written, args...).Scan(&ok); err != nil {
-		return translate("loyalty: write", err)
-	}
-	if !ok {
-		return errKeyTaken
-	}
-	return nil
+	return "WITH " + strings.Join(ctes, ",\n") + " SELECT " + written, args, nil
 }
 
 // membershipCTE is the CTE m that writes membership m of the customer

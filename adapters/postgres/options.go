@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -148,6 +149,15 @@ func WithTxRetries(attempts int) Option {
 // costs. The event feed of such a Store stays empty.
 func WithoutEvents() Option { return func(c *config) { c.noEvents = true } }
 
+// WithoutPreparedStatements makes the Store send every statement as
+// text, formatted by bun. By default a loyalty command's two statements on
+// the posting path (LoyaltyStore.Do) run as prepared statements, saving
+// their parse and plan; use this option behind a pooler that does not
+// keep prepared statements per client, such as PgBouncer in transaction
+// mode (before 1.21), or where bun's query hooks (bunotel) must see every
+// statement: prepared statements go straight to the driver, past them.
+func WithoutPreparedStatements() Option { return func(c *config) { c.noPrepare = true } }
+
 // WithRunLease sets how long a job run may stay running before
 // RunStore.Begin takes it to be abandoned by a dead worker and claims it
 // again (jobs.DefaultLease, an hour, by default). riverjobs rescues River's
@@ -160,14 +170,23 @@ func WithRunLease(d time.Duration) Option {
 type config struct {
 	// noEvents drops the events of changes instead of writing them
 	// (WithoutEvents).
-	noEvents   bool
-	schema     string
-	prefix     string
-	names      map[Table]string
-	migrations string
-	locks      string
-	attempts   int
-	lease      time.Duration
+	noEvents bool
+	// noPrepare sends the posting path's statements unprepared
+	// (WithoutPreparedStatements); stmts holds them prepared otherwise.
+	noPrepare bool
+	stmts     *stmtCache
+	// statement and beforeCommit are the tests' hooks (export_test.go):
+	// called with each prepared statement's text before it runs, and in
+	// runTx just before COMMIT.
+	statement    func(q string)
+	beforeCommit func(ctx context.Context)
+	schema       string
+	prefix       string
+	names        map[Table]string
+	migrations   string
+	locks        string
+	attempts     int
+	lease        time.Duration
 }
 
 // identRE is what the adapter accepts as a schema or table name: plain SQL
@@ -190,6 +209,7 @@ func newConfig(opts []Option) (*config, error) {
 		locks:      DefaultMigrationLocksTable,
 		attempts:   4,
 		lease:      jobs.DefaultLease,
+		stmts:      &stmtCache{},
 	}
 	for _, o := range opts {
 		o(c)

@@ -222,6 +222,9 @@ func (s *Store) runTx(ctx context.Context, fn func(ctx context.Context, tx *Stor
 		}
 		return err
 	}
+	if s.cfg.beforeCommit != nil {
+		s.cfg.beforeCommit(ctx)
+	}
 	done = true
 	if err := btx.Commit(); err != nil {
 		if claimed {

@@ -17,7 +17,9 @@ import (
 // lease is two columns of the subscription's row: Claim takes due rows
 // with SELECT … FOR UPDATE SKIP LOCKED, so that runners on several
 // replicas never take one row twice, and skips a subscription whose
-// dealer has no event after its cursor (event_seqs), so that idle
+// dealer has no event after its cursor — the dealer's last number
+// (event_seqs) plus its events still to be numbered (migration 0031): the
+// numbers they will get — so that idle
 // polling costs one index scan. Save is one statement: the UPDATE fenced
 // by owner and version, and the log rows inserted only when the UPDATE
 // matched.
@@ -29,8 +31,11 @@ var _ webhook.Store = WebhookStore{}
 func (s *Store) Webhooks() WebhookStore { return WebhookStore{s: s} }
 
 // Head implements webhook.EventHead: the dealer's last sequence number,
-// from event_seqs.
+// from event_seqs, once the dealer's new events are numbered.
 func (es EventStore) Head(ctx context.Context, dealer crm.DealerID) (int64, error) {
+	if err := es.number(ctx, dealer); err != nil {
+		return 0, err
+	}
 	var seq int64
 	err := es.s.db.QueryRowContext(ctx, "SELECT seq FROM "+es.s.cfg.table(TableEventSeqs)+" WHERE dealer_id = ?", string(dealer)).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -229,7 +234,8 @@ func (ws WebhookStore) PurgeDeliveries(ctx context.Context, before time.Time) (i
 func (ws WebhookStore) Claim(ctx context.Context, c webhook.Claim) ([]webhook.Subscription, error) {
 	q := "UPDATE " + ws.subs() + " AS w SET lease_owner = ?, lease_until = ? FROM (SELECT s.id FROM " + ws.subs() + " AS s" +
 		" WHERE s.state = 'enabled' AND s.next_attempt_at <= ? AND (s.lease_until IS NULL OR s.lease_until < ?)" +
-		" AND EXISTS (SELECT 1 FROM " + ws.s.cfg.table(TableEventSeqs) + " AS q WHERE q.dealer_id = s.dealer_id AND q.seq > s.cursor_seq)" +
+		" AND COALESCE((SELECT q.seq FROM " + ws.s.cfg.table(TableEventSeqs) + " AS q WHERE q.dealer_id = s.dealer_id), 0)" +
+		" + (SELECT count(*) FROM " + ws.s.cfg.table(TableEvents) + " AS e WHERE e.dealer_id = s.dealer_id AND e.seq IS NULL) > s.cursor_seq" +
 		" ORDER BY s.next_attempt_at, s.id LIMIT ? FOR UPDATE OF s SKIP LOCKED) AS c WHERE w.id = c.id RETURNING " + prefixed("w.", subCols)
 	out := []webhook.Subscription{}
 	rows, err := ws.s.db.QueryContext(ctx, q, c.Owner, c.Until.UTC(), c.Now.UTC(), c.Now.UTC(), c.Limit)
