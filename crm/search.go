@@ -73,6 +73,21 @@ func (f VehicleFilter) Validate() error {
 	return c.Err("vehicle filter")
 }
 
+// CheckFilter returns the error every store answers a list filter f of
+// entity with: a *ValidationError for text CheckTexts refuses, else the
+// error of f's Validate method when it has one (CustomerFilter,
+// VehicleFilter). Stores run it in List, so that each backend refuses the
+// same filters alike.
+func CheckFilter(entity string, f any) error {
+	if fields := CheckTexts("", f); fields != nil {
+		return &ValidationError{Entity: entity + " filter", Fields: fields}
+	}
+	if v, ok := f.(interface{ Validate() error }); ok {
+		return v.Validate()
+	}
+	return nil
+}
+
 // checkSearchText adds to c the error of a substring filter's text s:
 // invalid UTF-8 or a NUL (CheckText), another control character, or more
 // than MaxSearchText characters. It reports whether s is fine.

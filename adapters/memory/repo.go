@@ -204,9 +204,8 @@ func (r *repo[T, ID, F]) Delete(ctx context.Context, dealer crm.DealerID, id ID)
 }
 
 // List returns copies of the dealer's records that match f, in ascending ID
-// order, one page at a time. A malformed cursor, a filter with text
-// CheckTexts refuses, or one its Validate method refuses (CustomerFilter,
-// VehicleFilter), is a *crm.ValidationError.
+// order, one page at a time. A malformed cursor, or a filter
+// crm.CheckFilter refuses, is a *crm.ValidationError.
 func (r *repo[T, ID, F]) List(ctx context.Context, dealer crm.DealerID, f F) (crm.Page[T], error) {
 	after, err := f.AfterID()
 	if err != nil {
@@ -215,13 +214,8 @@ func (r *repo[T, ID, F]) List(ctx context.Context, dealer crm.DealerID, f F) (cr
 	if err := crm.CheckArgs(r.t.kind, "dealer_id", string(dealer)); err != nil {
 		return crm.Page[T]{}, err
 	}
-	if fields := crm.CheckTexts("", f); fields != nil {
-		return crm.Page[T]{}, &crm.ValidationError{Entity: r.t.kind + " filter", Fields: fields}
-	}
-	if v, ok := any(f).(interface{ Validate() error }); ok {
-		if err := v.Validate(); err != nil {
-			return crm.Page[T]{}, err
-		}
+	if err := crm.CheckFilter(r.t.kind, f); err != nil {
+		return crm.Page[T]{}, err
 	}
 	size := f.Size()
 	var items []T

@@ -356,8 +356,7 @@ func (r repo[T, ID, F, R]) Delete(ctx context.Context, dealer crm.DealerID, id I
 
 // List returns one page of the dealer's records that match f, in ID
 // order (byte order: the ID columns are COLLATE "C"). A filter is checked
-// as every store checks it: CheckTexts, then its Validate method if it has
-// one (CustomerFilter, VehicleFilter).
+// as every store checks it (crm.CheckFilter).
 func (r repo[T, ID, F, R]) List(ctx context.Context, dealer crm.DealerID, f F) (_ crm.Page[T], err error) {
 	ctx, span := startOp(ctx, string(r.k.table), "List", dealer)
 	defer func() { endOp(span, err) }()
@@ -369,13 +368,8 @@ func (r repo[T, ID, F, R]) List(ctx context.Context, dealer crm.DealerID, f F) (
 	if err := crm.CheckArgs(r.k.name, "dealer_id", string(dealer)); err != nil {
 		return crm.Page[T]{}, err
 	}
-	if fields := crm.CheckTexts("", f); fields != nil {
-		return crm.Page[T]{}, &crm.ValidationError{Entity: r.k.name + " filter", Fields: fields}
-	}
-	if v, ok := any(f).(interface{ Validate() error }); ok {
-		if err := v.Validate(); err != nil {
-			return crm.Page[T]{}, err
-		}
+	if err := crm.CheckFilter(r.k.name, f); err != nil {
+		return crm.Page[T]{}, err
 	}
 	size := pr.Size()
 	var rows []R
