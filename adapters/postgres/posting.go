@@ -109,9 +109,8 @@ func (s *Store) queryRow(ctx context.Context, what, q string, args []any, dest .
 	if s.cfg.noPrepare {
 		return s.root.QueryRowContext(ctx, q, args...).Scan(dest...)
 	}
-	q = dollarPlaceholders(q)
 	if s.cfg.statement != nil {
-		s.cfg.statement(q)
+		s.cfg.statement(dollarPlaceholders(q))
 	}
 	stmt, err := s.cfg.stmts.get(ctx, s.root.DB, q)
 	if err != nil {
@@ -124,13 +123,14 @@ func (s *Store) queryRow(ctx context.Context, what, q string, args []any, dest .
 		}
 	}
 	if stmt == nil {
-		return s.root.DB.QueryRowContext(ctx, q, args...).Scan(dest...)
+		return s.root.DB.QueryRowContext(ctx, dollarPlaceholders(q), args...).Scan(dest...)
 	}
 	return stmt.QueryRowContext(ctx, args...).Scan(dest...)
 }
 
-// get returns the prepared statement of q, preparing it on db the first
-// time; nil when the cache is full.
+// get returns the prepared statement of q (bun's placeholders), keyed by
+// q and prepared on db with Postgres's the first time; nil when the cache
+// is full.
 func (c *stmtCache) get(ctx context.Context, db *sql.DB, q string) (*sql.Stmt, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -140,7 +140,7 @@ func (c *stmtCache) get(ctx context.Context, db *sql.DB, q string) (*sql.Stmt, e
 	if len(c.stmts) >= maxPrepared {
 		return nil, nil
 	}
-	stmt, err := db.PrepareContext(ctx, q)
+	stmt, err := db.PrepareContext(ctx, dollarPlaceholders(q))
 	if err != nil {
 		return nil, err
 	}
