@@ -117,7 +117,15 @@ func TestLoyaltyConflictsRaiseNoSQLError(t *testing.T) {
 			_, err := svc.Redeem(context.Background(), loyalty.RedeemRequest{DealerID: a, CustomerID: "c2", Points: 20, Date: day, IdempotencyKey: "race"})
 			done <- err
 		}()
-		time.Sleep(300 * time.Millisecond) // c2's command reaches the key
+		// Until c2's command waits on the key: a backend of this schema
+		// waiting for a lock (a fixed sleep let a slow goroutine read the
+		// committed key instead, and skip the path under test).
+		require.Eventually(t, func() bool {
+			var n int
+			err := pgtest.DB(t).QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND strpos(query, ?) > 0",
+				store.Schema()).Scan(&n)
+			return err == nil && n > 0
+		}, 10*time.Second, 10*time.Millisecond, "c2's command waits on the key")
 		return nil
 	})
 	require.NoError(t, err)
