@@ -66,7 +66,24 @@ func (d Date) String() string {
 	if d.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+	if !d.fourDigits() {
+		return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+	}
+	var b [10]byte
+	return string(d.appendPlain(b[:0]))
+}
+
+// fourDigits reports whether String writes d without fmt: a year of
+// four digits, a month and a day of two.
+func (d Date) fourDigits() bool {
+	return d.Year >= 0 && d.Year <= 9999 && d.Month >= 1 && d.Month <= 12 && d.Day >= 1 && d.Day <= 99
+}
+
+// appendPlain appends d as YYYY-MM-DD; d must be fourDigits.
+func (d Date) appendPlain(b []byte) []byte {
+	y, m := d.Year, int(d.Month)
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d.Day/10), byte('0'+d.Day%10))
 }
 
 // Time returns midnight of d in loc (UTC when loc is nil).
@@ -226,12 +243,10 @@ func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 // (without formatting through fmt for years 0 to 9999), so that a hot
 // path can build keys holding dates without allocating.
 func (d Date) AppendText(b []byte) ([]byte, error) {
-	if d.IsZero() || d.Year < 0 || d.Year > 9999 || d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > 99 {
+	if d.IsZero() || !d.fourDigits() {
 		return append(b, d.String()...), nil
 	}
-	y, m := d.Year, int(d.Month)
-	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d.Day/10), byte('0'+d.Day%10)), nil
+	return d.appendPlain(b), nil
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler; "" is the zero Date.
@@ -253,7 +268,10 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	if d.IsZero() {
 		return []byte("null"), nil
 	}
-	return []byte(`"` + d.String() + `"`), nil
+	b := make([]byte, 0, 12)
+	b = append(b, '"')
+	b, _ = d.AppendText(b)
+	return append(b, '"'), nil
 }
 
 // UnmarshalJSON accepts "2006-01-02", "" and null.

@@ -2,9 +2,11 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"testing"
 
 	"github.com/dealercrm/dealercrm"
@@ -82,4 +84,43 @@ func TestSQLDate(t *testing.T) {
 func TestAppendArrayElem(t *testing.T) {
 	assert.Equal(t, `"a\"b\\c'd"`, string(appendArrayElem(nil, `a"b\c'd`, false)))
 	assert.Equal(t, `"a\"b\\c''d"`, string(appendArrayElem(nil, `a"b\c'd`, true)), "in SQL, ' is doubled")
+}
+
+func TestToParams(t *testing.T) {
+	cases := map[string]map[string]string{
+		``:                                 nil,
+		`{}`:                               nil,
+		`{ }`:                              nil,
+		`{"n": "3"}`:                       {"n": "3"},
+		`{"n": "3", "date": "2026-11-29"}`: {"n": "3", "date": "2026-11-29"},
+		`{"name":"王 芳","plate" : "沪A·12345"}`: {"name": "王 芳", "plate": "沪A·12345"},
+		`{"q": "say \"hi\"", "u": "\u4e2d"}`:  {"q": `say "hi"`, "u": "中"},
+		`{"a": "}", "b": ","}`:                {"a": "}", "b": ","},
+		`{"a": 1}`:                            nil, // not what paramsDoc writes
+		`not json`:                            nil,
+	}
+	for in, want := range cases {
+		assert.Equal(t, want, toParams(jsonDoc(in)), in)
+	}
+}
+
+// FuzzPlainParams checks plainParams against encoding/json: whatever it
+// accepts, json.Unmarshal accepts with the same map.
+func FuzzPlainParams(f *testing.F) {
+	for _, s := range []string{`{"n": "3"}`, `{"a": "b", "c": "d"}`, `{"a":"}"}`, `{"a": "\u00e9"}`, `{"a" "b"}`, `{"a": "b",}`, "{\"a\": \"\x01\"}", "{\"a\": \"\xff\"}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, ok := plainParams(s)
+		if !ok {
+			return
+		}
+		var want map[string]string
+		if err := json.Unmarshal([]byte(s), &want); err != nil {
+			t.Fatalf("plainParams accepted %q, encoding/json: %v", s, err)
+		}
+		if !maps.Equal(p, want) {
+			t.Fatalf("plainParams(%q) = %v, encoding/json %v", s, p, want)
+		}
+	})
 }
