@@ -114,8 +114,14 @@ func Defaults(s Services) []Job {
 	if s.Lifecycle != nil {
 		out = append(out, Job{Kind: Lifecycle, Run: func(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (Counts, error) {
 			r, err := s.Lifecycle.Run(ctx, dealer, day)
-			return counted(Counts{"subjects": int64(r.Subjects), "tasks_created": int64(r.Created), "tasks_rescheduled": int64(r.Rescheduled),
-				"tasks_cancelled": int64(r.Cancelled), "tasks_overdue": int64(r.Overdue)}, err)
+			c := Counts{"subjects": int64(r.Subjects), "tasks_created": int64(r.Created), "tasks_rescheduled": int64(r.Rescheduled),
+				"tasks_cancelled": int64(r.Cancelled), "tasks_overdue": int64(r.Overdue)}
+			if r.Skipped {
+				// Nothing changed since the day's run that stored the
+				// snapshot (lifecycle.WithSkipUnchanged).
+				c["skipped_unchanged"] = 1
+			}
+			return counted(c, err)
 		}})
 	}
 	if s.Leads != nil {

@@ -103,6 +103,11 @@ type Service struct {
 	// when it is a ReportStore, else nil.
 	reports ReportStore
 	log     *slog.Logger
+	// skipUnchanged skips runs whose inputs did not change
+	// (WithSkipUnchanged); config is the digest of the configuration
+	// they depend on (configStamp).
+	skipUnchanged bool
+	config        string
 }
 
 // NewService returns a Service reading crm data through svc and keeping
@@ -124,6 +129,7 @@ func NewService(svc *crm.Service, tasks TaskStore, opts ...Option) (*Service, er
 	}
 	s.planner, s.cal = p, p.cal
 	s.reports, _ = tasks.(ReportStore)
+	s.config = configStamp(s.policy, s.cal, s.call)
 	return s, nil
 }
 
@@ -337,6 +343,11 @@ type RunResult struct {
 	Rescheduled int            `json:"rescheduled"`
 	Cancelled   int            `json:"cancelled"`
 	Overdue     int            `json:"overdue"`
+	// Skipped is set when the run read nothing but stamps and wrote
+	// nothing: its inputs had not changed since the run of the same day
+	// that stored the report snapshot (WithSkipUnchanged). Subjects is
+	// then that run's.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // Changes is what a reconciliation decided: tasks to create and to replace.
@@ -363,6 +374,19 @@ func (s *Service) Run(ctx context.Context, dealer crm.DealerID, date dealercrm.D
 	ctx, span := startRun(ctx, dealer, date)
 	start := time.Now()
 	defer func() { s.endRun(ctx, span, start, dealer, date, res, err) }()
+	stamp, err := s.stampBefore(ctx, dealer, date)
+	if err != nil {
+		return RunResult{}, fmt.Errorf("lifecycle: run %s: stamping the inputs: %w", dealer, err)
+	}
+	if stamp != nil {
+		n, same, err := s.unchanged(ctx, dealer, date, stamp)
+		if err != nil {
+			return RunResult{}, fmt.Errorf("lifecycle: run %s: the last run: %w", dealer, err)
+		}
+		if same {
+			return RunResult{Date: date, Subjects: n, Skipped: true}, nil
+		}
+	}
 	erased, err := s.erasures(ctx, dealer)
 	if err != nil {
 		return RunResult{}, fmt.Errorf("lifecycle: run %s: %w", dealer, err)
@@ -371,7 +395,7 @@ func (s *Service) Run(ctx context.Context, dealer crm.DealerID, date dealercrm.D
 	if err != nil {
 		return RunResult{}, err
 	}
-	return s.runSubjects(ctx, dealer, date, subs, erased)
+	return s.runSubjects(ctx, dealer, date, subs, erased, stamp)
 }
 
 // maxRunPasses bounds the passes of a run whose writes keep losing to
@@ -403,15 +427,19 @@ func (s *Service) RunSubjects(ctx context.Context, dealer crm.DealerID, date dea
 	if err != nil {
 		return RunResult{}, fmt.Errorf("lifecycle: run %s: %w", dealer, err)
 	}
-	return s.runSubjects(ctx, dealer, date, subs, erased)
+	return s.runSubjects(ctx, dealer, date, subs, erased, nil)
 }
 
 // runSubjects is RunSubjects with the erasures read before the subjects
-// were loaded.
-func (s *Service) runSubjects(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject, erased map[crm.CustomerID]int64) (RunResult, error) {
-	res, due, wrote, err := s.reconcileAll(ctx, dealer, date, subs)
-	if wrote {
+// were loaded, and the stamp of its inputs read before that (nil for
+// none: the snapshot then gets no stamp).
+func (s *Service) runSubjects(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject, erased map[crm.CustomerID]int64, stamp *runStamp) (RunResult, error) {
+	res, due, own, err := s.reconcileAll(ctx, dealer, date, subs)
+	if own.wrote() {
 		n, again, eerr := s.eraseAgain(ctx, dealer, erased)
+		if len(again) > 0 {
+			stamp = nil
+		}
 		// A task erased again is cancelled: it is not due.
 		due = slices.DeleteFunc(due, func(t Task) bool { return again[t.CustomerID] })
 		if eerr != nil {
@@ -431,11 +459,21 @@ func (s *Service) runSubjects(ctx context.Context, dealer crm.DealerID, date dea
 			return RunResult{}, fmt.Errorf("lifecycle: run %s on %s: due events: %w", dealer, date, err)
 		}
 	}
-	if err := s.saveReports(ctx, dealer, date, subs, erased); err != nil {
+	text, err := s.stampAfter(ctx, dealer, stamp, own.created, own.replaced)
+	if err != nil {
+		return RunResult{}, fmt.Errorf("lifecycle: run %s on %s: stamping the tasks: %w", dealer, date, err)
+	}
+	if err := s.saveReports(ctx, dealer, date, subs, erased, text); err != nil {
 		return RunResult{}, err
 	}
 	return res, nil
 }
+
+// written counts the tasks a run wrote: created and replaced.
+type written struct{ created, replaced int }
+
+// wrote reports whether the run wrote any task.
+func (w written) wrote() bool { return w.created+w.replaced > 0 }
 
 // erasures returns how often the tasks of each of the dealer's customers
 // were erased.
@@ -475,17 +513,17 @@ func (s *Service) eraseAgain(ctx context.Context, dealer crm.DealerID, before ma
 }
 
 // reconcileAll reconciles and writes the plan of subs in passes (see
-// RunSubjects) and reports whether it wrote anything, also when it fails.
-// due are the tasks due on date as the last pass left them: what it read
-// with what it wrote over it.
-func (s *Service) reconcileAll(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject) (res RunResult, due []Task, wrote bool, err error) {
+// RunSubjects) and reports what it wrote, also when it fails. due are the
+// tasks due on date as the last pass left them: what it read with what it
+// wrote over it.
+func (s *Service) reconcileAll(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, subs []Subject) (res RunResult, due []Task, own written, err error) {
 	res = RunResult{Date: date, Subjects: len(subs)}
 	var again []int // after the first pass: the subjects to plan again
 	desc := newDescriber(s.planner, date, subs)
 	for pass := 1; ; pass++ {
 		stored, err := s.storedTasks(ctx, dealer, date)
 		if err != nil {
-			return RunResult{}, nil, wrote, fmt.Errorf("lifecycle: run %s: %w", dealer, err)
+			return RunResult{}, nil, own, fmt.Errorf("lifecycle: run %s: %w", dealer, err)
 		}
 		var ch Changes
 		if pass == 1 {
@@ -510,10 +548,21 @@ func (s *Service) reconcileAll(ctx context.Context, dealer crm.DealerID, date de
 		}
 		lost, err := s.tasks.Apply(ctx, dealer, ch.Create, ch.Replace)
 		if err != nil {
-			return RunResult{}, nil, wrote, fmt.Errorf("lifecycle: run %s on %s: %w", dealer, date, err)
+			return RunResult{}, nil, own, fmt.Errorf("lifecycle: run %s on %s: %w", dealer, date, err)
 		}
-		if len(lost) < len(ch.Create)+len(ch.Replace) {
-			wrote = true
+		lostIDs := make(map[TaskID]bool, len(lost))
+		for _, t := range lost {
+			lostIDs[t.ID] = true
+		}
+		for _, t := range ch.Create {
+			if !lostIDs[t.ID] {
+				own.created++
+			}
+		}
+		for _, t := range ch.Replace {
+			if !lostIDs[t.ID] {
+				own.replaced++
+			}
 		}
 		r := ch.Result
 		uncount(&r, lost, stored)
@@ -522,10 +571,10 @@ func (s *Service) reconcileAll(ctx context.Context, dealer crm.DealerID, date de
 		res.Cancelled += r.Cancelled
 		res.Overdue += r.Overdue
 		if len(lost) == 0 {
-			return res, dueOn(date, stored, ch.Create, ch.Replace), wrote, nil
+			return res, dueOn(date, stored, ch.Create, ch.Replace), own, nil
 		}
 		if pass == maxRunPasses {
-			return RunResult{}, nil, wrote, dealercrm.Errorf(dealercrm.Conflict, "lifecycle: run %s on %s: tasks kept changing during %d passes; run again", dealer, date, pass)
+			return RunResult{}, nil, own, dealercrm.Errorf(dealercrm.Conflict, "lifecycle: run %s on %s: tasks kept changing during %d passes; run again", dealer, date, pass)
 		}
 		again = subjectsOf(subs, lost)
 	}

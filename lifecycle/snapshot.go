@@ -34,6 +34,12 @@ type ReportSnapshot struct {
 	// Abnormal is the abnormal-customer report as of Day with every
 	// abnormal vehicle, own records only; nil when not read.
 	Abnormal *AbnormalReport `json:"abnormal,omitempty"`
+	// Stamp is the stamp of the inputs of the run that computed the
+	// snapshot, empty when unknown, and Subjects what it loaded: a run of
+	// the same day with the same stamp is skipped (WithSkipUnchanged).
+	// LatestReports need not return them.
+	Stamp    string `json:"-"`
+	Subjects int    `json:"-"`
 }
 
 // ReportKind names one report of a ReportSnapshot.
@@ -125,8 +131,9 @@ func (s *Service) Reports(dealer *crm.Dealer, day dealercrm.Date, subs []Subject
 }
 
 // saveReports computes and stores the snapshot of subs as of day when
-// the task store keeps snapshots.
-func (s *Service) saveReports(ctx context.Context, dealer crm.DealerID, day dealercrm.Date, subs []Subject, erased map[crm.CustomerID]int64) error {
+// the task store keeps snapshots, with the stamp of the run's inputs
+// ("" for none).
+func (s *Service) saveReports(ctx context.Context, dealer crm.DealerID, day dealercrm.Date, subs []Subject, erased map[crm.CustomerID]int64, stamp string) error {
 	if s.reports == nil {
 		return nil
 	}
@@ -134,7 +141,9 @@ func (s *Service) saveReports(ctx context.Context, dealer crm.DealerID, day deal
 	if err != nil {
 		return fmt.Errorf("lifecycle: run %s on %s: saving the reports: %w", dealer, day, err)
 	}
-	if err := s.reports.SaveReports(ctx, s.Reports(&d, day, subs)); err != nil {
+	snap := s.Reports(&d, day, subs)
+	snap.Stamp, snap.Subjects = stamp, len(subs)
+	if err := s.reports.SaveReports(ctx, snap); err != nil {
 		return fmt.Errorf("lifecycle: run %s on %s: saving the reports: %w", dealer, day, err)
 	}
 	// A customer erased since the run read its records may be in what it

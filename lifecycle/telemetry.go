@@ -24,7 +24,7 @@ const instrumentationScope = "github.com/dealercrm/dealercrm/lifecycle"
 var (
 	tracer         = otel.Tracer(instrumentationScope)
 	meter          = otel.Meter(instrumentationScope)
-	runCounter, _  = meter.Int64Counter("dealercrm.lifecycle.runs", metric.WithUnit("{run}"), metric.WithDescription("Lifecycle daily runs, by outcome (done, failed)."))
+	runCounter, _  = meter.Int64Counter("dealercrm.lifecycle.runs", metric.WithUnit("{run}"), metric.WithDescription("Lifecycle daily runs, by outcome (done, skipped: inputs unchanged, failed)."))
 	runDuration, _ = meter.Float64Histogram("dealercrm.lifecycle.duration", metric.WithUnit("s"), metric.WithDescription("Duration of lifecycle daily runs, by outcome."))
 	taskCounter, _ = meter.Int64Counter("dealercrm.lifecycle.tasks", metric.WithUnit("{task}"), metric.WithDescription("Tasks written by lifecycle daily runs, by outcome (created, rescheduled, cancelled)."))
 )
@@ -45,10 +45,14 @@ func startRun(ctx context.Context, dealer crm.DealerID, date dealercrm.Date) (co
 func (s *Service) endRun(ctx context.Context, span trace.Span, start time.Time, dealer crm.DealerID, date dealercrm.Date, res RunResult, err error) {
 	took := time.Since(start)
 	outcome := telemetry.OutcomeOf(err)
+	if err == nil && res.Skipped {
+		outcome = "skipped"
+	}
 	if err == nil {
 		span.SetAttributes(attribute.Int("dealercrm.subjects.count", res.Subjects),
 			attribute.Int("dealercrm.tasks.created", res.Created), attribute.Int("dealercrm.tasks.rescheduled", res.Rescheduled),
-			attribute.Int("dealercrm.tasks.cancelled", res.Cancelled), attribute.Int("dealercrm.tasks.overdue", res.Overdue))
+			attribute.Int("dealercrm.tasks.cancelled", res.Cancelled), attribute.Int("dealercrm.tasks.overdue", res.Overdue),
+			attribute.Bool("dealercrm.run.skipped", res.Skipped))
 		for o, n := range map[string]int{"created": res.Created, "rescheduled": res.Rescheduled, "cancelled": res.Cancelled} {
 			if n > 0 {
 				taskCounter.Add(ctx, int64(n), metric.WithAttributes(telemetry.Outcome.String(o)))
@@ -65,6 +69,11 @@ func (s *Service) endRun(ctx context.Context, span trace.Span, start time.Time, 
 	if err != nil {
 		s.log.Warn("lifecycle run failed", "dealer", dealer, "day", date, "elapsed", took.Round(time.Millisecond),
 			"error_type", string(dealercrm.ErrorCode(err)))
+		return
+	}
+	if res.Skipped {
+		s.log.Info("lifecycle run skipped: its inputs did not change since the day's run", "dealer", dealer, "day", date,
+			"subjects", res.Subjects, "elapsed", took.Round(time.Millisecond))
 		return
 	}
 	s.log.Info("lifecycle run done", "dealer", dealer, "day", date, "subjects", res.Subjects, "created", res.Created,

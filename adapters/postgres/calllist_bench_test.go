@@ -18,8 +18,8 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
-	"github.com/dealercrm/dealercrm/internal/app"
 	"github.com/dealercrm/dealercrm/grading"
+	"github.com/dealercrm/dealercrm/internal/app"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/loyalty"
 )

@@ -116,6 +116,8 @@ func ExampleRenderMigrations() {
 	// 0031_events_numbered_on_read.tx.up.sql
 	// 0032_search.tx.down.sql
 	// 0032_search.tx.up.sql
+	// 0033_lifecycle_run_stamp.tx.down.sql
+	// 0033_lifecycle_run_stamp.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

@@ -259,9 +259,10 @@ func median(xs []float64) float64 {
 // lifecycle.Service.Run for today (load, plan, persist the tasks, compute
 // and store the report snapshot) on DEALERCRM_BENCH_WORKERS goroutines
 // (default 2, the machine's cores). It times the first run of every
-// dealer (no tasks yet) and a re-run that changes nothing, and reports
-// both scaled to 50 dealers (×50/dealers): the budgets are ≤ 60 s
-// and ≤ 30 s.
+// dealer (no tasks yet), a re-run that changes nothing as app.New wires
+// the Service (skipped: lifecycle.WithSkipUnchanged) and the same re-run
+// recomputed in full, and reports them scaled to 50 dealers
+// (×50/dealers): the budgets are ≤ 60 s and ≤ 30 s.
 //
 //	DEALERCRM_REQUIRE_POSTGRES=1 DEALERCRM_BENCH_DEALERS=5 go test ./adapters/postgres -run '^$' -bench LifecycleAllDealers -benchtime 1x -timeout 60m
 func BenchmarkLifecycleAllDealers(b *testing.B) {
@@ -286,12 +287,18 @@ func BenchmarkLifecycleAllDealers(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		lc, err := lifecycle.NewService(svc, store.LifecycleTasks())
+		// As app.New wires it: a run of a day whose inputs did not change
+		// is skipped; full never skips (the re-run recomputed).
+		lc, err := lifecycle.NewService(svc, store.LifecycleTasks(), lifecycle.WithSkipUnchanged())
+		if err != nil {
+			b.Fatal(err)
+		}
+		full, err := lifecycle.NewService(svc, store.LifecycleTasks())
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		run := func() (subjects, created int, took time.Duration) {
+		run := func(lc *lifecycle.Service) (subjects, created, skipped int, took time.Duration) {
 			start := time.Now()
 			var mu sync.Mutex
 			next := make(chan crm.DealerID)
@@ -307,6 +314,9 @@ func BenchmarkLifecycleAllDealers(b *testing.B) {
 						mu.Lock()
 						subjects += r.Subjects
 						created += r.Created
+						if r.Skipped {
+							skipped++
+						}
 						mu.Unlock()
 					}
 				})
@@ -316,21 +326,29 @@ func BenchmarkLifecycleAllDealers(b *testing.B) {
 			}
 			close(next)
 			wg.Wait()
-			return subjects, created, time.Since(start)
+			return subjects, created, skipped, time.Since(start)
 		}
-		subs, created, took := run()
-		if subs != dealers*perDealer || created == 0 {
-			b.Fatalf("first run: %d subjects, %d tasks", subs, created)
+		subs, created, skipped, took := run(lc)
+		if subs != dealers*perDealer || created == 0 || skipped != 0 {
+			b.Fatalf("first run: %d subjects, %d tasks, %d skipped", subs, created, skipped)
 		}
-		_, again, took2 := run()
-		if again != 0 {
-			b.Fatalf("a re-run created %d tasks", again)
+		subs, again, skipped, took2 := run(lc)
+		if again != 0 || skipped != dealers || subs != dealers*perDealer {
+			b.Fatalf("a re-run created %d tasks, skipped %d dealers of %d, reported %d subjects", again, skipped, dealers, subs)
+		}
+		// The same re-run recomputed in full (a Service without
+		// WithSkipUnchanged).
+		subs, again, skipped, took3 := run(full)
+		if again != 0 || skipped != 0 || subs != dealers*perDealer {
+			b.Fatalf("a full re-run created %d tasks, skipped %d", again, skipped)
 		}
 		scale := 50 / float64(dealers)
 		b.ReportMetric(took.Seconds(), "s-first-run")
 		b.ReportMetric(took2.Seconds(), "s-rerun")
+		b.ReportMetric(took3.Seconds(), "s-rerun-full")
 		b.ReportMetric(took.Seconds()*scale, "s-first-run-at-50")
 		b.ReportMetric(took2.Seconds()*scale, "s-rerun-at-50")
+		b.ReportMetric(took3.Seconds()*scale, "s-rerun-full-at-50")
 		b.ReportMetric(float64(created), "tasks")
 	}
 }

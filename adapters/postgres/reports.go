@@ -39,9 +39,9 @@ func (ts taskStore) SaveReports(ctx context.Context, snap lifecycle.ReportSnapsh
 	}
 	digest := h.Sum(nil)
 	t := ts.s.cfg.table(TableLifecycleReports)
-	res, err := ts.s.db.ExecContext(ctx, `UPDATE `+t+` SET computed_at = ?
+	res, err := ts.s.db.ExecContext(ctx, `UPDATE `+t+` SET computed_at = ?, stamp = ?, subjects = ?
 		WHERE dealer_id = ? AND day = ? AND starts_at = ? AND ends_at = ? AND digest = ?`,
-		snap.ComputedAt.UTC(), string(snap.DealerID), snap.Day.Time(time.UTC), snap.Start.UTC(), snap.End.UTC(), digest)
+		snap.ComputedAt.UTC(), snap.Stamp, snap.Subjects, string(snap.DealerID), snap.Day.Time(time.UTC), snap.Start.UTC(), snap.End.UTC(), digest)
 	if err != nil {
 		return translate("lifecycle reports", err)
 	}
@@ -50,13 +50,13 @@ func (ts taskStore) SaveReports(ctx context.Context, snap lifecycle.ReportSnapsh
 	}
 	// The reports go as literals of their own (bun.Safe): bun's quoting
 	// of a string argument went rune by rune through megabytes.
-	_, err = ts.s.db.ExecContext(ctx, `INSERT INTO `+t+` AS r (dealer_id, day, computed_at, starts_at, ends_at, digest, kpis, comebacks, abnormal)
-		VALUES (?, ?, ?, ?, ?, ?, ?::json, ?::json, ?::json)
+	_, err = ts.s.db.ExecContext(ctx, `INSERT INTO `+t+` AS r (dealer_id, day, computed_at, starts_at, ends_at, stamp, subjects, digest, kpis, comebacks, abnormal)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::json, ?::json, ?::json)
 		ON CONFLICT (dealer_id) DO UPDATE SET day = EXCLUDED.day, computed_at = EXCLUDED.computed_at,
-			starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, digest = EXCLUDED.digest,
-			kpis = EXCLUDED.kpis, comebacks = EXCLUDED.comebacks, abnormal = EXCLUDED.abnormal
+			starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, stamp = EXCLUDED.stamp, subjects = EXCLUDED.subjects,
+			digest = EXCLUDED.digest, kpis = EXCLUDED.kpis, comebacks = EXCLUDED.comebacks, abnormal = EXCLUDED.abnormal
 		WHERE r.day <= EXCLUDED.day`,
-		string(snap.DealerID), snap.Day.Time(time.UTC), snap.ComputedAt.UTC(), snap.Start.UTC(), snap.End.UTC(), digest,
+		string(snap.DealerID), snap.Day.Time(time.UTC), snap.ComputedAt.UTC(), snap.Start.UTC(), snap.End.UTC(), snap.Stamp, snap.Subjects, digest,
 		bun.Safe(appendLiteral(nil, parts[0])), bun.Safe(appendLiteral(nil, parts[1])), bun.Safe(appendLiteral(nil, parts[2])))
 	return translate("lifecycle reports", err)
 }

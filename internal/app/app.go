@@ -78,9 +78,11 @@ func New(stores backend.Stores, o Options) (*App, error) {
 		return nil, err
 	}
 	// The plan reads grades (rule conditions, grade_care calls) and club
-	// memberships (renewal reminders, tier conditions).
+	// memberships (renewal reminders, tier conditions). Every source reads
+	// the task store's database, so a run of a day whose inputs did not
+	// change is skipped (where the store stamps them: Postgres).
 	if a.Lifecycle, err = lifecycle.NewService(a.CRM, stores.Tasks, lifecycle.WithGrades(a.Grading), lifecycle.WithCadences(a.Grading),
-		lifecycle.WithMemberships(a.Loyalty), lifecycle.WithClock(now), lifecycle.WithLogger(logger)); err != nil {
+		lifecycle.WithMemberships(a.Loyalty), lifecycle.WithClock(now), lifecycle.WithLogger(logger), lifecycle.WithSkipUnchanged()); err != nil {
 		return nil, err
 	}
 	// A dissatisfied survey answer opens the CR department's follow-up

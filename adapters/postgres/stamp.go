@@ -1,0 +1,79 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
+)
+
+// The task store stamps the daily run's inputs, so that a re-run of a
+// day that changes nothing is skipped (lifecycle.WithSkipUnchanged).
+var _ lifecycle.InputStamper = taskStore{}
+
+// RunInputs are the tables whose rows of a dealer the daily lifecycle run
+// reads besides its tasks: the crm records of lifecycle.Service.Load (the
+// FactSource's statements), the grades and cadences, the club memberships,
+// the erasures and the dealer. TestRunInputsAreStamped runs the daily run
+// and fails when Postgres counts a read of a table that is neither here
+// nor written by the run, so a new input cannot be left out.
+var RunInputs = []Table{TableDealers, TableCustomers, TableLeads, TableVehicles, TableSales, TableServiceOrders,
+	TablePolicies, TableComplaints, TableGradingStates, TableLoyaltyMemberships, TableLifecycleErasures}
+
+// InputStamp implements lifecycle.InputStamper in one statement: for each
+// table of RunInputs, the dealer's rows counted with the sum of their
+// xmin, the transaction that wrote each row version. An insert or update
+// gives a row the xmin of a newer transaction and a delete drops it, so
+// any committed write moves a count or raises a sum (a deletion matched
+// by as many insertions raises the sum by their newer xmins); a
+// transaction that rolled back or only locked rows moves nothing. The sum
+// could only come back to a stored value after the 32-bit transaction
+// counter wrapped around — four billion transactions between two runs of
+// one day. It stamps the records of its own Store only.
+func (ts taskStore) InputStamp(ctx context.Context, st crm.Store, dealer crm.DealerID) (string, bool, error) {
+	if own, ok := st.(*Store); !ok || own != ts.s {
+		return "", false, nil
+	}
+	var b strings.Builder
+	b.WriteString("SELECT concat_ws(' '")
+	for _, t := range RunInputs {
+		b.WriteString(", (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM ")
+		b.WriteString(ts.s.cfg.table(t))
+		b.WriteString(" WHERE dealer_id = ?0)")
+	}
+	b.WriteString(")")
+	var stamp string
+	if err := ts.s.db.QueryRowContext(ctx, b.String(), string(dealer)).Scan(&stamp); err != nil {
+		return "", false, translate("stamp the run's inputs", err)
+	}
+	return stamp, true, nil
+}
+
+// TaskStamp implements lifecycle.InputStamper.
+func (ts taskStore) TaskStamp(ctx context.Context, dealer crm.DealerID) (lifecycle.TaskStamp, error) {
+	var s lifecycle.TaskStamp
+	err := ts.s.db.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(version), 0) FROM "+ts.s.cfg.table(TableLifecycleTasks)+
+		" WHERE dealer_id = ?", string(dealer)).Scan(&s.Count, &s.Versions)
+	return s, translate("stamp the tasks", err)
+}
+
+// LastRun implements lifecycle.InputStamper from the dealer's report
+// snapshot row.
+func (ts taskStore) LastRun(ctx context.Context, dealer crm.DealerID) (dealercrm.Date, string, int, error) {
+	var day sqlDate
+	var stamp string
+	var subjects int
+	err := ts.s.db.QueryRowContext(ctx, "SELECT day, stamp, subjects FROM "+ts.s.cfg.table(TableLifecycleReports)+
+		" WHERE dealer_id = ?", string(dealer)).Scan(&day, &stamp, &subjects)
+	if errors.Is(err, sql.ErrNoRows) {
+		return dealercrm.Date{}, "", 0, nil
+	}
+	if err != nil {
+		return dealercrm.Date{}, "", 0, translate("the last lifecycle run", err)
+	}
+	return dealercrm.Date(day), stamp, subjects, nil
+}

@@ -1,0 +1,162 @@
+package lifecycle
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/crm"
+)
+
+// InputStamper is an optional capability of a TaskStore that lets the
+// daily run skip a dealer-day whose inputs did not change since the run
+// that stored the dealer's report snapshot of that day
+// (WithSkipUnchanged): a re-run of 50 dealers that changes nothing then
+// reads a stamp per dealer instead of every vehicle with its history
+// (adapters/postgres has it; docs/lifecycle.md).
+type InputStamper interface {
+	// InputStamp returns a stamp of every record of dealer the daily run
+	// reads other than its tasks — the crm records of st, the grades and
+	// cadences, the club memberships, the erasures and the dealer itself —
+	// that differs whenever any of them was written (created, changed or
+	// deleted) since. ok is false, with nothing read, when the store
+	// cannot stamp the records of st (a crm store of another database).
+	InputStamp(ctx context.Context, st crm.Store, dealer crm.DealerID) (stamp string, ok bool, err error)
+	// TaskStamp returns the dealer's tasks counted, with the sum of their
+	// versions.
+	TaskStamp(ctx context.Context, dealer crm.DealerID) (TaskStamp, error)
+	// LastRun returns the day, stamp and subject count of the run that
+	// stored the dealer's report snapshot; the zero values when there is
+	// none.
+	LastRun(ctx context.Context, dealer crm.DealerID) (day dealercrm.Date, stamp string, subjects int, err error)
+}
+
+// TaskStamp is a dealer's tasks counted, with the sum of their versions
+// (Task.Version: 1 when created, one up with every write). Any write of
+// a task changes it but a deletion and a creation whose versions cancel
+// out, and a deletion of a task erases its customer, which changes the
+// erasures (InputStamper.InputStamp).
+type TaskStamp struct {
+	Count    int64 `json:"count"`
+	Versions int64 `json:"versions"`
+}
+
+// plus returns t with the tasks a run created and replaced: each
+// creation is one more task at version 1, each replacement one version up.
+func (t TaskStamp) plus(created, replaced int) TaskStamp {
+	return TaskStamp{Count: t.Count + int64(created), Versions: t.Versions + int64(created) + int64(replaced)}
+}
+
+// WithSkipUnchanged makes Run skip a dealer-day whose inputs did not
+// change since the run that stored the dealer's report snapshot of that
+// day: same day, same configuration of the Service, same records and
+// tasks (InputStamper; a task store without it never skips). A skipped
+// run reads three small things and writes nothing; its RunResult is the
+// one a full run would return — no task created, rescheduled, cancelled
+// or marked overdue — with Skipped set.
+//
+// Use it only when the crm store, the grade and cadence sources and the
+// membership source all read the task store's database, as app wiring
+// over one Postgres store does: the stamp covers the records of that
+// database only. The configuration of those sources (grading strategies'
+// cadences) is not in the stamp: a change takes effect from the next day's
+// run, or a run of the day that is not skipped.
+func WithSkipUnchanged() Option { return func(s *Service) { s.skipUnchanged = true } }
+
+// runStamp is what a run read before it loaded its subjects: the stamp of
+// its inputs (the configuration, the day and InputStamp) and of the tasks.
+type runStamp struct {
+	inputs string
+	tasks  TaskStamp
+}
+
+// text is the stamp stored with the snapshot of a run that found tasks as
+// after: its inputs and those tasks.
+func (r *runStamp) text(after TaskStamp) string {
+	return r.inputs + " " + strconv.FormatInt(after.Count, 10) + ":" + strconv.FormatInt(after.Versions, 10)
+}
+
+// stampBefore reads the stamp of a run of dealer on day before it loads
+// anything; nil when the Service does not skip unchanged runs or the
+// store cannot stamp.
+func (s *Service) stampBefore(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (*runStamp, error) {
+	st, ok := s.tasks.(InputStamper)
+	if !ok || !s.skipUnchanged || s.reports == nil || s.config == "" {
+		return nil, nil
+	}
+	// The tasks first: a task written between the two reads then shows
+	// as foreign to the run (stampAfter), not as read.
+	tasks, err := st.TaskStamp(ctx, dealer)
+	if err != nil {
+		return nil, err
+	}
+	in, ok, err := st.InputStamp(ctx, s.crm.Store(), dealer)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &runStamp{inputs: s.config + " " + day.String() + " " + in, tasks: tasks}, nil
+}
+
+// unchanged reports whether the run that stored the dealer's snapshot was
+// of day and read what r reads; subjects is what it loaded.
+func (s *Service) unchanged(ctx context.Context, dealer crm.DealerID, day dealercrm.Date, r *runStamp) (subjects int, ok bool, err error) {
+	last, stamp, subjects, err := s.tasks.(InputStamper).LastRun(ctx, dealer)
+	if err != nil {
+		return 0, false, err
+	}
+	return subjects, last == day && stamp != "" && stamp == r.text(r.tasks), nil
+}
+
+// stampAfter returns the stamp to store with the snapshot of a run that
+// read r and wrote created and replaced tasks: r's with the tasks as they
+// are now, when those are what the run read with its own writes over
+// them. It returns "" (the next run will not skip) when anyone else wrote
+// a task meanwhile — the run planned without seeing that write.
+func (s *Service) stampAfter(ctx context.Context, dealer crm.DealerID, r *runStamp, created, replaced int) (string, error) {
+	if r == nil {
+		return "", nil
+	}
+	after, err := s.tasks.(InputStamper).TaskStamp(ctx, dealer)
+	if err != nil {
+		return "", err
+	}
+	if after != r.tasks.plus(created, replaced) {
+		return "", nil
+	}
+	return r.text(after), nil
+}
+
+// configStamp returns the digest of what a run's plan depends on besides
+// the records: the release, the policy, the calendar and the call policy.
+func configStamp(p Policy, cal *Calendar, call CallPolicy) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	// The policy and call policy are plain data; their JSON is stable. A
+	// configuration that does not encode gets no stamp: no run is skipped.
+	for _, v := range []any{dealercrm.Version, p, call} {
+		if err := enc.Encode(v); err != nil {
+			return ""
+		}
+	}
+	for _, d := range slices.SortedFunc(maps.Keys(cal.off), dealercrm.Date.Compare) {
+		fmt.Fprintf(h, "off %s %s\n", d, cal.off[d])
+	}
+	for _, d := range slices.SortedFunc(maps.Keys(cal.work), dealercrm.Date.Compare) {
+		fmt.Fprintf(h, "work %s %t\n", d, cal.work[d])
+	}
+	for _, y := range slices.Sorted(maps.Keys(cal.years)) {
+		fmt.Fprintf(h, "year %d %t\n", y, cal.years[y])
+	}
+	for _, y := range slices.Sorted(maps.Keys(cal.lunar)) {
+		if err := enc.Encode(cal.lunar[y]); err != nil {
+			return ""
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
