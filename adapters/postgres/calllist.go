@@ -25,9 +25,11 @@ func (ts taskStore) CallPage(ctx context.Context, st crm.Store, dealer crm.Deale
 	q := ts.s.db.NewSelect().ColumnExpr(taskListColumns + ", c.name, c.mobile, v.plate, v.model").TableExpr(ts.from()).
 		Join("LEFT JOIN " + t(TableCustomers) + " AS c ON c.dealer_id = t.dealer_id AND c.id = t.customer_id").
 		Join("LEFT JOIN " + t(TableVehicles) + " AS v ON v.dealer_id = t.dealer_id AND v.id = t.vehicle_id")
+	var name, mobile, plate, model sql.NullString
+	scanner := newTaskScanner(&name, &mobile, &plate, &model)
 	p, err := listTasks(ctx, ts, q, dealer, f, func(rows *sql.Rows) (lifecycle.CallItem, error) {
-		var name, mobile, plate, model sql.NullString
-		task, err := scanTask(rows, &name, &mobile, &plate, &model)
+		name, mobile, plate, model = sql.NullString{}, sql.NullString{}, sql.NullString{}, sql.NullString{}
+		task, err := scanner.scan(rows)
 		return lifecycle.CallItem{Task: task, CustomerName: name.String, Mobile: mobile.String, Plate: plate.String, Model: model.String}, err
 	}, func(it lifecycle.CallItem) string { return string(it.ID) })
 	return p, err == nil, err
