@@ -118,7 +118,7 @@ func Defaults(s Services) []Job {
 				"tasks_cancelled": int64(r.Cancelled), "tasks_overdue": int64(r.Overdue)}
 			if r.Skipped {
 				// Nothing changed since the day's run that stored the
-				// snapshot (lifecycle.WithSkipUnchanged).
+				// snapshot (lifecycle.WithSharedDatabase).
 				c["skipped_unchanged"] = 1
 			}
 			return counted(c, err)

@@ -109,6 +109,17 @@ type CallPageSource interface {
 	CallPage(ctx context.Context, st crm.Store, dealer crm.DealerID, f TaskFilter) (crm.Page[CallItem], bool, error)
 }
 
+// CallPageLookupSource is a CallPageSource that also reads, in the
+// statement of the page, each customer's grade and club tier from the
+// grading and club tables of its own database: CallItem.Grade is the
+// grade of the customer's grading state, CallItem.Tier the tier of their
+// active membership — what GradeLookup and MembershipLookup give over the
+// same tables. The Service uses it only when told that its sources read
+// that database (WithSharedDatabase); adapters/postgres has it.
+type CallPageLookupSource interface {
+	CallPageWithLookups(ctx context.Context, st crm.Store, dealer crm.DealerID, f TaskFilter) (crm.Page[CallItem], bool, error)
+}
+
 // callFilter fills in the call list's defaults: open and overdue tasks
 // due on or before date unless f says otherwise.
 func callFilter(date dealercrm.Date, f TaskFilter) TaskFilter {
@@ -128,11 +139,11 @@ func callFilter(date dealercrm.Date, f TaskFilter) TaskFilter {
 // visit are the task's, as of the daily run).
 // The records are read in one batch per page, not per task.
 func (s *Service) CallList(ctx context.Context, dealer crm.DealerID, date dealercrm.Date, f TaskFilter) (crm.Page[CallItem], error) {
-	p, err := s.callPage(ctx, dealer, callFilter(date, f))
+	p, looked, err := s.callPage(ctx, dealer, callFilter(date, f))
 	if err != nil {
 		return crm.Page[CallItem]{}, err
 	}
-	if err := s.enrich(ctx, dealer, p.Items); err != nil {
+	if err := s.enrich(ctx, dealer, p.Items, looked); err != nil {
 		return crm.Page[CallItem]{}, err
 	}
 	return p, nil
@@ -168,14 +179,17 @@ func (s *Service) CallGroups(ctx context.Context, dealer crm.DealerID, date deal
 	}
 	g := f
 	g.CustomerID, g.CustomerIDs = "", cp.Items
+	looked := false
 	items, err := crm.All(ctx, func(a string) (crm.Page[CallItem], error) {
 		g.PageRequest = crm.PageRequest{After: a, Limit: crm.MaxLimit}
-		return s.callPage(ctx, dealer, g)
+		p, l, err := s.callPage(ctx, dealer, g)
+		looked = l
+		return p, err
 	})
 	if err != nil {
 		return crm.Page[CallGroup]{}, fmt.Errorf("lifecycle: call groups: %w", err)
 	}
-	if err := s.enrich(ctx, dealer, items); err != nil {
+	if err := s.enrich(ctx, dealer, items, looked); err != nil {
 		return crm.Page[CallGroup]{}, err
 	}
 	byCustomer := map[crm.CustomerID][]CallItem{}
@@ -207,21 +221,31 @@ func (s *Service) CallGroups(ctx context.Context, dealer crm.DealerID, date deal
 // callPage lists the tasks f selects with their customers' names and
 // mobiles and their vehicles' plates and models: in one read through the
 // task store's CallPageSource when it can join the crm store, else a page
-// of tasks and one Get per customer and vehicle of it.
-func (s *Service) callPage(ctx context.Context, dealer crm.DealerID, f TaskFilter) (crm.Page[CallItem], error) {
+// of tasks and one Get per customer and vehicle of it. looked says the
+// read gave the grades and tiers too (CallPageLookupSource).
+func (s *Service) callPage(ctx context.Context, dealer crm.DealerID, f TaskFilter) (_ crm.Page[CallItem], looked bool, _ error) {
 	st := s.crm.Store()
+	if src, ok := s.tasks.(CallPageLookupSource); ok && s.shared {
+		p, ok, err := src.CallPageWithLookups(ctx, st, dealer, f)
+		if err != nil {
+			return crm.Page[CallItem]{}, false, fmt.Errorf("lifecycle: call list: %w", err)
+		}
+		if ok {
+			return p, true, nil
+		}
+	}
 	if src, ok := s.tasks.(CallPageSource); ok {
 		p, ok, err := src.CallPage(ctx, st, dealer, f)
 		if err != nil {
-			return crm.Page[CallItem]{}, fmt.Errorf("lifecycle: call list: %w", err)
+			return crm.Page[CallItem]{}, false, fmt.Errorf("lifecycle: call list: %w", err)
 		}
 		if ok {
-			return p, nil
+			return p, false, nil
 		}
 	}
 	tp, err := s.ListTasks(ctx, dealer, f)
 	if err != nil {
-		return crm.Page[CallItem]{}, err
+		return crm.Page[CallItem]{}, false, err
 	}
 	p := crm.Page[CallItem]{Items: make([]CallItem, len(tp.Items)), Next: tp.Next}
 	customer := memo(func(id crm.CustomerID) (*crm.Customer, error) { return get(ctx, dealer, id, st.Customers().Get) })
@@ -231,11 +255,11 @@ func (s *Service) callPage(ctx context.Context, dealer crm.DealerID, f TaskFilte
 		it.Task = t
 		c, err := customer(t.CustomerID)
 		if err != nil {
-			return crm.Page[CallItem]{}, fmt.Errorf("lifecycle: call list: %w", err)
+			return crm.Page[CallItem]{}, false, fmt.Errorf("lifecycle: call list: %w", err)
 		}
 		v, err := vehicle(t.VehicleID)
 		if err != nil {
-			return crm.Page[CallItem]{}, fmt.Errorf("lifecycle: call list: %w", err)
+			return crm.Page[CallItem]{}, false, fmt.Errorf("lifecycle: call list: %w", err)
 		}
 		if c != nil {
 			it.CustomerName, it.Mobile = c.Name, c.Mobile
@@ -244,7 +268,7 @@ func (s *Service) callPage(ctx context.Context, dealer crm.DealerID, f TaskFilte
 			it.Plate, it.Model = v.Plate, v.Model
 		}
 	}
-	return p, nil
+	return p, false, nil
 }
 
 // memo returns read keeping each ID's answer; the empty ID reads nothing.
@@ -278,8 +302,9 @@ func get[ID ~string, R any](ctx context.Context, dealer crm.DealerID, id ID, rea
 }
 
 // enrich adds to the items of the call list the customers' grades and
-// club tiers (one read each) and the leads of the lead tasks.
-func (s *Service) enrich(ctx context.Context, dealer crm.DealerID, items []CallItem) error {
+// club tiers (one read each, unless looked: the page's read gave them) and
+// the leads of the lead tasks.
+func (s *Service) enrich(ctx context.Context, dealer crm.DealerID, items []CallItem, looked bool) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -295,6 +320,9 @@ func (s *Service) enrich(ctx context.Context, dealer crm.DealerID, items []CallI
 	// the database pool's connections under load (BenchmarkCallList).
 	var grades map[crm.CustomerID]string
 	var err error
+	if looked {
+		cs = nil // nothing to read: the items have their grades and tiers
+	}
 	if g, ok := s.grades.(GradeLookup); ok && len(cs) > 0 {
 		if grades, err = g.GradesOf(ctx, dealer, cs); err != nil {
 			return fmt.Errorf("lifecycle: call list: grades: %w", err)
@@ -320,9 +348,11 @@ func (s *Service) enrich(ctx context.Context, dealer crm.DealerID, items []CallI
 	}
 	for i := range items {
 		it := &items[i]
-		it.Grade = grades[it.CustomerID]
-		if m, ok := members[it.CustomerID]; ok {
-			it.Tier = m.Tier
+		if !looked {
+			it.Grade = grades[it.CustomerID]
+			if m, ok := members[it.CustomerID]; ok {
+				it.Tier = m.Tier
+			}
 		}
 		if l, ok := leads[it.LeadID]; ok {
 			it.Lead = &CallLead{ID: l.ID, Name: l.Name, Mobile: l.Mobile, Level: l.Level, ModelOfInterest: l.ModelOfInterest, ConsultantID: l.ConsultantID}

@@ -103,10 +103,10 @@ type Service struct {
 	// when it is a ReportStore, else nil.
 	reports ReportStore
 	log     *slog.Logger
-	// skipUnchanged skips runs whose inputs did not change
-	// (WithSkipUnchanged); config is the digest of the configuration
-	// they depend on (configStamp).
-	skipUnchanged bool
+	// shared says the sources read the task store's database
+	// (WithSharedDatabase); config is the digest of the configuration
+	// a run depends on (configStamp).
+	shared bool
 	config        string
 }
 
@@ -345,7 +345,7 @@ type RunResult struct {
 	Overdue     int            `json:"overdue"`
 	// Skipped is set when the run read nothing but stamps and wrote
 	// nothing: its inputs had not changed since the run of the same day
-	// that stored the report snapshot (WithSkipUnchanged). Subjects is
+	// that stored the report snapshot (WithSharedDatabase). Subjects is
 	// then that run's.
 	Skipped bool `json:"skipped,omitempty"`
 }

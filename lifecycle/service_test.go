@@ -486,13 +486,13 @@ func TestTaskTransitionError(t *testing.T) {
 	}
 }
 
-// TestRunSkipUnchangedNeedsAStamper: WithSkipUnchanged over a task store
+// TestRunSkipUnchangedNeedsAStamper: WithSharedDatabase over a task store
 // that cannot stamp the inputs (the memory store) runs in full every time.
 func TestRunSkipUnchangedNeedsAStamper(t *testing.T) {
 	f := newFixture(t)
 	f.customer(t, "c1")
 	f.vehicle(t, "v1", "c1", "2026-01-28")
-	svc, err := lifecycle.NewService(f.crm, f.tasks, lifecycle.WithSkipUnchanged())
+	svc, err := lifecycle.NewService(f.crm, f.tasks, lifecycle.WithSharedDatabase())
 	require.NoError(t, err)
 	first, err := svc.Run(f.ctx, "d1", date("2026-01-31"))
 	require.NoError(t, err)

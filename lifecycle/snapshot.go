@@ -36,7 +36,7 @@ type ReportSnapshot struct {
 	Abnormal *AbnormalReport `json:"abnormal,omitempty"`
 	// Stamp is the stamp of the inputs of the run that computed the
 	// snapshot, empty when unknown, and Subjects what it loaded: a run of
-	// the same day with the same stamp is skipped (WithSkipUnchanged).
+	// the same day with the same stamp is skipped (WithSharedDatabase).
 	// LatestReports need not return them.
 	Stamp    string `json:"-"`
 	Subjects int    `json:"-"`

@@ -17,7 +17,7 @@ import (
 // InputStamper is an optional capability of a TaskStore that lets the
 // daily run skip a dealer-day whose inputs did not change since the run
 // that stored the dealer's report snapshot of that day
-// (WithSkipUnchanged): a re-run of 50 dealers that changes nothing then
+// (WithSharedDatabase): a re-run of 50 dealers that changes nothing then
 // reads a stamp per dealer instead of every vehicle with its history
 // (adapters/postgres has it; docs/lifecycle.md).
 type InputStamper interface {
@@ -53,21 +53,24 @@ func (t TaskStamp) plus(created, replaced int) TaskStamp {
 	return TaskStamp{Count: t.Count + int64(created), Versions: t.Versions + int64(created) + int64(replaced)}
 }
 
-// WithSkipUnchanged makes Run skip a dealer-day whose inputs did not
-// change since the run that stored the dealer's report snapshot of that
-// day: same day, same configuration of the Service, same records and
-// tasks (InputStamper; a task store without it never skips). A skipped
-// run reads three small things and writes nothing; its RunResult is the
-// one a full run would return — no task created, rescheduled, cancelled
-// or marked overdue — with Skipped set.
+// WithSharedDatabase declares that the crm store, the grade and cadence
+// sources and the membership source all read the task store's database,
+// as app.New wires one Postgres store. The Service cannot check it; what
+// it then does:
 //
-// Use it only when the crm store, the grade and cadence sources and the
-// membership source all read the task store's database, as app wiring
-// over one Postgres store does: the stamp covers the records of that
-// database only. The configuration of those sources (grading strategies'
-// cadences) is not in the stamp: a change takes effect from the next day's
-// run, or a run of the day that is not skipped.
-func WithSkipUnchanged() Option { return func(s *Service) { s.skipUnchanged = true } }
+//   - Run skips a dealer-day whose inputs did not change since the run
+//     that stored the dealer's report snapshot of that day: same day, same
+//     configuration of the Service, same records and tasks (InputStamper;
+//     a task store without it never skips). A skipped run reads three
+//     small things and writes nothing; its RunResult is the one a full
+//     run would return — no task created, rescheduled, cancelled or
+//     marked overdue — with Skipped set. The configuration of the sources
+//     (grading strategies' cadences) is not in the stamp: a change takes
+//     effect from the next day's run.
+//   - The call list reads the customers' grades and club tiers in the
+//     statement of its page (CallPageLookupSource) instead of asking the
+//     sources, one read each per page.
+func WithSharedDatabase() Option { return func(s *Service) { s.shared = true } }
 
 // runStamp is what a run read before it loaded its subjects: the stamp of
 // its inputs (the configuration, the day and InputStamp) and of the tasks.
@@ -87,7 +90,7 @@ func (r *runStamp) text(after TaskStamp) string {
 // store cannot stamp.
 func (s *Service) stampBefore(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (*runStamp, error) {
 	st, ok := s.tasks.(InputStamper)
-	if !ok || !s.skipUnchanged || s.reports == nil || s.config == "" {
+	if !ok || !s.shared || s.reports == nil || s.config == "" {
 		return nil, nil
 	}
 	// The tasks first: a task written between the two reads then shows

@@ -6,31 +6,61 @@ import (
 
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/dealercrm/dealercrm/loyalty"
 )
 
 // The task store reads a page of the call list with the customers' names
 // and mobiles and the vehicles' plates and models in one statement (the
 // lifecycle.CallPageSource capability): GET /v1/tasks shows 50 tasks a
 // page (docs/benchmarks.md, issue 14).
-var _ lifecycle.CallPageSource = taskStore{}
+var (
+	_ lifecycle.CallPageSource       = taskStore{}
+	_ lifecycle.CallPageLookupSource = taskStore{}
+)
 
 // CallPage implements lifecycle.CallPageSource: List's page of tasks, each
 // row joined with its customer and its vehicle. It joins only the crm
 // tables of its own Store: for any other crm store it reports false.
 func (ts taskStore) CallPage(ctx context.Context, st crm.Store, dealer crm.DealerID, f lifecycle.TaskFilter) (crm.Page[lifecycle.CallItem], bool, error) {
+	return ts.callPage(ctx, st, dealer, f, false)
+}
+
+// CallPageWithLookups implements lifecycle.CallPageLookupSource: CallPage
+// with each row joined also with the customer's grading state (its grade,
+// as GradingStore.GradesOf reads it) and active club membership (its
+// tier, as loyalty.Service.MembershipsOf reads it), so that a page of the
+// call list is one statement (docs/benchmarks.md, issue 14).
+func (ts taskStore) CallPageWithLookups(ctx context.Context, st crm.Store, dealer crm.DealerID, f lifecycle.TaskFilter) (crm.Page[lifecycle.CallItem], bool, error) {
+	return ts.callPage(ctx, st, dealer, f, true)
+}
+
+// callPage is CallPage, with the grades and tiers when lookups is set.
+func (ts taskStore) callPage(ctx context.Context, st crm.Store, dealer crm.DealerID, f lifecycle.TaskFilter, lookups bool) (crm.Page[lifecycle.CallItem], bool, error) {
 	if own, ok := st.(*Store); !ok || own != ts.s {
 		return crm.Page[lifecycle.CallItem]{}, false, nil
 	}
 	t := ts.s.cfg.table
-	q := ts.s.db.NewSelect().ColumnExpr(taskListColumns + ", c.name, c.mobile, v.plate, v.model").TableExpr(ts.from()).
+	cols := taskListColumns + ", c.name, c.mobile, v.plate, v.model"
+	if lookups {
+		cols += ", g.grade, m.tier"
+	}
+	q := ts.s.db.NewSelect().ColumnExpr(cols).TableExpr(ts.from()).
 		Join("LEFT JOIN " + t(TableCustomers) + " AS c ON c.dealer_id = t.dealer_id AND c.id = t.customer_id").
 		Join("LEFT JOIN " + t(TableVehicles) + " AS v ON v.dealer_id = t.dealer_id AND v.id = t.vehicle_id")
-	var name, mobile, plate, model sql.NullString
-	scanner := newTaskScanner(&name, &mobile, &plate, &model)
+	var name, mobile, plate, model, grade, tier sql.NullString
+	extra := []any{&name, &mobile, &plate, &model}
+	if lookups {
+		q = q.Join("LEFT JOIN "+t(TableGradingStates)+" AS g ON g.dealer_id = t.dealer_id AND g.customer_id = t.customer_id").
+			Join("LEFT JOIN "+t(TableLoyaltyMemberships)+" AS m ON m.dealer_id = t.dealer_id AND m.customer_id = t.customer_id AND m.status = ?",
+				string(loyalty.StatusActive))
+		extra = append(extra, &grade, &tier)
+	}
+	scanner := newTaskScanner(extra...)
 	p, err := listTasks(ctx, ts, q, dealer, f, func(rows *sql.Rows) (lifecycle.CallItem, error) {
-		name, mobile, plate, model = sql.NullString{}, sql.NullString{}, sql.NullString{}, sql.NullString{}
+		name, mobile, plate, model, grade, tier = sql.NullString{}, sql.NullString{}, sql.NullString{}, sql.NullString{}, sql.NullString{}, sql.NullString{}
 		task, err := scanner.scan(rows)
-		return lifecycle.CallItem{Task: task, CustomerName: name.String, Mobile: mobile.String, Plate: plate.String, Model: model.String}, err
+		return lifecycle.CallItem{Task: task, CustomerName: name.String, Mobile: mobile.String, Plate: plate.String, Model: model.String,
+			Grade: grade.String, Tier: tier.String}, err
 	}, func(it lifecycle.CallItem) string { return string(it.ID) })
 	return p, err == nil, err
 }

@@ -2,17 +2,22 @@ package postgres_test
 
 import (
 	"context"
+	"math"
 	"slices"
 	"testing"
 
+	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
 	"github.com/dealercrm/dealercrm/grading"
+	"github.com/dealercrm/dealercrm/internal/app"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/lifecycle/lifecycletest"
+	"github.com/dealercrm/dealercrm/loyalty"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
 )
 
 // TestCallListMatchesRepositories: the call list read through the task
@@ -151,4 +156,77 @@ func TestCallPageJoinsItsOwnStore(t *testing.T) {
 	_, ok, err = src.CallPage(ctx, reposOnly{store}, d, lifecycle.TaskFilter{})
 	require.NoError(t, err)
 	assert.False(t, ok, "nor a wrapped store")
+}
+
+// TestCallPageLookupsAnswerAsTheSources: the call list of a Service told
+// that its sources share the task store's database (one statement a
+// page, grades and tiers joined) is, page by page and grouped by
+// customer, the one of a Service that asks the grading and loyalty
+// services; on the demo data with grades, the club and a month of runs,
+// where some customers are graded and some members (some of them not
+// active), and the shared page is one statement.
+func TestCallPageLookupsAnswerAsTheSources(t *testing.T) {
+	ctx := context.Background()
+	store, watch := pgtest.NewWatchedStore(t)
+	data := demo.Generate(demo.Options{Seed: 1})
+	require.NoError(t, demo.Seed(ctx, crm.NewService(store, crm.WithMaxImportRecords(math.MaxInt)), data))
+	a, err := app.New(store.Stores(), app.Options{})
+	require.NoError(t, err)
+	d := data.Dealers[0].Dealer.ID
+	_, err = a.Grading.Run(ctx, grading.RunRequest{DealerID: d, AsOf: data.Options.Today, Group: true, WriteGroup: true})
+	require.NoError(t, err)
+	require.NoError(t, demo.SeedLoyalty(ctx, a.CRM, a.Loyalty, data))
+	for day := range 31 {
+		_, err := a.Lifecycle.Run(ctx, d, data.Options.Today.AddDays(day))
+		require.NoError(t, err)
+	}
+	// A lapsed member: the club shows no tier for them.
+	ms, err := a.Loyalty.ListMemberships(ctx, d, loyalty.MembershipFilter{Status: loyalty.StatusActive, PageRequest: crm.PageRequest{Limit: 1}})
+	require.NoError(t, err)
+	require.NotEmpty(t, ms.Items)
+	_, err = pgtest.DB(t).ExecContext(ctx, "UPDATE ? SET status = ? WHERE dealer_id = ? AND customer_id = ?",
+		bun.Safe(store.TableName(postgres.TableLoyaltyMemberships)), string(loyalty.StatusLapsed), string(d), string(ms.Items[0].CustomerID))
+	require.NoError(t, err)
+
+	sources, err := lifecycle.NewService(a.CRM, store.LifecycleTasks(), lifecycle.WithGrades(a.Grading), lifecycle.WithMemberships(a.Loyalty))
+	require.NoError(t, err)
+	until := data.Options.Today.AddDays(30)
+	f := lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: 50}}
+	rows, graded, tiered := 0, 0, 0
+	for {
+		want, err := sources.CallList(ctx, d, until, f)
+		require.NoError(t, err)
+		watch.Reset()
+		got, err := a.Lifecycle.CallList(ctx, d, until, f)
+		require.NoError(t, err)
+		stmts := 1
+		if slices.ContainsFunc(got.Items, func(it lifecycle.CallItem) bool { return it.LeadID != "" }) {
+			stmts++ // the leads of the lead tasks
+		}
+		assert.Len(t, watch.Statements(), stmts, "a page is one statement, and one for its leads")
+		require.Equal(t, want, got, "page after %q", f.After)
+		for _, it := range got.Items {
+			rows++
+			if it.Grade != "" {
+				graded++
+			}
+			if it.Tier != "" {
+				tiered++
+			}
+		}
+		if got.Next == "" {
+			break
+		}
+		f.After = got.Next
+	}
+	require.Greater(t, rows, 100)
+	assert.Positive(t, graded, "graded customers")
+	assert.Positive(t, tiered, "members")
+	t.Logf("%d rows: %d graded, %d with a tier", rows, graded, tiered)
+
+	want, err := sources.CallGroups(ctx, d, until, lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: 30}})
+	require.NoError(t, err)
+	got, err := a.Lifecycle.CallGroups(ctx, d, until, lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: 30}})
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "the grouped view")
 }

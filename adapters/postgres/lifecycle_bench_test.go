@@ -260,7 +260,7 @@ func median(xs []float64) float64 {
 // and store the report snapshot) on DEALERCRM_BENCH_WORKERS goroutines
 // (default 2, the machine's cores). It times the first run of every
 // dealer (no tasks yet), a re-run that changes nothing as app.New wires
-// the Service (skipped: lifecycle.WithSkipUnchanged) and the same re-run
+// the Service (skipped: lifecycle.WithSharedDatabase) and the same re-run
 // recomputed in full, and reports them scaled to 50 dealers
 // (×50/dealers): the budgets are ≤ 60 s and ≤ 30 s.
 //
@@ -289,7 +289,7 @@ func BenchmarkLifecycleAllDealers(b *testing.B) {
 		}
 		// As app.New wires it: a run of a day whose inputs did not change
 		// is skipped; full never skips (the re-run recomputed).
-		lc, err := lifecycle.NewService(svc, store.LifecycleTasks(), lifecycle.WithSkipUnchanged())
+		lc, err := lifecycle.NewService(svc, store.LifecycleTasks(), lifecycle.WithSharedDatabase())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -337,7 +337,7 @@ func BenchmarkLifecycleAllDealers(b *testing.B) {
 			b.Fatalf("a re-run created %d tasks, skipped %d dealers of %d, reported %d subjects", again, skipped, dealers, subs)
 		}
 		// The same re-run recomputed in full (a Service without
-		// WithSkipUnchanged).
+		// WithSharedDatabase).
 		subs, again, skipped, took3 := run(full)
 		if again != 0 || skipped != 0 || subs != dealers*perDealer {
 			b.Fatalf("a full re-run created %d tasks, skipped %d", again, skipped)

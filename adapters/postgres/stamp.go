@@ -12,7 +12,7 @@ import (
 )
 
 // The task store stamps the daily run's inputs, so that a re-run of a
-// day that changes nothing is skipped (lifecycle.WithSkipUnchanged).
+// day that changes nothing is skipped (lifecycle.WithSharedDatabase).
 var _ lifecycle.InputStamper = taskStore{}
 
 // RunInputs are the tables whose rows of a dealer the daily lifecycle run

@@ -165,7 +165,7 @@ func TestLifecycleRunStampSeesForeignTaskWrite(t *testing.T) {
 	ts := f.store.LifecycleTasks()
 	w := &foreignWriter{TaskStore: ts, ReportStore: ts.(lifecycle.ReportStore), InputStamper: ts.(lifecycle.InputStamper)}
 	lc, err := lifecycle.NewService(f.app.CRM, w, lifecycle.WithGrades(f.app.Grading), lifecycle.WithCadences(f.app.Grading),
-		lifecycle.WithMemberships(f.app.Loyalty), lifecycle.WithSkipUnchanged())
+		lifecycle.WithMemberships(f.app.Loyalty), lifecycle.WithSharedDatabase())
 	require.NoError(t, err)
 	_, err = lc.Run(ctx, f.dealer, f.day)
 	require.NoError(t, err)

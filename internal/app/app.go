@@ -82,7 +82,7 @@ func New(stores backend.Stores, o Options) (*App, error) {
 	// the task store's database, so a run of a day whose inputs did not
 	// change is skipped (where the store stamps them: Postgres).
 	if a.Lifecycle, err = lifecycle.NewService(a.CRM, stores.Tasks, lifecycle.WithGrades(a.Grading), lifecycle.WithCadences(a.Grading),
-		lifecycle.WithMemberships(a.Loyalty), lifecycle.WithClock(now), lifecycle.WithLogger(logger), lifecycle.WithSkipUnchanged()); err != nil {
+		lifecycle.WithMemberships(a.Loyalty), lifecycle.WithClock(now), lifecycle.WithLogger(logger), lifecycle.WithSharedDatabase()); err != nil {
 		return nil, err
 	}
 	// A dissatisfied survey answer opens the CR department's follow-up
