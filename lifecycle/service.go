@@ -107,7 +107,7 @@ type Service struct {
 	// (WithSharedDatabase); config is the digest of the configuration
 	// a run depends on (configStamp).
 	shared bool
-	config        string
+	config string
 }
 
 // NewService returns a Service reading crm data through svc and keeping
