@@ -287,7 +287,7 @@ func TestImportCSVAndJSON(t *testing.T) {
 func TestImportHelp(t *testing.T) {
 	c := &cli{t: t, vars: map[string]string{}}
 	out := c.must("import", "--help")
-	for _, want := range []string{"客户姓名", "车架号/VIN", "购车日期", "2024/3/5", "25.98万", "--dry-run", "--partial", "错误原因", "FILE.checkpoint", "-batch"} {
+	for _, want := range []string{"客户姓名", "车架号/VIN", "购车日期", "2024/3/5", "25.98万", "--dry-run", "--partial", "错误原因", "FILE.checkpoint", "-batch", "-in-flight", "one at a time"} {
 		assert.Contains(t, out, want)
 	}
 	assert.Contains(t, c.must("--help"), "  import     import a dealership's customers")
