@@ -122,7 +122,10 @@ func TestRunInFlightDeliversInRowOrder(t *testing.T) {
 	require.NoError(t, err)
 	var events []string
 	rep, err := importer.Run(t.Context(), g, src, importer.Options{Dealer: "SH01", BatchRows: 3, InFlight: 2, Partial: true,
-		Rejected: func(r importer.Rejection) error { events = append(events, fmt.Sprintf("rejected %d", r.Line)); return nil },
+		Rejected: func(r importer.Rejection) error {
+			events = append(events, fmt.Sprintf("rejected %d", r.Line))
+			return nil
+		},
 		Committed: func(p importer.Progress) error {
 			events = append(events, fmt.Sprintf("committed %d: %d rows, %d imported", p.Line, p.Report.Rows, p.Report.Imported))
 			return nil
