@@ -280,6 +280,12 @@ func importSheet(ctx context.Context, e *env, svc *crm.Service, f importFlags, p
 			done := "nothing was imported"
 			if re.Committed > 0 {
 				done = fmt.Sprintf("rows through %d are imported, and a re-run resumes after them", re.Committed)
+			} else if f.inFlight > 1 {
+				done = "no row before it was imported"
+			}
+			if f.inFlight > 1 {
+				// importer.RowsError: a batch in flight with the bad one may have committed.
+				done += "; a later batch written at the same time (--in-flight) may be imported too, which the re-run finds unchanged"
 			}
 			fmt.Fprintf(&b, "%d bad rows in the batch after row %d, which was not written (%s); fix them and run again, or import with --partial (--dry-run lists every bad row):", re.Total, re.Committed, done)
 			for _, r := range re.Rows {
