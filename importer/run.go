@@ -225,7 +225,10 @@ func Run(ctx context.Context, svc Service, src Source, opts Options) (rep Report
 		inFlight = DefaultInFlight
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	chunks := make(chan chunk, 1)
+	// Unbuffered: the reader holds one batch, the one it converts or the
+	// one waiting for a place in flight, so that memory holds InFlight+1
+	// batches at most.
+	chunks := make(chan chunk)
 	go read(ctx, src, p, opts, size, chunks)
 	var workers sync.WaitGroup
 	defer func() {
