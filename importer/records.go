@@ -203,7 +203,9 @@ func (v *vinOwners) see(seen []seenVehicle) {
 func (v *vinOwners) keysOf(recs []*record) []uint64 {
 	keys := make([]uint64, 0, 3*len(recs))
 	for _, r := range recs {
-		keys = append(keys, v.hash(r.customer.ExternalID))
+		if r.customer.ExternalID != "" { // "": a row without a key, rejected
+			keys = append(keys, v.hash(r.customer.ExternalID))
+		}
 		if r.vehicle != nil {
 			keys = append(keys, v.hash(r.vehicle.ExternalID))
 			if vin := crm.NormalizeVIN(r.vehicle.VIN); vin != "" {
