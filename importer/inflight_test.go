@@ -294,3 +294,52 @@ func TestRunInFlightWholeStops(t *testing.T) {
 	assert.Equal(t, 3, rep.Imported)
 	assert.Equal(t, 3, rep.Customers.Created+rep.Customers.Unchanged)
 }
+
+// A batch whose write fails with an error that names no row (a key a
+// concurrent writer took, a clash beyond the store's retries) while the
+// batch before it is in flight is written again once that one is done,
+// as one batch at a time would have written it.
+func TestRunInFlightRetriesAfterTheBatchBefore(t *testing.T) {
+	svc := newService(t)
+	secondFailed := make(chan struct{})
+	var once sync.Once
+	g := &gated{Service: svc, hold: func(b crm.Batch) <-chan struct{} {
+		if first(b) == "C0" {
+			return secondFailed // the first batch is written once the second failed
+		}
+		return nil
+	}}
+	failing := &failOnce{Service: g, fail: func(b crm.Batch) error {
+		if first(b) != "C2" {
+			return nil
+		}
+		var err error
+		once.Do(func() {
+			err = fmt.Errorf("crm: import: %w", &crm.ConflictError{Entity: "vehicle"})
+			close(secondFailed)
+		})
+		return err
+	}}
+	src, err := importer.NewCSV(strings.NewReader(sheet(
+		row("C0", "客户0", mobile(0), 1), row("C1", "客户1", mobile(1), 2),
+		row("C2", "客户2", mobile(2), 3), row("C3", "客户3", mobile(3), 4))))
+	require.NoError(t, err)
+	rep, err := importer.Run(t.Context(), failing, src, importer.Options{Dealer: "SH01", BatchRows: 2, InFlight: 2})
+	require.NoError(t, err, "the clash is not the import's failure")
+	assert.Equal(t, 4, rep.Imported)
+	assert.Equal(t, importer.Outcomes{Created: 4}, rep.Customers)
+	assert.Equal(t, []string{"C0", "C2"}, g.finish, "the second batch's second attempt came after the first batch")
+}
+
+// failOnce fails the imports that fail says, before they reach Service.
+type failOnce struct {
+	importer.Service
+	fail func(b crm.Batch) error
+}
+
+func (f *failOnce) Import(ctx context.Context, dealer crm.DealerID, b crm.Batch) (crm.ImportResult, error) {
+	if err := f.fail(b); err != nil {
+		return crm.ImportResult{}, err
+	}
+	return f.Service.Import(ctx, dealer, b)
+}
