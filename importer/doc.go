@@ -50,7 +50,15 @@
 // # Running
 //
 // Run imports Options.BatchRows rows per transaction (DefaultBatchRows),
-// reading the next batch while the current one is written. Options.DryRun
+// Options.InFlight batches at once (DefaultInFlight: two transactions on
+// two connections), reading the next batch while the current ones are
+// written. Results still come in row order — the report, Rejected,
+// Committed and so the checkpoint, which only passes batches that are
+// all committed — and two batches that share a customer, a vehicle or a
+// VIN are written one after the other, so that an import does what one
+// batch at a time does (see docs/import.md for the one exception, a VIN
+// moved between vehicles, and for what a stopped import without Partial
+// may have written). Options.DryRun
 // goes through crm.Service.ImportDryRun and writes nothing. With
 // Options.Partial, crm's *ValidationError is mapped back from its field
 // paths ("customers[3].mobile") to rows, those rows are left out with

@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash/maphash"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -169,8 +171,10 @@ type built struct {
 // vinOwners remembers, for the whole import, which customer and row each
 // vehicle's external ID went to. It keeps 64-bit hashes of the IDs, not
 // the IDs: about 30 bytes a vehicle, so that a million rows cost 30 MB.
+// Batches in flight build against it while Run adds the batches delivered.
 type vinOwners struct {
 	seed maphash.Seed
+	mu   sync.Mutex
 	m    map[uint64]vinOwner
 }
 
@@ -179,6 +183,39 @@ func newVinOwners() *vinOwners {
 }
 
 func (v *vinOwners) hash(s string) uint64 { return maphash.String(v.seed, s) }
+
+// see records the vehicles of rows an earlier run imported.
+func (v *vinOwners) see(seen []seenVehicle) {
+	if len(seen) == 0 {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, s := range seen {
+		v.m[v.hash(s.ext)] = vinOwner{owner: v.hash(s.owner), line: s.line}
+	}
+}
+
+// keysOf returns the hashes of what two batches written at once must not
+// share: the external IDs of the customers and vehicles of recs and their
+// VINs, sorted, each once. (A clash between hashes of two different
+// keys only makes a batch wait.)
+func (v *vinOwners) keysOf(recs []*record) []uint64 {
+	keys := make([]uint64, 0, 3*len(recs))
+	for _, r := range recs {
+		if r.customer.ExternalID != "" { // "": a row without a key, rejected
+			keys = append(keys, v.hash(r.customer.ExternalID))
+		}
+		if r.vehicle != nil {
+			keys = append(keys, v.hash(r.vehicle.ExternalID))
+			if vin := crm.NormalizeVIN(r.vehicle.VIN); vin != "" {
+				keys = append(keys, v.hash(vin))
+			}
+		}
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
 
 // vinOwner is the hashed customer ID and the row of a vehicle.
 type vinOwner struct {
@@ -197,6 +234,8 @@ func build(recs []*record, skip map[int]bool, vins *vinOwners, p *plan) built {
 	cust := map[string]int{}
 	veh := map[string]int{}
 	local := map[uint64]vinOwner{}
+	vins.mu.Lock()
+	defer vins.mu.Unlock()
 	for _, r := range recs {
 		line := r.row.Line
 		if skip[line] {
@@ -238,6 +277,8 @@ func build(recs []*record, skip map[int]bool, vins *vinOwners, p *plan) built {
 
 // remember records the vehicles of a written batch in vins.
 func (b *built) remember(vins *vinOwners) {
+	vins.mu.Lock()
+	defer vins.mu.Unlock()
 	for i, v := range b.batch.Vehicles {
 		vins.m[vins.hash(v.ExternalID)] = vinOwner{owner: vins.hash(string(v.OwnerID)), line: b.vehLine[i]}
 	}

@@ -2,11 +2,13 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dealercrm/dealercrm/crm"
@@ -32,6 +34,11 @@ var _ Service = (*crm.Service)(nil)
 // crm.DefaultMaxImportRecords.
 const DefaultBatchRows = 5000
 
+// DefaultInFlight is how many batches Run writes at once unless
+// Options.InFlight says otherwise: two transactions on two connections, so
+// that Postgres writes on two cores.
+const DefaultInFlight = 2
+
 // Options say how Run imports.
 type Options struct {
 	// Dealer receives the records.
@@ -46,9 +53,17 @@ type Options struct {
 	// report says what an import would do. Bad rows are listed as in
 	// Partial mode.
 	DryRun bool
+	// InFlight is how many batches are written at once, each in a
+	// transaction of its own (DefaultInFlight); 1 writes one batch at a
+	// time. Whatever it is, the report, Rejected, Committed and the
+	// checkpoint follow row order, and two batches that share a customer,
+	// a vehicle or a VIN are written one after the other, in row order.
+	InFlight int
 	// Partial imports the good rows of every batch and hands each bad row
 	// to Rejected. Without it, the first batch with a bad row stops the
-	// import with a *RowsError; the batches before it stay imported.
+	// import with a *RowsError; the batches before it stay imported. With
+	// InFlight above 1, batches after it that were being written when it
+	// failed may have been committed too (see RowsError).
 	Partial bool
 	// After is the last row an earlier run committed (a checkpoint): rows
 	// up to it are read and handed to Skipped, not imported.
@@ -123,7 +138,12 @@ type Progress struct {
 
 // RowsError is the error of an import without Partial that met bad rows:
 // it lists them (the first MaxListed). Nothing of their batch was
-// written; the batches before it were, up to row Committed.
+// written; the batches before it were, up to row Committed. With
+// Options.InFlight above 1, up to InFlight-1 batches after it were being
+// written at the same time: Run cancels them and waits for them before it
+// returns, but one may have committed already. Its rows are past
+// Committed, so a re-run (which is idempotent) goes over them again and
+// finds them Unchanged.
 type RowsError struct {
 	// Rows are the first MaxListed bad rows of the batch, in row order.
 	Rows []Rejection
@@ -200,46 +220,55 @@ func Run(ctx context.Context, svc Service, src Source, opts Options) (rep Report
 		size = DefaultBatchRows
 	}
 	size = max(1, min(size, svc.MaxImportRecords()/2))
+	inFlight := opts.InFlight
+	if inFlight <= 0 {
+		inFlight = DefaultInFlight
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	chunks := make(chan chunk, 1)
+	// Unbuffered: the reader holds one batch, the one it converts or the
+	// one waiting for a place in flight, so that memory holds InFlight+1
+	// batches at most.
+	chunks := make(chan chunk)
 	go read(ctx, src, p, opts, size, chunks)
+	var workers sync.WaitGroup
 	defer func() {
-		// The reader stops before Run returns, so the caller may close src.
+		// The reader and the batches in flight stop before Run returns, so
+		// the caller may close src, and nothing is written after.
 		cancel()
 		for range chunks {
 		}
+		workers.Wait()
 	}()
 
 	vins := newVinOwners()
+	keys := &flightKeys{n: map[uint64]int{}}
 	committed := opts.After
-	for ch := range chunks {
-		if ch.err != nil {
-			return rep, ch.err
+	// deliver takes the result of a batch, in row order: the report,
+	// the bad rows, the checkpoint.
+	deliver := func(f *flight) error {
+		<-f.done
+		rep.Rows += len(f.recs)
+		rep.LastLine = f.recs[len(f.recs)-1].row.Line
+		if f.err != nil {
+			return f.err
 		}
-		rep.Skipped += ch.skipped
-		for _, v := range ch.seen {
-			vins.m[vins.hash(v.ext)] = vinOwner{owner: vins.hash(v.owner), line: v.line}
-		}
-		if len(ch.recs) == 0 {
-			continue
-		}
-		rep.Rows += len(ch.recs)
-		rep.LastLine = ch.recs[len(ch.recs)-1].row.Line
-		bad, res, err := importChunk(ctx, tracer, svc, opts, p, ch.recs, vins)
-		if err != nil {
-			return rep, err
-		}
+		bad, res := f.bad, f.res
 		if len(bad) > 0 && !opts.Partial && !opts.DryRun {
 			e := &RowsError{Total: len(bad), Committed: committed}
 			e.Rows = bad[:min(len(bad), MaxListed)]
-			return rep, e
+			return e
 		}
-		rep.Imported += len(ch.recs) - len(bad)
+		if f.written != nil {
+			f.written.remember(vins)
+		}
+		keys.leave(f.keys)
+		close(f.delivered)
+		rep.Imported += len(f.recs) - len(bad)
 		rep.Rejected += len(bad)
 		rep.Customers.add(res.Customers)
 		rep.Vehicles.add(res.Vehicles)
 		if rows != nil {
-			for outcome, n := range map[string]int{"imported": len(ch.recs) - len(bad), "rejected": len(bad)} {
+			for outcome, n := range map[string]int{"imported": len(f.recs) - len(bad), "rejected": len(bad)} {
 				if n > 0 {
 					rows.Add(ctx, int64(n), metric.WithAttributes(telemetry.Outcome.String(outcome), attrDryRun.Bool(opts.DryRun)))
 				}
@@ -248,7 +277,7 @@ func Run(ctx context.Context, svc Service, src Source, opts Options) (rep Report
 		for _, r := range bad {
 			if opts.Rejected != nil {
 				if err := opts.Rejected(r); err != nil {
-					return rep, err
+					return err
 				}
 			}
 		}
@@ -259,12 +288,128 @@ func Run(ctx context.Context, svc Service, src Source, opts Options) (rep Report
 				"rows_per_second", int(float64(rep.Rows)/max(time.Since(start).Seconds(), 1e-3)))
 		}
 		if opts.Committed != nil {
-			if err := opts.Committed(Progress{Line: committed, Report: rep, Rejected: bad}); err != nil {
+			return opts.Committed(Progress{Line: committed, Report: rep, Rejected: bad})
+		}
+		return nil
+	}
+
+	// queue holds the batches in flight, oldest first; each is delivered
+	// when it and every batch before it are done.
+	var queue []*flight
+	before := make(chan struct{}) // delivered: the batch before the next
+	close(before)
+	var readErr error
+	reading := true
+	for reading || len(queue) > 0 {
+		var in <-chan chunk
+		if reading && len(queue) < inFlight {
+			in = chunks
+		}
+		var oldest <-chan struct{}
+		if len(queue) > 0 {
+			oldest = queue[0].done
+		}
+		select {
+		case ch, ok := <-in:
+			if !ok || ch.err != nil {
+				reading, readErr = false, ch.err
+				continue
+			}
+			rep.Skipped += ch.skipped
+			vins.see(ch.seen)
+			if len(ch.recs) == 0 {
+				continue
+			}
+			f := &flight{recs: ch.recs, keys: vins.keysOf(ch.recs), before: before,
+				done: make(chan struct{}), delivered: make(chan struct{})}
+			before = f.delivered
+			shared := keys.enter(f.keys)
+			queue = append(queue, f)
+			workers.Add(1)
+			go func() {
+				defer workers.Done()
+				defer close(f.done)
+				if shared {
+					// A customer, vehicle or VIN of a batch still in flight:
+					// written after it, so that the later row wins.
+					if f.err = waitFor(ctx, f.before); f.err != nil {
+						return
+					}
+				}
+				f.bad, f.res, f.written, f.err = importChunk(ctx, tracer, svc, opts, p, f.recs, vins, f.before)
+			}()
+		case <-oldest:
+			f := queue[0]
+			queue = queue[1:]
+			if err := deliver(f); err != nil {
 				return rep, err
 			}
 		}
 	}
+	if readErr != nil {
+		return rep, readErr
+	}
 	return rep, ctx.Err()
+}
+
+// flight is a batch being written, from its rows to its result.
+type flight struct {
+	recs []*record
+	// keys are the hashes of the batch's customer and vehicle external
+	// IDs and VINs (see vinOwners.keysOf).
+	keys []uint64
+	// before is closed once the batch before it is delivered (and so
+	// every batch before it).
+	before <-chan struct{}
+	// done is closed when the batch is written or failed; delivered when
+	// Run has taken its result, in row order.
+	done, delivered chan struct{}
+
+	bad     []Rejection
+	res     crm.ImportResult
+	written *built // the batch as written (or dry-run); nil when it was not
+	err     error
+}
+
+// waitFor waits until ch is closed or ctx is done.
+func waitFor(ctx context.Context, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// flightKeys counts, per key hash, the batches in flight that hold it.
+// Batches enter in row order and leave when delivered.
+type flightKeys struct {
+	mu sync.Mutex
+	n  map[uint64]int
+}
+
+// enter adds keys and reports whether a batch in flight holds one of them.
+func (k *flightKeys) enter(keys []uint64) (shared bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, h := range keys {
+		if k.n[h] > 0 {
+			shared = true
+		}
+		k.n[h]++
+	}
+	return shared
+}
+
+// leave removes keys.
+func (k *flightKeys) leave(keys []uint64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, h := range keys {
+		if k.n[h]--; k.n[h] <= 0 {
+			delete(k.n, h)
+		}
+	}
 }
 
 // chunk is one batch of converted rows, or the error that ended reading.
@@ -331,10 +476,17 @@ func read(ctx context.Context, src Source, p *plan, opts Options, size int, chun
 }
 
 // importChunk imports the good rows of recs and returns the bad ones,
-// sorted by row. A row crm refuses is left out and the rest tried again,
-// until crm accepts (or, without Partial and DryRun, at the first refusal).
+// sorted by row, and the batch written (nil when none was). A row crm
+// refuses is left out and the rest tried again, until crm accepts (or,
+// without Partial and DryRun, at the first refusal).
+//
+// before is closed once the batches before this one are delivered. While
+// one of them is still in flight, an error other than a
+// *crm.ValidationError (a key taken, a deadlock beyond the store's
+// retries, an error naming no row) may be theirs: the batch waits for
+// them and is tried again, as it would have run after them one at a time.
 func importChunk(ctx context.Context, tracer trace.Tracer, svc Service,
-	opts Options, p *plan, recs []*record, vins *vinOwners) ([]Rejection, crm.ImportResult, error) {
+	opts Options, p *plan, recs []*record, vins *vinOwners, before <-chan struct{}) ([]Rejection, crm.ImportResult, *built, error) {
 	importFn := svc.Import
 	if opts.DryRun {
 		importFn = svc.ImportDryRun
@@ -359,6 +511,7 @@ func importChunk(ctx context.Context, tracer trace.Tracer, svc Service,
 		return s
 	}
 	var res crm.ImportResult
+	var written *built
 	for {
 		b := build(recs, skip(), vins, p)
 		for l, rs := range b.rejected {
@@ -371,9 +524,15 @@ func importChunk(ctx context.Context, tracer trace.Tracer, svc Service,
 		res, err = importFn(ctx, opts.Dealer, b.batch)
 		if err == nil {
 			if !listing {
-				b.remember(vins)
+				written = &b
 			}
 			break
+		}
+		if _, invalid := errors.AsType[*crm.ValidationError](err); !invalid && ctx.Err() == nil && !closed(before) {
+			if err := waitFor(ctx, before); err != nil {
+				return nil, crm.ImportResult{}, nil, err
+			}
+			continue
 		}
 		blamed := b.blame(err, p)
 		progress := false
@@ -384,7 +543,7 @@ func importChunk(ctx context.Context, tracer trace.Tracer, svc Service,
 			reasons[l] = append(reasons[l], rs...)
 		}
 		if !progress {
-			return nil, crm.ImportResult{}, err
+			return nil, crm.ImportResult{}, nil, err
 		}
 	}
 	if listing {
@@ -398,5 +557,15 @@ func importChunk(ctx context.Context, tracer trace.Tracer, svc Service,
 	}
 	slices.SortFunc(bad, func(a, b Rejection) int { return a.Line - b.Line })
 	span.SetAttributes(attribute.Int("dealercrm.import.rejected", len(bad)))
-	return bad, res, nil
+	return bad, res, written, nil
+}
+
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

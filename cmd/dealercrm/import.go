@@ -23,7 +23,7 @@ import (
 var importCommand = &command{
 	name:    "import",
 	summary: "import a dealership's customers and vehicles from XLSX, CSV or a JSON batch",
-	help: `Usage: dealercrm import --dealer ID [--mapping FILE] [--dry-run] [--partial] [--errors FILE] [--batch N] [--sheet NAME] FILE
+	help: `Usage: dealercrm import --dealer ID [--mapping FILE] [--dry-run] [--partial] [--errors FILE] [--batch N] [--in-flight N] [--sheet NAME] FILE
 
 Imports FILE into the dealer: a spreadsheet (.xlsx, .csv) with one row per
 customer and car, or a JSON batch (.json, crm.Batch, as the HTTP API's
@@ -48,10 +48,14 @@ future, a name). A row without 客户编号 gets an ID derived from its name
 and mobile (or VIN): the same person typed twice with the phone
 formatted differently is one customer.
 
-Rows are committed --batch at a time. A checkpoint file (FILE.checkpoint,
-or --checkpoint) records the last committed row: after an interruption,
-run the same command again and it resumes after that row; it is removed
-when the import completes.
+Rows are committed --batch at a time, --in-flight batches at once (2 by
+default: two transactions on two connections, so that Postgres writes on
+two cores; 1 writes one batch at a time). Batches that share a customer,
+a vehicle or a VIN are written one after the other, so the later row
+wins. A checkpoint file (FILE.checkpoint, or --checkpoint) records the
+last row up to which every batch is committed: after an interruption, run
+the same command again and it resumes after that row; it is removed when
+the import completes.
 
   dealercrm import --dealer sh01 --dry-run 客户资料.xlsx      # what would change, and the bad rows; writes nothing
   dealercrm import --dealer sh01 --partial 客户资料.xlsx      # the good rows; bad rows to 客户资料.errors.xlsx
@@ -60,7 +64,9 @@ when the import completes.
   dealercrm import --dealer sh01 batch.json
 
 Without --partial, a bad row stops the import at its batch and lists the
-first bad rows (the batches before it stay imported and checkpointed).
+first bad rows (the batches before it stay imported and checkpointed; a
+later batch written at the same time may have been committed too, which a
+re-run finds unchanged).
 With --partial, the error spreadsheet has the original columns, the row
 number (行号) and the reason (错误原因) per rejected row: correct it and
 import it like the original.`,
@@ -71,7 +77,7 @@ import it like the original.`,
 type importFlags struct {
 	dealer, mapping, errors, sheet, checkpoint string
 	dryRun, partial                            bool
-	batch                                      int
+	batch, inFlight                            int
 }
 
 func runImport(ctx context.Context, e *env, c *command, args []string) error {
@@ -85,6 +91,7 @@ func runImport(ctx context.Context, e *env, c *command, args []string) error {
 	fs.BoolVar(&f.partial, "partial", false, "import the good rows; write the bad ones with their reasons to the error spreadsheet")
 	fs.StringVar(&f.errors, "errors", "", "the error spreadsheet of --partial (default: FILE.errors.xlsx, or .csv for a CSV)")
 	fs.IntVar(&f.batch, "batch", importer.DefaultBatchRows, "rows per transaction")
+	fs.IntVar(&f.inFlight, "in-flight", importer.DefaultInFlight, "batches written at once, each in its own transaction (1: one at a time)")
 	fs.StringVar(&f.sheet, "sheet", "", "the XLSX sheet to read (default: the mapping's, else the first)")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "the checkpoint file (default: FILE.checkpoint)")
 	if err := e.parse(fs, args); err != nil {
@@ -97,6 +104,8 @@ func runImport(ctx context.Context, e *env, c *command, args []string) error {
 		return usagef("--dealer is required")
 	case f.batch <= 0:
 		return usagef("--batch must be positive")
+	case f.inFlight <= 0:
+		return usagef("--in-flight must be positive")
 	}
 	path := fs.Arg(0)
 	format := strings.ToLower(filepath.Ext(path))
@@ -238,7 +247,7 @@ func importSheet(ctx context.Context, e *env, svc *crm.Service, f importFlags, p
 
 	prog := &progress{e: e, start: e.now()}
 	opts := importer.Options{
-		Dealer: crm.DealerID(f.dealer), Mapping: m, BatchRows: f.batch, DryRun: f.dryRun, Partial: f.partial,
+		Dealer: crm.DealerID(f.dealer), Mapping: m, BatchRows: f.batch, InFlight: f.inFlight, DryRun: f.dryRun, Partial: f.partial,
 		After: cp.Line,
 		Skipped: func(row importer.Row) (bool, error) {
 			if r, ok := earlier[row.Line]; ok {
@@ -271,6 +280,12 @@ func importSheet(ctx context.Context, e *env, svc *crm.Service, f importFlags, p
 			done := "nothing was imported"
 			if re.Committed > 0 {
 				done = fmt.Sprintf("rows through %d are imported, and a re-run resumes after them", re.Committed)
+			} else if f.inFlight > 1 {
+				done = "no row before it was imported"
+			}
+			if f.inFlight > 1 {
+				// importer.RowsError: a batch in flight with the bad one may have committed.
+				done += "; a later batch written at the same time (--in-flight) may be imported too, which the re-run finds unchanged"
 			}
 			fmt.Fprintf(&b, "%d bad rows in the batch after row %d, which was not written (%s); fix them and run again, or import with --partial (--dry-run lists every bad row):", re.Total, re.Committed, done)
 			for _, r := range re.Rows {

@@ -287,8 +287,65 @@ func TestImportCSVAndJSON(t *testing.T) {
 func TestImportHelp(t *testing.T) {
 	c := &cli{t: t, vars: map[string]string{}}
 	out := c.must("import", "--help")
-	for _, want := range []string{"客户姓名", "车架号/VIN", "购车日期", "2024/3/5", "25.98万", "--dry-run", "--partial", "错误原因", "FILE.checkpoint", "-batch"} {
+	for _, want := range []string{"客户姓名", "车架号/VIN", "购车日期", "2024/3/5", "25.98万", "--dry-run", "--partial", "错误原因", "FILE.checkpoint", "-batch", "-in-flight", "one at a time"} {
 		assert.Contains(t, out, want)
 	}
 	assert.Contains(t, c.must("--help"), "  import     import a dealership's customers")
+}
+
+// TestImportInFlight: two batches written at once into Postgres, with a
+// customer on the last row of one batch and the first row of the next
+// (every other boundary of batches of 25: rows r and r+1 are one
+// customer, renamed on the second), do what one batch at a time does —
+// the same report and the later row's name, and again the same on a
+// re-run — a re-run of a file whose rows of one customer agree leaves
+// every record unchanged, and a dry run writes nothing.
+func TestImportInFlight(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "pairs.csv")
+	var b strings.Builder
+	b.WriteString("客户编号,客户姓名,手机号,车架号,车型\n")
+	for r := range 190 {
+		fmt.Fprintf(&b, "C%03d,客户%d-%d,1380000%04d,%s,帕萨特\n", r/2, r/2, r, r/2, crmtest.VIN(r+1))
+	}
+	require.NoError(t, os.WriteFile(file, []byte(b.String()), 0o600))
+	same := filepath.Join(dir, "same.csv")
+	b.Reset()
+	b.WriteString("客户编号,客户姓名,手机号,车架号,车型\n")
+	for r := range 190 {
+		fmt.Fprintf(&b, "C%03d,客户%d,1380000%04d,%s,帕萨特\n", r/2, r/2, r/2, crmtest.VIN(r+1))
+	}
+	require.NoError(t, os.WriteFile(same, []byte(b.String()), 0o600))
+
+	var want string
+	for _, n := range []string{"1", "2"} {
+		c := newCLI(t)
+		c.must("migrate")
+		c.must("dealers", "add", "--id", "sh01", "--name", "上海浦东店")
+		dry := c.must("import", "--dealer", "sh01", "--batch", "25", "--in-flight", n, "--dry-run", file)
+		assert.Contains(t, dry, "dry run: nothing was written")
+		assert.Empty(t, c.customers("sh01"), "the dry run wrote nothing")
+		out := c.must("import", "--dealer", "sh01", "--batch", "25", "--in-flight", n, file) // no "took:" line: the test clock stands still
+		if want == "" {
+			want = out
+			assert.Contains(t, out, "rows:      190 read, 190 imported, 0 rejected")
+			assert.Contains(t, out, "customers: 95 created, 4 updated, 0 unchanged", "C012, C037, C062 and C087 are in two batches")
+			assert.Contains(t, out, "vehicles:  190 created, 0 updated, 0 unchanged")
+		}
+		assert.Equal(t, want, out, "--in-flight %s reports what --in-flight 1 does", n)
+		got := c.customers("sh01")
+		require.Len(t, got, 95)
+		for i := range 95 {
+			assert.Equal(t, fmt.Sprintf("客户%d-%d", i, 2*i+1), got[fmt.Sprintf("C%03d", i)].Name, "the later row's name")
+		}
+		again := c.must("import", "--dealer", "sh01", "--batch", "25", "--in-flight", n, file)
+		assert.Contains(t, again, "customers: 0 created, 8 updated, 91 unchanged", "the four renamed across batches, twice each, as one batch at a time")
+		assert.Contains(t, again, "vehicles:  0 created, 0 updated, 190 unchanged")
+
+		// The same customers without the renaming: a re-run changes nothing.
+		c.must("import", "--dealer", "sh01", "--batch", "25", "--in-flight", n, same)
+		again = c.must("import", "--dealer", "sh01", "--batch", "25", "--in-flight", n, same)
+		assert.Contains(t, again, "customers: 0 created, 0 updated, 99 unchanged")
+		assert.Contains(t, again, "vehicles:  0 created, 0 updated, 190 unchanged")
+	}
 }
