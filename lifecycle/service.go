@@ -160,6 +160,10 @@ type Facts struct {
 	Repurchase []crm.CustomerID
 	// Sold are the vehicles the dealer sold (a crm.Sale exists).
 	Sold []crm.VehicleID
+	// Stamp is the stamp of the records the facts were read from, the
+	// part of InputStamper.InputStamp that covers them, when the source
+	// gives it (adapters/postgres); empty otherwise.
+	Stamp string
 }
 
 // FactSource loads a dealer's Facts in bulk. When the crm.Store
@@ -234,15 +238,21 @@ func LoadFacts(ctx context.Context, st crm.Store, dealer crm.DealerID) (Facts, e
 // the sources configured. The records come from the crm store's
 // FactSource when it has one, else from LoadFacts.
 func (s *Service) Load(ctx context.Context, dealer crm.DealerID) ([]Subject, error) {
+	subs, _, err := s.load(ctx, dealer)
+	return subs, err
+}
+
+// load is Load, returning also the stamp of the facts (Facts.Stamp).
+func (s *Service) load(ctx context.Context, dealer crm.DealerID) ([]Subject, string, error) {
 	st := s.crm.Store()
 	var f Facts
 	var err error
 	if src, ok := st.(FactSource); ok {
 		if f, err = src.LifecycleFacts(ctx, dealer); err != nil {
-			return nil, fmt.Errorf("lifecycle: load facts of %s: %w", dealer, err)
+			return nil, "", fmt.Errorf("lifecycle: load facts of %s: %w", dealer, err)
 		}
 	} else if f, err = LoadFacts(ctx, st, dealer); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	soldHere := make(map[crm.VehicleID]bool, len(f.Sold))
 	for _, v := range f.Sold {
@@ -251,19 +261,19 @@ func (s *Service) Load(ctx context.Context, dealer crm.DealerID) ([]Subject, err
 	var grades map[crm.CustomerID]string
 	if s.grades != nil {
 		if grades, err = s.grades.Grades(ctx, dealer); err != nil {
-			return nil, fmt.Errorf("lifecycle: load grades: %w", err)
+			return nil, "", fmt.Errorf("lifecycle: load grades: %w", err)
 		}
 	}
 	var cadences map[crm.CustomerID]int
 	if s.cadences != nil {
 		if cadences, err = s.cadences.Cadences(ctx, dealer); err != nil {
-			return nil, fmt.Errorf("lifecycle: load cadences: %w", err)
+			return nil, "", fmt.Errorf("lifecycle: load cadences: %w", err)
 		}
 	}
 	var members map[crm.CustomerID]Membership
 	if s.members != nil {
 		if members, err = s.members.Memberships(ctx, dealer); err != nil {
-			return nil, fmt.Errorf("lifecycle: load memberships: %w", err)
+			return nil, "", fmt.Errorf("lifecycle: load memberships: %w", err)
 		}
 	}
 	owners := make(map[crm.CustomerID]*crm.Customer, len(f.Customers))
@@ -298,7 +308,7 @@ func (s *Service) Load(ctx context.Context, dealer crm.DealerID) ([]Subject, err
 		}
 		out = append(out, sub)
 	}
-	return out, nil
+	return out, f.Stamp, nil
 }
 
 // groupBy returns the items of each of n positions (key gives an item's;
@@ -374,26 +384,27 @@ func (s *Service) Run(ctx context.Context, dealer crm.DealerID, date dealercrm.D
 	ctx, span := startRun(ctx, dealer, date)
 	start := time.Now()
 	defer func() { s.endRun(ctx, span, start, dealer, date, res, err) }()
+	n, same, err := s.unchanged(ctx, dealer, date)
+	if err != nil {
+		return RunResult{}, fmt.Errorf("lifecycle: run %s: the last run: %w", dealer, err)
+	}
+	if same {
+		return RunResult{Date: date, Subjects: n, Skipped: true}, nil
+	}
 	stamp, err := s.stampBefore(ctx, dealer, date)
 	if err != nil {
 		return RunResult{}, fmt.Errorf("lifecycle: run %s: stamping the inputs: %w", dealer, err)
-	}
-	if stamp != nil {
-		n, same, err := s.unchanged(ctx, dealer, date, stamp)
-		if err != nil {
-			return RunResult{}, fmt.Errorf("lifecycle: run %s: the last run: %w", dealer, err)
-		}
-		if same {
-			return RunResult{Date: date, Subjects: n, Skipped: true}, nil
-		}
 	}
 	erased, err := s.erasures(ctx, dealer)
 	if err != nil {
 		return RunResult{}, fmt.Errorf("lifecycle: run %s: %w", dealer, err)
 	}
-	subs, err := s.Load(ctx, dealer)
+	subs, facts, err := s.load(ctx, dealer)
 	if err != nil {
 		return RunResult{}, err
+	}
+	if stamp != nil {
+		stamp.withFacts(facts)
 	}
 	return s.runSubjects(ctx, dealer, date, subs, erased, stamp)
 }

@@ -25,9 +25,12 @@ type InputStamper interface {
 	// reads other than its tasks — the crm records of st, the grades and
 	// cadences, the club memberships, the erasures and the dealer itself —
 	// that differs whenever any of them was written (created, changed or
-	// deleted) since. ok is false, with nothing read, when the store
-	// cannot stamp the records of st (a crm store of another database).
-	InputStamp(ctx context.Context, st crm.Store, dealer crm.DealerID) (stamp string, ok bool, err error)
+	// deleted) since. Without facts it leaves out the records the store's
+	// FactSource stamps as it loads them (Facts.Stamp): the full stamp is
+	// that one, " | ", and the stamp without facts. ok is false, with
+	// nothing read, when the store cannot stamp the records of st (a crm
+	// store of another database).
+	InputStamp(ctx context.Context, st crm.Store, dealer crm.DealerID, facts bool) (stamp string, ok bool, err error)
 	// TaskStamp returns the dealer's tasks counted, with the sum of their
 	// versions.
 	TaskStamp(ctx context.Context, dealer crm.DealerID) (TaskStamp, error)
@@ -72,25 +75,66 @@ func (t TaskStamp) plus(created, replaced int) TaskStamp {
 //     sources, one read each per page.
 func WithSharedDatabase() Option { return func(s *Service) { s.shared = true } }
 
-// runStamp is what a run read before it loaded its subjects: the stamp of
-// its inputs (the configuration, the day and InputStamp) and of the tasks.
+// runStamp is what a run read of its inputs: the configuration and the
+// day, the stamp of its inputs without the facts (read before it loaded
+// anything), the stamp of the facts (as it loaded them) and the tasks
+// (read before it read any).
 type runStamp struct {
-	inputs string
-	tasks  TaskStamp
+	head, others, facts string
+	tasks               TaskStamp
 }
 
 // text is the stamp stored with the snapshot of a run that found tasks as
 // after: its inputs and those tasks.
 func (r *runStamp) text(after TaskStamp) string {
-	return r.inputs + " " + strconv.FormatInt(after.Count, 10) + ":" + strconv.FormatInt(after.Versions, 10)
+	return r.head + " " + r.facts + " | " + r.others + " " + strconv.FormatInt(after.Count, 10) + ":" + strconv.FormatInt(after.Versions, 10)
 }
 
-// stampBefore reads the stamp of a run of dealer on day before it loads
-// anything; nil when the Service does not skip unchanged runs or the
-// store cannot stamp.
-func (s *Service) stampBefore(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (*runStamp, error) {
+// withFacts sets the stamp of the facts the run loaded.
+func (r *runStamp) withFacts(facts string) { r.facts = facts }
+
+// stamper returns the task store as an InputStamper when the Service
+// skips unchanged runs (WithSharedDatabase).
+func (s *Service) stamper() (InputStamper, bool) {
 	st, ok := s.tasks.(InputStamper)
-	if !ok || !s.shared || s.reports == nil || s.config == "" {
+	return st, ok && s.shared && s.reports != nil && s.config != ""
+}
+
+// unchanged reports whether the run that stored the dealer's snapshot was
+// of day and read what a run would read now; subjects is what it loaded.
+// Only then does it stamp the inputs in full (every table of them): the
+// first run of a day reads nothing but the last run's day.
+func (s *Service) unchanged(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (subjects int, ok bool, err error) {
+	st, ok := s.stamper()
+	if !ok {
+		return 0, false, nil
+	}
+	last, stamp, subjects, err := st.LastRun(ctx, dealer)
+	if err != nil || last != day || stamp == "" {
+		return 0, false, err
+	}
+	tasks, err := st.TaskStamp(ctx, dealer)
+	if err != nil {
+		return 0, false, err
+	}
+	in, ok, err := st.InputStamp(ctx, s.crm.Store(), dealer, true)
+	if err != nil || !ok {
+		return 0, false, err
+	}
+	now := s.head(day) + " " + in + " " + strconv.FormatInt(tasks.Count, 10) + ":" + strconv.FormatInt(tasks.Versions, 10)
+	return subjects, now == stamp, nil
+}
+
+// head is the part of a run's stamp besides its inputs: the
+// configuration and the day.
+func (s *Service) head(day dealercrm.Date) string { return s.config + " " + day.String() }
+
+// stampBefore reads the stamp of a run of dealer on day before it loads
+// anything: the tasks, then the inputs but the facts; nil when the
+// Service does not skip unchanged runs or the store cannot stamp.
+func (s *Service) stampBefore(ctx context.Context, dealer crm.DealerID, day dealercrm.Date) (*runStamp, error) {
+	st, ok := s.stamper()
+	if !ok {
 		return nil, nil
 	}
 	// The tasks first: a task written between the two reads then shows
@@ -99,30 +143,21 @@ func (s *Service) stampBefore(ctx context.Context, dealer crm.DealerID, day deal
 	if err != nil {
 		return nil, err
 	}
-	in, ok, err := st.InputStamp(ctx, s.crm.Store(), dealer)
+	in, ok, err := st.InputStamp(ctx, s.crm.Store(), dealer, false)
 	if err != nil || !ok {
 		return nil, err
 	}
-	return &runStamp{inputs: s.config + " " + day.String() + " " + in, tasks: tasks}, nil
-}
-
-// unchanged reports whether the run that stored the dealer's snapshot was
-// of day and read what r reads; subjects is what it loaded.
-func (s *Service) unchanged(ctx context.Context, dealer crm.DealerID, day dealercrm.Date, r *runStamp) (subjects int, ok bool, err error) {
-	last, stamp, subjects, err := s.tasks.(InputStamper).LastRun(ctx, dealer)
-	if err != nil {
-		return 0, false, err
-	}
-	return subjects, last == day && stamp != "" && stamp == r.text(r.tasks), nil
+	return &runStamp{head: s.head(day), others: in, tasks: tasks}, nil
 }
 
 // stampAfter returns the stamp to store with the snapshot of a run that
 // read r and wrote created and replaced tasks: r's with the tasks as they
 // are now, when those are what the run read with its own writes over
 // them. It returns "" (the next run will not skip) when anyone else wrote
-// a task meanwhile — the run planned without seeing that write.
+// a task meanwhile — the run planned without seeing that write — or when
+// the facts came without a stamp.
 func (s *Service) stampAfter(ctx context.Context, dealer crm.DealerID, r *runStamp, created, replaced int) (string, error) {
-	if r == nil {
+	if r == nil || r.facts == "" {
 		return "", nil
 	}
 	after, err := s.tasks.(InputStamper).TaskStamp(ctx, dealer)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/dealercrm/dealercrm/crm"
@@ -42,8 +43,16 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 	}
 	f.Vehicles, f.Customers = make([]crm.Vehicle, 0, nv), make([]crm.Customer, 0, nc)
 	f.Orders, f.Policies = make([]crm.ServiceOrder, 0, no), make([]crm.InsurancePolicy, 0, np)
-	err = s.copyOut(ctx, `SELECT id, vin, brand, model, owner_id, delivery_date - `+epoch+`, registration_date - `+epoch+`, odometer
-		FROM `+t(TableVehicles)+` WHERE dealer_id = $1 ORDER BY id`, d, 8, func(r *copyRow) error {
+	// Each row of the tables of factInputs comes with its xmin, summed
+	// into the stamp of what the run read (Facts.Stamp, InputStamp).
+	var stamps [5]struct{ n, xmins int64 }
+	stamp := func(i int, r *copyRow, col int) {
+		stamps[i].n++
+		stamps[i].xmins += r.int(col)
+	}
+	err = s.copyOut(ctx, `SELECT id, vin, brand, model, owner_id, delivery_date - `+epoch+`, registration_date - `+epoch+`, odometer, xmin::text::bigint
+		FROM `+t(TableVehicles)+` WHERE dealer_id = $1 ORDER BY id`, d, 9, func(r *copyRow) error {
+		stamp(0, r, 8)
 		v := crm.Vehicle{Record: crm.Record{DealerID: dealer}, ID: crm.VehicleID(r.text(0)), VIN: r.text(1), Brand: r.text(2), Model: r.text(3),
 			OwnerID: crm.CustomerID(r.text(4)), DeliveryDate: r.day(5), RegistrationDate: r.day(6)}
 		var err error
@@ -54,8 +63,9 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 	if err != nil {
 		return f, translate("lifecycle facts: vehicles", err)
 	}
-	err = s.copyOut(ctx, `SELECT id, name, birthday - `+epoch+`, birthday_calendar, consents, consultant_id, advisor_id
-		FROM `+t(TableCustomers)+` WHERE dealer_id = $1 ORDER BY id`, d, 7, func(r *copyRow) error {
+	err = s.copyOut(ctx, `SELECT id, name, birthday - `+epoch+`, birthday_calendar, consents, consultant_id, advisor_id, xmin::text::bigint
+		FROM `+t(TableCustomers)+` WHERE dealer_id = $1 ORDER BY id`, d, 8, func(r *copyRow) error {
+		stamp(1, r, 7)
 		c := crm.Customer{Record: crm.Record{DealerID: dealer}, ID: crm.CustomerID(r.text(0)), Name: r.text(1), Birthday: r.day(2),
 			BirthdayCalendar: crm.BirthdayCalendar(r.text(3)), ConsultantID: crm.StaffID(r.text(5)), AdvisorID: crm.StaffID(r.text(6))}
 		var err error
@@ -66,8 +76,9 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 	if err != nil {
 		return f, translate("lifecycle facts: customers", err)
 	}
-	err = s.copyOut(ctx, `SELECT id, vehicle_id, "date" - `+epoch+`, closed_date - `+epoch+`, odometer_km, kind, labour, parts, payer, advisor_id, complaint
-		FROM `+t(TableServiceOrders)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY id`, d, 11, func(r *copyRow) error {
+	err = s.copyOut(ctx, `SELECT id, vehicle_id, "date" - `+epoch+`, closed_date - `+epoch+`, odometer_km, kind, labour, parts, payer, advisor_id, complaint,
+		xmin::text::bigint FROM `+t(TableServiceOrders)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY id`, d, 12, func(r *copyRow) error {
+		stamp(2, r, 11)
 		o := crm.ServiceOrder{Record: crm.Record{DealerID: dealer}, ID: crm.ServiceOrderID(r.text(0)), VehicleID: crm.VehicleID(r.text(1)),
 			Date: r.day(2), ClosedDate: r.day(3), OdometerKM: r.int(4), Kind: crm.ServiceKind(r.text(5)), Payer: crm.Payer(r.text(8)),
 			AdvisorID: crm.StaffID(r.text(9)), Complaint: r.boolean(10)}
@@ -84,8 +95,9 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 	if err != nil {
 		return f, translate("lifecycle facts: service orders", err)
 	}
-	err = s.copyOut(ctx, `SELECT id, vehicle_id, kind, start_date - `+epoch+`, end_date - `+epoch+`, (extract(epoch FROM created_at) * 1000000)::bigint
-		FROM `+t(TablePolicies)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY id`, d, 6, func(r *copyRow) error {
+	err = s.copyOut(ctx, `SELECT id, vehicle_id, kind, start_date - `+epoch+`, end_date - `+epoch+`, (extract(epoch FROM created_at) * 1000000)::bigint,
+		xmin::text::bigint FROM `+t(TablePolicies)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY id`, d, 7, func(r *copyRow) error {
+		stamp(3, r, 6)
 		f.Policies = append(f.Policies, crm.InsurancePolicy{Record: crm.Record{DealerID: dealer, CreatedAt: time.UnixMicro(r.int(5)).UTC()},
 			ID: crm.PolicyID(r.text(0)), VehicleID: crm.VehicleID(r.text(1)), Kind: crm.InsuranceKind(r.text(2)), Start: r.day(3), End: r.day(4)})
 		return nil
@@ -111,14 +123,23 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 	if err != nil {
 		return f, translate("lifecycle facts: leads", err)
 	}
-	err = s.copyOut(ctx, `SELECT DISTINCT vehicle_id FROM `+t(TableSales)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY 1`, d, 1,
+	// Every sale, for its xmin; a vehicle sold twice is one of Sold.
+	err = s.copyOut(ctx, `SELECT vehicle_id, xmin::text::bigint FROM `+t(TableSales)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY 1`, d, 2,
 		func(r *copyRow) error {
-			f.Sold = append(f.Sold, crm.VehicleID(r.text(0)))
+			stamp(4, r, 1)
+			if v := crm.VehicleID(r.text(0)); len(f.Sold) == 0 || f.Sold[len(f.Sold)-1] != v {
+				f.Sold = append(f.Sold, v)
+			}
 			return nil
 		})
 	if err != nil {
 		return f, translate("lifecycle facts: sales", err)
 	}
+	parts := make([]string, len(stamps))
+	for i, st := range stamps {
+		parts[i] = tableStamp(st.n, st.xmins)
+	}
+	f.Stamp = strings.Join(parts, " ")
 	return f, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/dealercrm/dealercrm"
@@ -21,29 +22,70 @@ var _ lifecycle.InputStamper = taskStore{}
 // the erasures and the dealer. TestRunInputsAreStamped runs the daily run
 // and fails when Postgres counts a read of a table that is neither here
 // nor written by the run, so a new input cannot be left out.
-var RunInputs = []Table{TableDealers, TableCustomers, TableLeads, TableVehicles, TableSales, TableServiceOrders,
-	TablePolicies, TableComplaints, TableGradingStates, TableLoyaltyMemberships, TableLifecycleErasures}
+var RunInputs = append(factTables(), TableDealers, TableLeads, TableComplaints, TableGradingStates,
+	TableLoyaltyMemberships, TableLifecycleErasures)
+
+// factInputs are the inputs LifecycleFacts reads whole, each with the
+// condition of the rows it reads, in the order of the stamp: their part
+// of the stamp comes with the facts (lifecycle.Facts.Stamp), summed from
+// the xmin of the rows COPY sends, so that the first run of a day does
+// not read the largest tables twice.
+var factInputs = []struct {
+	table Table
+	rows  string
+}{
+	{TableVehicles, ""},
+	{TableCustomers, ""},
+	{TableServiceOrders, " AND vehicle_id IS NOT NULL"},
+	{TablePolicies, " AND vehicle_id IS NOT NULL"},
+	{TableSales, " AND vehicle_id IS NOT NULL"},
+}
+
+// factTables returns the tables of factInputs.
+func factTables() []Table {
+	out := make([]Table, len(factInputs))
+	for i, in := range factInputs {
+		out[i] = in.table
+	}
+	return out
+}
+
+// tableStamp is the stamp of one table's rows: how many, and the sum of
+// their xmin — the text Postgres gives for count(*) || ':' || sum.
+func tableStamp(count, xmins int64) string {
+	return strconv.FormatInt(count, 10) + ":" + strconv.FormatInt(xmins, 10)
+}
 
 // InputStamp implements lifecycle.InputStamper in one statement: for each
-// table of RunInputs, the dealer's rows counted with the sum of their
-// xmin, the transaction that wrote each row version. An insert or update
-// gives a row the xmin of a newer transaction and a delete drops it, so
-// any committed write moves a count or raises a sum (a deletion matched
-// by as many insertions raises the sum by their newer xmins); a
-// transaction that rolled back or only locked rows moves nothing. The sum
-// could only come back to a stored value after the 32-bit transaction
-// counter wrapped around — four billion transactions between two runs of
-// one day. It stamps the records of its own Store only.
-func (ts taskStore) InputStamp(ctx context.Context, st crm.Store, dealer crm.DealerID) (string, bool, error) {
+// table of RunInputs (those of factInputs only when facts is set), the
+// dealer's rows counted with the sum of their xmin, the transaction that
+// wrote each row version. An insert or update gives a row the xmin of a
+// newer transaction and a delete drops it, so any committed write moves
+// a count or raises a sum (a deletion matched by as many insertions
+// raises the sum by their newer xmins); a transaction that rolled back or
+// only locked rows moves nothing. The sum could only come back to a
+// stored value after the 32-bit transaction counter wrapped around — four
+// billion transactions between two runs of one day. It stamps the records
+// of its own Store only.
+func (ts taskStore) InputStamp(ctx context.Context, st crm.Store, dealer crm.DealerID, facts bool) (string, bool, error) {
 	if own, ok := st.(*Store); !ok || own != ts.s {
 		return "", false, nil
 	}
-	var b strings.Builder
-	b.WriteString("SELECT concat_ws(' '")
-	for _, t := range RunInputs {
+	part := func(b *strings.Builder, t Table, rows string) {
 		b.WriteString(", (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM ")
 		b.WriteString(ts.s.cfg.table(t))
-		b.WriteString(" WHERE dealer_id = ?0)")
+		b.WriteString(" WHERE dealer_id = ?0" + rows + ")")
+	}
+	var b strings.Builder
+	b.WriteString("SELECT concat_ws(' '")
+	if facts {
+		for _, in := range factInputs {
+			part(&b, in.table, in.rows)
+		}
+		b.WriteString(", '|'")
+	}
+	for _, t := range RunInputs[len(factInputs):] {
+		part(&b, t, "")
 	}
 	b.WriteString(")")
 	var stamp string
