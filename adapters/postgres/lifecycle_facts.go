@@ -50,7 +50,7 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 		stamps[i].n++
 		stamps[i].xmins += r.int(col)
 	}
-	err = s.copyOut(ctx, `SELECT id, vin, brand, model, owner_id, delivery_date - `+epoch+`, registration_date - `+epoch+`, odometer, xmin::text::bigint
+	err = s.copyOut(ctx, `SELECT id, vin, brand, model, owner_id, delivery_date - `+epoch+`, registration_date - `+epoch+`, odometer, xmin
 		FROM `+t(TableVehicles)+` WHERE dealer_id = $1 ORDER BY id`, d, 9, func(r *copyRow) error {
 		stamp(0, r, 8)
 		v := crm.Vehicle{Record: crm.Record{DealerID: dealer}, ID: crm.VehicleID(r.text(0)), VIN: r.text(1), Brand: r.text(2), Model: r.text(3),
@@ -63,7 +63,7 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 	if err != nil {
 		return f, translate("lifecycle facts: vehicles", err)
 	}
-	err = s.copyOut(ctx, `SELECT id, name, birthday - `+epoch+`, birthday_calendar, consents, consultant_id, advisor_id, xmin::text::bigint
+	err = s.copyOut(ctx, `SELECT id, name, birthday - `+epoch+`, birthday_calendar, consents, consultant_id, advisor_id, xmin
 		FROM `+t(TableCustomers)+` WHERE dealer_id = $1 ORDER BY id`, d, 8, func(r *copyRow) error {
 		stamp(1, r, 7)
 		c := crm.Customer{Record: crm.Record{DealerID: dealer}, ID: crm.CustomerID(r.text(0)), Name: r.text(1), Birthday: r.day(2),
@@ -77,7 +77,7 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 		return f, translate("lifecycle facts: customers", err)
 	}
 	err = s.copyOut(ctx, `SELECT id, vehicle_id, "date" - `+epoch+`, closed_date - `+epoch+`, odometer_km, kind, labour, parts, payer, advisor_id, complaint,
-		xmin::text::bigint FROM `+t(TableServiceOrders)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY id`, d, 12, func(r *copyRow) error {
+		xmin FROM `+t(TableServiceOrders)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY id`, d, 12, func(r *copyRow) error {
 		stamp(2, r, 11)
 		o := crm.ServiceOrder{Record: crm.Record{DealerID: dealer}, ID: crm.ServiceOrderID(r.text(0)), VehicleID: crm.VehicleID(r.text(1)),
 			Date: r.day(2), ClosedDate: r.day(3), OdometerKM: r.int(4), Kind: crm.ServiceKind(r.text(5)), Payer: crm.Payer(r.text(8)),
@@ -96,7 +96,7 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 		return f, translate("lifecycle facts: service orders", err)
 	}
 	err = s.copyOut(ctx, `SELECT id, vehicle_id, kind, start_date - `+epoch+`, end_date - `+epoch+`, (extract(epoch FROM created_at) * 1000000)::bigint,
-		xmin::text::bigint FROM `+t(TablePolicies)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY id`, d, 7, func(r *copyRow) error {
+		xmin FROM `+t(TablePolicies)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY id`, d, 7, func(r *copyRow) error {
 		stamp(3, r, 6)
 		f.Policies = append(f.Policies, crm.InsurancePolicy{Record: crm.Record{DealerID: dealer, CreatedAt: time.UnixMicro(r.int(5)).UTC()},
 			ID: crm.PolicyID(r.text(0)), VehicleID: crm.VehicleID(r.text(1)), Kind: crm.InsuranceKind(r.text(2)), Start: r.day(3), End: r.day(4)})
@@ -124,7 +124,7 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 		return f, translate("lifecycle facts: leads", err)
 	}
 	// Every sale, for its xmin; a vehicle sold twice is one of Sold.
-	err = s.copyOut(ctx, `SELECT vehicle_id, xmin::text::bigint FROM `+t(TableSales)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY 1`, d, 2,
+	err = s.copyOut(ctx, `SELECT vehicle_id, xmin FROM `+t(TableSales)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY 1`, d, 2,
 		func(r *copyRow) error {
 			stamp(4, r, 1)
 			if v := crm.VehicleID(r.text(0)); len(f.Sold) == 0 || f.Sold[len(f.Sold)-1] != v {
