@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"math"
 	"slices"
 	"testing"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/dealercrm/dealercrm/demo"
 	"github.com/dealercrm/dealercrm/grading"
-	"github.com/dealercrm/dealercrm/internal/app"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/lifecycle/lifecycletest"
 	"github.com/dealercrm/dealercrm/loyalty"
@@ -168,17 +166,10 @@ func TestCallPageJoinsItsOwnStore(t *testing.T) {
 func TestCallPageLookupsAnswerAsTheSources(t *testing.T) {
 	ctx := context.Background()
 	store, watch := pgtest.NewWatchedStore(t)
-	data := demo.Generate(demo.Options{Seed: 1})
-	require.NoError(t, demo.Seed(ctx, crm.NewService(store, crm.WithMaxImportRecords(math.MaxInt)), data))
-	a, err := app.New(store.Stores(), app.Options{})
-	require.NoError(t, err)
-	d := data.Dealers[0].Dealer.ID
-	_, err = a.Grading.Run(ctx, grading.RunRequest{DealerID: d, AsOf: data.Options.Today, Group: true, WriteGroup: true})
-	require.NoError(t, err)
-	require.NoError(t, demo.SeedLoyalty(ctx, a.CRM, a.Loyalty, data))
+	f := newDemoFixture(t, store)
+	a, d, today := f.app, f.dealer, f.day
 	for day := range 31 {
-		_, err := a.Lifecycle.Run(ctx, d, data.Options.Today.AddDays(day))
-		require.NoError(t, err)
+		f.run(t, today.AddDays(day))
 	}
 	// A lapsed member: the club shows no tier for them.
 	ms, err := a.Loyalty.ListMemberships(ctx, d, loyalty.MembershipFilter{Status: loyalty.StatusActive, PageRequest: crm.PageRequest{Limit: 1}})
@@ -190,21 +181,21 @@ func TestCallPageLookupsAnswerAsTheSources(t *testing.T) {
 
 	sources, err := lifecycle.NewService(a.CRM, store.LifecycleTasks(), lifecycle.WithGrades(a.Grading), lifecycle.WithMemberships(a.Loyalty))
 	require.NoError(t, err)
-	until := data.Options.Today.AddDays(30)
-	f := lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: 50}}
+	until := today.AddDays(30)
+	tf := lifecycle.TaskFilter{PageRequest: crm.PageRequest{Limit: 50}}
 	rows, graded, tiered := 0, 0, 0
 	for {
-		want, err := sources.CallList(ctx, d, until, f)
+		want, err := sources.CallList(ctx, d, until, tf)
 		require.NoError(t, err)
 		watch.Reset()
-		got, err := a.Lifecycle.CallList(ctx, d, until, f)
+		got, err := a.Lifecycle.CallList(ctx, d, until, tf)
 		require.NoError(t, err)
 		stmts := 1
 		if slices.ContainsFunc(got.Items, func(it lifecycle.CallItem) bool { return it.LeadID != "" }) {
 			stmts++ // the leads of the lead tasks
 		}
 		assert.Len(t, watch.Statements(), stmts, "a page is one statement, and one for its leads")
-		require.Equal(t, want, got, "page after %q", f.After)
+		require.Equal(t, want, got, "page after %q", tf.After)
 		for _, it := range got.Items {
 			rows++
 			if it.Grade != "" {
@@ -217,7 +208,7 @@ func TestCallPageLookupsAnswerAsTheSources(t *testing.T) {
 		if got.Next == "" {
 			break
 		}
-		f.After = got.Next
+		tf.After = got.Next
 	}
 	require.Greater(t, rows, 100)
 	assert.Positive(t, graded, "graded customers")

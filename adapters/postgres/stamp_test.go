@@ -22,17 +22,18 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// stampFixture is the demo group seeded into store with grades, the club
-// and an erasure, wired as app.New wires it (runs skipped when their
-// inputs did not change).
-type stampFixture struct {
+// demoFixture is the demo group seeded into store with grades, the club
+// and an erasure, wired as app.New wires it (WithSharedDatabase: runs
+// skipped when their inputs did not change, a call list page in one
+// statement).
+type demoFixture struct {
 	store  *postgres.Store
 	app    *app.App
 	dealer crm.DealerID
 	day    dealercrm.Date
 }
 
-func newStampFixture(t *testing.T, store *postgres.Store) stampFixture {
+func newDemoFixture(t *testing.T, store *postgres.Store) demoFixture {
 	t.Helper()
 	ctx := context.Background()
 	data := demo.Generate(demo.Options{Seed: 1})
@@ -49,10 +50,10 @@ func newStampFixture(t *testing.T, store *postgres.Store) stampFixture {
 	cs, err := a.CRM.ListCustomers(ctx, d, crm.CustomerFilter{PageRequest: crm.PageRequest{Limit: 1}})
 	require.NoError(t, err)
 	require.NoError(t, a.Lifecycle.EraseCustomer(ctx, d, cs.Items[0].ID))
-	return stampFixture{store: store, app: a, dealer: d, day: data.Options.Today}
+	return demoFixture{store: store, app: a, dealer: d, day: data.Options.Today}
 }
 
-func (f stampFixture) run(t *testing.T, day dealercrm.Date) lifecycle.RunResult {
+func (f demoFixture) run(t *testing.T, day dealercrm.Date) lifecycle.RunResult {
 	t.Helper()
 	r, err := f.app.Lifecycle.Run(context.Background(), f.dealer, day)
 	require.NoError(t, err)
@@ -65,7 +66,7 @@ func (f stampFixture) run(t *testing.T, day dealercrm.Date) lifecycle.RunResult 
 // table of postgres.RunInputs — makes the next run a full one.
 func TestLifecycleRunSkipsUnchanged(t *testing.T) {
 	ctx := context.Background()
-	f := newStampFixture(t, pgtest.NewStore(t))
+	f := newDemoFixture(t, pgtest.NewStore(t))
 	first := f.run(t, f.day)
 	require.False(t, first.Skipped)
 	require.Positive(t, first.Created)
@@ -161,7 +162,7 @@ func (w *foreignWriter) Apply(ctx context.Context, dealer crm.DealerID, create, 
 // so the next run of the day is a full one.
 func TestLifecycleRunStampSeesForeignTaskWrite(t *testing.T) {
 	ctx := context.Background()
-	f := newStampFixture(t, pgtest.NewStore(t))
+	f := newDemoFixture(t, pgtest.NewStore(t))
 	ts := f.store.LifecycleTasks()
 	w := &foreignWriter{TaskStore: ts, ReportStore: ts.(lifecycle.ReportStore), InputStamper: ts.(lifecycle.InputStamper)}
 	lc, err := lifecycle.NewService(f.app.CRM, w, lifecycle.WithGrades(f.app.Grading), lifecycle.WithCadences(f.app.Grading),
@@ -211,7 +212,7 @@ func TestRunInputsAreStamped(t *testing.T) {
 	}
 	db, store := open()
 	require.NoError(t, store.Migrate(ctx))
-	f := newStampFixture(t, store)
+	f := newDemoFixture(t, store)
 	// Statistics reach pg_stat_user_tables when a backend ends: close the
 	// pool and wait for its backends to go.
 	closed := func(db *bun.DB) {
