@@ -320,24 +320,22 @@ func (s *Service) enrich(ctx context.Context, dealer crm.DealerID, items []CallI
 	// the database pool's connections under load (BenchmarkCallList).
 	var grades map[crm.CustomerID]string
 	var err error
-	if looked {
-		cs = nil // nothing to read: the items have their grades and tiers
-	}
-	if g, ok := s.grades.(GradeLookup); ok && len(cs) > 0 {
+	read := !looked && len(cs) > 0 // looked: the items have their grades and tiers
+	if g, ok := s.grades.(GradeLookup); ok && read {
 		if grades, err = g.GradesOf(ctx, dealer, cs); err != nil {
 			return fmt.Errorf("lifecycle: call list: grades: %w", err)
 		}
-	} else if s.grades != nil && len(cs) > 0 {
+	} else if s.grades != nil && read {
 		if grades, err = s.grades.Grades(ctx, dealer); err != nil {
 			return fmt.Errorf("lifecycle: call list: grades: %w", err)
 		}
 	}
 	var members map[crm.CustomerID]Membership
-	if m, ok := s.members.(MembershipLookup); ok && len(cs) > 0 {
+	if m, ok := s.members.(MembershipLookup); ok && read {
 		if members, err = m.MembershipsOf(ctx, dealer, cs); err != nil {
 			return fmt.Errorf("lifecycle: call list: memberships: %w", err)
 		}
-	} else if s.members != nil && len(cs) > 0 {
+	} else if s.members != nil && read {
 		if members, err = s.members.Memberships(ctx, dealer); err != nil {
 			return fmt.Errorf("lifecycle: call list: memberships: %w", err)
 		}

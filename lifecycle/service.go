@@ -404,7 +404,7 @@ func (s *Service) Run(ctx context.Context, dealer crm.DealerID, date dealercrm.D
 		return RunResult{}, err
 	}
 	if stamp != nil {
-		stamp.withFacts(facts)
+		stamp.facts = facts
 	}
 	return s.runSubjects(ctx, dealer, date, subs, erased, stamp)
 }

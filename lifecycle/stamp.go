@@ -87,11 +87,14 @@ type runStamp struct {
 // text is the stamp stored with the snapshot of a run that found tasks as
 // after: its inputs and those tasks.
 func (r *runStamp) text(after TaskStamp) string {
-	return r.head + " " + r.facts + " | " + r.others + " " + strconv.FormatInt(after.Count, 10) + ":" + strconv.FormatInt(after.Versions, 10)
+	return stampText(r.head, r.facts+" | "+r.others, after)
 }
 
-// withFacts sets the stamp of the facts the run loaded.
-func (r *runStamp) withFacts(facts string) { r.facts = facts }
+// stampText is the one form of a stored stamp: the head (configuration
+// and day), the inputs as InputStamp with facts gives them, the tasks.
+func stampText(head, inputs string, tasks TaskStamp) string {
+	return head + " " + inputs + " " + strconv.FormatInt(tasks.Count, 10) + ":" + strconv.FormatInt(tasks.Versions, 10)
+}
 
 // stamper returns the task store as an InputStamper when the Service
 // skips unchanged runs (WithSharedDatabase).
@@ -121,8 +124,7 @@ func (s *Service) unchanged(ctx context.Context, dealer crm.DealerID, day dealer
 	if err != nil || !ok {
 		return 0, false, err
 	}
-	now := s.head(day) + " " + in + " " + strconv.FormatInt(tasks.Count, 10) + ":" + strconv.FormatInt(tasks.Versions, 10)
-	return subjects, now == stamp, nil
+	return subjects, stampText(s.head(day), in, tasks) == stamp, nil
 }
 
 // head is the part of a run's stamp besides its inputs: the

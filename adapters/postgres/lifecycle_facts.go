@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,14 +46,14 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 	f.Orders, f.Policies = make([]crm.ServiceOrder, 0, no), make([]crm.InsurancePolicy, 0, np)
 	// Each row of the tables of factInputs comes with its xmin, summed
 	// into the stamp of what the run read (Facts.Stamp, InputStamp).
-	var stamps [5]struct{ n, xmins int64 }
-	stamp := func(i int, r *copyRow, col int) {
-		stamps[i].n++
-		stamps[i].xmins += r.int(col)
+	sums := make([]xminSum, len(factInputs))
+	sum := func(tb Table) *xminSum {
+		return &sums[slices.IndexFunc(factInputs, func(in factInput) bool { return in.table == tb })]
 	}
+	vehicles, customers, orders, policies, sales := sum(TableVehicles), sum(TableCustomers), sum(TableServiceOrders), sum(TablePolicies), sum(TableSales)
 	err = s.copyOut(ctx, `SELECT id, vin, brand, model, owner_id, delivery_date - `+epoch+`, registration_date - `+epoch+`, odometer, xmin
 		FROM `+t(TableVehicles)+` WHERE dealer_id = $1 ORDER BY id`, d, 9, func(r *copyRow) error {
-		stamp(0, r, 8)
+		vehicles.add(r, 8)
 		v := crm.Vehicle{Record: crm.Record{DealerID: dealer}, ID: crm.VehicleID(r.text(0)), VIN: r.text(1), Brand: r.text(2), Model: r.text(3),
 			OwnerID: crm.CustomerID(r.text(4)), DeliveryDate: r.day(5), RegistrationDate: r.day(6)}
 		var err error
@@ -65,7 +66,7 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 	}
 	err = s.copyOut(ctx, `SELECT id, name, birthday - `+epoch+`, birthday_calendar, consents, consultant_id, advisor_id, xmin
 		FROM `+t(TableCustomers)+` WHERE dealer_id = $1 ORDER BY id`, d, 8, func(r *copyRow) error {
-		stamp(1, r, 7)
+		customers.add(r, 7)
 		c := crm.Customer{Record: crm.Record{DealerID: dealer}, ID: crm.CustomerID(r.text(0)), Name: r.text(1), Birthday: r.day(2),
 			BirthdayCalendar: crm.BirthdayCalendar(r.text(3)), ConsultantID: crm.StaffID(r.text(5)), AdvisorID: crm.StaffID(r.text(6))}
 		var err error
@@ -78,7 +79,7 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 	}
 	err = s.copyOut(ctx, `SELECT id, vehicle_id, "date" - `+epoch+`, closed_date - `+epoch+`, odometer_km, kind, labour, parts, payer, advisor_id, complaint,
 		xmin FROM `+t(TableServiceOrders)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY id`, d, 12, func(r *copyRow) error {
-		stamp(2, r, 11)
+		orders.add(r, 11)
 		o := crm.ServiceOrder{Record: crm.Record{DealerID: dealer}, ID: crm.ServiceOrderID(r.text(0)), VehicleID: crm.VehicleID(r.text(1)),
 			Date: r.day(2), ClosedDate: r.day(3), OdometerKM: r.int(4), Kind: crm.ServiceKind(r.text(5)), Payer: crm.Payer(r.text(8)),
 			AdvisorID: crm.StaffID(r.text(9)), Complaint: r.boolean(10)}
@@ -97,7 +98,7 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 	}
 	err = s.copyOut(ctx, `SELECT id, vehicle_id, kind, start_date - `+epoch+`, end_date - `+epoch+`, (extract(epoch FROM created_at) * 1000000)::bigint,
 		xmin FROM `+t(TablePolicies)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY id`, d, 7, func(r *copyRow) error {
-		stamp(3, r, 6)
+		policies.add(r, 6)
 		f.Policies = append(f.Policies, crm.InsurancePolicy{Record: crm.Record{DealerID: dealer, CreatedAt: time.UnixMicro(r.int(5)).UTC()},
 			ID: crm.PolicyID(r.text(0)), VehicleID: crm.VehicleID(r.text(1)), Kind: crm.InsuranceKind(r.text(2)), Start: r.day(3), End: r.day(4)})
 		return nil
@@ -126,7 +127,7 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 	// Every sale, for its xmin; a vehicle sold twice is one of Sold.
 	err = s.copyOut(ctx, `SELECT vehicle_id, xmin FROM `+t(TableSales)+` WHERE dealer_id = $1 AND vehicle_id IS NOT NULL ORDER BY 1`, d, 2,
 		func(r *copyRow) error {
-			stamp(4, r, 1)
+			sales.add(r, 1)
 			if v := crm.VehicleID(r.text(0)); len(f.Sold) == 0 || f.Sold[len(f.Sold)-1] != v {
 				f.Sold = append(f.Sold, v)
 			}
@@ -135,9 +136,9 @@ func (s *Store) LifecycleFacts(ctx context.Context, dealer crm.DealerID) (_ life
 	if err != nil {
 		return f, translate("lifecycle facts: sales", err)
 	}
-	parts := make([]string, len(stamps))
-	for i, st := range stamps {
-		parts[i] = tableStamp(st.n, st.xmins)
+	parts := make([]string, len(sums))
+	for i, x := range sums {
+		parts[i] = tableStamp(x.n, x.xmins)
 	}
 	f.Stamp = strings.Join(parts, " ")
 	return f, nil

@@ -30,15 +30,29 @@ var RunInputs = append(factTables(), TableDealers, TableLeads, TableComplaints, 
 // of the stamp comes with the facts (lifecycle.Facts.Stamp), summed from
 // the xmin of the rows COPY sends, so that the first run of a day does
 // not read the largest tables twice.
-var factInputs = []struct {
-	table Table
-	rows  string
-}{
+var factInputs = []factInput{
 	{TableVehicles, ""},
 	{TableCustomers, ""},
 	{TableServiceOrders, " AND vehicle_id IS NOT NULL"},
 	{TablePolicies, " AND vehicle_id IS NOT NULL"},
 	{TableSales, " AND vehicle_id IS NOT NULL"},
+}
+
+// factInput is a table LifecycleFacts reads whole and the condition of
+// the rows it reads.
+type factInput struct {
+	table Table
+	rows  string
+}
+
+// xminSum is the stamp of one table of factInputs as LifecycleFacts
+// reads it: the rows COPY sent and the sum of their xmin.
+type xminSum struct{ n, xmins int64 }
+
+// add counts the row r, whose column col is its xmin.
+func (x *xminSum) add(r *copyRow, col int) {
+	x.n++
+	x.xmins += r.int(col)
 }
 
 // factTables returns the tables of factInputs.
