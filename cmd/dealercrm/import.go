@@ -20,6 +20,11 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
+// maxInFlight bounds --in-flight: each batch in flight holds its rows in
+// memory and a connection of the pool, and two already keep both cores of
+// a small host's Postgres busy.
+const maxInFlight = 8
+
 var importCommand = &command{
 	name:    "import",
 	summary: "import a dealership's customers and vehicles from XLSX, CSV or a JSON batch",
@@ -91,7 +96,7 @@ func runImport(ctx context.Context, e *env, c *command, args []string) error {
 	fs.BoolVar(&f.partial, "partial", false, "import the good rows; write the bad ones with their reasons to the error spreadsheet")
 	fs.StringVar(&f.errors, "errors", "", "the error spreadsheet of --partial (default: FILE.errors.xlsx, or .csv for a CSV)")
 	fs.IntVar(&f.batch, "batch", importer.DefaultBatchRows, "rows per transaction")
-	fs.IntVar(&f.inFlight, "in-flight", importer.DefaultInFlight, "batches written at once, each in its own transaction (1: one at a time)")
+	fs.IntVar(&f.inFlight, "in-flight", importer.DefaultInFlight, "batches written at once, each in its own transaction and held in memory (1: one at a time; at most 8)")
 	fs.StringVar(&f.sheet, "sheet", "", "the XLSX sheet to read (default: the mapping's, else the first)")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "the checkpoint file (default: FILE.checkpoint)")
 	if err := e.parse(fs, args); err != nil {
@@ -104,8 +109,8 @@ func runImport(ctx context.Context, e *env, c *command, args []string) error {
 		return usagef("--dealer is required")
 	case f.batch <= 0:
 		return usagef("--batch must be positive")
-	case f.inFlight <= 0:
-		return usagef("--in-flight must be positive")
+	case f.inFlight <= 0 || f.inFlight > maxInFlight:
+		return usagef("--in-flight must be 1 to %d", maxInFlight)
 	}
 	path := fs.Arg(0)
 	format := strings.ToLower(filepath.Ext(path))

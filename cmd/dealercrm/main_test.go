@@ -112,6 +112,11 @@ func TestHelpTeaches(t *testing.T) {
 	noDB := c.run("migrate")
 	assert.Equal(t, 2, noDB.code)
 	assert.Contains(t, noDB.stderr, "DEALERCRM_POSTGRES_DSN", "without a database the message says how to name one")
+	for _, n := range []string{"0", "9"} {
+		inFlight := c.run("import", "--dealer", "sh01", "--in-flight", n, "rows.csv")
+		assert.Equal(t, 2, inFlight.code, "--in-flight %s", n)
+		assert.Contains(t, inFlight.stderr, "--in-flight must be 1 to 8")
+	}
 	assert.Equal(t, "dealercrm "+dealercrm.Version+"\n", c.must("version"))
 }
 
