@@ -277,13 +277,13 @@ func (c *rowCodec) selectFrom(single []bool) string {
 // with the column's value in every row, '{"a","b",NULL}', or, when every
 // row holds the same value and there are two rows or more, the literal of
 // that value, 'a' or NULL (single[j] is then true). So the dealer, the
-// batch's times and the fields a spreadsheet leaves empty are parsed once
-// per chunk, not once per row: for an import of customers with one
-// vehicle each, 20 of 25 customer columns and 7 of 16 vehicle columns,
-// which took Postgres a quarter of the customers' statement. Some column
-// remains an array, which gives the statement its rows: the rows' external
-// IDs differ (Upsert checks the batch first). With one row every column
-// is an array, as all would be single.
+// batch's times and the fields a source leaves empty are parsed once per
+// chunk, not once per row: in the import benchmark (docs/benchmarks.md),
+// 20 of 25 customer columns and 10 of 16 vehicle columns, which had taken
+// Postgres about a quarter of the customers' statement. Some column
+// remains an array, which gives the statement its rows: the rows'
+// external IDs differ (Upsert checks the batch first). With one row every
+// column is an array, as all would be single. rows must not be empty.
 //
 // The literals come in the order of the statement's placeholders (see
 // selectFrom) and are bun.Safe, which bun writes in place of its
@@ -294,41 +294,54 @@ func (c *rowCodec) selectFrom(single []bool) string {
 func encodeArrays[R any](c *rowCodec, b []byte, rows []R, offset int) (args []any, single []bool, _ []byte, err error) {
 	b = b[:0]
 	var scratch, first []byte
+	elem := func(b, text []byte, null bool) []byte {
+		if null {
+			return append(b, "NULL"...)
+		}
+		return appendArrayElem(b, text, true)
+	}
 	ends := make([]int, len(c.columns))
 	single = make([]bool, len(c.columns))
 	for j, col := range c.columns {
-		start := len(b)
-		b = append(b, "'{"...)
-		same, firstNull := len(rows) > 1, false
+		// The column's array is written from the first row whose value
+		// differs from the first row's; until then the column is single.
+		same, firstNull := true, false
 		for i := range rows {
-			if i > 0 {
-				b = append(b, ',')
-			}
 			f := reflect.ValueOf(&rows[i]).Elem().FieldByIndex(col.index)
 			var null bool
 			scratch, null = col.text(scratch[:0], f)
-			if i == 0 {
+			if !null {
+				if err := checkText(scratch); err != nil {
+					return nil, nil, b, fmt.Errorf("items[%d].%s: %w", offset+i, col.name, err)
+				}
+			}
+			switch {
+			case i == 0:
 				first, firstNull = append(first[:0], scratch...), null
-			} else if same && (null != firstNull || !null && !bytes.Equal(scratch, first)) {
-				same = false
-			}
-			if null {
-				b = append(b, "NULL"...)
 				continue
+			case !same:
+				b = append(b, ',')
+			case null == firstNull && (null || bytes.Equal(scratch, first)):
+				continue
+			default:
+				same = false
+				b = append(b, "'{"...)
+				for range i {
+					b = append(elem(b, first, firstNull), ',')
+				}
 			}
-			if err := checkText(scratch); err != nil {
-				return nil, nil, b, fmt.Errorf("items[%d].%s: %w", offset+i, col.name, err)
-			}
-			b = appendArrayElem(b, scratch, true)
+			b = elem(b, scratch, null)
 		}
-		b = append(b, "}'"...)
-		if same {
-			b = b[:start]
-			if firstNull {
-				b = append(b, "NULL"...)
-			} else {
-				b = appendLiteral(b, first)
-			}
+		switch {
+		case !same:
+			b = append(b, "}'"...)
+		case len(rows) == 1:
+			b = append(elem(append(b, "'{"...), first, firstNull), "}'"...)
+			same = false
+		case firstNull:
+			b = append(b, "NULL"...)
+		default:
+			b = appendLiteral(b, first)
 		}
 		single[j] = same
 		ends[j] = len(b)
