@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -172,6 +173,18 @@ func (c *stmtCache) get(ctx context.Context, db *sql.DB, q string) (*sql.Stmt, e
 	}
 	c.stmts[q] = stmt
 	return stmt, nil
+}
+
+// close closes and forgets the prepared statements.
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, stmt := range c.stmts {
+		errs = append(errs, stmt.Close())
+	}
+	c.stmts = nil
+	return errors.Join(errs...)
 }
 
 // dollarPlaceholders rewrites bun's placeholders as Postgres's: each ? as
