@@ -2,6 +2,9 @@ package grading
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -388,6 +391,16 @@ func (s *Service) GradesOf(ctx context.Context, dealer crm.DealerID, customers [
 		return nil, fmt.Errorf("grading: grades of %s: %w", dealer, err)
 	}
 	return out, nil
+}
+
+// ConfigStamp implements lifecycle.ConfigStamper: a digest of the
+// strategies (WithStrategies), whose contact cadences Cadences answers
+// with, so that a daily run after they changed is not taken for a re-run
+// of the same inputs.
+func (s *Service) ConfigStamp() string {
+	b, _ := json.Marshal(s.strategies) // plain data: it does not fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }
 
 // Cadences returns the contact cadence in months of each graded customer

@@ -134,14 +134,14 @@ var builtin = []struct{ code, zh, en string }{
 		"{service_kind:service_kind} {order} on {date} came back {days} days and {km} km after {class:repair_class} job {of} closed on {closed}, within its warranty of {term_km} km / {term_days} days"},
 
 	// Survey follow-ups (satisfaction.FollowUpCodes).
-	{"satisfaction.follow_up", "回访问卷得分{score}，低于{threshold}（问卷{questionnaire}，答卷{response}）",
-		"Return-visit survey score {score} below {threshold} (questionnaire {questionnaire}, response {response})."},
-	{"satisfaction.follow_up.low", "回访问卷得分{score}，低于{threshold}（问卷{questionnaire}，答卷{response}）。低分项：{low}",
-		"Return-visit survey score {score} below {threshold} (questionnaire {questionnaire}, response {response}). Low answers: {low}."},
-	{"satisfaction.follow_up.comment", "回访问卷得分{score}，低于{threshold}（问卷{questionnaire}，答卷{response}）。客户意见：{comment}",
-		"Return-visit survey score {score} below {threshold} (questionnaire {questionnaire}, response {response}). Customer: {comment}"},
-	{"satisfaction.follow_up.low.comment", "回访问卷得分{score}，低于{threshold}（问卷{questionnaire}，答卷{response}）。低分项：{low}。客户意见：{comment}",
-		"Return-visit survey score {score} below {threshold} (questionnaire {questionnaire}, response {response}). Low answers: {low}. Customer: {comment}"},
+	{"satisfaction.follow_up", "回访问卷《{name}》得分{score}，低于跟进线{threshold}",
+		"Return-visit survey “{name}” scored {score}, below the follow-up line of {threshold}."},
+	{"satisfaction.follow_up.low", "回访问卷《{name}》得分{score}，低于跟进线{threshold}。低分项：{low}",
+		"Return-visit survey “{name}” scored {score}, below the follow-up line of {threshold}. Low answers: {low}."},
+	{"satisfaction.follow_up.comment", "回访问卷《{name}》得分{score}，低于跟进线{threshold}。客户意见：{comment}",
+		"Return-visit survey “{name}” scored {score}, below the follow-up line of {threshold}. Customer: {comment}"},
+	{"satisfaction.follow_up.low.comment", "回访问卷《{name}》得分{score}，低于跟进线{threshold}。低分项：{low}。客户意见：{comment}",
+		"Return-visit survey “{name}” scored {score}, below the follow-up line of {threshold}. Low answers: {low}. Customer: {comment}"},
 
 	// Grade changes (grading.ChangeCodes).
 	{"grading.change.first", "首次评级：得分{score}，评为{grade}级", "first grading: score {score}"},

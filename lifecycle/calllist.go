@@ -309,11 +309,13 @@ func (s *Service) enrich(ctx context.Context, dealer crm.DealerID, items []CallI
 		return nil
 	}
 	var cs []crm.CustomerID
-	tasks := make([]Task, len(items))
+	var ls []crm.LeadID
 	for i := range items {
-		tasks[i] = items[i].Task
 		if id := items[i].CustomerID; id != "" && !slices.Contains(cs, id) {
 			cs = append(cs, id)
+		}
+		if id := items[i].LeadID; id != "" && !slices.Contains(ls, id) {
+			ls = append(ls, id)
 		}
 	}
 	// The reads run one after the other: at once, they only queued for
@@ -340,7 +342,7 @@ func (s *Service) enrich(ctx context.Context, dealer crm.DealerID, items []CallI
 			return fmt.Errorf("lifecycle: call list: memberships: %w", err)
 		}
 	}
-	leads, err := s.TaskLeads(ctx, dealer, tasks)
+	leads, err := s.leads(ctx, dealer, ls)
 	if err != nil {
 		return fmt.Errorf("lifecycle: call list: %w", err)
 	}

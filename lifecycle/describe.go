@@ -49,10 +49,12 @@ func (d *describer) of(t *Task) description {
 		return description{}
 	}
 	if d.lastOf == nil {
+		// Only the visits: a vehicle's stage is worked out when a task of
+		// its own asks for it.
 		d.lastOf = map[crm.CustomerID]dealercrm.Date{}
 		for i := range d.subs {
 			if o := d.subs[i].Owner; o != nil {
-				if last := d.car(d.subs[i].VehicleID).last; last.After(d.lastOf[o.ID]) {
+				if last := d.lastVisit(&d.subs[i]); last.After(d.lastOf[o.ID]) {
 					d.lastOf[o.ID] = last
 				}
 			}
@@ -74,14 +76,21 @@ func (d *describer) car(id crm.VehicleID) description {
 			st, _ := d.pl.Stage(sub, d.date)
 			c.stage = st.Stage
 		}
-		for _, v := range sub.Visits {
-			if !v.Date.After(d.date) && v.Date.After(c.last) {
-				c.last = v.Date
-			}
-		}
+		c.last = d.lastVisit(sub)
 	}
 	d.cars[id] = c
 	return c
+}
+
+// lastVisit returns sub's last visit on or before the day.
+func (d *describer) lastVisit(sub *Subject) dealercrm.Date {
+	var last dealercrm.Date
+	for _, v := range sub.Visits {
+		if !v.Date.After(d.date) && v.Date.After(last) {
+			last = v.Date
+		}
+	}
+	return last
 }
 
 // describe sets the description of each task of ts.

@@ -489,7 +489,6 @@ func uncountLeads(r *LeadRun, lost, create, active []Task) {
 // for a call list to show whom to call: a lead is not a customer yet, so
 // the task holds only its ID. A lead deleted since is left out.
 func (s *Service) TaskLeads(ctx context.Context, dealer crm.DealerID, tasks []Task) (map[crm.LeadID]crm.Lead, error) {
-	out := map[crm.LeadID]crm.Lead{}
 	var ids []crm.LeadID
 	seen := map[crm.LeadID]bool{}
 	for i := range tasks {
@@ -498,6 +497,12 @@ func (s *Service) TaskLeads(ctx context.Context, dealer crm.DealerID, tasks []Ta
 			ids = append(ids, id)
 		}
 	}
+	return s.leads(ctx, dealer, ids)
+}
+
+// leads reads the leads of ids (each once).
+func (s *Service) leads(ctx context.Context, dealer crm.DealerID, ids []crm.LeadID) (map[crm.LeadID]crm.Lead, error) {
+	out := map[crm.LeadID]crm.Lead{}
 	// One read per crm.MaxLimit leads (crm.LeadFilter.IDs), not one per
 	// lead: the call list reads the leads of a page's lead tasks.
 	for chunk := range slices.Chunk(ids, crm.MaxLimit) {

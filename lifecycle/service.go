@@ -35,6 +35,16 @@ type CadenceSource interface {
 	Cadences(ctx context.Context, dealer crm.DealerID) (map[crm.CustomerID]int, error)
 }
 
+// ConfigStamper is an optional capability of a GradeSource, CadenceSource
+// or MembershipSource whose answers depend on its own configuration as
+// well as on its data (grading.Service: each grade's contact cadence).
+// ConfigStamp digests that configuration; the stamp of a daily run
+// includes it, so that a re-run of the day after the configuration
+// changed is not skipped (WithSharedDatabase).
+type ConfigStamper interface {
+	ConfigStamp() string
+}
+
 // Membership is a customer's club membership as the plan sees it.
 type Membership struct {
 	Tier string         `json:"tier"`
@@ -129,7 +139,7 @@ func NewService(svc *crm.Service, tasks TaskStore, opts ...Option) (*Service, er
 	}
 	s.planner, s.cal = p, p.cal
 	s.reports, _ = tasks.(ReportStore)
-	s.config = configStamp(s.policy, s.cal, s.call)
+	s.config = configStamp(s.policy, s.cal, s.call, s.grades, s.cadences, s.members)
 	return s, nil
 }
 

@@ -173,9 +173,15 @@ func (s *Service) stampAfter(ctx context.Context, dealer crm.DealerID, r *runSta
 }
 
 // configStamp returns the digest of what a run's plan depends on besides
-// the records: the release, the policy, the calendar and the call policy.
-func configStamp(p Policy, cal *Calendar, call CallPolicy) string {
+// the records: the release, the policy, the calendar, the call policy and
+// the configuration of each of sources that is a ConfigStamper.
+func configStamp(p Policy, cal *Calendar, call CallPolicy, sources ...any) string {
 	h := sha256.New()
+	for _, src := range sources {
+		if c, ok := src.(ConfigStamper); ok {
+			fmt.Fprintf(h, "source %s\n", c.ConfigStamp())
+		}
+	}
 	enc := json.NewEncoder(h)
 	// The policy and call policy are plain data; their JSON is stable. A
 	// configuration that does not encode gets no stamp: no run is skipped.

@@ -29,4 +29,16 @@ func TestConfigStamp(t *testing.T) {
 	cal, err := NewCalendar(append(years, next), nil)
 	require.NoError(t, err)
 	assert.NotEqual(t, base, configStamp(DefaultPolicy(), cal, DefaultCallPolicy()), "a year published")
+
+	// The sources that are ConfigStampers (grading.Service's cadences).
+	assert.Equal(t, base, configStamp(DefaultPolicy(), DefaultCalendar(), DefaultCallPolicy(), nil, struct{}{}), "sources without configuration")
+	a := configStamp(DefaultPolicy(), DefaultCalendar(), DefaultCallPolicy(), configured("monthly"))
+	assert.NotEqual(t, base, a, "a configured source")
+	assert.Equal(t, a, configStamp(DefaultPolicy(), DefaultCalendar(), DefaultCallPolicy(), configured("monthly")), "stable")
+	assert.NotEqual(t, a, configStamp(DefaultPolicy(), DefaultCalendar(), DefaultCallPolicy(), configured("quarterly")), "configured otherwise")
 }
+
+// configured is a source whose configuration is its value.
+type configured string
+
+func (c configured) ConfigStamp() string { return string(c) }

@@ -9,11 +9,13 @@ import (
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/adapters/memory"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/i18n"
 	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/dealercrm/dealercrm/satisfaction"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/language"
 )
 
 // twoIndicators: speed weighs 3 times price (0.75 / 0.25).
@@ -176,6 +178,16 @@ func TestLifecycleFollowUps(t *testing.T) {
 	assert.Equal(t, "收费不清楚", task.ReasonParams["comment"])
 	assert.NotEmpty(t, task.ReasonParams["low"])
 	assert.Equal(t, string(r.ID), task.ReasonParams["response"])
+	// The clerk reads the survey's name, the score against the line (the
+	// default 60) and what the customer marked low, each out of 5; never
+	// the questionnaire's or the response's ID.
+	zh := i18n.Default().Render(language.Chinese, task.ReasonCode, task.ReasonParams)
+	assert.Equal(t, "回访问卷《售后回访 Post-service call》得分"+task.ReasonParams["score"]+"，低于跟进线60。低分项："+
+		"施工前服务顾问是否向您说明了维修项目和费用? Was the work explained before it started? 2/5; "+
+		"结算费用是否清楚明白? Were the charges clear? 1/5; "+
+		"您对本次服务总体是否满意? Overall, how satisfied are you? 2/5。客户意见：收费不清楚", zh)
+	assert.NotContains(t, zh, string(r.ID))
+	assert.NotContains(t, task.Reason, string(r.ID), "the English text")
 
 	// A retried follow-up (the response recorded again) finds its task.
 	again, err := satisfaction.LifecycleTasks{Tasks: lc}.OpenFollowUp(ctx, satisfaction.FollowUpRequest{DealerID: dealer, ResponseID: r.ID,

@@ -91,9 +91,10 @@ func (l LifecycleTasks) OpenFollowUp(ctx context.Context, req FollowUpRequest) (
 
 // FollowUpCodes returns the reason codes of the follow-up tasks
 // LifecycleTasks opens: CodeFollowUp, with ".low" when answers were low,
-// then ".comment" when the customer commented. Parameters: score,
-// threshold, questionnaire, response, low (the low items joined by "; ")
-// and comment.
+// then ".comment" when the customer commented. Parameters: name (the
+// questionnaire's), score, threshold, low (the low items joined by "; ")
+// and comment, which the text shows, and questionnaire and response (their
+// IDs), which it does not: a clerk acts on the survey's name and answers.
 func FollowUpCodes() []string {
 	return []string{CodeFollowUp, CodeFollowUp + ".low", CodeFollowUp + ".comment", CodeFollowUp + ".low.comment"}
 }
@@ -104,7 +105,8 @@ const CodeFollowUp = "satisfaction.follow_up"
 // describeCode is describe as a message code with parameters.
 func describeCode(req FollowUpRequest) (string, map[string]string) {
 	code := CodeFollowUp
-	p := map[string]string{"score": strconv.FormatFloat(req.Score, 'f', 1, 64), "threshold": strconv.FormatFloat(req.Threshold, 'f', 0, 64),
+	p := map[string]string{"name": surveyName(req), "score": strconv.FormatFloat(req.Score, 'f', 1, 64),
+		"threshold":     strconv.FormatFloat(req.Threshold, 'f', 0, 64),
 		"questionnaire": string(req.QuestionnaireID), "response": string(req.ResponseID)}
 	if len(req.Low) > 0 {
 		code, p["low"] = code+".low", truncate(strings.Join(req.Low, "; "), 1000)
@@ -115,9 +117,10 @@ func describeCode(req FollowUpRequest) (string, map[string]string) {
 	return code, p
 }
 
-// describe says why a response needs a follow-up.
+// describe says in English why a response needs a follow-up (the text
+// of a task without a catalog, and of a complaint).
 func describe(req FollowUpRequest) string {
-	desc := fmt.Sprintf("Return-visit survey score %.1f below %.0f (questionnaire %s, response %s).", req.Score, req.Threshold, req.QuestionnaireID, req.ResponseID)
+	desc := fmt.Sprintf("Return-visit survey %q scored %.1f, below %.0f.", surveyName(req), req.Score, req.Threshold)
 	if len(req.Low) > 0 {
 		desc += " Low answers: " + strings.Join(req.Low, "; ") + "."
 	}
@@ -125,6 +128,15 @@ func describe(req FollowUpRequest) string {
 		desc += " Customer: " + req.Comment
 	}
 	return desc
+}
+
+// surveyName is the name a follow-up shows of its questionnaire: its
+// name, or its ID when the request has none.
+func surveyName(req FollowUpRequest) string {
+	if req.QuestionnaireName != "" {
+		return truncate(req.QuestionnaireName, 200)
+	}
+	return string(req.QuestionnaireID)
 }
 
 func truncate(s string, n int) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -406,11 +407,16 @@ func (s *Service) followUp(ctx context.Context, r Response) (Response, error) {
 	for _, it := range q.Items {
 		text[it.ID] = it.Text
 	}
+	_, top := q.Scale.Range()
 	for _, a := range lowAnswers(&q, &r) {
-		low = append(low, fmt.Sprintf("%s %s: %d", a.ItemID, text[a.ItemID], a.Value))
+		item := text[a.ItemID]
+		if item == "" {
+			item = a.ItemID
+		}
+		low = append(low, item+" "+strconv.Itoa(a.Value)+"/"+strconv.Itoa(top))
 	}
 	ref, err := s.followUps.OpenFollowUp(ctx, FollowUpRequest{
-		DealerID: r.DealerID, ResponseID: r.ID, QuestionnaireID: r.QuestionnaireID, CustomerID: r.CustomerID,
+		DealerID: r.DealerID, ResponseID: r.ID, QuestionnaireID: r.QuestionnaireID, QuestionnaireName: q.Name, CustomerID: r.CustomerID,
 		SaleID: r.SaleID, ServiceOrderID: r.ServiceOrderID, StaffID: r.StaffID, Department: r.Department,
 		Date: r.Date, Score: r.Score, Threshold: t, Low: low, Comment: r.Comment,
 	})

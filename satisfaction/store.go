@@ -101,19 +101,24 @@ type FollowUps interface {
 
 // FollowUpRequest describes a dissatisfied response.
 type FollowUpRequest struct {
-	DealerID        crm.DealerID       `json:"dealer_id"`
-	ResponseID      ResponseID         `json:"response_id"`
-	QuestionnaireID QuestionnaireID    `json:"questionnaire_id"`
-	CustomerID      crm.CustomerID     `json:"customer_id,omitempty"`
-	SaleID          crm.SaleID         `json:"sale_id,omitempty"`
-	ServiceOrderID  crm.ServiceOrderID `json:"service_order_id,omitempty"`
-	StaffID         crm.StaffID        `json:"staff_id,omitempty"`
-	Department      Department         `json:"department"`
-	Date            dealercrm.Date     `json:"date"`
+	DealerID        crm.DealerID    `json:"dealer_id"`
+	ResponseID      ResponseID      `json:"response_id"`
+	QuestionnaireID QuestionnaireID `json:"questionnaire_id"`
+	// QuestionnaireName is the questionnaire's name, which the follow-up's
+	// reason quotes (a clerk knows a survey by its name, not its ID).
+	QuestionnaireName string             `json:"questionnaire_name,omitempty"`
+	CustomerID        crm.CustomerID     `json:"customer_id,omitempty"`
+	SaleID            crm.SaleID         `json:"sale_id,omitempty"`
+	ServiceOrderID    crm.ServiceOrderID `json:"service_order_id,omitempty"`
+	StaffID           crm.StaffID        `json:"staff_id,omitempty"`
+	Department        Department         `json:"department"`
+	Date              dealercrm.Date     `json:"date"`
 	// Score is the response's score and Threshold the limit it fell under.
 	Score     float64 `json:"score"`
 	Threshold float64 `json:"threshold"`
-	// Low lists the items answered at or below the middle of the scale.
+	// Low lists the items answered at or below the middle of the scale,
+	// each as its text and the answer out of the scale's top
+	// ("结算费用是否清楚明白? 1/5").
 	Low     []string `json:"low,omitempty"`
 	Comment string   `json:"comment,omitempty"`
 }

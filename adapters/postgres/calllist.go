@@ -35,28 +35,28 @@ func (ts taskStore) CallPageWithLookups(ctx context.Context, st crm.Store, deale
 }
 
 // callPage is CallPage, with the grades and tiers when lookups is set.
-func (ts taskStore) callPage(ctx context.Context, st crm.Store, dealer crm.DealerID, f lifecycle.TaskFilter, lookups bool) (crm.Page[lifecycle.CallItem], bool, error) {
+func (ts taskStore) callPage(ctx context.Context, st crm.Store, dealer crm.DealerID, f lifecycle.TaskFilter, lookups bool) (_ crm.Page[lifecycle.CallItem], _ bool, err error) {
 	if own, ok := st.(*Store); !ok || own != ts.s {
 		return crm.Page[lifecycle.CallItem]{}, false, nil
 	}
+	ctx, span := startOp(ctx, "lifecycle_tasks", "CallPage", dealer)
+	defer func() { endOp(span, err) }()
 	t := ts.s.cfg.table
 	cols := taskListColumns + ", c.name, c.mobile, v.plate, v.model"
-	if lookups {
-		cols += ", g.grade, m.tier"
-	}
-	q := ts.s.db.NewSelect().ColumnExpr(cols).TableExpr(ts.from()).
-		Join("LEFT JOIN " + t(TableCustomers) + " AS c ON c.dealer_id = t.dealer_id AND c.id = t.customer_id").
-		Join("LEFT JOIN " + t(TableVehicles) + " AS v ON v.dealer_id = t.dealer_id AND v.id = t.vehicle_id")
+	joins := " LEFT JOIN " + t(TableCustomers) + " AS c ON c.dealer_id = t.dealer_id AND c.id = t.customer_id" +
+		" LEFT JOIN " + t(TableVehicles) + " AS v ON v.dealer_id = t.dealer_id AND v.id = t.vehicle_id"
+	var joinArgs []any
 	var name, mobile, plate, model, grade, tier sql.NullString
 	extra := []any{&name, &mobile, &plate, &model}
 	if lookups {
-		q = q.Join("LEFT JOIN "+t(TableGradingStates)+" AS g ON g.dealer_id = t.dealer_id AND g.customer_id = t.customer_id").
-			Join("LEFT JOIN "+t(TableLoyaltyMemberships)+" AS m ON m.dealer_id = t.dealer_id AND m.customer_id = t.customer_id AND m.status = ?",
-				string(loyalty.StatusActive))
+		cols += ", g.grade, m.tier"
+		joins += " LEFT JOIN " + t(TableGradingStates) + " AS g ON g.dealer_id = t.dealer_id AND g.customer_id = t.customer_id" +
+			" LEFT JOIN " + t(TableLoyaltyMemberships) + " AS m ON m.dealer_id = t.dealer_id AND m.customer_id = t.customer_id AND m.status = ?"
+		joinArgs = []any{string(loyalty.StatusActive)}
 		extra = append(extra, &grade, &tier)
 	}
 	scanner := newTaskScanner(extra...)
-	p, err := listTasks(ctx, ts, q, dealer, f, func(rows *sql.Rows) (lifecycle.CallItem, error) {
+	p, err := listTasks(ctx, ts, cols, joins, joinArgs, dealer, f, func(rows *sql.Rows) (lifecycle.CallItem, error) {
 		name, mobile, plate, model, grade, tier = sql.NullString{}, sql.NullString{}, sql.NullString{}, sql.NullString{}, sql.NullString{}, sql.NullString{}
 		task, err := scanner.scan(rows)
 		return lifecycle.CallItem{Task: task, CustomerName: name.String, Mobile: mobile.String, Plate: plate.String, Model: model.String,

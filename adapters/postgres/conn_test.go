@@ -10,6 +10,7 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
 	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/lifecycle"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
@@ -109,4 +110,33 @@ func TestCheckConnDiscardsDeadPooledConnections(t *testing.T) {
 	st := db.DB.Stats()
 	assert.Equal(t, poolSize, st.OpenConnections, "no connection was replaced")
 	assert.Equal(t, before, st.MaxIdleClosed+st.MaxLifetimeClosed)
+}
+
+// TestStoreClosesItsStatements: a page of tasks prepares its statement on
+// the connection it runs on; Close deallocates it there, and the Store
+// prepares it again when it next lists.
+func TestStoreClosesItsStatements(t *testing.T) {
+	ctx := context.Background()
+	p := pgtest.NewProxy(t)
+	db := p.DB(t, 1) // one connection: the count below is that session's
+	s, err := postgres.New(db, postgres.WithSchema(pgtest.NewStore(t).Schema()))
+	require.NoError(t, err)
+	prepared := func() int {
+		var n int
+		require.NoError(t, db.NewRaw("SELECT count(*) FROM pg_prepared_statements").Scan(ctx, &n))
+		return n
+	}
+	list := func() {
+		_, err := s.LifecycleTasks().List(ctx, "SH01", lifecycle.TaskFilter{Statuses: []lifecycle.Status{lifecycle.StatusOpen}})
+		require.NoError(t, err)
+	}
+	before := prepared()
+	list()
+	require.Equal(t, before+1, prepared(), "the page's statement is prepared")
+	list()
+	require.Equal(t, before+1, prepared(), "and used again")
+	require.NoError(t, s.Close())
+	assert.Equal(t, before, prepared(), "Close deallocates it")
+	list()
+	assert.Equal(t, before+1, prepared(), "a Store used after Close prepares again")
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -158,25 +159,33 @@ func (ts taskStore) GetByKey(ctx context.Context, dealer crm.DealerID, key strin
 func (ts taskStore) List(ctx context.Context, dealer crm.DealerID, f lifecycle.TaskFilter) (_ crm.Page[lifecycle.Task], err error) {
 	ctx, span := startOp(ctx, "lifecycle_tasks", "List", dealer)
 	defer func() { endOp(span, err) }()
-	q := ts.s.db.NewSelect().ColumnExpr(taskListColumns).TableExpr(ts.from())
-	return listTasks(ctx, ts, q, dealer, f, newTaskScanner().scan,
+	return listTasks(ctx, ts, taskListColumns, "", nil, dealer, f, newTaskScanner().scan,
 		func(t lifecycle.Task) string { return string(t.ID) })
 }
 
-// listTasks runs q — a select of tasks AS t — with the conditions of f,
-// in ID order, and reads a page of its rows with scan.
-func listTasks[T any](ctx context.Context, ts taskStore, q *bun.SelectQuery, dealer crm.DealerID, f lifecycle.TaskFilter,
+// listTasks reads a page of tasks in ID order: the columns cols of
+// ts.from() and the joins (each " LEFT JOIN …", their arguments in
+// joinArgs) with the conditions of f, each row read with scan. It is
+// one statement, prepared on the pool (Store.query): the call list's
+// page is the API's busiest read, and its plan, over four joins, cost as
+// much as running it (docs/benchmarks.md, issue 14).
+func listTasks[T any](ctx context.Context, ts taskStore, cols, joins string, joinArgs []any, dealer crm.DealerID, f lifecycle.TaskFilter,
 	scan func(*sql.Rows) (T, error), id func(T) string) (crm.Page[T], error) {
 	after, err := f.AfterID()
 	if err != nil {
 		return crm.Page[T]{}, err
 	}
 	size := f.Size()
-	q = ts.where(q, dealer, f)
+	where, args := taskConds(dealer, f)
+	args = append(joinArgs, args...)
 	if after != "" {
-		q = q.Where("t.id > ?", after)
+		where += " AND t.id > ?"
+		args = append(args, after)
 	}
-	rows, err := q.OrderExpr("t.id").Limit(int64(size + 1)).Rows(ctx)
+	// The limit is written into the text: as a parameter, the planner
+	// of a prepared statement guesses it.
+	q := "SELECT " + cols + " FROM " + ts.from() + joins + " WHERE " + where + " ORDER BY t.id LIMIT " + strconv.Itoa(size+1)
+	rows, err := ts.s.query(ctx, q, args)
 	if err != nil {
 		return crm.Page[T]{}, translate("list lifecycle tasks", err)
 	}
@@ -235,44 +244,62 @@ func (s *taskScanner) scan(rows *sql.Rows) (lifecycle.Task, error) {
 	return t, nil
 }
 
-// where adds the conditions of f (but not its page) to q: the SQL of
-// lifecycle.TaskFilter.Match.
-func (ts taskStore) where(q *bun.SelectQuery, dealer crm.DealerID, f lifecycle.TaskFilter) *bun.SelectQuery {
-	q = q.Where("t.dealer_id = ?", string(dealer))
-	if f.VehicleID != "" {
-		q = q.Where("t.vehicle_id = ?", string(f.VehicleID))
+// taskConds returns the conditions of f (but not its page), the SQL of
+// lifecycle.TaskFilter.Match, with their arguments (bun's ?
+// placeholders). The statuses, when all are known, are written into the
+// text, so that the planner of a prepared statement can use the index of
+// the active tasks (lifecycle_tasks_active_idx); every other value is an
+// argument, a list as one text array.
+func taskConds(dealer crm.DealerID, f lifecycle.TaskFilter) (string, []any) {
+	var b strings.Builder
+	b.WriteString("t.dealer_id = ?")
+	args := []any{string(dealer)}
+	cond := func(c string, arg any) {
+		b.WriteString(" AND " + c)
+		if arg != nil {
+			args = append(args, arg)
+		}
 	}
-	if f.CustomerID != "" {
-		q = q.Where("t.customer_id = ?", string(f.CustomerID))
+	eq := func(col, v string) {
+		if v != "" {
+			cond(col+" = ?", v)
+		}
 	}
 	in := func(col string, vs []string) {
 		if len(vs) > 0 {
-			q = q.Where("? IN (?)", bun.Ident(col), bun.List(vs))
+			cond(col+" = ANY (?::text[])", textArray(vs))
 		}
 	}
-	in("t.status", strs(f.Statuses))
+	eq("t.vehicle_id", string(f.VehicleID))
+	eq("t.customer_id", string(f.CustomerID))
+	if len(f.Statuses) > 0 && !slices.ContainsFunc(f.Statuses, func(s lifecycle.Status) bool { return !s.Valid() }) {
+		lits := make([]byte, 0, 32)
+		for i, st := range f.Statuses {
+			if i > 0 {
+				lits = append(lits, ", "...)
+			}
+			lits = appendLiteral(lits, string(st))
+		}
+		cond("t.status IN ("+string(lits)+")", nil)
+	} else {
+		in("t.status", strs(f.Statuses))
+	}
 	in("t.kind", strs(f.Kinds))
 	in("t.channel", strs(f.Channels))
 	in("t.customer_id", strs(f.CustomerIDs))
-	if f.OwnerRole != "" {
-		q = q.Where("t.owner_role = ?", string(f.OwnerRole))
-	}
-	if f.AssigneeID != "" {
-		q = q.Where("t.assignee_id = ?", string(f.AssigneeID))
-	}
+	eq("t.owner_role", string(f.OwnerRole))
+	eq("t.assignee_id", string(f.AssigneeID))
 	if !f.Due.From.IsZero() {
-		q = q.Where("t.due >= ?", f.Due.From.String())
+		cond("t.due >= ?::date", f.Due.From.String())
 	}
-	if f.LeadID != "" {
-		q = q.Where("t.lead_id = ?", string(f.LeadID))
-	}
+	eq("t.lead_id", string(f.LeadID))
 	if f.HasLead {
-		q = q.Where("t.lead_id <> ''")
+		cond("t.lead_id <> ''", nil)
 	}
 	if !f.Due.To.IsZero() {
-		q = q.Where("t.due <= ?", f.Due.To.String())
+		cond("t.due <= ?::date", f.Due.To.String())
 	}
-	return q
+	return b.String(), args
 }
 
 // strs converts a list of typed strings.
@@ -293,7 +320,8 @@ func (ts taskStore) ListCustomers(ctx context.Context, dealer crm.DealerID, f li
 	}
 	size := f.Size()
 	var ids []string
-	q := ts.where(ts.s.db.NewSelect().ModelTableExpr(ts.from()).ColumnExpr("DISTINCT t.customer_id"), dealer, f).
+	where, args := taskConds(dealer, f)
+	q := ts.s.db.NewSelect().ModelTableExpr(ts.from()).ColumnExpr("DISTINCT t.customer_id").Where(where, args...).
 		Where("t.customer_id > ?", after)
 	if err := q.OrderExpr("t.customer_id").Limit(int64(size+1)).Scan(ctx, &ids); err != nil {
 		return crm.Page[crm.CustomerID]{}, translate("list lifecycle task customers", err)

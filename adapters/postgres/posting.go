@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,7 +40,7 @@ func (l LoyaltyStore) post(ctx context.Context, c *loyalty.Command) (rec loyalty
 	var lastDate sqlDate
 	var version int64
 	var lots, member sql.NullString
-	err = l.s.queryRow(ctx, "loyalty read", `SELECT a.seq, a.cumulative, a.points, a.last_date, a.membership_seq, a.version, `+l.stateReads()+`
+	err = l.s.queryRow(ctx, `SELECT a.seq, a.cumulative, a.points, a.last_date, a.membership_seq, a.version, `+l.stateReads()+`
 		FROM `+l.t(TableLoyaltyAccounts)+` a WHERE a.dealer_id = ?0 AND a.customer_id = ?1`,
 		[]any{string(c.DealerID), string(c.CustomerID), c.Key, c.Source},
 		&st.data.Seq, &st.data.Cumulative, &st.data.Points, &lastDate, &st.msSeq, &version, &lots, &member, &st.keyHash, &st.receipt,
@@ -75,7 +76,7 @@ func (l LoyaltyStore) post(ctx context.Context, c *loyalty.Command) (rec loyalty
 		return loyalty.Receipt{}, true, err
 	}
 	var wrote bool
-	err = l.s.queryRow(ctx, "loyalty write", q, args, &wrote)
+	err = l.s.queryRow(ctx, q, args, &wrote)
 	switch {
 	case err == nil && wrote:
 		return rec, true, nil
@@ -85,10 +86,10 @@ func (l LoyaltyStore) post(ctx context.Context, c *loyalty.Command) (rec loyalty
 	return loyalty.Receipt{}, true, translate("loyalty: write", err)
 }
 
-// maxPrepared caps the statements a Store keeps prepared: the posting
-// path's shapes are few (the statement's text depends on how many
-// entries and lots a command writes), and one beyond the cap runs
-// unprepared.
+// maxPrepared caps the statements a Store keeps prepared: their shapes
+// are few (the posting path's text depends on how many entries and lots a
+// command writes, a task list's on which filters it has and its page
+// size), and one beyond the cap runs unprepared.
 const maxPrepared = 64
 
 // stmtCache holds the prepared statements of a Store's posting path, on
@@ -105,16 +106,42 @@ type stmtCache struct {
 // placeholders numbered $1…: one round trip of Bind and Execute, no parse
 // or plan of its text. A prepared statement goes straight to the driver,
 // past bun's query hooks.
-func (s *Store) queryRow(ctx context.Context, what, q string, args []any, dest ...any) error {
+func (s *Store) queryRow(ctx context.Context, q string, args []any, dest ...any) error {
 	if s.cfg.noPrepare {
 		return s.root.QueryRowContext(ctx, q, args...).Scan(dest...)
 	}
-	if s.cfg.statement != nil {
-		s.cfg.statement(dollarPlaceholders(q))
-	}
-	stmt, err := s.cfg.stmts.get(ctx, s.root.DB, q)
+	stmt, err := s.prepared(ctx, q, args)
 	if err != nil {
 		return err
+	}
+	if stmt == nil {
+		return s.root.DB.QueryRowContext(ctx, dollarPlaceholders(q), args...).Scan(dest...)
+	}
+	return stmt.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+// query runs the statement q (bun's placeholders) and returns its rows:
+// as queryRow runs its statement, prepared on the pool, or through bun
+// on the Store's transaction when it is one.
+func (s *Store) query(ctx context.Context, q string, args []any) (*sql.Rows, error) {
+	if s.inTx || s.cfg.noPrepare {
+		return s.db.QueryContext(ctx, q, args...)
+	}
+	stmt, err := s.prepared(ctx, q, args)
+	if err != nil {
+		return nil, err
+	}
+	if stmt == nil {
+		return s.root.DB.QueryContext(ctx, dollarPlaceholders(q), args...)
+	}
+	return stmt.QueryContext(ctx, args...)
+}
+
+// prepared returns the prepared statement of q (nil when the cache is
+// full) and readies args for the driver.
+func (s *Store) prepared(ctx context.Context, q string, args []any) (*sql.Stmt, error) {
+	if s.cfg.statement != nil {
+		s.cfg.statement(dollarPlaceholders(q))
 	}
 	for i, a := range args {
 		// bun writes the zero time as the year 1, the driver as NULL.
@@ -122,10 +149,7 @@ func (s *Store) queryRow(ctx context.Context, what, q string, args []any, dest .
 			args[i] = "0001-01-01 00:00:00+00"
 		}
 	}
-	if stmt == nil {
-		return s.root.DB.QueryRowContext(ctx, dollarPlaceholders(q), args...).Scan(dest...)
-	}
-	return stmt.QueryRowContext(ctx, args...).Scan(dest...)
+	return s.cfg.stmts.get(ctx, s.root.DB, q)
 }
 
 // get returns the prepared statement of q (bun's placeholders), keyed by
@@ -149,6 +173,18 @@ func (c *stmtCache) get(ctx context.Context, db *sql.DB, q string) (*sql.Stmt, e
 	}
 	c.stmts[q] = stmt
 	return stmt, nil
+}
+
+// close closes and forgets the prepared statements.
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, stmt := range c.stmts {
+		errs = append(errs, stmt.Close())
+	}
+	c.stmts = nil
+	return errors.Join(errs...)
 }
 
 // dollarPlaceholders rewrites bun's placeholders as Postgres's: each ? as

@@ -118,6 +118,22 @@ func TestLifecycleRunSkipsUnchanged(t *testing.T) {
 	assert.False(t, f.run(t, f.day.AddDays(1)).Skipped)
 	assert.True(t, f.run(t, f.day.AddDays(1)).Skipped)
 
+	// The grades' contact cadences change with a redeploy (the grading
+	// service's strategies, a lifecycle.ConfigStamper): the run of the
+	// new configuration is a full one.
+	strategies := grading.DefaultStrategies()
+	strategies[0].ContactMonths = 2
+	regraded, err := grading.NewService(f.store, f.store.Grading(), grading.WithStrategies(strategies))
+	require.NoError(t, err)
+	redeployed, err := lifecycle.NewService(f.app.CRM, f.store.LifecycleTasks(), lifecycle.WithSharedDatabase(), lifecycle.WithGrades(regraded),
+		lifecycle.WithCadences(regraded), lifecycle.WithMemberships(f.app.Loyalty))
+	require.NoError(t, err)
+	for want, skipped := range []bool{false, true} {
+		r, err := redeployed.Run(ctx, f.dealer, f.day.AddDays(1))
+		require.NoError(t, err)
+		assert.Equal(t, skipped, r.Skipped, "run %d after the strategies changed", want+1)
+	}
+
 	// A write to any row of any input table, even one that changes no
 	// value: generated from postgres.RunInputs, so every input is covered.
 	db := pgtest.DB(t)

@@ -83,6 +83,14 @@ func New(db *bun.DB, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
+// Close closes the statements the Store prepared (see
+// WithoutPreparedStatements), on every pooled connection they were
+// prepared on. The bun.DB stays open: it is the host's, and closing it
+// closes them too. A host that makes Stores on a long-lived bun.DB and
+// drops them (one per schema, say) closes each; a Store used after Close
+// prepares its statements again.
+func (s *Store) Close() error { return s.cfg.stmts.close() }
+
 // Schema returns the schema the store's tables are in.
 func (s *Store) Schema() string { return s.cfg.schema }
 

@@ -62,6 +62,12 @@ func runCallListStoreTests(t *testing.T, newStore func(t *testing.T) lifecycle.T
 			"role+kind":      {lifecycle.TaskFilter{OwnerRole: lifecycle.RoleAdvisor, Kinds: []lifecycle.Kind{lifecycle.KindMaintenance}}, []lifecycle.TaskID{"t4"}},
 			"customer+staff": {lifecycle.TaskFilter{CustomerID: "c1", AssigneeID: "S01"}, []lifecycle.TaskID{"t1", "t2"}},
 			"no match":       {lifecycle.TaskFilter{Kinds: []lifecycle.Kind{lifecycle.KindGradeCare}}, nil},
+			"statuses":       {lifecycle.TaskFilter{Statuses: []lifecycle.Status{lifecycle.StatusOpen, lifecycle.StatusOverdue}}, []lifecycle.TaskID{"t1", "t2", "t3", "t4"}},
+			"status done":    {lifecycle.TaskFilter{Statuses: []lifecycle.Status{lifecycle.StatusDone}}, nil},
+			// Values no task can have: they match nothing, quotes and all.
+			"unknown status":  {lifecycle.TaskFilter{Statuses: []lifecycle.Status{"archived"}}, nil},
+			"open or unknown": {lifecycle.TaskFilter{Statuses: []lifecycle.Status{lifecycle.StatusOpen, "o'pen"}, Kinds: []lifecycle.Kind{lifecycle.KindMaintenance}}, []lifecycle.TaskID{"t4"}},
+			"quoted kind":     {lifecycle.TaskFilter{Kinds: []lifecycle.Kind{"x' OR '1'='1"}}, nil},
 		} {
 			p, err := s.List(ctx, "d1", tc.f)
 			require.NoError(t, err, name)

@@ -148,6 +148,8 @@ func NewStore(t testing.TB, opts ...postgres.Option) *postgres.Store {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("pgtest: migrate schema %s: %v", schema, err)
 	}
+	// Its prepared statements go before its schema does.
+	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
@@ -268,6 +270,7 @@ func NewWatchedStore(t testing.TB, opts ...postgres.Option) (*postgres.Store, *S
 	if errs := h.Errors(); len(errs) > 0 {
 		t.Fatalf("pgtest: migrating failed statements: %v", errs)
 	}
+	t.Cleanup(func() { _ = s.Close() })
 	return s, h
 }
 
