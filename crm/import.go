@@ -378,9 +378,9 @@ func (s *Service) importBatch(ctx context.Context, dealer DealerID, b Batch, dry
 		return ImportResult{}, fmt.Errorf("crm: import: %w", err)
 	}
 	st := &importState{dealer: dealer, now: s.Now()}
-	for t := range numTargets {
-		st.inBatch[t] = map[string]bool{}
-		st.ids[t] = map[string]string{}
+	for t, n := range [numTargets]int{len(b.Customers), len(b.Vehicles), len(b.Leads), len(b.ServiceOrders)} {
+		st.inBatch[t] = make(map[string]bool, n)
+		st.ids[t] = make(map[string]string, n)
 	}
 	// Records are checked as create checks them, plausibility included,
 	// which needs the dealer's today.

@@ -230,10 +230,13 @@ type vinOwner struct {
 // the later row is rejected (import.vin_other_owner), also when the
 // earlier row was in an earlier batch of the import.
 func build(recs []*record, skip map[int]bool, vins *vinOwners, p *plan) built {
-	b := built{rejected: map[int][]Reason{}}
-	cust := map[string]int{}
-	veh := map[string]int{}
-	local := map[uint64]vinOwner{}
+	// Sized for a row of a customer and a vehicle each, the usual file.
+	n := len(recs)
+	b := built{rejected: map[int][]Reason{}, custLine: make([]int, 0, n), vehLine: make([]int, 0, n),
+		batch: crm.Batch{Customers: make([]crm.Customer, 0, n), Vehicles: make([]crm.Vehicle, 0, n)}}
+	cust := make(map[string]int, n)
+	veh := make(map[string]int, n)
+	local := make(map[uint64]vinOwner, n)
 	vins.mu.Lock()
 	defer vins.mu.Unlock()
 	for _, r := range recs {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"reflect"
@@ -20,9 +21,10 @@ import (
 type jsonDoc string
 
 // The bulk path of Upsert sends each column of a chunk of rows as one
-// text[] literal and lets Postgres unnest them:
+// text[] literal and lets Postgres unnest them; a column with the same
+// value in every row goes as that value, once (see encodeArrays):
 //
-//	INSERT INTO … (c0, c1, …) SELECT u.c0, u.c1::date, …
+//	INSERT INTO … (c0, c1, c2, …) SELECT u.c0, 'x'::text, u.c1::date, …
 //	FROM unnest('{…}'::text[], '{…}'::text[], …) AS u(c0, c1, …) …
 //
 // Measured on a 2-core machine (PostgreSQL 15, default settings), with
@@ -238,69 +240,122 @@ func (c *rowCodec) names() string {
 	return strings.Join(q, ", ")
 }
 
-// selectList returns "u.c0, u.c1::date, …", the unnested columns cast to
-// their types.
-func (c *rowCodec) selectList() string {
-	var b strings.Builder
-	for i, col := range c.columns {
-		if i > 0 {
-			b.WriteString(", ")
+// selectFrom returns the SELECT of the upsert statement of a chunk:
+//
+//	SELECT u.c0, ?::timestamptz, u.c1::date, … FROM unnest(?::text[], …) AS u(c0, c1, …)
+//
+// A column is unnested from an array, cast to its type, or, where
+// single[j], one value for every row (?::type, see encodeArrays). The
+// placeholders are the single values in column order, then the arrays.
+func (c *rowCodec) selectFrom(single []bool) string {
+	var sel, arrays, aliases strings.Builder
+	n := 0
+	for j, col := range c.columns {
+		if j > 0 {
+			sel.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "u.c%d", i)
+		if single[j] {
+			sel.WriteString("?::" + cmp.Or(col.cast, "text"))
+			continue
+		}
+		if n > 0 {
+			arrays.WriteString(", ")
+			aliases.WriteString(", ")
+		}
+		fmt.Fprintf(&sel, "u.c%d", n)
 		if col.cast != "" {
-			b.WriteString("::" + col.cast)
+			sel.WriteString("::" + col.cast)
 		}
+		arrays.WriteString("?::text[]")
+		fmt.Fprintf(&aliases, "c%d", n)
+		n++
 	}
-	return b.String()
-}
-
-// aliases returns "c0, c1, …".
-func (c *rowCodec) aliases() string {
-	q := make([]string, len(c.columns))
-	for i := range c.columns {
-		q[i] = "c" + strconv.Itoa(i)
-	}
-	return strings.Join(q, ", ")
+	return "SELECT " + sel.String() + " FROM unnest(" + arrays.String() + ") AS u(" + aliases.String() + ")"
 }
 
 // encodeArrays returns, for each column, the SQL literal of a text[]
-// with the column's value in every row, '{"a","b",NULL}', in the order
-// of the statement's ?::text[] placeholders: bun.Safe, which bun writes
-// in place of its placeholder as it is, so that the statement's template,
-// which query hooks (bunotel's db.statement) record, holds no values.
-// The literals share one string, made in b, which encodeArrays returns
-// for the next call. Errors name the row as items[offset+i].
-func encodeArrays[R any](c *rowCodec, b []byte, rows []R, offset int) ([]any, []byte, error) {
+// with the column's value in every row, '{"a","b",NULL}', or, when every
+// row holds the same value and there are two rows or more, the literal of
+// that value, 'a' or NULL (single[j] is then true). So the dealer, the
+// batch's times and the fields a source leaves empty are parsed once per
+// chunk, not once per row: in the import benchmark (docs/benchmarks.md),
+// 20 of 25 customer columns and 10 of 16 vehicle columns, which had taken
+// Postgres about a quarter of the customers' statement. Some column
+// remains an array, which gives the statement its rows: the rows'
+// external IDs differ (Upsert checks the batch first). With one row every
+// column is an array, as all would be single. rows must not be empty.
+//
+// The literals come in the order of the statement's placeholders (see
+// selectFrom) and are bun.Safe, which bun writes in place of its
+// placeholder as it is, so that the statement's template, which query
+// hooks (bunotel's db.statement) record, holds no values. They share one
+// string, made in b, which encodeArrays returns for the next call. Errors
+// name the row as items[offset+i].
+func encodeArrays[R any](c *rowCodec, b []byte, rows []R, offset int) (args []any, single []bool, _ []byte, err error) {
 	b = b[:0]
-	var scratch []byte
+	var scratch, first []byte
+	elem := func(b, text []byte, null bool) []byte {
+		if null {
+			return append(b, "NULL"...)
+		}
+		return appendArrayElem(b, text, true)
+	}
 	ends := make([]int, len(c.columns))
+	single = make([]bool, len(c.columns))
 	for j, col := range c.columns {
-		b = append(b, "'{"...)
+		// The column's array is written from the first row whose value
+		// differs from the first row's; until then the column is single.
+		same, firstNull := true, false
 		for i := range rows {
-			if i > 0 {
-				b = append(b, ',')
-			}
 			f := reflect.ValueOf(&rows[i]).Elem().FieldByIndex(col.index)
 			var null bool
 			scratch, null = col.text(scratch[:0], f)
-			if null {
-				b = append(b, "NULL"...)
+			if !null {
+				if err := checkText(scratch); err != nil {
+					return nil, nil, b, fmt.Errorf("items[%d].%s: %w", offset+i, col.name, err)
+				}
+			}
+			switch {
+			case i == 0:
+				first, firstNull = append(first[:0], scratch...), null
 				continue
+			case !same:
+				b = append(b, ',')
+			case null == firstNull && (null || bytes.Equal(scratch, first)):
+				continue
+			default:
+				same = false
+				b = append(b, "'{"...)
+				for range i {
+					b = append(elem(b, first, firstNull), ',')
+				}
 			}
-			if err := checkText(scratch); err != nil {
-				return nil, b, fmt.Errorf("items[%d].%s: %w", offset+i, col.name, err)
-			}
-			b = appendArrayElem(b, scratch, true)
+			b = elem(b, scratch, null)
 		}
-		b = append(b, "}'"...)
+		switch {
+		case !same:
+			b = append(b, "}'"...)
+		case len(rows) == 1:
+			b = append(elem(append(b, "'{"...), first, firstNull), "}'"...)
+			same = false
+		case firstNull:
+			b = append(b, "NULL"...)
+		default:
+			b = appendLiteral(b, first)
+		}
+		single[j] = same
 		ends[j] = len(b)
 	}
 	all := string(b)
-	args := make([]any, len(ends))
+	var singles, arrays []any
 	start := 0
 	for j, end := range ends {
-		args[j] = bun.Safe(all[start:end])
+		if single[j] {
+			singles = append(singles, bun.Safe(all[start:end]))
+		} else {
+			arrays = append(arrays, bun.Safe(all[start:end]))
+		}
 		start = end
 	}
-	return args, b, nil
+	return append(singles, arrays...), single, b, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/dealercrm/dealercrm/crm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
 )
 
 func TestTranslateWithoutPostgres(t *testing.T) {
@@ -123,4 +124,45 @@ func FuzzPlainParams(f *testing.F) {
 			t.Fatalf("plainParams(%q) = %v, encoding/json %v", s, p, want)
 		}
 	})
+}
+
+// TestEncodeArrays: a column with one value in every row of two or more
+// is that value's literal, NULL included; any other column is the array
+// of its values, whichever row first differs; with one row every column
+// is an array. The arguments are the single values, then the arrays.
+func TestEncodeArrays(t *testing.T) {
+	type row struct {
+		A string `bun:"a"`
+		B string `bun:"b,nullzero"`
+		C string `bun:"c,nullzero"`
+		D int64  `bun:"d"`
+	}
+	c := newRowCodec[row]()
+	cases := []struct {
+		name   string
+		rows   []row
+		single []bool
+		args   []any
+	}{
+		{"One row", []row{{"x", "", "it's", 1}}, []bool{false, false, false, false},
+			[]any{bun.Safe(`'{"x"}'`), bun.Safe(`'{NULL}'`), bun.Safe(`'{"it''s"}'`), bun.Safe(`'{"1"}'`)}},
+		{"Same everywhere but A", []row{{"x", "", "it's", 7}, {"y", "", "it's", 7}, {"z", "", "it's", 7}}, []bool{false, true, true, true},
+			[]any{bun.Safe(`NULL`), bun.Safe(`'it''s'`), bun.Safe(`'7'`), bun.Safe(`'{"x","y","z"}'`)}},
+		{"Differs at the last row", []row{{"x", "", "q", 1}, {"x", "", "q", 1}, {"x", "b", `"`, 2}}, []bool{true, false, false, false},
+			[]any{bun.Safe(`'x'`), bun.Safe(`'{NULL,NULL,"b"}'`), bun.Safe(`'{"q","q","\""}'`), bun.Safe(`'{"1","1","2"}'`)}},
+		{"NULL then a value", []row{{"x", "", "", 1}, {"y", "b", "", 1}}, []bool{false, false, true, true},
+			[]any{bun.Safe(`NULL`), bun.Safe(`'1'`), bun.Safe(`'{"x","y"}'`), bun.Safe(`'{NULL,"b"}'`)}},
+	}
+	var buf []byte
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args, single, b, err := encodeArrays(c, buf, tc.rows, 0)
+			require.NoError(t, err)
+			buf = b
+			assert.Equal(t, tc.single, single)
+			assert.Equal(t, tc.args, args)
+		})
+	}
+	_, _, _, err := encodeArrays(c, nil, []row{{"x", "", "", 1}, {"x", "", "a\x00", 1}}, 5)
+	assert.ErrorContains(t, err, "items[6].c", "a bad text is named by its row, in a single column too")
 }

@@ -44,10 +44,10 @@ type tableInfo struct {
 	// name is the qualified table name, from the same with the alias t
 	// every query uses.
 	name, from string
-	// codec and upsert make the bulk statement of Upsert (see
-	// encode.go): a ?::text[] placeholder for each column's array.
-	codec  *rowCodec
-	upsert string
+	// codec, insert and conflict make the bulk statement of Upsert (see
+	// encode.go): insert + codec.selectFrom(…) + conflict.
+	codec            *rowCodec
+	insert, conflict string
 }
 
 func newTableInfo(c *config, t Table, codec *rowCodec) *tableInfo {
@@ -70,9 +70,8 @@ func newTableInfo(c *config, t Table, codec *rowCodec) *tableInfo {
 		next = append(next, "EXCLUDED."+q)
 	}
 	set = append(set, `"updated_at" = EXCLUDED."updated_at"`)
-	ti.upsert = "INSERT INTO " + ti.from + " (" + codec.names() + ") SELECT " + codec.selectList() +
-		" FROM unnest(" + strings.Repeat("?::text[], ", len(codec.columns)-1) + "?::text[]) AS u(" + codec.aliases() + ")" +
-		" ON CONFLICT (dealer_id, external_id) DO UPDATE SET " + strings.Join(set, ", ") +
+	ti.insert = "INSERT INTO " + ti.from + " (" + codec.names() + ") "
+	ti.conflict = " ON CONFLICT (dealer_id, external_id) DO UPDATE SET " + strings.Join(set, ", ") +
 		" WHERE (" + strings.Join(old, ", ") + ") IS DISTINCT FROM (" + strings.Join(next, ", ") + ")" +
 		" RETURNING t.id, t.external_id, (t.xmax = 0) AS inserted"
 	return ti

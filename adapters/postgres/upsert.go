@@ -31,6 +31,7 @@ type upserted struct {
 // Rows go in chunks of
 //
 //	INSERT … SELECT … FROM unnest(?::text[], … one array per column)
+//	  (a column with one value in every row: that value, once)
 //	ON CONFLICT (dealer_id, external_id) DO UPDATE
 //	SET <content> = EXCLUDED.<content>, updated_at = EXCLUDED.updated_at
 //	WHERE (<content>) IS DISTINCT FROM (EXCLUDED.<content>)
@@ -64,8 +65,8 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 			return err
 		}
 		done := make(map[string]upserted, len(items))
-		err = r.pipeline(dealer, items, func(arrays []any) error {
-			rows, err := db.QueryContext(ctx, r.t.upsert, arrays...)
+		err = r.pipeline(dealer, items, func(query string, args []any) error {
+			rows, err := db.QueryContext(ctx, query, args...)
 			if err != nil {
 				return translate(r.k.name, err)
 			}
@@ -129,16 +130,17 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 // are not faster (see BenchmarkUpsertCustomersVehicles) and hold more memory.
 const upsertChunk = 5000
 
-// pipeline encodes items as the column arrays of upsert statements of
-// upsertChunk rows and passes them to exec in order. Encoding runs on a
+// pipeline encodes items as upsert statements of upsertChunk rows, and
+// their arguments, and passes them to exec in order. Encoding runs on a
 // goroutine of its own one chunk ahead, so that Go maps and encodes the
 // next chunk while Postgres writes the current one. It returns the first
 // error of either side, and only once the encoder has stopped: items are
 // not read after it returns.
-func (r repo[T, ID, F, R]) pipeline(dealer crm.DealerID, items []T, exec func(arrays []any) error) error {
+func (r repo[T, ID, F, R]) pipeline(dealer crm.DealerID, items []T, exec func(query string, args []any) error) error {
 	type encoded struct {
-		arrays []any
-		err    error
+		query string
+		args  []any
+		err   error
 	}
 	out := make(chan encoded, 1)
 	stop := make(chan struct{})
@@ -149,7 +151,7 @@ func (r repo[T, ID, F, R]) pipeline(dealer crm.DealerID, items []T, exec func(ar
 		var buf []byte
 		for start := 0; start < len(items); start += upsertChunk {
 			var e encoded
-			e.arrays, buf, e.err = r.encodeChunk(buf, dealer, items[start:min(start+upsertChunk, len(items))], start)
+			e.query, e.args, buf, e.err = r.encodeChunk(buf, dealer, items[start:min(start+upsertChunk, len(items))], start)
 			select {
 			case out <- e:
 			case <-stop:
@@ -168,34 +170,34 @@ func (r repo[T, ID, F, R]) pipeline(dealer crm.DealerID, items []T, exec func(ar
 		if e.err != nil {
 			return e.err
 		}
-		if err := exec(e.arrays); err != nil {
+		if err := exec(e.query, e.args); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// encodeChunk returns the column arrays of the upsert statement of items
-// (the chunk of the batch that starts at offset), for dealer: SQL
-// literals, bound to the statement's placeholders, so that the statement
-// a query hook records holds no values. buf is scratch space, returned
-// for the next chunk.
-func (r repo[T, ID, F, R]) encodeChunk(buf []byte, dealer crm.DealerID, items []T, offset int) ([]any, []byte, error) {
+// encodeChunk returns the upsert statement of items (the chunk of the
+// batch that starts at offset), for dealer, and its arguments: SQL
+// literals of the columns (see encodeArrays), bound to the statement's
+// placeholders, so that the statement a query hook records holds no
+// values. buf is scratch space, returned for the next chunk.
+func (r repo[T, ID, F, R]) encodeChunk(buf []byte, dealer crm.DealerID, items []T, offset int) (string, []any, []byte, error) {
 	rows := make([]R, len(items))
 	for i := range items {
 		v := items[i] // a shallow copy: the mapping copies what it keeps
 		meta(&v).DealerID = dealer
 		row, err := r.encode(&v, false)
 		if err != nil {
-			return nil, buf, fmt.Errorf("items[%d]: %w", offset+i, err)
+			return "", nil, buf, fmt.Errorf("items[%d]: %w", offset+i, err)
 		}
 		rows[i] = row
 	}
-	arrays, buf, err := encodeArrays(r.t.codec, buf, rows, offset)
+	args, single, buf, err := encodeArrays(r.t.codec, buf, rows, offset)
 	if err != nil {
-		return nil, buf, dealercrm.Errorf(dealercrm.Invalid, "%s: cannot be stored: %v", r.k.name, err)
+		return "", nil, buf, dealercrm.Errorf(dealercrm.Invalid, "%s: cannot be stored: %v", r.k.name, err)
 	}
-	return arrays, buf, nil
+	return r.t.insert + r.t.codec.selectFrom(single) + r.t.conflict, args, buf, nil
 }
 
 // detect reads the keys of the dealer's records that items name — by

@@ -115,6 +115,56 @@ func TestUpsertRoundTrip(t *testing.T) {
 	assert.True(t, gotLead.LastContactAt.Equal(l.LastContactAt.Truncate(1000)), "times are kept to the microsecond")
 }
 
+// TestUpsertColumnsWithOneValue: a column that holds the same value in
+// every row of a chunk goes to Postgres as that one value rather than an
+// array (encodeArrays); it is stored as given in every row, escaping,
+// NULL and empty values included, and it is a bound argument like the
+// arrays, so that the statement's template holds no value.
+func TestUpsertColumnsWithOneValue(t *testing.T) {
+	ctx := context.Background()
+	s, hook := pgtest.NewWatchedStore(t)
+	dealer := newDealer(t, s)
+	tricky := `O'Brien "Bob" \ {a,b} NULL ? $1` + "\t\n" + ` 王伟 ''`
+	cs := make([]crm.Customer, 3)
+	vs := make([]crm.Vehicle, 3)
+	for i := range cs {
+		cs[i] = crmtest.Customer(dealer, i)
+		cs[i].Name, cs[i].Mobile, cs[i].Occupation, cs[i].Industry = tricky, "13800000001", "NULL", ""
+		cs[i].Hobbies = []string{tricky, "", "NULL"}
+		cs[i].Birthday, cs[i].ConsultantID = dealercrm.Date{}, ""
+		cs[i].CreatedAt = cs[0].CreatedAt
+		vs[i] = crmtest.Vehicle(dealer, cs[0].ID, i)
+		vs[i].Plate, vs[i].Price, vs[i].Odometer = "浙A12345", decimal.RequireFromString("1234.50"), nil
+	}
+	hook.Reset()
+	_, err := s.Customers().Upsert(ctx, dealer, cs)
+	require.NoError(t, err)
+	_, err = s.Vehicles().Upsert(ctx, dealer, vs)
+	require.NoError(t, err)
+	for _, want := range cs {
+		got, err := s.Customers().Get(ctx, dealer, want.ID)
+		require.NoError(t, err)
+		crmtest.Equal(t, want, got, "Upsert stores every field as given")
+	}
+	for _, want := range vs {
+		got, err := s.Vehicles().Get(ctx, dealer, want.ID)
+		require.NoError(t, err)
+		assert.True(t, got.Price.Equal(want.Price), "price %s", got.Price)
+		want.Price = got.Price
+		crmtest.Equal(t, want, got)
+	}
+	ins := hook.Templates("INSERT INTO")
+	require.Len(t, ins, 2)
+	for _, q := range ins {
+		assert.Contains(t, q, "?::text, ", "a column of one value is one placeholder")
+		assert.Contains(t, q, "unnest(?::text[]", "the others are arrays")
+	}
+	for _, value := range []string{tricky, "13800000001", "浙A12345", "1234.50"} {
+		assert.Empty(t, hook.Templates(value), "a statement's template holds %q", value)
+	}
+	require.NotEmpty(t, hook.Statements("INSERT INTO", "'13800000001'::text"), "the value is sent once")
+}
+
 // TestUpsertTakesTheDealerArgument: items are stored under the dealer
 // Upsert is given, whatever their DealerID says.
 func TestUpsertTakesTheDealerArgument(t *testing.T) {
