@@ -118,6 +118,8 @@ func ExampleRenderMigrations() {
 	// 0032_search.tx.up.sql
 	// 0033_lifecycle_run_stamp.tx.down.sql
 	// 0033_lifecycle_run_stamp.tx.up.sql
+	// 0034_survey_follow_up_name.tx.down.sql
+	// 0034_survey_follow_up_name.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.
