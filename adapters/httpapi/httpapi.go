@@ -64,6 +64,9 @@ type config struct {
 	timeout       time.Duration
 	maxHeavy      int
 	heavyWait     time.Duration
+	// maxInFlight caps the other requests running at once
+	// (WithMaxInFlight); 0 for no cap.
+	maxInFlight int
 	// The abuse limits (ratelimit.go).
 	keyRate        float64
 	keyBurst       int
@@ -192,6 +195,23 @@ func WithHeavyRequests(n int, wait time.Duration) Option {
 	}
 }
 
+// WithMaxInFlight caps the requests that run at once at n, heavy ones
+// apart (they have their own cap, WithHeavyRequests) and the public routes
+// (GET /healthz, the OpenAPI document) never held. A request beyond n
+// waits for a turn, in the order requests came, as long as its deadline
+// allows (WithRequestTimeout), then is answered 503 with Retry-After.
+// n ≤ 0, the default, sets no cap.
+//
+// When Postgres runs on the server's own cores, a cap near their number
+// keeps latency even under load: the requests past it wait in line
+// instead of every one of them, and its Postgres backend, competing for
+// the CPU (docs/benchmarks.md: the call list at 16 clients on 2 cores).
+// With Postgres on its own host, a request spends much of its time waiting
+// for it, and the cap belongs near the pool's size, or off.
+func WithMaxInFlight(n int) Option {
+	return func(c *config) { c.maxInFlight = max(n, 0) }
+}
+
 // handler is the http.Handler of NewHandler.
 type handler struct {
 	svc    *crm.Service
@@ -206,8 +226,9 @@ type handler struct {
 	// schemas.
 	openapi []byte
 	schemas *schemaRegistry
-	// heavy holds a token per heavy request running.
-	heavy chan struct{}
+	// heavy holds a token per heavy request running, turns one per other
+	// request when they are capped (WithMaxInFlight; nil otherwise).
+	heavy, turns chan struct{}
 	// limits are the per-key rates and the per-dealer heavy turns.
 	limits *limits
 	// resolved says the Authenticator is the keyring, whose principals
@@ -236,6 +257,9 @@ func NewHandler(svc *crm.Service, opts ...Option) http.Handler {
 	}
 	h := &handler{svc: svc, cfg: cfg, log: cfg.logger, auth: cfg.auth, mux: http.NewServeMux(),
 		heavy: make(chan struct{}, cfg.maxHeavy), limits: newLimits(cfg)}
+	if cfg.maxInFlight > 0 {
+		h.turns = make(chan struct{}, cfg.maxInFlight)
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -314,6 +338,20 @@ func (h *handler) acquireHeavy(ctx context.Context) (release func(), err error) 
 		busy.cause = "gave up waiting for a heavy request's turn: " + err.Error()
 	}
 	return nil, busy
+}
+
+// acquireLight waits for a turn of a request that is not heavy
+// (WithMaxInFlight), as long as ctx allows, and returns the function that
+// ends it; a 503 when none comes. Waiting senders on a channel are served
+// in order, so requests wait in line.
+func (h *handler) acquireLight(ctx context.Context) (release func(), err error) {
+	if take(ctx, h.turns, h.cfg.timeout) {
+		return func() { <-h.turns }, nil
+	}
+	return nil, &unavailableError{
+		public: dealercrm.Errorf(dealercrm.Unavailable, "the server is answering as many requests as it may; retry later"),
+		cause:  strconv.Itoa(cap(h.turns)) + " requests running, none ended before this one's deadline (" + h.cfg.timeout.String() + ")",
+	}
 }
 
 // pastDeadline turns the error of a request that ran past its deadline

@@ -184,3 +184,54 @@ func TestEveryUnavailableCarriesRetryAfter(t *testing.T) {
 	})))
 	requireUnavailable(t, down.do(http.MethodGet, "/v1/dealer", "any", nil))
 }
+
+// TestMaxInFlight: with WithMaxInFlight, requests past the cap wait in
+// line, in the order they came, until their deadline; the public routes
+// and heavy requests (their own cap) are not held.
+func TestMaxInFlight(t *testing.T) {
+	store := newGatedStore()
+	logs := &logBuffer{}
+	e := newEnvOn(t, store, httpapi.WithMaxInFlight(1), httpapi.WithRequestTimeout(2*time.Second), logs.logger())
+	store.mode.Store(blockTx)
+	done := make(chan string, 3)
+	create := func(name string) {
+		w := e.do(http.MethodPost, "/v1/customers", keyA, `{"name": "`+name+`"}`)
+		done <- fmt.Sprint(name, " ", w.Code)
+	}
+	go create("王伟")
+	<-store.entered // the first holds the one turn, in the store
+	go create("李娜")
+	time.Sleep(30 * time.Millisecond)
+	go create("张敏")
+	time.Sleep(30 * time.Millisecond)
+	select {
+	case <-store.entered:
+		t.Fatal("a second request ran beside the first")
+	default:
+	}
+	assert.Equal(t, http.StatusOK, e.do(http.MethodGet, "/healthz", "", nil).Code, "the health check is not held")
+
+	// Each ends in turn; the next in line runs then, and only then.
+	for _, want := range []string{"王伟 201", "李娜 201", "张敏 201"} {
+		store.gate <- struct{}{}
+		assert.Equal(t, want, <-done)
+		if want != "张敏 201" {
+			<-store.entered
+		}
+	}
+
+	// A request that waits past its deadline is answered 503.
+	slow := newGatedStore()
+	short := newEnvOn(t, slow, httpapi.WithMaxInFlight(1), httpapi.WithRequestTimeout(100*time.Millisecond), logs.logger())
+	slow.mode.Store(blockTx)
+	go func() {
+		done <- fmt.Sprint(short.do(http.MethodPost, "/v1/customers", keyA, `{"name": "赵磊"}`).Code)
+	}()
+	<-slow.entered
+	start := time.Now()
+	p := requireUnavailable(t, short.do(http.MethodGet, "/v1/customers", keyA, nil))
+	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond, "it waited in line first")
+	assert.Equal(t, "the server is answering as many requests as it may; retry later", p["detail"])
+	assert.Contains(t, logs.String(), "1 requests running, none ended before this one's deadline", "the cause is logged")
+	assert.Equal(t, "503", <-done, "the held one ran out of time in the store")
+}

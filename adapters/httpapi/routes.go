@@ -165,6 +165,13 @@ func (h *handler) endpoint(rt route) http.Handler {
 				return
 			}
 			defer release()
+		case h.turns != nil && !rt.public:
+			release, err := h.acquireLight(ctx)
+			if err != nil {
+				h.writeProblem(w, r, err)
+				return
+			}
+			defer release()
 		}
 		if err := rt.handle(h, c); err != nil {
 			h.writeProblem(w, r, h.pastDeadline(ctx, err))

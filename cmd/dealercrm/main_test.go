@@ -328,6 +328,9 @@ func TestServeRefusesBadSettings(t *testing.T) {
 	r := c.run("serve", "--memory", "--heavy", "0")
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "-heavy 0")
+	r = c.run("serve", "--memory", "--max-in-flight", "-1")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "-max-in-flight -1: want 0 (no cap) or more")
 	c.vars["DEALERCRM_KEY_SECRET"] = ""
 	r = c.run("serve", "--memory")
 	assert.Equal(t, 2, r.code)

@@ -33,6 +33,7 @@ type Settings struct {
 	Heavy           int
 	HeavyWait       time.Duration
 	HeavyPerDealer  int
+	MaxInFlight     int
 	KeyRate         float64
 	KeyBurst        int
 	ImportRecords   int
@@ -54,6 +55,7 @@ func (s *Settings) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&s.Heavy, "heavy", httpapi.DefaultMaxHeavyRequests, "heavy requests (reports, runs, imports, exports) running at once; keep it below -pool")
 	fs.DurationVar(&s.HeavyWait, "heavy-wait", httpapi.DefaultHeavyWait, "how long a heavy request waits for a turn before a 503")
 	fs.IntVar(&s.HeavyPerDealer, "heavy-per-dealer", httpapi.DefaultHeavyPerDealer, "heavy requests one dealer's keys run at once (429 beyond, after -heavy-wait)")
+	fs.IntVar(&s.MaxInFlight, "max-in-flight", 0, "other requests running at once, the rest waiting in line (0: no cap); with Postgres on this machine, about its cores")
 	fs.Float64Var(&s.KeyRate, "key-rate", httpapi.DefaultKeyRate, "requests a second one API key may send on average (429 beyond; 0: no limit)")
 	fs.IntVar(&s.KeyBurst, "key-burst", httpapi.DefaultKeyBurst, "requests one API key may send at once before -key-rate holds it back")
 	fs.IntVar(&s.ImportRecords, "import-records", crm.DefaultMaxImportRecords, "most records in one import request")
@@ -76,6 +78,8 @@ func (s *Settings) Check(onPostgres bool) error {
 		return fmt.Errorf("-request-timeout %s: want more than 0", s.RequestTimeout)
 	case s.Heavy < 1:
 		return fmt.Errorf("-heavy %d: want at least 1", s.Heavy)
+	case s.MaxInFlight < 0:
+		return fmt.Errorf("-max-in-flight %d: want 0 (no cap) or more", s.MaxInFlight)
 	case s.ImportRecords < 1:
 		return fmt.Errorf("-import-records %d: want at least 1", s.ImportRecords)
 	case onPostgres && s.Heavy >= s.DB.MaxOpen:
@@ -191,7 +195,7 @@ func (a *App) Handler(keys *apikey.Service, b *Background, set Settings, logger 
 	opts := []httpapi.Option{httpapi.WithKeys(keys), httpapi.WithLogger(logger), httpapi.WithLifecycle(a.Lifecycle),
 		httpapi.WithSatisfaction(a.Satisfaction), httpapi.WithGrading(a.Grading), httpapi.WithCampaigns(a.Campaigns),
 		httpapi.WithLoyalty(a.Loyalty), httpapi.WithJobs(b.Jobs), httpapi.WithRequestTimeout(set.RequestTimeout),
-		httpapi.WithHeavyRequests(set.Heavy, set.HeavyWait), httpapi.WithHeavyRequestsPerDealer(set.HeavyPerDealer),
+		httpapi.WithHeavyRequests(set.Heavy, set.HeavyWait), httpapi.WithHeavyRequestsPerDealer(set.HeavyPerDealer), httpapi.WithMaxInFlight(set.MaxInFlight),
 		httpapi.WithRateLimit(set.KeyRate, set.KeyBurst), httpapi.WithAudit(a.Stores.Audit), httpapi.WithEvents(a.Stores.Events),
 		httpapi.WithMessages(a.Messages), httpapi.WithWebhooks(b.Webhooks)}
 	return httpapi.NewHandler(a.CRM, append(opts, extra...)...)
