@@ -56,7 +56,7 @@ func (ts taskStore) callPage(ctx context.Context, st crm.Store, dealer crm.Deale
 		extra = append(extra, &grade, &tier)
 	}
 	scanner := newTaskScanner(extra...)
-	p, err := listTasks(ctx, ts, cols, joins, joinArgs, dealer, f, func(rows *sql.Rows) (lifecycle.CallItem, error) {
+	p, err := listTasks(ctx, ts, cols, joins, joinArgs, true, dealer, f, func(rows *sql.Rows) (lifecycle.CallItem, error) {
 		name, mobile, plate, model, grade, tier = sql.NullString{}, sql.NullString{}, sql.NullString{}, sql.NullString{}, sql.NullString{}, sql.NullString{}
 		task, err := scanner.scan(rows)
 		return lifecycle.CallItem{Task: task, CustomerName: name.String, Mobile: mobile.String, Plate: plate.String, Model: model.String,

@@ -112,7 +112,7 @@ func TestCheckConnDiscardsDeadPooledConnections(t *testing.T) {
 	assert.Equal(t, before, st.MaxIdleClosed+st.MaxLifetimeClosed)
 }
 
-// TestStoreClosesItsStatements: a page of tasks prepares its statement on
+// TestStoreClosesItsStatements: a call list page prepares its statement on
 // the connection it runs on; Close deallocates it there, and the Store
 // prepares it again when it next lists.
 func TestStoreClosesItsStatements(t *testing.T) {
@@ -127,8 +127,9 @@ func TestStoreClosesItsStatements(t *testing.T) {
 		return n
 	}
 	list := func() {
-		_, err := s.LifecycleTasks().List(ctx, "SH01", lifecycle.TaskFilter{Statuses: []lifecycle.Status{lifecycle.StatusOpen}})
+		_, ok, err := s.LifecycleTasks().(lifecycle.CallPageSource).CallPage(ctx, s, "SH01", lifecycle.TaskFilter{Statuses: []lifecycle.Status{lifecycle.StatusOpen}})
 		require.NoError(t, err)
+		require.True(t, ok)
 	}
 	before := prepared()
 	list()

@@ -159,17 +159,20 @@ func (ts taskStore) GetByKey(ctx context.Context, dealer crm.DealerID, key strin
 func (ts taskStore) List(ctx context.Context, dealer crm.DealerID, f lifecycle.TaskFilter) (_ crm.Page[lifecycle.Task], err error) {
 	ctx, span := startOp(ctx, "lifecycle_tasks", "List", dealer)
 	defer func() { endOp(span, err) }()
-	return listTasks(ctx, ts, taskListColumns, "", nil, dealer, f, newTaskScanner().scan,
+	return listTasks(ctx, ts, taskListColumns, "", nil, false, dealer, f, newTaskScanner().scan,
 		func(t lifecycle.Task) string { return string(t.ID) })
 }
 
 // listTasks reads a page of tasks in ID order: the columns cols of
 // ts.from() and the joins (each " LEFT JOIN …", their arguments in
 // joinArgs) with the conditions of f, each row read with scan. It is
-// one statement, prepared on the pool (Store.query): the call list's
-// page is the API's busiest read, and its plan, over four joins, cost as
-// much as running it (docs/benchmarks.md, issue 14).
-func listTasks[T any](ctx context.Context, ts taskStore, cols, joins string, joinArgs []any, dealer crm.DealerID, f lifecycle.TaskFilter,
+// one statement; with prepared, a statement prepared on the pool
+// (Store.query): the call list's page is the API's busiest read, and its
+// plan, over four joins, cost as much as running it (docs/benchmarks.md,
+// issue 14). List's pages are not: the daily run and exports read them
+// in bulk, where planning is a small part of the work, from a table the
+// run itself fills (a plan made for its first pages would stay cached).
+func listTasks[T any](ctx context.Context, ts taskStore, cols, joins string, joinArgs []any, prepared bool, dealer crm.DealerID, f lifecycle.TaskFilter,
 	scan func(*sql.Rows) (T, error), id func(T) string) (crm.Page[T], error) {
 	after, err := f.AfterID()
 	if err != nil {
@@ -185,7 +188,12 @@ func listTasks[T any](ctx context.Context, ts taskStore, cols, joins string, joi
 	// The limit is written into the text: as a parameter, the planner
 	// of a prepared statement guesses it.
 	q := "SELECT " + cols + " FROM " + ts.from() + joins + " WHERE " + where + " ORDER BY t.id LIMIT " + strconv.Itoa(size+1)
-	rows, err := ts.s.query(ctx, q, args)
+	var rows *sql.Rows
+	if prepared {
+		rows, err = ts.s.query(ctx, q, args)
+	} else {
+		rows, err = ts.s.db.QueryContext(ctx, q, args...)
+	}
 	if err != nil {
 		return crm.Page[T]{}, translate("list lifecycle tasks", err)
 	}
