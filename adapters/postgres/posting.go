@@ -88,8 +88,8 @@ func (l LoyaltyStore) post(ctx context.Context, c *loyalty.Command) (rec loyalty
 
 // maxPrepared caps the statements a Store keeps prepared: their shapes
 // are few (the posting path's text depends on how many entries and lots a
-// command writes, a task list's on which filters it has and its page
-// size), and one beyond the cap runs unprepared.
+// command writes, a call list page's on which filters it has and its
+// page size), and one beyond the cap runs unprepared.
 const maxPrepared = 64
 
 // stmtCache holds the prepared statements of a Store's posting path, on
