@@ -43,6 +43,14 @@ func follow(t *testing.T, es postgres.EventStore, dealer crm.DealerID, stop <-ch
 	var out []crm.Event
 	var after int64
 	for {
+		// Whether stop was closed before this read: only a read that
+		// began after it sees every event written before it.
+		stopped := false
+		select {
+		case <-stop:
+			stopped = true
+		default:
+		}
 		page, err := es.List(ctx, dealer, crm.EventFilter{After: after, Limit: 50})
 		if !assert.NoError(t, err) {
 			return out
@@ -52,10 +60,8 @@ func follow(t *testing.T, es postgres.EventStore, dealer crm.DealerID, stop <-ch
 			after = page.Next
 			continue
 		}
-		select {
-		case <-stop:
+		if stopped {
 			return out
-		default:
 		}
 		wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 		_ = es.Wait(wctx, dealer, after)
