@@ -33,6 +33,41 @@ func TestDateAddMonthsClampsToMonthEnd(t *testing.T) {
 	assert.Equal(t, "2025-02-28", dealercrm.MustParseDate("2024-02-29").AddYears(1).String(), "Feb 29 birthday in a non-leap year")
 }
 
+// FuzzParseDate: ParseDate answers as time.Parse with layout
+// time.DateOnly does, for any text: the same date, or an error for the
+// same inputs (its fast path for plain dates must not widen or narrow
+// what it accepts).
+func FuzzParseDate(f *testing.F) {
+	for _, s := range []string{"2024-02-29", "2023-02-29", "0000-01-01", "9999-12-31", "2024-13-01", "2024-00-10", "2024-04-31",
+		"2024-1-05", "2024/01/02", "+024-01-02", "2024-01-0x", "２０２４-01-02", "2024-01-02 ", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := dealercrm.ParseDate(s)
+		want, werr := time.Parse(time.DateOnly, s)
+		if werr != nil {
+			if err == nil {
+				t.Fatalf("ParseDate(%q) = %v, time.Parse rejects it: %v", s, got, werr)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("ParseDate(%q): %v, time.Parse reads %v", s, err, want)
+		}
+		if got != dealercrm.DateOf(want) {
+			t.Fatalf("ParseDate(%q) = %v, time.Parse reads %v", s, got, want)
+		}
+	})
+}
+
+func BenchmarkParseDate(b *testing.B) {
+	for b.Loop() {
+		if _, err := dealercrm.ParseDate("2026-12-04"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func TestDateParseAndJSON(t *testing.T) {
 	_, err := dealercrm.ParseDate("2023-02-29")
 	assert.Error(t, err, "2023 is not a leap year")
