@@ -11,14 +11,19 @@ import (
 const MaxSearchText = 64
 
 // plateSeparators are what people write between a plate's parts: 沪A·12345,
-// 沪A•12345, 沪A 12345, 沪A-12345, 沪A.12345.
-const plateSeparators = "·• -."
+// 沪A•12345, 沪A 12345, 沪A-12345, 沪A.12345, and the forms a Chinese
+// input method types: 沪A・12345, 沪A･12345, 沪A　12345 (the ideographic
+// space), 沪A－12345, 沪A．12345 (full-width hyphen and full stop).
+const plateSeparators = "·• -.・･　－．"
 
 // PlateKey returns a licence plate as plates are searched: without the
-// separators "·", "•", " ", "-" and ".", and with ASCII letters in upper
-// case (沪A·12345, 沪a12345 and 沪A 12345 all give 沪A12345). Only ASCII
-// letters change case, so that every store computes the same key whatever
-// its locale; the Postgres store computes it in SQL with translate().
+// separators (plateSeparators), full-width letters and digits as ASCII
+// (沪Ａ１２３４５, typed with a Chinese input method, is 沪A12345), and
+// ASCII letters in upper case (沪A·12345, 沪a12345 and 沪A 12345 all give
+// 沪A12345). Only these characters change, so that every store computes
+// the same key whatever its locale; the Postgres store computes it in SQL
+// with translate() (migration 0035, checked against PlateKey for every
+// character by TestPlateKeyColumn).
 func PlateKey(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
@@ -26,7 +31,13 @@ func PlateKey(s string) string {
 		switch {
 		case strings.ContainsRune(plateSeparators, r):
 		case r >= 'a' && r <= 'z':
-			b.WriteRune(r - 'a' + 'A')
+			b.WriteByte(byte(r - 'a' + 'A'))
+		case r >= 'ａ' && r <= 'ｚ':
+			b.WriteByte(byte(r - 'ａ' + 'A'))
+		case r >= 'Ａ' && r <= 'Ｚ':
+			b.WriteByte(byte(r - 'Ａ' + 'A'))
+		case r >= '０' && r <= '９':
+			b.WriteByte(byte(r - '０' + '0'))
 		default:
 			b.WriteRune(r)
 		}

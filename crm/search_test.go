@@ -17,7 +17,13 @@ func TestPlateKey(t *testing.T) {
 		"沪A•12345":    "沪A12345",
 		" 沪a-123.45 ": "沪A12345",
 		"粤B D12345":   "粤BD12345",
-		"é":           "é", // only ASCII letters change case, as in SQL
+		"é":           "é",       // only ASCII letters change case, as in SQL
+		"沪Ａ１２３４５":     "沪A12345", // full-width, as a Chinese input method types
+		"沪ａ・１２３-45":   "沪A12345",
+		"粤Ｂ　Ｄ１２３４５":   "粤BD12345",
+		"浙Ｃ－１２．３４５":   "浙C12345",
+		"沪A･12345":    "沪A12345",
+		"！":           "！", // other full-width forms stay
 		"·":           "",
 	} {
 		assert.Equal(t, want, crm.PlateKey(in), "PlateKey(%q)", in)

@@ -120,6 +120,8 @@ func ExampleRenderMigrations() {
 	// 0033_lifecycle_run_stamp.tx.up.sql
 	// 0034_survey_follow_up_name.tx.down.sql
 	// 0034_survey_follow_up_name.tx.up.sql
+	// 0035_plate_key_full_width.tx.down.sql
+	// 0035_plate_key_full_width.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

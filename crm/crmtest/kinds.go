@@ -162,7 +162,7 @@ func vehicleSpec() spec[crm.Vehicle, crm.VehicleID, crm.VehicleFilter] {
 				return x
 			}
 			c0, c1 := r.customers[0], r.customers[1]
-			recs := []crm.Vehicle{v(1, c0, "ID.4", "沪A·12345"), v(2, c1, "ID.4", "沪a-12346"), v(3, "", "Tiguan L", "浙B 98765")}
+			recs := []crm.Vehicle{v(1, c0, "ID.4", "沪A·12345"), v(2, c1, "ID.4", "沪a-12346"), v(3, "", "Tiguan L", "浙Ｂ　９８７６５")}
 			type f = crm.VehicleFilter
 			return recs, []filterCase[f]{
 				{"All", f{}, []int{0, 1, 2}},
@@ -171,7 +171,8 @@ func vehicleSpec() spec[crm.Vehicle, crm.VehicleID, crm.VehicleFilter] {
 				{"VIN", f{VIN: recs[2].VIN}, []int{2}},
 				{"OwnerAndModel", f{OwnerID: c1, Model: "ID.4"}, []int{1}},
 				{"NoMatch", f{OwnerID: c1, Model: "Tiguan L"}, nil},
-				// Plates compare without separators, letters in upper case.
+				// Plates compare without separators, letters in upper case
+				// (the third is stored in full-width forms).
 				{"PlateAsStored", f{Plate: "沪A·12345"}, []int{0}},
 				{"PlateLowerNoDot", f{Plate: "沪a12345"}, []int{0}},
 				{"PlateOtherSeparator", f{Plate: "沪A 1234-5"}, []int{0}},
@@ -180,6 +181,10 @@ func vehicleSpec() spec[crm.Vehicle, crm.VehicleID, crm.VehicleFilter] {
 				{"PlateSpansSeparator", f{Plate: "a1"}, []int{0, 1}},
 				{"PlateMiddleDigit", f{Plate: "5"}, []int{0, 2}},
 				{"PlateLowerLetter", f{Plate: "b98"}, []int{2}},
+				// Full-width letters, digits and separators, as a Chinese
+				// input method types them, stored or searched.
+				{"PlateFullWidth", f{Plate: "沪Ａ・１２３４５"}, []int{0}},
+				{"PlateFullWidthStored", f{Plate: "浙B98765"}, []int{2}},
 				{"PlatePercent", f{Plate: "%"}, nil},
 				{"PlateAndOwner", f{Plate: "沪A", OwnerID: c1}, []int{1}},
 			}

@@ -1,0 +1,84 @@
+package postgres_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/dealercrm/dealercrm/adapters/postgres"
+	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
+	"github.com/dealercrm/dealercrm/crm"
+	"github.com/dealercrm/dealercrm/crm/crmtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestPlateKeyColumn: the vehicles' generated plate_key column is
+// crm.PlateKey(plate) for every character of the Basic Multilingual
+// Plane (the memory store searches with PlateKey, Postgres with the
+// column: they must find the same vehicles). The expression is read from
+// the catalog, so that a migration that changes it is checked too.
+func TestPlateKeyColumn(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.NewStore(t)
+	db := pgtest.DB(t)
+	var expr string
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
+		JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+		WHERE d.adrelid = ?::regclass AND a.attname = 'plate_key'`, s.TableName(postgres.TableVehicles)).Scan(&expr))
+	rows, err := db.QueryContext(ctx, `SELECT g, `+expr+` FROM (SELECT g, chr(g) AS plate FROM generate_series(1, 65535) AS g
+		WHERE g < 55296 OR g > 57343) AS c ORDER BY g`) // no NUL, no surrogates
+	require.NoError(t, err)
+	defer rows.Close()
+	n, differ := 0, 0
+	for rows.Next() {
+		var r rune
+		var key string
+		require.NoError(t, rows.Scan(&r, &key))
+		n++
+		if want := crm.PlateKey(string(r)); key != want && differ < 20 {
+			differ++
+			t.Errorf("U+%04X %q: plate_key %q, crm.PlateKey %q", r, string(r), key, want)
+		}
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, 65535-2048, n, "every character but the surrogates")
+}
+
+// TestPlateKeyMigration: migration 0035 recomputes the key of vehicles
+// stored before it, so that a plate typed in full-width forms is found
+// by its ASCII spelling, and back.
+func TestPlateKeyMigration(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.NewStore(t)
+	db := pgtest.DB(t)
+	svc := crm.NewService(s)
+	d, err := svc.CreateDealer(ctx, crmtest.Dealer("d1"))
+	require.NoError(t, err)
+	v := crmtest.Vehicle(d.ID, "", 1)
+	v.Plate = "沪Ａ・１２３４５"
+	v, err = svc.CreateVehicle(ctx, d.ID, v)
+	require.NoError(t, err)
+	files, err := postgres.RenderMigrations(postgres.WithSchema(s.Schema()))
+	require.NoError(t, err)
+	run := func(name string) {
+		i := slices.IndexFunc(files, func(f postgres.MigrationFile) bool { return f.Name == name })
+		require.GreaterOrEqual(t, i, 0, name)
+		_, err := db.ExecContext(ctx, files[i].SQL)
+		require.NoError(t, err, name)
+	}
+	found := func() []crm.VehicleID {
+		p, err := s.Vehicles().List(ctx, d.ID, crm.VehicleFilter{Plate: "沪a12345"})
+		require.NoError(t, err)
+		var ids []crm.VehicleID
+		for _, x := range p.Items {
+			ids = append(ids, x.ID)
+		}
+		return ids
+	}
+	assert.Equal(t, []crm.VehicleID{v.ID}, found(), "after every migration")
+	run("0035_plate_key_full_width.tx.down.sql")
+	assert.Empty(t, found(), "as 0032 keyed it")
+	run("0035_plate_key_full_width.tx.up.sql")
+	assert.Equal(t, []crm.VehicleID{v.ID}, found(), "0035 recomputed the stored key")
+}
