@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"embed"
 	"errors"
@@ -96,13 +97,16 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 func WithAudit(store crm.AuditStore) Option { return func(c *config) { c.audit = store } }
 
 // WithClock sets the console's clock (time.Now by default): the age of
-// the dashboard's cached figures and the time of audit records. The day a
+// the dashboard's cached figures, the end of sessions and the time of
+// audit records. The day a
 // page shows as today is the services' (their own clock options).
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
-// WithSecret sets the key of the CSRF tokens (random per handler by
-// default). Give every replica behind a load balancer the same secret of
-// at least 32 bytes, so that a form rendered by one is accepted by another.
+// WithSecret sets the secret the CSRF tokens and the sealed session
+// cookies are keyed by (random per handler by default, so that a restart
+// signs everyone out). Give every replica behind a load balancer the same
+// secret of at least 32 bytes, so that a form rendered by one, and a
+// session started on one, are accepted by another.
 func WithSecret(secret []byte) Option {
 	return func(c *config) {
 		if len(secret) >= 32 {
@@ -131,6 +135,8 @@ type handler struct {
 	mux   *http.ServeMux
 	pages *pages
 	cop   *http.CrossOriginProtection
+	// sealer seals and opens the session cookies (sessionAEAD).
+	sealer cipher.AEAD
 	// dash caches the dashboard's figures per dealer; dashTurn, a
 	// one-token semaphore, lets one request at a time compute them (a
 	// request waiting for its turn gives up when its context ends).
@@ -140,9 +146,10 @@ type handler struct {
 
 // New returns the web console over svc. auth decides whom a request acts
 // for, as it does for the HTTP API: the console signs in with an API key,
-// keeps it in an HttpOnly cookie and hands it to auth as an
-// "Authorization: Bearer" header on every request, so that a revoked key
-// signs its holder out at once. Keys returns the Authenticator of managed
+// keeps it sealed (encrypted and authenticated, with the session's end) in
+// an HttpOnly cookie and hands it to auth as an "Authorization: Bearer"
+// header on every request, so that a revoked key signs its holder out at
+// once. Keys returns the Authenticator of managed
 // API keys (package apikey). New panics without svc.CRM, svc.Lifecycle or
 // auth.
 func New(svc Services, auth httpapi.Authenticator, opts ...Option) http.Handler {
@@ -164,7 +171,8 @@ func New(svc Services, auth httpapi.Authenticator, opts ...Option) http.Handler 
 		_, _ = rand.Read(cfg.secret) // never fails (crypto/rand)
 	}
 	h := &handler{svc: svc, auth: auth, cfg: cfg, cat: cfg.catalog, log: cfg.logger, mux: http.NewServeMux(),
-		pages: mustParse(), cop: http.NewCrossOriginProtection(), dashTurn: make(chan struct{}, 1), dash: map[crm.DealerID]dashEntry{}}
+		pages: mustParse(), cop: http.NewCrossOriginProtection(), sealer: sessionAEAD(cfg.secret), dashTurn: make(chan struct{}, 1),
+		dash: map[crm.DealerID]dashEntry{}}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dealercrm/dealercrm/adapters/console"
 	"github.com/dealercrm/dealercrm/adapters/httpapi"
@@ -61,28 +62,71 @@ func TestSignInAndOut(t *testing.T) {
 func TestSessionCookie(t *testing.T) {
 	f := newFixture(t, testCustomers, nil)
 	h := console.New(console.Services{CRM: f.app.CRM, Lifecycle: f.app.Lifecycle}, console.Keys(f.keys))
+	session := signInTo(t, h, f.tokens[demo.ShanghaiCRKey])
+	assert.True(t, session.HttpOnly, "no script reads the key")
+	assert.True(t, session.Secure, "sent over https only")
+	assert.Equal(t, http.SameSiteLaxMode, session.SameSite)
+	assert.Equal(t, "/console/", session.Path)
+	assert.Equal(t, 12*3600, session.MaxAge)
+}
+
+// TestSessionSealed: the session cookie does not show the API key, works
+// only as this handler's secret sealed it, and ends after 12 hours
+// whatever the browser keeps.
+func TestSessionSealed(t *testing.T) {
+	f := newFixture(t, testCustomers, nil)
+	now := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	secret := []byte(strings.Repeat("s", 32))
+	svc := console.Services{CRM: f.app.CRM, Lifecycle: f.app.Lifecycle}
+	h := console.New(svc, console.Keys(f.keys), console.WithSecret(secret), console.WithClock(func() time.Time { return now }))
+	key := f.tokens[demo.ShanghaiCRKey]
+	session := signInTo(t, h, key)
+	_, keySecret, _ := strings.Cut(strings.TrimPrefix(key, "dcrm_"), "_")
+	require.NotEmpty(t, keySecret)
+	assert.NotContains(t, session.Value, keySecret, "the key is not in the cookie")
+	get := func(h http.Handler, c *http.Cookie) int {
+		req := httptest.NewRequest(http.MethodGet, "/console/tasks", nil)
+		req.AddCookie(c)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	assert.Equal(t, http.StatusOK, get(h, session))
+	replica := console.New(svc, console.Keys(f.keys), console.WithSecret(secret), console.WithClock(func() time.Time { return now }))
+	assert.Equal(t, http.StatusOK, get(replica, session), "a replica with the same secret opens it")
+	other := console.New(svc, console.Keys(f.keys), console.WithClock(func() time.Time { return now }))
+	assert.Equal(t, http.StatusSeeOther, get(other, session), "another secret does not")
+	b := []byte(session.Value)
+	b[len(b)/2] ^= 1
+	assert.Equal(t, http.StatusSeeOther, get(h, &http.Cookie{Name: session.Name, Value: string(b)}), "a changed cookie is refused")
+	assert.Equal(t, http.StatusSeeOther, get(h, &http.Cookie{Name: session.Name, Value: "x." + key}), "the key in clear is no session")
+	now = now.Add(12*time.Hour - time.Second)
+	assert.Equal(t, http.StatusOK, get(h, session), "11:59:59 later")
+	now = now.Add(time.Second)
+	assert.Equal(t, http.StatusSeeOther, get(h, session), "12 hours later the session is over")
+}
+
+// signInTo signs in to h with key and returns the session cookie.
+func signInTo(t *testing.T, h http.Handler, key string) *http.Cookie {
+	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/console/signin", nil))
 	body := rec.Body.String()
 	pre := rec.Result().Cookies()[0]
-	form := url.Values{"key": {f.tokens[demo.ShanghaiCRKey]}, "csrf": {csrfOf(t, body)}}
+	form := url.Values{"key": {key}, "csrf": {csrfOf(t, body)}}
 	req := httptest.NewRequest(http.MethodPost, "/console/signin", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.AddCookie(pre)
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	require.Equal(t, http.StatusSeeOther, rec.Code)
-	var session *http.Cookie
 	for _, c := range rec.Result().Cookies() {
 		if c.Name == "dcrm_session" {
-			session = c
+			return c
 		}
 	}
-	require.NotNil(t, session)
-	assert.True(t, session.HttpOnly, "no script reads the key")
-	assert.True(t, session.Secure, "sent over https only")
-	assert.Equal(t, http.SameSiteLaxMode, session.SameSite)
-	assert.Equal(t, "/console/", session.Path)
+	t.Fatal("no session cookie")
+	return nil
 }
 
 func TestRevokedKeySignsOut(t *testing.T) {

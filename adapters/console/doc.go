@@ -37,10 +37,12 @@
 // # Security
 //
 // A user signs in with an API key (the managed keys of package apikey:
-// Keys, or any httpapi.Authenticator). The key is kept in an HttpOnly,
-// SameSite=Lax cookie scoped to the prefix, Secure unless
-// WithInsecureCookies (for a plain-http demo only), and is authenticated
-// again on every request, so a revoked key signs its holder out at once.
+// Keys, or any httpapi.Authenticator). The key is kept sealed (AES-GCM
+// under a key derived from WithSecret's secret, with the session's end 12
+// hours later) in an HttpOnly, SameSite=Lax cookie scoped to the prefix,
+// Secure unless WithInsecureCookies (for a plain-http demo only), and is
+// authenticated again on every request, so a revoked key signs its holder
+// out at once.
 // The principal's permissions come from its roles through the role table
 // (WithRoles, crm.DefaultRoles by default), as in the HTTP API: roles
 // decide the navigation, the sections of a page and every action, always

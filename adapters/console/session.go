@@ -1,10 +1,13 @@
 package console
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,12 +24,15 @@ import (
 	"golang.org/x/text/language"
 )
 
-// The console's cookies. The session cookie holds the API key itself,
-// HttpOnly (no script reads it), SameSite=Lax and Secure (unless
-// WithInsecureCookies), scoped to the prefix; the key is authenticated
-// again on every request, so a revoked key ends the session at once.
+// The console's cookies, all HttpOnly (no script reads them), SameSite=Lax
+// and Secure (unless WithInsecureCookies), scoped to the prefix. The
+// session cookie holds the API key sealed (see seal): whoever reads the
+// cookie jar does not learn the key, and the session ends after
+// sessionLife whatever the browser keeps. The key is authenticated again
+// on every request, so a revoked key ends the session at once.
 const (
 	sessionCookie = "dcrm_session"
+	sessionLife   = 12 * time.Hour
 	// preCookie is a random value of a browser not signed in yet: the
 	// sign-in form's CSRF token is derived from it.
 	preCookie   = "dcrm_pre"
@@ -87,20 +93,70 @@ func (h *handler) language(r *http.Request) language.Tag {
 
 // authenticate returns the principal of r's session cookie and the
 // cookie's value; an error matching httpapi.ErrUnauthenticated when r has
-// no session or its key no longer works. The cookie holds a random nonce
-// of the session and the key ("nonce.key"): the nonce makes each
-// session's CSRF token its own, even for two sessions of one key.
+// no session, its session is over or was not sealed by this handler's
+// secret, or its key no longer works. The CSRF token is derived from the
+// cookie's value, which is each session's own (seal's nonce), even for
+// two sessions of one key.
 func (h *handler) authenticate(r *http.Request) (crm.Principal, string, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return crm.Principal{}, "", httpapi.ErrUnauthenticated
 	}
-	_, key, ok := strings.Cut(c.Value, ".")
-	if !ok || key == "" {
+	key, ok := h.open(c.Value)
+	if !ok {
 		return crm.Principal{}, c.Value, httpapi.ErrUnauthenticated
 	}
 	p, err := h.authKey(r, key)
 	return p, c.Value, err
+}
+
+// seal returns the session cookie's value for key: AES-256-GCM under a
+// key derived from the handler's secret, of the session's end (Unix
+// seconds, sessionLife from now) and the API key, with a random nonce,
+// base64url. Every replica given the same secret (WithSecret) opens it.
+func (h *handler) seal(key string) string {
+	gcm := h.sealer
+	out := make([]byte, gcm.NonceSize(), gcm.NonceSize()+8+len(key)+gcm.Overhead())
+	_, _ = rand.Read(out) // never fails (crypto/rand)
+	plain := binary.BigEndian.AppendUint64(nil, uint64(h.cfg.now().Add(sessionLife).Unix()))
+	plain = append(plain, key...)
+	return base64.RawURLEncoding.EncodeToString(gcm.Seal(out, out, plain, []byte(sessionCookie)))
+}
+
+// open returns the API key of a session cookie's value that seal made
+// with this handler's secret and whose session is not over.
+func (h *handler) open(value string) (string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(value)
+	gcm := h.sealer
+	if err != nil || len(b) < gcm.NonceSize()+8+gcm.Overhead() {
+		return "", false
+	}
+	plain, err := gcm.Open(nil, b[:gcm.NonceSize()], b[gcm.NonceSize():], []byte(sessionCookie))
+	if err != nil || len(plain) < 8 {
+		return "", false
+	}
+	end := time.Unix(int64(binary.BigEndian.Uint64(plain)), 0)
+	if !h.cfg.now().Before(end) {
+		return "", false
+	}
+	return string(plain[8:]), true
+}
+
+// sessionAEAD returns the AEAD that seals sessions: AES-256-GCM keyed by
+// an HMAC-SHA256 of a label under the handler's secret, so that the key
+// of the CSRF tokens and the sealing key are not the same.
+func sessionAEAD(secret []byte) cipher.AEAD {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("dealercrm console session seal"))
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		panic(err) // a 32-byte key always makes a cipher
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	return gcm
 }
 
 // nonce returns a random value for a cookie: 18 bytes, base64url (no dots).
@@ -338,7 +394,7 @@ func (h *handler) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.setCookie(w, preCookie, "", -1)
-	h.setCookie(w, sessionCookie, nonce()+"."+key, int((12 * time.Hour).Seconds()))
+	h.setCookie(w, sessionCookie, h.seal(key), int(sessionLife.Seconds()))
 	http.Redirect(w, r, h.next(next), http.StatusSeeOther)
 }
 
