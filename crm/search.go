@@ -45,10 +45,30 @@ func PlateKey(s string) string {
 	return b.String()
 }
 
-// MatchName reports whether a customer's name contains f.Name (empty matches
-// everything); the comparison is exact, character for character.
+// NameSearchKey returns a name as names are searched: ASCII letters in
+// lower case (Zhang, ZHANG and zhang all give zhang). Every other
+// character stays, so that every store computes the same key whatever
+// its locale; the Postgres store computes it in SQL as lower() in the C
+// collation (checked against NameSearchKey for every character). NameKey,
+// which compares names for duplicates, is another, looser key.
+func NameSearchKey(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// MatchName reports whether NameSearchKey(name) contains
+// NameSearchKey(f.Name) (empty matches everything): character for
+// character, but for the case of ASCII letters.
 func (f *CustomerFilter) MatchName(name string) bool {
-	return f.Name == "" || strings.Contains(name, f.Name)
+	return f.Name == "" || strings.Contains(NameSearchKey(name), NameSearchKey(f.Name))
 }
 
 // MatchPlate reports whether PlateKey(plate) contains PlateKey(f.Plate)

@@ -67,3 +67,14 @@ func ExamplePlateKey() {
 	// 沪A12345
 	// true
 }
+
+func TestNameSearchKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"Zhang 50%_Off": "zhang 50%_off",
+		"马洁":            "马洁",
+		"ＺＨＡＮＧ":         "ＺＨＡＮＧ", // only ASCII letters change, as in SQL
+		"É":             "É",
+	} {
+		assert.Equal(t, want, crm.NameSearchKey(in), "NameSearchKey(%q)", in)
+	}
+}

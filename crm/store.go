@@ -435,8 +435,9 @@ type CustomerFilter struct {
 	Kind   CustomerKind `json:"kind,omitempty"`
 	Mobile string       `json:"mobile,omitempty"`
 	// Name finds the customers whose name contains the text, character for
-	// character (马洁, 马 and 洁 all find 马洁; case matters). At most
-	// MaxSearchText characters, no control characters (see Validate).
+	// character but for the case of ASCII letters (马洁, 马 and 洁 all find
+	// 马洁; zhang finds Zhang; see NameSearchKey). At most MaxSearchText
+	// characters, no control characters (see Validate).
 	Name string `json:"name,omitempty"`
 	// IDNumber finds a customer by resident ID card number (normalised,
 	// see NormalizeIDNumber).

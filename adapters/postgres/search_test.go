@@ -82,3 +82,28 @@ func TestPlateKeyMigration(t *testing.T) {
 	run("0035_plate_key_full_width.tx.up.sql")
 	assert.Equal(t, []crm.VehicleID{v.ID}, found(), "0035 recomputed the stored key")
 }
+
+// TestNameSearchKeySQL: lower() in the C collation, as the name search
+// computes it, is crm.NameSearchKey for every character of the Basic
+// Multilingual Plane, so that a customer's name is found on Postgres as
+// in memory.
+func TestNameSearchKeySQL(t *testing.T) {
+	ctx := context.Background()
+	rows, err := pgtest.DB(t).QueryContext(ctx, `SELECT g, lower(chr(g) COLLATE "C") FROM generate_series(1, 65535) AS g
+		WHERE g < 55296 OR g > 57343 ORDER BY g`) // no NUL, no surrogates
+	require.NoError(t, err)
+	defer rows.Close()
+	n, differ := 0, 0
+	for rows.Next() {
+		var r rune
+		var key string
+		require.NoError(t, rows.Scan(&r, &key))
+		n++
+		if want := crm.NameSearchKey(string(r)); key != want && differ < 20 {
+			differ++
+			t.Errorf("U+%04X %q: lower %q, crm.NameSearchKey %q", r, string(r), key, want)
+		}
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, 65535-2048, n, "every character but the surrogates")
+}

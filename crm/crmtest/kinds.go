@@ -64,7 +64,9 @@ func customerSpec() spec[crm.Customer, crm.CustomerID, crm.CustomerFilter] {
 				{"NamePercent", f{Name: "%"}, []int{1}},
 				{"NameUnderscoreNotAWildcard", f{Name: "5_%"}, nil},
 				{"NameBackslash", f{Name: `\L`}, []int{1}},
-				{"NameCaseMatters", f{Name: "zhang"}, nil},
+				{"NameLowerCase", f{Name: "zhang"}, []int{1}},
+				{"NameUpperCase", f{Name: "OFF\\L"}, []int{1}},
+				{"NameOtherLetter", f{Name: "zhang 5o"}, nil},
 				{"NameAndAdvisor", f{Name: "马", AdvisorID: "A-2"}, []int{2}},
 				{"NameNoMatch", f{Name: "马洁云"}, nil},
 			}
