@@ -101,8 +101,9 @@ type ListCustomersParams struct {
 	ConsultantID crm.StaffID
 	// AdvisorID is the parameter advisor_id: Service advisor in charge.
 	AdvisorID crm.StaffID
-	// Name is the parameter name: Text the name contains, character for character (name=马 finds
-	// 马洁 and 司马光; case matters); at most 64 characters.
+	// Name is the parameter name: Text the name contains, character for character but for the case of
+	// ASCII letters (name=马 finds 马洁 and 司马光, name=zhang finds Zhang Ltd); at most 64
+	// characters.
 	Name string
 	// Limit is the parameter limit: Page size: 1 to 1000 (larger values are capped), 50 when omitted.
 	Limit int

@@ -365,7 +365,7 @@ var (
 				func(f *crm.CustomerFilter) *string { return &f.IDNumber }),
 			textParam("consultant_id", "Sales consultant in charge.", nil, func(f *crm.CustomerFilter) *crm.StaffID { return &f.ConsultantID }),
 			textParam("advisor_id", "Service advisor in charge.", nil, func(f *crm.CustomerFilter) *crm.StaffID { return &f.AdvisorID }),
-			textParam("name", "Text the name contains, character for character (name=马 finds 马洁 and 司马光; case matters); at most 64 characters.",
+			textParam("name", "Text the name contains, character for character but for the case of ASCII letters (name=马 finds 马洁 and 司马光, name=zhang finds Zhang Ltd); at most 64 characters.",
 				strings.TrimSpace, func(f *crm.CustomerFilter) *string { return &f.Name }),
 		},
 	}
