@@ -67,9 +67,10 @@ func (t TaskStamp) plus(created, replaced int) TaskStamp {
 //     a task store without it never skips). A skipped run reads three
 //     small things and writes nothing; its RunResult is the one a full
 //     run would return — no task created, rescheduled, cancelled or
-//     marked overdue — with Skipped set. The configuration of the sources
-//     (grading strategies' cadences) is not in the stamp: a change takes
-//     effect from the next day's run.
+//     marked overdue — with Skipped set. The configuration of a source
+//     is in the stamp when the source is a ConfigStamper (grading.Service
+//     is: its strategies' cadences); a change to another source's
+//     configuration takes effect from the next day's run.
 //   - The call list reads the customers' grades and club tiers in the
 //     statement of its page (CallPageLookupSource) instead of asking the
 //     sources, one read each per page.
