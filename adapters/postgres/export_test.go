@@ -9,6 +9,9 @@ import (
 // UpsertChunk is upsertChunk, for the tests of package postgres_test.
 const UpsertChunk = upsertChunk
 
+// NameSearchKey is nameSearchKey, for the tests of package postgres_test.
+var NameSearchKey = nameSearchKey
+
 // Translate is translate, for the tests of package postgres_test.
 var Translate = translate
 
