@@ -83,6 +83,11 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 		if err != nil {
 			return err
 		}
+		if len(items) >= analyzeRows {
+			if err := r.analyzeFresh(ctx, db); err != nil {
+				return err
+			}
+		}
 		// A record another transaction inserted after detect ran is neither
 		// returned (when it holds the item's content already) nor known.
 		var unknown []string
@@ -124,6 +129,50 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 		return nil, err
 	}
 	return results, nil
+}
+
+// analyzeRows is the smallest Upsert after which a table without
+// statistics is analyzed (analyzeFresh).
+const analyzeRows = 1000
+
+// analyzeFresh runs ANALYZE on the table, in the Upsert's transaction,
+// when Postgres has no statistics of its dealer_id column, as in a table
+// that an import is filling for the first time: autovacuum analyzes it
+// only after a minute or so, and the first import of 100,000 rows is over
+// by then.
+//
+// Without statistics the planner takes dealer_id = $1 to match 0.5 % of
+// the rows, not all of them, and may probe detect's keys (keysBy) through
+// any index that starts with dealer_id, filtering the rest: the
+// customers' ID lookup through customers_mobile_idx, the vehicles' VIN
+// lookup through vehicles_search_plate. Each of the 5,000 probes of a
+// batch then reads every record of the dealer — 3 to 7 s per lookup
+// instead of 10 ms at 50,000 records, seen with auto_explain in the first
+// import of the benchmark (docs/benchmarks.md). Which index the planner
+// takes depends on cost estimates that tie, so it varied from run to run.
+//
+// ANALYZE in the transaction counts the transaction's own rows, and takes
+// a SHARE UPDATE EXCLUSIVE lock until COMMIT, which writes do not wait
+// for; SKIP_LOCKED leaves the table to a transaction that analyzes it
+// already (another batch in flight) rather than waiting for it. A table
+// the role does not own is skipped by Postgres with a warning. Once the
+// statistics are seen, the table is not looked at again by this Store.
+func (r repo[T, ID, F, R]) analyzeFresh(ctx context.Context, db bun.IDB) error {
+	if r.t.analyzed.Load() {
+		return nil
+	}
+	var fresh bool
+	err := db.QueryRowContext(ctx, "SELECT NOT EXISTS (SELECT FROM pg_stats WHERE schemaname = ? AND tablename = ? AND attname = 'dealer_id')",
+		r.t.schema, r.t.table).Scan(&fresh)
+	if err != nil {
+		return translate(r.k.name, err)
+	}
+	if !fresh {
+		r.t.analyzed.Store(true)
+		return nil
+	}
+	_, err = db.ExecContext(ctx, "ANALYZE (SKIP_LOCKED) "+r.t.name)
+	return translate(r.k.name, err)
 }
 
 // upsertChunk is the number of rows per upsert statement. Larger chunks
