@@ -60,6 +60,13 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 
 	var results []crm.UpsertResult
 	err = r.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		fresh := false
+		if len(items) >= analyzeRows {
+			var err error
+			if fresh, err = r.fresh(ctx, db); err != nil {
+				return err
+			}
+		}
 		known, err := r.detect(ctx, db, dealer, items)
 		if err != nil {
 			return err
@@ -83,9 +90,9 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 		if err != nil {
 			return err
 		}
-		if len(items) >= analyzeRows {
-			if err := r.analyzeFresh(ctx, db); err != nil {
-				return err
+		if fresh {
+			if _, err := db.ExecContext(ctx, "ANALYZE (SKIP_LOCKED) "+r.t.name); err != nil {
+				return translate(r.k.name, err)
 			}
 		}
 		// A record another transaction inserted after detect ran is neither
@@ -131,48 +138,60 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 	return results, nil
 }
 
-// analyzeRows is the smallest Upsert after which a table without
-// statistics is analyzed (analyzeFresh).
+// analyzeRows is the smallest Upsert that looks for the table's
+// statistics and, without them, analyzes the table after writing (see
+// fresh).
 const analyzeRows = 1000
 
-// analyzeFresh runs ANALYZE on the table, in the Upsert's transaction,
-// when Postgres has no statistics of its dealer_id column, as in a table
-// that an import is filling for the first time: autovacuum analyzes it
-// only after a minute or so, and the first import of 100,000 rows is over
-// by then.
+// freshLock is the first key of the advisory lock fresh takes (the
+// second is the table's name hashed): "dcrm" in ASCII.
+const freshLock = 0x6463726d
+
+// fresh reports whether the table has no statistics of its dealer_id
+// column, as a table that an import is filling for the first time:
+// autovacuum analyzes it only a minute or so later, and a first import of
+// 100,000 rows is over by then. Upsert then runs ANALYZE after its writes,
+// in its transaction (which counts the transaction's own rows).
 //
 // Without statistics the planner takes dealer_id = $1 to match 0.5 % of
-// the rows, not all of them, and may probe detect's keys (keysBy) through
-// any index that starts with dealer_id, filtering the rest: the
-// customers' ID lookup through customers_mobile_idx, the vehicles' VIN
-// lookup through vehicles_search_plate. Each of the 5,000 probes of a
-// batch then reads every record of the dealer — 3 to 7 s per lookup
-// instead of 10 ms at 50,000 records, seen with auto_explain in the first
-// import of the benchmark (docs/benchmarks.md). Which index the planner
-// takes depends on cost estimates that tie, so it varied from run to run.
+// the rows, not all of them, and ties the unique index of detect's probe
+// (keysBy) with any other index that starts with dealer_id: it probed the
+// customers' external IDs through customers_search_name and their IDs
+// through customers_mobile_idx, the vehicles' VINs through
+// vehicles_search_plate, each probe reading every record of the dealer
+// (3 to 7 s per lookup of 5,000 keys instead of 10 ms, auto_explain in the
+// first import of the benchmark, docs/benchmarks.md). Which index won the
+// tie varied from run to run, and so did the import's rate.
 //
-// ANALYZE in the transaction counts the transaction's own rows, and takes
-// a SHARE UPDATE EXCLUSIVE lock until COMMIT, which writes do not wait
-// for; SKIP_LOCKED leaves the table to a transaction that analyzes it
-// already (another batch in flight) rather than waiting for it. A table
-// the role does not own is skipped by Postgres with a warning. Once the
-// statistics are seen, the table is not looked at again by this Store.
-func (r repo[T, ID, F, R]) analyzeFresh(ctx context.Context, db bun.IDB) error {
+// A plan made on an empty table ties too, and a batch written at the same
+// time as the first (importer's InFlight) would probe the first one's
+// uncommitted rows. So until the table has statistics, the Upserts that
+// look wait for each other: fresh takes a transaction-level advisory lock
+// on the table's name and looks again once it has it, when the
+// transaction before may have committed its statistics. Writers that do
+// not look (a small Upsert) are not held. Once the statistics are seen,
+// this Store does not look again.
+func (r repo[T, ID, F, R]) fresh(ctx context.Context, db bun.IDB) (bool, error) {
 	if r.t.analyzed.Load() {
-		return nil
+		return false, nil
 	}
+	const query = "SELECT NOT EXISTS (SELECT FROM pg_stats WHERE schemaname = ? AND tablename = ? AND attname = 'dealer_id')"
 	var fresh bool
-	err := db.QueryRowContext(ctx, "SELECT NOT EXISTS (SELECT FROM pg_stats WHERE schemaname = ? AND tablename = ? AND attname = 'dealer_id')",
-		r.t.schema, r.t.table).Scan(&fresh)
-	if err != nil {
-		return translate(r.k.name, err)
+	if err := db.QueryRowContext(ctx, query, r.t.schema, r.t.table).Scan(&fresh); err != nil {
+		return false, translate(r.k.name, err)
+	}
+	if fresh {
+		if _, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(?))", freshLock, r.t.name); err != nil {
+			return false, translate(r.k.name, err)
+		}
+		if err := db.QueryRowContext(ctx, query, r.t.schema, r.t.table).Scan(&fresh); err != nil {
+			return false, translate(r.k.name, err)
+		}
 	}
 	if !fresh {
 		r.t.analyzed.Store(true)
-		return nil
 	}
-	_, err = db.ExecContext(ctx, "ANALYZE (SKIP_LOCKED) "+r.t.name)
-	return translate(r.k.name, err)
+	return fresh, nil
 }
 
 // upsertChunk is the number of rows per upsert statement. Larger chunks
