@@ -91,7 +91,7 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 			return err
 		}
 		if fresh {
-			if _, err := db.ExecContext(ctx, "ANALYZE (SKIP_LOCKED) "+r.t.name+" (dealer_id)"); err != nil {
+			if _, err := db.ExecContext(ctx, "ANALYZE (SKIP_LOCKED) "+r.t.name); err != nil {
 				return translate(r.k.name, err)
 			}
 		}
@@ -150,11 +150,8 @@ const freshLock = 0x6463726d
 // fresh reports whether the table has no statistics of its dealer_id
 // column, as a table that an import is filling for the first time:
 // autovacuum analyzes it only a minute or so later, and a first import of
-// 100,000 rows is over by then. Upsert then analyzes that column after its
-// writes, in its transaction (ANALYZE counts the transaction's own rows;
-// SKIP_LOCKED leaves the table to autovacuum when it is at it; a table the
-// role does not own is skipped by Postgres with a warning). Autovacuum
-// analyzes every column later, as before.
+// 100,000 rows is over by then. Upsert then runs ANALYZE after its writes,
+// in its transaction (which counts the transaction's own rows).
 //
 // Without statistics the planner takes dealer_id = $1 to match 0.5 % of
 // the rows, not all of them, and ties the unique index of detect's probe
