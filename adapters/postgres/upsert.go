@@ -94,6 +94,7 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 			if _, err := db.ExecContext(ctx, "ANALYZE (SKIP_LOCKED) "+r.t.name); err != nil {
 				return translate(r.k.name, err)
 			}
+			r.t.analyzed.Store(true)
 		}
 		// A record another transaction inserted after detect ran is neither
 		// returned (when it holds the item's content already) nor known.
@@ -149,9 +150,12 @@ const freshLock = 0x6463726d
 
 // fresh reports whether the table has no statistics of its dealer_id
 // column, as a table that an import is filling for the first time:
-// autovacuum analyzes it only a minute or so later, and a first import of
-// 100,000 rows is over by then. Upsert then runs ANALYZE after its writes,
-// in its transaction (which counts the transaction's own rows).
+// autovacuum analyzes it only a minute or so later (never where it is
+// off), and a first import of 100,000 rows is over by then. Upsert then
+// runs ANALYZE after its writes, in its transaction (ANALYZE counts the
+// transaction's own rows; SKIP_LOCKED leaves the table to an autovacuum
+// that is at it; a table the role does not own is skipped by Postgres with
+// a warning).
 //
 // Without statistics the planner takes dealer_id = $1 to match 0.5 % of
 // the rows, not all of them, and ties the unique index of detect's probe
@@ -170,7 +174,9 @@ const freshLock = 0x6463726d
 // on the table's name and looks again once it has it, when the
 // transaction before may have committed its statistics. Writers that do
 // not look (a small Upsert) are not held. Once the statistics are seen,
-// this Store does not look again.
+// or once it has analyzed the table, this Store does not look again: a
+// dry run (ImportDryRun) rolls its statistics back with its writes, and
+// looking again would make every batch of it analyze and wait.
 func (r repo[T, ID, F, R]) fresh(ctx context.Context, db bun.IDB) (bool, error) {
 	if r.t.analyzed.Load() {
 		return false, nil

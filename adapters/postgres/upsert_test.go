@@ -248,9 +248,9 @@ func TestUpsertStatementsHoldNoValues(t *testing.T) {
 // TestUpsertAnalyzesAFreshTable: an Upsert of AnalyzeRows records or more
 // into a table without statistics leaves its dealer_id column analyzed,
 // so that detect's lookups of the next batches are planned on them
-// (analyzeFresh); a smaller one does not analyze, and statistics of a
-// transaction that rolled back are gone, so the next Upsert analyzes
-// again.
+// (fresh); a smaller one does not analyze, and statistics of a
+// transaction that rolled back are gone, so that the next store to write
+// that many analyzes again.
 func TestUpsertAnalyzesAFreshTable(t *testing.T) {
 	ctx := context.Background()
 	db, schema := pgtest.Schema(t)
@@ -285,7 +285,11 @@ func TestUpsertAnalyzesAFreshTable(t *testing.T) {
 	require.ErrorIs(t, err, errRollback)
 	assert.False(t, analyzed(), "the statistics of a transaction that rolled back are gone")
 
-	_, err = s.Customers().Upsert(ctx, dealer, customers(postgres.AnalyzeRows, postgres.AnalyzeRows))
+	// The store analyzes once; another store (a new process) looks again.
+	s2, err := postgres.New(db, postgres.WithSchema(schema))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s2.Close() })
+	_, err = s2.Customers().Upsert(ctx, dealer, customers(postgres.AnalyzeRows, postgres.AnalyzeRows))
 	require.NoError(t, err)
 	assert.True(t, analyzed(), "an upsert of AnalyzeRows records analyzes the table")
 }
