@@ -70,3 +70,6 @@ func WithStatementHook(fn func(q string)) Option {
 // DollarPlaceholders is dollarPlaceholders, for the tests of package
 // postgres_test.
 var DollarPlaceholders = dollarPlaceholders
+
+// AnalyzeRows is analyzeRows, for the tests of package postgres_test.
+const AnalyzeRows = analyzeRows

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"sync/atomic"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -48,11 +49,16 @@ type tableInfo struct {
 	// encode.go): insert + codec.selectFrom(…) + conflict.
 	codec            *rowCodec
 	insert, conflict string
+	// schema and table name it unquoted, for the statistics catalog.
+	schema, table string
+	// analyzed is set once Upsert has seen the table's statistics
+	// (analyzeFresh): from then on it does not look again.
+	analyzed atomic.Bool
 }
 
 func newTableInfo(c *config, t Table, codec *rowCodec) *tableInfo {
 	name := c.table(t)
-	ti := &tableInfo{name: name, from: name + " AS t", codec: codec}
+	ti := &tableInfo{name: name, from: name + " AS t", codec: codec, schema: c.schema, table: c.names[t]}
 	if t == TableDealers {
 		return ti // dealers have no external-ID upsert
 	}

@@ -60,6 +60,13 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 
 	var results []crm.UpsertResult
 	err = r.s.atomic(ctx, func(ctx context.Context, db bun.IDB) error {
+		fresh := false
+		if len(items) >= analyzeRows {
+			var err error
+			if fresh, err = r.fresh(ctx, db); err != nil {
+				return err
+			}
+		}
 		known, err := r.detect(ctx, db, dealer, items)
 		if err != nil {
 			return err
@@ -82,6 +89,12 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 		})
 		if err != nil {
 			return err
+		}
+		if fresh {
+			if _, err := db.ExecContext(ctx, "ANALYZE (SKIP_LOCKED) "+r.t.name); err != nil {
+				return translate(r.k.name, err)
+			}
+			r.t.analyzed.Store(true)
 		}
 		// A record another transaction inserted after detect ran is neither
 		// returned (when it holds the item's content already) nor known.
@@ -124,6 +137,67 @@ func (r repo[T, ID, F, R]) Upsert(ctx context.Context, dealer crm.DealerID, item
 		return nil, err
 	}
 	return results, nil
+}
+
+// analyzeRows is the smallest Upsert that looks for the table's
+// statistics and, without them, analyzes the table after writing (see
+// fresh).
+const analyzeRows = 1000
+
+// freshLock is the first key of the advisory lock fresh takes (the
+// second is the table's name hashed): "dcrm" in ASCII.
+const freshLock = 0x6463726d
+
+// fresh reports whether the table has no statistics of its dealer_id
+// column, as a table that an import is filling for the first time:
+// autovacuum analyzes it only a minute or so later (never where it is
+// off), and a first import of 100,000 rows is over by then. Upsert then
+// runs ANALYZE after its writes, in its transaction (ANALYZE counts the
+// transaction's own rows; SKIP_LOCKED leaves the table to an autovacuum
+// that is at it; a table the role does not own is skipped by Postgres with
+// a warning).
+//
+// Without statistics the planner takes dealer_id = $1 to match 0.5 % of
+// the rows, not all of them, and ties the unique index of detect's probe
+// (keysBy) with any other index that starts with dealer_id: it probed the
+// customers' external IDs through customers_search_name and their IDs
+// through customers_mobile_idx, the vehicles' VINs through
+// vehicles_search_plate, each probe reading every record of the dealer
+// (3 to 7 s per lookup of 5,000 keys instead of 10 ms, auto_explain in the
+// first import of the benchmark, docs/benchmarks.md). Which index won the
+// tie varied from run to run, and so did the import's rate.
+//
+// A plan made on an empty table ties too, and a batch written at the same
+// time as the first (importer's InFlight) would probe the first one's
+// uncommitted rows. So until the table has statistics, the Upserts that
+// look wait for each other: fresh takes a transaction-level advisory lock
+// on the table's name and looks again once it has it, when the
+// transaction before may have committed its statistics. Writers that do
+// not look (a small Upsert) are not held. Once the statistics are seen,
+// or once it has analyzed the table, this Store does not look again: a
+// dry run (ImportDryRun) rolls its statistics back with its writes, and
+// looking again would make every batch of it analyze and wait.
+func (r repo[T, ID, F, R]) fresh(ctx context.Context, db bun.IDB) (bool, error) {
+	if r.t.analyzed.Load() {
+		return false, nil
+	}
+	const query = "SELECT NOT EXISTS (SELECT FROM pg_stats WHERE schemaname = ? AND tablename = ? AND attname = 'dealer_id')"
+	var fresh bool
+	if err := db.QueryRowContext(ctx, query, r.t.schema, r.t.table).Scan(&fresh); err != nil {
+		return false, translate(r.k.name, err)
+	}
+	if fresh {
+		if _, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(?))", freshLock, r.t.name); err != nil {
+			return false, translate(r.k.name, err)
+		}
+		if err := db.QueryRowContext(ctx, query, r.t.schema, r.t.table).Scan(&fresh); err != nil {
+			return false, translate(r.k.name, err)
+		}
+	}
+	if !fresh {
+		r.t.analyzed.Store(true)
+	}
+	return fresh, nil
 }
 
 // upsertChunk is the number of rows per upsert statement. Larger chunks

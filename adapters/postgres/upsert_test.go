@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -242,4 +243,53 @@ func TestUpsertStatementsHoldNoValues(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "O'Brien 张三", got.Name)
 	assert.Equal(t, "teacher", got.Occupation)
+}
+
+// TestUpsertAnalyzesAFreshTable: an Upsert of AnalyzeRows records or more
+// into a table without statistics leaves its dealer_id column analyzed,
+// so that detect's lookups of the next batches are planned on them
+// (fresh); a smaller one does not analyze, and statistics of a
+// transaction that rolled back are gone, so that the next store to write
+// that many analyzes again.
+func TestUpsertAnalyzesAFreshTable(t *testing.T) {
+	ctx := context.Background()
+	db, schema := pgtest.Schema(t)
+	s, err := postgres.New(db, postgres.WithSchema(schema))
+	require.NoError(t, err)
+	require.NoError(t, s.Migrate(ctx))
+	t.Cleanup(func() { _ = s.Close() })
+	dealer := newDealer(t, s)
+	analyzed := func() bool {
+		var ok bool
+		require.NoError(t, db.QueryRowContext(ctx, "SELECT EXISTS (SELECT FROM pg_stats WHERE schemaname = ? AND tablename = 'customers' AND attname = 'dealer_id')", schema).Scan(&ok))
+		return ok
+	}
+	customers := func(from, n int) []crm.Customer {
+		items := make([]crm.Customer, n)
+		for i := range items {
+			items[i] = crmtest.Customer(dealer, from+i)
+		}
+		return items
+	}
+
+	_, err = s.Customers().Upsert(ctx, dealer, customers(0, postgres.AnalyzeRows-1))
+	require.NoError(t, err)
+	assert.False(t, analyzed(), "a small upsert does not analyze")
+
+	errRollback := errors.New("roll back")
+	err = s.InTx(ctx, func(ctx context.Context, tx crm.Store) error {
+		_, err := tx.Customers().Upsert(ctx, dealer, customers(postgres.AnalyzeRows, postgres.AnalyzeRows))
+		require.NoError(t, err)
+		return errRollback
+	})
+	require.ErrorIs(t, err, errRollback)
+	assert.False(t, analyzed(), "the statistics of a transaction that rolled back are gone")
+
+	// The store analyzes once; another store (a new process) looks again.
+	s2, err := postgres.New(db, postgres.WithSchema(schema))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s2.Close() })
+	_, err = s2.Customers().Upsert(ctx, dealer, customers(postgres.AnalyzeRows, postgres.AnalyzeRows))
+	require.NoError(t, err)
+	assert.True(t, analyzed(), "an upsert of AnalyzeRows records analyzes the table")
 }
