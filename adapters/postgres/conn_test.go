@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,7 +11,8 @@ import (
 	"github.com/dealercrm/dealercrm/adapters/postgres"
 	"github.com/dealercrm/dealercrm/adapters/postgres/pgtest"
 	"github.com/dealercrm/dealercrm/crm"
-	"github.com/dealercrm/dealercrm/lifecycle"
+	"github.com/dealercrm/dealercrm/loyalty"
+	"github.com/dealercrm/dealercrm/loyalty/loyaltytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
@@ -112,9 +114,9 @@ func TestCheckConnDiscardsDeadPooledConnections(t *testing.T) {
 	assert.Equal(t, before, st.MaxIdleClosed+st.MaxLifetimeClosed)
 }
 
-// TestStoreClosesItsStatements: a call list page prepares its statement on
-// the connection it runs on; Close deallocates it there, and the Store
-// prepares it again when it next lists.
+// TestStoreClosesItsStatements: a loyalty posting prepares its two
+// statements on the connection it runs on; Close deallocates them there,
+// and the Store prepares them again when it next posts.
 func TestStoreClosesItsStatements(t *testing.T) {
 	ctx := context.Background()
 	p := pgtest.NewProxy(t)
@@ -126,18 +128,23 @@ func TestStoreClosesItsStatements(t *testing.T) {
 		require.NoError(t, db.NewRaw("SELECT count(*) FROM pg_prepared_statements").Scan(ctx, &n))
 		return n
 	}
-	list := func() {
-		_, ok, err := s.LifecycleTasks().(lifecycle.CallPageSource).CallPage(ctx, s, "SH01", lifecycle.TaskFilter{Statuses: []lifecycle.Status{lifecycle.StatusOpen}})
-		require.NoError(t, err)
-		require.True(t, ok)
-	}
 	before := prepared()
-	list()
-	require.Equal(t, before+1, prepared(), "the page's statement is prepared")
-	list()
-	require.Equal(t, before+1, prepared(), "and used again")
+	svc := loyaltytest.NewService(t, s.Loyalty(), nil)
+	loyaltytest.Member(t, svc, loyaltytest.DealerA, "c1", 0)
+	n := 0
+	earn := func() { // the posting path: its read and its write, prepared
+		n++
+		_, err := svc.Earn(ctx, loyalty.EarnRequest{DealerID: loyaltytest.DealerA, Date: loyaltytest.Day,
+			Order: loyaltytest.Order(fmt.Sprintf("o-%d", n), "c1", 100, loyaltytest.Day), IdempotencyKey: fmt.Sprintf("k%d", n)})
+		require.NoError(t, err)
+	}
+	earn() // the account is new: the locking path takes over after the read
+	earn()
+	require.Equal(t, before+2, prepared(), "the posting's statements are prepared")
+	earn()
+	require.Equal(t, before+2, prepared(), "and used again")
 	require.NoError(t, s.Close())
-	assert.Equal(t, before, prepared(), "Close deallocates it")
-	list()
-	assert.Equal(t, before+1, prepared(), "a Store used after Close prepares again")
+	assert.Equal(t, before, prepared(), "Close deallocates them")
+	earn()
+	assert.Equal(t, before+2, prepared(), "a Store used after Close prepares again")
 }

@@ -159,20 +159,18 @@ func (ts taskStore) GetByKey(ctx context.Context, dealer crm.DealerID, key strin
 func (ts taskStore) List(ctx context.Context, dealer crm.DealerID, f lifecycle.TaskFilter) (_ crm.Page[lifecycle.Task], err error) {
 	ctx, span := startOp(ctx, "lifecycle_tasks", "List", dealer)
 	defer func() { endOp(span, err) }()
-	return listTasks(ctx, ts, taskListColumns, "", nil, false, dealer, f, newTaskScanner().scan,
+	return listTasks(ctx, ts, taskListColumns, "", dealer, f, newTaskScanner().scan,
 		func(t lifecycle.Task) string { return string(t.ID) })
 }
 
 // listTasks reads a page of tasks in ID order: the columns cols of
-// ts.from() and the joins (each " LEFT JOIN …", their arguments in
-// joinArgs) with the conditions of f, each row read with scan. It is
-// one statement; with prepared, a statement prepared on the pool
-// (Store.query): the call list's page is the API's busiest read, and its
-// plan, over four joins, cost as much as running it (docs/benchmarks.md,
-// issue 14). List's pages are not: the daily run and exports read them
-// in bulk, where planning is a small part of the work, from a table the
-// run itself fills (a plan made for its first pages would stay cached).
-func listTasks[T any](ctx context.Context, ts taskStore, cols, joins string, joinArgs []any, prepared bool, dealer crm.DealerID, f lifecycle.TaskFilter,
+// ts.from() and the joins (each " LEFT JOIN …", without arguments) with
+// the conditions of f, each row read with scan. It is one statement,
+// planned for its values each time: a page's plan depends on them (how
+// many tasks are due, where the cursor is), and a prepared statement's
+// generic plan, made without them, read every due task and sorted them
+// (docs/benchmarks.md, "The call list, sixth pass").
+func listTasks[T any](ctx context.Context, ts taskStore, cols, joins string, dealer crm.DealerID, f lifecycle.TaskFilter,
 	scan func(*sql.Rows) (T, error), id func(T) string) (crm.Page[T], error) {
 	after, err := f.AfterID()
 	if err != nil {
@@ -180,20 +178,12 @@ func listTasks[T any](ctx context.Context, ts taskStore, cols, joins string, joi
 	}
 	size := f.Size()
 	where, args := taskConds(dealer, f)
-	args = append(joinArgs, args...)
 	if after != "" {
 		where += " AND t.id > ?"
 		args = append(args, after)
 	}
-	// The limit is written into the text: as a parameter, the planner
-	// of a prepared statement guesses it.
 	q := "SELECT " + cols + " FROM " + ts.from() + joins + " WHERE " + where + " ORDER BY t.id LIMIT " + strconv.Itoa(size+1)
-	var rows *sql.Rows
-	if prepared {
-		rows, err = ts.s.query(ctx, q, args)
-	} else {
-		rows, err = ts.s.db.QueryContext(ctx, q, args...)
-	}
+	rows, err := ts.s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return crm.Page[T]{}, translate("list lifecycle tasks", err)
 	}
@@ -254,10 +244,7 @@ func (s *taskScanner) scan(rows *sql.Rows) (lifecycle.Task, error) {
 
 // taskConds returns the conditions of f (but not its page), the SQL of
 // lifecycle.TaskFilter.Match, with their arguments (bun's ?
-// placeholders). The statuses, when all are known, are written into the
-// text, so that the planner of a prepared statement can use the index of
-// the active tasks (lifecycle_tasks_active_idx); every other value is an
-// argument, a list as one text array.
+// placeholders), a list as one text array.
 func taskConds(dealer crm.DealerID, f lifecycle.TaskFilter) (string, []any) {
 	var b strings.Builder
 	b.WriteString("t.dealer_id = ?")
@@ -280,18 +267,7 @@ func taskConds(dealer crm.DealerID, f lifecycle.TaskFilter) (string, []any) {
 	}
 	eq("t.vehicle_id", string(f.VehicleID))
 	eq("t.customer_id", string(f.CustomerID))
-	if len(f.Statuses) > 0 && !slices.ContainsFunc(f.Statuses, func(s lifecycle.Status) bool { return !s.Valid() }) {
-		lits := make([]byte, 0, 32)
-		for i, st := range f.Statuses {
-			if i > 0 {
-				lits = append(lits, ", "...)
-			}
-			lits = appendLiteral(lits, string(st))
-		}
-		cond("t.status IN ("+string(lits)+")", nil)
-	} else {
-		in("t.status", strs(f.Statuses))
-	}
+	in("t.status", strs(f.Statuses))
 	in("t.kind", strs(f.Kinds))
 	in("t.channel", strs(f.Channels))
 	in("t.customer_id", strs(f.CustomerIDs))

@@ -120,23 +120,6 @@ func (s *Store) queryRow(ctx context.Context, q string, args []any, dest ...any)
 	return stmt.QueryRowContext(ctx, args...).Scan(dest...)
 }
 
-// query runs the statement q (bun's placeholders) and returns its rows:
-// as queryRow runs its statement, prepared on the pool, or through bun
-// on the Store's transaction when it is one.
-func (s *Store) query(ctx context.Context, q string, args []any) (*sql.Rows, error) {
-	if s.inTx || s.cfg.noPrepare {
-		return s.db.QueryContext(ctx, q, args...)
-	}
-	stmt, err := s.prepared(ctx, q, args)
-	if err != nil {
-		return nil, err
-	}
-	if stmt == nil {
-		return s.root.DB.QueryContext(ctx, dollarPlaceholders(q), args...)
-	}
-	return stmt.QueryContext(ctx, args...)
-}
-
 // prepared returns the prepared statement of q (nil when the cache is
 // full) and readies args for the driver.
 func (s *Store) prepared(ctx context.Context, q string, args []any) (*sql.Stmt, error) {
