@@ -43,7 +43,11 @@ program implements the Sender port; --message-templates names a JSON file
 of templates ([{"id": "maintenance", "purpose": "reminder", "text":
 "【{dealer}】{customer}您好，…"}]), the built-in Chinese ones by default.
 For a trial without a database, --memory serves an empty in-memory store
-(everything is lost on exit; the example server has demo data).`,
+(everything is lost on exit; the example server has demo data).
+
+The garbage collector runs with GOGC=400 unless the GOGC environment
+variable says otherwise (the heap grows to five times what is live between
+collections; set GOMEMLIMIT to bound it).`,
 	run: func(ctx context.Context, e *env, c *command, args []string) error {
 		var d database
 		var set app.Settings
@@ -81,6 +85,9 @@ For a trial without a database, --memory serves an empty in-memory store
 			}
 		}
 		logger := e.logger(logFormat, slog.LevelInfo)
+		if app.SetGC(e.getenv) {
+			logger.Info("garbage collector target set", "GOGC", app.GCPercent, "why", "serve's default; set GOGC to choose another")
+		}
 
 		var stores backend.Stores
 		var pg *postgres.Store

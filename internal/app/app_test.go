@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -27,4 +28,14 @@ func TestOpenDBSettings(t *testing.T) {
 	_, err := db.ExecContext(ctx, "SELECT pg_sleep(3)")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "57014", "canceling statement due to statement timeout")
+}
+
+// TestSetGC: the collector's target is GCPercent unless GOGC is set, and
+// a GOGC in the environment is left alone.
+func TestSetGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	assert.False(t, app.SetGC(func(string) string { return "50" }))
+	assert.Equal(t, 100, debug.SetGCPercent(100), "GOGC set: unchanged")
+	assert.True(t, app.SetGC(func(string) string { return "" }))
+	assert.Equal(t, app.GCPercent, debug.SetGCPercent(100))
 }
