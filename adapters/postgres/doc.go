@@ -85,9 +85,7 @@
 // with SELECT … FOR UPDATE, in the current transaction or one of its own.
 //
 // A loyalty command on its own runs on a posting path of two prepared
-// statements without BEGIN and COMMIT (LoyaltyStore.Do), and a page of the
-// call list outside a transaction is one prepared statement (it joins
-// four tables, whose plan cost as much as running it). Prepared
+// statements without BEGIN and COMMIT (LoyaltyStore.Do). Prepared
 // statements bypass bun's query hooks (bunotel); WithoutPreparedStatements
 // sends them as text, for PgBouncer in transaction mode. Events are
 // written unnumbered and numbered by their first reader (EventStore), so

@@ -151,9 +151,8 @@ func WithoutEvents() Option { return func(c *config) { c.noEvents = true } }
 
 // WithoutPreparedStatements makes the Store send every statement as
 // text, formatted by bun. By default a loyalty command's two statements on
-// the posting path (LoyaltyStore.Do) and a page of the call list
-// (lifecycle.CallPageSource) run as prepared statements,
-// saving their parse and plan; use this option behind a pooler that does not
+// the posting path (LoyaltyStore.Do) run as prepared statements, saving
+// their parse and plan; use this option behind a pooler that does not
 // keep prepared statements per client, such as PgBouncer in transaction
 // mode (before 1.21), or where bun's query hooks (bunotel) must see every
 // statement: prepared statements go straight to the driver, past them.
