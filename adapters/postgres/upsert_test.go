@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/dealercrm/dealercrm"
@@ -292,4 +293,37 @@ func TestUpsertAnalyzesAFreshTable(t *testing.T) {
 	_, err = s2.Customers().Upsert(ctx, dealer, customers(postgres.AnalyzeRows, postgres.AnalyzeRows))
 	require.NoError(t, err)
 	assert.True(t, analyzed(), "an upsert of AnalyzeRows records analyzes the table")
+}
+
+// TestUpsertFreshTableConcurrently: batches written side by side into a
+// table without statistics (an importer's batches in flight, one of them
+// repeating another's records) wait for each other's analysis without a
+// deadlock or an error, and every record is there once.
+func TestUpsertFreshTableConcurrently(t *testing.T) {
+	ctx := context.Background()
+	s := pgtest.NewStore(t)
+	dealer := newDealer(t, s)
+	const batches = 4
+	errs := make([]error, batches+1)
+	var wg sync.WaitGroup
+	for b := range batches + 1 {
+		from := b % batches * postgres.AnalyzeRows // the last batch repeats the first
+		wg.Go(func() {
+			items := make([]crm.Customer, postgres.AnalyzeRows)
+			for i := range items {
+				items[i] = crmtest.Customer(dealer, from+i)
+			}
+			_, errs[b] = s.Customers().Upsert(ctx, dealer, items)
+		})
+	}
+	wg.Wait()
+	for b, err := range errs {
+		assert.NoError(t, err, "batch %d", b)
+	}
+	var n int
+	var analyzed bool
+	require.NoError(t, pgtest.DB(t).QueryRowContext(ctx, "SELECT (SELECT count(*) FROM "+s.TableName(postgres.TableCustomers)+" WHERE dealer_id = ?),"+
+		" EXISTS (SELECT FROM pg_stats WHERE schemaname = ? AND tablename = 'customers' AND attname = 'dealer_id')", string(dealer), s.Schema()).Scan(&n, &analyzed))
+	assert.Equal(t, batches*postgres.AnalyzeRows, n, "every record once")
+	assert.True(t, analyzed)
 }
