@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"crypto/cipher"
 	"crypto/rand"
 	"embed"
@@ -264,24 +263,24 @@ func (m managedKeys) Authenticate(r *http.Request) (crm.Principal, error) {
 	return p, err
 }
 
-// statusOf is the HTTP status and message code of a service error.
+// statusOf is the HTTP status of a service error, as the API answers it
+// (httpapi.StatusOf), and the code of the console's message for it.
 func statusOf(err error) (int, string) {
-	switch dealercrm.ErrorCode(err) {
-	case dealercrm.NotFound:
-		return http.StatusNotFound, "console.error.not_found"
-	case dealercrm.PermissionDenied:
-		return http.StatusForbidden, "console.error.forbidden"
-	case dealercrm.Invalid:
-		return http.StatusBadRequest, "console.error.invalid"
-	case dealercrm.Conflict:
-		return http.StatusConflict, "console.error.conflict"
-	case dealercrm.FailedPrecondition:
-		return http.StatusConflict, "console.error.failed_precondition"
-	case dealercrm.Unavailable:
-		return http.StatusServiceUnavailable, "console.error.unavailable"
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return http.StatusServiceUnavailable, "console.error.unavailable"
+	status := httpapi.StatusOf(err)
+	switch status {
+	case http.StatusNotFound:
+		return status, "console.error.not_found"
+	case http.StatusForbidden:
+		return status, "console.error.forbidden"
+	case http.StatusUnprocessableEntity:
+		return status, "console.error.invalid"
+	case http.StatusConflict:
+		if dealercrm.ErrorCode(err) == dealercrm.FailedPrecondition {
+			return status, "console.error.failed_precondition"
+		}
+		return status, "console.error.conflict"
+	case http.StatusServiceUnavailable:
+		return status, "console.error.unavailable"
 	}
 	return http.StatusInternalServerError, "console.error.internal"
 }

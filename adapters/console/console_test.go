@@ -515,7 +515,7 @@ func TestMembersAndStatement(t *testing.T) {
 	assert.Contains(t, page, "积分对账单（截至 2026-01-01）")
 	assert.Contains(t, page, `<label for="as_of">`)
 	res, _ = b.get(link + "?as_of=yesterday")
-	assert.Equal(t, http.StatusBadRequest, res.StatusCode, "a bad date is the user's error, named")
+	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, "a bad date is the user's error, named, as the API answers it")
 }
 
 func TestSearch(t *testing.T) {

@@ -266,7 +266,7 @@ func (h *handler) action(perm crm.Permission, op string, fn func(*req) (flash, e
 		if err != nil {
 			status, code := statusOf(err)
 			switch {
-			case status == http.StatusBadRequest || status == http.StatusConflict:
+			case status == http.StatusUnprocessableEntity || status == http.StatusConflict:
 				f = flash{Code: "console.flash.error", Params: map[string]string{"detail": q.T(code, "detail", q.detail(err))}, Error: true}
 			default:
 				if status >= 500 {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -45,6 +46,21 @@ var statusOf = map[string]int{
 	codeUnsupportedMediaType:             http.StatusUnsupportedMediaType,
 	codeRateLimited:                      http.StatusTooManyRequests,
 	codeCursorExpired:                    http.StatusGone,
+}
+
+// StatusOf returns the HTTP status the API answers a domain error with
+// (a dealercrm.Error's code, by the table the problem details use): 422
+// for invalid input, 404, 409 for a conflict or a failed precondition,
+// 403, 503 for an unavailable store or a deadline passed, and 500 for
+// anything else. The web console answers its pages with it too.
+func StatusOf(err error) int {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return http.StatusServiceUnavailable
+	}
+	if status, ok := statusOf[string(dealercrm.ErrorCode(err))]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
 }
 
 // apiError is an error of the HTTP layer (a malformed body, a missing key)

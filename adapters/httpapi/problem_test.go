@@ -1,9 +1,15 @@
 package httpapi_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/dealercrm/dealercrm"
+	"github.com/dealercrm/dealercrm/adapters/httpapi"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,5 +48,23 @@ func TestConflictProblems(t *testing.T) {
 				assert.NotContains(t, body, bad, "the problem does not show %q", bad)
 			}
 		})
+	}
+}
+
+// TestStatusOf: the status of a domain error is the one the API answers
+// it with (the console's pages use it too).
+func TestStatusOf(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{dealercrm.Errorf(dealercrm.Invalid, "bad"), http.StatusUnprocessableEntity},
+		{dealercrm.Errorf(dealercrm.NotFound, "gone"), http.StatusNotFound},
+		{dealercrm.Errorf(dealercrm.FailedPrecondition, "closed"), http.StatusConflict},
+		{dealercrm.Errorf(dealercrm.PermissionDenied, "no"), http.StatusForbidden},
+		{fmt.Errorf("read: %w", context.DeadlineExceeded), http.StatusServiceUnavailable},
+		{errors.New("driver broke"), http.StatusInternalServerError},
+	} {
+		assert.Equal(t, tc.want, httpapi.StatusOf(tc.err), "%v", tc.err)
 	}
 }
