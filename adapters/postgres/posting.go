@@ -86,10 +86,10 @@ func (l LoyaltyStore) post(ctx context.Context, c *loyalty.Command) (rec loyalty
 	return loyalty.Receipt{}, true, translate("loyalty: write", err)
 }
 
-// maxPrepared caps the statements a Store keeps prepared: their shapes
-// are few (the posting path's text depends on how many entries and lots a
-// command writes, a call list page's on which filters it has and its
-// page size), and one beyond the cap runs unprepared.
+// maxPrepared caps the statements a Store keeps prepared: the posting
+// path's shapes are few (the statement's text depends on how many
+// entries and lots a command writes), and one beyond the cap runs
+// unprepared.
 const maxPrepared = 64
 
 // stmtCache holds the prepared statements of a Store's posting path, on
@@ -110,21 +110,12 @@ func (s *Store) queryRow(ctx context.Context, q string, args []any, dest ...any)
 	if s.cfg.noPrepare {
 		return s.root.QueryRowContext(ctx, q, args...).Scan(dest...)
 	}
-	stmt, err := s.prepared(ctx, q, args)
-	if err != nil {
-		return err
-	}
-	if stmt == nil {
-		return s.root.DB.QueryRowContext(ctx, dollarPlaceholders(q), args...).Scan(dest...)
-	}
-	return stmt.QueryRowContext(ctx, args...).Scan(dest...)
-}
-
-// prepared returns the prepared statement of q (nil when the cache is
-// full) and readies args for the driver.
-func (s *Store) prepared(ctx context.Context, q string, args []any) (*sql.Stmt, error) {
 	if s.cfg.statement != nil {
 		s.cfg.statement(dollarPlaceholders(q))
+	}
+	stmt, err := s.cfg.stmts.get(ctx, s.root.DB, q)
+	if err != nil {
+		return err
 	}
 	for i, a := range args {
 		// bun writes the zero time as the year 1, the driver as NULL.
@@ -132,7 +123,10 @@ func (s *Store) prepared(ctx context.Context, q string, args []any) (*sql.Stmt, 
 			args[i] = "0001-01-01 00:00:00+00"
 		}
 	}
-	return s.cfg.stmts.get(ctx, s.root.DB, q)
+	if stmt == nil {
+		return s.root.DB.QueryRowContext(ctx, dollarPlaceholders(q), args...).Scan(dest...)
+	}
+	return stmt.QueryRowContext(ctx, args...).Scan(dest...)
 }
 
 // get returns the prepared statement of q (bun's placeholders), keyed by
