@@ -59,9 +59,10 @@
 // (crm.NewPage). Money is numeric (kept exactly, compared by value), dates
 // are date (NULL for the zero dealercrm.Date), times timestamptz (returned in
 // UTC, kept to the microsecond), hobbies and brands text[], and nested
-// lists (consents, odometer readings, value-chain items, follow-ups, lost
-// requests, a dealer's lead policy) jsonb documents in the adapter's own
-// format. An empty external ID or reference is NULL: unique (dealer_id,
+// lists (odometer readings, value-chain items, follow-ups, lost requests,
+// a dealer's lead policy) jsonb documents in the adapter's own format; a
+// customer's consents, read and written only whole, are json (the text as
+// sent). An empty external ID or reference is NULL: unique (dealer_id,
 // external_id) allows any number of records without one. There are no
 // foreign keys: the crm Service checks references, and this store behaves
 // like every other.

@@ -20,6 +20,12 @@ import (
 // encoder to cast the column to jsonb; to bun it is a plain string.
 type jsonDoc string
 
+// jsonText is the text of a json column: a document the adapter only
+// reads and writes whole, which Postgres keeps and prints as sent instead
+// of parsing it into jsonb and printing it back (a customer's consents,
+// migration 0036). The bulk encoder casts it to json.
+type jsonText string
+
 // The bulk path of Upsert sends each column of a chunk of rows as one
 // text[] literal and lets Postgres unnest them; a column with the same
 // value in every row goes as that value, once (see encodeArrays):
@@ -67,6 +73,7 @@ var (
 	dateType      = reflect.TypeFor[sqlDate]()
 	docType       = reflect.TypeFor[jsonDoc]()
 	docPtrType    = reflect.TypeFor[*jsonDoc]()
+	jsonTextType  = reflect.TypeFor[jsonText]()
 	textArrayType = reflect.TypeFor[textArray]()
 )
 
@@ -121,8 +128,11 @@ func newColumn(field, name string, index []int, t reflect.Type, nullZero bool) c
 		col.text = func(b []byte, f reflect.Value) ([]byte, bool) {
 			return append(b, f.Addr().Interface().(*decimal.Decimal).String()...), false
 		}
-	case t == docType:
+	case t == docType, t == jsonTextType:
 		col.cast = "jsonb"
+		if t == jsonTextType {
+			col.cast = "json"
+		}
 		col.text = func(b []byte, f reflect.Value) ([]byte, bool) { return append(b, f.String()...), false }
 	case t == docPtrType:
 		col.cast = "jsonb"

@@ -102,7 +102,7 @@ type customerRow struct {
 	IncomeBand     string    `bun:"income_band"`
 	Hobbies        textArray `bun:"hobbies"`
 	Source         string    `bun:"source"`
-	Consents       jsonDoc   `bun:"consents"`
+	Consents       jsonText  `bun:"consents"`
 	ConsultantID   string    `bun:"consultant_id,nullzero"`
 	AdvisorID      string    `bun:"advisor_id,nullzero"`
 
@@ -122,14 +122,14 @@ func fromCustomer(v *crm.Customer) (customerRow, error) {
 		Birthday: sqlDate(v.Birthday), BirthdayCalendar: string(v.BirthdayCalendar), FamilyStage: string(v.FamilyStage),
 		RegionProvince: v.Region.Province, RegionCity: v.Region.City, RegionDistrict: v.Region.District,
 		Occupation: v.Occupation, Industry: v.Industry, IncomeBand: v.IncomeBand,
-		Hobbies: stringsOf(v.Hobbies), Source: string(v.Source), Consents: consents,
+		Hobbies: stringsOf(v.Hobbies), Source: string(v.Source), Consents: jsonText(consents),
 		ConsultantID: string(v.ConsultantID), AdvisorID: string(v.AdvisorID), MergedInto: string(v.MergedInto),
 		IDNumber: v.IDNumber,
 	}, err
 }
 
 func toCustomer(r *customerRow) (crm.Customer, error) {
-	consents, err := parseConsents(r.Consents)
+	consents, err := parseConsents(jsonDoc(r.Consents))
 	return crm.Customer{
 		ID: crm.CustomerID(r.ID), Record: r.record(),
 		Kind: crm.CustomerKind(r.Kind), Name: r.Name, Mobile: r.Mobile, Gender: crm.Gender(r.Gender),

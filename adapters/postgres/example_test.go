@@ -122,6 +122,8 @@ func ExampleRenderMigrations() {
 	// 0034_survey_follow_up_name.tx.up.sql
 	// 0035_plate_key_full_width.tx.down.sql
 	// 0035_plate_key_full_width.tx.up.sql
+	// 0036_customer_consents_json.tx.down.sql
+	// 0036_customer_consents_json.tx.up.sql
 }
 
 // ExampleStore_InTx writes a customer and a vehicle together.

@@ -46,7 +46,7 @@ func seedLifecycleBench(tb testing.TB, db bun.IDB, s *postgres.Store, n, dealers
 		`INSERT INTO ` + t(postgres.TableDealers) + ` (dealer_id, name, group_id, created_at, updated_at)
 		 SELECT 'bench' || d, 'b' || d, 'g1', now(), now() FROM generate_series(1, ?2) d`,
 		`INSERT INTO ` + t(postgres.TableCustomers) + ` (dealer_id, id, kind, name, birthday, consents, consultant_id, advisor_id, created_at, updated_at)
-		 SELECT ` + dealer + `, 'c' || lpad(g::text, 7, '0'), 'individual', 'c', DATE '1970-01-01' + (g * 13) % 14000, ?1::jsonb, 'S01', 'A01', now(), now()
+		 SELECT ` + dealer + `, 'c' || lpad(g::text, 7, '0'), 'individual', 'c', DATE '1970-01-01' + (g * 13) % 14000, ?1::json, 'S01', 'A01', now(), now()
 		 FROM generate_series(1, ?0) g`,
 		`INSERT INTO ` + t(postgres.TableVehicles) + ` (dealer_id, id, vin, model, owner_id, delivery_date, created_at, updated_at)
 		 SELECT ` + dealer + `, 'v' || lpad(g::text, 7, '0'), 'LBENCH' || lpad(g::text, 11, '0'), 'Lavida', 'c' || lpad(g::text, 7, '0'), ` + delivery + `, now(), now()

@@ -72,8 +72,15 @@ func newTableInfo(c *config, t Table, codec *rowCodec) *tableInfo {
 		}
 		q := quoteIdent(col.name)
 		set = append(set, q+" = EXCLUDED."+q)
-		old = append(old, "t."+q)
-		next = append(next, "EXCLUDED."+q)
+		// json has no equality: its documents compare as jsonb, so a
+		// document stored in jsonb's layout (before migration 0036)
+		// equals the same one in encoding/json's.
+		cmp := ""
+		if col.cast == "json" {
+			cmp = "::jsonb"
+		}
+		old = append(old, "t."+q+cmp)
+		next = append(next, "EXCLUDED."+q+cmp)
 	}
 	set = append(set, `"updated_at" = EXCLUDED."updated_at"`)
 	ti.insert = "INSERT INTO " + ti.from + " (" + codec.names() + ") "
