@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -166,4 +167,69 @@ func TestConflictOverHTTP(t *testing.T) {
 		})
 	}
 	assert.Empty(t, h.Errors(), "no statement failed, so Postgres logged none")
+}
+
+// TestUpsertTakenIDInALargeBatch: an Upsert of at least 100 new records
+// first asks whether any stored record's ID lies between the least and
+// the greatest of theirs, and looks the IDs up one by one only then. A
+// batch of new IDs made by dealercrm.NewID spans none and is not looked
+// up; a taken ID is still found — also where byte order (the IDs'
+// COLLATE "C", as Go compares them) and a locale's order disagree on the
+// span — and so is a batch whose span holds a stored record it does not
+// name, which is written.
+func TestUpsertTakenIDInALargeBatch(t *testing.T) {
+	ctx := context.Background()
+	s, h := hookedStore(t)
+	dealer := newDealer(t, s)
+	held := crmtest.Customer(dealer, 1)
+	held.ID = "B-held"
+	require.NoError(t, s.Customers().Create(ctx, &held))
+	batch := func(first int, ids ...string) []crm.Customer {
+		out := make([]crm.Customer, len(ids))
+		for i, id := range ids {
+			out[i] = crmtest.Customer(dealer, first+i)
+			if id != "" {
+				out[i].ID = crm.CustomerID(id)
+			}
+		}
+		return out
+	}
+	named := func(prefix string, n int) []string {
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("%s-%03d", prefix, i)
+		}
+		return ids
+	}
+	idLookups := func() int { return len(h.Statements(`t."id" = k.v`)) }
+
+	// "B-held" sorts before "a-…" in bytes, after them in en_US.
+	items := batch(100, append(named("a", 120), string(held.ID))...)
+	_, err := s.Customers().Upsert(ctx, dealer, items)
+	var ce *crm.ConflictError
+	require.ErrorAs(t, err, &ce, "a taken ID in a batch of 121: %v", err)
+	assert.Equal(t, "items[120].id", ce.Field)
+	_, err = s.Customers().Get(ctx, dealer, "a-000")
+	assert.ErrorIs(t, err, crm.ErrNotFound, "the refused batch wrote nothing")
+
+	h.Reset()
+	around := append(named("A", 60), named("C", 60)...)
+	res, err := s.Customers().Upsert(ctx, dealer, batch(300, around...))
+	require.NoError(t, err, "a batch whose span holds a record it does not name")
+	require.Len(t, res, 120)
+	assert.Equal(t, crm.Created, res[119].Outcome)
+	assert.Equal(t, 1, idLookups(), "the span holds a record: the IDs are looked up")
+
+	h.Reset()
+	res, err = s.Customers().Upsert(ctx, dealer, batch(500, make([]string, 120)...))
+	require.NoError(t, err)
+	assert.Equal(t, crm.Created, res[0].Outcome)
+	assert.Zero(t, idLookups(), "new IDs of dealercrm.NewID span no stored record: not looked up one by one")
+
+	h.Reset()
+	res, err = s.Customers().Upsert(ctx, dealer, batch(700, make([]string, 99)...))
+	require.NoError(t, err)
+	assert.Len(t, res, 99)
+	assert.Equal(t, 1, idLookups(), "fewer than 100 new IDs are looked up as before")
+	assert.Empty(t, h.Errors(), "no statement failed")
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -274,6 +275,34 @@ func (r repo[T, ID, F, R]) encodeChunk(buf []byte, dealer crm.DealerID, items []
 	return r.t.insert + r.t.codec.selectFrom(single) + r.t.conflict, args, buf, nil
 }
 
+// idRangeRows is the number of new IDs from which detect first asks
+// whether any record's ID lies between the least and the greatest of them
+// (heldIDs).
+const idRangeRows = 100
+
+// heldIDs returns the IDs of new items that detect must look up: none
+// when at least idRangeRows of them span no stored ID of the dealer, else
+// all of them. IDs the crm Service makes (dealercrm.NewID) grow with time,
+// so a batch of new records spans none: one probe of the primary key
+// instead of one per record (in the import benchmark, 0.47 s of Postgres's
+// 1.23 s of lookups in 100,000 customers and vehicles). The IDs are text
+// COLLATE "C": byte order, as Go compares them.
+func (r repo[T, ID, F, R]) heldIDs(ctx context.Context, db bun.IDB, dealer crm.DealerID, ids []string) ([]string, error) {
+	if len(ids) < idRangeRows {
+		return ids, nil
+	}
+	lo, hi := slices.Min(ids), slices.Max(ids)
+	var held bool
+	err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT FROM "+r.t.from+" WHERE t.dealer_id = ? AND t.id BETWEEN ? AND ?)", string(dealer), lo, hi).Scan(&held)
+	if err != nil {
+		return nil, translate(r.k.name, err)
+	}
+	if !held {
+		return nil, nil
+	}
+	return ids, nil
+}
+
 // detect reads the keys of the dealer's records that items name — by
 // external ID, by the IDs of the items and by their VINs — in one SELECT,
 // and plays the items in order against them, as the upsert statement
@@ -310,6 +339,9 @@ func (r repo[T, ID, F, R]) detect(ctx context.Context, db bun.IDB, dealer crm.De
 				alts = append(alts, a)
 			}
 		}
+	}
+	if ids, err = r.heldIDs(ctx, db, dealer, ids); err != nil {
+		return nil, err
 	}
 	others, err := r.keysBy(ctx, db, dealer, keyLookup{"id", ids}, keyLookup{r.k.alt, alts})
 	if err != nil {
