@@ -4,7 +4,7 @@
 -- The consents are only ever read and written whole by the adapter, and
 -- nothing queries inside them. Printing jsonb back as text was most of the
 -- daily lifecycle run's read of the customers: COPY of 20,000 customers
--- with 30 consents each took 290 ms, 54 ms as json (and 274 bytes a row
+-- with 20 consents each took 290 ms, 54 ms as json (and 274 bytes a row
 -- stored instead of 377). This rewrites the customers table and rebuilds
 -- its indexes, holding it locked meanwhile.
 
