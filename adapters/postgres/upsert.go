@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/dealercrm/dealercrm"
 	"github.com/dealercrm/dealercrm/crm"
@@ -201,6 +202,12 @@ func (r repo[T, ID, F, R]) fresh(ctx context.Context, db bun.IDB) (bool, error) 
 	return fresh, nil
 }
 
+// encodeBufs holds the scratch space of finished pipelines: a chunk's
+// statement is as long as its rows' text (about 0.7 MB for 5,000
+// vehicles), and growing it from nothing for every Upsert was a tenth of
+// what the import benchmark allocated.
+var encodeBufs sync.Pool
+
 // upsertChunk is the number of rows per upsert statement. Larger chunks
 // are not faster (see BenchmarkUpsertCustomersVehicles) and hold more memory.
 const upsertChunk = 5000
@@ -223,7 +230,8 @@ func (r repo[T, ID, F, R]) pipeline(dealer crm.DealerID, items []T, exec func(qu
 	go func() {
 		defer close(stopped)
 		defer close(out)
-		var buf []byte
+		buf, _ := encodeBufs.Get().([]byte)
+		defer func() { encodeBufs.Put(buf[:0]) }()
 		for start := 0; start < len(items); start += upsertChunk {
 			var e encoded
 			e.query, e.args, buf, e.err = r.encodeChunk(buf, dealer, items[start:min(start+upsertChunk, len(items))], start)
