@@ -3,6 +3,8 @@ package satisfaction_test
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,10 +184,9 @@ func TestLifecycleFollowUps(t *testing.T) {
 	// default 60) and what the customer marked low, each out of 5; never
 	// the questionnaire's or the response's ID.
 	zh := i18n.Default().Render(language.Chinese, task.ReasonCode, task.ReasonParams)
-	assert.Equal(t, "回访问卷《售后回访 Post-service call》得分"+task.ReasonParams["score"]+"，低于跟进线60。低分项："+
-		"施工前服务顾问是否向您说明了维修项目和费用? Was the work explained before it started? 2/5; "+
-		"结算费用是否清楚明白? Were the charges clear? 1/5; "+
-		"您对本次服务总体是否满意? Overall, how satisfied are you? 2/5。客户意见：收费不清楚", zh)
+	// Each low answer by its indicator's name in the hierarchy.
+	assert.Equal(t, "回访问卷《售后回访》得分"+task.ReasonParams["score"]+"，低于跟进线60。低分项："+
+		"施工前说明 2/5; 费用清楚 1/5; 总体满意度 2/5。客户意见：收费不清楚", zh)
 	assert.NotContains(t, zh, string(r.ID))
 	assert.NotContains(t, task.Reason, string(r.ID), "the English text")
 
@@ -256,4 +257,47 @@ func BenchmarkCSI1M(b *testing.B) {
 			b.Fatal("lost responses")
 		}
 	}
+}
+
+// TestDefaultsInOneLanguage: the default hierarchy and questionnaires are
+// dealer data shown as they are, so each name and question is in one
+// language: Chinese by default (Han characters, no English words), English
+// when asked for (no Han characters).
+func TestDefaultsInOneLanguage(t *testing.T) {
+	texts := func(lang string) []string {
+		h := satisfaction.DefaultHierarchyIn(lang)
+		out := []string{h.Name, h.Description}
+		var walk func(n satisfaction.Node)
+		walk = func(n satisfaction.Node) {
+			out = append(out, n.Name)
+			for _, c := range n.Children {
+				walk(c)
+			}
+		}
+		walk(h.Root)
+		for _, q := range []satisfaction.Questionnaire{satisfaction.DefaultServiceQuestionnaireIn(lang), satisfaction.DefaultSalesQuestionnaireIn(lang)} {
+			out = append(out, q.Name)
+			for _, it := range q.Items {
+				out = append(out, it.Text)
+			}
+		}
+		return out
+	}
+	han := regexp.MustCompile(`\p{Han}`)
+	word := regexp.MustCompile(`[a-z]{2,}`) // an English word; SSI, CSI, J.D. Power's initials and "4S" are names
+	zh := texts("zh-CN")
+	assert.Equal(t, zh, texts(""), "Chinese unless English is asked for")
+	assert.Equal(t, zh, texts("ja"))
+	for _, s := range zh {
+		assert.Regexp(t, han, s)
+		assert.NotRegexp(t, word, strings.ReplaceAll(s, "Power", ""), "no English in %q", s)
+	}
+	for _, s := range texts("en") {
+		assert.NotRegexp(t, han, s, "no Chinese in %q", s)
+		assert.NotEmpty(t, s)
+	}
+	assert.Equal(t, zh, texts("zh-Hans"))
+	assert.Equal(t, texts("en"), texts("en-GB"))
+	assert.Equal(t, texts("en"), texts("EN_us"))
+	assert.Equal(t, satisfaction.DefaultHierarchy(), satisfaction.DefaultHierarchyIn("zh-CN"))
 }

@@ -388,6 +388,41 @@ func (s *Service) thresholdOf(q *Questionnaire) float64 {
 	return s.threshold
 }
 
+// itemLabels returns what a follow-up calls each item of q: the name of
+// its indicator in q's hierarchy (施工前说明, not the whole question the
+// customer was asked), or the item's text where the indicator has no name,
+// another item of q asks about it too, or the hierarchy is gone.
+func (s *Service) itemLabels(ctx context.Context, dealer crm.DealerID, q *Questionnaire) (map[string]string, error) {
+	names := map[string]string{}
+	h, err := s.store.GetHierarchy(ctx, dealer, q.HierarchyID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		var walk func(n *Node)
+		walk = func(n *Node) {
+			names[n.ID] = n.Name
+			for i := range n.Children {
+				walk(&n.Children[i])
+			}
+		}
+		walk(&h.Root)
+	}
+	asked := map[string]int{}
+	for _, it := range q.Items {
+		asked[it.IndicatorID]++
+	}
+	out := make(map[string]string, len(q.Items))
+	for _, it := range q.Items {
+		out[it.ID] = it.Text
+		if name := names[it.IndicatorID]; name != "" && asked[it.IndicatorID] == 1 {
+			out[it.ID] = name
+		}
+	}
+	return out, nil
+}
+
 // followUp opens the follow-up of a stored response that needs one and
 // has none yet.
 func (s *Service) followUp(ctx context.Context, r Response) (Response, error) {
@@ -402,14 +437,14 @@ func (s *Service) followUp(ctx context.Context, r Response) (Response, error) {
 	if r.Score >= t {
 		return r, nil
 	}
-	var low []string
-	text := map[string]string{}
-	for _, it := range q.Items {
-		text[it.ID] = it.Text
+	labels, err := s.itemLabels(ctx, r.DealerID, &q)
+	if err != nil {
+		return r, fmt.Errorf("satisfaction: open follow-up for response %s: %w", r.ID, err)
 	}
+	var low []string
 	_, top := q.Scale.Range()
 	for _, a := range lowAnswers(&q, &r) {
-		item := text[a.ItemID]
+		item := labels[a.ItemID]
 		if item == "" {
 			item = a.ItemID
 		}

@@ -87,8 +87,8 @@ func TestSurveyFollowUpNameMigration(t *testing.T) {
 		got, err := s.LifecycleTasks().Get(ctx, d.ID, id)
 		require.NoError(t, err)
 		assert.Equal(t, want.ReasonParams, got.ReasonParams)
-		assert.Equal(t, "回访问卷《售后回访 Post-service call》得分"+want.ReasonParams["score"]+"，低于跟进线60。低分项："+
-			"结算费用是否清楚明白? Were the charges clear? 1/5; 您对本次服务总体是否满意? Overall, how satisfied are you? 2/5",
+		assert.Equal(t, "回访问卷《售后回访》得分"+want.ReasonParams["score"]+"，低于跟进线60。低分项："+
+			"费用清楚 1/5; 总体满意度 2/5",
 			i18n.Default().Render(language.Chinese, got.ReasonCode, got.ReasonParams))
 	}
 }
