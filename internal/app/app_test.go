@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"math"
 	"runtime/debug"
 	"testing"
 	"time"
@@ -38,4 +39,19 @@ func TestSetGC(t *testing.T) {
 	assert.Equal(t, 100, debug.SetGCPercent(100), "GOGC set: unchanged")
 	assert.True(t, app.SetGC(func(string) string { return "" }))
 	assert.Equal(t, app.GCPercent, debug.SetGCPercent(100))
+}
+
+// TestSetImportGC: an import collects at GCPercent under ImportMemoryLimit
+// unless GOGC or GOMEMLIMIT is set, and then changes neither.
+func TestSetImportGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	for _, name := range []string{"GOGC", "GOMEMLIMIT"} {
+		assert.False(t, app.SetImportGC(func(k string) string { return map[string]string{name: "off"}[k] }), name)
+		assert.Equal(t, 100, debug.SetGCPercent(100), "%s set: the target unchanged", name)
+		assert.Equal(t, int64(math.MaxInt64), debug.SetMemoryLimit(-1), "%s set: no limit", name)
+	}
+	assert.True(t, app.SetImportGC(func(string) string { return "" }))
+	assert.Equal(t, app.GCPercent, debug.SetGCPercent(100))
+	assert.Equal(t, int64(app.ImportMemoryLimit), debug.SetMemoryLimit(-1))
 }

@@ -281,3 +281,24 @@ func SetGC(getenv func(string) string) bool {
 	debug.SetGCPercent(GCPercent)
 	return true
 }
+
+// ImportMemoryLimit is the soft limit of the heap of a spreadsheet import
+// (SetImportGC): under it, the import's peak RSS on a 108.5 MB workbook of
+// a million rows was 270 MiB, within the 300 MiB it is to stay under
+// (docs/benchmarks.md, "Spreadsheet import").
+const ImportMemoryLimit = 256 << 20
+
+// SetImportGC sets the garbage collector of `dealercrm import` unless
+// getenv finds GOGC or GOMEMLIMIT set, and reports whether it did: the
+// target GCPercent, as serve's, under the soft limit ImportMemoryLimit. A
+// CSV import keeps little live and collected often at Go's 100 (a tenth
+// of its CPU); a large workbook's reader keeps much more, and the limit
+// makes the collector run early enough for it instead.
+func SetImportGC(getenv func(string) string) bool {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return false
+	}
+	debug.SetGCPercent(GCPercent)
+	debug.SetMemoryLimit(ImportMemoryLimit)
+	return true
+}
