@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -218,4 +219,64 @@ func TestNewRejectsBadNames(t *testing.T) {
 	}
 	_, err := postgres.New(nil)
 	assert.Equal(t, dealercrm.Invalid, dealercrm.ErrorCode(err), "New without a database")
+}
+
+// TestMigrationsDownAndUpBesideAnotherStore runs every rendered up
+// migration in order, then every down migration in reverse, then the ups
+// again, on one connection whose search_path leads to another store's
+// schema with the default names. Each statement names its schema, so the
+// other store keeps every index and table (a down migration's unqualified
+// DROP INDEX IF EXISTS would have dropped the first one found on the
+// path, and left its own), and the schema ends with what the ups make.
+func TestMigrationsDownAndUpBesideAnotherStore(t *testing.T) {
+	ctx := context.Background()
+	other := pgtest.NewStore(t)
+	db, schema := pgtest.Schema(t)
+	files, err := postgres.RenderMigrations(postgres.WithSchema(schema))
+	require.NoError(t, err)
+	var ups, downs []string
+	for _, f := range files {
+		if strings.HasSuffix(f.Name, ".up.sql") {
+			ups = append(ups, f.SQL)
+		} else {
+			downs = append(downs, f.SQL)
+		}
+	}
+	slices.Reverse(downs)
+	conn, err := db.Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, `SET search_path = "`+other.Schema()+`", public`)
+	require.NoError(t, err)
+	indexes := func(schema string) []string {
+		var out []string
+		rows, err := db.QueryContext(ctx, "SELECT indexname FROM pg_indexes WHERE schemaname = ? ORDER BY 1", schema)
+		require.NoError(t, err)
+		defer rows.Close()
+		for rows.Next() {
+			var n string
+			require.NoError(t, rows.Scan(&n))
+			if !strings.HasPrefix(n, "dealercrm_migration") { // Migrate's own bookkeeping
+				out = append(out, n)
+			}
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	theirs := indexes(other.Schema())
+	run := func(what string, stmts []string) {
+		for i, q := range stmts {
+			_, err := conn.ExecContext(ctx, q)
+			require.NoError(t, err, "%s #%d", what, i)
+		}
+	}
+	run("up", ups)
+	ours := indexes(schema)
+	assert.Equal(t, theirs, ours, "the same indexes as a migrated store")
+	run("down", downs)
+	assert.Empty(t, tablesIn(t, db, schema), "every down migration run: no table left")
+	assert.Empty(t, indexes(schema))
+	run("up again", ups)
+	assert.Equal(t, ours, indexes(schema))
+	assert.Equal(t, theirs, indexes(other.Schema()), "the other store's indexes, untouched")
 }

@@ -47,8 +47,10 @@
 // configured schema, tables and index names. Migrate renders them through
 // bun/migrate under the configured migrations table, serialised by a
 // Postgres advisory lock, and is idempotent. Hosts with other migration
-// tools take RenderMigrations' output instead. Released migrations never
-// change; later versions come as new files.
+// tools take RenderMigrations' output instead. Released up migrations
+// never change; later versions come as new files. A down migration found
+// wrong is corrected in place (it is run only to undo, and the fix is
+// listed in the changelog).
 //
 // # Schema
 //

@@ -1,2 +1,2 @@
-DROP INDEX IF EXISTS {{.Name "customers" "id_number"}};
+DROP INDEX IF EXISTS {{.Schema}}.{{.Name "customers" "id_number"}};
 ALTER TABLE {{.Table "customers"}} DROP COLUMN IF EXISTS id_number;

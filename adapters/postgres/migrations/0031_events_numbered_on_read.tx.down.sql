@@ -13,8 +13,8 @@ UPDATE {{.Table "events"}} AS e SET seq = q.seq + n.rn
 UPDATE {{.Table "event_seqs"}} AS q SET seq = m.seq
     FROM (SELECT dealer_id, max(seq) AS seq FROM {{.Table "events"}} GROUP BY dealer_id) AS m
     WHERE q.dealer_id = m.dealer_id AND m.seq > q.seq;
-DROP INDEX IF EXISTS {{.Name "events" "unnumbered_idx"}};
-DROP INDEX IF EXISTS {{.Name "events" "seq_idx"}};
+DROP INDEX IF EXISTS {{.Schema}}.{{.Name "events" "unnumbered_idx"}};
+DROP INDEX IF EXISTS {{.Schema}}.{{.Name "events" "seq_idx"}};
 ALTER TABLE {{.Table "events"}} DROP CONSTRAINT IF EXISTS {{.Name "events" "pkey"}};
 ALTER TABLE {{.Table "events"}} DROP COLUMN IF EXISTS gid;
 ALTER TABLE {{.Table "events"}} ALTER COLUMN seq SET NOT NULL;

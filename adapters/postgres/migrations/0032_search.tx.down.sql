@@ -1,3 +1,3 @@
-DROP INDEX IF EXISTS {{.Name "vehicles" "search_plate"}};
+DROP INDEX IF EXISTS {{.Schema}}.{{.Name "vehicles" "search_plate"}};
 ALTER TABLE {{.Table "vehicles"}} DROP COLUMN IF EXISTS plate_key;
-DROP INDEX IF EXISTS {{.Name "customers" "search_name"}};
+DROP INDEX IF EXISTS {{.Schema}}.{{.Name "customers" "search_name"}};
