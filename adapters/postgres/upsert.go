@@ -206,7 +206,12 @@ func (r repo[T, ID, F, R]) fresh(ctx context.Context, db bun.IDB) (bool, error) 
 // statement is as long as its rows' text (about 0.7 MB for 5,000
 // vehicles), and growing it from nothing for every Upsert was a tenth of
 // what the import benchmark allocated.
-var encodeBufs sync.Pool
+var encodeBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// getBuf returns scratch space from encodeBufs; putBuf gives it back.
+func getBuf() []byte { return (*encodeBufs.Get().(*[]byte))[:0] }
+
+func putBuf(b []byte) { encodeBufs.Put(&b) }
 
 // upsertChunk is the number of rows per upsert statement. Larger chunks
 // are not faster (see BenchmarkUpsertCustomersVehicles) and hold more memory.
@@ -230,8 +235,8 @@ func (r repo[T, ID, F, R]) pipeline(dealer crm.DealerID, items []T, exec func(qu
 	go func() {
 		defer close(stopped)
 		defer close(out)
-		buf, _ := encodeBufs.Get().([]byte)
-		defer func() { encodeBufs.Put(buf[:0]) }()
+		buf := getBuf()
+		defer func() { putBuf(buf) }()
 		for start := 0; start < len(items); start += upsertChunk {
 			var e encoded
 			e.query, e.args, buf, e.err = r.encodeChunk(buf, dealer, items[start:min(start+upsertChunk, len(items))], start)
