@@ -95,16 +95,33 @@ func newRowCodec[R any]() *rowCodec {
 			}
 			name, opts, _ := strings.Cut(tag, ",")
 			nullZero := strings.Contains(","+opts+",", ",nullzero,")
-			c.columns = append(c.columns, newColumn(t.Name()+"."+f.Name, name, idx, f.Type, nullZero))
+			date := strings.Contains(","+opts+",", ",type:date,")
+			c.columns = append(c.columns, newColumn(t.Name()+"."+f.Name, name, idx, f.Type, nullZero, date))
 		}
 	}
 	walk(reflect.TypeFor[R](), nil)
 	return c
 }
 
-func newColumn(field, name string, index []int, t reflect.Type, nullZero bool) column {
+func newColumn(field, name string, index []int, t reflect.Type, nullZero, date bool) column {
 	col := column{name: name, index: index}
+	// A time.Time in a date column (bun's type:date) is its day in UTC,
+	// as the rows hold their dates; a nil *time.Time is NULL.
+	day := func(b []byte, tm time.Time) []byte { return tm.UTC().AppendFormat(b, "2006-01-02") }
 	switch {
+	case date && t == timeType:
+		col.cast = "date"
+		col.text = func(b []byte, f reflect.Value) ([]byte, bool) {
+			return day(b, f.Interface().(time.Time)), false
+		}
+	case date && t == reflect.PointerTo(timeType):
+		col.cast = "date"
+		col.text = func(b []byte, f reflect.Value) ([]byte, bool) {
+			if f.IsNil() {
+				return b, true
+			}
+			return day(b, *f.Interface().(*time.Time)), false
+		}
 	case t == dateType:
 		col.cast = "date"
 		col.text = func(b []byte, f reflect.Value) ([]byte, bool) {
@@ -158,7 +175,7 @@ func newColumn(field, name string, index []int, t reflect.Type, nullZero bool) c
 			}
 			return append(b, 'f'), false
 		}
-	case t.Kind() == reflect.Int64:
+	case t.Kind() == reflect.Int64, t.Kind() == reflect.Int:
 		col.cast = "bigint"
 		col.text = func(b []byte, f reflect.Value) ([]byte, bool) { return strconv.AppendInt(b, f.Int(), 10), false }
 	case t == textArrayType:

@@ -317,8 +317,13 @@ func (ts taskStore) ListCustomers(ctx context.Context, dealer crm.DealerID, f li
 	return crm.NewPage(out, size, func(id crm.CustomerID) string { return string(id) }), nil
 }
 
-// applyBatch is the number of rows per INSERT or UPDATE statement.
+// applyBatch is the number of rows per UPDATE statement of Apply.
 const applyBatch = 1000
+
+// taskCodec encodes the tasks Apply creates as one array per column, as
+// Upsert sends records (encodeArrays): bun's VALUES list of 1,000 rows
+// cost Postgres and the formatter more per task.
+var taskCodec = newRowCodec[taskRow]()
 
 // Apply creates and replaces tasks in one transaction, without a failing
 // statement for a normal conflict: creations are inserted with ON
@@ -385,17 +390,29 @@ func (ts taskStore) Apply(ctx context.Context, dealer crm.DealerID, create, repl
 	err = ts.s.writeEvents(ctx, func(ctx context.Context, db bun.IDB) ([]crm.Event, error) {
 		clear(written)
 		var evs []crm.Event
-		for i := 0; i < len(cr); i += applyBatch {
-			chunk := cr[i:min(i+applyBatch, len(cr))]
-			var ids []string
-			if _, err := db.NewInsert().Model(&chunk).ModelTableExpr(table).On("CONFLICT DO NOTHING").Returning("id").Exec(ctx, &ids); err != nil {
-				return nil, translate("create lifecycle tasks", err)
+		buf := getBuf()
+		defer func() { putBuf(buf) }()
+		for i := 0; i < len(cr); i += upsertChunk {
+			chunk := cr[i:min(i+upsertChunk, len(cr))]
+			args, single, b, err := encodeArrays(taskCodec, buf, chunk, i)
+			buf = b
+			if err != nil {
+				return nil, dealercrm.Errorf(dealercrm.Invalid, "lifecycle tasks: cannot be stored: %v", err)
 			}
-			for _, id := range ids {
-				written[id] = true
-				if events {
-					evs = append(evs, lifecycle.TaskEvents(nil, taskOf(id), time.Time{})...)
-				}
+			err = eachRow(ctx, db, "INSERT INTO "+table+" ("+taskCodec.names()+") "+taskCodec.selectFrom(single)+" ON CONFLICT DO NOTHING RETURNING id",
+				args, func(rows rowScanner) error {
+					var id string
+					if err := rows.Scan(&id); err != nil {
+						return err
+					}
+					written[id] = true
+					if events {
+						evs = append(evs, lifecycle.TaskEvents(nil, taskOf(id), time.Time{})...)
+					}
+					return nil
+				})
+			if err != nil {
+				return nil, translate("create lifecycle tasks", err)
 			}
 		}
 		for i := 0; i < len(rp); i += applyBatch {
