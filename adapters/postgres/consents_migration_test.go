@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
 
@@ -60,20 +59,12 @@ func TestConsentsColumn(t *testing.T) {
 			assert.Equal(t, consents, c.Consents, "%s: customer %s", step, id)
 		}
 	}
-	files, err := postgres.RenderMigrations(postgres.WithSchema(s.Schema()))
-	require.NoError(t, err)
-	run := func(name string) {
-		i := slices.IndexFunc(files, func(f postgres.MigrationFile) bool { return f.Name == name })
-		require.GreaterOrEqual(t, i, 0, name)
-		_, err := db.ExecContext(ctx, files[i].SQL)
-		require.NoError(t, err, name)
-	}
 	assert.Equal(t, "json", columnType())
 	stored("after every migration")
-	run("0036_customer_consents_json.tx.down.sql")
+	runMigration(t, s, "0036_customer_consents_json.tx.down.sql")
 	assert.Equal(t, "jsonb", columnType())
 	stored("as jsonb")
-	run("0036_customer_consents_json.tx.up.sql")
+	runMigration(t, s, "0036_customer_consents_json.tx.up.sql")
 	assert.Equal(t, "json", columnType())
 	stored("jsonb made json again")
 	again := func() crm.UpsertOutcome {

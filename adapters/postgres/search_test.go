@@ -29,13 +29,24 @@ func TestPlateKeyColumn(t *testing.T) {
 	sameForEveryChar(t, expr, crm.PlateKey)
 }
 
+// runMigration runs the migration file name, rendered for s's schema, on
+// the tests' database.
+func runMigration(t *testing.T, s *postgres.Store, name string) {
+	t.Helper()
+	files, err := postgres.RenderMigrations(postgres.WithSchema(s.Schema()))
+	require.NoError(t, err)
+	i := slices.IndexFunc(files, func(f postgres.MigrationFile) bool { return f.Name == name })
+	require.GreaterOrEqual(t, i, 0, name)
+	_, err = pgtest.DB(t).ExecContext(context.Background(), files[i].SQL)
+	require.NoError(t, err, name)
+}
+
 // TestPlateKeyMigration: migration 0035 recomputes the key of vehicles
 // stored before it, so that a plate typed in full-width forms is found
 // by its ASCII spelling, and back.
 func TestPlateKeyMigration(t *testing.T) {
 	ctx := context.Background()
 	s := pgtest.NewStore(t)
-	db := pgtest.DB(t)
 	svc := crm.NewService(s)
 	d, err := svc.CreateDealer(ctx, crmtest.Dealer("d1"))
 	require.NoError(t, err)
@@ -43,14 +54,6 @@ func TestPlateKeyMigration(t *testing.T) {
 	v.Plate = "沪Ａ・１２３４５"
 	v, err = svc.CreateVehicle(ctx, d.ID, v)
 	require.NoError(t, err)
-	files, err := postgres.RenderMigrations(postgres.WithSchema(s.Schema()))
-	require.NoError(t, err)
-	run := func(name string) {
-		i := slices.IndexFunc(files, func(f postgres.MigrationFile) bool { return f.Name == name })
-		require.GreaterOrEqual(t, i, 0, name)
-		_, err := db.ExecContext(ctx, files[i].SQL)
-		require.NoError(t, err, name)
-	}
 	found := func() []crm.VehicleID {
 		p, err := s.Vehicles().List(ctx, d.ID, crm.VehicleFilter{Plate: "沪a12345"})
 		require.NoError(t, err)
@@ -61,9 +64,9 @@ func TestPlateKeyMigration(t *testing.T) {
 		return ids
 	}
 	assert.Equal(t, []crm.VehicleID{v.ID}, found(), "after every migration")
-	run("0035_plate_key_full_width.tx.down.sql")
+	runMigration(t, s, "0035_plate_key_full_width.tx.down.sql")
 	assert.Empty(t, found(), "as 0032 keyed it")
-	run("0035_plate_key_full_width.tx.up.sql")
+	runMigration(t, s, "0035_plate_key_full_width.tx.up.sql")
 	assert.Equal(t, []crm.VehicleID{v.ID}, found(), "0035 recomputed the stored key")
 }
 
