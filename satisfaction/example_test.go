@@ -54,3 +54,15 @@ func ExampleWeighHierarchy() {
 	// 2 courtesy 0.250
 	// 3 price 0.250
 }
+
+// ExampleDefaultServiceQuestionnaireIn prints the default post-service
+// call's name and first question in Chinese, the default, and in English.
+func ExampleDefaultServiceQuestionnaireIn() {
+	for _, lang := range []string{"zh-CN", "en"} {
+		q := satisfaction.DefaultServiceQuestionnaireIn(lang)
+		fmt.Printf("%s: %s (%s)\n", q.Name, q.Items[0].Text, q.Items[0].IndicatorID)
+	}
+	// Output:
+	// 售后回访: 施工前服务顾问是否向您说明了维修项目和费用？ (service.advisor.explanation)
+	// Post-service call: Was the work explained before it started? (service.advisor.explanation)
+}
