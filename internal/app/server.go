@@ -295,10 +295,9 @@ const ImportMemoryLimit = 256 << 20
 // of its CPU); a large workbook's reader keeps much more, and the limit
 // makes the collector run early enough for it instead.
 func SetImportGC(getenv func(string) string) bool {
-	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+	if getenv("GOMEMLIMIT") != "" || !SetGC(getenv) {
 		return false
 	}
-	debug.SetGCPercent(GCPercent)
 	debug.SetMemoryLimit(ImportMemoryLimit)
 	return true
 }
